@@ -1,0 +1,86 @@
+//! Events: every committed change, numbered by a server-wide strictly increasing `seq`.
+//! An event carries the whole new state of the entity it is about, so applying it is an
+//! upsert by id, and applying it twice is harmless.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{Callback, Client, Consultation, Message, Operator, Role, Tariff};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Event {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub data: EventData,
+}
+
+/// What changed; `kind` names the entity, `data` is its new state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", content = "data", rename_all = "snake_case")]
+pub enum EventData {
+    Consultation(Consultation),
+    Message(Message),
+    Callback(Callback),
+    /// Staff only.
+    Client(Client),
+    /// Staff only.
+    Operator(Operator),
+    Read(ReadPosition),
+    /// Staff only.
+    Tariff(Tariff),
+}
+
+impl EventData {
+    /// The `kind` word of this event.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EventData::Consultation(_) => "consultation",
+            EventData::Message(_) => "message",
+            EventData::Callback(_) => "callback",
+            EventData::Client(_) => "client",
+            EventData::Operator(_) => "operator",
+            EventData::Read(_) => "read",
+            EventData::Tariff(_) => "tariff",
+        }
+    }
+}
+
+/// A participant's read position in a consultation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ReadPosition {
+    pub consultation_id: Uuid,
+    pub client_id: Uuid,
+    pub reader_id: Uuid,
+    pub reader_role: Role,
+    /// The seq of the last message read.
+    pub seq: i64,
+}
+
+/// `GET /api/v1/sync?since=SEQ&limit=N`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SyncResponse {
+    pub events: Vec<Event>,
+    /// Pass as `since` next time.
+    pub next: i64,
+    pub has_more: bool,
+}
+
+/// What a WebSocket client may send.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WsClientFrame {
+    /// Replay the events after this seq, then go live.
+    pub resume: i64,
+}
+
+/// Frames of the WebSocket that are not events (events have a `seq`, these a `control`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "control", rename_all = "snake_case")]
+pub enum WsControl {
+    /// The replay is done; what follows is live. `seq` is the last event sent so far.
+    Live { seq: i64 },
+    /// The events after the requested seq are no longer kept: download the state again.
+    ResyncRequired { message: String },
+}

@@ -1,0 +1,218 @@
+//! Sessions, clients, operators, presence, audit.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use careline_protocol::{
+    ApiError, AuditRecord, Client, CreateOperatorRequest, ErrorCode, LoginRequest, LoginResponse, MeResponse, Operator,
+    Page, RegisterRequest, Role, StatusRequest, UpdateClientRequest, UpdateOperatorRequest, User,
+};
+use std::sync::atomic::Ordering;
+use uuid::Uuid;
+
+use super::{ApiJson, ApiPath, ApiQuery};
+use crate::app::AppState;
+use crate::auth::{hash_password, new_token, verify_password, RemoteAddr, Session};
+use crate::error::{AppError, AppResult};
+use crate::store::accounts::{valid_password, ClientFilter};
+use crate::time::{from_ms, now_ms};
+
+async fn issue_token(state: &AppState, user: User) -> AppResult<LoginResponse> {
+    let (token, hash) = new_token();
+    let expires = now_ms() + state.config.token_ttl_hours * 3600 * 1000;
+    state.store.insert_token(&hash, user.id, user.role, expires).await?;
+    Ok(LoginResponse { token, user, expires_at: from_ms(expires) })
+}
+
+/// Log in: operators with their login, clients with their phone number.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "session", security(),
+    request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 429, body = ApiError)))]
+pub async fn login(State(state): State<AppState>, addr: RemoteAddr, ApiJson(req): ApiJson<LoginRequest>) -> AppResult<Json<LoginResponse>> {
+    if req.login.len() > 256 || req.password.len() > 1024 {
+        return Err(AppError::invalid("login or password is too long"));
+    }
+    state.limiter.check(&req.login, &addr.0)?;
+    let fail = |state: &AppState| {
+        state.limiter.failed(&req.login, &addr.0);
+        state.metrics.logins_failed.fetch_add(1, Ordering::Relaxed);
+        AppError::refuse(ErrorCode::InvalidCredentials, "wrong login or password")
+    };
+    if let Some((op, hash)) = state.store.operator_credentials(&req.login).await? {
+        if !verify_password(req.password.clone(), Some(hash)).await? {
+            return Err(fail(&state));
+        }
+        if op.disabled {
+            return Err(AppError::refuse(ErrorCode::AccountDisabled, "this account is disabled"));
+        }
+        state.limiter.succeeded(&req.login, &addr.0);
+        let user = User { id: op.id, role: op.role, name: op.name };
+        return Ok(Json(issue_token(&state, user).await?));
+    }
+    match state.store.client_credentials(&req.login).await? {
+        Some((client, hash)) => {
+            if !verify_password(req.password.clone(), hash).await? {
+                return Err(fail(&state));
+            }
+            if client.blocked {
+                return Err(AppError::refuse(ErrorCode::AccountDisabled, "this account is blocked"));
+            }
+            state.limiter.succeeded(&req.login, &addr.0);
+            let user = User { id: client.id, role: Role::Client, name: client.name };
+            Ok(Json(issue_token(&state, user).await?))
+        }
+        None => {
+            verify_password(req.password.clone(), None).await?;
+            Err(fail(&state))
+        }
+    }
+}
+
+/// Revoke the token of this request.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "session", responses((status = 204), (status = 401, body = ApiError)))]
+pub async fn logout(State(state): State<AppState>, session: Session) -> AppResult<StatusCode> {
+    state.store.delete_token(&session.token_hash).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Who am I.
+#[utoipa::path(get, path = "/api/v1/me", tag = "session", responses((status = 200, body = MeResponse), (status = 401, body = ApiError)))]
+pub async fn me(State(state): State<AppState>, session: Session) -> AppResult<Json<MeResponse>> {
+    let user = User { id: session.user_id, role: session.role, name: session.name.clone() };
+    Ok(Json(if session.role.is_staff() {
+        MeResponse { user, operator: Some(state.store.get_operator(session.user_id).await?), client: None }
+    } else {
+        let mut client = state.store.get_client(session.user_id).await?;
+        client.notes = None;
+        MeResponse { user, operator: None, client: Some(client) }
+    }))
+}
+
+/// Set my presence status.
+#[utoipa::path(put, path = "/api/v1/me/status", tag = "operators", request_body = StatusRequest,
+    responses((status = 200, body = Operator), (status = 403, body = ApiError)))]
+pub async fn set_status(State(state): State<AppState>, session: Session, ApiJson(req): ApiJson<StatusRequest>) -> AppResult<Json<Operator>> {
+    session.require_staff()?;
+    Ok(Json(state.store.set_presence(session.user_id, req.status).await?))
+}
+
+/// A client registers from a mobile app; answers with a session.
+#[utoipa::path(post, path = "/api/v1/clients/register", tag = "clients", security(), request_body = RegisterRequest,
+    responses((status = 201, body = LoginResponse), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
+pub async fn register(State(state): State<AppState>, ApiJson(req): ApiJson<RegisterRequest>) -> AppResult<(StatusCode, Json<LoginResponse>)> {
+    valid_password(&req.password)?;
+    let hash = hash_password(req.password.clone()).await?;
+    let client = state.store.register_client(&req, hash).await?;
+    let user = User { id: client.id, role: Role::Client, name: client.name };
+    Ok((StatusCode::CREATED, Json(issue_token(&state, user).await?)))
+}
+
+/// Clients, newest first, searchable.
+#[utoipa::path(get, path = "/api/v1/clients", tag = "clients", params(ClientFilter),
+    responses((status = 200, body = Page<Client>), (status = 403, body = ApiError)))]
+pub async fn list_clients(State(state): State<AppState>, session: Session, ApiQuery(f): ApiQuery<ClientFilter>) -> AppResult<Json<Page<Client>>> {
+    session.require_staff()?;
+    Ok(Json(state.store.list_clients(&f).await?))
+}
+
+/// A client's profile. Every read by staff is audited; a client may read its own (without
+/// the operators' notes).
+#[utoipa::path(get, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Client), (status = 404, body = ApiError)))]
+pub async fn get_client(State(state): State<AppState>, session: Session, addr: RemoteAddr, ApiPath(id): ApiPath<Uuid>) -> AppResult<Json<Client>> {
+    if !session.role.is_staff() {
+        if id != session.user_id {
+            return Err(AppError::not_found("client"));
+        }
+        let mut c = state.store.get_client(id).await?;
+        c.notes = None;
+        return Ok(Json(c));
+    }
+    let c = state.store.get_client(id).await?;
+    state.store.audit(session.user_id, "client.viewed", Some(id), None, addr.0.as_deref()).await?;
+    Ok(Json(c))
+}
+
+/// Edit a client: staff edit everything; a client its own personal data.
+#[utoipa::path(patch, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = Uuid, Path)), request_body = UpdateClientRequest,
+    responses((status = 200, body = Client), (status = 404, body = ApiError), (status = 422, body = ApiError)))]
+pub async fn update_client(
+    State(state): State<AppState>,
+    session: Session,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<UpdateClientRequest>,
+) -> AppResult<Json<Client>> {
+    let staff = session.role.is_staff();
+    if !staff && id != session.user_id {
+        return Err(AppError::not_found("client"));
+    }
+    let mut c = state.store.update_client(id, &req, session.user_id, staff).await?;
+    if !staff {
+        c.notes = None;
+    }
+    Ok(Json(c))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct PageQuery {
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// Operators with their status and load.
+#[utoipa::path(get, path = "/api/v1/operators", tag = "operators", params(PageQuery),
+    responses((status = 200, body = Page<Operator>), (status = 403, body = ApiError)))]
+pub async fn list_operators(State(state): State<AppState>, session: Session, ApiQuery(q): ApiQuery<PageQuery>) -> AppResult<Json<Page<Operator>>> {
+    session.require_staff()?;
+    Ok(Json(state.store.list_operators(q.cursor.as_deref(), q.limit).await?))
+}
+
+/// Create an operator (admin).
+#[utoipa::path(post, path = "/api/v1/operators", tag = "operators", request_body = CreateOperatorRequest,
+    responses((status = 201, body = Operator), (status = 403, body = ApiError), (status = 409, body = ApiError)))]
+pub async fn create_operator(
+    State(state): State<AppState>,
+    session: Session,
+    ApiJson(req): ApiJson<CreateOperatorRequest>,
+) -> AppResult<(StatusCode, Json<Operator>)> {
+    session.require_admin()?;
+    valid_password(&req.password)?;
+    let hash = hash_password(req.password.clone()).await?;
+    Ok((StatusCode::CREATED, Json(state.store.create_operator(&req, hash, Some(session.user_id)).await?)))
+}
+
+/// Edit, disable or re-enable an operator, or set their password (admin).
+#[utoipa::path(patch, path = "/api/v1/operators/{id}", tag = "operators", params(("id" = Uuid, Path)), request_body = UpdateOperatorRequest,
+    responses((status = 200, body = Operator), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn update_operator(
+    State(state): State<AppState>,
+    session: Session,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<UpdateOperatorRequest>,
+) -> AppResult<Json<Operator>> {
+    session.require_admin()?;
+    let hash = match &req.password {
+        Some(p) => {
+            valid_password(p)?;
+            Some(hash_password(p.clone()).await?)
+        }
+        None => None,
+    };
+    Ok(Json(state.store.update_operator(id, &req, hash, session.user_id).await?))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct AuditQuery {
+    /// Only records about this client, operator or tariff.
+    pub target_id: Option<Uuid>,
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// The audit log, newest first (admin).
+#[utoipa::path(get, path = "/api/v1/audit", tag = "operators", params(AuditQuery),
+    responses((status = 200, body = Page<AuditRecord>), (status = 403, body = ApiError)))]
+pub async fn list_audit(State(state): State<AppState>, session: Session, ApiQuery(q): ApiQuery<AuditQuery>) -> AppResult<Json<Page<AuditRecord>>> {
+    session.require_admin()?;
+    Ok(Json(state.store.list_audit(q.target_id, q.cursor.as_deref(), q.limit).await?))
+}

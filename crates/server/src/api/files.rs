@@ -1,0 +1,87 @@
+//! Attachments: streamed, size-limited upload; download with a safe `Content-Disposition`.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use careline_protocol::{ApiError, Attachment, ErrorCode};
+use tokio_util::io::ReaderStream;
+use uuid::Uuid;
+
+use super::{ApiPath, ApiQuery};
+use crate::app::AppState;
+use crate::auth::Session;
+use crate::blobs::{content_disposition, guess_media_type, safe_file_name, valid_media_type};
+use crate::error::{AppError, AppResult};
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct UploadQuery {
+    /// The file's name as the user knows it; paths are stripped.
+    pub name: Option<String>,
+}
+
+/// Upload a file as the raw request body (its `Content-Type` is the media type). The answer's
+/// `id` goes into a message's `attachment_id`.
+#[utoipa::path(post, path = "/api/v1/attachments", tag = "attachments", params(UploadQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = Attachment), (status = 413, body = ApiError), (status = 415, body = ApiError)))]
+pub async fn upload(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<UploadQuery>,
+    body: Body,
+) -> AppResult<(StatusCode, Json<Attachment>)> {
+    let max = state.blobs.max_bytes();
+    if let Some(len) = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok()) {
+        if len > max {
+            return Err(AppError::refuse(ErrorCode::PayloadTooLarge, format!("an attachment may have at most {max} bytes")));
+        }
+    }
+    let file_name = safe_file_name(q.name.as_deref().unwrap_or(""));
+    let media_type = match headers.get(header::CONTENT_TYPE) {
+        None => guess_media_type(&file_name).to_owned(),
+        Some(v) => {
+            let v = v.to_str().ok().and_then(valid_media_type).ok_or_else(|| {
+                AppError::refuse(ErrorCode::UnsupportedMediaType, "Content-Type is not a valid media type")
+            })?;
+            if v == "application/octet-stream" { guess_media_type(&file_name).to_owned() } else { v }
+        }
+    };
+    let stored = state.blobs.store(body.into_data_stream()).await?;
+    let attachment = Attachment {
+        id: careline_protocol::new_id(),
+        sha256: stored.sha256,
+        file_name,
+        media_type,
+        size: stored.size as i64,
+        created_at: chrono::Utc::now(),
+    };
+    state.store.insert_attachment(&attachment, session.user_id).await?;
+    Ok((StatusCode::CREATED, Json(attachment)))
+}
+
+/// Download a file the caller may see.
+#[utoipa::path(get, path = "/api/v1/attachments/{id}", tag = "attachments", params(("id" = Uuid, Path)),
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = ApiError)))]
+pub async fn download(State(state): State<AppState>, session: Session, ApiPath(id): ApiPath<Uuid>) -> AppResult<Response> {
+    let a = state.store.attachment_for(id, session.viewer()).await?;
+    let file = tokio::fs::File::open(state.blobs.path_of(&a.sha256)?).await?;
+    let inline = a.media_type.starts_with("image/");
+    let mut response = Body::from_stream(ReaderStream::new(file)).into_response();
+    let h = response.headers_mut();
+    let set = |h: &mut HeaderMap, name: header::HeaderName, value: String| {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            h.insert(name, v);
+        }
+    };
+    set(h, header::CONTENT_TYPE, a.media_type.clone());
+    set(h, header::CONTENT_LENGTH, a.size.to_string());
+    set(h, header::CONTENT_DISPOSITION, content_disposition(&a.file_name, inline));
+    set(h, header::ETAG, format!("\"{}\"", a.sha256));
+    set(h, header::CACHE_CONTROL, "private, max-age=31536000, immutable".into());
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
+    Ok(response)
+}

@@ -1,0 +1,144 @@
+//! The HTTP API of PRODUCT.md §4. Every route is registered through `utoipa_axum::routes!`,
+//! so the OpenAPI document at `/api/openapi.json` is generated from the handlers themselves
+//! and cannot miss a path.
+
+mod accounts;
+mod callbacks;
+mod consultations;
+mod files;
+mod sync;
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts};
+use axum::response::IntoResponse;
+use axum::Router;
+use careline_protocol::ErrorCode;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::AppState;
+use crate::error::AppError;
+
+/// JSON body; a malformed one is a `bad_request` (or `payload_too_large`) with our error body.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(AppError))]
+pub struct ApiJson<T>(pub T);
+
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(AppError))]
+pub struct ApiQuery<T>(pub T);
+
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(AppError))]
+pub struct ApiPath<T>(pub T);
+
+/// A JSON body that may be left out entirely (an empty body means none).
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| match e.status().as_u16() {
+            413 => AppError::refuse(ErrorCode::PayloadTooLarge, "the request body is too large"),
+            _ => AppError::bad_request(e.body_text()),
+        })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(None));
+        }
+        serde_json::from_slice(&bytes).map(|v| OptionalJson(Some(v))).map_err(|e| AppError::bad_request(format!("invalid JSON body: {e}")))
+    }
+}
+
+impl From<JsonRejection> for AppError {
+    fn from(r: JsonRejection) -> Self {
+        match r.status().as_u16() {
+            413 => AppError::refuse(ErrorCode::PayloadTooLarge, "the request body is too large"),
+            415 => AppError::refuse(ErrorCode::UnsupportedMediaType, "send JSON with Content-Type: application/json"),
+            _ => AppError::bad_request(r.body_text()),
+        }
+    }
+}
+
+impl From<QueryRejection> for AppError {
+    fn from(r: QueryRejection) -> Self {
+        AppError::bad_request(r.body_text())
+    }
+}
+
+impl From<PathRejection> for AppError {
+    fn from(r: PathRejection) -> Self {
+        AppError::bad_request(r.body_text())
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Careline API", description = "The hub of the Careline tele-consultation service: REST for operators, clients and integrators; events over `/api/v1/sync` and the WebSocket at `/api/v1/ws`."),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+/// Every route, and the OpenAPI document that describes them.
+pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(accounts::login))
+        .routes(routes!(accounts::logout))
+        .routes(routes!(accounts::me))
+        .routes(routes!(accounts::set_status))
+        .routes(routes!(accounts::register))
+        .routes(routes!(accounts::list_clients))
+        .routes(routes!(accounts::get_client, accounts::update_client))
+        .routes(routes!(accounts::list_operators, accounts::create_operator))
+        .routes(routes!(accounts::update_operator))
+        .routes(routes!(accounts::list_audit))
+        .routes(routes!(consultations::initiate, consultations::list))
+        .routes(routes!(consultations::get, consultations::update))
+        .routes(routes!(consultations::take))
+        .routes(routes!(consultations::transfer))
+        .routes(routes!(consultations::release))
+        .routes(routes!(consultations::close))
+        .routes(routes!(consultations::rate))
+        .routes(routes!(consultations::list_messages, consultations::send_message))
+        .routes(routes!(consultations::read))
+        .routes(routes!(consultations::list_tariffs, consultations::create_tariff))
+        .routes(routes!(files::upload))
+        .routes(routes!(files::download))
+        .routes(routes!(callbacks::create, callbacks::list))
+        .routes(routes!(callbacks::get))
+        .routes(routes!(callbacks::claim))
+        .routes(routes!(callbacks::release))
+        .routes(routes!(callbacks::attempt))
+        .routes(routes!(callbacks::cancel))
+        .routes(routes!(sync::sync))
+        .routes(routes!(sync::ws))
+        .routes(routes!(sync::healthz))
+        .routes(routes!(sync::metrics))
+        .split_for_parts();
+    let doc = api.clone();
+    let router = router
+        .route("/api/openapi.json", axum::routing::get(move || async move { axum::Json(doc) }))
+        .fallback(|| async { AppError::not_found("route").into_response() })
+        .method_not_allowed_fallback(|| async {
+            let e = careline_protocol::ApiError::new(ErrorCode::BadRequest, "method not allowed on this path");
+            (axum::http::StatusCode::METHOD_NOT_ALLOWED, axum::Json(e)).into_response()
+        });
+    (router, api)
+}
+
+/// The OpenAPI document, as served.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().1
+}

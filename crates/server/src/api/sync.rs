@@ -1,0 +1,210 @@
+//! Events: catch-up over REST, live over the WebSocket; health and metrics.
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use careline_protocol::{ApiError, ErrorCode, Health, SyncResponse, WsClientFrame, WsControl};
+use futures::{SinkExt, StreamExt};
+use serde::Serialize;
+
+use super::ApiQuery;
+use crate::app::AppState;
+use crate::auth::{bearer, Session};
+use crate::error::{AppError, AppResult};
+use crate::store::events::{StoredEvent, Viewer};
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct SyncQuery {
+    /// The last seq the caller has; 0 for everything.
+    pub since: Option<i64>,
+    /// At most this many events (default 500, at most 5000).
+    pub limit: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct SyncPage {
+    events: Vec<StoredEvent>,
+    next: i64,
+    has_more: bool,
+}
+
+/// Events after `since` that the caller may see, in seq order. 410 `resync_required` when
+/// they are no longer kept.
+#[utoipa::path(get, path = "/api/v1/sync", tag = "sync", params(SyncQuery),
+    responses((status = 200, body = SyncResponse), (status = 410, body = ApiError)))]
+pub async fn sync(State(state): State<AppState>, session: Session, ApiQuery(q): ApiQuery<SyncQuery>) -> AppResult<Response> {
+    let since = q.since.unwrap_or(0);
+    if since < 0 {
+        return Err(AppError::bad_request("since must not be negative"));
+    }
+    let limit = match q.limit {
+        None => 500,
+        Some(n) if (1..=5000).contains(&n) => n,
+        Some(n) => return Err(AppError::bad_request(format!("limit must be between 1 and 5000, not {n}"))),
+    };
+    if !state.store.can_resume_from(since).await? {
+        return Err(AppError::refuse(ErrorCode::ResyncRequired, "these events are no longer kept; download the state again"));
+    }
+    // Read the head first: every event up to it is committed (seq order is commit order).
+    let head = state.store.last_seq().await?;
+    let events = state.store.events_after(since, limit, session.viewer()).await?;
+    let has_more = events.len() as i64 == limit;
+    let last = events.last().map(|e| e.seq).unwrap_or(since);
+    let next = if has_more { last } else { last.max(head).max(since) };
+    Ok(Json(SyncPage { events, next, has_more }).into_response())
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct WsQuery {
+    /// The token, for clients that cannot set the Authorization header.
+    pub token: Option<String>,
+    /// Replay the events after this seq before going live (or send `{"resume": SEQ}` first).
+    pub resume: Option<i64>,
+}
+
+/// The live event stream. Authenticate with the Authorization header or `token`; say where to
+/// resume with `resume` or a first frame `{"resume": SEQ}`. Events are JSON text frames with a
+/// `seq`; control frames have a `control` field (`live` after the replay, `resync_required`).
+#[utoipa::path(get, path = "/api/v1/ws", tag = "sync", params(WsQuery),
+    responses((status = 101, description = "switching to the WebSocket protocol"), (status = 401, body = ApiError)))]
+pub async fn ws(State(state): State<AppState>, parts: Parts, ApiQuery(q): ApiQuery<WsQuery>) -> AppResult<Response> {
+    let token = bearer(&parts).map(str::to_owned).or(q.token).ok_or_else(|| {
+        AppError::refuse(ErrorCode::Unauthorized, "send Authorization: Bearer <token> or ?token=")
+    })?;
+    let session = Session::from_token(&state, &token).await?;
+    let mut parts = parts;
+    let upgrade = <WebSocketUpgrade as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, &state)
+        .await
+        .map_err(|e| AppError::bad_request(e.body_text()))?;
+    Ok(upgrade.on_upgrade(move |socket| run_socket(state, session, q.resume, socket)))
+}
+
+const PING_EVERY: Duration = Duration::from_secs(20);
+const DEAD_AFTER: Duration = Duration::from_secs(60);
+
+async fn run_socket(state: AppState, session: Session, resume: Option<i64>, socket: WebSocket) {
+    state.metrics.ws_connections.fetch_add(1, Ordering::Relaxed);
+    if session.role.is_staff() {
+        state.presence.connected(session.user_id);
+    }
+    if let Err(e) = stream_events(&state, &session, resume, socket).await {
+        tracing::debug!(error = %e, user = %session.user_id, "websocket ended");
+    }
+    if session.role.is_staff() {
+        state.presence.disconnected(session.user_id);
+    }
+    state.metrics.ws_connections.fetch_sub(1, Ordering::Relaxed);
+}
+
+#[derive(Debug, thiserror::Error)]
+enum SocketEnd {
+    #[error("socket: {0}")]
+    Socket(#[from] axum::Error),
+    #[error("store: {0}")]
+    Store(#[from] AppError),
+    #[error("json: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("peer went silent")]
+    Silent,
+}
+
+async fn stream_events(state: &AppState, session: &Session, resume: Option<i64>, socket: WebSocket) -> Result<(), SocketEnd> {
+    let viewer = session.viewer();
+    let (mut sink, mut stream) = socket.split();
+    // Subscribe before reading the log, so nothing falls between replay and live.
+    let mut live = state.hub.subscribe();
+    let resume = match resume {
+        Some(r) => Some(r),
+        None => match tokio::time::timeout(Duration::from_secs(1), stream.next()).await {
+            Ok(Some(Ok(WsMessage::Text(t)))) => match serde_json::from_str::<WsClientFrame>(&t) {
+                Ok(f) => Some(f.resume),
+                Err(_) => {
+                    let e = ApiError::new(ErrorCode::BadRequest, "the first frame must be {\"resume\": SEQ}");
+                    sink.send(WsMessage::Text(serde_json::to_string(&e)?.into())).await?;
+                    return Ok(());
+                }
+            },
+            Ok(None) | Ok(Some(Err(_))) => return Ok(()),
+            _ => None,
+        },
+    };
+    let mut last_sent = match resume {
+        Some(r) if r < 0 => 0,
+        Some(r) => r,
+        None => state.hub.last(),
+    };
+    if !state.store.can_resume_from(last_sent).await? {
+        let frame = WsControl::ResyncRequired { message: "these events are no longer kept; download the state again".into() };
+        sink.send(WsMessage::Text(serde_json::to_string(&frame)?.into())).await?;
+        return Ok(());
+    }
+    last_sent = replay(state, viewer, last_sent, &mut sink).await?;
+    sink.send(WsMessage::Text(serde_json::to_string(&WsControl::Live { seq: last_sent })?.into())).await?;
+
+    let mut ping = tokio::time::interval(PING_EVERY);
+    ping.tick().await;
+    let mut last_heard = Instant::now();
+    loop {
+        tokio::select! {
+            event = live.recv() => match event {
+                Ok(e) => {
+                    if e.seq > last_sent && e.visible_to(viewer) {
+                        sink.send(WsMessage::Text(serde_json::to_string(&*e)?.into())).await?;
+                        last_sent = e.seq;
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    // Too slow for the broadcast buffer: fill in from the log.
+                    last_sent = replay(state, viewer, last_sent, &mut sink).await?;
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
+            },
+            frame = stream.next() => match frame {
+                Some(Ok(WsMessage::Close(_))) | None => return Ok(()),
+                Some(Ok(_)) => last_heard = Instant::now(),
+                Some(Err(e)) => return Err(e.into()),
+            },
+            _ = ping.tick() => {
+                if last_heard.elapsed() > DEAD_AFTER {
+                    return Err(SocketEnd::Silent);
+                }
+                sink.send(WsMessage::Ping(Default::default())).await?;
+            }
+        }
+    }
+}
+
+/// Sends every visible event after `from` from the log; returns the last seq sent (or `from`).
+async fn replay<S>(state: &AppState, viewer: Viewer, from: i64, sink: &mut S) -> Result<i64, SocketEnd>
+where
+    S: futures::Sink<WsMessage, Error = axum::Error> + Unpin,
+{
+    let mut last = from;
+    loop {
+        let events = state.store.events_after(last, 1000, viewer).await?;
+        let Some(tail) = events.last().map(|e| e.seq) else { return Ok(last) };
+        for e in &events {
+            sink.feed(WsMessage::Text(serde_json::to_string(e)?.into())).await?;
+        }
+        sink.flush().await?;
+        last = tail;
+    }
+}
+
+/// Liveness: answers when the database does.
+#[utoipa::path(get, path = "/healthz", tag = "ops", security(), responses((status = 200, body = Health)))]
+pub async fn healthz(State(state): State<AppState>) -> AppResult<Json<Health>> {
+    Ok(Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into(), last_seq: state.store.last_seq().await? }))
+}
+
+/// Prometheus metrics.
+#[utoipa::path(get, path = "/metrics", tag = "ops", security(), responses((status = 200, content_type = "text/plain", body = String)))]
+pub async fn metrics(State(state): State<AppState>) -> AppResult<impl IntoResponse> {
+    let last = state.store.last_seq().await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render(last)))
+}

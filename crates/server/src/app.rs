@@ -1,0 +1,91 @@
+//! Wiring: the shared state, the router (separate from serving, so tests bind port 0), and
+//! the background tasks.
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::Router;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::LoginLimiter;
+use crate::blobs::Blobs;
+use crate::config::Config;
+use crate::db::Store;
+use crate::error::AppResult;
+use crate::hub::Hub;
+use crate::metrics::Metrics;
+use crate::presence::PresenceTracker;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub hub: Arc<Hub>,
+    pub config: Arc<Config>,
+    pub blobs: Blobs,
+    pub limiter: Arc<LoginLimiter>,
+    pub presence: Arc<PresenceTracker>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    /// Opens the database and starts the hub and the presence sweeper.
+    pub async fn start(config: Config) -> AppResult<AppState> {
+        std::fs::create_dir_all(&config.data_dir)?;
+        let store = Store::open(&config).await?;
+        let metrics = Arc::new(Metrics::default());
+        let hub = Hub::start(store.clone(), metrics.clone()).await?;
+        let blobs = Blobs::new(config.data_dir.join("blobs"), config.attachment_max_bytes)?;
+        let limiter = Arc::new(LoginLimiter::new(config.login_max_failures, Duration::from_secs(config.login_window_secs)));
+        let presence = Arc::new(PresenceTracker::default());
+        presence.clone().spawn(store.clone(), Duration::from_secs(config.presence_grace_secs));
+        if config.event_retention_days > 0 {
+            let store = store.clone();
+            let keep_ms = config.event_retention_days * 24 * 3600 * 1000;
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(3600));
+                loop {
+                    tick.tick().await;
+                    if let Err(e) = store.prune_events(crate::time::now_ms() - keep_ms).await {
+                        tracing::warn!(error = %e, "pruning events failed");
+                    }
+                }
+            });
+        }
+        Ok(AppState { store, hub, config: Arc::new(config), blobs, limiter, presence, metrics })
+    }
+
+    pub fn router(&self) -> Router {
+        let (router, _) = crate::api::routes();
+        router
+            .layer(DefaultBodyLimit::max(self.config.json_max_bytes))
+            .layer(middleware::from_fn_with_state(self.clone(), count_requests))
+            .layer(TraceLayer::new_for_http())
+            .with_state(self.clone())
+    }
+}
+
+async fn count_requests(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    let m = &state.metrics;
+    m.http_requests.fetch_add(1, Ordering::Relaxed);
+    if response.status().is_client_error() {
+        m.http_client_errors.fetch_add(1, Ordering::Relaxed);
+    } else if response.status().is_server_error() {
+        m.http_server_errors.fetch_add(1, Ordering::Relaxed);
+    }
+    response
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    let app = state.router();
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}

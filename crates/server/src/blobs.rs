@@ -1,0 +1,177 @@
+//! The content-addressed file store: `<data_dir>/blobs/ab/<sha256>`. An upload is streamed to
+//! a temporary file while it is hashed and measured, then moved into place; the same content
+//! uploaded twice is stored once.
+
+use std::path::PathBuf;
+
+use futures::{Stream, StreamExt};
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+
+use crate::error::{AppError, AppResult};
+use careline_protocol::ErrorCode;
+
+#[derive(Clone)]
+pub struct Blobs {
+    root: PathBuf,
+    max_bytes: u64,
+}
+
+/// What an upload turned out to be.
+pub struct Stored {
+    pub sha256: String,
+    pub size: u64,
+}
+
+impl Blobs {
+    pub fn new(root: PathBuf, max_bytes: u64) -> AppResult<Self> {
+        std::fs::create_dir_all(root.join("tmp"))?;
+        Ok(Self { root, max_bytes })
+    }
+
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
+    }
+
+    pub fn path_of(&self, sha256: &str) -> AppResult<PathBuf> {
+        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(AppError::Corrupt(format!("not a sha256: {sha256}")));
+        }
+        Ok(self.root.join(&sha256[..2]).join(sha256))
+    }
+
+    /// Streams `body` in; refuses (and keeps nothing) past the size limit or when empty.
+    pub async fn store<S, E>(&self, mut body: S) -> AppResult<Stored>
+    where
+        S: Stream<Item = Result<bytes::Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let tmp = self.root.join("tmp").join(careline_protocol::new_id().to_string());
+        let result = async {
+            let mut file = tokio::fs::File::create(&tmp).await?;
+            let mut hasher = Sha256::new();
+            let mut size: u64 = 0;
+            while let Some(chunk) = body.next().await {
+                let chunk = chunk.map_err(|e| AppError::bad_request(format!("reading the upload failed: {e}")))?;
+                size += chunk.len() as u64;
+                if size > self.max_bytes {
+                    return Err(AppError::refuse(
+                        ErrorCode::PayloadTooLarge,
+                        format!("an attachment may have at most {} bytes", self.max_bytes),
+                    ));
+                }
+                hasher.update(&chunk);
+                file.write_all(&chunk).await?;
+            }
+            if size == 0 {
+                return Err(AppError::invalid("the upload is empty"));
+            }
+            file.sync_all().await?;
+            let sha256 = hex::encode(hasher.finalize());
+            let dest = self.path_of(&sha256)?;
+            if let Some(dir) = dest.parent() {
+                tokio::fs::create_dir_all(dir).await?;
+            }
+            if tokio::fs::try_exists(&dest).await? {
+                tokio::fs::remove_file(&tmp).await?;
+            } else {
+                tokio::fs::rename(&tmp, &dest).await?;
+            }
+            Ok(Stored { sha256, size })
+        }
+        .await;
+        if result.is_err() {
+            let _ = tokio::fs::remove_file(&tmp).await;
+        }
+        result
+    }
+}
+
+/// A safe file name: the last path component, no control characters or quotes, at most 200
+/// characters; "file" when nothing is left.
+pub fn safe_file_name(raw: &str) -> String {
+    let last = raw.rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = last
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>' | ':' | '|' | '?' | '*'))
+        .take(200)
+        .collect();
+    let cleaned = cleaned.trim().trim_start_matches('.').trim().to_owned();
+    if cleaned.is_empty() {
+        "file".to_owned()
+    } else {
+        cleaned
+    }
+}
+
+/// A media type as `type/subtype` of token characters, lower-cased; parameters dropped.
+pub fn valid_media_type(raw: &str) -> Option<String> {
+    let essence = raw.split(';').next()?.trim().to_ascii_lowercase();
+    let (t, s) = essence.split_once('/')?;
+    let token = |x: &str| !x.is_empty() && x.len() <= 100 && x.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b));
+    (token(t) && token(s)).then_some(essence)
+}
+
+/// A guess from the extension, for uploads sent as `application/octet-stream`.
+pub fn guess_media_type(file_name: &str) -> &'static str {
+    let ext = file_name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    match ext.as_str() {
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "pdf" => "application/pdf",
+        "txt" => "text/plain",
+        "mp3" => "audio/mpeg",
+        "ogg" | "oga" => "audio/ogg",
+        "m4a" => "audio/mp4",
+        "mp4" => "video/mp4",
+        "webm" => "video/webm",
+        "doc" => "application/msword",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        _ => "application/octet-stream",
+    }
+}
+
+/// `Content-Disposition` with an ASCII fallback and the RFC 5987 UTF-8 name.
+pub fn content_disposition(file_name: &str, inline: bool) -> String {
+    let ascii: String = file_name.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' }).filter(|c| *c != '"' && *c != '\\').collect();
+    let mut encoded = String::new();
+    for b in file_name.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            encoded.push(b as char);
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("{}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}", if inline { "inline" } else { "attachment" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_lose_paths_and_tricks() {
+        assert_eq!(safe_file_name("../../etc/passwd"), "passwd");
+        assert_eq!(safe_file_name("C:\\Users\\x\\анализы.pdf"), "анализы.pdf");
+        assert_eq!(safe_file_name("..."), "file");
+        assert_eq!(safe_file_name("a\"b\r\n.txt"), "ab.txt");
+        assert_eq!(safe_file_name(""), "file");
+    }
+
+    #[test]
+    fn media_types_are_checked() {
+        assert_eq!(valid_media_type("Image/PNG; charset=x").as_deref(), Some("image/png"));
+        assert_eq!(valid_media_type("nonsense"), None);
+        assert_eq!(valid_media_type("text/html\r\nX: y"), None);
+    }
+
+    #[test]
+    fn disposition_is_safe() {
+        let d = content_disposition("отчёт \"1\".pdf", false);
+        assert!(d.starts_with("attachment; filename=\""));
+        assert!(d.contains("filename*=UTF-8''%D0%BE"));
+        assert!(!d.contains('\n'));
+    }
+}

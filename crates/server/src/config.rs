@@ -1,0 +1,197 @@
+//! Server configuration, layered: built-in defaults, then an optional TOML file, then
+//! `CARELINE_*` environment variables. `careline-server print-config` shows the result with
+//! secrets redacted.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: String,
+    /// `sqlite://PATH` or `postgres://...`; empty means `sqlite://<data_dir>/careline.db`.
+    pub database_url: String,
+    /// Database file, attachments and other state.
+    pub data_dir: PathBuf,
+    /// Largest accepted attachment, in bytes.
+    pub attachment_max_bytes: u64,
+    /// Largest accepted JSON request body, in bytes.
+    pub json_max_bytes: usize,
+    /// How long a session token lives, in hours.
+    pub token_ttl_hours: i64,
+    /// An operator with no open connection for this long falls to `offline`.
+    pub presence_grace_secs: u64,
+    /// Consultation capacity of a new operator.
+    pub default_capacity: i64,
+    /// Failed attempts before a callback request becomes `failed`.
+    pub callback_max_attempts: i64,
+    /// Delay before the next try after `no_answer` or `busy`, in minutes.
+    pub callback_retry_minutes: i64,
+    /// Failed logins allowed per login and address within `login_window_secs`.
+    pub login_max_failures: u32,
+    pub login_window_secs: u64,
+    /// Connections in the database pool.
+    pub db_max_connections: u32,
+    /// SQLite `synchronous` mode: `normal` survives a killed process (WAL), `full` also a
+    /// power loss, at the price of an fsync per commit.
+    pub sqlite_synchronous: String,
+    /// Events kept for catch-up; older ones are pruned and their readers told to re-sync.
+    /// 0 keeps everything.
+    pub event_retention_days: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            database_url: String::new(),
+            data_dir: default_data_dir(),
+            attachment_max_bytes: 25 * 1024 * 1024,
+            json_max_bytes: 1024 * 1024,
+            token_ttl_hours: 24 * 30,
+            presence_grace_secs: 60,
+            default_capacity: 5,
+            callback_max_attempts: 3,
+            callback_retry_minutes: 15,
+            login_max_failures: 10,
+            login_window_secs: 300,
+            db_max_connections: 16,
+            sqlite_synchronous: "normal".into(),
+            event_retention_days: 0,
+        }
+    }
+}
+
+fn default_data_dir() -> PathBuf {
+    dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("careline-server")
+}
+
+impl Config {
+    /// Defaults, then the TOML file (if given), then the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?
+            }
+            None => Config::default(),
+        };
+        config.apply_env(|name| std::env::var(name).ok())?;
+        Ok(config)
+    }
+
+    fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+        fn parse<T: std::str::FromStr>(name: &str, value: String) -> anyhow::Result<T>
+        where
+            T::Err: std::fmt::Display,
+        {
+            value.parse().map_err(|e| anyhow::anyhow!("{name}={value:?}: {e}"))
+        }
+        if let Some(v) = var("CARELINE_LISTEN") {
+            self.listen = v;
+        }
+        if let Some(v) = var("CARELINE_DATABASE_URL") {
+            self.database_url = v;
+        }
+        if let Some(v) = var("CARELINE_DATA_DIR") {
+            self.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = var("CARELINE_ATTACHMENT_MAX_BYTES") {
+            self.attachment_max_bytes = parse("CARELINE_ATTACHMENT_MAX_BYTES", v)?;
+        }
+        if let Some(v) = var("CARELINE_PRESENCE_GRACE_SECS") {
+            self.presence_grace_secs = parse("CARELINE_PRESENCE_GRACE_SECS", v)?;
+        }
+        if let Some(v) = var("CARELINE_DB_MAX_CONNECTIONS") {
+            self.db_max_connections = parse("CARELINE_DB_MAX_CONNECTIONS", v)?;
+        }
+        if let Some(v) = var("CARELINE_SQLITE_SYNCHRONOUS") {
+            self.sqlite_synchronous = v;
+        }
+        if let Some(v) = var("CARELINE_LOGIN_MAX_FAILURES") {
+            self.login_max_failures = parse("CARELINE_LOGIN_MAX_FAILURES", v)?;
+        }
+        Ok(())
+    }
+
+    /// The database URL in force: the configured one, or the SQLite file in the data dir.
+    pub fn effective_database_url(&self) -> String {
+        if self.database_url.is_empty() {
+            format!("sqlite://{}", self.data_dir.join("careline.db").display())
+        } else {
+            self.database_url.clone()
+        }
+    }
+
+    /// The configuration as TOML, with the database password redacted.
+    pub fn to_redacted_toml(&self) -> String {
+        let mut shown = self.clone();
+        shown.database_url = redact_url(&self.effective_database_url());
+        toml::to_string_pretty(&shown).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("data_dir", &self.data_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let Some((userinfo, host)) = rest.rsplit_once('@') else { return url.to_owned() };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_overrides_defaults() {
+        let mut c = Config::default();
+        c.apply_env(|n| match n {
+            "CARELINE_LISTEN" => Some("0.0.0.0:9000".into()),
+            "CARELINE_ATTACHMENT_MAX_BYTES" => Some("1000".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.listen, "0.0.0.0:9000");
+        assert_eq!(c.attachment_max_bytes, 1000);
+    }
+
+    #[test]
+    fn bad_env_value_is_an_error() {
+        let mut c = Config::default();
+        let err = c.apply_env(|n| (n == "CARELINE_ATTACHMENT_MAX_BYTES").then(|| "lots".into()));
+        assert!(err.is_err());
+    }
+
+    #[test]
+    fn secrets_are_redacted() {
+        assert_eq!(redact_url("postgres://u:pw@h:5432/db"), "postgres://u:***@h:5432/db");
+        let c = Config { database_url: "postgres://u:pw@h/db".into(), ..Config::default() };
+        assert!(!format!("{c:?}").contains("pw"));
+        assert!(!c.to_redacted_toml().contains("pw"));
+    }
+
+    #[test]
+    fn toml_layer_reads_partial_files() {
+        let c: Config = toml::from_str("listen = \"127.0.0.1:1\"\ncallback_max_attempts = 5").unwrap();
+        assert_eq!(c.callback_max_attempts, 5);
+        assert_eq!(c.default_capacity, 5);
+        assert!(toml::from_str::<Config>("no_such_key = 1").is_err());
+    }
+}

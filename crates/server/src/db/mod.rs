@@ -1,0 +1,240 @@
+//! Storage. The engine-specific part — connecting, migrations, telling other server
+//! instances about a commit — sits behind [`Backend`], with one implementation per engine
+//! ([`sqlite::SqliteBackend`], [`postgres::PostgresBackend`]), each owning its migrations.
+//! The domain queries (the `store` module) are written once in the SQL both engines share,
+//! run through sqlx's `Any` driver: ids are UUID text, times are epoch milliseconds, flags 0/1.
+//!
+//! Writes go through [`WriteTx`]: it hands out event sequence numbers from a counter row whose
+//! lock is held until commit, so sequence order is commit order on every engine, and a reader
+//! that has seen seq N will never later find an event below N appear.
+
+pub mod postgres;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use careline_protocol::EventData;
+use futures::future::BoxFuture;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{Any, AnyPool, Row};
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+use crate::config::Config;
+use crate::error::{AppError, AppResult};
+
+/// What differs between storage engines.
+pub trait Backend: Send + Sync + 'static {
+    fn name(&self) -> &'static str;
+    /// Runs the engine's own migrations.
+    fn migrate(&self) -> BoxFuture<'_, AppResult<()>>;
+    /// Watches for commits made by other server instances and calls `wake` for each; returns
+    /// when watching is set up. Engines with a single process do nothing.
+    fn watch_remote_commits(&self, wake: Arc<Notify>) -> BoxFuture<'_, AppResult<()>>;
+    /// A statement run in every transaction that emitted events, to reach other instances.
+    fn commit_notice_sql(&self) -> Option<&'static str>;
+}
+
+/// The storage: pools plus the engine.
+#[derive(Clone)]
+pub struct Store {
+    /// Writes. One connection on SQLite (a single writer avoids lock upgrades).
+    pub(crate) writer: AnyPool,
+    /// Reads.
+    pub(crate) reader: AnyPool,
+    backend: Arc<dyn Backend>,
+    /// Woken after every commit that emitted events.
+    pub(crate) committed: Arc<Notify>,
+    pub(crate) settings: Arc<StoreSettings>,
+}
+
+/// Domain settings the store needs.
+#[derive(Debug, Clone)]
+pub struct StoreSettings {
+    pub default_capacity: i64,
+    pub callback_max_attempts: i64,
+    pub callback_retry_minutes: i64,
+}
+
+impl From<&Config> for StoreSettings {
+    fn from(c: &Config) -> Self {
+        Self {
+            default_capacity: c.default_capacity,
+            callback_max_attempts: c.callback_max_attempts,
+            callback_retry_minutes: c.callback_retry_minutes,
+        }
+    }
+}
+
+impl Store {
+    /// Opens the database named by the configuration, running migrations.
+    pub async fn open(config: &Config) -> AppResult<Store> {
+        sqlx::any::install_default_drivers();
+        let url = config.effective_database_url();
+        let settings = Arc::new(StoreSettings::from(config));
+        let committed = Arc::new(Notify::new());
+        let (backend, writer, reader): (Arc<dyn Backend>, AnyPool, AnyPool) =
+            if url.starts_with("sqlite:") {
+                let b = sqlite::SqliteBackend::open(&url, config).await?;
+                let (w, r) = b.pools(config).await?;
+                (Arc::new(b), w, r)
+            } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+                let b = postgres::PostgresBackend::new(&url);
+                let pool = AnyPoolOptions::new()
+                    .max_connections(config.db_max_connections)
+                    .connect(&url)
+                    .await?;
+                (Arc::new(b), pool.clone(), pool)
+            } else {
+                return Err(AppError::Other(format!(
+                    "unsupported database URL (expected sqlite:// or postgres://): {}",
+                    crate::config::redact_url(&url)
+                )));
+            };
+        backend.migrate().await?;
+        let store = Store { writer, reader, backend, committed, settings };
+        store.backend.watch_remote_commits(store.committed.clone()).await?;
+        Ok(store)
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        self.backend.name()
+    }
+
+    pub fn settings(&self) -> &StoreSettings {
+        &self.settings
+    }
+
+    /// Starts a writing transaction.
+    pub async fn begin(&self) -> AppResult<WriteTx> {
+        Ok(WriteTx { tx: self.writer.begin().await?, store: self.clone(), emitted: 0 })
+    }
+
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+}
+
+/// Who may see an event.
+#[derive(Debug, Clone, Copy)]
+pub enum Audience {
+    /// Staff, and the client whose data it is.
+    Client(Uuid),
+    /// Staff only (with the client it concerns, if any, for scoping).
+    Staff(Option<Uuid>),
+}
+
+/// A writing transaction that may emit events.
+pub struct WriteTx {
+    pub(crate) tx: sqlx::Transaction<'static, Any>,
+    store: Store,
+    emitted: usize,
+}
+
+impl WriteTx {
+    pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+
+    /// The next event sequence number. Takes the counter's lock until commit: call it after
+    /// the transaction's checks, as late as possible.
+    pub async fn next_seq(&mut self) -> AppResult<i64> {
+        let row = sqlx::query("UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value")
+            .fetch_one(&mut *self.tx)
+            .await?;
+        Ok(row.try_get::<i64, _>(0)?)
+    }
+
+    /// Records an event with a seq from [`WriteTx::next_seq`].
+    pub async fn emit_with_seq(&mut self, seq: i64, data: &EventData, audience: Audience, at_ms: i64) -> AppResult<()> {
+        let (client_id, staff_only) = match audience {
+            Audience::Client(c) => (Some(c), 0i64),
+            Audience::Staff(c) => (c, 1i64),
+        };
+        let json = match data {
+            EventData::Consultation(v) => serde_json::to_string(v),
+            EventData::Message(v) => serde_json::to_string(v),
+            EventData::Callback(v) => serde_json::to_string(v),
+            EventData::Client(v) => serde_json::to_string(v),
+            EventData::Operator(v) => serde_json::to_string(v),
+            EventData::Read(v) => serde_json::to_string(v),
+            EventData::Tariff(v) => serde_json::to_string(v),
+        }
+        .map_err(|e| AppError::Other(format!("serializing event: {e}")))?;
+        sqlx::query("INSERT INTO events (seq, kind, client_id, staff_only, data, at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(seq)
+            .bind(data.kind())
+            .bind(client_id.map(|c| c.to_string()))
+            .bind(staff_only)
+            .bind(json)
+            .bind(at_ms)
+            .execute(&mut *self.tx)
+            .await?;
+        self.emitted += 1;
+        Ok(())
+    }
+
+    /// Records an event with a new seq; returns the seq.
+    pub async fn emit(&mut self, data: &EventData, audience: Audience, at_ms: i64) -> AppResult<i64> {
+        let seq = self.next_seq().await?;
+        self.emit_with_seq(seq, data, audience, at_ms).await?;
+        Ok(seq)
+    }
+
+    /// Commits; only then is anything acknowledged, and only then are listeners woken.
+    pub async fn commit(mut self) -> AppResult<()> {
+        if self.emitted > 0 {
+            if let Some(sql) = self.store.backend.commit_notice_sql() {
+                sqlx::query(sql).execute(&mut *self.tx).await?;
+            }
+        }
+        self.tx.commit().await?;
+        if self.emitted > 0 {
+            self.store.committed.notify_one();
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Row helpers shared by the store modules.
+
+pub(crate) fn get_uuid(row: &AnyRow, col: &str) -> AppResult<Uuid> {
+    let s: String = row.try_get(col)?;
+    Uuid::parse_str(&s).map_err(|e| AppError::Corrupt(format!("{col}: {e}")))
+}
+
+pub(crate) fn get_opt_uuid(row: &AnyRow, col: &str) -> AppResult<Option<Uuid>> {
+    let s: Option<String> = row.try_get(col)?;
+    s.map(|s| Uuid::parse_str(&s).map_err(|e| AppError::Corrupt(format!("{col}: {e}"))))
+        .transpose()
+}
+
+pub(crate) fn get_enum<T: std::str::FromStr>(row: &AnyRow, col: &str) -> AppResult<T>
+where
+    T::Err: std::fmt::Display,
+{
+    let s: String = row.try_get(col)?;
+    s.parse().map_err(|e: T::Err| AppError::Corrupt(format!("{col}: {e}")))
+}
+
+pub(crate) fn get_time(row: &AnyRow, col: &str) -> AppResult<chrono::DateTime<chrono::Utc>> {
+    let ms: i64 = row.try_get(col)?;
+    Ok(crate::time::from_ms(ms))
+}
+
+pub(crate) fn get_opt_time(row: &AnyRow, col: &str) -> AppResult<Option<chrono::DateTime<chrono::Utc>>> {
+    let ms: Option<i64> = row.try_get(col)?;
+    Ok(ms.map(crate::time::from_ms))
+}
+
+pub(crate) fn get_bool(row: &AnyRow, col: &str) -> AppResult<bool> {
+    let v: i64 = row.try_get(col)?;
+    Ok(v != 0)
+}
+
+pub(crate) fn get_tags(row: &AnyRow, col: &str) -> AppResult<Vec<String>> {
+    let s: String = row.try_get(col)?;
+    serde_json::from_str(&s).map_err(|e| AppError::Corrupt(format!("{col}: {e}")))
+}

@@ -1,0 +1,66 @@
+//! PostgreSQL, for several server instances sharing one database. Instances tell each other
+//! about commits with LISTEN/NOTIFY on the `careline_events` channel: the notification is sent
+//! by the committing transaction itself, so it is delivered exactly when the commit is.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use sqlx::postgres::{PgListener, PgPoolOptions};
+use tokio::sync::Notify;
+
+use super::Backend;
+use crate::error::AppResult;
+
+pub const CHANNEL: &str = "careline_events";
+
+pub struct PostgresBackend {
+    url: String,
+}
+
+impl PostgresBackend {
+    pub fn new(url: &str) -> Self {
+        Self { url: url.to_owned() }
+    }
+}
+
+impl Backend for PostgresBackend {
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn migrate(&self) -> BoxFuture<'_, AppResult<()>> {
+        Box::pin(async move {
+            let pool = PgPoolOptions::new().max_connections(1).connect(&self.url).await?;
+            sqlx::migrate!("migrations/postgres").run(&pool).await?;
+            pool.close().await;
+            Ok(())
+        })
+    }
+
+    fn watch_remote_commits(&self, wake: Arc<Notify>) -> BoxFuture<'_, AppResult<()>> {
+        Box::pin(async move {
+            let mut listener = PgListener::connect(&self.url).await?;
+            listener.listen(CHANNEL).await?;
+            tokio::spawn(async move {
+                loop {
+                    // `recv` reconnects by itself after a lost connection; on reconnect we may
+                    // have missed notifications, so wake anyway: the hub reads from the log.
+                    match listener.recv().await {
+                        Ok(_) => wake.notify_one(),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "postgres listener failed; retrying");
+                            tokio::time::sleep(Duration::from_millis(500)).await;
+                            wake.notify_one();
+                        }
+                    }
+                }
+            });
+            Ok(())
+        })
+    }
+
+    fn commit_notice_sql(&self) -> Option<&'static str> {
+        Some("SELECT pg_notify('careline_events', '')")
+    }
+}

@@ -1,0 +1,98 @@
+//! The embedded engine: one SQLite file in WAL mode. One writer connection (writes are
+//! serialized anyway; a single writer never meets a lock upgrade) and a pool of readers.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use sqlx::any::AnyPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::{AnyPool, Executor};
+use tokio::sync::Notify;
+
+use super::Backend;
+use crate::config::Config;
+use crate::error::{AppError, AppResult};
+
+pub struct SqliteBackend {
+    url: String,
+    synchronous: &'static str,
+}
+
+impl SqliteBackend {
+    pub async fn open(url: &str, config: &Config) -> AppResult<Self> {
+        let synchronous = match config.sqlite_synchronous.as_str() {
+            "normal" => "NORMAL",
+            "full" => "FULL",
+            other => {
+                return Err(AppError::Other(format!(
+                    "sqlite_synchronous must be 'normal' or 'full', not {other:?}"
+                )))
+            }
+        };
+        let options = SqliteConnectOptions::from_str(url)?;
+        if let Some(dir) = options.get_filename().parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir)?;
+            }
+        }
+        Ok(Self { url: url.to_owned(), synchronous })
+    }
+
+    /// The writer pool (one connection) and the reader pool.
+    pub async fn pools(&self, config: &Config) -> AppResult<(AnyPool, AnyPool)> {
+        // Create the file and switch it to WAL (a persistent setting) before the Any pools.
+        let native = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(
+                SqliteConnectOptions::from_str(&self.url)?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal),
+            )
+            .await?;
+        native.close().await;
+
+        let pragmas: &'static str = match self.synchronous {
+            "FULL" => "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+            _ => "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+        };
+        let make = |max: u32| {
+            AnyPoolOptions::new().max_connections(max).after_connect(move |conn, _| {
+                Box::pin(async move {
+                    conn.execute(pragmas).await?;
+                    Ok(())
+                })
+            })
+        };
+        let writer = make(1).connect(&self.url).await?;
+        let reader = make(config.db_max_connections.max(2)).connect(&self.url).await?;
+        Ok((writer, reader))
+    }
+}
+
+impl Backend for SqliteBackend {
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn migrate(&self) -> BoxFuture<'_, AppResult<()>> {
+        Box::pin(async move {
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(SqliteConnectOptions::from_str(&self.url)?)
+                .await?;
+            sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+            pool.close().await;
+            Ok(())
+        })
+    }
+
+    fn watch_remote_commits(&self, _wake: Arc<Notify>) -> BoxFuture<'_, AppResult<()>> {
+        // One process owns the file: there is nobody else to hear from.
+        Box::pin(async { Ok(()) })
+    }
+
+    fn commit_notice_sql(&self) -> Option<&'static str> {
+        None
+    }
+}

@@ -1,0 +1,24 @@
+//! The Careline server: the hub that clients, operators and the desktop app sync with.
+//!
+//! - [`app`] wires state, router and background tasks; [`api`] is the HTTP surface.
+//! - [`db`] is storage (engine behind a trait), [`store`] the domain queries on it,
+//!   [`domain`] the pure state machines.
+//! - [`hub`] broadcasts committed events; [`presence`] keeps operators' status honest.
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod blobs;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod hub;
+pub mod metrics;
+pub mod presence;
+pub mod store;
+pub mod time;
+
+pub use app::AppState;
+pub use config::Config;

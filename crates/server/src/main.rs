@@ -1,0 +1,96 @@
+//! `careline-server`: serve, create an operator, fill a demo clinic, print the configuration.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use careline_protocol::{CreateOperatorRequest, Role};
+use careline_server::{app, auth, demo, AppState, Config};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "careline-server", version, about = "The Careline hub: REST + WebSocket over SQLite or PostgreSQL")]
+struct Cli {
+    /// A TOML configuration file (its values override the defaults; CARELINE_* variables
+    /// override it).
+    #[arg(long, global = true, env = "CARELINE_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API.
+    Serve,
+    /// Create an operator (or admin) account.
+    CreateOperator {
+        #[arg(long)]
+        login: String,
+        #[arg(long, env = "CARELINE_OPERATOR_PASSWORD")]
+        password: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "operator")]
+        role: String,
+        #[arg(long)]
+        department: Option<String>,
+    },
+    /// Fill an empty database with a believable clinic and print the demo logins.
+    Demo,
+    /// Print the effective configuration, secrets redacted.
+    PrintConfig,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CARELINE_LOG").unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let config = Config::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::PrintConfig => {
+            print!("{}", config.to_redacted_toml());
+        }
+        Command::Serve => {
+            let listen = config.listen.clone();
+            let state = AppState::start(config).await.context("starting the server")?;
+            let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("binding {listen}"))?;
+            tracing::info!(addr = %listener.local_addr()?, db = state.store.backend_name(), "careline-server listening");
+            app::serve(state, listener, shutdown_signal()).await?;
+        }
+        Command::CreateOperator { login, password, name, role, department } => {
+            let role: Role = role.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let state = AppState::start(config).await?;
+            careline_server::store::accounts::valid_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let hash = auth::hash_password(password).await?;
+            let req = CreateOperatorRequest { login, password: String::new(), name, role, department, capacity: None };
+            let op = state.store.create_operator(&req, hash, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("created {} {} ({})", op.role, op.login, op.id);
+        }
+        Command::Demo => {
+            let state = AppState::start(config).await?;
+            let logins = demo::fill(&state.store).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{logins}");
+        }
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

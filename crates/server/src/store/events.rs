@@ -1,0 +1,104 @@
+//! Reading the event log.
+
+use serde::Serialize;
+use serde_json::value::RawValue;
+use sqlx::Row;
+use uuid::Uuid;
+
+use crate::db::Store;
+use crate::error::{AppError, AppResult};
+
+/// An event as stored: the payload stays raw JSON from the log to the socket.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredEvent {
+    pub seq: i64,
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub kind: String,
+    pub data: Box<RawValue>,
+    #[serde(skip)]
+    pub client_id: Option<Uuid>,
+    #[serde(skip)]
+    pub staff_only: bool,
+}
+
+/// Who reads a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Viewer {
+    Staff,
+    Client(Uuid),
+}
+
+impl StoredEvent {
+    pub fn visible_to(&self, viewer: Viewer) -> bool {
+        match viewer {
+            Viewer::Staff => true,
+            Viewer::Client(c) => !self.staff_only && self.client_id == Some(c),
+        }
+    }
+}
+
+impl Store {
+    /// Events after `since`, up to `limit`, that the viewer may see.
+    pub async fn events_after(&self, since: i64, limit: i64, viewer: Viewer) -> AppResult<Vec<StoredEvent>> {
+        let rows = match viewer {
+            Viewer::Staff => {
+                sqlx::query("SELECT seq, kind, client_id, staff_only, data, at FROM events WHERE seq > $1 ORDER BY seq LIMIT $2")
+                    .bind(since)
+                    .bind(limit)
+                    .fetch_all(&self.reader)
+                    .await?
+            }
+            Viewer::Client(c) => {
+                sqlx::query(
+                    "SELECT seq, kind, client_id, staff_only, data, at FROM events \
+                     WHERE client_id = $1 AND staff_only = 0 AND seq > $2 ORDER BY seq LIMIT $3",
+                )
+                .bind(c.to_string())
+                .bind(since)
+                .bind(limit)
+                .fetch_all(&self.reader)
+                .await?
+            }
+        };
+        rows.iter()
+            .map(|r| {
+                let data: String = r.try_get("data")?;
+                Ok(StoredEvent {
+                    seq: r.try_get("seq")?,
+                    at: crate::time::from_ms(r.try_get("at")?),
+                    kind: r.try_get("kind")?,
+                    data: RawValue::from_string(data).map_err(|e| AppError::Corrupt(format!("event data: {e}")))?,
+                    client_id: crate::db::get_opt_uuid(r, "client_id")?,
+                    staff_only: crate::db::get_bool(r, "staff_only")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The last seq handed out (0 for an empty log).
+    pub async fn last_seq(&self) -> AppResult<i64> {
+        let row = sqlx::query("SELECT value FROM counters WHERE name = 'seq'").fetch_one(&self.reader).await?;
+        Ok(row.try_get(0)?)
+    }
+
+    /// The oldest seq still kept, if any event is.
+    pub async fn oldest_seq(&self) -> AppResult<Option<i64>> {
+        let row = sqlx::query("SELECT MIN(seq) AS m FROM events").fetch_one(&self.reader).await?;
+        Ok(row.try_get::<Option<i64>, _>("m")?)
+    }
+
+    /// Whether a reader that has seen everything up to `since` can still catch up from the log.
+    pub async fn can_resume_from(&self, since: i64) -> AppResult<bool> {
+        Ok(match self.oldest_seq().await? {
+            Some(oldest) => since >= oldest - 1,
+            // Nothing kept: fine if nothing was ever handed out past `since`.
+            None => since >= self.last_seq().await?,
+        })
+    }
+
+    /// Drops events older than `before_ms`; readers behind them will be told to re-sync.
+    pub async fn prune_events(&self, before_ms: i64) -> AppResult<u64> {
+        let done = sqlx::query("DELETE FROM events WHERE at < $1").bind(before_ms).execute(&self.writer).await?;
+        Ok(done.rows_affected())
+    }
+}

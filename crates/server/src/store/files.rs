@@ -1,0 +1,56 @@
+//! Attachment metadata. The bytes live in the content-addressed blob store (`blobs`).
+
+use careline_protocol::Attachment;
+use sqlx::Row;
+use uuid::Uuid;
+
+use crate::db::{get_time, get_uuid, Store};
+use crate::error::{AppError, AppResult};
+use crate::store::events::Viewer;
+use crate::time::ms;
+
+impl Store {
+    pub async fn insert_attachment(&self, a: &Attachment, uploader: Uuid) -> AppResult<()> {
+        sqlx::query("INSERT INTO attachments (id, sha256, file_name, media_type, size, uploader_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(a.id.to_string())
+            .bind(&a.sha256)
+            .bind(&a.file_name)
+            .bind(&a.media_type)
+            .bind(a.size)
+            .bind(uploader.to_string())
+            .bind(ms(a.created_at))
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// The attachment, if the viewer may see it: staff always; a client if it uploaded it or
+    /// it is in a message of its thread that is not internal.
+    pub async fn attachment_for(&self, id: Uuid, viewer: Viewer) -> AppResult<Attachment> {
+        let row = sqlx::query("SELECT id, sha256, file_name, media_type, size, uploader_id, created_at FROM attachments WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.reader)
+            .await?
+            .ok_or_else(|| AppError::not_found("attachment"))?;
+        if let Viewer::Client(client) = viewer {
+            let mine = get_uuid(&row, "uploader_id")? == client;
+            let shared = sqlx::query("SELECT 1 AS x FROM messages WHERE attachment_id = $1 AND client_id = $2 AND internal = 0 LIMIT 1")
+                .bind(id.to_string())
+                .bind(client.to_string())
+                .fetch_optional(&self.reader)
+                .await?
+                .is_some();
+            if !mine && !shared {
+                return Err(AppError::not_found("attachment"));
+            }
+        }
+        Ok(Attachment {
+            id,
+            sha256: row.try_get("sha256")?,
+            file_name: row.try_get("file_name")?,
+            media_type: row.try_get("media_type")?,
+            size: row.try_get("size")?,
+            created_at: get_time(&row, "created_at")?,
+        })
+    }
+}

@@ -1,0 +1,299 @@
+//! Messages of a client's thread and read positions.
+//!
+//! A message event implies its consultation's `last_message_at`; a consultation event is
+//! emitted with a message only when something else about the consultation changed (it was just
+//! created, or this is the first response), which halves the events of a busy chat.
+
+use careline_protocol::{
+    Attachment, AuthorKind, Consultation, ConsultationStatus, EventData, Message,
+    MessageKind, Page, ReadPosition, Role, SendMessageRequest,
+};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::consultations::{create_consultation, emit_consultation, load_consultation, open_consultation};
+use super::{page_limit, SqlBuf};
+use crate::db::{get_bool, get_enum, get_opt_uuid, get_time, get_uuid, Audience, Store, WriteTx};
+use crate::domain::{may_post_public, Actor};
+use crate::error::{AppError, AppResult};
+use crate::time::{from_ms, now_ms};
+
+const MESSAGE_SELECT: &str = "SELECT m.id, m.consultation_id, m.client_id, m.author_kind, m.author_id, m.kind, m.body, \
+     m.client_msg_id, m.internal, m.created_at, m.seq, a.id AS a_id, a.sha256 AS a_sha256, \
+     a.file_name AS a_file_name, a.media_type AS a_media_type, a.size AS a_size, a.created_at AS a_created_at \
+     FROM messages m LEFT JOIN attachments a ON a.id = m.attachment_id";
+
+fn message_row(row: &AnyRow) -> AppResult<Message> {
+    let attachment = match get_opt_uuid(row, "a_id")? {
+        Some(id) => Some(Attachment {
+            id,
+            sha256: row.try_get("a_sha256")?,
+            file_name: row.try_get("a_file_name")?,
+            media_type: row.try_get("a_media_type")?,
+            size: row.try_get("a_size")?,
+            created_at: get_time(row, "a_created_at")?,
+        }),
+        None => None,
+    };
+    Ok(Message {
+        id: get_uuid(row, "id")?,
+        consultation_id: get_uuid(row, "consultation_id")?,
+        client_id: get_uuid(row, "client_id")?,
+        author_kind: get_enum(row, "author_kind")?,
+        author_id: get_opt_uuid(row, "author_id")?,
+        kind: get_enum(row, "kind")?,
+        body: row.try_get("body")?,
+        attachment,
+        client_msg_id: get_opt_uuid(row, "client_msg_id")?,
+        internal: get_bool(row, "internal")?,
+        created_at: get_time(row, "created_at")?,
+        seq: row.try_get("seq")?,
+    })
+}
+
+pub(crate) struct NewMessage<'a> {
+    pub consultation: &'a Consultation,
+    pub author_kind: AuthorKind,
+    pub author_id: Option<Uuid>,
+    pub kind: MessageKind,
+    pub body: String,
+    pub attachment: Option<Attachment>,
+    pub client_msg_id: Option<Uuid>,
+    pub internal: bool,
+}
+
+/// Stores a message and its event (and the consultation's, when it changed beyond
+/// `last_message_at` or is new). Returns the message and the consultation as it is now.
+pub(crate) async fn insert_message(tx: &mut WriteTx, m: NewMessage<'_>) -> AppResult<(Message, Consultation)> {
+    let now = now_ms();
+    let mut c = m.consultation.clone();
+    let is_new = c.last_message_at.is_none() && c.status == ConsultationStatus::New && c.taken_at.is_none();
+    let mut consultation_changed = is_new;
+    if m.author_kind == AuthorKind::Operator && !m.internal && c.first_response_at.is_none() {
+        c.first_response_at = Some(from_ms(now));
+        consultation_changed = true;
+    }
+    c.last_message_at = Some(from_ms(now));
+    if consultation_changed {
+        emit_consultation(tx, &c, None, now).await?;
+    }
+    let seq = tx.next_seq().await?;
+    let msg = Message {
+        id: careline_protocol::new_id(),
+        consultation_id: c.id,
+        client_id: c.client_id,
+        author_kind: m.author_kind,
+        author_id: m.author_id,
+        kind: m.kind,
+        body: m.body,
+        attachment: m.attachment,
+        client_msg_id: m.client_msg_id,
+        internal: m.internal,
+        created_at: from_ms(now),
+        seq,
+    };
+    sqlx::query(
+        "INSERT INTO messages (id, consultation_id, client_id, author_kind, author_id, kind, body, attachment_id, client_msg_id, internal, created_at, seq) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(msg.id.to_string())
+    .bind(c.id.to_string())
+    .bind(c.client_id.to_string())
+    .bind(msg.author_kind.as_str())
+    .bind(msg.author_id.map(|a| a.to_string()))
+    .bind(msg.kind.as_str())
+    .bind(&msg.body)
+    .bind(msg.attachment.as_ref().map(|a| a.id.to_string()))
+    .bind(msg.client_msg_id.map(|a| a.to_string()))
+    .bind(msg.internal as i64)
+    .bind(now)
+    .bind(seq)
+    .execute(tx.conn())
+    .await?;
+    sqlx::query("UPDATE consultations SET last_message_at = $1, first_response_at = $2 WHERE id = $3")
+        .bind(now)
+        .bind(c.first_response_at.map(crate::time::ms))
+        .bind(c.id.to_string())
+        .execute(tx.conn())
+        .await?;
+    let audience = if msg.internal { Audience::Staff(Some(c.client_id)) } else { Audience::Client(c.client_id) };
+    tx.emit_with_seq(seq, &EventData::Message(msg.clone()), audience, now).await?;
+    Ok((msg, c))
+}
+
+/// Paging of a message list.
+#[derive(Debug, Default, Clone, serde::Deserialize, utoipa::IntoParams)]
+pub struct MessageQuery {
+    /// Messages with a seq above this one, oldest first.
+    pub after_seq: Option<i64>,
+    /// Messages with a seq below this one, newest first in the query but returned oldest
+    /// first (for scrolling back).
+    pub before_seq: Option<i64>,
+    /// The client's whole thread across consultations instead of this consultation only.
+    pub thread: Option<bool>,
+    pub limit: Option<i64>,
+}
+
+impl Store {
+    /// Sends a message. The same `client_msg_id` from the same author returns the stored
+    /// message and stores nothing. A client writing into a closed consultation starts a new
+    /// one in the same thread.
+    pub async fn send_message(&self, consultation_id: Uuid, actor: Actor, req: &SendMessageRequest) -> AppResult<Message> {
+        let body = req.body.trim().to_owned();
+        if req.body.chars().count() > 20_000 {
+            return Err(AppError::invalid("a message has at most 20000 characters"));
+        }
+        match req.kind {
+            MessageKind::System => return Err(AppError::invalid("system messages are written by the server")),
+            MessageKind::Text if body.is_empty() => return Err(AppError::invalid("a text message must not be empty")),
+            MessageKind::Text if req.attachment_id.is_some() => {
+                return Err(AppError::invalid("a text message has no attachment; use kind image, file, audio or video"))
+            }
+            MessageKind::Image | MessageKind::File | MessageKind::Audio | MessageKind::Video if req.attachment_id.is_none() => {
+                return Err(AppError::invalid("this kind of message needs attachment_id"))
+            }
+            _ => {}
+        }
+        if req.internal && !actor.role.is_staff() {
+            return Err(AppError::forbidden("only staff write internal notes"));
+        }
+        let mut tx = self.begin().await?;
+        // Idempotency first: a retry returns the original even if the consultation moved on.
+        let existing = sqlx::query(&format!("{MESSAGE_SELECT} WHERE m.author_id = $1 AND m.client_msg_id = $2"))
+            .bind(actor.id.to_string())
+            .bind(req.client_msg_id.to_string())
+            .fetch_optional(tx.conn())
+            .await?;
+        if let Some(row) = existing {
+            return message_row(&row);
+        }
+        let mut c = load_consultation(&mut tx, consultation_id).await?;
+        if actor.role == Role::Client {
+            if c.client_id != actor.id {
+                return Err(AppError::not_found("consultation"));
+            }
+            if c.status == ConsultationStatus::Closed {
+                c = match open_consultation(&mut tx, actor.id).await? {
+                    Some(open) => open,
+                    None => create_consultation(&mut tx, actor.id, c.kind, Some(body.clone()).filter(|b| !b.is_empty())).await?,
+                };
+            }
+        } else if !req.internal {
+            may_post_public(c.status, c.operator_id, actor)?;
+        }
+        let attachment = match req.attachment_id {
+            Some(id) => Some(attachment_for_message(&mut tx, id, actor.id).await?),
+            None => None,
+        };
+        let author_kind = if actor.role == Role::Client { AuthorKind::Client } else { AuthorKind::Operator };
+        let msg = NewMessage {
+            consultation: &c,
+            author_kind,
+            author_id: Some(actor.id),
+            kind: req.kind,
+            body,
+            attachment,
+            client_msg_id: Some(req.client_msg_id),
+            internal: req.internal,
+        };
+        let (msg, _) = insert_message(&mut tx, msg).await?;
+        tx.commit().await?;
+        Ok(msg)
+    }
+
+    /// Messages of a consultation (or its client's whole thread) that the viewer may see.
+    pub async fn list_messages(&self, consultation: &Consultation, viewer_role: Role, q: &MessageQuery) -> AppResult<Page<Message>> {
+        let limit = page_limit(q.limit)?;
+        let mut s = SqlBuf::new(MESSAGE_SELECT);
+        if q.thread == Some(true) {
+            let p = s.arg(consultation.client_id.to_string());
+            s.and(&format!("m.client_id = {p}"));
+        } else {
+            let p = s.arg(consultation.id.to_string());
+            s.and(&format!("m.consultation_id = {p}"));
+        }
+        if !viewer_role.is_staff() {
+            s.and("m.internal = 0");
+        }
+        let backwards = q.before_seq.is_some();
+        if q.after_seq.is_some() && backwards {
+            return Err(AppError::bad_request("give after_seq or before_seq, not both"));
+        }
+        if let Some(b) = q.before_seq {
+            let p = s.arg(b);
+            s.and(&format!("m.seq < {p}"));
+        } else if let Some(a) = q.after_seq {
+            let p = s.arg(a);
+            s.and(&format!("m.seq > {p}"));
+        }
+        let p = s.arg(limit + 1);
+        s.push(&format!(" ORDER BY m.seq {} LIMIT {p}", if backwards { "DESC" } else { "ASC" }));
+        let rows = s.query().fetch_all(&self.reader).await?;
+        let mut items = rows.iter().map(message_row).collect::<AppResult<Vec<_>>>()?;
+        let more = items.len() as i64 > limit;
+        items.truncate(limit as usize);
+        let next_cursor = if more { items.last().map(|m| m.seq.to_string()) } else { None };
+        if backwards {
+            items.reverse();
+        }
+        Ok(Page { items, next_cursor })
+    }
+
+    /// Moves the reader's position forward (never back) and tells the other side.
+    pub async fn mark_read(&self, consultation: &Consultation, reader: Uuid, role: Role, seq: i64) -> AppResult<ReadPosition> {
+        if seq < 0 {
+            return Err(AppError::invalid("seq must not be negative"));
+        }
+        let now = now_ms();
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "INSERT INTO reads (consultation_id, reader_id, reader_role, seq) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (consultation_id, reader_id) DO UPDATE SET seq = excluded.seq WHERE reads.seq < excluded.seq",
+        )
+        .bind(consultation.id.to_string())
+        .bind(reader.to_string())
+        .bind(role.as_str())
+        .bind(seq)
+        .execute(tx.conn())
+        .await?;
+        let row = sqlx::query("SELECT seq FROM reads WHERE consultation_id = $1 AND reader_id = $2")
+            .bind(consultation.id.to_string())
+            .bind(reader.to_string())
+            .fetch_one(tx.conn())
+            .await?;
+        let pos = ReadPosition {
+            consultation_id: consultation.id,
+            client_id: consultation.client_id,
+            reader_id: reader,
+            reader_role: role,
+            seq: row.try_get("seq")?,
+        };
+        if done.rows_affected() > 0 {
+            tx.emit(&EventData::Read(pos.clone()), Audience::Client(consultation.client_id), now).await?;
+        }
+        tx.commit().await?;
+        Ok(pos)
+    }
+}
+
+/// An attachment may be sent by the one who uploaded it.
+async fn attachment_for_message(tx: &mut WriteTx, id: Uuid, author: Uuid) -> AppResult<Attachment> {
+    let row = sqlx::query("SELECT id, sha256, file_name, media_type, size, uploader_id, created_at FROM attachments WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(tx.conn())
+        .await?
+        .ok_or_else(|| AppError::invalid("attachment_id does not name an upload"))?;
+    if get_uuid(&row, "uploader_id")? != author {
+        return Err(AppError::invalid("attachment_id does not name an upload of yours"));
+    }
+    Ok(Attachment {
+        id,
+        sha256: row.try_get("sha256")?,
+        file_name: row.try_get("file_name")?,
+        media_type: row.try_get("media_type")?,
+        size: row.try_get("size")?,
+        created_at: get_time(&row, "created_at")?,
+    })
+}
+

@@ -1,0 +1,149 @@
+//! The domain queries, written once for every engine (see `db`). Each submodule owns the
+//! tables of one part of the domain; every write goes through a `WriteTx` and emits the event
+//! that tells everyone what changed.
+
+pub mod accounts;
+pub mod callbacks;
+pub mod consultations;
+pub mod events;
+pub mod files;
+pub mod messages;
+
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::Any;
+
+use crate::error::{AppError, AppResult};
+
+/// A value to bind.
+#[derive(Debug, Clone)]
+pub(crate) enum Arg {
+    Int(i64),
+    Text(String),
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::Int(v)
+    }
+}
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(v)
+    }
+}
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(v.to_owned())
+    }
+}
+
+/// SQL assembled piece by piece with numbered placeholders, for lists with optional filters.
+#[derive(Debug, Default)]
+pub(crate) struct SqlBuf {
+    pub sql: String,
+    args: Vec<Arg>,
+    has_where: bool,
+}
+
+impl SqlBuf {
+    pub fn new(sql: &str) -> Self {
+        Self { sql: sql.to_owned(), args: Vec::new(), has_where: false }
+    }
+
+    /// Adds a value and returns its placeholder.
+    pub fn arg(&mut self, a: impl Into<Arg>) -> String {
+        self.args.push(a.into());
+        format!("${}", self.args.len())
+    }
+
+    /// Appends `WHERE cond` or `AND cond`.
+    pub fn and(&mut self, cond: &str) {
+        self.sql.push_str(if self.has_where { " AND " } else { " WHERE " });
+        self.sql.push_str(cond);
+        self.has_where = true;
+    }
+
+    pub fn push(&mut self, s: &str) {
+        self.sql.push_str(s);
+    }
+
+    pub fn query(&self) -> Query<'_, Any, AnyArguments<'_>> {
+        let mut q = sqlx::query(&self.sql);
+        for a in &self.args {
+            q = match a {
+                Arg::Int(v) => q.bind(*v),
+                Arg::Text(v) => q.bind(v.as_str()),
+            };
+        }
+        q
+    }
+}
+
+/// Page size: default 50, at most 500.
+pub(crate) fn page_limit(limit: Option<i64>) -> AppResult<i64> {
+    match limit {
+        None => Ok(50),
+        Some(n) if (1..=500).contains(&n) => Ok(n),
+        Some(n) => Err(AppError::bad_request(format!("limit must be between 1 and 500, not {n}"))),
+    }
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern (with `ESCAPE '\'`).
+pub(crate) fn like_pattern(q: &str) -> String {
+    let mut s = String::with_capacity(q.len() + 2);
+    s.push('%');
+    for c in q.chars().flat_map(char::to_lowercase) {
+        if matches!(c, '%' | '_' | '\\') {
+            s.push('\\');
+        }
+        s.push(c);
+    }
+    s.push('%');
+    s
+}
+
+pub(crate) fn tags_json(tags: &[String]) -> String {
+    serde_json::to_string(tags).unwrap_or_else(|_| "[]".into())
+}
+
+/// Tags are trimmed, non-empty, at most 64 characters, at most 32 of them, no duplicates.
+pub(crate) fn clean_tags(tags: &[String]) -> AppResult<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for t in tags {
+        let t = t.trim();
+        if t.is_empty() || t.chars().count() > 64 {
+            return Err(AppError::invalid("a tag must have 1 to 64 characters"));
+        }
+        if !out.iter().any(|x| x == t) {
+            out.push(t.to_owned());
+        }
+    }
+    if out.len() > 32 {
+        return Err(AppError::invalid("at most 32 tags"));
+    }
+    Ok(out)
+}
+
+/// A required text field: trimmed, non-empty, at most `max` characters.
+pub(crate) fn required_text(field: &str, value: &str, max: usize) -> AppResult<String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(AppError::invalid(format!("{field} must not be empty")));
+    }
+    if v.chars().count() > max {
+        return Err(AppError::invalid(format!("{field} is longer than {max} characters")));
+    }
+    Ok(v.to_owned())
+}
+
+/// An optional text field: trimmed; empty becomes none.
+pub(crate) fn optional_text(field: &str, value: Option<&str>, max: usize) -> AppResult<Option<String>> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) if v.chars().count() > max => {
+            Err(AppError::invalid(format!("{field} is longer than {max} characters")))
+        }
+        Some(v) => Ok(Some(v.to_owned())),
+    }
+}
