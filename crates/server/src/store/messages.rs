@@ -140,6 +140,14 @@ impl Store {
     /// message and stores nothing. A client writing into a closed consultation starts a new
     /// one in the same thread.
     pub async fn send_message(&self, consultation_id: Uuid, actor: Actor, req: &SendMessageRequest) -> AppResult<Message> {
+        match self.send_message_once(consultation_id, actor, req).await {
+            // A concurrent retry with the same key committed first: the second attempt finds it.
+            Err(e) if e.is_unique_violation() => self.send_message_once(consultation_id, actor, req).await,
+            other => other,
+        }
+    }
+
+    async fn send_message_once(&self, consultation_id: Uuid, actor: Actor, req: &SendMessageRequest) -> AppResult<Message> {
         let body = req.body.trim().to_owned();
         if req.body.chars().count() > 20_000 {
             return Err(AppError::invalid("a message has at most 20000 characters"));

@@ -1,0 +1,250 @@
+//! Who may do what (the role matrix), sessions, and bad input of every kind.
+
+mod common;
+
+use std::sync::atomic::Ordering;
+
+use careline_protocol::Role;
+use common::{Api, TestServer, PASSWORD};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Want {
+    /// Passed authorization: anything but 401, 403 and 404.
+    Allow,
+    /// 403: the role may not use this endpoint.
+    Forbid,
+    /// 404: the object is not the caller's to see.
+    Hidden,
+}
+use Want::*;
+
+both!(role_matrix, |db| async move {
+    let s = TestServer::start(db).await;
+    let op = s.staff("anna", Role::Operator).await;
+    let admin = s.staff("root", Role::Admin).await;
+    let owner = s.client("Owner", "+10000000001").await;
+    let other = s.client("Other", "+10000000002").await;
+    let owner_id = owner.user_id().await;
+    let op_id = op.user_id().await;
+    let admin_id = admin.user_id().await;
+    let c = owner.open_consultation("my question").await;
+    let cb = owner.must("/api/v1/callbacks", json!({"phone": "+10000000001"})).await["id"].as_str().unwrap().to_owned();
+    let att = upload(&owner, "scan.png", "image/png", b"\x89PNG....").await;
+    owner
+        .must(&format!("/api/v1/consultations/{c}/messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "image", "attachment_id": att}))
+        .await;
+
+    let cmid = || json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "text", "body": "x"});
+    // (method, path, body, [owner, other client, operator, admin])
+    let rows: Vec<(Method, String, Option<Value>, [Want; 4])> = vec![
+        (Method::GET, "/api/v1/me".into(), None, [Allow, Allow, Allow, Allow]),
+        (Method::PUT, "/api/v1/me/status".into(), Some(json!({"status": "online"})), [Forbid, Forbid, Allow, Allow]),
+        (Method::GET, "/api/v1/clients".into(), None, [Forbid, Forbid, Allow, Allow]),
+        (Method::GET, format!("/api/v1/clients/{owner_id}"), None, [Allow, Hidden, Allow, Allow]),
+        (Method::PATCH, format!("/api/v1/clients/{owner_id}"), Some(json!({"city": "Казань"})), [Allow, Hidden, Allow, Allow]),
+        (Method::GET, "/api/v1/operators".into(), None, [Forbid, Forbid, Allow, Allow]),
+        (Method::POST, "/api/v1/operators".into(), Some(json!({"login": "new1", "password": "password-1", "name": "N", "role": "operator"})), [Forbid, Forbid, Forbid, Allow]),
+        (Method::PATCH, format!("/api/v1/operators/{op_id}"), Some(json!({"department": "ЛОР"})), [Forbid, Forbid, Forbid, Allow]),
+        (Method::GET, "/api/v1/audit".into(), None, [Forbid, Forbid, Forbid, Allow]),
+        (Method::GET, "/api/v1/tariffs".into(), None, [Allow, Allow, Allow, Allow]),
+        (Method::POST, "/api/v1/tariffs".into(), Some(json!({"name": "Чат", "kind": "chat", "price": 1000, "currency": "RUB"})), [Forbid, Forbid, Forbid, Allow]),
+        (Method::POST, "/api/v1/consultations".into(), Some(json!({"kind": "chat"})), [Allow, Allow, Forbid, Forbid]),
+        (Method::GET, "/api/v1/consultations".into(), None, [Allow, Allow, Allow, Allow]),
+        (Method::GET, format!("/api/v1/consultations/{c}"), None, [Allow, Hidden, Allow, Allow]),
+        (Method::PATCH, format!("/api/v1/consultations/{c}"), Some(json!({"priority": "high"})), [Forbid, Forbid, Allow, Allow]),
+        (Method::GET, format!("/api/v1/consultations/{c}/messages"), None, [Allow, Hidden, Allow, Allow]),
+        (Method::POST, format!("/api/v1/consultations/{c}/take"), None, [Forbid, Forbid, Allow, Allow]),
+        (Method::POST, format!("/api/v1/consultations/{c}/messages"), Some(cmid()), [Allow, Hidden, Allow, Allow]),
+        (Method::POST, format!("/api/v1/consultations/{c}/read"), Some(json!({"seq": 1})), [Allow, Hidden, Allow, Allow]),
+        (Method::POST, format!("/api/v1/consultations/{c}/transfer"), Some(json!({"operator_id": admin_id})), [Forbid, Forbid, Allow, Allow]),
+        (Method::POST, format!("/api/v1/consultations/{c}/release"), None, [Forbid, Forbid, Allow, Allow]),
+        (Method::POST, format!("/api/v1/consultations/{c}/close"), None, [Forbid, Forbid, Allow, Allow]),
+        (Method::POST, format!("/api/v1/consultations/{c}/rating"), Some(json!({"score": 5})), [Allow, Hidden, Forbid, Forbid]),
+        (Method::GET, format!("/api/v1/attachments/{att}"), None, [Allow, Hidden, Allow, Allow]),
+        (Method::POST, "/api/v1/callbacks".into(), Some(json!({"phone": "+10000000009"})), [Allow, Allow, Allow, Allow]),
+        (Method::GET, "/api/v1/callbacks".into(), None, [Allow, Allow, Allow, Allow]),
+        (Method::GET, format!("/api/v1/callbacks/{cb}"), None, [Allow, Hidden, Allow, Allow]),
+        (Method::POST, format!("/api/v1/callbacks/{cb}/claim"), None, [Forbid, Forbid, Allow, Allow]),
+        (Method::POST, format!("/api/v1/callbacks/{cb}/attempts"), Some(json!({"outcome": "no_answer"})), [Forbid, Forbid, Allow, Allow]),
+        (Method::POST, format!("/api/v1/callbacks/{cb}/release"), None, [Forbid, Forbid, Allow, Allow]),
+        (Method::POST, format!("/api/v1/callbacks/{cb}/cancel"), None, [Allow, Hidden, Allow, Allow]),
+        (Method::GET, "/api/v1/sync?since=0".into(), None, [Allow, Allow, Allow, Allow]),
+        (Method::POST, "/api/v1/auth/logout".into(), None, [Allow, Allow, Allow, Allow]),
+    ];
+    let anon = s.anon();
+    let mut failures = Vec::new();
+    for (method, path, body, wants) in &rows {
+        let (st, b) = anon.call(method.clone(), path, body.clone()).await;
+        if st != StatusCode::UNAUTHORIZED {
+            failures.push(format!("{method} {path} without a token: {st} {b}"));
+        }
+        if path.ends_with("/logout") {
+            continue; // would end the sessions the rows below need
+        }
+        // `other` first, so the owner's own changes happen after the refusals were checked.
+        for (who, api, want) in [("other client", &other, wants[1]), ("owner", &owner, wants[0]), ("operator", &op, wants[2]), ("admin", &admin, wants[3])] {
+            let (st, b) = api.call(method.clone(), path, body.clone()).await;
+            let ok = match want {
+                Allow => !matches!(st.as_u16(), 401 | 403 | 404) && st.as_u16() < 500,
+                Forbid => st == StatusCode::FORBIDDEN && b["code"] == "forbidden",
+                Hidden => st == StatusCode::NOT_FOUND && b["code"] == "not_found",
+            };
+            if !ok {
+                failures.push(format!("{method} {path} as {who}: wanted {want:?}, got {st} {b}"));
+            }
+        }
+    }
+    // A client's cancel of its own request is allowed (checked on a fresh one).
+    let cb2 = owner.must("/api/v1/callbacks", json!({"phone": "+10000000001"})).await["id"].as_str().unwrap().to_owned();
+    let (st, b) = other.post(&format!("/api/v1/callbacks/{cb2}/cancel"), json!({})).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{b}");
+    let cancelled = owner.must(&format!("/api/v1/callbacks/{cb2}/cancel"), json!({})).await;
+    assert_eq!(cancelled["status"], "cancelled");
+    // Anyone: health, metrics, the OpenAPI document.
+    for path in ["/healthz", "/metrics", "/api/openapi.json"] {
+        let (st, _) = anon.get(path).await;
+        assert_eq!(st, StatusCode::OK, "{path}");
+    }
+    // Private notes never reach the client, not even in its own profile.
+    op.call(Method::PATCH, &format!("/api/v1/clients/{owner_id}"), Some(json!({"notes": "тревожный пациент"}))).await;
+    let own = owner.ok(&format!("/api/v1/clients/{owner_id}")).await;
+    assert!(own["notes"].is_null());
+    let me = owner.ok("/api/v1/me").await;
+    assert!(me["client"]["notes"].is_null());
+    let (st, _) = owner.call(Method::PATCH, &format!("/api/v1/clients/{owner_id}"), Some(json!({"vip": true}))).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    assert!(failures.is_empty(), "role matrix failures:\n{}", failures.join("\n"));
+    assert_eq!(s.state.metrics.http_server_errors.load(Ordering::Relaxed), 0);
+    s.stop().await;
+});
+
+async fn upload(api: &Api, name: &str, media_type: &str, bytes: &[u8]) -> String {
+    let resp = api
+        .http
+        .post(format!("{}/api/v1/attachments?name={name}", api.base))
+        .bearer_auth(api.token.as_deref().unwrap())
+        .header("content-type", media_type)
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let v: Value = resp.json().await.unwrap();
+    v["id"].as_str().unwrap().to_owned()
+}
+
+both!(sessions, |db| async move {
+    let s = TestServer::start_with(db, |c| c.login_max_failures = 3).await;
+    let op = s.staff("anna", Role::Operator).await;
+    let anon = s.anon();
+    let me = op.ok("/api/v1/me").await;
+    assert_eq!(me["user"]["role"], "operator");
+    assert_eq!(me["operator"]["login"], "anna");
+    // Login answers the fixed shape; logins are case-insensitive.
+    let (st, b) = anon.post("/api/v1/auth/login", json!({"login": "ANNA", "password": PASSWORD})).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(b["token"].as_str().unwrap().len() >= 40);
+    assert_eq!(b["user"]["name"], "anna name");
+    // Logout revokes the token.
+    let other_session = anon.with_token(b["token"].as_str().unwrap());
+    let (st, _) = other_session.post("/api/v1/auth/logout", json!({})).await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    let (st, b) = other_session.get("/api/v1/me").await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthorized")));
+    op.ok("/api/v1/me").await; // the first session lives on
+    // Wrong passwords, then the rate limit — even for the right password.
+    for _ in 0..3 {
+        let (st, b) = anon.post("/api/v1/auth/login", json!({"login": "anna", "password": "wrong-password"})).await;
+        assert_eq!((st, b["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_credentials")));
+    }
+    let (st, b) = anon.post("/api/v1/auth/login", json!({"login": "anna", "password": PASSWORD})).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")));
+    // Unknown logins look like wrong passwords.
+    let (st, b) = anon.post("/api/v1/auth/login", json!({"login": "nobody", "password": PASSWORD})).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_credentials")));
+    // Clients log in with their phone, in any notation.
+    s.client("Мария", "+7 916 000-00-01").await;
+    anon.login("+79160000001", PASSWORD).await;
+    anon.login("+7 (916) 000-00-01", PASSWORD).await;
+    let (st, b) = anon.post("/api/v1/clients/register", json!({"name": "Дубль", "phone": "+79160000001", "password": PASSWORD})).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::CONFLICT, Some("already_exists")));
+    // A disabled operator is locked out at once.
+    let admin = s.staff("root", Role::Admin).await;
+    let op_id = op.user_id().await;
+    let (st, b) = admin.call(Method::PATCH, &format!("/api/v1/operators/{op_id}"), Some(json!({"disabled": true}))).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    let (st, _) = op.get("/api/v1/me").await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    // Admin actions and profile reads are audited.
+    let client_id = s.anon().login("+79160000001", PASSWORD).await.user_id().await;
+    admin.ok(&format!("/api/v1/clients/{client_id}")).await;
+    let audit = admin.ok("/api/v1/audit").await;
+    let actions: Vec<&str> = audit["items"].as_array().unwrap().iter().map(|a| a["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, vec!["client.viewed", "operator.updated"]);
+    assert!(audit["items"][0]["remote_addr"].as_str().unwrap().starts_with("127."));
+    s.stop().await;
+});
+
+both!(bad_input_changes_nothing, |db| async move {
+    let s = TestServer::start_with(db, |c| c.attachment_max_bytes = 1024).await;
+    let op = s.staff("anna", Role::Operator).await;
+    let client = s.client("Иван", "+79000000001").await;
+    let c = client.open_consultation("вопрос").await;
+    let before = s.state.store.last_seq().await.unwrap();
+    let token = client.token.clone().unwrap();
+    let http = reqwest::Client::new();
+    let raw = |method: Method, path: &str, ctype: &str, body: Vec<u8>| {
+        http.request(method, format!("{}{}", s.base, path)).bearer_auth(&token).header("content-type", ctype.to_owned()).body(body)
+    };
+    let msgs = format!("/api/v1/consultations/{c}/messages");
+    let cases: Vec<(&str, reqwest::RequestBuilder, u16, &str)> = vec![
+        ("malformed JSON", raw(Method::POST, &msgs, "application/json", b"{\"kind\": ".to_vec()), 400, "bad_request"),
+        ("wrong type", raw(Method::POST, &msgs, "application/json", br#"{"client_msg_id": 5, "kind": "text", "body": "x"}"#.to_vec()), 400, "bad_request"),
+        ("unknown kind", raw(Method::POST, &msgs, "application/json", br#"{"client_msg_id": "0190e8a0-0000-7000-8000-000000000000", "kind": "poem", "body": "x"}"#.to_vec()), 400, "bad_request"),
+        ("missing field", raw(Method::POST, &msgs, "application/json", br#"{"kind": "text", "body": "x"}"#.to_vec()), 400, "bad_request"),
+        ("invalid UTF-8", raw(Method::POST, &msgs, "application/json", b"{\"client_msg_id\": \"0190e8a0-0000-7000-8000-000000000000\", \"kind\": \"text\", \"body\": \"\xff\xfe\"}".to_vec()), 400, "bad_request"),
+        ("not JSON content type", raw(Method::POST, &msgs, "text/plain", b"{}".to_vec()), 415, "unsupported_media_type"),
+        ("huge body", raw(Method::POST, &msgs, "application/json", format!("{{\"body\": \"{}\"}}", "x".repeat(2_000_000)).into_bytes()), 413, "payload_too_large"),
+        ("empty text", raw(Method::POST, &msgs, "application/json", br#"{"client_msg_id": "0190e8a0-0000-7000-8000-000000000001", "kind": "text", "body": "   "}"#.to_vec()), 422, "validation_failed"),
+        ("system kind", raw(Method::POST, &msgs, "application/json", br#"{"client_msg_id": "0190e8a0-0000-7000-8000-000000000002", "kind": "system", "body": "x"}"#.to_vec()), 422, "validation_failed"),
+        ("client internal note", raw(Method::POST, &msgs, "application/json", br#"{"client_msg_id": "0190e8a0-0000-7000-8000-000000000003", "kind": "text", "body": "x", "internal": true}"#.to_vec()), 403, "forbidden"),
+        ("unknown consultation", raw(Method::POST, "/api/v1/consultations/0190e8a0-0000-7000-8000-00000000dead/messages", "application/json", br#"{"client_msg_id": "0190e8a0-0000-7000-8000-000000000004", "kind": "text", "body": "x"}"#.to_vec()), 404, "not_found"),
+        ("not a uuid", raw(Method::GET, "/api/v1/consultations/../../etc/passwd", "application/json", vec![]), 404, "not_found"),
+        ("bad uuid", raw(Method::GET, "/api/v1/consultations/not-a-uuid", "application/json", vec![]), 400, "bad_request"),
+        ("bad attachment", raw(Method::POST, &msgs, "application/json", br#"{"client_msg_id": "0190e8a0-0000-7000-8000-000000000005", "kind": "image", "attachment_id": "0190e8a0-0000-7000-8000-00000000beef"}"#.to_vec()), 422, "validation_failed"),
+        ("oversized upload", raw(Method::POST, "/api/v1/attachments?name=big.bin", "application/octet-stream", vec![7u8; 4096]), 413, "payload_too_large"),
+        ("empty upload", raw(Method::POST, "/api/v1/attachments?name=x.txt", "text/plain", vec![]), 422, "validation_failed"),
+        ("bad media type", raw(Method::POST, "/api/v1/attachments?name=x.txt", "nonsense", b"hi".to_vec()), 415, "unsupported_media_type"),
+        ("bad phone", raw(Method::POST, "/api/v1/callbacks", "application/json", br#"{"phone": "call me maybe"}"#.to_vec()), 422, "validation_failed"),
+        ("window backwards", raw(Method::POST, "/api/v1/callbacks", "application/json", br#"{"phone": "+79000000001", "preferred_at": "2030-01-01T10:00:00Z", "preferred_until": "2030-01-01T09:00:00Z"}"#.to_vec()), 422, "validation_failed"),
+        ("bad date", raw(Method::POST, "/api/v1/callbacks", "application/json", br#"{"phone": "+79000000001", "preferred_at": "tomorrow"}"#.to_vec()), 400, "bad_request"),
+        ("negative since", raw(Method::GET, "/api/v1/sync?since=-5", "application/json", vec![]), 400, "bad_request"),
+        ("non-numeric since", raw(Method::GET, "/api/v1/sync?since=abc", "application/json", vec![]), 400, "bad_request"),
+        ("bad cursor", raw(Method::GET, "/api/v1/consultations?cursor=zzz", "application/json", vec![]), 400, "bad_request"),
+    ];
+    for (what, req, status, code) in cases {
+        let resp = req.send().await.unwrap();
+        let st = resp.status().as_u16();
+        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        assert_eq!((st, body["code"].as_str().unwrap_or("")), (status, code), "{what}: {body}");
+        assert!(!body["message"].as_str().unwrap_or("").is_empty(), "{what}: a message for people");
+    }
+    // Garbage and missing tokens.
+    let (st, b) = s.anon().with_token("garbage").get("/api/v1/me").await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthorized")));
+    let (st, _) = s.anon().get("/api/v1/consultations").await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    // Operators: bad values.
+    let (st, b) = op.post(&format!("/api/v1/consultations/{c}/transfer"), json!({"operator_id": "nope"})).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{b}");
+    let (st, b) = op.call(Method::PATCH, &format!("/api/v1/consultations/{c}"), Some(json!({"tags": [""]}))).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed")));
+    assert_eq!(s.state.store.last_seq().await.unwrap(), before, "a refused request changed something");
+    assert_eq!(s.state.metrics.http_server_errors.load(Ordering::Relaxed), 0);
+    // Nothing was left behind by the refused uploads.
+    let tmp = std::fs::read_dir(s.dir.path().join("blobs/tmp")).unwrap().count();
+    assert_eq!(tmp, 0);
+    s.stop().await;
+});

@@ -1,0 +1,258 @@
+//! Consultations end to end: the state machine, the race, idempotency, threads, internal
+//! notes, ratings — on SQLite and on PostgreSQL.
+
+mod common;
+
+use careline_protocol::Role;
+use common::TestServer;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+fn code(b: &Value) -> &str {
+    b["code"].as_str().unwrap_or("")
+}
+
+both!(lifecycle, |db| async move {
+    let s = TestServer::start(db).await;
+    let anna = s.staff("anna", Role::Operator).await;
+    let boris = s.staff("boris", Role::Operator).await;
+    let admin = s.staff("root", Role::Admin).await;
+    let client = s.client("Иван Соколов", "+7 916 123-45-01").await;
+
+    // Initiate is idempotent on the open consultation.
+    let (st, first) = client.post("/api/v1/consultations", json!({"kind": "chat", "text": "Болит голова"})).await;
+    assert_eq!(st, StatusCode::CREATED);
+    assert_eq!(first["created"], true);
+    assert_eq!(first["consultation"]["status"], "new");
+    assert_eq!(first["consultation"]["subject"], "Болит голова");
+    let id = first["consultation"]["id"].as_str().unwrap().to_owned();
+    let (st, again) = client.post("/api/v1/consultations", json!({"kind": "chat"})).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(again["created"], false);
+    assert_eq!(again["consultation"]["id"], id.as_str());
+
+    // In the queue, with one unread message for staff.
+    let queue = anna.ok("/api/v1/consultations?status=new&order=asc").await;
+    let item = queue["items"].as_array().unwrap().iter().find(|c| c["id"] == id.as_str()).expect("in the queue");
+    assert_eq!(item["unread"], 1);
+
+    // Refusals before it is taken.
+    for action in ["release", "close"] {
+        let (st, b) = anna.post(&format!("/api/v1/consultations/{id}/{action}"), json!({})).await;
+        assert_eq!((st, code(&b)), (StatusCode::CONFLICT, "illegal_transition"), "{action}");
+    }
+    let (st, b) = anna.post(&format!("/api/v1/consultations/{id}/messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "text", "body": "hi"})).await;
+    assert_eq!((st, code(&b)), (StatusCode::CONFLICT, "illegal_transition"));
+
+    // Take; a second take is refused.
+    let taken = anna.must(&format!("/api/v1/consultations/{id}/take"), json!({})).await;
+    assert_eq!(taken["status"], "active");
+    assert_eq!(taken["operator_id"], anna.user_id().await.as_str());
+    let (st, b) = boris.post(&format!("/api/v1/consultations/{id}/take"), json!({})).await;
+    assert_eq!((st, code(&b)), (StatusCode::CONFLICT, "already_taken"));
+    // Only the assignee replies; anyone may leave an internal note.
+    let (st, b) = boris.post(&format!("/api/v1/consultations/{id}/messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "text", "body": "hi"})).await;
+    assert_eq!((st, code(&b)), (StatusCode::CONFLICT, "not_assigned"));
+    let note = boris
+        .must(&format!("/api/v1/consultations/{id}/messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "text", "body": "секретная заметка", "internal": true}))
+        .await;
+    assert_eq!(note["internal"], true);
+
+    let reply = anna.say(&id, "Здравствуйте! Как давно болит?").await;
+    assert_eq!(reply["author_kind"], "operator");
+    let c = anna.ok(&format!("/api/v1/consultations/{id}")).await;
+    assert!(c["first_response_at"].is_string());
+
+    // The client sees the reply, never the note.
+    let msgs = client.ok(&format!("/api/v1/consultations/{id}/messages")).await;
+    let bodies: Vec<&str> = msgs["items"].as_array().unwrap().iter().map(|m| m["body"].as_str().unwrap()).collect();
+    assert_eq!(bodies, vec!["Болит голова", "Здравствуйте! Как давно болит?"]);
+    let staff_view = anna.ok(&format!("/api/v1/consultations/{id}/messages")).await;
+    assert_eq!(staff_view["items"].as_array().unwrap().len(), 3);
+    let client_events = client.all_events().await;
+    assert!(!serde_json::to_string(&client_events).unwrap().contains("секретная"), "an internal note leaked through sync");
+
+    // Read positions give unread counts.
+    let client_list = client.ok("/api/v1/consultations").await;
+    assert_eq!(client_list["items"][0]["unread"], 1);
+    client.must(&format!("/api/v1/consultations/{id}/read"), json!({"seq": reply["seq"]})).await;
+    let client_list = client.ok("/api/v1/consultations").await;
+    assert_eq!(client_list["items"][0]["unread"], 0);
+
+    // Transfer to boris (with a note kept as an internal system message), back to the queue,
+    // boris takes it, admin closes it.
+    let boris_id = boris.user_id().await;
+    let (st, b) = boris.post(&format!("/api/v1/consultations/{id}/transfer"), json!({"operator_id": boris_id})).await;
+    assert_eq!((st, code(&b)), (StatusCode::CONFLICT, "not_assigned"));
+    let t = anna.must(&format!("/api/v1/consultations/{id}/transfer"), json!({"operator_id": boris_id, "note": "нужен невролог"})).await;
+    assert_eq!(t["operator_id"], boris_id.as_str());
+    let staff_view = anna.ok(&format!("/api/v1/consultations/{id}/messages")).await;
+    let last = staff_view["items"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!((last["kind"].as_str(), last["internal"].as_bool()), (Some("system"), Some(true)));
+    assert!(last["body"].as_str().unwrap().contains("нужен невролог"));
+    let (st, b) = anna.post(&format!("/api/v1/consultations/{id}/transfer"), json!({"operator_id": uuid::Uuid::now_v7()})).await;
+    assert_eq!(st, StatusCode::CONFLICT, "{b}"); // anna is no longer assigned
+    let r = boris.must(&format!("/api/v1/consultations/{id}/release"), json!({})).await;
+    assert_eq!((r["status"].as_str(), r["operator_id"].is_null()), (Some("new"), true));
+    boris.must(&format!("/api/v1/consultations/{id}/take"), json!({})).await;
+    let closed = admin.must(&format!("/api/v1/consultations/{id}/close"), json!({"summary": "Головная боль напряжения"})).await;
+    assert_eq!(closed["status"], "closed");
+    assert_eq!(closed["summary"], "Головная боль напряжения");
+    let (st, b) = boris.post(&format!("/api/v1/consultations/{id}/take"), json!({})).await;
+    assert_eq!((st, code(&b)), (StatusCode::CONFLICT, "illegal_transition"));
+
+    // Rating: once, 1..5, only by the client.
+    let (st, b) = client.post(&format!("/api/v1/consultations/{id}/rating"), json!({"score": 6})).await;
+    assert_eq!((st, code(&b)), (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"));
+    let (st, _) = anna.post(&format!("/api/v1/consultations/{id}/rating"), json!({"score": 5})).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let rated = client.must(&format!("/api/v1/consultations/{id}/rating"), json!({"score": 5, "comment": "Спасибо"})).await;
+    assert_eq!(rated["rating"], 5);
+    let (st, b) = client.post(&format!("/api/v1/consultations/{id}/rating"), json!({"score": 4})).await;
+    assert_eq!((st, code(&b)), (StatusCode::CONFLICT, "already_rated"));
+
+    // A message after close starts a new consultation in the same thread.
+    let m = client.say(&id, "Снова болит").await;
+    let new_id = m["consultation_id"].as_str().unwrap().to_owned();
+    assert_ne!(new_id, id);
+    let c2 = client.ok(&format!("/api/v1/consultations/{new_id}")).await;
+    assert_eq!(c2["status"], "new");
+    assert_eq!(c2["subject"], "Снова болит");
+    let old = client.ok(&format!("/api/v1/consultations/{id}")).await;
+    assert_eq!(old["status"], "closed");
+    let thread = anna.ok(&format!("/api/v1/consultations/{new_id}/messages?thread=true")).await;
+    let consultations: std::collections::BTreeSet<&str> =
+        thread["items"].as_array().unwrap().iter().map(|m| m["consultation_id"].as_str().unwrap()).collect();
+    assert_eq!(consultations.len(), 2, "the thread spans both episodes");
+    // Archive view.
+    let archive = anna.ok("/api/v1/consultations?status=closed").await;
+    assert!(archive["items"].as_array().unwrap().iter().any(|c| c["id"] == id.as_str()));
+    s.stop().await;
+});
+
+both!(take_race_has_one_winner, |db| async move {
+    let s = TestServer::start(db).await;
+    let mut ops = Vec::new();
+    for i in 0..8 {
+        ops.push(s.staff(&format!("op{i}"), Role::Operator).await);
+    }
+    let client = s.client("Race", "+10000000001").await;
+    let id = client.open_consultation("who wins?").await;
+    let tasks: Vec<_> = ops
+        .iter()
+        .cloned()
+        .map(|op| {
+            let id = id.clone();
+            tokio::spawn(async move { op.post(&format!("/api/v1/consultations/{id}/take"), json!({})).await })
+        })
+        .collect();
+    let mut wins = 0;
+    let mut losses = 0;
+    for t in tasks {
+        let (st, b) = t.await.unwrap();
+        match st {
+            StatusCode::OK => wins += 1,
+            StatusCode::CONFLICT => {
+                assert_eq!(code(&b), "already_taken");
+                losses += 1
+            }
+            other => panic!("unexpected {other}: {b}"),
+        }
+    }
+    assert_eq!((wins, losses), (1, 7));
+    s.stop().await;
+});
+
+both!(messages_are_idempotent, |db| async move {
+    let s = TestServer::start(db).await;
+    let op = s.staff("anna", Role::Operator).await;
+    let client = s.client("Emily", "+447700900001").await;
+    let id = client.open_consultation("hello").await;
+    let key = uuid::Uuid::now_v7();
+    let body = json!({"client_msg_id": key, "kind": "text", "body": "only once"});
+    let (st1, a) = client.post(&format!("/api/v1/consultations/{id}/messages"), body.clone()).await;
+    let (st2, b) = client.post(&format!("/api/v1/consultations/{id}/messages"), body.clone()).await;
+    assert_eq!((st1, st2), (StatusCode::CREATED, StatusCode::CREATED));
+    assert_eq!(a["id"], b["id"]);
+    assert_eq!(a["seq"], b["seq"]);
+    // Concurrent retries too.
+    let key2 = uuid::Uuid::now_v7();
+    let body2 = json!({"client_msg_id": key2, "kind": "text", "body": "burst"});
+    let tasks: Vec<_> = (0..6)
+        .map(|_| {
+            let (c, id, b) = (client.clone(), id.clone(), body2.clone());
+            tokio::spawn(async move { c.post(&format!("/api/v1/consultations/{id}/messages"), b).await })
+        })
+        .collect();
+    let mut ids = std::collections::BTreeSet::new();
+    for t in tasks {
+        let (st, m) = t.await.unwrap();
+        assert_eq!(st, StatusCode::CREATED, "{m}");
+        ids.insert(m["id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(ids.len(), 1);
+    let msgs = op.ok(&format!("/api/v1/consultations/{id}/messages")).await;
+    let bodies: Vec<&str> = msgs["items"].as_array().unwrap().iter().map(|m| m["body"].as_str().unwrap()).collect();
+    assert_eq!(bodies, vec!["hello", "only once", "burst"]);
+    s.stop().await;
+});
+
+both!(lists_filter_and_page, |db| async move {
+    let s = TestServer::start(db).await;
+    let op = s.staff("anna", Role::Operator).await;
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        let c = s.client(&format!("Client {i}"), &format!("+1555000000{i}")).await;
+        ids.push(c.open_consultation(&format!("question {i}")).await);
+    }
+    op.must(&format!("/api/v1/consultations/{}/take", ids[2]), json!({})).await;
+    let patched = op
+        .call(reqwest::Method::PATCH, &format!("/api/v1/consultations/{}", ids[3]), Some(json!({"priority": "urgent", "tags": ["срочно", " срочно ", "vip"]})))
+        .await;
+    assert_eq!(patched.0, StatusCode::OK, "{}", patched.1);
+    assert_eq!(patched.1["tags"], json!(["срочно", "vip"]));
+    // Queue oldest first, paged by 3.
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = op.ok(&format!("/api/v1/consultations?status=new&order=asc&limit=3{cursor}")).await;
+        seen.extend(page["items"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()));
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break,
+        }
+    }
+    let expected: Vec<String> = ids.iter().enumerate().filter(|(i, _)| *i != 2).map(|(_, id)| id.clone()).collect();
+    assert_eq!(seen, expected);
+    let urgent = op.ok("/api/v1/consultations?priority=urgent").await;
+    assert_eq!(urgent["items"].as_array().unwrap().len(), 1);
+    let tagged = op.ok("/api/v1/consultations?tag=%D1%81%D1%80%D0%BE%D1%87%D0%BD%D0%BE").await;
+    assert_eq!(tagged["items"][0]["id"], ids[3].as_str());
+    let mine = op.ok(&format!("/api/v1/consultations?status=active&operator_id={}", op.user_id().await)).await;
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
+    let unread = op.ok("/api/v1/consultations?unread=true").await;
+    assert_eq!(unread["items"].as_array().unwrap().len(), 7);
+    let (st, b) = op.get("/api/v1/consultations?status=bogus").await;
+    assert_eq!((st, code(&b)), (StatusCode::BAD_REQUEST, "bad_request"));
+    let (st, _) = op.get("/api/v1/consultations?limit=100000").await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    s.stop().await;
+});
+
+both!(capacity_is_enforced, |db| async move {
+    let s = TestServer::start_with(db, |c| c.default_capacity = 2).await;
+    let op = s.staff("anna", Role::Operator).await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let c = s.client(&format!("C{i}"), &format!("+1666000000{i}")).await;
+        ids.push(c.open_consultation("q").await);
+    }
+    op.must(&format!("/api/v1/consultations/{}/take", ids[0]), json!({})).await;
+    op.must(&format!("/api/v1/consultations/{}/take", ids[1]), json!({})).await;
+    let (st, b) = op.post(&format!("/api/v1/consultations/{}/take", ids[2]), json!({})).await;
+    assert_eq!((st, code(&b)), (StatusCode::CONFLICT, "capacity_reached"));
+    let ops = op.ok("/api/v1/operators").await;
+    assert_eq!(ops["items"][0]["active_count"], 2);
+    s.stop().await;
+});
+
