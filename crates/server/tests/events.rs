@@ -1,0 +1,320 @@
+//! The event stream: sync paging, WebSocket replay and resume, isolation of clients,
+//! presence, delivery across instances, callbacks and attachments as events.
+
+mod common;
+
+use std::time::Duration;
+
+use careline_protocol::{Event, Role};
+use common::{Db, TestServer, Ws};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+both!(sync_pages_and_typed_events, |db| async move {
+    let s = TestServer::start(db).await;
+    let op = s.staff("anna", Role::Operator).await;
+    let a = s.client("A", "+10000000001").await;
+    let b = s.client("B", "+10000000002").await;
+    let ca = a.open_consultation("от A").await;
+    let cb = b.open_consultation("от B").await;
+    for i in 0..5 {
+        a.say(&ca, &format!("a{i}")).await;
+    }
+    op.must(&format!("/api/v1/consultations/{cb}/take"), json!({})).await;
+    op.must(&format!("/api/v1/consultations/{cb}/messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "text", "body": "заметка", "internal": true})).await;
+    // Staff see everything, in strictly increasing seq, in pages.
+    let mut since = 0;
+    let mut seqs = Vec::new();
+    loop {
+        let page = op.ok(&format!("/api/v1/sync?since={since}&limit=4")).await;
+        for e in page["events"].as_array().unwrap() {
+            // Every event is a valid protocol Event.
+            let typed: Event = serde_json::from_value(e.clone()).unwrap_or_else(|err| panic!("{err}: {e}"));
+            seqs.push(typed.seq);
+        }
+        since = page["next"].as_i64().unwrap();
+        if !page["has_more"].as_bool().unwrap() {
+            break;
+        }
+    }
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    assert_eq!(*seqs.last().unwrap(), s.state.store.last_seq().await.unwrap());
+    // A client sees only its own thread, never staff-only events.
+    let a_events = a.all_events().await;
+    assert!(!a_events.is_empty());
+    for e in &a_events {
+        let text = e.to_string();
+        assert!(!text.contains("от B") && !text.contains("заметка"), "leak: {e}");
+        assert!(["consultation", "message", "read", "callback"].contains(&e["kind"].as_str().unwrap()), "{e}");
+    }
+    let b_events = b.all_events().await;
+    assert!(!b_events.iter().any(|e| e.to_string().contains("заметка")));
+    // A client's `next` moves past others' events so it does not rescan them.
+    let page = a.ok("/api/v1/sync?since=0&limit=1000").await;
+    assert_eq!(page["next"].as_i64().unwrap(), s.state.store.last_seq().await.unwrap());
+    s.stop().await;
+});
+
+both!(websocket_replays_and_resumes, |db| async move {
+    let s = TestServer::start(db).await;
+    let op = s.staff("anna", Role::Operator).await;
+    let client = s.client("Иван", "+79000000001").await;
+    let c = client.open_consultation("первое").await;
+
+    // Replay from 0, then live.
+    let mut ws = Ws::connect(&op, Some(0)).await;
+    let replayed = ws.until_live().await;
+    assert!(replayed.iter().any(|e| e["data"]["body"] == "первое"));
+    client.say(&c, "живое").await;
+    ws.wait_for(|e| e["data"]["body"] == "живое").await;
+    let last_seen = s.state.store.last_seq().await.unwrap();
+    drop(ws);
+
+    // While disconnected: more traffic. Resume gets exactly the missed events, no doubles.
+    for i in 0..20 {
+        client.say(&c, &format!("пропущено {i}")).await;
+    }
+    let mut ws = Ws::connect(&op, None).await;
+    use futures::SinkExt;
+    ws.stream.send(tokio_tungstenite::tungstenite::Message::Text(json!({"resume": last_seen}).to_string().into())).await.unwrap();
+    let missed = ws.until_live().await;
+    let seqs: Vec<i64> = missed.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    let expected: Vec<i64> = ((last_seen + 1)..=s.state.store.last_seq().await.unwrap()).collect();
+    assert_eq!(seqs, expected, "resume must give every missed event once");
+    let bodies: Vec<&str> = missed.iter().filter(|e| e["kind"] == "message").map(|e| e["data"]["body"].as_str().unwrap()).collect();
+    assert_eq!(bodies.len(), 20);
+    assert_eq!(bodies[0], "пропущено 0");
+    // Live continues after the replay, without repeats.
+    client.say(&c, "после").await;
+    let more = ws.wait_for(|e| e["data"]["body"] == "после").await;
+    assert!(more.iter().all(|e| e["seq"].as_i64().unwrap() > *expected.last().unwrap()));
+
+    // The client's socket never carries internal notes.
+    let mut client_ws = Ws::connect(&client, Some(0)).await;
+    let replay = client_ws.until_live().await;
+    assert!(replay.iter().all(|e| e["data"]["internal"] != true));
+    op.must(&format!("/api/v1/consultations/{c}/take"), json!({})).await;
+    op.must(&format!("/api/v1/consultations/{c}/messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "text", "body": "тайна", "internal": true})).await;
+    op.say(&c, "ответ врача").await;
+    let seen = client_ws.wait_for(|e| e["data"]["body"] == "ответ врача").await;
+    assert!(!seen.iter().any(|e| e.to_string().contains("тайна")), "{seen:?}");
+
+    // A gap that is no longer kept: the server says to re-sync.
+    s.state.store.prune_events(i64::MAX).await.unwrap();
+    let (st, b) = op.get("/api/v1/sync?since=1").await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::GONE, Some("resync_required")));
+    let mut stale = Ws::connect(&op, Some(1)).await;
+    let f = stale.next(Duration::from_secs(5)).await.unwrap();
+    assert_eq!(f["control"], "resync_required");
+    // Up to date is still fine.
+    let head = s.state.store.last_seq().await.unwrap();
+    let (st, _) = op.get(&format!("/api/v1/sync?since={head}")).await;
+    assert_eq!(st, StatusCode::OK);
+    s.stop().await;
+});
+
+both!(presence_falls_offline_after_grace, |db| async move {
+    let s = TestServer::start_with(db, |c| c.presence_grace_secs = 1).await;
+    let anna = s.staff("anna", Role::Operator).await;
+    let boris = s.staff("boris", Role::Operator).await;
+    let anna_id = anna.user_id().await;
+    let boris_id = boris.user_id().await;
+    let mut watcher = Ws::connect(&boris, None).await;
+    watcher.until_live().await;
+    let r = anna.call(reqwest::Method::PUT, "/api/v1/me/status", Some(json!({"status": "busy"}))).await;
+    assert_eq!(r.0, StatusCode::OK);
+    boris.call(reqwest::Method::PUT, "/api/v1/me/status", Some(json!({"status": "online"}))).await;
+    // Another operator's status change arrives live.
+    watcher.wait_for(|e| e["kind"] == "operator" && e["data"]["id"] == anna_id.as_str() && e["data"]["status"] == "busy").await;
+    // anna has no connection: she falls offline; boris holds one and stays.
+    watcher.wait_for(|e| e["kind"] == "operator" && e["data"]["id"] == anna_id.as_str() && e["data"]["status"] == "offline").await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let ops = boris.ok("/api/v1/operators").await;
+    let status_of = |id: &str| ops["items"].as_array().unwrap().iter().find(|o| o["id"] == id).unwrap()["status"].clone();
+    assert_eq!(status_of(&anna_id), "offline");
+    assert_eq!(status_of(&boris_id), "online");
+    drop(watcher);
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    let ops = anna.ok("/api/v1/operators").await;
+    let boris_now = ops["items"].as_array().unwrap().iter().find(|o| o["id"] == boris_id.as_str()).unwrap()["status"].clone();
+    assert_eq!(boris_now, "offline", "the last connection is gone: offline after the grace period");
+    s.stop().await;
+});
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn events_cross_instances_on_postgres() {
+    let a = TestServer::start(Db::Postgres).await;
+    let b = a.another_instance().await;
+    let op_on_b = b.staff("anna", Role::Operator).await;
+    let client_on_a = a.client("Ли На", "+8613800138003").await;
+    let mut ws = Ws::connect(&op_on_b, None).await;
+    ws.until_live().await;
+    let c = client_on_a.open_consultation("你好,我想咨询").await;
+    let seen = ws.wait_for(|e| e["kind"] == "message" && e["data"]["body"] == "你好,我想咨询").await;
+    assert!(seen.iter().any(|e| e["kind"] == "consultation" && e["data"]["id"] == c.as_str()));
+    // And the other way round, many times, in order and without gaps.
+    let before = a.state.store.last_seq().await.unwrap();
+    for i in 0..30 {
+        client_on_a.say(&c, &format!("消息 {i}")).await;
+    }
+    let got = ws.wait_for(|e| e["data"]["body"] == "消息 29").await;
+    let seqs: Vec<i64> = got.iter().map(|e| e["seq"].as_i64().unwrap()).filter(|s| *s > before).collect();
+    assert_eq!(seqs, ((before + 1)..=(before + 30)).collect::<Vec<_>>());
+    b.stop().await;
+    a.stop().await;
+}
+
+both!(callbacks_work_the_queue, |db| async move {
+    let s = TestServer::start(db).await;
+    let anna = s.staff("anna", Role::Operator).await;
+    let boris = s.staff("boris", Role::Operator).await;
+    let client = s.client("Ольга", "+79000000002").await;
+    let later = chrono::Utc::now() + chrono::Duration::hours(2);
+    let scheduled = client.must("/api/v1/callbacks", json!({"phone": "+7 900 000-00-02", "preferred_at": later, "reason": "Результаты анализов"})).await;
+    let asap = client.must("/api/v1/callbacks", json!({"phone": "+79000000002", "reason": "Срочно"})).await;
+    assert_eq!(asap["status"], "new");
+    assert_eq!(scheduled["phone"], "+79000000002");
+    // Ordered by due time: asap first.
+    let q = anna.ok("/api/v1/callbacks?status=new").await;
+    let ids: Vec<&str> = q["items"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, vec![asap["id"].as_str().unwrap(), scheduled["id"].as_str().unwrap()]);
+    let id = asap["id"].as_str().unwrap();
+    let claimed = anna.must(&format!("/api/v1/callbacks/{id}/claim"), json!({})).await;
+    assert_eq!((claimed["status"].as_str(), claimed["operator_id"].as_str()), (Some("claimed"), Some(anna.user_id().await.as_str())));
+    let (st, b) = boris.post(&format!("/api/v1/callbacks/{id}/claim"), json!({})).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::CONFLICT, Some("already_taken")));
+    let (st, b) = boris.post(&format!("/api/v1/callbacks/{id}/attempts"), json!({"outcome": "reached"})).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::CONFLICT, Some("not_assigned")));
+    // no_answer: back in the queue, due in 15 minutes.
+    let r = anna.must(&format!("/api/v1/callbacks/{id}/attempts"), json!({"outcome": "no_answer", "note": "не берёт"})).await;
+    assert_eq!(r["status"], "new");
+    assert!(r["operator_id"].is_null());
+    let due = chrono::DateTime::parse_from_rfc3339(r["due_at"].as_str().unwrap()).unwrap();
+    let delay = due.signed_duration_since(chrono::Utc::now()).num_seconds();
+    assert!((14 * 60..=15 * 60).contains(&delay), "retry due in {delay}s");
+    assert_eq!(r["attempts"][0]["note"], "не берёт");
+    // Two more failed tries: failed.
+    boris.must(&format!("/api/v1/callbacks/{id}/claim"), json!({})).await;
+    boris.must(&format!("/api/v1/callbacks/{id}/attempts"), json!({"outcome": "busy"})).await;
+    boris.must(&format!("/api/v1/callbacks/{id}/claim"), json!({})).await;
+    let f = boris.must(&format!("/api/v1/callbacks/{id}/attempts"), json!({"outcome": "no_answer"})).await;
+    assert_eq!(f["status"], "failed");
+    assert_eq!(f["attempts"].as_array().unwrap().len(), 3);
+    assert!(f["closed_at"].is_string());
+    let (st, b) = boris.post(&format!("/api/v1/callbacks/{id}/claim"), json!({})).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::CONFLICT, Some("illegal_transition")));
+    // Reached: done. Release: back to new.
+    let sid = scheduled["id"].as_str().unwrap();
+    anna.must(&format!("/api/v1/callbacks/{sid}/claim"), json!({})).await;
+    let rel = anna.must(&format!("/api/v1/callbacks/{sid}/release"), json!({})).await;
+    assert_eq!(rel["status"], "new");
+    anna.must(&format!("/api/v1/callbacks/{sid}/claim"), json!({})).await;
+    let done = anna.must(&format!("/api/v1/callbacks/{sid}/attempts"), json!({"outcome": "reached", "note": "Всё объяснила"})).await;
+    assert_eq!(done["status"], "done");
+    // The client follows its requests through the stream and the list.
+    let mine = client.ok("/api/v1/callbacks").await;
+    assert_eq!(mine["items"].as_array().unwrap().len(), 2);
+    let ev = client.all_events().await;
+    assert!(ev.iter().any(|e| e["kind"] == "callback" && e["data"]["status"] == "done"));
+    let archive = anna.ok("/api/v1/callbacks?status=done,failed&q=%D0%B0%D0%BD%D0%B0%D0%BB%D0%B8%D0%B7").await;
+    assert_eq!(archive["items"].as_array().unwrap().len(), 1, "search by reason");
+    s.stop().await;
+});
+
+both!(attachments_are_private_and_safe, |db| async move {
+    let s = TestServer::start(db).await;
+    let op = s.staff("anna", Role::Operator).await;
+    let owner = s.client("Owner", "+10000000001").await;
+    let other = s.client("Other", "+10000000002").await;
+    let c = owner.open_consultation("вот снимок").await;
+    let http = reqwest::Client::new();
+    let upload = |api: &common::Api, name: &str, ctype: &str, body: Vec<u8>| {
+        http.post(format!("{}/api/v1/attachments?name={}", s.base, name)).bearer_auth(api.token.clone().unwrap()).header("content-type", ctype.to_owned()).body(body).send()
+    };
+    let png = b"\x89PNG\r\n\x1a\n-not-really-a-png".to_vec();
+    let resp = upload(&owner, "..%2F..%2Fetc%2F%D1%81%D0%BD%D0%B8%D0%BC%D0%BE%D0%BA.png", "image/png", png.clone()).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let a: Value = resp.json().await.unwrap();
+    assert_eq!(a["file_name"], "снимок.png");
+    assert_eq!(a["size"], png.len());
+    assert_eq!(a["sha256"].as_str().unwrap().len(), 64);
+    let again: Value = upload(&owner, "copy.png", "image/png", png.clone()).await.unwrap().json().await.unwrap();
+    assert_eq!(again["sha256"], a["sha256"], "content addressed");
+    let id = a["id"].as_str().unwrap();
+    // Before it is in a message: only the uploader and staff.
+    let get = |api: &common::Api| http.get(format!("{}/api/v1/attachments/{id}", s.base)).bearer_auth(api.token.clone().unwrap()).send();
+    assert_eq!(get(&other).await.unwrap().status(), StatusCode::NOT_FOUND);
+    let resp = get(&owner).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["content-type"], "image/png");
+    assert_eq!(resp.headers()["x-content-type-options"], "nosniff");
+    let cd = resp.headers()["content-disposition"].to_str().unwrap().to_owned();
+    assert!(cd.starts_with("inline; filename=\"") && cd.contains("filename*=UTF-8''%D1%81"), "{cd}");
+    assert_eq!(resp.bytes().await.unwrap().to_vec(), png);
+    // Another client cannot send someone else's upload.
+    let c2 = other.open_consultation("hi").await;
+    let (st, b) = other.post(&format!("/api/v1/consultations/{c2}/messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "image", "attachment_id": id})).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    let m = owner.must(&format!("/api/v1/consultations/{c}/messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "image", "attachment_id": id})).await;
+    assert_eq!(m["attachment"]["file_name"], "снимок.png");
+    // Staff download; an operator's file in an internal note stays hidden from the client.
+    assert_eq!(get(&op).await.unwrap().status(), StatusCode::OK);
+    op.must(&format!("/api/v1/consultations/{c}/take"), json!({})).await;
+    let doc: Value = upload(&op, "заключение.pdf", "application/octet-stream", b"%PDF-1.4 internal".to_vec()).await.unwrap().json().await.unwrap();
+    assert_eq!(doc["media_type"], "application/pdf", "guessed from the name");
+    let doc_id = doc["id"].as_str().unwrap();
+    op.must(&format!("/api/v1/consultations/{c}/messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "file", "attachment_id": doc_id, "internal": true})).await;
+    let r = http.get(format!("{}/api/v1/attachments/{doc_id}", s.base)).bearer_auth(owner.token.clone().unwrap()).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = http.get(format!("{}/api/v1/attachments/{doc_id}", s.base)).bearer_auth(op.token.clone().unwrap()).send().await.unwrap();
+    assert!(r.headers()["content-disposition"].to_str().unwrap().starts_with("attachment;"));
+    s.stop().await;
+});
+
+#[test]
+fn openapi_lists_every_path_of_the_contract() {
+    let doc = careline_server::api::openapi();
+    let json = serde_json::to_value(&doc).unwrap();
+    let paths = json["paths"].as_object().unwrap();
+    let contract = [
+        ("post", "/api/v1/auth/login"),
+        ("post", "/api/v1/auth/logout"),
+        ("get", "/api/v1/me"),
+        ("post", "/api/v1/clients/register"),
+        ("get", "/api/v1/clients"),
+        ("get", "/api/v1/clients/{id}"),
+        ("patch", "/api/v1/clients/{id}"),
+        ("get", "/api/v1/operators"),
+        ("post", "/api/v1/operators"),
+        ("patch", "/api/v1/operators/{id}"),
+        ("put", "/api/v1/me/status"),
+        ("post", "/api/v1/consultations"),
+        ("get", "/api/v1/consultations"),
+        ("get", "/api/v1/consultations/{id}"),
+        ("post", "/api/v1/consultations/{id}/take"),
+        ("post", "/api/v1/consultations/{id}/transfer"),
+        ("post", "/api/v1/consultations/{id}/release"),
+        ("post", "/api/v1/consultations/{id}/close"),
+        ("post", "/api/v1/consultations/{id}/rating"),
+        ("get", "/api/v1/consultations/{id}/messages"),
+        ("post", "/api/v1/consultations/{id}/messages"),
+        ("post", "/api/v1/consultations/{id}/read"),
+        ("post", "/api/v1/attachments"),
+        ("get", "/api/v1/attachments/{id}"),
+        ("post", "/api/v1/callbacks"),
+        ("get", "/api/v1/callbacks"),
+        ("post", "/api/v1/callbacks/{id}/claim"),
+        ("post", "/api/v1/callbacks/{id}/release"),
+        ("post", "/api/v1/callbacks/{id}/attempts"),
+        ("post", "/api/v1/callbacks/{id}/cancel"),
+        ("get", "/api/v1/sync"),
+        ("get", "/api/v1/ws"),
+        ("get", "/healthz"),
+        ("get", "/metrics"),
+    ];
+    for (method, path) in contract {
+        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing from the OpenAPI document");
+    }
+    assert!(json["components"]["schemas"]["LoginResponse"].is_object());
+    assert!(json["components"]["schemas"]["Event"].is_object() || json["components"]["schemas"]["EventData"].is_object());
+}
