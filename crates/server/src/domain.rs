@@ -180,7 +180,8 @@ mod tests {
         let me = op(1);
         let other = op(2);
         // (action, status, assigned, actor) → Ok(new status) or Err(code)
-        let cases: Vec<(ConsultationAction, ConsultationStatus, Option<Uuid>, Actor, Result<ConsultationStatus, ErrorCode>)> = vec![
+        type Case = (ConsultationAction, ConsultationStatus, Option<Uuid>, Actor, Result<ConsultationStatus, ErrorCode>);
+        let cases: Vec<Case> = vec![
             (Take, New, None, me, Ok(Active)),
             (Take, Active, Some(other.id), me, Err(ErrorCode::AlreadyTaken)),
             (Take, Active, Some(me.id), me, Err(ErrorCode::AlreadyTaken)),

@@ -13,8 +13,14 @@ use crate::error::AppResult;
 use crate::metrics::Metrics;
 use crate::store::events::{StoredEvent, Viewer};
 
+/// An event ready for every socket: serialized once, filtered per viewer.
+pub struct LiveEvent {
+    pub event: StoredEvent,
+    pub text: axum::extract::ws::Utf8Bytes,
+}
+
 pub struct Hub {
-    tx: broadcast::Sender<Arc<StoredEvent>>,
+    tx: broadcast::Sender<Arc<LiveEvent>>,
     last: AtomicI64,
 }
 
@@ -32,10 +38,11 @@ impl Hub {
                     match store.events_after(since, 1000, Viewer::Staff).await {
                         Ok(events) if events.is_empty() => break,
                         Ok(events) => {
-                            for e in events {
-                                pump.last.store(e.seq, Ordering::Release);
+                            for event in events {
+                                pump.last.store(event.seq, Ordering::Release);
                                 metrics.events_broadcast.fetch_add(1, Ordering::Relaxed);
-                                let _ = pump.tx.send(Arc::new(e));
+                                let text = serde_json::to_string(&event).unwrap_or_default().into();
+                                let _ = pump.tx.send(Arc::new(LiveEvent { event, text }));
                             }
                         }
                         Err(e) => {
@@ -49,7 +56,7 @@ impl Hub {
         Ok(hub)
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<StoredEvent>> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<LiveEvent>> {
         self.tx.subscribe()
     }
 

@@ -81,7 +81,11 @@ pub async fn ws(State(state): State<AppState>, parts: Parts, ApiQuery(q): ApiQue
     let upgrade = <WebSocketUpgrade as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, &state)
         .await
         .map_err(|e| AppError::bad_request(e.body_text()))?;
-    Ok(upgrade.on_upgrade(move |socket| run_socket(state, session, q.resume, socket)))
+    // Small buffers: most sockets are idle, and there may be tens of thousands of them.
+    Ok(upgrade
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(4 * 1024)
+        .on_upgrade(move |socket| run_socket(state, session, q.resume, socket)))
 }
 
 const PING_EVERY: Duration = Duration::from_secs(20);
@@ -152,10 +156,10 @@ async fn stream_events(state: &AppState, session: &Session, resume: Option<i64>,
     loop {
         tokio::select! {
             event = live.recv() => match event {
-                Ok(e) => {
-                    if e.seq > last_sent && e.visible_to(viewer) {
-                        sink.send(WsMessage::Text(serde_json::to_string(&*e)?.into())).await?;
-                        last_sent = e.seq;
+                Ok(live) => {
+                    if live.event.seq > last_sent && live.event.visible_to(viewer) {
+                        sink.send(WsMessage::Text(live.text.clone())).await?;
+                        last_sent = live.event.seq;
                     }
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {

@@ -384,7 +384,6 @@ impl Store {
             // Somebody else changed it between our read and write (another instance).
             return Err(AppError::refuse(ErrorCode::AlreadyTaken, "the consultation was changed by someone else; reload it"));
         }
-        let mut c = c;
         if let Some(body) = system_note {
             // Transfers and hand-backs are recorded in the thread as internal system notes.
             let msg = NewMessage {

@@ -1,0 +1,141 @@
+//! Nothing acknowledged is lost: the real `careline-server` binary killed with SIGKILL under
+//! load, restarted on the same database, has every message it acknowledged, once; senders
+//! that retry with the same `client_msg_id` create no duplicates.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{Api, Db, PASSWORD};
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+struct Proc {
+    child: Child,
+    base: String,
+}
+
+async fn start(data_dir: &std::path::Path, db_url: &str) -> Proc {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_careline-server"))
+        .arg("serve")
+        .env("CARELINE_DATA_DIR", data_dir)
+        .env("CARELINE_DATABASE_URL", db_url)
+        .env("CARELINE_LISTEN", "127.0.0.1:0")
+        .env("CARELINE_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("starting careline-server");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(rest) = line.split("addr=").nth(1) {
+                return format!("http://{}", rest.split_whitespace().next().unwrap());
+            }
+        }
+        panic!("the server exited before listening");
+    })
+    .await
+    .expect("the server did not say where it listens");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Proc { child, base }
+}
+
+both!(sigkill_loses_nothing_acknowledged, |db| async move {
+    let dir = tempfile::tempdir().unwrap();
+    let db_url = match db {
+        Db::Sqlite => format!("sqlite://{}", dir.path().join("careline.db").display()),
+        Db::Postgres => common::fresh_pg_database().await,
+    };
+    let status = Command::new(env!("CARGO_BIN_EXE_careline-server"))
+        .args(["create-operator", "--login", "anna", "--password", PASSWORD, "--name", "Анна", "--role", "operator"])
+        .env("CARELINE_DATA_DIR", dir.path())
+        .env("CARELINE_DATABASE_URL", &db_url)
+        .stdout(Stdio::null())
+        .status()
+        .await
+        .unwrap();
+    assert!(status.success());
+    let mut server = start(dir.path(), &db_url).await;
+    let anon = Api { base: server.base.clone(), http: reqwest::Client::new(), token: None };
+    let (_, reg) = anon.post("/api/v1/clients/register", json!({"name": "Load", "phone": "+79990000001", "password": PASSWORD})).await;
+    let client = anon.with_token(reg["token"].as_str().unwrap());
+    let c = client.open_consultation("start").await;
+
+    // Eight senders, each remembering what the server acknowledged and what was in flight.
+    let acked: Arc<Mutex<Vec<(uuid::Uuid, i64)>>> = Arc::default();
+    let in_flight: Arc<Mutex<Vec<uuid::Uuid>>> = Arc::default();
+    let senders: Vec<_> = (0..8)
+        .map(|i| {
+            let (client, c, acked, in_flight) = (client.clone(), c.clone(), acked.clone(), in_flight.clone());
+            tokio::spawn(async move {
+                for n in 0.. {
+                    let key = uuid::Uuid::now_v7();
+                    in_flight.lock().unwrap().push(key);
+                    let req = client
+                        .http
+                        .post(format!("{}/api/v1/consultations/{c}/messages", client.base))
+                        .bearer_auth(client.token.as_deref().unwrap())
+                        .json(&json!({"client_msg_id": key, "kind": "text", "body": format!("s{i} m{n}")}))
+                        .send()
+                        .await;
+                    match req {
+                        Ok(r) if r.status().is_success() => {
+                            let m: serde_json::Value = r.json().await.unwrap();
+                            in_flight.lock().unwrap().retain(|k| *k != key);
+                            acked.lock().unwrap().push((key, m["seq"].as_i64().unwrap()));
+                        }
+                        _ => return,
+                    }
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.child.start_kill().unwrap(); // SIGKILL
+    server.child.wait().await.unwrap();
+    for s in senders {
+        s.await.unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    let in_flight = in_flight.lock().unwrap().clone();
+    assert!(acked.len() > 50, "the load was too light to mean anything: {}", acked.len());
+
+    let server = start(dir.path(), &db_url).await;
+    let client = Api { base: server.base.clone(), ..client };
+    // Retries of what was in flight, with the same keys, then everything is read back.
+    for key in &in_flight {
+        client.must(&format!("/api/v1/consultations/{c}/messages"), json!({"client_msg_id": key, "kind": "text", "body": "retry"})).await;
+    }
+    let mut stored = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = client.ok(&format!("/api/v1/consultations/{c}/messages?after_seq={after}&limit=500")).await;
+        let items = page["items"].as_array().unwrap().clone();
+        if items.is_empty() {
+            break;
+        }
+        after = items.last().unwrap()["seq"].as_i64().unwrap();
+        stored.extend(items);
+    }
+    let keys: Vec<String> = stored.iter().map(|m| m["client_msg_id"].as_str().unwrap().to_owned()).collect();
+    let unique: BTreeSet<&String> = keys.iter().collect();
+    assert_eq!(unique.len(), keys.len(), "duplicates after restart");
+    for (key, seq) in &acked {
+        let m = stored.iter().find(|m| m["client_msg_id"] == key.to_string().as_str()).unwrap_or_else(|| panic!("acknowledged message {key} lost"));
+        assert_eq!(m["seq"].as_i64().unwrap(), *seq);
+    }
+    for key in &in_flight {
+        assert!(unique.contains(&key.to_string()), "the retried message {key} is missing");
+    }
+    let seqs: Vec<i64> = stored.iter().map(|m| m["seq"].as_i64().unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(stored.len(), 1 + acked.len() + in_flight.len());
+    drop(server);
+});

@@ -1,0 +1,293 @@
+//! Load for the benchmarks of PRODUCT.md §7 (server rows). Each prints one JSON line on
+//! stdout with its figures, and a sentence on stderr.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use careline_protocol::{CreateOperatorRequest, MessageKind, Role, SendMessageRequest};
+use futures::{SinkExt, StreamExt};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::api::Api;
+
+const PASSWORD: &str = "careline-bench-1";
+
+#[derive(clap::Args)]
+pub struct IngestArgs {
+    /// Concurrent senders (each a client with its own consultation).
+    #[arg(long, default_value_t = 1000)]
+    pub senders: usize,
+    /// Messages to send in all.
+    #[arg(long, default_value_t = 100_000)]
+    pub messages: u64,
+}
+
+#[derive(clap::Args)]
+pub struct DeliveryArgs {
+    /// Operators connected by WebSocket.
+    #[arg(long, default_value_t = 50)]
+    pub operators: usize,
+    /// Messages per second in all.
+    #[arg(long, default_value_t = 2000.0)]
+    pub rate: f64,
+    /// Seconds of sending.
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+    /// Client senders sharing the rate.
+    #[arg(long, default_value_t = 200)]
+    pub senders: usize,
+    /// An admin account, to create the operators.
+    #[arg(long, default_value = "admin")]
+    pub admin_login: String,
+    #[arg(long, env = "CARELINE_ADMIN_PASSWORD", default_value = "careline-demo")]
+    pub admin_password: String,
+}
+
+#[derive(clap::Args)]
+pub struct IdleArgs {
+    /// WebSocket connections to open.
+    #[arg(long, default_value_t = 10_000)]
+    pub connections: usize,
+    /// Seconds to hold them after all are open.
+    #[arg(long, default_value_t = 10)]
+    pub hold: u64,
+    /// Write the number of open connections here once all are open (for the bench script).
+    #[arg(long)]
+    pub ready_file: Option<std::path::PathBuf>,
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder().pool_max_idle_per_host(4096).tcp_nodelay(true).build().expect("http client")
+}
+
+/// Registers `n` clients (or logs them in), each with an open consultation.
+async fn senders(server: &str, seed: u64, n: usize) -> anyhow::Result<Vec<(Api, Uuid)>> {
+    let http = http();
+    let done = Arc::new(AtomicU64::new(0));
+    let results: Vec<anyhow::Result<(Api, Uuid)>> = futures::stream::iter(0..n)
+        .map(|i| {
+            let (http, done) = (http.clone(), done.clone());
+            async move {
+                let phone = format!("+7998{:03}{:05}", seed % 1000, i);
+                let api = Api::client(&http, server, &format!("Bench {i}"), &phone, PASSWORD).await?;
+                let c = api.initiate("benchmark").await?;
+                let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+                if d % 200 == 0 {
+                    eprintln!("  {d}/{n} senders ready");
+                }
+                Ok((api, c.consultation.id))
+            }
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    results.into_iter().collect()
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx]
+}
+
+pub async fn ingest(server: &str, seed: u64, args: IngestArgs) -> anyhow::Result<()> {
+    eprintln!("ingest: preparing {} senders", args.senders);
+    let senders = senders(server, seed, args.senders).await?;
+    let remaining = Arc::new(AtomicI64::new(args.messages as i64));
+    let failures = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let tasks: Vec<_> = senders
+        .into_iter()
+        .map(|(api, consultation)| {
+            let (remaining, failures) = (remaining.clone(), failures.clone());
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                while remaining.fetch_sub(1, Ordering::Relaxed) > 0 {
+                    let t = Instant::now();
+                    match api.send(consultation, MessageKind::Text, "Нагрузочный тест 负载测试 load test", None).await {
+                        Ok(_) => latencies.push(t.elapsed().as_secs_f64() * 1000.0),
+                        Err(_) => {
+                            failures.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut lat = Vec::new();
+    for t in tasks {
+        lat.extend(t.await?);
+    }
+    let secs = started.elapsed().as_secs_f64();
+    lat.sort_by(f64::total_cmp);
+    let rate = lat.len() as f64 / secs;
+    let out = serde_json::json!({
+        "bench": "ingest", "senders": args.senders, "accepted": lat.len(), "failed": failures.load(Ordering::Relaxed),
+        "seconds": secs, "messages_per_second": rate, "p50_ms": percentile(&lat, 0.5), "p99_ms": percentile(&lat, 0.99),
+    });
+    eprintln!(
+        "ingest: {} messages accepted from {} concurrent senders in {:.2} s = {:.0} msg/s (p50 {:.1} ms, p99 {:.1} ms), {} failed",
+        lat.len(), args.senders, secs, rate, percentile(&lat, 0.5), percentile(&lat, 0.99), failures.load(Ordering::Relaxed)
+    );
+    println!("{out}");
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct Frame {
+    kind: Option<String>,
+    data: Option<FrameData>,
+    control: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct FrameData {
+    client_msg_id: Option<Uuid>,
+}
+
+pub async fn delivery(server: &str, seed: u64, args: DeliveryArgs) -> anyhow::Result<()> {
+    let http = http();
+    let admin = Api::login(&http, server, &args.admin_login, &args.admin_password).await.context("logging in the admin")?;
+    eprintln!("delivery: connecting {} operators", args.operators);
+    let sent_at: Arc<Mutex<HashMap<Uuid, Instant>>> = Arc::default();
+    let latencies: Arc<Mutex<Vec<f64>>> = Arc::default();
+    let mut readers = Vec::new();
+    for i in 0..args.operators {
+        let login = format!("bench-op-{i}");
+        let req = CreateOperatorRequest { login: login.clone(), password: PASSWORD.into(), name: format!("Bench operator {i}"), role: Role::Operator, department: None, capacity: None };
+        let _ = http.post(format!("{server}/api/v1/operators")).bearer_auth(&admin.token).json(&req).send().await?;
+        let op = Api::login(&http, server, &login, PASSWORD).await?;
+        let (mut ws, _) = tokio_tungstenite::connect_async(op.ws_url(Some(i64::MAX / 2))).await?;
+        // Wait for the end of the (empty) replay.
+        loop {
+            let Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t))) = ws.next().await else { anyhow::bail!("socket closed") };
+            if serde_json::from_str::<Frame>(&t).ok().and_then(|f| f.control).is_some() {
+                break;
+            }
+        }
+        let (sent_at, latencies) = (sent_at.clone(), latencies.clone());
+        readers.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            while let Some(Ok(frame)) = ws.next().await {
+                let tokio_tungstenite::tungstenite::Message::Text(t) = frame else { continue };
+                let now = Instant::now();
+                let Ok(f) = serde_json::from_str::<Frame>(&t) else { continue };
+                if f.kind.as_deref() != Some("message") {
+                    continue;
+                }
+                if let Some(id) = f.data.and_then(|d| d.client_msg_id) {
+                    if let Some(t0) = sent_at.lock().unwrap().get(&id) {
+                        mine.push(now.duration_since(*t0).as_secs_f64() * 1000.0);
+                    }
+                }
+                if mine.len() % 1000 == 0 {
+                    latencies.lock().unwrap().extend(mine.drain(..));
+                }
+            }
+            latencies.lock().unwrap().extend(mine);
+        }));
+    }
+    eprintln!("delivery: preparing {} senders", args.senders);
+    let senders = senders(server, seed.wrapping_add(7), args.senders).await?;
+    let per_sender = args.rate / args.senders as f64;
+    let stop = Instant::now() + Duration::from_secs(args.seconds);
+    let sent = Arc::new(AtomicU64::new(0));
+    let tasks: Vec<_> = senders
+        .into_iter()
+        .enumerate()
+        .map(|(i, (api, consultation))| {
+            let (sent_at, sent) = (sent_at.clone(), sent.clone());
+            tokio::spawn(async move {
+                let period = Duration::from_secs_f64(1.0 / per_sender);
+                // Spread the senders over one period so the load is smooth.
+                tokio::time::sleep(period.mul_f64(i as f64 / 200.0 % 1.0)).await;
+                let mut tick = tokio::time::interval(period);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                while Instant::now() < stop {
+                    tick.tick().await;
+                    let req = SendMessageRequest { client_msg_id: Uuid::now_v7(), kind: MessageKind::Text, body: "ping".into(), attachment_id: None, internal: false };
+                    sent_at.lock().unwrap().insert(req.client_msg_id, Instant::now());
+                    let r = api.http.post(format!("{}/api/v1/consultations/{consultation}/messages", api.base)).bearer_auth(&api.token).json(&req).send().await;
+                    if matches!(r, Ok(ref resp) if resp.status().is_success()) {
+                        sent.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    let started = Instant::now();
+    for t in tasks {
+        t.await?;
+    }
+    let send_secs = started.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for r in &readers {
+        r.abort();
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut lat = std::mem::take(&mut *latencies.lock().unwrap());
+    lat.sort_by(f64::total_cmp);
+    let sent = sent.load(Ordering::Relaxed);
+    let expected = sent * args.operators as u64;
+    let out = serde_json::json!({
+        "bench": "delivery", "operators": args.operators, "target_rate": args.rate, "achieved_rate": sent as f64 / send_secs,
+        "sent": sent, "deliveries": lat.len(), "expected_deliveries": expected,
+        "p50_ms": percentile(&lat, 0.5), "p99_ms": percentile(&lat, 0.99), "max_ms": lat.last().copied().unwrap_or(f64::NAN),
+    });
+    eprintln!(
+        "delivery: {} messages at {:.0}/s to {} operators: {} of {} deliveries, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        sent, sent as f64 / send_secs, args.operators, lat.len(), expected, percentile(&lat, 0.5), percentile(&lat, 0.99), lat.last().copied().unwrap_or(f64::NAN)
+    );
+    println!("{out}");
+    Ok(())
+}
+
+pub async fn idle(server: &str, args: IdleArgs) -> anyhow::Result<()> {
+    let http = http();
+    let api = Api::client(&http, server, "Idle", "+79970000001", PASSWORD).await?;
+    let open = Arc::new(AtomicU64::new(0));
+    let url = api.ws_url(Some(i64::MAX / 2));
+    let handles: Vec<_> = futures::stream::iter(0..args.connections)
+        .map(|_| {
+            let (url, open) = (url.clone(), open.clone());
+            async move {
+                let (ws, _) = tokio_tungstenite::connect_async(url).await?;
+                let n = open.fetch_add(1, Ordering::Relaxed) + 1;
+                if n % 1000 == 0 {
+                    eprintln!("  {n} connections open");
+                }
+                // Keep reading so pings are answered.
+                Ok::<_, anyhow::Error>(tokio::spawn(async move {
+                    let (mut sink, mut stream) = ws.split();
+                    while let Some(Ok(m)) = stream.next().await {
+                        if let tokio_tungstenite::tungstenite::Message::Ping(p) = m {
+                            let _ = sink.send(tokio_tungstenite::tungstenite::Message::Pong(p)).await;
+                        }
+                    }
+                }))
+            }
+        })
+        .buffer_unordered(100)
+        .collect::<Vec<_>>()
+        .await;
+    let mut tasks = Vec::new();
+    for h in handles {
+        tasks.push(h?);
+    }
+    let n = open.load(Ordering::Relaxed);
+    eprintln!("idle: {n} connections open; holding {} s", args.hold);
+    if let Some(f) = &args.ready_file {
+        std::fs::write(f, n.to_string())?;
+    }
+    tokio::time::sleep(Duration::from_secs(args.hold)).await;
+    let still = tasks.iter().filter(|t| !t.is_finished()).count();
+    println!("{}", serde_json::json!({"bench": "idle", "connections": n, "still_open_after_hold": still}));
+    Ok(())
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every test of the project on a fresh Debian/Ubuntu machine: installs what is missing,
+# starts a throwaway PostgreSQL, builds the workspace once, runs all suites, stops what it
+# started. `.ci/run` calls this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+install_all
+
+export CARELINE_PG_DIR=${CARELINE_PG_DIR:-/tmp/careline-test-pg-$$}
+cleanup() { tests/postgres.sh stop || true; }
+trap cleanup EXIT
+echo "==> starting PostgreSQL"
+CARELINE_TEST_POSTGRES=$(tests/postgres.sh start)
+export CARELINE_TEST_POSTGRES
+
+echo "==> building the workspace"
+cargo build --workspace --all-targets --locked
+if cargo clippy --version >/dev/null 2>&1; then
+  echo "==> clippy"
+  cargo clippy --workspace --all-targets --locked -q -- -D warnings
+else
+  echo "==> clippy is not installed: lints not checked"
+fi
+echo "==> running the tests (SQLite and PostgreSQL)"
+cargo test --workspace --locked
