@@ -1,10 +1,14 @@
-//! The event hub of one server instance: after every commit (its own, or another instance's
-//! announced by the backend) it reads the new events from the log in seq order and broadcasts
-//! them to this instance's WebSocket connections. Reading from the log — not passing events
-//! in memory — is what makes delivery gap-free across instances.
+//! The event hub of one server instance: broadcasts committed events, in seq order and without
+//! gaps, to this instance's WebSocket connections. Local commits hand their events over in
+//! memory (no read-back); when another instance committed (announced by the backend), or a
+//! gap in the handed-over events does not fill within `GAP_WAIT`, the hub reads the log. The
+//! log is the truth: seq order is commit order, so reading after the last seq sent never
+//! misses an event.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::broadcast;
 
@@ -19,6 +23,9 @@ pub struct LiveEvent {
     pub text: axum::extract::ws::Utf8Bytes,
 }
 
+/// How long a gap in the handed-over events may stay before the hub reads the log.
+const GAP_WAIT: Duration = Duration::from_millis(50);
+
 pub struct Hub {
     tx: broadcast::Sender<Arc<LiveEvent>>,
     last: AtomicI64,
@@ -31,29 +38,68 @@ impl Hub {
         let hub = Arc::new(Hub { tx, last: AtomicI64::new(store.last_seq().await?) });
         let pump = hub.clone();
         tokio::spawn(async move {
+            // Events handed over by local commits, waiting for the ones before them.
+            let mut pending: BTreeMap<i64, StoredEvent> = BTreeMap::new();
             loop {
-                store.committed.notified().await;
-                loop {
-                    let since = pump.last.load(Ordering::Acquire);
-                    match store.events_after(since, 1000, Viewer::Staff).await {
-                        Ok(events) if events.is_empty() => break,
-                        Ok(events) => {
-                            for event in events {
-                                pump.last.store(event.seq, Ordering::Release);
-                                metrics.events_broadcast.fetch_add(1, Ordering::Relaxed);
-                                let text = serde_json::to_string(&event).unwrap_or_default().into();
-                                let _ = pump.tx.send(Arc::new(LiveEvent { event, text }));
-                            }
-                        }
-                        Err(e) => {
-                            tracing::warn!(error = %e, "reading events for broadcast failed; retrying");
-                            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-                        }
-                    }
+                let wait = if pending.is_empty() { Duration::from_secs(3600) } else { GAP_WAIT };
+                let woke = tokio::time::timeout(wait, store.committed.wake.notified()).await.is_ok();
+                let handed = store.committed.take();
+                let local = !handed.is_empty();
+                for e in handed {
+                    pending.insert(e.seq, e);
+                }
+                pump.send_contiguous(&mut pending, &metrics);
+                // Read the log when someone else committed (woken with nothing handed over),
+                // or a gap did not fill in time (a commit whose hand-over was lost).
+                if (woke && !local) || (!woke && !pending.is_empty()) {
+                    pump.send_from_log(&store, &mut pending, &metrics).await;
                 }
             }
         });
         Ok(hub)
+    }
+
+    fn send_one(&self, event: StoredEvent, metrics: &Metrics) {
+        self.last.store(event.seq, Ordering::Release);
+        metrics.events_broadcast.fetch_add(1, Ordering::Relaxed);
+        let text = serde_json::to_string(&event).unwrap_or_default().into();
+        let _ = self.tx.send(Arc::new(LiveEvent { event, text }));
+    }
+
+    /// Sends the handed-over events that follow the last one sent, in order.
+    fn send_contiguous(&self, pending: &mut BTreeMap<i64, StoredEvent>, metrics: &Metrics) {
+        loop {
+            let last = self.last();
+            // Anything at or below `last` was already sent (from the log).
+            while pending.first_key_value().is_some_and(|(seq, _)| *seq <= last) {
+                pending.pop_first();
+            }
+            match pending.first_key_value() {
+                Some((seq, _)) if *seq == last + 1 => {
+                    let (_, e) = pending.pop_first().expect("checked above");
+                    self.send_one(e, metrics);
+                }
+                _ => return,
+            }
+        }
+    }
+
+    async fn send_from_log(&self, store: &Store, pending: &mut BTreeMap<i64, StoredEvent>, metrics: &Metrics) {
+        loop {
+            match store.events_after(self.last(), 1000, Viewer::Staff).await {
+                Ok(events) if events.is_empty() => break,
+                Ok(events) => {
+                    for e in events {
+                        self.send_one(e, metrics);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading events for broadcast failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        }
+        self.send_contiguous(pending, metrics);
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<LiveEvent>> {

@@ -206,7 +206,7 @@ both!(bad_input_changes_nothing, |db| async move {
         ("missing field", raw(Method::POST, &msgs, "application/json", br#"{"kind": "text", "body": "x"}"#.to_vec()), 400, "bad_request"),
         ("invalid UTF-8", raw(Method::POST, &msgs, "application/json", b"{\"client_msg_id\": \"0190e8a0-0000-7000-8000-000000000000\", \"kind\": \"text\", \"body\": \"\xff\xfe\"}".to_vec()), 400, "bad_request"),
         ("not JSON content type", raw(Method::POST, &msgs, "text/plain", b"{}".to_vec()), 415, "unsupported_media_type"),
-        ("huge body", raw(Method::POST, &msgs, "application/json", format!("{{\"body\": \"{}\"}}", "x".repeat(2_000_000)).into_bytes()), 413, "payload_too_large"),
+        ("huge body", raw(Method::POST, &msgs, "application/json", format!("{{\"body\": \"{}\"}}", "x".repeat(1024 * 1024 + 1024)).into_bytes()), 413, "payload_too_large"),
         ("empty text", raw(Method::POST, &msgs, "application/json", br#"{"client_msg_id": "0190e8a0-0000-7000-8000-000000000001", "kind": "text", "body": "   "}"#.to_vec()), 422, "validation_failed"),
         ("system kind", raw(Method::POST, &msgs, "application/json", br#"{"client_msg_id": "0190e8a0-0000-7000-8000-000000000002", "kind": "system", "body": "x"}"#.to_vec()), 422, "validation_failed"),
         ("client internal note", raw(Method::POST, &msgs, "application/json", br#"{"client_msg_id": "0190e8a0-0000-7000-8000-000000000003", "kind": "text", "body": "x", "internal": true}"#.to_vec()), 403, "forbidden"),

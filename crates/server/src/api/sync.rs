@@ -137,9 +137,11 @@ async fn stream_events(state: &AppState, session: &Session, resume: Option<i64>,
             _ => None,
         },
     };
+    // A position beyond what was ever handed out (another server's, or "from now") starts
+    // from the present.
     let mut last_sent = match resume {
         Some(r) if r < 0 => 0,
-        Some(r) => r,
+        Some(r) => r.min(state.hub.last()),
         None => state.hub.last(),
     };
     if !state.store.can_resume_from(last_sent).await? {

@@ -22,6 +22,7 @@ use uuid::Uuid;
 
 use crate::config::Config;
 use crate::error::{AppError, AppResult};
+use crate::store::events::StoredEvent;
 
 /// What differs between storage engines.
 pub trait Backend: Send + Sync + 'static {
@@ -43,9 +44,13 @@ pub struct Store {
     /// Reads.
     pub(crate) reader: AnyPool,
     backend: Arc<dyn Backend>,
-    /// Woken after every commit that emitted events.
-    pub(crate) committed: Arc<Notify>,
+    /// Told about every commit that emitted events (with the events), and about other
+    /// instances' commits (without).
+    pub(crate) committed: Arc<Commits>,
     pub(crate) settings: Arc<StoreSettings>,
+    /// The group-commit writer of messages.
+    pub(crate) batcher: crate::store::batch::Batcher,
+    pub(crate) sessions: Arc<crate::store::accounts::SessionCache>,
 }
 
 /// Domain settings the store needs.
@@ -72,11 +77,12 @@ impl Store {
         sqlx::any::install_default_drivers();
         let url = config.effective_database_url();
         let settings = Arc::new(StoreSettings::from(config));
-        let committed = Arc::new(Notify::new());
+        let committed = Arc::new(Commits::default());
         let (backend, writer, reader): (Arc<dyn Backend>, AnyPool, AnyPool) =
             if url.starts_with("sqlite:") {
                 let b = sqlite::SqliteBackend::open(&url, config).await?;
                 let (w, r) = b.pools(config).await?;
+                sqlite::spawn_checkpointer(r.clone());
                 (Arc::new(b), w, r)
             } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
                 let b = postgres::PostgresBackend::new(&url);
@@ -92,8 +98,10 @@ impl Store {
                 )));
             };
         backend.migrate().await?;
-        let store = Store { writer, reader, backend, committed, settings };
-        store.backend.watch_remote_commits(store.committed.clone()).await?;
+        let (batcher, queue) = crate::store::batch::Batcher::new();
+        let store = Store { writer, reader, backend, committed, settings, batcher, sessions: Arc::default() };
+        queue.run(store.clone());
+        store.backend.watch_remote_commits(store.committed.wake.clone()).await?;
         Ok(store)
     }
 
@@ -107,12 +115,33 @@ impl Store {
 
     /// Starts a writing transaction.
     pub async fn begin(&self) -> AppResult<WriteTx> {
-        Ok(WriteTx { tx: self.writer.begin().await?, store: self.clone(), emitted: 0 })
+        Ok(WriteTx { tx: self.writer.begin().await?, store: self.clone(), emitted: Vec::new() })
     }
 
     pub async fn close(&self) {
         self.writer.close().await;
         self.reader.close().await;
+    }
+}
+
+/// Committed events on their way to the hub. Local commits hand their events over here, so the
+/// hub need not read them back; a remote commit (another instance) only wakes it, and the hub
+/// reads the log.
+#[derive(Default)]
+pub struct Commits {
+    pub(crate) wake: Arc<Notify>,
+    pub(crate) inbox: std::sync::Mutex<Vec<StoredEvent>>,
+}
+
+impl Commits {
+    fn publish(&self, events: Vec<StoredEvent>) {
+        self.inbox.lock().unwrap_or_else(|e| e.into_inner()).extend(events);
+        self.wake.notify_one();
+    }
+
+    /// The events handed over since the last call.
+    pub(crate) fn take(&self) -> Vec<StoredEvent> {
+        std::mem::take(&mut *self.inbox.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }
 
@@ -125,11 +154,21 @@ pub enum Audience {
     Staff(Option<Uuid>),
 }
 
+impl Audience {
+    /// The `client_id` and `staff_only` columns of the event.
+    pub(crate) fn columns(self) -> (Option<Uuid>, i64) {
+        match self {
+            Audience::Client(c) => (Some(c), 0),
+            Audience::Staff(c) => (c, 1),
+        }
+    }
+}
+
 /// A writing transaction that may emit events.
 pub struct WriteTx {
     pub(crate) tx: sqlx::Transaction<'static, Any>,
     store: Store,
-    emitted: usize,
+    emitted: Vec<StoredEvent>,
 }
 
 impl WriteTx {
@@ -148,10 +187,7 @@ impl WriteTx {
 
     /// Records an event with a seq from [`WriteTx::next_seq`].
     pub async fn emit_with_seq(&mut self, seq: i64, data: &EventData, audience: Audience, at_ms: i64) -> AppResult<()> {
-        let (client_id, staff_only) = match audience {
-            Audience::Client(c) => (Some(c), 0i64),
-            Audience::Staff(c) => (c, 1i64),
-        };
+        let (client_id, staff_only) = audience.columns();
         let json = match data {
             EventData::Consultation(v) => serde_json::to_string(v),
             EventData::Message(v) => serde_json::to_string(v),
@@ -167,11 +203,17 @@ impl WriteTx {
             .bind(data.kind())
             .bind(client_id.map(|c| c.to_string()))
             .bind(staff_only)
-            .bind(json)
+            .bind(json.clone())
             .bind(at_ms)
             .execute(&mut *self.tx)
             .await?;
-        self.emitted += 1;
+        self.record(seq, data.kind(), client_id, staff_only != 0, json, at_ms)
+    }
+
+    /// Remembers an event this transaction inserted, for the hub after the commit.
+    pub(crate) fn record(&mut self, seq: i64, kind: &str, client_id: Option<Uuid>, staff_only: bool, json: String, at_ms: i64) -> AppResult<()> {
+        let data = serde_json::value::RawValue::from_string(json).map_err(|e| AppError::Other(format!("event JSON: {e}")))?;
+        self.emitted.push(StoredEvent { seq, at: crate::time::from_ms(at_ms), kind: kind.to_owned(), data, client_id, staff_only });
         Ok(())
     }
 
@@ -184,14 +226,14 @@ impl WriteTx {
 
     /// Commits; only then is anything acknowledged, and only then are listeners woken.
     pub async fn commit(mut self) -> AppResult<()> {
-        if self.emitted > 0 {
+        if !self.emitted.is_empty() {
             if let Some(sql) = self.store.backend.commit_notice_sql() {
                 sqlx::query(sql).execute(&mut *self.tx).await?;
             }
         }
         self.tx.commit().await?;
-        if self.emitted > 0 {
-            self.store.committed.notify_one();
+        if !self.emitted.is_empty() {
+            self.store.committed.publish(std::mem::take(&mut self.emitted));
         }
         Ok(())
     }

@@ -89,6 +89,34 @@ fn valid_capacity(c: i64) -> AppResult<i64> {
     Ok(c)
 }
 
+/// Sessions looked up recently, so a busy client does not cost a query per request. Entries
+/// live a few seconds: another instance's logout reaches this one within that time.
+#[derive(Default)]
+pub struct SessionCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, (SessionRow, std::time::Instant)>>,
+}
+
+impl SessionCache {
+    const TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+    fn get(&self, hash: &str) -> Option<SessionRow> {
+        let map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(hash).filter(|(_, at)| at.elapsed() < Self::TTL).map(|(s, _)| s.clone())
+    }
+
+    fn put(&self, hash: &str, s: SessionRow) {
+        let mut map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 50_000 {
+            map.retain(|_, (_, at)| at.elapsed() < Self::TTL);
+        }
+        map.insert(hash.to_owned(), (s, std::time::Instant::now()));
+    }
+
+    pub fn clear(&self) {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+}
+
 /// A session found by its token hash.
 #[derive(Debug, Clone)]
 pub struct SessionRow {
@@ -230,6 +258,8 @@ impl Store {
         }
         audit_in(&mut tx, actor, "operator.updated", Some(id), Some(&changed.join(",")), None, now).await?;
         tx.commit().await?;
+        // Roles, names and the disabled flag are read with the session: forget what was cached.
+        self.sessions.clear();
         Ok(op)
     }
 
@@ -535,6 +565,9 @@ impl Store {
             audit_in(&mut tx, actor, "client.updated", Some(id), None, None, now).await?;
         }
         tx.commit().await?;
+        if c.blocked {
+            self.sessions.clear();
+        }
         Ok(c)
     }
 
@@ -559,8 +592,21 @@ impl Store {
         Ok(())
     }
 
-    /// The live session behind a token hash: not expired, account not disabled or blocked.
+    /// The live session behind a token hash, from the cache when it was looked up in the last
+    /// few seconds (logout, disabling, blocking and password changes clear the cache at once).
     pub async fn session(&self, hash: &str) -> AppResult<Option<SessionRow>> {
+        if let Some(s) = self.sessions.get(hash) {
+            return Ok(Some(s));
+        }
+        let found = self.session_uncached(hash).await?;
+        if let Some(s) = &found {
+            self.sessions.put(hash, s.clone());
+        }
+        Ok(found)
+    }
+
+    /// The live session behind a token hash: not expired, account not disabled or blocked.
+    async fn session_uncached(&self, hash: &str) -> AppResult<Option<SessionRow>> {
         let row = sqlx::query(
             "SELECT t.user_id, t.role, COALESCE(o.name, c.name) AS name, \
                     COALESCE(o.disabled, c.blocked, 1) AS off, o.role AS op_role \
@@ -587,6 +633,7 @@ impl Store {
 
     pub async fn delete_token(&self, hash: &str) -> AppResult<()> {
         sqlx::query("DELETE FROM tokens WHERE hash = $1").bind(hash).execute(&self.writer).await?;
+        self.sessions.clear();
         Ok(())
     }
 

@@ -246,7 +246,7 @@ impl Store {
         let mut q = SqlBuf::new("");
         let v = q.arg(viewer.to_string());
         q.push(&format!(
-            "SELECT {CONSULTATION_COLS}, (SELECT COUNT(*) FROM messages m WHERE m.consultation_id = consultations.id AND {other_side} \
+            "SELECT {CONSULTATION_COLS}, (SELECT COUNT(*) FROM messages m WHERE m.client_id = consultations.client_id AND m.consultation_id = consultations.id AND {other_side} \
              AND m.seq > COALESCE((SELECT r.seq FROM reads r WHERE r.consultation_id = consultations.id AND r.reader_id = {v}), 0)) AS unread \
              FROM consultations"
         ));

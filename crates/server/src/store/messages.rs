@@ -19,12 +19,12 @@ use crate::domain::{may_post_public, Actor};
 use crate::error::{AppError, AppResult};
 use crate::time::{from_ms, now_ms};
 
-const MESSAGE_SELECT: &str = "SELECT m.id, m.consultation_id, m.client_id, m.author_kind, m.author_id, m.kind, m.body, \
+pub(crate) const MESSAGE_SELECT: &str = "SELECT m.id, m.consultation_id, m.client_id, m.author_kind, m.author_id, m.kind, m.body, \
      m.client_msg_id, m.internal, m.created_at, m.seq, a.id AS a_id, a.sha256 AS a_sha256, \
      a.file_name AS a_file_name, a.media_type AS a_media_type, a.size AS a_size, a.created_at AS a_created_at \
      FROM messages m LEFT JOIN attachments a ON a.id = m.attachment_id";
 
-fn message_row(row: &AnyRow) -> AppResult<Message> {
+pub(crate) fn message_row(row: &AnyRow) -> AppResult<Message> {
     let attachment = match get_opt_uuid(row, "a_id")? {
         Some(id) => Some(Attachment {
             id,
@@ -140,6 +140,17 @@ impl Store {
     /// message and stores nothing. A client writing into a closed consultation starts a new
     /// one in the same thread.
     pub async fn send_message(&self, consultation_id: Uuid, actor: Actor, req: &SendMessageRequest) -> AppResult<Message> {
+        validate_send(actor, req)?;
+        if req.attachment_id.is_none() {
+            // The hot path: group-committed with whatever else is being sent right now.
+            return self.batcher.send(consultation_id, actor, req.clone()).await;
+        }
+        self.send_message_one(consultation_id, actor, req).await
+    }
+
+    /// Sends one message in a transaction of its own (attachments, and whatever the batch
+    /// sets aside).
+    pub(crate) async fn send_message_one(&self, consultation_id: Uuid, actor: Actor, req: &SendMessageRequest) -> AppResult<Message> {
         match self.send_message_once(consultation_id, actor, req).await {
             // A concurrent retry with the same key committed first: the second attempt finds it.
             Err(e) if e.is_unique_violation() => self.send_message_once(consultation_id, actor, req).await,
@@ -149,23 +160,6 @@ impl Store {
 
     async fn send_message_once(&self, consultation_id: Uuid, actor: Actor, req: &SendMessageRequest) -> AppResult<Message> {
         let body = req.body.trim().to_owned();
-        if req.body.chars().count() > 20_000 {
-            return Err(AppError::invalid("a message has at most 20000 characters"));
-        }
-        match req.kind {
-            MessageKind::System => return Err(AppError::invalid("system messages are written by the server")),
-            MessageKind::Text if body.is_empty() => return Err(AppError::invalid("a text message must not be empty")),
-            MessageKind::Text if req.attachment_id.is_some() => {
-                return Err(AppError::invalid("a text message has no attachment; use kind image, file, audio or video"))
-            }
-            MessageKind::Image | MessageKind::File | MessageKind::Audio | MessageKind::Video if req.attachment_id.is_none() => {
-                return Err(AppError::invalid("this kind of message needs attachment_id"))
-            }
-            _ => {}
-        }
-        if req.internal && !actor.role.is_staff() {
-            return Err(AppError::forbidden("only staff write internal notes"));
-        }
         let mut tx = self.begin().await?;
         // Idempotency first: a retry returns the original even if the consultation moved on.
         let existing = sqlx::query(&format!("{MESSAGE_SELECT} WHERE m.author_id = $1 AND m.client_msg_id = $2"))
@@ -218,8 +212,9 @@ impl Store {
             let p = s.arg(consultation.client_id.to_string());
             s.and(&format!("m.client_id = {p}"));
         } else {
-            let p = s.arg(consultation.id.to_string());
-            s.and(&format!("m.consultation_id = {p}"));
+            // Through the thread index: a consultation's messages are in its client's thread.
+            let (pc, p) = (s.arg(consultation.client_id.to_string()), s.arg(consultation.id.to_string()));
+            s.and(&format!("m.client_id = {pc} AND m.consultation_id = {p}"));
         }
         if !viewer_role.is_staff() {
             s.and("m.internal = 0");
@@ -283,6 +278,29 @@ impl Store {
         tx.commit().await?;
         Ok(pos)
     }
+}
+
+/// Checks a message on its own, before any database work.
+pub(crate) fn validate_send(actor: Actor, req: &SendMessageRequest) -> AppResult<()> {
+    if req.body.chars().count() > 20_000 {
+        return Err(AppError::invalid("a message has at most 20000 characters"));
+    }
+    let empty = req.body.trim().is_empty();
+    match req.kind {
+        MessageKind::System => return Err(AppError::invalid("system messages are written by the server")),
+        MessageKind::Text if empty => return Err(AppError::invalid("a text message must not be empty")),
+        MessageKind::Text if req.attachment_id.is_some() => {
+            return Err(AppError::invalid("a text message has no attachment; use kind image, file, audio or video"))
+        }
+        MessageKind::Image | MessageKind::File | MessageKind::Audio | MessageKind::Video if req.attachment_id.is_none() => {
+            return Err(AppError::invalid("this kind of message needs attachment_id"))
+        }
+        _ => {}
+    }
+    if req.internal && !actor.role.is_staff() {
+        return Err(AppError::forbidden("only staff write internal notes"));
+    }
+    Ok(())
 }
 
 /// An attachment may be sent by the one who uploaded it.

@@ -3,6 +3,7 @@
 //! that tells everyone what changed.
 
 pub mod accounts;
+pub(crate) mod batch;
 pub mod callbacks;
 pub mod consultations;
 pub mod events;
