@@ -174,7 +174,6 @@ pub async fn delivery(server: &str, seed: u64, args: DeliveryArgs) -> anyhow::Re
         }
         let (sent_at, latencies) = (sent_at.clone(), latencies.clone());
         readers.push(tokio::spawn(async move {
-            let mut mine = Vec::new();
             while let Some(Ok(frame)) = ws.next().await {
                 let tokio_tungstenite::tungstenite::Message::Text(t) = frame else { continue };
                 let now = Instant::now();
@@ -183,15 +182,12 @@ pub async fn delivery(server: &str, seed: u64, args: DeliveryArgs) -> anyhow::Re
                     continue;
                 }
                 if let Some(id) = f.data.and_then(|d| d.client_msg_id) {
-                    if let Some(t0) = sent_at.lock().unwrap().get(&id) {
-                        mine.push(now.duration_since(*t0).as_secs_f64() * 1000.0);
+                    let t0 = sent_at.lock().unwrap().get(&id).copied();
+                    if let Some(t0) = t0 {
+                        latencies.lock().unwrap().push(now.duration_since(t0).as_secs_f64() * 1000.0);
                     }
                 }
-                if mine.len() % 1000 == 0 {
-                    latencies.lock().unwrap().extend(mine.drain(..));
-                }
             }
-            latencies.lock().unwrap().extend(mine);
         }));
     }
     eprintln!("delivery: preparing {} senders", args.senders);

@@ -157,18 +157,32 @@ async fn stream_events(state: &AppState, session: &Session, resume: Option<i64>,
     let mut last_heard = Instant::now();
     loop {
         tokio::select! {
-            event = live.recv() => match event {
-                Ok(live) => {
-                    if live.event.seq > last_sent && live.event.visible_to(viewer) {
-                        sink.send(WsMessage::Text(live.text.clone())).await?;
-                        last_sent = live.event.seq;
+            event = live.recv() => {
+                // Send what is queued in one write: under load, one flush for many events.
+                let mut next = event;
+                loop {
+                    match next {
+                        Ok(live) => {
+                            if live.event.seq > last_sent && live.event.visible_to(viewer) {
+                                sink.feed(WsMessage::Text(live.text.clone())).await?;
+                                last_sent = live.event.seq;
+                            }
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                            // Too slow for the broadcast buffer: fill in from the log.
+                            sink.flush().await?;
+                            last_sent = replay(state, viewer, last_sent, &mut sink).await?;
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
                     }
+                    next = match live.try_recv() {
+                        Ok(e) => Ok(e),
+                        Err(tokio::sync::broadcast::error::TryRecvError::Lagged(n)) => Err(tokio::sync::broadcast::error::RecvError::Lagged(n)),
+                        Err(tokio::sync::broadcast::error::TryRecvError::Closed) => Err(tokio::sync::broadcast::error::RecvError::Closed),
+                        Err(tokio::sync::broadcast::error::TryRecvError::Empty) => break,
+                    };
                 }
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                    // Too slow for the broadcast buffer: fill in from the log.
-                    last_sent = replay(state, viewer, last_sent, &mut sink).await?;
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
+                sink.flush().await?;
             },
             frame = stream.next() => match frame {
                 Some(Ok(WsMessage::Close(_))) | None => return Ok(()),

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The server benchmarks of PRODUCT.md §7 (ingest, delivery, idle connections), each against a
+# fresh release server on an embedded SQLite database on loopback, loaded by careline-sim.
+# Prints one JSON line per benchmark, and the server's memory for the idle one.
+#   bash scripts/bench-server.sh [ingest|delivery|idle ...]   (default: all three)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --locked -q -p careline-server -p careline-sim
+bin=target/release
+benches=("$@")
+[ ${#benches[@]} -gt 0 ] || benches=(ingest delivery idle)
+port=${CARELINE_BENCH_PORT:-18190}
+work=$(mktemp -d)
+server_pid=
+stop() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true; server_pid=; }
+trap 'stop; rm -rf "$work"' EXIT
+
+start() {
+  rm -rf "$work/data"; mkdir -p "$work/data"
+  CARELINE_DATA_DIR="$work/data" "$bin/careline-server" create-operator --login admin --password careline-demo --name Admin --role admin >/dev/null
+  CARELINE_DATA_DIR="$work/data" CARELINE_LISTEN="127.0.0.1:$port" CARELINE_LOG=warn "$bin/careline-server" serve &
+  server_pid=$!
+  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && return; sleep 0.1; done
+  echo "the server did not start" >&2; exit 1
+}
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$server_pid/status"; }
+url="http://127.0.0.1:$port"
+
+for b in "${benches[@]}"; do
+  start
+  case "$b" in
+    ingest)   "$bin/careline-sim" --server "$url" ingest --senders 1000 --messages 100000 ;;
+    delivery) "$bin/careline-sim" --server "$url" delivery --operators 50 --rate 2000 --seconds 20 --senders 200 ;;
+    idle)
+      before=$(rss_kb)
+      "$bin/careline-sim" --server "$url" idle --connections 10000 --hold 15 --ready-file "$work/ready" &
+      sim=$!
+      while [ ! -f "$work/ready" ] && kill -0 $sim 2>/dev/null; do sleep 0.5; done
+      sleep 5
+      echo "{\"bench\":\"idle_memory\",\"connections\":$(cat "$work/ready"),\"server_rss_mb_before\":$((before / 1024)),\"server_rss_mb_with_connections\":$(( $(rss_kb) / 1024 ))}"
+      wait $sim
+      rm -f "$work/ready" ;;
+    *) echo "unknown benchmark $b" >&2; exit 2 ;;
+  esac
+  stop
+done
