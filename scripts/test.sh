@@ -23,4 +23,14 @@ else
   echo "==> clippy is not installed: lints not checked"
 fi
 echo "==> running the tests (SQLite and PostgreSQL)"
-cargo test --workspace --locked
+log=$(mktemp)
+set +e
+cargo test --workspace --locked --no-fail-fast --lib --bins --tests 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+passed=$(grep -oE '^test result: .* ([0-9]+) passed' "$log" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
+failed=$(grep -oE '[0-9]+ failed;' "$log" | awk '{s+=$1} END {print s+0}')
+rm -f "$log"
+echo
+echo "$passed passed, $failed failed"
+exit "$status"
