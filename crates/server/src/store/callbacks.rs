@@ -122,16 +122,19 @@ impl Store {
                 return Err(AppError::invalid("preferred_at is more than a year away"));
             }
         }
+        // Stored to the millisecond: the event must say exactly what a later read will.
+        let preferred_at = req.preferred_at.map(|t| from_ms(ms(t)));
+        let preferred_until = req.preferred_until.map(|t| from_ms(ms(t)));
         let cb = Callback {
             id: careline_protocol::new_id(),
             client_id,
             phone,
-            preferred_at: req.preferred_at,
-            preferred_until: req.preferred_until,
+            preferred_at,
+            preferred_until,
             reason,
             status: CallbackStatus::New,
             operator_id: None,
-            due_at: req.preferred_at.unwrap_or(from_ms(now)),
+            due_at: preferred_at.unwrap_or(from_ms(now)),
             attempts: Vec::new(),
             created_at: from_ms(now),
             closed_at: None,

@@ -1,0 +1,67 @@
+//! The server's API as the desktop core uses it.
+
+use careline_protocol::{ApiError, LoginRequest, LoginResponse, MeResponse, SyncResponse};
+use serde::de::DeserializeOwned;
+
+use crate::{CoreError, CoreResult};
+
+/// A session with a server.
+#[derive(Clone)]
+pub struct Remote {
+    base: String,
+    http: reqwest::Client,
+    token: String,
+}
+
+async fn decode<T: DeserializeOwned>(resp: reqwest::Response) -> CoreResult<T> {
+    let status = resp.status();
+    if status.is_success() {
+        return resp.json().await.map_err(CoreError::Unreachable);
+    }
+    match resp.json::<ApiError>().await {
+        Ok(e) => Err(CoreError::Refused(e)),
+        Err(_) => Err(CoreError::Status { status: status.as_u16() }),
+    }
+}
+
+impl Remote {
+    /// Logs in; clients of the desktop are operators and admins, but any role may use it.
+    pub async fn login(server: &str, login: &str, password: &str) -> CoreResult<(Remote, LoginResponse)> {
+        let base = server.trim_end_matches('/').to_owned();
+        let http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .build()
+            .map_err(CoreError::Unreachable)?;
+        let req = LoginRequest { login: login.into(), password: password.into() };
+        let resp = http.post(format!("{base}/api/v1/auth/login")).json(&req).send().await.map_err(CoreError::Unreachable)?;
+        let l: LoginResponse = decode(resp).await?;
+        Ok((Remote { base, http, token: l.token.clone() }, l))
+    }
+
+    /// A session from a stored token.
+    pub fn with_token(server: &str, token: &str) -> Remote {
+        Remote { base: server.trim_end_matches('/').to_owned(), http: reqwest::Client::new(), token: token.into() }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> CoreResult<T> {
+        let resp = self.http.get(format!("{}{path}", self.base)).bearer_auth(&self.token).send().await.map_err(CoreError::Unreachable)?;
+        decode(resp).await
+    }
+
+    pub async fn me(&self) -> CoreResult<MeResponse> {
+        self.get("/api/v1/me").await
+    }
+
+    /// One page of events after `since`.
+    pub async fn sync_page(&self, since: i64, limit: i64) -> CoreResult<SyncResponse> {
+        self.get(&format!("/api/v1/sync?since={since}&limit={limit}")).await
+    }
+}
