@@ -59,6 +59,10 @@ impl Cache {
         Ok(Cache { pool, path: path.to_owned() })
     }
 
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -4,10 +4,11 @@
 //! typed client of the server's API ([`remote`]). The desktop app and the `careline` CLI are
 //! both thin shells over this crate.
 //!
-//! Still to come (issue #3): the offline outbox, the live WebSocket follower, the attachment
-//! cache, and the notification policy.
+//! Still to come (issue #3): the live WebSocket follower, the attachment cache, outbox
+//! operations on callback requests, and the notification policy.
 
 pub mod cache;
+pub mod outbox;
 pub mod remote;
 pub mod search;
 pub mod sync;

@@ -1,6 +1,11 @@
 //! The server's API as the desktop core uses it.
 
-use careline_protocol::{ApiError, LoginRequest, LoginResponse, MeResponse, SyncResponse};
+use careline_protocol::{
+    ApiError, Consultation, LoginRequest, LoginResponse, MeResponse, Message, Operator, Presence, SendMessageRequest, StatusRequest,
+    SyncResponse,
+};
+use serde::Serialize;
+use uuid::Uuid;
 use serde::de::DeserializeOwned;
 
 use crate::{CoreError, CoreResult};
@@ -54,6 +59,35 @@ impl Remote {
     async fn get<T: DeserializeOwned>(&self, path: &str) -> CoreResult<T> {
         let resp = self.http.get(format!("{}{path}", self.base)).bearer_auth(&self.token).send().await.map_err(CoreError::Unreachable)?;
         decode(resp).await
+    }
+
+    async fn send<B: Serialize, T: DeserializeOwned>(&self, method: reqwest::Method, path: &str, body: &B) -> CoreResult<T> {
+        let resp = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .await
+            .map_err(CoreError::Unreachable)?;
+        decode(resp).await
+    }
+
+    pub async fn send_message(&self, consultation: Uuid, req: &SendMessageRequest) -> CoreResult<Message> {
+        self.send(reqwest::Method::POST, &format!("/api/v1/consultations/{consultation}/messages"), req).await
+    }
+
+    pub async fn set_status(&self, status: Presence) -> CoreResult<Operator> {
+        self.send(reqwest::Method::PUT, "/api/v1/me/status", &StatusRequest { status }).await
+    }
+
+    /// `take`, `release`, `close` or `transfer`.
+    pub async fn consultation_action(&self, consultation: Uuid, action: &str, body: serde_json::Value) -> CoreResult<Consultation> {
+        self.send(reqwest::Method::POST, &format!("/api/v1/consultations/{consultation}/{action}"), &body).await
+    }
+
+    pub async fn consultation(&self, id: Uuid) -> CoreResult<Consultation> {
+        self.get(&format!("/api/v1/consultations/{id}")).await
     }
 
     pub async fn me(&self) -> CoreResult<MeResponse> {

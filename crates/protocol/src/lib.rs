@@ -391,7 +391,7 @@ pub struct Message {
     pub seq: i64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct SendMessageRequest {
     /// Made by the sender; sending the same one again stores nothing new.
     pub client_msg_id: Uuid,

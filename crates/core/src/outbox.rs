@@ -1,0 +1,159 @@
+//! The outbox: everything the operator does is written to the cache first, with its
+//! idempotency key, shown as pending, and sent in order when the server is reachable. Each
+//! operation is applied exactly once whatever the retries: messages carry their
+//! `client_msg_id`; a state change whose answer was lost is recognised on retry by the state
+//! it left behind. A refusal is kept (`failed`, with the server's code) and surfaced, never
+//! dropped.
+
+use careline_protocol::{ConsultationStatus, ErrorCode, MessageKind, Presence, SendMessageRequest};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use uuid::Uuid;
+
+use crate::{Cache, CoreError, CoreResult, Remote};
+
+/// An operation waiting for the server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    SendMessage { consultation_id: Uuid, message: SendMessageRequest },
+    SetStatus { status: Presence },
+    Take { consultation_id: Uuid },
+    Release { consultation_id: Uuid },
+    Close { consultation_id: Uuid, summary: Option<String> },
+    Transfer { consultation_id: Uuid, operator_id: Uuid, note: Option<String> },
+}
+
+impl Op {
+    /// A text message (or internal note) with a fresh idempotency key.
+    pub fn text(consultation_id: Uuid, body: &str, internal: bool) -> Op {
+        Op::SendMessage {
+            consultation_id,
+            message: SendMessageRequest { client_msg_id: Uuid::now_v7(), kind: MessageKind::Text, body: body.into(), attachment_id: None, internal },
+        }
+    }
+}
+
+/// A row of the outbox.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Entry {
+    pub id: i64,
+    pub op: Op,
+    pub state: String,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub attempts: i64,
+}
+
+/// What one flush did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Flushed {
+    pub sent: usize,
+    pub refused: usize,
+    /// The server could not be reached; what is left stays pending.
+    pub offline: bool,
+}
+
+impl Cache {
+    /// Queues an operation; returns its outbox id.
+    pub async fn enqueue(&self, op: &Op) -> CoreResult<i64> {
+        let text = serde_json::to_string(op).expect("ops serialize");
+        let row = sqlx::query("INSERT INTO outbox (op, created_at) VALUES (?, ?) RETURNING id")
+            .bind(text)
+            .bind(chrono::Utc::now().timestamp_millis())
+            .fetch_one(self.pool())
+            .await?;
+        Ok(row.get(0))
+    }
+
+    /// Entries in order: pending ones, and refused ones kept for the operator to see.
+    pub async fn outbox(&self) -> CoreResult<Vec<Entry>> {
+        let rows = sqlx::query("SELECT id, op, state, error_code, error_message, attempts FROM outbox ORDER BY id").fetch_all(self.pool()).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Entry {
+                    id: r.get(0),
+                    op: serde_json::from_str(r.get::<&str, _>(1)).map_err(|e| CoreError::Corrupt(format!("outbox: {e}")))?,
+                    state: r.get(2),
+                    error_code: r.get(3),
+                    error_message: r.get(4),
+                    attempts: r.get(5),
+                })
+            })
+            .collect()
+    }
+
+    /// Drops a refused entry the operator has seen.
+    pub async fn dismiss(&self, id: i64) -> CoreResult<()> {
+        sqlx::query("DELETE FROM outbox WHERE id = ? AND state = 'failed'").bind(id).execute(self.pool()).await?;
+        Ok(())
+    }
+
+    /// Sends pending operations in order until done or the server is unreachable.
+    pub async fn flush(&self, remote: &Remote, me: Uuid) -> CoreResult<Flushed> {
+        let mut result = Flushed::default();
+        for entry in self.outbox().await?.into_iter().filter(|e| e.state == "pending") {
+            sqlx::query("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?").bind(entry.id).execute(self.pool()).await?;
+            match send(remote, &entry.op, me, entry.attempts > 0).await {
+                Ok(()) => {
+                    sqlx::query("DELETE FROM outbox WHERE id = ?").bind(entry.id).execute(self.pool()).await?;
+                    result.sent += 1;
+                }
+                Err(CoreError::Refused(e)) => {
+                    sqlx::query("UPDATE outbox SET state = 'failed', error_code = ?, error_message = ? WHERE id = ?")
+                        .bind(serde_json::to_value(e.code).ok().and_then(|v| v.as_str().map(str::to_owned)))
+                        .bind(&e.message)
+                        .bind(entry.id)
+                        .execute(self.pool())
+                        .await?;
+                    result.refused += 1;
+                }
+                Err(CoreError::Unreachable(_)) | Err(CoreError::Status { .. }) => {
+                    result.offline = true;
+                    return Ok(result);
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(result)
+    }
+}
+
+/// Sends one operation. `retry` says an earlier attempt may have reached the server: then a
+/// refusal that only says "already done by you" counts as success.
+async fn send(remote: &Remote, op: &Op, me: Uuid, retry: bool) -> CoreResult<()> {
+    let result = match op {
+        Op::SendMessage { consultation_id, message } => remote.send_message(*consultation_id, message).await.map(|_| ()),
+        Op::SetStatus { status } => remote.set_status(*status).await.map(|_| ()),
+        Op::Take { consultation_id } => remote.consultation_action(*consultation_id, "take", serde_json::json!({})).await.map(|_| ()),
+        Op::Release { consultation_id } => remote.consultation_action(*consultation_id, "release", serde_json::json!({})).await.map(|_| ()),
+        Op::Close { consultation_id, summary } => {
+            remote.consultation_action(*consultation_id, "close", serde_json::json!({ "summary": summary })).await.map(|_| ())
+        }
+        Op::Transfer { consultation_id, operator_id, note } => remote
+            .consultation_action(*consultation_id, "transfer", serde_json::json!({ "operator_id": operator_id, "note": note }))
+            .await
+            .map(|_| ()),
+    };
+    match result {
+        Err(CoreError::Refused(e)) if retry && matches!(e.code, ErrorCode::AlreadyTaken | ErrorCode::IllegalTransition | ErrorCode::NotAssigned) => {
+            // Did our own earlier attempt do it?
+            let done = match op {
+                Op::Take { consultation_id } => {
+                    let c = remote.consultation(*consultation_id).await?;
+                    c.status == ConsultationStatus::Active && c.operator_id == Some(me)
+                }
+                Op::Close { consultation_id, .. } => remote.consultation(*consultation_id).await?.status == ConsultationStatus::Closed,
+                Op::Release { consultation_id } => remote.consultation(*consultation_id).await?.operator_id != Some(me),
+                Op::Transfer { consultation_id, operator_id, .. } => remote.consultation(*consultation_id).await?.operator_id == Some(*operator_id),
+                _ => false,
+            };
+            if done {
+                Ok(())
+            } else {
+                Err(CoreError::Refused(e))
+            }
+        }
+        other => other,
+    }
+}

@@ -1,0 +1,122 @@
+//! The outbox against the real server: 100 messages written while the server is down are
+//! delivered exactly once, in order, when it is back; a conflict is kept and surfaced.
+
+use std::net::SocketAddr;
+
+use careline_core::outbox::{Entry, Op};
+use careline_core::{sync, Cache, Remote};
+use careline_protocol::{ConsultationStatus, Role};
+use careline_server::domain::{Actor, ConsultationAction};
+use careline_server::{AppState, Config};
+use tokio::sync::oneshot;
+
+/// Serves `state` on `addr` until the returned sender fires.
+async fn serve(state: &AppState, addr: SocketAddr) -> (oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+    let (tx, rx) = oneshot::channel::<()>();
+    let state = state.clone();
+    let task = tokio::spawn(async move {
+        careline_server::app::serve(state, listener, async {
+            let _ = rx.await;
+        })
+        .await
+        .unwrap();
+    });
+    (tx, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_work_is_delivered_once_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = AppState::start(Config { data_dir: dir.path().join("server"), ..Config::default() }).await.unwrap();
+    careline_server::demo::fill(&state.store).await.unwrap();
+    let addr: SocketAddr = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let url = format!("http://{addr}");
+    let (stop, task) = serve(&state, addr).await;
+    let (remote, login) = Remote::login(&url, "anna", careline_server::demo::DEMO_PASSWORD).await.unwrap();
+    let me = login.user.id;
+    let cache = Cache::open(&dir.path().join("anna.db")).await.unwrap();
+    sync::catch_up(&remote, &cache, |_| {}).await.unwrap();
+    let queue = cache.consultations(&[ConsultationStatus::New], true, 10).await.unwrap();
+    let (mine, contested) = (queue[0].clone(), queue[1].clone());
+
+    // The server goes away; the operator keeps working.
+    let _ = stop.send(());
+    task.await.unwrap();
+    cache.enqueue(&Op::Take { consultation_id: mine.id }).await.unwrap();
+    for i in 0..100 {
+        cache.enqueue(&Op::text(mine.id, &format!("офлайн {i}"), false)).await.unwrap();
+    }
+    cache.enqueue(&Op::Take { consultation_id: contested.id }).await.unwrap();
+    let flushed = cache.flush(&remote, me).await.unwrap();
+    assert!(flushed.offline && flushed.sent == 0);
+    assert_eq!(cache.outbox().await.unwrap().len(), 102, "everything stays pending");
+
+    // Meanwhile another operator takes the contested consultation.
+    let li = state.store.operator_credentials("li").await.unwrap().unwrap().0;
+    state.store.transition_consultation(contested.id, Actor { id: li.id, role: Role::Operator }, ConsultationAction::Take, None, None).await.unwrap();
+
+    // The server is back: all of it is delivered once, in order; the conflict is surfaced.
+    let (_stop, _task) = serve(&state, addr).await;
+    let flushed = cache.flush(&remote, me).await.unwrap();
+    assert_eq!((flushed.sent, flushed.refused, flushed.offline), (101, 1, false));
+    let left: Vec<Entry> = cache.outbox().await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].op, Op::Take { consultation_id: contested.id });
+    assert_eq!((left[0].state.as_str(), left[0].error_code.as_deref()), ("failed", Some("already_taken")));
+    // A second flush sends nothing again.
+    assert_eq!(cache.flush(&remote, me).await.unwrap().sent, 0);
+
+    let q = careline_server::store::messages::MessageQuery { limit: Some(500), ..Default::default() };
+    let c = state.store.get_consultation(mine.id).await.unwrap();
+    assert_eq!((c.status, c.operator_id), (ConsultationStatus::Active, Some(me)));
+    let bodies: Vec<String> = state.store.list_messages(&c, Role::Operator, &q).await.unwrap().items.into_iter().filter(|m| m.body.starts_with("офлайн")).map(|m| m.body).collect();
+    assert_eq!(bodies, (0..100).map(|i| format!("офлайн {i}")).collect::<Vec<_>>());
+
+    // The cache learns it all through sync; the operator dismisses the seen refusal.
+    sync::catch_up(&remote, &cache, |_| {}).await.unwrap();
+    assert_eq!(cache.thread(mine.client_id, None, 500).await.unwrap().iter().filter(|m| m.body.starts_with("офлайн")).count(), 100);
+    cache.dismiss(left[0].id).await.unwrap();
+    assert!(cache.outbox().await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_answer_is_not_applied_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = AppState::start(Config { data_dir: dir.path().join("server"), ..Config::default() }).await.unwrap();
+    careline_server::demo::fill(&state.store).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(careline_server::app::serve(state.clone(), listener, std::future::pending()));
+    let (remote, login) = Remote::login(&url, "anna", careline_server::demo::DEMO_PASSWORD).await.unwrap();
+    let cache = Cache::open(&dir.path().join("anna.db")).await.unwrap();
+    sync::catch_up(&remote, &cache, |_| {}).await.unwrap();
+    let c = cache.consultations(&[ConsultationStatus::New], true, 1).await.unwrap()[0].clone();
+    // The take reached the server, but its answer was lost: the entry is still pending and
+    // counts one attempt.
+    let op = Op::Take { consultation_id: c.id };
+    cache.enqueue(&op).await.unwrap();
+    remote.consultation_action(c.id, "take", serde_json::json!({})).await.unwrap();
+    let text = Op::text(c.id, "один раз", false);
+    cache.enqueue(&text).await.unwrap();
+    if let Op::SendMessage { message, .. } = &text {
+        remote.send_message(c.id, message).await.unwrap();
+    }
+    sqlx_attempts(&cache).await;
+    let flushed = cache.flush(&remote, login.user.id).await.unwrap();
+    assert_eq!((flushed.sent, flushed.refused), (2, 0), "{:?}", cache.outbox().await.unwrap());
+    let q = careline_server::store::messages::MessageQuery::default();
+    let server_c = state.store.get_consultation(c.id).await.unwrap();
+    let n = state.store.list_messages(&server_c, Role::Operator, &q).await.unwrap().items.iter().filter(|m| m.body == "один раз").count();
+    assert_eq!(n, 1);
+}
+
+/// Marks every pending entry as tried once (as after a lost answer).
+async fn sqlx_attempts(cache: &Cache) {
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", cache.path().display())).await.unwrap();
+    sqlx::query("UPDATE outbox SET attempts = 1").execute(&pool).await.unwrap();
+    pool.close().await;
+}
