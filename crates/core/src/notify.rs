@@ -1,0 +1,379 @@
+//! The notification policy: which events deserve a native notification, as pure functions of
+//! (event, what the cache knew before it, the operator's state, the settings) — no I/O, so it
+//! is tested exhaustively here and the desktop shell only shows what it is handed.
+//!
+//! Kinds (PRODUCT.md §6): a new consultation in the queue, a new callback request, a new
+//! message in one of my consultations while its chat is not in front, a consultation
+//! transferred to me, callback reminders (5 minutes before, 10 minutes overdue), a queue item
+//! waiting too long. Nothing while `busy`. Bursts are coalesced into one notification per kind
+//! with a count ("5 new requests").
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use careline_protocol::{AuthorKind, Callback, CallbackStatus, Consultation, ConsultationStatus, Event, EventData, Presence};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    NewQueueItem,
+    NewCallback,
+    NewMessage,
+    TransferredToMe,
+    CallbackDueSoon,
+    CallbackOverdue,
+    LongWait,
+}
+
+/// Per-kind switches and timings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub enabled: BTreeMap<Kind, bool>,
+    pub sound: bool,
+    /// A queue item waiting longer than this raises `LongWait`.
+    pub long_wait_after: Duration,
+    /// Repeat the long-wait alert every this long until someone takes the item (none: once).
+    pub repeat_until_taken: Option<Duration>,
+    /// Callback reminder this long before the preferred time.
+    pub remind_before: Duration,
+    /// And again when it is this long overdue.
+    pub remind_overdue_after: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            enabled: [Kind::NewQueueItem, Kind::NewCallback, Kind::NewMessage, Kind::TransferredToMe, Kind::CallbackDueSoon, Kind::CallbackOverdue, Kind::LongWait]
+                .into_iter()
+                .map(|k| (k, true))
+                .collect(),
+            sound: true,
+            long_wait_after: Duration::from_secs(5 * 60),
+            repeat_until_taken: None,
+            remind_before: Duration::from_secs(5 * 60),
+            remind_overdue_after: Duration::from_secs(10 * 60),
+        }
+    }
+}
+
+impl Settings {
+    pub fn allows(&self, kind: Kind) -> bool {
+        self.enabled.get(&kind).copied().unwrap_or(true)
+    }
+}
+
+/// What is true of the operator right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Operator {
+    pub me: Uuid,
+    pub presence: Presence,
+    /// The consultation whose chat is open in a focused window, if any.
+    pub in_front: Option<Uuid>,
+}
+
+/// What a notification points at; clicking it opens this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "id", rename_all = "snake_case")]
+pub enum Target {
+    Consultation(Uuid),
+    Callback(Uuid),
+}
+
+/// One thing worth telling, before coalescing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    pub kind: Kind,
+    pub target: Target,
+    /// A line of text for the body: the message, the subject, the reason.
+    pub text: String,
+}
+
+/// What the shell shows (it words the title in the interface's language from `kind` and
+/// `count`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notification {
+    pub kind: Kind,
+    pub count: usize,
+    /// The item a click opens: the single one, or the first of a burst.
+    pub target: Target,
+    pub text: String,
+    pub sound: bool,
+}
+
+/// What the cache knew of the entity before the event, for telling changes apart.
+pub enum Before<'a> {
+    Nothing,
+    Consultation(&'a Consultation),
+    Callback(&'a Callback),
+}
+
+/// Decides on one event from the stream.
+pub fn on_event(event: &Event, before: Before<'_>, op: Operator, settings: &Settings, my_consultation: impl Fn(Uuid) -> bool) -> Option<Candidate> {
+    if op.presence == Presence::Busy {
+        return None;
+    }
+    let candidate = match &event.data {
+        EventData::Consultation(c) => {
+            let prev = match before {
+                Before::Consultation(p) => Some(p),
+                _ => None,
+            };
+            let newly_queued = c.status == ConsultationStatus::New && prev.is_none_or(|p| p.status != ConsultationStatus::New);
+            let to_me = c.status == ConsultationStatus::Active
+                && c.operator_id == Some(op.me)
+                && prev.is_some_and(|p| p.status == ConsultationStatus::Active && p.operator_id != Some(op.me));
+            if newly_queued {
+                Some(Candidate { kind: Kind::NewQueueItem, target: Target::Consultation(c.id), text: c.subject.clone().unwrap_or_default() })
+            } else if to_me {
+                Some(Candidate { kind: Kind::TransferredToMe, target: Target::Consultation(c.id), text: c.subject.clone().unwrap_or_default() })
+            } else {
+                None
+            }
+        }
+        EventData::Message(m) => {
+            let mine = my_consultation(m.consultation_id);
+            let in_front = op.in_front == Some(m.consultation_id);
+            (m.author_kind == AuthorKind::Client && mine && !in_front)
+                .then(|| Candidate { kind: Kind::NewMessage, target: Target::Consultation(m.consultation_id), text: m.body.clone() })
+        }
+        EventData::Callback(cb) => {
+            let is_new = cb.status == CallbackStatus::New && matches!(before, Before::Nothing);
+            is_new.then(|| Candidate { kind: Kind::NewCallback, target: Target::Callback(cb.id), text: cb.reason.clone().unwrap_or_else(|| cb.phone.clone()) })
+        }
+        _ => None,
+    }?;
+    settings.allows(candidate.kind).then_some(candidate)
+}
+
+/// Reminders that are due at `now` and not yet given. `given` holds what was already said, as
+/// (kind, target, when); the caller keeps it.
+pub fn reminders(
+    now: DateTime<Utc>,
+    callbacks: &[Callback],
+    queue: &[Consultation],
+    op: Operator,
+    settings: &Settings,
+    given: &[(Kind, Target, DateTime<Utc>)],
+) -> Vec<Candidate> {
+    if op.presence == Presence::Busy {
+        return Vec::new();
+    }
+    let said = |kind: Kind, target: Target| given.iter().filter(|(k, t, _)| *k == kind && *t == target).map(|(_, _, at)| *at).max();
+    let mut out = Vec::new();
+    for cb in callbacks.iter().filter(|c| !c.status.is_final()) {
+        let target = Target::Callback(cb.id);
+        let text = cb.reason.clone().unwrap_or_else(|| cb.phone.clone());
+        let due = cb.due_at;
+        let before = chrono::Duration::from_std(settings.remind_before).unwrap_or_default();
+        let overdue = chrono::Duration::from_std(settings.remind_overdue_after).unwrap_or_default();
+        // Only scheduled ones are reminded before; "as soon as possible" is already due.
+        if cb.preferred_at.is_some() && now >= due - before && now < due && said(Kind::CallbackDueSoon, target).is_none() && settings.allows(Kind::CallbackDueSoon) {
+            out.push(Candidate { kind: Kind::CallbackDueSoon, target, text: text.clone() });
+        }
+        if now >= due + overdue && said(Kind::CallbackOverdue, target).is_none() && settings.allows(Kind::CallbackOverdue) {
+            out.push(Candidate { kind: Kind::CallbackOverdue, target, text });
+        }
+    }
+    let wait = chrono::Duration::from_std(settings.long_wait_after).unwrap_or_default();
+    for c in queue.iter().filter(|c| c.status == ConsultationStatus::New) {
+        let target = Target::Consultation(c.id);
+        if now < c.created_at + wait || !settings.allows(Kind::LongWait) {
+            continue;
+        }
+        let again = match (said(Kind::LongWait, target), settings.repeat_until_taken) {
+            (None, _) => true,
+            (Some(at), Some(every)) => now >= at + chrono::Duration::from_std(every).unwrap_or_default(),
+            (Some(_), None) => false,
+        };
+        if again {
+            out.push(Candidate { kind: Kind::LongWait, target, text: c.subject.clone().unwrap_or_default() });
+        }
+    }
+    out
+}
+
+/// Coalesces a burst: one notification per kind, counting, pointing at the first item.
+pub fn coalesce(burst: &[Candidate], settings: &Settings) -> Vec<Notification> {
+    let mut by_kind: BTreeMap<Kind, Notification> = BTreeMap::new();
+    for c in burst {
+        by_kind
+            .entry(c.kind)
+            .and_modify(|n| n.count += 1)
+            .or_insert_with(|| Notification { kind: c.kind, count: 1, target: c.target, text: c.text.clone(), sound: settings.sound });
+    }
+    // Several messages in several chats: the text of one would mislead.
+    for n in by_kind.values_mut() {
+        if n.count > 1 {
+            n.text.clear();
+        }
+    }
+    by_kind.into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use careline_protocol::{ConsultationKind, Message, MessageKind, Priority};
+
+    fn me() -> Operator {
+        Operator { me: Uuid::from_u128(1), presence: Presence::Online, in_front: None }
+    }
+
+    fn consultation(status: ConsultationStatus, operator: Option<u128>) -> Consultation {
+        Consultation {
+            id: Uuid::from_u128(100),
+            client_id: Uuid::from_u128(200),
+            kind: ConsultationKind::Chat,
+            status,
+            operator_id: operator.map(Uuid::from_u128),
+            priority: Priority::Normal,
+            tags: vec![],
+            tariff_id: None,
+            price: 0,
+            currency: "RUB".into(),
+            subject: Some("Болит голова".into()),
+            created_at: DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+            taken_at: None,
+            first_response_at: None,
+            closed_at: None,
+            summary: None,
+            rating: None,
+            rating_comment: None,
+            last_message_at: None,
+        }
+    }
+
+    fn event(data: EventData) -> Event {
+        Event { seq: 1, at: Utc::now(), data }
+    }
+
+    fn message(author: AuthorKind) -> Message {
+        Message {
+            id: Uuid::from_u128(300),
+            consultation_id: Uuid::from_u128(100),
+            client_id: Uuid::from_u128(200),
+            author_kind: author,
+            author_id: None,
+            kind: MessageKind::Text,
+            body: "Температура 39".into(),
+            attachment: None,
+            client_msg_id: None,
+            internal: false,
+            created_at: Utc::now(),
+            seq: 1,
+        }
+    }
+
+    fn callback(status: CallbackStatus, preferred: Option<DateTime<Utc>>, due: DateTime<Utc>) -> Callback {
+        Callback {
+            id: Uuid::from_u128(400),
+            client_id: None,
+            phone: "+79000000000".into(),
+            preferred_at: preferred,
+            preferred_until: None,
+            reason: Some("Перезвоните".into()),
+            status,
+            operator_id: None,
+            due_at: due,
+            attempts: vec![],
+            created_at: due,
+            closed_at: None,
+        }
+    }
+
+    #[test]
+    fn queue_and_transfer() {
+        let s = Settings::default();
+        let new = consultation(ConsultationStatus::New, None);
+        let e = event(EventData::Consultation(new.clone()));
+        assert_eq!(on_event(&e, Before::Nothing, me(), &s, |_| false).unwrap().kind, Kind::NewQueueItem);
+        // Already in the queue (a tag changed): nothing.
+        assert!(on_event(&e, Before::Consultation(&new), me(), &s, |_| false).is_none());
+        // Handed back to the queue: new again.
+        let active_other = consultation(ConsultationStatus::Active, Some(2));
+        assert_eq!(on_event(&e, Before::Consultation(&active_other), me(), &s, |_| false).unwrap().kind, Kind::NewQueueItem);
+        // Transferred from someone to me.
+        let to_me = event(EventData::Consultation(consultation(ConsultationStatus::Active, Some(1))));
+        assert_eq!(on_event(&to_me, Before::Consultation(&active_other), me(), &s, |_| true).unwrap().kind, Kind::TransferredToMe);
+        // I took it myself: nothing.
+        assert!(on_event(&to_me, Before::Consultation(&new), me(), &s, |_| true).is_none());
+        // Busy: nothing at all. Disabled kind: nothing.
+        let busy = Operator { presence: Presence::Busy, ..me() };
+        assert!(on_event(&e, Before::Nothing, busy, &s, |_| false).is_none());
+        let mut off = Settings::default();
+        off.enabled.insert(Kind::NewQueueItem, false);
+        assert!(on_event(&e, Before::Nothing, me(), &off, |_| false).is_none());
+    }
+
+    #[test]
+    fn messages_only_in_my_chats_not_in_front() {
+        let s = Settings::default();
+        let e = event(EventData::Message(message(AuthorKind::Client)));
+        assert_eq!(on_event(&e, Before::Nothing, me(), &s, |_| true).unwrap().text, "Температура 39");
+        assert!(on_event(&e, Before::Nothing, me(), &s, |_| false).is_none(), "not my consultation");
+        let looking = Operator { in_front: Some(Uuid::from_u128(100)), ..me() };
+        assert!(on_event(&e, Before::Nothing, looking, &s, |_| true).is_none(), "the chat is in front");
+        let own = event(EventData::Message(message(AuthorKind::Operator)));
+        assert!(on_event(&own, Before::Nothing, me(), &s, |_| true).is_none());
+    }
+
+    #[test]
+    fn new_callbacks_and_reminders() {
+        let s = Settings::default();
+        let now = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let asap = callback(CallbackStatus::New, None, now);
+        let e = event(EventData::Callback(asap.clone()));
+        assert_eq!(on_event(&e, Before::Nothing, me(), &s, |_| false).unwrap().kind, Kind::NewCallback);
+        assert!(on_event(&e, Before::Callback(&asap), me(), &s, |_| false).is_none(), "an update, not a new one");
+
+        let at = now + chrono::Duration::minutes(4);
+        let scheduled = callback(CallbackStatus::New, Some(at), at);
+        let r = reminders(now, std::slice::from_ref(&scheduled), &[], me(), &s, &[]);
+        assert_eq!(r.iter().map(|c| c.kind).collect::<Vec<_>>(), vec![Kind::CallbackDueSoon]);
+        let given = vec![(Kind::CallbackDueSoon, Target::Callback(scheduled.id), now)];
+        assert!(reminders(now, std::slice::from_ref(&scheduled), &[], me(), &s, &given).is_empty(), "said once");
+        let later = at + chrono::Duration::minutes(10);
+        let r = reminders(later, std::slice::from_ref(&scheduled), &[], me(), &s, &given);
+        assert_eq!(r.iter().map(|c| c.kind).collect::<Vec<_>>(), vec![Kind::CallbackOverdue]);
+        let done = callback(CallbackStatus::Done, Some(at), at);
+        assert!(reminders(later, &[done], &[], me(), &s, &[]).is_empty());
+        // "As soon as possible" is not reminded before, only when overdue.
+        assert!(reminders(now, std::slice::from_ref(&asap), &[], me(), &s, &[]).is_empty());
+        assert_eq!(reminders(now + chrono::Duration::minutes(11), &[asap], &[], me(), &s, &[]).len(), 1);
+    }
+
+    #[test]
+    fn long_waits_repeat_only_if_asked() {
+        let c = consultation(ConsultationStatus::New, None);
+        let t0 = c.created_at;
+        let mut s = Settings::default();
+        assert!(reminders(t0 + chrono::Duration::minutes(4), &[], std::slice::from_ref(&c), me(), &s, &[]).is_empty());
+        let at = t0 + chrono::Duration::minutes(6);
+        assert_eq!(reminders(at, &[], std::slice::from_ref(&c), me(), &s, &[]).len(), 1);
+        let given = vec![(Kind::LongWait, Target::Consultation(c.id), at)];
+        let much_later = at + chrono::Duration::minutes(30);
+        assert!(reminders(much_later, &[], std::slice::from_ref(&c), me(), &s, &given).is_empty());
+        s.repeat_until_taken = Some(Duration::from_secs(120));
+        assert_eq!(reminders(much_later, &[], std::slice::from_ref(&c), me(), &s, &given).len(), 1);
+        assert!(reminders(at + chrono::Duration::seconds(60), &[], std::slice::from_ref(&c), me(), &s, &given).is_empty());
+        let taken = consultation(ConsultationStatus::Active, Some(1));
+        assert!(reminders(much_later, &[], &[taken], me(), &s, &given).is_empty());
+    }
+
+    #[test]
+    fn bursts_are_coalesced() {
+        let s = Settings::default();
+        let q = |n: u128| Candidate { kind: Kind::NewQueueItem, target: Target::Consultation(Uuid::from_u128(n)), text: format!("q{n}") };
+        let burst = vec![q(1), q(2), q(3), q(4), q(5), Candidate { kind: Kind::NewCallback, target: Target::Callback(Uuid::from_u128(9)), text: "cb".into() }];
+        let out = coalesce(&burst, &s);
+        assert_eq!(out.len(), 2);
+        assert_eq!((out[0].kind, out[0].count, out[0].target), (Kind::NewQueueItem, 5, Target::Consultation(Uuid::from_u128(1))));
+        assert!(out[0].text.is_empty());
+        assert_eq!((out[1].kind, out[1].count, out[1].text.as_str()), (Kind::NewCallback, 1, "cb"));
+        assert!(coalesce(&[], &s).is_empty());
+    }
+}
