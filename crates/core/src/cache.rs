@@ -113,6 +113,35 @@ impl Cache {
         Ok(applied)
     }
 
+    /// Forgets every cached entity and the position, keeping the outbox: the next sync fills
+    /// the cache again from the start.
+    pub async fn reset_entities(&self) -> CoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        for t in ["operators", "tariffs", "clients", "consultations", "messages", "callbacks", "reads", "message_fts", "client_fts", "consultation_fts"] {
+            sqlx::query(&format!("DELETE FROM {t}")).execute(&mut *tx).await?;
+        }
+        sqlx::query("DELETE FROM meta WHERE key = 'last_seq'").execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Applies state items (from the snapshot) as upserts; with `position`, sets it in the same
+    /// transaction.
+    pub async fn apply_state(&self, items: &[EventData], position: Option<i64>) -> CoreResult<usize> {
+        let mut tx = self.pool.begin().await?;
+        for data in items {
+            apply_data(&mut tx, data).await?;
+        }
+        if let Some(p) = position {
+            sqlx::query("INSERT INTO meta (key, value) VALUES ('last_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+                .bind(p.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(items.len())
+    }
+
     // -- reading ---------------------------------------------------------------------------
 
     /// Consultations of these statuses, oldest first (the queue's order) or newest first.
@@ -269,7 +298,11 @@ fn consultation_text(c: &Consultation) -> String {
 }
 
 async fn apply_one(tx: &mut sqlx::SqliteConnection, e: &Event) -> CoreResult<()> {
-    match &e.data {
+    apply_data(tx, &e.data).await
+}
+
+async fn apply_data(tx: &mut sqlx::SqliteConnection, data: &EventData) -> CoreResult<()> {
+    match data {
         EventData::Message(m) => {
             let done = sqlx::query("INSERT INTO messages (seq, id, consultation_id, client_id, data) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
                 .bind(m.seq)

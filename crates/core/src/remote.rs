@@ -4,11 +4,19 @@ use careline_protocol::{
     ApiError, Consultation, LoginRequest, LoginResponse, MeResponse, Message, Operator, Presence, SendMessageRequest, StatusRequest,
     SyncResponse,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use serde::de::DeserializeOwned;
 
 use crate::{CoreError, CoreResult};
+
+/// One page of the server's snapshot.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SnapshotPage {
+    pub head: i64,
+    pub items: Vec<careline_protocol::EventData>,
+    pub next_cursor: Option<String>,
+}
 
 /// A session with a server.
 #[derive(Clone)]
@@ -92,6 +100,16 @@ impl Remote {
 
     pub async fn me(&self) -> CoreResult<MeResponse> {
         self.get("/api/v1/me").await
+    }
+
+    /// One page of the current state (see the server's `/api/v1/snapshot`).
+    pub async fn snapshot_page(&self, cursor: Option<&str>, limit: i64) -> CoreResult<SnapshotPage> {
+        let mut path = format!("/api/v1/snapshot?limit={limit}");
+        if let Some(c) = cursor {
+            path.push_str("&cursor=");
+            path.push_str(&c.replace('~', "%7E").replace(':', "%3A"));
+        }
+        self.get(&path).await
     }
 
     /// One page of events after `since`.

@@ -31,6 +31,9 @@ pub struct AppState {
     pub limiter: Arc<LoginLimiter>,
     pub presence: Arc<PresenceTracker>,
     pub metrics: Arc<Metrics>,
+    /// Cancelled when this listener shuts down: open WebSockets close (1012, "service
+    /// restart") so clients reconnect elsewhere instead of holding a dead instance.
+    pub closing: tokio_util::sync::CancellationToken,
 }
 
 impl AppState {
@@ -57,7 +60,7 @@ impl AppState {
                 }
             });
         }
-        Ok(AppState { store, hub, config: Arc::new(config), blobs, limiter, presence, metrics })
+        Ok(AppState { store, hub, config: Arc::new(config), blobs, limiter, presence, metrics, closing: Default::default() })
     }
 
     pub fn router(&self) -> Router {
@@ -82,10 +85,17 @@ async fn count_requests(State(state): State<AppState>, req: Request, next: Next)
     response
 }
 
-/// Serves until `shutdown` resolves.
+/// Serves until `shutdown` resolves; then closes this listener's WebSockets and waits for
+/// requests in flight.
 pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    let mut state = state;
+    state.closing = tokio_util::sync::CancellationToken::new();
+    let closing = state.closing.clone();
     let app = state.router();
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            closing.cancel();
+        })
         .await
 }

@@ -123,6 +123,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(callbacks::attempt))
         .routes(routes!(callbacks::cancel))
         .routes(routes!(sync::sync))
+        .routes(routes!(sync::snapshot))
         .routes(routes!(sync::ws))
         .routes(routes!(sync::healthz))
         .routes(routes!(sync::metrics))

@@ -17,6 +17,7 @@ use crate::app::AppState;
 use crate::auth::{bearer, Session};
 use crate::error::{AppError, AppResult};
 use crate::store::events::{StoredEvent, Viewer};
+use crate::store::snapshot::SnapshotPage;
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 pub struct SyncQuery {
@@ -57,6 +58,26 @@ pub async fn sync(State(state): State<AppState>, session: Session, ApiQuery(q): 
     let last = events.last().map(|e| e.seq).unwrap_or(since);
     let next = if has_more { last } else { last.max(head).max(since) };
     Ok(Json(SyncPage { events, next, has_more }).into_response())
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct SnapshotQuery {
+    pub cursor: Option<String>,
+    /// At most this many items (default 1000, at most 10000).
+    pub limit: Option<i64>,
+}
+
+/// The current state, in pages, for a first sync or one after the log was pruned: apply the
+/// pages, then the events after the first page's `head`.
+#[utoipa::path(get, path = "/api/v1/snapshot", tag = "sync", params(SnapshotQuery),
+    responses((status = 200, body = SnapshotPage), (status = 400, body = ApiError)))]
+pub async fn snapshot(State(state): State<AppState>, session: Session, ApiQuery(q): ApiQuery<SnapshotQuery>) -> AppResult<Json<SnapshotPage>> {
+    let limit = match q.limit {
+        None => 1000,
+        Some(n) if (1..=10_000).contains(&n) => n,
+        Some(n) => return Err(AppError::bad_request(format!("limit must be between 1 and 10000, not {n}"))),
+    };
+    Ok(Json(state.store.snapshot_page(session.viewer(), q.cursor.as_deref(), limit).await?))
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
@@ -189,6 +210,11 @@ async fn stream_events(state: &AppState, session: &Session, resume: Option<i64>,
                 Some(Ok(_)) => last_heard = Instant::now(),
                 Some(Err(e)) => return Err(e.into()),
             },
+            _ = state.closing.cancelled() => {
+                let frame = axum::extract::ws::CloseFrame { code: 1012, reason: "service restart".into() };
+                let _ = sink.send(WsMessage::Close(Some(frame))).await;
+                return Ok(());
+            }
             _ = ping.tick() => {
                 if last_heard.elapsed() > DEAD_AFTER {
                     return Err(SocketEnd::Silent);

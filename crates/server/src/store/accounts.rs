@@ -14,12 +14,12 @@ use crate::error::{AppError, AppResult};
 use crate::time::{from_ms, now_ms};
 use careline_protocol::ErrorCode;
 
-const OPERATOR_COLS: &str =
+pub(crate) const OPERATOR_COLS: &str =
     "id, login, name, role, department, capacity, disabled, status, last_seen, created_at";
-const CLIENT_COLS: &str = "id, name, phone, email, gender, birthday, city, height_cm, weight_kg, \
+pub(crate) const CLIENT_COLS: &str = "id, name, phone, email, gender, birthday, city, height_cm, weight_kg, \
      source, tags, notes, vip, blocked, created_at";
 
-fn operator_row(row: &AnyRow) -> AppResult<Operator> {
+pub(crate) fn operator_row(row: &AnyRow) -> AppResult<Operator> {
     Ok(Operator {
         id: get_uuid(row, "id")?,
         login: row.try_get("login")?,
@@ -35,7 +35,7 @@ fn operator_row(row: &AnyRow) -> AppResult<Operator> {
     })
 }
 
-fn client_row(row: &AnyRow) -> AppResult<Client> {
+pub(crate) fn client_row(row: &AnyRow) -> AppResult<Client> {
     Ok(Client {
         id: get_uuid(row, "id")?,
         name: row.try_get("name")?,

@@ -15,10 +15,10 @@ use crate::domain::{callback_transition, Actor, CallbackAction};
 use crate::error::{AppError, AppResult};
 use crate::time::{from_ms, ms, now_ms};
 
-const CALLBACK_COLS: &str =
+pub(crate) const CALLBACK_COLS: &str =
     "id, client_id, phone, preferred_at, preferred_until, reason, status, operator_id, due_at, created_at, closed_at";
 
-fn callback_row(row: &AnyRow) -> AppResult<Callback> {
+pub(crate) fn callback_row(row: &AnyRow) -> AppResult<Callback> {
     Ok(Callback {
         id: get_uuid(row, "id")?,
         client_id: get_opt_uuid(row, "client_id")?,
@@ -35,7 +35,7 @@ fn callback_row(row: &AnyRow) -> AppResult<Callback> {
     })
 }
 
-async fn attempts_of<'c, E>(exec: E, ids: &[String]) -> AppResult<Vec<(String, CallbackAttempt)>>
+pub(crate) async fn attempts_of<'c, E>(exec: E, ids: &[String]) -> AppResult<Vec<(String, CallbackAttempt)>>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
@@ -62,7 +62,7 @@ where
         .collect()
 }
 
-fn attach_attempts(items: &mut [Callback], attempts: Vec<(String, CallbackAttempt)>) {
+pub(crate) fn attach_attempts(items: &mut [Callback], attempts: Vec<(String, CallbackAttempt)>) {
     for (id, a) in attempts {
         if let Some(cb) = items.iter_mut().find(|c| c.id.to_string() == id) {
             cb.attempts.push(a);

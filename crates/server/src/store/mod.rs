@@ -9,6 +9,7 @@ pub mod consultations;
 pub mod events;
 pub mod files;
 pub mod messages;
+pub mod snapshot;
 
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
