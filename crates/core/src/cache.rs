@@ -159,6 +159,19 @@ impl Cache {
         rows.iter().map(consultation_from_row).collect()
     }
 
+    /// Consultations whose id starts with `prefix` (with or without dashes).
+    pub async fn consultations_by_prefix(&self, prefix: &str) -> CoreResult<Vec<Consultation>> {
+        let clean: String = prefix.chars().filter(|c| c.is_ascii_hexdigit()).collect::<String>().to_lowercase();
+        if clean.len() < 4 {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query("SELECT data, last_message_at FROM consultations WHERE replace(id, '-', '') LIKE ? LIMIT 10")
+            .bind(format!("{clean}%"))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(consultation_from_row).collect()
+    }
+
     pub async fn consultation(&self, id: Uuid) -> CoreResult<Option<Consultation>> {
         let row = sqlx::query("SELECT data, last_message_at FROM consultations WHERE id = ?").bind(id.to_string()).fetch_optional(&self.pool).await?;
         row.as_ref().map(consultation_from_row).transpose()
