@@ -8,8 +8,37 @@ use careline_core::Cache;
 use careline_protocol::{AuthorKind, Callback, Consultation, Message};
 use chrono::Utc;
 
-fn short(id: uuid::Uuid) -> String {
-    id.simple().to_string()[..12].to_owned()
+/// The last 8 hex digits: the random part of a UUIDv7 (its first digits are the time, and
+/// items made together share them). `careline` accepts this as an id.
+pub fn short(id: uuid::Uuid) -> String {
+    let s = id.simple().to_string();
+    s[s.len() - 8..].to_owned()
+}
+
+/// Columns a terminal gives the text: CJK and full-width characters take two.
+fn width(s: &str) -> usize {
+    s.chars()
+        .map(|c| match c as u32 {
+            0x1100..=0x115F | 0x2E80..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 | 0x20000..=0x3FFFD => 2,
+            _ => 1,
+        })
+        .sum()
+}
+
+/// Pads (or cuts) to `n` terminal columns.
+fn col(s: &str, n: usize) -> String {
+    let mut out = String::new();
+    let mut w = 0;
+    for c in s.chars() {
+        let cw = width(&c.to_string());
+        if w + cw > n {
+            break;
+        }
+        out.push(c);
+        w += cw;
+    }
+    out.push_str(&" ".repeat(n - w));
+    out
 }
 
 /// "3 min", "2 h 5 min".
@@ -80,14 +109,14 @@ pub async fn consultations(json: bool, cache: &Cache, list: &[Consultation]) -> 
         println!("Nothing here.");
         return Ok(());
     }
-    println!("{:<12}  {:>10}  {:<8}  {:<28}  SUBJECT", "ID", "WAITING", "PRIORITY", "CLIENT");
+    println!("{:<8}  {:>10}  {:<8}  {}  SUBJECT", "ID", "WAITING", "PRIORITY", col("CLIENT", 28));
     for c in list {
         println!(
-            "{:<12}  {:>10}  {:<8}  {:<28}  {}",
+            "{:<8}  {:>10}  {:<8}  {}  {}",
             short(c.id),
             waited(c.created_at),
             c.priority.as_str(),
-            cut(&client_name(cache, c.client_id).await, 28),
+            col(&client_name(cache, c.client_id).await, 28),
             cut(c.subject.as_deref().unwrap_or(""), 60)
         );
     }
@@ -105,11 +134,11 @@ pub fn callbacks(json: bool, list: &[Callback]) -> anyhow::Result<()> {
         println!("No open callback requests.");
         return Ok(());
     }
-    println!("{:<12}  {:<17}  {:<8}  {:<16}  REASON", "ID", "DUE", "STATUS", "PHONE");
+    println!("{:<8}  {:<17}  {:<8}  {:<16}  REASON", "ID", "DUE", "STATUS", "PHONE");
     for c in list {
         let overdue = if c.due_at < Utc::now() { " !" } else { "" };
         println!(
-            "{:<12}  {:<17}  {:<8}  {:<16}  {}",
+            "{:<8}  {:<17}  {:<8}  {:<16}  {}",
             short(c.id),
             format!("{}{overdue}", c.due_at.format("%d.%m %H:%M")),
             c.status.as_str(),
@@ -166,7 +195,7 @@ pub async fn hits(json: bool, cache: &Cache, hits: &[Hit]) -> anyhow::Result<()>
             None => String::new(),
         };
         let at = h.consultation_id.map(short).unwrap_or_default();
-        println!("{:<12} {:<12} {:<24} {}", h.kind, at, cut(&whose, 24), h.snippet.marked("«", "»"));
+        println!("{:<12} {:<8} {} {}", h.kind, at, col(&whose, 24), h.snippet.marked("«", "»"));
     }
     Ok(())
 }

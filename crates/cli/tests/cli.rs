@@ -83,7 +83,8 @@ async fn an_operator_works_from_the_command_line() {
     assert!(cli.ok(&["search", "rash"]).await.contains("«rash»"));
 
     // Take and answer by a short id; the thread shows it; export as Markdown.
-    let id = queue[0]["id"].as_str().unwrap().replace('-', "")[..12].to_owned();
+    let full = queue[0]["id"].as_str().unwrap().replace('-', "");
+    let id = full[full.len() - 8..].to_owned(); // as `careline queue` shows it
     assert!(cli.ok(&["take", &id]).await.starts_with("Sent: take"));
     assert!(cli.ok(&["send", &id, "Здравствуйте,", "чем", "помочь?"]).await.starts_with("Sent: message"));
     cli.ok(&["sync"]).await;

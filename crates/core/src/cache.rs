@@ -159,14 +159,16 @@ impl Cache {
         rows.iter().map(consultation_from_row).collect()
     }
 
-    /// Consultations whose id starts with `prefix` (with or without dashes).
-    pub async fn consultations_by_prefix(&self, prefix: &str) -> CoreResult<Vec<Consultation>> {
-        let clean: String = prefix.chars().filter(|c| c.is_ascii_hexdigit()).collect::<String>().to_lowercase();
+    /// Consultations whose id (without dashes) starts or ends with `part`: UUIDv7s made
+    /// together share their first digits, so people quote the last ones.
+    pub async fn consultations_by_prefix(&self, part: &str) -> CoreResult<Vec<Consultation>> {
+        let clean: String = part.chars().filter(|c| c.is_ascii_hexdigit()).collect::<String>().to_lowercase();
         if clean.len() < 4 {
             return Ok(Vec::new());
         }
-        let rows = sqlx::query("SELECT data, last_message_at FROM consultations WHERE replace(id, '-', '') LIKE ? LIMIT 10")
+        let rows = sqlx::query("SELECT data, last_message_at FROM consultations WHERE replace(id, '-', '') LIKE ? OR replace(id, '-', '') LIKE ? LIMIT 10")
             .bind(format!("{clean}%"))
+            .bind(format!("%{clean}"))
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(consultation_from_row).collect()
