@@ -99,11 +99,9 @@ impl Cache {
             .await?
             .and_then(|r| r.get::<String, _>(0).parse().ok())
             .unwrap_or(0);
-        let mut applied = 0;
-        for e in events.iter().filter(|e| e.seq > last) {
-            apply_one(&mut tx, e).await?;
-            applied += 1;
-        }
+        let fresh: Vec<&EventData> = events.iter().filter(|e| e.seq > last).map(|e| &e.data).collect();
+        let applied = fresh.len();
+        apply_all(&mut tx, &fresh).await?;
         let new = next.max(last).max(events.last().map(|e| e.seq).unwrap_or(0));
         sqlx::query("INSERT INTO meta (key, value) VALUES ('last_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
             .bind(new.to_string())
@@ -129,9 +127,8 @@ impl Cache {
     /// transaction.
     pub async fn apply_state(&self, items: &[EventData], position: Option<i64>) -> CoreResult<usize> {
         let mut tx = self.pool.begin().await?;
-        for data in items {
-            apply_data(&mut tx, data).await?;
-        }
+        let all: Vec<&EventData> = items.iter().collect();
+        apply_all(&mut tx, &all).await?;
         if let Some(p) = position {
             sqlx::query("INSERT INTO meta (key, value) VALUES ('last_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
                 .bind(p.to_string())
@@ -227,9 +224,11 @@ impl Cache {
         let Some(expr) = match_expression(query) else { return Ok(Vec::new()) };
         let terms = highlight_terms(query);
         let mut hits = Vec::new();
+        // Ranked among the newest matches: ranking every match of a common word in a million
+        // messages costs a hundred milliseconds, and an operator looks for recent things first.
         let rows = sqlx::query(
-            "SELECT m.data, bm25(message_fts) AS rank FROM message_fts JOIN messages m ON m.seq = message_fts.rowid \
-             WHERE message_fts MATCH ? ORDER BY rank LIMIT ?",
+            "SELECT m.data, r.rank FROM (SELECT rowid, bm25(message_fts) AS rank FROM message_fts \
+             WHERE message_fts MATCH ? ORDER BY rowid DESC LIMIT 1000) r JOIN messages m ON m.seq = r.rowid ORDER BY r.rank LIMIT ?",
         )
         .bind(&expr)
         .bind(limit)
@@ -312,35 +311,81 @@ fn consultation_text(c: &Consultation) -> String {
     s
 }
 
-async fn apply_one(tx: &mut sqlx::SqliteConnection, e: &Event) -> CoreResult<()> {
-    apply_data(tx, &e.data).await
+/// Rows per multi-row statement: each statement is a round trip to SQLite's thread, and
+/// SQLite finds numbered parameters by walking a list (binding is quadratic per statement).
+const ROWS: usize = 100;
+
+/// Applies items in order; runs of messages (the bulk of any sync) go in multi-row statements.
+async fn apply_all(tx: &mut sqlx::SqliteConnection, items: &[&EventData]) -> CoreResult<()> {
+    let mut i = 0;
+    while i < items.len() {
+        if let EventData::Message(_) = items[i] {
+            let start = i;
+            while i < items.len() && matches!(items[i], EventData::Message(_)) {
+                i += 1;
+            }
+            let run: Vec<&Message> = items[start..i].iter().filter_map(|d| if let EventData::Message(m) = d { Some(m) } else { None }).collect();
+            for chunk in run.chunks(ROWS) {
+                insert_messages(tx, chunk).await?;
+            }
+        } else {
+            apply_data(tx, items[i]).await?;
+            i += 1;
+        }
+    }
+    Ok(())
+}
+
+fn message_search_text(m: &Message) -> String {
+    match &m.attachment {
+        Some(a) if m.body.is_empty() => a.file_name.clone(),
+        Some(a) => format!("{} {}", m.body, a.file_name),
+        None => m.body.clone(),
+    }
+}
+
+/// Inserts messages (once each), indexes the new ones, and moves their consultations'
+/// `last_message_at`.
+async fn insert_messages(tx: &mut sqlx::SqliteConnection, msgs: &[&Message]) -> CoreResult<()> {
+    let rows = vec!["(?, ?, ?, ?, ?)"; msgs.len()].join(", ");
+    let sql = format!("INSERT INTO messages (seq, id, consultation_id, client_id, data) VALUES {rows} ON CONFLICT DO NOTHING RETURNING seq");
+    let mut q = sqlx::query(&sql);
+    for m in msgs {
+        q = q.bind(m.seq).bind(m.id.to_string()).bind(m.consultation_id.to_string()).bind(m.client_id.to_string()).bind(json(*m));
+    }
+    let inserted: std::collections::HashSet<i64> = q.fetch_all(&mut *tx).await?.iter().map(|r| r.get::<i64, _>(0)).collect();
+    let new: Vec<&&Message> = msgs.iter().filter(|m| inserted.contains(&m.seq)).collect();
+    if !new.is_empty() {
+        let rows = vec!["(?, ?)"; new.len()].join(", ");
+        let sql = format!("INSERT INTO message_fts (rowid, text) VALUES {rows}");
+        let mut q = sqlx::query(&sql);
+        for m in &new {
+            q = q.bind(m.seq).bind(index_text(&message_search_text(m)));
+        }
+        q.execute(&mut *tx).await?;
+    }
+    // The latest message time per consultation, in one statement.
+    let mut latest: std::collections::HashMap<Uuid, i64> = std::collections::HashMap::new();
+    for m in msgs {
+        let t = latest.entry(m.consultation_id).or_insert(0);
+        *t = (*t).max(ms(m.created_at));
+    }
+    let rows = vec!["(?, ?)"; latest.len()].join(", ");
+    let sql = format!(
+        "WITH v(id, t) AS (VALUES {rows}) UPDATE consultations SET last_message_at = \
+         MAX(COALESCE(last_message_at, 0), (SELECT t FROM v WHERE v.id = consultations.id)) WHERE id IN (SELECT id FROM v)"
+    );
+    let mut q = sqlx::query(&sql);
+    for (id, t) in &latest {
+        q = q.bind(id.to_string()).bind(*t);
+    }
+    q.execute(&mut *tx).await?;
+    Ok(())
 }
 
 async fn apply_data(tx: &mut sqlx::SqliteConnection, data: &EventData) -> CoreResult<()> {
     match data {
-        EventData::Message(m) => {
-            let done = sqlx::query("INSERT INTO messages (seq, id, consultation_id, client_id, data) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
-                .bind(m.seq)
-                .bind(m.id.to_string())
-                .bind(m.consultation_id.to_string())
-                .bind(m.client_id.to_string())
-                .bind(json(m))
-                .execute(&mut *tx)
-                .await?;
-            if done.rows_affected() == 1 {
-                let text = match &m.attachment {
-                    Some(a) if m.body.is_empty() => a.file_name.clone(),
-                    Some(a) => format!("{} {}", m.body, a.file_name),
-                    None => m.body.clone(),
-                };
-                sqlx::query("INSERT INTO message_fts (rowid, text) VALUES (?, ?)").bind(m.seq).bind(index_text(&text)).execute(&mut *tx).await?;
-            }
-            sqlx::query("UPDATE consultations SET last_message_at = MAX(COALESCE(last_message_at, 0), ?) WHERE id = ?")
-                .bind(ms(m.created_at))
-                .bind(m.consultation_id.to_string())
-                .execute(&mut *tx)
-                .await?;
-        }
+        EventData::Message(m) => insert_messages(tx, &[m]).await?,
         EventData::Consultation(c) => {
             sqlx::query(
                 "INSERT INTO consultations (id, client_id, status, operator_id, created_at, last_message_at, data) VALUES (?, ?, ?, ?, ?, ?, ?) \

@@ -1,0 +1,174 @@
+//! Benchmarks of the desktop cache (PRODUCT.md §7): initial sync of N messages into an empty
+//! cache (rate, and its ratio to a plain bulk insert of the same rows into SQLite in the same
+//! run), catch-up of 10,000 events, search p95 over the whole cache.
+//!
+//!   cargo run --release -p careline-core --example cache_bench -- [MESSAGES]   (default 1000000)
+
+use std::time::Instant;
+
+use careline_core::Cache;
+use careline_protocol::{AuthorKind, Consultation, ConsultationKind, ConsultationStatus, Event, EventData, Message, MessageKind, Priority};
+use chrono::Utc;
+use uuid::Uuid;
+
+const BODIES: &[&str] = &[
+    "Здравствуйте, у меня третий день температура 38, что принять?",
+    "Давление 150/95 с утра, голова болит, назначенный препарат выпил",
+    "Сколько дней принимать антибиотик и можно ли с пробиотиком?",
+    "孩子咳嗽一周了,晚上更严重,需要去医院吗?",
+    "医生您好,我最近经常头疼,睡眠也不好",
+    "体检报告显示血糖偏高,转氨酶也有点高",
+    "I have a rash after starting amoxicillin, is it an allergy?",
+    "Can I take ibuprofen together with my blood pressure medicine?",
+    "My daughter has a fever of 38.5 and a sore throat since yesterday",
+];
+
+fn main() {
+    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.block_on(run(n));
+}
+
+fn events(n: usize, clients: usize, first_seq: i64) -> Vec<Event> {
+    let now = Utc::now();
+    let client_ids: Vec<Uuid> = (0..clients).map(|i| Uuid::from_u128(0x1000_0000 + i as u128)).collect();
+    let mut out = Vec::with_capacity(n + clients);
+    let mut seq = first_seq;
+    for (i, c) in client_ids.iter().enumerate() {
+        if first_seq == 1 {
+            seq += 1;
+            out.push(Event {
+                seq,
+                at: now,
+                data: EventData::Consultation(Consultation {
+                    id: Uuid::from_u128(0x2000_0000 + i as u128),
+                    client_id: *c,
+                    kind: ConsultationKind::Chat,
+                    status: if i % 3 == 0 { ConsultationStatus::New } else { ConsultationStatus::Closed },
+                    operator_id: None,
+                    priority: Priority::Normal,
+                    tags: vec![],
+                    tariff_id: None,
+                    price: 50_000,
+                    currency: "RUB".into(),
+                    subject: Some(BODIES[i % BODIES.len()].into()),
+                    created_at: now,
+                    taken_at: None,
+                    first_response_at: None,
+                    closed_at: None,
+                    summary: None,
+                    rating: None,
+                    rating_comment: None,
+                    last_message_at: None,
+                }),
+            });
+        }
+    }
+    for i in 0..n {
+        seq += 1;
+        let c = i % clients;
+        out.push(Event {
+            seq,
+            at: now,
+            data: EventData::Message(Message {
+                id: Uuid::now_v7(),
+                consultation_id: Uuid::from_u128(0x2000_0000 + c as u128),
+                client_id: client_ids[c],
+                author_kind: if i % 2 == 0 { AuthorKind::Client } else { AuthorKind::Operator },
+                author_id: Some(client_ids[c]),
+                kind: MessageKind::Text,
+                body: format!("{} #{i}", BODIES[(i * 7 + c) % BODIES.len()]),
+                attachment: None,
+                client_msg_id: Some(Uuid::now_v7()),
+                internal: false,
+                created_at: now,
+                seq,
+            }),
+        });
+    }
+    out
+}
+
+async fn run(n: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let clients = (n / 100).max(10);
+    let all = events(n, clients, 1);
+    let messages = all.iter().filter(|e| matches!(e.data, EventData::Message(_))).count();
+
+    // Baseline: the same message rows, bulk-inserted into a plain SQLite table, same settings.
+    let baseline = {
+        use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+        use sqlx::ConnectOptions;
+        let opts = SqliteConnectOptions::new()
+            .filename(dir.path().join("plain.db"))
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal);
+        let mut conn = opts.connect().await.unwrap();
+        sqlx::query("CREATE TABLE messages (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, consultation_id TEXT NOT NULL, client_id TEXT NOT NULL, data TEXT NOT NULL)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        // The plainest fast way: transactions of 5,000 rows, 100 rows per statement.
+        let t = Instant::now();
+        for chunk in all.chunks(5000) {
+            let mut tx = sqlx::Connection::begin(&mut conn).await.unwrap();
+            let msgs: Vec<&Message> = chunk.iter().filter_map(|e| if let EventData::Message(m) = &e.data { Some(m) } else { None }).collect();
+            for rows in msgs.chunks(100) {
+                let sql = format!("INSERT INTO messages (seq, id, consultation_id, client_id, data) VALUES {}", vec!["(?, ?, ?, ?, ?)"; rows.len()].join(", "));
+                let mut q = sqlx::query(&sql);
+                for m in rows {
+                    q = q.bind(m.seq).bind(m.id.to_string()).bind(m.consultation_id.to_string()).bind(m.client_id.to_string()).bind(serde_json::to_string(m).unwrap());
+                }
+                q.execute(&mut *tx).await.unwrap();
+            }
+            tx.commit().await.unwrap();
+        }
+        t.elapsed().as_secs_f64()
+    };
+
+    let cache = Cache::open(&dir.path().join("cache.db")).await.unwrap();
+    let t = Instant::now();
+    for chunk in all.chunks(5000) {
+        let next = chunk.last().unwrap().seq;
+        cache.apply(chunk, next).await.unwrap();
+    }
+    let initial = t.elapsed().as_secs_f64();
+
+    let last = all.last().unwrap().seq;
+    let more = events(10_000, clients, last);
+    let t = Instant::now();
+    for chunk in more.chunks(5000) {
+        cache.apply(chunk, chunk.last().unwrap().seq).await.unwrap();
+    }
+    let catch_up = t.elapsed().as_secs_f64();
+
+    let queries = ["температура", "давлен", "антибиотик", "咳嗽", "头疼", "血糖", "rash", "ibuprofen", "fever", "сколько дней", "转氨酶", "allergy"];
+    let mut times = Vec::new();
+    let mut found = 0;
+    for round in 0..20 {
+        for q in queries {
+            let t = Instant::now();
+            let hits = cache.search(q, 50).await.unwrap();
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            if round == 0 && !hits.is_empty() {
+                found += 1;
+            }
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    let p = |q: f64| times[((times.len() - 1) as f64 * q) as usize];
+    let out = serde_json::json!({
+        "bench": "cache",
+        "messages": messages,
+        "initial_sync_seconds": initial,
+        "initial_sync_messages_per_second": messages as f64 / initial,
+        "plain_bulk_insert_seconds": baseline,
+        "initial_sync_over_plain_insert": initial / baseline,
+        "catch_up_10000_events_seconds": catch_up,
+        "search_p50_ms": p(0.5),
+        "search_p95_ms": p(0.95),
+        "queries_with_hits": format!("{found}/{}", queries.len()),
+    });
+    println!("{out}");
+}
