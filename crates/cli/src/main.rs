@@ -139,7 +139,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if !json {
                 eprintln!();
             }
-            show::synced(json, &cache, progress, flushed).await?;
+            // Files of cached messages, for reading archived chats offline.
+            let max_mb: u64 = std::env::var("CARELINE_FILES_MAX_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(1024);
+            let files = careline_core::files::Files::beside(&cache, max_mb * 1024 * 1024).fetch(&remote, &cache).await?;
+            show::synced(json, &cache, progress, flushed, files).await?;
             if follow {
                 live::follow(&remote, &cache, |u| {
                     show::live_update(json, &u);

@@ -66,12 +66,15 @@ async fn client_name(cache: &Cache, id: uuid::Uuid) -> String {
     }
 }
 
-pub async fn synced(json: bool, cache: &Cache, p: Progress, f: Flushed) -> anyhow::Result<()> {
+pub async fn synced(json: bool, cache: &Cache, p: Progress, f: Flushed, files: careline_core::files::Fetched) -> anyhow::Result<()> {
     if json {
-        println!("{}", serde_json::json!({"applied": p.applied, "position": p.position, "outbox_sent": f.sent, "outbox_refused": f.refused, "offline": f.offline}));
+        println!(
+            "{}",
+            serde_json::json!({"applied": p.applied, "position": p.position, "outbox_sent": f.sent, "outbox_refused": f.refused, "offline": f.offline, "files_fetched": files.files, "file_bytes": files.bytes})
+        );
         return Ok(());
     }
-    println!("Up to date at {} ({} changes applied).", p.position, p.applied);
+    println!("Up to date at {} ({} changes applied, {} files fetched).", p.position, p.applied, files.files);
     if f.sent + f.refused > 0 {
         println!("Outbox: {} sent, {} refused (see `careline outbox`).", f.sent, f.refused);
     }

@@ -1,13 +1,14 @@
 //! The Careline desktop core, without any GUI (no `tauri` dependency, by design): the local
 //! SQLite cache of everything an operator may see ([`cache`]), the sync engine that keeps it
-//! current ([`sync`], live: [`live`]), the offline outbox ([`outbox`]), full-text search in Russian, Chinese
+//! current ([`sync`], live: [`live`]), the offline outbox ([`outbox`]), the attachment store ([`files`]), full-text search in Russian, Chinese
 //! and English ([`search`]), the notification policy ([`notify`]), and the typed client of the
 //! server's API ([`remote`]). The desktop app and the `careline` CLI are both thin shells over
 //! this crate.
 //!
-//! Still to come (issue #3): the attachment cache and outbox operations on callback requests.
+//! Still to come (issue #3): outbox operations on callback requests.
 
 pub mod cache;
+pub mod files;
 pub mod live;
 pub mod notify;
 pub mod outbox;

@@ -98,6 +98,36 @@ impl Remote {
         self.get(&format!("/api/v1/consultations/{id}")).await
     }
 
+    /// An attachment's bytes.
+    pub async fn download(&self, id: Uuid) -> CoreResult<Vec<u8>> {
+        let resp = self
+            .http
+            .get(format!("{}/api/v1/attachments/{id}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(CoreError::Unreachable)?;
+        if !resp.status().is_success() {
+            return decode::<()>(resp).await.map(|_| Vec::new());
+        }
+        Ok(resp.bytes().await.map_err(CoreError::Unreachable)?.to_vec())
+    }
+
+    /// Uploads a file; its id goes into a message.
+    pub async fn upload(&self, name: &str, media_type: &str, bytes: Vec<u8>) -> CoreResult<careline_protocol::Attachment> {
+        let resp = self
+            .http
+            .post(format!("{}/api/v1/attachments", self.base))
+            .query(&[("name", name)])
+            .bearer_auth(&self.token)
+            .header("content-type", media_type)
+            .body(bytes)
+            .send()
+            .await
+            .map_err(CoreError::Unreachable)?;
+        decode(resp).await
+    }
+
     pub async fn me(&self) -> CoreResult<MeResponse> {
         self.get("/api/v1/me").await
     }

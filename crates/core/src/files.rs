@@ -1,0 +1,148 @@
+//! The local attachment store: files of cached messages, kept by their SHA-256 so archived
+//! chats can be reviewed offline with their files. Downloads are checked against the hash;
+//! the store is bounded: files of the newest messages are kept, and when it is full a newer
+//! message's file pushes out the file of the oldest one (never the other way round).
+
+use std::path::{Path, PathBuf};
+
+use careline_protocol::{Attachment, Message};
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use crate::{Cache, CoreError, CoreResult, Remote};
+
+pub struct Files {
+    root: PathBuf,
+    max_bytes: u64,
+}
+
+/// What a fetch did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Fetched {
+    pub files: usize,
+    pub bytes: u64,
+    /// Files the server would not give (deleted, or not ours to see).
+    pub refused: usize,
+    /// Files older ones were evicted for.
+    pub evicted: usize,
+}
+
+impl Files {
+    /// The store beside a cache file: `<cache>.files/`.
+    pub fn beside(cache: &Cache, max_bytes: u64) -> Files {
+        let mut root = cache.path().as_os_str().to_owned();
+        root.push(".files");
+        Files { root: PathBuf::from(root), max_bytes }
+    }
+
+    pub fn path_of(&self, sha256: &str) -> Option<PathBuf> {
+        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        Some(self.root.join(&sha256[..2]).join(sha256))
+    }
+
+    /// The local copy of an attachment, if it is here.
+    pub fn local(&self, a: &Attachment) -> Option<PathBuf> {
+        self.path_of(&a.sha256).filter(|p| p.exists())
+    }
+
+    fn stored(&self) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
+        // (Partial downloads end in `.part` and are not counted.)
+        let mut out = Vec::new();
+        let Ok(dirs) = std::fs::read_dir(&self.root) else { return out };
+        for d in dirs.flatten() {
+            let Ok(files) = std::fs::read_dir(d.path()) else { continue };
+            for f in files.flatten() {
+                if let Ok(m) = f.metadata() {
+                    out.push((f.path(), m.len(), m.modified().unwrap_or(std::time::UNIX_EPOCH)));
+                }
+            }
+        }
+        out
+    }
+
+    /// Downloads the attachments of cached messages that are not here yet, newest messages
+    /// first, within the size limit.
+    pub async fn fetch(&self, remote: &Remote, cache: &Cache) -> CoreResult<Fetched> {
+        let mut result = Fetched::default();
+        let mut used: u64 = self.stored().iter().map(|s| s.1).sum();
+        let wanted = cache.attachments_newest_first().await?;
+        // How new each content is: 0 for the newest message's file.
+        let rank: std::collections::HashMap<String, usize> = wanted.iter().enumerate().map(|(i, a)| (a.sha256.clone(), i)).collect();
+        for (index, a) in wanted.into_iter().enumerate() {
+            if self.local(&a).is_some() || a.size as u64 > self.max_bytes {
+                continue;
+            }
+            let bytes = match remote.download(a.id).await {
+                Ok(b) => b,
+                Err(CoreError::Refused(_)) => {
+                    result.refused += 1;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            if hex::encode(Sha256::digest(&bytes)) != a.sha256 {
+                return Err(CoreError::Corrupt(format!("attachment {} does not match its SHA-256", a.id)));
+            }
+            let mut full = false;
+            while used + bytes.len() as u64 > self.max_bytes {
+                // Push out the file of the oldest message (or of none), if it is older than this.
+                let victim = self
+                    .stored()
+                    .into_iter()
+                    .map(|(path, size, _)| {
+                        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_owned();
+                        (rank.get(&name).copied().unwrap_or(usize::MAX), path, size)
+                    })
+                    .filter(|(r, _, _)| *r > index)
+                    .max_by_key(|(r, _, _)| *r);
+                let Some((_, path, size)) = victim else {
+                    full = true;
+                    break;
+                };
+                std::fs::remove_file(&path)?;
+                used = used.saturating_sub(size);
+                result.evicted += 1;
+            }
+            if full {
+                break; // everything left is older than what the store keeps
+            }
+            let path = self.path_of(&a.sha256).ok_or_else(|| CoreError::Corrupt("bad sha256".into()))?;
+            write_atomically(&path, &bytes)?;
+            used += bytes.len() as u64;
+            result.files += 1;
+            result.bytes += bytes.len() as u64;
+        }
+        Ok(result)
+    }
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("part");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(tmp, path)
+}
+
+impl Cache {
+    /// Attachments of cached messages, one per content, newest message first.
+    pub async fn attachments_newest_first(&self) -> CoreResult<Vec<Attachment>> {
+        let rows = sqlx::query("SELECT data FROM messages WHERE json_extract(data, '$.attachment.sha256') IS NOT NULL ORDER BY seq DESC")
+            .fetch_all(self.pool())
+            .await?;
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for r in rows {
+            let m: Message = serde_json::from_str(r.get::<&str, _>(0)).map_err(|e| CoreError::Corrupt(e.to_string()))?;
+            if let Some(a) = m.attachment {
+                if seen.insert(a.sha256.clone()) {
+                    out.push(a);
+                }
+            }
+        }
+        Ok(out)
+    }
+}

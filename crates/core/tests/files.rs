@@ -1,0 +1,80 @@
+//! Attachments of cached messages are fetched into the local store (checked against their
+//! hash), once, within the size limit, and stay readable with the server gone.
+
+use careline_core::files::Files;
+use careline_core::{sync, Cache, Remote};
+use careline_protocol::{MessageKind, Role, SendMessageRequest};
+use careline_server::domain::Actor;
+use careline_server::{AppState, Config};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_of_cached_messages_are_kept_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = AppState::start(Config { data_dir: dir.path().join("server"), ..Config::default() }).await.unwrap();
+    careline_server::demo::fill(&state.store).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+    let serving = state.clone();
+    let server = tokio::spawn(async move {
+        careline_server::app::serve(serving, listener, async {
+            let _ = rx.await;
+        })
+        .await
+        .unwrap()
+    });
+
+    // A client sends two files (one of them twice).
+    let (client_api, me) = Remote::login(&url, "+79161234501", careline_server::demo::DEMO_PASSWORD).await.unwrap();
+    let all = state.store.list_consultations(&Default::default(), uuid::Uuid::nil(), Role::Operator).await.unwrap().items;
+    let c = all.into_iter().map(|i| i.consultation).find(|c| c.client_id == me.user.id && c.status != careline_protocol::ConsultationStatus::Closed).unwrap();
+    let scan = b"\x89PNG\r\n\x1a\nscan of the blood test".to_vec();
+    let report = "Hb 135 g/L, 血糖 5.4 mmol/L".as_bytes().to_vec();
+    let client = Actor { id: c.client_id, role: Role::Client };
+    for (name, media, bytes) in [("scan.png", "image/png", &scan), ("report.txt", "text/plain", &report), ("scan-again.png", "image/png", &scan)] {
+        let a = client_api.upload(name, media, bytes.clone()).await.unwrap();
+        let req = SendMessageRequest { client_msg_id: uuid::Uuid::now_v7(), kind: MessageKind::File, body: String::new(), attachment_id: Some(a.id), internal: false };
+        state.store.send_message(c.id, client, &req).await.unwrap();
+    }
+
+    let (remote, _) = Remote::login(&url, "anna", careline_server::demo::DEMO_PASSWORD).await.unwrap();
+    let cache = Cache::open(&dir.path().join("anna.db")).await.unwrap();
+    sync::catch_up(&remote, &cache, |_| {}).await.unwrap();
+    let files = Files::beside(&cache, 10 * 1024 * 1024);
+    let fetched = files.fetch(&remote, &cache).await.unwrap();
+    assert_eq!((fetched.files, fetched.bytes), (2, (scan.len() + report.len()) as u64), "one download per content");
+    assert_eq!(files.fetch(&remote, &cache).await.unwrap().files, 0, "nothing twice");
+
+    // The server goes away: the thread and its files are still here.
+    let _ = stop.send(());
+    server.await.unwrap();
+    let thread = cache.thread(c.client_id, None, 500).await.unwrap();
+    let with_files: Vec<_> = thread.iter().filter_map(|m| m.attachment.clone()).collect();
+    assert_eq!(with_files.len(), 3);
+    for a in &with_files {
+        let local = files.local(a).expect("the file is kept locally");
+        let bytes = std::fs::read(local).unwrap();
+        assert_eq!(bytes.len() as i64, a.size);
+    }
+    assert!(cache.search("report", 10).await.unwrap().iter().any(|h| h.kind == "message"), "files are found by name");
+
+    // A small store keeps the newest only.
+    let small = Files::beside(&cache, report.len() as u64 + 5);
+    std::fs::remove_dir_all(dir.path().join("anna.db.files")).unwrap();
+    let (stop2, rx2) = tokio::sync::oneshot::channel::<()>();
+    let listener = tokio::net::TcpListener::bind(url.trim_start_matches("http://")).await.unwrap();
+    let serving = state.clone();
+    tokio::spawn(async move {
+        careline_server::app::serve(serving, listener, async {
+            let _ = rx2.await;
+        })
+        .await
+        .unwrap()
+    });
+    let fetched = small.fetch(&remote, &cache).await.unwrap();
+    assert_eq!((fetched.files, fetched.evicted), (1, 0), "{fetched:?}");
+    // It is the newest message's file (the scan, sent last).
+    let newest = thread.iter().rev().find_map(|m| m.attachment.clone()).unwrap();
+    assert!(small.local(&newest).is_some());
+    let _ = stop2.send(());
+}
