@@ -231,6 +231,9 @@ fn describe(op: &Op) -> String {
         Op::Release { consultation_id } => format!("hand back {}", short(*consultation_id)),
         Op::Close { consultation_id, .. } => format!("close {}", short(*consultation_id)),
         Op::Transfer { consultation_id, .. } => format!("transfer {}", short(*consultation_id)),
+        Op::ClaimCallback { callback_id } => format!("claim callback {}", short(*callback_id)),
+        Op::ReleaseCallback { callback_id } => format!("release callback {}", short(*callback_id)),
+        Op::CallbackAttempt { callback_id, outcome, .. } => format!("call {}: {outcome}", short(*callback_id)),
     }
 }
 

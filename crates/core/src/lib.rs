@@ -4,8 +4,6 @@
 //! and English ([`search`]), the notification policy ([`notify`]), and the typed client of the
 //! server's API ([`remote`]). The desktop app and the `careline` CLI are both thin shells over
 //! this crate.
-//!
-//! Still to come (issue #3): outbox operations on callback requests.
 
 pub mod cache;
 pub mod files;

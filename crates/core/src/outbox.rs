@@ -5,7 +5,7 @@
 //! it left behind. A refusal is kept (`failed`, with the server's code) and surfaced, never
 //! dropped.
 
-use careline_protocol::{ConsultationStatus, ErrorCode, MessageKind, Presence, SendMessageRequest};
+use careline_protocol::{AttemptOutcome, CallbackStatus, ConsultationStatus, ErrorCode, MessageKind, Presence, SendMessageRequest};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use uuid::Uuid;
@@ -22,9 +22,18 @@ pub enum Op {
     Release { consultation_id: Uuid },
     Close { consultation_id: Uuid, summary: Option<String> },
     Transfer { consultation_id: Uuid, operator_id: Uuid, note: Option<String> },
+    ClaimCallback { callback_id: Uuid },
+    ReleaseCallback { callback_id: Uuid },
+    /// `key` makes a retried attempt count once on the server.
+    CallbackAttempt { callback_id: Uuid, outcome: AttemptOutcome, note: Option<String>, key: Uuid },
 }
 
 impl Op {
+    /// A call attempt with a fresh idempotency key.
+    pub fn attempt(callback_id: Uuid, outcome: AttemptOutcome, note: Option<String>) -> Op {
+        Op::CallbackAttempt { callback_id, outcome, note, key: Uuid::now_v7() }
+    }
+
     /// A text message (or internal note) with a fresh idempotency key.
     pub fn text(consultation_id: Uuid, body: &str, internal: bool) -> Op {
         Op::SendMessage {
@@ -134,6 +143,12 @@ async fn send(remote: &Remote, op: &Op, me: Uuid, retry: bool) -> CoreResult<()>
             .consultation_action(*consultation_id, "transfer", serde_json::json!({ "operator_id": operator_id, "note": note }))
             .await
             .map(|_| ()),
+        Op::ClaimCallback { callback_id } => remote.callback_action(*callback_id, "claim", serde_json::json!({})).await.map(|_| ()),
+        Op::ReleaseCallback { callback_id } => remote.callback_action(*callback_id, "release", serde_json::json!({})).await.map(|_| ()),
+        Op::CallbackAttempt { callback_id, outcome, note, key } => remote
+            .callback_action(*callback_id, "attempts", serde_json::json!({ "outcome": outcome, "note": note, "key": key }))
+            .await
+            .map(|_| ()),
     };
     match result {
         Err(CoreError::Refused(e)) if retry && matches!(e.code, ErrorCode::AlreadyTaken | ErrorCode::IllegalTransition | ErrorCode::NotAssigned) => {
@@ -146,6 +161,11 @@ async fn send(remote: &Remote, op: &Op, me: Uuid, retry: bool) -> CoreResult<()>
                 Op::Close { consultation_id, .. } => remote.consultation(*consultation_id).await?.status == ConsultationStatus::Closed,
                 Op::Release { consultation_id } => remote.consultation(*consultation_id).await?.operator_id != Some(me),
                 Op::Transfer { consultation_id, operator_id, .. } => remote.consultation(*consultation_id).await?.operator_id == Some(*operator_id),
+                Op::ClaimCallback { callback_id } => {
+                    let cb = remote.callback(*callback_id).await?;
+                    cb.status == CallbackStatus::Claimed && cb.operator_id == Some(me)
+                }
+                Op::ReleaseCallback { callback_id } => remote.callback(*callback_id).await?.operator_id != Some(me),
                 _ => false,
             };
             if done {

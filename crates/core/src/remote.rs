@@ -94,6 +94,15 @@ impl Remote {
         self.send(reqwest::Method::POST, &format!("/api/v1/consultations/{consultation}/{action}"), &body).await
     }
 
+    /// `claim`, `release`, `attempts` or `cancel`.
+    pub async fn callback_action(&self, callback: Uuid, action: &str, body: serde_json::Value) -> CoreResult<careline_protocol::Callback> {
+        self.send(reqwest::Method::POST, &format!("/api/v1/callbacks/{callback}/{action}"), &body).await
+    }
+
+    pub async fn callback(&self, id: Uuid) -> CoreResult<careline_protocol::Callback> {
+        self.get(&format!("/api/v1/callbacks/{id}")).await
+    }
+
     pub async fn consultation(&self, id: Uuid) -> CoreResult<Consultation> {
         self.get(&format!("/api/v1/consultations/{id}")).await
     }

@@ -120,3 +120,32 @@ async fn sqlx_attempts(cache: &Cache) {
     sqlx::query("UPDATE outbox SET attempts = 1").execute(&pool).await.unwrap();
     pool.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callback_work_is_applied_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = AppState::start(Config { data_dir: dir.path().join("server"), ..Config::default() }).await.unwrap();
+    careline_server::demo::fill(&state.store).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(careline_server::app::serve(state.clone(), listener, std::future::pending()));
+    let (remote, login) = Remote::login(&url, "anna", careline_server::demo::DEMO_PASSWORD).await.unwrap();
+    let cache = Cache::open(&dir.path().join("anna.db")).await.unwrap();
+    sync::catch_up(&remote, &cache, |_| {}).await.unwrap();
+    let cb = cache.open_callbacks(50).await.unwrap().into_iter().find(|c| c.status == careline_protocol::CallbackStatus::New).unwrap();
+    // Claimed and called; both answers were lost, so both are retried.
+    let claim = Op::ClaimCallback { callback_id: cb.id };
+    let call = Op::attempt(cb.id, careline_protocol::AttemptOutcome::NoAnswer, Some("не берёт".into()));
+    cache.enqueue(&claim).await.unwrap();
+    cache.enqueue(&call).await.unwrap();
+    remote.callback_action(cb.id, "claim", serde_json::json!({})).await.unwrap();
+    if let Op::CallbackAttempt { outcome, note, key, .. } = &call {
+        remote.callback_action(cb.id, "attempts", serde_json::json!({"outcome": outcome, "note": note, "key": key})).await.unwrap();
+    }
+    sqlx_attempts(&cache).await;
+    let flushed = cache.flush(&remote, login.user.id).await.unwrap();
+    assert_eq!((flushed.sent, flushed.refused), (2, 0), "{:?}", cache.outbox().await.unwrap());
+    let server = state.store.get_callback(cb.id).await.unwrap();
+    assert_eq!(server.attempts.len(), 1, "the attempt counted once");
+    assert_eq!(server.status, careline_protocol::CallbackStatus::New, "back in the queue for a retry");
+}

@@ -468,11 +468,14 @@ pub struct CreateCallbackRequest {
     pub client_id: Option<Uuid>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct AttemptRequest {
     pub outcome: AttemptOutcome,
     #[serde(default)]
     pub note: Option<String>,
+    /// Idempotency key made by the sender: the same key again records nothing new.
+    #[serde(default)]
+    pub key: Option<Uuid>,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -209,8 +209,13 @@ both!(callbacks_work_the_queue, |db| async move {
     let rel = anna.must(&format!("/api/v1/callbacks/{sid}/release"), json!({})).await;
     assert_eq!(rel["status"], "new");
     anna.must(&format!("/api/v1/callbacks/{sid}/claim"), json!({})).await;
-    let done = anna.must(&format!("/api/v1/callbacks/{sid}/attempts"), json!({"outcome": "reached", "note": "Всё объяснила"})).await;
+    let key = uuid::Uuid::now_v7();
+    let done = anna.must(&format!("/api/v1/callbacks/{sid}/attempts"), json!({"outcome": "reached", "note": "Всё объяснила", "key": key})).await;
     assert_eq!(done["status"], "done");
+    // The same attempt again (its answer was lost): recorded once.
+    let again = anna.must(&format!("/api/v1/callbacks/{sid}/attempts"), json!({"outcome": "reached", "note": "Всё объяснила", "key": key})).await;
+    assert_eq!(again["attempts"].as_array().unwrap().len(), 1);
+    assert_eq!(again["status"], "done");
     // The client follows its requests through the stream and the list.
     let mine = client.ok("/api/v1/callbacks").await;
     assert_eq!(mine["items"].as_array().unwrap().len(), 2);

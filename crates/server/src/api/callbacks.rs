@@ -54,7 +54,8 @@ pub async fn release(State(state): State<AppState>, session: Session, ApiPath(id
 }
 
 /// Record a call attempt: `reached` finishes it, `no_answer`/`busy` schedule a retry (or fail
-/// it after the last allowed attempt), `wrong_number` fails it.
+/// it after the last allowed attempt), `wrong_number` fails it. With `key`, a retry of the same
+/// attempt records nothing new.
 #[utoipa::path(post, path = "/api/v1/callbacks/{id}/attempts", tag = "callbacks", params(("id" = Uuid, Path)), request_body = AttemptRequest,
     responses((status = 200, body = Callback), (status = 409, body = ApiError)))]
 pub async fn attempt(
@@ -64,7 +65,7 @@ pub async fn attempt(
     ApiJson(req): ApiJson<AttemptRequest>,
 ) -> AppResult<Json<Callback>> {
     session.require_staff()?;
-    Ok(Json(state.store.act_on_callback(id, session.actor(), CallbackAction::Attempt(req.outcome), req.note.as_deref()).await?))
+    Ok(Json(state.store.act_on_callback_keyed(id, session.actor(), CallbackAction::Attempt(req.outcome), req.note.as_deref(), req.key).await?))
 }
 
 /// Cancel: the client its own request, staff any.

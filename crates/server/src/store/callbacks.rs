@@ -229,10 +229,29 @@ impl Store {
 
     /// Claim, release, record an attempt, or cancel.
     pub async fn act_on_callback(&self, id: Uuid, actor: Actor, action: CallbackAction, note: Option<&str>) -> AppResult<Callback> {
+        self.act_on_callback_keyed(id, actor, action, note, None).await
+    }
+
+    /// The same, with the idempotency key of an attempt: an attempt already recorded under
+    /// `key` answers with the request as it is and records nothing.
+    pub async fn act_on_callback_keyed(&self, id: Uuid, actor: Actor, action: CallbackAction, note: Option<&str>, key: Option<Uuid>) -> AppResult<Callback> {
         let note = optional_text("note", note, 2_000)?;
         let now = now_ms();
         let mut tx = self.begin().await?;
         let before = load_callback(&mut tx, id).await?;
+        if let (Some(k), CallbackAction::Attempt(_)) = (key, action) {
+            let seen = sqlx::query("SELECT 1 AS x FROM callback_attempts WHERE callback_id = $1 AND op_key = $2")
+                .bind(id.to_string())
+                .bind(k.to_string())
+                .fetch_optional(tx.conn())
+                .await?;
+            if seen.is_some() {
+                if actor.role == Role::Client && before.client_id != Some(actor.id) {
+                    return Err(AppError::not_found("callback request"));
+                }
+                return Ok(before);
+            }
+        }
         if actor.role == Role::Client && before.client_id != Some(actor.id) {
             return Err(AppError::not_found("callback request"));
         }
@@ -255,13 +274,14 @@ impl Store {
         }
         if let CallbackAction::Attempt(outcome) = action {
             let attempt = CallbackAttempt { at: from_ms(now), operator_id: actor.id, outcome, note: note.clone() };
-            sqlx::query("INSERT INTO callback_attempts (callback_id, n, at, operator_id, outcome, note) VALUES ($1, $2, $3, $4, $5, $6)")
+            sqlx::query("INSERT INTO callback_attempts (callback_id, n, at, operator_id, outcome, note, op_key) VALUES ($1, $2, $3, $4, $5, $6, $7)")
                 .bind(id.to_string())
                 .bind(before.attempts.len() as i64 + 1)
                 .bind(now)
                 .bind(actor.id.to_string())
                 .bind(outcome.as_str())
                 .bind(note.clone())
+                .bind(key.map(|k| k.to_string()))
                 .execute(tx.conn())
                 .await?;
             cb.attempts.push(attempt);
