@@ -129,7 +129,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Login { .. } | Command::Logout { .. } => unreachable!("handled above"),
         Command::Sync { follow } => {
-            let flushed = cache.flush(&remote, session.user_id).await?;
+            let flushed = cache.flush(&remote).await?;
             let progress = sync::catch_up(&remote, &cache, |p| {
                 if !json {
                     eprint!("\rsyncing… {} applied, at {}   ", p.applied, p.position);
@@ -200,7 +200,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 /// Queues an operation, then tries to send the outbox at once.
 async fn queue_and_flush(json: bool, cache: &Cache, session: &Session, op: Op) -> anyhow::Result<()> {
     let id = cache.enqueue(&op).await?;
-    let flushed = cache.flush(&session.remote(), session.user_id).await?;
+    let flushed = cache.flush(&session.remote()).await?;
     let still = cache.outbox().await?.into_iter().find(|e| e.id == id);
     show::queued(json, &op, still.as_ref(), flushed)
 }

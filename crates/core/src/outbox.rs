@@ -1,11 +1,11 @@
 //! The outbox: everything the operator does is written to the cache first, with its
 //! idempotency key, shown as pending, and sent in order when the server is reachable. Each
-//! operation is applied exactly once whatever the retries: messages carry their
-//! `client_msg_id`; a state change whose answer was lost is recognised on retry by the state
-//! it left behind. A refusal is kept (`failed`, with the server's code) and surfaced, never
-//! dropped.
+//! operation is applied exactly once whatever the retries: it is sent with its key as
+//! `Idempotency-Key`, and the server answers a retry with the first answer (messages also carry
+//! their `client_msg_id`, attempts their `key`). A refusal is kept (`failed`, with the
+//! server's code) and surfaced, never dropped.
 
-use careline_protocol::{AttemptOutcome, CallbackStatus, ConsultationStatus, ErrorCode, MessageKind, Presence, SendMessageRequest};
+use careline_protocol::{AttemptOutcome, MessageKind, Presence, SendMessageRequest};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use uuid::Uuid;
@@ -52,6 +52,8 @@ pub struct Entry {
     pub error_code: Option<String>,
     pub error_message: Option<String>,
     pub attempts: i64,
+    /// Sent as Idempotency-Key.
+    pub key: String,
 }
 
 /// What one flush did.
@@ -67,8 +69,9 @@ impl Cache {
     /// Queues an operation; returns its outbox id.
     pub async fn enqueue(&self, op: &Op) -> CoreResult<i64> {
         let text = serde_json::to_string(op).expect("ops serialize");
-        let row = sqlx::query("INSERT INTO outbox (op, created_at) VALUES (?, ?) RETURNING id")
+        let row = sqlx::query("INSERT INTO outbox (op, op_key, created_at) VALUES (?, ?, ?) RETURNING id")
             .bind(text)
+            .bind(Uuid::now_v7().to_string())
             .bind(chrono::Utc::now().timestamp_millis())
             .fetch_one(self.pool())
             .await?;
@@ -77,7 +80,7 @@ impl Cache {
 
     /// Entries in order: pending ones, and refused ones kept for the operator to see.
     pub async fn outbox(&self) -> CoreResult<Vec<Entry>> {
-        let rows = sqlx::query("SELECT id, op, state, error_code, error_message, attempts FROM outbox ORDER BY id").fetch_all(self.pool()).await?;
+        let rows = sqlx::query("SELECT id, op, state, error_code, error_message, attempts, COALESCE(op_key, '') FROM outbox ORDER BY id").fetch_all(self.pool()).await?;
         rows.iter()
             .map(|r| {
                 Ok(Entry {
@@ -87,6 +90,7 @@ impl Cache {
                     error_code: r.get(3),
                     error_message: r.get(4),
                     attempts: r.get(5),
+                    key: r.get(6),
                 })
             })
             .collect()
@@ -99,11 +103,12 @@ impl Cache {
     }
 
     /// Sends pending operations in order until done or the server is unreachable.
-    pub async fn flush(&self, remote: &Remote, me: Uuid) -> CoreResult<Flushed> {
+    pub async fn flush(&self, remote: &Remote) -> CoreResult<Flushed> {
         let mut result = Flushed::default();
         for entry in self.outbox().await?.into_iter().filter(|e| e.state == "pending") {
             sqlx::query("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?").bind(entry.id).execute(self.pool()).await?;
-            match send(remote, &entry.op, me, entry.attempts > 0).await {
+            let keyed = if entry.key.is_empty() { remote.clone() } else { remote.keyed(&entry.key) };
+            match send(&keyed, &entry.op).await {
                 Ok(()) => {
                     sqlx::query("DELETE FROM outbox WHERE id = ?").bind(entry.id).execute(self.pool()).await?;
                     result.sent += 1;
@@ -128,10 +133,9 @@ impl Cache {
     }
 }
 
-/// Sends one operation. `retry` says an earlier attempt may have reached the server: then a
-/// refusal that only says "already done by you" counts as success.
-async fn send(remote: &Remote, op: &Op, me: Uuid, retry: bool) -> CoreResult<()> {
-    let result = match op {
+/// Sends one operation.
+async fn send(remote: &Remote, op: &Op) -> CoreResult<()> {
+    match op {
         Op::SendMessage { consultation_id, message } => remote.send_message(*consultation_id, message).await.map(|_| ()),
         Op::SetStatus { status } => remote.set_status(*status).await.map(|_| ()),
         Op::Take { consultation_id } => remote.consultation_action(*consultation_id, "take", serde_json::json!({})).await.map(|_| ()),
@@ -149,31 +153,5 @@ async fn send(remote: &Remote, op: &Op, me: Uuid, retry: bool) -> CoreResult<()>
             .callback_action(*callback_id, "attempts", serde_json::json!({ "outcome": outcome, "note": note, "key": key }))
             .await
             .map(|_| ()),
-    };
-    match result {
-        Err(CoreError::Refused(e)) if retry && matches!(e.code, ErrorCode::AlreadyTaken | ErrorCode::IllegalTransition | ErrorCode::NotAssigned) => {
-            // Did our own earlier attempt do it?
-            let done = match op {
-                Op::Take { consultation_id } => {
-                    let c = remote.consultation(*consultation_id).await?;
-                    c.status == ConsultationStatus::Active && c.operator_id == Some(me)
-                }
-                Op::Close { consultation_id, .. } => remote.consultation(*consultation_id).await?.status == ConsultationStatus::Closed,
-                Op::Release { consultation_id } => remote.consultation(*consultation_id).await?.operator_id != Some(me),
-                Op::Transfer { consultation_id, operator_id, .. } => remote.consultation(*consultation_id).await?.operator_id == Some(*operator_id),
-                Op::ClaimCallback { callback_id } => {
-                    let cb = remote.callback(*callback_id).await?;
-                    cb.status == CallbackStatus::Claimed && cb.operator_id == Some(me)
-                }
-                Op::ReleaseCallback { callback_id } => remote.callback(*callback_id).await?.operator_id != Some(me),
-                _ => false,
-            };
-            if done {
-                Ok(())
-            } else {
-                Err(CoreError::Refused(e))
-            }
-        }
-        other => other,
     }
 }

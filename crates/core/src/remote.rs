@@ -24,6 +24,8 @@ pub struct Remote {
     base: String,
     http: reqwest::Client,
     token: String,
+    /// Sent as `Idempotency-Key` with changes: the server answers a retry with the first answer.
+    key: Option<String>,
 }
 
 async fn decode<T: DeserializeOwned>(resp: reqwest::Response) -> CoreResult<T> {
@@ -48,12 +50,17 @@ impl Remote {
         let req = LoginRequest { login: login.into(), password: password.into() };
         let resp = http.post(format!("{base}/api/v1/auth/login")).json(&req).send().await.map_err(CoreError::Unreachable)?;
         let l: LoginResponse = decode(resp).await?;
-        Ok((Remote { base, http, token: l.token.clone() }, l))
+        Ok((Remote { base, http, token: l.token.clone(), key: None }, l))
     }
 
     /// A session from a stored token.
     pub fn with_token(server: &str, token: &str) -> Remote {
-        Remote { base: server.trim_end_matches('/').to_owned(), http: reqwest::Client::new(), token: token.into() }
+        Remote { base: server.trim_end_matches('/').to_owned(), http: reqwest::Client::new(), token: token.into(), key: None }
+    }
+
+    /// The same session, sending `key` as the Idempotency-Key of its changes.
+    pub fn keyed(&self, key: &str) -> Remote {
+        Remote { key: Some(key.to_owned()), ..self.clone() }
     }
 
     pub fn base(&self) -> &str {
@@ -70,15 +77,11 @@ impl Remote {
     }
 
     async fn send<B: Serialize, T: DeserializeOwned>(&self, method: reqwest::Method, path: &str, body: &B) -> CoreResult<T> {
-        let resp = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .json(body)
-            .send()
-            .await
-            .map_err(CoreError::Unreachable)?;
-        decode(resp).await
+        let mut req = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(&self.token).json(body);
+        if let Some(k) = &self.key {
+            req = req.header("idempotency-key", k);
+        }
+        decode(req.send().await.map_err(CoreError::Unreachable)?).await
     }
 
     pub async fn send_message(&self, consultation: Uuid, req: &SendMessageRequest) -> CoreResult<Message> {

@@ -51,7 +51,7 @@ async fn offline_work_is_delivered_once_in_order() {
         cache.enqueue(&Op::text(mine.id, &format!("офлайн {i}"), false)).await.unwrap();
     }
     cache.enqueue(&Op::Take { consultation_id: contested.id }).await.unwrap();
-    let flushed = cache.flush(&remote, me).await.unwrap();
+    let flushed = cache.flush(&remote).await.unwrap();
     assert!(flushed.offline && flushed.sent == 0);
     assert_eq!(cache.outbox().await.unwrap().len(), 102, "everything stays pending");
 
@@ -61,14 +61,14 @@ async fn offline_work_is_delivered_once_in_order() {
 
     // The server is back: all of it is delivered once, in order; the conflict is surfaced.
     let (_stop, _task) = serve(&state, addr).await;
-    let flushed = cache.flush(&remote, me).await.unwrap();
+    let flushed = cache.flush(&remote).await.unwrap();
     assert_eq!((flushed.sent, flushed.refused, flushed.offline), (101, 1, false));
     let left: Vec<Entry> = cache.outbox().await.unwrap();
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].op, Op::Take { consultation_id: contested.id });
     assert_eq!((left[0].state.as_str(), left[0].error_code.as_deref()), ("failed", Some("already_taken")));
     // A second flush sends nothing again.
-    assert_eq!(cache.flush(&remote, me).await.unwrap().sent, 0);
+    assert_eq!(cache.flush(&remote).await.unwrap().sent, 0);
 
     let q = careline_server::store::messages::MessageQuery { limit: Some(500), ..Default::default() };
     let c = state.store.get_consultation(mine.id).await.unwrap();
@@ -91,22 +91,23 @@ async fn a_lost_answer_is_not_applied_twice() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(careline_server::app::serve(state.clone(), listener, std::future::pending()));
-    let (remote, login) = Remote::login(&url, "anna", careline_server::demo::DEMO_PASSWORD).await.unwrap();
+    let (remote, _) = Remote::login(&url, "anna", careline_server::demo::DEMO_PASSWORD).await.unwrap();
     let cache = Cache::open(&dir.path().join("anna.db")).await.unwrap();
     sync::catch_up(&remote, &cache, |_| {}).await.unwrap();
     let c = cache.consultations(&[ConsultationStatus::New], true, 1).await.unwrap()[0].clone();
-    // The take reached the server, but its answer was lost: the entry is still pending and
-    // counts one attempt.
+    // The take reached the server (with the entry's key), but its answer was lost: the entry
+    // is still pending.
     let op = Op::Take { consultation_id: c.id };
     cache.enqueue(&op).await.unwrap();
-    remote.consultation_action(c.id, "take", serde_json::json!({})).await.unwrap();
     let text = Op::text(c.id, "один раз", false);
     cache.enqueue(&text).await.unwrap();
+    let keys: Vec<String> = cache.outbox().await.unwrap().into_iter().map(|e| e.key).collect();
+    remote.keyed(&keys[0]).consultation_action(c.id, "take", serde_json::json!({})).await.unwrap();
     if let Op::SendMessage { message, .. } = &text {
-        remote.send_message(c.id, message).await.unwrap();
+        remote.keyed(&keys[1]).send_message(c.id, message).await.unwrap();
     }
     sqlx_attempts(&cache).await;
-    let flushed = cache.flush(&remote, login.user.id).await.unwrap();
+    let flushed = cache.flush(&remote).await.unwrap();
     assert_eq!((flushed.sent, flushed.refused), (2, 0), "{:?}", cache.outbox().await.unwrap());
     let q = careline_server::store::messages::MessageQuery::default();
     let server_c = state.store.get_consultation(c.id).await.unwrap();
@@ -129,7 +130,7 @@ async fn callback_work_is_applied_once() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(careline_server::app::serve(state.clone(), listener, std::future::pending()));
-    let (remote, login) = Remote::login(&url, "anna", careline_server::demo::DEMO_PASSWORD).await.unwrap();
+    let (remote, _) = Remote::login(&url, "anna", careline_server::demo::DEMO_PASSWORD).await.unwrap();
     let cache = Cache::open(&dir.path().join("anna.db")).await.unwrap();
     sync::catch_up(&remote, &cache, |_| {}).await.unwrap();
     let cb = cache.open_callbacks(50).await.unwrap().into_iter().find(|c| c.status == careline_protocol::CallbackStatus::New).unwrap();
@@ -138,12 +139,13 @@ async fn callback_work_is_applied_once() {
     let call = Op::attempt(cb.id, careline_protocol::AttemptOutcome::NoAnswer, Some("не берёт".into()));
     cache.enqueue(&claim).await.unwrap();
     cache.enqueue(&call).await.unwrap();
-    remote.callback_action(cb.id, "claim", serde_json::json!({})).await.unwrap();
+    let keys: Vec<String> = cache.outbox().await.unwrap().into_iter().map(|e| e.key).collect();
+    remote.keyed(&keys[0]).callback_action(cb.id, "claim", serde_json::json!({})).await.unwrap();
     if let Op::CallbackAttempt { outcome, note, key, .. } = &call {
-        remote.callback_action(cb.id, "attempts", serde_json::json!({"outcome": outcome, "note": note, "key": key})).await.unwrap();
+        remote.keyed(&keys[1]).callback_action(cb.id, "attempts", serde_json::json!({"outcome": outcome, "note": note, "key": key})).await.unwrap();
     }
     sqlx_attempts(&cache).await;
-    let flushed = cache.flush(&remote, login.user.id).await.unwrap();
+    let flushed = cache.flush(&remote).await.unwrap();
     assert_eq!((flushed.sent, flushed.refused), (2, 0), "{:?}", cache.outbox().await.unwrap());
     let server = state.store.get_callback(cb.id).await.unwrap();
     assert_eq!(server.attempts.len(), 1, "the attempt counted once");

@@ -15,6 +15,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod hub;
+pub mod idempotency;
 pub mod metrics;
 pub mod presence;
 pub mod store;

@@ -256,3 +256,27 @@ both!(capacity_is_enforced, |db| async move {
     s.stop().await;
 });
 
+
+both!(idempotency_keys_replay_the_first_answer, |db| async move {
+    let s = TestServer::start(db).await;
+    let anna = s.staff("anna", Role::Operator).await;
+    let boris = s.staff("boris", Role::Operator).await;
+    let client = s.client("Key", "+10000000001").await;
+    let id = client.open_consultation("q").await;
+    let take = |api: &common::Api, key: &str| {
+        api.http.post(format!("{}/api/v1/consultations/{id}/take", api.base)).bearer_auth(api.token.clone().unwrap()).header("idempotency-key", key.to_owned()).send()
+    };
+    let first = take(&anna, "op-1").await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let first: Value = first.json().await.unwrap();
+    let before = s.state.store.last_seq().await.unwrap();
+    let again = take(&anna, "op-1").await.unwrap();
+    assert_eq!(again.status(), StatusCode::OK, "a retry gets the first answer, not a conflict");
+    assert_eq!(again.headers()["idempotent-replay"], "true");
+    assert_eq!(again.json::<Value>().await.unwrap(), first);
+    assert_eq!(s.state.store.last_seq().await.unwrap(), before, "and changes nothing");
+    // Keys are per user; another user's same key is a new request.
+    let other = take(&boris, "op-1").await.unwrap();
+    assert_eq!(other.status(), StatusCode::CONFLICT);
+    s.stop().await;
+});
