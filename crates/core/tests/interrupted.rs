@@ -1,0 +1,84 @@
+//! The server killed in the middle of a sync and started again: the next sync completes with no
+//! gap and no duplicate (every page was applied with its position, or not at all).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use careline_core::{sync, Cache, Remote};
+use careline_protocol::{MessageKind, Role, SendMessageRequest};
+use careline_server::domain::Actor;
+use careline_server::{AppState, Config};
+use futures::StreamExt;
+use tokio::sync::oneshot;
+
+async fn serve(state: &AppState, addr: SocketAddr) -> (oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+    let (tx, rx) = oneshot::channel::<()>();
+    let state = state.clone();
+    let task = tokio::spawn(async move {
+        careline_server::app::serve(state, listener, async {
+            let _ = rx.await;
+        })
+        .await
+        .unwrap();
+    });
+    (tx, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_cut_by_the_server_completes_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = AppState::start(Config { data_dir: dir.path().join("server"), ..Config::default() }).await.unwrap();
+    careline_server::demo::fill(&state.store).await.unwrap();
+    let open: Vec<_> = state
+        .store
+        .list_consultations(&Default::default(), uuid::Uuid::nil(), Role::Operator)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|i| i.consultation)
+        .filter(|c| c.status != careline_protocol::ConsultationStatus::Closed)
+        .collect();
+    let store = state.store.clone();
+    futures::stream::iter(0..40_000)
+        .map(|i| {
+            let c = open[i % open.len()].clone();
+            let store = store.clone();
+            async move {
+                let req = SendMessageRequest { client_msg_id: uuid::Uuid::now_v7(), kind: MessageKind::Text, body: format!("m{i}"), attachment_id: None, internal: false };
+                store.send_message(c.id, Actor { id: c.client_id, role: Role::Client }, &req).await.unwrap();
+            }
+        })
+        .buffer_unordered(64)
+        .collect::<Vec<_>>()
+        .await;
+    let addr: SocketAddr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let (stop, task) = serve(&state, addr).await;
+    let (remote, _) = Remote::login(&format!("http://{addr}"), "anna", careline_server::demo::DEMO_PASSWORD).await.unwrap();
+    let cache = Cache::open(&dir.path().join("anna.db")).await.unwrap();
+
+    // The server goes away after the first page or two.
+    let (r, c) = (remote.clone(), cache.clone());
+    let syncing = tokio::spawn(async move { sync::catch_up(&r, &c, |_| {}).await });
+    loop {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        if cache.counts().await.unwrap().iter().any(|(t, n)| *t == "messages" && *n > 0) {
+            break;
+        }
+    }
+    let _ = stop.send(());
+    task.await.unwrap();
+    let cut = syncing.await.unwrap();
+    assert!(cut.is_err(), "the sync was cut off");
+    let partial: i64 = cache.counts().await.unwrap().into_iter().find(|(t, _)| *t == "messages").unwrap().1;
+    assert!(partial < 40_000, "the cut came in the middle ({partial})");
+
+    // Back: the sync completes.
+    let (_stop, _task) = serve(&state, addr).await;
+    let done = sync::catch_up(&remote, &cache, |_| {}).await.unwrap();
+    assert_eq!(done.position, state.store.last_seq().await.unwrap());
+    let messages: i64 = cache.counts().await.unwrap().into_iter().find(|(t, _)| *t == "messages").unwrap().1;
+    let demo_messages = 38; // what the demo clinic writes
+    assert_eq!(messages, 40_000 + demo_messages, "no gap, no duplicate");
+}
