@@ -1,11 +1,8 @@
 //! The `careline` CLI against the real server on a loopback port, as an operator would use it.
 
-use std::net::SocketAddr;
 use std::process::Output;
 
 use careline_protocol::Role;
-use careline_server::{AppState, Config};
-use tokio::sync::oneshot;
 
 struct Cli {
     home: std::path::PathBuf,
@@ -30,29 +27,12 @@ impl Cli {
     }
 }
 
-async fn serve(state: &AppState, addr: SocketAddr) -> oneshot::Sender<()> {
-    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
-    let (tx, rx) = oneshot::channel::<()>();
-    let state = state.clone();
-    tokio::spawn(async move {
-        careline_server::app::serve(state, listener, async {
-            let _ = rx.await;
-        })
-        .await
-        .unwrap();
-    });
-    tx
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_works_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
-    let state = AppState::start(Config { data_dir: dir.path().join("server"), ..Config::default() }).await.unwrap();
-    careline_server::demo::fill(&state.store).await.unwrap();
-    let addr: SocketAddr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    let stop = serve(&state, addr).await;
+    let (state, server) = careline_server::testing::demo(dir.path()).await;
     let cli = Cli { home: dir.path().join("home") };
-    let url = format!("http://{addr}");
+    let (addr, url) = (server.addr, server.url.clone());
 
     let bad = tokio::process::Command::new(env!("CARGO_BIN_EXE_careline")).arg("queue").env("CARELINE_HOME", &cli.home).output().await.unwrap();
     assert!(!bad.status.success());
@@ -96,11 +76,10 @@ async fn an_operator_works_from_the_command_line() {
     assert!(exported["messages"].as_array().unwrap().len() >= 2);
 
     // Offline: the message waits in the outbox, and goes out once when the server is back.
-    let _ = stop.send(());
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    server.stop().await;
     assert!(cli.ok(&["send", &id, "офлайн-ответ"]).await.starts_with("Queued"));
     assert!(cli.ok(&["outbox"]).await.contains("pending message"));
-    let _stop = serve(&state, addr).await;
+    let _server = careline_server::testing::serve_at(&state, addr).await;
     cli.ok(&["sync"]).await;
     assert!(cli.ok(&["outbox"]).await.contains("empty"));
     let c = state.store.get_consultation(uuid::Uuid::parse_str(queue[0]["id"].as_str().unwrap()).unwrap()).await.unwrap();

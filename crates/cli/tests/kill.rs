@@ -6,13 +6,11 @@ use std::time::Duration;
 
 use careline_protocol::{MessageKind, Role, SendMessageRequest};
 use careline_server::domain::Actor;
-use careline_server::{AppState, Config};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_sync_resumes_without_gaps_or_doubles() {
     let dir = tempfile::tempdir().unwrap();
-    let state = AppState::start(Config { data_dir: dir.path().join("server"), ..Config::default() }).await.unwrap();
-    careline_server::demo::fill(&state.store).await.unwrap();
+    let (state, server) = careline_server::testing::demo(dir.path()).await;
     // Enough history that a sync takes a while.
     let consultations = state.store.list_consultations(&Default::default(), uuid::Uuid::nil(), Role::Operator).await.unwrap().items;
     let open: Vec<_> = consultations.iter().map(|i| i.consultation.clone()).filter(|c| c.status != careline_protocol::ConsultationStatus::Closed).collect();
@@ -27,9 +25,7 @@ async fn a_killed_sync_resumes_without_gaps_or_doubles() {
     });
     use futures::StreamExt;
     futures::stream::iter(sends).buffer_unordered(64).collect::<Vec<()>>().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(careline_server::app::serve(state.clone(), listener, std::future::pending()));
+    let url = server.url.clone();
 
     let home = dir.path().join("home");
     let cli = |args: &[&str]| {

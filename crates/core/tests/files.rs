@@ -5,24 +5,12 @@ use careline_core::files::Files;
 use careline_core::{sync, Cache, Remote};
 use careline_protocol::{MessageKind, Role, SendMessageRequest};
 use careline_server::domain::Actor;
-use careline_server::{AppState, Config};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn files_of_cached_messages_are_kept_offline() {
     let dir = tempfile::tempdir().unwrap();
-    let state = AppState::start(Config { data_dir: dir.path().join("server"), ..Config::default() }).await.unwrap();
-    careline_server::demo::fill(&state.store).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
-    let serving = state.clone();
-    let server = tokio::spawn(async move {
-        careline_server::app::serve(serving, listener, async {
-            let _ = rx.await;
-        })
-        .await
-        .unwrap()
-    });
+    let (state, server) = careline_server::testing::demo(dir.path()).await;
+    let (addr, url) = (server.addr, server.url.clone());
 
     // A client sends two files (one of them twice).
     let (client_api, me) = Remote::login(&url, "+79161234501", careline_server::demo::DEMO_PASSWORD).await.unwrap();
@@ -46,8 +34,7 @@ async fn files_of_cached_messages_are_kept_offline() {
     assert_eq!(files.fetch(&remote, &cache).await.unwrap().files, 0, "nothing twice");
 
     // The server goes away: the thread and its files are still here.
-    let _ = stop.send(());
-    server.await.unwrap();
+    server.stop().await;
     let thread = cache.thread(c.client_id, None, 500).await.unwrap();
     let with_files: Vec<_> = thread.iter().filter_map(|m| m.attachment.clone()).collect();
     assert_eq!(with_files.len(), 3);
@@ -61,20 +48,11 @@ async fn files_of_cached_messages_are_kept_offline() {
     // A small store keeps the newest only.
     let small = Files::beside(&cache, report.len() as u64 + 5);
     std::fs::remove_dir_all(dir.path().join("anna.db.files")).unwrap();
-    let (stop2, rx2) = tokio::sync::oneshot::channel::<()>();
-    let listener = tokio::net::TcpListener::bind(url.trim_start_matches("http://")).await.unwrap();
-    let serving = state.clone();
-    tokio::spawn(async move {
-        careline_server::app::serve(serving, listener, async {
-            let _ = rx2.await;
-        })
-        .await
-        .unwrap()
-    });
+    let again = careline_server::testing::serve_at(&state, addr).await;
     let fetched = small.fetch(&remote, &cache).await.unwrap();
     assert_eq!((fetched.files, fetched.evicted), (1, 0), "{fetched:?}");
     // It is the newest message's file (the scan, sent last).
     let newest = thread.iter().rev().find_map(|m| m.attachment.clone()).unwrap();
     assert!(small.local(&newest).is_some());
-    let _ = stop2.send(());
+    again.stop().await;
 }

@@ -1,35 +1,17 @@
 //! The server killed in the middle of a sync and started again: the next sync completes with no
 //! gap and no duplicate (every page was applied with its position, or not at all).
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use careline_core::{sync, Cache, Remote};
 use careline_protocol::{MessageKind, Role, SendMessageRequest};
 use careline_server::domain::Actor;
-use careline_server::{AppState, Config};
 use futures::StreamExt;
-use tokio::sync::oneshot;
-
-async fn serve(state: &AppState, addr: SocketAddr) -> (oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
-    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
-    let (tx, rx) = oneshot::channel::<()>();
-    let state = state.clone();
-    let task = tokio::spawn(async move {
-        careline_server::app::serve(state, listener, async {
-            let _ = rx.await;
-        })
-        .await
-        .unwrap();
-    });
-    (tx, task)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sync_cut_by_the_server_completes_later() {
     let dir = tempfile::tempdir().unwrap();
-    let state = AppState::start(Config { data_dir: dir.path().join("server"), ..Config::default() }).await.unwrap();
-    careline_server::demo::fill(&state.store).await.unwrap();
+    let (state, server) = careline_server::testing::demo(dir.path()).await;
     let open: Vec<_> = state
         .store
         .list_consultations(&Default::default(), uuid::Uuid::nil(), Role::Operator)
@@ -53,9 +35,8 @@ async fn a_sync_cut_by_the_server_completes_later() {
         .buffer_unordered(64)
         .collect::<Vec<_>>()
         .await;
-    let addr: SocketAddr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    let (stop, task) = serve(&state, addr).await;
-    let (remote, _) = Remote::login(&format!("http://{addr}"), "anna", careline_server::demo::DEMO_PASSWORD).await.unwrap();
+    let addr = server.addr;
+    let (remote, _) = Remote::login(&server.url, "anna", careline_server::demo::DEMO_PASSWORD).await.unwrap();
     let cache = Cache::open(&dir.path().join("anna.db")).await.unwrap();
 
     // The server goes away after the first page or two.
@@ -67,15 +48,14 @@ async fn a_sync_cut_by_the_server_completes_later() {
             break;
         }
     }
-    let _ = stop.send(());
-    task.await.unwrap();
+    server.stop().await;
     let cut = syncing.await.unwrap();
     assert!(cut.is_err(), "the sync was cut off");
     let partial: i64 = cache.counts().await.unwrap().into_iter().find(|(t, _)| *t == "messages").unwrap().1;
     assert!(partial < 40_000, "the cut came in the middle ({partial})");
 
     // Back: the sync completes.
-    let (_stop, _task) = serve(&state, addr).await;
+    let _server = careline_server::testing::serve_at(&state, addr).await;
     let done = sync::catch_up(&remote, &cache, |_| {}).await.unwrap();
     assert_eq!(done.position, state.store.last_seq().await.unwrap());
     let messages: i64 = cache.counts().await.unwrap().into_iter().find(|(t, _)| *t == "messages").unwrap().1;

@@ -2,7 +2,6 @@
 //! away and comes back and nothing is lost or doubled; when the server pruned what we missed,
 //! the cache is filled again and the outbox is kept.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use careline_core::live::{follow, Update};
@@ -10,22 +9,7 @@ use careline_core::outbox::Op;
 use careline_core::{Cache, Remote};
 use careline_protocol::{MessageKind, Role, SendMessageRequest};
 use careline_server::domain::Actor;
-use careline_server::{AppState, Config};
-use tokio::sync::{mpsc, oneshot};
-
-async fn serve(state: &AppState, addr: SocketAddr) -> oneshot::Sender<()> {
-    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
-    let (tx, rx) = oneshot::channel::<()>();
-    let state = state.clone();
-    tokio::spawn(async move {
-        careline_server::app::serve(state, listener, async {
-            let _ = rx.await;
-        })
-        .await
-        .unwrap();
-    });
-    tx
-}
+use tokio::sync::mpsc;
 
 fn text(body: &str) -> SendMessageRequest {
     SendMessageRequest { client_msg_id: uuid::Uuid::now_v7(), kind: MessageKind::Text, body: body.into(), attachment_id: None, internal: false }
@@ -47,11 +31,9 @@ async fn next_matching(rx: &mut mpsc::UnboundedReceiver<Update>, what: impl Fn(&
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn follows_live_across_outages_and_resyncs() {
     let dir = tempfile::tempdir().unwrap();
-    let state = AppState::start(Config { data_dir: dir.path().join("server"), ..Config::default() }).await.unwrap();
-    careline_server::demo::fill(&state.store).await.unwrap();
-    let addr: SocketAddr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    let stop = serve(&state, addr).await;
-    let (remote, _) = Remote::login(&format!("http://{addr}"), "anna", careline_server::demo::DEMO_PASSWORD).await.unwrap();
+    let (state, server) = careline_server::testing::demo(dir.path()).await;
+    let addr = server.addr;
+    let (remote, _) = Remote::login(&server.url, "anna", careline_server::demo::DEMO_PASSWORD).await.unwrap();
     let cache = Cache::open(&dir.path().join("anna.db")).await.unwrap();
     let (tx, mut rx) = mpsc::unbounded_channel();
     let (r, c) = (remote.clone(), cache.clone());
@@ -66,13 +48,13 @@ async fn follows_live_across_outages_and_resyncs() {
     assert!(cache.thread(consultation.client_id, None, 500).await.unwrap().iter().any(|x| x.id == m.id));
 
     // The server goes away; traffic goes on without us; it comes back.
-    let _ = stop.send(());
+    server.stop().await;
     next_matching(&mut rx, |u| matches!(u, Update::Offline { .. })).await;
     let mut missed = Vec::new();
     for i in 0..10 {
         missed.push(state.store.send_message(consultation.id, client, &text(&format!("пока вас не было {i}"))).await.unwrap());
     }
-    let stop = serve(&state, addr).await;
+    let server = careline_server::testing::serve_at(&state, addr).await;
     next_matching(&mut rx, |u| matches!(u, Update::Live { .. })).await;
     let thread = cache.thread(consultation.client_id, None, 500).await.unwrap();
     for m in &missed {
@@ -83,12 +65,12 @@ async fn follows_live_across_outages_and_resyncs() {
     // Away again; this time the server prunes what we missed. The cache is filled again; the
     // outbox survives.
     cache.enqueue(&Op::text(consultation.id, "в очереди", false)).await.unwrap();
-    let _ = stop.send(());
+    server.stop().await;
     next_matching(&mut rx, |u| matches!(u, Update::Offline { .. })).await;
     let gone = state.store.send_message(consultation.id, client, &text("после очистки")).await.unwrap();
     state.store.prune_events(i64::MAX).await.unwrap();
     let after = state.store.send_message(consultation.id, client, &text("совсем новое")).await.unwrap();
-    let _stop = serve(&state, addr).await;
+    let _server = careline_server::testing::serve_at(&state, addr).await;
     next_matching(&mut rx, |u| matches!(u, Update::Live { .. })).await;
     let thread = cache.thread(consultation.client_id, None, 500).await.unwrap();
     assert!(thread.iter().any(|x| x.id == after.id), "the event after the pruning");

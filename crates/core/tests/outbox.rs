@@ -1,41 +1,16 @@
 //! The outbox against the real server: 100 messages written while the server is down are
 //! delivered exactly once, in order, when it is back; a conflict is kept and surfaced.
 
-use std::net::SocketAddr;
-
 use careline_core::outbox::{Entry, Op};
 use careline_core::{sync, Cache, Remote};
 use careline_protocol::{ConsultationStatus, Role};
 use careline_server::domain::{Actor, ConsultationAction};
-use careline_server::{AppState, Config};
-use tokio::sync::oneshot;
-
-/// Serves `state` on `addr` until the returned sender fires.
-async fn serve(state: &AppState, addr: SocketAddr) -> (oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
-    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
-    let (tx, rx) = oneshot::channel::<()>();
-    let state = state.clone();
-    let task = tokio::spawn(async move {
-        careline_server::app::serve(state, listener, async {
-            let _ = rx.await;
-        })
-        .await
-        .unwrap();
-    });
-    (tx, task)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offline_work_is_delivered_once_in_order() {
     let dir = tempfile::tempdir().unwrap();
-    let state = AppState::start(Config { data_dir: dir.path().join("server"), ..Config::default() }).await.unwrap();
-    careline_server::demo::fill(&state.store).await.unwrap();
-    let addr: SocketAddr = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap()
-    };
-    let url = format!("http://{addr}");
-    let (stop, task) = serve(&state, addr).await;
+    let (state, server) = careline_server::testing::demo(dir.path()).await;
+    let (addr, url) = (server.addr, server.url.clone());
     let (remote, login) = Remote::login(&url, "anna", careline_server::demo::DEMO_PASSWORD).await.unwrap();
     let me = login.user.id;
     let cache = Cache::open(&dir.path().join("anna.db")).await.unwrap();
@@ -44,8 +19,7 @@ async fn offline_work_is_delivered_once_in_order() {
     let (mine, contested) = (queue[0].clone(), queue[1].clone());
 
     // The server goes away; the operator keeps working.
-    let _ = stop.send(());
-    task.await.unwrap();
+    server.stop().await;
     cache.enqueue(&Op::Take { consultation_id: mine.id }).await.unwrap();
     for i in 0..100 {
         cache.enqueue(&Op::text(mine.id, &format!("офлайн {i}"), false)).await.unwrap();
@@ -60,7 +34,7 @@ async fn offline_work_is_delivered_once_in_order() {
     state.store.transition_consultation(contested.id, Actor { id: li.id, role: Role::Operator }, ConsultationAction::Take, None, None).await.unwrap();
 
     // The server is back: all of it is delivered once, in order; the conflict is surfaced.
-    let (_stop, _task) = serve(&state, addr).await;
+    let _server = careline_server::testing::serve_at(&state, addr).await;
     let flushed = cache.flush(&remote).await.unwrap();
     assert_eq!((flushed.sent, flushed.refused, flushed.offline), (101, 1, false));
     let left: Vec<Entry> = cache.outbox().await.unwrap();
@@ -86,11 +60,8 @@ async fn offline_work_is_delivered_once_in_order() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_answer_is_not_applied_twice() {
     let dir = tempfile::tempdir().unwrap();
-    let state = AppState::start(Config { data_dir: dir.path().join("server"), ..Config::default() }).await.unwrap();
-    careline_server::demo::fill(&state.store).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(careline_server::app::serve(state.clone(), listener, std::future::pending()));
+    let (state, server) = careline_server::testing::demo(dir.path()).await;
+    let url = server.url.clone();
     let (remote, _) = Remote::login(&url, "anna", careline_server::demo::DEMO_PASSWORD).await.unwrap();
     let cache = Cache::open(&dir.path().join("anna.db")).await.unwrap();
     sync::catch_up(&remote, &cache, |_| {}).await.unwrap();
@@ -125,11 +96,8 @@ async fn sqlx_attempts(cache: &Cache) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn callback_work_is_applied_once() {
     let dir = tempfile::tempdir().unwrap();
-    let state = AppState::start(Config { data_dir: dir.path().join("server"), ..Config::default() }).await.unwrap();
-    careline_server::demo::fill(&state.store).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(careline_server::app::serve(state.clone(), listener, std::future::pending()));
+    let (state, server) = careline_server::testing::demo(dir.path()).await;
+    let url = server.url.clone();
     let (remote, _) = Remote::login(&url, "anna", careline_server::demo::DEMO_PASSWORD).await.unwrap();
     let cache = Cache::open(&dir.path().join("anna.db")).await.unwrap();
     sync::catch_up(&remote, &cache, |_| {}).await.unwrap();

@@ -6,22 +6,12 @@ use careline_core::search::Snippet;
 use careline_core::{sync, Cache, Remote};
 use careline_protocol::{ConsultationStatus, MessageKind, Role, SendMessageRequest};
 use careline_server::domain::Actor;
-use careline_server::{AppState, Config};
-
-async fn server() -> (AppState, String, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let config = Config { data_dir: dir.path().join("server"), ..Config::default() };
-    let state = AppState::start(config).await.unwrap();
-    careline_server::demo::fill(&state.store).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(careline_server::app::serve(state.clone(), listener, std::future::pending()));
-    (state, url, dir)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cache_mirrors_the_server_and_searches_it() {
-    let (state, url, dir) = server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (state, server) = careline_server::testing::demo(dir.path()).await;
+    let url = server.url.clone();
     let (remote, login) = Remote::login(&url, "anna", careline_server::demo::DEMO_PASSWORD).await.unwrap();
     assert_eq!(login.user.role, Role::Operator);
     let cache = Cache::open(&dir.path().join("cache/anna.db")).await.unwrap();

@@ -19,6 +19,7 @@ pub mod idempotency;
 pub mod metrics;
 pub mod presence;
 pub mod store;
+pub mod testing;
 pub mod time;
 
 pub use app::AppState;

@@ -249,10 +249,10 @@ async fn plan_and_write(store: &Store, jobs: &[Job], outcomes: &mut Vec<Outcome>
                 q.arg(m.consultation_id.to_string()),
                 q.arg(m.client_id.to_string()),
                 q.arg(m.author_kind.as_str()),
-                q.arg(m.author_id.map(|a| a.to_string()).unwrap_or_default()),
+                q.arg(m.author_id.map(|a| a.to_string())),
                 q.arg(m.kind.as_str()),
                 q.arg(m.body.clone()),
-                q.arg(m.client_msg_id.map(|a| a.to_string()).unwrap_or_default()),
+                q.arg(m.client_msg_id.map(|a| a.to_string())),
                 q.arg(m.internal as i64),
                 q.arg(now),
                 q.arg(m.seq),
@@ -268,7 +268,7 @@ async fn plan_and_write(store: &Store, jobs: &[Job], outcomes: &mut Vec<Outcome>
         let mut rows = Vec::new();
         for (seq, data, audience) in chunk {
             let (client_id, staff_only) = audience.columns();
-            let client = client_id.map(|c| c.to_string()).unwrap_or_default();
+            let client = client_id.map(|c| c.to_string());
             let json = match data {
                 EventData::Message(m) => serde_json::to_string(m),
                 EventData::Consultation(c) => serde_json::to_string(c),
@@ -277,7 +277,7 @@ async fn plan_and_write(store: &Store, jobs: &[Job], outcomes: &mut Vec<Outcome>
             .map_err(|e| AppError::Other(format!("serializing an event: {e}")))?;
             let ps = [q.arg(*seq), q.arg(data.kind()), q.arg(client), q.arg(staff_only), q.arg(json.clone()), q.arg(now)];
             recorded.push((*seq, data.kind(), client_id, staff_only != 0, json));
-            rows.push(format!("({}, {}, NULLIF({}, ''), {}, {}, {})", ps[0], ps[1], ps[2], ps[3], ps[4], ps[5]));
+            rows.push(format!("({})", ps.join(", ")));
         }
         q.push(&rows.join(", "));
         q.query().execute(tx.conn()).await?;

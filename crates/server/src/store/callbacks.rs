@@ -289,11 +289,11 @@ impl Store {
         let mut q = SqlBuf::new("UPDATE callbacks SET ");
         let (s, o, d, cl) = (
             q.arg(cb.status.as_str()),
-            q.arg(cb.operator_id.map(|o| o.to_string()).unwrap_or_default()),
+            q.arg(cb.operator_id.map(|o| o.to_string())),
             q.arg(ms(cb.due_at)),
-            q.arg(cb.closed_at.map(ms).unwrap_or(-1)),
+            q.arg(cb.closed_at.map(ms)),
         );
-        q.push(&format!("status = {s}, operator_id = NULLIF({o}, ''), due_at = {d}, closed_at = NULLIF({cl}, -1)"));
+        q.push(&format!("status = {s}, operator_id = {o}, due_at = {d}, closed_at = {cl}"));
         let (pid, pst) = (q.arg(id.to_string()), q.arg(before.status.as_str()));
         q.push(&format!(" WHERE id = {pid} AND status = {pst}"));
         let done = q.query().execute(tx.conn()).await?;

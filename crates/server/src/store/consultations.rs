@@ -60,22 +60,20 @@ pub(crate) async fn save_consultation(tx: &mut WriteTx, c: &Consultation, read_s
     let mut q = SqlBuf::new("UPDATE consultations SET ");
     let a = [
         q.arg(c.status.as_str()),
-        q.arg(c.operator_id.map(|o| o.to_string()).unwrap_or_default()),
+        q.arg(c.operator_id.map(|o| o.to_string())),
         q.arg(c.priority.as_str()),
         q.arg(tags_json(&c.tags)),
-        q.arg(c.taken_at.map(ms).unwrap_or(-1)),
-        q.arg(c.first_response_at.map(ms).unwrap_or(-1)),
-        q.arg(c.closed_at.map(ms).unwrap_or(-1)),
-        q.arg(c.summary.clone().unwrap_or_default()),
-        q.arg(c.rating.unwrap_or(-1)),
-        q.arg(c.rating_comment.clone().unwrap_or_default()),
-        q.arg(c.last_message_at.map(ms).unwrap_or(-1)),
+        q.arg(c.taken_at.map(ms)),
+        q.arg(c.first_response_at.map(ms)),
+        q.arg(c.closed_at.map(ms)),
+        q.arg(c.summary.clone()),
+        q.arg(c.rating),
+        q.arg(c.rating_comment.clone()),
+        q.arg(c.last_message_at.map(ms)),
     ];
-    // Empty strings and -1 stand for NULL: binding a typed NULL is not portable through `Any`.
     q.push(&format!(
-        "status = {}, operator_id = NULLIF({}, ''), priority = {}, tags = {}, taken_at = NULLIF({}, -1), \
-         first_response_at = NULLIF({}, -1), closed_at = NULLIF({}, -1), summary = NULLIF({}, ''), \
-         rating = NULLIF({}, -1), rating_comment = NULLIF({}, ''), last_message_at = NULLIF({}, -1)",
+        "status = {}, operator_id = {}, priority = {}, tags = {}, taken_at = {}, first_response_at = {}, closed_at = {}, \
+         summary = {}, rating = {}, rating_comment = {}, last_message_at = {}",
         a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10]
     ));
     let id = q.arg(c.id.to_string());
@@ -532,14 +530,14 @@ pub(crate) async fn create_consultation(tx: &mut WriteTx, client_id: Uuid, kind:
         q.arg(c.id.to_string()),
         q.arg(client_id.to_string()),
         q.arg(kind.as_str()),
-        q.arg(tariff_id.map(|t| t.to_string()).unwrap_or_default()),
+        q.arg(tariff_id.map(|t| t.to_string())),
         q.arg(price),
         q.arg(c.currency.clone()),
-        q.arg(subject.unwrap_or_default()),
+        q.arg(subject),
         q.arg(now),
     ];
     q.push(&format!(
-        "{}, {}, {}, 'new', 'normal', '[]', NULLIF({}, ''), {}, {}, NULLIF({}, ''), {}) ON CONFLICT DO NOTHING",
+        "{}, {}, {}, 'new', 'normal', '[]', {}, {}, {}, {}, {}) ON CONFLICT DO NOTHING",
         ps[0], ps[1], ps[2], ps[3], ps[4], ps[5], ps[6], ps[7]
     ));
     let done = q.query().execute(tx.conn()).await?;

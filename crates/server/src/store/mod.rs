@@ -20,23 +20,33 @@ use crate::error::{AppError, AppResult};
 /// A value to bind.
 #[derive(Debug, Clone)]
 pub(crate) enum Arg {
-    Int(i64),
-    Text(String),
+    Int(Option<i64>),
+    Text(Option<String>),
 }
 
 impl From<i64> for Arg {
     fn from(v: i64) -> Self {
+        Arg::Int(Some(v))
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
         Arg::Int(v)
     }
 }
 impl From<String> for Arg {
     fn from(v: String) -> Self {
+        Arg::Text(Some(v))
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
         Arg::Text(v)
     }
 }
 impl From<&str> for Arg {
     fn from(v: &str) -> Self {
-        Arg::Text(v.to_owned())
+        Arg::Text(Some(v.to_owned()))
     }
 }
 
@@ -75,7 +85,7 @@ impl SqlBuf {
         for a in &self.args {
             q = match a {
                 Arg::Int(v) => q.bind(*v),
-                Arg::Text(v) => q.bind(v.as_str()),
+                Arg::Text(v) => q.bind(v.as_deref()),
             };
         }
         q
