@@ -60,11 +60,7 @@ async fn offline_work_is_delivered_once_in_order() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_answer_is_not_applied_twice() {
     let dir = tempfile::tempdir().unwrap();
-    let (state, server) = careline_server::testing::demo(dir.path()).await;
-    let url = server.url.clone();
-    let (remote, _) = Remote::login(&url, "anna", careline_server::demo::DEMO_PASSWORD).await.unwrap();
-    let cache = Cache::open(&dir.path().join("anna.db")).await.unwrap();
-    sync::catch_up(&remote, &cache, |_| {}).await.unwrap();
+    let (state, _server, remote, cache) = synced_desk(dir.path()).await;
     let c = cache.consultations(&[ConsultationStatus::New], true, 1).await.unwrap()[0].clone();
     // The take reached the server (with the entry's key), but its answer was lost: the entry
     // is still pending.
@@ -77,7 +73,6 @@ async fn a_lost_answer_is_not_applied_twice() {
     if let Op::SendMessage { message, .. } = &text {
         remote.keyed(&keys[1]).send_message(c.id, message).await.unwrap();
     }
-    sqlx_attempts(&cache).await;
     let flushed = cache.flush(&remote).await.unwrap();
     assert_eq!((flushed.sent, flushed.refused), (2, 0), "{:?}", cache.outbox().await.unwrap());
     let q = careline_server::store::messages::MessageQuery::default();
@@ -86,21 +81,19 @@ async fn a_lost_answer_is_not_applied_twice() {
     assert_eq!(n, 1);
 }
 
-/// Marks every pending entry as tried once (as after a lost answer).
-async fn sqlx_attempts(cache: &Cache) {
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", cache.path().display())).await.unwrap();
-    sqlx::query("UPDATE outbox SET attempts = 1").execute(&pool).await.unwrap();
-    pool.close().await;
+/// The demo server, and anna's desk synced with it.
+async fn synced_desk(dir: &std::path::Path) -> (careline_server::AppState, careline_server::testing::Running, Remote, Cache) {
+    let (state, server) = careline_server::testing::demo(dir).await;
+    let (remote, _) = Remote::login(&server.url, "anna", careline_server::demo::DEMO_PASSWORD).await.unwrap();
+    let cache = Cache::open(&dir.join("anna.db")).await.unwrap();
+    sync::catch_up(&remote, &cache, |_| {}).await.unwrap();
+    (state, server, remote, cache)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn callback_work_is_applied_once() {
     let dir = tempfile::tempdir().unwrap();
-    let (state, server) = careline_server::testing::demo(dir.path()).await;
-    let url = server.url.clone();
-    let (remote, _) = Remote::login(&url, "anna", careline_server::demo::DEMO_PASSWORD).await.unwrap();
-    let cache = Cache::open(&dir.path().join("anna.db")).await.unwrap();
-    sync::catch_up(&remote, &cache, |_| {}).await.unwrap();
+    let (state, _server, remote, cache) = synced_desk(dir.path()).await;
     let cb = cache.open_callbacks(50).await.unwrap().into_iter().find(|c| c.status == careline_protocol::CallbackStatus::New).unwrap();
     // Claimed and called; both answers were lost, so both are retried.
     let claim = Op::ClaimCallback { callback_id: cb.id };
@@ -112,7 +105,6 @@ async fn callback_work_is_applied_once() {
     if let Op::CallbackAttempt { outcome, note, key, .. } = &call {
         remote.keyed(&keys[1]).callback_action(cb.id, "attempts", serde_json::json!({"outcome": outcome, "note": note, "key": key})).await.unwrap();
     }
-    sqlx_attempts(&cache).await;
     let flushed = cache.flush(&remote).await.unwrap();
     assert_eq!((flushed.sent, flushed.refused), (2, 0), "{:?}", cache.outbox().await.unwrap());
     let server = state.store.get_callback(cb.id).await.unwrap();
