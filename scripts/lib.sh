@@ -1,8 +1,12 @@
 # Shared by run.sh and test.sh: install what is missing on a Debian/Ubuntu machine.
 # shellcheck shell=bash
 
-# Debian packages the project needs: building (C for SQLite), PostgreSQL for its tests.
-CARELINE_APT_PACKAGES=(build-essential pkg-config curl ca-certificates postgresql)
+# Debian packages the project needs: building (C for SQLite; WebKitGTK and the tray library for
+# the desktop app), Node.js for the UI, PostgreSQL for the server's tests, and for the window
+# under test: Xvfb, WebKitWebDriver, a D-Bus session with a notification daemon.
+CARELINE_APT_PACKAGES=(build-essential pkg-config curl ca-certificates postgresql
+  libwebkit2gtk-4.1-dev libayatana-appindicator3-dev
+  xvfb xauth webkit2gtk-driver dbus dbus-x11 dunst)
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
@@ -35,7 +39,31 @@ ensure_rust() {
   fi
 }
 
+# Node.js and npm: the machine's, or Debian's.
+ensure_node() {
+  if ! command -v npm >/dev/null; then install_packages nodejs npm; fi
+}
+
+# The UI's packages, from the committed lockfile (`npm ci` refuses it here: see README).
+ui_install() {
+  if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
+    echo "==> installing the UI's packages"
+    (cd ui && npm install --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+# tauri-driver (WebDriver for Tauri apps) from crates.io, for the end-to-end tests.
+ensure_tauri_driver() {
+  export PATH="$HOME/.cargo/bin:$PATH"
+  if ! command -v tauri-driver >/dev/null; then
+    echo "==> installing tauri-driver"
+    cargo install tauri-driver --locked --quiet
+  fi
+}
+
 install_all() {
   install_packages "${CARELINE_APT_PACKAGES[@]}"
   ensure_rust
+  ensure_node
+  ui_install
 }

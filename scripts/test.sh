@@ -14,6 +14,11 @@ echo "==> starting PostgreSQL"
 CARELINE_TEST_POSTGRES=$(tests/postgres.sh start)
 export CARELINE_TEST_POSTGRES
 
+ensure_tauri_driver
+
+echo "==> the UI: type check, build, unit tests"
+(cd ui && npm run --silent build && npx --no-install vitest run)
+
 echo "==> building the workspace"
 cargo build --workspace --all-targets --locked
 if cargo clippy --version >/dev/null 2>&1; then
@@ -27,6 +32,11 @@ log=$(mktemp)
 set +e
 cargo test --workspace --locked --no-fail-fast --lib --bins --tests 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+echo "==> end to end: the app window under Xvfb, driven by WebDriver (screenshots in target/screenshots)"
+xvfb-run -a -s "-screen 0 1440x900x24" dbus-run-session -- \
+  cargo test -p careline-desktop --locked --test e2e -- --ignored --test-threads=1 2>&1 | tee -a "$log"
+e2e=${PIPESTATUS[0]}
+[ "$status" = 0 ] && status=$e2e
 set -e
 passed=$(grep -oE '^test result: .* ([0-9]+) passed' "$log" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
 failed=$(grep -oE '[0-9]+ failed;' "$log" | awk '{s+=$1} END {print s+0}')

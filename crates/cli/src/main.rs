@@ -2,7 +2,6 @@
 //! the desktop app. Everything reads the local cache; `sync` fills it; actions go through the
 //! outbox, so they work offline and are sent once when the server is reachable.
 
-mod session;
 mod show;
 
 use std::path::PathBuf;
@@ -13,7 +12,7 @@ use careline_core::{live, sync, Cache};
 use careline_protocol::{ConsultationStatus, Presence};
 use clap::{Parser, Subcommand};
 
-use crate::session::Session;
+use careline_core::session::{self, Session};
 
 #[derive(Parser)]
 #[command(name = "careline", version, about = "The Careline operator desk on the command line")]
@@ -103,20 +102,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(p) => p,
             Err(_) => rpassword::prompt_password(format!("Password for {login}: ")).context("reading the password")?,
         };
-        let s = Session::login(server, login, &password).await?;
+        let s = Session::login(server, login, &password).await.with_context(|| format!("logging in to {server}"))?;
         println!("Logged in to {} as {} ({}).", s.server, s.user_name, s.role);
         return Ok(());
     }
-    let session = Session::load()?;
+    let session = Session::load().context("not logged in: run `careline login --server URL --login NAME`")?;
     let cache_path = cli.cache.clone().unwrap_or_else(|| session.default_cache_path());
     if let Command::Logout { wipe } = cli.command {
-        session.forget()?;
+        session.forget();
         if wipe {
-            for suffix in ["", "-wal", "-shm"] {
-                let mut p = cache_path.clone().into_os_string();
-                p.push(suffix);
-                let _ = std::fs::remove_file(PathBuf::from(p));
-            }
+            session::wipe_cache(&cache_path);
             println!("Logged out; the local cache was wiped.");
         } else {
             println!("Logged out; the local cache stays at {}.", cache_path.display());

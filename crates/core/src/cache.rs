@@ -21,6 +21,7 @@ pub struct Cache {
 
 /// One search hit.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Hit {
     /// `message`, `client` or `consultation`.
     pub kind: &'static str,
@@ -35,7 +36,7 @@ fn ms(t: chrono::DateTime<chrono::Utc>) -> i64 {
     t.timestamp_millis()
 }
 
-fn parse<T: serde::de::DeserializeOwned>(data: &str) -> CoreResult<T> {
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(data: &str) -> CoreResult<T> {
     serde_json::from_str(data).map_err(|e| CoreError::Corrupt(format!("cached JSON: {e}")))
 }
 
@@ -273,7 +274,7 @@ impl Cache {
     }
 }
 
-fn consultation_from_row(r: &sqlx::sqlite::SqliteRow) -> CoreResult<Consultation> {
+pub(crate) fn consultation_from_row(r: &sqlx::sqlite::SqliteRow) -> CoreResult<Consultation> {
     let mut c: Consultation = parse(r.get(0))?;
     let last: Option<i64> = r.get(1);
     if let Some(last) = last {

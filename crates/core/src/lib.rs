@@ -6,13 +6,16 @@
 //! this crate.
 
 pub mod cache;
+pub mod desk;
 pub mod files;
 pub mod live;
 pub mod notify;
 pub mod outbox;
 pub mod remote;
 pub mod search;
+pub mod session;
 pub mod sync;
+pub mod views;
 
 pub use cache::Cache;
 pub use remote::Remote;

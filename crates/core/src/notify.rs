@@ -8,7 +8,7 @@
 //! waiting too long. Nothing while `busy`. Bursts are coalesced into one notification per kind
 //! with a count ("5 new requests").
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use careline_protocol::{AuthorKind, Callback, CallbackStatus, Consultation, ConsultationStatus, Event, EventData, Presence};
@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     NewQueueItem,
@@ -30,17 +31,22 @@ pub enum Kind {
 
 /// Per-kind switches and timings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct Settings {
     pub enabled: BTreeMap<Kind, bool>,
     pub sound: bool,
     /// A queue item waiting longer than this raises `LongWait`.
+    #[cfg_attr(feature = "ts", ts(type = "{ secs: number, nanos: number }"))]
     pub long_wait_after: Duration,
     /// Repeat the long-wait alert every this long until someone takes the item (none: once).
+    #[cfg_attr(feature = "ts", ts(type = "{ secs: number, nanos: number } | null"))]
     pub repeat_until_taken: Option<Duration>,
     /// Callback reminder this long before the preferred time.
+    #[cfg_attr(feature = "ts", ts(type = "{ secs: number, nanos: number }"))]
     pub remind_before: Duration,
     /// And again when it is this long overdue.
+    #[cfg_attr(feature = "ts", ts(type = "{ secs: number, nanos: number }"))]
     pub remind_overdue_after: Duration,
 }
 
@@ -77,6 +83,7 @@ pub struct Operator {
 
 /// What a notification points at; clicking it opens this.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "type", content = "id", rename_all = "snake_case")]
 pub enum Target {
     Consultation(Uuid),
@@ -85,6 +92,7 @@ pub enum Target {
 
 /// One thing worth telling, before coalescing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Candidate {
     pub kind: Kind,
     pub target: Target,
@@ -95,6 +103,7 @@ pub struct Candidate {
 /// What the shell shows (it words the title in the interface's language from `kind` and
 /// `count`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Notification {
     pub kind: Kind,
     pub count: usize,
@@ -104,28 +113,79 @@ pub struct Notification {
     pub sound: bool,
 }
 
-/// What the cache knew of the entity before the event, for telling changes apart.
-pub enum Before<'a> {
+/// What the cache knew of the entity before the event, for telling changes apart: just the
+/// fields the policy looks at, so a follower can keep it in memory for every entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Before {
     Nothing,
-    Consultation(&'a Consultation),
-    Callback(&'a Callback),
+    Consultation { status: ConsultationStatus, operator_id: Option<Uuid> },
+    Callback { status: CallbackStatus },
+}
+
+impl From<&Consultation> for Before {
+    fn from(c: &Consultation) -> Before {
+        Before::Consultation { status: c.status, operator_id: c.operator_id }
+    }
+}
+
+impl From<&Callback> for Before {
+    fn from(c: &Callback) -> Before {
+        Before::Callback { status: c.status }
+    }
+}
+
+/// The follower's memory of consultations and callbacks, as `Before` needs them: learned from
+/// the cache at start and from every event applied after.
+#[derive(Debug, Clone, Default)]
+pub struct Known {
+    consultations: HashMap<Uuid, Before>,
+    callbacks: HashMap<Uuid, Before>,
+}
+
+impl Known {
+    /// What was known of the event's entity before it.
+    pub fn before(&self, data: &EventData) -> Before {
+        let found = match data {
+            EventData::Consultation(c) => self.consultations.get(&c.id),
+            EventData::Callback(c) => self.callbacks.get(&c.id),
+            _ => None,
+        };
+        found.copied().unwrap_or(Before::Nothing)
+    }
+
+    pub fn learn(&mut self, data: &EventData) {
+        match data {
+            EventData::Consultation(c) => {
+                self.consultations.insert(c.id, c.into());
+            }
+            EventData::Callback(c) => {
+                self.callbacks.insert(c.id, c.into());
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether the consultation is active and assigned to `me`.
+    pub fn is_mine(&self, consultation: Uuid, me: Uuid) -> bool {
+        matches!(self.consultations.get(&consultation), Some(Before::Consultation { status: ConsultationStatus::Active, operator_id: Some(o) }) if *o == me)
+    }
 }
 
 /// Decides on one event from the stream.
-pub fn on_event(event: &Event, before: Before<'_>, op: Operator, settings: &Settings, my_consultation: impl Fn(Uuid) -> bool) -> Option<Candidate> {
+pub fn on_event(event: &Event, before: Before, op: Operator, settings: &Settings, my_consultation: impl Fn(Uuid) -> bool) -> Option<Candidate> {
     if op.presence == Presence::Busy {
         return None;
     }
     let candidate = match &event.data {
         EventData::Consultation(c) => {
             let prev = match before {
-                Before::Consultation(p) => Some(p),
+                Before::Consultation { status, operator_id } => Some((status, operator_id)),
                 _ => None,
             };
-            let newly_queued = c.status == ConsultationStatus::New && prev.is_none_or(|p| p.status != ConsultationStatus::New);
+            let newly_queued = c.status == ConsultationStatus::New && prev.is_none_or(|(s, _)| s != ConsultationStatus::New);
             let to_me = c.status == ConsultationStatus::Active
                 && c.operator_id == Some(op.me)
-                && prev.is_some_and(|p| p.status == ConsultationStatus::Active && p.operator_id != Some(op.me));
+                && prev.is_some_and(|(s, o)| s == ConsultationStatus::Active && o != Some(op.me));
             if newly_queued {
                 Some(Candidate { kind: Kind::NewQueueItem, target: Target::Consultation(c.id), text: c.subject.clone().unwrap_or_default() })
             } else if to_me {
@@ -292,15 +352,15 @@ mod tests {
         let e = event(EventData::Consultation(new.clone()));
         assert_eq!(on_event(&e, Before::Nothing, me(), &s, |_| false).unwrap().kind, Kind::NewQueueItem);
         // Already in the queue (a tag changed): nothing.
-        assert!(on_event(&e, Before::Consultation(&new), me(), &s, |_| false).is_none());
+        assert!(on_event(&e, Before::from(&new), me(), &s, |_| false).is_none());
         // Handed back to the queue: new again.
         let active_other = consultation(ConsultationStatus::Active, Some(2));
-        assert_eq!(on_event(&e, Before::Consultation(&active_other), me(), &s, |_| false).unwrap().kind, Kind::NewQueueItem);
+        assert_eq!(on_event(&e, Before::from(&active_other), me(), &s, |_| false).unwrap().kind, Kind::NewQueueItem);
         // Transferred from someone to me.
         let to_me = event(EventData::Consultation(consultation(ConsultationStatus::Active, Some(1))));
-        assert_eq!(on_event(&to_me, Before::Consultation(&active_other), me(), &s, |_| true).unwrap().kind, Kind::TransferredToMe);
+        assert_eq!(on_event(&to_me, Before::from(&active_other), me(), &s, |_| true).unwrap().kind, Kind::TransferredToMe);
         // I took it myself: nothing.
-        assert!(on_event(&to_me, Before::Consultation(&new), me(), &s, |_| true).is_none());
+        assert!(on_event(&to_me, Before::from(&new), me(), &s, |_| true).is_none());
         // Busy: nothing at all. Disabled kind: nothing.
         let busy = Operator { presence: Presence::Busy, ..me() };
         assert!(on_event(&e, Before::Nothing, busy, &s, |_| false).is_none());
@@ -328,7 +388,7 @@ mod tests {
         let asap = callback(CallbackStatus::New, None, now);
         let e = event(EventData::Callback(asap.clone()));
         assert_eq!(on_event(&e, Before::Nothing, me(), &s, |_| false).unwrap().kind, Kind::NewCallback);
-        assert!(on_event(&e, Before::Callback(&asap), me(), &s, |_| false).is_none(), "an update, not a new one");
+        assert!(on_event(&e, Before::from(&asap), me(), &s, |_| false).is_none(), "an update, not a new one");
 
         let at = now + chrono::Duration::minutes(4);
         let scheduled = callback(CallbackStatus::New, Some(at), at);

@@ -5,7 +5,7 @@
 //! their `client_msg_id`, attempts their `key`). A refusal is kept (`failed`, with the
 //! server's code) and surfaced, never dropped.
 
-use careline_protocol::{AttemptOutcome, MessageKind, Presence, SendMessageRequest};
+use careline_protocol::{AttemptOutcome, MessageKind, Presence, Priority, ReadRequest, SendMessageRequest, UpdateConsultationRequest};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use uuid::Uuid;
@@ -14,6 +14,7 @@ use crate::{Cache, CoreError, CoreResult, Remote};
 
 /// An operation waiting for the server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Op {
     SendMessage { consultation_id: Uuid, message: SendMessageRequest },
@@ -24,6 +25,11 @@ pub enum Op {
     Transfer { consultation_id: Uuid, operator_id: Uuid, note: Option<String> },
     ClaimCallback { callback_id: Uuid },
     ReleaseCallback { callback_id: Uuid },
+    /// Priority and/or tags.
+    Update { consultation_id: Uuid, priority: Option<Priority>, tags: Option<Vec<String>> },
+    /// Everything up to `seq` in the consultation was read.
+    Read { consultation_id: Uuid, seq: i64 },
+    CancelCallback { callback_id: Uuid },
     /// `key` makes a retried attempt count once on the server.
     CallbackAttempt { callback_id: Uuid, outcome: AttemptOutcome, note: Option<String>, key: Uuid },
 }
@@ -45,6 +51,7 @@ impl Op {
 
 /// A row of the outbox.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Entry {
     pub id: i64,
     pub op: Op,
@@ -94,6 +101,12 @@ impl Cache {
                 })
             })
             .collect()
+    }
+
+    /// Sends a refused entry again (the operator fixed what was wrong, or wants to try anyway).
+    pub async fn retry(&self, id: i64) -> CoreResult<()> {
+        sqlx::query("UPDATE outbox SET state = 'pending', error_code = NULL, error_message = NULL WHERE id = ? AND state = 'failed'").bind(id).execute(self.pool()).await?;
+        Ok(())
     }
 
     /// Drops a refused entry the operator has seen.
@@ -147,6 +160,11 @@ async fn send(remote: &Remote, op: &Op) -> CoreResult<()> {
             .consultation_action(*consultation_id, "transfer", serde_json::json!({ "operator_id": operator_id, "note": note }))
             .await
             .map(|_| ()),
+        Op::Update { consultation_id, priority, tags } => {
+            remote.update_consultation(*consultation_id, &UpdateConsultationRequest { priority: *priority, tags: tags.clone() }).await.map(|_| ())
+        }
+        Op::Read { consultation_id, seq } => remote.mark_read(*consultation_id, &ReadRequest { seq: *seq }).await,
+        Op::CancelCallback { callback_id } => remote.callback_action(*callback_id, "cancel", serde_json::json!({})).await.map(|_| ()),
         Op::ClaimCallback { callback_id } => remote.callback_action(*callback_id, "claim", serde_json::json!({})).await.map(|_| ()),
         Op::ReleaseCallback { callback_id } => remote.callback_action(*callback_id, "release", serde_json::json!({})).await.map(|_| ()),
         Op::CallbackAttempt { callback_id, outcome, note, key } => remote

@@ -97,6 +97,29 @@ impl Remote {
         self.send(reqwest::Method::POST, &format!("/api/v1/consultations/{consultation}/{action}"), &body).await
     }
 
+    pub async fn update_consultation(&self, consultation: Uuid, req: &careline_protocol::UpdateConsultationRequest) -> CoreResult<Consultation> {
+        self.send(reqwest::Method::PATCH, &format!("/api/v1/consultations/{consultation}"), req).await
+    }
+
+    pub async fn mark_read(&self, consultation: Uuid, req: &careline_protocol::ReadRequest) -> CoreResult<()> {
+        let _: serde_json::Value = self.send(reqwest::Method::POST, &format!("/api/v1/consultations/{consultation}/read"), req).await?;
+        Ok(())
+    }
+
+    /// Ends the session on the server (the token stops working everywhere).
+    pub async fn logout(&self) -> CoreResult<()> {
+        let resp = self.http.post(format!("{}/api/v1/auth/logout", self.base)).bearer_auth(&self.token).send().await.map_err(CoreError::Unreachable)?;
+        if resp.status().is_success() {
+            return Ok(());
+        }
+        decode::<serde_json::Value>(resp).await.map(|_| ())
+    }
+
+    /// A client's profile; the server audits the read (medical data).
+    pub async fn client(&self, id: Uuid) -> CoreResult<careline_protocol::Client> {
+        self.get(&format!("/api/v1/clients/{id}")).await
+    }
+
     /// `claim`, `release`, `attempts` or `cancel`.
     pub async fn callback_action(&self, callback: Uuid, action: &str, body: serde_json::Value) -> CoreResult<careline_protocol::Callback> {
         self.send(reqwest::Method::POST, &format!("/api/v1/callbacks/{callback}/{action}"), &body).await

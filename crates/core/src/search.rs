@@ -107,6 +107,7 @@ pub fn highlight_terms(query: &str) -> Vec<String> {
 
 /// A piece of text around the first match, with the matches marked.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Snippet {
     pub text: String,
     /// Byte ranges of `text` to highlight.

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::{Callback, Client, Consultation, Message, Operator, Role, Tariff};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Event {
     pub seq: i64,
     pub at: DateTime<Utc>,
@@ -19,6 +20,7 @@ pub struct Event {
 
 /// What changed; `kind` names the entity, `data` is its new state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind", content = "data", rename_all = "snake_case")]
 pub enum EventData {
     Consultation(Consultation),
@@ -50,6 +52,7 @@ impl EventData {
 
 /// A participant's read position in a consultation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ReadPosition {
     pub consultation_id: Uuid,
     pub client_id: Uuid,
@@ -61,6 +64,7 @@ pub struct ReadPosition {
 
 /// `GET /api/v1/sync?since=SEQ&limit=N`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncResponse {
     pub events: Vec<Event>,
     /// Pass as `since` next time.
@@ -70,6 +74,7 @@ pub struct SyncResponse {
 
 /// What a WebSocket client may send.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct WsClientFrame {
     /// Replay the events after this seq, then go live.
     pub resume: i64,
@@ -77,6 +82,7 @@ pub struct WsClientFrame {
 
 /// Frames of the WebSocket that are not events (events have a `seq`, these a `control`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "control", rename_all = "snake_case")]
 pub enum WsControl {
     /// The replay is done; what follows is live. `seq` is the last event sent so far.

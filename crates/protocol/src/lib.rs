@@ -32,6 +32,7 @@ macro_rules! wire_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+        #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($variant),+ }
 
@@ -163,6 +164,7 @@ wire_enum!(
 
 /// The identity behind a token.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct User {
     pub id: Uuid,
     pub role: Role,
@@ -170,6 +172,7 @@ pub struct User {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LoginRequest {
     /// An operator's login, or a client's phone number.
     pub login: String,
@@ -177,6 +180,7 @@ pub struct LoginRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LoginResponse {
     /// Send as `Authorization: Bearer <token>`.
     pub token: String,
@@ -185,6 +189,7 @@ pub struct LoginResponse {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RegisterRequest {
     pub name: String,
     pub phone: String,
@@ -197,6 +202,7 @@ pub struct RegisterRequest {
 
 /// `GET /api/v1/me`: the user, and the profile that goes with the role.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MeResponse {
     pub user: User,
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -206,6 +212,7 @@ pub struct MeResponse {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StatusRequest {
     pub status: Presence,
 }
@@ -214,6 +221,7 @@ pub struct StatusRequest {
 // Operators
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Operator {
     pub id: Uuid,
     pub login: String,
@@ -232,6 +240,7 @@ pub struct Operator {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CreateOperatorRequest {
     pub login: String,
     pub password: String,
@@ -244,6 +253,7 @@ pub struct CreateOperatorRequest {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UpdateOperatorRequest {
     pub name: Option<String>,
     pub role: Option<Role>,
@@ -257,6 +267,7 @@ pub struct UpdateOperatorRequest {
 // Clients
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Client {
     pub id: Uuid,
     pub name: String,
@@ -280,6 +291,7 @@ pub struct Client {
 /// Every field optional: only the given ones change. Clients may change their own personal
 /// data; tags, notes, VIP and blocked are staff-only.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UpdateClientRequest {
     pub name: Option<String>,
     pub email: Option<String>,
@@ -298,6 +310,7 @@ pub struct UpdateClientRequest {
 // Consultations and messages
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Consultation {
     pub id: Uuid,
     pub client_id: Uuid,
@@ -323,6 +336,7 @@ pub struct Consultation {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct InitiateConsultationRequest {
     pub kind: ConsultationKind,
     #[serde(default)]
@@ -333,6 +347,7 @@ pub struct InitiateConsultationRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct InitiateConsultationResponse {
     pub consultation: Consultation,
     /// False when the client's open consultation was returned instead of a new one.
@@ -340,6 +355,7 @@ pub struct InitiateConsultationResponse {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TransferRequest {
     pub operator_id: Uuid,
     #[serde(default)]
@@ -347,12 +363,14 @@ pub struct TransferRequest {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CloseRequest {
     #[serde(default)]
     pub summary: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ReleaseRequest {
     #[serde(default)]
     pub note: Option<String>,
@@ -360,12 +378,14 @@ pub struct ReleaseRequest {
 
 /// Tags and priority; only given fields change.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UpdateConsultationRequest {
     pub priority: Option<Priority>,
     pub tags: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RatingRequest {
     /// 1 to 5.
     pub score: i64,
@@ -374,6 +394,7 @@ pub struct RatingRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Message {
     pub id: Uuid,
     pub consultation_id: Uuid,
@@ -392,6 +413,7 @@ pub struct Message {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SendMessageRequest {
     /// Made by the sender; sending the same one again stores nothing new.
     pub client_msg_id: Uuid,
@@ -406,6 +428,7 @@ pub struct SendMessageRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ReadRequest {
     /// Everything up to and including this message seq has been read.
     pub seq: i64,
@@ -415,6 +438,7 @@ pub struct ReadRequest {
 // Attachments
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Attachment {
     pub id: Uuid,
     /// Hex SHA-256 of the content.
@@ -429,6 +453,7 @@ pub struct Attachment {
 // Callback requests
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Callback {
     pub id: Uuid,
     pub client_id: Option<Uuid>,
@@ -447,6 +472,7 @@ pub struct Callback {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CallbackAttempt {
     pub at: DateTime<Utc>,
     pub operator_id: Uuid,
@@ -455,6 +481,7 @@ pub struct CallbackAttempt {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CreateCallbackRequest {
     pub phone: String,
     #[serde(default)]
@@ -469,6 +496,7 @@ pub struct CreateCallbackRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AttemptRequest {
     pub outcome: AttemptOutcome,
     #[serde(default)]
@@ -482,6 +510,7 @@ pub struct AttemptRequest {
 // Tariffs and audit
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Tariff {
     pub id: Uuid,
     pub name: String,
@@ -492,6 +521,7 @@ pub struct Tariff {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CreateTariffRequest {
     pub name: String,
     pub kind: ConsultationKind,
@@ -500,6 +530,7 @@ pub struct CreateTariffRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AuditRecord {
     pub id: Uuid,
     pub operator_id: Uuid,
@@ -516,6 +547,7 @@ pub struct AuditRecord {
 
 /// One page of a list. Pass `next_cursor` back as `cursor` for the next page; none means the end.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
@@ -523,6 +555,7 @@ pub struct Page<T> {
 
 /// The health answer.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Health {
     pub status: String,
     pub version: String,

@@ -1,0 +1,388 @@
+//! A running operator desk: one logged-in session over its cache, with the background work a
+//! window needs — following the server live, sending the outbox, fetching files, reminders —
+//! and the notification policy applied to what arrives. The desktop shell holds one `Desk`,
+//! forwards its [`DeskEvent`]s to the UI and raises the notifications it is handed; it has no
+//! logic of its own.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use careline_protocol::{EventData, MessageKind, Presence, SendMessageRequest};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::files::Files;
+use crate::live::{self, Update};
+use crate::notify::{self, Candidate, Kind, Known, Notification, Settings, Target};
+use crate::outbox::Op;
+use crate::session::Session;
+use crate::views::{ConsultationView, ListFilter};
+use crate::{Cache, CoreError, CoreResult, Remote};
+
+/// What the desk tells the window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum DeskEvent {
+    /// Connected and caught up (`online`), or the connection dropped and is retried.
+    Connection { online: bool, retry_in_ms: Option<u64> },
+    /// Cached data changed: re-read what is on screen. `threads`: the clients whose thread
+    /// got messages.
+    Changed { consultations: bool, callbacks: bool, clients: bool, operators: bool, threads: Vec<Uuid> },
+    /// The outbox moved: entries were confirmed or refused.
+    Outbox { sent: usize, refused: usize },
+    /// A notification the policy decided on; the shell shows it natively.
+    Notify { notification: Notification },
+    /// The server no longer accepts the session (expired, revoked, account disabled).
+    SessionEnded { reason: String },
+}
+
+/// Who is at the desk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Me {
+    pub id: Uuid,
+    pub login: String,
+    pub name: String,
+    pub role: String,
+    pub server: String,
+    pub presence: Presence,
+    pub online: bool,
+}
+
+pub type Emit = Arc<dyn Fn(DeskEvent) + Send + Sync>;
+
+/// How often reminders and long waits are looked for.
+const REMINDER_TICK: Duration = Duration::from_secs(15);
+/// A burst of notifications is gathered this long before it is shown (coalesced).
+const BURST: Duration = Duration::from_millis(150);
+/// The outbox is retried this often while something waits in it.
+const OUTBOX_RETRY: Duration = Duration::from_secs(3);
+/// Attachment store limit unless `CARELINE_FILES_MAX_MB` says otherwise.
+const FILES_MAX_MB: u64 = 1024;
+
+struct State {
+    presence: Presence,
+    in_front: Option<Uuid>,
+    online: bool,
+    settings: Settings,
+    known: Known,
+    burst: Vec<Candidate>,
+    given: Vec<(Kind, Target, DateTime<Utc>)>,
+}
+
+pub struct Desk {
+    pub session: Session,
+    pub cache: Cache,
+    remote: Remote,
+    files: Files,
+    kick: tokio::sync::Notify,
+    state: Mutex<State>,
+    tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+}
+
+impl Desk {
+    /// Opens the desk of a session over its cache file (created if new).
+    pub async fn open(session: Session, cache_path: PathBuf) -> CoreResult<Arc<Desk>> {
+        let cache = Cache::open(&cache_path).await?;
+        let remote = session.remote();
+        let max_mb = std::env::var("CARELINE_FILES_MAX_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(FILES_MAX_MB);
+        let files = Files::beside(&cache, max_mb * 1024 * 1024);
+        let settings = match cache.meta("notify_settings").await? {
+            Some(text) => serde_json::from_str(&text).unwrap_or_default(),
+            None => Settings::default(),
+        };
+        let presence = cache.operators().await?.into_iter().find(|o| o.id == session.user_id).map(|o| o.status).unwrap_or(Presence::Online);
+        let known = known_from(&cache).await?;
+        Ok(Arc::new(Desk {
+            session,
+            cache,
+            remote,
+            files,
+            kick: tokio::sync::Notify::new(),
+            state: Mutex::new(State { presence, in_front: None, online: false, settings, known, burst: Vec::new(), given: Vec::new() }),
+            tasks: Mutex::new(Vec::new()),
+        }))
+    }
+
+    pub fn me(&self) -> Me {
+        let s = self.state.lock().expect("desk state");
+        Me {
+            id: self.session.user_id,
+            login: self.session.login.clone(),
+            name: self.session.user_name.clone(),
+            role: self.session.role.clone(),
+            server: self.session.server.clone(),
+            presence: s.presence,
+            online: s.online,
+        }
+    }
+
+    pub fn files(&self) -> &Files {
+        &self.files
+    }
+
+    /// Starts the background work; events go to `emit`. Call once.
+    pub fn start(self: &Arc<Self>, emit: Emit) {
+        let mut tasks = self.tasks.lock().expect("desk tasks");
+        tasks.push(tokio::spawn(follow(self.clone(), emit.clone())));
+        tasks.push(tokio::spawn(send_outbox(self.clone(), emit.clone())));
+        tasks.push(tokio::spawn(remind(self.clone())));
+        tasks.push(tokio::spawn(show_bursts(self.clone(), emit)));
+    }
+
+    /// Stops the background work (logout, quit).
+    pub fn stop(&self) {
+        for t in self.tasks.lock().expect("desk tasks").drain(..) {
+            t.abort();
+        }
+    }
+
+    /// Queues an operation and sends it at once if the server is reachable.
+    pub async fn act(&self, op: Op) -> CoreResult<i64> {
+        if let Op::SetStatus { status } = &op {
+            // Do-not-disturb follows the switch at once, not when the server confirms it.
+            self.state.lock().expect("desk state").presence = *status;
+        }
+        let id = self.cache.enqueue(&op).await?;
+        self.kick.notify_one();
+        Ok(id)
+    }
+
+    pub async fn retry(&self, outbox_id: i64) -> CoreResult<()> {
+        self.cache.retry(outbox_id).await?;
+        self.kick.notify_one();
+        Ok(())
+    }
+
+    /// Sends a file or an image: uploaded now (files need the network), then the message goes
+    /// through the outbox like any other.
+    pub async fn send_file(&self, consultation_id: Uuid, name: &str, bytes: Vec<u8>, internal: bool) -> CoreResult<i64> {
+        let media_type = media_type_of(name);
+        let attachment = self.remote.upload(name, media_type, bytes).await?;
+        let kind = if media_type.starts_with("image/") { MessageKind::Image } else { MessageKind::File };
+        let message = SendMessageRequest { client_msg_id: Uuid::now_v7(), kind, body: String::new(), attachment_id: Some(attachment.id), internal };
+        self.act(Op::SendMessage { consultation_id, message }).await
+    }
+
+    /// The chat in front of the operator (messages there raise no notification).
+    pub fn set_in_front(&self, consultation: Option<Uuid>) {
+        self.state.lock().expect("desk state").in_front = consultation;
+    }
+
+    pub fn settings(&self) -> Settings {
+        self.state.lock().expect("desk state").settings.clone()
+    }
+
+    pub async fn set_settings(&self, settings: Settings) -> CoreResult<()> {
+        self.cache.set_meta("notify_settings", &serde_json::to_string(&settings).expect("settings serialize")).await?;
+        self.state.lock().expect("desk state").settings = settings;
+        Ok(())
+    }
+
+    /// Marks the consultation read up to its newest cached message (through the outbox).
+    pub async fn mark_read(&self, consultation_id: Uuid) -> CoreResult<()> {
+        let Some(c) = self.cache.consultation(consultation_id).await? else { return Ok(()) };
+        let newest = self.cache.thread(c.client_id, None, 200).await?.into_iter().filter(|m| m.consultation_id == consultation_id).map(|m| m.seq).max();
+        let Some(seq) = newest else { return Ok(()) };
+        if self.cache.read_position(consultation_id, self.session.user_id).await? >= seq {
+            return Ok(());
+        }
+        self.cache.set_read_position(consultation_id, self.session.user_id, seq).await?;
+        self.act(Op::Read { consultation_id, seq }).await.map(|_| ())
+    }
+
+    /// Records on the server that the operator opened a client's profile (medical data: every
+    /// read is audited). Best effort: offline, the cached profile is shown anyway.
+    pub fn audit_profile_view(self: &Arc<Self>, client_id: Uuid) {
+        let desk = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = desk.remote.client(client_id).await {
+                tracing::debug!(error = %e, "profile view not recorded on the server");
+            }
+        });
+    }
+
+    /// Ends the session on the server and forgets it here; `wipe` deletes the cache too.
+    pub async fn logout(&self, wipe: bool) {
+        self.stop();
+        if let Err(e) = self.remote.logout().await {
+            tracing::info!(error = %e, "the server did not take the logout; the token expires on its own");
+        }
+        self.session.forget();
+        if wipe {
+            self.cache.close().await;
+            crate::session::wipe_cache(self.cache.path());
+        }
+    }
+
+    /// The counts for the tray and the badges.
+    pub async fn counts(&self) -> CoreResult<crate::views::Counts> {
+        self.cache.counts_for(self.session.user_id).await
+    }
+
+    /// Decides on events just applied; returns what changed for the window.
+    fn on_applied(&self, events: &[careline_protocol::Event]) -> DeskEvent {
+        let mut s = self.state.lock().expect("desk state");
+        let me = self.session.user_id;
+        let (mut consultations, mut callbacks, mut clients, mut operators, mut threads) = (false, false, false, false, Vec::new());
+        for e in events {
+            let before = s.known.before(&e.data);
+            let op = notify::Operator { me, presence: s.presence, in_front: s.in_front };
+            if let Some(c) = notify::on_event(e, before, op, &s.settings, |id| s.known.is_mine(id, me)) {
+                s.burst.push(c);
+            }
+            s.known.learn(&e.data);
+            match &e.data {
+                EventData::Consultation(_) | EventData::Read(_) => consultations = true,
+                EventData::Message(m) => {
+                    consultations = true;
+                    if !threads.contains(&m.client_id) {
+                        threads.push(m.client_id);
+                    }
+                }
+                EventData::Callback(_) => callbacks = true,
+                EventData::Client(_) => clients = true,
+                EventData::Operator(o) => {
+                    operators = true;
+                    if o.id == me {
+                        s.presence = o.status;
+                    }
+                }
+                EventData::Tariff(_) => {}
+            }
+        }
+        DeskEvent::Changed { consultations, callbacks, clients, operators, threads }
+    }
+}
+
+/// What the policy needs to know of every cached consultation and callback.
+async fn known_from(cache: &Cache) -> CoreResult<Known> {
+    let mut known = Known::default();
+    for c in cache.consultations(&[careline_protocol::ConsultationStatus::New, careline_protocol::ConsultationStatus::Active], true, i64::MAX).await? {
+        known.learn(&EventData::Consultation(c));
+    }
+    for cb in cache.callback_list(crate::views::CallbackView::Open, None).await? {
+        known.learn(&EventData::Callback(cb.callback));
+    }
+    Ok(known)
+}
+
+/// Follows the server until the session is refused.
+async fn follow(desk: Arc<Desk>, emit: Emit) {
+    let result = live::follow(&desk.remote, &desk.cache, |u| {
+        match u {
+            Update::Live { .. } => {
+                desk.state.lock().expect("desk state").online = true;
+                desk.kick.notify_one();
+                emit(DeskEvent::Connection { online: true, retry_in_ms: None });
+                // Caught up over REST: everything may have changed.
+                emit(DeskEvent::Changed { consultations: true, callbacks: true, clients: true, operators: true, threads: Vec::new() });
+                let d = desk.clone();
+                tokio::spawn(async move {
+                    if let Ok(k) = known_from(&d.cache).await {
+                        d.state.lock().expect("desk state").known = k;
+                    }
+                    if let Err(e) = d.files.fetch(&d.remote, &d.cache).await {
+                        tracing::debug!(error = %e, "fetching files");
+                    }
+                });
+            }
+            Update::Applied(events) => emit(desk.on_applied(&events)),
+            Update::Offline { retry_in } => {
+                desk.state.lock().expect("desk state").online = false;
+                emit(DeskEvent::Connection { online: false, retry_in_ms: Some(retry_in.as_millis() as u64) });
+            }
+            Update::Resynced => emit(DeskEvent::Changed { consultations: true, callbacks: true, clients: true, operators: true, threads: Vec::new() }),
+        }
+        true
+    })
+    .await;
+    if let Err(e) = result {
+        let reason = match &e {
+            CoreError::Refused(api) => api.message.clone(),
+            other => other.to_string(),
+        };
+        emit(DeskEvent::SessionEnded { reason });
+    }
+}
+
+/// Sends the outbox whenever something is queued, and retries while anything waits.
+async fn send_outbox(desk: Arc<Desk>, emit: Emit) {
+    loop {
+        let _ = tokio::time::timeout(OUTBOX_RETRY, desk.kick.notified()).await;
+        let waiting = match desk.cache.outbox().await {
+            Ok(entries) => entries.iter().any(|e| e.state == "pending"),
+            Err(_) => false,
+        };
+        if !waiting {
+            continue;
+        }
+        match desk.cache.flush(&desk.remote).await {
+            Ok(f) if f.sent > 0 || f.refused > 0 => emit(DeskEvent::Outbox { sent: f.sent, refused: f.refused }),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "sending the outbox"),
+        }
+    }
+}
+
+/// Callback reminders and long waits, looked for every few seconds.
+async fn remind(desk: Arc<Desk>) {
+    loop {
+        tokio::time::sleep(REMINDER_TICK).await;
+        let callbacks = match desk.cache.callback_list(crate::views::CallbackView::Open, None).await {
+            Ok(list) => list.into_iter().map(|r| r.callback).collect::<Vec<_>>(),
+            Err(_) => continue,
+        };
+        let queue = match desk.cache.list(ConsultationView::Queue, &ListFilter::default(), desk.session.user_id).await {
+            Ok(list) => list.into_iter().map(|r| r.consultation).collect::<Vec<_>>(),
+            Err(_) => continue,
+        };
+        let now = Utc::now();
+        let mut s = desk.state.lock().expect("desk state");
+        let op = notify::Operator { me: desk.session.user_id, presence: s.presence, in_front: s.in_front };
+        let due = notify::reminders(now, &callbacks, &queue, op, &s.settings, &s.given);
+        for c in due {
+            s.given.push((c.kind, c.target, now));
+            s.burst.push(c);
+        }
+    }
+}
+
+/// Shows what gathered in a burst, coalesced.
+async fn show_bursts(desk: Arc<Desk>, emit: Emit) {
+    loop {
+        tokio::time::sleep(BURST).await;
+        let shown = {
+            let mut s = desk.state.lock().expect("desk state");
+            if s.burst.is_empty() {
+                continue;
+            }
+            let burst = std::mem::take(&mut s.burst);
+            notify::coalesce(&burst, &s.settings)
+        };
+        for n in shown {
+            emit(DeskEvent::Notify { notification: n });
+        }
+    }
+}
+
+/// The media type of a file by its name's extension.
+pub fn media_type_of(name: &str) -> &'static str {
+    let ext = name.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
+    match ext.as_str() {
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "pdf" => "application/pdf",
+        "txt" => "text/plain",
+        "doc" => "application/msword",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "mp3" => "audio/mpeg",
+        "mp4" => "video/mp4",
+        _ => "application/octet-stream",
+    }
+}

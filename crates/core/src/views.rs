@@ -1,0 +1,562 @@
+//! What the desk's screens show, read from the cache alone (nothing here waits on the
+//! network): consultation lists with filters and sorting, a thread in pages with each
+//! message's send state, callback queues, clients with their history, operators with their
+//! load, badge counts and search hits. Every type here is also a TypeScript type of the UI.
+
+use std::collections::HashMap;
+
+use careline_protocol::{
+    AuthorKind, Callback, Client, Consultation, ConsultationKind, ConsultationStatus, Message, Operator, Priority,
+};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use uuid::Uuid;
+
+use crate::outbox::Op;
+use crate::{Cache, CoreError, CoreResult};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum ConsultationView {
+    /// Waiting to be taken.
+    Queue,
+    /// Active and assigned to me.
+    Mine,
+    /// Everyone's active ones.
+    Active,
+    /// Closed.
+    Archive,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    /// The view's natural order: the queue oldest first, the others newest first.
+    #[default]
+    Natural,
+    Oldest,
+    Newest,
+    /// Urgent first, then by waiting time.
+    Priority,
+    /// Most recent message first.
+    LastMessage,
+}
+
+/// Filters of a consultation list; empty fields filter nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(default)]
+pub struct ListFilter {
+    pub kind: Option<ConsultationKind>,
+    pub priority: Option<Priority>,
+    pub operator_id: Option<Uuid>,
+    pub client_id: Option<Uuid>,
+    pub tag: Option<String>,
+    /// Words of the subject, summary, tags or the client's name.
+    pub text: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub unread_only: bool,
+    pub sort: Sort,
+}
+
+/// A line of a consultation list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ConsultationRow {
+    pub consultation: Consultation,
+    pub client_name: String,
+    pub client_vip: bool,
+    pub operator_name: Option<String>,
+    /// The client's messages after my read position.
+    pub unread: i64,
+}
+
+/// How far a message of mine got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum SendState {
+    /// In the outbox: not confirmed by the server yet (offline, or on its way).
+    Pending,
+    /// Refused by the server; kept for the operator to retry or dismiss.
+    Failed,
+    /// Stored by the server and delivered to the client's devices.
+    Sent,
+    /// The client read it.
+    Read,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct MessageRow {
+    pub message: Message,
+    pub author_name: Option<String>,
+    /// For staff messages: sent or read; client and system messages have none.
+    pub state: Option<SendState>,
+}
+
+/// A message still in the outbox, shown at the end of its thread.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PendingMessage {
+    pub outbox_id: i64,
+    pub client_msg_id: Uuid,
+    pub consultation_id: Uuid,
+    pub body: String,
+    pub internal: bool,
+    pub state: SendState,
+    pub error: Option<String>,
+}
+
+/// A page of a client's thread, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ThreadPage {
+    pub messages: Vec<MessageRow>,
+    /// Older messages exist before the first one.
+    pub has_more: bool,
+    /// Only with the newest page.
+    pub pending: Vec<PendingMessage>,
+}
+
+/// The numbers on the sidebar's badges and the tray.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Counts {
+    pub queue: i64,
+    pub mine: i64,
+    pub active: i64,
+    /// Open callback requests that are due.
+    pub callbacks_due: i64,
+    pub callbacks_open: i64,
+    /// Unread client messages in my consultations.
+    pub unread: i64,
+    pub operators_online: i64,
+    pub clients: i64,
+    /// Outbox entries not confirmed yet, and refused ones.
+    pub outbox_pending: i64,
+    pub outbox_failed: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum CallbackView {
+    /// New and claimed ones, by due time.
+    Open,
+    /// Finished ones, newest first.
+    Archive,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CallbackRow {
+    pub callback: Callback,
+    pub client_name: Option<String>,
+    pub operator_name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct OperatorRow {
+    pub operator: Operator,
+    /// Active consultations assigned to them, as the cache knows.
+    pub load: i64,
+}
+
+/// A client with everything the desk knows of them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ClientProfile {
+    pub client: Client,
+    pub consultations: Vec<ConsultationRow>,
+    pub callbacks: Vec<CallbackRow>,
+    /// Files and images of the thread, newest first.
+    pub files: Vec<Message>,
+}
+
+/// Part of a snippet; marked parts matched the query.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Segment {
+    pub text: String,
+    pub mark: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SearchHit {
+    /// `message`, `client` or `consultation`.
+    pub kind: String,
+    pub id: Uuid,
+    pub consultation_id: Option<Uuid>,
+    pub client_id: Option<Uuid>,
+    /// The client's name, for the line's title.
+    pub title: String,
+    pub segments: Vec<Segment>,
+}
+
+const LIST_LIMIT: i64 = 2000;
+
+impl Cache {
+    /// A consultation list of one view, filtered and sorted; `me` is the operator.
+    pub async fn list(&self, view: ConsultationView, filter: &ListFilter, me: Uuid) -> CoreResult<Vec<ConsultationRow>> {
+        let (status, oldest_default) = match view {
+            ConsultationView::Queue => (ConsultationStatus::New, true),
+            ConsultationView::Mine | ConsultationView::Active => (ConsultationStatus::Active, false),
+            ConsultationView::Archive => (ConsultationStatus::Closed, false),
+        };
+        let oldest = match filter.sort {
+            Sort::Oldest => true,
+            Sort::Newest => false,
+            _ => oldest_default,
+        };
+        let operator = if view == ConsultationView::Mine { Some(me) } else { filter.operator_id };
+        let text_ids = match filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            Some(t) => Some(self.consultations_matching(t).await?),
+            None => None,
+        };
+        let sql = format!(
+            "SELECT c.data, c.last_message_at FROM consultations c WHERE c.status = ? \
+             AND (? IS NULL OR c.operator_id = ?) AND (? IS NULL OR c.client_id = ?) \
+             AND (? IS NULL OR c.created_at >= ?) AND (? IS NULL OR c.created_at <= ?) \
+             ORDER BY c.created_at {}, c.id LIMIT ?",
+            if oldest { "ASC" } else { "DESC" }
+        );
+        let op = operator.map(|o| o.to_string());
+        let client = filter.client_id.map(|c| c.to_string());
+        let from = filter.from.map(|t| t.timestamp_millis());
+        let to = filter.to.map(|t| t.timestamp_millis());
+        let rows = sqlx::query(&sql)
+            .bind(status.as_str())
+            .bind(&op)
+            .bind(&op)
+            .bind(&client)
+            .bind(&client)
+            .bind(from)
+            .bind(from)
+            .bind(to)
+            .bind(to)
+            .bind(LIST_LIMIT)
+            .fetch_all(self.pool())
+            .await?;
+        let mut list = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let c = crate::cache::consultation_from_row(r)?;
+            if filter.kind.is_some_and(|k| k != c.kind)
+                || filter.priority.is_some_and(|p| p != c.priority)
+                || filter.tag.as_ref().is_some_and(|t| !c.tags.iter().any(|x| x.eq_ignore_ascii_case(t)))
+                || text_ids.as_ref().is_some_and(|ids| !ids.contains(&c.id))
+            {
+                continue;
+            }
+            list.push(c);
+        }
+        let mut rows = self.rows(list, me).await?;
+        if filter.unread_only {
+            rows.retain(|r| r.unread > 0);
+        }
+        match filter.sort {
+            Sort::Priority => rows.sort_by(|a, b| {
+                priority_rank(b.consultation.priority).cmp(&priority_rank(a.consultation.priority)).then(a.consultation.created_at.cmp(&b.consultation.created_at))
+            }),
+            Sort::LastMessage => rows.sort_by(|a, b| b.consultation.last_message_at.cmp(&a.consultation.last_message_at)),
+            _ => {}
+        }
+        Ok(rows)
+    }
+
+    pub async fn consultation_row(&self, id: Uuid, me: Uuid) -> CoreResult<Option<ConsultationRow>> {
+        let Some(c) = self.consultation(id).await? else { return Ok(None) };
+        Ok(self.rows(vec![c], me).await?.pop())
+    }
+
+    /// Ids of consultations whose subject, summary or tags, or whose client, match `text`.
+    async fn consultations_matching(&self, text: &str) -> CoreResult<std::collections::HashSet<Uuid>> {
+        let Some(expr) = crate::search::match_expression(text) else { return Ok(Default::default()) };
+        let rows = sqlx::query(
+            "SELECT c.id FROM consultation_fts f JOIN consultations c ON c.rowid = f.rowid WHERE consultation_fts MATCH ? \
+             UNION SELECT c.id FROM client_fts f JOIN clients k ON k.rowid = f.rowid JOIN consultations c ON c.client_id = k.id WHERE client_fts MATCH ?",
+        )
+        .bind(&expr)
+        .bind(&expr)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(|r| uuid_of(r.get(0))).collect()
+    }
+
+    /// Decorates consultations with names and unread counts.
+    async fn rows(&self, list: Vec<Consultation>, me: Uuid) -> CoreResult<Vec<ConsultationRow>> {
+        let operators = self.operator_names().await?;
+        let mut clients: HashMap<Uuid, (String, bool)> = HashMap::new();
+        let mut out = Vec::with_capacity(list.len());
+        for c in list {
+            if !clients.contains_key(&c.client_id) {
+                let k = self.client(c.client_id).await?;
+                clients.insert(c.client_id, k.map(|k| (k.name, k.vip)).unwrap_or_default());
+            }
+            let (client_name, client_vip) = clients[&c.client_id].clone();
+            let unread = if c.status == ConsultationStatus::Closed { 0 } else { self.unread(&c, me).await? };
+            out.push(ConsultationRow { operator_name: c.operator_id.and_then(|o| operators.get(&o).cloned()), client_name, client_vip, unread, consultation: c });
+        }
+        Ok(out)
+    }
+
+    async fn operator_names(&self) -> CoreResult<HashMap<Uuid, String>> {
+        Ok(self.operators().await?.into_iter().map(|o| (o.id, o.name)).collect())
+    }
+
+    /// The client's messages in the consultation after `reader`'s read position.
+    async fn unread(&self, c: &Consultation, reader: Uuid) -> CoreResult<i64> {
+        let n: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM messages WHERE client_id = ? AND consultation_id = ? AND json_extract(data, '$.author_kind') = 'client' \
+             AND seq > COALESCE((SELECT seq FROM reads WHERE consultation_id = ? AND reader_id = ?), 0)",
+        )
+        .bind(c.client_id.to_string())
+        .bind(c.id.to_string())
+        .bind(c.id.to_string())
+        .bind(reader.to_string())
+        .fetch_one(self.pool())
+        .await?
+        .get(0);
+        Ok(n)
+    }
+
+    /// Up to which seq `reader` has read the consultation.
+    pub async fn read_position(&self, consultation_id: Uuid, reader: Uuid) -> CoreResult<i64> {
+        let seq: Option<i64> = sqlx::query("SELECT seq FROM reads WHERE consultation_id = ? AND reader_id = ?")
+            .bind(consultation_id.to_string())
+            .bind(reader.to_string())
+            .fetch_optional(self.pool())
+            .await?
+            .map(|r| r.get(0));
+        Ok(seq.unwrap_or(0))
+    }
+
+    /// Moves a read position forward at once (the server confirms it through the outbox).
+    pub async fn set_read_position(&self, consultation_id: Uuid, reader: Uuid, seq: i64) -> CoreResult<()> {
+        sqlx::query("INSERT INTO reads (consultation_id, reader_id, seq) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET seq = MAX(seq, excluded.seq)")
+            .bind(consultation_id.to_string())
+            .bind(reader.to_string())
+            .bind(seq)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// A page of a client's thread, oldest first, `limit` messages before `before_seq` (or the
+    /// newest); the newest page also carries what still waits in the outbox for this thread.
+    pub async fn thread_page(&self, client_id: Uuid, before_seq: Option<i64>, limit: i64) -> CoreResult<ThreadPage> {
+        let mut messages = self.thread(client_id, before_seq, limit + 1).await?;
+        let has_more = messages.len() as i64 > limit;
+        if has_more {
+            messages.remove(0);
+        }
+        let operators = self.operator_names().await?;
+        // The client's read position in each consultation of the page.
+        let mut client_read: HashMap<Uuid, i64> = HashMap::new();
+        for m in &messages {
+            if !client_read.contains_key(&m.consultation_id) {
+                client_read.insert(m.consultation_id, self.read_position(m.consultation_id, client_id).await?);
+            }
+        }
+        let rows = messages
+            .into_iter()
+            .map(|m| {
+                let state = (m.author_kind == AuthorKind::Operator && !m.internal)
+                    .then(|| if client_read[&m.consultation_id] >= m.seq { SendState::Read } else { SendState::Sent });
+                let author_name = m.author_id.and_then(|a| operators.get(&a).cloned());
+                MessageRow { message: m, author_name, state }
+            })
+            .collect();
+        let pending = if before_seq.is_none() { self.pending_messages(client_id).await? } else { Vec::new() };
+        Ok(ThreadPage { messages: rows, has_more, pending })
+    }
+
+    /// Messages of the outbox for consultations of this client.
+    async fn pending_messages(&self, client_id: Uuid) -> CoreResult<Vec<PendingMessage>> {
+        let mut out = Vec::new();
+        for e in self.outbox().await? {
+            let Op::SendMessage { consultation_id, message } = &e.op else { continue };
+            match self.consultation(*consultation_id).await? {
+                Some(c) if c.client_id == client_id => {}
+                _ => continue,
+            }
+            out.push(PendingMessage {
+                outbox_id: e.id,
+                client_msg_id: message.client_msg_id,
+                consultation_id: *consultation_id,
+                body: message.body.clone(),
+                internal: message.internal,
+                state: if e.state == "failed" { SendState::Failed } else { SendState::Pending },
+                error: e.error_message.clone().or(e.error_code.clone()),
+            });
+        }
+        Ok(out)
+    }
+
+    pub async fn counts_for(&self, me: Uuid) -> CoreResult<Counts> {
+        let one = |sql: &'static str| async move { sqlx::query(sql).fetch_one(self.pool()).await.map(|r| r.get::<i64, _>(0)) };
+        let now = Utc::now().timestamp_millis();
+        let mine = self.list(ConsultationView::Mine, &ListFilter::default(), me).await?;
+        Ok(Counts {
+            queue: one("SELECT COUNT(*) FROM consultations WHERE status = 'new'").await?,
+            mine: mine.len() as i64,
+            active: one("SELECT COUNT(*) FROM consultations WHERE status = 'active'").await?,
+            callbacks_due: sqlx::query("SELECT COUNT(*) FROM callbacks WHERE status IN ('new', 'claimed') AND due_at <= ?")
+                .bind(now)
+                .fetch_one(self.pool())
+                .await?
+                .get(0),
+            callbacks_open: one("SELECT COUNT(*) FROM callbacks WHERE status IN ('new', 'claimed')").await?,
+            unread: mine.iter().map(|r| r.unread).sum(),
+            operators_online: one("SELECT COUNT(*) FROM operators WHERE json_extract(data, '$.status') IN ('online', 'busy', 'away')").await?,
+            clients: one("SELECT COUNT(*) FROM clients").await?,
+            outbox_pending: one("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").await?,
+            outbox_failed: one("SELECT COUNT(*) FROM outbox WHERE state = 'failed'").await?,
+        })
+    }
+
+    pub async fn callback_list(&self, view: CallbackView, text: Option<&str>) -> CoreResult<Vec<CallbackRow>> {
+        let sql = match view {
+            CallbackView::Open => "SELECT data FROM callbacks WHERE status IN ('new', 'claimed') ORDER BY due_at, id LIMIT ?",
+            CallbackView::Archive => "SELECT data FROM callbacks WHERE status NOT IN ('new', 'claimed') ORDER BY due_at DESC, id LIMIT ?",
+        };
+        let rows = sqlx::query(sql).bind(LIST_LIMIT).fetch_all(self.pool()).await?;
+        let callbacks = rows.iter().map(|r| crate::cache::parse::<Callback>(r.get(0))).collect::<CoreResult<Vec<_>>>()?;
+        let mut out = self.callback_rows(callbacks).await?;
+        if let Some(t) = text.map(str::trim).filter(|t| !t.is_empty()) {
+            let t = t.to_lowercase();
+            out.retain(|r| {
+                r.callback.phone.contains(&t)
+                    || r.client_name.as_deref().is_some_and(|n| n.to_lowercase().contains(&t))
+                    || r.callback.reason.as_deref().is_some_and(|n| n.to_lowercase().contains(&t))
+            });
+        }
+        Ok(out)
+    }
+
+    async fn callback_rows(&self, callbacks: Vec<Callback>) -> CoreResult<Vec<CallbackRow>> {
+        let operators = self.operator_names().await?;
+        let mut out = Vec::with_capacity(callbacks.len());
+        for cb in callbacks {
+            let client_name = match cb.client_id {
+                Some(id) => self.client(id).await?.map(|c| c.name),
+                None => None,
+            };
+            out.push(CallbackRow { operator_name: cb.operator_id.and_then(|o| operators.get(&o).cloned()), client_name, callback: cb });
+        }
+        Ok(out)
+    }
+
+    pub async fn callback(&self, id: Uuid) -> CoreResult<Option<CallbackRow>> {
+        let row = sqlx::query("SELECT data FROM callbacks WHERE id = ?").bind(id.to_string()).fetch_optional(self.pool()).await?;
+        let Some(row) = row else { return Ok(None) };
+        let cb: Callback = crate::cache::parse(row.get(0))?;
+        Ok(self.callback_rows(vec![cb]).await?.pop())
+    }
+
+    /// Clients by name (or matching `query` by name, phone, email or tag), VIPs first.
+    pub async fn client_list(&self, query: Option<&str>) -> CoreResult<Vec<Client>> {
+        let rows = match query.map(str::trim).filter(|q| !q.is_empty()).and_then(crate::search::match_expression) {
+            Some(expr) => {
+                sqlx::query("SELECT c.data FROM client_fts f JOIN clients c ON c.rowid = f.rowid WHERE client_fts MATCH ? ORDER BY bm25(client_fts) LIMIT ?")
+                    .bind(expr)
+                    .bind(LIST_LIMIT)
+                    .fetch_all(self.pool())
+                    .await?
+            }
+            None => sqlx::query("SELECT data FROM clients ORDER BY name COLLATE NOCASE LIMIT ?").bind(LIST_LIMIT).fetch_all(self.pool()).await?,
+        };
+        rows.iter().map(|r| crate::cache::parse(r.get(0))).collect()
+    }
+
+    pub async fn client_profile(&self, id: Uuid, me: Uuid) -> CoreResult<Option<ClientProfile>> {
+        let Some(client) = self.client(id).await? else { return Ok(None) };
+        let rows = sqlx::query("SELECT data, last_message_at FROM consultations WHERE client_id = ? ORDER BY created_at DESC")
+            .bind(id.to_string())
+            .fetch_all(self.pool())
+            .await?;
+        let consultations = rows.iter().map(crate::cache::consultation_from_row).collect::<CoreResult<Vec<_>>>()?;
+        let consultations = self.rows(consultations, me).await?;
+        let rows = sqlx::query("SELECT data FROM callbacks WHERE json_extract(data, '$.client_id') = ? ORDER BY due_at DESC")
+            .bind(id.to_string())
+            .fetch_all(self.pool())
+            .await?;
+        let callbacks = rows.iter().map(|r| crate::cache::parse::<Callback>(r.get(0))).collect::<CoreResult<Vec<_>>>()?;
+        let callbacks = self.callback_rows(callbacks).await?;
+        let rows = sqlx::query("SELECT data FROM messages WHERE client_id = ? AND json_extract(data, '$.attachment') IS NOT NULL ORDER BY seq DESC LIMIT 200")
+            .bind(id.to_string())
+            .fetch_all(self.pool())
+            .await?;
+        let files = rows.iter().map(|r| crate::cache::parse::<Message>(r.get(0))).collect::<CoreResult<Vec<_>>>()?;
+        Ok(Some(ClientProfile { client, consultations, callbacks, files }))
+    }
+
+    /// Operators with their load, online ones first, then by name.
+    pub async fn operator_list(&self) -> CoreResult<Vec<OperatorRow>> {
+        let loads: HashMap<Uuid, i64> = sqlx::query("SELECT operator_id, COUNT(*) FROM consultations WHERE status = 'active' AND operator_id IS NOT NULL GROUP BY operator_id")
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| Ok((uuid_of(r.get(0))?, r.get::<i64, _>(1))))
+            .collect::<CoreResult<_>>()?;
+        let mut out: Vec<OperatorRow> = self.operators().await?.into_iter().map(|o| OperatorRow { load: loads.get(&o.id).copied().unwrap_or(0), operator: o }).collect();
+        out.sort_by(|a, b| {
+            presence_rank(a.operator.status).cmp(&presence_rank(b.operator.status)).then_with(|| a.operator.name.to_lowercase().cmp(&b.operator.name.to_lowercase()))
+        });
+        Ok(out)
+    }
+
+    /// Search hits with the client's name as their title and the snippet in parts.
+    pub async fn search_hits(&self, query: &str, limit: i64) -> CoreResult<Vec<SearchHit>> {
+        let mut out = Vec::new();
+        for h in self.search(query, limit).await? {
+            let title = match h.client_id {
+                Some(id) => self.client(id).await?.map(|c| c.name).unwrap_or_default(),
+                None => String::new(),
+            };
+            let mut segments = Vec::new();
+            let mut at = 0;
+            for &(a, b) in &h.snippet.marks {
+                if a > at {
+                    segments.push(Segment { text: h.snippet.text[at..a].to_owned(), mark: false });
+                }
+                segments.push(Segment { text: h.snippet.text[a..b].to_owned(), mark: true });
+                at = b;
+            }
+            if at < h.snippet.text.len() {
+                segments.push(Segment { text: h.snippet.text[at..].to_owned(), mark: false });
+            }
+            out.push(SearchHit { kind: h.kind.to_owned(), id: h.id, consultation_id: h.consultation_id, client_id: h.client_id, title, segments });
+        }
+        Ok(out)
+    }
+}
+
+fn uuid_of(s: &str) -> CoreResult<Uuid> {
+    Uuid::parse_str(s).map_err(|e| CoreError::Corrupt(format!("an id in the cache: {e}")))
+}
+
+fn priority_rank(p: Priority) -> u8 {
+    match p {
+        Priority::Low => 0,
+        Priority::Normal => 1,
+        Priority::High => 2,
+        Priority::Urgent => 3,
+    }
+}
+
+fn presence_rank(p: careline_protocol::Presence) -> u8 {
+    use careline_protocol::Presence::*;
+    match p {
+        Online => 0,
+        Busy => 1,
+        Away => 2,
+        Offline => 3,
+    }
+}

@@ -1,0 +1,265 @@
+//! The commands the UI calls (through `ui/src/api.ts`, the one typed module): each a line or
+//! two over the desk.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use careline_core::desk::{Desk, DeskEvent, Me};
+use careline_core::notify::Settings;
+use careline_core::outbox::{Entry, Op};
+use careline_core::session::Session;
+use careline_core::views::{
+    CallbackRow, CallbackView, ClientProfile, ConsultationRow, ConsultationView, Counts, ListFilter, OperatorRow, SearchHit, ThreadPage,
+};
+use careline_core::CoreError;
+use careline_protocol::Client;
+use serde::{Deserialize, Serialize};
+use tauri::ipc::Channel;
+use tauri::{AppHandle, State};
+use tauri_plugin_opener::OpenerExt;
+use uuid::Uuid;
+
+use crate::Shell;
+
+/// An error the UI shows: a stable code (the server's, or `offline`, `not_logged_in`,
+/// `local`) and a sentence.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct UiError {
+    pub code: String,
+    pub message: String,
+}
+
+impl From<CoreError> for UiError {
+    fn from(e: CoreError) -> UiError {
+        match e {
+            CoreError::Refused(api) => UiError { code: serde_json::to_value(api.code).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(), message: api.message },
+            CoreError::Unreachable(_) | CoreError::Status { .. } => UiError { code: "offline".into(), message: "the server cannot be reached".into() },
+            other => UiError { code: "local".into(), message: other.to_string() },
+        }
+    }
+}
+
+impl From<String> for UiError {
+    fn from(message: String) -> UiError {
+        UiError { code: "not_logged_in".into(), message }
+    }
+}
+
+type Res<T> = Result<T, UiError>;
+
+/// What the window needs to start: who is logged in (none: show the login form), the
+/// language, and the defaults of the login form.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct Boot {
+    pub me: Option<Me>,
+    pub lang: String,
+    pub server: String,
+    pub login: String,
+    /// Why the automatic login failed, if it did.
+    pub error: Option<UiError>,
+}
+
+fn cache_path(session: &Session) -> PathBuf {
+    std::env::var_os("CARELINE_CACHE").map(PathBuf::from).unwrap_or_else(|| session.default_cache_path())
+}
+
+async fn open(app: &AppHandle, shell: &Shell, session: Session) -> Res<Me> {
+    let desk = Desk::open(session.clone(), cache_path(&session)).await?;
+    let me = desk.me();
+    shell.install(app, desk).await;
+    Ok(me)
+}
+
+/// Opens the desk at start: the session from CARELINE_SERVER/LOGIN/PASSWORD (kiosks, the run
+/// command, tests), else the remembered one, else none.
+#[tauri::command]
+pub async fn boot(app: AppHandle, shell: State<'_, Shell>) -> Res<Boot> {
+    let server = std::env::var("CARELINE_SERVER").unwrap_or_default();
+    let login = std::env::var("CARELINE_LOGIN").unwrap_or_default();
+    let mut boot = Boot { me: None, lang: shell.lang(), server: server.clone(), login: login.clone(), error: None };
+    if let Some(desk) = shell.has_desk().await {
+        boot.me = Some(desk.me());
+        return Ok(boot);
+    }
+    let remembered = Session::load().filter(|s| server.is_empty() || (s.server == server.trim_end_matches('/') && s.login == login));
+    if let Some(s) = remembered {
+        boot.me = Some(open(&app, &shell, s).await?);
+    } else if let (false, false, Ok(password)) = (server.is_empty(), login.is_empty(), std::env::var("CARELINE_PASSWORD")) {
+        match Session::login(&server, &login, &password).await {
+            Ok(s) => boot.me = Some(open(&app, &shell, s).await?),
+            Err(e) => boot.error = Some(e.into()),
+        }
+    }
+    Ok(boot)
+}
+
+#[tauri::command]
+pub async fn login(app: AppHandle, shell: State<'_, Shell>, server: String, login: String, password: String) -> Res<Me> {
+    let session = Session::login(server.trim(), login.trim(), &password).await?;
+    open(&app, &shell, session).await
+}
+
+#[tauri::command]
+pub async fn logout(shell: State<'_, Shell>, wipe: bool) -> Res<()> {
+    if let Some(desk) = shell.remove().await {
+        desk.logout(wipe).await;
+    }
+    Ok(())
+}
+
+/// The one channel the desk's events reach the UI through.
+#[tauri::command]
+pub fn subscribe(shell: State<'_, Shell>, events: Channel<DeskEvent>) {
+    shell.subscribe(events);
+}
+
+#[tauri::command]
+pub async fn counts(shell: State<'_, Shell>) -> Res<Counts> {
+    Ok(shell.desk().await?.counts().await?)
+}
+
+#[tauri::command]
+pub async fn list(shell: State<'_, Shell>, view: ConsultationView, filter: ListFilter) -> Res<Vec<ConsultationRow>> {
+    let desk = shell.desk().await?;
+    Ok(desk.cache.list(view, &filter, desk.session.user_id).await?)
+}
+
+/// One consultation as a list row (for the chat's header).
+#[tauri::command]
+pub async fn consultation(shell: State<'_, Shell>, id: Uuid) -> Res<Option<ConsultationRow>> {
+    let desk = shell.desk().await?;
+    Ok(desk.cache.consultation_row(id, desk.session.user_id).await?)
+}
+
+#[tauri::command]
+pub async fn thread(shell: State<'_, Shell>, client_id: Uuid, before_seq: Option<i64>, limit: i64) -> Res<ThreadPage> {
+    Ok(shell.desk().await?.cache.thread_page(client_id, before_seq, limit.clamp(1, 500)).await?)
+}
+
+/// Anything the operator does (through the outbox: works offline).
+#[tauri::command]
+pub async fn act(shell: State<'_, Shell>, op: Op) -> Res<i64> {
+    Ok(shell.desk().await?.act(op).await?)
+}
+
+#[tauri::command]
+pub async fn send_file(shell: State<'_, Shell>, consultation_id: Uuid, name: String, bytes: Vec<u8>, internal: bool) -> Res<i64> {
+    Ok(shell.desk().await?.send_file(consultation_id, &name, bytes, internal).await?)
+}
+
+/// A file dropped on the window.
+#[tauri::command]
+pub async fn send_path(shell: State<'_, Shell>, consultation_id: Uuid, path: PathBuf, internal: bool) -> Res<i64> {
+    let bytes = tokio::fs::read(&path).await.map_err(|e| UiError { code: "local".into(), message: format!("{}: {e}", path.display()) })?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
+    Ok(shell.desk().await?.send_file(consultation_id, &name, bytes, internal).await?)
+}
+
+#[tauri::command]
+pub async fn outbox(shell: State<'_, Shell>) -> Res<Vec<Entry>> {
+    Ok(shell.desk().await?.cache.outbox().await?)
+}
+
+#[tauri::command]
+pub async fn retry(shell: State<'_, Shell>, id: i64) -> Res<()> {
+    Ok(shell.desk().await?.retry(id).await?)
+}
+
+#[tauri::command]
+pub async fn dismiss(shell: State<'_, Shell>, id: i64) -> Res<()> {
+    Ok(shell.desk().await?.cache.dismiss(id).await?)
+}
+
+#[tauri::command]
+pub async fn callbacks(shell: State<'_, Shell>, view: CallbackView, text: Option<String>) -> Res<Vec<CallbackRow>> {
+    Ok(shell.desk().await?.cache.callback_list(view, text.as_deref()).await?)
+}
+
+#[tauri::command]
+pub async fn callback(shell: State<'_, Shell>, id: Uuid) -> Res<Option<CallbackRow>> {
+    Ok(shell.desk().await?.cache.callback(id).await?)
+}
+
+#[tauri::command]
+pub async fn clients(shell: State<'_, Shell>, query: Option<String>) -> Res<Vec<Client>> {
+    Ok(shell.desk().await?.cache.client_list(query.as_deref()).await?)
+}
+
+/// A client's profile from the cache; the view is recorded in the server's audit log.
+#[tauri::command]
+pub async fn client_profile(shell: State<'_, Shell>, id: Uuid) -> Res<Option<ClientProfile>> {
+    let desk = shell.desk().await?;
+    desk.audit_profile_view(id);
+    Ok(desk.cache.client_profile(id, desk.session.user_id).await?)
+}
+
+#[tauri::command]
+pub async fn operators(shell: State<'_, Shell>) -> Res<Vec<OperatorRow>> {
+    Ok(shell.desk().await?.cache.operator_list().await?)
+}
+
+#[tauri::command]
+pub async fn search(shell: State<'_, Shell>, query: String) -> Res<Vec<SearchHit>> {
+    Ok(shell.desk().await?.cache.search_hits(&query, 50).await?)
+}
+
+#[tauri::command]
+pub async fn set_in_front(shell: State<'_, Shell>, consultation_id: Option<Uuid>) -> Res<()> {
+    let desk = shell.desk().await?;
+    desk.set_in_front(consultation_id.filter(|_| shell.focused()));
+    Ok(())
+}
+
+#[tauri::command]
+pub async fn mark_read(shell: State<'_, Shell>, consultation_id: Uuid) -> Res<()> {
+    Ok(shell.desk().await?.mark_read(consultation_id).await?)
+}
+
+#[tauri::command]
+pub async fn settings(shell: State<'_, Shell>) -> Res<Settings> {
+    Ok(shell.desk().await?.settings())
+}
+
+#[tauri::command]
+pub async fn set_settings(shell: State<'_, Shell>, settings: Settings) -> Res<()> {
+    Ok(shell.desk().await?.set_settings(settings).await?)
+}
+
+/// Calls a phone number: `tel:` through the system, or the `CARELINE_SIP_TEMPLATE` URI
+/// (`{phone}` is replaced: e.g. `sip:{phone}@pbx.clinic.example`).
+#[tauri::command]
+pub fn call(app: AppHandle, phone: String) -> Res<String> {
+    let digits: String = phone.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
+    let uri = match std::env::var("CARELINE_SIP_TEMPLATE") {
+        Ok(t) if !t.is_empty() => t.replace("{phone}", &digits),
+        _ => format!("tel:{digits}"),
+    };
+    app.opener().open_url(&uri, None::<&str>).map_err(|e| UiError { code: "local".into(), message: format!("{uri}: {e}") })?;
+    Ok(uri)
+}
+
+/// An image attachment from the local store as a data URL (none until it was fetched).
+#[tauri::command]
+pub async fn image(shell: State<'_, Shell>, sha256: String, media_type: String) -> Res<Option<String>> {
+    use base64::Engine as _;
+    let desk = shell.desk().await?;
+    let Some(path) = desk.files().path_of(&sha256) else { return Ok(None) };
+    let Ok(bytes) = tokio::fs::read(path).await else { return Ok(None) };
+    Ok(Some(format!("data:{media_type};base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes))))
+}
+
+/// Opens an attachment from the local store with the system's program for it.
+#[tauri::command]
+pub async fn open_file(app: AppHandle, shell: State<'_, Shell>, sha256: String) -> Res<bool> {
+    let desk: Arc<Desk> = shell.desk().await?;
+    let Some(path) = desk.files().path_of(&sha256).filter(|p| p.exists()) else { return Ok(false) };
+    app.opener().open_path(path.to_string_lossy(), None::<&str>).map_err(|e| UiError { code: "local".into(), message: e.to_string() })?;
+    Ok(true)
+}
+
+#[tauri::command]
+pub fn set_language(shell: State<'_, Shell>, lang: String) {
+    shell.set_lang(&lang);
+}

@@ -1,0 +1,65 @@
+//! The Careline window: Tauri glue over `careline-core`. Commands are a line or two over a
+//! [`Desk`](careline_core::desk::Desk); core events reach the UI through one channel
+//! ([`commands::subscribe`]); notifications and the tray are raised here from what the core's
+//! policy decides. No domain logic lives in this crate.
+
+mod commands;
+mod shell;
+pub mod types;
+mod words;
+
+use tauri::Manager;
+
+pub use shell::Shell;
+
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("CARELINE_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    tauri::Builder::default()
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_opener::init())
+        .manage(Shell::new(words::system_language()))
+        .setup(|app| {
+            shell::tray(app.handle())?;
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::Focused(focused) = event {
+                window.app_handle().state::<Shell>().set_focused(*focused);
+            }
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::boot,
+            commands::login,
+            commands::logout,
+            commands::subscribe,
+            commands::counts,
+            commands::list,
+            commands::consultation,
+            commands::thread,
+            commands::act,
+            commands::send_file,
+            commands::send_path,
+            commands::outbox,
+            commands::retry,
+            commands::dismiss,
+            commands::callbacks,
+            commands::callback,
+            commands::clients,
+            commands::client_profile,
+            commands::operators,
+            commands::search,
+            commands::set_in_front,
+            commands::mark_read,
+            commands::settings,
+            commands::set_settings,
+            commands::call,
+            commands::image,
+            commands::open_file,
+            commands::set_language,
+        ])
+        .run(tauri::generate_context!("tauri.conf.json"))
+        .expect("error while running the Careline window");
+}

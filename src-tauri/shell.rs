@@ -1,0 +1,139 @@
+//! The shell's state: the open desk, the UI's event channel, the language; and what the shell
+//! itself shows — native notifications and the tray — from the desk's events.
+
+use std::sync::{Arc, Mutex};
+
+use careline_core::desk::{Desk, DeskEvent};
+use tauri::ipc::Channel;
+use tauri::menu::{Menu, MenuItem};
+use tauri::tray::TrayIconBuilder;
+use tauri::{AppHandle, Manager};
+use tauri_plugin_notification::NotificationExt;
+
+use crate::words;
+
+const TRAY: &str = "careline";
+
+pub struct Shell {
+    desk: tokio::sync::Mutex<Option<Arc<Desk>>>,
+    channel: Mutex<Option<Channel<DeskEvent>>>,
+    lang: Mutex<String>,
+    focused: Mutex<bool>,
+}
+
+impl Shell {
+    pub fn new(lang: String) -> Shell {
+        Shell { desk: tokio::sync::Mutex::new(None), channel: Mutex::new(None), lang: Mutex::new(lang), focused: Mutex::new(true) }
+    }
+
+    pub fn lang(&self) -> String {
+        self.lang.lock().expect("lang").clone()
+    }
+
+    pub fn set_lang(&self, lang: &str) {
+        *self.lang.lock().expect("lang") = words::normalize(lang);
+    }
+
+    pub fn set_focused(&self, focused: bool) {
+        *self.focused.lock().expect("focus") = focused;
+    }
+
+    pub fn focused(&self) -> bool {
+        *self.focused.lock().expect("focus")
+    }
+
+    pub async fn desk(&self) -> Result<Arc<Desk>, String> {
+        self.desk.lock().await.clone().ok_or_else(|| "not logged in".to_owned())
+    }
+
+    pub async fn has_desk(&self) -> Option<Arc<Desk>> {
+        self.desk.lock().await.clone()
+    }
+
+    /// Makes `desk` the open one and starts its background work.
+    pub async fn install(&self, app: &AppHandle, desk: Arc<Desk>) {
+        let handle = app.clone();
+        desk.start(Arc::new(move |event| on_event(&handle, event)));
+        if let Some(old) = self.desk.lock().await.replace(desk) {
+            old.stop();
+        }
+        refresh_tray(app);
+    }
+
+    pub async fn remove(&self) -> Option<Arc<Desk>> {
+        self.desk.lock().await.take()
+    }
+
+    pub fn subscribe(&self, channel: Channel<DeskEvent>) {
+        *self.channel.lock().expect("channel") = Some(channel);
+    }
+
+    fn send(&self, event: DeskEvent) {
+        if let Some(c) = self.channel.lock().expect("channel").as_ref() {
+            if let Err(e) = c.send(event) {
+                tracing::debug!(error = %e, "the window did not take an event");
+            }
+        }
+    }
+}
+
+/// Everything the desk says: to the window; notifications also to the OS; counts to the tray.
+fn on_event(app: &AppHandle, event: DeskEvent) {
+    let shell = app.state::<Shell>();
+    match &event {
+        DeskEvent::Notify { notification } => {
+            let lang = shell.lang();
+            let mut n = app.notification().builder().title(words::title(&lang, notification.kind, notification.count)).body(&notification.text);
+            if notification.sound {
+                n = n.sound("message-new-instant");
+            }
+            if let Err(e) = n.show() {
+                tracing::warn!(error = %e, "showing a notification");
+            }
+        }
+        DeskEvent::Changed { .. } | DeskEvent::Outbox { .. } => refresh_tray(app),
+        _ => {}
+    }
+    shell.send(event);
+}
+
+/// The tray icon with the window's menu; its tooltip carries the counts.
+pub fn tray(app: &AppHandle) -> tauri::Result<()> {
+    let lang = app.state::<Shell>().lang();
+    let (show, quit) = words::menu(&lang);
+    let show = MenuItem::with_id(app, "show", show, true, None::<&str>)?;
+    let quit = MenuItem::with_id(app, "quit", quit, true, None::<&str>)?;
+    let menu = Menu::with_items(app, &[&show, &quit])?;
+    let mut builder = TrayIconBuilder::with_id(TRAY).tooltip("Careline").menu(&menu).on_menu_event(|app, e| match e.id().as_ref() {
+        "show" => bring_forward(app),
+        "quit" => app.exit(0),
+        _ => {}
+    });
+    if let Some(icon) = app.default_window_icon() {
+        builder = builder.icon(icon.clone());
+    }
+    builder.build(app)?;
+    Ok(())
+}
+
+pub fn bring_forward(app: &AppHandle) {
+    if let Some(w) = app.get_webview_window("main") {
+        let _ = w.unminimize();
+        let _ = w.show();
+        let _ = w.set_focus();
+    }
+}
+
+fn refresh_tray(app: &AppHandle) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let shell = app.state::<Shell>();
+        let Some(desk) = shell.has_desk().await else { return };
+        let Ok(c) = desk.counts().await else { return };
+        if let Some(tray) = app.tray_by_id(TRAY) {
+            let _ = tray.set_tooltip(Some(words::tray(&shell.lang(), c.queue, c.unread, c.callbacks_due)));
+            let badge = c.queue + c.unread;
+            let _ = tray.set_title(if badge > 0 { Some(badge.to_string()) } else { None });
+        }
+    });
+}

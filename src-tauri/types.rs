@@ -1,0 +1,84 @@
+//! The TypeScript declarations of every type the UI and Rust exchange, generated from the Rust
+//! types (ts-rs) into `ui/src/gen/types.ts`. A test fails when that file is stale; run
+//! `CARELINE_BLESS=1 cargo test -p careline-desktop --lib types` to rewrite it.
+
+/// The generated file, whole.
+#[cfg(test)]
+pub fn typescript() -> String {
+    use careline_core::{desk, notify, outbox, views};
+    use careline_protocol as p;
+    use ts_rs::TS;
+
+    let decls = [
+        p::Role::decl(),
+        p::Presence::decl(),
+        p::ConsultationKind::decl(),
+        p::ConsultationStatus::decl(),
+        p::Priority::decl(),
+        p::AuthorKind::decl(),
+        p::MessageKind::decl(),
+        p::ClientSource::decl(),
+        p::CallbackStatus::decl(),
+        p::AttemptOutcome::decl(),
+        p::Operator::decl(),
+        p::Client::decl(),
+        p::Consultation::decl(),
+        p::Attachment::decl(),
+        p::Message::decl(),
+        p::SendMessageRequest::decl(),
+        p::Callback::decl(),
+        p::CallbackAttempt::decl(),
+        notify::Kind::decl(),
+        notify::Target::decl(),
+        notify::Notification::decl(),
+        notify::Settings::decl(),
+        outbox::Op::decl(),
+        outbox::Entry::decl(),
+        views::ConsultationView::decl(),
+        views::Sort::decl(),
+        views::ListFilter::decl(),
+        views::ConsultationRow::decl(),
+        views::SendState::decl(),
+        views::MessageRow::decl(),
+        views::PendingMessage::decl(),
+        views::ThreadPage::decl(),
+        views::Counts::decl(),
+        views::CallbackView::decl(),
+        views::CallbackRow::decl(),
+        views::OperatorRow::decl(),
+        views::ClientProfile::decl(),
+        views::Segment::decl(),
+        views::SearchHit::decl(),
+        desk::DeskEvent::decl(),
+        desk::Me::decl(),
+        crate::commands::UiError::decl(),
+        crate::commands::Boot::decl(),
+    ];
+    let mut out = String::from("// Generated from the Rust types by src-tauri/types.rs (ts-rs). Do not edit.\n// Regenerate: CARELINE_BLESS=1 cargo test -p careline-desktop --lib types\n\n");
+    for d in decls {
+        out.push_str("export ");
+        out.push_str(&d);
+        out.push_str("\n\n");
+    }
+    // ts-rs declares i64 as `bigint`, but JSON numbers arrive as JS numbers (seqs, sizes and
+    // counts stay far below 2^53).
+    let mut out = out.replace("bigint", "number");
+    out.truncate(out.trim_end().len());
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn types_ts_is_current() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src/gen/types.ts");
+        let want = super::typescript();
+        if std::env::var_os("CARELINE_BLESS").is_some() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &want).unwrap();
+        }
+        let have = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(have == want, "{} is stale: run CARELINE_BLESS=1 cargo test -p careline-desktop --lib types", path.display());
+    }
+}

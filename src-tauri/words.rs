@@ -1,0 +1,89 @@
+//! The few words the Rust side shows itself (notification titles, the tray), in the
+//! interface's language; the UI has its own dictionary for everything else.
+
+use careline_core::notify::Kind;
+
+/// `ru`, `zh` or `en`: `CARELINE_LANG` if set, else the system's language.
+pub fn system_language() -> String {
+    let wanted = std::env::var("CARELINE_LANG").ok().or_else(|| {
+        ["LC_ALL", "LC_MESSAGES", "LANG"].iter().find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty() && v != "C" && v != "POSIX"))
+    });
+    normalize(wanted.as_deref().unwrap_or("en"))
+}
+
+pub fn normalize(tag: &str) -> String {
+    let t = tag.to_ascii_lowercase();
+    if t.starts_with("ru") {
+        "ru".into()
+    } else if t.starts_with("zh") {
+        "zh".into()
+    } else {
+        "en".into()
+    }
+}
+
+/// A notification's title: the kind, with the count of a coalesced burst.
+pub fn title(lang: &str, kind: Kind, count: usize) -> String {
+    let (one, many) = match (lang, kind) {
+        ("ru", Kind::NewQueueItem) => ("Новая консультация в очереди", "Новых консультаций в очереди"),
+        ("ru", Kind::NewCallback) => ("Новая заявка на звонок", "Новых заявок на звонок"),
+        ("ru", Kind::NewMessage) => ("Новое сообщение", "Новых сообщений"),
+        ("ru", Kind::TransferredToMe) => ("Вам передана консультация", "Вам передано консультаций"),
+        ("ru", Kind::CallbackDueSoon) => ("Скоро звонок клиенту", "Скоро звонков"),
+        ("ru", Kind::CallbackOverdue) => ("Звонок просрочен", "Просрочено звонков"),
+        ("ru", Kind::LongWait) => ("Клиент долго ждёт", "Долго ждут клиентов"),
+        ("zh", Kind::NewQueueItem) => ("队列中有新咨询", "队列中的新咨询"),
+        ("zh", Kind::NewCallback) => ("新的回电请求", "新的回电请求"),
+        ("zh", Kind::NewMessage) => ("新消息", "新消息"),
+        ("zh", Kind::TransferredToMe) => ("咨询已转给您", "转给您的咨询"),
+        ("zh", Kind::CallbackDueSoon) => ("即将回电", "即将回电"),
+        ("zh", Kind::CallbackOverdue) => ("回电已逾期", "逾期回电"),
+        ("zh", Kind::LongWait) => ("客户等待过久", "等待过久的客户"),
+        (_, Kind::NewQueueItem) => ("New consultation in the queue", "new consultations in the queue"),
+        (_, Kind::NewCallback) => ("New callback request", "new callback requests"),
+        (_, Kind::NewMessage) => ("New message", "new messages"),
+        (_, Kind::TransferredToMe) => ("A consultation was transferred to you", "consultations transferred to you"),
+        (_, Kind::CallbackDueSoon) => ("Callback due soon", "callbacks due soon"),
+        (_, Kind::CallbackOverdue) => ("Callback overdue", "callbacks overdue"),
+        (_, Kind::LongWait) => ("A client is waiting long", "clients waiting long"),
+    };
+    match (count, lang) {
+        (0 | 1, _) => one.to_owned(),
+        (n, "ru") => format!("{many}: {n}"),
+        (n, "zh") => format!("{many}：{n}"),
+        (n, _) => format!("{n} {many}"),
+    }
+}
+
+/// The tray's tooltip.
+pub fn tray(lang: &str, queue: i64, unread: i64, callbacks: i64) -> String {
+    match lang {
+        "ru" => format!("Careline — в очереди: {queue}, непрочитанных: {unread}, звонков: {callbacks}"),
+        "zh" => format!("Careline — 队列：{queue}，未读：{unread}，回电：{callbacks}"),
+        _ => format!("Careline — {queue} in queue, {unread} unread, {callbacks} callbacks due"),
+    }
+}
+
+pub fn menu(lang: &str) -> (&'static str, &'static str) {
+    match lang {
+        "ru" => ("Показать окно", "Выйти"),
+        "zh" => ("显示窗口", "退出"),
+        _ => ("Show window", "Quit"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_count_bursts_in_each_language() {
+        assert_eq!(title("en", Kind::NewQueueItem, 1), "New consultation in the queue");
+        assert_eq!(title("en", Kind::NewQueueItem, 5), "5 new consultations in the queue");
+        assert_eq!(title("ru", Kind::NewCallback, 3), "Новых заявок на звонок: 3");
+        assert_eq!(title("zh", Kind::NewMessage, 2), "新消息：2");
+        assert_eq!(normalize("ru_RU.UTF-8"), "ru");
+        assert_eq!(normalize("zh_CN.UTF-8"), "zh");
+        assert_eq!(normalize("de_DE"), "en");
+    }
+}

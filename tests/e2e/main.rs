@@ -1,0 +1,258 @@
+//! End to end in the real app window: the desktop binary under Xvfb, driven through
+//! `tauri-driver` + WebKitWebDriver, against the real server (the demo clinic, in this
+//! process) with clients played over its HTTP API. Screenshots of every section, in English,
+//! Russian, Chinese and the dark theme, go to `target/screenshots/`.
+//!
+//! Needs a display (Xvfb), a D-Bus session with a notification daemon, `tauri-driver` and
+//! `WebKitWebDriver`; `scripts/test.sh` provides them and runs this with `--ignored`.
+
+mod driver;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use careline_server::testing;
+use driver::Driver;
+use serde_json::{json, Value};
+
+/// A client of the service, as its mobile app talks to the server.
+struct ClientApp {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl ClientApp {
+    async fn register(base: &str, name: &str, phone: &str) -> ClientApp {
+        let http = reqwest::Client::new();
+        let r: Value = http
+            .post(format!("{base}/api/v1/clients/register"))
+            .json(&json!({ "name": name, "phone": phone, "password": "client-secret-1" }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ClientApp { http, base: base.to_owned(), token: r["token"].as_str().expect("a client session").to_owned() }
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Value {
+        let r = self.http.post(format!("{}{path}", self.base)).bearer_auth(&self.token).json(&body).send().await.unwrap();
+        assert!(r.status().is_success(), "{path}: {}", r.status());
+        r.json().await.unwrap()
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        self.http.get(format!("{}{path}", self.base)).bearer_auth(&self.token).send().await.unwrap().json().await.unwrap()
+    }
+
+    /// Starts a consultation with a first message; returns its id.
+    async fn ask(&self, text: &str) -> String {
+        let r = self.post("/api/v1/consultations", json!({ "kind": "chat", "text": text, "client_msg_id": uuid::Uuid::now_v7() })).await;
+        r["consultation"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// The bodies of the messages the client sees in a consultation.
+    async fn bodies(&self, consultation: &str) -> Vec<String> {
+        let r = self.get(&format!("/api/v1/consultations/{consultation}/messages?limit=200")).await;
+        r["items"].as_array().unwrap().iter().map(|m| m["body"].as_str().unwrap_or("").to_owned()).collect()
+    }
+}
+
+/// `dbus-monitor` on the session bus, collecting Notify calls.
+struct NotifyWatch {
+    seen: Arc<Mutex<String>>,
+    child: std::process::Child,
+}
+
+impl NotifyWatch {
+    fn start() -> NotifyWatch {
+        let mut child = Command::new("dbus-monitor")
+            .args(["--session", "interface='org.freedesktop.Notifications',member='Notify'"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-monitor (Debian's dbus package) on a session bus");
+        let seen = Arc::new(Mutex::new(String::new()));
+        let out = child.stdout.take().unwrap();
+        let s = seen.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                s.lock().unwrap().push_str(&line);
+                s.lock().unwrap().push('\n');
+            }
+        });
+        NotifyWatch { seen, child }
+    }
+
+    async fn wait_for(&self, text: &str, secs: u64) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+        while !self.seen.lock().unwrap().contains(text) {
+            assert!(std::time::Instant::now() < deadline, "no notification with {text:?} on D-Bus; seen:\n{}", self.seen.lock().unwrap());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for NotifyWatch {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+fn app_binary() -> PathBuf {
+    // target/<profile>/deps/e2e-… → target/<profile>/careline-desktop
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe.parent().unwrap().parent().unwrap().join("careline-desktop");
+    assert!(bin.exists(), "{} is not built (cargo build -p careline-desktop)", bin.display());
+    bin
+}
+
+fn shots() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots")
+}
+
+async fn operator_session(base: &str, login: &str) -> (reqwest::Client, String) {
+    let http = reqwest::Client::new();
+    let r: Value = http.post(format!("{base}/api/v1/auth/login")).json(&json!({ "login": login, "password": careline_server::demo::DEMO_PASSWORD })).send().await.unwrap().json().await.unwrap();
+    (http, r["token"].as_str().unwrap().to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs Xvfb, a D-Bus session, tauri-driver and WebKitWebDriver: scripts/test.sh runs it"]
+async fn operator_works_a_day_in_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let (state, server) = testing::demo(dir.path()).await;
+    let addr = server.addr;
+    let base = server.url.clone();
+    let watch = NotifyWatch::start();
+    let env = vec![
+        ("CARELINE_SERVER", base.clone()),
+        ("CARELINE_LOGIN", "anna".to_owned()),
+        ("CARELINE_PASSWORD", careline_server::demo::DEMO_PASSWORD.to_owned()),
+        ("CARELINE_HOME", dir.path().join("home").display().to_string()),
+        ("CARELINE_LANG", "en".to_owned()),
+    ];
+    let d = Driver::start(&app_binary(), &env).await;
+
+    // Logged in from the environment: the desk shows the queue with the demo's waiting ones.
+    d.wait_text("[data-testid=section-consultations]", "Consultations", 30).await;
+    d.wait_text("[data-testid=consultation-row]", "", 30).await;
+
+    // A new consultation appears in the queue live, with a native notification.
+    let maria = ClientApp::register(&base, "Maria E2E Testova", "+79990001122").await;
+    let first = maria.ask("e2e: sore throat since yesterday").await;
+    d.wait_text("[data-testid=consultation-row]", "e2e: sore throat", 10).await;
+    watch.wait_for("e2e: sore throat", 10).await;
+
+    // Take it, reply; the client receives the reply.
+    d.click("[data-testid=consultation-row]", "e2e: sore throat").await;
+    d.click("[data-testid=take]", "").await;
+    d.wait_text("[data-testid=chat-status]", "Анна Петрова", 10).await;
+    d.fill("[data-testid=composer]", "Hello Maria, please gargle with warm salt water.").await;
+    d.click("[data-testid=send]", "").await;
+    wait_until(10, || async { maria.bodies(&first).await.iter().any(|b| b.contains("gargle with warm salt water")) }).await;
+    d.wait_text("[data-testid=message]", "gargle with warm salt water", 10).await;
+
+    // Close with a summary; it is in the archive.
+    d.click("[data-testid=close]", "").await;
+    d.fill("[data-testid=summary]", "Pharyngitis: gargles, fluids, recheck in 3 days").await;
+    d.click("[data-testid=confirm-close]", "").await;
+    d.wait_text("[data-testid=chat-status]", "Closed", 10).await;
+    d.click("[data-testid=view-archive]", "").await;
+    d.wait_text("[data-testid=consultation-row]", "e2e: sore throat", 10).await;
+
+    // A callback request: claimed, an attempt recorded (reached), finished.
+    maria.post("/api/v1/callbacks", json!({ "phone": "+79990001122", "reason": "e2e: wants a call about test results" })).await;
+    d.click("[data-testid=section-callbacks]", "").await;
+    d.click("[data-testid=callback-row]", "e2e: wants a call").await;
+    d.click("[data-testid=claim]", "").await;
+    d.wait_text("[data-testid=callback-status]", "Claimed", 10).await;
+    d.click("label.pill", "Reached").await;
+    d.fill("[data-testid=attempt-note]", "Explained the results").await;
+    d.click("[data-testid=record-attempt]", "").await;
+    d.wait_text("[data-testid=callback-status]", "Done", 10).await;
+    d.wait_text("[data-testid=attempts]", "Explained the results", 10).await;
+
+    // A client found by search and the profile opened.
+    d.click("[data-testid=section-clients]", "").await;
+    d.fill("[data-testid=client-search]", "Testova").await;
+    d.click("[data-testid=client-row]", "Maria E2E Testova").await;
+    d.wait_text("[data-testid=profile-name]", "Maria E2E Testova", 10).await;
+    d.wait_text("[data-testid=client-profile]", "e2e: sore throat", 10).await;
+
+    // Another operator's status change shows.
+    let (http, john) = operator_session(&base, "john").await;
+    let r = http.put(format!("{base}/api/v1/me/status")).bearer_auth(&john).json(&json!({ "status": "busy" })).send().await.unwrap();
+    assert!(r.status().is_success());
+    d.click("[data-testid=section-operators]", "").await;
+    d.wait_text("[data-testid=operator-row][data-login=john] [data-testid=operator-status]", "Busy", 10).await;
+
+    // Global search finds the reply and opens its consultation.
+    d.click("[data-testid=open-search]", "").await;
+    d.fill("[data-testid=search-input]", "gargle").await;
+    d.click("[data-testid=search-hit]", "gargle").await;
+    d.wait_text("[data-testid=chat]", "gargle with warm salt water", 10).await;
+
+    // Offline: the server stops, a message is written (pending), the server returns → sent once.
+    let peter = ClientApp::register(&base, "Peter Offline", "+79990003344").await;
+    let second = peter.ask("e2e: offline case").await;
+    d.click("[data-testid=section-consultations]", "").await;
+    d.click("[data-testid=view-queue]", "").await;
+    d.click("[data-testid=consultation-row]", "e2e: offline case").await;
+    d.click("[data-testid=take]", "").await;
+    d.wait_text("[data-testid=chat-status]", "Анна Петрова", 10).await;
+    server.stop().await;
+    d.wait_text("[data-testid=offline-banner]", "No connection", 90).await;
+    d.fill("[data-testid=composer]", "Written while offline").await;
+    d.click("[data-testid=send]", "").await;
+    d.wait_text("[data-testid=pending-message][data-state=pending]", "Written while offline", 10).await;
+    shoot(&d, "offline-en").await;
+    let server = testing::serve_at(&state, addr).await;
+    d.wait_gone("[data-testid=pending-message]", "Written while offline", 90).await;
+    d.wait_text("[data-testid=message]", "Written while offline", 10).await;
+    let sent = peter.bodies(&second).await.iter().filter(|b| b.as_str() == "Written while offline").count();
+    assert_eq!(sent, 1, "the offline message reached the server exactly once");
+
+    // Screenshots of every section: English, Russian, Chinese, and the dark theme.
+    d.click("[data-testid=section-consultations]", "").await;
+    d.click("[data-testid=view-mine]", "").await;
+    d.click("[data-testid=consultation-row]", "e2e: offline case").await;
+    for (lang, theme) in [("en", "light"), ("ru", "light"), ("zh", "light"), ("ru", "dark")] {
+        d.click("[data-testid=open-settings]", "").await;
+        d.choose("[data-testid=language]", lang).await;
+        d.choose("[data-testid=theme]", theme).await;
+        d.key("\u{E00C}").await; // Escape closes the dialog
+        for section in ["consultations", "callbacks", "clients", "operators"] {
+            d.click(&format!("[data-testid=section-{section}]"), "").await;
+            shoot(&d, &format!("{section}-{lang}-{theme}")).await;
+        }
+    }
+    d.click("[data-testid=open-search]", "").await;
+    d.fill("[data-testid=search-input]", "горло").await;
+    shoot(&d, "search-ru-dark").await;
+    d.key("\u{E00C}").await;
+
+    d.quit().await;
+    server.stop().await;
+}
+
+async fn shoot(d: &Driver, name: &str) {
+    d.screenshot(&shots().join(format!("{name}.png"))).await;
+}
+
+async fn wait_until<F, Fut>(secs: u64, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    while !f().await {
+        assert!(std::time::Instant::now() < deadline, "not within {secs} s");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}

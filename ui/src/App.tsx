@@ -1,0 +1,75 @@
+import { useEffect, useState } from "preact/hooks";
+import { api, errorOf, subscribe, type Boot, type DeskEvent, type Me } from "./api";
+import { lang, setLang, t } from "./i18n";
+import { Login } from "./Login";
+import { Desk } from "./Desk";
+import { online, pref, versions } from "./store";
+
+export function applyTheme(theme: string) {
+  const dark = theme === "dark" || (theme === "auto" && window.matchMedia?.("(prefers-color-scheme: dark)").matches);
+  document.documentElement.dataset.theme = dark ? "dark" : "light";
+}
+
+function onDeskEvent(e: DeskEvent) {
+  switch (e.type) {
+    case "connection":
+      online.set(e.online);
+      break;
+    case "changed":
+      versions.update((v) => {
+        const threads = { ...v.threads };
+        for (const c of e.threads) threads[c] = (threads[c] ?? 0) + 1;
+        return {
+          ...v,
+          consultations: v.consultations + (e.consultations ? 1 : 0),
+          callbacks: v.callbacks + (e.callbacks ? 1 : 0),
+          clients: v.clients + (e.clients ? 1 : 0),
+          operators: v.operators + (e.operators ? 1 : 0),
+          threads,
+        };
+      });
+      break;
+    case "outbox":
+      versions.update((v) => ({ ...v, outbox: v.outbox + 1, consultations: v.consultations + 1, callbacks: v.callbacks + 1 }));
+      break;
+    case "session_ended":
+      location.reload();
+      break;
+    case "notify":
+      break;
+  }
+}
+
+export function App() {
+  const [boot, setBoot] = useState<Boot | null>(null);
+  const [me, setMe] = useState<Me | null>(null);
+  const [, setLangTick] = useState(0);
+
+  useEffect(() => {
+    applyTheme(pref("theme", "auto"));
+    subscribe(onDeskEvent);
+    api.boot().then(
+      (b) => {
+        setLang(pref("lang", b.lang));
+        api.setLanguage(lang());
+        setBoot(b);
+        setMe(b.me);
+      },
+      (e) => setBoot({ me: null, lang: "en", server: "", login: "", error: errorOf(e) }),
+    );
+  }, []);
+
+  if (!boot) return <div class="splash">{t("loading")}</div>;
+  if (!me) return <Login boot={boot} onLogin={setMe} />;
+  return (
+    <Desk
+      me={me}
+      onLogout={() => setMe(null)}
+      onLanguage={(l) => {
+        setLang(l);
+        api.setLanguage(l);
+        setLangTick((n) => n + 1);
+      }}
+    />
+  );
+}

@@ -1,0 +1,132 @@
+import { useState } from "preact/hooks";
+import { api, errorOf, type AttemptOutcome, type CallbackRow, type Me } from "./api";
+import { lang, t, type Key } from "./i18n";
+import { go, nav } from "./nav";
+import { act, useCell, useLoad, useNow, versions } from "./store";
+import { VirtualList } from "./VirtualList";
+import { dueState, duration, when } from "./format";
+import { Icon } from "./icons";
+
+const outcomes: { id: AttemptOutcome; key: Key }[] = [
+  { id: "reached", key: "reached" },
+  { id: "no_answer", key: "no_answer" },
+  { id: "busy", key: "busyLine" },
+  { id: "wrong_number", key: "wrong_number" },
+];
+
+export function Callbacks({ me }: { me: Me }) {
+  const n = useCell(nav);
+  const v = useCell(versions);
+  const [text, setText] = useState("");
+  const list = useLoad(() => api.callbacks(n.callbackView, text || null), [n.callbackView, text, v.callbacks, v.clients]);
+  const now = useNow(15_000);
+  const rows = list.data ?? [];
+  return (
+    <div class="split">
+      <section class="list-pane">
+        <div class="tabs" role="tablist">
+          <button class={n.callbackView === "open" ? "current" : ""} onClick={() => go({ callbackView: "open" })} data-testid="callbacks-open">{t("open")}</button>
+          <button class={n.callbackView === "archive" ? "current" : ""} onClick={() => go({ callbackView: "archive" })} data-testid="callbacks-archive">{t("archive")}</button>
+        </div>
+        <div class="filter-bar">
+          <input type="search" placeholder={t("searchClients")} value={text} onInput={(e) => setText(e.currentTarget.value)} />
+        </div>
+        {rows.length === 0 && list.data ? (
+          <div class="empty">{t(n.callbackView === "open" ? "noCallbacks" : "noArchivedCallbacks")}</div>
+        ) : (
+          <VirtualList items={rows} rowHeight={68} keyOf={(r) => r.callback.id} testid="callback-list"
+            render={(r) => <Row r={r} now={now} selected={n.callback === r.callback.id} />} />
+        )}
+      </section>
+      <section class="detail-pane">
+        {n.callback ? <Detail id={n.callback} me={me} now={now} /> : <div class="empty big">{t("selectCallback")}</div>}
+      </section>
+    </div>
+  );
+}
+
+function Row({ r, now, selected }: { r: CallbackRow; now: number; selected: boolean }) {
+  const cb = r.callback;
+  const state = dueState(cb.due_at, cb.status, now);
+  return (
+    <button class={`row ${selected ? "selected" : ""} due-${state}`} onClick={() => go({ callback: cb.id })} data-testid="callback-row" data-id={cb.id}>
+      <div class="row-top">
+        <span class="name">{r.client_name ?? cb.phone}</span>
+        <span class={`wait ${state === "overdue" ? "alarm" : state === "due" ? "warn" : "calm"}`}>
+          {state === "final" ? t(cb.status as Key) : cb.preferred_at ? when(cb.due_at, lang(), now) : t("asap")}
+        </span>
+      </div>
+      <div class="row-bottom">
+        <span class="subject">{cb.reason ?? cb.phone}</span>
+        {cb.status === "claimed" && <span class="tag">{r.operator_name}</span>}
+        {cb.attempts.length > 0 && <span class="count">{cb.attempts.length}</span>}
+      </div>
+    </button>
+  );
+}
+
+function Detail({ id, me, now }: { id: string; me: Me; now: number }) {
+  const v = useCell(versions);
+  const row = useLoad(() => api.callback(id), [id, v.callbacks]);
+  const [outcome, setOutcome] = useState<AttemptOutcome>("reached");
+  const [note, setNote] = useState("");
+  const [info, setInfo] = useState<string | null>(null);
+  const r = row.data;
+  if (!r) return <div class="empty big">{row.error ?? t("loading")}</div>;
+  const cb = r.callback;
+  const mineClaimed = cb.status === "claimed" && cb.operator_id === me.id;
+  const state = dueState(cb.due_at, cb.status, now);
+  const run = async (f: () => Promise<unknown>) => {
+    setInfo(null);
+    try {
+      await f();
+    } catch (e) {
+      setInfo(errorOf(e).message);
+    }
+  };
+  return (
+    <div class="card-detail" data-testid="callback-detail">
+      <h2>
+        {r.client_name ? <button class="link" onClick={() => cb.client_id && go({ section: "clients", client: cb.client_id })}>{r.client_name}</button> : cb.phone}
+        <span class={`status status-${cb.status}`} data-testid="callback-status">{t(cb.status as Key)}</span>
+        {state === "overdue" && <span class="status overdue">{t("overdue")} · {duration(now - Date.parse(cb.due_at), lang())}</span>}
+      </h2>
+      <dl class="facts">
+        <dt>{t("phone")}</dt><dd class="phone">{cb.phone}</dd>
+        <dt>{t("reason")}</dt><dd>{cb.reason ?? "—"}</dd>
+        <dt>{t("preferred")}</dt><dd>{cb.preferred_at ? `${when(cb.preferred_at, lang())}${cb.preferred_until ? ` – ${when(cb.preferred_until, lang())}` : ""}` : t("asap")}</dd>
+        <dt>{t("due")}</dt><dd>{when(cb.due_at, lang())}</dd>
+        {r.operator_name && (<><dt>{t("claimedBy")}</dt><dd>{r.operator_name}</dd></>)}
+      </dl>
+      <div class="actions">
+        {cb.status === "new" && <button class="primary" onClick={() => run(() => act({ op: "claim_callback", callback_id: cb.id }))} data-testid="claim">{t("claim")}</button>}
+        {mineClaimed && <button class="primary" onClick={() => run(async () => setInfo(await api.call(cb.phone)))} data-testid="call"><Icon name="phone" size={15} /> {t("call")}</button>}
+        {mineClaimed && <button onClick={() => run(() => act({ op: "release_callback", callback_id: cb.id }))}>{t("releaseCb")}</button>}
+        {(cb.status === "new" || mineClaimed) && <button class="danger" onClick={() => run(() => act({ op: "cancel_callback", callback_id: cb.id }))}>{t("cancelRequest")}</button>}
+      </div>
+      {info && <div class="info-line">{info}</div>}
+      {mineClaimed && (
+        <div class="attempt-form">
+          <h3>{t("recordAttempt")}</h3>
+          <div class="outcomes">
+            {outcomes.map((o) => (
+              <label class={`pill ${outcome === o.id ? "on" : ""}`}>
+                <input type="radio" name="outcome" checked={outcome === o.id} onChange={() => setOutcome(o.id)} data-testid={`outcome-${o.id}`} /> {t(o.key)}
+              </label>
+            ))}
+          </div>
+          <textarea rows={2} value={note} placeholder={t("notes")} onInput={(e) => setNote(e.currentTarget.value)} data-testid="attempt-note" />
+          <button class="primary" onClick={() => run(async () => { await act({ op: "callback_attempt", callback_id: cb.id, outcome, note: note || null, key: crypto.randomUUID() }); setNote(""); })} data-testid="record-attempt">{t("recordAttempt")}</button>
+        </div>
+      )}
+      <h3>{t("attempts")}</h3>
+      {cb.attempts.length === 0 ? <div class="empty small">—</div> : (
+        <ul class="attempts" data-testid="attempts">
+          {cb.attempts.map((a) => (
+            <li><span class={`pill out-${a.outcome}`}>{t((a.outcome === "busy" ? "busyLine" : a.outcome) as Key)}</span> {when(a.at, lang())} {a.note && <span class="muted">— {a.note}</span>}</li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}

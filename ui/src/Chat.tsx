@@ -1,0 +1,320 @@
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { api, errorOf, newId, onFileDrop, type Me, type MessageRow, type PendingMessage, type Priority } from "./api";
+import { defaultQuickReplies, lang, t } from "./i18n";
+import { go } from "./nav";
+import { act as queue, pref, useCell, useLoad, versions } from "./store";
+import { episodeStarts, matchQuickReplies, when } from "./format";
+import { Icon } from "./icons";
+
+const PAGE = 100;
+
+export function Chat({ id, me }: { id: string; me: Me }) {
+  const v = useCell(versions);
+  const row = useLoad(() => api.consultation(id), [id, v.consultations]);
+  const c = row.data?.consultation;
+  const clientId = c?.client_id;
+  const [older, setOlder] = useState<MessageRow[]>([]);
+  const [hasMoreOlder, setHasMoreOlder] = useState<boolean | null>(null);
+  const page = useLoad(() => (clientId ? api.thread(clientId, null, PAGE) : Promise.resolve(null)), [clientId, clientId ? v.threads[clientId] : 0, v.outbox]);
+  const [dialog, setDialog] = useState<null | "close" | "transfer">(null);
+  const [error, setError] = useState<string | null>(null);
+  const scroller = useRef<HTMLDivElement>(null);
+  const mine = c?.status === "active" && c.operator_id === me.id;
+
+  useEffect(() => {
+    setOlder([]);
+    setHasMoreOlder(null);
+    api.setInFront(id);
+    return () => void api.setInFront(null);
+  }, [id]);
+
+  useEffect(() => {
+    if (mine && page.data) api.markRead(id);
+  }, [mine, page.data]);
+
+  const messages = [...older, ...(page.data?.messages ?? [])];
+  const pending = page.data?.pending ?? [];
+  const moreOlder = hasMoreOlder ?? page.data?.has_more ?? false;
+
+  // Stay at the bottom when new messages arrive, unless the operator scrolled up to read.
+  const atBottom = useRef(true);
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (el && atBottom.current) el.scrollTop = el.scrollHeight;
+  }, [messages.length, pending.length, id]);
+
+  const loadOlder = async () => {
+    const first = messages[0];
+    if (!first || !clientId) return;
+    const el = scroller.current;
+    const before = el ? el.scrollHeight - el.scrollTop : 0;
+    const p = await api.thread(clientId, first.message.seq, PAGE);
+    setOlder((o) => [...p.messages, ...o]);
+    setHasMoreOlder(p.has_more);
+    requestAnimationFrame(() => {
+      if (el) el.scrollTop = el.scrollHeight - before;
+    });
+  };
+
+  const act = async (op: Parameters<typeof api.act>[0]) => {
+    setError(null);
+    try {
+      await queue(op);
+    } catch (e) {
+      setError(errorOf(e).message);
+    }
+  };
+
+  if (!c || !row.data) return <div class="empty big">{row.error ?? t("loading")}</div>;
+  const starts = episodeStarts(messages.map((m) => m.message.consultation_id));
+
+  return (
+    <div class="chat" data-testid="chat">
+      <header class="chat-head">
+        <div class="who">
+          <button class="link name" onClick={() => go({ section: "clients", client: c.client_id })} data-testid="chat-client">
+            {row.data.client_vip && <span class="vip">VIP</span>}
+            {row.data.client_name}
+          </button>
+          <div class="meta">
+            <span class={`status status-${c.status}`} data-testid="chat-status">{c.status === "active" ? row.data.operator_name ?? t("active") : t(c.status === "new" ? "new" : "closed")}</span>
+            <span>{t(c.kind)}</span>
+            {c.tags.map((tag) => <span class="tag">{tag}</span>)}
+          </div>
+        </div>
+        <div class="actions">
+          {c.status === "new" && <button class="primary" onClick={() => act({ op: "take", consultation_id: c.id })} data-testid="take">{t("take")}</button>}
+          {mine && (
+            <>
+              <select value={c.priority} onChange={(e) => act({ op: "update", consultation_id: c.id, priority: e.currentTarget.value as Priority, tags: null })} title={t("priority")} data-testid="priority">
+                {(["low", "normal", "high", "urgent"] as const).map((p) => <option value={p}>{t(p)}</option>)}
+              </select>
+              <TagAdder onAdd={(tag) => act({ op: "update", consultation_id: c.id, priority: null, tags: [...c.tags, tag] })} />
+              <button onClick={() => setDialog("transfer")} data-testid="transfer">{t("transfer")}</button>
+              <button onClick={() => act({ op: "release", consultation_id: c.id })} data-testid="release">{t("release")}</button>
+              <button class="primary" onClick={() => setDialog("close")} data-testid="close">{t("close")}</button>
+            </>
+          )}
+        </div>
+      </header>
+      {error && <div class="form-error">{error}</div>}
+      <div class="messages" ref={scroller} onScroll={(e) => {
+        const el = e.currentTarget;
+        atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+      }} data-testid="messages">
+        {moreOlder && <button class="older" onClick={loadOlder}>{t("olderMessages")}</button>}
+        {messages.map((m, i) => (
+          <>
+            {starts.has(i) && <Episode id={m.message.consultation_id} current={c.id} at={m.message.created_at} />}
+            <Bubble row={m} me={me} />
+          </>
+        ))}
+        {pending.map((p) => <PendingBubble p={p} />)}
+        {c.status === "closed" && c.summary && <div class="summary"><b>{t("closeSummary")}:</b> {c.summary}{c.rating ? ` · ${t("rating")}: ${"★".repeat(Number(c.rating))}` : ""}</div>}
+      </div>
+      {c.status !== "closed" && <Composer consultationId={c.id} canReply={mine} />}
+      {dialog === "close" && <CloseDialog onClose={() => setDialog(null)} onDone={(summary) => { setDialog(null); act({ op: "close", consultation_id: c.id, summary: summary || null }); }} />}
+      {dialog === "transfer" && <TransferDialog me={me} onClose={() => setDialog(null)} onDone={(op, note) => { setDialog(null); act({ op: "transfer", consultation_id: c.id, operator_id: op, note: note || null }); }} />}
+    </div>
+  );
+}
+
+function Episode({ id, current, at }: { id: string; current: string; at: string }) {
+  return (
+    <div class={`episode ${id === current ? "current" : ""}`}>
+      <span>{t("episode")} · {t("startedAt")} {when(at, lang())}</span>
+    </div>
+  );
+}
+
+function Bubble({ row, me }: { row: MessageRow; me: Me }) {
+  const m = row.message;
+  const side = m.author_kind === "client" ? "theirs" : m.author_kind === "system" ? "system" : "ours";
+  const author = m.author_kind === "client" ? null : m.author_kind === "system" ? t("system") : m.author_id === me.id ? t("you") : row.author_name;
+  return (
+    <div class={`bubble ${side} ${m.internal ? "internal" : ""}`} data-testid="message" data-seq={m.seq}>
+      {(author || m.internal) && <div class="author">{m.internal ? `${t("internal")} · ` : ""}{author}</div>}
+      {m.attachment && <Attachment a={m.attachment} />}
+      {m.body && <div class="body">{m.body}</div>}
+      <div class="foot">
+        <span>{when(m.created_at, lang())}</span>
+        {row.state === "sent" && <span class="state" title={t("sent")}><Icon name="check" size={13} /></span>}
+        {row.state === "read" && <span class="state read" title={t("read")}><Icon name="checks" size={13} /></span>}
+      </div>
+    </div>
+  );
+}
+
+function Attachment({ a }: { a: NonNullable<MessageRow["message"]["attachment"]> }) {
+  const isImage = a.media_type.startsWith("image/");
+  const img = useLoad(() => (isImage ? api.image(a.sha256, a.media_type) : Promise.resolve(null)), [a.sha256]);
+  if (isImage && img.data) return <img class="thumb" src={img.data} alt={a.file_name} onClick={() => api.openFile(a.sha256)} />;
+  return (
+    <button class="file" onClick={() => api.openFile(a.sha256)} title={a.file_name}>
+      <Icon name="file" /> <span>{a.file_name}</span> <small>{Math.max(1, Math.round(a.size / 1024))} KB</small>
+    </button>
+  );
+}
+
+function PendingBubble({ p }: { p: PendingMessage }) {
+  return (
+    <div class={`bubble ours ${p.internal ? "internal" : ""} ${p.state}`} data-testid="pending-message" data-state={p.state}>
+      {p.internal && <div class="author">{t("internal")}</div>}
+      <div class="body">{p.body}</div>
+      <div class="foot">
+        {p.state === "pending" ? (
+          <span class="state" title={t("pending")}><Icon name="clock" size={13} /> {t("pending")}</span>
+        ) : (
+          <span class="state bad">
+            <Icon name="warn" size={13} /> {t("failed")}{p.error ? `: ${p.error}` : ""}
+            <button class="link" onClick={() => api.retry(Number(p.outbox_id))}>{t("retry")}</button>
+            <button class="link" onClick={() => api.dismiss(Number(p.outbox_id))}>{t("dismiss")}</button>
+          </span>
+        )}
+      </div>
+    </div>
+  );
+}
+
+function Composer({ consultationId, canReply }: { consultationId: string; canReply: boolean }) {
+  const [text, setText] = useState("");
+  const [note, setNote] = useState(!canReply);
+  const [error, setError] = useState<string | null>(null);
+  const [pick, setPick] = useState(0);
+  const fileInput = useRef<HTMLInputElement>(null);
+  const replies = pref("quickReplies", defaultQuickReplies[lang()]);
+  const matches = matchQuickReplies(text, replies);
+  const internal = note || !canReply;
+
+  useEffect(() => setNote(!canReply), [canReply, consultationId]);
+  useEffect(() => {
+    let off: (() => void) | undefined;
+    onFileDrop((paths) => paths.forEach((p) => api.sendPath(consultationId, p, internal).catch((e) => setError(errorOf(e).message)))).then((f) => (off = f));
+    return () => off?.();
+  }, [consultationId, internal]);
+
+  const send = async () => {
+    const body = text.trim();
+    if (!body) return;
+    setText("");
+    setError(null);
+    try {
+      await queue({ op: "send_message", consultation_id: consultationId, message: { client_msg_id: newId(), kind: "text", body, attachment_id: null, internal } });
+    } catch (e) {
+      setError(errorOf(e).message);
+      setText(body);
+    }
+  };
+
+  const attach = async (files: FileList | null) => {
+    for (const f of Array.from(files ?? [])) {
+      try {
+        await api.sendFile(consultationId, f.name, Array.from(new Uint8Array(await f.arrayBuffer())), internal);
+      } catch (e) {
+        setError(errorOf(e).message);
+      }
+    }
+  };
+
+  const onKey = (e: KeyboardEvent) => {
+    if (matches && matches.length > 0) {
+      if (e.key === "ArrowDown") return e.preventDefault(), setPick((pick + 1) % matches.length);
+      if (e.key === "ArrowUp") return e.preventDefault(), setPick((pick + matches.length - 1) % matches.length);
+      if (e.key === "Enter" || e.key === "Tab") return e.preventDefault(), setText(matches[Math.min(pick, matches.length - 1)].text), setPick(0);
+      if (e.key === "Escape") return setText("");
+    }
+    if (e.key === "Enter" && !e.shiftKey) {
+      e.preventDefault();
+      send();
+    }
+  };
+
+  return (
+    <div class={`composer ${internal ? "internal" : ""}`}>
+      {matches && (
+        <div class="quick" data-testid="quick-replies">
+          <div class="quick-title">{t("quickReplies")}</div>
+          {matches.length === 0 && <div class="quick-none">{t("noQuickReplies")}</div>}
+          {matches.map((r, i) => (
+            <button class={i === pick ? "on" : ""} onClick={() => setText(r.text)}><b>/{r.key}</b> {r.text}</button>
+          ))}
+        </div>
+      )}
+      {error && <div class="form-error">{error}</div>}
+      <textarea
+        rows={3}
+        value={text}
+        placeholder={internal ? t("typeNote") : t("typeMessage")}
+        onInput={(e) => setText(e.currentTarget.value)}
+        onKeyDown={onKey}
+        data-testid="composer"
+      />
+      <div class="composer-bar">
+        <label class={`check note-toggle ${internal ? "on" : ""}`}>
+          <input type="checkbox" checked={internal} disabled={!canReply} onChange={(e) => setNote(e.currentTarget.checked)} data-testid="note-toggle" /> {t("note")}
+        </label>
+        <button class="icon-button" onClick={() => fileInput.current?.click()} title={t("attach")}><Icon name="clip" /></button>
+        <input type="file" multiple hidden ref={fileInput} onChange={(e) => attach(e.currentTarget.files)} />
+        <span class="grow" />
+        <button class="primary" onClick={send} disabled={!text.trim()} data-testid="send"><Icon name="send" size={15} /> {t("send")}</button>
+      </div>
+    </div>
+  );
+}
+
+function TagAdder({ onAdd }: { onAdd: (tag: string) => void }) {
+  const [v, setV] = useState("");
+  return (
+    <input class="tag-input" placeholder={t("addTag")} value={v} onInput={(e) => setV(e.currentTarget.value)}
+      onKeyDown={(e) => { if (e.key === "Enter" && v.trim()) { onAdd(v.trim()); setV(""); } }} />
+  );
+}
+
+export function Dialog({ title, children, onClose }: { title: string; children: preact.ComponentChildren; onClose: () => void }) {
+  useEffect(() => {
+    const k = (e: KeyboardEvent) => e.key === "Escape" && onClose();
+    window.addEventListener("keydown", k);
+    return () => window.removeEventListener("keydown", k);
+  }, []);
+  return (
+    <div class="overlay" onClick={(e) => e.target === e.currentTarget && onClose()}>
+      <div class="dialog" role="dialog" aria-label={title}>
+        <h2>{title}</h2>
+        {children}
+      </div>
+    </div>
+  );
+}
+
+function CloseDialog({ onClose, onDone }: { onClose: () => void; onDone: (summary: string) => void }) {
+  const [s, setS] = useState("");
+  return (
+    <Dialog title={t("closeSummary")} onClose={onClose}>
+      <textarea rows={4} value={s} placeholder={t("summaryPlaceholder")} onInput={(e) => setS(e.currentTarget.value)} autoFocus data-testid="summary" />
+      <div class="dialog-buttons">
+        <button onClick={onClose}>{t("cancel")}</button>
+        <button class="primary" onClick={() => onDone(s)} data-testid="confirm-close">{t("close")}</button>
+      </div>
+    </Dialog>
+  );
+}
+
+function TransferDialog({ me, onClose, onDone }: { me: Me; onClose: () => void; onDone: (operator: string, note: string) => void }) {
+  const ops = useLoad(() => api.operators(), []);
+  const [to, setTo] = useState("");
+  const [note, setNote] = useState("");
+  const choices = (ops.data ?? []).filter((o) => o.operator.id !== me.id && !o.operator.disabled);
+  return (
+    <Dialog title={t("transferTo")} onClose={onClose}>
+      <select value={to} onChange={(e) => setTo(e.currentTarget.value)} data-testid="transfer-to">
+        <option value="">—</option>
+        {choices.map((o) => <option value={o.operator.id}>{o.operator.name} · {t(o.operator.status)} · {o.load}/{o.operator.capacity}</option>)}
+      </select>
+      <textarea rows={3} value={note} placeholder={t("transferNote")} onInput={(e) => setNote(e.currentTarget.value)} />
+      <div class="dialog-buttons">
+        <button onClick={onClose}>{t("cancel")}</button>
+        <button class="primary" disabled={!to} onClick={() => onDone(to, note)} data-testid="confirm-transfer">{t("transfer")}</button>
+      </div>
+    </Dialog>
+  );
+}

@@ -1,0 +1,132 @@
+import { useState } from "preact/hooks";
+import { api, type ConsultationRow, type ConsultationView, type Counts, type ListFilter, type Me, type Sort } from "./api";
+import { lang, t, type Key } from "./i18n";
+import { go, nav } from "./nav";
+import { pref, setPref, useCell, useLoad, useNow, versions } from "./store";
+import { VirtualList } from "./VirtualList";
+import { Chat } from "./Chat";
+import { duration, waitLevel, when } from "./format";
+
+const views: { id: ConsultationView; key: Key }[] = [
+  { id: "queue", key: "queue" },
+  { id: "mine", key: "mine" },
+  { id: "active", key: "active" },
+  { id: "archive", key: "archive" },
+];
+
+const empty: Record<ConsultationView, Key> = { queue: "emptyQueue", mine: "emptyMine", active: "emptyActive", archive: "emptyArchive" };
+
+export function Consultations({ me, counts }: { me: Me; counts: Counts | undefined }) {
+  const n = useCell(nav);
+  const v = useCell(versions);
+  const [filter, setFilter] = useState<ListFilter>(() => ({ ...blankFilter(), sort: pref<Sort>(`sort.${n.view}`, "natural") }));
+  const [showFilters, setShowFilters] = useState(false);
+  const list = useLoad(() => api.list(n.view, filter), [n.view, JSON.stringify(filter), v.consultations]);
+  const operators = useLoad(() => api.operators(), [v.operators]);
+  const now = useNow(10_000);
+
+  const setView = (view: ConsultationView) => {
+    go({ view });
+    setFilter((f) => ({ ...f, sort: pref<Sort>(`sort.${view}`, "natural") }));
+  };
+  const patch = (p: Partial<ListFilter>) => {
+    if (p.sort) setPref(`sort.${n.view}`, p.sort);
+    setFilter((f) => ({ ...f, ...p }));
+  };
+  const count = (view: ConsultationView) => (counts ? { queue: counts.queue, mine: counts.mine, active: counts.active, archive: 0 }[view] : 0);
+  const rows = list.data ?? [];
+
+  return (
+    <div class="split">
+      <section class="list-pane">
+        <div class="tabs" role="tablist">
+          {views.map((x) => (
+            <button role="tab" class={n.view === x.id ? "current" : ""} onClick={() => setView(x.id)} data-testid={`view-${x.id}`}>
+              {t(x.key)}
+              {count(x.id) > 0 && <span class="count">{count(x.id)}</span>}
+            </button>
+          ))}
+        </div>
+        <div class="filter-bar">
+          <input type="search" placeholder={t("filterText")} value={filter.text ?? ""} onInput={(e) => patch({ text: e.currentTarget.value || null })} data-testid="filter-text" />
+          <select value={filter.sort} onChange={(e) => patch({ sort: e.currentTarget.value as Sort })} title={t("filters")} data-testid="sort">
+            <option value="natural">{t("sortNatural")}</option>
+            <option value="oldest">{t("sortOldest")}</option>
+            <option value="newest">{t("sortNewest")}</option>
+            <option value="priority">{t("sortPriority")}</option>
+            <option value="last_message">{t("sortLast")}</option>
+          </select>
+          <button class={`icon-button ${showFilters ? "on" : ""}`} onClick={() => setShowFilters(!showFilters)} title={t("filters")}>⋯</button>
+        </div>
+        {showFilters && (
+          <div class="filter-more">
+            <select value={filter.kind ?? ""} onChange={(e) => patch({ kind: (e.currentTarget.value || null) as ListFilter["kind"] })}>
+              <option value="">{t("allKinds")}</option>
+              <option value="chat">{t("chat")}</option>
+              <option value="phone">{t("phone")}</option>
+              <option value="video">{t("video")}</option>
+            </select>
+            <select value={filter.priority ?? ""} onChange={(e) => patch({ priority: (e.currentTarget.value || null) as ListFilter["priority"] })}>
+              <option value="">{t("allPriorities")}</option>
+              {(["urgent", "high", "normal", "low"] as const).map((p) => <option value={p}>{t(p)}</option>)}
+            </select>
+            {n.view !== "mine" && n.view !== "queue" && (
+              <select value={filter.operator_id ?? ""} onChange={(e) => patch({ operator_id: e.currentTarget.value || null })}>
+                <option value="">{t("anyOperator")}</option>
+                {(operators.data ?? []).map((o) => <option value={o.operator.id}>{o.operator.name}</option>)}
+              </select>
+            )}
+            <input placeholder={t("tags")} value={filter.tag ?? ""} onInput={(e) => patch({ tag: e.currentTarget.value || null })} />
+            <label>{t("from")} <input type="date" onChange={(e) => patch({ from: e.currentTarget.value ? new Date(e.currentTarget.value).toISOString() : null })} /></label>
+            <label>{t("to")} <input type="date" onChange={(e) => patch({ to: e.currentTarget.value ? new Date(e.currentTarget.value + "T23:59:59").toISOString() : null })} /></label>
+            <label class="check"><input type="checkbox" checked={filter.unread_only} onChange={(e) => patch({ unread_only: e.currentTarget.checked })} /> {t("unreadOnly")}</label>
+          </div>
+        )}
+        {rows.length === 0 && list.data ? (
+          <div class="empty" data-testid="list-empty">{t(empty[n.view])}</div>
+        ) : (
+          <VirtualList
+            items={rows}
+            rowHeight={68}
+            keyOf={(r) => r.consultation.id}
+            testid="consultation-list"
+            render={(r) => <Row row={r} now={now} selected={n.consultation === r.consultation.id} view={n.view} />}
+          />
+        )}
+      </section>
+      <section class="detail-pane">
+        {n.consultation ? <Chat id={n.consultation} me={me} /> : <div class="empty big">{t("selectConsultation")}</div>}
+      </section>
+    </div>
+  );
+}
+
+function blankFilter(): ListFilter {
+  return { kind: null, priority: null, operator_id: null, client_id: null, tag: null, text: null, from: null, to: null, unread_only: false, sort: "natural" };
+}
+
+function Row({ row, now, selected, view }: { row: ConsultationRow; now: number; selected: boolean; view: ConsultationView }) {
+  const c = row.consultation;
+  const waited = now - Date.parse(c.created_at);
+  return (
+    <button class={`row ${selected ? "selected" : ""}`} onClick={() => go({ consultation: c.id })} data-testid="consultation-row" data-id={c.id}>
+      <div class="row-top">
+        <span class="name" title={row.client_name}>
+          {row.client_vip && <span class="vip">VIP</span>}
+          {row.client_name}
+        </span>
+        {view === "queue" ? (
+          <span class={`wait ${waitLevel(waited)}`}>{duration(waited, lang())}</span>
+        ) : (
+          <span class="time">{when(c.last_message_at ?? c.created_at, lang(), now)}</span>
+        )}
+      </div>
+      <div class="row-bottom">
+        <span class="subject">{c.subject || "—"}</span>
+        {c.priority !== "normal" && <span class={`prio prio-${c.priority}`}>{t(c.priority)}</span>}
+        {row.unread > 0 && <span class="unread" title={t("unread")}>{row.unread}</span>}
+      </div>
+      {view !== "queue" && row.operator_name && view !== "mine" && <div class="row-op">{row.operator_name}</div>}
+    </button>
+  );
+}

@@ -1,0 +1,119 @@
+import { useEffect, useState } from "preact/hooks";
+import { api, type Me, type Presence } from "./api";
+import { t, type Key } from "./i18n";
+import { go, nav, type Section } from "./nav";
+import { act, online, useCell, useLoad, versions } from "./store";
+import { Consultations } from "./Consultations";
+import { Callbacks } from "./Callbacks";
+import { Clients } from "./Clients";
+import { Operators } from "./Operators";
+import { SearchPalette } from "./Search";
+import { SettingsDialog } from "./Settings";
+import { initials } from "./format";
+import { Icon } from "./icons";
+
+const sections: { id: Section; key: Key; icon: string }[] = [
+  { id: "consultations", key: "consultations", icon: "chat" },
+  { id: "callbacks", key: "callbacks", icon: "phone" },
+  { id: "clients", key: "clients", icon: "card" },
+  { id: "operators", key: "operators", icon: "people" },
+];
+
+export function Desk({ me, onLogout, onLanguage }: { me: Me; onLogout: () => void; onLanguage: (l: string) => void }) {
+  const n = useCell(nav);
+  const v = useCell(versions);
+  const isOnline = useCell(online);
+  const [presence, setPresence] = useState<Presence>(me.presence);
+  const [searching, setSearching] = useState(false);
+  const [settingsOpen, setSettingsOpen] = useState(false);
+  const counts = useLoad(() => api.counts(), [v.consultations, v.callbacks, v.operators, v.outbox, v.clients, isOnline]);
+  const c = counts.data;
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const mod = e.ctrlKey || e.metaKey;
+      if (mod && e.key.toLowerCase() === "k") {
+        e.preventDefault();
+        setSearching(true);
+      } else if (mod && e.key >= "1" && e.key <= "4") {
+        e.preventDefault();
+        go({ section: sections[Number(e.key) - 1].id });
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
+
+  const badge = (s: Section) => {
+    if (!c) return 0;
+    if (s === "consultations") return c.queue + c.unread;
+    if (s === "callbacks") return c.callbacks_due;
+    if (s === "operators") return c.operators_online;
+    return 0;
+  };
+
+  const setStatus = (p: Presence) => {
+    setPresence(p);
+    act({ op: "set_status", status: p });
+  };
+
+  return (
+    <div class="desk">
+      <nav class="sidebar">
+        <div class="brand small">
+          <img src="/icon.png" alt="" width={28} height={28} />
+          <span>{t("appName")}</span>
+        </div>
+        <button class="search-button" onClick={() => setSearching(true)} data-testid="open-search">
+          <span><Icon name="search" size={15} /> {t("search")}</span>
+          <kbd>{t("searchKeys")}</kbd>
+        </button>
+        {sections.map((s, i) => (
+          <button
+            class={`section-link ${n.section === s.id ? "current" : ""}`}
+            onClick={() => go({ section: s.id })}
+            data-testid={`section-${s.id}`}
+            title={`Ctrl+${i + 1}`}
+          >
+            <Icon name={s.icon} />
+            <span class="label">{t(s.key)}</span>
+            {badge(s.id) > 0 && <span class={`badge ${s.id === "operators" ? "quiet" : ""}`} data-testid={`badge-${s.id}`}>{badge(s.id)}</span>}
+          </button>
+        ))}
+        <div class="sidebar-foot">
+          {c && (c.outbox_pending > 0 || c.outbox_failed > 0) && (
+            <div class={`outbox-note ${c.outbox_failed ? "bad" : ""}`} data-testid="outbox-note">
+              {c.outbox_pending > 0 && <span><Icon name="clock" size={14} /> {c.outbox_pending} {t("pendingCount")}</span>}
+              {c.outbox_failed > 0 && <span><Icon name="warn" size={14} /> {c.outbox_failed} {t("refused")}</span>}
+            </div>
+          )}
+          <div class="me">
+            <span class={`avatar presence-${presence}`}>{initials(me.name)}</span>
+            <div class="me-text">
+              <div class="me-name" title={me.name}>{me.name}</div>
+              <select value={presence} onChange={(e) => setStatus(e.currentTarget.value as Presence)} data-testid="my-status">
+                {(["online", "away", "busy", "offline"] as Presence[]).map((p) => (
+                  <option value={p}>{t(p)}</option>
+                ))}
+              </select>
+            </div>
+            <button class="icon-button" onClick={() => setSettingsOpen(true)} title={t("settings")} data-testid="open-settings"><Icon name="gear" /></button>
+          </div>
+        </div>
+      </nav>
+      <main class="main">
+        {!isOnline && (
+          <div class="offline-banner" role="status" data-testid="offline-banner">
+            {t("offlineBanner")}
+          </div>
+        )}
+        {n.section === "consultations" && <Consultations me={me} counts={c} />}
+        {n.section === "callbacks" && <Callbacks me={me} />}
+        {n.section === "clients" && <Clients me={me} />}
+        {n.section === "operators" && <Operators me={me} />}
+      </main>
+      {searching && <SearchPalette onClose={() => setSearching(false)} />}
+      {settingsOpen && <SettingsDialog onClose={() => setSettingsOpen(false)} onLanguage={onLanguage} onLogout={onLogout} />}
+    </div>
+  );
+}

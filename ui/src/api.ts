@@ -1,0 +1,67 @@
+// The one module through which the UI talks to Rust: typed wrappers over the commands of
+// src-tauri/commands.rs, and the channel the desk's events arrive on. Types are generated
+// from the Rust ones (gen/types.ts).
+import { Channel, invoke } from "@tauri-apps/api/core";
+import type {
+  Boot, CallbackRow, CallbackView, Client, ClientProfile, ConsultationRow, ConsultationView, Counts, DeskEvent, Entry,
+  ListFilter, Me, Op, OperatorRow, SearchHit, Settings, ThreadPage, UiError,
+} from "./gen/types";
+
+export type * from "./gen/types";
+
+/** The error of a failed command, whatever was thrown. */
+export function errorOf(e: unknown): UiError {
+  if (e && typeof e === "object" && "code" in e && "message" in e) return e as UiError;
+  return { code: "local", message: String(e) };
+}
+
+export const api = {
+  boot: () => invoke<Boot>("boot"),
+  login: (server: string, login: string, password: string) => invoke<Me>("login", { server, login, password }),
+  logout: (wipe: boolean) => invoke<void>("logout", { wipe }),
+  counts: () => invoke<Counts>("counts"),
+  list: (view: ConsultationView, filter: ListFilter) => invoke<ConsultationRow[]>("list", { view, filter }),
+  consultation: (id: string) => invoke<ConsultationRow | null>("consultation", { id }),
+  thread: (clientId: string, beforeSeq: number | null, limit = 100) => invoke<ThreadPage>("thread", { clientId, beforeSeq, limit }),
+  act: (op: Op) => invoke<number>("act", { op }),
+  sendFile: (consultationId: string, name: string, bytes: number[], internal: boolean) =>
+    invoke<number>("send_file", { consultationId, name, bytes, internal }),
+  sendPath: (consultationId: string, path: string, internal: boolean) => invoke<number>("send_path", { consultationId, path, internal }),
+  outbox: () => invoke<Entry[]>("outbox"),
+  retry: (id: number) => invoke<void>("retry", { id }),
+  dismiss: (id: number) => invoke<void>("dismiss", { id }),
+  callbacks: (view: CallbackView, text: string | null) => invoke<CallbackRow[]>("callbacks", { view, text }),
+  callback: (id: string) => invoke<CallbackRow | null>("callback", { id }),
+  clients: (query: string | null) => invoke<Client[]>("clients", { query }),
+  clientProfile: (id: string) => invoke<ClientProfile | null>("client_profile", { id }),
+  operators: () => invoke<OperatorRow[]>("operators"),
+  search: (query: string) => invoke<SearchHit[]>("search", { query }),
+  setInFront: (consultationId: string | null) => invoke<void>("set_in_front", { consultationId }),
+  markRead: (consultationId: string) => invoke<void>("mark_read", { consultationId }),
+  settings: () => invoke<Settings>("settings"),
+  setSettings: (settings: Settings) => invoke<void>("set_settings", { settings }),
+  call: (phone: string) => invoke<string>("call", { phone }),
+  image: (sha256: string, mediaType: string) => invoke<string | null>("image", { sha256, mediaType }),
+  openFile: (sha256: string) => invoke<boolean>("open_file", { sha256 }),
+  setLanguage: (lang: string) => invoke<void>("set_language", { lang }),
+};
+
+/** Starts receiving the desk's events. */
+export function subscribe(onEvent: (e: DeskEvent) => void): Promise<void> {
+  const events = new Channel<DeskEvent>();
+  events.onmessage = onEvent;
+  return invoke<void>("subscribe", { events });
+}
+
+/** A fresh idempotency key for a message. */
+export function newId(): string {
+  return crypto.randomUUID();
+}
+
+/** Files dropped on the window (their paths); returns the unsubscribe function. */
+export async function onFileDrop(handler: (paths: string[]) => void): Promise<() => void> {
+  const { getCurrentWebview } = await import("@tauri-apps/api/webview");
+  return getCurrentWebview().onDragDropEvent((e) => {
+    if (e.payload.type === "drop") handler(e.payload.paths);
+  });
+}

@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { dueState, duration, episodeStarts, initials, matchQuickReplies, waitLevel } from "./format";
+
+describe("format", () => {
+  it("words durations in each language", () => {
+    expect(duration(45_000, "en")).toBe("45 s");
+    expect(duration(12 * 60_000, "ru")).toBe("12 мин");
+    expect(duration((3 * 60 + 5) * 60_000, "en")).toBe("3 h 5 min");
+    expect(duration(2 * 60 * 60_000, "zh")).toBe("2 小时");
+    expect(duration(50 * 60 * 60_000, "en")).toBe("2 d");
+    expect(duration(-5, "en")).toBe("0 s");
+  });
+
+  it("colours waiting times as they grow", () => {
+    expect(waitLevel(60_000)).toBe("calm");
+    expect(waitLevel(3 * 60_000)).toBe("warn");
+    expect(waitLevel(6 * 60_000)).toBe("alarm");
+  });
+
+  it("tells callbacks due, overdue after ten minutes, and finished", () => {
+    const now = Date.parse("2026-11-22T12:00:00Z");
+    expect(dueState("2026-11-22T12:30:00Z", "new", now)).toBe("later");
+    expect(dueState("2026-11-22T11:55:00Z", "claimed", now)).toBe("due");
+    expect(dueState("2026-11-22T11:45:00Z", "new", now)).toBe("overdue");
+    expect(dueState("2026-11-22T11:00:00Z", "done", now)).toBe("final");
+  });
+
+  it("marks where each episode of a thread starts", () => {
+    expect([...episodeStarts(["a", "a", "b", "b", "c"])]).toEqual([0, 2, 4]);
+    expect([...episodeStarts([])]).toEqual([]);
+  });
+
+  it("matches quick replies by key prefix or by text", () => {
+    const r = [{ key: "hello", text: "Hello!" }, { key: "photo", text: "Please send a photo" }];
+    expect(matchQuickReplies("/", r)).toHaveLength(2);
+    expect(matchQuickReplies("/ph", r)?.map((x) => x.key)).toEqual(["photo"]);
+    expect(matchQuickReplies("/send", r)?.map((x) => x.key)).toEqual(["photo"]);
+    expect(matchQuickReplies("hello", r)).toBeNull();
+    expect(matchQuickReplies("/a\nb", r)).toBeNull();
+  });
+
+  it("makes initials of Latin, Cyrillic and Chinese names", () => {
+    expect(initials("Anna Petrova")).toBe("AP");
+    expect(initials("иван")).toBe("И");
+    expect(initials("李明")).toBe("李");
+    expect(initials("  ")).toBe("?");
+  });
+});

@@ -1,0 +1,216 @@
+// Generated from the Rust types by src-tauri/types.rs (ts-rs). Do not edit.
+// Regenerate: CARELINE_BLESS=1 cargo test -p careline-desktop --lib types
+
+export type Role = "client" | "operator" | "admin";
+
+export type Presence = "online" | "away" | "busy" | "offline";
+
+export type ConsultationKind = "chat" | "phone" | "video";
+
+export type ConsultationStatus = "new" | "active" | "closed";
+
+export type Priority = "low" | "normal" | "high" | "urgent";
+
+export type AuthorKind = "client" | "operator" | "system";
+
+export type MessageKind = "text" | "image" | "file" | "audio" | "video" | "system";
+
+export type ClientSource = "app" | "qr" | "phone" | "web";
+
+export type CallbackStatus = "new" | "claimed" | "done" | "failed" | "cancelled";
+
+export type AttemptOutcome = "reached" | "no_answer" | "busy" | "wrong_number";
+
+export type Operator = { id: string, login: string, name: string, role: Role, department: string | null, 
+/**
+ * Maximum concurrent active consultations.
+ */
+capacity: number, disabled: boolean, status: Presence, last_seen: string | null, 
+/**
+ * Active consultations assigned now (the load); filled in lists, not in events.
+ */
+active_count: number, created_at: string, };
+
+export type Client = { id: string, name: string, phone: string, email: string | null, gender: string | null, 
+/**
+ * `YYYY-MM-DD`.
+ */
+birthday: string | null, city: string | null, height_cm: number | null, weight_kg: number | null, source: ClientSource, tags: Array<string>, 
+/**
+ * Private operator notes: never sent to the client.
+ */
+notes: string | null, vip: boolean, blocked: boolean, created_at: string, };
+
+export type Consultation = { id: string, client_id: string, kind: ConsultationKind, status: ConsultationStatus, operator_id: string | null, priority: Priority, tags: Array<string>, tariff_id: string | null, 
+/**
+ * Fixed from the tariff when the consultation was created, in minor units.
+ */
+price: number, currency: string, 
+/**
+ * The first message.
+ */
+subject: string | null, created_at: string, taken_at: string | null, first_response_at: string | null, closed_at: string | null, summary: string | null, rating: number | null, rating_comment: string | null, last_message_at: string | null, };
+
+export type Attachment = { id: string, 
+/**
+ * Hex SHA-256 of the content.
+ */
+sha256: string, file_name: string, media_type: string, size: number, created_at: string, };
+
+export type Message = { id: string, consultation_id: string, 
+/**
+ * The client whose thread this is.
+ */
+client_id: string, author_kind: AuthorKind, 
+/**
+ * The client or operator who wrote it; none for system messages.
+ */
+author_id: string | null, kind: MessageKind, body: string, attachment: Attachment | null, client_msg_id: string | null, internal: boolean, created_at: string, seq: number, };
+
+export type SendMessageRequest = { 
+/**
+ * Made by the sender; sending the same one again stores nothing new.
+ */
+client_msg_id: string, kind: MessageKind, body: string, attachment_id: string | null, 
+/**
+ * An operator's note that the client never sees.
+ */
+internal: boolean, };
+
+export type Callback = { id: string, client_id: string | null, phone: string, 
+/**
+ * Start of the preferred window; none means "as soon as possible".
+ */
+preferred_at: string | null, preferred_until: string | null, reason: string | null, status: CallbackStatus, operator_id: string | null, 
+/**
+ * When the request is due: the preferred time, or the next retry after `no_answer`.
+ */
+due_at: string, attempts: Array<CallbackAttempt>, created_at: string, closed_at: string | null, };
+
+export type CallbackAttempt = { at: string, operator_id: string, outcome: AttemptOutcome, note: string | null, };
+
+export type Kind = "new_queue_item" | "new_callback" | "new_message" | "transferred_to_me" | "callback_due_soon" | "callback_overdue" | "long_wait";
+
+export type Target = { "type": "consultation", "id": string } | { "type": "callback", "id": string };
+
+export type Notification = { kind: Kind, count: number, 
+/**
+ * The item a click opens: the single one, or the first of a burst.
+ */
+target: Target, text: string, sound: boolean, };
+
+export type Settings = { enabled: { [key in Kind]?: boolean }, sound: boolean, 
+/**
+ * A queue item waiting longer than this raises `LongWait`.
+ */
+long_wait_after: { secs: number, nanos: number }, 
+/**
+ * Repeat the long-wait alert every this long until someone takes the item (none: once).
+ */
+repeat_until_taken: { secs: number, nanos: number } | null, 
+/**
+ * Callback reminder this long before the preferred time.
+ */
+remind_before: { secs: number, nanos: number }, 
+/**
+ * And again when it is this long overdue.
+ */
+remind_overdue_after: { secs: number, nanos: number }, };
+
+export type Op = { "op": "send_message", consultation_id: string, message: SendMessageRequest, } | { "op": "set_status", status: Presence, } | { "op": "take", consultation_id: string, } | { "op": "release", consultation_id: string, } | { "op": "close", consultation_id: string, summary: string | null, } | { "op": "transfer", consultation_id: string, operator_id: string, note: string | null, } | { "op": "claim_callback", callback_id: string, } | { "op": "release_callback", callback_id: string, } | { "op": "update", consultation_id: string, priority: Priority | null, tags: Array<string> | null, } | { "op": "read", consultation_id: string, seq: number, } | { "op": "cancel_callback", callback_id: string, } | { "op": "callback_attempt", callback_id: string, outcome: AttemptOutcome, note: string | null, key: string, };
+
+export type Entry = { id: number, op: Op, state: string, error_code: string | null, error_message: string | null, attempts: number, 
+/**
+ * Sent as Idempotency-Key.
+ */
+key: string, };
+
+export type ConsultationView = "queue" | "mine" | "active" | "archive";
+
+export type Sort = "natural" | "oldest" | "newest" | "priority" | "last_message";
+
+export type ListFilter = { kind: ConsultationKind | null, priority: Priority | null, operator_id: string | null, client_id: string | null, tag: string | null, 
+/**
+ * Words of the subject, summary, tags or the client's name.
+ */
+text: string | null, from: string | null, to: string | null, unread_only: boolean, sort: Sort, };
+
+export type ConsultationRow = { consultation: Consultation, client_name: string, client_vip: boolean, operator_name: string | null, 
+/**
+ * The client's messages after my read position.
+ */
+unread: number, };
+
+export type SendState = "pending" | "failed" | "sent" | "read";
+
+export type MessageRow = { message: Message, author_name: string | null, 
+/**
+ * For staff messages: sent or read; client and system messages have none.
+ */
+state: SendState | null, };
+
+export type PendingMessage = { outbox_id: number, client_msg_id: string, consultation_id: string, body: string, internal: boolean, state: SendState, error: string | null, };
+
+export type ThreadPage = { messages: Array<MessageRow>, 
+/**
+ * Older messages exist before the first one.
+ */
+has_more: boolean, 
+/**
+ * Only with the newest page.
+ */
+pending: Array<PendingMessage>, };
+
+export type Counts = { queue: number, mine: number, active: number, 
+/**
+ * Open callback requests that are due.
+ */
+callbacks_due: number, callbacks_open: number, 
+/**
+ * Unread client messages in my consultations.
+ */
+unread: number, operators_online: number, clients: number, 
+/**
+ * Outbox entries not confirmed yet, and refused ones.
+ */
+outbox_pending: number, outbox_failed: number, };
+
+export type CallbackView = "open" | "archive";
+
+export type CallbackRow = { callback: Callback, client_name: string | null, operator_name: string | null, };
+
+export type OperatorRow = { operator: Operator, 
+/**
+ * Active consultations assigned to them, as the cache knows.
+ */
+load: number, };
+
+export type ClientProfile = { client: Client, consultations: Array<ConsultationRow>, callbacks: Array<CallbackRow>, 
+/**
+ * Files and images of the thread, newest first.
+ */
+files: Array<Message>, };
+
+export type Segment = { text: string, mark: boolean, };
+
+export type SearchHit = { 
+/**
+ * `message`, `client` or `consultation`.
+ */
+kind: string, id: string, consultation_id: string | null, client_id: string | null, 
+/**
+ * The client's name, for the line's title.
+ */
+title: string, segments: Array<Segment>, };
+
+export type DeskEvent = { "type": "connection", online: boolean, retry_in_ms: number | null, } | { "type": "changed", consultations: boolean, callbacks: boolean, clients: boolean, operators: boolean, threads: Array<string>, } | { "type": "outbox", sent: number, refused: number, } | { "type": "notify", notification: Notification, } | { "type": "session_ended", reason: string, };
+
+export type Me = { id: string, login: string, name: string, role: string, server: string, presence: Presence, online: boolean, };
+
+export type UiError = { code: string, message: string, };
+
+export type Boot = { me: Me | null, lang: string, server: string, login: string, 
+/**
+ * Why the automatic login failed, if it did.
+ */
+error: UiError | null, };
