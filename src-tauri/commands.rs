@@ -55,6 +55,8 @@ type Res<T> = Result<T, UiError>;
 pub struct Boot {
     pub me: Option<Me>,
     pub lang: String,
+    /// The language was set by CARELINE_LANG: it wins over the one chosen in the settings.
+    pub lang_fixed: bool,
     pub server: String,
     pub login: String,
     /// Why the automatic login failed, if it did.
@@ -78,7 +80,7 @@ async fn open(app: &AppHandle, shell: &Shell, session: Session) -> Res<Me> {
 pub async fn boot(app: AppHandle, shell: State<'_, Shell>) -> Res<Boot> {
     let server = std::env::var("CARELINE_SERVER").unwrap_or_default();
     let login = std::env::var("CARELINE_LOGIN").unwrap_or_default();
-    let mut boot = Boot { me: None, lang: shell.lang(), server: server.clone(), login: login.clone(), error: None };
+    let mut boot = Boot { me: None, lang: shell.lang(), lang_fixed: std::env::var_os("CARELINE_LANG").is_some(), server: server.clone(), login: login.clone(), error: None };
     if let Some(desk) = shell.has_desk().await {
         boot.me = Some(desk.me());
         return Ok(boot);

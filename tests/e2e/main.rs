@@ -136,6 +136,10 @@ async fn operator_works_a_day_in_the_window() {
         ("CARELINE_PASSWORD", careline_server::demo::DEMO_PASSWORD.to_owned()),
         ("CARELINE_HOME", dir.path().join("home").display().to_string()),
         ("CARELINE_LANG", "en".to_owned()),
+        // The web view's storage (theme, language, sort) starts empty, as on a new computer.
+        ("XDG_DATA_HOME", dir.path().join("xdg-data").display().to_string()),
+        ("XDG_CONFIG_HOME", dir.path().join("xdg-config").display().to_string()),
+        ("XDG_CACHE_HOME", dir.path().join("xdg-cache").display().to_string()),
     ];
     let d = Driver::start(&app_binary(), &env).await;
 
@@ -233,7 +237,7 @@ async fn operator_works_a_day_in_the_window() {
         }
     }
     d.click("[data-testid=open-search]", "").await;
-    d.fill("[data-testid=search-input]", "горло").await;
+    d.fill("[data-testid=search-input]", "давление").await;
     shoot(&d, "search-ru-dark").await;
     d.key("\u{E00C}").await;
 

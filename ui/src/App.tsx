@@ -50,12 +50,12 @@ export function App() {
     subscribe(onDeskEvent);
     api.boot().then(
       (b) => {
-        setLang(pref("lang", b.lang));
+        setLang(b.lang_fixed ? b.lang : pref("lang", b.lang));
         api.setLanguage(lang());
         setBoot(b);
         setMe(b.me);
       },
-      (e) => setBoot({ me: null, lang: "en", server: "", login: "", error: errorOf(e) }),
+      (e) => setBoot({ me: null, lang: "en", lang_fixed: false, server: "", login: "", error: errorOf(e) }),
     );
   }, []);
 

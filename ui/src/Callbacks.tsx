@@ -53,13 +53,13 @@ function Row({ r, now, selected }: { r: CallbackRow; now: number; selected: bool
       <div class="row-top">
         <span class="name">{r.client_name ?? cb.phone}</span>
         <span class={`wait ${state === "overdue" ? "alarm" : state === "due" ? "warn" : "calm"}`}>
-          {state === "final" ? t(cb.status as Key) : cb.preferred_at ? when(cb.due_at, lang(), now) : t("asap")}
+          {state === "final" ? t(cb.status as Key) : cb.preferred_at || state === "later" ? when(cb.due_at, lang(), now) : t("asap")}
         </span>
       </div>
       <div class="row-bottom">
         <span class="subject">{cb.reason ?? cb.phone}</span>
         {cb.status === "claimed" && <span class="tag">{r.operator_name}</span>}
-        {cb.attempts.length > 0 && <span class="count">{cb.attempts.length}</span>}
+        {cb.attempts.length > 0 && <span class="count">{t("attempts")}: {cb.attempts.length}</span>}
       </div>
     </button>
   );

@@ -65,7 +65,7 @@ function Profile({ id, me }: { id: string; me: Me }) {
         {fact("city", c.city)}
         {fact("height", c.height_cm ? `${c.height_cm} cm` : null)}
         {fact("weight", c.weight_kg ? `${c.weight_kg} kg` : null)}
-        {fact("source", c.source)}
+        {fact("source", t(`source_${c.source}` as Key))}
         {fact("since", when(c.created_at, lang()))}
       </dl>
       {c.tags.length > 0 && <div class="tags">{c.tags.map((x) => <span class="tag">{x}</span>)}</div>}

@@ -57,6 +57,7 @@ const en = {
   outbox: "Outbox", outboxEmpty: "Everything was sent.", refused: "Refused",
   quickReplies: "Quick replies", noQuickReplies: "No quick reply starts like that.",
   loading: "Loading…", error: "Error",
+  source_app: "Mobile app", source_qr: "QR code", source_phone: "Phone call", source_web: "Web chat",
 };
 
 export type Key = keyof typeof en;
@@ -116,6 +117,7 @@ const ru: Record<Key, string> = {
   outbox: "Исходящие", outboxEmpty: "Всё отправлено.", refused: "Отклонено",
   quickReplies: "Быстрые ответы", noQuickReplies: "Нет быстрых ответов с таким началом.",
   loading: "Загрузка…", error: "Ошибка",
+  source_app: "Мобильное приложение", source_qr: "QR-код", source_phone: "Звонок", source_web: "Веб-чат",
 };
 
 const zh: Record<Key, string> = {
@@ -173,6 +175,7 @@ const zh: Record<Key, string> = {
   outbox: "发件箱", outboxEmpty: "全部已发送。", refused: "被拒绝",
   quickReplies: "快捷回复", noQuickReplies: "没有以此开头的快捷回复。",
   loading: "加载中…", error: "错误",
+  source_app: "手机应用", source_qr: "二维码", source_phone: "电话", source_web: "网页聊天",
 };
 
 const dictionaries: Record<Lang, Record<Key, string>> = { en, ru, zh };

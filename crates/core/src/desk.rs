@@ -94,7 +94,8 @@ impl Desk {
             Some(text) => serde_json::from_str(&text).unwrap_or_default(),
             None => Settings::default(),
         };
-        let presence = cache.operators().await?.into_iter().find(|o| o.id == session.user_id).map(|o| o.status).unwrap_or(Presence::Online);
+        // The status the operator chose last time on this computer; online the first time.
+        let presence = cache.meta("presence").await?.and_then(|p| p.parse().ok()).unwrap_or(Presence::Online);
         let known = known_from(&cache).await?;
         Ok(Arc::new(Desk {
             session,
@@ -124,8 +125,16 @@ impl Desk {
         &self.files
     }
 
-    /// Starts the background work; events go to `emit`. Call once.
+    /// Starts the background work; events go to `emit`. Call once. Opening the desk puts the
+    /// operator back in the status they chose last (online the first time).
     pub fn start(self: &Arc<Self>, emit: Emit) {
+        let desk = self.clone();
+        let status = self.me().presence;
+        tokio::spawn(async move {
+            if let Err(e) = desk.act(Op::SetStatus { status }).await {
+                tracing::warn!(error = %e, "queueing the status");
+            }
+        });
         let mut tasks = self.tasks.lock().expect("desk tasks");
         tasks.push(tokio::spawn(follow(self.clone(), emit.clone())));
         tasks.push(tokio::spawn(send_outbox(self.clone(), emit.clone())));
@@ -145,6 +154,7 @@ impl Desk {
         if let Op::SetStatus { status } = &op {
             // Do-not-disturb follows the switch at once, not when the server confirms it.
             self.state.lock().expect("desk state").presence = *status;
+            self.cache.set_meta("presence", status.as_str()).await?;
         }
         let id = self.cache.enqueue(&op).await?;
         self.kick.notify_one();

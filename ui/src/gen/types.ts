@@ -209,7 +209,11 @@ export type Me = { id: string, login: string, name: string, role: string, server
 
 export type UiError = { code: string, message: string, };
 
-export type Boot = { me: Me | null, lang: string, server: string, login: string, 
+export type Boot = { me: Me | null, lang: string, 
+/**
+ * The language was set by CARELINE_LANG: it wins over the one chosen in the settings.
+ */
+lang_fixed: boolean, server: string, login: string, 
 /**
  * Why the automatic login failed, if it did.
  */
