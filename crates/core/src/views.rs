@@ -3,6 +3,7 @@
 //! message's send state, callback queues, clients with their history, operators with their
 //! load, badge counts and search hits. Every type here is also a TypeScript type of the UI.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use careline_protocol::{
@@ -264,7 +265,7 @@ impl Cache {
             Sort::Priority => rows.sort_by(|a, b| {
                 priority_rank(b.consultation.priority).cmp(&priority_rank(a.consultation.priority)).then(a.consultation.created_at.cmp(&b.consultation.created_at))
             }),
-            Sort::LastMessage => rows.sort_by(|a, b| b.consultation.last_message_at.cmp(&a.consultation.last_message_at)),
+            Sort::LastMessage => rows.sort_by_key(|r| std::cmp::Reverse(r.consultation.last_message_at)),
             _ => {}
         }
         Ok(rows)
@@ -295,9 +296,9 @@ impl Cache {
         let mut clients: HashMap<Uuid, (String, bool)> = HashMap::new();
         let mut out = Vec::with_capacity(list.len());
         for c in list {
-            if !clients.contains_key(&c.client_id) {
+            if let Entry::Vacant(slot) = clients.entry(c.client_id) {
                 let k = self.client(c.client_id).await?;
-                clients.insert(c.client_id, k.map(|k| (k.name, k.vip)).unwrap_or_default());
+                slot.insert(k.map(|k| (k.name, k.vip)).unwrap_or_default());
             }
             let (client_name, client_vip) = clients[&c.client_id].clone();
             let unread = if c.status == ConsultationStatus::Closed { 0 } else { self.unread(&c, me).await? };
@@ -360,8 +361,8 @@ impl Cache {
         // The client's read position in each consultation of the page.
         let mut client_read: HashMap<Uuid, i64> = HashMap::new();
         for m in &messages {
-            if !client_read.contains_key(&m.consultation_id) {
-                client_read.insert(m.consultation_id, self.read_position(m.consultation_id, client_id).await?);
+            if let Entry::Vacant(slot) = client_read.entry(m.consultation_id) {
+                slot.insert(self.read_position(m.consultation_id, client_id).await?);
             }
         }
         let rows = messages

@@ -1,0 +1,149 @@
+//! The desk against the real server: it follows live, decides notifications (and stays quiet
+//! while busy or while the chat is in front), lists what the screens show, and acts through
+//! the outbox — a reply's state goes from sent to read when the client reads it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use careline_core::desk::{Desk, DeskEvent};
+use careline_core::notify::Kind;
+use careline_core::outbox::Op;
+use careline_core::session::Session;
+use careline_core::views::{ConsultationView, ListFilter, SendState};
+use careline_protocol::Presence;
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Client {
+    async fn register(base: &str, name: &str, phone: &str) -> Client {
+        let http = reqwest::Client::new();
+        let r: Value = http.post(format!("{base}/api/v1/clients/register")).json(&json!({ "name": name, "phone": phone, "password": "client-secret-1" })).send().await.unwrap().json().await.unwrap();
+        Client { http, base: base.into(), token: r["token"].as_str().unwrap().into() }
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Value {
+        let r = self.http.post(format!("{}{path}", self.base)).bearer_auth(&self.token).json(&body).send().await.unwrap();
+        assert!(r.status().is_success(), "{path}: {}", r.status());
+        r.json().await.unwrap()
+    }
+
+    async fn ask(&self, text: &str) -> uuid::Uuid {
+        let r = self.post("/api/v1/consultations", json!({ "kind": "chat", "text": text, "client_msg_id": uuid::Uuid::now_v7() })).await;
+        r["consultation"]["id"].as_str().unwrap().parse().unwrap()
+    }
+
+    async fn say(&self, consultation: uuid::Uuid, text: &str) -> i64 {
+        let r = self.post(&format!("/api/v1/consultations/{consultation}/messages"), json!({ "client_msg_id": uuid::Uuid::now_v7(), "kind": "text", "body": text })).await;
+        r["seq"].as_i64().unwrap()
+    }
+}
+
+/// The next event matching `f` within `secs`.
+async fn next(rx: &mut mpsc::UnboundedReceiver<DeskEvent>, secs: u64, f: impl Fn(&DeskEvent) -> bool) -> DeskEvent {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(e)) if f(&e) => return e,
+            Ok(Some(_)) => {}
+            _ => panic!("no such desk event within {secs} s"),
+        }
+    }
+}
+
+/// Whether an event matching `f` comes within `ms`.
+async fn comes(rx: &mut mpsc::UnboundedReceiver<DeskEvent>, ms: u64, f: impl Fn(&DeskEvent) -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(ms);
+    while let Ok(Some(e)) = tokio::time::timeout_at(deadline, rx.recv()).await {
+        if f(&e) {
+            return true;
+        }
+    }
+    false
+}
+
+fn notified(kind: Kind, text: &'static str) -> impl Fn(&DeskEvent) -> bool {
+    move |e| matches!(e, DeskEvent::Notify { notification } if notification.kind == kind && notification.text.contains(text))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn desk_follows_notifies_and_acts() {
+    let dir = tempfile::tempdir().unwrap();
+    std::env::set_var("CARELINE_HOME", dir.path().join("home"));
+    let (_state, server) = careline_server::testing::demo(dir.path()).await;
+    let session = Session::login(&server.url, "anna", careline_server::demo::DEMO_PASSWORD).await.unwrap();
+    assert_eq!(Session::load().as_ref(), Some(&session), "the session is remembered");
+    let desk = Desk::open(session, dir.path().join("anna.db")).await.unwrap();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    desk.start(Arc::new(move |e| {
+        let _ = tx.send(e);
+    }));
+    next(&mut rx, 10, |e| matches!(e, DeskEvent::Connection { online: true, .. })).await;
+    let me = desk.session.user_id;
+
+    // A new consultation: in the queue, counted, and notified.
+    let maria = Client::register(&server.url, "Мария Тестова", "+79990001111").await;
+    let first = maria.ask("Болит горло третий день").await;
+    next(&mut rx, 5, notified(Kind::NewQueueItem, "Болит горло")).await;
+    let queue = desk.cache.list(ConsultationView::Queue, &ListFilter::default(), me).await.unwrap();
+    let row = queue.iter().find(|r| r.consultation.id == first).expect("in the queue");
+    assert_eq!((row.client_name.as_str(), row.unread), ("Мария Тестова", 1));
+    assert!(desk.counts().await.unwrap().queue >= 1);
+
+    // Busy: no notification, but the list still changes.
+    desk.act(Op::SetStatus { status: Presence::Busy }).await.unwrap();
+    let peter = Client::register(&server.url, "Пётр Занятов", "+79990002222").await;
+    let second = peter.ask("Вопрос по рецепту").await;
+    assert!(!comes(&mut rx, 1500, notified(Kind::NewQueueItem, "рецепту")).await, "silent while busy");
+    assert!(desk.cache.list(ConsultationView::Queue, &ListFilter::default(), me).await.unwrap().iter().any(|r| r.consultation.id == second));
+    desk.act(Op::SetStatus { status: Presence::Online }).await.unwrap();
+
+    // Take it through the outbox; it is mine; a reply goes out and is read by the client.
+    desk.act(Op::Take { consultation_id: first }).await.unwrap();
+    next(&mut rx, 5, |e| matches!(e, DeskEvent::Outbox { sent, .. } if *sent > 0)).await;
+    wait(|| async { desk.cache.list(ConsultationView::Mine, &ListFilter::default(), me).await.unwrap().iter().any(|r| r.consultation.id == first) }).await;
+    desk.act(Op::text(first, "Полощите горло тёплой водой с солью", false)).await.unwrap();
+    let client_id = desk.cache.consultation(first).await.unwrap().unwrap().client_id;
+    wait(|| async {
+        let page = desk.cache.thread_page(client_id, None, 50).await.unwrap();
+        page.pending.is_empty() && page.messages.iter().any(|m| m.message.body.contains("Полощите") && m.state == Some(SendState::Sent))
+    })
+    .await;
+    let reply_seq = desk.cache.thread_page(client_id, None, 50).await.unwrap().messages.last().unwrap().message.seq;
+    maria.post(&format!("/api/v1/consultations/{first}/read"), json!({ "seq": reply_seq })).await;
+    wait(|| async { desk.cache.thread_page(client_id, None, 50).await.unwrap().messages.iter().any(|m| m.state == Some(SendState::Read)) }).await;
+
+    // A message in my consultation: notified unless its chat is in front.
+    maria.say(first, "Спасибо, а если температура?").await;
+    next(&mut rx, 5, notified(Kind::NewMessage, "температура")).await;
+    desk.set_in_front(Some(first));
+    maria.say(first, "И ещё кашель").await;
+    assert!(!comes(&mut rx, 1500, notified(Kind::NewMessage, "кашель")).await, "no notification for the chat in front");
+
+    // Reading it clears the unread count.
+    desk.mark_read(first).await.unwrap();
+    let mine = desk.cache.list(ConsultationView::Mine, &ListFilter::default(), me).await.unwrap();
+    assert_eq!(mine.iter().find(|r| r.consultation.id == first).unwrap().unread, 0);
+
+    // Search hits carry the client's name as their title.
+    let hits = desk.cache.search_hits("кашель", 10).await.unwrap();
+    assert!(hits.iter().any(|h| h.title == "Мария Тестова" && h.segments.iter().any(|s| s.mark && s.text.to_lowercase().contains("кашель"))));
+    desk.stop();
+}
+
+async fn wait<F, Fut>(mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !f().await {
+        assert!(tokio::time::Instant::now() < deadline, "not within 10 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
