@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Starts Careline on this machine with demo data: installs what is missing, builds, fills a
-# demo clinic (once), starts the server and the client simulator. Ctrl-C stops everything.
+# demo clinic (once), starts the server, the client simulator and the desktop app logged in
+# as the demo operator anna. Closing the window or Ctrl-C stops everything.
 #   CARELINE_LISTEN   (default 127.0.0.1:8080)
 #   CARELINE_DATA_DIR (default .data/demo in this checkout)
+#   CARELINE_LOGIN    (default anna; any demo login: admin, anna, li, john, olga)
+# Without a display (a server, CI) the app runs under Xvfb: set CARELINE_HEADLESS=1 to force it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -10,8 +13,9 @@ install_all
 
 export CARELINE_LISTEN=${CARELINE_LISTEN:-127.0.0.1:8080}
 export CARELINE_DATA_DIR=${CARELINE_DATA_DIR:-$PWD/.data/demo}
-echo "==> building (release)"
-cargo build --release --locked -p careline-server -p careline-sim
+echo "==> building the UI and the programs (release)"
+(cd ui && npm run --silent build)
+cargo build --release --locked -p careline-server -p careline-sim -p careline-desktop
 bin=target/release
 
 if [ ! -f "$CARELINE_DATA_DIR/careline.db" ]; then
@@ -32,5 +36,16 @@ echo "==> server at $url (OpenAPI: $url/api/openapi.json); log in as anna / care
 
 "$bin/careline-sim" --server "$url" run --clients 12 --rate 0.3 &
 pids+=($!)
-echo "==> simulator producing consultations, messages and callback requests; Ctrl-C stops"
+echo "==> simulator producing consultations, messages and callback requests"
+
+export CARELINE_SERVER=$url CARELINE_LOGIN=${CARELINE_LOGIN:-anna} CARELINE_PASSWORD=careline-demo
+export CARELINE_HOME=${CARELINE_HOME:-$PWD/.data/desk}
+if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] || [ "${CARELINE_HEADLESS:-0}" = 1 ]; then
+  echo "==> no display: the app runs under Xvfb (screen :$$)"
+  xvfb-run -a -s "-screen 0 1440x900x24" dbus-run-session -- "$bin/careline-desktop" &
+else
+  "$bin/careline-desktop" &
+fi
+pids+=($!)
+echo "==> the desk is open, logged in as $CARELINE_LOGIN; close the window or press Ctrl-C to stop"
 wait -n "${pids[@]}"

@@ -11,6 +11,8 @@ use serde_json::{json, Value};
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 pub struct Driver {
+    /// When the app was asked to start (the WebDriver session request).
+    pub launched: Instant,
     http: reqwest::Client,
     base: String,
     session: String,
@@ -35,10 +37,11 @@ impl Driver {
             assert!(Instant::now() < deadline, "tauri-driver did not start");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        let launched = Instant::now();
         let caps = json!({ "capabilities": { "alwaysMatch": { "browserName": "wry", "tauri:options": { "application": app } } } });
         let resp: Value = http.post(format!("{base}/session")).json(&caps).send().await.expect("new session").json().await.expect("session JSON");
         let session = resp["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no WebDriver session: {resp}")).to_owned();
-        Driver { http, base: format!("{base}/session/{session}"), session, tauri_driver }
+        Driver { launched, http, base: format!("{base}/session/{session}"), session, tauri_driver }
     }
 
     async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
@@ -81,8 +84,17 @@ impl Driver {
                 let body = self.exec("return document.body.innerText", json!([])).await;
                 panic!("no {css:?} with {text:?} after {secs} s; the window shows:\n{}", body.as_str().unwrap_or(""));
             }
-            tokio::time::sleep(Duration::from_millis(150)).await;
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    /// Runs an asynchronous `script` (it calls `arguments[arguments.length - 1]` with its result).
+    pub async fn exec_async(&self, script: &str, args: Value) -> Value {
+        let v = self.call(reqwest::Method::POST, "/execute/async", Some(json!({ "script": script, "args": args }))).await;
+        if v.get("error").is_some() {
+            panic!("script failed: {v}\n{script}");
+        }
+        v
     }
 
     /// Waits until nothing matches `css` with `text`.

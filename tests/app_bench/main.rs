@@ -1,0 +1,124 @@
+//! The app rows of PRODUCT.md §7, measured in the real window under Xvfb: cold start to an
+//! interactive queue with a 1,000,000-message cache, opening a 10,000-message thread, and the
+//! idle memory of the whole process tree (the app and its WebKit processes).
+//!
+//!   cargo run --release -p careline-core --example app_fixture -- /tmp/careline-fixture
+//!   cargo build --release -p careline-desktop
+//!   CARELINE_BENCH_FIXTURE=/tmp/careline-fixture xvfb-run -a dbus-run-session -- \
+//!     cargo test --release -p careline-desktop --test app_bench -- --ignored --nocapture
+
+#[path = "../e2e/driver.rs"]
+mod driver;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use driver::Driver;
+use serde_json::json;
+
+fn app_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().parent().unwrap().join("careline-desktop")
+}
+
+/// The pids of `root` and all its descendants.
+fn tree(root: u32) -> Vec<u32> {
+    let mut parent: HashMap<u32, u32> = HashMap::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        // pid (comm) state ppid …: comm may hold spaces, so split after the last ')'.
+        let after = &stat[stat.rfind(')').unwrap() + 2..];
+        let ppid: u32 = after.split(' ').nth(1).unwrap().parse().unwrap();
+        parent.insert(pid, ppid);
+    }
+    let mut out = vec![root];
+    let mut i = 0;
+    while i < out.len() {
+        let p = out[i];
+        out.extend(parent.iter().filter(|(_, pp)| **pp == p).map(|(c, _)| *c));
+        i += 1;
+    }
+    out
+}
+
+fn kb(pid: u32, file: &str, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/{file}"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        .unwrap_or(0)
+}
+
+fn app_pid(app: &Path) -> u32 {
+    let want = std::fs::canonicalize(app).unwrap();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
+        if std::fs::read_link(format!("/proc/{pid}/exe")).ok().as_deref() == Some(want.as_path()) {
+            return pid;
+        }
+    }
+    panic!("the app is not running");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: needs the fixture (CARELINE_BENCH_FIXTURE), Xvfb and tauri-driver"]
+async fn app_start_thread_and_memory() {
+    let fixture = PathBuf::from(std::env::var("CARELINE_BENCH_FIXTURE").expect("CARELINE_BENCH_FIXTURE: a folder made by the app_fixture example"));
+    let scratch = tempfile::tempdir().unwrap();
+    let app = app_binary();
+    // Cold as far as this machine lets us: drop the page cache when allowed (root, not in a container).
+    let dropped = std::fs::write("/proc/sys/vm/drop_caches", "3").is_ok();
+    let env = vec![
+        ("CARELINE_HOME", fixture.join("home").display().to_string()),
+        ("CARELINE_CACHE", fixture.join("cache.db").display().to_string()),
+        ("CARELINE_LANG", "ru".to_owned()),
+        ("XDG_DATA_HOME", scratch.path().join("data").display().to_string()),
+        ("XDG_CACHE_HOME", scratch.path().join("cache").display().to_string()),
+    ];
+    let d = Driver::start(&app, &env).await;
+    d.wait_text("[data-testid=consultation-row]", "Большой Тред", 30).await;
+    let start = d.launched.elapsed();
+
+    // Open the 10,000-message thread, away and back, several times.
+    let mut opens = Vec::new();
+    for _ in 0..7 {
+        d.click("[data-testid=consultation-row]", "Иван").await;
+        d.wait_text("[data-testid=chat-client]", "Иван", 10).await;
+        let ms = d
+            .exec_async(
+                "const done = arguments[arguments.length - 1];\
+                 const row = [...document.querySelectorAll('[data-testid=consultation-row]')].find(e => e.innerText.includes('Большой Тред'));\
+                 const t0 = performance.now(); row.click();\
+                 const check = () => { const name = document.querySelector('[data-testid=chat-client]')?.innerText || '';\
+                   if (name.includes('Большой Тред') && document.querySelectorAll('[data-testid=message]').length >= 100) done(performance.now() - t0);\
+                   else requestAnimationFrame(check); };\
+                 requestAnimationFrame(check);",
+                json!([]),
+            )
+            .await;
+        opens.push(ms.as_f64().unwrap());
+    }
+    opens.sort_by(f64::total_cmp);
+
+    // Idle memory of the process tree.
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let pids = tree(app_pid(&app));
+    let rss: u64 = pids.iter().map(|p| kb(*p, "status", "VmRSS:")).sum();
+    let pss: u64 = pids.iter().map(|p| kb(*p, "smaps_rollup", "Pss:")).sum();
+    let names: Vec<String> = pids.iter().map(|p| std::fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default().trim().to_owned()).collect();
+    d.quit().await;
+
+    let out = json!({
+        "bench": "app",
+        "cold_start_to_queue_ms": start.as_millis(),
+        "page_cache_dropped": dropped,
+        "open_10000_message_thread_ms": { "p50": opens[opens.len() / 2], "max": opens[opens.len() - 1] },
+        "idle_rss_mb_process_tree": rss as f64 / 1024.0,
+        "idle_pss_mb_process_tree": pss as f64 / 1024.0,
+        "processes": names,
+    });
+    println!("{out}");
+}
