@@ -12,7 +12,7 @@ use careline_core::views::{
     CallbackRow, CallbackView, ClientProfile, ConsultationRow, ConsultationView, Counts, ListFilter, OperatorRow, SearchHit, ThreadPage,
 };
 use careline_core::CoreError;
-use careline_protocol::Client;
+use careline_protocol::{Client, CreateOperatorRequest, Operator, UpdateOperatorRequest};
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, State};
@@ -262,6 +262,27 @@ pub async fn open_file(app: AppHandle, shell: State<'_, Shell>, sha256: String) 
 }
 
 #[tauri::command]
+pub async fn create_operator(shell: State<'_, Shell>, req: CreateOperatorRequest) -> Res<Operator> {
+    Ok(shell.desk().await?.create_operator(&req).await?)
+}
+
+#[tauri::command]
+pub async fn update_operator(shell: State<'_, Shell>, id: Uuid, req: UpdateOperatorRequest) -> Res<Operator> {
+    Ok(shell.desk().await?.update_operator(id, &req).await?)
+}
+
+#[tauri::command]
 pub fn set_language(shell: State<'_, Shell>, lang: String) {
     shell.set_lang(&lang);
+}
+
+/// The window shows the operator's queue: with `CARELINE_STARTUP_TRACE` set, say how long the
+/// start took (the app benchmark reads it).
+#[tauri::command]
+pub fn ready() {
+    if std::env::var_os("CARELINE_STARTUP_TRACE").is_some() {
+        if let Some(t) = crate::STARTED.get() {
+            eprintln!("careline: interactive after {} ms", t.elapsed().as_millis());
+        }
+    }
 }

@@ -12,7 +12,11 @@ use tauri::Manager;
 
 pub use shell::Shell;
 
+/// When the process started, for `CARELINE_STARTUP_TRACE` (the app benchmark's clock).
+pub(crate) static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
 pub fn run() {
+    STARTED.get_or_init(std::time::Instant::now);
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("CARELINE_LOG").unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
@@ -59,6 +63,9 @@ pub fn run() {
             commands::image,
             commands::open_file,
             commands::set_language,
+            commands::ready,
+            commands::create_operator,
+            commands::update_operator,
         ])
         .run(tauri::generate_context!("tauri.conf.json"))
         .expect("error while running the Careline window");

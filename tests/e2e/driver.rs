@@ -30,7 +30,8 @@ impl Driver {
             cmd.env(k, v);
         }
         let tauri_driver = cmd.spawn().expect("starting tauri-driver (cargo install tauri-driver --locked; Debian's webkit2gtk-driver)");
-        let http = reqwest::Client::new();
+        // A command that hangs (the window stopped answering) fails the test instead of hanging it.
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("an HTTP client");
         let base = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(20);
         while http.get(format!("{base}/status")).send().await.is_err() {
@@ -153,15 +154,22 @@ impl Driver {
         self.call(reqwest::Method::POST, "/actions", Some(actions)).await;
     }
 
-    /// Saves the web view as a PNG.
+    /// Saves the window as a PNG: the X screen (`import` from ImageMagick) cut to the window.
+    /// WebDriver's own screenshot waits for a composited frame, which never comes with
+    /// WebKit's compositing off (the app's default).
     pub async fn screenshot(&self, path: &Path) {
-        use base64::Engine as _;
         // Let layout and fonts settle.
         tokio::time::sleep(Duration::from_millis(400)).await;
-        let v = self.call(reqwest::Method::GET, "/screenshot", None).await;
-        let bytes = base64::engine::general_purpose::STANDARD.decode(v.as_str().expect("screenshot data")).expect("screenshot base64");
+        let size = self.exec("return [window.outerWidth, window.outerHeight, window.screenX, window.screenY]", json!([])).await;
+        let n = |i: usize| size[i].as_i64().unwrap_or(0);
         std::fs::create_dir_all(path.parent().expect("a folder")).expect("screenshot folder");
-        std::fs::write(path, bytes).expect("writing the screenshot");
+        let ok = Command::new("import")
+            .args(["-window", "root", "-crop", &format!("{}x{}+{}+{}", n(0), n(1), n(2), n(3)), "+repage"])
+            .arg(path)
+            .status()
+            .expect("ImageMagick's import")
+            .success();
+        assert!(ok, "taking the screenshot {}", path.display());
     }
 
     /// Ends the session (the app quits) and stops tauri-driver with SIGTERM (SIGKILL would

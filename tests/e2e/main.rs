@@ -144,16 +144,19 @@ async fn operator_works_a_day_in_the_window() {
     let d = Driver::start(&app_binary(), &env).await;
 
     // Logged in from the environment: the desk shows the queue with the demo's waiting ones.
+    eprintln!("e2e step: Logged in from the environment: the desk shows the queue with the demo");
     d.wait_text("[data-testid=section-consultations]", "Consultations", 30).await;
     d.wait_text("[data-testid=consultation-row]", "", 30).await;
 
     // A new consultation appears in the queue live, with a native notification.
+    eprintln!("e2e step: A new consultation appears in the queue live, with a native notificati");
     let maria = ClientApp::register(&base, "Maria E2E Testova", "+79990001122").await;
     let first = maria.ask("e2e: sore throat since yesterday").await;
     d.wait_text("[data-testid=consultation-row]", "e2e: sore throat", 10).await;
     watch.wait_for("e2e: sore throat", 10).await;
 
     // Take it, reply; the client receives the reply.
+    eprintln!("e2e step: Take it, reply; the client receives the reply");
     d.click("[data-testid=consultation-row]", "e2e: sore throat").await;
     d.click("[data-testid=take]", "").await;
     d.wait_text("[data-testid=chat-status]", "Анна Петрова", 10).await;
@@ -163,6 +166,7 @@ async fn operator_works_a_day_in_the_window() {
     d.wait_text("[data-testid=message]", "gargle with warm salt water", 10).await;
 
     // Close with a summary; it is in the archive.
+    eprintln!("e2e step: Close with a summary; it is in the archive");
     d.click("[data-testid=close]", "").await;
     d.fill("[data-testid=summary]", "Pharyngitis: gargles, fluids, recheck in 3 days").await;
     d.click("[data-testid=confirm-close]", "").await;
@@ -171,6 +175,7 @@ async fn operator_works_a_day_in_the_window() {
     d.wait_text("[data-testid=consultation-row]", "e2e: sore throat", 10).await;
 
     // A callback request: claimed, an attempt recorded (reached), finished.
+    eprintln!("e2e step: A callback request: claimed, an attempt recorded (reached), finished");
     maria.post("/api/v1/callbacks", json!({ "phone": "+79990001122", "reason": "e2e: wants a call about test results" })).await;
     d.click("[data-testid=section-callbacks]", "").await;
     d.click("[data-testid=callback-row]", "e2e: wants a call").await;
@@ -183,6 +188,7 @@ async fn operator_works_a_day_in_the_window() {
     d.wait_text("[data-testid=attempts]", "Explained the results", 10).await;
 
     // A client found by search and the profile opened.
+    eprintln!("e2e step: A client found by search and the profile opened");
     d.click("[data-testid=section-clients]", "").await;
     d.fill("[data-testid=client-search]", "Testova").await;
     d.click("[data-testid=client-row]", "Maria E2E Testova").await;
@@ -190,6 +196,7 @@ async fn operator_works_a_day_in_the_window() {
     d.wait_text("[data-testid=client-profile]", "e2e: sore throat", 10).await;
 
     // Another operator's status change shows.
+    eprintln!("e2e step: Another operator's status change shows");
     let (http, john) = operator_session(&base, "john").await;
     let r = http.put(format!("{base}/api/v1/me/status")).bearer_auth(&john).json(&json!({ "status": "busy" })).send().await.unwrap();
     assert!(r.status().is_success());
@@ -197,12 +204,14 @@ async fn operator_works_a_day_in_the_window() {
     d.wait_text("[data-testid=operator-row][data-login=john] [data-testid=operator-status]", "Busy", 10).await;
 
     // Global search finds the reply and opens its consultation.
+    eprintln!("e2e step: Global search finds the reply and opens its consultation");
     d.click("[data-testid=open-search]", "").await;
     d.fill("[data-testid=search-input]", "gargle").await;
     d.click("[data-testid=search-hit]", "gargle").await;
     d.wait_text("[data-testid=chat]", "gargle with warm salt water", 10).await;
 
     // Offline: the server stops, a message is written (pending), the server returns → sent once.
+    eprintln!("e2e step: Offline: the server stops, a message is written (pending), the server ");
     let peter = ClientApp::register(&base, "Peter Offline", "+79990003344").await;
     let second = peter.ask("e2e: offline case").await;
     d.click("[data-testid=section-consultations]", "").await;
@@ -223,6 +232,7 @@ async fn operator_works_a_day_in_the_window() {
     assert_eq!(sent, 1, "the offline message reached the server exactly once");
 
     // Screenshots of every section: English, Russian, Chinese, and the dark theme.
+    eprintln!("e2e step: Screenshots of every section: English, Russian, Chinese, and the dark ");
     d.click("[data-testid=section-consultations]", "").await;
     d.click("[data-testid=view-mine]", "").await;
     d.click("[data-testid=consultation-row]", "e2e: offline case").await;

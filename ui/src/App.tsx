@@ -19,12 +19,15 @@ function onDeskEvent(e: DeskEvent) {
       versions.update((v) => {
         const threads = { ...v.threads };
         for (const c of e.threads) threads[c] = (threads[c] ?? 0) + 1;
+        // Everything may have changed (caught up after an outage, or re-synced): threads too.
+        const all = e.consultations && e.callbacks && e.clients && e.operators;
         return {
           ...v,
           consultations: v.consultations + (e.consultations ? 1 : 0),
           callbacks: v.callbacks + (e.callbacks ? 1 : 0),
           clients: v.clients + (e.clients ? 1 : 0),
           operators: v.operators + (e.operators ? 1 : 0),
+          everything: v.everything + (all ? 1 : 0),
           threads,
         };
       });

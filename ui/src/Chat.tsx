@@ -15,7 +15,7 @@ export function Chat({ id, me }: { id: string; me: Me }) {
   const clientId = c?.client_id;
   const [older, setOlder] = useState<MessageRow[]>([]);
   const [hasMoreOlder, setHasMoreOlder] = useState<boolean | null>(null);
-  const page = useLoad(() => (clientId ? api.thread(clientId, null, PAGE) : Promise.resolve(null)), [clientId, clientId ? v.threads[clientId] : 0, v.outbox]);
+  const page = useLoad(() => (clientId ? api.thread(clientId, null, PAGE) : Promise.resolve(null)), [clientId, clientId ? v.threads[clientId] : 0, v.outbox, v.everything]);
   const [dialog, setDialog] = useState<null | "close" | "transfer">(null);
   const [error, setError] = useState<string | null>(null);
   const scroller = useRef<HTMLDivElement>(null);

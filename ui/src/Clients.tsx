@@ -1,5 +1,7 @@
 import { useState } from "preact/hooks";
 import { api, type Client, type Me } from "./api";
+import { act } from "./store";
+import { Dialog } from "./Chat";
 import { lang, t, type Key } from "./i18n";
 import { go, nav } from "./nav";
 import { useCell, useLoad, versions } from "./store";
@@ -46,6 +48,7 @@ function Profile({ id, me }: { id: string; me: Me }) {
   const v = useCell(versions);
   const p = useLoad(() => api.clientProfile(id), [id, v.clients, v.consultations, v.callbacks]);
   const d = p.data;
+  const [editing, setEditing] = useState(false);
   if (!d) return <div class="empty big">{p.error ?? t("loading")}</div>;
   const c = d.client;
   const fact = (k: Key, val: string | number | null | undefined) => (val === null || val === undefined || val === "" ? null : (<><dt>{t(k)}</dt><dd>{val}</dd></>));
@@ -56,7 +59,10 @@ function Profile({ id, me }: { id: string; me: Me }) {
         <span data-testid="profile-name">{c.name}</span>
         {c.vip && <span class="vip">VIP</span>}
         {c.blocked && <span class="status blocked">{t("blocked")}</span>}
+        <span class="grow" />
+        <button onClick={() => setEditing(true)} data-testid="edit-client">{t("editProfile")}</button>
       </h2>
+      {editing && <EditClient client={c} admin={me.role === "admin"} onClose={() => setEditing(false)} />}
       <dl class="facts">
         {fact("phone", c.phone)}
         {fact("email", c.email)}
@@ -108,5 +114,52 @@ function Profile({ id, me }: { id: string; me: Me }) {
         </ul>
       )}
     </div>
+  );
+}
+
+/** Staff edit a client's data; VIP and blocking are the supervisor's call. Saved through the outbox. */
+function EditClient({ client, admin, onClose }: { client: Client; admin: boolean; onClose: () => void }) {
+  const [f, setF] = useState({
+    name: client.name, email: client.email ?? "", gender: client.gender ?? "", birthday: client.birthday ?? "", city: client.city ?? "",
+    height: client.height_cm?.toString() ?? "", weight: client.weight_kg?.toString() ?? "", tags: client.tags.join(", "), notes: client.notes ?? "",
+    vip: client.vip, blocked: client.blocked,
+  });
+  const set = (k: keyof typeof f) => (e: Event) => {
+    const el = e.currentTarget as HTMLInputElement;
+    setF({ ...f, [k]: el.type === "checkbox" ? el.checked : el.value });
+  };
+  const num = (v: string) => (v.trim() === "" ? null : Number(v.replace(",", ".")));
+  const save = async () => {
+    await act({
+      op: "update_client",
+      client_id: client.id,
+      changes: {
+        name: f.name.trim() || null, email: f.email.trim() || null, gender: f.gender.trim() || null, birthday: f.birthday || null, city: f.city.trim() || null,
+        height_cm: num(f.height), weight_kg: num(f.weight), tags: f.tags.split(",").map((x) => x.trim()).filter(Boolean), notes: f.notes,
+        vip: admin ? f.vip : null, blocked: admin ? f.blocked : null,
+      },
+    });
+    onClose();
+  };
+  return (
+    <Dialog title={`${t("editProfile")}: ${client.name}`} onClose={onClose}>
+      <div class="form-grid">
+        <label>{t("displayName")}<input value={f.name} onInput={set("name")} /></label>
+        <label>{t("email")}<input value={f.email} onInput={set("email")} /></label>
+        <label>{t("gender")}<input value={f.gender} onInput={set("gender")} /></label>
+        <label>{t("birthday")}<input type="date" value={f.birthday} onInput={set("birthday")} /></label>
+        <label>{t("city")}<input value={f.city} onInput={set("city")} /></label>
+        <label>{t("height")} (cm)<input inputMode="decimal" value={f.height} onInput={set("height")} /></label>
+        <label>{t("weight")} (kg)<input inputMode="decimal" value={f.weight} onInput={set("weight")} /></label>
+        <label class="wide">{t("tagsComma")}<input value={f.tags} onInput={set("tags")} /></label>
+        <label class="wide">{t("notes")}<textarea rows={3} value={f.notes} onInput={set("notes")} data-testid="client-notes" /></label>
+        {admin && <label class="check"><input type="checkbox" checked={f.vip} onChange={set("vip")} /> {t("vip")}</label>}
+        {admin && <label class="check"><input type="checkbox" checked={f.blocked} onChange={set("blocked")} /> {t("blocked")}</label>}
+      </div>
+      <div class="dialog-buttons">
+        <button onClick={onClose}>{t("cancel")}</button>
+        <button class="primary" onClick={save} data-testid="save-client">{t("save")}</button>
+      </div>
+    </Dialog>
   );
 }

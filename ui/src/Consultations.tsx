@@ -1,4 +1,4 @@
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { api, type ConsultationRow, type ConsultationView, type Counts, type ListFilter, type Me, type Sort } from "./api";
 import { lang, t, type Key } from "./i18n";
 import { go, nav } from "./nav";
@@ -35,6 +35,26 @@ export function Consultations({ me, counts }: { me: Me; counts: Counts | undefin
   };
   const count = (view: ConsultationView) => (counts ? { queue: counts.queue, mine: counts.mine, active: counts.active, archive: 0 }[view] : 0);
   const rows = list.data ?? [];
+  useEffect(() => {
+    if (list.data) requestAnimationFrame(() => api.ready());
+  }, [list.data !== undefined]);
+
+  // Keyboard: ↑/↓ (or k/j) move through the list when no field has the focus.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const el = document.activeElement;
+      if (el && ["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName)) return;
+      const step = e.key === "ArrowDown" || e.key === "j" ? 1 : e.key === "ArrowUp" || e.key === "k" ? -1 : 0;
+      if (!step || rows.length === 0) return;
+      e.preventDefault();
+      const at = rows.findIndex((r) => r.consultation.id === nav.get().consultation);
+      const next = rows[Math.max(0, Math.min(rows.length - 1, at < 0 ? 0 : at + step))];
+      go({ consultation: next.consultation.id });
+      document.querySelector(`[data-id="${next.consultation.id}"]`)?.scrollIntoView({ block: "nearest" });
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [rows]);
 
   return (
     <div class="split">

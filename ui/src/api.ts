@@ -4,7 +4,7 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import type {
   Boot, CallbackRow, CallbackView, Client, ClientProfile, ConsultationRow, ConsultationView, Counts, DeskEvent, Entry,
-  ListFilter, Me, Op, OperatorRow, SearchHit, Settings, ThreadPage, UiError,
+  ListFilter, Me, Op, Operator, OperatorRow, SearchHit, Settings, ThreadPage, UiError, CreateOperatorRequest, UpdateOperatorRequest,
 } from "./gen/types";
 
 export type * from "./gen/types";
@@ -43,7 +43,10 @@ export const api = {
   call: (phone: string) => invoke<string>("call", { phone }),
   image: (sha256: string, mediaType: string) => invoke<string | null>("image", { sha256, mediaType }),
   openFile: (sha256: string) => invoke<boolean>("open_file", { sha256 }),
+  ready: () => invoke<void>("ready"),
   setLanguage: (lang: string) => invoke<void>("set_language", { lang }),
+  createOperator: (req: CreateOperatorRequest) => invoke<Operator>("create_operator", { req }),
+  updateOperator: (id: string, req: UpdateOperatorRequest) => invoke<Operator>("update_operator", { id, req }),
 };
 
 /** Starts receiving the desk's events. */

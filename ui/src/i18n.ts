@@ -57,6 +57,7 @@ const en = {
   outbox: "Outbox", outboxEmpty: "Everything was sent.", refused: "Refused",
   quickReplies: "Quick replies", noQuickReplies: "No quick reply starts like that.",
   loading: "Loading…", error: "Error",
+  newOperator: "New operator", edit: "Edit", disabled: "Disabled", newPassword: "New password (leave empty to keep)", displayName: "Name", saved: "Saved", editProfile: "Edit profile", tagsComma: "Tags, comma separated",
   source_app: "Mobile app", source_qr: "QR code", source_phone: "Phone call", source_web: "Web chat",
 };
 
@@ -117,6 +118,7 @@ const ru: Record<Key, string> = {
   outbox: "Исходящие", outboxEmpty: "Всё отправлено.", refused: "Отклонено",
   quickReplies: "Быстрые ответы", noQuickReplies: "Нет быстрых ответов с таким началом.",
   loading: "Загрузка…", error: "Ошибка",
+  newOperator: "Новый оператор", edit: "Изменить", disabled: "Отключён", newPassword: "Новый пароль (пусто — не менять)", displayName: "Имя", saved: "Сохранено", editProfile: "Изменить профиль", tagsComma: "Метки через запятую",
   source_app: "Мобильное приложение", source_qr: "QR-код", source_phone: "Звонок", source_web: "Веб-чат",
 };
 
@@ -175,6 +177,7 @@ const zh: Record<Key, string> = {
   outbox: "发件箱", outboxEmpty: "全部已发送。", refused: "被拒绝",
   quickReplies: "快捷回复", noQuickReplies: "没有以此开头的快捷回复。",
   loading: "加载中…", error: "错误",
+  newOperator: "新建接线员", edit: "编辑", disabled: "已停用", newPassword: "新密码（留空则不修改）", displayName: "姓名", saved: "已保存", editProfile: "编辑资料", tagsComma: "标签，用逗号分隔",
   source_app: "手机应用", source_qr: "二维码", source_phone: "电话", source_web: "网页聊天",
 };
 

@@ -220,6 +220,15 @@ impl Cache {
         Ok(out)
     }
 
+    /// Merges each full-text index into one segment (after a big sync: searches then read one
+    /// posting list per term).
+    pub async fn optimize_search(&self) -> CoreResult<()> {
+        for t in ["message_fts", "client_fts", "consultation_fts"] {
+            sqlx::query(&format!("INSERT INTO {t} ({t}) VALUES ('optimize')")).execute(&self.pool).await?;
+        }
+        Ok(())
+    }
+
     /// Full-text search over messages, clients and consultations, best first.
     pub async fn search(&self, query: &str, limit: i64) -> CoreResult<Vec<Hit>> {
         let Some(expr) = match_expression(query) else { return Ok(Vec::new()) };
@@ -348,11 +357,17 @@ fn message_search_text(m: &Message) -> String {
 /// Inserts messages (once each), indexes the new ones, and moves their consultations'
 /// `last_message_at`.
 async fn insert_messages(tx: &mut sqlx::SqliteConnection, msgs: &[&Message]) -> CoreResult<()> {
-    let rows = vec!["(?, ?, ?, ?, ?)"; msgs.len()].join(", ");
-    let sql = format!("INSERT INTO messages (seq, id, consultation_id, client_id, data) VALUES {rows} ON CONFLICT DO NOTHING RETURNING seq");
+    let rows = vec!["(?, ?, ?, ?, ?, ?)"; msgs.len()].join(", ");
+    let sql = format!("INSERT INTO messages (seq, id, consultation_id, client_id, from_client, data) VALUES {rows} ON CONFLICT DO NOTHING RETURNING seq");
     let mut q = sqlx::query(&sql);
     for m in msgs {
-        q = q.bind(m.seq).bind(m.id.to_string()).bind(m.consultation_id.to_string()).bind(m.client_id.to_string()).bind(json(*m));
+        q = q
+            .bind(m.seq)
+            .bind(m.id.to_string())
+            .bind(m.consultation_id.to_string())
+            .bind(m.client_id.to_string())
+            .bind(m.author_kind == careline_protocol::AuthorKind::Client)
+            .bind(json(*m));
     }
     let inserted: std::collections::HashSet<i64> = q.fetch_all(&mut *tx).await?.iter().map(|r| r.get::<i64, _>(0)).collect();
     let new: Vec<&&Message> = msgs.iter().filter(|m| inserted.contains(&m.seq)).collect();

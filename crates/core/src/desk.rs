@@ -79,6 +79,8 @@ pub struct Desk {
     remote: Remote,
     files: Files,
     kick: tokio::sync::Notify,
+    /// Wakes the follower from its reconnect wait.
+    wake: tokio::sync::Notify,
     state: Mutex<State>,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
@@ -103,6 +105,7 @@ impl Desk {
             remote,
             files,
             kick: tokio::sync::Notify::new(),
+            wake: tokio::sync::Notify::new(),
             state: Mutex::new(State { presence, in_front: None, online: false, settings, known, burst: Vec::new(), given: Vec::new() }),
             tasks: Mutex::new(Vec::new()),
         }))
@@ -175,6 +178,15 @@ impl Desk {
         let kind = if media_type.starts_with("image/") { MessageKind::Image } else { MessageKind::File };
         let message = SendMessageRequest { client_msg_id: Uuid::now_v7(), kind, body: String::new(), attachment_id: Some(attachment.id), internal };
         self.act(Op::SendMessage { consultation_id, message }).await
+    }
+
+    /// Supervisors manage operators directly on the server (passwords are not queued on disk).
+    pub async fn create_operator(&self, req: &careline_protocol::CreateOperatorRequest) -> CoreResult<careline_protocol::Operator> {
+        self.remote.create_operator(req).await
+    }
+
+    pub async fn update_operator(&self, id: Uuid, req: &careline_protocol::UpdateOperatorRequest) -> CoreResult<careline_protocol::Operator> {
+        self.remote.update_operator(id, req).await
     }
 
     /// The chat in front of the operator (messages there raise no notification).
@@ -282,7 +294,7 @@ async fn known_from(cache: &Cache) -> CoreResult<Known> {
 
 /// Follows the server until the session is refused.
 async fn follow(desk: Arc<Desk>, emit: Emit) {
-    let result = live::follow(&desk.remote, &desk.cache, |u| {
+    let result = live::follow_waking(&desk.remote, &desk.cache, &desk.wake, |u| {
         match u {
             Update::Live { .. } => {
                 desk.state.lock().expect("desk state").online = true;
@@ -331,7 +343,13 @@ async fn send_outbox(desk: Arc<Desk>, emit: Emit) {
             continue;
         }
         match desk.cache.flush(&desk.remote).await {
-            Ok(f) if f.sent > 0 || f.refused > 0 => emit(DeskEvent::Outbox { sent: f.sent, refused: f.refused }),
+            Ok(f) if f.sent > 0 || f.refused > 0 => {
+                // The server answers again: the follower need not wait out its backoff.
+                if !desk.state.lock().expect("desk state").online {
+                    desk.wake.notify_one();
+                }
+                emit(DeskEvent::Outbox { sent: f.sent, refused: f.refused })
+            }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "sending the outbox"),
         }

@@ -5,7 +5,7 @@
 //! their `client_msg_id`, attempts their `key`). A refusal is kept (`failed`, with the
 //! server's code) and surfaced, never dropped.
 
-use careline_protocol::{AttemptOutcome, MessageKind, Presence, Priority, ReadRequest, SendMessageRequest, UpdateConsultationRequest};
+use careline_protocol::{AttemptOutcome, MessageKind, Presence, Priority, ReadRequest, SendMessageRequest, UpdateClientRequest, UpdateConsultationRequest};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use uuid::Uuid;
@@ -30,6 +30,8 @@ pub enum Op {
     /// Everything up to `seq` in the consultation was read.
     Read { consultation_id: Uuid, seq: i64 },
     CancelCallback { callback_id: Uuid },
+    /// A client's profile edited by staff.
+    UpdateClient { client_id: Uuid, changes: UpdateClientRequest },
     /// `key` makes a retried attempt count once on the server.
     CallbackAttempt { callback_id: Uuid, outcome: AttemptOutcome, note: Option<String>, key: Uuid },
 }
@@ -122,8 +124,13 @@ impl Cache {
             sqlx::query("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?").bind(entry.id).execute(self.pool()).await?;
             let keyed = if entry.key.is_empty() { remote.clone() } else { remote.keyed(&entry.key) };
             match send(&keyed, &entry.op).await {
-                Ok(()) => {
+                Ok(stored) => {
                     sqlx::query("DELETE FROM outbox WHERE id = ?").bind(entry.id).execute(self.pool()).await?;
+                    // A sent message is in the thread at once, before its event arrives (a
+                    // message never changes, and applying its event later is an upsert).
+                    if let Some(m) = stored {
+                        self.apply_state(&[careline_protocol::EventData::Message(m)], None).await?;
+                    }
                     result.sent += 1;
                 }
                 Err(CoreError::Refused(e)) => {
@@ -146,10 +153,17 @@ impl Cache {
     }
 }
 
-/// Sends one operation.
-async fn send(remote: &Remote, op: &Op) -> CoreResult<()> {
+/// Sends one operation; a message comes back as the server stored it.
+async fn send(remote: &Remote, op: &Op) -> CoreResult<Option<careline_protocol::Message>> {
+    if let Op::SendMessage { consultation_id, message } = op {
+        return remote.send_message(*consultation_id, message).await.map(Some);
+    }
+    send_change(remote, op).await.map(|_| None)
+}
+
+async fn send_change(remote: &Remote, op: &Op) -> CoreResult<()> {
     match op {
-        Op::SendMessage { consultation_id, message } => remote.send_message(*consultation_id, message).await.map(|_| ()),
+        Op::SendMessage { .. } => unreachable!("sent by `send`"),
         Op::SetStatus { status } => remote.set_status(*status).await.map(|_| ()),
         Op::Take { consultation_id } => remote.consultation_action(*consultation_id, "take", serde_json::json!({})).await.map(|_| ()),
         Op::Release { consultation_id } => remote.consultation_action(*consultation_id, "release", serde_json::json!({})).await.map(|_| ()),
@@ -165,6 +179,7 @@ async fn send(remote: &Remote, op: &Op) -> CoreResult<()> {
         }
         Op::Read { consultation_id, seq } => remote.mark_read(*consultation_id, &ReadRequest { seq: *seq }).await,
         Op::CancelCallback { callback_id } => remote.callback_action(*callback_id, "cancel", serde_json::json!({})).await.map(|_| ()),
+        Op::UpdateClient { client_id, changes } => remote.update_client(*client_id, changes).await.map(|_| ()),
         Op::ClaimCallback { callback_id } => remote.callback_action(*callback_id, "claim", serde_json::json!({})).await.map(|_| ()),
         Op::ReleaseCallback { callback_id } => remote.callback_action(*callback_id, "release", serde_json::json!({})).await.map(|_| ()),
         Op::CallbackAttempt { callback_id, outcome, note, key } => remote

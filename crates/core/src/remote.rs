@@ -120,6 +120,18 @@ impl Remote {
         self.get(&format!("/api/v1/clients/{id}")).await
     }
 
+    pub async fn update_client(&self, id: Uuid, req: &careline_protocol::UpdateClientRequest) -> CoreResult<careline_protocol::Client> {
+        self.send(reqwest::Method::PATCH, &format!("/api/v1/clients/{id}"), req).await
+    }
+
+    pub async fn create_operator(&self, req: &careline_protocol::CreateOperatorRequest) -> CoreResult<Operator> {
+        self.send(reqwest::Method::POST, "/api/v1/operators", req).await
+    }
+
+    pub async fn update_operator(&self, id: Uuid, req: &careline_protocol::UpdateOperatorRequest) -> CoreResult<Operator> {
+        self.send(reqwest::Method::PATCH, &format!("/api/v1/operators/{id}"), req).await
+    }
+
     /// `claim`, `release`, `attempts` or `cancel`.
     pub async fn callback_action(&self, callback: Uuid, action: &str, body: serde_json::Value) -> CoreResult<careline_protocol::Callback> {
         self.send(reqwest::Method::POST, &format!("/api/v1/callbacks/{callback}/{action}"), &body).await

@@ -290,41 +290,57 @@ impl Cache {
         rows.iter().map(|r| uuid_of(r.get(0))).collect()
     }
 
-    /// Decorates consultations with names and unread counts.
+    /// Decorates consultations with names and unread counts (a query for all of each, not one
+    /// per row: a queue of hundreds lists in milliseconds).
     async fn rows(&self, list: Vec<Consultation>, me: Uuid) -> CoreResult<Vec<ConsultationRow>> {
         let operators = self.operator_names().await?;
         let mut clients: HashMap<Uuid, (String, bool)> = HashMap::new();
-        let mut out = Vec::with_capacity(list.len());
-        for c in list {
-            if let Entry::Vacant(slot) = clients.entry(c.client_id) {
-                let k = self.client(c.client_id).await?;
-                slot.insert(k.map(|k| (k.name, k.vip)).unwrap_or_default());
+        let mut unread: HashMap<Uuid, i64> = HashMap::new();
+        for chunk in list.chunks(500) {
+            let ids: Vec<String> = chunk.iter().map(|c| c.client_id.to_string()).collect();
+            let sql = format!("SELECT id, name, COALESCE(json_extract(data, '$.vip'), 0) FROM clients WHERE id IN ({})", vec!["?"; ids.len()].join(", "));
+            let mut q = sqlx::query(&sql);
+            for id in &ids {
+                q = q.bind(id);
             }
-            let (client_name, client_vip) = clients[&c.client_id].clone();
-            let unread = if c.status == ConsultationStatus::Closed { 0 } else { self.unread(&c, me).await? };
-            out.push(ConsultationRow { operator_name: c.operator_id.and_then(|o| operators.get(&o).cloned()), client_name, client_vip, unread, consultation: c });
+            for r in q.fetch_all(self.pool()).await? {
+                clients.insert(uuid_of(r.get(0))?, (r.get(1), r.get::<i64, _>(2) != 0));
+            }
+            let open: Vec<String> = chunk.iter().filter(|c| c.status != ConsultationStatus::Closed).map(|c| c.id.to_string()).collect();
+            if open.is_empty() {
+                continue;
+            }
+            let sql = format!(
+                "SELECT m.consultation_id, COUNT(*) FROM messages m WHERE m.consultation_id IN ({}) AND m.from_client = 1 \
+                 AND m.seq > COALESCE((SELECT seq FROM reads r WHERE r.consultation_id = m.consultation_id AND r.reader_id = ?), 0) \
+                 GROUP BY m.consultation_id",
+                vec!["?"; open.len()].join(", ")
+            );
+            let mut q = sqlx::query(&sql);
+            for id in &open {
+                q = q.bind(id);
+            }
+            for r in q.bind(me.to_string()).fetch_all(self.pool()).await? {
+                unread.insert(uuid_of(r.get(0))?, r.get(1));
+            }
         }
-        Ok(out)
+        Ok(list
+            .into_iter()
+            .map(|c| {
+                let (client_name, client_vip) = clients.get(&c.client_id).cloned().unwrap_or_default();
+                ConsultationRow {
+                    operator_name: c.operator_id.and_then(|o| operators.get(&o).cloned()),
+                    client_name,
+                    client_vip,
+                    unread: unread.get(&c.id).copied().unwrap_or(0),
+                    consultation: c,
+                }
+            })
+            .collect())
     }
 
     async fn operator_names(&self) -> CoreResult<HashMap<Uuid, String>> {
         Ok(self.operators().await?.into_iter().map(|o| (o.id, o.name)).collect())
-    }
-
-    /// The client's messages in the consultation after `reader`'s read position.
-    async fn unread(&self, c: &Consultation, reader: Uuid) -> CoreResult<i64> {
-        let n: i64 = sqlx::query(
-            "SELECT COUNT(*) FROM messages WHERE client_id = ? AND consultation_id = ? AND json_extract(data, '$.author_kind') = 'client' \
-             AND seq > COALESCE((SELECT seq FROM reads WHERE consultation_id = ? AND reader_id = ?), 0)",
-        )
-        .bind(c.client_id.to_string())
-        .bind(c.id.to_string())
-        .bind(c.id.to_string())
-        .bind(reader.to_string())
-        .fetch_one(self.pool())
-        .await?
-        .get(0);
-        Ok(n)
     }
 
     /// Up to which seq `reader` has read the consultation.

@@ -290,7 +290,7 @@ pub struct Client {
 
 /// Every field optional: only the given ones change. Clients may change their own personal
 /// data; tags, notes, VIP and blocked are staff-only.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UpdateClientRequest {
     pub name: Option<String>,

@@ -87,6 +87,12 @@ preferred_at: string | null, preferred_until: string | null, reason: string | nu
  */
 due_at: string, attempts: Array<CallbackAttempt>, created_at: string, closed_at: string | null, };
 
+export type UpdateClientRequest = { name: string | null, email: string | null, gender: string | null, birthday: string | null, city: string | null, height_cm: number | null, weight_kg: number | null, tags: Array<string> | null, notes: string | null, vip: boolean | null, blocked: boolean | null, };
+
+export type CreateOperatorRequest = { login: string, password: string, name: string, role: Role, department: string | null, capacity: number | null, };
+
+export type UpdateOperatorRequest = { name: string | null, role: Role | null, department: string | null, capacity: number | null, disabled: boolean | null, password: string | null, };
+
 export type CallbackAttempt = { at: string, operator_id: string, outcome: AttemptOutcome, note: string | null, };
 
 export type Kind = "new_queue_item" | "new_callback" | "new_message" | "transferred_to_me" | "callback_due_soon" | "callback_overdue" | "long_wait";
@@ -117,7 +123,7 @@ remind_before: { secs: number, nanos: number },
  */
 remind_overdue_after: { secs: number, nanos: number }, };
 
-export type Op = { "op": "send_message", consultation_id: string, message: SendMessageRequest, } | { "op": "set_status", status: Presence, } | { "op": "take", consultation_id: string, } | { "op": "release", consultation_id: string, } | { "op": "close", consultation_id: string, summary: string | null, } | { "op": "transfer", consultation_id: string, operator_id: string, note: string | null, } | { "op": "claim_callback", callback_id: string, } | { "op": "release_callback", callback_id: string, } | { "op": "update", consultation_id: string, priority: Priority | null, tags: Array<string> | null, } | { "op": "read", consultation_id: string, seq: number, } | { "op": "cancel_callback", callback_id: string, } | { "op": "callback_attempt", callback_id: string, outcome: AttemptOutcome, note: string | null, key: string, };
+export type Op = { "op": "send_message", consultation_id: string, message: SendMessageRequest, } | { "op": "set_status", status: Presence, } | { "op": "take", consultation_id: string, } | { "op": "release", consultation_id: string, } | { "op": "close", consultation_id: string, summary: string | null, } | { "op": "transfer", consultation_id: string, operator_id: string, note: string | null, } | { "op": "claim_callback", callback_id: string, } | { "op": "release_callback", callback_id: string, } | { "op": "update", consultation_id: string, priority: Priority | null, tags: Array<string> | null, } | { "op": "read", consultation_id: string, seq: number, } | { "op": "cancel_callback", callback_id: string, } | { "op": "update_client", client_id: string, changes: UpdateClientRequest, } | { "op": "callback_attempt", callback_id: string, outcome: AttemptOutcome, note: string | null, key: string, };
 
 export type Entry = { id: number, op: Op, state: string, error_code: string | null, error_message: string | null, attempts: number, 
 /**
