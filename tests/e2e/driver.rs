@@ -1,3 +1,6 @@
+// Shared by the e2e test and the app benchmark: each uses part of it.
+#![allow(dead_code)]
+
 //! A small WebDriver client for driving the real app window through `tauri-driver` (which
 //! runs Debian's `WebKitWebDriver`): start the app, find, click, type, read, run a script,
 //! take a screenshot. Only what the end-to-end test uses.
