@@ -6,7 +6,7 @@
 # under test: Xvfb, WebKitWebDriver, a D-Bus session with a notification daemon.
 CARELINE_APT_PACKAGES=(build-essential pkg-config curl ca-certificates postgresql
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev
-  xvfb xauth webkit2gtk-driver dbus dbus-x11 dunst imagemagick)
+  xvfb xauth webkit2gtk-driver dbus dbus-x11 dunst imagemagick gnome-keyring libdbus-1-dev)
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else

@@ -33,9 +33,17 @@ set +e
 cargo test --workspace --locked --no-fail-fast --lib --bins --tests 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 echo "==> end to end: the app window under Xvfb, driven by WebDriver (screenshots in target/screenshots)"
-xvfb-run -a -s "-screen 0 1440x900x24" dbus-run-session -- \
+export HOME_KEYRING_DIR=$(mktemp -d)
+# gnome-keyring keeps its keyrings under XDG_DATA_HOME: a throwaway one.
+XDG_DATA_HOME=$HOME_KEYRING_DIR xvfb-run -a -s "-screen 0 1440x900x24" dbus-run-session -- tests/desktop-session.sh \
   cargo test -p careline-desktop --locked --test e2e -- --ignored --test-threads=1 2>&1 | tee -a "$log"
 e2e=${PIPESTATUS[0]}
+echo "==> the session token in the OS keychain (a GNOME keyring in a D-Bus session)"
+XDG_DATA_HOME=$HOME_KEYRING_DIR dbus-run-session -- tests/desktop-session.sh \
+  env CARELINE_EXPECT_KEYCHAIN=1 cargo test -p careline-core --locked --test desk 2>&1 | tee -a "$log"
+keychain=${PIPESTATUS[0]}
+rm -rf "$HOME_KEYRING_DIR"
+[ "$e2e" = 0 ] && e2e=$keychain
 [ "$status" = 0 ] && status=$e2e
 set -e
 passed=$(grep -oE '^test result: .* ([0-9]+) passed' "$log" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')

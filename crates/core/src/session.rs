@@ -1,7 +1,10 @@
-//! The remembered session: server, login, token and who that is — kept in a file readable by
-//! the user alone (`<data dir>/careline/session.json`, mode 0600; `CARELINE_HOME` moves the
-//! folder). The desktop app and the CLI share it, so logging in with one logs in the other.
-//! One cache file per (server, login) lives beside it.
+//! The remembered session: server, login, token and who that is. The token goes to the OS
+//! keychain (Secret Service on Linux, Keychain on macOS, Credential Manager on Windows) where
+//! there is one; the rest — and the token where there is no keychain (a headless machine, CI;
+//! or `CARELINE_NO_KEYCHAIN=1`) — is kept in a file readable by the user alone
+//! (`<data dir>/careline/session.json`, mode 0600; `CARELINE_HOME` moves the folder). The
+//! desktop app and the CLI share it, so logging in with one logs in the other. One cache file
+//! per (server, login) lives beside it.
 
 use std::path::{Path, PathBuf};
 
@@ -14,7 +17,12 @@ use crate::{CoreResult, Remote};
 pub struct Session {
     pub server: String,
     pub login: String,
+    /// Empty in the file when the keychain holds it.
+    #[serde(default)]
     pub token: String,
+    /// Whether the token is in the OS keychain.
+    #[serde(default)]
+    pub keychain: bool,
     pub user_id: Uuid,
     pub user_name: String,
     pub role: String,
@@ -35,28 +43,44 @@ impl Session {
     /// Logs in and remembers the session.
     pub async fn login(server: &str, login: &str, password: &str) -> CoreResult<Session> {
         let (_, l) = Remote::login(server, login, password).await?;
-        let s = Session {
+        let mut s = Session {
             server: server.trim_end_matches('/').to_owned(),
             login: login.to_owned(),
             token: l.token,
+            keychain: false,
             user_id: l.user.id,
             user_name: l.user.name,
             role: l.user.role.to_string(),
         };
+        let (account, token) = (s.account(), s.token.clone());
+        s.keychain = tokio::task::spawn_blocking(move || keychain::store(&account, &token)).await.unwrap_or(false);
         std::fs::create_dir_all(home())?;
-        write_private(&file(), &serde_json::to_string_pretty(&s).expect("a session serializes"))?;
+        let on_disk = Session { token: if s.keychain { String::new() } else { s.token.clone() }, ..s.clone() };
+        write_private(&file(), &serde_json::to_string_pretty(&on_disk).expect("a session serializes"))?;
         Ok(s)
     }
 
-    /// The remembered session, if there is one.
+    /// The remembered session, if there is one (its token from the keychain if it is there).
     pub fn load() -> Option<Session> {
         let text = std::fs::read_to_string(file()).ok()?;
-        serde_json::from_str(&text).ok()
+        let mut s: Session = serde_json::from_str(&text).ok()?;
+        if s.keychain {
+            s.token = keychain::load(&s.account())?;
+        }
+        (!s.token.is_empty()).then_some(s)
     }
 
     /// Forgets the session (the token is revoked by the caller while the server is reachable).
     pub fn forget(&self) {
+        if self.keychain {
+            keychain::delete(&self.account());
+        }
         let _ = std::fs::remove_file(file());
+    }
+
+    /// The keychain entry's account: one per (server, login).
+    fn account(&self) -> String {
+        format!("{}@{}", self.login, self.server)
     }
 
     pub fn remote(&self) -> Remote {
@@ -73,6 +97,39 @@ impl Session {
             .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
             .collect();
         home().join("cache").join(format!("{host}-{}.db", self.login))
+    }
+}
+
+/// The OS keychain, through the `keyring` crate; every failure means "no keychain here".
+mod keychain {
+    const SERVICE: &str = "careline";
+
+    fn entry(account: &str) -> Option<keyring::Entry> {
+        if std::env::var_os("CARELINE_NO_KEYCHAIN").is_some() {
+            return None;
+        }
+        keyring::Entry::new(SERVICE, account).map_err(|e| tracing::info!(error = %e, "no keychain")).ok()
+    }
+
+    pub fn store(account: &str, token: &str) -> bool {
+        match entry(account).map(|e| e.set_password(token)) {
+            Some(Ok(())) => true,
+            Some(Err(e)) => {
+                tracing::info!(error = %e, "the keychain did not take the token; it stays in the 0600 session file");
+                false
+            }
+            None => false,
+        }
+    }
+
+    pub fn load(account: &str) -> Option<String> {
+        entry(account)?.get_password().map_err(|e| tracing::info!(error = %e, "the token is not in the keychain")).ok()
+    }
+
+    pub fn delete(account: &str) {
+        if let Some(e) = entry(account) {
+            let _ = e.delete_credential();
+        }
     }
 }
 

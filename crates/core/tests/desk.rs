@@ -78,6 +78,15 @@ async fn desk_follows_notifies_and_acts() {
     let (_state, server) = careline_server::testing::demo(dir.path()).await;
     let session = Session::login(&server.url, "anna", careline_server::demo::DEMO_PASSWORD).await.unwrap();
     assert_eq!(Session::load().as_ref(), Some(&session), "the session is remembered");
+    // The token is in the keychain, or (no keychain here) in a file only the user can read.
+    let file = dir.path().join("home/session.json");
+    let on_disk = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(on_disk.contains(&session.token), !session.keychain);
+    if std::env::var_os("CARELINE_EXPECT_KEYCHAIN").is_some() {
+        assert!(session.keychain, "a keychain daemon runs (scripts/test.sh starts gnome-keyring), so the token must be in it");
+    }
+    #[cfg(unix)]
+    assert_eq!(std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&file).unwrap().permissions()) & 0o777, 0o600);
     let desk = Desk::open(session, dir.path().join("anna.db")).await.unwrap();
     let (tx, mut rx) = mpsc::unbounded_channel();
     desk.start(Arc::new(move |e| {
