@@ -142,8 +142,6 @@ async fn run(dir: PathBuf, n: usize) {
     if !batch.is_empty() {
         cache.apply(&batch, seq).await.unwrap();
     }
-    // As a first sync of this size ends.
-    cache.optimize_search().await.unwrap();
     cache.close().await;
     let session = Session { server: "http://127.0.0.1:9".into(), login: "anna".into(), token: "offline".into(), keychain: false, user_id: ME, user_name: "Анна Петрова".into(), role: "operator".into() };
     std::fs::write(dir.join("home/session.json"), serde_json::to_string_pretty(&session).unwrap()).unwrap();

@@ -134,10 +134,6 @@ async fn run(n: usize) {
         cache.apply(chunk, next).await.unwrap();
     }
     let initial = t.elapsed().as_secs_f64();
-    // A sync of this size ends by merging the full-text index (sync::OPTIMIZE_AFTER); timed apart.
-    let t = Instant::now();
-    cache.optimize_search().await.unwrap();
-    let optimize = t.elapsed().as_secs_f64();
 
     let last = all.last().unwrap().seq;
     let more = events(10_000, clients, last);
@@ -167,8 +163,6 @@ async fn run(n: usize) {
         "messages": messages,
         "initial_sync_seconds": initial,
         "initial_sync_messages_per_second": messages as f64 / initial,
-        "search_index_merge_seconds": optimize,
-        "initial_sync_with_merge_messages_per_second": messages as f64 / (initial + optimize),
         "plain_bulk_insert_seconds": baseline,
         "initial_sync_over_plain_insert": initial / baseline,
         "catch_up_10000_events_seconds": catch_up,

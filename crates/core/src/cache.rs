@@ -220,15 +220,6 @@ impl Cache {
         Ok(out)
     }
 
-    /// Merges each full-text index into one segment (after a big sync: searches then read one
-    /// posting list per term).
-    pub async fn optimize_search(&self) -> CoreResult<()> {
-        for t in ["message_fts", "client_fts", "consultation_fts"] {
-            sqlx::query(&format!("INSERT INTO {t} ({t}) VALUES ('optimize')")).execute(&self.pool).await?;
-        }
-        Ok(())
-    }
-
     /// Full-text search over messages, clients and consultations, best first.
     pub async fn search(&self, query: &str, limit: i64) -> CoreResult<Vec<Hit>> {
         let Some(expr) = match_expression(query) else { return Ok(Vec::new()) };

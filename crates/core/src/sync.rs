@@ -28,9 +28,6 @@ async fn download_state(remote: &Remote, cache: &Cache, on_page: &mut impl FnMut
 /// Pages of this many events.
 pub const PAGE: i64 = 5000;
 
-/// A catch-up that applied this many events merges the full-text index afterwards.
-pub const OPTIMIZE_AFTER: usize = 50_000;
-
 /// How far a catch-up got.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Progress {
@@ -61,11 +58,6 @@ pub async fn catch_up(remote: &Remote, cache: &Cache, mut on_page: impl FnMut(Pr
         progress.position = page.next;
         on_page(progress);
         if !page.has_more {
-            if progress.applied >= OPTIMIZE_AFTER {
-                // A big sync leaves the full-text index in many small segments; merged, a
-                // search reads one posting list per term instead of dozens.
-                cache.optimize_search().await?;
-            }
             return Ok(progress);
         }
     }
