@@ -102,34 +102,52 @@ impl Session {
 
 /// The OS keychain, through the `keyring` crate; every failure means "no keychain here".
 mod keychain {
-    const SERVICE: &str = "careline";
+    use std::time::Duration;
 
-    fn entry(account: &str) -> Option<keyring::Entry> {
+    const SERVICE: &str = "careline";
+    /// A keychain that does not answer in this time is taken as none: a locked keyring on a
+    /// machine with no one to type its password (D-Bus activates it, then it waits forever).
+    const PATIENCE: Duration = Duration::from_secs(3);
+
+    /// Runs a keychain call on its own thread, giving up after `PATIENCE`.
+    fn patiently<T: Send + 'static>(f: impl FnOnce() -> Option<T> + Send + 'static) -> Option<T> {
         if std::env::var_os("CARELINE_NO_KEYCHAIN").is_some() {
             return None;
         }
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        rx.recv_timeout(PATIENCE).unwrap_or_else(|_| {
+            tracing::info!("the keychain did not answer; the 0600 session file is used");
+            None
+        })
+    }
+
+    fn entry(account: &str) -> Option<keyring::Entry> {
         keyring::Entry::new(SERVICE, account).map_err(|e| tracing::info!(error = %e, "no keychain")).ok()
     }
 
     pub fn store(account: &str, token: &str) -> bool {
-        match entry(account).map(|e| e.set_password(token)) {
-            Some(Ok(())) => true,
-            Some(Err(e)) => {
+        let (account, token) = (account.to_owned(), token.to_owned());
+        patiently(move || match entry(&account)?.set_password(&token) {
+            Ok(()) => Some(true),
+            Err(e) => {
                 tracing::info!(error = %e, "the keychain did not take the token; it stays in the 0600 session file");
-                false
+                None
             }
-            None => false,
-        }
+        })
+        .unwrap_or(false)
     }
 
     pub fn load(account: &str) -> Option<String> {
-        entry(account)?.get_password().map_err(|e| tracing::info!(error = %e, "the token is not in the keychain")).ok()
+        let account = account.to_owned();
+        patiently(move || entry(&account)?.get_password().map_err(|e| tracing::info!(error = %e, "the token is not in the keychain")).ok())
     }
 
     pub fn delete(account: &str) {
-        if let Some(e) = entry(account) {
-            let _ = e.delete_credential();
-        }
+        let account = account.to_owned();
+        patiently(move || entry(&account)?.delete_credential().ok());
     }
 }
 
