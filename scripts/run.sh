@@ -41,8 +41,8 @@ echo "==> simulator producing consultations, messages and callback requests"
 export CARELINE_SERVER=$url CARELINE_LOGIN=${CARELINE_LOGIN:-anna} CARELINE_PASSWORD=careline-demo
 export CARELINE_HOME=${CARELINE_HOME:-$PWD/.data/desk}
 if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] || [ "${CARELINE_HEADLESS:-0}" = 1 ]; then
-  echo "==> no display: the app runs under Xvfb (screen :$$)"
-  xvfb-run -a -s "-screen 0 1440x900x24" dbus-run-session -- "$bin/careline-desktop" &
+  echo "==> no display: the app runs under Xvfb (no keychain there: nobody could unlock it)"
+  CARELINE_NO_KEYCHAIN=1 xvfb-run -a -s "-screen 0 1440x900x24" dbus-run-session -- "$bin/careline-desktop" &
 else
   "$bin/careline-desktop" &
 fi
