@@ -1,6 +1,7 @@
 //! The shell's state: the open desk, the UI's event channel, the language; and what the shell
 //! itself shows — native notifications and the tray — from the desk's events.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use careline_core::desk::{Desk, DeskEvent};
@@ -124,9 +125,17 @@ pub fn bring_forward(app: &AppHandle) {
     }
 }
 
+/// A tray refresh is already on its way: a burst of events makes one count, not one each.
+static TRAY_PENDING: AtomicBool = AtomicBool::new(false);
+
 fn refresh_tray(app: &AppHandle) {
+    if TRAY_PENDING.swap(true, Ordering::AcqRel) {
+        return;
+    }
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        TRAY_PENDING.store(false, Ordering::Release);
         let shell = app.state::<Shell>();
         let Some(desk) = shell.has_desk().await else { return };
         let Ok(c) = desk.counts().await else { return };

@@ -5,6 +5,7 @@ import { go } from "./nav";
 import { act as queue, pref, useCell, useLoad, versions } from "./store";
 import { episodeStarts, matchQuickReplies, when } from "./format";
 import { Icon } from "./icons";
+import { Dialog } from "./Dialog";
 
 const PAGE = 100;
 
@@ -267,22 +268,6 @@ function TagAdder({ onAdd }: { onAdd: (tag: string) => void }) {
   return (
     <input class="tag-input" placeholder={t("addTag")} value={v} onInput={(e) => setV(e.currentTarget.value)}
       onKeyDown={(e) => { if (e.key === "Enter" && v.trim()) { onAdd(v.trim()); setV(""); } }} />
-  );
-}
-
-export function Dialog({ title, children, onClose }: { title: string; children: preact.ComponentChildren; onClose: () => void }) {
-  useEffect(() => {
-    const k = (e: KeyboardEvent) => e.key === "Escape" && onClose();
-    window.addEventListener("keydown", k);
-    return () => window.removeEventListener("keydown", k);
-  }, []);
-  return (
-    <div class="overlay" onClick={(e) => e.target === e.currentTarget && onClose()}>
-      <div class="dialog" role="dialog" aria-label={title}>
-        <h2>{title}</h2>
-        {children}
-      </div>
-    </div>
   );
 }
 

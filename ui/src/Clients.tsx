@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { api, type Client, type Me } from "./api";
 import { act } from "./store";
-import { Dialog } from "./Chat";
+import { Dialog } from "./Dialog";
 import { lang, t, type Key } from "./i18n";
 import { go, nav } from "./nav";
 import { useCell, useLoad, versions } from "./store";

@@ -3,7 +3,7 @@ import { api, errorOf, type Me, type Operator, type Role } from "./api";
 import { lang, t } from "./i18n";
 import { useCell, useLoad, versions } from "./store";
 import { initials, when } from "./format";
-import { Dialog } from "./Chat";
+import { Dialog } from "./Dialog";
 
 export function Operators({ me }: { me: Me }) {
   const v = useCell(versions);

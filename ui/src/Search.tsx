@@ -2,7 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api, type SearchHit } from "./api";
 import { t, type Key } from "./i18n";
 import { go } from "./nav";
-import { Dialog } from "./Chat";
+import { Dialog } from "./Dialog";
 
 /** The global search (Ctrl/Cmd+K) over everything cached: messages, clients, consultations. */
 export function SearchPalette({ onClose }: { onClose: () => void }) {

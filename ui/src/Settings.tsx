@@ -2,7 +2,7 @@ import { useState } from "preact/hooks";
 import { api, type Kind, type Settings } from "./api";
 import { lang, t, type Key } from "./i18n";
 import { pref, setPref, useLoad } from "./store";
-import { Dialog } from "./Chat";
+import { Dialog } from "./Dialog";
 import { applyTheme } from "./App";
 
 const kinds: Kind[] = ["new_queue_item", "new_callback", "new_message", "transferred_to_me", "callback_due_soon", "callback_overdue", "long_wait"];

@@ -173,9 +173,9 @@ impl Desk {
     /// Sends a file or an image: uploaded now (files need the network), then the message goes
     /// through the outbox like any other.
     pub async fn send_file(&self, consultation_id: Uuid, name: &str, bytes: Vec<u8>, internal: bool) -> CoreResult<i64> {
-        let media_type = media_type_of(name);
-        let attachment = self.remote.upload(name, media_type, bytes).await?;
-        let kind = if media_type.starts_with("image/") { MessageKind::Image } else { MessageKind::File };
+        // The server names the media type from the file name (as for any octet-stream upload).
+        let attachment = self.remote.upload(name, "application/octet-stream", bytes).await?;
+        let kind = if attachment.media_type.starts_with("image/") { MessageKind::Image } else { MessageKind::File };
         let message = SendMessageRequest { client_msg_id: Uuid::now_v7(), kind, body: String::new(), attachment_id: Some(attachment.id), internal };
         self.act(Op::SendMessage { consultation_id, message }).await
     }
@@ -394,23 +394,5 @@ async fn show_bursts(desk: Arc<Desk>, emit: Emit) {
         for n in shown {
             emit(DeskEvent::Notify { notification: n });
         }
-    }
-}
-
-/// The media type of a file by its name's extension.
-pub fn media_type_of(name: &str) -> &'static str {
-    let ext = name.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
-    match ext.as_str() {
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "webp" => "image/webp",
-        "pdf" => "application/pdf",
-        "txt" => "text/plain",
-        "doc" => "application/msword",
-        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "mp3" => "audio/mpeg",
-        "mp4" => "video/mp4",
-        _ => "application/octet-stream",
     }
 }

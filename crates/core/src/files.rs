@@ -30,9 +30,7 @@ pub struct Fetched {
 impl Files {
     /// The store beside a cache file: `<cache>.files/`.
     pub fn beside(cache: &Cache, max_bytes: u64) -> Files {
-        let mut root = cache.path().as_os_str().to_owned();
-        root.push(".files");
-        Files { root: PathBuf::from(root), max_bytes }
+        Files { root: store_of(cache.path()), max_bytes }
     }
 
     pub fn path_of(&self, sha256: &str) -> Option<PathBuf> {
@@ -145,4 +143,11 @@ impl Cache {
         }
         Ok(out)
     }
+}
+
+/// The folder of the attachment store of the cache file at `cache`: `<cache>.files/`.
+pub fn store_of(cache: &std::path::Path) -> PathBuf {
+    let mut root = cache.as_os_str().to_owned();
+    root.push(".files");
+    PathBuf::from(root)
 }

@@ -158,9 +158,7 @@ pub fn wipe_cache(path: &Path) {
         p.push(suffix);
         let _ = std::fs::remove_file(PathBuf::from(p));
     }
-    let mut files = path.to_path_buf().into_os_string();
-    files.push(".files");
-    let _ = std::fs::remove_dir_all(PathBuf::from(files));
+    let _ = std::fs::remove_dir_all(crate::files::store_of(path));
 }
 
 #[cfg(unix)]
