@@ -96,7 +96,7 @@ const ru: Record<Key, string> = {
   system: "Система", you: "Вы", client: "Клиент", internal: "Внутренняя заметка",
   rating: "Оценка",
   filters: "Фильтры", allKinds: "Любой вид", allPriorities: "Любой приоритет", anyOperator: "Любой оператор", unreadOnly: "Только непрочитанные",
-  sortNatural: "Обычный порядок", sortOldest: "Сначала старые", sortNewest: "Сначала новые", sortPriority: "По приоритету", sortLast: "По последнему сообщению",
+  sortNatural: "По умолчанию", sortOldest: "Сначала старые", sortNewest: "Сначала новые", sortPriority: "По приоритету", sortLast: "По последнему сообщению",
   filterText: "Фильтр по имени, теме, метке…", from: "С", to: "По",
   claim: "Взять", releaseCb: "Вернуть", call: "Позвонить", recordAttempt: "Записать звонок", outcome: "Результат",
   reached: "Дозвонился", no_answer: "Не отвечает", wrong_number: "Неверный номер", busyLine: "Занято",
