@@ -19,8 +19,11 @@ ensure_tauri_driver
 echo "==> the UI: type check, build, unit tests"
 (cd ui && npm run --silent build && npx --no-install vitest run)
 
+# One-shot build: incremental state would only take disk (gigabytes) and time.
+export CARGO_INCREMENTAL=0
 echo "==> building the workspace"
 cargo build --workspace --all-targets --locked
+echo "==> target/ now takes $(du -sh target | cut -f1); $(df -h --output=avail . | tail -1 | tr -d ' ') left on the disk"
 if cargo clippy --version >/dev/null 2>&1; then
   echo "==> clippy"
   cargo clippy --workspace --all-targets --locked -q -- -D warnings
@@ -43,6 +46,7 @@ XDG_DATA_HOME=$HOME_KEYRING_DIR dbus-run-session -- tests/desktop-session.sh \
   env CARELINE_EXPECT_KEYCHAIN=1 cargo test -p careline-core --locked --test desk 2>&1 | tee -a "$log"
 keychain=${PIPESTATUS[0]}
 rm -rf "$HOME_KEYRING_DIR"
+echo "==> target/ took $(du -sh target | cut -f1) in the end"
 [ "$e2e" = 0 ] && e2e=$keychain
 [ "$status" = 0 ] && status=$e2e
 set -e
