@@ -126,7 +126,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sync { follow } => {
             let flushed = cache.flush(&remote).await?;
             let progress = sync::catch_up(&remote, &cache, |p| {
-                if !json {
+                if !json && p.indexed > 0 {
+                    eprint!("\rindexing for search… {} messages   ", p.indexed);
+                } else if !json {
                     eprint!("\rsyncing… {} applied, at {}   ", p.applied, p.position);
                 }
             })

@@ -109,7 +109,7 @@ async fn run(dir: PathBuf, n: usize) {
             }),
         );
     }
-    cache.apply(&batch, seq).await.unwrap();
+    cache.apply(std::mem::take(&mut batch), seq).await.unwrap();
     batch.clear();
     for i in 0..n {
         // The first 10,000 messages all go to the big thread, the rest round the others.
@@ -135,13 +135,14 @@ async fn run(dir: PathBuf, n: usize) {
             m.seq = seq;
         }
         if batch.len() == 5000 {
-            cache.apply(&batch, seq).await.unwrap();
+            cache.apply(std::mem::take(&mut batch), seq).await.unwrap();
             batch.clear();
         }
     }
     if !batch.is_empty() {
-        cache.apply(&batch, seq).await.unwrap();
+        cache.apply(std::mem::take(&mut batch), seq).await.unwrap();
     }
+    cache.index_pending(|_| {}).await.unwrap();
     cache.close().await;
     let session = Session { server: "http://127.0.0.1:9".into(), login: "anna".into(), token: "offline".into(), keychain: false, user_id: ME, user_name: "Анна Петрова".into(), role: "operator".into() };
     std::fs::write(dir.join("home/session.json"), serde_json::to_string_pretty(&session).unwrap()).unwrap();

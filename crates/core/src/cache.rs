@@ -10,12 +10,15 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::Row;
 use uuid::Uuid;
 
-use crate::search::{highlight_terms, index_text, match_expression, snippet, Snippet};
+use crate::apply::{client_text, consultation_text, Writer};
+use crate::search::{expression, highlight_terms, prefixes, relevance, snippet, Snippet, MAX_EXPANSION};
 use crate::{CoreError, CoreResult};
 
 #[derive(Clone)]
 pub struct Cache {
     pool: SqlitePool,
+    /// Events are written through this native connection (see [`crate::apply`]).
+    writer: Writer,
     path: PathBuf,
 }
 
@@ -32,16 +35,8 @@ pub struct Hit {
     pub snippet: Snippet,
 }
 
-fn ms(t: chrono::DateTime<chrono::Utc>) -> i64 {
-    t.timestamp_millis()
-}
-
 pub(crate) fn parse<T: serde::de::DeserializeOwned>(data: &str) -> CoreResult<T> {
     serde_json::from_str(data).map_err(|e| CoreError::Corrupt(format!("cached JSON: {e}")))
-}
-
-fn json<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_string(v).expect("protocol types serialize")
 }
 
 impl Cache {
@@ -57,7 +52,8 @@ impl Cache {
             .foreign_keys(false);
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Cache { pool, path: path.to_owned() })
+        let writer = Writer::open(path)?;
+        Ok(Cache { pool, writer, path: path.to_owned() })
     }
 
     pub(crate) fn pool(&self) -> &SqlitePool {
@@ -93,51 +89,42 @@ impl Cache {
 
     /// Applies events in seq order with the new position, in one transaction. Events at or
     /// below the stored position are skipped, so applying a batch twice changes nothing.
-    pub async fn apply(&self, events: &[Event], next: i64) -> CoreResult<usize> {
-        let mut tx = self.pool.begin().await?;
-        let last: i64 = sqlx::query("SELECT value FROM meta WHERE key = 'last_seq'")
-            .fetch_optional(&mut *tx)
-            .await?
-            .and_then(|r| r.get::<String, _>(0).parse().ok())
-            .unwrap_or(0);
-        let fresh: Vec<&EventData> = events.iter().filter(|e| e.seq > last).map(|e| &e.data).collect();
-        let applied = fresh.len();
-        apply_all(&mut tx, &fresh).await?;
-        let new = next.max(last).max(events.last().map(|e| e.seq).unwrap_or(0));
-        sqlx::query("INSERT INTO meta (key, value) VALUES ('last_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-            .bind(new.to_string())
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(applied)
+    pub async fn apply(&self, events: Vec<Event>, next: i64) -> CoreResult<usize> {
+        self.writer.apply(events.into_iter().map(|e| (e.seq, e.data)).collect(), next).await
     }
 
     /// Forgets every cached entity and the position, keeping the outbox: the next sync fills
     /// the cache again from the start.
     pub async fn reset_entities(&self) -> CoreResult<()> {
-        let mut tx = self.pool.begin().await?;
-        for t in ["operators", "tariffs", "clients", "consultations", "messages", "callbacks", "reads", "message_fts", "client_fts", "consultation_fts"] {
-            sqlx::query(&format!("DELETE FROM {t}")).execute(&mut *tx).await?;
-        }
-        sqlx::query("DELETE FROM meta WHERE key = 'last_seq'").execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(())
+        self.writer.reset_entities().await
     }
 
     /// Applies state items (from the snapshot) as upserts; with `position`, sets it in the same
     /// transaction.
-    pub async fn apply_state(&self, items: &[EventData], position: Option<i64>) -> CoreResult<usize> {
-        let mut tx = self.pool.begin().await?;
-        let all: Vec<&EventData> = items.iter().collect();
-        apply_all(&mut tx, &all).await?;
-        if let Some(p) = position {
-            sqlx::query("INSERT INTO meta (key, value) VALUES ('last_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-                .bind(p.to_string())
-                .execute(&mut *tx)
-                .await?;
+    pub async fn apply_state(&self, items: Vec<EventData>, position: Option<i64>) -> CoreResult<usize> {
+        self.writer.apply_state(items, position).await
+    }
+
+    /// Puts every message that waits for the full-text index into it, in steps of 50,000 (a
+    /// big download leaves its messages unindexed until then; see [`crate::apply`]);
+    /// `on_step` hears how many were indexed so far. Returns that number.
+    pub async fn index_pending(&self, mut on_step: impl FnMut(usize)) -> CoreResult<usize> {
+        const STEP: i64 = 50_000;
+        let mut total = 0;
+        loop {
+            let n = self.writer.index_step(STEP).await?;
+            total += n;
+            if n > 0 {
+                on_step(total);
+            }
+            if (n as i64) < STEP {
+                break;
+            }
         }
-        tx.commit().await?;
-        Ok(items.len())
+        if total > STEP as usize {
+            self.writer.shrink().await?;
+        }
+        Ok(total)
     }
 
     // -- reading ---------------------------------------------------------------------------
@@ -220,59 +207,82 @@ impl Cache {
         Ok(out)
     }
 
-    /// Full-text search over messages, clients and consultations, best first.
+    /// Full-text search over messages, clients and consultations, best first: the newest
+    /// matches of each kind are ranked by [`crate::search::relevance`], ties newest first
+    /// (see [`crate::search`] for why not by FTS5's own `bm25`).
     pub async fn search(&self, query: &str, limit: i64) -> CoreResult<Vec<Hit>> {
-        let Some(expr) = match_expression(query) else { return Ok(Vec::new()) };
+        let mut expanded = std::collections::HashMap::new();
+        for prefix in prefixes(query) {
+            let rows = sqlx::query("SELECT word FROM search_words WHERE word >= ? AND word < ? LIMIT ?")
+                .bind(&prefix)
+                .bind(format!("{prefix}{}", char::MAX))
+                .bind(MAX_EXPANSION as i64 + 1)
+                .fetch_all(&self.pool)
+                .await?;
+            if rows.len() <= MAX_EXPANSION {
+                expanded.insert(prefix, rows.iter().map(|r| r.get::<String, _>(0)).collect::<Vec<_>>());
+            }
+        }
+        let Some(expr) = expression(query, &expanded) else { return Ok(Vec::new()) };
         let terms = highlight_terms(query);
-        let mut hits = Vec::new();
-        // Ranked among the newest matches: ranking every match of a common word in a million
-        // messages costs a hundred milliseconds, and an operator looks for recent things first.
+        let candidates = CANDIDATES.max(limit);
+        // (score, recency, hit): recency orders ties, newest first.
+        let mut ranked: Vec<(f64, i64, Hit)> = Vec::new();
         let rows = sqlx::query(
-            "SELECT m.data, r.rank FROM (SELECT rowid, bm25(message_fts) AS rank FROM message_fts \
-             WHERE message_fts MATCH ? ORDER BY rowid DESC LIMIT 1000) r JOIN messages m ON m.seq = r.rowid ORDER BY r.rank LIMIT ?",
+            "SELECT m.data, m.seq FROM (SELECT rowid FROM message_fts WHERE message_fts MATCH ? ORDER BY rowid DESC LIMIT ?) r \
+             JOIN messages m ON m.seq = r.rowid",
         )
         .bind(&expr)
-        .bind(limit)
+        .bind(candidates)
         .fetch_all(&self.pool)
         .await?;
-        let mut ranked: Vec<(f64, Hit)> = Vec::new();
         for r in &rows {
             let m: Message = parse(r.get(0))?;
             let text = if m.body.is_empty() { m.attachment.as_ref().map(|a| a.file_name.clone()).unwrap_or_default() } else { m.body.clone() };
-            ranked.push((r.get(1), Hit { kind: "message", id: m.id, consultation_id: Some(m.consultation_id), client_id: Some(m.client_id), snippet: snippet(&text, &terms, 80) }));
+            let hit = Hit { kind: "message", id: m.id, consultation_id: Some(m.consultation_id), client_id: Some(m.client_id), snippet: Snippet { text, marks: Vec::new() } };
+            ranked.push((relevance(&hit.snippet.text, &terms), r.get(1), hit));
         }
         let rows = sqlx::query(
-            "SELECT c.data, bm25(client_fts) AS rank FROM client_fts JOIN clients c ON c.rowid = client_fts.rowid \
-             WHERE client_fts MATCH ? ORDER BY rank LIMIT ?",
+            "SELECT c.data, c.rowid FROM (SELECT rowid FROM client_fts WHERE client_fts MATCH ? ORDER BY rowid DESC LIMIT ?) r JOIN clients c ON c.rowid = r.rowid",
         )
         .bind(&expr)
-        .bind(limit)
+        .bind(candidates)
         .fetch_all(&self.pool)
         .await?;
         for r in &rows {
             let c: Client = parse(r.get(0))?;
             let text = client_text(&c);
-            ranked.push((r.get(1), Hit { kind: "client", id: c.id, consultation_id: None, client_id: Some(c.id), snippet: snippet(&text, &terms, 80) }));
+            ranked.push((relevance(&text, &terms), r.get(1), Hit { kind: "client", id: c.id, consultation_id: None, client_id: Some(c.id), snippet: Snippet { text, marks: Vec::new() } }));
         }
         let rows = sqlx::query(
-            "SELECT c.data, c.last_message_at, bm25(consultation_fts) AS rank FROM consultation_fts JOIN consultations c ON c.rowid = consultation_fts.rowid \
-             WHERE consultation_fts MATCH ? ORDER BY rank LIMIT ?",
+            "SELECT c.data, c.last_message_at, c.created_at FROM (SELECT rowid FROM consultation_fts WHERE consultation_fts MATCH ? ORDER BY rowid DESC LIMIT ?) r \
+             JOIN consultations c ON c.rowid = r.rowid",
         )
         .bind(&expr)
-        .bind(limit)
+        .bind(candidates)
         .fetch_all(&self.pool)
         .await?;
         for r in &rows {
             let c: Consultation = parse(r.get(0))?;
             let text = consultation_text(&c);
-            ranked.push((r.get(2), Hit { kind: "consultation", id: c.id, consultation_id: Some(c.id), client_id: Some(c.client_id), snippet: snippet(&text, &terms, 80) }));
+            ranked.push((relevance(&text, &terms), r.get(2), Hit { kind: "consultation", id: c.id, consultation_id: Some(c.id), client_id: Some(c.client_id), snippet: Snippet { text, marks: Vec::new() } }));
         }
-        // bm25: lower is better; the three indexes rank on comparable scales.
-        ranked.sort_by(|a, b| a.0.total_cmp(&b.0));
-        hits.extend(ranked.into_iter().take(limit as usize).map(|(_, h)| h));
-        Ok(hits)
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
+        Ok(ranked
+            .into_iter()
+            .take(limit.max(0) as usize)
+            .map(|(_, _, mut h)| {
+                h.snippet = snippet(&h.snippet.text, &terms, 80);
+                h
+            })
+            .collect())
     }
 }
+
+/// Matches of each kind ranked for a search: the newest this many, or the limit asked for if
+/// larger (ranking every match of a common word in a million messages costs more than an
+/// operator waits).
+const CANDIDATES: i64 = 200;
 
 pub(crate) fn consultation_from_row(r: &sqlx::sqlite::SqliteRow) -> CoreResult<Consultation> {
     let mut c: Consultation = parse(r.get(0))?;
@@ -284,180 +294,4 @@ pub(crate) fn consultation_from_row(r: &sqlx::sqlite::SqliteRow) -> CoreResult<C
         }
     }
     Ok(c)
-}
-
-fn client_text(c: &Client) -> String {
-    let mut s = format!("{} {}", c.name, c.phone);
-    if let Some(e) = &c.email {
-        s.push(' ');
-        s.push_str(e);
-    }
-    for t in &c.tags {
-        s.push(' ');
-        s.push_str(t);
-    }
-    s
-}
-
-fn consultation_text(c: &Consultation) -> String {
-    let mut s = c.subject.clone().unwrap_or_default();
-    if let Some(sum) = &c.summary {
-        s.push_str(" — ");
-        s.push_str(sum);
-    }
-    for t in &c.tags {
-        s.push(' ');
-        s.push_str(t);
-    }
-    s
-}
-
-/// Rows per multi-row statement: each statement is a round trip to SQLite's thread, and
-/// SQLite finds numbered parameters by walking a list (binding is quadratic per statement).
-const ROWS: usize = 100;
-
-/// Applies items in order; runs of messages (the bulk of any sync) go in multi-row statements.
-async fn apply_all(tx: &mut sqlx::SqliteConnection, items: &[&EventData]) -> CoreResult<()> {
-    let mut i = 0;
-    while i < items.len() {
-        if let EventData::Message(_) = items[i] {
-            let start = i;
-            while i < items.len() && matches!(items[i], EventData::Message(_)) {
-                i += 1;
-            }
-            let run: Vec<&Message> = items[start..i].iter().filter_map(|d| if let EventData::Message(m) = d { Some(m) } else { None }).collect();
-            for chunk in run.chunks(ROWS) {
-                insert_messages(tx, chunk).await?;
-            }
-        } else {
-            apply_data(tx, items[i]).await?;
-            i += 1;
-        }
-    }
-    Ok(())
-}
-
-fn message_search_text(m: &Message) -> String {
-    match &m.attachment {
-        Some(a) if m.body.is_empty() => a.file_name.clone(),
-        Some(a) => format!("{} {}", m.body, a.file_name),
-        None => m.body.clone(),
-    }
-}
-
-/// Inserts messages (once each), indexes the new ones, and moves their consultations'
-/// `last_message_at`.
-async fn insert_messages(tx: &mut sqlx::SqliteConnection, msgs: &[&Message]) -> CoreResult<()> {
-    let rows = vec!["(?, ?, ?, ?, ?, ?)"; msgs.len()].join(", ");
-    let sql = format!("INSERT INTO messages (seq, id, consultation_id, client_id, from_client, data) VALUES {rows} ON CONFLICT DO NOTHING RETURNING seq");
-    let mut q = sqlx::query(&sql);
-    for m in msgs {
-        q = q
-            .bind(m.seq)
-            .bind(m.id.to_string())
-            .bind(m.consultation_id.to_string())
-            .bind(m.client_id.to_string())
-            .bind(m.author_kind == careline_protocol::AuthorKind::Client)
-            .bind(json(*m));
-    }
-    let inserted: std::collections::HashSet<i64> = q.fetch_all(&mut *tx).await?.iter().map(|r| r.get::<i64, _>(0)).collect();
-    let new: Vec<&&Message> = msgs.iter().filter(|m| inserted.contains(&m.seq)).collect();
-    if !new.is_empty() {
-        let rows = vec!["(?, ?)"; new.len()].join(", ");
-        let sql = format!("INSERT INTO message_fts (rowid, text) VALUES {rows}");
-        let mut q = sqlx::query(&sql);
-        for m in &new {
-            q = q.bind(m.seq).bind(index_text(&message_search_text(m)));
-        }
-        q.execute(&mut *tx).await?;
-    }
-    // The latest message time per consultation, in one statement.
-    let mut latest: std::collections::HashMap<Uuid, i64> = std::collections::HashMap::new();
-    for m in msgs {
-        let t = latest.entry(m.consultation_id).or_insert(0);
-        *t = (*t).max(ms(m.created_at));
-    }
-    let rows = vec!["(?, ?)"; latest.len()].join(", ");
-    let sql = format!(
-        "WITH v(id, t) AS (VALUES {rows}) UPDATE consultations SET last_message_at = \
-         MAX(COALESCE(last_message_at, 0), (SELECT t FROM v WHERE v.id = consultations.id)) WHERE id IN (SELECT id FROM v)"
-    );
-    let mut q = sqlx::query(&sql);
-    for (id, t) in &latest {
-        q = q.bind(id.to_string()).bind(*t);
-    }
-    q.execute(&mut *tx).await?;
-    Ok(())
-}
-
-async fn apply_data(tx: &mut sqlx::SqliteConnection, data: &EventData) -> CoreResult<()> {
-    match data {
-        EventData::Message(m) => insert_messages(tx, &[m]).await?,
-        EventData::Consultation(c) => {
-            sqlx::query(
-                "INSERT INTO consultations (id, client_id, status, operator_id, created_at, last_message_at, data) VALUES (?, ?, ?, ?, ?, ?, ?) \
-                 ON CONFLICT (id) DO UPDATE SET status = excluded.status, operator_id = excluded.operator_id, data = excluded.data, \
-                 last_message_at = MAX(COALESCE(consultations.last_message_at, 0), COALESCE(excluded.last_message_at, 0))",
-            )
-            .bind(c.id.to_string())
-            .bind(c.client_id.to_string())
-            .bind(c.status.as_str())
-            .bind(c.operator_id.map(|o| o.to_string()))
-            .bind(ms(c.created_at))
-            .bind(c.last_message_at.map(ms))
-            .bind(json(c))
-            .execute(&mut *tx)
-            .await?;
-            reindex(tx, "consultations", "consultation_fts", &c.id.to_string(), &consultation_text(c)).await?;
-        }
-        EventData::Client(c) => {
-            sqlx::query("INSERT INTO clients (id, name, data) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, data = excluded.data")
-                .bind(c.id.to_string())
-                .bind(&c.name)
-                .bind(json(c))
-                .execute(&mut *tx)
-                .await?;
-            reindex(tx, "clients", "client_fts", &c.id.to_string(), &client_text(c)).await?;
-        }
-        EventData::Operator(o) => {
-            sqlx::query("INSERT INTO operators (id, data) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data")
-                .bind(o.id.to_string())
-                .bind(json(o))
-                .execute(&mut *tx)
-                .await?;
-        }
-        EventData::Callback(cb) => {
-            sqlx::query("INSERT INTO callbacks (id, status, due_at, data) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET status = excluded.status, due_at = excluded.due_at, data = excluded.data")
-                .bind(cb.id.to_string())
-                .bind(cb.status.as_str())
-                .bind(ms(cb.due_at))
-                .bind(json(cb))
-                .execute(&mut *tx)
-                .await?;
-        }
-        EventData::Tariff(t) => {
-            sqlx::query("INSERT INTO tariffs (id, data) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data")
-                .bind(t.id.to_string())
-                .bind(json(t))
-                .execute(&mut *tx)
-                .await?;
-        }
-        EventData::Read(r) => {
-            sqlx::query("INSERT INTO reads (consultation_id, reader_id, seq) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET seq = MAX(seq, excluded.seq)")
-                .bind(r.consultation_id.to_string())
-                .bind(r.reader_id.to_string())
-                .bind(r.seq)
-                .execute(&mut *tx)
-                .await?;
-        }
-    }
-    Ok(())
-}
-
-/// Replaces the search text of a row of `table` (found by id) in `fts`.
-async fn reindex(tx: &mut sqlx::SqliteConnection, table: &str, fts: &str, id: &str, text: &str) -> CoreResult<()> {
-    let rowid: i64 = sqlx::query(&format!("SELECT rowid FROM {table} WHERE id = ?")).bind(id).fetch_one(&mut *tx).await?.get(0);
-    sqlx::query(&format!("DELETE FROM {fts} WHERE rowid = ?")).bind(rowid).execute(&mut *tx).await?;
-    sqlx::query(&format!("INSERT INTO {fts} (rowid, text) VALUES (?, ?)")).bind(rowid).bind(index_text(text)).execute(&mut *tx).await?;
-    Ok(())
 }

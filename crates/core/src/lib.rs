@@ -5,6 +5,7 @@
 //! server's API ([`remote`]). The desktop app and the `careline` CLI are both thin shells over
 //! this crate.
 
+pub(crate) mod apply;
 pub mod cache;
 pub mod desk;
 pub mod files;
@@ -31,6 +32,8 @@ pub enum CoreError {
     Unreachable(#[source] reqwest::Error),
     #[error("cache database error")]
     Db(#[from] sqlx::Error),
+    #[error("cache database error")]
+    Native(#[source] rusqlite::Error),
     #[error("cache migration error")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("i/o error")]

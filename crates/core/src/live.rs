@@ -113,7 +113,7 @@ async fn session(remote: &Remote, cache: &Cache, on_update: &mut impl FnMut(Upda
             }
         };
         let seq = event.seq;
-        cache.apply(std::slice::from_ref(&event), seq).await?;
+        cache.apply(vec![event.clone()], seq).await?;
         if !on_update(Update::Applied(vec![event])) {
             return Ok(false);
         }

@@ -129,7 +129,7 @@ impl Cache {
                     // A sent message is in the thread at once, before its event arrives (a
                     // message never changes, and applying its event later is an upsert).
                     if let Some(m) = stored {
-                        self.apply_state(&[careline_protocol::EventData::Message(m)], None).await?;
+                        self.apply_state(vec![careline_protocol::EventData::Message(m)], None).await?;
                     }
                     result.sent += 1;
                 }

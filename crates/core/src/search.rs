@@ -7,6 +7,13 @@
 //! AND of its pairs. Other scripts pass through to unicode61, which folds case (Cyrillic too)
 //! and diacritics; query words become prefix queries. Snippets are cut and highlighted from
 //! the original text, not from the rewritten one.
+//!
+//! Two things FTS5 does slowly on a million messages are done here instead. A prefix query
+//! (`давлен*`) makes FTS5 merge the whole posting list of every matching term before it yields
+//! the first row; the cache keeps the words it indexed (`search_words`), so a prefix becomes
+//! the OR of the words it stands for, which FTS5 walks lazily, newest first. And `bm25()`
+//! counts every document holding each term (a full scan per term, for the IDF) before ranking;
+//! hits are instead ranked here, among the newest matches, by [`relevance`].
 
 /// True for the scripts that are written without spaces between words.
 fn is_cjk(c: char) -> bool {
@@ -69,9 +76,40 @@ fn quoted(token: &str) -> String {
     format!("\"{}\"", token.replace('"', "\"\""))
 }
 
+/// The words of other scripts than CJK in a text, lower-cased, as the word list keeps them.
+/// Numbers are left out (each phone number, date and order number would be a word of its own;
+/// a number prefix is rare in the index and FTS5 expands it quickly itself).
+pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    runs(text)
+        .into_iter()
+        .filter(|(cjk, _)| !cjk)
+        .flat_map(|(_, run)| run.split(|c: char| !c.is_alphanumeric()).filter(|w| expandable(w)).map(str::to_lowercase))
+}
+
+fn expandable(word: &str) -> bool {
+    !word.is_empty() && !word.chars().all(|c| c.is_numeric())
+}
+
+/// A prefix stands for at most this many words; beyond, FTS5 expands it itself.
+pub const MAX_EXPANSION: usize = 64;
+
+/// The words of a query that are matched as prefixes (lower-cased).
+pub fn prefixes(query: &str) -> Vec<String> {
+    let mut out: Vec<String> = words(query).collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// An FTS5 MATCH expression for what a person typed, or none when nothing is searchable.
 /// Every word must match; words of other scripts match as prefixes.
 pub fn match_expression(query: &str) -> Option<String> {
+    expression(query, &std::collections::HashMap::new())
+}
+
+/// [`match_expression`] with prefixes replaced by the words they stand for (`expanded`, from
+/// the word list); a prefix without an entry stays an FTS5 prefix query.
+pub fn expression(query: &str, expanded: &std::collections::HashMap<String, Vec<String>>) -> Option<String> {
     let mut terms: Vec<String> = Vec::new();
     for (cjk, run) in runs(query) {
         if cjk {
@@ -85,7 +123,10 @@ pub fn match_expression(query: &str) -> Option<String> {
             }
         } else {
             for word in run.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
-                terms.push(format!("{}*", quoted(word)));
+                match expanded.get(&word.to_lowercase()) {
+                    Some(list) if !list.is_empty() => terms.push(format!("({})", list.iter().map(|w| quoted(w)).collect::<Vec<_>>().join(" OR "))),
+                    _ => terms.push(format!("{}*", quoted(word))),
+                }
             }
         }
     }
@@ -103,6 +144,34 @@ pub fn highlight_terms(query: &str) -> Vec<String> {
         }
     }
     terms
+}
+
+/// How well a text answers a query, from the highlighted terms: every term found counts, a
+/// term that is a whole word (not only the start of one) counts more, and a short text
+/// beats a long one holding the same. Higher is better.
+pub fn relevance(text: &str, terms: &[String]) -> f64 {
+    let lower = text.to_lowercase();
+    let mut score = 0.0;
+    for t in terms.iter().filter(|t| !t.is_empty()) {
+        let cjk = t.chars().next().is_some_and(is_cjk);
+        let mut best: f64 = 0.0;
+        let mut from = 0;
+        while let Some(pos) = lower[from..].find(t.as_str()) {
+            let s = from + pos;
+            let e = s + t.len();
+            let starts = cjk || lower[..s].chars().last().is_none_or(|p| !p.is_alphanumeric());
+            if starts {
+                let ends = cjk || lower[e..].chars().next().is_none_or(|n| !n.is_alphanumeric());
+                best = best.max(if ends { 2.0 } else { 1.0 });
+                if best == 2.0 {
+                    break;
+                }
+            }
+            from = e;
+        }
+        score += best;
+    }
+    score / (1.0 + text.chars().count() as f64 / 400.0)
 }
 
 /// A piece of text around the first match, with the matches marked.
@@ -205,6 +274,26 @@ mod tests {
         assert_eq!(match_expression("Давлен").as_deref(), Some("\"Давлен\"*"));
         assert_eq!(match_expression("rash \"OR\" -x").as_deref(), Some("\"rash\"* AND \"OR\"* AND \"x\"*"));
         assert_eq!(match_expression("  ...  "), None);
+    }
+
+    #[test]
+    fn prefixes_expand_to_the_words_they_stand_for() {
+        let mut expanded = std::collections::HashMap::new();
+        expanded.insert("давлен".to_owned(), vec!["давление".to_owned(), "давления".to_owned()]);
+        assert_eq!(expression("Давлен 咳嗽 rash", &expanded).as_deref(), Some("(\"давление\" OR \"давления\") AND \"咳嗽\" AND \"rash\"*"));
+        assert_eq!(prefixes("Давлен 咳嗽 rash-2 rash"), vec!["rash", "давлен"]);
+        assert_eq!(words("Hb 化验 Ok, ВРАЧ 150/95 2x").collect::<Vec<_>>(), vec!["hb", "ok", "врач", "2x"]);
+    }
+
+    #[test]
+    fn whole_words_and_short_texts_rank_higher() {
+        let terms = highlight_terms("fever");
+        let whole = relevance("Fever since Monday", &terms);
+        let prefix = relevance("Feverish since Monday", &terms);
+        let long = relevance(&format!("Fever since Monday {}", "and more ".repeat(100)), &terms);
+        assert!(whole > prefix && whole > long, "{whole} {prefix} {long}");
+        assert_eq!(relevance("nothing here", &terms), 0.0);
+        assert!(relevance("孩子咳嗽一周了", &highlight_terms("咳嗽")) > 0.0);
     }
 
     #[test]

@@ -15,7 +15,7 @@ async fn download_state(remote: &Remote, cache: &Cache, on_page: &mut impl FnMut
         let head = *head.get_or_insert(page.head);
         let last = page.next_cursor.is_none();
         // The position is written with the last page only: a crash in between starts over.
-        progress.applied += cache.apply_state(&page.items, last.then_some(head)).await?;
+        progress.applied += cache.apply_state(page.items, last.then_some(head)).await?;
         progress.position = if last { head } else { 0 };
         on_page(progress);
         match page.next_cursor {
@@ -33,6 +33,8 @@ pub const PAGE: i64 = 5000;
 pub struct Progress {
     pub applied: usize,
     pub position: i64,
+    /// Messages put into the search index after a big download.
+    pub indexed: usize,
 }
 
 /// Brings the cache up to date: an empty cache first downloads the current state in pages
@@ -40,7 +42,7 @@ pub struct Progress {
 /// When the server no longer keeps the events after our position, the cache is filled again
 /// from the snapshot (the outbox stays).
 pub async fn catch_up(remote: &Remote, cache: &Cache, mut on_page: impl FnMut(Progress)) -> CoreResult<Progress> {
-    let mut progress = Progress { applied: 0, position: cache.last_seq().await? };
+    let mut progress = Progress { applied: 0, position: cache.last_seq().await?, indexed: 0 };
     if progress.position == 0 {
         progress = download_state(remote, cache, &mut on_page).await?;
     }
@@ -54,10 +56,17 @@ pub async fn catch_up(remote: &Remote, cache: &Cache, mut on_page: impl FnMut(Pr
             }
             other => other?,
         };
-        progress.applied += cache.apply(&page.events, page.next).await?;
+        progress.applied += cache.apply(page.events, page.next).await?;
         progress.position = page.next;
         on_page(progress);
         if !page.has_more {
+            // What a big download left unindexed becomes searchable before the caller goes on.
+            progress.indexed = cache
+                .index_pending(|n| {
+                    progress.indexed = n;
+                    on_page(progress);
+                })
+                .await?;
             return Ok(progress);
         }
     }

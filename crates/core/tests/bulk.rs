@@ -1,0 +1,144 @@
+//! A first download of many messages into an empty cache, as `sync` applies it: big pages of
+//! state items, the position with the last one. The messages are in their threads at once;
+//! they become searchable when the indexer has run (as `sync::catch_up` does before it
+//! returns); live events after that are searchable as they arrive; a download cut half-way
+//! leaves a cache that still answers threads quickly and completes when run again.
+
+use careline_core::Cache;
+use careline_protocol::{AuthorKind, Consultation, ConsultationKind, ConsultationStatus, Event, EventData, Message, MessageKind, Priority};
+use chrono::Utc;
+use uuid::Uuid;
+
+const CLIENTS: u128 = 20;
+
+fn consultation(i: u128) -> EventData {
+    EventData::Consultation(Consultation {
+        id: Uuid::from_u128(0x2000 + i),
+        client_id: Uuid::from_u128(0x1000 + i),
+        kind: ConsultationKind::Chat,
+        status: ConsultationStatus::New,
+        operator_id: None,
+        priority: Priority::Normal,
+        tags: vec![],
+        tariff_id: None,
+        price: 0,
+        currency: "RUB".into(),
+        subject: Some(format!("Обращение {i}")),
+        created_at: Utc::now(),
+        taken_at: None,
+        first_response_at: None,
+        closed_at: None,
+        summary: None,
+        rating: None,
+        rating_comment: None,
+        last_message_at: None,
+    })
+}
+
+fn message(seq: i64, body: &str) -> Message {
+    let c = seq as u128 % CLIENTS;
+    Message {
+        id: Uuid::now_v7(),
+        consultation_id: Uuid::from_u128(0x2000 + c),
+        client_id: Uuid::from_u128(0x1000 + c),
+        author_kind: if seq % 2 == 0 { AuthorKind::Client } else { AuthorKind::Operator },
+        author_id: None,
+        kind: MessageKind::Text,
+        body: body.into(),
+        attachment: None,
+        client_msg_id: None,
+        internal: false,
+        created_at: Utc::now(),
+        seq,
+    }
+}
+
+fn body(seq: i64) -> String {
+    match seq % 3 {
+        0 => format!("Давление держится третий день, запись {seq}"),
+        1 => format!("孩子咳嗽一周了 {seq}"),
+        _ => format!("Feverish since Monday, note {seq}"),
+    }
+}
+
+/// Pages of 2,000 state items: the consultations, then 6,000 messages (seqs 1..=6000).
+fn pages() -> Vec<Vec<EventData>> {
+    let mut items: Vec<EventData> = (0..CLIENTS).map(consultation).collect();
+    items.extend((1..=6000).map(|seq| EventData::Message(message(seq, &body(seq)))));
+    items.chunks(2000).map(|c| c.to_vec()).collect()
+}
+
+async fn thread_uses_its_index(cache: &Cache) -> bool {
+    use sqlx::Row;
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", cache.path().display())).await.unwrap();
+    let plan = sqlx::query("EXPLAIN QUERY PLAN SELECT data FROM messages WHERE client_id = 'x' AND seq < 10 ORDER BY seq DESC LIMIT 100").fetch_all(&pool).await.unwrap();
+    pool.close().await;
+    plan.iter().any(|r| r.get::<String, _>(3).contains("messages_thread"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_big_first_download_is_browsable_then_searchable() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::open(&dir.path().join("cache.db")).await.unwrap();
+    let pages = pages();
+    let count = pages.len();
+    for (i, page) in pages.into_iter().enumerate() {
+        cache.apply_state(page, (i + 1 == count).then_some(6000)).await.unwrap();
+    }
+    assert_eq!(cache.last_seq().await.unwrap(), 6000);
+    // Threads are complete and read through their index.
+    let thread = cache.thread(Uuid::from_u128(0x1000 + 7), None, 1000).await.unwrap();
+    assert_eq!(thread.len(), 300);
+    assert!(thread.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert!(thread_uses_its_index(&cache).await, "the thread index is built again at the end of the download");
+    let consultation = cache.consultation(Uuid::from_u128(0x2000 + 7)).await.unwrap().unwrap();
+    assert!(consultation.last_message_at.is_some(), "messages move their consultation's last time");
+
+    // Searchable once the indexer has run: every message, in three scripts, prefixes too.
+    let indexed = cache.index_pending(|_| {}).await.unwrap();
+    assert_eq!(indexed, 6000);
+    let hits = cache.search("давлен", 5000).await.unwrap();
+    assert_eq!(hits.iter().filter(|h| h.kind == "message").count(), 2000, "a Russian prefix finds every message that has the word");
+    assert!(hits[0].snippet.marked("[", "]").contains("[Давлен]ие"), "{:?}", hits[0]);
+    assert_eq!(cache.search("咳嗽", 5000).await.unwrap().len(), 2000);
+    let fever = cache.search("FEVER", 50).await.unwrap();
+    assert_eq!(fever.len(), 50);
+    assert!(fever.windows(2).all(|w| w[0].id != w[1].id));
+    assert!(cache.search("обращ", 50).await.unwrap().iter().any(|h| h.kind == "consultation"), "consultation subjects are words too");
+    assert!(cache.search("жираф", 50).await.unwrap().is_empty());
+    assert_eq!(cache.index_pending(|_| {}).await.unwrap(), 0, "nothing is indexed twice");
+
+    // A live event after that is searchable at once.
+    let live = message(6001, "Новая жалоба: головокружение");
+    cache.apply(vec![Event { seq: 6001, at: Utc::now(), data: EventData::Message(live.clone()) }], 6001).await.unwrap();
+    let hits = cache.search("головокруж", 10).await.unwrap();
+    assert_eq!(hits.iter().map(|h| h.id).collect::<Vec<_>>(), vec![live.id]);
+    cache.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_download_cut_half_way_completes_when_run_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.db");
+    let cache = Cache::open(&path).await.unwrap();
+    let mut pages = pages();
+    let first = pages.remove(0);
+    cache.apply_state(first, None).await.unwrap();
+    cache.close().await;
+    drop(cache);
+
+    // Reopened: no position yet, but the thread index is back.
+    let cache = Cache::open(&path).await.unwrap();
+    assert_eq!(cache.last_seq().await.unwrap(), 0);
+    assert!(thread_uses_its_index(&cache).await);
+    // The download starts over and completes; what was applied before is not doubled.
+    let all = self::pages();
+    let count = all.len();
+    for (i, page) in all.into_iter().enumerate() {
+        cache.apply_state(page, (i + 1 == count).then_some(6000)).await.unwrap();
+    }
+    cache.index_pending(|_| {}).await.unwrap();
+    assert_eq!(cache.thread(Uuid::from_u128(0x1000 + 3), None, 1000).await.unwrap().len(), 300);
+    assert_eq!(cache.search("咳嗽", 5000).await.unwrap().len(), 2000);
+    cache.close().await;
+}
