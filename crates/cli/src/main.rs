@@ -126,13 +126,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sync { follow } => {
             let flushed = cache.flush(&remote).await?;
             let progress = sync::catch_up(&remote, &cache, |p| {
-                if !json && p.indexed > 0 {
-                    eprint!("\rindexing for search… {} messages   ", p.indexed);
-                } else if !json {
+                if !json {
                     eprint!("\rsyncing… {} applied, at {}   ", p.applied, p.position);
                 }
             })
             .await?;
+            // The command ends with everything searchable.
+            cache
+                .index_pending(|n| {
+                    if !json {
+                        eprint!("\rindexing for search… {n} messages   ");
+                    }
+                })
+                .await?;
             if !json {
                 eprintln!();
             }

@@ -59,7 +59,7 @@ fn events(n: usize, clients: usize, first_seq: i64) -> Vec<Event> {
                     summary: None,
                     rating: None,
                     rating_comment: None,
-                    last_message_at: None,
+                    last_message_at: Some(now), // as a server snapshot has it
                 }),
             });
         }
@@ -150,7 +150,7 @@ async fn run(n: usize) {
     cache.index_pending(|_| {}).await.unwrap();
     let catch_up = t.elapsed().as_secs_f64();
 
-    let queries = ["температура", "давлен", "антибиотик", "咳嗽", "头疼", "血糖", "rash", "ibuprofen", "fever", "сколько дней", "转氨酶", "allergy"];
+    let queries = ["температура", "давлен", "антибиотик", "咳嗽", "头疼", "血糖", "rash", "ibuprofen", "fever", "сколько дней", "转氨酶", "allergy", "血"];
     let mut times = Vec::new();
     let mut per_query: Vec<Vec<f64>> = vec![Vec::new(); queries.len()];
     let mut found = 0;

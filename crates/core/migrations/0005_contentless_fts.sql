@@ -2,7 +2,7 @@
 -- the copy doubled what a sync wrote). Messages are indexed again by the indexer after the
 -- next start: `fts_upto` in meta is the seq up to which every message is indexed.
 DROP TABLE message_fts;
-CREATE VIRTUAL TABLE message_fts USING fts5 (text, content = '', tokenize = 'unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE message_fts USING fts5 (text, content = '', detail = none, tokenize = 'unicode61 remove_diacritics 2');
 DELETE FROM meta WHERE key = 'fts_upto';
 
 -- Every word (lower-cased, other scripts than CJK) that went into a full-text index: a prefix

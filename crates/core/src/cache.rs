@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use careline_protocol::{Callback, Client, Consultation, ConsultationStatus, Event, EventData, Message, Operator};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
@@ -19,6 +21,8 @@ pub struct Cache {
     pool: SqlitePool,
     /// Events are written through this native connection (see [`crate::apply`]).
     writer: Writer,
+    /// Set while a background indexer runs.
+    indexing: Arc<AtomicBool>,
     path: PathBuf,
 }
 
@@ -53,7 +57,7 @@ impl Cache {
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
         let writer = Writer::open(path)?;
-        Ok(Cache { pool, writer, path: path.to_owned() })
+        Ok(Cache { pool, writer, indexing: Arc::new(AtomicBool::new(false)), path: path.to_owned() })
     }
 
     pub(crate) fn pool(&self) -> &SqlitePool {
@@ -125,6 +129,33 @@ impl Cache {
             self.writer.shrink().await?;
         }
         Ok(total)
+    }
+
+    /// Starts indexing what waits for the search index, unless an indexer already runs.
+    pub fn index_in_background(&self) {
+        if self.indexing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let cache = self.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = cache.index_pending(|_| {}).await {
+                    tracing::warn!(error = %e, "indexing cached messages for search");
+                }
+                cache.indexing.store(false, Ordering::Release);
+                // A download that ended while the last step ran found the flag still set.
+                let waiting = cache.unindexed().await.unwrap_or(0) > 0;
+                if !waiting || cache.indexing.swap(true, Ordering::AcqRel) {
+                    return;
+                }
+            }
+        });
+    }
+
+    /// How many cached messages are not searchable yet (a big download is being indexed).
+    pub async fn unindexed(&self) -> CoreResult<i64> {
+        let upto: i64 = self.meta("fts_upto").await?.and_then(|v| v.parse().ok()).unwrap_or(0);
+        Ok(sqlx::query("SELECT COUNT(*) FROM messages WHERE seq > ?").bind(upto).fetch_one(&self.pool).await?.get(0))
     }
 
     // -- reading ---------------------------------------------------------------------------

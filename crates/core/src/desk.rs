@@ -140,12 +140,7 @@ impl Desk {
         });
         // Messages a download (or an older cache's upgrade) left out of the search index are
         // indexed now, also when the server cannot be reached.
-        let cache = self.cache.clone();
-        tokio::spawn(async move {
-            if let Err(e) = cache.index_pending(|_| {}).await {
-                tracing::warn!(error = %e, "indexing cached messages for search");
-            }
-        });
+        self.cache.index_in_background();
         let mut tasks = self.tasks.lock().expect("desk tasks");
         tasks.push(tokio::spawn(follow(self.clone(), emit.clone())));
         tasks.push(tokio::spawn(send_outbox(self.clone(), emit.clone())));

@@ -4,9 +4,11 @@
 //! "孩子咳嗽一周了" would be one token and "咳嗽" would never match. Before indexing, runs of
 //! CJK characters are rewritten as their single characters and overlapping pairs
 //! ("咳 咳嗽 嗽 …"): a query of one or two characters is then one token, and a longer one the
-//! AND of its pairs. Other scripts pass through to unicode61, which folds case (Cyrillic too)
-//! and diacritics; query words become prefix queries. Snippets are cut and highlighted from
-//! the original text, not from the rewritten one.
+//! AND of its pairs. (Pairs alone index ~10 % faster, but a one-character query then has to
+//! be a prefix query, which FTS5 answers in ~20 ms on a million messages instead of ~3.) Other
+//! scripts pass through to unicode61, which folds case (Cyrillic too) and diacritics; query
+//! words become prefix queries. Snippets are cut and highlighted from the original text, not
+//! from the rewritten one.
 //!
 //! Two things FTS5 does slowly on a million messages are done here instead. A prefix query
 //! (`давлен*`) makes FTS5 merge the whole posting list of every matching term before it yields

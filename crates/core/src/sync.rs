@@ -33,8 +33,6 @@ pub const PAGE: i64 = 5000;
 pub struct Progress {
     pub applied: usize,
     pub position: i64,
-    /// Messages put into the search index after a big download.
-    pub indexed: usize,
 }
 
 /// Brings the cache up to date: an empty cache first downloads the current state in pages
@@ -42,7 +40,7 @@ pub struct Progress {
 /// When the server no longer keeps the events after our position, the cache is filled again
 /// from the snapshot (the outbox stays).
 pub async fn catch_up(remote: &Remote, cache: &Cache, mut on_page: impl FnMut(Progress)) -> CoreResult<Progress> {
-    let mut progress = Progress { applied: 0, position: cache.last_seq().await?, indexed: 0 };
+    let mut progress = Progress { applied: 0, position: cache.last_seq().await? };
     if progress.position == 0 {
         progress = download_state(remote, cache, &mut on_page).await?;
     }
@@ -60,13 +58,9 @@ pub async fn catch_up(remote: &Remote, cache: &Cache, mut on_page: impl FnMut(Pr
         progress.position = page.next;
         on_page(progress);
         if !page.has_more {
-            // What a big download left unindexed becomes searchable before the caller goes on.
-            progress.indexed = cache
-                .index_pending(|n| {
-                    progress.indexed = n;
-                    on_page(progress);
-                })
-                .await?;
+            // What a big download left out of the search index is indexed in the background:
+            // the cache is complete and browsable now, searchable when that is done.
+            cache.index_in_background();
             return Ok(progress);
         }
     }

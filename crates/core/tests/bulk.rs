@@ -1,7 +1,7 @@
 //! A first download of many messages into an empty cache, as `sync` applies it: big pages of
 //! state items, the position with the last one. The messages are in their threads at once;
-//! they become searchable when the indexer has run (as `sync::catch_up` does before it
-//! returns); live events after that are searchable as they arrive; a download cut half-way
+//! they become searchable when the background indexer (which `sync::catch_up` starts) has run;
+//! live events after that are searchable as they arrive; a download cut half-way
 //! leaves a cache that still answers threads quickly and completes when run again.
 
 use careline_core::Cache;
@@ -31,8 +31,13 @@ fn consultation(i: u128) -> EventData {
         summary: None,
         rating: None,
         rating_comment: None,
-        last_message_at: None,
+        // As the server's snapshot has it: the time of the consultation's last message.
+        last_message_at: Some(at()),
     })
+}
+
+fn at() -> chrono::DateTime<Utc> {
+    chrono::DateTime::from_timestamp_millis(1_790_000_000_000).unwrap()
 }
 
 fn message(seq: i64, body: &str) -> Message {
@@ -48,7 +53,7 @@ fn message(seq: i64, body: &str) -> Message {
         attachment: None,
         client_msg_id: None,
         internal: false,
-        created_at: Utc::now(),
+        created_at: at(),
         seq,
     }
 }
@@ -92,15 +97,25 @@ async fn a_big_first_download_is_browsable_then_searchable() {
     assert!(thread.windows(2).all(|w| w[0].seq < w[1].seq));
     assert!(thread_uses_its_index(&cache).await, "the thread index is built again at the end of the download");
     let consultation = cache.consultation(Uuid::from_u128(0x2000 + 7)).await.unwrap().unwrap();
-    assert!(consultation.last_message_at.is_some(), "messages move their consultation's last time");
+    assert_eq!(consultation.last_message_at, Some(at()));
 
-    // Searchable once the indexer has run: every message, in three scripts, prefixes too.
-    let indexed = cache.index_pending(|_| {}).await.unwrap();
-    assert_eq!(indexed, 6000);
+    // Searchable once the background indexer has run: every message, in three scripts,
+    // prefixes too.
+    assert_eq!(cache.unindexed().await.unwrap(), 6000);
+    cache.index_in_background();
+    cache.index_in_background();
+    let t = std::time::Instant::now();
+    while cache.unindexed().await.unwrap() > 0 {
+        assert!(t.elapsed().as_secs() < 30, "the background indexer did not finish");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let hits = cache.search("давлен", 5000).await.unwrap();
     assert_eq!(hits.iter().filter(|h| h.kind == "message").count(), 2000, "a Russian prefix finds every message that has the word");
     assert!(hits[0].snippet.marked("[", "]").contains("[Давлен]ие"), "{:?}", hits[0]);
     assert_eq!(cache.search("咳嗽", 5000).await.unwrap().len(), 2000);
+    assert_eq!(cache.search("咳", 5000).await.unwrap().len(), 2000, "one character inside a run");
+    assert_eq!(cache.search("了", 5000).await.unwrap().len(), 2000, "one character ending a run");
+    assert_eq!(cache.search("嗽一周", 5000).await.unwrap().len(), 2000, "three characters");
     let fever = cache.search("FEVER", 50).await.unwrap();
     assert_eq!(fever.len(), 50);
     assert!(fever.windows(2).all(|w| w[0].id != w[1].id));
@@ -109,10 +124,13 @@ async fn a_big_first_download_is_browsable_then_searchable() {
     assert_eq!(cache.index_pending(|_| {}).await.unwrap(), 0, "nothing is indexed twice");
 
     // A live event after that is searchable at once.
-    let live = message(6001, "Новая жалоба: головокружение");
+    let mut live = message(6001, "Новая жалоба: головокружение");
+    live.created_at = at() + chrono::Duration::minutes(5);
     cache.apply(vec![Event { seq: 6001, at: Utc::now(), data: EventData::Message(live.clone()) }], 6001).await.unwrap();
     let hits = cache.search("головокруж", 10).await.unwrap();
     assert_eq!(hits.iter().map(|h| h.id).collect::<Vec<_>>(), vec![live.id]);
+    let moved = cache.consultation(live.consultation_id).await.unwrap().unwrap();
+    assert_eq!(moved.last_message_at, Some(live.created_at), "a message event moves its consultation's last time");
     cache.close().await;
 }
 
@@ -137,7 +155,7 @@ async fn a_download_cut_half_way_completes_when_run_again() {
     for (i, page) in all.into_iter().enumerate() {
         cache.apply_state(page, (i + 1 == count).then_some(6000)).await.unwrap();
     }
-    cache.index_pending(|_| {}).await.unwrap();
+    assert_eq!(cache.index_pending(|_| {}).await.unwrap(), 6000);
     assert_eq!(cache.thread(Uuid::from_u128(0x1000 + 3), None, 1000).await.unwrap().len(), 300);
     assert_eq!(cache.search("咳嗽", 5000).await.unwrap().len(), 2000);
     cache.close().await;
