@@ -207,6 +207,12 @@ pub async fn search(shell: State<'_, Shell>, query: String) -> Res<Vec<SearchHit
     Ok(shell.desk().await?.cache.search_hits(&query, 50).await?)
 }
 
+/// Cached messages not searchable yet (a first download is being indexed).
+#[tauri::command]
+pub async fn search_backlog(shell: State<'_, Shell>) -> Res<i64> {
+    Ok(shell.desk().await?.cache.unindexed().await?)
+}
+
 #[tauri::command]
 pub async fn set_in_front(shell: State<'_, Shell>, consultation_id: Option<Uuid>) -> Res<()> {
     let desk = shell.desk().await?;

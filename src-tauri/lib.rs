@@ -55,6 +55,7 @@ pub fn run() {
             commands::client_profile,
             commands::operators,
             commands::search,
+            commands::search_backlog,
             commands::set_in_front,
             commands::mark_read,
             commands::settings,

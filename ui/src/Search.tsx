@@ -1,6 +1,6 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { api, type SearchHit } from "./api";
-import { t, type Key } from "./i18n";
+import { lang, t, type Key } from "./i18n";
 import { go } from "./nav";
 import { Dialog } from "./Dialog";
 
@@ -9,17 +9,43 @@ export function SearchPalette({ onClose }: { onClose: () => void }) {
   const [q, setQ] = useState("");
   const [hits, setHits] = useState<SearchHit[]>([]);
   const [pick, setPick] = useState(0);
+  const [backlog, setBacklog] = useState(0);
+  const asked = useRef("");
+  // While a first download is being indexed, say so (and how much is left) instead of letting
+  // missing results look like "nothing there".
+  useEffect(() => {
+    let live = true;
+    let timer = 0;
+    const poll = () =>
+      api.searchBacklog().then((n) => {
+        if (!live) return;
+        setBacklog(n);
+        if (n > 0) timer = window.setTimeout(poll, 1000);
+      });
+    poll();
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, []);
   useEffect(() => {
     let live = true;
     if (q.trim().length < 2 && !/[\u3400-\u9fff]/.test(q)) {
       setHits([]);
       return;
     }
-    api.search(q).then((h) => live && (setHits(h), setPick(0)));
+    api.search(q).then((h) => {
+      if (!live) return;
+      setHits(h);
+      // A new query starts at the top; the same one asked again keeps the operator's place.
+      if (asked.current !== q) setPick(0);
+      asked.current = q;
+    });
     return () => {
       live = false;
     };
-  }, [q]);
+    // Asked again as the index grows, so what was just indexed shows up.
+  }, [q, backlog]);
   const open = (h: SearchHit) => {
     onClose();
     if (h.kind === "client" && h.client_id) go({ section: "clients", client: h.client_id });
@@ -33,6 +59,11 @@ export function SearchPalette({ onClose }: { onClose: () => void }) {
   return (
     <Dialog title={t("search")} onClose={onClose}>
       <input class="search-input" autoFocus placeholder={t("searchHint")} value={q} onInput={(e) => setQ(e.currentTarget.value)} onKeyDown={onKey} data-testid="search-input" />
+      {backlog > 0 && (
+        <div class="notice small" data-testid="search-indexing">
+          {t("indexing").replace("{n}", backlog.toLocaleString(lang()))}
+        </div>
+      )}
       <div class="hits" data-testid="search-hits">
         {q && hits.length === 0 && <div class="empty small">{q.trim().length < 2 ? t("typeToSearch") : t("noResults")}</div>}
         {hits.map((h, i) => (

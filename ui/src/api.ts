@@ -36,6 +36,7 @@ export const api = {
   clientProfile: (id: string) => invoke<ClientProfile | null>("client_profile", { id }),
   operators: () => invoke<OperatorRow[]>("operators"),
   search: (query: string) => invoke<SearchHit[]>("search", { query }),
+  searchBacklog: () => invoke<number>("search_backlog"),
   setInFront: (consultationId: string | null) => invoke<void>("set_in_front", { consultationId }),
   markRead: (consultationId: string) => invoke<void>("mark_read", { consultationId }),
   settings: () => invoke<Settings>("settings"),

@@ -257,10 +257,11 @@ impl Cache {
         let Some(expr) = expression(query, &expanded) else { return Ok(Vec::new()) };
         let terms = highlight_terms(query);
         let candidates = CANDIDATES.max(limit);
-        // (score, recency, hit): recency orders ties, newest first.
+        // (score, time, hit): among equal scores the newest first — a message written after a
+        // consultation was opened comes before the consultation's subject saying the same.
         let mut ranked: Vec<(f64, i64, Hit)> = Vec::new();
         let rows = sqlx::query(
-            "SELECT m.data, m.seq FROM (SELECT rowid FROM message_fts WHERE message_fts MATCH ? ORDER BY rowid DESC LIMIT ?) r \
+            "SELECT m.data FROM (SELECT rowid FROM message_fts WHERE message_fts MATCH ? ORDER BY rowid DESC LIMIT ?) r \
              JOIN messages m ON m.seq = r.rowid",
         )
         .bind(&expr)
@@ -271,10 +272,10 @@ impl Cache {
             let m: Message = parse(r.get(0))?;
             let text = if m.body.is_empty() { m.attachment.as_ref().map(|a| a.file_name.clone()).unwrap_or_default() } else { m.body.clone() };
             let hit = Hit { kind: "message", id: m.id, consultation_id: Some(m.consultation_id), client_id: Some(m.client_id), snippet: Snippet { text, marks: Vec::new() } };
-            ranked.push((relevance(&hit.snippet.text, &terms), r.get(1), hit));
+            ranked.push((relevance(&hit.snippet.text, &terms), m.created_at.timestamp_millis(), hit));
         }
         let rows = sqlx::query(
-            "SELECT c.data, c.rowid FROM (SELECT rowid FROM client_fts WHERE client_fts MATCH ? ORDER BY rowid DESC LIMIT ?) r JOIN clients c ON c.rowid = r.rowid",
+            "SELECT c.data FROM (SELECT rowid FROM client_fts WHERE client_fts MATCH ? ORDER BY rowid DESC LIMIT ?) r JOIN clients c ON c.rowid = r.rowid",
         )
         .bind(&expr)
         .bind(candidates)
@@ -283,10 +284,11 @@ impl Cache {
         for r in &rows {
             let c: Client = parse(r.get(0))?;
             let text = client_text(&c);
-            ranked.push((relevance(&text, &terms), r.get(1), Hit { kind: "client", id: c.id, consultation_id: None, client_id: Some(c.id), snippet: Snippet { text, marks: Vec::new() } }));
+            // Clients have no time of their own here: among equals, things that happened first.
+            ranked.push((relevance(&text, &terms), 0, Hit { kind: "client", id: c.id, consultation_id: None, client_id: Some(c.id), snippet: Snippet { text, marks: Vec::new() } }));
         }
         let rows = sqlx::query(
-            "SELECT c.data, c.last_message_at, c.created_at FROM (SELECT rowid FROM consultation_fts WHERE consultation_fts MATCH ? ORDER BY rowid DESC LIMIT ?) r \
+            "SELECT c.data FROM (SELECT rowid FROM consultation_fts WHERE consultation_fts MATCH ? ORDER BY rowid DESC LIMIT ?) r \
              JOIN consultations c ON c.rowid = r.rowid",
         )
         .bind(&expr)
@@ -296,7 +298,7 @@ impl Cache {
         for r in &rows {
             let c: Consultation = parse(r.get(0))?;
             let text = consultation_text(&c);
-            ranked.push((relevance(&text, &terms), r.get(2), Hit { kind: "consultation", id: c.id, consultation_id: Some(c.id), client_id: Some(c.client_id), snippet: Snippet { text, marks: Vec::new() } }));
+            ranked.push((relevance(&text, &terms), c.created_at.timestamp_millis(), Hit { kind: "consultation", id: c.id, consultation_id: Some(c.id), client_id: Some(c.client_id), snippet: Snippet { text, marks: Vec::new() } }));
         }
         ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
         Ok(ranked

@@ -173,7 +173,9 @@ pub fn relevance(text: &str, terms: &[String]) -> f64 {
         }
         score += best;
     }
-    score / (1.0 + text.chars().count() as f64 / 400.0)
+    // Length counts in steps of 80 characters: texts of about the same length tie, and the
+    // newer wins (see `Cache::search`).
+    score / (1.0 + (text.chars().count() / 80) as f64 * 0.25)
 }
 
 /// A piece of text around the first match, with the matches marked.
@@ -294,6 +296,7 @@ mod tests {
         let prefix = relevance("Feverish since Monday", &terms);
         let long = relevance(&format!("Fever since Monday {}", "and more ".repeat(100)), &terms);
         assert!(whole > prefix && whole > long, "{whole} {prefix} {long}");
+        assert_eq!(whole, relevance("Fever since Monday, and since Tuesday too", &terms), "about the same length ties");
         assert_eq!(relevance("nothing here", &terms), 0.0);
         assert!(relevance("孩子咳嗽一周了", &highlight_terms("咳嗽")) > 0.0);
     }
