@@ -5,10 +5,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use careline_core::desk::{Desk, DeskEvent};
+use careline_core::notify::Notification;
 use tauri::ipc::Channel;
 use tauri::menu::{Menu, MenuItem};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager};
+#[cfg(not(target_os = "linux"))]
 use tauri_plugin_notification::NotificationExt;
 
 use crate::words;
@@ -82,20 +84,51 @@ impl Shell {
 fn on_event(app: &AppHandle, event: DeskEvent) {
     let shell = app.state::<Shell>();
     match &event {
-        DeskEvent::Notify { notification } => {
-            let lang = shell.lang();
-            let mut n = app.notification().builder().title(words::title(&lang, notification.kind, notification.count)).body(&notification.text);
-            if notification.sound {
-                n = n.sound("message-new-instant");
-            }
-            if let Err(e) = n.show() {
-                tracing::warn!(error = %e, "showing a notification");
-            }
-        }
+        DeskEvent::Notify { notification } => notify(app, &shell.lang(), notification),
         DeskEvent::Changed { .. } | DeskEvent::Outbox { .. } => refresh_tray(app),
         _ => {}
     }
     shell.send(event);
+}
+
+/// Shows a notification. On Linux it carries a default action, so a click (on a notification
+/// server that has actions: GNOME Shell, KDE Plasma, dunst, …) brings the window forward on its
+/// item; the notification plugin has no click callback on the desktop, so there it is shown
+/// through notify-rust (the plugin's own backend) directly.
+#[cfg(target_os = "linux")]
+fn notify(app: &AppHandle, lang: &str, notification: &Notification) {
+    let mut n = notify_rust::Notification::new();
+    n.appname("Careline").summary(&words::title(lang, notification.kind, notification.count)).body(&notification.text).action("default", words::open(lang));
+    if notification.sound {
+        n.sound_name("message-new-instant");
+    }
+    let handle = match n.show() {
+        Ok(h) => h,
+        Err(e) => return tracing::warn!(error = %e, "showing a notification"),
+    };
+    let app = app.clone();
+    let target = notification.target;
+    // Waits on D-Bus until the notification is clicked or closed (a thread per notification on
+    // screen; bursts are coalesced, so there are few).
+    std::thread::spawn(move || {
+        handle.wait_for_action(|action| {
+            if action == "default" {
+                bring_forward(&app);
+                app.state::<Shell>().send(DeskEvent::Open { target });
+            }
+        })
+    });
+}
+
+#[cfg(not(target_os = "linux"))]
+fn notify(app: &AppHandle, lang: &str, notification: &Notification) {
+    let mut n = app.notification().builder().title(words::title(lang, notification.kind, notification.count)).body(&notification.text);
+    if notification.sound {
+        n = n.sound("message-new-instant");
+    }
+    if let Err(e) = n.show() {
+        tracing::warn!(error = %e, "showing a notification");
+    }
 }
 
 /// The tray icon with the window's menu; its tooltip carries the counts.

@@ -72,6 +72,15 @@ pub fn menu(lang: &str) -> (&'static str, &'static str) {
     }
 }
 
+/// The label of a notification's default action (most servers show it as the click itself).
+pub fn open(lang: &str) -> &'static str {
+    match lang {
+        "ru" => "Открыть",
+        "zh" => "打开",
+        _ => "Open",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

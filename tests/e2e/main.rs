@@ -155,6 +155,14 @@ async fn operator_works_a_day_in_the_window() {
     d.wait_text("[data-testid=consultation-row]", "e2e: sore throat", 10).await;
     watch.wait_for("e2e: sore throat", 10).await;
 
+    // Clicking the notification (the daemon invokes its default action, as a click does)
+    // opens that consultation in the window.
+    eprintln!("e2e step: Clicking the notification opens its consultation");
+    d.wait_gone("[data-testid=chat-client]", "Maria E2E Testova", 5).await;
+    wait_until(10, || async { Command::new("dunstctl").args(["action", "0"]).status().is_ok_and(|s| s.success()) }).await;
+    d.wait_text("[data-testid=chat-client]", "Maria E2E Testova", 10).await;
+    d.wait_text("[data-testid=messages]", "e2e: sore throat", 10).await;
+
     // Take it, reply; the client receives the reply.
     eprintln!("e2e step: Take it, reply; the client receives the reply");
     d.click("[data-testid=consultation-row]", "e2e: sore throat").await;

@@ -3,6 +3,7 @@ import { api, errorOf, subscribe, type Boot, type DeskEvent, type Me } from "./a
 import { lang, setLang, t } from "./i18n";
 import { Login } from "./Login";
 import { Desk } from "./Desk";
+import { go } from "./nav";
 import { online, pref, versions } from "./store";
 
 export function applyTheme(theme: string) {
@@ -39,6 +40,11 @@ function onDeskEvent(e: DeskEvent) {
       location.reload();
       break;
     case "notify":
+      break;
+    case "open":
+      // A notification was clicked: its consultation or callback request, in front.
+      if (e.target.type === "consultation") go({ section: "consultations", consultation: e.target.id });
+      else go({ section: "callbacks", callbackView: "open", callback: e.target.id });
       break;
   }
 }

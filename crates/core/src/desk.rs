@@ -37,6 +37,9 @@ pub enum DeskEvent {
     Notify { notification: Notification },
     /// The server no longer accepts the session (expired, revoked, account disabled).
     SessionEnded { reason: String },
+    /// A notification was clicked: the window shows its item. Sent by the shell (the desk has
+    /// no windows), through the same channel.
+    Open { target: crate::notify::Target },
 }
 
 /// Who is at the desk.

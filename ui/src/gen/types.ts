@@ -209,7 +209,7 @@ kind: string, id: string, consultation_id: string | null, client_id: string | nu
  */
 title: string, segments: Array<Segment>, };
 
-export type DeskEvent = { "type": "connection", online: boolean, retry_in_ms: number | null, } | { "type": "changed", consultations: boolean, callbacks: boolean, clients: boolean, operators: boolean, threads: Array<string>, } | { "type": "outbox", sent: number, refused: number, } | { "type": "notify", notification: Notification, } | { "type": "session_ended", reason: string, };
+export type DeskEvent = { "type": "connection", online: boolean, retry_in_ms: number | null, } | { "type": "changed", consultations: boolean, callbacks: boolean, clients: boolean, operators: boolean, threads: Array<string>, } | { "type": "outbox", sent: number, refused: number, } | { "type": "notify", notification: Notification, } | { "type": "session_ended", reason: string, } | { "type": "open", target: Target, };
 
 export type Me = { id: string, login: string, name: string, role: string, server: string, presence: Presence, online: boolean, };
 
