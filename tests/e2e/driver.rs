@@ -142,14 +142,25 @@ impl Driver {
         self.call(reqwest::Method::POST, &format!("/element/{id}/value"), Some(json!({ "text": text }))).await;
     }
 
-    /// Chooses `value` in the `<select>` matching `css`.
+    /// Chooses `value` in the `<select>` matching `css`, once it has that option (options may
+    /// arrive after the select, from the cache).
     pub async fn choose(&self, css: &str, value: &str) {
         self.wait_text(css, "", 15).await;
-        self.exec(
-            "const s = document.querySelector(arguments[0]); s.value = arguments[1]; s.dispatchEvent(new Event('change', { bubbles: true })); return s.value",
-            json!([css, value]),
-        )
-        .await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let chosen = self
+                .exec(
+                    "const s = document.querySelector(arguments[0]); s.value = arguments[1]; if (s.value !== arguments[1]) return false; \
+                     s.dispatchEvent(new Event('change', { bubbles: true })); return true",
+                    json!([css, value]),
+                )
+                .await;
+            if chosen == Value::Bool(true) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{css:?} has no option {value:?} after 10 s");
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
     }
 
     pub async fn key(&self, keys: &str) {
@@ -177,11 +188,26 @@ impl Driver {
 
     /// Ends the session (the app quits) and stops tauri-driver with SIGTERM (SIGKILL would
     /// leave WebKitWebDriver holding its port).
-    pub async fn quit(mut self) {
+    pub async fn quit(self) {
         let _ = self.http.delete(&self.base).send().await;
-        let _ = Command::new("kill").args(["-TERM", &self.tauri_driver.id().to_string()]).status();
-        let _ = self.tauri_driver.wait();
         let _ = &self.session;
+        // Drop stops tauri-driver.
+    }
+}
+
+impl Drop for Driver {
+    /// Also when a step fails: a tauri-driver left running keeps the test's output pipe open,
+    /// and the test script's `tee` would wait for it until CI's time runs out.
+    fn drop(&mut self) {
+        if matches!(self.tauri_driver.try_wait(), Ok(None)) {
+            let _ = Command::new("kill").args(["-TERM", &self.tauri_driver.id().to_string()]).status();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while matches!(self.tauri_driver.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = self.tauri_driver.kill();
+            let _ = self.tauri_driver.wait();
+        }
     }
 }
 

@@ -218,6 +218,35 @@ async fn operator_works_a_day_in_the_window() {
     d.click("[data-testid=search-hit]", "gargle").await;
     d.wait_text("[data-testid=chat]", "gargle with warm salt water", 10).await;
 
+    // A quick reply on "/", then a transfer to another operator; both reach the server.
+    eprintln!("e2e step: A quick reply on / and a transfer to another operator");
+    let john_login: Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({ "login": "john", "password": careline_server::demo::DEMO_PASSWORD }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (john_id, john_name) = (john_login["user"]["id"].as_str().unwrap().to_owned(), john_login["user"]["name"].as_str().unwrap().to_owned());
+    let olga = ClientApp::register(&base, "Olga Transfer", "+79990005566").await;
+    let third = olga.ask("e2e: transfer case").await;
+    d.click("[data-testid=section-consultations]", "").await;
+    d.click("[data-testid=view-queue]", "").await;
+    d.click("[data-testid=consultation-row]", "e2e: transfer case").await;
+    d.click("[data-testid=take]", "").await;
+    d.wait_text("[data-testid=chat-status]", "Анна Петрова", 10).await;
+    d.fill("[data-testid=composer]", "/temp").await;
+    d.click("[data-testid=quick-replies] button", "Please take your temperature").await;
+    d.click("[data-testid=send]", "").await;
+    wait_until(10, || async { olga.bodies(&third).await.iter().any(|b| b == "Please take your temperature and send me the result.") }).await;
+    d.click("[data-testid=transfer]", "").await;
+    d.choose("[data-testid=transfer-to]", &john_id).await;
+    d.click("[data-testid=confirm-transfer]", "").await;
+    d.wait_text("[data-testid=chat-status]", &john_name, 10).await;
+    wait_until(10, || async { olga.get(&format!("/api/v1/consultations/{third}")).await["operator_id"].as_str() == Some(john_id.as_str()) }).await;
+
     // Offline: the server stops, a message is written (pending), the server returns → sent once.
     eprintln!("e2e step: Offline: the server stops, a message is written (pending), the server ");
     let peter = ClientApp::register(&base, "Peter Offline", "+79990003344").await;

@@ -142,6 +142,14 @@ async fn desk_follows_notifies_and_acts() {
     // Search hits carry the client's name as their title.
     let hits = desk.cache.search_hits("кашель", 10).await.unwrap();
     assert!(hits.iter().any(|h| h.title == "Мария Тестова" && h.segments.iter().any(|s| s.mark && s.text.to_lowercase().contains("кашель"))));
+
+    // Transferred to another operator: theirs in the cache (and on screen), no longer mine.
+    let john = desk.cache.operator_list().await.unwrap().into_iter().find(|o| o.operator.login == "john").unwrap().operator.id;
+    desk.act(Op::Transfer { consultation_id: first, operator_id: john, note: None }).await.unwrap();
+    wait(|| async { desk.cache.consultation(first).await.unwrap().unwrap().operator_id == Some(john) }).await;
+    let row = desk.cache.consultation_row(first, me).await.unwrap().unwrap();
+    assert_eq!(row.operator_name.as_deref(), Some("John Carter"));
+    assert!(!desk.cache.list(ConsultationView::Mine, &ListFilter::default(), me).await.unwrap().iter().any(|r| r.consultation.id == first));
     desk.stop();
 }
 

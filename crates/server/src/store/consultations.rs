@@ -395,10 +395,11 @@ impl Store {
                 internal: true,
             };
             c = insert_message(&mut tx, msg).await?.1;
-            // insert_message emitted the consultation already (last_message_at changed).
-        } else {
-            tx.emit(&EventData::Consultation(c.clone()), Audience::Client(c.client_id), now).await?;
         }
+        // The new state goes out as its own event: a message event implies only the
+        // consultation's last_message_at (insert_message emits the consultation itself only for
+        // a first message or a first response), and a transfer or hand-back changes its operator.
+        tx.emit(&EventData::Consultation(c.clone()), Audience::Client(c.client_id), now).await?;
         tx.commit().await?;
         Ok(c)
     }
