@@ -116,10 +116,26 @@ fn shots() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots")
 }
 
-async fn operator_session(base: &str, login: &str) -> (reqwest::Client, String) {
+async fn login(http: &reqwest::Client, base: &str, login: &str) -> Value {
+    http.post(format!("{base}/api/v1/auth/login")).json(&json!({ "login": login, "password": careline_server::demo::DEMO_PASSWORD })).send().await.unwrap().json().await.unwrap()
+}
+
+async fn operator_session(base: &str, name: &str) -> (reqwest::Client, String) {
     let http = reqwest::Client::new();
-    let r: Value = http.post(format!("{base}/api/v1/auth/login")).json(&json!({ "login": login, "password": careline_server::demo::DEMO_PASSWORD })).send().await.unwrap().json().await.unwrap();
+    let r = login(&http, base, name).await;
     (http, r["token"].as_str().unwrap().to_owned())
+}
+
+/// A new client asks; the operator (anna) takes it from the queue in the window.
+async fn take_new(d: &Driver, base: &str, name: &str, phone: &str, text: &str) -> (ClientApp, String) {
+    let client = ClientApp::register(base, name, phone).await;
+    let consultation = client.ask(text).await;
+    d.click("[data-testid=section-consultations]", "").await;
+    d.click("[data-testid=view-queue]", "").await;
+    d.click("[data-testid=consultation-row]", text).await;
+    d.click("[data-testid=take]", "").await;
+    d.wait_text("[data-testid=chat-status]", "Анна Петрова", 10).await;
+    (client, consultation)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -220,23 +236,9 @@ async fn operator_works_a_day_in_the_window() {
 
     // A quick reply on "/", then a transfer to another operator; both reach the server.
     eprintln!("e2e step: A quick reply on / and a transfer to another operator");
-    let john_login: Value = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({ "login": "john", "password": careline_server::demo::DEMO_PASSWORD }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let john_login = login(&http, &base, "john").await;
     let (john_id, john_name) = (john_login["user"]["id"].as_str().unwrap().to_owned(), john_login["user"]["name"].as_str().unwrap().to_owned());
-    let olga = ClientApp::register(&base, "Olga Transfer", "+79990005566").await;
-    let third = olga.ask("e2e: transfer case").await;
-    d.click("[data-testid=section-consultations]", "").await;
-    d.click("[data-testid=view-queue]", "").await;
-    d.click("[data-testid=consultation-row]", "e2e: transfer case").await;
-    d.click("[data-testid=take]", "").await;
-    d.wait_text("[data-testid=chat-status]", "Анна Петрова", 10).await;
+    let (olga, third) = take_new(&d, &base, "Olga Transfer", "+79990005566", "e2e: transfer case").await;
     d.fill("[data-testid=composer]", "/temp").await;
     d.click("[data-testid=quick-replies] button", "Please take your temperature").await;
     d.click("[data-testid=send]", "").await;
@@ -249,13 +251,7 @@ async fn operator_works_a_day_in_the_window() {
 
     // Offline: the server stops, a message is written (pending), the server returns → sent once.
     eprintln!("e2e step: Offline: the server stops, a message is written (pending), the server ");
-    let peter = ClientApp::register(&base, "Peter Offline", "+79990003344").await;
-    let second = peter.ask("e2e: offline case").await;
-    d.click("[data-testid=section-consultations]", "").await;
-    d.click("[data-testid=view-queue]", "").await;
-    d.click("[data-testid=consultation-row]", "e2e: offline case").await;
-    d.click("[data-testid=take]", "").await;
-    d.wait_text("[data-testid=chat-status]", "Анна Петрова", 10).await;
+    let (peter, second) = take_new(&d, &base, "Peter Offline", "+79990003344", "e2e: offline case").await;
     server.stop().await;
     d.wait_text("[data-testid=offline-banner]", "No connection", 90).await;
     d.fill("[data-testid=composer]", "Written while offline").await;
