@@ -34,7 +34,8 @@ const THREAD_INDEXES: [&str; 2] = [
 /// The cache's one writing connection.
 #[derive(Clone)]
 pub(crate) struct Writer {
-    conn: Arc<Mutex<Connection>>,
+    /// None once closed: nothing writes into a cache after `Cache::close` (logout may delete it).
+    conn: Arc<Mutex<Option<Connection>>>,
 }
 
 impl From<rusqlite::Error> for CoreError {
@@ -61,15 +62,18 @@ impl Writer {
         for sql in THREAD_INDEXES {
             conn.execute(sql, [])?;
         }
-        Ok(Writer { conn: Arc::new(Mutex::new(conn)) })
+        Ok(Writer { conn: Arc::new(Mutex::new(Some(conn))) })
     }
 
     /// Runs `f` on the connection, on a blocking thread.
     async fn run<R: Send + 'static>(&self, f: impl FnOnce(&mut Connection) -> CoreResult<R> + Send + 'static) -> CoreResult<R> {
         let conn = self.conn.clone();
         tokio::task::spawn_blocking(move || {
-            let mut c = conn.lock().unwrap_or_else(|p| p.into_inner());
-            f(&mut c)
+            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+            match guard.as_mut() {
+                Some(c) => f(c),
+                None => Err(CoreError::Corrupt("the cache is closed".into())),
+            }
         })
         .await
         .map_err(|e| CoreError::Corrupt(format!("the cache writer stopped: {e}")))?
@@ -163,6 +167,12 @@ impl Writer {
             Ok(done)
         })
         .await
+    }
+
+    /// Closes the connection (after the batch in hand, if any).
+    pub(crate) async fn close(&self) {
+        let conn = self.conn.clone();
+        let _ = tokio::task::spawn_blocking(move || drop(conn.lock().unwrap_or_else(|p| p.into_inner()).take())).await;
     }
 
     /// Gives back the page cache a big download filled.

@@ -69,6 +69,7 @@ impl Cache {
     }
 
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 
