@@ -90,10 +90,17 @@ both!(lifecycle, |db| async move {
     let last = staff_view["items"].as_array().unwrap().last().unwrap().clone();
     assert_eq!((last["kind"].as_str(), last["internal"].as_bool()), (Some("system"), Some(true)));
     assert!(last["body"].as_str().unwrap().contains("нужен невролог"));
+    // Desks learn the new operator from a consultation event, not only from the system note.
+    let state_in_events = |events: Vec<serde_json::Value>| {
+        events.into_iter().rev().find(|e| e["kind"] == "consultation" && e["data"]["id"] == id.as_str()).map(|e| e["data"].clone()).unwrap()
+    };
+    assert_eq!(state_in_events(boris.all_events().await)["operator_id"], boris_id.as_str());
     let (st, b) = anna.post(&format!("/api/v1/consultations/{id}/transfer"), json!({"operator_id": uuid::Uuid::now_v7()})).await;
     assert_eq!(st, StatusCode::CONFLICT, "{b}"); // anna is no longer assigned
     let r = boris.must(&format!("/api/v1/consultations/{id}/release"), json!({})).await;
     assert_eq!((r["status"].as_str(), r["operator_id"].is_null()), (Some("new"), true));
+    let handed_back = state_in_events(anna.all_events().await);
+    assert_eq!((handed_back["status"].as_str(), handed_back["operator_id"].is_null()), (Some("new"), true));
     boris.must(&format!("/api/v1/consultations/{id}/take"), json!({})).await;
     let closed = admin.must(&format!("/api/v1/consultations/{id}/close"), json!({"summary": "Головная боль напряжения"})).await;
     assert_eq!(closed["status"], "closed");
