@@ -189,6 +189,17 @@ async fn operator_works_a_day_in_the_window() {
     wait_until(10, || async { maria.bodies(&first).await.iter().any(|b| b.contains("gargle with warm salt water")) }).await;
     d.wait_text("[data-testid=message]", "gargle with warm salt water", 10).await;
 
+    // Her app confirms it has the reply: one grey double tick ("delivered"); she reads it:
+    // the ticks turn to "read".
+    eprintln!("e2e step: The reply's ticks: sent, delivered, read");
+    let msgs = maria.get(&format!("/api/v1/consultations/{first}/messages?limit=200")).await;
+    let seq = msgs["items"].as_array().unwrap().iter().find(|m| m["body"].as_str().unwrap_or("").contains("gargle")).unwrap()["seq"].clone();
+    d.wait_text(&format!("[data-testid=message][data-seq='{seq}'] [data-testid=message-state][data-state=sent]"), "", 10).await;
+    maria.post(&format!("/api/v1/consultations/{first}/delivered"), json!({ "seq": seq })).await;
+    d.wait_text(&format!("[data-testid=message][data-seq='{seq}'] [data-testid=message-state][data-state=delivered]"), "", 10).await;
+    maria.post(&format!("/api/v1/consultations/{first}/read"), json!({ "seq": seq })).await;
+    d.wait_text(&format!("[data-testid=message][data-seq='{seq}'] [data-testid=message-state][data-state=read]"), "", 10).await;
+
     // Close with a summary; it is in the archive.
     eprintln!("e2e step: Close with a summary; it is in the archive");
     d.click("[data-testid=close]", "").await;

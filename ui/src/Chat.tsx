@@ -139,8 +139,7 @@ function Bubble({ row, me }: { row: MessageRow; me: Me }) {
       {m.body && <div class="body">{m.body}</div>}
       <div class="foot">
         <span>{when(m.created_at, lang())}</span>
-        {row.state === "sent" && <span class="state" title={t("sent")}><Icon name="check" size={13} /></span>}
-        {row.state === "read" && <span class="state read" title={t("read")}><Icon name="checks" size={13} /></span>}
+        {row.state && <span class={`state ${row.state}`} title={t(row.state)} data-testid="message-state" data-state={row.state}><Icon name={row.state === "sent" ? "check" : "checks"} size={13} /></span>}
       </div>
     </div>
   );

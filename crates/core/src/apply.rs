@@ -393,8 +393,11 @@ fn apply_data(tx: &Transaction, data: &EventData) -> CoreResult<()> {
                 .execute(params![t.id.to_string(), json(t)])?;
         }
         EventData::Read(r) => {
-            tx.prepare_cached("INSERT INTO reads (consultation_id, reader_id, seq) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET seq = MAX(seq, excluded.seq)")?
-                .execute(params![r.consultation_id.to_string(), r.reader_id.to_string(), r.seq])?;
+            tx.prepare_cached(
+                "INSERT INTO reads (consultation_id, reader_id, seq, delivered_seq) VALUES (?, ?, ?, ?) \
+                 ON CONFLICT DO UPDATE SET seq = MAX(seq, excluded.seq), delivered_seq = MAX(delivered_seq, excluded.delivered_seq)",
+            )?
+            .execute(params![r.consultation_id.to_string(), r.reader_id.to_string(), r.seq, r.delivered_seq.max(r.seq)])?;
         }
     }
     Ok(())

@@ -264,7 +264,14 @@ impl Desk {
             }
             s.known.learn(&e.data);
             match &e.data {
-                EventData::Consultation(_) | EventData::Read(_) => consultations = true,
+                EventData::Consultation(_) => consultations = true,
+                EventData::Read(r) => {
+                    consultations = true;
+                    // A client's receipt turns my messages' ticks in that thread.
+                    if r.reader_role == careline_protocol::Role::Client && !threads.contains(&r.client_id) {
+                        threads.push(r.client_id);
+                    }
+                }
                 EventData::Message(m) => {
                     consultations = true;
                     if !threads.contains(&m.client_id) {

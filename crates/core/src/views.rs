@@ -85,10 +85,33 @@ pub enum SendState {
     Pending,
     /// Refused by the server; kept for the operator to retry or dismiss.
     Failed,
-    /// Stored by the server and delivered to the client's devices.
+    /// Stored by the server (and on its way to the client's devices).
     Sent,
+    /// The client's app confirmed it has the message.
+    Delivered,
     /// The client read it.
     Read,
+}
+
+/// A participant's positions in a consultation (seqs; 0 when none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Positions {
+    pub read: i64,
+    /// Never below `read`.
+    pub delivered: i64,
+}
+
+impl Positions {
+    /// How far the message `seq`, sent to this participant, got.
+    pub fn state_of(&self, seq: i64) -> SendState {
+        if self.read >= seq {
+            SendState::Read
+        } else if self.delivered >= seq {
+            SendState::Delivered
+        } else {
+            SendState::Sent
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -96,7 +119,8 @@ pub enum SendState {
 pub struct MessageRow {
     pub message: Message,
     pub author_name: Option<String>,
-    /// For staff messages: sent or read; client and system messages have none.
+    /// For staff messages to the client: sent, delivered or read; client, system and
+    /// internal messages have none.
     pub state: Option<SendState>,
 }
 
@@ -345,13 +369,20 @@ impl Cache {
 
     /// Up to which seq `reader` has read the consultation.
     pub async fn read_position(&self, consultation_id: Uuid, reader: Uuid) -> CoreResult<i64> {
-        let seq: Option<i64> = sqlx::query("SELECT seq FROM reads WHERE consultation_id = ? AND reader_id = ?")
+        Ok(self.positions(consultation_id, reader).await?.read)
+    }
+
+    /// Up to which seq `reader` has read the consultation, and up to which its device has it.
+    pub async fn positions(&self, consultation_id: Uuid, reader: Uuid) -> CoreResult<Positions> {
+        let row = sqlx::query("SELECT seq, delivered_seq FROM reads WHERE consultation_id = ? AND reader_id = ?")
             .bind(consultation_id.to_string())
             .bind(reader.to_string())
             .fetch_optional(self.pool())
-            .await?
-            .map(|r| r.get(0));
-        Ok(seq.unwrap_or(0))
+            .await?;
+        Ok(row.map_or(Positions::default(), |r| {
+            let read: i64 = r.get(0);
+            Positions { read, delivered: r.get::<i64, _>(1).max(read) }
+        }))
     }
 
     /// Moves a read position forward at once (the server confirms it through the outbox).
@@ -374,18 +405,17 @@ impl Cache {
             messages.remove(0);
         }
         let operators = self.operator_names().await?;
-        // The client's read position in each consultation of the page.
-        let mut client_read: HashMap<Uuid, i64> = HashMap::new();
+        // The client's positions in each consultation of the page.
+        let mut client_at: HashMap<Uuid, Positions> = HashMap::new();
         for m in &messages {
-            if let Entry::Vacant(slot) = client_read.entry(m.consultation_id) {
-                slot.insert(self.read_position(m.consultation_id, client_id).await?);
+            if let Entry::Vacant(slot) = client_at.entry(m.consultation_id) {
+                slot.insert(self.positions(m.consultation_id, client_id).await?);
             }
         }
         let rows = messages
             .into_iter()
             .map(|m| {
-                let state = (m.author_kind == AuthorKind::Operator && !m.internal)
-                    .then(|| if client_read[&m.consultation_id] >= m.seq { SendState::Read } else { SendState::Sent });
+                let state = (m.author_kind == AuthorKind::Operator && !m.internal).then(|| client_at[&m.consultation_id].state_of(m.seq));
                 let author_name = m.author_id.and_then(|a| operators.get(&a).cloned());
                 MessageRow { message: m, author_name, state }
             })

@@ -1,6 +1,7 @@
 //! The desk against the real server: it follows live, decides notifications (and stays quiet
 //! while busy or while the chat is in front), lists what the screens show, and acts through
-//! the outbox — a reply's state goes from sent to read when the client reads it.
+//! the outbox — a reply's state goes from sent to delivered to read as the client's app
+//! receives and reads it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -124,8 +125,18 @@ async fn desk_follows_notifies_and_acts() {
     })
     .await;
     let reply_seq = desk.cache.thread_page(client_id, None, 50).await.unwrap().messages.last().unwrap().message.seq;
+    let reply_state = || async {
+        let page = desk.cache.thread_page(client_id, None, 50).await.unwrap();
+        page.messages.iter().find(|m| m.message.seq == reply_seq).unwrap().state
+    };
+    // Her app confirms it has the reply: delivered (and the window is told to redraw that
+    // thread); then she reads it.
+    while rx.try_recv().is_ok() {}
+    maria.post(&format!("/api/v1/consultations/{first}/delivered"), json!({ "seq": reply_seq })).await;
+    next(&mut rx, 10, |e| matches!(e, DeskEvent::Changed { threads, .. } if threads.contains(&client_id))).await;
+    wait(|| async { reply_state().await == Some(SendState::Delivered) }).await;
     maria.post(&format!("/api/v1/consultations/{first}/read"), json!({ "seq": reply_seq })).await;
-    wait(|| async { desk.cache.thread_page(client_id, None, 50).await.unwrap().messages.iter().any(|m| m.state == Some(SendState::Read)) }).await;
+    wait(|| async { reply_state().await == Some(SendState::Read) }).await;
 
     // A message in my consultation: notified unless its chat is in front.
     maria.say(first, "Спасибо, а если температура?").await;

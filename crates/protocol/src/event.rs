@@ -50,7 +50,7 @@ impl EventData {
     }
 }
 
-/// A participant's read position in a consultation.
+/// A participant's read and delivery positions in a consultation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ReadPosition {
@@ -60,6 +60,10 @@ pub struct ReadPosition {
     pub reader_role: Role,
     /// The seq of the last message read.
     pub seq: i64,
+    /// The seq of the last message that reached the participant's device (never below `seq`:
+    /// what was read was delivered).
+    #[serde(default)]
+    pub delivered_seq: i64,
 }
 
 /// `GET /api/v1/sync?since=SEQ&limit=N`.

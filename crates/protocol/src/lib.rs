@@ -430,7 +430,8 @@ pub struct SendMessageRequest {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ReadRequest {
-    /// Everything up to and including this message seq has been read.
+    /// Everything up to and including this message seq has been read (for `/read`) or has
+    /// reached the device (for `/delivered`).
     pub seq: i64,
 }
 

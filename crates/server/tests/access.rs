@@ -58,6 +58,7 @@ both!(role_matrix, |db| async move {
         (Method::POST, format!("/api/v1/consultations/{c}/take"), None, [Forbid, Forbid, Allow, Allow]),
         (Method::POST, format!("/api/v1/consultations/{c}/messages"), Some(cmid()), [Allow, Hidden, Allow, Allow]),
         (Method::POST, format!("/api/v1/consultations/{c}/read"), Some(json!({"seq": 1})), [Allow, Hidden, Allow, Allow]),
+        (Method::POST, format!("/api/v1/consultations/{c}/delivered"), Some(json!({"seq": 1})), [Allow, Hidden, Allow, Allow]),
         (Method::POST, format!("/api/v1/consultations/{c}/transfer"), Some(json!({"operator_id": admin_id})), [Forbid, Forbid, Allow, Allow]),
         (Method::POST, format!("/api/v1/consultations/{c}/release"), None, [Forbid, Forbid, Allow, Allow]),
         (Method::POST, format!("/api/v1/consultations/{c}/close"), None, [Forbid, Forbid, Allow, Allow]),

@@ -72,10 +72,23 @@ both!(lifecycle, |db| async move {
     let client_events = client.all_events().await;
     assert!(!serde_json::to_string(&client_events).unwrap().contains("секретная"), "an internal note leaked through sync");
 
+    // Delivery receipts: the client's device confirms the reply arrived; the operator's
+    // stream learns it; a position never moves back; reading implies delivery.
+    let seq = reply["seq"].as_i64().unwrap();
+    let d = client.must(&format!("/api/v1/consultations/{id}/delivered"), json!({"seq": seq})).await;
+    assert_eq!((d["delivered_seq"].as_i64(), d["seq"].as_i64()), (Some(seq), Some(0)), "{d}");
+    let receipt = |events: Vec<serde_json::Value>| events.into_iter().rev().find(|e| e["kind"] == "read" && e["data"]["consultation_id"] == id.as_str()).map(|e| e["data"].clone());
+    assert_eq!(receipt(anna.all_events().await).expect("anna sees the receipt")["delivered_seq"].as_i64(), Some(seq));
+    let back = client.must(&format!("/api/v1/consultations/{id}/delivered"), json!({"seq": 1})).await;
+    assert_eq!(back["delivered_seq"].as_i64(), Some(seq), "a delivery position never moves back");
+    let (st, b) = client.post(&format!("/api/v1/consultations/{id}/delivered"), json!({"seq": -1})).await;
+    assert_eq!((st, code(&b)), (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"), "{b}");
+
     // Read positions give unread counts.
     let client_list = client.ok("/api/v1/consultations").await;
     assert_eq!(client_list["items"][0]["unread"], 1);
-    client.must(&format!("/api/v1/consultations/{id}/read"), json!({"seq": reply["seq"]})).await;
+    let r = client.must(&format!("/api/v1/consultations/{id}/read"), json!({"seq": reply["seq"]})).await;
+    assert_eq!((r["seq"].as_i64(), r["delivered_seq"].as_i64()), (Some(seq), Some(seq)));
     let client_list = client.ok("/api/v1/consultations").await;
     assert_eq!(client_list["items"][0]["unread"], 0);
 

@@ -304,6 +304,7 @@ fn openapi_lists_every_path_of_the_contract() {
         ("get", "/api/v1/consultations/{id}/messages"),
         ("post", "/api/v1/consultations/{id}/messages"),
         ("post", "/api/v1/consultations/{id}/read"),
+        ("post", "/api/v1/consultations/{id}/delivered"),
         ("post", "/api/v1/attachments"),
         ("get", "/api/v1/attachments/{id}"),
         ("post", "/api/v1/callbacks"),

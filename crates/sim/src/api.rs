@@ -3,7 +3,8 @@
 use anyhow::{bail, Context};
 use careline_protocol::{
     ApiError, Attachment, Callback, ConsultationKind, CreateCallbackRequest, InitiateConsultationRequest,
-    InitiateConsultationResponse, LoginRequest, LoginResponse, Message, MessageKind, RegisterRequest, SendMessageRequest,
+    InitiateConsultationResponse, LoginRequest, LoginResponse, Message, MessageKind, ReadPosition, ReadRequest, RegisterRequest,
+    SendMessageRequest,
 };
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
@@ -64,6 +65,16 @@ impl Api {
     pub async fn send(&self, consultation: Uuid, kind: MessageKind, body: &str, attachment: Option<Uuid>) -> anyhow::Result<Message> {
         let req = SendMessageRequest { client_msg_id: Uuid::now_v7(), kind, body: body.into(), attachment_id: attachment, internal: false };
         self.post(&format!("/api/v1/consultations/{consultation}/messages"), &req).await
+    }
+
+    /// The app has the messages of the consultation up to `seq` (the operator sees "delivered").
+    pub async fn delivered(&self, consultation: Uuid, seq: i64) -> anyhow::Result<ReadPosition> {
+        self.post(&format!("/api/v1/consultations/{consultation}/delivered"), &ReadRequest { seq }).await
+    }
+
+    /// The client has read the consultation up to `seq`.
+    pub async fn read(&self, consultation: Uuid, seq: i64) -> anyhow::Result<ReadPosition> {
+        self.post(&format!("/api/v1/consultations/{consultation}/read"), &ReadRequest { seq }).await
     }
 
     pub async fn upload(&self, name: &str, media_type: &str, bytes: Vec<u8>) -> anyhow::Result<Attachment> {

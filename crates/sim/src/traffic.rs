@@ -143,10 +143,20 @@ async fn answer_operators(client: Api, seed: u64, open: Arc<Mutex<HashMap<Uuid, 
             if let EventData::Message(m) = event.data {
                 if live && m.author_kind == AuthorKind::Operator && !m.internal {
                     open.lock().await.insert(client.user_id, m.consultation_id);
+                    // As a phone app does: confirm receipt at once, read it a moment later,
+                    // answer after a pause.
+                    let read_after = Duration::from_millis(rng.gen_range(500..1500));
                     let pause = Duration::from_millis(rng.gen_range(1500..6000));
                     let reply = FOLLOW_UPS[rng.gen_range(0..FOLLOW_UPS.len())];
                     let c = client.clone();
                     tokio::spawn(async move {
+                        if let Err(e) = c.delivered(m.consultation_id, m.seq).await {
+                            tracing::warn!(error = %e, "delivery receipt failed");
+                        }
+                        tokio::time::sleep(read_after).await;
+                        if let Err(e) = c.read(m.consultation_id, m.seq).await {
+                            tracing::warn!(error = %e, "read receipt failed");
+                        }
                         tokio::time::sleep(pause).await;
                         if let Err(e) = c.send(m.consultation_id, MessageKind::Text, reply, None).await {
                             tracing::warn!(error = %e, "reply failed");

@@ -147,11 +147,12 @@ export type ConsultationRow = { consultation: Consultation, client_name: string,
  */
 unread: number, };
 
-export type SendState = "pending" | "failed" | "sent" | "read";
+export type SendState = "pending" | "failed" | "sent" | "delivered" | "read";
 
 export type MessageRow = { message: Message, author_name: string | null, 
 /**
- * For staff messages: sent or read; client and system messages have none.
+ * For staff messages to the client: sent, delivered or read; client, system and
+ * internal messages have none.
  */
 state: SendState | null, };
 

@@ -181,6 +181,20 @@ pub async fn read(
     Ok(Json(state.store.mark_read(&c, session.user_id, session.role, req.seq).await?))
 }
 
+/// Move my delivery position forward: my device has received the messages up to `seq`
+/// (a client app calls it when operator messages arrive, so the operator sees "delivered").
+#[utoipa::path(post, path = "/api/v1/consultations/{id}/delivered", tag = "messages", params(("id" = Uuid, Path)), request_body = ReadRequest,
+    responses((status = 200, body = ReadPosition), (status = 404, body = ApiError)))]
+pub async fn delivered(
+    State(state): State<AppState>,
+    session: Session,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<ReadRequest>,
+) -> AppResult<Json<ReadPosition>> {
+    let c = visible(&state, &session, id).await?;
+    Ok(Json(state.store.mark_delivered(&c, session.user_id, session.role, req.seq).await?))
+}
+
 /// Tariffs, the active one of each kind first.
 #[utoipa::path(get, path = "/api/v1/tariffs", tag = "consultations", responses((status = 200, body = Vec<Tariff>)))]
 pub async fn list_tariffs(State(state): State<AppState>, _session: Session) -> AppResult<Json<Vec<Tariff>>> {

@@ -113,6 +113,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(consultations::rate))
         .routes(routes!(consultations::list_messages, consultations::send_message))
         .routes(routes!(consultations::read))
+        .routes(routes!(consultations::delivered))
         .routes(routes!(consultations::list_tariffs, consultations::create_tariff))
         .routes(routes!(files::upload))
         .routes(routes!(files::download))

@@ -243,24 +243,39 @@ impl Store {
         Ok(Page { items, next_cursor })
     }
 
-    /// Moves the reader's position forward (never back) and tells the other side.
+    /// Moves the reader's read position forward (never back) and tells the other side; what
+    /// is read is delivered too.
     pub async fn mark_read(&self, consultation: &Consultation, reader: Uuid, role: Role, seq: i64) -> AppResult<ReadPosition> {
-        if seq < 0 {
+        self.mark(consultation, reader, role, seq, seq).await
+    }
+
+    /// Moves the participant's delivery position forward (never back): its device has the
+    /// messages up to `seq`.
+    pub async fn mark_delivered(&self, consultation: &Consultation, reader: Uuid, role: Role, seq: i64) -> AppResult<ReadPosition> {
+        self.mark(consultation, reader, role, 0, seq).await
+    }
+
+    async fn mark(&self, consultation: &Consultation, reader: Uuid, role: Role, read: i64, delivered: i64) -> AppResult<ReadPosition> {
+        if read < 0 || delivered < 0 {
             return Err(AppError::invalid("seq must not be negative"));
         }
         let now = now_ms();
         let mut tx = self.begin().await?;
         let done = sqlx::query(
-            "INSERT INTO reads (consultation_id, reader_id, reader_role, seq) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (consultation_id, reader_id) DO UPDATE SET seq = excluded.seq WHERE reads.seq < excluded.seq",
+            "INSERT INTO reads (consultation_id, reader_id, reader_role, seq, delivered_seq) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (consultation_id, reader_id) DO UPDATE \
+             SET seq = CASE WHEN excluded.seq > reads.seq THEN excluded.seq ELSE reads.seq END, \
+                 delivered_seq = CASE WHEN excluded.delivered_seq > reads.delivered_seq THEN excluded.delivered_seq ELSE reads.delivered_seq END \
+             WHERE reads.seq < excluded.seq OR reads.delivered_seq < excluded.delivered_seq",
         )
         .bind(consultation.id.to_string())
         .bind(reader.to_string())
         .bind(role.as_str())
-        .bind(seq)
+        .bind(read)
+        .bind(delivered.max(read))
         .execute(tx.conn())
         .await?;
-        let row = sqlx::query("SELECT seq FROM reads WHERE consultation_id = $1 AND reader_id = $2")
+        let row = sqlx::query("SELECT seq, delivered_seq FROM reads WHERE consultation_id = $1 AND reader_id = $2")
             .bind(consultation.id.to_string())
             .bind(reader.to_string())
             .fetch_one(tx.conn())
@@ -271,6 +286,7 @@ impl Store {
             reader_id: reader,
             reader_role: role,
             seq: row.try_get("seq")?,
+            delivered_seq: row.try_get("delivered_seq")?,
         };
         if done.rows_affected() > 0 {
             tx.emit(&EventData::Read(pos.clone()), Audience::Client(consultation.client_id), now).await?;

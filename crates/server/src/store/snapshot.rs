@@ -75,7 +75,7 @@ impl Store {
             "consultations" => SqlBuf::new(&format!("SELECT {CONSULTATION_COLS} FROM consultations")),
             "messages" => SqlBuf::new(MESSAGE_SELECT),
             "callbacks" => SqlBuf::new(&format!("SELECT {CALLBACK_COLS} FROM callbacks")),
-            _ => SqlBuf::new("SELECT r.consultation_id, r.reader_id, r.reader_role, r.seq, c.client_id FROM reads r JOIN consultations c ON c.id = r.consultation_id"),
+            _ => SqlBuf::new("SELECT r.consultation_id, r.reader_id, r.reader_role, r.seq, r.delivered_seq, c.client_id FROM reads r JOIN consultations c ON c.id = r.consultation_id"),
         };
         let (key, prefix) = match part {
             "messages" => ("seq", "m."),
@@ -143,6 +143,7 @@ impl Store {
                         reader_id: get_uuid(r, "reader_id")?,
                         reader_role: get_enum::<Role>(r, "reader_role")?,
                         seq: r.try_get("seq")?,
+                        delivered_seq: r.try_get("delivered_seq")?,
                         client_id: get_uuid(r, "client_id")?,
                     };
                     let k = format!("{}:{}", pos.consultation_id, pos.reader_id);
