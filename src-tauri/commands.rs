@@ -140,6 +140,11 @@ pub async fn thread(shell: State<'_, Shell>, client_id: Uuid, before_seq: Option
     Ok(shell.desk().await?.cache.thread_page(client_id, before_seq, limit.clamp(1, 500)).await?)
 }
 
+#[tauri::command]
+pub async fn thread_after(shell: State<'_, Shell>, client_id: Uuid, after_seq: i64, limit: i64) -> Res<ThreadPage> {
+    Ok(shell.desk().await?.cache.thread_page_after(client_id, after_seq, limit.clamp(1, 500)).await?)
+}
+
 /// Anything the operator does (through the outbox: works offline).
 #[tauri::command]
 pub async fn act(shell: State<'_, Shell>, op: Op) -> Res<i64> {

@@ -43,6 +43,7 @@ pub fn run() {
             commands::list,
             commands::consultation,
             commands::thread,
+            commands::thread_after,
             commands::act,
             commands::send_file,
             commands::send_path,

@@ -244,6 +244,7 @@ async fn operator_works_a_day_in_the_window() {
     d.fill("[data-testid=search-input]", "gargle").await;
     d.click("[data-testid=search-hit]", "gargle").await;
     d.wait_text("[data-testid=chat]", "gargle with warm salt water", 10).await;
+    d.wait_text("[data-testid=message].focus", "gargle with warm salt water", 10).await;
 
     // A quick reply on "/", then a transfer to another operator; both reach the server.
     eprintln!("e2e step: A quick reply on / and a transfer to another operator");
@@ -259,6 +260,35 @@ async fn operator_works_a_day_in_the_window() {
     d.click("[data-testid=confirm-transfer]", "").await;
     d.wait_text("[data-testid=chat-status]", &john_name, 10).await;
     wait_until(10, || async { olga.get(&format!("/api/v1/consultations/{third}")).await["operator_id"].as_str() == Some(john_id.as_str()) }).await;
+
+    // A long thread: the pane holds at most 300 messages, paging in earlier ones as the operator
+    // scrolls up (the newest fall out), and goes back to the newest on request.
+    eprintln!("e2e step: A long thread pages at either end within a bounded window");
+    let (lev, fourth) = take_new(&d, &base, "Lev Long Thread", "+79990007788", "e2e: long thread #1.").await;
+    for n in 2..=350 {
+        lev.post(&format!("/api/v1/consultations/{fourth}/messages"), json!({ "client_msg_id": uuid::Uuid::now_v7(), "kind": "text", "body": format!("line #{n}.") })).await;
+    }
+    d.wait_text("[data-testid=message]", "line #350.", 20).await;
+    let shown = || async { d.exec("return document.querySelectorAll('[data-testid=message]').length", json!([])).await.as_u64().unwrap() };
+    let mut reached = false;
+    for _ in 0..40 {
+        d.exec("const m = document.querySelector('[data-testid=messages]'); m.scrollTop = 0; m.dispatchEvent(new Event('scroll'))", json!([])).await;
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let n = shown().await;
+        assert!(n <= 300, "{n} messages in the DOM");
+        let first = d.exec("return Array.from(document.querySelectorAll('[data-testid=message]')).some(e => e.innerText.includes('long thread #1.'))", json!([])).await;
+        if first.as_bool() == Some(true) {
+            reached = true;
+            break;
+        }
+    }
+    assert!(reached, "scrolling up reaches the thread's first message");
+    d.wait_gone("[data-testid=message]", "line #350.", 5).await;
+    shoot(&d, "long-thread-history-en").await;
+    d.click("[data-testid=to-newest]", "").await;
+    d.wait_text("[data-testid=message]", "line #350.", 10).await;
+    d.wait_gone("[data-testid=to-newest]", "", 5).await;
+    assert!(shown().await <= 300);
 
     // Offline: the server stops, a message is written (pending), the server returns → sent once.
     eprintln!("e2e step: Offline: the server stops, a message is written (pending), the server ");

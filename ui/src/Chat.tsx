@@ -4,57 +4,73 @@ import { defaultQuickReplies, lang, t } from "./i18n";
 import { go } from "./nav";
 import { act as queue, pref, useCell, useLoad, versions } from "./store";
 import { episodeStarts, matchQuickReplies, when } from "./format";
+import { around, newest, PAGE, refreshed, refreshLimit, withNewer, withOlder, type ThreadWindow } from "./thread";
 import { Icon } from "./icons";
 import { Dialog } from "./Dialog";
 
-const PAGE = 100;
-
-export function Chat({ id, me }: { id: string; me: Me }) {
+export function Chat({ id, me, focus }: { id: string; me: Me; focus: number | null }) {
   const v = useCell(versions);
   const row = useLoad(() => api.consultation(id), [id, v.consultations]);
   const c = row.data?.consultation;
   const clientId = c?.client_id;
-  const [older, setOlder] = useState<MessageRow[]>([]);
-  const [hasMoreOlder, setHasMoreOlder] = useState<boolean | null>(null);
-  const page = useLoad(() => (clientId ? api.thread(clientId, null, PAGE) : Promise.resolve(null)), [clientId, clientId ? v.threads[clientId] : 0, v.outbox, v.everything]);
   const [dialog, setDialog] = useState<null | "close" | "transfer">(null);
   const [error, setError] = useState<string | null>(null);
   const scroller = useRef<HTMLDivElement>(null);
   const mine = c?.status === "active" && c.operator_id === me.id;
 
   useEffect(() => {
-    setOlder([]);
-    setHasMoreOlder(null);
     api.setInFront(id);
     return () => void api.setInFront(null);
   }, [id]);
 
-  useEffect(() => {
-    if (mine && page.data) api.markRead(id);
-  }, [mine, page.data]);
-
-  const messages = [...older, ...(page.data?.messages ?? [])];
-  const pending = page.data?.pending ?? [];
-  const moreOlder = hasMoreOlder ?? page.data?.has_more ?? false;
-
-  // Stay at the bottom when new messages arrive, unless the operator scrolled up to read.
+  // Stay at the bottom when new messages arrive, unless the operator scrolled up to read;
+  // when pages come and go at either end, keep the message at the top of the view in place.
   const atBottom = useRef(true);
+  const anchor = useRef<{ seq: number; dy: number } | null>(null);
+  const keepPlace = () => {
+    const el = scroller.current;
+    anchor.current = null;
+    if (!el) return;
+    const top = el.getBoundingClientRect().top;
+    for (const b of Array.from(el.querySelectorAll<HTMLElement>("[data-seq]"))) {
+      const r = b.getBoundingClientRect();
+      if (r.bottom > top) {
+        anchor.current = { seq: Number(b.dataset.seq), dy: r.top - top };
+        return;
+      }
+    }
+  };
+  const win = useThreadWindow(clientId, `${clientId ? v.threads[clientId] ?? 0 : 0}:${v.outbox}:${v.everything}`, focus, keepPlace);
+  const w = win.window;
+  const messages = w?.rows ?? [];
+  const pending = w?.pending ?? [];
+
+  useEffect(() => {
+    if (mine && w && !w.hasNewer) api.markRead(id);
+  }, [mine, w]);
+
   useLayoutEffect(() => {
     const el = scroller.current;
-    if (el && atBottom.current) el.scrollTop = el.scrollHeight;
-  }, [messages.length, pending.length, id]);
+    if (!el || !w) return;
+    const target = win.focusPending() ? el.querySelector<HTMLElement>(`[data-seq="${focus}"]`) : null;
+    if (target) {
+      target.scrollIntoView({ block: "center" });
+      atBottom.current = false;
+    } else if (atBottom.current && !w.hasNewer) {
+      el.scrollTop = el.scrollHeight;
+    } else if (anchor.current) {
+      const b = el.querySelector<HTMLElement>(`[data-seq="${anchor.current.seq}"]`);
+      if (b) el.scrollTop += b.getBoundingClientRect().top - el.getBoundingClientRect().top - anchor.current.dy;
+    }
+    anchor.current = null;
+  }, [w]);
 
-  const loadOlder = async () => {
-    const first = messages[0];
-    if (!first || !clientId) return;
-    const el = scroller.current;
-    const before = el ? el.scrollHeight - el.scrollTop : 0;
-    const p = await api.thread(clientId, first.message.seq, PAGE);
-    setOlder((o) => [...p.messages, ...o]);
-    setHasMoreOlder(p.has_more);
-    requestAnimationFrame(() => {
-      if (el) el.scrollTop = el.scrollHeight - before;
-    });
+  const onScroll = (e: Event) => {
+    const el = e.currentTarget as HTMLDivElement;
+    const below = el.scrollHeight - el.scrollTop - el.clientHeight;
+    atBottom.current = below < 40 && !w?.hasNewer;
+    if (el.scrollTop < 400 && w?.hasOlder) win.older();
+    else if (below < 400 && w?.hasNewer) win.newer();
   };
 
   const act = async (op: Parameters<typeof api.act>[0]) => {
@@ -99,19 +115,21 @@ export function Chat({ id, me }: { id: string; me: Me }) {
         </div>
       </header>
       {error && <div class="form-error">{error}</div>}
-      <div class="messages" ref={scroller} onScroll={(e) => {
-        const el = e.currentTarget;
-        atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
-      }} data-testid="messages">
-        {moreOlder && <button class="older" onClick={loadOlder}>{t("olderMessages")}</button>}
+      <div class="messages" ref={scroller} onScroll={onScroll} data-testid="messages">
+        {w?.hasOlder && <button class="older" onClick={win.older} data-testid="older">{t("olderMessages")}</button>}
         {messages.map((m, i) => (
           <>
             {starts.has(i) && <Episode id={m.message.consultation_id} current={c.id} at={m.message.created_at} />}
-            <Bubble row={m} me={me} />
+            <Bubble row={m} me={me} focused={m.message.seq === focus} />
           </>
         ))}
         {pending.map((p) => <PendingBubble p={p} />)}
-        {c.status === "closed" && c.summary && <div class="summary"><b>{t("closeSummary")}:</b> {c.summary}{c.rating ? ` · ${t("rating")}: ${"★".repeat(Number(c.rating))}` : ""}</div>}
+        {w?.hasNewer && (
+          <button class="newest" onClick={() => { atBottom.current = true; win.toNewest(); }} data-testid="to-newest">
+            <Icon name="down" size={14} /> {t("newestMessages")}
+          </button>
+        )}
+        {!w?.hasNewer && c.status === "closed" && c.summary && <div class="summary"><b>{t("closeSummary")}:</b> {c.summary}{c.rating ? ` · ${t("rating")}: ${"★".repeat(Number(c.rating))}` : ""}</div>}
       </div>
       {c.status !== "closed" && <Composer consultationId={c.id} canReply={mine} />}
       {dialog === "close" && <CloseDialog onClose={() => setDialog(null)} onDone={(summary) => { setDialog(null); act({ op: "close", consultation_id: c.id, summary: summary || null }); }} />}
@@ -128,12 +146,12 @@ function Episode({ id, current, at }: { id: string; current: string; at: string 
   );
 }
 
-function Bubble({ row, me }: { row: MessageRow; me: Me }) {
+function Bubble({ row, me, focused }: { row: MessageRow; me: Me; focused: boolean }) {
   const m = row.message;
   const side = m.author_kind === "client" ? "theirs" : m.author_kind === "system" ? "system" : "ours";
   const author = m.author_kind === "client" ? null : m.author_kind === "system" ? t("system") : m.author_id === me.id ? t("you") : row.author_name;
   return (
-    <div class={`bubble ${side} ${m.internal ? "internal" : ""}`} data-testid="message" data-seq={m.seq}>
+    <div class={`bubble ${side} ${m.internal ? "internal" : ""} ${focused ? "focus" : ""}`} data-testid="message" data-seq={m.seq}>
       {(author || m.internal) && <div class="author">{m.internal ? `${t("internal")} · ` : ""}{author}</div>}
       {m.attachment && <Attachment a={m.attachment} />}
       {m.body && <div class="body">{m.body}</div>}
@@ -301,4 +319,80 @@ function TransferDialog({ me, onClose, onDone }: { me: Me; onClose: () => void; 
       </div>
     </Dialog>
   );
+}
+
+/**
+ * The window of a client's thread the pane shows: the newest page, or the page around `focus`
+ * (a search hit); read again when the thread changes; paged at either end on demand. `beforeChange`
+ * runs just before the window changes, while the old rows are still on screen.
+ */
+function useThreadWindow(clientId: string | undefined, version: string, focus: number | null, beforeChange: () => void) {
+  const [shown, setShown] = useState<ThreadWindow | null>(null);
+  const current = useRef<ThreadWindow | null>(null);
+  const busy = useRef(false);
+  const focusToShow = useRef<number | null>(null);
+  const set = (w: ThreadWindow | null) => {
+    beforeChange();
+    current.current = w;
+    setShown(w);
+  };
+
+  const open = (client: string, at: number | null) =>
+    at === null
+      ? api.thread(client, null, PAGE).then(newest)
+      : Promise.all([api.thread(client, at + 1, PAGE / 2), api.threadAfter(client, at, PAGE / 2)]).then(([b, a]) => around(b, a));
+
+  useEffect(() => {
+    if (!clientId) return;
+    let live = true;
+    current.current = null;
+    focusToShow.current = focus;
+    open(clientId, focus).then((w) => live && set(w));
+    return () => {
+      live = false;
+    };
+  }, [clientId, focus]);
+
+  // Read again on every change of the thread (new messages, ticks, the outbox); if the window
+  // moved meanwhile (a page came in), read again from where it is now.
+  useEffect(() => {
+    if (!clientId) return;
+    let live = true;
+    (async () => {
+      for (;;) {
+        const w = current.current;
+        if (!w) return;
+        const first = w.rows[0];
+        const next = first ? refreshed(w, await api.threadAfter(clientId, first.message.seq - 1, refreshLimit(w))) : newest(await api.thread(clientId, null, PAGE));
+        if (!live) return;
+        if (current.current === w) return set(next);
+      }
+    })();
+    return () => {
+      live = false;
+    };
+  }, [version]);
+
+  /** Loads a page at one end, once at a time. */
+  const page = async (load: (client: string, w: ThreadWindow) => Promise<ThreadWindow>) => {
+    const w = current.current;
+    if (!clientId || !w || busy.current) return;
+    busy.current = true;
+    try {
+      const next = await load(clientId, w);
+      if (current.current === w) set(next);
+    } finally {
+      busy.current = false;
+    }
+  };
+  const older = () => page(async (client, w) => (w.rows[0] ? withOlder(w, await api.thread(client, w.rows[0].message.seq, PAGE)) : w));
+  const newer = () => page(async (client, w) => (w.rows.length ? withNewer(w, await api.threadAfter(client, w.rows[w.rows.length - 1].message.seq, PAGE)) : w));
+  const toNewest = () => page(async (client) => newest(await api.thread(client, null, PAGE)));
+  /** Whether the focused message still waits to be scrolled to (asked once, after the first window). */
+  const focusPending = () => {
+    const f = focusToShow.current;
+    focusToShow.current = null;
+    return f !== null;
+  };
+  return { window: shown, older, newer, toNewest, focusPending };
 }

@@ -115,7 +115,7 @@ export function Consultations({ me, counts }: { me: Me; counts: Counts | undefin
         )}
       </section>
       <section class="detail-pane">
-        {n.consultation ? <Chat id={n.consultation} me={me} /> : <div class="empty big">{t("selectConsultation")}</div>}
+        {n.consultation ? <Chat id={n.consultation} me={me} focus={n.message} /> : <div class="empty big">{t("selectConsultation")}</div>}
       </section>
     </div>
   );

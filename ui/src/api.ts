@@ -23,6 +23,7 @@ export const api = {
   list: (view: ConsultationView, filter: ListFilter) => invoke<ConsultationRow[]>("list", { view, filter }),
   consultation: (id: string) => invoke<ConsultationRow | null>("consultation", { id }),
   thread: (clientId: string, beforeSeq: number | null, limit = 100) => invoke<ThreadPage>("thread", { clientId, beforeSeq, limit }),
+  threadAfter: (clientId: string, afterSeq: number, limit = 100) => invoke<ThreadPage>("thread_after", { clientId, afterSeq, limit }),
   act: (op: Op) => invoke<number>("act", { op }),
   sendFile: (consultationId: string, name: string, bytes: number[], internal: boolean) =>
     invoke<number>("send_file", { consultationId, name, bytes, internal }),

@@ -14,6 +14,7 @@ const paths: Record<string, string> = {
   check: "M4 12l5 5L20 6",
   checks: "M2 12l5 5L18 6M9 16l1 1L21 6",
   x: "M6 6l12 12M18 6L6 18",
+  down: "M12 4v15M6 13l6 6 6-6",
 };
 
 export function Icon({ name, size = 18 }: { name: keyof typeof paths | string; size?: number }) {

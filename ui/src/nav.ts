@@ -12,6 +12,8 @@ export interface Nav {
   consultation: string | null;
   callback: string | null;
   client: string | null;
+  /** A message to show in the open chat (its seq): a search hit. */
+  message: number | null;
 }
 
 export const nav = new Cell<Nav>({
@@ -21,9 +23,11 @@ export const nav = new Cell<Nav>({
   consultation: null,
   callback: null,
   client: null,
+  message: null,
 });
 
 export function go(patch: Partial<Nav>) {
-  nav.update((n) => ({ ...n, ...patch }));
+  // A message to show belongs to one move only.
+  nav.update((n) => ({ ...n, message: null, ...patch }));
   if (patch.view) setPref("view", patch.view);
 }

@@ -36,6 +36,8 @@ pub struct Hit {
     /// The consultation a message belongs to, or the consultation itself.
     pub consultation_id: Option<Uuid>,
     pub client_id: Option<Uuid>,
+    /// A message's seq (its place in the thread).
+    pub seq: Option<i64>,
     pub snippet: Snippet,
 }
 
@@ -210,6 +212,17 @@ impl Cache {
         Ok(out)
     }
 
+    /// Up to `limit` messages of a client's thread after `after_seq`, oldest first.
+    pub async fn thread_after(&self, client_id: Uuid, after_seq: i64, limit: i64) -> CoreResult<Vec<Message>> {
+        let rows = sqlx::query("SELECT data FROM messages WHERE client_id = ? AND seq > ? ORDER BY seq LIMIT ?")
+            .bind(client_id.to_string())
+            .bind(after_seq)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| parse::<Message>(r.get(0))).collect()
+    }
+
     pub async fn client(&self, id: Uuid) -> CoreResult<Option<Client>> {
         let row = sqlx::query("SELECT data FROM clients WHERE id = ?").bind(id.to_string()).fetch_optional(&self.pool).await?;
         row.map(|r| parse(r.get(0))).transpose()
@@ -272,7 +285,7 @@ impl Cache {
         for r in &rows {
             let m: Message = parse(r.get(0))?;
             let text = if m.body.is_empty() { m.attachment.as_ref().map(|a| a.file_name.clone()).unwrap_or_default() } else { m.body.clone() };
-            let hit = Hit { kind: "message", id: m.id, consultation_id: Some(m.consultation_id), client_id: Some(m.client_id), snippet: Snippet { text, marks: Vec::new() } };
+            let hit = Hit { kind: "message", id: m.id, consultation_id: Some(m.consultation_id), client_id: Some(m.client_id), seq: Some(m.seq), snippet: Snippet { text, marks: Vec::new() } };
             ranked.push((relevance(&hit.snippet.text, &terms), m.created_at.timestamp_millis(), hit));
         }
         let rows = sqlx::query(
@@ -286,7 +299,7 @@ impl Cache {
             let c: Client = parse(r.get(0))?;
             let text = client_text(&c);
             // Clients have no time of their own here: among equals, things that happened first.
-            ranked.push((relevance(&text, &terms), 0, Hit { kind: "client", id: c.id, consultation_id: None, client_id: Some(c.id), snippet: Snippet { text, marks: Vec::new() } }));
+            ranked.push((relevance(&text, &terms), 0, Hit { kind: "client", id: c.id, consultation_id: None, client_id: Some(c.id), seq: None, snippet: Snippet { text, marks: Vec::new() } }));
         }
         let rows = sqlx::query(
             "SELECT c.data FROM (SELECT rowid FROM consultation_fts WHERE consultation_fts MATCH ? ORDER BY rowid DESC LIMIT ?) r \
@@ -299,7 +312,7 @@ impl Cache {
         for r in &rows {
             let c: Consultation = parse(r.get(0))?;
             let text = consultation_text(&c);
-            ranked.push((relevance(&text, &terms), c.created_at.timestamp_millis(), Hit { kind: "consultation", id: c.id, consultation_id: Some(c.id), client_id: Some(c.client_id), snippet: Snippet { text, marks: Vec::new() } }));
+            ranked.push((relevance(&text, &terms), c.created_at.timestamp_millis(), Hit { kind: "consultation", id: c.id, consultation_id: Some(c.id), client_id: Some(c.client_id), seq: None, snippet: Snippet { text, marks: Vec::new() } }));
         }
         ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
         Ok(ranked

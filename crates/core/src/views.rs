@@ -142,9 +142,10 @@ pub struct PendingMessage {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ThreadPage {
     pub messages: Vec<MessageRow>,
-    /// Older messages exist before the first one.
+    /// More messages exist beyond the page in the direction it was asked for: older ones
+    /// before a page of older or newest messages, newer ones after a page of newer messages.
     pub has_more: bool,
-    /// Only with the newest page.
+    /// Only with the page that reaches the newest message.
     pub pending: Vec<PendingMessage>,
 }
 
@@ -220,6 +221,8 @@ pub struct SearchHit {
     pub id: Uuid,
     pub consultation_id: Option<Uuid>,
     pub client_id: Option<Uuid>,
+    /// A message's seq: the chat opens there.
+    pub seq: Option<i64>,
     /// The client's name, for the line's title.
     pub title: String,
     pub segments: Vec<Segment>,
@@ -398,12 +401,30 @@ impl Cache {
 
     /// A page of a client's thread, oldest first, `limit` messages before `before_seq` (or the
     /// newest); the newest page also carries what still waits in the outbox for this thread.
+    /// `has_more`: older messages exist before the page.
     pub async fn thread_page(&self, client_id: Uuid, before_seq: Option<i64>, limit: i64) -> CoreResult<ThreadPage> {
         let mut messages = self.thread(client_id, before_seq, limit + 1).await?;
         let has_more = messages.len() as i64 > limit;
         if has_more {
             messages.remove(0);
         }
+        let pending = if before_seq.is_none() { self.pending_messages(client_id).await? } else { Vec::new() };
+        Ok(ThreadPage { messages: self.message_rows(client_id, messages).await?, has_more, pending })
+    }
+
+    /// `limit` messages of a client's thread after `after_seq`, oldest first (to page back
+    /// towards the newest after jumping into the history). `has_more`: newer messages exist
+    /// after the page; when there are none, the page carries the outbox's messages too.
+    pub async fn thread_page_after(&self, client_id: Uuid, after_seq: i64, limit: i64) -> CoreResult<ThreadPage> {
+        let mut messages = self.thread_after(client_id, after_seq, limit + 1).await?;
+        let has_more = messages.len() as i64 > limit;
+        messages.truncate(limit as usize);
+        let pending = if has_more { Vec::new() } else { self.pending_messages(client_id).await? };
+        Ok(ThreadPage { messages: self.message_rows(client_id, messages).await?, has_more, pending })
+    }
+
+    /// Messages with their authors' names and, for mine to the client, how far they got.
+    async fn message_rows(&self, client_id: Uuid, messages: Vec<Message>) -> CoreResult<Vec<MessageRow>> {
         let operators = self.operator_names().await?;
         // The client's positions in each consultation of the page.
         let mut client_at: HashMap<Uuid, Positions> = HashMap::new();
@@ -412,16 +433,14 @@ impl Cache {
                 slot.insert(self.positions(m.consultation_id, client_id).await?);
             }
         }
-        let rows = messages
+        Ok(messages
             .into_iter()
             .map(|m| {
                 let state = (m.author_kind == AuthorKind::Operator && !m.internal).then(|| client_at[&m.consultation_id].state_of(m.seq));
                 let author_name = m.author_id.and_then(|a| operators.get(&a).cloned());
                 MessageRow { message: m, author_name, state }
             })
-            .collect();
-        let pending = if before_seq.is_none() { self.pending_messages(client_id).await? } else { Vec::new() };
-        Ok(ThreadPage { messages: rows, has_more, pending })
+            .collect())
     }
 
     /// Messages of the outbox for consultations of this client.
@@ -579,7 +598,7 @@ impl Cache {
             if at < h.snippet.text.len() {
                 segments.push(Segment { text: h.snippet.text[at..].to_owned(), mark: false });
             }
-            out.push(SearchHit { kind: h.kind.to_owned(), id: h.id, consultation_id: h.consultation_id, client_id: h.client_id, title, segments });
+            out.push(SearchHit { kind: h.kind.to_owned(), id: h.id, consultation_id: h.consultation_id, client_id: h.client_id, seq: h.seq, title, segments });
         }
         Ok(out)
     }

@@ -160,3 +160,33 @@ async fn a_download_cut_half_way_completes_when_run_again() {
     assert_eq!(cache.search("咳嗽", 5000).await.unwrap().len(), 2000);
     cache.close().await;
 }
+
+/// A chat pane pages a thread both ways: back from the newest, forward again from any message;
+/// the page that reaches the newest message says so.
+#[tokio::test]
+async fn a_thread_pages_both_ways() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::open(&dir.path().join("cache.db")).await.unwrap();
+    let pages = pages();
+    let count = pages.len();
+    for (i, page) in pages.into_iter().enumerate() {
+        cache.apply_state(page, (i + 1 == count).then_some(6000)).await.unwrap();
+    }
+    // Client 7's thread: seqs 7, 27, 47, … 5987 (300 messages).
+    let client = Uuid::from_u128(0x1000 + 7);
+    let seqs = |p: &careline_core::views::ThreadPage| p.messages.iter().map(|m| m.message.seq).collect::<Vec<_>>();
+    let newest = cache.thread_page(client, None, 100).await.unwrap();
+    assert_eq!((seqs(&newest)[0], *seqs(&newest).last().unwrap(), newest.has_more), (4007, 5987, true));
+    let older = cache.thread_page(client, Some(4007), 100).await.unwrap();
+    assert_eq!((seqs(&older)[0], *seqs(&older).last().unwrap(), older.has_more), (2007, 3987, true));
+    let first = cache.thread_page(client, Some(2007), 100).await.unwrap();
+    assert_eq!((seqs(&first).len(), seqs(&first)[0], first.has_more), (100, 7, false));
+    // Forward from the first message: newer ones follow, in order, until the newest.
+    let after = cache.thread_page_after(client, 7, 150).await.unwrap();
+    assert_eq!((seqs(&after)[0], *seqs(&after).last().unwrap(), after.has_more), (27, 3007, true));
+    let end = cache.thread_page_after(client, 3007, 150).await.unwrap();
+    assert_eq!((seqs(&end).len(), *seqs(&end).last().unwrap(), end.has_more), (149, 5987, false));
+    assert!(cache.thread_page_after(client, 5987, 10).await.unwrap().messages.is_empty());
+    // Operator messages of the thread carry a send state, the client's none.
+    assert!(end.messages.iter().all(|m| m.state.is_some() == (m.message.author_kind == AuthorKind::Operator)));
+}

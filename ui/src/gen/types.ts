@@ -160,11 +160,12 @@ export type PendingMessage = { outbox_id: number, client_msg_id: string, consult
 
 export type ThreadPage = { messages: Array<MessageRow>, 
 /**
- * Older messages exist before the first one.
+ * More messages exist beyond the page in the direction it was asked for: older ones
+ * before a page of older or newest messages, newer ones after a page of newer messages.
  */
 has_more: boolean, 
 /**
- * Only with the newest page.
+ * Only with the page that reaches the newest message.
  */
 pending: Array<PendingMessage>, };
 
@@ -205,6 +206,10 @@ export type SearchHit = {
  * `message`, `client` or `consultation`.
  */
 kind: string, id: string, consultation_id: string | null, client_id: string | null, 
+/**
+ * A message's seq: the chat opens there.
+ */
+seq: number | null, 
 /**
  * The client's name, for the line's title.
  */
