@@ -73,6 +73,17 @@ fn pages() -> Vec<Vec<EventData>> {
     items.chunks(2000).map(|c| c.to_vec()).collect()
 }
 
+/// A cache with the whole download of `pages` applied.
+async fn downloaded(path: &std::path::Path) -> Cache {
+    let cache = Cache::open(path).await.unwrap();
+    let pages = pages();
+    let count = pages.len();
+    for (i, page) in pages.into_iter().enumerate() {
+        cache.apply_state(page, (i + 1 == count).then_some(6000)).await.unwrap();
+    }
+    cache
+}
+
 async fn thread_uses_its_index(cache: &Cache) -> bool {
     use sqlx::Row;
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", cache.path().display())).await.unwrap();
@@ -84,12 +95,7 @@ async fn thread_uses_its_index(cache: &Cache) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_big_first_download_is_browsable_then_searchable() {
     let dir = tempfile::tempdir().unwrap();
-    let cache = Cache::open(&dir.path().join("cache.db")).await.unwrap();
-    let pages = pages();
-    let count = pages.len();
-    for (i, page) in pages.into_iter().enumerate() {
-        cache.apply_state(page, (i + 1 == count).then_some(6000)).await.unwrap();
-    }
+    let cache = downloaded(&dir.path().join("cache.db")).await;
     assert_eq!(cache.last_seq().await.unwrap(), 6000);
     // Threads are complete and read through their index.
     let thread = cache.thread(Uuid::from_u128(0x1000 + 7), None, 1000).await.unwrap();
@@ -166,12 +172,7 @@ async fn a_download_cut_half_way_completes_when_run_again() {
 #[tokio::test]
 async fn a_thread_pages_both_ways() {
     let dir = tempfile::tempdir().unwrap();
-    let cache = Cache::open(&dir.path().join("cache.db")).await.unwrap();
-    let pages = pages();
-    let count = pages.len();
-    for (i, page) in pages.into_iter().enumerate() {
-        cache.apply_state(page, (i + 1 == count).then_some(6000)).await.unwrap();
-    }
+    let cache = downloaded(&dir.path().join("cache.db")).await;
     // Client 7's thread: seqs 7, 27, 47, … 5987 (300 messages).
     let client = Uuid::from_u128(0x1000 + 7);
     let seqs = |p: &careline_core::views::ThreadPage| p.messages.iter().map(|m| m.message.seq).collect::<Vec<_>>();
