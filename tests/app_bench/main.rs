@@ -53,6 +53,55 @@ fn kb(pid: u32, file: &str, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// The resident set of a whole process tree: every physical page mapped by any of `pids`,
+/// counted once (a library's page shared by the app and its web process is one page of memory;
+/// a plain sum of each process's RSS counts it in each). Read from `/proc/PID/pagemap`, whose
+/// frame numbers need root (CAP_SYS_ADMIN); `None` without them.
+fn tree_resident_kb(pids: &[u32]) -> Option<u64> {
+    use std::io::{Read, Seek, SeekFrom};
+    const PAGE: u64 = 4096;
+    let mut frames = std::collections::HashSet::new();
+    let mut seen_frame = false;
+    for pid in pids {
+        let Ok(smaps) = std::fs::read_to_string(format!("/proc/{pid}/smaps")) else { continue };
+        let Ok(mut pagemap) = std::fs::File::open(format!("/proc/{pid}/pagemap")) else { continue };
+        // Mappings with resident pages: a header line "start-end perms …", then "Rss: N kB".
+        let mut range: Option<(u64, u64)> = None;
+        for line in smaps.lines() {
+            if let Some((a, rest)) = line.split_once('-') {
+                if let (Ok(start), Some(end)) = (u64::from_str_radix(a, 16), rest.split(' ').next().and_then(|e| u64::from_str_radix(e, 16).ok())) {
+                    range = Some((start, end));
+                    continue;
+                }
+            }
+            let Some(rss) = line.strip_prefix("Rss:") else { continue };
+            let Some((start, end)) = range.take() else { continue };
+            if rss.trim() == "0 kB" {
+                continue;
+            }
+            // In chunks: a reservation of many gigabytes may hold a few resident pages.
+            let mut page = start / PAGE;
+            while page < end / PAGE {
+                let n = (end / PAGE - page).min(1 << 16);
+                let mut buf = vec![0u8; n as usize * 8];
+                if pagemap.seek(SeekFrom::Start(page * 8)).is_err() || pagemap.read_exact(&mut buf).is_err() {
+                    break;
+                }
+                for entry in buf.chunks_exact(8) {
+                    let e = u64::from_le_bytes(entry.try_into().unwrap());
+                    if e >> 63 == 1 {
+                        let pfn = e & ((1 << 55) - 1);
+                        seen_frame |= pfn != 0;
+                        frames.insert(pfn);
+                    }
+                }
+                page += n;
+            }
+        }
+    }
+    seen_frame.then(|| frames.len() as u64 * PAGE / 1024)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a benchmark: needs the fixture (CARELINE_BENCH_FIXTURE), Xvfb and tauri-driver"]
 async fn app_start_thread_and_memory() {
@@ -91,6 +140,7 @@ async fn app_start_thread_and_memory() {
     let pids = tree(child.id());
     let rss: u64 = pids.iter().map(|p| kb(*p, "status", "VmRSS:")).sum();
     let pss: u64 = pids.iter().map(|p| kb(*p, "smaps_rollup", "Pss:")).sum();
+    let resident = tree_resident_kb(&pids);
     let names: Vec<String> = pids.iter().map(|p| std::fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default().trim().to_owned()).collect();
     let _ = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
     let _ = child.wait();
@@ -131,6 +181,7 @@ async fn app_start_thread_and_memory() {
         "open_10000_message_thread_ms": { "p50": opens[opens.len() / 2], "max": opens[opens.len() - 1] },
         "idle_rss_mb_process_tree": rss as f64 / 1024.0,
         "idle_pss_mb_process_tree": pss as f64 / 1024.0,
+        "idle_resident_mb_process_tree_pages_once": resident.map(|kb| kb as f64 / 1024.0),
         "processes": names,
     });
     println!("{out}");
