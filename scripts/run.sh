@@ -13,10 +13,10 @@ install_all
 
 export CARELINE_LISTEN=${CARELINE_LISTEN:-127.0.0.1:8080}
 export CARELINE_DATA_DIR=${CARELINE_DATA_DIR:-$PWD/.data/demo}
-echo "==> building the UI and the programs (release)"
+echo "==> building the UI and the programs (the \`app\` profile: optimised for size, LTO)"
 (cd ui && npm run --silent build)
-cargo build --release --locked -p careline-server -p careline-sim -p careline-desktop
-bin=target/release
+cargo build --profile app --locked -p careline-server -p careline-sim -p careline-desktop
+bin=target/app
 
 if [ ! -f "$CARELINE_DATA_DIR/careline.db" ]; then
   echo "==> filling the demo clinic"

@@ -291,6 +291,7 @@ pub fn set_language(shell: State<'_, Shell>, lang: String) {
 /// start took (the app benchmark reads it).
 #[tauri::command]
 pub fn ready() {
+    crate::memory::trim_after_start();
     if std::env::var_os("CARELINE_STARTUP_TRACE").is_some() {
         if let Some(t) = crate::STARTED.get() {
             eprintln!("careline: interactive after {} ms", t.elapsed().as_millis());

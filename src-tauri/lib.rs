@@ -4,6 +4,7 @@
 //! policy decides. No domain logic lives in this crate.
 
 mod commands;
+pub mod memory;
 mod shell;
 pub mod types;
 mod words;

@@ -4,9 +4,11 @@
 //! are measured on the app launched directly; the thread openings through WebDriver.
 //!
 //!   cargo run --release -p careline-core --example app_fixture -- /tmp/careline-fixture
-//!   cargo build --release -p careline-desktop
+//!   (cd ui && npm run build)
 //!   CARELINE_BENCH_FIXTURE=/tmp/careline-fixture xvfb-run -a dbus-run-session -- \
-//!     cargo test --release -p careline-desktop --test app_bench -- --ignored --nocapture
+//!     cargo test --profile app -p careline-desktop --test app_bench -- --ignored --nocapture
+//!
+//! (`app` is the profile the run command builds: the app as shipped.)
 
 #[path = "../e2e/driver.rs"]
 mod driver;
