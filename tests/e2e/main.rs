@@ -197,6 +197,7 @@ async fn operator_works_a_day_in_the_window() {
     d.wait_text(&format!("[data-testid=message][data-seq='{seq}'] [data-testid=message-state][data-state=sent]"), "", 10).await;
     maria.post(&format!("/api/v1/consultations/{first}/delivered"), json!({ "seq": seq })).await;
     d.wait_text(&format!("[data-testid=message][data-seq='{seq}'] [data-testid=message-state][data-state=delivered]"), "", 10).await;
+    shoot(&d, "chat-delivered-en").await;
     maria.post(&format!("/api/v1/consultations/{first}/read"), json!({ "seq": seq })).await;
     d.wait_text(&format!("[data-testid=message][data-seq='{seq}'] [data-testid=message-state][data-state=read]"), "", 10).await;
 
@@ -245,6 +246,7 @@ async fn operator_works_a_day_in_the_window() {
     d.click("[data-testid=search-hit]", "gargle").await;
     d.wait_text("[data-testid=chat]", "gargle with warm salt water", 10).await;
     d.wait_text("[data-testid=message].focus", "gargle with warm salt water", 10).await;
+    shoot(&d, "chat-search-hit-en").await;
 
     // A quick reply on "/", then a transfer to another operator; both reach the server.
     eprintln!("e2e step: A quick reply on / and a transfer to another operator");

@@ -157,7 +157,7 @@ function Bubble({ row, me, focused }: { row: MessageRow; me: Me; focused: boolea
       {m.body && <div class="body">{m.body}</div>}
       <div class="foot">
         <span>{when(m.created_at, lang())}</span>
-        {row.state && <span class={`state ${row.state}`} title={t(row.state)} data-testid="message-state" data-state={row.state}><Icon name={row.state === "sent" ? "check" : "checks"} size={13} /></span>}
+        {row.state && <span class={`state ${row.state}`} title={t(row.state)} data-testid="message-state" data-state={row.state}><Icon name={row.state === "sent" ? "check" : "checks"} size={16} /></span>}
       </div>
     </div>
   );
