@@ -18,14 +18,15 @@ export function Chat({ id, me, focus }: { id: string; me: Me; focus: number | nu
   const scroller = useRef<HTMLDivElement>(null);
   const mine = c?.status === "active" && c.operator_id === me.id;
 
-  useEffect(() => {
-    api.setInFront(id);
-    return () => void api.setInFront(null);
-  }, [id]);
-
   // Stay at the bottom when new messages arrive, unless the operator scrolled up to read;
   // when pages come and go at either end, keep the message at the top of the view in place.
   const atBottom = useRef(true);
+  useEffect(() => {
+    api.setInFront(id);
+    atBottom.current = true; // another chat opens at its newest message
+    return () => void api.setInFront(null);
+  }, [id]);
+
   const anchor = useRef<{ seq: number; dy: number } | null>(null);
   const keepPlace = () => {
     const el = scroller.current;
