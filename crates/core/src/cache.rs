@@ -134,7 +134,9 @@ impl Cache {
         Ok(total)
     }
 
-    /// Starts indexing what waits for the search index, unless an indexer already runs.
+    /// Starts indexing what waits for the search index, unless an indexer already runs. It
+    /// asks first, over a read connection: a caught-up cache (every start of the desk) takes
+    /// no write lock.
     pub fn index_in_background(&self) {
         if self.indexing.swap(true, Ordering::AcqRel) {
             return;
@@ -142,13 +144,14 @@ impl Cache {
         let cache = self.clone();
         tokio::spawn(async move {
             loop {
-                if let Err(e) = cache.index_pending(|_| {}).await {
-                    tracing::warn!(error = %e, "indexing cached messages for search");
+                if cache.unindexed().await.unwrap_or(0) > 0 {
+                    if let Err(e) = cache.index_pending(|_| {}).await {
+                        tracing::warn!(error = %e, "indexing cached messages for search");
+                    }
                 }
                 cache.indexing.store(false, Ordering::Release);
-                // A download that ended while the last step ran found the flag still set.
-                let waiting = cache.unindexed().await.unwrap_or(0) > 0;
-                if !waiting || cache.indexing.swap(true, Ordering::AcqRel) {
+                // A download that ended while this ran found the flag still set: look again.
+                if cache.unindexed().await.unwrap_or(0) == 0 || cache.indexing.swap(true, Ordering::AcqRel) {
                     return;
                 }
             }

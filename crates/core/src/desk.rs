@@ -268,15 +268,13 @@ impl Desk {
                 EventData::Read(r) => {
                     consultations = true;
                     // A client's receipt turns my messages' ticks in that thread.
-                    if r.reader_role == careline_protocol::Role::Client && !threads.contains(&r.client_id) {
+                    if r.reader_role == careline_protocol::Role::Client {
                         threads.push(r.client_id);
                     }
                 }
                 EventData::Message(m) => {
                     consultations = true;
-                    if !threads.contains(&m.client_id) {
-                        threads.push(m.client_id);
-                    }
+                    threads.push(m.client_id);
                 }
                 EventData::Callback(_) => callbacks = true,
                 EventData::Client(_) => clients = true,
@@ -289,6 +287,8 @@ impl Desk {
                 EventData::Tariff(_) => {}
             }
         }
+        threads.sort_unstable();
+        threads.dedup();
         DeskEvent::Changed { consultations, callbacks, clients, operators, threads }
     }
 }
