@@ -321,10 +321,31 @@ async fn operator_works_a_day_in_the_window() {
             d.click(&format!("[data-testid=section-{section}]"), "").await;
             shoot(&d, &format!("{section}-{lang}-{theme}")).await;
         }
+        // The chat with its ticks (Maria read the reply), and a long thread scrolled back into
+        // its history (the "to the newest" button).
+        d.click("[data-testid=section-consultations]", "").await;
+        d.click("[data-testid=view-archive]", "").await;
+        d.click("[data-testid=consultation-row]", "e2e: sore throat").await;
+        d.wait_text("[data-testid=message-state][data-state=read]", "", 10).await;
+        shoot(&d, &format!("chat-{lang}-{theme}")).await;
+        d.click("[data-testid=view-mine]", "").await;
+        d.click("[data-testid=consultation-row]", "e2e: long thread").await;
+        d.wait_text("[data-testid=message]", "line #350.", 10).await;
+        wait_until(10, || async {
+            d.exec("const m = document.querySelector('[data-testid=messages]'); m.scrollTop = 0; m.dispatchEvent(new Event('scroll'))", json!([])).await;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            d.exec("return !!document.querySelector('[data-testid=to-newest]')", json!([])).await.as_bool() == Some(true)
+        })
+        .await;
+        shoot(&d, &format!("long-thread-{lang}-{theme}")).await;
+        d.click("[data-testid=to-newest]", "").await;
     }
     d.click("[data-testid=open-search]", "").await;
     d.fill("[data-testid=search-input]", "давление").await;
     shoot(&d, "search-ru-dark").await;
+    d.click("[data-testid=search-hit][data-kind=message]", "").await;
+    d.wait_text("[data-testid=message].focus", "", 10).await;
+    shoot(&d, "chat-search-hit-ru-dark").await;
     d.key("\u{E00C}").await;
 
     d.quit().await;
