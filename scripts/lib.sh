@@ -2,11 +2,13 @@
 # shellcheck shell=bash
 
 # Debian packages the project needs: building (C for SQLite; WebKitGTK and the tray library for
-# the desktop app), Node.js for the UI, PostgreSQL for the server's tests, and for the window
+# the desktop app; Noto fonts so Russian and Chinese render — without a CJK font every Chinese
+# character is an empty box), Node.js for the UI, PostgreSQL for the server's tests, and for the window
 # under test: Xvfb, WebKitWebDriver, a D-Bus session with a notification daemon.
 CARELINE_APT_PACKAGES=(build-essential pkg-config curl ca-certificates postgresql
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev
-  xvfb xauth webkit2gtk-driver dbus dbus-x11 dunst imagemagick gnome-keyring libdbus-1-dev)
+  xvfb xauth webkit2gtk-driver dbus dbus-x11 dunst imagemagick gnome-keyring libdbus-1-dev
+  fonts-noto-core fonts-noto-cjk)
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
@@ -34,8 +36,10 @@ ensure_rust() {
     curl -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal >/dev/null
     . "$HOME/.cargo/env"
   fi
-  if command -v rustup >/dev/null && ! cargo clippy --version >/dev/null 2>&1; then
-    rustup component add clippy >/dev/null 2>&1 || true
+  # The test command checks formatting and lints: both tools must be there.
+  if command -v rustup >/dev/null; then
+    cargo clippy --version >/dev/null 2>&1 || rustup component add clippy >/dev/null
+    cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt >/dev/null
   fi
 }
 

@@ -24,12 +24,9 @@ export CARGO_INCREMENTAL=0
 echo "==> building the workspace"
 cargo build --workspace --all-targets --locked
 echo "==> target/ now takes $(du -sh target | cut -f1); $(df -h --output=avail . | tail -1 | tr -d ' ') left on the disk"
-if cargo clippy --version >/dev/null 2>&1; then
-  echo "==> clippy"
-  cargo clippy --workspace --all-targets --locked -q -- -D warnings
-else
-  echo "==> clippy is not installed: lints not checked"
-fi
+echo "==> rustfmt and clippy"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -q -- -D warnings
 echo "==> running the tests (SQLite and PostgreSQL)"
 log=$(mktemp)
 set +e

@@ -11,7 +11,7 @@ use careline_core::session::Session;
 use careline_core::views::{
     CallbackRow, CallbackView, ClientProfile, ConsultationRow, ConsultationView, Counts, ListFilter, OperatorRow, SearchHit, ThreadPage,
 };
-use careline_core::CoreError;
+use careline_core::{LocalCode, UiError};
 use careline_protocol::{Client, CreateOperatorRequest, Operator, UpdateOperatorRequest};
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
@@ -20,31 +20,6 @@ use tauri_plugin_opener::OpenerExt;
 use uuid::Uuid;
 
 use crate::Shell;
-
-/// An error the UI shows: a stable code (the server's, or `offline`, `not_logged_in`,
-/// `local`) and a sentence.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(test, derive(ts_rs::TS))]
-pub struct UiError {
-    pub code: String,
-    pub message: String,
-}
-
-impl From<CoreError> for UiError {
-    fn from(e: CoreError) -> UiError {
-        match e {
-            CoreError::Refused(api) => UiError { code: serde_json::to_value(api.code).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(), message: api.message },
-            CoreError::Unreachable(_) | CoreError::Status { .. } => UiError { code: "offline".into(), message: "the server cannot be reached".into() },
-            other => UiError { code: "local".into(), message: other.to_string() },
-        }
-    }
-}
-
-impl From<String> for UiError {
-    fn from(message: String) -> UiError {
-        UiError { code: "not_logged_in".into(), message }
-    }
-}
 
 type Res<T> = Result<T, UiError>;
 
@@ -80,8 +55,15 @@ async fn open(app: &AppHandle, shell: &Shell, session: Session) -> Res<Me> {
 pub async fn boot(app: AppHandle, shell: State<'_, Shell>) -> Res<Boot> {
     let server = std::env::var("CARELINE_SERVER").unwrap_or_default();
     let login = std::env::var("CARELINE_LOGIN").unwrap_or_default();
-    let mut boot = Boot { me: None, lang: shell.lang(), lang_fixed: std::env::var_os("CARELINE_LANG").is_some(), server: server.clone(), login: login.clone(), error: None };
-    if let Some(desk) = shell.has_desk().await {
+    let mut boot = Boot {
+        me: None,
+        lang: shell.lang(),
+        lang_fixed: std::env::var_os("CARELINE_LANG").is_some(),
+        server: server.clone(),
+        login: login.clone(),
+        error: None,
+    };
+    if let Some(desk) = shell.has_desk().await.filter(|d| !d.ended()) {
         boot.me = Some(desk.me());
         return Ok(boot);
     }
@@ -159,7 +141,7 @@ pub async fn send_file(shell: State<'_, Shell>, consultation_id: Uuid, name: Str
 /// A file dropped on the window.
 #[tauri::command]
 pub async fn send_path(shell: State<'_, Shell>, consultation_id: Uuid, path: PathBuf, internal: bool) -> Res<i64> {
-    let bytes = tokio::fs::read(&path).await.map_err(|e| UiError { code: "local".into(), message: format!("{}: {e}", path.display()) })?;
+    let bytes = tokio::fs::read(&path).await.map_err(|e| UiError::local(LocalCode::File, format!("{}: {e}", path.display())))?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
     Ok(shell.desk().await?.send_file(consultation_id, &name, bytes, internal).await?)
 }
@@ -249,7 +231,7 @@ pub fn call(app: AppHandle, phone: String) -> Res<String> {
         Ok(t) if !t.is_empty() => t.replace("{phone}", &digits),
         _ => format!("tel:{digits}"),
     };
-    app.opener().open_url(&uri, None::<&str>).map_err(|e| UiError { code: "local".into(), message: format!("{uri}: {e}") })?;
+    app.opener().open_url(&uri, None::<&str>).map_err(|e| UiError::local(LocalCode::File, format!("{uri}: {e}")))?;
     Ok(uri)
 }
 
@@ -258,8 +240,12 @@ pub fn call(app: AppHandle, phone: String) -> Res<String> {
 pub async fn image(shell: State<'_, Shell>, sha256: String, media_type: String) -> Res<Option<String>> {
     use base64::Engine as _;
     let desk = shell.desk().await?;
-    let Some(path) = desk.files().path_of(&sha256) else { return Ok(None) };
-    let Ok(bytes) = tokio::fs::read(path).await else { return Ok(None) };
+    let Some(path) = desk.files().path_of(&sha256) else {
+        return Ok(None);
+    };
+    let Ok(bytes) = tokio::fs::read(path).await else {
+        return Ok(None);
+    };
     Ok(Some(format!("data:{media_type};base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes))))
 }
 
@@ -267,8 +253,10 @@ pub async fn image(shell: State<'_, Shell>, sha256: String, media_type: String) 
 #[tauri::command]
 pub async fn open_file(app: AppHandle, shell: State<'_, Shell>, sha256: String) -> Res<bool> {
     let desk: Arc<Desk> = shell.desk().await?;
-    let Some(path) = desk.files().path_of(&sha256).filter(|p| p.exists()) else { return Ok(false) };
-    app.opener().open_path(path.to_string_lossy(), None::<&str>).map_err(|e| UiError { code: "local".into(), message: e.to_string() })?;
+    let Some(path) = desk.files().path_of(&sha256).filter(|p| p.exists()) else {
+        return Ok(false);
+    };
+    app.opener().open_path(path.to_string_lossy(), None::<&str>).map_err(|e| UiError::local(LocalCode::File, e.to_string()))?;
     Ok(true)
 }
 

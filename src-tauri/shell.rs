@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use careline_core::desk::{Desk, DeskEvent};
 use careline_core::notify::Notification;
+use careline_core::{LocalCode, UiError};
 use tauri::ipc::Channel;
 use tauri::menu::{Menu, MenuItem};
 use tauri::tray::TrayIconBuilder;
@@ -45,8 +46,8 @@ impl Shell {
         *self.focused.lock().expect("focus")
     }
 
-    pub async fn desk(&self) -> Result<Arc<Desk>, String> {
-        self.desk.lock().await.clone().ok_or_else(|| "not logged in".to_owned())
+    pub async fn desk(&self) -> Result<Arc<Desk>, UiError> {
+        self.desk.lock().await.clone().ok_or_else(|| UiError::local(LocalCode::NotLoggedIn, "not logged in"))
     }
 
     pub async fn has_desk(&self) -> Option<Arc<Desk>> {
@@ -86,6 +87,20 @@ fn on_event(app: &AppHandle, event: DeskEvent) {
     match &event {
         DeskEvent::Notify { notification } => notify(app, &shell.lang(), notification),
         DeskEvent::Changed { .. } | DeskEvent::Outbox { .. } => refresh_tray(app),
+        // The desk stopped itself and forgot the session: it is no longer the open one, so
+        // the window's next `boot` shows the login form.
+        DeskEvent::SessionEnded { .. } => {
+            let app = app.clone();
+            tauri::async_runtime::spawn(async move {
+                let shell = app.state::<Shell>();
+                let mut open = shell.desk.lock().await;
+                if open.as_ref().is_some_and(|d| d.ended()) {
+                    open.take();
+                }
+                drop(open);
+                refresh_tray(&app);
+            });
+        }
         _ => {}
     }
     shell.send(event);
@@ -170,12 +185,54 @@ fn refresh_tray(app: &AppHandle) {
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
         TRAY_PENDING.store(false, Ordering::Release);
         let shell = app.state::<Shell>();
-        let Some(desk) = shell.has_desk().await else { return };
+        let Some(desk) = shell.has_desk().await else {
+            return;
+        };
         let Ok(c) = desk.counts().await else { return };
         if let Some(tray) = app.tray_by_id(TRAY) {
+            // The tooltip carries the counts on every system; the icon gets a red dot while
+            // something waits (Windows shows no tray title); macOS and Linux panels that
+            // show a title get the number beside the icon too.
             let _ = tray.set_tooltip(Some(words::tray(&shell.lang(), c.queue, c.unread, c.callbacks_due)));
             let badge = c.queue + c.unread;
+            if let Some(icon) = app.default_window_icon() {
+                let _ = tray.set_icon(Some(if badge > 0 { with_dot(icon) } else { icon.clone() }));
+            }
+            #[cfg(not(target_os = "windows"))]
             let _ = tray.set_title(if badge > 0 { Some(badge.to_string()) } else { None });
         }
     });
+}
+
+/// The icon with a red dot in its top right corner (something waits).
+fn with_dot(icon: &tauri::image::Image<'_>) -> tauri::image::Image<'static> {
+    let (w, h) = (icon.width(), icon.height());
+    let mut rgba = icon.rgba().to_vec();
+    let r = (w.min(h) as f32 * 0.22).max(2.0);
+    let (cx, cy) = (w as f32 - r - 1.0, r + 1.0);
+    for y in 0..h {
+        for x in 0..w {
+            let (dx, dy) = (x as f32 + 0.5 - cx, y as f32 + 0.5 - cy);
+            let d = (dx * dx + dy * dy).sqrt();
+            if d <= r + 1.0 {
+                let i = ((y * w + x) * 4) as usize;
+                // A white ring around a red dot, so it shows on dark and light panels.
+                let px: [u8; 4] = if d <= r - 0.5 { [0xe5, 0x3e, 0x3e, 0xff] } else { [0xff, 0xff, 0xff, 0xff] };
+                rgba[i..i + 4].copy_from_slice(&px);
+            }
+        }
+    }
+    tauri::image::Image::new_owned(rgba, w, h)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_dot_is_drawn_in_the_top_right_corner() {
+        let plain = tauri::image::Image::new_owned(vec![0; 32 * 32 * 4], 32, 32);
+        let dotted = super::with_dot(&plain);
+        let at = |x: u32, y: u32| &dotted.rgba()[((y * 32 + x) * 4) as usize..((y * 32 + x) * 4 + 4) as usize];
+        assert_eq!(at(24, 8), [0xe5, 0x3e, 0x3e, 0xff], "red in the corner");
+        assert_eq!(at(4, 28), [0, 0, 0, 0], "the rest untouched");
+    }
 }

@@ -54,10 +54,15 @@ pub fn typescript() -> String {
         views::SearchHit::decl(),
         desk::DeskEvent::decl(),
         desk::Me::decl(),
-        crate::commands::UiError::decl(),
+        p::ErrorCode::decl(),
+        careline_core::LocalCode::decl(),
+        careline_core::UiCode::decl(),
+        careline_core::UiError::decl(),
         crate::commands::Boot::decl(),
     ];
-    let mut out = String::from("// Generated from the Rust types by src-tauri/types.rs (ts-rs). Do not edit.\n// Regenerate: CARELINE_BLESS=1 cargo test -p careline-desktop --lib types\n\n");
+    let mut out = String::from(
+        "// Generated from the Rust types by src-tauri/types.rs (ts-rs). Do not edit.\n// Regenerate: CARELINE_BLESS=1 cargo test -p careline-desktop --lib types\n\n",
+    );
     for d in decls {
         out.push_str("export ");
         out.push_str(&d);

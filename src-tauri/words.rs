@@ -5,9 +5,9 @@ use careline_core::notify::Kind;
 
 /// `ru`, `zh` or `en`: `CARELINE_LANG` if set, else the system's language.
 pub fn system_language() -> String {
-    let wanted = std::env::var("CARELINE_LANG").ok().or_else(|| {
-        ["LC_ALL", "LC_MESSAGES", "LANG"].iter().find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty() && v != "C" && v != "POSIX"))
-    });
+    let wanted = std::env::var("CARELINE_LANG")
+        .ok()
+        .or_else(|| ["LC_ALL", "LC_MESSAGES", "LANG"].iter().find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty() && v != "C" && v != "POSIX")));
     normalize(wanted.as_deref().unwrap_or("en"))
 }
 
@@ -58,7 +58,9 @@ pub fn title(lang: &str, kind: Kind, count: usize) -> String {
 /// The tray's tooltip.
 pub fn tray(lang: &str, queue: i64, unread: i64, callbacks: i64) -> String {
     match lang {
-        "ru" => format!("Careline — в очереди: {queue}, непрочитанных: {unread}, звонков: {callbacks}"),
+        "ru" => {
+            format!("Careline — в очереди: {queue}, непрочитанных: {unread}, звонков: {callbacks}")
+        }
         "zh" => format!("Careline — 队列：{queue}，未读：{unread}，回电：{callbacks}"),
         _ => format!("Careline — {queue} in queue, {unread} unread, {callbacks} callbacks due"),
     }

@@ -29,8 +29,12 @@ fn app_binary() -> PathBuf {
 fn tree(root: u32) -> Vec<u32> {
     let mut parent: HashMap<u32, u32> = HashMap::new();
     for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
         // pid (comm) state ppid …: comm may hold spaces, so split after the last ')'.
         let after = &stat[stat.rfind(')').unwrap() + 2..];
         let ppid: u32 = after.split(' ').nth(1).unwrap().parse().unwrap();
@@ -65,8 +69,12 @@ fn tree_resident_kb(pids: &[u32]) -> Option<u64> {
     let mut frames = std::collections::HashSet::new();
     let mut seen_frame = false;
     for pid in pids {
-        let Ok(smaps) = std::fs::read_to_string(format!("/proc/{pid}/smaps")) else { continue };
-        let Ok(mut pagemap) = std::fs::File::open(format!("/proc/{pid}/pagemap")) else { continue };
+        let Ok(smaps) = std::fs::read_to_string(format!("/proc/{pid}/smaps")) else {
+            continue;
+        };
+        let Ok(mut pagemap) = std::fs::File::open(format!("/proc/{pid}/pagemap")) else {
+            continue;
+        };
         // Mappings with resident pages: a header line "start-end perms …", then "Rss: N kB".
         let mut range: Option<(u64, u64)> = None;
         for line in smaps.lines() {
@@ -76,8 +84,12 @@ fn tree_resident_kb(pids: &[u32]) -> Option<u64> {
                     continue;
                 }
             }
-            let Some(rss) = line.strip_prefix("Rss:") else { continue };
-            let Some((start, end)) = range.take() else { continue };
+            let Some(rss) = line.strip_prefix("Rss:") else {
+                continue;
+            };
+            let Some((start, end)) = range.take() else {
+                continue;
+            };
             if rss.trim() == "0 kB" {
                 continue;
             }

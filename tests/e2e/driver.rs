@@ -105,9 +105,8 @@ impl Driver {
     pub async fn wait_gone(&self, css: &str, text: &str, secs: u64) {
         let deadline = Instant::now() + Duration::from_secs(secs);
         loop {
-            let found = self
-                .exec("return Array.from(document.querySelectorAll(arguments[0])).some(e => e.innerText.includes(arguments[1]))", json!([css, text]))
-                .await;
+            let found =
+                self.exec("return Array.from(document.querySelectorAll(arguments[0])).some(e => e.innerText.includes(arguments[1]))", json!([css, text])).await;
             if found == Value::Bool(false) {
                 return;
             }

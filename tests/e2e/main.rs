@@ -117,7 +117,14 @@ fn shots() -> PathBuf {
 }
 
 async fn login(http: &reqwest::Client, base: &str, login: &str) -> Value {
-    http.post(format!("{base}/api/v1/auth/login")).json(&json!({ "login": login, "password": careline_server::demo::DEMO_PASSWORD })).send().await.unwrap().json().await.unwrap()
+    http.post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({ "login": login, "password": careline_server::demo::DEMO_PASSWORD }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 async fn operator_session(base: &str, name: &str) -> (reqwest::Client, String) {
@@ -268,7 +275,11 @@ async fn operator_works_a_day_in_the_window() {
     eprintln!("e2e step: A long thread pages at either end within a bounded window");
     let (lev, fourth) = take_new(&d, &base, "Lev Long Thread", "+79990007788", "e2e: long thread #1.").await;
     for n in 2..=350 {
-        lev.post(&format!("/api/v1/consultations/{fourth}/messages"), json!({ "client_msg_id": uuid::Uuid::now_v7(), "kind": "text", "body": format!("line #{n}.") })).await;
+        lev.post(
+            &format!("/api/v1/consultations/{fourth}/messages"),
+            json!({ "client_msg_id": uuid::Uuid::now_v7(), "kind": "text", "body": format!("line #{n}.") }),
+        )
+        .await;
     }
     d.wait_text("[data-testid=message]", "line #350.", 20).await;
     let shown = || async { d.exec("return document.querySelectorAll('[data-testid=message]').length", json!([])).await.as_u64().unwrap() };
@@ -278,7 +289,8 @@ async fn operator_works_a_day_in_the_window() {
         tokio::time::sleep(Duration::from_millis(250)).await;
         let n = shown().await;
         assert!(n <= 300, "{n} messages in the DOM");
-        let first = d.exec("return Array.from(document.querySelectorAll('[data-testid=message]')).some(e => e.innerText.includes('long thread #1.'))", json!([])).await;
+        let first =
+            d.exec("return Array.from(document.querySelectorAll('[data-testid=message]')).some(e => e.innerText.includes('long thread #1.'))", json!([])).await;
         if first.as_bool() == Some(true) {
             reached = true;
             break;

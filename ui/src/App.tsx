@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { api, errorOf, subscribe, type Boot, type DeskEvent, type Me } from "./api";
+import { api, errorOf, subscribe, type Boot, type DeskEvent, type Me, type UiError } from "./api";
 import { lang, setLang, t } from "./i18n";
 import { Login } from "./Login";
 import { Desk } from "./Desk";
@@ -10,6 +10,8 @@ export function applyTheme(theme: string) {
   const dark = theme === "dark" || (theme === "auto" && window.matchMedia?.("(prefers-color-scheme: dark)").matches);
   document.documentElement.dataset.theme = dark ? "dark" : "light";
 }
+
+let sessionEnded: (error: UiError) => void = () => {};
 
 function onDeskEvent(e: DeskEvent) {
   switch (e.type) {
@@ -37,7 +39,8 @@ function onDeskEvent(e: DeskEvent) {
       versions.update((v) => ({ ...v, outbox: v.outbox + 1, consultations: v.consultations + 1, callbacks: v.callbacks + 1 }));
       break;
     case "session_ended":
-      location.reload();
+      // The desk stopped and forgot the session: the login form, saying why.
+      sessionEnded(e.error);
       break;
     case "notify":
       break;
@@ -53,6 +56,11 @@ export function App() {
   const [boot, setBoot] = useState<Boot | null>(null);
   const [me, setMe] = useState<Me | null>(null);
   const [, setLangTick] = useState(0);
+
+  sessionEnded = (error) => {
+    setBoot((b) => (b ? { ...b, me: null, error, server: me?.server ?? b.server, login: me?.login ?? b.login } : b));
+    setMe(null);
+  };
 
   useEffect(() => {
     applyTheme(pref("theme", "auto"));

@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
-import { api, errorOf, type AttemptOutcome, type CallbackRow, type Me } from "./api";
+import { errorLine } from "./errors";
+import { api, type AttemptOutcome, type CallbackRow, type Me } from "./api";
 import { lang, t, type Key } from "./i18n";
 import { go, nav } from "./nav";
 import { act, useCell, useLoad, useNow, versions } from "./store";
@@ -81,7 +82,7 @@ function Detail({ id, me, now }: { id: string; me: Me; now: number }) {
     try {
       await f();
     } catch (e) {
-      setInfo(errorOf(e).message);
+      setInfo(errorLine(e));
     }
   };
   return (

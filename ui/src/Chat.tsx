@@ -1,5 +1,6 @@
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
-import { api, errorOf, newId, onFileDrop, type Me, type MessageRow, type PendingMessage, type Priority } from "./api";
+import { errorLine, refusalLine } from "./errors";
+import { api, newId, onFileDrop, type Me, type MessageRow, type PendingMessage, type Priority } from "./api";
 import { defaultQuickReplies, lang, t } from "./i18n";
 import { go } from "./nav";
 import { act as queue, pref, useCell, useLoad, versions } from "./store";
@@ -79,7 +80,7 @@ export function Chat({ id, me, focus }: { id: string; me: Me; focus: number | nu
     try {
       await queue(op);
     } catch (e) {
-      setError(errorOf(e).message);
+      setError(errorLine(e));
     }
   };
 
@@ -185,7 +186,7 @@ function PendingBubble({ p }: { p: PendingMessage }) {
           <span class="state" title={t("pending")}><Icon name="clock" size={13} /> {t("pending")}</span>
         ) : (
           <span class="state bad">
-            <Icon name="warn" size={13} /> {t("failed")}{p.error ? `: ${p.error}` : ""}
+            <Icon name="warn" size={13} /> {t("failed")}{p.error_code || p.error_message ? `: ${refusalLine(p.error_code, p.error_message)}` : ""}
             <button class="link" onClick={() => api.retry(Number(p.outbox_id))}>{t("retry")}</button>
             <button class="link" onClick={() => api.dismiss(Number(p.outbox_id))}>{t("dismiss")}</button>
           </span>
@@ -208,7 +209,7 @@ function Composer({ consultationId, canReply }: { consultationId: string; canRep
   useEffect(() => setNote(!canReply), [canReply, consultationId]);
   useEffect(() => {
     let off: (() => void) | undefined;
-    onFileDrop((paths) => paths.forEach((p) => api.sendPath(consultationId, p, internal).catch((e) => setError(errorOf(e).message)))).then((f) => (off = f));
+    onFileDrop((paths) => paths.forEach((p) => api.sendPath(consultationId, p, internal).catch((e) => setError(errorLine(e))))).then((f) => (off = f));
     return () => off?.();
   }, [consultationId, internal]);
 
@@ -220,7 +221,7 @@ function Composer({ consultationId, canReply }: { consultationId: string; canRep
     try {
       await queue({ op: "send_message", consultation_id: consultationId, message: { client_msg_id: newId(), kind: "text", body, attachment_id: null, internal } });
     } catch (e) {
-      setError(errorOf(e).message);
+      setError(errorLine(e));
       setText(body);
     }
   };
@@ -230,7 +231,7 @@ function Composer({ consultationId, canReply }: { consultationId: string; canRep
       try {
         await api.sendFile(consultationId, f.name, Array.from(new Uint8Array(await f.arrayBuffer())), internal);
       } catch (e) {
-        setError(errorOf(e).message);
+        setError(errorLine(e));
       }
     }
   };

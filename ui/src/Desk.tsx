@@ -9,6 +9,7 @@ import { Clients } from "./Clients";
 import { Operators } from "./Operators";
 import { SearchPalette } from "./Search";
 import { SettingsDialog } from "./Settings";
+import { OutboxDialog } from "./OutboxDialog";
 import { initials } from "./format";
 import { Icon } from "./icons";
 
@@ -26,6 +27,7 @@ export function Desk({ me, onLogout, onLanguage }: { me: Me; onLogout: () => voi
   const [presence, setPresence] = useState<Presence>(me.presence);
   const [searching, setSearching] = useState(false);
   const [settingsOpen, setSettingsOpen] = useState(false);
+  const [outboxOpen, setOutboxOpen] = useState(false);
   const counts = useLoad(() => api.counts(), [v.consultations, v.callbacks, v.operators, v.outbox, v.clients, isOnline]);
   const c = counts.data;
 
@@ -82,10 +84,10 @@ export function Desk({ me, onLogout, onLanguage }: { me: Me; onLogout: () => voi
         ))}
         <div class="sidebar-foot">
           {c && (c.outbox_pending > 0 || c.outbox_failed > 0) && (
-            <div class={`outbox-note ${c.outbox_failed ? "bad" : ""}`} data-testid="outbox-note">
+            <button class={`outbox-note ${c.outbox_failed ? "bad" : ""}`} data-testid="outbox-note" onClick={() => setOutboxOpen(true)}>
               {c.outbox_pending > 0 && <span><Icon name="clock" size={14} /> {c.outbox_pending} {t("pendingCount")}</span>}
               {c.outbox_failed > 0 && <span><Icon name="warn" size={14} /> {c.outbox_failed} {t("refused")}</span>}
-            </div>
+            </button>
           )}
           <div class="me">
             <span class={`avatar presence-${presence}`}>{initials(me.name)}</span>
@@ -113,6 +115,7 @@ export function Desk({ me, onLogout, onLanguage }: { me: Me; onLogout: () => voi
         {n.section === "operators" && <Operators me={me} />}
       </main>
       {searching && <SearchPalette onClose={() => setSearching(false)} />}
+      {outboxOpen && <OutboxDialog onClose={() => setOutboxOpen(false)} />}
       {settingsOpen && <SettingsDialog onClose={() => setSettingsOpen(false)} onLanguage={onLanguage} onLogout={onLogout} />}
     </div>
   );

@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
-import { api, errorOf, type Boot, type Me } from "./api";
+import { errorLine } from "./errors";
+import { api, type Boot, type Me } from "./api";
 import { t } from "./i18n";
 
 export function Login({ boot, onLogin }: { boot: Boot; onLogin: (me: Me) => void }) {
@@ -7,7 +8,7 @@ export function Login({ boot, onLogin }: { boot: Boot; onLogin: (me: Me) => void
   const [login, setLogin] = useState(boot.login);
   const [password, setPassword] = useState("");
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState(boot.error?.message ?? null);
+  const [error, setError] = useState(boot.error ? errorLine(boot.error) : null);
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -16,7 +17,7 @@ export function Login({ boot, onLogin }: { boot: Boot; onLogin: (me: Me) => void
     try {
       onLogin(await api.login(server, login, password));
     } catch (err) {
-      setError(errorOf(err).message);
+      setError(errorLine(err));
     } finally {
       setBusy(false);
     }

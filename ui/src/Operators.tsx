@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
-import { api, errorOf, type Me, type Operator, type Role } from "./api";
+import { errorLine } from "./errors";
+import { api, type Me, type Operator, type Role } from "./api";
 import { lang, t } from "./i18n";
 import { useCell, useLoad, versions } from "./store";
 import { initials, when } from "./format";
@@ -69,7 +70,7 @@ function OperatorDialog({ operator, onClose }: { operator: Operator | null; onCl
       }
       onClose();
     } catch (e) {
-      setError(errorOf(e).message);
+      setError(errorLine(e));
     }
   };
   return (

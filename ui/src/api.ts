@@ -4,16 +4,12 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import type {
   Boot, CallbackRow, CallbackView, Client, ClientProfile, ConsultationRow, ConsultationView, Counts, DeskEvent, Entry,
-  ListFilter, Me, Op, Operator, OperatorRow, SearchHit, Settings, ThreadPage, UiError, CreateOperatorRequest, UpdateOperatorRequest,
+  ListFilter, Me, Op, Operator, OperatorRow, SearchHit, Settings, ThreadPage, CreateOperatorRequest, UpdateOperatorRequest,
 } from "./gen/types";
 
 export type * from "./gen/types";
 
-/** The error of a failed command, whatever was thrown. */
-export function errorOf(e: unknown): UiError {
-  if (e && typeof e === "object" && "code" in e && "message" in e) return e as UiError;
-  return { code: "local", message: String(e) };
-}
+export { errorOf } from "./errors";
 
 export const api = {
   boot: () => invoke<Boot>("boot"),

@@ -2,6 +2,7 @@
 // counter moves), connection, who is logged in; and preferences kept in localStorage.
 import { useEffect, useState } from "preact/hooks";
 import { api, type Op } from "./api";
+import { errorLine } from "./errors";
 
 type Listener = () => void;
 
@@ -58,7 +59,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): { data: T |
     let live = true;
     load().then(
       (d) => live && (setData(d), setError(null)),
-      (e) => live && setError(e?.message ?? String(e)),
+      (e) => live && setError(errorLine(e)),
     );
     return () => {
       live = false;

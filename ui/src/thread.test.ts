@@ -19,7 +19,7 @@ function rows(a: number, b: number): MessageRow[] {
 }
 const page = (a: number, b: number, has_more: boolean, pending: ThreadPage["pending"] = []): ThreadPage => ({ messages: rows(a, b), has_more, pending });
 const seqs = (w: { rows: MessageRow[] }) => [w.rows[0].message.seq, w.rows[w.rows.length - 1].message.seq, w.rows.length];
-const pendingOne = [{ outbox_id: 1, client_msg_id: "x", consultation_id: "c", body: "on its way", internal: false, state: "pending" as const, error: null }];
+const pendingOne = [{ outbox_id: 1, client_msg_id: "x", consultation_id: "c", body: "on its way", internal: false, state: "pending" as const, error_code: null, error_message: null }];
 
 describe("thread window", () => {
   it("pages back through a long thread keeping at most WINDOW messages", () => {

@@ -125,6 +125,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Login { .. } | Command::Logout { .. } => unreachable!("handled above"),
         Command::Sync { follow } => {
             let flushed = cache.flush(&remote).await?;
+            session_over(&flushed)?;
             let progress = sync::catch_up(&remote, &cache, |p| {
                 if !json {
                     eprint!("\rsyncing… {} applied, at {}   ", p.applied, p.position);
@@ -200,10 +201,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The server refused the session while sending: say so (what waits stays queued for the next
+/// login of the same operator).
+fn session_over(f: &careline_core::outbox::Flushed) -> anyhow::Result<()> {
+    match &f.session_ended {
+        Some(e) => anyhow::bail!("the server ended the session ({}); run `careline login` again — the outbox is kept", e.message),
+        None => Ok(()),
+    }
+}
+
 /// Queues an operation, then tries to send the outbox at once.
 async fn queue_and_flush(json: bool, cache: &Cache, session: &Session, op: Op) -> anyhow::Result<()> {
     let id = cache.enqueue(&op).await?;
     let flushed = cache.flush(&session.remote()).await?;
+    session_over(&flushed)?;
     let still = cache.outbox().await?.into_iter().find(|e| e.id == id);
     show::queued(json, &op, still.as_ref(), flushed)
 }

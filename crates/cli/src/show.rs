@@ -19,7 +19,9 @@ pub fn short(id: uuid::Uuid) -> String {
 fn width(s: &str) -> usize {
     s.chars()
         .map(|c| match c as u32 {
-            0x1100..=0x115F | 0x2E80..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 | 0x20000..=0x3FFFD => 2,
+            0x1100..=0x115F | 0x2E80..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 | 0x20000..=0x3FFFD => {
+                2
+            }
             _ => 1,
         })
         .sum()
@@ -96,8 +98,12 @@ pub fn live_update(json: bool, u: &Update) {
             }
         }
         Update::Live { seq } => eprintln!("live at {seq}"),
-        Update::Offline { retry_in } => eprintln!("offline; retrying in {:.1} s", retry_in.as_secs_f64()),
-        Update::Resynced => eprintln!("the server no longer had our events: the cache was filled again"),
+        Update::Offline { retry_in } => {
+            eprintln!("offline; retrying in {:.1} s", retry_in.as_secs_f64())
+        }
+        Update::Resynced => {
+            eprintln!("the server no longer had our events: the cache was filled again")
+        }
     }
 }
 
@@ -216,7 +222,9 @@ pub fn outbox(json: bool, entries: &[Entry]) -> anyhow::Result<()> {
     for e in entries {
         let what = describe(&e.op);
         match e.state.as_str() {
-            "failed" => println!("#{} REFUSED {what}: {} ({})", e.id, e.error_message.as_deref().unwrap_or(""), e.error_code.as_deref().unwrap_or("")),
+            "failed" => {
+                println!("#{} REFUSED {what}: {} ({})", e.id, e.error_message.as_deref().unwrap_or(""), e.error_code.as_deref().unwrap_or(""))
+            }
             _ => println!("#{} pending {what} ({} attempts)", e.id, e.attempts),
         }
     }

@@ -19,7 +19,13 @@ async fn a_killed_sync_resumes_without_gaps_or_doubles() {
         let store = state.store.clone();
         let (id, client) = (c.id, c.client_id);
         async move {
-            let req = SendMessageRequest { client_msg_id: uuid::Uuid::now_v7(), kind: MessageKind::Text, body: format!("история {i}"), attachment_id: None, internal: false };
+            let req = SendMessageRequest {
+                client_msg_id: uuid::Uuid::now_v7(),
+                kind: MessageKind::Text,
+                body: format!("история {i}"),
+                attachment_id: None,
+                internal: false,
+            };
             store.send_message(id, Actor { id: client, role: Role::Client }, &req).await.unwrap();
         }
     });

@@ -12,7 +12,8 @@ use std::path::PathBuf;
 use careline_core::session::Session;
 use careline_core::Cache;
 use careline_protocol::{
-    AuthorKind, Client, ClientSource, Consultation, ConsultationKind, ConsultationStatus, Event, EventData, Message, MessageKind, Operator, Presence, Priority, Role,
+    AuthorKind, Client, ClientSource, Consultation, ConsultationKind, ConsultationStatus, Event, EventData, Message, MessageKind, Operator, Presence, Priority,
+    Role,
 };
 use chrono::{Duration, Utc};
 use uuid::Uuid;
@@ -45,7 +46,9 @@ async fn run(dir: PathBuf, n: usize) {
     let now = Utc::now();
     let mut seq = 0i64;
     let mut batch: Vec<Event> = Vec::new();
-    push(&mut seq, &mut batch,
+    push(
+        &mut seq,
+        &mut batch,
         EventData::Operator(Operator {
             id: ME,
             login: "anna".into(),
@@ -65,7 +68,9 @@ async fn run(dir: PathBuf, n: usize) {
     for i in 0..clients {
         let id = Uuid::from_u128(0x1000_0000 + i as u128);
         let name = if i == 0 { "Большой Тред".to_owned() } else { format!("{} {i}", NAMES[i % NAMES.len()]) };
-        push(&mut seq, &mut batch,
+        push(
+            &mut seq,
+            &mut batch,
             EventData::Client(Client {
                 id,
                 name,
@@ -84,8 +89,16 @@ async fn run(dir: PathBuf, n: usize) {
                 created_at: now,
             }),
         );
-        let status = if i == 0 || i % 40 == 1 { ConsultationStatus::New } else if i % 40 == 2 { ConsultationStatus::Active } else { ConsultationStatus::Closed };
-        push(&mut seq, &mut batch,
+        let status = if i == 0 || i % 40 == 1 {
+            ConsultationStatus::New
+        } else if i % 40 == 2 {
+            ConsultationStatus::Active
+        } else {
+            ConsultationStatus::Closed
+        };
+        push(
+            &mut seq,
+            &mut batch,
             EventData::Consultation(Consultation {
                 id: Uuid::from_u128(0x2000_0000 + i as u128),
                 client_id: id,
@@ -115,7 +128,9 @@ async fn run(dir: PathBuf, n: usize) {
         // The first 10,000 messages all go to the big thread, the rest round the others.
         let c = if i < big_thread { 0 } else { 1 + i % (clients - 1) };
         let client_id = Uuid::from_u128(0x1000_0000 + c as u128);
-        push(&mut seq, &mut batch,
+        push(
+            &mut seq,
+            &mut batch,
             EventData::Message(Message {
                 id: Uuid::now_v7(),
                 consultation_id: Uuid::from_u128(0x2000_0000 + c as u128),
@@ -144,7 +159,15 @@ async fn run(dir: PathBuf, n: usize) {
     }
     cache.index_pending(|_| {}).await.unwrap();
     cache.close().await;
-    let session = Session { server: "http://127.0.0.1:9".into(), login: "anna".into(), token: "offline".into(), keychain: false, user_id: ME, user_name: "Анна Петрова".into(), role: "operator".into() };
+    let session = Session {
+        server: "http://127.0.0.1:9".into(),
+        login: "anna".into(),
+        token: "offline".into(),
+        keychain: false,
+        user_id: ME,
+        user_name: "Анна Петрова".into(),
+        role: "operator".into(),
+    };
     std::fs::write(dir.join("home/session.json"), serde_json::to_string_pretty(&session).unwrap()).unwrap();
     println!("{} messages in {}", n, path.display());
 }

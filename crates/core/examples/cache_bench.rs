@@ -114,7 +114,13 @@ async fn run(n: usize) {
                 for e in chunk {
                     if let EventData::Message(m) = &e.data {
                         insert
-                            .execute(rusqlite::params![m.seq, m.id.to_string(), m.consultation_id.to_string(), m.client_id.to_string(), serde_json::to_string(m).unwrap()])
+                            .execute(rusqlite::params![
+                                m.seq,
+                                m.id.to_string(),
+                                m.consultation_id.to_string(),
+                                m.client_id.to_string(),
+                                serde_json::to_string(m).unwrap()
+                            ])
                             .unwrap();
                     }
                 }

@@ -38,12 +38,6 @@ pub(crate) struct Writer {
     conn: Arc<Mutex<Option<Connection>>>,
 }
 
-impl From<rusqlite::Error> for CoreError {
-    fn from(e: rusqlite::Error) -> Self {
-        CoreError::Native(e)
-    }
-}
-
 fn ms(t: chrono::DateTime<chrono::Utc>) -> i64 {
     t.timestamp_millis()
 }
@@ -58,7 +52,9 @@ impl Writer {
         let conn = Connection::open(path)?;
         // 32 MiB of page cache: a big download touches the leaves of three indexes at random.
         // wal_autocheckpoint: a page written by several commits in a row is copied back once.
-        conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -32768; PRAGMA foreign_keys = OFF; PRAGMA wal_autocheckpoint = 8192;")?;
+        conn.execute_batch(
+            "PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -32768; PRAGMA foreign_keys = OFF; PRAGMA wal_autocheckpoint = 8192;",
+        )?;
         for sql in THREAD_INDEXES {
             conn.execute(sql, [])?;
         }
@@ -72,7 +68,7 @@ impl Writer {
             let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
             match guard.as_mut() {
                 Some(c) => f(c),
-                None => Err(CoreError::Corrupt("the cache is closed".into())),
+                None => Err(CoreError::Closed),
             }
         })
         .await
@@ -151,7 +147,8 @@ impl Writer {
                 let mut rows = read.query(params![upto, limit])?;
                 while let Some(row) = rows.next()? {
                     let seq: i64 = row.get(0)?;
-                    let text: Searchable = serde_json::from_str(row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?).map_err(|e| CoreError::Corrupt(format!("cached JSON: {e}")))?;
+                    let text: Searchable = serde_json::from_str(row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?)
+                        .map_err(|e| CoreError::Corrupt(format!("cached JSON: {e}")))?;
                     let text = text.text();
                     seen.add(&text);
                     insert.execute(params![seq, index_text(&text)])?;
@@ -373,8 +370,10 @@ fn apply_data(tx: &Transaction, data: &EventData) -> CoreResult<()> {
             reindex(tx, "consultations", "consultation_fts", &c.id.to_string(), &consultation_text(c))?;
         }
         EventData::Client(c) => {
-            tx.prepare_cached("INSERT INTO clients (id, name, data) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, data = excluded.data")?
-                .execute(params![c.id.to_string(), c.name, json(c)])?;
+            tx.prepare_cached(
+                "INSERT INTO clients (id, name, data) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, data = excluded.data",
+            )?
+            .execute(params![c.id.to_string(), c.name, json(c)])?;
             reindex(tx, "clients", "client_fts", &c.id.to_string(), &client_text(c))?;
         }
         EventData::Operator(o) => {

@@ -238,10 +238,8 @@ impl Cache {
 
     /// Callback requests not finished, by due time.
     pub async fn open_callbacks(&self, limit: i64) -> CoreResult<Vec<Callback>> {
-        let rows = sqlx::query("SELECT data FROM callbacks WHERE status IN ('new', 'claimed') ORDER BY due_at, id LIMIT ?")
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT data FROM callbacks WHERE status IN ('new', 'claimed') ORDER BY due_at, id LIMIT ?").bind(limit).fetch_all(&self.pool).await?;
         rows.iter().map(|r| parse(r.get(0))).collect()
     }
 
@@ -271,7 +269,9 @@ impl Cache {
                 expanded.insert(prefix, rows.iter().map(|r| r.get::<String, _>(0)).collect::<Vec<_>>());
             }
         }
-        let Some(expr) = expression(query, &expanded) else { return Ok(Vec::new()) };
+        let Some(expr) = expression(query, &expanded) else {
+            return Ok(Vec::new());
+        };
         let terms = highlight_terms(query);
         let candidates = CANDIDATES.max(limit);
         // (score, time, hit): among equal scores the newest first — a message written after a
@@ -288,7 +288,14 @@ impl Cache {
         for r in &rows {
             let m: Message = parse(r.get(0))?;
             let text = if m.body.is_empty() { m.attachment.as_ref().map(|a| a.file_name.clone()).unwrap_or_default() } else { m.body.clone() };
-            let hit = Hit { kind: "message", id: m.id, consultation_id: Some(m.consultation_id), client_id: Some(m.client_id), seq: Some(m.seq), snippet: Snippet { text, marks: Vec::new() } };
+            let hit = Hit {
+                kind: "message",
+                id: m.id,
+                consultation_id: Some(m.consultation_id),
+                client_id: Some(m.client_id),
+                seq: Some(m.seq),
+                snippet: Snippet { text, marks: Vec::new() },
+            };
             ranked.push((relevance(&hit.snippet.text, &terms), m.created_at.timestamp_millis(), hit));
         }
         let rows = sqlx::query(
@@ -302,7 +309,11 @@ impl Cache {
             let c: Client = parse(r.get(0))?;
             let text = client_text(&c);
             // Clients have no time of their own here: among equals, things that happened first.
-            ranked.push((relevance(&text, &terms), 0, Hit { kind: "client", id: c.id, consultation_id: None, client_id: Some(c.id), seq: None, snippet: Snippet { text, marks: Vec::new() } }));
+            ranked.push((
+                relevance(&text, &terms),
+                0,
+                Hit { kind: "client", id: c.id, consultation_id: None, client_id: Some(c.id), seq: None, snippet: Snippet { text, marks: Vec::new() } },
+            ));
         }
         let rows = sqlx::query(
             "SELECT c.data FROM (SELECT rowid FROM consultation_fts WHERE consultation_fts MATCH ? ORDER BY rowid DESC LIMIT ?) r \
@@ -315,7 +326,18 @@ impl Cache {
         for r in &rows {
             let c: Consultation = parse(r.get(0))?;
             let text = consultation_text(&c);
-            ranked.push((relevance(&text, &terms), c.created_at.timestamp_millis(), Hit { kind: "consultation", id: c.id, consultation_id: Some(c.id), client_id: Some(c.client_id), seq: None, snippet: Snippet { text, marks: Vec::new() } }));
+            ranked.push((
+                relevance(&text, &terms),
+                c.created_at.timestamp_millis(),
+                Hit {
+                    kind: "consultation",
+                    id: c.id,
+                    consultation_id: Some(c.id),
+                    client_id: Some(c.client_id),
+                    seq: None,
+                    snippet: Snippet { text, marks: Vec::new() },
+                },
+            ));
         }
         ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
         Ok(ranked

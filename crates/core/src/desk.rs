@@ -9,13 +9,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use careline_protocol::{EventData, MessageKind, Presence, SendMessageRequest};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::files::Files;
 use crate::live::{self, Update};
-use crate::notify::{self, Candidate, Kind, Known, Notification, Settings, Target};
+use crate::notify::{self, Candidate, Given, Known, Memory, Notification, Settings};
 use crate::outbox::Op;
 use crate::session::Session;
 use crate::views::{ConsultationView, ListFilter};
@@ -35,8 +35,10 @@ pub enum DeskEvent {
     Outbox { sent: usize, refused: usize },
     /// A notification the policy decided on; the shell shows it natively.
     Notify { notification: Notification },
-    /// The server no longer accepts the session (expired, revoked, account disabled).
-    SessionEnded { reason: String },
+    /// The server no longer accepts the session (expired, revoked, account disabled): the desk
+    /// has stopped and forgotten the session; the window shows the login form with `error`.
+    /// The cache and its outbox stay for the next login of the same operator.
+    SessionEnded { error: crate::UiError },
     /// A notification was clicked: the window shows its item. Sent by the shell (the desk has
     /// no windows), through the same channel.
     Open { target: crate::notify::Target },
@@ -71,9 +73,11 @@ struct State {
     in_front: Option<Uuid>,
     online: bool,
     settings: Settings,
-    known: Known,
+    memory: Memory,
     burst: Vec<Candidate>,
-    given: Vec<(Kind, Target, DateTime<Utc>)>,
+    given: Given,
+    /// Files of messages that arrived, waiting to be fetched (newest last).
+    files_wanted: Vec<(i64, Uuid, careline_protocol::Attachment)>,
 }
 
 pub struct Desk {
@@ -84,8 +88,12 @@ pub struct Desk {
     kick: tokio::sync::Notify,
     /// Wakes the follower from its reconnect wait.
     wake: tokio::sync::Notify,
+    /// Wakes the file fetcher: files of new messages wait.
+    files_kick: tokio::sync::Notify,
     state: Mutex<State>,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// The server ended the session (told once).
+    ended: std::sync::atomic::AtomicBool,
 }
 
 impl Desk {
@@ -109,8 +117,19 @@ impl Desk {
             files,
             kick: tokio::sync::Notify::new(),
             wake: tokio::sync::Notify::new(),
-            state: Mutex::new(State { presence, in_front: None, online: false, settings, known, burst: Vec::new(), given: Vec::new() }),
+            state: Mutex::new(State {
+                presence,
+                in_front: None,
+                online: false,
+                settings,
+                memory: Memory::new(known),
+                burst: Vec::new(),
+                given: Given::default(),
+                files_wanted: Vec::new(),
+            }),
+            files_kick: tokio::sync::Notify::new(),
             tasks: Mutex::new(Vec::new()),
+            ended: std::sync::atomic::AtomicBool::new(false),
         }))
     }
 
@@ -148,7 +167,8 @@ impl Desk {
         tasks.push(tokio::spawn(follow(self.clone(), emit.clone())));
         tasks.push(tokio::spawn(send_outbox(self.clone(), emit.clone())));
         tasks.push(tokio::spawn(remind(self.clone())));
-        tasks.push(tokio::spawn(show_bursts(self.clone(), emit)));
+        tasks.push(tokio::spawn(show_bursts(self.clone(), emit.clone())));
+        tasks.push(tokio::spawn(fetch_files(self.clone(), emit)));
     }
 
     /// Stops the background work (logout, quit).
@@ -212,7 +232,9 @@ impl Desk {
 
     /// Marks the consultation read up to its newest cached message (through the outbox).
     pub async fn mark_read(&self, consultation_id: Uuid) -> CoreResult<()> {
-        let Some(c) = self.cache.consultation(consultation_id).await? else { return Ok(()) };
+        let Some(c) = self.cache.consultation(consultation_id).await? else {
+            return Ok(());
+        };
         let newest = self.cache.thread(c.client_id, None, 200).await?.into_iter().filter(|m| m.consultation_id == consultation_id).map(|m| m.seq).max();
         let Some(seq) = newest else { return Ok(()) };
         if self.cache.read_position(consultation_id, self.session.user_id).await? >= seq {
@@ -246,6 +268,26 @@ impl Desk {
         }
     }
 
+    /// The server refused the session: forget it (so the next start shows the login form, not
+    /// this dead desk), tell the window once, and stop. The cache and its outbox stay: the next
+    /// login of the same operator opens the same cache and sends what waits.
+    fn end_session(&self, error: CoreError, emit: &Emit) {
+        if self.ended.swap(true, std::sync::atomic::Ordering::AcqRel) {
+            return;
+        }
+        if Session::load().is_some_and(|s| s.server == self.session.server && s.login == self.session.login && s.token == self.session.token) {
+            self.session.forget();
+        }
+        tracing::info!(error = %error, "the server ended the session");
+        emit(DeskEvent::SessionEnded { error: error.into() });
+        self.stop();
+    }
+
+    /// Whether the server ended this desk's session.
+    pub fn ended(&self) -> bool {
+        self.ended.load(std::sync::atomic::Ordering::Acquire)
+    }
+
     /// The counts for the tray and the badges.
     pub async fn counts(&self) -> CoreResult<crate::views::Counts> {
         self.cache.counts_for(self.session.user_id).await
@@ -257,12 +299,12 @@ impl Desk {
         let me = self.session.user_id;
         let (mut consultations, mut callbacks, mut clients, mut operators, mut threads) = (false, false, false, false, Vec::new());
         for e in events {
-            let before = s.known.before(&e.data);
+            let before = s.memory.known().before(&e.data);
             let op = notify::Operator { me, presence: s.presence, in_front: s.in_front };
-            if let Some(c) = notify::on_event(e, before, op, &s.settings, |id| s.known.is_mine(id, me)) {
+            if let Some(c) = notify::on_event(e, before, op, &s.settings, |id| s.memory.known().is_mine(id, me)) {
                 s.burst.push(c);
             }
-            s.known.learn(&e.data);
+            s.memory.learn(&e.data);
             match &e.data {
                 EventData::Consultation(_) => consultations = true,
                 EventData::Read(r) => {
@@ -275,6 +317,11 @@ impl Desk {
                 EventData::Message(m) => {
                     consultations = true;
                     threads.push(m.client_id);
+                    if let Some(a) = &m.attachment {
+                        if self.files.local(a).is_none() {
+                            s.files_wanted.push((m.seq, m.client_id, a.clone()));
+                        }
+                    }
                 }
                 EventData::Callback(_) => callbacks = true,
                 EventData::Client(_) => clients = true,
@@ -315,17 +362,25 @@ async fn follow(desk: Arc<Desk>, emit: Emit) {
                 emit(DeskEvent::Connection { online: true, retry_in_ms: None });
                 // Caught up over REST: everything may have changed.
                 emit(DeskEvent::Changed { consultations: true, callbacks: true, clients: true, operators: true, threads: Vec::new() });
+                // The catch-up's events went past the policy: learn them from the cache, without
+                // forgetting what live events teach meanwhile.
+                let generation = desk.state.lock().expect("desk state").memory.rebuild_begins();
                 let d = desk.clone();
                 tokio::spawn(async move {
                     if let Ok(k) = known_from(&d.cache).await {
-                        d.state.lock().expect("desk state").known = k;
+                        d.state.lock().expect("desk state").memory.rebuilt(generation, k);
                     }
                     if let Err(e) = d.files.fetch(&d.remote, &d.cache).await {
                         tracing::debug!(error = %e, "fetching files");
                     }
                 });
             }
-            Update::Applied(events) => emit(desk.on_applied(&events)),
+            Update::Applied(events) => {
+                emit(desk.on_applied(&events));
+                if !desk.state.lock().expect("desk state").files_wanted.is_empty() {
+                    desk.files_kick.notify_one();
+                }
+            }
             Update::Offline { retry_in } => {
                 desk.state.lock().expect("desk state").online = false;
                 emit(DeskEvent::Connection { online: false, retry_in_ms: Some(retry_in.as_millis() as u64) });
@@ -336,11 +391,7 @@ async fn follow(desk: Arc<Desk>, emit: Emit) {
     })
     .await;
     if let Err(e) = result {
-        let reason = match &e {
-            CoreError::Refused(api) => api.message.clone(),
-            other => other.to_string(),
-        };
-        emit(DeskEvent::SessionEnded { reason });
+        desk.end_session(e, &emit);
     }
 }
 
@@ -356,6 +407,10 @@ async fn send_outbox(desk: Arc<Desk>, emit: Emit) {
             continue;
         }
         match desk.cache.flush(&desk.remote).await {
+            Ok(f) if f.session_ended.is_some() => {
+                let refusal = f.session_ended.expect("checked");
+                return desk.end_session(CoreError::Refused(refusal), &emit);
+            }
             Ok(f) if f.sent > 0 || f.refused > 0 => {
                 // The server answers again: the follower need not wait out its backoff.
                 if !desk.state.lock().expect("desk state").online {
@@ -383,11 +438,42 @@ async fn remind(desk: Arc<Desk>) {
         };
         let now = Utc::now();
         let mut s = desk.state.lock().expect("desk state");
+        let s = &mut *s;
         let op = notify::Operator { me: desk.session.user_id, presence: s.presence, in_front: s.in_front };
-        let due = notify::reminders(now, &callbacks, &queue, op, &s.settings, &s.given);
-        for c in due {
-            s.given.push((c.kind, c.target, now));
-            s.burst.push(c);
+        let due = s.given.due(now, &callbacks, &queue, op, &s.settings);
+        s.burst.extend(due);
+    }
+}
+
+/// At most this many files of new messages wait to be fetched; older ones beyond it are left
+/// to the full fetch after the next connect.
+const FILES_WANTED_MAX: usize = 256;
+
+/// Fetches the files of messages as they arrive (the client's photo, the operator's own
+/// upload), newest first, one at a time, and tells the window to redraw their threads.
+async fn fetch_files(desk: Arc<Desk>, emit: Emit) {
+    loop {
+        desk.files_kick.notified().await;
+        loop {
+            let next = {
+                let mut s = desk.state.lock().expect("desk state");
+                if s.files_wanted.len() > FILES_WANTED_MAX {
+                    s.files_wanted.sort_by_key(|w| w.0);
+                    let extra = s.files_wanted.len() - FILES_WANTED_MAX;
+                    s.files_wanted.drain(..extra);
+                }
+                // The newest message's file first.
+                let newest = s.files_wanted.iter().enumerate().max_by_key(|(_, w)| w.0).map(|(i, _)| i);
+                newest.map(|i| s.files_wanted.swap_remove(i))
+            };
+            let Some((_, client_id, attachment)) = next else {
+                break;
+            };
+            match desk.files.fetch_new(&desk.remote, &desk.cache, &attachment).await {
+                Ok(true) => emit(DeskEvent::Changed { consultations: false, callbacks: false, clients: false, operators: false, threads: vec![client_id] }),
+                Ok(false) => {}
+                Err(e) => tracing::debug!(error = %e, "fetching the file of a new message"),
+            }
         }
     }
 }

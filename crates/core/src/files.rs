@@ -48,9 +48,13 @@ impl Files {
     fn stored(&self) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
         // (Partial downloads end in `.part` and are not counted.)
         let mut out = Vec::new();
-        let Ok(dirs) = std::fs::read_dir(&self.root) else { return out };
+        let Ok(dirs) = std::fs::read_dir(&self.root) else {
+            return out;
+        };
         for d in dirs.flatten() {
-            let Ok(files) = std::fs::read_dir(d.path()) else { continue };
+            let Ok(files) = std::fs::read_dir(d.path()) else {
+                continue;
+            };
             for f in files.flatten() {
                 if let Ok(m) = f.metadata() {
                     out.push((f.path(), m.len(), m.modified().unwrap_or(std::time::UNIX_EPOCH)));
@@ -113,6 +117,34 @@ impl Files {
             result.bytes += bytes.len() as u64;
         }
         Ok(result)
+    }
+
+    /// Fetches the file of a message that just arrived (the newest, so it is kept before any
+    /// other): at once when the store has room, else through [`Files::fetch`], which makes room
+    /// by pushing out the oldest messages' files. True when the file is here now.
+    pub async fn fetch_new(&self, remote: &Remote, cache: &Cache, a: &Attachment) -> CoreResult<bool> {
+        if self.local(a).is_some() {
+            return Ok(true);
+        }
+        if a.size as u64 > self.max_bytes {
+            return Ok(false);
+        }
+        let used: u64 = self.stored().iter().map(|s| s.1).sum();
+        if used + a.size as u64 > self.max_bytes {
+            self.fetch(remote, cache).await?;
+            return Ok(self.local(a).is_some());
+        }
+        let bytes = match remote.download(a.id).await {
+            Ok(b) => b,
+            Err(CoreError::Refused(_)) => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        if hex::encode(Sha256::digest(&bytes)) != a.sha256 {
+            return Err(CoreError::Corrupt(format!("attachment {} does not match its SHA-256", a.id)));
+        }
+        let path = self.path_of(&a.sha256).ok_or_else(|| CoreError::Corrupt("bad sha256".into()))?;
+        write_atomically(&path, &bytes)?;
+        Ok(true)
     }
 }
 

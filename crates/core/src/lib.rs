@@ -8,6 +8,7 @@
 pub(crate) mod apply;
 pub mod cache;
 pub mod desk;
+pub mod error;
 pub mod files;
 pub mod live;
 pub mod notify;
@@ -21,25 +22,4 @@ pub mod views;
 pub use cache::Cache;
 pub use remote::Remote;
 
-/// Errors of the core. A refusal from the server keeps its code, so callers branch on it.
-#[derive(Debug, thiserror::Error)]
-pub enum CoreError {
-    #[error("the server refused: {0}")]
-    Refused(careline_protocol::ApiError),
-    #[error("the server answered {status}")]
-    Status { status: u16 },
-    #[error("the server cannot be reached")]
-    Unreachable(#[source] reqwest::Error),
-    #[error("cache database error")]
-    Db(#[from] sqlx::Error),
-    #[error("cache database error")]
-    Native(#[source] rusqlite::Error),
-    #[error("cache migration error")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    #[error("i/o error")]
-    Io(#[from] std::io::Error),
-    #[error("stored data is not valid: {0}")]
-    Corrupt(String),
-}
-
-pub type CoreResult<T> = Result<T, CoreError>;
+pub use error::{CoreError, CoreResult, LocalCode, UiCode, UiError};

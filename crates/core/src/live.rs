@@ -49,9 +49,7 @@ pub async fn follow_waking(remote: &Remote, cache: &Cache, wake: &tokio::sync::N
         match session(remote, cache, &mut on_update, &mut attempt).await {
             Ok(false) => return Ok(()),
             Ok(true) => {}
-            Err(CoreError::Refused(e)) if matches!(e.code, ErrorCode::Unauthorized | ErrorCode::AccountDisabled) => {
-                return Err(CoreError::Refused(e))
-            }
+            Err(CoreError::Refused(e)) if matches!(e.code, ErrorCode::Unauthorized | ErrorCode::AccountDisabled) => return Err(CoreError::Refused(e)),
             Err(e) => tracing::debug!(error = %e, "live connection ended"),
         }
         let wait = backoff(attempt, &mut rand::thread_rng());
@@ -72,20 +70,19 @@ async fn session(remote: &Remote, cache: &Cache, on_update: &mut impl FnMut(Upda
     sync::catch_up(remote, cache, |_| {}).await?;
     let since = cache.last_seq().await?;
     let url = format!("{}/api/v1/ws?resume={since}", remote.base().replacen("http", "ws", 1));
-    let mut request = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url)
-        .map_err(|e| CoreError::Corrupt(format!("websocket URL: {e}")))?;
-    request.headers_mut().insert(
-        "authorization",
-        format!("Bearer {}", remote.token()).parse().map_err(|_| CoreError::Corrupt("token is not a header value".into()))?,
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.map_err(|e| CoreError::Corrupt(format!("websocket: {e}")))?;
+    let mut request =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url).map_err(|e| CoreError::LiveConnect(format!("the address: {e}")))?;
+    request.headers_mut().insert("authorization", format!("Bearer {}", remote.token()).parse().map_err(|_| CoreError::NotLoggedIn)?);
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.map_err(|e| CoreError::LiveConnect(e.to_string()))?;
     loop {
         let frame = match tokio::time::timeout(SILENCE, ws.next()).await {
             Err(_) => return Ok(true), // silent: reconnect
             Ok(None) | Ok(Some(Err(_))) => return Ok(true),
             Ok(Some(Ok(f))) => f,
         };
-        let WsMessage::Text(text) = frame else { continue };
+        let WsMessage::Text(text) = frame else {
+            continue;
+        };
         if let Ok(control) = serde_json::from_str::<WsControl>(&text) {
             match control {
                 WsControl::Live { seq } => {

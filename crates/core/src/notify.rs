@@ -53,10 +53,18 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            enabled: [Kind::NewQueueItem, Kind::NewCallback, Kind::NewMessage, Kind::TransferredToMe, Kind::CallbackDueSoon, Kind::CallbackOverdue, Kind::LongWait]
-                .into_iter()
-                .map(|k| (k, true))
-                .collect(),
+            enabled: [
+                Kind::NewQueueItem,
+                Kind::NewCallback,
+                Kind::NewMessage,
+                Kind::TransferredToMe,
+                Kind::CallbackDueSoon,
+                Kind::CallbackOverdue,
+                Kind::LongWait,
+            ]
+            .into_iter()
+            .map(|k| (k, true))
+            .collect(),
             sound: true,
             long_wait_after: Duration::from_secs(5 * 60),
             repeat_until_taken: None,
@@ -82,7 +90,7 @@ pub struct Operator {
 }
 
 /// What a notification points at; clicking it opens this.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "type", content = "id", rename_all = "snake_case")]
 pub enum Target {
@@ -171,6 +179,95 @@ impl Known {
     }
 }
 
+/// [`Known`] as a running desk keeps it: learned from every event applied, and rebuilt from
+/// the cache after a catch-up (whose events went past the policy). The rebuild reads the
+/// cache while live events keep being learned, so whatever is learned between the start of a
+/// rebuild and its end is learned again on top of what the cache read: a rebuild never
+/// forgets a newer state for an older one (which would notify twice for one item).
+#[derive(Debug, Default)]
+pub struct Memory {
+    known: Known,
+    generation: u64,
+    /// Learned since the rebuild of this generation began.
+    since_rebuild: Option<(u64, Vec<EventData>)>,
+}
+
+impl Memory {
+    pub fn new(known: Known) -> Memory {
+        Memory { known, ..Memory::default() }
+    }
+
+    pub fn known(&self) -> &Known {
+        &self.known
+    }
+
+    pub fn learn(&mut self, data: &EventData) {
+        if let Some((_, learned)) = &mut self.since_rebuild {
+            if matches!(data, EventData::Consultation(_) | EventData::Callback(_)) {
+                learned.push(data.clone());
+            }
+        }
+        self.known.learn(data);
+    }
+
+    /// A rebuild starts: read the cache after this, then hand the result to [`Memory::rebuilt`].
+    pub fn rebuild_begins(&mut self) -> u64 {
+        self.generation += 1;
+        self.since_rebuild = Some((self.generation, Vec::new()));
+        self.generation
+    }
+
+    /// What the cache read after `rebuild_begins` returned `generation`. A rebuild overtaken by
+    /// a later one changes nothing (the later one will).
+    pub fn rebuilt(&mut self, generation: u64, mut read: Known) {
+        match self.since_rebuild.take() {
+            Some((g, learned)) if g == generation => {
+                for data in &learned {
+                    read.learn(data);
+                }
+                self.known = read;
+            }
+            other => self.since_rebuild = other,
+        }
+    }
+}
+
+/// The reminders already given, so each is said once (or repeated as the settings say), kept
+/// only for items that can still be reminded of: it does not grow with the life of the desk.
+#[derive(Debug, Default)]
+pub struct Given {
+    said: Vec<(Kind, Target, DateTime<Utc>)>,
+}
+
+impl Given {
+    /// Reminders due at `now`, recorded as given; what concerns items no longer open (taken,
+    /// closed, done) is forgotten.
+    pub fn due(&mut self, now: DateTime<Utc>, callbacks: &[Callback], queue: &[Consultation], op: Operator, settings: &Settings) -> Vec<Candidate> {
+        let open: std::collections::HashSet<Target> = callbacks
+            .iter()
+            .filter(|c| !c.status.is_final())
+            .map(|c| Target::Callback(c.id))
+            .chain(queue.iter().filter(|c| c.status == ConsultationStatus::New).map(|c| Target::Consultation(c.id)))
+            .collect();
+        self.said.retain(|(_, t, _)| open.contains(t));
+        let due = reminders(now, callbacks, queue, op, settings, &self.said);
+        for c in &due {
+            // A repeated reminder replaces the earlier one of its kind and item.
+            self.said.retain(|(k, t, _)| !(*k == c.kind && *t == c.target));
+            self.said.push((c.kind, c.target, now));
+        }
+        due
+    }
+
+    pub fn len(&self) -> usize {
+        self.said.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.said.is_empty()
+    }
+}
+
 /// Decides on one event from the stream.
 pub fn on_event(event: &Event, before: Before, op: Operator, settings: &Settings, my_consultation: impl Fn(Uuid) -> bool) -> Option<Candidate> {
     if op.presence == Presence::Busy {
@@ -197,8 +294,11 @@ pub fn on_event(event: &Event, before: Before, op: Operator, settings: &Settings
         EventData::Message(m) => {
             let mine = my_consultation(m.consultation_id);
             let in_front = op.in_front == Some(m.consultation_id);
-            (m.author_kind == AuthorKind::Client && mine && !in_front)
-                .then(|| Candidate { kind: Kind::NewMessage, target: Target::Consultation(m.consultation_id), text: m.body.clone() })
+            (m.author_kind == AuthorKind::Client && mine && !in_front).then(|| Candidate {
+                kind: Kind::NewMessage,
+                target: Target::Consultation(m.consultation_id),
+                text: m.body.clone(),
+            })
         }
         EventData::Callback(cb) => {
             let is_new = cb.status == CallbackStatus::New && matches!(before, Before::Nothing);
@@ -231,7 +331,12 @@ pub fn reminders(
         let before = chrono::Duration::from_std(settings.remind_before).unwrap_or_default();
         let overdue = chrono::Duration::from_std(settings.remind_overdue_after).unwrap_or_default();
         // Only scheduled ones are reminded before; "as soon as possible" is already due.
-        if cb.preferred_at.is_some() && now >= due - before && now < due && said(Kind::CallbackDueSoon, target).is_none() && settings.allows(Kind::CallbackDueSoon) {
+        if cb.preferred_at.is_some()
+            && now >= due - before
+            && now < due
+            && said(Kind::CallbackDueSoon, target).is_none()
+            && settings.allows(Kind::CallbackDueSoon)
+        {
             out.push(Candidate { kind: Kind::CallbackDueSoon, target, text: text.clone() });
         }
         if now >= due + overdue && said(Kind::CallbackOverdue, target).is_none() && settings.allows(Kind::CallbackOverdue) {
@@ -260,10 +365,13 @@ pub fn reminders(
 pub fn coalesce(burst: &[Candidate], settings: &Settings) -> Vec<Notification> {
     let mut by_kind: BTreeMap<Kind, Notification> = BTreeMap::new();
     for c in burst {
-        by_kind
-            .entry(c.kind)
-            .and_modify(|n| n.count += 1)
-            .or_insert_with(|| Notification { kind: c.kind, count: 1, target: c.target, text: c.text.clone(), sound: settings.sound });
+        by_kind.entry(c.kind).and_modify(|n| n.count += 1).or_insert_with(|| Notification {
+            kind: c.kind,
+            count: 1,
+            target: c.target,
+            text: c.text.clone(),
+            sound: settings.sound,
+        });
     }
     // Several messages in several chats: the text of one would mislead.
     for n in by_kind.values_mut() {
@@ -435,5 +543,64 @@ mod tests {
         assert!(out[0].text.is_empty());
         assert_eq!((out[1].kind, out[1].count, out[1].text.as_str()), (Kind::NewCallback, 1, "cb"));
         assert!(coalesce(&[], &s).is_empty());
+    }
+
+    /// The desk rebuilds its memory from the cache after a catch-up while live events keep
+    /// coming: a queue item learned during the rebuild, and missing from the (older) read,
+    /// must not be announced again by its next update.
+    #[test]
+    fn a_rebuild_does_not_forget_what_was_learned_meanwhile() {
+        let s = Settings::default();
+        let mut memory = Memory::new(Known::default());
+        let generation = memory.rebuild_begins();
+        // The cache is read here (before the item arrived): nothing in it.
+        let read = Known::default();
+        // Meanwhile the item arrives live: announced once and learned.
+        let new = consultation(ConsultationStatus::New, None);
+        let arrived = event(EventData::Consultation(new.clone()));
+        assert!(on_event(&arrived, memory.known().before(&arrived.data), me(), &s, |_| false).is_some());
+        memory.learn(&arrived.data);
+        memory.rebuilt(generation, read);
+        // Its priority changes: still the same queue item, no second notification.
+        let update = event(EventData::Consultation(Consultation { priority: careline_protocol::Priority::High, ..new }));
+        assert_eq!(on_event(&update, memory.known().before(&update.data), me(), &s, |_| false), None, "notified twice for one item");
+    }
+
+    #[test]
+    fn an_overtaken_rebuild_changes_nothing() {
+        let mut memory = Memory::new(Known::default());
+        let first = memory.rebuild_begins();
+        let second = memory.rebuild_begins();
+        let new = consultation(ConsultationStatus::New, None);
+        memory.learn(&EventData::Consultation(new.clone()));
+        memory.rebuilt(first, Known::default());
+        assert_ne!(memory.known().before(&EventData::Consultation(new.clone())), Before::Nothing);
+        memory.rebuilt(second, Known::default());
+        assert_ne!(memory.known().before(&EventData::Consultation(new)), Before::Nothing);
+    }
+
+    /// What was said of items that are gone (taken, done) is forgotten: a desk open for weeks
+    /// does not keep a record of every reminder it ever gave.
+    #[test]
+    fn given_reminders_do_not_grow_with_the_life_of_the_desk() {
+        let s = Settings { repeat_until_taken: Some(Duration::from_secs(60)), ..Settings::default() };
+        let start = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let mut given = Given::default();
+        for i in 0..500u128 {
+            let now = start + chrono::Duration::minutes(i as i64);
+            let mut waiting = consultation(ConsultationStatus::New, None);
+            waiting.id = Uuid::from_u128(10_000 + i);
+            waiting.created_at = now - chrono::Duration::minutes(10);
+            let mut overdue = callback(CallbackStatus::New, None, now - chrono::Duration::minutes(30));
+            overdue.id = Uuid::from_u128(20_000 + i);
+            let said = given.due(now, std::slice::from_ref(&overdue), std::slice::from_ref(&waiting), me(), &s);
+            assert_eq!(said.len(), 2, "a long wait and an overdue callback, once each");
+            // Said again a minute later only for the long wait that repeats.
+            let again = given.due(now + chrono::Duration::seconds(61), std::slice::from_ref(&overdue), std::slice::from_ref(&waiting), me(), &s);
+            assert_eq!(again.iter().map(|c| c.kind).collect::<Vec<_>>(), vec![Kind::LongWait]);
+        }
+        assert!(given.len() <= 2, "{} reminders remembered for two open items", given.len());
+        given.due(start, &[], &[], me(), &s);
+        assert!(given.is_empty());
     }
 }

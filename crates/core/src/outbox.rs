@@ -5,7 +5,9 @@
 //! their `client_msg_id`, attempts their `key`). A refusal is kept (`failed`, with the
 //! server's code) and surfaced, never dropped.
 
-use careline_protocol::{AttemptOutcome, MessageKind, Presence, Priority, ReadRequest, SendMessageRequest, UpdateClientRequest, UpdateConsultationRequest};
+use careline_protocol::{
+    AttemptOutcome, ErrorCode, MessageKind, Presence, Priority, ReadRequest, SendMessageRequest, UpdateClientRequest, UpdateConsultationRequest,
+};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use uuid::Uuid;
@@ -17,23 +19,60 @@ use crate::{Cache, CoreError, CoreResult, Remote};
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Op {
-    SendMessage { consultation_id: Uuid, message: SendMessageRequest },
-    SetStatus { status: Presence },
-    Take { consultation_id: Uuid },
-    Release { consultation_id: Uuid },
-    Close { consultation_id: Uuid, summary: Option<String> },
-    Transfer { consultation_id: Uuid, operator_id: Uuid, note: Option<String> },
-    ClaimCallback { callback_id: Uuid },
-    ReleaseCallback { callback_id: Uuid },
+    SendMessage {
+        consultation_id: Uuid,
+        message: SendMessageRequest,
+    },
+    SetStatus {
+        status: Presence,
+    },
+    Take {
+        consultation_id: Uuid,
+    },
+    Release {
+        consultation_id: Uuid,
+    },
+    Close {
+        consultation_id: Uuid,
+        summary: Option<String>,
+    },
+    Transfer {
+        consultation_id: Uuid,
+        operator_id: Uuid,
+        note: Option<String>,
+    },
+    ClaimCallback {
+        callback_id: Uuid,
+    },
+    ReleaseCallback {
+        callback_id: Uuid,
+    },
     /// Priority and/or tags.
-    Update { consultation_id: Uuid, priority: Option<Priority>, tags: Option<Vec<String>> },
+    Update {
+        consultation_id: Uuid,
+        priority: Option<Priority>,
+        tags: Option<Vec<String>>,
+    },
     /// Everything up to `seq` in the consultation was read.
-    Read { consultation_id: Uuid, seq: i64 },
-    CancelCallback { callback_id: Uuid },
+    Read {
+        consultation_id: Uuid,
+        seq: i64,
+    },
+    CancelCallback {
+        callback_id: Uuid,
+    },
     /// A client's profile edited by staff.
-    UpdateClient { client_id: Uuid, changes: UpdateClientRequest },
+    UpdateClient {
+        client_id: Uuid,
+        changes: UpdateClientRequest,
+    },
     /// `key` makes a retried attempt count once on the server.
-    CallbackAttempt { callback_id: Uuid, outcome: AttemptOutcome, note: Option<String>, key: Uuid },
+    CallbackAttempt {
+        callback_id: Uuid,
+        outcome: AttemptOutcome,
+        note: Option<String>,
+        key: Uuid,
+    },
 }
 
 impl Op {
@@ -66,12 +105,15 @@ pub struct Entry {
 }
 
 /// What one flush did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Flushed {
     pub sent: usize,
     pub refused: usize,
     /// The server could not be reached; what is left stays pending.
     pub offline: bool,
+    /// The server no longer accepts the session (revoked, expired, account disabled); what is
+    /// left stays pending for the next login of the same operator.
+    pub session_ended: Option<careline_protocol::ApiError>,
 }
 
 impl Cache {
@@ -89,7 +131,9 @@ impl Cache {
 
     /// Entries in order: pending ones, and refused ones kept for the operator to see.
     pub async fn outbox(&self) -> CoreResult<Vec<Entry>> {
-        let rows = sqlx::query("SELECT id, op, state, error_code, error_message, attempts, COALESCE(op_key, '') FROM outbox ORDER BY id").fetch_all(self.pool()).await?;
+        let rows = sqlx::query("SELECT id, op, state, error_code, error_message, attempts, COALESCE(op_key, '') FROM outbox ORDER BY id")
+            .fetch_all(self.pool())
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok(Entry {
@@ -107,7 +151,10 @@ impl Cache {
 
     /// Sends a refused entry again (the operator fixed what was wrong, or wants to try anyway).
     pub async fn retry(&self, id: i64) -> CoreResult<()> {
-        sqlx::query("UPDATE outbox SET state = 'pending', error_code = NULL, error_message = NULL WHERE id = ? AND state = 'failed'").bind(id).execute(self.pool()).await?;
+        sqlx::query("UPDATE outbox SET state = 'pending', error_code = NULL, error_message = NULL WHERE id = ? AND state = 'failed'")
+            .bind(id)
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 
@@ -133,6 +180,10 @@ impl Cache {
                     }
                     result.sent += 1;
                 }
+                Err(CoreError::Refused(e)) if matches!(e.code, ErrorCode::Unauthorized | ErrorCode::AccountDisabled) => {
+                    result.session_ended = Some(e);
+                    return Ok(result);
+                }
                 Err(CoreError::Refused(e)) => {
                     sqlx::query("UPDATE outbox SET state = 'failed', error_code = ?, error_message = ? WHERE id = ?")
                         .bind(serde_json::to_value(e.code).ok().and_then(|v| v.as_str().map(str::to_owned)))
@@ -142,7 +193,17 @@ impl Cache {
                         .await?;
                     result.refused += 1;
                 }
-                Err(CoreError::Unreachable(_)) | Err(CoreError::Status { .. }) => {
+                // An answer the desk does not understand will not change on a retry: the
+                // operation is shown as failed with what came back, and the queue moves on.
+                Err(CoreError::Unexpected { status, detail }) => {
+                    sqlx::query("UPDATE outbox SET state = 'failed', error_code = 'unexpected_answer', error_message = ? WHERE id = ?")
+                        .bind(format!("HTTP {status}: {detail}"))
+                        .bind(entry.id)
+                        .execute(self.pool())
+                        .await?;
+                    result.refused += 1;
+                }
+                Err(CoreError::Unreachable(_)) | Err(CoreError::Unavailable { .. }) => {
                     result.offline = true;
                     return Ok(result);
                 }
@@ -170,10 +231,9 @@ async fn send_change(remote: &Remote, op: &Op) -> CoreResult<()> {
         Op::Close { consultation_id, summary } => {
             remote.consultation_action(*consultation_id, "close", serde_json::json!({ "summary": summary })).await.map(|_| ())
         }
-        Op::Transfer { consultation_id, operator_id, note } => remote
-            .consultation_action(*consultation_id, "transfer", serde_json::json!({ "operator_id": operator_id, "note": note }))
-            .await
-            .map(|_| ()),
+        Op::Transfer { consultation_id, operator_id, note } => {
+            remote.consultation_action(*consultation_id, "transfer", serde_json::json!({ "operator_id": operator_id, "note": note })).await.map(|_| ())
+        }
         Op::Update { consultation_id, priority, tags } => {
             remote.update_consultation(*consultation_id, &UpdateConsultationRequest { priority: *priority, tags: tags.clone() }).await.map(|_| ())
         }
@@ -182,9 +242,8 @@ async fn send_change(remote: &Remote, op: &Op) -> CoreResult<()> {
         Op::UpdateClient { client_id, changes } => remote.update_client(*client_id, changes).await.map(|_| ()),
         Op::ClaimCallback { callback_id } => remote.callback_action(*callback_id, "claim", serde_json::json!({})).await.map(|_| ()),
         Op::ReleaseCallback { callback_id } => remote.callback_action(*callback_id, "release", serde_json::json!({})).await.map(|_| ()),
-        Op::CallbackAttempt { callback_id, outcome, note, key } => remote
-            .callback_action(*callback_id, "attempts", serde_json::json!({ "outcome": outcome, "note": note, "key": key }))
-            .await
-            .map(|_| ()),
+        Op::CallbackAttempt { callback_id, outcome, note, key } => {
+            remote.callback_action(*callback_id, "attempts", serde_json::json!({ "outcome": outcome, "note": note, "key": key })).await.map(|_| ())
+        }
     }
 }

@@ -1,12 +1,11 @@
 //! The server's API as the desktop core uses it.
 
 use careline_protocol::{
-    ApiError, Consultation, LoginRequest, LoginResponse, MeResponse, Message, Operator, Presence, SendMessageRequest, StatusRequest,
-    SyncResponse,
+    ApiError, Consultation, LoginRequest, LoginResponse, MeResponse, Message, Operator, Presence, SendMessageRequest, StatusRequest, SyncResponse,
 };
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-use serde::de::DeserializeOwned;
 
 use crate::{CoreError, CoreResult};
 
@@ -28,25 +27,39 @@ pub struct Remote {
     key: Option<String>,
 }
 
+/// The answer's body as `T`, or the API's error. A body that cannot be read to its end is the
+/// network's fault (`Unreachable`); one that arrived whole but is not what the API says is the
+/// server's (`Unexpected`), and says so with its beginning.
 async fn decode<T: DeserializeOwned>(resp: reqwest::Response) -> CoreResult<T> {
     let status = resp.status();
+    let body = resp.bytes().await.map_err(CoreError::Unreachable)?;
+    let unexpected = |why: String| CoreError::Unexpected { status: status.as_u16(), detail: format!("{why}: {}", beginning(&body)) };
     if status.is_success() {
-        return resp.json().await.map_err(CoreError::Unreachable);
+        return serde_json::from_slice(&body).map_err(|e| unexpected(e.to_string()));
     }
-    match resp.json::<ApiError>().await {
+    match serde_json::from_slice::<ApiError>(&body) {
         Ok(e) => Err(CoreError::Refused(e)),
-        Err(_) => Err(CoreError::Status { status: status.as_u16() }),
+        // A gateway between us and a server that is down answers 502/503/504 itself: an outage.
+        Err(_) if matches!(status.as_u16(), 502..=504) => Err(CoreError::Unavailable { status: status.as_u16() }),
+        Err(_) => Err(unexpected("not an API error".into())),
     }
+}
+
+/// The first 200 characters of a body, for an error's detail.
+fn beginning(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut out: String = text.chars().take(200).collect();
+    if text.chars().count() > 200 {
+        out.push('…');
+    }
+    out
 }
 
 impl Remote {
     /// Logs in; clients of the desktop are operators and admins, but any role may use it.
     pub async fn login(server: &str, login: &str, password: &str) -> CoreResult<(Remote, LoginResponse)> {
         let base = server.trim_end_matches('/').to_owned();
-        let http = reqwest::Client::builder()
-            .connect_timeout(std::time::Duration::from_secs(5))
-            .build()
-            .map_err(CoreError::Unreachable)?;
+        let http = reqwest::Client::builder().connect_timeout(std::time::Duration::from_secs(5)).build().map_err(CoreError::Unreachable)?;
         let req = LoginRequest { login: login.into(), password: password.into() };
         let resp = http.post(format!("{base}/api/v1/auth/login")).json(&req).send().await.map_err(CoreError::Unreachable)?;
         let l: LoginResponse = decode(resp).await?;
@@ -147,13 +160,7 @@ impl Remote {
 
     /// An attachment's bytes.
     pub async fn download(&self, id: Uuid) -> CoreResult<Vec<u8>> {
-        let resp = self
-            .http
-            .get(format!("{}/api/v1/attachments/{id}", self.base))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(CoreError::Unreachable)?;
+        let resp = self.http.get(format!("{}/api/v1/attachments/{id}", self.base)).bearer_auth(&self.token).send().await.map_err(CoreError::Unreachable)?;
         if !resp.status().is_success() {
             return decode::<()>(resp).await.map(|_| Vec::new());
         }

@@ -251,11 +251,8 @@ pub fn snippet(text: &str, terms: &[String], width: usize) -> Snippet {
         cut.push('…');
     }
     let shift = prefix.len() as isize - start as isize;
-    let marks = marks
-        .into_iter()
-        .filter(|(s, e)| *s >= start && *e <= end)
-        .map(|(s, e)| ((s as isize + shift) as usize, (e as isize + shift) as usize))
-        .collect();
+    let marks =
+        marks.into_iter().filter(|(s, e)| *s >= start && *e <= end).map(|(s, e)| ((s as isize + shift) as usize, (e as isize + shift) as usize)).collect();
     Snippet { text: cut, marks }
 }
 

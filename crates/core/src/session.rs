@@ -30,9 +30,7 @@ pub struct Session {
 
 /// The folder of the session file and the caches.
 pub fn home() -> PathBuf {
-    std::env::var_os("CARELINE_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("careline"))
+    std::env::var_os("CARELINE_HOME").map(PathBuf::from).unwrap_or_else(|| dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("careline"))
 }
 
 fn file() -> PathBuf {

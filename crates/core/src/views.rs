@@ -6,9 +6,7 @@
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
-use careline_protocol::{
-    AuthorKind, Callback, Client, Consultation, ConsultationKind, ConsultationStatus, Message, Operator, Priority,
-};
+use careline_protocol::{AuthorKind, Callback, Client, Consultation, ConsultationKind, ConsultationStatus, Message, Operator, Priority};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -134,7 +132,9 @@ pub struct PendingMessage {
     pub body: String,
     pub internal: bool,
     pub state: SendState,
-    pub error: Option<String>,
+    /// Why it was refused: the server's code (or `unexpected_answer`) and its words.
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
 }
 
 /// A page of a client's thread, oldest first.
@@ -290,7 +290,9 @@ impl Cache {
         }
         match filter.sort {
             Sort::Priority => rows.sort_by(|a, b| {
-                priority_rank(b.consultation.priority).cmp(&priority_rank(a.consultation.priority)).then(a.consultation.created_at.cmp(&b.consultation.created_at))
+                priority_rank(b.consultation.priority)
+                    .cmp(&priority_rank(a.consultation.priority))
+                    .then(a.consultation.created_at.cmp(&b.consultation.created_at))
             }),
             Sort::LastMessage => rows.sort_by_key(|r| std::cmp::Reverse(r.consultation.last_message_at)),
             _ => {}
@@ -299,13 +301,17 @@ impl Cache {
     }
 
     pub async fn consultation_row(&self, id: Uuid, me: Uuid) -> CoreResult<Option<ConsultationRow>> {
-        let Some(c) = self.consultation(id).await? else { return Ok(None) };
+        let Some(c) = self.consultation(id).await? else {
+            return Ok(None);
+        };
         Ok(self.rows(vec![c], me).await?.pop())
     }
 
     /// Ids of consultations whose subject, summary or tags, or whose client, match `text`.
     async fn consultations_matching(&self, text: &str) -> CoreResult<std::collections::HashSet<Uuid>> {
-        let Some(expr) = crate::search::match_expression(text) else { return Ok(Default::default()) };
+        let Some(expr) = crate::search::match_expression(text) else {
+            return Ok(Default::default());
+        };
         let rows = sqlx::query(
             "SELECT c.id FROM consultation_fts f JOIN consultations c ON c.rowid = f.rowid WHERE consultation_fts MATCH ? \
              UNION SELECT c.id FROM client_fts f JOIN clients k ON k.rowid = f.rowid JOIN consultations c ON c.client_id = k.id WHERE client_fts MATCH ?",
@@ -447,7 +453,9 @@ impl Cache {
     async fn pending_messages(&self, client_id: Uuid) -> CoreResult<Vec<PendingMessage>> {
         let mut out = Vec::new();
         for e in self.outbox().await? {
-            let Op::SendMessage { consultation_id, message } = &e.op else { continue };
+            let Op::SendMessage { consultation_id, message } = &e.op else {
+                continue;
+            };
             match self.consultation(*consultation_id).await? {
                 Some(c) if c.client_id == client_id => {}
                 _ => continue,
@@ -459,7 +467,8 @@ impl Cache {
                 body: message.body.clone(),
                 internal: message.internal,
                 state: if e.state == "failed" { SendState::Failed } else { SendState::Pending },
-                error: e.error_message.clone().or(e.error_code.clone()),
+                error_code: e.error_code.clone(),
+                error_message: e.error_message.clone(),
             });
         }
         Ok(out)
@@ -542,7 +551,9 @@ impl Cache {
     }
 
     pub async fn client_profile(&self, id: Uuid, me: Uuid) -> CoreResult<Option<ClientProfile>> {
-        let Some(client) = self.client(id).await? else { return Ok(None) };
+        let Some(client) = self.client(id).await? else {
+            return Ok(None);
+        };
         let rows = sqlx::query("SELECT data, last_message_at FROM consultations WHERE client_id = ? ORDER BY created_at DESC")
             .bind(id.to_string())
             .fetch_all(self.pool())
@@ -565,15 +576,19 @@ impl Cache {
 
     /// Operators with their load, online ones first, then by name.
     pub async fn operator_list(&self) -> CoreResult<Vec<OperatorRow>> {
-        let loads: HashMap<Uuid, i64> = sqlx::query("SELECT operator_id, COUNT(*) FROM consultations WHERE status = 'active' AND operator_id IS NOT NULL GROUP BY operator_id")
-            .fetch_all(self.pool())
-            .await?
-            .iter()
-            .map(|r| Ok((uuid_of(r.get(0))?, r.get::<i64, _>(1))))
-            .collect::<CoreResult<_>>()?;
-        let mut out: Vec<OperatorRow> = self.operators().await?.into_iter().map(|o| OperatorRow { load: loads.get(&o.id).copied().unwrap_or(0), operator: o }).collect();
+        let loads: HashMap<Uuid, i64> =
+            sqlx::query("SELECT operator_id, COUNT(*) FROM consultations WHERE status = 'active' AND operator_id IS NOT NULL GROUP BY operator_id")
+                .fetch_all(self.pool())
+                .await?
+                .iter()
+                .map(|r| Ok((uuid_of(r.get(0))?, r.get::<i64, _>(1))))
+                .collect::<CoreResult<_>>()?;
+        let mut out: Vec<OperatorRow> =
+            self.operators().await?.into_iter().map(|o| OperatorRow { load: loads.get(&o.id).copied().unwrap_or(0), operator: o }).collect();
         out.sort_by(|a, b| {
-            presence_rank(a.operator.status).cmp(&presence_rank(b.operator.status)).then_with(|| a.operator.name.to_lowercase().cmp(&b.operator.name.to_lowercase()))
+            presence_rank(a.operator.status)
+                .cmp(&presence_rank(b.operator.status))
+                .then_with(|| a.operator.name.to_lowercase().cmp(&b.operator.name.to_lowercase()))
         });
         Ok(out)
     }

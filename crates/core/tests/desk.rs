@@ -24,7 +24,15 @@ struct Client {
 impl Client {
     async fn register(base: &str, name: &str, phone: &str) -> Client {
         let http = reqwest::Client::new();
-        let r: Value = http.post(format!("{base}/api/v1/clients/register")).json(&json!({ "name": name, "phone": phone, "password": "client-secret-1" })).send().await.unwrap().json().await.unwrap();
+        let r: Value = http
+            .post(format!("{base}/api/v1/clients/register"))
+            .json(&json!({ "name": name, "phone": phone, "password": "client-secret-1" }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         Client { http, base: base.into(), token: r["token"].as_str().unwrap().into() }
     }
 
@@ -40,7 +48,9 @@ impl Client {
     }
 
     async fn say(&self, consultation: uuid::Uuid, text: &str) -> i64 {
-        let r = self.post(&format!("/api/v1/consultations/{consultation}/messages"), json!({ "client_msg_id": uuid::Uuid::now_v7(), "kind": "text", "body": text })).await;
+        let r = self
+            .post(&format!("/api/v1/consultations/{consultation}/messages"), json!({ "client_msg_id": uuid::Uuid::now_v7(), "kind": "text", "body": text }))
+            .await;
         r["seq"].as_i64().unwrap()
     }
 }
@@ -161,6 +171,77 @@ async fn desk_follows_notifies_and_acts() {
     let row = desk.cache.consultation_row(first, me).await.unwrap().unwrap();
     assert_eq!(row.operator_name.as_deref(), Some("John Carter"));
     assert!(!desk.cache.list(ConsultationView::Mine, &ListFilter::default(), me).await.unwrap().iter().any(|r| r.consultation.id == first));
+    desk.stop();
+}
+
+/// A photo a client sends mid-session, and the operator's own upload, are fetched into the
+/// attachment store as they land (not only after the next reconnect), and their thread is
+/// redrawn.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_of_new_messages_arrive_during_the_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_state, server) = careline_server::testing::demo(dir.path()).await;
+    // A session that is not remembered (the other test of this file owns the session file).
+    let (_, login) = careline_core::Remote::login(&server.url, "anna", careline_server::demo::DEMO_PASSWORD).await.unwrap();
+    let session = Session {
+        server: server.url.clone(),
+        login: "anna".into(),
+        token: login.token,
+        keychain: false,
+        user_id: login.user.id,
+        user_name: login.user.name,
+        role: login.user.role.to_string(),
+    };
+    let desk = Desk::open(session, dir.path().join("anna.db")).await.unwrap();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    desk.start(Arc::new(move |e| {
+        let _ = tx.send(e);
+    }));
+    next(&mut rx, 10, |e| matches!(e, DeskEvent::Connection { online: true, .. })).await;
+
+    let olga = Client::register(&server.url, "Ольга Фотова", "+79990003333").await;
+    let consultation = olga.ask("Посмотрите, пожалуйста, сыпь").await;
+    let photo = b"\x89PNG\r\n\x1a\nrash on the left arm, day 2".to_vec();
+    let uploaded: Value = olga
+        .http
+        .post(format!("{}/api/v1/attachments?name=rash.png", olga.base))
+        .bearer_auth(&olga.token)
+        .header("content-type", "image/png")
+        .body(photo.clone())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    olga.post(
+        &format!("/api/v1/consultations/{consultation}/messages"),
+        json!({ "client_msg_id": uuid::Uuid::now_v7(), "kind": "image", "body": "", "attachment_id": uploaded["id"] }),
+    )
+    .await;
+    wait(|| async { desk.cache.consultation(consultation).await.unwrap().is_some() }).await;
+    let client_id = desk.cache.consultation(consultation).await.unwrap().map(|c| c.client_id);
+    let local = |bytes: Vec<u8>| {
+        let desk = desk.clone();
+        async move {
+            let Some(client_id) = client_id else {
+                return false;
+            };
+            let page = desk.cache.thread_page(client_id, None, 50).await.unwrap();
+            page.messages
+                .iter()
+                .filter_map(|m| m.message.attachment.as_ref())
+                .filter(|a| a.size as usize == bytes.len())
+                .any(|a| desk.files().local(a).is_some())
+        }
+    };
+    wait(|| local(photo.clone())).await;
+
+    // The operator's own upload is in the store too.
+    desk.act(Op::Take { consultation_id: consultation }).await.unwrap();
+    let advice = "Recommendations: antihistamine, 7 days; 推荐".as_bytes().to_vec();
+    desk.send_file(consultation, "advice.txt", advice.clone(), false).await.unwrap();
+    wait(|| local(advice.clone())).await;
     desk.stop();
 }
 

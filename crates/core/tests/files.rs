@@ -21,7 +21,13 @@ async fn files_of_cached_messages_are_kept_offline() {
     let client = Actor { id: c.client_id, role: Role::Client };
     for (name, media, bytes) in [("scan.png", "image/png", &scan), ("report.txt", "text/plain", &report), ("scan-again.png", "image/png", &scan)] {
         let a = client_api.upload(name, media, bytes.clone()).await.unwrap();
-        let req = SendMessageRequest { client_msg_id: uuid::Uuid::now_v7(), kind: MessageKind::File, body: String::new(), attachment_id: Some(a.id), internal: false };
+        let req = SendMessageRequest {
+            client_msg_id: uuid::Uuid::now_v7(),
+            kind: MessageKind::File,
+            body: String::new(),
+            attachment_id: Some(a.id),
+            internal: false,
+        };
         state.store.send_message(c.id, client, &req).await.unwrap();
     }
 

@@ -28,7 +28,13 @@ async fn a_sync_cut_by_the_server_completes_later() {
             let c = open[i % open.len()].clone();
             let store = store.clone();
             async move {
-                let req = SendMessageRequest { client_msg_id: uuid::Uuid::now_v7(), kind: MessageKind::Text, body: format!("m{i}"), attachment_id: None, internal: false };
+                let req = SendMessageRequest {
+                    client_msg_id: uuid::Uuid::now_v7(),
+                    kind: MessageKind::Text,
+                    body: format!("m{i}"),
+                    attachment_id: None,
+                    internal: false,
+                };
                 store.send_message(c.id, Actor { id: c.client_id, role: Role::Client }, &req).await.unwrap();
             }
         })

@@ -47,7 +47,8 @@ async fn offline_work_is_delivered_once_in_order() {
     let q = careline_server::store::messages::MessageQuery { limit: Some(500), ..Default::default() };
     let c = state.store.get_consultation(mine.id).await.unwrap();
     assert_eq!((c.status, c.operator_id), (ConsultationStatus::Active, Some(me)));
-    let bodies: Vec<String> = state.store.list_messages(&c, Role::Operator, &q).await.unwrap().items.into_iter().filter(|m| m.body.starts_with("офлайн")).map(|m| m.body).collect();
+    let bodies: Vec<String> =
+        state.store.list_messages(&c, Role::Operator, &q).await.unwrap().items.into_iter().filter(|m| m.body.starts_with("офлайн")).map(|m| m.body).collect();
     assert_eq!(bodies, (0..100).map(|i| format!("офлайн {i}")).collect::<Vec<_>>());
 
     // The cache learns it all through sync; the operator dismisses the seen refusal.
@@ -110,4 +111,72 @@ async fn callback_work_is_applied_once() {
     let server = state.store.get_callback(cb.id).await.unwrap();
     assert_eq!(server.attempts.len(), 1, "the attempt counted once");
     assert_eq!(server.status, careline_protocol::CallbackStatus::New, "back in the queue for a retry");
+}
+
+/// A gateway in front of the real server that answers some paths itself, as misconfigured
+/// proxies and servers of another version do: a success page that is not JSON, an error that
+/// is not the API's, and "service unavailable".
+async fn odd_gateway(upstream: String) -> String {
+    use axum::body::Bytes;
+    use axum::http::{HeaderMap, Method, StatusCode, Uri};
+    let http = reqwest::Client::new();
+    let app = axum::Router::new().fallback(move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+        let (http, upstream) = (http.clone(), upstream.clone());
+        async move {
+            let path = uri.path();
+            if path.ends_with("/take") {
+                return (StatusCode::OK, "<html><body>Welcome to nginx!</body></html>".to_owned());
+            }
+            if path.ends_with("/release") {
+                return (StatusCode::INTERNAL_SERVER_ERROR, "upstream says no".to_owned());
+            }
+            if path.ends_with("/close") {
+                return (StatusCode::SERVICE_UNAVAILABLE, "<html>503 Service Temporarily Unavailable</html>".to_owned());
+            }
+            let mut req = http.request(method, format!("{upstream}{uri}")).body(body);
+            for (k, v) in headers.iter().filter(|(k, _)| *k != "host") {
+                req = req.header(k, v);
+            }
+            let resp = req.send().await.unwrap();
+            (resp.status(), resp.text().await.unwrap())
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+/// An answer the desk does not understand is not an outage: the operation is failed with
+/// what came back (for the operator to retry or dismiss) and the queue behind it moves on;
+/// only "unreachable" (or a gateway saying the server is down) keeps it waiting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_odd_answer_fails_one_operation_and_the_queue_moves_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_state, server) = careline_server::testing::demo(dir.path()).await;
+    let (direct, _) = Remote::login(&server.url, "anna", careline_server::demo::DEMO_PASSWORD).await.unwrap();
+    let cache = Cache::open(&dir.path().join("anna.db")).await.unwrap();
+    sync::catch_up(&direct, &cache, |_| {}).await.unwrap();
+    let queue = cache.consultations(&[ConsultationStatus::New], true, 10).await.unwrap();
+    let (first, second, third) = (queue[0].id, queue[1].id, queue[2].id);
+    direct.consultation_action(third, "take", serde_json::json!({})).await.unwrap();
+
+    let through_gateway = Remote::with_token(&odd_gateway(server.url.clone()).await, direct.token());
+    cache.enqueue(&Op::Take { consultation_id: first }).await.unwrap();
+    cache.enqueue(&Op::Release { consultation_id: second }).await.unwrap();
+    cache.enqueue(&Op::text(third, "Ответ после странного ответа", false)).await.unwrap();
+    let flushed = cache.flush(&through_gateway).await.unwrap();
+    assert_eq!((flushed.sent, flushed.refused, flushed.offline), (1, 2, false), "{flushed:?}");
+    let failed = cache.outbox().await.unwrap();
+    assert_eq!(failed.len(), 2);
+    assert!(failed.iter().all(|e| e.state == "failed" && e.error_code.as_deref() == Some("unexpected_answer")), "{failed:?}");
+    assert!(failed[0].error_message.as_deref().unwrap().contains("Welcome to nginx"), "the text that came back is shown");
+    assert!(failed[1].error_message.as_deref().unwrap().contains("upstream says no"));
+
+    // "Service unavailable" from the gateway: an outage; the operation waits.
+    cache.enqueue(&Op::Close { consultation_id: third, summary: None }).await.unwrap();
+    let flushed = cache.flush(&through_gateway).await.unwrap();
+    assert!(flushed.offline && flushed.sent == 0 && flushed.refused == 0, "{flushed:?}");
+    assert_eq!(cache.outbox().await.unwrap().iter().filter(|e| e.state == "pending").count(), 1);
+    server.stop().await;
 }

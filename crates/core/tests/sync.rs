@@ -23,7 +23,12 @@ async fn the_cache_mirrors_the_server_and_searches_it() {
 
     // What the server lists is what the cache holds.
     let staff = Actor { id: login.user.id, role: Role::Operator };
-    let f = careline_server::store::consultations::ConsultationFilter { status: Some("new".into()), order: Some("asc".into()), limit: Some(500), ..Default::default() };
+    let f = careline_server::store::consultations::ConsultationFilter {
+        status: Some("new".into()),
+        order: Some("asc".into()),
+        limit: Some(500),
+        ..Default::default()
+    };
     let server_queue: Vec<_> = state.store.list_consultations(&f, staff.id, Role::Operator).await.unwrap().items.into_iter().map(|i| i.consultation).collect();
     let cached_queue = cache.consultations(&[ConsultationStatus::New], true, 500).await.unwrap();
     assert_eq!(cached_queue.iter().map(|c| c.id).collect::<Vec<_>>(), server_queue.iter().map(|c| c.id).collect::<Vec<_>>());
@@ -34,7 +39,12 @@ async fn the_cache_mirrors_the_server_and_searches_it() {
     let q = careline_server::store::messages::MessageQuery { thread: Some(true), limit: Some(500), ..Default::default() };
     let server_thread = state.store.list_messages(c, Role::Operator, &q).await.unwrap().items;
     assert_eq!(cache.thread(c.client_id, None, 500).await.unwrap(), server_thread);
-    let server_callbacks = state.store.list_callbacks(&careline_server::store::callbacks::CallbackFilter { status: Some("new,claimed".into()), ..Default::default() }, staff).await.unwrap().items;
+    let server_callbacks = state
+        .store
+        .list_callbacks(&careline_server::store::callbacks::CallbackFilter { status: Some("new,claimed".into()), ..Default::default() }, staff)
+        .await
+        .unwrap()
+        .items;
     assert_eq!(cache.open_callbacks(100).await.unwrap(), server_callbacks);
 
     // Applying again changes nothing.
@@ -45,7 +55,13 @@ async fn the_cache_mirrors_the_server_and_searches_it() {
 
     // New traffic is caught up; the thread is in seq order.
     let client = Actor { id: c.client_id, role: Role::Client };
-    let req = SendMessageRequest { client_msg_id: uuid::Uuid::now_v7(), kind: MessageKind::Text, body: "Температура поднялась до 39".into(), attachment_id: None, internal: false };
+    let req = SendMessageRequest {
+        client_msg_id: uuid::Uuid::now_v7(),
+        kind: MessageKind::Text,
+        body: "Температура поднялась до 39".into(),
+        attachment_id: None,
+        internal: false,
+    };
     let sent = state.store.send_message(c.id, client, &req).await.unwrap();
     let more = sync::catch_up(&remote, &cache, |_| {}).await.unwrap();
     assert_eq!(more.applied, 1);

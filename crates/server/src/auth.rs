@@ -51,11 +51,7 @@ async fn on_hash_threads<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'stat
     let job: HashJob = Box::new(move || {
         let _ = tx.send(f());
     });
-    queue
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .send(job)
-        .map_err(|_| AppError::Other("the password threads stopped".into()))?;
+    queue.lock().unwrap_or_else(|e| e.into_inner()).send(job).map_err(|_| AppError::Other("the password threads stopped".into()))?;
     rx.await.map_err(|_| AppError::Other("a password job was dropped".into()))
 }
 
@@ -63,10 +59,7 @@ async fn on_hash_threads<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'stat
 pub async fn hash_password(password: String) -> AppResult<String> {
     on_hash_threads(move || {
         let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| AppError::Other(format!("hashing a password: {e}")))
+        Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| AppError::Other(format!("hashing a password: {e}")))
     })
     .await?
 }

@@ -55,10 +55,7 @@ impl Blobs {
                 let chunk = chunk.map_err(|e| AppError::bad_request(format!("reading the upload failed: {e}")))?;
                 size += chunk.len() as u64;
                 if size > self.max_bytes {
-                    return Err(AppError::refuse(
-                        ErrorCode::PayloadTooLarge,
-                        format!("an attachment may have at most {} bytes", self.max_bytes),
-                    ));
+                    return Err(AppError::refuse(ErrorCode::PayloadTooLarge, format!("an attachment may have at most {} bytes", self.max_bytes)));
                 }
                 hasher.update(&chunk);
                 file.write_all(&chunk).await?;
@@ -91,11 +88,7 @@ impl Blobs {
 /// characters; "file" when nothing is left.
 pub fn safe_file_name(raw: &str) -> String {
     let last = raw.rsplit(['/', '\\']).next().unwrap_or("");
-    let cleaned: String = last
-        .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>' | ':' | '|' | '?' | '*'))
-        .take(200)
-        .collect();
+    let cleaned: String = last.chars().filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>' | ':' | '|' | '?' | '*')).take(200).collect();
     let cleaned = cleaned.trim().trim_start_matches('.').trim().to_owned();
     if cleaned.is_empty() {
         "file".to_owned()

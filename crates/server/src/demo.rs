@@ -3,8 +3,8 @@
 //! ones in the queue and in work, callback requests in every state, tariffs.
 
 use careline_protocol::{
-    AttemptOutcome, ConsultationKind, CreateCallbackRequest, CreateOperatorRequest, CreateTariffRequest, MessageKind, Priority,
-    RegisterRequest, Role, SendMessageRequest, UpdateClientRequest, UpdateConsultationRequest,
+    AttemptOutcome, ConsultationKind, CreateCallbackRequest, CreateOperatorRequest, CreateTariffRequest, MessageKind, Priority, RegisterRequest, Role,
+    SendMessageRequest, UpdateClientRequest, UpdateConsultationRequest,
 };
 use chrono::Utc;
 use uuid::Uuid;
@@ -48,7 +48,11 @@ const CLIENTS: &[DemoClient] = &[
         phone: "+79161234501",
         city: "Москва",
         tags: &["хроник", "гипертония"],
-        past: &[("Давление 150/95 с утра, что делать?", "Примите назначенный препарат и измерьте давление через час.", "Гипертонический эпизод, коррекция дозы")],
+        past: &[(
+            "Давление 150/95 с утра, что делать?",
+            "Примите назначенный препарат и измерьте давление через час.",
+            "Гипертонический эпизод, коррекция дозы",
+        )],
         open: Some(("Снова болит голова и давление 160/100", None)),
     },
     DemoClient {
@@ -67,14 +71,7 @@ const CLIENTS: &[DemoClient] = &[
         past: &[("孩子发烧三十八度五,需要去医院吗?", "先物理降温,多喝水,如果超过三十九度请就医。", "儿童发热咨询")],
         open: Some(("孩子咳嗽一周了,晚上更严重", Some(2))),
     },
-    DemoClient {
-        name: "张伟",
-        phone: "+8613800138002",
-        city: "北京",
-        tags: &[],
-        past: &[],
-        open: Some(("最近总是失眠,有什么建议吗?", None)),
-    },
+    DemoClient { name: "张伟", phone: "+8613800138002", city: "北京", tags: &[], past: &[], open: Some(("最近总是失眠,有什么建议吗?", None)) },
     DemoClient {
         name: "Emily Watson",
         phone: "+447700900001",
@@ -95,12 +92,7 @@ const CLIENTS: &[DemoClient] = &[
         open: None,
     },
     DemoClient {
-        name: "李娜",
-        phone: "+8613800138003",
-        city: "广州",
-        tags: &[],
-        past: &[],
-        open: Some(("请问体检报告里的转氨酶偏高是什么意思?", None)),
+        name: "李娜", phone: "+8613800138003", city: "广州", tags: &[], past: &[], open: Some(("请问体检报告里的转氨酶偏高是什么意思?", None))
     },
     DemoClient {
         name: "James O'Connor",
@@ -140,7 +132,11 @@ pub async fn fill(store: &Store) -> AppResult<String> {
     }
     let admin = Actor { id: staff[0].id, role: Role::Admin };
     let actor = |i: usize| Actor { id: staff[i].id, role: staff[i].role };
-    for (name, kind, price) in [("Чат с врачом", ConsultationKind::Chat, 50_000), ("Звонок врача", ConsultationKind::Phone, 90_000), ("Видеоконсультация", ConsultationKind::Video, 150_000)] {
+    for (name, kind, price) in [
+        ("Чат с врачом", ConsultationKind::Chat, 50_000),
+        ("Звонок врача", ConsultationKind::Phone, 90_000),
+        ("Видеоконсультация", ConsultationKind::Video, 150_000),
+    ] {
         store.create_tariff(&CreateTariffRequest { name: name.into(), kind, price, currency: "RUB".into() }, admin.id).await?;
     }
     let mut clients = Vec::new();

@@ -2,9 +2,7 @@
 //! and what they ask, the new state or a refusal with a stable code. No I/O here; the store
 //! applies the answer with a guarded UPDATE so a concurrent change is still caught.
 
-use careline_protocol::{
-    ApiError, AttemptOutcome, CallbackStatus, ConsultationStatus, ErrorCode, Role,
-};
+use careline_protocol::{ApiError, AttemptOutcome, CallbackStatus, ConsultationStatus, ErrorCode, Role};
 use uuid::Uuid;
 
 /// Who is acting.
@@ -73,14 +71,10 @@ pub fn may_post_public(status: ConsultationStatus, assigned: Option<Uuid>, actor
         Role::Client => Ok(()), // a client's message to a closed consultation opens a new one
         Role::Operator | Role::Admin => match status {
             ConsultationStatus::Active if assigned == Some(actor.id) || actor.is_admin() => Ok(()),
-            ConsultationStatus::Active => Err(ApiError::new(
-                ErrorCode::NotAssigned,
-                "only the assigned operator or an admin may reply; internal notes are open to all",
-            )),
-            s => Err(ApiError::new(
-                ErrorCode::IllegalTransition,
-                format!("cannot reply in a consultation that is {s}: take it first"),
-            )),
+            ConsultationStatus::Active => {
+                Err(ApiError::new(ErrorCode::NotAssigned, "only the assigned operator or an admin may reply; internal notes are open to all"))
+            }
+            s => Err(ApiError::new(ErrorCode::IllegalTransition, format!("cannot reply in a consultation that is {s}: take it first"))),
         },
     }
 }
@@ -117,10 +111,7 @@ pub fn callback_transition(
     use CallbackAction::*;
     use CallbackStatus::*;
     if status.is_final() {
-        return Err(ApiError::new(
-            ErrorCode::IllegalTransition,
-            format!("the callback request is already {status}"),
-        ));
+        return Err(ApiError::new(ErrorCode::IllegalTransition, format!("the callback request is already {status}")));
     }
     let holder_or_admin = claimed_by == Some(actor.id) || actor.is_admin();
     match action {
@@ -128,22 +119,14 @@ pub fn callback_transition(
             // A client cancels its own request (checked by the caller); staff cancel any.
             Ok(CallbackStep { status: Cancelled, operator: claimed_by, retry: false })
         }
-        _ if !actor.role.is_staff() => {
-            Err(ApiError::new(ErrorCode::Forbidden, "only operators work on callback requests"))
-        }
+        _ if !actor.role.is_staff() => Err(ApiError::new(ErrorCode::Forbidden, "only operators work on callback requests")),
         Claim => match status {
             New => Ok(CallbackStep { status: Claimed, operator: Some(actor.id), retry: false }),
             _ if claimed_by == Some(actor.id) => Err(ApiError::new(ErrorCode::IllegalTransition, "you already hold this request")),
             _ => Err(ApiError::new(ErrorCode::AlreadyTaken, "another operator claimed this request")),
         },
-        Release | Attempt(_) if status != Claimed => Err(ApiError::new(
-            ErrorCode::IllegalTransition,
-            "claim the request first",
-        )),
-        Release | Attempt(_) if !holder_or_admin => Err(ApiError::new(
-            ErrorCode::NotAssigned,
-            "only the operator holding the request or an admin may do this",
-        )),
+        Release | Attempt(_) if status != Claimed => Err(ApiError::new(ErrorCode::IllegalTransition, "claim the request first")),
+        Release | Attempt(_) if !holder_or_admin => Err(ApiError::new(ErrorCode::NotAssigned, "only the operator holding the request or an admin may do this")),
         Release => Ok(CallbackStep { status: New, operator: None, retry: false }),
         Attempt(outcome) => Ok(match outcome {
             AttemptOutcome::Reached => CallbackStep { status: Done, operator: claimed_by, retry: false },

@@ -84,8 +84,7 @@ impl IntoResponse for AppError {
                 ApiError::new(ErrorCode::Internal, "internal error")
             }
         };
-        let status = StatusCode::from_u16(body.code.http_status())
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(body.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         (status, Json(body)).into_response()
     }
 }

@@ -28,14 +28,14 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     if key.is_empty() || key.len() > 100 {
         return AppError::bad_request("Idempotency-Key must have 1 to 100 characters").into_response();
     }
-    let token = req
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .map(|(_, t)| t.trim().to_owned());
-    let Some(token) = token else { return next.run(req).await };
-    let Ok(session) = Session::from_token(&state, &token).await else { return next.run(req).await };
+    let token =
+        req.headers().get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.split_once(' ')).map(|(_, t)| t.trim().to_owned());
+    let Some(token) = token else {
+        return next.run(req).await;
+    };
+    let Ok(session) = Session::from_token(&state, &token).await else {
+        return next.run(req).await;
+    };
     let user = session.user_id.to_string();
     match state.store.idempotent_answer(&user, &key).await {
         Ok(Some((status, body))) => {
@@ -65,11 +65,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
 
 impl crate::db::Store {
     pub async fn idempotent_answer(&self, user: &str, key: &str) -> crate::error::AppResult<Option<(u16, String)>> {
-        let row = sqlx::query("SELECT status, body FROM idempotency WHERE user_id = $1 AND key = $2")
-            .bind(user)
-            .bind(key)
-            .fetch_optional(&self.reader)
-            .await?;
+        let row = sqlx::query("SELECT status, body FROM idempotency WHERE user_id = $1 AND key = $2").bind(user).bind(key).fetch_optional(&self.reader).await?;
         Ok(row.map(|r| (r.get::<i64, _>(0) as u16, r.get::<String, _>(1))))
     }
 

@@ -44,9 +44,7 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("CARELINE_LOG").unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("CARELINE_LOG").unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()))
         .init();
     let cli = Cli::parse();
     let config = Config::load(cli.config.as_deref())?;

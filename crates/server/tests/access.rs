@@ -32,9 +32,7 @@ both!(role_matrix, |db| async move {
     let c = owner.open_consultation("my question").await;
     let cb = owner.must("/api/v1/callbacks", json!({"phone": "+10000000001"})).await["id"].as_str().unwrap().to_owned();
     let att = upload(&owner, "scan.png", "image/png", b"\x89PNG....").await;
-    owner
-        .must(&format!("/api/v1/consultations/{c}/messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "image", "attachment_id": att}))
-        .await;
+    owner.must(&format!("/api/v1/consultations/{c}/messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "image", "attachment_id": att})).await;
 
     let cmid = || json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "text", "body": "x"});
     // (method, path, body, [owner, other client, operator, admin])
@@ -45,11 +43,21 @@ both!(role_matrix, |db| async move {
         (Method::GET, format!("/api/v1/clients/{owner_id}"), None, [Allow, Hidden, Allow, Allow]),
         (Method::PATCH, format!("/api/v1/clients/{owner_id}"), Some(json!({"city": "Казань"})), [Allow, Hidden, Allow, Allow]),
         (Method::GET, "/api/v1/operators".into(), None, [Forbid, Forbid, Allow, Allow]),
-        (Method::POST, "/api/v1/operators".into(), Some(json!({"login": "new1", "password": "password-1", "name": "N", "role": "operator"})), [Forbid, Forbid, Forbid, Allow]),
+        (
+            Method::POST,
+            "/api/v1/operators".into(),
+            Some(json!({"login": "new1", "password": "password-1", "name": "N", "role": "operator"})),
+            [Forbid, Forbid, Forbid, Allow],
+        ),
         (Method::PATCH, format!("/api/v1/operators/{op_id}"), Some(json!({"department": "ЛОР"})), [Forbid, Forbid, Forbid, Allow]),
         (Method::GET, "/api/v1/audit".into(), None, [Forbid, Forbid, Forbid, Allow]),
         (Method::GET, "/api/v1/tariffs".into(), None, [Allow, Allow, Allow, Allow]),
-        (Method::POST, "/api/v1/tariffs".into(), Some(json!({"name": "Чат", "kind": "chat", "price": 1000, "currency": "RUB"})), [Forbid, Forbid, Forbid, Allow]),
+        (
+            Method::POST,
+            "/api/v1/tariffs".into(),
+            Some(json!({"name": "Чат", "kind": "chat", "price": 1000, "currency": "RUB"})),
+            [Forbid, Forbid, Forbid, Allow],
+        ),
         (Method::POST, "/api/v1/consultations".into(), Some(json!({"kind": "chat"})), [Allow, Allow, Forbid, Forbid]),
         (Method::GET, "/api/v1/consultations".into(), None, [Allow, Allow, Allow, Allow]),
         (Method::GET, format!("/api/v1/consultations/{c}"), None, [Allow, Hidden, Allow, Allow]),
@@ -156,7 +164,7 @@ both!(sessions, |db| async move {
     let (st, b) = other_session.get("/api/v1/me").await;
     assert_eq!((st, b["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthorized")));
     op.ok("/api/v1/me").await; // the first session lives on
-    // Wrong passwords, then the rate limit — even for the right password.
+                               // Wrong passwords, then the rate limit — even for the right password.
     for _ in 0..3 {
         let (st, b) = anon.post("/api/v1/auth/login", json!({"login": "anna", "password": "wrong-password"})).await;
         assert_eq!((st, b["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_credentials")));
@@ -204,24 +212,110 @@ both!(bad_input_changes_nothing, |db| async move {
     let cases: Vec<(&str, reqwest::RequestBuilder, u16, &str)> = vec![
         ("malformed JSON", raw(Method::POST, &msgs, "application/json", b"{\"kind\": ".to_vec()), 400, "bad_request"),
         ("wrong type", raw(Method::POST, &msgs, "application/json", br#"{"client_msg_id": 5, "kind": "text", "body": "x"}"#.to_vec()), 400, "bad_request"),
-        ("unknown kind", raw(Method::POST, &msgs, "application/json", br#"{"client_msg_id": "0190e8a0-0000-7000-8000-000000000000", "kind": "poem", "body": "x"}"#.to_vec()), 400, "bad_request"),
+        (
+            "unknown kind",
+            raw(Method::POST, &msgs, "application/json", br#"{"client_msg_id": "0190e8a0-0000-7000-8000-000000000000", "kind": "poem", "body": "x"}"#.to_vec()),
+            400,
+            "bad_request",
+        ),
         ("missing field", raw(Method::POST, &msgs, "application/json", br#"{"kind": "text", "body": "x"}"#.to_vec()), 400, "bad_request"),
-        ("invalid UTF-8", raw(Method::POST, &msgs, "application/json", b"{\"client_msg_id\": \"0190e8a0-0000-7000-8000-000000000000\", \"kind\": \"text\", \"body\": \"\xff\xfe\"}".to_vec()), 400, "bad_request"),
+        (
+            "invalid UTF-8",
+            raw(
+                Method::POST,
+                &msgs,
+                "application/json",
+                b"{\"client_msg_id\": \"0190e8a0-0000-7000-8000-000000000000\", \"kind\": \"text\", \"body\": \"\xff\xfe\"}".to_vec(),
+            ),
+            400,
+            "bad_request",
+        ),
         ("not JSON content type", raw(Method::POST, &msgs, "text/plain", b"{}".to_vec()), 415, "unsupported_media_type"),
-        ("huge body", raw(Method::POST, &msgs, "application/json", format!("{{\"body\": \"{}\"}}", "x".repeat(1024 * 1024 + 1024)).into_bytes()), 413, "payload_too_large"),
-        ("empty text", raw(Method::POST, &msgs, "application/json", br#"{"client_msg_id": "0190e8a0-0000-7000-8000-000000000001", "kind": "text", "body": "   "}"#.to_vec()), 422, "validation_failed"),
-        ("system kind", raw(Method::POST, &msgs, "application/json", br#"{"client_msg_id": "0190e8a0-0000-7000-8000-000000000002", "kind": "system", "body": "x"}"#.to_vec()), 422, "validation_failed"),
-        ("client internal note", raw(Method::POST, &msgs, "application/json", br#"{"client_msg_id": "0190e8a0-0000-7000-8000-000000000003", "kind": "text", "body": "x", "internal": true}"#.to_vec()), 403, "forbidden"),
-        ("unknown consultation", raw(Method::POST, "/api/v1/consultations/0190e8a0-0000-7000-8000-00000000dead/messages", "application/json", br#"{"client_msg_id": "0190e8a0-0000-7000-8000-000000000004", "kind": "text", "body": "x"}"#.to_vec()), 404, "not_found"),
+        (
+            "huge body",
+            raw(Method::POST, &msgs, "application/json", format!("{{\"body\": \"{}\"}}", "x".repeat(1024 * 1024 + 1024)).into_bytes()),
+            413,
+            "payload_too_large",
+        ),
+        (
+            "empty text",
+            raw(
+                Method::POST,
+                &msgs,
+                "application/json",
+                br#"{"client_msg_id": "0190e8a0-0000-7000-8000-000000000001", "kind": "text", "body": "   "}"#.to_vec(),
+            ),
+            422,
+            "validation_failed",
+        ),
+        (
+            "system kind",
+            raw(
+                Method::POST,
+                &msgs,
+                "application/json",
+                br#"{"client_msg_id": "0190e8a0-0000-7000-8000-000000000002", "kind": "system", "body": "x"}"#.to_vec(),
+            ),
+            422,
+            "validation_failed",
+        ),
+        (
+            "client internal note",
+            raw(
+                Method::POST,
+                &msgs,
+                "application/json",
+                br#"{"client_msg_id": "0190e8a0-0000-7000-8000-000000000003", "kind": "text", "body": "x", "internal": true}"#.to_vec(),
+            ),
+            403,
+            "forbidden",
+        ),
+        (
+            "unknown consultation",
+            raw(
+                Method::POST,
+                "/api/v1/consultations/0190e8a0-0000-7000-8000-00000000dead/messages",
+                "application/json",
+                br#"{"client_msg_id": "0190e8a0-0000-7000-8000-000000000004", "kind": "text", "body": "x"}"#.to_vec(),
+            ),
+            404,
+            "not_found",
+        ),
         ("not a uuid", raw(Method::GET, "/api/v1/consultations/../../etc/passwd", "application/json", vec![]), 404, "not_found"),
         ("bad uuid", raw(Method::GET, "/api/v1/consultations/not-a-uuid", "application/json", vec![]), 400, "bad_request"),
-        ("bad attachment", raw(Method::POST, &msgs, "application/json", br#"{"client_msg_id": "0190e8a0-0000-7000-8000-000000000005", "kind": "image", "attachment_id": "0190e8a0-0000-7000-8000-00000000beef"}"#.to_vec()), 422, "validation_failed"),
+        (
+            "bad attachment",
+            raw(
+                Method::POST,
+                &msgs,
+                "application/json",
+                br#"{"client_msg_id": "0190e8a0-0000-7000-8000-000000000005", "kind": "image", "attachment_id": "0190e8a0-0000-7000-8000-00000000beef"}"#
+                    .to_vec(),
+            ),
+            422,
+            "validation_failed",
+        ),
         ("oversized upload", raw(Method::POST, "/api/v1/attachments?name=big.bin", "application/octet-stream", vec![7u8; 4096]), 413, "payload_too_large"),
         ("empty upload", raw(Method::POST, "/api/v1/attachments?name=x.txt", "text/plain", vec![]), 422, "validation_failed"),
         ("bad media type", raw(Method::POST, "/api/v1/attachments?name=x.txt", "nonsense", b"hi".to_vec()), 415, "unsupported_media_type"),
         ("bad phone", raw(Method::POST, "/api/v1/callbacks", "application/json", br#"{"phone": "call me maybe"}"#.to_vec()), 422, "validation_failed"),
-        ("window backwards", raw(Method::POST, "/api/v1/callbacks", "application/json", br#"{"phone": "+79000000001", "preferred_at": "2030-01-01T10:00:00Z", "preferred_until": "2030-01-01T09:00:00Z"}"#.to_vec()), 422, "validation_failed"),
-        ("bad date", raw(Method::POST, "/api/v1/callbacks", "application/json", br#"{"phone": "+79000000001", "preferred_at": "tomorrow"}"#.to_vec()), 400, "bad_request"),
+        (
+            "window backwards",
+            raw(
+                Method::POST,
+                "/api/v1/callbacks",
+                "application/json",
+                br#"{"phone": "+79000000001", "preferred_at": "2030-01-01T10:00:00Z", "preferred_until": "2030-01-01T09:00:00Z"}"#.to_vec(),
+            ),
+            422,
+            "validation_failed",
+        ),
+        (
+            "bad date",
+            raw(Method::POST, "/api/v1/callbacks", "application/json", br#"{"phone": "+79000000001", "preferred_at": "tomorrow"}"#.to_vec()),
+            400,
+            "bad_request",
+        ),
         ("negative since", raw(Method::GET, "/api/v1/sync?since=-5", "application/json", vec![]), 400, "bad_request"),
         ("non-numeric since", raw(Method::GET, "/api/v1/sync?since=abc", "application/json", vec![]), 400, "bad_request"),
         ("bad cursor", raw(Method::GET, "/api/v1/consultations?cursor=zzz", "application/json", vec![]), 400, "bad_request"),

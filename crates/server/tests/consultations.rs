@@ -41,7 +41,8 @@ both!(lifecycle, |db| async move {
         let (st, b) = anna.post(&format!("/api/v1/consultations/{id}/{action}"), json!({})).await;
         assert_eq!((st, code(&b)), (StatusCode::CONFLICT, "illegal_transition"), "{action}");
     }
-    let (st, b) = anna.post(&format!("/api/v1/consultations/{id}/messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "text", "body": "hi"})).await;
+    let (st, b) =
+        anna.post(&format!("/api/v1/consultations/{id}/messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "text", "body": "hi"})).await;
     assert_eq!((st, code(&b)), (StatusCode::CONFLICT, "illegal_transition"));
 
     // Take; a second take is refused.
@@ -51,10 +52,14 @@ both!(lifecycle, |db| async move {
     let (st, b) = boris.post(&format!("/api/v1/consultations/{id}/take"), json!({})).await;
     assert_eq!((st, code(&b)), (StatusCode::CONFLICT, "already_taken"));
     // Only the assignee replies; anyone may leave an internal note.
-    let (st, b) = boris.post(&format!("/api/v1/consultations/{id}/messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "text", "body": "hi"})).await;
+    let (st, b) =
+        boris.post(&format!("/api/v1/consultations/{id}/messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "text", "body": "hi"})).await;
     assert_eq!((st, code(&b)), (StatusCode::CONFLICT, "not_assigned"));
     let note = boris
-        .must(&format!("/api/v1/consultations/{id}/messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "text", "body": "секретная заметка", "internal": true}))
+        .must(
+            &format!("/api/v1/consultations/{id}/messages"),
+            json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "text", "body": "секретная заметка", "internal": true}),
+        )
         .await;
     assert_eq!(note["internal"], true);
 
@@ -77,7 +82,9 @@ both!(lifecycle, |db| async move {
     let seq = reply["seq"].as_i64().unwrap();
     let d = client.must(&format!("/api/v1/consultations/{id}/delivered"), json!({"seq": seq})).await;
     assert_eq!((d["delivered_seq"].as_i64(), d["seq"].as_i64()), (Some(seq), Some(0)), "{d}");
-    let receipt = |events: Vec<serde_json::Value>| events.into_iter().rev().find(|e| e["kind"] == "read" && e["data"]["consultation_id"] == id.as_str()).map(|e| e["data"].clone());
+    let receipt = |events: Vec<serde_json::Value>| {
+        events.into_iter().rev().find(|e| e["kind"] == "read" && e["data"]["consultation_id"] == id.as_str()).map(|e| e["data"].clone())
+    };
     assert_eq!(receipt(anna.all_events().await).expect("anna sees the receipt")["delivered_seq"].as_i64(), Some(seq));
     let back = client.must(&format!("/api/v1/consultations/{id}/delivered"), json!({"seq": 1})).await;
     assert_eq!(back["delivered_seq"].as_i64(), Some(seq), "a delivery position never moves back");
@@ -141,8 +148,7 @@ both!(lifecycle, |db| async move {
     let old = client.ok(&format!("/api/v1/consultations/{id}")).await;
     assert_eq!(old["status"], "closed");
     let thread = anna.ok(&format!("/api/v1/consultations/{new_id}/messages?thread=true")).await;
-    let consultations: std::collections::BTreeSet<&str> =
-        thread["items"].as_array().unwrap().iter().map(|m| m["consultation_id"].as_str().unwrap()).collect();
+    let consultations: std::collections::BTreeSet<&str> = thread["items"].as_array().unwrap().iter().map(|m| m["consultation_id"].as_str().unwrap()).collect();
     assert_eq!(consultations.len(), 2, "the thread spans both episodes");
     // Archive view.
     let archive = anna.ok("/api/v1/consultations?status=closed").await;
@@ -276,7 +282,6 @@ both!(capacity_is_enforced, |db| async move {
     s.stop().await;
 });
 
-
 both!(idempotency_keys_replay_the_first_answer, |db| async move {
     let s = TestServer::start(db).await;
     let anna = s.staff("anna", Role::Operator).await;
@@ -284,7 +289,11 @@ both!(idempotency_keys_replay_the_first_answer, |db| async move {
     let client = s.client("Key", "+10000000001").await;
     let id = client.open_consultation("q").await;
     let take = |api: &common::Api, key: &str| {
-        api.http.post(format!("{}/api/v1/consultations/{id}/take", api.base)).bearer_auth(api.token.clone().unwrap()).header("idempotency-key", key.to_owned()).send()
+        api.http
+            .post(format!("{}/api/v1/consultations/{id}/take", api.base))
+            .bearer_auth(api.token.clone().unwrap())
+            .header("idempotency-key", key.to_owned())
+            .send()
     };
     let first = take(&anna, "op-1").await.unwrap();
     assert_eq!(first.status(), StatusCode::OK);

@@ -21,7 +21,11 @@ both!(sync_pages_and_typed_events, |db| async move {
         a.say(&ca, &format!("a{i}")).await;
     }
     op.must(&format!("/api/v1/consultations/{cb}/take"), json!({})).await;
-    op.must(&format!("/api/v1/consultations/{cb}/messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "text", "body": "заметка", "internal": true})).await;
+    op.must(
+        &format!("/api/v1/consultations/{cb}/messages"),
+        json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "text", "body": "заметка", "internal": true}),
+    )
+    .await;
     // Staff see everything, in strictly increasing seq, in pages.
     let mut since = 0;
     let mut seqs = Vec::new();
@@ -94,7 +98,8 @@ both!(websocket_replays_and_resumes, |db| async move {
     let replay = client_ws.until_live().await;
     assert!(replay.iter().all(|e| e["data"]["internal"] != true));
     op.must(&format!("/api/v1/consultations/{c}/take"), json!({})).await;
-    op.must(&format!("/api/v1/consultations/{c}/messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "text", "body": "тайна", "internal": true})).await;
+    op.must(&format!("/api/v1/consultations/{c}/messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "text", "body": "тайна", "internal": true}))
+        .await;
     op.say(&c, "ответ врача").await;
     let seen = client_ws.wait_for(|e| e["data"]["body"] == "ответ врача").await;
     assert!(!seen.iter().any(|e| e.to_string().contains("тайна")), "{seen:?}");
@@ -234,7 +239,11 @@ both!(attachments_are_private_and_safe, |db| async move {
     let c = owner.open_consultation("вот снимок").await;
     let http = reqwest::Client::new();
     let upload = |api: &common::Api, name: &str, ctype: &str, body: Vec<u8>| {
-        http.post(format!("{}/api/v1/attachments?name={}", s.base, name)).bearer_auth(api.token.clone().unwrap()).header("content-type", ctype.to_owned()).body(body).send()
+        http.post(format!("{}/api/v1/attachments?name={}", s.base, name))
+            .bearer_auth(api.token.clone().unwrap())
+            .header("content-type", ctype.to_owned())
+            .body(body)
+            .send()
     };
     let png = b"\x89PNG\r\n\x1a\n-not-really-a-png".to_vec();
     let resp = upload(&owner, "..%2F..%2Fetc%2F%D1%81%D0%BD%D0%B8%D0%BC%D0%BE%D0%BA.png", "image/png", png.clone()).await.unwrap();
@@ -258,9 +267,11 @@ both!(attachments_are_private_and_safe, |db| async move {
     assert_eq!(resp.bytes().await.unwrap().to_vec(), png);
     // Another client cannot send someone else's upload.
     let c2 = other.open_consultation("hi").await;
-    let (st, b) = other.post(&format!("/api/v1/consultations/{c2}/messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "image", "attachment_id": id})).await;
+    let (st, b) =
+        other.post(&format!("/api/v1/consultations/{c2}/messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "image", "attachment_id": id})).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
-    let m = owner.must(&format!("/api/v1/consultations/{c}/messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "image", "attachment_id": id})).await;
+    let m =
+        owner.must(&format!("/api/v1/consultations/{c}/messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "image", "attachment_id": id})).await;
     assert_eq!(m["attachment"]["file_name"], "снимок.png");
     // Staff download; an operator's file in an internal note stays hidden from the client.
     assert_eq!(get(&op).await.unwrap().status(), StatusCode::OK);
@@ -268,7 +279,11 @@ both!(attachments_are_private_and_safe, |db| async move {
     let doc: Value = upload(&op, "заключение.pdf", "application/octet-stream", b"%PDF-1.4 internal".to_vec()).await.unwrap().json().await.unwrap();
     assert_eq!(doc["media_type"], "application/pdf", "guessed from the name");
     let doc_id = doc["id"].as_str().unwrap();
-    op.must(&format!("/api/v1/consultations/{c}/messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "file", "attachment_id": doc_id, "internal": true})).await;
+    op.must(
+        &format!("/api/v1/consultations/{c}/messages"),
+        json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "file", "attachment_id": doc_id, "internal": true}),
+    )
+    .await;
     let r = http.get(format!("{}/api/v1/attachments/{doc_id}", s.base)).bearer_auth(owner.token.clone().unwrap()).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let r = http.get(format!("{}/api/v1/attachments/{doc_id}", s.base)).bearer_auth(op.token.clone().unwrap()).send().await.unwrap();

@@ -2,9 +2,8 @@
 
 use anyhow::{bail, Context};
 use careline_protocol::{
-    ApiError, Attachment, Callback, ConsultationKind, CreateCallbackRequest, InitiateConsultationRequest,
-    InitiateConsultationResponse, LoginRequest, LoginResponse, Message, MessageKind, ReadPosition, ReadRequest, RegisterRequest,
-    SendMessageRequest,
+    ApiError, Attachment, Callback, ConsultationKind, CreateCallbackRequest, InitiateConsultationRequest, InitiateConsultationResponse, LoginRequest,
+    LoginResponse, Message, MessageKind, ReadPosition, ReadRequest, RegisterRequest, SendMessageRequest,
 };
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
@@ -35,11 +34,8 @@ impl Api {
     pub async fn client(http: &reqwest::Client, base: &str, name: &str, phone: &str, password: &str) -> anyhow::Result<Api> {
         let req = RegisterRequest { name: name.into(), phone: phone.into(), password: password.into(), email: None, source: None };
         let resp = http.post(format!("{base}/api/v1/clients/register")).json(&req).send().await?;
-        let login: LoginResponse = if resp.status() == StatusCode::CONFLICT {
-            Self::login_raw(http, base, phone, password).await?
-        } else {
-            decode(resp).await?
-        };
+        let login: LoginResponse =
+            if resp.status() == StatusCode::CONFLICT { Self::login_raw(http, base, phone, password).await? } else { decode(resp).await? };
         Ok(Api { base: base.into(), http: http.clone(), token: login.token, user_id: login.user.id })
     }
 

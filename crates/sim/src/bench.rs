@@ -134,7 +134,13 @@ pub async fn ingest(server: &str, seed: u64, args: IngestArgs) -> anyhow::Result
     });
     eprintln!(
         "ingest: {} messages accepted from {} concurrent senders in {:.2} s = {:.0} msg/s (p50 {:.1} ms, p99 {:.1} ms), {} failed",
-        lat.len(), args.senders, secs, rate, percentile(&lat, 0.5), percentile(&lat, 0.99), failures.load(Ordering::Relaxed)
+        lat.len(),
+        args.senders,
+        secs,
+        rate,
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99),
+        failures.load(Ordering::Relaxed)
     );
     println!("{out}");
     Ok(())
@@ -161,7 +167,14 @@ pub async fn delivery(server: &str, seed: u64, args: DeliveryArgs) -> anyhow::Re
     let mut readers = Vec::new();
     for i in 0..args.operators {
         let login = format!("bench-op-{i}");
-        let req = CreateOperatorRequest { login: login.clone(), password: PASSWORD.into(), name: format!("Bench operator {i}"), role: Role::Operator, department: None, capacity: None };
+        let req = CreateOperatorRequest {
+            login: login.clone(),
+            password: PASSWORD.into(),
+            name: format!("Bench operator {i}"),
+            role: Role::Operator,
+            department: None,
+            capacity: None,
+        };
         let _ = http.post(format!("{server}/api/v1/operators")).bearer_auth(&admin.token).json(&req).send().await?;
         let op = Api::login(&http, server, &login, PASSWORD).await?;
         let (mut ws, _) = tokio_tungstenite::connect_async(op.ws_url(Some(i64::MAX / 2))).await?;
@@ -175,9 +188,13 @@ pub async fn delivery(server: &str, seed: u64, args: DeliveryArgs) -> anyhow::Re
         let (sent_at, latencies) = (sent_at.clone(), latencies.clone());
         readers.push(tokio::spawn(async move {
             while let Some(Ok(frame)) = ws.next().await {
-                let tokio_tungstenite::tungstenite::Message::Text(t) = frame else { continue };
+                let tokio_tungstenite::tungstenite::Message::Text(t) = frame else {
+                    continue;
+                };
                 let now = Instant::now();
-                let Ok(f) = serde_json::from_str::<Frame>(&t) else { continue };
+                let Ok(f) = serde_json::from_str::<Frame>(&t) else {
+                    continue;
+                };
                 if f.kind.as_deref() != Some("message") {
                     continue;
                 }
@@ -208,7 +225,13 @@ pub async fn delivery(server: &str, seed: u64, args: DeliveryArgs) -> anyhow::Re
                 tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 while Instant::now() < stop {
                     tick.tick().await;
-                    let req = SendMessageRequest { client_msg_id: Uuid::now_v7(), kind: MessageKind::Text, body: "ping".into(), attachment_id: None, internal: false };
+                    let req = SendMessageRequest {
+                        client_msg_id: Uuid::now_v7(),
+                        kind: MessageKind::Text,
+                        body: "ping".into(),
+                        attachment_id: None,
+                        internal: false,
+                    };
                     sent_at.lock().unwrap().insert(req.client_msg_id, Instant::now());
                     let r = api.http.post(format!("{}/api/v1/consultations/{consultation}/messages", api.base)).bearer_auth(&api.token).json(&req).send().await;
                     if matches!(r, Ok(ref resp) if resp.status().is_success()) {
@@ -239,7 +262,14 @@ pub async fn delivery(server: &str, seed: u64, args: DeliveryArgs) -> anyhow::Re
     });
     eprintln!(
         "delivery: {} messages at {:.0}/s to {} operators: {} of {} deliveries, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        sent, sent as f64 / send_secs, args.operators, lat.len(), expected, percentile(&lat, 0.5), percentile(&lat, 0.99), lat.last().copied().unwrap_or(f64::NAN)
+        sent,
+        sent as f64 / send_secs,
+        args.operators,
+        lat.len(),
+        expected,
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99),
+        lat.last().copied().unwrap_or(f64::NAN)
     );
     println!("{out}");
     Ok(())

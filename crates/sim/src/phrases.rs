@@ -29,15 +29,26 @@ pub const FOLLOW_UPS: &[&str] = &[
     "It got a bit better this morning",
 ];
 
-pub const CALLBACK_REASONS: &[&str] = &[
-    "Перезвоните, пожалуйста, по поводу анализов",
-    "Хочу записаться к терапевту",
-    "请给我回电话,关于处方的问题",
-    "Please call me about my test results",
-];
+pub const CALLBACK_REASONS: &[&str] =
+    &["Перезвоните, пожалуйста, по поводу анализов", "Хочу записаться к терапевту", "请给我回电话,关于处方的问题", "Please call me about my test results"];
 
 pub const NAMES: &[&str] = &[
-    "Иван Петров", "Мария Соколова", "Алексей Смирнов", "Екатерина Волкова", "Дмитрий Кузнецов", "Ольга Морозова",
-    "王伟", "李娜", "张敏", "刘洋", "陈静", "杨帆",
-    "Emily Clark", "James Wilson", "Sophie Turner", "Oliver Brown", "Hannah Lee", "Daniel Evans",
+    "Иван Петров",
+    "Мария Соколова",
+    "Алексей Смирнов",
+    "Екатерина Волкова",
+    "Дмитрий Кузнецов",
+    "Ольга Морозова",
+    "王伟",
+    "李娜",
+    "张敏",
+    "刘洋",
+    "陈静",
+    "杨帆",
+    "Emily Clark",
+    "James Wilson",
+    "Sophie Turner",
+    "Oliver Brown",
+    "Hannah Lee",
+    "Daniel Evans",
 ];

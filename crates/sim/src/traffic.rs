@@ -136,8 +136,12 @@ async fn answer_operators(client: Api, seed: u64, open: Arc<Mutex<HashMap<Uuid, 
         };
         backoff = Duration::from_millis(500);
         while let Some(Ok(frame)) = ws.next().await {
-            let tokio_tungstenite::tungstenite::Message::Text(text) = frame else { continue };
-            let Ok(event) = serde_json::from_str::<Event>(&text) else { continue };
+            let tokio_tungstenite::tungstenite::Message::Text(text) = frame else {
+                continue;
+            };
+            let Ok(event) = serde_json::from_str::<Event>(&text) else {
+                continue;
+            };
             let live = last_seq.is_some();
             last_seq = Some(event.seq);
             if let EventData::Message(m) = event.data {

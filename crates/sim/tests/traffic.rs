@@ -18,7 +18,14 @@ async fn simulated_clients_make_believable_traffic() {
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(careline_server::app::serve(state.clone(), listener, std::future::pending()));
     let hash = careline_server::auth::hash_password("operator-pass".into()).await.unwrap();
-    let req = CreateOperatorRequest { login: "anna".into(), password: String::new(), name: "Анна".into(), role: Role::Operator, department: None, capacity: Some(50) };
+    let req = CreateOperatorRequest {
+        login: "anna".into(),
+        password: String::new(),
+        name: "Анна".into(),
+        role: Role::Operator,
+        department: None,
+        capacity: Some(50),
+    };
     let op = state.store.create_operator(&req, hash, None).await.unwrap();
     let op = Actor { id: op.id, role: Role::Operator };
 
@@ -44,7 +51,13 @@ async fn simulated_clients_make_believable_traffic() {
     let c = queue.first().expect("the simulator opened no consultation").consultation.clone();
     assert_eq!(c.kind, ConsultationKind::Chat);
     state.store.transition_consultation(c.id, op, ConsultationAction::Take, None, None).await.unwrap();
-    let reply = SendMessageRequest { client_msg_id: uuid::Uuid::now_v7(), kind: MessageKind::Text, body: "Здравствуйте! Чем помочь?".into(), attachment_id: None, internal: false };
+    let reply = SendMessageRequest {
+        client_msg_id: uuid::Uuid::now_v7(),
+        kind: MessageKind::Text,
+        body: "Здравствуйте! Чем помочь?".into(),
+        attachment_id: None,
+        internal: false,
+    };
     let sent = state.store.send_message(c.id, op, &reply).await.unwrap();
 
     let status = tokio::time::timeout(Duration::from_secs(60), sim.wait()).await.expect("the simulator did not stop").unwrap();
@@ -69,11 +82,6 @@ async fn simulated_clients_make_believable_traffic() {
     }
     assert!(kinds.contains("text"), "{kinds:?}");
     assert!(kinds.contains("image") || kinds.contains("file"), "no attachments in {kinds:?}");
-    let callbacks = state
-        .store
-        .list_callbacks(&Default::default(), op)
-        .await
-        .unwrap()
-        .items;
+    let callbacks = state.store.list_callbacks(&Default::default(), op).await.unwrap().items;
     assert!(!callbacks.is_empty(), "no callback requests");
 }

@@ -156,7 +156,11 @@ export type MessageRow = { message: Message, author_name: string | null,
  */
 state: SendState | null, };
 
-export type PendingMessage = { outbox_id: number, client_msg_id: string, consultation_id: string, body: string, internal: boolean, state: SendState, error: string | null, };
+export type PendingMessage = { outbox_id: number, client_msg_id: string, consultation_id: string, body: string, internal: boolean, state: SendState, 
+/**
+ * Why it was refused: the server's code (or `unexpected_answer`) and its words.
+ */
+error_code: string | null, error_message: string | null, };
 
 export type ThreadPage = { messages: Array<MessageRow>, 
 /**
@@ -215,11 +219,17 @@ seq: number | null,
  */
 title: string, segments: Array<Segment>, };
 
-export type DeskEvent = { "type": "connection", online: boolean, retry_in_ms: number | null, } | { "type": "changed", consultations: boolean, callbacks: boolean, clients: boolean, operators: boolean, threads: Array<string>, } | { "type": "outbox", sent: number, refused: number, } | { "type": "notify", notification: Notification, } | { "type": "session_ended", reason: string, } | { "type": "open", target: Target, };
+export type DeskEvent = { "type": "connection", online: boolean, retry_in_ms: number | null, } | { "type": "changed", consultations: boolean, callbacks: boolean, clients: boolean, operators: boolean, threads: Array<string>, } | { "type": "outbox", sent: number, refused: number, } | { "type": "notify", notification: Notification, } | { "type": "session_ended", error: UiError, } | { "type": "open", target: Target, };
 
 export type Me = { id: string, login: string, name: string, role: string, server: string, presence: Presence, online: boolean, };
 
-export type UiError = { code: string, message: string, };
+export type ErrorCode = "bad_request" | "validation_failed" | "unauthorized" | "invalid_credentials" | "forbidden" | "not_found" | "illegal_transition" | "already_taken" | "capacity_reached" | "not_assigned" | "already_exists" | "already_rated" | "account_disabled" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "resync_required" | "internal";
+
+export type LocalCode = "offline" | "unexpected_answer" | "not_logged_in" | "cache" | "file";
+
+export type UiCode = ErrorCode | LocalCode;
+
+export type UiError = { code: UiCode, message: string, };
 
 export type Boot = { me: Me | null, lang: string, 
 /**

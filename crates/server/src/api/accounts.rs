@@ -4,8 +4,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use careline_protocol::{
-    ApiError, AuditRecord, Client, CreateOperatorRequest, ErrorCode, LoginRequest, LoginResponse, MeResponse, Operator,
-    Page, RegisterRequest, Role, StatusRequest, UpdateClientRequest, UpdateOperatorRequest, User,
+    ApiError, AuditRecord, Client, CreateOperatorRequest, ErrorCode, LoginRequest, LoginResponse, MeResponse, Operator, Page, RegisterRequest, Role,
+    StatusRequest, UpdateClientRequest, UpdateOperatorRequest, User,
 };
 use std::sync::atomic::Ordering;
 use uuid::Uuid;

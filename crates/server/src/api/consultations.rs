@@ -4,9 +4,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use careline_protocol::{
-    ApiError, CloseRequest, Consultation, CreateTariffRequest, InitiateConsultationRequest, InitiateConsultationResponse, Message,
-    Page, RatingRequest, ReadPosition, ReadRequest, ReleaseRequest, SendMessageRequest, Tariff, TransferRequest,
-    UpdateConsultationRequest,
+    ApiError, CloseRequest, Consultation, CreateTariffRequest, InitiateConsultationRequest, InitiateConsultationResponse, Message, Page, RatingRequest,
+    ReadPosition, ReadRequest, ReleaseRequest, SendMessageRequest, Tariff, TransferRequest, UpdateConsultationRequest,
 };
 use std::sync::atomic::Ordering;
 use uuid::Uuid;
@@ -37,10 +36,7 @@ pub async fn initiate(
     ApiJson(req): ApiJson<InitiateConsultationRequest>,
 ) -> AppResult<(StatusCode, Json<InitiateConsultationResponse>)> {
     session.require_client()?;
-    let (consultation, created) = state
-        .store
-        .initiate_consultation(session.user_id, req.kind, req.text.as_deref(), req.client_msg_id)
-        .await?;
+    let (consultation, created) = state.store.initiate_consultation(session.user_id, req.kind, req.text.as_deref(), req.client_msg_id).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(InitiateConsultationResponse { consultation, created })))
 }
@@ -90,12 +86,7 @@ pub async fn transfer(
     ApiJson(req): ApiJson<TransferRequest>,
 ) -> AppResult<Json<Consultation>> {
     session.require_staff()?;
-    Ok(Json(
-        state
-            .store
-            .transition_consultation(id, session.actor(), ConsultationAction::Transfer, Some(req.operator_id), req.note.as_deref())
-            .await?,
-    ))
+    Ok(Json(state.store.transition_consultation(id, session.actor(), ConsultationAction::Transfer, Some(req.operator_id), req.note.as_deref()).await?))
 }
 
 /// Hand back to the queue.

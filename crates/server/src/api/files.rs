@@ -43,21 +43,21 @@ pub async fn upload(
     let media_type = match headers.get(header::CONTENT_TYPE) {
         None => guess_media_type(&file_name).to_owned(),
         Some(v) => {
-            let v = v.to_str().ok().and_then(valid_media_type).ok_or_else(|| {
-                AppError::refuse(ErrorCode::UnsupportedMediaType, "Content-Type is not a valid media type")
-            })?;
-            if v == "application/octet-stream" { guess_media_type(&file_name).to_owned() } else { v }
+            let v = v
+                .to_str()
+                .ok()
+                .and_then(valid_media_type)
+                .ok_or_else(|| AppError::refuse(ErrorCode::UnsupportedMediaType, "Content-Type is not a valid media type"))?;
+            if v == "application/octet-stream" {
+                guess_media_type(&file_name).to_owned()
+            } else {
+                v
+            }
         }
     };
     let stored = state.blobs.store(body.into_data_stream()).await?;
-    let attachment = Attachment {
-        id: careline_protocol::new_id(),
-        sha256: stored.sha256,
-        file_name,
-        media_type,
-        size: stored.size as i64,
-        created_at: chrono::Utc::now(),
-    };
+    let attachment =
+        Attachment { id: careline_protocol::new_id(), sha256: stored.sha256, file_name, media_type, size: stored.size as i64, created_at: chrono::Utc::now() };
     state.store.insert_attachment(&attachment, session.user_id).await?;
     Ok((StatusCode::CREATED, Json(attachment)))
 }

@@ -94,19 +94,17 @@ pub struct WsQuery {
 #[utoipa::path(get, path = "/api/v1/ws", tag = "sync", params(WsQuery),
     responses((status = 101, description = "switching to the WebSocket protocol"), (status = 401, body = ApiError)))]
 pub async fn ws(State(state): State<AppState>, parts: Parts, ApiQuery(q): ApiQuery<WsQuery>) -> AppResult<Response> {
-    let token = bearer(&parts).map(str::to_owned).or(q.token).ok_or_else(|| {
-        AppError::refuse(ErrorCode::Unauthorized, "send Authorization: Bearer <token> or ?token=")
-    })?;
+    let token = bearer(&parts)
+        .map(str::to_owned)
+        .or(q.token)
+        .ok_or_else(|| AppError::refuse(ErrorCode::Unauthorized, "send Authorization: Bearer <token> or ?token="))?;
     let session = Session::from_token(&state, &token).await?;
     let mut parts = parts;
     let upgrade = <WebSocketUpgrade as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, &state)
         .await
         .map_err(|e| AppError::bad_request(e.body_text()))?;
     // Small buffers: most sockets are idle, and there may be tens of thousands of them.
-    Ok(upgrade
-        .read_buffer_size(4 * 1024)
-        .write_buffer_size(4 * 1024)
-        .on_upgrade(move |socket| run_socket(state, session, q.resume, socket)))
+    Ok(upgrade.read_buffer_size(4 * 1024).write_buffer_size(4 * 1024).on_upgrade(move |socket| run_socket(state, session, q.resume, socket)))
 }
 
 const PING_EVERY: Duration = Duration::from_secs(20);
@@ -233,7 +231,9 @@ where
     let mut last = from;
     loop {
         let events = state.store.events_after(last, 1000, viewer).await?;
-        let Some(tail) = events.last().map(|e| e.seq) else { return Ok(last) };
+        let Some(tail) = events.last().map(|e| e.seq) else {
+            return Ok(last);
+        };
         for e in &events {
             sink.feed(WsMessage::Text(serde_json::to_string(e)?.into())).await?;
         }

@@ -63,11 +63,7 @@ pub struct StoreSettings {
 
 impl From<&Config> for StoreSettings {
     fn from(c: &Config) -> Self {
-        Self {
-            default_capacity: c.default_capacity,
-            callback_max_attempts: c.callback_max_attempts,
-            callback_retry_minutes: c.callback_retry_minutes,
-        }
+        Self { default_capacity: c.default_capacity, callback_max_attempts: c.callback_max_attempts, callback_retry_minutes: c.callback_retry_minutes }
     }
 }
 
@@ -78,25 +74,18 @@ impl Store {
         let url = config.effective_database_url();
         let settings = Arc::new(StoreSettings::from(config));
         let committed = Arc::new(Commits::default());
-        let (backend, writer, reader): (Arc<dyn Backend>, AnyPool, AnyPool) =
-            if url.starts_with("sqlite:") {
-                let b = sqlite::SqliteBackend::open(&url, config).await?;
-                let (w, r) = b.pools(config).await?;
-                sqlite::spawn_checkpointer(r.clone());
-                (Arc::new(b), w, r)
-            } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-                let b = postgres::PostgresBackend::new(&url);
-                let pool = AnyPoolOptions::new()
-                    .max_connections(config.db_max_connections)
-                    .connect(&url)
-                    .await?;
-                (Arc::new(b), pool.clone(), pool)
-            } else {
-                return Err(AppError::Other(format!(
-                    "unsupported database URL (expected sqlite:// or postgres://): {}",
-                    crate::config::redact_url(&url)
-                )));
-            };
+        let (backend, writer, reader): (Arc<dyn Backend>, AnyPool, AnyPool) = if url.starts_with("sqlite:") {
+            let b = sqlite::SqliteBackend::open(&url, config).await?;
+            let (w, r) = b.pools(config).await?;
+            sqlite::spawn_checkpointer(r.clone());
+            (Arc::new(b), w, r)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let b = postgres::PostgresBackend::new(&url);
+            let pool = AnyPoolOptions::new().max_connections(config.db_max_connections).connect(&url).await?;
+            (Arc::new(b), pool.clone(), pool)
+        } else {
+            return Err(AppError::Other(format!("unsupported database URL (expected sqlite:// or postgres://): {}", crate::config::redact_url(&url))));
+        };
         backend.migrate().await?;
         let (batcher, queue) = crate::store::batch::Batcher::new();
         let store = Store { writer, reader, backend, committed, settings, batcher, sessions: Arc::default() };
@@ -179,9 +168,7 @@ impl WriteTx {
     /// The next event sequence number. Takes the counter's lock until commit: call it after
     /// the transaction's checks, as late as possible.
     pub async fn next_seq(&mut self) -> AppResult<i64> {
-        let row = sqlx::query("UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value")
-            .fetch_one(&mut *self.tx)
-            .await?;
+        let row = sqlx::query("UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value").fetch_one(&mut *self.tx).await?;
         Ok(row.try_get::<i64, _>(0)?)
     }
 
@@ -249,8 +236,7 @@ pub(crate) fn get_uuid(row: &AnyRow, col: &str) -> AppResult<Uuid> {
 
 pub(crate) fn get_opt_uuid(row: &AnyRow, col: &str) -> AppResult<Option<Uuid>> {
     let s: Option<String> = row.try_get(col)?;
-    s.map(|s| Uuid::parse_str(&s).map_err(|e| AppError::Corrupt(format!("{col}: {e}"))))
-        .transpose()
+    s.map(|s| Uuid::parse_str(&s).map_err(|e| AppError::Corrupt(format!("{col}: {e}")))).transpose()
 }
 
 pub(crate) fn get_enum<T: std::str::FromStr>(row: &AnyRow, col: &str) -> AppResult<T>

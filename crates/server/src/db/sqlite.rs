@@ -24,11 +24,7 @@ impl SqliteBackend {
         let synchronous = match config.sqlite_synchronous.as_str() {
             "normal" => "NORMAL",
             "full" => "FULL",
-            other => {
-                return Err(AppError::Other(format!(
-                    "sqlite_synchronous must be 'normal' or 'full', not {other:?}"
-                )))
-            }
+            other => return Err(AppError::Other(format!("sqlite_synchronous must be 'normal' or 'full', not {other:?}"))),
         };
         let options = SqliteConnectOptions::from_str(url)?;
         if let Some(dir) = options.get_filename().parent() {
@@ -44,20 +40,20 @@ impl SqliteBackend {
         // Create the file and switch it to WAL (a persistent setting) before the Any pools.
         let native = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(
-                SqliteConnectOptions::from_str(&self.url)?
-                    .create_if_missing(true)
-                    .journal_mode(SqliteJournalMode::Wal),
-            )
+            .connect_with(SqliteConnectOptions::from_str(&self.url)?.create_if_missing(true).journal_mode(SqliteJournalMode::Wal))
             .await?;
         native.close().await;
 
         // A larger page cache and memory-mapped reads: the log and the message table are hot.
         let pragmas: &'static str = match self.synchronous {
-            "FULL" => "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                       PRAGMA cache_size = -32768; PRAGMA mmap_size = 1073741824;",
-            _ => "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                  PRAGMA cache_size = -32768; PRAGMA mmap_size = 1073741824;",
+            "FULL" => {
+                "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                       PRAGMA cache_size = -32768; PRAGMA mmap_size = 1073741824;"
+            }
+            _ => {
+                "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                  PRAGMA cache_size = -32768; PRAGMA mmap_size = 1073741824;"
+            }
         };
         let make = |max: u32| {
             AnyPoolOptions::new().max_connections(max).after_connect(move |conn, _| {
@@ -106,10 +102,7 @@ impl Backend for SqliteBackend {
 
     fn migrate(&self) -> BoxFuture<'_, AppResult<()>> {
         Box::pin(async move {
-            let pool = SqlitePoolOptions::new()
-                .max_connections(1)
-                .connect_with(SqliteConnectOptions::from_str(&self.url)?)
-                .await?;
+            let pool = SqlitePoolOptions::new().max_connections(1).connect_with(SqliteConnectOptions::from_str(&self.url)?).await?;
             sqlx::migrate!("migrations/sqlite").run(&pool).await?;
             pool.close().await;
             Ok(())

@@ -1,8 +1,8 @@
 //! Operators, clients, session tokens and the audit log.
 
 use careline_protocol::{
-    AuditRecord, Client, ClientSource, CreateOperatorRequest, EventData, Operator, Page, Presence,
-    RegisterRequest, Role, UpdateClientRequest, UpdateOperatorRequest,
+    AuditRecord, Client, ClientSource, CreateOperatorRequest, EventData, Operator, Page, Presence, RegisterRequest, Role, UpdateClientRequest,
+    UpdateOperatorRequest,
 };
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -14,8 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::time::{from_ms, now_ms};
 use careline_protocol::ErrorCode;
 
-pub(crate) const OPERATOR_COLS: &str =
-    "id, login, name, role, department, capacity, disabled, status, last_seen, created_at";
+pub(crate) const OPERATOR_COLS: &str = "id, login, name, role, department, capacity, disabled, status, last_seen, created_at";
 pub(crate) const CLIENT_COLS: &str = "id, name, phone, email, gender, birthday, city, height_cm, weight_kg, \
      source, tags, notes, vip, blocked, created_at";
 
@@ -128,12 +127,7 @@ pub struct SessionRow {
 impl Store {
     // -- operators -------------------------------------------------------------------------
 
-    pub async fn create_operator(
-        &self,
-        req: &CreateOperatorRequest,
-        password_hash: String,
-        actor: Option<Uuid>,
-    ) -> AppResult<Operator> {
+    pub async fn create_operator(&self, req: &CreateOperatorRequest, password_hash: String, actor: Option<Uuid>) -> AppResult<Operator> {
         if req.role == Role::Client {
             return Err(AppError::invalid("an operator's role is operator or admin"));
         }
@@ -177,13 +171,7 @@ impl Store {
         Ok(op)
     }
 
-    pub async fn update_operator(
-        &self,
-        id: Uuid,
-        req: &UpdateOperatorRequest,
-        password_hash: Option<String>,
-        actor: Uuid,
-    ) -> AppResult<Operator> {
+    pub async fn update_operator(&self, id: Uuid, req: &UpdateOperatorRequest, password_hash: Option<String>, actor: Uuid) -> AppResult<Operator> {
         let name = req.name.as_deref().map(|n| required_text("name", n, 200)).transpose()?;
         let department = req.department.as_deref().map(|d| optional_text("department", Some(d), 200)).transpose()?;
         let capacity = req.capacity.map(valid_capacity).transpose()?;
@@ -219,24 +207,18 @@ impl Store {
                 op.status = Presence::Offline;
             }
         }
-        sqlx::query(
-            "UPDATE operators SET name = $1, department = $2, capacity = $3, role = $4, disabled = $5, status = $6 WHERE id = $7",
-        )
-        .bind(&op.name)
-        .bind(op.department.clone())
-        .bind(op.capacity)
-        .bind(op.role.as_str())
-        .bind(op.disabled as i64)
-        .bind(op.status.as_str())
-        .bind(id.to_string())
-        .execute(tx.conn())
-        .await?;
+        sqlx::query("UPDATE operators SET name = $1, department = $2, capacity = $3, role = $4, disabled = $5, status = $6 WHERE id = $7")
+            .bind(&op.name)
+            .bind(op.department.clone())
+            .bind(op.capacity)
+            .bind(op.role.as_str())
+            .bind(op.disabled as i64)
+            .bind(op.status.as_str())
+            .bind(id.to_string())
+            .execute(tx.conn())
+            .await?;
         if let Some(hash) = password_hash {
-            sqlx::query("UPDATE operators SET password_hash = $1 WHERE id = $2")
-                .bind(hash)
-                .bind(id.to_string())
-                .execute(tx.conn())
-                .await?;
+            sqlx::query("UPDATE operators SET password_hash = $1 WHERE id = $2").bind(hash).bind(id.to_string()).execute(tx.conn()).await?;
         }
         if op.disabled || req.password.is_some() {
             // A disabled account or a changed password ends every session of it.
@@ -340,23 +322,17 @@ impl Store {
     pub async fn touch_operators(&self, ids: &[Uuid]) -> AppResult<()> {
         let now = now_ms();
         for id in ids {
-            sqlx::query("UPDATE operators SET last_seen = $1 WHERE id = $2")
-                .bind(now)
-                .bind(id.to_string())
-                .execute(&self.writer)
-                .await?;
+            sqlx::query("UPDATE operators SET last_seen = $1 WHERE id = $2").bind(now).bind(id.to_string()).execute(&self.writer).await?;
         }
         Ok(())
     }
 
     /// Operators not seen since `cutoff_ms` and not offline fall to offline.
     pub async fn sweep_presence(&self, cutoff_ms: i64, keep: &[Uuid]) -> AppResult<Vec<Operator>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {OPERATOR_COLS} FROM operators WHERE status <> 'offline' AND (last_seen IS NULL OR last_seen < $1)"
-        ))
-        .bind(cutoff_ms)
-        .fetch_all(&self.reader)
-        .await?;
+        let rows = sqlx::query(&format!("SELECT {OPERATOR_COLS} FROM operators WHERE status <> 'offline' AND (last_seen IS NULL OR last_seen < $1)"))
+            .bind(cutoff_ms)
+            .fetch_all(&self.reader)
+            .await?;
         let mut changed = Vec::new();
         for r in rows {
             let op = operator_row(&r)?;
@@ -366,13 +342,11 @@ impl Store {
             let now = now_ms();
             let mut tx = self.begin().await?;
             // Guarded: the operator may have come back since the read.
-            let done = sqlx::query(
-                "UPDATE operators SET status = 'offline' WHERE id = $1 AND status <> 'offline' AND (last_seen IS NULL OR last_seen < $2)",
-            )
-            .bind(op.id.to_string())
-            .bind(cutoff_ms)
-            .execute(tx.conn())
-            .await?;
+            let done = sqlx::query("UPDATE operators SET status = 'offline' WHERE id = $1 AND status <> 'offline' AND (last_seen IS NULL OR last_seen < $2)")
+                .bind(op.id.to_string())
+                .bind(cutoff_ms)
+                .execute(tx.conn())
+                .await?;
             if done.rows_affected() == 1 {
                 let op = Operator { status: Presence::Offline, ..op };
                 tx.emit(&EventData::Operator(op.clone()), Audience::Staff(None), now).await?;
@@ -429,11 +403,10 @@ impl Store {
 
     /// The client with this phone and their password hash.
     pub async fn client_credentials(&self, phone: &str) -> AppResult<Option<(Client, Option<String>)>> {
-        let Ok(phone) = normalize_phone(phone) else { return Ok(None) };
-        let row = sqlx::query(&format!("SELECT {CLIENT_COLS}, password_hash FROM clients WHERE phone = $1"))
-            .bind(phone)
-            .fetch_optional(&self.reader)
-            .await?;
+        let Ok(phone) = normalize_phone(phone) else {
+            return Ok(None);
+        };
+        let row = sqlx::query(&format!("SELECT {CLIENT_COLS}, password_hash FROM clients WHERE phone = $1")).bind(phone).fetch_optional(&self.reader).await?;
         row.map(|r| Ok((client_row(&r)?, r.try_get("password_hash")?))).transpose()
     }
 
@@ -452,9 +425,7 @@ impl Store {
         let mut q = SqlBuf::new(&format!("SELECT {CLIENT_COLS} FROM clients"));
         if let Some(text) = filter.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             let p = q.arg(like_pattern(text));
-            q.and(&format!(
-                "search LIKE {p} ESCAPE '\\'"
-            ));
+            q.and(&format!("search LIKE {p} ESCAPE '\\'"));
         }
         if let Some(tag) = &filter.tag {
             let p = q.arg(format!("%{}%", serde_json::to_string(tag).unwrap_or_default().replace(['%', '_'], "")));
@@ -504,8 +475,7 @@ impl Store {
         if let Some(v) = &req.birthday {
             c.birthday = match optional_text("birthday", Some(v), 10)? {
                 Some(b) => {
-                    chrono::NaiveDate::parse_from_str(&b, "%Y-%m-%d")
-                        .map_err(|_| AppError::invalid("birthday must be YYYY-MM-DD"))?;
+                    chrono::NaiveDate::parse_from_str(&b, "%Y-%m-%d").map_err(|_| AppError::invalid("birthday must be YYYY-MM-DD"))?;
                     Some(b)
                 }
                 None => None,
@@ -584,11 +554,7 @@ impl Store {
             .execute(&self.writer)
             .await?;
         // Expired tokens of this user are of no use to anyone.
-        sqlx::query("DELETE FROM tokens WHERE user_id = $1 AND expires_at < $2")
-            .bind(user_id.to_string())
-            .bind(now)
-            .execute(&self.writer)
-            .await?;
+        sqlx::query("DELETE FROM tokens WHERE user_id = $1 AND expires_at < $2").bind(user_id.to_string()).bind(now).execute(&self.writer).await?;
         Ok(())
     }
 

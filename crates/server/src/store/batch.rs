@@ -46,10 +46,7 @@ impl Batcher {
 
     pub(crate) async fn send(&self, consultation_id: Uuid, actor: Actor, req: SendMessageRequest) -> AppResult<Message> {
         let (reply, answer) = oneshot::channel();
-        self.tx
-            .send(Job { consultation_id, actor, req, reply })
-            .await
-            .map_err(|_| AppError::Other("the message writer has stopped".into()))?;
+        self.tx.send(Job { consultation_id, actor, req, reply }).await.map_err(|_| AppError::Other("the message writer has stopped".into()))?;
         answer.await.map_err(|_| AppError::Other("the message writer dropped a message".into()))?
     }
 }
@@ -200,10 +197,7 @@ async fn plan_and_write(store: &Store, jobs: &[Job], outcomes: &mut Vec<Outcome>
     let n_events = planned.len() + planned.iter().filter(|p| p.first_response).count();
     let last: i64 = {
         use sqlx::Row;
-        let row = sqlx::query("UPDATE counters SET value = value + $1 WHERE name = 'seq' RETURNING value")
-            .bind(n_events as i64)
-            .fetch_one(tx.conn())
-            .await?;
+        let row = sqlx::query("UPDATE counters SET value = value + $1 WHERE name = 'seq' RETURNING value").bind(n_events as i64).fetch_one(tx.conn()).await?;
         row.try_get(0)?
     };
     let mut next_seq = last - n_events as i64 + 1;
@@ -294,11 +288,7 @@ async fn plan_and_write(store: &Store, jobs: &[Job], outcomes: &mut Vec<Outcome>
         q.and(&format!("id IN ({})", ps.join(", ")));
         q.query().execute(tx.conn()).await?;
         for p in planned.iter().filter(|p| p.first_response) {
-            sqlx::query("UPDATE consultations SET first_response_at = $1 WHERE id = $2")
-                .bind(now)
-                .bind(p.consultation.to_string())
-                .execute(tx.conn())
-                .await?;
+            sqlx::query("UPDATE consultations SET first_response_at = $1 WHERE id = $2").bind(now).bind(p.consultation.to_string()).execute(tx.conn()).await?;
         }
     }
     tx.commit().await?;

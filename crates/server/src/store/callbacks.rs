@@ -1,9 +1,7 @@
 //! Callback requests ("заявки"): a queue ordered by due time, claimed by one operator at a
 //! time, with attempts and automatic retries.
 
-use careline_protocol::{
-    Callback, CallbackAttempt, CallbackStatus, CreateCallbackRequest, EventData, Page, Role,
-};
+use careline_protocol::{Callback, CallbackAttempt, CallbackStatus, CreateCallbackRequest, EventData, Page, Role};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use uuid::Uuid;
@@ -15,8 +13,7 @@ use crate::domain::{callback_transition, Actor, CallbackAction};
 use crate::error::{AppError, AppResult};
 use crate::time::{from_ms, ms, now_ms};
 
-pub(crate) const CALLBACK_COLS: &str =
-    "id, client_id, phone, preferred_at, preferred_until, reason, status, operator_id, due_at, created_at, closed_at";
+pub(crate) const CALLBACK_COLS: &str = "id, client_id, phone, preferred_at, preferred_until, reason, status, operator_id, due_at, created_at, closed_at";
 
 pub(crate) fn callback_row(row: &AnyRow) -> AppResult<Callback> {
     Ok(Callback {
@@ -255,14 +252,7 @@ impl Store {
         if actor.role == Role::Client && before.client_id != Some(actor.id) {
             return Err(AppError::not_found("callback request"));
         }
-        let step = callback_transition(
-            before.status,
-            before.operator_id,
-            before.attempts.len() as i64,
-            self.settings.callback_max_attempts,
-            actor,
-            action,
-        )?;
+        let step = callback_transition(before.status, before.operator_id, before.attempts.len() as i64, self.settings.callback_max_attempts, actor, action)?;
         let mut cb = before.clone();
         cb.status = step.status;
         cb.operator_id = step.operator;
@@ -287,12 +277,7 @@ impl Store {
             cb.attempts.push(attempt);
         }
         let mut q = SqlBuf::new("UPDATE callbacks SET ");
-        let (s, o, d, cl) = (
-            q.arg(cb.status.as_str()),
-            q.arg(cb.operator_id.map(|o| o.to_string())),
-            q.arg(ms(cb.due_at)),
-            q.arg(cb.closed_at.map(ms)),
-        );
+        let (s, o, d, cl) = (q.arg(cb.status.as_str()), q.arg(cb.operator_id.map(|o| o.to_string())), q.arg(ms(cb.due_at)), q.arg(cb.closed_at.map(ms)));
         q.push(&format!("status = {s}, operator_id = {o}, due_at = {d}, closed_at = {cl}"));
         let (pid, pst) = (q.arg(id.to_string()), q.arg(before.status.as_str()));
         q.push(&format!(" WHERE id = {pid} AND status = {pst}"));
@@ -313,4 +298,3 @@ async fn emit_callback(tx: &mut WriteTx, cb: &Callback, at: i64) -> AppResult<()
     };
     tx.emit(&EventData::Callback(cb.clone()), audience, at).await.map(|_| ())
 }
-

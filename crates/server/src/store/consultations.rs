@@ -1,8 +1,8 @@
 //! Consultations (episodes of a client's thread), their state machine, and tariffs.
 
 use careline_protocol::{
-    Consultation, ConsultationKind, ConsultationStatus, CreateTariffRequest, ErrorCode, EventData,
-    MessageKind, Page, Priority, Role, Tariff, UpdateConsultationRequest,
+    Consultation, ConsultationKind, ConsultationStatus, CreateTariffRequest, ErrorCode, EventData, MessageKind, Page, Priority, Role, Tariff,
+    UpdateConsultationRequest,
 };
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -125,9 +125,7 @@ impl Store {
     // -- tariffs ---------------------------------------------------------------------------
 
     pub async fn list_tariffs(&self) -> AppResult<Vec<Tariff>> {
-        let rows = sqlx::query("SELECT id, name, kind, price, currency, active FROM tariffs ORDER BY kind, name")
-            .fetch_all(&self.reader)
-            .await?;
+        let rows = sqlx::query("SELECT id, name, kind, price, currency, active FROM tariffs ORDER BY kind, name").fetch_all(&self.reader).await?;
         rows.iter()
             .map(|r| {
                 Ok(Tariff {
@@ -233,12 +231,7 @@ impl Store {
 
     /// The list, filtered, with the viewer's unread counts. `only_client` restricts it to
     /// one client's own consultations.
-    pub async fn list_consultations(
-        &self,
-        f: &ConsultationFilter,
-        viewer: Uuid,
-        viewer_role: Role,
-    ) -> AppResult<Page<ConsultationItem>> {
+    pub async fn list_consultations(&self, f: &ConsultationFilter, viewer: Uuid, viewer_role: Role) -> AppResult<Page<ConsultationItem>> {
         let limit = page_limit(f.limit)?;
         let other_side = if viewer_role == Role::Client { "m.author_kind <> 'client' AND m.internal = 0" } else { "m.author_kind = 'client'" };
         let mut q = SqlBuf::new("");
@@ -315,10 +308,8 @@ impl Store {
         } else {
             q.query().fetch_all(&self.reader).await?
         };
-        let mut items = rows
-            .iter()
-            .map(|r| Ok(ConsultationItem { consultation: consultation_row(r)?, unread: r.try_get("unread")? }))
-            .collect::<AppResult<Vec<_>>>()?;
+        let mut items =
+            rows.iter().map(|r| Ok(ConsultationItem { consultation: consultation_row(r)?, unread: r.try_get("unread")? })).collect::<AppResult<Vec<_>>>()?;
         Ok(finish_page(&mut items, limit, |c| c.consultation.id.to_string()))
     }
 
@@ -467,10 +458,7 @@ async fn check_capacity(tx: &mut WriteTx, operator: Uuid) -> AppResult<()> {
     let capacity: i64 = row.try_get("capacity")?;
     let active: i64 = row.try_get("active")?;
     if active >= capacity {
-        return Err(AppError::refuse(
-            ErrorCode::CapacityReached,
-            format!("you already have {active} active consultations of your capacity {capacity}"),
-        ));
+        return Err(AppError::refuse(ErrorCode::CapacityReached, format!("you already have {active} active consultations of your capacity {capacity}")));
     }
     Ok(())
 }
@@ -495,10 +483,7 @@ pub(crate) async fn create_consultation(tx: &mut WriteTx, client_id: Uuid, kind:
     if get_bool(&client, "blocked")? {
         return Err(AppError::refuse(ErrorCode::AccountDisabled, "this client is blocked"));
     }
-    let tariff = sqlx::query("SELECT id, price, currency FROM tariffs WHERE kind = $1 AND active = 1")
-        .bind(kind.as_str())
-        .fetch_optional(tx.conn())
-        .await?;
+    let tariff = sqlx::query("SELECT id, price, currency FROM tariffs WHERE kind = $1 AND active = 1").bind(kind.as_str()).fetch_optional(tx.conn()).await?;
     let (tariff_id, price, currency) = match &tariff {
         Some(t) => (Some(get_uuid(t, "id")?), t.try_get("price")?, t.try_get("currency")?),
         None => (None, 0, "RUB".to_owned()),
@@ -526,7 +511,8 @@ pub(crate) async fn create_consultation(tx: &mut WriteTx, client_id: Uuid, kind:
         rating_comment: None,
         last_message_at: None,
     };
-    let mut q = SqlBuf::new("INSERT INTO consultations (id, client_id, kind, status, priority, tags, tariff_id, price, currency, subject, created_at) VALUES (");
+    let mut q =
+        SqlBuf::new("INSERT INTO consultations (id, client_id, kind, status, priority, tags, tariff_id, price, currency, subject, created_at) VALUES (");
     let ps = [
         q.arg(c.id.to_string()),
         q.arg(client_id.to_string()),
@@ -537,10 +523,7 @@ pub(crate) async fn create_consultation(tx: &mut WriteTx, client_id: Uuid, kind:
         q.arg(subject),
         q.arg(now),
     ];
-    q.push(&format!(
-        "{}, {}, {}, 'new', 'normal', '[]', {}, {}, {}, {}, {}) ON CONFLICT DO NOTHING",
-        ps[0], ps[1], ps[2], ps[3], ps[4], ps[5], ps[6], ps[7]
-    ));
+    q.push(&format!("{}, {}, {}, 'new', 'normal', '[]', {}, {}, {}, {}, {}) ON CONFLICT DO NOTHING", ps[0], ps[1], ps[2], ps[3], ps[4], ps[5], ps[6], ps[7]));
     let done = q.query().execute(tx.conn()).await?;
     if done.rows_affected() == 0 {
         // The one-open-consultation index refused it: another request opened one just now.
@@ -557,4 +540,3 @@ pub(crate) async fn emit_consultation(tx: &mut WriteTx, c: &Consultation, seq: O
         None => tx.emit(&data, Audience::Client(c.client_id), at).await.map(|_| ()),
     }
 }
-

@@ -5,8 +5,7 @@
 //! created, or this is the first response), which halves the events of a busy chat.
 
 use careline_protocol::{
-    Attachment, AuthorKind, Consultation, ConsultationStatus, EventData, Message,
-    MessageKind, Page, ReadPosition, Role, SendMessageRequest,
+    Attachment, AuthorKind, Consultation, ConsultationStatus, EventData, Message, MessageKind, Page, ReadPosition, Role, SendMessageRequest,
 };
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -338,4 +337,3 @@ async fn attachment_for_message(tx: &mut WriteTx, id: Uuid, author: Uuid) -> App
         created_at: get_time(&row, "created_at")?,
     })
 }
-

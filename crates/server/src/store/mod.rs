@@ -153,9 +153,7 @@ pub(crate) fn required_text(field: &str, value: &str, max: usize) -> AppResult<S
 pub(crate) fn optional_text(field: &str, value: Option<&str>, max: usize) -> AppResult<Option<String>> {
     match value.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(v) if v.chars().count() > max => {
-            Err(AppError::invalid(format!("{field} is longer than {max} characters")))
-        }
+        Some(v) if v.chars().count() > max => Err(AppError::invalid(format!("{field} is longer than {max} characters"))),
         Some(v) => Ok(Some(v.to_owned())),
     }
 }

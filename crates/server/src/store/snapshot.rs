@@ -75,7 +75,9 @@ impl Store {
             "consultations" => SqlBuf::new(&format!("SELECT {CONSULTATION_COLS} FROM consultations")),
             "messages" => SqlBuf::new(MESSAGE_SELECT),
             "callbacks" => SqlBuf::new(&format!("SELECT {CALLBACK_COLS} FROM callbacks")),
-            _ => SqlBuf::new("SELECT r.consultation_id, r.reader_id, r.reader_role, r.seq, r.delivered_seq, c.client_id FROM reads r JOIN consultations c ON c.id = r.consultation_id"),
+            _ => SqlBuf::new(
+                "SELECT r.consultation_id, r.reader_id, r.reader_role, r.seq, r.delivered_seq, c.client_id FROM reads r JOIN consultations c ON c.id = r.consultation_id",
+            ),
         };
         let (key, prefix) = match part {
             "messages" => ("seq", "m."),
@@ -113,7 +115,14 @@ impl Store {
                     (EventData::Operator(o), k)
                 }
                 "tariffs" => {
-                    let t = Tariff { id: get_uuid(r, "id")?, name: r.try_get("name")?, kind: get_enum(r, "kind")?, price: r.try_get("price")?, currency: r.try_get("currency")?, active: get_bool(r, "active")? };
+                    let t = Tariff {
+                        id: get_uuid(r, "id")?,
+                        name: r.try_get("name")?,
+                        kind: get_enum(r, "kind")?,
+                        price: r.try_get("price")?,
+                        currency: r.try_get("currency")?,
+                        active: get_bool(r, "active")?,
+                    };
                     let k = t.id.to_string();
                     (EventData::Tariff(t), k)
                 }

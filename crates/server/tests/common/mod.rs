@@ -107,24 +107,15 @@ impl TestServer {
     /// An operator (or admin) account created directly in the store, logged in.
     pub async fn staff(&self, login: &str, role: Role) -> Api {
         let hash = careline_server::auth::hash_password(PASSWORD.into()).await.unwrap();
-        let req = CreateOperatorRequest {
-            login: login.into(),
-            password: String::new(),
-            name: format!("{login} name"),
-            role,
-            department: None,
-            capacity: None,
-        };
+        let req = CreateOperatorRequest { login: login.into(), password: String::new(), name: format!("{login} name"), role, department: None, capacity: None };
         self.state.store.create_operator(&req, hash, None).await.unwrap();
         self.anon().login(login, PASSWORD).await
     }
 
     /// A registered, logged-in client.
     pub async fn client(&self, name: &str, phone: &str) -> Api {
-        let (status, body) = self
-            .anon()
-            .call(Method::POST, "/api/v1/clients/register", Some(json!({"name": name, "phone": phone, "password": PASSWORD})))
-            .await;
+        let (status, body) =
+            self.anon().call(Method::POST, "/api/v1/clients/register", Some(json!({"name": name, "phone": phone, "password": PASSWORD}))).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         self.anon().with_token(body["token"].as_str().unwrap())
     }
@@ -202,11 +193,7 @@ impl Api {
 
     /// Sends a text message with a fresh idempotency key.
     pub async fn say(&self, consultation: &str, text: &str) -> Value {
-        self.must(
-            &format!("/api/v1/consultations/{consultation}/messages"),
-            json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "text", "body": text}),
-        )
-        .await
+        self.must(&format!("/api/v1/consultations/{consultation}/messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "text", "body": text})).await
     }
 
     /// The client opens (or gets) its consultation; its id.
