@@ -47,19 +47,7 @@ impl AppState {
         let limiter = Arc::new(LoginLimiter::new(config.login_max_failures, Duration::from_secs(config.login_window_secs)));
         let presence = Arc::new(PresenceTracker::default());
         presence.clone().spawn(store.clone(), Duration::from_secs(config.presence_grace_secs));
-        if config.event_retention_days > 0 {
-            let store = store.clone();
-            let keep_ms = config.event_retention_days * 24 * 3600 * 1000;
-            tokio::spawn(async move {
-                let mut tick = tokio::time::interval(Duration::from_secs(3600));
-                loop {
-                    tick.tick().await;
-                    if let Err(e) = store.prune_events(crate::time::now_ms() - keep_ms).await {
-                        tracing::warn!(error = %e, "pruning events failed");
-                    }
-                }
-            });
-        }
+        tokio::spawn(maintain(store.clone(), config.event_retention_days, config.idempotency_keep_hours));
         Ok(AppState { store, hub, config: Arc::new(config), blobs, limiter, presence, metrics, closing: Default::default() })
     }
 
@@ -71,6 +59,27 @@ impl AppState {
             .layer(middleware::from_fn_with_state(self.clone(), count_requests))
             .layer(TraceLayer::new_for_http())
             .with_state(self.clone())
+    }
+}
+
+/// What keeps the database from growing without bound, at start and every hour: events older
+/// than the retention (if one is set; their readers are told to re-sync) and remembered
+/// idempotent answers older than their keep time.
+async fn maintain(store: Store, event_retention_days: i64, idempotency_keep_hours: i64) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        let now = crate::time::now_ms();
+        if event_retention_days > 0 {
+            if let Err(e) = store.prune_events(now - event_retention_days * 24 * 3600 * 1000).await {
+                tracing::warn!(error = %e, "pruning events failed");
+            }
+        }
+        match store.prune_idempotency(now - idempotency_keep_hours.max(1) * 3600 * 1000).await {
+            Ok(n) if n > 0 => tracing::info!(pruned = n, "idempotent answers past their keep time removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "pruning idempotent answers failed"),
+        }
     }
 }
 

@@ -41,6 +41,10 @@ pub struct Config {
     /// Events kept for catch-up; older ones are pruned and their readers told to re-sync.
     /// 0 keeps everything.
     pub event_retention_days: i64,
+    /// Answers to requests sent with an `Idempotency-Key` are replayed to retries for this many
+    /// hours, then pruned (a retry after that runs again: the state machine and the message
+    /// key still refuse a duplicate).
+    pub idempotency_keep_hours: i64,
 }
 
 impl Default for Config {
@@ -61,6 +65,7 @@ impl Default for Config {
             db_max_connections: 16,
             sqlite_synchronous: "normal".into(),
             event_retention_days: 0,
+            idempotency_keep_hours: 24,
         }
     }
 }
@@ -110,6 +115,9 @@ impl Config {
         }
         if let Some(v) = var("CARELINE_SQLITE_SYNCHRONOUS") {
             self.sqlite_synchronous = v;
+        }
+        if let Some(v) = var("CARELINE_IDEMPOTENCY_KEEP_HOURS") {
+            self.idempotency_keep_hours = parse("CARELINE_IDEMPOTENCY_KEEP_HOURS", v)?;
         }
         if let Some(v) = var("CARELINE_LOGIN_MAX_FAILURES") {
             self.login_max_failures = parse("CARELINE_LOGIN_MAX_FAILURES", v)?;

@@ -151,7 +151,7 @@ pub async fn fill(store: &Store) -> AppResult<String> {
             birthday: Some(format!("19{}-0{}-1{}", 60 + n * 4, 1 + n % 9, n % 10)),
             ..Default::default()
         };
-        store.update_client(client.id, &update, admin.id, true).await?;
+        store.update_client(client.id, &update, admin.id, careline_protocol::Role::Admin).await?;
         let me = Actor { id: client.id, role: Role::Client };
         for (i, (question, answer, summary)) in dc.past.iter().enumerate() {
             let op = actor(1 + (n + i) % 4);

@@ -80,4 +80,10 @@ impl crate::db::Store {
             .await?;
         Ok(())
     }
+
+    /// Forgets answers remembered before `before_ms`; how many.
+    pub async fn prune_idempotency(&self, before_ms: i64) -> crate::error::AppResult<u64> {
+        let done = sqlx::query("DELETE FROM idempotency WHERE created_at < $1").bind(before_ms).execute(&self.writer).await?;
+        Ok(done.rows_affected())
+    }
 }

@@ -7,6 +7,7 @@ use careline_protocol::Role;
 use common::TestServer;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use std::time::Duration;
 
 fn code(b: &Value) -> &str {
     b["code"].as_str().unwrap_or("")
@@ -307,5 +308,86 @@ both!(idempotency_keys_replay_the_first_answer, |db| async move {
     // Keys are per user; another user's same key is a new request.
     let other = take(&boris, "op-1").await.unwrap();
     assert_eq!(other.status(), StatusCode::CONFLICT);
+    s.stop().await;
+});
+
+// Remembered answers are kept for `idempotency_keep_hours` and then pruned by the server's
+// maintenance (at start and hourly), so the table does not grow for ever.
+both!(idempotent_answers_are_pruned_after_their_keep_time, |db| async move {
+    let s = TestServer::start_with(db, |c| {
+        c.idempotency_keep_hours = 24;
+        if c.database_url.is_empty() {
+            c.database_url = format!("sqlite://{}", c.data_dir.join("careline.db").display());
+        }
+    })
+    .await;
+    let anna = s.staff("anna", Role::Operator).await;
+    let client = s.client("Keys", "+10000000002").await;
+    let old = client.open_consultation("old").await;
+    let take = |api: &common::Api, id: String, key: &str| {
+        api.http
+            .post(format!("{}/api/v1/consultations/{id}/take", api.base))
+            .bearer_auth(api.token.clone().unwrap())
+            .header("idempotency-key", key.to_owned())
+            .send()
+    };
+    assert_eq!(take(&anna, old.clone(), "kept-a-day").await.unwrap().status(), StatusCode::OK);
+    let pool = sqlx::AnyPool::connect(&s.config.effective_database_url()).await.unwrap();
+    let count = || async { sqlx::query("SELECT COUNT(*) FROM idempotency").fetch_one(&pool).await.map(|r| sqlx::Row::get::<i64, _>(&r, 0)).unwrap() };
+    assert_eq!(count().await, 1);
+    // A day and an hour pass (the row is made older), and an instance starts its maintenance.
+    sqlx::query("UPDATE idempotency SET created_at = created_at - 90000000").execute(&pool).await.unwrap();
+    let second = s.another_instance().await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while count().await > 0 {
+        assert!(tokio::time::Instant::now() < deadline, "answers older than the keep time were not pruned");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    second.stop().await;
+    s.stop().await;
+});
+
+// A client's app that sends "initiate" twice at once (a double tap, a retry on a slow
+// network) gets one consultation from both calls: the loser of the race is answered with the
+// open consultation, never 409.
+both!(initiate_race_answers_the_open_consultation, |db| async move {
+    let s = TestServer::start(db).await;
+    let client = s.client("Double Tap", "+10000000003").await;
+    let tasks: Vec<_> = (0..12)
+        .map(|i| {
+            let client = client.clone();
+            tokio::spawn(async move { client.post("/api/v1/consultations", json!({ "kind": "chat", "text": format!("tap {i}") })).await })
+        })
+        .collect();
+    let mut ids = std::collections::HashSet::new();
+    let mut created = 0;
+    for t in tasks {
+        let (st, b) = t.await.unwrap();
+        assert!(st.is_success(), "{st}: {b}");
+        ids.insert(b["consultation"]["id"].as_str().unwrap().to_owned());
+        created += usize::from(b["created"] == true);
+    }
+    assert_eq!((ids.len(), created), (1, 1), "one consultation, created once");
+    s.stop().await;
+});
+
+// VIP and blocked are set by an administrator only (the desk shows those switches to admins
+// alone); operators still edit notes and tags.
+both!(only_admins_set_vip_and_blocked, |db| async move {
+    let s = TestServer::start(db).await;
+    let anna = s.staff("anna", Role::Operator).await;
+    let boss = s.staff("boss", Role::Admin).await;
+    let client = s.client("Very Important", "+10000000004").await;
+    let id = client.user_id().await;
+    let path = format!("/api/v1/clients/{id}");
+    for change in [json!({ "vip": true }), json!({ "blocked": true })] {
+        let (st, b) = anna.call(reqwest::Method::PATCH, &path, Some(change.clone())).await;
+        assert_eq!((st, code(&b)), (StatusCode::FORBIDDEN, "forbidden"), "{change}");
+    }
+    let (st, b) = anna.call(reqwest::Method::PATCH, &path, Some(json!({ "notes": "prefers mornings", "tags": ["diabetes"] }))).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!((b["vip"].as_bool(), b["blocked"].as_bool()), (Some(false), Some(false)), "nothing else changed");
+    let (st, b) = boss.call(reqwest::Method::PATCH, &path, Some(json!({ "vip": true }))).await;
+    assert_eq!((st, b["vip"].as_bool()), (StatusCode::OK, Some(true)));
     s.stop().await;
 });

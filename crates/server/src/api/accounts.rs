@@ -133,7 +133,8 @@ pub async fn get_client(State(state): State<AppState>, session: Session, addr: R
     Ok(Json(c))
 }
 
-/// Edit a client: staff edit everything; a client its own personal data.
+/// Edit a client: staff edit personal data, tags and notes, admins also VIP and blocked; a
+/// client its own personal data.
 #[utoipa::path(patch, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = Uuid, Path)), request_body = UpdateClientRequest,
     responses((status = 200, body = Client), (status = 404, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn update_client(
@@ -146,7 +147,7 @@ pub async fn update_client(
     if !staff && id != session.user_id {
         return Err(AppError::not_found("client"));
     }
-    let mut c = state.store.update_client(id, &req, session.user_id, staff).await?;
+    let mut c = state.store.update_client(id, &req, session.user_id, session.role).await?;
     if !staff {
         c.notes = None;
     }

@@ -450,11 +450,17 @@ impl Store {
         Ok(finish_page(&mut items, limit, |c| c.id.to_string()))
     }
 
-    /// Changes a client's profile. `staff` may change tags, notes, VIP and blocked.
-    pub async fn update_client(&self, id: Uuid, req: &UpdateClientRequest, actor: Uuid, staff: bool) -> AppResult<Client> {
-        if !staff && (req.tags.is_some() || req.notes.is_some() || req.vip.is_some() || req.blocked.is_some()) {
+    /// Changes a client's profile as `role`: staff change tags and notes, admins also VIP and
+    /// blocked (blocking closes the client's access: an administrative act, audited), a client
+    /// its own personal data.
+    pub async fn update_client(&self, id: Uuid, req: &UpdateClientRequest, actor: Uuid, role: Role) -> AppResult<Client> {
+        if !role.is_staff() && (req.tags.is_some() || req.notes.is_some() || req.vip.is_some() || req.blocked.is_some()) {
             return Err(AppError::forbidden("tags, notes, VIP and blocked are set by staff"));
         }
+        if role != Role::Admin && (req.vip.is_some() || req.blocked.is_some()) {
+            return Err(AppError::forbidden("VIP and blocked are set by an administrator"));
+        }
+        let staff = role.is_staff();
         let now = now_ms();
         let mut tx = self.begin().await?;
         let row = sqlx::query(&format!("SELECT {CLIENT_COLS} FROM clients WHERE id = $1"))

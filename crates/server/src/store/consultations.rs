@@ -194,6 +194,22 @@ impl Store {
         text: Option<&str>,
         client_msg_id: Option<Uuid>,
     ) -> AppResult<(Consultation, bool)> {
+        match self.initiate_once(client_id, kind, text, client_msg_id).await {
+            // Two requests raced (PostgreSQL runs them at once; SQLite's single writer never
+            // does): the other one's insert won the partial unique index of open
+            // consultations. Its consultation is this request's answer too.
+            Err(e) if e.is_unique_violation() || e.code() == Some(ErrorCode::IllegalTransition) => {
+                let mut tx = self.begin().await?;
+                match open_consultation(&mut tx, client_id).await? {
+                    Some(open) => Ok((open, false)),
+                    None => Err(e),
+                }
+            }
+            other => other,
+        }
+    }
+
+    async fn initiate_once(&self, client_id: Uuid, kind: ConsultationKind, text: Option<&str>, client_msg_id: Option<Uuid>) -> AppResult<(Consultation, bool)> {
         let text = optional_text("text", text, 20_000)?;
         let mut tx = self.begin().await?;
         if let Some(open) = open_consultation(&mut tx, client_id).await? {
