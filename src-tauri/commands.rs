@@ -9,7 +9,7 @@ use careline_core::notify::Settings;
 use careline_core::outbox::{Entry, Op};
 use careline_core::session::Session;
 use careline_core::views::{
-    CallbackRow, CallbackView, ClientProfile, ConsultationRow, ConsultationView, Counts, ListFilter, OperatorRow, SearchHit, ThreadPage,
+    CallbackRow, CallbackView, ClientProfile, ConsultationRow, ConsultationView, Counts, ListCursor, ListFilter, ListPage, OperatorRow, SearchHit, ThreadPage,
 };
 use careline_core::{LocalCode, UiError};
 use careline_protocol::{Client, CreateOperatorRequest, Operator, UpdateOperatorRequest};
@@ -105,9 +105,9 @@ pub async fn counts(shell: State<'_, Shell>) -> Res<Counts> {
 }
 
 #[tauri::command]
-pub async fn list(shell: State<'_, Shell>, view: ConsultationView, filter: ListFilter) -> Res<Vec<ConsultationRow>> {
+pub async fn list(shell: State<'_, Shell>, view: ConsultationView, filter: ListFilter, after: Option<ListCursor>, limit: i64) -> Res<ListPage> {
     let desk = shell.desk().await?;
-    Ok(desk.cache.list(view, &filter, desk.session.user_id).await?)
+    Ok(desk.cache.list_page(view, &filter, desk.session.user_id, after, limit).await?)
 }
 
 /// One consultation as a list row (for the chat's header).

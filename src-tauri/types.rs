@@ -41,6 +41,8 @@ pub fn typescript() -> String {
         views::Sort::decl(),
         views::ListFilter::decl(),
         views::ConsultationRow::decl(),
+        views::ListCursor::decl(),
+        views::ListPage::decl(),
         views::SendState::decl(),
         views::MessageRow::decl(),
         views::PendingMessage::decl(),

@@ -379,3 +379,115 @@ where
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
 }
+
+/// The archive of a clinic's years, offline: 100,000 closed consultations in the cache (the
+/// server unreachable). The list says how many match, scrolls down to the oldest one with only
+/// the visible rows in the page, and a filter finds the three video consultations at the very
+/// end of the archive. Chinese names are drawn with real glyphs, not empty boxes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, a D-Bus session, tauri-driver and WebKitWebDriver: scripts/test.sh runs it"]
+async fn an_archive_of_100000_scrolls_to_its_oldest_and_filters_whole() {
+    use careline_protocol::{fixture, ConsultationKind, ConsultationStatus, EventData};
+    const ARCHIVED: u128 = 100_000;
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let cache_path = dir.path().join("cache.db");
+    let me = uuid::Uuid::from_u128(0xA);
+    {
+        let cache = careline_core::Cache::open(&cache_path).await.unwrap();
+        let now = chrono::Utc::now();
+        let names = ["Иван Соколов", "张伟", "李娜", "Emily Watson", "Ольга Белова-Рождественская", "王芳"];
+        let mut items = Vec::new();
+        for k in 0..600u128 {
+            let name = format!("{} {k}", names[k as usize % names.len()]);
+            items.push(EventData::Client(fixture::client(uuid::Uuid::from_u128(0x1000_0000 + k), &name, &format!("+7900{k:07}"), now)));
+        }
+        for i in 0..ARCHIVED {
+            let at = now - chrono::Duration::minutes(i as i64);
+            let mut c =
+                fixture::consultation(uuid::Uuid::from_u128(0x2000_0000 + i), uuid::Uuid::from_u128(0x1000_0000 + i % 600), ConsultationStatus::Closed, at);
+            c.subject =
+                Some(if i == ARCHIVED - 1 { "Самая первая консультация".to_owned() } else { format!("Обращение №{i}") });
+            if i >= ARCHIVED - 3 {
+                c.kind = ConsultationKind::Video;
+            }
+            items.push(EventData::Consultation(c));
+        }
+        cache.apply_state(items, Some(0)).await.unwrap();
+        cache.index_pending(|_| {}).await.unwrap();
+        cache.close().await;
+    }
+    let session = careline_core::session::Session {
+        server: "http://127.0.0.1:9".into(),
+        login: "anna".into(),
+        token: "offline".into(),
+        keychain: false,
+        user_id: me,
+        user_name: "Анна Петрова".into(),
+        role: "operator".into(),
+    };
+    std::fs::write(home.join("session.json"), serde_json::to_string(&session).unwrap()).unwrap();
+    let env = vec![
+        ("CARELINE_HOME", home.display().to_string()),
+        ("CARELINE_CACHE", cache_path.display().to_string()),
+        ("CARELINE_LANG", "ru".to_owned()),
+        ("XDG_DATA_HOME", dir.path().join("xdg-data").display().to_string()),
+        ("XDG_CONFIG_HOME", dir.path().join("xdg-config").display().to_string()),
+        ("XDG_CACHE_HOME", dir.path().join("xdg-cache").display().to_string()),
+    ];
+    let d = Driver::start(&app_binary(), &env).await;
+    d.wait_text("[data-testid=section-consultations]", "Консультации", 30).await;
+    d.click("[data-testid=view-archive]", "").await;
+    d.wait_text("[data-testid=list-total]", "консультаций", 30).await;
+    let total = d.exec("return document.querySelector('[data-testid=list-total]').innerText.replace(/\\s/g, '')", json!([])).await;
+    assert_eq!(total.as_str(), Some("100000консультаций"), "the exact count of the archive");
+
+    // Chinese glyphs: each character drawn differently from the others and from a character no
+    // font has (an empty box is the same box for every character).
+    let glyphs = d
+        .exec(
+            "const font = getComputedStyle(document.body).fontFamily;
+             const ink = (ch) => { const c = document.createElement('canvas'); c.width = 40; c.height = 40;
+               const g = c.getContext('2d'); g.font = `32px ${font}`; g.fillStyle = '#000'; g.fillText(ch, 2, 32);
+               return Array.from(g.getImageData(0, 0, 40, 40).data).join(','); };
+             const a = ink('张'), b = ink('伟'), none = ink('\\uE000');
+             const blank = ink(' ');
+             return { distinct: a !== b, notBox: a !== none && b !== none, inked: a !== blank };",
+            json!([]),
+        )
+        .await;
+    assert_eq!(glyphs, json!({ "distinct": true, "notBox": true, "inked": true }), "Chinese renders without glyphs: is fonts-noto-cjk installed?");
+
+    // Scrolled to the end page by page: the oldest consultation is reached, and the page holds
+    // only the rows in view.
+    let mut reached = false;
+    for _ in 0..600 {
+        let state = d
+            .exec(
+                "const l = document.querySelector('[data-testid=consultation-list]'); l.scrollTop = l.scrollHeight; l.dispatchEvent(new Event('scroll'));
+                 const rows = document.querySelectorAll('[data-testid=consultation-row]');
+                 return { rows: rows.length, oldest: Array.from(rows).some(r => r.innerText.includes('Самая первая консультация')) };",
+                json!([]),
+            )
+            .await;
+        assert!(state["rows"].as_u64().unwrap() <= 100, "{} rows in the page", state["rows"]);
+        if state["oldest"].as_bool() == Some(true) {
+            reached = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(reached, "scrolling down reaches the archive's oldest consultation");
+    shoot(&d, "archive-end-ru-light").await;
+
+    // A filter over the whole archive: the three video consultations, the oldest of all.
+    d.click("[data-testid=more-filters]", "").await;
+    d.choose("[data-testid=filter-kind]", "video").await;
+    d.wait_text("[data-testid=list-total]", "3 консультации", 30).await;
+    let rows = d.exec("return document.querySelectorAll('[data-testid=consultation-row]').length", json!([])).await;
+    assert_eq!(rows.as_u64(), Some(3));
+    d.wait_text("[data-testid=consultation-row]", "Самая первая консультация", 5).await;
+    shoot(&d, "archive-filtered-ru-light").await;
+    d.quit().await;
+}

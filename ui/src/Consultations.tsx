@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
-import { api, type ConsultationRow, type ConsultationView, type Counts, type ListFilter, type Me, type Sort } from "./api";
-import { lang, t, type Key } from "./i18n";
+import { api, type ConsultationRow, type ConsultationView, type ListCursor, type Counts, type ListFilter, type Me, type Sort } from "./api";
+import { lang, plural, t, type Key } from "./i18n";
+import { usePagedList } from "./pagedList";
 import { go, nav } from "./nav";
 import { pref, setPref, useCell, useLoad, useNow, versions } from "./store";
 import { VirtualList } from "./VirtualList";
@@ -21,7 +22,7 @@ export function Consultations({ me, counts }: { me: Me; counts: Counts | undefin
   const v = useCell(versions);
   const [filter, setFilter] = useState<ListFilter>(() => ({ ...blankFilter(), sort: pref<Sort>(`sort.${n.view}`, "natural") }));
   const [showFilters, setShowFilters] = useState(false);
-  const list = useLoad(() => api.list(n.view, filter), [n.view, JSON.stringify(filter), v.consultations]);
+  const list = usePagedList<ConsultationRow, ListCursor>((after, limit) => api.list(n.view, filter, after, limit), [n.view, filter], v.consultations);
   const operators = useLoad(() => api.operators(), [v.operators]);
   const now = useNow(10_000);
 
@@ -34,10 +35,10 @@ export function Consultations({ me, counts }: { me: Me; counts: Counts | undefin
     setFilter((f) => ({ ...f, ...p }));
   };
   const count = (view: ConsultationView) => (counts ? { queue: counts.queue, mine: counts.mine, active: counts.active, archive: 0 }[view] : 0);
-  const rows = list.data ?? [];
+  const rows = list.rows ?? [];
   useEffect(() => {
-    if (list.data) requestAnimationFrame(() => api.ready());
-  }, [list.data !== undefined]);
+    if (list.rows) requestAnimationFrame(() => api.ready());
+  }, [list.rows !== undefined]);
 
   // Keyboard: ↑/↓ (or k/j) move through the list when no field has the focus.
   useEffect(() => {
@@ -76,11 +77,11 @@ export function Consultations({ me, counts }: { me: Me; counts: Counts | undefin
             <option value="priority">{t("sortPriority")}</option>
             <option value="last_message">{t("sortLast")}</option>
           </select>
-          <button class={`icon-button ${showFilters ? "on" : ""}`} onClick={() => setShowFilters(!showFilters)} title={t("filters")}>⋯</button>
+          <button class={`icon-button ${showFilters ? "on" : ""}`} onClick={() => setShowFilters(!showFilters)} title={t("filters")} data-testid="more-filters">⋯</button>
         </div>
         {showFilters && (
           <div class="filter-more">
-            <select value={filter.kind ?? ""} onChange={(e) => patch({ kind: (e.currentTarget.value || null) as ListFilter["kind"] })}>
+            <select value={filter.kind ?? ""} data-testid="filter-kind" onChange={(e) => patch({ kind: (e.currentTarget.value || null) as ListFilter["kind"] })}>
               <option value="">{t("allKinds")}</option>
               <option value="chat">{t("chat")}</option>
               <option value="phone">{t("phone")}</option>
@@ -102,7 +103,13 @@ export function Consultations({ me, counts }: { me: Me; counts: Counts | undefin
             <label class="check"><input type="checkbox" checked={filter.unread_only} onChange={(e) => patch({ unread_only: e.currentTarget.checked })} /> {t("unreadOnly")}</label>
           </div>
         )}
-        {rows.length === 0 && list.data ? (
+        {list.rows && rows.length > 0 && (
+          <div class="list-total" data-testid="list-total">
+            {plural("found", list.total)}
+          </div>
+        )}
+        {list.error && <div class="form-error">{list.error}</div>}
+        {rows.length === 0 && list.rows ? (
           <div class="empty" data-testid="list-empty">{t(empty[n.view])}</div>
         ) : (
           <VirtualList
@@ -110,6 +117,7 @@ export function Consultations({ me, counts }: { me: Me; counts: Counts | undefin
             rowHeight={68}
             keyOf={(r) => r.consultation.id}
             testid="consultation-list"
+            onNearEnd={list.more}
             render={(r) => <Row row={r} now={now} selected={n.consultation === r.consultation.id} view={n.view} />}
           />
         )}

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, type Me, type Presence } from "./api";
-import { t, type Key } from "./i18n";
+import { plural, t, type Key } from "./i18n";
 import { go, nav, type Section } from "./nav";
 import { act, online, useCell, useLoad, versions } from "./store";
 import { Consultations } from "./Consultations";
@@ -85,7 +85,7 @@ export function Desk({ me, onLogout, onLanguage }: { me: Me; onLogout: () => voi
         <div class="sidebar-foot">
           {c && (c.outbox_pending > 0 || c.outbox_failed > 0) && (
             <button class={`outbox-note ${c.outbox_failed ? "bad" : ""}`} data-testid="outbox-note" onClick={() => setOutboxOpen(true)}>
-              {c.outbox_pending > 0 && <span><Icon name="clock" size={14} /> {c.outbox_pending} {t("pendingCount")}</span>}
+              {c.outbox_pending > 0 && <span><Icon name="clock" size={14} /> {plural("toSend", c.outbox_pending)}</span>}
               {c.outbox_failed > 0 && <span><Icon name="warn" size={14} /> {c.outbox_failed} {t("refused")}</span>}
             </button>
           )}

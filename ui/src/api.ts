@@ -4,7 +4,7 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import type {
   Boot, CallbackRow, CallbackView, Client, ClientProfile, ConsultationRow, ConsultationView, Counts, DeskEvent, Entry,
-  ListFilter, Me, Op, Operator, OperatorRow, SearchHit, Settings, ThreadPage, CreateOperatorRequest, UpdateOperatorRequest,
+  ListCursor, ListFilter, ListPage, Me, Op, Operator, OperatorRow, SearchHit, Settings, ThreadPage, CreateOperatorRequest, UpdateOperatorRequest,
 } from "./gen/types";
 
 export type * from "./gen/types";
@@ -16,7 +16,9 @@ export const api = {
   login: (server: string, login: string, password: string) => invoke<Me>("login", { server, login, password }),
   logout: (wipe: boolean) => invoke<void>("logout", { wipe }),
   counts: () => invoke<Counts>("counts"),
-  list: (view: ConsultationView, filter: ListFilter) => invoke<ConsultationRow[]>("list", { view, filter }),
+  /** A page of a consultation list: `after` is the previous page's `next` (none for the first). */
+  list: (view: ConsultationView, filter: ListFilter, after: ListCursor | null, limit: number) =>
+    invoke<ListPage>("list", { view, filter, after, limit }),
   consultation: (id: string) => invoke<ConsultationRow | null>("consultation", { id }),
   thread: (clientId: string, beforeSeq: number | null, limit = 100) => invoke<ThreadPage>("thread", { clientId, beforeSeq, limit }),
   threadAfter: (clientId: string, afterSeq: number, limit = 100) => invoke<ThreadPage>("thread_after", { clientId, afterSeq, limit }),

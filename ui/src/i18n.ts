@@ -14,7 +14,7 @@ const en = {
   cancel: "Cancel", save: "Save", confirm: "Confirm",
   online: "Online", away: "Away", busy: "Busy", offline: "Offline",
   offlineBanner: "No connection to the server. Everything cached is here; what you do is kept and sent when the connection returns.",
-  pendingCount: "waiting to be sent",
+  toSend_one: "{n} waiting to be sent", toSend_few: "{n} waiting to be sent", toSend_many: "{n} waiting to be sent", toSend_other: "{n} waiting to be sent",
   take: "Take", transfer: "Transfer", release: "Hand back", close: "Close", reopen: "",
   closeSummary: "Closing summary", summaryPlaceholder: "What was advised, what is next…",
   transferTo: "Transfer to", transferNote: "Note for the colleague",
@@ -28,6 +28,7 @@ const en = {
   emptyMine: "You have no active consultations. Take one from the queue.",
   emptyActive: "No one has an active consultation.",
   emptyArchive: "No closed consultations match.",
+  found_one: "{n} consultation", found_few: "{n} consultations", found_many: "{n} consultations", found_other: "{n} consultations",
   typeMessage: "Write a message… (Enter sends, Shift+Enter new line, / quick replies)",
   typeNote: "Internal note — the client never sees it",
   send: "Send", note: "Internal note", attach: "Attach a file",
@@ -76,7 +77,7 @@ const ru: Record<Key, string> = {
   cancel: "Отмена", save: "Сохранить", confirm: "Подтвердить",
   online: "В сети", away: "Отошёл", busy: "Занят", offline: "Не в сети",
   offlineBanner: "Нет связи с сервером. Всё, что есть в кэше, доступно; ваши действия сохраняются и будут отправлены, когда связь вернётся.",
-  pendingCount: "ждут отправки",
+  toSend_one: "{n} ждёт отправки", toSend_few: "{n} ждут отправки", toSend_many: "{n} ждут отправки", toSend_other: "{n} ждут отправки",
   take: "Взять", transfer: "Передать", release: "Вернуть в очередь", close: "Закрыть", reopen: "",
   closeSummary: "Итог консультации", summaryPlaceholder: "Что рекомендовано, что дальше…",
   transferTo: "Передать оператору", transferNote: "Комментарий для коллеги",
@@ -90,6 +91,7 @@ const ru: Record<Key, string> = {
   emptyMine: "У вас нет активных консультаций. Возьмите из очереди.",
   emptyActive: "Ни у кого нет активных консультаций.",
   emptyArchive: "Нет закрытых консультаций по этим условиям.",
+  found_one: "{n} консультация", found_few: "{n} консультации", found_many: "{n} консультаций", found_other: "{n} консультации",
   typeMessage: "Сообщение… (Enter — отправить, Shift+Enter — новая строка, / — быстрые ответы)",
   typeNote: "Внутренняя заметка — клиент её не увидит",
   send: "Отправить", note: "Заметка", attach: "Прикрепить файл",
@@ -136,7 +138,7 @@ const zh: Record<Key, string> = {
   cancel: "取消", save: "保存", confirm: "确认",
   online: "在线", away: "离开", busy: "忙碌", offline: "离线",
   offlineBanner: "无法连接服务器。已缓存的内容都可查看；您的操作会被保存，连接恢复后发送。",
-  pendingCount: "待发送",
+  toSend_one: "{n} 条待发送", toSend_few: "{n} 条待发送", toSend_many: "{n} 条待发送", toSend_other: "{n} 条待发送",
   take: "接单", transfer: "转交", release: "退回队列", close: "结束", reopen: "",
   closeSummary: "咨询总结", summaryPlaceholder: "给出的建议、后续安排…",
   transferTo: "转交给", transferNote: "给同事的备注",
@@ -150,6 +152,7 @@ const zh: Record<Key, string> = {
   emptyMine: "您没有进行中的咨询。请从队列中接单。",
   emptyActive: "目前没有进行中的咨询。",
   emptyArchive: "没有符合条件的已结束咨询。",
+  found_one: "{n} 个咨询", found_few: "{n} 个咨询", found_many: "{n} 个咨询", found_other: "{n} 个咨询",
   typeMessage: "输入消息…（Enter 发送，Shift+Enter 换行，/ 快捷回复）",
   typeNote: "内部备注——客户看不到",
   send: "发送", note: "内部备注", attach: "添加附件",
@@ -200,6 +203,17 @@ export function lang(): Lang {
 
 export function t(key: Key): string {
   return dictionaries[current][key] ?? en[key];
+}
+
+/** Keys with a form per plural category (`found` has `found_one`, `found_few`…). */
+type PluralOf<K> = K extends `${infer B}_one` ? B : never;
+type PluralKey = PluralOf<Key>;
+
+/** `{n}` in the form the language's plural rules (the platform's `Intl.PluralRules`) choose. */
+export function plural(key: PluralKey, n: number, l: Lang = current): string {
+  const rule = new Intl.PluralRules(l).select(n);
+  const form = (["one", "few", "many"].includes(rule) ? `${key}_${rule}` : `${key}_other`) as Key;
+  return (dictionaries[l][form] ?? en[form]).replace("{n}", n.toLocaleString(l));
 }
 
 /** Canned responses for the `/` menu, per language. */

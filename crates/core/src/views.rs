@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use careline_protocol::{AuthorKind, Callback, Client, Consultation, ConsultationKind, ConsultationStatus, Message, Operator, Priority};
 use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use uuid::Uuid;
@@ -228,76 +229,181 @@ pub struct SearchHit {
     pub segments: Vec<Segment>,
 }
 
-const LIST_LIMIT: i64 = 2000;
+/// Where a consultation list's next page starts: the sort key and id of the last row shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ListCursor {
+    pub key: i64,
+    pub id: Uuid,
+}
 
-impl Cache {
-    /// A consultation list of one view, filtered and sorted; `me` is the operator.
-    pub async fn list(&self, view: ConsultationView, filter: &ListFilter, me: Uuid) -> CoreResult<Vec<ConsultationRow>> {
+/// A page of a consultation list, and how many consultations match in all.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ListPage {
+    pub rows: Vec<ConsultationRow>,
+    /// Every consultation of the view matching the filter, not only this page.
+    pub total: i64,
+    /// Where the next page starts; none after the last page.
+    pub next: Option<ListCursor>,
+}
+
+/// The most rows a list page holds.
+pub const PAGE_MAX: i64 = 1000;
+
+/// One value bound to a `?` of a list query.
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// A consultation list's query: the view's and filter's conditions, and the sort as one
+/// integer key (ties broken by id) so that a page continues where the last one ended.
+struct ListQuery {
+    conditions: Vec<String>,
+    binds: Vec<Bind>,
+    key: &'static str,
+    ascending: bool,
+}
+
+/// Sort keys. Priority: urgent first, then by waiting time — the rank's complement above any
+/// millisecond timestamp (1e14 ms is year 5138).
+/// Each has its index (migration 0007), which must repeat the expression word for word.
+const KEY_CREATED: &str = "created_at";
+const KEY_PRIORITY: &str =
+    "((3 - CASE json_extract(data, '$.priority') WHEN 'urgent' THEN 3 WHEN 'high' THEN 2 WHEN 'normal' THEN 1 ELSE 0 END) * 100000000000000 + created_at)";
+const KEY_LAST_MESSAGE: &str = "COALESCE(last_message_at, created_at)";
+
+impl ListQuery {
+    fn new(view: ConsultationView, filter: &ListFilter, me: Uuid) -> ListQuery {
         let (status, oldest_default) = match view {
             ConsultationView::Queue => (ConsultationStatus::New, true),
             ConsultationView::Mine | ConsultationView::Active => (ConsultationStatus::Active, false),
             ConsultationView::Archive => (ConsultationStatus::Closed, false),
         };
-        let oldest = match filter.sort {
-            Sort::Oldest => true,
-            Sort::Newest => false,
-            _ => oldest_default,
+        let (key, ascending) = match filter.sort {
+            Sort::Natural => (KEY_CREATED, oldest_default),
+            Sort::Oldest => (KEY_CREATED, true),
+            Sort::Newest => (KEY_CREATED, false),
+            Sort::Priority => (KEY_PRIORITY, true),
+            Sort::LastMessage => (KEY_LAST_MESSAGE, false),
         };
+        let mut q = ListQuery { conditions: Vec::new(), binds: Vec::new(), key, ascending };
+        q.add("c.status = ?", [Bind::Text(status.as_str().to_owned())]);
         let operator = if view == ConsultationView::Mine { Some(me) } else { filter.operator_id };
-        let text_ids = match filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            Some(t) => Some(self.consultations_matching(t).await?),
-            None => None,
-        };
-        let sql = format!(
-            "SELECT c.data, c.last_message_at FROM consultations c WHERE c.status = ? \
-             AND (? IS NULL OR c.operator_id = ?) AND (? IS NULL OR c.client_id = ?) \
-             AND (? IS NULL OR c.created_at >= ?) AND (? IS NULL OR c.created_at <= ?) \
-             ORDER BY c.created_at {}, c.id LIMIT ?",
-            if oldest { "ASC" } else { "DESC" }
-        );
-        let op = operator.map(|o| o.to_string());
-        let client = filter.client_id.map(|c| c.to_string());
-        let from = filter.from.map(|t| t.timestamp_millis());
-        let to = filter.to.map(|t| t.timestamp_millis());
-        let rows = sqlx::query(&sql)
-            .bind(status.as_str())
-            .bind(&op)
-            .bind(&op)
-            .bind(&client)
-            .bind(&client)
-            .bind(from)
-            .bind(from)
-            .bind(to)
-            .bind(to)
-            .bind(LIST_LIMIT)
-            .fetch_all(self.pool())
-            .await?;
-        let mut list = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let c = crate::cache::consultation_from_row(r)?;
-            if filter.kind.is_some_and(|k| k != c.kind)
-                || filter.priority.is_some_and(|p| p != c.priority)
-                || filter.tag.as_ref().is_some_and(|t| !c.tags.iter().any(|x| x.eq_ignore_ascii_case(t)))
-                || text_ids.as_ref().is_some_and(|ids| !ids.contains(&c.id))
-            {
-                continue;
+        if let Some(o) = operator {
+            q.add("c.operator_id = ?", [Bind::Text(o.to_string())]);
+        }
+        if let Some(c) = filter.client_id {
+            q.add("c.client_id = ?", [Bind::Text(c.to_string())]);
+        }
+        if let Some(from) = filter.from {
+            q.add("c.created_at >= ?", [Bind::Int(from.timestamp_millis())]);
+        }
+        if let Some(to) = filter.to {
+            q.add("c.created_at <= ?", [Bind::Int(to.timestamp_millis())]);
+        }
+        if let Some(kind) = filter.kind {
+            q.add("json_extract(c.data, '$.kind') = ?", [Bind::Text(enum_text(&kind))]);
+        }
+        if let Some(priority) = filter.priority {
+            q.add("json_extract(c.data, '$.priority') = ?", [Bind::Text(enum_text(&priority))]);
+        }
+        if let Some(tag) = filter.tag.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            q.add("EXISTS (SELECT 1 FROM json_each(c.data, '$.tags') t WHERE lower(t.value) = lower(?))", [Bind::Text(tag.to_owned())]);
+        }
+        if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            match crate::search::match_expression(text) {
+                Some(expr) => q.add(
+                    "c.rowid IN (SELECT f.rowid FROM consultation_fts f WHERE consultation_fts MATCH ? \
+                     UNION SELECT x.rowid FROM client_fts f JOIN clients k ON k.rowid = f.rowid JOIN consultations x ON x.client_id = k.id \
+                     WHERE client_fts MATCH ?)",
+                    [Bind::Text(expr.clone()), Bind::Text(expr)],
+                ),
+                // Nothing searchable in the words (punctuation alone): nothing matches.
+                None => q.add("0", []),
             }
-            list.push(c);
         }
-        let mut rows = self.rows(list, me).await?;
         if filter.unread_only {
-            rows.retain(|r| r.unread > 0);
+            // As the rows count it: the client's messages after my read position, in open ones.
+            q.add(
+                "c.status != 'closed' AND EXISTS (SELECT 1 FROM messages m WHERE m.consultation_id = c.id AND m.from_client = 1 \
+                 AND m.seq > COALESCE((SELECT r.seq FROM reads r WHERE r.consultation_id = c.id AND r.reader_id = ?), 0))",
+                [Bind::Text(me.to_string())],
+            );
         }
-        match filter.sort {
-            Sort::Priority => rows.sort_by(|a, b| {
-                priority_rank(b.consultation.priority)
-                    .cmp(&priority_rank(a.consultation.priority))
-                    .then(a.consultation.created_at.cmp(&b.consultation.created_at))
-            }),
-            Sort::LastMessage => rows.sort_by_key(|r| std::cmp::Reverse(r.consultation.last_message_at)),
-            _ => {}
+        q
+    }
+
+    fn add(&mut self, condition: &str, binds: impl IntoIterator<Item = Bind>) {
+        self.conditions.push(condition.to_owned());
+        self.binds.extend(binds);
+    }
+
+    fn bound<'q>(sql: &'q str, binds: &'q [Bind]) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+        let mut q = sqlx::query(sql);
+        for b in binds {
+            q = match b {
+                Bind::Text(t) => q.bind(t.as_str()),
+                Bind::Int(i) => q.bind(*i),
+            };
         }
-        Ok(rows)
+        q
+    }
+}
+
+/// An enum's wire name (`"urgent"`), as the cache's JSON holds it.
+fn enum_text<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+const LIST_LIMIT: i64 = 2000;
+
+impl Cache {
+    /// A page of a consultation list of one view, filtered and sorted in the database (every
+    /// match is reachable however big the archive), after `after` (or from the start), with
+    /// the exact number of matches; `me` is the operator.
+    pub async fn list_page(&self, view: ConsultationView, filter: &ListFilter, me: Uuid, after: Option<ListCursor>, limit: i64) -> CoreResult<ListPage> {
+        let q = ListQuery::new(view, filter, me);
+        let filter_sql = q.conditions.join(" AND ");
+        let total: i64 = ListQuery::bound(&format!("SELECT COUNT(*) FROM consultations c WHERE {filter_sql}"), &q.binds).fetch_one(self.pool()).await?.get(0);
+        let (order, past) = if q.ascending { ("ASC", ">") } else { ("DESC", "<") };
+        let mut binds = q.binds;
+        let mut page_sql = filter_sql;
+        if let Some(cursor) = after {
+            // The plain bound lets SQLite seek the key's index (it does not for a row value alone).
+            page_sql.push_str(&format!(" AND {key} {past}= ? AND ({key}, id) {past} (?, ?)", key = q.key));
+            binds.push(Bind::Int(cursor.key));
+            binds.push(Bind::Int(cursor.key));
+            binds.push(Bind::Text(cursor.id.to_string()));
+        }
+        let limit = limit.clamp(1, PAGE_MAX);
+        binds.push(Bind::Int(limit + 1));
+        let sql =
+            format!("SELECT c.data, c.last_message_at, {key} FROM consultations c WHERE {page_sql} ORDER BY {key} {order}, id {order} LIMIT ?", key = q.key);
+        let found = ListQuery::bound(&sql, &binds).fetch_all(self.pool()).await?;
+        let more = found.len() as i64 > limit;
+        let found = &found[..found.len().min(limit as usize)];
+        let list = found.iter().map(crate::cache::consultation_from_row).collect::<CoreResult<Vec<_>>>()?;
+        let next = match (more, list.last(), found.last()) {
+            (true, Some(c), Some(r)) => Some(ListCursor { key: r.get(2), id: c.id }),
+            _ => None,
+        };
+        Ok(ListPage { rows: self.rows(list, me).await?, total, next })
+    }
+
+    /// A whole consultation list (every page): for the desk's own needs, not for the window.
+    pub async fn list(&self, view: ConsultationView, filter: &ListFilter, me: Uuid) -> CoreResult<Vec<ConsultationRow>> {
+        let mut all = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self.list_page(view, filter, me, after, PAGE_MAX).await?;
+            all.extend(page.rows);
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(all),
+            }
+        }
     }
 
     pub async fn consultation_row(&self, id: Uuid, me: Uuid) -> CoreResult<Option<ConsultationRow>> {
@@ -305,22 +411,6 @@ impl Cache {
             return Ok(None);
         };
         Ok(self.rows(vec![c], me).await?.pop())
-    }
-
-    /// Ids of consultations whose subject, summary or tags, or whose client, match `text`.
-    async fn consultations_matching(&self, text: &str) -> CoreResult<std::collections::HashSet<Uuid>> {
-        let Some(expr) = crate::search::match_expression(text) else {
-            return Ok(Default::default());
-        };
-        let rows = sqlx::query(
-            "SELECT c.id FROM consultation_fts f JOIN consultations c ON c.rowid = f.rowid WHERE consultation_fts MATCH ? \
-             UNION SELECT c.id FROM client_fts f JOIN clients k ON k.rowid = f.rowid JOIN consultations c ON c.client_id = k.id WHERE client_fts MATCH ?",
-        )
-        .bind(&expr)
-        .bind(&expr)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter().map(|r| uuid_of(r.get(0))).collect()
     }
 
     /// Decorates consultations with names and unread counts (a query for all of each, not one
@@ -477,10 +567,21 @@ impl Cache {
     pub async fn counts_for(&self, me: Uuid) -> CoreResult<Counts> {
         let one = |sql: &'static str| async move { sqlx::query(sql).fetch_one(self.pool()).await.map(|r| r.get::<i64, _>(0)) };
         let now = Utc::now().timestamp_millis();
-        let mine = self.list(ConsultationView::Mine, &ListFilter::default(), me).await?;
+        let me_text = me.to_string();
+        let mine =
+            sqlx::query("SELECT COUNT(*) FROM consultations WHERE status = 'active' AND operator_id = ?").bind(&me_text).fetch_one(self.pool()).await?.get(0);
+        let unread = sqlx::query(
+            "SELECT COUNT(*) FROM consultations c JOIN messages m ON m.consultation_id = c.id AND m.from_client = 1 \
+             WHERE c.status = 'active' AND c.operator_id = ?1 \
+             AND m.seq > COALESCE((SELECT r.seq FROM reads r WHERE r.consultation_id = c.id AND r.reader_id = ?1), 0)",
+        )
+        .bind(&me_text)
+        .fetch_one(self.pool())
+        .await?
+        .get(0);
         Ok(Counts {
             queue: one("SELECT COUNT(*) FROM consultations WHERE status = 'new'").await?,
-            mine: mine.len() as i64,
+            mine,
             active: one("SELECT COUNT(*) FROM consultations WHERE status = 'active'").await?,
             callbacks_due: sqlx::query("SELECT COUNT(*) FROM callbacks WHERE status IN ('new', 'claimed') AND due_at <= ?")
                 .bind(now)
@@ -488,7 +589,7 @@ impl Cache {
                 .await?
                 .get(0),
             callbacks_open: one("SELECT COUNT(*) FROM callbacks WHERE status IN ('new', 'claimed')").await?,
-            unread: mine.iter().map(|r| r.unread).sum(),
+            unread,
             operators_online: one("SELECT COUNT(*) FROM operators WHERE json_extract(data, '$.status') IN ('online', 'busy', 'away')").await?,
             clients: one("SELECT COUNT(*) FROM clients").await?,
             outbox_pending: one("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").await?,
@@ -496,23 +597,41 @@ impl Cache {
         })
     }
 
+    /// Callbacks of a view; with `text`, those whose phone, client's name or reason hold it
+    /// (any case, any script: matched here, over the whole view, not over a first cut).
     pub async fn callback_list(&self, view: CallbackView, text: Option<&str>) -> CoreResult<Vec<CallbackRow>> {
         let sql = match view {
-            CallbackView::Open => "SELECT data FROM callbacks WHERE status IN ('new', 'claimed') ORDER BY due_at, id LIMIT ?",
-            CallbackView::Archive => "SELECT data FROM callbacks WHERE status NOT IN ('new', 'claimed') ORDER BY due_at DESC, id LIMIT ?",
+            CallbackView::Open => {
+                "SELECT cb.data, k.name FROM callbacks cb LEFT JOIN clients k ON k.id = json_extract(cb.data, '$.client_id') \
+                                   WHERE cb.status IN ('new', 'claimed') ORDER BY cb.due_at, cb.id"
+            }
+            CallbackView::Archive => {
+                "SELECT cb.data, k.name FROM callbacks cb LEFT JOIN clients k ON k.id = json_extract(cb.data, '$.client_id') \
+                                      WHERE cb.status NOT IN ('new', 'claimed') ORDER BY cb.due_at DESC, cb.id"
+            }
         };
-        let rows = sqlx::query(sql).bind(LIST_LIMIT).fetch_all(self.pool()).await?;
-        let callbacks = rows.iter().map(|r| crate::cache::parse::<Callback>(r.get(0))).collect::<CoreResult<Vec<_>>>()?;
-        let mut out = self.callback_rows(callbacks).await?;
-        if let Some(t) = text.map(str::trim).filter(|t| !t.is_empty()) {
-            let t = t.to_lowercase();
-            out.retain(|r| {
-                r.callback.phone.contains(&t)
-                    || r.client_name.as_deref().is_some_and(|n| n.to_lowercase().contains(&t))
-                    || r.callback.reason.as_deref().is_some_and(|n| n.to_lowercase().contains(&t))
-            });
+        let needle = text.map(str::trim).filter(|t| !t.is_empty()).map(str::to_lowercase);
+        let mut rows = sqlx::query(sql).fetch(self.pool());
+        let mut callbacks = Vec::new();
+        while let Some(r) = rows.try_next().await? {
+            if let Some(t) = &needle {
+                let name: Option<String> = r.get(1);
+                let cb: Callback = crate::cache::parse(r.get(0))?;
+                if cb.phone.contains(t.as_str())
+                    || name.is_some_and(|n| n.to_lowercase().contains(t.as_str()))
+                    || cb.reason.as_deref().is_some_and(|n| n.to_lowercase().contains(t.as_str()))
+                {
+                    callbacks.push(cb);
+                }
+            } else {
+                callbacks.push(crate::cache::parse::<Callback>(r.get(0))?);
+            }
+            if callbacks.len() as i64 >= LIST_LIMIT {
+                break;
+            }
         }
-        Ok(out)
+        drop(rows);
+        self.callback_rows(callbacks).await
     }
 
     async fn callback_rows(&self, callbacks: Vec<Callback>) -> CoreResult<Vec<CallbackRow>> {
@@ -621,15 +740,6 @@ impl Cache {
 
 fn uuid_of(s: &str) -> CoreResult<Uuid> {
     Uuid::parse_str(s).map_err(|e| CoreError::Corrupt(format!("an id in the cache: {e}")))
-}
-
-fn priority_rank(p: Priority) -> u8 {
-    match p {
-        Priority::Low => 0,
-        Priority::Normal => 1,
-        Priority::High => 2,
-        Priority::Urgent => 3,
-    }
 }
 
 fn presence_rank(p: careline_protocol::Presence) -> u8 {

@@ -14,6 +14,8 @@
 
 pub mod error;
 pub mod event;
+#[cfg(feature = "fixture")]
+pub mod fixture;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -147,6 +147,18 @@ export type ConsultationRow = { consultation: Consultation, client_name: string,
  */
 unread: number, };
 
+export type ListCursor = { key: number, id: string, };
+
+export type ListPage = { rows: Array<ConsultationRow>, 
+/**
+ * Every consultation of the view matching the filter, not only this page.
+ */
+total: number, 
+/**
+ * Where the next page starts; none after the last page.
+ */
+next: ListCursor | null, };
+
 export type SendState = "pending" | "failed" | "sent" | "delivered" | "read";
 
 export type MessageRow = { message: Message, author_name: string | null, 

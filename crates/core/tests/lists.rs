@@ -1,0 +1,151 @@
+//! Consultation lists over a real archive: 100,000 closed consultations and 3,000 active ones in
+//! a real cache file. Every filter finds its matches however old they are, the counts are
+//! exact, and paging through a list reaches every consultation once, in order.
+
+use std::collections::HashSet;
+
+use careline_core::views::{ConsultationView, ListCursor, ListFilter, Sort};
+use careline_core::Cache;
+use careline_protocol::{fixture, Consultation, ConsultationKind, ConsultationStatus, EventData, Priority};
+use chrono::{DateTime, Duration, Utc};
+use uuid::Uuid;
+
+const ARCHIVED: u128 = 100_000;
+const ACTIVE: u128 = 3_000;
+const ME: Uuid = Uuid::from_u128(0xA);
+
+/// The rare ones: the oldest three of the archive (far behind any first page).
+fn rare(i: u128) -> bool {
+    i >= ARCHIVED - 3
+}
+
+struct Archive {
+    _dir: tempfile::TempDir,
+    cache: Cache,
+    start: DateTime<Utc>,
+}
+
+/// Archived consultation `i` was opened `i` minutes before `start`; active one `i` likewise,
+/// and assigned to me. The two oldest active ones have a client's message I have not read.
+async fn archive() -> Archive {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::open(&dir.path().join("cache.db")).await.unwrap();
+    let start = Utc::now();
+    let mut items = Vec::new();
+    for k in 0..1000u128 {
+        items.push(EventData::Client(fixture::client(Uuid::from_u128(0x1000_0000 + k), &format!("Клиент {k}"), &format!("+7900{k:07}"), start)));
+    }
+    for i in 0..ARCHIVED {
+        let at = start - Duration::minutes(i as i64);
+        let mut c = fixture::consultation(Uuid::from_u128(0x2000_0000 + i), Uuid::from_u128(0x1000_0000 + i % 1000), ConsultationStatus::Closed, at);
+        c.subject = Some(format!("Обращение {i}"));
+        c.last_message_at = Some(at);
+        if rare(i) {
+            c = Consultation {
+                kind: ConsultationKind::Video,
+                priority: Priority::Urgent,
+                tags: vec!["Allergy".into()],
+                subject: Some(format!("Редкий случай {i}")),
+                ..c
+            };
+        }
+        items.push(EventData::Consultation(c));
+    }
+    let mut seq = 0;
+    for i in 0..ACTIVE {
+        let at = start - Duration::minutes(i as i64);
+        let mut c = fixture::consultation(Uuid::from_u128(0x3000_0000 + i), Uuid::from_u128(0x1000_0000 + i % 1000), ConsultationStatus::Active, at);
+        c.operator_id = Some(ME);
+        if i >= ACTIVE - 2 {
+            seq += 1;
+            items.push(EventData::Message(fixture::client_message(seq, &c, "Доктор, вы здесь?", at)));
+        }
+        items.push(EventData::Consultation(c));
+    }
+    cache.apply_state(items, Some(seq)).await.unwrap();
+    cache.index_pending(|_| {}).await.unwrap();
+    Archive { _dir: dir, cache, start }
+}
+
+fn ids(rows: &[careline_core::views::ConsultationRow]) -> Vec<Uuid> {
+    rows.iter().map(|r| r.consultation.id).collect()
+}
+
+fn rare_ids() -> HashSet<Uuid> {
+    (ARCHIVED - 3..ARCHIVED).map(|i| Uuid::from_u128(0x2000_0000 + i)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_filter_finds_its_matches_anywhere_in_the_archive() {
+    let a = archive().await;
+    let archive = |filter: ListFilter| {
+        let cache = &a.cache;
+        async move { cache.list(ConsultationView::Archive, &filter, ME).await.unwrap() }
+    };
+    let found: HashSet<Uuid> = ids(&archive(ListFilter { kind: Some(ConsultationKind::Video), ..Default::default() }).await).into_iter().collect();
+    assert_eq!(found, rare_ids(), "the video consultations, the oldest of the archive");
+    let found: HashSet<Uuid> = ids(&archive(ListFilter { priority: Some(Priority::Urgent), ..Default::default() }).await).into_iter().collect();
+    assert_eq!(found, rare_ids(), "the urgent ones");
+    let found: HashSet<Uuid> = ids(&archive(ListFilter { tag: Some("ALLERGY".into()), ..Default::default() }).await).into_iter().collect();
+    assert_eq!(found, rare_ids(), "the tag, in any case");
+    let found: HashSet<Uuid> = ids(&archive(ListFilter { text: Some("редкий".into()), ..Default::default() }).await).into_iter().collect();
+    assert_eq!(found, rare_ids(), "the words of the subject");
+    // Priority first: the urgent ones lead the whole archive.
+    let by_priority = archive(ListFilter { sort: Sort::Priority, ..Default::default() }).await;
+    assert_eq!(by_priority.len() as u128, ARCHIVED);
+    assert_eq!(ids(&by_priority[..3]).into_iter().collect::<HashSet<_>>(), rare_ids());
+    // Unread only: my two oldest active consultations, behind 2,998 newer ones.
+    let unread = a.cache.list(ConsultationView::Mine, &ListFilter { unread_only: true, ..Default::default() }, ME).await.unwrap();
+    let expected: HashSet<Uuid> = (ACTIVE - 2..ACTIVE).map(|i| Uuid::from_u128(0x3000_0000 + i)).collect();
+    assert_eq!(ids(&unread).into_iter().collect::<HashSet<_>>(), expected);
+    assert!(unread.iter().all(|r| r.unread == 1), "each shows its one unread message");
+    let counts = a.cache.counts_for(ME).await.unwrap();
+    assert_eq!((counts.mine, counts.unread), (ACTIVE as i64, 2), "the badges count the whole of my list");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_reach_every_consultation_once_in_order_with_exact_counts() {
+    let a = archive().await;
+    for sort in [Sort::Natural, Sort::Priority, Sort::LastMessage, Sort::Oldest] {
+        let filter = ListFilter { sort, ..Default::default() };
+        let mut seen = HashSet::new();
+        let mut order: Vec<Consultation> = Vec::new();
+        let mut after: Option<ListCursor> = None;
+        let mut pages = 0;
+        loop {
+            let page = a.cache.list_page(ConsultationView::Archive, &filter, ME, after, 1000).await.unwrap();
+            assert_eq!(page.total as u128, ARCHIVED, "the exact count with every page");
+            pages += 1;
+            for r in page.rows {
+                assert!(seen.insert(r.consultation.id), "{sort:?}: {} listed twice", r.consultation.id);
+                order.push(r.consultation);
+            }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len() as u128, ARCHIVED, "{sort:?}: every consultation reached");
+        assert_eq!(pages, 100, "{sort:?}: pages of 1,000");
+        for w in order.windows(2) {
+            let ok = match sort {
+                Sort::Natural => w[0].created_at >= w[1].created_at,
+                Sort::Oldest => w[0].created_at <= w[1].created_at,
+                Sort::LastMessage => w[0].last_message_at >= w[1].last_message_at,
+                // Urgent first, then by waiting time (the longest waiting first).
+                _ => (w[0].priority != Priority::Urgent, w[0].created_at) <= (w[1].priority != Priority::Urgent, w[1].created_at),
+            };
+            assert!(ok, "{sort:?}: {} before {}", w[0].id, w[1].id);
+        }
+    }
+    // A filtered page counts the matches, not the archive.
+    let filter = ListFilter { kind: Some(ConsultationKind::Video), ..Default::default() };
+    let page = a.cache.list_page(ConsultationView::Archive, &filter, ME, None, 2).await.unwrap();
+    assert_eq!((page.rows.len(), page.total), (2, 3));
+    let rest = a.cache.list_page(ConsultationView::Archive, &filter, ME, page.next, 2).await.unwrap();
+    assert_eq!((rest.rows.len(), rest.next), (1, None));
+    // Dates: the last day of the archive.
+    let filter = ListFilter { from: Some(a.start - Duration::hours(24)), ..Default::default() };
+    let page = a.cache.list_page(ConsultationView::Archive, &filter, ME, None, 10).await.unwrap();
+    assert_eq!(page.total, 24 * 60 + 1);
+}
