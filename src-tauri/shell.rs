@@ -86,7 +86,7 @@ fn on_event(app: &AppHandle, event: DeskEvent) {
     let shell = app.state::<Shell>();
     match &event {
         DeskEvent::Notify { notification } => notify(app, &shell.lang(), notification),
-        DeskEvent::Changed { .. } | DeskEvent::Outbox { .. } => refresh_tray(app),
+        DeskEvent::Changed { .. } | DeskEvent::Reloaded | DeskEvent::Outbox { .. } => refresh_tray(app),
         // The desk stopped itself and forgot the session: it is no longer the open one, so
         // the window's next `boot` shows the login form.
         DeskEvent::SessionEnded { .. } => {

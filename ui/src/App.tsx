@@ -5,11 +5,7 @@ import { Login } from "./Login";
 import { Desk } from "./Desk";
 import { go } from "./nav";
 import { online, pref, versions } from "./store";
-
-export function applyTheme(theme: string) {
-  const dark = theme === "dark" || (theme === "auto" && window.matchMedia?.("(prefers-color-scheme: dark)").matches);
-  document.documentElement.dataset.theme = dark ? "dark" : "light";
-}
+import { applyTheme } from "./theme";
 
 let sessionEnded: (error: UiError) => void = () => {};
 
@@ -22,18 +18,26 @@ function onDeskEvent(e: DeskEvent) {
       versions.update((v) => {
         const threads = { ...v.threads };
         for (const c of e.threads) threads[c] = (threads[c] ?? 0) + 1;
-        // Everything may have changed (caught up after an outage, or re-synced): threads too.
-        const all = e.consultations && e.callbacks && e.clients && e.operators;
         return {
           ...v,
           consultations: v.consultations + (e.consultations ? 1 : 0),
           callbacks: v.callbacks + (e.callbacks ? 1 : 0),
           clients: v.clients + (e.clients ? 1 : 0),
           operators: v.operators + (e.operators ? 1 : 0),
-          everything: v.everything + (all ? 1 : 0),
           threads,
         };
       });
+      break;
+    case "reloaded":
+      // Anything may have changed (caught up after an outage, or re-synced): threads too.
+      versions.update((v) => ({
+        ...v,
+        everything: v.everything + 1,
+        consultations: v.consultations + 1,
+        callbacks: v.callbacks + 1,
+        clients: v.clients + 1,
+        operators: v.operators + 1,
+      }));
       break;
     case "outbox":
       versions.update((v) => ({ ...v, outbox: v.outbox + 1, consultations: v.consultations + 1, callbacks: v.callbacks + 1 }));

@@ -3,7 +3,7 @@ import { api, type Kind, type Settings } from "./api";
 import { lang, t, type Key } from "./i18n";
 import { pref, setPref, useLoad } from "./store";
 import { Dialog } from "./Dialog";
-import { applyTheme } from "./App";
+import { applyTheme } from "./theme";
 
 const kinds: Kind[] = ["new_queue_item", "new_callback", "new_message", "transferred_to_me", "callback_due_soon", "callback_overdue", "long_wait"];
 

@@ -50,7 +50,7 @@ async fn an_operator_works_from_the_command_line() {
 
     // The queue, as the server has it, oldest first.
     let queue: Vec<serde_json::Value> = cli.ok(&["queue", "--json"]).await.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let f = careline_server::store::consultations::ConsultationFilter { status: Some("new".into()), order: Some("asc".into()), ..Default::default() };
+    let f = careline_protocol::ConsultationFilter { status: Some("new".into()), order: Some("asc".into()), ..Default::default() };
     let server_queue = state.store.list_consultations(&f, uuid::Uuid::nil(), Role::Operator).await.unwrap().items;
     assert_eq!(queue.len(), server_queue.len());
     assert_eq!(queue[0]["id"], server_queue[0].consultation.id.to_string().as_str());

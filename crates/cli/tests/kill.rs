@@ -58,10 +58,10 @@ async fn a_killed_sync_resumes_without_gaps_or_doubles() {
     let counts: std::collections::BTreeMap<&str, i64> = cache.counts().await.unwrap().into_iter().collect();
     let mut server_messages = 0;
     for c in &consultations {
-        let q = careline_server::store::messages::MessageQuery { limit: Some(500), ..Default::default() };
+        let q = careline_protocol::MessageQuery { limit: Some(500), ..Default::default() };
         let mut after = None;
         loop {
-            let q = careline_server::store::messages::MessageQuery { after_seq: after, ..q.clone() };
+            let q = careline_protocol::MessageQuery { after_seq: after, ..q.clone() };
             let page = state.store.list_messages(&c.consultation, Role::Operator, &q).await.unwrap();
             server_messages += page.items.len() as i64;
             match page.next_cursor {

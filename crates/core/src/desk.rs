@@ -28,9 +28,12 @@ use crate::{Cache, CoreError, CoreResult, Remote};
 pub enum DeskEvent {
     /// Connected and caught up (`online`), or the connection dropped and is retried.
     Connection { online: bool, retry_in_ms: Option<u64> },
-    /// Cached data changed: re-read what is on screen. `threads`: the clients whose thread
-    /// got messages.
+    /// Some cached records changed: re-read the screens of these kinds. `threads`: the clients
+    /// whose thread got messages (the other threads did not change).
     Changed { consultations: bool, callbacks: bool, clients: bool, operators: bool, threads: Vec<Uuid> },
+    /// Anything in the cache may have changed (caught up after an outage, or re-synced from a
+    /// snapshot): re-read every screen and every open thread.
+    Reloaded,
     /// The outbox moved: entries were confirmed or refused.
     Outbox { sent: usize, refused: usize },
     /// A notification the policy decided on; the shell shows it natively.
@@ -360,8 +363,8 @@ async fn follow(desk: Arc<Desk>, emit: Emit) {
                 desk.state.lock().expect("desk state").online = true;
                 desk.kick.notify_one();
                 emit(DeskEvent::Connection { online: true, retry_in_ms: None });
-                // Caught up over REST: everything may have changed.
-                emit(DeskEvent::Changed { consultations: true, callbacks: true, clients: true, operators: true, threads: Vec::new() });
+                // Caught up over REST: anything may have changed.
+                emit(DeskEvent::Reloaded);
                 // The catch-up's events went past the policy: learn them from the cache, without
                 // forgetting what live events teach meanwhile.
                 let generation = desk.state.lock().expect("desk state").memory.rebuild_begins();
@@ -385,7 +388,7 @@ async fn follow(desk: Arc<Desk>, emit: Emit) {
                 desk.state.lock().expect("desk state").online = false;
                 emit(DeskEvent::Connection { online: false, retry_in_ms: Some(retry_in.as_millis() as u64) });
             }
-            Update::Resynced => emit(DeskEvent::Changed { consultations: true, callbacks: true, clients: true, operators: true, threads: Vec::new() }),
+            Update::Resynced => emit(DeskEvent::Reloaded),
         }
         true
     })

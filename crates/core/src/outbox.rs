@@ -6,7 +6,8 @@
 //! server's code) and surfaced, never dropped.
 
 use careline_protocol::{
-    AttemptOutcome, ErrorCode, MessageKind, Presence, Priority, ReadRequest, SendMessageRequest, UpdateClientRequest, UpdateConsultationRequest,
+    AttemptOutcome, AttemptRequest, CloseRequest, ErrorCode, MessageKind, Presence, Priority, ReadRequest, ReleaseRequest, SendMessageRequest, TransferRequest,
+    UpdateClientRequest, UpdateConsultationRequest,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -226,24 +227,22 @@ async fn send_change(remote: &Remote, op: &Op) -> CoreResult<()> {
     match op {
         Op::SendMessage { .. } => unreachable!("sent by `send`"),
         Op::SetStatus { status } => remote.set_status(*status).await.map(|_| ()),
-        Op::Take { consultation_id } => remote.consultation_action(*consultation_id, "take", serde_json::json!({})).await.map(|_| ()),
-        Op::Release { consultation_id } => remote.consultation_action(*consultation_id, "release", serde_json::json!({})).await.map(|_| ()),
-        Op::Close { consultation_id, summary } => {
-            remote.consultation_action(*consultation_id, "close", serde_json::json!({ "summary": summary })).await.map(|_| ())
-        }
+        Op::Take { consultation_id } => remote.take(*consultation_id).await.map(|_| ()),
+        Op::Release { consultation_id } => remote.release(*consultation_id, &ReleaseRequest::default()).await.map(|_| ()),
+        Op::Close { consultation_id, summary } => remote.close(*consultation_id, &CloseRequest { summary: summary.clone() }).await.map(|_| ()),
         Op::Transfer { consultation_id, operator_id, note } => {
-            remote.consultation_action(*consultation_id, "transfer", serde_json::json!({ "operator_id": operator_id, "note": note })).await.map(|_| ())
+            remote.transfer(*consultation_id, &TransferRequest { operator_id: *operator_id, note: note.clone() }).await.map(|_| ())
         }
         Op::Update { consultation_id, priority, tags } => {
             remote.update_consultation(*consultation_id, &UpdateConsultationRequest { priority: *priority, tags: tags.clone() }).await.map(|_| ())
         }
         Op::Read { consultation_id, seq } => remote.mark_read(*consultation_id, &ReadRequest { seq: *seq }).await,
-        Op::CancelCallback { callback_id } => remote.callback_action(*callback_id, "cancel", serde_json::json!({})).await.map(|_| ()),
+        Op::CancelCallback { callback_id } => remote.cancel_callback(*callback_id).await.map(|_| ()),
         Op::UpdateClient { client_id, changes } => remote.update_client(*client_id, changes).await.map(|_| ()),
-        Op::ClaimCallback { callback_id } => remote.callback_action(*callback_id, "claim", serde_json::json!({})).await.map(|_| ()),
-        Op::ReleaseCallback { callback_id } => remote.callback_action(*callback_id, "release", serde_json::json!({})).await.map(|_| ()),
+        Op::ClaimCallback { callback_id } => remote.claim_callback(*callback_id).await.map(|_| ()),
+        Op::ReleaseCallback { callback_id } => remote.release_callback(*callback_id).await.map(|_| ()),
         Op::CallbackAttempt { callback_id, outcome, note, key } => {
-            remote.callback_action(*callback_id, "attempts", serde_json::json!({ "outcome": outcome, "note": note, "key": key })).await.map(|_| ())
+            remote.callback_attempt(*callback_id, &AttemptRequest { outcome: *outcome, note: note.clone(), key: Some(*key) }).await.map(|_| ())
         }
     }
 }

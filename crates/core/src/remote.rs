@@ -4,18 +4,10 @@ use careline_protocol::{
     ApiError, Consultation, LoginRequest, LoginResponse, MeResponse, Message, Operator, Presence, SendMessageRequest, StatusRequest, SyncResponse,
 };
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::{CoreError, CoreResult};
-
-/// One page of the server's snapshot.
-#[derive(Debug, Clone, Deserialize)]
-pub struct SnapshotPage {
-    pub head: i64,
-    pub items: Vec<careline_protocol::EventData>,
-    pub next_cursor: Option<String>,
-}
 
 /// A session with a server.
 #[derive(Clone)]
@@ -105,9 +97,20 @@ impl Remote {
         self.send(reqwest::Method::PUT, "/api/v1/me/status", &StatusRequest { status }).await
     }
 
-    /// `take`, `release`, `close` or `transfer`.
-    pub async fn consultation_action(&self, consultation: Uuid, action: &str, body: serde_json::Value) -> CoreResult<Consultation> {
-        self.send(reqwest::Method::POST, &format!("/api/v1/consultations/{consultation}/{action}"), &body).await
+    pub async fn take(&self, consultation: Uuid) -> CoreResult<Consultation> {
+        self.post(&format!("/api/v1/consultations/{consultation}/take"), &serde_json::Map::new()).await
+    }
+
+    pub async fn release(&self, consultation: Uuid, req: &careline_protocol::ReleaseRequest) -> CoreResult<Consultation> {
+        self.post(&format!("/api/v1/consultations/{consultation}/release"), req).await
+    }
+
+    pub async fn close(&self, consultation: Uuid, req: &careline_protocol::CloseRequest) -> CoreResult<Consultation> {
+        self.post(&format!("/api/v1/consultations/{consultation}/close"), req).await
+    }
+
+    pub async fn transfer(&self, consultation: Uuid, req: &careline_protocol::TransferRequest) -> CoreResult<Consultation> {
+        self.post(&format!("/api/v1/consultations/{consultation}/transfer"), req).await
     }
 
     pub async fn update_consultation(&self, consultation: Uuid, req: &careline_protocol::UpdateConsultationRequest) -> CoreResult<Consultation> {
@@ -146,8 +149,24 @@ impl Remote {
     }
 
     /// `claim`, `release`, `attempts` or `cancel`.
-    pub async fn callback_action(&self, callback: Uuid, action: &str, body: serde_json::Value) -> CoreResult<careline_protocol::Callback> {
-        self.send(reqwest::Method::POST, &format!("/api/v1/callbacks/{callback}/{action}"), &body).await
+    pub async fn claim_callback(&self, callback: Uuid) -> CoreResult<careline_protocol::Callback> {
+        self.post(&format!("/api/v1/callbacks/{callback}/claim"), &serde_json::Map::new()).await
+    }
+
+    pub async fn release_callback(&self, callback: Uuid) -> CoreResult<careline_protocol::Callback> {
+        self.post(&format!("/api/v1/callbacks/{callback}/release"), &serde_json::Map::new()).await
+    }
+
+    pub async fn cancel_callback(&self, callback: Uuid) -> CoreResult<careline_protocol::Callback> {
+        self.post(&format!("/api/v1/callbacks/{callback}/cancel"), &serde_json::Map::new()).await
+    }
+
+    pub async fn callback_attempt(&self, callback: Uuid, req: &careline_protocol::AttemptRequest) -> CoreResult<careline_protocol::Callback> {
+        self.post(&format!("/api/v1/callbacks/{callback}/attempts"), req).await
+    }
+
+    async fn post<T: DeserializeOwned>(&self, path: &str, body: &impl Serialize) -> CoreResult<T> {
+        self.send(reqwest::Method::POST, path, body).await
     }
 
     pub async fn callback(&self, id: Uuid) -> CoreResult<careline_protocol::Callback> {
@@ -187,7 +206,7 @@ impl Remote {
     }
 
     /// One page of the current state (see the server's `/api/v1/snapshot`).
-    pub async fn snapshot_page(&self, cursor: Option<&str>, limit: i64) -> CoreResult<SnapshotPage> {
+    pub async fn snapshot_page(&self, cursor: Option<&str>, limit: i64) -> CoreResult<careline_protocol::SnapshotPage> {
         let mut path = format!("/api/v1/snapshot?limit={limit}");
         if let Some(c) = cursor {
             path.push_str("&cursor=");

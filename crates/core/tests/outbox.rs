@@ -44,7 +44,7 @@ async fn offline_work_is_delivered_once_in_order() {
     // A second flush sends nothing again.
     assert_eq!(cache.flush(&remote).await.unwrap().sent, 0);
 
-    let q = careline_server::store::messages::MessageQuery { limit: Some(500), ..Default::default() };
+    let q = careline_protocol::MessageQuery { limit: Some(500), ..Default::default() };
     let c = state.store.get_consultation(mine.id).await.unwrap();
     assert_eq!((c.status, c.operator_id), (ConsultationStatus::Active, Some(me)));
     let bodies: Vec<String> =
@@ -70,13 +70,13 @@ async fn a_lost_answer_is_not_applied_twice() {
     let text = Op::text(c.id, "один раз", false);
     cache.enqueue(&text).await.unwrap();
     let keys: Vec<String> = cache.outbox().await.unwrap().into_iter().map(|e| e.key).collect();
-    remote.keyed(&keys[0]).consultation_action(c.id, "take", serde_json::json!({})).await.unwrap();
+    remote.keyed(&keys[0]).take(c.id).await.unwrap();
     if let Op::SendMessage { message, .. } = &text {
         remote.keyed(&keys[1]).send_message(c.id, message).await.unwrap();
     }
     let flushed = cache.flush(&remote).await.unwrap();
     assert_eq!((flushed.sent, flushed.refused), (2, 0), "{:?}", cache.outbox().await.unwrap());
-    let q = careline_server::store::messages::MessageQuery::default();
+    let q = careline_protocol::MessageQuery::default();
     let server_c = state.store.get_consultation(c.id).await.unwrap();
     let n = state.store.list_messages(&server_c, Role::Operator, &q).await.unwrap().items.iter().filter(|m| m.body == "один раз").count();
     assert_eq!(n, 1);
@@ -102,9 +102,9 @@ async fn callback_work_is_applied_once() {
     cache.enqueue(&claim).await.unwrap();
     cache.enqueue(&call).await.unwrap();
     let keys: Vec<String> = cache.outbox().await.unwrap().into_iter().map(|e| e.key).collect();
-    remote.keyed(&keys[0]).callback_action(cb.id, "claim", serde_json::json!({})).await.unwrap();
+    remote.keyed(&keys[0]).claim_callback(cb.id).await.unwrap();
     if let Op::CallbackAttempt { outcome, note, key, .. } = &call {
-        remote.keyed(&keys[1]).callback_action(cb.id, "attempts", serde_json::json!({"outcome": outcome, "note": note, "key": key})).await.unwrap();
+        remote.keyed(&keys[1]).callback_attempt(cb.id, &careline_protocol::AttemptRequest { outcome: *outcome, note: note.clone(), key: Some(*key) }).await.unwrap();
     }
     let flushed = cache.flush(&remote).await.unwrap();
     assert_eq!((flushed.sent, flushed.refused), (2, 0), "{:?}", cache.outbox().await.unwrap());
@@ -159,7 +159,7 @@ async fn an_odd_answer_fails_one_operation_and_the_queue_moves_on() {
     sync::catch_up(&direct, &cache, |_| {}).await.unwrap();
     let queue = cache.consultations(&[ConsultationStatus::New], true, 10).await.unwrap();
     let (first, second, third) = (queue[0].id, queue[1].id, queue[2].id);
-    direct.consultation_action(third, "take", serde_json::json!({})).await.unwrap();
+    direct.take(third).await.unwrap();
 
     let through_gateway = Remote::with_token(&odd_gateway(server.url.clone()).await, direct.token());
     cache.enqueue(&Op::Take { consultation_id: first }).await.unwrap();

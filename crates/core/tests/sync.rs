@@ -23,12 +23,7 @@ async fn the_cache_mirrors_the_server_and_searches_it() {
 
     // What the server lists is what the cache holds.
     let staff = Actor { id: login.user.id, role: Role::Operator };
-    let f = careline_server::store::consultations::ConsultationFilter {
-        status: Some("new".into()),
-        order: Some("asc".into()),
-        limit: Some(500),
-        ..Default::default()
-    };
+    let f = careline_protocol::ConsultationFilter { status: Some("new".into()), order: Some("asc".into()), limit: Some(500), ..Default::default() };
     let server_queue: Vec<_> = state.store.list_consultations(&f, staff.id, Role::Operator).await.unwrap().items.into_iter().map(|i| i.consultation).collect();
     let cached_queue = cache.consultations(&[ConsultationStatus::New], true, 500).await.unwrap();
     assert_eq!(cached_queue.iter().map(|c| c.id).collect::<Vec<_>>(), server_queue.iter().map(|c| c.id).collect::<Vec<_>>());
@@ -36,15 +31,11 @@ async fn the_cache_mirrors_the_server_and_searches_it() {
         assert_eq!(a, b, "the cached consultation differs from the server's");
     }
     let c = &server_queue[0];
-    let q = careline_server::store::messages::MessageQuery { thread: Some(true), limit: Some(500), ..Default::default() };
+    let q = careline_protocol::MessageQuery { thread: Some(true), limit: Some(500), ..Default::default() };
     let server_thread = state.store.list_messages(c, Role::Operator, &q).await.unwrap().items;
     assert_eq!(cache.thread(c.client_id, None, 500).await.unwrap(), server_thread);
-    let server_callbacks = state
-        .store
-        .list_callbacks(&careline_server::store::callbacks::CallbackFilter { status: Some("new,claimed".into()), ..Default::default() }, staff)
-        .await
-        .unwrap()
-        .items;
+    let server_callbacks =
+        state.store.list_callbacks(&careline_protocol::CallbackFilter { status: Some("new,claimed".into()), ..Default::default() }, staff).await.unwrap().items;
     assert_eq!(cache.open_callbacks(100).await.unwrap(), server_callbacks);
 
     // Applying again changes nothing.

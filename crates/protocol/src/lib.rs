@@ -16,6 +16,7 @@ pub mod error;
 pub mod event;
 #[cfg(feature = "fixture")]
 pub mod fixture;
+pub mod query;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -24,6 +25,10 @@ use uuid::Uuid;
 
 pub use error::{ApiError, ErrorCode};
 pub use event::{Event, EventData, ReadPosition, SyncResponse, WsClientFrame, WsControl};
+pub use query::{
+    AuditQuery, CallbackFilter, ClientFilter, ConsultationFilter, ConsultationItem, MessageQuery, PageQuery, SnapshotPage, SnapshotQuery, SyncQuery,
+    UploadQuery, WsQuery,
+};
 
 /// Makes a new time-ordered id.
 pub fn new_id() -> Uuid {

@@ -9,10 +9,10 @@ use careline_protocol::{
 use chrono::Utc;
 use uuid::Uuid;
 
-use crate::auth::hash_password;
-use crate::db::Store;
 use crate::domain::{Actor, CallbackAction, ConsultationAction};
 use crate::error::{AppError, AppResult};
+use crate::passwords::hash_password;
+use crate::store::Store;
 
 pub const DEMO_PASSWORD: &str = "careline-demo";
 

@@ -12,10 +12,10 @@ use std::time::Duration;
 
 use tokio::sync::broadcast;
 
-use crate::db::Store;
 use crate::error::AppResult;
 use crate::metrics::Metrics;
 use crate::store::events::{StoredEvent, Viewer};
+use crate::store::Store;
 
 /// An event ready for every socket: serialized once, filtered per viewer.
 pub struct LiveEvent {

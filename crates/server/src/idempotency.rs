@@ -10,11 +10,10 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use sqlx::Row;
 
-use crate::app::AppState;
 use crate::auth::Session;
 use crate::error::AppError;
+use crate::state::AppState;
 
 pub const HEADER: &str = "idempotency-key";
 
@@ -61,29 +60,4 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         tracing::warn!(error = %e, "could not remember an idempotent answer");
     }
     Response::from_parts(parts, Body::from(bytes))
-}
-
-impl crate::db::Store {
-    pub async fn idempotent_answer(&self, user: &str, key: &str) -> crate::error::AppResult<Option<(u16, String)>> {
-        let row = sqlx::query("SELECT status, body FROM idempotency WHERE user_id = $1 AND key = $2").bind(user).bind(key).fetch_optional(&self.reader).await?;
-        Ok(row.map(|r| (r.get::<i64, _>(0) as u16, r.get::<String, _>(1))))
-    }
-
-    pub async fn remember_answer(&self, user: &str, key: &str, status: u16, body: &str) -> crate::error::AppResult<()> {
-        sqlx::query("INSERT INTO idempotency (user_id, key, status, body, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING")
-            .bind(user)
-            .bind(key)
-            .bind(status as i64)
-            .bind(body)
-            .bind(crate::time::now_ms())
-            .execute(&self.writer)
-            .await?;
-        Ok(())
-    }
-
-    /// Forgets answers remembered before `before_ms`; how many.
-    pub async fn prune_idempotency(&self, before_ms: i64) -> crate::error::AppResult<u64> {
-        let done = sqlx::query("DELETE FROM idempotency WHERE created_at < $1").bind(before_ms).execute(&self.writer).await?;
-        Ok(done.rows_affected())
-    }
 }

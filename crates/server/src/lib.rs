@@ -16,11 +16,15 @@ pub mod domain;
 pub mod error;
 pub mod hub;
 pub mod idempotency;
+pub mod login_limiter;
+pub mod maintenance;
 pub mod metrics;
+pub mod passwords;
 pub mod presence;
+pub mod state;
 pub mod store;
 pub mod testing;
 pub mod time;
 
-pub use app::AppState;
 pub use config::Config;
+pub use state::AppState;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use careline_protocol::{CreateOperatorRequest, Role};
-use careline_server::{app, auth, demo, AppState, Config};
+use careline_server::{app, demo, passwords, AppState, Config};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -62,8 +62,8 @@ async fn main() -> anyhow::Result<()> {
         Command::CreateOperator { login, password, name, role, department } => {
             let role: Role = role.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
             let state = AppState::start(config).await?;
-            careline_server::store::accounts::valid_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let hash = auth::hash_password(password).await?;
+            careline_server::store::operators::valid_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let hash = passwords::hash_password(password).await?;
             let req = CreateOperatorRequest { login, password: String::new(), name, role, department, capacity: None };
             let op = state.store.create_operator(&req, hash, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("created {} {} ({})", op.role, op.login, op.id);

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
-use crate::db::Store;
+use crate::store::Store;
 
 #[derive(Default)]
 pub struct PresenceTracker {

@@ -3,9 +3,9 @@
 
 mod common;
 
+use careline_protocol::CallbackFilter;
+use careline_protocol::ConsultationFilter;
 use careline_protocol::Role;
-use careline_server::store::callbacks::CallbackFilter;
-use careline_server::store::consultations::ConsultationFilter;
 use common::TestServer;
 use reqwest::StatusCode;
 

@@ -4,9 +4,9 @@
 use std::process::Stdio;
 use std::time::Duration;
 
+use careline_protocol::ConsultationFilter;
 use careline_protocol::{ConsultationKind, CreateOperatorRequest, MessageKind, Role, SendMessageRequest};
 use careline_server::domain::{Actor, ConsultationAction};
-use careline_server::store::consultations::ConsultationFilter;
 use careline_server::{AppState, Config};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -17,7 +17,7 @@ async fn simulated_clients_make_believable_traffic() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(careline_server::app::serve(state.clone(), listener, std::future::pending()));
-    let hash = careline_server::auth::hash_password("operator-pass".into()).await.unwrap();
+    let hash = careline_server::passwords::hash_password("operator-pass".into()).await.unwrap();
     let req = CreateOperatorRequest {
         login: "anna".into(),
         password: String::new(),
@@ -64,7 +64,7 @@ async fn simulated_clients_make_believable_traffic() {
     assert!(status.success());
 
     // The client answered the operator.
-    let q = careline_server::store::messages::MessageQuery { after_seq: Some(sent.seq), thread: Some(true), ..Default::default() };
+    let q = careline_protocol::MessageQuery { after_seq: Some(sent.seq), thread: Some(true), ..Default::default() };
     let after = state.store.list_messages(&c, staff, &q).await.unwrap().items;
     assert!(
         after.iter().any(|m| m.author_kind == careline_protocol::AuthorKind::Client && m.consultation_id == c.id),
@@ -75,7 +75,7 @@ async fn simulated_clients_make_believable_traffic() {
     assert!(all.len() >= 3, "consultations: {}", all.len());
     let mut kinds = std::collections::BTreeSet::new();
     for item in &all {
-        let q = careline_server::store::messages::MessageQuery { limit: Some(500), ..Default::default() };
+        let q = careline_protocol::MessageQuery { limit: Some(500), ..Default::default() };
         for m in state.store.list_messages(&item.consultation, staff, &q).await.unwrap().items {
             kinds.insert(m.kind.as_str());
         }

@@ -231,7 +231,7 @@ seq: number | null,
  */
 title: string, segments: Array<Segment>, };
 
-export type DeskEvent = { "type": "connection", online: boolean, retry_in_ms: number | null, } | { "type": "changed", consultations: boolean, callbacks: boolean, clients: boolean, operators: boolean, threads: Array<string>, } | { "type": "outbox", sent: number, refused: number, } | { "type": "notify", notification: Notification, } | { "type": "session_ended", error: UiError, } | { "type": "open", target: Target, };
+export type DeskEvent = { "type": "connection", online: boolean, retry_in_ms: number | null, } | { "type": "changed", consultations: boolean, callbacks: boolean, clients: boolean, operators: boolean, threads: Array<string>, } | { "type": "reloaded" } | { "type": "outbox", sent: number, refused: number, } | { "type": "notify", notification: Notification, } | { "type": "session_ended", error: UiError, } | { "type": "open", target: Target, };
 
 export type Me = { id: string, login: string, name: string, role: string, server: string, presence: Presence, online: boolean, };
 

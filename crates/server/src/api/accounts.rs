@@ -11,11 +11,13 @@ use std::sync::atomic::Ordering;
 use uuid::Uuid;
 
 use super::{ApiJson, ApiPath, ApiQuery};
-use crate::app::AppState;
-use crate::auth::{hash_password, new_token, verify_password, RemoteAddr, Session};
+use crate::auth::{RemoteAddr, Session};
 use crate::error::{AppError, AppResult};
-use crate::store::accounts::{valid_password, ClientFilter};
+use crate::passwords::{hash_password, new_token, verify_password};
+use crate::state::AppState;
+use crate::store::operators::valid_password;
 use crate::time::{from_ms, now_ms};
+use careline_protocol::{AuditQuery, ClientFilter, PageQuery};
 
 async fn issue_token(state: &AppState, user: User) -> AppResult<LoginResponse> {
     let (token, hash) = new_token();
@@ -154,12 +156,6 @@ pub async fn update_client(
     Ok(Json(c))
 }
 
-#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
-pub struct PageQuery {
-    pub cursor: Option<String>,
-    pub limit: Option<i64>,
-}
-
 /// Operators with their status and load.
 #[utoipa::path(get, path = "/api/v1/operators", tag = "operators", params(PageQuery),
     responses((status = 200, body = Page<Operator>), (status = 403, body = ApiError)))]
@@ -200,14 +196,6 @@ pub async fn update_operator(
         None => None,
     };
     Ok(Json(state.store.update_operator(id, &req, hash, session.user_id).await?))
-}
-
-#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
-pub struct AuditQuery {
-    /// Only records about this client, operator or tariff.
-    pub target_id: Option<Uuid>,
-    pub cursor: Option<String>,
-    pub limit: Option<i64>,
 }
 
 /// The audit log, newest first (admin).

@@ -7,11 +7,11 @@ use careline_protocol::{ApiError, AttemptRequest, Callback, CreateCallbackReques
 use uuid::Uuid;
 
 use super::{ApiJson, ApiPath, ApiQuery};
-use crate::app::AppState;
 use crate::auth::Session;
 use crate::domain::CallbackAction;
 use crate::error::{AppError, AppResult};
-use crate::store::callbacks::CallbackFilter;
+use crate::state::AppState;
+use careline_protocol::CallbackFilter;
 
 /// Request a callback: a client for itself, staff for anyone.
 #[utoipa::path(post, path = "/api/v1/callbacks", tag = "callbacks", request_body = CreateCallbackRequest,

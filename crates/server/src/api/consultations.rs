@@ -11,12 +11,12 @@ use std::sync::atomic::Ordering;
 use uuid::Uuid;
 
 use super::{ApiJson, ApiPath, ApiQuery, OptionalJson};
-use crate::app::AppState;
 use crate::auth::Session;
 use crate::domain::ConsultationAction;
 use crate::error::{AppError, AppResult};
-use crate::store::consultations::{ConsultationFilter, ConsultationItem};
-use crate::store::messages::MessageQuery;
+use crate::state::AppState;
+use careline_protocol::MessageQuery;
+use careline_protocol::{ConsultationFilter, ConsultationItem};
 
 /// The consultation, if the caller may see it (a client only its own).
 async fn visible(state: &AppState, session: &Session, id: Uuid) -> AppResult<Consultation> {

@@ -10,16 +10,11 @@ use tokio_util::io::ReaderStream;
 use uuid::Uuid;
 
 use super::{ApiPath, ApiQuery};
-use crate::app::AppState;
 use crate::auth::Session;
 use crate::blobs::{content_disposition, guess_media_type, safe_file_name, valid_media_type};
 use crate::error::{AppError, AppResult};
-
-#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
-pub struct UploadQuery {
-    /// The file's name as the user knows it; paths are stripped.
-    pub name: Option<String>,
-}
+use crate::state::AppState;
+use careline_protocol::UploadQuery;
 
 /// Upload a file as the raw request body (its `Content-Type` is the media type). The answer's
 /// `id` goes into a message's `attachment_id`.

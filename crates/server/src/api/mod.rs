@@ -17,8 +17,8 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
 use crate::error::AppError;
+use crate::state::AppState;
 
 /// JSON body; a malformed one is a `bad_request` (or `payload_too_large`) with our error body.
 #[derive(FromRequest)]

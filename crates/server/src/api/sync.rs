@@ -13,19 +13,11 @@ use futures::{SinkExt, StreamExt};
 use serde::Serialize;
 
 use super::ApiQuery;
-use crate::app::AppState;
 use crate::auth::{bearer, Session};
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::store::events::{StoredEvent, Viewer};
-use crate::store::snapshot::SnapshotPage;
-
-#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
-pub struct SyncQuery {
-    /// The last seq the caller has; 0 for everything.
-    pub since: Option<i64>,
-    /// At most this many events (default 500, at most 5000).
-    pub limit: Option<i64>,
-}
+use careline_protocol::{SnapshotPage, SnapshotQuery, SyncQuery, WsQuery};
 
 #[derive(Serialize)]
 struct SyncPage {
@@ -60,13 +52,6 @@ pub async fn sync(State(state): State<AppState>, session: Session, ApiQuery(q): 
     Ok(Json(SyncPage { events, next, has_more }).into_response())
 }
 
-#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
-pub struct SnapshotQuery {
-    pub cursor: Option<String>,
-    /// At most this many items (default 1000, at most 10000).
-    pub limit: Option<i64>,
-}
-
 /// The current state, in pages, for a first sync or one after the log was pruned: apply the
 /// pages, then the events after the first page's `head`.
 #[utoipa::path(get, path = "/api/v1/snapshot", tag = "sync", params(SnapshotQuery),
@@ -78,14 +63,6 @@ pub async fn snapshot(State(state): State<AppState>, session: Session, ApiQuery(
         Some(n) => return Err(AppError::bad_request(format!("limit must be between 1 and 10000, not {n}"))),
     };
     Ok(Json(state.store.snapshot_page(session.viewer(), q.cursor.as_deref(), limit).await?))
-}
-
-#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
-pub struct WsQuery {
-    /// The token, for clients that cannot set the Authorization header.
-    pub token: Option<String>,
-    /// Replay the events after this seq before going live (or send `{"resume": SEQ}` first).
-    pub resume: Option<i64>,
 }
 
 /// The live event stream. Authenticate with the Authorization header or `token`; say where to

@@ -1,4 +1,4 @@
-//! Storage. The engine-specific part — connecting, migrations, telling other server
+//! Storage engines. The engine-specific part — connecting, migrations, telling other server
 //! instances about a commit — sits behind [`Backend`], with one implementation per engine
 //! ([`sqlite::SqliteBackend`], [`postgres::PostgresBackend`]), each owning its migrations.
 //! The domain queries (the `store` module) are written once in the SQL both engines share,
@@ -15,14 +15,15 @@ use std::sync::Arc;
 
 use careline_protocol::EventData;
 use futures::future::BoxFuture;
-use sqlx::any::{AnyPoolOptions, AnyRow};
+use serde::Serialize;
+use serde_json::value::RawValue;
+use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, AnyPool, Row};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
 use crate::config::Config;
 use crate::error::{AppError, AppResult};
-use crate::store::events::StoredEvent;
 
 /// What differs between storage engines.
 pub trait Backend: Send + Sync + 'static {
@@ -36,81 +37,46 @@ pub trait Backend: Send + Sync + 'static {
     fn commit_notice_sql(&self) -> Option<&'static str>;
 }
 
-/// The storage: pools plus the engine.
-#[derive(Clone)]
-pub struct Store {
+/// An opened database: its pools and its engine.
+pub struct Engine {
     /// Writes. One connection on SQLite (a single writer avoids lock upgrades).
-    pub(crate) writer: AnyPool,
+    pub writer: AnyPool,
     /// Reads.
-    pub(crate) reader: AnyPool,
-    backend: Arc<dyn Backend>,
-    /// Told about every commit that emitted events (with the events), and about other
-    /// instances' commits (without).
-    pub(crate) committed: Arc<Commits>,
-    pub(crate) settings: Arc<StoreSettings>,
-    /// The group-commit writer of messages.
-    pub(crate) batcher: crate::store::batch::Batcher,
-    pub(crate) sessions: Arc<crate::store::accounts::SessionCache>,
+    pub reader: AnyPool,
+    pub backend: Arc<dyn Backend>,
 }
 
-/// Domain settings the store needs.
-#[derive(Debug, Clone)]
-pub struct StoreSettings {
-    pub default_capacity: i64,
-    pub callback_max_attempts: i64,
-    pub callback_retry_minutes: i64,
+/// Opens the database named by the configuration and runs its engine's migrations.
+pub async fn open(config: &Config) -> AppResult<Engine> {
+    sqlx::any::install_default_drivers();
+    let url = config.effective_database_url();
+    let (backend, writer, reader): (Arc<dyn Backend>, AnyPool, AnyPool) = if url.starts_with("sqlite:") {
+        let b = sqlite::SqliteBackend::open(&url, config).await?;
+        let (w, r) = b.pools(config).await?;
+        sqlite::spawn_checkpointer(r.clone());
+        (Arc::new(b), w, r)
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        let b = postgres::PostgresBackend::new(&url);
+        let pool = AnyPoolOptions::new().max_connections(config.db_max_connections).connect(&url).await?;
+        (Arc::new(b), pool.clone(), pool)
+    } else {
+        return Err(AppError::Other(format!("unsupported database URL (expected sqlite:// or postgres://): {}", crate::config::redact_url(&url))));
+    };
+    backend.migrate().await?;
+    Ok(Engine { writer, reader, backend })
 }
 
-impl From<&Config> for StoreSettings {
-    fn from(c: &Config) -> Self {
-        Self { default_capacity: c.default_capacity, callback_max_attempts: c.callback_max_attempts, callback_retry_minutes: c.callback_retry_minutes }
-    }
-}
-
-impl Store {
-    /// Opens the database named by the configuration, running migrations.
-    pub async fn open(config: &Config) -> AppResult<Store> {
-        sqlx::any::install_default_drivers();
-        let url = config.effective_database_url();
-        let settings = Arc::new(StoreSettings::from(config));
-        let committed = Arc::new(Commits::default());
-        let (backend, writer, reader): (Arc<dyn Backend>, AnyPool, AnyPool) = if url.starts_with("sqlite:") {
-            let b = sqlite::SqliteBackend::open(&url, config).await?;
-            let (w, r) = b.pools(config).await?;
-            sqlite::spawn_checkpointer(r.clone());
-            (Arc::new(b), w, r)
-        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let b = postgres::PostgresBackend::new(&url);
-            let pool = AnyPoolOptions::new().max_connections(config.db_max_connections).connect(&url).await?;
-            (Arc::new(b), pool.clone(), pool)
-        } else {
-            return Err(AppError::Other(format!("unsupported database URL (expected sqlite:// or postgres://): {}", crate::config::redact_url(&url))));
-        };
-        backend.migrate().await?;
-        let (batcher, queue) = crate::store::batch::Batcher::new();
-        let store = Store { writer, reader, backend, committed, settings, batcher, sessions: Arc::default() };
-        queue.run(store.clone());
-        store.backend.watch_remote_commits(store.committed.wake.clone()).await?;
-        Ok(store)
-    }
-
-    pub fn backend_name(&self) -> &'static str {
-        self.backend.name()
-    }
-
-    pub fn settings(&self) -> &StoreSettings {
-        &self.settings
-    }
-
-    /// Starts a writing transaction.
-    pub async fn begin(&self) -> AppResult<WriteTx> {
-        Ok(WriteTx { tx: self.writer.begin().await?, store: self.clone(), emitted: Vec::new() })
-    }
-
-    pub async fn close(&self) {
-        self.writer.close().await;
-        self.reader.close().await;
-    }
+/// An event as stored: the payload stays raw JSON from the log to the socket.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredEvent {
+    pub seq: i64,
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub kind: String,
+    pub data: Box<RawValue>,
+    #[serde(skip)]
+    pub client_id: Option<Uuid>,
+    #[serde(skip)]
+    pub staff_only: bool,
 }
 
 /// Committed events on their way to the hub. Local commits hand their events over here, so the
@@ -123,7 +89,7 @@ pub struct Commits {
 }
 
 impl Commits {
-    fn publish(&self, events: Vec<StoredEvent>) {
+    pub(crate) fn publish(&self, events: Vec<StoredEvent>) {
         self.inbox.lock().unwrap_or_else(|e| e.into_inner()).extend(events);
         self.wake.notify_one();
     }
@@ -156,11 +122,17 @@ impl Audience {
 /// A writing transaction that may emit events.
 pub struct WriteTx {
     pub(crate) tx: sqlx::Transaction<'static, Any>,
-    store: Store,
+    backend: Arc<dyn Backend>,
+    committed: Arc<Commits>,
     emitted: Vec<StoredEvent>,
 }
 
 impl WriteTx {
+    /// Starts a writing transaction on `writer`; after its commit, `committed` hears of its events.
+    pub async fn begin(writer: &AnyPool, backend: Arc<dyn Backend>, committed: Arc<Commits>) -> AppResult<WriteTx> {
+        Ok(WriteTx { tx: writer.begin().await?, backend, committed, emitted: Vec::new() })
+    }
+
     pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
         &mut self.tx
     }
@@ -214,55 +186,14 @@ impl WriteTx {
     /// Commits; only then is anything acknowledged, and only then are listeners woken.
     pub async fn commit(mut self) -> AppResult<()> {
         if !self.emitted.is_empty() {
-            if let Some(sql) = self.store.backend.commit_notice_sql() {
+            if let Some(sql) = self.backend.commit_notice_sql() {
                 sqlx::query(sql).execute(&mut *self.tx).await?;
             }
         }
         self.tx.commit().await?;
         if !self.emitted.is_empty() {
-            self.store.committed.publish(std::mem::take(&mut self.emitted));
+            self.committed.publish(std::mem::take(&mut self.emitted));
         }
         Ok(())
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Row helpers shared by the store modules.
-
-pub(crate) fn get_uuid(row: &AnyRow, col: &str) -> AppResult<Uuid> {
-    let s: String = row.try_get(col)?;
-    Uuid::parse_str(&s).map_err(|e| AppError::Corrupt(format!("{col}: {e}")))
-}
-
-pub(crate) fn get_opt_uuid(row: &AnyRow, col: &str) -> AppResult<Option<Uuid>> {
-    let s: Option<String> = row.try_get(col)?;
-    s.map(|s| Uuid::parse_str(&s).map_err(|e| AppError::Corrupt(format!("{col}: {e}")))).transpose()
-}
-
-pub(crate) fn get_enum<T: std::str::FromStr>(row: &AnyRow, col: &str) -> AppResult<T>
-where
-    T::Err: std::fmt::Display,
-{
-    let s: String = row.try_get(col)?;
-    s.parse().map_err(|e: T::Err| AppError::Corrupt(format!("{col}: {e}")))
-}
-
-pub(crate) fn get_time(row: &AnyRow, col: &str) -> AppResult<chrono::DateTime<chrono::Utc>> {
-    let ms: i64 = row.try_get(col)?;
-    Ok(crate::time::from_ms(ms))
-}
-
-pub(crate) fn get_opt_time(row: &AnyRow, col: &str) -> AppResult<Option<chrono::DateTime<chrono::Utc>>> {
-    let ms: Option<i64> = row.try_get(col)?;
-    Ok(ms.map(crate::time::from_ms))
-}
-
-pub(crate) fn get_bool(row: &AnyRow, col: &str) -> AppResult<bool> {
-    let v: i64 = row.try_get(col)?;
-    Ok(v != 0)
-}
-
-pub(crate) fn get_tags(row: &AnyRow, col: &str) -> AppResult<Vec<String>> {
-    let s: String = row.try_get(col)?;
-    serde_json::from_str(&s).map_err(|e| AppError::Corrupt(format!("{col}: {e}")))
 }

@@ -1,14 +1,17 @@
 //! Callback requests ("заявки"): a queue ordered by due time, claimed by one operator at a
 //! time, with attempts and automatic retries.
 
+use careline_protocol::CallbackFilter;
 use careline_protocol::{Callback, CallbackAttempt, CallbackStatus, CreateCallbackRequest, EventData, Page, Role};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::accounts::normalize_phone;
+use super::clients::normalize_phone;
+use super::rows::{get_enum, get_opt_time, get_opt_uuid, get_time, get_uuid};
+use super::Store;
 use super::{optional_text, page_limit, SqlBuf};
-use crate::db::{get_enum, get_opt_time, get_opt_uuid, get_time, get_uuid, Audience, Store, WriteTx};
+use crate::db::{Audience, WriteTx};
 use crate::domain::{callback_transition, Actor, CallbackAction};
 use crate::error::{AppError, AppResult};
 use crate::time::{from_ms, ms, now_ms};
@@ -77,19 +80,6 @@ async fn load_callback(tx: &mut WriteTx, id: Uuid) -> AppResult<Callback> {
     let attempts = attempts_of(tx.conn(), &[cb.id.to_string()]).await?;
     attach_attempts(std::slice::from_mut(&mut cb), attempts);
     Ok(cb)
-}
-
-/// Filters of the callback list.
-#[derive(Debug, Default, Clone, serde::Deserialize, utoipa::IntoParams)]
-pub struct CallbackFilter {
-    /// One or more statuses, comma-separated; default: all.
-    pub status: Option<String>,
-    pub operator_id: Option<Uuid>,
-    pub client_id: Option<Uuid>,
-    /// Text in phone or reason.
-    pub q: Option<String>,
-    pub cursor: Option<String>,
-    pub limit: Option<i64>,
 }
 
 impl Store {

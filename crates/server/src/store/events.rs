@@ -1,25 +1,12 @@
 //! Reading the event log.
 
-use serde::Serialize;
 use serde_json::value::RawValue;
 use sqlx::Row;
 use uuid::Uuid;
 
-use crate::db::Store;
+use super::Store;
+pub use crate::db::StoredEvent;
 use crate::error::{AppError, AppResult};
-
-/// An event as stored: the payload stays raw JSON from the log to the socket.
-#[derive(Debug, Clone, Serialize)]
-pub struct StoredEvent {
-    pub seq: i64,
-    pub at: chrono::DateTime<chrono::Utc>,
-    pub kind: String,
-    pub data: Box<RawValue>,
-    #[serde(skip)]
-    pub client_id: Option<Uuid>,
-    #[serde(skip)]
-    pub staff_only: bool,
-}
 
 /// Who reads a stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,8 +55,8 @@ impl Store {
                     at: crate::time::from_ms(r.try_get("at")?),
                     kind: r.try_get("kind")?,
                     data: RawValue::from_string(data).map_err(|e| AppError::Corrupt(format!("event data: {e}")))?,
-                    client_id: crate::db::get_opt_uuid(r, "client_id")?,
-                    staff_only: crate::db::get_bool(r, "staff_only")?,
+                    client_id: super::rows::get_opt_uuid(r, "client_id")?,
+                    staff_only: super::rows::get_bool(r, "staff_only")?,
                 })
             })
             .collect()

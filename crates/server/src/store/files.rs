@@ -4,7 +4,8 @@ use careline_protocol::Attachment;
 use sqlx::Row;
 use uuid::Uuid;
 
-use crate::db::{get_time, get_uuid, Store};
+use super::rows::{get_time, get_uuid};
+use super::Store;
 use crate::error::{AppError, AppResult};
 use crate::store::events::Viewer;
 use crate::time::ms;

@@ -4,6 +4,7 @@
 //! emitted with a message only when something else about the consultation changed (it was just
 //! created, or this is the first response), which halves the events of a busy chat.
 
+use careline_protocol::MessageQuery;
 use careline_protocol::{
     Attachment, AuthorKind, Consultation, ConsultationStatus, EventData, Message, MessageKind, Page, ReadPosition, Role, SendMessageRequest,
 };
@@ -11,9 +12,11 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::consultations::{create_consultation, emit_consultation, load_consultation, open_consultation};
+use super::consultation_rows::{create_consultation, emit_consultation, load_consultation, open_consultation};
+use super::rows::{get_bool, get_enum, get_opt_uuid, get_time, get_uuid};
+use super::Store;
 use super::{page_limit, SqlBuf};
-use crate::db::{get_bool, get_enum, get_opt_uuid, get_time, get_uuid, Audience, Store, WriteTx};
+use crate::db::{Audience, WriteTx};
 use crate::domain::{may_post_public, Actor};
 use crate::error::{AppError, AppResult};
 use crate::time::{from_ms, now_ms};
@@ -119,19 +122,6 @@ pub(crate) async fn insert_message(tx: &mut WriteTx, m: NewMessage<'_>) -> AppRe
     let audience = if msg.internal { Audience::Staff(Some(c.client_id)) } else { Audience::Client(c.client_id) };
     tx.emit_with_seq(seq, &EventData::Message(msg.clone()), audience, now).await?;
     Ok((msg, c))
-}
-
-/// Paging of a message list.
-#[derive(Debug, Default, Clone, serde::Deserialize, utoipa::IntoParams)]
-pub struct MessageQuery {
-    /// Messages with a seq above this one, oldest first.
-    pub after_seq: Option<i64>,
-    /// Messages with a seq below this one, newest first in the query but returned oldest
-    /// first (for scrolling back).
-    pub before_seq: Option<i64>,
-    /// The client's whole thread across consultations instead of this consultation only.
-    pub thread: Option<bool>,
-    pub limit: Option<i64>,
 }
 
 impl Store {

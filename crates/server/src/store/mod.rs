@@ -1,21 +1,99 @@
-//! The domain queries, written once for every engine (see `db`). Each submodule owns the
+//! The domain queries, written once for every engine (see `db`), on [`Store`]: the pools, the
+//! engine, the group-commit writer of messages and the session cache. Each submodule owns the
 //! tables of one part of the domain; every write goes through a `WriteTx` and emits the event
 //! that tells everyone what changed.
 
-pub mod accounts;
+pub mod audit;
 pub(crate) mod batch;
+mod batch_writer;
 pub mod callbacks;
+pub mod clients;
+pub(crate) mod consultation_rows;
 pub mod consultations;
 pub mod events;
 pub mod files;
+pub mod idempotency;
 pub mod messages;
+pub mod operators;
+pub mod paging;
+pub(crate) mod rows;
+pub mod session_cache;
+pub mod sessions;
 pub mod snapshot;
+pub mod tariffs;
+
+use std::sync::Arc;
 
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
-use sqlx::Any;
+use sqlx::{Any, AnyPool};
 
+use crate::config::Config;
+use crate::db::{Backend, Commits, Engine, WriteTx};
 use crate::error::{AppError, AppResult};
+
+/// The storage: pools plus the engine.
+#[derive(Clone)]
+pub struct Store {
+    /// Writes. One connection on SQLite (a single writer avoids lock upgrades).
+    pub(crate) writer: AnyPool,
+    /// Reads.
+    pub(crate) reader: AnyPool,
+    backend: Arc<dyn Backend>,
+    /// Told about every commit that emitted events (with the events), and about other
+    /// instances' commits (without).
+    pub(crate) committed: Arc<Commits>,
+    pub(crate) settings: Arc<StoreSettings>,
+    /// The group-commit writer of messages.
+    pub(crate) batcher: batch::Batcher,
+    pub(crate) sessions: Arc<session_cache::SessionCache>,
+}
+
+/// Domain settings the store needs.
+#[derive(Debug, Clone)]
+pub struct StoreSettings {
+    pub default_capacity: i64,
+    pub callback_max_attempts: i64,
+    pub callback_retry_minutes: i64,
+}
+
+impl From<&Config> for StoreSettings {
+    fn from(c: &Config) -> Self {
+        Self { default_capacity: c.default_capacity, callback_max_attempts: c.callback_max_attempts, callback_retry_minutes: c.callback_retry_minutes }
+    }
+}
+
+impl Store {
+    /// Opens the database named by the configuration, running migrations.
+    pub async fn open(config: &Config) -> AppResult<Store> {
+        let Engine { writer, reader, backend } = crate::db::open(config).await?;
+        let settings = Arc::new(StoreSettings::from(config));
+        let committed = Arc::new(Commits::default());
+        let (batcher, queue) = batch::Batcher::new();
+        let store = Store { writer, reader, backend, committed, settings, batcher, sessions: Arc::default() };
+        store.start_batch_writer(queue);
+        store.backend.watch_remote_commits(store.committed.wake.clone()).await?;
+        Ok(store)
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        self.backend.name()
+    }
+
+    pub fn settings(&self) -> &StoreSettings {
+        &self.settings
+    }
+
+    /// Starts a writing transaction.
+    pub async fn begin(&self) -> AppResult<WriteTx> {
+        WriteTx::begin(&self.writer, self.backend.clone(), self.committed.clone()).await
+    }
+
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+}
 
 /// A value to bind.
 #[derive(Debug, Clone)]

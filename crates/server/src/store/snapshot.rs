@@ -3,30 +3,22 @@
 //! new as. The reader applies the pages, then the events after `head`; a change made while it
 //! was paging is in those events, and applying it again is an upsert.
 
-use careline_protocol::{EventData, ReadPosition, Role, Tariff};
+use careline_protocol::{EventData, ReadPosition, Role, SnapshotPage, Tariff};
 use sqlx::Row;
 
-use super::accounts::{client_row, operator_row, CLIENT_COLS, OPERATOR_COLS};
 use super::callbacks::{attach_attempts, attempts_of, callback_row, CALLBACK_COLS};
-use super::consultations::{consultation_row, CONSULTATION_COLS};
+use super::clients::{client_row, CLIENT_COLS};
+use super::consultation_rows::{consultation_row, CONSULTATION_COLS};
 use super::messages::{message_row, MESSAGE_SELECT};
+use super::operators::{operator_row, OPERATOR_COLS};
+use super::rows::{get_bool, get_enum, get_uuid};
 use super::SqlBuf;
-use crate::db::{get_bool, get_enum, get_uuid, Store};
+use super::Store;
 use crate::error::{AppError, AppResult};
 use crate::store::events::Viewer;
 
 /// The parts of a snapshot, in the order they are sent.
 const PARTS: [&str; 7] = ["operators", "tariffs", "clients", "consultations", "messages", "callbacks", "reads"];
-
-/// One page of a snapshot.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct SnapshotPage {
-    /// The log position this state is at least as new as (of the first page: keep that one).
-    pub head: i64,
-    pub items: Vec<EventData>,
-    /// Pass back as `cursor`; none means the snapshot is complete.
-    pub next_cursor: Option<String>,
-}
 
 impl Store {
     pub async fn snapshot_page(&self, viewer: Viewer, cursor: Option<&str>, limit: i64) -> AppResult<SnapshotPage> {

@@ -106,7 +106,7 @@ impl TestServer {
 
     /// An operator (or admin) account created directly in the store, logged in.
     pub async fn staff(&self, login: &str, role: Role) -> Api {
-        let hash = careline_server::auth::hash_password(PASSWORD.into()).await.unwrap();
+        let hash = careline_server::passwords::hash_password(PASSWORD.into()).await.unwrap();
         let req = CreateOperatorRequest { login: login.into(), password: String::new(), name: format!("{login} name"), role, department: None, capacity: None };
         self.state.store.create_operator(&req, hash, None).await.unwrap();
         self.anon().login(login, PASSWORD).await

@@ -1,0 +1,113 @@
+//! Passwords (Argon2id, on two dedicated threads) and session tokens (random, stored as
+//! SHA-256).
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use base64::Engine;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::error::{AppError, AppResult};
+
+type HashJob = Box<dyn FnOnce() + Send>;
+
+/// Runs password work on two long-lived threads. Argon2id needs 19 MiB per hash; on a few
+/// fixed threads that memory is reused, where the blocking pool's many threads would each keep
+/// their own (the process grew past 1 GB registering 1,000 clients). Two threads also bound the
+/// CPU a burst of logins can take from everything else.
+async fn on_hash_threads<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
+    static QUEUE: std::sync::OnceLock<std::sync::Mutex<std::sync::mpsc::Sender<HashJob>>> = std::sync::OnceLock::new();
+    let queue = QUEUE.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<HashJob>();
+        let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+        for i in 0..2 {
+            let rx = rx.clone();
+            std::thread::Builder::new()
+                .name(format!("password-{i}"))
+                .spawn(move || loop {
+                    let job = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                })
+                .expect("starting a password thread");
+        }
+        std::sync::Mutex::new(tx)
+    });
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let job: HashJob = Box::new(move || {
+        let _ = tx.send(f());
+    });
+    queue.lock().unwrap_or_else(|e| e.into_inner()).send(job).map_err(|_| AppError::Other("the password threads stopped".into()))?;
+    rx.await.map_err(|_| AppError::Other("a password job was dropped".into()))
+}
+
+/// Hashes a password with Argon2id off the async threads.
+pub async fn hash_password(password: String) -> AppResult<String> {
+    on_hash_threads(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| AppError::Other(format!("hashing a password: {e}")))
+    })
+    .await?
+}
+
+/// Checks a password against a stored hash; with no hash, burns the same time and fails, so
+/// an unknown login is not told apart from a wrong password by timing.
+pub async fn verify_password(password: String, hash: Option<String>) -> AppResult<bool> {
+    on_hash_threads(move || {
+        let known = hash.is_some();
+        let stored = hash.unwrap_or_else(|| dummy_hash().to_owned());
+        let parsed = PasswordHash::new(&stored).map_err(|e| AppError::Corrupt(format!("password hash: {e}")))?;
+        Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok() && known)
+    })
+    .await?
+}
+
+/// Argon2id of a random password nobody knows, made once.
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let mut secret = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut secret);
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default().hash_password(&secret, &salt).map(|h| h.to_string()).unwrap_or_default()
+    })
+}
+
+/// A new random token (256 bits, URL-safe) and the hash that is stored.
+pub fn new_token() -> (String, String) {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let hash = token_hash(&token);
+    (token, hash)
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn passwords_round_trip() {
+        let h = hash_password("correct horse".into()).await.unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse".into(), Some(h.clone())).await.unwrap());
+        assert!(!verify_password("wrong horse".into(), Some(h)).await.unwrap());
+        assert!(!verify_password("anything".into(), None).await.unwrap());
+    }
+
+    #[test]
+    fn tokens_are_random_and_hashed() {
+        let (a, ha) = new_token();
+        let (b, _) = new_token();
+        assert_ne!(a, b);
+        assert_eq!(ha, token_hash(&a));
+        assert_eq!(ha.len(), 64);
+    }
+}

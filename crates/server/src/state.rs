@@ -1,0 +1,44 @@
+//! The server's shared state: the store, the hub, the configuration, the file store, the login
+//! limiter, presence and metrics; opened once and handed to every request.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::blobs::Blobs;
+use crate::config::Config;
+use crate::error::AppResult;
+use crate::hub::Hub;
+use crate::login_limiter::LoginLimiter;
+use crate::metrics::Metrics;
+use crate::presence::PresenceTracker;
+use crate::store::Store;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub hub: Arc<Hub>,
+    pub config: Arc<Config>,
+    pub blobs: Blobs,
+    pub limiter: Arc<LoginLimiter>,
+    pub presence: Arc<PresenceTracker>,
+    pub metrics: Arc<Metrics>,
+    /// Cancelled when this listener shuts down: open WebSockets close (1012, "service
+    /// restart") so clients reconnect elsewhere instead of holding a dead instance.
+    pub closing: tokio_util::sync::CancellationToken,
+}
+
+impl AppState {
+    /// Opens the database and starts the hub and the presence sweeper.
+    pub async fn start(config: Config) -> AppResult<AppState> {
+        std::fs::create_dir_all(&config.data_dir)?;
+        let store = Store::open(&config).await?;
+        let metrics = Arc::new(Metrics::default());
+        let hub = Hub::start(store.clone(), metrics.clone()).await?;
+        let blobs = Blobs::new(config.data_dir.join("blobs"), config.attachment_max_bytes)?;
+        let limiter = Arc::new(LoginLimiter::new(config.login_max_failures, Duration::from_secs(config.login_window_secs)));
+        let presence = Arc::new(PresenceTracker::default());
+        presence.clone().spawn(store.clone(), Duration::from_secs(config.presence_grace_secs));
+        tokio::spawn(crate::maintenance::run(store.clone(), config.event_retention_days, config.idempotency_keep_hours));
+        Ok(AppState { store, hub, config: Arc::new(config), blobs, limiter, presence, metrics, closing: Default::default() })
+    }
+}

@@ -1,0 +1,82 @@
+//! The audit log of administrative and sensitive actions.
+
+use careline_protocol::{AuditRecord, Page};
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::paging::{finish_page, parse_id_cursor};
+use super::rows::{get_time, get_uuid};
+use super::{page_limit, SqlBuf, Store};
+use crate::error::AppResult;
+use crate::time::now_ms;
+
+impl Store {
+    pub async fn audit(&self, operator_id: Uuid, action: &str, target: Option<Uuid>, detail: Option<&str>, remote: Option<&str>) -> AppResult<()> {
+        sqlx::query("INSERT INTO audit (id, operator_id, action, target_id, detail, remote_addr, at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(careline_protocol::new_id().to_string())
+            .bind(operator_id.to_string())
+            .bind(action)
+            .bind(target.map(|t| t.to_string()))
+            .bind(detail.map(str::to_owned))
+            .bind(remote.map(str::to_owned))
+            .bind(now_ms())
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// Audit records, newest first.
+    pub async fn list_audit(&self, target: Option<Uuid>, cursor: Option<&str>, limit: Option<i64>) -> AppResult<Page<AuditRecord>> {
+        let limit = page_limit(limit)?;
+        let mut q = SqlBuf::new("SELECT id, operator_id, action, target_id, detail, remote_addr, at FROM audit");
+        if let Some(t) = target {
+            let p = q.arg(t.to_string());
+            q.and(&format!("target_id = {p}"));
+        }
+        if let Some(c) = cursor {
+            let p = q.arg(parse_id_cursor(c)?);
+            q.and(&format!("id < {p}"));
+        }
+        let p = q.arg(limit + 1);
+        q.push(&format!(" ORDER BY id DESC LIMIT {p}"));
+        let rows = q.query().fetch_all(&self.reader).await?;
+        let mut items = rows
+            .iter()
+            .map(|r| {
+                Ok(AuditRecord {
+                    id: get_uuid(r, "id")?,
+                    operator_id: get_uuid(r, "operator_id")?,
+                    action: r.try_get("action")?,
+                    target_id: super::rows::get_opt_uuid(r, "target_id")?,
+                    detail: r.try_get("detail")?,
+                    remote_addr: r.try_get("remote_addr")?,
+                    at: get_time(r, "at")?,
+                })
+            })
+            .collect::<AppResult<Vec<_>>>()?;
+        Ok(finish_page(&mut items, limit, |a| a.id.to_string()))
+    }
+}
+
+/// Records an audit entry inside a transaction (administrative changes are audited with them).
+pub(crate) async fn audit_in(
+    tx: &mut crate::db::WriteTx,
+    operator_id: Uuid,
+    action: &str,
+    target: Option<Uuid>,
+    detail: Option<&str>,
+    remote: Option<&str>,
+    at: i64,
+) -> AppResult<()> {
+    sqlx::query("INSERT INTO audit (id, operator_id, action, target_id, detail, remote_addr, at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(careline_protocol::new_id().to_string())
+        .bind(operator_id.to_string())
+        .bind(action)
+        .bind(target.map(|t| t.to_string()))
+        .bind(detail.map(str::to_owned))
+        .bind(remote.map(str::to_owned))
+        .bind(at)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,277 @@
+//! Clients: registration, their record, search, and what staff may change of it.
+
+use careline_protocol::ClientFilter;
+use careline_protocol::{Client, ClientSource, ErrorCode, EventData, Page, RegisterRequest, Role, UpdateClientRequest};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::audit::audit_in;
+use super::paging::{finish_page, parse_id_cursor};
+use super::rows::{get_bool, get_enum, get_tags, get_time, get_uuid};
+use super::{clean_tags, like_pattern, optional_text, page_limit, required_text, tags_json, SqlBuf, Store};
+use crate::db::Audience;
+use crate::error::{AppError, AppResult};
+use crate::time::{from_ms, now_ms};
+
+pub(crate) const CLIENT_COLS: &str = "id, name, phone, email, gender, birthday, city, height_cm, weight_kg, \
+     source, tags, notes, vip, blocked, created_at";
+
+pub(crate) fn client_row(row: &AnyRow) -> AppResult<Client> {
+    Ok(Client {
+        id: get_uuid(row, "id")?,
+        name: row.try_get("name")?,
+        phone: row.try_get("phone")?,
+        email: row.try_get("email")?,
+        gender: row.try_get("gender")?,
+        birthday: row.try_get("birthday")?,
+        city: row.try_get("city")?,
+        height_cm: row.try_get("height_cm")?,
+        weight_kg: row.try_get("weight_kg")?,
+        source: get_enum(row, "source")?,
+        tags: get_tags(row, "tags")?,
+        notes: row.try_get("notes")?,
+        vip: get_bool(row, "vip")?,
+        blocked: get_bool(row, "blocked")?,
+        created_at: get_time(row, "created_at")?,
+    })
+}
+
+/// Keeps digits and a leading `+`; 5 to 20 digits.
+pub fn normalize_phone(phone: &str) -> AppResult<String> {
+    let trimmed = phone.trim();
+    let plus = trimmed.starts_with('+');
+    let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
+    let allowed = |c: char| c.is_ascii_digit() || " +-().".contains(c);
+    if !trimmed.chars().all(allowed) || !(5..=20).contains(&digits.len()) {
+        return Err(AppError::invalid("phone must be 5 to 20 digits"));
+    }
+    Ok(if plus { format!("+{digits}") } else { digits })
+}
+
+impl Store {
+    pub async fn register_client(&self, req: &RegisterRequest, password_hash: String) -> AppResult<Client> {
+        let now = now_ms();
+        let client = Client {
+            id: careline_protocol::new_id(),
+            name: required_text("name", &req.name, 200)?,
+            phone: normalize_phone(&req.phone)?,
+            email: valid_email(req.email.as_deref())?,
+            gender: None,
+            birthday: None,
+            city: None,
+            height_cm: None,
+            weight_kg: None,
+            source: req.source.unwrap_or(ClientSource::App),
+            tags: Vec::new(),
+            notes: None,
+            vip: false,
+            blocked: false,
+            created_at: from_ms(now),
+        };
+        let mut tx = self.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO clients (id, name, phone, email, source, tags, vip, blocked, password_hash, search, created_at) \
+             VALUES ($1, $2, $3, $4, $5, '[]', 0, 0, $6, $8, $7) ON CONFLICT (phone) DO NOTHING",
+        )
+        .bind(client.id.to_string())
+        .bind(&client.name)
+        .bind(&client.phone)
+        .bind(client.email.clone())
+        .bind(client.source.as_str())
+        .bind(password_hash)
+        .bind(now)
+        .bind(client_search_text(&client))
+        .execute(tx.conn())
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Err(AppError::refuse(ErrorCode::AlreadyExists, "this phone number is already registered"));
+        }
+        tx.emit(&EventData::Client(client.clone()), Audience::Staff(Some(client.id)), now).await?;
+        tx.commit().await?;
+        Ok(client)
+    }
+
+    /// The client with this phone and their password hash.
+    pub async fn client_credentials(&self, phone: &str) -> AppResult<Option<(Client, Option<String>)>> {
+        let Ok(phone) = normalize_phone(phone) else {
+            return Ok(None);
+        };
+        let row = sqlx::query(&format!("SELECT {CLIENT_COLS}, password_hash FROM clients WHERE phone = $1")).bind(phone).fetch_optional(&self.reader).await?;
+        row.map(|r| Ok((client_row(&r)?, r.try_get("password_hash")?))).transpose()
+    }
+
+    pub async fn get_client(&self, id: Uuid) -> AppResult<Client> {
+        let row = sqlx::query(&format!("SELECT {CLIENT_COLS} FROM clients WHERE id = $1"))
+            .bind(id.to_string())
+            .fetch_optional(&self.reader)
+            .await?
+            .ok_or_else(|| AppError::not_found("client"))?;
+        client_row(&row)
+    }
+
+    /// Clients, newest first; `q` matches name, phone, email or a tag (case-insensitive).
+    pub async fn list_clients(&self, filter: &ClientFilter) -> AppResult<Page<Client>> {
+        let limit = page_limit(filter.limit)?;
+        let mut q = SqlBuf::new(&format!("SELECT {CLIENT_COLS} FROM clients"));
+        if let Some(text) = filter.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            let p = q.arg(like_pattern(text));
+            q.and(&format!("search LIKE {p} ESCAPE '\\'"));
+        }
+        if let Some(tag) = &filter.tag {
+            let p = q.arg(format!("%{}%", serde_json::to_string(tag).unwrap_or_default().replace(['%', '_'], "")));
+            q.and(&format!("tags LIKE {p}"));
+        }
+        if let Some(v) = filter.vip {
+            let p = q.arg(v as i64);
+            q.and(&format!("vip = {p}"));
+        }
+        if let Some(v) = filter.blocked {
+            let p = q.arg(v as i64);
+            q.and(&format!("blocked = {p}"));
+        }
+        if let Some(c) = &filter.cursor {
+            let p = q.arg(parse_id_cursor(c)?);
+            q.and(&format!("id < {p}"));
+        }
+        let p = q.arg(limit + 1);
+        q.push(&format!(" ORDER BY id DESC LIMIT {p}"));
+        let rows = q.query().fetch_all(&self.reader).await?;
+        let mut items = rows.iter().map(client_row).collect::<AppResult<Vec<_>>>()?;
+        Ok(finish_page(&mut items, limit, |c| c.id.to_string()))
+    }
+
+    /// Changes a client's profile as `role`: staff change tags and notes, admins also VIP and
+    /// blocked (blocking closes the client's access: an administrative act, audited), a client
+    /// its own personal data.
+    pub async fn update_client(&self, id: Uuid, req: &UpdateClientRequest, actor: Uuid, role: Role) -> AppResult<Client> {
+        if !role.is_staff() && (req.tags.is_some() || req.notes.is_some() || req.vip.is_some() || req.blocked.is_some()) {
+            return Err(AppError::forbidden("tags, notes, VIP and blocked are set by staff"));
+        }
+        if role != Role::Admin && (req.vip.is_some() || req.blocked.is_some()) {
+            return Err(AppError::forbidden("VIP and blocked are set by an administrator"));
+        }
+        let staff = role.is_staff();
+        let now = now_ms();
+        let mut tx = self.begin().await?;
+        let row = sqlx::query(&format!("SELECT {CLIENT_COLS} FROM clients WHERE id = $1"))
+            .bind(id.to_string())
+            .fetch_optional(tx.conn())
+            .await?
+            .ok_or_else(|| AppError::not_found("client"))?;
+        let mut c = client_row(&row)?;
+        if let Some(v) = &req.name {
+            c.name = required_text("name", v, 200)?;
+        }
+        if req.email.is_some() {
+            c.email = valid_email(req.email.as_deref())?;
+        }
+        if let Some(v) = &req.gender {
+            c.gender = optional_text("gender", Some(v), 32)?;
+        }
+        if let Some(v) = &req.birthday {
+            c.birthday = match optional_text("birthday", Some(v), 10)? {
+                Some(b) => {
+                    chrono::NaiveDate::parse_from_str(&b, "%Y-%m-%d").map_err(|_| AppError::invalid("birthday must be YYYY-MM-DD"))?;
+                    Some(b)
+                }
+                None => None,
+            };
+        }
+        if let Some(v) = &req.city {
+            c.city = optional_text("city", Some(v), 200)?;
+        }
+        if let Some(v) = req.height_cm {
+            if !(20.0..=300.0).contains(&v) {
+                return Err(AppError::invalid("height_cm must be between 20 and 300"));
+            }
+            c.height_cm = Some(v);
+        }
+        if let Some(v) = req.weight_kg {
+            if !(1.0..=500.0).contains(&v) {
+                return Err(AppError::invalid("weight_kg must be between 1 and 500"));
+            }
+            c.weight_kg = Some(v);
+        }
+        if let Some(v) = &req.tags {
+            c.tags = clean_tags(v)?;
+        }
+        if let Some(v) = &req.notes {
+            c.notes = optional_text("notes", Some(v), 20_000)?;
+        }
+        if let Some(v) = req.vip {
+            c.vip = v;
+        }
+        if let Some(v) = req.blocked {
+            c.blocked = v;
+        }
+        sqlx::query(
+            "UPDATE clients SET name = $1, email = $2, gender = $3, birthday = $4, city = $5, height_cm = $6, \
+             weight_kg = $7, tags = $8, notes = $9, vip = $10, blocked = $11, search = $13 WHERE id = $12",
+        )
+        .bind(&c.name)
+        .bind(c.email.clone())
+        .bind(c.gender.clone())
+        .bind(c.birthday.clone())
+        .bind(c.city.clone())
+        .bind(c.height_cm)
+        .bind(c.weight_kg)
+        .bind(tags_json(&c.tags))
+        .bind(c.notes.clone())
+        .bind(c.vip as i64)
+        .bind(c.blocked as i64)
+        .bind(id.to_string())
+        .bind(client_search_text(&c))
+        .execute(tx.conn())
+        .await?;
+        if c.blocked {
+            sqlx::query("DELETE FROM tokens WHERE user_id = $1").bind(id.to_string()).execute(tx.conn()).await?;
+        }
+        tx.emit(&EventData::Client(c.clone()), Audience::Staff(Some(c.id)), now).await?;
+        if staff {
+            audit_in(&mut tx, actor, "client.updated", Some(id), None, None, now).await?;
+        }
+        tx.commit().await?;
+        if c.blocked {
+            self.sessions.clear();
+        }
+        Ok(c)
+    }
+}
+
+/// What client search matches against, lower-cased in Rust (every script, not only ASCII).
+pub(crate) fn client_search_text(c: &Client) -> String {
+    let mut s = format!("{} {} {}", c.name, c.phone, c.email.as_deref().unwrap_or(""));
+    for t in &c.tags {
+        s.push(' ');
+        s.push_str(t);
+    }
+    s.to_lowercase()
+}
+
+fn valid_email(email: Option<&str>) -> AppResult<Option<String>> {
+    match optional_text("email", email, 254)? {
+        Some(e) if !e.contains('@') || e.contains(char::is_whitespace) => Err(AppError::invalid("email is not valid")),
+        other => Ok(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_are_normalized() {
+        assert_eq!(normalize_phone("+7 (912) 345-67-89").unwrap(), "+79123456789");
+        assert_eq!(normalize_phone("13800138000").unwrap(), "13800138000");
+        assert!(normalize_phone("call me").is_err());
+        assert!(normalize_phone("123").is_err());
+        assert!(normalize_phone("+7 912 345 67 89 ext 5").is_err());
+    }
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_pattern("50%_a"), "%50\\%\\_a%");
+        assert_eq!(like_pattern("Иван"), "%иван%");
+    }
+}
