@@ -38,9 +38,10 @@ export HOME_KEYRING_DIR=$(mktemp -d)
 XDG_DATA_HOME=$HOME_KEYRING_DIR xvfb-run -a -s "-screen 0 1440x900x24" dbus-run-session -- tests/desktop-session.sh \
   cargo test -p careline-desktop --locked --test e2e -- --ignored --test-threads=1 2>&1 | tee -a "$log"
 e2e=${PIPESTATUS[0]}
+# --workspace: the features the build above unified, so nothing is compiled again.
 echo "==> the session token in the OS keychain (a GNOME keyring in a D-Bus session)"
 XDG_DATA_HOME=$HOME_KEYRING_DIR dbus-run-session -- tests/desktop-session.sh \
-  env CARELINE_EXPECT_KEYCHAIN=1 cargo test -p careline-core --locked --test desk 2>&1 | tee -a "$log"
+  env CARELINE_EXPECT_KEYCHAIN=1 cargo test --workspace --locked --test desk 2>&1 | tee -a "$log"
 keychain=${PIPESTATUS[0]}
 rm -rf "$HOME_KEYRING_DIR"
 echo "==> target/ took $(du -sh target | cut -f1) in the end"

@@ -107,24 +107,24 @@ pub async fn counts(shell: State<'_, Shell>) -> Res<Counts> {
 #[tauri::command]
 pub async fn list(shell: State<'_, Shell>, view: ConsultationView, filter: ListFilter, after: Option<ListCursor>, limit: i64) -> Res<ListPage> {
     let desk = shell.desk().await?;
-    Ok(desk.cache.list_page(view, &filter, desk.session.user_id, after, limit).await?)
+    Ok(desk.views().list_page(view, &filter, after, limit).await?)
 }
 
 /// One consultation as a list row (for the chat's header).
 #[tauri::command]
 pub async fn consultation(shell: State<'_, Shell>, id: Uuid) -> Res<Option<ConsultationRow>> {
     let desk = shell.desk().await?;
-    Ok(desk.cache.consultation_row(id, desk.session.user_id).await?)
+    Ok(desk.views().consultation_row(id).await?)
 }
 
 #[tauri::command]
 pub async fn thread(shell: State<'_, Shell>, client_id: Uuid, before_seq: Option<i64>, limit: i64) -> Res<ThreadPage> {
-    Ok(shell.desk().await?.cache.thread_page(client_id, before_seq, limit.clamp(1, 500)).await?)
+    Ok(shell.desk().await?.views().thread_page(client_id, before_seq, limit.clamp(1, 500)).await?)
 }
 
 #[tauri::command]
 pub async fn thread_after(shell: State<'_, Shell>, client_id: Uuid, after_seq: i64, limit: i64) -> Res<ThreadPage> {
-    Ok(shell.desk().await?.cache.thread_page_after(client_id, after_seq, limit.clamp(1, 500)).await?)
+    Ok(shell.desk().await?.views().thread_page_after(client_id, after_seq, limit.clamp(1, 500)).await?)
 }
 
 /// Anything the operator does (through the outbox: works offline).
@@ -148,7 +148,7 @@ pub async fn send_path(shell: State<'_, Shell>, consultation_id: Uuid, path: Pat
 
 #[tauri::command]
 pub async fn outbox(shell: State<'_, Shell>) -> Res<Vec<Entry>> {
-    Ok(shell.desk().await?.cache.outbox().await?)
+    Ok(shell.desk().await?.outbox().await?)
 }
 
 #[tauri::command]
@@ -158,22 +158,22 @@ pub async fn retry(shell: State<'_, Shell>, id: i64) -> Res<()> {
 
 #[tauri::command]
 pub async fn dismiss(shell: State<'_, Shell>, id: i64) -> Res<()> {
-    Ok(shell.desk().await?.cache.dismiss(id).await?)
+    Ok(shell.desk().await?.dismiss(id).await?)
 }
 
 #[tauri::command]
 pub async fn callbacks(shell: State<'_, Shell>, view: CallbackView, text: Option<String>) -> Res<Vec<CallbackRow>> {
-    Ok(shell.desk().await?.cache.callback_list(view, text.as_deref()).await?)
+    Ok(shell.desk().await?.views().callback_list(view, text.as_deref()).await?)
 }
 
 #[tauri::command]
 pub async fn callback(shell: State<'_, Shell>, id: Uuid) -> Res<Option<CallbackRow>> {
-    Ok(shell.desk().await?.cache.callback(id).await?)
+    Ok(shell.desk().await?.views().callback(id).await?)
 }
 
 #[tauri::command]
 pub async fn clients(shell: State<'_, Shell>, query: Option<String>) -> Res<Vec<Client>> {
-    Ok(shell.desk().await?.cache.client_list(query.as_deref()).await?)
+    Ok(shell.desk().await?.views().client_list(query.as_deref()).await?)
 }
 
 /// A client's profile from the cache; the view is recorded in the server's audit log.
@@ -181,23 +181,23 @@ pub async fn clients(shell: State<'_, Shell>, query: Option<String>) -> Res<Vec<
 pub async fn client_profile(shell: State<'_, Shell>, id: Uuid) -> Res<Option<ClientProfile>> {
     let desk = shell.desk().await?;
     desk.audit_profile_view(id);
-    Ok(desk.cache.client_profile(id, desk.session.user_id).await?)
+    Ok(desk.views().client_profile(id).await?)
 }
 
 #[tauri::command]
 pub async fn operators(shell: State<'_, Shell>) -> Res<Vec<OperatorRow>> {
-    Ok(shell.desk().await?.cache.operator_list().await?)
+    Ok(shell.desk().await?.views().operator_list().await?)
 }
 
 #[tauri::command]
 pub async fn search(shell: State<'_, Shell>, query: String) -> Res<Vec<SearchHit>> {
-    Ok(shell.desk().await?.cache.search_hits(&query, 50).await?)
+    Ok(shell.desk().await?.views().search_hits(&query, 50).await?)
 }
 
 /// Cached messages not searchable yet (a first download is being indexed).
 #[tauri::command]
 pub async fn search_backlog(shell: State<'_, Shell>) -> Res<i64> {
-    Ok(shell.desk().await?.cache.unindexed().await?)
+    Ok(shell.desk().await?.unindexed().await?)
 }
 
 #[tauri::command]

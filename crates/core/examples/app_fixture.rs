@@ -11,10 +11,7 @@ use std::path::PathBuf;
 
 use careline_core::session::Session;
 use careline_core::Cache;
-use careline_protocol::{
-    AuthorKind, Client, ClientSource, Consultation, ConsultationKind, ConsultationStatus, Event, EventData, Message, MessageKind, Operator, Presence, Priority,
-    Role,
-};
+use careline_protocol::{fixture, AuthorKind, Client, Consultation, ConsultationStatus, Event, EventData, Message, MessageKind, Operator, Presence, Role};
 use chrono::{Duration, Utc};
 use uuid::Uuid;
 
@@ -68,27 +65,7 @@ async fn run(dir: PathBuf, n: usize) {
     for i in 0..clients {
         let id = Uuid::from_u128(0x1000_0000 + i as u128);
         let name = if i == 0 { "Большой Тред".to_owned() } else { format!("{} {i}", NAMES[i % NAMES.len()]) };
-        push(
-            &mut seq,
-            &mut batch,
-            EventData::Client(Client {
-                id,
-                name,
-                phone: format!("+7916{i:07}"),
-                email: None,
-                gender: None,
-                birthday: None,
-                city: None,
-                height_cm: None,
-                weight_kg: None,
-                source: ClientSource::App,
-                tags: vec![],
-                notes: None,
-                vip: i % 50 == 0,
-                blocked: false,
-                created_at: now,
-            }),
-        );
+        push(&mut seq, &mut batch, EventData::Client(Client { vip: i % 50 == 0, ..fixture::client(id, &name, &format!("+7916{i:07}"), now) }));
         let status = if i == 0 || i % 40 == 1 {
             ConsultationStatus::New
         } else if i % 40 == 2 {
@@ -100,25 +77,10 @@ async fn run(dir: PathBuf, n: usize) {
             &mut seq,
             &mut batch,
             EventData::Consultation(Consultation {
-                id: Uuid::from_u128(0x2000_0000 + i as u128),
-                client_id: id,
-                kind: ConsultationKind::Chat,
-                status,
                 operator_id: (status != ConsultationStatus::New).then_some(ME),
-                priority: Priority::Normal,
-                tags: vec![],
-                tariff_id: None,
                 price: 50_000,
-                currency: "RUB".into(),
                 subject: Some(BODIES[i % BODIES.len()].into()),
-                created_at: now - Duration::minutes((clients - i) as i64),
-                taken_at: None,
-                first_response_at: None,
-                closed_at: None,
-                summary: None,
-                rating: None,
-                rating_comment: None,
-                last_message_at: None,
+                ..fixture::consultation(Uuid::from_u128(0x2000_0000 + i as u128), id, status, now - Duration::minutes((clients - i) as i64))
             }),
         );
     }

@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use careline_core::Cache;
-use careline_protocol::{AuthorKind, Consultation, ConsultationKind, ConsultationStatus, Event, EventData, Message, MessageKind, Priority};
+use careline_protocol::{fixture, AuthorKind, Consultation, ConsultationStatus, Event, EventData, Message, MessageKind};
 use chrono::Utc;
 use uuid::Uuid;
 
@@ -41,25 +41,15 @@ fn events(n: usize, clients: usize, first_seq: i64) -> Vec<Event> {
                 seq,
                 at: now,
                 data: EventData::Consultation(Consultation {
-                    id: Uuid::from_u128(0x2000_0000 + i as u128),
-                    client_id: *c,
-                    kind: ConsultationKind::Chat,
-                    status: if i % 3 == 0 { ConsultationStatus::New } else { ConsultationStatus::Closed },
-                    operator_id: None,
-                    priority: Priority::Normal,
-                    tags: vec![],
-                    tariff_id: None,
                     price: 50_000,
-                    currency: "RUB".into(),
                     subject: Some(BODIES[i % BODIES.len()].into()),
-                    created_at: now,
-                    taken_at: None,
-                    first_response_at: None,
-                    closed_at: None,
-                    summary: None,
-                    rating: None,
-                    rating_comment: None,
                     last_message_at: Some(now), // as a server snapshot has it
+                    ..fixture::consultation(
+                        Uuid::from_u128(0x2000_0000 + i as u128),
+                        *c,
+                        if i % 3 == 0 { ConsultationStatus::New } else { ConsultationStatus::Closed },
+                        now,
+                    )
                 }),
             });
         }

@@ -16,6 +16,8 @@ use std::sync::{Arc, Mutex};
 use careline_protocol::{AuthorKind, Client, Consultation, EventData, Message};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
+use uuid::Uuid;
+
 use crate::search::{index_text, words};
 use crate::{CoreError, CoreResult};
 
@@ -73,6 +75,18 @@ impl Writer {
         })
         .await
         .map_err(|e| CoreError::Corrupt(format!("the cache writer stopped: {e}")))?
+    }
+
+    /// Moves the read position of `reader` forward at once (never back).
+    pub(crate) async fn set_read_position(&self, consultation_id: Uuid, reader: Uuid, seq: i64) -> CoreResult<()> {
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO reads (consultation_id, reader_id, seq) VALUES (?1, ?2, ?3) ON CONFLICT DO UPDATE SET seq = MAX(seq, excluded.seq)",
+                rusqlite::params![consultation_id.to_string(), reader.to_string(), seq],
+            )?;
+            Ok(())
+        })
+        .await
     }
 
     /// Applies events (as `(seq, data)`) after the stored position, with the new position, in

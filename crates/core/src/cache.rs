@@ -102,6 +102,11 @@ impl Cache {
 
     /// Forgets every cached entity and the position, keeping the outbox: the next sync fills
     /// the cache again from the start.
+    /// Moves a read position forward at once (the server confirms it through the outbox).
+    pub async fn set_read_position(&self, consultation_id: Uuid, reader: Uuid, seq: i64) -> CoreResult<()> {
+        self.writer.set_read_position(consultation_id, reader, seq).await
+    }
+
     pub async fn reset_entities(&self) -> CoreResult<()> {
         self.writer.reset_entities().await
     }

@@ -18,7 +18,6 @@ use crate::live::{self, Update};
 use crate::notify::{self, Candidate, Given, Known, Memory, Notification, Settings};
 use crate::outbox::Op;
 use crate::session::Session;
-use crate::views::{ConsultationView, ListFilter};
 use crate::{Cache, CoreError, CoreResult, Remote};
 
 /// What the desk tells the window.
@@ -84,8 +83,8 @@ struct State {
 }
 
 pub struct Desk {
-    pub session: Session,
-    pub cache: Cache,
+    session: Session,
+    cache: Cache,
     remote: Remote,
     files: Files,
     kick: tokio::sync::Notify,
@@ -240,7 +239,7 @@ impl Desk {
         };
         let newest = self.cache.thread(c.client_id, None, 200).await?.into_iter().filter(|m| m.consultation_id == consultation_id).map(|m| m.seq).max();
         let Some(seq) = newest else { return Ok(()) };
-        if self.cache.read_position(consultation_id, self.session.user_id).await? >= seq {
+        if self.views().read_position(consultation_id, self.session.user_id).await? >= seq {
             return Ok(());
         }
         self.cache.set_read_position(consultation_id, self.session.user_id, seq).await?;
@@ -293,7 +292,33 @@ impl Desk {
 
     /// The counts for the tray and the badges.
     pub async fn counts(&self) -> CoreResult<crate::views::Counts> {
-        self.cache.counts_for(self.session.user_id).await
+        self.views().counts().await
+    }
+
+    /// What the screens show: the cache as this operator sees it (reads only).
+    pub fn views(&self) -> crate::views::Views<'_> {
+        self.cache.views(self.session.user_id)
+    }
+
+    /// The outbox: what waits to be sent, and what the server refused.
+    pub async fn outbox(&self) -> CoreResult<Vec<crate::outbox::Entry>> {
+        self.cache.outbox().await
+    }
+
+    /// Forgets a refused operation (the operator read why and gave it up).
+    pub async fn dismiss(&self, outbox_id: i64) -> CoreResult<()> {
+        self.cache.dismiss(outbox_id).await
+    }
+
+    /// Messages not in the search index yet (a big first download is indexed in the background).
+    pub async fn unindexed(&self) -> CoreResult<i64> {
+        self.cache.unindexed().await
+    }
+
+    /// Stops the desk and closes its cache (the window closes); the session stays for the next start.
+    pub async fn close(&self) {
+        self.stop();
+        self.cache.close().await;
     }
 
     /// Decides on events just applied; returns what changed for the window.
@@ -349,8 +374,8 @@ async fn known_from(cache: &Cache) -> CoreResult<Known> {
     for c in cache.consultations(&[careline_protocol::ConsultationStatus::New, careline_protocol::ConsultationStatus::Active], true, i64::MAX).await? {
         known.learn(&EventData::Consultation(c));
     }
-    for cb in cache.callback_list(crate::views::CallbackView::Open, None).await? {
-        known.learn(&EventData::Callback(cb.callback));
+    for cb in cache.open_callbacks(i64::MAX).await? {
+        known.learn(&EventData::Callback(cb));
     }
     Ok(known)
 }
@@ -431,14 +456,8 @@ async fn send_outbox(desk: Arc<Desk>, emit: Emit) {
 async fn remind(desk: Arc<Desk>) {
     loop {
         tokio::time::sleep(REMINDER_TICK).await;
-        let callbacks = match desk.cache.callback_list(crate::views::CallbackView::Open, None).await {
-            Ok(list) => list.into_iter().map(|r| r.callback).collect::<Vec<_>>(),
-            Err(_) => continue,
-        };
-        let queue = match desk.cache.list(ConsultationView::Queue, &ListFilter::default(), desk.session.user_id).await {
-            Ok(list) => list.into_iter().map(|r| r.consultation).collect::<Vec<_>>(),
-            Err(_) => continue,
-        };
+        let Ok(callbacks) = desk.cache.open_callbacks(i64::MAX).await else { continue };
+        let Ok(queue) = desk.cache.consultations(&[careline_protocol::ConsultationStatus::New], true, i64::MAX).await else { continue };
         let now = Utc::now();
         let mut s = desk.state.lock().expect("desk state");
         let s = &mut *s;

@@ -385,7 +385,7 @@ pub fn coalesce(burst: &[Candidate], settings: &Settings) -> Vec<Notification> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use careline_protocol::{ConsultationKind, Message, MessageKind, Priority};
+    use careline_protocol::{Message, MessageKind};
 
     fn me() -> Operator {
         Operator { me: Uuid::from_u128(1), presence: Presence::Online, in_front: None }
@@ -393,25 +393,9 @@ mod tests {
 
     fn consultation(status: ConsultationStatus, operator: Option<u128>) -> Consultation {
         Consultation {
-            id: Uuid::from_u128(100),
-            client_id: Uuid::from_u128(200),
-            kind: ConsultationKind::Chat,
-            status,
             operator_id: operator.map(Uuid::from_u128),
-            priority: Priority::Normal,
-            tags: vec![],
-            tariff_id: None,
-            price: 0,
-            currency: "RUB".into(),
             subject: Some("Болит голова".into()),
-            created_at: DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
-            taken_at: None,
-            first_response_at: None,
-            closed_at: None,
-            summary: None,
-            rating: None,
-            rating_comment: None,
-            last_message_at: None,
+            ..careline_protocol::fixture::consultation(Uuid::from_u128(100), Uuid::from_u128(200), status, DateTime::from_timestamp(1_700_000_000, 0).unwrap())
         }
     }
 

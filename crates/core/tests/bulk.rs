@@ -5,7 +5,7 @@
 //! leaves a cache that still answers threads quickly and completes when run again.
 
 use careline_core::Cache;
-use careline_protocol::{AuthorKind, Consultation, ConsultationKind, ConsultationStatus, Event, EventData, Message, MessageKind, Priority};
+use careline_protocol::{fixture, AuthorKind, Consultation, ConsultationStatus, Event, EventData, Message, MessageKind};
 use chrono::Utc;
 use uuid::Uuid;
 
@@ -13,26 +13,10 @@ const CLIENTS: u128 = 20;
 
 fn consultation(i: u128) -> EventData {
     EventData::Consultation(Consultation {
-        id: Uuid::from_u128(0x2000 + i),
-        client_id: Uuid::from_u128(0x1000 + i),
-        kind: ConsultationKind::Chat,
-        status: ConsultationStatus::New,
-        operator_id: None,
-        priority: Priority::Normal,
-        tags: vec![],
-        tariff_id: None,
-        price: 0,
-        currency: "RUB".into(),
         subject: Some(format!("Обращение {i}")),
-        created_at: Utc::now(),
-        taken_at: None,
-        first_response_at: None,
-        closed_at: None,
-        summary: None,
-        rating: None,
-        rating_comment: None,
         // As the server's snapshot has it: the time of the consultation's last message.
         last_message_at: Some(at()),
+        ..fixture::consultation(Uuid::from_u128(0x2000 + i), Uuid::from_u128(0x1000 + i), ConsultationStatus::New, Utc::now())
     })
 }
 
@@ -179,18 +163,18 @@ async fn a_thread_pages_both_ways() {
     // Client 7's thread: seqs 7, 27, 47, … 5987 (300 messages).
     let client = Uuid::from_u128(0x1000 + 7);
     let seqs = |p: &careline_core::views::ThreadPage| p.messages.iter().map(|m| m.message.seq).collect::<Vec<_>>();
-    let newest = cache.thread_page(client, None, 100).await.unwrap();
+    let newest = cache.views(Uuid::nil()).thread_page(client, None, 100).await.unwrap();
     assert_eq!((seqs(&newest)[0], *seqs(&newest).last().unwrap(), newest.has_more), (4007, 5987, true));
-    let older = cache.thread_page(client, Some(4007), 100).await.unwrap();
+    let older = cache.views(Uuid::nil()).thread_page(client, Some(4007), 100).await.unwrap();
     assert_eq!((seqs(&older)[0], *seqs(&older).last().unwrap(), older.has_more), (2007, 3987, true));
-    let first = cache.thread_page(client, Some(2007), 100).await.unwrap();
+    let first = cache.views(Uuid::nil()).thread_page(client, Some(2007), 100).await.unwrap();
     assert_eq!((seqs(&first).len(), seqs(&first)[0], first.has_more), (100, 7, false));
     // Forward from the first message: newer ones follow, in order, until the newest.
-    let after = cache.thread_page_after(client, 7, 150).await.unwrap();
+    let after = cache.views(Uuid::nil()).thread_page_after(client, 7, 150).await.unwrap();
     assert_eq!((seqs(&after)[0], *seqs(&after).last().unwrap(), after.has_more), (27, 3007, true));
-    let end = cache.thread_page_after(client, 3007, 150).await.unwrap();
+    let end = cache.views(Uuid::nil()).thread_page_after(client, 3007, 150).await.unwrap();
     assert_eq!((seqs(&end).len(), *seqs(&end).last().unwrap(), end.has_more), (149, 5987, false));
-    assert!(cache.thread_page_after(client, 5987, 10).await.unwrap().messages.is_empty());
+    assert!(cache.views(Uuid::nil()).thread_page_after(client, 5987, 10).await.unwrap().messages.is_empty());
     // Operator messages of the thread carry a send state, the client's none.
     assert!(end.messages.iter().all(|m| m.state.is_some() == (m.message.author_kind == AuthorKind::Operator)));
 }

@@ -104,13 +104,12 @@ async fn desk_follows_notifies_and_acts() {
         let _ = tx.send(e);
     }));
     next(&mut rx, 10, |e| matches!(e, DeskEvent::Connection { online: true, .. })).await;
-    let me = desk.session.user_id;
 
     // A new consultation: in the queue, counted, and notified.
     let maria = Client::register(&server.url, "Мария Тестова", "+79990001111").await;
     let first = maria.ask("Болит горло третий день").await;
     next(&mut rx, 5, notified(Kind::NewQueueItem, "Болит горло")).await;
-    let queue = desk.cache.list(ConsultationView::Queue, &ListFilter::default(), me).await.unwrap();
+    let queue = desk.views().list(ConsultationView::Queue, &ListFilter::default()).await.unwrap();
     let row = queue.iter().find(|r| r.consultation.id == first).expect("in the queue");
     assert_eq!((row.client_name.as_str(), row.unread), ("Мария Тестова", 1));
     assert!(desk.counts().await.unwrap().queue >= 1);
@@ -120,23 +119,23 @@ async fn desk_follows_notifies_and_acts() {
     let peter = Client::register(&server.url, "Пётр Занятов", "+79990002222").await;
     let second = peter.ask("Вопрос по рецепту").await;
     assert!(!comes(&mut rx, 1500, notified(Kind::NewQueueItem, "рецепту")).await, "silent while busy");
-    assert!(desk.cache.list(ConsultationView::Queue, &ListFilter::default(), me).await.unwrap().iter().any(|r| r.consultation.id == second));
+    assert!(desk.views().list(ConsultationView::Queue, &ListFilter::default()).await.unwrap().iter().any(|r| r.consultation.id == second));
     desk.act(Op::SetStatus { status: Presence::Online }).await.unwrap();
 
     // Take it through the outbox; it is mine; a reply goes out and is read by the client.
     desk.act(Op::Take { consultation_id: first }).await.unwrap();
     next(&mut rx, 5, |e| matches!(e, DeskEvent::Outbox { sent, .. } if *sent > 0)).await;
-    wait(|| async { desk.cache.list(ConsultationView::Mine, &ListFilter::default(), me).await.unwrap().iter().any(|r| r.consultation.id == first) }).await;
+    wait(|| async { desk.views().list(ConsultationView::Mine, &ListFilter::default()).await.unwrap().iter().any(|r| r.consultation.id == first) }).await;
     desk.act(Op::text(first, "Полощите горло тёплой водой с солью", false)).await.unwrap();
-    let client_id = desk.cache.consultation(first).await.unwrap().unwrap().client_id;
+    let client_id = desk.views().consultation_row(first).await.unwrap().map(|r| r.consultation).unwrap().client_id;
     wait(|| async {
-        let page = desk.cache.thread_page(client_id, None, 50).await.unwrap();
+        let page = desk.views().thread_page(client_id, None, 50).await.unwrap();
         page.pending.is_empty() && page.messages.iter().any(|m| m.message.body.contains("Полощите") && m.state == Some(SendState::Sent))
     })
     .await;
-    let reply_seq = desk.cache.thread_page(client_id, None, 50).await.unwrap().messages.last().unwrap().message.seq;
+    let reply_seq = desk.views().thread_page(client_id, None, 50).await.unwrap().messages.last().unwrap().message.seq;
     let reply_state = || async {
-        let page = desk.cache.thread_page(client_id, None, 50).await.unwrap();
+        let page = desk.views().thread_page(client_id, None, 50).await.unwrap();
         page.messages.iter().find(|m| m.message.seq == reply_seq).unwrap().state
     };
     // Her app confirms it has the reply: delivered (and the window is told to redraw that
@@ -157,20 +156,20 @@ async fn desk_follows_notifies_and_acts() {
 
     // Reading it clears the unread count.
     desk.mark_read(first).await.unwrap();
-    let mine = desk.cache.list(ConsultationView::Mine, &ListFilter::default(), me).await.unwrap();
+    let mine = desk.views().list(ConsultationView::Mine, &ListFilter::default()).await.unwrap();
     assert_eq!(mine.iter().find(|r| r.consultation.id == first).unwrap().unread, 0);
 
     // Search hits carry the client's name as their title.
-    let hits = desk.cache.search_hits("кашель", 10).await.unwrap();
+    let hits = desk.views().search_hits("кашель", 10).await.unwrap();
     assert!(hits.iter().any(|h| h.title == "Мария Тестова" && h.segments.iter().any(|s| s.mark && s.text.to_lowercase().contains("кашель"))));
 
     // Transferred to another operator: theirs in the cache (and on screen), no longer mine.
-    let john = desk.cache.operator_list().await.unwrap().into_iter().find(|o| o.operator.login == "john").unwrap().operator.id;
+    let john = desk.views().operator_list().await.unwrap().into_iter().find(|o| o.operator.login == "john").unwrap().operator.id;
     desk.act(Op::Transfer { consultation_id: first, operator_id: john, note: None }).await.unwrap();
-    wait(|| async { desk.cache.consultation(first).await.unwrap().unwrap().operator_id == Some(john) }).await;
-    let row = desk.cache.consultation_row(first, me).await.unwrap().unwrap();
+    wait(|| async { desk.views().consultation_row(first).await.unwrap().map(|r| r.consultation).unwrap().operator_id == Some(john) }).await;
+    let row = desk.views().consultation_row(first).await.unwrap().unwrap();
     assert_eq!(row.operator_name.as_deref(), Some("John Carter"));
-    assert!(!desk.cache.list(ConsultationView::Mine, &ListFilter::default(), me).await.unwrap().iter().any(|r| r.consultation.id == first));
+    assert!(!desk.views().list(ConsultationView::Mine, &ListFilter::default()).await.unwrap().iter().any(|r| r.consultation.id == first));
     desk.stop();
 }
 
@@ -219,15 +218,15 @@ async fn files_of_new_messages_arrive_during_the_session() {
         json!({ "client_msg_id": uuid::Uuid::now_v7(), "kind": "image", "body": "", "attachment_id": uploaded["id"] }),
     )
     .await;
-    wait(|| async { desk.cache.consultation(consultation).await.unwrap().is_some() }).await;
-    let client_id = desk.cache.consultation(consultation).await.unwrap().map(|c| c.client_id);
+    wait(|| async { desk.views().consultation_row(consultation).await.unwrap().map(|r| r.consultation).is_some() }).await;
+    let client_id = desk.views().consultation_row(consultation).await.unwrap().map(|r| r.consultation).map(|c| c.client_id);
     let local = |bytes: Vec<u8>| {
         let desk = desk.clone();
         async move {
             let Some(client_id) = client_id else {
                 return false;
             };
-            let page = desk.cache.thread_page(client_id, None, 50).await.unwrap();
+            let page = desk.views().thread_page(client_id, None, 50).await.unwrap();
             page.messages
                 .iter()
                 .filter_map(|m| m.message.attachment.as_ref())

@@ -80,7 +80,7 @@ async fn every_filter_finds_its_matches_anywhere_in_the_archive() {
     let a = archive().await;
     let archive = |filter: ListFilter| {
         let cache = &a.cache;
-        async move { cache.list(ConsultationView::Archive, &filter, ME).await.unwrap() }
+        async move { cache.views(ME).list(ConsultationView::Archive, &filter).await.unwrap() }
     };
     let found: HashSet<Uuid> = ids(&archive(ListFilter { kind: Some(ConsultationKind::Video), ..Default::default() }).await).into_iter().collect();
     assert_eq!(found, rare_ids(), "the video consultations, the oldest of the archive");
@@ -95,11 +95,11 @@ async fn every_filter_finds_its_matches_anywhere_in_the_archive() {
     assert_eq!(by_priority.len() as u128, ARCHIVED);
     assert_eq!(ids(&by_priority[..3]).into_iter().collect::<HashSet<_>>(), rare_ids());
     // Unread only: my two oldest active consultations, behind 2,998 newer ones.
-    let unread = a.cache.list(ConsultationView::Mine, &ListFilter { unread_only: true, ..Default::default() }, ME).await.unwrap();
+    let unread = a.cache.views(ME).list(ConsultationView::Mine, &ListFilter { unread_only: true, ..Default::default() }).await.unwrap();
     let expected: HashSet<Uuid> = (ACTIVE - 2..ACTIVE).map(|i| Uuid::from_u128(0x3000_0000 + i)).collect();
     assert_eq!(ids(&unread).into_iter().collect::<HashSet<_>>(), expected);
     assert!(unread.iter().all(|r| r.unread == 1), "each shows its one unread message");
-    let counts = a.cache.counts_for(ME).await.unwrap();
+    let counts = a.cache.views(ME).counts().await.unwrap();
     assert_eq!((counts.mine, counts.unread), (ACTIVE as i64, 2), "the badges count the whole of my list");
 }
 
@@ -113,7 +113,7 @@ async fn pages_reach_every_consultation_once_in_order_with_exact_counts() {
         let mut after: Option<ListCursor> = None;
         let mut pages = 0;
         loop {
-            let page = a.cache.list_page(ConsultationView::Archive, &filter, ME, after, 1000).await.unwrap();
+            let page = a.cache.views(ME).list_page(ConsultationView::Archive, &filter, after, 1000).await.unwrap();
             assert_eq!(page.total as u128, ARCHIVED, "the exact count with every page");
             pages += 1;
             for r in page.rows {
@@ -140,12 +140,12 @@ async fn pages_reach_every_consultation_once_in_order_with_exact_counts() {
     }
     // A filtered page counts the matches, not the archive.
     let filter = ListFilter { kind: Some(ConsultationKind::Video), ..Default::default() };
-    let page = a.cache.list_page(ConsultationView::Archive, &filter, ME, None, 2).await.unwrap();
+    let page = a.cache.views(ME).list_page(ConsultationView::Archive, &filter, None, 2).await.unwrap();
     assert_eq!((page.rows.len(), page.total), (2, 3));
-    let rest = a.cache.list_page(ConsultationView::Archive, &filter, ME, page.next, 2).await.unwrap();
+    let rest = a.cache.views(ME).list_page(ConsultationView::Archive, &filter, page.next, 2).await.unwrap();
     assert_eq!((rest.rows.len(), rest.next), (1, None));
     // Dates: the last day of the archive.
     let filter = ListFilter { from: Some(a.start - Duration::hours(24)), ..Default::default() };
-    let page = a.cache.list_page(ConsultationView::Archive, &filter, ME, None, 10).await.unwrap();
+    let page = a.cache.views(ME).list_page(ConsultationView::Archive, &filter, None, 10).await.unwrap();
     assert_eq!(page.total, 24 * 60 + 1);
 }

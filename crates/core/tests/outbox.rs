@@ -104,7 +104,11 @@ async fn callback_work_is_applied_once() {
     let keys: Vec<String> = cache.outbox().await.unwrap().into_iter().map(|e| e.key).collect();
     remote.keyed(&keys[0]).claim_callback(cb.id).await.unwrap();
     if let Op::CallbackAttempt { outcome, note, key, .. } = &call {
-        remote.keyed(&keys[1]).callback_attempt(cb.id, &careline_protocol::AttemptRequest { outcome: *outcome, note: note.clone(), key: Some(*key) }).await.unwrap();
+        remote
+            .keyed(&keys[1])
+            .callback_attempt(cb.id, &careline_protocol::AttemptRequest { outcome: *outcome, note: note.clone(), key: Some(*key) })
+            .await
+            .unwrap();
     }
     let flushed = cache.flush(&remote).await.unwrap();
     assert_eq!((flushed.sent, flushed.refused), (2, 0), "{:?}", cache.outbox().await.unwrap());

@@ -9,6 +9,7 @@ use std::time::Duration;
 use careline_core::desk::{Desk, DeskEvent};
 use careline_core::outbox::Op;
 use careline_core::session::Session;
+use careline_core::views::{ConsultationView, ListFilter};
 use careline_core::{Remote, UiCode};
 use careline_protocol::{ConsultationStatus, ErrorCode};
 use tokio::sync::mpsc;
@@ -43,7 +44,7 @@ async fn a_revoked_session_ends_the_desk_and_keeps_its_outbox() {
     let desk = Desk::open(session.clone(), cache_path.clone()).await.unwrap();
     let mut rx = start(&desk);
     next(&mut rx, 10, |e| matches!(e, DeskEvent::Connection { online: true, .. })).await;
-    let queued = desk.cache.consultations(&[ConsultationStatus::New], true, 1).await.unwrap()[0].clone();
+    let queued = desk.views().list(ConsultationView::Queue, &ListFilter::default()).await.unwrap()[0].consultation.clone();
 
     // The operator logs out on another computer with the same session.
     Remote::with_token(&server.url, &session.token).logout().await.unwrap();
@@ -54,11 +55,11 @@ async fn a_revoked_session_ends_the_desk_and_keeps_its_outbox() {
     assert_eq!(error.code, UiCode::Server(ErrorCode::Unauthorized));
     assert!(desk.ended());
     assert_eq!(Session::load(), None, "the dead session is forgotten: the next start shows the login form");
-    let waiting = desk.cache.outbox().await.unwrap();
+    let waiting = desk.outbox().await.unwrap();
     assert!(waiting.iter().any(|e| e.op == Op::Take { consultation_id: queued.id } && e.state == "pending"), "the operation waits: {waiting:?}");
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(!std::iter::from_fn(|| rx.try_recv().ok()).any(|e| matches!(e, DeskEvent::SessionEnded { .. })), "said once");
-    desk.cache.close().await;
+    desk.close().await;
     drop(desk);
 
     // The same operator logs in again: the same cache, and what waited is sent.
@@ -69,7 +70,7 @@ async fn a_revoked_session_ends_the_desk_and_keeps_its_outbox() {
     loop {
         let c = state.store.get_consultation(queued.id).await.unwrap();
         if c.status == ConsultationStatus::Active {
-            assert_eq!(c.operator_id, Some(desk.session.user_id));
+            assert_eq!(c.operator_id, Some(desk.me().id));
             break;
         }
         assert!(tokio::time::Instant::now() < deadline, "the kept operation was not sent after the new login");
@@ -78,7 +79,7 @@ async fn a_revoked_session_ends_the_desk_and_keeps_its_outbox() {
 
     // An administrator disables the operator: the desk ends with that reason.
     let (admin_api, _) = Remote::login(&server.url, "admin", careline_server::demo::DEMO_PASSWORD).await.unwrap();
-    admin_api.update_operator(desk.session.user_id, &careline_protocol::UpdateOperatorRequest { disabled: Some(true), ..Default::default() }).await.unwrap();
+    admin_api.update_operator(desk.me().id, &careline_protocol::UpdateOperatorRequest { disabled: Some(true), ..Default::default() }).await.unwrap();
     desk.act(Op::SetStatus { status: careline_protocol::Presence::Away }).await.unwrap();
     let DeskEvent::SessionEnded { error } = next(&mut rx, 10, |e| matches!(e, DeskEvent::SessionEnded { .. })).await else { unreachable!() };
     assert!(matches!(error.code, UiCode::Server(ErrorCode::Unauthorized | ErrorCode::AccountDisabled)), "{error:?}");
