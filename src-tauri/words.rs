@@ -74,7 +74,9 @@ pub fn menu(lang: &str) -> (&'static str, &'static str) {
     }
 }
 
-/// The label of a notification's default action (most servers show it as the click itself).
+/// The label of a notification's default action (most servers show it as the click itself);
+/// only Linux notifications carry one (see `shell.rs`).
+#[cfg(target_os = "linux")]
 pub fn open(lang: &str) -> &'static str {
     match lang {
         "ru" => "Открыть",

@@ -55,7 +55,9 @@ impl Cache {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(false);
+            .foreign_keys(false)
+            // Equal in any case of any script (SQLite's own NOCASE folds ASCII only): tags.
+            .collation("unicase", |a, b| a.to_lowercase().cmp(&b.to_lowercase()));
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
         let writer = Writer::open(path)?;

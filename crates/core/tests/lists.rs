@@ -44,7 +44,7 @@ async fn archive() -> Archive {
             c = Consultation {
                 kind: ConsultationKind::Video,
                 priority: Priority::Urgent,
-                tags: vec!["Allergy".into()],
+                tags: vec!["Allergy".into(), "Аллергия на пенициллин".into()],
                 subject: Some(format!("Редкий случай {i}")),
                 ..c
             };
@@ -88,6 +88,9 @@ async fn every_filter_finds_its_matches_anywhere_in_the_archive() {
     assert_eq!(found, rare_ids(), "the urgent ones");
     let found: HashSet<Uuid> = ids(&archive(ListFilter { tag: Some("ALLERGY".into()), ..Default::default() }).await).into_iter().collect();
     assert_eq!(found, rare_ids(), "the tag, in any case");
+    let found: HashSet<Uuid> = ids(&archive(ListFilter { tag: Some("аллергия НА пенициллин".into()), ..Default::default() }).await).into_iter().collect();
+    assert_eq!(found, rare_ids(), "a Russian tag, in any case, whole");
+    assert!(archive(ListFilter { tag: Some("аллергия".into()), ..Default::default() }).await.is_empty(), "a tag is matched whole, not by a word of it");
     let found: HashSet<Uuid> = ids(&archive(ListFilter { text: Some("редкий".into()), ..Default::default() }).await).into_iter().collect();
     assert_eq!(found, rare_ids(), "the words of the subject");
     // Priority first: the urgent ones lead the whole archive.

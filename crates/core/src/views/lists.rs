@@ -146,13 +146,18 @@ impl ListQuery {
             q.add("c.created_at <= ?", [Bind::Int(to.timestamp_millis())]);
         }
         if let Some(kind) = filter.kind {
-            q.add("json_extract(c.data, '$.kind') = ?", [Bind::Text(enum_text(&kind))]);
+            q.add("json_extract(data, '$.kind') = ?", [Bind::Text(enum_text(&kind))]);
         }
         if let Some(priority) = filter.priority {
-            q.add("json_extract(c.data, '$.priority') = ?", [Bind::Text(enum_text(&priority))]);
+            q.add("json_extract(data, '$.priority') = ?", [Bind::Text(enum_text(&priority))]);
         }
         if let Some(tag) = filter.tag.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            q.add("EXISTS (SELECT 1 FROM json_each(c.data, '$.tags') t WHERE lower(t.value) = lower(?))", [Bind::Text(tag.to_owned())]);
+            // The full-text index (which holds the tags) narrows the rows down; the tag itself is
+            // then compared whole, in any case of any script (the `unicase` collation).
+            if let Some(expr) = crate::search::match_expression(tag) {
+                q.add("c.rowid IN (SELECT f.rowid FROM consultation_fts f WHERE consultation_fts MATCH ?)", [Bind::Text(expr)]);
+            }
+            q.add("EXISTS (SELECT 1 FROM json_each(c.data, '$.tags') t WHERE t.value = ? COLLATE unicase)", [Bind::Text(tag.to_owned())]);
         }
         if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             match crate::search::match_expression(text) {
