@@ -491,3 +491,41 @@ async fn an_archive_of_100000_scrolls_to_its_oldest_and_filters_whole() {
     shoot(&d, "archive-filtered-ru-light").await;
     d.quit().await;
 }
+
+/// An administrator disables an operator while their window is open: the next thing the desk
+/// sends is refused, and the window shows the login form saying why, in the operator's
+/// language — not a reload loop on a dead session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb, a D-Bus session, tauri-driver and WebKitWebDriver: scripts/test.sh runs it"]
+async fn a_disabled_operator_gets_the_login_form_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_state, server) = testing::demo(dir.path()).await;
+    let base = server.url.clone();
+    let env = vec![
+        ("CARELINE_SERVER", base.clone()),
+        ("CARELINE_LOGIN", "olga".to_owned()),
+        ("CARELINE_PASSWORD", careline_server::demo::DEMO_PASSWORD.to_owned()),
+        ("CARELINE_HOME", dir.path().join("home").display().to_string()),
+        ("CARELINE_LANG", "ru".to_owned()),
+        ("CARELINE_NO_KEYCHAIN", "1".to_owned()),
+        ("XDG_DATA_HOME", dir.path().join("xdg-data").display().to_string()),
+        ("XDG_CONFIG_HOME", dir.path().join("xdg-config").display().to_string()),
+        ("XDG_CACHE_HOME", dir.path().join("xdg-cache").display().to_string()),
+    ];
+    let d = Driver::start(&app_binary(), &env).await;
+    d.wait_text("[data-testid=section-consultations]", "Консультации", 30).await;
+
+    let (http, admin) = operator_session(&base, "admin").await;
+    let olga = login(&http, &base, "olga").await["user"]["id"].as_str().unwrap().to_owned();
+    let r = http.patch(format!("{base}/api/v1/operators/{olga}")).bearer_auth(&admin).json(&json!({ "disabled": true })).send().await.unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+
+    // Olga changes her status: the server refuses the session, the window says why.
+    d.choose("[data-testid=my-status]", "busy").await;
+    d.wait_text("[data-testid=login-form]", "учётная запись отключена", 30).await;
+    let session_file = dir.path().join("home/session.json");
+    assert!(!session_file.exists(), "the dead session is forgotten: a restart shows the login form too");
+    shoot(&d, "session-ended-ru-light").await;
+    d.quit().await;
+    server.stop().await;
+}

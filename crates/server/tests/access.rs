@@ -185,14 +185,20 @@ both!(sessions, |db| async move {
     let op_id = op.user_id().await;
     let (st, b) = admin.call(Method::PATCH, &format!("/api/v1/operators/{op_id}"), Some(json!({"disabled": true}))).await;
     assert_eq!(st, StatusCode::OK, "{b}");
-    let (st, _) = op.get("/api/v1/me").await;
-    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    // … and told why: the desk shows "your account has been disabled", not "log in again".
+    let (st, b) = op.get("/api/v1/me").await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::FORBIDDEN, Some("account_disabled")));
+    // Enabling the account again does not bring its old sessions back: a new login is needed.
+    let (st, b) = admin.call(Method::PATCH, &format!("/api/v1/operators/{op_id}"), Some(json!({"disabled": false}))).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    let (st, b) = op.get("/api/v1/me").await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthorized")));
     // Admin actions and profile reads are audited.
     let client_id = s.anon().login("+79160000001", PASSWORD).await.user_id().await;
     admin.ok(&format!("/api/v1/clients/{client_id}")).await;
     let audit = admin.ok("/api/v1/audit").await;
     let actions: Vec<&str> = audit["items"].as_array().unwrap().iter().map(|a| a["action"].as_str().unwrap()).collect();
-    assert_eq!(actions, vec!["client.viewed", "operator.updated"]);
+    assert_eq!(actions, vec!["client.viewed", "operator.updated", "operator.updated"]);
     assert!(audit["items"][0]["remote_addr"].as_str().unwrap().starts_with("127."));
     s.stop().await;
 });

@@ -106,7 +106,9 @@ pub(crate) async fn create_consultation(tx: &mut WriteTx, client_id: Uuid, kind:
         .await?
         .ok_or_else(|| AppError::not_found("client"))?;
     if get_bool(&client, "blocked")? {
-        return Err(AppError::refuse(ErrorCode::AccountDisabled, "this client is blocked"));
+        // Forbidden, not `account_disabled`: the caller is staff acting for the client, and that
+        // code would tell a desk that its own session has ended.
+        return Err(AppError::forbidden("this client is blocked"));
     }
     let tariff = sqlx::query("SELECT id, price, currency FROM tariffs WHERE kind = $1 AND active = 1").bind(kind.as_str()).fetch_optional(tx.conn()).await?;
     let (tariff_id, price, currency) = match &tariff {

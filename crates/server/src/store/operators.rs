@@ -127,6 +127,7 @@ impl Store {
         if let Some(r) = req.role {
             op.role = r;
         }
+        let was_disabled = op.disabled;
         if let Some(d) = req.disabled {
             if d && id == actor {
                 return Err(AppError::invalid("you cannot disable yourself"));
@@ -149,8 +150,10 @@ impl Store {
         if let Some(hash) = password_hash {
             sqlx::query("UPDATE operators SET password_hash = $1 WHERE id = $2").bind(hash).bind(id.to_string()).execute(tx.conn()).await?;
         }
-        if op.disabled || req.password.is_some() {
-            // A disabled account or a changed password ends every session of it.
+        // A disabled account's sessions are refused as such (`account_disabled`: the desk can say
+        // why) while it stays disabled; enabling it again, or a changed password, ends them all,
+        // so an old token never comes back to life.
+        if (was_disabled && !op.disabled) || req.password.is_some() {
             sqlx::query("DELETE FROM tokens WHERE user_id = $1").bind(id.to_string()).execute(tx.conn()).await?;
         }
         tx.emit(&EventData::Operator(op.clone()), Audience::Staff(None), now).await?;

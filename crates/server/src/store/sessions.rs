@@ -1,6 +1,6 @@
 //! Session tokens: issued at login, looked up (briefly cached) on every request, revoked.
 
-use careline_protocol::Role;
+use careline_protocol::{ErrorCode, Role};
 use sqlx::Row;
 use uuid::Uuid;
 
@@ -39,7 +39,8 @@ impl Store {
         Ok(found)
     }
 
-    /// The live session behind a token hash: not expired, account not disabled or blocked.
+    /// The live session behind a token hash: not expired; an account disabled (or a client
+    /// blocked) is refused with `account_disabled`.
     async fn session_uncached(&self, hash: &str) -> AppResult<Option<SessionRow>> {
         let row = sqlx::query(
             "SELECT t.user_id, t.role, COALESCE(o.name, c.name) AS name, \
@@ -55,7 +56,7 @@ impl Store {
         .await?;
         let Some(row) = row else { return Ok(None) };
         if get_bool(&row, "off")? {
-            return Ok(None);
+            return Err(AppError::refuse(ErrorCode::AccountDisabled, "this account is disabled"));
         }
         // An operator's role is read live, so a promotion or demotion takes effect at once.
         let role: Role = match row.try_get::<Option<String>, _>("op_role")? {
