@@ -12,17 +12,9 @@ use crate::time::now_ms;
 
 impl Store {
     pub async fn audit(&self, operator_id: Uuid, action: &str, target: Option<Uuid>, detail: Option<&str>, remote: Option<&str>) -> AppResult<()> {
-        sqlx::query("INSERT INTO audit (id, operator_id, action, target_id, detail, remote_addr, at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(careline_protocol::new_id().to_string())
-            .bind(operator_id.to_string())
-            .bind(action)
-            .bind(target.map(|t| t.to_string()))
-            .bind(detail.map(str::to_owned))
-            .bind(remote.map(str::to_owned))
-            .bind(now_ms())
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+        let mut tx = self.begin().await?;
+        audit_in(&mut tx, operator_id, action, target, detail, remote, now_ms()).await?;
+        tx.commit().await
     }
 
     /// Audit records, newest first.

@@ -9,7 +9,7 @@ use super::audit::audit_in;
 use super::paging::{finish_page, parse_id_cursor};
 use super::rows::{get_bool, get_enum, get_opt_time, get_time, get_uuid};
 use super::{optional_text, page_limit, required_text, SqlBuf, Store};
-use crate::db::Audience;
+use crate::db::{Audience, WriteTx};
 use crate::error::{AppError, AppResult};
 use crate::time::{from_ms, now_ms};
 
@@ -109,12 +109,7 @@ impl Store {
         }
         let now = now_ms();
         let mut tx = self.begin().await?;
-        let row = sqlx::query(&format!("SELECT {OPERATOR_COLS} FROM operators WHERE id = $1"))
-            .bind(id.to_string())
-            .fetch_optional(tx.conn())
-            .await?
-            .ok_or_else(|| AppError::not_found("operator"))?;
-        let mut op = operator_row(&row)?;
+        let mut op = load_operator(&mut tx, id).await?;
         if let Some(n) = name {
             op.name = n;
         }
@@ -228,12 +223,7 @@ impl Store {
     pub async fn set_presence(&self, id: Uuid, status: Presence) -> AppResult<Operator> {
         let now = now_ms();
         let mut tx = self.begin().await?;
-        let row = sqlx::query(&format!("SELECT {OPERATOR_COLS} FROM operators WHERE id = $1"))
-            .bind(id.to_string())
-            .fetch_optional(tx.conn())
-            .await?
-            .ok_or_else(|| AppError::not_found("operator"))?;
-        let mut op = operator_row(&row)?;
+        let mut op = load_operator(&mut tx, id).await?;
         let changed = op.status != status;
         op.status = status;
         op.last_seen = Some(from_ms(now));
@@ -288,4 +278,14 @@ impl Store {
         }
         Ok(changed)
     }
+}
+
+/// Reads an operator inside a write transaction.
+async fn load_operator(tx: &mut WriteTx, id: Uuid) -> AppResult<Operator> {
+    let row = sqlx::query(&format!("SELECT {OPERATOR_COLS} FROM operators WHERE id = $1"))
+        .bind(id.to_string())
+        .fetch_optional(tx.conn())
+        .await?
+        .ok_or_else(|| AppError::not_found("operator"))?;
+    operator_row(&row)
 }

@@ -3,7 +3,7 @@
 //! new as. The reader applies the pages, then the events after `head`; a change made while it
 //! was paging is in those events, and applying it again is an upsert.
 
-use careline_protocol::{EventData, ReadPosition, Role, SnapshotPage, Tariff};
+use careline_protocol::{EventData, ReadPosition, Role, SnapshotPage};
 use sqlx::Row;
 
 use super::callbacks::{attach_attempts, attempts_of, callback_row, CALLBACK_COLS};
@@ -11,7 +11,8 @@ use super::clients::{client_row, CLIENT_COLS};
 use super::consultation_rows::{consultation_row, CONSULTATION_COLS};
 use super::messages::{message_row, MESSAGE_SELECT};
 use super::operators::{operator_row, OPERATOR_COLS};
-use super::rows::{get_bool, get_enum, get_uuid};
+use super::rows::{get_enum, get_uuid};
+use super::tariffs::tariff_row;
 use super::SqlBuf;
 use super::Store;
 use crate::error::{AppError, AppResult};
@@ -107,14 +108,7 @@ impl Store {
                     (EventData::Operator(o), k)
                 }
                 "tariffs" => {
-                    let t = Tariff {
-                        id: get_uuid(r, "id")?,
-                        name: r.try_get("name")?,
-                        kind: get_enum(r, "kind")?,
-                        price: r.try_get("price")?,
-                        currency: r.try_get("currency")?,
-                        active: get_bool(r, "active")?,
-                    };
+                    let t = tariff_row(r)?;
                     let k = t.id.to_string();
                     (EventData::Tariff(t), k)
                 }

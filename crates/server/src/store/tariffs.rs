@@ -1,6 +1,7 @@
 //! Tariffs: the price of each kind of consultation; a new one replaces the active one of its kind.
 
 use careline_protocol::{CreateTariffRequest, EventData, Tariff};
+use sqlx::any::AnyRow;
 use sqlx::Row;
 use uuid::Uuid;
 
@@ -14,18 +15,7 @@ use crate::time::now_ms;
 impl Store {
     pub async fn list_tariffs(&self) -> AppResult<Vec<Tariff>> {
         let rows = sqlx::query("SELECT id, name, kind, price, currency, active FROM tariffs ORDER BY kind, name").fetch_all(&self.reader).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Tariff {
-                    id: get_uuid(r, "id")?,
-                    name: r.try_get("name")?,
-                    kind: get_enum(r, "kind")?,
-                    price: r.try_get("price")?,
-                    currency: r.try_get("currency")?,
-                    active: get_bool(r, "active")?,
-                })
-            })
-            .collect()
+        rows.iter().map(tariff_row).collect()
     }
 
     /// A new tariff becomes the active one of its kind.
@@ -70,4 +60,15 @@ impl Store {
         tx.commit().await?;
         Ok(t)
     }
+}
+
+pub(crate) fn tariff_row(r: &AnyRow) -> AppResult<Tariff> {
+    Ok(Tariff {
+        id: get_uuid(r, "id")?,
+        name: r.try_get("name")?,
+        kind: get_enum(r, "kind")?,
+        price: r.try_get("price")?,
+        currency: r.try_get("currency")?,
+        active: get_bool(r, "active")?,
+    })
 }
