@@ -389,5 +389,15 @@ both!(only_admins_set_vip_and_blocked, |db| async move {
     assert_eq!((b["vip"].as_bool(), b["blocked"].as_bool()), (Some(false), Some(false)), "nothing else changed");
     let (st, b) = boss.call(reqwest::Method::PATCH, &path, Some(json!({ "vip": true }))).await;
     assert_eq!((st, b["vip"].as_bool()), (StatusCode::OK, Some(true)));
+    // Blocked by an admin: the client's app is told so, not "log in again"; unblocking does
+    // not bring the old session back.
+    let (st, _) = boss.call(reqwest::Method::PATCH, &path, Some(json!({ "blocked": true }))).await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, b) = client.get("/api/v1/me").await;
+    assert_eq!((st, code(&b)), (StatusCode::FORBIDDEN, "account_disabled"));
+    let (st, _) = boss.call(reqwest::Method::PATCH, &path, Some(json!({ "blocked": false }))).await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, b) = client.get("/api/v1/me").await;
+    assert_eq!((st, code(&b)), (StatusCode::UNAUTHORIZED, "unauthorized"));
     s.stop().await;
 });

@@ -160,6 +160,7 @@ impl Store {
             .await?
             .ok_or_else(|| AppError::not_found("client"))?;
         let mut c = client_row(&row)?;
+        let was_blocked = c.blocked;
         if let Some(v) = &req.name {
             c.name = required_text("name", v, 200)?;
         }
@@ -224,7 +225,9 @@ impl Store {
         .bind(client_search_text(&c))
         .execute(tx.conn())
         .await?;
-        if c.blocked {
+        // While blocked, the client's sessions are refused as such (`account_disabled`); unblocking
+        // ends them, so an old token never comes back to life.
+        if was_blocked && !c.blocked {
             sqlx::query("DELETE FROM tokens WHERE user_id = $1").bind(id.to_string()).execute(tx.conn()).await?;
         }
         tx.emit(&EventData::Client(c.clone()), Audience::Staff(Some(c.id)), now).await?;
@@ -232,7 +235,7 @@ impl Store {
             audit_in(&mut tx, actor, "client.updated", Some(id), None, None, now).await?;
         }
         tx.commit().await?;
-        if c.blocked {
+        if c.blocked != was_blocked {
             self.sessions.clear();
         }
         Ok(c)
