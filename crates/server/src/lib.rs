@@ -15,6 +15,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod hub;
+pub mod hygiene;
 pub mod idempotency;
 pub mod login_limiter;
 pub mod maintenance;

@@ -350,3 +350,39 @@ both!(bad_input_changes_nothing, |db| async move {
     assert_eq!(tmp, 0);
     s.stop().await;
 });
+
+// NUL characters and query text that is not UTF-8 are refused with 400 everywhere, on both
+// engines (PostgreSQL answered 500 to a NUL, anonymous login included), and change nothing.
+both!(nul_and_broken_text_are_refused, |db| async move {
+    let s = TestServer::start(db).await;
+    let op = s.staff("anna", Role::Operator).await;
+    let client = s.client("Иван", "+79000000002").await;
+    let c = client.open_consultation("вопрос").await;
+    let before = s.state.store.last_seq().await.unwrap();
+    let anon = s.anon();
+    let cases: Vec<(&str, (StatusCode, Value))> = vec![
+        ("login", anon.post("/api/v1/auth/login", json!({"login": "an\u{0}na", "password": "x"})).await),
+        ("registration", anon.post("/api/v1/clients/register", json!({"name": "Ива\u{0}н", "phone": "+79000000003", "password": PASSWORD})).await),
+        (
+            "message body",
+            client
+                .post(&format!("/api/v1/consultations/{c}/messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "text", "body": "a\u{0}b"}))
+                .await,
+        ),
+        ("profile field", client.call(Method::PATCH, &format!("/api/v1/clients/{}", client.user_id().await), Some(json!({"city": "Мос\u{0}ква"}))).await),
+        ("callback reason", client.post("/api/v1/callbacks", json!({"phone": "+79000000002", "reason": "пере\u{0}звоните"})).await),
+        ("query", op.get("/api/v1/clients?q=%00").await),
+        ("query, not UTF-8", op.get("/api/v1/clients?q=%FF%FE").await),
+    ];
+    for (what, (st, b)) in cases {
+        assert_eq!((st, b["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_request")), "{what}: {b}");
+    }
+    assert_eq!(s.state.store.last_seq().await.unwrap(), before, "nothing changed");
+    // A backslash before "u0000" is text, not a NUL.
+    let (st, b) = client
+        .post(&format!("/api/v1/consultations/{c}/messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "text", "body": "C:\\u0000dir"}))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    assert_eq!(b["body"].as_str(), Some("C:\\u0000dir"));
+    s.stop().await;
+});

@@ -1,0 +1,85 @@
+//! Text the server refuses before any handler sees it: a NUL character anywhere in the path,
+//! the query or a JSON body (PostgreSQL cannot store one and answered 500; no field of the API
+//! has a use for it), and a query or path whose percent-encoding is not UTF-8 (it was silently
+//! replaced with U+FFFD before). Both are a `bad_request` that changes nothing.
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use careline_protocol::ErrorCode;
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if let Err(e) = check_encoded("path", req.uri().path()).and_then(|_| check_encoded("query", req.uri().query().unwrap_or(""))) {
+        return e.into_response();
+    }
+    let json = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/json") || t.contains("+json"));
+    if !json {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = match to_bytes(body, state.config.json_max_bytes).await {
+        Ok(b) => b,
+        Err(_) => return AppError::refuse(ErrorCode::PayloadTooLarge, "the request body is too large").into_response(),
+    };
+    if has_nul_escape(&bytes) {
+        return AppError::bad_request("the body holds a NUL character (\\u0000), which no field accepts").into_response();
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes))).await
+}
+
+/// A percent-encoded path or query: its decoded bytes must be UTF-8 without NUL.
+fn check_encoded(what: &str, raw: &str) -> Result<(), AppError> {
+    let decoded: Vec<u8> = percent_encoding::percent_decode_str(raw).collect();
+    if decoded.contains(&0) {
+        return Err(AppError::bad_request(format!("the {what} holds a NUL character")));
+    }
+    if std::str::from_utf8(&decoded).is_err() {
+        return Err(AppError::bad_request(format!("the {what} is not UTF-8 once percent-decoded")));
+    }
+    Ok(())
+}
+
+/// Whether a JSON text holds the escape `\u0000` (a raw NUL byte is not valid JSON, which the
+/// parser refuses anyway). A `\u0000` preceded by an escaped backslash (`\\u0000`) is text.
+fn has_nul_escape(json: &[u8]) -> bool {
+    let mut i = 0;
+    while i < json.len() {
+        if json[i] == b'\\' {
+            if json[i + 1..].starts_with(b"u0000") {
+                return true;
+            }
+            i += 2; // the escaped character, whatever it is
+        } else {
+            i += 1;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nul_escapes_are_told_from_escaped_backslashes() {
+        assert!(has_nul_escape(br#"{"a":"x\u0000y"}"#));
+        assert!(!has_nul_escape(br#"{"a":"C:\\u0000dir"}"#));
+        assert!(has_nul_escape(br#"{"a":"C:\\\u0000"}"#));
+        assert!(!has_nul_escape(br#"{"a":"\u00e9"}"#));
+    }
+
+    #[test]
+    fn encoded_text_must_be_utf8_without_nul() {
+        assert!(check_encoded("query", "q=%D0%98%D0%B2%D0%B0%D0%BD").is_ok());
+        assert!(check_encoded("query", "q=%00").is_err());
+        assert!(check_encoded("query", "q=%FF%FE").is_err());
+    }
+}
