@@ -1,5 +1,6 @@
 //! `Idempotency-Key`: a POST, PUT or PATCH sent with this header is answered once; a retry with
-//! the same key (by the same user) gets the first successful answer again and changes nothing.
+//! the same key (by the same user, to the same method and path) gets the first successful answer
+//! again and changes nothing.
 //! The desktop outbox sends every operation with one, so an operation whose answer was lost is
 //! applied exactly once however often it is retried. The answer is stored right after the
 //! handler's commit: only a crash between the two could let a retry run again, and then the
@@ -36,6 +37,8 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         return next.run(req).await;
     };
     let user = session.user_id.to_string();
+    // A key names one request: the same key sent to another endpoint is another request.
+    let key = format!("{} {} {key}", req.method(), req.uri().path());
     match state.store.idempotent_answer(&user, &key).await {
         Ok(Some((status, body))) => {
             let mut resp = (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();

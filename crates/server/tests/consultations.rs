@@ -308,6 +308,20 @@ both!(idempotency_keys_replay_the_first_answer, |db| async move {
     // Keys are per user; another user's same key is a new request.
     let other = take(&boris, "op-1").await.unwrap();
     assert_eq!(other.status(), StatusCode::CONFLICT);
+    // A key names one request: the same key on another endpoint is another request, done
+    // (it replayed the take's answer and skipped the close before).
+    let close = anna
+        .http
+        .post(format!("{}/api/v1/consultations/{id}/close", anna.base))
+        .bearer_auth(anna.token.clone().unwrap())
+        .header("idempotency-key", "op-1")
+        .json(&json!({ "summary": "done" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(close.status(), StatusCode::OK);
+    assert!(close.headers().get("idempotent-replay").is_none(), "not a replay");
+    assert_eq!(close.json::<Value>().await.unwrap()["status"], "closed");
     s.stop().await;
 });
 
