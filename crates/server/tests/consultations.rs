@@ -415,3 +415,20 @@ both!(only_admins_set_vip_and_blocked, |db| async move {
     assert_eq!((st, code(&b)), (StatusCode::UNAUTHORIZED, "unauthorized"));
     s.stop().await;
 });
+
+// A consultation's tags are bounded before anything else is done with them: 60,000 tags were
+// deduplicated pairwise first (14 s of one core, two requests froze the server) and refused only
+// then. The refusal comes at once.
+both!(too_many_tags_are_refused_at_once, |db| async move {
+    let s = TestServer::start(db).await;
+    let anna = s.staff("anna", Role::Operator).await;
+    let client = s.client("Tags", "+10000000009").await;
+    let id = client.open_consultation("q").await;
+    anna.must(&format!("/api/v1/consultations/{id}/take"), json!({})).await;
+    let tags: Vec<String> = (0..60_000).map(|i| format!("tag{i}")).collect();
+    let started = std::time::Instant::now();
+    let (st, b) = anna.call(reqwest::Method::PATCH, &format!("/api/v1/consultations/{id}"), Some(json!({ "tags": tags }))).await;
+    assert_eq!((st, code(&b)), (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"), "{b}");
+    assert!(started.elapsed() < Duration::from_secs(3), "refused after {:?}", started.elapsed());
+    s.stop().await;
+});

@@ -199,21 +199,25 @@ pub(crate) fn tags_json(tags: &[String]) -> String {
 
 /// Tags are trimmed, non-empty, at most 64 characters, at most 32 of them, no duplicates.
 pub(crate) fn clean_tags(tags: &[String]) -> AppResult<Vec<String>> {
+    // Bounded before anything else is done with them (60,000 tags took seconds to deduplicate).
+    if tags.len() > MAX_TAGS {
+        return Err(AppError::invalid(format!("at most {MAX_TAGS} tags")));
+    }
+    let mut seen = std::collections::HashSet::new();
     let mut out: Vec<String> = Vec::new();
     for t in tags {
         let t = t.trim();
         if t.is_empty() || t.chars().count() > 64 {
             return Err(AppError::invalid("a tag must have 1 to 64 characters"));
         }
-        if !out.iter().any(|x| x == t) {
+        if seen.insert(t) {
             out.push(t.to_owned());
         }
     }
-    if out.len() > 32 {
-        return Err(AppError::invalid("at most 32 tags"));
-    }
     Ok(out)
 }
+
+const MAX_TAGS: usize = 32;
 
 /// A required text field: trimmed, non-empty, at most `max` characters.
 pub(crate) fn required_text(field: &str, value: &str, max: usize) -> AppResult<String> {
