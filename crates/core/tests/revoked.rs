@@ -25,6 +25,9 @@ async fn next(rx: &mut mpsc::UnboundedReceiver<DeskEvent>, secs: u64, f: impl Fn
     }
 }
 
+/// The tests set CARELINE_HOME for the whole process: one at a time.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn start(desk: &Arc<Desk>) -> mpsc::UnboundedReceiver<DeskEvent> {
     let (tx, rx) = mpsc::unbounded_channel();
     desk.start(Arc::new(move |e| {
@@ -35,6 +38,7 @@ fn start(desk: &Arc<Desk>) -> mpsc::UnboundedReceiver<DeskEvent> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_session_ends_the_desk_and_keeps_its_outbox() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let dir = tempfile::tempdir().unwrap();
     std::env::set_var("CARELINE_HOME", dir.path().join("home"));
     std::env::set_var("CARELINE_NO_KEYCHAIN", "1");
@@ -83,6 +87,27 @@ async fn a_revoked_session_ends_the_desk_and_keeps_its_outbox() {
     desk.act(Op::SetStatus { status: careline_protocol::Presence::Away }).await.unwrap();
     let DeskEvent::SessionEnded { error } = next(&mut rx, 10, |e| matches!(e, DeskEvent::SessionEnded { .. })).await else { unreachable!() };
     assert_eq!(error.code, UiCode::Server(ErrorCode::AccountDisabled), "the reason is said: {error:?}");
+    desk.stop();
+    server.stop().await;
+}
+
+/// A desk that sends nothing learns of its end too: the server closes its live connection when
+/// the account is disabled, and the reconnect's catch-up is refused with the reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_desk_learns_that_its_account_was_disabled() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::env::set_var("CARELINE_HOME", dir.path().join("home"));
+    std::env::set_var("CARELINE_NO_KEYCHAIN", "1");
+    let (_state, server) = careline_server::testing::demo(dir.path()).await;
+    let session = Session::login(&server.url, "li", careline_server::demo::DEMO_PASSWORD).await.unwrap();
+    let desk = Desk::open(session, dir.path().join("li.db")).await.unwrap();
+    let mut rx = start(&desk);
+    next(&mut rx, 10, |e| matches!(e, DeskEvent::Connection { online: true, .. })).await;
+    let (admin_api, _) = Remote::login(&server.url, "admin", careline_server::demo::DEMO_PASSWORD).await.unwrap();
+    admin_api.update_operator(desk.me().id, &careline_protocol::UpdateOperatorRequest { disabled: Some(true), ..Default::default() }).await.unwrap();
+    let DeskEvent::SessionEnded { error } = next(&mut rx, 30, |e| matches!(e, DeskEvent::SessionEnded { .. })).await else { unreachable!() };
+    assert_eq!(error.code, UiCode::Server(ErrorCode::AccountDisabled));
     desk.stop();
     server.stop().await;
 }

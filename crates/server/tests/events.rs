@@ -387,3 +387,44 @@ both!(snapshot_pages_the_state_a_viewer_may_see, |db| async move {
     assert_eq!(st, StatusCode::BAD_REQUEST);
     s.stop().await;
 });
+
+/// Waits for the server to close a socket; the close code, or panics after `secs`.
+async fn closed_within(ws: &mut common::Ws, secs: u64) -> u16 {
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        match tokio::time::timeout_at(deadline, ws.stream.next()).await {
+            Err(_) => panic!("the socket was still open after {secs} s"),
+            Ok(Some(Ok(Message::Close(frame)))) => return frame.map_or(1005, |f| u16::from(f.code)),
+            Ok(None) | Ok(Some(Err(_))) => return 1006,
+            Ok(Some(Ok(_))) => continue,
+        }
+    }
+}
+
+// Revocation reaches open sockets: a blocked client, a disabled operator and a logged-out token
+// lose their live stream within seconds (a disabled operator kept receiving every event).
+both!(revoked_sessions_lose_their_websockets, |db| async move {
+    let s = TestServer::start(db).await;
+    let admin = s.staff("boss", Role::Admin).await;
+    let anna = s.staff("anna", Role::Operator).await;
+    let john = s.staff("john", Role::Operator).await;
+    let client = s.client("Blocked Soon", "+10000000077").await;
+    let mut client_ws = common::Ws::connect(&client, None).await;
+    client_ws.until_live().await;
+    let mut anna_ws = common::Ws::connect(&anna, None).await;
+    anna_ws.until_live().await;
+    let mut john_ws = common::Ws::connect(&john, None).await;
+    john_ws.until_live().await;
+
+    let client_id = client.user_id().await;
+    admin.call(reqwest::Method::PATCH, &format!("/api/v1/clients/{client_id}"), Some(json!({ "blocked": true }))).await;
+    assert_eq!(closed_within(&mut client_ws, 10).await, 4403, "blocked: told so");
+    let anna_id = anna.user_id().await;
+    admin.call(reqwest::Method::PATCH, &format!("/api/v1/operators/{anna_id}"), Some(json!({ "disabled": true }))).await;
+    assert_eq!(closed_within(&mut anna_ws, 10).await, 4403, "disabled: told so");
+    john.post("/api/v1/auth/logout", json!({})).await;
+    assert_eq!(closed_within(&mut john_ws, 10).await, 4401, "logged out");
+    s.stop().await;
+});
