@@ -109,6 +109,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let session = Session::load().context("not logged in: run `careline login --server URL --login NAME`")?;
     let cache_path = cli.cache.clone().unwrap_or_else(|| session.default_cache_path());
     if let Command::Logout { wipe } = cli.command {
+        // The token stops working on the server too (best effort: offline, it expires on its own).
+        if let Err(e) = session.remote().logout().await {
+            eprintln!("The server did not take the logout ({e}); the token expires on its own.");
+        }
         session.forget();
         if wipe {
             session::wipe_cache(&cache_path);

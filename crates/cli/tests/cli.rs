@@ -14,6 +14,8 @@ impl Cli {
             .args(args)
             .env("CARELINE_HOME", &self.home)
             .env("CARELINE_PASSWORD", careline_server::demo::DEMO_PASSWORD)
+            // The token in session.json, where the test can read it.
+            .env("CARELINE_NO_KEYCHAIN", "1")
             .env_remove("CARELINE_CACHE")
             .output()
             .await
@@ -91,5 +93,11 @@ async fn an_operator_works_from_the_command_line() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("refused"));
     assert!(cli.ok(&["status", "busy"]).await.starts_with("Sent: status busy"));
+    // Logging out ends the session on the server too: the token stops working at once (it
+    // stayed valid for its whole 720 h before).
+    let saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(cli.home.join("session.json")).unwrap()).unwrap();
+    let token = saved["token"].as_str().unwrap().to_owned();
     assert!(cli.ok(&["logout", "--wipe"]).await.contains("wiped"));
+    let me = reqwest::Client::new().get(format!("{url}/api/v1/me")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(me.status(), reqwest::StatusCode::UNAUTHORIZED, "the token was revoked");
 }

@@ -148,11 +148,16 @@ impl Files {
     }
 }
 
+/// Writes a file of the store (medical data: readable by the user alone, in folders of theirs).
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+        if let Some(root) = dir.parent() {
+            crate::session::private_dir(root)?;
+        }
+        crate::session::private_dir(dir)?;
     }
     let tmp = path.with_extension("part");
+    crate::session::private_file(&tmp)?;
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(tmp, path)
 }

@@ -21,7 +21,8 @@ impl AppState {
             .layer(middleware::from_fn_with_state(self.clone(), crate::hygiene::layer))
             .layer(DefaultBodyLimit::max(self.config.json_max_bytes))
             .layer(middleware::from_fn_with_state(self.clone(), count_requests))
-            .layer(TraceLayer::new_for_http())
+            // The path alone: a query may carry a token (`/api/v1/ws?token=`), which no log keeps.
+            .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())))
             .with_state(self.clone())
     }
 }
