@@ -17,6 +17,7 @@ pub mod event;
 #[cfg(feature = "fixture")]
 pub mod fixture;
 pub mod query;
+pub mod staff_only;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -29,6 +30,7 @@ pub use query::{
     AuditQuery, CallbackFilter, ClientFilter, ConsultationFilter, ConsultationItem, MessageQuery, PageQuery, SnapshotPage, SnapshotQuery, SyncQuery,
     UploadQuery, WsQuery,
 };
+pub use staff_only::ForClient;
 
 /// Makes a new time-ordered id.
 pub fn new_id() -> Uuid {

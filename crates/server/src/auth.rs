@@ -52,6 +52,15 @@ impl Session {
         }
     }
 
+    /// `value` as this caller may see it: a client without the fields staff wrote about them.
+    pub fn shown<T: careline_protocol::ForClient>(&self, value: T) -> T {
+        if self.role.is_staff() {
+            value
+        } else {
+            value.for_client()
+        }
+    }
+
     pub fn viewer(&self) -> crate::store::events::Viewer {
         if self.role.is_staff() {
             crate::store::events::Viewer::Staff

@@ -21,6 +21,18 @@ use crate::store::Store;
 pub struct LiveEvent {
     pub event: StoredEvent,
     pub text: axum::extract::ws::Utf8Bytes,
+    /// The text a client's socket sends, where it differs (staff-only fields left out).
+    pub client_text: Option<axum::extract::ws::Utf8Bytes>,
+}
+
+impl LiveEvent {
+    /// What a socket of `viewer` sends.
+    pub fn text_for(&self, viewer: Viewer) -> &axum::extract::ws::Utf8Bytes {
+        match (viewer, &self.client_text) {
+            (Viewer::Client(_), Some(t)) => t,
+            _ => &self.text,
+        }
+    }
 }
 
 /// How long a gap in the handed-over events may stay before the hub reads the log.
@@ -63,7 +75,11 @@ impl Hub {
         self.last.store(event.seq, Ordering::Release);
         metrics.events_broadcast.fetch_add(1, Ordering::Relaxed);
         let text = serde_json::to_string(&event).unwrap_or_default().into();
-        let _ = self.tx.send(Arc::new(LiveEvent { event, text }));
+        let client_text = (careline_protocol::staff_only::has_staff_only_fields(&event.kind) && !event.staff_only)
+            .then(|| event.clone().for_client().ok().and_then(|e| serde_json::to_string(&e).ok()))
+            .flatten()
+            .map(Into::into);
+        let _ = self.tx.send(Arc::new(LiveEvent { event, text, client_text }));
     }
 
     /// Sends the handed-over events that follow the last one sent, in order.

@@ -428,3 +428,41 @@ both!(revoked_sessions_lose_their_websockets, |db| async move {
     assert_eq!(closed_within(&mut john_ws, 10).await, 4401, "logged out");
     s.stop().await;
 });
+
+// What staff write about a client stays with staff: the notes of call attempts and the tags on
+// a consultation ("difficult") reach no client — not in answers, the sync, the snapshot or the
+// live stream — while staff see them everywhere.
+both!(staff_only_fields_never_reach_a_client, |db| async move {
+    let s = TestServer::start(db).await;
+    let anna = s.staff("anna", Role::Operator).await;
+    let client = s.client("Лев", "+79000000055").await;
+    let mut live = Ws::connect(&client, None).await;
+    live.until_live().await;
+    let id = client.open_consultation("вопрос").await;
+    anna.must(&format!("/api/v1/consultations/{id}/take"), json!({})).await;
+    anna.call(reqwest::Method::PATCH, &format!("/api/v1/consultations/{id}"), Some(json!({ "tags": ["трудный-клиент"] }))).await;
+    let cb = client.must("/api/v1/callbacks", json!({"phone": "+79000000055", "reason": "перезвоните"})).await;
+    let cb = cb["id"].as_str().unwrap().to_owned();
+    anna.must(&format!("/api/v1/callbacks/{cb}/claim"), json!({})).await;
+    anna.must(&format!("/api/v1/callbacks/{cb}/attempts"), json!({"outcome": "no_answer", "note": "грубит-не-брать"})).await;
+    // Staff see both.
+    let staff_view = format!("{}{}", anna.ok(&format!("/api/v1/consultations/{id}")).await, anna.ok(&format!("/api/v1/callbacks/{cb}")).await);
+    assert!(staff_view.contains("трудный-клиент") && staff_view.contains("грубит-не-брать"), "{staff_view}");
+    // The client sees neither, anywhere.
+    let mut seen = vec![
+        client.ok(&format!("/api/v1/consultations/{id}")).await.to_string(),
+        client.ok("/api/v1/consultations").await.to_string(),
+        client.ok(&format!("/api/v1/callbacks/{cb}")).await.to_string(),
+        client.ok("/api/v1/callbacks").await.to_string(),
+        client.ok("/api/v1/sync?since=0").await.to_string(),
+        client.ok("/api/v1/snapshot").await.to_string(),
+    ];
+    while let Some(frame) = live.next(Duration::from_millis(800)).await {
+        seen.push(frame.to_string());
+    }
+    for text in &seen {
+        assert!(!text.contains("трудный-клиент") && !text.contains("грубит-не-брать"), "a client saw a staff-only field: {text}");
+    }
+    assert!(seen.iter().any(|t| t.contains("no_answer")), "the attempt itself is the client's to see");
+    s.stop().await;
+});

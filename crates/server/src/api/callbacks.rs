@@ -17,14 +17,14 @@ use careline_protocol::CallbackFilter;
 #[utoipa::path(post, path = "/api/v1/callbacks", tag = "callbacks", request_body = CreateCallbackRequest,
     responses((status = 201, body = Callback), (status = 422, body = ApiError)))]
 pub async fn create(State(state): State<AppState>, session: Session, ApiJson(req): ApiJson<CreateCallbackRequest>) -> AppResult<(StatusCode, Json<Callback>)> {
-    Ok((StatusCode::CREATED, Json(state.store.create_callback(&req, session.actor()).await?)))
+    Ok((StatusCode::CREATED, Json(session.shown(state.store.create_callback(&req, session.actor()).await?))))
 }
 
 /// The queue ordered by due time; a client sees its own.
 #[utoipa::path(get, path = "/api/v1/callbacks", tag = "callbacks", params(CallbackFilter),
     responses((status = 200, body = Page<Callback>)))]
 pub async fn list(State(state): State<AppState>, session: Session, ApiQuery(f): ApiQuery<CallbackFilter>) -> AppResult<Json<Page<Callback>>> {
-    Ok(Json(state.store.list_callbacks(&f, session.actor()).await?))
+    Ok(Json(session.shown(state.store.list_callbacks(&f, session.actor()).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/callbacks/{id}", tag = "callbacks", params(("id" = Uuid, Path)),
@@ -34,7 +34,7 @@ pub async fn get(State(state): State<AppState>, session: Session, ApiPath(id): A
     if !session.role.is_staff() && cb.client_id != Some(session.user_id) {
         return Err(AppError::not_found("callback request"));
     }
-    Ok(Json(cb))
+    Ok(Json(session.shown(cb)))
 }
 
 /// Claim a request: it is mine until I finish or release it.
@@ -72,5 +72,5 @@ pub async fn attempt(
 #[utoipa::path(post, path = "/api/v1/callbacks/{id}/cancel", tag = "callbacks", params(("id" = Uuid, Path)),
     responses((status = 200, body = Callback), (status = 409, body = ApiError)))]
 pub async fn cancel(State(state): State<AppState>, session: Session, ApiPath(id): ApiPath<Uuid>) -> AppResult<Json<Callback>> {
-    Ok(Json(state.store.act_on_callback(id, session.actor(), CallbackAction::Cancel, None).await?))
+    Ok(Json(session.shown(state.store.act_on_callback(id, session.actor(), CallbackAction::Cancel, None).await?)))
 }

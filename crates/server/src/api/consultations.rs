@@ -38,20 +38,20 @@ pub async fn initiate(
     session.require_client()?;
     let (consultation, created) = state.store.initiate_consultation(session.user_id, req.kind, req.text.as_deref(), req.client_msg_id).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(InitiateConsultationResponse { consultation, created })))
+    Ok((status, Json(session.shown(InitiateConsultationResponse { consultation, created }))))
 }
 
 /// Consultations with the caller's unread counts; a client sees its own.
 #[utoipa::path(get, path = "/api/v1/consultations", tag = "consultations", params(ConsultationFilter),
     responses((status = 200, body = Page<ConsultationItem>), (status = 400, body = ApiError)))]
 pub async fn list(State(state): State<AppState>, session: Session, ApiQuery(f): ApiQuery<ConsultationFilter>) -> AppResult<Json<Page<ConsultationItem>>> {
-    Ok(Json(state.store.list_consultations(&f, session.user_id, session.role).await?))
+    Ok(Json(session.shown(state.store.list_consultations(&f, session.user_id, session.role).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/consultations/{id}", tag = "consultations", params(("id" = Uuid, Path)),
     responses((status = 200, body = Consultation), (status = 404, body = ApiError)))]
 pub async fn get(State(state): State<AppState>, session: Session, ApiPath(id): ApiPath<Uuid>) -> AppResult<Json<Consultation>> {
-    Ok(Json(visible(&state, &session, id).await?))
+    Ok(Json(session.shown(visible(&state, &session, id).await?)))
 }
 
 /// Tags and priority (staff).
@@ -114,7 +114,7 @@ pub async fn close(
 ) -> AppResult<Json<Consultation>> {
     session.require_staff()?;
     let summary = body.and_then(|b| b.summary);
-    Ok(Json(state.store.transition_consultation(id, session.actor(), ConsultationAction::Close, None, summary.as_deref()).await?))
+    Ok(Json(session.shown(state.store.transition_consultation(id, session.actor(), ConsultationAction::Close, None, summary.as_deref()).await?)))
 }
 
 /// The client rates a closed consultation (once).
@@ -127,7 +127,7 @@ pub async fn rate(
     ApiJson(req): ApiJson<RatingRequest>,
 ) -> AppResult<Json<Consultation>> {
     session.require_client()?;
-    Ok(Json(state.store.rate_consultation(id, session.user_id, req.score, req.comment.as_deref()).await?))
+    Ok(Json(session.shown(state.store.rate_consultation(id, session.user_id, req.score, req.comment.as_deref()).await?)))
 }
 
 /// Messages, paged by seq either way; `thread=true` gives the client's whole thread.

@@ -166,7 +166,7 @@ async fn stream_events(state: &AppState, session: &Session, resume: Option<i64>,
                     match next {
                         Ok(live) => {
                             if live.event.seq > last_sent && live.event.visible_to(viewer) {
-                                sink.feed(WsMessage::Text(live.text.clone())).await?;
+                                sink.feed(WsMessage::Text(live.text_for(viewer).clone())).await?;
                                 last_sent = live.event.seq;
                             }
                         }

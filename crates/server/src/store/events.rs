@@ -1,5 +1,6 @@
 //! Reading the event log.
 
+use careline_protocol::{Callback, Consultation, ForClient};
 use serde_json::value::RawValue;
 use sqlx::Row;
 use uuid::Uuid;
@@ -20,6 +21,29 @@ impl StoredEvent {
         match viewer {
             Viewer::Staff => true,
             Viewer::Client(c) => !self.staff_only && self.client_id == Some(c),
+        }
+    }
+
+    /// The event as a client sees it: without what staff wrote about them (tags, call notes).
+    pub fn for_client(mut self) -> AppResult<StoredEvent> {
+        if careline_protocol::staff_only::has_staff_only_fields(&self.kind) {
+            let data = self.data.get();
+            let corrupt = |e: serde_json::Error| AppError::Corrupt(format!("event data: {e}"));
+            let json = match self.kind.as_str() {
+                "consultation" => serde_json::to_string(&serde_json::from_str::<Consultation>(data).map_err(corrupt)?.for_client()),
+                _ => serde_json::to_string(&serde_json::from_str::<Callback>(data).map_err(corrupt)?.for_client()),
+            }
+            .map_err(corrupt)?;
+            self.data = RawValue::from_string(json).map_err(|e| AppError::Corrupt(format!("event data: {e}")))?;
+        }
+        Ok(self)
+    }
+
+    /// The event as `viewer` sees it.
+    pub fn for_viewer(self, viewer: Viewer) -> AppResult<StoredEvent> {
+        match viewer {
+            Viewer::Staff => Ok(self),
+            Viewer::Client(_) => self.for_client(),
         }
     }
 }
@@ -50,14 +74,15 @@ impl Store {
         rows.iter()
             .map(|r| {
                 let data: String = r.try_get("data")?;
-                Ok(StoredEvent {
+                StoredEvent {
                     seq: r.try_get("seq")?,
                     at: crate::time::from_ms(r.try_get("at")?),
                     kind: r.try_get("kind")?,
                     data: RawValue::from_string(data).map_err(|e| AppError::Corrupt(format!("event data: {e}")))?,
                     client_id: super::rows::get_opt_uuid(r, "client_id")?,
                     staff_only: super::rows::get_bool(r, "staff_only")?,
-                })
+                }
+                .for_viewer(viewer)
             })
             .collect()
     }

@@ -3,7 +3,7 @@
 //! new as. The reader applies the pages, then the events after `head`; a change made while it
 //! was paging is in those events, and applying it again is an upsert.
 
-use careline_protocol::{EventData, ReadPosition, Role, SnapshotPage};
+use careline_protocol::{EventData, ForClient, ReadPosition, Role, SnapshotPage};
 use sqlx::Row;
 
 use super::callbacks::{attach_attempts, attempts_of, callback_row, CALLBACK_COLS};
@@ -36,6 +36,10 @@ impl Store {
             }
         };
         let mut items = Vec::new();
+        let shown = |items: Vec<EventData>| match viewer {
+            Viewer::Staff => items,
+            Viewer::Client(_) => items.into_iter().map(ForClient::for_client).collect(),
+        };
         while part < PARTS.len() && (items.len() as i64) < limit {
             let want = limit - items.len() as i64;
             let (got, last_key) = self.snapshot_part(viewer, PARTS[part], &after, want).await?;
@@ -43,12 +47,12 @@ impl Store {
             items.extend(got);
             if full {
                 after = last_key.unwrap_or_default();
-                return Ok(SnapshotPage { head, items, next_cursor: Some(format!("{part}~{after}")) });
+                return Ok(SnapshotPage { head, items: shown(items), next_cursor: Some(format!("{part}~{after}")) });
             }
             part += 1;
             after.clear();
         }
-        Ok(SnapshotPage { head, items, next_cursor: None })
+        Ok(SnapshotPage { head, items: shown(items), next_cursor: None })
     }
 
     /// Up to `limit` items of one part after `after` (an id, or a seq for messages).
