@@ -88,7 +88,11 @@ impl Blobs {
 /// characters; "file" when nothing is left.
 pub fn safe_file_name(raw: &str) -> String {
     let last = raw.rsplit(['/', '\\']).next().unwrap_or("");
-    let cleaned: String = last.chars().filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>' | ':' | '|' | '?' | '*')).take(200).collect();
+    let cleaned: String = last
+        .chars()
+        .filter(|c| !c.is_control() && !crate::store::is_invisible(*c) && !matches!(c, '"' | '<' | '>' | ':' | '|' | '?' | '*'))
+        .take(200)
+        .collect();
     let cleaned = cleaned.trim().trim_start_matches('.').trim().to_owned();
     if cleaned.is_empty() {
         "file".to_owned()

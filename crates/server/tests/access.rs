@@ -386,3 +386,51 @@ both!(nul_and_broken_text_are_refused, |db| async move {
     assert_eq!(b["body"].as_str(), Some("C:\\u0000dir"));
     s.stop().await;
 });
+
+// Text that deceives is refused or cleaned: a name of invisible characters only, a bidi
+// override (in a name, or in a file name where `evil\u{202e}txt.exe` shows as `evilexe.txt`),
+// a staff login that mixes scripts to look like another (Cyrillic "о" in "john"); and the
+// answer to a foreign upload id does not tell whether it exists.
+both!(deceiving_text_is_refused, |db| async move {
+    let s = TestServer::start(db).await;
+    let admin = s.staff("root", Role::Admin).await;
+    let anon = s.anon();
+    for name in ["\u{200b}\u{200b}", "\u{feff}\u{2060}", "Ив\u{202e}ан"] {
+        let (st, b) = anon.post("/api/v1/clients/register", json!({"name": name, "phone": "+79000000031", "password": PASSWORD})).await;
+        assert_eq!((st, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed")), "{name:?}: {b}");
+    }
+    let (st, b) = admin.post("/api/v1/operators", json!({"login": "j\u{043e}hn", "password": PASSWORD, "name": "Fake John", "role": "operator"})).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed")), "{b}");
+    let client = s.client("Иван", "+79000000032").await;
+    let token = client.token.clone().unwrap();
+    let up = reqwest::Client::new()
+        .post(format!("{}/api/v1/attachments?name={}", s.base, "evil%E2%80%AEtxt.exe"))
+        .bearer_auth(&token)
+        .header("content-type", "application/octet-stream")
+        .body(b"MZ".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(up.status(), StatusCode::CREATED);
+    let up: Value = up.json().await.unwrap();
+    assert_eq!(up["file_name"].as_str(), Some("eviltxt.exe"), "the override is dropped: the name reads as it is");
+    // Someone else's upload and no upload at all get the same answer.
+    let other = s.client("Пётр", "+79000000033").await;
+    let c = other.open_consultation("вопрос").await;
+    let send = |attachment: String| {
+        let other = &other;
+        let c = c.clone();
+        async move {
+            other
+                .post(
+                    &format!("/api/v1/consultations/{c}/messages"),
+                    json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "file", "attachment_id": attachment}),
+                )
+                .await
+        }
+    };
+    let (st1, foreign) = send(up["id"].as_str().unwrap().to_owned()).await;
+    let (st2, missing) = send(uuid::Uuid::now_v7().to_string()).await;
+    assert_eq!((st1, &foreign), (st2, &missing), "the answers tell existing ids from missing ones");
+    s.stop().await;
+});

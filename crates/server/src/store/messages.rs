@@ -314,7 +314,8 @@ async fn attachment_for_message(tx: &mut WriteTx, id: Uuid, author: Uuid) -> App
         .bind(id.to_string())
         .fetch_optional(tx.conn())
         .await?
-        .ok_or_else(|| AppError::invalid("attachment_id does not name an upload"))?;
+        // The same answer as for someone else's upload: ids cannot be probed.
+        .ok_or_else(|| AppError::invalid("attachment_id does not name an upload of yours"))?;
     if get_uuid(&row, "uploader_id")? != author {
         return Err(AppError::invalid("attachment_id does not name an upload of yours"));
     }

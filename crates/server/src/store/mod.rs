@@ -222,13 +222,33 @@ const MAX_TAGS: usize = 32;
 /// A required text field: trimmed, non-empty, at most `max` characters.
 pub(crate) fn required_text(field: &str, value: &str, max: usize) -> AppResult<String> {
     let v = value.trim();
-    if v.is_empty() {
-        return Err(AppError::invalid(format!("{field} must not be empty")));
+    if v.chars().all(|c| c.is_whitespace() || is_invisible(c)) {
+        return Err(AppError::invalid(format!("{field} must have a visible character")));
     }
     if v.chars().count() > max {
         return Err(AppError::invalid(format!("{field} is longer than {max} characters")));
     }
+    no_bidi_override(field, v)?;
     Ok(v.to_owned())
+}
+
+/// Characters that take no room on screen: zero-width spaces and joiners, word joiners, the
+/// byte-order mark, soft hyphens (Unicode's format characters, mostly).
+pub(crate) fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{00ad}' | '\u{180e}' | '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}') || is_bidi_control(c)
+}
+
+/// Bidirectional embeddings, overrides and isolates: they reorder what follows them on screen
+/// (`evil\u{202e}txt.exe` shows as `evilexe.txt`).
+pub(crate) fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+fn no_bidi_override(field: &str, v: &str) -> AppResult<()> {
+    if v.chars().any(is_bidi_control) {
+        return Err(AppError::invalid(format!("{field} holds a control character that reorders text")));
+    }
+    Ok(())
 }
 
 /// An optional text field: trimmed; empty becomes none.
@@ -236,6 +256,9 @@ pub(crate) fn optional_text(field: &str, value: Option<&str>, max: usize) -> App
     match value.map(str::trim) {
         None | Some("") => Ok(None),
         Some(v) if v.chars().count() > max => Err(AppError::invalid(format!("{field} is longer than {max} characters"))),
-        Some(v) => Ok(Some(v.to_owned())),
+        Some(v) => {
+            no_bidi_override(field, v)?;
+            Ok(Some(v.to_owned()))
+        }
     }
 }

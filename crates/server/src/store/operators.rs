@@ -36,6 +36,12 @@ fn valid_login(login: &str) -> AppResult<String> {
     if l.is_empty() || l.len() > 64 || !l.chars().all(|c| c.is_alphanumeric() || "._-@".contains(c)) {
         return Err(AppError::invalid("login must be 1 to 64 letters, digits or . _ - @"));
     }
+    // One script per login: "jоhn" with a Cyrillic "о" must not pass for "john".
+    let latin = l.chars().any(|c| c.is_ascii_alphabetic());
+    let other = l.chars().any(|c| c.is_alphabetic() && !c.is_ascii_alphabetic());
+    if latin && other {
+        return Err(AppError::invalid("login mixes Latin letters with letters of another script"));
+    }
     Ok(l)
 }
 
