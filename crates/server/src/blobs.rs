@@ -71,6 +71,8 @@ impl Blobs {
             }
             if tokio::fs::try_exists(&dest).await? {
                 tokio::fs::remove_file(&tmp).await?;
+                // Stored again: the clean-up of unattached uploads counts its age from now.
+                let _ = filetime_now(&dest);
             } else {
                 tokio::fs::rename(&tmp, &dest).await?;
             }
@@ -81,6 +83,28 @@ impl Blobs {
             let _ = tokio::fs::remove_file(&tmp).await;
         }
         result
+    }
+}
+
+/// Sets a file's modification time to now.
+fn filetime_now(path: &std::path::Path) -> std::io::Result<()> {
+    std::fs::File::options().append(true).open(path)?.set_modified(std::time::SystemTime::now())
+}
+
+impl Blobs {
+    /// Deletes a stored file no upload names any more, unless it was stored (again) since
+    /// `before`: an upload of the same content in the meantime keeps it.
+    pub async fn remove_unused(&self, sha256: &str, before: std::time::SystemTime) -> AppResult<bool> {
+        let path = self.path_of(sha256)?;
+        match tokio::fs::metadata(&path).await {
+            Ok(m) if m.modified()? < before => {
+                tokio::fs::remove_file(&path).await?;
+                Ok(true)
+            }
+            Ok(_) => Ok(false),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e.into()),
+        }
     }
 }
 

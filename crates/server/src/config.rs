@@ -45,6 +45,10 @@ pub struct Config {
     /// hours, then pruned (a retry after that runs again: the state machine and the message
     /// key still refuse a duplicate).
     pub idempotency_keep_hours: i64,
+    /// What one client may upload in 24 hours, in bytes (staff are not limited).
+    pub client_upload_quota_bytes: u64,
+    /// Uploads no message names are deleted (row and file) after this many hours.
+    pub unattached_keep_hours: i64,
 }
 
 impl Default for Config {
@@ -66,6 +70,8 @@ impl Default for Config {
             sqlite_synchronous: "normal".into(),
             event_retention_days: 0,
             idempotency_keep_hours: 24,
+            client_upload_quota_bytes: 200 * 1024 * 1024,
+            unattached_keep_hours: 24,
         }
     }
 }
@@ -118,6 +124,12 @@ impl Config {
         }
         if let Some(v) = var("CARELINE_IDEMPOTENCY_KEEP_HOURS") {
             self.idempotency_keep_hours = parse("CARELINE_IDEMPOTENCY_KEEP_HOURS", v)?;
+        }
+        if let Some(v) = var("CARELINE_CLIENT_UPLOAD_QUOTA_BYTES") {
+            self.client_upload_quota_bytes = parse("CARELINE_CLIENT_UPLOAD_QUOTA_BYTES", v)?;
+        }
+        if let Some(v) = var("CARELINE_UNATTACHED_KEEP_HOURS") {
+            self.unattached_keep_hours = parse("CARELINE_UNATTACHED_KEEP_HOURS", v)?;
         }
         if let Some(v) = var("CARELINE_LOGIN_MAX_FAILURES") {
             self.login_max_failures = parse("CARELINE_LOGIN_MAX_FAILURES", v)?;

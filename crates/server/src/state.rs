@@ -38,7 +38,8 @@ impl AppState {
         let limiter = Arc::new(LoginLimiter::new(config.login_max_failures, Duration::from_secs(config.login_window_secs)));
         let presence = Arc::new(PresenceTracker::default());
         presence.clone().spawn(store.clone(), Duration::from_secs(config.presence_grace_secs));
-        tokio::spawn(crate::maintenance::run(store.clone(), config.event_retention_days, config.idempotency_keep_hours));
-        Ok(AppState { store, hub, config: Arc::new(config), blobs, limiter, presence, metrics, closing: Default::default() })
+        let config = Arc::new(config);
+        tokio::spawn(crate::maintenance::run(store.clone(), blobs.clone(), config.clone()));
+        Ok(AppState { store, hub, config, blobs, limiter, presence, metrics, closing: Default::default() })
     }
 }

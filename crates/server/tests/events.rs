@@ -466,3 +466,59 @@ both!(staff_only_fields_never_reach_a_client, |db| async move {
     assert!(seen.iter().any(|t| t.contains("no_answer")), "the attempt itself is the client's to see");
     s.stop().await;
 });
+
+// Uploads are bounded: a client may upload so much a day (staff are not limited), and uploads
+// no message names are deleted — their rows and their files — after their keep time, while an
+// attached file stays.
+both!(uploads_are_bounded_and_unattached_ones_cleaned_up, |db| async move {
+    let s = common::TestServer::start_with(db, |c| c.client_upload_quota_bytes = 10_000).await;
+    let client = s.client("Загрузчик", "+79000000066").await;
+    let anna = s.staff("anna", Role::Operator).await;
+    let upload = |api: &common::Api, bytes: Vec<u8>| {
+        let req = reqwest::Client::new()
+            .post(format!("{}/api/v1/attachments?name=scan.bin", s.base))
+            .bearer_auth(api.token.clone().unwrap())
+            .header("content-type", "application/octet-stream")
+            .body(bytes);
+        async move {
+            let r = req.send().await.unwrap();
+            (r.status(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (st, kept) = upload(&client, vec![1; 6_000]).await;
+    assert_eq!(st, StatusCode::CREATED);
+    let (st, b) = upload(&client, vec![2; 6_000]).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")), "over the day's quota: {b}");
+    let (st, _) = upload(&anna, vec![3; 20_000]).await;
+    assert_eq!(st, StatusCode::CREATED, "staff are not limited");
+    // One upload is sent in a message; another never is.
+    let c = client.open_consultation("анализы").await;
+    client
+        .must(&format!("/api/v1/consultations/{c}/messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "file", "attachment_id": kept["id"]}))
+        .await;
+    let (st, lonely) = upload(&anna, vec![4; 500]).await;
+    assert_eq!(st, StatusCode::CREATED);
+    let blob = |sha: &str| s.config.data_dir.join("blobs").join(&sha[..2]).join(sha);
+    let lonely_file = blob(lonely["sha256"].as_str().unwrap());
+    assert!(lonely_file.exists());
+    // Two days pass for the rows and the files; an instance starts its maintenance.
+    let pool = sqlx::AnyPool::connect(&s.config.effective_database_url()).await.unwrap();
+    sqlx::query("UPDATE attachments SET created_at = created_at - 172800000").execute(&pool).await.unwrap();
+    let old = std::time::SystemTime::now() - Duration::from_secs(172_800);
+    for f in [&lonely_file, &blob(kept["sha256"].as_str().unwrap())] {
+        std::fs::File::options().append(true).open(f).unwrap().set_modified(old).unwrap();
+    }
+    careline_server::maintenance::once(&s.state.store, &s.state.blobs, &s.config).await;
+    assert!(!lonely_file.exists(), "the unattached upload's file is gone");
+    let (st, _) = anna.get(&format!("/api/v1/attachments/{}", lonely["id"].as_str().unwrap())).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "its row went too");
+    let r = reqwest::Client::new()
+        .get(format!("{}/api/v1/attachments/{}", s.base, kept["id"].as_str().unwrap()))
+        .bearer_auth(client.token.clone().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "the attached file stays");
+    assert_eq!(r.bytes().await.unwrap().len(), 6_000);
+    s.stop().await;
+});

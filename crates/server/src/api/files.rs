@@ -50,7 +50,20 @@ pub async fn upload(
             }
         }
     };
+    // A client's uploads are bounded per day (one client stored 300 MiB in 3 s); staff are not.
+    let quota = state.config.client_upload_quota_bytes;
+    let used = if session.role.is_staff() { 0 } else { state.store.uploaded_since(session.user_id, crate::time::now_ms() - 24 * 3600 * 1000).await? as u64 };
+    let over = |more: u64| !session.role.is_staff() && used + more > quota;
+    let refusal = || AppError::refuse(ErrorCode::RateLimited, format!("a client may upload at most {} MiB a day", quota / (1024 * 1024)));
+    let announced = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    if over(announced.max(1)) {
+        return Err(refusal());
+    }
     let stored = state.blobs.store(body.into_data_stream()).await?;
+    if over(stored.size) {
+        // The file stays unnamed and goes with the clean-up of unattached uploads.
+        return Err(refusal());
+    }
     let attachment =
         Attachment { id: careline_protocol::new_id(), sha256: stored.sha256, file_name, media_type, size: stored.size as i64, created_at: chrono::Utc::now() };
     state.store.insert_attachment(&attachment, session.user_id).await?;

@@ -54,4 +54,37 @@ impl Store {
             created_at: get_time(&row, "created_at")?,
         })
     }
+
+    /// How many bytes `uploader` uploaded since `since_ms`.
+    pub async fn uploaded_since(&self, uploader: Uuid, since_ms: i64) -> AppResult<i64> {
+        let row = sqlx::query("SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS total FROM attachments WHERE uploader_id = $1 AND created_at >= $2")
+            .bind(uploader.to_string())
+            .bind(since_ms)
+            .fetch_one(&self.reader)
+            .await?;
+        Ok(row.try_get::<i64, _>("total")?)
+    }
+
+    /// Forgets uploads made before `before_ms` that no message names; returns the content
+    /// hashes no remaining upload names (their files may go).
+    pub async fn prune_unattached(&self, before_ms: i64) -> AppResult<Vec<String>> {
+        let mut tx = self.begin().await?;
+        let gone = sqlx::query(
+            "DELETE FROM attachments WHERE created_at < $1 \
+             AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.attachment_id = attachments.id) RETURNING sha256",
+        )
+        .bind(before_ms)
+        .fetch_all(tx.conn())
+        .await?;
+        let mut orphans = Vec::new();
+        for r in gone {
+            let sha: String = r.try_get("sha256")?;
+            let used = sqlx::query("SELECT 1 AS x FROM attachments WHERE sha256 = $1 LIMIT 1").bind(&sha).fetch_optional(tx.conn()).await?.is_some();
+            if !used && !orphans.contains(&sha) {
+                orphans.push(sha);
+            }
+        }
+        tx.commit().await?;
+        Ok(orphans)
+    }
 }
