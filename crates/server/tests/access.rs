@@ -164,13 +164,22 @@ both!(sessions, |db| async move {
     let (st, b) = other_session.get("/api/v1/me").await;
     assert_eq!((st, b["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthorized")));
     op.ok("/api/v1/me").await; // the first session lives on
-                               // Wrong passwords, then the rate limit — even for the right password.
+                               // Wrong passwords, then the rate limit — even for the right password, from an
+                               // address the account never logged in from (a registered client's first login).
+    let (st, _) = anon.post("/api/v1/clients/register", json!({"name": "Новый", "phone": "+79160000077", "password": PASSWORD})).await;
+    assert_eq!(st, StatusCode::CREATED);
     for _ in 0..3 {
-        let (st, b) = anon.post("/api/v1/auth/login", json!({"login": "anna", "password": "wrong-password"})).await;
+        let (st, b) = anon.post("/api/v1/auth/login", json!({"login": "+79160000077", "password": "wrong-password"})).await;
         assert_eq!((st, b["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_credentials")));
     }
-    let (st, b) = anon.post("/api/v1/auth/login", json!({"login": "anna", "password": PASSWORD})).await;
+    let (st, b) = anon.post("/api/v1/auth/login", json!({"login": "+79160000077", "password": PASSWORD})).await;
     assert_eq!((st, b["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")));
+    // Anna logged in from here before: wrong guesses at her account do not lock her out here.
+    for _ in 0..3 {
+        anon.post("/api/v1/auth/login", json!({"login": "anna", "password": "wrong-password"})).await;
+    }
+    let (st, _) = anon.post("/api/v1/auth/login", json!({"login": "anna", "password": PASSWORD})).await;
+    assert_eq!(st, StatusCode::OK, "a known device passes");
     // Unknown logins look like wrong passwords.
     let (st, b) = anon.post("/api/v1/auth/login", json!({"login": "nobody", "password": PASSWORD})).await;
     assert_eq!((st, b["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_credentials")));
@@ -432,5 +441,51 @@ both!(deceiving_text_is_refused, |db| async move {
     let (st1, foreign) = send(up["id"].as_str().unwrap().to_owned()).await;
     let (st2, missing) = send(uuid::Uuid::now_v7().to_string()).await;
     assert_eq!((st1, &foreign), (st2, &missing), "the answers tell existing ids from missing ones");
+    s.stop().await;
+});
+
+// Guessing a password is limited per account, whatever the notation of the phone and however
+// many addresses the guesses come from; a correct password from an address the account logged
+// in from before still gets in.
+both!(password_guessing_is_limited_per_account, |db| async move {
+    let s = TestServer::start_with(db, |c| {
+        c.login_max_failures = 3;
+        c.login_window_secs = 300;
+    })
+    .await;
+    s.client("Мария", "+79161234505").await;
+    let from = |last: u8| {
+        let http = reqwest::Client::builder().local_address(std::net::IpAddr::from([127, 0, 0, last])).build().unwrap();
+        let base = s.base.clone();
+        move |login: &'static str, password: &'static str| {
+            let http = http.clone();
+            let base = base.clone();
+            async move {
+                let r = http.post(format!("{base}/api/v1/auth/login")).json(&json!({"login": login, "password": password})).send().await.unwrap();
+                let st = r.status();
+                (st, r.json::<Value>().await.unwrap()["code"].as_str().map(str::to_owned))
+            }
+        }
+    };
+    // The real client logs in once from home (127.0.0.9): a known device from now on.
+    let home = from(9);
+    assert_eq!(home("+79161234505", PASSWORD).await.0, StatusCode::OK);
+    // Another notation of the same phone is the same account to the limiter.
+    let one = from(2);
+    for login in ["+79161234505", "+7 (916) 123-45-05", "+7-916-123-45-05"] {
+        assert_eq!(one(login, "wrong-password").await.0, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(one("+7 916 1234505", "wrong-password").await, (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited".into())), "one notation per guess");
+    // Guesses spread over addresses meet the account's own limit (three addresses' worth).
+    for last in [3, 4] {
+        let other = from(last);
+        for _ in 0..3 {
+            assert_eq!(other("+79161234505", "wrong-password").await.0, StatusCode::UNAUTHORIZED);
+        }
+    }
+    assert_eq!(from(5)("+79161234505", "wrong-password").await.0, StatusCode::TOO_MANY_REQUESTS, "a fresh address meets the account's limit");
+    assert_eq!(from(6)("+79161234505", PASSWORD).await.0, StatusCode::TOO_MANY_REQUESTS, "even with the password, from an unknown address");
+    // The client at home still gets in.
+    assert_eq!(home("+79161234505", PASSWORD).await.0, StatusCode::OK, "a known device passes");
     s.stop().await;
 });
