@@ -49,6 +49,11 @@ pub struct Config {
     pub client_upload_quota_bytes: u64,
     /// Uploads no message names are deleted (row and file) after this many hours.
     pub unattached_keep_hours: i64,
+    /// Scheduled backups go into dated folders here; empty turns them off.
+    pub backup_dir: String,
+    pub backup_every_hours: u64,
+    /// Scheduled backups kept; older ones are deleted.
+    pub backup_keep: usize,
 }
 
 impl Default for Config {
@@ -72,6 +77,9 @@ impl Default for Config {
             idempotency_keep_hours: 24,
             client_upload_quota_bytes: 200 * 1024 * 1024,
             unattached_keep_hours: 24,
+            backup_dir: String::new(),
+            backup_every_hours: 24,
+            backup_keep: 7,
         }
     }
 }
@@ -130,6 +138,15 @@ impl Config {
         }
         if let Some(v) = var("CARELINE_UNATTACHED_KEEP_HOURS") {
             self.unattached_keep_hours = parse("CARELINE_UNATTACHED_KEEP_HOURS", v)?;
+        }
+        if let Some(v) = var("CARELINE_BACKUP_DIR") {
+            self.backup_dir = v;
+        }
+        if let Some(v) = var("CARELINE_BACKUP_EVERY_HOURS") {
+            self.backup_every_hours = parse("CARELINE_BACKUP_EVERY_HOURS", v)?;
+        }
+        if let Some(v) = var("CARELINE_BACKUP_KEEP") {
+            self.backup_keep = parse("CARELINE_BACKUP_KEEP", v)?;
         }
         if let Some(v) = var("CARELINE_LOGIN_MAX_FAILURES") {
             self.login_max_failures = parse("CARELINE_LOGIN_MAX_FAILURES", v)?;

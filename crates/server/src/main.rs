@@ -39,6 +39,16 @@ enum Command {
     Demo,
     /// Print the effective configuration, secrets redacted.
     PrintConfig,
+    /// Back the data up into an empty folder, while the server serves.
+    Backup {
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Restore a backup into the configured, empty, data directory (or PostgreSQL database).
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+    },
 }
 
 #[tokio::main]
@@ -49,6 +59,20 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = Config::load(cli.config.as_deref())?;
     match cli.command {
+        Command::Backup { to } => {
+            let m = careline_server::backup::backup(&config, &to).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("Backed up to {}: {} database up to event {}, {} files.", to.display(), m.engine, m.head, m.files);
+        }
+        Command::Restore { from } => {
+            let m = careline_server::backup::restore(&config, &from).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "Restored {} (taken {}): events up to {}, {} files. Desks that saw later events re-sync when they connect.",
+                from.display(),
+                m.created_at.format("%Y-%m-%d %H:%M UTC"),
+                m.head,
+                m.files
+            );
+        }
         Command::PrintConfig => {
             print!("{}", config.to_redacted_toml());
         }

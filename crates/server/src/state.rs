@@ -40,6 +40,7 @@ impl AppState {
         presence.clone().spawn(store.clone(), Duration::from_secs(config.presence_grace_secs));
         let config = Arc::new(config);
         tokio::spawn(crate::maintenance::run(store.clone(), blobs.clone(), config.clone()));
+        tokio::spawn(crate::backup::scheduled(config.clone()));
         Ok(AppState { store, hub, config, blobs, limiter, presence, metrics, closing: Default::default() })
     }
 }

@@ -177,7 +177,7 @@ pub async fn delivery(server: &str, seed: u64, args: DeliveryArgs) -> anyhow::Re
         };
         let _ = http.post(format!("{server}/api/v1/operators")).bearer_auth(&admin.token).json(&req).send().await?;
         let op = Api::login(&http, server, &login, PASSWORD).await?;
-        let (mut ws, _) = tokio_tungstenite::connect_async(op.ws_url(Some(i64::MAX / 2))).await?;
+        let (mut ws, _) = tokio_tungstenite::connect_async(op.ws_url(Some(head(&http, server).await?))).await?;
         // Wait for the end of the (empty) replay.
         loop {
             let Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t))) = ws.next().await else { anyhow::bail!("socket closed") };
@@ -279,7 +279,7 @@ pub async fn idle(server: &str, args: IdleArgs) -> anyhow::Result<()> {
     let http = http();
     let api = Api::client(&http, server, "Idle", "+79970000001", PASSWORD).await?;
     let open = Arc::new(AtomicU64::new(0));
-    let url = api.ws_url(Some(i64::MAX / 2));
+    let url = api.ws_url(Some(head(&http, server).await?));
     let handles: Vec<_> = futures::stream::iter(0..args.connections)
         .map(|_| {
             let (url, open) = (url.clone(), open.clone());
@@ -316,4 +316,11 @@ pub async fn idle(server: &str, args: IdleArgs) -> anyhow::Result<()> {
     let still = tasks.iter().filter(|t| !t.is_finished()).count();
     println!("{}", serde_json::json!({"bench": "idle", "connections": n, "still_open_after_hold": still}));
     Ok(())
+}
+
+/// The server's last event seq: a socket resumed there starts with the present (a position
+/// ahead of the log is refused as one a restore lost).
+async fn head(http: &reqwest::Client, server: &str) -> anyhow::Result<i64> {
+    let h: serde_json::Value = http.get(format!("{server}/healthz")).send().await?.json().await?;
+    h["last_seq"].as_i64().context("healthz without last_seq")
 }

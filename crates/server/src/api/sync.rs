@@ -137,13 +137,12 @@ async fn stream_events(state: &AppState, session: &Session, resume: Option<i64>,
             _ => None,
         },
     };
-    // A position beyond what was ever handed out (another server's, or "from now") starts
-    // from the present.
     let mut last_sent = match resume {
         Some(r) if r < 0 => 0,
-        Some(r) => r.min(state.hub.last()),
+        Some(r) => r,
         None => state.hub.last(),
     };
+    // A position ahead of the log (a restore lost what the reader saw) is refused, not clamped.
     if !state.store.can_resume_from(last_sent).await? {
         let frame = WsControl::ResyncRequired { message: "these events are no longer kept; download the state again".into() };
         sink.send(WsMessage::Text(serde_json::to_string(&frame)?.into())).await?;

@@ -101,6 +101,18 @@ impl Store {
 
     /// Whether a reader that has seen everything up to `since` can still catch up from the log.
     pub async fn can_resume_from(&self, since: i64) -> AppResult<bool> {
+        // A position the log never reached (ahead of it, or in the gap a restore left): the
+        // reader saw events a restored backup does not hold.
+        if since > self.last_seq().await? {
+            return Ok(false);
+        }
+        let gap = sqlx::query("SELECT name, value FROM counters WHERE name IN ('restored_head', 'restored_gap_end')").fetch_all(&self.reader).await?;
+        let value = |n: &str| gap.iter().find(|r| r.try_get::<String, _>("name").is_ok_and(|x| x == n)).and_then(|r| r.try_get::<i64, _>("value").ok());
+        if let (Some(head), Some(end)) = (value("restored_head"), value("restored_gap_end")) {
+            if since > head && since <= end {
+                return Ok(false);
+            }
+        }
         Ok(match self.oldest_seq().await? {
             Some(oldest) => since >= oldest - 1,
             // Nothing kept: fine if nothing was ever handed out past `since`.

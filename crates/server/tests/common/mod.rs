@@ -77,6 +77,22 @@ impl TestServer {
         Self::start_config(config, dir).await
     }
 
+    /// A fresh configuration of `db`'s engine (a new data dir; on PostgreSQL a new, empty
+    /// database) and the folder it lives in, for a server started later with [`Self::start_on`].
+    pub async fn fresh_config(db: Db) -> (Config, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config { data_dir: dir.path().to_path_buf(), listen: "127.0.0.1:0".into(), ..Config::default() };
+        if db == Db::Postgres {
+            config.database_url = fresh_pg_database().await;
+            config.db_max_connections = 20;
+        }
+        (config, dir)
+    }
+
+    pub async fn start_on(config: Config, dir: tempfile::TempDir) -> TestServer {
+        Self::start_config(config, dir).await
+    }
+
     /// A second instance on the same database (PostgreSQL), with its own data dir.
     pub async fn another_instance(&self) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
