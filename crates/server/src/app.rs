@@ -1,8 +1,11 @@
 //! Wiring: the router over the shared state (separate from serving, so tests bind port 0),
 //! and serving with a graceful shutdown.
 
-use std::net::SocketAddr;
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::middleware::{self, Next};
@@ -19,12 +22,20 @@ impl AppState {
         router
             .layer(middleware::from_fn_with_state(self.clone(), crate::idempotency::layer))
             .layer(middleware::from_fn_with_state(self.clone(), crate::hygiene::layer))
+            .layer(middleware::from_fn_with_state(self.clone(), body_timeout))
             .layer(DefaultBodyLimit::max(self.config.json_max_bytes))
             .layer(middleware::from_fn_with_state(self.clone(), count_requests))
             // The path alone: a query may carry a token (`/api/v1/ws?token=`), which no log keeps.
             .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())))
             .with_state(self.clone())
     }
+}
+
+/// A request body that stalls longer than `request_read_timeout_secs` between two pieces ends
+/// the request (a slow upload is fine as long as it keeps moving).
+async fn body_timeout(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let timeout = Duration::from_secs(state.config.request_read_timeout_secs.max(1));
+    next.run(req.map(|b| axum::body::Body::new(tower_http::timeout::TimeoutBody::new(timeout, b)))).await
 }
 
 async fn count_requests(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -40,16 +51,84 @@ async fn count_requests(State(state): State<AppState>, req: Request, next: Next)
 }
 
 /// Serves until `shutdown` resolves; then closes this listener's WebSockets and waits for
-/// requests in flight.
+/// requests in flight. Each connection must send a request's headers within
+/// `request_read_timeout_secs` (an idle keep-alive connection too), and one address may hold at
+/// most `max_connections_per_address` connections: silent sockets cannot exhaust the server.
 pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+
     let mut state = state;
     state.closing = tokio_util::sync::CancellationToken::new();
     let closing = state.closing.clone();
     let app = state.router();
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            closing.cancel();
-        })
-        .await
+    let cap = state.config.max_connections_per_address;
+    let header_timeout = Duration::from_secs(state.config.request_read_timeout_secs.max(1));
+    let per_address: Arc<std::sync::Mutex<HashMap<IpAddr, usize>>> = Arc::default();
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(header_timeout);
+    builder.http2().timer(TokioTimer::new()).keep_alive_interval(Some(Duration::from_secs(30)));
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file handles, most likely: wait instead of spinning.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let Some(slot) = AddressSlot::take(&per_address, peer.ip(), cap) else {
+            drop(stream); // over the cap: closed at once
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let service = hyper_util::service::TowerToHyperService::new(app.clone().layer(axum::Extension(axum::extract::ConnectInfo(peer))));
+        let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _slot = slot;
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended");
+            }
+        });
+    }
+    closing.cancel();
+    graceful.shutdown().await;
+    Ok(())
+}
+
+/// One address's share of the connections, given back when its connection ends.
+struct AddressSlot {
+    map: Arc<std::sync::Mutex<HashMap<IpAddr, usize>>>,
+    ip: IpAddr,
+}
+
+impl AddressSlot {
+    fn take(map: &Arc<std::sync::Mutex<HashMap<IpAddr, usize>>>, ip: IpAddr, cap: usize) -> Option<AddressSlot> {
+        let mut m = map.lock().unwrap_or_else(|e| e.into_inner());
+        let n = m.entry(ip).or_insert(0);
+        if cap > 0 && *n >= cap {
+            return None;
+        }
+        *n += 1;
+        Some(AddressSlot { map: map.clone(), ip })
+    }
+}
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        let mut m = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = m.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                m.remove(&self.ip);
+            }
+        }
+    }
 }

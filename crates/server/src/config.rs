@@ -49,6 +49,12 @@ pub struct Config {
     pub client_upload_quota_bytes: u64,
     /// Uploads no message names are deleted (row and file) after this many hours.
     pub unattached_keep_hours: i64,
+    /// Open connections one address may hold; more are closed at once (0: no cap). Clients
+    /// behind one carrier NAT share an address: keep it well above a clinic's size.
+    pub max_connections_per_address: usize,
+    /// Seconds a connection may take to send a request's headers (also an idle keep-alive
+    /// connection's next request), and a request's body.
+    pub request_read_timeout_secs: u64,
     /// Scheduled backups go into dated folders here; empty turns them off.
     pub backup_dir: String,
     pub backup_every_hours: u64,
@@ -77,6 +83,8 @@ impl Default for Config {
             idempotency_keep_hours: 24,
             client_upload_quota_bytes: 200 * 1024 * 1024,
             unattached_keep_hours: 24,
+            max_connections_per_address: 1024,
+            request_read_timeout_secs: 20,
             backup_dir: String::new(),
             backup_every_hours: 24,
             backup_keep: 7,
@@ -138,6 +146,9 @@ impl Config {
         }
         if let Some(v) = var("CARELINE_UNATTACHED_KEEP_HOURS") {
             self.unattached_keep_hours = parse("CARELINE_UNATTACHED_KEEP_HOURS", v)?;
+        }
+        if let Some(v) = var("CARELINE_MAX_CONNECTIONS_PER_ADDRESS") {
+            self.max_connections_per_address = parse("CARELINE_MAX_CONNECTIONS_PER_ADDRESS", v)?;
         }
         if let Some(v) = var("CARELINE_BACKUP_DIR") {
             self.backup_dir = v;

@@ -6,6 +6,8 @@ use std::sync::atomic::Ordering;
 
 use careline_protocol::Role;
 use common::{Api, TestServer, PASSWORD};
+use std::time::Duration;
+
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -487,5 +489,39 @@ both!(password_guessing_is_limited_per_account, |db| async move {
     assert_eq!(from(6)("+79161234505", PASSWORD).await.0, StatusCode::TOO_MANY_REQUESTS, "even with the password, from an unknown address");
     // The client at home still gets in.
     assert_eq!(home("+79161234505", PASSWORD).await.0, StatusCode::OK, "a known device passes");
+    s.stop().await;
+});
+
+// Slow and idle connections cannot starve the server: 2,000 TCP connections that never send a
+// byte (beyond the per-address cap, and each closed after the header time-out) leave /healthz,
+// asked from another address, answering in under a second.
+both!(idle_connections_do_not_starve_the_server, |db| async move {
+    let s = TestServer::start_with(db, |c| c.max_connections_per_address = 256).await;
+    let addr: std::net::SocketAddr = s.base.trim_start_matches("http://").parse().unwrap();
+    let mut idle = Vec::new();
+    for _ in 0..2000 {
+        match tokio::net::TcpStream::connect(addr).await {
+            Ok(sock) => idle.push(sock),
+            Err(_) => break,
+        }
+    }
+    let http = reqwest::Client::builder().local_address(std::net::IpAddr::from([127, 0, 0, 7])).timeout(Duration::from_secs(5)).build().unwrap();
+    for _ in 0..5 {
+        let started = std::time::Instant::now();
+        let r = http.get(format!("{}/healthz", s.base)).send().await.expect("healthz answers");
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(started.elapsed() < Duration::from_secs(1), "healthz took {:?} beside {} idle connections", started.elapsed(), idle.len());
+    }
+    // The connections beyond the cap were closed at once: reading them ends.
+    use tokio::io::AsyncReadExt;
+    let mut closed = 0;
+    for sock in idle.iter_mut().rev().take(100) {
+        let mut buf = [0u8; 1];
+        if let Ok(Ok(0)) = tokio::time::timeout(Duration::from_millis(200), sock.read(&mut buf)).await {
+            closed += 1;
+        }
+    }
+    assert_eq!(closed, 100, "connections beyond the per-address cap are closed");
+    drop(idle);
     s.stop().await;
 });
