@@ -10,6 +10,7 @@ use crate::{Consultation, ConsultationKind, EventData, Priority};
 
 /// Filters of the consultation list.
 #[derive(Debug, Default, Clone, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ConsultationFilter {
     /// One or more statuses, comma-separated: `new,active`.
     pub status: Option<String>,
@@ -40,6 +41,7 @@ pub struct ConsultationItem {
 }
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ClientFilter {
     /// Text in name, phone, email or tags.
     pub q: Option<String>,
@@ -52,6 +54,7 @@ pub struct ClientFilter {
 
 /// Filters of the callback list.
 #[derive(Debug, Default, Clone, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CallbackFilter {
     /// One or more statuses, comma-separated; default: all.
     pub status: Option<String>,
@@ -65,6 +68,7 @@ pub struct CallbackFilter {
 
 /// Paging of a message list.
 #[derive(Debug, Default, Clone, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MessageQuery {
     /// Messages with a seq above this one, oldest first.
     pub after_seq: Option<i64>,
@@ -87,6 +91,7 @@ pub struct SnapshotPage {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SyncQuery {
     /// The last seq the caller has; 0 for everything.
     pub since: Option<i64>,
@@ -95,6 +100,7 @@ pub struct SyncQuery {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SnapshotQuery {
     pub cursor: Option<String>,
     /// At most this many items (default 1000, at most 10000).
@@ -102,6 +108,7 @@ pub struct SnapshotQuery {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WsQuery {
     /// The token, for clients that cannot set the Authorization header.
     pub token: Option<String>,
@@ -110,12 +117,14 @@ pub struct WsQuery {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     pub cursor: Option<String>,
     pub limit: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Only records about this client, operator or tariff.
     pub target_id: Option<Uuid>,
@@ -124,6 +133,7 @@ pub struct AuditQuery {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UploadQuery {
     /// The file's name as the user knows it; paths are stripped.
     pub name: Option<String>,

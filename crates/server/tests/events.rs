@@ -522,3 +522,34 @@ both!(uploads_are_bounded_and_unattached_ones_cleaned_up, |db| async move {
     assert_eq!(r.bytes().await.unwrap().len(), 6_000);
     s.stop().await;
 });
+
+/// The document describes the API as it behaves, so generated clients and fuzzers work: every
+/// query parameter is declared in the query (40 were declared as path parameters), every path
+/// parameter appears in its path, and every operation that takes a token lists the 401 it
+/// answers without one, every one with input the 400 for a malformed one.
+#[test]
+fn openapi_declares_parameters_and_statuses_as_the_server_answers() {
+    let json = serde_json::to_value(careline_server::api::openapi()).unwrap();
+    let mut wrong = Vec::new();
+    for (path, ops) in json["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let (name, place) = (p["name"].as_str().unwrap(), p["in"].as_str().unwrap());
+                let in_path = path.contains(&format!("{{{name}}}"));
+                if (place == "path") != in_path {
+                    wrong.push(format!("{method} {path}: {name} declared in {place}"));
+                }
+            }
+            let secured = op.get("security").map_or(true, |s| s.as_array().is_some_and(|a| !a.is_empty()));
+            let statuses = op["responses"].as_object().unwrap();
+            if secured && !statuses.contains_key("401") {
+                wrong.push(format!("{method} {path}: no 401"));
+            }
+            let has_input = op.get("requestBody").is_some() || op["parameters"].as_array().is_some_and(|a| !a.is_empty());
+            if has_input && !statuses.contains_key("400") {
+                wrong.push(format!("{method} {path}: no 400"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{} mismatches:\n{}", wrong.len(), wrong.join("\n"));
+}

@@ -129,6 +129,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(sync::healthz))
         .routes(routes!(sync::metrics))
         .split_for_parts();
+    let mut api = api;
+    declare_common_answers(&mut api);
     let doc = api.clone();
     let router = router
         .route("/api/openapi.json", axum::routing::get(move || async move { axum::Json(doc) }))
@@ -138,6 +140,33 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             (axum::http::StatusCode::METHOD_NOT_ALLOWED, axum::Json(e)).into_response()
         });
     (router, api)
+}
+
+/// Adds the answers every handler may give but does not list itself: 401 for an operation that
+/// takes a token, 400 for one with input (a malformed body, query or path).
+fn declare_common_answers(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let error = |what: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(what)
+                .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ApiError"))).build())
+                .build(),
+        )
+    };
+    let document_secured = api.security.as_ref().is_some_and(|s| !s.is_empty());
+    for item in api.paths.paths.values_mut() {
+        for op in [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten() {
+            let secured = op.security.as_ref().map_or(document_secured, |s| !s.is_empty());
+            let has_input = op.request_body.is_some() || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            if secured {
+                op.responses.responses.entry("401".into()).or_insert_with(|| error("no token, or one that is unknown, expired or revoked"));
+            }
+            if has_input {
+                op.responses.responses.entry("400".into()).or_insert_with(|| error("malformed input"));
+            }
+        }
+    }
 }
 
 /// The OpenAPI document, as served.
