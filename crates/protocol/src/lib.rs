@@ -27,8 +27,8 @@ use uuid::Uuid;
 pub use error::{ApiError, ErrorCode};
 pub use event::{Event, EventData, ReadPosition, SyncResponse, WsClientFrame, WsControl};
 pub use query::{
-    AuditQuery, CallbackFilter, ClientFilter, ConsultationFilter, ConsultationItem, MessageQuery, PageQuery, SnapshotPage, SnapshotQuery, SyncQuery,
-    UploadQuery, WsQuery,
+    AuditQuery, CallbackFilter, ClientFilter, ConsultationFilter, ConsultationItem, MessageQuery, PageQuery, SessionInfo, SessionQuery, SnapshotPage,
+    SnapshotQuery, SyncQuery, UploadQuery, WsQuery,
 };
 pub use staff_only::ForClient;
 

@@ -138,3 +138,22 @@ pub struct UploadQuery {
     /// The file's name as the user knows it; paths are stripped.
     pub name: Option<String>,
 }
+
+/// `GET /api/v1/sessions`: whose sessions (an admin may name anyone; default: the caller).
+#[derive(Debug, Default, Clone, Serialize, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SessionQuery {
+    pub user_id: Option<Uuid>,
+}
+
+/// A session (a login on one device), as its owner and admins see it; never its token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SessionInfo {
+    /// Names the session for `DELETE /api/v1/sessions/{id}` (derived from the token's hash).
+    pub id: String,
+    pub user_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// The session of this request.
+    pub current: bool,
+}

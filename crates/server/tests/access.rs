@@ -525,3 +525,42 @@ both!(idle_connections_do_not_starve_the_server, |db| async move {
     drop(idle);
     s.stop().await;
 });
+
+// Sessions: an operator sees their own (the current one marked) and may end one; an admin sees
+// and ends anyone's; nobody else sees another's; every revocation is audited and takes effect
+// at once.
+both!(sessions_are_seen_and_revoked, |db| async move {
+    let s = TestServer::start(db).await;
+    let admin = s.staff("root", Role::Admin).await;
+    let anna = s.staff("anna", Role::Operator).await;
+    let laptop = s.anon().login("anna", PASSWORD).await;
+    let john = s.staff("john", Role::Operator).await;
+    let anna_id = anna.user_id().await;
+    let mine = anna.ok("/api/v1/sessions").await;
+    let items = mine["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{mine}");
+    assert_eq!(items.iter().filter(|i| i["current"] == true).count(), 1);
+    let (st, _) = john.get(&format!("/api/v1/sessions?user_id={anna_id}")).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "another operator's sessions are not john's to see");
+    let seen = admin.ok(&format!("/api/v1/sessions?user_id={anna_id}")).await;
+    assert_eq!(seen["items"].as_array().unwrap().len(), 2);
+    // The admin ends the laptop's session (not the current one of anna's first login).
+    let laptop_id =
+        laptop.ok("/api/v1/sessions").await["items"].as_array().unwrap().iter().find(|i| i["current"] == true).unwrap()["id"].as_str().unwrap().to_owned();
+    let (st, b) = john.call(Method::DELETE, &format!("/api/v1/sessions/{laptop_id}"), None).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "john cannot end it");
+    let (st, _) = admin.call(Method::DELETE, &format!("/api/v1/sessions/{laptop_id}"), None).await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    let (st, _) = laptop.get("/api/v1/me").await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "the ended session no longer works");
+    anna.ok("/api/v1/me").await;
+    let audit = admin.ok("/api/v1/audit").await;
+    assert!(audit["items"].as_array().unwrap().iter().any(|a| a["action"] == "session.revoked" && a["target_id"] == anna_id.as_str()), "{audit}");
+    // Anna ends her own remaining session.
+    let own = anna.ok("/api/v1/sessions").await["items"][0]["id"].as_str().unwrap().to_owned();
+    let (st, _) = anna.call(Method::DELETE, &format!("/api/v1/sessions/{own}"), None).await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    let (st, _) = anna.get("/api/v1/me").await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    s.stop().await;
+});

@@ -17,7 +17,7 @@ use crate::passwords::{hash_password, new_token, verify_password};
 use crate::state::AppState;
 use crate::store::operators::valid_password;
 use crate::time::{from_ms, now_ms};
-use careline_protocol::{AuditQuery, ClientFilter, PageQuery};
+use careline_protocol::{AuditQuery, ClientFilter, PageQuery, SessionInfo, SessionQuery};
 
 async fn issue_token(state: &AppState, user: User) -> AppResult<LoginResponse> {
     let (token, hash) = new_token();
@@ -204,4 +204,35 @@ pub async fn update_operator(
 pub async fn list_audit(State(state): State<AppState>, session: Session, ApiQuery(q): ApiQuery<AuditQuery>) -> AppResult<Json<Page<AuditRecord>>> {
     session.require_admin()?;
     Ok(Json(state.store.list_audit(q.target_id, q.cursor.as_deref(), q.limit).await?))
+}
+
+/// Sessions (logins on devices): mine, or — for an admin — anyone's.
+#[utoipa::path(get, path = "/api/v1/sessions", tag = "session", params(SessionQuery),
+    responses((status = 200, body = Page<SessionInfo>), (status = 403, body = ApiError)))]
+pub async fn list_sessions(State(state): State<AppState>, session: Session, ApiQuery(q): ApiQuery<SessionQuery>) -> AppResult<Json<Page<SessionInfo>>> {
+    let user = q.user_id.unwrap_or(session.user_id);
+    if user != session.user_id {
+        session.require_admin()?;
+    }
+    let items = state.store.sessions_of(user, &session.token_hash).await?;
+    Ok(Json(Page { items, next_cursor: None }))
+}
+
+/// End a session: one of mine, or — for an admin — anyone's. Its live connections close within
+/// seconds; audited.
+#[utoipa::path(delete, path = "/api/v1/sessions/{id}", tag = "session", params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = ApiError)))]
+pub async fn revoke_session(State(state): State<AppState>, session: Session, addr: RemoteAddr, ApiPath(id): ApiPath<String>) -> AppResult<StatusCode> {
+    let owner = state.store.session_owner(&id).await?;
+    // Someone else's session is "not found" to a non-admin: ids cannot be probed.
+    let Some(owner) = owner.filter(|o| *o == session.user_id || session.role == Role::Admin) else {
+        return Err(AppError::not_found("session"));
+    };
+    if !state.store.revoke_session(owner, &id).await? {
+        return Err(AppError::not_found("session"));
+    }
+    if session.role.is_staff() {
+        state.store.audit(session.user_id, "session.revoked", Some(owner), None, addr.0.as_deref()).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
 }

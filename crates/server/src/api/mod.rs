@@ -104,6 +104,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(accounts::list_operators, accounts::create_operator))
         .routes(routes!(accounts::update_operator))
         .routes(routes!(accounts::list_audit))
+        .routes(routes!(accounts::list_sessions))
+        .routes(routes!(accounts::revoke_session))
         .routes(routes!(consultations::initiate, consultations::list))
         .routes(routes!(consultations::get, consultations::update))
         .routes(routes!(consultations::take))

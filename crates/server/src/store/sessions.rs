@@ -1,6 +1,6 @@
 //! Session tokens: issued at login, looked up (briefly cached) on every request, revoked.
 
-use careline_protocol::{ErrorCode, Role};
+use careline_protocol::{ErrorCode, Role, SessionInfo};
 use sqlx::Row;
 use uuid::Uuid;
 
@@ -8,7 +8,7 @@ use super::rows::{get_bool, get_enum, get_uuid};
 use super::session_cache::SessionRow;
 use super::Store;
 use crate::error::{AppError, AppResult};
-use crate::time::now_ms;
+use crate::time::{from_ms, now_ms};
 
 impl Store {
     pub async fn insert_token(&self, hash: &str, user_id: Uuid, role: Role, expires_ms: i64) -> AppResult<()> {
@@ -71,4 +71,53 @@ impl Store {
         self.sessions.clear();
         Ok(())
     }
+
+    /// The live sessions of `user`, newest first; `current` is the caller's token hash.
+    pub async fn sessions_of(&self, user: Uuid, current: &str) -> AppResult<Vec<SessionInfo>> {
+        let rows = sqlx::query("SELECT hash, created_at, expires_at FROM tokens WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at DESC")
+            .bind(user.to_string())
+            .bind(now_ms())
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let hash: String = r.try_get("hash")?;
+                Ok(SessionInfo {
+                    id: session_id(&hash),
+                    user_id: user,
+                    created_at: from_ms(r.try_get("created_at")?),
+                    expires_at: from_ms(r.try_get("expires_at")?),
+                    current: hash == current,
+                })
+            })
+            .collect()
+    }
+
+    /// Ends the session `id` of `user` (if it is theirs); whether it did.
+    pub async fn revoke_session(&self, user: Uuid, id: &str) -> AppResult<bool> {
+        if id.len() != SESSION_ID_LEN || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(false);
+        }
+        let done =
+            sqlx::query("DELETE FROM tokens WHERE user_id = $1 AND hash LIKE $2").bind(user.to_string()).bind(format!("{id}%")).execute(&self.writer).await?;
+        self.sessions.clear();
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// The user a session id belongs to, if it is live.
+    pub async fn session_owner(&self, id: &str) -> AppResult<Option<Uuid>> {
+        if id.len() != SESSION_ID_LEN || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(None);
+        }
+        let row = sqlx::query("SELECT user_id FROM tokens WHERE hash LIKE $1 LIMIT 1").bind(format!("{id}%")).fetch_optional(&self.reader).await?;
+        row.map(|r| get_uuid(&r, "user_id")).transpose()
+    }
+}
+
+/// A session's public name: the first 128 bits of its token's SHA-256 (itself never secret
+/// enough to log in with: the token is the secret, the hash only finds it).
+const SESSION_ID_LEN: usize = 32;
+
+fn session_id(hash: &str) -> String {
+    hash[..SESSION_ID_LEN.min(hash.len())].to_owned()
 }
