@@ -18,7 +18,8 @@ trap 'stop; rm -rf "$work"' EXIT
 start() {
   rm -rf "$work/data"; mkdir -p "$work/data"
   CARELINE_DATA_DIR="$work/data" "$bin/careline-server" create-operator --login admin --password careline-demo --name Admin --role admin >/dev/null
-  CARELINE_DATA_DIR="$work/data" CARELINE_LISTEN="127.0.0.1:$port" CARELINE_LOG=warn "$bin/careline-server" serve &
+  # Every simulated client comes from 127.0.0.1: no cap on connections per address here.
+  CARELINE_DATA_DIR="$work/data" CARELINE_LISTEN="127.0.0.1:$port" CARELINE_LOG=warn CARELINE_MAX_CONNECTIONS_PER_ADDRESS=0 "$bin/careline-server" serve &
   server_pid=$!
   for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && return; sleep 0.1; done
   echo "the server did not start" >&2; exit 1
