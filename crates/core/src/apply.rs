@@ -412,7 +412,39 @@ fn apply_data(tx: &Transaction, data: &EventData) -> CoreResult<()> {
             )?
             .execute(params![r.consultation_id.to_string(), r.reader_id.to_string(), r.seq, r.delivered_seq.max(r.seq)])?;
         }
+        EventData::Erased(e) => erase_client(tx, e.client_id)?,
     }
+    Ok(())
+}
+
+/// Forgets everything of an erased client: their record, consultations, thread (out of the
+/// search index too), callback requests and read positions. Their files go with the next
+/// sweep of the attachment store (`Files::sweep`).
+fn erase_client(tx: &Transaction, client: uuid::Uuid) -> CoreResult<()> {
+    let id = client.to_string();
+    let upto = meta_i64(tx, "fts_upto")?;
+    {
+        let mut rows = tx.prepare("SELECT seq, data FROM messages WHERE client_id = ?")?;
+        let indexed: Vec<(i64, String)> = rows
+            .query_map([&id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .filter(|(seq, _)| *seq <= upto)
+            .collect();
+        // The message index keeps no text: a row leaves it given the text it went in with.
+        let mut forget = tx.prepare("INSERT INTO message_fts (message_fts, rowid, text) VALUES ('delete', ?, ?)")?;
+        for (seq, data) in indexed {
+            let m: Message = serde_json::from_str(&data).map_err(|e| CoreError::Corrupt(format!("a cached message: {e}")))?;
+            forget.execute(params![seq, index_text(&message_search_text(&m))])?;
+        }
+    }
+    tx.execute("DELETE FROM messages WHERE client_id = ?", [&id])?;
+    tx.execute("DELETE FROM consultation_fts WHERE rowid IN (SELECT rowid FROM consultations WHERE client_id = ?)", [&id])?;
+    tx.execute("DELETE FROM reads WHERE consultation_id IN (SELECT id FROM consultations WHERE client_id = ?) OR reader_id = ?", [&id, &id])?;
+    tx.execute("DELETE FROM consultations WHERE client_id = ?", [&id])?;
+    tx.execute("DELETE FROM callbacks WHERE json_extract(data, '$.client_id') = ?", [&id])?;
+    tx.execute("DELETE FROM client_fts WHERE rowid IN (SELECT rowid FROM clients WHERE id = ?)", [&id])?;
+    tx.execute("DELETE FROM clients WHERE id = ?", [&id])?;
     Ok(())
 }
 

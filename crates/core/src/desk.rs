@@ -80,6 +80,8 @@ struct State {
     given: Given,
     /// Files of messages that arrived, waiting to be fetched (newest last).
     files_wanted: Vec<(i64, Uuid, careline_protocol::Attachment)>,
+    /// A client was erased: their files leave the store.
+    sweep_files: bool,
 }
 
 pub struct Desk {
@@ -128,6 +130,7 @@ impl Desk {
                 burst: Vec::new(),
                 given: Given::default(),
                 files_wanted: Vec::new(),
+                sweep_files: false,
             }),
             files_kick: tokio::sync::Notify::new(),
             tasks: Mutex::new(Vec::new()),
@@ -360,6 +363,10 @@ impl Desk {
                     }
                 }
                 EventData::Tariff(_) => {}
+                EventData::Erased(_) => {
+                    (consultations, callbacks, clients) = (true, true, true);
+                    s.sweep_files = true;
+                }
             }
         }
         threads.sort_unstable();
@@ -405,7 +412,11 @@ async fn follow(desk: Arc<Desk>, emit: Emit) {
             }
             Update::Applied(events) => {
                 emit(desk.on_applied(&events));
-                if !desk.state.lock().expect("desk state").files_wanted.is_empty() {
+                let work = {
+                    let s = desk.state.lock().expect("desk state");
+                    !s.files_wanted.is_empty() || s.sweep_files
+                };
+                if work {
                     desk.files_kick.notify_one();
                 }
             }
@@ -476,6 +487,13 @@ const FILES_WANTED_MAX: usize = 256;
 async fn fetch_files(desk: Arc<Desk>, emit: Emit) {
     loop {
         desk.files_kick.notified().await;
+        if std::mem::take(&mut desk.state.lock().expect("desk state").sweep_files) {
+            match desk.files.sweep(&desk.cache).await {
+                Ok(n) if n > 0 => tracing::info!(removed = n, "files of an erased client removed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "sweeping the attachment store"),
+            }
+        }
         loop {
             let next = {
                 let mut s = desk.state.lock().expect("desk state");

@@ -119,6 +119,20 @@ impl Files {
         Ok(result)
     }
 
+    /// Deletes the stored files no cached message names any more (after an erasure); how many.
+    pub async fn sweep(&self, cache: &Cache) -> CoreResult<usize> {
+        let named: std::collections::HashSet<String> = cache.attachments_newest_first().await?.into_iter().map(|a| a.sha256).collect();
+        let mut removed = 0;
+        for (path, _, _) in self.stored() {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_owned();
+            if !named.contains(&name) {
+                std::fs::remove_file(&path)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     /// Fetches the file of a message that just arrived (the newest, so it is kept before any
     /// other): at once when the store has room, else through [`Files::fetch`], which makes room
     /// by pushing out the oldest messages' files. True when the file is here now.

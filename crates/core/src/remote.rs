@@ -136,6 +136,15 @@ impl Remote {
         self.get(&format!("/api/v1/clients/{id}")).await
     }
 
+    /// Erases a client (admin): everything of them leaves the server and every desk.
+    pub async fn erase_client(&self, id: Uuid) -> CoreResult<()> {
+        let resp = self.http.delete(format!("{}/api/v1/clients/{id}", self.base)).bearer_auth(&self.token).send().await.map_err(CoreError::Unreachable)?;
+        if resp.status().is_success() {
+            return Ok(());
+        }
+        decode::<serde_json::Value>(resp).await.map(|_| ())
+    }
+
     pub async fn update_client(&self, id: Uuid, req: &careline_protocol::UpdateClientRequest) -> CoreResult<careline_protocol::Client> {
         self.send(reqwest::Method::PATCH, &format!("/api/v1/clients/{id}"), req).await
     }

@@ -33,6 +33,15 @@ pub enum EventData {
     Read(ReadPosition),
     /// Staff only.
     Tariff(Tariff),
+    /// Staff only: a client was erased (the right to erasure) — forget everything of them.
+    Erased(Erasure),
+}
+
+/// Who was erased.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Erasure {
+    pub client_id: Uuid,
 }
 
 impl EventData {
@@ -46,6 +55,7 @@ impl EventData {
             EventData::Operator(_) => "operator",
             EventData::Read(_) => "read",
             EventData::Tariff(_) => "tariff",
+            EventData::Erased(_) => "erased",
         }
     }
 }

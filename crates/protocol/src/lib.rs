@@ -25,7 +25,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 pub use error::{ApiError, ErrorCode};
-pub use event::{Event, EventData, ReadPosition, SyncResponse, WsClientFrame, WsControl};
+pub use event::{Erasure, Event, EventData, ReadPosition, SyncResponse, WsClientFrame, WsControl};
 pub use query::{
     AuditQuery, CallbackFilter, ClientFilter, ConsultationFilter, ConsultationItem, MessageQuery, PageQuery, SessionInfo, SessionQuery, SnapshotPage,
     SnapshotQuery, SyncQuery, UploadQuery, WsQuery,

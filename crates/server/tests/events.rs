@@ -553,3 +553,71 @@ fn openapi_declares_parameters_and_statuses_as_the_server_answers() {
     }
     assert!(wrong.is_empty(), "{} mismatches:\n{}", wrong.len(), wrong.join("\n"));
 }
+
+// The right to erasure: an admin erases a client, and nothing of them is left — not in any
+// table or the event log (the database's own files are searched), not in the file store — while
+// desks learn it from an `erased` event. Only an admin may; the erasure is audited.
+both!(an_erased_client_leaves_nothing_behind, |db| async move {
+    let s = common::TestServer::start(db).await;
+    let admin = s.staff("root", Role::Admin).await;
+    let anna = s.staff("anna", Role::Operator).await;
+    let client = s.client("Эрик Стираемый", "+79005550123").await;
+    let id = client.user_id().await;
+    let c = client.open_consultation("мой-диагноз-XYZ").await;
+    let up: Value = reqwest::Client::new()
+        .post(format!("{}/api/v1/attachments?name=scan.png", s.base))
+        .bearer_auth(client.token.clone().unwrap())
+        .header("content-type", "image/png")
+        .body(b"\x89PNG erase-me-please".to_vec())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    client
+        .must(&format!("/api/v1/consultations/{c}/messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "image", "attachment_id": up["id"]}))
+        .await;
+    anna.must(&format!("/api/v1/consultations/{c}/take"), json!({})).await;
+    anna.say(&c, "ответ-врача-XYZ").await;
+    let cb = client.must("/api/v1/callbacks", json!({"phone": "+79005550123", "reason": "перезвоните-XYZ"})).await;
+    anna.must(&format!("/api/v1/callbacks/{}/claim", cb["id"].as_str().unwrap()), json!({})).await;
+    let sha = up["sha256"].as_str().unwrap().to_owned();
+    let blob = s.config.data_dir.join("blobs").join(&sha[..2]).join(&sha);
+    assert!(blob.exists());
+
+    let (st, _) = anna.call(reqwest::Method::DELETE, &format!("/api/v1/clients/{id}"), None).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "operators may not erase");
+    let (st, b) = admin.call(reqwest::Method::DELETE, &format!("/api/v1/clients/{id}"), None).await;
+    assert_eq!(st, StatusCode::NO_CONTENT, "{b}");
+    let (st, _) = anna.get(&format!("/api/v1/clients/{id}")).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    assert!(!blob.exists(), "the client's file is deleted");
+    let events = anna.ok("/api/v1/sync?since=0&limit=5000").await;
+    assert!(events["events"].as_array().unwrap().iter().any(|e| e["kind"] == "erased" && e["data"]["client_id"] == id.as_str()), "desks are told");
+    let audit = admin.ok("/api/v1/audit").await;
+    assert!(audit["items"].as_array().unwrap().iter().any(|a| a["action"] == "client.erased"));
+
+    // Search the database itself for anything of theirs.
+    let secrets = ["Эрик Стираемый", "+79005550123", "мой-диагноз-XYZ", "ответ-врача-XYZ", "перезвоните-XYZ"];
+    let haystack: Vec<u8> = match db {
+        common::Db::Sqlite => {
+            let pool = sqlx::AnyPool::connect(&s.config.effective_database_url()).await.unwrap();
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&pool).await.unwrap();
+            pool.close().await;
+            let mut all = std::fs::read(s.config.data_dir.join("careline.db")).unwrap();
+            all.extend(std::fs::read(s.config.data_dir.join("careline.db-wal")).unwrap_or_default());
+            all
+        }
+        common::Db::Postgres => {
+            let out = std::process::Command::new("pg_dump").args(["--data-only", &s.config.database_url]).output().unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            out.stdout
+        }
+    };
+    for secret in secrets {
+        let found = haystack.windows(secret.len()).any(|w| w == secret.as_bytes());
+        assert!(!found, "{secret:?} is still in the database");
+    }
+    s.stop().await;
+});

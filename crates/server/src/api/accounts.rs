@@ -236,3 +236,21 @@ pub async fn revoke_session(State(state): State<AppState>, session: Session, add
     }
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Erase a client (admin; the right to erasure): everything of them leaves the database, the
+/// file store and — through an `erased` event — every desk's cache. Irreversible; audited.
+#[utoipa::path(delete, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn erase_client(State(state): State<AppState>, session: Session, ApiPath(id): ApiPath<Uuid>) -> AppResult<StatusCode> {
+    session.require_admin()?;
+    for sha in state.store.erase_client(id, session.user_id).await? {
+        if let Ok(path) = state.blobs.path_of(&sha) {
+            if let Err(e) = tokio::fs::remove_file(&path).await {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    tracing::warn!(error = %e, "an erased client's file could not be deleted");
+                }
+            }
+        }
+    }
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -48,11 +48,11 @@ impl SqliteBackend {
         let pragmas: &'static str = match self.synchronous {
             "FULL" => {
                 "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                       PRAGMA cache_size = -32768; PRAGMA mmap_size = 1073741824;"
+                       PRAGMA cache_size = -32768; PRAGMA mmap_size = 1073741824; PRAGMA secure_delete = ON;"
             }
             _ => {
                 "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                  PRAGMA cache_size = -32768; PRAGMA mmap_size = 1073741824;"
+                  PRAGMA cache_size = -32768; PRAGMA mmap_size = 1073741824; PRAGMA secure_delete = ON;"
             }
         };
         let make = |max: u32| {

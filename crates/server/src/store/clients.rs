@@ -259,6 +259,75 @@ fn valid_email(email: Option<&str>) -> AppResult<Option<String>> {
     }
 }
 
+impl Store {
+    /// Erases a client (the right to erasure): their record, consultations, messages, read
+    /// positions, callback requests (also those for their phone), sessions, uploads and every
+    /// event about them, in one transaction; desks learn it from an `erased` event and forget
+    /// their copy. Audited by id only. Returns the content hashes no remaining upload names
+    /// (their files are to be deleted).
+    pub async fn erase_client(&self, id: Uuid, actor: Uuid) -> AppResult<Vec<String>> {
+        let now = now_ms();
+        let mut tx = self.begin().await?;
+        let row = sqlx::query("SELECT phone FROM clients WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(tx.conn())
+            .await?
+            .ok_or_else(|| AppError::not_found("client"))?;
+        let phone: String = row.try_get("phone")?;
+        let cid = id.to_string();
+        let uploads = sqlx::query(
+            "SELECT a.id, a.sha256 FROM attachments a WHERE a.uploader_id = $1 \
+             OR a.id IN (SELECT m.attachment_id FROM messages m WHERE m.client_id = $1 AND m.attachment_id IS NOT NULL)",
+        )
+        .bind(&cid)
+        .fetch_all(tx.conn())
+        .await?;
+        let mut files: Vec<String> = Vec::new();
+        let mut upload_ids: Vec<String> = Vec::new();
+        for r in &uploads {
+            upload_ids.push(r.try_get("id")?);
+            let sha: String = r.try_get("sha256")?;
+            if !files.contains(&sha) {
+                files.push(sha);
+            }
+        }
+        for sql in [
+            "DELETE FROM messages WHERE client_id = $1",
+            "DELETE FROM reads WHERE reader_id = $1 OR consultation_id IN (SELECT id FROM consultations WHERE client_id = $1)",
+            "DELETE FROM consultations WHERE client_id = $1",
+            "DELETE FROM callback_attempts WHERE callback_id IN (SELECT id FROM callbacks WHERE client_id = $1)",
+            "DELETE FROM callbacks WHERE client_id = $1",
+            "DELETE FROM tokens WHERE user_id = $1",
+            "DELETE FROM idempotency WHERE user_id = $1",
+            "DELETE FROM events WHERE client_id = $1",
+        ] {
+            sqlx::query(sql).bind(&cid).execute(tx.conn()).await?;
+        }
+        for upload in &upload_ids {
+            // Still named by another client's message (forwarded content)? Then it stays.
+            let named = sqlx::query("SELECT 1 AS x FROM messages WHERE attachment_id = $1 LIMIT 1").bind(upload).fetch_optional(tx.conn()).await?.is_some();
+            if !named {
+                sqlx::query("DELETE FROM attachments WHERE id = $1").bind(upload).execute(tx.conn()).await?;
+            }
+        }
+        sqlx::query("DELETE FROM callback_attempts WHERE callback_id IN (SELECT id FROM callbacks WHERE phone = $1)").bind(&phone).execute(tx.conn()).await?;
+        sqlx::query("DELETE FROM callbacks WHERE phone = $1").bind(&phone).execute(tx.conn()).await?;
+        sqlx::query("DELETE FROM clients WHERE id = $1").bind(&cid).execute(tx.conn()).await?;
+        tx.emit(&EventData::Erased(careline_protocol::Erasure { client_id: id }), Audience::Staff(None), now).await?;
+        audit_in(&mut tx, actor, "client.erased", Some(id), None, None, now).await?;
+        let mut orphans = Vec::new();
+        for sha in files {
+            let used = sqlx::query("SELECT 1 AS x FROM attachments WHERE sha256 = $1 LIMIT 1").bind(&sha).fetch_optional(tx.conn()).await?.is_some();
+            if !used {
+                orphans.push(sha);
+            }
+        }
+        tx.commit().await?;
+        self.sessions.clear();
+        Ok(orphans)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
