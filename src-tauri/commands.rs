@@ -265,6 +265,12 @@ pub async fn create_operator(shell: State<'_, Shell>, req: CreateOperatorRequest
     Ok(shell.desk().await?.create_operator(&req).await?)
 }
 
+/// Erases a client (admin): everything of them leaves the server and every desk.
+#[tauri::command]
+pub async fn erase_client(shell: State<'_, Shell>, id: Uuid) -> Res<()> {
+    Ok(shell.desk().await?.erase_client(id).await?)
+}
+
 #[tauri::command]
 pub async fn update_operator(shell: State<'_, Shell>, id: Uuid, req: UpdateOperatorRequest) -> Res<Operator> {
     Ok(shell.desk().await?.update_operator(id, &req).await?)

@@ -69,6 +69,7 @@ pub fn run() {
             commands::ready,
             commands::create_operator,
             commands::update_operator,
+            commands::erase_client,
         ])
         .run(tauri::generate_context!("tauri.conf.json"))
         .expect("error while running the Careline window");

@@ -529,3 +529,40 @@ async fn a_disabled_operator_gets_the_login_form_with_the_reason() {
     d.quit().await;
     server.stop().await;
 }
+
+/// An administrator erases a client from the window: the profile's "Erase client" asks for the
+/// name to be typed, and afterwards the client is gone from the list and from the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb, a D-Bus session, tauri-driver and WebKitWebDriver: scripts/test.sh runs it"]
+async fn an_admin_erases_a_client_from_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let (state, server) = testing::demo(dir.path()).await;
+    let base = server.url.clone();
+    let env = vec![
+        ("CARELINE_SERVER", base.clone()),
+        ("CARELINE_LOGIN", "admin".to_owned()),
+        ("CARELINE_PASSWORD", careline_server::demo::DEMO_PASSWORD.to_owned()),
+        ("CARELINE_HOME", dir.path().join("home").display().to_string()),
+        ("CARELINE_LANG", "ru".to_owned()),
+        ("CARELINE_NO_KEYCHAIN", "1".to_owned()),
+        ("XDG_DATA_HOME", dir.path().join("xdg-data").display().to_string()),
+        ("XDG_CONFIG_HOME", dir.path().join("xdg-config").display().to_string()),
+        ("XDG_CACHE_HOME", dir.path().join("xdg-cache").display().to_string()),
+    ];
+    let d = Driver::start(&app_binary(), &env).await;
+    d.wait_text("[data-testid=section-clients]", "Клиенты", 30).await;
+    d.click("[data-testid=section-clients]", "").await;
+    d.click("[data-testid=client-row]", "Иван Соколов").await;
+    d.wait_text("[data-testid=profile-name]", "Иван Соколов", 10).await;
+    d.click("[data-testid=erase-client]", "").await;
+    let enabled = d.exec("return !document.querySelector('[data-testid=erase-confirm]').disabled", json!([])).await;
+    assert_eq!(enabled, json!(false), "nothing is erased before the name is typed");
+    d.fill("[data-testid=erase-confirm-name]", "Иван Соколов").await;
+    shoot(&d, "erase-client-ru-light").await;
+    d.click("[data-testid=erase-confirm]", "").await;
+    d.wait_gone("[data-testid=client-row]", "Иван Соколов", 15).await;
+    let left = state.store.list_clients(&Default::default()).await.unwrap().items;
+    assert!(left.iter().all(|c| c.name != "Иван Соколов"), "the server forgot the client");
+    d.quit().await;
+    server.stop().await;
+}

@@ -8,6 +8,7 @@ import { useCell, useLoad, versions } from "./store";
 import { VirtualList } from "./VirtualList";
 import { initials, when } from "./format";
 import { Icon } from "./icons";
+import { errorLine } from "./errors";
 
 export function Clients({ me }: { me: Me }) {
   const n = useCell(nav);
@@ -49,6 +50,7 @@ function Profile({ id, me }: { id: string; me: Me }) {
   const p = useLoad(() => api.clientProfile(id), [id, v.clients, v.consultations, v.callbacks]);
   const d = p.data;
   const [editing, setEditing] = useState(false);
+  const [erasing, setErasing] = useState(false);
   if (!d) return <div class="empty big">{p.error ?? t("loading")}</div>;
   const c = d.client;
   const fact = (k: Key, val: string | number | null | undefined) => (val === null || val === undefined || val === "" ? null : (<><dt>{t(k)}</dt><dd>{val}</dd></>));
@@ -61,8 +63,10 @@ function Profile({ id, me }: { id: string; me: Me }) {
         {c.blocked && <span class="status blocked">{t("blocked")}</span>}
         <span class="grow" />
         <button onClick={() => setEditing(true)} data-testid="edit-client">{t("editProfile")}</button>
+        {me.role === "admin" && <button class="danger" onClick={() => setErasing(true)} data-testid="erase-client">{t("eraseClient")}</button>}
       </h2>
       {editing && <EditClient client={c} admin={me.role === "admin"} onClose={() => setEditing(false)} />}
+      {erasing && <EraseClient client={c} onClose={() => setErasing(false)} />}
       <dl class="facts">
         {fact("phone", c.phone)}
         {fact("email", c.email)}
@@ -114,6 +118,37 @@ function Profile({ id, me }: { id: string; me: Me }) {
         </ul>
       )}
     </div>
+  );
+}
+
+/** An admin erases a client for good, typing the name to confirm (the right to erasure). */
+function EraseClient({ client, onClose }: { client: Client; onClose: () => void }) {
+  const [typed, setTyped] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const erase = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await api.eraseClient(client.id);
+      go({ client: null });
+      onClose();
+    } catch (e) {
+      setError(errorLine(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog title={`${t("eraseClient")}: ${client.name}`} onClose={onClose}>
+      <p class="warning-text">{t("eraseWarning")}</p>
+      <label class="stacked">{t("eraseConfirm")}<input value={typed} onInput={(e) => setTyped(e.currentTarget.value)} data-testid="erase-confirm-name" /></label>
+      {error && <div class="form-error">{error}</div>}
+      <div class="dialog-buttons">
+        <button onClick={onClose}>{t("cancel")}</button>
+        <button class="danger" disabled={busy || typed.trim() !== client.name.trim()} onClick={erase} data-testid="erase-confirm">{t("eraseClient")}</button>
+      </div>
+    </Dialog>
   );
 }
 

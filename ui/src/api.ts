@@ -47,6 +47,8 @@ export const api = {
   setLanguage: (lang: string) => invoke<void>("set_language", { lang }),
   createOperator: (req: CreateOperatorRequest) => invoke<Operator>("create_operator", { req }),
   updateOperator: (id: string, req: UpdateOperatorRequest) => invoke<Operator>("update_operator", { id, req }),
+  /** Erases a client everywhere (admin; online only). */
+  eraseClient: (id: string) => invoke<void>("erase_client", { id }),
 };
 
 /** Starts receiving the desk's events. */

@@ -60,6 +60,7 @@ const en = {
   quickReplies: "Quick replies", noQuickReplies: "No quick reply starts like that.",
   loading: "Loading…", error: "Error",
   newOperator: "New operator", edit: "Edit", disabled: "Disabled", newPassword: "New password (leave empty to keep)", displayName: "Name", saved: "Saved", editProfile: "Edit profile", tagsComma: "Tags, comma separated",
+  eraseClient: "Erase client", eraseWarning: "Everything of this client — profile, consultations, messages, files, callback requests — is deleted from the server and from every desk. This cannot be undone.", eraseConfirm: "Type the client's name to confirm",
   source_app: "Mobile app", source_qr: "QR code", source_phone: "Phone call", source_web: "Web chat",
 };
 
@@ -123,6 +124,7 @@ const ru: Record<Key, string> = {
   quickReplies: "Быстрые ответы", noQuickReplies: "Нет быстрых ответов с таким началом.",
   loading: "Загрузка…", error: "Ошибка",
   newOperator: "Новый оператор", edit: "Изменить", disabled: "Отключён", newPassword: "Новый пароль (пусто — не менять)", displayName: "Имя", saved: "Сохранено", editProfile: "Изменить профиль", tagsComma: "Метки через запятую",
+  eraseClient: "Удалить клиента", eraseWarning: "Всё об этом клиенте — профиль, консультации, сообщения, файлы, заявки на звонок — будет удалено с сервера и со всех рабочих мест. Отменить нельзя.", eraseConfirm: "Введите имя клиента для подтверждения",
   source_app: "Мобильное приложение", source_qr: "QR-код", source_phone: "Звонок", source_web: "Веб-чат",
 };
 
@@ -184,6 +186,7 @@ const zh: Record<Key, string> = {
   quickReplies: "快捷回复", noQuickReplies: "没有以此开头的快捷回复。",
   loading: "加载中…", error: "错误",
   newOperator: "新建接线员", edit: "编辑", disabled: "已停用", newPassword: "新密码（留空则不修改）", displayName: "姓名", saved: "已保存", editProfile: "编辑资料", tagsComma: "标签，用逗号分隔",
+  eraseClient: "删除客户", eraseWarning: "该客户的全部信息（资料、咨询、消息、文件、回电请求）将从服务器和所有工作台上删除，且无法恢复。", eraseConfirm: "请输入客户姓名以确认",
   source_app: "手机应用", source_qr: "二维码", source_phone: "电话", source_web: "网页聊天",
 };
 

@@ -216,6 +216,11 @@ impl Desk {
         self.remote.create_operator(req).await
     }
 
+    /// Erases a client (an admin's act, online only: it cannot wait in an outbox).
+    pub async fn erase_client(&self, id: Uuid) -> CoreResult<()> {
+        self.remote.erase_client(id).await
+    }
+
     pub async fn update_operator(&self, id: Uuid, req: &careline_protocol::UpdateOperatorRequest) -> CoreResult<careline_protocol::Operator> {
         self.remote.update_operator(id, req).await
     }
