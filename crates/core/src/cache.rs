@@ -51,17 +51,17 @@ impl Cache {
         if let Some(dir) = path.parent() {
             // The default place is the desk's own folder; a path given elsewhere keeps its folder.
             if dir.starts_with(crate::session::home()) {
-                crate::session::private_dir(dir)?;
+                crate::private::private_dir(dir)?;
             } else {
                 std::fs::create_dir_all(dir)?;
             }
         }
-        crate::session::private_file(path)?;
+        crate::private::private_file(path)?;
         for suffix in ["-wal", "-shm"] {
             let mut p = path.to_path_buf().into_os_string();
             p.push(suffix);
             if std::path::Path::new(&p).exists() {
-                crate::session::private_file(std::path::Path::new(&p))?;
+                crate::private::private_file(std::path::Path::new(&p))?;
             }
         }
         let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?

@@ -166,12 +166,12 @@ impl Files {
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         if let Some(root) = dir.parent() {
-            crate::session::private_dir(root)?;
+            crate::private::private_dir(root)?;
         }
-        crate::session::private_dir(dir)?;
+        crate::private::private_dir(dir)?;
     }
     let tmp = path.with_extension("part");
-    crate::session::private_file(&tmp)?;
+    crate::private::private_file(&tmp)?;
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(tmp, path)
 }

@@ -13,6 +13,7 @@ pub mod files;
 pub mod live;
 pub mod notify;
 pub mod outbox;
+pub(crate) mod private;
 pub mod remote;
 pub mod search;
 pub mod session;

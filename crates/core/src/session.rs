@@ -52,7 +52,7 @@ impl Session {
         };
         let (account, token) = (s.account(), s.token.clone());
         s.keychain = tokio::task::spawn_blocking(move || keychain::store(&account, &token)).await.unwrap_or(false);
-        private_dir(&home())?;
+        crate::private::private_dir(&home())?;
         let on_disk = Session { token: if s.keychain { String::new() } else { s.token.clone() }, ..s.clone() };
         write_private(&file(), &serde_json::to_string_pretty(&on_disk).expect("a session serializes"))?;
         Ok(s)
@@ -167,34 +167,6 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     // `mode` applies to a new file only: one an older version left readable is closed too.
     f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
     f.write_all(text.as_bytes())
-}
-
-/// Creates a folder of the desk's own (the session's, a cache's files) readable by the user
-/// alone, and closes one an older version left open to others.
-#[cfg(unix)]
-pub(crate) fn private_dir(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::create_dir_all(path)?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))
-}
-
-#[cfg(not(unix))]
-pub(crate) fn private_dir(path: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(path)
-}
-
-/// Makes a file (a cache: medical data) readable by the user alone, creating it empty if it is
-/// not there yet — SQLite gives its WAL and shared-memory files the database file's mode.
-#[cfg(unix)]
-pub(crate) fn private_file(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let f = std::fs::OpenOptions::new().append(true).create(true).mode(0o600).open(path)?;
-    f.set_permissions(std::fs::Permissions::from_mode(0o600))
-}
-
-#[cfg(not(unix))]
-pub(crate) fn private_file(_path: &Path) -> std::io::Result<()> {
-    Ok(())
 }
 
 #[cfg(not(unix))]
