@@ -5,7 +5,7 @@ mod common;
 use std::sync::atomic::Ordering;
 
 use careline_protocol::Role;
-use common::{Api, TestServer, PASSWORD};
+use common::{TestServer, PASSWORD};
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
@@ -33,7 +33,7 @@ both!(role_matrix, |db| async move {
     let admin_id = admin.user_id().await;
     let c = owner.open_consultation("my question").await;
     let cb = owner.must("/api/v1/callbacks", json!({"phone": "+10000000001"})).await["id"].as_str().unwrap().to_owned();
-    let att = upload(&owner, "scan.png", "image/png", b"\x89PNG....").await;
+    let att = owner.must_upload("scan.png", "image/png", b"\x89PNG....").await["id"].as_str().unwrap().to_owned();
     owner.must(&format!("/api/v1/consultations/{c}/messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "image", "attachment_id": att})).await;
 
     let cmid = || json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "text", "body": "x"});
@@ -131,21 +131,6 @@ both!(role_matrix, |db| async move {
     assert_eq!(s.state.metrics.http_server_errors.load(Ordering::Relaxed), 0);
     s.stop().await;
 });
-
-async fn upload(api: &Api, name: &str, media_type: &str, bytes: &[u8]) -> String {
-    let resp = api
-        .http
-        .post(format!("{}/api/v1/attachments?name={name}", api.base))
-        .bearer_auth(api.token.as_deref().unwrap())
-        .header("content-type", media_type)
-        .body(bytes.to_vec())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::CREATED);
-    let v: Value = resp.json().await.unwrap();
-    v["id"].as_str().unwrap().to_owned()
-}
 
 both!(sessions, |db| async move {
     let s = TestServer::start_with(db, |c| c.login_max_failures = 3).await;
@@ -413,17 +398,7 @@ both!(deceiving_text_is_refused, |db| async move {
     let (st, b) = admin.post("/api/v1/operators", json!({"login": "j\u{043e}hn", "password": PASSWORD, "name": "Fake John", "role": "operator"})).await;
     assert_eq!((st, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed")), "{b}");
     let client = s.client("Иван", "+79000000032").await;
-    let token = client.token.clone().unwrap();
-    let up = reqwest::Client::new()
-        .post(format!("{}/api/v1/attachments?name={}", s.base, "evil%E2%80%AEtxt.exe"))
-        .bearer_auth(&token)
-        .header("content-type", "application/octet-stream")
-        .body(b"MZ".to_vec())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(up.status(), StatusCode::CREATED);
-    let up: Value = up.json().await.unwrap();
+    let up = client.must_upload("evil%E2%80%AEtxt.exe", "application/octet-stream", b"MZ").await;
     assert_eq!(up["file_name"].as_str(), Some("eviltxt.exe"), "the override is dropped: the name reads as it is");
     // Someone else's upload and no upload at all get the same answer.
     let other = s.client("Пётр", "+79000000033").await;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use careline_protocol::Role;
 use common::{TestServer, PASSWORD};
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
 
 both!(a_backup_under_load_restores_what_was_acknowledged, |db| async move {
     let s = TestServer::start(db).await;
@@ -18,17 +18,7 @@ both!(a_backup_under_load_restores_what_was_acknowledged, |db| async move {
     let client = s.client("Резервная Копия", "+79000000099").await;
     let c = client.open_consultation("анализы").await;
     // A file in a message.
-    let up: Value = reqwest::Client::new()
-        .post(format!("{}/api/v1/attachments?name=scan.png", s.base))
-        .bearer_auth(client.token.clone().unwrap())
-        .header("content-type", "image/png")
-        .body(b"\x89PNG backup test".to_vec())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let up = client.must_upload("scan.png", "image/png", b"\x89PNG backup test").await;
     client
         .must(&format!("/api/v1/consultations/{c}/messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "image", "attachment_id": up["id"]}))
         .await;

@@ -474,29 +474,18 @@ both!(uploads_are_bounded_and_unattached_ones_cleaned_up, |db| async move {
     let s = common::TestServer::start_with(db, |c| c.client_upload_quota_bytes = 10_000).await;
     let client = s.client("Загрузчик", "+79000000066").await;
     let anna = s.staff("anna", Role::Operator).await;
-    let upload = |api: &common::Api, bytes: Vec<u8>| {
-        let req = reqwest::Client::new()
-            .post(format!("{}/api/v1/attachments?name=scan.bin", s.base))
-            .bearer_auth(api.token.clone().unwrap())
-            .header("content-type", "application/octet-stream")
-            .body(bytes);
-        async move {
-            let r = req.send().await.unwrap();
-            (r.status(), r.json::<Value>().await.unwrap())
-        }
-    };
-    let (st, kept) = upload(&client, vec![1; 6_000]).await;
+    let (st, kept) = client.upload("scan.bin", "application/octet-stream", &[1; 6_000]).await;
     assert_eq!(st, StatusCode::CREATED);
-    let (st, b) = upload(&client, vec![2; 6_000]).await;
+    let (st, b) = client.upload("scan.bin", "application/octet-stream", &[2; 6_000]).await;
     assert_eq!((st, b["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")), "over the day's quota: {b}");
-    let (st, _) = upload(&anna, vec![3; 20_000]).await;
+    let (st, _) = anna.upload("scan.bin", "application/octet-stream", &[3; 20_000]).await;
     assert_eq!(st, StatusCode::CREATED, "staff are not limited");
     // One upload is sent in a message; another never is.
     let c = client.open_consultation("анализы").await;
     client
         .must(&format!("/api/v1/consultations/{c}/messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "file", "attachment_id": kept["id"]}))
         .await;
-    let (st, lonely) = upload(&anna, vec![4; 500]).await;
+    let (st, lonely) = anna.upload("scan.bin", "application/octet-stream", &[4; 500]).await;
     assert_eq!(st, StatusCode::CREATED);
     let blob = |sha: &str| s.config.data_dir.join("blobs").join(&sha[..2]).join(sha);
     let lonely_file = blob(lonely["sha256"].as_str().unwrap());
@@ -564,17 +553,7 @@ both!(an_erased_client_leaves_nothing_behind, |db| async move {
     let client = s.client("Эрик Стираемый", "+79005550123").await;
     let id = client.user_id().await;
     let c = client.open_consultation("мой-диагноз-XYZ").await;
-    let up: Value = reqwest::Client::new()
-        .post(format!("{}/api/v1/attachments?name=scan.png", s.base))
-        .bearer_auth(client.token.clone().unwrap())
-        .header("content-type", "image/png")
-        .body(b"\x89PNG erase-me-please".to_vec())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let up = client.must_upload("scan.png", "image/png", b"\x89PNG erase-me-please").await;
     client
         .must(&format!("/api/v1/consultations/{c}/messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "image", "attachment_id": up["id"]}))
         .await;

@@ -244,12 +244,8 @@ pub async fn revoke_session(State(state): State<AppState>, session: Session, add
 pub async fn erase_client(State(state): State<AppState>, session: Session, ApiPath(id): ApiPath<Uuid>) -> AppResult<StatusCode> {
     session.require_admin()?;
     for sha in state.store.erase_client(id, session.user_id).await? {
-        if let Ok(path) = state.blobs.path_of(&sha) {
-            if let Err(e) = tokio::fs::remove_file(&path).await {
-                if e.kind() != std::io::ErrorKind::NotFound {
-                    tracing::warn!(error = %e, "an erased client's file could not be deleted");
-                }
-            }
+        if let Err(e) = state.blobs.remove_unused(&sha, std::time::SystemTime::now()).await {
+            tracing::warn!(error = %e, "an erased client's file could not be deleted");
         }
     }
     Ok(StatusCode::NO_CONTENT)

@@ -282,15 +282,8 @@ impl Store {
         .bind(&cid)
         .fetch_all(tx.conn())
         .await?;
-        let mut files: Vec<String> = Vec::new();
-        let mut upload_ids: Vec<String> = Vec::new();
-        for r in &uploads {
-            upload_ids.push(r.try_get("id")?);
-            let sha: String = r.try_get("sha256")?;
-            if !files.contains(&sha) {
-                files.push(sha);
-            }
-        }
+        let upload_ids = uploads.iter().map(|r| r.try_get::<String, _>("id")).collect::<Result<Vec<_>, _>>()?;
+        let files = uploads.iter().map(|r| r.try_get::<String, _>("sha256")).collect::<Result<Vec<_>, _>>()?;
         for sql in [
             "DELETE FROM messages WHERE client_id = $1",
             "DELETE FROM reads WHERE reader_id = $1 OR consultation_id IN (SELECT id FROM consultations WHERE client_id = $1)",
@@ -315,13 +308,7 @@ impl Store {
         sqlx::query("DELETE FROM clients WHERE id = $1").bind(&cid).execute(tx.conn()).await?;
         tx.emit(&EventData::Erased(careline_protocol::Erasure { client_id: id }), Audience::Staff(None), now).await?;
         audit_in(&mut tx, actor, "client.erased", Some(id), None, None, now).await?;
-        let mut orphans = Vec::new();
-        for sha in files {
-            let used = sqlx::query("SELECT 1 AS x FROM attachments WHERE sha256 = $1 LIMIT 1").bind(&sha).fetch_optional(tx.conn()).await?.is_some();
-            if !used {
-                orphans.push(sha);
-            }
-        }
+        let orphans = super::files::unnamed_contents(&mut tx, files).await?;
         tx.commit().await?;
         self.sessions.clear();
         Ok(orphans)

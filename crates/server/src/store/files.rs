@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::rows::{get_time, get_uuid};
 use super::Store;
+use crate::db::WriteTx;
 use crate::error::{AppError, AppResult};
 use crate::store::events::Viewer;
 use crate::time::ms;
@@ -76,15 +77,24 @@ impl Store {
         .bind(before_ms)
         .fetch_all(tx.conn())
         .await?;
-        let mut orphans = Vec::new();
-        for r in gone {
-            let sha: String = r.try_get("sha256")?;
-            let used = sqlx::query("SELECT 1 AS x FROM attachments WHERE sha256 = $1 LIMIT 1").bind(&sha).fetch_optional(tx.conn()).await?.is_some();
-            if !used && !orphans.contains(&sha) {
-                orphans.push(sha);
-            }
-        }
+        let gone = gone.iter().map(|r| r.try_get::<String, _>("sha256")).collect::<Result<Vec<_>, _>>()?;
+        let orphans = unnamed_contents(&mut tx, gone).await?;
         tx.commit().await?;
         Ok(orphans)
     }
+}
+
+/// Of the content hashes `shas`, those no upload names any more (their files may go), once each.
+pub(crate) async fn unnamed_contents(tx: &mut WriteTx, shas: Vec<String>) -> AppResult<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for sha in shas {
+        if out.contains(&sha) {
+            continue;
+        }
+        let named = sqlx::query("SELECT 1 AS x FROM attachments WHERE sha256 = $1 LIMIT 1").bind(&sha).fetch_optional(tx.conn()).await?.is_some();
+        if !named {
+            out.push(sha);
+        }
+    }
+    Ok(out)
 }

@@ -95,7 +95,7 @@ impl Store {
 
     /// Ends the session `id` of `user` (if it is theirs); whether it did.
     pub async fn revoke_session(&self, user: Uuid, id: &str) -> AppResult<bool> {
-        if id.len() != SESSION_ID_LEN || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if !valid_session_id(id) {
             return Ok(false);
         }
         let done =
@@ -106,7 +106,7 @@ impl Store {
 
     /// The user a session id belongs to, if it is live.
     pub async fn session_owner(&self, id: &str) -> AppResult<Option<Uuid>> {
-        if id.len() != SESSION_ID_LEN || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if !valid_session_id(id) {
             return Ok(None);
         }
         let row = sqlx::query("SELECT user_id FROM tokens WHERE hash LIKE $1 LIMIT 1").bind(format!("{id}%")).fetch_optional(&self.reader).await?;
@@ -117,6 +117,10 @@ impl Store {
 /// A session's public name: the first 128 bits of its token's SHA-256 (itself never secret
 /// enough to log in with: the token is the secret, the hash only finds it).
 const SESSION_ID_LEN: usize = 32;
+
+fn valid_session_id(id: &str) -> bool {
+    id.len() == SESSION_ID_LEN && id.bytes().all(|b| b.is_ascii_hexdigit())
+}
 
 fn session_id(hash: &str) -> String {
     hash[..SESSION_ID_LEN.min(hash.len())].to_owned()

@@ -190,6 +190,29 @@ impl Api {
     }
 
     /// GET that must succeed.
+    /// Uploads `bytes` as the file `name` (a query value, percent-encoded as needed) of
+    /// `media_type`; the status and the answer.
+    pub async fn upload(&self, name: &str, media_type: &str, bytes: &[u8]) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .post(format!("{}/api/v1/attachments?name={name}", self.base))
+            .bearer_auth(self.token.as_deref().unwrap())
+            .header("content-type", media_type)
+            .body(bytes.to_vec())
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap())
+    }
+
+    /// [`Api::upload`] that must succeed; the attachment.
+    pub async fn must_upload(&self, name: &str, media_type: &str, bytes: &[u8]) -> Value {
+        let (st, b) = self.upload(name, media_type, bytes).await;
+        assert_eq!(st, StatusCode::CREATED, "upload {name}: {b}");
+        b
+    }
+
     pub async fn ok(&self, path: &str) -> Value {
         let (s, b) = self.get(path).await;
         assert!(s.is_success(), "GET {path}: {s} {b}");
