@@ -153,17 +153,11 @@ async fn operator_works_a_day_in_the_window() {
     let addr = server.addr;
     let base = server.url.clone();
     let watch = NotifyWatch::start();
-    let env = vec![
-        ("CARELINE_SERVER", base.clone()),
-        ("CARELINE_LOGIN", "anna".to_owned()),
-        ("CARELINE_PASSWORD", careline_server::demo::DEMO_PASSWORD.to_owned()),
-        ("CARELINE_HOME", dir.path().join("home").display().to_string()),
-        ("CARELINE_LANG", "en".to_owned()),
-        // The web view's storage (theme, language, sort) starts empty, as on a new computer.
-        ("XDG_DATA_HOME", dir.path().join("xdg-data").display().to_string()),
-        ("XDG_CONFIG_HOME", dir.path().join("xdg-config").display().to_string()),
-        ("XDG_CACHE_HOME", dir.path().join("xdg-cache").display().to_string()),
-    ];
+    let env = desk_env(
+        dir.path(),
+        &dir.path().join("home"),
+        &[("CARELINE_SERVER", &base), ("CARELINE_LOGIN", "anna"), ("CARELINE_PASSWORD", careline_server::demo::DEMO_PASSWORD), ("CARELINE_LANG", "en")],
+    );
     let d = Driver::start(&app_binary(), &env).await;
 
     // Logged in from the environment: the desk shows the queue with the demo's waiting ones.
@@ -313,6 +307,11 @@ async fn operator_works_a_day_in_the_window() {
     d.click("[data-testid=send]", "").await;
     d.wait_text("[data-testid=pending-message][data-state=pending]", "Written while offline", 10).await;
     shoot(&d, "offline-en").await;
+    // The sidebar's outbox line opens what waits.
+    d.click("[data-testid=outbox-note]", "").await;
+    d.wait_text("[data-testid=outbox-entry]", "", 10).await;
+    shoot(&d, "outbox-en").await;
+    d.click("[data-testid=outbox-close]", "").await;
     let server = testing::serve_at(&state, addr).await;
     d.wait_gone("[data-testid=pending-message]", "Written while offline", 90).await;
     d.wait_text("[data-testid=message]", "Written while offline", 10).await;
@@ -362,6 +361,17 @@ async fn operator_works_a_day_in_the_window() {
 
     d.quit().await;
     server.stop().await;
+}
+
+/// The window's environment: `vars` and a home and web-view storage of its own under `dir`
+/// (theme, language and sort start empty, as on a new computer).
+fn desk_env(dir: &Path, home: &Path, vars: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
+    let mut env: Vec<(&'static str, String)> = vars.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+    env.push(("CARELINE_HOME", home.display().to_string()));
+    env.push(("XDG_DATA_HOME", dir.join("xdg-data").display().to_string()));
+    env.push(("XDG_CONFIG_HOME", dir.join("xdg-config").display().to_string()));
+    env.push(("XDG_CACHE_HOME", dir.join("xdg-cache").display().to_string()));
+    env
 }
 
 async fn shoot(d: &Driver, name: &str) {
@@ -428,14 +438,7 @@ async fn an_archive_of_100000_scrolls_to_its_oldest_and_filters_whole() {
         role: "operator".into(),
     };
     std::fs::write(home.join("session.json"), serde_json::to_string(&session).unwrap()).unwrap();
-    let env = vec![
-        ("CARELINE_HOME", home.display().to_string()),
-        ("CARELINE_CACHE", cache_path.display().to_string()),
-        ("CARELINE_LANG", "ru".to_owned()),
-        ("XDG_DATA_HOME", dir.path().join("xdg-data").display().to_string()),
-        ("XDG_CONFIG_HOME", dir.path().join("xdg-config").display().to_string()),
-        ("XDG_CACHE_HOME", dir.path().join("xdg-cache").display().to_string()),
-    ];
+    let env = desk_env(dir.path(), &home, &[("CARELINE_CACHE", &cache_path.display().to_string()), ("CARELINE_LANG", "ru")]);
     let d = Driver::start(&app_binary(), &env).await;
     d.wait_text("[data-testid=section-consultations]", "Консультации", 30).await;
     d.click("[data-testid=view-archive]", "").await;
@@ -501,17 +504,17 @@ async fn a_disabled_operator_gets_the_login_form_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
     let (_state, server) = testing::demo(dir.path()).await;
     let base = server.url.clone();
-    let env = vec![
-        ("CARELINE_SERVER", base.clone()),
-        ("CARELINE_LOGIN", "olga".to_owned()),
-        ("CARELINE_PASSWORD", careline_server::demo::DEMO_PASSWORD.to_owned()),
-        ("CARELINE_HOME", dir.path().join("home").display().to_string()),
-        ("CARELINE_LANG", "ru".to_owned()),
-        ("CARELINE_NO_KEYCHAIN", "1".to_owned()),
-        ("XDG_DATA_HOME", dir.path().join("xdg-data").display().to_string()),
-        ("XDG_CONFIG_HOME", dir.path().join("xdg-config").display().to_string()),
-        ("XDG_CACHE_HOME", dir.path().join("xdg-cache").display().to_string()),
-    ];
+    let env = desk_env(
+        dir.path(),
+        &dir.path().join("home"),
+        &[
+            ("CARELINE_SERVER", &base),
+            ("CARELINE_LOGIN", "olga"),
+            ("CARELINE_PASSWORD", careline_server::demo::DEMO_PASSWORD),
+            ("CARELINE_LANG", "ru"),
+            ("CARELINE_NO_KEYCHAIN", "1"),
+        ],
+    );
     let d = Driver::start(&app_binary(), &env).await;
     d.wait_text("[data-testid=section-consultations]", "Консультации", 30).await;
 
@@ -538,17 +541,17 @@ async fn an_admin_erases_a_client_from_the_window() {
     let dir = tempfile::tempdir().unwrap();
     let (state, server) = testing::demo(dir.path()).await;
     let base = server.url.clone();
-    let env = vec![
-        ("CARELINE_SERVER", base.clone()),
-        ("CARELINE_LOGIN", "admin".to_owned()),
-        ("CARELINE_PASSWORD", careline_server::demo::DEMO_PASSWORD.to_owned()),
-        ("CARELINE_HOME", dir.path().join("home").display().to_string()),
-        ("CARELINE_LANG", "ru".to_owned()),
-        ("CARELINE_NO_KEYCHAIN", "1".to_owned()),
-        ("XDG_DATA_HOME", dir.path().join("xdg-data").display().to_string()),
-        ("XDG_CONFIG_HOME", dir.path().join("xdg-config").display().to_string()),
-        ("XDG_CACHE_HOME", dir.path().join("xdg-cache").display().to_string()),
-    ];
+    let env = desk_env(
+        dir.path(),
+        &dir.path().join("home"),
+        &[
+            ("CARELINE_SERVER", &base),
+            ("CARELINE_LOGIN", "admin"),
+            ("CARELINE_PASSWORD", careline_server::demo::DEMO_PASSWORD),
+            ("CARELINE_LANG", "ru"),
+            ("CARELINE_NO_KEYCHAIN", "1"),
+        ],
+    );
     let d = Driver::start(&app_binary(), &env).await;
     d.wait_text("[data-testid=section-clients]", "Клиенты", 30).await;
     d.click("[data-testid=section-clients]", "").await;

@@ -53,6 +53,9 @@ export function OutboxDialog({ onClose }: { onClose: () => void }) {
           </li>
         ))}
       </ul>
+      <div class="dialog-buttons">
+        <button onClick={onClose} data-testid="outbox-close">{t("closeDialog")}</button>
+      </div>
     </Dialog>
   );
 }
