@@ -240,20 +240,20 @@ pub fn call(app: AppHandle, phone: String) -> Res<String> {
 pub async fn image(shell: State<'_, Shell>, sha256: String, media_type: String) -> Res<Option<String>> {
     use base64::Engine as _;
     let desk = shell.desk().await?;
-    let Some(path) = desk.files().path_of(&sha256) else {
-        return Ok(None);
-    };
-    let Ok(bytes) = tokio::fs::read(path).await else {
+    let Ok(Some(bytes)) = tokio::task::spawn_blocking(move || desk.files().read(&sha256)).await else {
         return Ok(None);
     };
     Ok(Some(format!("data:{media_type};base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes))))
 }
 
-/// Opens an attachment from the local store with the system's program for it.
+/// Opens an attachment from the local store with the system's program for it (decrypted into
+/// a folder of the user's alone, emptied at the next start and at logout).
 #[tauri::command]
-pub async fn open_file(app: AppHandle, shell: State<'_, Shell>, sha256: String) -> Res<bool> {
+pub async fn open_file(app: AppHandle, shell: State<'_, Shell>, sha256: String, file_name: String) -> Res<bool> {
     let desk: Arc<Desk> = shell.desk().await?;
-    let Some(path) = desk.files().path_of(&sha256).filter(|p| p.exists()) else {
+    let exported =
+        tokio::task::spawn_blocking(move || desk.files().export(&sha256, &file_name)).await.map_err(|e| UiError::local(LocalCode::File, e.to_string()))?;
+    let Some(path) = exported? else {
         return Ok(false);
     };
     app.opener().open_path(path.to_string_lossy(), None::<&str>).map_err(|e| UiError::local(LocalCode::File, e.to_string()))?;

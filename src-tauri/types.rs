@@ -55,6 +55,7 @@ pub fn typescript() -> String {
         views::Segment::decl(),
         views::SearchHit::decl(),
         desk::DeskEvent::decl(),
+        careline_core::Opened::decl(),
         desk::Me::decl(),
         p::ErrorCode::decl(),
         careline_core::LocalCode::decl(),

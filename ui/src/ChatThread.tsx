@@ -118,9 +118,9 @@ function Bubble({ row, me, focused }: { row: MessageRow; me: Me; focused: boolea
 function Attachment({ a }: { a: NonNullable<MessageRow["message"]["attachment"]> }) {
   const isImage = a.media_type.startsWith("image/");
   const img = useLoad(() => (isImage ? api.image(a.sha256, a.media_type) : Promise.resolve(null)), [a.sha256]);
-  if (isImage && img.data) return <img class="thumb" src={img.data} alt={a.file_name} onClick={() => api.openFile(a.sha256)} />;
+  if (isImage && img.data) return <img class="thumb" src={img.data} alt={a.file_name} onClick={() => api.openFile(a.sha256, a.file_name)} />;
   return (
-    <button class="file" onClick={() => api.openFile(a.sha256)} title={a.file_name}>
+    <button class="file" onClick={() => api.openFile(a.sha256, a.file_name)} title={a.file_name}>
       <Icon name="file" /> <span>{a.file_name}</span> <small>{Math.max(1, Math.round(a.size / 1024))} KB</small>
     </button>
   );

@@ -113,7 +113,7 @@ function Profile({ id, me }: { id: string; me: Me }) {
       {d.files.length === 0 ? <div class="empty small">{t("noFiles")}</div> : (
         <ul class="files">
           {d.files.map((m) => m.attachment && (
-            <li><button class="file" onClick={() => api.openFile(m.attachment!.sha256)}><Icon name="file" /> {m.attachment.file_name}</button> <span class="muted">{when(m.created_at, lang())}</span></li>
+            <li><button class="file" onClick={() => api.openFile(m.attachment!.sha256, m.attachment!.file_name)}><Icon name="file" /> {m.attachment.file_name}</button> <span class="muted">{when(m.created_at, lang())}</span></li>
           ))}
         </ul>
       )}

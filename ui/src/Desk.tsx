@@ -28,6 +28,7 @@ export function Desk({ me, onLogout, onLanguage }: { me: Me; onLogout: () => voi
   const [searching, setSearching] = useState(false);
   const [settingsOpen, setSettingsOpen] = useState(false);
   const [outboxOpen, setOutboxOpen] = useState(false);
+  const [keyLostSeen, setKeyLostSeen] = useState(false);
   const counts = useLoad(() => api.counts(), [v.consultations, v.callbacks, v.operators, v.outbox, v.clients, isOnline]);
   const c = counts.data;
 
@@ -107,6 +108,12 @@ export function Desk({ me, onLogout, onLanguage }: { me: Me; onLogout: () => voi
         {!isOnline && (
           <div class="offline-banner" role="status" data-testid="offline-banner">
             {t("offlineBanner")}
+          </div>
+        )}
+        {me.cache === "key_lost" && !keyLostSeen && (
+          <div class="offline-banner notice-banner" role="alert" data-testid="key-lost-banner">
+            <span>{t("cacheKeyLost")}</span>
+            <button class="link" onClick={() => setKeyLostSeen(true)}>{t("dismissNotice")}</button>
           </div>
         )}
         {n.section === "consultations" && <Consultations me={me} counts={c} />}

@@ -29,6 +29,7 @@ const en: Record<UiCode, string> = {
   not_logged_in: "You are not logged in.",
   cache: "The local cache could not be read or written.",
   file: "The file could not be read or opened.",
+  key_unavailable: "The local cache's key is in the system keychain, which is locked or not answering. Unlock the keychain and log in again.",
 };
 
 const ru: Record<UiCode, string> = {
@@ -55,6 +56,7 @@ const ru: Record<UiCode, string> = {
   not_logged_in: "Вы не вошли в систему.",
   cache: "Не удалось прочитать или записать локальный кэш.",
   file: "Не удалось прочитать или открыть файл.",
+  key_unavailable: "Ключ локального кэша хранится в системной связке ключей, которая заблокирована или не отвечает. Разблокируйте её и войдите снова.",
 };
 
 const zh: Record<UiCode, string> = {
@@ -81,6 +83,7 @@ const zh: Record<UiCode, string> = {
   not_logged_in: "您尚未登录。",
   cache: "无法读取或写入本地缓存。",
   file: "无法读取或打开该文件。",
+  key_unavailable: "本地缓存的密钥保存在系统钥匙串中，但钥匙串已锁定或无响应。请解锁后重新登录。",
 };
 
 const texts: Record<Lang, Record<UiCode, string>> = { en, ru, zh };

@@ -123,6 +123,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         return Ok(());
     }
     let cache = Cache::open(&cache_path).await.with_context(|| format!("opening the cache {}", cache_path.display()))?;
+    match cache.opened() {
+        careline_core::Opened::KeyLost => eprintln!(
+            "The local cache could not be read: its key is gone. It was started afresh and fills again from the server; actions not yet sent from it are lost."
+        ),
+        careline_core::Opened::Migrated => eprintln!("The local cache is encrypted now (it was not, in an older version)."),
+        _ => {}
+    }
     let remote = session.remote();
     let json = cli.json;
     match cli.command {

@@ -53,7 +53,9 @@ async fn a_killed_sync_resumes_without_gaps_or_doubles() {
     let synced: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(synced["position"].as_i64().unwrap(), head);
 
-    // The cache has every message once.
+    // The cache has every message once (opened here under its key, which the CLI keeps in its
+    // home; this binary's only test, so nothing else reads the environment meanwhile).
+    std::env::set_var("CARELINE_HOME", &home);
     let cache = careline_core::Cache::open(&home.join("cache").join(format!("{}-anna.db", url.trim_start_matches("http://").replace(':', "_")))).await.unwrap();
     let counts: std::collections::BTreeMap<&str, i64> = cache.counts().await.unwrap().into_iter().collect();
     let mut server_messages = 0;

@@ -31,6 +31,9 @@ pub const BIG_CLIENT: Uuid = Uuid::from_u128(0x1000_0000);
 fn main() {
     let dir = PathBuf::from(std::env::args().nth(1).expect("a folder"));
     let n: usize = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    // The cache's key goes where the app will look for it: the record in the app's home (set
+    // before any thread starts).
+    std::env::set_var("CARELINE_HOME", dir.join("home"));
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     rt.block_on(run(dir, n));
 }

@@ -3,10 +3,15 @@
 //! run), catch-up of 10,000 events, search p95 over the whole cache.
 //!
 //!   cargo run --release -p careline-core --example cache_bench -- [MESSAGES]   (default 1000000)
+//!
+//! `CIPHERS` lists the caches to measure, one after another in the same run against the same
+//! plain bulk insert: `desk` (the desk's choice, the default), `plain` (no encryption),
+//! `sha512`, `sha256`, `nohmac` (SQLCipher's per-page HMAC), each optionally `@PAGE_SIZE`
+//! (e.g. `CIPHERS=plain,desk,sha512,nohmac,sha256@8192`).
 
 use std::time::Instant;
 
-use careline_core::Cache;
+use careline_core::{Cache, Cipher, Keying, PageHmac};
 use careline_protocol::{fixture, AuthorKind, Consultation, ConsultationStatus, Event, EventData, Message, MessageKind};
 use chrono::Utc;
 use uuid::Uuid;
@@ -79,55 +84,81 @@ fn events(n: usize, clients: usize, first_seq: i64) -> Vec<Event> {
     out
 }
 
+fn keying(name: &str) -> Keying {
+    let (hmac, page) = name.split_once('@').unwrap_or((name, "4096"));
+    let page_size = page.parse().expect("a page size");
+    let hmac = match hmac {
+        "plain" => return Keying::PlainForBenchmarks,
+        "desk" => return Keying::default(),
+        "sha512" => PageHmac::Sha512,
+        "sha256" => PageHmac::Sha256,
+        "nohmac" => PageHmac::Off,
+        other => panic!("unknown cipher {other}"),
+    };
+    Keying::Keyed(Cipher { hmac, page_size })
+}
+
 async fn run(n: usize) {
     let dir = tempfile::tempdir().unwrap();
     let clients = (n / 100).max(10);
     let all = events(n, clients, 1);
     let messages = all.iter().filter(|e| matches!(e.data, EventData::Message(_))).count();
+    let ciphers = std::env::var("CIPHERS").unwrap_or_else(|_| "desk".into());
 
-    // Baseline: the same message rows, bulk-inserted into a plain SQLite table with the same
-    // settings, the plainest fast way: one native connection, a prepared statement, 5,000-row
-    // transactions, each row serialized as the cache stores it.
-    let baseline = {
-        let conn = rusqlite::Connection::open(dir.path().join("plain.db")).unwrap();
-        conn.execute_batch(
+    for (i, name) in ciphers.split(',').enumerate() {
+        // The plain bulk insert right before each cache, so the ratio is of one moment.
+        let baseline = plain_bulk_insert(&all, &dir.path().join(format!("plain-{i}.db")));
+        measure(&all, clients, messages, baseline, name, &dir.path().join(format!("cache-{i}.db"))).await;
+    }
+    // KEEP=1 leaves the caches for a look with sqlite3.
+    if std::env::var_os("KEEP").is_some() {
+        eprintln!("kept {}", dir.keep().display());
+    }
+}
+
+/// The baseline: the same message rows, bulk-inserted into a plain SQLite table with the same
+/// settings, the plainest fast way: one native connection, a prepared statement, 5,000-row
+/// transactions, each row serialized as the cache stores it.
+fn plain_bulk_insert(all: &[Event], path: &std::path::Path) -> f64 {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 8192; \
              CREATE TABLE messages (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, consultation_id TEXT NOT NULL, client_id TEXT NOT NULL, data TEXT NOT NULL)",
         )
         .unwrap();
-        let mut conn = conn;
-        let t = Instant::now();
-        for chunk in all.chunks(5000) {
-            let tx = conn.transaction().unwrap();
-            {
-                let mut insert = tx.prepare_cached("INSERT INTO messages (seq, id, consultation_id, client_id, data) VALUES (?, ?, ?, ?, ?)").unwrap();
-                for e in chunk {
-                    if let EventData::Message(m) = &e.data {
-                        insert
-                            .execute(rusqlite::params![
-                                m.seq,
-                                m.id.to_string(),
-                                m.consultation_id.to_string(),
-                                m.client_id.to_string(),
-                                serde_json::to_string(m).unwrap()
-                            ])
-                            .unwrap();
-                    }
+    let mut conn = conn;
+    let t = Instant::now();
+    for chunk in all.chunks(5000) {
+        let tx = conn.transaction().unwrap();
+        {
+            let mut insert = tx.prepare_cached("INSERT INTO messages (seq, id, consultation_id, client_id, data) VALUES (?, ?, ?, ?, ?)").unwrap();
+            for e in chunk {
+                if let EventData::Message(m) = &e.data {
+                    insert
+                        .execute(rusqlite::params![
+                            m.seq,
+                            m.id.to_string(),
+                            m.consultation_id.to_string(),
+                            m.client_id.to_string(),
+                            serde_json::to_string(m).unwrap()
+                        ])
+                        .unwrap();
                 }
             }
-            tx.commit().unwrap();
         }
-        t.elapsed().as_secs_f64()
-    };
+        tx.commit().unwrap();
+    }
+    t.elapsed().as_secs_f64()
+}
 
-    let cache = Cache::open(&dir.path().join("cache.db")).await.unwrap();
+async fn measure(all: &[Event], clients: usize, messages: usize, baseline: f64, cipher: &str, path: &std::path::Path) {
+    let cache = Cache::open_with(path, keying(cipher)).await.unwrap();
     // Pages of 5,000 state items as a first sync downloads them (handed over owned, as sync
     // does; the position with the last page), then the full-text index of what the download
     // left unindexed: the sync is done when both are.
     let page = std::env::var("PAGE").ok().and_then(|v| v.parse().ok()).unwrap_or(5000);
     let pages: Vec<Vec<EventData>> = all.chunks(page).map(|c| c.iter().map(|e| e.data.clone()).collect()).collect();
     let last = all.last().unwrap().seq;
-    drop(all);
     let count = pages.len();
     let t = Instant::now();
     for (i, page) in pages.into_iter().enumerate() {
@@ -173,6 +204,7 @@ async fn run(n: usize) {
     let p = |q: f64| times[((times.len() - 1) as f64 * q) as usize];
     let out = serde_json::json!({
         "bench": "cache",
+        "cipher": cipher,
         "messages": messages,
         "initial_sync_seconds": initial,
         "messages_stored_seconds": stored,
@@ -187,8 +219,5 @@ async fn run(n: usize) {
         "search_median_ms_by_query": medians,
     });
     println!("{out}");
-    // KEEP=1 leaves the cache for a look with sqlite3.
-    if std::env::var_os("KEEP").is_some() {
-        eprintln!("kept {}", dir.keep().display());
-    }
+    cache.close().await;
 }

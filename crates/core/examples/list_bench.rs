@@ -3,11 +3,14 @@
 //! pages, and the badge counts — each the median of 21 reads in one run.
 //!
 //!   cargo run --release -p careline-core --example list_bench
+//!
+//! `CIPHERS=plain,desk` (the default: both, one after the other) measures a plaintext cache
+//! beside the desk's encrypted one.
 
 use std::time::{Duration, Instant};
 
 use careline_core::views::{ConsultationView, ListCursor, ListFilter, Sort};
-use careline_core::Cache;
+use careline_core::{Cache, Keying};
 use careline_protocol::{fixture, ConsultationKind, ConsultationStatus, EventData, Priority};
 use chrono::Utc;
 use uuid::Uuid;
@@ -17,8 +20,20 @@ const RUNS: usize = 21;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    for name in std::env::var("CIPHERS").unwrap_or_else(|_| "plain,desk".into()).split(',') {
+        let keying = match name {
+            "plain" => Keying::PlainForBenchmarks,
+            "desk" => Keying::default(),
+            other => panic!("unknown cipher {other} (plain or desk)"),
+        };
+        println!("— {name} cache");
+        bench(keying).await;
+    }
+}
+
+async fn bench(keying: Keying) {
     let dir = tempfile::tempdir().unwrap();
-    let cache = Cache::open(&dir.path().join("cache.db")).await.unwrap();
+    let cache = Cache::open_with(&dir.path().join("cache.db"), keying).await.unwrap();
     let now = Utc::now();
     let mut items = Vec::new();
     for k in 0..1000u128 {
@@ -78,6 +93,7 @@ async fn main() {
         times.push(t.elapsed());
     }
     println!("{:<42} median {:>7.2} ms", "badge counts", median(&mut times));
+    cache.close().await;
 }
 
 fn median(times: &mut [Duration]) -> f64 {

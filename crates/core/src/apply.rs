@@ -10,7 +10,6 @@
 //! it — the messages are in the cache (browsable, threads complete) before they are searchable.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use careline_protocol::{AuthorKind, Client, Consultation, EventData, Message};
@@ -50,8 +49,8 @@ fn json<T: serde::Serialize>(v: &T) -> String {
 
 impl Writer {
     /// Opens the writing connection on a cache whose schema is already migrated.
-    pub(crate) fn open(path: &Path) -> CoreResult<Writer> {
-        let conn = Connection::open(path)?;
+    /// Takes the cache's native connection (opened under its key).
+    pub(crate) fn open(conn: Connection) -> CoreResult<Writer> {
         // 32 MiB of page cache: a big download touches the leaves of three indexes at random.
         // wal_autocheckpoint: a page written by several commits in a row is copied back once.
         conn.execute_batch(

@@ -13,7 +13,9 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use crate::apply::{client_text, consultation_text, Writer};
+use crate::keys::CacheKey;
 use crate::search::{expression, highlight_terms, prefixes, relevance, snippet, Snippet, MAX_EXPANSION};
+use crate::unlock::{Keying, Opened};
 use crate::{CoreError, CoreResult};
 
 #[derive(Clone)]
@@ -24,6 +26,8 @@ pub struct Cache {
     /// Set while a background indexer runs.
     indexing: Arc<AtomicBool>,
     path: PathBuf,
+    key: Arc<CacheKey>,
+    opened: Opened,
 }
 
 /// One search hit.
@@ -46,8 +50,12 @@ pub(crate) fn parse<T: serde::de::DeserializeOwned>(data: &str) -> CoreResult<T>
 }
 
 impl Cache {
-    /// Opens (creating) the cache file.
+    /// Opens (creating) the cache file under its key (see [`crate::unlock`]).
     pub async fn open(path: &Path) -> CoreResult<Cache> {
+        Cache::open_with(path, Keying::default()).await
+    }
+
+    pub async fn open_with(path: &Path, keying: Keying) -> CoreResult<Cache> {
         if let Some(dir) = path.parent() {
             // The default place is the desk's own folder; a path given elsewhere keeps its folder.
             if dir.starts_with(crate::session::home()) {
@@ -64,17 +72,47 @@ impl Cache {
                 crate::private::private_file(std::path::Path::new(&p))?;
             }
         }
-        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
+        let (key, opened) = {
+            let path = path.to_owned();
+            tokio::task::spawn_blocking(move || crate::unlock::unlock(&path, keying))
+                .await
+                .map_err(|e| CoreError::Corrupt(format!("opening the cache stopped: {e}")))??
+        };
+        let mut options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?;
+        for (name, value) in crate::unlock::pragmas(keying, &key) {
+            options = options.pragma(name, value.to_string());
+        }
+        let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(false)
+            // 32 MiB of decrypted pages per reading connection (allocated as read): a page
+            // that is not here is decrypted and its HMAC checked again, so SQLite's default
+            // 2 MB made list pages 3–25× slower than plaintext (BENCHMARKS.md).
+            .pragma("cache_size", "-32768")
             // Equal in any case of any script (SQLite's own NOCASE folds ASCII only): tags.
             .collation("unicase", |a, b| a.to_lowercase().cmp(&b.to_lowercase()));
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        let writer = Writer::open(path)?;
-        Ok(Cache { pool, writer, indexing: Arc::new(AtomicBool::new(false)), path: path.to_owned() })
+        let writer = Writer::open(crate::unlock::connect(path, keying, &key)?)?;
+        Ok(Cache { pool, writer, indexing: Arc::new(AtomicBool::new(false)), path: path.to_owned(), key: Arc::new(key), opened })
+    }
+
+    /// What opening found: a new cache, the old one, a migrated one, or a lost key.
+    pub fn opened(&self) -> Opened {
+        self.opened
+    }
+
+    /// SQLite's plan for a query, one line per step (for tests and benchmarks that check which
+    /// index a read uses; the file opens under its key only).
+    pub async fn query_plan(&self, sql: &str) -> CoreResult<Vec<String>> {
+        let rows = sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}")).fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(|r| r.get::<String, _>(3)).collect())
+    }
+
+    pub(crate) fn key(&self) -> &CacheKey {
+        &self.key
     }
 
     pub(crate) fn pool(&self) -> &SqlitePool {

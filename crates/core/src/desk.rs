@@ -57,6 +57,9 @@ pub struct Me {
     pub server: String,
     pub presence: Presence,
     pub online: bool,
+    /// How the cache opened at this start: the window says so when its key was gone (the
+    /// cache began afresh, its unsent actions lost).
+    pub cache: crate::Opened,
 }
 
 pub type Emit = Arc<dyn Fn(DeskEvent) + Send + Sync>;
@@ -107,6 +110,7 @@ impl Desk {
         let remote = session.remote();
         let max_mb = std::env::var("CARELINE_FILES_MAX_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(FILES_MAX_MB);
         let files = Files::beside(&cache, max_mb * 1024 * 1024);
+        files.forget_exported();
         let settings = match cache.meta("notify_settings").await? {
             Some(text) => serde_json::from_str(&text).unwrap_or_default(),
             None => Settings::default(),
@@ -148,6 +152,7 @@ impl Desk {
             server: self.session.server.clone(),
             presence: s.presence,
             online: s.online,
+            cache: self.cache.opened(),
         }
     }
 
@@ -272,6 +277,7 @@ impl Desk {
             tracing::info!(error = %e, "the server did not take the logout; the token expires on its own");
         }
         self.session.forget();
+        self.files.forget_exported();
         if wipe {
             self.cache.close().await;
             crate::session::wipe_cache(self.cache.path());
@@ -354,7 +360,7 @@ impl Desk {
                     consultations = true;
                     threads.push(m.client_id);
                     if let Some(a) = &m.attachment {
-                        if self.files.local(a).is_none() {
+                        if !self.files.has(a) {
                             s.files_wanted.push((m.seq, m.client_id, a.clone()));
                         }
                     }

@@ -38,6 +38,9 @@ pub enum CoreError {
     Native(#[source] rusqlite::Error),
     #[error("cache migration error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The cache's key is in the OS keychain, which does not answer (locked, or not running).
+    #[error("the local cache's key is in the system keychain, which is locked or not answering: unlock it and try again")]
+    KeyUnavailable,
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
     /// Stored data (the cache's JSON, a downloaded file) is not what it should be.
@@ -68,6 +71,8 @@ pub enum LocalCode {
     Cache,
     /// A local file could not be read or opened.
     File,
+    /// The cache's key is in the system keychain, which is locked or not answering.
+    KeyUnavailable,
 }
 
 /// An error's code as the window branches on it: the server's, or the desk's own.
@@ -103,6 +108,7 @@ impl From<CoreError> for UiError {
             CoreError::NotLoggedIn => LocalCode::NotLoggedIn,
             CoreError::Closed | CoreError::Db(_) | CoreError::Native(_) | CoreError::Migrate(_) | CoreError::Corrupt(_) => LocalCode::Cache,
             CoreError::Io(_) => LocalCode::File,
+            CoreError::KeyUnavailable => LocalCode::KeyUnavailable,
         };
         UiError::local(code, e.to_string())
     }

@@ -1,7 +1,9 @@
 //! The local attachment store: files of cached messages, kept by their SHA-256 so archived
 //! chats can be reviewed offline with their files. Downloads are checked against the hash;
 //! the store is bounded: files of the newest messages are kept, and when it is full a newer
-//! message's file pushes out the file of the oldest one (never the other way round).
+//! message's file pushes out the file of the oldest one (never the other way round). Every
+//! file is sealed with the cache's key under a keyed name ([`crate::sealed`]); reading one
+//! checks its tag and its hash again.
 
 use std::path::{Path, PathBuf};
 
@@ -9,11 +11,15 @@ use careline_protocol::{Attachment, Message};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
+use crate::sealed::Sealer;
 use crate::{Cache, CoreError, CoreResult, Remote};
 
 pub struct Files {
     root: PathBuf,
     max_bytes: u64,
+    sealer: Sealer,
+    /// Where files are decrypted to be opened by another program.
+    opened: PathBuf,
 }
 
 /// What a fetch did.
@@ -30,19 +36,50 @@ pub struct Fetched {
 impl Files {
     /// The store beside a cache file: `<cache>.files/`.
     pub fn beside(cache: &Cache, max_bytes: u64) -> Files {
-        Files { root: store_of(cache.path()), max_bytes }
+        Files { root: store_of(cache.path()), max_bytes, sealer: Sealer::new(cache.key()), opened: opened_of(cache.path()) }
     }
 
-    pub fn path_of(&self, sha256: &str) -> Option<PathBuf> {
+    /// Where the sealed copy of a content is (or would be).
+    fn path_of(&self, sha256: &str) -> Option<PathBuf> {
         if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
-        Some(self.root.join(&sha256[..2]).join(sha256))
+        let name = self.sealer.name(&sha256.to_ascii_lowercase());
+        Some(self.root.join(&name[..2]).join(name))
     }
 
-    /// The local copy of an attachment, if it is here.
-    pub fn local(&self, a: &Attachment) -> Option<PathBuf> {
-        self.path_of(&a.sha256).filter(|p| p.exists())
+    /// Whether the file of an attachment is here.
+    pub fn has(&self, a: &Attachment) -> bool {
+        self.path_of(&a.sha256).is_some_and(|p| p.exists())
+    }
+
+    /// The content with this SHA-256, if it is here (and is what it says it is).
+    pub fn read(&self, sha256: &str) -> Option<Vec<u8>> {
+        let sealed = std::fs::read(self.path_of(sha256)?).ok()?;
+        let plain = self.sealer.open(&sha256.to_ascii_lowercase(), &sealed);
+        if plain.is_none() {
+            tracing::warn!(sha256, "a stored file does not open with the cache's key");
+        }
+        plain
+    }
+
+    /// Decrypts a file for another program to open, as `name` in a folder of the user's alone
+    /// (the session's runtime folder where there is one: memory, emptied at logout); the
+    /// folder is emptied whenever the desk starts or logs out.
+    pub fn export(&self, sha256: &str, name: &str) -> CoreResult<Option<PathBuf>> {
+        let Some(plain) = self.read(sha256) else {
+            return Ok(None);
+        };
+        let dir = self.opened.join(&sha256[..16]);
+        crate::private::private_dir(&dir)?;
+        let path = dir.join(local_name(name));
+        crate::private::write_private(&path, &plain)?;
+        Ok(Some(path))
+    }
+
+    /// Deletes the files decrypted for other programs.
+    pub fn forget_exported(&self) {
+        let _ = std::fs::remove_dir_all(&self.opened);
     }
 
     fn stored(&self) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
@@ -70,10 +107,10 @@ impl Files {
         let mut result = Fetched::default();
         let mut used: u64 = self.stored().iter().map(|s| s.1).sum();
         let wanted = cache.attachments_newest_first().await?;
-        // How new each content is: 0 for the newest message's file.
-        let rank: std::collections::HashMap<String, usize> = wanted.iter().enumerate().map(|(i, a)| (a.sha256.clone(), i)).collect();
+        // How new each content is, by its name in the store: 0 for the newest message's file.
+        let rank: std::collections::HashMap<String, usize> = wanted.iter().enumerate().map(|(i, a)| (self.sealer.name(&a.sha256), i)).collect();
         for (index, a) in wanted.into_iter().enumerate() {
-            if self.local(&a).is_some() || a.size as u64 > self.max_bytes {
+            if self.has(&a) || a.size as u64 > self.max_bytes {
                 continue;
             }
             let bytes = match remote.download(a.id).await {
@@ -111,8 +148,9 @@ impl Files {
                 break; // everything left is older than what the store keeps
             }
             let path = self.path_of(&a.sha256).ok_or_else(|| CoreError::Corrupt("bad sha256".into()))?;
-            write_atomically(&path, &bytes)?;
-            used += bytes.len() as u64;
+            let sealed = self.sealer.seal(&a.sha256, &bytes);
+            write_atomically(&path, &sealed)?;
+            used += sealed.len() as u64;
             result.files += 1;
             result.bytes += bytes.len() as u64;
         }
@@ -121,7 +159,7 @@ impl Files {
 
     /// Deletes the stored files no cached message names any more (after an erasure); how many.
     pub async fn sweep(&self, cache: &Cache) -> CoreResult<usize> {
-        let named: std::collections::HashSet<String> = cache.attachments_newest_first().await?.into_iter().map(|a| a.sha256).collect();
+        let named: std::collections::HashSet<String> = cache.attachments_newest_first().await?.into_iter().map(|a| self.sealer.name(&a.sha256)).collect();
         let mut removed = 0;
         for (path, _, _) in self.stored() {
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_owned();
@@ -137,7 +175,7 @@ impl Files {
     /// other): at once when the store has room, else through [`Files::fetch`], which makes room
     /// by pushing out the oldest messages' files. True when the file is here now.
     pub async fn fetch_new(&self, remote: &Remote, cache: &Cache, a: &Attachment) -> CoreResult<bool> {
-        if self.local(a).is_some() {
+        if self.has(a) {
             return Ok(true);
         }
         if a.size as u64 > self.max_bytes {
@@ -146,7 +184,7 @@ impl Files {
         let used: u64 = self.stored().iter().map(|s| s.1).sum();
         if used + a.size as u64 > self.max_bytes {
             self.fetch(remote, cache).await?;
-            return Ok(self.local(a).is_some());
+            return Ok(self.has(a));
         }
         let bytes = match remote.download(a.id).await {
             Ok(b) => b,
@@ -157,7 +195,7 @@ impl Files {
             return Err(CoreError::Corrupt(format!("attachment {} does not match its SHA-256", a.id)));
         }
         let path = self.path_of(&a.sha256).ok_or_else(|| CoreError::Corrupt("bad sha256".into()))?;
-        write_atomically(&path, &bytes)?;
+        write_atomically(&path, &self.sealer.seal(&a.sha256, &bytes))?;
         Ok(true)
     }
 }
@@ -196,9 +234,72 @@ impl Cache {
     }
 }
 
-/// The folder of the attachment store of the cache file at `cache`: `<cache>.files/`.
-pub fn store_of(cache: &std::path::Path) -> PathBuf {
+/// A file name safe to write here: its last component, without control characters (the server
+/// cleaned it already; the desk does not rely on that).
+fn local_name(name: &str) -> String {
+    let last = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let clean: String = last.chars().filter(|c| !c.is_control()).collect();
+    match clean.trim() {
+        "" | "." | ".." => "file".to_owned(),
+        ok => ok.to_owned(),
+    }
+}
+
+fn beside_cache(cache: &Path, suffix: &str) -> PathBuf {
     let mut root = cache.as_os_str().to_owned();
-    root.push(".files");
+    root.push(suffix);
     PathBuf::from(root)
+}
+
+/// The folder of the attachment store of the cache file at `cache`: `<cache>.attachments/`.
+pub fn store_of(cache: &Path) -> PathBuf {
+    beside_cache(cache, ".attachments")
+}
+
+/// The plaintext store of versions before encryption: `<cache>.files/`.
+pub(crate) fn legacy_store_of(cache: &Path) -> PathBuf {
+    beside_cache(cache, ".files")
+}
+
+/// Where files are decrypted for other programs: the user's runtime folder (memory on Linux,
+/// emptied at logout) where there is one, else beside the cache.
+pub(crate) fn opened_of(cache: &Path) -> PathBuf {
+    let name = cache.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    match dirs::runtime_dir() {
+        Some(run) => run.join("careline").join(format!("{name}.open")),
+        None => beside_cache(cache, ".open"),
+    }
+}
+
+/// Seals the plaintext files an older version stored beside the cache into the sealed store
+/// (each checked against its name, the hash of its content), overwrites and deletes them.
+pub(crate) fn seal_legacy_store(cache: &Path, key: &crate::keys::CacheKey) -> std::io::Result<usize> {
+    let legacy = legacy_store_of(cache);
+    let Ok(dirs) = std::fs::read_dir(&legacy) else {
+        return Ok(0);
+    };
+    let sealer = Sealer::new(key);
+    let root = store_of(cache);
+    let mut sealed = 0;
+    for d in dirs.flatten() {
+        let Ok(files) = std::fs::read_dir(d.path()) else {
+            continue;
+        };
+        for f in files.flatten() {
+            let name = f.file_name().to_string_lossy().to_ascii_lowercase();
+            let Ok(plain) = std::fs::read(f.path()) else {
+                continue;
+            };
+            if hex::encode(Sha256::digest(&plain)) == name {
+                let keyed = sealer.name(&name);
+                write_atomically(&root.join(&keyed[..2]).join(&keyed), &sealer.seal(&name, &plain))?;
+                sealed += 1;
+            }
+            // Overwritten before it goes (a partial download, a damaged file: the same).
+            std::fs::write(f.path(), vec![0u8; plain.len()])?;
+            std::fs::remove_file(f.path())?;
+        }
+    }
+    std::fs::remove_dir_all(&legacy)?;
+    Ok(sealed)
 }

@@ -10,17 +10,22 @@ pub mod cache;
 pub mod desk;
 pub mod error;
 pub mod files;
+pub(crate) mod keychain;
+pub mod keys;
 pub mod live;
 pub mod notify;
 pub mod outbox;
 pub(crate) mod private;
 pub mod remote;
+pub(crate) mod sealed;
 pub mod search;
 pub mod session;
 pub mod sync;
+pub mod unlock;
 pub mod views;
 
 pub use cache::Cache;
 pub use remote::Remote;
+pub use unlock::{Cipher, Keying, Opened, PageHmac};
 
 pub use error::{CoreError, CoreResult, LocalCode, UiCode, UiError};

@@ -30,3 +30,18 @@ pub(crate) fn private_file(path: &Path) -> std::io::Result<()> {
 pub(crate) fn private_file(_path: &Path) -> std::io::Result<()> {
     Ok(())
 }
+
+/// Writes a small file of the user's alone (the session, a key's record) whole or not at all:
+/// into a 0600 file beside it, synced, then renamed over it (a crash leaves the old one).
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
+    let _ = std::fs::remove_file(&tmp);
+    private_file(&tmp)?;
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
+}

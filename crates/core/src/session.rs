@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{CoreResult, Remote};
+use crate::{keychain, CoreResult, Remote};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Session {
@@ -54,7 +54,7 @@ impl Session {
         s.keychain = tokio::task::spawn_blocking(move || keychain::store(&account, &token)).await.unwrap_or(false);
         crate::private::private_dir(&home())?;
         let on_disk = Session { token: if s.keychain { String::new() } else { s.token.clone() }, ..s.clone() };
-        write_private(&file(), &serde_json::to_string_pretty(&on_disk).expect("a session serializes"))?;
+        crate::private::write_private(&file(), serde_json::to_string_pretty(&on_disk).expect("a session serializes").as_bytes())?;
         Ok(s)
     }
 
@@ -98,78 +98,17 @@ impl Session {
     }
 }
 
-/// The OS keychain, through the `keyring` crate; every failure means "no keychain here".
-mod keychain {
-    use std::time::Duration;
-
-    const SERVICE: &str = "careline";
-    /// A keychain that does not answer in this time is taken as none: a locked keyring on a
-    /// machine with no one to type its password (D-Bus activates it, then it waits forever).
-    const PATIENCE: Duration = Duration::from_secs(3);
-
-    /// Runs a keychain call on its own thread, giving up after `PATIENCE`.
-    fn patiently<T: Send + 'static>(f: impl FnOnce() -> Option<T> + Send + 'static) -> Option<T> {
-        if std::env::var_os("CARELINE_NO_KEYCHAIN").is_some() {
-            return None;
-        }
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(f());
-        });
-        rx.recv_timeout(PATIENCE).unwrap_or_else(|_| {
-            tracing::info!("the keychain did not answer; the 0600 session file is used");
-            None
-        })
-    }
-
-    fn entry(account: &str) -> Option<keyring::Entry> {
-        keyring::Entry::new(SERVICE, account).map_err(|e| tracing::info!(error = %e, "no keychain")).ok()
-    }
-
-    pub fn store(account: &str, token: &str) -> bool {
-        let (account, token) = (account.to_owned(), token.to_owned());
-        patiently(move || match entry(&account)?.set_password(&token) {
-            Ok(()) => Some(true),
-            Err(e) => {
-                tracing::info!(error = %e, "the keychain did not take the token; it stays in the 0600 session file");
-                None
-            }
-        })
-        .unwrap_or(false)
-    }
-
-    pub fn load(account: &str) -> Option<String> {
-        let account = account.to_owned();
-        patiently(move || entry(&account)?.get_password().map_err(|e| tracing::info!(error = %e, "the token is not in the keychain")).ok())
-    }
-
-    pub fn delete(account: &str) {
-        let account = account.to_owned();
-        patiently(move || entry(&account)?.delete_credential().ok());
-    }
-}
-
-/// Deletes a cache file with its WAL and shared-memory files, and the attachment store beside it.
+/// Deletes a cache file with its WAL and shared-memory files, the attachment store beside it
+/// (and an older version's plaintext one), the files decrypted for other programs, and the
+/// cache's key.
 pub fn wipe_cache(path: &Path) {
-    for suffix in ["", "-wal", "-shm"] {
+    for suffix in ["", "-wal", "-shm", "-journal", ".encrypting", ".encrypting-journal"] {
         let mut p = path.to_path_buf().into_os_string();
         p.push(suffix);
         let _ = std::fs::remove_file(PathBuf::from(p));
     }
-    let _ = std::fs::remove_dir_all(crate::files::store_of(path));
-}
-
-#[cfg(unix)]
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
-    // `mode` applies to a new file only: one an older version left readable is closed too.
-    f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    f.write_all(text.as_bytes())
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    std::fs::write(path, text)
+    for dir in [crate::files::store_of(path), crate::files::legacy_store_of(path), crate::files::opened_of(path)] {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    crate::keys::forget(path);
 }

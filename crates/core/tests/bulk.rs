@@ -69,14 +69,8 @@ async fn downloaded(path: &std::path::Path) -> Cache {
 }
 
 async fn thread_uses_its_index(cache: &Cache) -> bool {
-    use sqlx::Row;
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", cache.path().display())).await.unwrap();
-    let plan = sqlx::query("EXPLAIN QUERY PLAN SELECT data FROM messages WHERE client_id = 'x' AND seq < 10 ORDER BY seq DESC LIMIT 100")
-        .fetch_all(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
-    plan.iter().any(|r| r.get::<String, _>(3).contains("messages_thread"))
+    let plan = cache.query_plan("SELECT data FROM messages WHERE client_id = 'x' AND seq < 10 ORDER BY seq DESC LIMIT 100").await.unwrap();
+    plan.iter().any(|step| step.contains("messages_thread"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -227,11 +227,7 @@ async fn files_of_new_messages_arrive_during_the_session() {
                 return false;
             };
             let page = desk.views().thread_page(client_id, None, 50).await.unwrap();
-            page.messages
-                .iter()
-                .filter_map(|m| m.message.attachment.as_ref())
-                .filter(|a| a.size as usize == bytes.len())
-                .any(|a| desk.files().local(a).is_some())
+            page.messages.iter().filter_map(|m| m.message.attachment.as_ref()).filter(|a| a.size as usize == bytes.len()).any(|a| desk.files().has(a))
         }
     };
     wait(|| local(photo.clone())).await;

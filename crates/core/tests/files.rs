@@ -45,20 +45,20 @@ async fn files_of_cached_messages_are_kept_offline() {
     let with_files: Vec<_> = thread.iter().filter_map(|m| m.attachment.clone()).collect();
     assert_eq!(with_files.len(), 3);
     for a in &with_files {
-        let local = files.local(a).expect("the file is kept locally");
-        let bytes = std::fs::read(local).unwrap();
+        assert!(files.has(a), "the file is kept locally");
+        let bytes = files.read(&a.sha256).expect("it reads back");
         assert_eq!(bytes.len() as i64, a.size);
     }
     assert!(cache.search("report", 10).await.unwrap().iter().any(|h| h.kind == "message"), "files are found by name");
 
     // A small store keeps the newest only.
     let small = Files::beside(&cache, report.len() as u64 + 5);
-    std::fs::remove_dir_all(dir.path().join("anna.db.files")).unwrap();
+    std::fs::remove_dir_all(dir.path().join("anna.db.attachments")).unwrap();
     let again = careline_server::testing::serve_at(&state, addr).await;
     let fetched = small.fetch(&remote, &cache).await.unwrap();
     assert_eq!((fetched.files, fetched.evicted), (1, 0), "{fetched:?}");
     // It is the newest message's file (the scan, sent last).
     let newest = thread.iter().rev().find_map(|m| m.attachment.clone()).unwrap();
-    assert!(small.local(&newest).is_some());
+    assert!(small.has(&newest));
     again.stop().await;
 }

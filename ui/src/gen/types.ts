@@ -233,11 +233,18 @@ title: string, segments: Array<Segment>, };
 
 export type DeskEvent = { "type": "connection", online: boolean, retry_in_ms: number | null, } | { "type": "changed", consultations: boolean, callbacks: boolean, clients: boolean, operators: boolean, threads: Array<string>, } | { "type": "reloaded" } | { "type": "outbox", sent: number, refused: number, } | { "type": "notify", notification: Notification, } | { "type": "session_ended", error: UiError, } | { "type": "open", target: Target, };
 
-export type Me = { id: string, login: string, name: string, role: string, server: string, presence: Presence, online: boolean, };
+export type Opened = "new" | "existing" | "migrated" | "key_lost";
+
+export type Me = { id: string, login: string, name: string, role: string, server: string, presence: Presence, online: boolean, 
+/**
+ * How the cache opened at this start: the window says so when its key was gone (the
+ * cache began afresh, its unsent actions lost).
+ */
+cache: Opened, };
 
 export type ErrorCode = "bad_request" | "validation_failed" | "unauthorized" | "invalid_credentials" | "forbidden" | "not_found" | "illegal_transition" | "already_taken" | "capacity_reached" | "not_assigned" | "already_exists" | "already_rated" | "account_disabled" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "resync_required" | "internal";
 
-export type LocalCode = "offline" | "unexpected_answer" | "not_logged_in" | "cache" | "file";
+export type LocalCode = "offline" | "unexpected_answer" | "not_logged_in" | "cache" | "file" | "key_unavailable";
 
 export type UiCode = ErrorCode | LocalCode;
 
