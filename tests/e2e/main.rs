@@ -572,3 +572,43 @@ async fn an_admin_erases_a_client_from_the_window() {
     d.quit().await;
     server.stop().await;
 }
+
+/// The desk's cache is encrypted under a key of its own; when that key is gone (a reset
+/// keychain, another user account) the window does not fail: it fills a fresh cache from the
+/// server and says, in the operator's language, what happened and what was lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb, a D-Bus session, tauri-driver and WebKitWebDriver: scripts/test.sh runs it"]
+async fn a_cache_whose_key_is_gone_is_filled_again_and_the_window_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_state, server) = testing::demo(dir.path()).await;
+    let base = server.url.clone();
+    let home = dir.path().join("home");
+    let env = desk_env(
+        dir.path(),
+        &home,
+        &[
+            ("CARELINE_SERVER", &base),
+            ("CARELINE_LOGIN", "olga"),
+            ("CARELINE_PASSWORD", careline_server::demo::DEMO_PASSWORD),
+            ("CARELINE_LANG", "ru"),
+            ("CARELINE_NO_KEYCHAIN", "1"),
+        ],
+    );
+    let d = Driver::start(&app_binary(), &env).await;
+    d.wait_text("[data-testid=section-consultations]", "Консультации", 30).await;
+    let shown = d.exec("return document.querySelectorAll('[data-testid=key-lost-banner]').length", json!([])).await;
+    assert_eq!(shown, json!(0), "a new cache is not a lost one");
+    d.quit().await;
+
+    let cache = std::fs::read_dir(home.join("cache")).unwrap().flatten().map(|e| e.path()).find(|p| p.extension().is_some_and(|e| e == "db")).unwrap();
+    assert!(!std::fs::read(&cache).unwrap().starts_with(b"SQLite format 3"), "the cache is encrypted");
+    std::fs::remove_dir_all(home.join("keys")).unwrap();
+    let d = Driver::start(&app_binary(), &env).await;
+    d.wait_text("[data-testid=key-lost-banner]", "ключ шифрования утерян", 30).await;
+    d.wait_text("[data-testid=consultation-row]", "", 30).await;
+    shoot(&d, "cache-key-lost-ru-light").await;
+    d.click("[data-testid=key-lost-banner] button", "").await;
+    d.wait_gone("[data-testid=key-lost-banner]", "", 10).await;
+    d.quit().await;
+    server.stop().await;
+}

@@ -184,7 +184,9 @@ pub struct User {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LoginRequest {
     /// An operator's login, or a client's phone number.
+    #[schema(max_length = 64)]
     pub login: String,
+    #[schema(max_length = 256)]
     pub password: String,
 }
 
@@ -202,6 +204,8 @@ pub struct LoginResponse {
 pub struct RegisterRequest {
     pub name: String,
     pub phone: String,
+    /// 8 to 64 characters.
+    #[schema(min_length = 8, max_length = 64)]
     pub password: String,
     #[serde(default)]
     pub email: Option<String>,

@@ -167,6 +167,14 @@ fn declare_common_answers(api: &mut utoipa::openapi::OpenApi) {
             if has_input {
                 op.responses.responses.entry("400".into()).or_insert_with(|| error("malformed input"));
             }
+            if op.request_body.is_some() {
+                // Every body is read by the same extractors: a body that is not JSON (or not
+                // the declared upload) is refused before the handler, and a well-formed one
+                // that breaks a rule of the domain (a length, a range, a format) is 422.
+                op.responses.responses.entry("413".into()).or_insert_with(|| error("the body is larger than the server takes"));
+                op.responses.responses.entry("415".into()).or_insert_with(|| error("the body is not of the declared content type"));
+                op.responses.responses.entry("422".into()).or_insert_with(|| error("the input breaks a rule: a length, a range, a format"));
+            }
         }
     }
 }
