@@ -65,8 +65,14 @@ ensure_tauri_driver() {
   fi
 }
 
+# Python with venv and pip, for the API fuzzer (schemathesis, from PyPI).
+ensure_python() {
+  if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then install_packages python3 python3-venv; fi
+}
+
 install_all() {
   install_packages "${CARELINE_APT_PACKAGES[@]}"
+  ensure_python
   ensure_rust
   ensure_node
   ui_install

@@ -44,6 +44,10 @@ XDG_DATA_HOME=$HOME_KEYRING_DIR dbus-run-session -- tests/desktop-session.sh \
   env CARELINE_EXPECT_KEYCHAIN=1 cargo test --workspace --locked --test desk 2>&1 | tee -a "$log"
 keychain=${PIPESTATUS[0]}
 rm -rf "$HOME_KEYRING_DIR"
+echo "==> the API under attack: schemathesis as every role, on SQLite and PostgreSQL"
+tests/fuzz/api.sh target/debug/careline-server 2>&1 | tee -a "$log"
+fuzz=${PIPESTATUS[0]}
+[ "$keychain" = 0 ] && keychain=$fuzz
 echo "==> target/ took $(du -sh target | cut -f1) in the end"
 [ "$e2e" = 0 ] && e2e=$keychain
 [ "$status" = 0 ] && status=$e2e

@@ -271,6 +271,17 @@ pub async fn erase_client(shell: State<'_, Shell>, id: Uuid) -> Res<()> {
     Ok(shell.desk().await?.erase_client(id).await?)
 }
 
+/// Sessions of an operator (admin) or mine.
+#[tauri::command]
+pub async fn sessions(shell: State<'_, Shell>, user_id: Option<Uuid>) -> Res<Vec<careline_protocol::SessionInfo>> {
+    Ok(shell.desk().await?.sessions(user_id).await?)
+}
+
+#[tauri::command]
+pub async fn revoke_session(shell: State<'_, Shell>, id: String) -> Res<()> {
+    Ok(shell.desk().await?.revoke_session(&id).await?)
+}
+
 #[tauri::command]
 pub async fn update_operator(shell: State<'_, Shell>, id: Uuid, req: UpdateOperatorRequest) -> Res<Operator> {
     Ok(shell.desk().await?.update_operator(id, &req).await?)

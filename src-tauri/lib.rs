@@ -70,6 +70,8 @@ pub fn run() {
             commands::create_operator,
             commands::update_operator,
             commands::erase_client,
+            commands::sessions,
+            commands::revoke_session,
         ])
         .run(tauri::generate_context!("tauri.conf.json"))
         .expect("error while running the Careline window");

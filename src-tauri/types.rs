@@ -21,6 +21,7 @@ pub fn typescript() -> String {
         p::CallbackStatus::decl(),
         p::AttemptOutcome::decl(),
         p::Operator::decl(),
+        p::SessionInfo::decl(),
         p::Client::decl(),
         p::Consultation::decl(),
         p::Attachment::decl(),

@@ -537,7 +537,8 @@ async fn a_disabled_operator_gets_the_login_form_with_the_reason() {
 }
 
 /// An administrator erases a client from the window: the profile's "Erase client" asks for the
-/// name to be typed, and afterwards the client is gone from the list and from the server.
+/// name to be typed, and afterwards the client is gone from the list and from the server. Then
+/// the administrator ends an operator's session from the operator's card.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Xvfb, a D-Bus session, tauri-driver and WebKitWebDriver: scripts/test.sh runs it"]
 async fn an_admin_erases_a_client_from_the_window() {
@@ -569,6 +570,18 @@ async fn an_admin_erases_a_client_from_the_window() {
     d.wait_gone("[data-testid=client-row]", "Иван Соколов", 15).await;
     let left = state.store.list_clients(&Default::default()).await.unwrap().items;
     assert!(left.iter().all(|c| c.name != "Иван Соколов"), "the server forgot the client");
+
+    // The admin sees anna's session (she logged in on another computer) and ends it: her token
+    // stops working on the server.
+    let (http, anna) = operator_session(&base, "anna").await;
+    d.click("[data-testid=section-operators]", "").await;
+    d.click("[data-testid=operator-row][data-login=anna] button", "").await;
+    d.wait_text("[data-testid=session-row]", "Вход", 15).await;
+    shoot(&d, "operator-sessions-ru-light").await;
+    d.click("[data-testid=revoke-session]", "").await;
+    d.wait_text("[data-testid=no-sessions]", "Активных сеансов нет", 15).await;
+    let r = http.get(format!("{base}/api/v1/me")).bearer_auth(&anna).send().await.unwrap();
+    assert_eq!(r.status(), 401, "the ended session is refused");
     d.quit().await;
     server.stop().await;
 }

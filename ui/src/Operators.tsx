@@ -5,6 +5,7 @@ import { lang, t } from "./i18n";
 import { useCell, useLoad, versions } from "./store";
 import { initials, when } from "./format";
 import { Dialog } from "./Dialog";
+import { Sessions } from "./Sessions";
 
 export function Operators({ me }: { me: Me }) {
   const v = useCell(versions);
@@ -84,6 +85,7 @@ function OperatorDialog({ operator, onClose }: { operator: Operator | null; onCl
         <label>{operator ? t("newPassword") : t("password")}<input type="password" value={password} onInput={(e) => setPassword(e.currentTarget.value)} data-testid="op-password" /></label>
         {operator && <label class="check"><input type="checkbox" checked={disabled} onChange={(e) => setDisabled(e.currentTarget.checked)} /> {t("disabled")}</label>}
       </div>
+      {operator && <Sessions userId={operator.id} />}
       {error && <div class="form-error">{error}</div>}
       <div class="dialog-buttons">
         <button onClick={onClose}>{t("cancel")}</button>

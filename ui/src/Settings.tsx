@@ -4,6 +4,7 @@ import { lang, t, type Key } from "./i18n";
 import { pref, setPref, useLoad } from "./store";
 import { Dialog } from "./Dialog";
 import { applyTheme } from "./theme";
+import { Sessions } from "./Sessions";
 
 const kinds: Kind[] = ["new_queue_item", "new_callback", "new_message", "transferred_to_me", "callback_due_soon", "callback_overdue", "long_wait"];
 
@@ -47,6 +48,7 @@ export function SettingsDialog({ onClose, onLanguage, onLogout }: { onClose: () 
             </label>
           </fieldset>
         )}
+        <Sessions userId={null} />
         <fieldset>
           <legend>{t("logout")}</legend>
           <label class="check"><input type="checkbox" checked={wipe} onChange={(e) => setWipe(e.currentTarget.checked)} /> {t("wipeCache")}</label>

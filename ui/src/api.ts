@@ -4,7 +4,7 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import type {
   Boot, CallbackRow, CallbackView, Client, ClientProfile, ConsultationRow, ConsultationView, Counts, DeskEvent, Entry,
-  ListCursor, ListFilter, ListPage, Me, Op, Operator, OperatorRow, SearchHit, Settings, ThreadPage, CreateOperatorRequest, UpdateOperatorRequest,
+  ListCursor, ListFilter, ListPage, Me, Op, Operator, OperatorRow, SearchHit, SessionInfo, Settings, ThreadPage, CreateOperatorRequest, UpdateOperatorRequest,
 } from "./gen/types";
 
 export type * from "./gen/types";
@@ -49,6 +49,9 @@ export const api = {
   updateOperator: (id: string, req: UpdateOperatorRequest) => invoke<Operator>("update_operator", { id, req }),
   /** Erases a client everywhere (admin; online only). */
   eraseClient: (id: string) => invoke<void>("erase_client", { id }),
+  /** Sessions of an operator (admin), or mine (`null`); online only. */
+  sessions: (userId: string | null) => invoke<SessionInfo[]>("sessions", { userId }),
+  revokeSession: (id: string) => invoke<void>("revoke_session", { id }),
 };
 
 /** Starts receiving the desk's events. */

@@ -226,6 +226,16 @@ impl Desk {
         self.remote.erase_client(id).await
     }
 
+    /// Sessions of an operator (an admin's question) or mine, from the server (online only).
+    pub async fn sessions(&self, user: Option<Uuid>) -> CoreResult<Vec<careline_protocol::SessionInfo>> {
+        self.remote.sessions(user).await
+    }
+
+    /// Ends a session on the server (online only: a session must end when the admin says so).
+    pub async fn revoke_session(&self, id: &str) -> CoreResult<()> {
+        self.remote.revoke_session(id).await
+    }
+
     pub async fn update_operator(&self, id: Uuid, req: &careline_protocol::UpdateOperatorRequest) -> CoreResult<careline_protocol::Operator> {
         self.remote.update_operator(id, req).await
     }

@@ -136,6 +136,25 @@ impl Remote {
         self.get(&format!("/api/v1/clients/{id}")).await
     }
 
+    /// The sessions (logins on devices) of `user` (an admin's question), or mine.
+    pub async fn sessions(&self, user: Option<Uuid>) -> CoreResult<Vec<careline_protocol::SessionInfo>> {
+        let path = match user {
+            Some(u) => format!("/api/v1/sessions?user_id={u}"),
+            None => "/api/v1/sessions".to_owned(),
+        };
+        Ok(self.get::<careline_protocol::Page<careline_protocol::SessionInfo>>(&path).await?.items)
+    }
+
+    /// Ends a session (mine, or for an admin anyone's); its live connections close.
+    pub async fn revoke_session(&self, id: &str) -> CoreResult<()> {
+        let id: String = id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+        let resp = self.http.delete(format!("{}/api/v1/sessions/{id}", self.base)).bearer_auth(&self.token).send().await.map_err(CoreError::Unreachable)?;
+        if resp.status().is_success() {
+            return Ok(());
+        }
+        decode::<serde_json::Value>(resp).await.map(|_| ())
+    }
+
     /// Erases a client (admin): everything of them leaves the server and every desk.
     pub async fn erase_client(&self, id: Uuid) -> CoreResult<()> {
         let resp = self.http.delete(format!("{}/api/v1/clients/{id}", self.base)).bearer_auth(&self.token).send().await.map_err(CoreError::Unreachable)?;

@@ -148,6 +148,7 @@ pub struct SessionQuery {
 
 /// A session (a login on one device), as its owner and admins see it; never its token.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SessionInfo {
     /// Names the session for `DELETE /api/v1/sessions/{id}` (derived from the token's hash).
     pub id: String,

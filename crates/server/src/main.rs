@@ -77,6 +77,13 @@ async fn main() -> anyhow::Result<()> {
             print!("{}", config.to_redacted_toml());
         }
         Command::Serve => {
+            // Every connection is a file handle: a soft limit of 1,024 (a common default)
+            // would starve the server long before its memory does. The hard limit is the
+            // operator's to set (systemd's LimitNOFILE, ulimit -Hn).
+            match rlimit::increase_nofile_limit(u64::MAX) {
+                Ok(n) => tracing::info!(open_files = n, "open-file limit"),
+                Err(e) => tracing::warn!(error = %e, "the open-file limit could not be raised"),
+            }
             let listen = config.listen.clone();
             let state = AppState::start(config).await.context("starting the server")?;
             let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("binding {listen}"))?;

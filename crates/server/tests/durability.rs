@@ -139,3 +139,40 @@ both!(sigkill_loses_nothing_acknowledged, |db| async move {
     assert_eq!(stored.len(), 1 + acked.len() + in_flight.len());
     drop(server);
 });
+
+/// Every connection is a file handle: started under the common soft limit of 1,024 open files,
+/// the server raises it to the hard limit, so idle sockets cannot run it out of handles.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_raises_its_open_file_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = format!("ulimit -Sn 1024 && exec '{}' serve", env!("CARGO_BIN_EXE_careline-server"));
+    let mut child = Command::new("sh")
+        .args(["-c", &script])
+        .env("CARELINE_DATA_DIR", dir.path())
+        .env("CARELINE_LISTEN", "127.0.0.1:0")
+        .env("CARELINE_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.contains("addr=") {
+                return;
+            }
+        }
+        panic!("the server exited before listening");
+    })
+    .await
+    .expect("the server did not start");
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id().unwrap())).unwrap();
+    let line = limits.lines().find(|l| l.starts_with("Max open files")).unwrap();
+    let numbers: Vec<&str> = line.split_whitespace().skip(3).take(2).collect();
+    assert_eq!(numbers[0], numbers[1], "the soft limit is raised to the hard one: {line}");
+    assert_ne!(numbers[0], "1024", "{line}");
+    child.kill().await.unwrap();
+}

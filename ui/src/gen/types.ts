@@ -31,6 +31,16 @@ capacity: number, disabled: boolean, status: Presence, last_seen: string | null,
  */
 active_count: number, created_at: string, };
 
+export type SessionInfo = { 
+/**
+ * Names the session for `DELETE /api/v1/sessions/{id}` (derived from the token's hash).
+ */
+id: string, user_id: string, created_at: string, expires_at: string, 
+/**
+ * The session of this request.
+ */
+current: boolean, };
+
 export type Client = { id: string, name: string, phone: string, email: string | null, gender: string | null, 
 /**
  * `YYYY-MM-DD`.

@@ -163,6 +163,14 @@ fn declare_common_answers(api: &mut utoipa::openapi::OpenApi) {
             let has_input = op.request_body.is_some() || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
             if secured {
                 op.responses.responses.entry("401".into()).or_insert_with(|| error("no token, or one that is unknown, expired or revoked"));
+                // Every role reaches every route; the role, the account's state or the
+                // object's owner decides (an operator's route for a client, a disabled account).
+                op.responses.responses.entry("403".into()).or_insert_with(|| error("not for this role or this account"));
+            }
+            let by_id = op.parameters.as_ref().is_some_and(|ps| ps.iter().any(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Path)));
+            if by_id {
+                // Unknown ids and other people's objects answer alike.
+                op.responses.responses.entry("404".into()).or_insert_with(|| error("no such object, or not yours to see"));
             }
             if has_input {
                 op.responses.responses.entry("400".into()).or_insert_with(|| error("malformed input"));
