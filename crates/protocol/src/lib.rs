@@ -17,6 +17,7 @@ pub mod event;
 #[cfg(feature = "fixture")]
 pub mod fixture;
 pub mod query;
+pub mod reports;
 pub mod staff_only;
 
 use chrono::{DateTime, Utc};
@@ -30,6 +31,7 @@ pub use query::{
     AuditQuery, CallbackFilter, ClientFilter, ConsultationFilter, ConsultationItem, MessageQuery, PageQuery, SessionInfo, SessionQuery, SnapshotPage,
     SnapshotQuery, SyncQuery, UploadQuery, WsQuery,
 };
+pub use reports::{ConsultationBucket, ConsultationFigures, ConsultationReport, DurationFigure, ReportFormat, ReportGroup, ReportQuery};
 pub use staff_only::ForClient;
 
 /// Makes a new time-ordered id.

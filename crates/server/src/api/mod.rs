@@ -6,6 +6,7 @@ mod accounts;
 mod callbacks;
 mod consultations;
 mod files;
+mod reports;
 mod sync;
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
@@ -117,6 +118,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(consultations::read))
         .routes(routes!(consultations::delivered))
         .routes(routes!(consultations::list_tariffs, consultations::create_tariff))
+        .routes(routes!(reports::consultations))
         .routes(routes!(files::upload))
         .routes(routes!(files::download))
         .routes(routes!(callbacks::create, callbacks::list))

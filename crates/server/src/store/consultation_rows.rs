@@ -156,6 +156,7 @@ pub(crate) async fn create_consultation(tx: &mut WriteTx, client_id: Uuid, kind:
         // The one-open-consultation index refused it: another request opened one just now.
         return Err(AppError::refuse(ErrorCode::IllegalTransition, "the client already has an open consultation"));
     }
+    record_step(tx, c.id, "created", None, now).await?;
     Ok(c)
 }
 
@@ -166,4 +167,16 @@ pub(crate) async fn emit_consultation(tx: &mut WriteTx, c: &Consultation, seq: O
         Some(s) => tx.emit_with_seq(s, &data, Audience::Client(c.client_id), at).await,
         None => tx.emit(&data, Audience::Client(c.client_id), at).await.map(|_| ()),
     }
+}
+
+/// Records a step of a consultation's history (for the reports) in the transaction that takes it.
+pub(crate) async fn record_step(tx: &mut WriteTx, consultation: Uuid, step: &str, operator: Option<Uuid>, at: i64) -> AppResult<()> {
+    sqlx::query("INSERT INTO consultation_steps (consultation_id, at, step, operator_id) VALUES ($1, $2, $3, $4)")
+        .bind(consultation.to_string())
+        .bind(at)
+        .bind(step)
+        .bind(operator.map(|o| o.to_string()))
+        .execute(tx.conn())
+        .await?;
+    Ok(())
 }

@@ -5,7 +5,9 @@ use careline_protocol::{ConsultationFilter, ConsultationItem};
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::consultation_rows::{consultation_row, create_consultation, load_consultation, open_consultation, save_consultation, CONSULTATION_COLS};
+use super::consultation_rows::{
+    consultation_row, create_consultation, load_consultation, open_consultation, record_step, save_consultation, CONSULTATION_COLS,
+};
 use super::messages::{insert_message, NewMessage};
 use super::paging::{finish_page, parse_id_cursor};
 use super::rows::get_bool;
@@ -223,6 +225,13 @@ impl Store {
             // Somebody else changed it between our read and write (another instance).
             return Err(AppError::refuse(ErrorCode::AlreadyTaken, "the consultation was changed by someone else; reload it"));
         }
+        let (step, holder) = match action {
+            ConsultationAction::Take => ("taken", c.operator_id),
+            ConsultationAction::Transfer => ("transferred", c.operator_id),
+            ConsultationAction::Release => ("released", before.operator_id),
+            ConsultationAction::Close => ("closed", before.operator_id),
+        };
+        record_step(&mut tx, c.id, step, holder, now).await?;
         if let Some(body) = system_note {
             // Transfers and hand-backs are recorded in the thread as internal system notes.
             let msg = NewMessage {

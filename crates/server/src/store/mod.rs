@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod messages;
 pub mod operators;
 pub mod paging;
+pub mod reports;
 pub(crate) mod rows;
 pub mod session_cache;
 pub mod sessions;

@@ -129,6 +129,7 @@ impl Store {
             op.role = r;
         }
         let was_disabled = op.disabled;
+        let status_before = op.status;
         if let Some(d) = req.disabled {
             if d && id == actor {
                 return Err(AppError::invalid("you cannot disable yourself"));
@@ -148,6 +149,9 @@ impl Store {
             .bind(id.to_string())
             .execute(tx.conn())
             .await?;
+        if op.status != status_before {
+            record_presence(&mut tx, id, op.status, now).await?;
+        }
         if let Some(hash) = password_hash {
             sqlx::query("UPDATE operators SET password_hash = $1 WHERE id = $2").bind(hash).bind(id.to_string()).execute(tx.conn()).await?;
         }
@@ -240,6 +244,7 @@ impl Store {
             .execute(tx.conn())
             .await?;
         if changed {
+            record_presence(&mut tx, id, status, now).await?;
             tx.emit(&EventData::Operator(op.clone()), Audience::Staff(None), now).await?;
         }
         tx.commit().await?;
@@ -276,6 +281,7 @@ impl Store {
                 .execute(tx.conn())
                 .await?;
             if done.rows_affected() == 1 {
+                record_presence(&mut tx, op.id, Presence::Offline, now).await?;
                 let op = Operator { status: Presence::Offline, ..op };
                 tx.emit(&EventData::Operator(op.clone()), Audience::Staff(None), now).await?;
                 changed.push(op);
@@ -284,6 +290,17 @@ impl Store {
         }
         Ok(changed)
     }
+}
+
+/// Records a change of an operator's status (for the reports' time in each status).
+async fn record_presence(tx: &mut WriteTx, operator: Uuid, status: Presence, at: i64) -> AppResult<()> {
+    sqlx::query("INSERT INTO presence_changes (operator_id, at, status) VALUES ($1, $2, $3)")
+        .bind(operator.to_string())
+        .bind(at)
+        .bind(status.as_str())
+        .execute(tx.conn())
+        .await?;
+    Ok(())
 }
 
 /// Reads an operator inside a write transaction.

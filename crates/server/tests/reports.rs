@@ -1,0 +1,302 @@
+//! Reports checked by brute force: several hundred consultations go through real flows (taken,
+//! answered, handed back and retaken, transferred, closed without a visible answer, internal
+//! and system notes only, rated, left in the queue, a closed one followed by a new one), are
+//! spread over two weeks, and every figure of the report is computed again here from the raw
+//! history — the client-visible messages, the steps, the rows — and compared, on both engines.
+
+mod common;
+
+use std::collections::HashMap;
+
+use careline_protocol::Role;
+use common::{Api, TestServer};
+use serde_json::{json, Value};
+
+const MIN: i64 = 60_000;
+const HOUR: i64 = 60 * MIN;
+const DAY: i64 = 24 * HOUR;
+
+/// What the brute force knows of one consultation after the spreading.
+#[derive(Debug, Clone)]
+struct Known {
+    created: i64,
+    first_take: Option<i64>,
+    first_visible_answer: Option<i64>,
+    closed: Option<i64>,
+    rating: Option<i64>,
+    operator: Option<String>,
+    kind: String,
+    tags: Vec<String>,
+}
+
+fn ms(v: &Value) -> Option<i64> {
+    v.as_str().map(|s| chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp_millis())
+}
+
+fn nearest_rank(mut v: Vec<i64>, p: usize) -> Option<i64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort();
+    let rank = (p * v.len()).div_ceil(100).max(1);
+    Some(v[rank - 1])
+}
+
+fn duration(v: Vec<i64>) -> Value {
+    json!({"count": v.len(), "median_ms": nearest_rank(v.clone(), 50), "p90_ms": nearest_rank(v, 90)})
+}
+
+/// The figures of the consultations in `all` for the moments in [from, to).
+fn figures(all: &[&Known], from: i64, to: i64) -> Value {
+    let inside = |t: Option<i64>| t.filter(|t| *t >= from && *t < to);
+    let mut f = json!({});
+    f["arrivals"] = json!(all.iter().filter(|k| inside(Some(k.created)).is_some()).count());
+    let taken: Vec<i64> = all.iter().filter_map(|k| inside(k.first_take).map(|t| t - k.created)).collect();
+    f["taken"] = json!(taken.len());
+    f["time_to_take"] = duration(taken);
+    f["first_response"] = duration(all.iter().filter_map(|k| inside(k.first_visible_answer).map(|t| t - k.created)).collect());
+    let closed: Vec<&&Known> = all.iter().filter(|k| inside(k.closed).is_some()).collect();
+    f["closed"] = json!(closed.len());
+    f["abandoned"] = json!(closed.iter().filter(|k| k.first_visible_answer.is_none()).count());
+    f["resolution"] = duration(closed.iter().map(|k| k.closed.unwrap() - k.created).collect());
+    let ratings: Vec<i64> = closed.iter().filter_map(|k| k.rating).collect();
+    f["rated"] = json!(ratings.len());
+    f["rating_average"] = if ratings.is_empty() { Value::Null } else { json!(ratings.iter().sum::<i64>() as f64 / ratings.len() as f64) };
+    f
+}
+
+fn strip_start(bucket: &Value) -> Value {
+    let mut b = bucket.clone();
+    b.as_object_mut().unwrap().remove("start");
+    b
+}
+
+both!(every_figure_matches_a_brute_force_count, |db| async move {
+    let s = TestServer::start(db).await;
+    let boss = s.staff("boss", Role::Admin).await;
+    let ops: Vec<Api> = vec![s.staff("anna", Role::Operator).await, s.staff("boris", Role::Operator).await, s.staff("vera", Role::Operator).await];
+    let mut op_ids = Vec::new();
+    for o in &ops {
+        let id = o.user_id().await;
+        boss.call(reqwest::Method::PATCH, &format!("/api/v1/operators/{id}"), Some(json!({"capacity": 50}))).await;
+        op_ids.push(id);
+    }
+    let clients: Vec<Api> = {
+        let mut v = Vec::new();
+        for i in 0..40 {
+            v.push(s.client(&format!("Пациент {i}"), &format!("+7900555{i:04}")).await);
+        }
+        v
+    };
+
+    // Real flows, eight kinds of them, in turn; every client has a few consultations in a row
+    // (the next opens after the last closed, or waits for it to close).
+    let mut ids = Vec::new();
+    for round in 0..6 {
+        for (ci, client) in clients.iter().enumerate() {
+            let i = round * clients.len() + ci;
+            let c = client.open_consultation(&format!("жалоба {i}")).await;
+            let (a, b) = (&ops[i % 3], &ops[(i + 1) % 3]);
+            let path = |what: &str| format!("/api/v1/consultations/{c}/{what}");
+            let case = i % 8;
+            if case == 0 {
+                // Left in the queue (taken and closed in the clean-up below, but in the last round).
+                ids.push(c);
+                continue;
+            }
+            a.must(&path("take"), json!({})).await;
+            match case {
+                0 | 1 => {
+                    a.say(&c, "Здравствуйте, расскажите подробнее").await;
+                    client.say(&c, "болит третий день").await;
+                    a.must(&path("close"), json!({"summary": "ok"})).await;
+                    client.must(&path("rating"), json!({"score": 1 + (i % 5)})).await;
+                }
+                2 => {
+                    // Only an internal note: abandoned.
+                    a.must(&path("messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "text", "body": "позвонить", "internal": true})).await;
+                    a.must(&path("close"), json!({})).await;
+                }
+                3 => {
+                    // Handed back (a system note), retaken by another, answered there.
+                    a.must(&path("release"), json!({})).await;
+                    b.must(&path("take"), json!({})).await;
+                    b.say(&c, "Я посмотрю ваши анализы").await;
+                    b.must(&path("close"), json!({})).await;
+                }
+                4 => {
+                    // Transferred (a system note), answered by the receiver, rated.
+                    a.must(&path("transfer"), json!({"operator_id": op_ids[(i + 1) % 3]})).await;
+                    b.say(&c, "Добрый день").await;
+                    b.must(&path("close"), json!({})).await;
+                    client.must(&path("rating"), json!({"score": 5})).await;
+                }
+                5 => {
+                    // Answered, still open: closed in the next round's clean-up.
+                    a.say(&c, "Минуту").await;
+                }
+                6 => {
+                    // Closed without a word.
+                    a.must(&path("close"), json!({})).await;
+                }
+                _ => {
+                    client.say(&c, "ещё вопрос").await;
+                    a.say(&c, "Отвечаю").await;
+                    a.must(&path("close"), json!({})).await;
+                }
+            }
+            ids.push(c);
+        }
+        // Close what waits, so each client can open the next (those in the last round stay).
+        if round < 5 {
+            for (ci, _) in clients.iter().enumerate() {
+                let i = round * clients.len() + ci;
+                let c = &ids[i];
+                let a = &ops[i % 3];
+                match i % 8 {
+                    0 => {
+                        a.must(&format!("/api/v1/consultations/{c}/take"), json!({})).await;
+                        a.must(&format!("/api/v1/consultations/{c}/close"), json!({})).await;
+                    }
+                    5 => {
+                        a.must(&format!("/api/v1/consultations/{c}/close"), json!({})).await;
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    assert_eq!(ids.len(), 240);
+
+    // Spread over two weeks: each consultation moves back by its own amount, and its creation
+    // further back by its own wait, so the durations vary.
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&s.config.effective_database_url()).await.unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
+    for (i, c) in ids.iter().enumerate() {
+        let back = (i as i64 * 83 * MIN) % (14 * DAY) + DAY;
+        let wait = (i as i64 * 7919) % (3 * HOUR);
+        for sql in [
+            "UPDATE consultations SET created_at = created_at - $1, taken_at = taken_at - $1, first_response_at = first_response_at - $1, closed_at = closed_at - $1, last_message_at = last_message_at - $1 WHERE id = $2",
+            "UPDATE consultation_steps SET at = at - $1 WHERE consultation_id = $2",
+            "UPDATE messages SET created_at = created_at - $1 WHERE consultation_id = $2",
+        ] {
+            sqlx::query(sql).bind(back).bind(c.as_str()).execute(&pool).await.unwrap();
+        }
+        sqlx::query("UPDATE consultations SET created_at = created_at - $1 WHERE id = $2").bind(wait).bind(c.as_str()).execute(&pool).await.unwrap();
+        sqlx::query("UPDATE consultation_steps SET at = at - $1 WHERE consultation_id = $2 AND step = 'created'")
+            .bind(wait)
+            .bind(c.as_str())
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    // Tags on some.
+    for c in ids.iter().step_by(5) {
+        boss.call(reqwest::Method::PATCH, &format!("/api/v1/consultations/{c}"), Some(json!({"tags": ["Аллергия"]}))).await;
+    }
+
+    // The brute force: from the rows, the steps and the messages the client can see.
+    let mut known: HashMap<String, Known> = HashMap::new();
+    let steps = sqlx::query("SELECT consultation_id, at, step FROM consultation_steps").fetch_all(&pool).await.unwrap();
+    use sqlx::Row;
+    let mut first_take: HashMap<String, i64> = HashMap::new();
+    for r in &steps {
+        let (c, at, step): (String, i64, String) = (r.get(0), r.get(1), r.get(2));
+        if step == "taken" {
+            let e = first_take.entry(c).or_insert(at);
+            *e = (*e).min(at);
+        }
+    }
+    for (i, c) in ids.iter().enumerate() {
+        let row = boss.ok(&format!("/api/v1/consultations/{c}")).await;
+        let client = &clients[i % clients.len()];
+        let thread = client.ok(&format!("/api/v1/consultations/{c}/messages?limit=500")).await;
+        let answer = thread["items"].as_array().unwrap().iter().filter(|m| m["author_kind"] == "operator").filter_map(|m| ms(&m["created_at"])).min();
+        known.insert(
+            c.clone(),
+            Known {
+                created: ms(&row["created_at"]).unwrap(),
+                first_take: first_take.get(c).copied(),
+                first_visible_answer: answer,
+                closed: ms(&row["closed_at"]),
+                rating: row["rating"].as_i64(),
+                operator: row["operator_id"].as_str().map(str::to_owned),
+                kind: row["kind"].as_str().unwrap().to_owned(),
+                tags: row["tags"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_lowercase()).collect(),
+            },
+        );
+    }
+    let all: Vec<&Known> = known.values().collect();
+    assert!(all.iter().filter(|k| k.closed.is_some() && k.first_visible_answer.is_none()).count() >= 40, "abandoned ones exist");
+    assert!(all.iter().any(|k| k.first_take.is_none()), "some never taken");
+
+    // Day buckets in Moscow time over 16 days; the total; filters; hours and weeks.
+    let from = now - 16 * DAY;
+    let to = now + HOUR;
+    let iso = |t: i64| chrono::DateTime::from_timestamp_millis(t).unwrap().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let url = |extra: &str| format!("/api/v1/reports/consultations?from={}&to={}{extra}", iso(from).replace('+', "%2B"), iso(to).replace('+', "%2B"));
+    let report = boss.ok(&url("&group=day&tz_offset_minutes=180")).await;
+    assert_eq!(report["total"], figures(&all, from, to), "the total");
+    let buckets = report["buckets"].as_array().unwrap();
+    assert!(buckets.len() >= 16);
+    for b in buckets {
+        let start = ms(&b["start"]).unwrap();
+        let local = start + 180 * MIN;
+        assert_eq!(local.rem_euclid(DAY), 0, "days start at Moscow's midnight");
+        assert_eq!(strip_start(b), figures(&all, start.max(from), (start + DAY).min(to)), "the day of {}", b["start"]);
+    }
+    let arrivals: i64 = buckets.iter().map(|b| b["arrivals"].as_i64().unwrap()).sum();
+    assert_eq!(arrivals, 240);
+
+    for (extra, keep) in [
+        (format!("&operator_id={}", op_ids[1]), Box::new(|k: &Known| k.operator.as_deref() == Some(op_ids[1].as_str())) as Box<dyn Fn(&Known) -> bool>),
+        ("&tag=%D0%B0%D0%BB%D0%BB%D0%B5%D1%80%D0%B3%D0%B8%D1%8F".to_owned(), Box::new(|k: &Known| k.tags.iter().any(|t| t == "аллергия"))),
+        ("&kind=chat".to_owned(), Box::new(|k: &Known| k.kind == "chat")),
+        ("&kind=video".to_owned(), Box::new(|k: &Known| k.kind == "video")),
+    ] {
+        let r = boss.ok(&url(&extra)).await;
+        let subset: Vec<&Known> = all.iter().copied().filter(|k| keep(k)).collect();
+        assert_eq!(r["total"], figures(&subset, from, to), "filtered by {extra}");
+    }
+    for (group, len) in [("hour", HOUR), ("week", 7 * DAY)] {
+        let r = boss.ok(&url(&format!("&group={group}"))).await;
+        for b in r["buckets"].as_array().unwrap() {
+            let start = ms(&b["start"]).unwrap();
+            assert_eq!(strip_start(b), figures(&all, start.max(from), (start + len).min(to)), "{group} of {}", b["start"]);
+        }
+    }
+
+    // CSV: a row per day and the total, the same numbers.
+    let csv = reqwest::Client::new()
+        .get(format!("{}{}", s.base, url("&format=csv&tz_offset_minutes=180")))
+        .bearer_auth(boss.token.clone().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(csv.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let text = csv.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), buckets.len() + 2);
+    assert!(lines[0].starts_with("bucket_start,arrivals,taken,closed,abandoned,"));
+    let last: Vec<&str> = lines.last().unwrap().split(',').collect();
+    assert_eq!(last[0], "");
+    assert_eq!(last[1], "240");
+    assert_eq!(last[3], report["total"]["closed"].to_string());
+
+    // Refused: not an admin, a period the wrong way round or over a year, a time zone off the globe.
+    let (st, _) = ops[0].get(&url("")).await;
+    assert_eq!(st, 403);
+    for bad in [
+        format!("/api/v1/reports/consultations?from={}&to={}", iso(to).replace('+', "%2B"), iso(from).replace('+', "%2B")),
+        format!("/api/v1/reports/consultations?from={}&to={}", iso(now - 400 * DAY).replace('+', "%2B"), iso(now).replace('+', "%2B")),
+        url("&tz_offset_minutes=9999"),
+    ] {
+        let (st, b) = boss.get(&bad).await;
+        assert_eq!(st, 422, "{bad}: {b}");
+    }
+    let (st, _) = boss.get("/api/v1/reports/consultations?from=yesterday&to=today").await;
+    assert_eq!(st, 400);
+    pool.close().await;
+    s.stop().await;
+});
