@@ -271,6 +271,12 @@ pub async fn erase_client(shell: State<'_, Shell>, id: Uuid) -> Res<()> {
     Ok(shell.desk().await?.erase_client(id).await?)
 }
 
+/// The consultations report (the last one fetched when offline).
+#[tauri::command]
+pub async fn consultation_report(shell: State<'_, Shell>, query: careline_protocol::ReportQuery) -> Res<careline_core::desk::ReportView> {
+    Ok(shell.desk().await?.consultation_report(&query).await?)
+}
+
 /// Sessions of an operator (admin) or mine.
 #[tauri::command]
 pub async fn sessions(shell: State<'_, Shell>, user_id: Option<Uuid>) -> Res<Vec<careline_protocol::SessionInfo>> {

@@ -71,6 +71,7 @@ pub fn run() {
             commands::update_operator,
             commands::erase_client,
             commands::sessions,
+            commands::consultation_report,
             commands::revoke_session,
         ])
         .run(tauri::generate_context!("tauri.conf.json"))

@@ -582,6 +582,19 @@ async fn an_admin_erases_a_client_from_the_window() {
     d.wait_text("[data-testid=no-sessions]", "Активных сеансов нет", 15).await;
     let r = http.get(format!("{base}/api/v1/me")).bearer_auth(&anna).send().await.unwrap();
     assert_eq!(r.status(), 401, "the ended session is refused");
+    d.key("\u{E00C}").await;
+
+    // The reports: the demo clinic's week, as figures, a chart and a table.
+    d.click("[data-testid=section-reports]", "").await;
+    d.wait_text("[data-testid=tile-arrivals]", "Поступило", 20).await;
+    let arrivals = d.exec("return document.querySelector('[data-testid=tile-arrivals] .tile-value').innerText", json!([])).await;
+    let arrivals: i64 = arrivals.as_str().unwrap().parse().unwrap();
+    let open = state.store.list_consultations(&Default::default(), uuid::Uuid::nil(), careline_protocol::Role::Admin).await.unwrap().items.len() as i64;
+    assert!(arrivals >= open.min(1), "the week's arrivals are counted: {arrivals}");
+    let canvas = d.exec("return document.querySelectorAll('[data-testid=report-chart] canvas').length", json!([])).await;
+    assert_eq!(canvas, json!(1), "the chart is drawn");
+    d.wait_text("[data-testid=report-table]", "Поступило", 10).await;
+    shoot(&d, "reports-ru-light").await;
     d.quit().await;
     server.stop().await;
 }

@@ -18,6 +18,7 @@ const sections: { id: Section; key: Key; icon: string }[] = [
   { id: "callbacks", key: "callbacks", icon: "phone" },
   { id: "clients", key: "clients", icon: "card" },
   { id: "operators", key: "operators", icon: "people" },
+  { id: "reports", key: "reports", icon: "chart" },
 ];
 
 export function Desk({ me, onLogout, onLanguage }: { me: Me; onLogout: () => void; onLanguage: (l: string) => void }) {
@@ -38,7 +39,7 @@ export function Desk({ me, onLogout, onLanguage }: { me: Me; onLogout: () => voi
       if (mod && e.key.toLowerCase() === "k") {
         e.preventDefault();
         setSearching(true);
-      } else if (mod && e.key >= "1" && e.key <= "4") {
+      } else if (mod && e.key >= "1" && e.key <= "5") {
         e.preventDefault();
         go({ section: sections[Number(e.key) - 1].id });
       }
@@ -120,10 +121,22 @@ export function Desk({ me, onLogout, onLanguage }: { me: Me; onLogout: () => voi
         {n.section === "callbacks" && <Callbacks me={me} />}
         {n.section === "clients" && <Clients me={me} />}
         {n.section === "operators" && <Operators me={me} />}
+        {n.section === "reports" && <LazyReports me={me} />}
       </main>
       {searching && <SearchPalette onClose={() => setSearching(false)} />}
       {outboxOpen && <OutboxDialog onClose={() => setOutboxOpen(false)} />}
       {settingsOpen && <SettingsDialog onClose={() => setSettingsOpen(false)} onLanguage={onLanguage} onLogout={onLogout} />}
     </div>
   );
+}
+
+/** The reports (and their charting library) load when first opened, not at start. */
+function LazyReports({ me }: { me: Me }) {
+  const [m, setM] = useState<typeof import("./Reports") | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    import("./Reports").then(setM, (e) => setError(String(e)));
+  }, []);
+  if (error) return <div class="form-error">{error}</div>;
+  return m ? <m.Reports me={me} /> : null;
 }

@@ -4,7 +4,7 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import type {
   Boot, CallbackRow, CallbackView, Client, ClientProfile, ConsultationRow, ConsultationView, Counts, DeskEvent, Entry,
-  ListCursor, ListFilter, ListPage, Me, Op, Operator, OperatorRow, SearchHit, SessionInfo, Settings, ThreadPage, CreateOperatorRequest, UpdateOperatorRequest,
+  ListCursor, ListFilter, ListPage, Me, Op, Operator, OperatorRow, ReportQuery, ReportView, SearchHit, SessionInfo, Settings, ThreadPage, CreateOperatorRequest, UpdateOperatorRequest,
 } from "./gen/types";
 
 export type * from "./gen/types";
@@ -49,6 +49,8 @@ export const api = {
   updateOperator: (id: string, req: UpdateOperatorRequest) => invoke<Operator>("update_operator", { id, req }),
   /** Erases a client everywhere (admin; online only). */
   eraseClient: (id: string) => invoke<void>("erase_client", { id }),
+  /** The consultations report; offline, the last one fetched. */
+  consultationReport: (query: ReportQuery) => invoke<ReportView>("consultation_report", { query }),
   /** Sessions of an operator (admin), or mine (`null`); online only. */
   sessions: (userId: string | null) => invoke<SessionInfo[]>("sessions", { userId }),
   revokeSession: (id: string) => invoke<void>("revoke_session", { id }),

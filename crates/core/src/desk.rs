@@ -46,6 +46,16 @@ pub enum DeskEvent {
     Open { target: crate::notify::Target },
 }
 
+/// A report as the window shows it: fresh from the server, or the last one fetched (offline).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ReportView {
+    pub report: careline_protocol::ConsultationReport,
+    pub fetched_at: chrono::DateTime<chrono::Utc>,
+    /// The server could not be reached: this is the last report fetched (for any period).
+    pub offline: bool,
+}
+
 /// Who is at the desk.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -224,6 +234,24 @@ impl Desk {
     /// Erases a client (an admin's act, online only: it cannot wait in an outbox).
     pub async fn erase_client(&self, id: Uuid) -> CoreResult<()> {
         self.remote.erase_client(id).await
+    }
+
+    /// The consultations report from the server; offline, the last one fetched (kept in the
+    /// cache, encrypted like the rest).
+    pub async fn consultation_report(&self, q: &careline_protocol::ReportQuery) -> CoreResult<ReportView> {
+        const KEY: &str = "report.consultations";
+        match self.remote.consultation_report(q).await {
+            Ok(report) => {
+                let view = ReportView { report, fetched_at: chrono::Utc::now(), offline: false };
+                self.cache.set_meta(KEY, &serde_json::to_string(&view).expect("a report serializes")).await?;
+                Ok(view)
+            }
+            Err(e @ (CoreError::Unreachable(_) | CoreError::Unavailable { .. })) => match self.cache.meta(KEY).await? {
+                Some(text) => Ok(ReportView { offline: true, ..crate::cache::parse(&text)? }),
+                None => Err(e),
+            },
+            Err(e) => Err(e),
+        }
     }
 
     /// Sessions of an operator (an admin's question) or mine, from the server (online only).

@@ -136,6 +136,19 @@ impl Remote {
         self.get(&format!("/api/v1/clients/{id}")).await
     }
 
+    /// The consultations report (an admin's, or an operator's own figures).
+    pub async fn consultation_report(&self, q: &careline_protocol::ReportQuery) -> CoreResult<careline_protocol::ConsultationReport> {
+        let resp = self
+            .http
+            .get(format!("{}/api/v1/reports/consultations", self.base))
+            .query(q)
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(CoreError::Unreachable)?;
+        decode(resp).await
+    }
+
     /// The sessions (logins on devices) of `user` (an admin's question), or mine.
     pub async fn sessions(&self, user: Option<Uuid>) -> CoreResult<Vec<careline_protocol::SessionInfo>> {
         let path = match user {

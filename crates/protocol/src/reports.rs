@@ -24,6 +24,7 @@ pub enum ReportGroup {
 
 /// JSON (the default) or CSV, one row per bucket and a total.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ReportFormat {
     #[default]
@@ -33,6 +34,7 @@ pub enum ReportFormat {
 
 /// The period, its grouping and filters of a report.
 #[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// The period's start (RFC 3339), inclusive.

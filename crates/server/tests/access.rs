@@ -83,6 +83,12 @@ both!(role_matrix, |db| async move {
         (Method::POST, format!("/api/v1/callbacks/{cb}/cancel"), None, [Allow, Hidden, Allow, Allow]),
         (Method::GET, "/api/v1/sync?since=0".into(), None, [Allow, Allow, Allow, Allow]),
         (Method::GET, "/api/v1/reports/consultations?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z".into(), None, [Forbid, Forbid, Forbid, Allow]),
+        (
+            Method::GET,
+            format!("/api/v1/reports/consultations?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z&operator_id={admin_id}"),
+            None,
+            [Forbid, Forbid, Forbid, Allow],
+        ),
         (Method::GET, "/api/v1/snapshot".into(), None, [Allow, Allow, Allow, Allow]),
         (Method::POST, "/api/v1/auth/logout".into(), None, [Allow, Allow, Allow, Allow]),
     ];

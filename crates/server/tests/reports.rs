@@ -286,6 +286,13 @@ both!(every_figure_matches_a_brute_force_count, |db| async move {
 
     // Refused: not an admin, a period the wrong way round or over a year, a time zone off the globe.
     let (st, _) = ops[0].get(&url("")).await;
+    assert_eq!(st, 403, "an operator sees only their own figures");
+    let own = ops[1].ok(&url(&format!("&operator_id={}", op_ids[1]))).await;
+    let theirs: Vec<&Known> = all.iter().copied().filter(|k| k.operator.as_deref() == Some(op_ids[1].as_str())).collect();
+    assert_eq!(own["total"], figures(&theirs, from, to));
+    let (st, _) = ops[1].get(&url(&format!("&operator_id={}", op_ids[2]))).await;
+    assert_eq!(st, 403, "not a colleague's");
+    let (st, _) = clients[0].get(&url(&format!("&operator_id={}", op_ids[2]))).await;
     assert_eq!(st, 403);
     for bad in [
         format!("/api/v1/reports/consultations?from={}&to={}", iso(to).replace('+', "%2B"), iso(from).replace('+', "%2B")),

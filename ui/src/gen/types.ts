@@ -252,6 +252,143 @@ export type Me = { id: string, login: string, name: string, role: string, server
  */
 cache: Opened, };
 
+export type ReportView = { report: ConsultationReport, fetched_at: string, 
+/**
+ * The server could not be reached: this is the last report fetched (for any period).
+ */
+offline: boolean, };
+
+export type ReportGroup = "hour" | "day" | "week";
+
+export type ReportFormat = "json" | "csv";
+
+export type ReportQuery = { 
+/**
+ * The period's start (RFC 3339), inclusive.
+ */
+from: string, 
+/**
+ * The period's end (RFC 3339), exclusive; at most 366 days after `from`.
+ */
+to: string, 
+/**
+ * `hour`, `day` (the default) or `week`.
+ */
+group: ReportGroup | null, 
+/**
+ * The reader's offset from UTC in minutes (Moscow: 180): days and weeks start at its
+ * midnight.
+ */
+tz_offset_minutes: number | null, 
+/**
+ * Only consultations this operator handled (the one holding it now, or when it closed).
+ */
+operator_id: string | null, kind: ConsultationKind | null, priority: Priority | null, 
+/**
+ * Only consultations with this tag (whole, any case).
+ */
+tag: string | null, 
+/**
+ * `json` (the default) or `csv`.
+ */
+format: ReportFormat | null, };
+
+export type DurationFigure = { 
+/**
+ * How many durations were measured.
+ */
+count: number, 
+/**
+ * Nearest-rank median, milliseconds (none when nothing was measured).
+ */
+median_ms: number | null, 
+/**
+ * Nearest-rank 90th percentile, milliseconds.
+ */
+p90_ms: number | null, };
+
+export type ConsultationFigures = { 
+/**
+ * Consultations created.
+ */
+arrivals: number, 
+/**
+ * Consultations taken from the queue for the first time.
+ */
+taken: number, 
+/**
+ * Consultations closed.
+ */
+closed: number, 
+/**
+ * Closed without any operator message the client could see.
+ */
+abandoned: number, 
+/**
+ * From creation to the first take, of those taken.
+ */
+time_to_take: DurationFigure, 
+/**
+ * From creation to the first operator message the client could see, of those answered.
+ */
+first_response: DurationFigure, 
+/**
+ * From creation to closing, of those closed.
+ */
+resolution: DurationFigure, 
+/**
+ * Closed consultations the client rated.
+ */
+rated: number, 
+/**
+ * The mean rating (1–5) of those.
+ */
+rating_average: number | null, };
+
+export type ConsultationBucket = { 
+/**
+ * The bucket's start (the reader's local midnight or hour, as UTC).
+ */
+start: string, 
+/**
+ * Consultations created.
+ */
+arrivals: number, 
+/**
+ * Consultations taken from the queue for the first time.
+ */
+taken: number, 
+/**
+ * Consultations closed.
+ */
+closed: number, 
+/**
+ * Closed without any operator message the client could see.
+ */
+abandoned: number, 
+/**
+ * From creation to the first take, of those taken.
+ */
+time_to_take: DurationFigure, 
+/**
+ * From creation to the first operator message the client could see, of those answered.
+ */
+first_response: DurationFigure, 
+/**
+ * From creation to closing, of those closed.
+ */
+resolution: DurationFigure, 
+/**
+ * Closed consultations the client rated.
+ */
+rated: number, 
+/**
+ * The mean rating (1–5) of those.
+ */
+rating_average: number | null, };
+
+export type ConsultationReport = { from: string, to: string, group: ReportGroup, buckets: Array<ConsultationBucket>, total: ConsultationFigures, };
+
 export type ErrorCode = "bad_request" | "validation_failed" | "unauthorized" | "invalid_credentials" | "forbidden" | "not_found" | "illegal_transition" | "already_taken" | "capacity_reached" | "not_assigned" | "already_exists" | "already_rated" | "account_disabled" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "resync_required" | "internal";
 
 export type LocalCode = "offline" | "unexpected_answer" | "not_logged_in" | "cache" | "file" | "key_unavailable";

@@ -4,24 +4,27 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use careline_protocol::{ApiError, ConsultationReport, ReportFormat, ReportQuery};
+use careline_protocol::{ApiError, ConsultationReport, ReportFormat, ReportQuery, Role};
 
 use super::ApiQuery;
 use crate::auth::Session;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::reports::consultation_report_csv;
 
 /// Consultations over a period: arrivals, takes, closings, abandoned ones, time to take, first
 /// response and resolution (median and p90), ratings — per hour, day or week of the reader's
-/// time zone, and for the whole period (admin). README "Reports: what each figure means".
+/// time zone, and for the whole period (admins; an operator, their own figures with
+/// `operator_id` = their id). README "Reports: what each figure means".
 #[utoipa::path(get, path = "/api/v1/reports/consultations", tag = "reports", params(ReportQuery),
     responses(
         (status = 200, description = "The report; `?format=csv`: one row per bucket, then the total",
             content((ConsultationReport = "application/json"), (String = "text/csv"))),
         (status = 403, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn consultations(State(state): State<AppState>, session: Session, ApiQuery(q): ApiQuery<ReportQuery>) -> AppResult<Response> {
-    session.require_admin()?;
+    if session.role != Role::Admin && (!session.role.is_staff() || q.operator_id != Some(session.user_id)) {
+        return Err(AppError::forbidden("reports are for admins; an operator sees their own figures (operator_id = their id)"));
+    }
     let report = state.store.consultation_report(&q).await?;
     Ok(match q.format.unwrap_or_default() {
         ReportFormat::Json => Json(report).into_response(),

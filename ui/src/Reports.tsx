@@ -1,0 +1,166 @@
+// The supervisor's reports: consultation figures over a period (an admin sees everyone's, an
+// operator their own), a chart of arrivals and closings per bucket (uPlot, themed from the CSS
+// variables), and the numbers as a table. Offline, the last report fetched is shown and said
+// to be so. Every figure's definition: README "Reports: what each figure means".
+import { useEffect, useRef, useState } from "preact/hooks";
+import uPlot from "uplot";
+import "uplot/dist/uPlot.min.css";
+import { api, type ConsultationFigures, type DurationFigure, type Me, type ReportGroup, type ReportView } from "./api";
+import { errorLine } from "./errors";
+import { duration, when } from "./format";
+import { lang, t, type Key } from "./i18n";
+
+type Period = "today" | "7d" | "30d";
+
+function range(period: Period, now = new Date()): { from: string; to: string; group: ReportGroup } {
+  const end = new Date(now.getTime() + 60_000);
+  const midnight = new Date(now.getFullYear(), now.getMonth(), now.getDate());
+  const days = period === "today" ? 0 : period === "7d" ? 6 : 29;
+  const start = new Date(midnight.getTime() - days * 86_400_000);
+  return { from: start.toISOString(), to: end.toISOString(), group: period === "today" ? "hour" : "day" };
+}
+
+const ms = (d: DurationFigure, which: "median_ms" | "p90_ms") => (d[which] === null ? "—" : duration(d[which]!, lang()));
+
+export function Reports({ me }: { me: Me }) {
+  const [period, setPeriod] = useState<Period>("7d");
+  const [view, setView] = useState<ReportView | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const admin = me.role === "admin";
+  useEffect(() => {
+    const r = range(period);
+    setError(null);
+    api
+      .consultationReport({
+        ...r,
+        tz_offset_minutes: -new Date().getTimezoneOffset(),
+        operator_id: admin ? null : me.id,
+        kind: null,
+        priority: null,
+        tag: null,
+        format: null,
+      })
+      .then(setView, (e) => setError(errorLine(e)));
+  }, [period]);
+  const report = view?.report;
+  return (
+    <div class="page reports" data-testid="reports">
+      <div class="page-head">
+        <h1>{admin ? t("reports") : t("myFigures")}</h1>
+        <div class="segmented" role="tablist">
+          {(["today", "7d", "30d"] as Period[]).map((p) => (
+            <button role="tab" class={period === p ? "current" : ""} onClick={() => setPeriod(p)} data-testid={`period-${p}`}>{t(`period_${p}` as Key)}</button>
+          ))}
+        </div>
+      </div>
+      {error && <div class="form-error">{error}</div>}
+      {view?.offline && <div class="offline-banner" data-testid="report-offline">{t("reportOffline")} {when(view.fetched_at, lang())}</div>}
+      {report && (
+        <>
+          <Tiles f={report.total} />
+          <Chart buckets={report.buckets.map((b) => [Date.parse(b.start) / 1000, b.arrivals, b.closed])} group={report.group} />
+          <table class="table report-table" data-testid="report-table">
+            <thead>
+              <tr>
+                <th>{t(report.group === "hour" ? "hour" : "day")}</th><th>{t("arrivals")}</th><th>{t("taken")}</th><th>{t("closedCount")}</th><th>{t("abandoned")}</th>
+                <th>{t("firstResponse")}</th><th>{t("resolution")}</th><th>{t("rating")}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {report.buckets.filter((b) => b.arrivals + b.taken + b.closed > 0).map((b) => (
+                <tr>
+                  <td>{new Date(b.start).toLocaleString(lang() === "zh" ? "zh-CN" : lang() === "ru" ? "ru-RU" : "en-GB", report.group === "hour" ? { hour: "2-digit", minute: "2-digit" } : { day: "numeric", month: "short", weekday: "short" })}</td>
+                  <td>{b.arrivals}</td><td>{b.taken}</td><td>{b.closed}</td><td>{b.abandoned}</td>
+                  <td>{ms(b.first_response, "median_ms")}</td><td>{ms(b.resolution, "median_ms")}</td>
+                  <td>{b.rating_average === null ? "—" : b.rating_average.toFixed(1)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+    </div>
+  );
+}
+
+function Tiles({ f }: { f: ConsultationFigures }) {
+  const tile = (key: Key, value: string, sub?: string, id?: string) => (
+    <div class="tile" data-testid={id}>
+      <div class="tile-label">{t(key)}</div>
+      <div class="tile-value">{value}</div>
+      {sub && <div class="tile-sub muted">{sub}</div>}
+    </div>
+  );
+  const p90 = (d: DurationFigure) => `${t("median")} · p90 ${ms(d, "p90_ms")}`;
+  return (
+    <div class="tiles">
+      {tile("arrivals", String(f.arrivals), undefined, "tile-arrivals")}
+      {tile("taken", String(f.taken))}
+      {tile("closedCount", String(f.closed), `${t("abandoned")}: ${f.abandoned}`, "tile-closed")}
+      {tile("timeToTake", ms(f.time_to_take, "median_ms"), p90(f.time_to_take))}
+      {tile("firstResponse", ms(f.first_response, "median_ms"), p90(f.first_response))}
+      {tile("resolution", ms(f.resolution, "median_ms"), p90(f.resolution))}
+      {tile("rating", f.rating_average === null ? "—" : f.rating_average.toFixed(2), `${t("rated")}: ${f.rated}`)}
+    </div>
+  );
+}
+
+/** Arrivals and closings per bucket as bars, one slot per bucket, labelled in the interface's
+ * language; colours from the theme. */
+function Chart({ buckets, group }: { buckets: [number, number, number][]; group: ReportGroup }) {
+  const box = useRef<HTMLDivElement>(null);
+  const css = getComputedStyle(document.documentElement);
+  const color = (name: string, fallback: string) => css.getPropertyValue(name).trim() || fallback;
+  const [accent, muted] = [color("--accent", "#0f766e"), color("--muted", "#888")];
+  useEffect(() => {
+    if (!box.current) return;
+    const [line, text] = [color("--line", "#ddd"), color("--text", "#222")];
+    const locale = lang() === "zh" ? "zh-CN" : lang() === "ru" ? "ru-RU" : "en-GB";
+    const label = (i: number) => {
+      const b = buckets[Math.round(i)];
+      if (!b) return "";
+      const d = new Date(b[0] * 1000);
+      return group === "hour" ? d.toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit" }) : d.toLocaleDateString(locale, { day: "numeric", month: "short" });
+    };
+    // Side by side in each slot: arrivals to the left of the middle, closings to the right.
+    const left = uPlot.paths.bars!({ size: [0.35, 14], align: -1 });
+    const right = uPlot.paths.bars!({ size: [0.35, 14], align: 1 });
+    const data: uPlot.AlignedData = [buckets.map((_, i) => i), buckets.map((b) => b[1]), buckets.map((b) => b[2])];
+    const axis = { stroke: text, grid: { stroke: line, width: 1 }, ticks: { stroke: line } };
+    const plot = new uPlot(
+      {
+        width: box.current.clientWidth || 600,
+        height: 220,
+        legend: { show: false },
+        cursor: { drag: { x: false, y: false }, points: { show: false } },
+        scales: { x: { time: false, range: () => [-0.6, buckets.length - 0.4] }, y: { range: (_u, _min, max) => [0, Math.max(1, Math.ceil(max * 1.1))] } },
+        axes: [
+          { ...axis, grid: { show: false }, space: 60, incrs: [1, 2, 3, 4, 6, 12, 24], values: (_u, splits) => splits.map(label) },
+          { ...axis, size: 40, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], values: (_u, splits) => splits.map((v) => String(v)) },
+        ],
+        series: [
+          {},
+          { label: t("arrivals"), stroke: accent, fill: accent + "cc", paths: left, points: { show: false } },
+          { label: t("closedCount"), stroke: muted, fill: muted + "99", paths: right, points: { show: false } },
+        ],
+      },
+      data,
+      box.current,
+    );
+    const resize = () => box.current && plot.setSize({ width: box.current.clientWidth, height: 220 });
+    window.addEventListener("resize", resize);
+    return () => {
+      window.removeEventListener("resize", resize);
+      plot.destroy();
+    };
+  }, [buckets, group]);
+  return (
+    <div class="chart">
+      <div class="chart-legend">
+        <span><i style={{ background: accent }} /> {t("arrivals")}</span>
+        <span><i style={{ background: muted }} /> {t("closedCount")}</span>
+      </div>
+      <div ref={box} data-testid="report-chart" />
+    </div>
+  );
+}
