@@ -1,0 +1,58 @@
+//! The desk's reports: fetched from the server (an admin's, and an operator's own), kept in the
+//! cache, and shown from there — said to be old — when the server cannot be reached.
+
+use careline_core::desk::Desk;
+use careline_core::session::Session;
+use careline_protocol::{ReportGroup, ReportQuery};
+use chrono::{Duration, Utc};
+
+async fn desk_of(url: &str, login: &str, cache: std::path::PathBuf) -> std::sync::Arc<Desk> {
+    let (_, l) = careline_core::Remote::login(url, login, careline_server::demo::DEMO_PASSWORD).await.unwrap();
+    let session = Session {
+        server: url.into(),
+        login: login.into(),
+        token: l.token,
+        keychain: false,
+        user_id: l.user.id,
+        user_name: l.user.name,
+        role: l.user.role.to_string(),
+    };
+    Desk::open(session, cache).await.unwrap()
+}
+
+fn week(operator_id: Option<uuid::Uuid>) -> ReportQuery {
+    ReportQuery {
+        from: Utc::now() - Duration::days(7),
+        to: Utc::now() + Duration::hours(1),
+        group: Some(ReportGroup::Day),
+        tz_offset_minutes: Some(180),
+        operator_id,
+        kind: None,
+        priority: None,
+        tag: None,
+        format: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_is_kept_for_when_the_server_is_away() {
+    let dir = tempfile::tempdir().unwrap();
+    let (state, server) = careline_server::testing::demo(dir.path()).await;
+    let admin = desk_of(&server.url, "admin", dir.path().join("admin.db")).await;
+    let online = admin.consultation_report(&week(None)).await.unwrap();
+    assert!(!online.offline);
+    let all = state.store.list_consultations(&Default::default(), uuid::Uuid::nil(), careline_protocol::Role::Admin).await.unwrap().items.len();
+    assert_eq!(online.report.total.arrivals, all as i64, "the demo clinic's consultations arrived this week");
+
+    // An operator sees their own figures, not everyone's.
+    let anna = desk_of(&server.url, "anna", dir.path().join("anna.db")).await;
+    let me = anna.me().id;
+    assert!(anna.consultation_report(&week(Some(me))).await.is_ok());
+    assert!(anna.consultation_report(&week(None)).await.is_err(), "everyone's figures are for admins");
+
+    server.stop().await;
+    let offline = admin.consultation_report(&week(None)).await.unwrap();
+    assert!(offline.offline, "said to be the kept one");
+    assert_eq!(offline.report, online.report);
+    assert_eq!(offline.fetched_at, online.fetched_at);
+}
