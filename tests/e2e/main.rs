@@ -332,6 +332,11 @@ async fn operator_works_a_day_in_the_window() {
             d.click(&format!("[data-testid=section-{section}]"), "").await;
             shoot(&d, &format!("{section}-{lang}-{theme}")).await;
         }
+        // Anna's own figures (the chart draws once its data is in).
+        d.click("[data-testid=section-reports]", "").await;
+        d.wait_text("[data-testid=report-table]", "", 20).await;
+        wait_until(10, || async { d.exec("return document.querySelectorAll('[data-testid=report-chart] canvas').length", json!([])).await == json!(1) }).await;
+        shoot(&d, &format!("reports-{lang}-{theme}")).await;
         // The chat with its ticks (Maria read the reply), and a long thread scrolled back into
         // its history (the "to the newest" button).
         d.click("[data-testid=section-consultations]", "").await;
@@ -594,7 +599,7 @@ async fn an_admin_erases_a_client_from_the_window() {
     let canvas = d.exec("return document.querySelectorAll('[data-testid=report-chart] canvas').length", json!([])).await;
     assert_eq!(canvas, json!(1), "the chart is drawn");
     d.wait_text("[data-testid=report-table]", "Поступило", 10).await;
-    shoot(&d, "reports-ru-light").await;
+    shoot(&d, "reports-admin-ru-light").await;
     d.quit().await;
     server.stop().await;
 }

@@ -205,7 +205,7 @@ const zh: Record<Key, string> = {
   firstResponse: "首次回复",
   resolution: "处理时长",
   rating: "评分",
-  rated: "条评价",
+  rated: "评价数",
   median: "中位数",
   hour: "小时",
   day: "日期",
