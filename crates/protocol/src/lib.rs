@@ -31,7 +31,10 @@ pub use query::{
     AuditQuery, CallbackFilter, ClientFilter, ConsultationFilter, ConsultationItem, MessageQuery, PageQuery, SessionInfo, SessionQuery, SnapshotPage,
     SnapshotQuery, SyncQuery, UploadQuery, WsQuery,
 };
-pub use reports::{ConsultationBucket, ConsultationFigures, ConsultationReport, DurationFigure, ReportFormat, ReportGroup, ReportQuery};
+pub use reports::{
+    ConsultationBucket, ConsultationFigures, ConsultationReport, DurationFigure, OperatorFigures, OperatorReport, ReportFormat, ReportGroup, ReportQuery,
+    StatusTimes,
+};
 pub use staff_only::ForClient;
 
 /// Makes a new time-ordered id.

@@ -111,3 +111,38 @@ pub struct ConsultationReport {
     pub buckets: Vec<ConsultationBucket>,
     pub total: ConsultationFigures,
 }
+
+/// Time in each status over a period, milliseconds.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct StatusTimes {
+    pub online: i64,
+    pub away: i64,
+    pub busy: i64,
+    pub offline: i64,
+}
+
+/// One operator's row of `GET /api/v1/reports/operators`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct OperatorFigures {
+    pub operator_id: Uuid,
+    pub name: String,
+    /// The consultation figures of those this operator holds (or closed).
+    #[serde(flatten)]
+    pub figures: ConsultationFigures,
+    /// Active consultations now, and the most the operator takes.
+    pub load: i64,
+    pub capacity: i64,
+    /// Time in each status within the period (up to now).
+    pub status_ms: StatusTimes,
+}
+
+/// `GET /api/v1/reports/operators`: a row per operator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct OperatorReport {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub operators: Vec<OperatorFigures>,
+}

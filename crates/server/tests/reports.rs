@@ -259,6 +259,20 @@ both!(every_figure_matches_a_brute_force_count, |db| async move {
         let subset: Vec<&Known> = all.iter().copied().filter(|k| keep(k)).collect();
         assert_eq!(r["total"], figures(&subset, from, to), "filtered by {extra}");
     }
+    // The operators' table: each row is the brute force of that operator's consultations.
+    let table = boss.ok(&url("").replace("consultations?", "operators?")).await;
+    for row in table["operators"].as_array().unwrap() {
+        let id = row["operator_id"].as_str().unwrap();
+        let theirs: Vec<&Known> = all.iter().copied().filter(|k| k.operator.as_deref() == Some(id)).collect();
+        let want = figures(&theirs, from, to);
+        let got: serde_json::Map<String, Value> =
+            row.as_object().unwrap().iter().filter(|(k, _)| want.get(k.as_str()).is_some()).map(|(k, v)| (k.clone(), v.clone())).collect();
+        assert_eq!(Value::Object(got), want, "the row of {}", row["name"]);
+        let open = all.iter().filter(|k| k.operator.as_deref() == Some(id) && k.closed.is_none() && k.first_take.is_some()).count();
+        assert_eq!(row["load"], json!(open), "the load of {}", row["name"]);
+    }
+    assert_eq!(table["operators"].as_array().unwrap().len(), 4, "three operators and the admin");
+
     for (group, len) in [("hour", HOUR), ("week", 7 * DAY)] {
         let r = boss.ok(&url(&format!("&group={group}"))).await;
         for b in r["buckets"].as_array().unwrap() {
@@ -304,6 +318,66 @@ both!(every_figure_matches_a_brute_force_count, |db| async move {
     }
     let (st, _) = boss.get("/api/v1/reports/consultations?from=yesterday&to=today").await;
     assert_eq!(st, 400);
+    pool.close().await;
+    s.stop().await;
+});
+
+// Time in each status: an operator's changes, moved to known moments, summed per status within
+// the period (offline before the first change, the last one running to the period's end).
+both!(time_in_each_status_is_summed_from_the_changes, |db| async move {
+    let s = TestServer::start(db).await;
+    let boss = s.staff("boss", Role::Admin).await;
+    let anna = s.staff("anna", Role::Operator).await;
+    let anna_id = anna.user_id().await;
+    for status in ["online", "away", "online", "busy", "offline", "online"] {
+        anna.call(reqwest::Method::PUT, "/api/v1/me/status", Some(json!({"status": status}))).await;
+    }
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&s.config.effective_database_url()).await.unwrap();
+    use sqlx::Row;
+    let rows = sqlx::query("SELECT at, status FROM presence_changes WHERE operator_id = $1 ORDER BY at").bind(anna_id.as_str()).fetch_all(&pool).await.unwrap();
+    let statuses: Vec<String> = rows.iter().map(|r| r.get::<String, _>(1)).collect();
+    assert_eq!(statuses, ["online", "away", "online", "busy", "offline", "online"], "every change is kept, in order");
+    // Move them to t0 + 0, 30, 40, 100, 160, 200 minutes; the period is [t0 - 60 min, t0 + 300 min).
+    let t0 = chrono::Utc::now().timestamp_millis() - 10 * HOUR;
+    let minutes = [0, 30, 40, 100, 160, 200];
+    let ats: Vec<i64> = rows.iter().map(|r| r.get::<i64, _>(0)).collect();
+    for (at, m) in ats.iter().zip(minutes) {
+        sqlx::query("UPDATE presence_changes SET at = $1 WHERE operator_id = $2 AND at = $3")
+            .bind(t0 + m * MIN)
+            .bind(anna_id.as_str())
+            .bind(*at)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    let iso = |t: i64| chrono::DateTime::from_timestamp_millis(t).unwrap().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let (from, to) = (t0 - 60 * MIN, t0 + 300 * MIN);
+    let r = boss.ok(&format!("/api/v1/reports/operators?from={}&to={}&operator_id={anna_id}", iso(from), iso(to))).await;
+    let row = &r["operators"][0];
+    assert_eq!(row["name"], "anna name");
+    // offline 60 (before the first change) + 40 (160–200); online 30 + 60 + 100 (200–300); away
+    // 10; busy 60: 360 minutes in all, the whole period.
+    assert_eq!(row["status_ms"], json!({"online": 190 * MIN, "away": 10 * MIN, "busy": 60 * MIN, "offline": 100 * MIN}));
+    // A period that begins mid-way takes the status in force at its start.
+    let r = boss.ok(&format!("/api/v1/reports/operators?from={}&to={}&operator_id={anna_id}", iso(t0 + 35 * MIN), iso(t0 + 45 * MIN))).await;
+    assert_eq!(r["operators"][0]["status_ms"], json!({"online": 5 * MIN, "away": 5 * MIN, "busy": 0, "offline": 0}));
+    // CSV: a row per operator, names quoted.
+    let csv = reqwest::Client::new()
+        .get(format!("{}/api/v1/reports/operators?from={}&to={}&format=csv", s.base, iso(from), iso(to)))
+        .bearer_auth(boss.token.clone().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.starts_with("operator_id,name,handled,"));
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with(&format!("{anna_id},\"anna name\",")) && l.ends_with(&format!(",{},{},{},{}", 190 * MIN, 10 * MIN, 60 * MIN, 100 * MIN))),
+        "{csv}"
+    );
     pool.close().await;
     s.stop().await;
 });

@@ -119,6 +119,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(consultations::delivered))
         .routes(routes!(consultations::list_tariffs, consultations::create_tariff))
         .routes(routes!(reports::consultations))
+        .routes(routes!(reports::operators))
         .routes(routes!(files::upload))
         .routes(routes!(files::download))
         .routes(routes!(callbacks::create, callbacks::list))

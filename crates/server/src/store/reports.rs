@@ -3,7 +3,9 @@
 //! an arrival where it was created, a take where it was first taken, a first response where
 //! the first answer the client could see was sent, a resolution where it closed.
 
-use careline_protocol::{ConsultationBucket, ConsultationFigures, ConsultationReport, DurationFigure, ReportGroup, ReportQuery};
+use careline_protocol::{
+    ConsultationBucket, ConsultationFigures, ConsultationReport, DurationFigure, OperatorFigures, OperatorReport, ReportGroup, ReportQuery, StatusTimes,
+};
 use sqlx::Row;
 
 use super::rows::get_tags;
@@ -106,23 +108,63 @@ impl Gathered {
     }
 }
 
-impl Store {
-    /// `GET /api/v1/reports/consultations`.
-    pub async fn consultation_report(&self, q: &ReportQuery) -> AppResult<ConsultationReport> {
-        let (from, to) = (ms(q.from), ms(q.to));
-        if to <= from || to - from > MAX_DAYS * DAY {
-            return Err(AppError::invalid(format!("the period must end after it starts and last at most {MAX_DAYS} days")));
-        }
-        let offset = q.tz_offset_minutes.unwrap_or(0) as i64;
-        if offset.abs() > 14 * 60 {
-            return Err(AppError::invalid("tz_offset_minutes must be within ±840"));
-        }
-        let group = q.group.unwrap_or_default();
-        let buckets = Buckets::new(group, offset * 60_000, from, to);
-        let tag = q.tag.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_lowercase);
+/// What a report reads of one consultation.
+struct Fact {
+    created: i64,
+    first_take: Option<i64>,
+    first_response: Option<i64>,
+    closed: Option<i64>,
+    rating: Option<i64>,
+    operator: Option<String>,
+}
 
+/// What one moment adds to a gathering.
+type Add<'a> = dyn Fn(&mut Gathered) + 'a;
+
+/// Hands each of one consultation's moments within [from, to) to `apply`, with what the
+/// moment adds to a gathering; `apply` adds it to the gatherings the moment falls into.
+fn gather(f: &Fact, from: i64, to: i64, apply: &mut dyn FnMut(i64, &Add)) {
+    let within = |t: i64| t >= from && t < to;
+    if within(f.created) {
+        apply(f.created, &|g| g.arrivals += 1);
+    }
+    if let Some(t) = f.first_take.filter(|t| within(*t)) {
+        apply(t, &|g| {
+            g.taken += 1;
+            g.take.push(t - f.created);
+        });
+    }
+    if let Some(t) = f.first_response.filter(|t| within(*t)) {
+        apply(t, &|g| g.first_response.push(t - f.created));
+    }
+    if let Some(t) = f.closed.filter(|t| within(*t)) {
+        apply(t, &|g| {
+            g.closed += 1;
+            g.resolution.push(t - f.created);
+            if f.first_response.is_none() {
+                g.abandoned += 1;
+            }
+            if let Some(r) = f.rating {
+                g.ratings.push(r);
+            }
+        });
+    }
+}
+
+fn period(q: &ReportQuery) -> AppResult<(i64, i64)> {
+    let (from, to) = (ms(q.from), ms(q.to));
+    if to <= from || to - from > MAX_DAYS * DAY {
+        return Err(AppError::invalid(format!("the period must end after it starts and last at most {MAX_DAYS} days")));
+    }
+    Ok((from, to))
+}
+
+impl Store {
+    /// The consultations with a moment in [from, to) that pass the query's filters.
+    async fn facts(&self, q: &ReportQuery, from: i64, to: i64) -> AppResult<Vec<Fact>> {
+        let tag = q.tag.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_lowercase);
         let mut sql = String::from(
-            "SELECT c.created_at, c.first_response_at, c.closed_at, c.rating, c.tags, \
+            "SELECT c.created_at, c.first_response_at, c.closed_at, c.rating, c.tags, c.operator_id, \
              (SELECT MIN(s.at) FROM consultation_steps s WHERE s.consultation_id = c.id AND s.step = 'taken') AS first_take \
              FROM consultations c WHERE ((c.created_at >= $1 AND c.created_at < $2) OR (c.first_response_at >= $1 AND c.first_response_at < $2) \
              OR (c.closed_at >= $1 AND c.closed_at < $2) \
@@ -152,52 +194,44 @@ impl Store {
         if let Some(p) = q.priority {
             query = query.bind(p.as_str());
         }
-        let rows = query.fetch_all(&self.reader).await?;
-
-        let mut per: Vec<Gathered> = (0..buckets.count).map(|_| Gathered::default()).collect();
-        let mut total = Gathered::default();
-        let within = |t: i64| t >= from && t < to;
-        for r in &rows {
+        let mut out = Vec::new();
+        for r in query.fetch_all(&self.reader).await? {
             if let Some(tag) = &tag {
-                if !get_tags(r, "tags")?.iter().any(|t| t.to_lowercase() == *tag) {
+                if !get_tags(&r, "tags")?.iter().any(|t| t.to_lowercase() == *tag) {
                     continue;
                 }
             }
-            let created: i64 = r.try_get("created_at")?;
-            let first_take: Option<i64> = r.try_get("first_take")?;
-            let first_response: Option<i64> = r.try_get("first_response_at")?;
-            let closed: Option<i64> = r.try_get("closed_at")?;
-            let rating: Option<i64> = r.try_get("rating")?;
-            let mut add = |t: i64, f: &dyn Fn(&mut Gathered)| {
-                f(&mut total);
+            out.push(Fact {
+                created: r.try_get("created_at")?,
+                first_take: r.try_get("first_take")?,
+                first_response: r.try_get("first_response_at")?,
+                closed: r.try_get("closed_at")?,
+                rating: r.try_get("rating")?,
+                operator: r.try_get("operator_id")?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// `GET /api/v1/reports/consultations`.
+    pub async fn consultation_report(&self, q: &ReportQuery) -> AppResult<ConsultationReport> {
+        let (from, to) = period(q)?;
+        let offset = q.tz_offset_minutes.unwrap_or(0) as i64;
+        if offset.abs() > 14 * 60 {
+            return Err(AppError::invalid("tz_offset_minutes must be within ±840"));
+        }
+        let group = q.group.unwrap_or_default();
+        let buckets = Buckets::new(group, offset * 60_000, from, to);
+        let mut per: Vec<Gathered> = (0..buckets.count).map(|_| Gathered::default()).collect();
+        let mut total = Gathered::default();
+        for f in self.facts(q, from, to).await? {
+            // Each moment counts in the total and in its bucket.
+            gather(&f, from, to, &mut |t, add| {
+                add(&mut total);
                 if let Some(i) = buckets.index(t) {
-                    f(&mut per[i]);
+                    add(&mut per[i]);
                 }
-            };
-            if within(created) {
-                add(created, &|g| g.arrivals += 1);
-            }
-            if let Some(t) = first_take.filter(|t| within(*t)) {
-                add(t, &|g| {
-                    g.taken += 1;
-                    g.take.push(t - created);
-                });
-            }
-            if let Some(t) = first_response.filter(|t| within(*t)) {
-                add(t, &|g| g.first_response.push(t - created));
-            }
-            if let Some(t) = closed.filter(|t| within(*t)) {
-                add(t, &|g| {
-                    g.closed += 1;
-                    g.resolution.push(t - created);
-                    if first_response.is_none() {
-                        g.abandoned += 1;
-                    }
-                    if let Some(r) = rating {
-                        g.ratings.push(r);
-                    }
-                });
-            }
+            });
         }
         Ok(ConsultationReport {
             from: q.from,
@@ -206,6 +240,88 @@ impl Store {
             buckets: per.into_iter().enumerate().map(|(i, g)| ConsultationBucket { start: from_ms(buckets.nth_start(i)), figures: g.figures() }).collect(),
             total: total.figures(),
         })
+    }
+}
+
+impl Store {
+    /// `GET /api/v1/reports/operators`: each operator's consultation figures (of those they
+    /// hold or closed), load now, and time in each status within the period (before an
+    /// operator's first recorded change, offline).
+    pub async fn operator_report(&self, q: &ReportQuery) -> AppResult<OperatorReport> {
+        let (from, to) = period(q)?;
+        let end = to.min(crate::time::now_ms()).max(from);
+        let mut ops = Vec::new();
+        let rows = sqlx::query(
+            "SELECT id, name, capacity, (SELECT COUNT(*) FROM consultations c WHERE c.operator_id = operators.id AND c.status = 'active') AS load \
+             FROM operators ORDER BY name, id",
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        for r in &rows {
+            let id: String = r.try_get("id")?;
+            if q.operator_id.is_some_and(|o| o.to_string() != id) {
+                continue;
+            }
+            ops.push((id, r.try_get::<String, _>("name")?, r.try_get::<i64, _>("capacity")?, r.try_get::<i64, _>("load")?));
+        }
+        let mut gathered: std::collections::HashMap<String, Gathered> = ops.iter().map(|o| (o.0.clone(), Gathered::default())).collect();
+        for f in self.facts(q, from, to).await? {
+            if let Some(g) = f.operator.as_ref().and_then(|o| gathered.get_mut(o)) {
+                gather(&f, from, to, &mut |_, add| add(g));
+            }
+        }
+        // Time in each status: the status at `from` (the last change before it), then each change.
+        let mut times: std::collections::HashMap<String, StatusTimes> = std::collections::HashMap::new();
+        let changes = sqlx::query("SELECT operator_id, at, status FROM presence_changes WHERE at < $1 ORDER BY operator_id, at")
+            .bind(end)
+            .fetch_all(&self.reader)
+            .await?;
+        let mut current: Option<(String, i64, String)> = None; // operator, since, status
+        let close = |times: &mut std::collections::HashMap<String, StatusTimes>, op: &str, since: i64, until: i64, status: &str| {
+            let span = until.min(end) - since.max(from);
+            if span > 0 {
+                let t = times.entry(op.to_owned()).or_default();
+                match status {
+                    "online" => t.online += span,
+                    "away" => t.away += span,
+                    "busy" => t.busy += span,
+                    _ => t.offline += span,
+                }
+            }
+        };
+        for r in &changes {
+            let (op, at, status): (String, i64, String) = (r.try_get("operator_id")?, r.try_get("at")?, r.try_get("status")?);
+            match current.take() {
+                Some((cur, since, st)) if cur == op => close(&mut times, &cur, since, at, &st),
+                Some((cur, since, st)) => close(&mut times, &cur, since, end, &st),
+                None => {}
+            }
+            if !times.contains_key(&op) && at > from {
+                // Before its first change in reach: offline.
+                close(&mut times, &op, from, at, "offline");
+            }
+            times.entry(op.clone()).or_default();
+            current = Some((op, at, status));
+        }
+        if let Some((cur, since, st)) = current {
+            close(&mut times, &cur, since, end, &st);
+        }
+        let operators = ops
+            .into_iter()
+            .map(|(id, name, capacity, load)| {
+                let figures = gathered.remove(&id).unwrap_or_default().figures();
+                let status_ms = times.remove(&id).unwrap_or_else(|| StatusTimes { offline: end - from, ..Default::default() });
+                Ok(OperatorFigures {
+                    operator_id: uuid::Uuid::parse_str(&id).map_err(|e| AppError::Corrupt(e.to_string()))?,
+                    name,
+                    figures,
+                    load,
+                    capacity,
+                    status_ms,
+                })
+            })
+            .collect::<AppResult<Vec<_>>>()?;
+        Ok(OperatorReport { from: q.from, to: q.to, operators })
     }
 }
 
@@ -235,6 +351,36 @@ pub fn consultation_report_csv(r: &ConsultationReport) -> String {
         row(&mut out, b.start.to_rfc3339(), &b.figures);
     }
     row(&mut out, String::new(), &r.total);
+    out
+}
+
+/// The operators' report as CSV: one row per operator.
+pub fn operator_report_csv(r: &OperatorReport) -> String {
+    let mut out = String::from(
+        "operator_id,name,handled,abandoned,first_response_median_ms,resolution_median_ms,rated,rating_average,load,capacity,online_ms,away_ms,busy_ms,offline_ms\n",
+    );
+    let opt = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+    for o in &r.operators {
+        let f = &o.figures;
+        // Names are quoted, quotes doubled (RFC 4180).
+        out.push_str(&format!(
+            "{},\"{}\",{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            o.operator_id,
+            o.name.replace('"', "\"\""),
+            f.closed,
+            f.abandoned,
+            opt(f.first_response.median_ms),
+            opt(f.resolution.median_ms),
+            f.rated,
+            f.rating_average.map(|a| format!("{a:.2}")).unwrap_or_default(),
+            o.load,
+            o.capacity,
+            o.status_ms.online,
+            o.status_ms.away,
+            o.status_ms.busy,
+            o.status_ms.offline
+        ));
+    }
     out
 }
 
