@@ -301,11 +301,16 @@ pub fn set_language(shell: State<'_, Shell>, lang: String) {
 /// The window shows the operator's queue: with `CARELINE_STARTUP_TRACE` set, say how long the
 /// start took (the app benchmark reads it).
 #[tauri::command]
-pub fn ready() {
-    crate::memory::trim_after_start();
+pub async fn ready(shell: State<'_, Shell>) -> Res<()> {
     if std::env::var_os("CARELINE_STARTUP_TRACE").is_some() {
         if let Some(t) = crate::STARTED.get() {
             eprintln!("careline: interactive after {} ms", t.elapsed().as_millis());
         }
     }
+    // What the start read stays decrypted in SQLite's page caches: give it back, then trim.
+    if let Ok(desk) = shell.desk().await {
+        desk.shrink_memory().await;
+    }
+    crate::memory::trim_after_start();
+    Ok(())
 }

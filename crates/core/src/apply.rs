@@ -62,6 +62,11 @@ impl Writer {
         Ok(Writer { conn: Arc::new(Mutex::new(Some(conn))) })
     }
 
+    /// Gives back the writer's page cache.
+    pub(crate) async fn shrink_memory(&self) {
+        let _ = self.run(|c| Ok(c.execute_batch("PRAGMA shrink_memory;")?)).await;
+    }
+
     /// Runs `f` on the connection, on a blocking thread.
     async fn run<R: Send + 'static>(&self, f: impl FnOnce(&mut Connection) -> CoreResult<R> + Send + 'static) -> CoreResult<R> {
         let conn = self.conn.clone();

@@ -166,6 +166,11 @@ impl Desk {
         }
     }
 
+    /// Gives back the cache's page memory (the window is up and idle).
+    pub async fn shrink_memory(&self) {
+        self.cache.shrink_memory().await;
+    }
+
     pub fn files(&self) -> &Files {
         &self.files
     }
