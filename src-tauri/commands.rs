@@ -277,6 +277,12 @@ pub async fn consultation_report(shell: State<'_, Shell>, query: careline_protoc
     Ok(shell.desk().await?.consultation_report(&query).await?)
 }
 
+/// The operators' report (the last one fetched when offline).
+#[tauri::command]
+pub async fn operator_report(shell: State<'_, Shell>, query: careline_protocol::ReportQuery) -> Res<careline_core::desk::OperatorReportView> {
+    Ok(shell.desk().await?.operator_report(&query).await?)
+}
+
 /// Sessions of an operator (admin) or mine.
 #[tauri::command]
 pub async fn sessions(shell: State<'_, Shell>, user_id: Option<Uuid>) -> Res<Vec<careline_protocol::SessionInfo>> {

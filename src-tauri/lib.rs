@@ -72,6 +72,7 @@ pub fn run() {
             commands::erase_client,
             commands::sessions,
             commands::consultation_report,
+            commands::operator_report,
             commands::revoke_session,
         ])
         .run(tauri::generate_context!("tauri.conf.json"))

@@ -599,6 +599,8 @@ async fn an_admin_erases_a_client_from_the_window() {
     let canvas = d.exec("return document.querySelectorAll('[data-testid=report-chart] canvas').length", json!([])).await;
     assert_eq!(canvas, json!(1), "the chart is drawn");
     d.wait_text("[data-testid=report-table]", "Поступило", 10).await;
+    // A row per operator, with time in each status.
+    d.wait_text("[data-testid=operator-report-row]", "Анна Петрова", 10).await;
     shoot(&d, "reports-admin-ru-light").await;
     d.quit().await;
     server.stop().await;

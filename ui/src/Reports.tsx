@@ -5,7 +5,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import { api, type ConsultationFigures, type DurationFigure, type Me, type ReportGroup, type ReportView } from "./api";
+import { api, type ConsultationFigures, type DurationFigure, type Me, type OperatorReportView, type ReportGroup, type ReportQuery, type ReportView } from "./api";
 import { errorLine } from "./errors";
 import { duration, when } from "./format";
 import { lang, t, type Key } from "./i18n";
@@ -25,22 +25,23 @@ const ms = (d: DurationFigure, which: "median_ms" | "p90_ms") => (d[which] === n
 export function Reports({ me }: { me: Me }) {
   const [period, setPeriod] = useState<Period>("7d");
   const [view, setView] = useState<ReportView | null>(null);
+  const [people, setPeople] = useState<OperatorReportView | null>(null);
   const [error, setError] = useState<string | null>(null);
   const admin = me.role === "admin";
   useEffect(() => {
     const r = range(period);
     setError(null);
-    api
-      .consultationReport({
-        ...r,
-        tz_offset_minutes: -new Date().getTimezoneOffset(),
-        operator_id: admin ? null : me.id,
-        kind: null,
-        priority: null,
-        tag: null,
-        format: null,
-      })
-      .then(setView, (e) => setError(errorLine(e)));
+    const query: ReportQuery = {
+      ...r,
+      tz_offset_minutes: -new Date().getTimezoneOffset(),
+      operator_id: admin ? null : me.id,
+      kind: null,
+      priority: null,
+      tag: null,
+      format: null,
+    };
+    api.consultationReport(query).then(setView, (e) => setError(errorLine(e)));
+    api.operatorReport(query).then(setPeople, () => setPeople(null));
   }, [period]);
   const report = view?.report;
   return (
@@ -79,7 +80,36 @@ export function Reports({ me }: { me: Me }) {
           </table>
         </>
       )}
+      {people && <OperatorTable view={people} />}
     </div>
+  );
+}
+
+/** A row per operator: what they handled, how fast, how rated, their load, and time in each
+ * status over the period. */
+function OperatorTable({ view }: { view: OperatorReportView }) {
+  const hours = (v: number) => (v > 0 ? duration(v, lang()) : "—");
+  return (
+    <table class="table report-table" data-testid="operator-report">
+      <thead>
+        <tr>
+          <th>{t("operators")}</th><th>{t("handled")}</th><th>{t("abandoned")}</th><th>{t("firstResponse")}</th><th>{t("resolution")}</th><th>{t("rating")}</th>
+          <th>{t("load")}</th><th>{t("online")}</th><th>{t("away")}</th><th>{t("busy")}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {view.report.operators.map((o) => (
+          <tr data-testid="operator-report-row">
+            <td class="name">{o.name}</td>
+            <td>{o.closed}</td><td>{o.abandoned}</td>
+            <td>{ms(o.first_response, "median_ms")}</td><td>{ms(o.resolution, "median_ms")}</td>
+            <td>{o.rating_average === null ? "—" : o.rating_average.toFixed(1)}</td>
+            <td>{o.load}/{o.capacity}</td>
+            <td>{hours(o.status_ms.online)}</td><td>{hours(o.status_ms.away)}</td><td>{hours(o.status_ms.busy)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
 

@@ -4,7 +4,7 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import type {
   Boot, CallbackRow, CallbackView, Client, ClientProfile, ConsultationRow, ConsultationView, Counts, DeskEvent, Entry,
-  ListCursor, ListFilter, ListPage, Me, Op, Operator, OperatorRow, ReportQuery, ReportView, SearchHit, SessionInfo, Settings, ThreadPage, CreateOperatorRequest, UpdateOperatorRequest,
+  ListCursor, ListFilter, ListPage, Me, Op, Operator, OperatorReportView, OperatorRow, ReportQuery, ReportView, SearchHit, SessionInfo, Settings, ThreadPage, CreateOperatorRequest, UpdateOperatorRequest,
 } from "./gen/types";
 
 export type * from "./gen/types";
@@ -51,6 +51,7 @@ export const api = {
   eraseClient: (id: string) => invoke<void>("erase_client", { id }),
   /** The consultations report; offline, the last one fetched. */
   consultationReport: (query: ReportQuery) => invoke<ReportView>("consultation_report", { query }),
+  operatorReport: (query: ReportQuery) => invoke<OperatorReportView>("operator_report", { query }),
   /** Sessions of an operator (admin), or mine (`null`); online only. */
   sessions: (userId: string | null) => invoke<SessionInfo[]>("sessions", { userId }),
   revokeSession: (id: string) => invoke<void>("revoke_session", { id }),

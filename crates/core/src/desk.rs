@@ -56,6 +56,15 @@ pub struct ReportView {
     pub offline: bool,
 }
 
+/// The operators' report as the window shows it (fresh, or the last one fetched).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct OperatorReportView {
+    pub report: careline_protocol::OperatorReport,
+    pub fetched_at: chrono::DateTime<chrono::Utc>,
+    pub offline: bool,
+}
+
 /// Who is at the desk.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -253,6 +262,23 @@ impl Desk {
             }
             Err(e @ (CoreError::Unreachable(_) | CoreError::Unavailable { .. })) => match self.cache.meta(KEY).await? {
                 Some(text) => Ok(ReportView { offline: true, ..crate::cache::parse(&text)? }),
+                None => Err(e),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The operators' report from the server; offline, the last one fetched.
+    pub async fn operator_report(&self, q: &careline_protocol::ReportQuery) -> CoreResult<OperatorReportView> {
+        const KEY: &str = "report.operators";
+        match self.remote.operator_report(q).await {
+            Ok(report) => {
+                let view = OperatorReportView { report, fetched_at: chrono::Utc::now(), offline: false };
+                self.cache.set_meta(KEY, &serde_json::to_string(&view).expect("a report serializes")).await?;
+                Ok(view)
+            }
+            Err(e @ (CoreError::Unreachable(_) | CoreError::Unavailable { .. })) => match self.cache.meta(KEY).await? {
+                Some(text) => Ok(OperatorReportView { offline: true, ..crate::cache::parse(&text)? }),
                 None => Err(e),
             },
             Err(e) => Err(e),

@@ -149,6 +149,13 @@ impl Remote {
         decode(resp).await
     }
 
+    /// The operators' report (a row per operator; an operator, their own row).
+    pub async fn operator_report(&self, q: &careline_protocol::ReportQuery) -> CoreResult<careline_protocol::OperatorReport> {
+        let resp =
+            self.http.get(format!("{}/api/v1/reports/operators", self.base)).query(q).bearer_auth(&self.token).send().await.map_err(CoreError::Unreachable)?;
+        decode(resp).await
+    }
+
     /// The sessions (logins on devices) of `user` (an admin's question), or mine.
     pub async fn sessions(&self, user: Option<Uuid>) -> CoreResult<Vec<careline_protocol::SessionInfo>> {
         let path = match user {

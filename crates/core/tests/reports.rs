@@ -50,7 +50,14 @@ async fn a_report_is_kept_for_when_the_server_is_away() {
     assert!(anna.consultation_report(&week(Some(me))).await.is_ok());
     assert!(anna.consultation_report(&week(None)).await.is_err(), "everyone's figures are for admins");
 
+    let people = admin.operator_report(&week(None)).await.unwrap();
+    let operators = state.store.list_operators(None, Some(100)).await.unwrap().items.len();
+    assert_eq!(people.report.operators.len(), operators, "a row per operator");
+
     server.stop().await;
+    let kept = admin.operator_report(&week(None)).await.unwrap();
+    assert!(kept.offline);
+    assert_eq!(kept.report, people.report);
     let offline = admin.consultation_report(&week(None)).await.unwrap();
     assert!(offline.offline, "said to be the kept one");
     assert_eq!(offline.report, online.report);

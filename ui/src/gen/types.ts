@@ -258,6 +258,58 @@ export type ReportView = { report: ConsultationReport, fetched_at: string,
  */
 offline: boolean, };
 
+export type OperatorReportView = { report: OperatorReport, fetched_at: string, offline: boolean, };
+
+export type StatusTimes = { online: number, away: number, busy: number, offline: number, };
+
+export type OperatorFigures = { operator_id: string, name: string, 
+/**
+ * Active consultations now, and the most the operator takes.
+ */
+load: number, capacity: number, 
+/**
+ * Time in each status within the period (up to now).
+ */
+status_ms: StatusTimes, 
+/**
+ * Consultations created.
+ */
+arrivals: number, 
+/**
+ * Consultations taken from the queue for the first time.
+ */
+taken: number, 
+/**
+ * Consultations closed.
+ */
+closed: number, 
+/**
+ * Closed without any operator message the client could see.
+ */
+abandoned: number, 
+/**
+ * From creation to the first take, of those taken.
+ */
+time_to_take: DurationFigure, 
+/**
+ * From creation to the first operator message the client could see, of those answered.
+ */
+first_response: DurationFigure, 
+/**
+ * From creation to closing, of those closed.
+ */
+resolution: DurationFigure, 
+/**
+ * Closed consultations the client rated.
+ */
+rated: number, 
+/**
+ * The mean rating (1–5) of those.
+ */
+rating_average: number | null, };
+
+export type OperatorReport = { from: string, to: string, operators: Array<OperatorFigures>, };
+
 export type ReportGroup = "hour" | "day" | "week";
 
 export type ReportFormat = "json" | "csv";
