@@ -60,6 +60,7 @@ export function Reports({ me }: { me: Me }) {
         <>
           <Tiles f={report.total} />
           <Chart buckets={report.buckets.map((b) => [Date.parse(b.start) / 1000, b.arrivals, b.closed])} group={report.group} />
+          <Heatmap rows={report.heatmap} />
           <table class="table report-table" data-testid="report-table">
             <thead>
               <tr>
@@ -81,6 +82,31 @@ export function Reports({ me }: { me: Me }) {
         </>
       )}
       {people && <OperatorTable view={people} />}
+    </div>
+  );
+}
+
+/** Arrivals by weekday and hour of the day: where staffing should follow demand. */
+function Heatmap({ rows }: { rows: number[][] }) {
+  const max = Math.max(1, ...rows.flat());
+  const locale = lang() === "zh" ? "zh-CN" : lang() === "ru" ? "ru-RU" : "en-GB";
+  // 2024-01-01 was a Monday.
+  const day = (i: number) => new Date(2024, 0, 1 + i).toLocaleDateString(locale, { weekday: "short" });
+  return (
+    <div class="heatmap" data-testid="heatmap">
+      <div class="heatmap-title">{t("arrivalsByHour")}</div>
+      <div class="heatmap-grid">
+        <span />
+        {Array.from({ length: 24 }, (_, h) => <span class="heatmap-hour">{h % 3 === 0 ? h : ""}</span>)}
+        {rows.map((row, d) => (
+          <>
+            <span class="heatmap-day">{day(d)}</span>
+            {row.map((n, h) => (
+              <span class="heatmap-cell" style={{ opacity: n ? 0.15 + (0.85 * n) / max : 1, background: n ? "var(--accent)" : "var(--panel-2)" }} title={`${day(d)} ${h}:00 — ${n}`} />
+            ))}
+          </>
+        ))}
+      </div>
     </div>
   );
 }

@@ -110,6 +110,9 @@ pub struct ConsultationReport {
     pub group: ReportGroup,
     pub buckets: Vec<ConsultationBucket>,
     pub total: ConsultationFigures,
+    /// Arrivals by weekday (Monday first) and hour of the reader's day, over the whole
+    /// period: 7 rows of 24, for staffing to follow demand.
+    pub heatmap: Vec<Vec<i64>>,
 }
 
 /// Time in each status over a period, milliseconds.

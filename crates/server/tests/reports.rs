@@ -248,6 +248,14 @@ both!(every_figure_matches_a_brute_force_count, |db| async move {
     }
     let arrivals: i64 = buckets.iter().map(|b| b["arrivals"].as_i64().unwrap()).sum();
     assert_eq!(arrivals, 240);
+    // The heatmap: each arrival at its Moscow weekday and hour.
+    let mut heat = vec![vec![0i64; 24]; 7];
+    for k in all.iter().filter(|k| k.created >= from && k.created < to) {
+        let local = chrono::DateTime::from_timestamp_millis(k.created + 180 * MIN).unwrap().naive_utc();
+        use chrono::{Datelike, Timelike};
+        heat[local.weekday().num_days_from_monday() as usize][local.hour() as usize] += 1;
+    }
+    assert_eq!(report["heatmap"], json!(heat));
 
     for (extra, keep) in [
         (format!("&operator_id={}", op_ids[1]), Box::new(|k: &Known| k.operator.as_deref() == Some(op_ids[1].as_str())) as Box<dyn Fn(&Known) -> bool>),

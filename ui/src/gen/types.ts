@@ -439,7 +439,12 @@ rated: number,
  */
 rating_average: number | null, };
 
-export type ConsultationReport = { from: string, to: string, group: ReportGroup, buckets: Array<ConsultationBucket>, total: ConsultationFigures, };
+export type ConsultationReport = { from: string, to: string, group: ReportGroup, buckets: Array<ConsultationBucket>, total: ConsultationFigures, 
+/**
+ * Arrivals by weekday (Monday first) and hour of the reader's day, over the whole
+ * period: 7 rows of 24, for staffing to follow demand.
+ */
+heatmap: Array<Array<number>>, };
 
 export type ErrorCode = "bad_request" | "validation_failed" | "unauthorized" | "invalid_credentials" | "forbidden" | "not_found" | "illegal_transition" | "already_taken" | "capacity_reached" | "not_assigned" | "already_exists" | "already_rated" | "account_disabled" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "resync_required" | "internal";
 

@@ -224,7 +224,15 @@ impl Store {
         let buckets = Buckets::new(group, offset * 60_000, from, to);
         let mut per: Vec<Gathered> = (0..buckets.count).map(|_| Gathered::default()).collect();
         let mut total = Gathered::default();
+        let mut heatmap = vec![vec![0i64; 24]; 7];
+        let offset_ms = offset * 60_000;
         for f in self.facts(q, from, to).await? {
+            if f.created >= from && f.created < to {
+                let local = f.created + offset_ms;
+                let day = local.div_euclid(DAY);
+                // 1970-01-01 was a Thursday (Monday = 0).
+                heatmap[(day + 3).rem_euclid(7) as usize][(local.rem_euclid(DAY) / HOUR) as usize] += 1;
+            }
             // Each moment counts in the total and in its bucket.
             gather(&f, from, to, &mut |t, add| {
                 add(&mut total);
@@ -239,6 +247,7 @@ impl Store {
             group,
             buckets: per.into_iter().enumerate().map(|(i, g)| ConsultationBucket { start: from_ms(buckets.nth_start(i)), figures: g.figures() }).collect(),
             total: total.figures(),
+            heatmap,
         })
     }
 }
