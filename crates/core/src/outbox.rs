@@ -231,7 +231,7 @@ async fn send_change(remote: &Remote, op: &Op) -> CoreResult<()> {
         Op::Release { consultation_id } => remote.release(*consultation_id, &ReleaseRequest::default()).await.map(|_| ()),
         Op::Close { consultation_id, summary } => remote.close(*consultation_id, &CloseRequest { summary: summary.clone() }).await.map(|_| ()),
         Op::Transfer { consultation_id, operator_id, note } => {
-            remote.transfer(*consultation_id, &TransferRequest { operator_id: *operator_id, note: note.clone() }).await.map(|_| ())
+            remote.transfer(*consultation_id, &TransferRequest { operator_id: *operator_id, note: note.clone(), over_capacity: false }).await.map(|_| ())
         }
         Op::Update { consultation_id, priority, tags } => {
             remote.update_consultation(*consultation_id, &UpdateConsultationRequest { priority: *priority, tags: tags.clone() }).await.map(|_| ())

@@ -378,6 +378,21 @@ pub struct TransferRequest {
     pub operator_id: Uuid,
     #[serde(default)]
     pub note: Option<String>,
+    /// Past the receiver's capacity (admins only).
+    #[serde(default)]
+    pub over_capacity: bool,
+}
+
+/// `POST /api/v1/consultations/{id}/assign`: an admin gives a queued consultation to an operator.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AssignRequest {
+    pub operator_id: Uuid,
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Past the operator's capacity.
+    #[serde(default)]
+    pub over_capacity: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]

@@ -21,6 +21,8 @@ impl Actor {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConsultationAction {
     Take,
+    /// An admin gives a queued consultation to a chosen operator.
+    Assign,
     Transfer,
     Release,
     Close,
@@ -44,6 +46,10 @@ pub fn consultation_transition(
         (Take, New) => Ok(Active),
         (Take, Active) => Err(ApiError::new(ErrorCode::AlreadyTaken, "the consultation was already taken")),
         (Take, Closed) => Err(illegal("take", Closed)),
+        (Assign, _) if !actor.is_admin() => Err(ApiError::new(ErrorCode::Forbidden, "only an admin assigns consultations")),
+        (Assign, New) => Ok(Active),
+        (Assign, Active) => Err(ApiError::new(ErrorCode::AlreadyTaken, "the consultation was already taken")),
+        (Assign, Closed) => Err(illegal("assign", Closed)),
         (Transfer | Release | Close, Active) => {
             if assigned == Some(actor.id) || actor.is_admin() {
                 Ok(match action {
@@ -183,12 +189,16 @@ mod tests {
             (Close, Active, Some(other.id), me, Err(ErrorCode::NotAssigned)),
             (Close, New, None, me, Err(ErrorCode::IllegalTransition)),
             (Close, Closed, Some(me.id), me, Err(ErrorCode::IllegalTransition)),
+            (Assign, New, None, admin(), Ok(Active)),
+            (Assign, New, None, me, Err(ErrorCode::Forbidden)),
+            (Assign, Active, Some(other.id), admin(), Err(ErrorCode::AlreadyTaken)),
+            (Assign, Closed, Some(other.id), admin(), Err(ErrorCode::IllegalTransition)),
         ];
         for (action, status, assigned, actor, want) in cases {
             let got = consultation_transition(status, assigned, actor, action).map_err(|e| e.code);
             assert_eq!(got, want, "{action:?} from {status} by {actor:?}");
         }
-        for action in [Take, Transfer, Release, Close] {
+        for action in [Take, Assign, Transfer, Release, Close] {
             for &status in ConsultationStatus::ALL {
                 let got = consultation_transition(status, None, client(), action).map_err(|e| e.code);
                 assert_eq!(got, Err(ErrorCode::Forbidden));

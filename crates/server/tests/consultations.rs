@@ -432,3 +432,53 @@ both!(too_many_tags_are_refused_at_once, |db| async move {
     assert!(started.elapsed() < Duration::from_secs(3), "refused after {:?}", started.elapsed());
     s.stop().await;
 });
+
+// An admin assigns a queued consultation to a chosen operator; the receiver's capacity holds
+// for assignments and transfers alike unless an admin goes past it; only admins do either.
+both!(an_admin_assigns_within_capacity_unless_overriding, |db| async move {
+    let s = TestServer::start(db).await;
+    let boss = s.staff("boss", Role::Admin).await;
+    let anna = s.staff("anna", Role::Operator).await;
+    let boris = s.staff("boris", Role::Operator).await;
+    let (anna_id, boris_id) = (anna.user_id().await, boris.user_id().await);
+    boss.call(reqwest::Method::PATCH, &format!("/api/v1/operators/{anna_id}"), Some(json!({"capacity": 1}))).await;
+    let c1 = s.client("Первый", "+79005550001").await;
+    let c2 = s.client("Второй", "+79005550002").await;
+    let (id1, id2) = (c1.open_consultation("первый вопрос").await, c2.open_consultation("второй вопрос").await);
+
+    let (st, b) = boris.post(&format!("/api/v1/consultations/{id1}/assign"), json!({"operator_id": anna_id})).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "operators do not assign");
+    let c = boss.must(&format!("/api/v1/consultations/{id1}/assign"), json!({"operator_id": anna_id, "note": "срочно"})).await;
+    assert_eq!((c["status"].as_str(), c["operator_id"].as_str()), (Some("active"), Some(anna_id.as_str())));
+    assert!(c["taken_at"].is_string(), "an assignment is the take");
+    let (st, b) = boss.post(&format!("/api/v1/consultations/{id1}/assign"), json!({"operator_id": boris_id})).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::CONFLICT, Some("already_taken")));
+    // The thread says so to staff, not to the client.
+    let staff_view = anna.ok(&format!("/api/v1/consultations/{id1}/messages")).await;
+    assert!(staff_view["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["body"].as_str().unwrap().starts_with("Assigned to anna name: срочно") && m["internal"] == true));
+    let client_view = c1.ok(&format!("/api/v1/consultations/{id1}/messages")).await;
+    assert!(client_view["items"].as_array().unwrap().iter().all(|m| !m["body"].as_str().unwrap().contains("Assigned")));
+
+    // Anna is full (1 of 1): an assignment to her is refused, unless the admin overrides it.
+    let (st, b) = boss.post(&format!("/api/v1/consultations/{id2}/assign"), json!({"operator_id": anna_id})).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::CONFLICT, Some("capacity_reached")), "{b}");
+    boss.must(&format!("/api/v1/consultations/{id2}/assign"), json!({"operator_id": boris_id})).await;
+    // A transfer to a full operator: refused for boris, his to ask; an admin may go past it.
+    let (st, b) = boris.post(&format!("/api/v1/consultations/{id2}/transfer"), json!({"operator_id": anna_id})).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::CONFLICT, Some("capacity_reached")), "{b}");
+    let (st, _) = boris.post(&format!("/api/v1/consultations/{id2}/transfer"), json!({"operator_id": anna_id, "over_capacity": true})).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "only an admin goes past a capacity");
+    let t = boss.must(&format!("/api/v1/consultations/{id2}/transfer"), json!({"operator_id": anna_id, "over_capacity": true})).await;
+    assert_eq!(t["operator_id"].as_str(), Some(anna_id.as_str()));
+
+    // The reports count the assignment as the take.
+    let from = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let to = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let r = boss.ok(&format!("/api/v1/reports/consultations?from={from}&to={to}")).await;
+    assert_eq!(r["total"]["taken"], 2);
+    s.stop().await;
+});

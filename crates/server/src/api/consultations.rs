@@ -4,8 +4,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use careline_protocol::{
-    ApiError, CloseRequest, Consultation, CreateTariffRequest, InitiateConsultationRequest, InitiateConsultationResponse, Message, Page, RatingRequest,
-    ReadPosition, ReadRequest, ReleaseRequest, SendMessageRequest, Tariff, TransferRequest, UpdateConsultationRequest,
+    ApiError, AssignRequest, CloseRequest, Consultation, CreateTariffRequest, InitiateConsultationRequest, InitiateConsultationResponse, Message, Page,
+    RatingRequest, ReadPosition, ReadRequest, ReleaseRequest, SendMessageRequest, Tariff, TransferRequest, UpdateConsultationRequest,
 };
 use std::sync::atomic::Ordering;
 use uuid::Uuid;
@@ -86,7 +86,21 @@ pub async fn transfer(
     ApiJson(req): ApiJson<TransferRequest>,
 ) -> AppResult<Json<Consultation>> {
     session.require_staff()?;
-    Ok(Json(state.store.transition_consultation(id, session.actor(), ConsultationAction::Transfer, Some(req.operator_id), req.note.as_deref()).await?))
+    Ok(Json(state.store.assign_consultation(id, session.actor(), ConsultationAction::Transfer, req.operator_id, req.note.as_deref(), req.over_capacity).await?))
+}
+
+/// Assign a queued consultation to an operator (admin): within the operator's capacity unless
+/// `over_capacity`; recorded in the thread as an internal system note, and counted as its take.
+#[utoipa::path(post, path = "/api/v1/consultations/{id}/assign", tag = "consultations", params(("id" = Uuid, Path)), request_body = AssignRequest,
+    responses((status = 200, body = Consultation), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
+pub async fn assign(
+    State(state): State<AppState>,
+    session: Session,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<AssignRequest>,
+) -> AppResult<Json<Consultation>> {
+    session.require_admin()?;
+    Ok(Json(state.store.assign_consultation(id, session.actor(), ConsultationAction::Assign, req.operator_id, req.note.as_deref(), req.over_capacity).await?))
 }
 
 /// Hand back to the queue.

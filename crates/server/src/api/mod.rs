@@ -111,6 +111,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(consultations::get, consultations::update))
         .routes(routes!(consultations::take))
         .routes(routes!(consultations::transfer))
+        .routes(routes!(consultations::assign))
         .routes(routes!(consultations::release))
         .routes(routes!(consultations::close))
         .routes(routes!(consultations::rate))

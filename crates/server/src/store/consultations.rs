@@ -174,6 +174,35 @@ impl Store {
         target: Option<Uuid>,
         text: Option<&str>,
     ) -> AppResult<Consultation> {
+        self.transition(id, actor, action, target, text, false).await
+    }
+
+    /// An admin gives a queued consultation to an operator (within the operator's capacity,
+    /// unless `over_capacity`), or transfers one past the receiver's capacity.
+    pub async fn assign_consultation(
+        &self,
+        id: Uuid,
+        actor: Actor,
+        action: ConsultationAction,
+        target: Uuid,
+        text: Option<&str>,
+        over_capacity: bool,
+    ) -> AppResult<Consultation> {
+        if over_capacity && actor.role != Role::Admin {
+            return Err(AppError::forbidden("only an admin goes past an operator's capacity"));
+        }
+        self.transition(id, actor, action, Some(target), text, over_capacity).await
+    }
+
+    async fn transition(
+        &self,
+        id: Uuid,
+        actor: Actor,
+        action: ConsultationAction,
+        target: Option<Uuid>,
+        text: Option<&str>,
+        over_capacity: bool,
+    ) -> AppResult<Consultation> {
         let text = optional_text("text", text, 20_000)?;
         let now = now_ms();
         let mut tx = self.begin().await?;
@@ -184,11 +213,11 @@ impl Store {
         let mut system_note: Option<String> = None;
         match action {
             ConsultationAction::Take => {
-                check_capacity(&mut tx, actor.id).await?;
+                check_capacity(&mut tx, actor.id, true).await?;
                 c.operator_id = Some(actor.id);
                 c.taken_at = Some(from_ms(now));
             }
-            ConsultationAction::Transfer => {
+            ConsultationAction::Assign | ConsultationAction::Transfer => {
                 let to = target.ok_or_else(|| AppError::invalid("operator_id is required"))?;
                 if Some(to) == before.operator_id {
                     return Err(AppError::refuse(ErrorCode::IllegalTransition, "the consultation is already assigned to this operator"));
@@ -201,12 +230,21 @@ impl Store {
                 if get_bool(&row, "disabled")? {
                     return Err(AppError::invalid("the target operator is disabled"));
                 }
+                // The receiver's capacity holds, unless an admin says otherwise.
+                if !over_capacity {
+                    check_capacity(&mut tx, to, false).await?;
+                }
                 let name: String = row.try_get("name")?;
                 c.operator_id = Some(to);
-                system_note = Some(match &text {
-                    Some(t) => format!("Transferred to {name}: {t}"),
-                    None => format!("Transferred to {name}"),
+                system_note = Some(match (action, &text) {
+                    (ConsultationAction::Assign, Some(t)) => format!("Assigned to {name}: {t}"),
+                    (ConsultationAction::Assign, None) => format!("Assigned to {name}"),
+                    (_, Some(t)) => format!("Transferred to {name}: {t}"),
+                    (_, None) => format!("Transferred to {name}"),
                 });
+                if action == ConsultationAction::Assign {
+                    c.taken_at = Some(from_ms(now));
+                }
             }
             ConsultationAction::Release => {
                 c.operator_id = None;
@@ -226,7 +264,8 @@ impl Store {
             return Err(AppError::refuse(ErrorCode::AlreadyTaken, "the consultation was changed by someone else; reload it"));
         }
         let (step, holder) = match action {
-            ConsultationAction::Take => ("taken", c.operator_id),
+            // An assignment takes it from the queue for the operator: a take, for the reports.
+            ConsultationAction::Take | ConsultationAction::Assign => ("taken", c.operator_id),
             ConsultationAction::Transfer => ("transferred", c.operator_id),
             ConsultationAction::Release => ("released", before.operator_id),
             ConsultationAction::Close => ("closed", before.operator_id),
@@ -305,7 +344,7 @@ impl Store {
     }
 }
 
-async fn check_capacity(tx: &mut WriteTx, operator: Uuid) -> AppResult<()> {
+async fn check_capacity(tx: &mut WriteTx, operator: Uuid, self_: bool) -> AppResult<()> {
     let row = sqlx::query(
         "SELECT o.capacity, (SELECT COUNT(*) FROM consultations c WHERE c.operator_id = o.id AND c.status = 'active') AS active \
          FROM operators o WHERE o.id = $1",
@@ -317,7 +356,8 @@ async fn check_capacity(tx: &mut WriteTx, operator: Uuid) -> AppResult<()> {
     let capacity: i64 = row.try_get("capacity")?;
     let active: i64 = row.try_get("active")?;
     if active >= capacity {
-        return Err(AppError::refuse(ErrorCode::CapacityReached, format!("you already have {active} active consultations of your capacity {capacity}")));
+        let who = if self_ { "you already have" } else { "the operator already has" };
+        return Err(AppError::refuse(ErrorCode::CapacityReached, format!("{who} {active} active consultations of the capacity {capacity}")));
     }
     Ok(())
 }
