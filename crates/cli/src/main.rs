@@ -12,7 +12,7 @@ use careline_core::{live, sync, Cache};
 use careline_protocol::{ConsultationStatus, Presence};
 use clap::{Parser, Subcommand};
 
-use careline_core::session::{self, Session};
+use careline_core::session::Session;
 
 #[derive(Parser)]
 #[command(name = "careline", version, about = "The Careline operator desk on the command line")]
@@ -115,7 +115,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         session.forget();
         if wipe {
-            session::wipe_cache(&cache_path);
+            careline_core::unlock::wipe_cache(&cache_path);
             println!("Logged out; the local cache was wiped.");
         } else {
             println!("Logged out; the local cache stays at {}.", cache_path.display());

@@ -41,7 +41,7 @@ fn main() {
 async fn run(dir: PathBuf, n: usize) {
     std::fs::create_dir_all(dir.join("home")).unwrap();
     let path = dir.join("cache.db");
-    careline_core::session::wipe_cache(&path);
+    careline_core::unlock::wipe_cache(&path);
     let cache = Cache::open(&path).await.unwrap();
     let now = Utc::now();
     let mut seq = 0i64;

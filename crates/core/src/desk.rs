@@ -349,7 +349,7 @@ impl Desk {
         self.files.forget_exported();
         if wipe {
             self.cache.close().await;
-            crate::session::wipe_cache(self.cache.path());
+            crate::unlock::wipe_cache(self.cache.path());
         }
     }
 

@@ -6,7 +6,7 @@
 //! desktop app and the CLI share it, so logging in with one logs in the other. One cache file
 //! per (server, login) lives beside it.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -96,19 +96,4 @@ impl Session {
             .collect();
         home().join("cache").join(format!("{host}-{}.db", self.login))
     }
-}
-
-/// Deletes a cache file with its WAL and shared-memory files, the attachment store beside it
-/// (and an older version's plaintext one), the files decrypted for other programs, and the
-/// cache's key.
-pub fn wipe_cache(path: &Path) {
-    for suffix in ["", "-wal", "-shm", "-journal", ".encrypting", ".encrypting-journal"] {
-        let mut p = path.to_path_buf().into_os_string();
-        p.push(suffix);
-        let _ = std::fs::remove_file(PathBuf::from(p));
-    }
-    for dir in [crate::files::store_of(path), crate::files::legacy_store_of(path), crate::files::opened_of(path)] {
-        let _ = std::fs::remove_dir_all(dir);
-    }
-    crate::keys::forget(path);
 }

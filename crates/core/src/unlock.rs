@@ -1,6 +1,7 @@
 //! Opening a cache file under its key (SQLCipher): a new cache gets a new key; a plaintext cache
 //! of an older version is encrypted in place on first start, outbox and read positions with it;
-//! a cache whose key is gone is put aside for a fresh sync, never a crash. The cipher settings
+//! a cache whose key is gone is put aside for a fresh sync, never a crash; a wipe (logout)
+//! deletes a cache with everything beside it and its key. The cipher settings
 //! are chosen by measurement (BENCHMARKS.md "The desk's cache, encrypted").
 
 use std::io::{Read, Seek, Write};
@@ -104,7 +105,7 @@ pub(crate) fn unlock(path: &Path, keying: Keying) -> CoreResult<(CacheKey, Opene
     std::fs::File::open(path)?.take(16).read_to_end(&mut header)?;
     if header.is_empty() {
         // A new cache: what an old one left beside it (its key, its files) goes.
-        crate::session::wipe_cache(path);
+        wipe_cache(path);
         crate::private::private_file(path)?;
         return Ok((keys::create(path)?, Opened::New));
     }
@@ -120,7 +121,7 @@ pub(crate) fn unlock(path: &Path, keying: Keying) -> CoreResult<(CacheKey, Opene
         Found::Unavailable => Err(CoreError::KeyUnavailable),
         Found::Key(_) | Found::Lost => {
             tracing::warn!(cache = %path.display(), "the cache's key is gone: the cache is deleted and filled again from the server");
-            crate::session::wipe_cache(path);
+            wipe_cache(path);
             crate::private::private_file(path)?;
             Ok((keys::create(path)?, Opened::KeyLost))
         }
@@ -181,4 +182,19 @@ fn encrypt_plain(path: &Path, keying: Keying, key: &CacheKey) -> CoreResult<()> 
         let _ = std::fs::remove_file(with_suffix(path, suffix));
     }
     Ok(())
+}
+
+/// Deletes a cache file with its WAL and shared-memory files, the attachment store beside it
+/// (and an older version's plaintext one), the files decrypted for other programs, and the
+/// cache's key.
+pub fn wipe_cache(path: &Path) {
+    for suffix in ["", "-wal", "-shm", "-journal", ".encrypting", ".encrypting-journal"] {
+        let mut p = path.to_path_buf().into_os_string();
+        p.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(p));
+    }
+    for dir in [crate::files::store_of(path), crate::files::legacy_store_of(path), crate::files::opened_of(path)] {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    crate::keys::forget(path);
 }

@@ -198,7 +198,7 @@ async fn a_cache_whose_key_is_gone_starts_afresh_and_a_wipe_takes_the_key() {
     assert_eq!(Cache::open(&path).await.unwrap().opened(), Opened::Existing);
 
     // Logout with wipe: the cache, its files and its key.
-    careline_core::session::wipe_cache(&path);
+    careline_core::unlock::wipe_cache(&path);
     assert!(!path.exists() && !keys::is_kept(&path));
     server.stop().await;
 }
