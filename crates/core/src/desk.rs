@@ -253,32 +253,39 @@ impl Desk {
     /// The consultations report from the server; offline, the last one fetched (kept in the
     /// cache, encrypted like the rest).
     pub async fn consultation_report(&self, q: &careline_protocol::ReportQuery) -> CoreResult<ReportView> {
-        const KEY: &str = "report.consultations";
-        match self.remote.consultation_report(q).await {
-            Ok(report) => {
-                let view = ReportView { report, fetched_at: chrono::Utc::now(), offline: false };
-                self.cache.set_meta(KEY, &serde_json::to_string(&view).expect("a report serializes")).await?;
-                Ok(view)
-            }
-            Err(e @ (CoreError::Unreachable(_) | CoreError::Unavailable { .. })) => match self.cache.meta(KEY).await? {
-                Some(text) => Ok(ReportView { offline: true, ..crate::cache::parse(&text)? }),
-                None => Err(e),
-            },
-            Err(e) => Err(e),
-        }
+        let (report, fetched_at, offline) = self.kept("report.consultations", self.remote.consultation_report(q).await).await?;
+        Ok(ReportView { report, fetched_at, offline })
     }
 
     /// The operators' report from the server; offline, the last one fetched.
     pub async fn operator_report(&self, q: &careline_protocol::ReportQuery) -> CoreResult<OperatorReportView> {
-        const KEY: &str = "report.operators";
-        match self.remote.operator_report(q).await {
-            Ok(report) => {
-                let view = OperatorReportView { report, fetched_at: chrono::Utc::now(), offline: false };
-                self.cache.set_meta(KEY, &serde_json::to_string(&view).expect("a report serializes")).await?;
-                Ok(view)
+        let (report, fetched_at, offline) = self.kept("report.operators", self.remote.operator_report(q).await).await?;
+        Ok(OperatorReportView { report, fetched_at, offline })
+    }
+
+    /// What the server answered, kept in the cache under `key` with the time; when the server
+    /// cannot be reached, the last answer kept (and `true`: it is old).
+    async fn kept<T: Serialize + serde::de::DeserializeOwned>(
+        &self,
+        key: &str,
+        fetched: CoreResult<T>,
+    ) -> CoreResult<(T, chrono::DateTime<chrono::Utc>, bool)> {
+        match fetched {
+            Ok(value) => {
+                let at = chrono::Utc::now();
+                self.cache.set_meta(key, &serde_json::json!({ "at": at, "value": value }).to_string()).await?;
+                Ok((value, at, false))
             }
-            Err(e @ (CoreError::Unreachable(_) | CoreError::Unavailable { .. })) => match self.cache.meta(KEY).await? {
-                Some(text) => Ok(OperatorReportView { offline: true, ..crate::cache::parse(&text)? }),
+            Err(e @ (CoreError::Unreachable(_) | CoreError::Unavailable { .. })) => match self.cache.meta(key).await? {
+                Some(text) => {
+                    #[derive(serde::Deserialize)]
+                    struct Kept<T> {
+                        at: chrono::DateTime<chrono::Utc>,
+                        value: T,
+                    }
+                    let kept: Kept<T> = crate::cache::parse(&text)?;
+                    Ok((kept.value, kept.at, true))
+                }
                 None => Err(e),
             },
             Err(e) => Err(e),

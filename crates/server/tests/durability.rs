@@ -20,8 +20,13 @@ struct Proc {
 }
 
 async fn start(data_dir: &std::path::Path, db_url: &str) -> Proc {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_careline-server"))
-        .arg("serve")
+    start_as(Command::new(env!("CARGO_BIN_EXE_careline-server")).arg("serve"), data_dir, db_url).await
+}
+
+/// Starts the server by `command` (the binary, or a shell that execs it) and waits until it
+/// says where it listens.
+async fn start_as(command: &mut Command, data_dir: &std::path::Path, db_url: &str) -> Proc {
+    let mut child = command
         .env("CARELINE_DATA_DIR", data_dir)
         .env("CARELINE_DATABASE_URL", db_url)
         .env("CARELINE_LISTEN", "127.0.0.1:0")
@@ -147,28 +152,8 @@ both!(sigkill_loses_nothing_acknowledged, |db| async move {
 async fn the_server_raises_its_open_file_limit() {
     let dir = tempfile::tempdir().unwrap();
     let script = format!("ulimit -Sn 1024 && exec '{}' serve", env!("CARGO_BIN_EXE_careline-server"));
-    let mut child = Command::new("sh")
-        .args(["-c", &script])
-        .env("CARELINE_DATA_DIR", dir.path())
-        .env("CARELINE_LISTEN", "127.0.0.1:0")
-        .env("CARELINE_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if line.contains("addr=") {
-                return;
-            }
-        }
-        panic!("the server exited before listening");
-    })
-    .await
-    .expect("the server did not start");
+    let mut server = start_as(Command::new("sh").args(["-c", &script]), dir.path(), "").await;
+    let child = &mut server.child;
     let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id().unwrap())).unwrap();
     let line = limits.lines().find(|l| l.starts_with("Max open files")).unwrap();
     let numbers: Vec<&str> = line.split_whitespace().skip(3).take(2).collect();
