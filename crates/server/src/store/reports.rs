@@ -163,12 +163,16 @@ impl Store {
     /// The consultations with a moment in [from, to) that pass the query's filters.
     async fn facts(&self, q: &ReportQuery, from: i64, to: i64) -> AppResult<Vec<Fact>> {
         let tag = q.tag.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_lowercase);
+        // The consultations with a moment in the period, each found through its own index.
         let mut sql = String::from(
             "SELECT c.created_at, c.first_response_at, c.closed_at, c.rating, c.tags, c.operator_id, \
              (SELECT MIN(s.at) FROM consultation_steps s WHERE s.consultation_id = c.id AND s.step = 'taken') AS first_take \
-             FROM consultations c WHERE ((c.created_at >= $1 AND c.created_at < $2) OR (c.first_response_at >= $1 AND c.first_response_at < $2) \
-             OR (c.closed_at >= $1 AND c.closed_at < $2) \
-             OR c.id IN (SELECT t.consultation_id FROM consultation_steps t WHERE t.step = 'taken' AND t.at >= $1 AND t.at < $2))",
+             FROM consultations c JOIN ( \
+               SELECT id FROM consultations WHERE created_at >= $1 AND created_at < $2 \
+               UNION SELECT id FROM consultations WHERE first_response_at >= $1 AND first_response_at < $2 \
+               UNION SELECT id FROM consultations WHERE closed_at >= $1 AND closed_at < $2 \
+               UNION SELECT consultation_id FROM consultation_steps WHERE step = 'taken' AND at >= $1 AND at < $2 \
+             ) AS moments ON moments.id = c.id WHERE 1 = 1",
         );
         let mut n = 2;
         let mut arg = |sql: &mut String, clause: &str| {
