@@ -327,6 +327,11 @@ async fn operator_works_a_day_in_the_window() {
         d.click("[data-testid=open-settings]", "").await;
         d.choose("[data-testid=language]", lang).await;
         d.choose("[data-testid=theme]", theme).await;
+        if theme == "dark" {
+            // The settings with anna's own sessions (this device marked).
+            d.wait_text("[data-testid=this-device]", "это устройство", 10).await;
+            shoot(&d, "settings-ru-dark").await;
+        }
         d.key("\u{E00C}").await; // Escape closes the dialog
         for section in ["consultations", "callbacks", "clients", "operators"] {
             d.click(&format!("[data-testid=section-{section}]"), "").await;

@@ -7,7 +7,7 @@ import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { api, type ConsultationFigures, type DurationFigure, type Me, type OperatorReportView, type ReportGroup, type ReportQuery, type ReportView } from "./api";
 import { errorLine } from "./errors";
-import { duration, when } from "./format";
+import { duration, localeOf, when } from "./format";
 import { lang, t, type Key } from "./i18n";
 
 type Period = "today" | "7d" | "30d";
@@ -71,7 +71,7 @@ export function Reports({ me }: { me: Me }) {
             <tbody>
               {report.buckets.filter((b) => b.arrivals + b.taken + b.closed > 0).map((b) => (
                 <tr>
-                  <td>{new Date(b.start).toLocaleString(lang() === "zh" ? "zh-CN" : lang() === "ru" ? "ru-RU" : "en-GB", report.group === "hour" ? { hour: "2-digit", minute: "2-digit" } : { day: "numeric", month: "short", weekday: "short" })}</td>
+                  <td>{new Date(b.start).toLocaleString(localeOf(lang()), report.group === "hour" ? { hour: "2-digit", minute: "2-digit" } : { day: "numeric", month: "short", weekday: "short" })}</td>
                   <td>{b.arrivals}</td><td>{b.taken}</td><td>{b.closed}</td><td>{b.abandoned}</td>
                   <td>{ms(b.first_response, "median_ms")}</td><td>{ms(b.resolution, "median_ms")}</td>
                   <td>{b.rating_average === null ? "—" : b.rating_average.toFixed(1)}</td>
@@ -89,7 +89,7 @@ export function Reports({ me }: { me: Me }) {
 /** Arrivals by weekday and hour of the day: where staffing should follow demand. */
 function Heatmap({ rows }: { rows: number[][] }) {
   const max = Math.max(1, ...rows.flat());
-  const locale = lang() === "zh" ? "zh-CN" : lang() === "ru" ? "ru-RU" : "en-GB";
+  const locale = localeOf(lang());
   // 2024-01-01 was a Monday.
   const day = (i: number) => new Date(2024, 0, 1 + i).toLocaleDateString(locale, { weekday: "short" });
   return (
@@ -171,7 +171,7 @@ function Chart({ buckets, group }: { buckets: [number, number, number][]; group:
   useEffect(() => {
     if (!box.current) return;
     const [line, text] = [color("--line", "#ddd"), color("--text", "#222")];
-    const locale = lang() === "zh" ? "zh-CN" : lang() === "ru" ? "ru-RU" : "en-GB";
+    const locale = localeOf(lang());
     const label = (i: number) => {
       const b = buckets[Math.round(i)];
       if (!b) return "";

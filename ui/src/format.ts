@@ -53,9 +53,14 @@ export function matchQuickReplies<T extends { key: string; text: string }>(input
 }
 
 /** The time of day, or the date and time when not today. */
+/** The Intl locale of an interface language. */
+export function localeOf(lang: Lang): string {
+  return lang === "zh" ? "zh-CN" : lang === "ru" ? "ru-RU" : "en-GB";
+}
+
 export function when(iso: string, lang: Lang, now = Date.now()): string {
   const d = new Date(iso);
-  const locale = lang === "zh" ? "zh-CN" : lang === "ru" ? "ru-RU" : "en-GB";
+  const locale = localeOf(lang);
   const sameDay = new Date(now).toDateString() === d.toDateString();
   return sameDay
     ? d.toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit" })

@@ -245,7 +245,8 @@ fn local_name(name: &str) -> String {
     }
 }
 
-fn beside_cache(cache: &Path, suffix: &str) -> PathBuf {
+/// `cache` with `suffix` appended to its file name (its WAL, its stores, its temporary copy).
+pub(crate) fn beside_cache(cache: &Path, suffix: &str) -> PathBuf {
     let mut root = cache.as_os_str().to_owned();
     root.push(suffix);
     PathBuf::from(root)

@@ -5,7 +5,7 @@
 //! are chosen by measurement (BENCHMARKS.md "The desk's cache, encrypted").
 
 use std::io::{Read, Seek, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rusqlite::Connection;
 use zeroize::Zeroizing;
@@ -138,12 +138,6 @@ fn readable(path: &Path, keying: Keying, key: &CacheKey) -> CoreResult<bool> {
     }
 }
 
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
-    let mut p = path.as_os_str().to_owned();
-    p.push(suffix);
-    PathBuf::from(p)
-}
-
 /// Encrypts a plaintext cache in place: everything (outbox, read positions, the search index)
 /// is exported into a new encrypted file, which replaces the old one in one rename; the old
 /// file's bytes are then overwritten (a crash before the rename leaves the plaintext cache as
@@ -154,8 +148,8 @@ fn encrypt_plain(path: &Path, keying: Keying, key: &CacheKey) -> CoreResult<()> 
         let plain = Connection::open(path)?;
         plain.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;")?;
     }
-    let tmp = with_suffix(path, ".encrypting");
-    for p in [tmp.clone(), with_suffix(&tmp, "-journal")] {
+    let tmp = crate::files::beside_cache(path, ".encrypting");
+    for p in [tmp.clone(), crate::files::beside_cache(&tmp, "-journal")] {
         let _ = std::fs::remove_file(p);
     }
     crate::private::private_file(&tmp)?;
@@ -179,7 +173,7 @@ fn encrypt_plain(path: &Path, keying: Keying, key: &CacheKey) -> CoreResult<()> 
     }
     old.sync_all()?;
     for suffix in ["-wal", "-shm"] {
-        let _ = std::fs::remove_file(with_suffix(path, suffix));
+        let _ = std::fs::remove_file(crate::files::beside_cache(path, suffix));
     }
     Ok(())
 }
@@ -189,9 +183,7 @@ fn encrypt_plain(path: &Path, keying: Keying, key: &CacheKey) -> CoreResult<()> 
 /// cache's key.
 pub fn wipe_cache(path: &Path) {
     for suffix in ["", "-wal", "-shm", "-journal", ".encrypting", ".encrypting-journal"] {
-        let mut p = path.to_path_buf().into_os_string();
-        p.push(suffix);
-        let _ = std::fs::remove_file(PathBuf::from(p));
+        let _ = std::fs::remove_file(crate::files::beside_cache(path, suffix));
     }
     for dir in [crate::files::store_of(path), crate::files::legacy_store_of(path), crate::files::opened_of(path)] {
         let _ = std::fs::remove_dir_all(dir);

@@ -24,10 +24,7 @@ use crate::store::reports::{consultation_report_csv, operator_report_csv};
 pub async fn consultations(State(state): State<AppState>, session: Session, ApiQuery(q): ApiQuery<ReportQuery>) -> AppResult<Response> {
     allowed(&session, &q)?;
     let report = state.store.consultation_report(&q).await?;
-    Ok(match q.format.unwrap_or_default() {
-        ReportFormat::Json => Json(report).into_response(),
-        ReportFormat::Csv => ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], consultation_report_csv(&report)).into_response(),
-    })
+    Ok(answer(q.format, &report, consultation_report_csv))
 }
 
 /// Reports are for admins; an operator sees their own figures (`operator_id` = their id).
@@ -49,8 +46,13 @@ fn allowed(session: &Session, q: &ReportQuery) -> AppResult<()> {
 pub async fn operators(State(state): State<AppState>, session: Session, ApiQuery(q): ApiQuery<ReportQuery>) -> AppResult<Response> {
     allowed(&session, &q)?;
     let report = state.store.operator_report(&q).await?;
-    Ok(match q.format.unwrap_or_default() {
+    Ok(answer(q.format, &report, operator_report_csv))
+}
+
+/// A report as asked: JSON, or CSV.
+fn answer<R: serde::Serialize>(format: Option<ReportFormat>, report: &R, csv: fn(&R) -> String) -> Response {
+    match format.unwrap_or_default() {
         ReportFormat::Json => Json(report).into_response(),
-        ReportFormat::Csv => ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], operator_report_csv(&report)).into_response(),
-    })
+        ReportFormat::Csv => ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv(report)).into_response(),
+    }
 }
