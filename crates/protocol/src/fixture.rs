@@ -30,6 +30,7 @@ pub fn consultation(id: Uuid, client_id: Uuid, status: ConsultationStatus, creat
         rating: None,
         rating_comment: None,
         last_message_at: None,
+        red_flag: None,
     }
 }
 

@@ -351,6 +351,9 @@ pub struct Consultation {
     pub rating: Option<i64>,
     pub rating_comment: Option<String>,
     pub last_message_at: Option<DateTime<Utc>>,
+    /// The red-flag phrase that last raised it to `urgent` (see [`RedFlagRule`]).
+    #[serde(default)]
+    pub red_flag: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -595,3 +598,7 @@ pub struct Health {
     pub version: String,
     pub last_seq: i64,
 }
+
+// After `wire_enum!`, which it uses.
+pub mod supervision;
+pub use supervision::{AssignmentPolicy, DeskSettings, RedFlagRule, RedFlagRuleRequest, RedFlagTestRequest, RedFlagTestResponse, RuleLanguage, SlaThresholds};

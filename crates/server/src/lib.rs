@@ -23,6 +23,7 @@ pub mod maintenance;
 pub mod metrics;
 pub mod passwords;
 pub mod presence;
+pub mod red_flags;
 pub mod state;
 pub mod store;
 pub mod testing;

@@ -55,6 +55,8 @@ impl PresenceTracker {
                     }
                     Err(e) => tracing::warn!(error = %e, "presence sweep failed"),
                 }
+                // Whatever a stopped instance left unassigned (nothing, when the policy is manual).
+                store.assign_waiting().await;
             }
         });
     }

@@ -37,6 +37,9 @@ both!(role_matrix, |db| async move {
     owner.must(&format!("/api/v1/consultations/{c}/messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "image", "attachment_id": att})).await;
 
     let cmid = || json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "text", "body": "x"});
+    let rule = admin.must("/api/v1/red-flags", json!({"phrase": "anaphyla*", "language": "en"})).await["id"].as_str().unwrap().to_owned();
+    let rule_body = json!({"phrase": "anaphylactic shock", "language": "en"});
+    let settings = json!({"assignment": "manual", "sla": {"queue_wait_minutes": 5, "first_response_minutes": null, "unanswered_minutes": 10, "callback_asap_minutes": 15}});
     // (method, path, body, [owner, other client, operator, admin])
     let rows: Vec<(Method, String, Option<Value>, [Want; 4])> = vec![
         (Method::GET, "/api/v1/me".into(), None, [Allow, Allow, Allow, Allow]),
@@ -89,6 +92,13 @@ both!(role_matrix, |db| async move {
             None,
             [Forbid, Forbid, Forbid, Allow],
         ),
+        (Method::GET, "/api/v1/red-flags".into(), None, [Forbid, Forbid, Forbid, Allow]),
+        (Method::POST, "/api/v1/red-flags".into(), Some(rule_body.clone()), [Forbid, Forbid, Forbid, Allow]),
+        (Method::POST, "/api/v1/red-flags/test".into(), Some(json!({"text": "chest pain"})), [Forbid, Forbid, Forbid, Allow]),
+        (Method::PUT, format!("/api/v1/red-flags/{rule}"), Some(rule_body), [Forbid, Forbid, Forbid, Allow]),
+        (Method::DELETE, format!("/api/v1/red-flags/{rule}"), None, [Forbid, Forbid, Forbid, Allow]),
+        (Method::GET, "/api/v1/settings".into(), None, [Forbid, Forbid, Allow, Allow]),
+        (Method::PUT, "/api/v1/settings".into(), Some(settings), [Forbid, Forbid, Forbid, Allow]),
         (Method::GET, "/api/v1/snapshot".into(), None, [Allow, Allow, Allow, Allow]),
         (Method::POST, "/api/v1/auth/logout".into(), None, [Allow, Allow, Allow, Allow]),
     ];

@@ -7,6 +7,7 @@ mod callbacks;
 mod consultations;
 mod files;
 mod reports;
+mod supervision;
 mod sync;
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
@@ -121,6 +122,10 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(consultations::list_tariffs, consultations::create_tariff))
         .routes(routes!(reports::consultations))
         .routes(routes!(reports::operators))
+        .routes(routes!(supervision::list_red_flags, supervision::create_red_flag))
+        .routes(routes!(supervision::update_red_flag, supervision::delete_red_flag))
+        .routes(routes!(supervision::test_red_flags))
+        .routes(routes!(supervision::get_settings, supervision::put_settings))
         .routes(routes!(files::upload))
         .routes(routes!(files::download))
         .routes(routes!(callbacks::create, callbacks::list))

@@ -77,6 +77,7 @@ async fn write_batch(store: &Store, jobs: Vec<Job>) {
 async fn plan_and_write(store: &Store, jobs: &[Job], outcomes: &mut Vec<Outcome>) -> AppResult<()> {
     outcomes.clear();
     outcomes.extend(jobs.iter().map(|_| Outcome::Alone));
+    let red_flags = store.red_flag_matcher().await?;
     let mut tx = store.begin().await?;
     let now = now_ms();
 
@@ -137,6 +138,9 @@ async fn plan_and_write(store: &Store, jobs: &[Job], outcomes: &mut Vec<Outcome>
             }
             if c.status == ConsultationStatus::Closed || is_first_message {
                 continue; // alone: it opens a consultation, or announces one
+            }
+            if red_flags.first_match(j.req.body.trim()).is_some() {
+                continue; // alone: it raises the consultation
             }
         } else if !j.req.internal {
             if let Err(e) = may_post_public(c.status, c.operator_id, j.actor) {

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::consultation_rows::{
     consultation_row, create_consultation, load_consultation, open_consultation, record_step, save_consultation, CONSULTATION_COLS,
 };
-use super::messages::{insert_message, NewMessage};
+use super::messages::{insert_message, raise_red_flag, NewMessage};
 use super::paging::{finish_page, parse_id_cursor};
 use super::rows::get_bool;
 use super::Store;
@@ -47,6 +47,8 @@ impl Store {
 
     async fn initiate_once(&self, client_id: Uuid, kind: ConsultationKind, text: Option<&str>, client_msg_id: Option<Uuid>) -> AppResult<(Consultation, bool)> {
         let text = optional_text("text", text, 20_000)?;
+        let client = Actor { id: client_id, role: Role::Client };
+        let red_flag = self.red_flag_on(client, false, text.as_deref().unwrap_or("")).await?;
         let mut tx = self.begin().await?;
         if let Some(open) = open_consultation(&mut tx, client_id).await? {
             return Ok((open, false));
@@ -64,11 +66,16 @@ impl Store {
                     client_msg_id: Some(client_msg_id.unwrap_or_else(careline_protocol::new_id)),
                     internal: false,
                 };
-                insert_message(&mut tx, msg).await?.1
+                let c = insert_message(&mut tx, msg).await?.1;
+                match red_flag {
+                    Some(phrase) => raise_red_flag(&mut tx, c, &phrase).await?,
+                    None => c,
+                }
             }
             None => c,
         };
         tx.commit().await?;
+        self.assign_waiting().await;
         Ok((c, true))
     }
 
@@ -290,6 +297,10 @@ impl Store {
         // a first message or a first response), and a transfer or hand-back changes its operator.
         tx.emit(&EventData::Consultation(c.clone()), Audience::Client(c.client_id), now).await?;
         tx.commit().await?;
+        if matches!(action, ConsultationAction::Close | ConsultationAction::Transfer | ConsultationAction::Release) {
+            // Capacity freed up, or the queue grew.
+            self.assign_waiting().await;
+        }
         Ok(c)
     }
 
@@ -345,6 +356,9 @@ impl Store {
 }
 
 async fn check_capacity(tx: &mut WriteTx, operator: Uuid, self_: bool) -> AppResult<()> {
+    // Locks the operator's row (PostgreSQL) until the commit, so that two takes, transfers or
+    // automatic assignments to one operator on two instances count each other.
+    sqlx::query("UPDATE operators SET capacity = capacity WHERE id = $1").bind(operator.to_string()).execute(tx.conn()).await?;
     let row = sqlx::query(
         "SELECT o.capacity, (SELECT COUNT(*) FROM consultations c WHERE c.operator_id = o.id AND c.status = 'active') AS active \
          FROM operators o WHERE o.id = $1",

@@ -6,12 +6,13 @@
 
 use careline_protocol::MessageQuery;
 use careline_protocol::{
-    Attachment, AuthorKind, Consultation, ConsultationStatus, EventData, Message, MessageKind, Page, ReadPosition, Role, SendMessageRequest,
+    Attachment, AuthorKind, Consultation, ConsultationStatus, EventData, Message, MessageKind, Page, Priority, ReadPosition, Role, SendMessageRequest,
 };
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use uuid::Uuid;
 
+use super::consultation_rows::record_step;
 use super::consultation_rows::{create_consultation, emit_consultation, load_consultation, open_consultation};
 use super::rows::{get_bool, get_enum, get_opt_uuid, get_time, get_uuid};
 use super::Store;
@@ -149,6 +150,7 @@ impl Store {
 
     async fn send_message_once(&self, consultation_id: Uuid, actor: Actor, req: &SendMessageRequest) -> AppResult<Message> {
         let body = req.body.trim().to_owned();
+        let red_flag = self.red_flag_on(actor, req.internal, &body).await?;
         let mut tx = self.begin().await?;
         // Idempotency first: a retry returns the original even if the consultation moved on.
         let existing = sqlx::query(&format!("{MESSAGE_SELECT} WHERE m.author_id = $1 AND m.client_msg_id = $2"))
@@ -160,6 +162,7 @@ impl Store {
             return message_row(&row);
         }
         let mut c = load_consultation(&mut tx, consultation_id).await?;
+        let mut opened = false;
         if actor.role == Role::Client {
             if c.client_id != actor.id {
                 return Err(AppError::not_found("consultation"));
@@ -167,7 +170,10 @@ impl Store {
             if c.status == ConsultationStatus::Closed {
                 c = match open_consultation(&mut tx, actor.id).await? {
                     Some(open) => open,
-                    None => create_consultation(&mut tx, actor.id, c.kind, Some(body.clone()).filter(|b| !b.is_empty())).await?,
+                    None => {
+                        opened = true;
+                        create_consultation(&mut tx, actor.id, c.kind, Some(body.clone()).filter(|b| !b.is_empty())).await?
+                    }
                 };
             }
         } else if !req.internal {
@@ -188,9 +194,24 @@ impl Store {
             client_msg_id: Some(req.client_msg_id),
             internal: req.internal,
         };
-        let (msg, _) = insert_message(&mut tx, msg).await?;
+        let (msg, c) = insert_message(&mut tx, msg).await?;
+        if let Some(phrase) = red_flag {
+            raise_red_flag(&mut tx, c, &phrase).await?;
+        }
         tx.commit().await?;
+        if opened {
+            self.assign_waiting().await;
+        }
         Ok(msg)
+    }
+
+    /// The red-flag phrase that fires on a client's message, if any (staff messages and notes
+    /// never raise one).
+    pub(crate) async fn red_flag_on(&self, actor: Actor, internal: bool, body: &str) -> AppResult<Option<String>> {
+        if actor.role != Role::Client || internal || body.is_empty() {
+            return Ok(None);
+        }
+        Ok(self.red_flag_matcher().await?.first_match(body).map(str::to_owned))
     }
 
     /// Messages of a consultation (or its client's whole thread) that the viewer may see.
@@ -327,4 +348,33 @@ async fn attachment_for_message(tx: &mut WriteTx, id: Uuid, author: Uuid) -> App
         size: row.try_get("size")?,
         created_at: get_time(&row, "created_at")?,
     })
+}
+
+/// A rule fired on a client's message in `c`: the consultation becomes `urgent`, remembers the
+/// phrase, and its history says so (a step, and an internal note in the thread the operator
+/// sees). The same phrase twice in one consultation raises it once. Returns the consultation
+/// as it is now.
+pub(crate) async fn raise_red_flag(tx: &mut WriteTx, c: Consultation, phrase: &str) -> AppResult<Consultation> {
+    if c.status == ConsultationStatus::Closed || c.red_flag.as_deref() == Some(phrase) {
+        return Ok(c);
+    }
+    let now = now_ms();
+    let mut c = c;
+    c.priority = Priority::Urgent;
+    c.red_flag = Some(phrase.to_owned());
+    sqlx::query("UPDATE consultations SET priority = 'urgent', red_flag = $1 WHERE id = $2").bind(phrase).bind(c.id.to_string()).execute(tx.conn()).await?;
+    record_step(tx, c.id, "red_flag", c.operator_id, now).await?;
+    let note = NewMessage {
+        consultation: &c,
+        author_kind: AuthorKind::System,
+        author_id: None,
+        kind: MessageKind::System,
+        body: format!("Red flag: «{phrase}»"),
+        attachment: None,
+        client_msg_id: None,
+        internal: true,
+    };
+    let (_, c) = insert_message(tx, note).await?;
+    emit_consultation(tx, &c, None, now).await?;
+    Ok(c)
 }

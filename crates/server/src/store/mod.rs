@@ -3,6 +3,7 @@
 //! tables of one part of the domain; every write goes through a `WriteTx` and emits the event
 //! that tells everyone what changed.
 
+pub mod assignment;
 pub mod audit;
 pub(crate) mod batch;
 mod batch_writer;
@@ -16,10 +17,12 @@ pub mod idempotency;
 pub mod messages;
 pub mod operators;
 pub mod paging;
+pub mod red_flags;
 pub mod reports;
 pub(crate) mod rows;
 pub mod session_cache;
 pub mod sessions;
+pub mod settings;
 pub mod snapshot;
 pub mod tariffs;
 
@@ -48,6 +51,8 @@ pub struct Store {
     /// The group-commit writer of messages.
     pub(crate) batcher: batch::Batcher,
     pub(crate) sessions: Arc<session_cache::SessionCache>,
+    /// The red-flag rules, compiled.
+    pub(crate) red_flags: Arc<red_flags::RuleCache>,
 }
 
 /// Domain settings the store needs.
@@ -71,7 +76,7 @@ impl Store {
         let settings = Arc::new(StoreSettings::from(config));
         let committed = Arc::new(Commits::default());
         let (batcher, queue) = batch::Batcher::new();
-        let store = Store { writer, reader, backend, committed, settings, batcher, sessions: Arc::default() };
+        let store = Store { writer, reader, backend, committed, settings, batcher, sessions: Arc::default(), red_flags: Arc::default() };
         store.start_batch_writer(queue);
         store.backend.watch_remote_commits(store.committed.wake.clone()).await?;
         Ok(store)

@@ -179,6 +179,9 @@ impl Store {
         tx.commit().await?;
         // Roles, names and the disabled flag are read with the session: forget what was cached.
         self.sessions.clear();
+        if req.capacity.is_some() || req.role.is_some() {
+            self.assign_waiting().await;
+        }
         Ok(op)
     }
 
@@ -248,6 +251,9 @@ impl Store {
             tx.emit(&EventData::Operator(op.clone()), Audience::Staff(None), now).await?;
         }
         tx.commit().await?;
+        if changed && status == Presence::Online {
+            self.assign_waiting().await;
+        }
         Ok(op)
     }
 
