@@ -300,6 +300,37 @@ pub async fn update_operator(shell: State<'_, Shell>, id: Uuid, req: UpdateOpera
 }
 
 #[tauri::command]
+pub async fn red_flags(shell: State<'_, Shell>) -> Res<Vec<careline_protocol::RedFlagRule>> {
+    Ok(shell.desk().await?.red_flags().await?)
+}
+
+/// A new rule (`id` none) or a rule's new state.
+#[tauri::command]
+pub async fn save_red_flag(shell: State<'_, Shell>, id: Option<Uuid>, req: careline_protocol::RedFlagRuleRequest) -> Res<careline_protocol::RedFlagRule> {
+    Ok(shell.desk().await?.save_red_flag(id, &req).await?)
+}
+
+#[tauri::command]
+pub async fn delete_red_flag(shell: State<'_, Shell>, id: Uuid) -> Res<()> {
+    Ok(shell.desk().await?.delete_red_flag(id).await?)
+}
+
+#[tauri::command]
+pub async fn test_red_flags(shell: State<'_, Shell>, text: String) -> Res<Option<String>> {
+    Ok(shell.desk().await?.test_red_flags(&text).await?)
+}
+
+#[tauri::command]
+pub async fn desk_settings(shell: State<'_, Shell>) -> Res<careline_protocol::DeskSettings> {
+    Ok(shell.desk().await?.desk_settings().await?)
+}
+
+#[tauri::command]
+pub async fn set_desk_settings(shell: State<'_, Shell>, settings: careline_protocol::DeskSettings) -> Res<careline_protocol::DeskSettings> {
+    Ok(shell.desk().await?.set_desk_settings(&settings).await?)
+}
+
+#[tauri::command]
 pub fn set_language(shell: State<'_, Shell>, lang: String) {
     shell.set_lang(&lang);
 }

@@ -74,6 +74,12 @@ pub fn run() {
             commands::consultation_report,
             commands::operator_report,
             commands::revoke_session,
+            commands::red_flags,
+            commands::save_red_flag,
+            commands::delete_red_flag,
+            commands::test_red_flags,
+            commands::desk_settings,
+            commands::set_desk_settings,
         ])
         .run(tauri::generate_context!("tauri.conf.json"))
         .expect("error while running the Careline window");

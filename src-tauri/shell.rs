@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use careline_core::desk::{Desk, DeskEvent};
-use careline_core::notify::Notification;
+use careline_core::notify::{Kind, Notification};
 use careline_core::{LocalCode, UiError};
 use tauri::ipc::Channel;
 use tauri::menu::{Menu, MenuItem};
@@ -114,7 +114,14 @@ fn on_event(app: &AppHandle, event: DeskEvent) {
 fn notify(app: &AppHandle, lang: &str, notification: &Notification) {
     let mut n = notify_rust::Notification::new();
     n.appname("Careline").summary(&words::title(lang, notification.kind, notification.count)).body(&notification.text).action("default", words::open(lang));
-    if notification.sound {
+    if notification.kind == Kind::RedFlag {
+        // Can't miss: stays on screen until dismissed, sounds whatever the switch says, and the
+        // window asks for attention.
+        n.urgency(notify_rust::Urgency::Critical).sound_name("alarm-clock-elapsed");
+        if let Some(w) = app.get_webview_window("main") {
+            let _ = w.request_user_attention(Some(tauri::UserAttentionType::Critical));
+        }
+    } else if notification.sound {
         n.sound_name("message-new-instant");
     }
     let handle = match n.show() {
@@ -138,7 +145,12 @@ fn notify(app: &AppHandle, lang: &str, notification: &Notification) {
 #[cfg(not(target_os = "linux"))]
 fn notify(app: &AppHandle, lang: &str, notification: &Notification) {
     let mut n = app.notification().builder().title(words::title(lang, notification.kind, notification.count)).body(&notification.text);
-    if notification.sound {
+    if notification.kind == Kind::RedFlag {
+        if let Some(w) = app.get_webview_window("main") {
+            let _ = w.request_user_attention(Some(tauri::UserAttentionType::Critical));
+        }
+    }
+    if notification.sound || notification.kind == Kind::RedFlag {
         n = n.sound("message-new-instant");
     }
     if let Err(e) = n.show() {

@@ -650,3 +650,80 @@ async fn a_cache_whose_key_is_gone_is_filled_again_and_the_window_says_so() {
     d.quit().await;
     server.stop().await;
 }
+
+/// The supervisor's desk: the desk rules screen tries a client's message against the red
+/// flags; a red-flag message from a client jumps the queue (urgent first), is marked in it and
+/// raises the can't-miss notification; the supervisor assigns it to anna, who has it in her
+/// Mine list, and answers the client in anna's chat.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb, a D-Bus session, tauri-driver and WebKitWebDriver: scripts/test.sh runs it"]
+async fn a_red_flag_jumps_the_queue_and_the_supervisor_assigns_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (state, server) = testing::demo(dir.path()).await;
+    let base = server.url.clone();
+    let watch = NotifyWatch::start();
+    let env = desk_env(
+        dir.path(),
+        &dir.path().join("home"),
+        &[
+            ("CARELINE_SERVER", &base),
+            ("CARELINE_LOGIN", "admin"),
+            ("CARELINE_PASSWORD", careline_server::demo::DEMO_PASSWORD),
+            ("CARELINE_LANG", "ru"),
+            ("CARELINE_NO_KEYCHAIN", "1"),
+        ],
+    );
+    let d = Driver::start(&app_binary(), &env).await;
+    d.wait_text("[data-testid=section-supervision]", "Правила", 30).await;
+
+    // The desk rules: the policy, the thresholds, the rules; a message tried against them.
+    d.click("[data-testid=section-supervision]", "").await;
+    d.wait_text("[data-testid=rules]", "бол* в груд*", 15).await;
+    d.fill("[data-testid=red-flag-sample]", "Сильная боль в груди с утра").await;
+    d.click("[data-testid=red-flag-try]", "").await;
+    d.wait_text("[data-testid=red-flag-fired]", "бол* в груд*", 10).await;
+    shoot(&d, "desk-rules-ru-light").await;
+    // A phrase that cannot be a rule is refused with the reason; nothing is added.
+    let rules_before = state.store.list_red_flags().await.unwrap().len();
+    d.fill("[data-testid=rule-phrase]", "*").await;
+    d.click("[data-testid=rule-add]", "").await;
+    d.wait_text("[data-testid=rules-error]", "*", 10).await;
+    assert_eq!(state.store.list_red_flags().await.unwrap().len(), rules_before);
+
+    // Two clients write; the later one has a red flag and goes to the top of the queue.
+    let calm = ClientApp::register(&base, "Пётр Спокойный", "+79990002201").await;
+    calm.ask("e2e: хочу записаться к терапевту на четверг").await;
+    let red = ClientApp::register(&base, "Галина Срочная", "+79990002202").await;
+    let urgent = red.ask("e2e: мне трудно дышать и давит в груди").await;
+    watch.wait_for("Красный флаг", 15).await;
+    d.click("[data-testid=section-consultations]", "").await;
+    d.click("[data-testid=view-queue]", "").await;
+    // The first rule in order that fires is named.
+    d.wait_text("[data-testid=row-red-flag]", "дав* в груд*", 15).await;
+    let first = d.exec("return document.querySelector('[data-testid=consultation-row]').innerText", json!([])).await;
+    assert!(first.as_str().unwrap().contains("Галина Срочная"), "the red flag is first in the queue: {first}");
+    shoot(&d, "queue-red-flag-ru-light").await;
+
+    // The supervisor opens it, sees why it is urgent, and assigns it to anna.
+    d.click("[data-testid=consultation-row]", "Галина Срочная").await;
+    d.wait_text("[data-testid=red-flag]", "дав* в груд*", 10).await;
+    d.click("[data-testid=assign]", "").await;
+    let anna_id = state.store.operator_credentials("anna").await.unwrap().unwrap().0.id.to_string();
+    d.choose("[data-testid=assign-to]", &anna_id).await;
+    d.click("[data-testid=confirm-assign]", "").await;
+    d.wait_text("[data-testid=chat-status]", "Анна Петрова", 15).await;
+    // anna's Mine list (what her desk syncs) has it.
+    let (http, anna) = operator_session(&base, "anna").await;
+    let mine: Value =
+        http.get(format!("{base}/api/v1/consultations?status=active&operator_id={anna_id}")).bearer_auth(&anna).send().await.unwrap().json().await.unwrap();
+    assert!(mine["items"].as_array().unwrap().iter().any(|c| c["id"] == urgent.as_str()), "anna has it: {mine}");
+
+    // The supervisor answers in anna's chat; the client receives it.
+    d.wait_text("[data-testid=supervising]", "", 10).await;
+    d.fill("[data-testid=composer]", "Галина, вызывайте скорую: 103. Мы на связи.").await;
+    d.click("[data-testid=send]", "").await;
+    wait_until(10, || async { red.bodies(&urgent).await.iter().any(|b| b.contains("вызывайте скорую")) }).await;
+    shoot(&d, "chat-red-flag-supervisor-ru-light").await;
+    d.quit().await;
+    server.stop().await;
+}

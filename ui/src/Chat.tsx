@@ -16,6 +16,8 @@ export function Chat({ id, me, focus }: { id: string; me: Me; focus: number | nu
   const c = row.data?.consultation;
   const [error, setError] = useState<string | null>(null);
   const mine = c?.status === "active" && c.operator_id === me.id;
+  // A supervisor may reply, transfer, hand back and close in a colleague's chat.
+  const supervising = !mine && me.role === "admin" && c?.status === "active";
 
   useEffect(() => {
     api.setInFront(id);
@@ -48,9 +50,15 @@ export function Chat({ id, me, focus }: { id: string; me: Me; focus: number | nu
         </div>
         <ChatActions c={c} me={me} mine={mine} act={act} />
       </header>
+      {c.red_flag && (
+        <div class="red-flag-banner" role="alert" data-testid="red-flag">
+          <span class="flag-mark">⚑</span> {t("redFlag")}: «{c.red_flag}»
+        </div>
+      )}
+      {supervising && <div class="supervising-note" data-testid="supervising">{t("actingFor")}</div>}
       {error && <div class="form-error">{error}</div>}
       <ChatThread c={c} me={me} focus={focus} mine={mine} />
-      {c.status !== "closed" && <Composer consultationId={c.id} canReply={mine} />}
+      {c.status !== "closed" && <Composer consultationId={c.id} canReply={mine || supervising} />}
     </div>
   );
 }

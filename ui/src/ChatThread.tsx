@@ -5,6 +5,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { refusalLine } from "./errors";
 import { api, type Consultation, type Me, type MessageRow, type PendingMessage } from "./api";
 import { lang, t } from "./i18n";
+import { systemNote } from "./systemNotes";
 import { useCell, useLoad, versions } from "./store";
 import { episodeStarts, when } from "./format";
 import { around, newest, PAGE, refreshed, refreshLimit, withNewer, withOlder, type ThreadWindow } from "./thread";
@@ -106,7 +107,7 @@ function Bubble({ row, me, focused }: { row: MessageRow; me: Me; focused: boolea
     <div class={`bubble ${side} ${m.internal ? "internal" : ""} ${focused ? "focus" : ""}`} data-testid="message" data-seq={m.seq}>
       {(author || m.internal) && <div class="author">{m.internal ? `${t("internal")} · ` : ""}{author}</div>}
       {m.attachment && <Attachment a={m.attachment} />}
-      {m.body && <div class="body">{m.body}</div>}
+      {m.body && <div class="body">{m.author_kind === "system" ? systemNote(m.body, lang()) : m.body}</div>}
       <div class="foot">
         <span>{when(m.created_at, lang())}</span>
         {row.state && <span class={`state ${row.state}`} title={t(row.state)} data-testid="message-state" data-state={row.state}><Icon name={row.state === "sent" ? "check" : "checks"} size={16} /></span>}

@@ -137,7 +137,7 @@ function Row({ row, now, selected, view }: { row: ConsultationRow; now: number; 
   const c = row.consultation;
   const waited = now - Date.parse(c.created_at);
   return (
-    <button class={`row ${selected ? "selected" : ""}`} onClick={() => go({ consultation: c.id })} data-testid="consultation-row" data-id={c.id}>
+    <button class={`row ${selected ? "selected" : ""} ${c.red_flag && c.status === "new" ? "red" : ""}`} onClick={() => go({ consultation: c.id })} data-testid="consultation-row" data-id={c.id}>
       <div class="row-top">
         <span class="name" title={row.client_name}>
           {row.client_vip && <span class="vip">VIP</span>}
@@ -151,7 +151,8 @@ function Row({ row, now, selected, view }: { row: ConsultationRow; now: number; 
       </div>
       <div class="row-bottom">
         <span class="subject">{c.subject || "—"}</span>
-        {c.priority !== "normal" && <span class={`prio prio-${c.priority}`}>{t(c.priority)}</span>}
+        {c.red_flag && <span class="flag" title={`${t("redFlag")}: ${c.red_flag}`} data-testid="row-red-flag">⚑ {c.red_flag}</span>}
+        {c.priority !== "normal" && !c.red_flag && <span class={`prio prio-${c.priority}`}>{t(c.priority)}</span>}
         {row.unread > 0 && <span class="unread" title={t("unread")}>{row.unread}</span>}
       </div>
       {view !== "queue" && row.operator_name && view !== "mine" && <div class="row-op">{row.operator_name}</div>}

@@ -7,6 +7,7 @@ import { Consultations } from "./Consultations";
 import { Callbacks } from "./Callbacks";
 import { Clients } from "./Clients";
 import { Operators } from "./Operators";
+import { Supervision } from "./Supervision";
 import { SearchPalette } from "./Search";
 import { SettingsDialog } from "./Settings";
 import { OutboxDialog } from "./OutboxDialog";
@@ -19,6 +20,7 @@ const sections: { id: Section; key: Key; icon: string }[] = [
   { id: "clients", key: "clients", icon: "card" },
   { id: "operators", key: "operators", icon: "people" },
   { id: "reports", key: "reports", icon: "chart" },
+  { id: "supervision", key: "supervision", icon: "shield" },
 ];
 
 export function Desk({ me, onLogout, onLanguage }: { me: Me; onLogout: () => void; onLanguage: (l: string) => void }) {
@@ -32,6 +34,8 @@ export function Desk({ me, onLogout, onLanguage }: { me: Me; onLogout: () => voi
   const [keyLostSeen, setKeyLostSeen] = useState(false);
   const counts = useLoad(() => api.counts(), [v.consultations, v.callbacks, v.operators, v.outbox, v.clients, isOnline]);
   const c = counts.data;
+  // Desk rules are an admin's.
+  const shown = sections.filter((s) => s.id !== "supervision" || me.role === "admin");
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -39,9 +43,9 @@ export function Desk({ me, onLogout, onLanguage }: { me: Me; onLogout: () => voi
       if (mod && e.key.toLowerCase() === "k") {
         e.preventDefault();
         setSearching(true);
-      } else if (mod && e.key >= "1" && e.key <= "5") {
+      } else if (mod && e.key >= "1" && e.key <= String(shown.length)) {
         e.preventDefault();
-        go({ section: sections[Number(e.key) - 1].id });
+        go({ section: shown[Number(e.key) - 1].id });
       }
     };
     window.addEventListener("keydown", onKey);
@@ -72,7 +76,7 @@ export function Desk({ me, onLogout, onLanguage }: { me: Me; onLogout: () => voi
           <span><Icon name="search" size={15} /> {t("search")}</span>
           <kbd>{t("searchKeys")}</kbd>
         </button>
-        {sections.map((s, i) => (
+        {shown.map((s, i) => (
           <button
             class={`section-link ${n.section === s.id ? "current" : ""}`}
             onClick={() => go({ section: s.id })}
@@ -122,6 +126,7 @@ export function Desk({ me, onLogout, onLanguage }: { me: Me; onLogout: () => voi
         {n.section === "clients" && <Clients me={me} />}
         {n.section === "operators" && <Operators me={me} />}
         {n.section === "reports" && <LazyReports me={me} />}
+        {n.section === "supervision" && me.role === "admin" && <Supervision />}
       </main>
       {searching && <SearchPalette onClose={() => setSearching(false)} />}
       {outboxOpen && <OutboxDialog onClose={() => setOutboxOpen(false)} />}

@@ -11,7 +11,7 @@ const opKey: Record<Op["op"], Key> = {
   take: "take",
   release: "release",
   close: "close",
-  transfer: "transfer",
+  transfer: "transfer", assign: "assign",
   claim_callback: "claim",
   release_callback: "releaseCb",
   update: "edit",

@@ -41,6 +41,7 @@ export function SettingsDialog({ onClose, onLanguage, onLogout }: { onClose: () 
                 {t(`kind_${k}` as Key)}
               </label>
             ))}
+            <label class="check"><input type="checkbox" checked disabled /> {t("kind_red_flag")}</label>
             <label class="check"><input type="checkbox" checked={s.data.sound} onChange={(e) => save({ ...s.data!, sound: e.currentTarget.checked })} /> {t("sound")}</label>
             <label class="check">
               <input type="checkbox" checked={s.data.repeat_until_taken !== null} onChange={(e) => save({ ...s.data!, repeat_until_taken: e.currentTarget.checked ? { secs: 120, nanos: 0 } : null })} />

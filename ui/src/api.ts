@@ -5,6 +5,7 @@ import { Channel, invoke } from "@tauri-apps/api/core";
 import type {
   Boot, CallbackRow, CallbackView, Client, ClientProfile, ConsultationRow, ConsultationView, Counts, DeskEvent, Entry,
   ListCursor, ListFilter, ListPage, Me, Op, Operator, OperatorReportView, OperatorRow, ReportQuery, ReportView, SearchHit, SessionInfo, Settings, ThreadPage, CreateOperatorRequest, UpdateOperatorRequest,
+  DeskSettings, RedFlagRule, RedFlagRuleRequest,
 } from "./gen/types";
 
 export type * from "./gen/types";
@@ -55,6 +56,15 @@ export const api = {
   /** Sessions of an operator (admin), or mine (`null`); online only. */
   sessions: (userId: string | null) => invoke<SessionInfo[]>("sessions", { userId }),
   revokeSession: (id: string) => invoke<void>("revoke_session", { id }),
+  /** Red-flag rules (admin; online only). `id` null: a new rule. */
+  redFlags: () => invoke<RedFlagRule[]>("red_flags"),
+  saveRedFlag: (id: string | null, req: RedFlagRuleRequest) => invoke<RedFlagRule>("save_red_flag", { id, req }),
+  deleteRedFlag: (id: string) => invoke<void>("delete_red_flag", { id }),
+  /** Which rule fires on a text, if any (nothing changes). */
+  testRedFlags: (text: string) => invoke<string | null>("test_red_flags", { text }),
+  /** Assignment policy and SLA thresholds; offline, the last ones fetched. */
+  deskSettings: () => invoke<DeskSettings>("desk_settings"),
+  setDeskSettings: (settings: DeskSettings) => invoke<DeskSettings>("set_desk_settings", { settings }),
 };
 
 /** Starts receiving the desk's events. */

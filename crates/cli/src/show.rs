@@ -239,6 +239,7 @@ fn describe(op: &Op) -> String {
         Op::Release { consultation_id } => format!("hand back {}", short(*consultation_id)),
         Op::Close { consultation_id, .. } => format!("close {}", short(*consultation_id)),
         Op::Transfer { consultation_id, .. } => format!("transfer {}", short(*consultation_id)),
+        Op::Assign { consultation_id, .. } => format!("assign {}", short(*consultation_id)),
         Op::Update { consultation_id, .. } => format!("update {}", short(*consultation_id)),
         Op::Read { consultation_id, .. } => format!("read {}", short(*consultation_id)),
         Op::CancelCallback { callback_id } => format!("cancel callback {}", short(*callback_id)),

@@ -250,6 +250,35 @@ impl Desk {
         self.remote.erase_client(id).await
     }
 
+    /// The red-flag rules (an admin's screen; online only, like every change of them).
+    pub async fn red_flags(&self) -> CoreResult<Vec<careline_protocol::RedFlagRule>> {
+        self.remote.red_flags().await
+    }
+
+    pub async fn save_red_flag(&self, id: Option<Uuid>, req: &careline_protocol::RedFlagRuleRequest) -> CoreResult<careline_protocol::RedFlagRule> {
+        self.remote.save_red_flag(id, req).await
+    }
+
+    pub async fn delete_red_flag(&self, id: Uuid) -> CoreResult<()> {
+        self.remote.delete_red_flag(id).await
+    }
+
+    /// Which rule fires on a text (nothing changes).
+    pub async fn test_red_flags(&self, text: &str) -> CoreResult<Option<String>> {
+        Ok(self.remote.test_red_flags(text).await?.fired)
+    }
+
+    /// The desk's settings (assignment policy, SLA thresholds); offline, the last ones fetched.
+    pub async fn desk_settings(&self) -> CoreResult<careline_protocol::DeskSettings> {
+        Ok(self.kept("desk_settings", self.remote.desk_settings().await).await?.0)
+    }
+
+    /// An admin sets them (online only).
+    pub async fn set_desk_settings(&self, s: &careline_protocol::DeskSettings) -> CoreResult<careline_protocol::DeskSettings> {
+        let saved = self.remote.set_desk_settings(s).await;
+        Ok(self.kept("desk_settings", saved).await?.0)
+    }
+
     /// The consultations report from the server; offline, the last one fetched (kept in the
     /// cache, encrypted like the rest).
     pub async fn consultation_report(&self, q: &careline_protocol::ReportQuery) -> CoreResult<ReportView> {
@@ -420,6 +449,10 @@ impl Desk {
             let before = s.memory.known().before(&e.data);
             let op = notify::Operator { me, presence: s.presence, in_front: s.in_front };
             if let Some(c) = notify::on_event(e, before, op, &s.settings, |id| s.memory.known().is_mine(id, me)) {
+                if c.kind == notify::Kind::RedFlag {
+                    // Repeated from now on, not told again at the next reminder tick.
+                    s.given.told(c.kind, c.target, Utc::now());
+                }
                 s.burst.push(c);
             }
             s.memory.learn(&e.data);

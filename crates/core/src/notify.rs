@@ -5,8 +5,11 @@
 //! Kinds (PRODUCT.md §6): a new consultation in the queue, a new callback request, a new
 //! message in one of my consultations while its chat is not in front, a consultation
 //! transferred to me, callback reminders (5 minutes before, 10 minutes overdue), a queue item
-//! waiting too long. Nothing while `busy`. Bursts are coalesced into one notification per kind
-//! with a count ("5 new requests").
+//! waiting too long, a red flag (a client's message the server found an emergency phrase in).
+//! Nothing while `busy` — except red flags: a red-flag consultation waiting in the queue is
+//! told to everyone, busy or not and whatever the switches say, and told again every
+//! [`RED_FLAG_REPEAT`] until someone takes it. Bursts are coalesced into one notification per
+//! kind with a count ("5 new requests").
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -27,7 +30,11 @@ pub enum Kind {
     CallbackDueSoon,
     CallbackOverdue,
     LongWait,
+    RedFlag,
 }
+
+/// A red-flag consultation still in the queue is told again this often.
+pub const RED_FLAG_REPEAT: Duration = Duration::from_secs(60);
 
 /// Per-kind switches and timings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -75,8 +82,9 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// Whether this kind is told; red flags always are.
     pub fn allows(&self, kind: Kind) -> bool {
-        self.enabled.get(&kind).copied().unwrap_or(true)
+        kind == Kind::RedFlag || self.enabled.get(&kind).copied().unwrap_or(true)
     }
 }
 
@@ -126,13 +134,13 @@ pub struct Notification {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Before {
     Nothing,
-    Consultation { status: ConsultationStatus, operator_id: Option<Uuid> },
+    Consultation { status: ConsultationStatus, operator_id: Option<Uuid>, red_flag: bool },
     Callback { status: CallbackStatus },
 }
 
 impl From<&Consultation> for Before {
     fn from(c: &Consultation) -> Before {
-        Before::Consultation { status: c.status, operator_id: c.operator_id }
+        Before::Consultation { status: c.status, operator_id: c.operator_id, red_flag: c.red_flag.is_some() }
     }
 }
 
@@ -175,7 +183,7 @@ impl Known {
 
     /// Whether the consultation is active and assigned to `me`.
     pub fn is_mine(&self, consultation: Uuid, me: Uuid) -> bool {
-        matches!(self.consultations.get(&consultation), Some(Before::Consultation { status: ConsultationStatus::Active, operator_id: Some(o) }) if *o == me)
+        matches!(self.consultations.get(&consultation), Some(Before::Consultation { status: ConsultationStatus::Active, operator_id: Some(o), .. }) if *o == me)
     }
 }
 
@@ -259,6 +267,12 @@ impl Given {
         due
     }
 
+    /// Records a notification told as the event arrived, so a repeating reminder counts from it.
+    pub fn told(&mut self, kind: Kind, target: Target, at: DateTime<Utc>) {
+        self.said.retain(|(k, t, _)| !(*k == kind && *t == target));
+        self.said.push((kind, target, at));
+    }
+
     pub fn len(&self) -> usize {
         self.said.len()
     }
@@ -270,13 +284,19 @@ impl Given {
 
 /// Decides on one event from the stream.
 pub fn on_event(event: &Event, before: Before, op: Operator, settings: &Settings, my_consultation: impl Fn(Uuid) -> bool) -> Option<Candidate> {
+    if let EventData::Consultation(c) = &event.data {
+        let flagged_before = matches!(before, Before::Consultation { red_flag: true, .. });
+        if let (Some(phrase), ConsultationStatus::New, false) = (&c.red_flag, c.status, flagged_before) {
+            return Some(red_flag(c, phrase));
+        }
+    }
     if op.presence == Presence::Busy {
         return None;
     }
     let candidate = match &event.data {
         EventData::Consultation(c) => {
             let prev = match before {
-                Before::Consultation { status, operator_id } => Some((status, operator_id)),
+                Before::Consultation { status, operator_id, .. } => Some((status, operator_id)),
                 _ => None,
             };
             let newly_queued = c.status == ConsultationStatus::New && prev.is_none_or(|(s, _)| s != ConsultationStatus::New);
@@ -309,6 +329,15 @@ pub fn on_event(event: &Event, before: Before, op: Operator, settings: &Settings
     settings.allows(candidate.kind).then_some(candidate)
 }
 
+/// The red-flag alert of a waiting consultation: the phrase, then what the client wrote first.
+fn red_flag(c: &Consultation, phrase: &str) -> Candidate {
+    let text = match &c.subject {
+        Some(s) => format!("«{phrase}» — {s}"),
+        None => format!("«{phrase}»"),
+    };
+    Candidate { kind: Kind::RedFlag, target: Target::Consultation(c.id), text }
+}
+
 /// Reminders that are due at `now` and not yet given. `given` holds what was already said, as
 /// (kind, target, when); the caller keeps it.
 pub fn reminders(
@@ -319,11 +348,20 @@ pub fn reminders(
     settings: &Settings,
     given: &[(Kind, Target, DateTime<Utc>)],
 ) -> Vec<Candidate> {
-    if op.presence == Presence::Busy {
-        return Vec::new();
-    }
     let said = |kind: Kind, target: Target| given.iter().filter(|(k, t, _)| *k == kind && *t == target).map(|(_, _, at)| *at).max();
     let mut out = Vec::new();
+    // Red flags first, and whatever the operator's status: until someone takes it.
+    let repeat = chrono::Duration::from_std(RED_FLAG_REPEAT).unwrap_or_default();
+    for c in queue.iter().filter(|c| c.status == ConsultationStatus::New) {
+        if let Some(phrase) = &c.red_flag {
+            if said(Kind::RedFlag, Target::Consultation(c.id)).is_none_or(|at| now >= at + repeat) {
+                out.push(red_flag(c, phrase));
+            }
+        }
+    }
+    if op.presence == Presence::Busy {
+        return out;
+    }
     for cb in callbacks.iter().filter(|c| !c.status.is_final()) {
         let target = Target::Callback(cb.id);
         let text = cb.reason.clone().unwrap_or_else(|| cb.phone.clone());
@@ -397,6 +435,33 @@ mod tests {
             subject: Some("Болит голова".into()),
             ..careline_protocol::fixture::consultation(Uuid::from_u128(100), Uuid::from_u128(200), status, DateTime::from_timestamp(1_700_000_000, 0).unwrap())
         }
+    }
+
+    #[test]
+    fn a_red_flag_is_told_to_everyone_at_once_and_again_until_taken() {
+        let s = Settings { enabled: Settings::default().enabled.into_keys().map(|k| (k, false)).collect(), ..Settings::default() };
+        let plain = consultation(ConsultationStatus::New, None);
+        let flagged = Consultation { red_flag: Some("chest pain".into()), priority: careline_protocol::Priority::Urgent, ..plain.clone() };
+        let busy = Operator { presence: Presence::Busy, ..me() };
+        // Raised on a waiting consultation: told even to a busy operator with every switch off.
+        let raised = event(EventData::Consultation(flagged.clone()));
+        let told = on_event(&raised, Before::from(&plain), busy, &s, |_| false).expect("a red flag is told");
+        assert_eq!((told.kind, told.text.as_str()), (Kind::RedFlag, "«chest pain» — Болит голова"));
+        // Once per consultation, not for each later update of it.
+        assert!(on_event(&raised, Before::from(&flagged), busy, &s, |_| false).is_none());
+        // Taken: nothing more.
+        let taken = Consultation { status: ConsultationStatus::Active, operator_id: Some(Uuid::from_u128(9)), ..flagged.clone() };
+        assert!(on_event(&event(EventData::Consultation(taken.clone())), Before::from(&flagged), busy, &s, |_| false).is_none());
+        // Repeated every minute while it waits, counted from when it was told.
+        let now = Utc::now();
+        let mut given = Given::default();
+        given.told(Kind::RedFlag, Target::Consultation(flagged.id), now);
+        assert!(given.due(now + chrono::Duration::seconds(15), &[], std::slice::from_ref(&flagged), busy, &s).is_empty());
+        let again = given.due(now + chrono::Duration::seconds(61), &[], std::slice::from_ref(&flagged), busy, &s);
+        assert_eq!(again.iter().map(|c| c.kind).collect::<Vec<_>>(), vec![Kind::RedFlag]);
+        assert!(given.due(now + chrono::Duration::seconds(200), &[], std::slice::from_ref(&taken), busy, &s).is_empty(), "taken: quiet");
+        // A desk that starts with a red flag already waiting tells it at the first tick.
+        assert_eq!(Given::default().due(now, &[], std::slice::from_ref(&flagged), me(), &s).len(), 1);
     }
 
     fn event(data: EventData) -> Event {

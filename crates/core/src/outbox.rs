@@ -6,8 +6,8 @@
 //! server's code) and surfaced, never dropped.
 
 use careline_protocol::{
-    AttemptOutcome, AttemptRequest, CloseRequest, ErrorCode, MessageKind, Presence, Priority, ReadRequest, ReleaseRequest, SendMessageRequest, TransferRequest,
-    UpdateClientRequest, UpdateConsultationRequest,
+    AssignRequest, AttemptOutcome, AttemptRequest, CloseRequest, ErrorCode, MessageKind, Presence, Priority, ReadRequest, ReleaseRequest, SendMessageRequest,
+    TransferRequest, UpdateClientRequest, UpdateConsultationRequest,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -37,10 +37,21 @@ pub enum Op {
         consultation_id: Uuid,
         summary: Option<String>,
     },
+    /// To a colleague; an admin may go past the receiver's capacity.
     Transfer {
         consultation_id: Uuid,
         operator_id: Uuid,
         note: Option<String>,
+        #[serde(default)]
+        over_capacity: bool,
+    },
+    /// An admin gives a queued consultation to an operator.
+    Assign {
+        consultation_id: Uuid,
+        operator_id: Uuid,
+        note: Option<String>,
+        #[serde(default)]
+        over_capacity: bool,
     },
     ClaimCallback {
         callback_id: Uuid,
@@ -230,8 +241,12 @@ async fn send_change(remote: &Remote, op: &Op) -> CoreResult<()> {
         Op::Take { consultation_id } => remote.take(*consultation_id).await.map(|_| ()),
         Op::Release { consultation_id } => remote.release(*consultation_id, &ReleaseRequest::default()).await.map(|_| ()),
         Op::Close { consultation_id, summary } => remote.close(*consultation_id, &CloseRequest { summary: summary.clone() }).await.map(|_| ()),
-        Op::Transfer { consultation_id, operator_id, note } => {
-            remote.transfer(*consultation_id, &TransferRequest { operator_id: *operator_id, note: note.clone(), over_capacity: false }).await.map(|_| ())
+        Op::Transfer { consultation_id, operator_id, note, over_capacity } => remote
+            .transfer(*consultation_id, &TransferRequest { operator_id: *operator_id, note: note.clone(), over_capacity: *over_capacity })
+            .await
+            .map(|_| ()),
+        Op::Assign { consultation_id, operator_id, note, over_capacity } => {
+            remote.assign(*consultation_id, &AssignRequest { operator_id: *operator_id, note: note.clone(), over_capacity: *over_capacity }).await.map(|_| ())
         }
         Op::Update { consultation_id, priority, tags } => {
             remote.update_consultation(*consultation_id, &UpdateConsultationRequest { priority: *priority, tags: tags.clone() }).await.map(|_| ())

@@ -113,6 +113,10 @@ impl Remote {
         self.post(&format!("/api/v1/consultations/{consultation}/transfer"), req).await
     }
 
+    pub async fn assign(&self, consultation: Uuid, req: &careline_protocol::AssignRequest) -> CoreResult<Consultation> {
+        self.post(&format!("/api/v1/consultations/{consultation}/assign"), req).await
+    }
+
     pub async fn update_consultation(&self, consultation: Uuid, req: &careline_protocol::UpdateConsultationRequest) -> CoreResult<Consultation> {
         self.send(reqwest::Method::PATCH, &format!("/api/v1/consultations/{consultation}"), req).await
     }
@@ -177,11 +181,44 @@ impl Remote {
 
     /// Erases a client (admin): everything of them leaves the server and every desk.
     pub async fn erase_client(&self, id: Uuid) -> CoreResult<()> {
-        let resp = self.http.delete(format!("{}/api/v1/clients/{id}", self.base)).bearer_auth(&self.token).send().await.map_err(CoreError::Unreachable)?;
+        self.delete(&format!("/api/v1/clients/{id}")).await
+    }
+
+    /// A DELETE answered with no body.
+    async fn delete(&self, path: &str) -> CoreResult<()> {
+        let resp = self.http.delete(format!("{}{path}", self.base)).bearer_auth(&self.token).send().await.map_err(CoreError::Unreachable)?;
         if resp.status().is_success() {
             return Ok(());
         }
         decode::<serde_json::Value>(resp).await.map(|_| ())
+    }
+
+    pub async fn red_flags(&self) -> CoreResult<Vec<careline_protocol::RedFlagRule>> {
+        self.get("/api/v1/red-flags").await
+    }
+
+    /// A new rule (`id` none) or a rule's new state.
+    pub async fn save_red_flag(&self, id: Option<Uuid>, req: &careline_protocol::RedFlagRuleRequest) -> CoreResult<careline_protocol::RedFlagRule> {
+        match id {
+            Some(id) => self.send(reqwest::Method::PUT, &format!("/api/v1/red-flags/{id}"), req).await,
+            None => self.post("/api/v1/red-flags", req).await,
+        }
+    }
+
+    pub async fn delete_red_flag(&self, id: Uuid) -> CoreResult<()> {
+        self.delete(&format!("/api/v1/red-flags/{id}")).await
+    }
+
+    pub async fn test_red_flags(&self, text: &str) -> CoreResult<careline_protocol::RedFlagTestResponse> {
+        self.post("/api/v1/red-flags/test", &careline_protocol::RedFlagTestRequest { text: text.to_owned() }).await
+    }
+
+    pub async fn desk_settings(&self) -> CoreResult<careline_protocol::DeskSettings> {
+        self.get("/api/v1/settings").await
+    }
+
+    pub async fn set_desk_settings(&self, s: &careline_protocol::DeskSettings) -> CoreResult<careline_protocol::DeskSettings> {
+        self.send(reqwest::Method::PUT, "/api/v1/settings", s).await
     }
 
     pub async fn update_client(&self, id: Uuid, req: &careline_protocol::UpdateClientRequest) -> CoreResult<careline_protocol::Client> {

@@ -165,7 +165,7 @@ async fn desk_follows_notifies_and_acts() {
 
     // Transferred to another operator: theirs in the cache (and on screen), no longer mine.
     let john = desk.views().operator_list().await.unwrap().into_iter().find(|o| o.operator.login == "john").unwrap().operator.id;
-    desk.act(Op::Transfer { consultation_id: first, operator_id: john, note: None }).await.unwrap();
+    desk.act(Op::Transfer { consultation_id: first, operator_id: john, note: None, over_capacity: false }).await.unwrap();
     wait(|| async { desk.views().consultation_row(first).await.unwrap().map(|r| r.consultation).unwrap().operator_id == Some(john) }).await;
     let row = desk.views().consultation_row(first).await.unwrap().unwrap();
     assert_eq!(row.operator_name.as_deref(), Some("John Carter"));

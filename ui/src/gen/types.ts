@@ -59,7 +59,11 @@ price: number, currency: string,
 /**
  * The first message.
  */
-subject: string | null, created_at: string, taken_at: string | null, first_response_at: string | null, closed_at: string | null, summary: string | null, rating: number | null, rating_comment: string | null, last_message_at: string | null, };
+subject: string | null, created_at: string, taken_at: string | null, first_response_at: string | null, closed_at: string | null, summary: string | null, rating: number | null, rating_comment: string | null, last_message_at: string | null, 
+/**
+ * The red-flag phrase that last raised it to `urgent` (see [`RedFlagRule`]).
+ */
+red_flag: string | null, };
 
 export type Attachment = { id: string, 
 /**
@@ -105,7 +109,7 @@ export type UpdateOperatorRequest = { name: string | null, role: Role | null, de
 
 export type CallbackAttempt = { at: string, operator_id: string, outcome: AttemptOutcome, note: string | null, };
 
-export type Kind = "new_queue_item" | "new_callback" | "new_message" | "transferred_to_me" | "callback_due_soon" | "callback_overdue" | "long_wait";
+export type Kind = "new_queue_item" | "new_callback" | "new_message" | "transferred_to_me" | "callback_due_soon" | "callback_overdue" | "long_wait" | "red_flag";
 
 export type Target = { "type": "consultation", "id": string } | { "type": "callback", "id": string };
 
@@ -133,7 +137,7 @@ remind_before: { secs: number, nanos: number },
  */
 remind_overdue_after: { secs: number, nanos: number }, };
 
-export type Op = { "op": "send_message", consultation_id: string, message: SendMessageRequest, } | { "op": "set_status", status: Presence, } | { "op": "take", consultation_id: string, } | { "op": "release", consultation_id: string, } | { "op": "close", consultation_id: string, summary: string | null, } | { "op": "transfer", consultation_id: string, operator_id: string, note: string | null, } | { "op": "claim_callback", callback_id: string, } | { "op": "release_callback", callback_id: string, } | { "op": "update", consultation_id: string, priority: Priority | null, tags: Array<string> | null, } | { "op": "read", consultation_id: string, seq: number, } | { "op": "cancel_callback", callback_id: string, } | { "op": "update_client", client_id: string, changes: UpdateClientRequest, } | { "op": "callback_attempt", callback_id: string, outcome: AttemptOutcome, note: string | null, key: string, };
+export type Op = { "op": "send_message", consultation_id: string, message: SendMessageRequest, } | { "op": "set_status", status: Presence, } | { "op": "take", consultation_id: string, } | { "op": "release", consultation_id: string, } | { "op": "close", consultation_id: string, summary: string | null, } | { "op": "transfer", consultation_id: string, operator_id: string, note: string | null, over_capacity: boolean, } | { "op": "assign", consultation_id: string, operator_id: string, note: string | null, over_capacity: boolean, } | { "op": "claim_callback", callback_id: string, } | { "op": "release_callback", callback_id: string, } | { "op": "update", consultation_id: string, priority: Priority | null, tags: Array<string> | null, } | { "op": "read", consultation_id: string, seq: number, } | { "op": "cancel_callback", callback_id: string, } | { "op": "update_client", client_id: string, changes: UpdateClientRequest, } | { "op": "callback_attempt", callback_id: string, outcome: AttemptOutcome, note: string | null, key: string, };
 
 export type Entry = { id: number, op: Op, state: string, error_code: string | null, error_message: string | null, attempts: number, 
 /**
@@ -445,6 +449,43 @@ export type ConsultationReport = { from: string, to: string, group: ReportGroup,
  * period: 7 rows of 24, for staffing to follow demand.
  */
 heatmap: Array<Array<number>>, };
+
+export type RuleLanguage = "ru" | "zh" | "en";
+
+export type AssignmentPolicy = "manual" | "round_robin" | "least_loaded";
+
+export type RedFlagRule = { id: string, 
+/**
+ * Whole words; a word ending in `*` matches any word beginning with it; Chinese
+ * characters match in a row.
+ */
+phrase: string, 
+/**
+ * Phrases that cancel a match they cover ("中风" unless "中风险").
+ */
+unless: Array<string>, language: RuleLanguage, enabled: boolean, created_at: string, };
+
+export type RedFlagRuleRequest = { phrase: string, unless: Array<string>, language: RuleLanguage, enabled: boolean, };
+
+export type SlaThresholds = { 
+/**
+ * A consultation waiting in the queue.
+ */
+queue_wait_minutes: number | null, 
+/**
+ * From the take to the first answer the client can see.
+ */
+first_response_minutes: number | null, 
+/**
+ * A client's message in an active chat with no operator answer after it.
+ */
+unanswered_minutes: number | null, 
+/**
+ * An `asap` callback request without a first attempt.
+ */
+callback_asap_minutes: number | null, };
+
+export type DeskSettings = { assignment: AssignmentPolicy, sla: SlaThresholds, };
 
 export type ErrorCode = "bad_request" | "validation_failed" | "unauthorized" | "invalid_credentials" | "forbidden" | "not_found" | "illegal_transition" | "already_taken" | "capacity_reached" | "not_assigned" | "already_exists" | "already_rated" | "account_disabled" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "resync_required" | "internal";
 

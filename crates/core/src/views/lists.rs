@@ -30,7 +30,8 @@ pub enum ConsultationView {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Sort {
-    /// The view's natural order: the queue oldest first, the others newest first.
+    /// The view's natural order: the queue urgent first, then oldest first (the order the
+    /// server assigns in); the others newest first.
     #[default]
     Natural,
     Oldest,
@@ -124,6 +125,9 @@ impl ListQuery {
             ConsultationView::Archive => (ConsultationStatus::Closed, false),
         };
         let (key, ascending) = match filter.sort {
+            // The queue's own order is the server's order of assignment: urgent (a red flag)
+            // first, then the longest waiting.
+            Sort::Natural if view == ConsultationView::Queue => (KEY_PRIORITY, true),
             Sort::Natural => (KEY_CREATED, oldest_default),
             Sort::Oldest => (KEY_CREATED, true),
             Sort::Newest => (KEY_CREATED, false),
