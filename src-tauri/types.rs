@@ -38,6 +38,8 @@ pub fn typescript() -> String {
         notify::Settings::decl(),
         outbox::Op::decl(),
         outbox::Entry::decl(),
+        careline_core::sla::Breach::decl(),
+        careline_core::sla::SlaDue::decl(),
         views::ConsultationView::decl(),
         views::Sort::decl(),
         views::ListFilter::decl(),

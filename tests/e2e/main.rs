@@ -652,9 +652,10 @@ async fn a_cache_whose_key_is_gone_is_filled_again_and_the_window_says_so() {
 }
 
 /// The supervisor's desk: the desk rules screen tries a client's message against the red
-/// flags; a red-flag message from a client jumps the queue (urgent first), is marked in it and
-/// raises the can't-miss notification; the supervisor assigns it to anna, who has it in her
-/// Mine list, and answers the client in anna's chat.
+/// flags and sets the SLA; a red-flag message from a client jumps the queue (urgent first), is
+/// marked in it and raises the can't-miss notification; the supervisor assigns it to anna, who
+/// has it in her Mine list, and answers the client in anna's chat; a minute later the other
+/// waiting consultation is marked late by the SLA and the supervisor is told.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Xvfb, a D-Bus session, tauri-driver and WebKitWebDriver: scripts/test.sh runs it"]
 async fn a_red_flag_jumps_the_queue_and_the_supervisor_assigns_it() {
@@ -689,6 +690,10 @@ async fn a_red_flag_jumps_the_queue_and_the_supervisor_assigns_it() {
     d.click("[data-testid=rule-add]", "").await;
     d.wait_text("[data-testid=rules-error]", "*", 10).await;
     assert_eq!(state.store.list_red_flags().await.unwrap().len(), rules_before);
+    // The queue-wait threshold set to one minute, for the breach below.
+    d.fill("[data-testid=sla-queue_wait_minutes]", "1").await;
+    d.click("[data-testid=sla-save]", "").await;
+    wait_until(10, || async { state.store.desk_settings().await.unwrap().sla.queue_wait_minutes == Some(1) }).await;
 
     // Two clients write; the later one has a red flag and goes to the top of the queue.
     let calm = ClientApp::register(&base, "Пётр Спокойный", "+79990002201").await;
@@ -724,6 +729,15 @@ async fn a_red_flag_jumps_the_queue_and_the_supervisor_assigns_it() {
     d.click("[data-testid=send]", "").await;
     wait_until(10, || async { red.bodies(&urgent).await.iter().any(|b| b.contains("вызывайте скорую")) }).await;
     shoot(&d, "chat-red-flag-supervisor-ru-light").await;
+
+    // A minute on, the calm one still waits: the queue marks it late by the SLA, and the
+    // supervisor is told.
+    d.key("\u{E00C}").await;
+    d.wait_text("[data-testid=row-sla]", "SLA", 100).await;
+    let late = d.exec("return [...document.querySelectorAll('[data-testid=consultation-row]')].filter(r => r.querySelector('[data-testid=row-sla]')).map(r => r.innerText).join('|')", json!([])).await;
+    assert!(late.as_str().unwrap().contains("Пётр Спокойный"), "the calm one is late: {late}");
+    watch.wait_for("Нарушен срок ответа", 30).await;
+    shoot(&d, "queue-sla-ru-light").await;
     d.quit().await;
     server.stop().await;
 }

@@ -49,8 +49,9 @@ export function Callbacks({ me }: { me: Me }) {
 function Row({ r, now, selected }: { r: CallbackRow; now: number; selected: boolean }) {
   const cb = r.callback;
   const state = dueState(cb.due_at, cb.status, now);
+  const late = r.sla !== null && now >= Date.parse(r.sla.at);
   return (
-    <button class={`row ${selected ? "selected" : ""} due-${state}`} onClick={() => go({ callback: cb.id })} data-testid="callback-row" data-id={cb.id}>
+    <button class={`row ${selected ? "selected" : ""} due-${state} ${late ? "sla-late" : ""}`} onClick={() => go({ callback: cb.id })} data-testid="callback-row" data-id={cb.id}>
       <div class="row-top">
         <span class="name">{r.client_name ?? cb.phone}</span>
         <span class={`wait ${state === "overdue" ? "alarm" : state === "due" ? "warn" : "calm"}`}>
@@ -61,6 +62,7 @@ function Row({ r, now, selected }: { r: CallbackRow; now: number; selected: bool
         <span class="subject">{cb.reason ?? cb.phone}</span>
         {cb.status === "claimed" && <span class="tag">{r.operator_name}</span>}
         {cb.attempts.length > 0 && <span class="count">{t("attempts")}: {cb.attempts.length}</span>}
+        {late && <span class="sla" title={t("sla_callback_asap")} data-testid="row-sla">SLA · {t("slaShort_callback_asap")}</span>}
       </div>
     </button>
   );

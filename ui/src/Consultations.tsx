@@ -136,15 +136,16 @@ function blankFilter(): ListFilter {
 function Row({ row, now, selected, view }: { row: ConsultationRow; now: number; selected: boolean; view: ConsultationView }) {
   const c = row.consultation;
   const waited = now - Date.parse(c.created_at);
+  const late = row.sla !== null && now >= Date.parse(row.sla.at);
   return (
-    <button class={`row ${selected ? "selected" : ""} ${c.red_flag && c.status === "new" ? "red" : ""}`} onClick={() => go({ consultation: c.id })} data-testid="consultation-row" data-id={c.id}>
+    <button class={`row ${selected ? "selected" : ""} ${c.red_flag && c.status === "new" ? "red" : ""} ${late ? "sla-late" : ""}`} onClick={() => go({ consultation: c.id })} data-testid="consultation-row" data-id={c.id}>
       <div class="row-top">
         <span class="name" title={row.client_name}>
           {row.client_vip && <span class="vip">VIP</span>}
           {row.client_name}
         </span>
         {view === "queue" ? (
-          <span class={`wait ${waitLevel(waited)}`}>{duration(waited, lang())}</span>
+          <span class={`wait ${late ? "alarm" : waitLevel(waited)}`}>{duration(waited, lang())}</span>
         ) : (
           <span class="time">{when(c.last_message_at ?? c.created_at, lang(), now)}</span>
         )}
@@ -153,6 +154,7 @@ function Row({ row, now, selected, view }: { row: ConsultationRow; now: number; 
         <span class="subject">{c.subject || "—"}</span>
         {c.red_flag && <span class="flag" title={`${t("redFlag")}: ${c.red_flag}`} data-testid="row-red-flag">⚑ {c.red_flag}</span>}
         {c.priority !== "normal" && !c.red_flag && <span class={`prio prio-${c.priority}`}>{t(c.priority)}</span>}
+        {late && <span class="sla" title={t(`sla_${row.sla!.breach}` as Key)} data-testid="row-sla">SLA · {t(`slaShort_${row.sla!.breach}` as Key)}</span>}
         {row.unread > 0 && <span class="unread" title={t("unread")}>{row.unread}</span>}
       </div>
       {view !== "queue" && row.operator_name && view !== "mine" && <div class="row-op">{row.operator_name}</div>}

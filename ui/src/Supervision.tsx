@@ -28,13 +28,24 @@ function Assignment() {
   const s = useLoad(() => api.deskSettings(), []);
   const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
+  // The thresholds as typed, saved together (a field half-typed is not sent).
+  const [draft, setDraft] = useState<Record<string, string> | null>(null);
   const save = (next: DeskSettings) => {
     setError(null);
     setSaved(false);
-    api.setDeskSettings(next).then(() => { setSaved(true); s.reload(); }, (e) => setError(errorLine(e)));
+    api.setDeskSettings(next).then(() => { setSaved(true); setDraft(null); s.reload(); }, (e) => setError(errorLine(e)));
   };
   if (!s.data) return <section class="card">{s.error ?? t("loading")}</section>;
   const d = s.data;
+  const shown = (k: keyof SlaThresholds) => draft?.[k] ?? (d.sla[k] === null ? "" : String(d.sla[k]));
+  const saveThresholds = () => {
+    const sla = { ...d.sla };
+    for (const k of slaKeys) {
+      const v = shown(k).trim();
+      sla[k] = v === "" ? null : Number(v);
+    }
+    save({ ...d, sla });
+  };
   return (
     <section class="card">
       <h2>{t("assignmentPolicy")}</h2>
@@ -52,16 +63,16 @@ function Assignment() {
         {slaKeys.map((k) => (
           <label>
             {t(`sla_${k}` as Key)}
-            <input type="number" min={1} max={1440} value={d.sla[k] ?? ""} data-testid={`sla-${k}`}
-              onChange={(e) => {
-                const v = e.currentTarget.value.trim();
-                save({ ...d, sla: { ...d.sla, [k]: v === "" ? null : Number(v) } });
-              }} />
+            <input type="number" min={1} max={1440} value={shown(k)} data-testid={`sla-${k}`}
+              onInput={(e) => setDraft({ ...(draft ?? {}), [k]: e.currentTarget.value })} />
           </label>
         ))}
       </div>
+      <div class="dialog-buttons left">
+        <button class="primary" disabled={draft === null} onClick={saveThresholds} data-testid="sla-save">{t("save")}</button>
+        {saved && <span class="hint ok">{t("saved")}</span>}
+      </div>
       {error && <div class="form-error">{error}</div>}
-      {saved && <div class="hint ok">{t("saved")}</div>}
     </section>
   );
 }

@@ -118,6 +118,15 @@ const en = {
   overCapacity: "Even past the operator's capacity",
   actingFor: "You act in a colleague's chat as a supervisor",
   kind_red_flag: "Red flag (always on)",
+  sla_queue_wait: "Waiting in the queue past the SLA",
+  sla_first_response: "No first response within the SLA",
+  sla_unanswered: "The client's message is unanswered past the SLA",
+  sla_callback_asap: "No call attempt within the SLA",
+  slaShort_queue_wait: "wait",
+  slaShort_first_response: "first reply",
+  slaShort_unanswered: "no reply",
+  slaShort_callback_asap: "no call",
+  kind_sla_breach: "SLA breached (my chats; supervisors: all)",
 };
 
 export type Key = keyof typeof en;
@@ -238,6 +247,15 @@ const ru: Record<Key, string> = {
   overCapacity: "Даже сверх лимита оператора",
   actingFor: "Вы действуете в чате коллеги как руководитель",
   kind_red_flag: "Красный флаг (всегда включено)",
+  sla_queue_wait: "Ожидание в очереди дольше SLA",
+  sla_first_response: "Нет первого ответа в срок SLA",
+  sla_unanswered: "Сообщение клиента без ответа дольше SLA",
+  sla_callback_asap: "Нет попытки звонка в срок SLA",
+  slaShort_queue_wait: "ожидание",
+  slaShort_first_response: "первый ответ",
+  slaShort_unanswered: "без ответа",
+  slaShort_callback_asap: "нет звонка",
+  kind_sla_breach: "Нарушен SLA (мои чаты; руководителю — все)",
 };
 
 const zh: Record<Key, string> = {
@@ -356,6 +374,15 @@ const zh: Record<Key, string> = {
   overCapacity: "即使超出客服容量",
   actingFor: "您正以主管身份处理同事的咨询",
   kind_red_flag: "危急信号（始终开启）",
+  sla_queue_wait: "排队等待超出 SLA",
+  sla_first_response: "未在 SLA 内首次回复",
+  sla_unanswered: "客户消息超出 SLA 未回复",
+  sla_callback_asap: "未在 SLA 内尝试回电",
+  slaShort_queue_wait: "等待",
+  slaShort_first_response: "首次回复",
+  slaShort_unanswered: "未回复",
+  slaShort_callback_asap: "未回电",
+  kind_sla_breach: "超出 SLA（我的咨询；主管：全部）",
 };
 
 const dictionaries: Record<Lang, Record<Key, string>> = { en, ru, zh };

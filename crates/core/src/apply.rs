@@ -417,6 +417,12 @@ fn apply_data(tx: &Transaction, data: &EventData) -> CoreResult<()> {
             .execute(params![r.consultation_id.to_string(), r.reader_id.to_string(), r.seq, r.delivered_seq.max(r.seq)])?;
         }
         EventData::Erased(e) => erase_client(tx, e.client_id)?,
+        EventData::Settings(s) => {
+            // Kept as the desk keeps what it fetches (`Desk::desk_settings`): with the time.
+            let kept = serde_json::json!({ "at": chrono::Utc::now(), "value": s }).to_string();
+            tx.prepare_cached("INSERT INTO meta (key, value) VALUES ('desk_settings', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")?
+                .execute(params![kept])?;
+        }
     }
     Ok(())
 }

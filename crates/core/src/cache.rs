@@ -152,6 +152,18 @@ impl Cache {
         Ok(row.map(|r| r.get(0)))
     }
 
+    /// The desk's SLA thresholds as last heard from the server (the defaults before that).
+    pub async fn sla_thresholds(&self) -> CoreResult<careline_protocol::SlaThresholds> {
+        #[derive(serde::Deserialize)]
+        struct Kept {
+            value: careline_protocol::DeskSettings,
+        }
+        Ok(match self.meta("desk_settings").await? {
+            Some(text) => parse::<Kept>(&text)?.value.sla,
+            None => careline_protocol::SlaThresholds::default(),
+        })
+    }
+
     pub async fn set_meta(&self, key: &str, value: &str) -> CoreResult<()> {
         sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
             .bind(key)

@@ -440,6 +440,36 @@ impl Desk {
         self.cache.close().await;
     }
 
+    /// The items whose SLA this operator is told about, with when each is (or was) late: a
+    /// supervisor (admin) hears of every one — the queue, every active chat, every asap
+    /// callback; an operator of their own chats and the callbacks they claimed (the queue's long
+    /// waits reach operators as `long_wait`).
+    async fn late_items(
+        &self,
+        queue: &[careline_protocol::Consultation],
+        callbacks: &[careline_protocol::Callback],
+    ) -> CoreResult<Vec<(notify::Target, crate::sla::SlaDue, String)>> {
+        let me = self.session.user_id;
+        let supervisor = self.session.role == "admin";
+        let thresholds = self.cache.sla_thresholds().await?;
+        let active = self.cache.consultations(&[careline_protocol::ConsultationStatus::Active], true, i64::MAX).await?;
+        let active: Vec<_> = active.into_iter().filter(|c| supervisor || c.operator_id == Some(me)).collect();
+        let waiting = self.views().unanswered_since(&active).await?;
+        let mut out = Vec::new();
+        let consultations = active.iter().chain(queue.iter().filter(|_| supervisor));
+        for c in consultations {
+            if let Some(due) = crate::sla::consultation_due(c, waiting.get(&c.id).copied(), &thresholds) {
+                out.push((notify::Target::Consultation(c.id), due, c.subject.clone().unwrap_or_default()));
+            }
+        }
+        for cb in callbacks.iter().filter(|cb| supervisor || cb.operator_id == Some(me)) {
+            if let Some(due) = crate::sla::callback_due(cb, &thresholds) {
+                out.push((notify::Target::Callback(cb.id), due, cb.reason.clone().unwrap_or_else(|| cb.phone.clone())));
+            }
+        }
+        Ok(out)
+    }
+
     /// Decides on events just applied; returns what changed for the window.
     fn on_applied(&self, events: &[careline_protocol::Event]) -> DeskEvent {
         let mut s = self.state.lock().expect("desk state");
@@ -483,6 +513,8 @@ impl Desk {
                     }
                 }
                 EventData::Tariff(_) => {}
+                // SLA thresholds: every list's marks may change.
+                EventData::Settings(_) => (consultations, callbacks) = (true, true),
                 EventData::Erased(_) => {
                     (consultations, callbacks, clients) = (true, true, true);
                     s.sweep_files = true;
@@ -524,6 +556,11 @@ async fn follow(desk: Arc<Desk>, emit: Emit) {
                 tokio::spawn(async move {
                     if let Ok(k) = known_from(&d.cache).await {
                         d.state.lock().expect("desk state").memory.rebuilt(generation, k);
+                    }
+                    // The desk's settings (SLA thresholds) as they are now; later changes arrive
+                    // as events.
+                    if let Err(e) = d.desk_settings().await {
+                        tracing::debug!(error = %e, "fetching the desk's settings");
                     }
                     if let Err(e) = d.files.fetch(&d.remote, &d.cache).await {
                         tracing::debug!(error = %e, "fetching files");
@@ -589,12 +626,18 @@ async fn remind(desk: Arc<Desk>) {
         tokio::time::sleep(REMINDER_TICK).await;
         let Ok(callbacks) = desk.cache.open_callbacks(i64::MAX).await else { continue };
         let Ok(queue) = desk.cache.consultations(&[careline_protocol::ConsultationStatus::New], true, i64::MAX).await else { continue };
+        let late = desk.late_items(&queue, &callbacks).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "looking for SLA breaches");
+            Vec::new()
+        });
         let now = Utc::now();
         let mut s = desk.state.lock().expect("desk state");
         let s = &mut *s;
         let op = notify::Operator { me: desk.session.user_id, presence: s.presence, in_front: s.in_front };
         let due = s.given.due(now, &callbacks, &queue, op, &s.settings);
         s.burst.extend(due);
+        let breaches = s.given.due_breaches(now, &late, op, &s.settings);
+        s.burst.extend(breaches);
     }
 }
 

@@ -20,6 +20,7 @@ pub mod remote;
 pub(crate) mod sealed;
 pub mod search;
 pub mod session;
+pub mod sla;
 pub mod sync;
 pub mod unlock;
 pub mod views;

@@ -31,6 +31,8 @@ pub enum Kind {
     CallbackOverdue,
     LongWait,
     RedFlag,
+    /// An item went past an SLA threshold (`sla`): told to its operator and to supervisors.
+    SlaBreach,
 }
 
 /// A red-flag consultation still in the queue is told again this often.
@@ -68,6 +70,7 @@ impl Default for Settings {
                 Kind::CallbackDueSoon,
                 Kind::CallbackOverdue,
                 Kind::LongWait,
+                Kind::SlaBreach,
             ]
             .into_iter()
             .map(|k| (k, true))
@@ -245,6 +248,8 @@ impl Memory {
 #[derive(Debug, Default)]
 pub struct Given {
     said: Vec<(Kind, Target, DateTime<Utc>)>,
+    /// SLA breaches told, by item and threshold, kept while the item stays late.
+    breaches: Vec<(Target, crate::sla::Breach, DateTime<Utc>)>,
 }
 
 impl Given {
@@ -265,6 +270,34 @@ impl Given {
             self.said.push((c.kind, c.target, now));
         }
         due
+    }
+
+    /// SLA breaches to tell at `now`, of the items late now (`late`: what each is, when it went
+    /// late, a line of text). Each is told once, and again every `repeat_until_taken` while it
+    /// stays late if the operator asked for repeats; an item handled (answered, taken,
+    /// attempted) is forgotten, so a new breach of it is told again. Nothing while busy.
+    pub fn due_breaches(&mut self, now: DateTime<Utc>, late: &[(Target, crate::sla::SlaDue, String)], op: Operator, settings: &Settings) -> Vec<Candidate> {
+        self.breaches.retain(|(t, b, _)| late.iter().any(|(lt, d, _)| lt == t && d.breach == *b && d.is_late(now)));
+        if op.presence == Presence::Busy || !settings.allows(Kind::SlaBreach) {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for (target, due, text) in late.iter().filter(|(_, d, _)| d.is_late(now)) {
+            let told = self.breaches.iter().position(|(t, b, _)| t == target && *b == due.breach);
+            let again = match (told, settings.repeat_until_taken) {
+                (None, _) => true,
+                (Some(i), Some(every)) => now >= self.breaches[i].2 + chrono::Duration::from_std(every).unwrap_or_default(),
+                (Some(_), None) => false,
+            };
+            if again {
+                if let Some(i) = told {
+                    self.breaches.remove(i);
+                }
+                self.breaches.push((*target, due.breach, now));
+                out.push(Candidate { kind: Kind::SlaBreach, target: *target, text: text.clone() });
+            }
+        }
+        out
     }
 
     /// Records a notification told as the event arrived, so a repeating reminder counts from it.
@@ -462,6 +495,32 @@ mod tests {
         assert!(given.due(now + chrono::Duration::seconds(200), &[], std::slice::from_ref(&taken), busy, &s).is_empty(), "taken: quiet");
         // A desk that starts with a red flag already waiting tells it at the first tick.
         assert_eq!(Given::default().due(now, &[], std::slice::from_ref(&flagged), me(), &s).len(), 1);
+    }
+
+    #[test]
+    fn an_sla_breach_is_told_once_or_repeated_and_again_after_it_was_handled() {
+        use crate::sla::{Breach, SlaDue};
+        let now = Utc::now();
+        let target = Target::Consultation(Uuid::from_u128(5));
+        let late = |at: DateTime<Utc>| vec![(target, SlaDue { breach: Breach::Unanswered, at }, "Болит горло".to_owned())];
+        let s = Settings::default();
+        let mut given = Given::default();
+        // Not yet late: nothing.
+        assert!(given.due_breaches(now, &late(now + chrono::Duration::seconds(30)), me(), &s).is_empty());
+        let told = given.due_breaches(now, &late(now - chrono::Duration::seconds(1)), me(), &s);
+        assert_eq!(told.iter().map(|c| (c.kind, c.text.as_str())).collect::<Vec<_>>(), vec![(Kind::SlaBreach, "Болит горло")]);
+        assert!(given.due_breaches(now + chrono::Duration::minutes(10), &late(now), me(), &s).is_empty(), "once, without repeats");
+        // Answered (no longer late), then the client writes again and it is late again: told again.
+        assert!(given.due_breaches(now + chrono::Duration::minutes(11), &[], me(), &s).is_empty());
+        assert_eq!(given.due_breaches(now + chrono::Duration::minutes(30), &late(now + chrono::Duration::minutes(29)), me(), &s).len(), 1);
+        // With repeats, every interval while it stays late; never while busy.
+        let repeating = Settings { repeat_until_taken: Some(Duration::from_secs(120)), ..Settings::default() };
+        let mut given = Given::default();
+        assert_eq!(given.due_breaches(now, &late(now), me(), &repeating).len(), 1);
+        assert!(given.due_breaches(now + chrono::Duration::seconds(60), &late(now), me(), &repeating).is_empty());
+        assert_eq!(given.due_breaches(now + chrono::Duration::seconds(121), &late(now), me(), &repeating).len(), 1);
+        let busy = Operator { presence: Presence::Busy, ..me() };
+        assert!(given.due_breaches(now + chrono::Duration::seconds(400), &late(now), busy, &repeating).is_empty());
     }
 
     fn event(data: EventData) -> Event {

@@ -251,3 +251,50 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// SLA marks in the lists follow the thresholds an admin sets, as they change (the settings
+/// arrive as an event): a queued consultation is late from `created_at` + queue wait; an
+/// answered one whose client wrote again, from that message + the unanswered threshold.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sla_marks_follow_the_thresholds_the_admin_sets() {
+    use careline_core::sla::Breach;
+    use careline_protocol::{AssignmentPolicy, DeskSettings, SlaThresholds};
+    let dir = tempfile::tempdir().unwrap();
+    std::env::set_var("CARELINE_HOME", dir.path().join("home"));
+    let (state, server) = careline_server::testing::demo(dir.path()).await;
+    let session = Session::login(&server.url, "anna", careline_server::demo::DEMO_PASSWORD).await.unwrap();
+    let desk = Desk::open(session, dir.path().join("anna.db")).await.unwrap();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    desk.start(Arc::new(move |e| {
+        let _ = tx.send(e);
+    }));
+    next(&mut rx, 10, |e| matches!(e, DeskEvent::Connection { online: true, .. })).await;
+
+    let olga = Client::register(&server.url, "Ольга Срокова", "+79990003333").await;
+    let id = olga.ask("Когда будут результаты?").await;
+    wait(|| async { desk.views().consultation_row(id).await.unwrap().is_some() }).await;
+    let row = desk.views().consultation_row(id).await.unwrap().unwrap();
+    let sla = row.sla.expect("the default thresholds apply");
+    assert_eq!((sla.breach, sla.at), (Breach::QueueWait, row.consultation.created_at + chrono::Duration::minutes(5)));
+
+    // The admin changes the thresholds: the desk hears it and the mark moves.
+    let admin = state.store.operator_credentials("admin").await.unwrap().unwrap().0.id;
+    let sla = SlaThresholds { queue_wait_minutes: Some(2), first_response_minutes: Some(1), unanswered_minutes: Some(7), callback_asap_minutes: None };
+    state.store.set_desk_settings(&DeskSettings { assignment: AssignmentPolicy::Manual, sla }, admin, None).await.unwrap();
+    wait(|| async { desk.views().consultation_row(id).await.unwrap().unwrap().sla.unwrap().at == row.consultation.created_at + chrono::Duration::minutes(2) })
+        .await;
+
+    // Taken and answered, then the client writes again: unanswered from that message.
+    desk.act(Op::Take { consultation_id: id }).await.unwrap();
+    wait(|| async { desk.views().consultation_row(id).await.unwrap().unwrap().sla.is_some_and(|s| s.breach == Breach::FirstResponse) }).await;
+    desk.act(Op::text(id, "Завтра к обеду", false)).await.unwrap();
+    wait(|| async { desk.views().consultation_row(id).await.unwrap().unwrap().sla.is_none() }).await;
+    olga.say(id, "А можно пораньше?").await;
+    wait(|| async { desk.views().consultation_row(id).await.unwrap().unwrap().sla.is_some() }).await;
+    let row = desk.views().consultation_row(id).await.unwrap().unwrap();
+    let page = desk.views().thread_page(row.consultation.client_id, None, 50).await.unwrap();
+    let asked = page.messages.iter().find(|m| m.message.body == "А можно пораньше?").unwrap().message.created_at;
+    assert_eq!(row.sla.map(|s| (s.breach, s.at)), Some((Breach::Unanswered, asked + chrono::Duration::minutes(7))));
+    desk.close().await;
+    server.stop().await;
+}

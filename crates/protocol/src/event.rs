@@ -35,6 +35,8 @@ pub enum EventData {
     Tariff(Tariff),
     /// Staff only: a client was erased (the right to erasure) — forget everything of them.
     Erased(Erasure),
+    /// Staff only: the desk's settings (assignment policy, SLA thresholds) changed.
+    Settings(crate::DeskSettings),
 }
 
 /// Who was erased.
@@ -56,6 +58,7 @@ impl EventData {
             EventData::Read(_) => "read",
             EventData::Tariff(_) => "tariff",
             EventData::Erased(_) => "erased",
+            EventData::Settings(_) => "settings",
         }
     }
 }

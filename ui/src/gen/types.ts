@@ -109,7 +109,7 @@ export type UpdateOperatorRequest = { name: string | null, role: Role | null, de
 
 export type CallbackAttempt = { at: string, operator_id: string, outcome: AttemptOutcome, note: string | null, };
 
-export type Kind = "new_queue_item" | "new_callback" | "new_message" | "transferred_to_me" | "callback_due_soon" | "callback_overdue" | "long_wait" | "red_flag";
+export type Kind = "new_queue_item" | "new_callback" | "new_message" | "transferred_to_me" | "callback_due_soon" | "callback_overdue" | "long_wait" | "red_flag" | "sla_breach";
 
 export type Target = { "type": "consultation", "id": string } | { "type": "callback", "id": string };
 
@@ -145,6 +145,10 @@ export type Entry = { id: number, op: Op, state: string, error_code: string | nu
  */
 key: string, };
 
+export type Breach = "queue_wait" | "first_response" | "unanswered" | "callback_asap";
+
+export type SlaDue = { breach: Breach, at: string, };
+
 export type ConsultationView = "queue" | "mine" | "active" | "archive";
 
 export type Sort = "natural" | "oldest" | "newest" | "priority" | "last_message";
@@ -159,7 +163,11 @@ export type ConsultationRow = { consultation: Consultation, client_name: string,
 /**
  * The client's messages after my read position.
  */
-unread: number, };
+unread: number, 
+/**
+ * When it is (or was) late by the desk's SLA, if a threshold applies (see `sla`).
+ */
+sla: SlaDue | null, };
 
 export type ListCursor = { key: number, id: string, };
 
@@ -215,7 +223,11 @@ outbox_pending: number, outbox_failed: number, };
 
 export type CallbackView = "open" | "archive";
 
-export type CallbackRow = { callback: Callback, client_name: string | null, operator_name: string | null, };
+export type CallbackRow = { callback: Callback, client_name: string | null, operator_name: string | null, 
+/**
+ * When an "as soon as possible" request is (or was) late by the desk's SLA.
+ */
+sla: SlaDue | null, };
 
 export type OperatorRow = { operator: Operator, 
 /**

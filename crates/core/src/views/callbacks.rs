@@ -25,6 +25,8 @@ pub struct CallbackRow {
     pub callback: Callback,
     pub client_name: Option<String>,
     pub operator_name: Option<String>,
+    /// When an "as soon as possible" request is (or was) late by the desk's SLA.
+    pub sla: Option<crate::sla::SlaDue>,
 }
 
 impl Views<'_> {
@@ -67,13 +69,19 @@ impl Views<'_> {
 
     pub(super) async fn callback_rows(&self, callbacks: Vec<Callback>) -> CoreResult<Vec<CallbackRow>> {
         let operators = self.operator_names().await?;
+        let thresholds = self.cache.sla_thresholds().await?;
         let mut out = Vec::with_capacity(callbacks.len());
         for cb in callbacks {
             let client_name = match cb.client_id {
                 Some(id) => self.cache.client(id).await?.map(|c| c.name),
                 None => None,
             };
-            out.push(CallbackRow { operator_name: cb.operator_id.and_then(|o| operators.get(&o).cloned()), client_name, callback: cb });
+            out.push(CallbackRow {
+                operator_name: cb.operator_id.and_then(|o| operators.get(&o).cloned()),
+                client_name,
+                sla: crate::sla::callback_due(&cb, &thresholds),
+                callback: cb,
+            });
         }
         Ok(out)
     }

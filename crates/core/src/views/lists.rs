@@ -10,6 +10,7 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use super::{uuid_of, Views};
+use crate::sla::{consultation_due, SlaDue};
 use crate::CoreResult;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,6 +71,8 @@ pub struct ConsultationRow {
     pub operator_name: Option<String>,
     /// The client's messages after my read position.
     pub unread: i64,
+    /// When it is (or was) late by the desk's SLA, if a threshold applies (see `sla`).
+    pub sla: Option<SlaDue>,
 }
 
 /// Where a consultation list's next page starts: the sort key and id of the last row shown.
@@ -263,10 +266,48 @@ impl Views<'_> {
         Ok(self.rows(vec![c]).await?.pop())
     }
 
+    /// For each active consultation whose client wrote after the last answer they could see:
+    /// when that first unanswered message came. Reads each thread through its index (the
+    /// answers), then each consultation's client messages through theirs.
+    pub async fn unanswered_since(&self, list: &[Consultation]) -> CoreResult<HashMap<Uuid, DateTime<Utc>>> {
+        let answered: Vec<&Consultation> = list.iter().filter(|c| c.status == ConsultationStatus::Active && c.first_response_at.is_some()).collect();
+        let mut out = HashMap::new();
+        for chunk in answered.chunks(200) {
+            let mut last_answer: HashMap<Uuid, i64> = HashMap::new();
+            let sql = format!(
+                "SELECT consultation_id, MAX(seq) FROM messages WHERE client_id IN ({}) AND from_client = 0                  AND json_extract(data, '$.author_kind') = 'operator' AND json_extract(data, '$.internal') = 0 GROUP BY consultation_id",
+                vec!["?"; chunk.len()].join(", ")
+            );
+            let mut q = sqlx::query(&sql);
+            for c in chunk {
+                q = q.bind(c.client_id.to_string());
+            }
+            for r in q.fetch_all(self.cache.pool()).await? {
+                last_answer.insert(uuid_of(r.get(0))?, r.get(1));
+            }
+            for c in chunk {
+                let after = last_answer.get(&c.id).copied().unwrap_or(0);
+                let row = sqlx::query(
+                    "SELECT json_extract(data, '$.created_at') FROM messages WHERE consultation_id = ? AND from_client = 1 AND seq > ? ORDER BY seq LIMIT 1",
+                )
+                .bind(c.id.to_string())
+                .bind(after)
+                .fetch_optional(self.cache.pool())
+                .await?;
+                if let Some(at) = row.and_then(|r| r.get::<Option<String>, _>(0)).and_then(|s| DateTime::parse_from_rfc3339(&s).ok()) {
+                    out.insert(c.id, at.with_timezone(&Utc));
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Decorates consultations with names and unread counts (a query for all of each, not one
     /// per row: a queue of hundreds lists in milliseconds).
     pub(super) async fn rows(&self, list: Vec<Consultation>) -> CoreResult<Vec<ConsultationRow>> {
         let operators = self.operator_names().await?;
+        let thresholds = self.cache.sla_thresholds().await?;
+        let waiting = self.unanswered_since(&list).await?;
         let mut clients: HashMap<Uuid, (String, bool)> = HashMap::new();
         let mut unread: HashMap<Uuid, i64> = HashMap::new();
         for chunk in list.chunks(500) {
@@ -306,6 +347,7 @@ impl Views<'_> {
                     client_name,
                     client_vip,
                     unread: unread.get(&c.id).copied().unwrap_or(0),
+                    sla: consultation_due(&c, waiting.get(&c.id).copied(), &thresholds),
                     consultation: c,
                 }
             })

@@ -1,12 +1,12 @@
 //! The desk's settings (assignment policy, SLA thresholds): one JSON row, set by an admin.
 
-use careline_protocol::DeskSettings;
+use careline_protocol::{DeskSettings, EventData};
 use sqlx::Row;
 use uuid::Uuid;
 
 use super::audit::audit_in;
 use super::Store;
-use crate::db::WriteTx;
+use crate::db::{Audience, WriteTx};
 use crate::error::{AppError, AppResult};
 use crate::time::now_ms;
 
@@ -40,6 +40,7 @@ impl Store {
             .execute(tx.conn())
             .await?;
         audit_in(&mut tx, admin, "settings.update", None, Some(&json), remote, now).await?;
+        tx.emit(&EventData::Settings(s.clone()), Audience::Staff(None), now).await?;
         tx.commit().await?;
         self.assign_waiting().await;
         Ok(s.clone())
