@@ -32,8 +32,8 @@ pub use query::{
     SnapshotQuery, SyncQuery, UploadQuery, WsQuery,
 };
 pub use reports::{
-    ConsultationBucket, ConsultationFigures, ConsultationReport, DurationFigure, OperatorFigures, OperatorReport, ReportFormat, ReportGroup, ReportQuery,
-    StatusTimes,
+    BillingReport, BillingRow, BillingTotal, CallbackFigures, CallbackReport, ConsultationBucket, ConsultationFigures, ConsultationReport, DurationFigure,
+    OperatorFigures, OperatorReport, ReportFormat, ReportGroup, ReportItem, ReportItems, ReportItemsQuery, ReportMoment, ReportQuery, StatusTimes,
 };
 pub use staff_only::ForClient;
 

@@ -126,10 +126,20 @@ pub struct PageQuery {
 #[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
-    /// Only records about this client, operator or tariff.
+    /// Only records about this client, operator, consultation or rule.
     pub target_id: Option<Uuid>,
+    /// Only what this operator (or admin) did.
+    pub operator_id: Option<Uuid>,
+    /// Only actions beginning with this (`consultation.` for every consultation action).
+    pub action: Option<String>,
+    /// Only records at or after this time, and before `to`.
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
     pub cursor: Option<String>,
     pub limit: Option<i64>,
+    /// `json` (the default, a page) or `csv` (every matching record, newest first; at most
+    /// 100,000).
+    pub format: Option<crate::ReportFormat>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]

@@ -90,6 +90,14 @@ pub struct ConsultationFigures {
     pub rated: i64,
     /// The mean rating (1–5) of those.
     pub rating_average: Option<f64>,
+    /// Of those taken, how many waited in the queue past the SLA's queue-wait threshold (as
+    /// set now; none set: 0).
+    #[serde(default)]
+    pub sla_queue_wait_breaches: i64,
+    /// Of those answered, how many got their first answer past the SLA's first-response
+    /// threshold after the take.
+    #[serde(default)]
+    pub sla_first_response_breaches: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -148,4 +156,150 @@ pub struct OperatorReport {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
     pub operators: Vec<OperatorFigures>,
+}
+
+/// Which consultations a drill-down lists: those with this moment in the period (the same
+/// moments the figures count).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum ReportMoment {
+    /// Created in the period (arrivals; the heatmap's cells).
+    Arrived,
+    /// First taken in the period.
+    Taken,
+    /// First answered in the period.
+    Answered,
+    /// Closed in the period.
+    Closed,
+    /// Closed in the period without any answer the client could see.
+    Abandoned,
+    /// Alive in the period at all: one row per consultation with all its times (the CSV export).
+    Any,
+}
+
+/// `GET /api/v1/reports/consultations/items`: the report's filters, a moment, and a page.
+#[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[into_params(parameter_in = Query)]
+pub struct ReportItemsQuery {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub moment: ReportMoment,
+    /// The reader's offset from UTC in minutes, for the CSV's local times.
+    pub tz_offset_minutes: Option<i32>,
+    pub operator_id: Option<Uuid>,
+    pub kind: Option<ConsultationKind>,
+    pub priority: Option<Priority>,
+    pub tag: Option<String>,
+    /// Only those whose moment falls on this weekday (0 = Monday) and hour of the reader's day
+    /// (a heatmap cell).
+    pub weekday: Option<u8>,
+    pub hour: Option<u8>,
+    /// At most this many, oldest moment first (JSON: 1–1000, default 200; CSV: every one).
+    pub limit: Option<i64>,
+    pub format: Option<ReportFormat>,
+}
+
+/// One consultation behind a figure, with all its times.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ReportItem {
+    pub id: Uuid,
+    pub client_id: Uuid,
+    pub client_name: String,
+    pub kind: ConsultationKind,
+    pub priority: Priority,
+    pub operator_id: Option<Uuid>,
+    pub operator_name: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub first_taken_at: Option<DateTime<Utc>>,
+    pub first_response_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub time_to_take_ms: Option<i64>,
+    pub first_response_ms: Option<i64>,
+    pub resolution_ms: Option<i64>,
+    pub rating: Option<i64>,
+    pub price: i64,
+    pub currency: String,
+    pub red_flag: Option<String>,
+}
+
+/// The consultations behind a figure; `more`: the limit cut the list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ReportItems {
+    pub items: Vec<ReportItem>,
+    pub more: bool,
+}
+
+/// Callback requests over a period (those created in it), README "Reports".
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CallbackFigures {
+    /// Requests created.
+    pub created: i64,
+    /// Of those, with at least one call attempt.
+    pub attempted: i64,
+    /// From when the client wanted the call (asap: creation; scheduled: the window's start)
+    /// to the first attempt.
+    pub time_to_first_attempt: DurationFigure,
+    /// Of those attempted, reached on the first attempt.
+    pub reached_first_try: i64,
+    /// Of every attempt on them, how many went unanswered (no answer or a busy line).
+    pub attempts: i64,
+    pub no_answer: i64,
+    /// Of those attempted, the first attempt within its due time: asap within the SLA's
+    /// threshold, scheduled within its window (its start to its end, or to the start + the
+    /// threshold when no end was given).
+    pub due_hits: i64,
+    /// Of those finished (done or failed), attempts per request, on average.
+    pub finished: i64,
+    pub attempts_per_finished: Option<f64>,
+    /// Open requests past their due time now (of any period).
+    pub overdue_now: i64,
+}
+
+/// `GET /api/v1/reports/callbacks`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CallbackReport {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub total: CallbackFigures,
+}
+
+/// Revenue of one (tariff, kind, operator, currency) group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct BillingRow {
+    pub tariff_id: Option<Uuid>,
+    pub tariff_name: Option<String>,
+    pub kind: ConsultationKind,
+    pub operator_id: Option<Uuid>,
+    pub operator_name: Option<String>,
+    pub currency: String,
+    /// Consultations billed: closed in the period after an answer the client could see.
+    pub consultations: i64,
+    /// Their prices (fixed when each was created), in minor units.
+    pub revenue: i64,
+}
+
+/// The period's revenue per currency.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct BillingTotal {
+    pub currency: String,
+    pub consultations: i64,
+    pub revenue: i64,
+}
+
+/// `GET /api/v1/reports/billing`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct BillingReport {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub rows: Vec<BillingRow>,
+    pub totals: Vec<BillingTotal>,
 }

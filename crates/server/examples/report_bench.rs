@@ -44,8 +44,8 @@ async fn main() {
             let (taken, answered, closed) = (created + (i % 17) * MIN, created + (i % 23 + 1) * MIN, created + (i % 97 + 30) * MIN);
             let op = &operators[(i % 20) as usize];
             sqlx::query(
-                "INSERT INTO consultations (id, client_id, kind, status, operator_id, priority, tags, price, currency, created_at, taken_at, first_response_at, closed_at, rating) \
-                 VALUES ($1, $2, 'chat', 'closed', $3, 'normal', '[]', 0, 'RUB', $4, $5, $6, $7, $8)",
+                "INSERT INTO consultations (id, client_id, kind, status, operator_id, priority, tags, price, currency, created_at, taken_at, first_taken_at, first_response_at, closed_at, rating) \
+                 VALUES ($1, $2, 'chat', 'closed', $3, 'normal', '[]', 0, 'RUB', $4, $5, $5, $6, $7, $8)",
             )
             .bind(id.as_str())
             .bind(client.as_str())

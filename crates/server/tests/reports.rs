@@ -53,6 +53,10 @@ fn figures(all: &[&Known], from: i64, to: i64) -> Value {
     f["arrivals"] = json!(all.iter().filter(|k| inside(Some(k.created)).is_some()).count());
     let taken: Vec<i64> = all.iter().filter_map(|k| inside(k.first_take).map(|t| t - k.created)).collect();
     f["taken"] = json!(taken.len());
+    // The SLA's default thresholds: 5 minutes in the queue, 3 from the take to an answer.
+    f["sla_queue_wait_breaches"] = json!(taken.iter().filter(|w| **w > 5 * MIN).count());
+    f["sla_first_response_breaches"] =
+        json!(all.iter().filter_map(|k| inside(k.first_visible_answer).map(|t| t - k.first_take.unwrap_or(k.created))).filter(|w| *w > 3 * MIN).count());
     f["time_to_take"] = duration(taken);
     f["first_response"] = duration(all.iter().filter_map(|k| inside(k.first_visible_answer).map(|t| t - k.created)).collect());
     let closed: Vec<&&Known> = all.iter().filter(|k| inside(k.closed).is_some()).collect();
@@ -177,7 +181,7 @@ both!(every_figure_matches_a_brute_force_count, |db| async move {
         let back = (i as i64 * 83 * MIN) % (14 * DAY) + DAY;
         let wait = (i as i64 * 7919) % (3 * HOUR);
         for sql in [
-            "UPDATE consultations SET created_at = created_at - $1, taken_at = taken_at - $1, first_response_at = first_response_at - $1, closed_at = closed_at - $1, last_message_at = last_message_at - $1 WHERE id = $2",
+            "UPDATE consultations SET created_at = created_at - $1, taken_at = taken_at - $1, first_taken_at = first_taken_at - $1, first_response_at = first_response_at - $1, closed_at = closed_at - $1, last_message_at = last_message_at - $1 WHERE id = $2",
             "UPDATE consultation_steps SET at = at - $1 WHERE consultation_id = $2",
             "UPDATE messages SET created_at = created_at - $1 WHERE consultation_id = $2",
         ] {
@@ -256,6 +260,54 @@ both!(every_figure_matches_a_brute_force_count, |db| async move {
         heat[local.weekday().num_days_from_monday() as usize][local.hour() as usize] += 1;
     }
     assert_eq!(report["heatmap"], json!(heat));
+
+    // Drill-down: the consultations behind each figure are the ones the brute force counts.
+    let items = |extra: &str| url(&format!("&limit=1000{extra}")).replace("consultations?", "consultations/items?");
+    for (moment, keep) in [
+        ("arrived", Box::new(|k: &Known| k.created >= from && k.created < to) as Box<dyn Fn(&Known) -> bool>),
+        ("taken", Box::new(|k: &Known| k.first_take.is_some_and(|t| t >= from && t < to))),
+        ("answered", Box::new(|k: &Known| k.first_visible_answer.is_some_and(|t| t >= from && t < to))),
+        ("closed", Box::new(|k: &Known| k.closed.is_some_and(|t| t >= from && t < to))),
+        ("abandoned", Box::new(|k: &Known| k.closed.is_some_and(|t| t >= from && t < to) && k.first_visible_answer.is_none())),
+    ] {
+        let got = boss.ok(&items(&format!("&moment={moment}"))).await;
+        let mut got: Vec<String> = got["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_owned()).collect();
+        let mut want: Vec<String> = known.iter().filter(|(_, k)| keep(k)).map(|(id, _)| id.clone()).collect();
+        got.sort();
+        want.sort();
+        assert_eq!(got, want, "the consultations behind {moment}");
+    }
+    // A heatmap cell's consultations; and each item's times are its own.
+    let (wd, hr) = (0..7).flat_map(|d| (0..24).map(move |h| (d, h))).max_by_key(|(d, h)| heat[*d][*h]).unwrap();
+    let cell = boss.ok(&items(&format!("&moment=arrived&tz_offset_minutes=180&weekday={wd}&hour={hr}"))).await;
+    assert_eq!(cell["items"].as_array().unwrap().len() as i64, heat[wd][hr], "the cell of weekday {wd}, {hr} o'clock");
+    for i in cell["items"].as_array().unwrap() {
+        let k = &known[i["id"].as_str().unwrap()];
+        assert_eq!(ms(&i["created_at"]), Some(k.created));
+        assert_eq!(i["time_to_take_ms"].as_i64(), k.first_take.map(|t| t - k.created));
+        assert_eq!(i["resolution_ms"].as_i64(), k.closed.map(|t| t - k.created));
+    }
+    // The limit cuts and says so; the CSV of every consultation alive in the period.
+    let cut = boss.ok(&items("&moment=arrived").replace("limit=1000", "limit=10")).await;
+    assert_eq!((cut["items"].as_array().unwrap().len(), cut["more"].as_bool()), (10, Some(true)));
+    let csv = reqwest::Client::new()
+        .get(format!("{}{}", s.base, items("&moment=any&format=csv")))
+        .bearer_auth(boss.token.clone().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    assert_eq!(&header[0], "consultation_id");
+    let ids_in_csv: std::collections::HashSet<String> = reader.records().map(|r| r.unwrap()[0].to_owned()).collect();
+    assert_eq!(ids_in_csv.len(), 240, "one row per consultation alive in the period");
+    let (st, _) = ops[0].get(&items("&moment=arrived")).await;
+    assert_eq!(st, reqwest::StatusCode::FORBIDDEN, "an operator sees only their own");
+    let (st, _) = boss.get(&items("&moment=arrived&weekday=7")).await;
+    assert_eq!(st, reqwest::StatusCode::UNPROCESSABLE_ENTITY);
 
     for (extra, keep) in [
         (format!("&operator_id={}", op_ids[1]), Box::new(|k: &Known| k.operator.as_deref() == Some(op_ids[1].as_str())) as Box<dyn Fn(&Known) -> bool>),
@@ -382,11 +434,132 @@ both!(time_in_each_status_is_summed_from_the_changes, |db| async move {
         .await
         .unwrap();
     assert!(csv.starts_with("operator_id,name,handled,"));
-    assert!(
-        csv.lines()
-            .any(|l| l.starts_with(&format!("{anna_id},\"anna name\",")) && l.ends_with(&format!(",{},{},{},{}", 190 * MIN, 10 * MIN, 60 * MIN, 100 * MIN))),
-        "{csv}"
-    );
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let anna = reader.records().map(|r| r.unwrap()).find(|r| r[0] == *anna_id).expect("anna's row");
+    assert_eq!(&anna[col("name")], "anna name");
+    let times: Vec<i64> = ["online_ms", "away_ms", "busy_ms", "offline_ms"].iter().map(|c| anna[col(c)].parse().unwrap()).collect();
+    assert_eq!(times, vec![190 * MIN, 10 * MIN, 60 * MIN, 100 * MIN], "{csv}");
     pool.close().await;
+    s.stop().await;
+});
+
+// Callback requests and billing, each figure worked out by hand from what the test did.
+both!(callback_and_billing_reports_count_what_happened, |db| async move {
+    let s = TestServer::start(db).await;
+    let boss = s.staff("boss", Role::Admin).await;
+    let anna = s.staff("anna", Role::Operator).await;
+    let boris = s.staff("boris", Role::Operator).await;
+    let chat = boss.must("/api/v1/tariffs", json!({"name": "Чат с врачом", "kind": "chat", "price": 50_000, "currency": "RUB"})).await;
+    boss.must("/api/v1/tariffs", json!({"name": "Видео", "kind": "video", "price": 150_000, "currency": "RUB"})).await;
+    let path = |c: &str, what: &str| format!("/api/v1/consultations/{c}/{what}");
+
+    // Billed: answered and closed (a chat by anna, a video by boris). Not billed: closed without
+    // an answer; answered but still open.
+    let c1 = s.client("Клиент 1", "+79001110001").await;
+    let id1 = c1.open_consultation("вопрос 1").await;
+    anna.must(&path(&id1, "take"), json!({})).await;
+    anna.say(&id1, "ответ").await;
+    anna.must(&path(&id1, "close"), json!({})).await;
+    let c2 = s.client("Клиент 2", "+79001110002").await;
+    let id2 = c2.open_consultation("вопрос 2").await;
+    anna.must(&path(&id2, "take"), json!({})).await;
+    anna.must(&path(&id2, "close"), json!({})).await;
+    let c3 = s.client("Клиент 3", "+79001110003").await;
+    let id3 = c3.must("/api/v1/consultations", json!({"kind": "video", "text": "видеосвязь"})).await["consultation"]["id"].as_str().unwrap().to_owned();
+    boris.must(&path(&id3, "take"), json!({})).await;
+    boris.say(&id3, "подключаюсь").await;
+    boris.must(&path(&id3, "close"), json!({})).await;
+    let c4 = s.client("Клиент 4", "+79001110004").await;
+    let id4 = c4.open_consultation("вопрос 4").await;
+    anna.must(&path(&id4, "take"), json!({})).await;
+    anna.say(&id4, "минуту").await;
+
+    // Callbacks: reached at once; reached on the third try; scheduled later; waiting (overdue).
+    let cb = |c: &Api, body: Value| {
+        let c = c.clone();
+        async move { c.must("/api/v1/callbacks", body).await["id"].as_str().unwrap().to_owned() }
+    };
+    let cb1 = cb(&c1, json!({"phone": "+79001110001"})).await;
+    let cb2 = cb(&c2, json!({"phone": "+79001110002"})).await;
+    let later = chrono::Utc::now() + chrono::Duration::hours(3);
+    cb(&c3, json!({"phone": "+79001110003", "preferred_at": later})).await;
+    cb(&c4, json!({"phone": "+79001110004"})).await;
+    let attempt = |who: &Api, id: &str, outcome: &str| {
+        let (who, id, outcome) = (who.clone(), id.to_owned(), outcome.to_owned());
+        async move {
+            who.must(&format!("/api/v1/callbacks/{id}/claim"), json!({})).await;
+            who.must(&format!("/api/v1/callbacks/{id}/attempts"), json!({"outcome": outcome})).await
+        }
+    };
+    attempt(&anna, &cb1, "reached").await;
+    attempt(&anna, &cb2, "no_answer").await;
+    attempt(&boris, &cb2, "busy").await;
+    let done = attempt(&boris, &cb2, "reached").await;
+    assert_eq!(done["status"], "done");
+
+    let from = chrono::Utc::now() - chrono::Duration::hours(1);
+    let to = chrono::Utc::now() + chrono::Duration::hours(1);
+    let q = format!("from={}&to={}", from.to_rfc3339().replace('+', "%2B"), to.to_rfc3339().replace('+', "%2B"));
+    let r = boss.ok(&format!("/api/v1/reports/callbacks?{q}")).await;
+    let f = &r["total"];
+    assert_eq!(
+        [&f["created"], &f["attempted"], &f["reached_first_try"], &f["attempts"], &f["no_answer"], &f["due_hits"], &f["finished"], &f["overdue_now"]],
+        [&json!(4), &json!(2), &json!(1), &json!(4), &json!(2), &json!(2), &json!(2), &json!(1)],
+        "{r}"
+    );
+    assert_eq!(f["attempts_per_finished"], json!(2.0));
+    assert_eq!(f["time_to_first_attempt"]["count"], 2);
+
+    let b = boss.ok(&format!("/api/v1/reports/billing?{q}")).await;
+    let rows: Vec<(String, String, i64, i64)> = b["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["tariff_name"].as_str().unwrap_or("").to_owned(),
+                r["operator_name"].as_str().unwrap_or("").to_owned(),
+                r["consultations"].as_i64().unwrap(),
+                r["revenue"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(rows, vec![("Видео".to_owned(), "boris name".to_owned(), 1, 150_000), ("Чат с врачом".to_owned(), "anna name".to_owned(), 1, 50_000)]);
+    assert_eq!(b["totals"], json!([{"currency": "RUB", "consultations": 2, "revenue": 200_000}]));
+    assert_eq!(b["rows"][1]["tariff_id"], chat["id"]);
+    let csv = reqwest::Client::new()
+        .get(format!("{}/api/v1/reports/billing?{q}&format=csv", s.base))
+        .bearer_auth(boss.token.clone().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    // Admins only; each reading and export is in the audit log, with every consultation action.
+    assert_eq!(anna.get(&format!("/api/v1/reports/billing?{q}")).await.0, reqwest::StatusCode::FORBIDDEN);
+    assert_eq!(anna.get(&format!("/api/v1/reports/callbacks?{q}")).await.0, reqwest::StatusCode::FORBIDDEN);
+    let audit = boss.ok("/api/v1/audit?limit=200").await;
+    let actions: Vec<&str> = audit["items"].as_array().unwrap().iter().map(|a| a["action"].as_str().unwrap()).collect();
+    for a in ["report.opened", "report.exported", "consultation.take", "consultation.close"] {
+        assert!(actions.contains(&a), "{a} in {actions:?}");
+    }
+    let closes = boss.ok(&format!("/api/v1/audit?action=consultation.close&operator_id={}", boris.user_id().await)).await;
+    assert_eq!(closes["items"].as_array().unwrap().len(), 1, "boris closed one");
+    assert_eq!(closes["items"][0]["target_id"], id3.as_str());
+    let audit_csv = reqwest::Client::new()
+        .get(format!("{}/api/v1/audit?action=consultation.&format=csv", s.base))
+        .bearer_auth(boss.token.clone().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(audit_csv.starts_with("at,operator_id,action,target_id,detail,remote_addr\n"));
+    assert_eq!(audit_csv.lines().count() - 1, actions.iter().filter(|a| a.starts_with("consultation.")).count(), "{audit_csv}");
     s.stop().await;
 });

@@ -198,12 +198,39 @@ pub async fn update_operator(
     Ok(Json(state.store.update_operator(id, &req, hash, session.user_id).await?))
 }
 
-/// The audit log, newest first (admin).
+/// The audit log, newest first, filtered by who, what (an action's prefix), which and when
+/// (admin); `?format=csv`: every matching record (the export is itself audited).
 #[utoipa::path(get, path = "/api/v1/audit", tag = "operators", params(AuditQuery),
-    responses((status = 200, body = Page<AuditRecord>), (status = 403, body = ApiError)))]
-pub async fn list_audit(State(state): State<AppState>, session: Session, ApiQuery(q): ApiQuery<AuditQuery>) -> AppResult<Json<Page<AuditRecord>>> {
+    responses(
+        (status = 200, description = "A page of records; `?format=csv`: all of them",
+            content((Page<AuditRecord> = "application/json"), (String = "text/csv"))),
+        (status = 403, body = ApiError), (status = 422, body = ApiError)))]
+pub async fn list_audit(
+    State(state): State<AppState>,
+    session: Session,
+    addr: RemoteAddr,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> AppResult<axum::response::Response> {
+    use axum::response::IntoResponse;
     session.require_admin()?;
-    Ok(Json(state.store.list_audit(q.target_id, q.cursor.as_deref(), q.limit).await?))
+    let csv = q.format == Some(careline_protocol::ReportFormat::Csv);
+    let page = state.store.list_audit(&q, csv).await?;
+    if !csv {
+        return Ok(Json(page).into_response());
+    }
+    state.store.audit(session.user_id, "audit.exported", None, None, addr.0.as_deref()).await?;
+    let rows = page.items.iter().map(|a| {
+        vec![
+            a.at.to_rfc3339(),
+            a.operator_id.to_string(),
+            a.action.clone(),
+            a.target_id.map(|t| t.to_string()).unwrap_or_default(),
+            a.detail.clone().unwrap_or_default(),
+            a.remote_addr.clone().unwrap_or_default(),
+        ]
+    });
+    let text = crate::store::reports::csv::write(&["at", "operator_id", "action", "target_id", "detail", "remote_addr"], rows);
+    Ok(([(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")], text).into_response())
 }
 
 /// Sessions (logins on devices): mine, or — for an admin — anyone's.

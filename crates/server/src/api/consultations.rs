@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 use uuid::Uuid;
 
 use super::{ApiJson, ApiPath, ApiQuery, OptionalJson};
-use crate::auth::Session;
+use crate::auth::{RemoteAddr, Session};
 use crate::domain::ConsultationAction;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -61,19 +61,25 @@ pub async fn update(
     State(state): State<AppState>,
     session: Session,
     ApiPath(id): ApiPath<Uuid>,
+    addr: RemoteAddr,
     ApiJson(req): ApiJson<UpdateConsultationRequest>,
 ) -> AppResult<Json<Consultation>> {
     session.require_staff()?;
-    Ok(Json(state.store.update_consultation(id, &req).await?))
+    let c = state.store.update_consultation(id, &req).await?;
+    let detail = [req.priority.map(|p| format!("priority={p}")), req.tags.as_ref().map(|t| format!("tags={}", t.join("|")))];
+    audited(&state, &session, &addr, "consultation.update", id, detail.into_iter().flatten().collect::<Vec<_>>().join(" ")).await?;
+    Ok(Json(c))
 }
 
 /// Take a consultation from the queue. Of two operators taking it at once exactly one wins;
 /// the other gets 409 `already_taken`.
 #[utoipa::path(post, path = "/api/v1/consultations/{id}/take", tag = "consultations", params(("id" = Uuid, Path)),
     responses((status = 200, body = Consultation), (status = 409, body = ApiError)))]
-pub async fn take(State(state): State<AppState>, session: Session, ApiPath(id): ApiPath<Uuid>) -> AppResult<Json<Consultation>> {
+pub async fn take(State(state): State<AppState>, session: Session, addr: RemoteAddr, ApiPath(id): ApiPath<Uuid>) -> AppResult<Json<Consultation>> {
     session.require_staff()?;
-    Ok(Json(state.store.transition_consultation(id, session.actor(), ConsultationAction::Take, None, None).await?))
+    let c = state.store.transition_consultation(id, session.actor(), ConsultationAction::Take, None, None).await?;
+    audited(&state, &session, &addr, "consultation.take", id, String::new()).await?;
+    Ok(Json(c))
 }
 
 /// Transfer to another operator, with an optional note (kept as an internal system message).
@@ -83,10 +89,13 @@ pub async fn transfer(
     State(state): State<AppState>,
     session: Session,
     ApiPath(id): ApiPath<Uuid>,
+    addr: RemoteAddr,
     ApiJson(req): ApiJson<TransferRequest>,
 ) -> AppResult<Json<Consultation>> {
     session.require_staff()?;
-    Ok(Json(state.store.assign_consultation(id, session.actor(), ConsultationAction::Transfer, req.operator_id, req.note.as_deref(), req.over_capacity).await?))
+    let c = state.store.assign_consultation(id, session.actor(), ConsultationAction::Transfer, req.operator_id, req.note.as_deref(), req.over_capacity).await?;
+    audited(&state, &session, &addr, "consultation.transfer", id, receiver(req.operator_id, req.over_capacity)).await?;
+    Ok(Json(c))
 }
 
 /// Assign a queued consultation to an operator (admin): within the operator's capacity unless
@@ -97,10 +106,13 @@ pub async fn assign(
     State(state): State<AppState>,
     session: Session,
     ApiPath(id): ApiPath<Uuid>,
+    addr: RemoteAddr,
     ApiJson(req): ApiJson<AssignRequest>,
 ) -> AppResult<Json<Consultation>> {
     session.require_admin()?;
-    Ok(Json(state.store.assign_consultation(id, session.actor(), ConsultationAction::Assign, req.operator_id, req.note.as_deref(), req.over_capacity).await?))
+    let c = state.store.assign_consultation(id, session.actor(), ConsultationAction::Assign, req.operator_id, req.note.as_deref(), req.over_capacity).await?;
+    audited(&state, &session, &addr, "consultation.assign", id, receiver(req.operator_id, req.over_capacity)).await?;
+    Ok(Json(c))
 }
 
 /// Hand back to the queue.
@@ -110,11 +122,14 @@ pub async fn release(
     State(state): State<AppState>,
     session: Session,
     ApiPath(id): ApiPath<Uuid>,
+    addr: RemoteAddr,
     OptionalJson(body): OptionalJson<ReleaseRequest>,
 ) -> AppResult<Json<Consultation>> {
     session.require_staff()?;
     let note = body.and_then(|b| b.note);
-    Ok(Json(state.store.transition_consultation(id, session.actor(), ConsultationAction::Release, None, note.as_deref()).await?))
+    let c = state.store.transition_consultation(id, session.actor(), ConsultationAction::Release, None, note.as_deref()).await?;
+    audited(&state, &session, &addr, "consultation.release", id, String::new()).await?;
+    Ok(Json(c))
 }
 
 /// Close with an optional summary.
@@ -124,11 +139,28 @@ pub async fn close(
     State(state): State<AppState>,
     session: Session,
     ApiPath(id): ApiPath<Uuid>,
+    addr: RemoteAddr,
     OptionalJson(body): OptionalJson<CloseRequest>,
 ) -> AppResult<Json<Consultation>> {
     session.require_staff()?;
     let summary = body.and_then(|b| b.summary);
-    Ok(Json(session.shown(state.store.transition_consultation(id, session.actor(), ConsultationAction::Close, None, summary.as_deref()).await?)))
+    let c = state.store.transition_consultation(id, session.actor(), ConsultationAction::Close, None, summary.as_deref()).await?;
+    audited(&state, &session, &addr, "consultation.close", id, String::new()).await?;
+    Ok(Json(session.shown(c)))
+}
+
+/// Every consultation action is audited: who, what, which, from where.
+async fn audited(state: &AppState, session: &Session, addr: &RemoteAddr, action: &str, id: Uuid, detail: String) -> AppResult<()> {
+    let detail = (!detail.is_empty()).then_some(detail);
+    state.store.audit(session.user_id, action, Some(id), detail.as_deref(), addr.0.as_deref()).await
+}
+
+fn receiver(operator: Uuid, over_capacity: bool) -> String {
+    if over_capacity {
+        format!("to={operator} over_capacity")
+    } else {
+        format!("to={operator}")
+    }
 }
 
 /// The client rates a closed consultation (once).

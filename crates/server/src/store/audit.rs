@@ -1,6 +1,6 @@
 //! The audit log of administrative and sensitive actions.
 
-use careline_protocol::{AuditRecord, Page};
+use careline_protocol::{AuditQuery, AuditRecord, Page};
 use sqlx::Row;
 use uuid::Uuid;
 
@@ -10,6 +10,9 @@ use super::{page_limit, SqlBuf, Store};
 use crate::error::AppResult;
 use crate::time::now_ms;
 
+/// An audit CSV holds at most this many records.
+const CSV_MAX: i64 = 100_000;
+
 impl Store {
     pub async fn audit(&self, operator_id: Uuid, action: &str, target: Option<Uuid>, detail: Option<&str>, remote: Option<&str>) -> AppResult<()> {
         let mut tx = self.begin().await?;
@@ -17,13 +20,35 @@ impl Store {
         tx.commit().await
     }
 
-    /// Audit records, newest first.
-    pub async fn list_audit(&self, target: Option<Uuid>, cursor: Option<&str>, limit: Option<i64>) -> AppResult<Page<AuditRecord>> {
-        let limit = page_limit(limit)?;
+    /// Audit records, newest first, filtered; `limit` none with `all`: every one (the CSV).
+    pub async fn list_audit(&self, f: &AuditQuery, all: bool) -> AppResult<Page<AuditRecord>> {
+        let limit = if all { CSV_MAX } else { page_limit(f.limit)? };
+        let cursor = f.cursor.as_deref();
         let mut q = SqlBuf::new("SELECT id, operator_id, action, target_id, detail, remote_addr, at FROM audit");
-        if let Some(t) = target {
+        if let Some(t) = f.target_id {
             let p = q.arg(t.to_string());
             q.and(&format!("target_id = {p}"));
+        }
+        if let Some(o) = f.operator_id {
+            let p = q.arg(o.to_string());
+            q.and(&format!("operator_id = {p}"));
+        }
+        if let Some(a) = f.action.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+            if a.len() > 100 {
+                return Err(crate::error::AppError::invalid("action is at most 100 characters"));
+            }
+            // A prefix, matched literally (LIKE's wildcards escaped).
+            let escaped = a.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            let p = q.arg(format!("{escaped}%"));
+            q.and(&format!("action LIKE {p} ESCAPE '\\'"));
+        }
+        if let Some(from) = f.from {
+            let p = q.arg(crate::time::ms(from));
+            q.and(&format!("at >= {p}"));
+        }
+        if let Some(to) = f.to {
+            let p = q.arg(crate::time::ms(to));
+            q.and(&format!("at < {p}"));
         }
         if let Some(c) = cursor {
             let p = q.arg(parse_id_cursor(c)?);

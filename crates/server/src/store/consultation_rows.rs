@@ -172,8 +172,16 @@ pub(crate) async fn emit_consultation(tx: &mut WriteTx, c: &Consultation, seq: O
     }
 }
 
-/// Records a step of a consultation's history (for the reports) in the transaction that takes it.
+/// Records a step of a consultation's history (for the reports) in the transaction that takes
+/// it; a first take is also kept on the consultation's row (`first_taken_at`).
 pub(crate) async fn record_step(tx: &mut WriteTx, consultation: Uuid, step: &str, operator: Option<Uuid>, at: i64) -> AppResult<()> {
+    if step == "taken" {
+        sqlx::query("UPDATE consultations SET first_taken_at = COALESCE(first_taken_at, $1) WHERE id = $2")
+            .bind(at)
+            .bind(consultation.to_string())
+            .execute(tx.conn())
+            .await?;
+    }
     sqlx::query("INSERT INTO consultation_steps (consultation_id, at, step, operator_id) VALUES ($1, $2, $3, $4)")
         .bind(consultation.to_string())
         .bind(at)

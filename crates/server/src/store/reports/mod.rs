@@ -2,6 +2,14 @@
 //! figure means"). A consultation's figures fall into the bucket of the moment that ends them:
 //! an arrival where it was created, a take where it was first taken, a first response where
 //! the first answer the client could see was sent, a resolution where it closed.
+//!
+//! `items` lists the consultations behind a figure (the drill-down, and the CSV of one row per
+//! consultation), `callbacks` and `billing` are the other reports, `csv` writes them all as CSV.
+
+pub mod billing;
+pub mod callbacks;
+pub mod csv;
+pub mod items;
 
 use careline_protocol::{
     ConsultationBucket, ConsultationFigures, ConsultationReport, DurationFigure, OperatorFigures, OperatorReport, ReportGroup, ReportQuery, StatusTimes,
@@ -75,6 +83,8 @@ struct Gathered {
     first_response: Vec<i64>,
     resolution: Vec<i64>,
     ratings: Vec<i64>,
+    sla_queue_wait: i64,
+    sla_first_response: i64,
 }
 
 /// The nearest-rank percentile `p` (0–100) of sorted values.
@@ -86,7 +96,7 @@ fn percentile(sorted: &[i64], p: i64) -> Option<i64> {
     Some(sorted[(rank.max(1) - 1) as usize])
 }
 
-fn duration(mut values: Vec<i64>) -> DurationFigure {
+pub(crate) fn duration(mut values: Vec<i64>) -> DurationFigure {
     values.sort_unstable();
     DurationFigure { count: values.len() as i64, median_ms: percentile(&values, 50), p90_ms: percentile(&values, 90) }
 }
@@ -104,6 +114,8 @@ impl Gathered {
             resolution: duration(self.resolution),
             rated,
             rating_average: (rated > 0).then(|| self.ratings.iter().sum::<i64>() as f64 / rated as f64),
+            sla_queue_wait_breaches: self.sla_queue_wait,
+            sla_first_response_breaches: self.sla_first_response,
         }
     }
 }
@@ -121,9 +133,23 @@ struct Fact {
 /// What one moment adds to a gathering.
 type Add<'a> = dyn Fn(&mut Gathered) + 'a;
 
+/// The SLA thresholds the reports count breaches of, in milliseconds.
+#[derive(Clone, Copy, Default)]
+struct Limits {
+    queue_wait: Option<i64>,
+    first_response: Option<i64>,
+}
+
+impl From<&careline_protocol::SlaThresholds> for Limits {
+    fn from(t: &careline_protocol::SlaThresholds) -> Limits {
+        let ms = |m: Option<i64>| m.filter(|m| *m > 0).map(|m| m * 60_000);
+        Limits { queue_wait: ms(t.queue_wait_minutes), first_response: ms(t.first_response_minutes) }
+    }
+}
+
 /// Hands each of one consultation's moments within [from, to) to `apply`, with what the
 /// moment adds to a gathering; `apply` adds it to the gatherings the moment falls into.
-fn gather(f: &Fact, from: i64, to: i64, apply: &mut dyn FnMut(i64, &Add)) {
+fn gather(f: &Fact, from: i64, to: i64, limits: Limits, apply: &mut dyn FnMut(i64, &Add)) {
     let within = |t: i64| t >= from && t < to;
     if within(f.created) {
         apply(f.created, &|g| g.arrivals += 1);
@@ -132,10 +158,20 @@ fn gather(f: &Fact, from: i64, to: i64, apply: &mut dyn FnMut(i64, &Add)) {
         apply(t, &|g| {
             g.taken += 1;
             g.take.push(t - f.created);
+            if limits.queue_wait.is_some_and(|l| t - f.created > l) {
+                g.sla_queue_wait += 1;
+            }
         });
     }
     if let Some(t) = f.first_response.filter(|t| within(*t)) {
-        apply(t, &|g| g.first_response.push(t - f.created));
+        apply(t, &|g| {
+            g.first_response.push(t - f.created);
+            // The SLA's first response counts from the take (sla.rs in the desk).
+            let taken = f.first_take.unwrap_or(f.created);
+            if limits.first_response.is_some_and(|l| t - taken > l) {
+                g.sla_first_response += 1;
+            }
+        });
     }
     if let Some(t) = f.closed.filter(|t| within(*t)) {
         apply(t, &|g| {
@@ -152,7 +188,12 @@ fn gather(f: &Fact, from: i64, to: i64, apply: &mut dyn FnMut(i64, &Add)) {
 }
 
 fn period(q: &ReportQuery) -> AppResult<(i64, i64)> {
-    let (from, to) = (ms(q.from), ms(q.to));
+    checked_period(q.from, q.to)
+}
+
+/// A report's period in milliseconds, refused when backwards or longer than a year.
+pub(crate) fn checked_period(from: chrono::DateTime<chrono::Utc>, to: chrono::DateTime<chrono::Utc>) -> AppResult<(i64, i64)> {
+    let (from, to) = (ms(from), ms(to));
     if to <= from || to - from > MAX_DAYS * DAY {
         return Err(AppError::invalid(format!("the period must end after it starts and last at most {MAX_DAYS} days")));
     }
@@ -163,31 +204,32 @@ impl Store {
     /// The consultations with a moment in [from, to) that pass the query's filters.
     async fn facts(&self, q: &ReportQuery, from: i64, to: i64) -> AppResult<Vec<Fact>> {
         let tag = q.tag.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_lowercase);
-        // The consultations with a moment in the period, each found through its own index.
-        let mut sql = String::from(
-            "SELECT c.created_at, c.first_response_at, c.closed_at, c.rating, c.tags, c.operator_id, \
-             (SELECT MIN(s.at) FROM consultation_steps s WHERE s.consultation_id = c.id AND s.step = 'taken') AS first_take \
-             FROM consultations c JOIN ( \
-               SELECT id FROM consultations WHERE created_at >= $1 AND created_at < $2 \
-               UNION SELECT id FROM consultations WHERE first_response_at >= $1 AND first_response_at < $2 \
-               UNION SELECT id FROM consultations WHERE closed_at >= $1 AND closed_at < $2 \
-               UNION SELECT consultation_id FROM consultation_steps WHERE step = 'taken' AND at >= $1 AND at < $2 \
-             ) AS moments ON moments.id = c.id WHERE 1 = 1",
-        );
+        // Every moment of a consultation lies between its creation and its closing, so those
+        // with a moment in the period are the ones alive in it: created in it, or created
+        // before it and closed in or after it, or still open. Three disjoint parts, each read
+        // through an index (the time columns', the open ones' status), one row each.
+        let mut filters = String::new();
         let mut n = 2;
-        let mut arg = |sql: &mut String, clause: &str| {
+        let mut arg = |clause: &str| {
             n += 1;
-            sql.push_str(&clause.replace('?', &format!("${n}")));
+            filters.push_str(&clause.replace('?', &format!("${n}")));
         };
         if q.operator_id.is_some() {
-            arg(&mut sql, " AND c.operator_id = ?");
+            arg(" AND operator_id = ?");
         }
         if q.kind.is_some() {
-            arg(&mut sql, " AND c.kind = ?");
+            arg(" AND kind = ?");
         }
         if q.priority.is_some() {
-            arg(&mut sql, " AND c.priority = ?");
+            arg(" AND priority = ?");
         }
+        let cols =
+            format!("created_at, first_taken_at, first_response_at, closed_at, rating, {}, operator_id", if tag.is_some() { "tags" } else { "'[]' AS tags" });
+        let sql = format!(
+            "SELECT {cols} FROM consultations WHERE created_at >= $1 AND created_at < $2{filters} \
+             UNION ALL SELECT {cols} FROM consultations WHERE closed_at >= $1 AND created_at < $1{filters} \
+             UNION ALL SELECT {cols} FROM consultations WHERE status IN ('new', 'active') AND created_at < $1{filters}"
+        );
         let mut query = sqlx::query(&sql).bind(from).bind(to);
         if let Some(o) = q.operator_id {
             query = query.bind(o.to_string());
@@ -207,7 +249,7 @@ impl Store {
             }
             out.push(Fact {
                 created: r.try_get("created_at")?,
-                first_take: r.try_get("first_take")?,
+                first_take: r.try_get("first_taken_at")?,
                 first_response: r.try_get("first_response_at")?,
                 closed: r.try_get("closed_at")?,
                 rating: r.try_get("rating")?,
@@ -230,6 +272,7 @@ impl Store {
         let mut total = Gathered::default();
         let mut heatmap = vec![vec![0i64; 24]; 7];
         let offset_ms = offset * 60_000;
+        let limits = Limits::from(&self.desk_settings().await?.sla);
         for f in self.facts(q, from, to).await? {
             if f.created >= from && f.created < to {
                 let local = f.created + offset_ms;
@@ -238,7 +281,7 @@ impl Store {
                 heatmap[(day + 3).rem_euclid(7) as usize][(local.rem_euclid(DAY) / HOUR) as usize] += 1;
             }
             // Each moment counts in the total and in its bucket.
-            gather(&f, from, to, &mut |t, add| {
+            gather(&f, from, to, limits, &mut |t, add| {
                 add(&mut total);
                 if let Some(i) = buckets.index(t) {
                     add(&mut per[i]);
@@ -278,9 +321,10 @@ impl Store {
             ops.push((id, r.try_get::<String, _>("name")?, r.try_get::<i64, _>("capacity")?, r.try_get::<i64, _>("load")?));
         }
         let mut gathered: std::collections::HashMap<String, Gathered> = ops.iter().map(|o| (o.0.clone(), Gathered::default())).collect();
+        let limits = Limits::from(&self.desk_settings().await?.sla);
         for f in self.facts(q, from, to).await? {
             if let Some(g) = f.operator.as_ref().and_then(|o| gathered.get_mut(o)) {
-                gather(&f, from, to, &mut |_, add| add(g));
+                gather(&f, from, to, limits, &mut |_, add| add(g));
             }
         }
         // Time in each status: the status at `from` (the last change before it), then each change.
@@ -336,65 +380,6 @@ impl Store {
             .collect::<AppResult<Vec<_>>>()?;
         Ok(OperatorReport { from: q.from, to: q.to, operators })
     }
-}
-
-/// The report as CSV: one row per bucket, then the total (empty `bucket_start`).
-pub fn consultation_report_csv(r: &ConsultationReport) -> String {
-    let mut out = String::from(
-        "bucket_start,arrivals,taken,closed,abandoned,time_to_take_count,time_to_take_median_ms,time_to_take_p90_ms,\
-         first_response_count,first_response_median_ms,first_response_p90_ms,resolution_count,resolution_median_ms,resolution_p90_ms,rated,rating_average\n",
-    );
-    let opt = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
-    let row = |out: &mut String, start: String, f: &ConsultationFigures| {
-        let d = |d: &DurationFigure| format!("{},{},{}", d.count, opt(d.median_ms), opt(d.p90_ms));
-        out.push_str(&format!(
-            "{start},{},{},{},{},{},{},{},{},{}\n",
-            f.arrivals,
-            f.taken,
-            f.closed,
-            f.abandoned,
-            d(&f.time_to_take),
-            d(&f.first_response),
-            d(&f.resolution),
-            f.rated,
-            f.rating_average.map(|a| format!("{a:.2}")).unwrap_or_default()
-        ));
-    };
-    for b in &r.buckets {
-        row(&mut out, b.start.to_rfc3339(), &b.figures);
-    }
-    row(&mut out, String::new(), &r.total);
-    out
-}
-
-/// The operators' report as CSV: one row per operator.
-pub fn operator_report_csv(r: &OperatorReport) -> String {
-    let mut out = String::from(
-        "operator_id,name,handled,abandoned,first_response_median_ms,resolution_median_ms,rated,rating_average,load,capacity,online_ms,away_ms,busy_ms,offline_ms\n",
-    );
-    let opt = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
-    for o in &r.operators {
-        let f = &o.figures;
-        // Names are quoted, quotes doubled (RFC 4180).
-        out.push_str(&format!(
-            "{},\"{}\",{},{},{},{},{},{},{},{},{},{},{},{}\n",
-            o.operator_id,
-            o.name.replace('"', "\"\""),
-            f.closed,
-            f.abandoned,
-            opt(f.first_response.median_ms),
-            opt(f.resolution.median_ms),
-            f.rated,
-            f.rating_average.map(|a| format!("{a:.2}")).unwrap_or_default(),
-            o.load,
-            o.capacity,
-            o.status_ms.online,
-            o.status_ms.away,
-            o.status_ms.busy,
-            o.status_ms.offline
-        ));
-    }
-    out
 }
 
 #[cfg(test)]
