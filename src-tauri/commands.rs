@@ -300,6 +300,54 @@ pub async fn update_operator(shell: State<'_, Shell>, id: Uuid, req: UpdateOpera
 }
 
 #[tauri::command]
+pub async fn callback_report(shell: State<'_, Shell>, query: careline_protocol::ReportQuery) -> Res<careline_core::desk::CallbackReportView> {
+    Ok(shell.desk().await?.callback_report(&query).await?)
+}
+
+#[tauri::command]
+pub async fn billing_report(shell: State<'_, Shell>, query: careline_protocol::ReportQuery) -> Res<careline_core::desk::BillingReportView> {
+    Ok(shell.desk().await?.billing_report(&query).await?)
+}
+
+/// The consultations behind a figure (online only).
+#[tauri::command]
+pub async fn report_items(shell: State<'_, Shell>, query: careline_protocol::ReportItemsQuery) -> Res<careline_protocol::ReportItems> {
+    Ok(shell.desk().await?.report_items(&query).await?)
+}
+
+#[tauri::command]
+pub async fn audit(shell: State<'_, Shell>, query: careline_protocol::AuditQuery) -> Res<careline_core::desk::AuditPage> {
+    Ok(shell.desk().await?.audit(&query).await?)
+}
+
+/// Saves a report (or the audit log) as CSV in the downloads folder; the file's path.
+#[tauri::command]
+pub async fn export_csv(shell: State<'_, Shell>, export: careline_core::desk::Export) -> Res<String> {
+    Ok(shell.desk().await?.export_csv(&export).await?.display().to_string())
+}
+
+/// Shows a file (an export) in the system's file manager.
+#[tauri::command]
+pub fn reveal(app: AppHandle, path: String) -> Res<()> {
+    app.opener().reveal_item_in_dir(&path).map_err(|e| UiError::local(LocalCode::File, e.to_string()))
+}
+
+#[tauri::command]
+pub async fn board(shell: State<'_, Shell>) -> Res<careline_core::views::Board> {
+    Ok(shell.desk().await?.board().await?)
+}
+
+#[tauri::command]
+pub async fn tariffs(shell: State<'_, Shell>) -> Res<Vec<careline_protocol::Tariff>> {
+    Ok(shell.desk().await?.tariffs().await?)
+}
+
+#[tauri::command]
+pub async fn create_tariff(shell: State<'_, Shell>, req: careline_protocol::CreateTariffRequest) -> Res<careline_protocol::Tariff> {
+    Ok(shell.desk().await?.create_tariff(&req).await?)
+}
+
+#[tauri::command]
 pub async fn red_flags(shell: State<'_, Shell>) -> Res<Vec<careline_protocol::RedFlagRule>> {
     Ok(shell.desk().await?.red_flags().await?)
 }

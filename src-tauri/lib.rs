@@ -80,6 +80,15 @@ pub fn run() {
             commands::test_red_flags,
             commands::desk_settings,
             commands::set_desk_settings,
+            commands::callback_report,
+            commands::billing_report,
+            commands::report_items,
+            commands::audit,
+            commands::export_csv,
+            commands::reveal,
+            commands::board,
+            commands::tariffs,
+            commands::create_tariff,
         ])
         .run(tauri::generate_context!("tauri.conf.json"))
         .expect("error while running the Careline window");

@@ -555,6 +555,7 @@ async fn an_admin_erases_a_client_from_the_window() {
     let dir = tempfile::tempdir().unwrap();
     let (state, server) = testing::demo(dir.path()).await;
     let base = server.url.clone();
+    let exports = dir.path().join("exports").display().to_string();
     let env = desk_env(
         dir.path(),
         &dir.path().join("home"),
@@ -564,6 +565,7 @@ async fn an_admin_erases_a_client_from_the_window() {
             ("CARELINE_PASSWORD", careline_server::demo::DEMO_PASSWORD),
             ("CARELINE_LANG", "ru"),
             ("CARELINE_NO_KEYCHAIN", "1"),
+            ("CARELINE_EXPORT_DIR", &exports),
         ],
     );
     let d = Driver::start(&app_binary(), &env).await;
@@ -594,8 +596,25 @@ async fn an_admin_erases_a_client_from_the_window() {
     assert_eq!(r.status(), 401, "the ended session is refused");
     d.key("\u{E00C}").await;
 
-    // The reports: the demo clinic's week, as figures, a chart and a table.
+    // The reports open on the live board: the queue now, operators with their load.
     d.click("[data-testid=section-reports]", "").await;
+    d.wait_text("[data-testid=board-queue]", "В очереди", 20).await;
+    let queued = state
+        .store
+        .list_consultations(
+            &careline_protocol::ConsultationFilter { status: Some("new".into()), ..Default::default() },
+            uuid::Uuid::nil(),
+            careline_protocol::Role::Admin,
+        )
+        .await
+        .unwrap()
+        .items
+        .len();
+    d.wait_text("[data-testid=board-queue] .tile-value", &queued.to_string(), 10).await;
+    d.wait_text("[data-testid=board-person]", "Анна Петрова", 10).await;
+    shoot(&d, "board-ru-light").await;
+    // The period: the demo clinic's week, as figures, a chart and a table.
+    d.click("[data-testid=report-tab-overview]", "").await;
     d.wait_text("[data-testid=tile-arrivals]", "Поступило", 20).await;
     let arrivals = d.exec("return document.querySelector('[data-testid=tile-arrivals] .tile-value').innerText", json!([])).await;
     let arrivals: i64 = arrivals.as_str().unwrap().parse().unwrap();
@@ -606,7 +625,53 @@ async fn an_admin_erases_a_client_from_the_window() {
     d.wait_text("[data-testid=report-table]", "Поступило", 10).await;
     // A row per operator, with time in each status.
     d.wait_text("[data-testid=operator-report-row]", "Анна Петрова", 10).await;
+    d.wait_text("[data-testid=billing-report]", "Выручка", 10).await;
+    d.wait_text("[data-testid=callback-report]", "Заявок на звонок", 10).await;
     shoot(&d, "reports-admin-ru-light").await;
+    // Drill-down: the arrivals tile opens the consultations behind it; one opens its chat.
+    d.click("[data-testid=tile-arrivals]", "").await;
+    d.wait_text("[data-testid=drill-row]", "", 15).await;
+    let rows = d.exec("return document.querySelectorAll('[data-testid=drill-row]').length", json!([])).await;
+    assert_eq!(rows, json!(arrivals), "as many consultations as the tile counts");
+    shoot(&d, "reports-drilldown-ru-light").await;
+    // Exported as CSV into the downloads folder.
+    d.click("[data-testid=drilldown] [data-testid=export-csv]", "").await;
+    d.wait_text("[data-testid=export-path]", "careline-consultations", 20).await;
+    let saved: Vec<_> = std::fs::read_dir(&exports).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    let text = std::fs::read_to_string(&saved[0]).unwrap();
+    assert!(text.starts_with("\u{feff}consultation_id,"), "a CSV spreadsheets read as UTF-8");
+    assert_eq!(text.lines().count() as i64, arrivals + 1, "a row per consultation behind the tile");
+    d.click("[data-testid=drill-row] td.name", "Мария Иванова").await;
+    d.wait_text("[data-testid=chat-client]", "Мария Иванова", 15).await;
+    // The audit log: the consultation actions, the reports read and the export, each with who
+    // and from where.
+    d.click("[data-testid=section-reports]", "").await;
+    d.click("[data-testid=report-tab-audit]", "").await;
+    d.wait_text("[data-testid=audit-row]", "report.exported", 15).await;
+    d.choose("[data-testid=audit-action]", "client.").await;
+    d.wait_text("[data-testid=audit-row]", "client.erased", 15).await;
+    shoot(&d, "audit-ru-light").await;
+    // The same screens in Chinese and English, light and dark.
+    for (lang, theme) in [("zh", "light"), ("en", "dark"), ("ru", "dark")] {
+        d.click("[data-testid=open-settings]", "").await;
+        d.choose("[data-testid=language]", lang).await;
+        d.choose("[data-testid=theme]", theme).await;
+        d.key("\u{E00C}").await;
+        d.click("[data-testid=section-reports]", "").await;
+        d.click("[data-testid=report-tab-board]", "").await;
+        d.wait_text("[data-testid=board-person]", "", 10).await;
+        shoot(&d, &format!("board-{lang}-{theme}")).await;
+        d.click("[data-testid=report-tab-overview]", "").await;
+        d.wait_text("[data-testid=billing-report]", "", 20).await;
+        wait_until(10, || async { d.exec("return document.querySelectorAll('[data-testid=report-chart] canvas').length", json!([])).await == json!(1) }).await;
+        shoot(&d, &format!("reports-admin-{lang}-{theme}")).await;
+        d.exec("document.querySelector('[data-testid=callback-report]').scrollIntoView({ block: 'start' })", json!([])).await;
+        shoot(&d, &format!("reports-callbacks-billing-{lang}-{theme}")).await;
+        d.click("[data-testid=section-supervision]", "").await;
+        d.wait_text("[data-testid=tariff-row]", "", 10).await;
+        shoot(&d, &format!("desk-rules-{lang}-{theme}")).await;
+    }
     d.quit().await;
     server.stop().await;
 }

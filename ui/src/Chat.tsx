@@ -3,7 +3,8 @@
 import { useEffect, useState } from "preact/hooks";
 import { errorLine } from "./errors";
 import { api, type Me, type Op } from "./api";
-import { t } from "./i18n";
+import { lang, t } from "./i18n";
+import { money } from "./format";
 import { go } from "./nav";
 import { act as queue, useCell, useLoad, versions } from "./store";
 import { ChatActions } from "./ChatActions";
@@ -45,6 +46,7 @@ export function Chat({ id, me, focus }: { id: string; me: Me; focus: number | nu
           <div class="meta">
             <span class={`status status-${c.status}`} data-testid="chat-status">{c.status === "active" ? row.data.operator_name ?? t("active") : t(c.status === "new" ? "new" : "closed")}</span>
             <span>{t(c.kind)}</span>
+            {c.price > 0 && <span class="price" data-testid="chat-price">{money(c.price, c.currency, lang())}</span>}
             {c.tags.map((tag) => <span class="tag">{tag}</span>)}
           </div>
         </div>

@@ -6,7 +6,7 @@ import { go, nav } from "./nav";
 import { pref, setPref, useCell, useLoad, useNow, versions } from "./store";
 import { VirtualList } from "./VirtualList";
 import { Chat } from "./Chat";
-import { duration, waitLevel, when } from "./format";
+import { duration, money, waitLevel, when } from "./format";
 
 const views: { id: ConsultationView; key: Key }[] = [
   { id: "queue", key: "queue" },
@@ -157,7 +157,12 @@ function Row({ row, now, selected, view }: { row: ConsultationRow; now: number; 
         {late && <span class="sla" title={t(`sla_${row.sla!.breach}` as Key)} data-testid="row-sla">SLA · {t(`slaShort_${row.sla!.breach}` as Key)}</span>}
         {row.unread > 0 && <span class="unread" title={t("unread")}>{row.unread}</span>}
       </div>
-      {view !== "queue" && row.operator_name && view !== "mine" && <div class="row-op">{row.operator_name}</div>}
+      {view !== "queue" && view !== "mine" && (row.operator_name || (view === "archive" && c.price > 0)) && (
+        <div class="row-op">
+          <span>{row.operator_name}</span>
+          {view === "archive" && c.price > 0 && <span class="price">{money(c.price, c.currency, lang())}</span>}
+        </div>
+      )}
     </button>
   );
 }

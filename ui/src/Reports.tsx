@@ -5,9 +5,16 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import { api, type ConsultationFigures, type DurationFigure, type Me, type OperatorReportView, type ReportGroup, type ReportQuery, type ReportView } from "./api";
+import {
+  api, type BillingReportView, type CallbackReportView, type ConsultationFigures, type DurationFigure, type Me, type OperatorReportView, type ReportGroup,
+  type ReportMoment, type ReportQuery, type ReportView,
+} from "./api";
+import { Audit } from "./Audit";
+import { Board } from "./Board";
+import { type Drill, Drilldown, drillQuery } from "./Drilldown";
 import { errorLine } from "./errors";
-import { duration, localeOf, when } from "./format";
+import { ExportButton } from "./Export";
+import { duration, localeOf, money, when } from "./format";
 import { lang, t, type Key } from "./i18n";
 
 type Period = "today" | "7d" | "30d";
@@ -22,45 +29,90 @@ function range(period: Period, now = new Date()): { from: string; to: string; gr
 
 const ms = (d: DurationFigure, which: "median_ms" | "p90_ms") => (d[which] === null ? "—" : duration(d[which]!, lang()));
 
+type Tab = "overview" | "board" | "audit";
+
 export function Reports({ me }: { me: Me }) {
-  const [period, setPeriod] = useState<Period>("7d");
-  const [view, setView] = useState<ReportView | null>(null);
-  const [people, setPeople] = useState<OperatorReportView | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const admin = me.role === "admin";
-  useEffect(() => {
-    const r = range(period);
-    setError(null);
-    const query: ReportQuery = {
-      ...r,
-      tz_offset_minutes: -new Date().getTimezoneOffset(),
-      operator_id: admin ? null : me.id,
-      kind: null,
-      priority: null,
-      tag: null,
-      format: null,
-    };
-    api.consultationReport(query).then(setView, (e) => setError(errorLine(e)));
-    api.operatorReport(query).then(setPeople, () => setPeople(null));
-  }, [period]);
-  const report = view?.report;
+  const [tab, setTab] = useState<Tab>(admin ? "board" : "overview");
   return (
     <div class="page reports" data-testid="reports">
       <div class="page-head">
         <h1>{admin ? t("reports") : t("myFigures")}</h1>
+        {admin && (
+          <div class="segmented" role="tablist">
+            {(["board", "overview", "audit"] as Tab[]).map((x) => (
+              <button role="tab" class={tab === x ? "current" : ""} onClick={() => setTab(x)} data-testid={`report-tab-${x}`}>{t(`tab_${x}` as Key)}</button>
+            ))}
+          </div>
+        )}
+      </div>
+      {tab === "board" && <Board />}
+      {tab === "overview" && <Overview me={me} />}
+      {tab === "audit" && <Audit />}
+    </div>
+  );
+}
+
+function Overview({ me }: { me: Me }) {
+  const [period, setPeriod] = useState<Period>("7d");
+  const [view, setView] = useState<ReportView | null>(null);
+  const [people, setPeople] = useState<OperatorReportView | null>(null);
+  const [callbacks, setCallbacks] = useState<CallbackReportView | null>(null);
+  const [billing, setBilling] = useState<BillingReportView | null>(null);
+  const [drill, setDrill] = useState<Drill | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const admin = me.role === "admin";
+  const r = range(period);
+  const query: ReportQuery = {
+    ...r,
+    tz_offset_minutes: -new Date().getTimezoneOffset(),
+    operator_id: admin ? null : me.id,
+    kind: null,
+    priority: null,
+    tag: null,
+    format: null,
+  };
+  useEffect(() => {
+    setError(null);
+    api.consultationReport(query).then(setView, (e) => setError(errorLine(e)));
+    api.operatorReport(query).then(setPeople, () => setPeople(null));
+    if (admin) {
+      api.callbackReport(query).then(setCallbacks, () => setCallbacks(null));
+      api.billingReport(query).then(setBilling, () => setBilling(null));
+    }
+  }, [period]);
+  const report = view?.report;
+  // The consultations behind a figure: of the whole period, or of one bucket.
+  const open = (moment: ReportMoment, title: string, from = query.from, to = query.to, extra = {}) =>
+    setDrill({ title, query: drillQuery(from, to, moment, { operator_id: query.operator_id, ...extra }) });
+  const bucketEnd = (i: number) => report!.buckets[i + 1]?.start ?? query.to;
+  const bucketName = (start: string) =>
+    new Date(start).toLocaleString(localeOf(lang()), report!.group === "hour" ? { hour: "2-digit", minute: "2-digit" } : { day: "numeric", month: "short", weekday: "short" });
+  return (
+    <div class="overview">
+      <div class="overview-head">
         <div class="segmented" role="tablist">
           {(["today", "7d", "30d"] as Period[]).map((p) => (
             <button role="tab" class={period === p ? "current" : ""} onClick={() => setPeriod(p)} data-testid={`period-${p}`}>{t(`period_${p}` as Key)}</button>
           ))}
         </div>
+        {report && <ExportButton what={() => ({ what: "items", query: drillQuery(query.from, query.to, "any", { operator_id: query.operator_id }) })} label={t("exportAll")} />}
       </div>
       {error && <div class="form-error">{error}</div>}
       {view?.offline && <div class="offline-banner" data-testid="report-offline">{t("reportOffline")} {when(view.fetched_at, lang())}</div>}
       {report && (
         <>
-          <Tiles f={report.total} />
-          <Chart buckets={report.buckets.map((b) => [Date.parse(b.start) / 1000, b.arrivals, b.closed])} group={report.group} />
-          <Heatmap rows={report.heatmap} />
+          <Tiles f={report.total} open={open} />
+          <Chart
+            buckets={report.buckets.map((b) => [Date.parse(b.start) / 1000, b.arrivals, b.closed])}
+            group={report.group}
+            onPick={(i, closings) => {
+              const b = report.buckets[i];
+              open(closings ? "closed" : "arrived", `${t(closings ? "closedCount" : "arrivals")} · ${bucketName(b.start)}`, b.start, bucketEnd(i));
+            }}
+          />
+          <Heatmap rows={report.heatmap} onPick={(d, h, label) => open("arrived", `${t("arrivals")} · ${label}`, query.from, query.to, { weekday: d, hour: h })} />
+          <div class="table-head"><h2>{t("byDay")}</h2><ExportButton what={() => ({ what: "consultations", query })} /></div>
           <table class="table report-table" data-testid="report-table">
             <thead>
               <tr>
@@ -69,9 +121,9 @@ export function Reports({ me }: { me: Me }) {
               </tr>
             </thead>
             <tbody>
-              {report.buckets.filter((b) => b.arrivals + b.taken + b.closed > 0).map((b) => (
-                <tr>
-                  <td>{new Date(b.start).toLocaleString(localeOf(lang()), report.group === "hour" ? { hour: "2-digit", minute: "2-digit" } : { day: "numeric", month: "short", weekday: "short" })}</td>
+              {report.buckets.map((b, i) => [b, i] as const).filter(([b]) => b.arrivals + b.taken + b.closed > 0).map(([b, i]) => (
+                <tr class="clickable" onClick={() => open("arrived", `${t("arrivals")} · ${bucketName(b.start)}`, b.start, bucketEnd(i))} data-testid="report-day-row">
+                  <td>{bucketName(b.start)}</td>
                   <td>{b.arrivals}</td><td>{b.taken}</td><td>{b.closed}</td><td>{b.abandoned}</td>
                   <td>{ms(b.first_response, "median_ms")}</td><td>{ms(b.resolution, "median_ms")}</td>
                   <td>{b.rating_average === null ? "—" : b.rating_average.toFixed(1)}</td>
@@ -81,13 +133,71 @@ export function Reports({ me }: { me: Me }) {
           </table>
         </>
       )}
-      {people && <OperatorTable view={people} />}
+      {people && (
+        <>
+          <div class="table-head"><h2>{t("operators")}</h2><ExportButton what={() => ({ what: "operators", query })} /></div>
+          <OperatorTable view={people} onPick={(id, name) => open("closed", `${t("handled")} · ${name}`, query.from, query.to, { operator_id: id })} />
+        </>
+      )}
+      {admin && callbacks && <CallbackTiles view={callbacks} query={query} />}
+      {admin && billing && <Billing view={billing} query={query} />}
+      {drill && <Drilldown drill={drill} onClose={() => setDrill(null)} />}
     </div>
   );
 }
 
+/** Callback requests of the period. */
+function CallbackTiles({ view, query }: { view: CallbackReportView; query: ReportQuery }) {
+  const f = view.report.total;
+  const pct = (n: number, of: number) => (of > 0 ? `${Math.round((100 * n) / of)}%` : "—");
+  const tile = (key: Key, value: string, sub?: string) => (
+    <div class="tile"><div class="tile-label">{t(key)}</div><div class="tile-value">{value}</div>{sub && <div class="tile-sub muted">{sub}</div>}</div>
+  );
+  return (
+    <section data-testid="callback-report">
+      <div class="table-head"><h2>{t("callbacks")}</h2><ExportButton what={() => ({ what: "callbacks", query })} /></div>
+      <div class="tiles">
+        {tile("cbCreated", String(f.created), `${t("cbAttempted")}: ${f.attempted}`)}
+        {tile("cbFirstAttempt", ms(f.time_to_first_attempt, "median_ms"), `${t("median")} · p90 ${ms(f.time_to_first_attempt, "p90_ms")}`)}
+        {tile("cbReachedFirst", pct(f.reached_first_try, f.attempted), `${f.reached_first_try} / ${f.attempted}`)}
+        {tile("cbNoAnswer", pct(f.no_answer, f.attempts), `${f.no_answer} / ${f.attempts}`)}
+        {tile("cbDueHits", pct(f.due_hits, f.attempted), `${f.due_hits} / ${f.attempted}`)}
+        {tile("cbAttemptsPer", f.attempts_per_finished === null ? "—" : f.attempts_per_finished.toFixed(1), `${t("cbFinished")}: ${f.finished}`)}
+        {tile("cbOverdueNow", String(f.overdue_now))}
+      </div>
+    </section>
+  );
+}
+
+/** Revenue of the period by tariff, kind and operator, per currency. */
+function Billing({ view, query }: { view: BillingReportView; query: ReportQuery }) {
+  const r = view.report;
+  return (
+    <section data-testid="billing-report">
+      <div class="table-head">
+        <h2>{t("billing")}</h2>
+        <span class="muted">{r.totals.map((x) => `${money(x.revenue, x.currency, lang())} · ${x.consultations}`).join(" · ") || "—"}</span>
+        <ExportButton what={() => ({ what: "billing", query })} />
+      </div>
+      {r.rows.length > 0 && (
+        <table class="table report-table">
+          <thead><tr><th>{t("tariff")}</th><th>{t("kindLabel")}</th><th>{t("operator")}</th><th>{t("consultations")}</th><th>{t("revenue")}</th></tr></thead>
+          <tbody>
+            {r.rows.map((b) => (
+              <tr data-testid="billing-row">
+                <td class="name">{b.tariff_name ?? "—"}</td><td>{t(b.kind)}</td><td>{b.operator_name ?? "—"}</td><td>{b.consultations}</td>
+                <td>{money(b.revenue, b.currency, lang())}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
 /** Arrivals by weekday and hour of the day: where staffing should follow demand. */
-function Heatmap({ rows }: { rows: number[][] }) {
+function Heatmap({ rows, onPick }: { rows: number[][]; onPick: (weekday: number, hour: number, label: string) => void }) {
   const max = Math.max(1, ...rows.flat());
   const locale = localeOf(lang());
   // 2024-01-01 was a Monday.
@@ -102,7 +212,8 @@ function Heatmap({ rows }: { rows: number[][] }) {
           <>
             <span class="heatmap-day">{day(d)}</span>
             {row.map((n, h) => (
-              <span class="heatmap-cell" style={{ opacity: n ? 0.15 + (0.85 * n) / max : 1, background: n ? "var(--accent)" : "var(--panel-2)" }} title={`${day(d)} ${h}:00 — ${n}`} />
+              <span class={`heatmap-cell ${n ? "clickable" : ""}`} style={{ opacity: n ? 0.15 + (0.85 * n) / max : 1, background: n ? "var(--accent)" : "var(--panel-2)" }}
+                title={`${day(d)} ${h}:00 — ${n}`} data-testid="heatmap-cell" data-n={n} onClick={() => n && onPick(d, h, `${day(d)} ${h}:00`)} />
             ))}
           </>
         ))}
@@ -113,7 +224,7 @@ function Heatmap({ rows }: { rows: number[][] }) {
 
 /** A row per operator: what they handled, how fast, how rated, their load, and time in each
  * status over the period. */
-function OperatorTable({ view }: { view: OperatorReportView }) {
+function OperatorTable({ view, onPick }: { view: OperatorReportView; onPick: (id: string, name: string) => void }) {
   const hours = (v: number) => (v > 0 ? duration(v, lang()) : "—");
   return (
     <table class="table report-table" data-testid="operator-report">
@@ -125,7 +236,7 @@ function OperatorTable({ view }: { view: OperatorReportView }) {
       </thead>
       <tbody>
         {view.report.operators.map((o) => (
-          <tr data-testid="operator-report-row">
+          <tr class="clickable" data-testid="operator-report-row" onClick={() => onPick(o.operator_id, o.name)}>
             <td class="name">{o.name}</td>
             <td>{o.closed}</td><td>{o.abandoned}</td>
             <td>{ms(o.first_response, "median_ms")}</td><td>{ms(o.resolution, "median_ms")}</td>
@@ -139,22 +250,23 @@ function OperatorTable({ view }: { view: OperatorReportView }) {
   );
 }
 
-function Tiles({ f }: { f: ConsultationFigures }) {
-  const tile = (key: Key, value: string, sub?: string, id?: string) => (
-    <div class="tile" data-testid={id}>
+function Tiles({ f, open }: { f: ConsultationFigures; open: (m: ReportMoment, title: string) => void }) {
+  const tile = (key: Key, value: string, sub?: string, id?: string, moment?: ReportMoment) => (
+    <button class="tile" data-testid={id} disabled={!moment} onClick={() => moment && open(moment, t(key))}>
       <div class="tile-label">{t(key)}</div>
       <div class="tile-value">{value}</div>
       {sub && <div class="tile-sub muted">{sub}</div>}
-    </div>
+    </button>
   );
   const p90 = (d: DurationFigure) => `${t("median")} · p90 ${ms(d, "p90_ms")}`;
   return (
     <div class="tiles">
-      {tile("arrivals", String(f.arrivals), undefined, "tile-arrivals")}
-      {tile("taken", String(f.taken))}
-      {tile("closedCount", String(f.closed), `${t("abandoned")}: ${f.abandoned}`, "tile-closed")}
-      {tile("timeToTake", ms(f.time_to_take, "median_ms"), p90(f.time_to_take))}
-      {tile("firstResponse", ms(f.first_response, "median_ms"), p90(f.first_response))}
+      {tile("arrivals", String(f.arrivals), undefined, "tile-arrivals", "arrived")}
+      {tile("taken", String(f.taken), undefined, "tile-taken", "taken")}
+      {tile("closedCount", String(f.closed), `${t("abandoned")}: ${f.abandoned}`, "tile-closed", "closed")}
+      {tile("abandoned", String(f.abandoned), undefined, "tile-abandoned", "abandoned")}
+      {tile("timeToTake", ms(f.time_to_take, "median_ms"), `${p90(f.time_to_take)} · SLA: ${f.sla_queue_wait_breaches}`, undefined, "taken")}
+      {tile("firstResponse", ms(f.first_response, "median_ms"), `${p90(f.first_response)} · SLA: ${f.sla_first_response_breaches}`, undefined, "answered")}
       {tile("resolution", ms(f.resolution, "median_ms"), p90(f.resolution))}
       {tile("rating", f.rating_average === null ? "—" : f.rating_average.toFixed(2), `${t("rated")}: ${f.rated}`)}
     </div>
@@ -163,7 +275,7 @@ function Tiles({ f }: { f: ConsultationFigures }) {
 
 /** Arrivals and closings per bucket as bars, one slot per bucket, labelled in the interface's
  * language; colours from the theme. */
-function Chart({ buckets, group }: { buckets: [number, number, number][]; group: ReportGroup }) {
+function Chart({ buckets, group, onPick }: { buckets: [number, number, number][]; group: ReportGroup; onPick: (bucket: number, closings: boolean) => void }) {
   const box = useRef<HTMLDivElement>(null);
   const css = getComputedStyle(document.documentElement);
   const color = (name: string, fallback: string) => css.getPropertyValue(name).trim() || fallback;
@@ -203,6 +315,17 @@ function Chart({ buckets, group }: { buckets: [number, number, number][]; group:
       data,
       box.current,
     );
+    // A click in a slot opens what is behind its bar: left of the middle the arrivals, right the
+    // closings.
+    const pick = () => {
+      const left = plot.cursor.left ?? -1;
+      if (left < 0) return;
+      const x = plot.posToVal(left, "x");
+      const i = Math.round(x);
+      if (i >= 0 && i < buckets.length) onPick(i, x > i);
+    };
+    plot.over.addEventListener("click", pick);
+    plot.over.style.cursor = "pointer";
     const resize = () => box.current && plot.setSize({ width: box.current.clientWidth, height: 220 });
     window.addEventListener("resize", resize);
     return () => {

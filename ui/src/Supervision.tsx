@@ -3,10 +3,11 @@
 // try a client's message against them. Changes go to the server at once (online only); the
 // server audits each one.
 import { useState } from "preact/hooks";
-import { api, type AssignmentPolicy, type DeskSettings, type RedFlagRule, type RuleLanguage, type SlaThresholds } from "./api";
+import { api, type AssignmentPolicy, type ConsultationKind, type DeskSettings, type RedFlagRule, type RuleLanguage, type SlaThresholds } from "./api";
+import { money } from "./format";
 import { errorLine } from "./errors";
-import { t, type Key } from "./i18n";
-import { useLoad } from "./store";
+import { lang, t, type Key } from "./i18n";
+import { useCell, useLoad, versions } from "./store";
 
 const policies: AssignmentPolicy[] = ["manual", "round_robin", "least_loaded"];
 const slaKeys: (keyof SlaThresholds)[] = ["queue_wait_minutes", "first_response_minutes", "unanswered_minutes", "callback_asap_minutes"];
@@ -19,6 +20,7 @@ export function Supervision() {
       <div class="page-body">
         <Assignment />
         <RedFlags />
+        <Tariffs />
       </div>
     </div>
   );
@@ -130,6 +132,54 @@ function RedFlags() {
               <td>{r.language}</td>
               <td><input type="checkbox" checked={r.enabled} onChange={() => toggle(r)} /></td>
               <td><button class="link danger" onClick={() => run(api.deleteRedFlag(r.id))}>{t("deleteRule")}</button></td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+/** Tariffs: the price of a consultation of each kind, fixed when it is created. A new tariff
+ * replaces the active one of its kind; the replaced ones stay for the consultations priced by
+ * them. */
+function Tariffs() {
+  const v = useCell(versions);
+  const list = useLoad(() => api.tariffs(), [v.consultations]);
+  const [name, setName] = useState("");
+  const [kind, setKind] = useState<ConsultationKind>("chat");
+  const [price, setPrice] = useState("");
+  const [currency, setCurrency] = useState("RUB");
+  const [error, setError] = useState<string | null>(null);
+  const add = () => {
+    setError(null);
+    const minor = Math.round(Number(price.replace(",", ".")) * 100);
+    api.createTariff({ name: name.trim(), kind, price: minor, currency: currency.trim().toUpperCase() }).then(
+      () => { setName(""); setPrice(""); list.reload(); },
+      (e) => setError(errorLine(e)),
+    );
+  };
+  return (
+    <section class="card" data-testid="tariffs">
+      <h2>{t("tariffs")}</h2>
+      <div class="rule-add">
+        <input value={name} placeholder={t("displayName")} onInput={(e) => setName(e.currentTarget.value)} data-testid="tariff-name" />
+        <select value={kind} onChange={(e) => setKind(e.currentTarget.value as ConsultationKind)}>
+          {(["chat", "phone", "video"] as const).map((k) => <option value={k}>{t(k)}</option>)}
+        </select>
+        <input class="narrow" inputMode="decimal" value={price} placeholder={t("price")} onInput={(e) => setPrice(e.currentTarget.value)} data-testid="tariff-price" />
+        <input class="narrow" value={currency} maxLength={3} onInput={(e) => setCurrency(e.currentTarget.value)} title={t("currency")} />
+        <button class="primary" disabled={!name.trim() || !(Number(price.replace(",", ".")) >= 0) || price.trim() === ""} onClick={add} data-testid="tariff-add">{t("addTariff")}</button>
+      </div>
+      <p class="hint">{t("newTariff")}</p>
+      {error && <div class="form-error">{error}</div>}
+      <table class="table rules">
+        <thead><tr><th>{t("displayName")}</th><th>{t("kindLabel")}</th><th>{t("price")}</th><th /></tr></thead>
+        <tbody>
+          {(list.data ?? []).map((x) => (
+            <tr class={x.active ? "" : "off"} data-testid="tariff-row">
+              <td class="phrase">{x.name}</td><td>{t(x.kind)}</td><td>{money(x.price, x.currency, lang())}</td>
+              <td class="muted">{x.active ? t("activeTariff") : t("archivedTariff")}</td>
             </tr>
           ))}
         </tbody>

@@ -5,7 +5,8 @@ import { Channel, invoke } from "@tauri-apps/api/core";
 import type {
   Boot, CallbackRow, CallbackView, Client, ClientProfile, ConsultationRow, ConsultationView, Counts, DeskEvent, Entry,
   ListCursor, ListFilter, ListPage, Me, Op, Operator, OperatorReportView, OperatorRow, ReportQuery, ReportView, SearchHit, SessionInfo, Settings, ThreadPage, CreateOperatorRequest, UpdateOperatorRequest,
-  DeskSettings, RedFlagRule, RedFlagRuleRequest,
+  DeskSettings, RedFlagRule, RedFlagRuleRequest, AuditPage, AuditQuery, BillingReportView, Board, CallbackReportView, CreateTariffRequest as NewTariff, Export,
+  ReportItems, ReportItemsQuery, Tariff,
 } from "./gen/types";
 
 export type * from "./gen/types";
@@ -65,6 +66,18 @@ export const api = {
   /** Assignment policy and SLA thresholds; offline, the last ones fetched. */
   deskSettings: () => invoke<DeskSettings>("desk_settings"),
   setDeskSettings: (settings: DeskSettings) => invoke<DeskSettings>("set_desk_settings", { settings }),
+  callbackReport: (query: ReportQuery) => invoke<CallbackReportView>("callback_report", { query }),
+  billingReport: (query: ReportQuery) => invoke<BillingReportView>("billing_report", { query }),
+  /** The consultations behind a figure (online only). */
+  reportItems: (query: ReportItemsQuery) => invoke<ReportItems>("report_items", { query }),
+  audit: (query: AuditQuery) => invoke<AuditPage>("audit", { query }),
+  /** Saves a report as CSV in the downloads folder; its path. */
+  exportCsv: (exp: Export) => invoke<string>("export_csv", { export: exp }),
+  reveal: (path: string) => invoke<void>("reveal", { path }),
+  /** The live board, from the cache. */
+  board: () => invoke<Board>("board"),
+  tariffs: () => invoke<Tariff[]>("tariffs"),
+  createTariff: (req: NewTariff) => invoke<Tariff>("create_tariff", { req }),
 };
 
 /** Starts receiving the desk's events. */

@@ -74,3 +74,12 @@ export function initials(name: string): string {
   if (/[\u3400-\u9fff]/.test(words[0][0])) return words[0][0];
   return (words[0][0] + (words[1]?.[0] ?? "")).toUpperCase();
 }
+
+/** Money in minor units (kopecks, fen, cents) in the reader's locale: "500,00 ₽", "¥500.00". */
+export function money(minor: number, currency: string, lang: Lang): string {
+  try {
+    return new Intl.NumberFormat(localeOf(lang), { style: "currency", currency }).format(minor / 100);
+  } catch {
+    return `${(minor / 100).toFixed(2)} ${currency}`;
+  }
+}

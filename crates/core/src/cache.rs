@@ -320,6 +320,11 @@ impl Cache {
         rows.iter().map(|r| parse(r.get(0))).collect()
     }
 
+    pub async fn tariffs(&self) -> CoreResult<Vec<careline_protocol::Tariff>> {
+        let rows = sqlx::query("SELECT data FROM tariffs ORDER BY id").fetch_all(&self.pool).await?;
+        rows.iter().map(|r| parse(r.get(0))).collect()
+    }
+
     /// Callback requests not finished, by due time.
     pub async fn open_callbacks(&self, limit: i64) -> CoreResult<Vec<Callback>> {
         let rows =

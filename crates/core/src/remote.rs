@@ -160,6 +160,49 @@ impl Remote {
         decode(resp).await
     }
 
+    /// A GET with query parameters, decoded.
+    async fn get_with<Q: Serialize + ?Sized, T: DeserializeOwned>(&self, path: &str, q: &Q) -> CoreResult<T> {
+        let resp = self.http.get(format!("{}{path}", self.base)).query(q).bearer_auth(&self.token).send().await.map_err(CoreError::Unreachable)?;
+        decode(resp).await
+    }
+
+    /// A GET with query parameters answered with CSV text (`format=csv` added).
+    pub async fn csv<Q: Serialize + ?Sized>(&self, path: &str, q: &Q) -> CoreResult<String> {
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .query(q)
+            .query(&[("format", "csv")])
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(CoreError::Unreachable)?;
+        if resp.status().is_success() {
+            return resp.text().await.map_err(CoreError::Unreachable);
+        }
+        decode::<serde_json::Value>(resp).await.map(|_| String::new())
+    }
+
+    pub async fn report_items(&self, q: &careline_protocol::ReportItemsQuery) -> CoreResult<careline_protocol::ReportItems> {
+        self.get_with("/api/v1/reports/consultations/items", q).await
+    }
+
+    pub async fn callback_report(&self, q: &careline_protocol::ReportQuery) -> CoreResult<careline_protocol::CallbackReport> {
+        self.get_with("/api/v1/reports/callbacks", q).await
+    }
+
+    pub async fn billing_report(&self, q: &careline_protocol::ReportQuery) -> CoreResult<careline_protocol::BillingReport> {
+        self.get_with("/api/v1/reports/billing", q).await
+    }
+
+    pub async fn audit(&self, q: &careline_protocol::AuditQuery) -> CoreResult<careline_protocol::Page<careline_protocol::AuditRecord>> {
+        self.get_with("/api/v1/audit", q).await
+    }
+
+    pub async fn create_tariff(&self, req: &careline_protocol::CreateTariffRequest) -> CoreResult<careline_protocol::Tariff> {
+        self.post("/api/v1/tariffs", req).await
+    }
+
     /// The sessions (logins on devices) of `user` (an admin's question), or mine.
     pub async fn sessions(&self, user: Option<Uuid>) -> CoreResult<Vec<careline_protocol::SessionInfo>> {
         let path = match user {

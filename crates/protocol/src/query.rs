@@ -123,7 +123,8 @@ pub struct PageQuery {
     pub limit: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Only records about this client, operator, consultation or rule.

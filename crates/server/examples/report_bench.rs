@@ -1,7 +1,9 @@
 //! Times the reports over a clinic's month (PRODUCT.md: a 30-day report over 100,000
 //! consultations and 1,000,000 messages in under 300 ms): the store's answer for
-//! `GET /api/v1/reports/consultations` (days) and `/operators`, each the median of 11, on an
-//! embedded SQLite database filled directly (rows as the server writes them).
+//! `GET /api/v1/reports/consultations` (days) and `/operators`, and the whole fetch as the desk
+//! makes it (HTTP on a loopback port, the JSON decoded into the protocol's types), each the
+//! median of 11, on an embedded SQLite database filled directly (rows as the server writes
+//! them).
 //!
 //!   cargo run --release -p careline-server --example report_bench -- [CONSULTATIONS]   (default 100000)
 
@@ -118,9 +120,44 @@ async fn main() {
         times.push(t.elapsed());
     }
     let operators = median(times);
+
+    // As the desk fetches it: an admin's session, HTTP, the JSON decoded.
+    let hash = careline_server::passwords::hash_password("bench-password-1".into()).await.unwrap();
+    let admin = careline_protocol::CreateOperatorRequest {
+        login: "bench-admin".into(),
+        password: String::new(),
+        name: "Bench".into(),
+        role: careline_protocol::Role::Admin,
+        department: None,
+        capacity: None,
+    };
+    state.store.create_operator(&admin, hash, None).await.unwrap();
+    let server = careline_server::testing::serve_at(&state, careline_server::testing::free_addr()).await;
+    let http = reqwest::Client::new();
+    let login: serde_json::Value = http
+        .post(format!("{}/api/v1/auth/login", server.url))
+        .json(&serde_json::json!({"login": "bench-admin", "password": "bench-password-1"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap().to_owned();
+    let mut times = Vec::new();
+    for _ in 0..11 {
+        let t = Instant::now();
+        let r: careline_protocol::ConsultationReport =
+            http.get(format!("{}/api/v1/reports/consultations", server.url)).query(&q).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        assert_eq!(r.total.arrivals, arrivals);
+        times.push(t.elapsed());
+    }
+    let fetched = median(times);
+    server.stop().await;
     println!(
         "{}",
         serde_json::json!({"bench": "reports", "consultations": n, "messages": seq, "arrivals_counted": arrivals,
-            "consultation_report_30_days_median_ms": consultations, "operator_report_30_days_median_ms": operators})
+            "consultation_report_30_days_median_ms": consultations, "operator_report_30_days_median_ms": operators,
+            "consultation_report_over_http_median_ms": fetched})
     );
 }

@@ -322,7 +322,17 @@ rated: number,
 /**
  * The mean rating (1–5) of those.
  */
-rating_average: number | null, };
+rating_average: number | null, 
+/**
+ * Of those taken, how many waited in the queue past the SLA's queue-wait threshold (as
+ * set now; none set: 0).
+ */
+sla_queue_wait_breaches: number, 
+/**
+ * Of those answered, how many got their first answer past the SLA's first-response
+ * threshold after the take.
+ */
+sla_first_response_breaches: number, };
 
 export type OperatorReport = { from: string, to: string, operators: Array<OperatorFigures>, };
 
@@ -411,7 +421,17 @@ rated: number,
 /**
  * The mean rating (1–5) of those.
  */
-rating_average: number | null, };
+rating_average: number | null, 
+/**
+ * Of those taken, how many waited in the queue past the SLA's queue-wait threshold (as
+ * set now; none set: 0).
+ */
+sla_queue_wait_breaches: number, 
+/**
+ * Of those answered, how many got their first answer past the SLA's first-response
+ * threshold after the take.
+ */
+sla_first_response_breaches: number, };
 
 export type ConsultationBucket = { 
 /**
@@ -453,7 +473,17 @@ rated: number,
 /**
  * The mean rating (1–5) of those.
  */
-rating_average: number | null, };
+rating_average: number | null, 
+/**
+ * Of those taken, how many waited in the queue past the SLA's queue-wait threshold (as
+ * set now; none set: 0).
+ */
+sla_queue_wait_breaches: number, 
+/**
+ * Of those answered, how many got their first answer past the SLA's first-response
+ * threshold after the take.
+ */
+sla_first_response_breaches: number, };
 
 export type ConsultationReport = { from: string, to: string, group: ReportGroup, buckets: Array<ConsultationBucket>, total: ConsultationFigures, 
 /**
@@ -498,6 +528,151 @@ unanswered_minutes: number | null,
 callback_asap_minutes: number | null, };
 
 export type DeskSettings = { assignment: AssignmentPolicy, sla: SlaThresholds, };
+
+export type ReportMoment = "arrived" | "taken" | "answered" | "closed" | "abandoned" | "any";
+
+export type ReportItemsQuery = { from: string, to: string, moment: ReportMoment, 
+/**
+ * The reader's offset from UTC in minutes, for the CSV's local times.
+ */
+tz_offset_minutes: number | null, operator_id: string | null, kind: ConsultationKind | null, priority: Priority | null, tag: string | null, 
+/**
+ * Only those whose moment falls on this weekday (0 = Monday) and hour of the reader's day
+ * (a heatmap cell).
+ */
+weekday: number | null, hour: number | null, 
+/**
+ * At most this many, oldest moment first (JSON: 1–1000, default 200; CSV: every one).
+ */
+limit: number | null, format: ReportFormat | null, };
+
+export type ReportItem = { id: string, client_id: string, client_name: string, kind: ConsultationKind, priority: Priority, operator_id: string | null, operator_name: string | null, created_at: string, first_taken_at: string | null, first_response_at: string | null, closed_at: string | null, time_to_take_ms: number | null, first_response_ms: number | null, resolution_ms: number | null, rating: number | null, price: number, currency: string, red_flag: string | null, };
+
+export type ReportItems = { items: Array<ReportItem>, more: boolean, };
+
+export type CallbackFigures = { 
+/**
+ * Requests created.
+ */
+created: number, 
+/**
+ * Of those, with at least one call attempt.
+ */
+attempted: number, 
+/**
+ * From when the client wanted the call (asap: creation; scheduled: the window's start)
+ * to the first attempt.
+ */
+time_to_first_attempt: DurationFigure, 
+/**
+ * Of those attempted, reached on the first attempt.
+ */
+reached_first_try: number, 
+/**
+ * Of every attempt on them, how many went unanswered (no answer or a busy line).
+ */
+attempts: number, no_answer: number, 
+/**
+ * Of those attempted, the first attempt within its due time: asap within the SLA's
+ * threshold, scheduled within its window (its start to its end, or to the start + the
+ * threshold when no end was given).
+ */
+due_hits: number, 
+/**
+ * Of those finished (done or failed), attempts per request, on average.
+ */
+finished: number, attempts_per_finished: number | null, 
+/**
+ * Open requests past their due time now (of any period).
+ */
+overdue_now: number, };
+
+export type CallbackReport = { from: string, to: string, total: CallbackFigures, };
+
+export type BillingRow = { tariff_id: string | null, tariff_name: string | null, kind: ConsultationKind, operator_id: string | null, operator_name: string | null, currency: string, 
+/**
+ * Consultations billed: closed in the period after an answer the client could see.
+ */
+consultations: number, 
+/**
+ * Their prices (fixed when each was created), in minor units.
+ */
+revenue: number, };
+
+export type BillingTotal = { currency: string, consultations: number, revenue: number, };
+
+export type BillingReport = { from: string, to: string, rows: Array<BillingRow>, totals: Array<BillingTotal>, };
+
+export type AuditRecord = { id: string, operator_id: string, 
+/**
+ * e.g. `client.viewed`, `operator.created`.
+ */
+action: string, target_id: string | null, detail: string | null, remote_addr: string | null, at: string, };
+
+export type AuditQuery = { 
+/**
+ * Only records about this client, operator, consultation or rule.
+ */
+target_id: string | null, 
+/**
+ * Only what this operator (or admin) did.
+ */
+operator_id: string | null, 
+/**
+ * Only actions beginning with this (`consultation.` for every consultation action).
+ */
+action: string | null, 
+/**
+ * Only records at or after this time, and before `to`.
+ */
+from: string | null, to: string | null, cursor: string | null, limit: number | null, 
+/**
+ * `json` (the default, a page) or `csv` (every matching record, newest first; at most
+ * 100,000).
+ */
+format: ReportFormat | null, };
+
+export type Tariff = { id: string, name: string, kind: ConsultationKind, price: number, currency: string, active: boolean, };
+
+export type CreateTariffRequest = { name: string, kind: ConsultationKind, price: number, currency: string, };
+
+export type CallbackReportView = { report: CallbackReport, fetched_at: string, offline: boolean, };
+
+export type BillingReportView = { report: BillingReport, fetched_at: string, offline: boolean, };
+
+export type AuditPage = { items: Array<AuditRecord>, next_cursor: string | null, };
+
+export type Export = { "what": "consultations", "query": ReportQuery } | { "what": "operators", "query": ReportQuery } | { "what": "items", "query": ReportItemsQuery } | { "what": "callbacks", "query": ReportQuery } | { "what": "billing", "query": ReportQuery } | { "what": "audit", "query": AuditQuery };
+
+export type Board = { 
+/**
+ * When it was read.
+ */
+at: string, 
+/**
+ * Consultations waiting in the queue, of them urgent, and of them raised by a red flag.
+ */
+queue: number, queue_urgent: number, queue_red_flags: number, 
+/**
+ * Since when the longest-waiting one waits.
+ */
+longest_wait_since: string | null, 
+/**
+ * Active consultations.
+ */
+active: number, 
+/**
+ * Open callback requests due now, and of them late by more than ten minutes.
+ */
+callbacks_due: number, callbacks_overdue: number, 
+/**
+ * Items past an SLA threshold now: waiting, unanswered, callbacks.
+ */
+sla_queue_wait: number, sla_first_response: number, sla_unanswered: number, sla_callbacks: number, 
+/**
+ * Every operator, online first, with the load.
+ */
+operators: Array<OperatorRow>, };
 
 export type ErrorCode = "bad_request" | "validation_failed" | "unauthorized" | "invalid_credentials" | "forbidden" | "not_found" | "illegal_transition" | "already_taken" | "capacity_reached" | "not_assigned" | "already_exists" | "already_rated" | "account_disabled" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "resync_required" | "internal";
 

@@ -5,6 +5,7 @@
 //! through [`Views`], the cache as one operator sees it. Every type here is also a TypeScript
 //! type of the UI.
 
+mod board;
 mod callbacks;
 mod clients;
 mod counts;
@@ -19,6 +20,7 @@ use uuid::Uuid;
 
 use crate::{Cache, CoreError, CoreResult};
 
+pub use board::Board;
 pub use callbacks::{CallbackRow, CallbackView};
 pub use clients::ClientProfile;
 pub use counts::Counts;

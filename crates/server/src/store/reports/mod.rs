@@ -202,7 +202,9 @@ pub(crate) fn checked_period(from: chrono::DateTime<chrono::Utc>, to: chrono::Da
 
 impl Store {
     /// The consultations with a moment in [from, to) that pass the query's filters.
-    async fn facts(&self, q: &ReportQuery, from: i64, to: i64) -> AppResult<Vec<Fact>> {
+    /// `with_operator`: read who holds each (the operators' report); the consultation report
+    /// does not need it, and 100,000 strings fewer is a tenth of its time.
+    async fn facts(&self, q: &ReportQuery, from: i64, to: i64, with_operator: bool) -> AppResult<Vec<Fact>> {
         let tag = q.tag.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_lowercase);
         // Every moment of a consultation lies between its creation and its closing, so those
         // with a moment in the period are the ones alive in it: created in it, or created
@@ -223,8 +225,11 @@ impl Store {
         if q.priority.is_some() {
             arg(" AND priority = ?");
         }
-        let cols =
-            format!("created_at, first_taken_at, first_response_at, closed_at, rating, {}, operator_id", if tag.is_some() { "tags" } else { "'[]' AS tags" });
+        let cols = format!(
+            "created_at, first_taken_at, first_response_at, closed_at, rating, {}, {}",
+            if tag.is_some() { "tags" } else { "'[]' AS tags" },
+            if with_operator { "operator_id" } else { "NULL AS operator_id" }
+        );
         let sql = format!(
             "SELECT {cols} FROM consultations WHERE created_at >= $1 AND created_at < $2{filters} \
              UNION ALL SELECT {cols} FROM consultations WHERE closed_at >= $1 AND created_at < $1{filters} \
@@ -253,7 +258,7 @@ impl Store {
                 first_response: r.try_get("first_response_at")?,
                 closed: r.try_get("closed_at")?,
                 rating: r.try_get("rating")?,
-                operator: r.try_get("operator_id")?,
+                operator: if with_operator { r.try_get("operator_id")? } else { None },
             });
         }
         Ok(out)
@@ -273,7 +278,7 @@ impl Store {
         let mut heatmap = vec![vec![0i64; 24]; 7];
         let offset_ms = offset * 60_000;
         let limits = Limits::from(&self.desk_settings().await?.sla);
-        for f in self.facts(q, from, to).await? {
+        for f in self.facts(q, from, to, false).await? {
             if f.created >= from && f.created < to {
                 let local = f.created + offset_ms;
                 let day = local.div_euclid(DAY);
@@ -322,7 +327,7 @@ impl Store {
         }
         let mut gathered: std::collections::HashMap<String, Gathered> = ops.iter().map(|o| (o.0.clone(), Gathered::default())).collect();
         let limits = Limits::from(&self.desk_settings().await?.sla);
-        for f in self.facts(q, from, to).await? {
+        for f in self.facts(q, from, to, true).await? {
             if let Some(g) = f.operator.as_ref().and_then(|o| gathered.get_mut(o)) {
                 gather(&f, from, to, limits, &mut |_, add| add(g));
             }

@@ -15,10 +15,14 @@ use uuid::Uuid;
 
 use crate::files::Files;
 use crate::live::{self, Update};
+mod reports;
+mod supervision;
+
 use crate::notify::{self, Candidate, Given, Known, Memory, Notification, Settings};
 use crate::outbox::Op;
 use crate::session::Session;
 use crate::{Cache, CoreError, CoreResult, Remote};
+pub use reports::{AuditPage, BillingReportView, CallbackReportView, Export, OperatorReportView, ReportView};
 
 /// What the desk tells the window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -44,25 +48,6 @@ pub enum DeskEvent {
     /// A notification was clicked: the window shows its item. Sent by the shell (the desk has
     /// no windows), through the same channel.
     Open { target: crate::notify::Target },
-}
-
-/// A report as the window shows it: fresh from the server, or the last one fetched (offline).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct ReportView {
-    pub report: careline_protocol::ConsultationReport,
-    pub fetched_at: chrono::DateTime<chrono::Utc>,
-    /// The server could not be reached: this is the last report fetched (for any period).
-    pub offline: bool,
-}
-
-/// The operators' report as the window shows it (fresh, or the last one fetched).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct OperatorReportView {
-    pub report: careline_protocol::OperatorReport,
-    pub fetched_at: chrono::DateTime<chrono::Utc>,
-    pub offline: bool,
 }
 
 /// Who is at the desk.
@@ -248,77 +233,6 @@ impl Desk {
     /// Erases a client (an admin's act, online only: it cannot wait in an outbox).
     pub async fn erase_client(&self, id: Uuid) -> CoreResult<()> {
         self.remote.erase_client(id).await
-    }
-
-    /// The red-flag rules (an admin's screen; online only, like every change of them).
-    pub async fn red_flags(&self) -> CoreResult<Vec<careline_protocol::RedFlagRule>> {
-        self.remote.red_flags().await
-    }
-
-    pub async fn save_red_flag(&self, id: Option<Uuid>, req: &careline_protocol::RedFlagRuleRequest) -> CoreResult<careline_protocol::RedFlagRule> {
-        self.remote.save_red_flag(id, req).await
-    }
-
-    pub async fn delete_red_flag(&self, id: Uuid) -> CoreResult<()> {
-        self.remote.delete_red_flag(id).await
-    }
-
-    /// Which rule fires on a text (nothing changes).
-    pub async fn test_red_flags(&self, text: &str) -> CoreResult<Option<String>> {
-        Ok(self.remote.test_red_flags(text).await?.fired)
-    }
-
-    /// The desk's settings (assignment policy, SLA thresholds); offline, the last ones fetched.
-    pub async fn desk_settings(&self) -> CoreResult<careline_protocol::DeskSettings> {
-        Ok(self.kept("desk_settings", self.remote.desk_settings().await).await?.0)
-    }
-
-    /// An admin sets them (online only).
-    pub async fn set_desk_settings(&self, s: &careline_protocol::DeskSettings) -> CoreResult<careline_protocol::DeskSettings> {
-        let saved = self.remote.set_desk_settings(s).await;
-        Ok(self.kept("desk_settings", saved).await?.0)
-    }
-
-    /// The consultations report from the server; offline, the last one fetched (kept in the
-    /// cache, encrypted like the rest).
-    pub async fn consultation_report(&self, q: &careline_protocol::ReportQuery) -> CoreResult<ReportView> {
-        let (report, fetched_at, offline) = self.kept("report.consultations", self.remote.consultation_report(q).await).await?;
-        Ok(ReportView { report, fetched_at, offline })
-    }
-
-    /// The operators' report from the server; offline, the last one fetched.
-    pub async fn operator_report(&self, q: &careline_protocol::ReportQuery) -> CoreResult<OperatorReportView> {
-        let (report, fetched_at, offline) = self.kept("report.operators", self.remote.operator_report(q).await).await?;
-        Ok(OperatorReportView { report, fetched_at, offline })
-    }
-
-    /// What the server answered, kept in the cache under `key` with the time; when the server
-    /// cannot be reached, the last answer kept (and `true`: it is old).
-    async fn kept<T: Serialize + serde::de::DeserializeOwned>(
-        &self,
-        key: &str,
-        fetched: CoreResult<T>,
-    ) -> CoreResult<(T, chrono::DateTime<chrono::Utc>, bool)> {
-        match fetched {
-            Ok(value) => {
-                let at = chrono::Utc::now();
-                self.cache.set_meta(key, &serde_json::json!({ "at": at, "value": value }).to_string()).await?;
-                Ok((value, at, false))
-            }
-            Err(e @ (CoreError::Unreachable(_) | CoreError::Unavailable { .. })) => match self.cache.meta(key).await? {
-                Some(text) => {
-                    #[derive(serde::Deserialize)]
-                    struct Kept<T> {
-                        at: chrono::DateTime<chrono::Utc>,
-                        value: T,
-                    }
-                    let kept: Kept<T> = crate::cache::parse(&text)?;
-                    Ok((kept.value, kept.at, true))
-                }
-                None => Err(e),
-            },
-            Err(e) => Err(e),
-        }
     }
 
     /// Sessions of an operator (an admin's question) or mine, from the server (online only).

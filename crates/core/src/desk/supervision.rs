@@ -1,0 +1,51 @@
+//! What an admin sets for the whole desk, from the window: red-flag rules, the desk's settings
+//! (assignment policy, SLA thresholds), tariffs. Online only: a rule or a price must not wait
+//! in an outbox while clients are served by the old one.
+
+use uuid::Uuid;
+
+use super::Desk;
+use crate::CoreResult;
+
+impl Desk {
+    /// The red-flag rules (an admin's screen; online only, like every change of them).
+    pub async fn red_flags(&self) -> CoreResult<Vec<careline_protocol::RedFlagRule>> {
+        self.remote.red_flags().await
+    }
+
+    pub async fn save_red_flag(&self, id: Option<Uuid>, req: &careline_protocol::RedFlagRuleRequest) -> CoreResult<careline_protocol::RedFlagRule> {
+        self.remote.save_red_flag(id, req).await
+    }
+
+    pub async fn delete_red_flag(&self, id: Uuid) -> CoreResult<()> {
+        self.remote.delete_red_flag(id).await
+    }
+
+    /// Which rule fires on a text (nothing changes).
+    pub async fn test_red_flags(&self, text: &str) -> CoreResult<Option<String>> {
+        Ok(self.remote.test_red_flags(text).await?.fired)
+    }
+
+    /// The desk's settings (assignment policy, SLA thresholds); offline, the last ones fetched.
+    pub async fn desk_settings(&self) -> CoreResult<careline_protocol::DeskSettings> {
+        Ok(self.kept("desk_settings", self.remote.desk_settings().await).await?.0)
+    }
+
+    /// An admin sets them (online only).
+    pub async fn set_desk_settings(&self, s: &careline_protocol::DeskSettings) -> CoreResult<careline_protocol::DeskSettings> {
+        let saved = self.remote.set_desk_settings(s).await;
+        Ok(self.kept("desk_settings", saved).await?.0)
+    }
+
+    /// Tariffs as the cache has them (synced), the active ones first.
+    pub async fn tariffs(&self) -> CoreResult<Vec<careline_protocol::Tariff>> {
+        let mut all = self.cache.tariffs().await?;
+        all.sort_by(|a, b| b.active.cmp(&a.active).then_with(|| a.kind.as_str().cmp(b.kind.as_str())).then_with(|| a.name.cmp(&b.name)));
+        Ok(all)
+    }
+
+    /// A new tariff; it replaces the active one of its kind for consultations created from now.
+    pub async fn create_tariff(&self, req: &careline_protocol::CreateTariffRequest) -> CoreResult<careline_protocol::Tariff> {
+        self.remote.create_tariff(req).await
+    }
+}
