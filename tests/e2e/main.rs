@@ -644,6 +644,23 @@ async fn an_admin_erases_a_client_from_the_window() {
     assert_eq!(text.lines().count() as i64, arrivals + 1, "a row per consultation behind the tile");
     d.click("[data-testid=drill-row] td.name", "Мария Иванова").await;
     d.wait_text("[data-testid=chat-client]", "Мария Иванова", 15).await;
+    // From the chart: the left bar of today's slot is today's arrivals.
+    d.click("[data-testid=section-reports]", "").await;
+    d.click("[data-testid=report-tab-overview]", "").await;
+    wait_until(10, || async { d.exec("return document.querySelectorAll('[data-testid=report-chart] canvas').length", json!([])).await == json!(1) }).await;
+    // (A press and a release at one place: uPlot takes a click after a drag for the end of it.)
+    d.exec(
+        "const box = document.querySelector('[data-testid=report-chart]'); const over = box.querySelector('.u-over'); \
+         const n = Number(box.dataset.buckets); const r = over.getBoundingClientRect(); \
+         const x = r.left + r.width * ((n - 1 - 0.2) + 0.6) / n, y = r.bottom - 4; \
+         for (const type of ['mousemove', 'mousedown', 'mouseup', 'click']) over.dispatchEvent(new MouseEvent(type, { clientX: x, clientY: y, bubbles: true, button: 0 }));",
+        json!([]),
+    )
+    .await;
+    d.wait_text("[data-testid=drilldown]", "поступили за период", 10).await;
+    let today = d.exec("return document.querySelectorAll('[data-testid=drill-row]').length", json!([])).await;
+    assert_eq!(today, json!(arrivals), "the demo clinic's arrivals are all today's");
+    d.key("\u{E00C}").await;
     // The audit log: the consultation actions, the reports read and the export, each with who
     // and from where.
     d.click("[data-testid=section-reports]", "").await;

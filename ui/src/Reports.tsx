@@ -2,13 +2,14 @@
 // operator their own), a chart of arrivals and closings per bucket (uPlot, themed from the CSS
 // variables), and the numbers as a table. Offline, the last report fetched is shown and said
 // to be so. Every figure's definition: README "Reports: what each figure means".
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import {
   api, type BillingReportView, type CallbackReportView, type ConsultationFigures, type DurationFigure, type Me, type OperatorReportView, type ReportGroup,
-  type ReportMoment, type ReportQuery, type ReportView,
+  type ReportItem, type ReportMoment, type ReportQuery, type ReportView,
 } from "./api";
+import { useLoad } from "./store";
 import { Audit } from "./Audit";
 import { Board } from "./Board";
 import { type Drill, Drilldown, drillQuery } from "./Drilldown";
@@ -17,7 +18,17 @@ import { ExportButton } from "./Export";
 import { duration, localeOf, money, when } from "./format";
 import { lang, t, type Key } from "./i18n";
 
-type Period = "today" | "7d" | "30d";
+type Period = "today" | "7d" | "30d" | "custom";
+
+/** A custom range of local dates (`YYYY-MM-DD`, both included), grouped by what fits. */
+function customRange(from: string, to: string): { from: string; to: string; group: ReportGroup } {
+  const [a, b] = [new Date(`${from}T00:00:00`), new Date(`${to}T00:00:00`)];
+  const end = new Date(b.getTime() + 86_400_000);
+  const days = (end.getTime() - a.getTime()) / 86_400_000;
+  return { from: a.toISOString(), to: end.toISOString(), group: days <= 2 ? "hour" : days <= 62 ? "day" : "week" };
+}
+
+const localDate = (d: Date) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
 
 function range(period: Period, now = new Date()): { from: string; to: string; group: ReportGroup } {
   const end = new Date(now.getTime() + 60_000);
@@ -55,6 +66,14 @@ export function Reports({ me }: { me: Me }) {
 
 function Overview({ me }: { me: Me }) {
   const [period, setPeriod] = useState<Period>("7d");
+  // When the period was chosen: its end does not move with every redraw.
+  const [stamp, setStamp] = useState(Date.now());
+  const [custom, setCustom] = useState(() => ({ from: localDate(new Date(Date.now() - 6 * 86_400_000)), to: localDate(new Date()) }));
+  const [group, setGroup] = useState<ReportGroup | "auto">("auto");
+  const [filter, setFilter] = useState<{ operator_id: string | null; kind: ReportQuery["kind"]; priority: ReportQuery["priority"]; tag: string }>({
+    operator_id: null, kind: null, priority: null, tag: "",
+  });
+  const ops = useLoad(() => api.operators(), []);
   const [view, setView] = useState<ReportView | null>(null);
   const [people, setPeople] = useState<OperatorReportView | null>(null);
   const [callbacks, setCallbacks] = useState<CallbackReportView | null>(null);
@@ -62,16 +81,22 @@ function Overview({ me }: { me: Me }) {
   const [drill, setDrill] = useState<Drill | null>(null);
   const [error, setError] = useState<string | null>(null);
   const admin = me.role === "admin";
-  const r = range(period);
+  const r = period === "custom" ? customRange(custom.from, custom.to) : range(period, new Date(stamp));
   const query: ReportQuery = {
     ...r,
+    group: group === "auto" ? r.group : group,
     tz_offset_minutes: -new Date().getTimezoneOffset(),
-    operator_id: admin ? null : me.id,
-    kind: null,
-    priority: null,
-    tag: null,
+    operator_id: admin ? filter.operator_id : me.id,
+    kind: filter.kind,
+    priority: filter.priority,
+    tag: filter.tag.trim() || null,
     format: null,
   };
+  const asked = JSON.stringify(query);
+  const comments = useLoad(
+    () => (admin ? api.reportItems(drillQuery(query.from, query.to, "closed", { ...query, limit: 1000 })) : Promise.resolve(null)),
+    [asked],
+  );
   useEffect(() => {
     setError(null);
     api.consultationReport(query).then(setView, (e) => setError(errorLine(e)));
@@ -80,8 +105,10 @@ function Overview({ me }: { me: Me }) {
       api.callbackReport(query).then(setCallbacks, () => setCallbacks(null));
       api.billingReport(query).then(setBilling, () => setBilling(null));
     }
-  }, [period]);
+  }, [asked]);
   const report = view?.report;
+  // The chart redraws when its numbers change, not on every redraw of the page.
+  const bars = useMemo(() => report?.buckets.map((b) => [Date.parse(b.start) / 1000, b.arrivals, b.closed] as [number, number, number]), [report]);
   // The consultations behind a figure: of the whole period, or of one bucket.
   const open = (moment: ReportMoment, title: string, from = query.from, to = query.to, extra = {}) =>
     setDrill({ title, query: drillQuery(from, to, moment, { operator_id: query.operator_id, ...extra }) });
@@ -92,11 +119,41 @@ function Overview({ me }: { me: Me }) {
     <div class="overview">
       <div class="overview-head">
         <div class="segmented" role="tablist">
-          {(["today", "7d", "30d"] as Period[]).map((p) => (
-            <button role="tab" class={period === p ? "current" : ""} onClick={() => setPeriod(p)} data-testid={`period-${p}`}>{t(`period_${p}` as Key)}</button>
+          {(["today", "7d", "30d", "custom"] as Period[]).map((p) => (
+            <button role="tab" class={period === p ? "current" : ""} onClick={() => { setPeriod(p); setStamp(Date.now()); }} data-testid={`period-${p}`}>{t(`period_${p}` as Key)}</button>
           ))}
         </div>
+        {period === "custom" && (
+          <span class="custom-range">
+            <input type="date" value={custom.from} max={custom.to} onChange={(e) => e.currentTarget.value && setCustom({ ...custom, from: e.currentTarget.value })} data-testid="range-from" />
+            –
+            <input type="date" value={custom.to} min={custom.from} onChange={(e) => e.currentTarget.value && setCustom({ ...custom, to: e.currentTarget.value })} data-testid="range-to" />
+          </span>
+        )}
+        <select value={group} onChange={(e) => setGroup(e.currentTarget.value as ReportGroup | "auto")} title={t("groupBy")} data-testid="report-group">
+          <option value="auto">{t("groupAuto")}</option>
+          <option value="hour">{t("hour")}</option>
+          <option value="day">{t("day")}</option>
+          <option value="week">{t("week")}</option>
+        </select>
         {report && <ExportButton what={() => ({ what: "items", query: drillQuery(query.from, query.to, "any", { operator_id: query.operator_id }) })} label={t("exportAll")} />}
+      </div>
+      <div class="report-filters">
+        {admin && (
+          <select value={filter.operator_id ?? ""} onChange={(e) => setFilter({ ...filter, operator_id: e.currentTarget.value || null })} data-testid="report-operator">
+            <option value="">{t("anyOperator")}</option>
+            {(ops.data ?? []).map((o) => <option value={o.operator.id}>{o.operator.name}</option>)}
+          </select>
+        )}
+        <select value={filter.kind ?? ""} onChange={(e) => setFilter({ ...filter, kind: (e.currentTarget.value || null) as ReportQuery["kind"] })}>
+          <option value="">{t("allKinds")}</option>
+          {(["chat", "phone", "video"] as const).map((k) => <option value={k}>{t(k)}</option>)}
+        </select>
+        <select value={filter.priority ?? ""} onChange={(e) => setFilter({ ...filter, priority: (e.currentTarget.value || null) as ReportQuery["priority"] })}>
+          <option value="">{t("allPriorities")}</option>
+          {(["urgent", "high", "normal", "low"] as const).map((p) => <option value={p}>{t(p)}</option>)}
+        </select>
+        <input class="tag-filter" placeholder={t("tags")} value={filter.tag} onChange={(e) => setFilter({ ...filter, tag: e.currentTarget.value })} />
       </div>
       {error && <div class="form-error">{error}</div>}
       {view?.offline && <div class="offline-banner" data-testid="report-offline">{t("reportOffline")} {when(view.fetched_at, lang())}</div>}
@@ -104,7 +161,7 @@ function Overview({ me }: { me: Me }) {
         <>
           <Tiles f={report.total} open={open} />
           <Chart
-            buckets={report.buckets.map((b) => [Date.parse(b.start) / 1000, b.arrivals, b.closed])}
+            buckets={bars!}
             group={report.group}
             onPick={(i, closings) => {
               const b = report.buckets[i];
@@ -139,10 +196,31 @@ function Overview({ me }: { me: Me }) {
           <OperatorTable view={people} onPick={(id, name) => open("closed", `${t("handled")} · ${name}`, query.from, query.to, { operator_id: id })} />
         </>
       )}
+      {admin && comments.data && <Comments items={comments.data.items} />}
       {admin && callbacks && <CallbackTiles view={callbacks} query={query} />}
       {admin && billing && <Billing view={billing} query={query} />}
       {drill && <Drilldown drill={drill} onClose={() => setDrill(null)} />}
     </div>
+  );
+}
+
+/** What clients wrote with their ratings in the period, newest first. */
+function Comments({ items }: { items: ReportItem[] }) {
+  const said = items.filter((i) => i.rating !== null && i.rating_comment).reverse().slice(0, 20);
+  if (said.length === 0) return null;
+  return (
+    <section data-testid="rating-comments">
+      <div class="table-head"><h2>{t("ratingComments")}</h2></div>
+      <ul class="comments">
+        {said.map((i) => (
+          <li>
+            <span class="score">{"★".repeat(i.rating!)}<span class="muted">{"★".repeat(5 - i.rating!)}</span></span>
+            <span class="comment">{i.rating_comment}</span>
+            <span class="muted">{i.client_name} · {i.operator_name ?? "—"} · {i.closed_at ? when(i.closed_at, lang()) : ""}</span>
+          </li>
+        ))}
+      </ul>
+    </section>
   );
 }
 
@@ -268,7 +346,7 @@ function Tiles({ f, open }: { f: ConsultationFigures; open: (m: ReportMoment, ti
       {tile("timeToTake", ms(f.time_to_take, "median_ms"), `${p90(f.time_to_take)} · SLA: ${f.sla_queue_wait_breaches}`, undefined, "taken")}
       {tile("firstResponse", ms(f.first_response, "median_ms"), `${p90(f.first_response)} · SLA: ${f.sla_first_response_breaches}`, undefined, "answered")}
       {tile("resolution", ms(f.resolution, "median_ms"), p90(f.resolution))}
-      {tile("rating", f.rating_average === null ? "—" : f.rating_average.toFixed(2), `${t("rated")}: ${f.rated}`)}
+      {tile("rating", f.rating_average === null ? "—" : f.rating_average.toFixed(2), `${t("rated")}: ${f.rated} / ${f.closed}${f.closed > 0 ? ` (${Math.round((100 * f.rated) / f.closed)}%)` : ""}`)}
     </div>
   );
 }
@@ -317,8 +395,8 @@ function Chart({ buckets, group, onPick }: { buckets: [number, number, number][]
     );
     // A click in a slot opens what is behind its bar: left of the middle the arrivals, right the
     // closings.
-    const pick = () => {
-      const left = plot.cursor.left ?? -1;
+    const pick = (e: MouseEvent) => {
+      const left = e.clientX - plot.over.getBoundingClientRect().left;
       if (left < 0) return;
       const x = plot.posToVal(left, "x");
       const i = Math.round(x);
@@ -339,7 +417,7 @@ function Chart({ buckets, group, onPick }: { buckets: [number, number, number][]
         <span><i style={{ background: accent }} /> {t("arrivals")}</span>
         <span><i style={{ background: muted }} /> {t("closedCount")}</span>
       </div>
-      <div ref={box} data-testid="report-chart" />
+      <div ref={box} data-testid="report-chart" data-buckets={buckets.length} />
     </div>
   );
 }

@@ -177,6 +177,11 @@ const en = {
   fromWhere: "From",
   noAudit: "No records match.",
   more: "More",
+  period_custom: "Dates…",
+  groupBy: "Group by",
+  groupAuto: "Group: as fits",
+  week: "Week",
+  ratingComments: "What clients said",
 };
 
 export type Key = keyof typeof en;
@@ -356,6 +361,11 @@ const ru: Record<Key, string> = {
   fromWhere: "Откуда",
   noAudit: "Записей не найдено.",
   more: "Ещё",
+  period_custom: "Даты…",
+  groupBy: "Группировать",
+  groupAuto: "Группировка: авто",
+  week: "Неделя",
+  ratingComments: "Что сказали клиенты",
 };
 
 const zh: Record<Key, string> = {
@@ -533,6 +543,11 @@ const zh: Record<Key, string> = {
   fromWhere: "来源",
   noAudit: "没有匹配的记录。",
   more: "更多",
+  period_custom: "日期…",
+  groupBy: "分组",
+  groupAuto: "分组：自动",
+  week: "周",
+  ratingComments: "客户评价",
 };
 
 const dictionaries: Record<Lang, Record<Key, string>> = { en, ru, zh };

@@ -220,6 +220,9 @@ pub struct ReportItem {
     pub first_response_ms: Option<i64>,
     pub resolution_ms: Option<i64>,
     pub rating: Option<i64>,
+    /// What the client wrote with the rating.
+    #[serde(default)]
+    pub rating_comment: Option<String>,
     pub price: i64,
     pub currency: String,
     pub red_flag: Option<String>,

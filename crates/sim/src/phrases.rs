@@ -16,6 +16,15 @@ pub const OPENERS: &[&str] = &[
     "I need a repeat prescription for my inhaler",
 ];
 
+/// Now and then a client writes something a medical desk must not leave waiting: the server's
+/// default red-flag rules fire on each of these (and on none of the openers above).
+pub const EMERGENCIES: &[&str] = &[
+    "Сильная боль в груди, отдаёт в левую руку",
+    "Мне трудно дышать уже полчаса",
+    "我胸痛得厉害,喘不过气",
+    "My father's face drooping on one side and slurred speech",
+];
+
 pub const FOLLOW_UPS: &[&str] = &[
     "Спасибо, понятно",
     "А сколько дней принимать?",
@@ -52,3 +61,22 @@ pub const NAMES: &[&str] = &[
     "Hannah Lee",
     "Daniel Evans",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The server's default rules fire on every emergency and on no ordinary opener.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn emergencies_raise_red_flags_and_openers_do_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = careline_server::Config { data_dir: dir.path().to_path_buf(), ..careline_server::Config::default() };
+        let state = careline_server::AppState::start(config).await.unwrap();
+        for text in EMERGENCIES {
+            assert!(state.store.test_red_flags(text).await.unwrap().is_some(), "{text}");
+        }
+        for text in OPENERS.iter().chain(FOLLOW_UPS) {
+            assert_eq!(state.store.test_red_flags(text).await.unwrap(), None, "{text}");
+        }
+    }
+}

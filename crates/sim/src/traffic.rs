@@ -12,7 +12,7 @@ use tokio::sync::Mutex;
 use uuid::Uuid;
 
 use crate::api::Api;
-use crate::phrases::{CALLBACK_REASONS, FOLLOW_UPS, NAMES, OPENERS};
+use crate::phrases::{CALLBACK_REASONS, EMERGENCIES, FOLLOW_UPS, NAMES, OPENERS};
 
 #[derive(clap::Args, Clone)]
 pub struct RunArgs {
@@ -100,7 +100,8 @@ pub async fn run(server: &str, seed: u64, args: RunArgs) -> anyhow::Result<()> {
 async fn chat(client: &Api, rng: &mut StdRng, open: &Mutex<HashMap<Uuid, Uuid>>) -> anyhow::Result<()> {
     let current = open.lock().await.get(&client.user_id).copied();
     let Some(consultation) = current else {
-        let text = OPENERS[rng.gen_range(0..OPENERS.len())];
+        // One consultation in twenty begins with an emergency (a red flag on the server).
+        let text = if rng.gen_bool(0.05) { EMERGENCIES[rng.gen_range(0..EMERGENCIES.len())] } else { OPENERS[rng.gen_range(0..OPENERS.len())] };
         let r = client.initiate(text).await?;
         open.lock().await.insert(client.user_id, r.consultation.id);
         tracing::info!(consultation = %r.consultation.id, created = r.created, "consultation opened");

@@ -546,7 +546,11 @@ weekday: number | null, hour: number | null,
  */
 limit: number | null, format: ReportFormat | null, };
 
-export type ReportItem = { id: string, client_id: string, client_name: string, kind: ConsultationKind, priority: Priority, operator_id: string | null, operator_name: string | null, created_at: string, first_taken_at: string | null, first_response_at: string | null, closed_at: string | null, time_to_take_ms: number | null, first_response_ms: number | null, resolution_ms: number | null, rating: number | null, price: number, currency: string, red_flag: string | null, };
+export type ReportItem = { id: string, client_id: string, client_name: string, kind: ConsultationKind, priority: Priority, operator_id: string | null, operator_name: string | null, created_at: string, first_taken_at: string | null, first_response_at: string | null, closed_at: string | null, time_to_take_ms: number | null, first_response_ms: number | null, resolution_ms: number | null, rating: number | null, 
+/**
+ * What the client wrote with the rating.
+ */
+rating_comment: string | null, price: number, currency: string, red_flag: string | null, };
 
 export type ReportItems = { items: Array<ReportItem>, more: boolean, };
 

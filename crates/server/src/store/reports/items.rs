@@ -65,7 +65,7 @@ impl Store {
         }
         let select = format!(
             "SELECT c.id, c.client_id, k.name AS client_name, c.kind, c.priority, c.operator_id, o.name AS operator_name, c.created_at, \
-             c.first_taken_at, c.first_response_at, c.closed_at, c.rating, c.price, c.currency, c.red_flag, c.tags, {moment} AS moment \
+             c.first_taken_at, c.first_response_at, c.closed_at, c.rating, c.rating_comment, c.price, c.currency, c.red_flag, c.tags, {moment} AS moment \
              FROM consultations c LEFT JOIN clients k ON k.id = c.client_id LEFT JOIN operators o ON o.id = c.operator_id WHERE "
         );
         let parts: Vec<String> = wheres.iter().map(|w| format!("{select}{w}{filters}")).collect();
@@ -120,6 +120,7 @@ impl Store {
                 first_response_ms: since("first_response_at")?,
                 resolution_ms: since("closed_at")?,
                 rating: r.try_get("rating")?,
+                rating_comment: r.try_get("rating_comment")?,
                 price: r.try_get("price")?,
                 currency: r.try_get("currency")?,
                 red_flag: r.try_get("red_flag")?,
