@@ -379,6 +379,20 @@ async fn operator_works_a_day_in_the_window() {
 
 /// The window's environment: `vars` and a home and web-view storage of its own under `dir`
 /// (theme, language and sort start empty, as on a new computer).
+/// The environment of a desk logged in to the demo clinic as `login`, in `lang`, its session
+/// in a file (no keychain).
+fn demo_desk(dir: &Path, base: &str, login: &str, lang: &str, more: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
+    let mut vars: Vec<(&'static str, &str)> = vec![
+        ("CARELINE_SERVER", base),
+        ("CARELINE_LOGIN", login),
+        ("CARELINE_PASSWORD", careline_server::demo::DEMO_PASSWORD),
+        ("CARELINE_LANG", lang),
+        ("CARELINE_NO_KEYCHAIN", "1"),
+    ];
+    vars.extend_from_slice(more);
+    desk_env(dir, &dir.join("home"), &vars)
+}
+
 fn desk_env(dir: &Path, home: &Path, vars: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
     let mut env: Vec<(&'static str, String)> = vars.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
     env.push(("CARELINE_HOME", home.display().to_string()));
@@ -521,17 +535,7 @@ async fn a_disabled_operator_gets_the_login_form_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
     let (_state, server) = testing::demo(dir.path()).await;
     let base = server.url.clone();
-    let env = desk_env(
-        dir.path(),
-        &dir.path().join("home"),
-        &[
-            ("CARELINE_SERVER", &base),
-            ("CARELINE_LOGIN", "olga"),
-            ("CARELINE_PASSWORD", careline_server::demo::DEMO_PASSWORD),
-            ("CARELINE_LANG", "ru"),
-            ("CARELINE_NO_KEYCHAIN", "1"),
-        ],
-    );
+    let env = demo_desk(dir.path(), &base, "olga", "ru", &[]);
     let d = Driver::start(&app_binary(), &env).await;
     d.wait_text("[data-testid=section-consultations]", "Консультации", 30).await;
 
@@ -560,18 +564,7 @@ async fn an_admin_erases_a_client_from_the_window() {
     let (state, server) = testing::demo(dir.path()).await;
     let base = server.url.clone();
     let exports = dir.path().join("exports").display().to_string();
-    let env = desk_env(
-        dir.path(),
-        &dir.path().join("home"),
-        &[
-            ("CARELINE_SERVER", &base),
-            ("CARELINE_LOGIN", "admin"),
-            ("CARELINE_PASSWORD", careline_server::demo::DEMO_PASSWORD),
-            ("CARELINE_LANG", "ru"),
-            ("CARELINE_NO_KEYCHAIN", "1"),
-            ("CARELINE_EXPORT_DIR", &exports),
-        ],
-    );
+    let env = demo_desk(dir.path(), &base, "admin", "ru", &[("CARELINE_EXPORT_DIR", &exports)]);
     let d = Driver::start(&app_binary(), &env).await;
     d.wait_text("[data-testid=section-clients]", "Клиенты", 30).await;
     d.click("[data-testid=section-clients]", "").await;
@@ -749,17 +742,7 @@ async fn a_red_flag_jumps_the_queue_and_the_supervisor_assigns_it() {
     let (state, server) = testing::demo(dir.path()).await;
     let base = server.url.clone();
     let watch = NotifyWatch::start();
-    let env = desk_env(
-        dir.path(),
-        &dir.path().join("home"),
-        &[
-            ("CARELINE_SERVER", &base),
-            ("CARELINE_LOGIN", "admin"),
-            ("CARELINE_PASSWORD", careline_server::demo::DEMO_PASSWORD),
-            ("CARELINE_LANG", "ru"),
-            ("CARELINE_NO_KEYCHAIN", "1"),
-        ],
-    );
+    let env = demo_desk(dir.path(), &base, "admin", "ru", &[]);
     let d = Driver::start(&app_binary(), &env).await;
     d.wait_text("[data-testid=section-supervision]", "Правила", 30).await;
 

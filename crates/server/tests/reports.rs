@@ -290,15 +290,7 @@ both!(every_figure_matches_a_brute_force_count, |db| async move {
     // The limit cuts and says so; the CSV of every consultation alive in the period.
     let cut = boss.ok(&items("&moment=arrived").replace("limit=1000", "limit=10")).await;
     assert_eq!((cut["items"].as_array().unwrap().len(), cut["more"].as_bool()), (10, Some(true)));
-    let csv = reqwest::Client::new()
-        .get(format!("{}{}", s.base, items("&moment=any&format=csv")))
-        .bearer_auth(boss.token.clone().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let csv = boss.text(&items("&moment=any&format=csv")).await;
     let mut reader = csv::Reader::from_reader(csv.as_bytes());
     let header = reader.headers().unwrap().clone();
     assert_eq!(&header[0], "consultation_id");
@@ -423,16 +415,8 @@ both!(time_in_each_status_is_summed_from_the_changes, |db| async move {
     // A period that begins mid-way takes the status in force at its start.
     let r = boss.ok(&format!("/api/v1/reports/operators?from={}&to={}&operator_id={anna_id}", iso(t0 + 35 * MIN), iso(t0 + 45 * MIN))).await;
     assert_eq!(r["operators"][0]["status_ms"], json!({"online": 5 * MIN, "away": 5 * MIN, "busy": 0, "offline": 0}));
-    // CSV: a row per operator, names quoted.
-    let csv = reqwest::Client::new()
-        .get(format!("{}/api/v1/reports/operators?from={}&to={}&format=csv", s.base, iso(from), iso(to)))
-        .bearer_auth(boss.token.clone().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    // CSV: a row per operator.
+    let csv = boss.text(&format!("/api/v1/reports/operators?from={}&to={}&format=csv", iso(from), iso(to))).await;
     assert!(csv.starts_with("operator_id,name,handled,"));
     let mut reader = csv::Reader::from_reader(csv.as_bytes());
     let header = reader.headers().unwrap().clone();
@@ -529,15 +513,7 @@ both!(callback_and_billing_reports_count_what_happened, |db| async move {
     assert_eq!(rows, vec![("Видео".to_owned(), "boris name".to_owned(), 1, 150_000), ("Чат с врачом".to_owned(), "anna name".to_owned(), 1, 50_000)]);
     assert_eq!(b["totals"], json!([{"currency": "RUB", "consultations": 2, "revenue": 200_000}]));
     assert_eq!(b["rows"][1]["tariff_id"], chat["id"]);
-    let csv = reqwest::Client::new()
-        .get(format!("{}/api/v1/reports/billing?{q}&format=csv", s.base))
-        .bearer_auth(boss.token.clone().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let csv = boss.text(&format!("/api/v1/reports/billing?{q}&format=csv")).await;
     assert_eq!(csv.lines().count(), 3, "{csv}");
     // Admins only; each reading and export is in the audit log, with every consultation action.
     assert_eq!(anna.get(&format!("/api/v1/reports/billing?{q}")).await.0, reqwest::StatusCode::FORBIDDEN);
@@ -550,15 +526,7 @@ both!(callback_and_billing_reports_count_what_happened, |db| async move {
     let closes = boss.ok(&format!("/api/v1/audit?action=consultation.close&operator_id={}", boris.user_id().await)).await;
     assert_eq!(closes["items"].as_array().unwrap().len(), 1, "boris closed one");
     assert_eq!(closes["items"][0]["target_id"], id3.as_str());
-    let audit_csv = reqwest::Client::new()
-        .get(format!("{}/api/v1/audit?action=consultation.&format=csv", s.base))
-        .bearer_auth(boss.token.clone().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let audit_csv = boss.text("/api/v1/audit?action=consultation.&format=csv").await;
     assert!(audit_csv.starts_with("at,operator_id,action,target_id,detail,remote_addr\n"));
     assert_eq!(audit_csv.lines().count() - 1, actions.iter().filter(|a| a.starts_with("consultation.")).count(), "{audit_csv}");
     s.stop().await;

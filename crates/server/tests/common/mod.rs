@@ -213,6 +213,17 @@ impl Api {
         b
     }
 
+    /// GET that must succeed, its body as text (CSV).
+    pub async fn text(&self, path: &str) -> String {
+        let mut req = self.http.get(format!("{}{path}", self.base));
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.unwrap();
+        assert!(resp.status().is_success(), "GET {path}: {}", resp.status());
+        resp.text().await.unwrap()
+    }
+
     pub async fn ok(&self, path: &str) -> Value {
         let (s, b) = self.get(path).await;
         assert!(s.is_success(), "GET {path}: {s} {b}");

@@ -4,7 +4,7 @@
 use careline_protocol::{ReportItem, ReportItems, ReportItemsQuery, ReportMoment};
 use sqlx::Row;
 
-use super::checked_period;
+use super::{checked_period, Filters};
 use crate::error::{AppError, AppResult};
 use crate::store::rows::{get_enum, get_opt_time, get_opt_uuid, get_tags, get_time, get_uuid};
 use crate::store::Store;
@@ -48,21 +48,8 @@ impl Store {
                 ],
             ),
         };
-        let mut filters = String::new();
-        let mut n = 2;
-        let mut arg = |clause: &str| {
-            n += 1;
-            filters.push_str(&clause.replace('?', &format!("${n}")));
-        };
-        if q.operator_id.is_some() {
-            arg(" AND c.operator_id = ?");
-        }
-        if q.kind.is_some() {
-            arg(" AND c.kind = ?");
-        }
-        if q.priority.is_some() {
-            arg(" AND c.priority = ?");
-        }
+        let filter = Filters { operator_id: q.operator_id, kind: q.kind, priority: q.priority };
+        let filters = filter.sql("c.");
         let select = format!(
             "SELECT c.id, c.client_id, k.name AS client_name, c.kind, c.priority, c.operator_id, o.name AS operator_name, c.created_at, \
              c.first_taken_at, c.first_response_at, c.closed_at, c.rating, c.rating_comment, c.price, c.currency, c.red_flag, c.tags, {moment} AS moment \
@@ -70,16 +57,7 @@ impl Store {
         );
         let parts: Vec<String> = wheres.iter().map(|w| format!("{select}{w}{filters}")).collect();
         let sql = format!("SELECT * FROM ({}) AS x ORDER BY moment, id", parts.join(" UNION ALL "));
-        let mut query = sqlx::query(&sql).bind(from).bind(to);
-        if let Some(o) = q.operator_id {
-            query = query.bind(o.to_string());
-        }
-        if let Some(k) = q.kind {
-            query = query.bind(k.as_str());
-        }
-        if let Some(p) = q.priority {
-            query = query.bind(p.as_str());
-        }
+        let query = filter.bind(sqlx::query(&sql).bind(from).bind(to));
         let tag = q.tag.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_lowercase);
         let mut items = Vec::new();
         let mut more = false;

@@ -201,6 +201,45 @@ pub(crate) fn checked_period(from: chrono::DateTime<chrono::Utc>, to: chrono::Da
     Ok((from, to))
 }
 
+/// The filters every consultation report shares, as SQL after the period's `$1` and `$2`.
+pub(crate) struct Filters {
+    pub operator_id: Option<uuid::Uuid>,
+    pub kind: Option<careline_protocol::ConsultationKind>,
+    pub priority: Option<careline_protocol::Priority>,
+}
+
+impl Filters {
+    /// ` AND <table.>operator_id = $3 …` for the filters given.
+    pub(crate) fn sql(&self, table: &str) -> String {
+        let mut out = String::new();
+        let mut n = 2;
+        for (given, col) in [(self.operator_id.is_some(), "operator_id"), (self.kind.is_some(), "kind"), (self.priority.is_some(), "priority")] {
+            if given {
+                n += 1;
+                out.push_str(&format!(" AND {table}{col} = ${n}"));
+            }
+        }
+        out
+    }
+
+    /// Binds the values of [`Filters::sql`], in its order.
+    pub(crate) fn bind<'q>(
+        &self,
+        mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        if let Some(o) = self.operator_id {
+            query = query.bind(o.to_string());
+        }
+        if let Some(k) = self.kind {
+            query = query.bind(k.as_str());
+        }
+        if let Some(p) = self.priority {
+            query = query.bind(p.as_str());
+        }
+        query
+    }
+}
+
 /// One consultation's line of the compact read: six fields, empty when null.
 fn fact_of_line(line: &str) -> AppResult<Fact> {
     let bad = || AppError::Corrupt(format!("a report line: {line:?}"));
@@ -230,21 +269,8 @@ impl Store {
         // with a moment in the period are the ones alive in it: created in it, or created
         // before it and closed in or after it, or still open. Three disjoint parts, each read
         // through an index (the time columns', the open ones' status), one row each.
-        let mut filters = String::new();
-        let mut n = 2;
-        let mut arg = |clause: &str| {
-            n += 1;
-            filters.push_str(&clause.replace('?', &format!("${n}")));
-        };
-        if q.operator_id.is_some() {
-            arg(" AND operator_id = ?");
-        }
-        if q.kind.is_some() {
-            arg(" AND kind = ?");
-        }
-        if q.priority.is_some() {
-            arg(" AND priority = ?");
-        }
+        let filter = Filters { operator_id: q.operator_id, kind: q.kind, priority: q.priority };
+        let filters = filter.sql("");
         let parts = |cols: &str| {
             format!(
                 "SELECT {cols} FROM consultations WHERE created_at >= $1 AND created_at < $2{filters} \
@@ -272,16 +298,7 @@ impl Store {
         } else {
             parts("created_at, first_taken_at, first_response_at, closed_at, rating, tags, operator_id")
         };
-        let mut query = sqlx::query(&sql).bind(from).bind(to);
-        if let Some(o) = q.operator_id {
-            query = query.bind(o.to_string());
-        }
-        if let Some(k) = q.kind {
-            query = query.bind(k.as_str());
-        }
-        if let Some(p) = q.priority {
-            query = query.bind(p.as_str());
-        }
+        let query = filter.bind(sqlx::query(&sql).bind(from).bind(to));
         let mut out = Vec::new();
         let rows = query.fetch_all(&self.reader).await?;
         if tag.is_none() {
