@@ -6,7 +6,7 @@ import { Dialog } from "./Dialog";
 import { applyTheme } from "./theme";
 import { Sessions } from "./Sessions";
 
-const kinds: Kind[] = ["new_queue_item", "new_callback", "new_message", "transferred_to_me", "callback_due_soon", "callback_overdue", "long_wait", "sla_breach"];
+const kinds: Kind[] = ["new_queue_item", "new_callback", "new_message", "transferred_to_me", "callback_due_soon", "callback_overdue", "long_wait", "sla_breach", "assigned_to_me"];
 
 export function SettingsDialog({ onClose, onLanguage, onLogout }: { onClose: () => void; onLanguage: (l: string) => void; onLogout: () => void }) {
   const s = useLoad(() => api.settings(), []);

@@ -182,6 +182,7 @@ const en = {
   groupAuto: "Group: as fits",
   week: "Week",
   ratingComments: "What clients said",
+  kind_assigned_to_me: "Assigned to me from the queue",
 };
 
 export type Key = keyof typeof en;
@@ -366,6 +367,7 @@ const ru: Record<Key, string> = {
   groupAuto: "Группировка: авто",
   week: "Неделя",
   ratingComments: "Что сказали клиенты",
+  kind_assigned_to_me: "Мне назначили консультацию из очереди",
 };
 
 const zh: Record<Key, string> = {
@@ -548,6 +550,7 @@ const zh: Record<Key, string> = {
   groupAuto: "分组：自动",
   week: "周",
   ratingComments: "客户评价",
+  kind_assigned_to_me: "从队列分配给我",
 };
 
 const dictionaries: Record<Lang, Record<Key, string>> = { en, ru, zh };

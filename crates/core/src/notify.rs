@@ -33,6 +33,8 @@ pub enum Kind {
     RedFlag,
     /// An item went past an SLA threshold (`sla`): told to its operator and to supervisors.
     SlaBreach,
+    /// A queued consultation was given to me (by a supervisor, or by automatic assignment).
+    AssignedToMe,
 }
 
 /// A red-flag consultation still in the queue is told again this often.
@@ -71,6 +73,7 @@ impl Default for Settings {
                 Kind::CallbackOverdue,
                 Kind::LongWait,
                 Kind::SlaBreach,
+                Kind::AssignedToMe,
             ]
             .into_iter()
             .map(|k| (k, true))
@@ -336,10 +339,14 @@ pub fn on_event(event: &Event, before: Before, op: Operator, settings: &Settings
             let to_me = c.status == ConsultationStatus::Active
                 && c.operator_id == Some(op.me)
                 && prev.is_some_and(|(s, o)| s == ConsultationStatus::Active && o != Some(op.me));
+            // From the queue to me: assigned (the desk drops it when it was my own take).
+            let assigned = c.status == ConsultationStatus::Active && c.operator_id == Some(op.me) && prev.is_some_and(|(s, _)| s == ConsultationStatus::New);
             if newly_queued {
                 Some(Candidate { kind: Kind::NewQueueItem, target: Target::Consultation(c.id), text: c.subject.clone().unwrap_or_default() })
             } else if to_me {
                 Some(Candidate { kind: Kind::TransferredToMe, target: Target::Consultation(c.id), text: c.subject.clone().unwrap_or_default() })
+            } else if assigned {
+                Some(Candidate { kind: Kind::AssignedToMe, target: Target::Consultation(c.id), text: c.subject.clone().unwrap_or_default() })
             } else {
                 None
             }
@@ -471,6 +478,19 @@ mod tests {
     }
 
     #[test]
+    fn a_consultation_given_to_me_from_the_queue_is_told() {
+        let s = Settings::default();
+        let queued = consultation(ConsultationStatus::New, None);
+        let mine = consultation(ConsultationStatus::Active, Some(1));
+        let e = event(EventData::Consultation(mine.clone()));
+        assert_eq!(on_event(&e, Before::from(&queued), me(), &s, |_| true).unwrap().kind, Kind::AssignedToMe);
+        // Someone else's: nothing; already mine: nothing.
+        let theirs = consultation(ConsultationStatus::Active, Some(2));
+        assert!(on_event(&event(EventData::Consultation(theirs)), Before::from(&queued), me(), &s, |_| false).is_none());
+        assert!(on_event(&e, Before::from(&mine), me(), &s, |_| true).is_none());
+    }
+
+    #[test]
     fn a_red_flag_is_told_to_everyone_at_once_and_again_until_taken() {
         let s = Settings { enabled: Settings::default().enabled.into_keys().map(|k| (k, false)).collect(), ..Settings::default() };
         let plain = consultation(ConsultationStatus::New, None);
@@ -575,8 +595,9 @@ mod tests {
         // Transferred from someone to me.
         let to_me = event(EventData::Consultation(consultation(ConsultationStatus::Active, Some(1))));
         assert_eq!(on_event(&to_me, Before::from(&active_other), me(), &s, |_| true).unwrap().kind, Kind::TransferredToMe);
-        // I took it myself: nothing.
-        assert!(on_event(&to_me, Before::from(&new), me(), &s, |_| true).is_none());
+        // From the queue to me: assigned. (When I took it myself the desk, which knows its own
+        // takes, drops this: tests/desk.rs.)
+        assert_eq!(on_event(&to_me, Before::from(&new), me(), &s, |_| true).unwrap().kind, Kind::AssignedToMe);
         // Busy: nothing at all. Disabled kind: nothing.
         let busy = Operator { presence: Presence::Busy, ..me() };
         assert!(on_event(&e, Before::Nothing, busy, &s, |_| false).is_none());

@@ -125,6 +125,7 @@ async fn desk_follows_notifies_and_acts() {
     // Take it through the outbox; it is mine; a reply goes out and is read by the client.
     desk.act(Op::Take { consultation_id: first }).await.unwrap();
     next(&mut rx, 5, |e| matches!(e, DeskEvent::Outbox { sent, .. } if *sent > 0)).await;
+    assert!(!comes(&mut rx, 1500, notified(Kind::AssignedToMe, "")).await, "my own take is not an assignment to tell me of");
     wait(|| async { desk.views().list(ConsultationView::Mine, &ListFilter::default()).await.unwrap().iter().any(|r| r.consultation.id == first) }).await;
     desk.act(Op::text(first, "Полощите горло тёплой водой с солью", false)).await.unwrap();
     let client_id = desk.views().consultation_row(first).await.unwrap().map(|r| r.consultation).unwrap().client_id;
@@ -295,6 +296,14 @@ async fn sla_marks_follow_the_thresholds_the_admin_sets() {
     let page = desk.views().thread_page(row.consultation.client_id, None, 50).await.unwrap();
     let asked = page.messages.iter().find(|m| m.message.body == "А можно пораньше?").unwrap().message.created_at;
     assert_eq!(row.sla.map(|s| (s.breach, s.at)), Some((Breach::Unanswered, asked + chrono::Duration::minutes(7))));
+
+    // A supervisor gives anna a queued consultation: her desk tells her.
+    let pavel = Client::register(&server.url, "Павел Назначенов", "+79990004444").await;
+    let given = pavel.ask("Нужна справка для работы").await;
+    let boss = careline_server::domain::Actor { id: admin, role: careline_protocol::Role::Admin };
+    let anna = state.store.operator_credentials("anna").await.unwrap().unwrap().0.id;
+    state.store.assign_consultation(given, boss, careline_server::domain::ConsultationAction::Assign, anna, None, false).await.unwrap();
+    next(&mut rx, 10, notified(Kind::AssignedToMe, "справка")).await;
     desk.close().await;
     server.stop().await;
 }

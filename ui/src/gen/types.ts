@@ -109,7 +109,7 @@ export type UpdateOperatorRequest = { name: string | null, role: Role | null, de
 
 export type CallbackAttempt = { at: string, operator_id: string, outcome: AttemptOutcome, note: string | null, };
 
-export type Kind = "new_queue_item" | "new_callback" | "new_message" | "transferred_to_me" | "callback_due_soon" | "callback_overdue" | "long_wait" | "red_flag" | "sla_breach";
+export type Kind = "new_queue_item" | "new_callback" | "new_message" | "transferred_to_me" | "callback_due_soon" | "callback_overdue" | "long_wait" | "red_flag" | "sla_breach" | "assigned_to_me";
 
 export type Target = { "type": "consultation", "id": string } | { "type": "callback", "id": string };
 

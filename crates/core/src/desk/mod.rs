@@ -89,6 +89,8 @@ struct State {
     files_wanted: Vec<(i64, Uuid, careline_protocol::Attachment)>,
     /// A client was erased: their files leave the store.
     sweep_files: bool,
+    /// Consultations I took myself lately (their take is not an assignment to tell me of).
+    my_takes: Vec<Uuid>,
 }
 
 pub struct Desk {
@@ -139,6 +141,7 @@ impl Desk {
                 given: Given::default(),
                 files_wanted: Vec::new(),
                 sweep_files: false,
+                my_takes: Vec::new(),
             }),
             files_kick: tokio::sync::Notify::new(),
             tasks: Mutex::new(Vec::new()),
@@ -203,6 +206,13 @@ impl Desk {
             // Do-not-disturb follows the switch at once, not when the server confirms it.
             self.state.lock().expect("desk state").presence = *status;
             self.cache.set_meta("presence", status.as_str()).await?;
+        }
+        if let Op::Take { consultation_id } = &op {
+            // My own take is not "assigned to me".
+            let mut s = self.state.lock().expect("desk state");
+            s.my_takes.push(*consultation_id);
+            let extra = s.my_takes.len().saturating_sub(64);
+            s.my_takes.drain(..extra);
         }
         let id = self.cache.enqueue(&op).await?;
         self.kick.notify_one();
@@ -392,7 +402,10 @@ impl Desk {
         for e in events {
             let before = s.memory.known().before(&e.data);
             let op = notify::Operator { me, presence: s.presence, in_front: s.in_front };
-            if let Some(c) = notify::on_event(e, before, op, &s.settings, |id| s.memory.known().is_mine(id, me)) {
+            let candidate = notify::on_event(e, before, op, &s.settings, |id| s.memory.known().is_mine(id, me));
+            let candidate = candidate
+                .filter(|c| !(c.kind == notify::Kind::AssignedToMe && matches!(c.target, notify::Target::Consultation(id) if s.my_takes.contains(&id))));
+            if let Some(c) = candidate {
                 if c.kind == notify::Kind::RedFlag {
                     // Repeated from now on, not told again at the next reminder tick.
                     s.given.told(c.kind, c.target, Utc::now());
