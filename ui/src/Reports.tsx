@@ -7,7 +7,7 @@ import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import {
   api, type BillingReportView, type CallbackReportView, type ConsultationFigures, type DurationFigure, type Me, type OperatorReportView, type ReportGroup,
-  type ReportItem, type ReportMoment, type ReportQuery, type ReportView,
+  type ReportItem, type ReportMoment, type ReportQuery, type ReportView, type StatusTimes,
 } from "./api";
 import { useLoad } from "./store";
 import { Audit } from "./Audit";
@@ -309,7 +309,7 @@ function OperatorTable({ view, onPick }: { view: OperatorReportView; onPick: (id
       <thead>
         <tr>
           <th>{t("operators")}</th><th>{t("handled")}</th><th>{t("abandoned")}</th><th>{t("firstResponse")}</th><th>{t("resolution")}</th><th>{t("rating")}</th>
-          <th>{t("load")}</th><th>{t("online")}</th><th>{t("away")}</th><th>{t("busy")}</th>
+          <th>{t("load")}</th><th>{t("online")}</th><th>{t("away")}</th><th>{t("busy")}</th><th>{t("statusByPeriod")}</th>
         </tr>
       </thead>
       <tbody>
@@ -321,10 +321,34 @@ function OperatorTable({ view, onPick }: { view: OperatorReportView; onPick: (id
             <td>{o.rating_average === null ? "—" : o.rating_average.toFixed(1)}</td>
             <td>{o.load}/{o.capacity}</td>
             <td>{hours(o.status_ms.online)}</td><td>{hours(o.status_ms.away)}</td><td>{hours(o.status_ms.busy)}</td>
+            <td><StatusStrip starts={view.report.buckets} times={o.status_by_bucket} /></td>
           </tr>
         ))}
       </tbody>
     </table>
+  );
+}
+
+/** Time in each status in each bucket, as one small stacked bar per bucket (online, busy,
+ * away from the bottom; offline is what is left), the numbers in each bar's tooltip. */
+function StatusStrip({ starts, times }: { starts: string[]; times: StatusTimes[] }) {
+  if (times.length === 0 || times.length > 62) return <span class="muted">—</span>;
+  const locale = localeOf(lang());
+  return (
+    <span class="status-strip" data-testid="status-strip">
+      {times.map((x, i) => {
+        const all = Math.max(1, x.online + x.away + x.busy + x.offline);
+        const pct = (v: number) => `${(100 * v) / all}%`;
+        const label = `${new Date(starts[i]).toLocaleString(locale, { day: "numeric", month: "short", hour: times.length > 31 ? "2-digit" : undefined })}: ${t("online")} ${duration(x.online, lang())}, ${t("busy")} ${duration(x.busy, lang())}, ${t("away")} ${duration(x.away, lang())}`;
+        return (
+          <span class="strip-bar" title={label}>
+            <i class="s-online" style={{ height: pct(x.online) }} />
+            <i class="s-busy" style={{ height: pct(x.busy) }} />
+            <i class="s-away" style={{ height: pct(x.away) }} />
+          </span>
+        );
+      })}
+    </span>
   );
 }
 

@@ -183,6 +183,7 @@ const en = {
   week: "Week",
   ratingComments: "What clients said",
   kind_assigned_to_me: "Assigned to me from the queue",
+  statusByPeriod: "Status by period",
 };
 
 export type Key = keyof typeof en;
@@ -368,6 +369,7 @@ const ru: Record<Key, string> = {
   week: "Неделя",
   ratingComments: "Что сказали клиенты",
   kind_assigned_to_me: "Мне назначили консультацию из очереди",
+  statusByPeriod: "Статус по периодам",
 };
 
 const zh: Record<Key, string> = {
@@ -551,6 +553,7 @@ const zh: Record<Key, string> = {
   week: "周",
   ratingComments: "客户评价",
   kind_assigned_to_me: "从队列分配给我",
+  statusByPeriod: "各时段状态",
 };
 
 const dictionaries: Record<Lang, Record<Key, string>> = { en, ru, zh };

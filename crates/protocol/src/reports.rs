@@ -147,6 +147,9 @@ pub struct OperatorFigures {
     pub capacity: i64,
     /// Time in each status within the period (up to now).
     pub status_ms: StatusTimes,
+    /// The same, in each of the report's buckets (`OperatorReport::buckets`).
+    #[serde(default)]
+    pub status_by_bucket: Vec<StatusTimes>,
 }
 
 /// `GET /api/v1/reports/operators`: a row per operator.
@@ -155,6 +158,10 @@ pub struct OperatorFigures {
 pub struct OperatorReport {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
+    /// The starts of the buckets (hours, days or weeks of the reader's time zone) that each
+    /// operator's `status_by_bucket` follows.
+    #[serde(default)]
+    pub buckets: Vec<DateTime<Utc>>,
     pub operators: Vec<OperatorFigures>,
 }
 

@@ -412,6 +412,33 @@ both!(time_in_each_status_is_summed_from_the_changes, |db| async move {
     // offline 60 (before the first change) + 40 (160–200); online 30 + 60 + 100 (200–300); away
     // 10; busy 60: 360 minutes in all, the whole period.
     assert_eq!(row["status_ms"], json!({"online": 190 * MIN, "away": 10 * MIN, "busy": 60 * MIN, "offline": 100 * MIN}));
+    // Split by hour of the reader's day: each stretch of a status cut at the hours' bounds.
+    let r = boss.ok(&format!("/api/v1/reports/operators?from={}&to={}&operator_id={anna_id}&group=hour&tz_offset_minutes=180", iso(from), iso(to))).await;
+    let starts: Vec<i64> = r["buckets"].as_array().unwrap().iter().map(|b| ms(b).unwrap()).collect();
+    let stretches = [
+        (from, t0, "offline"),
+        (t0, t0 + 30 * MIN, "online"),
+        (t0 + 30 * MIN, t0 + 40 * MIN, "away"),
+        (t0 + 40 * MIN, t0 + 100 * MIN, "online"),
+        (t0 + 100 * MIN, t0 + 160 * MIN, "busy"),
+        (t0 + 160 * MIN, t0 + 200 * MIN, "offline"),
+        (t0 + 200 * MIN, to, "online"),
+    ];
+    let want: Vec<Value> = starts
+        .iter()
+        .enumerate()
+        .map(|(i, start)| {
+            let (a, b) = ((*start).max(from), starts.get(i + 1).copied().unwrap_or(to).min(to));
+            let mut v = json!({"online": 0, "away": 0, "busy": 0, "offline": 0});
+            for (x, y, status) in stretches {
+                let overlap = (y.min(b) - x.max(a)).max(0);
+                v[status] = json!(v[status].as_i64().unwrap() + overlap);
+            }
+            v
+        })
+        .collect();
+    assert_eq!(r["operators"][0]["status_by_bucket"], json!(want), "each hour's time in each status");
+    assert!(starts.iter().all(|s| (s + 180 * MIN).rem_euclid(HOUR) == 0), "hours of the reader's day");
     // A period that begins mid-way takes the status in force at its start.
     let r = boss.ok(&format!("/api/v1/reports/operators?from={}&to={}&operator_id={anna_id}", iso(t0 + 35 * MIN), iso(t0 + 45 * MIN))).await;
     assert_eq!(r["operators"][0]["status_ms"], json!({"online": 5 * MIN, "away": 5 * MIN, "busy": 0, "offline": 0}));

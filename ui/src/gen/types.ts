@@ -288,6 +288,10 @@ load: number, capacity: number,
  */
 status_ms: StatusTimes, 
 /**
+ * The same, in each of the report's buckets (`OperatorReport::buckets`).
+ */
+status_by_bucket: Array<StatusTimes>, 
+/**
  * Consultations created.
  */
 arrivals: number, 
@@ -334,7 +338,12 @@ sla_queue_wait_breaches: number,
  */
 sla_first_response_breaches: number, };
 
-export type OperatorReport = { from: string, to: string, operators: Array<OperatorFigures>, };
+export type OperatorReport = { from: string, to: string, 
+/**
+ * The starts of the buckets (hours, days or weeks of the reader's time zone) that each
+ * operator's `status_by_bucket` follows.
+ */
+buckets: Array<string>, operators: Array<OperatorFigures>, };
 
 export type ReportGroup = "hour" | "day" | "week";
 

@@ -396,23 +396,40 @@ impl Store {
                 gather(&f, from, to, limits, &mut |_, add| add(g));
             }
         }
-        // Time in each status: the status at `from` (the last change before it), then each change.
+        // Time in each status: the status at `from` (the last change before it), then each change;
+        // in all, and split at the buckets' bounds.
+        let offset = q.tz_offset_minutes.unwrap_or(0) as i64;
+        if offset.abs() > 14 * 60 {
+            return Err(AppError::invalid("tz_offset_minutes must be within ±840"));
+        }
+        let buckets = Buckets::new(q.group.unwrap_or_default(), offset * 60_000, from, to);
         let mut times: std::collections::HashMap<String, StatusTimes> = std::collections::HashMap::new();
+        let mut by_bucket: std::collections::HashMap<String, Vec<StatusTimes>> = std::collections::HashMap::new();
         let changes = sqlx::query("SELECT operator_id, at, status FROM presence_changes WHERE at < $1 ORDER BY operator_id, at")
             .bind(end)
             .fetch_all(&self.reader)
             .await?;
         let mut current: Option<(String, i64, String)> = None; // operator, since, status
-        let close = |times: &mut std::collections::HashMap<String, StatusTimes>, op: &str, since: i64, until: i64, status: &str| {
-            let span = until.min(end) - since.max(from);
-            if span > 0 {
-                let t = times.entry(op.to_owned()).or_default();
-                match status {
-                    "online" => t.online += span,
-                    "away" => t.away += span,
-                    "busy" => t.busy += span,
-                    _ => t.offline += span,
-                }
+        let add = |t: &mut StatusTimes, status: &str, span: i64| match status {
+            "online" => t.online += span,
+            "away" => t.away += span,
+            "busy" => t.busy += span,
+            _ => t.offline += span,
+        };
+        let mut close = |times: &mut std::collections::HashMap<String, StatusTimes>, op: &str, since: i64, until: i64, status: &str| {
+            let (a, b) = (since.max(from), until.min(end));
+            if b <= a {
+                return;
+            }
+            add(times.entry(op.to_owned()).or_default(), status, b - a);
+            let per = by_bucket.entry(op.to_owned()).or_insert_with(|| vec![StatusTimes::default(); buckets.count]);
+            let mut t = a;
+            while t < b {
+                let Some(i) = buckets.index(t) else { break };
+                let next = if i + 1 < buckets.count { buckets.nth_start(i + 1) } else { b };
+                let until = next.min(b);
+                add(&mut per[i], status, until - t);
+                t = until;
             }
         };
         for r in &changes {
@@ -437,6 +454,15 @@ impl Store {
             .map(|(id, name, capacity, load)| {
                 let figures = gathered.remove(&id).unwrap_or_default().figures();
                 let status_ms = times.remove(&id).unwrap_or_else(|| StatusTimes { offline: end - from, ..Default::default() });
+                let status_by_bucket = by_bucket.remove(&id).unwrap_or_else(|| {
+                    // Never a change in reach: offline in each bucket up to now.
+                    (0..buckets.count)
+                        .map(|i| {
+                            let (a, b) = (buckets.nth_start(i).max(from), buckets.nth_start(i + 1).min(end));
+                            StatusTimes { offline: (b - a).max(0), ..Default::default() }
+                        })
+                        .collect()
+                });
                 Ok(OperatorFigures {
                     operator_id: uuid::Uuid::parse_str(&id).map_err(|e| AppError::Corrupt(e.to_string()))?,
                     name,
@@ -444,10 +470,11 @@ impl Store {
                     load,
                     capacity,
                     status_ms,
+                    status_by_bucket,
                 })
             })
             .collect::<AppResult<Vec<_>>>()?;
-        Ok(OperatorReport { from: q.from, to: q.to, operators })
+        Ok(OperatorReport { from: q.from, to: q.to, buckets: (0..buckets.count).map(|i| from_ms(buckets.nth_start(i))).collect(), operators })
     }
 }
 
