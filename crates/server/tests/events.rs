@@ -339,6 +339,24 @@ fn openapi_lists_every_path_of_the_contract() {
     }
     assert!(json["components"]["schemas"]["LoginResponse"].is_object());
     assert!(json["components"]["schemas"]["Event"].is_object() || json["components"]["schemas"]["EventData"].is_object());
+    // Every reference resolves (a tool reading the document stops at the first that does not).
+    fn refs(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    out.push(r.clone());
+                }
+                m.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    refs(&json, &mut all);
+    let missing: Vec<&String> =
+        all.iter().filter(|r| r.strip_prefix("#/components/schemas/").is_none_or(|name| !json["components"]["schemas"][name].is_object())).collect();
+    assert!(missing.is_empty(), "references to nothing: {missing:?}");
 }
 
 both!(snapshot_pages_the_state_a_viewer_may_see, |db| async move {

@@ -79,7 +79,9 @@ impl From<PathRejection> for AppError {
 #[openapi(
     info(title = "Careline API", description = "The hub of the Careline tele-consultation service: REST for operators, clients and integrators; events over `/api/v1/sync` and the WebSocket at `/api/v1/ws`."),
     modifiers(&BearerAuth),
-    security(("bearer" = []))
+    security(("bearer" = [])),
+    // Enums that only query parameters name: nothing else puts them in the components.
+    components(schemas(careline_protocol::ReportFormat, careline_protocol::ReportMoment))
 )]
 struct ApiDoc;
 
