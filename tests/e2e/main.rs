@@ -568,6 +568,16 @@ async fn an_admin_erases_a_client_from_the_window() {
     let d = Driver::start(&app_binary(), &env).await;
     d.wait_text("[data-testid=section-clients]", "Клиенты", 30).await;
     d.click("[data-testid=section-clients]", "").await;
+    // Reception corrects a phone number (the client's login) from the profile.
+    d.click("[data-testid=client-row]", "Мария Иванова").await;
+    d.wait_text("[data-testid=profile-name]", "Мария Иванова", 10).await;
+    d.click("[data-testid=edit-client]", "").await;
+    d.fill("[data-testid=client-phone]", "+7 916 123-45-99").await;
+    shoot(&d, "client-edit-ru-light").await;
+    d.click("[data-testid=save-client]", "").await;
+    d.wait_text("[data-testid=client-row]", "+79161234599", 15).await;
+    let maria = state.store.list_clients(&Default::default()).await.unwrap().items.into_iter().find(|c| c.name == "Мария Иванова").unwrap();
+    assert_eq!(maria.phone, "+79161234599", "the server has the new number");
     d.click("[data-testid=client-row]", "Иван Соколов").await;
     d.wait_text("[data-testid=profile-name]", "Иван Соколов", 10).await;
     d.click("[data-testid=erase-client]", "").await;

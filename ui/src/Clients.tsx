@@ -157,7 +157,7 @@ function EditClient({ client, admin, onClose }: { client: Client; admin: boolean
   const [f, setF] = useState({
     name: client.name, email: client.email ?? "", gender: client.gender ?? "", birthday: client.birthday ?? "", city: client.city ?? "",
     height: client.height_cm?.toString() ?? "", weight: client.weight_kg?.toString() ?? "", tags: client.tags.join(", "), notes: client.notes ?? "",
-    vip: client.vip, blocked: client.blocked,
+    vip: client.vip, blocked: client.blocked, phone: client.phone, source: client.source,
   });
   const set = (k: keyof typeof f) => (e: Event) => {
     const el = e.currentTarget as HTMLInputElement;
@@ -172,6 +172,8 @@ function EditClient({ client, admin, onClose }: { client: Client; admin: boolean
         name: f.name.trim() || null, email: f.email.trim() || null, gender: f.gender.trim() || null, birthday: f.birthday || null, city: f.city.trim() || null,
         height_cm: num(f.height), weight_kg: num(f.weight), tags: f.tags.split(",").map((x) => x.trim()).filter(Boolean), notes: f.notes,
         vip: admin ? f.vip : null, blocked: admin ? f.blocked : null,
+        // Only what changed: the phone is the client's login.
+        phone: f.phone.trim() !== client.phone ? f.phone.trim() : null, source: f.source !== client.source ? f.source : null,
       },
     });
     onClose();
@@ -180,6 +182,12 @@ function EditClient({ client, admin, onClose }: { client: Client; admin: boolean
     <Dialog title={`${t("editProfile")}: ${client.name}`} onClose={onClose}>
       <div class="form-grid">
         <label>{t("displayName")}<input value={f.name} onInput={set("name")} /></label>
+        <label>{t("phoneNumber")}<input type="tel" value={f.phone} onInput={set("phone")} data-testid="client-phone" /></label>
+        <label>{t("source")}
+          <select value={f.source} onChange={(e) => setF({ ...f, source: e.currentTarget.value as Client["source"] })}>
+            {(["app", "qr", "phone", "web"] as const).map((x) => <option value={x}>{t(`source_${x}` as Key)}</option>)}
+          </select>
+        </label>
         <label>{t("email")}<input value={f.email} onInput={set("email")} /></label>
         <label>{t("gender")}<input value={f.gender} onInput={set("gender")} /></label>
         <label>{t("birthday")}<input type="date" value={f.birthday} onInput={set("birthday")} /></label>

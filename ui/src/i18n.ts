@@ -184,6 +184,7 @@ const en = {
   ratingComments: "What clients said",
   kind_assigned_to_me: "Assigned to me from the queue",
   statusByPeriod: "Status by period",
+  phoneNumber: "Phone number",
 };
 
 export type Key = keyof typeof en;
@@ -370,6 +371,7 @@ const ru: Record<Key, string> = {
   ratingComments: "Что сказали клиенты",
   kind_assigned_to_me: "Мне назначили консультацию из очереди",
   statusByPeriod: "Статус по периодам",
+  phoneNumber: "Телефон",
 };
 
 const zh: Record<Key, string> = {
@@ -554,6 +556,7 @@ const zh: Record<Key, string> = {
   ratingComments: "客户评价",
   kind_assigned_to_me: "从队列分配给我",
   statusByPeriod: "各时段状态",
+  phoneNumber: "电话号码",
 };
 
 const dictionaries: Record<Lang, Record<Key, string>> = { en, ru, zh };

@@ -307,7 +307,7 @@ pub struct Client {
 }
 
 /// Every field optional: only the given ones change. Clients may change their own personal
-/// data; tags, notes, VIP and blocked are staff-only.
+/// data; tags, notes, phone and source are staff-only, VIP and blocked admin-only.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UpdateClientRequest {
@@ -322,6 +322,13 @@ pub struct UpdateClientRequest {
     pub notes: Option<String>,
     pub vip: Option<bool>,
     pub blocked: Option<bool>,
+    /// The client's phone (also their login), normalised; another client's is refused with
+    /// `already_exists`.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Where the client came from.
+    #[serde(default)]
+    pub source: Option<ClientSource>,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -631,3 +631,41 @@ both!(an_erased_client_leaves_nothing_behind, |db| async move {
     }
     s.stop().await;
 });
+
+// Reception corrects a client's phone (their login) and source; the change is audited by field,
+// never by value; a phone another client has is refused and changes nothing; a client may not
+// change their own.
+both!(staff_change_a_clients_phone_and_source, |db| async move {
+    let s = TestServer::start(db).await;
+    let anna = s.staff("anna", Role::Operator).await;
+    let admin = s.staff("root", Role::Admin).await;
+    let ivan = s.client("Иван", "+7 900 000-11-01").await;
+    s.client("Пётр", "+79000001102").await;
+    let id = ivan.user_id().await;
+    let path = format!("/api/v1/clients/{id}");
+    let (st, b) = anna.call(reqwest::Method::PATCH, &path, Some(json!({"phone": "+7 (900) 000-11-99", "source": "phone"}))).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!((b["phone"].as_str(), b["source"].as_str()), (Some("+79000001199"), Some("phone")));
+    // The new phone logs in; the old one does not.
+    let (st, _) = s.anon().call(reqwest::Method::POST, "/api/v1/auth/login", Some(json!({"login": "+79000001199", "password": common::PASSWORD}))).await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, _) = s.anon().call(reqwest::Method::POST, "/api/v1/auth/login", Some(json!({"login": "+79000001101", "password": common::PASSWORD}))).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    // Another client's phone: refused, nothing changed.
+    let (st, b) = anna.call(reqwest::Method::PATCH, &path, Some(json!({"phone": "+7 900 000-11-02", "city": "Тверь"}))).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::CONFLICT, Some("already_exists")), "{b}");
+    let now = admin.ok(&path).await;
+    assert_eq!((now["phone"].as_str(), now["city"].as_str()), (Some("+79000001199"), None));
+    // Not a phone number: refused.
+    let (st, _) = anna.call(reqwest::Method::PATCH, &path, Some(json!({"phone": "call me"}))).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    // The client may not.
+    let (st, _) = ivan.call(reqwest::Method::PATCH, &path, Some(json!({"phone": "+79000001177"}))).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    // Audited: which fields, by whom; the numbers themselves are not in the log.
+    let audit = admin.ok(&format!("/api/v1/audit?target_id={id}&action=client.updated")).await;
+    let details: Vec<&str> = audit["items"].as_array().unwrap().iter().map(|a| a["detail"].as_str().unwrap_or("")).collect();
+    assert!(details.contains(&"phone,source"), "{details:?}");
+    assert!(audit.to_string().find("9000001199").is_none(), "no phone number in the audit log");
+    s.stop().await;
+});

@@ -101,7 +101,16 @@ preferred_at: string | null, preferred_until: string | null, reason: string | nu
  */
 due_at: string, attempts: Array<CallbackAttempt>, created_at: string, closed_at: string | null, };
 
-export type UpdateClientRequest = { name: string | null, email: string | null, gender: string | null, birthday: string | null, city: string | null, height_cm: number | null, weight_kg: number | null, tags: Array<string> | null, notes: string | null, vip: boolean | null, blocked: boolean | null, };
+export type UpdateClientRequest = { name: string | null, email: string | null, gender: string | null, birthday: string | null, city: string | null, height_cm: number | null, weight_kg: number | null, tags: Array<string> | null, notes: string | null, vip: boolean | null, blocked: boolean | null, 
+/**
+ * The client's phone (also their login), normalised; another client's is refused with
+ * `already_exists`.
+ */
+phone: string | null, 
+/**
+ * Where the client came from.
+ */
+source: ClientSource | null, };
 
 export type CreateOperatorRequest = { login: string, password: string, name: string, role: Role, department: string | null, capacity: number | null, };
 

@@ -148,6 +148,11 @@ impl Store {
         if !role.is_staff() && (req.tags.is_some() || req.notes.is_some() || req.vip.is_some() || req.blocked.is_some()) {
             return Err(AppError::forbidden("tags, notes, VIP and blocked are set by staff"));
         }
+        if !role.is_staff() && (req.phone.is_some() || req.source.is_some()) {
+            // The phone is the client's login: reception changes it, after checking who calls.
+            return Err(AppError::forbidden("the phone number and the source are changed by staff"));
+        }
+        let phone = req.phone.as_deref().map(normalize_phone).transpose()?;
         if role != Role::Admin && (req.vip.is_some() || req.blocked.is_some()) {
             return Err(AppError::forbidden("VIP and blocked are set by an administrator"));
         }
@@ -206,6 +211,27 @@ impl Store {
         if let Some(v) = req.blocked {
             c.blocked = v;
         }
+        let before = (c.phone.clone(), c.source);
+        if let Some(p) = phone {
+            if p != c.phone {
+                let taken = sqlx::query("SELECT id FROM clients WHERE phone = $1 AND id <> $2").bind(&p).bind(id.to_string()).fetch_optional(tx.conn()).await?;
+                if taken.is_some() {
+                    return Err(AppError::refuse(ErrorCode::AlreadyExists, "another client has this phone number"));
+                }
+            }
+            c.phone = p;
+        }
+        if let Some(s) = req.source {
+            c.source = s;
+        }
+        if (c.phone.clone(), c.source) != before {
+            sqlx::query("UPDATE clients SET phone = $1, source = $2 WHERE id = $3")
+                .bind(&c.phone)
+                .bind(c.source.as_str())
+                .bind(id.to_string())
+                .execute(tx.conn())
+                .await?;
+        }
         sqlx::query(
             "UPDATE clients SET name = $1, email = $2, gender = $3, birthday = $4, city = $5, height_cm = $6, \
              weight_kg = $7, tags = $8, notes = $9, vip = $10, blocked = $11, search = $13 WHERE id = $12",
@@ -232,7 +258,28 @@ impl Store {
         }
         tx.emit(&EventData::Client(c.clone()), Audience::Staff(Some(c.id)), now).await?;
         if staff {
-            audit_in(&mut tx, actor, "client.updated", Some(id), None, None, now).await?;
+            // Which fields changed, never their values (the log is read more widely than records).
+            let changed = [
+                ("name", req.name.is_some()),
+                ("email", req.email.is_some()),
+                ("gender", req.gender.is_some()),
+                ("birthday", req.birthday.is_some()),
+                ("city", req.city.is_some()),
+                ("height_cm", req.height_cm.is_some()),
+                ("weight_kg", req.weight_kg.is_some()),
+                ("tags", req.tags.is_some()),
+                ("notes", req.notes.is_some()),
+                ("vip", req.vip.is_some()),
+                ("blocked", req.blocked.is_some()),
+                ("phone", before.0 != c.phone),
+                ("source", before.1 != c.source),
+            ]
+            .iter()
+            .filter(|(_, given)| *given)
+            .map(|(f, _)| *f)
+            .collect::<Vec<_>>()
+            .join(",");
+            audit_in(&mut tx, actor, "client.updated", Some(id), Some(&changed), None, now).await?;
         }
         tx.commit().await?;
         if c.blocked != was_blocked {
