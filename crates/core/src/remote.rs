@@ -142,22 +142,12 @@ impl Remote {
 
     /// The consultations report (an admin's, or an operator's own figures).
     pub async fn consultation_report(&self, q: &careline_protocol::ReportQuery) -> CoreResult<careline_protocol::ConsultationReport> {
-        let resp = self
-            .http
-            .get(format!("{}/api/v1/reports/consultations", self.base))
-            .query(q)
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(CoreError::Unreachable)?;
-        decode(resp).await
+        self.get_with("/api/v1/reports/consultations", q).await
     }
 
     /// The operators' report (a row per operator; an operator, their own row).
     pub async fn operator_report(&self, q: &careline_protocol::ReportQuery) -> CoreResult<careline_protocol::OperatorReport> {
-        let resp =
-            self.http.get(format!("{}/api/v1/reports/operators", self.base)).query(q).bearer_auth(&self.token).send().await.map_err(CoreError::Unreachable)?;
-        decode(resp).await
+        self.get_with("/api/v1/reports/operators", q).await
     }
 
     /// A GET with query parameters, decoded.

@@ -267,8 +267,8 @@ impl Views<'_> {
     }
 
     /// For each active consultation whose client wrote after the last answer they could see:
-    /// when that first unanswered message came. Reads each thread through its index (the
-    /// answers), then each consultation's client messages through theirs.
+    /// when that first unanswered message came. Two statements per 200: the threads' last
+    /// answers through the thread index, then the client messages after them through theirs.
     pub async fn unanswered_since(&self, list: &[Consultation]) -> CoreResult<HashMap<Uuid, DateTime<Utc>>> {
         let answered: Vec<&Consultation> = list.iter().filter(|c| c.status == ConsultationStatus::Active && c.first_response_at.is_some()).collect();
         let mut out = HashMap::new();
@@ -285,17 +285,21 @@ impl Views<'_> {
             for r in q.fetch_all(self.cache.pool()).await? {
                 last_answer.insert(uuid_of(r.get(0))?, r.get(1));
             }
-            for c in chunk {
-                let after = last_answer.get(&c.id).copied().unwrap_or(0);
-                let row = sqlx::query(
-                    "SELECT json_extract(data, '$.created_at') FROM messages WHERE consultation_id = ? AND from_client = 1 AND seq > ? ORDER BY seq LIMIT 1",
-                )
-                .bind(c.id.to_string())
-                .bind(after)
-                .fetch_optional(self.cache.pool())
-                .await?;
-                if let Some(at) = row.and_then(|r| r.get::<Option<String>, _>(0)).and_then(|s| DateTime::parse_from_rfc3339(&s).ok()) {
-                    out.insert(c.id, at.with_timezone(&Utc));
+            // Each consultation's first client message after its last answer, in one statement
+            // (a subquery each, through the client messages' index).
+            let after: serde_json::Map<String, serde_json::Value> =
+                chunk.iter().map(|c| (c.id.to_string(), last_answer.get(&c.id).copied().unwrap_or(0).into())).collect();
+            let rows = sqlx::query(
+                "SELECT a.key, (SELECT json_extract(m.data, '$.created_at') FROM messages m \
+                 WHERE m.consultation_id = a.key AND m.from_client = 1 AND m.seq > a.value ORDER BY m.seq LIMIT 1) \
+                 FROM json_each(?) a",
+            )
+            .bind(serde_json::Value::Object(after).to_string())
+            .fetch_all(self.cache.pool())
+            .await?;
+            for r in rows {
+                if let Some(at) = r.get::<Option<String>, _>(1).and_then(|s| DateTime::parse_from_rfc3339(&s).ok()) {
+                    out.insert(uuid_of(r.get(0))?, at.with_timezone(&Utc));
                 }
             }
         }

@@ -4,7 +4,7 @@
 use careline_protocol::{ReportItem, ReportItems, ReportItemsQuery, ReportMoment};
 use sqlx::Row;
 
-use super::{checked_period, Filters};
+use super::{checked_offset, checked_period, Filters};
 use crate::error::{AppError, AppResult};
 use crate::store::rows::{get_enum, get_opt_time, get_opt_uuid, get_tags, get_time, get_uuid};
 use crate::store::Store;
@@ -24,10 +24,7 @@ impl Store {
             (Some(n), false) if (1..=1000).contains(&n) => n,
             (Some(_), false) => return Err(AppError::invalid("limit must be between 1 and 1000")),
         };
-        let offset = q.tz_offset_minutes.unwrap_or(0) as i64 * 60_000;
-        if offset.abs() > 14 * 3_600_000 {
-            return Err(AppError::invalid("tz_offset_minutes must be within ±840"));
-        }
+        let offset = checked_offset(q.tz_offset_minutes)?;
         if q.weekday.is_some_and(|d| d > 6) || q.hour.is_some_and(|h| h > 23) {
             return Err(AppError::invalid("weekday is 0 (Monday) to 6, hour 0 to 23"));
         }

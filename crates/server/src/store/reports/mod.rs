@@ -188,8 +188,13 @@ fn gather(f: &Fact, from: i64, to: i64, limits: Limits, apply: &mut dyn FnMut(i6
     }
 }
 
-fn period(q: &ReportQuery) -> AppResult<(i64, i64)> {
-    checked_period(q.from, q.to)
+/// The reader's offset from UTC in milliseconds, refused off the globe (±14 h).
+pub(crate) fn checked_offset(minutes: Option<i32>) -> AppResult<i64> {
+    let minutes = minutes.unwrap_or(0) as i64;
+    if minutes.abs() > 14 * 60 {
+        return Err(AppError::invalid("tz_offset_minutes must be within ±840"));
+    }
+    Ok(minutes * 60_000)
 }
 
 /// A report's period in milliseconds, refused when backwards or longer than a year.
@@ -330,17 +335,13 @@ impl Store {
 
     /// `GET /api/v1/reports/consultations`.
     pub async fn consultation_report(&self, q: &ReportQuery) -> AppResult<ConsultationReport> {
-        let (from, to) = period(q)?;
-        let offset = q.tz_offset_minutes.unwrap_or(0) as i64;
-        if offset.abs() > 14 * 60 {
-            return Err(AppError::invalid("tz_offset_minutes must be within ±840"));
-        }
+        let (from, to) = checked_period(q.from, q.to)?;
+        let offset_ms = checked_offset(q.tz_offset_minutes)?;
         let group = q.group.unwrap_or_default();
-        let buckets = Buckets::new(group, offset * 60_000, from, to);
+        let buckets = Buckets::new(group, offset_ms, from, to);
         let mut per: Vec<Gathered> = (0..buckets.count).map(|_| Gathered::default()).collect();
         let mut total = Gathered::default();
         let mut heatmap = vec![vec![0i64; 24]; 7];
-        let offset_ms = offset * 60_000;
         let limits = Limits::from(&self.desk_settings().await?.sla);
         for f in self.facts(q, from, to, false).await? {
             if f.created >= from && f.created < to {
@@ -373,7 +374,7 @@ impl Store {
     /// hold or closed), load now, and time in each status within the period (before an
     /// operator's first recorded change, offline).
     pub async fn operator_report(&self, q: &ReportQuery) -> AppResult<OperatorReport> {
-        let (from, to) = period(q)?;
+        let (from, to) = checked_period(q.from, q.to)?;
         let end = to.min(crate::time::now_ms()).max(from);
         let mut ops = Vec::new();
         let rows = sqlx::query(
@@ -398,11 +399,7 @@ impl Store {
         }
         // Time in each status: the status at `from` (the last change before it), then each change;
         // in all, and split at the buckets' bounds.
-        let offset = q.tz_offset_minutes.unwrap_or(0) as i64;
-        if offset.abs() > 14 * 60 {
-            return Err(AppError::invalid("tz_offset_minutes must be within ±840"));
-        }
-        let buckets = Buckets::new(q.group.unwrap_or_default(), offset * 60_000, from, to);
+        let buckets = Buckets::new(q.group.unwrap_or_default(), checked_offset(q.tz_offset_minutes)?, from, to);
         let mut times: std::collections::HashMap<String, StatusTimes> = std::collections::HashMap::new();
         let mut by_bucket: std::collections::HashMap<String, Vec<StatusTimes>> = std::collections::HashMap::new();
         let changes = sqlx::query("SELECT operator_id, at, status FROM presence_changes WHERE at < $1 ORDER BY operator_id, at")
