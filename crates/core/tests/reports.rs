@@ -50,6 +50,7 @@ async fn a_report_is_kept_for_when_the_server_is_away() {
     assert!(anna.consultation_report(&week(Some(me))).await.is_ok());
     assert!(anna.consultation_report(&week(None)).await.is_err(), "everyone's figures are for admins");
 
+    let settings = admin.desk_settings().await.unwrap();
     let people = admin.operator_report(&week(None)).await.unwrap();
     let operators = state.store.list_operators(None, Some(100)).await.unwrap().items.len();
     assert_eq!(people.report.operators.len(), operators, "a row per operator");
@@ -62,4 +63,9 @@ async fn a_report_is_kept_for_when_the_server_is_away() {
     assert!(offline.offline, "said to be the kept one");
     assert_eq!(offline.report, online.report);
     assert_eq!(offline.fetched_at, online.fetched_at);
+    // The desk's settings read offline are the kept ones; saving them offline is refused, not
+    // answered with the kept ones as if the server had taken the change.
+    assert_eq!(admin.desk_settings().await.unwrap(), settings);
+    let changed = careline_protocol::DeskSettings { assignment: careline_protocol::AssignmentPolicy::RoundRobin, ..settings.clone() };
+    assert!(admin.set_desk_settings(&changed).await.is_err(), "an admin's change is never shown as saved while the server is away");
 }

@@ -33,8 +33,9 @@ impl Desk {
 
     /// An admin sets them (online only).
     pub async fn set_desk_settings(&self, s: &careline_protocol::DeskSettings) -> CoreResult<careline_protocol::DeskSettings> {
-        let saved = self.remote.set_desk_settings(s).await;
-        Ok(self.kept("desk_settings", saved).await?.0)
+        // Refused offline (not answered with the settings kept before, as if saved).
+        let saved = self.remote.set_desk_settings(s).await?;
+        Ok(self.kept("desk_settings", Ok(saved)).await?.0)
     }
 
     /// Tariffs as the cache has them (synced), the active ones first.
