@@ -184,6 +184,24 @@ pub async fn client_profile(shell: State<'_, Shell>, id: Uuid) -> Res<Option<Cli
     Ok(desk.views().client_profile(id).await?)
 }
 
+/// Known clients with this phone (however written): offered instead of a duplicate.
+#[tauri::command]
+pub async fn clients_with_phone(shell: State<'_, Shell>, phone: String) -> Res<Vec<Client>> {
+    Ok(shell.desk().await?.clients_with_phone(&phone).await?)
+}
+
+/// Reception records a client (online or offline); in the cache at once.
+#[tauri::command]
+pub async fn create_client(shell: State<'_, Shell>, req: careline_protocol::CreateClientRequest) -> Res<Client> {
+    Ok(shell.desk().await?.create_client(req).await?)
+}
+
+/// A callback request made by staff (online or offline); in the queue at once.
+#[tauri::command]
+pub async fn create_callback(shell: State<'_, Shell>, req: careline_protocol::CreateCallbackRequest) -> Res<careline_protocol::Callback> {
+    Ok(shell.desk().await?.create_callback(req).await?)
+}
+
 #[tauri::command]
 pub async fn operators(shell: State<'_, Shell>) -> Res<Vec<OperatorRow>> {
     Ok(shell.desk().await?.views().operator_list().await?)

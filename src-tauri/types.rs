@@ -29,6 +29,8 @@ pub fn typescript() -> String {
         p::SendMessageRequest::decl(),
         p::Callback::decl(),
         p::UpdateClientRequest::decl(),
+        p::CreateClientRequest::decl(),
+        p::CreateCallbackRequest::decl(),
         p::CreateOperatorRequest::decl(),
         p::UpdateOperatorRequest::decl(),
         p::CallbackAttempt::decl(),

@@ -108,6 +108,17 @@ impl Drop for NotifyWatch {
     }
 }
 
+/// The client with this phone, once the server has them.
+async fn wait_for_client(state: &careline_server::AppState, phone: &str) -> careline_protocol::Client {
+    for _ in 0..100 {
+        if let Some(c) = state.store.list_clients(&Default::default()).await.unwrap().items.into_iter().find(|c| c.phone == phone) {
+            return c;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the server never got the client with {phone}");
+}
+
 fn app_binary() -> PathBuf {
     // target/<profile>/deps/e2e-… → target/<profile>/careline-desktop
     let exe = std::env::current_exe().unwrap();
@@ -578,6 +589,55 @@ async fn an_admin_erases_a_client_from_the_window() {
     d.wait_text("[data-testid=client-row]", "+79161234599", 15).await;
     let maria = state.store.list_clients(&Default::default()).await.unwrap().items.into_iter().find(|c| c.name == "Мария Иванова").unwrap();
     assert_eq!(maria.phone, "+79161234599", "the server has the new number");
+    // Reception records a caller: a phone a client already has is offered, not recorded twice.
+    d.click("[data-testid=new-client]", "").await;
+    d.fill("[data-testid=new-client-name]", "Зинаида Петровна Кузнецова-Оболенская").await;
+    d.fill("[data-testid=new-client-phone]", "+7 916 123 45 99").await;
+    d.wait_text("[data-testid=duplicate-client]", "Мария Иванова", 10).await;
+    let blocked = d.exec("return document.querySelector('[data-testid=new-client-save]').disabled", json!([])).await;
+    assert_eq!(blocked, json!(true), "no duplicate can be created");
+    shoot(&d, "new-client-duplicate-ru-light").await;
+    d.fill("[data-testid=new-client-phone]", "8 (912) 345-67-89").await;
+    d.wait_gone("[data-testid=duplicate-client]", "", 10).await;
+    d.click("[data-testid=new-client-save]", "").await;
+    d.wait_text("[data-testid=profile-name]", "Зинаида Петровна", 10).await;
+    let zina = wait_for_client(&state, "89123456789").await;
+    assert_eq!((zina.name.as_str(), zina.source), ("Зинаида Петровна Кузнецова-Оболенская", careline_protocol::ClientSource::Phone));
+    // ... and a callback request for her, tomorrow between 10:00 and 12:00 of the desk's clock.
+    d.click("[data-testid=request-callback]", "").await;
+    d.click("[data-testid=callback-window]", "").await;
+    let from = d
+        .exec(
+            "const day = new Date(Date.now() + 86400000); const p = (n) => String(n).padStart(2, '0');\
+             const date = `${day.getFullYear()}-${p(day.getMonth() + 1)}-${p(day.getDate())}`;\
+             const set = (sel, v) => { const e = document.querySelector(sel); e.value = v; e.dispatchEvent(new Event('input', { bubbles: true })); };\
+             set('[data-testid=callback-from]', `${date}T10:00`); set('[data-testid=callback-until]', `${date}T12:00`);\
+             return new Date(`${date}T10:00`).toISOString()",
+            json!([]),
+        )
+        .await;
+    d.fill("[data-testid=new-callback-reason]", "Результаты анализов, перезвонить после обеда").await;
+    shoot(&d, "new-callback-ru-light").await;
+    d.click("[data-testid=new-callback-save]", "").await;
+    d.wait_text("[data-testid=callback-row]", "Зинаида Петровна", 10).await;
+    shoot(&d, "callbacks-after-reception-ru-light").await;
+    let mut cb = None;
+    for _ in 0..100 {
+        let all = state
+            .store
+            .list_callbacks(&Default::default(), careline_server::domain::Actor { id: uuid::Uuid::nil(), role: careline_protocol::Role::Admin })
+            .await
+            .unwrap();
+        cb = all.items.into_iter().find(|c| c.client_id == Some(zina.id));
+        if cb.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let cb = cb.expect("the server has the request");
+    assert_eq!(cb.preferred_at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)), from.as_str().map(str::to_owned));
+    assert_eq!(cb.reason.as_deref(), Some("Результаты анализов, перезвонить после обеда"));
+    d.click("[data-testid=section-clients]", "").await;
     d.click("[data-testid=client-row]", "Иван Соколов").await;
     d.wait_text("[data-testid=profile-name]", "Иван Соколов", 10).await;
     d.click("[data-testid=erase-client]", "").await;

@@ -40,7 +40,8 @@ function onDeskEvent(e: DeskEvent) {
       }));
       break;
     case "outbox":
-      versions.update((v) => ({ ...v, outbox: v.outbox + 1, consultations: v.consultations + 1, callbacks: v.callbacks + 1 }));
+      // A refused creation takes back the client or request the desk showed.
+      versions.update((v) => ({ ...v, outbox: v.outbox + 1, consultations: v.consultations + 1, callbacks: v.callbacks + 1, clients: v.clients + 1 }));
       break;
     case "session_ended":
       // The desk stopped and forgot the session: the login form, saying why.

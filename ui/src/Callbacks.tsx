@@ -7,6 +7,7 @@ import { act, useCell, useLoad, useNow, versions } from "./store";
 import { VirtualList } from "./VirtualList";
 import { dueState, duration, when } from "./format";
 import { Icon } from "./icons";
+import { NewCallbackDialog } from "./Reception";
 
 const outcomes: { id: AttemptOutcome; key: Key }[] = [
   { id: "reached", key: "reached" },
@@ -19,6 +20,7 @@ export function Callbacks({ me }: { me: Me }) {
   const n = useCell(nav);
   const v = useCell(versions);
   const [text, setText] = useState("");
+  const [adding, setAdding] = useState(false);
   const list = useLoad(() => api.callbacks(n.callbackView, text || null), [n.callbackView, text, v.callbacks, v.clients]);
   const now = useNow(15_000);
   const rows = list.data ?? [];
@@ -31,7 +33,9 @@ export function Callbacks({ me }: { me: Me }) {
         </div>
         <div class="filter-bar">
           <input type="search" placeholder={t("searchClients")} value={text} onInput={(e) => setText(e.currentTarget.value)} />
+          <button class="primary" onClick={() => setAdding(true)} data-testid="new-callback" title={t("newCallback")} aria-label={t("newCallback")}>+ {t("create")}</button>
         </div>
+        {adding && <NewCallbackDialog onClose={() => setAdding(false)} />}
         {rows.length === 0 && list.data ? (
           <div class="empty">{t(n.callbackView === "open" ? "noCallbacks" : "noArchivedCallbacks")}</div>
         ) : (

@@ -4,16 +4,17 @@ import { act } from "./store";
 import { Dialog } from "./Dialog";
 import { lang, t, type Key } from "./i18n";
 import { go, nav } from "./nav";
-import { useCell, useLoad, versions } from "./store";
+import { useAction, useCell, useLoad, versions } from "./store";
 import { VirtualList } from "./VirtualList";
 import { initials, when } from "./format";
 import { Icon } from "./icons";
-import { errorLine } from "./errors";
+import { NewCallbackDialog, NewClientDialog } from "./Reception";
 
 export function Clients({ me }: { me: Me }) {
   const n = useCell(nav);
   const v = useCell(versions);
   const [query, setQuery] = useState("");
+  const [adding, setAdding] = useState(false);
   const list = useLoad(() => api.clients(query || null), [query, v.clients]);
   const rows = list.data ?? [];
   return (
@@ -21,7 +22,9 @@ export function Clients({ me }: { me: Me }) {
       <section class="list-pane">
         <div class="filter-bar">
           <input type="search" placeholder={t("searchClients")} value={query} onInput={(e) => setQuery(e.currentTarget.value)} data-testid="client-search" autoFocus />
+          <button class="primary" onClick={() => setAdding(true)} data-testid="new-client" title={t("newClient")} aria-label={t("newClient")}>+ {t("create")}</button>
         </div>
+        {adding && <NewClientDialog onClose={() => setAdding(false)} />}
         {rows.length === 0 && list.data ? <div class="empty">{t("noClients")}</div> : (
           <VirtualList items={rows} rowHeight={56} keyOf={(c) => c.id} testid="client-list" render={(c) => <Row c={c} selected={n.client === c.id} />} />
         )}
@@ -51,6 +54,7 @@ function Profile({ id, me }: { id: string; me: Me }) {
   const d = p.data;
   const [editing, setEditing] = useState(false);
   const [erasing, setErasing] = useState(false);
+  const [calling, setCalling] = useState(false);
   if (!d) return <div class="empty big">{p.error ?? t("loading")}</div>;
   const c = d.client;
   const fact = (k: Key, val: string | number | null | undefined) => (val === null || val === undefined || val === "" ? null : (<><dt>{t(k)}</dt><dd>{val}</dd></>));
@@ -61,12 +65,16 @@ function Profile({ id, me }: { id: string; me: Me }) {
         <span data-testid="profile-name">{c.name}</span>
         {c.vip && <span class="vip">VIP</span>}
         {c.blocked && <span class="status blocked">{t("blocked")}</span>}
-        <span class="grow" />
-        <button onClick={() => setEditing(true)} data-testid="edit-client">{t("editProfile")}</button>
-        {me.role === "admin" && <button class="danger" onClick={() => setErasing(true)} data-testid="erase-client">{t("eraseClient")}</button>}
       </h2>
+      <div class="profile-actions">
+        <button class="primary" onClick={() => setCalling(true)} data-testid="request-callback">{t("requestCallback")}</button>
+        <button onClick={() => setEditing(true)} data-testid="edit-client">{t("editProfile")}</button>
+        <span class="grow" />
+        {me.role === "admin" && <button class="danger" onClick={() => setErasing(true)} data-testid="erase-client">{t("eraseClient")}</button>}
+      </div>
       {editing && <EditClient client={c} admin={me.role === "admin"} onClose={() => setEditing(false)} />}
       {erasing && <EraseClient client={c} onClose={() => setErasing(false)} />}
+      {calling && <NewCallbackDialog client={c} onClose={() => setCalling(false)} />}
       <dl class="facts">
         {fact("phone", c.phone)}
         {fact("email", c.email)}
@@ -124,21 +132,13 @@ function Profile({ id, me }: { id: string; me: Me }) {
 /** An admin erases a client for good, typing the name to confirm (the right to erasure). */
 function EraseClient({ client, onClose }: { client: Client; onClose: () => void }) {
   const [typed, setTyped] = useState("");
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const erase = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+  const { busy, error, run } = useAction();
+  const erase = () =>
+    run(async () => {
       await api.eraseClient(client.id);
       go({ client: null });
       onClose();
-    } catch (e) {
-      setError(errorLine(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   return (
     <Dialog title={`${t("eraseClient")}: ${client.name}`} onClose={onClose}>
       <p class="warning-text">{t("eraseWarning")}</p>

@@ -18,6 +18,8 @@ const opKey: Record<Op["op"], Key> = {
   read: "read",
   cancel_callback: "cancelRequest",
   update_client: "editProfile",
+  create_client: "newClient",
+  create_callback: "newCallback",
   callback_attempt: "recordAttempt",
 };
 

@@ -6,7 +6,7 @@ import type {
   Boot, CallbackRow, CallbackView, Client, ClientProfile, ConsultationRow, ConsultationView, Counts, DeskEvent, Entry,
   ListCursor, ListFilter, ListPage, Me, Op, Operator, OperatorReportView, OperatorRow, ReportQuery, ReportView, SearchHit, SessionInfo, Settings, ThreadPage, CreateOperatorRequest, UpdateOperatorRequest,
   DeskSettings, RedFlagRule, RedFlagRuleRequest, AuditPage, AuditQuery, BillingReportView, Board, CallbackReportView, CreateTariffRequest as NewTariff, Export,
-  ReportItems, ReportItemsQuery, Tariff,
+  ReportItems, ReportItemsQuery, Tariff, Callback, CreateCallbackRequest, CreateClientRequest,
 } from "./gen/types";
 
 export type * from "./gen/types";
@@ -34,6 +34,12 @@ export const api = {
   callbacks: (view: CallbackView, text: string | null) => invoke<CallbackRow[]>("callbacks", { view, text }),
   callback: (id: string) => invoke<CallbackRow | null>("callback", { id }),
   clients: (query: string | null) => invoke<Client[]>("clients", { query }),
+  /** Known clients with this phone, however written (offered instead of a duplicate). */
+  clientsWithPhone: (phone: string) => invoke<Client[]>("clients_with_phone", { phone }),
+  /** Reception records a client (offline too); in the cache at once. */
+  createClient: (req: CreateClientRequest) => invoke<Client>("create_client", { req }),
+  /** A callback request made by staff (offline too); in the queue at once. */
+  createCallback: (req: CreateCallbackRequest) => invoke<Callback>("create_callback", { req }),
   clientProfile: (id: string) => invoke<ClientProfile | null>("client_profile", { id }),
   operators: () => invoke<OperatorRow[]>("operators"),
   search: (query: string) => invoke<SearchHit[]>("search", { query }),

@@ -69,6 +69,24 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): { data: T |
 }
 
 /** The current time, refreshed every `ms`. */
+/** Runs a user's action once at a time: `busy` while it runs, `error` the worded refusal. */
+export function useAction(): { busy: boolean; error: string | null; run: (f: () => Promise<void>) => Promise<void> } {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const run = async (f: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await f();
+    } catch (e) {
+      setError(errorLine(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, run };
+}
+
 export function useNow(ms = 15_000): number {
   const [now, setNow] = useState(Date.now());
   useEffect(() => {

@@ -244,6 +244,8 @@ fn describe(op: &Op) -> String {
         Op::Read { consultation_id, .. } => format!("read {}", short(*consultation_id)),
         Op::CancelCallback { callback_id } => format!("cancel callback {}", short(*callback_id)),
         Op::UpdateClient { client_id, .. } => format!("edit client {}", short(*client_id)),
+        Op::CreateClient { client } => format!("new client {} ({})", cut(&client.name, 40), client.phone),
+        Op::CreateCallback { callback } => format!("new callback request to {}", callback.phone),
         Op::ClaimCallback { callback_id } => format!("claim callback {}", short(*callback_id)),
         Op::ReleaseCallback { callback_id } => format!("release callback {}", short(*callback_id)),
         Op::CallbackAttempt { callback_id, outcome, .. } => format!("call {}: {outcome}", short(*callback_id)),

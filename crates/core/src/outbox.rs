@@ -6,8 +6,8 @@
 //! server's code) and surfaced, never dropped.
 
 use careline_protocol::{
-    AssignRequest, AttemptOutcome, AttemptRequest, CloseRequest, ErrorCode, MessageKind, Presence, Priority, ReadRequest, ReleaseRequest, SendMessageRequest,
-    TransferRequest, UpdateClientRequest, UpdateConsultationRequest,
+    AssignRequest, AttemptOutcome, AttemptRequest, CloseRequest, CreateCallbackRequest, CreateClientRequest, Erasure, ErrorCode, EventData, MessageKind,
+    Presence, Priority, ReadRequest, ReleaseRequest, SendMessageRequest, TransferRequest, UpdateClientRequest, UpdateConsultationRequest,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -77,6 +77,15 @@ pub enum Op {
     UpdateClient {
         client_id: Uuid,
         changes: UpdateClientRequest,
+    },
+    /// Reception records a client; `client.id` is set by the desk, so the record is in the
+    /// cache (and can get a callback request) before the server has it.
+    CreateClient {
+        client: careline_protocol::CreateClientRequest,
+    },
+    /// A callback request made by staff; `callback.id` is set by the desk, as for a client.
+    CreateCallback {
+        callback: careline_protocol::CreateCallbackRequest,
     },
     /// `key` makes a retried attempt count once on the server.
     CallbackAttempt {
@@ -176,6 +185,21 @@ impl Cache {
         Ok(())
     }
 
+    /// A record the desk showed before the server had it, taken back because the server
+    /// refused to create it (a phone another client has, say): the refusal stays in the outbox.
+    async fn drop_provisional(&self, op: &Op) -> CoreResult<()> {
+        match op {
+            Op::CreateClient { client: CreateClientRequest { id: Some(id), .. } } => {
+                self.apply_state(vec![EventData::Erased(Erasure { client_id: *id })], None).await?;
+            }
+            Op::CreateCallback { callback: CreateCallbackRequest { id: Some(id), .. } } => {
+                sqlx::query("DELETE FROM callbacks WHERE id = ?").bind(id.to_string()).execute(self.pool()).await?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
     /// Sends pending operations in order until done or the server is unreachable.
     pub async fn flush(&self, remote: &Remote) -> CoreResult<Flushed> {
         let mut result = Flushed::default();
@@ -185,10 +209,10 @@ impl Cache {
             match send(&keyed, &entry.op).await {
                 Ok(stored) => {
                     sqlx::query("DELETE FROM outbox WHERE id = ?").bind(entry.id).execute(self.pool()).await?;
-                    // A sent message is in the thread at once, before its event arrives (a
-                    // message never changes, and applying its event later is an upsert).
-                    if let Some(m) = stored {
-                        self.apply_state(vec![careline_protocol::EventData::Message(m)], None).await?;
+                    // A sent message (a created record) is in the cache at once, before its
+                    // event arrives (applying the event later is an upsert).
+                    if let Some(d) = stored {
+                        self.apply_state(vec![d], None).await?;
                     }
                     result.sent += 1;
                 }
@@ -197,6 +221,7 @@ impl Cache {
                     return Ok(result);
                 }
                 Err(CoreError::Refused(e)) => {
+                    self.drop_provisional(&entry.op).await?;
                     sqlx::query("UPDATE outbox SET state = 'failed', error_code = ?, error_message = ? WHERE id = ?")
                         .bind(serde_json::to_value(e.code).ok().and_then(|v| v.as_str().map(str::to_owned)))
                         .bind(&e.message)
@@ -226,17 +251,20 @@ impl Cache {
     }
 }
 
-/// Sends one operation; a message comes back as the server stored it.
-async fn send(remote: &Remote, op: &Op) -> CoreResult<Option<careline_protocol::Message>> {
-    if let Op::SendMessage { consultation_id, message } = op {
-        return remote.send_message(*consultation_id, message).await.map(Some);
+/// Sends one operation; a message, a client or a callback request comes back as the server
+/// stored it.
+async fn send(remote: &Remote, op: &Op) -> CoreResult<Option<EventData>> {
+    match op {
+        Op::SendMessage { consultation_id, message } => remote.send_message(*consultation_id, message).await.map(|m| Some(EventData::Message(m))),
+        Op::CreateClient { client } => remote.create_client(client).await.map(|c| Some(EventData::Client(c))),
+        Op::CreateCallback { callback } => remote.create_callback(callback).await.map(|c| Some(EventData::Callback(c))),
+        _ => send_change(remote, op).await.map(|_| None),
     }
-    send_change(remote, op).await.map(|_| None)
 }
 
 async fn send_change(remote: &Remote, op: &Op) -> CoreResult<()> {
     match op {
-        Op::SendMessage { .. } => unreachable!("sent by `send`"),
+        Op::SendMessage { .. } | Op::CreateClient { .. } | Op::CreateCallback { .. } => unreachable!("sent by `send`"),
         Op::SetStatus { status } => remote.set_status(*status).await.map(|_| ()),
         Op::Take { consultation_id } => remote.take(*consultation_id).await.map(|_| ()),
         Op::Release { consultation_id } => remote.release(*consultation_id, &ReleaseRequest::default()).await.map(|_| ()),

@@ -258,6 +258,14 @@ impl Remote {
         self.send(reqwest::Method::PATCH, &format!("/api/v1/clients/{id}"), req).await
     }
 
+    pub async fn create_client(&self, req: &careline_protocol::CreateClientRequest) -> CoreResult<careline_protocol::Client> {
+        self.post("/api/v1/clients", req).await
+    }
+
+    pub async fn create_callback(&self, req: &careline_protocol::CreateCallbackRequest) -> CoreResult<careline_protocol::Callback> {
+        self.post("/api/v1/callbacks", req).await
+    }
+
     pub async fn create_operator(&self, req: &careline_protocol::CreateOperatorRequest) -> CoreResult<Operator> {
         self.send(reqwest::Method::POST, "/api/v1/operators", req).await
     }

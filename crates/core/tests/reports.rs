@@ -1,24 +1,11 @@
 //! The desk's reports: fetched from the server (an admin's, and an operator's own), kept in the
 //! cache, and shown from there — said to be old — when the server cannot be reached.
 
-use careline_core::desk::Desk;
-use careline_core::session::Session;
+mod common;
+
 use careline_protocol::{ReportGroup, ReportQuery};
 use chrono::{Duration, Utc};
-
-async fn desk_of(url: &str, login: &str, cache: std::path::PathBuf) -> std::sync::Arc<Desk> {
-    let (_, l) = careline_core::Remote::login(url, login, careline_server::demo::DEMO_PASSWORD).await.unwrap();
-    let session = Session {
-        server: url.into(),
-        login: login.into(),
-        token: l.token,
-        keychain: false,
-        user_id: l.user.id,
-        user_name: l.user.name,
-        role: l.user.role.to_string(),
-    };
-    Desk::open(session, cache).await.unwrap()
-}
+use common::desk_of;
 
 fn week(operator_id: Option<uuid::Uuid>) -> ReportQuery {
     ReportQuery {

@@ -331,6 +331,50 @@ pub struct UpdateClientRequest {
     pub source: Option<ClientSource>,
 }
 
+/// `POST /api/v1/clients`: reception records a client who walked in or phoned (staff only).
+/// The record has no password: the first registration with this phone claims it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CreateClientRequest {
+    /// The id the desk gave the record (so a callback request made offline can name it); the
+    /// server makes one when left out. An id already in use is refused with `already_exists`.
+    #[serde(default)]
+    pub id: Option<Uuid>,
+    pub name: String,
+    /// Normalised as at registration; a phone another client has is refused with
+    /// `already_exists` naming that client.
+    pub phone: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub gender: Option<String>,
+    /// `YYYY-MM-DD`.
+    #[serde(default)]
+    pub birthday: Option<String>,
+    #[serde(default)]
+    pub city: Option<String>,
+    /// `phone` when left out (reception's usual case).
+    #[serde(default)]
+    pub source: Option<ClientSource>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+/// Keeps digits and a leading `+`; `None` unless 5 to 20 digits with only spaces, `-`, `(`,
+/// `)` and `.` between them. The one rule for a phone on the server and the desk.
+pub fn normalize_phone(phone: &str) -> Option<String> {
+    let trimmed = phone.trim();
+    let plus = trimmed.starts_with('+');
+    let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
+    let allowed = |c: char| c.is_ascii_digit() || " +-().".contains(c);
+    if !trimmed.chars().all(allowed) || !(5..=20).contains(&digits.len()) {
+        return None;
+    }
+    Some(if plus { format!("+{digits}") } else { digits })
+}
+
 // ---------------------------------------------------------------------------------------------
 // Consultations and messages
 
@@ -524,9 +568,13 @@ pub struct CallbackAttempt {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CreateCallbackRequest {
+    /// The id the sender gave the request (a desk recording it offline); made by the server when
+    /// left out. An id already in use is refused with `already_exists`.
+    #[serde(default)]
+    pub id: Option<Uuid>,
     pub phone: String,
     #[serde(default)]
     pub preferred_at: Option<DateTime<Utc>>,

@@ -178,6 +178,7 @@ pub async fn fill(store: &Store) -> AppResult<String> {
     }
     // Callback requests in every state.
     let cb = |client: usize, reason: &str, in_minutes: Option<i64>| CreateCallbackRequest {
+        id: None,
         phone: CLIENTS[client].phone.into(),
         preferred_at: in_minutes.map(|m| Utc::now() + chrono::Duration::minutes(m)),
         preferred_until: in_minutes.map(|m| Utc::now() + chrono::Duration::minutes(m + 60)),

@@ -669,3 +669,70 @@ both!(staff_change_a_clients_phone_and_source, |db| async move {
     assert!(audit.to_string().find("9000001199").is_none(), "no phone number in the audit log");
     s.stop().await;
 });
+
+// Reception records a walk-in: the record is created once (a duplicate phone is refused naming
+// the client, nothing created), a callback request is made for them with the desk's own id,
+// every desk hears of both, the creation is audited, a client may not create one, and the
+// patient's first registration with that phone claims the record (their data and history stay).
+both!(reception_creates_a_client_and_a_callback_for_them, |db| async move {
+    let s = TestServer::start(db).await;
+    let anna = s.staff("anna", Role::Operator).await;
+    let admin = s.staff("root", Role::Admin).await;
+    let mut ws = Ws::connect(&admin, None).await;
+    ws.until_live().await;
+    let id = uuid::Uuid::now_v7().to_string();
+    let (st, c) = anna
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/clients",
+            Some(json!({"id": id, "name": "Зинаида Петровна", "phone": "8 (912) 345-67-89", "city": "Тула", "notes": "звонила в регистратуру"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{c}");
+    assert_eq!((c["id"].as_str(), c["phone"].as_str(), c["source"].as_str()), (Some(id.as_str()), Some("89123456789"), Some("phone")));
+    ws.wait_for(|e| e["kind"] == "client" && e["data"]["id"] == id.as_str()).await;
+    // The same phone written differently: refused, naming who has it; nothing new.
+    let (st, b) = anna.call(reqwest::Method::POST, "/api/v1/clients", Some(json!({"name": "Зина", "phone": "8-912-345-67-89"}))).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::CONFLICT, Some("already_exists")), "{b}");
+    assert!(b["message"].as_str().unwrap().contains("Зинаида Петровна") && b["message"].as_str().unwrap().contains(&id), "{b}");
+    let found = anna.ok("/api/v1/clients?q=912345").await;
+    assert_eq!(found["items"].as_array().unwrap().len(), 1, "{found}");
+    // Bad input: clear errors, nothing created.
+    for bad in [
+        json!({"name": "", "phone": "+79120000001"}),
+        json!({"name": "X", "phone": "позвоните"}),
+        json!({"name": "X", "phone": "+79120000001", "birthday": "1.2.1950"}),
+    ] {
+        let (st, b) = anna.call(reqwest::Method::POST, "/api/v1/clients", Some(bad)).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    }
+    assert_eq!(anna.ok("/api/v1/clients?q=79120000001").await["items"].as_array().unwrap().len(), 0);
+    // A callback request for them, with the desk's id; the same id again is refused.
+    let cb_id = uuid::Uuid::now_v7().to_string();
+    let body = json!({"id": cb_id, "phone": "89123456789", "client_id": id, "reason": "Результаты анализов"});
+    let (st, cb) = anna.call(reqwest::Method::POST, "/api/v1/callbacks", Some(body.clone())).await;
+    assert_eq!(st, StatusCode::CREATED, "{cb}");
+    assert_eq!((cb["id"].as_str(), cb["client_id"].as_str()), (Some(cb_id.as_str()), Some(id.as_str())));
+    let (st, b) = anna.call(reqwest::Method::POST, "/api/v1/callbacks", Some(body)).await;
+    assert_eq!((st, b["code"].as_str()), (StatusCode::CONFLICT, Some("already_exists")), "{b}");
+    // Audited by whom; a client may not create clients.
+    let audit = admin.ok(&format!("/api/v1/audit?target_id={id}&action=client.created")).await;
+    assert_eq!(audit["items"].as_array().unwrap().len(), 1, "{audit}");
+    let other = s.client("Пётр", "+79000001102").await;
+    let (st, _) = other.call(reqwest::Method::POST, "/api/v1/clients", Some(json!({"name": "Y", "phone": "+79120000002"}))).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    // No password yet: cannot log in. The patient registers with that phone and gets the record.
+    let (st, _) = s.anon().call(reqwest::Method::POST, "/api/v1/auth/login", Some(json!({"login": "89123456789", "password": common::PASSWORD}))).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    let zina = s.client("Зина", "8 912 345 67 89").await;
+    assert_eq!(zina.user_id().await, id);
+    let mine = zina.ok("/api/v1/callbacks").await;
+    assert_eq!(mine["items"][0]["id"].as_str(), Some(cb_id.as_str()), "{mine}");
+    // Claimed once: a second registration is refused.
+    let (st, _) = s
+        .anon()
+        .call(reqwest::Method::POST, "/api/v1/clients/register", Some(json!({"name": "Z", "phone": "89123456789", "password": common::PASSWORD})))
+        .await;
+    assert_eq!(st, StatusCode::CONFLICT);
+    s.stop().await;
+});

@@ -79,6 +79,7 @@ pub async fn run(server: &str, seed: u64, args: RunArgs) -> anyhow::Result<()> {
             let reason = CALLBACK_REASONS[rng.gen_range(0..CALLBACK_REASONS.len())];
             let preferred_at = (rng.gen::<f64>() < 0.5).then(|| chrono::Utc::now() + chrono::Duration::minutes(rng.gen_range(10..240)));
             let req = CreateCallbackRequest {
+                id: None,
                 phone: sim_phone(seed, clients.iter().position(|c| c.user_id == client.user_id).unwrap_or(0)),
                 preferred_at,
                 preferred_until: preferred_at.map(|p| p + chrono::Duration::hours(1)),

@@ -112,6 +112,37 @@ phone: string | null,
  */
 source: ClientSource | null, };
 
+export type CreateClientRequest = { 
+/**
+ * The id the desk gave the record (so a callback request made offline can name it); the
+ * server makes one when left out. An id already in use is refused with `already_exists`.
+ */
+id: string | null, name: string, 
+/**
+ * Normalised as at registration; a phone another client has is refused with
+ * `already_exists` naming that client.
+ */
+phone: string, email: string | null, gender: string | null, 
+/**
+ * `YYYY-MM-DD`.
+ */
+birthday: string | null, city: string | null, 
+/**
+ * `phone` when left out (reception's usual case).
+ */
+source: ClientSource | null, tags: Array<string>, notes: string | null, };
+
+export type CreateCallbackRequest = { 
+/**
+ * The id the sender gave the request (a desk recording it offline); made by the server when
+ * left out. An id already in use is refused with `already_exists`.
+ */
+id: string | null, phone: string, preferred_at: string | null, preferred_until: string | null, reason: string | null, 
+/**
+ * Staff only: the client this request is for (clients always create their own).
+ */
+client_id: string | null, };
+
 export type CreateOperatorRequest = { login: string, password: string, name: string, role: Role, department: string | null, capacity: number | null, };
 
 export type UpdateOperatorRequest = { name: string | null, role: Role | null, department: string | null, capacity: number | null, disabled: boolean | null, password: string | null, };
@@ -146,7 +177,7 @@ remind_before: { secs: number, nanos: number },
  */
 remind_overdue_after: { secs: number, nanos: number }, };
 
-export type Op = { "op": "send_message", consultation_id: string, message: SendMessageRequest, } | { "op": "set_status", status: Presence, } | { "op": "take", consultation_id: string, } | { "op": "release", consultation_id: string, } | { "op": "close", consultation_id: string, summary: string | null, } | { "op": "transfer", consultation_id: string, operator_id: string, note: string | null, over_capacity: boolean, } | { "op": "assign", consultation_id: string, operator_id: string, note: string | null, over_capacity: boolean, } | { "op": "claim_callback", callback_id: string, } | { "op": "release_callback", callback_id: string, } | { "op": "update", consultation_id: string, priority: Priority | null, tags: Array<string> | null, } | { "op": "read", consultation_id: string, seq: number, } | { "op": "cancel_callback", callback_id: string, } | { "op": "update_client", client_id: string, changes: UpdateClientRequest, } | { "op": "callback_attempt", callback_id: string, outcome: AttemptOutcome, note: string | null, key: string, };
+export type Op = { "op": "send_message", consultation_id: string, message: SendMessageRequest, } | { "op": "set_status", status: Presence, } | { "op": "take", consultation_id: string, } | { "op": "release", consultation_id: string, } | { "op": "close", consultation_id: string, summary: string | null, } | { "op": "transfer", consultation_id: string, operator_id: string, note: string | null, over_capacity: boolean, } | { "op": "assign", consultation_id: string, operator_id: string, note: string | null, over_capacity: boolean, } | { "op": "claim_callback", callback_id: string, } | { "op": "release_callback", callback_id: string, } | { "op": "update", consultation_id: string, priority: Priority | null, tags: Array<string> | null, } | { "op": "read", consultation_id: string, seq: number, } | { "op": "cancel_callback", callback_id: string, } | { "op": "update_client", client_id: string, changes: UpdateClientRequest, } | { "op": "create_client", client: CreateClientRequest, } | { "op": "create_callback", callback: CreateCallbackRequest, } | { "op": "callback_attempt", callback_id: string, outcome: AttemptOutcome, note: string | null, key: string, };
 
 export type Entry = { id: number, op: Op, state: string, error_code: string | null, error_message: string | null, attempts: number, 
 /**

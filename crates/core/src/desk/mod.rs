@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use crate::files::Files;
 use crate::live::{self, Update};
+mod reception;
 mod reports;
 mod supervision;
 
@@ -89,8 +90,9 @@ struct State {
     files_wanted: Vec<(i64, Uuid, careline_protocol::Attachment)>,
     /// A client was erased: their files leave the store.
     sweep_files: bool,
-    /// Consultations I took myself lately (their take is not an assignment to tell me of).
-    my_takes: Vec<Uuid>,
+    /// Consultations I took and callback requests I made myself lately: their take is not an
+    /// assignment to tell me of, their arrival not news.
+    my_own: Vec<Uuid>,
 }
 
 pub struct Desk {
@@ -141,7 +143,7 @@ impl Desk {
                 given: Given::default(),
                 files_wanted: Vec::new(),
                 sweep_files: false,
-                my_takes: Vec::new(),
+                my_own: Vec::new(),
             }),
             files_kick: tokio::sync::Notify::new(),
             tasks: Mutex::new(Vec::new()),
@@ -207,12 +209,15 @@ impl Desk {
             self.state.lock().expect("desk state").presence = *status;
             self.cache.set_meta("presence", status.as_str()).await?;
         }
-        if let Op::Take { consultation_id } = &op {
-            // My own take is not "assigned to me".
-            let mut s = self.state.lock().expect("desk state");
-            s.my_takes.push(*consultation_id);
-            let extra = s.my_takes.len().saturating_sub(64);
-            s.my_takes.drain(..extra);
+        match &op {
+            // My own take is not "assigned to me", my own request not a new one to tell me of.
+            Op::Take { consultation_id: id } | Op::CreateCallback { callback: careline_protocol::CreateCallbackRequest { id: Some(id), .. } } => {
+                let mut s = self.state.lock().expect("desk state");
+                s.my_own.push(*id);
+                let extra = s.my_own.len().saturating_sub(64);
+                s.my_own.drain(..extra);
+            }
+            _ => {}
         }
         let id = self.cache.enqueue(&op).await?;
         self.kick.notify_one();
@@ -403,8 +408,12 @@ impl Desk {
             let before = s.memory.known().before(&e.data);
             let op = notify::Operator { me, presence: s.presence, in_front: s.in_front };
             let candidate = notify::on_event(e, before, op, &s.settings, |id| s.memory.known().is_mine(id, me));
-            let candidate = candidate
-                .filter(|c| !(c.kind == notify::Kind::AssignedToMe && matches!(c.target, notify::Target::Consultation(id) if s.my_takes.contains(&id))));
+            let candidate = candidate.filter(|c| !match (c.kind, c.target) {
+                (notify::Kind::AssignedToMe, notify::Target::Consultation(id)) | (notify::Kind::NewCallback, notify::Target::Callback(id)) => {
+                    s.my_own.contains(&id)
+                }
+                _ => false,
+            });
             if let Some(c) = candidate {
                 if c.kind == notify::Kind::RedFlag {
                     // Repeated from now on, not told again at the next reminder tick.

@@ -4,8 +4,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use careline_protocol::{
-    ApiError, AuditRecord, Client, CreateOperatorRequest, ErrorCode, LoginRequest, LoginResponse, MeResponse, Operator, Page, RegisterRequest, Role,
-    StatusRequest, UpdateClientRequest, UpdateOperatorRequest, User,
+    ApiError, AuditRecord, Client, CreateClientRequest, CreateOperatorRequest, ErrorCode, LoginRequest, LoginResponse, MeResponse, Operator, Page,
+    RegisterRequest, Role, StatusRequest, UpdateClientRequest, UpdateOperatorRequest, User,
 };
 use std::sync::atomic::Ordering;
 use uuid::Uuid;
@@ -115,6 +115,20 @@ pub async fn register(State(state): State<AppState>, ApiJson(req): ApiJson<Regis
 pub async fn list_clients(State(state): State<AppState>, session: Session, ApiQuery(f): ApiQuery<ClientFilter>) -> AppResult<Json<Page<Client>>> {
     session.require_staff()?;
     Ok(Json(state.store.list_clients(&f).await?))
+}
+
+/// Reception records a client who walked in or phoned (staff). No password: the first
+/// registration with the phone claims the record. A phone another client has: `409
+/// already_exists` naming that client, and nothing is created.
+#[utoipa::path(post, path = "/api/v1/clients", tag = "clients", request_body = CreateClientRequest,
+    responses((status = 201, body = Client), (status = 403, body = ApiError), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
+pub async fn create_client(
+    State(state): State<AppState>,
+    session: Session,
+    ApiJson(req): ApiJson<CreateClientRequest>,
+) -> AppResult<(StatusCode, Json<Client>)> {
+    session.require_staff()?;
+    Ok((StatusCode::CREATED, Json(state.store.create_client(&req, session.user_id).await?)))
 }
 
 /// A client's profile. Every read by staff is audited; a client may read its own (without

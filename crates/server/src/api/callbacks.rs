@@ -13,9 +13,10 @@ use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use careline_protocol::CallbackFilter;
 
-/// Request a callback: a client for itself, staff for anyone.
+/// Request a callback: a client for itself, staff for anyone. `id` may be given by the sender (a
+/// desk recording it offline); one already in use is `409 already_exists`.
 #[utoipa::path(post, path = "/api/v1/callbacks", tag = "callbacks", request_body = CreateCallbackRequest,
-    responses((status = 201, body = Callback), (status = 422, body = ApiError)))]
+    responses((status = 201, body = Callback), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn create(State(state): State<AppState>, session: Session, ApiJson(req): ApiJson<CreateCallbackRequest>) -> AppResult<(StatusCode, Json<Callback>)> {
     Ok((StatusCode::CREATED, Json(session.shown(state.store.create_callback(&req, session.actor()).await?))))
 }

@@ -103,7 +103,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(accounts::me))
         .routes(routes!(accounts::set_status))
         .routes(routes!(accounts::register))
-        .routes(routes!(accounts::list_clients))
+        .routes(routes!(accounts::list_clients, accounts::create_client))
         .routes(routes!(accounts::get_client, accounts::update_client, accounts::erase_client))
         .routes(routes!(accounts::list_operators, accounts::create_operator))
         .routes(routes!(accounts::update_operator))

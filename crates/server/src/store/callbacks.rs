@@ -2,7 +2,7 @@
 //! time, with attempts and automatic retries.
 
 use careline_protocol::CallbackFilter;
-use careline_protocol::{Callback, CallbackAttempt, CallbackStatus, CreateCallbackRequest, EventData, Page, Role};
+use careline_protocol::{Callback, CallbackAttempt, CallbackStatus, CreateCallbackRequest, ErrorCode, EventData, Page, Role};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use uuid::Uuid;
@@ -113,7 +113,7 @@ impl Store {
         let preferred_at = req.preferred_at.map(|t| from_ms(ms(t)));
         let preferred_until = req.preferred_until.map(|t| from_ms(ms(t)));
         let cb = Callback {
-            id: careline_protocol::new_id(),
+            id: req.id.unwrap_or_else(careline_protocol::new_id),
             client_id,
             phone,
             preferred_at,
@@ -132,6 +132,9 @@ impl Store {
             if exists.is_none() {
                 return Err(AppError::invalid("client_id does not name a client"));
             }
+        }
+        if sqlx::query("SELECT id FROM callbacks WHERE id = $1").bind(cb.id.to_string()).fetch_optional(tx.conn()).await?.is_some() {
+            return Err(AppError::refuse(ErrorCode::AlreadyExists, "a callback request with this id already exists"));
         }
         sqlx::query(&format!("INSERT INTO callbacks ({CALLBACK_COLS}) VALUES ($1, $2, $3, $4, $5, $6, 'new', $7, $8, $9, $10)"))
             .bind(cb.id.to_string())

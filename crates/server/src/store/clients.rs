@@ -1,7 +1,7 @@
 //! Clients: registration, their record, search, and what staff may change of it.
 
 use careline_protocol::ClientFilter;
-use careline_protocol::{Client, ClientSource, ErrorCode, EventData, Page, RegisterRequest, Role, UpdateClientRequest};
+use careline_protocol::{Client, ClientSource, CreateClientRequest, ErrorCode, EventData, Page, RegisterRequest, Role, UpdateClientRequest};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use uuid::Uuid;
@@ -39,14 +39,7 @@ pub(crate) fn client_row(row: &AnyRow) -> AppResult<Client> {
 
 /// Keeps digits and a leading `+`; 5 to 20 digits.
 pub fn normalize_phone(phone: &str) -> AppResult<String> {
-    let trimmed = phone.trim();
-    let plus = trimmed.starts_with('+');
-    let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
-    let allowed = |c: char| c.is_ascii_digit() || " +-().".contains(c);
-    if !trimmed.chars().all(allowed) || !(5..=20).contains(&digits.len()) {
-        return Err(AppError::invalid("phone must be 5 to 20 digits"));
-    }
-    Ok(if plus { format!("+{digits}") } else { digits })
+    careline_protocol::normalize_phone(phone).ok_or_else(|| AppError::invalid("phone must be 5 to 20 digits"))
 }
 
 impl Store {
@@ -79,17 +72,96 @@ impl Store {
         .bind(&client.phone)
         .bind(client.email.clone())
         .bind(client.source.as_str())
-        .bind(password_hash)
+        .bind(&password_hash)
         .bind(now)
         .bind(client_search_text(&client))
         .execute(tx.conn())
         .await?;
         if inserted.rows_affected() == 0 {
-            return Err(AppError::refuse(ErrorCode::AlreadyExists, "this phone number is already registered"));
+            // A record reception made (no password yet) is claimed by the first registration
+            // with its phone; its name and data stay as reception recorded them.
+            let claimed = sqlx::query("UPDATE clients SET password_hash = $1 WHERE phone = $2 AND password_hash IS NULL")
+                .bind(&password_hash)
+                .bind(&client.phone)
+                .execute(tx.conn())
+                .await?;
+            if claimed.rows_affected() == 0 {
+                return Err(AppError::refuse(ErrorCode::AlreadyExists, "this phone number is already registered"));
+            }
+            let row = sqlx::query(&format!("SELECT {CLIENT_COLS} FROM clients WHERE phone = $1")).bind(&client.phone).fetch_one(tx.conn()).await?;
+            let claimed = client_row(&row)?;
+            audit_in(&mut tx, claimed.id, "client.claimed", Some(claimed.id), None, None, now).await?;
+            tx.commit().await?;
+            return Ok(claimed);
         }
         tx.emit(&EventData::Client(client.clone()), Audience::Staff(Some(client.id)), now).await?;
         tx.commit().await?;
         Ok(client)
+    }
+
+    /// Reception records a client (a walk-in or a phone call): no password, so the first
+    /// registration with the phone claims the record. A phone another client has is refused
+    /// with `already_exists` naming that client, and nothing is created.
+    pub async fn create_client(&self, req: &CreateClientRequest, actor: Uuid) -> AppResult<Client> {
+        let now = now_ms();
+        let mut c = Client {
+            id: req.id.unwrap_or_else(careline_protocol::new_id),
+            name: required_text("name", &req.name, 200)?,
+            phone: normalize_phone(&req.phone)?,
+            email: None,
+            gender: None,
+            birthday: None,
+            city: None,
+            height_cm: None,
+            weight_kg: None,
+            source: req.source.unwrap_or(ClientSource::Phone),
+            tags: Vec::new(),
+            notes: None,
+            vip: false,
+            blocked: false,
+            created_at: from_ms(now),
+        };
+        let details = UpdateClientRequest {
+            email: req.email.clone(),
+            gender: req.gender.clone(),
+            birthday: req.birthday.clone(),
+            city: req.city.clone(),
+            tags: Some(req.tags.clone()),
+            notes: req.notes.clone(),
+            ..Default::default()
+        };
+        personal_data(&mut c, &details)?;
+        let mut tx = self.begin().await?;
+        if let Some(row) = sqlx::query("SELECT id, name FROM clients WHERE phone = $1").bind(&c.phone).fetch_optional(tx.conn()).await? {
+            let (id, name): (String, String) = (row.try_get("id")?, row.try_get("name")?);
+            return Err(AppError::refuse(ErrorCode::AlreadyExists, format!("this phone number belongs to the client {name} (id {id})")));
+        }
+        let inserted = sqlx::query(&format!(
+            "INSERT INTO clients ({CLIENT_COLS}, search) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL, $8, $9, $10, 0, 0, $11, $12) \
+             ON CONFLICT DO NOTHING"
+        ))
+        .bind(c.id.to_string())
+        .bind(&c.name)
+        .bind(&c.phone)
+        .bind(c.email.clone())
+        .bind(c.gender.clone())
+        .bind(c.birthday.clone())
+        .bind(c.city.clone())
+        .bind(c.source.as_str())
+        .bind(tags_json(&c.tags))
+        .bind(c.notes.clone())
+        .bind(now)
+        .bind(client_search_text(&c))
+        .execute(tx.conn())
+        .await?;
+        if inserted.rows_affected() == 0 {
+            // The phone was checked above: the id (or, in a race, the phone) is taken.
+            return Err(AppError::refuse(ErrorCode::AlreadyExists, "a client with this id or phone number already exists"));
+        }
+        tx.emit(&EventData::Client(c.clone()), Audience::Staff(Some(c.id)), now).await?;
+        audit_in(&mut tx, actor, "client.created", Some(c.id), Some(c.source.as_str()), None, now).await?;
+        tx.commit().await?;
+        Ok(c)
     }
 
     /// The client with this phone and their password hash.
@@ -166,45 +238,7 @@ impl Store {
             .ok_or_else(|| AppError::not_found("client"))?;
         let mut c = client_row(&row)?;
         let was_blocked = c.blocked;
-        if let Some(v) = &req.name {
-            c.name = required_text("name", v, 200)?;
-        }
-        if req.email.is_some() {
-            c.email = valid_email(req.email.as_deref())?;
-        }
-        if let Some(v) = &req.gender {
-            c.gender = optional_text("gender", Some(v), 32)?;
-        }
-        if let Some(v) = &req.birthday {
-            c.birthday = match optional_text("birthday", Some(v), 10)? {
-                Some(b) => {
-                    chrono::NaiveDate::parse_from_str(&b, "%Y-%m-%d").map_err(|_| AppError::invalid("birthday must be YYYY-MM-DD"))?;
-                    Some(b)
-                }
-                None => None,
-            };
-        }
-        if let Some(v) = &req.city {
-            c.city = optional_text("city", Some(v), 200)?;
-        }
-        if let Some(v) = req.height_cm {
-            if !(20.0..=300.0).contains(&v) {
-                return Err(AppError::invalid("height_cm must be between 20 and 300"));
-            }
-            c.height_cm = Some(v);
-        }
-        if let Some(v) = req.weight_kg {
-            if !(1.0..=500.0).contains(&v) {
-                return Err(AppError::invalid("weight_kg must be between 1 and 500"));
-            }
-            c.weight_kg = Some(v);
-        }
-        if let Some(v) = &req.tags {
-            c.tags = clean_tags(v)?;
-        }
-        if let Some(v) = &req.notes {
-            c.notes = optional_text("notes", Some(v), 20_000)?;
-        }
+        personal_data(&mut c, req)?;
         if let Some(v) = req.vip {
             c.vip = v;
         }
@@ -287,6 +321,50 @@ impl Store {
         }
         Ok(c)
     }
+}
+
+/// Applies the personal data, tags and notes a request gives, each checked.
+fn personal_data(c: &mut Client, req: &UpdateClientRequest) -> AppResult<()> {
+    if let Some(v) = &req.name {
+        c.name = required_text("name", v, 200)?;
+    }
+    if req.email.is_some() {
+        c.email = valid_email(req.email.as_deref())?;
+    }
+    if let Some(v) = &req.gender {
+        c.gender = optional_text("gender", Some(v), 32)?;
+    }
+    if let Some(v) = &req.birthday {
+        c.birthday = match optional_text("birthday", Some(v), 10)? {
+            Some(b) => {
+                chrono::NaiveDate::parse_from_str(&b, "%Y-%m-%d").map_err(|_| AppError::invalid("birthday must be YYYY-MM-DD"))?;
+                Some(b)
+            }
+            None => None,
+        };
+    }
+    if let Some(v) = &req.city {
+        c.city = optional_text("city", Some(v), 200)?;
+    }
+    if let Some(v) = req.height_cm {
+        if !(20.0..=300.0).contains(&v) {
+            return Err(AppError::invalid("height_cm must be between 20 and 300"));
+        }
+        c.height_cm = Some(v);
+    }
+    if let Some(v) = req.weight_kg {
+        if !(1.0..=500.0).contains(&v) {
+            return Err(AppError::invalid("weight_kg must be between 1 and 500"));
+        }
+        c.weight_kg = Some(v);
+    }
+    if let Some(v) = &req.tags {
+        c.tags = clean_tags(v)?;
+    }
+    if let Some(v) = &req.notes {
+        c.notes = optional_text("notes", Some(v), 20_000)?;
+    }
+    Ok(())
 }
 
 /// What client search matches against, lower-cased in Rust (every script, not only ASCII).
