@@ -202,6 +202,23 @@ pub async fn create_callback(shell: State<'_, Shell>, req: careline_protocol::Cr
     Ok(shell.desk().await?.create_callback(req).await?)
 }
 
+/// The team's quick replies and mine; offline, the ones fetched last.
+#[tauri::command]
+pub async fn quick_replies(shell: State<'_, Shell>) -> Res<Vec<careline_protocol::QuickReply>> {
+    Ok(shell.desk().await?.quick_replies().await?)
+}
+
+/// A new reply (`id` null) or a changed one (online only); the list as it is now.
+#[tauri::command]
+pub async fn save_quick_reply(shell: State<'_, Shell>, id: Option<Uuid>, req: careline_protocol::QuickReplyRequest) -> Res<Vec<careline_protocol::QuickReply>> {
+    Ok(shell.desk().await?.save_quick_reply(id, &req).await?)
+}
+
+#[tauri::command]
+pub async fn delete_quick_reply(shell: State<'_, Shell>, id: Uuid) -> Res<Vec<careline_protocol::QuickReply>> {
+    Ok(shell.desk().await?.delete_quick_reply(id).await?)
+}
+
 #[tauri::command]
 pub async fn operators(shell: State<'_, Shell>) -> Res<Vec<OperatorRow>> {
     Ok(shell.desk().await?.views().operator_list().await?)

@@ -31,6 +31,8 @@ pub fn typescript() -> String {
         p::UpdateClientRequest::decl(),
         p::CreateClientRequest::decl(),
         p::CreateCallbackRequest::decl(),
+        p::QuickReply::decl(),
+        p::QuickReplyRequest::decl(),
         p::CreateOperatorRequest::decl(),
         p::UpdateOperatorRequest::decl(),
         p::CallbackAttempt::decl(),

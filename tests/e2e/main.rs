@@ -273,6 +273,20 @@ async fn operator_works_a_day_in_the_window() {
     d.click("[data-testid=quick-replies] button", "Please take your temperature").await;
     d.click("[data-testid=send]", "").await;
     wait_until(10, || async { olga.bodies(&third).await.iter().any(|b| b == "Please take your temperature and send me the result.") }).await;
+    // The operator keeps a reply of their own (on the server), naming the client.
+    d.fill("[data-testid=composer]", "/").await;
+    d.click("[data-testid=manage-replies]", "").await;
+    d.click("[data-testid=new-quick-reply]", "").await;
+    d.fill("[data-testid=quick-reply-shortcut]", "labs").await;
+    d.fill("[data-testid=quick-reply-text]", "{client_name}, your lab results are ready: I will explain them now.").await;
+    d.click("[data-testid=quick-reply-save]", "").await;
+    d.wait_text("[data-testid=quick-reply-item]", "/labs", 10).await;
+    shoot(&d, "quick-replies-en").await;
+    d.key("\u{E00C}").await;
+    d.fill("[data-testid=composer]", "/lab").await;
+    d.click("[data-testid=quick-replies] button", "Olga Transfer, your lab results are ready").await;
+    d.click("[data-testid=send]", "").await;
+    wait_until(10, || async { olga.bodies(&third).await.iter().any(|b| b == "Olga Transfer, your lab results are ready: I will explain them now.") }).await;
     d.click("[data-testid=transfer]", "").await;
     d.choose("[data-testid=transfer-to]", &john_id).await;
     d.click("[data-testid=confirm-transfer]", "").await;

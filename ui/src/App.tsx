@@ -13,6 +13,8 @@ function onDeskEvent(e: DeskEvent) {
   switch (e.type) {
     case "connection":
       online.set(e.online);
+      // Back online: the replies may have changed meanwhile.
+      if (e.online) versions.update((v) => ({ ...v, quickReplies: v.quickReplies + 1 }));
       break;
     case "changed":
       versions.update((v) => {
@@ -24,6 +26,7 @@ function onDeskEvent(e: DeskEvent) {
           callbacks: v.callbacks + (e.callbacks ? 1 : 0),
           clients: v.clients + (e.clients ? 1 : 0),
           operators: v.operators + (e.operators ? 1 : 0),
+          quickReplies: v.quickReplies + (e.quick_replies ? 1 : 0),
           threads,
         };
       });
@@ -37,6 +40,7 @@ function onDeskEvent(e: DeskEvent) {
         callbacks: v.callbacks + 1,
         clients: v.clients + 1,
         operators: v.operators + 1,
+        quickReplies: v.quickReplies + 1,
       }));
       break;
     case "outbox":

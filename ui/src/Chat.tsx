@@ -60,7 +60,7 @@ export function Chat({ id, me, focus }: { id: string; me: Me; focus: number | nu
       {supervising && <div class="supervising-note" data-testid="supervising">{t("actingFor")}</div>}
       {error && <div class="form-error">{error}</div>}
       <ChatThread c={c} me={me} focus={focus} mine={mine} />
-      {c.status !== "closed" && <Composer consultationId={c.id} canReply={mine || supervising} />}
+      {c.status !== "closed" && <Composer consultationId={c.id} canReply={mine || supervising} clientName={row.data?.client_name ?? ""} me={me} />}
     </div>
   );
 }

@@ -3,18 +3,21 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { errorLine } from "./errors";
 import { api, newId, onFileDrop } from "./api";
-import { defaultQuickReplies, lang, t } from "./i18n";
-import { act as queue, pref } from "./store";
+import { t } from "./i18n";
+import { act as queue } from "./store";
 import { matchQuickReplies } from "./format";
+import { fillPlaceholders, QuickRepliesDialog, useQuickReplies } from "./QuickReplies";
+import type { Me } from "./api";
 import { Icon } from "./icons";
 
-export function Composer({ consultationId, canReply }: { consultationId: string; canReply: boolean }) {
+export function Composer({ consultationId, canReply, clientName, me }: { consultationId: string; canReply: boolean; clientName: string; me: Me }) {
   const [text, setText] = useState("");
   const [note, setNote] = useState(!canReply);
   const [error, setError] = useState<string | null>(null);
   const [pick, setPick] = useState(0);
   const fileInput = useRef<HTMLInputElement>(null);
-  const replies = pref("quickReplies", defaultQuickReplies[lang()]);
+  const [managing, setManaging] = useState(false);
+  const replies = useQuickReplies().map((r) => ({ key: r.shortcut, text: fillPlaceholders(r.text, { client_name: clientName, operator_name: me.name }) }));
   const matches = matchQuickReplies(text, replies);
   const internal = note || !canReply;
 
@@ -68,10 +71,12 @@ export function Composer({ consultationId, canReply }: { consultationId: string;
           <div class="quick-title">{t("quickReplies")}</div>
           {matches.length === 0 && <div class="quick-none">{t("noQuickReplies")}</div>}
           {matches.map((r, i) => (
-            <button class={i === pick ? "on" : ""} onClick={() => setText(r.text)}><b>/{r.key}</b> {r.text}</button>
+            <button class={i === pick ? "on" : ""} onClick={() => setText(r.text)} data-testid="quick-reply"><b>/{r.key}</b> {r.text}</button>
           ))}
+          <button class="link quick-manage-link" onClick={() => setManaging(true)} data-testid="manage-replies">{t("manageReplies")}</button>
         </div>
       )}
+      {managing && <QuickRepliesDialog me={me} onClose={() => setManaging(false)} />}
       {error && <div class="form-error">{error}</div>}
       <textarea
         rows={3}

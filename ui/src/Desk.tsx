@@ -130,7 +130,7 @@ export function Desk({ me, onLogout, onLanguage }: { me: Me; onLogout: () => voi
       </main>
       {searching && <SearchPalette onClose={() => setSearching(false)} />}
       {outboxOpen && <OutboxDialog onClose={() => setOutboxOpen(false)} />}
-      {settingsOpen && <SettingsDialog onClose={() => setSettingsOpen(false)} onLanguage={onLanguage} onLogout={onLogout} />}
+      {settingsOpen && <SettingsDialog me={me} onClose={() => setSettingsOpen(false)} onLanguage={onLanguage} onLogout={onLogout} />}
     </div>
   );
 }

@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
-import { api, type Kind, type Settings } from "./api";
+import { api, type Kind, type Me, type Settings } from "./api";
+import { QuickRepliesDialog } from "./QuickReplies";
 import { lang, t, type Key } from "./i18n";
 import { pref, setPref, useLoad } from "./store";
 import { Dialog } from "./Dialog";
@@ -8,7 +9,8 @@ import { Sessions } from "./Sessions";
 
 const kinds: Kind[] = ["new_queue_item", "new_callback", "new_message", "transferred_to_me", "callback_due_soon", "callback_overdue", "long_wait", "sla_breach", "assigned_to_me"];
 
-export function SettingsDialog({ onClose, onLanguage, onLogout }: { onClose: () => void; onLanguage: (l: string) => void; onLogout: () => void }) {
+export function SettingsDialog({ me, onClose, onLanguage, onLogout }: { me: Me; onClose: () => void; onLanguage: (l: string) => void; onLogout: () => void }) {
+  const [replies, setReplies] = useState(false);
   const s = useLoad(() => api.settings(), []);
   const [theme, setTheme] = useState(pref("theme", "auto"));
   const [wipe, setWipe] = useState(false);
@@ -32,6 +34,11 @@ export function SettingsDialog({ onClose, onLanguage, onLogout }: { onClose: () 
             <option value="dark">{t("themeDark")}</option>
           </select>
         </label>
+        <label>
+          {t("quickReplies")}
+          <button onClick={() => setReplies(true)} data-testid="settings-quick-replies">{t("manageReplies")}</button>
+        </label>
+        {replies && <QuickRepliesDialog me={me} onClose={() => setReplies(false)} />}
         {s.data && (
           <fieldset>
             <legend>{t("notifications")}</legend>

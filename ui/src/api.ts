@@ -6,7 +6,7 @@ import type {
   Boot, CallbackRow, CallbackView, Client, ClientProfile, ConsultationRow, ConsultationView, Counts, DeskEvent, Entry,
   ListCursor, ListFilter, ListPage, Me, Op, Operator, OperatorReportView, OperatorRow, ReportQuery, ReportView, SearchHit, SessionInfo, Settings, ThreadPage, CreateOperatorRequest, UpdateOperatorRequest,
   DeskSettings, RedFlagRule, RedFlagRuleRequest, AuditPage, AuditQuery, BillingReportView, Board, CallbackReportView, CreateTariffRequest as NewTariff, Export,
-  ReportItems, ReportItemsQuery, Tariff, Callback, CreateCallbackRequest, CreateClientRequest,
+  ReportItems, ReportItemsQuery, Tariff, Callback, CreateCallbackRequest, CreateClientRequest, QuickReply, QuickReplyRequest,
 } from "./gen/types";
 
 export type * from "./gen/types";
@@ -40,6 +40,11 @@ export const api = {
   createClient: (req: CreateClientRequest) => invoke<Client>("create_client", { req }),
   /** A callback request made by staff (offline too); in the queue at once. */
   createCallback: (req: CreateCallbackRequest) => invoke<Callback>("create_callback", { req }),
+  /** The team's quick replies and mine; offline, the ones fetched last. */
+  quickReplies: () => invoke<QuickReply[]>("quick_replies"),
+  /** A new reply (`id` null) or a changed one (online only); the list as it is now. */
+  saveQuickReply: (id: string | null, req: QuickReplyRequest) => invoke<QuickReply[]>("save_quick_reply", { id, req }),
+  deleteQuickReply: (id: string) => invoke<QuickReply[]>("delete_quick_reply", { id }),
   clientProfile: (id: string) => invoke<ClientProfile | null>("client_profile", { id }),
   operators: () => invoke<OperatorRow[]>("operators"),
   search: (query: string) => invoke<SearchHit[]>("search", { query }),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dueState, duration, episodeStarts, initials, matchQuickReplies, waitLevel } from "./format";
+import { dueState, duration, episodeStarts, fillPlaceholders, initials, matchQuickReplies, waitLevel } from "./format";
 
 describe("format", () => {
   it("words durations in each language", () => {
@@ -44,5 +44,14 @@ describe("format", () => {
     expect(initials("иван")).toBe("И");
     expect(initials("李明")).toBe("李");
     expect(initials("  ")).toBe("?");
+  });
+});
+
+describe("fillPlaceholders", () => {
+  it("fills the known names and leaves other braces alone", () => {
+    const v = { client_name: "Мария", operator_name: "Анна Петрова" };
+    expect(fillPlaceholders("Здравствуйте, {client_name}! Я {operator_name}.", v)).toBe("Здравствуйте, Мария! Я Анна Петрова.");
+    expect(fillPlaceholders("{client_name}{client_name} {x} {}", v)).toBe("МарияМария {x} {}");
+    expect(fillPlaceholders("{client_name}", { client_name: "$& $1", operator_name: "" })).toBe("$& $1");
   });
 });

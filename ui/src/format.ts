@@ -45,6 +45,11 @@ export function episodeStarts(consultationIds: string[]): Set<number> {
   return out;
 }
 
+/** A quick reply's text with its placeholders filled in. */
+export function fillPlaceholders(text: string, values: { client_name: string; operator_name: string }): string {
+  return text.replace(/\{(client_name|operator_name)\}/g, (_, k: "client_name" | "operator_name") => values[k]);
+}
+
 /** Quick replies whose key starts with what follows the `/`, or all for a bare `/`. */
 export function matchQuickReplies<T extends { key: string; text: string }>(input: string, replies: T[]): T[] | null {
   if (!input.startsWith("/") || input.includes("\n")) return null;

@@ -86,6 +86,7 @@ const en = {
   outbox: "Outbox", outboxEmpty: "Everything was sent.", refused: "Refused", status: "Status change",
   quickReplies: "Quick replies", noQuickReplies: "No quick reply starts like that.",
   loading: "Loading…", error: "Error",
+  anyLanguage: "Any language", teamReplies: "The team's", myReplies: "Mine", noQuickRepliesYet: "None yet.", newQuickReply: "New reply", shortcut: "Shortcut (after /)", replyText: "Text", placeholdersHint: "{client_name} and {operator_name} are filled in when the reply is used.", forTheTeam: "For the whole team (everyone sees it)", quickRepliesHint: "Type / in the message box to use them. The team's replies are edited by administrators; yours only you see.", manageReplies: "Edit replies…",
   newClient: "New client", newCallback: "New callback request", requestCallback: "Request a callback", alreadyClient: "Already a client with this phone", openProfile: "Open the profile", forClient: "For", inWindow: "In a time window", until: "Until", create: "Create", clientCreated: "Client recorded", callbackCreated: "Callback request created", phoneHint: "Used to find the client again; the patient logs in with it.",
   newOperator: "New operator", edit: "Edit", disabled: "Disabled", newPassword: "New password (leave empty to keep)", displayName: "Name", saved: "Saved", editProfile: "Edit profile", tagsComma: "Tags, comma separated",
   eraseClient: "Erase client", eraseWarning: "Everything of this client — profile, consultations, messages, files, callback requests — is deleted from the server and from every desk. This cannot be undone.", eraseConfirm: "Type the client's name to confirm",
@@ -274,6 +275,7 @@ const ru: Record<Key, string> = {
   outbox: "Исходящие", outboxEmpty: "Всё отправлено.", refused: "Отклонено", status: "Смена статуса",
   quickReplies: "Быстрые ответы", noQuickReplies: "Нет быстрых ответов с таким началом.",
   loading: "Загрузка…", error: "Ошибка",
+  anyLanguage: "Любой язык", teamReplies: "Общие", myReplies: "Мои", noQuickRepliesYet: "Пока нет.", newQuickReply: "Новый ответ", shortcut: "Сокращение (после /)", replyText: "Текст", placeholdersHint: "{client_name} и {operator_name} подставляются при использовании ответа.", forTheTeam: "Для всей команды (видят все)", quickRepliesHint: "Наберите / в поле сообщения, чтобы их использовать. Общие ответы правят администраторы; ваши видите только вы.", manageReplies: "Изменить ответы…",
   newClient: "Новый клиент", newCallback: "Новая заявка на звонок", requestCallback: "Заказать звонок", alreadyClient: "Клиент с этим телефоном уже есть", openProfile: "Открыть профиль", forClient: "Для", inWindow: "В интервале", until: "До", create: "Создать", clientCreated: "Клиент записан", callbackCreated: "Заявка создана", phoneHint: "По нему клиента найдут снова; с ним пациент входит в приложение.",
   newOperator: "Новый оператор", edit: "Изменить", disabled: "Отключён", newPassword: "Новый пароль (пусто — не менять)", displayName: "Имя", saved: "Сохранено", editProfile: "Изменить профиль", tagsComma: "Метки через запятую",
   eraseClient: "Удалить клиента", eraseWarning: "Всё об этом клиенте — профиль, консультации, сообщения, файлы, заявки на звонок — будет удалено с сервера и со всех рабочих мест. Отменить нельзя.", eraseConfirm: "Введите имя клиента для подтверждения",
@@ -460,6 +462,7 @@ const zh: Record<Key, string> = {
   outbox: "发件箱", outboxEmpty: "全部已发送。", refused: "被拒绝", status: "状态变更",
   quickReplies: "快捷回复", noQuickReplies: "没有以此开头的快捷回复。",
   loading: "加载中…", error: "错误",
+  anyLanguage: "任何语言", teamReplies: "团队的", myReplies: "我的", noQuickRepliesYet: "暂无。", newQuickReply: "新建回复", shortcut: "快捷词（/ 之后）", replyText: "内容", placeholdersHint: "使用回复时会自动填入 {client_name} 和 {operator_name}。", forTheTeam: "供整个团队使用（所有人可见）", quickRepliesHint: "在消息框中输入 / 即可使用。团队回复由管理员编辑；您自己的回复仅您可见。", manageReplies: "编辑回复…",
   newClient: "新建客户", newCallback: "新建回电请求", requestCallback: "预约回电", alreadyClient: "已有使用此电话的客户", openProfile: "打开资料", forClient: "客户", inWindow: "指定时间段", until: "至", create: "创建", clientCreated: "已记录客户", callbackCreated: "已创建回电请求", phoneHint: "用于再次查找客户；患者用它登录。",
   newOperator: "新建接线员", edit: "编辑", disabled: "已停用", newPassword: "新密码（留空则不修改）", displayName: "姓名", saved: "已保存", editProfile: "编辑资料", tagsComma: "标签，用逗号分隔",
   eraseClient: "删除客户", eraseWarning: "该客户的全部信息（资料、咨询、消息、文件、回电请求）将从服务器和所有工作台上删除，且无法恢复。", eraseConfirm: "请输入客户姓名以确认",
@@ -591,27 +594,3 @@ export function plural(key: PluralKey, n: number, l: Lang = current): string {
   return (dictionaries[l][form] ?? en[form]).replace("{n}", n.toLocaleString(l));
 }
 
-/** Canned responses for the `/` menu, per language. */
-export const defaultQuickReplies: Record<Lang, { key: string; text: string }[]> = {
-  ru: [
-    { key: "привет", text: "Здравствуйте! Я врач сервиса, чем могу помочь?" },
-    { key: "температура", text: "Измерьте, пожалуйста, температуру и напишите результат." },
-    { key: "фото", text: "Пришлите, пожалуйста, фото — так я смогу лучше оценить." },
-    { key: "скорая", text: "Если состояние ухудшается, немедленно вызовите скорую: 103 или 112." },
-    { key: "спасибо", text: "Спасибо за обращение! Выздоравливайте." },
-  ],
-  zh: [
-    { key: "你好", text: "您好！我是本服务的医生，请问有什么可以帮您？" },
-    { key: "体温", text: "请测量一下体温，并把结果发给我。" },
-    { key: "照片", text: "请发一张照片，方便我更好地判断。" },
-    { key: "急救", text: "如果情况加重，请立即拨打120。" },
-    { key: "谢谢", text: "感谢您的咨询，祝您早日康复！" },
-  ],
-  en: [
-    { key: "hello", text: "Hello! I am a doctor of the service. How can I help?" },
-    { key: "temperature", text: "Please take your temperature and send me the result." },
-    { key: "photo", text: "Please send a photo so I can see it better." },
-    { key: "emergency", text: "If it gets worse, call an ambulance at once: 112." },
-    { key: "thanks", text: "Thank you for reaching out. Get well soon!" },
-  ],
-};

@@ -417,6 +417,8 @@ fn apply_data(tx: &Transaction, data: &EventData) -> CoreResult<()> {
             .execute(params![r.consultation_id.to_string(), r.reader_id.to_string(), r.seq, r.delivered_seq.max(r.seq)])?;
         }
         EventData::Erased(e) => erase_client(tx, e.client_id)?,
+        // Only a cue: the desk fetches the replies that concern it (`Desk::quick_replies`).
+        EventData::QuickReplies(_) => {}
         EventData::Settings(s) => {
             // Kept as the desk keeps what it fetches (`Desk::desk_settings`): with the time.
             let kept = serde_json::json!({ "at": chrono::Utc::now(), "value": s }).to_string();

@@ -238,6 +238,21 @@ impl Remote {
         }
     }
 
+    pub async fn quick_replies(&self) -> CoreResult<Vec<careline_protocol::QuickReply>> {
+        self.get("/api/v1/quick-replies").await
+    }
+
+    pub async fn save_quick_reply(&self, id: Option<Uuid>, req: &careline_protocol::QuickReplyRequest) -> CoreResult<careline_protocol::QuickReply> {
+        match id {
+            Some(id) => self.send(reqwest::Method::PATCH, &format!("/api/v1/quick-replies/{id}"), req).await,
+            None => self.post("/api/v1/quick-replies", req).await,
+        }
+    }
+
+    pub async fn delete_quick_reply(&self, id: Uuid) -> CoreResult<()> {
+        self.delete(&format!("/api/v1/quick-replies/{id}")).await
+    }
+
     pub async fn delete_red_flag(&self, id: Uuid) -> CoreResult<()> {
         self.delete(&format!("/api/v1/red-flags/{id}")).await
     }

@@ -153,3 +153,46 @@ async fn reception_records_a_caller_and_their_callback_offline() {
     assert!(about_mine.is_empty(), "told of the request the desk made itself: {about_mine:?}");
     desk.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quick_replies_follow_the_server_and_stay_for_offline() {
+    use careline_core::desk::DeskEvent;
+    use careline_protocol::{QuickReplyRequest, Role, RuleLanguage};
+    use careline_server::domain::Actor;
+    let dir = tempfile::tempdir().unwrap();
+    let (state, server) = careline_server::testing::demo(dir.path()).await;
+    let desk = common::desk_of(&server.url, "anna", dir.path().join("anna.db")).await;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<DeskEvent>::new()));
+    let sink = seen.clone();
+    desk.start(std::sync::Arc::new(move |e| sink.lock().unwrap().push(e)));
+    let team = desk.quick_replies().await.unwrap();
+    assert_eq!(team.len(), 15, "the team's replies in ru, zh and en");
+    let told = |seen: &std::sync::Arc<std::sync::Mutex<Vec<DeskEvent>>>| {
+        seen.lock().unwrap().iter().filter(|e| matches!(e, DeskEvent::Changed { quick_replies: true, .. })).count()
+    };
+    until("online", || async { seen.lock().unwrap().iter().any(|e| matches!(e, DeskEvent::Connection { online: true, .. })) }).await;
+
+    // A colleague's own reply is not the desk's business; a client's message marks the moment.
+    let li = state.store.operator_credentials("li").await.unwrap().unwrap().0;
+    let mine = |text: &str, personal: bool| QuickReplyRequest { shortcut: "s".into(), text: text.into(), language: Some(RuleLanguage::Ru), personal };
+    state.store.create_quick_reply(&mine("его личный", true), Actor { id: li.id, role: Role::Operator }).await.unwrap();
+    let client = state.store.list_clients(&Default::default()).await.unwrap().items[0].clone();
+    let asap = CreateCallbackRequest { id: None, phone: client.phone.clone(), preferred_at: None, preferred_until: None, reason: None, client_id: None };
+    state.store.create_callback(&asap, Actor { id: client.id, role: Role::Client }).await.unwrap();
+    until("the client's change", || async { seen.lock().unwrap().iter().any(|e| matches!(e, DeskEvent::Changed { callbacks: true, .. })) }).await;
+    assert_eq!(told(&seen), 0, "not told of a colleague's own reply");
+    // The team's new reply is: the desk fetches the list again.
+    let admin = state.store.operator_credentials("admin").await.unwrap().unwrap().0;
+    state.store.create_quick_reply(&mine("для всех", false), Actor { id: admin.id, role: Role::Admin }).await.unwrap();
+    until("told of the team's reply", || async { told(&seen) == 1 }).await;
+    assert_eq!(desk.quick_replies().await.unwrap().len(), 16);
+    let after_mine = desk.save_quick_reply(None, &mine("мой: {client_name}", true)).await.unwrap();
+    assert_eq!(after_mine.len(), 17);
+    assert!(after_mine.iter().all(|r| r.text != "его личный"));
+
+    // Offline: the picker still has them; editing is refused, not queued.
+    server.stop().await;
+    assert_eq!(desk.quick_replies().await.unwrap(), after_mine);
+    assert!(desk.save_quick_reply(None, &mine("офлайн", true)).await.is_err());
+    desk.stop();
+}

@@ -37,6 +37,8 @@ pub enum EventData {
     Erased(Erasure),
     /// Staff only: the desk's settings (assignment policy, SLA thresholds) changed.
     Settings(crate::DeskSettings),
+    /// Staff only: the team's quick replies, or one operator's own, changed.
+    QuickReplies(crate::QuickRepliesChanged),
 }
 
 /// Who was erased.
@@ -59,6 +61,7 @@ impl EventData {
             EventData::Tariff(_) => "tariff",
             EventData::Erased(_) => "erased",
             EventData::Settings(_) => "settings",
+            EventData::QuickReplies(_) => "quick_replies",
         }
     }
 }

@@ -655,5 +655,7 @@ pub struct Health {
 }
 
 // After `wire_enum!`, which it uses.
+pub mod replies;
+pub use replies::{check_quick_reply, QuickRepliesChanged, QuickReply, QuickReplyRequest};
 pub mod supervision;
 pub use supervision::{AssignmentPolicy, DeskSettings, RedFlagRule, RedFlagRuleRequest, RedFlagTestRequest, RedFlagTestResponse, RuleLanguage, SlaThresholds};

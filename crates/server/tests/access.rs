@@ -38,6 +38,7 @@ both!(role_matrix, |db| async move {
 
     let cmid = || json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "text", "body": "x"});
     let rule = admin.must("/api/v1/red-flags", json!({"phrase": "anaphyla*", "language": "en"})).await["id"].as_str().unwrap().to_owned();
+    let team_reply = "01938000-0000-7000-8000-100000000001";
     let rule_body = json!({"phrase": "anaphylactic shock", "language": "en"});
     let settings = json!({"assignment": "manual", "sla": {"queue_wait_minutes": 5, "first_response_minutes": null, "unanswered_minutes": 10, "callback_asap_minutes": 15}});
     // (method, path, body, [owner, other client, operator, admin])
@@ -101,6 +102,10 @@ both!(role_matrix, |db| async move {
         ),
         (Method::GET, "/api/v1/reports/callbacks?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z".into(), None, [Forbid, Forbid, Forbid, Allow]),
         (Method::GET, "/api/v1/reports/billing?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z".into(), None, [Forbid, Forbid, Forbid, Allow]),
+        (Method::GET, "/api/v1/quick-replies".into(), None, [Forbid, Forbid, Allow, Allow]),
+        (Method::POST, "/api/v1/quick-replies".into(), Some(json!({"shortcut": "hi", "text": "Hello", "personal": true})), [Forbid, Forbid, Allow, Allow]),
+        (Method::POST, "/api/v1/quick-replies".into(), Some(json!({"shortcut": "hi", "text": "Hello"})), [Forbid, Forbid, Forbid, Allow]),
+        (Method::PATCH, format!("/api/v1/quick-replies/{team_reply}"), Some(json!({"shortcut": "hi", "text": "Hello"})), [Forbid, Forbid, Forbid, Allow]),
         (Method::GET, "/api/v1/red-flags".into(), None, [Forbid, Forbid, Forbid, Allow]),
         (Method::POST, "/api/v1/red-flags".into(), Some(rule_body.clone()), [Forbid, Forbid, Forbid, Allow]),
         (Method::POST, "/api/v1/red-flags/test".into(), Some(json!({"text": "chest pain"})), [Forbid, Forbid, Forbid, Allow]),

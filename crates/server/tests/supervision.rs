@@ -5,7 +5,7 @@
 mod common;
 
 use careline_protocol::Role;
-use common::{Api, Db, TestServer};
+use common::{Api, Db, TestServer, Ws};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -259,3 +259,61 @@ async fn two_instances_assign_each_consultation_exactly_once() {
     b.stop().await;
     a.stop().await;
 }
+
+// Quick replies: the team's come with the server (three languages) and are edited by admins;
+// an operator's own are seen and edited by that operator alone, and the event telling desks of
+// a change carries no text; bad shortcuts and unknown placeholders are refused.
+both!(quick_replies_of_the_team_and_of_each_operator, |db| async move {
+    let s = TestServer::start(db).await;
+    let anna = s.staff("anna", Role::Operator).await;
+    let li = s.staff("li", Role::Operator).await;
+    let admin = s.staff("root", Role::Admin).await;
+    let team: Vec<Value> = serde_json::from_value(anna.ok("/api/v1/quick-replies").await).unwrap();
+    assert_eq!(team.len(), 15, "five team replies in each of ru, zh, en");
+    assert!(team.iter().any(|r| r["shortcut"] == "体温" && r["language"] == "zh" && r["owner_id"].is_null()));
+    let mut ws = Ws::connect(&li, None).await;
+    ws.until_live().await;
+
+    let mine = anna
+        .must("/api/v1/quick-replies", json!({"shortcut": "анализы", "text": "{client_name}, результаты придут завтра.", "language": "ru", "personal": true}))
+        .await;
+    let anna_id = anna.user_id().await;
+    assert_eq!(mine["owner_id"].as_str(), Some(anna_id.as_str()));
+    let seen: Vec<Value> = serde_json::from_value(anna.ok("/api/v1/quick-replies").await).unwrap();
+    assert_eq!(seen.len(), 16);
+    let theirs: Vec<Value> = serde_json::from_value(li.ok("/api/v1/quick-replies").await).unwrap();
+    assert_eq!(theirs.len(), 15, "a colleague's own replies are not listed");
+    let told = ws.wait_for(|e| e["kind"] == "quick_replies").await;
+    let event = told.iter().rev().find(|e| e["kind"] == "quick_replies").unwrap();
+    assert_eq!(event["data"], json!({"owner_id": anna_id}), "only whose replies changed, never their text");
+
+    // The team's: admins only.
+    let (st, _) = anna.call(Method::POST, "/api/v1/quick-replies", Some(json!({"shortcut": "x", "text": "y"}))).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let shared = admin.must("/api/v1/quick-replies", json!({"shortcut": "запись", "text": "Записать вас к {operator_name}?", "language": null})).await;
+    let path = format!("/api/v1/quick-replies/{}", shared["id"].as_str().unwrap());
+    let (st, _) = anna.call(Method::PATCH, &path, Some(json!({"shortcut": "запись", "text": "изменено"}))).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, b) = admin.call(Method::PATCH, &path, Some(json!({"shortcut": "запись", "text": "Записать вас на приём?", "language": "ru"}))).await;
+    assert_eq!((st, b["text"].as_str(), b["language"].as_str()), (StatusCode::OK, Some("Записать вас на приём?"), Some("ru")), "{b}");
+    // Someone else's own reply does not exist for them.
+    let anna_path = format!("/api/v1/quick-replies/{}", mine["id"].as_str().unwrap());
+    let (st, _) = li.call(Method::DELETE, &anna_path, None).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, _) = admin.call(Method::PATCH, &anna_path, Some(json!({"shortcut": "a", "text": "b"}))).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    // Bad input: refused, nothing changed.
+    for bad in [
+        json!({"shortcut": "два слова", "text": "x", "personal": true}),
+        json!({"shortcut": "ok", "text": "Hello {patient}", "personal": true}),
+        json!({"shortcut": "ok", "text": "  ", "personal": true}),
+    ] {
+        let (st, b) = anna.call(Method::POST, "/api/v1/quick-replies", Some(bad)).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    }
+    let (st, _) = anna.call(Method::DELETE, &anna_path, None).await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    let seen: Vec<Value> = serde_json::from_value(anna.ok("/api/v1/quick-replies").await).unwrap();
+    assert_eq!(seen.len(), 16, "15 + the admin's, without anna's deleted one");
+    s.stop().await;
+});

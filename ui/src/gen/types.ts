@@ -143,6 +143,38 @@ id: string | null, phone: string, preferred_at: string | null, preferred_until: 
  */
 client_id: string | null, };
 
+export type QuickReply = { id: string, 
+/**
+ * What follows `/` in the composer to find it: one word.
+ */
+shortcut: string, 
+/**
+ * May name `{client_name}` and `{operator_name}`.
+ */
+text: string, 
+/**
+ * Shown to operators whose interface is in this language; none: in every language.
+ */
+language: RuleLanguage | null, 
+/**
+ * The operator whose own reply this is; none: the team's.
+ */
+owner_id: string | null, updated_at: string, };
+
+export type QuickReplyRequest = { 
+/**
+ * 1 to 32 characters, no spaces, no `/`.
+ */
+shortcut: string, 
+/**
+ * 1 to 4000 characters; placeholders only from the known ones.
+ */
+text: string, language: RuleLanguage | null, 
+/**
+ * Mine alone (any operator), or the team's (admins). Fixed when the reply is created.
+ */
+personal: boolean, };
+
 export type CreateOperatorRequest = { login: string, password: string, name: string, role: Role, department: string | null, capacity: number | null, };
 
 export type UpdateOperatorRequest = { name: string | null, role: Role | null, department: string | null, capacity: number | null, disabled: boolean | null, password: string | null, };
@@ -297,7 +329,7 @@ seq: number | null,
  */
 title: string, segments: Array<Segment>, };
 
-export type DeskEvent = { "type": "connection", online: boolean, retry_in_ms: number | null, } | { "type": "changed", consultations: boolean, callbacks: boolean, clients: boolean, operators: boolean, threads: Array<string>, } | { "type": "reloaded" } | { "type": "outbox", sent: number, refused: number, } | { "type": "notify", notification: Notification, } | { "type": "session_ended", error: UiError, } | { "type": "open", target: Target, };
+export type DeskEvent = { "type": "connection", online: boolean, retry_in_ms: number | null, } | { "type": "changed", consultations: boolean, callbacks: boolean, clients: boolean, operators: boolean, threads: Array<string>, quick_replies: boolean, } | { "type": "reloaded" } | { "type": "outbox", sent: number, refused: number, } | { "type": "notify", notification: Notification, } | { "type": "session_ended", error: UiError, } | { "type": "open", target: Target, };
 
 export type Opened = "new" | "existing" | "migrated" | "key_lost";
 

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use crate::files::Files;
 use crate::live::{self, Update};
 mod reception;
+mod replies;
 mod reports;
 mod supervision;
 
@@ -34,7 +35,8 @@ pub enum DeskEvent {
     Connection { online: bool, retry_in_ms: Option<u64> },
     /// Some cached records changed: re-read the screens of these kinds. `threads`: the clients
     /// whose thread got messages (the other threads did not change).
-    Changed { consultations: bool, callbacks: bool, clients: bool, operators: bool, threads: Vec<Uuid> },
+    /// `quick_replies`: the team's or my own replies changed (fetch them again).
+    Changed { consultations: bool, callbacks: bool, clients: bool, operators: bool, threads: Vec<Uuid>, quick_replies: bool },
     /// Anything in the cache may have changed (caught up after an outage, or re-synced from a
     /// snapshot): re-read every screen and every open thread.
     Reloaded,
@@ -404,6 +406,7 @@ impl Desk {
         let mut s = self.state.lock().expect("desk state");
         let me = self.session.user_id;
         let (mut consultations, mut callbacks, mut clients, mut operators, mut threads) = (false, false, false, false, Vec::new());
+        let mut quick_replies = false;
         for e in events {
             let before = s.memory.known().before(&e.data);
             let op = notify::Operator { me, presence: s.presence, in_front: s.in_front };
@@ -451,6 +454,7 @@ impl Desk {
                 EventData::Tariff(_) => {}
                 // SLA thresholds: every list's marks may change.
                 EventData::Settings(_) => (consultations, callbacks) = (true, true),
+                EventData::QuickReplies(q) => quick_replies |= q.owner_id.is_none_or(|o| o == me),
                 EventData::Erased(_) => {
                     (consultations, callbacks, clients) = (true, true, true);
                     s.sweep_files = true;
@@ -459,7 +463,7 @@ impl Desk {
         }
         threads.sort_unstable();
         threads.dedup();
-        DeskEvent::Changed { consultations, callbacks, clients, operators, threads }
+        DeskEvent::Changed { consultations, callbacks, clients, operators, threads, quick_replies }
     }
 }
 
@@ -609,7 +613,14 @@ async fn fetch_files(desk: Arc<Desk>, emit: Emit) {
                 break;
             };
             match desk.files.fetch_new(&desk.remote, &desk.cache, &attachment).await {
-                Ok(true) => emit(DeskEvent::Changed { consultations: false, callbacks: false, clients: false, operators: false, threads: vec![client_id] }),
+                Ok(true) => emit(DeskEvent::Changed {
+                    consultations: false,
+                    callbacks: false,
+                    clients: false,
+                    operators: false,
+                    threads: vec![client_id],
+                    quick_replies: false,
+                }),
                 Ok(false) => {}
                 Err(e) => tracing::debug!(error = %e, "fetching the file of a new message"),
             }

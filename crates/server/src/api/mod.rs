@@ -6,6 +6,7 @@ mod accounts;
 mod callbacks;
 mod consultations;
 mod files;
+mod quick_replies;
 mod reports;
 mod supervision;
 mod sync;
@@ -131,6 +132,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(supervision::update_red_flag, supervision::delete_red_flag))
         .routes(routes!(supervision::test_red_flags))
         .routes(routes!(supervision::get_settings, supervision::put_settings))
+        .routes(routes!(quick_replies::list, quick_replies::create))
+        .routes(routes!(quick_replies::update, quick_replies::delete))
         .routes(routes!(files::upload))
         .routes(routes!(files::download))
         .routes(routes!(callbacks::create, callbacks::list))

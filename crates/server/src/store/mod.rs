@@ -17,6 +17,7 @@ pub mod idempotency;
 pub mod messages;
 pub mod operators;
 pub mod paging;
+pub mod quick_replies;
 pub mod red_flags;
 pub mod reports;
 pub(crate) mod rows;
