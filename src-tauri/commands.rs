@@ -219,6 +219,36 @@ pub async fn delete_quick_reply(shell: State<'_, Shell>, id: Uuid) -> Res<Vec<ca
     Ok(shell.desk().await?.delete_quick_reply(id).await?)
 }
 
+/// Webhook endpoints (admin; online only).
+#[tauri::command]
+pub async fn webhooks(shell: State<'_, Shell>) -> Res<Vec<careline_protocol::WebhookEndpoint>> {
+    Ok(shell.desk().await?.webhooks().await?)
+}
+
+#[tauri::command]
+pub async fn create_webhook(shell: State<'_, Shell>, req: careline_protocol::CreateWebhookRequest) -> Res<careline_protocol::WebhookCreated> {
+    Ok(shell.desk().await?.create_webhook(&req).await?)
+}
+
+#[tauri::command]
+pub async fn update_webhook(shell: State<'_, Shell>, id: Uuid, req: careline_protocol::UpdateWebhookRequest) -> Res<careline_protocol::WebhookEndpoint> {
+    Ok(shell.desk().await?.update_webhook(id, &req).await?)
+}
+
+#[tauri::command]
+pub async fn delete_webhook(shell: State<'_, Shell>, id: Uuid) -> Res<()> {
+    Ok(shell.desk().await?.delete_webhook(id).await?)
+}
+
+#[tauri::command]
+pub async fn webhook_deliveries(
+    shell: State<'_, Shell>,
+    id: Uuid,
+    status: Option<careline_protocol::DeliveryStatus>,
+) -> Res<Vec<careline_protocol::WebhookDelivery>> {
+    Ok(shell.desk().await?.webhook_deliveries(id, status).await?)
+}
+
 #[tauri::command]
 pub async fn operators(shell: State<'_, Shell>) -> Res<Vec<OperatorRow>> {
     Ok(shell.desk().await?.views().operator_list().await?)

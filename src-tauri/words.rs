@@ -33,6 +33,7 @@ pub fn title(lang: &str, kind: Kind, count: usize) -> String {
         ("ru", Kind::CallbackOverdue) => ("Звонок просрочен", "Просрочено звонков"),
         ("ru", Kind::LongWait) => ("Клиент долго ждёт", "Долго ждут клиентов"),
         ("ru", Kind::AssignedToMe) => ("Вам назначена консультация", "Вам назначено консультаций"),
+        ("ru", Kind::WebhookPaused) => ("Вебхук приостановлен: адрес не отвечает", "Вебхуков приостановлено"),
         ("ru", Kind::SlaBreach) => ("Нарушен срок ответа (SLA)", "Нарушений SLA"),
         ("ru", Kind::RedFlag) => ("Красный флаг: срочно возьмите консультацию", "Красных флагов в очереди"),
         ("zh", Kind::NewQueueItem) => ("队列中有新咨询", "队列中的新咨询"),
@@ -43,6 +44,7 @@ pub fn title(lang: &str, kind: Kind, count: usize) -> String {
         ("zh", Kind::CallbackOverdue) => ("回电已逾期", "逾期回电"),
         ("zh", Kind::LongWait) => ("客户等待过久", "等待过久的客户"),
         ("zh", Kind::AssignedToMe) => ("有咨询分配给您", "分配给您的咨询"),
+        ("zh", Kind::WebhookPaused) => ("Webhook 已暂停：地址无响应", "已暂停的 Webhook"),
         ("zh", Kind::SlaBreach) => ("已超出响应时限（SLA）", "超出 SLA 的项目"),
         ("zh", Kind::RedFlag) => ("危急信号：请立即接诊", "队列中的危急信号"),
         (_, Kind::NewQueueItem) => ("New consultation in the queue", "new consultations in the queue"),
@@ -53,6 +55,7 @@ pub fn title(lang: &str, kind: Kind, count: usize) -> String {
         (_, Kind::CallbackOverdue) => ("Callback overdue", "callbacks overdue"),
         (_, Kind::LongWait) => ("A client is waiting long", "clients waiting long"),
         (_, Kind::AssignedToMe) => ("A consultation was assigned to you", "consultations assigned to you"),
+        (_, Kind::WebhookPaused) => ("A webhook was paused: its address keeps failing", "webhooks paused"),
         (_, Kind::SlaBreach) => ("SLA breached", "SLA breaches"),
         (_, Kind::RedFlag) => ("Red flag: take this consultation now", "red flags in the queue"),
     };

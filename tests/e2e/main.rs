@@ -108,6 +108,62 @@ impl Drop for NotifyWatch {
     }
 }
 
+/// A webhook receiver on loopback: answers 200 to anything, keeps each request's text.
+struct Receiver {
+    url: String,
+    got: Arc<Mutex<Vec<String>>>,
+}
+
+impl Receiver {
+    async fn start() -> Receiver {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/pager", listener.local_addr().unwrap());
+        let got: Arc<Mutex<Vec<String>>> = Arc::default();
+        let keep = got.clone();
+        tokio::spawn(async move {
+            while let Ok((mut conn, _)) = listener.accept().await {
+                let keep = keep.clone();
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 8192];
+                    loop {
+                        let Ok(n) = conn.read(&mut chunk).await else { return };
+                        if n == 0 {
+                            break;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                        let text = String::from_utf8_lossy(&buf).to_string();
+                        if let Some(end) = text.find("\r\n\r\n") {
+                            let len = text
+                                .lines()
+                                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
+                                .unwrap_or(0);
+                            if buf.len() >= end + 4 + len {
+                                break;
+                            }
+                        }
+                    }
+                    keep.lock().unwrap().push(String::from_utf8_lossy(&buf).to_lowercase());
+                    let _ = conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
+                });
+            }
+        });
+        Receiver { url, got }
+    }
+
+    /// The first request whose text has `what`.
+    async fn wait_for(&self, what: &str, secs: u64) -> String {
+        for _ in 0..secs * 10 {
+            if let Some(r) = self.got.lock().unwrap().iter().find(|r| r.contains(what)) {
+                return r.clone();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no webhook with {what:?} within {secs} s; got {:?}", self.got.lock().unwrap());
+    }
+}
+
 /// The client with this phone, once the server has them.
 async fn wait_for_client(state: &careline_server::AppState, phone: &str) -> careline_protocol::Client {
     for _ in 0..100 {
@@ -847,6 +903,15 @@ async fn a_red_flag_jumps_the_queue_and_the_supervisor_assigns_it() {
     d.fill("[data-testid=sla-queue_wait_minutes]", "1").await;
     d.click("[data-testid=sla-save]", "").await;
     wait_until(10, || async { state.store.desk_settings().await.unwrap().sla.queue_wait_minutes == Some(1) }).await;
+    // A webhook for red flags (say, a pager), registered in the window: its secret shown once.
+    let hooks = Receiver::start().await;
+    d.fill("[data-testid=webhook-url]", &hooks.url).await;
+    d.click("[data-testid=\"hook-event-consultation.red_flag\"]", "").await;
+    d.click("[data-testid=webhook-add]", "").await;
+    d.wait_text("[data-testid=webhook-secret]", "whsec_", 10).await;
+    shoot(&d, "webhook-secret-ru-light").await;
+    d.key("\u{E00C}").await;
+    d.wait_text("[data-testid=webhook-row]", &hooks.url, 10).await;
 
     // Two clients write; the later one has a red flag and goes to the top of the queue.
     let calm = ClientApp::register(&base, "Пётр Спокойный", "+79990002201").await;
@@ -861,6 +926,9 @@ async fn a_red_flag_jumps_the_queue_and_the_supervisor_assigns_it() {
     let first = d.exec("return document.querySelector('[data-testid=consultation-row]').innerText", json!([])).await;
     assert!(first.as_str().unwrap().contains("Галина Срочная"), "the red flag is first in the queue: {first}");
     shoot(&d, "queue-red-flag-ru-light").await;
+    // The pager heard of it, signed.
+    let heard = hooks.wait_for("consultation.red_flag", 20).await;
+    assert!(heard.contains("webhook-signature: v1,") && heard.contains(&urgent), "{heard}");
 
     // The supervisor opens it, sees why it is urgent, and assigns it to anna.
     d.click("[data-testid=consultation-row]", "Галина Срочная").await;
@@ -891,6 +959,11 @@ async fn a_red_flag_jumps_the_queue_and_the_supervisor_assigns_it() {
     assert!(late.as_str().unwrap().contains("Пётр Спокойный"), "the calm one is late: {late}");
     watch.wait_for("Нарушен срок ответа", 30).await;
     shoot(&d, "queue-sla-ru-light").await;
+    // The delivery log says it was delivered.
+    d.click("[data-testid=section-supervision]", "").await;
+    d.click("[data-testid=webhook-log]", "").await;
+    d.wait_text("[data-testid=delivery-row]", "Доставлено", 15).await;
+    shoot(&d, "webhook-log-ru-light").await;
     d.quit().await;
     server.stop().await;
 }

@@ -2,6 +2,7 @@
 // SLA thresholds, and the red-flag phrases the server raises consultations on — with a box to
 // try a client's message against them. Changes go to the server at once (online only); the
 // server audits each one.
+import { Webhooks } from "./Webhooks";
 import { useState } from "preact/hooks";
 import { api, type AssignmentPolicy, type ConsultationKind, type DeskSettings, type RedFlagRule, type RuleLanguage, type SlaThresholds } from "./api";
 import { money } from "./format";
@@ -21,6 +22,7 @@ export function Supervision() {
         <Assignment />
         <RedFlags />
         <Tariffs />
+        <Webhooks />
       </div>
     </div>
   );

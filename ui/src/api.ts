@@ -7,6 +7,7 @@ import type {
   ListCursor, ListFilter, ListPage, Me, Op, Operator, OperatorReportView, OperatorRow, ReportQuery, ReportView, SearchHit, SessionInfo, Settings, ThreadPage, CreateOperatorRequest, UpdateOperatorRequest,
   DeskSettings, RedFlagRule, RedFlagRuleRequest, AuditPage, AuditQuery, BillingReportView, Board, CallbackReportView, CreateTariffRequest as NewTariff, Export,
   ReportItems, ReportItemsQuery, Tariff, Callback, CreateCallbackRequest, CreateClientRequest, QuickReply, QuickReplyRequest,
+  WebhookEndpoint, WebhookCreated, CreateWebhookRequest, UpdateWebhookRequest, DeliveryStatus, WebhookDelivery,
 } from "./gen/types";
 
 export type * from "./gen/types";
@@ -45,6 +46,13 @@ export const api = {
   /** A new reply (`id` null) or a changed one (online only); the list as it is now. */
   saveQuickReply: (id: string | null, req: QuickReplyRequest) => invoke<QuickReply[]>("save_quick_reply", { id, req }),
   deleteQuickReply: (id: string) => invoke<QuickReply[]>("delete_quick_reply", { id }),
+  /** Webhook endpoints (admin; online only). */
+  webhooks: () => invoke<WebhookEndpoint[]>("webhooks"),
+  createWebhook: (req: CreateWebhookRequest) => invoke<WebhookCreated>("create_webhook", { req }),
+  updateWebhook: (id: string, req: UpdateWebhookRequest) => invoke<WebhookEndpoint>("update_webhook", { id, req }),
+  deleteWebhook: (id: string) => invoke<void>("delete_webhook", { id }),
+  /** The newest deliveries to an endpoint. */
+  webhookDeliveries: (id: string, status: DeliveryStatus | null) => invoke<WebhookDelivery[]>("webhook_deliveries", { id, status }),
   clientProfile: (id: string) => invoke<ClientProfile | null>("client_profile", { id }),
   operators: () => invoke<OperatorRow[]>("operators"),
   search: (query: string) => invoke<SearchHit[]>("search", { query }),

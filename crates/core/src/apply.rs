@@ -419,6 +419,8 @@ fn apply_data(tx: &Transaction, data: &EventData) -> CoreResult<()> {
         EventData::Erased(e) => erase_client(tx, e.client_id)?,
         // Only a cue: the desk fetches the replies that concern it (`Desk::quick_replies`).
         EventData::QuickReplies(_) => {}
+        // Told to admins by the desk (`Desk::on_applied`); nothing is kept.
+        EventData::WebhookPaused(_) => {}
         EventData::Settings(s) => {
             // Kept as the desk keeps what it fetches (`Desk::desk_settings`): with the time.
             let kept = serde_json::json!({ "at": chrono::Utc::now(), "value": s }).to_string();

@@ -35,6 +35,8 @@ pub enum Kind {
     SlaBreach,
     /// A queued consultation was given to me (by a supervisor, or by automatic assignment).
     AssignedToMe,
+    /// The server paused a webhook endpoint that kept failing (told to admins).
+    WebhookPaused,
 }
 
 /// A red-flag consultation still in the queue is told again this often.
@@ -110,6 +112,8 @@ pub struct Operator {
 pub enum Target {
     Consultation(Uuid),
     Callback(Uuid),
+    /// A webhook endpoint (the admin's Desk rules screen).
+    Webhook(Uuid),
 }
 
 /// One thing worth telling, before coalescing.

@@ -253,6 +253,30 @@ impl Remote {
         self.delete(&format!("/api/v1/quick-replies/{id}")).await
     }
 
+    pub async fn webhooks(&self) -> CoreResult<Vec<careline_protocol::WebhookEndpoint>> {
+        self.get("/api/v1/webhooks").await
+    }
+
+    pub async fn create_webhook(&self, req: &careline_protocol::CreateWebhookRequest) -> CoreResult<careline_protocol::WebhookCreated> {
+        self.post("/api/v1/webhooks", req).await
+    }
+
+    pub async fn update_webhook(&self, id: Uuid, req: &careline_protocol::UpdateWebhookRequest) -> CoreResult<careline_protocol::WebhookEndpoint> {
+        self.send(reqwest::Method::PATCH, &format!("/api/v1/webhooks/{id}"), req).await
+    }
+
+    pub async fn delete_webhook(&self, id: Uuid) -> CoreResult<()> {
+        self.delete(&format!("/api/v1/webhooks/{id}")).await
+    }
+
+    pub async fn webhook_deliveries(
+        &self,
+        id: Uuid,
+        q: &careline_protocol::DeliveryQuery,
+    ) -> CoreResult<careline_protocol::Page<careline_protocol::WebhookDelivery>> {
+        self.get_with(&format!("/api/v1/webhooks/{id}/deliveries"), q).await
+    }
+
     pub async fn delete_red_flag(&self, id: Uuid) -> CoreResult<()> {
         self.delete(&format!("/api/v1/red-flags/{id}")).await
     }

@@ -39,6 +39,8 @@ pub enum EventData {
     Settings(crate::DeskSettings),
     /// Staff only: the team's quick replies, or one operator's own, changed.
     QuickReplies(crate::QuickRepliesChanged),
+    /// Staff only: the server paused a webhook endpoint that kept failing.
+    WebhookPaused(crate::WebhookPaused),
 }
 
 /// Who was erased.
@@ -62,6 +64,7 @@ impl EventData {
             EventData::Erased(_) => "erased",
             EventData::Settings(_) => "settings",
             EventData::QuickReplies(_) => "quick_replies",
+            EventData::WebhookPaused(_) => "webhook_paused",
         }
     }
 }

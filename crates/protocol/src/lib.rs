@@ -656,6 +656,11 @@ pub struct Health {
 
 // After `wire_enum!`, which it uses.
 pub mod replies;
+pub mod webhooks;
 pub use replies::{check_quick_reply, QuickRepliesChanged, QuickReply, QuickReplyRequest};
+pub use webhooks::{
+    CreateWebhookRequest, DeliveryQuery, DeliveryStatus, UpdateWebhookRequest, WebhookCreated, WebhookDelivery, WebhookEndpoint, WebhookEventType,
+    WebhookPaused,
+};
 pub mod supervision;
 pub use supervision::{AssignmentPolicy, DeskSettings, RedFlagRule, RedFlagRuleRequest, RedFlagTestRequest, RedFlagTestResponse, RuleLanguage, SlaThresholds};

@@ -60,6 +60,23 @@ pub struct Config {
     pub backup_every_hours: u64,
     /// Scheduled backups kept; older ones are deleted.
     pub backup_keep: usize,
+    /// Webhooks may target loopback, link-local and private addresses (a gateway on the same
+    /// host or network). Off by default: an admin's URL must not reach the server's neighbours.
+    pub webhook_allow_private: bool,
+    /// A delivery is retried for this long, then marked failed.
+    pub webhook_retry_secs: u64,
+    /// One attempt's time limit (connecting, sending, the answer's headers and up to 64 KiB).
+    pub webhook_timeout_secs: u64,
+    /// The first retry waits about this long; each next one twice as long (at most an hour),
+    /// with random jitter.
+    pub webhook_backoff_base_ms: u64,
+    /// An operator's message the client's device has not confirmed after this long is a
+    /// `message.undelivered` webhook.
+    pub webhook_undelivered_secs: u64,
+    /// An unclaimed callback request this close to its due time is a `callback.due_soon` webhook.
+    pub webhook_due_soon_minutes: i64,
+    /// An endpoint whose attempts failed this many times in a row is paused (admins are told).
+    pub webhook_pause_after: i64,
 }
 
 impl Default for Config {
@@ -88,6 +105,13 @@ impl Default for Config {
             backup_dir: String::new(),
             backup_every_hours: 24,
             backup_keep: 7,
+            webhook_allow_private: false,
+            webhook_retry_secs: 24 * 3600,
+            webhook_timeout_secs: 10,
+            webhook_backoff_base_ms: 5_000,
+            webhook_undelivered_secs: 300,
+            webhook_due_soon_minutes: 15,
+            webhook_pause_after: 50,
         }
     }
 }
@@ -161,6 +185,18 @@ impl Config {
         }
         if let Some(v) = var("CARELINE_LOGIN_MAX_FAILURES") {
             self.login_max_failures = parse("CARELINE_LOGIN_MAX_FAILURES", v)?;
+        }
+        if let Some(v) = var("CARELINE_WEBHOOK_ALLOW_PRIVATE") {
+            self.webhook_allow_private = matches!(v.trim(), "1" | "true" | "yes");
+        }
+        if let Some(v) = var("CARELINE_WEBHOOK_RETRY_SECS") {
+            self.webhook_retry_secs = parse("CARELINE_WEBHOOK_RETRY_SECS", v)?;
+        }
+        if let Some(v) = var("CARELINE_WEBHOOK_UNDELIVERED_SECS") {
+            self.webhook_undelivered_secs = parse("CARELINE_WEBHOOK_UNDELIVERED_SECS", v)?;
+        }
+        if let Some(v) = var("CARELINE_WEBHOOK_BACKOFF_BASE_MS") {
+            self.webhook_backoff_base_ms = parse("CARELINE_WEBHOOK_BACKOFF_BASE_MS", v)?;
         }
         Ok(())
     }

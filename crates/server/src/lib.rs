@@ -28,6 +28,7 @@ pub mod state;
 pub mod store;
 pub mod testing;
 pub mod time;
+pub mod webhooks;
 
 pub use config::Config;
 pub use state::AppState;

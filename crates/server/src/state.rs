@@ -41,6 +41,7 @@ impl AppState {
         let config = Arc::new(config);
         tokio::spawn(crate::maintenance::run(store.clone(), blobs.clone(), config.clone()));
         tokio::spawn(crate::backup::scheduled(config.clone()));
+        tokio::spawn(crate::webhooks::run(store.clone(), config.clone()));
         Ok(AppState { store, hub, config, blobs, limiter, presence, metrics, closing: Default::default() })
     }
 }

@@ -106,6 +106,13 @@ both!(role_matrix, |db| async move {
         (Method::POST, "/api/v1/quick-replies".into(), Some(json!({"shortcut": "hi", "text": "Hello", "personal": true})), [Forbid, Forbid, Allow, Allow]),
         (Method::POST, "/api/v1/quick-replies".into(), Some(json!({"shortcut": "hi", "text": "Hello"})), [Forbid, Forbid, Forbid, Allow]),
         (Method::PATCH, format!("/api/v1/quick-replies/{team_reply}"), Some(json!({"shortcut": "hi", "text": "Hello"})), [Forbid, Forbid, Forbid, Allow]),
+        (Method::GET, "/api/v1/webhooks".into(), None, [Forbid, Forbid, Forbid, Allow]),
+        (
+            Method::POST,
+            "/api/v1/webhooks".into(),
+            Some(json!({"url": "https://example.org/hook", "events": ["consultation.created"]})),
+            [Forbid, Forbid, Forbid, Allow],
+        ),
         (Method::GET, "/api/v1/red-flags".into(), None, [Forbid, Forbid, Forbid, Allow]),
         (Method::POST, "/api/v1/red-flags".into(), Some(rule_body.clone()), [Forbid, Forbid, Forbid, Allow]),
         (Method::POST, "/api/v1/red-flags/test".into(), Some(json!({"text": "chest pain"})), [Forbid, Forbid, Forbid, Allow]),

@@ -175,15 +175,72 @@ text: string, language: RuleLanguage | null,
  */
 personal: boolean, };
 
+export type WebhookEventType = "message.undelivered" | "consultation.created" | "consultation.taken" | "consultation.transferred" | "consultation.released" | "consultation.closed" | "consultation.red_flag" | "callback.created" | "callback.claimed" | "callback.due_soon" | "callback.done" | "callback.failed" | "rating.received";
+
+export type WebhookEndpoint = { id: string, url: string, events: Array<WebhookEventType>, description: string | null, 
+/**
+ * Off: nothing is sent (deliveries wait). Switched off by an admin, or by the server when
+ * the endpoint kept failing (`paused_reason` says why).
+ */
+enabled: boolean, paused_reason: string | null, created_at: string, 
+/**
+ * Deliveries waiting to be sent or retried, and those that failed for good.
+ */
+pending: number, failed: number, last_success_at: string | null, last_error: string | null, };
+
+export type WebhookCreated = { 
+/**
+ * `whsec_` + base64 of 32 random bytes: the key of the HMAC-SHA256 signatures.
+ */
+secret: string, id: string, url: string, events: Array<WebhookEventType>, description: string | null, 
+/**
+ * Off: nothing is sent (deliveries wait). Switched off by an admin, or by the server when
+ * the endpoint kept failing (`paused_reason` says why).
+ */
+enabled: boolean, paused_reason: string | null, created_at: string, 
+/**
+ * Deliveries waiting to be sent or retried, and those that failed for good.
+ */
+pending: number, failed: number, last_success_at: string | null, last_error: string | null, };
+
+export type CreateWebhookRequest = { 
+/**
+ * `https://…` (or `http://`); loopback, link-local and private addresses only when the
+ * server allows them (`webhook_allow_private`).
+ */
+url: string, 
+/**
+ * At least one.
+ */
+events: Array<WebhookEventType>, description: string | null, };
+
+export type UpdateWebhookRequest = { url: string | null, events: Array<WebhookEventType> | null, description: string | null, enabled: boolean | null, };
+
+export type DeliveryStatus = "pending" | "delivered" | "failed";
+
+export type WebhookDelivery = { 
+/**
+ * Also the `webhook-id` header: the same on every retry, so a receiver drops duplicates.
+ */
+id: string, endpoint_id: string, event_type: WebhookEventType, status: DeliveryStatus, attempts: number, 
+/**
+ * The HTTP status of the last attempt, if one came back.
+ */
+last_status: number | null, last_error: string | null, created_at: string, next_attempt_at: string | null, delivered_at: string | null, 
+/**
+ * The JSON body sent.
+ */
+payload: unknown, };
+
 export type CreateOperatorRequest = { login: string, password: string, name: string, role: Role, department: string | null, capacity: number | null, };
 
 export type UpdateOperatorRequest = { name: string | null, role: Role | null, department: string | null, capacity: number | null, disabled: boolean | null, password: string | null, };
 
 export type CallbackAttempt = { at: string, operator_id: string, outcome: AttemptOutcome, note: string | null, };
 
-export type Kind = "new_queue_item" | "new_callback" | "new_message" | "transferred_to_me" | "callback_due_soon" | "callback_overdue" | "long_wait" | "red_flag" | "sla_breach" | "assigned_to_me";
+export type Kind = "new_queue_item" | "new_callback" | "new_message" | "transferred_to_me" | "callback_due_soon" | "callback_overdue" | "long_wait" | "red_flag" | "sla_breach" | "assigned_to_me" | "webhook_paused";
 
-export type Target = { "type": "consultation", "id": string } | { "type": "callback", "id": string };
+export type Target = { "type": "consultation", "id": string } | { "type": "callback", "id": string } | { "type": "webhook", "id": string };
 
 export type Notification = { kind: Kind, count: number, 
 /**

@@ -455,6 +455,11 @@ impl Desk {
                 // SLA thresholds: every list's marks may change.
                 EventData::Settings(_) => (consultations, callbacks) = (true, true),
                 EventData::QuickReplies(q) => quick_replies |= q.owner_id.is_none_or(|o| o == me),
+                EventData::WebhookPaused(w) if self.session.role == "admin" && s.settings.allows(notify::Kind::WebhookPaused) => {
+                    let text = format!("{} — {}", w.target, w.reason);
+                    s.burst.push(notify::Candidate { kind: notify::Kind::WebhookPaused, target: notify::Target::Webhook(w.endpoint_id), text });
+                }
+                EventData::WebhookPaused(_) => {}
                 EventData::Erased(_) => {
                     (consultations, callbacks, clients) = (true, true, true);
                     s.sweep_files = true;

@@ -1,5 +1,5 @@
 //! What an admin sets for the whole desk, from the window: red-flag rules, the desk's settings
-//! (assignment policy, SLA thresholds), tariffs. Online only: a rule or a price must not wait
+//! (assignment policy, SLA thresholds), tariffs, webhook endpoints. Online only: a rule or a price must not wait
 //! in an outbox while clients are served by the old one.
 
 use uuid::Uuid;
@@ -48,5 +48,29 @@ impl Desk {
     /// A new tariff; it replaces the active one of its kind for consultations created from now.
     pub async fn create_tariff(&self, req: &careline_protocol::CreateTariffRequest) -> CoreResult<careline_protocol::Tariff> {
         self.remote.create_tariff(req).await
+    }
+
+    /// Webhook endpoints with their state (online only).
+    pub async fn webhooks(&self) -> CoreResult<Vec<careline_protocol::WebhookEndpoint>> {
+        self.remote.webhooks().await
+    }
+
+    /// Registers an endpoint; the answer has its signing secret, shown once.
+    pub async fn create_webhook(&self, req: &careline_protocol::CreateWebhookRequest) -> CoreResult<careline_protocol::WebhookCreated> {
+        self.remote.create_webhook(req).await
+    }
+
+    pub async fn update_webhook(&self, id: Uuid, req: &careline_protocol::UpdateWebhookRequest) -> CoreResult<careline_protocol::WebhookEndpoint> {
+        self.remote.update_webhook(id, req).await
+    }
+
+    pub async fn delete_webhook(&self, id: Uuid) -> CoreResult<()> {
+        self.remote.delete_webhook(id).await
+    }
+
+    /// The newest deliveries to an endpoint (the delivery log).
+    pub async fn webhook_deliveries(&self, id: Uuid, status: Option<careline_protocol::DeliveryStatus>) -> CoreResult<Vec<careline_protocol::WebhookDelivery>> {
+        let q = careline_protocol::DeliveryQuery { status, limit: Some(100), cursor: None };
+        Ok(self.remote.webhook_deliveries(id, &q).await?.items)
     }
 }

@@ -10,6 +10,7 @@ mod quick_replies;
 mod reports;
 mod supervision;
 mod sync;
+mod webhooks;
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts};
@@ -134,6 +135,9 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(supervision::get_settings, supervision::put_settings))
         .routes(routes!(quick_replies::list, quick_replies::create))
         .routes(routes!(quick_replies::update, quick_replies::delete))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(webhooks::update, webhooks::delete))
+        .routes(routes!(webhooks::deliveries))
         .routes(routes!(files::upload))
         .routes(routes!(files::download))
         .routes(routes!(callbacks::create, callbacks::list))

@@ -158,6 +158,7 @@ impl WriteTx {
             EventData::Erased(v) => serde_json::to_string(v),
             EventData::Settings(v) => serde_json::to_string(v),
             EventData::QuickReplies(v) => serde_json::to_string(v),
+            EventData::WebhookPaused(v) => serde_json::to_string(v),
         }
         .map_err(|e| AppError::Other(format!("serializing event: {e}")))?;
         sqlx::query("INSERT INTO events (seq, kind, client_id, staff_only, data, at) VALUES ($1, $2, $3, $4, $5, $6)")

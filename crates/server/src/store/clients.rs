@@ -409,6 +409,10 @@ impl Store {
         .await?;
         let upload_ids = uploads.iter().map(|r| r.try_get::<String, _>("id")).collect::<Result<Vec<_>, _>>()?;
         let files = uploads.iter().map(|r| r.try_get::<String, _>("sha256")).collect::<Result<Vec<_>, _>>()?;
+        // Webhook deliveries name the client (id, name, phone): those waiting and the log go too.
+        let pattern = format!("%{cid}%");
+        let by_phone = format!("%\"{phone}\"%");
+        sqlx::query("DELETE FROM webhook_deliveries WHERE payload LIKE $1 OR payload LIKE $2").bind(&pattern).bind(&by_phone).execute(tx.conn()).await?;
         for sql in [
             "DELETE FROM messages WHERE client_id = $1",
             "DELETE FROM reads WHERE reader_id = $1 OR consultation_id IN (SELECT id FROM consultations WHERE client_id = $1)",

@@ -189,5 +189,6 @@ pub(crate) async fn record_step(tx: &mut WriteTx, consultation: Uuid, step: &str
         .bind(operator.map(|o| o.to_string()))
         .execute(tx.conn())
         .await?;
-    Ok(())
+    // Every step of a consultation is also a webhook, written in the same transaction.
+    crate::webhooks::consultation_step(tx, consultation, step, at).await
 }

@@ -350,6 +350,10 @@ impl Store {
             return Err(AppError::refuse(ErrorCode::AlreadyRated, "this consultation was already rated"));
         }
         tx.emit(&EventData::Consultation(c.clone()), Audience::Client(c.client_id), now).await?;
+        if crate::webhooks::wanted(&mut tx, careline_protocol::WebhookEventType::RatingReceived).await? {
+            let data = crate::webhooks::consultation_data(&mut tx, c.id).await?;
+            crate::store::webhooks::enqueue(&mut tx, careline_protocol::WebhookEventType::RatingReceived, &c.id.to_string(), None, data, now).await?;
+        }
         tx.commit().await?;
         Ok(c)
     }

@@ -26,6 +26,7 @@ pub mod sessions;
 pub mod settings;
 pub mod snapshot;
 pub mod tariffs;
+pub mod webhooks;
 
 use std::sync::Arc;
 

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod process;
+
 use std::time::Duration;
 
 use careline_protocol::{CreateOperatorRequest, Role};
