@@ -311,6 +311,34 @@ pub async fn image(shell: State<'_, Shell>, sha256: String, media_type: String) 
     Ok(Some(format!("data:{media_type};base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes))))
 }
 
+/// An audio or video attachment as a `data:` URL to play in the chat (fetched if it is not
+/// here); none when it cannot be had or is too big to play inline (then it is opened instead).
+#[tauri::command]
+pub async fn media(shell: State<'_, Shell>, attachment: careline_protocol::Attachment) -> Res<Option<String>> {
+    use base64::Engine as _;
+    const INLINE_MAX: i64 = 40 * 1024 * 1024;
+    let desk = shell.desk().await?;
+    if attachment.size > INLINE_MAX || !desk.ensure_file(&attachment).await? {
+        return Ok(None);
+    }
+    let sha = attachment.sha256.clone();
+    let Ok(Some(bytes)) = tokio::task::spawn_blocking(move || desk.files().read(&sha)).await else {
+        return Ok(None);
+    };
+    Ok(Some(format!("data:{};base64,{}", attachment.media_type, base64::engine::general_purpose::STANDARD.encode(bytes))))
+}
+
+/// Opens an attachment with the system's program for it, fetching the original first if the
+/// store let it go (an old photo opened from its thumbnail).
+#[tauri::command]
+pub async fn open_attachment(app: AppHandle, shell: State<'_, Shell>, attachment: careline_protocol::Attachment) -> Res<bool> {
+    let desk: Arc<Desk> = shell.desk().await?;
+    if !desk.ensure_file(&attachment).await? {
+        return Ok(false);
+    }
+    open_file(app, shell, attachment.sha256, attachment.file_name).await
+}
+
 /// Opens an attachment from the local store with the system's program for it (decrypted into
 /// a folder of the user's alone, emptied at the next start and at logout).
 #[tauri::command]

@@ -61,6 +61,8 @@ pub fn run() {
             commands::quick_replies,
             commands::save_quick_reply,
             commands::delete_quick_reply,
+            commands::media,
+            commands::open_attachment,
             commands::webhooks,
             commands::create_webhook,
             commands::update_webhook,

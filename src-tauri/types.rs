@@ -25,6 +25,7 @@ pub fn typescript() -> String {
         p::Client::decl(),
         p::Consultation::decl(),
         p::Attachment::decl(),
+        p::ImageInfo::decl(),
         p::Message::decl(),
         p::SendMessageRequest::decl(),
         p::Callback::decl(),

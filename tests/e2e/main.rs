@@ -56,6 +56,26 @@ impl ClientApp {
         r["consultation"]["id"].as_str().unwrap().to_owned()
     }
 
+    /// Uploads a file and sends it as a message of `kind`.
+    async fn send_file(&self, consultation: &str, name: &str, media_type: &str, bytes: Vec<u8>, kind: &str) {
+        let r = self
+            .http
+            .post(format!("{}/api/v1/attachments?name={name}", self.base))
+            .bearer_auth(&self.token)
+            .header("content-type", media_type)
+            .body(bytes)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "upload: {}", r.status());
+        let a: Value = r.json().await.unwrap();
+        self.post(
+            &format!("/api/v1/consultations/{consultation}/messages"),
+            json!({ "client_msg_id": uuid::Uuid::now_v7(), "kind": kind, "attachment_id": a["id"] }),
+        )
+        .await;
+    }
+
     /// The bodies of the messages the client sees in a consultation.
     async fn bodies(&self, consultation: &str) -> Vec<String> {
         let r = self.get(&format!("/api/v1/consultations/{consultation}/messages?limit=200")).await;
@@ -162,6 +182,31 @@ impl Receiver {
         }
         panic!("no webhook with {what:?} within {secs} s; got {:?}", self.got.lock().unwrap());
     }
+}
+
+/// A WAV of a 440 Hz tone lasting `secs` (16-bit mono, 8 kHz).
+fn wav_tone(secs: f32) -> Vec<u8> {
+    let rate = 8000u32;
+    let samples: Vec<i16> =
+        (0..(rate as f32 * secs) as u32).map(|i| ((i as f32 * 440.0 * std::f32::consts::TAU / rate as f32).sin() * 8000.0) as i16).collect();
+    let data = samples.len() as u32 * 2;
+    let mut out = Vec::new();
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + data).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&rate.to_le_bytes());
+    out.extend_from_slice(&(rate * 2).to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&data.to_le_bytes());
+    for s in samples {
+        out.extend_from_slice(&s.to_le_bytes());
+    }
+    out
 }
 
 /// The client with this phone, once the server has them.
@@ -272,6 +317,28 @@ async fn operator_works_a_day_in_the_window() {
     shoot(&d, "chat-delivered-en").await;
     maria.post(&format!("/api/v1/consultations/{first}/read"), json!({ "seq": seq })).await;
     d.wait_text(&format!("[data-testid=message][data-seq='{seq}'] [data-testid=message-state][data-state=read]"), "", 10).await;
+
+    // Maria sends a photo of her throat and a voice message: a thumbnail and a player in the chat.
+    eprintln!("e2e step: A photo and a voice message");
+    let photo = {
+        let img = image::RgbImage::from_fn(1200, 900, |x, y| image::Rgb([200, (120 + x % 60) as u8, (90 + y % 40) as u8]));
+        let mut png = Vec::new();
+        image::DynamicImage::ImageRgb8(img).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+        png
+    };
+    maria.send_file(&first, "throat.png", "image/png", photo, "image").await;
+    maria.send_file(&first, "voice.wav", "audio/wav", wav_tone(1.5), "audio").await;
+    d.wait_text("[data-testid=thumbnail]", "", 15).await;
+    let shown = d.exec("const i = document.querySelector('[data-testid=thumbnail]'); return [i.naturalWidth, i.naturalHeight]", json!([])).await;
+    assert_eq!(shown, json!([480, 360]), "the thumbnail, not the 1200 × 900 original");
+    d.click("[data-testid=play-media]", "voice.wav").await;
+    d.wait_text("[data-testid=audio]", "", 15).await;
+    // It decodes: the player knows the voice message's length.
+    wait_until(10, || async {
+        d.exec("const a = document.querySelector('[data-testid=audio]'); return a.duration > 1.4 && a.duration < 1.6", json!([])).await == json!(true)
+    })
+    .await;
+    shoot(&d, "chat-media-en").await;
 
     // Close with a summary; it is in the archive.
     eprintln!("e2e step: Close with a summary; it is in the archive");

@@ -117,12 +117,32 @@ function Bubble({ row, me, focused }: { row: MessageRow; me: Me; focused: boolea
 }
 
 function Attachment({ a }: { a: NonNullable<MessageRow["message"]["attachment"]> }) {
-  const isImage = a.media_type.startsWith("image/");
-  const img = useLoad(() => (isImage ? api.image(a.sha256, a.media_type) : Promise.resolve(null)), [a.sha256]);
-  if (isImage && img.data) return <img class="thumb" src={img.data} alt={a.file_name} onClick={() => api.openFile(a.sha256, a.file_name)} />;
+  // An image shows its thumbnail (kept for every image, offline too); a click opens the original.
+  const thumb = useLoad(() => (a.image ? api.image(a.image.thumb_sha256, "image/jpeg") : Promise.resolve(null)), [a.sha256]);
+  const playable = a.media_type.startsWith("audio/") || a.media_type.startsWith("video/");
+  const [media, setMedia] = useState<string | null | undefined>(undefined);
+  if (a.image && thumb.data) {
+    return (
+      <img class="thumb" src={thumb.data} alt={a.file_name} width={a.image.thumb_width / 2} height={a.image.thumb_height / 2}
+        title={`${a.file_name} · ${a.image.width} × ${a.image.height}`} onClick={() => api.openAttachment(a)} data-testid="thumbnail" />
+    );
+  }
+  if (playable && media) {
+    return a.media_type.startsWith("audio/")
+      ? <audio class="media" controls src={media} data-testid="audio" />
+      : <video class="media" controls src={media} data-testid="video" />;
+  }
+  const open = async () => {
+    if (playable && media === undefined) {
+      const m = await api.media(a);
+      setMedia(m);
+      if (m) return;
+    }
+    await api.openAttachment(a);
+  };
   return (
-    <button class="file" onClick={() => api.openFile(a.sha256, a.file_name)} title={a.file_name}>
-      <Icon name="file" /> <span>{a.file_name}</span> <small>{Math.max(1, Math.round(a.size / 1024))} KB</small>
+    <button class="file" onClick={open} title={a.file_name} data-testid={playable ? "play-media" : "file"}>
+      <Icon name={playable ? "play" : "file"} /> <span>{a.file_name}</span> <small>{Math.max(1, Math.round(a.size / 1024))} KB</small>
     </button>
   );
 }

@@ -6,7 +6,7 @@ import type {
   Boot, CallbackRow, CallbackView, Client, ClientProfile, ConsultationRow, ConsultationView, Counts, DeskEvent, Entry,
   ListCursor, ListFilter, ListPage, Me, Op, Operator, OperatorReportView, OperatorRow, ReportQuery, ReportView, SearchHit, SessionInfo, Settings, ThreadPage, CreateOperatorRequest, UpdateOperatorRequest,
   DeskSettings, RedFlagRule, RedFlagRuleRequest, AuditPage, AuditQuery, BillingReportView, Board, CallbackReportView, CreateTariffRequest as NewTariff, Export,
-  ReportItems, ReportItemsQuery, Tariff, Callback, CreateCallbackRequest, CreateClientRequest, QuickReply, QuickReplyRequest,
+  ReportItems, ReportItemsQuery, Tariff, Attachment, Callback, CreateCallbackRequest, CreateClientRequest, QuickReply, QuickReplyRequest,
   WebhookEndpoint, WebhookCreated, CreateWebhookRequest, UpdateWebhookRequest, DeliveryStatus, WebhookDelivery,
 } from "./gen/types";
 
@@ -64,6 +64,10 @@ export const api = {
   call: (phone: string) => invoke<string>("call", { phone }),
   image: (sha256: string, mediaType: string) => invoke<string | null>("image", { sha256, mediaType }),
   openFile: (sha256: string, fileName: string) => invoke<boolean>("open_file", { sha256, fileName }),
+  /** Opens an attachment, fetching the original if the store let it go. */
+  openAttachment: (attachment: Attachment) => invoke<boolean>("open_attachment", { attachment }),
+  /** An audio or video attachment to play inline (`null`: too big, or not to be had). */
+  media: (attachment: Attachment) => invoke<string | null>("media", { attachment }),
   ready: () => invoke<void>("ready"),
   setLanguage: (lang: string) => invoke<void>("set_language", { lang }),
   createOperator: (req: CreateOperatorRequest) => invoke<Operator>("create_operator", { req }),

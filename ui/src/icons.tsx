@@ -13,6 +13,7 @@ const paths: Record<string, string> = {
   clip: "M16 7l-7 7a2 2 0 0 0 3 3l8-8a4 4 0 0 0-6-6l-8 8a6 6 0 0 0 8 8l6-6",
   send: "M3 11l18-8-8 18-2-8z",
   file: "M6 2h8l5 5v15H6zM14 2v5h5",
+  play: "M8 5.5v13l10.5-6.5z",
   check: "M4 12l5 5L20 6",
   checks: "M2 12l5 5L18 6M9 16l1 1L21 6",
   x: "M6 6l12 12M18 6L6 18",

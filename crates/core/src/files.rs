@@ -1,6 +1,7 @@
 //! The local attachment store: files of cached messages, kept by their SHA-256 so archived
-//! chats can be reviewed offline with their files. Downloads are checked against the hash;
-//! the store is bounded: files of the newest messages are kept, and when it is full a newer
+//! chats can be reviewed offline with their files. Downloads are checked against the hash.
+//! The thumbnails of every cached image are kept (small: they are outside the bound); the
+//! originals are bounded: files of the newest messages are kept, and when it is full a newer
 //! message's file pushes out the file of the oldest one (never the other way round). Every
 //! file is sealed with the cache's key under a keyed name ([`crate::sealed`]); reading one
 //! checks its tag and its hash again.
@@ -105,8 +106,16 @@ impl Files {
     /// first, within the size limit.
     pub async fn fetch(&self, remote: &Remote, cache: &Cache) -> CoreResult<Fetched> {
         let mut result = Fetched::default();
-        let mut used: u64 = self.stored().iter().map(|s| s.1).sum();
         let wanted = cache.attachments_newest_first().await?;
+        // Thumbnails first: every image's, whatever the bound.
+        for a in &wanted {
+            if self.fetch_thumbnail(remote, a).await? {
+                result.files += 1;
+            }
+        }
+        let thumbs: std::collections::HashSet<String> = wanted.iter().filter_map(|a| a.image.as_ref()).map(|i| self.sealer.name(&i.thumb_sha256)).collect();
+        let is_thumb = |path: &Path| path.file_name().and_then(|n| n.to_str()).is_some_and(|n| thumbs.contains(n));
+        let mut used: u64 = self.stored().iter().filter(|s| !is_thumb(&s.0)).map(|s| s.1).sum();
         // How new each content is, by its name in the store: 0 for the newest message's file.
         let rank: std::collections::HashMap<String, usize> = wanted.iter().enumerate().map(|(i, a)| (self.sealer.name(&a.sha256), i)).collect();
         for (index, a) in wanted.into_iter().enumerate() {
@@ -130,6 +139,7 @@ impl Files {
                 let victim = self
                     .stored()
                     .into_iter()
+                    .filter(|(path, _, _)| !is_thumb(path))
                     .map(|(path, size, _)| {
                         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_owned();
                         (rank.get(&name).copied().unwrap_or(usize::MAX), path, size)
@@ -159,7 +169,14 @@ impl Files {
 
     /// Deletes the stored files no cached message names any more (after an erasure); how many.
     pub async fn sweep(&self, cache: &Cache) -> CoreResult<usize> {
-        let named: std::collections::HashSet<String> = cache.attachments_newest_first().await?.into_iter().map(|a| self.sealer.name(&a.sha256)).collect();
+        let named: std::collections::HashSet<String> = cache
+            .attachments_newest_first()
+            .await?
+            .into_iter()
+            .flat_map(|a| [Some(a.sha256.clone()), a.image.map(|i| i.thumb_sha256)])
+            .flatten()
+            .map(|sha| self.sealer.name(&sha))
+            .collect();
         let mut removed = 0;
         for (path, _, _) in self.stored() {
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_owned();
@@ -175,6 +192,7 @@ impl Files {
     /// other): at once when the store has room, else through [`Files::fetch`], which makes room
     /// by pushing out the oldest messages' files. True when the file is here now.
     pub async fn fetch_new(&self, remote: &Remote, cache: &Cache, a: &Attachment) -> CoreResult<bool> {
+        self.fetch_thumbnail(remote, a).await?;
         if self.has(a) {
             return Ok(true);
         }
@@ -185,6 +203,51 @@ impl Files {
         if used + a.size as u64 > self.max_bytes {
             self.fetch(remote, cache).await?;
             return Ok(self.has(a));
+        }
+        let bytes = match remote.download(a.id).await {
+            Ok(b) => b,
+            Err(CoreError::Refused(_)) => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        if hex::encode(Sha256::digest(&bytes)) != a.sha256 {
+            return Err(CoreError::Corrupt(format!("attachment {} does not match its SHA-256", a.id)));
+        }
+        let path = self.path_of(&a.sha256).ok_or_else(|| CoreError::Corrupt("bad sha256".into()))?;
+        write_atomically(&path, &self.sealer.seal(&a.sha256, &bytes))?;
+        Ok(true)
+    }
+}
+
+impl Files {
+    /// Whether the thumbnail of an image attachment is here.
+    pub fn has_thumbnail(&self, a: &Attachment) -> bool {
+        a.image.as_ref().and_then(|i| self.path_of(&i.thumb_sha256)).is_some_and(|p| p.exists())
+    }
+
+    /// Fetches an image's thumbnail if it is not here; true when it was fetched now.
+    async fn fetch_thumbnail(&self, remote: &Remote, a: &Attachment) -> CoreResult<bool> {
+        let Some(image) = &a.image else { return Ok(false) };
+        if self.has_thumbnail(a) {
+            return Ok(false);
+        }
+        let bytes = match remote.download_thumbnail(a.id).await {
+            Ok(b) => b,
+            Err(CoreError::Refused(_)) => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        if hex::encode(Sha256::digest(&bytes)) != image.thumb_sha256 {
+            return Err(CoreError::Corrupt(format!("the thumbnail of {} does not match its SHA-256", a.id)));
+        }
+        let path = self.path_of(&image.thumb_sha256).ok_or_else(|| CoreError::Corrupt("bad sha256".into()))?;
+        write_atomically(&path, &self.sealer.seal(&image.thumb_sha256, &bytes))?;
+        Ok(true)
+    }
+
+    /// The original of an attachment, fetched now if it is not here (an old one pushed out of
+    /// the bound, opened from its thumbnail); kept while the bound allows. True when it is here.
+    pub async fn ensure(&self, remote: &Remote, a: &Attachment) -> CoreResult<bool> {
+        if self.has(a) {
+            return Ok(true);
         }
         let bytes = match remote.download(a.id).await {
             Ok(b) => b,

@@ -344,7 +344,16 @@ impl Remote {
 
     /// An attachment's bytes.
     pub async fn download(&self, id: Uuid) -> CoreResult<Vec<u8>> {
-        let resp = self.http.get(format!("{}/api/v1/attachments/{id}", self.base)).bearer_auth(&self.token).send().await.map_err(CoreError::Unreachable)?;
+        self.bytes_of(&format!("/api/v1/attachments/{id}")).await
+    }
+
+    /// An image attachment's thumbnail.
+    pub async fn download_thumbnail(&self, id: Uuid) -> CoreResult<Vec<u8>> {
+        self.bytes_of(&format!("/api/v1/attachments/{id}/thumbnail")).await
+    }
+
+    async fn bytes_of(&self, path: &str) -> CoreResult<Vec<u8>> {
+        let resp = self.http.get(format!("{}{path}", self.base)).bearer_auth(&self.token).send().await.map_err(CoreError::Unreachable)?;
         if !resp.status().is_success() {
             return decode::<()>(resp).await.map(|_| Vec::new());
         }

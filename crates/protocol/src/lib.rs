@@ -535,6 +535,23 @@ pub struct Attachment {
     pub media_type: String,
     pub size: i64,
     pub created_at: DateTime<Utc>,
+    /// An image's size (upright) and its thumbnail; none for other files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<Box<ImageInfo>>,
+}
+
+/// An uploaded image: its size as shown (after its EXIF orientation) and its thumbnail, a JPEG
+/// that fits 480 × 480, fetched from `GET /api/v1/attachments/{id}/thumbnail`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ImageInfo {
+    pub width: u32,
+    pub height: u32,
+    /// Hex SHA-256 of the thumbnail (content-addressed beside the original).
+    pub thumb_sha256: String,
+    pub thumb_width: u32,
+    pub thumb_height: u32,
+    pub thumb_size: i64,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ pub mod red_flags;
 pub mod state;
 pub mod store;
 pub mod testing;
+pub mod thumbs;
 pub mod time;
 pub mod webhooks;
 

@@ -736,3 +736,74 @@ both!(reception_creates_a_client_and_a_callback_for_them, |db| async move {
     assert_eq!(st, StatusCode::CONFLICT);
     s.stop().await;
 });
+
+/// A JPEG of `w` × `h` with an EXIF orientation (6: the camera was turned a quarter clockwise).
+fn jpeg_with_orientation(w: u32, h: u32, orientation: u16) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 255 / w) as u8, (y * 255 / h) as u8, 90]));
+    let mut plain = Vec::new();
+    image::DynamicImage::ImageRgb8(img).write_to(&mut std::io::Cursor::new(&mut plain), image::ImageFormat::Jpeg).unwrap();
+    let mut exif = b"Exif\0\0MM\0\x2a\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01".to_vec();
+    exif.extend_from_slice(&orientation.to_be_bytes());
+    exif.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+    let mut out = plain[..2].to_vec();
+    out.extend_from_slice(&[0xff, 0xe1]);
+    out.extend_from_slice(&((exif.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(&exif);
+    out.extend_from_slice(&plain[2..]);
+    out
+}
+
+// An uploaded photo gets a thumbnail, upright by its EXIF orientation and no larger than 480
+// px, served to whoever may see the photo; a decompression bomb is refused with the numbers
+// and nothing is kept; an "image" that does not decode is kept as a plain file.
+both!(images_get_upright_thumbnails_and_bombs_are_refused, |db| async move {
+    let s = TestServer::start(db).await;
+    let maria = s.client("Мария", "+79001110001").await;
+    let other = s.client("Пётр", "+79001110002").await;
+    let anna = s.staff("anna", Role::Operator).await;
+    let photo = jpeg_with_orientation(1600, 1200, 6);
+    let a = maria.must_upload("rash.jpg", "image/jpeg", &photo).await;
+    assert_eq!((a["image"]["width"].as_u64(), a["image"]["height"].as_u64()), (Some(1200), Some(1600)), "upright: {a}");
+    assert_eq!((a["image"]["thumb_width"].as_u64(), a["image"]["thumb_height"].as_u64()), (Some(360), Some(480)), "{a}");
+    let c = maria.open_consultation("Сыпь на руке, фото").await;
+    let m = maria
+        .must(&format!("/api/v1/consultations/{c}/messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "image", "attachment_id": a["id"]}))
+        .await;
+    assert_eq!(m["attachment"]["image"], a["image"], "the message carries the thumbnail");
+    let thumb_path = format!("/api/v1/attachments/{}/thumbnail", a["id"].as_str().unwrap());
+    for who in [&maria, &anna] {
+        let r = who.http.get(format!("{}{thumb_path}", s.base)).bearer_auth(who.token.as_deref().unwrap()).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()["content-type"], "image/jpeg");
+        let bytes = r.bytes().await.unwrap();
+        let t = image::load_from_memory(&bytes).unwrap();
+        assert_eq!((t.width(), t.height()), (360, 480));
+        assert_eq!(bytes.len() as u64, a["image"]["thumb_size"].as_u64().unwrap());
+    }
+    let (st, _) = other.get(&thumb_path).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "not someone else's");
+
+    // A bomb: a PNG whose header claims 100000 × 100000 pixels.
+    let mut bomb = Vec::new();
+    image::DynamicImage::ImageRgb8(image::RgbImage::new(1, 1)).write_to(&mut std::io::Cursor::new(&mut bomb), image::ImageFormat::Png).unwrap();
+    bomb[16..24].copy_from_slice(&[0, 1, 0x86, 0xa0, 0, 1, 0x86, 0xa0]);
+    let crc = {
+        let mut crc = 0xffff_ffffu32;
+        for &b in &bomb[12..29] {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    };
+    bomb[29..33].copy_from_slice(&crc.to_be_bytes());
+    let (st, b) = maria.upload("bomb.png", "image/png", &bomb).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert!(b["message"].as_str().unwrap().contains("100000 × 100000"), "{b}");
+    // Not an image after all: a file without a thumbnail.
+    let (st, b) = maria.upload("scan.png", "image/png", b"\x89PNG not really").await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    assert!(b.get("image").is_none(), "{b}");
+    s.stop().await;
+});

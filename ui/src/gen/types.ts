@@ -69,7 +69,17 @@ export type Attachment = { id: string,
 /**
  * Hex SHA-256 of the content.
  */
-sha256: string, file_name: string, media_type: string, size: number, created_at: string, };
+sha256: string, file_name: string, media_type: string, size: number, created_at: string, 
+/**
+ * An image's size (upright) and its thumbnail; none for other files.
+ */
+image?: ImageInfo | null, };
+
+export type ImageInfo = { width: number, height: number, 
+/**
+ * Hex SHA-256 of the thumbnail (content-addressed beside the original).
+ */
+thumb_sha256: string, thumb_width: number, thumb_height: number, thumb_size: number, };
 
 export type Message = { id: string, consultation_id: string, 
 /**

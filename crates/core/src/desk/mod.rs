@@ -176,6 +176,12 @@ impl Desk {
         &self.files
     }
 
+    /// An attachment's original, fetched now if the store let it go (opened from its
+    /// thumbnail); true when it is here.
+    pub async fn ensure_file(&self, a: &careline_protocol::Attachment) -> CoreResult<bool> {
+        self.files.ensure(&self.remote, a).await
+    }
+
     /// Starts the background work; events go to `emit`. Call once. Opening the desk puts the
     /// operator back in the status they chose last (online the first time).
     pub fn start(self: &Arc<Self>, emit: Emit) {
@@ -237,7 +243,12 @@ impl Desk {
     pub async fn send_file(&self, consultation_id: Uuid, name: &str, bytes: Vec<u8>, internal: bool) -> CoreResult<i64> {
         // The server names the media type from the file name (as for any octet-stream upload).
         let attachment = self.remote.upload(name, "application/octet-stream", bytes).await?;
-        let kind = if attachment.media_type.starts_with("image/") { MessageKind::Image } else { MessageKind::File };
+        let kind = match attachment.media_type.split('/').next() {
+            Some("image") => MessageKind::Image,
+            Some("audio") => MessageKind::Audio,
+            Some("video") => MessageKind::Video,
+            _ => MessageKind::File,
+        };
         let message = SendMessageRequest { client_msg_id: Uuid::now_v7(), kind, body: String::new(), attachment_id: Some(attachment.id), internal };
         self.act(Op::SendMessage { consultation_id, message }).await
     }

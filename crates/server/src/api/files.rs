@@ -64,10 +64,61 @@ pub async fn upload(
         // The file stays unnamed and goes with the clean-up of unattached uploads.
         return Err(refusal());
     }
-    let attachment =
-        Attachment { id: careline_protocol::new_id(), sha256: stored.sha256, file_name, media_type, size: stored.size as i64, created_at: chrono::Utc::now() };
+    let image = if crate::thumbs::wanted(&media_type) { thumbnail(&state, &stored.sha256).await? } else { None };
+    let attachment = Attachment {
+        id: careline_protocol::new_id(),
+        sha256: stored.sha256,
+        file_name,
+        media_type,
+        size: stored.size as i64,
+        created_at: chrono::Utc::now(),
+        image,
+    };
     state.store.insert_attachment(&attachment, session.user_id).await?;
     Ok((StatusCode::CREATED, Json(attachment)))
+}
+
+/// Makes and stores an image's thumbnail. Too many pixels (a decompression bomb): refused with
+/// the numbers. An image that does not decode is kept as a file, without a thumbnail.
+async fn thumbnail(state: &AppState, sha256: &str) -> AppResult<Option<Box<careline_protocol::ImageInfo>>> {
+    let path = state.blobs.path_of(sha256)?;
+    let made = tokio::task::spawn_blocking(move || std::fs::read(path).map(|bytes| crate::thumbs::make(&bytes)))
+        .await
+        .map_err(|e| AppError::Other(format!("making a thumbnail: {e}")))??;
+    let made = match made {
+        Ok(m) => m,
+        Err(crate::thumbs::Refusal::TooManyPixels { width, height }) => {
+            return Err(AppError::invalid(format!(
+                "the image has {width} × {height} pixels; at most {} million are accepted",
+                crate::thumbs::MAX_PIXELS / 1_000_000
+            )));
+        }
+        Err(crate::thumbs::Refusal::Undecodable(why)) => {
+            tracing::info!(%why, "an image upload without a thumbnail");
+            return Ok(None);
+        }
+    };
+    let size = made.thumb.len() as i64;
+    let stored = state.blobs.store(futures::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(made.thumb))])).await?;
+    Ok(Some(Box::new(careline_protocol::ImageInfo {
+        width: made.width,
+        height: made.height,
+        thumb_sha256: stored.sha256,
+        thumb_width: made.thumb_width,
+        thumb_height: made.thumb_height,
+        thumb_size: size,
+    })))
+}
+
+/// An image's thumbnail (a JPEG that fits 480 × 480), for whoever may see the image.
+#[utoipa::path(get, path = "/api/v1/attachments/{id}/thumbnail", tag = "attachments", params(("id" = Uuid, Path)),
+    responses((status = 200, content_type = "image/jpeg", body = Vec<u8>), (status = 404, body = ApiError)))]
+pub async fn thumbnail_of(State(state): State<AppState>, session: Session, ApiPath(id): ApiPath<Uuid>) -> AppResult<Response> {
+    let a = state.store.attachment_for(id, session.viewer()).await?;
+    let Some(image) = a.image else {
+        return Err(AppError::not_found("thumbnail"));
+    };
+    serve(&state, &image.thumb_sha256, "image/jpeg", image.thumb_size, &format!("thumbnail-{}.jpg", a.id), true).await
 }
 
 /// Download a file the caller may see.
@@ -75,8 +126,13 @@ pub async fn upload(
     responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = ApiError)))]
 pub async fn download(State(state): State<AppState>, session: Session, ApiPath(id): ApiPath<Uuid>) -> AppResult<Response> {
     let a = state.store.attachment_for(id, session.viewer()).await?;
-    let file = tokio::fs::File::open(state.blobs.path_of(&a.sha256)?).await?;
     let inline = a.media_type.starts_with("image/");
+    serve(&state, &a.sha256, &a.media_type, a.size, &a.file_name, inline).await
+}
+
+/// Streams a stored content with headers that keep a browser from running it.
+async fn serve(state: &AppState, sha256: &str, media_type: &str, size: i64, file_name: &str, inline: bool) -> AppResult<Response> {
+    let file = tokio::fs::File::open(state.blobs.path_of(sha256)?).await?;
     let mut response = Body::from_stream(ReaderStream::new(file)).into_response();
     let h = response.headers_mut();
     let set = |h: &mut HeaderMap, name: header::HeaderName, value: String| {
@@ -84,10 +140,10 @@ pub async fn download(State(state): State<AppState>, session: Session, ApiPath(i
             h.insert(name, v);
         }
     };
-    set(h, header::CONTENT_TYPE, a.media_type.clone());
-    set(h, header::CONTENT_LENGTH, a.size.to_string());
-    set(h, header::CONTENT_DISPOSITION, content_disposition(&a.file_name, inline));
-    set(h, header::ETAG, format!("\"{}\"", a.sha256));
+    set(h, header::CONTENT_TYPE, media_type.to_owned());
+    set(h, header::CONTENT_LENGTH, size.to_string());
+    set(h, header::CONTENT_DISPOSITION, content_disposition(file_name, inline));
+    set(h, header::ETAG, format!("\"{sha256}\""));
     set(h, header::CACHE_CONTROL, "private, max-age=31536000, immutable".into());
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));

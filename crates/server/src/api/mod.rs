@@ -140,6 +140,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(webhooks::deliveries))
         .routes(routes!(files::upload))
         .routes(routes!(files::download))
+        .routes(routes!(files::thumbnail_of))
         .routes(routes!(callbacks::create, callbacks::list))
         .routes(routes!(callbacks::get))
         .routes(routes!(callbacks::claim))

@@ -41,7 +41,7 @@ impl Store {
 
 /// What became of a job in the batch.
 enum Outcome {
-    Stored(Message),
+    Stored(Box<Message>),
     Refused(AppError),
     /// Sent alone after the batch.
     Alone,
@@ -60,7 +60,7 @@ async fn write_batch(store: &Store, jobs: Vec<Job>) {
     for (job, outcome) in jobs.into_iter().zip(outcomes) {
         match outcome {
             Outcome::Stored(m) => {
-                let _ = job.reply.send(Ok(m));
+                let _ = job.reply.send(Ok(*m));
             }
             Outcome::Refused(e) => {
                 let _ = job.reply.send(Err(e));
@@ -123,7 +123,7 @@ async fn plan_and_write(store: &Store, jobs: &[Job], outcomes: &mut Vec<Outcome>
     for &i in &fresh {
         let j = &jobs[i];
         if let Some(m) = existing.get(&(j.actor.id, j.req.client_msg_id)) {
-            outcomes[i] = Outcome::Stored(m.clone());
+            outcomes[i] = Outcome::Stored(Box::new(m.clone()));
             continue;
         }
         let Some(c) = consultations.get_mut(&j.consultation_id) else {
@@ -262,7 +262,7 @@ async fn plan_and_write(store: &Store, jobs: &[Job], outcomes: &mut Vec<Outcome>
     }
     tx.commit().await?;
     for (job, m) in messages {
-        outcomes[job] = Outcome::Stored(m);
+        outcomes[job] = Outcome::Stored(Box::new(m));
     }
     Ok(())
 }

@@ -401,14 +401,20 @@ impl Store {
         let phone: String = row.try_get("phone")?;
         let cid = id.to_string();
         let uploads = sqlx::query(
-            "SELECT a.id, a.sha256 FROM attachments a WHERE a.uploader_id = $1 \
+            "SELECT a.id, a.sha256, a.image FROM attachments a WHERE a.uploader_id = $1 \
              OR a.id IN (SELECT m.attachment_id FROM messages m WHERE m.client_id = $1 AND m.attachment_id IS NOT NULL)",
         )
         .bind(&cid)
         .fetch_all(tx.conn())
         .await?;
         let upload_ids = uploads.iter().map(|r| r.try_get::<String, _>("id")).collect::<Result<Vec<_>, _>>()?;
-        let files = uploads.iter().map(|r| r.try_get::<String, _>("sha256")).collect::<Result<Vec<_>, _>>()?;
+        let mut files = Vec::new();
+        for r in &uploads {
+            files.push(r.try_get::<String, _>("sha256")?);
+            if let Some(i) = super::files::image_info(r, "image")? {
+                files.push(i.thumb_sha256);
+            }
+        }
         // Webhook deliveries name the client (id, name, phone): those waiting and the log go too.
         let pattern = format!("%{cid}%");
         let by_phone = format!("%\"{phone}\"%");

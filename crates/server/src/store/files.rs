@@ -13,23 +13,26 @@ use crate::time::ms;
 
 impl Store {
     pub async fn insert_attachment(&self, a: &Attachment, uploader: Uuid) -> AppResult<()> {
-        sqlx::query("INSERT INTO attachments (id, sha256, file_name, media_type, size, uploader_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(a.id.to_string())
-            .bind(&a.sha256)
-            .bind(&a.file_name)
-            .bind(&a.media_type)
-            .bind(a.size)
-            .bind(uploader.to_string())
-            .bind(ms(a.created_at))
-            .execute(&self.writer)
-            .await?;
+        sqlx::query(
+            "INSERT INTO attachments (id, sha256, file_name, media_type, size, uploader_id, created_at, image) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(a.id.to_string())
+        .bind(&a.sha256)
+        .bind(&a.file_name)
+        .bind(&a.media_type)
+        .bind(a.size)
+        .bind(uploader.to_string())
+        .bind(ms(a.created_at))
+        .bind(a.image.as_ref().map(|i| serde_json::to_string(i).expect("image info serializes")))
+        .execute(&self.writer)
+        .await?;
         Ok(())
     }
 
     /// The attachment, if the viewer may see it: staff always; a client if it uploaded it or
     /// it is in a message of its thread that is not internal.
     pub async fn attachment_for(&self, id: Uuid, viewer: Viewer) -> AppResult<Attachment> {
-        let row = sqlx::query("SELECT id, sha256, file_name, media_type, size, uploader_id, created_at FROM attachments WHERE id = $1")
+        let row = sqlx::query("SELECT id, sha256, file_name, media_type, size, uploader_id, created_at, image FROM attachments WHERE id = $1")
             .bind(id.to_string())
             .fetch_optional(&self.reader)
             .await?
@@ -53,6 +56,7 @@ impl Store {
             media_type: row.try_get("media_type")?,
             size: row.try_get("size")?,
             created_at: get_time(&row, "created_at")?,
+            image: image_info(&row, "image")?,
         })
     }
 
@@ -72,16 +76,29 @@ impl Store {
         let mut tx = self.begin().await?;
         let gone = sqlx::query(
             "DELETE FROM attachments WHERE created_at < $1 \
-             AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.attachment_id = attachments.id) RETURNING sha256",
+             AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.attachment_id = attachments.id) RETURNING sha256, image",
         )
         .bind(before_ms)
         .fetch_all(tx.conn())
         .await?;
-        let gone = gone.iter().map(|r| r.try_get::<String, _>("sha256")).collect::<Result<Vec<_>, _>>()?;
+        let mut shas = Vec::new();
+        for r in &gone {
+            shas.push(r.try_get::<String, _>("sha256")?);
+            if let Some(i) = image_info(r, "image")? {
+                shas.push(i.thumb_sha256);
+            }
+        }
+        let gone = shas;
         let orphans = unnamed_contents(&mut tx, gone).await?;
         tx.commit().await?;
         Ok(orphans)
     }
+}
+
+/// The image metadata kept (as JSON) on an attachment's row.
+pub(crate) fn image_info(row: &sqlx::any::AnyRow, col: &str) -> AppResult<Option<Box<careline_protocol::ImageInfo>>> {
+    let text: Option<String> = row.try_get(col)?;
+    text.map(|t| serde_json::from_str(&t).map_err(|e| AppError::Corrupt(format!("an attachment's image: {e}")))).transpose()
 }
 
 /// Of the content hashes `shas`, those no upload names any more (their files may go), once each.
@@ -91,7 +108,13 @@ pub(crate) async fn unnamed_contents(tx: &mut WriteTx, shas: Vec<String>) -> App
         if out.contains(&sha) {
             continue;
         }
-        let named = sqlx::query("SELECT 1 AS x FROM attachments WHERE sha256 = $1 LIMIT 1").bind(&sha).fetch_optional(tx.conn()).await?.is_some();
+        // Named as an original, or as a thumbnail (the JSON holds it quoted).
+        let named = sqlx::query("SELECT 1 AS x FROM attachments WHERE sha256 = $1 OR image LIKE $2 LIMIT 1")
+            .bind(&sha)
+            .bind(format!("%\"{sha}\"%"))
+            .fetch_optional(tx.conn())
+            .await?
+            .is_some();
         if !named {
             out.push(sha);
         }

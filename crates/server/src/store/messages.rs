@@ -24,7 +24,7 @@ use crate::time::{from_ms, now_ms};
 
 pub(crate) const MESSAGE_SELECT: &str = "SELECT m.id, m.consultation_id, m.client_id, m.author_kind, m.author_id, m.kind, m.body, \
      m.client_msg_id, m.internal, m.created_at, m.seq, a.id AS a_id, a.sha256 AS a_sha256, \
-     a.file_name AS a_file_name, a.media_type AS a_media_type, a.size AS a_size, a.created_at AS a_created_at \
+     a.file_name AS a_file_name, a.media_type AS a_media_type, a.size AS a_size, a.created_at AS a_created_at, a.image AS a_image \
      FROM messages m LEFT JOIN attachments a ON a.id = m.attachment_id";
 
 pub(crate) fn message_row(row: &AnyRow) -> AppResult<Message> {
@@ -36,6 +36,7 @@ pub(crate) fn message_row(row: &AnyRow) -> AppResult<Message> {
             media_type: row.try_get("a_media_type")?,
             size: row.try_get("a_size")?,
             created_at: get_time(row, "a_created_at")?,
+            image: super::files::image_info(row, "a_image")?,
         }),
         None => None,
     };
@@ -331,7 +332,7 @@ pub(crate) fn validate_send(actor: Actor, req: &SendMessageRequest) -> AppResult
 
 /// An attachment may be sent by the one who uploaded it.
 async fn attachment_for_message(tx: &mut WriteTx, id: Uuid, author: Uuid) -> AppResult<Attachment> {
-    let row = sqlx::query("SELECT id, sha256, file_name, media_type, size, uploader_id, created_at FROM attachments WHERE id = $1")
+    let row = sqlx::query("SELECT id, sha256, file_name, media_type, size, uploader_id, created_at, image FROM attachments WHERE id = $1")
         .bind(id.to_string())
         .fetch_optional(tx.conn())
         .await?
@@ -347,6 +348,7 @@ async fn attachment_for_message(tx: &mut WriteTx, id: Uuid, author: Uuid) -> App
         media_type: row.try_get("media_type")?,
         size: row.try_get("size")?,
         created_at: get_time(&row, "created_at")?,
+        image: super::files::image_info(&row, "image")?,
     })
 }
 
