@@ -29,6 +29,7 @@ pub mod store;
 pub mod testing;
 pub mod thumbs;
 pub mod time;
+pub mod web;
 pub mod webhooks;
 
 pub use config::Config;

@@ -158,6 +158,12 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let doc = api.clone();
     let router = router
         .route("/api/openapi.json", axum::routing::get(move || async move { axum::Json(doc) }))
+        // The patients' web chat page.
+        .route("/", axum::routing::get(crate::web::page))
+        .route("/chat", axum::routing::get(crate::web::page))
+        .route("/chat/app.js", axum::routing::get(crate::web::script))
+        .route("/chat/app.css", axum::routing::get(crate::web::style))
+        .route("/chat/icon.svg", axum::routing::get(crate::web::icon))
         .fallback(|| async { AppError::not_found("route").into_response() })
         .method_not_allowed_fallback(|| async {
             let e = careline_protocol::ApiError::new(ErrorCode::BadRequest, "method not allowed on this path");

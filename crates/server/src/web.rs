@@ -1,0 +1,53 @@
+//! The patients' web chat page, served by the server itself at `/` and `/chat`: one HTML page,
+//! one script and one stylesheet (no framework, no external request), built into the binary.
+//! A strict Content-Security-Policy allows only this origin's script, styles, images (and the
+//! `blob:` URLs of attachments fetched with the session), and connections to this origin.
+
+use axum::extract::State;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+
+use crate::state::AppState;
+
+const PAGE: &str = include_str!("../web/chat.html");
+const SCRIPT: &str = include_str!("../web/app.js");
+const STYLE: &str = include_str!("../web/app.css");
+const ICON: &str = include_str!("../web/icon.svg");
+
+/// What the page may load and connect to: nothing but this origin (and blobs it made itself).
+pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; media-src 'self' blob:; \
+     connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+fn answer(content_type: &'static str, body: String, cache: &'static str) -> Response {
+    let mut r = body.into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    r
+}
+
+/// The page, told the upload limit (so a file too big is refused before it is sent).
+pub async fn page(State(state): State<AppState>) -> Response {
+    answer("text/html; charset=utf-8", PAGE.replace("{{MAX_UPLOAD}}", &state.config.attachment_max_bytes.to_string()), "no-cache")
+}
+
+pub async fn script() -> Response {
+    answer("text/javascript; charset=utf-8", SCRIPT.to_owned(), "no-cache")
+}
+
+pub async fn style() -> Response {
+    answer("text/css; charset=utf-8", STYLE.to_owned(), "no-cache")
+}
+
+pub async fn icon() -> Response {
+    answer("image/svg+xml", ICON.to_owned(), "public, max-age=86400")
+}
+
+/// What the page weighs, in bytes (HTML, script, stylesheet, icon), uncompressed.
+pub fn weight() -> usize {
+    PAGE.len() + SCRIPT.len() + STYLE.len() + ICON.len()
+}
