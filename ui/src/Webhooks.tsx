@@ -9,7 +9,7 @@ import { useAction, useLoad } from "./store";
 
 const eventTypes: WebhookEventType[] = [
   "message.undelivered", "consultation.created", "consultation.taken", "consultation.transferred", "consultation.released", "consultation.closed",
-  "consultation.red_flag", "callback.created", "callback.claimed", "callback.due_soon", "callback.done", "callback.failed", "rating.received",
+  "consultation.red_flag", "consultation.sla_breached", "callback.created", "callback.claimed", "callback.due_soon", "callback.done", "callback.failed", "rating.received",
 ];
 const eventKey = (e: WebhookEventType) => `hook_${e.replace(".", "_")}` as Key;
 

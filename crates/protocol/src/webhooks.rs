@@ -45,6 +45,7 @@ event_types! {
     ConsultationReleased = "consultation.released": "Handed back to the queue.",
     ConsultationClosed = "consultation.closed": "Closed.",
     ConsultationRedFlag = "consultation.red_flag": "A client's message matched a red-flag rule: raised to urgent.",
+    ConsultationSlaBreached = "consultation.sla_breached": "A consultation went past an SLA threshold of the desk's settings: waiting in the queue, or taken without a first answer (`data.sla`).",
     CallbackCreated = "callback.created": "A callback request was made.",
     CallbackClaimed = "callback.claimed": "An operator claimed a callback request.",
     CallbackDueSoon = "callback.due_soon": "A callback request falls due within the configured minutes and nobody has claimed it.",

@@ -449,6 +449,29 @@ impl Store {
                 written += enqueue(&mut tx, WebhookEventType::CallbackDueSoon, &cb.id.to_string(), Some(&key), data, now).await?;
             }
         }
+        // SLA breaches, by the desk's thresholds: a consultation still in the queue, or taken and
+        // not yet answered, past its limit. Told once per consultation and kind.
+        if wanted(WebhookEventType::ConsultationSlaBreached, &lists) {
+            let sla = self.desk_settings().await?.sla;
+            let checks = [
+                ("queue_wait", sla.queue_wait_minutes, "status = 'new' AND created_at <= $1"),
+                ("first_response", sla.first_response_minutes, "status = 'active' AND first_response_at IS NULL AND taken_at <= $1"),
+            ];
+            for (kind, minutes, condition) in checks {
+                let Some(minutes) = minutes else { continue };
+                let rows = sqlx::query(&format!("SELECT id FROM consultations WHERE {condition} ORDER BY created_at LIMIT 500"))
+                    .bind(now - minutes * 60_000)
+                    .fetch_all(tx.conn())
+                    .await?;
+                for r in rows {
+                    let id = get_uuid(&r, "id")?;
+                    let mut data = crate::webhooks::consultation_data(&mut tx, id).await?;
+                    data["sla"] = serde_json::json!({ "kind": kind, "minutes": minutes });
+                    let key = format!("sla:{kind}:{id}");
+                    written += enqueue(&mut tx, WebhookEventType::ConsultationSlaBreached, &id.to_string(), Some(&key), data, now).await?;
+                }
+            }
+        }
         tx.commit().await?;
         Ok(written)
     }
