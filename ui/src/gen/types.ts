@@ -185,7 +185,7 @@ text: string, language: RuleLanguage | null,
  */
 personal: boolean, };
 
-export type WebhookEventType = "message.undelivered" | "consultation.created" | "consultation.taken" | "consultation.transferred" | "consultation.released" | "consultation.closed" | "consultation.red_flag" | "callback.created" | "callback.claimed" | "callback.due_soon" | "callback.done" | "callback.failed" | "rating.received";
+export type WebhookEventType = "message.undelivered" | "consultation.created" | "consultation.taken" | "consultation.transferred" | "consultation.released" | "consultation.closed" | "consultation.red_flag" | "consultation.sla_breached" | "callback.created" | "callback.claimed" | "callback.due_soon" | "callback.done" | "callback.failed" | "rating.received";
 
 export type WebhookEndpoint = { id: string, url: string, events: Array<WebhookEventType>, description: string | null, 
 /**
