@@ -204,17 +204,7 @@ impl Files {
             self.fetch(remote, cache).await?;
             return Ok(self.has(a));
         }
-        let bytes = match remote.download(a.id).await {
-            Ok(b) => b,
-            Err(CoreError::Refused(_)) => return Ok(false),
-            Err(e) => return Err(e),
-        };
-        if hex::encode(Sha256::digest(&bytes)) != a.sha256 {
-            return Err(CoreError::Corrupt(format!("attachment {} does not match its SHA-256", a.id)));
-        }
-        let path = self.path_of(&a.sha256).ok_or_else(|| CoreError::Corrupt("bad sha256".into()))?;
-        write_atomically(&path, &self.sealer.seal(&a.sha256, &bytes))?;
-        Ok(true)
+        self.download_into(remote, a, false).await
     }
 }
 
@@ -226,21 +216,10 @@ impl Files {
 
     /// Fetches an image's thumbnail if it is not here; true when it was fetched now.
     async fn fetch_thumbnail(&self, remote: &Remote, a: &Attachment) -> CoreResult<bool> {
-        let Some(image) = &a.image else { return Ok(false) };
-        if self.has_thumbnail(a) {
+        if a.image.is_none() || self.has_thumbnail(a) {
             return Ok(false);
         }
-        let bytes = match remote.download_thumbnail(a.id).await {
-            Ok(b) => b,
-            Err(CoreError::Refused(_)) => return Ok(false),
-            Err(e) => return Err(e),
-        };
-        if hex::encode(Sha256::digest(&bytes)) != image.thumb_sha256 {
-            return Err(CoreError::Corrupt(format!("the thumbnail of {} does not match its SHA-256", a.id)));
-        }
-        let path = self.path_of(&image.thumb_sha256).ok_or_else(|| CoreError::Corrupt("bad sha256".into()))?;
-        write_atomically(&path, &self.sealer.seal(&image.thumb_sha256, &bytes))?;
-        Ok(true)
+        self.download_into(remote, a, true).await
     }
 
     /// The original of an attachment, fetched now if it is not here (an old one pushed out of
@@ -249,16 +228,28 @@ impl Files {
         if self.has(a) {
             return Ok(true);
         }
-        let bytes = match remote.download(a.id).await {
+        self.download_into(remote, a, false).await
+    }
+
+    /// Downloads an attachment's original (or its thumbnail), checks it against its SHA-256 and
+    /// seals it into the store; false when the server would not give it.
+    async fn download_into(&self, remote: &Remote, a: &Attachment, thumbnail: bool) -> CoreResult<bool> {
+        let sha256 = match (&a.image, thumbnail) {
+            (Some(i), true) => i.thumb_sha256.as_str(),
+            (None, true) => return Ok(false),
+            (_, false) => a.sha256.as_str(),
+        };
+        let got = if thumbnail { remote.download_thumbnail(a.id).await } else { remote.download(a.id).await };
+        let bytes = match got {
             Ok(b) => b,
             Err(CoreError::Refused(_)) => return Ok(false),
             Err(e) => return Err(e),
         };
-        if hex::encode(Sha256::digest(&bytes)) != a.sha256 {
-            return Err(CoreError::Corrupt(format!("attachment {} does not match its SHA-256", a.id)));
+        if hex::encode(Sha256::digest(&bytes)) != sha256 {
+            return Err(CoreError::Corrupt(format!("attachment {} (thumbnail: {thumbnail}) does not match its SHA-256", a.id)));
         }
-        let path = self.path_of(&a.sha256).ok_or_else(|| CoreError::Corrupt("bad sha256".into()))?;
-        write_atomically(&path, &self.sealer.seal(&a.sha256, &bytes))?;
+        let path = self.path_of(sha256).ok_or_else(|| CoreError::Corrupt("bad sha256".into()))?;
+        write_atomically(&path, &self.sealer.seal(sha256, &bytes))?;
         Ok(true)
     }
 }
