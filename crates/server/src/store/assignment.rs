@@ -183,7 +183,7 @@ async fn give(tx: &mut WriteTx, before: Consultation, to: &Receiver, policy: Ass
     if !save_consultation(tx, &c, before.status, before.operator_id).await? {
         return Ok(None);
     }
-    record_step(tx, c.id, "taken", Some(to.id), now).await?;
+    record_step(tx, &c, "taken", Some(to.id), now).await?;
     let how = match policy {
         AssignmentPolicy::LeastLoaded => "least loaded",
         _ => "round robin",

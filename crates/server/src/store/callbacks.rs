@@ -150,7 +150,7 @@ impl Store {
             .execute(tx.conn())
             .await?;
         emit_callback(&mut tx, &cb, now).await?;
-        crate::webhooks::callback_change(&mut tx, &cb, true, now).await?;
+        crate::webhooks::events::callback_change(&mut tx, &cb, true, now).await?;
         tx.commit().await?;
         Ok(cb)
     }
@@ -280,7 +280,7 @@ impl Store {
             return Err(AppError::refuse(careline_protocol::ErrorCode::AlreadyTaken, "the request was changed by someone else; reload it"));
         }
         emit_callback(&mut tx, &cb, now).await?;
-        crate::webhooks::callback_change(&mut tx, &cb, false, now).await?;
+        crate::webhooks::events::callback_change(&mut tx, &cb, false, now).await?;
         tx.commit().await?;
         Ok(cb)
     }

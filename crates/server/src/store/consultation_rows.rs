@@ -159,7 +159,7 @@ pub(crate) async fn create_consultation(tx: &mut WriteTx, client_id: Uuid, kind:
         // The one-open-consultation index refused it: another request opened one just now.
         return Err(AppError::refuse(ErrorCode::IllegalTransition, "the client already has an open consultation"));
     }
-    record_step(tx, c.id, "created", None, now).await?;
+    record_step(tx, &c, "created", None, now).await?;
     Ok(c)
 }
 
@@ -174,7 +174,8 @@ pub(crate) async fn emit_consultation(tx: &mut WriteTx, c: &Consultation, seq: O
 
 /// Records a step of a consultation's history (for the reports) in the transaction that takes
 /// it; a first take is also kept on the consultation's row (`first_taken_at`).
-pub(crate) async fn record_step(tx: &mut WriteTx, consultation: Uuid, step: &str, operator: Option<Uuid>, at: i64) -> AppResult<()> {
+pub(crate) async fn record_step(tx: &mut WriteTx, c: &Consultation, step: &str, operator: Option<Uuid>, at: i64) -> AppResult<()> {
+    let consultation = c.id;
     if step == "taken" {
         sqlx::query("UPDATE consultations SET first_taken_at = COALESCE(first_taken_at, $1) WHERE id = $2")
             .bind(at)
@@ -190,5 +191,5 @@ pub(crate) async fn record_step(tx: &mut WriteTx, consultation: Uuid, step: &str
         .execute(tx.conn())
         .await?;
     // Every step of a consultation is also a webhook, written in the same transaction.
-    crate::webhooks::consultation_step(tx, consultation, step, at).await
+    crate::webhooks::events::consultation_step(tx, c, step, at).await
 }

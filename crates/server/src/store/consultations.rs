@@ -277,7 +277,7 @@ impl Store {
             ConsultationAction::Release => ("released", before.operator_id),
             ConsultationAction::Close => ("closed", before.operator_id),
         };
-        record_step(&mut tx, c.id, step, holder, now).await?;
+        record_step(&mut tx, &c, step, holder, now).await?;
         if let Some(body) = system_note {
             // Transfers and hand-backs are recorded in the thread as internal system notes.
             let msg = NewMessage {
@@ -350,10 +350,7 @@ impl Store {
             return Err(AppError::refuse(ErrorCode::AlreadyRated, "this consultation was already rated"));
         }
         tx.emit(&EventData::Consultation(c.clone()), Audience::Client(c.client_id), now).await?;
-        if crate::webhooks::wanted(&mut tx, careline_protocol::WebhookEventType::RatingReceived).await? {
-            let data = crate::webhooks::consultation_data(&mut tx, c.id).await?;
-            crate::store::webhooks::enqueue(&mut tx, careline_protocol::WebhookEventType::RatingReceived, &c.id.to_string(), None, data, now).await?;
-        }
+        crate::webhooks::events::rating(&mut tx, &c, now).await?;
         tx.commit().await?;
         Ok(c)
     }

@@ -365,7 +365,7 @@ pub(crate) async fn raise_red_flag(tx: &mut WriteTx, c: Consultation, phrase: &s
     c.priority = Priority::Urgent;
     c.red_flag = Some(phrase.to_owned());
     sqlx::query("UPDATE consultations SET priority = 'urgent', red_flag = $1 WHERE id = $2").bind(phrase).bind(c.id.to_string()).execute(tx.conn()).await?;
-    record_step(tx, c.id, "red_flag", c.operator_id, now).await?;
+    record_step(tx, &c, "red_flag", c.operator_id, now).await?;
     let note = NewMessage {
         consultation: &c,
         author_kind: AuthorKind::System,

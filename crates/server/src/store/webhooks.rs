@@ -14,9 +14,10 @@ use super::audit::audit_in;
 use super::paging::finish_page;
 use super::rows::{get_enum, get_opt_time, get_time, get_uuid};
 use super::{optional_text, page_limit, Store};
-use crate::db::{Audience, WriteTx};
+use crate::db::Audience;
 use crate::error::{AppError, AppResult};
-use crate::time::{from_ms, now_ms};
+use crate::time::now_ms;
+use crate::webhooks::events::{self, parse_events};
 
 const ENDPOINT_COLS: &str = "e.id, e.url, e.events, e.description, e.enabled, e.paused_reason, e.last_success_at, e.last_error, e.created_at, \
      (SELECT COUNT(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending') AS pending, \
@@ -38,10 +39,6 @@ fn endpoint_row(row: &AnyRow) -> AppResult<WebhookEndpoint> {
         last_success_at: get_opt_time(row, "last_success_at")?,
         last_error: row.try_get("last_error")?,
     })
-}
-
-fn parse_events(text: &str) -> AppResult<Vec<WebhookEventType>> {
-    serde_json::from_str(text).map_err(|e| AppError::Corrupt(format!("a webhook's events: {e}")))
 }
 
 fn delivery_row(row: &AnyRow) -> AppResult<WebhookDelivery> {
@@ -90,47 +87,6 @@ pub fn target_of(url: &str) -> String {
     }
 }
 
-/// What an endpoint sends: the body of one event, as Standard Webhooks suggests.
-pub fn payload(event: WebhookEventType, at: i64, data: serde_json::Value) -> String {
-    serde_json::json!({ "type": event.as_str(), "timestamp": from_ms(at), "data": data }).to_string()
-}
-
-/// Writes a delivery of `event` for every endpoint that wants it, in the caller's transaction.
-/// `dedup` (for what sweeps find) makes a second write of the same thing a no-op.
-pub(crate) async fn enqueue(
-    tx: &mut WriteTx,
-    event: WebhookEventType,
-    order_key: &str,
-    dedup: Option<&str>,
-    data: serde_json::Value,
-    at: i64,
-) -> AppResult<usize> {
-    let endpoints = sqlx::query("SELECT id, events FROM webhook_endpoints").fetch_all(tx.conn()).await?;
-    let mut body = None;
-    let mut written = 0;
-    for e in &endpoints {
-        if !parse_events(&e.try_get::<String, _>("events")?)?.contains(&event) {
-            continue;
-        }
-        let body = body.get_or_insert_with(|| payload(event, at, data.clone()));
-        let done = sqlx::query(
-            "INSERT INTO webhook_deliveries (id, endpoint_id, event_type, order_key, dedup_key, payload, next_attempt_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT DO NOTHING",
-        )
-        .bind(format!("msg_{}", Uuid::now_v7().simple()))
-        .bind(e.try_get::<String, _>("id")?)
-        .bind(event.as_str())
-        .bind(order_key)
-        .bind(dedup)
-        .bind(body.as_str())
-        .bind(at)
-        .execute(tx.conn())
-        .await?;
-        written += done.rows_affected() as usize;
-    }
-    Ok(written)
-}
-
 /// A delivery an instance holds to send now.
 #[derive(Debug, Clone)]
 pub struct Due {
@@ -153,7 +109,7 @@ pub enum Outcome {
 
 impl Store {
     pub async fn create_webhook(&self, req: &CreateWebhookRequest, admin: Uuid, allow_private: bool) -> AppResult<WebhookCreated> {
-        let url = crate::webhooks::check_url(&req.url, allow_private).map_err(AppError::invalid)?;
+        let url = crate::webhooks::target::check_url(&req.url, allow_private).map_err(AppError::invalid)?;
         let events = clean_events(&req.events)?;
         let description = optional_text("description", req.description.as_deref(), 500)?;
         let (id, secret, now) = (careline_protocol::new_id(), new_secret(), now_ms());
@@ -188,7 +144,7 @@ impl Store {
 
     /// Changes an endpoint; `enabled: true` resumes a paused one (its failures start over).
     pub async fn update_webhook(&self, id: Uuid, req: &UpdateWebhookRequest, admin: Uuid, allow_private: bool) -> AppResult<WebhookEndpoint> {
-        let url = req.url.as_deref().map(|u| crate::webhooks::check_url(u, allow_private).map_err(AppError::invalid)).transpose()?;
+        let url = req.url.as_deref().map(|u| crate::webhooks::target::check_url(u, allow_private).map_err(AppError::invalid)).transpose()?;
         let events = req.events.as_deref().map(clean_events).transpose()?;
         let description = req.description.as_deref().map(|d| optional_text("description", Some(d), 500)).transpose()?;
         let now = now_ms();
@@ -427,10 +383,16 @@ impl Store {
             if delivered.unwrap_or(0) >= m.seq {
                 continue;
             }
-            let data = crate::webhooks::undelivered_data(&mut tx, &m).await?;
-            written +=
-                enqueue(&mut tx, WebhookEventType::MessageUndelivered, &m.consultation_id.to_string(), Some(&format!("undelivered:{}", m.id)), data, now)
-                    .await?;
+            let data = events::undelivered_data(&mut tx, &m).await?;
+            written += events::enqueue(
+                &mut tx,
+                WebhookEventType::MessageUndelivered,
+                &m.consultation_id.to_string(),
+                Some(&format!("undelivered:{}", m.id)),
+                data,
+                now,
+            )
+            .await?;
         }
         sqlx::query("UPDATE settings SET value = $1 WHERE name = 'webhook_sweep'").bind(mark.to_string()).execute(tx.conn()).await?;
         if wanted(WebhookEventType::CallbackDueSoon, &lists) {
@@ -446,7 +408,7 @@ impl Store {
                 let cb = super::callbacks::callback_row(r)?;
                 let key = format!("due_soon:{}:{}", cb.id, cb.due_at.timestamp_millis());
                 let data = serde_json::to_value(&cb).map_err(|e| AppError::Other(e.to_string()))?;
-                written += enqueue(&mut tx, WebhookEventType::CallbackDueSoon, &cb.id.to_string(), Some(&key), data, now).await?;
+                written += events::enqueue(&mut tx, WebhookEventType::CallbackDueSoon, &cb.id.to_string(), Some(&key), data, now).await?;
             }
         }
         // SLA breaches, by the desk's thresholds: a consultation still in the queue, or taken and
@@ -465,10 +427,11 @@ impl Store {
                     .await?;
                 for r in rows {
                     let id = get_uuid(&r, "id")?;
-                    let mut data = crate::webhooks::consultation_data(&mut tx, id).await?;
+                    let c = super::consultation_rows::load_consultation(&mut tx, id).await?;
+                    let mut data = events::consultation_data(&mut tx, &c).await?;
                     data["sla"] = serde_json::json!({ "kind": kind, "minutes": minutes });
                     let key = format!("sla:{kind}:{id}");
-                    written += enqueue(&mut tx, WebhookEventType::ConsultationSlaBreached, &id.to_string(), Some(&key), data, now).await?;
+                    written += events::enqueue(&mut tx, WebhookEventType::ConsultationSlaBreached, &id.to_string(), Some(&key), data, now).await?;
                 }
             }
         }
