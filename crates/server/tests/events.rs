@@ -805,5 +805,7 @@ both!(images_get_upright_thumbnails_and_bombs_are_refused, |db| async move {
     let (st, b) = maria.upload("scan.png", "image/png", b"\x89PNG not really").await;
     assert_eq!(st, StatusCode::CREATED, "{b}");
     assert!(b.get("image").is_none(), "{b}");
+    let (st, e) = maria.get(&format!("/api/v1/attachments/{}/thumbnail", b["id"].as_str().unwrap())).await;
+    assert_eq!((st, e["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed")), "not an image: no thumbnail, but not 'not found'");
     s.stop().await;
 });

@@ -110,13 +110,15 @@ async fn thumbnail(state: &AppState, sha256: &str) -> AppResult<Option<Box<carel
     })))
 }
 
-/// An image's thumbnail (a JPEG that fits 480 × 480), for whoever may see the image.
+/// An image's thumbnail (a JPEG that fits 480 × 480), for whoever may see the image; another
+/// file has none (422).
 #[utoipa::path(get, path = "/api/v1/attachments/{id}/thumbnail", tag = "attachments", params(("id" = Uuid, Path)),
-    responses((status = 200, content_type = "image/jpeg", body = Vec<u8>), (status = 404, body = ApiError)))]
+    responses((status = 200, content_type = "image/jpeg", body = Vec<u8>), (status = 404, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn thumbnail_of(State(state): State<AppState>, session: Session, ApiPath(id): ApiPath<Uuid>) -> AppResult<Response> {
     let a = state.store.attachment_for(id, session.viewer()).await?;
     let Some(image) = a.image else {
-        return Err(AppError::not_found("thumbnail"));
+        // The attachment exists (a 404 would say it does not): it is just not an image.
+        return Err(AppError::invalid("this attachment is not an image: it has no thumbnail"));
     };
     serve(&state, &image.thumb_sha256, "image/jpeg", image.thumb_size, &format!("thumbnail-{}.jpg", a.id), true).await
 }
