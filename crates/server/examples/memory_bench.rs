@@ -1,8 +1,8 @@
 //! The server's memory, measured from outside (`/proc/<pid>/status` of the real binary, sampled
 //! every 20 ms): at rest on a database with `N` messages (default 1,000,000, in N/10
-//! consultations of 10,000 clients), its peak while a desk downloads everything a first sync
-//! takes (the snapshot in pages of 10,000, then the event log), at rest after that, its peak
-//! during 1,000 client registrations (50 at a time) and at rest after them.
+//! consultations of 10,000 clients); its peak during 1,000 client registrations (50 at a time)
+//! and at rest after them; its peak while a desk downloads everything a first sync takes (the
+//! snapshot in pages of 10,000, then the event log) and at rest after that.
 //!
 //! `cargo build --release -p careline-server --bin careline-server --example memory_bench &&
 //!  target/release/examples/memory_bench 1000000`
@@ -26,6 +26,15 @@ fn rss(pid: u32) -> (f64, f64) {
         status.lines().find(|l| l.starts_with(name)).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) / 1024.0
     };
     (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// What the resident memory is: the heap's (anonymous) and the mapped files' (the database).
+fn split(pid: u32) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status.lines().find(|l| l.starts_with(name)).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) / 1024.0
+    };
+    format!("heap {:.0} MB, mapped files {:.0} MB", field("RssAnon:"), field("RssFile:"))
 }
 
 async fn fill(dir: &std::path::Path, n: i64) {
@@ -146,6 +155,29 @@ async fn main() {
     let token = login["token"].as_str().unwrap().to_owned();
     reset(&peak);
     let t = Instant::now();
+    let sem = Arc::new(tokio::sync::Semaphore::new(50));
+    let mut tasks = Vec::new();
+    for i in 0..1000 {
+        let (http, base, sem) = (http.clone(), base.clone(), sem.clone());
+        tasks.push(tokio::spawn(async move {
+            let _permit = sem.acquire().await.unwrap();
+            let r = http
+                .post(format!("{base}/api/v1/clients/register"))
+                .json(&json!({"name": format!("Новый {i}"), "phone": format!("+7955{i:07}"), "password": "client-password-1"}))
+                .send()
+                .await
+                .unwrap();
+            assert!(r.status().is_success(), "registration {i}: {}", r.status());
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    println!("1,000 registrations (50 at a time) in {:.1} s: server peak {:.0} MB", t.elapsed().as_secs_f64(), peak_mb(&peak));
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    println!("at rest after the registrations: {:.0} MB ({})", rss(pid).0, split(pid));
+    reset(&peak);
+    let t = Instant::now();
     let (mut items, mut bytes, mut cursor, mut head) = (0usize, 0usize, None::<String>, 0i64);
     loop {
         let mut url = format!("{base}/api/v1/snapshot?limit=10000");
@@ -181,32 +213,10 @@ async fn main() {
         peak_mb(&peak),
         rss(pid).1
     );
-    tokio::time::sleep(Duration::from_secs(5)).await;
-    println!("at rest after the sync: {:.0} MB", rss(pid).0);
+    println!("  at the end of the sync: {}", split(pid));
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    println!("at rest after the sync: {:.0} MB ({})", rss(pid).0, split(pid));
 
-    reset(&peak);
-    let t = Instant::now();
-    let sem = Arc::new(tokio::sync::Semaphore::new(50));
-    let mut tasks = Vec::new();
-    for i in 0..1000 {
-        let (http, base, sem) = (http.clone(), base.clone(), sem.clone());
-        tasks.push(tokio::spawn(async move {
-            let _permit = sem.acquire().await.unwrap();
-            let r = http
-                .post(format!("{base}/api/v1/clients/register"))
-                .json(&json!({"name": format!("Новый {i}"), "phone": format!("+7955{i:07}"), "password": "client-password-1"}))
-                .send()
-                .await
-                .unwrap();
-            assert!(r.status().is_success(), "registration {i}: {}", r.status());
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap();
-    }
-    println!("1,000 registrations (50 at a time) in {:.1} s: server peak {:.0} MB", t.elapsed().as_secs_f64(), peak_mb(&peak));
-    tokio::time::sleep(Duration::from_secs(5)).await;
-    println!("at rest after the registrations: {:.0} MB", rss(pid).0);
     sampler.abort();
     child.kill().await.unwrap();
 }

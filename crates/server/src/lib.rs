@@ -20,6 +20,7 @@ pub mod hygiene;
 pub mod idempotency;
 pub mod login_limiter;
 pub mod maintenance;
+pub mod memory;
 pub mod metrics;
 pub mod passwords;
 pub mod presence;

@@ -42,6 +42,7 @@ impl AppState {
         tokio::spawn(crate::maintenance::run(store.clone(), blobs.clone(), config.clone()));
         tokio::spawn(crate::backup::scheduled(config.clone()));
         tokio::spawn(crate::webhooks::run(store.clone(), config.clone()));
+        tokio::spawn(crate::memory::trim_forever());
         Ok(AppState { store, hub, config, blobs, limiter, presence, metrics, closing: Default::default() })
     }
 }
