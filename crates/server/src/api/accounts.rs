@@ -152,7 +152,7 @@ pub async fn get_client(State(state): State<AppState>, session: Session, addr: R
 /// Edit a client: staff edit personal data, tags and notes, admins also VIP and blocked; a
 /// client its own personal data.
 #[utoipa::path(patch, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = Uuid, Path)), request_body = UpdateClientRequest,
-    responses((status = 200, body = Client), (status = 404, body = ApiError), (status = 422, body = ApiError)))]
+    responses((status = 200, body = Client), (status = 404, body = ApiError), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn update_client(
     State(state): State<AppState>,
     session: Session,
