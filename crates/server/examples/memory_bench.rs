@@ -175,7 +175,9 @@ async fn main() {
     }
     println!("1,000 registrations (50 at a time) in {:.1} s: server peak {:.0} MB", t.elapsed().as_secs_f64(), peak_mb(&peak));
     tokio::time::sleep(Duration::from_secs(12)).await;
-    println!("at rest after the registrations: {:.0} MB ({})", rss(pid).0, split(pid));
+    println!("12 s after the registrations: {:.0} MB ({})", rss(pid).0, split(pid));
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    println!("32 s after (the server closed the 50 idle keep-alive connections at 20 s): {:.0} MB ({})", rss(pid).0, split(pid));
     reset(&peak);
     let t = Instant::now();
     let (mut items, mut bytes, mut cursor, mut head) = (0usize, 0usize, None::<String>, 0i64);
