@@ -168,8 +168,12 @@ async function start() {
   state.me = await call("GET", "/api/v1/me");
   const page = await call("GET", "/api/v1/consultations?limit=200");
   for (const c of page.items) state.consultations.set(c.id, c);
-  const msgs = await call("GET", `/api/v1/consultations/${[...state.consultations.keys()][0] || "none"}/messages?thread=true&before_seq=9007199254740991&limit=200`).catch(() => ({ items: [] }));
-  for (const m of msgs.items) keep(m);
+  // The whole thread (every consultation of the client), through any one of them.
+  const any = [...state.consultations.keys()][0];
+  if (any) {
+    const msgs = await call("GET", `/api/v1/consultations/${any}/messages?thread=true&before_seq=9007199254740991&limit=200`);
+    for (const m of msgs.items) keep(m);
+  }
   render();
   connect();
   flush();

@@ -114,6 +114,13 @@ impl Store {
         let description = optional_text("description", req.description.as_deref(), 500)?;
         let (id, secret, now) = (careline_protocol::new_id(), new_secret(), now_ms());
         let mut tx = self.begin().await?;
+        if sqlx::query("SELECT 1 AS x FROM webhook_endpoints LIMIT 1").fetch_optional(tx.conn()).await?.is_none() {
+            // The sweep does not run while no endpoint exists: the first one starts it from now,
+            // so what happened before any webhook existed is not told.
+            sqlx::query("UPDATE settings SET value = (SELECT CAST(COALESCE(MAX(seq), 0) AS TEXT) FROM events) WHERE name = 'webhook_sweep'")
+                .execute(tx.conn())
+                .await?;
+        }
         sqlx::query("INSERT INTO webhook_endpoints (id, url, events, secret, description, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(id.to_string())
             .bind(&url)
@@ -126,6 +133,12 @@ impl Store {
         audit_in(&mut tx, admin, "webhook.created", Some(id), Some(&target_of(&url)), None, now).await?;
         tx.commit().await?;
         Ok(WebhookCreated { endpoint: self.get_webhook(id).await?, secret })
+    }
+
+    /// Whether any endpoint is registered: without one the sender has nothing to do (no sweep,
+    /// no write every few seconds on the database's single writer).
+    pub async fn has_webhooks(&self) -> AppResult<bool> {
+        Ok(sqlx::query("SELECT 1 AS x FROM webhook_endpoints LIMIT 1").fetch_optional(&self.reader).await?.is_some())
     }
 
     pub async fn list_webhooks(&self) -> AppResult<Vec<WebhookEndpoint>> {
@@ -355,8 +368,12 @@ impl Store {
         let mark: String =
             sqlx::query("UPDATE settings SET value = value WHERE name = 'webhook_sweep' RETURNING value").fetch_one(tx.conn()).await?.try_get(0)?;
         let mut mark: i64 = mark.parse().unwrap_or(0);
-        let wanted = |e: WebhookEventType, list: &[String]| list.iter().any(|l| parse_events(l).is_ok_and(|v| v.contains(&e)));
-        let lists: Vec<String> = sqlx::query("SELECT events FROM webhook_endpoints").fetch_all(tx.conn()).await?.iter().map(|r| r.get(0)).collect();
+        // The event types some endpoint wants, read once per sweep.
+        let mut wanted_types = std::collections::HashSet::new();
+        for r in sqlx::query("SELECT events FROM webhook_endpoints").fetch_all(tx.conn()).await? {
+            wanted_types.extend(parse_events(&r.try_get::<String, _>("events")?)?);
+        }
+        let wanted = |e: WebhookEventType| wanted_types.contains(&e);
         let mut written = 0;
         let cutoff = now - undelivered_ms;
         let rows = sqlx::query("SELECT seq, data FROM events WHERE seq > $1 AND kind = 'message' AND at <= $2 ORDER BY seq LIMIT 2000")
@@ -366,7 +383,7 @@ impl Store {
             .await?;
         for r in &rows {
             mark = mark.max(r.try_get::<i64, _>("seq")?);
-            if !wanted(WebhookEventType::MessageUndelivered, &lists) {
+            if !wanted(WebhookEventType::MessageUndelivered) {
                 continue;
             }
             let Ok(m) = serde_json::from_str::<careline_protocol::Message>(&r.try_get::<String, _>("data")?) else { continue };
@@ -395,7 +412,7 @@ impl Store {
             .await?;
         }
         sqlx::query("UPDATE settings SET value = $1 WHERE name = 'webhook_sweep'").bind(mark.to_string()).execute(tx.conn()).await?;
-        if wanted(WebhookEventType::CallbackDueSoon, &lists) {
+        if wanted(WebhookEventType::CallbackDueSoon) {
             let rows = sqlx::query(&format!(
                 "SELECT {} FROM callbacks WHERE status = 'new' AND due_at > $1 AND due_at <= $2 ORDER BY due_at LIMIT 500",
                 super::callbacks::CALLBACK_COLS
@@ -413,7 +430,7 @@ impl Store {
         }
         // SLA breaches, by the desk's thresholds: a consultation still in the queue, or taken and
         // not yet answered, past its limit. Told once per consultation and kind.
-        if wanted(WebhookEventType::ConsultationSlaBreached, &lists) {
+        if wanted(WebhookEventType::ConsultationSlaBreached) {
             let sla = self.desk_settings().await?.sla;
             let checks = [
                 ("queue_wait", sla.queue_wait_minutes, "status = 'new' AND created_at <= $1"),

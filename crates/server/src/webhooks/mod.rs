@@ -88,6 +88,10 @@ pub async fn run(store: Store, config: Arc<Config>) {
     let hold_ms = (config.webhook_timeout_secs as i64 + 5) * 1000 * 2;
     let mut last_sweep = std::time::Instant::now() - Duration::from_secs(60);
     loop {
+        if !store.has_webhooks().await.unwrap_or(true) {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            continue;
+        }
         if last_sweep.elapsed() >= Duration::from_secs(2) {
             last_sweep = std::time::Instant::now();
             let undelivered = (config.webhook_undelivered_secs as i64).saturating_mul(1000);
