@@ -892,6 +892,20 @@ async fn an_admin_erases_a_client_from_the_window() {
         d.click("[data-testid=section-supervision]", "").await;
         d.wait_text("[data-testid=tariff-row]", "", 10).await;
         shoot(&d, &format!("desk-rules-{lang}-{theme}")).await;
+        d.exec("document.querySelector('[data-testid=webhooks]').scrollIntoView({ block: 'start' })", json!([])).await;
+        shoot(&d, &format!("webhooks-{lang}-{theme}")).await;
+        // Reception's dialog and the quick replies, in this language and theme.
+        d.click("[data-testid=section-clients]", "").await;
+        d.click("[data-testid=new-client]", "").await;
+        d.fill("[data-testid=new-client-phone]", "+7 916 123 45 99").await;
+        d.wait_text("[data-testid=duplicate-client]", "", 10).await;
+        shoot(&d, &format!("new-client-{lang}-{theme}")).await;
+        d.key("\u{E00C}").await;
+        d.click("[data-testid=open-settings]", "").await;
+        d.click("[data-testid=settings-quick-replies]", "").await;
+        d.wait_text("[data-testid=quick-reply-item]", "/", 10).await;
+        shoot(&d, &format!("quick-replies-{lang}-{theme}")).await;
+        d.key("\u{E00C}").await;
     }
     d.quit().await;
     server.stop().await;

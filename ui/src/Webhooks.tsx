@@ -44,6 +44,7 @@ export function Webhooks() {
       <table class="table rules">
         <thead><tr><th>{t("address")}</th><th>{t("events")}</th><th>{t("state")}</th><th /></tr></thead>
         <tbody>
+          {list.data?.length === 0 && <tr><td colSpan={4} class="muted" data-testid="no-webhooks">{t("noWebhooks")}</td></tr>}
           {(list.data ?? []).map((w) => <Row w={w} onChanged={list.reload} onLog={() => setLog(w)} />)}
         </tbody>
       </table>
