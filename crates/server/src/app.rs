@@ -50,6 +50,26 @@ async fn count_requests(State(state): State<AppState>, req: Request, next: Next)
     response
 }
 
+/// Connections waiting to be accepted. A reconnect storm (every desk and patient app after a
+/// restart or a network blip) opens thousands at once; with the usual 1,024 the kernel dropped
+/// them by the thousand while the runtime was busy (`ListenOverflows`), and each dropped one
+/// waited seconds for a retransmission or timed out. The kernel caps it at `net.core.somaxconn`.
+const LISTEN_BACKLOG: u32 = 8192;
+
+/// Binds the server's listening socket (`host:port`, names resolved, the first address that binds).
+pub async fn listen(addr: &str) -> std::io::Result<TcpListener> {
+    let mut last = None;
+    for a in tokio::net::lookup_host(addr).await? {
+        let socket = if a.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+        socket.set_reuseaddr(true)?;
+        match socket.bind(a).and_then(|()| socket.listen(LISTEN_BACKLOG)) {
+            Ok(l) => return Ok(l),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "the address resolves to nothing")))
+}
+
 /// Serves until `shutdown` resolves; then closes this listener's WebSockets and waits for
 /// requests in flight. Each connection must send a request's headers within
 /// `request_read_timeout_secs` (an idle keep-alive connection too), and one address may hold at

@@ -53,7 +53,7 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     careline_server::memory::limit_arenas();
-    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run())
+    tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("server-worker").build()?.block_on(run())
 }
 
 async fn run() -> anyhow::Result<()> {
@@ -90,7 +90,7 @@ async fn run() -> anyhow::Result<()> {
             }
             let listen = config.listen.clone();
             let state = AppState::start(config).await.context("starting the server")?;
-            let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("binding {listen}"))?;
+            let listener = app::listen(&listen).await.with_context(|| format!("binding {listen}"))?;
             tracing::info!(addr = %listener.local_addr()?, db = state.store.backend_name(), "careline-server listening");
             app::serve(state, listener, shutdown_signal()).await?;
         }

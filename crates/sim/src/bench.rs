@@ -24,6 +24,9 @@ pub struct IngestArgs {
     /// Messages to send in all.
     #[arg(long, default_value_t = 100_000)]
     pub messages: u64,
+    /// Touch this file when the senders are ready and the load begins (for a profiler).
+    #[arg(long)]
+    pub loading_file: Option<std::path::PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -45,6 +48,9 @@ pub struct DeliveryArgs {
     pub admin_login: String,
     #[arg(long, env = "CARELINE_ADMIN_PASSWORD", default_value = "careline-demo")]
     pub admin_password: String,
+    /// Touch this file when the senders are ready and the load begins (for a profiler).
+    #[arg(long)]
+    pub loading_file: Option<std::path::PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -88,6 +94,23 @@ async fn senders(server: &str, seed: u64, n: usize) -> anyhow::Result<Vec<(Api, 
     results.into_iter().collect()
 }
 
+/// CPU seconds this process has used (user + system), from /proc (0 where there is none).
+fn cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+fn loading(file: &Option<std::path::PathBuf>) -> anyhow::Result<()> {
+    if let Some(f) = file {
+        std::fs::write(f, b"")?;
+    }
+    Ok(())
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -99,21 +122,28 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 pub async fn ingest(server: &str, seed: u64, args: IngestArgs) -> anyhow::Result<()> {
     eprintln!("ingest: preparing {} senders", args.senders);
     let senders = senders(server, seed, args.senders).await?;
+    loading(&args.loading_file)?;
     let remaining = Arc::new(AtomicI64::new(args.messages as i64));
     let failures = Arc::new(AtomicU64::new(0));
+    let reasons: Arc<Mutex<HashMap<String, u64>>> = Arc::default();
     let started = Instant::now();
+    let cpu0 = cpu_secs();
     let tasks: Vec<_> = senders
         .into_iter()
         .map(|(api, consultation)| {
-            let (remaining, failures) = (remaining.clone(), failures.clone());
+            let (remaining, failures, reasons) = (remaining.clone(), failures.clone(), reasons.clone());
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 while remaining.fetch_sub(1, Ordering::Relaxed) > 0 {
                     let t = Instant::now();
                     match api.send(consultation, MessageKind::Text, "Нагрузочный тест 负载测试 load test", None).await {
                         Ok(_) => latencies.push(t.elapsed().as_secs_f64() * 1000.0),
-                        Err(_) => {
+                        Err(e) => {
                             failures.fetch_add(1, Ordering::Relaxed);
+                            // The reason without the request's address, and when it came.
+                            let reason = format!("{e:#}");
+                            let reason = reason.split_once("): ").map_or(reason.as_str(), |(_, r)| r);
+                            *reasons.lock().unwrap().entry(format!("{reason} (from {:.0} s)", started.elapsed().as_secs_f64().floor())).or_default() += 1;
                         }
                     }
                 }
@@ -126,11 +156,13 @@ pub async fn ingest(server: &str, seed: u64, args: IngestArgs) -> anyhow::Result
         lat.extend(t.await?);
     }
     let secs = started.elapsed().as_secs_f64();
+    let sim_cpu = cpu_secs() - cpu0;
     lat.sort_by(f64::total_cmp);
     let rate = lat.len() as f64 / secs;
     let out = serde_json::json!({
         "bench": "ingest", "senders": args.senders, "accepted": lat.len(), "failed": failures.load(Ordering::Relaxed),
         "seconds": secs, "messages_per_second": rate, "p50_ms": percentile(&lat, 0.5), "p99_ms": percentile(&lat, 0.99),
+        "failures": *reasons.lock().unwrap(), "sim_cpu_s": sim_cpu,
     });
     eprintln!(
         "ingest: {} messages accepted from {} concurrent senders in {:.2} s = {:.0} msg/s (p50 {:.1} ms, p99 {:.1} ms), {} failed",
@@ -209,6 +241,7 @@ pub async fn delivery(server: &str, seed: u64, args: DeliveryArgs) -> anyhow::Re
     }
     eprintln!("delivery: preparing {} senders", args.senders);
     let senders = senders(server, seed.wrapping_add(7), args.senders).await?;
+    loading(&args.loading_file)?;
     let per_sender = args.rate / args.senders as f64;
     let stop = Instant::now() + Duration::from_secs(args.seconds);
     let sent = Arc::new(AtomicU64::new(0));
@@ -242,10 +275,12 @@ pub async fn delivery(server: &str, seed: u64, args: DeliveryArgs) -> anyhow::Re
         })
         .collect();
     let started = Instant::now();
+    let cpu0 = cpu_secs();
     for t in tasks {
         t.await?;
     }
     let send_secs = started.elapsed().as_secs_f64();
+    let sim_cpu = cpu_secs() - cpu0;
     tokio::time::sleep(Duration::from_secs(2)).await;
     for r in &readers {
         r.abort();
@@ -259,6 +294,7 @@ pub async fn delivery(server: &str, seed: u64, args: DeliveryArgs) -> anyhow::Re
         "bench": "delivery", "operators": args.operators, "target_rate": args.rate, "achieved_rate": sent as f64 / send_secs,
         "sent": sent, "deliveries": lat.len(), "expected_deliveries": expected,
         "p50_ms": percentile(&lat, 0.5), "p99_ms": percentile(&lat, 0.99), "max_ms": lat.last().copied().unwrap_or(f64::NAN),
+        "sim_cpu_s": sim_cpu,
     });
     eprintln!(
         "delivery: {} messages at {:.0}/s to {} operators: {} of {} deliveries, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",

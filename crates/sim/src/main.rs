@@ -34,8 +34,13 @@ enum Command {
     Idle(bench::IdleArgs),
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // The runtime's threads are named so a profile of the whole machine tells the load
+    // generator from the server it loads.
+    tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("sim-worker").build()?.block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("CARELINE_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)

@@ -10,6 +10,7 @@
 
 pub mod postgres;
 pub mod sqlite;
+pub mod sqlite_writer;
 
 use std::sync::Arc;
 
@@ -44,26 +45,29 @@ pub struct Engine {
     /// Reads.
     pub reader: AnyPool,
     pub backend: Arc<dyn Backend>,
+    /// The embedded engine's native writer of the hot path (None on PostgreSQL).
+    pub native: Option<sqlite_writer::NativeWriter>,
 }
 
 /// Opens the database named by the configuration and runs its engine's migrations.
 pub async fn open(config: &Config) -> AppResult<Engine> {
     sqlx::any::install_default_drivers();
     let url = config.effective_database_url();
-    let (backend, writer, reader): (Arc<dyn Backend>, AnyPool, AnyPool) = if url.starts_with("sqlite:") {
+    let (backend, writer, reader, native): (Arc<dyn Backend>, AnyPool, AnyPool, _) = if url.starts_with("sqlite:") {
         let b = sqlite::SqliteBackend::open(&url, config).await?;
         let (w, r) = b.pools(config).await?;
         sqlite::spawn_checkpointer(r.clone());
-        (Arc::new(b), w, r)
+        let native = b.native_writer()?;
+        (Arc::new(b), w, r, Some(native))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         let b = postgres::PostgresBackend::new(&url);
         let pool = AnyPoolOptions::new().max_connections(config.db_max_connections).connect(&url).await?;
-        (Arc::new(b), pool.clone(), pool)
+        (Arc::new(b), pool.clone(), pool, None)
     } else {
         return Err(AppError::Other(format!("unsupported database URL (expected sqlite:// or postgres://): {}", crate::config::redact_url(&url))));
     };
     backend.migrate().await?;
-    Ok(Engine { writer, reader, backend })
+    Ok(Engine { writer, reader, backend, native })
 }
 
 /// An event as stored: the payload stays raw JSON from the log to the socket.

@@ -35,6 +35,12 @@ impl SqliteBackend {
         Ok(Self { url: url.to_owned(), synchronous })
     }
 
+    /// The native writer of the hot path (`sqlite_writer`), on the file `pools` created.
+    pub fn native_writer(&self) -> AppResult<super::sqlite_writer::NativeWriter> {
+        let options = SqliteConnectOptions::from_str(&self.url)?;
+        super::sqlite_writer::NativeWriter::open(options.get_filename(), self.synchronous)
+    }
+
     /// The writer pool (one connection) and the reader pool.
     pub async fn pools(&self, config: &Config) -> AppResult<(AnyPool, AnyPool)> {
         // Create the file and switch it to WAL (a persistent setting) before the Any pools.
@@ -70,6 +76,9 @@ impl SqliteBackend {
         };
         let writer = AnyPoolOptions::new()
             .max_connections(1)
+            // Its one connection is also the lock of the native writer (`Store::native_write`):
+            // no round trip to check it on every acquire.
+            .test_before_acquire(false)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     conn.execute(pragmas).await?;

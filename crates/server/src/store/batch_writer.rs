@@ -16,6 +16,8 @@ use crate::error::{AppError, AppResult};
 use crate::time::{from_ms, now_ms};
 
 use super::batch::{BatchQueue, Job, MAX_BATCH, ROWS_PER_INSERT};
+use super::batch_native::{self, NativeJob, NativeOutcome};
+use crate::db::sqlite_writer::NativeWriter;
 
 impl Store {
     /// Starts the task that writes the messages sent through the store's [`Batcher`].
@@ -50,7 +52,10 @@ enum Outcome {
 async fn write_batch(store: &Store, jobs: Vec<Job>) {
     let mut outcomes: Vec<Outcome> = Vec::new();
     let started = std::time::Instant::now();
-    let result = plan_and_write(store, &jobs, &mut outcomes).await;
+    let result = match &store.native {
+        Some(native) => write_native(store, native, &jobs, &mut outcomes).await,
+        None => plan_and_write(store, &jobs, &mut outcomes).await,
+    };
     tracing::debug!(size = jobs.len(), ms = started.elapsed().as_secs_f64() * 1000.0, "message batch written");
     if let Err(e) = result {
         tracing::warn!(error = %e, size = jobs.len(), "a message batch failed; sending each alone");
@@ -72,6 +77,42 @@ async fn write_batch(store: &Store, jobs: Vec<Job>) {
         let r = store.send_message_one(job.consultation_id, job.actor, &job.req).await;
         let _ = job.reply.send(r);
     }
+}
+
+/// The batch through the embedded engine's native writer (`batch_native`).
+async fn write_native(store: &Store, native: &NativeWriter, jobs: &[Job], outcomes: &mut Vec<Outcome>) -> AppResult<()> {
+    let red_flags = store.red_flag_matcher().await?;
+    let native_jobs: Vec<NativeJob> = jobs
+        .iter()
+        .map(|j| {
+            let body = j.req.body.trim().to_owned();
+            let red_flag = j.actor.role == Role::Client && !j.req.internal && !body.is_empty() && red_flags.first_match(&body).is_some();
+            NativeJob {
+                consultation_id: j.consultation_id,
+                actor: j.actor,
+                kind: j.req.kind,
+                body,
+                client_msg_id: j.req.client_msg_id,
+                internal: j.req.internal,
+                red_flag,
+            }
+        })
+        .collect();
+    // The file's one writer: sqlx's writes wait meanwhile.
+    let lock = store.writer.acquire().await?;
+    let now = now_ms();
+    let written = native.run(move |conn| batch_native::write(conn, &native_jobs, now)).await??;
+    if !written.events.is_empty() {
+        store.committed.publish(written.events);
+    }
+    drop(lock);
+    outcomes.clear();
+    outcomes.extend(written.outcomes.into_iter().map(|o| match o {
+        NativeOutcome::Stored(m) => Outcome::Stored(m),
+        NativeOutcome::Refused(e) => Outcome::Refused(e),
+        NativeOutcome::Alone => Outcome::Alone,
+    }));
+    Ok(())
 }
 
 async fn plan_and_write(store: &Store, jobs: &[Job], outcomes: &mut Vec<Outcome>) -> AppResult<()> {

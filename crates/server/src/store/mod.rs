@@ -6,6 +6,7 @@
 pub mod assignment;
 pub mod audit;
 pub(crate) mod batch;
+mod batch_native;
 mod batch_writer;
 pub mod callbacks;
 pub mod clients;
@@ -52,6 +53,8 @@ pub struct Store {
     pub(crate) settings: Arc<StoreSettings>,
     /// The group-commit writer of messages.
     pub(crate) batcher: batch::Batcher,
+    /// The embedded engine's native writer (None on PostgreSQL).
+    pub(crate) native: Option<crate::db::sqlite_writer::NativeWriter>,
     pub(crate) sessions: Arc<session_cache::SessionCache>,
     /// The red-flag rules, compiled.
     pub(crate) red_flags: Arc<red_flags::RuleCache>,
@@ -74,11 +77,11 @@ impl From<&Config> for StoreSettings {
 impl Store {
     /// Opens the database named by the configuration, running migrations.
     pub async fn open(config: &Config) -> AppResult<Store> {
-        let Engine { writer, reader, backend } = crate::db::open(config).await?;
+        let Engine { writer, reader, backend, native } = crate::db::open(config).await?;
         let settings = Arc::new(StoreSettings::from(config));
         let committed = Arc::new(Commits::default());
         let (batcher, queue) = batch::Batcher::new();
-        let store = Store { writer, reader, backend, committed, settings, batcher, sessions: Arc::default(), red_flags: Arc::default() };
+        let store = Store { writer, reader, backend, committed, settings, batcher, native, sessions: Arc::default(), red_flags: Arc::default() };
         store.start_batch_writer(queue);
         store.backend.watch_remote_commits(store.committed.wake.clone()).await?;
         Ok(store)
