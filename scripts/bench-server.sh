@@ -1,41 +1,87 @@
 #!/usr/bin/env bash
-# The server benchmarks of PRODUCT.md §7 (ingest, delivery, idle connections), each against a
-# fresh release server on an embedded SQLite database on loopback, loaded by careline-sim.
-# Prints one JSON line per benchmark, and the server's memory for the idle one.
-#   bash scripts/bench-server.sh [ingest|delivery|idle ...]   (default: all three)
-# With CARELINE_PROFILE=DIR, each load is also recorded by `perf` on every CPU (the server and
-# the load generator alike) and drawn as DIR/<bench>.svg, a flame graph whose first frame is the
-# program (needs perf and inferno: `cargo install inferno`).
+# The server benchmarks of PRODUCT.md §7, each against fresh release servers on loopback,
+# loaded by careline-sim on the same machine. Prints one JSON line per benchmark (the sim's
+# figures), then one with the servers' CPU seconds during the load (and memory, for idle).
+#   bash scripts/bench-server.sh [ingest|delivery|failover|idle ...]   (default: ingest delivery idle)
+# Settings (environment):
+#   CARELINE_BENCH_DB=sqlite|postgres   the engine (default sqlite: one file in WAL mode).
+#       postgres starts a throwaway cluster from Debian's packages with its durable defaults
+#       (fsync, synchronous_commit on) and gives each benchmark a fresh database.
+#   CARELINE_BENCH_INSTANCES=N          server instances on one database (postgres; default 1):
+#       clients and operators are spread over them.
+#   failover                             delivery on N >= 2 instances, one killed (SIGKILL)
+#       CARELINE_BENCH_KILL_AFTER seconds (default 8) into the load.
+#   CARELINE_BENCH_SERVER=PATH           another build of the server (an older commit's).
+#   CARELINE_PROFILE=DIR                 also record the load with `perf` on every CPU (servers
+#       and load generator alike) and draw DIR/<bench>.svg, a flame graph whose first frame is
+#       the program's thread (needs perf and inferno: `cargo install inferno`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked -q -p careline-server -p careline-sim
 bin=${CARGO_TARGET_DIR:-target}/release
+server_bin=${CARELINE_BENCH_SERVER:-$bin/careline-server}
 benches=("$@")
 [ ${#benches[@]} -gt 0 ] || benches=(ingest delivery idle)
 port=${CARELINE_BENCH_PORT:-18190}
+engine=${CARELINE_BENCH_DB:-sqlite}
+instances=${CARELINE_BENCH_INSTANCES:-1}
+[ "$engine" = postgres ] || [ "$instances" = 1 ] || { echo "several instances need CARELINE_BENCH_DB=postgres" >&2; exit 2; }
 work=$(mktemp -d)
-server_pid=
-stop() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true; server_pid=; }
-trap 'stop; rm -rf "$work"' EXIT
+pids=()
+pg_url=
+stop() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  pids=()
+}
+cleanup() {
+  stop
+  [ -z "$pg_url" ] || CARELINE_PG_PORT=$((port + 50)) CARELINE_PG_DIR="/tmp/careline-bench-pg-$port" tests/postgres.sh stop
+  rm -rf "$work"
+}
+trap cleanup EXIT
 
+if [ "$engine" = postgres ]; then
+  pg_url=$(CARELINE_PG_DURABLE=1 CARELINE_PG_PORT=$((port + 50)) CARELINE_PG_DIR="/tmp/careline-bench-pg-$port" tests/postgres.sh start)
+fi
+database=0
+urls=
 start() {
   rm -rf "$work/data"; mkdir -p "$work/data"
-  CARELINE_DATA_DIR="$work/data" "$bin/careline-server" create-operator --login admin --password careline-demo --name Admin --role admin >/dev/null
-  # Every simulated client comes from 127.0.0.1: no cap on connections per address here.
-  CARELINE_DATA_DIR="$work/data" CARELINE_LISTEN="127.0.0.1:$port" CARELINE_LOG=warn CARELINE_MAX_CONNECTIONS_PER_ADDRESS=0 "$bin/careline-server" serve &
-  server_pid=$!
-  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && return; sleep 0.1; done
-  echo "the server did not start" >&2; exit 1
+  local db="sqlite://$work/data/careline.db"
+  if [ -n "$pg_url" ]; then
+    database=$((database + 1))
+    psql -q "$pg_url" -c "CREATE DATABASE bench$database" >/dev/null
+    db="${pg_url%/*}/bench$database"
+  fi
+  CARELINE_DATA_DIR="$work/data" CARELINE_DATABASE_URL="$db" "$server_bin" create-operator --login admin --password careline-demo --name Admin --role admin >/dev/null
+  urls=
+  for i in $(seq 0 $((instances - 1))); do
+    local p=$((port + i))
+    mkdir -p "$work/data/$i"
+    # Every simulated client comes from 127.0.0.1: no cap on connections per address here.
+    CARELINE_DATA_DIR="$work/data/$i" CARELINE_DATABASE_URL="$db" CARELINE_LISTEN="127.0.0.1:$p" CARELINE_LOG=warn \
+      CARELINE_MAX_CONNECTIONS_PER_ADDRESS=0 "$server_bin" serve &
+    pids+=($!)
+    urls="${urls:+$urls,}http://127.0.0.1:$p"
+    local up=
+    for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$p/healthz" >/dev/null && { up=1; break; }; sleep 0.1; done
+    [ -n "$up" ] || { echo "the server did not start" >&2; exit 1; }
+  done
 }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
-# The server's CPU seconds from the start of the load (the sim touches $work/loading) to its end.
+cpu_ticks() {
+  local t=0
+  for p in "${pids[@]}"; do [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
+  echo $t
+}
+# The servers' CPU seconds from the start of the load (the sim touches $work/loading) to its
+# end (an instance killed on the way stops counting there).
 cpu_watch() {
   rm -f "$work/loading" "$work/cpu0"
   ( while [ ! -f "$work/loading" ]; do sleep 0.05; done; cpu_ticks > "$work/cpu0" ) &
 }
-server_cpu() { echo "{\"bench\":\"$1\",\"server_cpu_s\":$(awk -v a="$(cat "$work/cpu0")" -v b="$(cpu_ticks)" 'BEGIN {print (b - a) / 100}')}"; }
-rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$server_pid/status"; }
-url="http://127.0.0.1:$port"
+server_cpu() { echo "{\"bench\":\"$1\",\"engine\":\"$engine\",\"instances\":$instances,\"server_cpu_s\":$(awk -v a="$(cat "$work/cpu0")" -v b="$(cpu_ticks)" 'BEGIN {print (b - a) / 100}')}"; }
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/${pids[0]}/status"; }
 
 profile=${CARELINE_PROFILE:-}
 perf_pid=
@@ -56,21 +102,28 @@ profile_stop() {
   echo "profile: $profile/$1.svg" >&2
 }
 
+sim() { "$bin/careline-sim" --server "$urls" "$@"; }
 for b in "${benches[@]}"; do
   start
   cpu_watch
   profile_start
   case "$b" in
-    ingest)   "$bin/careline-sim" --server "$url" ingest --senders 1000 --messages 100000 --loading-file "$work/loading"; server_cpu ingest ;;
-    delivery) "$bin/careline-sim" --server "$url" delivery --operators 50 --rate 2000 --seconds 20 --senders 200 --loading-file "$work/loading"; server_cpu delivery ;;
+    ingest)   sim ingest --senders 1000 --messages 100000 --loading-file "$work/loading"; server_cpu ingest ;;
+    delivery) sim delivery --operators 50 --rate 2000 --seconds 20 --senders 200 --loading-file "$work/loading"; server_cpu delivery ;;
+    failover)
+      [ "$instances" -ge 2 ] || { echo "failover needs CARELINE_BENCH_INSTANCES >= 2" >&2; exit 2; }
+      victim=${pids[$((instances - 1))]}
+      ( while [ ! -f "$work/loading" ]; do sleep 0.05; done; sleep "${CARELINE_BENCH_KILL_AFTER:-8}"
+        kill -KILL "$victim"; echo "failover: instance $instances (pid $victim) killed" >&2 ) &
+      sim delivery --operators 50 --rate 2000 --seconds 20 --senders 200 --loading-file "$work/loading"; server_cpu failover ;;
     idle)
       before=$(rss_kb)
-      "$bin/careline-sim" --server "$url" idle --connections 10000 --hold 15 --ready-file "$work/ready" &
-      sim=$!
-      while [ ! -f "$work/ready" ] && kill -0 $sim 2>/dev/null; do sleep 0.5; done
+      sim idle --connections 10000 --hold 15 --ready-file "$work/ready" &
+      simpid=$!
+      while [ ! -f "$work/ready" ] && kill -0 $simpid 2>/dev/null; do sleep 0.5; done
       sleep 5
       echo "{\"bench\":\"idle_memory\",\"connections\":$(cat "$work/ready"),\"server_rss_mb_before\":$((before / 1024)),\"server_rss_mb_with_connections\":$(( $(rss_kb) / 1024 ))}"
-      wait $sim
+      wait $simpid
       rm -f "$work/ready" ;;
     *) echo "unknown benchmark $b" >&2; exit 2 ;;
   esac

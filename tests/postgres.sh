@@ -4,6 +4,8 @@
 #   tests/postgres.sh stop
 # The cluster lives in $CARELINE_PG_DIR (default /tmp/careline-test-pg) on port
 # $CARELINE_PG_PORT (default 55432), trusts local connections, and is thrown away on stop.
+# Tests run it without fsync (speed); CARELINE_PG_DURABLE=1 keeps PostgreSQL's durable
+# defaults (fsync, synchronous_commit, full_page_writes), as the benchmarks need.
 set -euo pipefail
 dir=${CARELINE_PG_DIR:-/tmp/careline-test-pg}
 port=${CARELINE_PG_PORT:-55432}
@@ -24,8 +26,9 @@ case "${1:-}" in
     [ "$(id -u)" = 0 ] && chown postgres:postgres "$dir"
     as_pg "$bin/initdb" -D "$dir" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir.initdb.log" 2>&1 \
       || { cat "$dir.initdb.log" >&2; exit 1; }
-    as_pg "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 start \
-      -o "-p $port -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null \
+    opts="-p $port -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=400"
+    [ "${CARELINE_PG_DURABLE:-}" = 1 ] || opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    as_pg "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 start -o "$opts" >/dev/null \
       || { cat "$dir/server.log" >&2; exit 1; }
     echo "postgres://postgres@127.0.0.1:$port/postgres"
     ;;

@@ -7,14 +7,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use careline_protocol::{CreateOperatorRequest, MessageKind, Role, SendMessageRequest};
+use careline_protocol::MessageKind;
 use futures::{SinkExt, StreamExt};
-use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::api::Api;
 
-const PASSWORD: &str = "careline-bench-1";
+pub(crate) const PASSWORD: &str = "careline-bench-1";
 
 #[derive(clap::Args)]
 pub struct IngestArgs {
@@ -24,30 +23,6 @@ pub struct IngestArgs {
     /// Messages to send in all.
     #[arg(long, default_value_t = 100_000)]
     pub messages: u64,
-    /// Touch this file when the senders are ready and the load begins (for a profiler).
-    #[arg(long)]
-    pub loading_file: Option<std::path::PathBuf>,
-}
-
-#[derive(clap::Args)]
-pub struct DeliveryArgs {
-    /// Operators connected by WebSocket.
-    #[arg(long, default_value_t = 50)]
-    pub operators: usize,
-    /// Messages per second in all.
-    #[arg(long, default_value_t = 2000.0)]
-    pub rate: f64,
-    /// Seconds of sending.
-    #[arg(long, default_value_t = 10)]
-    pub seconds: u64,
-    /// Client senders sharing the rate.
-    #[arg(long, default_value_t = 200)]
-    pub senders: usize,
-    /// An admin account, to create the operators.
-    #[arg(long, default_value = "admin")]
-    pub admin_login: String,
-    #[arg(long, env = "CARELINE_ADMIN_PASSWORD", default_value = "careline-demo")]
-    pub admin_password: String,
     /// Touch this file when the senders are ready and the load begins (for a profiler).
     #[arg(long)]
     pub loading_file: Option<std::path::PathBuf>,
@@ -66,12 +41,13 @@ pub struct IdleArgs {
     pub ready_file: Option<std::path::PathBuf>,
 }
 
-fn http() -> reqwest::Client {
+pub(crate) fn http() -> reqwest::Client {
     reqwest::Client::builder().pool_max_idle_per_host(4096).tcp_nodelay(true).build().expect("http client")
 }
 
-/// Registers `n` clients (or logs them in), each with an open consultation.
-async fn senders(server: &str, seed: u64, n: usize) -> anyhow::Result<Vec<(Api, Uuid)>> {
+/// Registers `n` clients (or logs them in), each with an open consultation; the i-th on
+/// `servers[i % servers.len()]`.
+pub(crate) async fn senders(servers: &[String], seed: u64, n: usize) -> anyhow::Result<Vec<(Api, Uuid)>> {
     let http = http();
     let done = Arc::new(AtomicU64::new(0));
     let results: Vec<anyhow::Result<(Api, Uuid)>> = futures::stream::iter(0..n)
@@ -79,6 +55,7 @@ async fn senders(server: &str, seed: u64, n: usize) -> anyhow::Result<Vec<(Api, 
             let (http, done) = (http.clone(), done.clone());
             async move {
                 let phone = format!("+7998{:03}{:05}", seed % 1000, i);
+                let server = &servers[i % servers.len()];
                 let api = Api::client(&http, server, &format!("Bench {i}"), &phone, PASSWORD).await?;
                 let c = api.initiate("benchmark").await?;
                 let d = done.fetch_add(1, Ordering::Relaxed) + 1;
@@ -95,7 +72,7 @@ async fn senders(server: &str, seed: u64, n: usize) -> anyhow::Result<Vec<(Api, 
 }
 
 /// CPU seconds this process has used (user + system), from /proc (0 where there is none).
-fn cpu_secs() -> f64 {
+pub(crate) fn cpu_secs() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     // The fields after the command name, which is in parentheses and may hold spaces.
     let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
@@ -104,14 +81,14 @@ fn cpu_secs() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-fn loading(file: &Option<std::path::PathBuf>) -> anyhow::Result<()> {
+pub(crate) fn loading(file: &Option<std::path::PathBuf>) -> anyhow::Result<()> {
     if let Some(f) = file {
         std::fs::write(f, b"")?;
     }
     Ok(())
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }
@@ -119,9 +96,9 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[idx]
 }
 
-pub async fn ingest(server: &str, seed: u64, args: IngestArgs) -> anyhow::Result<()> {
-    eprintln!("ingest: preparing {} senders", args.senders);
-    let senders = senders(server, seed, args.senders).await?;
+pub async fn ingest(servers: &[String], seed: u64, args: IngestArgs) -> anyhow::Result<()> {
+    eprintln!("ingest: preparing {} senders on {} server(s)", args.senders, servers.len());
+    let senders = senders(servers, seed, args.senders).await?;
     loading(&args.loading_file)?;
     let remaining = Arc::new(AtomicI64::new(args.messages as i64));
     let failures = Arc::new(AtomicU64::new(0));
@@ -178,139 +155,6 @@ pub async fn ingest(server: &str, seed: u64, args: IngestArgs) -> anyhow::Result
     Ok(())
 }
 
-#[derive(Deserialize)]
-struct Frame {
-    kind: Option<String>,
-    data: Option<FrameData>,
-    control: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct FrameData {
-    client_msg_id: Option<Uuid>,
-}
-
-pub async fn delivery(server: &str, seed: u64, args: DeliveryArgs) -> anyhow::Result<()> {
-    let http = http();
-    let admin = Api::login(&http, server, &args.admin_login, &args.admin_password).await.context("logging in the admin")?;
-    eprintln!("delivery: connecting {} operators", args.operators);
-    let sent_at: Arc<Mutex<HashMap<Uuid, Instant>>> = Arc::default();
-    let latencies: Arc<Mutex<Vec<f64>>> = Arc::default();
-    let mut readers = Vec::new();
-    for i in 0..args.operators {
-        let login = format!("bench-op-{i}");
-        let req = CreateOperatorRequest {
-            login: login.clone(),
-            password: PASSWORD.into(),
-            name: format!("Bench operator {i}"),
-            role: Role::Operator,
-            department: None,
-            capacity: None,
-        };
-        let _ = http.post(format!("{server}/api/v1/operators")).bearer_auth(&admin.token).json(&req).send().await?;
-        let op = Api::login(&http, server, &login, PASSWORD).await?;
-        let (mut ws, _) = tokio_tungstenite::connect_async(op.ws_url(Some(head(&http, server).await?))).await?;
-        // Wait for the end of the (empty) replay.
-        loop {
-            let Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t))) = ws.next().await else { anyhow::bail!("socket closed") };
-            if serde_json::from_str::<Frame>(&t).ok().and_then(|f| f.control).is_some() {
-                break;
-            }
-        }
-        let (sent_at, latencies) = (sent_at.clone(), latencies.clone());
-        readers.push(tokio::spawn(async move {
-            while let Some(Ok(frame)) = ws.next().await {
-                let tokio_tungstenite::tungstenite::Message::Text(t) = frame else {
-                    continue;
-                };
-                let now = Instant::now();
-                let Ok(f) = serde_json::from_str::<Frame>(&t) else {
-                    continue;
-                };
-                if f.kind.as_deref() != Some("message") {
-                    continue;
-                }
-                if let Some(id) = f.data.and_then(|d| d.client_msg_id) {
-                    let t0 = sent_at.lock().unwrap().get(&id).copied();
-                    if let Some(t0) = t0 {
-                        latencies.lock().unwrap().push(now.duration_since(t0).as_secs_f64() * 1000.0);
-                    }
-                }
-            }
-        }));
-    }
-    eprintln!("delivery: preparing {} senders", args.senders);
-    let senders = senders(server, seed.wrapping_add(7), args.senders).await?;
-    loading(&args.loading_file)?;
-    let per_sender = args.rate / args.senders as f64;
-    let stop = Instant::now() + Duration::from_secs(args.seconds);
-    let sent = Arc::new(AtomicU64::new(0));
-    let tasks: Vec<_> = senders
-        .into_iter()
-        .enumerate()
-        .map(|(i, (api, consultation))| {
-            let (sent_at, sent) = (sent_at.clone(), sent.clone());
-            tokio::spawn(async move {
-                let period = Duration::from_secs_f64(1.0 / per_sender);
-                // Spread the senders over one period so the load is smooth.
-                tokio::time::sleep(period.mul_f64(i as f64 / 200.0 % 1.0)).await;
-                let mut tick = tokio::time::interval(period);
-                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                while Instant::now() < stop {
-                    tick.tick().await;
-                    let req = SendMessageRequest {
-                        client_msg_id: Uuid::now_v7(),
-                        kind: MessageKind::Text,
-                        body: "ping".into(),
-                        attachment_id: None,
-                        internal: false,
-                    };
-                    sent_at.lock().unwrap().insert(req.client_msg_id, Instant::now());
-                    let r = api.http.post(format!("{}/api/v1/consultations/{consultation}/messages", api.base)).bearer_auth(&api.token).json(&req).send().await;
-                    if matches!(r, Ok(ref resp) if resp.status().is_success()) {
-                        sent.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-            })
-        })
-        .collect();
-    let started = Instant::now();
-    let cpu0 = cpu_secs();
-    for t in tasks {
-        t.await?;
-    }
-    let send_secs = started.elapsed().as_secs_f64();
-    let sim_cpu = cpu_secs() - cpu0;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    for r in &readers {
-        r.abort();
-    }
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let mut lat = std::mem::take(&mut *latencies.lock().unwrap());
-    lat.sort_by(f64::total_cmp);
-    let sent = sent.load(Ordering::Relaxed);
-    let expected = sent * args.operators as u64;
-    let out = serde_json::json!({
-        "bench": "delivery", "operators": args.operators, "target_rate": args.rate, "achieved_rate": sent as f64 / send_secs,
-        "sent": sent, "deliveries": lat.len(), "expected_deliveries": expected,
-        "p50_ms": percentile(&lat, 0.5), "p99_ms": percentile(&lat, 0.99), "max_ms": lat.last().copied().unwrap_or(f64::NAN),
-        "sim_cpu_s": sim_cpu,
-    });
-    eprintln!(
-        "delivery: {} messages at {:.0}/s to {} operators: {} of {} deliveries, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        sent,
-        sent as f64 / send_secs,
-        args.operators,
-        lat.len(),
-        expected,
-        percentile(&lat, 0.5),
-        percentile(&lat, 0.99),
-        lat.last().copied().unwrap_or(f64::NAN)
-    );
-    println!("{out}");
-    Ok(())
-}
-
 pub async fn idle(server: &str, args: IdleArgs) -> anyhow::Result<()> {
     let http = http();
     let api = Api::client(&http, server, "Idle", "+79970000001", PASSWORD).await?;
@@ -356,7 +200,7 @@ pub async fn idle(server: &str, args: IdleArgs) -> anyhow::Result<()> {
 
 /// The server's last event seq: a socket resumed there starts with the present (a position
 /// ahead of the log is refused as one a restore lost).
-async fn head(http: &reqwest::Client, server: &str) -> anyhow::Result<i64> {
+pub(crate) async fn head(http: &reqwest::Client, server: &str) -> anyhow::Result<i64> {
     let h: serde_json::Value = http.get(format!("{server}/healthz")).send().await?.json().await?;
     h["last_seq"].as_i64().context("healthz without last_seq")
 }

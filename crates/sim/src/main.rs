@@ -3,6 +3,7 @@
 
 mod api;
 mod bench;
+mod delivery;
 mod phrases;
 mod traffic;
 
@@ -11,7 +12,8 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "careline-sim", version, about = "Plays Careline clients (and operators) against a server")]
 struct Cli {
-    /// The server's base URL.
+    /// The server's base URL; several, separated by commas, for instances of one deployment
+    /// (the benchmarks spread their clients over them).
     #[arg(long, global = true, env = "CARELINE_SERVER", default_value = "http://127.0.0.1:8080")]
     server: String,
     /// Seed of the random choices, for repeatable runs.
@@ -29,7 +31,7 @@ enum Command {
     /// Benchmark: N concurrent senders post messages as fast as the server accepts them.
     Ingest(bench::IngestArgs),
     /// Benchmark: latency from a client's send to operators' WebSockets at a fixed rate.
-    Delivery(bench::DeliveryArgs),
+    Delivery(delivery::DeliveryArgs),
     /// Benchmark: hold N idle WebSocket connections open.
     Idle(bench::IdleArgs),
 }
@@ -46,11 +48,13 @@ async fn run() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let server = cli.server.trim_end_matches('/').to_owned();
+    let servers: Vec<String> = cli.server.split(',').map(|s| s.trim().trim_end_matches('/').to_owned()).filter(|s| !s.is_empty()).collect();
+    anyhow::ensure!(!servers.is_empty(), "--server names no server");
+    let server = servers[0].clone();
     match cli.command.unwrap_or(Command::Run(traffic::RunArgs::default())) {
         Command::Run(args) => traffic::run(&server, cli.seed, args).await,
-        Command::Ingest(args) => bench::ingest(&server, cli.seed, args).await,
-        Command::Delivery(args) => bench::delivery(&server, cli.seed, args).await,
+        Command::Ingest(args) => bench::ingest(&servers, cli.seed, args).await,
+        Command::Delivery(args) => delivery::delivery(&servers, cli.seed, args).await,
         Command::Idle(args) => bench::idle(&server, args).await,
     }
 }
