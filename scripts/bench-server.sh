@@ -2,7 +2,8 @@
 # The server benchmarks of PRODUCT.md §7, each against fresh release servers on loopback,
 # loaded by careline-sim on the same machine. Prints one JSON line per benchmark (the sim's
 # figures), then one with the servers' CPU seconds during the load (and memory, for idle).
-#   bash scripts/bench-server.sh [ingest|delivery|failover|idle ...]   (default: ingest delivery idle)
+#   bash scripts/bench-server.sh [ingest|delivery|failover|presence|idle ...]
+#   (default: ingest delivery presence idle)
 # Settings (environment):
 #   CARELINE_BENCH_DB=sqlite|postgres   the engine (default sqlite: one file in WAL mode).
 #       postgres starts a throwaway cluster from Debian's packages with its durable defaults
@@ -21,7 +22,7 @@ cargo build --release --locked -q -p careline-server -p careline-sim
 bin=${CARGO_TARGET_DIR:-target}/release
 server_bin=${CARELINE_BENCH_SERVER:-$bin/careline-server}
 benches=("$@")
-[ ${#benches[@]} -gt 0 ] || benches=(ingest delivery idle)
+[ ${#benches[@]} -gt 0 ] || benches=(ingest delivery presence idle)
 port=${CARELINE_BENCH_PORT:-18190}
 engine=${CARELINE_BENCH_DB:-sqlite}
 instances=${CARELINE_BENCH_INSTANCES:-1}
@@ -116,6 +117,11 @@ for b in "${benches[@]}"; do
       ( while [ ! -f "$work/loading" ]; do sleep 0.05; done; sleep "${CARELINE_BENCH_KILL_AFTER:-8}"
         kill -KILL "$victim"; echo "failover: instance $instances (pid $victim) killed" >&2 ) &
       sim delivery --operators 50 --rate 2000 --seconds 20 --senders 200 --loading-file "$work/loading"; server_cpu failover ;;
+    presence)
+      # 1,000 operators online, each changing status once a minute (the server pings every
+      # socket every 20 s); the servers' CPU over the minute, as a share of one core.
+      sim presence --operators 1000 --every 60 --seconds 60 --loading-file "$work/loading"
+      server_cpu presence | sed 's/}$/,"share_of_one_core":'"$(awk -v a="$(cat "$work/cpu0")" -v b="$(cpu_ticks)" 'BEGIN {printf "%.3f", (b - a) / 100 / 60}')"'}/' ;;
     idle)
       before=$(rss_kb)
       sim idle --connections 10000 --hold 15 --ready-file "$work/ready" &

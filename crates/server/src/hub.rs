@@ -1,9 +1,9 @@
 //! The event hub of one server instance: broadcasts committed events, in seq order and without
 //! gaps, to this instance's WebSocket connections. Local commits hand their events over in
-//! memory (no read-back); when another instance committed (announced by the backend), or a
-//! gap in the handed-over events does not fill within `GAP_WAIT`, the hub reads the log. The
-//! log is the truth: seq order is commit order, so reading after the last seq sent never
-//! misses an event.
+//! memory (no read-back); when another instance committed (announced by the backend), or the
+//! handed-over events leave a gap after the last one sent, the hub reads the log at once (and
+//! again after `GAP_WAIT` should the gap outlive that). The log is the truth: seq order is
+//! commit order, so reading after the last seq sent never misses an event.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -35,7 +35,7 @@ impl LiveEvent {
     }
 }
 
-/// How long a gap in the handed-over events may stay before the hub reads the log.
+/// How long a gap in the handed-over events may stay before the hub reads the log again.
 const GAP_WAIT: Duration = Duration::from_millis(50);
 
 pub struct Hub {
@@ -61,9 +61,14 @@ impl Hub {
                     pending.insert(e.seq, e);
                 }
                 pump.send_contiguous(&mut pending, &metrics);
-                // Read the log when someone else committed (woken with nothing handed over),
-                // or a gap did not fill in time (a commit whose hand-over was lost).
-                if (woke && !local) || (!woke && !pending.is_empty()) {
+                // Read the log when someone else committed (woken with nothing handed over), or
+                // when a gap is left before what was handed over: an event after the gap is
+                // committed, and seq order is commit order, so the gap is committed too —
+                // another instance's commits (its notice may come later, or together with a
+                // local hand-over), or a local one whose hand-over is still on its way. Waiting
+                // for the notice instead made every cross-instance delivery wait for the next
+                // wake with nothing local, or for the gap's time-out.
+                if (woke && !local) || !pending.is_empty() {
                     pump.send_from_log(&store, &mut pending, &metrics).await;
                 }
             }

@@ -5,6 +5,7 @@ mod api;
 mod bench;
 mod delivery;
 mod phrases;
+mod presence;
 mod traffic;
 
 use clap::{Parser, Subcommand};
@@ -32,6 +33,8 @@ enum Command {
     Ingest(bench::IngestArgs),
     /// Benchmark: latency from a client's send to operators' WebSockets at a fixed rate.
     Delivery(delivery::DeliveryArgs),
+    /// Benchmark: N operators connected, changing status now and then.
+    Presence(presence::PresenceArgs),
     /// Benchmark: hold N idle WebSocket connections open.
     Idle(bench::IdleArgs),
 }
@@ -55,6 +58,7 @@ async fn run() -> anyhow::Result<()> {
         Command::Run(args) => traffic::run(&server, cli.seed, args).await,
         Command::Ingest(args) => bench::ingest(&servers, cli.seed, args).await,
         Command::Delivery(args) => delivery::delivery(&servers, cli.seed, args).await,
+        Command::Presence(args) => presence::presence(&servers, args).await,
         Command::Idle(args) => bench::idle(&server, args).await,
     }
 }
