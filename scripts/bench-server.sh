@@ -13,6 +13,8 @@
 #   failover                             delivery on N >= 2 instances, one killed (SIGKILL)
 #       CARELINE_BENCH_KILL_AFTER seconds (default 8) into the load.
 #   CARELINE_BENCH_SERVER=PATH           another build of the server (an older commit's).
+#   CARELINE_BENCH_IDLE=N                idle connections to open (default 10,000; each side
+#       needs N open files: see `ulimit -n`).
 #   CARELINE_PROFILE=DIR                 also record the load with `perf` on every CPU (servers
 #       and load generator alike) and draw DIR/<bench>.svg, a flame graph whose first frame is
 #       the program's thread (needs perf and inferno: `cargo install inferno`).
@@ -36,6 +38,7 @@ stop() {
   pids=()
 }
 cleanup() {
+  cpu_unwatch
   stop
   [ -z "$pg_url" ] || CARELINE_PG_PORT=$((port + 50)) CARELINE_PG_DIR="/tmp/careline-bench-pg-$port" tests/postgres.sh stop
   rm -rf "$work"
@@ -77,10 +80,14 @@ cpu_ticks() {
 }
 # The servers' CPU seconds from the start of the load (the sim touches $work/loading) to its
 # end (an instance killed on the way stops counting there).
+watch_pid=
 cpu_watch() {
   rm -f "$work/loading" "$work/cpu0"
   ( while [ ! -f "$work/loading" ]; do sleep 0.05; done; cpu_ticks > "$work/cpu0" ) &
+  watch_pid=$!
 }
+# A watcher whose load never started (idle has none) must not poll on after the benchmark.
+cpu_unwatch() { [ -z "$watch_pid" ] || kill "$watch_pid" 2>/dev/null || true; watch_pid=; }
 server_cpu() { echo "{\"bench\":\"$1\",\"engine\":\"$engine\",\"instances\":$instances,\"server_cpu_s\":$(awk -v a="$(cat "$work/cpu0")" -v b="$(cpu_ticks)" 'BEGIN {print (b - a) / 100}')}"; }
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/${pids[0]}/status"; }
 
@@ -118,13 +125,14 @@ for b in "${benches[@]}"; do
         kill -KILL "$victim"; echo "failover: instance $instances (pid $victim) killed" >&2 ) &
       sim delivery --operators 50 --rate 2000 --seconds 20 --senders 200 --loading-file "$work/loading"; server_cpu failover ;;
     presence)
-      # 1,000 operators online, each changing status once a minute (the server pings every
-      # socket every 20 s); the servers' CPU over the minute, as a share of one core.
-      sim presence --operators 1000 --every 60 --seconds 60 --loading-file "$work/loading"
+      # 1,000 operators online, each changing status every CARELINE_BENCH_PRESENCE_EVERY
+      # seconds (default 60; the server pings every socket every 20 s); the servers' CPU over
+      # the 60 s, as a share of one core.
+      sim presence --operators 1000 --every "${CARELINE_BENCH_PRESENCE_EVERY:-60}" --seconds 60 --loading-file "$work/loading"
       server_cpu presence | sed 's/}$/,"share_of_one_core":'"$(awk -v a="$(cat "$work/cpu0")" -v b="$(cpu_ticks)" 'BEGIN {printf "%.3f", (b - a) / 100 / 60}')"'}/' ;;
     idle)
       before=$(rss_kb)
-      sim idle --connections 10000 --hold 15 --ready-file "$work/ready" &
+      sim idle --connections "${CARELINE_BENCH_IDLE:-10000}" --hold 15 --ready-file "$work/ready" &
       simpid=$!
       while [ ! -f "$work/ready" ] && kill -0 $simpid 2>/dev/null; do sleep 0.5; done
       sleep 5
@@ -134,5 +142,6 @@ for b in "${benches[@]}"; do
     *) echo "unknown benchmark $b" >&2; exit 2 ;;
   esac
   profile_stop "$b"
+  cpu_unwatch
   stop
 done

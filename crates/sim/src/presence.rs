@@ -91,11 +91,11 @@ pub async fn presence(servers: &[String], args: PresenceArgs) -> anyhow::Result<
             let (changes, failed) = (changes.clone(), failed.clone());
             let every = Duration::from_secs_f64(args.every);
             tokio::spawn(async move {
-                tokio::time::sleep(every.mul_f64(i as f64 / count as f64)).await;
+                tokio::time::sleep(every.mul_f64(i as f64 / count as f64).min(stop.saturating_duration_since(Instant::now()))).await;
                 let mut away = true;
                 let mut tick = tokio::time::interval(every);
-                while Instant::now() < stop {
-                    tick.tick().await;
+                let deadline = tokio::time::Instant::from_std(stop);
+                while tokio::time::timeout_at(deadline, tick.tick()).await.is_ok() {
                     let status = if away { Presence::Away } else { Presence::Online };
                     away = !away;
                     let r = op.http.put(format!("{}/api/v1/me/status", op.base)).bearer_auth(&op.token).json(&StatusRequest { status }).send().await;
