@@ -28,6 +28,35 @@ pub struct IngestArgs {
     pub loading_file: Option<std::path::PathBuf>,
 }
 
+/// Creates an operator through `admin` (an existing login is left as it is: a second run on
+/// the same server logs in with the same password).
+pub(crate) async fn create_operator(http: &reqwest::Client, admin: &Api, login: &str, name: String) -> anyhow::Result<()> {
+    let req = careline_protocol::CreateOperatorRequest {
+        login: login.into(),
+        password: PASSWORD.into(),
+        name,
+        role: careline_protocol::Role::Operator,
+        department: None,
+        capacity: None,
+    };
+    http.post(format!("{}/api/v1/operators", admin.base)).bearer_auth(&admin.token).json(&req).send().await?;
+    Ok(())
+}
+
+/// What the benchmarks that create operators share.
+#[derive(clap::Args)]
+pub struct StaffArgs {
+    /// An admin account, to create the operators.
+    #[arg(long, default_value = "admin")]
+    pub admin_login: String,
+    #[arg(long, env = "CARELINE_ADMIN_PASSWORD", default_value = "careline-demo")]
+    pub admin_password: String,
+    /// Touch this file when everyone is connected and the load begins (for a profiler, and
+    /// for the servers' CPU count).
+    #[arg(long)]
+    pub loading_file: Option<std::path::PathBuf>,
+}
+
 #[derive(clap::Args)]
 pub struct IdleArgs {
     /// WebSocket connections to open.

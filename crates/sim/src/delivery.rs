@@ -12,14 +12,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use careline_protocol::{CreateOperatorRequest, MessageKind, Role, SendMessageRequest};
+use careline_protocol::{MessageKind, SendMessageRequest};
 use futures::StreamExt;
 use serde::Deserialize;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use uuid::Uuid;
 
 use crate::api::Api;
-use crate::bench::{cpu_secs, head, http, loading, percentile, senders, PASSWORD};
+use crate::bench::{cpu_secs, create_operator, head, http, loading, percentile, senders, StaffArgs, PASSWORD};
 
 #[derive(clap::Args)]
 pub struct DeliveryArgs {
@@ -35,14 +35,8 @@ pub struct DeliveryArgs {
     /// Client senders sharing the rate.
     #[arg(long, default_value_t = 200)]
     pub senders: usize,
-    /// An admin account, to create the operators.
-    #[arg(long, default_value = "admin")]
-    pub admin_login: String,
-    #[arg(long, env = "CARELINE_ADMIN_PASSWORD", default_value = "careline-demo")]
-    pub admin_password: String,
-    /// Touch this file when the senders are ready and the load begins (for a profiler).
-    #[arg(long)]
-    pub loading_file: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub staff: StaffArgs,
 }
 
 #[derive(Deserialize)]
@@ -83,7 +77,7 @@ struct Seen {
 pub async fn delivery(servers: &[String], seed: u64, args: DeliveryArgs) -> anyhow::Result<()> {
     let http = http();
     let n = servers.len();
-    let admin = Api::login(&http, &servers[0], &args.admin_login, &args.admin_password).await.context("logging in the admin")?;
+    let admin = Api::login(&http, &servers[0], &args.staff.admin_login, &args.staff.admin_password).await.context("logging in the admin")?;
     eprintln!("delivery: connecting {} operators to {n} server(s)", args.operators);
     let sent: Arc<Sent> = Arc::default();
     let mut seen: Vec<Arc<Mutex<Seen>>> = Vec::new();
@@ -91,15 +85,7 @@ pub async fn delivery(servers: &[String], seed: u64, args: DeliveryArgs) -> anyh
     let start = head(&http, &servers[0]).await?;
     for i in 0..args.operators {
         let login = format!("bench-op-{i}");
-        let req = CreateOperatorRequest {
-            login: login.clone(),
-            password: PASSWORD.into(),
-            name: format!("Bench operator {i}"),
-            role: Role::Operator,
-            department: None,
-            capacity: None,
-        };
-        let _ = http.post(format!("{}/api/v1/operators", servers[0])).bearer_auth(&admin.token).json(&req).send().await?;
+        create_operator(&http, &admin, &login, format!("Bench operator {i}")).await?;
         let op = Api::login(&http, &servers[i % n], &login, PASSWORD).await?;
         let s: Arc<Mutex<Seen>> = Arc::default();
         seen.push(s.clone());
@@ -109,7 +95,7 @@ pub async fn delivery(servers: &[String], seed: u64, args: DeliveryArgs) -> anyh
     }
     eprintln!("delivery: preparing {} senders", args.senders);
     let senders = senders(servers, seed.wrapping_add(7), args.senders).await?;
-    loading(&args.loading_file)?;
+    loading(&args.staff.loading_file)?;
     let per_sender = args.rate / args.senders as f64;
     let stop = Instant::now() + Duration::from_secs(args.seconds);
     let started = Instant::now();

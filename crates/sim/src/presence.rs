@@ -9,12 +9,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use careline_protocol::{CreateOperatorRequest, Presence, Role, StatusRequest};
+use careline_protocol::{Presence, StatusRequest};
 use futures::StreamExt;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 use crate::api::Api;
-use crate::bench::{head, http, loading, PASSWORD};
+use crate::bench::{create_operator, head, http, loading, StaffArgs, PASSWORD};
 
 #[derive(clap::Args)]
 pub struct PresenceArgs {
@@ -27,19 +27,14 @@ pub struct PresenceArgs {
     /// Seconds of load.
     #[arg(long, default_value_t = 60)]
     pub seconds: u64,
-    #[arg(long, default_value = "admin")]
-    pub admin_login: String,
-    #[arg(long, env = "CARELINE_ADMIN_PASSWORD", default_value = "careline-demo")]
-    pub admin_password: String,
-    /// Touch this file when every operator is connected and the load begins.
-    #[arg(long)]
-    pub loading_file: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub staff: StaffArgs,
 }
 
 pub async fn presence(servers: &[String], args: PresenceArgs) -> anyhow::Result<()> {
     let http = http();
     let n = servers.len();
-    let admin = Api::login(&http, &servers[0], &args.admin_login, &args.admin_password).await.context("logging in the admin")?;
+    let admin = Api::login(&http, &servers[0], &args.staff.admin_login, &args.staff.admin_password).await.context("logging in the admin")?;
     eprintln!("presence: creating and connecting {} operators", args.operators);
     let start = head(&http, &servers[0]).await?;
     let frames = Arc::new(AtomicU64::new(0));
@@ -49,15 +44,7 @@ pub async fn presence(servers: &[String], args: PresenceArgs) -> anyhow::Result<
             let server = servers[i % n].clone();
             async move {
                 let login = format!("presence-op-{i}");
-                let req = CreateOperatorRequest {
-                    login: login.clone(),
-                    password: PASSWORD.into(),
-                    name: format!("Presence operator {i}"),
-                    role: Role::Operator,
-                    department: None,
-                    capacity: None,
-                };
-                let _ = http.post(format!("{}/api/v1/operators", admin.base)).bearer_auth(&admin.token).json(&req).send().await?;
+                create_operator(&http, &admin, &login, format!("Presence operator {i}")).await?;
                 let op = Api::login(&http, &server, &login, PASSWORD).await?;
                 let (mut ws, _) = tokio_tungstenite::connect_async(op.ws_url(Some(start))).await?;
                 tokio::spawn(async move {
@@ -78,7 +65,7 @@ pub async fn presence(servers: &[String], args: PresenceArgs) -> anyhow::Result<
     eprintln!("presence: {} operators connected; changing status for {} s", ops.len(), args.seconds);
     tokio::time::sleep(Duration::from_secs(2)).await;
     frames.store(0, Ordering::Relaxed);
-    loading(&args.loading_file)?;
+    loading(&args.staff.loading_file)?;
     let changes = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
     let stop = Instant::now() + Duration::from_secs(args.seconds);
