@@ -123,3 +123,154 @@ async fn the_server_raises_its_open_file_limit() {
     assert_ne!(numbers[0], "1024", "{line}");
     child.kill().await.unwrap();
 }
+
+/// Two instances on one PostgreSQL database; clients send through the second, an operator's
+/// socket is on the second too; the second is killed (SIGKILL) under load. The clients send
+/// again to the first with the same keys, the socket reconnects there resuming after the last
+/// event it saw: every acknowledged message is stored once and reaches the operator once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn failover_under_load_on_postgres() {
+    use futures::StreamExt;
+    use std::collections::HashMap;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let db_url = common::fresh_pg_database().await;
+    let status = Command::new(env!("CARGO_BIN_EXE_careline-server"))
+        .args(["create-operator", "--login", "anna", "--password", PASSWORD, "--name", "Анна", "--role", "operator"])
+        .env("CARELINE_DATA_DIR", dir_a.path())
+        .env("CARELINE_DATABASE_URL", &db_url)
+        .stdout(Stdio::null())
+        .status()
+        .await
+        .unwrap();
+    assert!(status.success());
+    let a = start(dir_a.path(), &db_url).await;
+    let mut b = start(dir_b.path(), &db_url).await;
+    let http = reqwest::Client::new();
+    let on_b = Api { base: b.base.clone(), http: http.clone(), token: None };
+    let anna = on_b.login("anna", PASSWORD).await;
+    let head = on_b.ok("/healthz").await["last_seq"].as_i64().unwrap();
+
+    // The operator's socket: first on b, then on a from where it stopped.
+    let seen: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
+    let reconnects = Arc::new(Mutex::new(0u32));
+    let stop = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let (seen, reconnects, stop, bases, token) =
+            (seen.clone(), reconnects.clone(), stop.clone(), [b.base.clone(), a.base.clone()], anna.token.clone().unwrap());
+        tokio::spawn(async move {
+            let (mut at, mut last) = (0usize, head);
+            while !stop.load(Ordering::Relaxed) {
+                let url = format!("{}/api/v1/ws?token={token}&resume={last}", bases[at].replacen("http", "ws", 1));
+                if let Ok((mut ws, _)) = tokio_tungstenite::connect_async(url).await {
+                    while let Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t))) = ws.next().await {
+                        let f: serde_json::Value = serde_json::from_str(&t).unwrap();
+                        if let Some(seq) = f["seq"].as_i64() {
+                            last = last.max(seq);
+                        }
+                        if f["kind"] == "message" {
+                            if let Some(k) = f["data"]["client_msg_id"].as_str() {
+                                *seen.lock().unwrap().entry(k.to_owned()).or_default() += 1;
+                            }
+                        }
+                    }
+                }
+                *reconnects.lock().unwrap() += 1;
+                at = 1; // b is gone
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    };
+
+    // Four clients on b, each sending; a failed request goes again to a with the same key.
+    let killed = Arc::new(AtomicBool::new(false));
+    let acked: Arc<Mutex<Vec<(String, String, bool)>>> = Arc::default();
+    let mut senders = Vec::new();
+    for i in 0..4 {
+        let (_, reg) =
+            on_b.post("/api/v1/clients/register", json!({"name": format!("Load {i}"), "phone": format!("+7999000010{i}"), "password": PASSWORD})).await;
+        let client = on_b.with_token(reg["token"].as_str().unwrap());
+        let c = client.open_consultation("start").await;
+        let (acked, stop, killed, a_base) = (acked.clone(), stop.clone(), killed.clone(), a.base.clone());
+        senders.push(tokio::spawn(async move {
+            let mut base = client.base.clone();
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let key = uuid::Uuid::now_v7().to_string();
+                n += 1;
+                loop {
+                    let r = client
+                        .http
+                        .post(format!("{base}/api/v1/consultations/{c}/messages"))
+                        .bearer_auth(client.token.as_deref().unwrap())
+                        .json(&json!({"client_msg_id": key, "kind": "text", "body": format!("c{i} m{n}")}))
+                        .send()
+                        .await;
+                    match r {
+                        Ok(r) if r.status().is_success() => {
+                            acked.lock().unwrap().push((c.clone(), key.clone(), killed.load(Ordering::Relaxed)));
+                            break;
+                        }
+                        Ok(r) if r.status().is_client_error() => panic!("refused: {}", r.status()),
+                        _ => {
+                            base = a_base.clone();
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                        }
+                    }
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    b.child.start_kill().unwrap(); // SIGKILL
+    b.child.wait().await.unwrap();
+    killed.store(true, Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    stop.store(true, Ordering::Relaxed);
+    for s in senders {
+        s.await.unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(acked.iter().filter(|(_, _, after)| !after).count() > 20, "too little load before the kill");
+    assert!(acked.iter().filter(|(_, _, after)| *after).count() > 20, "too little load after the kill");
+
+    // The operator gets every acknowledged message exactly once.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let missing = {
+            let seen = seen.lock().unwrap();
+            acked.iter().filter(|(_, k, _)| !seen.contains_key(k)).count()
+        };
+        if missing == 0 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{missing} acknowledged messages never reached the operator");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    reader.abort();
+    assert!(*reconnects.lock().unwrap() >= 1, "the operator's socket never moved to the other instance");
+    let doubled: Vec<(String, u32)> = seen.lock().unwrap().iter().filter(|(_, n)| **n > 1).map(|(k, n)| (k.clone(), *n)).collect();
+    assert!(doubled.is_empty(), "delivered more than once: {doubled:?}");
+
+    // And the database holds each once.
+    let on_a = Api { base: a.base.clone(), http, token: anna.token.clone() };
+    let consultations: BTreeSet<String> = acked.iter().map(|(c, _, _)| c.clone()).collect();
+    let mut stored = Vec::new();
+    for c in consultations {
+        let mut after = 0;
+        loop {
+            let page = on_a.ok(&format!("/api/v1/consultations/{c}/messages?after_seq={after}&limit=500")).await;
+            let items = page["items"].as_array().unwrap().clone();
+            let Some(last) = items.last() else { break };
+            after = last["seq"].as_i64().unwrap();
+            stored.extend(items.iter().filter_map(|m| m["client_msg_id"].as_str().map(str::to_owned)));
+        }
+    }
+    let unique: BTreeSet<&String> = stored.iter().collect();
+    assert_eq!(unique.len(), stored.len(), "a message stored twice");
+    for (_, k, _) in &acked {
+        assert!(unique.contains(k), "acknowledged message {k} lost");
+    }
+    drop(a);
+}
