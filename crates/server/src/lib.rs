@@ -25,6 +25,7 @@ pub mod metrics;
 pub mod passwords;
 pub mod presence;
 pub mod red_flags;
+pub mod session_watch;
 pub mod state;
 pub mod store;
 pub mod testing;

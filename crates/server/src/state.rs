@@ -22,6 +22,8 @@ pub struct AppState {
     pub limiter: Arc<LoginLimiter>,
     pub presence: Arc<PresenceTracker>,
     pub metrics: Arc<Metrics>,
+    /// Ends the sockets whose session ended.
+    pub session_watch: Arc<crate::session_watch::SessionWatch>,
     /// Cancelled when this listener shuts down: open WebSockets close (1012, "service
     /// restart") so clients reconnect elsewhere instead of holding a dead instance.
     pub closing: tokio_util::sync::CancellationToken,
@@ -43,6 +45,7 @@ impl AppState {
         tokio::spawn(crate::backup::scheduled(config.clone()));
         tokio::spawn(crate::webhooks::run(store.clone(), config.clone()));
         tokio::spawn(crate::memory::trim_forever());
-        Ok(AppState { store, hub, config, blobs, limiter, presence, metrics, closing: Default::default() })
+        let session_watch = crate::session_watch::SessionWatch::start(store.clone());
+        Ok(AppState { store, hub, config, blobs, limiter, presence, metrics, session_watch, closing: Default::default() })
     }
 }

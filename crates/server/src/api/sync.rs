@@ -9,6 +9,8 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use careline_protocol::{ApiError, ErrorCode, Health, SyncResponse, WsClientFrame, WsControl};
+
+use crate::store::sessions::SessionEnd;
 use futures::{SinkExt, StreamExt};
 use serde::Serialize;
 
@@ -86,10 +88,6 @@ pub async fn ws(State(state): State<AppState>, parts: Parts, ApiQuery(q): ApiQue
 
 const PING_EVERY: Duration = Duration::from_secs(20);
 const DEAD_AFTER: Duration = Duration::from_secs(60);
-/// How often a socket asks whether its session still stands (revoked, expired, account
-/// disabled or blocked); with the 5 s session cache a revocation closes it within ~8 s, on every
-/// instance, as each reads the tokens from the database.
-const SESSION_RECHECK: Duration = Duration::from_secs(3);
 
 async fn run_socket(state: AppState, session: Session, resume: Option<i64>, socket: WebSocket) {
     state.metrics.ws_connections.fetch_add(1, Ordering::Relaxed);
@@ -153,8 +151,9 @@ async fn stream_events(state: &AppState, session: &Session, resume: Option<i64>,
 
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
-    let mut recheck = tokio::time::interval(SESSION_RECHECK);
-    recheck.tick().await;
+    // A revoked session (on any instance), a disabled account or a blocked client ends the
+    // socket within `session_watch::EVERY` (one check for all of this instance's sockets).
+    let mut watched = state.session_watch.watch(&session.token_hash);
     let mut last_heard = Instant::now();
     loop {
         tokio::select! {
@@ -195,16 +194,12 @@ async fn stream_events(state: &AppState, session: &Session, resume: Option<i64>,
                 let _ = sink.send(WsMessage::Close(Some(frame))).await;
                 return Ok(());
             }
-            _ = recheck.tick() => {
+            Ok(()) = watched.ended.changed() => {
                 // 4401: the session is over (log in again); 4403: the account is disabled or blocked.
-                let end = match state.store.session(&session.token_hash).await {
-                    Ok(Some(_)) => None,
-                    Ok(None) => Some((4401, "the session has ended")),
-                    Err(AppError::Refused(e)) if e.code == ErrorCode::AccountDisabled => Some((4403, "the account is disabled")),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "could not recheck a socket's session");
-                        None
-                    }
+                let end = match watched.end() {
+                    None => None,
+                    Some(SessionEnd::Ended) => Some((4401, "the session has ended")),
+                    Some(SessionEnd::Disabled) => Some((4403, "the account is disabled")),
                 };
                 if let Some((code, reason)) = end {
                     let frame = axum::extract::ws::CloseFrame { code, reason: reason.into() };

@@ -7,6 +7,15 @@ use uuid::Uuid;
 use super::rows::{get_bool, get_enum, get_uuid};
 use super::session_cache::SessionRow;
 use super::Store;
+
+/// Why a session no longer stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionEnd {
+    /// Logged out, expired or revoked.
+    Ended,
+    /// The operator is disabled or the client blocked.
+    Disabled,
+}
 use crate::error::{AppError, AppResult};
 use crate::time::{from_ms, now_ms};
 
@@ -37,6 +46,34 @@ impl Store {
             self.sessions.put(hash, s.clone());
         }
         Ok(found)
+    }
+
+    /// Which of these sessions ended (unknown, expired or revoked) or belong to an account now
+    /// disabled or blocked; read from the database, never from the cache.
+    pub async fn sessions_ended(&self, hashes: &[String]) -> AppResult<Vec<(String, SessionEnd)>> {
+        if hashes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = super::SqlBuf::new(
+            "SELECT t.hash, COALESCE(o.disabled, c.blocked, 1) AS off FROM tokens t \
+             LEFT JOIN operators o ON o.id = t.user_id LEFT JOIN clients c ON c.id = t.user_id",
+        );
+        let ps: Vec<String> = hashes.iter().map(|h| q.arg(h.as_str())).collect();
+        q.and(&format!("t.hash IN ({})", ps.join(", ")));
+        let now = q.arg(now_ms());
+        q.and(&format!("t.expires_at > {now}"));
+        let mut live = std::collections::HashMap::new();
+        for row in q.query().fetch_all(&self.reader).await? {
+            live.insert(row.try_get::<String, _>("hash")?, get_bool(&row, "off")?);
+        }
+        Ok(hashes
+            .iter()
+            .filter_map(|h| match live.get(h) {
+                None => Some((h.clone(), SessionEnd::Ended)),
+                Some(true) => Some((h.clone(), SessionEnd::Disabled)),
+                Some(false) => None,
+            })
+            .collect())
     }
 
     /// The live session behind a token hash: not expired; an account disabled (or a client
