@@ -14,21 +14,26 @@ use common::{Api, Db, PASSWORD};
 use serde_json::json;
 use tokio::process::Command;
 
+/// The operator anna, made by the server binary's own command.
+async fn create_anna(data_dir: &std::path::Path, db_url: &str) {
+    let status = Command::new(env!("CARGO_BIN_EXE_careline-server"))
+        .args(["create-operator", "--login", "anna", "--password", PASSWORD, "--name", "Анна", "--role", "operator"])
+        .env("CARELINE_DATA_DIR", data_dir)
+        .env("CARELINE_DATABASE_URL", db_url)
+        .stdout(Stdio::null())
+        .status()
+        .await
+        .unwrap();
+    assert!(status.success());
+}
+
 both!(sigkill_loses_nothing_acknowledged, |db| async move {
     let dir = tempfile::tempdir().unwrap();
     let db_url = match db {
         Db::Sqlite => format!("sqlite://{}", dir.path().join("careline.db").display()),
         Db::Postgres => common::fresh_pg_database().await,
     };
-    let status = Command::new(env!("CARGO_BIN_EXE_careline-server"))
-        .args(["create-operator", "--login", "anna", "--password", PASSWORD, "--name", "Анна", "--role", "operator"])
-        .env("CARELINE_DATA_DIR", dir.path())
-        .env("CARELINE_DATABASE_URL", &db_url)
-        .stdout(Stdio::null())
-        .status()
-        .await
-        .unwrap();
-    assert!(status.success());
+    create_anna(dir.path(), &db_url).await;
     let mut server = start(dir.path(), &db_url).await;
     let anon = Api { base: server.base.clone(), http: reqwest::Client::new(), token: None };
     let (_, reg) = anon.post("/api/v1/clients/register", json!({"name": "Load", "phone": "+79990000001", "password": PASSWORD})).await;
@@ -136,15 +141,7 @@ async fn failover_under_load_on_postgres() {
 
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let db_url = common::fresh_pg_database().await;
-    let status = Command::new(env!("CARGO_BIN_EXE_careline-server"))
-        .args(["create-operator", "--login", "anna", "--password", PASSWORD, "--name", "Анна", "--role", "operator"])
-        .env("CARELINE_DATA_DIR", dir_a.path())
-        .env("CARELINE_DATABASE_URL", &db_url)
-        .stdout(Stdio::null())
-        .status()
-        .await
-        .unwrap();
-    assert!(status.success());
+    create_anna(dir_a.path(), &db_url).await;
     let a = start(dir_a.path(), &db_url).await;
     let mut b = start(dir_b.path(), &db_url).await;
     let http = reqwest::Client::new();
