@@ -132,84 +132,92 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let remote = session.remote();
     let json = cli.json;
-    match cli.command {
-        Command::Login { .. } | Command::Logout { .. } => unreachable!("handled above"),
-        Command::Sync { follow } => {
-            let flushed = cache.flush(&remote).await?;
-            session_over(&flushed)?;
-            let progress = sync::catch_up(&remote, &cache, |p| {
-                if !json {
-                    eprint!("\rsyncing… {} applied, at {}   ", p.applied, p.position);
-                }
-            })
-            .await?;
-            // The command ends with everything searchable.
-            cache
-                .index_pending(|n| {
+    let done: anyhow::Result<()> = async {
+        match cli.command {
+            Command::Login { .. } | Command::Logout { .. } => unreachable!("handled above"),
+            Command::Sync { follow } => {
+                let flushed = cache.flush(&remote).await?;
+                session_over(&flushed)?;
+                let progress = sync::catch_up(&remote, &cache, |p| {
                     if !json {
-                        eprint!("\rindexing for search… {n} messages   ");
+                        eprint!("\rsyncing… {} applied, at {}   ", p.applied, p.position);
                     }
                 })
                 .await?;
-            if !json {
-                eprintln!();
+                // The command ends with everything searchable.
+                cache
+                    .index_pending(|n| {
+                        if !json {
+                            eprint!("\rindexing for search… {n} messages   ");
+                        }
+                    })
+                    .await?;
+                if !json {
+                    eprintln!();
+                }
+                // Files of cached messages, for reading archived chats offline.
+                let max_mb: u64 = std::env::var("CARELINE_FILES_MAX_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(1024);
+                let files = careline_core::files::Files::beside(&cache, max_mb * 1024 * 1024).fetch(&remote, &cache).await?;
+                show::synced(json, &cache, progress, flushed, files).await?;
+                if follow {
+                    live::follow(&remote, &cache, |u| {
+                        show::live_update(json, &u);
+                        true
+                    })
+                    .await?;
+                }
             }
-            // Files of cached messages, for reading archived chats offline.
-            let max_mb: u64 = std::env::var("CARELINE_FILES_MAX_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(1024);
-            let files = careline_core::files::Files::beside(&cache, max_mb * 1024 * 1024).fetch(&remote, &cache).await?;
-            show::synced(json, &cache, progress, flushed, files).await?;
-            if follow {
-                live::follow(&remote, &cache, |u| {
-                    show::live_update(json, &u);
-                    true
-                })
-                .await?;
+            Command::Queue => show::consultations(json, &cache, &cache.consultations(&[ConsultationStatus::New], true, 500).await?).await?,
+            Command::Mine => {
+                let active = cache.consultations(&[ConsultationStatus::Active], true, 500).await?;
+                let mine: Vec<_> = active.into_iter().filter(|c| c.operator_id == Some(session.user_id)).collect();
+                show::consultations(json, &cache, &mine).await?
+            }
+            Command::Callbacks => show::callbacks(json, &cache.open_callbacks(500).await?)?,
+            Command::Thread { consultation } => {
+                let c = find(&cache, &consultation).await?;
+                show::thread(json, &cache, &c, &cache.thread(c.client_id, None, 10_000).await?).await?
+            }
+            Command::Search { query } => show::hits(json, &cache, &cache.search(&query.join(" "), 50).await?).await?,
+            Command::Send { consultation, text, note } => {
+                let c = find(&cache, &consultation).await?;
+                let body = text.join(" ");
+                if body.trim().is_empty() {
+                    bail!("the message is empty");
+                }
+                queue_and_flush(json, &cache, &session, Op::text(c.id, &body, note)).await?
+            }
+            Command::Take { consultation } => {
+                let c = find(&cache, &consultation).await?;
+                queue_and_flush(json, &cache, &session, Op::Take { consultation_id: c.id }).await?
+            }
+            Command::Close { consultation, summary } => {
+                let c = find(&cache, &consultation).await?;
+                queue_and_flush(json, &cache, &session, Op::Close { consultation_id: c.id, summary }).await?
+            }
+            Command::Status { status } => {
+                let status: Presence = status.parse().map_err(|e| anyhow::anyhow!("{e} (online, away, busy or offline)"))?;
+                queue_and_flush(json, &cache, &session, Op::SetStatus { status }).await?
+            }
+            Command::Outbox => show::outbox(json, &cache.outbox().await?)?,
+            Command::Export { consultation, format } => {
+                let c = find(&cache, &consultation).await?;
+                let messages: Vec<_> = cache.thread(c.client_id, None, 100_000).await?.into_iter().filter(|m| m.consultation_id == c.id).collect();
+                match format.as_str() {
+                    "json" => println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "consultation": c, "messages": messages }))?),
+                    "md" => print!("{}", show::markdown(&cache, &c, &messages).await?),
+                    other => bail!("unknown format {other:?}: md or json"),
+                }
             }
         }
-        Command::Queue => show::consultations(json, &cache, &cache.consultations(&[ConsultationStatus::New], true, 500).await?).await?,
-        Command::Mine => {
-            let active = cache.consultations(&[ConsultationStatus::Active], true, 500).await?;
-            let mine: Vec<_> = active.into_iter().filter(|c| c.operator_id == Some(session.user_id)).collect();
-            show::consultations(json, &cache, &mine).await?
-        }
-        Command::Callbacks => show::callbacks(json, &cache.open_callbacks(500).await?)?,
-        Command::Thread { consultation } => {
-            let c = find(&cache, &consultation).await?;
-            show::thread(json, &cache, &c, &cache.thread(c.client_id, None, 10_000).await?).await?
-        }
-        Command::Search { query } => show::hits(json, &cache, &cache.search(&query.join(" "), 50).await?).await?,
-        Command::Send { consultation, text, note } => {
-            let c = find(&cache, &consultation).await?;
-            let body = text.join(" ");
-            if body.trim().is_empty() {
-                bail!("the message is empty");
-            }
-            queue_and_flush(json, &cache, &session, Op::text(c.id, &body, note)).await?
-        }
-        Command::Take { consultation } => {
-            let c = find(&cache, &consultation).await?;
-            queue_and_flush(json, &cache, &session, Op::Take { consultation_id: c.id }).await?
-        }
-        Command::Close { consultation, summary } => {
-            let c = find(&cache, &consultation).await?;
-            queue_and_flush(json, &cache, &session, Op::Close { consultation_id: c.id, summary }).await?
-        }
-        Command::Status { status } => {
-            let status: Presence = status.parse().map_err(|e| anyhow::anyhow!("{e} (online, away, busy or offline)"))?;
-            queue_and_flush(json, &cache, &session, Op::SetStatus { status }).await?
-        }
-        Command::Outbox => show::outbox(json, &cache.outbox().await?)?,
-        Command::Export { consultation, format } => {
-            let c = find(&cache, &consultation).await?;
-            let messages: Vec<_> = cache.thread(c.client_id, None, 100_000).await?.into_iter().filter(|m| m.consultation_id == c.id).collect();
-            match format.as_str() {
-                "json" => println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "consultation": c, "messages": messages }))?),
-                "md" => print!("{}", show::markdown(&cache, &c, &messages).await?),
-                other => bail!("unknown format {other:?}: md or json"),
-            }
-        }
+        Ok(())
     }
-    Ok(())
+    .await;
+    // Close the cache before the process exits: its connections (SQLCipher, with OpenSSL
+    // inside) were otherwise closed by their threads while exit ran OpenSSL's clean-up, and
+    // CI once saw `careline search` die with "double free or corruption" at its end.
+    cache.close().await;
+    done
 }
 
 /// The server refused the session while sending: say so (what waits stays queued for the next
