@@ -88,7 +88,14 @@ cpu_watch() {
 }
 # A watcher whose load never started (idle has none) must not poll on after the benchmark.
 cpu_unwatch() { [ -z "$watch_pid" ] || kill "$watch_pid" 2>/dev/null || true; watch_pid=; }
-server_cpu() { echo "{\"bench\":\"$1\",\"engine\":\"$engine\",\"instances\":$instances,\"server_cpu_s\":$(awk -v a="$(cat "$work/cpu0")" -v b="$(cpu_ticks)" 'BEGIN {print (b - a) / 100}')}"; }
+# `server_cpu NAME [SECONDS]`: with the load's length, also its share of one core.
+server_cpu() {
+  local s
+  s=$(awk -v a="$(cat "$work/cpu0")" -v b="$(cpu_ticks)" 'BEGIN {print (b - a) / 100}')
+  local share=
+  [ -z "${2:-}" ] || share=",\"share_of_one_core\":$(awk -v s="$s" -v t="$2" 'BEGIN {printf "%.3f", s / t}')"
+  echo "{\"bench\":\"$1\",\"engine\":\"$engine\",\"instances\":$instances,\"server_cpu_s\":$s$share}"
+}
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/${pids[0]}/status"; }
 
 profile=${CARELINE_PROFILE:-}
@@ -129,7 +136,7 @@ for b in "${benches[@]}"; do
       # seconds (default 60; the server pings every socket every 20 s); the servers' CPU over
       # the 60 s, as a share of one core.
       sim presence --operators 1000 --every "${CARELINE_BENCH_PRESENCE_EVERY:-60}" --seconds 60 --loading-file "$work/loading"
-      server_cpu presence | sed 's/}$/,"share_of_one_core":'"$(awk -v a="$(cat "$work/cpu0")" -v b="$(cpu_ticks)" 'BEGIN {printf "%.3f", (b - a) / 100 / 60}')"'}/' ;;
+      server_cpu presence 60 ;;
     idle)
       before=$(rss_kb)
       sim idle --connections "${CARELINE_BENCH_IDLE:-10000}" --hold 15 --ready-file "$work/ready" &

@@ -7,6 +7,7 @@
 
 use std::time::Instant;
 
+use careline_protocol::{AuthorKind, Message, MessageKind};
 use careline_server::{AppState, Config};
 use rusqlite::params;
 
@@ -18,15 +19,15 @@ fn fill(path: &std::path::Path, with_events: bool) -> Vec<f64> {
     // The server's pragmas, without foreign keys (no client or consultation rows to point at;
     // the check costs both variants the same).
     conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA cache_size = -32768; PRAGMA secure_delete = ON;").unwrap();
-    let consultation = uuid::Uuid::now_v7().to_string();
-    let clients: Vec<String> = (0..1000).map(|_| uuid::Uuid::now_v7().to_string()).collect();
+    let consultation = uuid::Uuid::now_v7();
+    let clients: Vec<uuid::Uuid> = (0..1000).map(|_| uuid::Uuid::now_v7()).collect();
     let mut seq: i64 = conn.query_row("SELECT value FROM counters WHERE name = 'seq'", [], |r| r.get(0)).unwrap();
     let mut times = Vec::new();
     for b in 0..MESSAGES / BATCH {
         let t = Instant::now();
         let tx = conn.transaction().unwrap();
         {
-            let mut m = tx
+            let mut insert = tx
                 .prepare_cached(
                     "INSERT INTO messages (id, consultation_id, client_id, author_kind, author_id, kind, body, client_msg_id, internal, created_at, seq) \
                      VALUES (?1, ?2, ?3, 'client', ?4, 'text', ?5, ?6, 0, ?7, ?8)",
@@ -35,15 +36,28 @@ fn fill(path: &std::path::Path, with_events: bool) -> Vec<f64> {
             let mut e = tx.prepare_cached("INSERT INTO events (seq, kind, client_id, staff_only, data, at) VALUES (?1, 'message', ?2, 0, ?3, ?4)").unwrap();
             for i in 0..BATCH {
                 seq += 1;
-                let client = &clients[(b * BATCH + i) % clients.len()];
-                let (id, key) = (uuid::Uuid::now_v7().to_string(), uuid::Uuid::now_v7().to_string());
-                let body = "Нагрузочный тест 负载测试 load test";
-                m.execute(params![id, consultation, client, client, body, key, 1_700_000_000_000i64, seq]).unwrap();
+                let client = clients[(b * BATCH + i) % clients.len()];
+                // The message as the server stores it, and its event's copy, serialized as there.
+                let m = Message {
+                    id: uuid::Uuid::now_v7(),
+                    consultation_id: consultation,
+                    client_id: client,
+                    author_kind: AuthorKind::Client,
+                    author_id: Some(client),
+                    kind: MessageKind::Text,
+                    body: "Нагрузочный тест 负载测试 load test".into(),
+                    attachment: None,
+                    client_msg_id: Some(uuid::Uuid::now_v7()),
+                    internal: false,
+                    created_at: chrono::Utc::now(),
+                    seq,
+                };
+                let (client, ms) = (client.to_string(), m.created_at.timestamp_millis());
+                insert
+                    .execute(params![m.id.to_string(), consultation.to_string(), client, client, m.body, m.client_msg_id.map(|k| k.to_string()), ms, seq])
+                    .unwrap();
                 if with_events {
-                    let json = format!(
-                        r#"{{"id":"{id}","consultation_id":"{consultation}","client_id":"{client}","author_kind":"client","author_id":"{client}","kind":"text","body":"{body}","attachment":null,"client_msg_id":"{key}","internal":false,"created_at":"2026-12-01T00:00:00Z","seq":{seq}}}"#
-                    );
-                    e.execute(params![seq, client, json, 1_700_000_000_000i64]).unwrap();
+                    e.execute(params![seq, client, serde_json::to_string(&m).unwrap(), ms]).unwrap();
                 }
             }
             tx.execute("UPDATE counters SET value = ?1 WHERE name = 'seq'", params![seq]).unwrap();

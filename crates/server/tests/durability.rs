@@ -27,6 +27,17 @@ async fn create_anna(data_dir: &std::path::Path, db_url: &str) {
     assert!(status.success());
 }
 
+/// A text message of `client`'s into consultation `c`, sent to the server at `base`.
+async fn send_text(client: &Api, base: &str, c: &str, key: uuid::Uuid, body: String) -> reqwest::Result<reqwest::Response> {
+    client
+        .http
+        .post(format!("{base}/api/v1/consultations/{c}/messages"))
+        .bearer_auth(client.token.as_deref().unwrap())
+        .json(&json!({"client_msg_id": key, "kind": "text", "body": body}))
+        .send()
+        .await
+}
+
 both!(sigkill_loses_nothing_acknowledged, |db| async move {
     let dir = tempfile::tempdir().unwrap();
     let db_url = match db {
@@ -50,13 +61,7 @@ both!(sigkill_loses_nothing_acknowledged, |db| async move {
                 for n in 0.. {
                     let key = uuid::Uuid::now_v7();
                     in_flight.lock().unwrap().push(key);
-                    let req = client
-                        .http
-                        .post(format!("{}/api/v1/consultations/{c}/messages", client.base))
-                        .bearer_auth(client.token.as_deref().unwrap())
-                        .json(&json!({"client_msg_id": key, "kind": "text", "body": format!("s{i} m{n}")}))
-                        .send()
-                        .await;
+                    let req = send_text(&client, &client.base, &c, key, format!("s{i} m{n}")).await;
                     match req {
                         Ok(r) if r.status().is_success() => {
                             let m: serde_json::Value = r.json().await.unwrap();
@@ -194,19 +199,12 @@ async fn failover_under_load_on_postgres() {
             let mut base = client.base.clone();
             let mut n = 0;
             while !stop.load(Ordering::Relaxed) {
-                let key = uuid::Uuid::now_v7().to_string();
+                let key = uuid::Uuid::now_v7();
                 n += 1;
                 loop {
-                    let r = client
-                        .http
-                        .post(format!("{base}/api/v1/consultations/{c}/messages"))
-                        .bearer_auth(client.token.as_deref().unwrap())
-                        .json(&json!({"client_msg_id": key, "kind": "text", "body": format!("c{i} m{n}")}))
-                        .send()
-                        .await;
-                    match r {
+                    match send_text(&client, &base, &c, key, format!("c{i} m{n}")).await {
                         Ok(r) if r.status().is_success() => {
-                            acked.lock().unwrap().push((c.clone(), key.clone(), killed.load(Ordering::Relaxed)));
+                            acked.lock().unwrap().push((c.clone(), key.to_string(), killed.load(Ordering::Relaxed)));
                             break;
                         }
                         Ok(r) if r.status().is_client_error() => panic!("refused: {}", r.status()),

@@ -9,8 +9,6 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use careline_protocol::{ApiError, ErrorCode, Health, SyncResponse, WsClientFrame, WsControl};
-
-use crate::store::sessions::SessionEnd;
 use futures::{SinkExt, StreamExt};
 use serde::Serialize;
 
@@ -19,6 +17,7 @@ use crate::auth::{bearer, Session};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::events::{StoredEvent, Viewer};
+use crate::store::sessions::SessionEnd;
 use careline_protocol::{SnapshotPage, SnapshotQuery, SyncQuery, WsQuery};
 
 #[derive(Serialize)]

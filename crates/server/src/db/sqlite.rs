@@ -76,7 +76,7 @@ impl SqliteBackend {
         };
         let writer = AnyPoolOptions::new()
             .max_connections(1)
-            // Its one connection is also the lock of the native writer (`Store::native_write`):
+            // Its one connection is also the lock of the native writer (`store::batch_writer::write_native`):
             // no round trip to check it on every acquire.
             .test_before_acquire(false)
             .after_connect(move |conn, _| {

@@ -5,7 +5,7 @@
 //! wake-up, and `Any` arguments converted on the way); here the hand-off is once per batch.
 //!
 //! The file still has one writer at a time: whoever runs a job holds the sqlx writer pool's
-//! only connection meanwhile (see `Store::native_write`), so the two connections never race
+//! only connection meanwhile (see `store::batch_writer::write_native`), so the two connections never race
 //! for SQLite's write lock and a transaction never waits on a busy handler.
 
 use std::path::Path;

@@ -6,14 +6,15 @@
 
 use std::collections::{HashMap, HashSet};
 
-use careline_protocol::{AuthorKind, ConsultationStatus, Message, MessageKind, Role};
+use careline_protocol::{AuthorKind, Message, MessageKind, Role};
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
+use super::batch::{verdict, Facts, Outcome, Verdict};
 use crate::db::sqlite_writer::native;
 use crate::db::{Audience, StoredEvent};
-use crate::domain::{may_post_public, Actor};
+use crate::domain::Actor;
 use crate::error::{AppError, AppResult};
 use crate::time::from_ms;
 
@@ -30,36 +31,18 @@ pub(crate) struct NativeJob {
     pub red_flag: bool,
 }
 
-/// What became of a job.
-pub(crate) enum NativeOutcome {
-    Stored(Box<Message>),
-    Refused(AppError),
-    /// To be sent alone, after the batch, through `send_message_one`.
-    Alone,
-}
-
 /// What a committed batch produced.
 pub(crate) struct Written {
-    pub outcomes: Vec<NativeOutcome>,
+    pub outcomes: Vec<Outcome>,
     /// The events of the stored messages, for the hub.
     pub events: Vec<StoredEvent>,
-}
-
-/// The consultation as the checks need it.
-struct Row {
-    client_id: Uuid,
-    status: ConsultationStatus,
-    operator_id: Option<Uuid>,
-    /// No message yet, never taken, still new: the first message announces it.
-    unannounced: bool,
-    no_first_response: bool,
 }
 
 /// Writes a batch in one transaction. An error means nothing was written.
 pub(crate) fn write(conn: &mut rusqlite::Connection, jobs: &[NativeJob], now: i64) -> AppResult<Written> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(native)?;
-    let mut outcomes: Vec<NativeOutcome> = jobs.iter().map(|_| NativeOutcome::Alone).collect();
-    let mut rows: HashMap<Uuid, Option<Row>> = HashMap::new();
+    let mut outcomes: Vec<Outcome> = jobs.iter().map(|_| Outcome::Alone).collect();
+    let mut facts: HashMap<Uuid, Option<Facts>> = HashMap::new();
     // Consultations with a job set aside: their later jobs go alone too, after it.
     let mut aside: HashSet<Uuid> = HashSet::new();
     let mut keys: HashSet<(Uuid, Uuid)> = HashSet::new();
@@ -68,7 +51,7 @@ pub(crate) fn write(conn: &mut rusqlite::Connection, jobs: &[NativeJob], now: i6
         let mut known = tx.prepare_cached("SELECT 1 FROM messages WHERE client_msg_id = ?1 AND author_id = ?2").map_err(native)?;
         let mut load = tx
             .prepare_cached(
-                "SELECT client_id, status, operator_id, last_message_at IS NULL AND taken_at IS NULL, first_response_at IS NULL \
+                "SELECT client_id, status, operator_id, last_message_at IS NULL AND taken_at IS NULL, first_response_at IS NOT NULL \
                  FROM consultations WHERE id = ?1",
             )
             .map_err(native)?;
@@ -81,7 +64,7 @@ pub(crate) fn write(conn: &mut rusqlite::Connection, jobs: &[NativeJob], now: i6
             if aside.contains(&j.consultation_id) {
                 continue;
             }
-            if let std::collections::hash_map::Entry::Vacant(slot) = rows.entry(j.consultation_id) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = facts.entry(j.consultation_id) {
                 let row = load
                     .query_row(params![j.consultation_id.to_string()], |r| {
                         Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, bool>(3)?, r.get::<_, bool>(4)?))
@@ -89,44 +72,34 @@ pub(crate) fn write(conn: &mut rusqlite::Connection, jobs: &[NativeJob], now: i6
                     .optional()
                     .map_err(native)?;
                 let row = match row {
-                    Some((client, status, operator, unannounced, no_first_response)) => Some(Row {
+                    Some((client, status, operator, silent, answered)) => Some(Facts {
                         client_id: parse_uuid(&client)?,
                         status: status.parse().map_err(|_| AppError::Corrupt(format!("consultation status {status:?}")))?,
                         operator_id: operator.as_deref().map(parse_uuid).transpose()?,
-                        unannounced,
-                        no_first_response,
+                        silent,
+                        answered,
                     }),
                     None => None,
                 };
                 slot.insert(row);
             }
-            let Some(c) = rows.get_mut(&j.consultation_id).and_then(Option::as_mut) else {
-                outcomes[i] = NativeOutcome::Refused(AppError::not_found("consultation"));
+            let Some(c) = facts.get_mut(&j.consultation_id).and_then(Option::as_mut) else {
+                outcomes[i] = Outcome::Refused(AppError::not_found("consultation"));
                 continue;
             };
-            let unannounced = c.unannounced && c.status == ConsultationStatus::New;
-            let alone = if j.actor.role == Role::Client {
-                if c.client_id != j.actor.id {
-                    outcomes[i] = NativeOutcome::Refused(AppError::not_found("consultation"));
+            match verdict(j.actor, j.internal, j.red_flag, c) {
+                Verdict::Refuse(e) => {
+                    outcomes[i] = Outcome::Refused(e);
                     continue;
                 }
-                // It opens a consultation, announces one, or raises one.
-                c.status == ConsultationStatus::Closed || unannounced || j.red_flag
-            } else {
-                if !j.internal {
-                    if let Err(e) = may_post_public(c.status, c.operator_id, j.actor) {
-                        outcomes[i] = NativeOutcome::Refused(e.into());
-                        continue;
-                    }
+                // A first response changes the consultation: its event is emitted alone.
+                Verdict::Alone | Verdict::Write { first_response: true } => {
+                    aside.insert(j.consultation_id);
+                    continue;
                 }
-                // The first response changes the consultation: its event is emitted alone.
-                unannounced || (!j.internal && c.no_first_response)
-            };
-            if alone {
-                aside.insert(j.consultation_id);
-                continue;
+                Verdict::Write { first_response: false } => {}
             }
-            c.unannounced = false;
+            c.silent = false;
             planned.push(i);
         }
     }
@@ -138,7 +111,7 @@ pub(crate) fn write(conn: &mut rusqlite::Connection, jobs: &[NativeJob], now: i6
     let last: i64 = tx.query_row("UPDATE counters SET value = value + ?1 WHERE name = 'seq' RETURNING value", params![n], |r| r.get(0)).map_err(native)?;
     let mut seq = last - n + 1;
     let mut events = Vec::with_capacity(planned.len());
-    let mut touched: HashMap<Uuid, ()> = HashMap::new();
+    let mut touched: HashSet<Uuid> = HashSet::new();
     {
         let mut insert_message = tx
             .prepare_cached(
@@ -150,7 +123,7 @@ pub(crate) fn write(conn: &mut rusqlite::Connection, jobs: &[NativeJob], now: i6
             tx.prepare_cached("INSERT INTO events (seq, kind, client_id, staff_only, data, at) VALUES (?1, 'message', ?2, ?3, ?4, ?5)").map_err(native)?;
         for &i in &planned {
             let j = &jobs[i];
-            let client_id = rows[&j.consultation_id].as_ref().map(|c| c.client_id).ok_or_else(|| AppError::Other("planned without a consultation".into()))?;
+            let client_id = facts[&j.consultation_id].as_ref().map(|c| c.client_id).ok_or_else(|| AppError::Other("planned without a consultation".into()))?;
             let m = Message {
                 id: careline_protocol::new_id(),
                 consultation_id: j.consultation_id,
@@ -194,11 +167,11 @@ pub(crate) fn write(conn: &mut rusqlite::Connection, jobs: &[NativeJob], now: i6
                 client_id: event_client,
                 staff_only: staff_only != 0,
             });
-            touched.insert(m.consultation_id, ());
-            outcomes[i] = NativeOutcome::Stored(Box::new(m));
+            touched.insert(m.consultation_id);
+            outcomes[i] = Outcome::Stored(Box::new(m));
         }
         let mut update = tx.prepare_cached("UPDATE consultations SET last_message_at = ?1 WHERE id = ?2").map_err(native)?;
-        for id in touched.keys() {
+        for id in &touched {
             update.execute(params![now, id.to_string()]).map_err(native)?;
         }
     }

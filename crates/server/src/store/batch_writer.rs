@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use careline_protocol::{AuthorKind, Consultation, ConsultationStatus, EventData, Message, Role};
+use careline_protocol::{AuthorKind, Consultation, EventData, Message, Role};
 use uuid::Uuid;
 
 use super::consultation_rows::{consultation_row, CONSULTATION_COLS};
@@ -11,12 +11,11 @@ use super::messages::{message_row, MESSAGE_SELECT};
 use super::SqlBuf;
 use super::Store;
 use crate::db::Audience;
-use crate::domain::may_post_public;
 use crate::error::{AppError, AppResult};
 use crate::time::{from_ms, now_ms};
 
-use super::batch::{BatchQueue, Job, MAX_BATCH, ROWS_PER_INSERT};
-use super::batch_native::{self, NativeJob, NativeOutcome};
+use super::batch::{fires_red_flag, verdict, BatchQueue, Facts, Job, Outcome, Verdict, MAX_BATCH, ROWS_PER_INSERT};
+use super::batch_native::{self, NativeJob};
 use crate::db::sqlite_writer::NativeWriter;
 
 impl Store {
@@ -39,14 +38,6 @@ impl Store {
             }
         });
     }
-}
-
-/// What became of a job in the batch.
-enum Outcome {
-    Stored(Box<Message>),
-    Refused(AppError),
-    /// Sent alone after the batch.
-    Alone,
 }
 
 async fn write_batch(store: &Store, jobs: Vec<Job>) {
@@ -84,18 +75,14 @@ async fn write_native(store: &Store, native: &NativeWriter, jobs: &[Job], outcom
     let red_flags = store.red_flag_matcher().await?;
     let native_jobs: Vec<NativeJob> = jobs
         .iter()
-        .map(|j| {
-            let body = j.req.body.trim().to_owned();
-            let red_flag = j.actor.role == Role::Client && !j.req.internal && !body.is_empty() && red_flags.first_match(&body).is_some();
-            NativeJob {
-                consultation_id: j.consultation_id,
-                actor: j.actor,
-                kind: j.req.kind,
-                body,
-                client_msg_id: j.req.client_msg_id,
-                internal: j.req.internal,
-                red_flag,
-            }
+        .map(|j| NativeJob {
+            consultation_id: j.consultation_id,
+            actor: j.actor,
+            kind: j.req.kind,
+            body: j.req.body.trim().to_owned(),
+            client_msg_id: j.req.client_msg_id,
+            internal: j.req.internal,
+            red_flag: fires_red_flag(&j.req, j.actor, &red_flags),
         })
         .collect();
     // The file's one writer: sqlx's writes wait meanwhile.
@@ -106,12 +93,7 @@ async fn write_native(store: &Store, native: &NativeWriter, jobs: &[Job], outcom
         store.committed.publish(written.events);
     }
     drop(lock);
-    outcomes.clear();
-    outcomes.extend(written.outcomes.into_iter().map(|o| match o {
-        NativeOutcome::Stored(m) => Outcome::Stored(m),
-        NativeOutcome::Refused(e) => Outcome::Refused(e),
-        NativeOutcome::Alone => Outcome::Alone,
-    }));
+    *outcomes = written.outcomes;
     Ok(())
 }
 
@@ -171,28 +153,14 @@ async fn plan_and_write(store: &Store, jobs: &[Job], outcomes: &mut Vec<Outcome>
             outcomes[i] = Outcome::Refused(AppError::not_found("consultation"));
             continue;
         };
-        let is_first_message = c.last_message_at.is_none() && c.status == ConsultationStatus::New && c.taken_at.is_none();
-        if j.actor.role == Role::Client {
-            if c.client_id != j.actor.id {
-                outcomes[i] = Outcome::Refused(AppError::not_found("consultation"));
+        let first_response = match verdict(j.actor, j.req.internal, fires_red_flag(&j.req, j.actor, &red_flags), &Facts::of(c)) {
+            Verdict::Refuse(e) => {
+                outcomes[i] = Outcome::Refused(e);
                 continue;
             }
-            if c.status == ConsultationStatus::Closed || is_first_message {
-                continue; // alone: it opens a consultation, or announces one
-            }
-            if red_flags.first_match(j.req.body.trim()).is_some() {
-                continue; // alone: it raises the consultation
-            }
-        } else if !j.req.internal {
-            if let Err(e) = may_post_public(c.status, c.operator_id, j.actor) {
-                outcomes[i] = Outcome::Refused(e.into());
-                continue;
-            }
-        }
-        if is_first_message {
-            continue;
-        }
-        let first_response = j.actor.role != Role::Client && !j.req.internal && c.first_response_at.is_none();
+            Verdict::Alone => continue,
+            Verdict::Write { first_response } => first_response,
+        };
         if first_response {
             c.first_response_at = Some(from_ms(now));
         }

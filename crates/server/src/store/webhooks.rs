@@ -107,6 +107,9 @@ pub enum Outcome {
     Failed { status: Option<u16>, error: String },
 }
 
+/// A row if any endpoint is registered.
+const ANY_ENDPOINT: &str = "SELECT 1 AS x FROM webhook_endpoints LIMIT 1";
+
 impl Store {
     pub async fn create_webhook(&self, req: &CreateWebhookRequest, admin: Uuid, allow_private: bool) -> AppResult<WebhookCreated> {
         let url = crate::webhooks::target::check_url(&req.url, allow_private).map_err(AppError::invalid)?;
@@ -114,7 +117,7 @@ impl Store {
         let description = optional_text("description", req.description.as_deref(), 500)?;
         let (id, secret, now) = (careline_protocol::new_id(), new_secret(), now_ms());
         let mut tx = self.begin().await?;
-        if sqlx::query("SELECT 1 AS x FROM webhook_endpoints LIMIT 1").fetch_optional(tx.conn()).await?.is_none() {
+        if sqlx::query(ANY_ENDPOINT).fetch_optional(tx.conn()).await?.is_none() {
             // The sweep does not run while no endpoint exists: the first one starts it from now,
             // so what happened before any webhook existed is not told.
             sqlx::query("UPDATE settings SET value = (SELECT CAST(COALESCE(MAX(seq), 0) AS TEXT) FROM events) WHERE name = 'webhook_sweep'")
@@ -138,7 +141,7 @@ impl Store {
     /// Whether any endpoint is registered: without one the sender has nothing to do (no sweep,
     /// no write every few seconds on the database's single writer).
     pub async fn has_webhooks(&self) -> AppResult<bool> {
-        Ok(sqlx::query("SELECT 1 AS x FROM webhook_endpoints LIMIT 1").fetch_optional(&self.reader).await?.is_some())
+        Ok(sqlx::query(ANY_ENDPOINT).fetch_optional(&self.reader).await?.is_some())
     }
 
     pub async fn list_webhooks(&self) -> AppResult<Vec<WebhookEndpoint>> {

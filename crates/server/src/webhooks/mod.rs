@@ -87,8 +87,10 @@ pub async fn run(store: Store, config: Arc<Config>) {
     let window_ms = (config.webhook_retry_secs as i64).saturating_mul(1000);
     let hold_ms = (config.webhook_timeout_secs as i64 + 5) * 1000 * 2;
     let mut last_sweep = std::time::Instant::now() - Duration::from_secs(60);
+    let mut busy = false;
     loop {
-        if !store.has_webhooks().await.unwrap_or(true) {
+        // Asked when idle only: while deliveries flow, endpoints exist.
+        if !busy && !store.has_webhooks().await.unwrap_or(true) {
             tokio::time::sleep(Duration::from_millis(500)).await;
             continue;
         }
@@ -109,7 +111,7 @@ pub async fn run(store: Store, config: Arc<Config>) {
                 Vec::new()
             }
         };
-        let busy = !due.is_empty();
+        busy = !due.is_empty();
         let sent = futures::future::join_all(due.iter().map(|d| async {
             let outcome = attempt(d, &config).await;
             let retry = match &outcome {
