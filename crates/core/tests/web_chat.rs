@@ -156,6 +156,8 @@ async fn a_patient_chats_from_the_web_page() {
     b.fill("#password", "пароль-пациента").await;
     b.click("[data-testid=register]", "").await;
     b.find("[data-testid=composer]", "").await;
+    // A new patient without any consultation yet: the empty chat.
+    b.shoot("web-new-ru-phone-light").await;
     b.fill("[data-testid=composer]", "Здравствуйте! Третий день болит горло и температура 37,8.\n").await;
     b.find("[data-testid=message]", "болит горло").await;
     let client = state.store.client_credentials("+79120001122").await.unwrap().expect("registered").0;

@@ -68,6 +68,7 @@ const state = {
   ws: null,
   sheet: null, // "callback" | "rate" | null
   notice: null,
+  done: null, // { id, text }: what a sheet did, shown under the thread until the next action
   upload: null, // { name, loaded, total }
   receipts: { delivered: 0, read: 0 },
 };
@@ -220,7 +221,10 @@ function render() {
   const rateBar = !open && unrated ? h("p.rate-bar", {}, h("button.link", { type: "button", onclick: () => openSheet("rate"), "data-testid": "open-rate" }, t("rate"))) : null;
   const app = document.getElementById("app");
   const keepText = app.querySelector("#composer")?.value ?? localStorage.getItem("careline.draft") ?? "";
-  app.replaceChildren(header, banner || "", h("section.scroll", { id: "scroll" }, thread), rateBar || "", composer(keepText), sheet());
+  // Kept in the state, not appended to the page: a live event re-renders right after the
+  // answer (the rating's own consultation event did), and the confirmation would vanish.
+  const done = state.done ? h("p.done", { role: "status", "data-testid": state.done.id, text: state.done.text }) : "";
+  app.replaceChildren(header, banner || "", h("section.scroll", { id: "scroll" }, thread, done), rateBar || "", composer(keepText), sheet());
   const scroll = document.getElementById("scroll");
   scroll.scrollTop = scroll.scrollHeight;
   receipts(list);
@@ -304,6 +308,7 @@ async function sendText(input) {
   input.value = "";
   localStorage.removeItem("careline.draft");
   state.outbox.push({ client_msg_id: crypto.randomUUID(), kind: "text", body });
+  state.done = null;
   saveOutbox();
   render();
   await flush();
@@ -448,6 +453,7 @@ window.addEventListener("online", () => flush());
 
 function openSheet(which) {
   state.sheet = which;
+  state.done = null;
   render();
   document.querySelector(".sheet input, .sheet textarea, .sheet button")?.focus();
 }
@@ -486,8 +492,8 @@ function callbackForm(close) {
           });
           state.sheet = null;
           state.notice = null;
+          state.done = { id: "callback-done", text: t("callbackDone") };
           render();
-          document.getElementById("scroll").append(h("p.done", { role: "status", "data-testid": "callback-done", text: t("callbackDone") }));
         } catch (err) {
           error.textContent = err.message;
         }
@@ -523,8 +529,8 @@ function rateForm(close) {
         try {
           const r = await call("POST", `/api/v1/consultations/${c.id}/rating`, { score, comment: comment.value.trim() || null });
           state.consultations.set(c.id, r);
+          state.done = { id: "rated", text: t("rated") };
           close();
-          document.getElementById("scroll").append(h("p.done", { role: "status", "data-testid": "rated", text: t("rated") }));
         } catch (err) {
           error.textContent = err.message;
         }
