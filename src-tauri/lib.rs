@@ -28,6 +28,7 @@ pub fn run() {
         .manage(Shell::new(words::system_language()))
         .setup(|app| {
             shell::tray(app.handle())?;
+            quit_on_signals(app.handle().clone());
             Ok(())
         })
         .on_window_event(|window, event| {
@@ -103,6 +104,35 @@ pub fn run() {
             commands::tariffs,
             commands::create_tariff,
         ])
-        .run(tauri::generate_context!("tauri.conf.json"))
-        .expect("error while running the Careline window");
+        .build(tauri::generate_context!("tauri.conf.json"))
+        .expect("error while building the Careline window")
+        .run(|app, event| {
+            if let tauri::RunEvent::Exit = event {
+                // Closes the cache before the process exits: its SQLCipher connections are
+                // closed here, not by their threads while exit runs OpenSSL's clean-up (the
+                // command-line desk crashed on that once), and the last close checkpoints the WAL.
+                tauri::async_runtime::block_on(async {
+                    if let Some(desk) = app.state::<Shell>().remove().await {
+                        desk.close().await;
+                    }
+                });
+            }
+        });
+}
+
+/// SIGTERM (the desktop session ending, a service manager) and SIGINT (Ctrl+C in a terminal)
+/// quit the app as its tray menu does, so the cache is closed on the way out (`RunEvent::Exit`).
+fn quit_on_signals(app: tauri::AppHandle) {
+    tauri::async_runtime::spawn(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+            tracing::warn!("cannot listen for SIGTERM and SIGINT; they will end the app without closing its cache");
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        app.exit(0);
+    });
 }

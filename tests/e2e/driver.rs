@@ -185,6 +185,24 @@ impl Driver {
         assert!(ok, "taking the screenshot {}", path.display());
     }
 
+    /// Ends the app as a desktop session ending does (SIGTERM to the app's process, found
+    /// among tauri-driver's descendants) and waits up to `secs` for it to exit; then stops
+    /// tauri-driver. Returns whether it exited.
+    pub async fn terminate_app(self, app: &Path, secs: u64) -> bool {
+        let Some(pid) = descendants(self.tauri_driver.id()).into_iter().find(|p| std::fs::read_link(format!("/proc/{p}/exe")).is_ok_and(|e| e == app)) else {
+            panic!("the app's process is not among tauri-driver's");
+        };
+        let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        // A process that exited but was not reaped yet is a zombie ('Z'): it has exited.
+        let alive =
+            || std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.rsplit(')').next().is_some_and(|r| !r.trim_start().starts_with('Z')));
+        while alive() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        !alive()
+    }
+
     /// Ends the session (the app quits) and stops tauri-driver with SIGTERM (SIGKILL would
     /// leave WebKitWebDriver holding its port).
     pub async fn quit(self) {
@@ -208,6 +226,12 @@ impl Drop for Driver {
             let _ = self.tauri_driver.wait();
         }
     }
+}
+
+/// Every process below `pid` (children, their children…).
+fn descendants(pid: u32) -> Vec<u32> {
+    let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+    children.split_whitespace().filter_map(|c| c.parse().ok()).flat_map(|c| std::iter::once(c).chain(descendants(c))).collect()
 }
 
 fn free_port() -> u16 {

@@ -936,9 +936,13 @@ async fn a_cache_whose_key_is_gone_is_filled_again_and_the_window_says_so() {
     d.wait_text("[data-testid=section-consultations]", "Консультации", 30).await;
     let shown = d.exec("return document.querySelectorAll('[data-testid=key-lost-banner]').length", json!([])).await;
     assert_eq!(shown, json!(0), "a new cache is not a lost one");
-    d.quit().await;
-
     let cache = std::fs::read_dir(home.join("cache")).unwrap().flatten().map(|e| e.path()).find(|p| p.extension().is_some_and(|e| e == "db")).unwrap();
+    let wal = cache.with_extension("db-wal");
+    assert!(wal.exists(), "the open cache writes ahead into {}", wal.display());
+    // The desktop session ends (SIGTERM): the app quits as from its tray menu and closes the
+    // cache on the way out; the last connection checkpoints the write-ahead log and removes it.
+    assert!(d.terminate_app(&app_binary(), 15).await, "the app did not exit within 15 s of SIGTERM");
+    assert!(!wal.exists(), "the app exited and left the cache's write-ahead log: the cache was not closed");
     assert!(!std::fs::read(&cache).unwrap().starts_with(b"SQLite format 3"), "the cache is encrypted");
     std::fs::remove_dir_all(home.join("keys")).unwrap();
     let d = Driver::start(&app_binary(), &env).await;
