@@ -72,6 +72,10 @@ struct Seen {
     /// operator was connected to).
     latencies: Vec<(f64, bool)>,
     reconnects: u64,
+    /// The seq of each message frame, and each (re)connection as (server, resumed after): what
+    /// the report names when a delivery is missing.
+    seqs: HashMap<Uuid, i64>,
+    connections: Vec<(usize, i64)>,
 }
 
 pub async fn delivery(servers: &[String], seed: u64, args: DeliveryArgs) -> anyhow::Result<()> {
@@ -146,6 +150,9 @@ pub async fn delivery(servers: &[String], seed: u64, args: DeliveryArgs) -> anyh
             }
         }
     }
+    if missing > 0 {
+        report_missing(&seen, &acked, &sent);
+    }
     lat.sort_by(f64::total_cmp);
     cross.sort_by(f64::total_cmp);
     let acked_n = sent.acked.load(Ordering::Relaxed);
@@ -168,6 +175,35 @@ pub async fn delivery(servers: &[String], seed: u64, args: DeliveryArgs) -> anyh
     );
     println!("{out}");
     Ok(())
+}
+
+/// Names, on stderr, each operator that missed messages: its connections (server, resumed
+/// after) and the missed messages' seqs (as another operator saw them) and servers.
+fn report_missing(seen: &[Arc<Mutex<Seen>>], acked: &[Uuid], sent: &Sent) {
+    let seen: Vec<_> = seen.iter().map(|s| s.lock().unwrap()).collect();
+    let seq_of = |id: &Uuid| seen.iter().find_map(|s| s.seqs.get(id).copied());
+    let sent_at = sent.at.lock().unwrap();
+    for (i, s) in seen.iter().enumerate() {
+        let mut missed: Vec<(Option<i64>, usize)> =
+            acked.iter().filter(|id| !s.count.contains_key(id)).map(|id| (seq_of(id), sent_at.get(id).map_or(usize::MAX, |t| t.1))).collect();
+        if missed.is_empty() {
+            continue;
+        }
+        missed.sort();
+        let received: Vec<i64> = s.seqs.values().copied().collect();
+        let around = |q: i64| {
+            let below = received.iter().filter(|&&r| r < q).max().copied();
+            let above = received.iter().filter(|&&r| r > q).min().copied();
+            (below, above)
+        };
+        let first = missed.first().and_then(|m| m.0).map(around);
+        eprintln!(
+            "delivery: operator {i} missed {} messages (seq, server it was sent to): {:?}; its connections (server, resumed after): {:?}; received around the first: {first:?}",
+            missed.len(),
+            &missed[..missed.len().min(20)],
+            s.connections
+        );
+    }
 }
 
 /// Sends one message, to `servers[at]` and on failure to the next ones with the same key, for
@@ -212,6 +248,7 @@ async fn operator(
 ) {
     let mut ready = Some(ready);
     loop {
+        seen.lock().unwrap().connections.push((at, last));
         let url = format!("{}/api/v1/ws?token={token}&resume={last}", servers[at].replacen("http", "ws", 1));
         if let Ok((mut ws, _)) = tokio_tungstenite::connect_async(url).await {
             while let Some(Ok(frame)) = ws.next().await {
@@ -233,6 +270,9 @@ async fn operator(
                 let Some(id) = f.data.and_then(|d| d.client_msg_id) else { continue };
                 let first_sent = sent.at.lock().unwrap().get(&id).copied();
                 let mut s = seen.lock().unwrap();
+                if let Some(seq) = f.seq {
+                    s.seqs.insert(id, seq);
+                }
                 let c = s.count.entry(id).or_insert(0);
                 *c += 1;
                 if *c == 1 {
