@@ -31,10 +31,13 @@ pub trait Backend: Send + Sync + 'static {
     fn name(&self) -> &'static str;
     /// Runs the engine's own migrations.
     fn migrate(&self) -> BoxFuture<'_, AppResult<()>>;
-    /// Watches for commits made by other server instances and calls `wake` for each; returns
-    /// when watching is set up. Engines with a single process do nothing.
-    fn watch_remote_commits(&self, wake: Arc<Notify>) -> BoxFuture<'_, AppResult<()>>;
-    /// A statement run in every transaction that emitted events, to reach other instances.
+    /// Watches for commits made by other server instances and tells `commits` of each
+    /// ([`Commits::log_has_more`]); returns when watching is set up. Engines with a single
+    /// process do nothing.
+    fn watch_remote_commits(&self, commits: Arc<Commits>) -> BoxFuture<'_, AppResult<()>>;
+    /// A statement run in every transaction that emitted events, to reach other instances; its
+    /// one parameter is the committing instance's [`Commits::instance`], so an instance can
+    /// tell its own notices from the others'.
     fn commit_notice_sql(&self) -> Option<&'static str>;
 }
 
@@ -84,12 +87,22 @@ pub struct StoredEvent {
 }
 
 /// Committed events on their way to the hub. Local commits hand their events over here, so the
-/// hub need not read them back; a remote commit (another instance) only wakes it, and the hub
-/// reads the log.
-#[derive(Default)]
+/// hub need not read them back; a remote commit (another instance) is only announced, and the
+/// hub reads the log. The two are told apart by a flag, not by the wake: a wake that finds the
+/// hub busy is kept as one permit, so a hand-over and an announcement can arrive as one wake.
 pub struct Commits {
     pub(crate) wake: Arc<Notify>,
     pub(crate) inbox: std::sync::Mutex<Vec<StoredEvent>>,
+    /// The log holds commits that were not handed over: read it on the next turn.
+    unseen: std::sync::atomic::AtomicBool,
+    /// This instance's name in its commit notices, so it can skip its own.
+    pub(crate) instance: String,
+}
+
+impl Default for Commits {
+    fn default() -> Self {
+        Commits { wake: Arc::default(), inbox: Default::default(), unseen: Default::default(), instance: Uuid::now_v7().to_string() }
+    }
 }
 
 impl Commits {
@@ -101,6 +114,18 @@ impl Commits {
     /// The events handed over since the last call.
     pub(crate) fn take(&self) -> Vec<StoredEvent> {
         std::mem::take(&mut *self.inbox.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Commits reached the log without being handed over (another instance's, or a local one
+    /// whose outcome is unclear): the hub reads the log.
+    pub(crate) fn log_has_more(&self) {
+        self.unseen.store(true, std::sync::atomic::Ordering::Release);
+        self.wake.notify_one();
+    }
+
+    /// Whether the log was said to hold more since the last call.
+    pub(crate) fn take_unseen(&self) -> bool {
+        self.unseen.swap(false, std::sync::atomic::Ordering::AcqRel)
     }
 }
 
@@ -195,10 +220,16 @@ impl WriteTx {
     pub async fn commit(mut self) -> AppResult<()> {
         if !self.emitted.is_empty() {
             if let Some(sql) = self.backend.commit_notice_sql() {
-                sqlx::query(sql).execute(&mut *self.tx).await?;
+                sqlx::query(sql).bind(self.committed.instance.as_str()).execute(&mut *self.tx).await?;
             }
         }
-        self.tx.commit().await?;
+        if let Err(e) = self.tx.commit().await {
+            // The commit may have happened (the answer was lost): the log will tell.
+            if !self.emitted.is_empty() {
+                self.committed.log_has_more();
+            }
+            return Err(e.into());
+        }
         if !self.emitted.is_empty() {
             self.committed.publish(std::mem::take(&mut self.emitted));
         }

@@ -1,16 +1,16 @@
 //! PostgreSQL, for several server instances sharing one database. Instances tell each other
 //! about commits with LISTEN/NOTIFY on the `careline_events` channel: the notification is sent
-//! by the committing transaction itself, so it is delivered exactly when the commit is.
+//! by the committing transaction itself, so it is delivered exactly when the commit is. Its
+//! payload names the committing instance; an instance skips its own (it handed those events
+//! to its hub already).
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::{Backend, Commits};
+use crate::error::AppResult;
 use futures::future::BoxFuture;
 use sqlx::postgres::{PgListener, PgPoolOptions};
-use tokio::sync::Notify;
-
-use super::Backend;
-use crate::error::AppResult;
 
 pub const CHANNEL: &str = "careline_events";
 
@@ -38,20 +38,21 @@ impl Backend for PostgresBackend {
         })
     }
 
-    fn watch_remote_commits(&self, wake: Arc<Notify>) -> BoxFuture<'_, AppResult<()>> {
+    fn watch_remote_commits(&self, commits: Arc<Commits>) -> BoxFuture<'_, AppResult<()>> {
         Box::pin(async move {
             let mut listener = PgListener::connect(&self.url).await?;
             listener.listen(CHANNEL).await?;
             tokio::spawn(async move {
                 loop {
                     // `recv` reconnects by itself after a lost connection; on reconnect we may
-                    // have missed notifications, so wake anyway: the hub reads from the log.
+                    // have missed notifications, so the hub reads the log anyway.
                     match listener.recv().await {
-                        Ok(_) => wake.notify_one(),
+                        Ok(notice) if notice.payload() == commits.instance => {}
+                        Ok(_) => commits.log_has_more(),
                         Err(e) => {
                             tracing::warn!(error = %e, "postgres listener failed; retrying");
                             tokio::time::sleep(Duration::from_millis(500)).await;
-                            wake.notify_one();
+                            commits.log_has_more();
                         }
                     }
                 }
@@ -61,6 +62,6 @@ impl Backend for PostgresBackend {
     }
 
     fn commit_notice_sql(&self) -> Option<&'static str> {
-        Some("SELECT pg_notify('careline_events', '')")
+        Some("SELECT pg_notify('careline_events', $1)")
     }
 }

@@ -8,9 +8,8 @@ use futures::future::BoxFuture;
 use sqlx::any::AnyPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::{AnyPool, Executor};
-use tokio::sync::Notify;
 
-use super::Backend;
+use super::{Backend, Commits};
 use crate::config::Config;
 use crate::error::{AppError, AppResult};
 
@@ -123,7 +122,7 @@ impl Backend for SqliteBackend {
         })
     }
 
-    fn watch_remote_commits(&self, _wake: Arc<Notify>) -> BoxFuture<'_, AppResult<()>> {
+    fn watch_remote_commits(&self, _commits: Arc<Commits>) -> BoxFuture<'_, AppResult<()>> {
         // One process owns the file: there is nobody else to hear from.
         Box::pin(async { Ok(()) })
     }

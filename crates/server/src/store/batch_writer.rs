@@ -50,6 +50,8 @@ async fn write_batch(store: &Store, jobs: Vec<Job>) {
     tracing::debug!(size = jobs.len(), ms = started.elapsed().as_secs_f64() * 1000.0, "message batch written");
     if let Err(e) = result {
         tracing::warn!(error = %e, size = jobs.len(), "a message batch failed; sending each alone");
+        // A failed commit may still have committed: the hub reads the log rather than wait.
+        store.committed.log_has_more();
         outcomes = jobs.iter().map(|_| Outcome::Alone).collect();
     }
     let mut alone = Vec::new();

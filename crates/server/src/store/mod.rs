@@ -83,7 +83,7 @@ impl Store {
         let (batcher, queue) = batch::Batcher::new();
         let store = Store { writer, reader, backend, committed, settings, batcher, native, sessions: Arc::default(), red_flags: Arc::default() };
         store.start_batch_writer(queue);
-        store.backend.watch_remote_commits(store.committed.wake.clone()).await?;
+        store.backend.watch_remote_commits(store.committed.clone()).await?;
         Ok(store)
     }
 
