@@ -69,7 +69,7 @@ export function Consultations({ me, counts }: { me: Me; counts: Counts | undefin
           ))}
         </div>
         <div class="filter-bar">
-          <input type="search" placeholder={t("filterText")} value={filter.text ?? ""} onInput={(e) => patch({ text: e.currentTarget.value || null })} data-testid="filter-text" />
+          <input type="search" placeholder={t("filterText")} title={t("filterTitle")} aria-label={t("filterTitle")} value={filter.text ?? ""} onInput={(e) => patch({ text: e.currentTarget.value || null })} data-testid="filter-text" />
           <select value={filter.sort} onChange={(e) => patch({ sort: e.currentTarget.value as Sort })} title={t("filters")} data-testid="sort">
             <option value="natural">{t("sortNatural")}</option>
             <option value="oldest">{t("sortOldest")}</option>
