@@ -67,8 +67,8 @@ impl Hub {
                     pending.insert(e.seq, e);
                 }
                 pump.send_contiguous(&mut pending, &metrics);
-                // Read the log when it holds commits not handed over (another instance's,
-                // announced), or when a gap is left before what was handed over: an event after
+                // Read the log when it may hold commits not handed over (announced by a commit
+                // notice, another instance's or this one's), or when a gap is left before what was handed over: an event after
                 // the gap is committed, and seq order is commit order, so the gap is committed
                 // too — another instance's commits (its notice may come later), or a local one
                 // whose hand-over is still on its way. Waiting for the notice instead made every

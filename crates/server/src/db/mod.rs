@@ -35,9 +35,7 @@ pub trait Backend: Send + Sync + 'static {
     /// ([`Commits::log_has_more`]); returns when watching is set up. Engines with a single
     /// process do nothing.
     fn watch_remote_commits(&self, commits: Arc<Commits>) -> BoxFuture<'_, AppResult<()>>;
-    /// A statement run in every transaction that emitted events, to reach other instances; its
-    /// one parameter is the committing instance's [`Commits::instance`], so an instance can
-    /// tell its own notices from the others'.
+    /// A statement run in every transaction that emitted events, to reach other instances.
     fn commit_notice_sql(&self) -> Option<&'static str>;
 }
 
@@ -90,19 +88,12 @@ pub struct StoredEvent {
 /// hub need not read them back; a remote commit (another instance) is only announced, and the
 /// hub reads the log. The two are told apart by a flag, not by the wake: a wake that finds the
 /// hub busy is kept as one permit, so a hand-over and an announcement can arrive as one wake.
+#[derive(Default)]
 pub struct Commits {
     pub(crate) wake: Arc<Notify>,
     pub(crate) inbox: std::sync::Mutex<Vec<StoredEvent>>,
     /// The log holds commits that were not handed over: read it on the next turn.
     unseen: std::sync::atomic::AtomicBool,
-    /// This instance's name in its commit notices, so it can skip its own.
-    pub(crate) instance: String,
-}
-
-impl Default for Commits {
-    fn default() -> Self {
-        Commits { wake: Arc::default(), inbox: Default::default(), unseen: Default::default(), instance: Uuid::now_v7().to_string() }
-    }
 }
 
 impl Commits {
@@ -220,7 +211,7 @@ impl WriteTx {
     pub async fn commit(mut self) -> AppResult<()> {
         if !self.emitted.is_empty() {
             if let Some(sql) = self.backend.commit_notice_sql() {
-                sqlx::query(sql).bind(self.committed.instance.as_str()).execute(&mut *self.tx).await?;
+                sqlx::query(sql).execute(&mut *self.tx).await?;
             }
         }
         if let Err(e) = self.tx.commit().await {
