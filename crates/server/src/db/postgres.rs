@@ -3,7 +3,8 @@
 //! by the committing transaction itself, so it is delivered exactly when the commit is. Every
 //! notice, an instance's own included, has its hub read the log: its own are already handed
 //! over, but the read also finds other instances' commits whose notices are still on their way
-//! (skipping its own notices made cross-instance delivery's p99 worse, 14 of 19 paired runs).
+//! (skipping its own notices made cross-instance delivery's p99 worse in 15 of 20 paired
+//! runs).
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -50,8 +50,6 @@ async fn write_batch(store: &Store, jobs: Vec<Job>) {
     tracing::debug!(size = jobs.len(), ms = started.elapsed().as_secs_f64() * 1000.0, "message batch written");
     if let Err(e) = result {
         tracing::warn!(error = %e, size = jobs.len(), "a message batch failed; sending each alone");
-        // A failed commit may still have committed: the hub reads the log rather than wait.
-        store.committed.log_has_more();
         outcomes = jobs.iter().map(|_| Outcome::Alone).collect();
     }
     let mut alone = Vec::new();
@@ -90,7 +88,15 @@ async fn write_native(store: &Store, native: &NativeWriter, jobs: &[Job], outcom
     // The file's one writer: sqlx's writes wait meanwhile.
     let lock = store.writer.acquire().await?;
     let now = now_ms();
-    let written = native.run(move |conn| batch_native::write(conn, &native_jobs, now)).await??;
+    let written = match native.run(move |conn| batch_native::write(conn, &native_jobs, now)).await? {
+        Ok(w) => w,
+        Err(e) => {
+            // A failed commit may still have committed: the hub reads the log rather than wait
+            // (the sqlx path's `WriteTx::commit` does the same).
+            store.committed.log_has_more();
+            return Err(e);
+        }
+    };
     if !written.events.is_empty() {
         store.committed.publish(written.events);
     }
