@@ -65,7 +65,7 @@ start() {
     mkdir -p "$work/data/$i"
     # Every simulated client comes from 127.0.0.1: no cap on connections per address here.
     CARELINE_DATA_DIR="$work/data/$i" CARELINE_DATABASE_URL="$db" CARELINE_LISTEN="127.0.0.1:$p" CARELINE_LOG=warn \
-      CARELINE_MAX_CONNECTIONS_PER_ADDRESS=0 "$server_bin" serve &
+      CARELINE_MAX_CONNECTIONS_PER_ADDRESS=0 CARELINE_REGISTER_PER_ADDRESS_PER_HOUR=1000000 CARELINE_REGISTER_PER_HOUR=1000000 "$server_bin" serve &
     pids+=($!)
     urls="${urls:+$urls,}http://127.0.0.1:$p"
     local up=

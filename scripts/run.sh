@@ -27,7 +27,9 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
-"$bin/careline-server" serve &
+# The simulator plays every patient from 127.0.0.1: the per-address registration limit is
+# for the open internet, not for the demo's one address.
+CARELINE_REGISTER_PER_ADDRESS_PER_HOUR=${CARELINE_REGISTER_PER_ADDRESS_PER_HOUR:-100000} "$bin/careline-server" serve &
 pids+=($!)
 url="http://$CARELINE_LISTEN"
 for _ in $(seq 1 100); do curl -fs "$url/healthz" >/dev/null && break; sleep 0.1; done

@@ -113,7 +113,10 @@ fn on_event(app: &AppHandle, event: DeskEvent) {
 #[cfg(target_os = "linux")]
 fn notify(app: &AppHandle, lang: &str, notification: &Notification) {
     let mut n = notify_rust::Notification::new();
-    n.appname("Careline").summary(&words::title(lang, notification.kind, notification.count)).body(&notification.text).action("default", words::open(lang));
+    // The body is the patient's own text: escaped, since notification servers draw body
+    // markup (`<a href=…>`, `<img>`, `<b>`) per the freedesktop specification.
+    let body = words::escape_markup(&notification.text);
+    n.appname("Careline").summary(&words::title(lang, notification.kind, notification.count)).body(&body).action("default", words::open(lang));
     if notification.kind == Kind::RedFlag {
         // Can't miss: stays on screen until dismissed, sounds whatever the switch says, and the
         // window asks for attention.

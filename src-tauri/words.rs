@@ -97,8 +97,32 @@ pub fn open(lang: &str) -> &'static str {
     }
 }
 
+/// Text as a freedesktop notification body shows it literally: the body is markup (a subset of
+/// HTML) on notification servers that support it, so `&`, `<` and `>` are escaped.
+pub fn escape_markup(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_patients_text_is_never_drawn_as_markup() {
+        assert_eq!(
+            super::escape_markup("<a href=\"http://x\">Нажмите</a> & <b>жирный</b>"),
+            "&lt;a href=\"http://x\"&gt;Нажмите&lt;/a&gt; &amp; &lt;b&gt;жирный&lt;/b&gt;"
+        );
+        assert_eq!(super::escape_markup("боль в груди 胸痛"), "боль в груди 胸痛");
+    }
+
     use super::*;
 
     #[test]

@@ -97,10 +97,14 @@ async fn reception_records_a_caller_and_their_callback_offline() {
     // Meanwhile someone registers on the server with a phone the desk has not heard of, and the
     // desk records the same phone: the server will refuse it.
     let hash = careline_server::passwords::hash_password("секрет-пароль".into()).await.unwrap();
-    let reg =
-        careline_protocol::RegisterRequest {
-            name: "Олег".into(), phone: "+79125550000".into(), password: "секрет-пароль".into(), email: None, source: None
-        };
+    let reg = careline_protocol::RegisterRequest {
+        name: "Олег".into(),
+        phone: "+79125550000".into(),
+        password: "секрет-пароль".into(),
+        email: None,
+        source: None,
+        claim_code: None,
+    };
     state.store.register_client(&reg, hash).await.unwrap();
     let clash = desk.create_client(CreateClientRequest { name: "Олег Иванович".into(), phone: "+7 912 555-00-00".into(), ..Default::default() }).await.unwrap();
     assert_eq!(desk.outbox().await.unwrap().len(), 3);

@@ -95,12 +95,17 @@ pub struct SyncResponse {
     pub has_more: bool,
 }
 
-/// What a WebSocket client may send.
+/// What a WebSocket client may send first: where to resume, and — from a client that cannot set
+/// the Authorization header (a browser) — its token, which never rides in the URL (proxies log
+/// request lines). A socket opened without the header must send it within 10 seconds.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct WsClientFrame {
     /// Replay the events after this seq, then go live.
-    pub resume: i64,
+    #[serde(default)]
+    pub resume: Option<i64>,
+    #[serde(default)]
+    pub token: Option<String>,
 }
 
 /// Frames of the WebSocket that are not events (events have a `seq`, these a `control`).

@@ -216,6 +216,24 @@ pub struct RegisterRequest {
     pub email: Option<String>,
     #[serde(default)]
     pub source: Option<ClientSource>,
+    /// The code reception handed the patient (`POST /api/v1/clients/{id}/claim-code`): with it
+    /// the registration takes over the record reception made for this phone. Without it, a
+    /// phone the clinic already knows gets a new, separate account (staff are told of the
+    /// possible duplicate) and nothing staff wrote is shown; a wrong or spent code is refused.
+    #[serde(default)]
+    pub claim_code: Option<String>,
+}
+
+/// A one-time code that lets a patient claim the record reception made for them: shown once,
+/// to be handed to the patient (read out on the phone or printed), valid until used or
+/// replaced by a newer one.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ClaimCode {
+    pub client_id: Uuid,
+    /// Eight letters and digits in two groups (`ABCD-EFGH`); case, spaces and dashes do not
+    /// matter when it is typed.
+    pub code: String,
 }
 
 /// `GET /api/v1/me`: the user, and the profile that goes with the role.

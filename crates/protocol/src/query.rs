@@ -110,7 +110,8 @@ pub struct SnapshotQuery {
 #[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct WsQuery {
-    /// The token, for clients that cannot set the Authorization header.
+    /// Refused (`400`): a token in the URL is written into proxies' logs. Send it in the
+    /// Authorization header, or in the first frame (`{"token": …, "resume": SEQ}`).
     pub token: Option<String>,
     /// Replay the events after this seq before going live (or send `{"resume": SEQ}` first).
     pub resume: Option<i64>,

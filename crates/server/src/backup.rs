@@ -93,6 +93,8 @@ pub async fn backup(config: &Config, to: &Path) -> AppResult<Manifest> {
     }
     let manifest = Manifest { engine: engine.into(), created_at: chrono::Utc::now(), head, files };
     std::fs::write(to.join("backup.json"), serde_json::to_string_pretty(&manifest).expect("a manifest serializes"))?;
+    // A backup holds what the database holds: folders 0700, files 0600, whatever the umask.
+    crate::private::tree(to)?;
     Ok(manifest)
 }
 

@@ -25,7 +25,8 @@ pub struct Stored {
 
 impl Blobs {
     pub fn new(root: PathBuf, max_bytes: u64) -> AppResult<Self> {
-        std::fs::create_dir_all(root.join("tmp"))?;
+        crate::private::dir(&root)?;
+        crate::private::dir(&root.join("tmp"))?;
         Ok(Self { root, max_bytes })
     }
 
@@ -47,8 +48,11 @@ impl Blobs {
         E: std::fmt::Display,
     {
         let tmp = self.root.join("tmp").join(careline_protocol::new_id().to_string());
+        // Removed however this ends: an error, or the request dropped mid-upload (a client that
+        // went away) — the async block below is then never resumed, so only a guard can.
+        let guard = TmpFile(Some(tmp.clone()));
         let result = async {
-            let mut file = tokio::fs::File::create(&tmp).await?;
+            let mut file = crate::private::create_options().open(&tmp).await?;
             let mut hasher = Sha256::new();
             let mut size: u64 = 0;
             while let Some(chunk) = body.next().await {
@@ -67,7 +71,7 @@ impl Blobs {
             let sha256 = hex::encode(hasher.finalize());
             let dest = self.path_of(&sha256)?;
             if let Some(dir) = dest.parent() {
-                tokio::fs::create_dir_all(dir).await?;
+                crate::private::dir(dir)?;
             }
             if tokio::fs::try_exists(&dest).await? {
                 tokio::fs::remove_file(&tmp).await?;
@@ -76,13 +80,74 @@ impl Blobs {
             } else {
                 tokio::fs::rename(&tmp, &dest).await?;
             }
+            crate::private::file(&dest)?;
             Ok(Stored { sha256, size })
         }
         .await;
-        if result.is_err() {
-            let _ = tokio::fs::remove_file(&tmp).await;
-        }
+        drop(guard);
         result
+    }
+}
+
+/// An upload's temporary file, deleted when dropped (a no-op once renamed into the store).
+struct TmpFile(Option<std::path::PathBuf>);
+
+impl Drop for TmpFile {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+/// The bytes each client is uploading right now, held against the daily quota until the
+/// upload is stored and recorded (or refused): 16 parallel uploads each read the quota before
+/// any was stored and all were accepted.
+#[derive(Default)]
+pub struct Uploading {
+    /// Held while a reservation reads what the client stored and adds to what it uploads.
+    gate: tokio::sync::Mutex<()>,
+    bytes: std::sync::Mutex<std::collections::HashMap<uuid::Uuid, u64>>,
+}
+
+/// A client's reservation; released when dropped.
+pub struct Reserved {
+    uploading: std::sync::Arc<Uploading>,
+    user: uuid::Uuid,
+    bytes: u64,
+}
+
+impl Uploading {
+    /// Reserves `bytes` for `user` if what they stored (`used`, read under the same gate) and
+    /// what they are uploading leave room within `quota`.
+    pub async fn reserve<F: std::future::Future<Output = AppResult<u64>>>(
+        self: &std::sync::Arc<Self>,
+        user: uuid::Uuid,
+        bytes: u64,
+        quota: u64,
+        used: impl FnOnce() -> F,
+    ) -> AppResult<Option<Reserved>> {
+        let _gate = self.gate.lock().await;
+        let used = used().await?;
+        let mut map = self.bytes.lock().unwrap_or_else(|e| e.into_inner());
+        let busy = map.get(&user).copied().unwrap_or(0);
+        if used + busy + bytes > quota {
+            return Ok(None);
+        }
+        *map.entry(user).or_insert(0) += bytes;
+        Ok(Some(Reserved { uploading: self.clone(), user, bytes }))
+    }
+}
+
+impl Drop for Reserved {
+    fn drop(&mut self) {
+        let mut map = self.uploading.bytes.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = map.get_mut(&self.user) {
+            *n = n.saturating_sub(self.bytes);
+            if *n == 0 {
+                map.remove(&self.user);
+            }
+        }
     }
 }
 

@@ -77,6 +77,12 @@ pub struct Config {
     pub webhook_due_soon_minutes: i64,
     /// An endpoint whose attempts failed this many times in a row is paused (admins are told).
     pub webhook_pause_after: i64,
+    /// Self-registrations one address may make in an hour, and all addresses together
+    /// (`429` past either).
+    pub register_per_address_per_hour: u32,
+    pub register_per_hour: u32,
+    /// `GET /metrics` answers a bearer of this token, or an admin's session; empty: admins only.
+    pub metrics_token: String,
 }
 
 impl Default for Config {
@@ -112,6 +118,9 @@ impl Default for Config {
             webhook_undelivered_secs: 300,
             webhook_due_soon_minutes: 15,
             webhook_pause_after: 50,
+            register_per_address_per_hour: 20,
+            register_per_hour: 1_000,
+            metrics_token: String::new(),
         }
     }
 }
@@ -186,6 +195,15 @@ impl Config {
         if let Some(v) = var("CARELINE_LOGIN_MAX_FAILURES") {
             self.login_max_failures = parse("CARELINE_LOGIN_MAX_FAILURES", v)?;
         }
+        if let Some(v) = var("CARELINE_REGISTER_PER_ADDRESS_PER_HOUR") {
+            self.register_per_address_per_hour = parse("CARELINE_REGISTER_PER_ADDRESS_PER_HOUR", v)?;
+        }
+        if let Some(v) = var("CARELINE_REGISTER_PER_HOUR") {
+            self.register_per_hour = parse("CARELINE_REGISTER_PER_HOUR", v)?;
+        }
+        if let Some(v) = var("CARELINE_METRICS_TOKEN") {
+            self.metrics_token = v;
+        }
         if let Some(v) = var("CARELINE_WEBHOOK_ALLOW_PRIVATE") {
             self.webhook_allow_private = matches!(v.trim(), "1" | "true" | "yes");
         }
@@ -214,6 +232,9 @@ impl Config {
     pub fn to_redacted_toml(&self) -> String {
         let mut shown = self.clone();
         shown.database_url = redact_url(&self.effective_database_url());
+        if !shown.metrics_token.is_empty() {
+            shown.metrics_token = "***".into();
+        }
         toml::to_string_pretty(&shown).unwrap_or_default()
     }
 }

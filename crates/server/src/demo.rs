@@ -141,7 +141,7 @@ pub async fn fill(store: &Store) -> AppResult<String> {
     }
     let mut clients = Vec::new();
     for (n, dc) in CLIENTS.iter().enumerate() {
-        let req = RegisterRequest { name: dc.name.into(), phone: dc.phone.into(), password: String::new(), email: None, source: None };
+        let req = RegisterRequest { name: dc.name.into(), phone: dc.phone.into(), password: String::new(), email: None, source: None, claim_code: None };
         let client = store.register_client(&req, hash.clone()).await?;
         let update = UpdateClientRequest {
             city: Some(dc.city.into()),

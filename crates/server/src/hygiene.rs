@@ -1,7 +1,10 @@
 //! Text the server refuses before any handler sees it: a NUL character anywhere in the path,
 //! the query or a JSON body (PostgreSQL cannot store one and answered 500; no field of the API
 //! has a use for it), and a query or path whose percent-encoding is not UTF-8 (it was silently
-//! replaced with U+FFFD before). Both are a `bad_request` that changes nothing.
+//! replaced with U+FFFD before). Both are a `bad_request` that changes nothing. The JSON
+//! extractors (`api::ApiJson`, `api::OptionalJson`) check their body again where they parse it,
+//! whatever the request's headers said: a body-less action sent with no or another media type
+//! was parsed without this layer's check.
 
 use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
@@ -16,12 +19,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     if let Err(e) = check_encoded("path", req.uri().path()).and_then(|_| check_encoded("query", req.uri().query().unwrap_or(""))) {
         return e.into_response();
     }
-    let json = req
-        .headers()
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with("application/json") || t.contains("+json"));
-    if !json {
+    if !is_json(req.headers()) {
         return next.run(req).await;
     }
     let (parts, body) = req.into_parts();
@@ -29,10 +27,27 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         Ok(b) => b,
         Err(_) => return AppError::refuse(ErrorCode::PayloadTooLarge, "the request body is too large").into_response(),
     };
-    if has_nul_escape(&bytes) {
-        return AppError::bad_request("the body holds a NUL character (\\u0000), which no field accepts").into_response();
+    if let Err(e) = refuse_nul(&bytes) {
+        return e.into_response();
     }
     next.run(Request::from_parts(parts, Body::from(bytes))).await
+}
+
+/// Whether the request says its body is JSON: `application/json` or `…+json`, in any case
+/// (media types are case-insensitive; `Application/JSON` once slipped past a case-sensitive check).
+pub fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| {
+        let essence = t.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        essence == "application/json" || essence.ends_with("+json")
+    })
+}
+
+/// Refuses a JSON body that holds a NUL character (the escape `\u0000`, or a raw NUL byte).
+pub fn refuse_nul(json: &[u8]) -> Result<(), AppError> {
+    if json.contains(&0) || has_nul_escape(json) {
+        return Err(AppError::bad_request("the body holds a NUL character (\\u0000), which no field accepts"));
+    }
+    Ok(())
 }
 
 /// A percent-encoded path or query: its decoded bytes must be UTF-8 without NUL.

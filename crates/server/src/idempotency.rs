@@ -18,6 +18,11 @@ use crate::state::AppState;
 
 pub const HEADER: &str = "idempotency-key";
 
+/// Marks an answer that carries a secret: it is never remembered for a retry. Handlers add it
+/// as `axum::Extension(CarriesSecret)`.
+#[derive(Debug, Clone, Copy)]
+pub struct CarriesSecret;
+
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if !matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH) {
         return next.run(req).await;
@@ -50,7 +55,10 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         Err(e) => return e.into_response(),
     }
     let resp = next.run(req).await;
-    if !resp.status().is_success() {
+    // An answer that carries a secret (a session token, a webhook's signing secret, a claim
+    // code) is never stored: a retry with the same key would hand it to whoever sends the key,
+    // and the table would keep it in the clear (and in every backup).
+    if !resp.status().is_success() || resp.extensions().get::<CarriesSecret>().is_some() {
         return resp;
     }
     let (parts, body) = resp.into_parts();

@@ -24,6 +24,7 @@ pub mod memory;
 pub mod metrics;
 pub mod passwords;
 pub mod presence;
+pub mod private;
 pub mod red_flags;
 pub mod session_watch;
 pub mod state;

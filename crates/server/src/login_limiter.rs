@@ -1,9 +1,10 @@
 //! The login rate limiter. Failed logins are counted per account — a phone in any notation is
 //! one account — from each address and from all addresses together, in a sliding window. An
-//! address that logged in to the account before (a known device) is not held back by either
-//! count: the real user behind the attacker's NAT, or during an attack from elsewhere, still
-//! gets in with the right password (which is checked as always). The counts are bounded in
-//! memory without ever being wiped wholesale.
+//! address that logged in to the account before (a known device) is not held back by the
+//! address's count, so the real user behind an attacker's NAT still gets in; the account's
+//! count from all addresses holds for every address, known or not (a known address behind a
+//! load balancer is everyone's). The counts are bounded in memory without ever being wiped
+//! wholesale. [`Registrations`] limits self-registrations per address and overall.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -47,16 +48,16 @@ impl LoginLimiter {
         Self { max, window, state: Mutex::new(State::default()) }
     }
 
-    /// Refuses when the window is full for this address or for the account, unless the address
-    /// is a known device of the account.
+    /// Refuses when the window is full for this address (unless the address is a known device
+    /// of the account) or for the account from all addresses together (a known device
+    /// included: behind one load balancer or NAT every user shares an address, so a known
+    /// address proves nothing about who guesses).
     pub fn check(&self, login: &str, addr: &Option<String>) -> AppResult<()> {
         let account = account_key(login);
         let pair = (account.clone(), addr.clone().unwrap_or_default());
         let now = Instant::now();
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        if s.known.get(&pair).is_some_and(|at| now.duration_since(*at) < KNOWN_FOR) {
-            return Ok(());
-        }
+        let known = s.known.get(&pair).is_some_and(|at| now.duration_since(*at) < KNOWN_FOR);
         let recent = |list: Option<&mut Vec<Instant>>| match list {
             Some(l) => {
                 l.retain(|t| now.duration_since(*t) < self.window);
@@ -64,7 +65,7 @@ impl LoginLimiter {
             }
             None => 0,
         };
-        if recent(s.pairs.get_mut(&pair)) >= self.max || recent(s.accounts.get_mut(&account)) >= self.max * ACCOUNT_FACTOR {
+        if (!known && recent(s.pairs.get_mut(&pair)) >= self.max) || recent(s.accounts.get_mut(&account)) >= self.max * ACCOUNT_FACTOR {
             return Err(AppError::refuse(ErrorCode::RateLimited, "too many failed logins; try again in a few minutes"));
         }
         Ok(())
@@ -106,6 +107,45 @@ fn bound<K: Clone + Eq + std::hash::Hash, V, W: Ord>(map: &mut HashMap<K, V>, li
         for (_, k) in by_worth.into_iter().take(map.len() - CAP * 9 / 10) {
             map.remove(&k);
         }
+    }
+}
+
+/// Self-registrations in the last hour, per address and from all addresses together.
+pub struct Registrations {
+    per_address: u32,
+    overall: u32,
+    state: Mutex<Recent>,
+}
+
+/// Registration times per address, and all of them.
+#[derive(Default)]
+struct Recent {
+    by_addr: HashMap<String, Vec<Instant>>,
+    all: Vec<Instant>,
+}
+
+impl Registrations {
+    const WINDOW: Duration = Duration::from_secs(3600);
+
+    pub fn new(per_address: u32, overall: u32) -> Self {
+        Self { per_address, overall, state: Mutex::new(Recent::default()) }
+    }
+
+    /// Counts a registration from `addr`, or refuses it (`429`) when either hour is full.
+    pub fn check(&self, addr: &Option<String>) -> AppResult<()> {
+        let now = Instant::now();
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let Recent { by_addr, all } = &mut *s;
+        all.retain(|t| now.duration_since(*t) < Self::WINDOW);
+        let mine = by_addr.entry(addr.clone().unwrap_or_default()).or_default();
+        mine.retain(|t| now.duration_since(*t) < Self::WINDOW);
+        if mine.len() as u32 >= self.per_address || all.len() as u32 >= self.overall {
+            return Err(AppError::refuse(ErrorCode::RateLimited, "too many registrations; try again later"));
+        }
+        mine.push(now);
+        all.push(now);
+        bound(by_addr, |l| l.last().is_some_and(|t| now.duration_since(*t) < Self::WINDOW), |l| (l.len(), l.last().copied()));
+        Ok(())
     }
 }
 

@@ -12,35 +12,91 @@ use crate::error::{AppError, AppResult};
 
 type HashJob = Box<dyn FnOnce() + Send>;
 
-/// Runs password work on two long-lived threads. Argon2id needs 19 MiB per hash; on a few
-/// fixed threads that memory is reused, where the blocking pool's many threads would each keep
-/// their own (the process grew past 1 GB registering 1,000 clients). Two threads also bound the
-/// CPU a burst of logins can take from everything else.
-async fn on_hash_threads<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
-    static QUEUE: std::sync::OnceLock<std::sync::Mutex<std::sync::mpsc::Sender<HashJob>>> = std::sync::OnceLock::new();
-    let queue = QUEUE.get_or_init(|| {
-        let (tx, rx) = std::sync::mpsc::channel::<HashJob>();
-        let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+/// Password jobs one address may have waiting at once; more are refused at once (`429`).
+pub const PER_ADDRESS_WAITING: usize = 64;
+/// Password jobs waiting from all addresses together.
+const MAX_WAITING: usize = 4_096;
+
+/// The password queue: one queue per address, served in turn (round robin), so a flood from
+/// one address delays another address's login by at most one hash per busy address, not by
+/// the flood's length (600 bogus logins queued ahead of a real one made it wait 3.3 s in one
+/// first-come queue).
+#[derive(Default)]
+struct Fair {
+    queues: std::collections::HashMap<String, std::collections::VecDeque<HashJob>>,
+    /// Addresses with waiting jobs, in serving order.
+    turn: std::collections::VecDeque<String>,
+    waiting: usize,
+}
+
+struct Queue {
+    fair: std::sync::Mutex<Fair>,
+    ready: std::sync::Condvar,
+}
+
+fn queue() -> &'static Queue {
+    static QUEUE: std::sync::OnceLock<&'static Queue> = std::sync::OnceLock::new();
+    QUEUE.get_or_init(|| {
+        let q: &'static Queue = Box::leak(Box::new(Queue { fair: Default::default(), ready: std::sync::Condvar::new() }));
         for i in 0..2 {
-            let rx = rx.clone();
             std::thread::Builder::new()
                 .name(format!("password-{i}"))
                 .spawn(move || loop {
-                    let job = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
-                    match job {
-                        Ok(job) => job(),
-                        Err(_) => return,
-                    }
+                    next_job(q)()
                 })
                 .expect("starting a password thread");
         }
-        std::sync::Mutex::new(tx)
-    });
+        q
+    })
+}
+
+/// Waits for the next job, taking addresses in turn.
+fn next_job(q: &Queue) -> HashJob {
+    let mut fair = q.fair.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        if let Some(addr) = fair.turn.pop_front() {
+            let Some(queue) = fair.queues.get_mut(&addr) else { continue };
+            let Some(job) = queue.pop_front() else { continue };
+            if queue.is_empty() {
+                fair.queues.remove(&addr);
+            } else {
+                fair.turn.push_back(addr);
+            }
+            fair.waiting -= 1;
+            return job;
+        }
+        fair = q.ready.wait(fair).unwrap_or_else(|e| e.into_inner());
+    }
+}
+
+/// Runs password work on two long-lived threads, queued fairly per address (`addr`; `None`
+/// for work no outside caller asked for). Argon2id needs 19 MiB per hash; on a few fixed
+/// threads that memory is reused, where the blocking pool's many threads would each keep their
+/// own (the process grew past 1 GB registering 1,000 clients). Two threads also bound the CPU a
+/// burst of logins can take from everything else.
+async fn on_hash_threads<T: Send + 'static>(addr: Option<&str>, f: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     let job: HashJob = Box::new(move || {
-        let _ = tx.send(f());
+        // The caller gave up (its connection closed): no hash for nobody.
+        if !tx.is_closed() {
+            let _ = tx.send(f());
+        }
     });
-    queue.lock().unwrap_or_else(|e| e.into_inner()).send(job).map_err(|_| AppError::Other("the password threads stopped".into()))?;
+    let q = queue();
+    {
+        let mut fair = q.fair.lock().unwrap_or_else(|e| e.into_inner());
+        let key = addr.unwrap_or_default().to_owned();
+        let mine = fair.queues.get(&key).map_or(0, |q| q.len());
+        if mine >= PER_ADDRESS_WAITING || fair.waiting >= MAX_WAITING {
+            return Err(AppError::refuse(careline_protocol::ErrorCode::RateLimited, "too many password checks are waiting; try again in a moment"));
+        }
+        if mine == 0 {
+            fair.turn.push_back(key.clone());
+        }
+        fair.queues.entry(key).or_default().push_back(job);
+        fair.waiting += 1;
+    }
+    q.ready.notify_one();
     rx.await.map_err(|_| AppError::Other("a password job was dropped".into()))
 }
 
@@ -64,7 +120,12 @@ fn argon2_into(argon: &Argon2, password: &[u8], salt: &[u8], out: &mut [u8]) -> 
 
 /// Hashes a password with Argon2id off the async threads (the PHC string, as stored).
 pub async fn hash_password(password: String) -> AppResult<String> {
-    on_hash_threads(move || {
+    hash_password_for(None, password).await
+}
+
+/// [`hash_password`] for a request from `addr`, queued fairly with that address's other work.
+pub async fn hash_password_for(addr: Option<&str>, password: String) -> AppResult<String> {
+    on_hash_threads(addr, move || {
         let salt = SaltString::generate(&mut OsRng);
         phc_hash(password.as_bytes(), &salt).map_err(|e| AppError::Other(format!("hashing a password: {e}")))
     })
@@ -102,24 +163,15 @@ fn phc_matches(password: &[u8], stored: &PasswordHash) -> Result<bool, String> {
 
 /// Checks a password against a stored hash; with no hash, burns the same time and fails, so
 /// an unknown login is not told apart from a wrong password by timing.
-///
-/// At most [`MAX_WAITING_CHECKS`] checks wait at once; more are refused at once (429) rather
-/// than queued: 600 bogus logins queued ahead of a real one made it wait 3.3 s.
 pub async fn verify_password(password: String, hash: Option<String>) -> AppResult<bool> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static WAITING: AtomicUsize = AtomicUsize::new(0);
-    struct Waiting;
-    impl Drop for Waiting {
-        fn drop(&mut self) {
-            WAITING.fetch_sub(1, Ordering::AcqRel);
-        }
-    }
-    if WAITING.fetch_add(1, Ordering::AcqRel) >= MAX_WAITING_CHECKS {
-        WAITING.fetch_sub(1, Ordering::AcqRel);
-        return Err(AppError::refuse(careline_protocol::ErrorCode::RateLimited, "the server is checking many passwords at once; try again in a moment"));
-    }
-    let _waiting = Waiting;
-    on_hash_threads(move || {
+    verify_password_for(None, password, hash).await
+}
+
+/// [`verify_password`] for a request from `addr`: queued behind that address's other password
+/// work, in turn with other addresses; past [`PER_ADDRESS_WAITING`] waiting from one address
+/// (or many more from all), refused at once (`429`) without hashing.
+pub async fn verify_password_for(addr: Option<&str>, password: String, hash: Option<String>) -> AppResult<bool> {
+    on_hash_threads(addr, move || {
         let known = hash.is_some();
         let stored = hash.unwrap_or_else(|| dummy_hash().to_owned());
         let parsed = PasswordHash::new(&stored).map_err(|e| AppError::Corrupt(format!("password hash: {e}")))?;
@@ -127,9 +179,6 @@ pub async fn verify_password(password: String, hash: Option<String>) -> AppResul
     })
     .await?
 }
-
-/// Password checks that may wait for the two password threads at once (~25 ms each).
-const MAX_WAITING_CHECKS: usize = 32;
 
 /// Argon2id of a random password nobody knows, made once.
 fn dummy_hash() -> &'static str {

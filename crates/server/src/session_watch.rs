@@ -1,5 +1,6 @@
 //! Ends the WebSockets whose session ended — logged out, expired, revoked on any instance, the
-//! account disabled or the client blocked — within `EVERY` seconds. One task per instance asks
+//! account disabled or the client blocked — at once when it ended on this instance, within
+//! `EVERY` seconds when on another. One task per instance asks
 //! the database about every open socket's session in one query per 500 of them; each socket
 //! used to ask on its own every 3 s, which with 1,000 operators connected was most of what
 //! they cost the server at rest (BENCHMARKS.md, presence).
@@ -60,7 +61,12 @@ impl SessionWatch {
             let mut tick = tokio::time::interval(EVERY);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
-                tick.tick().await;
+                // Every `EVERY` (a revocation on another instance), and at once when a session
+                // ends on this one (its sockets must not keep receiving for seconds).
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = store.sessions.ended_here() => {}
+                }
                 let hashes: Vec<String> = task.open.lock().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect();
                 let mut ended = HashMap::new();
                 for chunk in hashes.chunks(500) {

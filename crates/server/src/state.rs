@@ -8,7 +8,7 @@ use crate::blobs::Blobs;
 use crate::config::Config;
 use crate::error::AppResult;
 use crate::hub::Hub;
-use crate::login_limiter::LoginLimiter;
+use crate::login_limiter::{LoginLimiter, Registrations};
 use crate::metrics::Metrics;
 use crate::presence::PresenceTracker;
 use crate::store::Store;
@@ -20,6 +20,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub blobs: Blobs,
     pub limiter: Arc<LoginLimiter>,
+    pub registrations: Arc<Registrations>,
+    /// What clients are uploading right now, held against their daily quota.
+    pub uploading: Arc<crate::blobs::Uploading>,
     pub presence: Arc<PresenceTracker>,
     pub metrics: Arc<Metrics>,
     /// Ends the sockets whose session ended.
@@ -32,12 +35,13 @@ pub struct AppState {
 impl AppState {
     /// Opens the database and starts the hub and the presence sweeper.
     pub async fn start(config: Config) -> AppResult<AppState> {
-        std::fs::create_dir_all(&config.data_dir)?;
+        crate::private::dir(&config.data_dir)?;
         let store = Store::open(&config).await?;
         let metrics = Arc::new(Metrics::default());
         let hub = Hub::start(store.clone(), metrics.clone()).await?;
         let blobs = Blobs::new(config.data_dir.join("blobs"), config.attachment_max_bytes)?;
         let limiter = Arc::new(LoginLimiter::new(config.login_max_failures, Duration::from_secs(config.login_window_secs)));
+        let registrations = Arc::new(Registrations::new(config.register_per_address_per_hour, config.register_per_hour));
         let presence = Arc::new(PresenceTracker::default());
         presence.clone().spawn(store.clone(), Duration::from_secs(config.presence_grace_secs));
         let config = Arc::new(config);
@@ -46,6 +50,18 @@ impl AppState {
         tokio::spawn(crate::webhooks::run(store.clone(), config.clone()));
         tokio::spawn(crate::memory::trim_forever());
         let session_watch = crate::session_watch::SessionWatch::start(store.clone());
-        Ok(AppState { store, hub, config, blobs, limiter, presence, metrics, session_watch, closing: Default::default() })
+        Ok(AppState {
+            store,
+            hub,
+            config,
+            blobs,
+            limiter,
+            registrations,
+            uploading: Default::default(),
+            presence,
+            metrics,
+            session_watch,
+            closing: Default::default(),
+        })
     }
 }

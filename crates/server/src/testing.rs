@@ -47,7 +47,14 @@ pub async fn serve_at(state: &AppState, addr: SocketAddr) -> Running {
 /// A fresh server with the demo clinic on an embedded database under `dir`, serving.
 pub async fn demo(dir: &Path) -> (AppState, Running) {
     // Webhook targets on this machine are allowed: tests run their receivers on loopback.
-    let config = Config { data_dir: dir.join("server"), webhook_allow_private: true, ..Config::default() };
+    // Tests register many patients from loopback: the registration limits have tests of their own.
+    let config = Config {
+        data_dir: dir.join("server"),
+        webhook_allow_private: true,
+        register_per_address_per_hour: 100_000,
+        register_per_hour: 100_000,
+        ..Config::default()
+    };
     let state = AppState::start(config).await.expect("starting the test server");
     crate::demo::fill(&state.store).await.expect("filling the demo clinic");
     let running = serve_at(&state, free_addr()).await;

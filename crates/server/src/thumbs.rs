@@ -27,6 +27,8 @@ pub struct Made {
 pub enum Refusal {
     /// More pixels than [`MAX_PIXELS`]: the upload is refused.
     TooManyPixels { width: u32, height: u32 },
+    /// Its decoded pixels would take more than [`MAX_DECODED_BYTES`]: the upload is refused.
+    TooMuchMemory { width: u32, height: u32, bytes: u64 },
     /// Not an image this server decodes (or a damaged one): kept as a file, without thumbnail.
     Undecodable(String),
 }
@@ -36,17 +38,40 @@ pub fn wanted(media_type: &str) -> bool {
     matches!(media_type, "image/jpeg" | "image/png" | "image/gif" | "image/webp")
 }
 
-pub fn make(bytes: &[u8]) -> Result<Made, Refusal> {
-    let undecodable = |e: image::ImageError| Refusal::Undecodable(e.to_string());
-    let mut reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| Refusal::Undecodable(e.to_string()))?;
-    let mut limits = Limits::default();
-    limits.max_alloc = Some(MAX_PIXELS * 4 + 64 * 1024 * 1024);
-    reader.limits(limits);
-    let mut decoder = reader.into_decoder().map_err(undecodable)?;
+/// The most memory one thumbnail may take (the decoded image and its RGB copy): a 190 KB
+/// PNG of 49.99 million RGBA pixels under the pixel limit cost ~300 MB. A 12-megapixel photo
+/// takes ~36 MB, a 40-megapixel RGB one ~120 MB.
+pub const MAX_DECODED_BYTES: u64 = 256 * 1024 * 1024;
+
+/// What making this image's thumbnail would cost in memory, read from its header alone (nothing
+/// is decoded): refused past [`MAX_PIXELS`] or [`MAX_DECODED_BYTES`].
+pub fn cost(bytes: &[u8]) -> Result<u64, Refusal> {
+    let decoder = decoder(bytes)?;
     let (w, h) = decoder.dimensions();
-    if u64::from(w) * u64::from(h) > MAX_PIXELS {
+    let pixels = u64::from(w) * u64::from(h);
+    if pixels > MAX_PIXELS {
         return Err(Refusal::TooManyPixels { width: w, height: h });
     }
+    let rgb_copy = if decoder.color_type() == image::ColorType::Rgb8 { 0 } else { pixels * 3 };
+    let bytes = decoder.total_bytes() + rgb_copy;
+    if bytes > MAX_DECODED_BYTES {
+        return Err(Refusal::TooMuchMemory { width: w, height: h, bytes });
+    }
+    Ok(bytes)
+}
+
+fn decoder(bytes: &[u8]) -> Result<Box<dyn image::ImageDecoder + '_>, Refusal> {
+    let mut reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| Refusal::Undecodable(e.to_string()))?;
+    let mut limits = Limits::default();
+    limits.max_alloc = Some(MAX_DECODED_BYTES);
+    reader.limits(limits);
+    reader.into_decoder().map(|d| Box::new(d) as Box<dyn image::ImageDecoder>).map_err(|e| Refusal::Undecodable(e.to_string()))
+}
+
+pub fn make(bytes: &[u8]) -> Result<Made, Refusal> {
+    let undecodable = |e: image::ImageError| Refusal::Undecodable(e.to_string());
+    cost(bytes)?;
+    let mut decoder = decoder(bytes)?;
     let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut img = DynamicImage::from_decoder(decoder).map_err(undecodable)?;
     img.apply_orientation(orientation);

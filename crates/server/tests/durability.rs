@@ -164,8 +164,8 @@ async fn failover_under_load_on_postgres() {
         tokio::spawn(async move {
             let (mut at, mut last) = (0usize, head);
             while !stop.load(Ordering::Relaxed) {
-                let url = format!("{}/api/v1/ws?token={token}&resume={last}", bases[at].replacen("http", "ws", 1));
-                if let Ok((mut ws, _)) = tokio_tungstenite::connect_async(url).await {
+                let request = common::ws_request(&bases[at], &token, Some(last));
+                if let Ok((mut ws, _)) = tokio_tungstenite::connect_async(request).await {
                     while let Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t))) = ws.next().await {
                         let f: serde_json::Value = serde_json::from_str(&t).unwrap();
                         if let Some(seq) = f["seq"].as_i64() {

@@ -721,19 +721,21 @@ both!(reception_creates_a_client_and_a_callback_for_them, |db| async move {
     let other = s.client("Пётр", "+79000001102").await;
     let (st, _) = other.call(reqwest::Method::POST, "/api/v1/clients", Some(json!({"name": "Y", "phone": "+79120000002"}))).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
-    // No password yet: cannot log in. The patient registers with that phone and gets the record.
+    // No password yet: cannot log in. The patient registers with that phone and the claim code
+    // reception hands them, and gets the record.
     let (st, _) = s.anon().call(reqwest::Method::POST, "/api/v1/auth/login", Some(json!({"login": "89123456789", "password": common::PASSWORD}))).await;
     assert_eq!(st, StatusCode::UNAUTHORIZED);
-    let zina = s.client("Зина", "8 912 345 67 89").await;
+    let code = anna.must(&format!("/api/v1/clients/{id}/claim-code"), json!({})).await["code"].clone();
+    let claim = json!({"name": "Зина", "phone": "8 912 345 67 89", "password": common::PASSWORD, "claim_code": code});
+    let (st, b) = s.anon().call(reqwest::Method::POST, "/api/v1/clients/register", Some(claim.clone())).await;
+    assert_eq!(st, StatusCode::CREATED, "{b}");
+    let zina = s.anon().with_token(b["token"].as_str().unwrap());
     assert_eq!(zina.user_id().await, id);
     let mine = zina.ok("/api/v1/callbacks").await;
     assert_eq!(mine["items"][0]["id"].as_str(), Some(cb_id.as_str()), "{mine}");
-    // Claimed once: a second registration is refused.
-    let (st, _) = s
-        .anon()
-        .call(reqwest::Method::POST, "/api/v1/clients/register", Some(json!({"name": "Z", "phone": "89123456789", "password": common::PASSWORD})))
-        .await;
-    assert_eq!(st, StatusCode::CONFLICT);
+    // Claimed once: the code is spent.
+    let (st, _) = s.anon().call(reqwest::Method::POST, "/api/v1/clients/register", Some(claim)).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
     s.stop().await;
 });
 

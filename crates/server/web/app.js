@@ -18,7 +18,7 @@ const WORDS = {
     reason: "What is it about? (optional)", requestCall: "Request the call", callbackDone: "Thank you: we will call you.", rate: "How was the consultation?",
     comment: "A comment (optional)", rateSend: "Send the rating", rated: "Thank you for your rating.", tooBig: "This file is larger than {mb} MB: it cannot be sent.",
     uploading: "Sending {name}…", offline: "No connection: your messages will be sent when it is back.", pending: "not sent yet", delivered: "delivered", read: "read",
-    close: "Close", error: "Something went wrong: {e}", passwordHint: "8 to 64 characters", limit: "Files up to {mb} MB", stars: "{n} of 5",
+    close: "Close", error: "Something went wrong: {e}", passwordHint: "8 to 64 characters", claimCode: "Code from reception (if you were given one)", claimHint: "It links this account to the record the clinic already keeps for you", limit: "Files up to {mb} MB", stars: "{n} of 5",
     newConsultation: "Ask a new question", photo: "Photo",
   },
   ru: {
@@ -30,7 +30,7 @@ const WORDS = {
     reason: "По какому вопросу? (необязательно)", requestCall: "Заказать звонок", callbackDone: "Спасибо: мы вам перезвоним.", rate: "Как прошла консультация?",
     comment: "Комментарий (необязательно)", rateSend: "Отправить оценку", rated: "Спасибо за оценку.", tooBig: "Файл больше {mb} МБ: его нельзя отправить.",
     uploading: "Отправляем {name}…", offline: "Нет связи: сообщения уйдут, когда она появится.", pending: "ещё не отправлено", delivered: "доставлено", read: "прочитано",
-    close: "Закрыть", error: "Что-то пошло не так: {e}", passwordHint: "От 8 до 64 символов", limit: "Файлы до {mb} МБ", stars: "{n} из 5",
+    close: "Закрыть", error: "Что-то пошло не так: {e}", passwordHint: "От 8 до 64 символов", claimCode: "Код из регистратуры (если вам его дали)", claimHint: "Соединит аккаунт с картой, которую клиника уже ведёт на вас", limit: "Файлы до {mb} МБ", stars: "{n} из 5",
     newConsultation: "Задать новый вопрос", photo: "Фото",
   },
   zh: {
@@ -42,7 +42,7 @@ const WORDS = {
     reason: "什么问题？（可选）", requestCall: "预约回电", callbackDone: "谢谢，我们会给您回电。", rate: "这次咨询怎么样？",
     comment: "留言（可选）", rateSend: "提交评价", rated: "感谢您的评价。", tooBig: "文件超过 {mb} MB，无法发送。",
     uploading: "正在发送 {name}…", offline: "网络已断开：恢复后会自动发送您的消息。", pending: "尚未发送", delivered: "已送达", read: "已读",
-    close: "关闭", error: "出错了：{e}", passwordHint: "8 到 64 个字符", limit: "文件不超过 {mb} MB", stars: "{n} / 5",
+    close: "关闭", error: "出错了：{e}", passwordHint: "8 到 64 个字符", claimCode: "前台给您的代码（如有）", claimHint: "将此账号与诊所为您建立的档案关联", limit: "文件不超过 {mb} MB", stars: "{n} / 5",
     newConsultation: "提出新问题", photo: "照片",
   },
 };
@@ -118,6 +118,7 @@ function renderLogin(mode = "login", error = null) {
   const phone = h("input", { id: "phone", type: "tel", autocomplete: "tel", required: true, inputmode: "tel" });
   const password = h("input", { id: "password", type: "password", autocomplete: mode === "login" ? "current-password" : "new-password", required: true, minlength: 8, maxlength: 64, "aria-describedby": "pw-hint" });
   const name = h("input", { id: "name", autocomplete: "name", required: true });
+  const claim = h("input", { id: "claim", autocomplete: "off", autocapitalize: "characters", spellcheck: "false", maxlength: 16, "aria-describedby": "claim-hint" });
   const form = h(
     "form.card.login",
     {
@@ -126,7 +127,7 @@ function renderLogin(mode = "login", error = null) {
         try {
           const r = mode === "login"
             ? await call("POST", "/api/v1/auth/login", { login: phone.value, password: password.value })
-            : await call("POST", "/api/v1/clients/register", { name: name.value, phone: phone.value, password: password.value, source: "web" });
+            : await call("POST", "/api/v1/clients/register", { name: name.value, phone: phone.value, password: password.value, source: "web", claim_code: claim.value.trim() || null });
           state.token = r.token;
           localStorage.setItem("careline.token", r.token);
           await start();
@@ -144,12 +145,23 @@ function renderLogin(mode = "login", error = null) {
     h("label", { for: "password" }, t("password")),
     password,
     h("small.muted", { id: "pw-hint", text: t("passwordHint") }),
+    mode === "register" && h("label", { for: "claim" }, t("claimCode")),
+    mode === "register" && claim,
+    mode === "register" && h("small.muted", { id: "claim-hint", text: t("claimHint") }),
     error && h("p.error", { role: "alert", "data-testid": "login-error", text: error }),
     h("button.primary", { type: "submit", "data-testid": mode }, mode === "login" ? t("login") : t("register")),
     h("button.link", { type: "button", onclick: () => renderLogin(mode === "login" ? "register" : "login"), "data-testid": "switch-mode" }, mode === "login" ? t("noAccount") : t("haveAccount")),
   );
   document.getElementById("app").replaceChildren(form);
   (mode === "register" ? name : phone).focus();
+}
+
+// Log out ends the session on the server too (the token no longer works anywhere), then
+// forgets it here. Offline, the token is forgotten all the same; it expires on its own.
+function logOut() {
+  const token = state.token;
+  if (token) fetch("/api/v1/auth/logout", { method: "POST", headers: { authorization: `Bearer ${token}` } }).catch(() => {});
+  signOut();
 }
 
 function signOut() {
@@ -214,7 +226,7 @@ function render() {
     {},
     h("div.who", {}, h("img", { src: "/chat/icon.svg", alt: "", width: 28, height: 28 }), h("div", {}, h("strong", { text: t("title") }), h("small", { "data-testid": "status", text: status }))),
     h("button.ghost", { type: "button", onclick: () => openSheet("callback"), "data-testid": "open-callback" }, t("callback")),
-    h("button.ghost", { type: "button", onclick: signOut, "aria-label": t("logout") }, t("logout")),
+    h("button.ghost", { type: "button", onclick: logOut, "aria-label": t("logout"), "data-testid": "logout" }, t("logout")),
   );
   const banner = !state.online ? h("p.banner", { role: "status", "data-testid": "offline", text: t("offline") }) : null;
   const unrated = lastClosedUnrated();
@@ -419,8 +431,10 @@ let retry = 500;
 function connect() {
   if (!state.token) return;
   const proto = location.protocol === "https:" ? "wss" : "ws";
-  const ws = new WebSocket(`${proto}://${location.host}/api/v1/ws?token=${encodeURIComponent(state.token)}&resume=${state.lastSeq}`);
+  // The token goes in the first frame, never in the URL (proxies log request lines).
+  const ws = new WebSocket(`${proto}://${location.host}/api/v1/ws`);
   state.ws = ws;
+  ws.onopen = () => ws.send(JSON.stringify({ token: state.token, resume: state.lastSeq }));
   ws.onmessage = (e) => {
     const ev = JSON.parse(e.data);
     if (ev.control === "live") {

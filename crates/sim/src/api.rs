@@ -5,7 +5,6 @@ use careline_protocol::{
     ApiError, Attachment, Callback, ConsultationKind, CreateCallbackRequest, InitiateConsultationRequest, InitiateConsultationResponse, LoginRequest,
     LoginResponse, Message, MessageKind, ReadPosition, ReadRequest, RegisterRequest, SendMessageRequest,
 };
-use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use uuid::Uuid;
@@ -30,12 +29,16 @@ async fn decode<T: DeserializeOwned>(resp: reqwest::Response) -> anyhow::Result<
 }
 
 impl Api {
-    /// Registers a client, or logs in if the phone is already registered.
+    /// Registers a client, or logs in if the phone is already registered. A first
+    /// registration goes straight to `register`; a phone this program played before logs in
+    /// (registering it again would make a separate account: the server does not tell who has
+    /// one).
     pub async fn client(http: &reqwest::Client, base: &str, name: &str, phone: &str, password: &str) -> anyhow::Result<Api> {
-        let req = RegisterRequest { name: name.into(), phone: phone.into(), password: password.into(), email: None, source: None };
-        let resp = http.post(format!("{base}/api/v1/clients/register")).json(&req).send().await?;
-        let login: LoginResponse =
-            if resp.status() == StatusCode::CONFLICT { Self::login_raw(http, base, phone, password).await? } else { decode(resp).await? };
+        if let Ok(login) = Self::login_raw(http, base, phone, password).await {
+            return Ok(Api { base: base.into(), http: http.clone(), token: login.token, user_id: login.user.id });
+        }
+        let req = RegisterRequest { name: name.into(), phone: phone.into(), password: password.into(), email: None, source: None, claim_code: None };
+        let login: LoginResponse = decode(http.post(format!("{base}/api/v1/clients/register")).json(&req).send().await?).await?;
         Ok(Api { base: base.into(), http: http.clone(), token: login.token, user_id: login.user.id })
     }
 
@@ -90,11 +93,21 @@ impl Api {
         self.post("/api/v1/callbacks", req).await
     }
 
-    pub fn ws_url(&self, resume: Option<i64>) -> String {
-        let mut url = format!("{}/api/v1/ws?token={}", self.base.replacen("http", "ws", 1), self.token);
-        if let Some(r) = resume {
-            url.push_str(&format!("&resume={r}"));
-        }
-        url
+    /// The WebSocket's opening request: resuming after `resume`, the token in the
+    /// Authorization header (never in the URL).
+    pub fn ws_request(&self, resume: Option<i64>) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+        ws_request(&self.base, &self.token, resume)
     }
+}
+
+/// The opening request of a WebSocket to `base` with `token` in the Authorization header.
+pub fn ws_request(base: &str, token: &str, resume: Option<i64>) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut url = format!("{}/api/v1/ws", base.replacen("http", "ws", 1));
+    if let Some(r) = resume {
+        url.push_str(&format!("?resume={r}"));
+    }
+    let mut request = url.into_client_request().expect("a WebSocket URL");
+    request.headers_mut().insert("authorization", format!("Bearer {token}").parse().expect("a token is header text"));
+    request
 }

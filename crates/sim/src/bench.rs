@@ -188,12 +188,12 @@ pub async fn idle(server: &str, args: IdleArgs) -> anyhow::Result<()> {
     let http = http();
     let api = Api::client(&http, server, "Idle", "+79970000001", PASSWORD).await?;
     let open = Arc::new(AtomicU64::new(0));
-    let url = api.ws_url(Some(head(&http, server).await?));
+    let resume = Some(head(&http, server).await?);
     let handles: Vec<_> = futures::stream::iter(0..args.connections)
         .map(|_| {
-            let (url, open) = (url.clone(), open.clone());
+            let (request, open) = (api.ws_request(resume), open.clone());
             async move {
-                let (ws, _) = tokio_tungstenite::connect_async(url).await?;
+                let (ws, _) = tokio_tungstenite::connect_async(request).await?;
                 let n = open.fetch_add(1, Ordering::Relaxed) + 1;
                 if n % 1000 == 0 {
                     eprintln!("  {n} connections open");

@@ -249,8 +249,8 @@ async fn operator(
     let mut ready = Some(ready);
     loop {
         seen.lock().unwrap().connections.push((at, last));
-        let url = format!("{}/api/v1/ws?token={token}&resume={last}", servers[at].replacen("http", "ws", 1));
-        if let Ok((mut ws, _)) = tokio_tungstenite::connect_async(url).await {
+        let request = crate::api::ws_request(&servers[at], &token, Some(last));
+        if let Ok((mut ws, _)) = tokio_tungstenite::connect_async(request).await {
             while let Some(Ok(frame)) = ws.next().await {
                 let WsMessage::Text(t) = frame else { continue };
                 let now = Instant::now();

@@ -46,7 +46,7 @@ pub async fn presence(servers: &[String], args: PresenceArgs) -> anyhow::Result<
                 let login = format!("presence-op-{i}");
                 create_operator(&http, &admin, &login, format!("Presence operator {i}")).await?;
                 let op = Api::login(&http, &server, &login, PASSWORD).await?;
-                let (mut ws, _) = tokio_tungstenite::connect_async(op.ws_url(Some(start))).await?;
+                let (mut ws, _) = tokio_tungstenite::connect_async(op.ws_request(Some(start))).await?;
                 tokio::spawn(async move {
                     // Reading answers the server's pings (tungstenite queues the pong).
                     while let Some(Ok(m)) = ws.next().await {

@@ -131,7 +131,7 @@ async fn answer_operators(client: Api, seed: u64, open: Arc<Mutex<HashMap<Uuid, 
     let mut backoff = Duration::from_millis(500);
     let mut last_seq: Option<i64> = None;
     loop {
-        let Ok((mut ws, _)) = tokio_tungstenite::connect_async(client.ws_url(last_seq)).await else {
+        let Ok((mut ws, _)) = tokio_tungstenite::connect_async(client.ws_request(last_seq)).await else {
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(Duration::from_secs(15));
             continue;

@@ -2,9 +2,9 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Json;
+use axum::{Extension, Json};
 use careline_protocol::{
-    ApiError, AuditRecord, Client, CreateClientRequest, CreateOperatorRequest, ErrorCode, LoginRequest, LoginResponse, MeResponse, Operator, Page,
+    ApiError, AuditRecord, ClaimCode, Client, CreateClientRequest, CreateOperatorRequest, ErrorCode, LoginRequest, LoginResponse, MeResponse, Operator, Page,
     RegisterRequest, Role, StatusRequest, UpdateClientRequest, UpdateOperatorRequest, User,
 };
 use std::sync::atomic::Ordering;
@@ -13,7 +13,8 @@ use uuid::Uuid;
 use super::{ApiJson, ApiPath, ApiQuery};
 use crate::auth::{RemoteAddr, Session};
 use crate::error::{AppError, AppResult};
-use crate::passwords::{hash_password, new_token, verify_password};
+use crate::idempotency::CarriesSecret;
+use crate::passwords::{hash_password, hash_password_for, new_token, verify_password_for};
 use crate::state::AppState;
 use crate::store::operators::valid_password;
 use crate::time::{from_ms, now_ms};
@@ -27,47 +28,61 @@ async fn issue_token(state: &AppState, user: User) -> AppResult<LoginResponse> {
 }
 
 /// Log in: operators with their login, clients with their phone number.
+///
+/// A wrong password, an unknown login and a disabled or blocked account get the same answer
+/// (`401 invalid_credentials`), so the answer never tells whether a password was right. Password
+/// checks are queued per address and served in turn; the failures of an account are
+/// limited from every address, a known device included.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "session", security(),
     request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 429, body = ApiError)))]
-pub async fn login(State(state): State<AppState>, addr: RemoteAddr, ApiJson(req): ApiJson<LoginRequest>) -> AppResult<Json<LoginResponse>> {
+    responses((status = 200, body = LoginResponse), (status = 401, body = ApiError), (status = 429, body = ApiError)))]
+pub async fn login(
+    State(state): State<AppState>,
+    addr: RemoteAddr,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> AppResult<(Extension<CarriesSecret>, Json<LoginResponse>)> {
     if req.login.len() > 256 || req.password.len() > 1024 {
         return Err(AppError::invalid("login or password is too long"));
     }
     state.limiter.check(&req.login, &addr.0)?;
-    let fail = |state: &AppState| {
-        state.limiter.failed(&req.login, &addr.0);
+    let refuse = |state: &AppState, counted: bool| {
+        if counted {
+            state.limiter.failed(&req.login, &addr.0);
+        }
         state.metrics.logins_failed.fetch_add(1, Ordering::Relaxed);
         AppError::refuse(ErrorCode::InvalidCredentials, "wrong login or password")
     };
-    if let Some((op, hash)) = state.store.operator_credentials(&req.login).await? {
-        if !verify_password(req.password.clone(), Some(hash)).await? {
-            return Err(fail(&state));
+    let user = if let Some((op, hash)) = state.store.operator_credentials(&req.login).await? {
+        if !verify_password_for(addr.0.as_deref(), req.password.clone(), Some(hash)).await? {
+            return Err(refuse(&state, true));
         }
         if op.disabled {
-            return Err(AppError::refuse(ErrorCode::AccountDisabled, "this account is disabled"));
+            return Err(refuse(&state, false));
         }
-        state.limiter.succeeded(&req.login, &addr.0);
-        let user = User { id: op.id, role: op.role, name: op.name };
-        return Ok(Json(issue_token(&state, user).await?));
-    }
-    match state.store.client_credentials(&req.login).await? {
-        Some((client, hash)) => {
-            if !verify_password(req.password.clone(), hash).await? {
-                return Err(fail(&state));
+        User { id: op.id, role: op.role, name: op.name }
+    } else {
+        let accounts = state.store.client_credentials(&req.login).await?;
+        if accounts.is_empty() {
+            verify_password_for(addr.0.as_deref(), req.password.clone(), None).await?;
+            return Err(refuse(&state, true));
+        }
+        // A phone may have a few accounts (a duplicate registered without proof): the
+        // password tells which one, the oldest first.
+        let mut matched = None;
+        for (client, hash) in accounts {
+            if verify_password_for(addr.0.as_deref(), req.password.clone(), Some(hash)).await? {
+                matched = Some(client);
+                break;
             }
-            if client.blocked {
-                return Err(AppError::refuse(ErrorCode::AccountDisabled, "this account is blocked"));
-            }
-            state.limiter.succeeded(&req.login, &addr.0);
-            let user = User { id: client.id, role: Role::Client, name: client.name };
-            Ok(Json(issue_token(&state, user).await?))
         }
-        None => {
-            verify_password(req.password.clone(), None).await?;
-            Err(fail(&state))
+        let Some(client) = matched else { return Err(refuse(&state, true)) };
+        if client.blocked {
+            return Err(refuse(&state, false));
         }
-    }
+        User { id: client.id, role: Role::Client, name: client.name }
+    };
+    state.limiter.succeeded(&req.login, &addr.0);
+    Ok((Extension(CarriesSecret), Json(issue_token(&state, user).await?)))
 }
 
 /// Revoke the token of this request.
@@ -98,15 +113,38 @@ pub async fn set_status(State(state): State<AppState>, session: Session, ApiJson
     Ok(Json(state.store.set_presence(session.user_id, req.status).await?))
 }
 
-/// A client registers from a mobile app; answers with a session.
+/// A client registers from a mobile app; answers with a session. A phone the clinic already
+/// knows is answered as any other (a separate account, tagged for staff) unless the request
+/// carries the claim code reception handed the patient, which takes over reception's record.
+/// Limited per address and overall (`429`); everything is checked before the password is
+/// hashed.
 #[utoipa::path(post, path = "/api/v1/clients/register", tag = "clients", security(), request_body = RegisterRequest,
-    responses((status = 201, body = LoginResponse), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
-pub async fn register(State(state): State<AppState>, ApiJson(req): ApiJson<RegisterRequest>) -> AppResult<(StatusCode, Json<LoginResponse>)> {
+    responses((status = 201, body = LoginResponse), (status = 422, body = ApiError), (status = 429, body = ApiError)))]
+pub async fn register(
+    State(state): State<AppState>,
+    addr: RemoteAddr,
+    ApiJson(req): ApiJson<RegisterRequest>,
+) -> AppResult<(StatusCode, Extension<CarriesSecret>, Json<LoginResponse>)> {
+    state.registrations.check(&addr.0)?;
     valid_password(&req.password)?;
-    let hash = hash_password(req.password.clone()).await?;
+    state.store.check_registration(&req).await?;
+    let hash = hash_password_for(addr.0.as_deref(), req.password.clone()).await?;
     let client = state.store.register_client(&req, hash).await?;
     let user = User { id: client.id, role: Role::Client, name: client.name };
-    Ok((StatusCode::CREATED, Json(issue_token(&state, user).await?)))
+    Ok((StatusCode::CREATED, Extension(CarriesSecret), Json(issue_token(&state, user).await?)))
+}
+
+/// A new claim code for a record reception made (staff): the patient registers with it to
+/// take the record over. Replaces any earlier code; `409` for a client who has an account.
+#[utoipa::path(post, path = "/api/v1/clients/{id}/claim-code", tag = "clients", params(("id" = Uuid, Path)),
+    responses((status = 201, body = ClaimCode), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 409, body = ApiError)))]
+pub async fn claim_code(
+    State(state): State<AppState>,
+    session: Session,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<(StatusCode, Extension<CarriesSecret>, Json<ClaimCode>)> {
+    session.require_staff()?;
+    Ok((StatusCode::CREATED, Extension(CarriesSecret), Json(state.store.new_claim_code(id, session.user_id).await?)))
 }
 
 /// Clients, newest first, searchable.
@@ -117,8 +155,8 @@ pub async fn list_clients(State(state): State<AppState>, session: Session, ApiQu
     Ok(Json(state.store.list_clients(&f).await?))
 }
 
-/// Reception records a client who walked in or phoned (staff). No password: the first
-/// registration with the phone claims the record. A phone another client has: `409
+/// Reception records a client who walked in or phoned (staff). No password: the patient
+/// claims the record by registering with a claim code (`POST /api/v1/clients/{id}/claim-code`). A phone another client has: `409
 /// already_exists` naming that client, and nothing is created.
 #[utoipa::path(post, path = "/api/v1/clients", tag = "clients", request_body = CreateClientRequest,
     responses((status = 201, body = Client), (status = 403, body = ApiError), (status = 409, body = ApiError), (status = 422, body = ApiError)))]

@@ -20,7 +20,7 @@ use careline_protocol::UploadQuery;
 /// `id` goes into a message's `attachment_id`.
 #[utoipa::path(post, path = "/api/v1/attachments", tag = "attachments", params(UploadQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 201, body = Attachment), (status = 413, body = ApiError), (status = 415, body = ApiError)))]
+    responses((status = 201, body = Attachment), (status = 413, body = ApiError), (status = 415, body = ApiError), (status = 422, body = ApiError), (status = 429, body = ApiError)))]
 pub async fn upload(
     State(state): State<AppState>,
     session: Session,
@@ -51,20 +51,33 @@ pub async fn upload(
         }
     };
     // A client's uploads are bounded per day (one client stored 300 MiB in 3 s); staff are not.
+    // The upload's size (announced, or the largest allowed when it is sent in chunks) is
+    // reserved against the quota before a byte is stored, so parallel uploads cannot all pass.
     let quota = state.config.client_upload_quota_bytes;
-    let used = if session.role.is_staff() { 0 } else { state.store.uploaded_since(session.user_id, crate::time::now_ms() - 24 * 3600 * 1000).await? as u64 };
-    let over = |more: u64| !session.role.is_staff() && used + more > quota;
-    let refusal = || AppError::refuse(ErrorCode::RateLimited, format!("a client may upload at most {} MiB a day", quota / (1024 * 1024)));
-    let announced = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-    if over(announced.max(1)) {
-        return Err(refusal());
-    }
+    let announced = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let _reserved = if session.role.is_staff() {
+        None
+    } else {
+        let since = crate::time::now_ms() - 24 * 3600 * 1000;
+        let used = || async { Ok(state.store.uploaded_since(session.user_id, since).await? as u64) };
+        match state.uploading.reserve(session.user_id, announced.unwrap_or(max).max(1), quota, used).await? {
+            Some(r) => Some(r),
+            None => return Err(AppError::refuse(ErrorCode::RateLimited, format!("a client may upload at most {} MiB a day", quota / (1024 * 1024)))),
+        }
+    };
     let stored = state.blobs.store(body.into_data_stream()).await?;
-    if over(stored.size) {
-        // The file stays unnamed and goes with the clean-up of unattached uploads.
-        return Err(refusal());
-    }
-    let image = if crate::thumbs::wanted(&media_type) { thumbnail(&state, &stored.sha256).await? } else { None };
+    // Whatever refuses the upload now (an image bomb, the database) deletes what was stored: no
+    // row would ever name it, and the clean-up of unattached uploads goes by rows.
+    let image = match crate::thumbs::wanted(&media_type) {
+        true => match thumbnail(&state, &stored.sha256).await {
+            Ok(i) => i,
+            Err(e) => {
+                let _ = state.blobs.remove_unused(&stored.sha256, std::time::SystemTime::now()).await;
+                return Err(e);
+            }
+        },
+        false => None,
+    };
     let attachment = Attachment {
         id: careline_protocol::new_id(),
         sha256: stored.sha256,
@@ -74,19 +87,57 @@ pub async fn upload(
         created_at: chrono::Utc::now(),
         image,
     };
-    state.store.insert_attachment(&attachment, session.user_id).await?;
+    if let Err(e) = state.store.insert_attachment(&attachment, session.user_id).await {
+        let _ = state.blobs.remove_unused(&attachment.sha256, std::time::SystemTime::now()).await;
+        return Err(e);
+    }
     Ok((StatusCode::CREATED, Json(attachment)))
+}
+
+/// Memory all thumbnails being made may take together, in MiB (one image may take all of it).
+const THUMB_BUDGET_MIB: usize = (crate::thumbs::MAX_DECODED_BYTES / (1024 * 1024)) as usize * 3 / 2;
+/// How long a thumbnail waits for room in the budget before the upload is refused.
+const THUMB_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+fn thumb_budget() -> &'static tokio::sync::Semaphore {
+    static BUDGET: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(THUMB_BUDGET_MIB);
+    &BUDGET
 }
 
 /// Makes and stores an image's thumbnail. Too many pixels (a decompression bomb): refused with
 /// the numbers. An image that does not decode is kept as a file, without a thumbnail.
 async fn thumbnail(state: &AppState, sha256: &str) -> AppResult<Option<Box<careline_protocol::ImageInfo>>> {
     let path = state.blobs.path_of(sha256)?;
-    let made = tokio::task::spawn_blocking(move || std::fs::read(path).map(|bytes| crate::thumbs::make(&bytes)))
-        .await
-        .map_err(|e| AppError::Other(format!("making a thumbnail: {e}")))??;
+    let bytes = tokio::fs::read(&path).await?;
+    let (bytes, cost) = tokio::task::spawn_blocking(move || {
+        let cost = crate::thumbs::cost(&bytes);
+        (bytes, cost)
+    })
+    .await
+    .map_err(|e| AppError::Other(format!("making a thumbnail: {e}")))?;
+    // Thumbnails share a memory budget: each takes its decoded size from it and waits for room
+    // (16 at once peaked the server at 4.9 GB); past a few seconds of waiting, refused.
+    let permit = match cost {
+        Ok(cost) => {
+            let mib = u32::try_from(cost.div_ceil(1024 * 1024)).unwrap_or(u32::MAX).max(1);
+            match tokio::time::timeout(THUMB_WAIT, thumb_budget().acquire_many(mib)).await {
+                Ok(Ok(p)) => Some(p),
+                _ => return Err(AppError::refuse(ErrorCode::RateLimited, "the server is busy with other images; send this one again in a moment")),
+            }
+        }
+        Err(_) => None,
+    };
+    let made = tokio::task::spawn_blocking(move || crate::thumbs::make(&bytes)).await.map_err(|e| AppError::Other(format!("making a thumbnail: {e}")))?;
+    drop(permit);
     let made = match made {
         Ok(m) => m,
+        Err(crate::thumbs::Refusal::TooMuchMemory { width, height, bytes }) => {
+            return Err(AppError::invalid(format!(
+                "the image has {width} × {height} pixels, {} MB once decoded; at most {} MB are accepted",
+                bytes / 1_000_000,
+                crate::thumbs::MAX_DECODED_BYTES / 1_000_000
+            )));
+        }
         Err(crate::thumbs::Refusal::TooManyPixels { width, height }) => {
             return Err(AppError::invalid(format!(
                 "the image has {width} × {height} pixels; at most {} million are accepted",

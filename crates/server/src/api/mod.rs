@@ -12,6 +12,8 @@ mod supervision;
 mod sync;
 mod webhooks;
 
+pub use sync::MAX_CLIENT_FRAME;
+
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::response::IntoResponse;
@@ -25,9 +27,29 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 /// JSON body; a malformed one is a `bad_request` (or `payload_too_large`) with our error body.
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(AppError))]
+/// The body is checked where it is parsed: its media type (`application/json` or `…+json`, in
+/// any case) and no NUL character (`\u0000`) anywhere, whatever the headers said.
 pub struct ApiJson<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !crate::hygiene::is_json(req.headers()) {
+            return Err(AppError::refuse(ErrorCode::UnsupportedMediaType, "send JSON with Content-Type: application/json"));
+        }
+        let bytes = body_bytes(req, state).await?;
+        crate::hygiene::refuse_nul(&bytes)?;
+        axum::Json::<T>::from_bytes(&bytes).map(|axum::Json(v)| ApiJson(v)).map_err(AppError::from)
+    }
+}
+
+async fn body_bytes<S: Send + Sync>(req: axum::extract::Request, state: &S) -> Result<axum::body::Bytes, AppError> {
+    axum::body::Bytes::from_request(req, state).await.map_err(|e| match e.status().as_u16() {
+        413 => AppError::refuse(ErrorCode::PayloadTooLarge, "the request body is too large"),
+        _ => AppError::bad_request(e.body_text()),
+    })
+}
 
 #[derive(FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(AppError))]
@@ -44,13 +66,11 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for Optional
     type Rejection = AppError;
 
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| match e.status().as_u16() {
-            413 => AppError::refuse(ErrorCode::PayloadTooLarge, "the request body is too large"),
-            _ => AppError::bad_request(e.body_text()),
-        })?;
+        let bytes = body_bytes(req, state).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(OptionalJson(None));
         }
+        crate::hygiene::refuse_nul(&bytes)?;
         serde_json::from_slice(&bytes).map(|v| OptionalJson(Some(v))).map_err(|e| AppError::bad_request(format!("invalid JSON body: {e}")))
     }
 }
@@ -105,6 +125,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(accounts::me))
         .routes(routes!(accounts::set_status))
         .routes(routes!(accounts::register))
+        .routes(routes!(accounts::claim_code))
         .routes(routes!(accounts::list_clients, accounts::create_client))
         .routes(routes!(accounts::get_client, accounts::update_client, accounts::erase_client))
         .routes(routes!(accounts::list_operators, accounts::create_operator))

@@ -66,34 +66,77 @@ pub async fn snapshot(State(state): State<AppState>, session: Session, ApiQuery(
     Ok(Json(state.store.snapshot_page(session.viewer(), q.cursor.as_deref(), limit).await?))
 }
 
-/// The live event stream. Authenticate with the Authorization header or `token`; say where to
-/// resume with `resume` or a first frame `{"resume": SEQ}`. Events are JSON text frames with a
-/// `seq`; control frames have a `control` field (`live` after the replay, `resync_required`).
+/// The live event stream. Authenticate with the Authorization header, or — where it cannot be
+/// set (a browser) — with a first frame `{"token": …, "resume": SEQ}` within 10 seconds; never
+/// in the URL (`?token=` is refused: proxies log request lines). Say where to resume with
+/// `resume` or in a first frame. Events are JSON text frames with a `seq`; control frames have
+/// a `control` field (`live` after the replay, `resync_required`). A client's frames are small:
+/// a frame or message over 16 KiB closes the socket (1009).
 #[utoipa::path(get, path = "/api/v1/ws", tag = "sync", params(WsQuery),
-    responses((status = 101, description = "switching to the WebSocket protocol"), (status = 401, body = ApiError)))]
+    responses((status = 101, description = "switching to the WebSocket protocol"), (status = 400, body = ApiError), (status = 401, body = ApiError)))]
 pub async fn ws(State(state): State<AppState>, parts: Parts, ApiQuery(q): ApiQuery<WsQuery>) -> AppResult<Response> {
-    let token = bearer(&parts)
-        .map(str::to_owned)
-        .or(q.token)
-        .ok_or_else(|| AppError::refuse(ErrorCode::Unauthorized, "send Authorization: Bearer <token> or ?token="))?;
-    let session = Session::from_token(&state, &token).await?;
+    if q.token.is_some() {
+        return Err(AppError::bad_request("a token in the URL is refused (proxies log it): send the Authorization header or a first frame {\"token\": …}"));
+    }
+    let session = match bearer(&parts) {
+        Some(token) => Some(Session::from_token(&state, token).await?),
+        None => None,
+    };
     let mut parts = parts;
     let upgrade = <WebSocketUpgrade as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, &state)
         .await
         .map_err(|e| AppError::bad_request(e.body_text()))?;
-    // Small buffers: most sockets are idle, and there may be tens of thousands of them.
-    Ok(upgrade.read_buffer_size(4 * 1024).write_buffer_size(4 * 1024).on_upgrade(move |socket| run_socket(state, session, q.resume, socket)))
+    // Small buffers: most sockets are idle, and there may be tens of thousands of them. A
+    // client never sends more than a few kilobytes: the library's default (64 MiB a message)
+    // let 8 sockets hold 480 MB of unfinished messages.
+    Ok(upgrade.read_buffer_size(4 * 1024).write_buffer_size(4 * 1024).max_frame_size(MAX_CLIENT_FRAME).max_message_size(MAX_CLIENT_FRAME).on_upgrade(
+        move |socket| async move {
+            match session {
+                Some(session) => run_socket(state, session, q.resume, None, socket).await,
+                None => authenticate(state, q.resume, socket).await,
+            }
+        },
+    ))
+}
+
+/// The largest frame or message a client may send.
+pub const MAX_CLIENT_FRAME: usize = 16 * 1024;
+
+/// A socket opened without the header: its first frame must carry the token.
+async fn authenticate(state: AppState, resume: Option<i64>, mut socket: WebSocket) {
+    let first = match tokio::time::timeout(Duration::from_secs(10), socket.recv()).await {
+        Ok(Some(Ok(WsMessage::Text(t)))) => serde_json::from_str::<WsClientFrame>(&t).ok(),
+        _ => None,
+    };
+    let Some(WsClientFrame { token: Some(token), resume: first_resume }) = first else {
+        refuse(socket, ApiError::new(ErrorCode::Unauthorized, "send {\"token\": …} as the first frame (or the Authorization header)")).await;
+        return;
+    };
+    match Session::from_token(&state, &token).await {
+        Ok(session) => run_socket(state, session, resume, Some(first_resume), socket).await,
+        Err(e) => refuse(socket, ApiError::new(e.code().unwrap_or(ErrorCode::Unauthorized), "the token is unknown, expired or revoked")).await,
+    }
+}
+
+/// Tells why and closes with 4401 (the code a revoked session's socket ends with).
+async fn refuse(mut socket: WebSocket, e: ApiError) {
+    if let Ok(text) = serde_json::to_string(&e) {
+        let _ = socket.send(WsMessage::Text(text.into())).await;
+    }
+    let _ = socket.send(WsMessage::Close(Some(axum::extract::ws::CloseFrame { code: 4401, reason: "unauthorized".into() }))).await;
 }
 
 const PING_EVERY: Duration = Duration::from_secs(20);
 const DEAD_AFTER: Duration = Duration::from_secs(60);
 
-async fn run_socket(state: AppState, session: Session, resume: Option<i64>, socket: WebSocket) {
+/// `first`: the resume position a first frame already gave (`Some(None)`: a first frame came
+/// without one), so none is waited for.
+async fn run_socket(state: AppState, session: Session, resume: Option<i64>, first: Option<Option<i64>>, socket: WebSocket) {
     state.metrics.ws_connections.fetch_add(1, Ordering::Relaxed);
     if session.role.is_staff() {
         state.presence.connected(session.user_id);
     }
-    if let Err(e) = stream_events(&state, &session, resume, socket).await {
+    if let Err(e) = stream_events(&state, &session, resume, first, socket).await {
         tracing::debug!(error = %e, user = %session.user_id, "websocket ended");
     }
     if session.role.is_staff() {
@@ -114,16 +157,17 @@ enum SocketEnd {
     Silent,
 }
 
-async fn stream_events(state: &AppState, session: &Session, resume: Option<i64>, socket: WebSocket) -> Result<(), SocketEnd> {
+async fn stream_events(state: &AppState, session: &Session, resume: Option<i64>, first: Option<Option<i64>>, socket: WebSocket) -> Result<(), SocketEnd> {
     let viewer = session.viewer();
     let (mut sink, mut stream) = socket.split();
     // Subscribe before reading the log, so nothing falls between replay and live.
     let mut live = state.hub.subscribe();
-    let resume = match resume {
-        Some(r) => Some(r),
-        None => match tokio::time::timeout(Duration::from_secs(1), stream.next()).await {
+    let resume = match (resume, first) {
+        (Some(r), _) => Some(r),
+        (None, Some(r)) => r,
+        (None, None) => match tokio::time::timeout(Duration::from_secs(1), stream.next()).await {
             Ok(Some(Ok(WsMessage::Text(t)))) => match serde_json::from_str::<WsClientFrame>(&t) {
-                Ok(f) => Some(f.resume),
+                Ok(f) => f.resume,
                 Err(_) => {
                     let e = ApiError::new(ErrorCode::BadRequest, "the first frame must be {\"resume\": SEQ}");
                     sink.send(WsMessage::Text(serde_json::to_string(&e)?.into())).await?;
@@ -241,9 +285,22 @@ pub async fn healthz(State(state): State<AppState>) -> AppResult<Json<Health>> {
     Ok(Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into(), last_seq: state.store.last_seq().await? }))
 }
 
-/// Prometheus metrics.
-#[utoipa::path(get, path = "/metrics", tag = "ops", security(), responses((status = 200, content_type = "text/plain", body = String)))]
-pub async fn metrics(State(state): State<AppState>) -> AppResult<impl IntoResponse> {
+/// Prometheus metrics: for a bearer of the configured `metrics_token` (a Prometheus scrape
+/// job's `authorization`) or an admin's session; anyone else `401`/`403` (the figures tell an
+/// outsider how busy the clinic is and when).
+#[utoipa::path(get, path = "/metrics", tag = "ops",
+    responses((status = 200, content_type = "text/plain", body = String), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
+pub async fn metrics(State(state): State<AppState>, parts: Parts) -> AppResult<impl IntoResponse> {
+    let token = bearer(&parts).ok_or_else(|| AppError::refuse(ErrorCode::Unauthorized, "send Authorization: Bearer <metrics token or an admin's token>"))?;
+    let scraper = !state.config.metrics_token.is_empty() && constant_time_eq(token.as_bytes(), state.config.metrics_token.as_bytes());
+    if !scraper {
+        Session::from_token(&state, token).await?.require_admin()?;
+    }
     let last = state.store.last_seq().await?;
     Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render(last)))
+}
+
+/// Whether two byte strings are equal, in time that does not depend on where they differ.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

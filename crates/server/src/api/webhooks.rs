@@ -28,9 +28,10 @@ pub async fn create(
     State(state): State<AppState>,
     session: Session,
     ApiJson(req): ApiJson<CreateWebhookRequest>,
-) -> AppResult<(StatusCode, Json<WebhookCreated>)> {
+) -> AppResult<(StatusCode, axum::Extension<crate::idempotency::CarriesSecret>, Json<WebhookCreated>)> {
     session.require_admin()?;
-    Ok((StatusCode::CREATED, Json(state.store.create_webhook(&req, session.user_id, state.config.webhook_allow_private).await?)))
+    let created = state.store.create_webhook(&req, session.user_id, state.config.webhook_allow_private).await?;
+    Ok((StatusCode::CREATED, axum::Extension(crate::idempotency::CarriesSecret), Json(created)))
 }
 
 /// Changes an endpoint; `enabled: false` pauses it (deliveries wait), `true` resumes it.

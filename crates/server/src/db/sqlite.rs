@@ -28,7 +28,7 @@ impl SqliteBackend {
         let options = SqliteConnectOptions::from_str(url)?;
         if let Some(dir) = options.get_filename().parent() {
             if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir)?;
+                crate::private::dir(dir)?;
             }
         }
         Ok(Self { url: url.to_owned(), synchronous })
@@ -48,6 +48,8 @@ impl SqliteBackend {
             .connect_with(SqliteConnectOptions::from_str(&self.url)?.create_if_missing(true).journal_mode(SqliteJournalMode::Wal))
             .await?;
         native.close().await;
+        // The WAL and shared-memory files take the database file's mode.
+        crate::private::file(SqliteConnectOptions::from_str(&self.url)?.get_filename())?;
 
         // A larger page cache and memory-mapped reads: the log and the message table are hot.
         let pragmas: &'static str = match self.synchronous {

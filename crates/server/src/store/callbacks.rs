@@ -128,9 +128,14 @@ impl Store {
         };
         let mut tx = self.begin().await?;
         if let Some(c) = client_id {
-            let exists = sqlx::query("SELECT id FROM clients WHERE id = $1").bind(c.to_string()).fetch_optional(tx.conn()).await?;
-            if exists.is_none() {
+            let row = sqlx::query("SELECT phone FROM clients WHERE id = $1").bind(c.to_string()).fetch_optional(tx.conn()).await?;
+            let Some(row) = row else {
                 return Err(AppError::invalid("client_id does not name a client"));
+            };
+            // A client is called back on its own number only: a request to call someone else's
+            // phone would have the clinic ring a stranger on the client's behalf.
+            if actor.role == Role::Client && row.try_get::<String, _>("phone")? != cb.phone {
+                return Err(AppError::forbidden("a callback is made to your own phone number; change it in your profile through reception"));
             }
         }
         if sqlx::query("SELECT id FROM callbacks WHERE id = $1").bind(cb.id.to_string()).fetch_optional(tx.conn()).await?.is_some() {

@@ -37,12 +37,69 @@ pub(crate) fn client_row(row: &AnyRow) -> AppResult<Client> {
     })
 }
 
+/// Accounts with a password one phone may have (the patient's own and duplicates registered
+/// without proof); past it a registration is refused as too many.
+pub const ACCOUNTS_PER_PHONE: i64 = 3;
+
+/// The tag a registration gets when its phone is already the clinic's.
+pub const POSSIBLE_DUPLICATE: &str = "possible-duplicate";
+
+fn wrong_claim_code() -> AppError {
+    AppError::invalid("the claim code is wrong, spent or for another phone number; ask reception for a new one")
+}
+
+/// Claim codes are stored as the SHA-256 of their normal form (upper case, no spaces or dashes).
+fn claim_hash(code: &str) -> String {
+    let normal: String = code.chars().filter(|c| !c.is_whitespace() && *c != '-').flat_map(char::to_uppercase).collect();
+    crate::passwords::token_hash(&format!("claim:{normal}"))
+}
+
+/// Eight characters from an alphabet without look-alikes (no 0/O, 1/I/L), as `ABCD-EFGH`: about
+/// 40 bits, guessed only through the registration limits.
+fn new_claim_code() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::thread_rng();
+    let mut code: String = (0..8).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect();
+    code.insert(4, '-');
+    code
+}
+
 /// Keeps digits and a leading `+`; 5 to 20 digits.
 pub fn normalize_phone(phone: &str) -> AppResult<String> {
     careline_protocol::normalize_phone(phone).ok_or_else(|| AppError::invalid("phone must be 5 to 20 digits"))
 }
 
 impl Store {
+    /// What a registration would do, checked before its password is hashed (a refusal costs
+    /// no Argon2): the fields are valid, a claim code names an unclaimed record of this phone,
+    /// and the phone has fewer than [`ACCOUNTS_PER_PHONE`] accounts.
+    pub async fn check_registration(&self, req: &RegisterRequest) -> AppResult<()> {
+        required_text("name", &req.name, 200)?;
+        let phone = normalize_phone(&req.phone)?;
+        valid_email(req.email.as_deref())?;
+        if let Some(code) = &req.claim_code {
+            let found = sqlx::query("SELECT 1 AS x FROM clients WHERE phone = $1 AND claim_hash = $2 AND password_hash IS NULL")
+                .bind(&phone)
+                .bind(claim_hash(code))
+                .fetch_optional(&self.reader)
+                .await?;
+            if found.is_none() {
+                return Err(wrong_claim_code());
+            }
+            return Ok(());
+        }
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM clients WHERE phone = $1 AND password_hash IS NOT NULL").bind(&phone).fetch_one(&self.reader).await?;
+        if row.try_get::<i64, _>("n")? >= ACCOUNTS_PER_PHONE {
+            return Err(AppError::refuse(ErrorCode::RateLimited, "too many registrations; try again later"));
+        }
+        Ok(())
+    }
+
+    /// Registers a client. With a claim code, the record reception made for this phone becomes
+    /// theirs (the proof of the phone); otherwise a new account, whatever the phone: a phone the
+    /// clinic already knows is not told to the caller, and the new account is tagged
+    /// `possible-duplicate` for staff (audited with the records it may duplicate).
     pub async fn register_client(&self, req: &RegisterRequest, password_hash: String) -> AppResult<Client> {
         let now = now_ms();
         let client = Client {
@@ -63,40 +120,73 @@ impl Store {
             created_at: from_ms(now),
         };
         let mut tx = self.begin().await?;
-        let inserted = sqlx::query(
+        if let Some(code) = &req.claim_code {
+            let row = sqlx::query(&format!("SELECT {CLIENT_COLS} FROM clients WHERE phone = $1 AND claim_hash = $2 AND password_hash IS NULL"))
+                .bind(&client.phone)
+                .bind(claim_hash(code))
+                .fetch_optional(tx.conn())
+                .await?
+                .ok_or_else(wrong_claim_code)?;
+            let claimed = client_row(&row)?;
+            let done = sqlx::query("UPDATE clients SET password_hash = $1, claim_hash = NULL WHERE id = $2 AND password_hash IS NULL")
+                .bind(&password_hash)
+                .bind(claimed.id.to_string())
+                .execute(tx.conn())
+                .await?;
+            if done.rows_affected() == 0 {
+                return Err(wrong_claim_code());
+            }
+            audit_in(&mut tx, claimed.id, "client.claimed", Some(claimed.id), None, None, now).await?;
+            tx.commit().await?;
+            return Ok(claimed);
+        }
+        let known = sqlx::query("SELECT id FROM clients WHERE phone = $1 ORDER BY id").bind(&client.phone).fetch_all(tx.conn()).await?;
+        let known = known.iter().map(|r| r.try_get::<String, _>("id")).collect::<Result<Vec<_>, _>>()?;
+        let mut client = client;
+        if !known.is_empty() {
+            client.tags.push(POSSIBLE_DUPLICATE.to_owned());
+        }
+        sqlx::query(
             "INSERT INTO clients (id, name, phone, email, source, tags, vip, blocked, password_hash, search, created_at) \
-             VALUES ($1, $2, $3, $4, $5, '[]', 0, 0, $6, $8, $7) ON CONFLICT (phone) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6, 0, 0, $7, $9, $8)",
         )
         .bind(client.id.to_string())
         .bind(&client.name)
         .bind(&client.phone)
         .bind(client.email.clone())
         .bind(client.source.as_str())
+        .bind(tags_json(&client.tags))
         .bind(&password_hash)
         .bind(now)
         .bind(client_search_text(&client))
         .execute(tx.conn())
         .await?;
-        if inserted.rows_affected() == 0 {
-            // A record reception made (no password yet) is claimed by the first registration
-            // with its phone; its name and data stay as reception recorded them.
-            let claimed = sqlx::query("UPDATE clients SET password_hash = $1 WHERE phone = $2 AND password_hash IS NULL")
-                .bind(&password_hash)
-                .bind(&client.phone)
-                .execute(tx.conn())
-                .await?;
-            if claimed.rows_affected() == 0 {
-                return Err(AppError::refuse(ErrorCode::AlreadyExists, "this phone number is already registered"));
-            }
-            let row = sqlx::query(&format!("SELECT {CLIENT_COLS} FROM clients WHERE phone = $1")).bind(&client.phone).fetch_one(tx.conn()).await?;
-            let claimed = client_row(&row)?;
-            audit_in(&mut tx, claimed.id, "client.claimed", Some(claimed.id), None, None, now).await?;
-            tx.commit().await?;
-            return Ok(claimed);
+        if !known.is_empty() {
+            audit_in(&mut tx, client.id, "client.possible_duplicate", Some(client.id), Some(&known.join(",")), None, now).await?;
         }
         tx.emit(&EventData::Client(client.clone()), Audience::Staff(Some(client.id)), now).await?;
         tx.commit().await?;
         Ok(client)
+    }
+
+    /// A new claim code for a record reception made (staff): replaces any earlier one; refused
+    /// for an account that already has a password. Audited.
+    pub async fn new_claim_code(&self, id: Uuid, actor: Uuid) -> AppResult<careline_protocol::ClaimCode> {
+        let code = new_claim_code();
+        let now = now_ms();
+        let mut tx = self.begin().await?;
+        let row = sqlx::query("SELECT password_hash FROM clients WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(tx.conn())
+            .await?
+            .ok_or_else(|| AppError::not_found("client"))?;
+        if row.try_get::<Option<String>, _>("password_hash")?.is_some() {
+            return Err(AppError::refuse(ErrorCode::AlreadyExists, "this client has an account already and logs in with it"));
+        }
+        sqlx::query("UPDATE clients SET claim_hash = $1 WHERE id = $2").bind(claim_hash(&code)).bind(id.to_string()).execute(tx.conn()).await?;
+        audit_in(&mut tx, actor, "client.claim_code", Some(id), None, None, now).await?;
+        tx.commit().await?;
+        Ok(careline_protocol::ClaimCode { client_id: id, code })
     }
 
     /// Reception records a client (a walk-in or a phone call): no password, so the first
@@ -132,6 +222,14 @@ impl Store {
         };
         personal_data(&mut c, &details)?;
         let mut tx = self.begin().await?;
+        // The desk may name the record (offline creation), but an id is one account's only:
+        // never an operator's (a session of that id would otherwise be the operator's).
+        if req.id.is_some() {
+            let taken = sqlx::query("SELECT 1 AS x FROM operators WHERE id = $1").bind(c.id.to_string()).fetch_optional(tx.conn()).await?;
+            if taken.is_some() {
+                return Err(AppError::refuse(ErrorCode::AlreadyExists, "this id is already in use"));
+            }
+        }
         if let Some(row) = sqlx::query("SELECT id, name FROM clients WHERE phone = $1").bind(&c.phone).fetch_optional(tx.conn()).await? {
             let (id, name): (String, String) = (row.try_get("id")?, row.try_get("name")?);
             return Err(AppError::refuse(ErrorCode::AlreadyExists, format!("this phone number belongs to the client {name} (id {id})")));
@@ -164,13 +262,19 @@ impl Store {
         Ok(c)
     }
 
-    /// The client with this phone and their password hash.
-    pub async fn client_credentials(&self, phone: &str) -> AppResult<Option<(Client, Option<String>)>> {
+    /// The accounts that log in with this phone (those with a password; at most
+    /// [`ACCOUNTS_PER_PHONE`]), oldest first, with their password hashes.
+    pub async fn client_credentials(&self, phone: &str) -> AppResult<Vec<(Client, String)>> {
         let Ok(phone) = normalize_phone(phone) else {
-            return Ok(None);
+            return Ok(Vec::new());
         };
-        let row = sqlx::query(&format!("SELECT {CLIENT_COLS}, password_hash FROM clients WHERE phone = $1")).bind(phone).fetch_optional(&self.reader).await?;
-        row.map(|r| Ok((client_row(&r)?, r.try_get("password_hash")?))).transpose()
+        let rows = sqlx::query(&format!(
+            "SELECT {CLIENT_COLS}, password_hash FROM clients WHERE phone = $1 AND password_hash IS NOT NULL ORDER BY created_at, id LIMIT {ACCOUNTS_PER_PHONE}"
+        ))
+        .bind(phone)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(|r| Ok((client_row(r)?, r.try_get("password_hash")?))).collect()
     }
 
     pub async fn get_client(&self, id: Uuid) -> AppResult<Client> {
@@ -317,7 +421,7 @@ impl Store {
         }
         tx.commit().await?;
         if c.blocked != was_blocked {
-            self.sessions.clear();
+            self.sessions.revoked();
         }
         Ok(c)
     }
@@ -400,6 +504,10 @@ impl Store {
             .ok_or_else(|| AppError::not_found("client"))?;
         let phone: String = row.try_get("phone")?;
         let cid = id.to_string();
+        // A phone shared with another client (reception's record and a self-registered
+        // account) stays theirs: what names only the phone is erased with its last holder.
+        let shared =
+            sqlx::query("SELECT 1 AS x FROM clients WHERE phone = $1 AND id <> $2 LIMIT 1").bind(&phone).bind(&cid).fetch_optional(tx.conn()).await?.is_some();
         let uploads = sqlx::query(
             "SELECT a.id, a.sha256, a.image FROM attachments a WHERE a.uploader_id = $1 \
              OR a.id IN (SELECT m.attachment_id FROM messages m WHERE m.client_id = $1 AND m.attachment_id IS NOT NULL)",
@@ -417,7 +525,7 @@ impl Store {
         }
         // Webhook deliveries name the client (id, name, phone): those waiting and the log go too.
         let pattern = format!("%{cid}%");
-        let by_phone = format!("%\"{phone}\"%");
+        let by_phone = if shared { pattern.clone() } else { format!("%\"{phone}\"%") };
         sqlx::query("DELETE FROM webhook_deliveries WHERE payload LIKE $1 OR payload LIKE $2").bind(&pattern).bind(&by_phone).execute(tx.conn()).await?;
         for sql in [
             "DELETE FROM messages WHERE client_id = $1",
@@ -439,14 +547,19 @@ impl Store {
                 sqlx::query("DELETE FROM attachments WHERE id = $1").bind(upload).execute(tx.conn()).await?;
             }
         }
-        sqlx::query("DELETE FROM callback_attempts WHERE callback_id IN (SELECT id FROM callbacks WHERE phone = $1)").bind(&phone).execute(tx.conn()).await?;
-        sqlx::query("DELETE FROM callbacks WHERE phone = $1").bind(&phone).execute(tx.conn()).await?;
+        if !shared {
+            sqlx::query("DELETE FROM callback_attempts WHERE callback_id IN (SELECT id FROM callbacks WHERE phone = $1)")
+                .bind(&phone)
+                .execute(tx.conn())
+                .await?;
+            sqlx::query("DELETE FROM callbacks WHERE phone = $1").bind(&phone).execute(tx.conn()).await?;
+        }
         sqlx::query("DELETE FROM clients WHERE id = $1").bind(&cid).execute(tx.conn()).await?;
         tx.emit(&EventData::Erased(careline_protocol::Erasure { client_id: id }), Audience::Staff(None), now).await?;
         audit_in(&mut tx, actor, "client.erased", Some(id), None, None, now).await?;
         let orphans = super::files::unnamed_contents(&mut tx, files).await?;
         tx.commit().await?;
-        self.sessions.clear();
+        self.sessions.revoked();
         Ok(orphans)
     }
 }

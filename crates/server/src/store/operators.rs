@@ -178,7 +178,7 @@ impl Store {
         audit_in(&mut tx, actor, "operator.updated", Some(id), Some(&changed.join(",")), None, now).await?;
         tx.commit().await?;
         // Roles, names and the disabled flag are read with the session: forget what was cached.
-        self.sessions.clear();
+        self.sessions.revoked();
         if req.capacity.is_some() || req.role.is_some() {
             self.assign_waiting().await;
         }

@@ -6,6 +6,7 @@ use uuid::Uuid;
 #[derive(Default)]
 pub struct SessionCache {
     entries: std::sync::Mutex<std::collections::HashMap<String, (SessionRow, std::time::Instant)>>,
+    ended_here: tokio::sync::Notify,
 }
 
 impl SessionCache {
@@ -26,6 +27,19 @@ impl SessionCache {
 
     pub fn clear(&self) {
         self.entries.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    /// A session was ended here (logout, revocation, an account disabled, blocked or erased):
+    /// forgets every cached session and wakes this instance's socket watch, so the sockets of
+    /// that session end at once instead of at the next periodic check.
+    pub fn revoked(&self) {
+        self.clear();
+        self.ended_here.notify_one();
+    }
+
+    /// Waits until a session is ended on this instance.
+    pub async fn ended_here(&self) {
+        self.ended_here.notified().await
     }
 }
 

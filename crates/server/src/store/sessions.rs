@@ -56,7 +56,8 @@ impl Store {
         }
         let mut q = super::SqlBuf::new(
             "SELECT t.hash, COALESCE(o.disabled, c.blocked, 1) AS off FROM tokens t \
-             LEFT JOIN operators o ON o.id = t.user_id LEFT JOIN clients c ON c.id = t.user_id",
+             LEFT JOIN operators o ON o.id = t.user_id AND t.role <> 'client' \
+             LEFT JOIN clients c ON c.id = t.user_id AND t.role = 'client'",
         );
         let ps: Vec<String> = hashes.iter().map(|h| q.arg(h.as_str())).collect();
         q.and(&format!("t.hash IN ({})", ps.join(", ")));
@@ -83,8 +84,8 @@ impl Store {
             "SELECT t.user_id, t.role, COALESCE(o.name, c.name) AS name, \
                     COALESCE(o.disabled, c.blocked, 1) AS off, o.role AS op_role \
              FROM tokens t \
-             LEFT JOIN operators o ON o.id = t.user_id \
-             LEFT JOIN clients c ON c.id = t.user_id \
+             LEFT JOIN operators o ON o.id = t.user_id AND t.role <> 'client' \
+             LEFT JOIN clients c ON c.id = t.user_id AND t.role = 'client' \
              WHERE t.hash = $1 AND t.expires_at > $2",
         )
         .bind(hash)
@@ -95,17 +96,22 @@ impl Store {
         if get_bool(&row, "off")? {
             return Err(AppError::refuse(ErrorCode::AccountDisabled, "this account is disabled"));
         }
-        // An operator's role is read live, so a promotion or demotion takes effect at once.
+        // A session knows which kind of account it belongs to (the token's role): a staff token
+        // reads only `operators`, a client's only `clients`, so an id one kind shares with the
+        // other (as a forged or colliding row would) never lends one the other's rights. An
+        // operator's role is read live, so a promotion or demotion takes effect at once; the
+        // account missing from its own table (`off` is then 1) is refused above.
+        let issued: Role = get_enum(&row, "role")?;
         let role: Role = match row.try_get::<Option<String>, _>("op_role")? {
-            Some(r) => r.parse().map_err(|e: careline_protocol::UnknownValue| AppError::Corrupt(e.to_string()))?,
-            None => get_enum(&row, "role")?,
+            Some(r) if issued.is_staff() => r.parse().map_err(|e: careline_protocol::UnknownValue| AppError::Corrupt(e.to_string()))?,
+            _ => issued,
         };
         Ok(Some(SessionRow { user_id: get_uuid(&row, "user_id")?, role, name: row.try_get("name")? }))
     }
 
     pub async fn delete_token(&self, hash: &str) -> AppResult<()> {
         sqlx::query("DELETE FROM tokens WHERE hash = $1").bind(hash).execute(&self.writer).await?;
-        self.sessions.clear();
+        self.sessions.revoked();
         Ok(())
     }
 
@@ -137,7 +143,7 @@ impl Store {
         }
         let done =
             sqlx::query("DELETE FROM tokens WHERE user_id = $1 AND hash LIKE $2").bind(user.to_string()).bind(format!("{id}%")).execute(&self.writer).await?;
-        self.sessions.clear();
+        self.sessions.revoked();
         Ok(done.rows_affected() > 0)
     }
 

@@ -54,6 +54,18 @@ pub async fn fresh_pg_database() -> String {
     format!("{base}/{name}")
 }
 
+/// The defaults, but for the registration limits: tests register many clients from loopback
+/// (the limits' own tests set them).
+pub fn test_config(dir: &std::path::Path) -> Config {
+    Config {
+        data_dir: dir.to_path_buf(),
+        listen: "127.0.0.1:0".into(),
+        register_per_address_per_hour: 100_000,
+        register_per_hour: 100_000,
+        ..Config::default()
+    }
+}
+
 pub struct TestServer {
     pub base: String,
     pub state: AppState,
@@ -70,7 +82,7 @@ impl TestServer {
 
     pub async fn start_with(db: Db, tweak: impl FnOnce(&mut Config)) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
-        let mut config = Config { data_dir: dir.path().to_path_buf(), listen: "127.0.0.1:0".into(), ..Config::default() };
+        let mut config = test_config(dir.path());
         if db == Db::Postgres {
             config.database_url = fresh_pg_database().await;
             config.db_max_connections = 20;
@@ -83,7 +95,7 @@ impl TestServer {
     /// database) and the folder it lives in, for a server started later with [`Self::start_on`].
     pub async fn fresh_config(db: Db) -> (Config, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
-        let mut config = Config { data_dir: dir.path().to_path_buf(), listen: "127.0.0.1:0".into(), ..Config::default() };
+        let mut config = test_config(dir.path());
         if db == Db::Postgres {
             config.database_url = fresh_pg_database().await;
             config.db_max_connections = 20;
@@ -268,14 +280,22 @@ impl Api {
         }
     }
 
-    pub fn ws_url(&self, resume: Option<i64>) -> String {
-        let base = self.base.replacen("http://", "ws://", 1);
-        let mut url = format!("{base}/api/v1/ws?token={}", self.token.as_deref().unwrap_or(""));
-        if let Some(r) = resume {
-            url.push_str(&format!("&resume={r}"));
-        }
-        url
+    /// The WebSocket's opening request, the token in the Authorization header.
+    pub fn ws_request(&self, resume: Option<i64>) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+        ws_request(&self.base, self.token.as_deref().unwrap_or(""), resume)
     }
+}
+
+/// The opening request of a WebSocket to `base` with `token` in the Authorization header.
+pub fn ws_request(base: &str, token: &str, resume: Option<i64>) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut url = format!("{}/api/v1/ws", base.replacen("http://", "ws://", 1));
+    if let Some(r) = resume {
+        url.push_str(&format!("?resume={r}"));
+    }
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+    request
 }
 
 /// A WebSocket reader of events.
@@ -285,7 +305,7 @@ pub struct Ws {
 
 impl Ws {
     pub async fn connect(api: &Api, resume: Option<i64>) -> Ws {
-        let (stream, _) = tokio_tungstenite::connect_async(api.ws_url(resume)).await.expect("websocket connect");
+        let (stream, _) = tokio_tungstenite::connect_async(api.ws_request(resume)).await.expect("websocket connect");
         Ws { stream }
     }
 

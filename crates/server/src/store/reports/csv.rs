@@ -9,9 +9,21 @@ pub(crate) fn write(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>
     // Writing into memory cannot fail; a row of the wrong length would be our bug.
     w.write_record(header).expect("a CSV header");
     for r in rows {
-        w.write_record(&r).expect("a CSV row");
+        w.write_record(r.iter().map(|cell| inert(cell).into_owned())).expect("a CSV row");
     }
     String::from_utf8(w.into_inner().expect("CSV into memory")).expect("CSV of UTF-8 text is UTF-8")
+}
+
+/// A cell a spreadsheet will not run: text that starts like a formula (`=`, `+`, `-`, `@`, a
+/// tab or a carriage return — a client's name `=HYPERLINK(…)`, a comment `@SUM(…)`) gets a
+/// leading `'`, as OWASP advises; numbers (a negative one too) stay numbers.
+fn inert(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && cell.parse::<f64>().is_err() {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
 }
 
 fn opt(v: Option<i64>) -> String {
@@ -204,4 +216,23 @@ pub fn billing_report_csv(r: &BillingReport) -> String {
         ]
     });
     write(&header, rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_written_as_text() {
+        let text = write(
+            &["name", "comment", "n"],
+            [
+                vec!["=HYPERLINK(\"http://x\",\"y\")".to_string(), "@SUM(A1:A9)".to_string(), "-42".to_string()],
+                vec!["+7 912".to_string(), "\tx".to_string(), "Анна".to_string()],
+            ],
+        );
+        let mut lines = text.lines().skip(1);
+        assert_eq!(lines.next().unwrap(), "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",'@SUM(A1:A9),-42");
+        assert_eq!(lines.next().unwrap(), "'+7 912,'\tx,Анна");
+    }
 }
