@@ -148,7 +148,7 @@ async fn reception_records_a_caller_and_their_callback_offline() {
         reason: None,
         client_id: None,
     };
-    let oleg = state.store.client_credentials("+79125550000").await.unwrap().unwrap().0;
+    let oleg = state.store.client_credentials("+79125550000").await.unwrap().into_iter().next().unwrap().0;
     let theirs = state.store.create_callback(&theirs, careline_server::domain::Actor { id: oleg.id, role: careline_protocol::Role::Client }).await.unwrap();
     until("the client's request to be told", || async { told.lock().unwrap().iter().any(|n| n.target == careline_core::notify::Target::Callback(theirs.id)) })
         .await;

@@ -160,7 +160,7 @@ async fn a_patient_chats_from_the_web_page() {
     b.shoot("web-new-ru-phone-light").await;
     b.fill("[data-testid=composer]", "Здравствуйте! Третий день болит горло и температура 37,8.\n").await;
     b.find("[data-testid=message]", "болит горло").await;
-    let client = state.store.client_credentials("+79120001122").await.unwrap().expect("registered").0;
+    let client = state.store.client_credentials("+79120001122").await.unwrap().into_iter().next().expect("registered").0;
     assert_eq!(client.source, careline_protocol::ClientSource::Web);
     let all = state.store.list_consultations(&Default::default(), uuid::Uuid::nil(), Role::Admin).await.unwrap().items;
     let c = all.into_iter().map(|i| i.consultation).find(|c| c.client_id == client.id).expect("a consultation in the queue");
