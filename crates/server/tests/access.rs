@@ -79,7 +79,8 @@ both!(role_matrix, |db| async move {
         (Method::POST, format!("/api/v1/consultations/{c}/close"), None, [Forbid, Forbid, Allow, Allow]),
         (Method::POST, format!("/api/v1/consultations/{c}/rating"), Some(json!({"score": 5})), [Allow, Hidden, Forbid, Forbid]),
         (Method::GET, format!("/api/v1/attachments/{att}"), None, [Allow, Hidden, Allow, Allow]),
-        (Method::POST, "/api/v1/callbacks".into(), Some(json!({"phone": "+10000000009"})), [Allow, Allow, Allow, Allow]),
+        // Someone else's number: staff may call it, a client may not ask for it (issue #21).
+        (Method::POST, "/api/v1/callbacks".into(), Some(json!({"phone": "+10000000009"})), [Forbid, Forbid, Allow, Allow]),
         (Method::GET, "/api/v1/callbacks".into(), None, [Allow, Allow, Allow, Allow]),
         (Method::GET, format!("/api/v1/callbacks/{cb}"), None, [Allow, Hidden, Allow, Allow]),
         (Method::POST, format!("/api/v1/callbacks/{cb}/claim"), None, [Forbid, Forbid, Allow, Allow]),

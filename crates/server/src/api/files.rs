@@ -62,7 +62,7 @@ pub async fn upload(
         let used = || async { Ok(state.store.uploaded_since(session.user_id, since).await? as u64) };
         match state.uploading.reserve(session.user_id, announced.unwrap_or(max).max(1), quota, used).await? {
             Some(r) => Some(r),
-            None => return Err(AppError::refuse(ErrorCode::RateLimited, format!("a client may upload at most {} MiB a day", quota / (1024 * 1024)))),
+            None => return Err(over_quota(quota)),
         }
     };
     let stored = state.blobs.store(body.into_data_stream()).await?;
@@ -87,11 +87,22 @@ pub async fn upload(
         created_at: chrono::Utc::now(),
         image,
     };
-    if let Err(e) = state.store.insert_attachment(&attachment, session.user_id).await {
+    // The reservation above keeps parallel uploads from storing bytes the quota has no room
+    // for; the count in the transaction that records the upload is what decides (a reader may
+    // not yet see an upload just recorded, and other instances reserve on their own).
+    let recorded = match session.role.is_staff() {
+        true => state.store.insert_attachment(&attachment, session.user_id).await.map(|()| true),
+        false => state.store.insert_attachment_within(&attachment, session.user_id, quota, crate::time::now_ms() - 24 * 3600 * 1000).await,
+    };
+    if !matches!(recorded, Ok(true)) {
         let _ = state.blobs.remove_unused(&attachment.sha256, std::time::SystemTime::now()).await;
-        return Err(e);
+        return Err(recorded.err().unwrap_or_else(|| over_quota(quota)));
     }
     Ok((StatusCode::CREATED, Json(attachment)))
+}
+
+fn over_quota(quota: u64) -> AppError {
+    AppError::refuse(ErrorCode::RateLimited, format!("a client may upload at most {} MiB a day", quota / (1024 * 1024)))
 }
 
 /// Memory all thumbnails being made may take together, in MiB (one image may take all of it).

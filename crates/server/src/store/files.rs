@@ -11,11 +11,8 @@ use crate::error::{AppError, AppResult};
 use crate::store::events::Viewer;
 use crate::time::ms;
 
-impl Store {
-    pub async fn insert_attachment(&self, a: &Attachment, uploader: Uuid) -> AppResult<()> {
-        sqlx::query(
-            "INSERT INTO attachments (id, sha256, file_name, media_type, size, uploader_id, created_at, image) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
+async fn insert_row<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(e: E, a: &Attachment, uploader: Uuid) -> AppResult<()> {
+    sqlx::query("INSERT INTO attachments (id, sha256, file_name, media_type, size, uploader_id, created_at, image) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
         .bind(a.id.to_string())
         .bind(&a.sha256)
         .bind(&a.file_name)
@@ -24,9 +21,34 @@ impl Store {
         .bind(uploader.to_string())
         .bind(ms(a.created_at))
         .bind(a.image.as_ref().map(|i| serde_json::to_string(i).expect("image info serializes")))
-        .execute(&self.writer)
+        .execute(e)
         .await?;
-        Ok(())
+    Ok(())
+}
+
+impl Store {
+    /// Records a client's upload if it fits the client's `quota` of bytes since `since_ms`,
+    /// counted in the same transaction under the client's row lock (PostgreSQL; SQLite has one
+    /// writer), so uploads racing on any instance cannot together pass it. Whether it fit.
+    pub async fn insert_attachment_within(&self, a: &Attachment, uploader: Uuid, quota: u64, since_ms: i64) -> AppResult<bool> {
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE clients SET id = id WHERE id = $1").bind(uploader.to_string()).execute(tx.conn()).await?;
+        let row = sqlx::query("SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS total FROM attachments WHERE uploader_id = $1 AND created_at >= $2")
+            .bind(uploader.to_string())
+            .bind(since_ms)
+            .fetch_one(tx.conn())
+            .await?;
+        let used = u64::try_from(row.try_get::<i64, _>("total")?).unwrap_or(0);
+        if used + a.size.max(0) as u64 > quota {
+            return Ok(false);
+        }
+        insert_row(tx.conn(), a, uploader).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub async fn insert_attachment(&self, a: &Attachment, uploader: Uuid) -> AppResult<()> {
+        insert_row(&self.writer, a, uploader).await
     }
 
     /// The attachment, if the viewer may see it: staff always; a client if it uploaded it or
