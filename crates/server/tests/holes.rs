@@ -553,3 +553,38 @@ async fn silent_connections_leave_handles_for_real_requests() {
     assert!(worst < Duration::from_secs(2), "healthz took up to {worst:?}");
     drop(silent);
 }
+
+// 16. Names and messages of invisible characters only, U+202E in messages and tags, and staff
+//     logins confusable with a colleague's as a whole were accepted.
+both!(invisible_text_and_confusable_logins_are_refused, |db| async move {
+    let s = TestServer::start(db).await;
+    let admin = s.staff("root", Role::Admin).await;
+    let anna = s.staff("anna", Role::Operator).await;
+    let invisible = ["\u{3164}", "\u{2800}", "\u{115f}", "\u{1160}", "\u{ffa0}", "\u{34f}", "\u{e0041}\u{e0042}", "\u{3164} \u{2800}"];
+    for (i, name) in invisible.iter().enumerate() {
+        let (st, b) = s.anon().post("/api/v1/clients/register", json!({"name": name, "phone": format!("+7985000160{i}"), "password": PASSWORD})).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "a name of {name:?}: {b}");
+    }
+    let client = s.client("Клиент", "+79850001616").await;
+    let c = client.open_consultation("вопрос").await;
+    for body in invisible.iter().map(|b| b.to_string()).chain(["смотри \u{202e}fdp.exe".to_string()]) {
+        let (st, b) =
+            client.post(&format!("/api/v1/consultations/{c}/messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "text", "body": body})).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "a message of {body:?}: {b}");
+    }
+    let (st, b) = anna.call(reqwest::Method::PATCH, &format!("/api/v1/consultations/{c}"), Some(json!({"tags": ["vip\u{202e}"]}))).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    let (st, b) = anna.call(reqwest::Method::PATCH, &format!("/api/v1/consultations/{c}"), Some(json!({"tags": ["\u{3164}"]}))).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    // Logins that look like a colleague's as a whole.
+    admin.must("/api/v1/operators", json!({"login": "ape", "password": PASSWORD, "name": "Ape", "role": "operator"})).await;
+    for look_alike in ["аре", "ａｎｎａ", "ΑΝΝΑ", "Anna"] {
+        let (st, b) = admin.post("/api/v1/operators", json!({"login": look_alike, "password": PASSWORD, "name": "X", "role": "admin"})).await;
+        assert_eq!(st, StatusCode::CONFLICT, "{look_alike}: {b}");
+    }
+    // Real names in other scripts still work.
+    admin.must("/api/v1/operators", json!({"login": "ольга", "password": PASSWORD, "name": "Ольга", "role": "operator"})).await;
+    admin.must("/api/v1/operators", json!({"login": "李医生", "password": PASSWORD, "name": "李医生", "role": "operator"})).await;
+    s.anon().login("ольга", PASSWORD).await;
+    s.stop().await;
+});

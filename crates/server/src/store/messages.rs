@@ -312,7 +312,9 @@ pub(crate) fn validate_send(actor: Actor, req: &SendMessageRequest) -> AppResult
     if req.body.chars().count() > 20_000 {
         return Err(AppError::invalid("a message has at most 20000 characters"));
     }
-    let empty = req.body.trim().is_empty();
+    // A body of only invisible characters (Hangul fillers, tag characters, …) is empty.
+    let empty = super::shows_nothing(&req.body);
+    super::no_bidi_override("the message", &req.body)?;
     match req.kind {
         MessageKind::System => return Err(AppError::invalid("system messages are written by the server")),
         MessageKind::Text if empty => return Err(AppError::invalid("a text message must not be empty")),

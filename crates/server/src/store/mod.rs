@@ -218,9 +218,10 @@ pub(crate) fn clean_tags(tags: &[String]) -> AppResult<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
     for t in tags {
         let t = t.trim();
-        if t.is_empty() || t.chars().count() > 64 {
-            return Err(AppError::invalid("a tag must have 1 to 64 characters"));
+        if shows_nothing(t) || t.chars().count() > 64 {
+            return Err(AppError::invalid("a tag must have 1 to 64 characters, one of them visible"));
         }
+        no_bidi_override("a tag", t)?;
         if seen.insert(t) {
             out.push(t.to_owned());
         }
@@ -233,7 +234,7 @@ const MAX_TAGS: usize = 32;
 /// A required text field: trimmed, non-empty, at most `max` characters.
 pub(crate) fn required_text(field: &str, value: &str, max: usize) -> AppResult<String> {
     let v = value.trim();
-    if v.chars().all(|c| c.is_whitespace() || is_invisible(c)) {
+    if shows_nothing(v) {
         return Err(AppError::invalid(format!("{field} must have a visible character")));
     }
     if v.chars().count() > max {
@@ -243,10 +244,37 @@ pub(crate) fn required_text(field: &str, value: &str, max: usize) -> AppResult<S
     Ok(v.to_owned())
 }
 
-/// Characters that take no room on screen: zero-width spaces and joiners, word joiners, the
-/// byte-order mark, soft hyphens (Unicode's format characters, mostly).
+/// Characters that draw nothing: Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties:
+/// soft hyphen, combining grapheme joiner, Hangul fillers U+115F, U+1160, U+3164 and U+FFA0,
+/// zero-width characters, variation selectors, tag characters, …) and the blank Braille
+/// pattern U+2800, which is a symbol but shows nothing either.
 pub(crate) fn is_invisible(c: char) -> bool {
-    matches!(c, '\u{00ad}' | '\u{180e}' | '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}') || is_bidi_control(c)
+    matches!(
+        c,
+        '\u{00ad}'
+            | '\u{034f}'
+            | '\u{061c}'
+            | '\u{115f}'..='\u{1160}'
+            | '\u{17b4}'..='\u{17b5}'
+            | '\u{180b}'..='\u{180f}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{206f}'
+            | '\u{2800}'
+            | '\u{3164}'
+            | '\u{fe00}'..='\u{fe0f}'
+            | '\u{feff}'
+            | '\u{ffa0}'
+            | '\u{fff0}'..='\u{fff8}'
+            | '\u{1bca0}'..='\u{1bca3}'
+            | '\u{1d173}'..='\u{1d17a}'
+            | '\u{e0000}'..='\u{e0fff}'
+    ) || is_bidi_control(c)
+}
+
+/// Text that shows nothing: empty, blanks and invisible characters only.
+pub(crate) fn shows_nothing(v: &str) -> bool {
+    v.chars().all(|c| c.is_whitespace() || is_invisible(c))
 }
 
 /// Bidirectional embeddings, overrides and isolates: they reorder what follows them on screen
@@ -255,7 +283,7 @@ pub(crate) fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
-fn no_bidi_override(field: &str, v: &str) -> AppResult<()> {
+pub(crate) fn no_bidi_override(field: &str, v: &str) -> AppResult<()> {
     if v.chars().any(is_bidi_control) {
         return Err(AppError::invalid(format!("{field} holds a control character that reorders text")));
     }

@@ -31,8 +31,21 @@ pub(crate) fn operator_row(row: &AnyRow) -> AppResult<Operator> {
     })
 }
 
+/// A login as it is stored and looked up: NFKC (full-width `ａｎｎａ` is `anna`), trimmed,
+/// lower-cased.
+pub(crate) fn login_key(login: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    login.nfkc().collect::<String>().trim().to_lowercase()
+}
+
+/// What a login looks like, in lower and upper case, by Unicode's confusable skeletons (UTS
+/// #39): `аре` (Cyrillic) and `ape`, or Greek `ΑΝΝΑ` and `ANNA`, have the same.
+fn looks(login: &str) -> [String; 2] {
+    [unicode_security::skeleton(login).collect(), unicode_security::skeleton(&login.to_uppercase()).collect()]
+}
+
 fn valid_login(login: &str) -> AppResult<String> {
-    let l = login.trim().to_lowercase();
+    let l = login_key(login);
     if l.is_empty() || l.len() > 64 || !l.chars().all(|c| c.is_alphanumeric() || "._-@".contains(c)) {
         return Err(AppError::invalid("login must be 1 to 64 letters, digits or . _ - @"));
     }
@@ -81,6 +94,15 @@ impl Store {
             created_at: from_ms(now),
         };
         let mut tx = self.begin().await?;
+        // A login that looks like a colleague's as a whole is refused: on a shared desk or in
+        // the audit log the two could not be told apart.
+        let new_looks = looks(&op.login);
+        for row in sqlx::query("SELECT login FROM operators").fetch_all(tx.conn()).await? {
+            let other: String = row.try_get("login")?;
+            if other != op.login && looks(&other).iter().zip(&new_looks).any(|(a, b)| a == b) {
+                return Err(AppError::refuse(ErrorCode::AlreadyExists, format!("this login looks like the login {other} of a colleague")));
+            }
+        }
         let inserted = sqlx::query(
             "INSERT INTO operators (id, login, name, role, department, capacity, disabled, status, password_hash, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, 0, 'offline', $7, $8) ON CONFLICT (login) DO NOTHING",
@@ -202,7 +224,7 @@ impl Store {
     /// The operator with this login and their password hash.
     pub async fn operator_credentials(&self, login: &str) -> AppResult<Option<(Operator, String)>> {
         let row = sqlx::query(&format!("SELECT {OPERATOR_COLS}, password_hash FROM operators WHERE login = $1"))
-            .bind(login.trim().to_lowercase())
+            .bind(login_key(login))
             .fetch_optional(&self.reader)
             .await?;
         row.map(|r| Ok((operator_row(&r)?, r.try_get("password_hash")?))).transpose()
