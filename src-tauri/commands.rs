@@ -336,14 +336,27 @@ pub async fn open_attachment(app: AppHandle, shell: State<'_, Shell>, attachment
     if !desk.ensure_file(&attachment).await? {
         return Ok(false);
     }
-    open_file(app, shell, attachment.sha256, attachment.file_name).await
+    open_file(app, shell, attachment.sha256, attachment.file_name, attachment.media_type).await
 }
 
 /// Opens an attachment from the local store with the system's program for it (decrypted into
-/// a folder of the user's alone, emptied at the next start and at logout).
+/// a folder of the user's alone, emptied at the next start and at logout) — only when its name
+/// ends in a safe extension for its media type (`careline_core::files::openable`). Anything
+/// else is saved into the Downloads folder under a name no program runs, and the window is
+/// told where (`file_not_opened`): never run.
 #[tauri::command]
-pub async fn open_file(app: AppHandle, shell: State<'_, Shell>, sha256: String, file_name: String) -> Res<bool> {
+pub async fn open_file(app: AppHandle, shell: State<'_, Shell>, sha256: String, file_name: String, media_type: String) -> Res<bool> {
     let desk: Arc<Desk> = shell.desk().await?;
+    if !careline_core::files::openable(&media_type, &file_name) {
+        let dir = careline_core::files::save_dir();
+        let saved = tokio::task::spawn_blocking(move || desk.files().save_blocked(&sha256, &file_name, &dir))
+            .await
+            .map_err(|e| UiError::local(LocalCode::File, e.to_string()))?;
+        let Some(path) = saved? else {
+            return Ok(false);
+        };
+        return Err(UiError::local(LocalCode::FileNotOpened, path.display().to_string()));
+    }
     let exported =
         tokio::task::spawn_blocking(move || desk.files().export(&sha256, &file_name)).await.map_err(|e| UiError::local(LocalCode::File, e.to_string()))?;
     let Some(path) = exported? else {

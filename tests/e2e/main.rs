@@ -269,10 +269,18 @@ async fn operator_works_a_day_in_the_window() {
     let addr = server.addr;
     let base = server.url.clone();
     let watch = NotifyWatch::start();
+    let exports = dir.path().join("downloads");
+    let exports_dir = exports.display().to_string();
     let env = desk_env(
         dir.path(),
         &dir.path().join("home"),
-        &[("CARELINE_SERVER", &base), ("CARELINE_LOGIN", "anna"), ("CARELINE_PASSWORD", careline_server::demo::DEMO_PASSWORD), ("CARELINE_LANG", "en")],
+        &[
+            ("CARELINE_SERVER", &base),
+            ("CARELINE_LOGIN", "anna"),
+            ("CARELINE_PASSWORD", careline_server::demo::DEMO_PASSWORD),
+            ("CARELINE_LANG", "en"),
+            ("CARELINE_EXPORT_DIR", &exports_dir),
+        ],
     );
     let d = Driver::start(&app_binary(), &env).await;
 
@@ -339,6 +347,16 @@ async fn operator_works_a_day_in_the_window() {
     })
     .await;
     shoot(&d, "chat-media-en").await;
+
+    // A "PDF" whose name ends in .exe is not opened: it is saved under a name no click runs,
+    // and the chat says so (issue #21).
+    eprintln!("e2e step: A file whose name disagrees with its type is saved, not opened");
+    maria.send_file(&first, "анализы.pdf.exe", "application/pdf", b"MZ\x90\x00 not really a program".to_vec(), "file").await;
+    d.click("[data-testid=file]", "анализы.pdf.exe").await;
+    d.wait_text("[data-testid=file-refusal]", "was not opened", 10).await;
+    let saved: Vec<String> = std::fs::read_dir(&exports).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    assert!(saved.iter().any(|n| n == "анализы.pdf.exe.blocked"), "saved as {saved:?}");
+    shoot(&d, "chat-file-refused-en").await;
 
     // Close with a summary; it is in the archive.
     eprintln!("e2e step: Close with a summary; it is in the archive");

@@ -2,7 +2,7 @@
 // (each consultation's start marked), what still waits in the outbox, paged at either end as
 // the operator scrolls, kept at the bottom as messages arrive unless they scrolled up to read.
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
-import { refusalLine } from "./errors";
+import { errorLine, refusalLine } from "./errors";
 import { api, type Consultation, type Me, type MessageRow, type PendingMessage } from "./api";
 import { lang, t } from "./i18n";
 import { systemNote } from "./systemNotes";
@@ -117,6 +117,7 @@ function Bubble({ row, me, focused }: { row: MessageRow; me: Me; focused: boolea
 }
 
 function Attachment({ a }: { a: NonNullable<MessageRow["message"]["attachment"]> }) {
+  const [refusal, setRefusal] = useState<string | null>(null);
   // An image shows its thumbnail (kept for every image, offline too); a click opens the original.
   const thumb = useLoad(() => (a.image ? api.image(a.image.thumb_sha256, "image/jpeg") : Promise.resolve(null)), [a.sha256]);
   const playable = a.media_type.startsWith("audio/") || a.media_type.startsWith("video/");
@@ -138,12 +139,20 @@ function Attachment({ a }: { a: NonNullable<MessageRow["message"]["attachment"]>
       setMedia(m);
       if (m) return;
     }
-    await api.openAttachment(a);
+    setRefusal(null);
+    try {
+      await api.openAttachment(a);
+    } catch (e) {
+      setRefusal(errorLine(e));
+    }
   };
   return (
-    <button class="file" onClick={open} title={a.file_name} data-testid={playable ? "play-media" : "file"}>
-      <Icon name={playable ? "play" : "file"} /> <span>{a.file_name}</span> <small>{Math.max(1, Math.round(a.size / 1024))} KB</small>
-    </button>
+    <>
+      <button class="file" onClick={open} title={a.file_name} data-testid={playable ? "play-media" : "file"}>
+        <Icon name={playable ? "play" : "file"} /> <span>{a.file_name}</span> <small>{Math.max(1, Math.round(a.size / 1024))} KB</small>
+      </button>
+      {refusal && <div class="file-refusal" role="alert" data-testid="file-refusal">{refusal}</div>}
+    </>
   );
 }
 

@@ -7,6 +7,7 @@ import { go, nav } from "./nav";
 import { useAction, useCell, useLoad, versions } from "./store";
 import { VirtualList } from "./VirtualList";
 import { initials, when } from "./format";
+import { errorLine } from "./errors";
 import { Icon } from "./icons";
 import { NewCallbackDialog, NewClientDialog } from "./Reception";
 
@@ -55,6 +56,15 @@ function Profile({ id, me }: { id: string; me: Me }) {
   const [editing, setEditing] = useState(false);
   const [erasing, setErasing] = useState(false);
   const [calling, setCalling] = useState(false);
+  const [fileRefusal, setFileRefusal] = useState<string | null>(null);
+  const open = async (a: { sha256: string; file_name: string; media_type: string }) => {
+    setFileRefusal(null);
+    try {
+      await api.openFile(a.sha256, a.file_name, a.media_type);
+    } catch (e) {
+      setFileRefusal(errorLine(e));
+    }
+  };
   if (!d) return <div class="empty big">{p.error ?? t("loading")}</div>;
   const c = d.client;
   const fact = (k: Key, val: string | number | null | undefined) => (val === null || val === undefined || val === "" ? null : (<><dt>{t(k)}</dt><dd>{val}</dd></>));
@@ -118,10 +128,11 @@ function Profile({ id, me }: { id: string; me: Me }) {
         </>
       )}
       <h3>{t("files")}</h3>
+      {fileRefusal && <div class="file-refusal" role="alert" data-testid="file-refusal">{fileRefusal}</div>}
       {d.files.length === 0 ? <div class="empty small">{t("noFiles")}</div> : (
         <ul class="files">
           {d.files.map((m) => m.attachment && (
-            <li><button class="file" onClick={() => api.openFile(m.attachment!.sha256, m.attachment!.file_name)}><Icon name="file" /> {m.attachment.file_name}</button> <span class="muted">{when(m.created_at, lang())}</span></li>
+            <li><button class="file" onClick={() => open(m.attachment!)}><Icon name="file" /> {m.attachment.file_name}</button> <span class="muted">{when(m.created_at, lang())}</span></li>
           ))}
         </ul>
       )}

@@ -63,7 +63,7 @@ export const api = {
   setSettings: (settings: Settings) => invoke<void>("set_settings", { settings }),
   call: (phone: string) => invoke<string>("call", { phone }),
   image: (sha256: string, mediaType: string) => invoke<string | null>("image", { sha256, mediaType }),
-  openFile: (sha256: string, fileName: string) => invoke<boolean>("open_file", { sha256, fileName }),
+  openFile: (sha256: string, fileName: string, mediaType: string) => invoke<boolean>("open_file", { sha256, fileName, mediaType }),
   /** Opens an attachment, fetching the original if the store let it go. */
   openAttachment: (attachment: Attachment) => invoke<boolean>("open_attachment", { attachment }),
   /** An audio or video attachment to play inline (`null`: too big, or not to be had). */

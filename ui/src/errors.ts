@@ -30,6 +30,7 @@ const en: Record<UiCode, string> = {
   cache: "The local cache could not be read or written.",
   file: "The file could not be read or opened.",
   key_unavailable: "The local cache's key is in the system keychain, which is locked or not answering. Unlock the keychain and log in again.",
+  file_not_opened: "This file was not opened: its name does not match its kind, so it could be a program. It was saved, not run.",
 };
 
 const ru: Record<UiCode, string> = {
@@ -57,6 +58,7 @@ const ru: Record<UiCode, string> = {
   cache: "Не удалось прочитать или записать локальный кэш.",
   file: "Не удалось прочитать или открыть файл.",
   key_unavailable: "Ключ локального кэша хранится в системной связке ключей, которая заблокирована или не отвечает. Разблокируйте её и войдите снова.",
+  file_not_opened: "Файл не открыт: его имя не совпадает с типом, это может быть программа. Он сохранён, но не запущен.",
 };
 
 const zh: Record<UiCode, string> = {
@@ -84,6 +86,7 @@ const zh: Record<UiCode, string> = {
   cache: "无法读取或写入本地缓存。",
   file: "无法读取或打开该文件。",
   key_unavailable: "本地缓存的密钥保存在系统钥匙串中，但钥匙串已锁定或无响应。请解锁后重新登录。",
+  file_not_opened: "文件未打开：其名称与类型不符，可能是程序。文件已保存但未运行。",
 };
 
 const texts: Record<Lang, Record<UiCode, string>> = { en, ru, zh };

@@ -73,6 +73,10 @@ pub enum LocalCode {
     File,
     /// The cache's key is in the system keychain, which is locked or not answering.
     KeyUnavailable,
+    /// A patient's file was not opened: its name's extension is not a safe one for its media
+    /// type (`анализы.pdf.exe`); it was saved, under a name no program runs, where the message
+    /// says.
+    FileNotOpened,
 }
 
 /// An error's code as the window branches on it: the server's, or the desk's own.

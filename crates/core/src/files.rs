@@ -290,6 +290,75 @@ impl Cache {
 
 /// A file name safe to write here: its last component, without control characters (the server
 /// cleaned it already; the desk does not rely on that).
+/// Where the desk saves what the user takes away (report exports, files it would not open): the
+/// downloads folder (the home folder if there is none); `CARELINE_EXPORT_DIR` names another
+/// (a shared drive of the clinic, a test's).
+pub fn save_dir() -> PathBuf {
+    match std::env::var_os("CARELINE_EXPORT_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => dirs::download_dir().or_else(dirs::home_dir).unwrap_or_else(std::env::temp_dir),
+    }
+}
+
+/// The extensions under which a file of `media_type` may be handed to the system's program for
+/// it: documents, pictures and recordings that programs show, never run. Anything else — an
+/// executable, a script, an HTML page, a macro document, a name that disagrees with its type —
+/// is not opened (a click on `анализы.pdf.exe` ran it on Windows).
+pub fn safe_extensions(media_type: &str) -> &'static [&'static str] {
+    let essence = media_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    match essence.as_str() {
+        "application/pdf" => &["pdf"],
+        "image/jpeg" => &["jpg", "jpeg"],
+        "image/png" => &["png"],
+        "image/gif" => &["gif"],
+        "image/webp" => &["webp"],
+        "image/heic" => &["heic"],
+        "image/bmp" => &["bmp"],
+        "image/tiff" => &["tif", "tiff"],
+        "text/plain" => &["txt"],
+        "audio/mpeg" => &["mp3"],
+        "audio/ogg" => &["ogg", "oga", "opus"],
+        "audio/wav" | "audio/x-wav" => &["wav"],
+        "audio/webm" | "video/webm" => &["webm"],
+        "audio/mp4" | "audio/aac" | "audio/x-m4a" => &["m4a", "aac"],
+        "video/mp4" => &["mp4", "m4v"],
+        "video/quicktime" => &["mov"],
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document" => &["docx"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => &["xlsx"],
+        "application/vnd.oasis.opendocument.text" => &["odt"],
+        "application/vnd.oasis.opendocument.spreadsheet" => &["ods"],
+        _ => &[],
+    }
+}
+
+/// Whether a file named `name` of `media_type` may be opened with the system's program: its
+/// last extension is one [`safe_extensions`] allows for that type.
+pub fn openable(media_type: &str, name: &str) -> bool {
+    let name = local_name(name);
+    let ext = name.rsplit_once('.').map(|(_, e)| e.trim().to_lowercase());
+    ext.is_some_and(|e| safe_extensions(media_type).contains(&e.as_str()))
+}
+
+impl Files {
+    /// Saves a file that is not to be opened into `dir`, under its name with `.blocked`
+    /// added (no program runs it by a click), never over another file; its path.
+    pub fn save_blocked(&self, sha256: &str, name: &str, dir: &Path) -> CoreResult<Option<PathBuf>> {
+        let Some(plain) = self.read(sha256) else {
+            return Ok(None);
+        };
+        std::fs::create_dir_all(dir)?;
+        let base = local_name(name);
+        let mut path = dir.join(format!("{base}.blocked"));
+        let mut n = 2;
+        while path.exists() {
+            path = dir.join(format!("{base} ({n}).blocked"));
+            n += 1;
+        }
+        crate::private::write_private(&path, &plain)?;
+        Ok(Some(path))
+    }
+}
+
 fn local_name(name: &str) -> String {
     let last = name.rsplit(['/', '\\']).next().unwrap_or("");
     let clean: String = last.chars().filter(|c| !c.is_control()).collect();
@@ -357,4 +426,24 @@ pub(crate) fn seal_legacy_store(cache: &Path, key: &crate::keys::CacheKey) -> st
     }
     std::fs::remove_dir_all(&legacy)?;
     Ok(sealed)
+}
+
+#[cfg(test)]
+mod opening {
+    use super::openable;
+
+    #[test]
+    fn only_a_safe_extension_that_agrees_with_the_type_opens() {
+        assert!(openable("application/pdf", "анализы.pdf"));
+        assert!(openable("application/pdf", "Анализы.PDF"));
+        assert!(openable("image/jpeg; charset=binary", "photo.JPEG"));
+        assert!(!openable("application/pdf", "анализы.pdf.exe"), "the last extension decides");
+        assert!(!openable("application/pdf", "анализы.pdf\u{202e}exe.txt"), "a name that disagrees with its type");
+        assert!(!openable("application/x-msdownload", "setup.exe"));
+        assert!(!openable("text/html", "result.html"));
+        assert!(!openable("application/vnd.ms-word.document.macroEnabled.12", "letter.docm"));
+        assert!(!openable("image/png", "scan"), "no extension");
+        assert!(!openable("image/png", "../../scan.png.lnk"));
+        assert!(openable("audio/ogg", "voice.opus"));
+    }
 }

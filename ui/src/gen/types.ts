@@ -828,7 +828,7 @@ operators: Array<OperatorRow>, };
 
 export type ErrorCode = "bad_request" | "validation_failed" | "unauthorized" | "invalid_credentials" | "forbidden" | "not_found" | "illegal_transition" | "already_taken" | "capacity_reached" | "not_assigned" | "already_exists" | "already_rated" | "account_disabled" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "resync_required" | "internal";
 
-export type LocalCode = "offline" | "unexpected_answer" | "not_logged_in" | "cache" | "file" | "key_unavailable";
+export type LocalCode = "offline" | "unexpected_answer" | "not_logged_in" | "cache" | "file" | "key_unavailable" | "file_not_opened";
 
 export type UiCode = ErrorCode | LocalCode;
 

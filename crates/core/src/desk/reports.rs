@@ -151,11 +151,7 @@ impl Desk {
                 ("audit", self.remote.csv("/api/v1/audit", &q).await?)
             }
         };
-        // `CARELINE_EXPORT_DIR` names another folder (a shared drive of the clinic, a test's).
-        let dir = match std::env::var_os("CARELINE_EXPORT_DIR") {
-            Some(d) => PathBuf::from(d),
-            None => dirs::download_dir().or_else(dirs::home_dir).unwrap_or_else(std::env::temp_dir),
-        };
+        let dir = crate::files::save_dir();
         tokio::fs::create_dir_all(&dir).await?;
         let stamp = chrono::Local::now().format("%Y-%m-%d-%H%M%S");
         let path = dir.join(format!("careline-{name}-{stamp}-{}.csv", &Uuid::now_v7().simple().to_string()[24..]));
