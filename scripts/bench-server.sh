@@ -23,6 +23,8 @@ cd "$(dirname "$0")/.."
 cargo build --release --locked -q -p careline-server -p careline-sim
 bin=${CARGO_TARGET_DIR:-target}/release
 server_bin=${CARELINE_BENCH_SERVER:-$bin/careline-server}
+# One key for the secrets the database keeps, shared by the set-up and every instance.
+export CARELINE_SECRET_KEY=${CARELINE_SECRET_KEY:-$(printf '5e%.0s' $(seq 32))}
 benches=("$@")
 [ ${#benches[@]} -gt 0 ] || benches=(ingest delivery presence idle)
 port=${CARELINE_BENCH_PORT:-18190}

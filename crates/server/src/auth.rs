@@ -69,15 +69,27 @@ impl Session {
         }
     }
 
-    /// Looks a token up.
+    /// Looks a token up. A patient's session is short (`client_token_ttl_hours`) and renewed
+    /// while in use: a use more than an hour after it was issued or last renewed moves its
+    /// expiry to a full lifetime from now.
     pub async fn from_token(state: &AppState, token: &str) -> AppResult<Session> {
         let hash = token_hash(token);
         match state.store.session(&hash).await? {
-            Some(s) => Ok(Session { user_id: s.user_id, role: s.role, name: s.name, token_hash: hash }),
+            Some(s) => {
+                let ttl = state.config.client_token_ttl_hours * 3600 * 1000;
+                let now = crate::time::now_ms();
+                if s.role == Role::Client && s.expires_ms < now + ttl - RENEW_AFTER_MS {
+                    state.store.renew_token(&hash, &s, now + ttl).await?;
+                }
+                Ok(Session { user_id: s.user_id, role: s.role, name: s.name, token_hash: hash })
+            }
             None => Err(AppError::refuse(ErrorCode::Unauthorized, "the token is unknown, expired or revoked")),
         }
     }
 }
+
+/// A patient's session is renewed at most this often (a write per hour of use, not per request).
+const RENEW_AFTER_MS: i64 = 3600 * 1000;
 
 /// The bearer token of a request, if any.
 pub fn bearer(parts: &Parts) -> Option<&str> {

@@ -20,8 +20,11 @@ pub struct Config {
     pub attachment_max_bytes: u64,
     /// Largest accepted JSON request body, in bytes.
     pub json_max_bytes: usize,
-    /// How long a session token lives, in hours.
+    /// How long a staff session token lives, in hours.
     pub token_ttl_hours: i64,
+    /// How long a patient's session lives without use, in hours: each use (at most once an
+    /// hour) renews it for this long again.
+    pub client_token_ttl_hours: i64,
     /// An operator with no open connection for this long falls to `offline`.
     pub presence_grace_secs: u64,
     /// Consultation capacity of a new operator.
@@ -81,6 +84,10 @@ pub struct Config {
     /// (`429` past either).
     pub register_per_address_per_hour: u32,
     pub register_per_hour: u32,
+    /// The key (64 hex digits, 256 bits) that seals the secrets the database keeps (webhook
+    /// signing secrets). Empty: `<data_dir>/secret.key`, made (0600) on first start. Several
+    /// instances on one database need the same key; keep it apart from backups.
+    pub secret_key: String,
     /// `GET /metrics` answers a bearer of this token, or an admin's session; empty: admins only.
     pub metrics_token: String,
 }
@@ -94,6 +101,7 @@ impl Default for Config {
             attachment_max_bytes: 25 * 1024 * 1024,
             json_max_bytes: 1024 * 1024,
             token_ttl_hours: 24 * 30,
+            client_token_ttl_hours: 24 * 7,
             presence_grace_secs: 60,
             default_capacity: 5,
             callback_max_attempts: 3,
@@ -120,6 +128,7 @@ impl Default for Config {
             webhook_pause_after: 50,
             register_per_address_per_hour: 20,
             register_per_hour: 1_000,
+            secret_key: String::new(),
             metrics_token: String::new(),
         }
     }
@@ -201,6 +210,9 @@ impl Config {
         if let Some(v) = var("CARELINE_REGISTER_PER_HOUR") {
             self.register_per_hour = parse("CARELINE_REGISTER_PER_HOUR", v)?;
         }
+        if let Some(v) = var("CARELINE_SECRET_KEY") {
+            self.secret_key = v;
+        }
         if let Some(v) = var("CARELINE_METRICS_TOKEN") {
             self.metrics_token = v;
         }
@@ -232,8 +244,10 @@ impl Config {
     pub fn to_redacted_toml(&self) -> String {
         let mut shown = self.clone();
         shown.database_url = redact_url(&self.effective_database_url());
-        if !shown.metrics_token.is_empty() {
-            shown.metrics_token = "***".into();
+        for secret in [&mut shown.secret_key, &mut shown.metrics_token] {
+            if !secret.is_empty() {
+                *secret = "***".into();
+            }
         }
         toml::to_string_pretty(&shown).unwrap_or_default()
     }
@@ -245,6 +259,7 @@ impl std::fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("database_url", &redact_url(&self.database_url))
             .field("data_dir", &self.data_dir)
+            .field("secret_key", &if self.secret_key.is_empty() { "" } else { "***" })
             .finish_non_exhaustive()
     }
 }

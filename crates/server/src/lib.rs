@@ -26,6 +26,7 @@ pub mod passwords;
 pub mod presence;
 pub mod private;
 pub mod red_flags;
+pub mod secrets;
 pub mod session_watch;
 pub mod state;
 pub mod store;

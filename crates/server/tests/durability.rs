@@ -20,6 +20,7 @@ async fn create_anna(data_dir: &std::path::Path, db_url: &str) {
         .args(["create-operator", "--login", "anna", "--password", PASSWORD, "--name", "Анна", "--role", "operator"])
         .env("CARELINE_DATA_DIR", data_dir)
         .env("CARELINE_DATABASE_URL", db_url)
+        .env("CARELINE_SECRET_KEY", common::TEST_SECRET_KEY)
         .stdout(Stdio::null())
         .status()
         .await

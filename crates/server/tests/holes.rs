@@ -588,3 +588,56 @@ both!(invisible_text_and_confusable_logins_are_refused, |db| async move {
     s.anon().login("ольга", PASSWORD).await;
     s.stop().await;
 });
+
+// 11. Webhook signing secrets were kept in the clear in the database and every backup.
+both!(webhook_secrets_are_sealed_at_rest, |db| async move {
+    let s = TestServer::start_with(db, |c| c.webhook_allow_private = true).await;
+    let admin = s.staff("root", Role::Admin).await;
+    let created = admin.must("/api/v1/webhooks", json!({"url": "http://127.0.0.1:9/hooks", "events": ["consultation.created"]})).await;
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"));
+    let stored = s.state.store.webhook_secrets_as_stored().await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert!(!stored[0].contains(&secret) && !stored[0].contains("whsec_"), "stored as {}", stored[0]);
+    if db == common::Db::Sqlite {
+        let to = s.dir.path().join("backup-secrets");
+        careline_server::backup::backup(&s.config, &to).await.unwrap();
+        let mut found = false;
+        for e in std::fs::read_dir(&to).unwrap().flatten() {
+            if e.path().is_file() {
+                found |= std::fs::read(e.path()).unwrap().windows(secret.len()).any(|w| w == secret.as_bytes());
+            }
+        }
+        assert!(!found, "the backup holds the secret in the clear");
+    }
+    // Another key than the one the secrets were sealed with: the server refuses to start.
+    let config = careline_server::Config { secret_key: "ab".repeat(32), ..s.config.clone() };
+    let refused = careline_server::AppState::start(config).await;
+    assert!(refused.is_err(), "a server with another key started");
+    s.stop().await;
+});
+
+// 12. A patient's session lived 30 days whether used or not: now short, and renewed while in use.
+both!(a_patients_session_is_short_and_renewed_while_in_use, |db| async move {
+    let s = TestServer::start_with(db, |c| c.client_token_ttl_hours = 48).await;
+    let (st, b) = s.anon().post("/api/v1/clients/register", json!({"name": "Пациент", "phone": "+79850001213", "password": PASSWORD})).await;
+    assert_eq!(st, StatusCode::CREATED);
+    let expires = |v: &serde_json::Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap().timestamp_millis();
+    let now = chrono::Utc::now().timestamp_millis();
+    let hour = 3_600_000;
+    assert!((expires(&b["expires_at"]) - (now + 48 * hour)).abs() < 60_000, "a patient's session: {}", b["expires_at"]);
+    let client = s.anon().with_token(b["token"].as_str().unwrap());
+    let staff = s.staff("anna", Role::Operator).await;
+    let mine = staff.ok("/api/v1/sessions").await;
+    assert!(expires(&mine["items"][0]["expires_at"]) > now + 29 * 24 * hour, "staff keep theirs: {mine}");
+    // Two hours left; the patient uses the page: a full lifetime again.
+    let hash = careline_server::passwords::token_hash(client.token.as_deref().unwrap());
+    s.state.store.set_token_expiry(&hash, now + 2 * hour).await.unwrap();
+    client.ok("/api/v1/me").await;
+    let after = client.ok("/api/v1/sessions").await;
+    assert!(expires(&after["items"][0]["expires_at"]) > now + 47 * hour, "renewed: {after}");
+    // Past its expiry it is gone, use or not.
+    s.state.store.set_token_expiry(&hash, now - 1).await.unwrap();
+    assert_eq!(client.get("/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
+    s.stop().await;
+});

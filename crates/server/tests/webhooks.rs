@@ -312,6 +312,7 @@ both!(sigkill_mid_retry_loses_no_delivery, |db| async move {
         .args(["create-operator", "--login", "root", "--password", PASSWORD, "--name", "Root", "--role", "admin"])
         .env("CARELINE_DATA_DIR", dir.path())
         .env("CARELINE_DATABASE_URL", &db_url)
+        .env("CARELINE_SECRET_KEY", common::TEST_SECRET_KEY)
         .stdout(std::process::Stdio::null())
         .status()
         .await

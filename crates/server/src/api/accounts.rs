@@ -22,7 +22,10 @@ use careline_protocol::{AuditQuery, ClientFilter, PageQuery, SessionInfo, Sessio
 
 async fn issue_token(state: &AppState, user: User) -> AppResult<LoginResponse> {
     let (token, hash) = new_token();
-    let expires = now_ms() + state.config.token_ttl_hours * 3600 * 1000;
+    // Patients' sessions are short and renewed while in use (a phone left logged in on a shared
+    // or lost device); staff's last `token_ttl_hours`.
+    let hours = if user.role == Role::Client { state.config.client_token_ttl_hours } else { state.config.token_ttl_hours };
+    let expires = now_ms() + hours * 3600 * 1000;
     state.store.insert_token(&hash, user.id, user.role, expires).await?;
     Ok(LoginResponse { token, user, expires_at: from_ms(expires) })
 }

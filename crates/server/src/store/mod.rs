@@ -58,6 +58,8 @@ pub struct Store {
     pub(crate) sessions: Arc<session_cache::SessionCache>,
     /// The red-flag rules, compiled.
     pub(crate) red_flags: Arc<red_flags::RuleCache>,
+    /// Seals the secrets the database keeps.
+    pub(crate) secrets: Arc<crate::secrets::SecretBox>,
 }
 
 /// Domain settings the store needs.
@@ -81,7 +83,9 @@ impl Store {
         let settings = Arc::new(StoreSettings::from(config));
         let committed = Arc::new(Commits::default());
         let (batcher, queue) = batch::Batcher::new();
-        let store = Store { writer, reader, backend, committed, settings, batcher, native, sessions: Arc::default(), red_flags: Arc::default() };
+        let secrets = Arc::new(crate::secrets::SecretBox::load(config)?);
+        let store = Store { writer, reader, backend, committed, settings, batcher, native, sessions: Arc::default(), red_flags: Arc::default(), secrets };
+        store.seal_secrets().await?;
         store.start_batch_writer(queue);
         store.backend.watch_remote_commits(store.committed.clone()).await?;
         Ok(store)

@@ -49,4 +49,6 @@ pub struct SessionRow {
     pub user_id: Uuid,
     pub role: Role,
     pub name: String,
+    /// When the token expires (milliseconds since the epoch).
+    pub expires_ms: i64,
 }

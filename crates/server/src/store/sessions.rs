@@ -81,7 +81,7 @@ impl Store {
     /// blocked) is refused with `account_disabled`.
     async fn session_uncached(&self, hash: &str) -> AppResult<Option<SessionRow>> {
         let row = sqlx::query(
-            "SELECT t.user_id, t.role, COALESCE(o.name, c.name) AS name, \
+            "SELECT t.user_id, t.role, t.expires_at, COALESCE(o.name, c.name) AS name, \
                     COALESCE(o.disabled, c.blocked, 1) AS off, o.role AS op_role \
              FROM tokens t \
              LEFT JOIN operators o ON o.id = t.user_id AND t.role <> 'client' \
@@ -106,7 +106,26 @@ impl Store {
             Some(r) if issued.is_staff() => r.parse().map_err(|e: careline_protocol::UnknownValue| AppError::Corrupt(e.to_string()))?,
             _ => issued,
         };
-        Ok(Some(SessionRow { user_id: get_uuid(&row, "user_id")?, role, name: row.try_get("name")? }))
+        Ok(Some(SessionRow { user_id: get_uuid(&row, "user_id")?, role, name: row.try_get("name")?, expires_ms: row.try_get("expires_at")? }))
+    }
+
+    /// Moves a live token's expiry to `expires_ms` (a session renewed while in use).
+    pub async fn renew_token(&self, hash: &str, row: &SessionRow, expires_ms: i64) -> AppResult<()> {
+        sqlx::query("UPDATE tokens SET expires_at = $1 WHERE hash = $2 AND expires_at > $3")
+            .bind(expires_ms)
+            .bind(hash)
+            .bind(now_ms())
+            .execute(&self.writer)
+            .await?;
+        self.sessions.put(hash, SessionRow { expires_ms, ..row.clone() });
+        Ok(())
+    }
+
+    /// Sets a token's expiry as it is (for tests of renewal and expiry).
+    pub async fn set_token_expiry(&self, hash: &str, expires_ms: i64) -> AppResult<()> {
+        sqlx::query("UPDATE tokens SET expires_at = $1 WHERE hash = $2").bind(expires_ms).bind(hash).execute(&self.writer).await?;
+        self.sessions.clear();
+        Ok(())
     }
 
     pub async fn delete_token(&self, hash: &str) -> AppResult<()> {

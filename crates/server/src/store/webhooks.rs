@@ -72,6 +72,49 @@ fn clean_events(events: &[WebhookEventType]) -> AppResult<Vec<WebhookEventType>>
     Ok(out)
 }
 
+/// What an endpoint's sealed secret belongs to (its associated data).
+fn secret_of(endpoint: Uuid) -> String {
+    format!("webhook_endpoints.secret:{endpoint}")
+}
+
+impl Store {
+    /// At start: the key check (an instance with another key than the one the database's
+    /// secrets were sealed with refuses to start), then seals secrets stored in the clear by an
+    /// older version.
+    pub(crate) async fn seal_secrets(&self) -> AppResult<()> {
+        const CHECK: &str = "settings.secret_check";
+        let check = self.secrets.seal(CHECK, "careline");
+        sqlx::query("INSERT INTO settings (name, value) VALUES ('secret_check', $1) ON CONFLICT (name) DO NOTHING").bind(&check).execute(&self.writer).await?;
+        let row = sqlx::query("SELECT value FROM settings WHERE name = 'secret_check'").fetch_one(&self.writer).await?;
+        if self.secrets.open(CHECK, &row.try_get::<String, _>("value")?).ok().as_deref() != Some("careline") {
+            return Err(AppError::Other(
+                "the secret_key (CARELINE_SECRET_KEY, or <data_dir>/secret.key) is not the one this database's secrets were sealed with: give every instance the same key".into(),
+            ));
+        }
+        for r in sqlx::query("SELECT id, secret FROM webhook_endpoints").fetch_all(&self.writer).await? {
+            let stored: String = r.try_get("secret")?;
+            if !crate::secrets::SecretBox::is_sealed(&stored) {
+                let id = get_uuid(&r, "id")?;
+                sqlx::query("UPDATE webhook_endpoints SET secret = $1 WHERE id = $2 AND secret = $3")
+                    .bind(self.secrets.seal(&secret_of(id), &stored))
+                    .bind(id.to_string())
+                    .bind(&stored)
+                    .execute(&self.writer)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    /// The endpoints' secrets as the database holds them (for tests of sealing).
+    pub async fn webhook_secrets_as_stored(&self) -> AppResult<Vec<String>> {
+        let rows = sqlx::query("SELECT secret FROM webhook_endpoints").fetch_all(&self.reader).await?;
+        rows.iter().map(|r| Ok(r.try_get::<String, _>("secret")?)).collect()
+    }
+}
+
 /// A new signing secret in the Standard Webhooks form.
 fn new_secret() -> String {
     use base64::Engine;
@@ -128,7 +171,7 @@ impl Store {
             .bind(id.to_string())
             .bind(&url)
             .bind(serde_json::to_string(&events).expect("events serialize"))
-            .bind(&secret)
+            .bind(self.secrets.seal(&secret_of(id), &secret))
             .bind(description)
             .bind(now)
             .execute(tx.conn())
@@ -272,7 +315,7 @@ impl Store {
                     id: r.try_get("id")?,
                     endpoint_id: get_uuid(&r, "endpoint_id")?,
                     url: r.try_get("url")?,
-                    secret: r.try_get("secret")?,
+                    secret: self.secrets.open(&secret_of(get_uuid(&r, "endpoint_id")?), &r.try_get::<String, _>("secret")?)?,
                     payload: r.try_get("payload")?,
                     attempts: r.try_get("attempts")?,
                     created_at: r.try_get("created_at")?,

@@ -62,9 +62,14 @@ pub fn test_config(dir: &std::path::Path) -> Config {
         listen: "127.0.0.1:0".into(),
         register_per_address_per_hour: 100_000,
         register_per_hour: 100_000,
+        // One key for every instance and restore of a test (as a deployment configures it).
+        secret_key: TEST_SECRET_KEY.into(),
         ..Config::default()
     }
 }
+
+/// The secrets key of every test server (and of the real binaries tests start).
+pub const TEST_SECRET_KEY: &str = "5eC7e75eC7e75eC7e75eC7e75eC7e75eC7e75eC7e75eC7e75eC7e75eC7e75eC7";
 
 pub struct TestServer {
     pub base: String,

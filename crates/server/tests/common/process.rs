@@ -22,6 +22,7 @@ pub async fn start_as(command: &mut Command, data_dir: &std::path::Path, db_url:
         .env("CARELINE_DATA_DIR", data_dir)
         .env("CARELINE_DATABASE_URL", db_url)
         .env("CARELINE_LISTEN", "127.0.0.1:0")
+        .env("CARELINE_SECRET_KEY", super::TEST_SECRET_KEY)
         .env("CARELINE_LOG", "info")
         .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
