@@ -371,6 +371,13 @@ pub async fn create_operator(shell: State<'_, Shell>, req: CreateOperatorRequest
     Ok(shell.desk().await?.create_operator(&req).await?)
 }
 
+/// A claim code for a record reception made: the patient registers with it to take the record
+/// over (shown once).
+#[tauri::command]
+pub async fn claim_code(shell: State<'_, Shell>, id: Uuid) -> Res<careline_protocol::ClaimCode> {
+    Ok(shell.desk().await?.claim_code(id).await?)
+}
+
 /// Erases a client (admin): everything of them leaves the server and every desk.
 #[tauri::command]
 pub async fn erase_client(shell: State<'_, Shell>, id: Uuid) -> Res<()> {

@@ -58,6 +58,7 @@ pub fn run() {
             commands::client_profile,
             commands::clients_with_phone,
             commands::create_client,
+            commands::claim_code,
             commands::create_callback,
             commands::quick_replies,
             commands::save_quick_reply,

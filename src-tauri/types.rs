@@ -23,6 +23,7 @@ pub fn typescript() -> String {
         p::Operator::decl(),
         p::SessionInfo::decl(),
         p::Client::decl(),
+        p::ClaimCode::decl(),
         p::Consultation::decl(),
         p::Attachment::decl(),
         p::ImageInfo::decl(),

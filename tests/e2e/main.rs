@@ -792,6 +792,25 @@ async fn an_admin_erases_a_client_from_the_window() {
     let cb = cb.expect("the server has the request");
     assert_eq!(cb.preferred_at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)), from.as_str().map(str::to_owned));
     assert_eq!(cb.reason.as_deref(), Some("Результаты анализов, перезвонить после обеда"));
+    // Reception makes Zinaida's registration code; registering with it, her phone and a password,
+    // she gets this record (with the callback), where without it she would get a separate account.
+    d.click("[data-testid=section-clients]", "").await;
+    d.click("[data-testid=client-row]", "Зинаида Петровна").await;
+    d.click("[data-testid=claim-code]", "").await;
+    d.click("[data-testid=claim-code-make]", "").await;
+    let code = d.wait_text("[data-testid=claim-code-value]", "-", 10).await;
+    shoot(&d, "claim-code-ru-light").await;
+    let registered: Value = reqwest::Client::new()
+        .post(format!("{base}/api/v1/clients/register"))
+        .json(&json!({"name": "Зина", "phone": "89123456789", "password": "zina-password-1", "claim_code": code.trim()}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(registered["user"]["id"].as_str(), Some(zina.id.to_string().as_str()), "{registered}");
+    d.key("\u{E00C}").await; // Escape closes the dialog
     d.click("[data-testid=section-clients]", "").await;
     d.click("[data-testid=client-row]", "Иван Соколов").await;
     d.wait_text("[data-testid=profile-name]", "Иван Соколов", 10).await;

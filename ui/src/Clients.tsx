@@ -57,6 +57,7 @@ function Profile({ id, me }: { id: string; me: Me }) {
   const [erasing, setErasing] = useState(false);
   const [calling, setCalling] = useState(false);
   const [fileRefusal, setFileRefusal] = useState<string | null>(null);
+  const [claiming, setClaiming] = useState(false);
   const open = async (a: { sha256: string; file_name: string; media_type: string }) => {
     setFileRefusal(null);
     try {
@@ -79,11 +80,13 @@ function Profile({ id, me }: { id: string; me: Me }) {
       <div class="profile-actions">
         <button class="primary" onClick={() => setCalling(true)} data-testid="request-callback">{t("requestCallback")}</button>
         <button onClick={() => setEditing(true)} data-testid="edit-client">{t("editProfile")}</button>
+        <button onClick={() => setClaiming(true)} data-testid="claim-code" title={t("claimCodeHint")}>{t("claimCode")}</button>
         <span class="grow" />
         {me.role === "admin" && <button class="danger" onClick={() => setErasing(true)} data-testid="erase-client">{t("eraseClient")}</button>}
       </div>
       {editing && <EditClient client={c} admin={me.role === "admin"} onClose={() => setEditing(false)} />}
       {erasing && <EraseClient client={c} onClose={() => setErasing(false)} />}
+      {claiming && <ClaimCodeDialog client={c} onClose={() => setClaiming(false)} />}
       {calling && <NewCallbackDialog client={c} onClose={() => setCalling(false)} />}
       <dl class="facts">
         {fact("phone", c.phone)}
@@ -137,6 +140,26 @@ function Profile({ id, me }: { id: string; me: Me }) {
         </ul>
       )}
     </div>
+  );
+}
+
+/** Reception hands a patient the code that lets their registration take over this record (a
+ * registration without it gets a separate account). Shown once; a new one replaces it. */
+function ClaimCodeDialog({ client, onClose }: { client: Client; onClose: () => void }) {
+  const [code, setCode] = useState<string | null>(null);
+  const { busy, error, run } = useAction();
+  const make = () => run(async () => setCode((await api.claimCode(client.id)).code));
+  return (
+    <Dialog title={`${t("claimCode")}: ${client.name}`} onClose={onClose}>
+      <p>{t("claimCodeExplain")}</p>
+      {code && <p class="claim-code" data-testid="claim-code-value">{code}</p>}
+      {code && <p class="muted">{t("claimCodeOnce")}</p>}
+      {error && <div class="form-error">{error}</div>}
+      <div class="dialog-buttons">
+        <button onClick={onClose}>{t("closeDialog")}</button>
+        <button class="primary" disabled={busy} onClick={make} data-testid="claim-code-make">{code ? t("claimCodeAgain") : t("claimCodeMake")}</button>
+      </div>
+    </Dialog>
   );
 }
 

@@ -7,7 +7,7 @@ import type {
   ListCursor, ListFilter, ListPage, Me, Op, Operator, OperatorReportView, OperatorRow, ReportQuery, ReportView, SearchHit, SessionInfo, Settings, ThreadPage, CreateOperatorRequest, UpdateOperatorRequest,
   DeskSettings, RedFlagRule, RedFlagRuleRequest, AuditPage, AuditQuery, BillingReportView, Board, CallbackReportView, CreateTariffRequest as NewTariff, Export,
   ReportItems, ReportItemsQuery, Tariff, Attachment, Callback, CreateCallbackRequest, CreateClientRequest, QuickReply, QuickReplyRequest,
-  WebhookEndpoint, WebhookCreated, CreateWebhookRequest, UpdateWebhookRequest, DeliveryStatus, WebhookDelivery,
+  WebhookEndpoint, WebhookCreated, CreateWebhookRequest, UpdateWebhookRequest, DeliveryStatus, WebhookDelivery, ClaimCode,
 } from "./gen/types";
 
 export type * from "./gen/types";
@@ -74,6 +74,7 @@ export const api = {
   updateOperator: (id: string, req: UpdateOperatorRequest) => invoke<Operator>("update_operator", { id, req }),
   /** Erases a client everywhere (admin; online only). */
   eraseClient: (id: string) => invoke<void>("erase_client", { id }),
+  claimCode: (id: string) => invoke<ClaimCode>("claim_code", { id }),
   /** The consultations report; offline, the last one fetched. */
   consultationReport: (query: ReportQuery) => invoke<ReportView>("consultation_report", { query }),
   operatorReport: (query: ReportQuery) => invoke<OperatorReportView>("operator_report", { query }),

@@ -301,6 +301,10 @@ impl Remote {
         self.post("/api/v1/clients", req).await
     }
 
+    pub async fn claim_code(&self, id: Uuid) -> CoreResult<careline_protocol::ClaimCode> {
+        self.post(&format!("/api/v1/clients/{id}/claim-code"), &serde_json::json!({})).await
+    }
+
     pub async fn create_callback(&self, req: &careline_protocol::CreateCallbackRequest) -> CoreResult<careline_protocol::Callback> {
         self.post("/api/v1/callbacks", req).await
     }

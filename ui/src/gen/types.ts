@@ -51,6 +51,13 @@ birthday: string | null, city: string | null, height_cm: number | null, weight_k
  */
 notes: string | null, vip: boolean, blocked: boolean, created_at: string, };
 
+export type ClaimCode = { client_id: string, 
+/**
+ * Eight letters and digits in two groups (`ABCD-EFGH`); case, spaces and dashes do not
+ * matter when it is typed.
+ */
+code: string, };
+
 export type Consultation = { id: string, client_id: string, kind: ConsultationKind, status: ConsultationStatus, operator_id: string | null, priority: Priority, tags: Array<string>, tariff_id: string | null, 
 /**
  * Fixed from the tariff when the consultation was created, in minor units.

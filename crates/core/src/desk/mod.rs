@@ -263,6 +263,12 @@ impl Desk {
         self.remote.erase_client(id).await
     }
 
+    /// A new claim code for a record reception made, to hand the patient (online only: the
+    /// code is shown once and never kept on disk).
+    pub async fn claim_code(&self, id: Uuid) -> CoreResult<careline_protocol::ClaimCode> {
+        self.remote.claim_code(id).await
+    }
+
     /// Sessions of an operator (an admin's question) or mine, from the server (online only).
     pub async fn sessions(&self, user: Option<Uuid>) -> CoreResult<Vec<careline_protocol::SessionInfo>> {
         self.remote.sessions(user).await
