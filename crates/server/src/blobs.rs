@@ -3,6 +3,7 @@
 //! uploaded twice is stored once.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use futures::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
@@ -15,19 +16,72 @@ use careline_protocol::ErrorCode;
 pub struct Blobs {
     root: PathBuf,
     max_bytes: u64,
+    /// Contents an upload in flight has stored and not yet recorded (or given up): nothing
+    /// deletes them meanwhile. Taken and checked under this lock together with the file's
+    /// creation and deletion, so a deletion never falls between another upload finding the
+    /// file there and recording it.
+    held: Arc<tokio::sync::Mutex<std::collections::HashMap<String, usize>>>,
 }
 
-/// What an upload turned out to be.
+type Held = Arc<tokio::sync::Mutex<std::collections::HashMap<String, usize>>>;
+
+/// What an upload turned out to be. Its content stays held (never deleted) while this lives.
 pub struct Stored {
     pub sha256: String,
     pub size: u64,
+    hold: Hold,
+}
+
+/// An upload's hold on its content; released when dropped.
+struct Hold {
+    held: Held,
+    sha256: Option<String>,
+}
+
+fn release(map: &mut std::collections::HashMap<String, usize>, sha: &str) {
+    if let Some(n) = map.get_mut(sha) {
+        *n -= 1;
+        if *n == 0 {
+            map.remove(sha);
+        }
+    }
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        let Some(sha) = self.sha256.take() else { return };
+        match self.held.try_lock() {
+            Ok(mut map) => release(&mut map, &sha),
+            // Busy: released a moment later (meanwhile the content is only kept a little longer).
+            Err(_) => {
+                let held = self.held.clone();
+                tokio::spawn(async move { release(&mut *held.lock().await, &sha) });
+            }
+        }
+    }
 }
 
 impl Blobs {
     pub fn new(root: PathBuf, max_bytes: u64) -> AppResult<Self> {
         crate::private::dir(&root)?;
         crate::private::dir(&root.join("tmp"))?;
-        Ok(Self { root, max_bytes })
+        Ok(Self { root, max_bytes, held: Arc::default() })
+    }
+
+    /// Deletes what an upload stored when the upload is refused after all, unless another
+    /// upload in flight holds the same content or `unnamed` finds a record that names it.
+    pub async fn discard<F: std::future::Future<Output = AppResult<bool>>>(&self, mut stored: Stored, unnamed: F) -> AppResult<()> {
+        let mut map = self.held.lock().await;
+        let sha = stored.hold.sha256.take().unwrap_or_default();
+        let alone = map.get(&sha).copied().unwrap_or(0) <= 1;
+        if alone && unnamed.await? {
+            match tokio::fs::remove_file(self.path_of(&sha)?).await {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+                _ => {}
+            }
+        }
+        release(&mut map, &sha);
+        Ok(())
     }
 
     pub fn max_bytes(&self) -> u64 {
@@ -73,6 +127,9 @@ impl Blobs {
             if let Some(dir) = dest.parent() {
                 crate::private::dir(dir)?;
             }
+            let mut held = self.held.lock().await;
+            *held.entry(sha256.clone()).or_insert(0) += 1;
+            let hold = Hold { held: self.held.clone(), sha256: Some(sha256.clone()) };
             if tokio::fs::try_exists(&dest).await? {
                 tokio::fs::remove_file(&tmp).await?;
                 // Stored again: the clean-up of unattached uploads counts its age from now.
@@ -81,7 +138,8 @@ impl Blobs {
                 tokio::fs::rename(&tmp, &dest).await?;
             }
             crate::private::file(&dest)?;
-            Ok(Stored { sha256, size })
+            drop(held);
+            Ok(Stored { sha256, size, hold })
         }
         .await;
         drop(guard);
@@ -161,6 +219,10 @@ impl Blobs {
     /// `before`: an upload of the same content in the meantime keeps it.
     pub async fn remove_unused(&self, sha256: &str, before: std::time::SystemTime) -> AppResult<bool> {
         let path = self.path_of(sha256)?;
+        let held = self.held.lock().await;
+        if held.contains_key(sha256) {
+            return Ok(false);
+        }
         match tokio::fs::metadata(&path).await {
             Ok(m) if m.modified()? < before => {
                 tokio::fs::remove_file(&path).await?;

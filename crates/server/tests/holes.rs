@@ -641,3 +641,63 @@ both!(a_patients_session_is_short_and_renewed_while_in_use, |db| async move {
     assert_eq!(client.get("/api/v1/me").await.0, StatusCode::UNAUTHORIZED);
     s.stop().await;
 });
+
+/// A PNG's signature and header chunk for `w` × `h` pixels of 8-bit RGBA (colour type 6), and
+/// an empty image-data chunk: all a decoder reads to know what the pixels would cost.
+fn png_header(w: u32, h: u32) -> Vec<u8> {
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = 0xffff_ffffu32;
+        for &b in bytes {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    }
+    fn chunk(out: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let mut body = kind.to_vec();
+        body.extend_from_slice(data);
+        out.extend_from_slice(&body);
+        out.extend_from_slice(&crc32(&body).to_be_bytes());
+    }
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = w.to_be_bytes().to_vec();
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+    chunk(&mut png, b"IHDR", &ihdr);
+    chunk(&mut png, b"IDAT", &[]);
+    chunk(&mut png, b"IEND", &[]);
+    png
+}
+
+// 7. A 190 KB PNG of 49.99 million pixels (under the pixel limit) cost ~300 MB to thumbnail,
+//    and 16 at once took the server to 4.9 GB. Its cost is now read from its header.
+both!(an_image_that_would_take_too_much_memory_is_refused_from_its_header, |db| async move {
+    let s = TestServer::start(db).await;
+    let client = s.client("Клиент", "+79850000707").await;
+    let bomb = png_header(7071, 7070);
+    let blobs = s.dir.path().join("blobs");
+    let before = walk(&blobs);
+    let t = Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let (client, bomb) = (client.clone(), bomb.clone());
+        tasks.push(tokio::spawn(async move { client.upload(&format!("scan{i}.png"), "image/png", &bomb).await }));
+    }
+    for task in tasks {
+        let (st, b) = task.await.unwrap();
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert!(b["message"].as_str().unwrap().contains("MB once decoded"), "{b}");
+    }
+    assert!(t.elapsed() < Duration::from_secs(10), "16 refusals took {:?}", t.elapsed());
+    assert_eq!(walk(&blobs), before, "nothing of them is kept");
+    // A real photo still gets its thumbnail.
+    let img = image::RgbImage::from_pixel(1200, 900, image::Rgb([200, 120, 90]));
+    let mut png = Vec::new();
+    image::DynamicImage::ImageRgb8(img).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+    let a = client.must_upload("throat.png", "image/png", &png).await;
+    assert_eq!(a["image"]["thumb_width"], 480, "{a}");
+    s.stop().await;
+});

@@ -66,21 +66,24 @@ pub async fn upload(
         }
     };
     let stored = state.blobs.store(body.into_data_stream()).await?;
-    // Whatever refuses the upload now (an image bomb, the database) deletes what was stored: no
-    // row would ever name it, and the clean-up of unattached uploads goes by rows.
-    let image = match crate::thumbs::wanted(&media_type) {
+    // Whatever refuses the upload now (an image bomb, the quota, the database) deletes what was
+    // stored — the original and its thumbnail — unless another upload holds or a record names
+    // the same content: no row would ever name it, and the clean-up of unattached uploads goes
+    // by rows.
+    let (image, thumb) = match crate::thumbs::wanted(&media_type) {
         true => match thumbnail(&state, &stored.sha256).await {
-            Ok(i) => i,
+            Ok(Some((info, thumb))) => (Some(info), Some(thumb)),
+            Ok(None) => (None, None),
             Err(e) => {
-                let _ = state.blobs.remove_unused(&stored.sha256, std::time::SystemTime::now()).await;
+                discard(&state, stored).await;
                 return Err(e);
             }
         },
-        false => None,
+        false => (None, None),
     };
     let attachment = Attachment {
         id: careline_protocol::new_id(),
-        sha256: stored.sha256,
+        sha256: stored.sha256.clone(),
         file_name,
         media_type,
         size: stored.size as i64,
@@ -95,10 +98,23 @@ pub async fn upload(
         false => state.store.insert_attachment_within(&attachment, session.user_id, quota, crate::time::now_ms() - 24 * 3600 * 1000).await,
     };
     if !matches!(recorded, Ok(true)) {
-        let _ = state.blobs.remove_unused(&attachment.sha256, std::time::SystemTime::now()).await;
+        discard(&state, stored).await;
+        if let Some(thumb) = thumb {
+            discard(&state, thumb).await;
+        }
         return Err(recorded.err().unwrap_or_else(|| over_quota(quota)));
     }
+    // Held until now (recorded): nothing deleted the content meanwhile.
+    drop((stored, thumb));
     Ok((StatusCode::CREATED, Json(attachment)))
+}
+
+/// Deletes what a refused upload stored, unless it is held or named elsewhere.
+async fn discard(state: &AppState, stored: crate::blobs::Stored) {
+    let sha = stored.sha256.clone();
+    if let Err(e) = state.blobs.discard(stored, state.store.content_unnamed(&sha)).await {
+        tracing::warn!(error = %e, "a refused upload's file could not be deleted");
+    }
 }
 
 fn over_quota(quota: u64) -> AppError {
@@ -117,7 +133,7 @@ fn thumb_budget() -> &'static tokio::sync::Semaphore {
 
 /// Makes and stores an image's thumbnail. Too many pixels (a decompression bomb): refused with
 /// the numbers. An image that does not decode is kept as a file, without a thumbnail.
-async fn thumbnail(state: &AppState, sha256: &str) -> AppResult<Option<Box<careline_protocol::ImageInfo>>> {
+async fn thumbnail(state: &AppState, sha256: &str) -> AppResult<Option<(Box<careline_protocol::ImageInfo>, crate::blobs::Stored)>> {
     let path = state.blobs.path_of(sha256)?;
     let bytes = tokio::fs::read(&path).await?;
     let (bytes, cost) = tokio::task::spawn_blocking(move || {
@@ -162,14 +178,15 @@ async fn thumbnail(state: &AppState, sha256: &str) -> AppResult<Option<Box<carel
     };
     let size = made.thumb.len() as i64;
     let stored = state.blobs.store(futures::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(made.thumb))])).await?;
-    Ok(Some(Box::new(careline_protocol::ImageInfo {
+    let info = Box::new(careline_protocol::ImageInfo {
         width: made.width,
         height: made.height,
-        thumb_sha256: stored.sha256,
+        thumb_sha256: stored.sha256.clone(),
         thumb_width: made.thumb_width,
         thumb_height: made.thumb_height,
         thumb_size: size,
-    })))
+    });
+    Ok(Some((info, stored)))
 }
 
 /// An image's thumbnail (a JPEG that fits 480 × 480), for whoever may see the image; another

@@ -124,6 +124,20 @@ pub(crate) fn image_info(row: &sqlx::any::AnyRow, col: &str) -> AppResult<Option
 }
 
 /// Of the content hashes `shas`, those no upload names any more (their files may go), once each.
+impl Store {
+    /// Whether no upload names this content (as an original or a thumbnail), read through the
+    /// writer so that an upload just recorded counts.
+    pub async fn content_unnamed(&self, sha: &str) -> AppResult<bool> {
+        let named = sqlx::query("SELECT 1 AS x FROM attachments WHERE sha256 = $1 OR image LIKE $2 LIMIT 1")
+            .bind(sha)
+            .bind(format!("%\"{sha}\"%"))
+            .fetch_optional(&self.writer)
+            .await?
+            .is_some();
+        Ok(!named)
+    }
+}
+
 pub(crate) async fn unnamed_contents(tx: &mut WriteTx, shas: Vec<String>) -> AppResult<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
     for sha in shas {
