@@ -588,3 +588,42 @@ both!(sessions_are_seen_and_revoked, |db| async move {
     assert_eq!(st, StatusCode::UNAUTHORIZED);
     s.stop().await;
 });
+
+// The matrix's other axis (issue #21): an id of one kind of account used as another's. A
+// client's id never names an operator, an operator's never a client, on any endpoint that takes one.
+both!(an_id_of_one_kind_of_account_is_never_another, |db| async move {
+    let s = TestServer::start(db).await;
+    let admin = s.staff("root", Role::Admin).await;
+    let op = s.staff("anna", Role::Operator).await;
+    let client = s.client("Клиент", "+10000000501").await;
+    let (op_id, client_id) = (op.user_id().await, client.user_id().await);
+    let c = client.open_consultation("вопрос").await;
+    let refused = |st: StatusCode| st.is_client_error();
+    // An operator's id as a client's.
+    for (method, path, body) in [
+        (Method::GET, format!("/api/v1/clients/{op_id}"), None),
+        (Method::PATCH, format!("/api/v1/clients/{op_id}"), Some(json!({"city": "X"}))),
+        (Method::DELETE, format!("/api/v1/clients/{op_id}"), None),
+        (Method::POST, "/api/v1/clients".into(), Some(json!({"id": op_id, "name": "X", "phone": "+10000000502"}))),
+        (Method::POST, "/api/v1/callbacks".into(), Some(json!({"client_id": op_id, "phone": "+10000000503"}))),
+    ] {
+        let (st, b) = admin.call(method.clone(), &path, body).await;
+        assert!(refused(st), "{method} {path} with an operator's id: {st} {b}");
+    }
+    // A client's id as an operator's.
+    for (method, path, body) in [
+        (Method::PATCH, format!("/api/v1/operators/{client_id}"), Some(json!({"role": "admin"}))),
+        (Method::POST, format!("/api/v1/consultations/{c}/assign"), Some(json!({"operator_id": client_id}))),
+    ] {
+        let (st, b) = admin.call(method.clone(), &path, body).await;
+        assert!(refused(st), "{method} {path} with a client's id: {st} {b}");
+    }
+    op.must(&format!("/api/v1/consultations/{c}/take"), json!({})).await;
+    let (st, b) = op.post(&format!("/api/v1/consultations/{c}/transfer"), json!({"operator_id": client_id})).await;
+    assert!(refused(st), "a transfer to a client: {st} {b}");
+    // The client is still a client, the operator an operator.
+    assert_eq!(client.ok("/api/v1/me").await["user"]["role"], "client");
+    assert_eq!(op.ok("/api/v1/me").await["user"]["role"], "operator");
+    assert_eq!(s.state.metrics.http_server_errors.load(Ordering::Relaxed), 0);
+    s.stop().await;
+});
