@@ -154,6 +154,8 @@ async fn a_patient_chats_from_the_web_page() {
     b.fill("#name", "Ольга Веб-Пациентка").await;
     b.fill("#phone", "+7 912 000-11-22").await;
     b.fill("#password", "пароль-пациента").await;
+    // The registration form: the optional code from reception under the password.
+    b.shoot("web-register-ru-phone-light").await;
     b.click("[data-testid=register]", "").await;
     b.find("[data-testid=composer]", "").await;
     // A new patient without any consultation yet: the empty chat.
@@ -223,6 +225,20 @@ async fn a_patient_chats_from_the_web_page() {
     b.find("[data-testid=rated]", "Спасибо").await;
     let rated = state.store.get_consultation(c.id).await.unwrap();
     assert_eq!((rated.rating, rated.rating_comment.as_deref()), (Some(5), Some("Спасибо, быстро ответили")));
+    // Log out ends the session on the server, not only in the browser (issue #21).
+    let token = b.exec("return localStorage.getItem('careline.token')").await.as_str().unwrap().to_owned();
+    b.click("[data-testid=logout]", "").await;
+    b.find("[data-testid=login]", "Войти").await;
+    let me = || reqwest::Client::new().get(format!("{base}/api/v1/me")).bearer_auth(&token).send();
+    let mut status = me().await.unwrap().status();
+    for _ in 0..50 {
+        if status == reqwest::StatusCode::UNAUTHORIZED {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        status = me().await.unwrap().status();
+    }
+    assert_eq!(status, reqwest::StatusCode::UNAUTHORIZED, "the old token still works after Log out");
     b.quit().await;
 
     // The same patient on a laptop, in Chinese, dark: logs in and sees the whole thread.
