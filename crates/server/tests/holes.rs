@@ -323,7 +323,10 @@ async fn a_token_never_rides_in_the_url_and_logout_ends_it() {
     let ws_base = s.base.replacen("http://", "ws://", 1);
     // In the URL: refused before the upgrade.
     let refused = tokio_tungstenite::connect_async(format!("{ws_base}/api/v1/ws?token={token}")).await;
-    assert!(refused.is_err(), "a token in the URL is refused");
+    match refused {
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "a token in the URL is refused"),
+        other => panic!("a token in the URL: {other:?}"),
+    }
     // In the first frame: live.
     let (mut ws, _) = tokio_tungstenite::connect_async(format!("{ws_base}/api/v1/ws")).await.unwrap();
     ws.send(Message::Text(json!({"token": token, "resume": 0}).to_string().into())).await.unwrap();

@@ -75,11 +75,20 @@ pub async fn snapshot(State(state): State<AppState>, session: Session, ApiQuery(
 #[utoipa::path(get, path = "/api/v1/ws", tag = "sync", params(WsQuery),
     responses((status = 101, description = "switching to the WebSocket protocol"), (status = 400, body = ApiError), (status = 401, body = ApiError)))]
 pub async fn ws(State(state): State<AppState>, parts: Parts, ApiQuery(q): ApiQuery<WsQuery>) -> AppResult<Response> {
+    // Not authenticated: a token in the URL (refused: proxies log it), or neither the header
+    // nor a WebSocket upgrade that could carry the token in its first frame.
+    let upgrading = parts.headers.get(axum::http::header::UPGRADE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     if q.token.is_some() {
-        return Err(AppError::bad_request("a token in the URL is refused (proxies log it): send the Authorization header or a first frame {\"token\": …}"));
+        return Err(AppError::refuse(
+            ErrorCode::Unauthorized,
+            "a token in the URL is refused (proxies log it): send the Authorization header or a first frame {\"token\": …}",
+        ));
     }
     let session = match bearer(&parts) {
         Some(token) => Some(Session::from_token(&state, token).await?),
+        None if !upgrading => {
+            return Err(AppError::refuse(ErrorCode::Unauthorized, "send Authorization: Bearer <token>, or open the WebSocket and send {\"token\": …} first"))
+        }
         None => None,
     };
     let mut parts = parts;
