@@ -383,8 +383,18 @@ impl Desk {
     }
 
     /// Stops the desk and closes its cache (the window closes); the session stays for the next start.
+    /// The background tasks are aborted and *waited for*: an aborted task lets go of its cache
+    /// connection only when it is next polled, and a connection handed back to a closing pool
+    /// is closed on its own thread after the pool says it is closed — the process could exit
+    /// first and leave the write-ahead log behind (under load, 3 runs in 10).
     pub async fn close(&self) {
-        self.stop();
+        let tasks: Vec<_> = self.tasks.lock().expect("desk tasks").drain(..).collect();
+        for t in &tasks {
+            t.abort();
+        }
+        for t in tasks {
+            let _ = t.await;
+        }
         self.cache.close().await;
     }
 
