@@ -44,6 +44,26 @@ pub const ACCOUNTS_PER_PHONE: i64 = 3;
 /// The tag a registration gets when its phone is already the clinic's.
 pub const POSSIBLE_DUPLICATE: &str = "possible-duplicate";
 
+/// The record reception made for `phone` that `code` claims (no account yet).
+async fn unclaimed_record<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(e: E, phone: &str, code: &str) -> AppResult<Client> {
+    let row = sqlx::query(&format!("SELECT {CLIENT_COLS} FROM clients WHERE phone = $1 AND claim_hash = $2 AND password_hash IS NULL"))
+        .bind(phone)
+        .bind(claim_hash(code))
+        .fetch_optional(e)
+        .await?
+        .ok_or_else(wrong_claim_code)?;
+    client_row(&row)
+}
+
+/// Refuses a registration when `phone` has [`ACCOUNTS_PER_PHONE`] accounts already.
+async fn room_for_an_account<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(e: E, phone: &str) -> AppResult<()> {
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM clients WHERE phone = $1 AND password_hash IS NOT NULL").bind(phone).fetch_one(e).await?;
+    if row.try_get::<i64, _>("n")? >= ACCOUNTS_PER_PHONE {
+        return Err(AppError::refuse(ErrorCode::RateLimited, "too many registrations; try again later"));
+    }
+    Ok(())
+}
+
 fn wrong_claim_code() -> AppError {
     AppError::invalid("the claim code is wrong, spent or for another phone number; ask reception for a new one")
 }
@@ -78,22 +98,10 @@ impl Store {
         required_text("name", &req.name, 200)?;
         let phone = normalize_phone(&req.phone)?;
         valid_email(req.email.as_deref())?;
-        if let Some(code) = &req.claim_code {
-            let found = sqlx::query("SELECT 1 AS x FROM clients WHERE phone = $1 AND claim_hash = $2 AND password_hash IS NULL")
-                .bind(&phone)
-                .bind(claim_hash(code))
-                .fetch_optional(&self.reader)
-                .await?;
-            if found.is_none() {
-                return Err(wrong_claim_code());
-            }
-            return Ok(());
+        match &req.claim_code {
+            Some(code) => unclaimed_record(&self.reader, &phone, code).await.map(|_| ()),
+            None => room_for_an_account(&self.reader, &phone).await,
         }
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM clients WHERE phone = $1 AND password_hash IS NOT NULL").bind(&phone).fetch_one(&self.reader).await?;
-        if row.try_get::<i64, _>("n")? >= ACCOUNTS_PER_PHONE {
-            return Err(AppError::refuse(ErrorCode::RateLimited, "too many registrations; try again later"));
-        }
-        Ok(())
     }
 
     /// Registers a client. With a claim code, the record reception made for this phone becomes
@@ -121,13 +129,7 @@ impl Store {
         };
         let mut tx = self.begin().await?;
         if let Some(code) = &req.claim_code {
-            let row = sqlx::query(&format!("SELECT {CLIENT_COLS} FROM clients WHERE phone = $1 AND claim_hash = $2 AND password_hash IS NULL"))
-                .bind(&client.phone)
-                .bind(claim_hash(code))
-                .fetch_optional(tx.conn())
-                .await?
-                .ok_or_else(wrong_claim_code)?;
-            let claimed = client_row(&row)?;
+            let claimed = unclaimed_record(tx.conn(), &client.phone, code).await?;
             let done = sqlx::query("UPDATE clients SET password_hash = $1, claim_hash = NULL WHERE id = $2 AND password_hash IS NULL")
                 .bind(&password_hash)
                 .bind(claimed.id.to_string())
@@ -140,6 +142,11 @@ impl Store {
             tx.commit().await?;
             return Ok(claimed);
         }
+        // Counted again in the transaction (the check before hashing was a reader's), under the
+        // locks of the phone's rows (PostgreSQL; SQLite has one writer): a phone past its
+        // accounts would have its newest one never found by a login.
+        sqlx::query("UPDATE clients SET phone = phone WHERE phone = $1").bind(&client.phone).execute(tx.conn()).await?;
+        room_for_an_account(tx.conn(), &client.phone).await?;
         let known = sqlx::query("SELECT id FROM clients WHERE phone = $1 ORDER BY id").bind(&client.phone).fetch_all(tx.conn()).await?;
         let known = known.iter().map(|r| r.try_get::<String, _>("id")).collect::<Result<Vec<_>, _>>()?;
         let mut client = client;
