@@ -27,17 +27,15 @@ struct ClientApp {
 
 impl ClientApp {
     async fn register(base: &str, name: &str, phone: &str) -> ClientApp {
+        Self::register_with(base, json!({ "name": name, "phone": phone, "password": "client-secret-1" })).await.0
+    }
+
+    /// Registers with `body` (a claim code, say); the client and the server's answer.
+    async fn register_with(base: &str, body: Value) -> (ClientApp, Value) {
         let http = reqwest::Client::new();
-        let r: Value = http
-            .post(format!("{base}/api/v1/clients/register"))
-            .json(&json!({ "name": name, "phone": phone, "password": "client-secret-1" }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        ClientApp { http, base: base.to_owned(), token: r["token"].as_str().expect("a client session").to_owned() }
+        let r: Value = http.post(format!("{base}/api/v1/clients/register")).json(&body).send().await.unwrap().json().await.unwrap();
+        let token = r["token"].as_str().unwrap_or_else(|| panic!("a client session: {r}")).to_owned();
+        (ClientApp { http, base: base.to_owned(), token }, r)
     }
 
     async fn post(&self, path: &str, body: Value) -> Value {
@@ -519,6 +517,11 @@ async fn operator_works_a_day_in_the_window() {
         d.click("[data-testid=consultation-row]", "e2e: sore throat").await;
         d.wait_text("[data-testid=message-state][data-state=read]", "", 10).await;
         shoot(&d, &format!("chat-{lang}-{theme}")).await;
+        // The file the desk will not open, and why, in this language and theme.
+        d.click("[data-testid=file]", "анализы.pdf.exe").await;
+        d.wait_text("[data-testid=file-refusal]", "", 10).await;
+        d.exec("document.querySelector('[data-testid=file-refusal]').scrollIntoView({ block: 'center' })", json!([])).await;
+        shoot(&d, &format!("chat-file-refused-{lang}-{theme}")).await;
         d.click("[data-testid=view-mine]", "").await;
         d.click("[data-testid=consultation-row]", "e2e: long thread").await;
         d.wait_text("[data-testid=message]", "line #350.", 10).await;
@@ -801,15 +804,8 @@ async fn an_admin_erases_a_client_from_the_window() {
     d.click("[data-testid=claim-code-make]", "").await;
     let code = d.wait_text("[data-testid=claim-code-value]", "-", 10).await;
     shoot(&d, "claim-code-ru-light").await;
-    let registered: Value = reqwest::Client::new()
-        .post(format!("{base}/api/v1/clients/register"))
-        .json(&json!({"name": "Зина", "phone": "89123456789", "password": "zina-password-1", "claim_code": code.trim()}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, registered) =
+        ClientApp::register_with(&base, json!({"name": "Зина", "phone": "89123456789", "password": "zina-password-1", "claim_code": code.trim()})).await;
     assert_eq!(registered["user"]["id"].as_str(), Some(zina.id.to_string().as_str()), "{registered}");
     d.key("\u{E00C}").await; // Escape closes the dialog
     d.click("[data-testid=section-clients]", "").await;
@@ -911,6 +907,9 @@ async fn an_admin_erases_a_client_from_the_window() {
     d.choose("[data-testid=audit-action]", "client.").await;
     d.wait_text("[data-testid=audit-row]", "client.erased", 15).await;
     shoot(&d, "audit-ru-light").await;
+    // A caller reception recorded (no account yet), for the registration code's dialog.
+    let caller = careline_protocol::CreateClientRequest { name: "刘晓红".into(), phone: "+8613900139001".into(), ..Default::default() };
+    state.store.create_client(&caller, uuid::Uuid::nil()).await.unwrap();
     // The same screens in Chinese and English, light and dark.
     for (lang, theme) in [("zh", "light"), ("en", "dark"), ("ru", "dark")] {
         d.click("[data-testid=open-settings]", "").await;
@@ -938,6 +937,13 @@ async fn an_admin_erases_a_client_from_the_window() {
         d.fill("[data-testid=new-client-phone]", "+7 916 123 45 99").await;
         d.wait_text("[data-testid=duplicate-client]", "", 10).await;
         shoot(&d, &format!("new-client-{lang}-{theme}")).await;
+        d.key("\u{E00C}").await;
+        // A caller's registration code, in this language and theme (a Chinese name).
+        d.click("[data-testid=client-row]", "刘晓红").await;
+        d.click("[data-testid=claim-code]", "").await;
+        d.click("[data-testid=claim-code-make]", "").await;
+        d.wait_text("[data-testid=claim-code-value]", "-", 10).await;
+        shoot(&d, &format!("claim-code-{lang}-{theme}")).await;
         d.key("\u{E00C}").await;
         d.click("[data-testid=open-settings]", "").await;
         d.click("[data-testid=settings-quick-replies]", "").await;

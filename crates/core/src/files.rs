@@ -341,7 +341,8 @@ pub fn openable(media_type: &str, name: &str) -> bool {
 
 impl Files {
     /// Saves a file that is not to be opened into `dir`, under its name with `.blocked`
-    /// added (no program runs it by a click), never over another file; its path.
+    /// added (no program runs it by a click), never over another file — but a click on the
+    /// same file again finds the copy it saved before instead of adding another; its path.
     pub fn save_blocked(&self, sha256: &str, name: &str, dir: &Path) -> CoreResult<Option<PathBuf>> {
         let Some(plain) = self.read(sha256) else {
             return Ok(None);
@@ -351,6 +352,9 @@ impl Files {
         let mut path = dir.join(format!("{base}.blocked"));
         let mut n = 2;
         while path.exists() {
+            if std::fs::read(&path).is_ok_and(|saved| saved == plain) {
+                return Ok(Some(path));
+            }
             path = dir.join(format!("{base} ({n}).blocked"));
             n += 1;
         }

@@ -246,6 +246,12 @@ async fn a_patient_chats_from_the_web_page() {
     wide.dark(true).await;
     wide.go(&format!("{base}/")).await;
     wide.find("[data-testid=login]", "登录").await;
+    // The registration form with the code from reception, in Chinese and dark, on a laptop.
+    wide.click("[data-testid=switch-mode]", "").await;
+    wide.find("#claim", "").await;
+    wide.shoot("web-register-zh-desktop-dark").await;
+    wide.click("[data-testid=switch-mode]", "").await;
+    wide.find("[data-testid=login]", "登录").await;
     wide.fill("#phone", "+79120001122").await;
     wide.fill("#password", "пароль-пациента").await;
     wide.click("[data-testid=login]", "").await;

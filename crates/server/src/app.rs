@@ -21,7 +21,7 @@ impl AppState {
         let (router, _) = crate::api::routes();
         router
             .layer(middleware::from_fn_with_state(self.clone(), crate::idempotency::layer))
-            .layer(middleware::from_fn_with_state(self.clone(), crate::hygiene::layer))
+            .layer(middleware::from_fn(crate::hygiene::layer))
             .layer(middleware::from_fn_with_state(self.clone(), body_timeout))
             .layer(DefaultBodyLimit::max(self.config.json_max_bytes))
             .layer(middleware::from_fn_with_state(self.clone(), count_requests))

@@ -20,10 +20,10 @@ pub struct Blobs {
     /// deletes them meanwhile. Taken and checked under this lock together with the file's
     /// creation and deletion, so a deletion never falls between another upload finding the
     /// file there and recording it.
-    held: Arc<tokio::sync::Mutex<std::collections::HashMap<String, usize>>>,
+    held: Arc<tokio::sync::Mutex<std::collections::HashMap<String, u64>>>,
 }
 
-type Held = Arc<tokio::sync::Mutex<std::collections::HashMap<String, usize>>>;
+type Held = Arc<tokio::sync::Mutex<std::collections::HashMap<String, u64>>>;
 
 /// What an upload turned out to be. Its content stays held (never deleted) while this lives.
 pub struct Stored {
@@ -38,11 +38,20 @@ struct Hold {
     sha256: Option<String>,
 }
 
-fn release(map: &mut std::collections::HashMap<String, usize>, sha: &str) {
-    if let Some(n) = map.get_mut(sha) {
-        *n -= 1;
+fn release(map: &mut std::collections::HashMap<String, u64>, sha: &str) {
+    take_from(map, sha, 1);
+}
+
+/// Takes `by` from `key`'s count, forgetting the key at zero.
+fn take_from<K: std::hash::Hash + Eq + std::borrow::Borrow<Q>, Q: std::hash::Hash + Eq + ?Sized>(
+    map: &mut std::collections::HashMap<K, u64>,
+    key: &Q,
+    by: u64,
+) {
+    if let Some(n) = map.get_mut(key) {
+        *n = n.saturating_sub(by);
         if *n == 0 {
-            map.remove(sha);
+            map.remove(key);
         }
     }
 }
@@ -137,7 +146,6 @@ impl Blobs {
             } else {
                 tokio::fs::rename(&tmp, &dest).await?;
             }
-            crate::private::file(&dest)?;
             drop(held);
             Ok(Stored { sha256, size, hold })
         }
@@ -200,12 +208,7 @@ impl Uploading {
 impl Drop for Reserved {
     fn drop(&mut self) {
         let mut map = self.uploading.bytes.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(n) = map.get_mut(&self.user) {
-            *n = n.saturating_sub(self.bytes);
-            if *n == 0 {
-                map.remove(&self.user);
-            }
-        }
+        take_from(&mut map, &self.user, self.bytes);
     }
 }
 

@@ -1,44 +1,32 @@
-//! Text the server refuses before any handler sees it: a NUL character anywhere in the path,
-//! the query or a JSON body (PostgreSQL cannot store one and answered 500; no field of the API
-//! has a use for it), and a query or path whose percent-encoding is not UTF-8 (it was silently
-//! replaced with U+FFFD before). Both are a `bad_request` that changes nothing. The JSON
-//! extractors (`api::ApiJson`, `api::OptionalJson`) check their body again where they parse it,
-//! whatever the request's headers said: a body-less action sent with no or another media type
-//! was parsed without this layer's check.
+//! Text the server refuses: a NUL character anywhere in the path, the query or a JSON body
+//! (PostgreSQL cannot store one and answered 500; no field of the API has a use for it), and a
+//! query or path whose percent-encoding is not UTF-8 (it was silently replaced with U+FFFD
+//! before). Both are a `bad_request` that changes nothing. The path and query are checked by
+//! [`layer`] before any handler; a body where it is parsed — by the JSON extractors
+//! (`api::ApiJson`, `api::OptionalJson`, through [`refuse_nul`]) whatever the request's headers
+//! said (a body-less action sent with no or another media type once skipped a check made here
+//! by media type), and only once.
 
-use axum::body::{to_bytes, Body};
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use careline_protocol::ErrorCode;
 
 use crate::error::AppError;
-use crate::state::AppState;
 
-pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn layer(req: Request, next: Next) -> Response {
     if let Err(e) = check_encoded("path", req.uri().path()).and_then(|_| check_encoded("query", req.uri().query().unwrap_or(""))) {
         return e.into_response();
     }
-    if !is_json(req.headers()) {
-        return next.run(req).await;
-    }
-    let (parts, body) = req.into_parts();
-    let bytes = match to_bytes(body, state.config.json_max_bytes).await {
-        Ok(b) => b,
-        Err(_) => return AppError::refuse(ErrorCode::PayloadTooLarge, "the request body is too large").into_response(),
-    };
-    if let Err(e) = refuse_nul(&bytes) {
-        return e.into_response();
-    }
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    next.run(req).await
 }
 
 /// Whether the request says its body is JSON: `application/json` or `…+json`, in any case
 /// (media types are case-insensitive; `Application/JSON` once slipped past a case-sensitive check).
 pub fn is_json(headers: &axum::http::HeaderMap) -> bool {
     headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| {
-        let essence = t.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-        essence == "application/json" || essence.ends_with("+json")
+        let essence = t.split(';').next().unwrap_or("").trim();
+        let tail = essence.len().checked_sub(5).and_then(|i| essence.get(i..)).unwrap_or("");
+        essence.eq_ignore_ascii_case("application/json") || tail.eq_ignore_ascii_case("+json")
     })
 }
 
@@ -82,6 +70,18 @@ fn has_nul_escape(json: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn media_types_are_compared_without_case() {
+        let with = |t: &str| {
+            let mut h = axum::http::HeaderMap::new();
+            h.insert(axum::http::header::CONTENT_TYPE, t.parse().unwrap());
+            is_json(&h)
+        };
+        assert!(with("Application/JSON") && with("application/json; charset=utf-8") && with("application/problem+JSON"));
+        assert!(!with("text/plain") && !with("json") && !with("application/jsonx"));
+        assert!(!is_json(&axum::http::HeaderMap::new()));
+    }
 
     #[test]
     fn nul_escapes_are_told_from_escaped_backslashes() {

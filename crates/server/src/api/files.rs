@@ -70,16 +70,17 @@ pub async fn upload(
     // stored — the original and its thumbnail — unless another upload holds or a record names
     // the same content: no row would ever name it, and the clean-up of unattached uploads goes
     // by rows.
-    let (image, thumb) = match crate::thumbs::wanted(&media_type) {
-        true => match thumbnail(&state, &stored.sha256).await {
+    let (image, thumb) = if crate::thumbs::wanted(&media_type) {
+        match thumbnail(&state, &stored.sha256).await {
             Ok(Some((info, thumb))) => (Some(info), Some(thumb)),
             Ok(None) => (None, None),
             Err(e) => {
                 discard(&state, stored).await;
                 return Err(e);
             }
-        },
-        false => (None, None),
+        }
+    } else {
+        (None, None)
     };
     let attachment = Attachment {
         id: careline_protocol::new_id(),
@@ -93,9 +94,10 @@ pub async fn upload(
     // The reservation above keeps parallel uploads from storing bytes the quota has no room
     // for; the count in the transaction that records the upload is what decides (a reader may
     // not yet see an upload just recorded, and other instances reserve on their own).
-    let recorded = match session.role.is_staff() {
-        true => state.store.insert_attachment(&attachment, session.user_id).await.map(|()| true),
-        false => state.store.insert_attachment_within(&attachment, session.user_id, quota, crate::time::now_ms() - 24 * 3600 * 1000).await,
+    let recorded = if session.role.is_staff() {
+        state.store.insert_attachment(&attachment, session.user_id).await.map(|()| true)
+    } else {
+        state.store.insert_attachment_within(&attachment, session.user_id, quota, crate::time::now_ms() - 24 * 3600 * 1000).await
     };
     if !matches!(recorded, Ok(true)) {
         discard(&state, stored).await;

@@ -26,6 +26,9 @@ async fn insert_row<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(e: E, a: &A
     Ok(())
 }
 
+/// What one uploader stored since a time, in bytes (the daily quota's count).
+const UPLOADED_SINCE: &str = "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS total FROM attachments WHERE uploader_id = $1 AND created_at >= $2";
+
 impl Store {
     /// Records a client's upload if it fits the client's `quota` of bytes since `since_ms`,
     /// counted in the same transaction under the client's row lock (PostgreSQL; SQLite has one
@@ -33,11 +36,7 @@ impl Store {
     pub async fn insert_attachment_within(&self, a: &Attachment, uploader: Uuid, quota: u64, since_ms: i64) -> AppResult<bool> {
         let mut tx = self.begin().await?;
         sqlx::query("UPDATE clients SET id = id WHERE id = $1").bind(uploader.to_string()).execute(tx.conn()).await?;
-        let row = sqlx::query("SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS total FROM attachments WHERE uploader_id = $1 AND created_at >= $2")
-            .bind(uploader.to_string())
-            .bind(since_ms)
-            .fetch_one(tx.conn())
-            .await?;
+        let row = sqlx::query(UPLOADED_SINCE).bind(uploader.to_string()).bind(since_ms).fetch_one(tx.conn()).await?;
         let used = u64::try_from(row.try_get::<i64, _>("total")?).unwrap_or(0);
         if used + a.size.max(0) as u64 > quota {
             return Ok(false);
@@ -84,11 +83,7 @@ impl Store {
 
     /// How many bytes `uploader` uploaded since `since_ms`.
     pub async fn uploaded_since(&self, uploader: Uuid, since_ms: i64) -> AppResult<i64> {
-        let row = sqlx::query("SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS total FROM attachments WHERE uploader_id = $1 AND created_at >= $2")
-            .bind(uploader.to_string())
-            .bind(since_ms)
-            .fetch_one(&self.reader)
-            .await?;
+        let row = sqlx::query(UPLOADED_SINCE).bind(uploader.to_string()).bind(since_ms).fetch_one(&self.reader).await?;
         Ok(row.try_get::<i64, _>("total")?)
     }
 
@@ -123,35 +118,30 @@ pub(crate) fn image_info(row: &sqlx::any::AnyRow, col: &str) -> AppResult<Option
     text.map(|t| serde_json::from_str(&t).map_err(|e| AppError::Corrupt(format!("an attachment's image: {e}")))).transpose()
 }
 
-/// Of the content hashes `shas`, those no upload names any more (their files may go), once each.
 impl Store {
     /// Whether no upload names this content (as an original or a thumbnail), read through the
     /// writer so that an upload just recorded counts.
     pub async fn content_unnamed(&self, sha: &str) -> AppResult<bool> {
-        let named = sqlx::query("SELECT 1 AS x FROM attachments WHERE sha256 = $1 OR image LIKE $2 LIMIT 1")
-            .bind(sha)
-            .bind(format!("%\"{sha}\"%"))
-            .fetch_optional(&self.writer)
-            .await?
-            .is_some();
-        Ok(!named)
+        Ok(!named(&self.writer, sha).await?)
     }
 }
 
+/// Whether an upload names this content: as an original, or as a thumbnail (the image JSON
+/// holds it quoted).
+async fn named<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(e: E, sha: &str) -> AppResult<bool> {
+    let row = sqlx::query("SELECT 1 AS x FROM attachments WHERE sha256 = $1 OR image LIKE $2 LIMIT 1")
+        .bind(sha)
+        .bind(format!("%\"{sha}\"%"))
+        .fetch_optional(e)
+        .await?;
+    Ok(row.is_some())
+}
+
+/// Of the content hashes `shas`, those no upload names any more (their files may go), once each.
 pub(crate) async fn unnamed_contents(tx: &mut WriteTx, shas: Vec<String>) -> AppResult<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
     for sha in shas {
-        if out.contains(&sha) {
-            continue;
-        }
-        // Named as an original, or as a thumbnail (the JSON holds it quoted).
-        let named = sqlx::query("SELECT 1 AS x FROM attachments WHERE sha256 = $1 OR image LIKE $2 LIMIT 1")
-            .bind(&sha)
-            .bind(format!("%\"{sha}\"%"))
-            .fetch_optional(tx.conn())
-            .await?
-            .is_some();
-        if !named {
+        if !out.contains(&sha) && !named(tx.conn(), &sha).await? {
             out.push(sha);
         }
     }
