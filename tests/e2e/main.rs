@@ -758,25 +758,39 @@ async fn an_admin_erases_a_client_from_the_window() {
     shoot(&d, "new-client-duplicate-ru-light").await;
     d.fill("[data-testid=new-client-phone]", "8 (912) 345-67-89").await;
     d.wait_gone("[data-testid=duplicate-client]", "", 10).await;
+    d.fill("[data-testid=new-client-birthday]", "02.11.1964").await; // day first, as in a passport
+    d.key("\u{E004}").await;
     d.click("[data-testid=new-client-save]", "").await;
     d.wait_text("[data-testid=profile-name]", "Зинаида Петровна", 10).await;
+    d.wait_text(".facts", "2 ноября 1964 г.", 10).await;
     let zina = wait_for_client(&state, "89123456789").await;
+    assert_eq!(zina.birthday.as_deref(), Some("1964-11-02"), "the 2nd of November, not the 11th of February");
     assert_eq!((zina.name.as_str(), zina.source), ("Зинаида Петровна Кузнецова-Оболенская", careline_protocol::ClientSource::Phone));
     // ... and a callback request for her, tomorrow between 10:00 and 12:00 of the desk's clock.
     d.click("[data-testid=request-callback]", "").await;
     d.click("[data-testid=callback-window]", "").await;
-    let from = d
+    // Typed in Russian order (day first), as a receptionist reads it off a paper note; the
+    // field shows it back the same way.
+    let day = d
         .exec(
             "const day = new Date(Date.now() + 86400000); const p = (n) => String(n).padStart(2, '0');\
-             const date = `${day.getFullYear()}-${p(day.getMonth() + 1)}-${p(day.getDate())}`;\
-             const set = (sel, v) => { const e = document.querySelector(sel); e.value = v; e.dispatchEvent(new Event('input', { bubbles: true })); };\
-             set('[data-testid=callback-from]', `${date}T10:00`); set('[data-testid=callback-until]', `${date}T12:00`);\
-             return new Date(`${date}T10:00`).toISOString()",
+             return [`${p(day.getDate())}.${p(day.getMonth() + 1)}.${day.getFullYear()}`, new Date(day.getFullYear(), day.getMonth(), day.getDate(), 10).toISOString()]",
             json!([]),
         )
         .await;
+    let (typed, from) = (day[0].as_str().unwrap().to_owned(), day[1].clone());
+    d.fill("[data-testid=callback-from]", &format!("{typed} 10:00")).await;
+    d.key("\u{E004}").await; // Tab: the field reads what was typed
+    d.fill("[data-testid=callback-until]", &format!("{typed} 12:00")).await;
+    d.key("\u{E004}").await;
+    let shown = d.exec("return document.querySelector('[data-testid=callback-from]').value", json!([])).await;
+    assert_eq!(shown.as_str(), Some(format!("{typed} 10:00").as_str()), "the field keeps the day first");
     d.fill("[data-testid=new-callback-reason]", "Результаты анализов, перезвонить после обеда").await;
+    d.click("[data-testid=callback-until]", "").await; // the calendar, in Russian, Monday first
+    d.wait_text(".flatpickr-calendar.open .flatpickr-weekday", "Пн", 10).await;
     shoot(&d, "new-callback-ru-light").await;
+    d.click("[data-testid=new-callback-reason]", "").await;
+    d.wait_gone(".flatpickr-calendar.open", "", 10).await;
     d.click("[data-testid=new-callback-save]", "").await;
     d.wait_text("[data-testid=callback-row]", "Зинаида Петровна", 10).await;
     shoot(&d, "callbacks-after-reception-ru-light").await;

@@ -1,6 +1,7 @@
 // The audit log (admins): who did what, when, from where — filtered by who, what (an action's
 // beginning), which period; paged; exported as CSV. Online only.
 import { useEffect, useState } from "preact/hooks";
+import { DateField } from "./DateField";
 import { api, type AuditQuery, type AuditRecord } from "./api";
 import { ExportButton } from "./Export";
 import { errorLine } from "./errors";
@@ -40,8 +41,8 @@ export function Audit() {
         <select value={action} onChange={(e) => setAction(e.currentTarget.value)} data-testid="audit-action">
           {actions.map((a) => <option value={a}>{a === "" ? t("anyAction") : a.replace(/\.$/, "")}</option>)}
         </select>
-        <label class="inline">{t("from")} <input type="date" value={from} onInput={(e) => setFrom(e.currentTarget.value)} /></label>
-        <label class="inline">{t("to")} <input type="date" value={to} onInput={(e) => setTo(e.currentTarget.value)} /></label>
+        <label class="inline">{t("from")} <DateField value={from} onChange={setFrom} testid="audit-from" /></label>
+        <label class="inline">{t("to")} <DateField value={to} onChange={setTo} testid="audit-to" /></label>
         <ExportButton what={() => ({ what: "audit", query: query(null) })} />
       </div>
       {error && <div class="form-error">{error}</div>}

@@ -7,7 +7,7 @@ import { api, type Consultation, type Me, type MessageRow, type PendingMessage }
 import { lang, t } from "./i18n";
 import { systemNote } from "./systemNotes";
 import { useCell, useLoad, versions } from "./store";
-import { episodeStarts, when } from "./format";
+import { episodeStarts, fileSize, when } from "./format";
 import { around, newest, PAGE, refreshed, refreshLimit, withNewer, withOlder, type ThreadWindow } from "./thread";
 import { Icon } from "./icons";
 
@@ -149,7 +149,7 @@ function Attachment({ a }: { a: NonNullable<MessageRow["message"]["attachment"]>
   return (
     <>
       <button class="file" onClick={open} title={a.file_name} data-testid={playable ? "play-media" : "file"}>
-        <Icon name={playable ? "play" : "file"} /> <span>{a.file_name}</span> <small>{Math.max(1, Math.round(a.size / 1024))} KB</small>
+        <Icon name={playable ? "play" : "file"} /> <span>{a.file_name}</span> <small>{fileSize(a.size, lang())}</small>
       </button>
       {refusal && <div class="file-refusal" role="alert" data-testid="file-refusal">{refusal}</div>}
     </>

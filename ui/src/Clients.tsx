@@ -1,12 +1,13 @@
 import { useState } from "preact/hooks";
+import { DateField } from "./DateField";
 import { api, type Client, type Me } from "./api";
 import { act } from "./store";
 import { Dialog } from "./Dialog";
-import { lang, t, type Key } from "./i18n";
+import { lang, plural, t, type Key } from "./i18n";
 import { go, nav } from "./nav";
 import { useAction, useCell, useLoad, versions } from "./store";
 import { VirtualList } from "./VirtualList";
-import { initials, when } from "./format";
+import { age, dayWhen, initials, longDate, measure, today, when } from "./format";
 import { errorLine } from "./errors";
 import { Icon } from "./icons";
 import { NewCallbackDialog, NewClientDialog } from "./Reception";
@@ -92,12 +93,12 @@ function Profile({ id, me }: { id: string; me: Me }) {
         {fact("phone", c.phone)}
         {fact("email", c.email)}
         {fact("gender", c.gender)}
-        {fact("birthday", c.birthday)}
+        {fact("birthday", c.birthday ? `${longDate(c.birthday, lang())}${age(c.birthday) !== null ? ` (${plural("years", age(c.birthday)!)})` : ""}` : null)}
         {fact("city", c.city)}
-        {fact("height", c.height_cm ? `${c.height_cm} cm` : null)}
-        {fact("weight", c.weight_kg ? `${c.weight_kg} kg` : null)}
+        {fact("height", c.height_cm ? measure(c.height_cm, "centimeter", lang()) : null)}
+        {fact("weight", c.weight_kg ? measure(c.weight_kg, "kilogram", lang()) : null)}
         {fact("source", t(`source_${c.source}` as Key))}
-        {fact("since", when(c.created_at, lang()))}
+        {fact("since", dayWhen(c.created_at, lang()))}
       </dl>
       {c.tags.length > 0 && <div class="tags">{c.tags.map((x) => <span class="tag">{x}</span>)}</div>}
       {c.notes && (<><h3>{t("notes")}</h3><p class="notes">{c.notes}</p></>)}
@@ -224,10 +225,10 @@ function EditClient({ client, admin, onClose }: { client: Client; admin: boolean
         </label>
         <label>{t("email")}<input value={f.email} onInput={set("email")} /></label>
         <label>{t("gender")}<input value={f.gender} onInput={set("gender")} /></label>
-        <label>{t("birthday")}<input type="date" value={f.birthday} onInput={set("birthday")} /></label>
+        <label>{t("birthday")}<DateField value={f.birthday} onChange={(v) => setF({ ...f, birthday: v })} max={today()} testid="client-birthday" /></label>
         <label>{t("city")}<input value={f.city} onInput={set("city")} /></label>
-        <label>{t("height")} (cm)<input inputMode="decimal" value={f.height} onInput={set("height")} /></label>
-        <label>{t("weight")} (kg)<input inputMode="decimal" value={f.weight} onInput={set("weight")} /></label>
+        <label>{t("height")}, {t("unitCm")}<input inputMode="decimal" value={f.height} onInput={set("height")} /></label>
+        <label>{t("weight")}, {t("unitKg")}<input inputMode="decimal" value={f.weight} onInput={set("weight")} /></label>
         <label class="wide">{t("tagsComma")}<input value={f.tags} onInput={set("tags")} /></label>
         <label class="wide">{t("notes")}<textarea rows={3} value={f.notes} onInput={set("notes")} data-testid="client-notes" /></label>
         {admin && <label class="check"><input type="checkbox" checked={f.vip} onChange={set("vip")} /> {t("vip")}</label>}

@@ -1,4 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
+import { DateField } from "./DateField";
 import { api, type ConsultationRow, type ConsultationView, type ListCursor, type Counts, type ListFilter, type Me, type Sort } from "./api";
 import { lang, plural, t, type Key } from "./i18n";
 import { usePagedList } from "./pagedList";
@@ -6,7 +7,7 @@ import { go, nav } from "./nav";
 import { pref, setPref, useCell, useLoad, useNow, versions } from "./store";
 import { VirtualList } from "./VirtualList";
 import { Chat } from "./Chat";
-import { duration, money, waitLevel, when } from "./format";
+import { calendarDate, dayOfIso, duration, money, waitLevel, when } from "./format";
 
 const views: { id: ConsultationView; key: Key }[] = [
   { id: "queue", key: "queue" },
@@ -98,8 +99,8 @@ export function Consultations({ me, counts }: { me: Me; counts: Counts | undefin
               </select>
             )}
             <input placeholder={t("tags")} value={filter.tag ?? ""} onInput={(e) => patch({ tag: e.currentTarget.value || null })} />
-            <label>{t("from")} <input type="date" onChange={(e) => patch({ from: e.currentTarget.value ? new Date(e.currentTarget.value).toISOString() : null })} /></label>
-            <label>{t("to")} <input type="date" onChange={(e) => patch({ to: e.currentTarget.value ? new Date(e.currentTarget.value + "T23:59:59").toISOString() : null })} /></label>
+            <label>{t("from")} <DateField value={dayOfIso(filter.from)} onChange={(v) => patch({ from: v ? calendarDate(v)!.toISOString() : null })} testid="archive-from" /></label>
+            <label>{t("to")} <DateField value={dayOfIso(filter.to)} onChange={(v) => patch({ to: v ? new Date(calendarDate(v)!.getTime() + 86_399_999).toISOString() : null })} testid="archive-to" /></label>
             <label class="check"><input type="checkbox" checked={filter.unread_only} onChange={(e) => patch({ unread_only: e.currentTarget.checked })} /> {t("unreadOnly")}</label>
           </div>
         )}

@@ -2,6 +2,8 @@
 // client or a bare phone. Both work offline (the desk shows them at once and sends them when
 // the server answers); a phone a known client has is offered, never recorded twice.
 import { useEffect, useState } from "preact/hooks";
+import { today } from "./format";
+import { DateField } from "./DateField";
 import { api, newId, type Client } from "./api";
 import { Dialog } from "./Dialog";
 import { t, type Key } from "./i18n";
@@ -63,7 +65,7 @@ export function NewClientDialog({ onClose }: { onClose: () => void }) {
           </select>
         </label>
         <label>{t("email")}<input type="email" value={f.email} onInput={set("email")} /></label>
-        <label>{t("birthday")}<input type="date" value={f.birthday} onInput={set("birthday")} /></label>
+        <label>{t("birthday")}<DateField value={f.birthday} onChange={(v) => setF({ ...f, birthday: v })} max={today()} testid="new-client-birthday" /></label>
         <label>{t("city")}<input value={f.city} onInput={set("city")} /></label>
         <label class="wide">{t("notes")}<textarea rows={3} value={f.notes} onInput={set("notes")} /></label>
       </div>
@@ -108,8 +110,8 @@ export function NewCallbackDialog({ client, onClose }: { client?: Client; onClos
         </div>
         {windowed && (
           <>
-            <label>{t("from")}<input type="datetime-local" value={from} onInput={(e) => setFrom(e.currentTarget.value)} data-testid="callback-from" /></label>
-            <label>{t("until")}<input type="datetime-local" value={until} onInput={(e) => setUntil(e.currentTarget.value)} data-testid="callback-until" /></label>
+            <label>{t("from")}<DateField time value={from} onChange={setFrom} testid="callback-from" /></label>
+            <label>{t("until")}<DateField time value={until} onChange={setUntil} min={from.slice(0, 10)} testid="callback-until" /></label>
           </>
         )}
         <label class="wide">{t("reason")}<textarea rows={3} value={reason} onInput={(e) => setReason(e.currentTarget.value)} data-testid="new-callback-reason" /></label>

@@ -3,6 +3,7 @@
 // variables), and the numbers as a table. Offline, the last report fetched is shown and said
 // to be so. Every figure's definition: README "Reports: what each figure means".
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { DateField } from "./DateField";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import {
@@ -125,9 +126,9 @@ function Overview({ me }: { me: Me }) {
         </div>
         {period === "custom" && (
           <span class="custom-range">
-            <input type="date" value={custom.from} max={custom.to} onChange={(e) => e.currentTarget.value && setCustom({ ...custom, from: e.currentTarget.value })} data-testid="range-from" />
+            <DateField value={custom.from} max={custom.to} onChange={(v) => v && setCustom({ ...custom, from: v })} testid="range-from" />
             –
-            <input type="date" value={custom.to} min={custom.from} onChange={(e) => e.currentTarget.value && setCustom({ ...custom, to: e.currentTarget.value })} data-testid="range-to" />
+            <DateField value={custom.to} min={custom.from} onChange={(v) => v && setCustom({ ...custom, to: v })} testid="range-to" />
           </span>
         )}
         <select value={group} onChange={(e) => setGroup(e.currentTarget.value as ReportGroup | "auto")} title={t("groupBy")} data-testid="report-group">

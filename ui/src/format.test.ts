@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dueState, duration, episodeStarts, fillPlaceholders, initials, matchQuickReplies, waitLevel } from "./format";
+import { age, dayWhen, dueState, duration, episodeStarts, fillPlaceholders, initials, longDate, matchQuickReplies, waitLevel, when } from "./format";
 
 describe("format", () => {
   it("words durations in each language", () => {
@@ -53,5 +53,32 @@ describe("fillPlaceholders", () => {
     expect(fillPlaceholders("Здравствуйте, {client_name}! Я {operator_name}.", v)).toBe("Здравствуйте, Мария! Я Анна Петрова.");
     expect(fillPlaceholders("{client_name}{client_name} {x} {}", v)).toBe("МарияМария {x} {}");
     expect(fillPlaceholders("{client_name}", { client_name: "$& $1", operator_name: "" })).toBe("$& $1");
+  });
+
+  it("gives a moment its day whenever it is not today, in the window's language", () => {
+    const now = new Date(2026, 11, 7, 15, 0).getTime();
+    const at = (y: number, mo: number, d: number, h: number, mi: number) => new Date(y, mo, d, h, mi).toISOString();
+    expect(when(at(2026, 11, 7, 9, 5), "ru", now)).toBe("09:05");
+    expect(when(at(2026, 11, 6, 21, 3), "ru", now)).toBe("вчера, 21:03");
+    expect(when(at(2026, 11, 6, 21, 3), "zh", now)).toBe("昨天 21:03");
+    expect(when(at(2026, 11, 6, 21, 3), "en", now)).toBe("yesterday, 21:03");
+    expect(when(at(2026, 11, 8, 10, 0), "ru", now)).toBe("завтра, 10:00");
+    expect(when(at(2026, 11, 3, 21, 3), "ru", now)).toBe("3 дек., 21:03");
+    expect(when(at(2026, 11, 3, 21, 3), "zh", now)).toBe("12月3日 21:03");
+    expect(when(at(2026, 11, 3, 21, 3), "en", now)).toBe("3 Dec, 21:03");
+    expect(when(at(2025, 11, 3, 21, 3), "ru", now)).toBe("3 дек. 2025 г., 21:03");
+    expect(when(at(2025, 11, 3, 21, 3), "zh", now)).toBe("2025年12月3日 21:03");
+    expect(dayWhen(at(2026, 11, 7, 9, 5), "ru", now)).toBe("сегодня");
+    expect(dayWhen(at(2026, 10, 20, 9, 5), "ru", now)).toBe("20 нояб.");
+    expect(dayWhen(at(2024, 1, 29, 9, 5), "en", now)).toBe("29 Feb 2024");
+  });
+
+  it("words a birthday in the language's order and counts the age", () => {
+    expect(longDate("1964-11-02", "ru")).toBe("2 ноября 1964 г.");
+    expect(longDate("1964-11-02", "zh")).toBe("1964年11月2日");
+    expect(longDate("1964-11-02", "en")).toBe("2 November 1964");
+    expect(age("1964-11-02", new Date(2026, 11, 7).getTime())).toBe(62);
+    expect(age("1964-12-08", new Date(2026, 11, 7).getTime())).toBe(61);
+    expect(age("1964-02-30")).toBe(null);
   });
 });

@@ -57,19 +57,75 @@ export function matchQuickReplies<T extends { key: string; text: string }>(input
   return replies.filter((r) => r.key.toLowerCase().startsWith(q) || (q.length >= 2 && r.text.toLowerCase().includes(q)));
 }
 
-/** The time of day, or the date and time when not today. */
 /** The Intl locale of an interface language. */
 export function localeOf(lang: Lang): string {
   return lang === "zh" ? "zh-CN" : lang === "ru" ? "ru-RU" : "en-GB";
 }
 
+/** Whole calendar days from `d` to `now` on the desk's clock (1 = yesterday, -1 = tomorrow). */
+function daysBefore(d: Date, now: Date): number {
+  const a = Date.UTC(d.getFullYear(), d.getMonth(), d.getDate());
+  const b = Date.UTC(now.getFullYear(), now.getMonth(), now.getDate());
+  return Math.round((b - a) / 86_400_000);
+}
+
+/** "today", "yesterday", "tomorrow" in the language's own words (`Intl.RelativeTimeFormat`). */
+function nearDay(days: number, lang: Lang): string | null {
+  if (days < -1 || days > 1) return null;
+  return new Intl.RelativeTimeFormat(localeOf(lang), { numeric: "auto" }).format(-days, "day");
+}
+
+/** A calendar day: "вчера", "3 дек.", "3 дек. 2025 г."; the year only when it is not this one. */
+function dayOf(d: Date, lang: Lang, now: Date): string {
+  const near = nearDay(daysBefore(d, now), lang);
+  if (near) return near;
+  const year = d.getFullYear() === now.getFullYear() ? undefined : "numeric";
+  return d.toLocaleDateString(localeOf(lang), { day: "numeric", month: "short", year });
+}
+
+/**
+ * A moment: the time of day when it is today, else its day too — "вчера, 21:03",
+ * "3 дек., 21:03", "3 дек. 2025 г., 21:03" (in Chinese "昨天 21:03", "12月3日 21:03").
+ */
 export function when(iso: string, lang: Lang, now = Date.now()): string {
   const d = new Date(iso);
-  const locale = localeOf(lang);
-  const sameDay = new Date(now).toDateString() === d.toDateString();
-  return sameDay
-    ? d.toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit" })
-    : d.toLocaleString(locale, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+  const today = new Date(now);
+  const time = d.toLocaleTimeString(localeOf(lang), { hour: "2-digit", minute: "2-digit" });
+  const days = daysBefore(d, today);
+  if (days === 0) return time;
+  const near = nearDay(days, lang);
+  if (near) return lang === "zh" ? `${near} ${time}` : `${near}, ${time}`;
+  const year = d.getFullYear() === today.getFullYear() ? undefined : "numeric";
+  return d.toLocaleString(localeOf(lang), { day: "numeric", month: "short", year, hour: "2-digit", minute: "2-digit" });
+}
+
+/** The day of a moment, without its time ("client since"): "сегодня", "3 дек.", "3 дек. 2025 г.". */
+export function dayWhen(iso: string, lang: Lang, now = Date.now()): string {
+  return dayOf(new Date(iso), lang, new Date(now));
+}
+
+/** A local calendar date `YYYY-MM-DD` (a birthday), or null when it is not one. */
+export function calendarDate(ymd: string): Date | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(ymd);
+  if (!m) return null;
+  const d = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  return d.getMonth() === Number(m[2]) - 1 ? d : null;
+}
+
+/** A date in full, in the language's order: "2 ноября 1964 г.", "1964年11月2日", "2 November 1964". */
+export function longDate(ymd: string, lang: Lang): string {
+  const d = calendarDate(ymd);
+  return d ? d.toLocaleDateString(localeOf(lang), { day: "numeric", month: "long", year: "numeric" }) : ymd;
+}
+
+/** Whole years from a birthday to `now`. */
+export function age(ymd: string, now = Date.now()): number | null {
+  const b = calendarDate(ymd);
+  if (!b) return null;
+  const n = new Date(now);
+  let years = n.getFullYear() - b.getFullYear();
+  if (n.getMonth() < b.getMonth() || (n.getMonth() === b.getMonth() && n.getDate() < b.getDate())) years -= 1;
+  return years >= 0 ? years : null;
 }
 
 /** Initials for an avatar: first letters of two words, or the first character (CJK names). */
@@ -87,4 +143,39 @@ export function money(minor: number, currency: string, lang: Lang): string {
   } catch {
     return `${(minor / 100).toFixed(2)} ${currency}`;
   }
+}
+
+/**
+ * How a typed date looks in each language, in flatpickr's tokens: day first in Russian
+ * (07.12.2026), year first in Chinese (2026-12-07), the month's name in English (7 Dec 2026)
+ * so that neither order is guessed.
+ */
+export function dateShape(lang: Lang, time: boolean): string {
+  const date = lang === "ru" ? "d.m.Y" : lang === "zh" ? "Y-m-d" : "j M Y";
+  return time ? `${date}${lang === "en" ? "," : ""} H:i` : date;
+}
+
+/** A moment's calendar day on the desk's clock, `YYYY-MM-DD` ("" for none). */
+export function dayOfIso(iso: string | null | undefined): string {
+  if (!iso) return "";
+  const d = new Date(iso);
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`;
+}
+
+/** Today on the desk's clock, `YYYY-MM-DD`. */
+export function today(): string {
+  return dayOfIso(new Date().toISOString());
+}
+
+/** A measurement with its unit in the window's language: "170 см", "72,5 кг", "170厘米". */
+export function measure(value: number, unit: "centimeter" | "kilogram", lang: Lang): string {
+  return new Intl.NumberFormat(localeOf(lang), { style: "unit", unit, unitDisplay: "short", maximumFractionDigits: 1 }).format(value);
+}
+
+/** A file's size: "23 кБ", "1,5 МБ". */
+export function fileSize(bytes: number, lang: Lang): string {
+  const mb = bytes >= 1024 * 1024;
+  const value = mb ? bytes / (1024 * 1024) : Math.max(1, Math.round(bytes / 1024));
+  return new Intl.NumberFormat(localeOf(lang), { style: "unit", unit: mb ? "megabyte" : "kilobyte", unitDisplay: "short", maximumFractionDigits: 1 }).format(value);
 }
