@@ -471,6 +471,10 @@ async fn operator_works_a_day_in_the_window() {
     let (peter, second) = take_new(&d, &base, "Peter Offline", "+79990003344", "e2e: offline case").await;
     server.stop().await;
     d.wait_text("[data-testid=offline-banner]", "No connection", 90).await;
+    // The sidebar no longer claims "Online": colleagues see this desk offline.
+    d.wait_text("[data-testid=my-link]", "colleagues see you offline", 10).await;
+    let dot = d.exec("return document.querySelector('[data-testid=my-presence]').className", json!([])).await;
+    assert!(dot.as_str().unwrap_or("").contains("presence-offline"), "{dot}");
     d.fill("[data-testid=composer]", "Written while offline").await;
     d.click("[data-testid=send]", "").await;
     d.wait_text("[data-testid=pending-message][data-state=pending]", "Written while offline", 10).await;
@@ -839,6 +843,9 @@ async fn an_admin_erases_a_client_from_the_window() {
     // stops working on the server.
     let (http, anna) = operator_session(&base, "anna").await;
     d.click("[data-testid=section-operators]", "").await;
+    // Whoever is connected was seen "now"; John, offline with a patient, is flagged.
+    d.wait_text("[data-testid=operator-row][data-login=admin] [data-testid=operator-last-seen]", "сейчас", 10).await;
+    d.wait_text("[data-testid=operator-row][data-login=john] [data-testid=operator-stranded]", "Не в сети, но ведёт 1 пациента", 10).await;
     d.click("[data-testid=operator-row][data-login=anna] button", "").await;
     d.wait_text("[data-testid=session-row]", "Вход", 15).await;
     shoot(&d, "operator-sessions-ru-light").await;
@@ -864,6 +871,12 @@ async fn an_admin_erases_a_client_from_the_window() {
         .len();
     d.wait_text("[data-testid=board-queue] .tile-value", &queued.to_string(), 10).await;
     d.wait_text("[data-testid=board-person]", "Анна Петрова", 10).await;
+    // John went home holding a patient: the board says so, first, and counts his patients.
+    d.wait_text("[data-testid=board-person]:first-child [data-testid=board-stranded]", "Не в сети, но ведёт", 10).await;
+    d.wait_text("[data-testid=board-stranded-tile] .tile-value", "", 10).await;
+    let stranded = d.exec("return Number(document.querySelector('[data-testid=board-stranded-tile] .tile-value').innerText)", json!([])).await;
+    assert!(stranded.as_i64().unwrap_or(0) >= 1, "patients of offline staff are counted: {stranded}");
+    d.wait_text("[data-testid=board-sla-detail]", "ожидание > 5 мин", 10).await;
     shoot(&d, "board-ru-light").await;
     // The period: the demo clinic's week, as figures, a chart and a table.
     d.click("[data-testid=report-tab-overview]", "").await;
@@ -917,9 +930,20 @@ async fn an_admin_erases_a_client_from_the_window() {
     // and from where.
     d.click("[data-testid=section-reports]", "").await;
     d.click("[data-testid=report-tab-audit]", "").await;
-    d.wait_text("[data-testid=audit-row]", "report.exported", 15).await;
+    d.wait_text("[data-testid=audit-row]", "Выгрузка отчёта", 15).await;
     d.choose("[data-testid=audit-action]", "client.").await;
-    d.wait_text("[data-testid=audit-row]", "client.erased", 15).await;
+    d.wait_text("[data-testid=audit-row]", "Удаление клиента", 15).await;
+    // Words and names, not codes and ids: who looked at Мария's record, and what was changed in it.
+    d.wait_text("[data-testid=audit-row]", "Просмотр карточки клиента", 15).await;
+    d.wait_text("[data-testid=audit-row]", "Мария Иванова · Имя", 15).await;
+    let coded = d
+        .exec(
+            "return [...document.querySelectorAll('[data-testid=audit-row]')].map((r) => r.innerText)\
+               .filter((t) => /\\b[a-z_]+\\.[a-z_]+\\b|[0-9a-f]{8}(?![0-9a-f])/.test(t.replace(/127\\.0\\.0\\.1/, '')))",
+            json!([]),
+        )
+        .await;
+    assert_eq!(coded, json!([]), "no action code or id is shown");
     shoot(&d, "audit-ru-light").await;
     // A caller reception recorded (no account yet), for the registration code's dialog.
     let caller = careline_protocol::CreateClientRequest { name: "刘晓红".into(), phone: "+8613900139001".into(), ..Default::default() };

@@ -5,11 +5,16 @@ import { DateField } from "./DateField";
 import { api, type AuditQuery, type AuditRecord } from "./api";
 import { ExportButton } from "./Export";
 import { errorLine } from "./errors";
-import { when } from "./format";
-import { lang, t } from "./i18n";
+import { actionWords, actorWords, detailWords } from "./auditWords";
+import { calendarDate, when } from "./format";
+import { lang, t, type Key } from "./i18n";
 import { useLoad } from "./store";
 
-const actions = ["", "consultation.", "report.", "client.", "operator.", "red_flag.", "settings.", "session.", "tariff.", "audit."];
+/** The action filter: a prefix of the codes, by the section's name. */
+const actions: [string, Key][] = [
+  ["", "anyAction"], ["consultation.", "consultations"], ["client.", "clients"], ["report.", "reports"], ["operator.", "operators"],
+  ["session.", "sessions"], ["settings.", "settings"], ["red_flag.", "redFlags"], ["tariff.", "tariffs"], ["webhook.", "webhooks"], ["audit.", "tab_audit"],
+];
 
 export function Audit() {
   const ops = useLoad(() => api.operators(), []);
@@ -23,7 +28,7 @@ export function Audit() {
   const names = new Map((ops.data ?? []).map((o) => [o.operator.id, o.operator.name]));
   const query = (cursor: string | null): AuditQuery => ({
     target_id: null, operator_id: operator || null, action: action || null,
-    from: from ? new Date(from).toISOString() : null, to: to ? new Date(new Date(to).getTime() + 86_400_000).toISOString() : null,
+    from: from ? calendarDate(from)!.toISOString() : null, to: to ? new Date(calendarDate(to)!.getTime() + 86_400_000).toISOString() : null,
     cursor, limit: 100, format: null,
   });
   const load = (cursor: string | null) => {
@@ -39,7 +44,7 @@ export function Audit() {
           {(ops.data ?? []).map((o) => <option value={o.operator.id}>{o.operator.name}</option>)}
         </select>
         <select value={action} onChange={(e) => setAction(e.currentTarget.value)} data-testid="audit-action">
-          {actions.map((a) => <option value={a}>{a === "" ? t("anyAction") : a.replace(/\.$/, "")}</option>)}
+          {actions.map(([a, k]) => <option value={a}>{t(k)}</option>)}
         </select>
         <label class="inline">{t("from")} <DateField value={from} onChange={setFrom} testid="audit-from" /></label>
         <label class="inline">{t("to")} <DateField value={to} onChange={setTo} testid="audit-to" /></label>
@@ -52,9 +57,9 @@ export function Audit() {
           {rows.map((a) => (
             <tr data-testid="audit-row">
               <td>{when(a.at, lang())}</td>
-              <td class="name">{names.get(a.operator_id) ?? a.operator_id.slice(0, 8)}</td>
-              <td><code>{a.action}</code></td>
-              <td class="muted detail" title={[a.detail, a.target_id].filter(Boolean).join(" · ")}>{[a.detail, a.target_id?.slice(0, 8)].filter(Boolean).join(" · ")}</td>
+              <td class="name">{actorWords(a)}</td>
+              <td title={a.action}>{actionWords(a.action)}</td>
+              <td class="muted detail" title={[a.detail, a.target_id].filter(Boolean).join(" · ")}>{detailWords(a, names)}</td>
               <td class="muted">{a.remote_addr ?? ""}</td>
             </tr>
           ))}

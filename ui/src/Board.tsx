@@ -2,8 +2,8 @@
 // with their load — from the desk's cache, which the event stream keeps current: redrawn on
 // every change (and each 15 s, as waits grow), never polled from the server.
 import { api } from "./api";
-import { duration, initials } from "./format";
-import { lang, t, type Key } from "./i18n";
+import { duration, initials, stranded } from "./format";
+import { lang, plural, t, type Key } from "./i18n";
 import { go } from "./nav";
 import { useCell, useLoad, useNow, versions } from "./store";
 
@@ -21,6 +21,8 @@ export function Board() {
   );
   const toQueue = () => go({ section: "consultations", view: "queue" });
   const toCallbacks = () => go({ section: "callbacks" });
+  const toActive = () => go({ section: "consultations", view: "active" });
+  const strandedPatients = d.operators.filter((o) => !o.operator.disabled && stranded(o.operator.status, o.load)).reduce((n, o) => n + o.load, 0);
   const slaTotal = d.sla_queue_wait + d.sla_first_response + d.sla_unanswered + d.sla_callbacks;
   return (
     <div class="board" data-testid="board">
@@ -32,19 +34,35 @@ export function Board() {
         {tile("boardCallbacksDue", String(d.callbacks_due), d.callbacks_due > 0 ? "warn" : "", toCallbacks)}
         {tile("boardCallbacksOverdue", String(d.callbacks_overdue), d.callbacks_overdue > 0 ? "alarm" : "", toCallbacks)}
         {tile("boardSla", String(slaTotal), slaTotal > 0 ? "alarm" : "", undefined, "board-sla")}
+        {tile("boardStranded", String(strandedPatients), strandedPatients > 0 ? "alarm" : "", toActive, "board-stranded-tile")}
       </div>
-      {slaTotal > 0 && (
-        <div class="board-sla muted">
-          {t("slaShort_queue_wait")}: {d.sla_queue_wait} · {t("slaShort_first_response")}: {d.sla_first_response} · {t("slaShort_unanswered")}: {d.sla_unanswered} · {t("slaShort_callback_asap")}: {d.sla_callbacks}
-        </div>
-      )}
+      {/* What the SLA figure counts, always: each threshold and how many are past it now. */}
+      <div class={`board-sla ${slaTotal > 0 ? "late" : "muted"}`} data-testid="board-sla-detail">
+        {t("slaCounts")}{" "}
+        {([
+          ["slaShort_queue_wait", d.sla.queue_wait_minutes, d.sla_queue_wait],
+          ["slaShort_first_response", d.sla.first_response_minutes, d.sla_first_response],
+          ["slaShort_unanswered", d.sla.unanswered_minutes, d.sla_unanswered],
+          ["slaShort_callback_asap", d.sla.callback_asap_minutes, d.sla_callbacks],
+        ] as [Key, number | null, number][]).map(([k, min, n], i) => (
+          <span class={n > 0 ? "late" : ""}>
+            {i > 0 && " · "}
+            {t(k)} {min ? `> ${duration(min * 60_000, lang())}` : `(${t("notWatched")})`}: {n}
+          </span>
+        ))}
+      </div>
       <div class="board-people">
-        {d.operators.filter((o) => !o.operator.disabled).map((o) => (
-          <div class={`board-person presence-${o.operator.status}`} data-testid="board-person">
+        {d.operators
+          .filter((o) => !o.operator.disabled)
+          .sort((a, b) => Number(stranded(b.operator.status, b.load)) - Number(stranded(a.operator.status, a.load)))
+          .map((o) => (
+          <div class={`board-person presence-${o.operator.status} ${stranded(o.operator.status, o.load) ? "stranded" : ""}`} data-testid="board-person">
             <span class={`avatar presence-${o.operator.status}`}>{initials(o.operator.name)}</span>
             <div class="board-person-text">
               <div class="name" title={o.operator.name}>{o.operator.name}</div>
-              <div class="muted">{t(o.operator.status)} · {o.load}/{o.operator.capacity}</div>
+              {stranded(o.operator.status, o.load)
+                ? <div class="stranded-note" data-testid="board-stranded">{plural("strandedWarn", o.load)}</div>
+                : <div class="muted">{t(o.operator.status)} · {o.load}/{o.operator.capacity}</div>}
             </div>
             <div class="load-bar"><i style={{ width: `${Math.min(100, (100 * o.load) / Math.max(1, o.operator.capacity))}%` }} class={o.load >= o.operator.capacity ? "full" : ""} /></div>
           </div>

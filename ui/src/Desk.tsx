@@ -96,7 +96,9 @@ export function Desk({ me, onLogout, onLanguage }: { me: Me; onLogout: () => voi
             </button>
           )}
           <div class="me">
-            <span class={`avatar presence-${presence}`}>{initials(me.name)}</span>
+            {/* Without a connection the server (and so every colleague) sees this desk offline,
+                whatever was chosen: the dot and a line say so; the choice is kept for the return. */}
+            <span class={`avatar presence-${isOnline ? presence : "offline"}`} data-testid="my-presence">{initials(me.name)}</span>
             <div class="me-text">
               <div class="me-name" title={me.name}>{me.name}</div>
               <select value={presence} onChange={(e) => setStatus(e.currentTarget.value as Presence)} data-testid="my-status">
@@ -104,6 +106,7 @@ export function Desk({ me, onLogout, onLanguage }: { me: Me; onLogout: () => voi
                   <option value={p}>{t(p)}</option>
                 ))}
               </select>
+              {!isOnline && <div class="me-link" data-testid="my-link">{t("noLinkStatus")}</div>}
             </div>
             <button class="icon-button" onClick={() => setSettingsOpen(true)} title={t("settings")} data-testid="open-settings"><Icon name="gear" /></button>
           </div>

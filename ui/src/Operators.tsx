@@ -1,9 +1,9 @@
 import { useState } from "preact/hooks";
 import { errorLine } from "./errors";
 import { api, type Me, type Operator, type Role } from "./api";
-import { lang, t } from "./i18n";
+import { lang, plural, t } from "./i18n";
 import { useCell, useLoad, versions } from "./store";
-import { initials, when } from "./format";
+import { initials, lastSeen, stranded } from "./format";
 import { Dialog } from "./Dialog";
 import { Sessions } from "./Sessions";
 
@@ -27,11 +27,13 @@ export function Operators({ me }: { me: Me }) {
             const o = r.operator;
             const full = r.load >= o.capacity;
             return (
-              <tr class={o.disabled ? "disabled" : ""} data-testid="operator-row" data-login={o.login}>
+              <tr class={o.disabled ? "disabled" : stranded(o.status, r.load) ? "stranded" : ""} data-testid="operator-row" data-login={o.login}>
                 <td>
                   <span class={`avatar presence-${o.status}`}>{initials(o.name)}</span>
                   <span class="name">{o.name}{o.id === me.id ? ` (${t("you")})` : ""}</span>
-                  <span class={`presence-label presence-${o.status}`} data-testid="operator-status">{o.disabled ? t("disabled") : t(o.status)}</span>
+                  {stranded(o.status, r.load) && !o.disabled
+                    ? <span class="pill stranded" data-testid="operator-stranded">{plural("strandedWarn", r.load)}</span>
+                    : <span class={`presence-label presence-${o.status}`} data-testid="operator-status">{o.disabled ? t("disabled") : t(o.status)}</span>}
                 </td>
                 <td>{t(o.role === "admin" ? "admin" : "operator")}</td>
                 <td>{o.department ?? "—"}</td>
@@ -39,7 +41,7 @@ export function Operators({ me }: { me: Me }) {
                   <div class={`meter ${full ? "full" : ""}`} title={`${r.load}/${o.capacity}`}><div style={{ width: `${Math.min(100, (100 * r.load) / Math.max(1, o.capacity))}%` }} /></div>
                   <span class="muted">{r.load}/{o.capacity}</span>
                 </td>
-                <td class="muted">{o.last_seen ? when(o.last_seen, lang()) : "—"}</td>
+                <td class="muted" data-testid="operator-last-seen">{lastSeen(o.status, o.last_seen, lang())}</td>
                 {admin && <td><button onClick={() => setEditing(o)}>{t("edit")}</button></td>}
               </tr>
             );

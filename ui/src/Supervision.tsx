@@ -165,7 +165,7 @@ function Tariffs() {
     <section class="card" data-testid="tariffs">
       <h2>{t("tariffs")}</h2>
       <div class="rule-add">
-        <input value={name} placeholder={t("displayName")} onInput={(e) => setName(e.currentTarget.value)} data-testid="tariff-name" />
+        <input value={name} placeholder={t("tariffName")} onInput={(e) => setName(e.currentTarget.value)} data-testid="tariff-name" />
         <select value={kind} onChange={(e) => setKind(e.currentTarget.value as ConsultationKind)}>
           {(["chat", "phone", "video"] as const).map((k) => <option value={k}>{t(k)}</option>)}
         </select>
@@ -176,7 +176,7 @@ function Tariffs() {
       <p class="hint">{t("newTariff")}</p>
       {error && <div class="form-error">{error}</div>}
       <table class="table rules">
-        <thead><tr><th>{t("displayName")}</th><th>{t("kindLabel")}</th><th>{t("price")}</th><th /></tr></thead>
+        <thead><tr><th>{t("tariffName")}</th><th>{t("kindLabel")}</th><th>{t("price")}</th><th /></tr></thead>
         <tbody>
           {(list.data ?? []).map((x) => (
             <tr class={x.active ? "" : "off"} data-testid="tariff-row">

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { errorSentence, errorText, refusalLine } from "./errors";
+import { errorLine, errorSentence, errorText, refusalLine } from "./errors";
 
 describe("errors in the interface's language", () => {
   it("words a server refusal in Russian and Chinese, the English message as detail", () => {
     const e = { code: "already_taken" as const, message: "the consultation was taken by someone else" };
-    expect(errorText(e, "ru")).toEqual({ text: "Коллега успел взять это раньше.", detail: "the consultation was taken by someone else" });
+    expect(errorText(e, "ru")).toEqual({ text: "Коллега успел взять это раньше.", detail: null });
+    expect(errorText(e, "en")).toEqual({ text: "A colleague took it first.", detail: "the consultation was taken by someone else" });
     expect(errorText(e, "zh").text).toBe("同事已抢先接手。");
     expect(errorText(e, "en").text).toBe("A colleague took it first.");
   });
@@ -20,6 +21,14 @@ describe("errors in the interface's language", () => {
       expect(errorSentence(code, "ru")).toMatch(/[а-яё]/i);
       expect(errorSentence(code, "zh")).toMatch(/[\u4e00-\u9fff]/);
     }
+  });
+
+  it("puts no English words inside a Russian or Chinese sentence that says it all", () => {
+    const disabled = { code: "account_disabled" as const, message: "this account is disabled" };
+    expect(errorLine(disabled, "ru")).toBe("Ваша учётная запись отключена. Обратитесь к руководителю.");
+    expect(errorLine(disabled, "zh")).not.toMatch(/[a-z]/);
+    // A refusal of a value keeps the server's words: they name the field to fix.
+    expect(errorText({ code: "validation_failed", message: "name: must not be empty" }, "ru").detail).toBe("name: must not be empty");
   });
 
   it("an outbox refusal keeps the server's words as detail", () => {

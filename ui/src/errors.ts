@@ -101,15 +101,20 @@ export function errorSentence(code: UiCode | string, l: Lang = lang()): string {
  * English detail that came with it (the server's message, the cause) when it adds something. */
 export function errorText(e: UiError, l: Lang = lang()): { text: string; detail: string | null } {
   const text = errorSentence(e.code, l);
-  const detail = e.message && e.message !== text ? e.message : null;
+  const detail = e.message && e.message !== text && (l === "en" || technical.has(e.code)) ? e.message : null;
   return { text, detail };
 }
+
+/** Codes whose sentence cannot say what exactly went wrong: the server's (English) words follow
+ * as a detail in every language, for whoever fixes it. Every other code's sentence says it all,
+ * so a Russian or Chinese window shows it alone. */
+const technical = new Set<string>(["bad_request", "validation_failed", "internal", "unexpected_answer", "cache", "file"]);
 
 /** A refused outbox entry's code and message, as one line. */
 export function refusalLine(code: string | null, message: string | null, l: Lang = lang()): string {
   if (!code) return message ?? "";
-  const text = errorSentence(code, l);
-  return message ? `${text} (${message})` : text;
+  const { text, detail } = errorText({ code: code as UiCode, message: message ?? "" }, l);
+  return detail ? `${text} (${detail})` : text;
 }
 
 /** The error of a failed command, whatever was thrown. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { age, dayWhen, dueState, duration, episodeStarts, fillPlaceholders, initials, longDate, matchQuickReplies, waitLevel, when } from "./format";
+import { age, dayWhen, lastSeen, stranded, dueState, duration, episodeStarts, fillPlaceholders, initials, longDate, matchQuickReplies, waitLevel, when } from "./format";
 
 describe("format", () => {
   it("words durations in each language", () => {
@@ -80,5 +80,16 @@ describe("fillPlaceholders", () => {
     expect(age("1964-11-02", new Date(2026, 11, 7).getTime())).toBe(62);
     expect(age("1964-12-08", new Date(2026, 11, 7).getTime())).toBe(61);
     expect(age("1964-02-30")).toBe(null);
+  });
+
+  it("says a connected colleague is here now and when an offline one left", () => {
+    const now = new Date(2026, 11, 7, 15, 0).getTime();
+    expect(lastSeen("online", new Date(2026, 11, 7, 9, 0).toISOString(), "ru", now)).toBe("сейчас");
+    expect(lastSeen("busy", null, "en", now)).toBe("now");
+    expect(lastSeen("offline", new Date(2026, 11, 6, 18, 30).toISOString(), "ru", now)).toBe("вчера, 18:30");
+    expect(lastSeen("offline", null, "ru", now)).toBe("—");
+    expect(stranded("offline", 2)).toBe(true);
+    expect(stranded("offline", 0)).toBe(false);
+    expect(stranded("away", 2)).toBe(false);
   });
 });

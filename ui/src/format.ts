@@ -179,3 +179,14 @@ export function fileSize(bytes: number, lang: Lang): string {
   const value = mb ? bytes / (1024 * 1024) : Math.max(1, Math.round(bytes / 1024));
   return new Intl.NumberFormat(localeOf(lang), { style: "unit", unit: mb ? "megabyte" : "kilobyte", unitDisplay: "short", maximumFractionDigits: 1 }).format(value);
 }
+
+/** When a colleague was last seen: "now" while connected, else the moment they left ("—" never). */
+export function lastSeen(status: string, seen: string | null, lang: Lang, now = Date.now()): string {
+  if (status !== "offline") return new Intl.RelativeTimeFormat(localeOf(lang), { numeric: "auto" }).format(0, "second");
+  return seen ? when(seen, lang, now) : "—";
+}
+
+/** An operator who is offline yet still holds patients: nobody answers them. */
+export function stranded(status: string, load: number): boolean {
+  return status === "offline" && load > 0;
+}

@@ -667,6 +667,14 @@ pub struct AuditRecord {
     pub detail: Option<String>,
     pub remote_addr: Option<String>,
     pub at: DateTime<Utc>,
+    /// Who did it, by name (an operator, or a client for what a client does); none when the
+    /// account is gone.
+    #[serde(default)]
+    pub actor_name: Option<String>,
+    /// What it was done to, by name: a client, an operator, a consultation's client, a tariff,
+    /// a red-flag phrase; none for an erased client or a target without a name.
+    #[serde(default)]
+    pub target_name: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -667,6 +667,12 @@ both!(staff_change_a_clients_phone_and_source, |db| async move {
     let details: Vec<&str> = audit["items"].as_array().unwrap().iter().map(|a| a["detail"].as_str().unwrap_or("")).collect();
     assert!(details.contains(&"phone,source"), "{details:?}");
     assert!(audit.to_string().find("9000001199").is_none(), "no phone number in the audit log");
+    // By name: who did it and to whom, so the log reads without looking ids up.
+    let first = &audit["items"][0];
+    assert_eq!((first["actor_name"].as_str(), first["target_name"].as_str()), (Some("anna name"), Some("Иван")), "{first}");
+    let csv = admin.text(&format!("/api/v1/audit?target_id={id}&action=client.updated&format=csv")).await;
+    assert!(csv.starts_with("at,operator_id,action,target_id,detail,remote_addr,operator_name,target_name"), "{csv}");
+    assert!(csv.contains("anna name,Иван"), "{csv}");
     s.stop().await;
 });
 

@@ -766,7 +766,17 @@ export type AuditRecord = { id: string, operator_id: string,
 /**
  * e.g. `client.viewed`, `operator.created`.
  */
-action: string, target_id: string | null, detail: string | null, remote_addr: string | null, at: string, };
+action: string, target_id: string | null, detail: string | null, remote_addr: string | null, at: string, 
+/**
+ * Who did it, by name (an operator, or a client for what a client does); none when the
+ * account is gone.
+ */
+actor_name: string | null, 
+/**
+ * What it was done to, by name: a client, an operator, a consultation's client, a tariff,
+ * a red-flag phrase; none for an erased client or a target without a name.
+ */
+target_name: string | null, };
 
 export type AuditQuery = { 
 /**
@@ -828,6 +838,11 @@ callbacks_due: number, callbacks_overdue: number,
  * Items past an SLA threshold now: waiting, unanswered, callbacks.
  */
 sla_queue_wait: number, sla_first_response: number, sla_unanswered: number, sla_callbacks: number, 
+/**
+ * The thresholds those counts are measured against (minutes; none = not watched), so
+ * that a zero says what it counts.
+ */
+sla: SlaThresholds, 
 /**
  * Every operator, online first, with the load.
  */

@@ -483,7 +483,9 @@ impl Desk {
                 EventData::Settings(_) => (consultations, callbacks) = (true, true),
                 EventData::QuickReplies(q) => quick_replies |= q.owner_id.is_none_or(|o| o == me),
                 EventData::WebhookPaused(w) if self.session.role == "admin" && s.settings.allows(notify::Kind::WebhookPaused) => {
-                    let text = format!("{} — {}", w.target, w.reason);
+                    // The address alone: the title says what happened in the desk's language, and
+                    // the server's (English) reason waits in the webhooks' page for the admin.
+                    let text = w.target.clone();
                     s.burst.push(notify::Candidate { kind: notify::Kind::WebhookPaused, target: notify::Target::Webhook(w.endpoint_id), text });
                 }
                 EventData::WebhookPaused(_) => {}

@@ -30,6 +30,9 @@ pub struct Board {
     pub sla_first_response: i64,
     pub sla_unanswered: i64,
     pub sla_callbacks: i64,
+    /// The thresholds those counts are measured against (minutes; none = not watched), so
+    /// that a zero says what it counts.
+    pub sla: careline_protocol::SlaThresholds,
     /// Every operator, online first, with the load.
     pub operators: Vec<OperatorRow>,
 }
@@ -58,6 +61,7 @@ impl Views<'_> {
             sla_unanswered: 0,
             sla_callbacks: callbacks.iter().filter(|c| late(callback_due(c, &thresholds))).count() as i64,
             operators: self.operator_list().await?,
+            sla: thresholds.clone(),
         };
         for c in &active {
             let due = consultation_due(c, waiting.get(&c.id).copied(), &thresholds);

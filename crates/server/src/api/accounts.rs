@@ -282,9 +282,12 @@ pub async fn list_audit(
             a.target_id.map(|t| t.to_string()).unwrap_or_default(),
             a.detail.clone().unwrap_or_default(),
             a.remote_addr.clone().unwrap_or_default(),
+            a.actor_name.clone().unwrap_or_default(),
+            a.target_name.clone().unwrap_or_default(),
         ]
     });
-    let text = crate::store::reports::csv::write(&["at", "operator_id", "action", "target_id", "detail", "remote_addr"], rows);
+    // Names after the original columns, so a spreadsheet built on the first six still reads.
+    let text = crate::store::reports::csv::write(&["at", "operator_id", "action", "target_id", "detail", "remote_addr", "operator_name", "target_name"], rows);
     Ok(([(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")], text).into_response())
 }
 

@@ -24,14 +24,29 @@ impl Store {
     pub async fn list_audit(&self, f: &AuditQuery, all: bool) -> AppResult<Page<AuditRecord>> {
         let limit = if all { CSV_MAX } else { page_limit(f.limit)? };
         let cursor = f.cursor.as_deref();
-        let mut q = SqlBuf::new("SELECT id, operator_id, action, target_id, detail, remote_addr, at FROM audit");
+        // Names are joined in, so the log reads "Елена Смирнова viewed Мария Иванова" and not ids:
+        // the actor is an operator or (for what a client does) a client; the target is whatever
+        // of the named things carries that id (ids are random, so at most one does).
+        let mut q = SqlBuf::new(
+            "SELECT a.id, a.operator_id, a.action, a.target_id, a.detail, a.remote_addr, a.at, \
+             COALESCE(o.name, ac.name) AS actor_name, \
+             COALESCE(tc.name, kc.name, tor.name, tt.name, tr.phrase) AS target_name \
+             FROM audit a \
+             LEFT JOIN operators o ON o.id = a.operator_id \
+             LEFT JOIN clients ac ON ac.id = a.operator_id \
+             LEFT JOIN clients tc ON tc.id = a.target_id \
+             LEFT JOIN consultations k ON k.id = a.target_id LEFT JOIN clients kc ON kc.id = k.client_id \
+             LEFT JOIN operators tor ON tor.id = a.target_id \
+             LEFT JOIN tariffs tt ON tt.id = a.target_id \
+             LEFT JOIN red_flag_rules tr ON tr.id = a.target_id",
+        );
         if let Some(t) = f.target_id {
             let p = q.arg(t.to_string());
-            q.and(&format!("target_id = {p}"));
+            q.and(&format!("a.target_id = {p}"));
         }
         if let Some(o) = f.operator_id {
             let p = q.arg(o.to_string());
-            q.and(&format!("operator_id = {p}"));
+            q.and(&format!("a.operator_id = {p}"));
         }
         if let Some(a) = f.action.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
             if a.len() > 100 {
@@ -40,22 +55,22 @@ impl Store {
             // A prefix, matched literally (LIKE's wildcards escaped).
             let escaped = a.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
             let p = q.arg(format!("{escaped}%"));
-            q.and(&format!("action LIKE {p} ESCAPE '\\'"));
+            q.and(&format!("a.action LIKE {p} ESCAPE '\\'"));
         }
         if let Some(from) = f.from {
             let p = q.arg(crate::time::ms(from));
-            q.and(&format!("at >= {p}"));
+            q.and(&format!("a.at >= {p}"));
         }
         if let Some(to) = f.to {
             let p = q.arg(crate::time::ms(to));
-            q.and(&format!("at < {p}"));
+            q.and(&format!("a.at < {p}"));
         }
         if let Some(c) = cursor {
             let p = q.arg(parse_id_cursor(c)?);
-            q.and(&format!("id < {p}"));
+            q.and(&format!("a.id < {p}"));
         }
         let p = q.arg(limit + 1);
-        q.push(&format!(" ORDER BY id DESC LIMIT {p}"));
+        q.push(&format!(" ORDER BY a.id DESC LIMIT {p}"));
         let rows = q.query().fetch_all(&self.reader).await?;
         let mut items = rows
             .iter()
@@ -68,6 +83,8 @@ impl Store {
                     detail: r.try_get("detail")?,
                     remote_addr: r.try_get("remote_addr")?,
                     at: get_time(r, "at")?,
+                    actor_name: r.try_get("actor_name")?,
+                    target_name: r.try_get("target_name")?,
                 })
             })
             .collect::<AppResult<Vec<_>>>()?;
