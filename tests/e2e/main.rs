@@ -1088,8 +1088,19 @@ async fn a_red_flag_jumps_the_queue_and_the_supervisor_assigns_it() {
     watch.wait_for("Красный флаг", 15).await;
     d.click("[data-testid=section-consultations]", "").await;
     d.click("[data-testid=view-queue]", "").await;
-    // The first rule in order that fires is named.
-    d.wait_text("[data-testid=row-red-flag]", "дав* в груд*", 15).await;
+    // The row shows the client's own words that raised it (not the rule "дав* в груд*"), and
+    // they stay in view however narrow the row: the preview starts just before them.
+    d.wait_text("[data-testid=row-red-flag]", "давит в груди", 15).await;
+    let shown = d
+        .exec(
+            "const m = document.querySelector('[data-testid=row-red-flag]'); const row = m.closest('.subject');\
+             const a = m.getBoundingClientRect(), b = row.getBoundingClientRect();\
+             return { inside: a.left >= b.left - 1 && a.right <= b.right + 1, text: row.innerText }",
+            json!([]),
+        )
+        .await;
+    assert_eq!(shown["inside"], json!(true), "the symptom is not cut off: {shown}");
+    assert!(!shown["text"].as_str().unwrap_or("").contains('*'), "no rule syntax in the row: {shown}");
     let first = d.exec("return document.querySelector('[data-testid=consultation-row]').innerText", json!([])).await;
     assert!(first.as_str().unwrap().contains("Галина Срочная"), "the red flag is first in the queue: {first}");
     shoot(&d, "queue-red-flag-ru-light").await;
@@ -1099,7 +1110,9 @@ async fn a_red_flag_jumps_the_queue_and_the_supervisor_assigns_it() {
 
     // The supervisor opens it, sees why it is urgent, and assigns it to anna.
     d.click("[data-testid=consultation-row]", "Галина Срочная").await;
-    d.wait_text("[data-testid=red-flag]", "дав* в груд*", 10).await;
+    d.wait_text("[data-testid=red-flag]", "давит в груди", 10).await;
+    // ... and the words are marked in her message.
+    d.wait_text("[data-testid=message] [data-testid=flag-words]", "давит в груди", 10).await;
     d.click("[data-testid=assign]", "").await;
     let anna_id = state.store.operator_credentials("anna").await.unwrap().unwrap().0.id.to_string();
     d.choose("[data-testid=assign-to]", &anna_id).await;

@@ -54,7 +54,7 @@ export function Chat({ id, me, focus }: { id: string; me: Me; focus: number | nu
       </header>
       {c.red_flag && (
         <div class="red-flag-banner" role="alert" data-testid="red-flag">
-          <span class="flag-mark">⚑</span> {t("redFlag")}: «{c.red_flag}»
+          <span class="flag-mark">⚑</span> {t("redFlag")}: «{c.red_flag_words ?? c.red_flag}»
         </div>
       )}
       {supervising && <div class="supervising-note" data-testid="supervising">{t("actingFor")}</div>}

@@ -7,7 +7,7 @@ import { api, type Consultation, type Me, type MessageRow, type PendingMessage }
 import { lang, t } from "./i18n";
 import { systemNote } from "./systemNotes";
 import { useCell, useLoad, versions } from "./store";
-import { episodeStarts, fileSize, when } from "./format";
+import { episodeStarts, fileSize, marked, when } from "./format";
 import { around, newest, PAGE, refreshed, refreshLimit, withNewer, withOlder, type ThreadWindow } from "./thread";
 import { Icon } from "./icons";
 
@@ -77,7 +77,7 @@ export function ChatThread({ c, me, focus, mine }: { c: Consultation; me: Me; fo
       {messages.map((m, i) => (
         <>
           {starts.has(i) && <Episode id={m.message.consultation_id} current={c.id} at={m.message.created_at} />}
-          <Bubble row={m} me={me} focused={m.message.seq === focus} />
+          <Bubble row={m} me={me} focused={m.message.seq === focus} flag={m.message.consultation_id === c.id ? c.red_flag_words : null} />
         </>
       ))}
       {pending.map((p) => <PendingBubble p={p} />)}
@@ -99,7 +99,7 @@ function Episode({ id, current, at }: { id: string; current: string; at: string 
   );
 }
 
-function Bubble({ row, me, focused }: { row: MessageRow; me: Me; focused: boolean }) {
+function Bubble({ row, me, focused, flag }: { row: MessageRow; me: Me; focused: boolean; flag: string | null }) {
   const m = row.message;
   const side = m.author_kind === "client" ? "theirs" : m.author_kind === "system" ? "system" : "ours";
   const author = m.author_kind === "client" ? null : m.author_kind === "system" ? t("system") : m.author_id === me.id ? t("you") : row.author_name;
@@ -107,7 +107,15 @@ function Bubble({ row, me, focused }: { row: MessageRow; me: Me; focused: boolea
     <div class={`bubble ${side} ${m.internal ? "internal" : ""} ${focused ? "focus" : ""}`} data-testid="message" data-seq={m.seq}>
       {(author || m.internal) && <div class="author">{m.internal ? `${t("internal")} · ` : ""}{author}</div>}
       {m.attachment && <Attachment a={m.attachment} />}
-      {m.body && <div class="body">{m.author_kind === "system" ? systemNote(m.body, lang()) : m.body}</div>}
+      {m.body && (
+        <div class="body">
+          {m.author_kind === "system"
+            ? systemNote(m.body, lang())
+            : m.author_kind === "client"
+              ? marked(m.body, flag).map((p) => (p.mark ? <mark class="flag-words" data-testid="flag-words">{p.text}</mark> : p.text))
+              : m.body}
+        </div>
+      )}
       <div class="foot">
         <span>{when(m.created_at, lang())}</span>
         {row.state && <span class={`state ${row.state}`} title={t(row.state)} data-testid="message-state" data-state={row.state}><Icon name={row.state === "sent" ? "check" : "checks"} size={16} /></span>}

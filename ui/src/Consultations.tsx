@@ -1,13 +1,13 @@
 import { useEffect, useState } from "preact/hooks";
 import { DateField } from "./DateField";
-import { api, type ConsultationRow, type ConsultationView, type ListCursor, type Counts, type ListFilter, type Me, type Sort } from "./api";
+import { api, type Consultation, type ConsultationRow, type ConsultationView, type ListCursor, type Counts, type ListFilter, type Me, type Sort } from "./api";
 import { lang, plural, t, type Key } from "./i18n";
 import { usePagedList } from "./pagedList";
 import { go, nav } from "./nav";
 import { pref, setPref, useCell, useLoad, useNow, versions } from "./store";
 import { VirtualList } from "./VirtualList";
 import { Chat } from "./Chat";
-import { calendarDate, dayOfIso, duration, money, waitLevel, when } from "./format";
+import { calendarDate, dayOfIso, duration, money, previewAround, waitLevel, when } from "./format";
 
 const views: { id: ConsultationView; key: Key }[] = [
   { id: "queue", key: "queue" },
@@ -134,6 +134,18 @@ function blankFilter(): ListFilter {
   return { kind: null, priority: null, operator_id: null, client_id: null, tag: null, text: null, from: null, to: null, unread_only: false, sort: "natural" };
 }
 
+/** The row's text; with a red flag, the client's words that raised it, marked and never cut. */
+function Preview({ c }: { c: Consultation }) {
+  const text = c.subject || "—";
+  const words = c.red_flag_words ?? c.red_flag;
+  if (!words) return <span class="subject">{text}</span>;
+  const p = previewAround(text, words);
+  const flag = <mark class="flag-words" title={`${t("redFlag")}: ${words}`} data-testid="row-red-flag">⚑ {words}</mark>;
+  return p
+    ? <span class="subject flagged">{p.pre}{flag}{p.post}</span>
+    : <span class="subject flagged">{flag} {text}</span>;
+}
+
 function Row({ row, now, selected, view }: { row: ConsultationRow; now: number; selected: boolean; view: ConsultationView }) {
   const c = row.consultation;
   const waited = now - Date.parse(c.created_at);
@@ -152,8 +164,7 @@ function Row({ row, now, selected, view }: { row: ConsultationRow; now: number; 
         )}
       </div>
       <div class="row-bottom">
-        <span class="subject">{c.subject || "—"}</span>
-        {c.red_flag && <span class="flag" title={`${t("redFlag")}: ${c.red_flag}`} data-testid="row-red-flag">⚑ {c.red_flag}</span>}
+        <Preview c={c} />
         {c.priority !== "normal" && !c.red_flag && <span class={`prio prio-${c.priority}`}>{t(c.priority)}</span>}
         {late && <span class="sla" title={t(`sla_${row.sla!.breach}` as Key)} data-testid="row-sla">SLA · {t(`slaShort_${row.sla!.breach}` as Key)}</span>}
         {row.unread > 0 && <span class="unread" title={t("unread")}>{row.unread}</span>}

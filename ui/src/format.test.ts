@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { age, dayWhen, lastSeen, stranded, dueState, duration, episodeStarts, fillPlaceholders, initials, longDate, matchQuickReplies, waitLevel, when } from "./format";
+import { age, dayWhen, lastSeen, marked, previewAround, stranded, dueState, duration, episodeStarts, fillPlaceholders, initials, longDate, matchQuickReplies, waitLevel, when } from "./format";
 
 describe("format", () => {
   it("words durations in each language", () => {
@@ -91,5 +91,16 @@ describe("fillPlaceholders", () => {
     expect(stranded("offline", 2)).toBe(true);
     expect(stranded("offline", 0)).toBe(false);
     expect(stranded("away", 2)).toBe(false);
+  });
+
+  it("marks a red flag's words in the message and never cuts them out of a preview", () => {
+    expect(marked("мне трудно дышать и давит в груди", "давит в груди")).toEqual([
+      { text: "мне трудно дышать и ", mark: false }, { text: "давит в груди", mark: true },
+    ]);
+    expect(marked("ничего", null)).toEqual([{ text: "ничего", mark: false }]);
+    const p = previewAround("Здравствуйте, доктор. Со вчерашнего вечера мне трудно дышать и давит в груди", "давит в груди");
+    expect(p).toEqual({ pre: "…трудно дышать и ", hit: "давит в груди", post: "" });
+    expect(previewAround("short давит в груди!", "давит в груди")).toEqual({ pre: "short ", hit: "давит в груди", post: "!" });
+    expect(previewAround("nothing here", "давит")).toBe(null);
   });
 });

@@ -190,3 +190,33 @@ export function lastSeen(status: string, seen: string | null, lang: Lang, now = 
 export function stranded(status: string, load: number): boolean {
   return status === "offline" && load > 0;
 }
+
+/** A text in parts, the occurrences of `words` (as written) marked. */
+export function marked(text: string, words: string | null | undefined): { text: string; mark: boolean }[] {
+  if (!words) return [{ text, mark: false }];
+  const out: { text: string; mark: boolean }[] = [];
+  let at = 0;
+  for (let i = text.indexOf(words); i >= 0; i = text.indexOf(words, at)) {
+    if (i > at) out.push({ text: text.slice(at, i), mark: false });
+    out.push({ text: words, mark: true });
+    at = i + words.length;
+  }
+  if (at < text.length) out.push({ text: text.slice(at), mark: false });
+  return out;
+}
+
+/**
+ * A one-line preview that never hides `words`: the text from a little before them (cut at a
+ * word, with "…"), so a narrow row still shows the symptom. Null when the words are not in it.
+ */
+export function previewAround(text: string, words: string, before = 20): { pre: string; hit: string; post: string } | null {
+  const i = text.indexOf(words);
+  if (i < 0) return null;
+  let pre = text.slice(0, i);
+  if (pre.length > before) {
+    const cut = pre.slice(pre.length - before);
+    const space = cut.search(/\s/);
+    pre = `…${space >= 0 && space < cut.length - 1 ? cut.slice(space + 1) : cut}`;
+  }
+  return { pre, hit: words, post: text.slice(i + words.length) };
+}

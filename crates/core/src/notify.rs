@@ -373,11 +373,13 @@ pub fn on_event(event: &Event, before: Before, op: Operator, settings: &Settings
     settings.allows(candidate.kind).then_some(candidate)
 }
 
-/// The red-flag alert of a waiting consultation: the phrase, then what the client wrote first.
+/// The red-flag alert of a waiting consultation: the client's words it fired on (the rule's
+/// phrase from an older server), then what the client wrote first.
 fn red_flag(c: &Consultation, phrase: &str) -> Candidate {
+    let words = c.red_flag_words.as_deref().unwrap_or(phrase);
     let text = match &c.subject {
-        Some(s) => format!("«{phrase}» — {s}"),
-        None => format!("«{phrase}»"),
+        Some(s) if s != words => format!("«{words}» — {s}"),
+        _ => format!("«{words}»"),
     };
     Candidate { kind: Kind::RedFlag, target: Target::Consultation(c.id), text }
 }

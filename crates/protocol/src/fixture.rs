@@ -31,6 +31,7 @@ pub fn consultation(id: Uuid, client_id: Uuid, status: ConsultationStatus, creat
         rating_comment: None,
         last_message_at: None,
         red_flag: None,
+        red_flag_words: None,
     }
 }
 

@@ -423,6 +423,10 @@ pub struct Consultation {
     /// The red-flag phrase that last raised it to `urgent` (see [`RedFlagRule`]).
     #[serde(default)]
     pub red_flag: Option<String>,
+    /// The client's own words that rule fired on, as written ("давит в груди" for the rule
+    /// "дав* в груд*"): what the desk shows, and marks in the message.
+    #[serde(default)]
+    pub red_flag_words: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -39,9 +39,9 @@ struct Phrase(Vec<Pattern>);
 
 impl Phrase {
     /// Where the phrase starts in `words` (each match's first index).
-    fn find_all<'a>(&'a self, words: &'a [String]) -> impl Iterator<Item = usize> + 'a {
+    fn find_all<'a>(&'a self, words: &'a [Word]) -> impl Iterator<Item = usize> + 'a {
         let n = self.0.len();
-        (0..words.len().saturating_sub(n - 1)).filter(move |&i| self.0.iter().zip(&words[i..i + n]).all(|(p, w)| p.matches(w)))
+        (0..words.len().saturating_sub(n - 1)).filter(move |&i| self.0.iter().zip(&words[i..i + n]).all(|(p, w)| p.matches(&w.text)))
     }
 }
 
@@ -78,24 +78,46 @@ impl Matcher {
 
     /// The first rule (in the order given) that fires on `text`: its phrase as written.
     pub fn first_match(&self, text: &str) -> Option<&str> {
+        self.find(text).map(|f| f.rule)
+    }
+
+    /// The first rule that fires on `text`, with the client's own words it fired on — the
+    /// part of `text` from the first matched word to the last, as written ("давит в груди"
+    /// for the rule "дав* в груд*").
+    pub fn find<'r, 't>(&'r self, text: &'t str) -> Option<Found<'r, 't>> {
         if self.rules.is_empty() {
             return None;
         }
-        let words = words(text, false).ok()?;
-        self.rules.iter().find(|r| r.fires(&words)).map(|r| r.label.as_str())
+        let words = words_in(text, false).ok()?;
+        self.rules
+            .iter()
+            .find_map(|r| r.fires(&words).map(|(first, last)| Found { rule: r.label.as_str(), words: &text[words[first].at.start..words[last].at.end] }))
     }
 }
 
+/// A rule that fired, and on what.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Found<'r, 't> {
+    /// The phrase as the admin wrote it.
+    pub rule: &'r str,
+    /// The client's words it matched, as the client wrote them.
+    pub words: &'t str,
+}
+
 impl Rule {
-    fn fires(&self, words: &[String]) -> bool {
+    /// The first uncancelled match: the indexes of its first and last word.
+    fn fires(&self, words: &[Word]) -> Option<(usize, usize)> {
         let n = self.phrase.0.len();
-        self.phrase.find_all(words).any(|at| {
-            // Cancelled when an `unless` phrase covers this match.
-            !self.unless.iter().any(|u| {
-                let m = u.0.len();
-                u.find_all(words).any(|start| start <= at && start + m >= at + n)
+        self.phrase
+            .find_all(words)
+            .find(|&at| {
+                // Cancelled when an `unless` phrase covers this match.
+                !self.unless.iter().any(|u| {
+                    let m = u.0.len();
+                    u.find_all(words).any(|start| start <= at && start + m >= at + n)
+                })
             })
-        })
+            .map(|at| (at, at + n - 1))
     }
 }
 
@@ -131,39 +153,82 @@ fn is_han(c: char) -> bool {
     matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2EBEF | 0x30000..=0x323AF)
 }
 
+/// A normalised word and where it stands in the text it was read from (bytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Word {
+    text: String,
+    at: std::ops::Range<usize>,
+}
+
+/// The text's characters, normalised (NFKC, lower case, `ё` as `е`, `’` as `'`), each with the
+/// bytes of the original it came from. A letter and the combining marks after it are
+/// normalised together, so a decomposed "й" (и + ◌̆) is one letter, as in the whole-text NFKC.
+fn normalised(text: &str) -> Vec<(char, std::ops::Range<usize>)> {
+    use unicode_normalization::char::is_combining_mark;
+    let mut out = Vec::with_capacity(text.len());
+    let mut chars = text.char_indices().peekable();
+    while let Some((start, c)) = chars.next() {
+        let mut end = start + c.len_utf8();
+        while let Some(&(i, m)) = chars.peek() {
+            if !is_combining_mark(m) {
+                break;
+            }
+            end = i + m.len_utf8();
+            chars.next();
+        }
+        for n in text[start..end].nfkc().flat_map(char::to_lowercase) {
+            let n = match n {
+                'ё' => 'е',
+                '’' | 'ʼ' => '\'',
+                n => n,
+            };
+            out.push((n, start..end));
+        }
+    }
+    out
+}
+
 /// The normalised words of a text; in a phrase (`pattern`), a `*` may end a word.
 fn words(text: &str, pattern: bool) -> Result<Vec<String>, String> {
+    Ok(words_in(text, pattern)?.into_iter().map(|w| w.text).collect())
+}
+
+/// The normalised words of a text with where each stands in it.
+fn words_in(text: &str, pattern: bool) -> Result<Vec<Word>, String> {
     let mut out = Vec::new();
     let mut word = String::new();
-    let mut chars = text.nfkc().flat_map(char::to_lowercase).peekable();
-    while let Some(c) = chars.next() {
-        let c = match c {
-            'ё' => 'е',
-            '’' | 'ʼ' => '\'',
-            c => c,
-        };
+    let mut at = 0..0;
+    let chars = normalised(text);
+    let mut push = |word: &mut String, at: &std::ops::Range<usize>| out.push(Word { text: std::mem::take(word), at: at.clone() });
+    for (i, (c, span)) in chars.iter().enumerate() {
+        let (c, span) = (*c, span.clone());
+        let next = chars.get(i + 1).map(|(n, _)| *n);
         if is_han(c) {
             if !word.is_empty() {
-                out.push(std::mem::take(&mut word));
+                push(&mut word, &at);
             }
-            out.push(c.to_string());
-        } else if c.is_alphanumeric() {
             word.push(c);
-        } else if c == '\'' && !word.is_empty() && chars.peek().is_some_and(|n| n.is_alphanumeric() && !is_han(*n)) {
+            push(&mut word, &span);
+        } else if c.is_alphanumeric() || (c == '\'' && !word.is_empty() && next.is_some_and(|n| n.is_alphanumeric() && !is_han(n))) {
             // "can't", "won't": the apostrophe belongs to the word.
+            if word.is_empty() {
+                at = span.clone();
+            }
             word.push(c);
+            at.end = span.end;
         } else if c == '*' && pattern {
             if word.is_empty() {
                 return Err("a * ends a word; it cannot stand alone or begin one".into());
             }
             word.push('*');
-            out.push(std::mem::take(&mut word));
+            at.end = span.end;
+            push(&mut word, &at);
         } else if !word.is_empty() {
-            out.push(std::mem::take(&mut word));
+            push(&mut word, &at);
         }
     }
     if !word.is_empty() {
-        out.push(word);
+        push(&mut word, &at);
     }
     Ok(out)
 }
@@ -240,5 +305,21 @@ mod tests {
         let m = Matcher::new([("heavy bleeding", &[][..]), ("chest pain", &[][..])]).unwrap();
         assert_eq!(m.first_match("chest pain and heavy bleeding"), Some("heavy bleeding"));
         assert_eq!(m.first_match("nothing urgent, a repeat prescription"), None);
+    }
+
+    #[test]
+    fn the_clients_own_words_are_found_as_written() {
+        let m = Matcher::new([("дав* в груд*", &[][..]), ("胸痛", &[][..]), ("can't breathe", &[][..])]).unwrap();
+        let words = |text: &str| m.find(text).map(|f| (f.rule.to_owned(), f.words.to_owned()));
+        assert_eq!(words("мне трудно дышать и Давит в  груди с утра"), Some(("дав* в груд*".into(), "Давит в  груди".into())));
+        assert_eq!(words("我胸痛得厉害"), Some(("胸痛".into(), "胸痛".into())));
+        assert_eq!(words("I CAN’T BREATHE!"), Some(("can't breathe".into(), "CAN’T BREATHE".into())));
+        // Full-width letters and a decomposed ё (е + ◌̈, as some keyboards send it) are matched
+        // and quoted as written.
+        assert_eq!(words("ｃａｎ't breathe"), Some(("can't breathe".into(), "ｃａｎ't breathe".into())));
+        let worse = Matcher::new([("еще хуж*", &[][..])]).unwrap();
+        let text = "стало ещ\u{0435}\u{0308} хуже";
+        assert_eq!(worse.find(text).map(|f| f.words), Some("ещ\u{0435}\u{0308} хуже"));
+        assert_eq!(words("ничего срочного"), None);
     }
 }

@@ -51,7 +51,10 @@ both!(a_red_flag_raises_the_consultation_in_three_languages, |db| async move {
     ivan.say(&c1, "И ещё: со вчера давящие боли в груди, отдаёт в руку").await;
     let c = consultation(&anna, &c1).await;
     assert_eq!((c["priority"].as_str(), c["red_flag"].as_str()), (Some("urgent"), Some("бол* в груд*")), "{c}");
-    assert!(notes(&anna, &c1).await.contains(&"Red flag: «бол* в груд*»".to_owned()));
+    // The desk is given the client's own words, as written, and the note quotes them (not the
+    // rule, which reads like a typo to whoever answers).
+    assert_eq!(c["red_flag_words"].as_str(), Some("боли в груди"), "{c}");
+    assert!(notes(&anna, &c1).await.contains(&"Red flag: «боли в груди»".to_owned()));
     // The client does not see the note.
     let theirs = ivan.ok(&format!("/api/v1/consultations/{c1}/messages")).await;
     assert!(theirs["items"].as_array().unwrap().iter().all(|m| m["internal"] == false));
@@ -63,6 +66,7 @@ both!(a_red_flag_raises_the_consultation_in_three_languages, |db| async move {
     let li = s.client("李娜", "+8613800000102").await;
     let c2 = li.open_consultation("医生您好，我胸痛得厉害").await;
     assert_eq!(consultation(&anna, &c2).await["red_flag"], "胸痛");
+    assert_eq!(consultation(&anna, &c2).await["red_flag_words"], "胸痛");
     let risk = s.client("王伟", "+8613800000103").await;
     let c3 = risk.open_consultation("这是中风险的手术吗？").await;
     assert_eq!(consultation(&anna, &c3).await["priority"], "normal", "中风险 (medium risk) is not 中风 (stroke)");
@@ -71,6 +75,7 @@ both!(a_red_flag_raises_the_consultation_in_three_languages, |db| async move {
     assert_eq!(consultation(&anna, &c4).await["priority"], "normal");
     tom.say(&c4, "Also I CAN'T BREATHE when I climb stairs").await;
     assert_eq!(consultation(&anna, &c4).await["red_flag"], "can't breathe");
+    assert_eq!(consultation(&anna, &c4).await["red_flag_words"], "CAN'T BREATHE");
 
     // Many messages at once (one group commit): the red one is raised, the others are not.
     let mut clients = Vec::new();

@@ -70,7 +70,12 @@ subject: string | null, created_at: string, taken_at: string | null, first_respo
 /**
  * The red-flag phrase that last raised it to `urgent` (see [`RedFlagRule`]).
  */
-red_flag: string | null, };
+red_flag: string | null, 
+/**
+ * The client's own words that rule fired on, as written ("давит в груди" for the rule
+ * "дав* в груд*"): what the desk shows, and marks in the message.
+ */
+red_flag_words: string | null, };
 
 export type Attachment = { id: string, 
 /**

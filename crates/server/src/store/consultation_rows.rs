@@ -16,7 +16,7 @@ use crate::time::{from_ms, ms, now_ms};
 
 pub(crate) const CONSULTATION_COLS: &str = "id, client_id, kind, status, operator_id, priority, tags, tariff_id, \
      price, currency, subject, created_at, taken_at, first_response_at, closed_at, summary, rating, \
-     rating_comment, last_message_at, red_flag";
+     rating_comment, last_message_at, red_flag, red_flag_words";
 
 pub(crate) fn consultation_row(row: &AnyRow) -> AppResult<Consultation> {
     Ok(Consultation {
@@ -40,6 +40,7 @@ pub(crate) fn consultation_row(row: &AnyRow) -> AppResult<Consultation> {
         rating_comment: row.try_get("rating_comment")?,
         last_message_at: get_opt_time(row, "last_message_at")?,
         red_flag: row.try_get("red_flag")?,
+        red_flag_words: row.try_get("red_flag_words")?,
     })
 }
 
@@ -70,11 +71,12 @@ pub(crate) async fn save_consultation(tx: &mut WriteTx, c: &Consultation, read_s
         q.arg(c.rating_comment.clone()),
         q.arg(c.last_message_at.map(ms)),
         q.arg(c.red_flag.clone()),
+        q.arg(c.red_flag_words.clone()),
     ];
     q.push(&format!(
         "status = {}, operator_id = {}, priority = {}, tags = {}, taken_at = {}, first_response_at = {}, closed_at = {}, \
-         summary = {}, rating = {}, rating_comment = {}, last_message_at = {}, red_flag = {}",
-        a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]
+         summary = {}, rating = {}, rating_comment = {}, last_message_at = {}, red_flag = {}, red_flag_words = {}",
+        a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12]
     ));
     let id = q.arg(c.id.to_string());
     let st = q.arg(read_status.as_str());
@@ -140,6 +142,7 @@ pub(crate) async fn create_consultation(tx: &mut WriteTx, client_id: Uuid, kind:
         rating_comment: None,
         last_message_at: None,
         red_flag: None,
+        red_flag_words: None,
     };
     let mut q =
         SqlBuf::new("INSERT INTO consultations (id, client_id, kind, status, priority, tags, tariff_id, price, currency, subject, created_at) VALUES (");

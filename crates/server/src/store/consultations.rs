@@ -68,7 +68,7 @@ impl Store {
                 };
                 let c = insert_message(&mut tx, msg).await?.1;
                 match red_flag {
-                    Some(phrase) => raise_red_flag(&mut tx, c, &phrase).await?,
+                    Some(hit) => raise_red_flag(&mut tx, c, &hit).await?,
                     None => c,
                 }
             }

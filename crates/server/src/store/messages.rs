@@ -196,8 +196,8 @@ impl Store {
             internal: req.internal,
         };
         let (msg, c) = insert_message(&mut tx, msg).await?;
-        if let Some(phrase) = red_flag {
-            raise_red_flag(&mut tx, c, &phrase).await?;
+        if let Some(hit) = red_flag {
+            raise_red_flag(&mut tx, c, &hit).await?;
         }
         tx.commit().await?;
         if opened {
@@ -206,13 +206,14 @@ impl Store {
         Ok(msg)
     }
 
-    /// The red-flag phrase that fires on a client's message, if any (staff messages and notes
-    /// never raise one).
-    pub(crate) async fn red_flag_on(&self, actor: Actor, internal: bool, body: &str) -> AppResult<Option<String>> {
+    /// The red flag that fires on a client's message, if any: the rule and the client's words
+    /// (staff messages and notes never raise one).
+    pub(crate) async fn red_flag_on(&self, actor: Actor, internal: bool, body: &str) -> AppResult<Option<RedFlagHit>> {
         if actor.role != Role::Client || internal || body.is_empty() {
             return Ok(None);
         }
-        Ok(self.red_flag_matcher().await?.first_match(body).map(str::to_owned))
+        let matcher = self.red_flag_matcher().await?;
+        Ok(matcher.find(body).map(|f| RedFlagHit { rule: f.rule.to_owned(), words: f.words.to_owned() }))
     }
 
     /// Messages of a consultation (or its client's whole thread) that the viewer may see.
@@ -354,19 +355,33 @@ async fn attachment_for_message(tx: &mut WriteTx, id: Uuid, author: Uuid) -> App
     })
 }
 
+/// A red-flag rule that fired on a client's message: the rule, and the client's words.
+#[derive(Debug, Clone)]
+pub(crate) struct RedFlagHit {
+    pub rule: String,
+    pub words: String,
+}
+
 /// A rule fired on a client's message in `c`: the consultation becomes `urgent`, remembers the
-/// phrase, and its history says so (a step, and an internal note in the thread the operator
-/// sees). The same phrase twice in one consultation raises it once. Returns the consultation
-/// as it is now.
-pub(crate) async fn raise_red_flag(tx: &mut WriteTx, c: Consultation, phrase: &str) -> AppResult<Consultation> {
-    if c.status == ConsultationStatus::Closed || c.red_flag.as_deref() == Some(phrase) {
+/// rule and the client's words, and its history says so (a step, and an internal note in the
+/// thread the operator sees, quoting the client). The same rule twice in one consultation
+/// raises it once. Returns the consultation as it is now.
+pub(crate) async fn raise_red_flag(tx: &mut WriteTx, c: Consultation, hit: &RedFlagHit) -> AppResult<Consultation> {
+    if c.status == ConsultationStatus::Closed || c.red_flag.as_deref() == Some(hit.rule.as_str()) {
         return Ok(c);
     }
     let now = now_ms();
     let mut c = c;
     c.priority = Priority::Urgent;
-    c.red_flag = Some(phrase.to_owned());
-    sqlx::query("UPDATE consultations SET priority = 'urgent', red_flag = $1 WHERE id = $2").bind(phrase).bind(c.id.to_string()).execute(tx.conn()).await?;
+    c.red_flag = Some(hit.rule.clone());
+    c.red_flag_words = Some(hit.words.clone());
+    sqlx::query("UPDATE consultations SET priority = 'urgent', red_flag = $1, red_flag_words = $2 WHERE id = $3")
+        .bind(&hit.rule)
+        .bind(&hit.words)
+        .bind(c.id.to_string())
+        .execute(tx.conn())
+        .await?;
+    let phrase = &hit.words;
     record_step(tx, &c, "red_flag", c.operator_id, now).await?;
     let note = NewMessage {
         consultation: &c,
