@@ -210,7 +210,8 @@ fn wav_tone(secs: f32) -> Vec<u8> {
 /// The client with this phone, once the server has them.
 async fn wait_for_client(state: &careline_server::AppState, phone: &str) -> careline_protocol::Client {
     for _ in 0..100 {
-        if let Some(c) = state.store.list_clients(&Default::default()).await.unwrap().items.into_iter().find(|c| c.phone == phone) {
+        let f = careline_protocol::ClientFilter { q: Some(phone.into()), ..Default::default() };
+        if let Some(c) = state.store.list_clients(&f).await.unwrap().items.into_iter().find(|c| c.phone == phone) {
             return c;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -743,6 +744,7 @@ async fn an_admin_erases_a_client_from_the_window() {
     d.wait_text("[data-testid=section-clients]", "Клиенты", 30).await;
     d.click("[data-testid=section-clients]", "").await;
     // Reception corrects a phone number (the client's login) from the profile.
+    d.fill("[data-testid=client-search]", "Мария Иванова").await; // a clinic has hundreds: reception searches
     d.click("[data-testid=client-row]", "Мария Иванова").await;
     d.wait_text("[data-testid=profile-name]", "Мария Иванова", 10).await;
     d.click("[data-testid=edit-client]", "").await;
@@ -750,7 +752,8 @@ async fn an_admin_erases_a_client_from_the_window() {
     shoot(&d, "client-edit-ru-light").await;
     d.click("[data-testid=save-client]", "").await;
     d.wait_text("[data-testid=client-row]", "+79161234599", 15).await;
-    let maria = state.store.list_clients(&Default::default()).await.unwrap().items.into_iter().find(|c| c.name == "Мария Иванова").unwrap();
+    let by_name = |q: &str| careline_protocol::ClientFilter { q: Some(q.into()), ..Default::default() };
+    let maria = state.store.list_clients(&by_name("Мария Иванова")).await.unwrap().items.into_iter().find(|c| c.name == "Мария Иванова").unwrap();
     assert_eq!(maria.phone, "+79161234599", "the server has the new number");
     // Reception records a caller: a phone a client already has is offered, not recorded twice.
     d.click("[data-testid=new-client]", "").await;
@@ -802,7 +805,10 @@ async fn an_admin_erases_a_client_from_the_window() {
     for _ in 0..100 {
         let all = state
             .store
-            .list_callbacks(&Default::default(), careline_server::domain::Actor { id: uuid::Uuid::nil(), role: careline_protocol::Role::Admin })
+            .list_callbacks(
+                &careline_protocol::CallbackFilter { client_id: Some(zina.id), ..Default::default() },
+                careline_server::domain::Actor { id: uuid::Uuid::nil(), role: careline_protocol::Role::Admin },
+            )
             .await
             .unwrap();
         cb = all.items.into_iter().find(|c| c.client_id == Some(zina.id));
@@ -817,6 +823,7 @@ async fn an_admin_erases_a_client_from_the_window() {
     // Reception makes Zinaida's registration code; registering with it, her phone and a password,
     // she gets this record (with the callback), where without it she would get a separate account.
     d.click("[data-testid=section-clients]", "").await;
+    d.fill("[data-testid=client-search]", "Зинаида Петровна").await;
     d.click("[data-testid=client-row]", "Зинаида Петровна").await;
     d.click("[data-testid=claim-code]", "").await;
     d.click("[data-testid=claim-code-make]", "").await;
@@ -827,6 +834,7 @@ async fn an_admin_erases_a_client_from_the_window() {
     assert_eq!(registered["user"]["id"].as_str(), Some(zina.id.to_string().as_str()), "{registered}");
     d.key("\u{E00C}").await; // Escape closes the dialog
     d.click("[data-testid=section-clients]", "").await;
+    d.fill("[data-testid=client-search]", "Иван Соколов").await;
     d.click("[data-testid=client-row]", "Иван Соколов").await;
     d.wait_text("[data-testid=profile-name]", "Иван Соколов", 10).await;
     d.click("[data-testid=erase-client]", "").await;
@@ -836,7 +844,7 @@ async fn an_admin_erases_a_client_from_the_window() {
     shoot(&d, "erase-client-ru-light").await;
     d.click("[data-testid=erase-confirm]", "").await;
     d.wait_gone("[data-testid=client-row]", "Иван Соколов", 15).await;
-    let left = state.store.list_clients(&Default::default()).await.unwrap().items;
+    let left = state.store.list_clients(&by_name("Иван Соколов")).await.unwrap().items;
     assert!(left.iter().all(|c| c.name != "Иван Соколов"), "the server forgot the client");
 
     // The admin sees anna's session (she logged in on another computer) and ends it: her token
@@ -924,7 +932,24 @@ async fn an_admin_erases_a_client_from_the_window() {
     .await;
     d.wait_text("[data-testid=drilldown]", "поступили за период", 10).await;
     let today = d.exec("return document.querySelectorAll('[data-testid=drill-row]').length", json!([])).await;
-    assert_eq!(today, json!(arrivals), "the demo clinic's arrivals are all today's");
+    // Today's arrivals, by the server's count from the desk's midnight (the demo has six weeks
+    // before today).
+    let midnight = chrono::Local::now().date_naive().and_hms_opt(0, 0, 0).unwrap().and_local_timezone(chrono::Local).unwrap().with_timezone(&chrono::Utc);
+    let offset = chrono::Local::now().offset().local_minus_utc() / 60;
+    let q = careline_protocol::ReportQuery {
+        from: midnight,
+        to: chrono::Utc::now() + chrono::Duration::minutes(1),
+        group: None,
+        tz_offset_minutes: Some(offset),
+        operator_id: None,
+        kind: None,
+        priority: None,
+        tag: None,
+        format: None,
+    };
+    let server_today = state.store.consultation_report(&q).await.unwrap().total.arrivals;
+    assert!(server_today > 0 && server_today < arrivals, "today is part of the week: {server_today} of {arrivals}");
+    assert_eq!(today, json!(server_today), "the chart's last bar is today's arrivals");
     d.key("\u{E00C}").await;
     // The audit log: the consultation actions, the reports read and the export, each with who
     // and from where.
@@ -977,6 +1002,7 @@ async fn an_admin_erases_a_client_from_the_window() {
         shoot(&d, &format!("new-client-{lang}-{theme}")).await;
         d.key("\u{E00C}").await;
         // A caller's registration code, in this language and theme (a Chinese name).
+        d.fill("[data-testid=client-search]", "刘晓红").await;
         d.click("[data-testid=client-row]", "刘晓红").await;
         d.click("[data-testid=claim-code]", "").await;
         d.click("[data-testid=claim-code-make]", "").await;

@@ -14,6 +14,8 @@ use crate::error::{AppError, AppResult};
 use crate::passwords::hash_password;
 use crate::store::Store;
 
+mod history;
+
 pub const DEMO_PASSWORD: &str = "careline-demo";
 
 struct Staff {
@@ -132,12 +134,13 @@ pub async fn fill(store: &Store) -> AppResult<String> {
     }
     let admin = Actor { id: staff[0].id, role: Role::Admin };
     let actor = |i: usize| Actor { id: staff[i].id, role: staff[i].role };
+    let mut tariffs = Vec::new();
     for (name, kind, price) in [
         ("Чат с врачом", ConsultationKind::Chat, 50_000),
         ("Звонок врача", ConsultationKind::Phone, 90_000),
         ("Видеоконсультация", ConsultationKind::Video, 150_000),
     ] {
-        store.create_tariff(&CreateTariffRequest { name: name.into(), kind, price, currency: "RUB".into() }, admin.id).await?;
+        tariffs.push(store.create_tariff(&CreateTariffRequest { name: name.into(), kind, price, currency: "RUB".into() }, admin.id).await?);
     }
     let mut clients = Vec::new();
     for (n, dc) in CLIENTS.iter().enumerate() {
@@ -152,6 +155,13 @@ pub async fn fill(store: &Store) -> AppResult<String> {
             ..Default::default()
         };
         store.update_client(client.id, &update, admin.id, careline_protocol::Role::Admin).await?;
+        clients.push(client);
+    }
+    // Six weeks of the clinic's past, before today's threads (so they come after it).
+    let named: Vec<_> = clients.iter().map(|c| (c.id, c.name.clone())).collect();
+    let past = history::write(store, &staff, &tariffs, &named, Utc::now()).await?;
+    for (n, dc) in CLIENTS.iter().enumerate() {
+        let client = &clients[n];
         let me = Actor { id: client.id, role: Role::Client };
         for (i, (question, answer, summary)) in dc.past.iter().enumerate() {
             let op = actor(1 + (n + i) % 4);
@@ -161,7 +171,7 @@ pub async fn fill(store: &Store) -> AppResult<String> {
             send(store, c.id, op, "Проверить через неделю / follow up in a week", true).await?;
             send(store, c.id, me, "Спасибо! / 谢谢! / Thank you!", false).await?;
             store.transition_consultation(c.id, op, ConsultationAction::Close, None, Some(summary)).await?;
-            store.rate_consultation(c.id, client.id, 4 + (n as i64 % 2), Some("👍")).await?;
+            store.rate_consultation(c.id, client.id, 4 + (n as i64 % 2), Some("Спасибо, всё понятно / 谢谢 / Thank you")).await?;
         }
         if let Some((question, taken_by)) = dc.open {
             let (c, _) = store.initiate_consultation(client.id, ConsultationKind::Chat, Some(question), None).await?;
@@ -174,7 +184,6 @@ pub async fn fill(store: &Store) -> AppResult<String> {
                 send(store, c.id, op, "Здравствуйте! Расскажите подробнее, пожалуйста. / 请详细描述一下。", false).await?;
             }
         }
-        clients.push(client);
     }
     // Callback requests in every state.
     let cb = |client: usize, reason: &str, in_minutes: Option<i64>| CreateCallbackRequest {
@@ -205,7 +214,13 @@ pub async fn fill(store: &Store) -> AppResult<String> {
     let cancelled = store.create_callback(&cb(1, "Уже не нужно", None), as_client(1)).await?;
     store.act_on_callback(cancelled.id, as_client(1), CallbackAction::Cancel, None).await?;
 
-    let mut out = String::from("Demo clinic ready. Password for every account below: ");
+    let mut out = format!(
+        "Demo clinic ready, with {} days of history: {} consultations, {} messages, {} callback requests.\nPassword for every account below: ",
+        history::DAYS,
+        past.consultations,
+        past.messages,
+        past.callbacks
+    );
     out.push_str(DEMO_PASSWORD);
     out.push_str("\nStaff (desktop app):\n");
     for s in STAFF {
