@@ -371,11 +371,15 @@ async fn operator_works_a_day_in_the_window() {
     maria.post("/api/v1/callbacks", json!({ "phone": "+79990001122", "reason": "e2e: wants a call about test results" })).await;
     d.click("[data-testid=section-callbacks]", "").await;
     d.click("[data-testid=callback-row]", "e2e: wants a call").await;
-    d.click("[data-testid=claim]", "").await;
+    // One path: the number, shown as people read it, and "Take and call"; then how it went.
+    d.wait_text("[data-testid=callback-phone]", "+7 999 000 11 22", 10).await;
+    d.click("[data-testid=call]", "Take and call").await;
     d.wait_text("[data-testid=callback-status]", "Claimed", 10).await;
-    d.click("label.pill", "Reached").await;
+    d.wait_text("[data-testid=call-info]", "tel:+79990001122", 10).await;
+    d.wait_text("[data-testid=call-block]", "How did the call go?", 10).await;
+    shoot(&d, "callback-calling-en").await;
     d.fill("[data-testid=attempt-note]", "Explained the results").await;
-    d.click("[data-testid=record-attempt]", "").await;
+    d.click("[data-testid=outcome-reached]", "").await;
     d.wait_text("[data-testid=callback-status]", "Done", 10).await;
     d.wait_text("[data-testid=attempts]", "Explained the results", 10).await;
 

@@ -1,4 +1,5 @@
 import { useState } from "preact/hooks";
+import { phoneShown } from "./phone";
 import { DateField } from "./DateField";
 import { api, type Client, type Me } from "./api";
 import { act } from "./store";
@@ -44,7 +45,7 @@ function Row({ c, selected }: { c: Client; selected: boolean }) {
       <span class="avatar">{initials(c.name)}</span>
       <div class="grow">
         <div class="row-top"><span class="name">{c.vip && <span class="vip">VIP</span>}{c.name}</span>{c.blocked && <span class="status blocked">{t("blocked")}</span>}</div>
-        <div class="row-bottom"><span class="subject">{c.phone}{c.city ? ` · ${c.city}` : ""}</span>{c.tags.slice(0, 2).map((x) => <span class="tag">{x}</span>)}</div>
+        <div class="row-bottom"><span class="subject">{phoneShown(c.phone, lang())}{c.city ? ` · ${c.city}` : ""}</span>{c.tags.slice(0, 2).map((x) => <span class="tag">{x}</span>)}</div>
       </div>
     </button>
   );
@@ -90,7 +91,7 @@ function Profile({ id, me }: { id: string; me: Me }) {
       {claiming && <ClaimCodeDialog client={c} onClose={() => setClaiming(false)} />}
       {calling && <NewCallbackDialog client={c} onClose={() => setCalling(false)} />}
       <dl class="facts">
-        {fact("phone", c.phone)}
+        {fact("phone", phoneShown(c.phone, lang()))}
         {fact("email", c.email)}
         {fact("gender", c.gender)}
         {fact("birthday", c.birthday ? `${longDate(c.birthday, lang())}${age(c.birthday) !== null ? ` (${plural("years", age(c.birthday)!)})` : ""}` : null)}
@@ -125,7 +126,7 @@ function Profile({ id, me }: { id: string; me: Me }) {
               <li>
                 <button class="link" onClick={() => go({ section: "callbacks", callbackView: ["new", "claimed"].includes(r.callback.status) ? "open" : "archive", callback: r.callback.id })}>{when(r.callback.created_at, lang())}</button>
                 <span class={`status status-${r.callback.status}`}>{t(r.callback.status as Key)}</span>
-                <span class="subject">{r.callback.reason ?? r.callback.phone}</span>
+                <span class="subject">{r.callback.reason ?? phoneShown(r.callback.phone, lang())}</span>
               </li>
             ))}
           </ul>

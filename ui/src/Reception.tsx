@@ -2,11 +2,12 @@
 // client or a bare phone. Both work offline (the desk shows them at once and sends them when
 // the server answers); a phone a known client has is offered, never recorded twice.
 import { useEffect, useState } from "preact/hooks";
+import { phoneShown } from "./phone";
 import { today } from "./format";
 import { DateField } from "./DateField";
 import { api, newId, type Client } from "./api";
 import { Dialog } from "./Dialog";
-import { t, type Key } from "./i18n";
+import { lang, t, type Key } from "./i18n";
 import { go } from "./nav";
 import { useAction, versions } from "./store";
 
@@ -52,7 +53,7 @@ export function NewClientDialog({ onClose }: { onClose: () => void }) {
             <strong>{t("alreadyClient")}</strong>
             {same.map((c) => (
               <div class="duplicate-row">
-                <span>{c.name} · {c.phone}{c.city ? ` · ${c.city}` : ""}</span>
+                <span>{c.name} · {phoneShown(c.phone, lang())}{c.city ? ` · ${c.city}` : ""}</span>
                 <button onClick={() => { go({ section: "clients", client: c.id }); onClose(); }} data-testid="duplicate-open">{t("openProfile")}</button>
               </div>
             ))}
