@@ -2,7 +2,7 @@
 # shellcheck shell=bash
 
 # Debian packages the project needs: building (C for SQLite; WebKitGTK and the tray library for
-# the desktop app; Noto fonts so Russian and Chinese render — without a CJK font every Chinese
+# the desktop app; Noto fonts so Russian, Chinese and the emoji patients write render — without a CJK font every Chinese
 # character is an empty box), Node.js for the UI, PostgreSQL for the server's tests, and for the window
 # under test: Xvfb, WebKitWebDriver, a D-Bus session with a notification daemon; GStreamer's base
 # and good plugins so the window plays voice and video messages (WebKitGTK plays media through them);
@@ -10,7 +10,7 @@
 CARELINE_APT_PACKAGES=(build-essential pkg-config curl ca-certificates postgresql
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   xvfb xauth webkit2gtk-driver dbus dbus-x11 dunst imagemagick gnome-keyring libdbus-1-dev
-  fonts-noto-core fonts-noto-cjk chromium chromium-driver)
+  fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji chromium chromium-driver)
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else

@@ -312,6 +312,9 @@ async fn operator_works_a_day_in_the_window() {
     d.click("[data-testid=send]", "").await;
     wait_until(10, || async { maria.bodies(&first).await.iter().any(|b| b.contains("gargle with warm salt water")) }).await;
     d.wait_text("[data-testid=message]", "gargle with warm salt water", 10).await;
+    // The list shows where the conversation is: the last message, marked as the desk's own.
+    d.click("[data-testid=view-mine]", "").await;
+    d.wait_text("[data-testid=consultation-row] [data-testid=row-preview]", "You: Hello Maria, please gargle", 10).await;
 
     // Her app confirms it has the reply: one grey double tick ("delivered"); she reads it:
     // the ticks turn to "read".
@@ -364,7 +367,7 @@ async fn operator_works_a_day_in_the_window() {
     d.click("[data-testid=confirm-close]", "").await;
     d.wait_text("[data-testid=chat-status]", "Closed", 10).await;
     d.click("[data-testid=view-archive]", "").await;
-    d.wait_text("[data-testid=consultation-row]", "e2e: sore throat", 10).await;
+    d.wait_text("[data-testid=consultation-row]", "Maria E2E Testova", 10).await;
 
     // A callback request: claimed, an attempt recorded (reached), finished.
     eprintln!("e2e step: A callback request: claimed, an attempt recorded (reached), finished");
@@ -406,6 +409,8 @@ async fn operator_works_a_day_in_the_window() {
     d.click("[data-testid=search-hit]", "gargle").await;
     d.wait_text("[data-testid=chat]", "gargle with warm salt water", 10).await;
     d.wait_text("[data-testid=message].focus", "gargle with warm salt water", 10).await;
+    // The word searched for is marked in the message, not only the bubble outlined.
+    d.wait_text("[data-testid=message].focus [data-testid=found-words]", "gargle", 10).await;
     shoot(&d, "chat-search-hit-en").await;
 
     // A quick reply on "/", then a transfer to another operator; both reach the server.
@@ -499,7 +504,7 @@ async fn operator_works_a_day_in_the_window() {
     eprintln!("e2e step: Screenshots of every section: English, Russian, Chinese, and the dark ");
     d.click("[data-testid=section-consultations]", "").await;
     d.click("[data-testid=view-mine]", "").await;
-    d.click("[data-testid=consultation-row]", "e2e: offline case").await;
+    d.click("[data-testid=consultation-row]", "Peter Offline").await;
     for (lang, theme) in [("en", "light"), ("ru", "light"), ("zh", "light"), ("ru", "dark")] {
         d.click("[data-testid=open-settings]", "").await;
         d.choose("[data-testid=language]", lang).await;
@@ -523,7 +528,7 @@ async fn operator_works_a_day_in_the_window() {
         // its history (the "to the newest" button).
         d.click("[data-testid=section-consultations]", "").await;
         d.click("[data-testid=view-archive]", "").await;
-        d.click("[data-testid=consultation-row]", "e2e: sore throat").await;
+        d.click("[data-testid=consultation-row]", "Maria E2E Testova").await;
         d.wait_text("[data-testid=message-state][data-state=read]", "", 10).await;
         shoot(&d, &format!("chat-{lang}-{theme}")).await;
         // The file the desk will not open, and why, in this language and theme.
@@ -532,7 +537,7 @@ async fn operator_works_a_day_in_the_window() {
         d.exec("document.querySelector('[data-testid=file-refusal]').scrollIntoView({ block: 'center' })", json!([])).await;
         shoot(&d, &format!("chat-file-refused-{lang}-{theme}")).await;
         d.click("[data-testid=view-mine]", "").await;
-        d.click("[data-testid=consultation-row]", "e2e: long thread").await;
+        d.click("[data-testid=consultation-row]", "Lev Long Thread").await;
         d.wait_text("[data-testid=message]", "line #350.", 10).await;
         wait_until(10, || async {
             d.exec("const m = document.querySelector('[data-testid=messages]'); m.scrollTop = 0; m.dispatchEvent(new Event('scroll'))", json!([])).await;

@@ -7,7 +7,8 @@ import { api, type Consultation, type Me, type MessageRow, type PendingMessage }
 import { lang, t } from "./i18n";
 import { systemNote } from "./systemNotes";
 import { useCell, useLoad, versions } from "./store";
-import { episodeStarts, fileSize, marked, when } from "./format";
+import { dayHeading, episodeStarts, fileSize, marked, markedWords, threadLayout, when } from "./format";
+import { nav } from "./nav";
 import { around, newest, PAGE, refreshed, refreshLimit, withNewer, withOlder, type ThreadWindow } from "./thread";
 import { Icon } from "./icons";
 
@@ -71,13 +72,21 @@ export function ChatThread({ c, me, focus, mine }: { c: Consultation; me: Me; fo
   };
 
   const starts = episodeStarts(messages.map((m) => m.message.consultation_id));
+  const layout = threadLayout(messages.map((m) => m.message));
+  const find = useCell(nav).find;
   return (
     <div class="messages" ref={scroller} onScroll={onScroll} data-testid="messages">
       {w?.hasOlder && <button class="older" onClick={win.older} data-testid="older">{t("olderMessages")}</button>}
       {messages.map((m, i) => (
         <>
+          {layout[i].newDay && <div class="day-heading" data-testid="day-heading"><span>{dayHeading(m.message.created_at, lang())}</span></div>}
           {starts.has(i) && <Episode id={m.message.consultation_id} current={c.id} at={m.message.created_at} />}
-          <Bubble row={m} me={me} focused={m.message.seq === focus} flag={m.message.consultation_id === c.id ? c.red_flag_words : null} />
+          {m.message.author_kind === "system" ? (
+            <SystemLine row={m} />
+          ) : (
+            <Bubble row={m} me={me} focused={m.message.seq === focus} flag={m.message.consultation_id === c.id ? c.red_flag_words : null}
+              find={m.message.seq === focus ? find : null} first={layout[i].first} last={layout[i].last} />
+          )}
         </>
       ))}
       {pending.map((p) => <PendingBubble p={p} />)}
@@ -99,27 +108,40 @@ function Episode({ id, current, at }: { id: string; current: string; at: string 
   );
 }
 
-function Bubble({ row, me, focused, flag }: { row: MessageRow; me: Me; focused: boolean; flag: string | null }) {
+/** What the server notes in a thread (a red flag, an assignment, a transfer): a quiet line,
+ * not a card. */
+function SystemLine({ row }: { row: MessageRow }) {
   const m = row.message;
-  const side = m.author_kind === "client" ? "theirs" : m.author_kind === "system" ? "system" : "ours";
-  const author = m.author_kind === "client" ? null : m.author_kind === "system" ? t("system") : m.author_id === me.id ? t("you") : row.author_name;
   return (
-    <div class={`bubble ${side} ${m.internal ? "internal" : ""} ${focused ? "focus" : ""}`} data-testid="message" data-seq={m.seq}>
-      {(author || m.internal) && <div class="author">{m.internal ? `${t("internal")} · ` : ""}{author}</div>}
+    <div class="sysline" data-testid="message" data-seq={m.seq} data-kind="system">
+      <span>{systemNote(m.body, lang())}</span>
+      <time title={new Date(m.created_at).toLocaleString()}>{when(m.created_at, lang())}</time>
+    </div>
+  );
+}
+
+/** One message: the author named on the first of a run, the time on the last (and on hover). */
+function Bubble({ row, me, focused, flag, find, first, last }: { row: MessageRow; me: Me; focused: boolean; flag: string | null; find: string | null; first: boolean; last: boolean }) {
+  const m = row.message;
+  const side = m.author_kind === "client" ? "theirs" : "ours";
+  const author = m.author_kind === "client" ? null : m.author_id === me.id ? t("you") : row.author_name;
+  const parts = find ? markedWords(m.body, find) : m.author_kind === "client" ? marked(m.body, flag) : [{ text: m.body, mark: false }];
+  return (
+    <div class={`bubble ${side} ${m.internal ? "internal" : ""} ${focused ? "focus" : ""} ${first ? "first" : "cont"} ${last ? "last" : ""}`}
+      data-testid="message" data-seq={m.seq} title={last ? undefined : when(m.created_at, lang())}>
+      {first && (author || m.internal) && <div class="author">{m.internal ? `${t("internal")} · ` : ""}{author}</div>}
       {m.attachment && <Attachment a={m.attachment} />}
       {m.body && (
         <div class="body">
-          {m.author_kind === "system"
-            ? systemNote(m.body, lang())
-            : m.author_kind === "client"
-              ? marked(m.body, flag).map((p) => (p.mark ? <mark class="flag-words" data-testid="flag-words">{p.text}</mark> : p.text))
-              : m.body}
+          {parts.map((p) => (!p.mark ? p.text : find ? <mark class="found" data-testid="found-words">{p.text}</mark> : <mark class="flag-words" data-testid="flag-words">{p.text}</mark>))}
         </div>
       )}
-      <div class="foot">
-        <span>{when(m.created_at, lang())}</span>
-        {row.state && <span class={`state ${row.state}`} title={t(row.state)} data-testid="message-state" data-state={row.state}><Icon name={row.state === "sent" ? "check" : "checks"} size={16} /></span>}
-      </div>
+      {(last || row.state) && (
+        <div class="foot">
+          {last && <span>{when(m.created_at, lang())}</span>}
+          {row.state && <span class={`state ${row.state}`} title={t(row.state)} data-testid="message-state" data-state={row.state}><Icon name={row.state === "sent" ? "check" : "checks"} size={16} /></span>}
+        </div>
+      )}
     </div>
   );
 }

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { DateField } from "./DateField";
-import { api, type Consultation, type ConsultationRow, type ConsultationView, type ListCursor, type Counts, type ListFilter, type Me, type Sort } from "./api";
+import { api, type ConsultationRow, type ConsultationView, type ListCursor, type Counts, type ListFilter, type Me, type Sort } from "./api";
 import { lang, plural, t, type Key } from "./i18n";
 import { usePagedList } from "./pagedList";
 import { go, nav } from "./nav";
@@ -134,11 +134,14 @@ function blankFilter(): ListFilter {
   return { kind: null, priority: null, operator_id: null, client_id: null, tag: null, text: null, from: null, to: null, unread_only: false, sort: "natural" };
 }
 
-/** The row's text; with a red flag, the client's words that raised it, marked and never cut. */
-function Preview({ c }: { c: Consultation }) {
-  const text = c.subject || "—";
+/** The row's text: the last message exchanged ("You: …" for the staff's), else the first; with
+ * a red flag, the client's words that raised it, marked and never cut. */
+function Preview({ row }: { row: ConsultationRow }) {
+  const c = row.consultation;
+  const mineLast = row.last_text !== null && row.last_by_me;
+  const text = row.last_text ?? c.subject ?? "—";
   const words = c.red_flag_words ?? c.red_flag;
-  if (!words) return <span class="subject">{text}</span>;
+  if (!words) return <span class="subject" data-testid="row-preview">{mineLast && <b class="you">{t("youPrefix")}</b>}{text}</span>;
   const p = previewAround(text, words);
   const flag = <mark class="flag-words" title={`${t("redFlag")}: ${words}`} data-testid="row-red-flag">⚑ {words}</mark>;
   return p
@@ -164,7 +167,7 @@ function Row({ row, now, selected, view }: { row: ConsultationRow; now: number; 
         )}
       </div>
       <div class="row-bottom">
-        <Preview c={c} />
+        <Preview row={row} />
         {c.priority !== "normal" && !c.red_flag && <span class={`prio prio-${c.priority}`}>{t(c.priority)}</span>}
         {late && <span class="sla" title={t(`sla_${row.sla!.breach}` as Key)} data-testid="row-sla">SLA · {t(`slaShort_${row.sla!.breach}` as Key)}</span>}
         {row.unread > 0 && <span class="unread" title={t("unread")}>{row.unread}</span>}

@@ -49,7 +49,7 @@ export function SearchPalette({ onClose }: { onClose: () => void }) {
   const open = (h: SearchHit) => {
     onClose();
     if (h.kind === "client" && h.client_id) go({ section: "clients", client: h.client_id });
-    else if (h.consultation_id) go({ section: "consultations", consultation: h.consultation_id, message: h.seq === null ? null : Number(h.seq) });
+    else if (h.consultation_id) go({ section: "consultations", consultation: h.consultation_id, message: h.seq === null ? null : Number(h.seq), find: q.trim() || null });
   };
   const onKey = (e: KeyboardEvent) => {
     if (e.key === "ArrowDown") (e.preventDefault(), setPick(Math.min(pick + 1, hits.length - 1)));

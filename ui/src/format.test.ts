@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { age, dayWhen, lastSeen, marked, previewAround, stranded, dueState, duration, episodeStarts, fillPlaceholders, initials, longDate, matchQuickReplies, waitLevel, when } from "./format";
+import { age, dayHeading, dayWhen, lastSeen, marked, markedWords, previewAround, stranded, threadLayout, dueState, duration, episodeStarts, fillPlaceholders, initials, longDate, matchQuickReplies, waitLevel, when } from "./format";
 
 describe("format", () => {
   it("words durations in each language", () => {
@@ -102,5 +102,38 @@ describe("fillPlaceholders", () => {
     expect(p).toEqual({ pre: "…трудно дышать и ", hit: "давит в груди", post: "" });
     expect(previewAround("short давит в груди!", "давит в груди")).toEqual({ pre: "short ", hit: "давит в груди", post: "!" });
     expect(previewAround("nothing here", "давит")).toBe(null);
+  });
+
+  it("marks the searched words in a message, in any case", () => {
+    expect(markedWords("Болит ГОРЛО и горло саднит", "горло")).toEqual([
+      { text: "Болит ", mark: false }, { text: "ГОРЛО", mark: true }, { text: " и ", mark: false }, { text: "горло", mark: true }, { text: " саднит", mark: false },
+    ]);
+    expect(markedWords("孩子发烧", "发烧")).toEqual([{ text: "孩子", mark: false }, { text: "发烧", mark: true }]);
+    expect(markedWords("a (b)", "(b")).toEqual([{ text: "a ", mark: false }, { text: "(b", mark: true }, { text: ")", mark: false }]);
+  });
+
+  it("heads each day of a thread and groups messages by author and minute", () => {
+    const now = new Date(2026, 11, 7, 15, 0).getTime();
+    expect(dayHeading(new Date(2026, 11, 7, 9).toISOString(), "ru", now)).toBe("Сегодня");
+    expect(dayHeading(new Date(2026, 11, 6, 9).toISOString(), "en", now)).toBe("Yesterday");
+    expect(dayHeading(new Date(2026, 11, 3, 9).toISOString(), "ru", now)).toBe("3 декабря");
+    const at = (d: number, h: number, m: number) => new Date(2026, 11, d, h, m).toISOString();
+    const msg = (kind: string, who: string | null, created_at: string, internal = false) => ({ author_kind: kind, author_id: who, internal, consultation_id: "c", created_at });
+    const layout = threadLayout([
+      msg("client", "p", at(6, 21, 0)),
+      msg("client", "p", at(7, 9, 0)), // another day
+      msg("client", "p", at(7, 9, 2)),
+      msg("operator", "a", at(7, 9, 3)),
+      msg("operator", "a", at(7, 9, 20)), // a quarter of an hour later
+      msg("system", null, at(7, 9, 20), true),
+    ]);
+    expect(layout.map((l) => [l.newDay, l.first, l.last])).toEqual([
+      [true, true, true],
+      [true, true, false],
+      [false, false, true],
+      [false, true, true],
+      [false, true, true],
+      [false, true, true],
+    ]);
   });
 });

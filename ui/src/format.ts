@@ -220,3 +220,45 @@ export function previewAround(text: string, words: string, before = 20): { pre: 
   }
   return { pre, hit: words, post: text.slice(i + words.length) };
 }
+
+/** A text in parts, every word of `query` (two letters or more, any case) marked: a search hit. */
+export function markedWords(text: string, query: string | null | undefined): { text: string; mark: boolean }[] {
+  const words = (query ?? "").split(/\s+/).filter((w) => w.length >= 2 || /[\u3400-\u9fff]/.test(w));
+  if (words.length === 0) return [{ text, mark: false }];
+  const escaped = words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  // Split on a capturing group: the matches are the odd parts.
+  const parts = text.split(new RegExp(`(${escaped.join("|")})`, "iu"));
+  return parts.map((p, i) => ({ text: p, mark: i % 2 === 1 })).filter((p) => p.text !== "");
+}
+
+/** A day separator's words: "Сегодня", "Вчера", "3 декабря", "3 декабря 2025 г.". */
+export function dayHeading(iso: string, lang: Lang, now = Date.now()): string {
+  const d = new Date(iso);
+  const today = new Date(now);
+  const near = nearDay(daysBefore(d, today), lang);
+  if (near) return near.charAt(0).toLocaleUpperCase(localeOf(lang)) + near.slice(1);
+  const year = d.getFullYear() === today.getFullYear() ? undefined : "numeric";
+  return d.toLocaleDateString(localeOf(lang), { day: "numeric", month: "long", year });
+}
+
+/** How a thread's messages are laid out: a day's heading before the first of each day, and
+ * messages grouped by author (one name above, one time below) while they follow each other
+ * within five minutes in the same consultation. */
+export function threadLayout(
+  rows: { author_kind: string; author_id: string | null; internal: boolean; consultation_id: string; created_at: string }[],
+): { newDay: boolean; first: boolean; last: boolean }[] {
+  const same = (a: (typeof rows)[number], b: (typeof rows)[number]) =>
+    a.author_kind !== "system" && b.author_kind !== "system" && a.author_kind === b.author_kind && a.author_id === b.author_id &&
+    a.internal === b.internal && a.consultation_id === b.consultation_id &&
+    new Date(a.created_at).toDateString() === new Date(b.created_at).toDateString() &&
+    Math.abs(Date.parse(b.created_at) - Date.parse(a.created_at)) <= 5 * 60_000;
+  return rows.map((m, i) => {
+    const prev = rows[i - 1];
+    const next = rows[i + 1];
+    return {
+      newDay: !prev || new Date(prev.created_at).toDateString() !== new Date(m.created_at).toDateString(),
+      first: !prev || !same(prev, m),
+      last: !next || !same(m, next),
+    };
+  });
+}

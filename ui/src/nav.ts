@@ -14,6 +14,8 @@ export interface Nav {
   client: string | null;
   /** A message to show in the open chat (its seq): a search hit. */
   message: number | null;
+  /** The words searched for, marked in that message. */
+  find: string | null;
 }
 
 export const nav = new Cell<Nav>({
@@ -24,10 +26,11 @@ export const nav = new Cell<Nav>({
   callback: null,
   client: null,
   message: null,
+  find: null,
 });
 
 export function go(patch: Partial<Nav>) {
   // A message to show belongs to one move only.
-  nav.update((n) => ({ ...n, message: null, ...patch }));
+  nav.update((n) => ({ ...n, message: null, find: null, ...patch }));
   if (patch.view) setPref("view", patch.view);
 }

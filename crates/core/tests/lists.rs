@@ -152,3 +152,54 @@ async fn pages_reach_every_consultation_once_in_order_with_exact_counts() {
     let page = a.cache.views(ME).list_page(ConsultationView::Archive, &filter, None, 10).await.unwrap();
     assert_eq!(page.total, 24 * 60 + 1);
 }
+
+/// A row shows the last message the client and staff exchanged (not the first, not a note, not
+/// the server's own), and who wrote it; a file reads as its name.
+#[tokio::test]
+async fn a_row_shows_the_last_exchanged_message() {
+    use careline_protocol::{AuthorKind, MessageKind};
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::open(&dir.path().join("cache.db")).await.unwrap();
+    let at = Utc::now();
+    let client = fixture::client(Uuid::from_u128(0x10), "Мария", "+79000000010", at);
+    let mut c = fixture::consultation(Uuid::from_u128(0x20), client.id, ConsultationStatus::Active, at);
+    c.operator_id = Some(ME);
+    c.subject = Some("Первый вопрос".into());
+    let first = fixture::client_message(1, &c, "Первый вопрос", at);
+    let answer = careline_protocol::Message {
+        author_kind: AuthorKind::Operator,
+        author_id: Some(ME),
+        body: "Ответ врача".into(),
+        ..fixture::client_message(2, &c, "", at)
+    };
+    let note = careline_protocol::Message { internal: true, ..answer.clone() };
+    let note = careline_protocol::Message { id: Uuid::from_u128(0xF3), seq: 3, body: "Заметка для коллег".into(), ..note };
+    let system = careline_protocol::Message {
+        id: Uuid::from_u128(0xF4),
+        seq: 4,
+        author_kind: AuthorKind::System,
+        author_id: None,
+        kind: MessageKind::System,
+        body: "Assigned to Анна".into(),
+        ..answer.clone()
+    };
+    let items = vec![
+        EventData::Client(client.clone()),
+        EventData::Consultation(c.clone()),
+        EventData::Message(first),
+        EventData::Message(answer),
+        EventData::Message(note),
+        EventData::Message(system),
+    ];
+    cache.apply_state(items, Some(4)).await.unwrap();
+    let row = cache.views(ME).consultation_row(c.id).await.unwrap().unwrap();
+    assert_eq!((row.last_text.as_deref(), row.last_from_client, row.last_by_me), (Some("Ответ врача"), false, true));
+    // A colleague sees the same line, not as their own.
+    let theirs = cache.views(Uuid::from_u128(0xB)).consultation_row(c.id).await.unwrap().unwrap();
+    assert_eq!((theirs.last_text.as_deref(), theirs.last_by_me), (Some("Ответ врача"), false));
+    // The client writes again.
+    let again = fixture::client_message(5, &c, "Спасибо, а если не поможет?", at);
+    cache.apply_state(vec![EventData::Message(again)], Some(5)).await.unwrap();
+    let row = cache.views(ME).consultation_row(c.id).await.unwrap().unwrap();
+    assert_eq!((row.last_text.as_deref(), row.last_from_client), (Some("Спасибо, а если не поможет?"), true));
+}

@@ -217,12 +217,21 @@ async fn a_patient_chats_from_the_web_page() {
     assert_eq!((cbs.len(), cbs[0].reason.as_deref(), cbs[0].phone.as_str()), (1, Some("Обсудить анализы"), "+79120001122"));
     anna.act(Op::Close { consultation_id: c.id, summary: Some("Фарингит".into()) }).await.unwrap();
     b.find("[data-testid=status]", "завершена").await;
+    // The field says that writing now starts a new consultation.
+    b.find("[data-testid=closed-note]", "Новое сообщение начнёт новую консультацию").await;
     b.click("[data-testid=open-rate]", "").await;
+    // No star is lit before she chooses, and nothing can be sent yet.
+    let before =
+        b.exec("return [document.querySelectorAll('.stars [aria-checked=true]').length, document.querySelector('[data-testid=rate-send]').disabled]").await;
+    assert_eq!(before, json!([0, true]), "the rating starts empty");
+    b.find("[data-testid=stars-said]", "Нажмите на звезду").await;
     b.click("[data-testid=star-5]", "").await;
+    b.find("[data-testid=stars-said]", "Отлично").await;
     b.fill("[data-testid=rate-comment]", "Спасибо, быстро ответили").await;
     b.shoot("web-rate-ru-phone-light").await;
     b.click("[data-testid=rate-send]", "").await;
     b.find("[data-testid=rated]", "Спасибо").await;
+    b.shoot("web-closed-ru-phone-light").await;
     let rated = state.store.get_consultation(c.id).await.unwrap();
     assert_eq!((rated.rating, rated.rating_comment.as_deref()), (Some(5), Some("Спасибо, быстро ответили")));
     // Log out ends the session on the server, not only in the browser (issue #21).

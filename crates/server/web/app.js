@@ -18,7 +18,7 @@ const WORDS = {
     reason: "What is it about? (optional)", requestCall: "Request the call", callbackDone: "Thank you: we will call you.", rate: "How was the consultation?",
     comment: "A comment (optional)", rateSend: "Send the rating", rated: "Thank you for your rating.", tooBig: "This file is larger than {mb} MB: it cannot be sent.",
     uploading: "Sending {name}…", offline: "No connection: your messages will be sent when it is back.", pending: "not sent yet", delivered: "delivered", read: "read",
-    close: "Close", error: "Something went wrong: {e}", passwordHint: "8 to 64 characters", claimCode: "Code from reception (if you were given one)", claimHint: "It links this account to the record the clinic already keeps for you", limit: "Files up to {mb} MB", stars: "{n} of 5",
+    close: "Close", error: "Something went wrong: {e}", passwordHint: "8 to 64 characters", claimCode: "Code from reception (if you were given one)", claimHint: "It links this account to the record the clinic already keeps for you", limit: "Files up to {mb} MB", stars: "{n} of 5", pickStars: "Tap a star", starWords: ["Very bad", "Bad", "So-so", "Good", "Excellent"], closedNote: "This consultation is closed. Writing starts a new one.",
     newConsultation: "Ask a new question", photo: "Photo",
   },
   ru: {
@@ -30,7 +30,7 @@ const WORDS = {
     reason: "По какому вопросу? (необязательно)", requestCall: "Заказать звонок", callbackDone: "Спасибо: мы вам перезвоним.", rate: "Как прошла консультация?",
     comment: "Комментарий (необязательно)", rateSend: "Отправить оценку", rated: "Спасибо за оценку.", tooBig: "Файл больше {mb} МБ: его нельзя отправить.",
     uploading: "Отправляем {name}…", offline: "Нет связи: сообщения уйдут, когда она появится.", pending: "ещё не отправлено", delivered: "доставлено", read: "прочитано",
-    close: "Закрыть", error: "Что-то пошло не так: {e}", passwordHint: "От 8 до 64 символов", claimCode: "Код из регистратуры (если вам его дали)", claimHint: "Соединит аккаунт с картой, которую клиника уже ведёт на вас", limit: "Файлы до {mb} МБ", stars: "{n} из 5",
+    close: "Закрыть", error: "Что-то пошло не так: {e}", passwordHint: "От 8 до 64 символов", claimCode: "Код из регистратуры (если вам его дали)", claimHint: "Соединит аккаунт с картой, которую клиника уже ведёт на вас", limit: "Файлы до {mb} МБ", stars: "{n} из 5", pickStars: "Нажмите на звезду", starWords: ["Очень плохо", "Плохо", "Так себе", "Хорошо", "Отлично"], closedNote: "Консультация завершена. Новое сообщение начнёт новую консультацию.",
     newConsultation: "Задать новый вопрос", photo: "Фото",
   },
   zh: {
@@ -42,7 +42,7 @@ const WORDS = {
     reason: "什么问题？（可选）", requestCall: "预约回电", callbackDone: "谢谢，我们会给您回电。", rate: "这次咨询怎么样？",
     comment: "留言（可选）", rateSend: "提交评价", rated: "感谢您的评价。", tooBig: "文件超过 {mb} MB，无法发送。",
     uploading: "正在发送 {name}…", offline: "网络已断开：恢复后会自动发送您的消息。", pending: "尚未发送", delivered: "已送达", read: "已读",
-    close: "关闭", error: "出错了：{e}", passwordHint: "8 到 64 个字符", claimCode: "前台给您的代码（如有）", claimHint: "将此账号与诊所为您建立的档案关联", limit: "文件不超过 {mb} MB", stars: "{n} / 5",
+    close: "关闭", error: "出错了：{e}", passwordHint: "8 到 64 个字符", claimCode: "前台给您的代码（如有）", claimHint: "将此账号与诊所为您建立的档案关联", limit: "文件不超过 {mb} MB", stars: "{n} / 5", pickStars: "请点击星星评分", starWords: ["很差", "差", "一般", "好", "非常好"], closedNote: "本次咨询已结束。发送新消息将开始新的咨询。",
     newConsultation: "提出新问题", photo: "照片",
   },
 };
@@ -282,7 +282,9 @@ async function openBlob(path) {
 }
 
 function composer(text) {
-  const input = h("textarea", { id: "composer", rows: 1, placeholder: t("write"), "aria-label": t("write"), "data-testid": "composer" });
+  // After a closed consultation the field says what writing does: it starts a new one.
+  const closed = !openConsultation() && state.consultations.size > 0;
+  const input = h("textarea", { id: "composer", rows: 1, placeholder: closed ? t("newConsultation") : t("write"), "aria-label": t("write"), "data-testid": "composer" });
   input.value = text;
   input.addEventListener("input", () => localStorage.setItem("careline.draft", input.value));
   input.addEventListener("keydown", (e) => {
@@ -306,6 +308,7 @@ function composer(text) {
     {},
     progress || "",
     state.notice ? h("p.error", { role: "alert", "data-testid": "notice", text: state.notice }) : "",
+    closed ? h("p.closed-note", { "data-testid": "closed-note", text: t("closedNote") }) : "",
     h("div.row", {},
       h("button.icon", { type: "button", onclick: () => file.click(), "aria-label": t("attach"), title: `${t("attach")} · ${t("limit", { mb })}`, "data-testid": "attach" }, "+"),
       input,
@@ -528,7 +531,14 @@ function rateForm(close) {
   const c = lastClosedUnrated();
   let score = 0;
   const stars = h("div.stars", { role: "radiogroup", "aria-label": t("rate") });
-  const paint = () => stars.querySelectorAll("button").forEach((b, i) => b.setAttribute("aria-checked", String(i < score)));
+  // Nothing is chosen until the client taps: no star is lit, and the rating cannot be sent.
+  const said = h("p.stars-said", { "data-testid": "stars-said", text: t("pickStars") });
+  const send = h("button.primary", { type: "submit", disabled: true, "data-testid": "rate-send" }, t("rateSend"));
+  const paint = () => {
+    stars.querySelectorAll("button").forEach((b, i) => b.setAttribute("aria-checked", String(i < score)));
+    said.textContent = score ? (WORDS[LANG].starWords || WORDS.en.starWords)[score - 1] : t("pickStars");
+    send.disabled = !score;
+  };
   for (let n = 1; n <= 5; n++) {
     stars.append(h("button", { type: "button", role: "radio", "aria-label": t("stars", { n }), "aria-checked": "false", "data-testid": `star-${n}`, onclick: () => ((score = n), paint()) }, "★"));
   }
@@ -552,10 +562,11 @@ function rateForm(close) {
     },
     h("h2", { id: "sheet-title", text: t("rate") }),
     stars,
+    said,
     h("label", { for: "rate-comment" }, t("comment")),
     comment,
     error,
-    h("div.buttons", {}, h("button", { type: "button", onclick: close }, t("close")), h("button.primary", { type: "submit", "data-testid": "rate-send" }, t("rateSend"))),
+    h("div.buttons", {}, h("button", { type: "button", onclick: close }, t("close")), send),
   );
 }
 

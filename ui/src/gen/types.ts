@@ -318,7 +318,20 @@ unread: number,
 /**
  * When it is (or was) late by the desk's SLA, if a threshold applies (see `sla`).
  */
-sla: SlaDue | null, };
+sla: SlaDue | null, 
+/**
+ * The last message the client and staff exchanged in it (not notes, not the server's
+ * own): its text, or a file's name; what the list shows under the name.
+ */
+last_text: string | null, 
+/**
+ * Whether the client wrote that last message.
+ */
+last_from_client: boolean, 
+/**
+ * Whether I wrote it (the list marks it "You:").
+ */
+last_by_me: boolean, };
 
 export type ListCursor = { key: number, id: string, };
 

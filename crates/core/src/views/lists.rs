@@ -73,6 +73,13 @@ pub struct ConsultationRow {
     pub unread: i64,
     /// When it is (or was) late by the desk's SLA, if a threshold applies (see `sla`).
     pub sla: Option<SlaDue>,
+    /// The last message the client and staff exchanged in it (not notes, not the server's
+    /// own): its text, or a file's name; what the list shows under the name.
+    pub last_text: Option<String>,
+    /// Whether the client wrote that last message.
+    pub last_from_client: bool,
+    /// Whether I wrote it (the list marks it "You:").
+    pub last_by_me: bool,
 }
 
 /// Where a consultation list's next page starts: the sort key and id of the last row shown.
@@ -314,7 +321,32 @@ impl Views<'_> {
         let waiting = self.unanswered_since(&list).await?;
         let mut clients: HashMap<Uuid, (String, bool)> = HashMap::new();
         let mut unread: HashMap<Uuid, i64> = HashMap::new();
+        let mut last: HashMap<Uuid, (String, bool, bool)> = HashMap::new();
         for chunk in list.chunks(500) {
+            // Each one's last exchanged message, through its client's thread index, newest first.
+            let pairs: serde_json::Map<String, serde_json::Value> = chunk.iter().map(|c| (c.id.to_string(), c.client_id.to_string().into())).collect();
+            let rows = sqlx::query(
+                "SELECT j.key, json_extract(m.data, '$.body'), json_extract(m.data, '$.attachment.file_name'), m.from_client, \
+                 json_extract(m.data, '$.author_id') = ? \
+                 FROM json_each(?) j JOIN messages m ON m.seq = ( \
+                   SELECT l.seq FROM messages l WHERE l.client_id = j.value AND l.consultation_id = j.key \
+                   AND json_extract(l.data, '$.internal') = 0 AND json_extract(l.data, '$.author_kind') IN ('client', 'operator') \
+                   ORDER BY l.seq DESC LIMIT 1)",
+            )
+            .bind(self.me.to_string())
+            .bind(serde_json::Value::Object(pairs).to_string())
+            .fetch_all(self.cache.pool())
+            .await?;
+            for r in rows {
+                let body: Option<String> = r.get(1);
+                let file: Option<String> = r.get(2);
+                let text = match (body.filter(|b| !b.trim().is_empty()), file) {
+                    (Some(b), _) => b,
+                    (None, Some(f)) => format!("📎 {f}"),
+                    (None, None) => continue,
+                };
+                last.insert(uuid_of(r.get(0))?, (text, r.get::<i64, _>(3) != 0, r.get::<Option<i64>, _>(4) == Some(1)));
+            }
             let ids: Vec<String> = chunk.iter().map(|c| c.client_id.to_string()).collect();
             let sql = format!("SELECT id, name, COALESCE(json_extract(data, '$.vip'), 0) FROM clients WHERE id IN ({})", vec!["?"; ids.len()].join(", "));
             let mut q = sqlx::query(&sql);
@@ -352,6 +384,9 @@ impl Views<'_> {
                     client_vip,
                     unread: unread.get(&c.id).copied().unwrap_or(0),
                     sla: consultation_due(&c, waiting.get(&c.id).copied(), &thresholds),
+                    last_text: last.get(&c.id).map(|l| l.0.clone()),
+                    last_from_client: last.get(&c.id).is_some_and(|l| l.1),
+                    last_by_me: last.get(&c.id).is_some_and(|l| l.2),
                     consultation: c,
                 }
             })
