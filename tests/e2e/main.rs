@@ -760,7 +760,7 @@ async fn an_admin_erases_a_client_from_the_window() {
     d.fill("[data-testid=client-phone]", "+7 916 123-45-99").await;
     shoot(&d, "client-edit-ru-light").await;
     d.click("[data-testid=save-client]", "").await;
-    d.wait_text("[data-testid=client-row]", "+79161234599", 15).await;
+    d.wait_text("[data-testid=client-row]", "+7 916 123 45 99", 15).await; // shown as people read it
     let by_name = |q: &str| careline_protocol::ClientFilter { q: Some(q.into()), ..Default::default() };
     let maria = state.store.list_clients(&by_name("Мария Иванова")).await.unwrap().items.into_iter().find(|c| c.name == "Мария Иванова").unwrap();
     assert_eq!(maria.phone, "+79161234599", "the server has the new number");
@@ -926,6 +926,16 @@ async fn an_admin_erases_a_client_from_the_window() {
     assert_eq!(text.lines().count() as i64, arrivals + 1, "a row per consultation behind the tile");
     d.click("[data-testid=drill-row] td.name", "Мария Иванова").await;
     d.wait_text("[data-testid=chat-client]", "Мария Иванова", 15).await;
+    // Beside the chat, who she is: age and sex, her allergy in red, her medication, her history.
+    d.wait_text("[data-testid=pp-allergies]", "Пенициллин (крапивница)", 15).await;
+    d.wait_text("[data-testid=pp-who]", "Женский", 10).await;
+    d.wait_text("[data-testid=pp-medications]", "Фолиевая кислота", 10).await;
+    shoot(&d, "chat-patient-ru-light").await;
+    // Folded away, it stays folded.
+    d.click("[data-testid=toggle-patient]", "").await;
+    d.wait_gone("[data-testid=patient-panel]", "", 10).await;
+    d.click("[data-testid=toggle-patient]", "").await;
+    d.wait_text("[data-testid=pp-allergies]", "Пенициллин", 10).await;
     // From the chart: the left bar of today's slot is today's arrivals.
     d.click("[data-testid=section-reports]", "").await;
     d.click("[data-testid=report-tab-overview]", "").await;

@@ -10,12 +10,15 @@ import { act as queue, useCell, useLoad, versions } from "./store";
 import { ChatActions } from "./ChatActions";
 import { ChatThread } from "./ChatThread";
 import { Composer } from "./Composer";
+import { Icon } from "./icons";
+import { PatientPanel, usePatientPanel } from "./PatientPanel";
 
 export function Chat({ id, me, focus }: { id: string; me: Me; focus: number | null }) {
   const v = useCell(versions);
   const row = useLoad(() => api.consultation(id), [id, v.consultations]);
   const c = row.data?.consultation;
   const [error, setError] = useState<string | null>(null);
+  const [panelOpen, togglePanel] = usePatientPanel();
   const mine = c?.status === "active" && c.operator_id === me.id;
   // A supervisor may reply, transfer, hand back and close in a colleague's chat.
   const supervising = !mine && me.role === "admin" && c?.status === "active";
@@ -51,6 +54,7 @@ export function Chat({ id, me, focus }: { id: string; me: Me; focus: number | nu
           </div>
         </div>
         <ChatActions c={c} me={me} mine={mine} act={act} />
+        <button class={`icon-button pp-toggle ${panelOpen ? "on" : ""}`} onClick={togglePanel} title={t("patientCard")} aria-label={t("patientCard")} aria-pressed={panelOpen} data-testid="toggle-patient"><Icon name="card" /></button>
       </header>
       {c.red_flag && (
         <div class="red-flag-banner" role="alert" data-testid="red-flag">
@@ -59,8 +63,13 @@ export function Chat({ id, me, focus }: { id: string; me: Me; focus: number | nu
       )}
       {supervising && <div class="supervising-note" data-testid="supervising">{t("actingFor")}</div>}
       {error && <div class="form-error">{error}</div>}
-      <ChatThread c={c} me={me} focus={focus} mine={mine} />
-      {c.status !== "closed" && <Composer consultationId={c.id} canReply={mine || supervising} clientName={row.data?.client_name ?? ""} me={me} />}
+      <div class="chat-body">
+        <div class="chat-main">
+          <ChatThread c={c} me={me} focus={focus} mine={mine} />
+          {c.status !== "closed" && <Composer consultationId={c.id} canReply={mine || supervising} clientName={row.data?.client_name ?? ""} me={me} />}
+        </div>
+        {panelOpen && <PatientPanel c={c} />}
+      </div>
     </div>
   );
 }

@@ -5,10 +5,11 @@ import { api, type Client, type Me } from "./api";
 import { act } from "./store";
 import { Dialog } from "./Dialog";
 import { lang, plural, t, type Key } from "./i18n";
+import { sexWords } from "./people";
 import { go, nav } from "./nav";
 import { useAction, useCell, useLoad, versions } from "./store";
 import { VirtualList } from "./VirtualList";
-import { age, dayWhen, initials, longDate, measure, today, when } from "./format";
+import { age, dayWhen, initials, longDate, measure, sexOf, today, when } from "./format";
 import { errorLine } from "./errors";
 import { Icon } from "./icons";
 import { NewCallbackDialog, NewClientDialog } from "./Reception";
@@ -93,9 +94,11 @@ function Profile({ id, me }: { id: string; me: Me }) {
       <dl class="facts">
         {fact("phone", phoneShown(c.phone, lang()))}
         {fact("email", c.email)}
-        {fact("gender", c.gender)}
+        {fact("gender", sexWords(c.gender))}
         {fact("birthday", c.birthday ? `${longDate(c.birthday, lang())}${age(c.birthday) !== null ? ` (${plural("years", age(c.birthday)!)})` : ""}` : null)}
         {fact("city", c.city)}
+        {fact("allergies", c.allergies)}
+        {fact("medications", c.medications)}
         {fact("height", c.height_cm ? measure(c.height_cm, "centimeter", lang()) : null)}
         {fact("weight", c.weight_kg ? measure(c.weight_kg, "kilogram", lang()) : null)}
         {fact("source", t(`source_${c.source}` as Key))}
@@ -111,7 +114,7 @@ function Profile({ id, me }: { id: string; me: Me }) {
               <button class="link" onClick={() => go({ section: "consultations", view: r.consultation.status === "closed" ? "archive" : r.consultation.status === "new" ? "queue" : r.consultation.operator_id === me.id ? "mine" : "active", consultation: r.consultation.id })}>
                 {when(r.consultation.created_at, lang())}
               </button>
-              <span class={`status status-${r.consultation.status}`}>{t(r.consultation.status === "active" ? "active" : r.consultation.status === "new" ? "new" : "closed")}</span>
+              <span class={`status status-${r.consultation.status}`}>{t(`st_${r.consultation.status}` as Key)}</span>
               <span class="subject">{r.consultation.subject ?? "—"}</span>
               {r.operator_name && <span class="muted">{r.operator_name}</span>}
             </li>
@@ -194,6 +197,7 @@ function EditClient({ client, admin, onClose }: { client: Client; admin: boolean
     name: client.name, email: client.email ?? "", gender: client.gender ?? "", birthday: client.birthday ?? "", city: client.city ?? "",
     height: client.height_cm?.toString() ?? "", weight: client.weight_kg?.toString() ?? "", tags: client.tags.join(", "), notes: client.notes ?? "",
     vip: client.vip, blocked: client.blocked, phone: client.phone, source: client.source,
+    allergies: client.allergies ?? "", medications: client.medications ?? "",
   });
   const set = (k: keyof typeof f) => (e: Event) => {
     const el = e.currentTarget as HTMLInputElement;
@@ -210,6 +214,8 @@ function EditClient({ client, admin, onClose }: { client: Client; admin: boolean
         vip: admin ? f.vip : null, blocked: admin ? f.blocked : null,
         // Only what changed: the phone is the client's login.
         phone: f.phone.trim() !== client.phone ? f.phone.trim() : null, source: f.source !== client.source ? f.source : null,
+        allergies: f.allergies.trim() !== (client.allergies ?? "") ? f.allergies.trim() : null,
+        medications: f.medications.trim() !== (client.medications ?? "") ? f.medications.trim() : null,
       },
     });
     onClose();
@@ -225,11 +231,20 @@ function EditClient({ client, admin, onClose }: { client: Client; admin: boolean
           </select>
         </label>
         <label>{t("email")}<input value={f.email} onInput={set("email")} /></label>
-        <label>{t("gender")}<input value={f.gender} onInput={set("gender")} /></label>
+        <label>{t("gender")}
+          <select value={sexOf(f.gender) ?? (f.gender ? "other" : "")} onChange={(e) => setF({ ...f, gender: e.currentTarget.value === "other" ? f.gender : e.currentTarget.value })} data-testid="client-sex">
+            <option value="">—</option>
+            <option value="female">{t("sex_female")}</option>
+            <option value="male">{t("sex_male")}</option>
+            {f.gender && !sexOf(f.gender) && <option value="other">{f.gender}</option>}
+          </select>
+        </label>
         <label>{t("birthday")}<DateField value={f.birthday} onChange={(v) => setF({ ...f, birthday: v })} max={today()} testid="client-birthday" /></label>
         <label>{t("city")}<input value={f.city} onInput={set("city")} /></label>
         <label>{t("height")}, {t("unitCm")}<input inputMode="decimal" value={f.height} onInput={set("height")} /></label>
         <label>{t("weight")}, {t("unitKg")}<input inputMode="decimal" value={f.weight} onInput={set("weight")} /></label>
+        <label class="wide">{t("allergies")}<input value={f.allergies} onInput={set("allergies")} placeholder={t("allergiesHint")} data-testid="client-allergies" /></label>
+        <label class="wide">{t("medications")}<input value={f.medications} onInput={set("medications")} placeholder={t("medicationsHint")} data-testid="client-medications" /></label>
         <label class="wide">{t("tagsComma")}<input value={f.tags} onInput={set("tags")} /></label>
         <label class="wide">{t("notes")}<textarea rows={3} value={f.notes} onInput={set("notes")} data-testid="client-notes" /></label>
         {admin && <label class="check"><input type="checkbox" checked={f.vip} onChange={set("vip")} /> {t("vip")}</label>}

@@ -7,6 +7,7 @@ import { go, nav } from "./nav";
 import { pref, setPref, useCell, useLoad, useNow, versions } from "./store";
 import { VirtualList } from "./VirtualList";
 import { Chat } from "./Chat";
+import { Icon } from "./icons";
 import { calendarDate, dayOfIso, duration, money, previewAround, waitLevel, when } from "./format";
 
 const views: { id: ConsultationView; key: Key }[] = [
@@ -141,7 +142,15 @@ function Preview({ row }: { row: ConsultationRow }) {
   const mineLast = row.last_text !== null && row.last_by_me;
   const text = row.last_text ?? c.subject ?? "—";
   const words = c.red_flag_words ?? c.red_flag;
-  if (!words) return <span class="subject" data-testid="row-preview">{mineLast && <b class="you">{t("youPrefix")}</b>}{text}</span>;
+  if (!words) {
+    return (
+      <span class="subject" data-testid="row-preview">
+        {mineLast && <b class="you">{t("youPrefix")}</b>}
+        {row.last_is_file && <Icon name="clip" size={13} />}
+        {text}
+      </span>
+    );
+  }
   const p = previewAround(text, words);
   const flag = <mark class="flag-words" title={`${t("redFlag")}: ${words}`} data-testid="row-red-flag">⚑ {words}</mark>;
   return p

@@ -262,3 +262,12 @@ export function threadLayout(
     };
   });
 }
+
+/** A stored sex (free text from older records: "female", "ж", "F", "女"…) as `female`/`male`,
+ * or null when it is something else or nothing. */
+export function sexOf(stored: string | null | undefined): "female" | "male" | null {
+  const s = (stored ?? "").trim().toLowerCase();
+  if (["female", "f", "ж", "жен", "женский", "女"].includes(s)) return "female";
+  if (["male", "m", "м", "муж", "мужской", "男"].includes(s)) return "male";
+  return null;
+}

@@ -53,6 +53,8 @@ pub fn client(id: Uuid, name: &str, phone: &str, created_at: DateTime<Utc>) -> C
         vip: false,
         blocked: false,
         created_at,
+        allergies: None,
+        medications: None,
     }
 }
 

@@ -322,6 +322,12 @@ pub struct Client {
     pub vip: bool,
     pub blocked: bool,
     pub created_at: DateTime<Utc>,
+    /// Allergies, as written ("пенициллин, орехи"): shown beside every chat with the client.
+    #[serde(default)]
+    pub allergies: Option<String>,
+    /// Long-term medication, as written.
+    #[serde(default)]
+    pub medications: Option<String>,
 }
 
 /// Every field optional: only the given ones change. Clients may change their own personal
@@ -347,6 +353,12 @@ pub struct UpdateClientRequest {
     /// Where the client came from.
     #[serde(default)]
     pub source: Option<ClientSource>,
+    /// Allergies; the client may write their own. Empty clears.
+    #[serde(default)]
+    pub allergies: Option<String>,
+    /// Long-term medication; the client may write their own. Empty clears.
+    #[serde(default)]
+    pub medications: Option<String>,
 }
 
 /// `POST /api/v1/clients`: reception records a client who walked in or phoned (staff only).

@@ -817,3 +817,32 @@ both!(images_get_upright_thumbnails_and_bombs_are_refused, |db| async move {
     assert_eq!((st, e["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed")), "not an image: no thumbnail, but not 'not found'");
     s.stop().await;
 });
+
+// Allergies and long-term medication: kept on the record, written by staff or the client
+// themselves, checked (a novel is refused and changes nothing), audited by field only.
+both!(a_clients_allergies_and_medication_are_kept, |db| async move {
+    let s = TestServer::start(db).await;
+    let anna = s.staff("anna", Role::Operator).await;
+    let admin = s.staff("root", Role::Admin).await;
+    let ivan = s.client("Иван", "+79000002201").await;
+    let id = ivan.user_id().await;
+    let path = format!("/api/v1/clients/{id}");
+    let (st, b) = anna.call(reqwest::Method::PATCH, &path, Some(json!({"allergies": "Пенициллин (крапивница)", "medications": "Лозартан 50 мг"}))).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!((b["allergies"].as_str(), b["medications"].as_str()), (Some("Пенициллин (крапивница)"), Some("Лозартан 50 мг")));
+    // The client adds to their own; an empty value clears.
+    let (st, b) = ivan.call(reqwest::Method::PATCH, &path, Some(json!({"allergies": "Пенициллин, орехи", "medications": ""}))).await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    assert_eq!((b["allergies"].as_str(), b["medications"].as_str()), (Some("Пенициллин, орехи"), None));
+    // Too long: refused, nothing changed.
+    let (st, _) = anna.call(reqwest::Method::PATCH, &path, Some(json!({"allergies": "я".repeat(2001)}))).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    let now = admin.ok(&path).await;
+    assert_eq!(now["allergies"].as_str(), Some("Пенициллин, орехи"));
+    // Desks hear of it; the audit names the fields, never the words.
+    let events = anna.ok("/api/v1/sync?since=0&limit=5000").await;
+    assert!(events.to_string().contains("Пенициллин, орехи"), "desks get the record");
+    let audit = admin.ok(&format!("/api/v1/audit?target_id={id}&action=client.updated")).await;
+    assert!(audit.to_string().contains("allergies,medications") && !audit.to_string().contains("Пенициллин"), "{audit}");
+    s.stop().await;
+});

@@ -49,7 +49,15 @@ birthday: string | null, city: string | null, height_cm: number | null, weight_k
 /**
  * Private operator notes: never sent to the client.
  */
-notes: string | null, vip: boolean, blocked: boolean, created_at: string, };
+notes: string | null, vip: boolean, blocked: boolean, created_at: string, 
+/**
+ * Allergies, as written ("пенициллин, орехи"): shown beside every chat with the client.
+ */
+allergies: string | null, 
+/**
+ * Long-term medication, as written.
+ */
+medications: string | null, };
 
 export type ClaimCode = { client_id: string, 
 /**
@@ -132,7 +140,15 @@ phone: string | null,
 /**
  * Where the client came from.
  */
-source: ClientSource | null, };
+source: ClientSource | null, 
+/**
+ * Allergies; the client may write their own. Empty clears.
+ */
+allergies: string | null, 
+/**
+ * Long-term medication; the client may write their own. Empty clears.
+ */
+medications: string | null, };
 
 export type CreateClientRequest = { 
 /**
@@ -331,7 +347,11 @@ last_from_client: boolean,
 /**
  * Whether I wrote it (the list marks it "You:").
  */
-last_by_me: boolean, };
+last_by_me: boolean, 
+/**
+ * Whether it was a file without words (`last_text` is then the file's name).
+ */
+last_is_file: boolean, };
 
 export type ListCursor = { key: number, id: string, };
 

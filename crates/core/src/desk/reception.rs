@@ -69,6 +69,8 @@ impl Desk {
             vip: false,
             blocked: false,
             created_at: chrono::Utc::now(),
+            allergies: None,
+            medications: None,
         };
         self.cache.apply_state(vec![EventData::Client(client.clone())], None).await?;
         self.act(Op::CreateClient { client: req }).await?;

@@ -80,6 +80,8 @@ pub struct ConsultationRow {
     pub last_from_client: bool,
     /// Whether I wrote it (the list marks it "You:").
     pub last_by_me: bool,
+    /// Whether it was a file without words (`last_text` is then the file's name).
+    pub last_is_file: bool,
 }
 
 /// Where a consultation list's next page starts: the sort key and id of the last row shown.
@@ -321,7 +323,7 @@ impl Views<'_> {
         let waiting = self.unanswered_since(&list).await?;
         let mut clients: HashMap<Uuid, (String, bool)> = HashMap::new();
         let mut unread: HashMap<Uuid, i64> = HashMap::new();
-        let mut last: HashMap<Uuid, (String, bool, bool)> = HashMap::new();
+        let mut last: HashMap<Uuid, (String, bool, bool, bool)> = HashMap::new();
         for chunk in list.chunks(500) {
             // Each one's last exchanged message, through its client's thread index, newest first.
             let pairs: serde_json::Map<String, serde_json::Value> = chunk.iter().map(|c| (c.id.to_string(), c.client_id.to_string().into())).collect();
@@ -340,12 +342,12 @@ impl Views<'_> {
             for r in rows {
                 let body: Option<String> = r.get(1);
                 let file: Option<String> = r.get(2);
-                let text = match (body.filter(|b| !b.trim().is_empty()), file) {
-                    (Some(b), _) => b,
-                    (None, Some(f)) => format!("📎 {f}"),
+                let (text, is_file) = match (body.filter(|b| !b.trim().is_empty()), file) {
+                    (Some(b), _) => (b, false),
+                    (None, Some(f)) => (f, true),
                     (None, None) => continue,
                 };
-                last.insert(uuid_of(r.get(0))?, (text, r.get::<i64, _>(3) != 0, r.get::<Option<i64>, _>(4) == Some(1)));
+                last.insert(uuid_of(r.get(0))?, (text, r.get::<i64, _>(3) != 0, r.get::<Option<i64>, _>(4) == Some(1), is_file));
             }
             let ids: Vec<String> = chunk.iter().map(|c| c.client_id.to_string()).collect();
             let sql = format!("SELECT id, name, COALESCE(json_extract(data, '$.vip'), 0) FROM clients WHERE id IN ({})", vec!["?"; ids.len()].join(", "));
@@ -387,6 +389,7 @@ impl Views<'_> {
                     last_text: last.get(&c.id).map(|l| l.0.clone()),
                     last_from_client: last.get(&c.id).is_some_and(|l| l.1),
                     last_by_me: last.get(&c.id).is_some_and(|l| l.2),
+                    last_is_file: last.get(&c.id).is_some_and(|l| l.3),
                     consultation: c,
                 }
             })

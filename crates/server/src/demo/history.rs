@@ -328,13 +328,19 @@ pub async fn write(store: &Store, staff: &[Operator], tariffs: &[Tariff], client
     for (id, at) in &last_seen {
         sqlx::query("UPDATE operators SET last_seen = $1 WHERE id = $2").bind(*at).bind(id.to_string()).execute(tx.conn()).await?;
     }
-    let working = |at: i64, chinese: bool, rng: &mut Rng| -> Uuid {
+    // Who takes what arrives at `at`, and when: someone on shift then (a Chinese speaker for a
+    // Chinese-speaking client when one is), or whoever starts the next shift — what arrives at
+    // night waits for the morning.
+    let working = |at: i64, chinese: bool, rng: &mut Rng| -> (Uuid, i64) {
         let here: Vec<_> = on_shift.iter().filter(|(_, b, e, _)| *b <= at && at < *e).collect();
         let fit: Vec<_> = here.iter().filter(|s| s.3 == chinese).collect();
         match (fit.is_empty(), here.is_empty()) {
-            (false, _) => fit[rng.below(fit.len())].0,
-            (true, false) => here[rng.below(here.len())].0,
-            (true, true) => admin,
+            (false, _) => (fit[rng.below(fit.len())].0, at),
+            (true, false) => (here[rng.below(here.len())].0, at),
+            (true, true) => match on_shift.iter().filter(|(_, b, _, _)| *b > at).min_by_key(|s| s.1) {
+                Some((id, begin, _, _)) => (*id, begin + rng.spread(240.0, 0.8, 1800.0)),
+                None => (admin, at),
+            },
         }
     };
 
@@ -366,13 +372,14 @@ pub async fn write(store: &Store, staff: &[Operator], tariffs: &[Tariff], client
                 // The wait: a minute and a half typically, much longer at the peaks' tails.
                 let peak = if HOURLY[hour] >= 1.4 { 2.2 } else { 1.0 };
                 let wait = rng.spread(90.0 * peak, 1.0, 45.0 * 60.0);
-                let taken = (!abandoned || rng.chance(0.3)).then_some(created + wait);
-                let mut operator = taken.map(|t| working(t, person.lang == Lang::Zh, &mut rng));
+                let took = (!abandoned || rng.chance(0.3)).then(|| working(created + wait, person.lang == Lang::Zh, &mut rng));
+                let taken = took.map(|(_, at)| at);
+                let mut operator = took.map(|(o, _)| o);
                 let first_response = taken.filter(|_| !abandoned).map(|t| t + rng.spread(55.0, 0.8, 20.0 * 60.0));
                 let long = if kind == ConsultationKind::Chat { 1.0 } else { 1.8 };
                 let closed = match first_response {
                     Some(r) => r + rng.spread(11.0 * 60.0 * long, 0.8, 3.0 * 3600.0),
-                    None => created + wait + rng.spread(240.0, 0.5, 1800.0),
+                    None => taken.unwrap_or(created + wait) + rng.spread(240.0, 0.5, 1800.0),
                 };
                 let mut steps = vec![(created, "created", None)];
                 if let (Some(t), Some(o)) = (taken, operator) {
@@ -380,8 +387,8 @@ pub async fn write(store: &Store, staff: &[Operator], tariffs: &[Tariff], client
                     // Now and then handed to a colleague (another speciality, a shift's end).
                     if first_response.is_some() && rng.chance(0.06) {
                         let at = t + (closed - t) / 2;
-                        let other = working(at, person.lang == Lang::Zh, &mut rng);
-                        if other != o {
+                        let (other, when) = working(at, person.lang == Lang::Zh, &mut rng);
+                        if other != o && when == at {
                             steps.push((at, "transferred", Some(other)));
                             operator = Some(other);
                         }
@@ -513,9 +520,9 @@ pub async fn write(store: &Store, staff: &[Operator], tariffs: &[Tariff], client
             };
             let phone: String = sqlx::query_scalar("SELECT phone FROM clients WHERE id = $1").bind(person.id.to_string()).fetch_one(tx.conn()).await?;
             let cancelled = rng.chance(0.05);
-            let operator = working(due + 60_000, person.lang == Lang::Zh, &mut rng);
+            let (operator, free) = working(due + 60_000, person.lang == Lang::Zh, &mut rng);
             let mut attempts = Vec::new();
-            let mut at = due + rng.spread(600.0, 0.9, 4.0 * 3600.0);
+            let mut at = free.max(due) + rng.spread(600.0, 0.9, 4.0 * 3600.0);
             let mut status = "failed";
             if !cancelled {
                 for _ in 0..3 {

@@ -114,6 +114,23 @@ const CLIENTS: &[DemoClient] = &[
     },
 ];
 
+/// The demo's women (the rest are men): their sex is on their record.
+const FEMALE: &[&str] = &["Мария Иванова", "王芳", "Emily Watson", "李娜", "Ольга Белова"];
+
+/// (allergies, long-term medication) of some demo clients, as a doctor would note them.
+fn clinical(name: &str) -> (Option<&'static str>, Option<&'static str>) {
+    match name {
+        "Иван Соколов" => (None, Some("Лозартан 50 мг утром")),
+        "Мария Иванова" => (Some("Пенициллин (крапивница)"), Some("Фолиевая кислота 400 мкг")),
+        "Emily Watson" => (Some("Amoxicillin — rash"), Some("Cetirizine 10 mg in spring")),
+        "Алексей Морозов-Константинопольский" => {
+            (None, Some("Инсулин гларгин 20 ЕД на ночь; метформин 1000 мг 2 раза в день"))
+        }
+        "王芳" => (Some("花粉"), None),
+        _ => (None, None),
+    }
+}
+
 /// Fills the database; refuses one that already has operators. Returns the logins to print.
 pub async fn fill(store: &Store) -> AppResult<String> {
     if !store.list_operators(None, Some(1)).await?.items.is_empty() {
@@ -150,8 +167,11 @@ pub async fn fill(store: &Store) -> AppResult<String> {
             city: Some(dc.city.into()),
             tags: Some(dc.tags.iter().map(|t| t.to_string()).collect()),
             vip: Some(dc.tags.contains(&"vip")),
-            notes: (n % 3 == 0).then(|| "Предпочитает общение в чате. Аллергия не указана.".to_string()),
+            notes: (n % 3 == 0).then(|| "Предпочитает общение в чате.".to_string()),
             birthday: Some(format!("19{}-0{}-1{}", 60 + n * 4, 1 + n % 9, n % 10)),
+            gender: Some(if FEMALE.contains(&dc.name) { "female" } else { "male" }.into()),
+            allergies: clinical(dc.name).0.map(str::to_owned),
+            medications: clinical(dc.name).1.map(str::to_owned),
             ..Default::default()
         };
         store.update_client(client.id, &update, admin.id, careline_protocol::Role::Admin).await?;

@@ -15,7 +15,7 @@ use crate::error::{AppError, AppResult};
 use crate::time::{from_ms, now_ms};
 
 pub(crate) const CLIENT_COLS: &str = "id, name, phone, email, gender, birthday, city, height_cm, weight_kg, \
-     source, tags, notes, vip, blocked, created_at";
+     source, tags, notes, vip, blocked, created_at, allergies, medications";
 
 pub(crate) fn client_row(row: &AnyRow) -> AppResult<Client> {
     Ok(Client {
@@ -34,6 +34,8 @@ pub(crate) fn client_row(row: &AnyRow) -> AppResult<Client> {
         vip: get_bool(row, "vip")?,
         blocked: get_bool(row, "blocked")?,
         created_at: get_time(row, "created_at")?,
+        allergies: row.try_get("allergies")?,
+        medications: row.try_get("medications")?,
     })
 }
 
@@ -126,6 +128,8 @@ impl Store {
             vip: false,
             blocked: false,
             created_at: from_ms(now),
+            allergies: None,
+            medications: None,
         };
         let mut tx = self.begin().await?;
         if let Some(code) = &req.claim_code {
@@ -217,6 +221,8 @@ impl Store {
             vip: false,
             blocked: false,
             created_at: from_ms(now),
+            allergies: None,
+            medications: None,
         };
         let details = UpdateClientRequest {
             email: req.email.clone(),
@@ -242,7 +248,7 @@ impl Store {
             return Err(AppError::refuse(ErrorCode::AlreadyExists, format!("this phone number belongs to the client {name} (id {id})")));
         }
         let inserted = sqlx::query(&format!(
-            "INSERT INTO clients ({CLIENT_COLS}, search) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL, $8, $9, $10, 0, 0, $11, $12) \
+            "INSERT INTO clients ({CLIENT_COLS}, search) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL, $8, $9, $10, 0, 0, $11, NULL, NULL, $12) \
              ON CONFLICT DO NOTHING"
         ))
         .bind(c.id.to_string())
@@ -379,7 +385,7 @@ impl Store {
         }
         sqlx::query(
             "UPDATE clients SET name = $1, email = $2, gender = $3, birthday = $4, city = $5, height_cm = $6, \
-             weight_kg = $7, tags = $8, notes = $9, vip = $10, blocked = $11, search = $13 WHERE id = $12",
+             weight_kg = $7, tags = $8, notes = $9, vip = $10, blocked = $11, search = $13, allergies = $14, medications = $15 WHERE id = $12",
         )
         .bind(&c.name)
         .bind(c.email.clone())
@@ -394,6 +400,8 @@ impl Store {
         .bind(c.blocked as i64)
         .bind(id.to_string())
         .bind(client_search_text(&c))
+        .bind(c.allergies.clone())
+        .bind(c.medications.clone())
         .execute(tx.conn())
         .await?;
         // While blocked, the client's sessions are refused as such (`account_disabled`); unblocking
@@ -418,6 +426,8 @@ impl Store {
                 ("blocked", req.blocked.is_some()),
                 ("phone", before.0 != c.phone),
                 ("source", before.1 != c.source),
+                ("allergies", req.allergies.is_some()),
+                ("medications", req.medications.is_some()),
             ]
             .iter()
             .filter(|(_, given)| *given)
@@ -474,6 +484,12 @@ fn personal_data(c: &mut Client, req: &UpdateClientRequest) -> AppResult<()> {
     }
     if let Some(v) = &req.notes {
         c.notes = optional_text("notes", Some(v), 20_000)?;
+    }
+    if let Some(v) = &req.allergies {
+        c.allergies = optional_text("allergies", Some(v), 2_000)?;
+    }
+    if let Some(v) = &req.medications {
+        c.medications = optional_text("medications", Some(v), 2_000)?;
     }
     Ok(())
 }
