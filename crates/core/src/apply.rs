@@ -423,7 +423,9 @@ fn apply_data(tx: &Transaction, data: &EventData) -> CoreResult<()> {
         EventData::WebhookPaused(_) => {}
         EventData::Settings(s) => {
             // Kept as the desk keeps what it fetches (`Desk::desk_settings`): with the time.
-            let kept = serde_json::json!({ "at": chrono::Utc::now(), "value": s }).to_string();
+            // `ms` orders it against a fetch that was under way meanwhile (`Cache::keep_fetched_settings`).
+            let now = chrono::Utc::now();
+            let kept = serde_json::json!({ "at": now, "ms": now.timestamp_millis(), "value": s }).to_string();
             tx.prepare_cached("INSERT INTO meta (key, value) VALUES ('desk_settings', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")?
                 .execute(params![kept])?;
         }

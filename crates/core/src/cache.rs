@@ -172,6 +172,34 @@ impl Cache {
         })
     }
 
+    /// Keeps the desk's settings fetched by a request that started at `asked`, unless an event
+    /// brought newer ones while it was under way (its answer would then be older than what the
+    /// cache has). Returns the settings the cache keeps now.
+    pub async fn keep_fetched_settings(
+        &self,
+        s: &careline_protocol::DeskSettings,
+        asked: chrono::DateTime<chrono::Utc>,
+    ) -> CoreResult<careline_protocol::DeskSettings> {
+        let now = chrono::Utc::now();
+        let kept = serde_json::json!({ "at": now, "ms": now.timestamp_millis(), "value": s }).to_string();
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES ('desk_settings', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value \
+             WHERE COALESCE(json_extract(meta.value, '$.ms'), 0) < ?",
+        )
+        .bind(kept)
+        .bind(asked.timestamp_millis())
+        .execute(&self.pool)
+        .await?;
+        #[derive(serde::Deserialize)]
+        struct Kept {
+            value: careline_protocol::DeskSettings,
+        }
+        match self.meta("desk_settings").await? {
+            Some(text) => Ok(parse::<Kept>(&text)?.value),
+            None => Ok(s.clone()),
+        }
+    }
+
     pub async fn set_meta(&self, key: &str, value: &str) -> CoreResult<()> {
         sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
             .bind(key)

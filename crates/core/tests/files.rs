@@ -49,6 +49,8 @@ async fn files_of_cached_messages_are_kept_offline() {
         let bytes = files.read(&a.sha256).expect("it reads back");
         assert_eq!(bytes.len() as i64, a.size);
     }
+    // (A first download is indexed for search in the background: wait for it.)
+    cache.index_pending(|_| {}).await.unwrap();
     assert!(cache.search("report", 10).await.unwrap().iter().any(|h| h.kind == "message"), "files are found by name");
 
     // A small store keeps the newest only.

@@ -37,9 +37,11 @@ pub enum ReportFormat {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
-    /// The period's start (RFC 3339), inclusive.
+    /// The period's start (RFC 3339), inclusive; seven days before `to` when left out.
+    #[param(required = false)]
     pub from: DateTime<Utc>,
-    /// The period's end (RFC 3339), exclusive; at most 366 days after `from`.
+    /// The period's end (RFC 3339), exclusive, at most 366 days after `from`; now when left out.
+    #[param(required = false)]
     pub to: DateTime<Utc>,
     /// `hour`, `day` (the default) or `week`.
     pub group: Option<ReportGroup>,
@@ -190,7 +192,11 @@ pub enum ReportMoment {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[into_params(parameter_in = Query)]
 pub struct ReportItemsQuery {
+    /// As in the reports: seven days before `to` when left out.
+    #[param(required = false)]
     pub from: DateTime<Utc>,
+    /// Now when left out.
+    #[param(required = false)]
     pub to: DateTime<Utc>,
     pub moment: ReportMoment,
     /// The reader's offset from UTC in minutes, for the CSV's local times.

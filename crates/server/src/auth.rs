@@ -107,6 +107,33 @@ impl FromRequestParts<AppState> for Session {
     }
 }
 
+/// A staff session, checked before the request's body or query is read: someone who may not
+/// call an endpoint hears 403 whatever they sent, not a 400 about a body nobody would read.
+pub struct Staff(pub Session);
+
+/// An administrator's session, checked before the body or query (see [`Staff`]).
+pub struct Admin(pub Session);
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let session = Session::from_request_parts(parts, state).await?;
+        session.require_staff()?;
+        Ok(Staff(session))
+    }
+}
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let session = Session::from_request_parts(parts, state).await?;
+        session.require_admin()?;
+        Ok(Admin(session))
+    }
+}
+
 /// The peer's address, when the server runs with connection info.
 #[derive(Debug, Clone)]
 pub struct RemoteAddr(pub Option<String>);

@@ -716,3 +716,26 @@ both!(an_image_that_would_take_too_much_memory_is_refused_from_its_header, |db| 
     assert_eq!(a["image"]["thumb_width"], 480, "{a}");
     s.stop().await;
 });
+
+// Who may call an endpoint is decided before what they sent is read: an operator posting a
+// broken body to an admin's endpoint, or a client to staff's, hears 403, never a 400 about the
+// body.
+both!(the_role_is_checked_before_the_body, |db| async move {
+    let s = TestServer::start(db).await;
+    let anna = s.staff("anna", Role::Operator).await;
+    let ivan = s.client("Иван", "+79000003301").await;
+    for (who, method, path) in [
+        (&anna, reqwest::Method::POST, "/api/v1/operators"),
+        (&anna, reqwest::Method::POST, "/api/v1/red-flags"),
+        (&anna, reqwest::Method::PUT, "/api/v1/settings"),
+        (&anna, reqwest::Method::POST, "/api/v1/webhooks"),
+        (&ivan, reqwest::Method::POST, "/api/v1/clients"),
+        (&ivan, reqwest::Method::PUT, "/api/v1/me/status"),
+    ] {
+        let (st, b) = who.raw(method.clone(), path, "{not json").await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{method} {path}: {b}");
+    }
+    let (st, _) = anna.get("/api/v1/reports/billing?group=weekly").await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "a bad query to an admin's report is refused for the role first");
+    s.stop().await;
+});

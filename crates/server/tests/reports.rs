@@ -368,8 +368,16 @@ both!(every_figure_matches_a_brute_force_count, |db| async move {
         let (st, b) = boss.get(&bad).await;
         assert_eq!(st, 422, "{bad}: {b}");
     }
-    let (st, _) = boss.get("/api/v1/reports/consultations?from=yesterday&to=today").await;
+    let (st, b) = boss.get("/api/v1/reports/consultations?from=yesterday&to=today").await;
     assert_eq!(st, 400);
+    assert!(!b.to_string().contains("Failed to deserialize") && b.to_string().contains("RFC 3339"), "in the API's own words: {b}");
+    // Without a period: the last seven days up to now.
+    let week = boss.ok("/api/v1/reports/consultations").await;
+    let (f, t) = (ms(&week["from"]).unwrap(), ms(&week["to"]).unwrap());
+    assert!((t - now).abs() < 60_000 && t - f == 7 * DAY, "{} – {}", week["from"], week["to"]);
+    let (st, b) = boss.get("/api/v1/reports/consultations?group=weekly").await;
+    assert_eq!(st, 400);
+    assert!(b["message"].as_str().unwrap_or("").starts_with("a query parameter is not valid"), "{b}");
     pool.close().await;
     s.stop().await;
 });
@@ -554,7 +562,7 @@ both!(callback_and_billing_reports_count_what_happened, |db| async move {
     assert_eq!(closes["items"].as_array().unwrap().len(), 1, "boris closed one");
     assert_eq!(closes["items"][0]["target_id"], id3.as_str());
     let audit_csv = boss.text("/api/v1/audit?action=consultation.&format=csv").await;
-    assert!(audit_csv.starts_with("at,operator_id,action,target_id,detail,remote_addr\n"));
+    assert!(audit_csv.starts_with("at,operator_id,action,target_id,detail,remote_addr,operator_name,target_name\n"), "the six columns, then the names");
     assert_eq!(audit_csv.lines().count() - 1, actions.iter().filter(|a| a.starts_with("consultation.")).count(), "{audit_csv}");
     s.stop().await;
 });

@@ -535,11 +535,11 @@ export type ReportFormat = "json" | "csv";
 
 export type ReportQuery = { 
 /**
- * The period's start (RFC 3339), inclusive.
+ * The period's start (RFC 3339), inclusive; seven days before `to` when left out.
  */
 from: string, 
 /**
- * The period's end (RFC 3339), exclusive; at most 366 days after `from`.
+ * The period's end (RFC 3339), exclusive, at most 366 days after `from`; now when left out.
  */
 to: string, 
 /**
@@ -724,7 +724,15 @@ export type DeskSettings = { assignment: AssignmentPolicy, sla: SlaThresholds, }
 
 export type ReportMoment = "arrived" | "taken" | "answered" | "closed" | "abandoned" | "any";
 
-export type ReportItemsQuery = { from: string, to: string, moment: ReportMoment, 
+export type ReportItemsQuery = { 
+/**
+ * As in the reports: seven days before `to` when left out.
+ */
+from: string, 
+/**
+ * Now when left out.
+ */
+to: string, moment: ReportMoment, 
 /**
  * The reader's offset from UTC in minutes, for the CSV's local times.
  */

@@ -27,8 +27,13 @@ impl Desk {
     }
 
     /// The desk's settings (assignment policy, SLA thresholds); offline, the last ones fetched.
+    /// An answer older than a change heard as an event meanwhile does not overwrite it.
     pub async fn desk_settings(&self) -> CoreResult<careline_protocol::DeskSettings> {
-        Ok(self.kept("desk_settings", self.remote.desk_settings().await).await?.0)
+        let asked = chrono::Utc::now();
+        match self.remote.desk_settings().await {
+            Ok(s) => self.cache.keep_fetched_settings(&s, asked).await,
+            Err(e) => Ok(self.kept("desk_settings", Err(e)).await?.0),
+        }
     }
 
     /// An admin sets them (online only).

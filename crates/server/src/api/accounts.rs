@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 use uuid::Uuid;
 
 use super::{ApiJson, ApiPath, ApiQuery};
-use crate::auth::{RemoteAddr, Session};
+use crate::auth::{Admin, RemoteAddr, Session, Staff};
 use crate::error::{AppError, AppResult};
 use crate::idempotency::CarriesSecret;
 use crate::passwords::{hash_password, hash_password_for, new_token, verify_password_for};
@@ -111,8 +111,7 @@ pub async fn me(State(state): State<AppState>, session: Session) -> AppResult<Js
 /// Set my presence status.
 #[utoipa::path(put, path = "/api/v1/me/status", tag = "operators", request_body = StatusRequest,
     responses((status = 200, body = Operator), (status = 403, body = ApiError)))]
-pub async fn set_status(State(state): State<AppState>, session: Session, ApiJson(req): ApiJson<StatusRequest>) -> AppResult<Json<Operator>> {
-    session.require_staff()?;
+pub async fn set_status(State(state): State<AppState>, Staff(session): Staff, ApiJson(req): ApiJson<StatusRequest>) -> AppResult<Json<Operator>> {
     Ok(Json(state.store.set_presence(session.user_id, req.status).await?))
 }
 
@@ -153,8 +152,7 @@ pub async fn claim_code(
 /// Clients, newest first, searchable.
 #[utoipa::path(get, path = "/api/v1/clients", tag = "clients", params(ClientFilter),
     responses((status = 200, body = Page<Client>), (status = 403, body = ApiError)))]
-pub async fn list_clients(State(state): State<AppState>, session: Session, ApiQuery(f): ApiQuery<ClientFilter>) -> AppResult<Json<Page<Client>>> {
-    session.require_staff()?;
+pub async fn list_clients(State(state): State<AppState>, _: Staff, ApiQuery(f): ApiQuery<ClientFilter>) -> AppResult<Json<Page<Client>>> {
     Ok(Json(state.store.list_clients(&f).await?))
 }
 
@@ -165,10 +163,9 @@ pub async fn list_clients(State(state): State<AppState>, session: Session, ApiQu
     responses((status = 201, body = Client), (status = 403, body = ApiError), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn create_client(
     State(state): State<AppState>,
-    session: Session,
+    Staff(session): Staff,
     ApiJson(req): ApiJson<CreateClientRequest>,
 ) -> AppResult<(StatusCode, Json<Client>)> {
-    session.require_staff()?;
     Ok((StatusCode::CREATED, Json(state.store.create_client(&req, session.user_id).await?)))
 }
 
@@ -214,8 +211,7 @@ pub async fn update_client(
 /// Operators with their status and load.
 #[utoipa::path(get, path = "/api/v1/operators", tag = "operators", params(PageQuery),
     responses((status = 200, body = Page<Operator>), (status = 403, body = ApiError)))]
-pub async fn list_operators(State(state): State<AppState>, session: Session, ApiQuery(q): ApiQuery<PageQuery>) -> AppResult<Json<Page<Operator>>> {
-    session.require_staff()?;
+pub async fn list_operators(State(state): State<AppState>, _: Staff, ApiQuery(q): ApiQuery<PageQuery>) -> AppResult<Json<Page<Operator>>> {
     Ok(Json(state.store.list_operators(q.cursor.as_deref(), q.limit).await?))
 }
 
@@ -224,10 +220,9 @@ pub async fn list_operators(State(state): State<AppState>, session: Session, Api
     responses((status = 201, body = Operator), (status = 403, body = ApiError), (status = 409, body = ApiError)))]
 pub async fn create_operator(
     State(state): State<AppState>,
-    session: Session,
+    Admin(session): Admin,
     ApiJson(req): ApiJson<CreateOperatorRequest>,
 ) -> AppResult<(StatusCode, Json<Operator>)> {
-    session.require_admin()?;
     valid_password(&req.password)?;
     let hash = hash_password(req.password.clone()).await?;
     Ok((StatusCode::CREATED, Json(state.store.create_operator(&req, hash, Some(session.user_id)).await?)))
@@ -238,11 +233,10 @@ pub async fn create_operator(
     responses((status = 200, body = Operator), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn update_operator(
     State(state): State<AppState>,
-    session: Session,
+    Admin(session): Admin,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<UpdateOperatorRequest>,
 ) -> AppResult<Json<Operator>> {
-    session.require_admin()?;
     let hash = match &req.password {
         Some(p) => {
             valid_password(p)?;
@@ -262,12 +256,11 @@ pub async fn update_operator(
         (status = 403, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn list_audit(
     State(state): State<AppState>,
-    session: Session,
+    Admin(session): Admin,
     addr: RemoteAddr,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> AppResult<axum::response::Response> {
     use axum::response::IntoResponse;
-    session.require_admin()?;
     let csv = q.format == Some(careline_protocol::ReportFormat::Csv);
     let page = state.store.list_audit(&q, csv).await?;
     if !csv {

@@ -7,7 +7,7 @@ use careline_protocol::{ApiError, AttemptRequest, Callback, CreateCallbackReques
 use uuid::Uuid;
 
 use super::{ApiJson, ApiPath, ApiQuery};
-use crate::auth::Session;
+use crate::auth::{Session, Staff};
 use crate::domain::CallbackAction;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -61,11 +61,10 @@ pub async fn release(State(state): State<AppState>, session: Session, ApiPath(id
     responses((status = 200, body = Callback), (status = 409, body = ApiError)))]
 pub async fn attempt(
     State(state): State<AppState>,
-    session: Session,
+    Staff(session): Staff,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<AttemptRequest>,
 ) -> AppResult<Json<Callback>> {
-    session.require_staff()?;
     Ok(Json(state.store.act_on_callback_keyed(id, session.actor(), CallbackAction::Attempt(req.outcome), req.note.as_deref(), req.key).await?))
 }
 

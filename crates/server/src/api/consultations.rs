@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 use uuid::Uuid;
 
 use super::{ApiJson, ApiPath, ApiQuery, OptionalJson};
-use crate::auth::{RemoteAddr, Session};
+use crate::auth::{Admin, RemoteAddr, Session, Staff};
 use crate::domain::ConsultationAction;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -59,12 +59,11 @@ pub async fn get(State(state): State<AppState>, session: Session, ApiPath(id): A
     responses((status = 200, body = Consultation), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn update(
     State(state): State<AppState>,
-    session: Session,
+    Staff(session): Staff,
     ApiPath(id): ApiPath<Uuid>,
     addr: RemoteAddr,
     ApiJson(req): ApiJson<UpdateConsultationRequest>,
 ) -> AppResult<Json<Consultation>> {
-    session.require_staff()?;
     let c = state.store.update_consultation(id, &req).await?;
     let detail = [req.priority.map(|p| format!("priority={p}")), req.tags.as_ref().map(|t| format!("tags={}", t.join("|")))];
     audited(&state, &session, &addr, "consultation.update", id, detail.into_iter().flatten().collect::<Vec<_>>().join(" ")).await?;
@@ -87,12 +86,11 @@ pub async fn take(State(state): State<AppState>, session: Session, addr: RemoteA
     responses((status = 200, body = Consultation), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn transfer(
     State(state): State<AppState>,
-    session: Session,
+    Staff(session): Staff,
     ApiPath(id): ApiPath<Uuid>,
     addr: RemoteAddr,
     ApiJson(req): ApiJson<TransferRequest>,
 ) -> AppResult<Json<Consultation>> {
-    session.require_staff()?;
     let c = state.store.assign_consultation(id, session.actor(), ConsultationAction::Transfer, req.operator_id, req.note.as_deref(), req.over_capacity).await?;
     audited(&state, &session, &addr, "consultation.transfer", id, receiver(req.operator_id, req.over_capacity)).await?;
     Ok(Json(c))
@@ -104,12 +102,11 @@ pub async fn transfer(
     responses((status = 200, body = Consultation), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn assign(
     State(state): State<AppState>,
-    session: Session,
+    Admin(session): Admin,
     ApiPath(id): ApiPath<Uuid>,
     addr: RemoteAddr,
     ApiJson(req): ApiJson<AssignRequest>,
 ) -> AppResult<Json<Consultation>> {
-    session.require_admin()?;
     let c = state.store.assign_consultation(id, session.actor(), ConsultationAction::Assign, req.operator_id, req.note.as_deref(), req.over_capacity).await?;
     audited(&state, &session, &addr, "consultation.assign", id, receiver(req.operator_id, req.over_capacity)).await?;
     Ok(Json(c))
@@ -120,12 +117,11 @@ pub async fn assign(
     responses((status = 200, body = Consultation), (status = 409, body = ApiError)))]
 pub async fn release(
     State(state): State<AppState>,
-    session: Session,
+    Staff(session): Staff,
     ApiPath(id): ApiPath<Uuid>,
     addr: RemoteAddr,
     OptionalJson(body): OptionalJson<ReleaseRequest>,
 ) -> AppResult<Json<Consultation>> {
-    session.require_staff()?;
     let note = body.and_then(|b| b.note);
     let c = state.store.transition_consultation(id, session.actor(), ConsultationAction::Release, None, note.as_deref()).await?;
     audited(&state, &session, &addr, "consultation.release", id, String::new()).await?;
@@ -137,12 +133,11 @@ pub async fn release(
     responses((status = 200, body = Consultation), (status = 409, body = ApiError)))]
 pub async fn close(
     State(state): State<AppState>,
-    session: Session,
+    Staff(session): Staff,
     ApiPath(id): ApiPath<Uuid>,
     addr: RemoteAddr,
     OptionalJson(body): OptionalJson<CloseRequest>,
 ) -> AppResult<Json<Consultation>> {
-    session.require_staff()?;
     let summary = body.and_then(|b| b.summary);
     let c = state.store.transition_consultation(id, session.actor(), ConsultationAction::Close, None, summary.as_deref()).await?;
     audited(&state, &session, &addr, "consultation.close", id, String::new()).await?;
@@ -243,9 +238,8 @@ pub async fn list_tariffs(State(state): State<AppState>, _session: Session) -> A
     responses((status = 201, body = Tariff), (status = 403, body = ApiError)))]
 pub async fn create_tariff(
     State(state): State<AppState>,
-    session: Session,
+    Admin(session): Admin,
     ApiJson(req): ApiJson<CreateTariffRequest>,
 ) -> AppResult<(StatusCode, Json<Tariff>)> {
-    session.require_admin()?;
     Ok((StatusCode::CREATED, Json(state.store.create_tariff(&req, session.user_id).await?)))
 }

@@ -55,6 +55,51 @@ async fn body_bytes<S: Send + Sync>(req: axum::extract::Request, state: &S) -> R
 #[from_request(via(axum::extract::Query), rejection(AppError))]
 pub struct ApiQuery<T>(pub T);
 
+/// A report's query, whose period may be left out: `to` defaults to now, `from` to seven days
+/// before `to` — what a manager asking "how was the week" means.
+pub struct PeriodQuery<T>(pub T);
+
+/// How long a report's period is when only its end (or nothing) is given.
+const DEFAULT_PERIOD: chrono::Duration = chrono::Duration::days(7);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for PeriodQuery<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let raw = parts.uri.query().unwrap_or("");
+        let mut pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(raw).map_err(|e| AppError::bad_request(format!("the query string is not valid: {e}")))?;
+        let given = |k: &str, pairs: &[(String, String)]| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let to = match given("to", &pairs) {
+            Some(t) => chrono::DateTime::parse_from_rfc3339(&t)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .map_err(|_| AppError::bad_request(format!("to must be a time in RFC 3339 (2026-12-07T00:00:00Z), not {t:?}")))?,
+            None => {
+                let now = chrono::Utc::now();
+                pairs.push(("to".into(), now.to_rfc3339()));
+                now
+            }
+        };
+        if given("from", &pairs).is_none() {
+            pairs.push(("from".into(), (to - DEFAULT_PERIOD).to_rfc3339()));
+        }
+        let text = serde_urlencoded::to_string(&pairs).map_err(|e| AppError::bad_request(e.to_string()))?;
+        serde_urlencoded::from_str(&text).map(PeriodQuery).map_err(|e| AppError::bad_request(query_words(&e.to_string())))
+    }
+}
+
+/// A query parameter's refusal in the API's own words, not the deserialiser's.
+fn query_words(error: &str) -> String {
+    let e = error.trim_start_matches("Failed to deserialize query string: ");
+    if let Some(field) = e.strip_prefix("missing field `").and_then(|r| r.strip_suffix('`')) {
+        return format!("the query parameter {field} is required");
+    }
+    if e.contains("premature end of input") || e.contains("input contains invalid characters") || e.contains("trailing input") {
+        return format!("a time must be RFC 3339 (2026-12-07T00:00:00Z): {e}");
+    }
+    format!("a query parameter is not valid: {e}")
+}
+
 #[derive(FromRequestParts)]
 #[from_request(via(axum::extract::Path), rejection(AppError))]
 pub struct ApiPath<T>(pub T);
@@ -87,7 +132,7 @@ impl From<JsonRejection> for AppError {
 
 impl From<QueryRejection> for AppError {
     fn from(r: QueryRejection) -> Self {
-        AppError::bad_request(r.body_text())
+        AppError::bad_request(query_words(&r.body_text()))
     }
 }
 

@@ -7,7 +7,7 @@ use careline_protocol::{ApiError, QuickReply, QuickReplyRequest};
 use uuid::Uuid;
 
 use super::{ApiJson, ApiPath};
-use crate::auth::Session;
+use crate::auth::{Session, Staff};
 use crate::error::AppResult;
 use crate::state::AppState;
 
@@ -22,8 +22,11 @@ pub async fn list(State(state): State<AppState>, session: Session) -> AppResult<
 /// A new reply: `personal` for the caller's own (any staff), otherwise the team's (admins).
 #[utoipa::path(post, path = "/api/v1/quick-replies", tag = "quick replies", request_body = QuickReplyRequest,
     responses((status = 201, body = QuickReply), (status = 403, body = ApiError), (status = 422, body = ApiError)))]
-pub async fn create(State(state): State<AppState>, session: Session, ApiJson(req): ApiJson<QuickReplyRequest>) -> AppResult<(StatusCode, Json<QuickReply>)> {
-    session.require_staff()?;
+pub async fn create(
+    State(state): State<AppState>,
+    Staff(session): Staff,
+    ApiJson(req): ApiJson<QuickReplyRequest>,
+) -> AppResult<(StatusCode, Json<QuickReply>)> {
     Ok((StatusCode::CREATED, Json(state.store.create_quick_reply(&req, session.actor()).await?)))
 }
 
@@ -33,11 +36,10 @@ pub async fn create(State(state): State<AppState>, session: Session, ApiJson(req
     responses((status = 200, body = QuickReply), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn update(
     State(state): State<AppState>,
-    session: Session,
+    Staff(session): Staff,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<QuickReplyRequest>,
 ) -> AppResult<Json<QuickReply>> {
-    session.require_staff()?;
     Ok(Json(state.store.update_quick_reply(id, &req, session.actor()).await?))
 }
 

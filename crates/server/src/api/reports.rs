@@ -8,8 +8,8 @@ use careline_protocol::{
     ApiError, BillingReport, CallbackReport, ConsultationReport, OperatorReport, ReportFormat, ReportItems, ReportItemsQuery, ReportQuery, Role,
 };
 
-use super::ApiQuery;
-use crate::auth::{RemoteAddr, Session};
+use super::PeriodQuery;
+use crate::auth::{Admin, RemoteAddr, Session};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::reports::csv::{billing_report_csv, callback_report_csv, consultation_report_csv, items_csv, operator_report_csv};
@@ -23,7 +23,7 @@ use crate::store::reports::csv::{billing_report_csv, callback_report_csv, consul
         (status = 200, description = "The report; `?format=csv`: one row per bucket, then the total",
             content((ConsultationReport = "application/json"), (String = "text/csv"))),
         (status = 403, body = ApiError), (status = 422, body = ApiError)))]
-pub async fn consultations(State(state): State<AppState>, session: Session, addr: RemoteAddr, ApiQuery(q): ApiQuery<ReportQuery>) -> AppResult<Response> {
+pub async fn consultations(State(state): State<AppState>, session: Session, addr: RemoteAddr, PeriodQuery(q): PeriodQuery<ReportQuery>) -> AppResult<Response> {
     allowed(&session, q.operator_id)?;
     let report = state.store.consultation_report(&q).await?;
     opened(&state, &session, &addr, "consultations", q.format).await?;
@@ -46,7 +46,7 @@ fn allowed(session: &Session, operator_id: Option<uuid::Uuid>) -> AppResult<()> 
         (status = 200, description = "The report; `?format=csv`: one row per operator",
             content((OperatorReport = "application/json"), (String = "text/csv"))),
         (status = 403, body = ApiError), (status = 422, body = ApiError)))]
-pub async fn operators(State(state): State<AppState>, session: Session, addr: RemoteAddr, ApiQuery(q): ApiQuery<ReportQuery>) -> AppResult<Response> {
+pub async fn operators(State(state): State<AppState>, session: Session, addr: RemoteAddr, PeriodQuery(q): PeriodQuery<ReportQuery>) -> AppResult<Response> {
     allowed(&session, q.operator_id)?;
     let report = state.store.operator_report(&q).await?;
     opened(&state, &session, &addr, "operators", q.format).await?;
@@ -62,7 +62,7 @@ pub async fn operators(State(state): State<AppState>, session: Session, addr: Re
         (status = 200, description = "The consultations, oldest moment first; `?format=csv`: every one, a row each",
             content((ReportItems = "application/json"), (String = "text/csv"))),
         (status = 403, body = ApiError), (status = 422, body = ApiError)))]
-pub async fn items(State(state): State<AppState>, session: Session, addr: RemoteAddr, ApiQuery(q): ApiQuery<ReportItemsQuery>) -> AppResult<Response> {
+pub async fn items(State(state): State<AppState>, session: Session, addr: RemoteAddr, PeriodQuery(q): PeriodQuery<ReportItemsQuery>) -> AppResult<Response> {
     allowed(&session, q.operator_id)?;
     let items = state.store.report_items(&q).await?;
     opened(&state, &session, &addr, "consultation_items", q.format).await?;
@@ -76,8 +76,12 @@ pub async fn items(State(state): State<AppState>, session: Session, addr: Remote
     responses(
         (status = 200, description = "The report; `?format=csv`: one row", content((CallbackReport = "application/json"), (String = "text/csv"))),
         (status = 403, body = ApiError), (status = 422, body = ApiError)))]
-pub async fn callbacks(State(state): State<AppState>, session: Session, addr: RemoteAddr, ApiQuery(q): ApiQuery<ReportQuery>) -> AppResult<Response> {
-    session.require_admin()?;
+pub async fn callbacks(
+    State(state): State<AppState>,
+    Admin(session): Admin,
+    addr: RemoteAddr,
+    PeriodQuery(q): PeriodQuery<ReportQuery>,
+) -> AppResult<Response> {
     let report = state.store.callback_report(&q).await?;
     opened(&state, &session, &addr, "callbacks", q.format).await?;
     Ok(answer(q.format, &report, callback_report_csv))
@@ -89,8 +93,7 @@ pub async fn callbacks(State(state): State<AppState>, session: Session, addr: Re
     responses(
         (status = 200, description = "The report; `?format=csv`: one row per group", content((BillingReport = "application/json"), (String = "text/csv"))),
         (status = 403, body = ApiError), (status = 422, body = ApiError)))]
-pub async fn billing(State(state): State<AppState>, session: Session, addr: RemoteAddr, ApiQuery(q): ApiQuery<ReportQuery>) -> AppResult<Response> {
-    session.require_admin()?;
+pub async fn billing(State(state): State<AppState>, Admin(session): Admin, addr: RemoteAddr, PeriodQuery(q): PeriodQuery<ReportQuery>) -> AppResult<Response> {
     let report = state.store.billing_report(&q).await?;
     opened(&state, &session, &addr, "billing", q.format).await?;
     Ok(answer(q.format, &report, billing_report_csv))

@@ -8,7 +8,7 @@ use careline_protocol::{ApiError, DeskSettings, RedFlagRule, RedFlagRuleRequest,
 use uuid::Uuid;
 
 use super::{ApiJson, ApiPath};
-use crate::auth::{RemoteAddr, Session};
+use crate::auth::{Admin, RemoteAddr, Session};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -25,11 +25,10 @@ pub async fn list_red_flags(State(state): State<AppState>, session: Session) -> 
     responses((status = 201, body = RedFlagRule), (status = 403, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn create_red_flag(
     State(state): State<AppState>,
-    session: Session,
+    Admin(session): Admin,
     addr: RemoteAddr,
     ApiJson(req): ApiJson<RedFlagRuleRequest>,
 ) -> AppResult<(StatusCode, Json<RedFlagRule>)> {
-    session.require_admin()?;
     Ok((StatusCode::CREATED, Json(state.store.create_red_flag(&req, session.user_id, addr.0.as_deref()).await?)))
 }
 
@@ -38,12 +37,11 @@ pub async fn create_red_flag(
     responses((status = 200, body = RedFlagRule), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn update_red_flag(
     State(state): State<AppState>,
-    session: Session,
+    Admin(session): Admin,
     addr: RemoteAddr,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<RedFlagRuleRequest>,
 ) -> AppResult<Json<RedFlagRule>> {
-    session.require_admin()?;
     Ok(Json(state.store.update_red_flag(id, &req, session.user_id, addr.0.as_deref()).await?))
 }
 
@@ -59,12 +57,7 @@ pub async fn delete_red_flag(State(state): State<AppState>, session: Session, ad
 /// Which enabled rule would fire on a text; nothing changes (admins).
 #[utoipa::path(post, path = "/api/v1/red-flags/test", tag = "supervision", request_body = RedFlagTestRequest,
     responses((status = 200, body = RedFlagTestResponse), (status = 403, body = ApiError), (status = 422, body = ApiError)))]
-pub async fn test_red_flags(
-    State(state): State<AppState>,
-    session: Session,
-    ApiJson(req): ApiJson<RedFlagTestRequest>,
-) -> AppResult<Json<RedFlagTestResponse>> {
-    session.require_admin()?;
+pub async fn test_red_flags(State(state): State<AppState>, _: Admin, ApiJson(req): ApiJson<RedFlagTestRequest>) -> AppResult<Json<RedFlagTestResponse>> {
     if req.text.chars().count() > 20_000 {
         return Err(AppError::invalid("a text has at most 20000 characters"));
     }
@@ -86,10 +79,9 @@ pub async fn get_settings(State(state): State<AppState>, session: Session) -> Ap
     responses((status = 200, body = DeskSettings), (status = 403, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn put_settings(
     State(state): State<AppState>,
-    session: Session,
+    Admin(session): Admin,
     addr: RemoteAddr,
     ApiJson(req): ApiJson<DeskSettings>,
 ) -> AppResult<Json<DeskSettings>> {
-    session.require_admin()?;
     Ok(Json(state.store.set_desk_settings(&req, session.user_id, addr.0.as_deref()).await?))
 }

@@ -8,7 +8,7 @@ use careline_protocol::{ApiError, CreateWebhookRequest, DeliveryQuery, Page, Upd
 use uuid::Uuid;
 
 use super::{ApiJson, ApiPath, ApiQuery};
-use crate::auth::Session;
+use crate::auth::{Admin, Session};
 use crate::error::AppResult;
 use crate::state::AppState;
 
@@ -26,10 +26,9 @@ pub async fn list(State(state): State<AppState>, session: Session) -> AppResult<
     responses((status = 201, body = WebhookCreated), (status = 403, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn create(
     State(state): State<AppState>,
-    session: Session,
+    Admin(session): Admin,
     ApiJson(req): ApiJson<CreateWebhookRequest>,
 ) -> AppResult<(StatusCode, axum::Extension<crate::idempotency::CarriesSecret>, Json<WebhookCreated>)> {
-    session.require_admin()?;
     let created = state.store.create_webhook(&req, session.user_id, state.config.webhook_allow_private).await?;
     Ok((StatusCode::CREATED, axum::Extension(crate::idempotency::CarriesSecret), Json(created)))
 }
@@ -39,11 +38,10 @@ pub async fn create(
     responses((status = 200, body = WebhookEndpoint), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn update(
     State(state): State<AppState>,
-    session: Session,
+    Admin(session): Admin,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<UpdateWebhookRequest>,
 ) -> AppResult<Json<WebhookEndpoint>> {
-    session.require_admin()?;
     Ok(Json(state.store.update_webhook(id, &req, session.user_id, state.config.webhook_allow_private).await?))
 }
 
@@ -62,10 +60,9 @@ pub async fn delete(State(state): State<AppState>, session: Session, ApiPath(id)
     responses((status = 200, body = Page<WebhookDelivery>), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn deliveries(
     State(state): State<AppState>,
-    session: Session,
+    _: Admin,
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(q): ApiQuery<DeliveryQuery>,
 ) -> AppResult<Json<Page<WebhookDelivery>>> {
-    session.require_admin()?;
     Ok(Json(state.store.list_deliveries(id, &q).await?))
 }
