@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The server benchmarks of PRODUCT.md §7, each against fresh release servers on loopback,
+# The server benchmarks of the product's quality targets, each against fresh release servers on loopback,
 # loaded by careline-sim on the same machine. Prints one JSON line per benchmark (the sim's
 # figures), then one with the servers' CPU seconds during the load (and memory, for idle).
 #   bash scripts/bench-server.sh [ingest|delivery|failover|presence|idle ...]

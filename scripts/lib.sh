@@ -6,11 +6,12 @@
 # character is an empty box), Node.js for the UI, PostgreSQL for the server's tests, and for the window
 # under test: Xvfb, WebKitWebDriver, a D-Bus session with a notification daemon; GStreamer's base
 # and good plugins so the window plays voice and video messages (WebKitGTK plays media through them);
-# Chromium and its chromedriver for the patients' web page, tested headless.
+# Chromium and its chromedriver for the patients' web page, tested headless; systemd for
+# `systemd-analyze verify` of the server's unit.
 CARELINE_APT_PACKAGES=(build-essential pkg-config curl ca-certificates postgresql
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   xvfb xauth webkit2gtk-driver dbus dbus-x11 dunst imagemagick gnome-keyring libdbus-1-dev
-  fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji chromium chromium-driver)
+  fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji chromium chromium-driver systemd)
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
@@ -50,7 +51,7 @@ ensure_node() {
   if ! command -v npm >/dev/null; then install_packages nodejs npm; fi
 }
 
-# The UI's packages, from the committed lockfile (`npm ci` refuses it here: see README).
+# The UI's packages, from the committed lockfile: `npm install` (`npm ci` refuses it: the registry here answers 404 for @tauri-apps/cli's other-platform packages, so the lockfile never lists them).
 ui_install() {
   if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
     echo "==> installing the UI's packages"

@@ -27,6 +27,8 @@ echo "==> target/ now takes $(du -sh target | cut -f1); $(df -h --output=avail .
 echo "==> rustfmt and clippy"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -q -- -D warnings
+echo "==> the server's systemd unit"
+tests/systemd.sh target/debug/careline-server
 echo "==> running the tests (SQLite and PostgreSQL)"
 log=$(mktemp)
 set +e

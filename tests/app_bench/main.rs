@@ -1,4 +1,4 @@
-//! The app rows of PRODUCT.md §7, measured in the real window under Xvfb: cold start to an
+//! The app rows of the product's quality targets, measured in the real window under Xvfb: cold start to an
 //! interactive queue with a 1,000,000-message cache, opening a 10,000-message thread, and the
 //! idle memory of the whole process tree (the app and its WebKit processes). Start and memory
 //! are measured on the app launched directly; the thread openings through WebDriver.

@@ -351,7 +351,7 @@ async fn operator_works_a_day_in_the_window() {
     shoot(&d, "chat-media-en").await;
 
     // A "PDF" whose name ends in .exe is not opened: it is saved under a name no click runs,
-    // and the chat says so (issue #21).
+    // and the chat says so (found by the outside security review).
     eprintln!("e2e step: A file whose name disagrees with its type is saved, not opened");
     maria.send_file(&first, "анализы.pdf.exe", "application/pdf", b"MZ\x90\x00 not really a program".to_vec(), "file").await;
     d.click("[data-testid=file]", "анализы.pdf.exe").await;
@@ -728,7 +728,7 @@ async fn a_disabled_operator_gets_the_login_form_with_the_reason() {
     assert!(r.status().is_success(), "{}", r.text().await.unwrap());
 
     // The server ends her socket at once (4403) and refuses the session; the window says why,
-    // without Olga doing anything (issue #21: it used to take the next 3 s check, so the test
+    // without Olga doing anything (it used to take the next 3 s check, so the test
     // had her change her status to meet the refusal).
     d.wait_text("[data-testid=login-form]", "учётная запись отключена", 30).await;
     let session_file = dir.path().join("home/session.json");

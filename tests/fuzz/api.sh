@@ -72,7 +72,7 @@ fuzz() {
   # Left out: positive_data_acceptance (a request the schema allows may still break a rule of
   # the domain the schema cannot say: a phone's digits, a name of invisible characters, an
   # illegal transition — those answer 4xx by design); NUL characters (the server refuses them
-  # in any field or query, README "Bad input"; JSON Schema has no way to say so short of a
+  # in any field or query, docs/security.md; JSON Schema has no way to say so short of a
   # pattern on every string).
   if ! "$venv/bin/schemathesis" run "$url/api/openapi.json" "${auth[@]}" \
       --checks all --exclude-checks positive_data_acceptance --generation-allow-x00 false \

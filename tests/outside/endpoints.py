@@ -1,4 +1,4 @@
-# Probes the endpoints issue #21 touched, from outside: as every role and as nobody, with ids of
+# Probes the endpoints the outside security review touched, from outside: as every role and as nobody, with ids of
 # another kind of account and of another client, the largest body, a NUL, a wrong
 # Content-Type; then 1,000 calls at once and what they cost the server (CPU, peak RSS).
 #   python3 tests/outside/endpoints.py target/release/careline-server sqlite

@@ -1,7 +1,7 @@
 // The supervisor's reports: consultation figures over a period (an admin sees everyone's, an
 // operator their own), a chart of arrivals and closings per bucket (uPlot, themed from the CSS
 // variables), and the numbers as a table. Offline, the last report fetched is shown and said
-// to be so. Every figure's definition: README "Reports: what each figure means".
+// to be so. Every figure's definition: docs/reports.md.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { DateField } from "./DateField";
 import uPlot from "uplot";

@@ -1,4 +1,4 @@
-//! Benchmarks of the desktop cache (PRODUCT.md §7): initial sync of N messages into an empty
+//! Benchmarks of the desktop cache (the product's quality targets): initial sync of N messages into an empty
 //! cache (rate, and its ratio to a plain bulk insert of the same rows into SQLite in the same
 //! run), catch-up of 10,000 events, search p95 over the whole cache.
 //!

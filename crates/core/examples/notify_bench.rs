@@ -1,5 +1,5 @@
 //! Server event → notification: how long from a client's new consultation being accepted by
-//! the server to the desk handing the shell its notification (PRODUCT.md §7: < 500 ms). The
+//! the server to the desk handing the shell its notification (the product's quality targets: < 500 ms). The
 //! shell's own `show()` (a D-Bus call on Linux) adds about a millisecond.
 //!
 //! `cargo run --release -p careline-core --example notify_bench -- 40`

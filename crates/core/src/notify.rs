@@ -2,7 +2,7 @@
 //! (event, what the cache knew before it, the operator's state, the settings) — no I/O, so it
 //! is tested exhaustively here and the desktop shell only shows what it is handed.
 //!
-//! Kinds (PRODUCT.md §6): a new consultation in the queue, a new callback request, a new
+//! Kinds (the product's notification rules): a new consultation in the queue, a new callback request, a new
 //! message in one of my consultations while its chat is not in front, a consultation
 //! transferred to me, callback reminders (5 minutes before, 10 minutes overdue), a queue item
 //! waiting too long, a red flag (a client's message the server found an emergency phrase in).

@@ -1,7 +1,7 @@
 //! SLA: when an item becomes late, by the thresholds an admin set for the whole desk
 //! (`DeskSettings::sla`, kept in the cache). Pure functions of an item, its times and the
 //! thresholds, so the lists, the notifications and the tests agree on one definition
-//! (README "SLA alerts"):
+//! (docs/sla.md):
 //! - **queue wait**: a consultation in the queue since `created_at` + threshold;
 //! - **first response**: a taken consultation with no answer the client can see, since
 //!   `taken_at` + threshold;

@@ -234,7 +234,7 @@ async fn a_patient_chats_from_the_web_page() {
     b.shoot("web-closed-ru-phone-light").await;
     let rated = state.store.get_consultation(c.id).await.unwrap();
     assert_eq!((rated.rating, rated.rating_comment.as_deref()), (Some(5), Some("Спасибо, быстро ответили")));
-    // Log out ends the session on the server, not only in the browser (issue #21).
+    // Log out ends the session on the server, not only in the browser (found by the outside security review).
     let token = b.exec("return localStorage.getItem('careline.token')").await.as_str().unwrap().to_owned();
     b.click("[data-testid=logout]", "").await;
     b.find("[data-testid=login]", "Войти").await;

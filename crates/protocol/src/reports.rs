@@ -1,6 +1,6 @@
 //! Reports for the people who run the desk (admins) and for integrators: what
-//! `GET /api/v1/reports/…` takes and answers. Every figure's definition is in the README
-//! ("Reports: what each figure means"); the server computes them from the consultations and
+//! `GET /api/v1/reports/…` takes and answers. Every figure's definition is in
+//! docs/reports.md; the server computes them from the consultations and
 //! their history of steps.
 
 use chrono::{DateTime, Utc};
@@ -249,7 +249,7 @@ pub struct ReportItems {
     pub more: bool,
 }
 
-/// Callback requests over a period (those created in it), README "Reports".
+/// Callback requests over a period (those created in it), docs/reports.md.
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CallbackFigures {

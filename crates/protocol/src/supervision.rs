@@ -21,7 +21,7 @@ wire_enum!(
 );
 
 /// A phrase in a client's message that raises the consultation to `urgent` and alerts every
-/// online operator. How phrases match is in the README ("Red flags").
+/// online operator. How phrases match: docs/red-flags.md.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RedFlagRule {

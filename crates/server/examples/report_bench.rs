@@ -1,4 +1,4 @@
-//! Times the reports over a clinic's month (PRODUCT.md: a 30-day report over 100,000
+//! Times the reports over a clinic's month (the target: a 30-day report over 100,000
 //! consultations and 1,000,000 messages in under 300 ms): the store's answer for
 //! `GET /api/v1/reports/consultations` (days) and `/operators`, and the whole fetch as the desk
 //! makes it (HTTP on a loopback port, the JSON decoded into the protocol's types), each the

@@ -1,4 +1,4 @@
-//! The state machines of PRODUCT.md §2 as pure functions: given the current state, who acts
+//! The state machines of the product's domain as pure functions: given the current state, who acts
 //! and what they ask, the new state or a refusal with a stable code. No I/O here; the store
 //! applies the answer with a guarded UPDATE so a concurrent change is still caught.
 

@@ -2,7 +2,7 @@
 //! "боль в груди", "胸痛"). Pure matching here; the rules live in `store/red_flags.rs` and are
 //! applied to every client message by the store.
 //!
-//! How a phrase matches (written in the README, "Red flags"):
+//! How a phrase matches (docs/red-flags.md):
 //! - Text and phrase are normalised alike: Unicode NFKC (full-width letters and digits become
 //!   ordinary ones), lower case, `ё` read as `е`, `’` as `'`.
 //! - Latin, Cyrillic and other alphabetic scripts match **whole words**, in order, with only

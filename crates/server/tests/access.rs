@@ -79,7 +79,7 @@ both!(role_matrix, |db| async move {
         (Method::POST, format!("/api/v1/consultations/{c}/close"), None, [Forbid, Forbid, Allow, Allow]),
         (Method::POST, format!("/api/v1/consultations/{c}/rating"), Some(json!({"score": 5})), [Allow, Hidden, Forbid, Forbid]),
         (Method::GET, format!("/api/v1/attachments/{att}"), None, [Allow, Hidden, Allow, Allow]),
-        // Someone else's number: staff may call it, a client may not ask for it (issue #21).
+        // Someone else's number: staff may call it, a client may not ask for it (found by the outside security review).
         (Method::POST, "/api/v1/callbacks".into(), Some(json!({"phone": "+10000000009"})), [Forbid, Forbid, Allow, Allow]),
         (Method::GET, "/api/v1/callbacks".into(), None, [Allow, Allow, Allow, Allow]),
         (Method::GET, format!("/api/v1/callbacks/{cb}"), None, [Allow, Hidden, Allow, Allow]),
@@ -154,7 +154,7 @@ both!(role_matrix, |db| async move {
     let cancelled = owner.must(&format!("/api/v1/callbacks/{cb2}/cancel"), json!({})).await;
     assert_eq!(cancelled["status"], "cancelled");
     // Anyone: health and the OpenAPI document. Metrics: admins (and the scrape token) only
-    // (issue #21: they told an outsider how busy the clinic is).
+    // (the outside security review: they told an outsider how busy the clinic is).
     for path in ["/healthz", "/api/openapi.json"] {
         let (st, _) = anon.get(path).await;
         assert_eq!(st, StatusCode::OK, "{path}");
@@ -511,7 +511,7 @@ both!(password_guessing_is_limited_per_account, |db| async move {
     assert_eq!(from(5)("+79161234505", "wrong-password").await.0, StatusCode::TOO_MANY_REQUESTS, "a fresh address meets the account's limit");
     assert_eq!(from(6)("+79161234505", PASSWORD).await.0, StatusCode::TOO_MANY_REQUESTS, "even with the password, from an unknown address");
     // Not even from home: a known device skips the address's count, never the account's (behind
-    // a load balancer or a NAT, the attacker's address is the user's too; issue #21).
+    // a load balancer or a NAT, the attacker's address is the user's too; found by the outside security review).
     assert_eq!(home("+79161234505", PASSWORD).await.0, StatusCode::TOO_MANY_REQUESTS, "the account's limit holds for a known device");
     s.stop().await;
 });
@@ -589,7 +589,7 @@ both!(sessions_are_seen_and_revoked, |db| async move {
     s.stop().await;
 });
 
-// The matrix's other axis (issue #21): an id of one kind of account used as another's. A
+// The matrix's other axis (found by the outside security review): an id of one kind of account used as another's. A
 // client's id never names an operator, an operator's never a client, on any endpoint that takes one.
 both!(an_id_of_one_kind_of_account_is_never_another, |db| async move {
     let s = TestServer::start(db).await;

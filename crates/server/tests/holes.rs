@@ -1,4 +1,4 @@
-//! The holes an outside attack found (issue #21): each test repeats what the attacker did and
+//! The holes an outside attack found (found by the outside security review): each test repeats what the attacker did and
 //! asserts the server now refuses it, on both engines where the database is involved.
 
 mod common;

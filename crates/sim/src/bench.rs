@@ -1,4 +1,4 @@
-//! Load for the benchmarks of PRODUCT.md §7 (server rows). Each prints one JSON line on
+//! Load for the benchmarks of the product's quality targets (server rows). Each prints one JSON line on
 //! stdout with its figures, and a sentence on stderr.
 
 use std::collections::HashMap;

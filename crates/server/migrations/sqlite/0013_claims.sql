@@ -1,4 +1,4 @@
--- A phone number no longer names one client (issue #21): reception's record of a caller and a
+-- A phone number no longer names one client (found by the outside security review): reception's record of a caller and a
 -- self-registered account may share it until the patient proves the phone with the record's
 -- claim code. Logins are matched by phone and password. SQLite cannot drop a column's UNIQUE,
 -- so the table is rebuilt inside the migration's transaction: foreign keys cannot be turned off

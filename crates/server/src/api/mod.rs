@@ -1,4 +1,4 @@
-//! The HTTP API of PRODUCT.md §4. Every route is registered through `utoipa_axum::routes!`,
+//! The HTTP API of the product's API. Every route is registered through `utoipa_axum::routes!`,
 //! so the OpenAPI document at `/api/openapi.json` is generated from the handlers themselves
 //! and cannot miss a path.
 

@@ -17,7 +17,7 @@ use crate::store::reports::csv::{billing_report_csv, callback_report_csv, consul
 /// Consultations over a period: arrivals, takes, closings, abandoned ones, time to take, first
 /// response and resolution (median and p90), ratings — per hour, day or week of the reader's
 /// time zone, and for the whole period (admins; an operator, their own figures with
-/// `operator_id` = their id). README "Reports: what each figure means".
+/// `operator_id` = their id). docs/reports.md.
 #[utoipa::path(get, path = "/api/v1/reports/consultations", tag = "reports", params(ReportQuery),
     responses(
         (status = 200, description = "The report; `?format=csv`: one row per bucket, then the total",

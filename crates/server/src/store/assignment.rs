@@ -1,4 +1,4 @@
-//! Automatic assignment (README "Assignment"): under `round_robin` or `least_loaded`, waiting
+//! Automatic assignment (docs/assignment.md): under `round_robin` or `least_loaded`, waiting
 //! consultations go to `online` operators with spare capacity — the most urgent first, then
 //! the oldest — whenever capacity may have freed up or the queue grew: a new consultation, a
 //! close, a transfer, a hand-back, an operator coming online or given more capacity, a change

@@ -1,4 +1,4 @@
-//! Billing (README "Reports"): the revenue of the consultations closed in the period after an
+//! Billing (docs/reports.md): the revenue of the consultations closed in the period after an
 //! answer the client could see, at the price fixed from the tariff when each was created —
 //! by tariff, kind and operator (who held it when it closed), per currency.
 

@@ -1,4 +1,4 @@
-//! The callback requests report (README "Reports"): of the requests created in the period —
+//! The callback requests report (docs/reports.md): of the requests created in the period —
 //! time to the first attempt, reached on the first try, unanswered attempts, due-time hits,
 //! attempts per finished request; and those overdue now.
 

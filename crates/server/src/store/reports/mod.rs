@@ -1,5 +1,4 @@
-//! Reports over the consultations and their history of steps (README "Reports: what each
-//! figure means"). A consultation's figures fall into the bucket of the moment that ends them:
+//! Reports over the consultations and their history of steps (docs/reports.md). A consultation's figures fall into the bucket of the moment that ends them:
 //! an arrival where it was created, a take where it was first taken, a first response where
 //! the first answer the client could see was sent, a resolution where it closed.
 //!

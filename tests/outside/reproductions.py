@@ -1,8 +1,8 @@
-# Repeats issue #21's outside reproductions against a server binary and prints what each
+# Repeats the outside security review's reproductions against a server binary and prints what each
 # answered, so an older and a newer build can be compared line by line:
-#   python3 tests/outside/issue21.py target/debug/careline-server sqlite
+#   python3 tests/outside/reproductions.py target/debug/careline-server sqlite
 #   CARELINE_TEST_POSTGRES=postgres://postgres@127.0.0.1:55432/postgres \
-#     python3 tests/outside/issue21.py target/debug/careline-server postgres
+#     python3 tests/outside/reproductions.py target/debug/careline-server postgres
 # The assertions live in crates/server/tests/holes.rs (run by the test command); this is the
 # outside view, in the attacker's own steps.
 import json, os, socket, subprocess, sys, tempfile, time, urllib.request, urllib.error, uuid, stat
