@@ -12,6 +12,7 @@ use careline_protocol::{Attachment, Message};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
+use crate::layout::{opened_of, store_of, write_atomically};
 use crate::sealed::Sealer;
 use crate::{Cache, CoreError, CoreResult, Remote};
 
@@ -254,20 +255,6 @@ impl Files {
     }
 }
 
-/// Writes a file of the store (medical data: readable by the user alone, in folders of theirs).
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        if let Some(root) = dir.parent() {
-            crate::private::private_dir(root)?;
-        }
-        crate::private::private_dir(dir)?;
-    }
-    let tmp = path.with_extension("part");
-    crate::private::private_file(&tmp)?;
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(tmp, path)
-}
-
 impl Cache {
     /// Attachments of cached messages, one per content, newest message first.
     pub async fn attachments_newest_first(&self) -> CoreResult<Vec<Attachment>> {
@@ -370,66 +357,6 @@ fn local_name(name: &str) -> String {
         "" | "." | ".." => "file".to_owned(),
         ok => ok.to_owned(),
     }
-}
-
-/// `cache` with `suffix` appended to its file name (its WAL, its stores, its temporary copy).
-pub(crate) fn beside_cache(cache: &Path, suffix: &str) -> PathBuf {
-    let mut root = cache.as_os_str().to_owned();
-    root.push(suffix);
-    PathBuf::from(root)
-}
-
-/// The folder of the attachment store of the cache file at `cache`: `<cache>.attachments/`.
-pub fn store_of(cache: &Path) -> PathBuf {
-    beside_cache(cache, ".attachments")
-}
-
-/// The plaintext store of versions before encryption: `<cache>.files/`.
-pub(crate) fn legacy_store_of(cache: &Path) -> PathBuf {
-    beside_cache(cache, ".files")
-}
-
-/// Where files are decrypted for other programs: the user's runtime folder (memory on Linux,
-/// emptied at logout) where there is one, else beside the cache.
-pub(crate) fn opened_of(cache: &Path) -> PathBuf {
-    let name = cache.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    match dirs::runtime_dir() {
-        Some(run) => run.join("careline").join(format!("{name}.open")),
-        None => beside_cache(cache, ".open"),
-    }
-}
-
-/// Seals the plaintext files an older version stored beside the cache into the sealed store
-/// (each checked against its name, the hash of its content), overwrites and deletes them.
-pub(crate) fn seal_legacy_store(cache: &Path, key: &crate::keys::CacheKey) -> std::io::Result<usize> {
-    let legacy = legacy_store_of(cache);
-    let Ok(dirs) = std::fs::read_dir(&legacy) else {
-        return Ok(0);
-    };
-    let sealer = Sealer::new(key);
-    let root = store_of(cache);
-    let mut sealed = 0;
-    for d in dirs.flatten() {
-        let Ok(files) = std::fs::read_dir(d.path()) else {
-            continue;
-        };
-        for f in files.flatten() {
-            let name = f.file_name().to_string_lossy().to_ascii_lowercase();
-            let Ok(plain) = std::fs::read(f.path()) else {
-                continue;
-            };
-            if hex::encode(Sha256::digest(&plain)) == name {
-                let keyed = sealer.name(&name);
-                write_atomically(&root.join(&keyed[..2]).join(&keyed), &sealer.seal(&name, &plain))?;
-                sealed += 1;
-            }
-            // Overwritten before it goes (a partial download, a damaged file: the same).
-            std::fs::write(f.path(), vec![0u8; plain.len()])?;
-            std::fs::remove_file(f.path())?;
-        }
-    }
-    std::fs::remove_dir_all(&legacy)?;
-    Ok(sealed)
 }
 
 #[cfg(test)]

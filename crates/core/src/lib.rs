@@ -12,6 +12,7 @@ pub mod error;
 pub mod files;
 pub(crate) mod keychain;
 pub mod keys;
+pub(crate) mod layout;
 pub mod live;
 pub mod notify;
 pub mod outbox;

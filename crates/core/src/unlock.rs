@@ -112,7 +112,7 @@ pub(crate) fn unlock(path: &Path, keying: Keying) -> CoreResult<(CacheKey, Opene
     if header == b"SQLite format 3\0" {
         let key = keys::create(path)?;
         encrypt_plain(path, keying, &key)?;
-        crate::files::seal_legacy_store(path, &key)?;
+        seal_legacy_store(path, &key)?;
         tracing::info!(cache = %path.display(), "the plaintext cache is encrypted now");
         return Ok((key, Opened::Migrated));
     }
@@ -148,8 +148,8 @@ fn encrypt_plain(path: &Path, keying: Keying, key: &CacheKey) -> CoreResult<()> 
         let plain = Connection::open(path)?;
         plain.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;")?;
     }
-    let tmp = crate::files::beside_cache(path, ".encrypting");
-    for p in [tmp.clone(), crate::files::beside_cache(&tmp, "-journal")] {
+    let tmp = crate::layout::beside_cache(path, ".encrypting");
+    for p in [tmp.clone(), crate::layout::beside_cache(&tmp, "-journal")] {
         let _ = std::fs::remove_file(p);
     }
     crate::private::private_file(&tmp)?;
@@ -173,7 +173,7 @@ fn encrypt_plain(path: &Path, keying: Keying, key: &CacheKey) -> CoreResult<()> 
     }
     old.sync_all()?;
     for suffix in ["-wal", "-shm"] {
-        let _ = std::fs::remove_file(crate::files::beside_cache(path, suffix));
+        let _ = std::fs::remove_file(crate::layout::beside_cache(path, suffix));
     }
     Ok(())
 }
@@ -183,10 +183,43 @@ fn encrypt_plain(path: &Path, keying: Keying, key: &CacheKey) -> CoreResult<()> 
 /// cache's key.
 pub fn wipe_cache(path: &Path) {
     for suffix in ["", "-wal", "-shm", "-journal", ".encrypting", ".encrypting-journal"] {
-        let _ = std::fs::remove_file(crate::files::beside_cache(path, suffix));
+        let _ = std::fs::remove_file(crate::layout::beside_cache(path, suffix));
     }
-    for dir in [crate::files::store_of(path), crate::files::legacy_store_of(path), crate::files::opened_of(path)] {
+    for dir in [crate::layout::store_of(path), crate::layout::legacy_store_of(path), crate::layout::opened_of(path)] {
         let _ = std::fs::remove_dir_all(dir);
     }
     crate::keys::forget(path);
+}
+
+/// Seals the plaintext files an older version stored beside the cache into the sealed store
+/// (each checked against its name, the hash of its content), overwrites and deletes them.
+pub(crate) fn seal_legacy_store(cache: &Path, key: &crate::keys::CacheKey) -> std::io::Result<usize> {
+    let legacy = crate::layout::legacy_store_of(cache);
+    let Ok(dirs) = std::fs::read_dir(&legacy) else {
+        return Ok(0);
+    };
+    let sealer = crate::sealed::Sealer::new(key);
+    let root = crate::layout::store_of(cache);
+    let mut sealed = 0;
+    for d in dirs.flatten() {
+        let Ok(files) = std::fs::read_dir(d.path()) else {
+            continue;
+        };
+        for f in files.flatten() {
+            let name = f.file_name().to_string_lossy().to_ascii_lowercase();
+            let Ok(plain) = std::fs::read(f.path()) else {
+                continue;
+            };
+            if hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&plain)) == name {
+                let keyed = sealer.name(&name);
+                crate::layout::write_atomically(&root.join(&keyed[..2]).join(&keyed), &sealer.seal(&name, &plain))?;
+                sealed += 1;
+            }
+            // Overwritten before it goes (a partial download, a damaged file: the same).
+            std::fs::write(f.path(), vec![0u8; plain.len()])?;
+            std::fs::remove_file(f.path())?;
+        }
+    }
+    std::fs::remove_dir_all(&legacy)?;
+    Ok(sealed)
 }

@@ -49,8 +49,7 @@ async fn sqlite(url: &str) -> Schema {
             if origin != "c" {
                 continue;
             }
-            let cols: Vec<String> =
-                sqlx::query_scalar(&format!("SELECT name FROM pragma_index_info('{name}') ORDER BY seqno")).fetch_all(&pool).await.unwrap();
+            let cols: Vec<String> = sqlx::query_scalar(&format!("SELECT name FROM pragma_index_info('{name}') ORDER BY seqno")).fetch_all(&pool).await.unwrap();
             indexes.insert(name, (t.clone(), cols, unique != 0));
         }
     }
