@@ -71,7 +71,7 @@ pub async fn backup(config: &Config, to: &Path) -> AppResult<Manifest> {
             .arg(&url)
             .output()
             .await
-            .map_err(|e| AppError::Other(format!("running pg_dump (apt-get install postgresql-client): {e}")))?;
+            .map_err(|e| AppError::failed("running pg_dump (apt-get install postgresql-client)", e))?;
         if !out.status.success() {
             return Err(AppError::Other(format!("pg_dump failed: {}", String::from_utf8_lossy(&out.stderr).trim())));
         }
@@ -138,7 +138,7 @@ pub async fn restore(config: &Config, from: &Path) -> AppResult<Manifest> {
                 .arg(from.join(PG_FILE))
                 .output()
                 .await
-                .map_err(|e| AppError::Other(format!("running pg_restore (apt-get install postgresql-client): {e}")))?;
+                .map_err(|e| AppError::failed("running pg_restore (apt-get install postgresql-client)", e))?;
             if !out.status.success() {
                 return Err(AppError::Other(format!("pg_restore failed: {}", String::from_utf8_lossy(&out.stderr).trim())));
             }

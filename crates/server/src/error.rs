@@ -19,6 +19,16 @@ pub enum AppError {
     Io(#[from] std::io::Error),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
+    /// Something failed while the server was doing `doing`; `source` is why (logged with its
+    /// whole chain, never sent).
+    #[error("{doing}")]
+    Failed {
+        doing: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A failure with no error behind it (a thread gone, a value out of range in the
+    /// configuration): its words say all there is.
     #[error("{0}")]
     Other(String),
 }
@@ -40,6 +50,11 @@ impl AppError {
 
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::refuse(ErrorCode::ValidationFailed, message)
+    }
+
+    /// A failure while doing `doing`, keeping its cause.
+    pub fn failed(doing: impl Into<String>, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        AppError::Failed { doing: doing.into(), source: Box::new(source) }
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {

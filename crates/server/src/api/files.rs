@@ -143,7 +143,7 @@ async fn thumbnail(state: &AppState, sha256: &str) -> AppResult<Option<(Box<care
         (bytes, cost)
     })
     .await
-    .map_err(|e| AppError::Other(format!("making a thumbnail: {e}")))?;
+    .map_err(|e| AppError::failed("making a thumbnail", e))?;
     // Thumbnails share a memory budget: each takes its decoded size from it and waits for room
     // (16 at once peaked the server at 4.9 GB); past a few seconds of waiting, refused.
     let permit = match cost {
@@ -156,7 +156,7 @@ async fn thumbnail(state: &AppState, sha256: &str) -> AppResult<Option<(Box<care
         }
         Err(_) => None,
     };
-    let made = tokio::task::spawn_blocking(move || crate::thumbs::make(&bytes)).await.map_err(|e| AppError::Other(format!("making a thumbnail: {e}")))?;
+    let made = tokio::task::spawn_blocking(move || crate::thumbs::make(&bytes)).await.map_err(|e| AppError::failed("making a thumbnail", e))?;
     drop(permit);
     let made = match made {
         Ok(m) => m,

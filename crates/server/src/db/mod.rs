@@ -37,6 +37,8 @@ pub trait Backend: Send + Sync + 'static {
     fn watch_remote_commits(&self, commits: Arc<Commits>) -> BoxFuture<'_, AppResult<()>>;
     /// A statement run in every transaction that emitted events, to reach other instances.
     fn commit_notice_sql(&self) -> Option<&'static str>;
+    /// The aggregate joining a group's texts with a separator: `<this>(text, ';')`.
+    fn text_agg(&self) -> &'static str;
 }
 
 /// An opened database: its pools and its engine.
@@ -180,7 +182,7 @@ impl WriteTx {
             EventData::QuickReplies(v) => serde_json::to_string(v),
             EventData::WebhookPaused(v) => serde_json::to_string(v),
         }
-        .map_err(|e| AppError::Other(format!("serializing event: {e}")))?;
+        .map_err(|e| AppError::failed("serializing event", e))?;
         sqlx::query("INSERT INTO events (seq, kind, client_id, staff_only, data, at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(seq)
             .bind(data.kind())
@@ -195,7 +197,7 @@ impl WriteTx {
 
     /// Remembers an event this transaction inserted, for the hub after the commit.
     pub(crate) fn record(&mut self, seq: i64, kind: &str, client_id: Option<Uuid>, staff_only: bool, json: String, at_ms: i64) -> AppResult<()> {
-        let data = serde_json::value::RawValue::from_string(json).map_err(|e| AppError::Other(format!("event JSON: {e}")))?;
+        let data = serde_json::value::RawValue::from_string(json).map_err(|e| AppError::failed("event JSON", e))?;
         self.emitted.push(StoredEvent { seq, at: crate::time::from_ms(at_ms), kind: kind.to_owned(), data, client_id, staff_only });
         Ok(())
     }

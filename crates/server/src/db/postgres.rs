@@ -31,6 +31,10 @@ impl Backend for PostgresBackend {
         "postgres"
     }
 
+    fn text_agg(&self) -> &'static str {
+        "string_agg"
+    }
+
     fn migrate(&self) -> BoxFuture<'_, AppResult<()>> {
         Box::pin(async move {
             let pool = PgPoolOptions::new().max_connections(1).connect(&self.url).await?;

@@ -115,6 +115,10 @@ impl Backend for SqliteBackend {
         "sqlite"
     }
 
+    fn text_agg(&self) -> &'static str {
+        "group_concat"
+    }
+
     fn migrate(&self) -> BoxFuture<'_, AppResult<()>> {
         Box::pin(async move {
             let pool = SqlitePoolOptions::new().max_connections(1).connect_with(SqliteConnectOptions::from_str(&self.url)?).await?;

@@ -42,7 +42,7 @@ impl NativeWriter {
                     job(&mut conn);
                 }
             })
-            .map_err(|e| AppError::Other(format!("starting the SQLite writer thread: {e}")))?;
+            .map_err(|e| AppError::failed("starting the SQLite writer thread", e))?;
         Ok(NativeWriter { jobs })
     }
 
@@ -68,5 +68,5 @@ impl NativeWriter {
 
 /// A rusqlite error as the server's.
 pub(crate) fn native(e: rusqlite::Error) -> AppError {
-    AppError::Other(format!("sqlite: {e}"))
+    AppError::failed("sqlite", e)
 }

@@ -157,13 +157,13 @@ pub(crate) fn write(conn: &mut rusqlite::Connection, jobs: &[NativeJob], now: i6
                 .map_err(native)?;
             let audience = if m.internal { Audience::Staff(Some(client_id)) } else { Audience::Client(client_id) };
             let (event_client, staff_only) = audience.columns();
-            let json = serde_json::to_string(&m).map_err(|e| AppError::Other(format!("serializing an event: {e}")))?;
+            let json = serde_json::to_string(&m).map_err(|e| AppError::failed("serializing an event", e))?;
             insert_event.execute(params![m.seq, event_client.map(|c| c.to_string()), staff_only, json, now]).map_err(native)?;
             events.push(StoredEvent {
                 seq: m.seq,
                 at: from_ms(now),
                 kind: "message".into(),
-                data: RawValue::from_string(json).map_err(|e| AppError::Other(format!("event JSON: {e}")))?,
+                data: RawValue::from_string(json).map_err(|e| AppError::failed("event JSON", e))?,
                 client_id: event_client,
                 staff_only: staff_only != 0,
             });

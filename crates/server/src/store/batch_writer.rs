@@ -254,7 +254,7 @@ async fn plan_and_write(store: &Store, jobs: &[Job], outcomes: &mut Vec<Outcome>
                 EventData::Consultation(c) => serde_json::to_string(c),
                 _ => unreachable!("a message batch emits messages and consultations"),
             }
-            .map_err(|e| AppError::Other(format!("serializing an event: {e}")))?;
+            .map_err(|e| AppError::failed("serializing an event", e))?;
             let ps = [q.arg(*seq), q.arg(data.kind()), q.arg(client), q.arg(staff_only), q.arg(json.clone()), q.arg(now)];
             recorded.push((*seq, data.kind(), client_id, staff_only != 0, json));
             rows.push(format!("({})", ps.join(", ")));

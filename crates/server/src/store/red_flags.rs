@@ -37,7 +37,7 @@ fn rule_row(row: &AnyRow) -> AppResult<RedFlagRule> {
     Ok(RedFlagRule {
         id: get_uuid(row, "id")?,
         phrase: row.try_get("phrase")?,
-        unless: serde_json::from_str(&unless).map_err(|e| AppError::Other(format!("a red-flag rule's unless: {e}")))?,
+        unless: serde_json::from_str(&unless).map_err(|e| AppError::failed("a red-flag rule's unless", e))?,
         language: get_enum(row, "language")?,
         enabled: get_bool(row, "enabled")?,
         created_at: get_time(row, "created_at")?,

@@ -32,7 +32,7 @@ impl Store {
                 }
             }
         }
-        let json = serde_json::to_string(s).map_err(|e| AppError::Other(e.to_string()))?;
+        let json = serde_json::to_string(s).map_err(|e| AppError::failed("serializing the desk settings", e))?;
         let now = now_ms();
         let mut tx = self.begin().await?;
         sqlx::query("INSERT INTO settings (name, value) VALUES ('desk', $1) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
@@ -56,6 +56,6 @@ pub(crate) async fn desk_settings_in(tx: &mut WriteTx) -> AppResult<DeskSettings
 fn parse(value: Option<String>) -> AppResult<DeskSettings> {
     match value {
         None => Ok(DeskSettings::default()),
-        Some(v) => serde_json::from_str(&v).map_err(|e| AppError::Other(format!("the stored desk settings: {e}"))),
+        Some(v) => serde_json::from_str(&v).map_err(|e| AppError::failed("the stored desk settings", e)),
     }
 }

@@ -470,7 +470,7 @@ impl Store {
             for r in &rows {
                 let cb = super::callbacks::callback_row(r)?;
                 let key = format!("due_soon:{}:{}", cb.id, cb.due_at.timestamp_millis());
-                let data = serde_json::to_value(&cb).map_err(|e| AppError::Other(e.to_string()))?;
+                let data = serde_json::to_value(&cb).map_err(|e| AppError::failed("serializing a callback for its webhook", e))?;
                 written += events::enqueue(&mut tx, WebhookEventType::CallbackDueSoon, &cb.id.to_string(), Some(&key), data, now).await?;
             }
         }

@@ -297,7 +297,7 @@ impl Store {
                 if with_operator { text("operator_id") } else { "''".into() },
             ]
             .join(" || ',' || ");
-            let concat = if self.backend_name() == "postgres" { "string_agg" } else { "group_concat" };
+            let concat = self.backend.text_agg();
             format!("SELECT {concat}(line, ';') AS block FROM ({}) AS x GROUP BY day", parts(&format!("{line} AS line, created_at / {DAY} AS day")))
         } else {
             parts("created_at, first_taken_at, first_response_at, closed_at, rating, tags, operator_id")
