@@ -9,7 +9,8 @@ use careline_core::notify::Settings;
 use careline_core::outbox::{Entry, Op};
 use careline_core::session::Session;
 use careline_core::views::{
-    CallbackRow, CallbackView, ClientProfile, ConsultationRow, ConsultationView, Counts, ListCursor, ListFilter, ListPage, OperatorRow, SearchHit, ThreadPage,
+    CallbackRow, CallbackView, ClientProfile, ConsultationRow, ConsultationView, Counts,
+    ListCursor, ListFilter, ListPage, OperatorRow, SearchHit, ThreadPage,
 };
 use careline_core::{LocalCode, UiError};
 use careline_protocol::{Client, CreateOperatorRequest, Operator, UpdateOperatorRequest};
@@ -39,7 +40,9 @@ pub struct Boot {
 }
 
 fn cache_path(session: &Session) -> PathBuf {
-    std::env::var_os("CARELINE_CACHE").map(PathBuf::from).unwrap_or_else(|| session.default_cache_path())
+    std::env::var_os("CARELINE_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| session.default_cache_path())
 }
 
 async fn open(app: &AppHandle, shell: &Shell, session: Session) -> Res<Me> {
@@ -67,10 +70,16 @@ pub async fn boot(app: AppHandle, shell: State<'_, Shell>) -> Res<Boot> {
         boot.me = Some(desk.me());
         return Ok(boot);
     }
-    let remembered = Session::load().filter(|s| server.is_empty() || (s.server == server.trim_end_matches('/') && s.login == login));
+    let remembered = Session::load().filter(|s| {
+        server.is_empty() || (s.server == server.trim_end_matches('/') && s.login == login)
+    });
     if let Some(s) = remembered {
         boot.me = Some(open(&app, &shell, s).await?);
-    } else if let (false, false, Ok(password)) = (server.is_empty(), login.is_empty(), std::env::var("CARELINE_PASSWORD")) {
+    } else if let (false, false, Ok(password)) = (
+        server.is_empty(),
+        login.is_empty(),
+        std::env::var("CARELINE_PASSWORD"),
+    ) {
         match Session::login(&server, &login, &password).await {
             Ok(s) => boot.me = Some(open(&app, &shell, s).await?),
             Err(e) => boot.error = Some(e.into()),
@@ -80,7 +89,13 @@ pub async fn boot(app: AppHandle, shell: State<'_, Shell>) -> Res<Boot> {
 }
 
 #[tauri::command]
-pub async fn login(app: AppHandle, shell: State<'_, Shell>, server: String, login: String, password: String) -> Res<Me> {
+pub async fn login(
+    app: AppHandle,
+    shell: State<'_, Shell>,
+    server: String,
+    login: String,
+    password: String,
+) -> Res<Me> {
     let session = Session::login(server.trim(), login.trim(), &password).await?;
     open(&app, &shell, session).await
 }
@@ -105,7 +120,13 @@ pub async fn counts(shell: State<'_, Shell>) -> Res<Counts> {
 }
 
 #[tauri::command]
-pub async fn list(shell: State<'_, Shell>, view: ConsultationView, filter: ListFilter, after: Option<ListCursor>, limit: i64) -> Res<ListPage> {
+pub async fn list(
+    shell: State<'_, Shell>,
+    view: ConsultationView,
+    filter: ListFilter,
+    after: Option<ListCursor>,
+    limit: i64,
+) -> Res<ListPage> {
     let desk = shell.desk().await?;
     Ok(desk.views().list_page(view, &filter, after, limit).await?)
 }
@@ -118,13 +139,33 @@ pub async fn consultation(shell: State<'_, Shell>, id: Uuid) -> Res<Option<Consu
 }
 
 #[tauri::command]
-pub async fn thread(shell: State<'_, Shell>, client_id: Uuid, before_seq: Option<i64>, limit: i64) -> Res<ThreadPage> {
-    Ok(shell.desk().await?.views().thread_page(client_id, before_seq, limit.clamp(1, 500)).await?)
+pub async fn thread(
+    shell: State<'_, Shell>,
+    client_id: Uuid,
+    before_seq: Option<i64>,
+    limit: i64,
+) -> Res<ThreadPage> {
+    Ok(shell
+        .desk()
+        .await?
+        .views()
+        .thread_page(client_id, before_seq, limit.clamp(1, 500))
+        .await?)
 }
 
 #[tauri::command]
-pub async fn thread_after(shell: State<'_, Shell>, client_id: Uuid, after_seq: i64, limit: i64) -> Res<ThreadPage> {
-    Ok(shell.desk().await?.views().thread_page_after(client_id, after_seq, limit.clamp(1, 500)).await?)
+pub async fn thread_after(
+    shell: State<'_, Shell>,
+    client_id: Uuid,
+    after_seq: i64,
+    limit: i64,
+) -> Res<ThreadPage> {
+    Ok(shell
+        .desk()
+        .await?
+        .views()
+        .thread_page_after(client_id, after_seq, limit.clamp(1, 500))
+        .await?)
 }
 
 /// Anything the operator does (through the outbox: works offline).
@@ -134,16 +175,40 @@ pub async fn act(shell: State<'_, Shell>, op: Op) -> Res<i64> {
 }
 
 #[tauri::command]
-pub async fn send_file(shell: State<'_, Shell>, consultation_id: Uuid, name: String, bytes: Vec<u8>, internal: bool) -> Res<i64> {
-    Ok(shell.desk().await?.send_file(consultation_id, &name, bytes, internal).await?)
+pub async fn send_file(
+    shell: State<'_, Shell>,
+    consultation_id: Uuid,
+    name: String,
+    bytes: Vec<u8>,
+    internal: bool,
+) -> Res<i64> {
+    Ok(shell
+        .desk()
+        .await?
+        .send_file(consultation_id, &name, bytes, internal)
+        .await?)
 }
 
 /// A file dropped on the window.
 #[tauri::command]
-pub async fn send_path(shell: State<'_, Shell>, consultation_id: Uuid, path: PathBuf, internal: bool) -> Res<i64> {
-    let bytes = tokio::fs::read(&path).await.map_err(|e| UiError::local(LocalCode::File, format!("{}: {e}", path.display())))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
-    Ok(shell.desk().await?.send_file(consultation_id, &name, bytes, internal).await?)
+pub async fn send_path(
+    shell: State<'_, Shell>,
+    consultation_id: Uuid,
+    path: PathBuf,
+    internal: bool,
+) -> Res<i64> {
+    let bytes = tokio::fs::read(&path)
+        .await
+        .map_err(|e| UiError::local(LocalCode::File, format!("{}: {e}", path.display())))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".into());
+    Ok(shell
+        .desk()
+        .await?
+        .send_file(consultation_id, &name, bytes, internal)
+        .await?)
 }
 
 #[tauri::command]
@@ -162,8 +227,17 @@ pub async fn dismiss(shell: State<'_, Shell>, id: i64) -> Res<()> {
 }
 
 #[tauri::command]
-pub async fn callbacks(shell: State<'_, Shell>, view: CallbackView, text: Option<String>) -> Res<Vec<CallbackRow>> {
-    Ok(shell.desk().await?.views().callback_list(view, text.as_deref()).await?)
+pub async fn callbacks(
+    shell: State<'_, Shell>,
+    view: CallbackView,
+    text: Option<String>,
+) -> Res<Vec<CallbackRow>> {
+    Ok(shell
+        .desk()
+        .await?
+        .views()
+        .callback_list(view, text.as_deref())
+        .await?)
 }
 
 #[tauri::command]
@@ -173,7 +247,12 @@ pub async fn callback(shell: State<'_, Shell>, id: Uuid) -> Res<Option<CallbackR
 
 #[tauri::command]
 pub async fn clients(shell: State<'_, Shell>, query: Option<String>) -> Res<Vec<Client>> {
-    Ok(shell.desk().await?.views().client_list(query.as_deref()).await?)
+    Ok(shell
+        .desk()
+        .await?
+        .views()
+        .client_list(query.as_deref())
+        .await?)
 }
 
 /// A client's profile from the cache; the view is recorded in the server's audit log.
@@ -192,13 +271,19 @@ pub async fn clients_with_phone(shell: State<'_, Shell>, phone: String) -> Res<V
 
 /// Reception records a client (online or offline); in the cache at once.
 #[tauri::command]
-pub async fn create_client(shell: State<'_, Shell>, req: careline_protocol::CreateClientRequest) -> Res<Client> {
+pub async fn create_client(
+    shell: State<'_, Shell>,
+    req: careline_protocol::CreateClientRequest,
+) -> Res<Client> {
     Ok(shell.desk().await?.create_client(req).await?)
 }
 
 /// A callback request made by staff (online or offline); in the queue at once.
 #[tauri::command]
-pub async fn create_callback(shell: State<'_, Shell>, req: careline_protocol::CreateCallbackRequest) -> Res<careline_protocol::Callback> {
+pub async fn create_callback(
+    shell: State<'_, Shell>,
+    req: careline_protocol::CreateCallbackRequest,
+) -> Res<careline_protocol::Callback> {
     Ok(shell.desk().await?.create_callback(req).await?)
 }
 
@@ -210,12 +295,19 @@ pub async fn quick_replies(shell: State<'_, Shell>) -> Res<Vec<careline_protocol
 
 /// A new reply (`id` null) or a changed one (online only); the list as it is now.
 #[tauri::command]
-pub async fn save_quick_reply(shell: State<'_, Shell>, id: Option<Uuid>, req: careline_protocol::QuickReplyRequest) -> Res<Vec<careline_protocol::QuickReply>> {
+pub async fn save_quick_reply(
+    shell: State<'_, Shell>,
+    id: Option<Uuid>,
+    req: careline_protocol::QuickReplyRequest,
+) -> Res<Vec<careline_protocol::QuickReply>> {
     Ok(shell.desk().await?.save_quick_reply(id, &req).await?)
 }
 
 #[tauri::command]
-pub async fn delete_quick_reply(shell: State<'_, Shell>, id: Uuid) -> Res<Vec<careline_protocol::QuickReply>> {
+pub async fn delete_quick_reply(
+    shell: State<'_, Shell>,
+    id: Uuid,
+) -> Res<Vec<careline_protocol::QuickReply>> {
     Ok(shell.desk().await?.delete_quick_reply(id).await?)
 }
 
@@ -226,12 +318,19 @@ pub async fn webhooks(shell: State<'_, Shell>) -> Res<Vec<careline_protocol::Web
 }
 
 #[tauri::command]
-pub async fn create_webhook(shell: State<'_, Shell>, req: careline_protocol::CreateWebhookRequest) -> Res<careline_protocol::WebhookCreated> {
+pub async fn create_webhook(
+    shell: State<'_, Shell>,
+    req: careline_protocol::CreateWebhookRequest,
+) -> Res<careline_protocol::WebhookCreated> {
     Ok(shell.desk().await?.create_webhook(&req).await?)
 }
 
 #[tauri::command]
-pub async fn update_webhook(shell: State<'_, Shell>, id: Uuid, req: careline_protocol::UpdateWebhookRequest) -> Res<careline_protocol::WebhookEndpoint> {
+pub async fn update_webhook(
+    shell: State<'_, Shell>,
+    id: Uuid,
+    req: careline_protocol::UpdateWebhookRequest,
+) -> Res<careline_protocol::WebhookEndpoint> {
     Ok(shell.desk().await?.update_webhook(id, &req).await?)
 }
 
@@ -291,30 +390,46 @@ pub async fn set_settings(shell: State<'_, Shell>, settings: Settings) -> Res<()
 /// (`{phone}` is replaced: e.g. `sip:{phone}@pbx.clinic.example`).
 #[tauri::command]
 pub fn call(app: AppHandle, phone: String) -> Res<String> {
-    let digits: String = phone.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
+    let digits: String = phone
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '+')
+        .collect();
     let uri = match std::env::var("CARELINE_SIP_TEMPLATE") {
         Ok(t) if !t.is_empty() => t.replace("{phone}", &digits),
         _ => format!("tel:{digits}"),
     };
-    app.opener().open_url(&uri, None::<&str>).map_err(|e| UiError::local(LocalCode::File, format!("{uri}: {e}")))?;
+    app.opener()
+        .open_url(&uri, None::<&str>)
+        .map_err(|e| UiError::local(LocalCode::File, format!("{uri}: {e}")))?;
     Ok(uri)
 }
 
 /// An image attachment from the local store as a data URL (none until it was fetched).
 #[tauri::command]
-pub async fn image(shell: State<'_, Shell>, sha256: String, media_type: String) -> Res<Option<String>> {
+pub async fn image(
+    shell: State<'_, Shell>,
+    sha256: String,
+    media_type: String,
+) -> Res<Option<String>> {
     use base64::Engine as _;
     let desk = shell.desk().await?;
-    let Ok(Some(bytes)) = tokio::task::spawn_blocking(move || desk.files().read(&sha256)).await else {
+    let Ok(Some(bytes)) = tokio::task::spawn_blocking(move || desk.files().read(&sha256)).await
+    else {
         return Ok(None);
     };
-    Ok(Some(format!("data:{media_type};base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes))))
+    Ok(Some(format!(
+        "data:{media_type};base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )))
 }
 
 /// An audio or video attachment as a `data:` URL to play in the chat (fetched if it is not
 /// here); none when it cannot be had or is too big to play inline (then it is opened instead).
 #[tauri::command]
-pub async fn media(shell: State<'_, Shell>, attachment: careline_protocol::Attachment) -> Res<Option<String>> {
+pub async fn media(
+    shell: State<'_, Shell>,
+    attachment: careline_protocol::Attachment,
+) -> Res<Option<String>> {
     use base64::Engine as _;
     const INLINE_MAX: i64 = 40 * 1024 * 1024;
     let desk = shell.desk().await?;
@@ -325,18 +440,33 @@ pub async fn media(shell: State<'_, Shell>, attachment: careline_protocol::Attac
     let Ok(Some(bytes)) = tokio::task::spawn_blocking(move || desk.files().read(&sha)).await else {
         return Ok(None);
     };
-    Ok(Some(format!("data:{};base64,{}", attachment.media_type, base64::engine::general_purpose::STANDARD.encode(bytes))))
+    Ok(Some(format!(
+        "data:{};base64,{}",
+        attachment.media_type,
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )))
 }
 
 /// Opens an attachment with the system's program for it, fetching the original first if the
 /// store let it go (an old photo opened from its thumbnail).
 #[tauri::command]
-pub async fn open_attachment(app: AppHandle, shell: State<'_, Shell>, attachment: careline_protocol::Attachment) -> Res<bool> {
+pub async fn open_attachment(
+    app: AppHandle,
+    shell: State<'_, Shell>,
+    attachment: careline_protocol::Attachment,
+) -> Res<bool> {
     let desk: Arc<Desk> = shell.desk().await?;
     if !desk.ensure_file(&attachment).await? {
         return Ok(false);
     }
-    open_file(app, shell, attachment.sha256, attachment.file_name, attachment.media_type).await
+    open_file(
+        app,
+        shell,
+        attachment.sha256,
+        attachment.file_name,
+        attachment.media_type,
+    )
+    .await
 }
 
 /// Opens an attachment from the local store with the system's program for it (decrypted into
@@ -345,24 +475,38 @@ pub async fn open_attachment(app: AppHandle, shell: State<'_, Shell>, attachment
 /// else is saved into the Downloads folder under a name no program runs, and the window is
 /// told where (`file_not_opened`): never run.
 #[tauri::command]
-pub async fn open_file(app: AppHandle, shell: State<'_, Shell>, sha256: String, file_name: String, media_type: String) -> Res<bool> {
+pub async fn open_file(
+    app: AppHandle,
+    shell: State<'_, Shell>,
+    sha256: String,
+    file_name: String,
+    media_type: String,
+) -> Res<bool> {
     let desk: Arc<Desk> = shell.desk().await?;
     if !careline_core::files::openable(&media_type, &file_name) {
         let dir = careline_core::files::save_dir();
-        let saved = tokio::task::spawn_blocking(move || desk.files().save_blocked(&sha256, &file_name, &dir))
-            .await
-            .map_err(|e| UiError::local(LocalCode::File, e.to_string()))?;
+        let saved = tokio::task::spawn_blocking(move || {
+            desk.files().save_blocked(&sha256, &file_name, &dir)
+        })
+        .await
+        .map_err(|e| UiError::local(LocalCode::File, e.to_string()))?;
         let Some(path) = saved? else {
             return Ok(false);
         };
-        return Err(UiError::local(LocalCode::FileNotOpened, path.display().to_string()));
+        return Err(UiError::local(
+            LocalCode::FileNotOpened,
+            path.display().to_string(),
+        ));
     }
-    let exported =
-        tokio::task::spawn_blocking(move || desk.files().export(&sha256, &file_name)).await.map_err(|e| UiError::local(LocalCode::File, e.to_string()))?;
+    let exported = tokio::task::spawn_blocking(move || desk.files().export(&sha256, &file_name))
+        .await
+        .map_err(|e| UiError::local(LocalCode::File, e.to_string()))?;
     let Some(path) = exported? else {
         return Ok(false);
     };
-    app.opener().open_path(path.to_string_lossy(), None::<&str>).map_err(|e| UiError::local(LocalCode::File, e.to_string()))?;
+    app.opener()
+        .open_path(path.to_string_lossy(), None::<&str>)
+        .map_err(|e| UiError::local(LocalCode::File, e.to_string()))?;
     Ok(true)
 }
 
@@ -386,19 +530,28 @@ pub async fn erase_client(shell: State<'_, Shell>, id: Uuid) -> Res<()> {
 
 /// The consultations report (the last one fetched when offline).
 #[tauri::command]
-pub async fn consultation_report(shell: State<'_, Shell>, query: careline_protocol::ReportQuery) -> Res<careline_core::desk::ReportView> {
+pub async fn consultation_report(
+    shell: State<'_, Shell>,
+    query: careline_protocol::ReportQuery,
+) -> Res<careline_core::desk::ReportView> {
     Ok(shell.desk().await?.consultation_report(&query).await?)
 }
 
 /// The operators' report (the last one fetched when offline).
 #[tauri::command]
-pub async fn operator_report(shell: State<'_, Shell>, query: careline_protocol::ReportQuery) -> Res<careline_core::desk::OperatorReportView> {
+pub async fn operator_report(
+    shell: State<'_, Shell>,
+    query: careline_protocol::ReportQuery,
+) -> Res<careline_core::desk::OperatorReportView> {
     Ok(shell.desk().await?.operator_report(&query).await?)
 }
 
 /// Sessions of an operator (admin) or mine.
 #[tauri::command]
-pub async fn sessions(shell: State<'_, Shell>, user_id: Option<Uuid>) -> Res<Vec<careline_protocol::SessionInfo>> {
+pub async fn sessions(
+    shell: State<'_, Shell>,
+    user_id: Option<Uuid>,
+) -> Res<Vec<careline_protocol::SessionInfo>> {
     Ok(shell.desk().await?.sessions(user_id).await?)
 }
 
@@ -408,41 +561,68 @@ pub async fn revoke_session(shell: State<'_, Shell>, id: String) -> Res<()> {
 }
 
 #[tauri::command]
-pub async fn update_operator(shell: State<'_, Shell>, id: Uuid, req: UpdateOperatorRequest) -> Res<Operator> {
+pub async fn update_operator(
+    shell: State<'_, Shell>,
+    id: Uuid,
+    req: UpdateOperatorRequest,
+) -> Res<Operator> {
     Ok(shell.desk().await?.update_operator(id, &req).await?)
 }
 
 #[tauri::command]
-pub async fn callback_report(shell: State<'_, Shell>, query: careline_protocol::ReportQuery) -> Res<careline_core::desk::CallbackReportView> {
+pub async fn callback_report(
+    shell: State<'_, Shell>,
+    query: careline_protocol::ReportQuery,
+) -> Res<careline_core::desk::CallbackReportView> {
     Ok(shell.desk().await?.callback_report(&query).await?)
 }
 
 #[tauri::command]
-pub async fn billing_report(shell: State<'_, Shell>, query: careline_protocol::ReportQuery) -> Res<careline_core::desk::BillingReportView> {
+pub async fn billing_report(
+    shell: State<'_, Shell>,
+    query: careline_protocol::ReportQuery,
+) -> Res<careline_core::desk::BillingReportView> {
     Ok(shell.desk().await?.billing_report(&query).await?)
 }
 
 /// The consultations behind a figure (online only).
 #[tauri::command]
-pub async fn report_items(shell: State<'_, Shell>, query: careline_protocol::ReportItemsQuery) -> Res<careline_protocol::ReportItems> {
+pub async fn report_items(
+    shell: State<'_, Shell>,
+    query: careline_protocol::ReportItemsQuery,
+) -> Res<careline_protocol::ReportItems> {
     Ok(shell.desk().await?.report_items(&query).await?)
 }
 
 #[tauri::command]
-pub async fn audit(shell: State<'_, Shell>, query: careline_protocol::AuditQuery) -> Res<careline_core::desk::AuditPage> {
+pub async fn audit(
+    shell: State<'_, Shell>,
+    query: careline_protocol::AuditQuery,
+) -> Res<careline_core::desk::AuditPage> {
     Ok(shell.desk().await?.audit(&query).await?)
 }
 
 /// Saves a report (or the audit log) as CSV in the downloads folder; the file's path.
 #[tauri::command]
-pub async fn export_csv(shell: State<'_, Shell>, export: careline_core::desk::Export) -> Res<String> {
-    Ok(shell.desk().await?.export_csv(&export).await?.display().to_string())
+pub async fn export_csv(
+    shell: State<'_, Shell>,
+    export: careline_core::desk::Export,
+) -> Res<String> {
+    Ok(shell
+        .desk()
+        .await?
+        .export_csv(&export)
+        .await?
+        .display()
+        .to_string())
 }
 
 /// Shows a file (an export) in the system's file manager.
 #[tauri::command]
 pub fn reveal(app: AppHandle, path: String) -> Res<()> {
-    app.opener().reveal_item_in_dir(&path).map_err(|e| UiError::local(LocalCode::File, e.to_string()))
+    app.opener()
+        .reveal_item_in_dir(&path)
+        .map_err(|e| UiError::local(LocalCode::File, e.to_string()))
 }
 
 #[tauri::command]
@@ -456,7 +636,10 @@ pub async fn tariffs(shell: State<'_, Shell>) -> Res<Vec<careline_protocol::Tari
 }
 
 #[tauri::command]
-pub async fn create_tariff(shell: State<'_, Shell>, req: careline_protocol::CreateTariffRequest) -> Res<careline_protocol::Tariff> {
+pub async fn create_tariff(
+    shell: State<'_, Shell>,
+    req: careline_protocol::CreateTariffRequest,
+) -> Res<careline_protocol::Tariff> {
     Ok(shell.desk().await?.create_tariff(&req).await?)
 }
 
@@ -467,7 +650,11 @@ pub async fn red_flags(shell: State<'_, Shell>) -> Res<Vec<careline_protocol::Re
 
 /// A new rule (`id` none) or a rule's new state.
 #[tauri::command]
-pub async fn save_red_flag(shell: State<'_, Shell>, id: Option<Uuid>, req: careline_protocol::RedFlagRuleRequest) -> Res<careline_protocol::RedFlagRule> {
+pub async fn save_red_flag(
+    shell: State<'_, Shell>,
+    id: Option<Uuid>,
+    req: careline_protocol::RedFlagRuleRequest,
+) -> Res<careline_protocol::RedFlagRule> {
     Ok(shell.desk().await?.save_red_flag(id, &req).await?)
 }
 
@@ -487,7 +674,10 @@ pub async fn desk_settings(shell: State<'_, Shell>) -> Res<careline_protocol::De
 }
 
 #[tauri::command]
-pub async fn set_desk_settings(shell: State<'_, Shell>, settings: careline_protocol::DeskSettings) -> Res<careline_protocol::DeskSettings> {
+pub async fn set_desk_settings(
+    shell: State<'_, Shell>,
+    settings: careline_protocol::DeskSettings,
+) -> Res<careline_protocol::DeskSettings> {
     Ok(shell.desk().await?.set_desk_settings(&settings).await?)
 }
 

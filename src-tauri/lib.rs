@@ -19,7 +19,10 @@ pub(crate) static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::
 pub fn run() {
     STARTED.get_or_init(std::time::Instant::now);
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("CARELINE_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CARELINE_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     tauri::Builder::default()
@@ -126,7 +129,10 @@ pub fn run() {
 fn quit_on_signals(app: tauri::AppHandle) {
     tauri::async_runtime::spawn(async move {
         use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
             tracing::warn!("cannot listen for SIGTERM and SIGINT; they will end the app without closing its cache");
             return;
         };

@@ -7,7 +7,9 @@ fn main() {
     // there is no GPU) for a window of lists and text that does not need it. CARELINE_GPU=1
     // keeps it.
     #[cfg(target_os = "linux")]
-    if std::env::var_os("CARELINE_GPU").is_none() && std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
+    if std::env::var_os("CARELINE_GPU").is_none()
+        && std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none()
+    {
         std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
     }
     // JavaScriptCore's JIT compilers cost the web process ~8 MB of code and data for a UI whose

@@ -27,7 +27,12 @@ pub struct Shell {
 
 impl Shell {
     pub fn new(lang: String) -> Shell {
-        Shell { desk: tokio::sync::Mutex::new(None), channel: Mutex::new(None), lang: Mutex::new(lang), focused: Mutex::new(true) }
+        Shell {
+            desk: tokio::sync::Mutex::new(None),
+            channel: Mutex::new(None),
+            lang: Mutex::new(lang),
+            focused: Mutex::new(true),
+        }
     }
 
     pub fn lang(&self) -> String {
@@ -47,7 +52,11 @@ impl Shell {
     }
 
     pub async fn desk(&self) -> Result<Arc<Desk>, UiError> {
-        self.desk.lock().await.clone().ok_or_else(|| UiError::local(LocalCode::NotLoggedIn, "not logged in"))
+        self.desk
+            .lock()
+            .await
+            .clone()
+            .ok_or_else(|| UiError::local(LocalCode::NotLoggedIn, "not logged in"))
     }
 
     pub async fn has_desk(&self) -> Option<Arc<Desk>> {
@@ -86,7 +95,9 @@ fn on_event(app: &AppHandle, event: DeskEvent) {
     let shell = app.state::<Shell>();
     match &event {
         DeskEvent::Notify { notification } => notify(app, &shell.lang(), notification),
-        DeskEvent::Changed { .. } | DeskEvent::Reloaded | DeskEvent::Outbox { .. } => refresh_tray(app),
+        DeskEvent::Changed { .. } | DeskEvent::Reloaded | DeskEvent::Outbox { .. } => {
+            refresh_tray(app)
+        }
         // The desk stopped itself and forgot the session: it is no longer the open one, so
         // the window's next `boot` shows the login form.
         DeskEvent::SessionEnded { .. } => {
@@ -116,11 +127,15 @@ fn notify(app: &AppHandle, lang: &str, notification: &Notification) {
     // The body is the patient's own text: escaped, since notification servers draw body
     // markup (`<a href=…>`, `<img>`, `<b>`) per the freedesktop specification.
     let body = words::escape_markup(&notification.text);
-    n.appname("Careline").summary(&words::title(lang, notification.kind, notification.count)).body(&body).action("default", words::open(lang));
+    n.appname("Careline")
+        .summary(&words::title(lang, notification.kind, notification.count))
+        .body(&body)
+        .action("default", words::open(lang));
     if notification.kind == Kind::RedFlag {
         // Can't miss: stays on screen until dismissed, sounds whatever the switch says, and the
         // window asks for attention.
-        n.urgency(notify_rust::Urgency::Critical).sound_name("alarm-clock-elapsed");
+        n.urgency(notify_rust::Urgency::Critical)
+            .sound_name("alarm-clock-elapsed");
         if let Some(w) = app.get_webview_window("main") {
             let _ = w.request_user_attention(Some(tauri::UserAttentionType::Critical));
         }
@@ -147,7 +162,11 @@ fn notify(app: &AppHandle, lang: &str, notification: &Notification) {
 
 #[cfg(not(target_os = "linux"))]
 fn notify(app: &AppHandle, lang: &str, notification: &Notification) {
-    let mut n = app.notification().builder().title(words::title(lang, notification.kind, notification.count)).body(&notification.text);
+    let mut n = app
+        .notification()
+        .builder()
+        .title(words::title(lang, notification.kind, notification.count))
+        .body(&notification.text);
     if notification.kind == Kind::RedFlag {
         if let Some(w) = app.get_webview_window("main") {
             let _ = w.request_user_attention(Some(tauri::UserAttentionType::Critical));
@@ -168,11 +187,14 @@ pub fn tray(app: &AppHandle) -> tauri::Result<()> {
     let show = MenuItem::with_id(app, "show", show, true, None::<&str>)?;
     let quit = MenuItem::with_id(app, "quit", quit, true, None::<&str>)?;
     let menu = Menu::with_items(app, &[&show, &quit])?;
-    let mut builder = TrayIconBuilder::with_id(TRAY).tooltip("Careline").menu(&menu).on_menu_event(|app, e| match e.id().as_ref() {
-        "show" => bring_forward(app),
-        "quit" => app.exit(0),
-        _ => {}
-    });
+    let mut builder = TrayIconBuilder::with_id(TRAY)
+        .tooltip("Careline")
+        .menu(&menu)
+        .on_menu_event(|app, e| match e.id().as_ref() {
+            "show" => bring_forward(app),
+            "quit" => app.exit(0),
+            _ => {}
+        });
     if let Some(icon) = app.default_window_icon() {
         builder = builder.icon(icon.clone());
     }
@@ -208,13 +230,26 @@ fn refresh_tray(app: &AppHandle) {
             // The tooltip carries the counts on every system; the icon gets a red dot while
             // something waits (Windows shows no tray title); macOS and Linux panels that
             // show a title get the number beside the icon too.
-            let _ = tray.set_tooltip(Some(words::tray(&shell.lang(), c.queue, c.unread, c.callbacks_due)));
+            let _ = tray.set_tooltip(Some(words::tray(
+                &shell.lang(),
+                c.queue,
+                c.unread,
+                c.callbacks_due,
+            )));
             let badge = c.queue + c.unread;
             if let Some(icon) = app.default_window_icon() {
-                let _ = tray.set_icon(Some(if badge > 0 { with_dot(icon) } else { icon.clone() }));
+                let _ = tray.set_icon(Some(if badge > 0 {
+                    with_dot(icon)
+                } else {
+                    icon.clone()
+                }));
             }
             #[cfg(not(target_os = "windows"))]
-            let _ = tray.set_title(if badge > 0 { Some(badge.to_string()) } else { None });
+            let _ = tray.set_title(if badge > 0 {
+                Some(badge.to_string())
+            } else {
+                None
+            });
         }
     });
 }
@@ -232,7 +267,11 @@ fn with_dot(icon: &tauri::image::Image<'_>) -> tauri::image::Image<'static> {
             if d <= r + 1.0 {
                 let i = ((y * w + x) * 4) as usize;
                 // A white ring around a red dot, so it shows on dark and light panels.
-                let px: [u8; 4] = if d <= r - 0.5 { [0xe5, 0x3e, 0x3e, 0xff] } else { [0xff, 0xff, 0xff, 0xff] };
+                let px: [u8; 4] = if d <= r - 0.5 {
+                    [0xe5, 0x3e, 0x3e, 0xff]
+                } else {
+                    [0xff, 0xff, 0xff, 0xff]
+                };
                 rgba[i..i + 4].copy_from_slice(&px);
             }
         }
@@ -246,7 +285,9 @@ mod tests {
     fn the_dot_is_drawn_in_the_top_right_corner() {
         let plain = tauri::image::Image::new_owned(vec![0; 32 * 32 * 4], 32, 32);
         let dotted = super::with_dot(&plain);
-        let at = |x: u32, y: u32| &dotted.rgba()[((y * 32 + x) * 4) as usize..((y * 32 + x) * 4 + 4) as usize];
+        let at = |x: u32, y: u32| {
+            &dotted.rgba()[((y * 32 + x) * 4) as usize..((y * 32 + x) * 4 + 4) as usize]
+        };
         assert_eq!(at(24, 8), [0xe5, 0x3e, 0x3e, 0xff], "red in the corner");
         assert_eq!(at(4, 28), [0, 0, 0, 0], "the rest untouched");
     }

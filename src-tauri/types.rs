@@ -142,6 +142,10 @@ mod tests {
             std::fs::write(&path, &want).unwrap();
         }
         let have = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(have == want, "{} is stale: run CARELINE_BLESS=1 cargo test -p careline-desktop --lib types", path.display());
+        assert!(
+            have == want,
+            "{} is stale: run CARELINE_BLESS=1 cargo test -p careline-desktop --lib types",
+            path.display()
+        );
     }
 }

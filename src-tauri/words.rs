@@ -5,9 +5,13 @@ use careline_core::notify::Kind;
 
 /// `ru`, `zh` or `en`: `CARELINE_LANG` if set, else the system's language.
 pub fn system_language() -> String {
-    let wanted = std::env::var("CARELINE_LANG")
-        .ok()
-        .or_else(|| ["LC_ALL", "LC_MESSAGES", "LANG"].iter().find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty() && v != "C" && v != "POSIX")));
+    let wanted = std::env::var("CARELINE_LANG").ok().or_else(|| {
+        ["LC_ALL", "LC_MESSAGES", "LANG"].iter().find_map(|k| {
+            std::env::var(k)
+                .ok()
+                .filter(|v| !v.is_empty() && v != "C" && v != "POSIX")
+        })
+    });
     normalize(wanted.as_deref().unwrap_or("en"))
 }
 
@@ -25,7 +29,10 @@ pub fn normalize(tag: &str) -> String {
 /// A notification's title: the kind, with the count of a coalesced burst.
 pub fn title(lang: &str, kind: Kind, count: usize) -> String {
     let (one, many) = match (lang, kind) {
-        ("ru", Kind::NewQueueItem) => ("Новая консультация в очереди", "Новых консультаций в очереди"),
+        ("ru", Kind::NewQueueItem) => (
+            "Новая консультация в очереди",
+            "Новых консультаций в очереди",
+        ),
         ("ru", Kind::NewCallback) => ("Новая заявка на звонок", "Новых заявок на звонок"),
         ("ru", Kind::NewMessage) => ("Новое сообщение", "Новых сообщений"),
         ("ru", Kind::TransferredToMe) => ("Вам передана консультация", "Вам передано консультаций"),
@@ -33,9 +40,15 @@ pub fn title(lang: &str, kind: Kind, count: usize) -> String {
         ("ru", Kind::CallbackOverdue) => ("Звонок просрочен", "Просрочено звонков"),
         ("ru", Kind::LongWait) => ("Клиент долго ждёт", "Долго ждут клиентов"),
         ("ru", Kind::AssignedToMe) => ("Вам назначена консультация", "Вам назначено консультаций"),
-        ("ru", Kind::WebhookPaused) => ("Вебхук приостановлен: адрес не отвечает", "Вебхуков приостановлено"),
+        ("ru", Kind::WebhookPaused) => (
+            "Вебхук приостановлен: адрес не отвечает",
+            "Вебхуков приостановлено",
+        ),
         ("ru", Kind::SlaBreach) => ("Нарушен срок ответа (SLA)", "Нарушений SLA"),
-        ("ru", Kind::RedFlag) => ("Красный флаг: срочно возьмите консультацию", "Красных флагов в очереди"),
+        ("ru", Kind::RedFlag) => (
+            "Красный флаг: срочно возьмите консультацию",
+            "Красных флагов в очереди",
+        ),
         ("zh", Kind::NewQueueItem) => ("队列中有新咨询", "队列中的新咨询"),
         ("zh", Kind::NewCallback) => ("新的回电请求", "新的回电请求"),
         ("zh", Kind::NewMessage) => ("新消息", "新消息"),
@@ -47,17 +60,32 @@ pub fn title(lang: &str, kind: Kind, count: usize) -> String {
         ("zh", Kind::WebhookPaused) => ("Webhook 已暂停：地址无响应", "已暂停的 Webhook"),
         ("zh", Kind::SlaBreach) => ("已超出响应时限（SLA）", "超出 SLA 的项目"),
         ("zh", Kind::RedFlag) => ("危急信号：请立即接诊", "队列中的危急信号"),
-        (_, Kind::NewQueueItem) => ("New consultation in the queue", "new consultations in the queue"),
+        (_, Kind::NewQueueItem) => (
+            "New consultation in the queue",
+            "new consultations in the queue",
+        ),
         (_, Kind::NewCallback) => ("New callback request", "new callback requests"),
         (_, Kind::NewMessage) => ("New message", "new messages"),
-        (_, Kind::TransferredToMe) => ("A consultation was transferred to you", "consultations transferred to you"),
+        (_, Kind::TransferredToMe) => (
+            "A consultation was transferred to you",
+            "consultations transferred to you",
+        ),
         (_, Kind::CallbackDueSoon) => ("Callback due soon", "callbacks due soon"),
         (_, Kind::CallbackOverdue) => ("Callback overdue", "callbacks overdue"),
         (_, Kind::LongWait) => ("A client is waiting long", "clients waiting long"),
-        (_, Kind::AssignedToMe) => ("A consultation was assigned to you", "consultations assigned to you"),
-        (_, Kind::WebhookPaused) => ("A webhook was paused: its address keeps failing", "webhooks paused"),
+        (_, Kind::AssignedToMe) => (
+            "A consultation was assigned to you",
+            "consultations assigned to you",
+        ),
+        (_, Kind::WebhookPaused) => (
+            "A webhook was paused: its address keeps failing",
+            "webhooks paused",
+        ),
         (_, Kind::SlaBreach) => ("SLA breached", "SLA breaches"),
-        (_, Kind::RedFlag) => ("Red flag: take this consultation now", "red flags in the queue"),
+        (_, Kind::RedFlag) => (
+            "Red flag: take this consultation now",
+            "red flags in the queue",
+        ),
     };
     match (count, lang) {
         (0 | 1, _) => one.to_owned(),
@@ -120,16 +148,28 @@ mod tests {
             super::escape_markup("<a href=\"http://x\">Нажмите</a> & <b>жирный</b>"),
             "&lt;a href=\"http://x\"&gt;Нажмите&lt;/a&gt; &amp; &lt;b&gt;жирный&lt;/b&gt;"
         );
-        assert_eq!(super::escape_markup("боль в груди 胸痛"), "боль в груди 胸痛");
+        assert_eq!(
+            super::escape_markup("боль в груди 胸痛"),
+            "боль в груди 胸痛"
+        );
     }
 
     use super::*;
 
     #[test]
     fn titles_count_bursts_in_each_language() {
-        assert_eq!(title("en", Kind::NewQueueItem, 1), "New consultation in the queue");
-        assert_eq!(title("en", Kind::NewQueueItem, 5), "5 new consultations in the queue");
-        assert_eq!(title("ru", Kind::NewCallback, 3), "Новых заявок на звонок: 3");
+        assert_eq!(
+            title("en", Kind::NewQueueItem, 1),
+            "New consultation in the queue"
+        );
+        assert_eq!(
+            title("en", Kind::NewQueueItem, 5),
+            "5 new consultations in the queue"
+        );
+        assert_eq!(
+            title("ru", Kind::NewCallback, 3),
+            "Новых заявок на звонок: 3"
+        );
         assert_eq!(title("zh", Kind::NewMessage, 2), "新消息：2");
         assert_eq!(normalize("ru_RU.UTF-8"), "ru");
         assert_eq!(normalize("zh_CN.UTF-8"), "zh");

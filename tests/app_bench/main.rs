@@ -22,7 +22,11 @@ use serde_json::json;
 
 fn app_binary() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().join("careline-desktop")
+    exe.parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("careline-desktop")
 }
 
 /// The pids of `root` and all its descendants.
@@ -79,7 +83,12 @@ fn tree_resident_kb(pids: &[u32]) -> Option<u64> {
         let mut range: Option<(u64, u64)> = None;
         for line in smaps.lines() {
             if let Some((a, rest)) = line.split_once('-') {
-                if let (Ok(start), Some(end)) = (u64::from_str_radix(a, 16), rest.split(' ').next().and_then(|e| u64::from_str_radix(e, 16).ok())) {
+                if let (Ok(start), Some(end)) = (
+                    u64::from_str_radix(a, 16),
+                    rest.split(' ')
+                        .next()
+                        .and_then(|e| u64::from_str_radix(e, 16).ok()),
+                ) {
                     range = Some((start, end));
                     continue;
                 }
@@ -98,7 +107,9 @@ fn tree_resident_kb(pids: &[u32]) -> Option<u64> {
             while page < end / PAGE {
                 let n = (end / PAGE - page).min(1 << 16);
                 let mut buf = vec![0u8; n as usize * 8];
-                if pagemap.seek(SeekFrom::Start(page * 8)).is_err() || pagemap.read_exact(&mut buf).is_err() {
+                if pagemap.seek(SeekFrom::Start(page * 8)).is_err()
+                    || pagemap.read_exact(&mut buf).is_err()
+                {
                     break;
                 }
                 for entry in buf.chunks_exact(8) {
@@ -119,17 +130,29 @@ fn tree_resident_kb(pids: &[u32]) -> Option<u64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a benchmark: needs the fixture (CARELINE_BENCH_FIXTURE), Xvfb and tauri-driver"]
 async fn app_start_thread_and_memory() {
-    let fixture = PathBuf::from(std::env::var("CARELINE_BENCH_FIXTURE").expect("CARELINE_BENCH_FIXTURE: a folder made by the app_fixture example"));
+    let fixture = PathBuf::from(
+        std::env::var("CARELINE_BENCH_FIXTURE")
+            .expect("CARELINE_BENCH_FIXTURE: a folder made by the app_fixture example"),
+    );
     let scratch = tempfile::tempdir().unwrap();
     let app = app_binary();
     // Cold as far as this machine lets us: drop the page cache when allowed (root, not in a container).
     let dropped = std::fs::write("/proc/sys/vm/drop_caches", "3").is_ok();
     let env = vec![
         ("CARELINE_HOME", fixture.join("home").display().to_string()),
-        ("CARELINE_CACHE", fixture.join("cache.db").display().to_string()),
+        (
+            "CARELINE_CACHE",
+            fixture.join("cache.db").display().to_string(),
+        ),
         ("CARELINE_LANG", "ru".to_owned()),
-        ("XDG_DATA_HOME", scratch.path().join("data").display().to_string()),
-        ("XDG_CACHE_HOME", scratch.path().join("cache").display().to_string()),
+        (
+            "XDG_DATA_HOME",
+            scratch.path().join("data").display().to_string(),
+        ),
+        (
+            "XDG_CACHE_HOME",
+            scratch.path().join("cache").display().to_string(),
+        ),
     ];
     // Cold start, straight from exec (no WebDriver in between): the app says when its queue is
     // on screen; then the idle memory of its process tree.
@@ -155,12 +178,23 @@ async fn app_start_thread_and_memory() {
     let rss: u64 = pids.iter().map(|p| kb(*p, "status", "VmRSS:")).sum();
     let pss: u64 = pids.iter().map(|p| kb(*p, "smaps_rollup", "Pss:")).sum();
     let resident = tree_resident_kb(&pids);
-    let names: Vec<String> = pids.iter().map(|p| std::fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default().trim().to_owned()).collect();
-    let _ = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let names: Vec<String> = pids
+        .iter()
+        .map(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/comm"))
+                .unwrap_or_default()
+                .trim()
+                .to_owned()
+        })
+        .collect();
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
     let _ = child.wait();
 
     let d = Driver::start(&app, &env).await;
-    d.wait_text("[data-testid=consultation-row]", "Большой Тред", 30).await;
+    d.wait_text("[data-testid=consultation-row]", "Большой Тред", 30)
+        .await;
     let start_through_webdriver = d.launched.elapsed();
 
     // Open the 10,000-message thread, away and back, several times.

@@ -28,13 +28,23 @@ impl Driver {
         let port = free_port();
         let native = free_port();
         let mut cmd = Command::new("tauri-driver");
-        cmd.args(["--port", &port.to_string(), "--native-port", &native.to_string()]).stdout(Stdio::null()).stderr(Stdio::inherit());
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native.to_string(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
         for (k, v) in env {
             cmd.env(k, v);
         }
         let tauri_driver = cmd.spawn().expect("starting tauri-driver (cargo install tauri-driver --locked; Debian's webkit2gtk-driver)");
         // A command that hangs (the window stopped answering) fails the test instead of hanging it.
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("an HTTP client");
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("an HTTP client");
         let base = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(20);
         while http.get(format!("{base}/status")).send().await.is_err() {
@@ -43,9 +53,26 @@ impl Driver {
         }
         let launched = Instant::now();
         let caps = json!({ "capabilities": { "alwaysMatch": { "browserName": "wry", "tauri:options": { "application": app } } } });
-        let resp: Value = http.post(format!("{base}/session")).json(&caps).send().await.expect("new session").json().await.expect("session JSON");
-        let session = resp["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no WebDriver session: {resp}")).to_owned();
-        Driver { launched, http, base: format!("{base}/session/{session}"), session, tauri_driver }
+        let resp: Value = http
+            .post(format!("{base}/session"))
+            .json(&caps)
+            .send()
+            .await
+            .expect("new session")
+            .json()
+            .await
+            .expect("session JSON");
+        let session = resp["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no WebDriver session: {resp}"))
+            .to_owned();
+        Driver {
+            launched,
+            http,
+            base: format!("{base}/session/{session}"),
+            session,
+            tauri_driver,
+        }
     }
 
     async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
@@ -53,13 +80,25 @@ impl Driver {
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let v: Value = req.send().await.expect("WebDriver request").json().await.expect("WebDriver JSON");
+        let v: Value = req
+            .send()
+            .await
+            .expect("WebDriver request")
+            .json()
+            .await
+            .expect("WebDriver JSON");
         v["value"].clone()
     }
 
     /// Runs `script` (a function body; `arguments` holds `args`) in the page.
     pub async fn exec(&self, script: &str, args: Value) -> Value {
-        let v = self.call(reqwest::Method::POST, "/execute/sync", Some(json!({ "script": script, "args": args }))).await;
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/execute/sync",
+                Some(json!({ "script": script, "args": args })),
+            )
+            .await;
         if v.get("error").is_some() {
             panic!("script failed: {v}\n{script}");
         }
@@ -67,8 +106,20 @@ impl Driver {
     }
 
     async fn find_all(&self, css: &str) -> Vec<String> {
-        let v = self.call(reqwest::Method::POST, "/elements", Some(json!({ "using": "css selector", "value": css }))).await;
-        v.as_array().map(|a| a.iter().filter_map(|e| e[ELEMENT].as_str().map(str::to_owned)).collect()).unwrap_or_default()
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/elements",
+                Some(json!({ "using": "css selector", "value": css })),
+            )
+            .await;
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e[ELEMENT].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Waits until `css` matches an element whose text contains `text` (any, if empty).
@@ -86,7 +137,10 @@ impl Driver {
             }
             if Instant::now() > deadline {
                 let body = self.exec("return document.body.innerText", json!([])).await;
-                panic!("no {css:?} with {text:?} after {secs} s; the window shows:\n{}", body.as_str().unwrap_or(""));
+                panic!(
+                    "no {css:?} with {text:?} after {secs} s; the window shows:\n{}",
+                    body.as_str().unwrap_or("")
+                );
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
@@ -94,7 +148,13 @@ impl Driver {
 
     /// Runs an asynchronous `script` (it calls `arguments[arguments.length - 1]` with its result).
     pub async fn exec_async(&self, script: &str, args: Value) -> Value {
-        let v = self.call(reqwest::Method::POST, "/execute/async", Some(json!({ "script": script, "args": args }))).await;
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/execute/async",
+                Some(json!({ "script": script, "args": args })),
+            )
+            .await;
         if v.get("error").is_some() {
             panic!("script failed: {v}\n{script}");
         }
@@ -110,7 +170,10 @@ impl Driver {
             if found == Value::Bool(false) {
                 return;
             }
-            assert!(Instant::now() < deadline, "{css:?} with {text:?} still there after {secs} s");
+            assert!(
+                Instant::now() < deadline,
+                "{css:?} with {text:?} still there after {secs} s"
+            );
             tokio::time::sleep(Duration::from_millis(150)).await;
         }
     }
@@ -127,18 +190,51 @@ impl Driver {
                 json!([css, text]),
             )
             .await;
-        assert_eq!(marked, Value::Bool(true), "{css:?} with {text:?} vanished before the click");
-        let id = self.find_all("[data-e2e-target]").await.into_iter().next().expect("the marked element");
-        let r = self.call(reqwest::Method::POST, &format!("/element/{id}/click"), Some(json!({}))).await;
-        assert!(r.is_null() || r.get("error").is_none(), "clicking {css:?}: {r}");
+        assert_eq!(
+            marked,
+            Value::Bool(true),
+            "{css:?} with {text:?} vanished before the click"
+        );
+        let id = self
+            .find_all("[data-e2e-target]")
+            .await
+            .into_iter()
+            .next()
+            .expect("the marked element");
+        let r = self
+            .call(
+                reqwest::Method::POST,
+                &format!("/element/{id}/click"),
+                Some(json!({})),
+            )
+            .await;
+        assert!(
+            r.is_null() || r.get("error").is_none(),
+            "clicking {css:?}: {r}"
+        );
     }
 
     /// Types into the element matching `css` (after clearing it).
     pub async fn fill(&self, css: &str, text: &str) {
         self.wait_text(css, "", 15).await;
-        let id = self.find_all(css).await.into_iter().next().expect("element to type into");
-        self.call(reqwest::Method::POST, &format!("/element/{id}/clear"), Some(json!({}))).await;
-        self.call(reqwest::Method::POST, &format!("/element/{id}/value"), Some(json!({ "text": text }))).await;
+        let id = self
+            .find_all(css)
+            .await
+            .into_iter()
+            .next()
+            .expect("element to type into");
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/clear"),
+            Some(json!({})),
+        )
+        .await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/value"),
+            Some(json!({ "text": text })),
+        )
+        .await;
     }
 
     /// Chooses `value` in the `<select>` matching `css`, once it has that option (options may
@@ -157,14 +253,18 @@ impl Driver {
             if chosen == Value::Bool(true) {
                 return;
             }
-            assert!(Instant::now() < deadline, "{css:?} has no option {value:?} after 10 s");
+            assert!(
+                Instant::now() < deadline,
+                "{css:?} has no option {value:?} after 10 s"
+            );
             tokio::time::sleep(Duration::from_millis(150)).await;
         }
     }
 
     pub async fn key(&self, keys: &str) {
         let actions = json!({ "actions": [{ "type": "key", "id": "kbd", "actions": keys.chars().flat_map(|c| [json!({"type": "keyDown", "value": c.to_string()})]).chain(keys.chars().rev().map(|c| json!({"type": "keyUp", "value": c.to_string()}))).collect::<Vec<_>>() }] });
-        self.call(reqwest::Method::POST, "/actions", Some(actions)).await;
+        self.call(reqwest::Method::POST, "/actions", Some(actions))
+            .await;
     }
 
     /// Saves the window as a PNG: the X screen (`import` from ImageMagick) cut to the window.
@@ -173,11 +273,22 @@ impl Driver {
     pub async fn screenshot(&self, path: &Path) {
         // Let layout and fonts settle.
         tokio::time::sleep(Duration::from_millis(400)).await;
-        let size = self.exec("return [window.outerWidth, window.outerHeight, window.screenX, window.screenY]", json!([])).await;
+        let size = self
+            .exec(
+                "return [window.outerWidth, window.outerHeight, window.screenX, window.screenY]",
+                json!([]),
+            )
+            .await;
         let n = |i: usize| size[i].as_i64().unwrap_or(0);
         std::fs::create_dir_all(path.parent().expect("a folder")).expect("screenshot folder");
         let ok = Command::new("import")
-            .args(["-window", "root", "-crop", &format!("{}x{}+{}+{}", n(0), n(1), n(2), n(3)), "+repage"])
+            .args([
+                "-window",
+                "root",
+                "-crop",
+                &format!("{}x{}+{}+{}", n(0), n(1), n(2), n(3)),
+                "+repage",
+            ])
             .arg(path)
             .status()
             .expect("ImageMagick's import")
@@ -189,14 +300,24 @@ impl Driver {
     /// among tauri-driver's descendants) and waits up to `secs` for it to exit; then stops
     /// tauri-driver. Returns whether it exited.
     pub async fn terminate_app(self, app: &Path, secs: u64) -> bool {
-        let Some(pid) = descendants(self.tauri_driver.id()).into_iter().find(|p| std::fs::read_link(format!("/proc/{p}/exe")).is_ok_and(|e| e == app)) else {
+        let Some(pid) = descendants(self.tauri_driver.id())
+            .into_iter()
+            .find(|p| std::fs::read_link(format!("/proc/{p}/exe")).is_ok_and(|e| e == app))
+        else {
             panic!("the app's process is not among tauri-driver's");
         };
-        let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status();
         let deadline = Instant::now() + Duration::from_secs(secs);
         // A process that exited but was not reaped yet is a zombie ('Z'): it has exited.
-        let alive =
-            || std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.rsplit(')').next().is_some_and(|r| !r.trim_start().starts_with('Z')));
+        let alive = || {
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+                s.rsplit(')')
+                    .next()
+                    .is_some_and(|r| !r.trim_start().starts_with('Z'))
+            })
+        };
         while alive() && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -217,7 +338,9 @@ impl Drop for Driver {
     /// and the test script's `tee` would wait for it until CI's time runs out.
     fn drop(&mut self) {
         if matches!(self.tauri_driver.try_wait(), Ok(None)) {
-            let _ = Command::new("kill").args(["-TERM", &self.tauri_driver.id().to_string()]).status();
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.tauri_driver.id().to_string()])
+                .status();
             let deadline = Instant::now() + Duration::from_secs(5);
             while matches!(self.tauri_driver.try_wait(), Ok(None)) && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(50));
@@ -230,10 +353,18 @@ impl Drop for Driver {
 
 /// Every process below `pid` (children, their children…).
 fn descendants(pid: u32) -> Vec<u32> {
-    let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
-    children.split_whitespace().filter_map(|c| c.parse().ok()).flat_map(|c| std::iter::once(c).chain(descendants(c))).collect()
+    let children =
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+    children
+        .split_whitespace()
+        .filter_map(|c| c.parse().ok())
+        .flat_map(|c| std::iter::once(c).chain(descendants(c)))
+        .collect()
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
 }

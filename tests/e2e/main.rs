@@ -27,35 +27,85 @@ struct ClientApp {
 
 impl ClientApp {
     async fn register(base: &str, name: &str, phone: &str) -> ClientApp {
-        Self::register_with(base, json!({ "name": name, "phone": phone, "password": "client-secret-1" })).await.0
+        Self::register_with(
+            base,
+            json!({ "name": name, "phone": phone, "password": "client-secret-1" }),
+        )
+        .await
+        .0
     }
 
     /// Registers with `body` (a claim code, say); the client and the server's answer.
     async fn register_with(base: &str, body: Value) -> (ClientApp, Value) {
         let http = reqwest::Client::new();
-        let r: Value = http.post(format!("{base}/api/v1/clients/register")).json(&body).send().await.unwrap().json().await.unwrap();
-        let token = r["token"].as_str().unwrap_or_else(|| panic!("a client session: {r}")).to_owned();
-        (ClientApp { http, base: base.to_owned(), token }, r)
+        let r: Value = http
+            .post(format!("{base}/api/v1/clients/register"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = r["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("a client session: {r}"))
+            .to_owned();
+        (
+            ClientApp {
+                http,
+                base: base.to_owned(),
+                token,
+            },
+            r,
+        )
     }
 
     async fn post(&self, path: &str, body: Value) -> Value {
-        let r = self.http.post(format!("{}{path}", self.base)).bearer_auth(&self.token).json(&body).send().await.unwrap();
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         assert!(r.status().is_success(), "{path}: {}", r.status());
         r.json().await.unwrap()
     }
 
     async fn get(&self, path: &str) -> Value {
-        self.http.get(format!("{}{path}", self.base)).bearer_auth(&self.token).send().await.unwrap().json().await.unwrap()
+        self.http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     }
 
     /// Starts a consultation with a first message; returns its id.
     async fn ask(&self, text: &str) -> String {
-        let r = self.post("/api/v1/consultations", json!({ "kind": "chat", "text": text, "client_msg_id": uuid::Uuid::now_v7() })).await;
+        let r = self
+            .post(
+                "/api/v1/consultations",
+                json!({ "kind": "chat", "text": text, "client_msg_id": uuid::Uuid::now_v7() }),
+            )
+            .await;
         r["consultation"]["id"].as_str().unwrap().to_owned()
     }
 
     /// Uploads a file and sends it as a message of `kind`.
-    async fn send_file(&self, consultation: &str, name: &str, media_type: &str, bytes: Vec<u8>, kind: &str) {
+    async fn send_file(
+        &self,
+        consultation: &str,
+        name: &str,
+        media_type: &str,
+        bytes: Vec<u8>,
+        kind: &str,
+    ) {
         let r = self
             .http
             .post(format!("{}/api/v1/attachments?name={name}", self.base))
@@ -76,8 +126,17 @@ impl ClientApp {
 
     /// The bodies of the messages the client sees in a consultation.
     async fn bodies(&self, consultation: &str) -> Vec<String> {
-        let r = self.get(&format!("/api/v1/consultations/{consultation}/messages?limit=200")).await;
-        r["items"].as_array().unwrap().iter().map(|m| m["body"].as_str().unwrap_or("").to_owned()).collect()
+        let r = self
+            .get(&format!(
+                "/api/v1/consultations/{consultation}/messages?limit=200"
+            ))
+            .await;
+        r["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["body"].as_str().unwrap_or("").to_owned())
+            .collect()
     }
 }
 
@@ -93,7 +152,10 @@ impl NotifyWatch {
         // dismissed) must not be the one a click goes to.
         let _ = Command::new("dunstctl").arg("close-all").status();
         let mut child = Command::new("dbus-monitor")
-            .args(["--session", "interface='org.freedesktop.Notifications',member='Notify'"])
+            .args([
+                "--session",
+                "interface='org.freedesktop.Notifications',member='Notify'",
+            ])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -113,7 +175,11 @@ impl NotifyWatch {
     async fn wait_for(&self, text: &str, secs: u64) {
         let deadline = std::time::Instant::now() + Duration::from_secs(secs);
         while !self.seen.lock().unwrap().contains(text) {
-            assert!(std::time::Instant::now() < deadline, "no notification with {text:?} on D-Bus; seen:\n{}", self.seen.lock().unwrap());
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no notification with {text:?} on D-Bus; seen:\n{}",
+                self.seen.lock().unwrap()
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -146,7 +212,9 @@ impl Receiver {
                     let mut buf = Vec::new();
                     let mut chunk = [0u8; 8192];
                     loop {
-                        let Ok(n) = conn.read(&mut chunk).await else { return };
+                        let Ok(n) = conn.read(&mut chunk).await else {
+                            return;
+                        };
                         if n == 0 {
                             break;
                         }
@@ -155,15 +223,25 @@ impl Receiver {
                         if let Some(end) = text.find("\r\n\r\n") {
                             let len = text
                                 .lines()
-                                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
+                                .find_map(|l| {
+                                    l.to_ascii_lowercase()
+                                        .strip_prefix("content-length:")
+                                        .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                                })
                                 .unwrap_or(0);
                             if buf.len() >= end + 4 + len {
                                 break;
                             }
                         }
                     }
-                    keep.lock().unwrap().push(String::from_utf8_lossy(&buf).to_lowercase());
-                    let _ = conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
+                    keep.lock()
+                        .unwrap()
+                        .push(String::from_utf8_lossy(&buf).to_lowercase());
+                    let _ = conn
+                        .write_all(
+                            b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                        )
+                        .await;
                 });
             }
         });
@@ -178,15 +256,19 @@ impl Receiver {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("no webhook with {what:?} within {secs} s; got {:?}", self.got.lock().unwrap());
+        panic!(
+            "no webhook with {what:?} within {secs} s; got {:?}",
+            self.got.lock().unwrap()
+        );
     }
 }
 
 /// A WAV of a 440 Hz tone lasting `secs` (16-bit mono, 8 kHz).
 fn wav_tone(secs: f32) -> Vec<u8> {
     let rate = 8000u32;
-    let samples: Vec<i16> =
-        (0..(rate as f32 * secs) as u32).map(|i| ((i as f32 * 440.0 * std::f32::consts::TAU / rate as f32).sin() * 8000.0) as i16).collect();
+    let samples: Vec<i16> = (0..(rate as f32 * secs) as u32)
+        .map(|i| ((i as f32 * 440.0 * std::f32::consts::TAU / rate as f32).sin() * 8000.0) as i16)
+        .collect();
     let data = samples.len() as u32 * 2;
     let mut out = Vec::new();
     out.extend_from_slice(b"RIFF");
@@ -208,10 +290,24 @@ fn wav_tone(secs: f32) -> Vec<u8> {
 }
 
 /// The client with this phone, once the server has them.
-async fn wait_for_client(state: &careline_server::AppState, phone: &str) -> careline_protocol::Client {
+async fn wait_for_client(
+    state: &careline_server::AppState,
+    phone: &str,
+) -> careline_protocol::Client {
     for _ in 0..100 {
-        let f = careline_protocol::ClientFilter { q: Some(phone.into()), ..Default::default() };
-        if let Some(c) = state.store.list_clients(&f).await.unwrap().items.into_iter().find(|c| c.phone == phone) {
+        let f = careline_protocol::ClientFilter {
+            q: Some(phone.into()),
+            ..Default::default()
+        };
+        if let Some(c) = state
+            .store
+            .list_clients(&f)
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .find(|c| c.phone == phone)
+        {
             return c;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -222,8 +318,17 @@ async fn wait_for_client(state: &careline_server::AppState, phone: &str) -> care
 fn app_binary() -> PathBuf {
     // target/<profile>/deps/e2e-… → target/<profile>/careline-desktop
     let exe = std::env::current_exe().unwrap();
-    let bin = exe.parent().unwrap().parent().unwrap().join("careline-desktop");
-    assert!(bin.exists(), "{} is not built (cargo build -p careline-desktop)", bin.display());
+    let bin = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("careline-desktop");
+    assert!(
+        bin.exists(),
+        "{} is not built (cargo build -p careline-desktop)",
+        bin.display()
+    );
     bin
 }
 
@@ -249,14 +354,21 @@ async fn operator_session(base: &str, name: &str) -> (reqwest::Client, String) {
 }
 
 /// A new client asks; the operator (anna) takes it from the queue in the window.
-async fn take_new(d: &Driver, base: &str, name: &str, phone: &str, text: &str) -> (ClientApp, String) {
+async fn take_new(
+    d: &Driver,
+    base: &str,
+    name: &str,
+    phone: &str,
+    text: &str,
+) -> (ClientApp, String) {
     let client = ClientApp::register(base, name, phone).await;
     let consultation = client.ask(text).await;
     d.click("[data-testid=section-consultations]", "").await;
     d.click("[data-testid=view-queue]", "").await;
     d.click("[data-testid=consultation-row]", text).await;
     d.click("[data-testid=take]", "").await;
-    d.wait_text("[data-testid=chat-status]", "Анна Петрова", 10).await;
+    d.wait_text("[data-testid=chat-status]", "Анна Петрова", 10)
+        .await;
     (client, consultation)
 }
 
@@ -285,62 +397,136 @@ async fn operator_works_a_day_in_the_window() {
 
     // Logged in from the environment: the desk shows the queue with the demo's waiting ones.
     eprintln!("e2e step: Logged in from the environment: the desk shows the queue with the demo");
-    d.wait_text("[data-testid=section-consultations]", "Consultations", 30).await;
+    d.wait_text("[data-testid=section-consultations]", "Consultations", 30)
+        .await;
     d.wait_text("[data-testid=consultation-row]", "", 30).await;
 
     // A new consultation appears in the queue live, with a native notification.
     eprintln!("e2e step: A new consultation appears in the queue live, with a native notificati");
     let maria = ClientApp::register(&base, "Maria E2E Testova", "+79990001122").await;
     let first = maria.ask("e2e: sore throat since yesterday").await;
-    d.wait_text("[data-testid=consultation-row]", "e2e: sore throat", 10).await;
+    d.wait_text("[data-testid=consultation-row]", "e2e: sore throat", 10)
+        .await;
     watch.wait_for("e2e: sore throat", 10).await;
 
     // Clicking the notification (the daemon invokes its default action, as a click does)
     // opens that consultation in the window.
     eprintln!("e2e step: Clicking the notification opens its consultation");
-    d.wait_gone("[data-testid=chat-client]", "Maria E2E Testova", 5).await;
-    wait_until(10, || async { Command::new("dunstctl").args(["action", "0"]).status().is_ok_and(|s| s.success()) }).await;
-    d.wait_text("[data-testid=chat-client]", "Maria E2E Testova", 10).await;
-    d.wait_text("[data-testid=messages]", "e2e: sore throat", 10).await;
+    d.wait_gone("[data-testid=chat-client]", "Maria E2E Testova", 5)
+        .await;
+    wait_until(10, || async {
+        Command::new("dunstctl")
+            .args(["action", "0"])
+            .status()
+            .is_ok_and(|s| s.success())
+    })
+    .await;
+    d.wait_text("[data-testid=chat-client]", "Maria E2E Testova", 10)
+        .await;
+    d.wait_text("[data-testid=messages]", "e2e: sore throat", 10)
+        .await;
 
     // Take it, reply; the client receives the reply.
     eprintln!("e2e step: Take it, reply; the client receives the reply");
-    d.click("[data-testid=consultation-row]", "e2e: sore throat").await;
+    d.click("[data-testid=consultation-row]", "e2e: sore throat")
+        .await;
     d.click("[data-testid=take]", "").await;
-    d.wait_text("[data-testid=chat-status]", "Анна Петрова", 10).await;
-    d.fill("[data-testid=composer]", "Hello Maria, please gargle with warm salt water.").await;
+    d.wait_text("[data-testid=chat-status]", "Анна Петрова", 10)
+        .await;
+    d.fill(
+        "[data-testid=composer]",
+        "Hello Maria, please gargle with warm salt water.",
+    )
+    .await;
     d.click("[data-testid=send]", "").await;
-    wait_until(10, || async { maria.bodies(&first).await.iter().any(|b| b.contains("gargle with warm salt water")) }).await;
-    d.wait_text("[data-testid=message]", "gargle with warm salt water", 10).await;
+    wait_until(10, || async {
+        maria
+            .bodies(&first)
+            .await
+            .iter()
+            .any(|b| b.contains("gargle with warm salt water"))
+    })
+    .await;
+    d.wait_text("[data-testid=message]", "gargle with warm salt water", 10)
+        .await;
     // The list shows where the conversation is: the last message, marked as the desk's own.
     d.click("[data-testid=view-mine]", "").await;
-    d.wait_text("[data-testid=consultation-row] [data-testid=row-preview]", "You: Hello Maria, please gargle", 10).await;
+    d.wait_text(
+        "[data-testid=consultation-row] [data-testid=row-preview]",
+        "You: Hello Maria, please gargle",
+        10,
+    )
+    .await;
 
     // Her app confirms it has the reply: one grey double tick ("delivered"); she reads it:
     // the ticks turn to "read".
     eprintln!("e2e step: The reply's ticks: sent, delivered, read");
-    let msgs = maria.get(&format!("/api/v1/consultations/{first}/messages?limit=200")).await;
-    let seq = msgs["items"].as_array().unwrap().iter().find(|m| m["body"].as_str().unwrap_or("").contains("gargle")).unwrap()["seq"].clone();
-    d.wait_text(&format!("[data-testid=message][data-seq='{seq}'] [data-testid=message-state][data-state=sent]"), "", 10).await;
-    maria.post(&format!("/api/v1/consultations/{first}/delivered"), json!({ "seq": seq })).await;
+    let msgs = maria
+        .get(&format!("/api/v1/consultations/{first}/messages?limit=200"))
+        .await;
+    let seq = msgs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["body"].as_str().unwrap_or("").contains("gargle"))
+        .unwrap()["seq"]
+        .clone();
+    d.wait_text(
+        &format!(
+            "[data-testid=message][data-seq='{seq}'] [data-testid=message-state][data-state=sent]"
+        ),
+        "",
+        10,
+    )
+    .await;
+    maria
+        .post(
+            &format!("/api/v1/consultations/{first}/delivered"),
+            json!({ "seq": seq }),
+        )
+        .await;
     d.wait_text(&format!("[data-testid=message][data-seq='{seq}'] [data-testid=message-state][data-state=delivered]"), "", 10).await;
     shoot(&d, "chat-delivered-en").await;
-    maria.post(&format!("/api/v1/consultations/{first}/read"), json!({ "seq": seq })).await;
-    d.wait_text(&format!("[data-testid=message][data-seq='{seq}'] [data-testid=message-state][data-state=read]"), "", 10).await;
+    maria
+        .post(
+            &format!("/api/v1/consultations/{first}/read"),
+            json!({ "seq": seq }),
+        )
+        .await;
+    d.wait_text(
+        &format!(
+            "[data-testid=message][data-seq='{seq}'] [data-testid=message-state][data-state=read]"
+        ),
+        "",
+        10,
+    )
+    .await;
 
     // Maria sends a photo of her throat and a voice message: a thumbnail and a player in the chat.
     eprintln!("e2e step: A photo and a voice message");
     let photo = {
-        let img = image::RgbImage::from_fn(1200, 900, |x, y| image::Rgb([200, (120 + x % 60) as u8, (90 + y % 40) as u8]));
+        let img = image::RgbImage::from_fn(1200, 900, |x, y| {
+            image::Rgb([200, (120 + x % 60) as u8, (90 + y % 40) as u8])
+        });
         let mut png = Vec::new();
-        image::DynamicImage::ImageRgb8(img).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+        image::DynamicImage::ImageRgb8(img)
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .unwrap();
         png
     };
-    maria.send_file(&first, "throat.png", "image/png", photo, "image").await;
-    maria.send_file(&first, "voice.wav", "audio/wav", wav_tone(1.5), "audio").await;
+    maria
+        .send_file(&first, "throat.png", "image/png", photo, "image")
+        .await;
+    maria
+        .send_file(&first, "voice.wav", "audio/wav", wav_tone(1.5), "audio")
+        .await;
     d.wait_text("[data-testid=thumbnail]", "", 15).await;
     let shown = d.exec("const i = document.querySelector('[data-testid=thumbnail]'); return [i.naturalWidth, i.naturalHeight]", json!([])).await;
-    assert_eq!(shown, json!([480, 360]), "the thumbnail, not the 1200 × 900 original");
+    assert_eq!(
+        shown,
+        json!([480, 360]),
+        "the thumbnail, not the 1200 × 900 original"
+    );
     d.click("[data-testid=play-media]", "voice.wav").await;
     d.wait_text("[data-testid=audio]", "", 15).await;
     // It decodes: the player knows the voice message's length.
@@ -353,99 +539,205 @@ async fn operator_works_a_day_in_the_window() {
     // A "PDF" whose name ends in .exe is not opened: it is saved under a name no click runs,
     // and the chat says so (found by the outside security review).
     eprintln!("e2e step: A file whose name disagrees with its type is saved, not opened");
-    maria.send_file(&first, "анализы.pdf.exe", "application/pdf", b"MZ\x90\x00 not really a program".to_vec(), "file").await;
+    maria
+        .send_file(
+            &first,
+            "анализы.pdf.exe",
+            "application/pdf",
+            b"MZ\x90\x00 not really a program".to_vec(),
+            "file",
+        )
+        .await;
     d.click("[data-testid=file]", "анализы.pdf.exe").await;
-    d.wait_text("[data-testid=file-refusal]", "was not opened", 10).await;
-    let saved: Vec<String> = std::fs::read_dir(&exports).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
-    assert!(saved.iter().any(|n| n == "анализы.pdf.exe.blocked"), "saved as {saved:?}");
+    d.wait_text("[data-testid=file-refusal]", "was not opened", 10)
+        .await;
+    let saved: Vec<String> = std::fs::read_dir(&exports)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        saved.iter().any(|n| n == "анализы.pdf.exe.blocked"),
+        "saved as {saved:?}"
+    );
     shoot(&d, "chat-file-refused-en").await;
 
     // Close with a summary; it is in the archive.
     eprintln!("e2e step: Close with a summary; it is in the archive");
     d.click("[data-testid=close]", "").await;
-    d.fill("[data-testid=summary]", "Pharyngitis: gargles, fluids, recheck in 3 days").await;
+    d.fill(
+        "[data-testid=summary]",
+        "Pharyngitis: gargles, fluids, recheck in 3 days",
+    )
+    .await;
     d.click("[data-testid=confirm-close]", "").await;
     d.wait_text("[data-testid=chat-status]", "Closed", 10).await;
     d.click("[data-testid=view-archive]", "").await;
-    d.wait_text("[data-testid=consultation-row]", "Maria E2E Testova", 10).await;
+    d.wait_text("[data-testid=consultation-row]", "Maria E2E Testova", 10)
+        .await;
 
     // A callback request: claimed, an attempt recorded (reached), finished.
     eprintln!("e2e step: A callback request: claimed, an attempt recorded (reached), finished");
-    maria.post("/api/v1/callbacks", json!({ "phone": "+79990001122", "reason": "e2e: wants a call about test results" })).await;
+    maria
+        .post(
+            "/api/v1/callbacks",
+            json!({ "phone": "+79990001122", "reason": "e2e: wants a call about test results" }),
+        )
+        .await;
     d.click("[data-testid=section-callbacks]", "").await;
-    d.click("[data-testid=callback-row]", "e2e: wants a call").await;
+    d.click("[data-testid=callback-row]", "e2e: wants a call")
+        .await;
     // One path: the number, shown as people read it, and "Take and call"; then how it went.
-    d.wait_text("[data-testid=callback-phone]", "+7 999 000 11 22", 10).await;
+    d.wait_text("[data-testid=callback-phone]", "+7 999 000 11 22", 10)
+        .await;
     d.click("[data-testid=call]", "Take and call").await;
-    d.wait_text("[data-testid=callback-status]", "Claimed", 10).await;
-    d.wait_text("[data-testid=call-info]", "tel:+79990001122", 10).await;
-    d.wait_text("[data-testid=call-block]", "How did the call go?", 10).await;
+    d.wait_text("[data-testid=callback-status]", "Claimed", 10)
+        .await;
+    d.wait_text("[data-testid=call-info]", "tel:+79990001122", 10)
+        .await;
+    d.wait_text("[data-testid=call-block]", "How did the call go?", 10)
+        .await;
     shoot(&d, "callback-calling-en").await;
-    d.fill("[data-testid=attempt-note]", "Explained the results").await;
+    d.fill("[data-testid=attempt-note]", "Explained the results")
+        .await;
     d.click("[data-testid=outcome-reached]", "").await;
-    d.wait_text("[data-testid=callback-status]", "Done", 10).await;
-    d.wait_text("[data-testid=attempts]", "Explained the results", 10).await;
+    d.wait_text("[data-testid=callback-status]", "Done", 10)
+        .await;
+    d.wait_text("[data-testid=attempts]", "Explained the results", 10)
+        .await;
 
     // A client found by search and the profile opened.
     eprintln!("e2e step: A client found by search and the profile opened");
     d.click("[data-testid=section-clients]", "").await;
     d.fill("[data-testid=client-search]", "Testova").await;
-    d.click("[data-testid=client-row]", "Maria E2E Testova").await;
-    d.wait_text("[data-testid=profile-name]", "Maria E2E Testova", 10).await;
-    d.wait_text("[data-testid=client-profile]", "e2e: sore throat", 10).await;
+    d.click("[data-testid=client-row]", "Maria E2E Testova")
+        .await;
+    d.wait_text("[data-testid=profile-name]", "Maria E2E Testova", 10)
+        .await;
+    d.wait_text("[data-testid=client-profile]", "e2e: sore throat", 10)
+        .await;
 
     // Another operator's status change shows.
     eprintln!("e2e step: Another operator's status change shows");
     let (http, john) = operator_session(&base, "john").await;
-    let r = http.put(format!("{base}/api/v1/me/status")).bearer_auth(&john).json(&json!({ "status": "busy" })).send().await.unwrap();
+    let r = http
+        .put(format!("{base}/api/v1/me/status"))
+        .bearer_auth(&john)
+        .json(&json!({ "status": "busy" }))
+        .send()
+        .await
+        .unwrap();
     assert!(r.status().is_success());
     d.click("[data-testid=section-operators]", "").await;
-    d.wait_text("[data-testid=operator-row][data-login=john] [data-testid=operator-status]", "Busy", 10).await;
+    d.wait_text(
+        "[data-testid=operator-row][data-login=john] [data-testid=operator-status]",
+        "Busy",
+        10,
+    )
+    .await;
 
     // Global search finds the reply and opens its consultation.
     eprintln!("e2e step: Global search finds the reply and opens its consultation");
     d.click("[data-testid=open-search]", "").await;
     d.fill("[data-testid=search-input]", "gargle").await;
     d.click("[data-testid=search-hit]", "gargle").await;
-    d.wait_text("[data-testid=chat]", "gargle with warm salt water", 10).await;
-    d.wait_text("[data-testid=message].focus", "gargle with warm salt water", 10).await;
+    d.wait_text("[data-testid=chat]", "gargle with warm salt water", 10)
+        .await;
+    d.wait_text(
+        "[data-testid=message].focus",
+        "gargle with warm salt water",
+        10,
+    )
+    .await;
     // The word searched for is marked in the message, not only the bubble outlined.
-    d.wait_text("[data-testid=message].focus [data-testid=found-words]", "gargle", 10).await;
+    d.wait_text(
+        "[data-testid=message].focus [data-testid=found-words]",
+        "gargle",
+        10,
+    )
+    .await;
     shoot(&d, "chat-search-hit-en").await;
 
     // A quick reply on "/", then a transfer to another operator; both reach the server.
     eprintln!("e2e step: A quick reply on / and a transfer to another operator");
     let john_login = login(&http, &base, "john").await;
-    let (john_id, john_name) = (john_login["user"]["id"].as_str().unwrap().to_owned(), john_login["user"]["name"].as_str().unwrap().to_owned());
-    let (olga, third) = take_new(&d, &base, "Olga Transfer", "+79990005566", "e2e: transfer case").await;
+    let (john_id, john_name) = (
+        john_login["user"]["id"].as_str().unwrap().to_owned(),
+        john_login["user"]["name"].as_str().unwrap().to_owned(),
+    );
+    let (olga, third) = take_new(
+        &d,
+        &base,
+        "Olga Transfer",
+        "+79990005566",
+        "e2e: transfer case",
+    )
+    .await;
     d.fill("[data-testid=composer]", "/temp").await;
-    d.click("[data-testid=quick-replies] button", "Please take your temperature").await;
+    d.click(
+        "[data-testid=quick-replies] button",
+        "Please take your temperature",
+    )
+    .await;
     d.click("[data-testid=send]", "").await;
-    wait_until(10, || async { olga.bodies(&third).await.iter().any(|b| b == "Please take your temperature and send me the result.") }).await;
+    wait_until(10, || async {
+        olga.bodies(&third)
+            .await
+            .iter()
+            .any(|b| b == "Please take your temperature and send me the result.")
+    })
+    .await;
     // The operator keeps a reply of their own (on the server), naming the client.
     d.fill("[data-testid=composer]", "/").await;
     d.click("[data-testid=manage-replies]", "").await;
     d.click("[data-testid=new-quick-reply]", "").await;
     d.fill("[data-testid=quick-reply-shortcut]", "labs").await;
-    d.fill("[data-testid=quick-reply-text]", "{client_name}, your lab results are ready: I will explain them now.").await;
+    d.fill(
+        "[data-testid=quick-reply-text]",
+        "{client_name}, your lab results are ready: I will explain them now.",
+    )
+    .await;
     d.click("[data-testid=quick-reply-save]", "").await;
-    d.wait_text("[data-testid=quick-reply-item]", "/labs", 10).await;
+    d.wait_text("[data-testid=quick-reply-item]", "/labs", 10)
+        .await;
     shoot(&d, "quick-replies-en").await;
     d.key("\u{E00C}").await;
     d.fill("[data-testid=composer]", "/lab").await;
-    d.click("[data-testid=quick-replies] button", "Olga Transfer, your lab results are ready").await;
+    d.click(
+        "[data-testid=quick-replies] button",
+        "Olga Transfer, your lab results are ready",
+    )
+    .await;
     d.click("[data-testid=send]", "").await;
-    wait_until(10, || async { olga.bodies(&third).await.iter().any(|b| b == "Olga Transfer, your lab results are ready: I will explain them now.") }).await;
+    wait_until(10, || async {
+        olga.bodies(&third)
+            .await
+            .iter()
+            .any(|b| b == "Olga Transfer, your lab results are ready: I will explain them now.")
+    })
+    .await;
     d.click("[data-testid=transfer]", "").await;
     d.choose("[data-testid=transfer-to]", &john_id).await;
     d.click("[data-testid=confirm-transfer]", "").await;
-    d.wait_text("[data-testid=chat-status]", &john_name, 10).await;
-    wait_until(10, || async { olga.get(&format!("/api/v1/consultations/{third}")).await["operator_id"].as_str() == Some(john_id.as_str()) }).await;
+    d.wait_text("[data-testid=chat-status]", &john_name, 10)
+        .await;
+    wait_until(10, || async {
+        olga.get(&format!("/api/v1/consultations/{third}")).await["operator_id"].as_str()
+            == Some(john_id.as_str())
+    })
+    .await;
 
     // A long thread: the pane holds at most 300 messages, paging in earlier ones as the operator
     // scrolls up (the newest fall out), and goes back to the newest on request.
     eprintln!("e2e step: A long thread pages at either end within a bounded window");
-    let (lev, fourth) = take_new(&d, &base, "Lev Long Thread", "+79990007788", "e2e: long thread #1.").await;
+    let (lev, fourth) = take_new(
+        &d,
+        &base,
+        "Lev Long Thread",
+        "+79990007788",
+        "e2e: long thread #1.",
+    )
+    .await;
     for n in 2..=350 {
         lev.post(
             &format!("/api/v1/consultations/{fourth}/messages"),
@@ -454,7 +746,15 @@ async fn operator_works_a_day_in_the_window() {
         .await;
     }
     d.wait_text("[data-testid=message]", "line #350.", 20).await;
-    let shown = || async { d.exec("return document.querySelectorAll('[data-testid=message]').length", json!([])).await.as_u64().unwrap() };
+    let shown = || async {
+        d.exec(
+            "return document.querySelectorAll('[data-testid=message]').length",
+            json!([]),
+        )
+        .await
+        .as_u64()
+        .unwrap()
+    };
     let mut reached = false;
     for _ in 0..40 {
         d.exec("const m = document.querySelector('[data-testid=messages]'); m.scrollTop = 0; m.dispatchEvent(new Event('scroll'))", json!([])).await;
@@ -478,16 +778,39 @@ async fn operator_works_a_day_in_the_window() {
 
     // Offline: the server stops, a message is written (pending), the server returns → sent once.
     eprintln!("e2e step: Offline: the server stops, a message is written (pending), the server ");
-    let (peter, second) = take_new(&d, &base, "Peter Offline", "+79990003344", "e2e: offline case").await;
+    let (peter, second) = take_new(
+        &d,
+        &base,
+        "Peter Offline",
+        "+79990003344",
+        "e2e: offline case",
+    )
+    .await;
     server.stop().await;
-    d.wait_text("[data-testid=offline-banner]", "No connection", 90).await;
+    d.wait_text("[data-testid=offline-banner]", "No connection", 90)
+        .await;
     // The sidebar no longer claims "Online": colleagues see this desk offline.
-    d.wait_text("[data-testid=my-link]", "colleagues see you offline", 10).await;
-    let dot = d.exec("return document.querySelector('[data-testid=my-presence]').className", json!([])).await;
-    assert!(dot.as_str().unwrap_or("").contains("presence-offline"), "{dot}");
-    d.fill("[data-testid=composer]", "Written while offline").await;
+    d.wait_text("[data-testid=my-link]", "colleagues see you offline", 10)
+        .await;
+    let dot = d
+        .exec(
+            "return document.querySelector('[data-testid=my-presence]').className",
+            json!([]),
+        )
+        .await;
+    assert!(
+        dot.as_str().unwrap_or("").contains("presence-offline"),
+        "{dot}"
+    );
+    d.fill("[data-testid=composer]", "Written while offline")
+        .await;
     d.click("[data-testid=send]", "").await;
-    d.wait_text("[data-testid=pending-message][data-state=pending]", "Written while offline", 10).await;
+    d.wait_text(
+        "[data-testid=pending-message][data-state=pending]",
+        "Written while offline",
+        10,
+    )
+    .await;
     shoot(&d, "offline-en").await;
     // The sidebar's outbox line opens what waits.
     d.click("[data-testid=outbox-note]", "").await;
@@ -495,41 +818,69 @@ async fn operator_works_a_day_in_the_window() {
     shoot(&d, "outbox-en").await;
     d.click("[data-testid=outbox-close]", "").await;
     let server = testing::serve_at(&state, addr).await;
-    d.wait_gone("[data-testid=pending-message]", "Written while offline", 90).await;
-    d.wait_text("[data-testid=message]", "Written while offline", 10).await;
-    let sent = peter.bodies(&second).await.iter().filter(|b| b.as_str() == "Written while offline").count();
-    assert_eq!(sent, 1, "the offline message reached the server exactly once");
+    d.wait_gone("[data-testid=pending-message]", "Written while offline", 90)
+        .await;
+    d.wait_text("[data-testid=message]", "Written while offline", 10)
+        .await;
+    let sent = peter
+        .bodies(&second)
+        .await
+        .iter()
+        .filter(|b| b.as_str() == "Written while offline")
+        .count();
+    assert_eq!(
+        sent, 1,
+        "the offline message reached the server exactly once"
+    );
 
     // Screenshots of every section: English, Russian, Chinese, and the dark theme.
     eprintln!("e2e step: Screenshots of every section: English, Russian, Chinese, and the dark ");
     d.click("[data-testid=section-consultations]", "").await;
     d.click("[data-testid=view-mine]", "").await;
-    d.click("[data-testid=consultation-row]", "Peter Offline").await;
-    for (lang, theme) in [("en", "light"), ("ru", "light"), ("zh", "light"), ("ru", "dark")] {
+    d.click("[data-testid=consultation-row]", "Peter Offline")
+        .await;
+    for (lang, theme) in [
+        ("en", "light"),
+        ("ru", "light"),
+        ("zh", "light"),
+        ("ru", "dark"),
+    ] {
         d.click("[data-testid=open-settings]", "").await;
         d.choose("[data-testid=language]", lang).await;
         d.choose("[data-testid=theme]", theme).await;
         if theme == "dark" {
             // The settings with anna's own sessions (this device marked).
-            d.wait_text("[data-testid=this-device]", "это устройство", 10).await;
+            d.wait_text("[data-testid=this-device]", "это устройство", 10)
+                .await;
             shoot(&d, "settings-ru-dark").await;
         }
         d.key("\u{E00C}").await; // Escape closes the dialog
         for section in ["consultations", "callbacks", "clients", "operators"] {
-            d.click(&format!("[data-testid=section-{section}]"), "").await;
+            d.click(&format!("[data-testid=section-{section}]"), "")
+                .await;
             shoot(&d, &format!("{section}-{lang}-{theme}")).await;
         }
         // Anna's own figures (the chart draws once its data is in).
         d.click("[data-testid=section-reports]", "").await;
         d.wait_text("[data-testid=report-table]", "", 20).await;
-        wait_until(10, || async { d.exec("return document.querySelectorAll('[data-testid=report-chart] canvas').length", json!([])).await == json!(1) }).await;
+        wait_until(10, || async {
+            d.exec(
+                "return document.querySelectorAll('[data-testid=report-chart] canvas').length",
+                json!([]),
+            )
+            .await
+                == json!(1)
+        })
+        .await;
         shoot(&d, &format!("reports-{lang}-{theme}")).await;
         // The chat with its ticks (Maria read the reply), and a long thread scrolled back into
         // its history (the "to the newest" button).
         d.click("[data-testid=section-consultations]", "").await;
         d.click("[data-testid=view-archive]", "").await;
-        d.click("[data-testid=consultation-row]", "Maria E2E Testova").await;
-        d.wait_text("[data-testid=message-state][data-state=read]", "", 10).await;
+        d.click("[data-testid=consultation-row]", "Maria E2E Testova")
+            .await;
+        d.wait_text("[data-testid=message-state][data-state=read]", "", 10)
+            .await;
         shoot(&d, &format!("chat-{lang}-{theme}")).await;
         // The file the desk will not open, and why, in this language and theme.
         d.click("[data-testid=file]", "анализы.pdf.exe").await;
@@ -537,7 +888,8 @@ async fn operator_works_a_day_in_the_window() {
         d.exec("document.querySelector('[data-testid=file-refusal]').scrollIntoView({ block: 'center' })", json!([])).await;
         shoot(&d, &format!("chat-file-refused-{lang}-{theme}")).await;
         d.click("[data-testid=view-mine]", "").await;
-        d.click("[data-testid=consultation-row]", "Lev Long Thread").await;
+        d.click("[data-testid=consultation-row]", "Lev Long Thread")
+            .await;
         d.wait_text("[data-testid=message]", "line #350.", 10).await;
         wait_until(10, || async {
             d.exec("const m = document.querySelector('[data-testid=messages]'); m.scrollTop = 0; m.dispatchEvent(new Event('scroll'))", json!([])).await;
@@ -551,7 +903,8 @@ async fn operator_works_a_day_in_the_window() {
     d.click("[data-testid=open-search]", "").await;
     d.fill("[data-testid=search-input]", "давление").await;
     shoot(&d, "search-ru-dark").await;
-    d.click("[data-testid=search-hit][data-kind=message]", "").await;
+    d.click("[data-testid=search-hit][data-kind=message]", "")
+        .await;
     d.wait_text("[data-testid=message].focus", "", 10).await;
     shoot(&d, "chat-search-hit-ru-dark").await;
     d.key("\u{E00C}").await;
@@ -564,7 +917,13 @@ async fn operator_works_a_day_in_the_window() {
 /// (theme, language and sort start empty, as on a new computer).
 /// The environment of a desk logged in to the demo clinic as `login`, in `lang`, its session
 /// in a file (no keychain).
-fn demo_desk(dir: &Path, base: &str, login: &str, lang: &str, more: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
+fn demo_desk(
+    dir: &Path,
+    base: &str,
+    login: &str,
+    lang: &str,
+    more: &[(&'static str, &str)],
+) -> Vec<(&'static str, String)> {
     let mut vars: Vec<(&'static str, &str)> = vec![
         ("CARELINE_SERVER", base),
         ("CARELINE_LOGIN", login),
@@ -577,11 +936,18 @@ fn demo_desk(dir: &Path, base: &str, login: &str, lang: &str, more: &[(&'static 
 }
 
 fn desk_env(dir: &Path, home: &Path, vars: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
-    let mut env: Vec<(&'static str, String)> = vars.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+    let mut env: Vec<(&'static str, String)> =
+        vars.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
     env.push(("CARELINE_HOME", home.display().to_string()));
     env.push(("XDG_DATA_HOME", dir.join("xdg-data").display().to_string()));
-    env.push(("XDG_CONFIG_HOME", dir.join("xdg-config").display().to_string()));
-    env.push(("XDG_CACHE_HOME", dir.join("xdg-cache").display().to_string()));
+    env.push((
+        "XDG_CONFIG_HOME",
+        dir.join("xdg-config").display().to_string(),
+    ));
+    env.push((
+        "XDG_CACHE_HOME",
+        dir.join("xdg-cache").display().to_string(),
+    ));
     env
 }
 
@@ -621,18 +987,37 @@ async fn an_archive_of_100000_scrolls_to_its_oldest_and_filters_whole() {
     {
         let cache = careline_core::Cache::open(&cache_path).await.unwrap();
         let now = chrono::Utc::now();
-        let names = ["Иван Соколов", "张伟", "李娜", "Emily Watson", "Ольга Белова-Рождественская", "王芳"];
+        let names = [
+            "Иван Соколов",
+            "张伟",
+            "李娜",
+            "Emily Watson",
+            "Ольга Белова-Рождественская",
+            "王芳",
+        ];
         let mut items = Vec::new();
         for k in 0..600u128 {
             let name = format!("{} {k}", names[k as usize % names.len()]);
-            items.push(EventData::Client(fixture::client(uuid::Uuid::from_u128(0x1000_0000 + k), &name, &format!("+7900{k:07}"), now)));
+            items.push(EventData::Client(fixture::client(
+                uuid::Uuid::from_u128(0x1000_0000 + k),
+                &name,
+                &format!("+7900{k:07}"),
+                now,
+            )));
         }
         for i in 0..ARCHIVED {
             let at = now - chrono::Duration::minutes(i as i64);
-            let mut c =
-                fixture::consultation(uuid::Uuid::from_u128(0x2000_0000 + i), uuid::Uuid::from_u128(0x1000_0000 + i % 600), ConsultationStatus::Closed, at);
-            c.subject =
-                Some(if i == ARCHIVED - 1 { "Самая первая консультация".to_owned() } else { format!("Обращение №{i}") });
+            let mut c = fixture::consultation(
+                uuid::Uuid::from_u128(0x2000_0000 + i),
+                uuid::Uuid::from_u128(0x1000_0000 + i % 600),
+                ConsultationStatus::Closed,
+                at,
+            );
+            c.subject = Some(if i == ARCHIVED - 1 {
+                "Самая первая консультация".to_owned()
+            } else {
+                format!("Обращение №{i}")
+            });
             if i >= ARCHIVED - 3 {
                 c.kind = ConsultationKind::Video;
             }
@@ -651,14 +1036,31 @@ async fn an_archive_of_100000_scrolls_to_its_oldest_and_filters_whole() {
         user_name: "Анна Петрова".into(),
         role: "operator".into(),
     };
-    std::fs::write(home.join("session.json"), serde_json::to_string(&session).unwrap()).unwrap();
-    let env = desk_env(dir.path(), &home, &[("CARELINE_CACHE", &cache_path.display().to_string()), ("CARELINE_LANG", "ru")]);
+    std::fs::write(
+        home.join("session.json"),
+        serde_json::to_string(&session).unwrap(),
+    )
+    .unwrap();
+    let env = desk_env(
+        dir.path(),
+        &home,
+        &[
+            ("CARELINE_CACHE", &cache_path.display().to_string()),
+            ("CARELINE_LANG", "ru"),
+        ],
+    );
     let d = Driver::start(&app_binary(), &env).await;
-    d.wait_text("[data-testid=section-consultations]", "Консультации", 30).await;
+    d.wait_text("[data-testid=section-consultations]", "Консультации", 30)
+        .await;
     d.click("[data-testid=view-archive]", "").await;
-    d.wait_text("[data-testid=list-total]", "консультаций", 30).await;
+    d.wait_text("[data-testid=list-total]", "консультаций", 30)
+        .await;
     let total = d.exec("return document.querySelector('[data-testid=list-total]').innerText.replace(/\\s/g, '')", json!([])).await;
-    assert_eq!(total.as_str(), Some("100000консультаций"), "the exact count of the archive");
+    assert_eq!(
+        total.as_str(),
+        Some("100000консультаций"),
+        "the exact count of the archive"
+    );
 
     // Chinese glyphs: each character drawn differently from the others and from a character no
     // font has (an empty box is the same box for every character).
@@ -674,7 +1076,11 @@ async fn an_archive_of_100000_scrolls_to_its_oldest_and_filters_whole() {
             json!([]),
         )
         .await;
-    assert_eq!(glyphs, json!({ "distinct": true, "notBox": true, "inked": true }), "Chinese renders without glyphs: is fonts-noto-cjk installed?");
+    assert_eq!(
+        glyphs,
+        json!({ "distinct": true, "notBox": true, "inked": true }),
+        "Chinese renders without glyphs: is fonts-noto-cjk installed?"
+    );
 
     // Scrolled to the end page by page: the oldest consultation is reached, and the page holds
     // only the rows in view.
@@ -688,23 +1094,41 @@ async fn an_archive_of_100000_scrolls_to_its_oldest_and_filters_whole() {
                 json!([]),
             )
             .await;
-        assert!(state["rows"].as_u64().unwrap() <= 100, "{} rows in the page", state["rows"]);
+        assert!(
+            state["rows"].as_u64().unwrap() <= 100,
+            "{} rows in the page",
+            state["rows"]
+        );
         if state["oldest"].as_bool() == Some(true) {
             reached = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(reached, "scrolling down reaches the archive's oldest consultation");
+    assert!(
+        reached,
+        "scrolling down reaches the archive's oldest consultation"
+    );
     shoot(&d, "archive-end-ru-light").await;
 
     // A filter over the whole archive: the three video consultations, the oldest of all.
     d.click("[data-testid=more-filters]", "").await;
     d.choose("[data-testid=filter-kind]", "video").await;
-    d.wait_text("[data-testid=list-total]", "3 консультации", 30).await;
-    let rows = d.exec("return document.querySelectorAll('[data-testid=consultation-row]').length", json!([])).await;
+    d.wait_text("[data-testid=list-total]", "3 консультации", 30)
+        .await;
+    let rows = d
+        .exec(
+            "return document.querySelectorAll('[data-testid=consultation-row]').length",
+            json!([]),
+        )
+        .await;
     assert_eq!(rows.as_u64(), Some(3));
-    d.wait_text("[data-testid=consultation-row]", "Самая первая консультация", 5).await;
+    d.wait_text(
+        "[data-testid=consultation-row]",
+        "Самая первая консультация",
+        5,
+    )
+    .await;
     shoot(&d, "archive-filtered-ru-light").await;
     d.quit().await;
 }
@@ -720,19 +1144,33 @@ async fn a_disabled_operator_gets_the_login_form_with_the_reason() {
     let base = server.url.clone();
     let env = demo_desk(dir.path(), &base, "olga", "ru", &[]);
     let d = Driver::start(&app_binary(), &env).await;
-    d.wait_text("[data-testid=section-consultations]", "Консультации", 30).await;
+    d.wait_text("[data-testid=section-consultations]", "Консультации", 30)
+        .await;
 
     let (http, admin) = operator_session(&base, "admin").await;
-    let olga = login(&http, &base, "olga").await["user"]["id"].as_str().unwrap().to_owned();
-    let r = http.patch(format!("{base}/api/v1/operators/{olga}")).bearer_auth(&admin).json(&json!({ "disabled": true })).send().await.unwrap();
+    let olga = login(&http, &base, "olga").await["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = http
+        .patch(format!("{base}/api/v1/operators/{olga}"))
+        .bearer_auth(&admin)
+        .json(&json!({ "disabled": true }))
+        .send()
+        .await
+        .unwrap();
     assert!(r.status().is_success(), "{}", r.text().await.unwrap());
 
     // The server ends her socket at once (4403) and refuses the session; the window says why,
     // without Olga doing anything (it used to take the next 3 s check, so the test
     // had her change her status to meet the refusal).
-    d.wait_text("[data-testid=login-form]", "учётная запись отключена", 30).await;
+    d.wait_text("[data-testid=login-form]", "учётная запись отключена", 30)
+        .await;
     let session_file = dir.path().join("home/session.json");
-    assert!(!session_file.exists(), "the dead session is forgotten: a restart shows the login form too");
+    assert!(
+        !session_file.exists(),
+        "the dead session is forgotten: a restart shows the login form too"
+    );
     shoot(&d, "session-ended-ru-light").await;
     d.quit().await;
     server.stop().await;
@@ -748,40 +1186,85 @@ async fn an_admin_erases_a_client_from_the_window() {
     let (state, server) = testing::demo(dir.path()).await;
     let base = server.url.clone();
     let exports = dir.path().join("exports").display().to_string();
-    let env = demo_desk(dir.path(), &base, "admin", "ru", &[("CARELINE_EXPORT_DIR", &exports)]);
+    let env = demo_desk(
+        dir.path(),
+        &base,
+        "admin",
+        "ru",
+        &[("CARELINE_EXPORT_DIR", &exports)],
+    );
     let d = Driver::start(&app_binary(), &env).await;
-    d.wait_text("[data-testid=section-clients]", "Клиенты", 30).await;
+    d.wait_text("[data-testid=section-clients]", "Клиенты", 30)
+        .await;
     d.click("[data-testid=section-clients]", "").await;
     // Reception corrects a phone number (the client's login) from the profile.
     d.fill("[data-testid=client-search]", "Мария Иванова").await; // a clinic has hundreds: reception searches
     d.click("[data-testid=client-row]", "Мария Иванова").await;
-    d.wait_text("[data-testid=profile-name]", "Мария Иванова", 10).await;
+    d.wait_text("[data-testid=profile-name]", "Мария Иванова", 10)
+        .await;
     d.click("[data-testid=edit-client]", "").await;
-    d.fill("[data-testid=client-phone]", "+7 916 123-45-99").await;
+    d.fill("[data-testid=client-phone]", "+7 916 123-45-99")
+        .await;
     shoot(&d, "client-edit-ru-light").await;
     d.click("[data-testid=save-client]", "").await;
-    d.wait_text("[data-testid=client-row]", "+7 916 123 45 99", 15).await; // shown as people read it
-    let by_name = |q: &str| careline_protocol::ClientFilter { q: Some(q.into()), ..Default::default() };
-    let maria = state.store.list_clients(&by_name("Мария Иванова")).await.unwrap().items.into_iter().find(|c| c.name == "Мария Иванова").unwrap();
+    d.wait_text("[data-testid=client-row]", "+7 916 123 45 99", 15)
+        .await; // shown as people read it
+    let by_name = |q: &str| careline_protocol::ClientFilter {
+        q: Some(q.into()),
+        ..Default::default()
+    };
+    let maria = state
+        .store
+        .list_clients(&by_name("Мария Иванова"))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|c| c.name == "Мария Иванова")
+        .unwrap();
     assert_eq!(maria.phone, "+79161234599", "the server has the new number");
     // Reception records a caller: a phone a client already has is offered, not recorded twice.
     d.click("[data-testid=new-client]", "").await;
-    d.fill("[data-testid=new-client-name]", "Зинаида Петровна Кузнецова-Оболенская").await;
-    d.fill("[data-testid=new-client-phone]", "+7 916 123 45 99").await;
-    d.wait_text("[data-testid=duplicate-client]", "Мария Иванова", 10).await;
-    let blocked = d.exec("return document.querySelector('[data-testid=new-client-save]').disabled", json!([])).await;
+    d.fill(
+        "[data-testid=new-client-name]",
+        "Зинаида Петровна Кузнецова-Оболенская",
+    )
+    .await;
+    d.fill("[data-testid=new-client-phone]", "+7 916 123 45 99")
+        .await;
+    d.wait_text("[data-testid=duplicate-client]", "Мария Иванова", 10)
+        .await;
+    let blocked = d
+        .exec(
+            "return document.querySelector('[data-testid=new-client-save]').disabled",
+            json!([]),
+        )
+        .await;
     assert_eq!(blocked, json!(true), "no duplicate can be created");
     shoot(&d, "new-client-duplicate-ru-light").await;
-    d.fill("[data-testid=new-client-phone]", "8 (912) 345-67-89").await;
+    d.fill("[data-testid=new-client-phone]", "8 (912) 345-67-89")
+        .await;
     d.wait_gone("[data-testid=duplicate-client]", "", 10).await;
-    d.fill("[data-testid=new-client-birthday]", "02.11.1964").await; // day first, as in a passport
+    d.fill("[data-testid=new-client-birthday]", "02.11.1964")
+        .await; // day first, as in a passport
     d.key("\u{E004}").await;
     d.click("[data-testid=new-client-save]", "").await;
-    d.wait_text("[data-testid=profile-name]", "Зинаида Петровна", 10).await;
+    d.wait_text("[data-testid=profile-name]", "Зинаида Петровна", 10)
+        .await;
     d.wait_text(".facts", "2 ноября 1964 г.", 10).await;
     let zina = wait_for_client(&state, "89123456789").await;
-    assert_eq!(zina.birthday.as_deref(), Some("1964-11-02"), "the 2nd of November, not the 11th of February");
-    assert_eq!((zina.name.as_str(), zina.source), ("Зинаида Петровна Кузнецова-Оболенская", careline_protocol::ClientSource::Phone));
+    assert_eq!(
+        zina.birthday.as_deref(),
+        Some("1964-11-02"),
+        "the 2nd of November, not the 11th of February"
+    );
+    assert_eq!(
+        (zina.name.as_str(), zina.source),
+        (
+            "Зинаида Петровна Кузнецова-Оболенская",
+            careline_protocol::ClientSource::Phone
+        )
+    );
     // ... and a callback request for her, tomorrow between 10:00 and 12:00 of the desk's clock.
     d.click("[data-testid=request-callback]", "").await;
     d.click("[data-testid=callback-window]", "").await;
@@ -795,28 +1278,51 @@ async fn an_admin_erases_a_client_from_the_window() {
         )
         .await;
     let (typed, from) = (day[0].as_str().unwrap().to_owned(), day[1].clone());
-    d.fill("[data-testid=callback-from]", &format!("{typed} 10:00")).await;
+    d.fill("[data-testid=callback-from]", &format!("{typed} 10:00"))
+        .await;
     d.key("\u{E004}").await; // Tab: the field reads what was typed
-    d.fill("[data-testid=callback-until]", &format!("{typed} 12:00")).await;
+    d.fill("[data-testid=callback-until]", &format!("{typed} 12:00"))
+        .await;
     d.key("\u{E004}").await;
-    let shown = d.exec("return document.querySelector('[data-testid=callback-from]').value", json!([])).await;
-    assert_eq!(shown.as_str(), Some(format!("{typed} 10:00").as_str()), "the field keeps the day first");
-    d.fill("[data-testid=new-callback-reason]", "Результаты анализов, перезвонить после обеда").await;
+    let shown = d
+        .exec(
+            "return document.querySelector('[data-testid=callback-from]').value",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        shown.as_str(),
+        Some(format!("{typed} 10:00").as_str()),
+        "the field keeps the day first"
+    );
+    d.fill(
+        "[data-testid=new-callback-reason]",
+        "Результаты анализов, перезвонить после обеда",
+    )
+    .await;
     d.click("[data-testid=callback-until]", "").await; // the calendar, in Russian, Monday first
-    d.wait_text(".flatpickr-calendar.open .flatpickr-weekday", "Пн", 10).await;
+    d.wait_text(".flatpickr-calendar.open .flatpickr-weekday", "Пн", 10)
+        .await;
     shoot(&d, "new-callback-ru-light").await;
     d.click("[data-testid=new-callback-reason]", "").await;
     d.wait_gone(".flatpickr-calendar.open", "", 10).await;
     d.click("[data-testid=new-callback-save]", "").await;
-    d.wait_text("[data-testid=callback-row]", "Зинаида Петровна", 10).await;
+    d.wait_text("[data-testid=callback-row]", "Зинаида Петровна", 10)
+        .await;
     shoot(&d, "callbacks-after-reception-ru-light").await;
     let mut cb = None;
     for _ in 0..100 {
         let all = state
             .store
             .list_callbacks(
-                &careline_protocol::CallbackFilter { client_id: Some(zina.id), ..Default::default() },
-                careline_server::domain::Actor { id: uuid::Uuid::nil(), role: careline_protocol::Role::Admin },
+                &careline_protocol::CallbackFilter {
+                    client_id: Some(zina.id),
+                    ..Default::default()
+                },
+                careline_server::domain::Actor {
+                    id: uuid::Uuid::nil(),
+                    role: careline_protocol::Role::Admin,
+                },
             )
             .await
             .unwrap();
@@ -827,58 +1333,112 @@ async fn an_admin_erases_a_client_from_the_window() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let cb = cb.expect("the server has the request");
-    assert_eq!(cb.preferred_at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)), from.as_str().map(str::to_owned));
-    assert_eq!(cb.reason.as_deref(), Some("Результаты анализов, перезвонить после обеда"));
+    assert_eq!(
+        cb.preferred_at
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        from.as_str().map(str::to_owned)
+    );
+    assert_eq!(
+        cb.reason.as_deref(),
+        Some("Результаты анализов, перезвонить после обеда")
+    );
     // Reception makes Zinaida's registration code; registering with it, her phone and a password,
     // she gets this record (with the callback), where without it she would get a separate account.
     d.click("[data-testid=section-clients]", "").await;
-    d.fill("[data-testid=client-search]", "Зинаида Петровна").await;
-    d.click("[data-testid=client-row]", "Зинаида Петровна").await;
+    d.fill("[data-testid=client-search]", "Зинаида Петровна")
+        .await;
+    d.click("[data-testid=client-row]", "Зинаида Петровна")
+        .await;
     d.click("[data-testid=claim-code]", "").await;
     d.click("[data-testid=claim-code-make]", "").await;
     let code = d.wait_text("[data-testid=claim-code-value]", "-", 10).await;
     shoot(&d, "claim-code-ru-light").await;
     let (_, registered) =
         ClientApp::register_with(&base, json!({"name": "Зина", "phone": "89123456789", "password": "zina-password-1", "claim_code": code.trim()})).await;
-    assert_eq!(registered["user"]["id"].as_str(), Some(zina.id.to_string().as_str()), "{registered}");
+    assert_eq!(
+        registered["user"]["id"].as_str(),
+        Some(zina.id.to_string().as_str()),
+        "{registered}"
+    );
     d.key("\u{E00C}").await; // Escape closes the dialog
     d.click("[data-testid=section-clients]", "").await;
     d.fill("[data-testid=client-search]", "Иван Соколов").await;
     d.click("[data-testid=client-row]", "Иван Соколов").await;
-    d.wait_text("[data-testid=profile-name]", "Иван Соколов", 10).await;
+    d.wait_text("[data-testid=profile-name]", "Иван Соколов", 10)
+        .await;
     d.click("[data-testid=erase-client]", "").await;
-    let enabled = d.exec("return !document.querySelector('[data-testid=erase-confirm]').disabled", json!([])).await;
-    assert_eq!(enabled, json!(false), "nothing is erased before the name is typed");
-    d.fill("[data-testid=erase-confirm-name]", "Иван Соколов").await;
+    let enabled = d
+        .exec(
+            "return !document.querySelector('[data-testid=erase-confirm]').disabled",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        enabled,
+        json!(false),
+        "nothing is erased before the name is typed"
+    );
+    d.fill("[data-testid=erase-confirm-name]", "Иван Соколов")
+        .await;
     shoot(&d, "erase-client-ru-light").await;
     d.click("[data-testid=erase-confirm]", "").await;
-    d.wait_gone("[data-testid=client-row]", "Иван Соколов", 15).await;
-    let left = state.store.list_clients(&by_name("Иван Соколов")).await.unwrap().items;
-    assert!(left.iter().all(|c| c.name != "Иван Соколов"), "the server forgot the client");
+    d.wait_gone("[data-testid=client-row]", "Иван Соколов", 15)
+        .await;
+    let left = state
+        .store
+        .list_clients(&by_name("Иван Соколов"))
+        .await
+        .unwrap()
+        .items;
+    assert!(
+        left.iter().all(|c| c.name != "Иван Соколов"),
+        "the server forgot the client"
+    );
 
     // The admin sees anna's session (she logged in on another computer) and ends it: her token
     // stops working on the server.
     let (http, anna) = operator_session(&base, "anna").await;
     d.click("[data-testid=section-operators]", "").await;
     // Whoever is connected was seen "now"; John, offline with a patient, is flagged.
-    d.wait_text("[data-testid=operator-row][data-login=admin] [data-testid=operator-last-seen]", "сейчас", 10).await;
-    d.wait_text("[data-testid=operator-row][data-login=john] [data-testid=operator-stranded]", "Не в сети, но ведёт 1 пациента", 10).await;
-    d.click("[data-testid=operator-row][data-login=anna] button", "").await;
+    d.wait_text(
+        "[data-testid=operator-row][data-login=admin] [data-testid=operator-last-seen]",
+        "сейчас",
+        10,
+    )
+    .await;
+    d.wait_text(
+        "[data-testid=operator-row][data-login=john] [data-testid=operator-stranded]",
+        "Не в сети, но ведёт 1 пациента",
+        10,
+    )
+    .await;
+    d.click("[data-testid=operator-row][data-login=anna] button", "")
+        .await;
     d.wait_text("[data-testid=session-row]", "Вход", 15).await;
     shoot(&d, "operator-sessions-ru-light").await;
     d.click("[data-testid=revoke-session]", "").await;
-    d.wait_text("[data-testid=no-sessions]", "Активных сеансов нет", 15).await;
-    let r = http.get(format!("{base}/api/v1/me")).bearer_auth(&anna).send().await.unwrap();
+    d.wait_text("[data-testid=no-sessions]", "Активных сеансов нет", 15)
+        .await;
+    let r = http
+        .get(format!("{base}/api/v1/me"))
+        .bearer_auth(&anna)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401, "the ended session is refused");
     d.key("\u{E00C}").await;
 
     // The reports open on the live board: the queue now, operators with their load.
     d.click("[data-testid=section-reports]", "").await;
-    d.wait_text("[data-testid=board-queue]", "В очереди", 20).await;
+    d.wait_text("[data-testid=board-queue]", "В очереди", 20)
+        .await;
     let queued = state
         .store
         .list_consultations(
-            &careline_protocol::ConsultationFilter { status: Some("new".into()), ..Default::default() },
+            &careline_protocol::ConsultationFilter {
+                status: Some("new".into()),
+                ..Default::default()
+            },
             uuid::Uuid::nil(),
             careline_protocol::Role::Admin,
         )
@@ -886,60 +1446,138 @@ async fn an_admin_erases_a_client_from_the_window() {
         .unwrap()
         .items
         .len();
-    d.wait_text("[data-testid=board-queue] .tile-value", &queued.to_string(), 10).await;
-    d.wait_text("[data-testid=board-person]", "Анна Петрова", 10).await;
+    d.wait_text(
+        "[data-testid=board-queue] .tile-value",
+        &queued.to_string(),
+        10,
+    )
+    .await;
+    d.wait_text("[data-testid=board-person]", "Анна Петрова", 10)
+        .await;
     // John went home holding a patient: the board says so, first, and counts his patients.
-    d.wait_text("[data-testid=board-person]:first-child [data-testid=board-stranded]", "Не в сети, но ведёт", 10).await;
-    d.wait_text("[data-testid=board-stranded-tile] .tile-value", "", 10).await;
+    d.wait_text(
+        "[data-testid=board-person]:first-child [data-testid=board-stranded]",
+        "Не в сети, но ведёт",
+        10,
+    )
+    .await;
+    d.wait_text("[data-testid=board-stranded-tile] .tile-value", "", 10)
+        .await;
     let stranded = d.exec("return Number(document.querySelector('[data-testid=board-stranded-tile] .tile-value').innerText)", json!([])).await;
-    assert!(stranded.as_i64().unwrap_or(0) >= 1, "patients of offline staff are counted: {stranded}");
-    d.wait_text("[data-testid=board-sla-detail]", "ожидание > 5 мин", 10).await;
+    assert!(
+        stranded.as_i64().unwrap_or(0) >= 1,
+        "patients of offline staff are counted: {stranded}"
+    );
+    d.wait_text("[data-testid=board-sla-detail]", "ожидание > 5 мин", 10)
+        .await;
     shoot(&d, "board-ru-light").await;
     // The period: the demo clinic's week, as figures, a chart and a table.
     d.click("[data-testid=report-tab-overview]", "").await;
-    d.wait_text("[data-testid=tile-arrivals]", "Поступило", 20).await;
-    let arrivals = d.exec("return document.querySelector('[data-testid=tile-arrivals] .tile-value').innerText", json!([])).await;
+    d.wait_text("[data-testid=tile-arrivals]", "Поступило", 20)
+        .await;
+    let arrivals = d
+        .exec(
+            "return document.querySelector('[data-testid=tile-arrivals] .tile-value').innerText",
+            json!([]),
+        )
+        .await;
     let arrivals: i64 = arrivals.as_str().unwrap().parse().unwrap();
-    let open = state.store.list_consultations(&Default::default(), uuid::Uuid::nil(), careline_protocol::Role::Admin).await.unwrap().items.len() as i64;
-    assert!(arrivals >= open.min(1), "the week's arrivals are counted: {arrivals}");
-    let canvas = d.exec("return document.querySelectorAll('[data-testid=report-chart] canvas').length", json!([])).await;
+    let open = state
+        .store
+        .list_consultations(
+            &Default::default(),
+            uuid::Uuid::nil(),
+            careline_protocol::Role::Admin,
+        )
+        .await
+        .unwrap()
+        .items
+        .len() as i64;
+    assert!(
+        arrivals >= open.min(1),
+        "the week's arrivals are counted: {arrivals}"
+    );
+    let canvas = d
+        .exec(
+            "return document.querySelectorAll('[data-testid=report-chart] canvas').length",
+            json!([]),
+        )
+        .await;
     assert_eq!(canvas, json!(1), "the chart is drawn");
-    d.wait_text("[data-testid=report-table]", "Поступило", 10).await;
+    d.wait_text("[data-testid=report-table]", "Поступило", 10)
+        .await;
     // A row per operator, with time in each status.
-    d.wait_text("[data-testid=operator-report-row]", "Анна Петрова", 10).await;
-    d.wait_text("[data-testid=billing-report]", "Выручка", 10).await;
-    d.wait_text("[data-testid=callback-report]", "Заявок на звонок", 10).await;
+    d.wait_text("[data-testid=operator-report-row]", "Анна Петрова", 10)
+        .await;
+    d.wait_text("[data-testid=billing-report]", "Выручка", 10)
+        .await;
+    d.wait_text("[data-testid=callback-report]", "Заявок на звонок", 10)
+        .await;
     shoot(&d, "reports-admin-ru-light").await;
     // Drill-down: the arrivals tile opens the consultations behind it; one opens its chat.
     d.click("[data-testid=tile-arrivals]", "").await;
     d.wait_text("[data-testid=drill-row]", "", 15).await;
-    let rows = d.exec("return document.querySelectorAll('[data-testid=drill-row]').length", json!([])).await;
-    assert_eq!(rows, json!(arrivals), "as many consultations as the tile counts");
+    let rows = d
+        .exec(
+            "return document.querySelectorAll('[data-testid=drill-row]').length",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        rows,
+        json!(arrivals),
+        "as many consultations as the tile counts"
+    );
     shoot(&d, "reports-drilldown-ru-light").await;
     // Exported as CSV into the downloads folder.
-    d.click("[data-testid=drilldown] [data-testid=export-csv]", "").await;
-    d.wait_text("[data-testid=export-path]", "careline-consultations", 20).await;
-    let saved: Vec<_> = std::fs::read_dir(&exports).unwrap().map(|e| e.unwrap().path()).collect();
+    d.click("[data-testid=drilldown] [data-testid=export-csv]", "")
+        .await;
+    d.wait_text("[data-testid=export-path]", "careline-consultations", 20)
+        .await;
+    let saved: Vec<_> = std::fs::read_dir(&exports)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert_eq!(saved.len(), 1, "{saved:?}");
     let text = std::fs::read_to_string(&saved[0]).unwrap();
-    assert!(text.starts_with("\u{feff}consultation_id,"), "a CSV spreadsheets read as UTF-8");
-    assert_eq!(text.lines().count() as i64, arrivals + 1, "a row per consultation behind the tile");
-    d.click("[data-testid=drill-row] td.name", "Мария Иванова").await;
-    d.wait_text("[data-testid=chat-client]", "Мария Иванова", 15).await;
+    assert!(
+        text.starts_with("\u{feff}consultation_id,"),
+        "a CSV spreadsheets read as UTF-8"
+    );
+    assert_eq!(
+        text.lines().count() as i64,
+        arrivals + 1,
+        "a row per consultation behind the tile"
+    );
+    d.click("[data-testid=drill-row] td.name", "Мария Иванова")
+        .await;
+    d.wait_text("[data-testid=chat-client]", "Мария Иванова", 15)
+        .await;
     // Beside the chat, who she is: age and sex, her allergy in red, her medication, her history.
-    d.wait_text("[data-testid=pp-allergies]", "Пенициллин (крапивница)", 15).await;
+    d.wait_text("[data-testid=pp-allergies]", "Пенициллин (крапивница)", 15)
+        .await;
     d.wait_text("[data-testid=pp-who]", "Женский", 10).await;
-    d.wait_text("[data-testid=pp-medications]", "Фолиевая кислота", 10).await;
+    d.wait_text("[data-testid=pp-medications]", "Фолиевая кислота", 10)
+        .await;
     shoot(&d, "chat-patient-ru-light").await;
     // Folded away, it stays folded.
     d.click("[data-testid=toggle-patient]", "").await;
     d.wait_gone("[data-testid=patient-panel]", "", 10).await;
     d.click("[data-testid=toggle-patient]", "").await;
-    d.wait_text("[data-testid=pp-allergies]", "Пенициллин", 10).await;
+    d.wait_text("[data-testid=pp-allergies]", "Пенициллин", 10)
+        .await;
     // From the chart: the left bar of today's slot is today's arrivals.
     d.click("[data-testid=section-reports]", "").await;
     d.click("[data-testid=report-tab-overview]", "").await;
-    wait_until(10, || async { d.exec("return document.querySelectorAll('[data-testid=report-chart] canvas').length", json!([])).await == json!(1) }).await;
+    wait_until(10, || async {
+        d.exec(
+            "return document.querySelectorAll('[data-testid=report-chart] canvas').length",
+            json!([]),
+        )
+        .await
+            == json!(1)
+    })
+    .await;
     // (A press and a release at one place: uPlot takes a click after a drag for the end of it.)
     d.exec(
         "const box = document.querySelector('[data-testid=report-chart]'); const over = box.querySelector('.u-over'); \
@@ -949,11 +1587,23 @@ async fn an_admin_erases_a_client_from_the_window() {
         json!([]),
     )
     .await;
-    d.wait_text("[data-testid=drilldown]", "поступили за период", 10).await;
-    let today = d.exec("return document.querySelectorAll('[data-testid=drill-row]').length", json!([])).await;
+    d.wait_text("[data-testid=drilldown]", "поступили за период", 10)
+        .await;
+    let today = d
+        .exec(
+            "return document.querySelectorAll('[data-testid=drill-row]').length",
+            json!([]),
+        )
+        .await;
     // Today's arrivals, by the server's count from the desk's midnight (the demo has six weeks
     // before today).
-    let midnight = chrono::Local::now().date_naive().and_hms_opt(0, 0, 0).unwrap().and_local_timezone(chrono::Local).unwrap().with_timezone(&chrono::Utc);
+    let midnight = chrono::Local::now()
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_local_timezone(chrono::Local)
+        .unwrap()
+        .with_timezone(&chrono::Utc);
     let offset = chrono::Local::now().offset().local_minus_utc() / 60;
     let q = careline_protocol::ReportQuery {
         from: midnight,
@@ -966,20 +1616,37 @@ async fn an_admin_erases_a_client_from_the_window() {
         tag: None,
         format: None,
     };
-    let server_today = state.store.consultation_report(&q).await.unwrap().total.arrivals;
-    assert!(server_today > 0 && server_today < arrivals, "today is part of the week: {server_today} of {arrivals}");
-    assert_eq!(today, json!(server_today), "the chart's last bar is today's arrivals");
+    let server_today = state
+        .store
+        .consultation_report(&q)
+        .await
+        .unwrap()
+        .total
+        .arrivals;
+    assert!(
+        server_today > 0 && server_today < arrivals,
+        "today is part of the week: {server_today} of {arrivals}"
+    );
+    assert_eq!(
+        today,
+        json!(server_today),
+        "the chart's last bar is today's arrivals"
+    );
     d.key("\u{E00C}").await;
     // The audit log: the consultation actions, the reports read and the export, each with who
     // and from where.
     d.click("[data-testid=section-reports]", "").await;
     d.click("[data-testid=report-tab-audit]", "").await;
-    d.wait_text("[data-testid=audit-row]", "Выгрузка отчёта", 15).await;
+    d.wait_text("[data-testid=audit-row]", "Выгрузка отчёта", 15)
+        .await;
     d.choose("[data-testid=audit-action]", "client.").await;
-    d.wait_text("[data-testid=audit-row]", "Удаление клиента", 15).await;
+    d.wait_text("[data-testid=audit-row]", "Удаление клиента", 15)
+        .await;
     // Words and names, not codes and ids: who looked at Мария's record, and what was changed in it.
-    d.wait_text("[data-testid=audit-row]", "Просмотр карточки клиента", 15).await;
-    d.wait_text("[data-testid=audit-row]", "Мария Иванова · Имя", 15).await;
+    d.wait_text("[data-testid=audit-row]", "Просмотр карточки клиента", 15)
+        .await;
+    d.wait_text("[data-testid=audit-row]", "Мария Иванова · Имя", 15)
+        .await;
     let coded = d
         .exec(
             "return [...document.querySelectorAll('[data-testid=audit-row]')].map((r) => r.innerText)\
@@ -990,8 +1657,16 @@ async fn an_admin_erases_a_client_from_the_window() {
     assert_eq!(coded, json!([]), "no action code or id is shown");
     shoot(&d, "audit-ru-light").await;
     // A caller reception recorded (no account yet), for the registration code's dialog.
-    let caller = careline_protocol::CreateClientRequest { name: "刘晓红".into(), phone: "+8613900139001".into(), ..Default::default() };
-    state.store.create_client(&caller, uuid::Uuid::nil()).await.unwrap();
+    let caller = careline_protocol::CreateClientRequest {
+        name: "刘晓红".into(),
+        phone: "+8613900139001".into(),
+        ..Default::default()
+    };
+    state
+        .store
+        .create_client(&caller, uuid::Uuid::nil())
+        .await
+        .unwrap();
     // The same screens in Chinese and English, light and dark.
     for (lang, theme) in [("zh", "light"), ("en", "dark"), ("ru", "dark")] {
         d.click("[data-testid=open-settings]", "").await;
@@ -1004,19 +1679,32 @@ async fn an_admin_erases_a_client_from_the_window() {
         shoot(&d, &format!("board-{lang}-{theme}")).await;
         d.click("[data-testid=report-tab-overview]", "").await;
         d.wait_text("[data-testid=billing-report]", "", 20).await;
-        wait_until(10, || async { d.exec("return document.querySelectorAll('[data-testid=report-chart] canvas').length", json!([])).await == json!(1) }).await;
+        wait_until(10, || async {
+            d.exec(
+                "return document.querySelectorAll('[data-testid=report-chart] canvas').length",
+                json!([]),
+            )
+            .await
+                == json!(1)
+        })
+        .await;
         shoot(&d, &format!("reports-admin-{lang}-{theme}")).await;
         d.exec("document.querySelector('[data-testid=callback-report]').scrollIntoView({ block: 'start' })", json!([])).await;
         shoot(&d, &format!("reports-callbacks-billing-{lang}-{theme}")).await;
         d.click("[data-testid=section-supervision]", "").await;
         d.wait_text("[data-testid=tariff-row]", "", 10).await;
         shoot(&d, &format!("desk-rules-{lang}-{theme}")).await;
-        d.exec("document.querySelector('[data-testid=webhooks]').scrollIntoView({ block: 'start' })", json!([])).await;
+        d.exec(
+            "document.querySelector('[data-testid=webhooks]').scrollIntoView({ block: 'start' })",
+            json!([]),
+        )
+        .await;
         shoot(&d, &format!("webhooks-{lang}-{theme}")).await;
         // Reception's dialog and the quick replies, in this language and theme.
         d.click("[data-testid=section-clients]", "").await;
         d.click("[data-testid=new-client]", "").await;
-        d.fill("[data-testid=new-client-phone]", "+7 916 123 45 99").await;
+        d.fill("[data-testid=new-client-phone]", "+7 916 123 45 99")
+            .await;
         d.wait_text("[data-testid=duplicate-client]", "", 10).await;
         shoot(&d, &format!("new-client-{lang}-{theme}")).await;
         d.key("\u{E00C}").await;
@@ -1060,20 +1748,51 @@ async fn a_cache_whose_key_is_gone_is_filled_again_and_the_window_says_so() {
         ],
     );
     let d = Driver::start(&app_binary(), &env).await;
-    d.wait_text("[data-testid=section-consultations]", "Консультации", 30).await;
-    let shown = d.exec("return document.querySelectorAll('[data-testid=key-lost-banner]').length", json!([])).await;
+    d.wait_text("[data-testid=section-consultations]", "Консультации", 30)
+        .await;
+    let shown = d
+        .exec(
+            "return document.querySelectorAll('[data-testid=key-lost-banner]').length",
+            json!([]),
+        )
+        .await;
     assert_eq!(shown, json!(0), "a new cache is not a lost one");
-    let cache = std::fs::read_dir(home.join("cache")).unwrap().flatten().map(|e| e.path()).find(|p| p.extension().is_some_and(|e| e == "db")).unwrap();
+    let cache = std::fs::read_dir(home.join("cache"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "db"))
+        .unwrap();
     let wal = cache.with_extension("db-wal");
-    assert!(wal.exists(), "the open cache writes ahead into {}", wal.display());
+    assert!(
+        wal.exists(),
+        "the open cache writes ahead into {}",
+        wal.display()
+    );
     // The desktop session ends (SIGTERM): the app quits as from its tray menu and closes the
     // cache on the way out; the last connection checkpoints the write-ahead log and removes it.
-    assert!(d.terminate_app(&app_binary(), 15).await, "the app did not exit within 15 s of SIGTERM");
-    assert!(!wal.exists(), "the app exited and left the cache's write-ahead log: the cache was not closed");
-    assert!(!std::fs::read(&cache).unwrap().starts_with(b"SQLite format 3"), "the cache is encrypted");
+    assert!(
+        d.terminate_app(&app_binary(), 15).await,
+        "the app did not exit within 15 s of SIGTERM"
+    );
+    assert!(
+        !wal.exists(),
+        "the app exited and left the cache's write-ahead log: the cache was not closed"
+    );
+    assert!(
+        !std::fs::read(&cache)
+            .unwrap()
+            .starts_with(b"SQLite format 3"),
+        "the cache is encrypted"
+    );
     std::fs::remove_dir_all(home.join("keys")).unwrap();
     let d = Driver::start(&app_binary(), &env).await;
-    d.wait_text("[data-testid=key-lost-banner]", "ключ шифрования утерян", 30).await;
+    d.wait_text(
+        "[data-testid=key-lost-banner]",
+        "ключ шифрования утерян",
+        30,
+    )
+    .await;
     d.wait_text("[data-testid=consultation-row]", "", 30).await;
     shoot(&d, "cache-key-lost-ru-light").await;
     d.click("[data-testid=key-lost-banner] button", "").await;
@@ -1096,38 +1815,61 @@ async fn a_red_flag_jumps_the_queue_and_the_supervisor_assigns_it() {
     let watch = NotifyWatch::start();
     let env = demo_desk(dir.path(), &base, "admin", "ru", &[]);
     let d = Driver::start(&app_binary(), &env).await;
-    d.wait_text("[data-testid=section-supervision]", "Правила", 30).await;
+    d.wait_text("[data-testid=section-supervision]", "Правила", 30)
+        .await;
 
     // The desk rules: the policy, the thresholds, the rules; a message tried against them.
     d.click("[data-testid=section-supervision]", "").await;
     d.wait_text("[data-testid=rules]", "бол* в груд*", 15).await;
-    d.fill("[data-testid=red-flag-sample]", "Сильная боль в груди с утра").await;
+    d.fill(
+        "[data-testid=red-flag-sample]",
+        "Сильная боль в груди с утра",
+    )
+    .await;
     d.click("[data-testid=red-flag-try]", "").await;
-    d.wait_text("[data-testid=red-flag-fired]", "бол* в груд*", 10).await;
+    d.wait_text("[data-testid=red-flag-fired]", "бол* в груд*", 10)
+        .await;
     shoot(&d, "desk-rules-ru-light").await;
     // A phrase that cannot be a rule is refused with the reason; nothing is added.
     let rules_before = state.store.list_red_flags().await.unwrap().len();
     d.fill("[data-testid=rule-phrase]", "*").await;
     d.click("[data-testid=rule-add]", "").await;
     d.wait_text("[data-testid=rules-error]", "*", 10).await;
-    assert_eq!(state.store.list_red_flags().await.unwrap().len(), rules_before);
+    assert_eq!(
+        state.store.list_red_flags().await.unwrap().len(),
+        rules_before
+    );
     // The queue-wait threshold set to one minute, for the breach below.
     d.fill("[data-testid=sla-queue_wait_minutes]", "1").await;
     d.click("[data-testid=sla-save]", "").await;
-    wait_until(10, || async { state.store.desk_settings().await.unwrap().sla.queue_wait_minutes == Some(1) }).await;
+    wait_until(10, || async {
+        state
+            .store
+            .desk_settings()
+            .await
+            .unwrap()
+            .sla
+            .queue_wait_minutes
+            == Some(1)
+    })
+    .await;
     // A webhook for red flags (say, a pager), registered in the window: its secret shown once.
     let hooks = Receiver::start().await;
     d.fill("[data-testid=webhook-url]", &hooks.url).await;
-    d.click("[data-testid=\"hook-event-consultation.red_flag\"]", "").await;
+    d.click("[data-testid=\"hook-event-consultation.red_flag\"]", "")
+        .await;
     d.click("[data-testid=webhook-add]", "").await;
-    d.wait_text("[data-testid=webhook-secret]", "whsec_", 10).await;
+    d.wait_text("[data-testid=webhook-secret]", "whsec_", 10)
+        .await;
     shoot(&d, "webhook-secret-ru-light").await;
     d.key("\u{E00C}").await;
-    d.wait_text("[data-testid=webhook-row]", &hooks.url, 10).await;
+    d.wait_text("[data-testid=webhook-row]", &hooks.url, 10)
+        .await;
 
     // Two clients write; the later one has a red flag and goes to the top of the queue.
     let calm = ClientApp::register(&base, "Пётр Спокойный", "+79990002201").await;
-    calm.ask("e2e: хочу записаться к терапевту на четверг").await;
+    calm.ask("e2e: хочу записаться к терапевту на четверг")
+        .await;
     let red = ClientApp::register(&base, "Галина Срочная", "+79990002202").await;
     let urgent = red.ask("e2e: мне трудно дышать и давит в груди").await;
     watch.wait_for("Красный флаг", 15).await;
@@ -1135,7 +1877,8 @@ async fn a_red_flag_jumps_the_queue_and_the_supervisor_assigns_it() {
     d.click("[data-testid=view-queue]", "").await;
     // The row shows the client's own words that raised it (not the rule "дав* в груд*"), and
     // they stay in view however narrow the row: the preview starts just before them.
-    d.wait_text("[data-testid=row-red-flag]", "давит в груди", 15).await;
+    d.wait_text("[data-testid=row-red-flag]", "давит в груди", 15)
+        .await;
     let shown = d
         .exec(
             "const m = document.querySelector('[data-testid=row-red-flag]'); const row = m.closest('.subject');\
@@ -1144,36 +1887,96 @@ async fn a_red_flag_jumps_the_queue_and_the_supervisor_assigns_it() {
             json!([]),
         )
         .await;
-    assert_eq!(shown["inside"], json!(true), "the symptom is not cut off: {shown}");
-    assert!(!shown["text"].as_str().unwrap_or("").contains('*'), "no rule syntax in the row: {shown}");
-    let first = d.exec("return document.querySelector('[data-testid=consultation-row]').innerText", json!([])).await;
-    assert!(first.as_str().unwrap().contains("Галина Срочная"), "the red flag is first in the queue: {first}");
+    assert_eq!(
+        shown["inside"],
+        json!(true),
+        "the symptom is not cut off: {shown}"
+    );
+    assert!(
+        !shown["text"].as_str().unwrap_or("").contains('*'),
+        "no rule syntax in the row: {shown}"
+    );
+    let first = d
+        .exec(
+            "return document.querySelector('[data-testid=consultation-row]').innerText",
+            json!([]),
+        )
+        .await;
+    assert!(
+        first.as_str().unwrap().contains("Галина Срочная"),
+        "the red flag is first in the queue: {first}"
+    );
     shoot(&d, "queue-red-flag-ru-light").await;
     // The pager heard of it, signed.
     let heard = hooks.wait_for("consultation.red_flag", 20).await;
-    assert!(heard.contains("webhook-signature: v1,") && heard.contains(&urgent), "{heard}");
+    assert!(
+        heard.contains("webhook-signature: v1,") && heard.contains(&urgent),
+        "{heard}"
+    );
 
     // The supervisor opens it, sees why it is urgent, and assigns it to anna.
-    d.click("[data-testid=consultation-row]", "Галина Срочная").await;
-    d.wait_text("[data-testid=red-flag]", "давит в груди", 10).await;
+    d.click("[data-testid=consultation-row]", "Галина Срочная")
+        .await;
+    d.wait_text("[data-testid=red-flag]", "давит в груди", 10)
+        .await;
     // ... and the words are marked in her message.
-    d.wait_text("[data-testid=message] [data-testid=flag-words]", "давит в груди", 10).await;
+    d.wait_text(
+        "[data-testid=message] [data-testid=flag-words]",
+        "давит в груди",
+        10,
+    )
+    .await;
     d.click("[data-testid=assign]", "").await;
-    let anna_id = state.store.operator_credentials("anna").await.unwrap().unwrap().0.id.to_string();
+    let anna_id = state
+        .store
+        .operator_credentials("anna")
+        .await
+        .unwrap()
+        .unwrap()
+        .0
+        .id
+        .to_string();
     d.choose("[data-testid=assign-to]", &anna_id).await;
     d.click("[data-testid=confirm-assign]", "").await;
-    d.wait_text("[data-testid=chat-status]", "Анна Петрова", 15).await;
+    d.wait_text("[data-testid=chat-status]", "Анна Петрова", 15)
+        .await;
     // anna's Mine list (what her desk syncs) has it.
     let (http, anna) = operator_session(&base, "anna").await;
-    let mine: Value =
-        http.get(format!("{base}/api/v1/consultations?status=active&operator_id={anna_id}")).bearer_auth(&anna).send().await.unwrap().json().await.unwrap();
-    assert!(mine["items"].as_array().unwrap().iter().any(|c| c["id"] == urgent.as_str()), "anna has it: {mine}");
+    let mine: Value = http
+        .get(format!(
+            "{base}/api/v1/consultations?status=active&operator_id={anna_id}"
+        ))
+        .bearer_auth(&anna)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        mine["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == urgent.as_str()),
+        "anna has it: {mine}"
+    );
 
     // The supervisor answers in anna's chat; the client receives it.
     d.wait_text("[data-testid=supervising]", "", 10).await;
-    d.fill("[data-testid=composer]", "Галина, вызывайте скорую: 103. Мы на связи.").await;
+    d.fill(
+        "[data-testid=composer]",
+        "Галина, вызывайте скорую: 103. Мы на связи.",
+    )
+    .await;
     d.click("[data-testid=send]", "").await;
-    wait_until(10, || async { red.bodies(&urgent).await.iter().any(|b| b.contains("вызывайте скорую")) }).await;
+    wait_until(10, || async {
+        red.bodies(&urgent)
+            .await
+            .iter()
+            .any(|b| b.contains("вызывайте скорую"))
+    })
+    .await;
     shoot(&d, "chat-red-flag-supervisor-ru-light").await;
 
     // A minute on, the calm one still waits: the queue marks it late by the SLA, and the
@@ -1181,13 +1984,17 @@ async fn a_red_flag_jumps_the_queue_and_the_supervisor_assigns_it() {
     d.key("\u{E00C}").await;
     d.wait_text("[data-testid=row-sla]", "SLA", 100).await;
     let late = d.exec("return [...document.querySelectorAll('[data-testid=consultation-row]')].filter(r => r.querySelector('[data-testid=row-sla]')).map(r => r.innerText).join('|')", json!([])).await;
-    assert!(late.as_str().unwrap().contains("Пётр Спокойный"), "the calm one is late: {late}");
+    assert!(
+        late.as_str().unwrap().contains("Пётр Спокойный"),
+        "the calm one is late: {late}"
+    );
     watch.wait_for("Нарушен срок ответа", 30).await;
     shoot(&d, "queue-sla-ru-light").await;
     // The delivery log says it was delivered.
     d.click("[data-testid=section-supervision]", "").await;
     d.click("[data-testid=webhook-log]", "").await;
-    d.wait_text("[data-testid=delivery-row]", "Доставлено", 15).await;
+    d.wait_text("[data-testid=delivery-row]", "Доставлено", 15)
+        .await;
     shoot(&d, "webhook-log-ru-light").await;
     d.quit().await;
     server.stop().await;

@@ -15,7 +15,11 @@ use clap::{Parser, Subcommand};
 use careline_core::session::Session;
 
 #[derive(Parser)]
-#[command(name = "careline", version, about = "The Careline operator desk on the command line")]
+#[command(
+    name = "careline",
+    version,
+    about = "The Careline operator desk on the command line"
+)]
 struct Cli {
     /// The cache file (default: one per server and login in the data directory).
     #[arg(long, global = true, env = "CARELINE_CACHE")]
@@ -87,7 +91,10 @@ enum Command {
 #[tokio::main]
 async fn main() {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("CARELINE_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CARELINE_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     if let Err(e) = run(Cli::parse()).await {
@@ -100,14 +107,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Login { server, login } = &cli.command {
         let password = match std::env::var("CARELINE_PASSWORD") {
             Ok(p) => p,
-            Err(_) => rpassword::prompt_password(format!("Password for {login}: ")).context("reading the password")?,
+            Err(_) => rpassword::prompt_password(format!("Password for {login}: "))
+                .context("reading the password")?,
         };
-        let s = Session::login(server, login, &password).await.with_context(|| format!("logging in to {server}"))?;
+        let s = Session::login(server, login, &password)
+            .await
+            .with_context(|| format!("logging in to {server}"))?;
         println!("Logged in to {} as {} ({}).", s.server, s.user_name, s.role);
         return Ok(());
     }
-    let session = Session::load().context("not logged in: run `careline login --server URL --login NAME`")?;
-    let cache_path = cli.cache.clone().unwrap_or_else(|| session.default_cache_path());
+    let session =
+        Session::load().context("not logged in: run `careline login --server URL --login NAME`")?;
+    let cache_path = cli
+        .cache
+        .clone()
+        .unwrap_or_else(|| session.default_cache_path());
     if let Command::Logout { wipe } = cli.command {
         // The token stops working on the server too (best effort: offline, it expires on its own).
         if let Err(e) = session.remote().logout().await {
@@ -118,11 +132,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             careline_core::unlock::wipe_cache(&cache_path);
             println!("Logged out; the local cache was wiped.");
         } else {
-            println!("Logged out; the local cache stays at {}.", cache_path.display());
+            println!(
+                "Logged out; the local cache stays at {}.",
+                cache_path.display()
+            );
         }
         return Ok(());
     }
-    let cache = Cache::open(&cache_path).await.with_context(|| format!("opening the cache {}", cache_path.display()))?;
+    let cache = Cache::open(&cache_path)
+        .await
+        .with_context(|| format!("opening the cache {}", cache_path.display()))?;
     match cache.opened() {
         careline_core::Opened::KeyLost => eprintln!(
             "The local cache could not be read: its key is gone. It was started afresh and fills again from the server; actions not yet sent from it are lost."
@@ -156,8 +175,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     eprintln!();
                 }
                 // Files of cached messages, for reading archived chats offline.
-                let max_mb: u64 = std::env::var("CARELINE_FILES_MAX_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(1024);
-                let files = careline_core::files::Files::beside(&cache, max_mb * 1024 * 1024).fetch(&remote, &cache).await?;
+                let max_mb: u64 = std::env::var("CARELINE_FILES_MAX_MB")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(1024);
+                let files = careline_core::files::Files::beside(&cache, max_mb * 1024 * 1024)
+                    .fetch(&remote, &cache)
+                    .await?;
                 show::synced(json, &cache, progress, flushed, files).await?;
                 if follow {
                     live::follow(&remote, &cache, |u| {
@@ -167,19 +191,45 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     .await?;
                 }
             }
-            Command::Queue => show::consultations(json, &cache, &cache.consultations(&[ConsultationStatus::New], true, 500).await?).await?,
+            Command::Queue => {
+                show::consultations(
+                    json,
+                    &cache,
+                    &cache
+                        .consultations(&[ConsultationStatus::New], true, 500)
+                        .await?,
+                )
+                .await?
+            }
             Command::Mine => {
-                let active = cache.consultations(&[ConsultationStatus::Active], true, 500).await?;
-                let mine: Vec<_> = active.into_iter().filter(|c| c.operator_id == Some(session.user_id)).collect();
+                let active = cache
+                    .consultations(&[ConsultationStatus::Active], true, 500)
+                    .await?;
+                let mine: Vec<_> = active
+                    .into_iter()
+                    .filter(|c| c.operator_id == Some(session.user_id))
+                    .collect();
                 show::consultations(json, &cache, &mine).await?
             }
             Command::Callbacks => show::callbacks(json, &cache.open_callbacks(500).await?)?,
             Command::Thread { consultation } => {
                 let c = find(&cache, &consultation).await?;
-                show::thread(json, &cache, &c, &cache.thread(c.client_id, None, 10_000).await?).await?
+                show::thread(
+                    json,
+                    &cache,
+                    &c,
+                    &cache.thread(c.client_id, None, 10_000).await?,
+                )
+                .await?
             }
-            Command::Search { query } => show::hits(json, &cache, &cache.search(&query.join(" "), 50).await?).await?,
-            Command::Send { consultation, text, note } => {
+            Command::Search { query } => {
+                show::hits(json, &cache, &cache.search(&query.join(" "), 50).await?).await?
+            }
+            Command::Send {
+                consultation,
+                text,
+                note,
+            } => {
                 let c = find(&cache, &consultation).await?;
                 let body = text.join(" ");
                 if body.trim().is_empty() {
@@ -189,22 +239,57 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Command::Take { consultation } => {
                 let c = find(&cache, &consultation).await?;
-                queue_and_flush(json, &cache, &session, Op::Take { consultation_id: c.id }).await?
+                queue_and_flush(
+                    json,
+                    &cache,
+                    &session,
+                    Op::Take {
+                        consultation_id: c.id,
+                    },
+                )
+                .await?
             }
-            Command::Close { consultation, summary } => {
+            Command::Close {
+                consultation,
+                summary,
+            } => {
                 let c = find(&cache, &consultation).await?;
-                queue_and_flush(json, &cache, &session, Op::Close { consultation_id: c.id, summary }).await?
+                queue_and_flush(
+                    json,
+                    &cache,
+                    &session,
+                    Op::Close {
+                        consultation_id: c.id,
+                        summary,
+                    },
+                )
+                .await?
             }
             Command::Status { status } => {
-                let status: Presence = status.parse().map_err(|e| anyhow::anyhow!("{e} (online, away, busy or offline)"))?;
+                let status: Presence = status
+                    .parse()
+                    .map_err(|e| anyhow::anyhow!("{e} (online, away, busy or offline)"))?;
                 queue_and_flush(json, &cache, &session, Op::SetStatus { status }).await?
             }
             Command::Outbox => show::outbox(json, &cache.outbox().await?)?,
-            Command::Export { consultation, format } => {
+            Command::Export {
+                consultation,
+                format,
+            } => {
                 let c = find(&cache, &consultation).await?;
-                let messages: Vec<_> = cache.thread(c.client_id, None, 100_000).await?.into_iter().filter(|m| m.consultation_id == c.id).collect();
+                let messages: Vec<_> = cache
+                    .thread(c.client_id, None, 100_000)
+                    .await?
+                    .into_iter()
+                    .filter(|m| m.consultation_id == c.id)
+                    .collect();
                 match format.as_str() {
-                    "json" => println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "consultation": c, "messages": messages }))?),
+                    "json" => println!(
+                        "{}",
+                        serde_json::to_string_pretty(
+                            &serde_json::json!({ "consultation": c, "messages": messages })
+                        )?
+                    ),
                     "md" => print!("{}", show::markdown(&cache, &c, &messages).await?),
                     other => bail!("unknown format {other:?}: md or json"),
                 }
@@ -224,13 +309,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 /// login of the same operator).
 fn session_over(f: &careline_core::outbox::Flushed) -> anyhow::Result<()> {
     match &f.session_ended {
-        Some(e) => anyhow::bail!("the server ended the session ({}); run `careline login` again — the outbox is kept", e.message),
+        Some(e) => anyhow::bail!(
+            "the server ended the session ({}); run `careline login` again — the outbox is kept",
+            e.message
+        ),
         None => Ok(()),
     }
 }
 
 /// Queues an operation, then tries to send the outbox at once.
-async fn queue_and_flush(json: bool, cache: &Cache, session: &Session, op: Op) -> anyhow::Result<()> {
+async fn queue_and_flush(
+    json: bool,
+    cache: &Cache,
+    session: &Session,
+    op: Op,
+) -> anyhow::Result<()> {
     let id = cache.enqueue(&op).await?;
     let flushed = cache.flush(&session.remote()).await?;
     session_over(&flushed)?;
@@ -241,7 +334,10 @@ async fn queue_and_flush(json: bool, cache: &Cache, session: &Session, op: Op) -
 /// A consultation by id or the first characters of its id.
 async fn find(cache: &Cache, id: &str) -> anyhow::Result<careline_protocol::Consultation> {
     if let Ok(full) = uuid::Uuid::parse_str(id) {
-        return cache.consultation(full).await?.with_context(|| format!("no consultation {id} in the cache; run `careline sync`"));
+        return cache
+            .consultation(full)
+            .await?
+            .with_context(|| format!("no consultation {id} in the cache; run `careline sync`"));
     }
     let found = cache.consultations_by_prefix(id).await?;
     match found.len() {

@@ -19,9 +19,14 @@ pub fn short(id: uuid::Uuid) -> String {
 fn width(s: &str) -> usize {
     s.chars()
         .map(|c| match c as u32 {
-            0x1100..=0x115F | 0x2E80..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 | 0x20000..=0x3FFFD => {
-                2
-            }
+            0x1100..=0x115F
+            | 0x2E80..=0xA4CF
+            | 0xAC00..=0xD7A3
+            | 0xF900..=0xFAFF
+            | 0xFE30..=0xFE4F
+            | 0xFF00..=0xFF60
+            | 0xFFE0..=0xFFE6
+            | 0x20000..=0x3FFFD => 2,
             _ => 1,
         })
         .sum()
@@ -68,7 +73,13 @@ async fn client_name(cache: &Cache, id: uuid::Uuid) -> String {
     }
 }
 
-pub async fn synced(json: bool, cache: &Cache, p: Progress, f: Flushed, files: careline_core::files::Fetched) -> anyhow::Result<()> {
+pub async fn synced(
+    json: bool,
+    cache: &Cache,
+    p: Progress,
+    f: Flushed,
+    files: careline_core::files::Fetched,
+) -> anyhow::Result<()> {
     if json {
         println!(
             "{}",
@@ -76,9 +87,15 @@ pub async fn synced(json: bool, cache: &Cache, p: Progress, f: Flushed, files: c
         );
         return Ok(());
     }
-    println!("Up to date at {} ({} changes applied, {} files fetched).", p.position, p.applied, files.files);
+    println!(
+        "Up to date at {} ({} changes applied, {} files fetched).",
+        p.position, p.applied, files.files
+    );
     if f.sent + f.refused > 0 {
-        println!("Outbox: {} sent, {} refused (see `careline outbox`).", f.sent, f.refused);
+        println!(
+            "Outbox: {} sent, {} refused (see `careline outbox`).",
+            f.sent, f.refused
+        );
     }
     for (table, n) in cache.counts().await? {
         println!("  {table:<14} {n}");
@@ -118,7 +135,13 @@ pub async fn consultations(json: bool, cache: &Cache, list: &[Consultation]) -> 
         println!("Nothing here.");
         return Ok(());
     }
-    println!("{:<8}  {:>10}  {:<8}  {}  SUBJECT", "ID", "WAITING", "PRIORITY", col("CLIENT", 28));
+    println!(
+        "{:<8}  {:>10}  {:<8}  {}  SUBJECT",
+        "ID",
+        "WAITING",
+        "PRIORITY",
+        col("CLIENT", 28)
+    );
     for c in list {
         println!(
             "{:<8}  {:>10}  {:<8}  {}  {}",
@@ -143,7 +166,10 @@ pub fn callbacks(json: bool, list: &[Callback]) -> anyhow::Result<()> {
         println!("No open callback requests.");
         return Ok(());
     }
-    println!("{:<8}  {:<17}  {:<8}  {:<16}  REASON", "ID", "DUE", "STATUS", "PHONE");
+    println!(
+        "{:<8}  {:<17}  {:<8}  {:<16}  REASON",
+        "ID", "DUE", "STATUS", "PHONE"
+    );
     for c in list {
         let overdue = if c.due_at < Utc::now() { " !" } else { "" };
         println!(
@@ -158,14 +184,23 @@ pub fn callbacks(json: bool, list: &[Callback]) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn thread(json: bool, cache: &Cache, c: &Consultation, messages: &[Message]) -> anyhow::Result<()> {
+pub async fn thread(
+    json: bool,
+    cache: &Cache,
+    c: &Consultation,
+    messages: &[Message],
+) -> anyhow::Result<()> {
     if json {
         for m in messages {
             println!("{}", serde_json::to_string(m)?);
         }
         return Ok(());
     }
-    println!("{} — {}", client_name(cache, c.client_id).await, c.subject.as_deref().unwrap_or(""));
+    println!(
+        "{} — {}",
+        client_name(cache, c.client_id).await,
+        c.subject.as_deref().unwrap_or("")
+    );
     let mut episode = None;
     for m in messages {
         if episode != Some(m.consultation_id) {
@@ -204,7 +239,13 @@ pub async fn hits(json: bool, cache: &Cache, hits: &[Hit]) -> anyhow::Result<()>
             None => String::new(),
         };
         let at = h.consultation_id.map(short).unwrap_or_default();
-        println!("{:<12} {:<8} {} {}", h.kind, at, col(&whose, 24), h.snippet.marked("«", "»"));
+        println!(
+            "{:<12} {:<8} {} {}",
+            h.kind,
+            at,
+            col(&whose, 24),
+            h.snippet.marked("«", "»")
+        );
     }
     Ok(())
 }
@@ -223,7 +264,12 @@ pub fn outbox(json: bool, entries: &[Entry]) -> anyhow::Result<()> {
         let what = describe(&e.op);
         match e.state.as_str() {
             "failed" => {
-                println!("#{} REFUSED {what}: {} ({})", e.id, e.error_message.as_deref().unwrap_or(""), e.error_code.as_deref().unwrap_or(""))
+                println!(
+                    "#{} REFUSED {what}: {} ({})",
+                    e.id,
+                    e.error_message.as_deref().unwrap_or(""),
+                    e.error_code.as_deref().unwrap_or("")
+                )
             }
             _ => println!("#{} pending {what} ({} attempts)", e.id, e.attempts),
         }
@@ -233,22 +279,45 @@ pub fn outbox(json: bool, entries: &[Entry]) -> anyhow::Result<()> {
 
 fn describe(op: &Op) -> String {
     match op {
-        Op::SendMessage { consultation_id, message } => format!("message to {}: {}", short(*consultation_id), cut(&message.body, 40)),
+        Op::SendMessage {
+            consultation_id,
+            message,
+        } => format!(
+            "message to {}: {}",
+            short(*consultation_id),
+            cut(&message.body, 40)
+        ),
         Op::SetStatus { status } => format!("status {status}"),
         Op::Take { consultation_id } => format!("take {}", short(*consultation_id)),
         Op::Release { consultation_id } => format!("hand back {}", short(*consultation_id)),
-        Op::Close { consultation_id, .. } => format!("close {}", short(*consultation_id)),
-        Op::Transfer { consultation_id, .. } => format!("transfer {}", short(*consultation_id)),
-        Op::Assign { consultation_id, .. } => format!("assign {}", short(*consultation_id)),
-        Op::Update { consultation_id, .. } => format!("update {}", short(*consultation_id)),
-        Op::Read { consultation_id, .. } => format!("read {}", short(*consultation_id)),
+        Op::Close {
+            consultation_id, ..
+        } => format!("close {}", short(*consultation_id)),
+        Op::Transfer {
+            consultation_id, ..
+        } => format!("transfer {}", short(*consultation_id)),
+        Op::Assign {
+            consultation_id, ..
+        } => format!("assign {}", short(*consultation_id)),
+        Op::Update {
+            consultation_id, ..
+        } => format!("update {}", short(*consultation_id)),
+        Op::Read {
+            consultation_id, ..
+        } => format!("read {}", short(*consultation_id)),
         Op::CancelCallback { callback_id } => format!("cancel callback {}", short(*callback_id)),
         Op::UpdateClient { client_id, .. } => format!("edit client {}", short(*client_id)),
-        Op::CreateClient { client } => format!("new client {} ({})", cut(&client.name, 40), client.phone),
+        Op::CreateClient { client } => {
+            format!("new client {} ({})", cut(&client.name, 40), client.phone)
+        }
         Op::CreateCallback { callback } => format!("new callback request to {}", callback.phone),
         Op::ClaimCallback { callback_id } => format!("claim callback {}", short(*callback_id)),
         Op::ReleaseCallback { callback_id } => format!("release callback {}", short(*callback_id)),
-        Op::CallbackAttempt { callback_id, outcome, .. } => format!("call {}: {outcome}", short(*callback_id)),
+        Op::CallbackAttempt {
+            callback_id,
+            outcome,
+            ..
+        } => format!("call {}: {outcome}", short(*callback_id)),
     }
 }
 
@@ -259,25 +328,48 @@ pub fn queued(json: bool, op: &Op, still: Option<&Entry>, f: Flushed) -> anyhow:
         Some(_) => "pending",
     };
     if json {
-        println!("{}", serde_json::json!({"state": state, "error": still.and_then(|e| e.error_message.clone()), "offline": f.offline}));
+        println!(
+            "{}",
+            serde_json::json!({"state": state, "error": still.and_then(|e| e.error_message.clone()), "offline": f.offline})
+        );
         return Ok(());
     }
     match still {
         None => println!("Sent: {}.", describe(op)),
         Some(e) if e.state == "failed" => {
-            anyhow::bail!("the server refused {}: {}", describe(op), e.error_message.as_deref().unwrap_or(""))
+            anyhow::bail!(
+                "the server refused {}: {}",
+                describe(op),
+                e.error_message.as_deref().unwrap_or("")
+            )
         }
-        Some(_) => println!("Queued (the server is not reachable): {}. It goes out with the next `careline sync`.", describe(op)),
+        Some(_) => println!(
+            "Queued (the server is not reachable): {}. It goes out with the next `careline sync`.",
+            describe(op)
+        ),
     }
     Ok(())
 }
 
-pub async fn markdown(cache: &Cache, c: &Consultation, messages: &[Message]) -> anyhow::Result<String> {
+pub async fn markdown(
+    cache: &Cache,
+    c: &Consultation,
+    messages: &[Message],
+) -> anyhow::Result<String> {
     let mut out = String::new();
     out.push_str(&format!("# Consultation {}\n\n", c.id));
-    out.push_str(&format!("- Client: {}\n", client_name(cache, c.client_id).await));
-    out.push_str(&format!("- Kind: {}, status: {}, priority: {}\n", c.kind, c.status, c.priority));
-    out.push_str(&format!("- Opened: {}\n", c.created_at.format("%Y-%m-%d %H:%M UTC")));
+    out.push_str(&format!(
+        "- Client: {}\n",
+        client_name(cache, c.client_id).await
+    ));
+    out.push_str(&format!(
+        "- Kind: {}, status: {}, priority: {}\n",
+        c.kind, c.status, c.priority
+    ));
+    out.push_str(&format!(
+        "- Opened: {}\n",
+        c.created_at.format("%Y-%m-%d %H:%M UTC")
+    ));
     if let Some(t) = c.closed_at {
         out.push_str(&format!("- Closed: {}\n", t.format("%Y-%m-%d %H:%M UTC")));
     }
@@ -285,7 +377,10 @@ pub async fn markdown(cache: &Cache, c: &Consultation, messages: &[Message]) -> 
         out.push_str(&format!("- Summary: {s}\n"));
     }
     if let Some(r) = c.rating {
-        out.push_str(&format!("- Rating: {r}/5 {}\n", c.rating_comment.as_deref().unwrap_or("")));
+        out.push_str(&format!(
+            "- Rating: {r}/5 {}\n",
+            c.rating_comment.as_deref().unwrap_or("")
+        ));
     }
     out.push_str("\n## Messages\n\n");
     for m in messages {
@@ -299,7 +394,11 @@ pub async fn markdown(cache: &Cache, c: &Consultation, messages: &[Message]) -> 
             Some(a) => format!("{} (file: {})", m.body, a.file_name),
             None => m.body.clone(),
         };
-        out.push_str(&format!("**{who}**, {}: {}\n\n", m.created_at.format("%Y-%m-%d %H:%M"), body.trim()));
+        out.push_str(&format!(
+            "**{who}**, {}: {}\n\n",
+            m.created_at.format("%Y-%m-%d %H:%M"),
+            body.trim()
+        ));
     }
     Ok(out)
 }

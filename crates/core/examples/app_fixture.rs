@@ -11,7 +11,10 @@ use std::path::PathBuf;
 
 use careline_core::session::Session;
 use careline_core::Cache;
-use careline_protocol::{fixture, AuthorKind, Client, Consultation, ConsultationStatus, Event, EventData, Message, MessageKind, Operator, Presence, Role};
+use careline_protocol::{
+    fixture, AuthorKind, Client, Consultation, ConsultationStatus, Event, EventData, Message,
+    MessageKind, Operator, Presence, Role,
+};
 use chrono::{Duration, Utc};
 use uuid::Uuid;
 
@@ -23,18 +26,34 @@ const BODIES: &[&str] = &[
     "I have a rash after starting amoxicillin, is it an allergy?",
     "My daughter has a fever of 38.5 and a sore throat since yesterday",
 ];
-const NAMES: &[&str] = &["Иван Соколов", "Мария Иванова", "张伟", "李娜", "Emily Watson", "James O'Connor", "Ольга Белова", "王芳"];
+const NAMES: &[&str] = &[
+    "Иван Соколов",
+    "Мария Иванова",
+    "张伟",
+    "李娜",
+    "Emily Watson",
+    "James O'Connor",
+    "Ольга Белова",
+    "王芳",
+];
 
 pub const ME: Uuid = Uuid::from_u128(0xA000_0001);
 pub const BIG_CLIENT: Uuid = Uuid::from_u128(0x1000_0000);
 
 fn main() {
     let dir = PathBuf::from(std::env::args().nth(1).expect("a folder"));
-    let n: usize = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let n: usize = std::env::args()
+        .nth(2)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
     // The cache's key goes where the app will look for it: the record in the app's home (set
     // before any thread starts).
     std::env::set_var("CARELINE_HOME", dir.join("home"));
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(run(dir, n));
 }
 
@@ -67,8 +86,19 @@ async fn run(dir: PathBuf, n: usize) {
     let clients = ((n - big_thread) / 100).max(10) + 1;
     for i in 0..clients {
         let id = Uuid::from_u128(0x1000_0000 + i as u128);
-        let name = if i == 0 { "Большой Тред".to_owned() } else { format!("{} {i}", NAMES[i % NAMES.len()]) };
-        push(&mut seq, &mut batch, EventData::Client(Client { vip: i % 50 == 0, ..fixture::client(id, &name, &format!("+7916{i:07}"), now) }));
+        let name = if i == 0 {
+            "Большой Тред".to_owned()
+        } else {
+            format!("{} {i}", NAMES[i % NAMES.len()])
+        };
+        push(
+            &mut seq,
+            &mut batch,
+            EventData::Client(Client {
+                vip: i % 50 == 0,
+                ..fixture::client(id, &name, &format!("+7916{i:07}"), now)
+            }),
+        );
         let status = if i == 0 || i % 40 == 1 {
             ConsultationStatus::New
         } else if i % 40 == 2 {
@@ -83,7 +113,12 @@ async fn run(dir: PathBuf, n: usize) {
                 operator_id: (status != ConsultationStatus::New).then_some(ME),
                 price: 50_000,
                 subject: Some(BODIES[i % BODIES.len()].into()),
-                ..fixture::consultation(Uuid::from_u128(0x2000_0000 + i as u128), id, status, now - Duration::minutes((clients - i) as i64))
+                ..fixture::consultation(
+                    Uuid::from_u128(0x2000_0000 + i as u128),
+                    id,
+                    status,
+                    now - Duration::minutes((clients - i) as i64),
+                )
             }),
         );
     }
@@ -91,7 +126,11 @@ async fn run(dir: PathBuf, n: usize) {
     batch.clear();
     for i in 0..n {
         // The first 10,000 messages all go to the big thread, the rest round the others.
-        let c = if i < big_thread { 0 } else { 1 + i % (clients - 1) };
+        let c = if i < big_thread {
+            0
+        } else {
+            1 + i % (clients - 1)
+        };
         let client_id = Uuid::from_u128(0x1000_0000 + c as u128);
         push(
             &mut seq,
@@ -100,7 +139,11 @@ async fn run(dir: PathBuf, n: usize) {
                 id: Uuid::now_v7(),
                 consultation_id: Uuid::from_u128(0x2000_0000 + c as u128),
                 client_id,
-                author_kind: if i % 2 == 0 { AuthorKind::Client } else { AuthorKind::Operator },
+                author_kind: if i % 2 == 0 {
+                    AuthorKind::Client
+                } else {
+                    AuthorKind::Operator
+                },
                 author_id: Some(if i % 2 == 0 { client_id } else { ME }),
                 kind: MessageKind::Text,
                 body: format!("{} #{i}", BODIES[(i * 7 + c) % BODIES.len()]),
@@ -133,11 +176,19 @@ async fn run(dir: PathBuf, n: usize) {
         user_name: "Анна Петрова".into(),
         role: "operator".into(),
     };
-    std::fs::write(dir.join("home/session.json"), serde_json::to_string_pretty(&session).unwrap()).unwrap();
+    std::fs::write(
+        dir.join("home/session.json"),
+        serde_json::to_string_pretty(&session).unwrap(),
+    )
+    .unwrap();
     println!("{} messages in {}", n, path.display());
 }
 
 fn push(seq: &mut i64, batch: &mut Vec<Event>, data: EventData) {
     *seq += 1;
-    batch.push(Event { seq: *seq, at: Utc::now(), data });
+    batch.push(Event {
+        seq: *seq,
+        at: Utc::now(),
+        data,
+    });
 }

@@ -12,7 +12,9 @@
 use std::time::Instant;
 
 use careline_core::{Cache, Cipher, Keying, PageHmac};
-use careline_protocol::{fixture, AuthorKind, Consultation, ConsultationStatus, Event, EventData, Message, MessageKind};
+use careline_protocol::{
+    fixture, AuthorKind, Consultation, ConsultationStatus, Event, EventData, Message, MessageKind,
+};
 use chrono::Utc;
 use uuid::Uuid;
 
@@ -29,14 +31,23 @@ const BODIES: &[&str] = &[
 ];
 
 fn main() {
-    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(run(n));
 }
 
 fn events(n: usize, clients: usize, first_seq: i64) -> Vec<Event> {
     let now = Utc::now();
-    let client_ids: Vec<Uuid> = (0..clients).map(|i| Uuid::from_u128(0x1000_0000 + i as u128)).collect();
+    let client_ids: Vec<Uuid> = (0..clients)
+        .map(|i| Uuid::from_u128(0x1000_0000 + i as u128))
+        .collect();
     let mut out = Vec::with_capacity(n + clients);
     let mut seq = first_seq;
     for (i, c) in client_ids.iter().enumerate() {
@@ -52,7 +63,11 @@ fn events(n: usize, clients: usize, first_seq: i64) -> Vec<Event> {
                     ..fixture::consultation(
                         Uuid::from_u128(0x2000_0000 + i as u128),
                         *c,
-                        if i % 3 == 0 { ConsultationStatus::New } else { ConsultationStatus::Closed },
+                        if i % 3 == 0 {
+                            ConsultationStatus::New
+                        } else {
+                            ConsultationStatus::Closed
+                        },
                         now,
                     )
                 }),
@@ -69,7 +84,11 @@ fn events(n: usize, clients: usize, first_seq: i64) -> Vec<Event> {
                 id: Uuid::now_v7(),
                 consultation_id: Uuid::from_u128(0x2000_0000 + c as u128),
                 client_id: client_ids[c],
-                author_kind: if i % 2 == 0 { AuthorKind::Client } else { AuthorKind::Operator },
+                author_kind: if i % 2 == 0 {
+                    AuthorKind::Client
+                } else {
+                    AuthorKind::Operator
+                },
                 author_id: Some(client_ids[c]),
                 kind: MessageKind::Text,
                 body: format!("{} #{i}", BODIES[(i * 7 + c) % BODIES.len()]),
@@ -102,13 +121,24 @@ async fn run(n: usize) {
     let dir = tempfile::tempdir().unwrap();
     let clients = (n / 100).max(10);
     let all = events(n, clients, 1);
-    let messages = all.iter().filter(|e| matches!(e.data, EventData::Message(_))).count();
+    let messages = all
+        .iter()
+        .filter(|e| matches!(e.data, EventData::Message(_)))
+        .count();
     let ciphers = std::env::var("CIPHERS").unwrap_or_else(|_| "desk".into());
 
     for (i, name) in ciphers.split(',').enumerate() {
         // The plain bulk insert right before each cache, so the ratio is of one moment.
         let baseline = plain_bulk_insert(&all, &dir.path().join(format!("plain-{i}.db")));
-        measure(&all, clients, messages, baseline, name, &dir.path().join(format!("cache-{i}.db"))).await;
+        measure(
+            &all,
+            clients,
+            messages,
+            baseline,
+            name,
+            &dir.path().join(format!("cache-{i}.db")),
+        )
+        .await;
     }
     // KEEP=1 leaves the caches for a look with sqlite3.
     if std::env::var_os("KEEP").is_some() {
@@ -151,24 +181,43 @@ fn plain_bulk_insert(all: &[Event], path: &std::path::Path) -> f64 {
     t.elapsed().as_secs_f64()
 }
 
-async fn measure(all: &[Event], clients: usize, messages: usize, baseline: f64, cipher: &str, path: &std::path::Path) {
+async fn measure(
+    all: &[Event],
+    clients: usize,
+    messages: usize,
+    baseline: f64,
+    cipher: &str,
+    path: &std::path::Path,
+) {
     let cache = Cache::open_with(path, keying(cipher)).await.unwrap();
     // Pages of 5,000 state items as a first sync downloads them (handed over owned, as sync
     // does; the position with the last page), then the full-text index of what the download
     // left unindexed: the sync is done when both are.
-    let page = std::env::var("PAGE").ok().and_then(|v| v.parse().ok()).unwrap_or(5000);
-    let pages: Vec<Vec<EventData>> = all.chunks(page).map(|c| c.iter().map(|e| e.data.clone()).collect()).collect();
+    let page = std::env::var("PAGE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5000);
+    let pages: Vec<Vec<EventData>> = all
+        .chunks(page)
+        .map(|c| c.iter().map(|e| e.data.clone()).collect())
+        .collect();
     let last = all.last().unwrap().seq;
     let count = pages.len();
     let t = Instant::now();
     for (i, page) in pages.into_iter().enumerate() {
-        cache.apply_state(page, (i + 1 == count).then_some(last)).await.unwrap();
+        cache
+            .apply_state(page, (i + 1 == count).then_some(last))
+            .await
+            .unwrap();
     }
     let stored = t.elapsed().as_secs_f64();
     cache.index_pending(|_| {}).await.unwrap();
     let initial = t.elapsed().as_secs_f64();
 
-    let more: Vec<Vec<Event>> = events(10_000, clients, last).chunks(5000).map(|c| c.to_vec()).collect();
+    let more: Vec<Vec<Event>> = events(10_000, clients, last)
+        .chunks(5000)
+        .map(|c| c.to_vec())
+        .collect();
     let t = Instant::now();
     for page in more {
         let next = page.last().unwrap().seq;
@@ -177,7 +226,21 @@ async fn measure(all: &[Event], clients: usize, messages: usize, baseline: f64, 
     cache.index_pending(|_| {}).await.unwrap();
     let catch_up = t.elapsed().as_secs_f64();
 
-    let queries = ["температура", "давлен", "антибиотик", "咳嗽", "头疼", "血糖", "rash", "ibuprofen", "fever", "сколько дней", "转氨酶", "allergy", "血"];
+    let queries = [
+        "температура",
+        "давлен",
+        "антибиотик",
+        "咳嗽",
+        "头疼",
+        "血糖",
+        "rash",
+        "ibuprofen",
+        "fever",
+        "сколько дней",
+        "转氨酶",
+        "allergy",
+        "血",
+    ];
     let mut times = Vec::new();
     let mut per_query: Vec<Vec<f64>> = vec![Vec::new(); queries.len()];
     let mut found = 0;
@@ -198,7 +261,10 @@ async fn measure(all: &[Event], clients: usize, messages: usize, baseline: f64, 
         .zip(per_query.iter_mut())
         .map(|(q, t)| {
             t.sort_by(f64::total_cmp);
-            (q.to_string(), serde_json::json!((t[t.len() / 2] * 10.0).round() / 10.0))
+            (
+                q.to_string(),
+                serde_json::json!((t[t.len() / 2] * 10.0).round() / 10.0),
+            )
         })
         .collect();
     let p = |q: f64| times[((times.len() - 1) as f64 * q) as usize];

@@ -22,17 +22,36 @@ async fn main() {
     let counts = desk.counts().await.unwrap();
     println!("counts: {:?} ({} in queue)", t.elapsed(), counts.queue);
     let t = Instant::now();
-    let queue = desk.views().list(ConsultationView::Queue, &ListFilter::default()).await.unwrap();
+    let queue = desk
+        .views()
+        .list(ConsultationView::Queue, &ListFilter::default())
+        .await
+        .unwrap();
     println!("queue list: {:?} ({} rows)", t.elapsed(), queue.len());
     let t = Instant::now();
     let ops = desk.views().operator_list().await.unwrap();
     println!("operators: {:?} ({})", t.elapsed(), ops.len());
-    let big = queue.iter().find(|r| r.client_name == "Большой Тред").expect("the big thread").consultation.clone();
+    let big = queue
+        .iter()
+        .find(|r| r.client_name == "Большой Тред")
+        .expect("the big thread")
+        .consultation
+        .clone();
     for _ in 0..3 {
         let t = Instant::now();
         let row = desk.views().consultation_row(big.id).await.unwrap();
         let a = t.elapsed();
-        let page = desk.views().thread_page(big.client_id, None, 100).await.unwrap();
-        println!("open big thread: row {:?}, page {:?} ({} messages, unread {})", a, t.elapsed(), page.messages.len(), row.unwrap().unread);
+        let page = desk
+            .views()
+            .thread_page(big.client_id, None, 100)
+            .await
+            .unwrap();
+        println!(
+            "open big thread: row {:?}, page {:?} ({} messages, unread {})",
+            a,
+            t.elapsed(),
+            page.messages.len(),
+            row.unwrap().unread
+        );
     }
 }

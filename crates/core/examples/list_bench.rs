@@ -20,7 +20,10 @@ const RUNS: usize = 21;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    for name in std::env::var("CIPHERS").unwrap_or_else(|_| "plain,desk".into()).split(',') {
+    for name in std::env::var("CIPHERS")
+        .unwrap_or_else(|_| "plain,desk".into())
+        .split(',')
+    {
         let keying = match name {
             "plain" => Keying::PlainForBenchmarks,
             "desk" => Keying::default(),
@@ -33,15 +36,27 @@ async fn main() {
 
 async fn bench(keying: Keying) {
     let dir = tempfile::tempdir().unwrap();
-    let cache = Cache::open_with(&dir.path().join("cache.db"), keying).await.unwrap();
+    let cache = Cache::open_with(&dir.path().join("cache.db"), keying)
+        .await
+        .unwrap();
     let now = Utc::now();
     let mut items = Vec::new();
     for k in 0..1000u128 {
-        items.push(EventData::Client(fixture::client(Uuid::from_u128(0x1000_0000 + k), &format!("Клиент {k}"), "+79000000000", now)));
+        items.push(EventData::Client(fixture::client(
+            Uuid::from_u128(0x1000_0000 + k),
+            &format!("Клиент {k}"),
+            "+79000000000",
+            now,
+        )));
     }
     for i in 0..100_000u128 {
         let at = now - chrono::Duration::minutes(i as i64);
-        let mut c = fixture::consultation(Uuid::from_u128(0x2000_0000 + i), Uuid::from_u128(0x1000_0000 + i % 1000), ConsultationStatus::Closed, at);
+        let mut c = fixture::consultation(
+            Uuid::from_u128(0x2000_0000 + i),
+            Uuid::from_u128(0x1000_0000 + i % 1000),
+            ConsultationStatus::Closed,
+            at,
+        );
         c.subject = Some(format!("Обращение {i}"));
         c.last_message_at = Some(at);
         if i % 997 == 0 {
@@ -52,7 +67,12 @@ async fn bench(keying: Keying) {
         items.push(EventData::Consultation(c));
     }
     for i in 0..3000u128 {
-        let mut c = fixture::consultation(Uuid::from_u128(0x3000_0000 + i), Uuid::from_u128(0x1000_0000 + i % 1000), ConsultationStatus::Active, now);
+        let mut c = fixture::consultation(
+            Uuid::from_u128(0x3000_0000 + i),
+            Uuid::from_u128(0x1000_0000 + i % 1000),
+            ConsultationStatus::Active,
+            now,
+        );
         c.operator_id = Some(ME);
         items.push(EventData::Consultation(c));
     }
@@ -62,29 +82,103 @@ async fn bench(keying: Keying) {
     let deep = {
         let mut after: Option<ListCursor> = None;
         for _ in 0..50 {
-            after = views.list_page(ConsultationView::Archive, &ListFilter::default(), after, 1000).await.unwrap().next;
+            after = views
+                .list_page(
+                    ConsultationView::Archive,
+                    &ListFilter::default(),
+                    after,
+                    1000,
+                )
+                .await
+                .unwrap()
+                .next;
         }
         after
     };
     let cases: Vec<(&str, ConsultationView, ListFilter, Option<ListCursor>)> = vec![
-        ("archive, newest first, first 200", ConsultationView::Archive, ListFilter::default(), None),
-        ("archive, by priority, first 200", ConsultationView::Archive, ListFilter { sort: Sort::Priority, ..Default::default() }, None),
-        ("archive, by last message, first 200", ConsultationView::Archive, ListFilter { sort: Sort::LastMessage, ..Default::default() }, None),
-        ("archive, 200 after row 50,000", ConsultationView::Archive, ListFilter::default(), deep),
-        ("archive, kind = video (101 of 100,000)", ConsultationView::Archive, ListFilter { kind: Some(ConsultationKind::Video), ..Default::default() }, None),
-        ("archive, tag (101)", ConsultationView::Archive, ListFilter { tag: Some("Аллергия".into()), ..Default::default() }, None),
-        ("archive, text \"обращение 4242\"", ConsultationView::Archive, ListFilter { text: Some("обращение 4242".into()), ..Default::default() }, None),
-        ("mine (3,000), unread only", ConsultationView::Mine, ListFilter { unread_only: true, ..Default::default() }, None),
+        (
+            "archive, newest first, first 200",
+            ConsultationView::Archive,
+            ListFilter::default(),
+            None,
+        ),
+        (
+            "archive, by priority, first 200",
+            ConsultationView::Archive,
+            ListFilter {
+                sort: Sort::Priority,
+                ..Default::default()
+            },
+            None,
+        ),
+        (
+            "archive, by last message, first 200",
+            ConsultationView::Archive,
+            ListFilter {
+                sort: Sort::LastMessage,
+                ..Default::default()
+            },
+            None,
+        ),
+        (
+            "archive, 200 after row 50,000",
+            ConsultationView::Archive,
+            ListFilter::default(),
+            deep,
+        ),
+        (
+            "archive, kind = video (101 of 100,000)",
+            ConsultationView::Archive,
+            ListFilter {
+                kind: Some(ConsultationKind::Video),
+                ..Default::default()
+            },
+            None,
+        ),
+        (
+            "archive, tag (101)",
+            ConsultationView::Archive,
+            ListFilter {
+                tag: Some("Аллергия".into()),
+                ..Default::default()
+            },
+            None,
+        ),
+        (
+            "archive, text \"обращение 4242\"",
+            ConsultationView::Archive,
+            ListFilter {
+                text: Some("обращение 4242".into()),
+                ..Default::default()
+            },
+            None,
+        ),
+        (
+            "mine (3,000), unread only",
+            ConsultationView::Mine,
+            ListFilter {
+                unread_only: true,
+                ..Default::default()
+            },
+            None,
+        ),
     ];
     for (name, view, filter, after) in cases {
         let mut times = Vec::new();
         let mut total = 0;
         for _ in 0..RUNS {
             let t = Instant::now();
-            total = views.list_page(view, &filter, after, 200).await.unwrap().total;
+            total = views
+                .list_page(view, &filter, after, 200)
+                .await
+                .unwrap()
+                .total;
             times.push(t.elapsed());
         }
-        println!("{name:<42} median {:>7.2} ms  (total {total})", median(&mut times));
+        println!(
+            "{name:<42} median {:>7.2} ms  (total {total})",
+            median(&mut times)
+        );
     }
     let mut times = Vec::new();
     for _ in 0..RUNS {
@@ -92,7 +186,11 @@ async fn bench(keying: Keying) {
         views.counts().await.unwrap();
         times.push(t.elapsed());
     }
-    println!("{:<42} median {:>7.2} ms", "badge counts", median(&mut times));
+    println!(
+        "{:<42} median {:>7.2} ms",
+        "badge counts",
+        median(&mut times)
+    );
     cache.close().await;
 }
 

@@ -14,17 +14,27 @@ use tokio::sync::mpsc;
 
 #[tokio::main]
 async fn main() {
-    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(40);
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(40);
     let dir = tempfile::tempdir().unwrap();
     std::env::set_var("CARELINE_HOME", dir.path().join("home"));
     let (_state, server) = careline_server::testing::demo(dir.path()).await;
-    let session = Session::login(&server.url, "anna", careline_server::demo::DEMO_PASSWORD).await.unwrap();
-    let desk = Desk::open(session, dir.path().join("anna.db")).await.unwrap();
+    let session = Session::login(&server.url, "anna", careline_server::demo::DEMO_PASSWORD)
+        .await
+        .unwrap();
+    let desk = Desk::open(session, dir.path().join("anna.db"))
+        .await
+        .unwrap();
     let (tx, mut rx) = mpsc::unbounded_channel();
     desk.start(Arc::new(move |e| {
         let _ = tx.send(e);
     }));
-    while !matches!(rx.recv().await, Some(DeskEvent::Connection { online: true, .. })) {}
+    while !matches!(
+        rx.recv().await,
+        Some(DeskEvent::Connection { online: true, .. })
+    ) {}
     let http = reqwest::Client::new();
     let mut took = Vec::new();
     for i in 0..n {
@@ -47,7 +57,10 @@ async fn main() {
         resp.send().await.unwrap().error_for_status().unwrap();
         let accepted = Instant::now();
         loop {
-            match tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.expect("a notification within 5 s") {
+            match tokio::time::timeout(Duration::from_secs(5), rx.recv())
+                .await
+                .expect("a notification within 5 s")
+            {
                 Some(DeskEvent::Notify { notification }) if notification.text == text => break,
                 _ => {}
             }

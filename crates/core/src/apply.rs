@@ -59,16 +59,23 @@ impl Writer {
         for sql in THREAD_INDEXES {
             conn.execute(sql, [])?;
         }
-        Ok(Writer { conn: Arc::new(Mutex::new(Some(conn))) })
+        Ok(Writer {
+            conn: Arc::new(Mutex::new(Some(conn))),
+        })
     }
 
     /// Gives back the writer's page cache.
     pub(crate) async fn shrink_memory(&self) {
-        let _ = self.run(|c| Ok(c.execute_batch("PRAGMA shrink_memory;")?)).await;
+        let _ = self
+            .run(|c| Ok(c.execute_batch("PRAGMA shrink_memory;")?))
+            .await;
     }
 
     /// Runs `f` on the connection, on a blocking thread.
-    async fn run<R: Send + 'static>(&self, f: impl FnOnce(&mut Connection) -> CoreResult<R> + Send + 'static) -> CoreResult<R> {
+    async fn run<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> CoreResult<R> + Send + 'static,
+    ) -> CoreResult<R> {
         let conn = self.conn.clone();
         tokio::task::spawn_blocking(move || {
             let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
@@ -82,7 +89,12 @@ impl Writer {
     }
 
     /// Moves the read position of `reader` forward at once (never back).
-    pub(crate) async fn set_read_position(&self, consultation_id: Uuid, reader: Uuid, seq: i64) -> CoreResult<()> {
+    pub(crate) async fn set_read_position(
+        &self,
+        consultation_id: Uuid,
+        reader: Uuid,
+        seq: i64,
+    ) -> CoreResult<()> {
         self.run(move |c| {
             c.execute(
                 "INSERT INTO reads (consultation_id, reader_id, seq) VALUES (?1, ?2, ?3) ON CONFLICT DO UPDATE SET seq = MAX(seq, excluded.seq)",
@@ -95,11 +107,19 @@ impl Writer {
 
     /// Applies events (as `(seq, data)`) after the stored position, with the new position, in
     /// one transaction; returns how many were applied.
-    pub(crate) async fn apply(&self, events: Vec<(i64, EventData)>, next: i64) -> CoreResult<usize> {
+    pub(crate) async fn apply(
+        &self,
+        events: Vec<(i64, EventData)>,
+        next: i64,
+    ) -> CoreResult<usize> {
         self.run(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let last = meta_i64(&tx, "last_seq")?;
-            let fresh: Vec<&EventData> = events.iter().filter(|(seq, _)| *seq > last).map(|(_, d)| d).collect();
+            let fresh: Vec<&EventData> = events
+                .iter()
+                .filter(|(seq, _)| *seq > last)
+                .map(|(_, d)| d)
+                .collect();
             apply_all(&tx, &fresh, false)?;
             let new = next.max(last).max(events.last().map(|e| e.0).unwrap_or(0));
             set_meta(&tx, "last_seq", new)?;
@@ -112,7 +132,11 @@ impl Writer {
     /// Applies state items as upserts; with `position`, sets it in the same transaction. The
     /// first big page into an empty cache drops the thread indexes; the page with the position
     /// builds them again.
-    pub(crate) async fn apply_state(&self, items: Vec<EventData>, position: Option<i64>) -> CoreResult<usize> {
+    pub(crate) async fn apply_state(
+        &self,
+        items: Vec<EventData>,
+        position: Option<i64>,
+    ) -> CoreResult<usize> {
         self.run(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let all: Vec<&EventData> = items.iter().collect();
@@ -139,10 +163,24 @@ impl Writer {
     pub(crate) async fn reset_entities(&self) -> CoreResult<()> {
         self.run(|c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            for t in ["operators", "tariffs", "clients", "consultations", "messages", "callbacks", "reads", "client_fts", "consultation_fts", "search_words"] {
+            for t in [
+                "operators",
+                "tariffs",
+                "clients",
+                "consultations",
+                "messages",
+                "callbacks",
+                "reads",
+                "client_fts",
+                "consultation_fts",
+                "search_words",
+            ] {
                 tx.execute(&format!("DELETE FROM {t}"), [])?;
             }
-            tx.execute("INSERT INTO message_fts (message_fts) VALUES ('delete-all')", [])?;
+            tx.execute(
+                "INSERT INTO message_fts (message_fts) VALUES ('delete-all')",
+                [],
+            )?;
             tx.execute("DELETE FROM meta WHERE key IN ('last_seq', 'fts_upto')", [])?;
             tx.commit()?;
             Ok(())
@@ -160,13 +198,18 @@ impl Writer {
             let mut done = 0;
             let mut seen = Words::default();
             {
-                let mut read = tx.prepare_cached("SELECT seq, data FROM messages WHERE seq > ? ORDER BY seq LIMIT ?")?;
-                let mut insert = tx.prepare_cached("INSERT INTO message_fts (rowid, text) VALUES (?, ?)")?;
+                let mut read = tx.prepare_cached(
+                    "SELECT seq, data FROM messages WHERE seq > ? ORDER BY seq LIMIT ?",
+                )?;
+                let mut insert =
+                    tx.prepare_cached("INSERT INTO message_fts (rowid, text) VALUES (?, ?)")?;
                 let mut rows = read.query(params![upto, limit])?;
                 while let Some(row) = rows.next()? {
                     let seq: i64 = row.get(0)?;
-                    let text: Searchable = serde_json::from_str(row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?)
-                        .map_err(|e| CoreError::Corrupt(format!("cached JSON: {e}")))?;
+                    let text: Searchable = serde_json::from_str(
+                        row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?,
+                    )
+                    .map_err(|e| CoreError::Corrupt(format!("cached JSON: {e}")))?;
                     let text = text.text();
                     seen.add(&text);
                     insert.execute(params![seq, index_text(&text)])?;
@@ -187,17 +230,24 @@ impl Writer {
     /// Closes the connection (after the batch in hand, if any).
     pub(crate) async fn close(&self) {
         let conn = self.conn.clone();
-        let _ = tokio::task::spawn_blocking(move || drop(conn.lock().unwrap_or_else(|p| p.into_inner()).take())).await;
+        let _ = tokio::task::spawn_blocking(move || {
+            drop(conn.lock().unwrap_or_else(|p| p.into_inner()).take())
+        })
+        .await;
     }
 
     /// Gives back the page cache a big download filled.
     pub(crate) async fn shrink(&self) -> CoreResult<()> {
-        self.run(|c| Ok(c.execute_batch("PRAGMA shrink_memory")?)).await
+        self.run(|c| Ok(c.execute_batch("PRAGMA shrink_memory")?))
+            .await
     }
 }
 
 fn meta_i64(tx: &Transaction, key: &str) -> CoreResult<i64> {
-    let v: Option<String> = tx.prepare_cached("SELECT value FROM meta WHERE key = ?")?.query_row([key], |r| r.get(0)).optional()?;
+    let v: Option<String> = tx
+        .prepare_cached("SELECT value FROM meta WHERE key = ?")?
+        .query_row([key], |r| r.get(0))
+        .optional()?;
     Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
 }
 
@@ -234,7 +284,10 @@ struct SearchableFile {
 
 impl Searchable {
     fn text(&self) -> String {
-        search_text(&self.body, self.attachment.as_ref().map(|a| a.file_name.as_str()))
+        search_text(
+            &self.body,
+            self.attachment.as_ref().map(|a| a.file_name.as_str()),
+        )
     }
 }
 
@@ -266,7 +319,10 @@ pub(crate) fn consultation_text(c: &Consultation) -> String {
 
 /// Applies items in order; `snapshot` for pages of a download.
 fn apply_all(tx: &Transaction, items: &[&EventData], snapshot: bool) -> CoreResult<()> {
-    let messages = items.iter().filter(|d| matches!(d, EventData::Message(_))).count();
+    let messages = items
+        .iter()
+        .filter(|d| matches!(d, EventData::Message(_)))
+        .count();
     let mut index = Index::new(tx, messages, snapshot)?;
     // The latest message time per consultation, written once per batch.
     let mut latest: HashMap<uuid::Uuid, i64> = HashMap::new();
@@ -312,7 +368,8 @@ impl Words {
     }
 
     fn save(&self, tx: &Transaction) -> CoreResult<()> {
-        let mut insert = tx.prepare_cached("INSERT INTO search_words (word) VALUES (?) ON CONFLICT DO NOTHING")?;
+        let mut insert =
+            tx.prepare_cached("INSERT INTO search_words (word) VALUES (?) ON CONFLICT DO NOTHING")?;
         for w in &self.0 {
             insert.execute([w])?;
         }
@@ -326,10 +383,17 @@ impl Index {
         let inline = if messages == 0 || (snapshot && messages > INLINE_INDEX) {
             false
         } else {
-            let max: Option<i64> = tx.prepare_cached("SELECT MAX(seq) FROM messages")?.query_row([], |r| r.get(0))?;
+            let max: Option<i64> = tx
+                .prepare_cached("SELECT MAX(seq) FROM messages")?
+                .query_row([], |r| r.get(0))?;
             max.unwrap_or(0) <= upto
         };
-        Ok(Index { upto, inline, highest: upto, words: Words::default() })
+        Ok(Index {
+            upto,
+            inline,
+            highest: upto,
+            words: Words::default(),
+        })
     }
 
     fn wants(&self, seq: i64) -> bool {
@@ -353,7 +417,8 @@ fn insert_message(tx: &Transaction, m: &Message, index: &mut Index) -> CoreResul
     if inserted == 1 && index.wants(m.seq) {
         let text = message_search_text(m);
         index.words.add(&text);
-        tx.prepare_cached("INSERT INTO message_fts (rowid, text) VALUES (?, ?)")?.execute(params![m.seq, index_text(&text)])?;
+        tx.prepare_cached("INSERT INTO message_fts (rowid, text) VALUES (?, ?)")?
+            .execute(params![m.seq, index_text(&text)])?;
         index.highest = index.highest.max(m.seq);
     }
     Ok(())
@@ -385,14 +450,26 @@ fn apply_data(tx: &Transaction, data: &EventData) -> CoreResult<()> {
                 c.last_message_at.map(ms),
                 json(c)
             ])?;
-            reindex(tx, "consultations", "consultation_fts", &c.id.to_string(), &consultation_text(c))?;
+            reindex(
+                tx,
+                "consultations",
+                "consultation_fts",
+                &c.id.to_string(),
+                &consultation_text(c),
+            )?;
         }
         EventData::Client(c) => {
             tx.prepare_cached(
                 "INSERT INTO clients (id, name, data) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, data = excluded.data",
             )?
             .execute(params![c.id.to_string(), c.name, json(c)])?;
-            reindex(tx, "clients", "client_fts", &c.id.to_string(), &client_text(c))?;
+            reindex(
+                tx,
+                "clients",
+                "client_fts",
+                &c.id.to_string(),
+                &client_text(c),
+            )?;
         }
         EventData::Operator(o) => {
             tx.prepare_cached("INSERT INTO operators (id, data) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data")?
@@ -425,7 +502,8 @@ fn apply_data(tx: &Transaction, data: &EventData) -> CoreResult<()> {
             // Kept as the desk keeps what it fetches (`Desk::desk_settings`): with the time.
             // `ms` orders it against a fetch that was under way meanwhile (`Cache::keep_fetched_settings`).
             let now = chrono::Utc::now();
-            let kept = serde_json::json!({ "at": now, "ms": now.timestamp_millis(), "value": s }).to_string();
+            let kept = serde_json::json!({ "at": now, "ms": now.timestamp_millis(), "value": s })
+                .to_string();
             tx.prepare_cached("INSERT INTO meta (key, value) VALUES ('desk_settings', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")?
                 .execute(params![kept])?;
         }
@@ -448,9 +526,12 @@ fn erase_client(tx: &Transaction, client: uuid::Uuid) -> CoreResult<()> {
             .filter(|(seq, _)| *seq <= upto)
             .collect();
         // The message index keeps no text: a row leaves it given the text it went in with.
-        let mut forget = tx.prepare("INSERT INTO message_fts (message_fts, rowid, text) VALUES ('delete', ?, ?)")?;
+        let mut forget = tx.prepare(
+            "INSERT INTO message_fts (message_fts, rowid, text) VALUES ('delete', ?, ?)",
+        )?;
         for (seq, data) in indexed {
-            let m: Message = serde_json::from_str(&data).map_err(|e| CoreError::Corrupt(format!("a cached message: {e}")))?;
+            let m: Message = serde_json::from_str(&data)
+                .map_err(|e| CoreError::Corrupt(format!("a cached message: {e}")))?;
             forget.execute(params![seq, index_text(&message_search_text(&m))])?;
         }
     }
@@ -458,17 +539,27 @@ fn erase_client(tx: &Transaction, client: uuid::Uuid) -> CoreResult<()> {
     tx.execute("DELETE FROM consultation_fts WHERE rowid IN (SELECT rowid FROM consultations WHERE client_id = ?)", [&id])?;
     tx.execute("DELETE FROM reads WHERE consultation_id IN (SELECT id FROM consultations WHERE client_id = ?) OR reader_id = ?", [&id, &id])?;
     tx.execute("DELETE FROM consultations WHERE client_id = ?", [&id])?;
-    tx.execute("DELETE FROM callbacks WHERE json_extract(data, '$.client_id') = ?", [&id])?;
-    tx.execute("DELETE FROM client_fts WHERE rowid IN (SELECT rowid FROM clients WHERE id = ?)", [&id])?;
+    tx.execute(
+        "DELETE FROM callbacks WHERE json_extract(data, '$.client_id') = ?",
+        [&id],
+    )?;
+    tx.execute(
+        "DELETE FROM client_fts WHERE rowid IN (SELECT rowid FROM clients WHERE id = ?)",
+        [&id],
+    )?;
     tx.execute("DELETE FROM clients WHERE id = ?", [&id])?;
     Ok(())
 }
 
 /// Replaces the search text of a row of `table` (found by id) in `fts`.
 fn reindex(tx: &Transaction, table: &str, fts: &str, id: &str, text: &str) -> CoreResult<()> {
-    let rowid: i64 = tx.prepare_cached(&format!("SELECT rowid FROM {table} WHERE id = ?"))?.query_row([id], |r| r.get(0))?;
-    tx.prepare_cached(&format!("DELETE FROM {fts} WHERE rowid = ?"))?.execute([rowid])?;
-    tx.prepare_cached(&format!("INSERT INTO {fts} (rowid, text) VALUES (?, ?)"))?.execute(params![rowid, index_text(text)])?;
+    let rowid: i64 = tx
+        .prepare_cached(&format!("SELECT rowid FROM {table} WHERE id = ?"))?
+        .query_row([id], |r| r.get(0))?;
+    tx.prepare_cached(&format!("DELETE FROM {fts} WHERE rowid = ?"))?
+        .execute([rowid])?;
+    tx.prepare_cached(&format!("INSERT INTO {fts} (rowid, text) VALUES (?, ?)"))?
+        .execute(params![rowid, index_text(text)])?;
     let mut seen = Words::default();
     seen.add(text);
     seen.save(tx)

@@ -7,14 +7,20 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use careline_protocol::{Callback, Client, Consultation, ConsultationStatus, Event, EventData, Message, Operator};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use careline_protocol::{
+    Callback, Client, Consultation, ConsultationStatus, Event, EventData, Message, Operator,
+};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::Row;
 use uuid::Uuid;
 
 use crate::apply::{client_text, consultation_text, Writer};
 use crate::keys::CacheKey;
-use crate::search::{expression, highlight_terms, prefixes, relevance, snippet, Snippet, MAX_EXPANSION};
+use crate::search::{
+    expression, highlight_terms, prefixes, relevance, snippet, Snippet, MAX_EXPANSION,
+};
 use crate::unlock::{Keying, Opened};
 use crate::{CoreError, CoreResult};
 
@@ -93,10 +99,20 @@ impl Cache {
             .pragma("cache_size", "-32768")
             // Equal in any case of any script (SQLite's own NOCASE folds ASCII only): tags.
             .collation("unicase", |a, b| a.to_lowercase().cmp(&b.to_lowercase()));
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
         let writer = Writer::open(crate::unlock::connect(path, keying, &key)?)?;
-        Ok(Cache { pool, writer, indexing: Arc::new(AtomicBool::new(false)), path: path.to_owned(), key: Arc::new(key), opened })
+        Ok(Cache {
+            pool,
+            writer,
+            indexing: Arc::new(AtomicBool::new(false)),
+            path: path.to_owned(),
+            key: Arc::new(key),
+            opened,
+        })
     }
 
     /// What opening found: a new cache, the old one, a migrated one, or a lost key.
@@ -112,7 +128,9 @@ impl Cache {
             held.push(conn);
         }
         for conn in held.iter_mut() {
-            let _ = sqlx::query("PRAGMA shrink_memory").execute(&mut **conn).await;
+            let _ = sqlx::query("PRAGMA shrink_memory")
+                .execute(&mut **conn)
+                .await;
         }
         drop(held);
         self.writer.shrink_memory().await;
@@ -121,7 +139,9 @@ impl Cache {
     /// SQLite's plan for a query, one line per step (for tests and benchmarks that check which
     /// index a read uses; the file opens under its key only).
     pub async fn query_plan(&self, sql: &str) -> CoreResult<Vec<String>> {
-        let rows = sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}")).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows.iter().map(|r| r.get::<String, _>(3)).collect())
     }
 
@@ -152,11 +172,18 @@ impl Cache {
 
     /// The seq of the last applied event (0 for an empty cache).
     pub async fn last_seq(&self) -> CoreResult<i64> {
-        Ok(self.meta("last_seq").await?.and_then(|v| v.parse().ok()).unwrap_or(0))
+        Ok(self
+            .meta("last_seq")
+            .await?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0))
     }
 
     pub async fn meta(&self, key: &str) -> CoreResult<Option<String>> {
-        let row = sqlx::query("SELECT value FROM meta WHERE key = ?").bind(key).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT value FROM meta WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(row.map(|r| r.get(0)))
     }
 
@@ -181,7 +208,8 @@ impl Cache {
         asked: chrono::DateTime<chrono::Utc>,
     ) -> CoreResult<careline_protocol::DeskSettings> {
         let now = chrono::Utc::now();
-        let kept = serde_json::json!({ "at": now, "ms": now.timestamp_millis(), "value": s }).to_string();
+        let kept =
+            serde_json::json!({ "at": now, "ms": now.timestamp_millis(), "value": s }).to_string();
         sqlx::query(
             "INSERT INTO meta (key, value) VALUES ('desk_settings', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value \
              WHERE COALESCE(json_extract(meta.value, '$.ms'), 0) < ?",
@@ -212,14 +240,23 @@ impl Cache {
     /// Applies events in seq order with the new position, in one transaction. Events at or
     /// below the stored position are skipped, so applying a batch twice changes nothing.
     pub async fn apply(&self, events: Vec<Event>, next: i64) -> CoreResult<usize> {
-        self.writer.apply(events.into_iter().map(|e| (e.seq, e.data)).collect(), next).await
+        self.writer
+            .apply(events.into_iter().map(|e| (e.seq, e.data)).collect(), next)
+            .await
     }
 
     /// Forgets every cached entity and the position, keeping the outbox: the next sync fills
     /// the cache again from the start.
     /// Moves a read position forward at once (the server confirms it through the outbox).
-    pub async fn set_read_position(&self, consultation_id: Uuid, reader: Uuid, seq: i64) -> CoreResult<()> {
-        self.writer.set_read_position(consultation_id, reader, seq).await
+    pub async fn set_read_position(
+        &self,
+        consultation_id: Uuid,
+        reader: Uuid,
+        seq: i64,
+    ) -> CoreResult<()> {
+        self.writer
+            .set_read_position(consultation_id, reader, seq)
+            .await
     }
 
     pub async fn reset_entities(&self) -> CoreResult<()> {
@@ -228,7 +265,11 @@ impl Cache {
 
     /// Applies state items (from the snapshot) as upserts; with `position`, sets it in the same
     /// transaction.
-    pub async fn apply_state(&self, items: Vec<EventData>, position: Option<i64>) -> CoreResult<usize> {
+    pub async fn apply_state(
+        &self,
+        items: Vec<EventData>,
+        position: Option<i64>,
+    ) -> CoreResult<usize> {
         self.writer.apply_state(items, position).await
     }
 
@@ -271,7 +312,9 @@ impl Cache {
                 }
                 cache.indexing.store(false, Ordering::Release);
                 // A download that ended while this ran found the flag still set: look again.
-                if cache.unindexed().await.unwrap_or(0) == 0 || cache.indexing.swap(true, Ordering::AcqRel) {
+                if cache.unindexed().await.unwrap_or(0) == 0
+                    || cache.indexing.swap(true, Ordering::AcqRel)
+                {
                     return;
                 }
             }
@@ -280,14 +323,27 @@ impl Cache {
 
     /// How many cached messages are not searchable yet (a big download is being indexed).
     pub async fn unindexed(&self) -> CoreResult<i64> {
-        let upto: i64 = self.meta("fts_upto").await?.and_then(|v| v.parse().ok()).unwrap_or(0);
-        Ok(sqlx::query("SELECT COUNT(*) FROM messages WHERE seq > ?").bind(upto).fetch_one(&self.pool).await?.get(0))
+        let upto: i64 = self
+            .meta("fts_upto")
+            .await?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        Ok(sqlx::query("SELECT COUNT(*) FROM messages WHERE seq > ?")
+            .bind(upto)
+            .fetch_one(&self.pool)
+            .await?
+            .get(0))
     }
 
     // -- reading ---------------------------------------------------------------------------
 
     /// Consultations of these statuses, oldest first (the queue's order) or newest first.
-    pub async fn consultations(&self, statuses: &[ConsultationStatus], oldest_first: bool, limit: i64) -> CoreResult<Vec<Consultation>> {
+    pub async fn consultations(
+        &self,
+        statuses: &[ConsultationStatus],
+        oldest_first: bool,
+        limit: i64,
+    ) -> CoreResult<Vec<Consultation>> {
         let placeholders = vec!["?"; statuses.len()].join(", ");
         let sql = format!(
             "SELECT data, last_message_at FROM consultations WHERE status IN ({placeholders}) ORDER BY created_at {}, id LIMIT ?",
@@ -304,7 +360,11 @@ impl Cache {
     /// Consultations whose id (without dashes) starts or ends with `part`: UUIDv7s made
     /// together share their first digits, so people quote the last ones.
     pub async fn consultations_by_prefix(&self, part: &str) -> CoreResult<Vec<Consultation>> {
-        let clean: String = part.chars().filter(|c| c.is_ascii_hexdigit()).collect::<String>().to_lowercase();
+        let clean: String = part
+            .chars()
+            .filter(|c| c.is_ascii_hexdigit())
+            .collect::<String>()
+            .to_lowercase();
         if clean.len() < 4 {
             return Ok(Vec::new());
         }
@@ -317,47 +377,74 @@ impl Cache {
     }
 
     pub async fn consultation(&self, id: Uuid) -> CoreResult<Option<Consultation>> {
-        let row = sqlx::query("SELECT data, last_message_at FROM consultations WHERE id = ?").bind(id.to_string()).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT data, last_message_at FROM consultations WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(consultation_from_row).transpose()
     }
 
     /// A client's whole thread across consultations: the `limit` messages before `before_seq`
     /// (or the newest), oldest first.
-    pub async fn thread(&self, client_id: Uuid, before_seq: Option<i64>, limit: i64) -> CoreResult<Vec<Message>> {
-        let rows = sqlx::query("SELECT data FROM messages WHERE client_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?")
-            .bind(client_id.to_string())
-            .bind(before_seq.unwrap_or(i64::MAX))
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
-        let mut out = rows.iter().map(|r| parse::<Message>(r.get(0))).collect::<CoreResult<Vec<_>>>()?;
+    pub async fn thread(
+        &self,
+        client_id: Uuid,
+        before_seq: Option<i64>,
+        limit: i64,
+    ) -> CoreResult<Vec<Message>> {
+        let rows = sqlx::query(
+            "SELECT data FROM messages WHERE client_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+        )
+        .bind(client_id.to_string())
+        .bind(before_seq.unwrap_or(i64::MAX))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = rows
+            .iter()
+            .map(|r| parse::<Message>(r.get(0)))
+            .collect::<CoreResult<Vec<_>>>()?;
         out.reverse();
         Ok(out)
     }
 
     /// Up to `limit` messages of a client's thread after `after_seq`, oldest first.
-    pub async fn thread_after(&self, client_id: Uuid, after_seq: i64, limit: i64) -> CoreResult<Vec<Message>> {
-        let rows = sqlx::query("SELECT data FROM messages WHERE client_id = ? AND seq > ? ORDER BY seq LIMIT ?")
-            .bind(client_id.to_string())
-            .bind(after_seq)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+    pub async fn thread_after(
+        &self,
+        client_id: Uuid,
+        after_seq: i64,
+        limit: i64,
+    ) -> CoreResult<Vec<Message>> {
+        let rows = sqlx::query(
+            "SELECT data FROM messages WHERE client_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(client_id.to_string())
+        .bind(after_seq)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(|r| parse::<Message>(r.get(0))).collect()
     }
 
     pub async fn client(&self, id: Uuid) -> CoreResult<Option<Client>> {
-        let row = sqlx::query("SELECT data FROM clients WHERE id = ?").bind(id.to_string()).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT data FROM clients WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|r| parse(r.get(0))).transpose()
     }
 
     pub async fn operators(&self) -> CoreResult<Vec<Operator>> {
-        let rows = sqlx::query("SELECT data FROM operators ORDER BY id").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT data FROM operators ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(|r| parse(r.get(0))).collect()
     }
 
     pub async fn tariffs(&self) -> CoreResult<Vec<careline_protocol::Tariff>> {
-        let rows = sqlx::query("SELECT data FROM tariffs ORDER BY id").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT data FROM tariffs ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(|r| parse(r.get(0))).collect()
     }
 
@@ -371,8 +458,18 @@ impl Cache {
     /// Counts of the cached entities, by table.
     pub async fn counts(&self) -> CoreResult<Vec<(&'static str, i64)>> {
         let mut out = Vec::new();
-        for t in ["operators", "clients", "consultations", "messages", "callbacks", "tariffs"] {
-            let n: i64 = sqlx::query(&format!("SELECT COUNT(*) FROM {t}")).fetch_one(&self.pool).await?.get(0);
+        for t in [
+            "operators",
+            "clients",
+            "consultations",
+            "messages",
+            "callbacks",
+            "tariffs",
+        ] {
+            let n: i64 = sqlx::query(&format!("SELECT COUNT(*) FROM {t}"))
+                .fetch_one(&self.pool)
+                .await?
+                .get(0);
             out.push((t, n));
         }
         Ok(out)
@@ -384,14 +481,20 @@ impl Cache {
     pub async fn search(&self, query: &str, limit: i64) -> CoreResult<Vec<Hit>> {
         let mut expanded = std::collections::HashMap::new();
         for prefix in prefixes(query) {
-            let rows = sqlx::query("SELECT word FROM search_words WHERE word >= ? AND word < ? LIMIT ?")
-                .bind(&prefix)
-                .bind(format!("{prefix}{}", char::MAX))
-                .bind(MAX_EXPANSION as i64 + 1)
-                .fetch_all(&self.pool)
-                .await?;
+            let rows =
+                sqlx::query("SELECT word FROM search_words WHERE word >= ? AND word < ? LIMIT ?")
+                    .bind(&prefix)
+                    .bind(format!("{prefix}{}", char::MAX))
+                    .bind(MAX_EXPANSION as i64 + 1)
+                    .fetch_all(&self.pool)
+                    .await?;
             if rows.len() <= MAX_EXPANSION {
-                expanded.insert(prefix, rows.iter().map(|r| r.get::<String, _>(0)).collect::<Vec<_>>());
+                expanded.insert(
+                    prefix,
+                    rows.iter()
+                        .map(|r| r.get::<String, _>(0))
+                        .collect::<Vec<_>>(),
+                );
             }
         }
         let Some(expr) = expression(query, &expanded) else {
@@ -412,16 +515,30 @@ impl Cache {
         .await?;
         for r in &rows {
             let m: Message = parse(r.get(0))?;
-            let text = if m.body.is_empty() { m.attachment.as_ref().map(|a| a.file_name.clone()).unwrap_or_default() } else { m.body.clone() };
+            let text = if m.body.is_empty() {
+                m.attachment
+                    .as_ref()
+                    .map(|a| a.file_name.clone())
+                    .unwrap_or_default()
+            } else {
+                m.body.clone()
+            };
             let hit = Hit {
                 kind: "message",
                 id: m.id,
                 consultation_id: Some(m.consultation_id),
                 client_id: Some(m.client_id),
                 seq: Some(m.seq),
-                snippet: Snippet { text, marks: Vec::new() },
+                snippet: Snippet {
+                    text,
+                    marks: Vec::new(),
+                },
             };
-            ranked.push((relevance(&hit.snippet.text, &terms), m.created_at.timestamp_millis(), hit));
+            ranked.push((
+                relevance(&hit.snippet.text, &terms),
+                m.created_at.timestamp_millis(),
+                hit,
+            ));
         }
         let rows = sqlx::query(
             "SELECT c.data FROM (SELECT rowid FROM client_fts WHERE client_fts MATCH ? ORDER BY rowid DESC LIMIT ?) r JOIN clients c ON c.rowid = r.rowid",
@@ -437,7 +554,17 @@ impl Cache {
             ranked.push((
                 relevance(&text, &terms),
                 0,
-                Hit { kind: "client", id: c.id, consultation_id: None, client_id: Some(c.id), seq: None, snippet: Snippet { text, marks: Vec::new() } },
+                Hit {
+                    kind: "client",
+                    id: c.id,
+                    consultation_id: None,
+                    client_id: Some(c.id),
+                    seq: None,
+                    snippet: Snippet {
+                        text,
+                        marks: Vec::new(),
+                    },
+                },
             ));
         }
         let rows = sqlx::query(
@@ -460,7 +587,10 @@ impl Cache {
                     consultation_id: Some(c.id),
                     client_id: Some(c.client_id),
                     seq: None,
-                    snippet: Snippet { text, marks: Vec::new() },
+                    snippet: Snippet {
+                        text,
+                        marks: Vec::new(),
+                    },
                 },
             ));
         }

@@ -99,18 +99,32 @@ pub struct UiError {
 
 impl UiError {
     pub fn local(code: LocalCode, message: impl Into<String>) -> UiError {
-        UiError { code: UiCode::Local(code), message: message.into() }
+        UiError {
+            code: UiCode::Local(code),
+            message: message.into(),
+        }
     }
 }
 
 impl From<CoreError> for UiError {
     fn from(e: CoreError) -> UiError {
         let code = match &e {
-            CoreError::Refused(api) => return UiError { code: UiCode::Server(api.code), message: api.message.clone() },
-            CoreError::Unreachable(_) | CoreError::Unavailable { .. } | CoreError::LiveConnect(_) => LocalCode::Offline,
+            CoreError::Refused(api) => {
+                return UiError {
+                    code: UiCode::Server(api.code),
+                    message: api.message.clone(),
+                }
+            }
+            CoreError::Unreachable(_)
+            | CoreError::Unavailable { .. }
+            | CoreError::LiveConnect(_) => LocalCode::Offline,
             CoreError::Unexpected { .. } => LocalCode::UnexpectedAnswer,
             CoreError::NotLoggedIn => LocalCode::NotLoggedIn,
-            CoreError::Closed | CoreError::Db(_) | CoreError::Native(_) | CoreError::Migrate(_) | CoreError::Corrupt(_) => LocalCode::Cache,
+            CoreError::Closed
+            | CoreError::Db(_)
+            | CoreError::Native(_)
+            | CoreError::Migrate(_)
+            | CoreError::Corrupt(_) => LocalCode::Cache,
             CoreError::Io(_) => LocalCode::File,
             CoreError::KeyUnavailable => LocalCode::KeyUnavailable,
         };
@@ -124,14 +138,35 @@ mod tests {
 
     #[test]
     fn codes_keep_their_kind() {
-        let refused = CoreError::Refused(ApiError { code: ErrorCode::AlreadyTaken, message: "taken by someone else".into() });
-        assert_eq!(serde_json::to_value(UiError::from(refused)).unwrap()["code"], "already_taken");
-        let unexpected = CoreError::Unexpected { status: 502, detail: "<html>Bad gateway</html>".into() };
+        let refused = CoreError::Refused(ApiError {
+            code: ErrorCode::AlreadyTaken,
+            message: "taken by someone else".into(),
+        });
+        assert_eq!(
+            serde_json::to_value(UiError::from(refused)).unwrap()["code"],
+            "already_taken"
+        );
+        let unexpected = CoreError::Unexpected {
+            status: 502,
+            detail: "<html>Bad gateway</html>".into(),
+        };
         let ui = UiError::from(unexpected);
         assert_eq!(ui.code, UiCode::Local(LocalCode::UnexpectedAnswer));
-        assert!(ui.message.contains("Bad gateway"), "the cause stays as the detail");
-        assert_eq!(UiError::from(CoreError::Closed).code, UiCode::Local(LocalCode::Cache));
-        assert_eq!(UiError::from(CoreError::LiveConnect("refused".into())).code, UiCode::Local(LocalCode::Offline));
-        assert_eq!(serde_json::to_value(UiError::from(CoreError::NotLoggedIn)).unwrap()["code"], "not_logged_in");
+        assert!(
+            ui.message.contains("Bad gateway"),
+            "the cause stays as the detail"
+        );
+        assert_eq!(
+            UiError::from(CoreError::Closed).code,
+            UiCode::Local(LocalCode::Cache)
+        );
+        assert_eq!(
+            UiError::from(CoreError::LiveConnect("refused".into())).code,
+            UiCode::Local(LocalCode::Offline)
+        );
+        assert_eq!(
+            serde_json::to_value(UiError::from(CoreError::NotLoggedIn)).unwrap()["code"],
+            "not_logged_in"
+        );
     }
 }

@@ -38,7 +38,12 @@ pub struct Fetched {
 impl Files {
     /// The store beside a cache file: `<cache>.files/`.
     pub fn beside(cache: &Cache, max_bytes: u64) -> Files {
-        Files { root: store_of(cache.path()), max_bytes, sealer: Sealer::new(cache.key()), opened: opened_of(cache.path()) }
+        Files {
+            root: store_of(cache.path()),
+            max_bytes,
+            sealer: Sealer::new(cache.key()),
+            opened: opened_of(cache.path()),
+        }
     }
 
     /// Where the sealed copy of a content is (or would be).
@@ -96,7 +101,11 @@ impl Files {
             };
             for f in files.flatten() {
                 if let Ok(m) = f.metadata() {
-                    out.push((f.path(), m.len(), m.modified().unwrap_or(std::time::UNIX_EPOCH)));
+                    out.push((
+                        f.path(),
+                        m.len(),
+                        m.modified().unwrap_or(std::time::UNIX_EPOCH),
+                    ));
                 }
             }
         }
@@ -114,11 +123,28 @@ impl Files {
                 result.files += 1;
             }
         }
-        let thumbs: std::collections::HashSet<String> = wanted.iter().filter_map(|a| a.image.as_ref()).map(|i| self.sealer.name(&i.thumb_sha256)).collect();
-        let is_thumb = |path: &Path| path.file_name().and_then(|n| n.to_str()).is_some_and(|n| thumbs.contains(n));
-        let mut used: u64 = self.stored().iter().filter(|s| !is_thumb(&s.0)).map(|s| s.1).sum();
+        let thumbs: std::collections::HashSet<String> = wanted
+            .iter()
+            .filter_map(|a| a.image.as_ref())
+            .map(|i| self.sealer.name(&i.thumb_sha256))
+            .collect();
+        let is_thumb = |path: &Path| {
+            path.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| thumbs.contains(n))
+        };
+        let mut used: u64 = self
+            .stored()
+            .iter()
+            .filter(|s| !is_thumb(&s.0))
+            .map(|s| s.1)
+            .sum();
         // How new each content is, by its name in the store: 0 for the newest message's file.
-        let rank: std::collections::HashMap<String, usize> = wanted.iter().enumerate().map(|(i, a)| (self.sealer.name(&a.sha256), i)).collect();
+        let rank: std::collections::HashMap<String, usize> = wanted
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (self.sealer.name(&a.sha256), i))
+            .collect();
         for (index, a) in wanted.into_iter().enumerate() {
             if self.has(&a) || a.size as u64 > self.max_bytes {
                 continue;
@@ -132,7 +158,10 @@ impl Files {
                 Err(e) => return Err(e),
             };
             if hex::encode(Sha256::digest(&bytes)) != a.sha256 {
-                return Err(CoreError::Corrupt(format!("attachment {} does not match its SHA-256", a.id)));
+                return Err(CoreError::Corrupt(format!(
+                    "attachment {} does not match its SHA-256",
+                    a.id
+                )));
             }
             let mut full = false;
             while used + bytes.len() as u64 > self.max_bytes {
@@ -142,7 +171,11 @@ impl Files {
                     .into_iter()
                     .filter(|(path, _, _)| !is_thumb(path))
                     .map(|(path, size, _)| {
-                        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_owned();
+                        let name = path
+                            .file_name()
+                            .and_then(|n| n.to_str())
+                            .unwrap_or("")
+                            .to_owned();
                         (rank.get(&name).copied().unwrap_or(usize::MAX), path, size)
                     })
                     .filter(|(r, _, _)| *r > index)
@@ -158,7 +191,9 @@ impl Files {
             if full {
                 break; // everything left is older than what the store keeps
             }
-            let path = self.path_of(&a.sha256).ok_or_else(|| CoreError::Corrupt("bad sha256".into()))?;
+            let path = self
+                .path_of(&a.sha256)
+                .ok_or_else(|| CoreError::Corrupt("bad sha256".into()))?;
             let sealed = self.sealer.seal(&a.sha256, &bytes);
             write_atomically(&path, &sealed)?;
             used += sealed.len() as u64;
@@ -180,7 +215,11 @@ impl Files {
             .collect();
         let mut removed = 0;
         for (path, _, _) in self.stored() {
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_owned();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("")
+                .to_owned();
             if !named.contains(&name) {
                 std::fs::remove_file(&path)?;
                 removed += 1;
@@ -192,7 +231,12 @@ impl Files {
     /// Fetches the file of a message that just arrived (the newest, so it is kept before any
     /// other): at once when the store has room, else through [`Files::fetch`], which makes room
     /// by pushing out the oldest messages' files. True when the file is here now.
-    pub async fn fetch_new(&self, remote: &Remote, cache: &Cache, a: &Attachment) -> CoreResult<bool> {
+    pub async fn fetch_new(
+        &self,
+        remote: &Remote,
+        cache: &Cache,
+        a: &Attachment,
+    ) -> CoreResult<bool> {
         self.fetch_thumbnail(remote, a).await?;
         if self.has(a) {
             return Ok(true);
@@ -212,7 +256,10 @@ impl Files {
 impl Files {
     /// Whether the thumbnail of an image attachment is here.
     pub fn has_thumbnail(&self, a: &Attachment) -> bool {
-        a.image.as_ref().and_then(|i| self.path_of(&i.thumb_sha256)).is_some_and(|p| p.exists())
+        a.image
+            .as_ref()
+            .and_then(|i| self.path_of(&i.thumb_sha256))
+            .is_some_and(|p| p.exists())
     }
 
     /// Fetches an image's thumbnail if it is not here; true when it was fetched now.
@@ -234,22 +281,36 @@ impl Files {
 
     /// Downloads an attachment's original (or its thumbnail), checks it against its SHA-256 and
     /// seals it into the store; false when the server would not give it.
-    async fn download_into(&self, remote: &Remote, a: &Attachment, thumbnail: bool) -> CoreResult<bool> {
+    async fn download_into(
+        &self,
+        remote: &Remote,
+        a: &Attachment,
+        thumbnail: bool,
+    ) -> CoreResult<bool> {
         let sha256 = match (&a.image, thumbnail) {
             (Some(i), true) => i.thumb_sha256.as_str(),
             (None, true) => return Ok(false),
             (_, false) => a.sha256.as_str(),
         };
-        let got = if thumbnail { remote.download_thumbnail(a.id).await } else { remote.download(a.id).await };
+        let got = if thumbnail {
+            remote.download_thumbnail(a.id).await
+        } else {
+            remote.download(a.id).await
+        };
         let bytes = match got {
             Ok(b) => b,
             Err(CoreError::Refused(_)) => return Ok(false),
             Err(e) => return Err(e),
         };
         if hex::encode(Sha256::digest(&bytes)) != sha256 {
-            return Err(CoreError::Corrupt(format!("attachment {} (thumbnail: {thumbnail}) does not match its SHA-256", a.id)));
+            return Err(CoreError::Corrupt(format!(
+                "attachment {} (thumbnail: {thumbnail}) does not match its SHA-256",
+                a.id
+            )));
         }
-        let path = self.path_of(sha256).ok_or_else(|| CoreError::Corrupt("bad sha256".into()))?;
+        let path = self
+            .path_of(sha256)
+            .ok_or_else(|| CoreError::Corrupt("bad sha256".into()))?;
         write_atomically(&path, &self.sealer.seal(sha256, &bytes))?;
         Ok(true)
     }
@@ -264,7 +325,8 @@ impl Cache {
         let mut seen = std::collections::HashSet::new();
         let mut out = Vec::new();
         for r in rows {
-            let m: Message = serde_json::from_str(r.get::<&str, _>(0)).map_err(|e| CoreError::Corrupt(e.to_string()))?;
+            let m: Message = serde_json::from_str(r.get::<&str, _>(0))
+                .map_err(|e| CoreError::Corrupt(e.to_string()))?;
             if let Some(a) = m.attachment {
                 if seen.insert(a.sha256.clone()) {
                     out.push(a);
@@ -283,7 +345,9 @@ impl Cache {
 pub fn save_dir() -> PathBuf {
     match std::env::var_os("CARELINE_EXPORT_DIR") {
         Some(d) => PathBuf::from(d),
-        None => dirs::download_dir().or_else(dirs::home_dir).unwrap_or_else(std::env::temp_dir),
+        None => dirs::download_dir()
+            .or_else(dirs::home_dir)
+            .unwrap_or_else(std::env::temp_dir),
     }
 }
 
@@ -292,7 +356,12 @@ pub fn save_dir() -> PathBuf {
 /// executable, a script, an HTML page, a macro document, a name that disagrees with its type —
 /// is not opened (a click on `анализы.pdf.exe` ran it on Windows).
 pub fn safe_extensions(media_type: &str) -> &'static [&'static str] {
-    let essence = media_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = media_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     match essence.as_str() {
         "application/pdf" => &["pdf"],
         "image/jpeg" => &["jpg", "jpeg"],
@@ -330,7 +399,12 @@ impl Files {
     /// Saves a file that is not to be opened into `dir`, under its name with `.blocked`
     /// added (no program runs it by a click), never over another file — but a click on the
     /// same file again finds the copy it saved before instead of adding another; its path.
-    pub fn save_blocked(&self, sha256: &str, name: &str, dir: &Path) -> CoreResult<Option<PathBuf>> {
+    pub fn save_blocked(
+        &self,
+        sha256: &str,
+        name: &str,
+        dir: &Path,
+    ) -> CoreResult<Option<PathBuf>> {
         let Some(plain) = self.read(sha256) else {
             return Ok(None);
         };
@@ -368,11 +442,20 @@ mod opening {
         assert!(openable("application/pdf", "анализы.pdf"));
         assert!(openable("application/pdf", "Анализы.PDF"));
         assert!(openable("image/jpeg; charset=binary", "photo.JPEG"));
-        assert!(!openable("application/pdf", "анализы.pdf.exe"), "the last extension decides");
-        assert!(!openable("application/pdf", "анализы.pdf\u{202e}exe.txt"), "a name that disagrees with its type");
+        assert!(
+            !openable("application/pdf", "анализы.pdf.exe"),
+            "the last extension decides"
+        );
+        assert!(
+            !openable("application/pdf", "анализы.pdf\u{202e}exe.txt"),
+            "a name that disagrees with its type"
+        );
         assert!(!openable("application/x-msdownload", "setup.exe"));
         assert!(!openable("text/html", "result.html"));
-        assert!(!openable("application/vnd.ms-word.document.macroEnabled.12", "letter.docm"));
+        assert!(!openable(
+            "application/vnd.ms-word.document.macroEnabled.12",
+            "letter.docm"
+        ));
         assert!(!openable("image/png", "scan"), "no extension");
         assert!(!openable("image/png", "../../scan.png.lnk"));
         assert!(openable("audio/ogg", "voice.opus"));

@@ -35,7 +35,9 @@ fn patiently<T: Send + 'static>(f: impl FnOnce() -> Option<T> + Send + 'static) 
 }
 
 fn entry(account: &str) -> Option<keyring::Entry> {
-    keyring::Entry::new(SERVICE, account).map_err(|e| tracing::info!(error = %e, "no keychain")).ok()
+    keyring::Entry::new(SERVICE, account)
+        .map_err(|e| tracing::info!(error = %e, "no keychain"))
+        .ok()
 }
 
 /// Stores a secret; false when there is no keychain to take it.

@@ -50,7 +50,9 @@ impl CacheKey {
     /// their names.
     pub(crate) fn derive(&self, purpose: &str) -> Zeroizing<[u8; 32]> {
         let mut out = Zeroizing::new([0u8; 32]);
-        Hkdf::<Sha256>::new(None, self.0.as_ref()).expand(purpose.as_bytes(), out.as_mut()).expect("32 bytes is a valid HKDF-SHA256 length");
+        Hkdf::<Sha256>::new(None, self.0.as_ref())
+            .expand(purpose.as_bytes(), out.as_mut())
+            .expect("32 bytes is a valid HKDF-SHA256 length");
         out
     }
 }
@@ -89,7 +91,9 @@ fn account(cache: &Path) -> String {
 }
 
 fn record_path(cache: &Path) -> PathBuf {
-    crate::session::home().join("keys").join(format!("{}.json", id(cache)))
+    crate::session::home()
+        .join("keys")
+        .join(format!("{}.json", id(cache)))
 }
 
 /// The cache's key, wherever it is kept (blocks up to the keychain's patience).
@@ -107,7 +111,9 @@ pub(crate) fn load(cache: &Path) -> Found {
         return Found::Lost;
     }
     match keychain::lookup(&account(cache)) {
-        Lookup::Found(text) => CacheKey::from_hex(&text).map(Found::Key).unwrap_or(Found::Lost),
+        Lookup::Found(text) => CacheKey::from_hex(&text)
+            .map(Found::Key)
+            .unwrap_or(Found::Lost),
         Lookup::Missing => Found::Lost,
         Lookup::NoAnswer => Found::Unavailable,
     }
@@ -118,10 +124,15 @@ pub(crate) fn create(cache: &Path) -> std::io::Result<CacheKey> {
     let key = CacheKey::random();
     let in_keychain = keychain::store(&account(cache), key.to_hex().as_str());
     let absolute = std::path::absolute(cache).unwrap_or_else(|_| cache.to_owned());
-    let record = Record { cache: absolute, keychain: in_keychain, key: (!in_keychain).then(|| key.to_hex().to_string()) };
+    let record = Record {
+        cache: absolute,
+        keychain: in_keychain,
+        key: (!in_keychain).then(|| key.to_hex().to_string()),
+    };
     let path = record_path(cache);
     crate::private::private_dir(path.parent().expect("the keys folder"))?;
-    let text = Zeroizing::new(serde_json::to_string_pretty(&record).expect("a key record serializes"));
+    let text =
+        Zeroizing::new(serde_json::to_string_pretty(&record).expect("a key record serializes"));
     crate::private::write_private(&path, text.as_bytes())?;
     Ok(key)
 }
@@ -134,7 +145,11 @@ pub fn is_kept(cache: &Path) -> bool {
 /// Forgets the cache's key (the cache is being wiped).
 pub fn forget(cache: &Path) {
     let path = record_path(cache);
-    if std::fs::read_to_string(&path).ok().and_then(|t| serde_json::from_str::<Record>(&t).ok()).is_some_and(|r| r.keychain) {
+    if std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| serde_json::from_str::<Record>(&t).ok())
+        .is_some_and(|r| r.keychain)
+    {
         keychain::delete(&account(cache));
     }
     let _ = std::fs::remove_file(path);

@@ -24,7 +24,10 @@ pub(crate) fn legacy_store_of(cache: &Path) -> PathBuf {
 /// Where files are decrypted for other programs: the user's runtime folder (memory on Linux,
 /// emptied at logout) where there is one, else beside the cache.
 pub(crate) fn opened_of(cache: &Path) -> PathBuf {
-    let name = cache.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = cache
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     match dirs::runtime_dir() {
         Some(run) => run.join("careline").join(format!("{name}.open")),
         None => beside_cache(cache, ".open"),

@@ -15,7 +15,9 @@ use crate::{sync, Cache, CoreError, CoreResult, Remote};
 /// The wait before reconnect attempt `attempt` (0-based): doubling from 500 ms up to 30 s,
 /// with full jitter so that a thousand desks do not come back in step.
 pub fn backoff(attempt: u32, rng: &mut impl Rng) -> Duration {
-    let cap = Duration::from_millis(500).saturating_mul(1u32 << attempt.min(6)).min(Duration::from_secs(30));
+    let cap = Duration::from_millis(500)
+        .saturating_mul(1u32 << attempt.min(6))
+        .min(Duration::from_secs(30));
     cap.mul_f64(rng.gen_range(0.5..=1.0))
 }
 
@@ -37,19 +39,32 @@ pub enum Update {
 
 /// Follows until `on_update` returns false or the session is refused (the token expired or
 /// was revoked: the error says so).
-pub async fn follow(remote: &Remote, cache: &Cache, on_update: impl FnMut(Update) -> bool) -> CoreResult<()> {
+pub async fn follow(
+    remote: &Remote,
+    cache: &Cache,
+    on_update: impl FnMut(Update) -> bool,
+) -> CoreResult<()> {
     follow_waking(remote, cache, &tokio::sync::Notify::new(), on_update).await
 }
 
 /// As [`follow`]; `wake` cuts a reconnect wait short (the desk wakes it when the server was
 /// seen to answer again, so live updates resume at once rather than after the backoff).
-pub async fn follow_waking(remote: &Remote, cache: &Cache, wake: &tokio::sync::Notify, mut on_update: impl FnMut(Update) -> bool) -> CoreResult<()> {
+pub async fn follow_waking(
+    remote: &Remote,
+    cache: &Cache,
+    wake: &tokio::sync::Notify,
+    mut on_update: impl FnMut(Update) -> bool,
+) -> CoreResult<()> {
     let mut attempt = 0u32;
     loop {
         match session(remote, cache, &mut on_update, &mut attempt).await {
             Ok(false) => return Ok(()),
             Ok(true) => {}
-            Err(CoreError::Refused(e)) if matches!(e.code, ErrorCode::Unauthorized | ErrorCode::AccountDisabled) => return Err(CoreError::Refused(e)),
+            Err(CoreError::Refused(e))
+                if matches!(e.code, ErrorCode::Unauthorized | ErrorCode::AccountDisabled) =>
+            {
+                return Err(CoreError::Refused(e))
+            }
             Err(e) => tracing::debug!(error = %e, "live connection ended"),
         }
         let wait = backoff(attempt, &mut rand::thread_rng());
@@ -65,15 +80,31 @@ pub async fn follow_waking(remote: &Remote, cache: &Cache, wake: &tokio::sync::N
 }
 
 /// One connection. Ok(true): reconnect; Ok(false): the owner asked to stop.
-async fn session(remote: &Remote, cache: &Cache, on_update: &mut impl FnMut(Update) -> bool, attempt: &mut u32) -> CoreResult<bool> {
+async fn session(
+    remote: &Remote,
+    cache: &Cache,
+    on_update: &mut impl FnMut(Update) -> bool,
+    attempt: &mut u32,
+) -> CoreResult<bool> {
     // Catch up over REST first (pages are cheaper than a long replay), then go live.
     sync::catch_up(remote, cache, |_| {}).await?;
     let since = cache.last_seq().await?;
-    let url = format!("{}/api/v1/ws?resume={since}", remote.base().replacen("http", "ws", 1));
+    let url = format!(
+        "{}/api/v1/ws?resume={since}",
+        remote.base().replacen("http", "ws", 1)
+    );
     let mut request =
-        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url).map_err(|e| CoreError::LiveConnect(format!("the address: {e}")))?;
-    request.headers_mut().insert("authorization", format!("Bearer {}", remote.token()).parse().map_err(|_| CoreError::NotLoggedIn)?);
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.map_err(|e| CoreError::LiveConnect(e.to_string()))?;
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url)
+            .map_err(|e| CoreError::LiveConnect(format!("the address: {e}")))?;
+    request.headers_mut().insert(
+        "authorization",
+        format!("Bearer {}", remote.token())
+            .parse()
+            .map_err(|_| CoreError::NotLoggedIn)?,
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .map_err(|e| CoreError::LiveConnect(e.to_string()))?;
     loop {
         let frame = match tokio::time::timeout(SILENCE, ws.next()).await {
             Err(_) => return Ok(true), // silent: reconnect
@@ -126,10 +157,15 @@ mod tests {
     fn backoff_doubles_to_a_cap_with_jitter() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
         for attempt in 0..20 {
-            let cap = Duration::from_millis(500).saturating_mul(1 << attempt.min(6)).min(Duration::from_secs(30));
+            let cap = Duration::from_millis(500)
+                .saturating_mul(1 << attempt.min(6))
+                .min(Duration::from_secs(30));
             for _ in 0..50 {
                 let d = backoff(attempt, &mut rng);
-                assert!(d <= cap && d >= cap / 2, "attempt {attempt}: {d:?} vs {cap:?}");
+                assert!(
+                    d <= cap && d >= cap / 2,
+                    "attempt {attempt}: {d:?} vs {cap:?}"
+                );
             }
         }
         assert!(backoff(30, &mut rng) <= Duration::from_secs(30));

@@ -14,7 +14,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use careline_protocol::{AuthorKind, Callback, CallbackStatus, Consultation, ConsultationStatus, Event, EventData, Presence};
+use careline_protocol::{
+    AuthorKind, Callback, CallbackStatus, Consultation, ConsultationStatus, Event, EventData,
+    Presence,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -144,13 +147,23 @@ pub struct Notification {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Before {
     Nothing,
-    Consultation { status: ConsultationStatus, operator_id: Option<Uuid>, red_flag: bool },
-    Callback { status: CallbackStatus },
+    Consultation {
+        status: ConsultationStatus,
+        operator_id: Option<Uuid>,
+        red_flag: bool,
+    },
+    Callback {
+        status: CallbackStatus,
+    },
 }
 
 impl From<&Consultation> for Before {
     fn from(c: &Consultation) -> Before {
-        Before::Consultation { status: c.status, operator_id: c.operator_id, red_flag: c.red_flag.is_some() }
+        Before::Consultation {
+            status: c.status,
+            operator_id: c.operator_id,
+            red_flag: c.red_flag.is_some(),
+        }
     }
 }
 
@@ -212,7 +225,10 @@ pub struct Memory {
 
 impl Memory {
     pub fn new(known: Known) -> Memory {
-        Memory { known, ..Memory::default() }
+        Memory {
+            known,
+            ..Memory::default()
+        }
     }
 
     pub fn known(&self) -> &Known {
@@ -262,18 +278,31 @@ pub struct Given {
 impl Given {
     /// Reminders due at `now`, recorded as given; what concerns items no longer open (taken,
     /// closed, done) is forgotten.
-    pub fn due(&mut self, now: DateTime<Utc>, callbacks: &[Callback], queue: &[Consultation], op: Operator, settings: &Settings) -> Vec<Candidate> {
+    pub fn due(
+        &mut self,
+        now: DateTime<Utc>,
+        callbacks: &[Callback],
+        queue: &[Consultation],
+        op: Operator,
+        settings: &Settings,
+    ) -> Vec<Candidate> {
         let open: std::collections::HashSet<Target> = callbacks
             .iter()
             .filter(|c| !c.status.is_final())
             .map(|c| Target::Callback(c.id))
-            .chain(queue.iter().filter(|c| c.status == ConsultationStatus::New).map(|c| Target::Consultation(c.id)))
+            .chain(
+                queue
+                    .iter()
+                    .filter(|c| c.status == ConsultationStatus::New)
+                    .map(|c| Target::Consultation(c.id)),
+            )
             .collect();
         self.said.retain(|(_, t, _)| open.contains(t));
         let due = reminders(now, callbacks, queue, op, settings, &self.said);
         for c in &due {
             // A repeated reminder replaces the earlier one of its kind and item.
-            self.said.retain(|(k, t, _)| !(*k == c.kind && *t == c.target));
+            self.said
+                .retain(|(k, t, _)| !(*k == c.kind && *t == c.target));
             self.said.push((c.kind, c.target, now));
         }
         due
@@ -283,17 +312,32 @@ impl Given {
     /// late, a line of text). Each is told once, and again every `repeat_until_taken` while it
     /// stays late if the operator asked for repeats; an item handled (answered, taken,
     /// attempted) is forgotten, so a new breach of it is told again. Nothing while busy.
-    pub fn due_breaches(&mut self, now: DateTime<Utc>, late: &[(Target, crate::sla::SlaDue, String)], op: Operator, settings: &Settings) -> Vec<Candidate> {
-        self.breaches.retain(|(t, b, _)| late.iter().any(|(lt, d, _)| lt == t && d.breach == *b && d.is_late(now)));
+    pub fn due_breaches(
+        &mut self,
+        now: DateTime<Utc>,
+        late: &[(Target, crate::sla::SlaDue, String)],
+        op: Operator,
+        settings: &Settings,
+    ) -> Vec<Candidate> {
+        self.breaches.retain(|(t, b, _)| {
+            late.iter()
+                .any(|(lt, d, _)| lt == t && d.breach == *b && d.is_late(now))
+        });
         if op.presence == Presence::Busy || !settings.allows(Kind::SlaBreach) {
             return Vec::new();
         }
         let mut out = Vec::new();
         for (target, due, text) in late.iter().filter(|(_, d, _)| d.is_late(now)) {
-            let told = self.breaches.iter().position(|(t, b, _)| t == target && *b == due.breach);
+            let told = self
+                .breaches
+                .iter()
+                .position(|(t, b, _)| t == target && *b == due.breach);
             let again = match (told, settings.repeat_until_taken) {
                 (None, _) => true,
-                (Some(i), Some(every)) => now >= self.breaches[i].2 + chrono::Duration::from_std(every).unwrap_or_default(),
+                (Some(i), Some(every)) => {
+                    now >= self.breaches[i].2
+                        + chrono::Duration::from_std(every).unwrap_or_default()
+                }
                 (Some(_), None) => false,
             };
             if again {
@@ -301,7 +345,11 @@ impl Given {
                     self.breaches.remove(i);
                 }
                 self.breaches.push((*target, due.breach, now));
-                out.push(Candidate { kind: Kind::SlaBreach, target: *target, text: text.clone() });
+                out.push(Candidate {
+                    kind: Kind::SlaBreach,
+                    target: *target,
+                    text: text.clone(),
+                });
             }
         }
         out
@@ -323,10 +371,18 @@ impl Given {
 }
 
 /// Decides on one event from the stream.
-pub fn on_event(event: &Event, before: Before, op: Operator, settings: &Settings, my_consultation: impl Fn(Uuid) -> bool) -> Option<Candidate> {
+pub fn on_event(
+    event: &Event,
+    before: Before,
+    op: Operator,
+    settings: &Settings,
+    my_consultation: impl Fn(Uuid) -> bool,
+) -> Option<Candidate> {
     if let EventData::Consultation(c) = &event.data {
         let flagged_before = matches!(before, Before::Consultation { red_flag: true, .. });
-        if let (Some(phrase), ConsultationStatus::New, false) = (&c.red_flag, c.status, flagged_before) {
+        if let (Some(phrase), ConsultationStatus::New, false) =
+            (&c.red_flag, c.status, flagged_before)
+        {
             return Some(red_flag(c, phrase));
         }
     }
@@ -336,21 +392,40 @@ pub fn on_event(event: &Event, before: Before, op: Operator, settings: &Settings
     let candidate = match &event.data {
         EventData::Consultation(c) => {
             let prev = match before {
-                Before::Consultation { status, operator_id, .. } => Some((status, operator_id)),
+                Before::Consultation {
+                    status,
+                    operator_id,
+                    ..
+                } => Some((status, operator_id)),
                 _ => None,
             };
-            let newly_queued = c.status == ConsultationStatus::New && prev.is_none_or(|(s, _)| s != ConsultationStatus::New);
+            let newly_queued = c.status == ConsultationStatus::New
+                && prev.is_none_or(|(s, _)| s != ConsultationStatus::New);
             let to_me = c.status == ConsultationStatus::Active
                 && c.operator_id == Some(op.me)
                 && prev.is_some_and(|(s, o)| s == ConsultationStatus::Active && o != Some(op.me));
             // From the queue to me: assigned (the desk drops it when it was my own take).
-            let assigned = c.status == ConsultationStatus::Active && c.operator_id == Some(op.me) && prev.is_some_and(|(s, _)| s == ConsultationStatus::New);
+            let assigned = c.status == ConsultationStatus::Active
+                && c.operator_id == Some(op.me)
+                && prev.is_some_and(|(s, _)| s == ConsultationStatus::New);
             if newly_queued {
-                Some(Candidate { kind: Kind::NewQueueItem, target: Target::Consultation(c.id), text: c.subject.clone().unwrap_or_default() })
+                Some(Candidate {
+                    kind: Kind::NewQueueItem,
+                    target: Target::Consultation(c.id),
+                    text: c.subject.clone().unwrap_or_default(),
+                })
             } else if to_me {
-                Some(Candidate { kind: Kind::TransferredToMe, target: Target::Consultation(c.id), text: c.subject.clone().unwrap_or_default() })
+                Some(Candidate {
+                    kind: Kind::TransferredToMe,
+                    target: Target::Consultation(c.id),
+                    text: c.subject.clone().unwrap_or_default(),
+                })
             } else if assigned {
-                Some(Candidate { kind: Kind::AssignedToMe, target: Target::Consultation(c.id), text: c.subject.clone().unwrap_or_default() })
+                Some(Candidate {
+                    kind: Kind::AssignedToMe,
+                    target: Target::Consultation(c.id),
+                    text: c.subject.clone().unwrap_or_default(),
+                })
             } else {
                 None
             }
@@ -366,7 +441,11 @@ pub fn on_event(event: &Event, before: Before, op: Operator, settings: &Settings
         }
         EventData::Callback(cb) => {
             let is_new = cb.status == CallbackStatus::New && matches!(before, Before::Nothing);
-            is_new.then(|| Candidate { kind: Kind::NewCallback, target: Target::Callback(cb.id), text: cb.reason.clone().unwrap_or_else(|| cb.phone.clone()) })
+            is_new.then(|| Candidate {
+                kind: Kind::NewCallback,
+                target: Target::Callback(cb.id),
+                text: cb.reason.clone().unwrap_or_else(|| cb.phone.clone()),
+            })
         }
         _ => None,
     }?;
@@ -381,7 +460,11 @@ fn red_flag(c: &Consultation, phrase: &str) -> Candidate {
         Some(s) if s != words => format!("«{words}» — {s}"),
         _ => format!("«{words}»"),
     };
-    Candidate { kind: Kind::RedFlag, target: Target::Consultation(c.id), text }
+    Candidate {
+        kind: Kind::RedFlag,
+        target: Target::Consultation(c.id),
+        text,
+    }
 }
 
 /// Reminders that are due at `now` and not yet given. `given` holds what was already said, as
@@ -394,7 +477,13 @@ pub fn reminders(
     settings: &Settings,
     given: &[(Kind, Target, DateTime<Utc>)],
 ) -> Vec<Candidate> {
-    let said = |kind: Kind, target: Target| given.iter().filter(|(k, t, _)| *k == kind && *t == target).map(|(_, _, at)| *at).max();
+    let said = |kind: Kind, target: Target| {
+        given
+            .iter()
+            .filter(|(k, t, _)| *k == kind && *t == target)
+            .map(|(_, _, at)| *at)
+            .max()
+    };
     let mut out = Vec::new();
     // Red flags first, and whatever the operator's status: until someone takes it.
     let repeat = chrono::Duration::from_std(RED_FLAG_REPEAT).unwrap_or_default();
@@ -421,10 +510,21 @@ pub fn reminders(
             && said(Kind::CallbackDueSoon, target).is_none()
             && settings.allows(Kind::CallbackDueSoon)
         {
-            out.push(Candidate { kind: Kind::CallbackDueSoon, target, text: text.clone() });
+            out.push(Candidate {
+                kind: Kind::CallbackDueSoon,
+                target,
+                text: text.clone(),
+            });
         }
-        if now >= due + overdue && said(Kind::CallbackOverdue, target).is_none() && settings.allows(Kind::CallbackOverdue) {
-            out.push(Candidate { kind: Kind::CallbackOverdue, target, text });
+        if now >= due + overdue
+            && said(Kind::CallbackOverdue, target).is_none()
+            && settings.allows(Kind::CallbackOverdue)
+        {
+            out.push(Candidate {
+                kind: Kind::CallbackOverdue,
+                target,
+                text,
+            });
         }
     }
     let wait = chrono::Duration::from_std(settings.long_wait_after).unwrap_or_default();
@@ -435,11 +535,17 @@ pub fn reminders(
         }
         let again = match (said(Kind::LongWait, target), settings.repeat_until_taken) {
             (None, _) => true,
-            (Some(at), Some(every)) => now >= at + chrono::Duration::from_std(every).unwrap_or_default(),
+            (Some(at), Some(every)) => {
+                now >= at + chrono::Duration::from_std(every).unwrap_or_default()
+            }
             (Some(_), None) => false,
         };
         if again {
-            out.push(Candidate { kind: Kind::LongWait, target, text: c.subject.clone().unwrap_or_default() });
+            out.push(Candidate {
+                kind: Kind::LongWait,
+                target,
+                text: c.subject.clone().unwrap_or_default(),
+            });
         }
     }
     out
@@ -449,13 +555,16 @@ pub fn reminders(
 pub fn coalesce(burst: &[Candidate], settings: &Settings) -> Vec<Notification> {
     let mut by_kind: BTreeMap<Kind, Notification> = BTreeMap::new();
     for c in burst {
-        by_kind.entry(c.kind).and_modify(|n| n.count += 1).or_insert_with(|| Notification {
-            kind: c.kind,
-            count: 1,
-            target: c.target,
-            text: c.text.clone(),
-            sound: settings.sound,
-        });
+        by_kind
+            .entry(c.kind)
+            .and_modify(|n| n.count += 1)
+            .or_insert_with(|| Notification {
+                kind: c.kind,
+                count: 1,
+                target: c.target,
+                text: c.text.clone(),
+                sound: settings.sound,
+            });
     }
     // Several messages in several chats: the text of one would mislead.
     for n in by_kind.values_mut() {
@@ -472,14 +581,23 @@ mod tests {
     use careline_protocol::{Message, MessageKind};
 
     fn me() -> Operator {
-        Operator { me: Uuid::from_u128(1), presence: Presence::Online, in_front: None }
+        Operator {
+            me: Uuid::from_u128(1),
+            presence: Presence::Online,
+            in_front: None,
+        }
     }
 
     fn consultation(status: ConsultationStatus, operator: Option<u128>) -> Consultation {
         Consultation {
             operator_id: operator.map(Uuid::from_u128),
             subject: Some("Болит голова".into()),
-            ..careline_protocol::fixture::consultation(Uuid::from_u128(100), Uuid::from_u128(200), status, DateTime::from_timestamp(1_700_000_000, 0).unwrap())
+            ..careline_protocol::fixture::consultation(
+                Uuid::from_u128(100),
+                Uuid::from_u128(200),
+                status,
+                DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+            )
         }
     }
 
@@ -489,38 +607,112 @@ mod tests {
         let queued = consultation(ConsultationStatus::New, None);
         let mine = consultation(ConsultationStatus::Active, Some(1));
         let e = event(EventData::Consultation(mine.clone()));
-        assert_eq!(on_event(&e, Before::from(&queued), me(), &s, |_| true).unwrap().kind, Kind::AssignedToMe);
+        assert_eq!(
+            on_event(&e, Before::from(&queued), me(), &s, |_| true)
+                .unwrap()
+                .kind,
+            Kind::AssignedToMe
+        );
         // Someone else's: nothing; already mine: nothing.
         let theirs = consultation(ConsultationStatus::Active, Some(2));
-        assert!(on_event(&event(EventData::Consultation(theirs)), Before::from(&queued), me(), &s, |_| false).is_none());
+        assert!(on_event(
+            &event(EventData::Consultation(theirs)),
+            Before::from(&queued),
+            me(),
+            &s,
+            |_| false
+        )
+        .is_none());
         assert!(on_event(&e, Before::from(&mine), me(), &s, |_| true).is_none());
     }
 
     #[test]
     fn a_red_flag_is_told_to_everyone_at_once_and_again_until_taken() {
-        let s = Settings { enabled: Settings::default().enabled.into_keys().map(|k| (k, false)).collect(), ..Settings::default() };
+        let s = Settings {
+            enabled: Settings::default()
+                .enabled
+                .into_keys()
+                .map(|k| (k, false))
+                .collect(),
+            ..Settings::default()
+        };
         let plain = consultation(ConsultationStatus::New, None);
-        let flagged = Consultation { red_flag: Some("chest pain".into()), priority: careline_protocol::Priority::Urgent, ..plain.clone() };
-        let busy = Operator { presence: Presence::Busy, ..me() };
+        let flagged = Consultation {
+            red_flag: Some("chest pain".into()),
+            priority: careline_protocol::Priority::Urgent,
+            ..plain.clone()
+        };
+        let busy = Operator {
+            presence: Presence::Busy,
+            ..me()
+        };
         // Raised on a waiting consultation: told even to a busy operator with every switch off.
         let raised = event(EventData::Consultation(flagged.clone()));
-        let told = on_event(&raised, Before::from(&plain), busy, &s, |_| false).expect("a red flag is told");
-        assert_eq!((told.kind, told.text.as_str()), (Kind::RedFlag, "«chest pain» — Болит голова"));
+        let told = on_event(&raised, Before::from(&plain), busy, &s, |_| false)
+            .expect("a red flag is told");
+        assert_eq!(
+            (told.kind, told.text.as_str()),
+            (Kind::RedFlag, "«chest pain» — Болит голова")
+        );
         // Once per consultation, not for each later update of it.
         assert!(on_event(&raised, Before::from(&flagged), busy, &s, |_| false).is_none());
         // Taken: nothing more.
-        let taken = Consultation { status: ConsultationStatus::Active, operator_id: Some(Uuid::from_u128(9)), ..flagged.clone() };
-        assert!(on_event(&event(EventData::Consultation(taken.clone())), Before::from(&flagged), busy, &s, |_| false).is_none());
+        let taken = Consultation {
+            status: ConsultationStatus::Active,
+            operator_id: Some(Uuid::from_u128(9)),
+            ..flagged.clone()
+        };
+        assert!(on_event(
+            &event(EventData::Consultation(taken.clone())),
+            Before::from(&flagged),
+            busy,
+            &s,
+            |_| false
+        )
+        .is_none());
         // Repeated every minute while it waits, counted from when it was told.
         let now = Utc::now();
         let mut given = Given::default();
         given.told(Kind::RedFlag, Target::Consultation(flagged.id), now);
-        assert!(given.due(now + chrono::Duration::seconds(15), &[], std::slice::from_ref(&flagged), busy, &s).is_empty());
-        let again = given.due(now + chrono::Duration::seconds(61), &[], std::slice::from_ref(&flagged), busy, &s);
-        assert_eq!(again.iter().map(|c| c.kind).collect::<Vec<_>>(), vec![Kind::RedFlag]);
-        assert!(given.due(now + chrono::Duration::seconds(200), &[], std::slice::from_ref(&taken), busy, &s).is_empty(), "taken: quiet");
+        assert!(given
+            .due(
+                now + chrono::Duration::seconds(15),
+                &[],
+                std::slice::from_ref(&flagged),
+                busy,
+                &s
+            )
+            .is_empty());
+        let again = given.due(
+            now + chrono::Duration::seconds(61),
+            &[],
+            std::slice::from_ref(&flagged),
+            busy,
+            &s,
+        );
+        assert_eq!(
+            again.iter().map(|c| c.kind).collect::<Vec<_>>(),
+            vec![Kind::RedFlag]
+        );
+        assert!(
+            given
+                .due(
+                    now + chrono::Duration::seconds(200),
+                    &[],
+                    std::slice::from_ref(&taken),
+                    busy,
+                    &s
+                )
+                .is_empty(),
+            "taken: quiet"
+        );
         // A desk that starts with a red flag already waiting tells it at the first tick.
-        assert_eq!(Given::default().due(now, &[], std::slice::from_ref(&flagged), me(), &s).len(), 1);
+        assert_eq!(
+            Given::default()
+                .due(now, &[], std::slice::from_ref(&flagged), me(), &s)
+                .len(),
+            1
+        );
     }
 
     #[test]
@@ -528,29 +720,99 @@ mod tests {
         use crate::sla::{Breach, SlaDue};
         let now = Utc::now();
         let target = Target::Consultation(Uuid::from_u128(5));
-        let late = |at: DateTime<Utc>| vec![(target, SlaDue { breach: Breach::Unanswered, at }, "Болит горло".to_owned())];
+        let late = |at: DateTime<Utc>| {
+            vec![(
+                target,
+                SlaDue {
+                    breach: Breach::Unanswered,
+                    at,
+                },
+                "Болит горло".to_owned(),
+            )]
+        };
         let s = Settings::default();
         let mut given = Given::default();
         // Not yet late: nothing.
-        assert!(given.due_breaches(now, &late(now + chrono::Duration::seconds(30)), me(), &s).is_empty());
+        assert!(given
+            .due_breaches(now, &late(now + chrono::Duration::seconds(30)), me(), &s)
+            .is_empty());
         let told = given.due_breaches(now, &late(now - chrono::Duration::seconds(1)), me(), &s);
-        assert_eq!(told.iter().map(|c| (c.kind, c.text.as_str())).collect::<Vec<_>>(), vec![(Kind::SlaBreach, "Болит горло")]);
-        assert!(given.due_breaches(now + chrono::Duration::minutes(10), &late(now), me(), &s).is_empty(), "once, without repeats");
+        assert_eq!(
+            told.iter()
+                .map(|c| (c.kind, c.text.as_str()))
+                .collect::<Vec<_>>(),
+            vec![(Kind::SlaBreach, "Болит горло")]
+        );
+        assert!(
+            given
+                .due_breaches(now + chrono::Duration::minutes(10), &late(now), me(), &s)
+                .is_empty(),
+            "once, without repeats"
+        );
         // Answered (no longer late), then the client writes again and it is late again: told again.
-        assert!(given.due_breaches(now + chrono::Duration::minutes(11), &[], me(), &s).is_empty());
-        assert_eq!(given.due_breaches(now + chrono::Duration::minutes(30), &late(now + chrono::Duration::minutes(29)), me(), &s).len(), 1);
+        assert!(given
+            .due_breaches(now + chrono::Duration::minutes(11), &[], me(), &s)
+            .is_empty());
+        assert_eq!(
+            given
+                .due_breaches(
+                    now + chrono::Duration::minutes(30),
+                    &late(now + chrono::Duration::minutes(29)),
+                    me(),
+                    &s
+                )
+                .len(),
+            1
+        );
         // With repeats, every interval while it stays late; never while busy.
-        let repeating = Settings { repeat_until_taken: Some(Duration::from_secs(120)), ..Settings::default() };
+        let repeating = Settings {
+            repeat_until_taken: Some(Duration::from_secs(120)),
+            ..Settings::default()
+        };
         let mut given = Given::default();
-        assert_eq!(given.due_breaches(now, &late(now), me(), &repeating).len(), 1);
-        assert!(given.due_breaches(now + chrono::Duration::seconds(60), &late(now), me(), &repeating).is_empty());
-        assert_eq!(given.due_breaches(now + chrono::Duration::seconds(121), &late(now), me(), &repeating).len(), 1);
-        let busy = Operator { presence: Presence::Busy, ..me() };
-        assert!(given.due_breaches(now + chrono::Duration::seconds(400), &late(now), busy, &repeating).is_empty());
+        assert_eq!(
+            given.due_breaches(now, &late(now), me(), &repeating).len(),
+            1
+        );
+        assert!(given
+            .due_breaches(
+                now + chrono::Duration::seconds(60),
+                &late(now),
+                me(),
+                &repeating
+            )
+            .is_empty());
+        assert_eq!(
+            given
+                .due_breaches(
+                    now + chrono::Duration::seconds(121),
+                    &late(now),
+                    me(),
+                    &repeating
+                )
+                .len(),
+            1
+        );
+        let busy = Operator {
+            presence: Presence::Busy,
+            ..me()
+        };
+        assert!(given
+            .due_breaches(
+                now + chrono::Duration::seconds(400),
+                &late(now),
+                busy,
+                &repeating
+            )
+            .is_empty());
     }
 
     fn event(data: EventData) -> Event {
-        Event { seq: 1, at: Utc::now(), data }
+        Event {
+            seq: 1,
+            at: Utc::now(),
+            data,
+        }
     }
 
     fn message(author: AuthorKind) -> Message {
@@ -570,7 +832,11 @@ mod tests {
         }
     }
 
-    fn callback(status: CallbackStatus, preferred: Option<DateTime<Utc>>, due: DateTime<Utc>) -> Callback {
+    fn callback(
+        status: CallbackStatus,
+        preferred: Option<DateTime<Utc>>,
+        due: DateTime<Utc>,
+    ) -> Callback {
         Callback {
             id: Uuid::from_u128(400),
             client_id: None,
@@ -592,20 +858,46 @@ mod tests {
         let s = Settings::default();
         let new = consultation(ConsultationStatus::New, None);
         let e = event(EventData::Consultation(new.clone()));
-        assert_eq!(on_event(&e, Before::Nothing, me(), &s, |_| false).unwrap().kind, Kind::NewQueueItem);
+        assert_eq!(
+            on_event(&e, Before::Nothing, me(), &s, |_| false)
+                .unwrap()
+                .kind,
+            Kind::NewQueueItem
+        );
         // Already in the queue (a tag changed): nothing.
         assert!(on_event(&e, Before::from(&new), me(), &s, |_| false).is_none());
         // Handed back to the queue: new again.
         let active_other = consultation(ConsultationStatus::Active, Some(2));
-        assert_eq!(on_event(&e, Before::from(&active_other), me(), &s, |_| false).unwrap().kind, Kind::NewQueueItem);
+        assert_eq!(
+            on_event(&e, Before::from(&active_other), me(), &s, |_| false)
+                .unwrap()
+                .kind,
+            Kind::NewQueueItem
+        );
         // Transferred from someone to me.
-        let to_me = event(EventData::Consultation(consultation(ConsultationStatus::Active, Some(1))));
-        assert_eq!(on_event(&to_me, Before::from(&active_other), me(), &s, |_| true).unwrap().kind, Kind::TransferredToMe);
+        let to_me = event(EventData::Consultation(consultation(
+            ConsultationStatus::Active,
+            Some(1),
+        )));
+        assert_eq!(
+            on_event(&to_me, Before::from(&active_other), me(), &s, |_| true)
+                .unwrap()
+                .kind,
+            Kind::TransferredToMe
+        );
         // From the queue to me: assigned. (When I took it myself the desk, which knows its own
         // takes, drops this: tests/desk.rs.)
-        assert_eq!(on_event(&to_me, Before::from(&new), me(), &s, |_| true).unwrap().kind, Kind::AssignedToMe);
+        assert_eq!(
+            on_event(&to_me, Before::from(&new), me(), &s, |_| true)
+                .unwrap()
+                .kind,
+            Kind::AssignedToMe
+        );
         // Busy: nothing at all. Disabled kind: nothing.
-        let busy = Operator { presence: Presence::Busy, ..me() };
+        let busy = Operator {
+            presence: Presence::Busy,
+            ..me()
+        };
         assert!(on_event(&e, Before::Nothing, busy, &s, |_| false).is_none());
         let mut off = Settings::default();
         off.enabled.insert(Kind::NewQueueItem, false);
@@ -616,10 +908,24 @@ mod tests {
     fn messages_only_in_my_chats_not_in_front() {
         let s = Settings::default();
         let e = event(EventData::Message(message(AuthorKind::Client)));
-        assert_eq!(on_event(&e, Before::Nothing, me(), &s, |_| true).unwrap().text, "Температура 39");
-        assert!(on_event(&e, Before::Nothing, me(), &s, |_| false).is_none(), "not my consultation");
-        let looking = Operator { in_front: Some(Uuid::from_u128(100)), ..me() };
-        assert!(on_event(&e, Before::Nothing, looking, &s, |_| true).is_none(), "the chat is in front");
+        assert_eq!(
+            on_event(&e, Before::Nothing, me(), &s, |_| true)
+                .unwrap()
+                .text,
+            "Температура 39"
+        );
+        assert!(
+            on_event(&e, Before::Nothing, me(), &s, |_| false).is_none(),
+            "not my consultation"
+        );
+        let looking = Operator {
+            in_front: Some(Uuid::from_u128(100)),
+            ..me()
+        };
+        assert!(
+            on_event(&e, Before::Nothing, looking, &s, |_| true).is_none(),
+            "the chat is in front"
+        );
         let own = event(EventData::Message(message(AuthorKind::Operator)));
         assert!(on_event(&own, Before::Nothing, me(), &s, |_| true).is_none());
     }
@@ -630,23 +936,58 @@ mod tests {
         let now = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
         let asap = callback(CallbackStatus::New, None, now);
         let e = event(EventData::Callback(asap.clone()));
-        assert_eq!(on_event(&e, Before::Nothing, me(), &s, |_| false).unwrap().kind, Kind::NewCallback);
-        assert!(on_event(&e, Before::from(&asap), me(), &s, |_| false).is_none(), "an update, not a new one");
+        assert_eq!(
+            on_event(&e, Before::Nothing, me(), &s, |_| false)
+                .unwrap()
+                .kind,
+            Kind::NewCallback
+        );
+        assert!(
+            on_event(&e, Before::from(&asap), me(), &s, |_| false).is_none(),
+            "an update, not a new one"
+        );
 
         let at = now + chrono::Duration::minutes(4);
         let scheduled = callback(CallbackStatus::New, Some(at), at);
         let r = reminders(now, std::slice::from_ref(&scheduled), &[], me(), &s, &[]);
-        assert_eq!(r.iter().map(|c| c.kind).collect::<Vec<_>>(), vec![Kind::CallbackDueSoon]);
+        assert_eq!(
+            r.iter().map(|c| c.kind).collect::<Vec<_>>(),
+            vec![Kind::CallbackDueSoon]
+        );
         let given = vec![(Kind::CallbackDueSoon, Target::Callback(scheduled.id), now)];
-        assert!(reminders(now, std::slice::from_ref(&scheduled), &[], me(), &s, &given).is_empty(), "said once");
+        assert!(
+            reminders(now, std::slice::from_ref(&scheduled), &[], me(), &s, &given).is_empty(),
+            "said once"
+        );
         let later = at + chrono::Duration::minutes(10);
-        let r = reminders(later, std::slice::from_ref(&scheduled), &[], me(), &s, &given);
-        assert_eq!(r.iter().map(|c| c.kind).collect::<Vec<_>>(), vec![Kind::CallbackOverdue]);
+        let r = reminders(
+            later,
+            std::slice::from_ref(&scheduled),
+            &[],
+            me(),
+            &s,
+            &given,
+        );
+        assert_eq!(
+            r.iter().map(|c| c.kind).collect::<Vec<_>>(),
+            vec![Kind::CallbackOverdue]
+        );
         let done = callback(CallbackStatus::Done, Some(at), at);
         assert!(reminders(later, &[done], &[], me(), &s, &[]).is_empty());
         // "As soon as possible" is not reminded before, only when overdue.
         assert!(reminders(now, std::slice::from_ref(&asap), &[], me(), &s, &[]).is_empty());
-        assert_eq!(reminders(now + chrono::Duration::minutes(11), &[asap], &[], me(), &s, &[]).len(), 1);
+        assert_eq!(
+            reminders(
+                now + chrono::Duration::minutes(11),
+                &[asap],
+                &[],
+                me(),
+                &s,
+                &[]
+            )
+            .len(),
+            1
+        );
     }
 
     #[test]
@@ -654,15 +995,37 @@ mod tests {
         let c = consultation(ConsultationStatus::New, None);
         let t0 = c.created_at;
         let mut s = Settings::default();
-        assert!(reminders(t0 + chrono::Duration::minutes(4), &[], std::slice::from_ref(&c), me(), &s, &[]).is_empty());
+        assert!(reminders(
+            t0 + chrono::Duration::minutes(4),
+            &[],
+            std::slice::from_ref(&c),
+            me(),
+            &s,
+            &[]
+        )
+        .is_empty());
         let at = t0 + chrono::Duration::minutes(6);
-        assert_eq!(reminders(at, &[], std::slice::from_ref(&c), me(), &s, &[]).len(), 1);
+        assert_eq!(
+            reminders(at, &[], std::slice::from_ref(&c), me(), &s, &[]).len(),
+            1
+        );
         let given = vec![(Kind::LongWait, Target::Consultation(c.id), at)];
         let much_later = at + chrono::Duration::minutes(30);
         assert!(reminders(much_later, &[], std::slice::from_ref(&c), me(), &s, &given).is_empty());
         s.repeat_until_taken = Some(Duration::from_secs(120));
-        assert_eq!(reminders(much_later, &[], std::slice::from_ref(&c), me(), &s, &given).len(), 1);
-        assert!(reminders(at + chrono::Duration::seconds(60), &[], std::slice::from_ref(&c), me(), &s, &given).is_empty());
+        assert_eq!(
+            reminders(much_later, &[], std::slice::from_ref(&c), me(), &s, &given).len(),
+            1
+        );
+        assert!(reminders(
+            at + chrono::Duration::seconds(60),
+            &[],
+            std::slice::from_ref(&c),
+            me(),
+            &s,
+            &given
+        )
+        .is_empty());
         let taken = consultation(ConsultationStatus::Active, Some(1));
         assert!(reminders(much_later, &[], &[taken], me(), &s, &given).is_empty());
     }
@@ -670,13 +1033,38 @@ mod tests {
     #[test]
     fn bursts_are_coalesced() {
         let s = Settings::default();
-        let q = |n: u128| Candidate { kind: Kind::NewQueueItem, target: Target::Consultation(Uuid::from_u128(n)), text: format!("q{n}") };
-        let burst = vec![q(1), q(2), q(3), q(4), q(5), Candidate { kind: Kind::NewCallback, target: Target::Callback(Uuid::from_u128(9)), text: "cb".into() }];
+        let q = |n: u128| Candidate {
+            kind: Kind::NewQueueItem,
+            target: Target::Consultation(Uuid::from_u128(n)),
+            text: format!("q{n}"),
+        };
+        let burst = vec![
+            q(1),
+            q(2),
+            q(3),
+            q(4),
+            q(5),
+            Candidate {
+                kind: Kind::NewCallback,
+                target: Target::Callback(Uuid::from_u128(9)),
+                text: "cb".into(),
+            },
+        ];
         let out = coalesce(&burst, &s);
         assert_eq!(out.len(), 2);
-        assert_eq!((out[0].kind, out[0].count, out[0].target), (Kind::NewQueueItem, 5, Target::Consultation(Uuid::from_u128(1))));
+        assert_eq!(
+            (out[0].kind, out[0].count, out[0].target),
+            (
+                Kind::NewQueueItem,
+                5,
+                Target::Consultation(Uuid::from_u128(1))
+            )
+        );
         assert!(out[0].text.is_empty());
-        assert_eq!((out[1].kind, out[1].count, out[1].text.as_str()), (Kind::NewCallback, 1, "cb"));
+        assert_eq!(
+            (out[1].kind, out[1].count, out[1].text.as_str()),
+            (Kind::NewCallback, 1, "cb")
+        );
         assert!(coalesce(&[], &s).is_empty());
     }
 
@@ -693,12 +1081,32 @@ mod tests {
         // Meanwhile the item arrives live: announced once and learned.
         let new = consultation(ConsultationStatus::New, None);
         let arrived = event(EventData::Consultation(new.clone()));
-        assert!(on_event(&arrived, memory.known().before(&arrived.data), me(), &s, |_| false).is_some());
+        assert!(on_event(
+            &arrived,
+            memory.known().before(&arrived.data),
+            me(),
+            &s,
+            |_| false
+        )
+        .is_some());
         memory.learn(&arrived.data);
         memory.rebuilt(generation, read);
         // Its priority changes: still the same queue item, no second notification.
-        let update = event(EventData::Consultation(Consultation { priority: careline_protocol::Priority::High, ..new }));
-        assert_eq!(on_event(&update, memory.known().before(&update.data), me(), &s, |_| false), None, "notified twice for one item");
+        let update = event(EventData::Consultation(Consultation {
+            priority: careline_protocol::Priority::High,
+            ..new
+        }));
+        assert_eq!(
+            on_event(
+                &update,
+                memory.known().before(&update.data),
+                me(),
+                &s,
+                |_| false
+            ),
+            None,
+            "notified twice for one item"
+        );
     }
 
     #[test]
@@ -709,16 +1117,25 @@ mod tests {
         let new = consultation(ConsultationStatus::New, None);
         memory.learn(&EventData::Consultation(new.clone()));
         memory.rebuilt(first, Known::default());
-        assert_ne!(memory.known().before(&EventData::Consultation(new.clone())), Before::Nothing);
+        assert_ne!(
+            memory.known().before(&EventData::Consultation(new.clone())),
+            Before::Nothing
+        );
         memory.rebuilt(second, Known::default());
-        assert_ne!(memory.known().before(&EventData::Consultation(new)), Before::Nothing);
+        assert_ne!(
+            memory.known().before(&EventData::Consultation(new)),
+            Before::Nothing
+        );
     }
 
     /// What was said of items that are gone (taken, done) is forgotten: a desk open for weeks
     /// does not keep a record of every reminder it ever gave.
     #[test]
     fn given_reminders_do_not_grow_with_the_life_of_the_desk() {
-        let s = Settings { repeat_until_taken: Some(Duration::from_secs(60)), ..Settings::default() };
+        let s = Settings {
+            repeat_until_taken: Some(Duration::from_secs(60)),
+            ..Settings::default()
+        };
         let start = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
         let mut given = Given::default();
         for i in 0..500u128 {
@@ -726,15 +1143,42 @@ mod tests {
             let mut waiting = consultation(ConsultationStatus::New, None);
             waiting.id = Uuid::from_u128(10_000 + i);
             waiting.created_at = now - chrono::Duration::minutes(10);
-            let mut overdue = callback(CallbackStatus::New, None, now - chrono::Duration::minutes(30));
+            let mut overdue = callback(
+                CallbackStatus::New,
+                None,
+                now - chrono::Duration::minutes(30),
+            );
             overdue.id = Uuid::from_u128(20_000 + i);
-            let said = given.due(now, std::slice::from_ref(&overdue), std::slice::from_ref(&waiting), me(), &s);
-            assert_eq!(said.len(), 2, "a long wait and an overdue callback, once each");
+            let said = given.due(
+                now,
+                std::slice::from_ref(&overdue),
+                std::slice::from_ref(&waiting),
+                me(),
+                &s,
+            );
+            assert_eq!(
+                said.len(),
+                2,
+                "a long wait and an overdue callback, once each"
+            );
             // Said again a minute later only for the long wait that repeats.
-            let again = given.due(now + chrono::Duration::seconds(61), std::slice::from_ref(&overdue), std::slice::from_ref(&waiting), me(), &s);
-            assert_eq!(again.iter().map(|c| c.kind).collect::<Vec<_>>(), vec![Kind::LongWait]);
+            let again = given.due(
+                now + chrono::Duration::seconds(61),
+                std::slice::from_ref(&overdue),
+                std::slice::from_ref(&waiting),
+                me(),
+                &s,
+            );
+            assert_eq!(
+                again.iter().map(|c| c.kind).collect::<Vec<_>>(),
+                vec![Kind::LongWait]
+            );
         }
-        assert!(given.len() <= 2, "{} reminders remembered for two open items", given.len());
+        assert!(
+            given.len() <= 2,
+            "{} reminders remembered for two open items",
+            given.len()
+        );
         given.due(start, &[], &[], me(), &s);
         assert!(given.is_empty());
     }

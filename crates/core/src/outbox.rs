@@ -6,8 +6,10 @@
 //! server's code) and surfaced, never dropped.
 
 use careline_protocol::{
-    AssignRequest, AttemptOutcome, AttemptRequest, CloseRequest, CreateCallbackRequest, CreateClientRequest, Erasure, ErrorCode, EventData, MessageKind,
-    Presence, Priority, ReadRequest, ReleaseRequest, SendMessageRequest, TransferRequest, UpdateClientRequest, UpdateConsultationRequest,
+    AssignRequest, AttemptOutcome, AttemptRequest, CloseRequest, CreateCallbackRequest,
+    CreateClientRequest, Erasure, ErrorCode, EventData, MessageKind, Presence, Priority,
+    ReadRequest, ReleaseRequest, SendMessageRequest, TransferRequest, UpdateClientRequest,
+    UpdateConsultationRequest,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -99,14 +101,25 @@ pub enum Op {
 impl Op {
     /// A call attempt with a fresh idempotency key.
     pub fn attempt(callback_id: Uuid, outcome: AttemptOutcome, note: Option<String>) -> Op {
-        Op::CallbackAttempt { callback_id, outcome, note, key: Uuid::now_v7() }
+        Op::CallbackAttempt {
+            callback_id,
+            outcome,
+            note,
+            key: Uuid::now_v7(),
+        }
     }
 
     /// A text message (or internal note) with a fresh idempotency key.
     pub fn text(consultation_id: Uuid, body: &str, internal: bool) -> Op {
         Op::SendMessage {
             consultation_id,
-            message: SendMessageRequest { client_msg_id: Uuid::now_v7(), kind: MessageKind::Text, body: body.into(), attachment_id: None, internal },
+            message: SendMessageRequest {
+                client_msg_id: Uuid::now_v7(),
+                kind: MessageKind::Text,
+                body: body.into(),
+                attachment_id: None,
+                internal,
+            },
         }
     }
 }
@@ -141,12 +154,14 @@ impl Cache {
     /// Queues an operation; returns its outbox id.
     pub async fn enqueue(&self, op: &Op) -> CoreResult<i64> {
         let text = serde_json::to_string(op).expect("ops serialize");
-        let row = sqlx::query("INSERT INTO outbox (op, op_key, created_at) VALUES (?, ?, ?) RETURNING id")
-            .bind(text)
-            .bind(Uuid::now_v7().to_string())
-            .bind(chrono::Utc::now().timestamp_millis())
-            .fetch_one(self.pool())
-            .await?;
+        let row = sqlx::query(
+            "INSERT INTO outbox (op, op_key, created_at) VALUES (?, ?, ?) RETURNING id",
+        )
+        .bind(text)
+        .bind(Uuid::now_v7().to_string())
+        .bind(chrono::Utc::now().timestamp_millis())
+        .fetch_one(self.pool())
+        .await?;
         Ok(row.get(0))
     }
 
@@ -159,7 +174,8 @@ impl Cache {
             .map(|r| {
                 Ok(Entry {
                     id: r.get(0),
-                    op: serde_json::from_str(r.get::<&str, _>(1)).map_err(|e| CoreError::Corrupt(format!("outbox: {e}")))?,
+                    op: serde_json::from_str(r.get::<&str, _>(1))
+                        .map_err(|e| CoreError::Corrupt(format!("outbox: {e}")))?,
                     state: r.get(2),
                     error_code: r.get(3),
                     error_message: r.get(4),
@@ -181,7 +197,10 @@ impl Cache {
 
     /// Drops a refused entry the operator has seen.
     pub async fn dismiss(&self, id: i64) -> CoreResult<()> {
-        sqlx::query("DELETE FROM outbox WHERE id = ? AND state = 'failed'").bind(id).execute(self.pool()).await?;
+        sqlx::query("DELETE FROM outbox WHERE id = ? AND state = 'failed'")
+            .bind(id)
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 
@@ -189,11 +208,19 @@ impl Cache {
     /// refused to create it (a phone another client has, say): the refusal stays in the outbox.
     async fn drop_provisional(&self, op: &Op) -> CoreResult<()> {
         match op {
-            Op::CreateClient { client: CreateClientRequest { id: Some(id), .. } } => {
-                self.apply_state(vec![EventData::Erased(Erasure { client_id: *id })], None).await?;
+            Op::CreateClient {
+                client: CreateClientRequest { id: Some(id), .. },
+            } => {
+                self.apply_state(vec![EventData::Erased(Erasure { client_id: *id })], None)
+                    .await?;
             }
-            Op::CreateCallback { callback: CreateCallbackRequest { id: Some(id), .. } } => {
-                sqlx::query("DELETE FROM callbacks WHERE id = ?").bind(id.to_string()).execute(self.pool()).await?;
+            Op::CreateCallback {
+                callback: CreateCallbackRequest { id: Some(id), .. },
+            } => {
+                sqlx::query("DELETE FROM callbacks WHERE id = ?")
+                    .bind(id.to_string())
+                    .execute(self.pool())
+                    .await?;
             }
             _ => {}
         }
@@ -203,12 +230,27 @@ impl Cache {
     /// Sends pending operations in order until done or the server is unreachable.
     pub async fn flush(&self, remote: &Remote) -> CoreResult<Flushed> {
         let mut result = Flushed::default();
-        for entry in self.outbox().await?.into_iter().filter(|e| e.state == "pending") {
-            sqlx::query("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?").bind(entry.id).execute(self.pool()).await?;
-            let keyed = if entry.key.is_empty() { remote.clone() } else { remote.keyed(&entry.key) };
+        for entry in self
+            .outbox()
+            .await?
+            .into_iter()
+            .filter(|e| e.state == "pending")
+        {
+            sqlx::query("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?")
+                .bind(entry.id)
+                .execute(self.pool())
+                .await?;
+            let keyed = if entry.key.is_empty() {
+                remote.clone()
+            } else {
+                remote.keyed(&entry.key)
+            };
             match send(&keyed, &entry.op).await {
                 Ok(stored) => {
-                    sqlx::query("DELETE FROM outbox WHERE id = ?").bind(entry.id).execute(self.pool()).await?;
+                    sqlx::query("DELETE FROM outbox WHERE id = ?")
+                        .bind(entry.id)
+                        .execute(self.pool())
+                        .await?;
                     // A sent message (a created record) is in the cache at once, before its
                     // event arrives (applying the event later is an upsert).
                     if let Some(d) = stored {
@@ -216,7 +258,9 @@ impl Cache {
                     }
                     result.sent += 1;
                 }
-                Err(CoreError::Refused(e)) if matches!(e.code, ErrorCode::Unauthorized | ErrorCode::AccountDisabled) => {
+                Err(CoreError::Refused(e))
+                    if matches!(e.code, ErrorCode::Unauthorized | ErrorCode::AccountDisabled) =>
+                {
                     result.session_ended = Some(e);
                     return Ok(result);
                 }
@@ -255,37 +299,127 @@ impl Cache {
 /// stored it.
 async fn send(remote: &Remote, op: &Op) -> CoreResult<Option<EventData>> {
     match op {
-        Op::SendMessage { consultation_id, message } => remote.send_message(*consultation_id, message).await.map(|m| Some(EventData::Message(m))),
-        Op::CreateClient { client } => remote.create_client(client).await.map(|c| Some(EventData::Client(c))),
-        Op::CreateCallback { callback } => remote.create_callback(callback).await.map(|c| Some(EventData::Callback(c))),
+        Op::SendMessage {
+            consultation_id,
+            message,
+        } => remote
+            .send_message(*consultation_id, message)
+            .await
+            .map(|m| Some(EventData::Message(m))),
+        Op::CreateClient { client } => remote
+            .create_client(client)
+            .await
+            .map(|c| Some(EventData::Client(c))),
+        Op::CreateCallback { callback } => remote
+            .create_callback(callback)
+            .await
+            .map(|c| Some(EventData::Callback(c))),
         _ => send_change(remote, op).await.map(|_| None),
     }
 }
 
 async fn send_change(remote: &Remote, op: &Op) -> CoreResult<()> {
     match op {
-        Op::SendMessage { .. } | Op::CreateClient { .. } | Op::CreateCallback { .. } => unreachable!("sent by `send`"),
+        Op::SendMessage { .. } | Op::CreateClient { .. } | Op::CreateCallback { .. } => {
+            unreachable!("sent by `send`")
+        }
         Op::SetStatus { status } => remote.set_status(*status).await.map(|_| ()),
         Op::Take { consultation_id } => remote.take(*consultation_id).await.map(|_| ()),
-        Op::Release { consultation_id } => remote.release(*consultation_id, &ReleaseRequest::default()).await.map(|_| ()),
-        Op::Close { consultation_id, summary } => remote.close(*consultation_id, &CloseRequest { summary: summary.clone() }).await.map(|_| ()),
-        Op::Transfer { consultation_id, operator_id, note, over_capacity } => remote
-            .transfer(*consultation_id, &TransferRequest { operator_id: *operator_id, note: note.clone(), over_capacity: *over_capacity })
+        Op::Release { consultation_id } => remote
+            .release(*consultation_id, &ReleaseRequest::default())
             .await
             .map(|_| ()),
-        Op::Assign { consultation_id, operator_id, note, over_capacity } => {
-            remote.assign(*consultation_id, &AssignRequest { operator_id: *operator_id, note: note.clone(), over_capacity: *over_capacity }).await.map(|_| ())
+        Op::Close {
+            consultation_id,
+            summary,
+        } => remote
+            .close(
+                *consultation_id,
+                &CloseRequest {
+                    summary: summary.clone(),
+                },
+            )
+            .await
+            .map(|_| ()),
+        Op::Transfer {
+            consultation_id,
+            operator_id,
+            note,
+            over_capacity,
+        } => remote
+            .transfer(
+                *consultation_id,
+                &TransferRequest {
+                    operator_id: *operator_id,
+                    note: note.clone(),
+                    over_capacity: *over_capacity,
+                },
+            )
+            .await
+            .map(|_| ()),
+        Op::Assign {
+            consultation_id,
+            operator_id,
+            note,
+            over_capacity,
+        } => remote
+            .assign(
+                *consultation_id,
+                &AssignRequest {
+                    operator_id: *operator_id,
+                    note: note.clone(),
+                    over_capacity: *over_capacity,
+                },
+            )
+            .await
+            .map(|_| ()),
+        Op::Update {
+            consultation_id,
+            priority,
+            tags,
+        } => remote
+            .update_consultation(
+                *consultation_id,
+                &UpdateConsultationRequest {
+                    priority: *priority,
+                    tags: tags.clone(),
+                },
+            )
+            .await
+            .map(|_| ()),
+        Op::Read {
+            consultation_id,
+            seq,
+        } => {
+            remote
+                .mark_read(*consultation_id, &ReadRequest { seq: *seq })
+                .await
         }
-        Op::Update { consultation_id, priority, tags } => {
-            remote.update_consultation(*consultation_id, &UpdateConsultationRequest { priority: *priority, tags: tags.clone() }).await.map(|_| ())
+        Op::CancelCallback { callback_id } => {
+            remote.cancel_callback(*callback_id).await.map(|_| ())
         }
-        Op::Read { consultation_id, seq } => remote.mark_read(*consultation_id, &ReadRequest { seq: *seq }).await,
-        Op::CancelCallback { callback_id } => remote.cancel_callback(*callback_id).await.map(|_| ()),
-        Op::UpdateClient { client_id, changes } => remote.update_client(*client_id, changes).await.map(|_| ()),
+        Op::UpdateClient { client_id, changes } => {
+            remote.update_client(*client_id, changes).await.map(|_| ())
+        }
         Op::ClaimCallback { callback_id } => remote.claim_callback(*callback_id).await.map(|_| ()),
-        Op::ReleaseCallback { callback_id } => remote.release_callback(*callback_id).await.map(|_| ()),
-        Op::CallbackAttempt { callback_id, outcome, note, key } => {
-            remote.callback_attempt(*callback_id, &AttemptRequest { outcome: *outcome, note: note.clone(), key: Some(*key) }).await.map(|_| ())
+        Op::ReleaseCallback { callback_id } => {
+            remote.release_callback(*callback_id).await.map(|_| ())
         }
+        Op::CallbackAttempt {
+            callback_id,
+            outcome,
+            note,
+            key,
+        } => remote
+            .callback_attempt(
+                *callback_id,
+                &AttemptRequest {
+                    outcome: *outcome,
+                    note: note.clone(),
+                    key: Some(*key),
+                },
+            )
+            .await
+            .map(|_| ()),
     }
 }

@@ -25,12 +25,16 @@ pub(crate) struct Sealer {
 impl Sealer {
     pub(crate) fn new(key: &CacheKey) -> Sealer {
         let aead = XChaCha20Poly1305::new(key.derive("careline files v1").as_ref().into());
-        Sealer { aead, names: key.derive("careline file names v1") }
+        Sealer {
+            aead,
+            names: key.derive("careline file names v1"),
+        }
     }
 
     /// The file name of a content in the store.
     pub(crate) fn name(&self, sha256: &str) -> String {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.names.as_ref()).expect("HMAC takes any key length");
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.names.as_ref())
+            .expect("HMAC takes any key length");
         mac.update(sha256.as_bytes());
         hex::encode(mac.finalize().into_bytes())
     }
@@ -38,8 +42,16 @@ impl Sealer {
     pub(crate) fn seal(&self, sha256: &str, plain: &[u8]) -> Vec<u8> {
         let mut nonce = [0u8; NONCE];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
-        let sealed =
-            self.aead.encrypt(XNonce::from_slice(&nonce), Payload { msg: plain, aad: sha256.as_bytes() }).expect("XChaCha20-Poly1305 seals any length");
+        let sealed = self
+            .aead
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plain,
+                    aad: sha256.as_bytes(),
+                },
+            )
+            .expect("XChaCha20-Poly1305 seals any length");
         let mut out = Vec::with_capacity(MAGIC.len() + NONCE + sealed.len());
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&nonce);
@@ -55,7 +67,16 @@ impl Sealer {
             return None;
         }
         let (nonce, ciphertext) = body.split_at(NONCE);
-        let plain = self.aead.decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: sha256.as_bytes() }).ok()?;
+        let plain = self
+            .aead
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: ciphertext,
+                    aad: sha256.as_bytes(),
+                },
+            )
+            .ok()?;
         (hex::encode(Sha256::digest(&plain)) == sha256).then_some(plain)
     }
 }
@@ -71,17 +92,35 @@ mod tests {
         let (key, other) = (CacheKey::random(), CacheKey::random());
         let sealer = Sealer::new(&key);
         let sealed = sealer.seal(&sha, &plain);
-        assert!(!sealed.windows(5).any(|w| w == b"x-ray"), "the text is not in the file");
-        assert_eq!(sealer.open(&sha, &sealed).as_deref(), Some(plain.as_slice()));
+        assert!(
+            !sealed.windows(5).any(|w| w == b"x-ray"),
+            "the text is not in the file"
+        );
+        assert_eq!(
+            sealer.open(&sha, &sealed).as_deref(),
+            Some(plain.as_slice())
+        );
         assert_ne!(sealer.seal(&sha, &plain), sealed, "a fresh nonce each time");
-        assert_eq!(Sealer::new(&other).open(&sha, &sealed), None, "another cache's key");
+        assert_eq!(
+            Sealer::new(&other).open(&sha, &sealed),
+            None,
+            "another cache's key"
+        );
         let other_sha = hex::encode(Sha256::digest(b"another content"));
-        assert_eq!(sealer.open(&other_sha, &sealed), None, "moved to another content's name");
+        assert_eq!(
+            sealer.open(&other_sha, &sealed),
+            None,
+            "moved to another content's name"
+        );
         let mut flipped = sealed.clone();
         *flipped.last_mut().unwrap() ^= 1;
         assert_eq!(sealer.open(&sha, &flipped), None, "tampered");
         assert_eq!(sealer.open(&sha, &plain), None, "a plaintext file");
         assert_ne!(sealer.name(&sha), sha);
-        assert_ne!(sealer.name(&sha), Sealer::new(&other).name(&sha), "names are keyed");
+        assert_ne!(
+            sealer.name(&sha),
+            Sealer::new(&other).name(&sha),
+            "names are keyed"
+        );
     }
 }

@@ -85,7 +85,11 @@ pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
     runs(text)
         .into_iter()
         .filter(|(cjk, _)| !cjk)
-        .flat_map(|(_, run)| run.split(|c: char| !c.is_alphanumeric()).filter(|w| expandable(w)).map(str::to_lowercase))
+        .flat_map(|(_, run)| {
+            run.split(|c: char| !c.is_alphanumeric())
+                .filter(|w| expandable(w))
+                .map(str::to_lowercase)
+        })
 }
 
 fn expandable(word: &str) -> bool {
@@ -111,7 +115,10 @@ pub fn match_expression(query: &str) -> Option<String> {
 
 /// [`match_expression`] with prefixes replaced by the words they stand for (`expanded`, from
 /// the word list); a prefix without an entry stays an FTS5 prefix query.
-pub fn expression(query: &str, expanded: &std::collections::HashMap<String, Vec<String>>) -> Option<String> {
+pub fn expression(
+    query: &str,
+    expanded: &std::collections::HashMap<String, Vec<String>>,
+) -> Option<String> {
     let mut terms: Vec<String> = Vec::new();
     for (cjk, run) in runs(query) {
         if cjk {
@@ -124,9 +131,18 @@ pub fn expression(query: &str, expanded: &std::collections::HashMap<String, Vec<
                 }
             }
         } else {
-            for word in run.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+            for word in run
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+            {
                 match expanded.get(&word.to_lowercase()) {
-                    Some(list) if !list.is_empty() => terms.push(format!("({})", list.iter().map(|w| quoted(w)).collect::<Vec<_>>().join(" OR "))),
+                    Some(list) if !list.is_empty() => terms.push(format!(
+                        "({})",
+                        list.iter()
+                            .map(|w| quoted(w))
+                            .collect::<Vec<_>>()
+                            .join(" OR ")
+                    )),
                     _ => terms.push(format!("{}*", quoted(word))),
                 }
             }
@@ -142,7 +158,11 @@ pub fn highlight_terms(query: &str) -> Vec<String> {
         if cjk {
             terms.push(run.to_lowercase());
         } else {
-            terms.extend(run.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase));
+            terms.extend(
+                run.split(|c: char| !c.is_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_lowercase),
+            );
         }
     }
     terms
@@ -161,9 +181,17 @@ pub fn relevance(text: &str, terms: &[String]) -> f64 {
         while let Some(pos) = lower[from..].find(t.as_str()) {
             let s = from + pos;
             let e = s + t.len();
-            let starts = cjk || lower[..s].chars().last().is_none_or(|p| !p.is_alphanumeric());
+            let starts = cjk
+                || lower[..s]
+                    .chars()
+                    .last()
+                    .is_none_or(|p| !p.is_alphanumeric());
             if starts {
-                let ends = cjk || lower[e..].chars().next().is_none_or(|n| !n.is_alphanumeric());
+                let ends = cjk
+                    || lower[e..]
+                        .chars()
+                        .next()
+                        .is_none_or(|n| !n.is_alphanumeric());
                 best = best.max(if ends { 2.0 } else { 1.0 });
                 if best == 2.0 {
                     break;
@@ -207,7 +235,10 @@ impl Snippet {
 /// Cuts about `width` characters around the first match of any term and marks every match in
 /// the cut (case-insensitive; a word term matches where a word starts).
 pub fn snippet(text: &str, terms: &[String], width: usize) -> Snippet {
-    let lower: Vec<(usize, char)> = text.char_indices().flat_map(|(i, c)| c.to_lowercase().map(move |l| (i, l))).collect();
+    let lower: Vec<(usize, char)> = text
+        .char_indices()
+        .flat_map(|(i, c)| c.to_lowercase().map(move |l| (i, l)))
+        .collect();
     let lower_str: String = lower.iter().map(|(_, c)| *c).collect();
     // Byte offsets in `lower_str` back to byte offsets in `text`.
     let mut map = Vec::with_capacity(lower_str.len() + 1);
@@ -223,7 +254,9 @@ pub fn snippet(text: &str, terms: &[String], width: usize) -> Snippet {
         while let Some(pos) = lower_str[from..].find(t.as_str()) {
             let s = from + pos;
             let e = s + t.len();
-            let word_start = lower_str[..s].chars().last().is_none_or(|p| !p.is_alphanumeric() || is_cjk(p) || t.chars().next().is_some_and(is_cjk));
+            let word_start = lower_str[..s].chars().last().is_none_or(|p| {
+                !p.is_alphanumeric() || is_cjk(p) || t.chars().next().is_some_and(is_cjk)
+            });
             if word_start {
                 let (os, oe) = (map[s], if e < map.len() { map[e] } else { text.len() });
                 // Extend the end to the end of the original character.
@@ -251,8 +284,11 @@ pub fn snippet(text: &str, terms: &[String], width: usize) -> Snippet {
         cut.push('…');
     }
     let shift = prefix.len() as isize - start as isize;
-    let marks =
-        marks.into_iter().filter(|(s, e)| *s >= start && *e <= end).map(|(s, e)| ((s as isize + shift) as usize, (e as isize + shift) as usize)).collect();
+    let marks = marks
+        .into_iter()
+        .filter(|(s, e)| *s >= start && *e <= end)
+        .map(|(s, e)| ((s as isize + shift) as usize, (e as isize + shift) as usize))
+        .collect();
     Snippet { text: cut, marks }
 }
 
@@ -262,7 +298,12 @@ mod tests {
 
     #[test]
     fn chinese_runs_become_characters_and_pairs() {
-        assert_eq!(index_text("咳嗽一周").split_whitespace().collect::<Vec<_>>(), vec!["咳", "咳嗽", "嗽", "嗽一", "一", "一周", "周"]);
+        assert_eq!(
+            index_text("咳嗽一周")
+                .split_whitespace()
+                .collect::<Vec<_>>(),
+            vec!["咳", "咳嗽", "嗽", "嗽一", "一", "一周", "周"]
+        );
         let mixed = index_text("Hb 化验 ok");
         assert!(mixed.contains("Hb") && mixed.contains("化验") && mixed.contains("ok"));
     }
@@ -271,19 +312,34 @@ mod tests {
     fn queries_are_safe_and_prefixed() {
         assert_eq!(match_expression("咳嗽").as_deref(), Some("\"咳嗽\""));
         assert_eq!(match_expression("头").as_deref(), Some("\"头\""));
-        assert_eq!(match_expression("咳嗽一周").as_deref(), Some("\"咳嗽\" AND \"嗽一\" AND \"一周\""));
+        assert_eq!(
+            match_expression("咳嗽一周").as_deref(),
+            Some("\"咳嗽\" AND \"嗽一\" AND \"一周\"")
+        );
         assert_eq!(match_expression("Давлен").as_deref(), Some("\"Давлен\"*"));
-        assert_eq!(match_expression("rash \"OR\" -x").as_deref(), Some("\"rash\"* AND \"OR\"* AND \"x\"*"));
+        assert_eq!(
+            match_expression("rash \"OR\" -x").as_deref(),
+            Some("\"rash\"* AND \"OR\"* AND \"x\"*")
+        );
         assert_eq!(match_expression("  ...  "), None);
     }
 
     #[test]
     fn prefixes_expand_to_the_words_they_stand_for() {
         let mut expanded = std::collections::HashMap::new();
-        expanded.insert("давлен".to_owned(), vec!["давление".to_owned(), "давления".to_owned()]);
-        assert_eq!(expression("Давлен 咳嗽 rash", &expanded).as_deref(), Some("(\"давление\" OR \"давления\") AND \"咳嗽\" AND \"rash\"*"));
+        expanded.insert(
+            "давлен".to_owned(),
+            vec!["давление".to_owned(), "давления".to_owned()],
+        );
+        assert_eq!(
+            expression("Давлен 咳嗽 rash", &expanded).as_deref(),
+            Some("(\"давление\" OR \"давления\") AND \"咳嗽\" AND \"rash\"*")
+        );
         assert_eq!(prefixes("Давлен 咳嗽 rash-2 rash"), vec!["rash", "давлен"]);
-        assert_eq!(words("Hb 化验 Ok, ВРАЧ 150/95 2x").collect::<Vec<_>>(), vec!["hb", "ok", "врач", "2x"]);
+        assert_eq!(
+            words("Hb 化验 Ok, ВРАЧ 150/95 2x").collect::<Vec<_>>(),
+            vec!["hb", "ok", "врач", "2x"]
+        );
     }
 
     #[test]
@@ -291,16 +347,27 @@ mod tests {
         let terms = highlight_terms("fever");
         let whole = relevance("Fever since Monday", &terms);
         let prefix = relevance("Feverish since Monday", &terms);
-        let long = relevance(&format!("Fever since Monday {}", "and more ".repeat(100)), &terms);
+        let long = relevance(
+            &format!("Fever since Monday {}", "and more ".repeat(100)),
+            &terms,
+        );
         assert!(whole > prefix && whole > long, "{whole} {prefix} {long}");
-        assert_eq!(whole, relevance("Fever since Monday, and since Tuesday too", &terms), "about the same length ties");
+        assert_eq!(
+            whole,
+            relevance("Fever since Monday, and since Tuesday too", &terms),
+            "about the same length ties"
+        );
         assert_eq!(relevance("nothing here", &terms), 0.0);
         assert!(relevance("孩子咳嗽一周了", &highlight_terms("咳嗽")) > 0.0);
     }
 
     #[test]
     fn snippets_mark_matches_in_the_original() {
-        let s = snippet("Давление 150/95 с утра, что делать?", &highlight_terms("давлен"), 60);
+        let s = snippet(
+            "Давление 150/95 с утра, что делать?",
+            &highlight_terms("давлен"),
+            60,
+        );
         assert_eq!(s.marked("[", "]"), "[Давлен]ие 150/95 с утра, что делать?");
         let s = snippet("孩子咳嗽一周了,晚上更严重", &highlight_terms("咳嗽"), 60);
         assert_eq!(s.marked("[", "]"), "孩子[咳嗽]一周了,晚上更严重");

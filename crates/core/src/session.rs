@@ -30,7 +30,13 @@ pub struct Session {
 
 /// The folder of the session file and the caches.
 pub fn home() -> PathBuf {
-    std::env::var_os("CARELINE_HOME").map(PathBuf::from).unwrap_or_else(|| dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("careline"))
+    std::env::var_os("CARELINE_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            dirs::data_dir()
+                .unwrap_or_else(|| PathBuf::from("."))
+                .join("careline")
+        })
 }
 
 fn file() -> PathBuf {
@@ -51,10 +57,24 @@ impl Session {
             role: l.user.role.to_string(),
         };
         let (account, token) = (s.account(), s.token.clone());
-        s.keychain = tokio::task::spawn_blocking(move || keychain::store(&account, &token)).await.unwrap_or(false);
+        s.keychain = tokio::task::spawn_blocking(move || keychain::store(&account, &token))
+            .await
+            .unwrap_or(false);
         crate::private::private_dir(&home())?;
-        let on_disk = Session { token: if s.keychain { String::new() } else { s.token.clone() }, ..s.clone() };
-        crate::private::write_private(&file(), serde_json::to_string_pretty(&on_disk).expect("a session serializes").as_bytes())?;
+        let on_disk = Session {
+            token: if s.keychain {
+                String::new()
+            } else {
+                s.token.clone()
+            },
+            ..s.clone()
+        };
+        crate::private::write_private(
+            &file(),
+            serde_json::to_string_pretty(&on_disk)
+                .expect("a session serializes")
+                .as_bytes(),
+        )?;
         Ok(s)
     }
 
@@ -92,8 +112,16 @@ impl Session {
             .trim_start_matches("https://")
             .trim_start_matches("http://")
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
-        home().join("cache").join(format!("{host}-{}.db", self.login))
+        home()
+            .join("cache")
+            .join(format!("{host}-{}.db", self.login))
     }
 }

@@ -44,16 +44,29 @@ fn minutes(m: Option<i64>) -> Option<Duration> {
 
 /// When the consultation is (or was) late, if a threshold applies to it now. `unanswered_since`
 /// is the first client message after the last answer the client saw (none: nothing waits).
-pub fn consultation_due(c: &Consultation, unanswered_since: Option<DateTime<Utc>>, t: &SlaThresholds) -> Option<SlaDue> {
+pub fn consultation_due(
+    c: &Consultation,
+    unanswered_since: Option<DateTime<Utc>>,
+    t: &SlaThresholds,
+) -> Option<SlaDue> {
     match c.status {
-        ConsultationStatus::New => minutes(t.queue_wait_minutes).map(|d| SlaDue { breach: Breach::QueueWait, at: c.created_at + d }),
+        ConsultationStatus::New => minutes(t.queue_wait_minutes).map(|d| SlaDue {
+            breach: Breach::QueueWait,
+            at: c.created_at + d,
+        }),
         ConsultationStatus::Active if c.first_response_at.is_none() => {
             let taken = c.taken_at.unwrap_or(c.created_at);
-            minutes(t.first_response_minutes).map(|d| SlaDue { breach: Breach::FirstResponse, at: taken + d })
+            minutes(t.first_response_minutes).map(|d| SlaDue {
+                breach: Breach::FirstResponse,
+                at: taken + d,
+            })
         }
         ConsultationStatus::Active => {
             let since = unanswered_since?;
-            minutes(t.unanswered_minutes).map(|d| SlaDue { breach: Breach::Unanswered, at: since + d })
+            minutes(t.unanswered_minutes).map(|d| SlaDue {
+                breach: Breach::Unanswered,
+                at: since + d,
+            })
         }
         ConsultationStatus::Closed => None,
     }
@@ -64,7 +77,10 @@ pub fn callback_due(cb: &Callback, t: &SlaThresholds) -> Option<SlaDue> {
     if cb.status.is_final() || cb.preferred_at.is_some() || !cb.attempts.is_empty() {
         return None;
     }
-    minutes(t.callback_asap_minutes).map(|d| SlaDue { breach: Breach::CallbackAsap, at: cb.created_at + d })
+    minutes(t.callback_asap_minutes).map(|d| SlaDue {
+        breach: Breach::CallbackAsap,
+        at: cb.created_at + d,
+    })
 }
 
 #[cfg(test)]
@@ -79,20 +95,55 @@ mod tests {
 
     #[test]
     fn each_state_has_its_threshold() {
-        let t = SlaThresholds { queue_wait_minutes: Some(5), first_response_minutes: Some(3), unanswered_minutes: Some(10), callback_asap_minutes: Some(15) };
-        let queued = fixture::consultation(Uuid::from_u128(1), Uuid::from_u128(2), ConsultationStatus::New, at(0));
+        let t = SlaThresholds {
+            queue_wait_minutes: Some(5),
+            first_response_minutes: Some(3),
+            unanswered_minutes: Some(10),
+            callback_asap_minutes: Some(15),
+        };
+        let queued = fixture::consultation(
+            Uuid::from_u128(1),
+            Uuid::from_u128(2),
+            ConsultationStatus::New,
+            at(0),
+        );
         let due = consultation_due(&queued, None, &t).unwrap();
         assert_eq!((due.breach, due.at), (Breach::QueueWait, at(5)));
         assert!(!due.is_late(at(4)) && due.is_late(at(5)));
-        let taken = Consultation { status: ConsultationStatus::Active, taken_at: Some(at(7)), operator_id: Some(Uuid::from_u128(3)), ..queued.clone() };
-        assert_eq!(consultation_due(&taken, Some(at(1)), &t).map(|d| (d.breach, d.at)), Some((Breach::FirstResponse, at(10))));
-        let answered = Consultation { first_response_at: Some(at(8)), ..taken.clone() };
-        assert_eq!(consultation_due(&answered, None, &t), None, "nothing waits for an answer");
-        assert_eq!(consultation_due(&answered, Some(at(20)), &t).map(|d| (d.breach, d.at)), Some((Breach::Unanswered, at(30))));
-        let closed = Consultation { status: ConsultationStatus::Closed, ..answered };
+        let taken = Consultation {
+            status: ConsultationStatus::Active,
+            taken_at: Some(at(7)),
+            operator_id: Some(Uuid::from_u128(3)),
+            ..queued.clone()
+        };
+        assert_eq!(
+            consultation_due(&taken, Some(at(1)), &t).map(|d| (d.breach, d.at)),
+            Some((Breach::FirstResponse, at(10)))
+        );
+        let answered = Consultation {
+            first_response_at: Some(at(8)),
+            ..taken.clone()
+        };
+        assert_eq!(
+            consultation_due(&answered, None, &t),
+            None,
+            "nothing waits for an answer"
+        );
+        assert_eq!(
+            consultation_due(&answered, Some(at(20)), &t).map(|d| (d.breach, d.at)),
+            Some((Breach::Unanswered, at(30)))
+        );
+        let closed = Consultation {
+            status: ConsultationStatus::Closed,
+            ..answered
+        };
         assert_eq!(consultation_due(&closed, Some(at(20)), &t), None);
         // A threshold turned off (or nonsense) applies to nothing.
-        let off = SlaThresholds { queue_wait_minutes: None, first_response_minutes: Some(0), ..t.clone() };
+        let off = SlaThresholds {
+            queue_wait_minutes: None,
+            first_response_minutes: Some(0),
+            ..t.clone()
+        };
         assert_eq!(consultation_due(&queued, None, &off), None);
         assert_eq!(consultation_due(&taken, None, &off), None);
     }
@@ -114,10 +165,23 @@ mod tests {
             created_at: at(0),
             closed_at: None,
         };
-        assert_eq!(callback_due(&cb, &t).map(|d| (d.breach, d.at)), Some((Breach::CallbackAsap, at(15))));
-        let scheduled = Callback { preferred_at: Some(at(60)), ..cb.clone() };
-        assert_eq!(callback_due(&scheduled, &t), None, "a scheduled one is late by its window");
-        let done = Callback { status: careline_protocol::CallbackStatus::Done, ..cb };
+        assert_eq!(
+            callback_due(&cb, &t).map(|d| (d.breach, d.at)),
+            Some((Breach::CallbackAsap, at(15)))
+        );
+        let scheduled = Callback {
+            preferred_at: Some(at(60)),
+            ..cb.clone()
+        };
+        assert_eq!(
+            callback_due(&scheduled, &t),
+            None,
+            "a scheduled one is late by its window"
+        );
+        let done = Callback {
+            status: careline_protocol::CallbackStatus::Done,
+            ..cb
+        };
         assert_eq!(callback_due(&done, &t), None);
     }
 }

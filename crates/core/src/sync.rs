@@ -6,7 +6,11 @@ use careline_protocol::ErrorCode;
 use crate::{Cache, CoreError, CoreResult, Remote};
 
 /// Downloads the current state into an empty cache; the position becomes the snapshot's head.
-async fn download_state(remote: &Remote, cache: &Cache, on_page: &mut impl FnMut(Progress)) -> CoreResult<Progress> {
+async fn download_state(
+    remote: &Remote,
+    cache: &Cache,
+    on_page: &mut impl FnMut(Progress),
+) -> CoreResult<Progress> {
     let mut cursor: Option<String> = None;
     let mut head: Option<i64> = None;
     let mut progress = Progress::default();
@@ -39,15 +43,25 @@ pub struct Progress {
 /// (the snapshot), then every event after it is applied; `on_page` hears after each page.
 /// When the server no longer keeps the events after our position, the cache is filled again
 /// from the snapshot (the outbox stays).
-pub async fn catch_up(remote: &Remote, cache: &Cache, mut on_page: impl FnMut(Progress)) -> CoreResult<Progress> {
-    let mut progress = Progress { applied: 0, position: cache.last_seq().await? };
+pub async fn catch_up(
+    remote: &Remote,
+    cache: &Cache,
+    mut on_page: impl FnMut(Progress),
+) -> CoreResult<Progress> {
+    let mut progress = Progress {
+        applied: 0,
+        position: cache.last_seq().await?,
+    };
     if progress.position == 0 {
         progress = download_state(remote, cache, &mut on_page).await?;
     }
     loop {
         let page = match remote.sync_page(progress.position, PAGE).await {
             Err(CoreError::Refused(e)) if e.code == ErrorCode::ResyncRequired => {
-                tracing::info!(position = progress.position, "the server no longer has our events: downloading the state again");
+                tracing::info!(
+                    position = progress.position,
+                    "the server no longer has our events: downloading the state again"
+                );
                 cache.reset_entities().await?;
                 progress = download_state(remote, cache, &mut on_page).await?;
                 continue;

@@ -36,7 +36,10 @@ impl Default for Cipher {
     /// HMAC-SHA256 per 8 KiB page — a tampered or damaged page is refused, not shown; half the
     /// pages of 4 KiB, so half the per-page work (IV, HMAC) for the same data.
     fn default() -> Cipher {
-        Cipher { hmac: PageHmac::Sha256, page_size: 8192 }
+        Cipher {
+            hmac: PageHmac::Sha256,
+            page_size: 8192,
+        }
     }
 }
 
@@ -77,10 +80,22 @@ pub(crate) fn pragmas(keying: Keying, key: &CacheKey) -> Vec<(&'static str, Zero
     let Keying::Keyed(cipher) = keying else {
         return Vec::new();
     };
-    let mut out = vec![("key", key.sqlcipher()), ("cipher_page_size", Zeroizing::new(cipher.page_size.to_string()))];
+    let mut out = vec![
+        ("key", key.sqlcipher()),
+        (
+            "cipher_page_size",
+            Zeroizing::new(cipher.page_size.to_string()),
+        ),
+    ];
     match cipher.hmac {
-        PageHmac::Sha512 => out.push(("cipher_hmac_algorithm", Zeroizing::new("HMAC_SHA512".into()))),
-        PageHmac::Sha256 => out.push(("cipher_hmac_algorithm", Zeroizing::new("HMAC_SHA256".into()))),
+        PageHmac::Sha512 => out.push((
+            "cipher_hmac_algorithm",
+            Zeroizing::new("HMAC_SHA512".into()),
+        )),
+        PageHmac::Sha256 => out.push((
+            "cipher_hmac_algorithm",
+            Zeroizing::new("HMAC_SHA256".into()),
+        )),
         PageHmac::Off => out.push(("cipher_use_hmac", Zeroizing::new("OFF".into()))),
     }
     out
@@ -102,7 +117,9 @@ pub(crate) fn unlock(path: &Path, keying: Keying) -> CoreResult<(CacheKey, Opene
         return Ok((CacheKey::random(), Opened::New));
     }
     let mut header = Vec::with_capacity(16);
-    std::fs::File::open(path)?.take(16).read_to_end(&mut header)?;
+    std::fs::File::open(path)?
+        .take(16)
+        .read_to_end(&mut header)?;
     if header.is_empty() {
         // A new cache: what an old one left beside it (its key, its files) goes.
         wipe_cache(path);
@@ -131,9 +148,15 @@ pub(crate) fn unlock(path: &Path, keying: Keying) -> CoreResult<(CacheKey, Opene
 /// Whether the file opens under the key (SQLCipher tells only at the first read).
 fn readable(path: &Path, keying: Keying, key: &CacheKey) -> CoreResult<bool> {
     let conn = connect(path, keying, key)?;
-    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)) {
+    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    }) {
         Ok(_) => Ok(true),
-        Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::NotADatabase => Ok(false),
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::NotADatabase =>
+        {
+            Ok(false)
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -155,11 +178,17 @@ fn encrypt_plain(path: &Path, keying: Keying, key: &CacheKey) -> CoreResult<()> 
     crate::private::private_file(&tmp)?;
     {
         let conn = connect(&tmp, keying, key)?;
-        conn.execute("ATTACH DATABASE ?1 AS plain KEY ''", [path.to_string_lossy()])?;
+        conn.execute(
+            "ATTACH DATABASE ?1 AS plain KEY ''",
+            [path.to_string_lossy()],
+        )?;
         conn.query_row("SELECT sqlcipher_export('main', 'plain')", [], |_| Ok(()))?;
         conn.execute_batch("DETACH DATABASE plain;")?;
     }
-    let mut old = std::fs::OpenOptions::new().read(true).write(true).open(path)?;
+    let mut old = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)?;
     std::fs::rename(&tmp, path)?;
     // The plaintext's blocks: overwritten through the handle of the file just replaced.
     let len = old.seek(std::io::SeekFrom::End(0))?;
@@ -182,10 +211,21 @@ fn encrypt_plain(path: &Path, keying: Keying, key: &CacheKey) -> CoreResult<()> 
 /// (and an older version's plaintext one), the files decrypted for other programs, and the
 /// cache's key.
 pub fn wipe_cache(path: &Path) {
-    for suffix in ["", "-wal", "-shm", "-journal", ".encrypting", ".encrypting-journal"] {
+    for suffix in [
+        "",
+        "-wal",
+        "-shm",
+        "-journal",
+        ".encrypting",
+        ".encrypting-journal",
+    ] {
         let _ = std::fs::remove_file(crate::layout::beside_cache(path, suffix));
     }
-    for dir in [crate::layout::store_of(path), crate::layout::legacy_store_of(path), crate::layout::opened_of(path)] {
+    for dir in [
+        crate::layout::store_of(path),
+        crate::layout::legacy_store_of(path),
+        crate::layout::opened_of(path),
+    ] {
         let _ = std::fs::remove_dir_all(dir);
     }
     crate::keys::forget(path);
@@ -193,7 +233,10 @@ pub fn wipe_cache(path: &Path) {
 
 /// Seals the plaintext files an older version stored beside the cache into the sealed store
 /// (each checked against its name, the hash of its content), overwrites and deletes them.
-pub(crate) fn seal_legacy_store(cache: &Path, key: &crate::keys::CacheKey) -> std::io::Result<usize> {
+pub(crate) fn seal_legacy_store(
+    cache: &Path,
+    key: &crate::keys::CacheKey,
+) -> std::io::Result<usize> {
     let legacy = crate::layout::legacy_store_of(cache);
     let Ok(dirs) = std::fs::read_dir(&legacy) else {
         return Ok(0);
@@ -212,7 +255,10 @@ pub(crate) fn seal_legacy_store(cache: &Path, key: &crate::keys::CacheKey) -> st
             };
             if hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&plain)) == name {
                 let keyed = sealer.name(&name);
-                crate::layout::write_atomically(&root.join(&keyed[..2]).join(&keyed), &sealer.seal(&name, &plain))?;
+                crate::layout::write_atomically(
+                    &root.join(&keyed[..2]).join(&keyed),
+                    &sealer.seal(&name, &plain),
+                )?;
                 sealed += 1;
             }
             // Overwritten before it goes (a partial download, a damaged file: the same).

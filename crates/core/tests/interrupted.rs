@@ -35,14 +35,26 @@ async fn a_sync_cut_by_the_server_completes_later() {
                     attachment_id: None,
                     internal: false,
                 };
-                store.send_message(c.id, Actor { id: c.client_id, role: Role::Client }, &req).await.unwrap();
+                store
+                    .send_message(
+                        c.id,
+                        Actor {
+                            id: c.client_id,
+                            role: Role::Client,
+                        },
+                        &req,
+                    )
+                    .await
+                    .unwrap();
             }
         })
         .buffer_unordered(64)
         .collect::<Vec<_>>()
         .await;
     let addr = server.addr;
-    let (remote, _) = Remote::login(&server.url, "anna", careline_server::demo::DEMO_PASSWORD).await.unwrap();
+    let (remote, _) = Remote::login(&server.url, "anna", careline_server::demo::DEMO_PASSWORD)
+        .await
+        .unwrap();
     let cache = Cache::open(&dir.path().join("anna.db")).await.unwrap();
 
     // The server goes away after the first page or two.
@@ -50,25 +62,50 @@ async fn a_sync_cut_by_the_server_completes_later() {
     let syncing = tokio::spawn(async move { sync::catch_up(&r, &c, |_| {}).await });
     loop {
         tokio::time::sleep(Duration::from_millis(20)).await;
-        if cache.counts().await.unwrap().iter().any(|(t, n)| *t == "messages" && *n > 0) {
+        if cache
+            .counts()
+            .await
+            .unwrap()
+            .iter()
+            .any(|(t, n)| *t == "messages" && *n > 0)
+        {
             break;
         }
     }
     server.stop().await;
     let cut = syncing.await.unwrap();
     assert!(cut.is_err(), "the sync was cut off");
-    let partial: i64 = cache.counts().await.unwrap().into_iter().find(|(t, _)| *t == "messages").unwrap().1;
+    let partial: i64 = cache
+        .counts()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|(t, _)| *t == "messages")
+        .unwrap()
+        .1;
     assert!(partial < 40_000, "the cut came in the middle ({partial})");
 
     // Back: the sync completes.
     let _server = careline_server::testing::serve_at(&state, addr).await;
     let done = sync::catch_up(&remote, &cache, |_| {}).await.unwrap();
     assert_eq!(done.position, state.store.last_seq().await.unwrap());
-    let messages: i64 = cache.counts().await.unwrap().into_iter().find(|(t, _)| *t == "messages").unwrap().1;
+    let messages: i64 = cache
+        .counts()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|(t, _)| *t == "messages")
+        .unwrap()
+        .1;
     // Every message the server has: the demo clinic's (its six weeks of history) and the 40,000.
     sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&state.config.effective_database_url()).await.unwrap();
-    let on_server: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages").fetch_one(&pool).await.unwrap();
+    let pool = sqlx::AnyPool::connect(&state.config.effective_database_url())
+        .await
+        .unwrap();
+    let on_server: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     pool.close().await;
     assert!(on_server > 40_000 + 1000, "{on_server}");
     assert_eq!(messages, on_server, "no gap, no duplicate");

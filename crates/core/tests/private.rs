@@ -22,9 +22,15 @@ async fn the_session_and_the_cache_are_readable_by_the_user_alone() {
     std::fs::create_dir_all(&home).unwrap();
     std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::write(home.join("session.json"), "{}").unwrap();
-    std::fs::set_permissions(home.join("session.json"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(
+        home.join("session.json"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
     let (_state, server) = careline_server::testing::demo(dir.path()).await;
-    let session = Session::login(&server.url, "anna", careline_server::demo::DEMO_PASSWORD).await.unwrap();
+    let session = Session::login(&server.url, "anna", careline_server::demo::DEMO_PASSWORD)
+        .await
+        .unwrap();
     assert_eq!(mode(&home.join("session.json")), 0o600, "the session file");
     assert_eq!(mode(&home), 0o700, "the desk's folder");
 
@@ -32,7 +38,11 @@ async fn the_session_and_the_cache_are_readable_by_the_user_alone() {
     let cache = Cache::open(&path).await.unwrap();
     cache.set_meta("probe", "1").await.unwrap();
     assert_eq!(mode(&path), 0o600, "a new cache");
-    assert_eq!(mode(Path::new(&format!("{}-wal", path.display()))), 0o600, "its write-ahead log");
+    assert_eq!(
+        mode(Path::new(&format!("{}-wal", path.display()))),
+        0o600,
+        "its write-ahead log"
+    );
     assert_eq!(mode(path.parent().unwrap()), 0o700, "the cache's folder");
     cache.close().await;
 

@@ -13,7 +13,12 @@ use careline_protocol::{CreateCallbackRequest, CreateClientRequest, ErrorCode};
 
 type Told = std::sync::Arc<std::sync::Mutex<Vec<careline_core::notify::Notification>>>;
 
-async fn started(url: &str, login: &str, cache: std::path::PathBuf, told: Told) -> std::sync::Arc<careline_core::desk::Desk> {
+async fn started(
+    url: &str,
+    login: &str,
+    cache: std::path::PathBuf,
+    told: Told,
+) -> std::sync::Arc<careline_core::desk::Desk> {
     let desk = common::desk_of(url, login, cache).await;
     desk.start(std::sync::Arc::new(move |e| {
         if let careline_core::desk::DeskEvent::Notify { notification } = e {
@@ -45,22 +50,63 @@ async fn reception_records_a_caller_and_their_callback_offline() {
     let dir = tempfile::tempdir().unwrap();
     let (state, server) = careline_server::testing::demo(dir.path()).await;
     let addr = server.addr;
-    let known = state.store.list_clients(&Default::default()).await.unwrap().items[0].clone();
+    let known = state
+        .store
+        .list_clients(&Default::default())
+        .await
+        .unwrap()
+        .items[0]
+        .clone();
     let told = Told::default();
-    let desk = started(&server.url, "anna", dir.path().join("anna.db"), told.clone()).await;
-    until("the desk to know the clients", || async { !desk.clients_with_phone(&known.phone).await.unwrap().is_empty() }).await;
+    let desk = started(
+        &server.url,
+        "anna",
+        dir.path().join("anna.db"),
+        told.clone(),
+    )
+    .await;
+    until("the desk to know the clients", || async {
+        !desk
+            .clients_with_phone(&known.phone)
+            .await
+            .unwrap()
+            .is_empty()
+    })
+    .await;
 
     server.stop().await;
     // A known client's phone, however written, is offered back, not recorded again.
     let spaced: String = known.phone.chars().flat_map(|c| [c, ' ']).collect();
-    assert_eq!(desk.clients_with_phone(&spaced).await.unwrap()[0].id, known.id);
-    let twice = desk.create_client(CreateClientRequest { name: "Двойник".into(), phone: spaced, ..Default::default() }).await;
+    assert_eq!(
+        desk.clients_with_phone(&spaced).await.unwrap()[0].id,
+        known.id
+    );
+    let twice = desk
+        .create_client(CreateClientRequest {
+            name: "Двойник".into(),
+            phone: spaced,
+            ..Default::default()
+        })
+        .await;
     assert_eq!(code(twice.unwrap_err()), ErrorCode::AlreadyExists);
-    for bad in [("", "+79120000001"), ("Имя", "позвоните мне"), ("Имя", "12")] {
-        let r = desk.create_client(CreateClientRequest { name: bad.0.into(), phone: bad.1.into(), ..Default::default() }).await;
+    for bad in [
+        ("", "+79120000001"),
+        ("Имя", "позвоните мне"),
+        ("Имя", "12"),
+    ] {
+        let r = desk
+            .create_client(CreateClientRequest {
+                name: bad.0.into(),
+                phone: bad.1.into(),
+                ..Default::default()
+            })
+            .await;
         assert_eq!(code(r.unwrap_err()), ErrorCode::ValidationFailed, "{bad:?}");
     }
-    assert!(desk.outbox().await.unwrap().is_empty(), "nothing refused was queued");
+    assert!(
+        desk.outbox().await.unwrap().is_empty(),
+        "nothing refused was queued"
+    );
 
     // The caller is recorded and their callback requested, with the server away.
     let zina = desk
@@ -72,9 +118,16 @@ async fn reception_records_a_caller_and_their_callback_offline() {
         })
         .await
         .unwrap();
-    assert_eq!((zina.name.as_str(), zina.phone.as_str()), ("Зинаида Петровна", "89123456789"));
+    assert_eq!(
+        (zina.name.as_str(), zina.phone.as_str()),
+        ("Зинаида Петровна", "89123456789")
+    );
     let found = desk.views().client_list(Some("Зинаида")).await.unwrap();
-    assert_eq!(found.iter().map(|c| c.id).collect::<Vec<_>>(), vec![zina.id], "in the list at once");
+    assert_eq!(
+        found.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![zina.id],
+        "in the list at once"
+    );
     let when = chrono::Utc::now() + chrono::Duration::hours(2);
     let cb = desk
         .create_callback(CreateCallbackRequest {
@@ -87,16 +140,34 @@ async fn reception_records_a_caller_and_their_callback_offline() {
         })
         .await
         .unwrap();
-    let open = desk.views().callback_list(CallbackView::Open, None).await.unwrap();
-    let row = open.iter().find(|r| r.callback.id == cb.id).expect("in the queue at once");
+    let open = desk
+        .views()
+        .callback_list(CallbackView::Open, None)
+        .await
+        .unwrap();
+    let row = open
+        .iter()
+        .find(|r| r.callback.id == cb.id)
+        .expect("in the queue at once");
     assert_eq!(row.client_name.as_deref(), Some("Зинаида Петровна"));
-    let backwards =
-        CreateCallbackRequest { id: None, phone: zina.phone.clone(), preferred_at: Some(when), preferred_until: Some(when), reason: None, client_id: None };
-    assert_eq!(code(desk.create_callback(backwards).await.unwrap_err()), ErrorCode::ValidationFailed);
+    let backwards = CreateCallbackRequest {
+        id: None,
+        phone: zina.phone.clone(),
+        preferred_at: Some(when),
+        preferred_until: Some(when),
+        reason: None,
+        client_id: None,
+    };
+    assert_eq!(
+        code(desk.create_callback(backwards).await.unwrap_err()),
+        ErrorCode::ValidationFailed
+    );
 
     // Meanwhile someone registers on the server with a phone the desk has not heard of, and the
     // desk records the same phone: the server will refuse it.
-    let hash = careline_server::passwords::hash_password("секрет-пароль".into()).await.unwrap();
+    let hash = careline_server::passwords::hash_password("секрет-пароль".into())
+        .await
+        .unwrap();
     let reg = careline_protocol::RegisterRequest {
         name: "Олег".into(),
         phone: "+79125550000".into(),
@@ -106,28 +177,72 @@ async fn reception_records_a_caller_and_their_callback_offline() {
         claim_code: None,
     };
     state.store.register_client(&reg, hash).await.unwrap();
-    let clash = desk.create_client(CreateClientRequest { name: "Олег Иванович".into(), phone: "+7 912 555-00-00".into(), ..Default::default() }).await.unwrap();
+    let clash = desk
+        .create_client(CreateClientRequest {
+            name: "Олег Иванович".into(),
+            phone: "+7 912 555-00-00".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(desk.outbox().await.unwrap().len(), 3);
 
     // The server is back: the desk sends all of it by itself.
     let _server = careline_server::testing::serve_at(&state, addr).await;
-    until("the outbox to be sent", || async { desk.outbox().await.unwrap().iter().all(|e| e.state != "pending") }).await;
+    until("the outbox to be sent", || async {
+        desk.outbox()
+            .await
+            .unwrap()
+            .iter()
+            .all(|e| e.state != "pending")
+    })
+    .await;
     let on_server = state.store.get_client(zina.id).await.unwrap();
-    assert_eq!((on_server.name.as_str(), on_server.phone.as_str(), on_server.city.as_deref()), ("Зинаида Петровна", "89123456789", Some("Тула")));
+    assert_eq!(
+        (
+            on_server.name.as_str(),
+            on_server.phone.as_str(),
+            on_server.city.as_deref()
+        ),
+        ("Зинаида Петровна", "89123456789", Some("Тула"))
+    );
     assert_eq!(on_server.source, careline_protocol::ClientSource::Phone);
     let stored = state.store.get_callback(cb.id).await.unwrap();
-    assert_eq!((stored.client_id, stored.reason.as_deref()), (Some(zina.id), Some("Результаты анализов")));
-    assert_eq!(stored.preferred_at.map(|t| t.timestamp_millis()), Some(when.timestamp_millis()));
+    assert_eq!(
+        (stored.client_id, stored.reason.as_deref()),
+        (Some(zina.id), Some("Результаты анализов"))
+    );
+    assert_eq!(
+        stored.preferred_at.map(|t| t.timestamp_millis()),
+        Some(when.timestamp_millis())
+    );
     // The clash is refused and shown; the record the desk showed is taken back.
     let left = desk.outbox().await.unwrap();
     assert_eq!(left.len(), 1, "{left:?}");
-    assert_eq!((left[0].state.as_str(), left[0].error_code.as_deref()), ("failed", Some("already_exists")));
-    assert!(left[0].error_message.as_deref().unwrap().contains("Олег"), "{left:?}");
-    assert!(desk.views().client_profile(clash.id).await.unwrap().is_none());
+    assert_eq!(
+        (left[0].state.as_str(), left[0].error_code.as_deref()),
+        ("failed", Some("already_exists"))
+    );
+    assert!(
+        left[0].error_message.as_deref().unwrap().contains("Олег"),
+        "{left:?}"
+    );
+    assert!(desk
+        .views()
+        .client_profile(clash.id)
+        .await
+        .unwrap()
+        .is_none());
     assert!(state.store.get_client(clash.id).await.is_err());
     // The server's own record of the caller replaces the desk's, the same id.
-    until("the synced client", || async { desk.clients_with_phone("+79125550000").await.unwrap().len() == 1 }).await;
-    assert_eq!(desk.clients_with_phone("89123456789").await.unwrap().len(), 1);
+    until("the synced client", || async {
+        desk.clients_with_phone("+79125550000").await.unwrap().len() == 1
+    })
+    .await;
+    assert_eq!(
+        desk.clients_with_phone("89123456789").await.unwrap().len(),
+        1
+    );
 
     // A request the desk made itself (online now) is not news to it; a client's own request is.
     let again = CreateCallbackRequest {
@@ -139,7 +254,10 @@ async fn reception_records_a_caller_and_their_callback_offline() {
         client_id: Some(zina.id),
     };
     let again = desk.create_callback(again).await.unwrap();
-    until("the request on the server", || async { state.store.get_callback(again.id).await.is_ok() }).await;
+    until("the request on the server", || async {
+        state.store.get_callback(again.id).await.is_ok()
+    })
+    .await;
     let theirs = careline_protocol::CreateCallbackRequest {
         id: None,
         phone: "+79125550000".into(),
@@ -148,13 +266,44 @@ async fn reception_records_a_caller_and_their_callback_offline() {
         reason: None,
         client_id: None,
     };
-    let oleg = state.store.client_credentials("+79125550000").await.unwrap().into_iter().next().unwrap().0;
-    let theirs = state.store.create_callback(&theirs, careline_server::domain::Actor { id: oleg.id, role: careline_protocol::Role::Client }).await.unwrap();
-    until("the client's request to be told", || async { told.lock().unwrap().iter().any(|n| n.target == careline_core::notify::Target::Callback(theirs.id)) })
-        .await;
-    let about_mine: Vec<_> =
-        told.lock().unwrap().iter().filter(|n| n.target == careline_core::notify::Target::Callback(again.id) || n.count > 1).cloned().collect();
-    assert!(about_mine.is_empty(), "told of the request the desk made itself: {about_mine:?}");
+    let oleg = state
+        .store
+        .client_credentials("+79125550000")
+        .await
+        .unwrap()
+        .into_iter()
+        .next()
+        .unwrap()
+        .0;
+    let theirs = state
+        .store
+        .create_callback(
+            &theirs,
+            careline_server::domain::Actor {
+                id: oleg.id,
+                role: careline_protocol::Role::Client,
+            },
+        )
+        .await
+        .unwrap();
+    until("the client's request to be told", || async {
+        told.lock()
+            .unwrap()
+            .iter()
+            .any(|n| n.target == careline_core::notify::Target::Callback(theirs.id))
+    })
+    .await;
+    let about_mine: Vec<_> = told
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|n| n.target == careline_core::notify::Target::Callback(again.id) || n.count > 1)
+        .cloned()
+        .collect();
+    assert!(
+        about_mine.is_empty(),
+        "told of the request the desk made itself: {about_mine:?}"
+    );
     desk.stop();
 }
 
@@ -172,31 +321,126 @@ async fn quick_replies_follow_the_server_and_stay_for_offline() {
     let team = desk.quick_replies().await.unwrap();
     assert_eq!(team.len(), 15, "the team's replies in ru, zh and en");
     let told = |seen: &std::sync::Arc<std::sync::Mutex<Vec<DeskEvent>>>| {
-        seen.lock().unwrap().iter().filter(|e| matches!(e, DeskEvent::Changed { quick_replies: true, .. })).count()
+        seen.lock()
+            .unwrap()
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e,
+                    DeskEvent::Changed {
+                        quick_replies: true,
+                        ..
+                    }
+                )
+            })
+            .count()
     };
-    until("online", || async { seen.lock().unwrap().iter().any(|e| matches!(e, DeskEvent::Connection { online: true, .. })) }).await;
+    until("online", || async {
+        seen.lock()
+            .unwrap()
+            .iter()
+            .any(|e| matches!(e, DeskEvent::Connection { online: true, .. }))
+    })
+    .await;
 
     // A colleague's own reply is not the desk's business; a client's message marks the moment.
-    let li = state.store.operator_credentials("li").await.unwrap().unwrap().0;
-    let mine = |text: &str, personal: bool| QuickReplyRequest { shortcut: "s".into(), text: text.into(), language: Some(RuleLanguage::Ru), personal };
-    state.store.create_quick_reply(&mine("его личный", true), Actor { id: li.id, role: Role::Operator }).await.unwrap();
-    let client = state.store.list_clients(&Default::default()).await.unwrap().items[0].clone();
-    let asap = CreateCallbackRequest { id: None, phone: client.phone.clone(), preferred_at: None, preferred_until: None, reason: None, client_id: None };
-    state.store.create_callback(&asap, Actor { id: client.id, role: Role::Client }).await.unwrap();
-    until("the client's change", || async { seen.lock().unwrap().iter().any(|e| matches!(e, DeskEvent::Changed { callbacks: true, .. })) }).await;
+    let li = state
+        .store
+        .operator_credentials("li")
+        .await
+        .unwrap()
+        .unwrap()
+        .0;
+    let mine = |text: &str, personal: bool| QuickReplyRequest {
+        shortcut: "s".into(),
+        text: text.into(),
+        language: Some(RuleLanguage::Ru),
+        personal,
+    };
+    state
+        .store
+        .create_quick_reply(
+            &mine("его личный", true),
+            Actor {
+                id: li.id,
+                role: Role::Operator,
+            },
+        )
+        .await
+        .unwrap();
+    let client = state
+        .store
+        .list_clients(&Default::default())
+        .await
+        .unwrap()
+        .items[0]
+        .clone();
+    let asap = CreateCallbackRequest {
+        id: None,
+        phone: client.phone.clone(),
+        preferred_at: None,
+        preferred_until: None,
+        reason: None,
+        client_id: None,
+    };
+    state
+        .store
+        .create_callback(
+            &asap,
+            Actor {
+                id: client.id,
+                role: Role::Client,
+            },
+        )
+        .await
+        .unwrap();
+    until("the client's change", || async {
+        seen.lock().unwrap().iter().any(|e| {
+            matches!(
+                e,
+                DeskEvent::Changed {
+                    callbacks: true,
+                    ..
+                }
+            )
+        })
+    })
+    .await;
     assert_eq!(told(&seen), 0, "not told of a colleague's own reply");
     // The team's new reply is: the desk fetches the list again.
-    let admin = state.store.operator_credentials("admin").await.unwrap().unwrap().0;
-    state.store.create_quick_reply(&mine("для всех", false), Actor { id: admin.id, role: Role::Admin }).await.unwrap();
+    let admin = state
+        .store
+        .operator_credentials("admin")
+        .await
+        .unwrap()
+        .unwrap()
+        .0;
+    state
+        .store
+        .create_quick_reply(
+            &mine("для всех", false),
+            Actor {
+                id: admin.id,
+                role: Role::Admin,
+            },
+        )
+        .await
+        .unwrap();
     until("told of the team's reply", || async { told(&seen) == 1 }).await;
     assert_eq!(desk.quick_replies().await.unwrap().len(), 16);
-    let after_mine = desk.save_quick_reply(None, &mine("мой: {client_name}", true)).await.unwrap();
+    let after_mine = desk
+        .save_quick_reply(None, &mine("мой: {client_name}", true))
+        .await
+        .unwrap();
     assert_eq!(after_mine.len(), 17);
     assert!(after_mine.iter().all(|r| r.text != "его личный"));
 
     // Offline: the picker still has them; editing is refused, not queued.
     server.stop().await;
     assert_eq!(desk.quick_replies().await.unwrap(), after_mine);
-    assert!(desk.save_quick_reply(None, &mine("офлайн", true)).await.is_err());
+    assert!(desk
+        .save_quick_reply(None, &mine("офлайн", true))
+        .await
+        .is_err());
     desk.stop();
 }

@@ -29,20 +29,42 @@ async fn a_report_is_kept_for_when_the_server_is_away() {
     let q = week(None);
     let online = admin.consultation_report(&q).await.unwrap();
     assert!(!online.offline);
-    let on_server = state.store.consultation_report(&q).await.unwrap().total.arrivals;
-    assert_eq!(online.report.total.arrivals, on_server, "the server's figures");
+    let on_server = state
+        .store
+        .consultation_report(&q)
+        .await
+        .unwrap()
+        .total
+        .arrivals;
+    assert_eq!(
+        online.report.total.arrivals, on_server,
+        "the server's figures"
+    );
     assert!(on_server > 100, "the demo clinic's week: {on_server}");
 
     // An operator sees their own figures, not everyone's.
     let anna = desk_of(&server.url, "anna", dir.path().join("anna.db")).await;
     let me = anna.me().id;
     assert!(anna.consultation_report(&week(Some(me))).await.is_ok());
-    assert!(anna.consultation_report(&week(None)).await.is_err(), "everyone's figures are for admins");
+    assert!(
+        anna.consultation_report(&week(None)).await.is_err(),
+        "everyone's figures are for admins"
+    );
 
     let settings = admin.desk_settings().await.unwrap();
     let people = admin.operator_report(&week(None)).await.unwrap();
-    let operators = state.store.list_operators(None, Some(100)).await.unwrap().items.len();
-    assert_eq!(people.report.operators.len(), operators, "a row per operator");
+    let operators = state
+        .store
+        .list_operators(None, Some(100))
+        .await
+        .unwrap()
+        .items
+        .len();
+    assert_eq!(
+        people.report.operators.len(),
+        operators,
+        "a row per operator"
+    );
 
     server.stop().await;
     let kept = admin.operator_report(&week(None)).await.unwrap();
@@ -55,6 +77,12 @@ async fn a_report_is_kept_for_when_the_server_is_away() {
     // The desk's settings read offline are the kept ones; saving them offline is refused, not
     // answered with the kept ones as if the server had taken the change.
     assert_eq!(admin.desk_settings().await.unwrap(), settings);
-    let changed = careline_protocol::DeskSettings { assignment: careline_protocol::AssignmentPolicy::RoundRobin, ..settings.clone() };
-    assert!(admin.set_desk_settings(&changed).await.is_err(), "an admin's change is never shown as saved while the server is away");
+    let changed = careline_protocol::DeskSettings {
+        assignment: careline_protocol::AssignmentPolicy::RoundRobin,
+        ..settings.clone()
+    };
+    assert!(
+        admin.set_desk_settings(&changed).await.is_err(),
+        "an admin's change is never shown as saved while the server is away"
+    );
 }

@@ -27,7 +27,11 @@ const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 impl Browser {
     async fn start(lang: &str, width: u32, height: u32) -> Browser {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let driver = tokio::process::Command::new("chromedriver")
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -48,9 +52,24 @@ impl Browser {
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", format!("--window-size={width},{height}"), format!("--lang={lang}")],
             "prefs": {"intl.accept_languages": lang}
         }}}});
-        let r: Value = http.post(format!("{base}/session")).json(&caps).send().await.unwrap().json().await.unwrap();
-        let id = r["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no browser session: {r}")).to_owned();
-        Browser { http, url: format!("{base}/session/{id}"), _driver: driver }
+        let r: Value = http
+            .post(format!("{base}/session"))
+            .json(&caps)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = r["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no browser session: {r}"))
+            .to_owned();
+        Browser {
+            http,
+            url: format!("{base}/session/{id}"),
+            _driver: driver,
+        }
     }
 
     async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
@@ -63,20 +82,41 @@ impl Browser {
     }
 
     async fn go(&self, url: &str) {
-        self.call(reqwest::Method::POST, "/url", json!({"url": url})).await;
+        self.call(reqwest::Method::POST, "/url", json!({"url": url}))
+            .await;
     }
 
     async fn exec(&self, script: &str) -> Value {
-        self.call(reqwest::Method::POST, "/execute/sync", json!({"script": script, "args": []})).await
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            json!({"script": script, "args": []}),
+        )
+        .await
     }
 
     /// The first element matching `css` whose text has `text`, within 15 s.
     async fn find(&self, css: &str, text: &str) -> String {
         for _ in 0..150 {
-            let found = self.call(reqwest::Method::POST, "/elements", json!({"using": "css selector", "value": css})).await;
+            let found = self
+                .call(
+                    reqwest::Method::POST,
+                    "/elements",
+                    json!({"using": "css selector", "value": css}),
+                )
+                .await;
             for e in found.as_array().cloned().unwrap_or_default() {
-                let id = e[ELEMENT].as_str().unwrap_or_else(|| panic!("not an element: {found}")).to_owned();
-                let t = self.call(reqwest::Method::GET, &format!("/element/{id}/text"), json!(null)).await;
+                let id = e[ELEMENT]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("not an element: {found}"))
+                    .to_owned();
+                let t = self
+                    .call(
+                        reqwest::Method::GET,
+                        &format!("/element/{id}/text"),
+                        json!(null),
+                    )
+                    .await;
                 if text.is_empty() || t.as_str().is_some_and(|t| t.contains(text)) {
                     return id;
                 }
@@ -84,18 +124,36 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let page = self.exec("return document.body.innerText").await;
-        panic!("no {css:?} with {text:?}; the page shows:\n{}", page.as_str().unwrap_or(""));
+        panic!(
+            "no {css:?} with {text:?}; the page shows:\n{}",
+            page.as_str().unwrap_or("")
+        );
     }
 
     async fn click(&self, css: &str, text: &str) {
         let id = self.find(css, text).await;
-        self.call(reqwest::Method::POST, &format!("/element/{id}/click"), json!({})).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/click"),
+            json!({}),
+        )
+        .await;
     }
 
     async fn fill(&self, css: &str, text: &str) {
         let id = self.find(css, "").await;
-        self.call(reqwest::Method::POST, &format!("/element/{id}/clear"), json!({})).await;
-        self.call(reqwest::Method::POST, &format!("/element/{id}/value"), json!({"text": text})).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/clear"),
+            json!({}),
+        )
+        .await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/value"),
+            json!({"text": text}),
+        )
+        .await;
     }
 
     async fn dark(&self, on: bool) {
@@ -110,10 +168,18 @@ impl Browser {
     }
 
     async fn shoot(&self, name: &str) {
-        let png = self.call(reqwest::Method::GET, "/screenshot", json!(null)).await;
+        let png = self
+            .call(reqwest::Method::GET, "/screenshot", json!(null))
+            .await;
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join(format!("{name}.png")), base64::engine::general_purpose::STANDARD.decode(png.as_str().unwrap()).unwrap()).unwrap();
+        std::fs::write(
+            dir.join(format!("{name}.png")),
+            base64::engine::general_purpose::STANDARD
+                .decode(png.as_str().unwrap())
+                .unwrap(),
+        )
+        .unwrap();
     }
 
     async fn quit(self) {
@@ -141,9 +207,21 @@ async fn a_patient_chats_from_the_web_page() {
 
     // The page: small, one origin, a strict policy.
     let page = reqwest::get(format!("{base}/")).await.unwrap();
-    let csp = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
-    assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self'") && !csp.contains("unsafe"), "{csp}");
-    assert!(careline_server::web::weight() < 40 * 1024, "the page weighs {} bytes", careline_server::web::weight());
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("default-src 'none'")
+            && csp.contains("script-src 'self'")
+            && !csp.contains("unsafe"),
+        "{csp}"
+    );
+    assert!(
+        careline_server::web::weight() < 40 * 1024,
+        "the page weighs {} bytes",
+        careline_server::web::weight()
+    );
 
     // A patient on a phone registers and writes.
     let b = Browser::start("ru", 390, 844).await;
@@ -160,32 +238,73 @@ async fn a_patient_chats_from_the_web_page() {
     b.find("[data-testid=composer]", "").await;
     // A new patient without any consultation yet: the empty chat.
     b.shoot("web-new-ru-phone-light").await;
-    b.fill("[data-testid=composer]", "Здравствуйте! Третий день болит горло и температура 37,8.\n").await;
+    b.fill(
+        "[data-testid=composer]",
+        "Здравствуйте! Третий день болит горло и температура 37,8.\n",
+    )
+    .await;
     b.find("[data-testid=message]", "болит горло").await;
-    let client = state.store.client_credentials("+79120001122").await.unwrap().into_iter().next().expect("registered").0;
+    let client = state
+        .store
+        .client_credentials("+79120001122")
+        .await
+        .unwrap()
+        .into_iter()
+        .next()
+        .expect("registered")
+        .0;
     assert_eq!(client.source, careline_protocol::ClientSource::Web);
-    let all = state.store.list_consultations(&Default::default(), uuid::Uuid::nil(), Role::Admin).await.unwrap().items;
-    let c = all.into_iter().map(|i| i.consultation).find(|c| c.client_id == client.id).expect("a consultation in the queue");
+    let all = state
+        .store
+        .list_consultations(&Default::default(), uuid::Uuid::nil(), Role::Admin)
+        .await
+        .unwrap()
+        .items;
+    let c = all
+        .into_iter()
+        .map(|i| i.consultation)
+        .find(|c| c.client_id == client.id)
+        .expect("a consultation in the queue");
     assert_eq!(c.status, ConsultationStatus::New);
 
     // The operator (the desk core, through its outbox) takes it and answers: the page shows it live.
-    anna.act(Op::Take { consultation_id: c.id }).await.unwrap();
-    anna.act(Op::text(c.id, "Ольга, полощите горло и пришлите фото горла, пожалуйста.", false)).await.unwrap();
+    anna.act(Op::Take {
+        consultation_id: c.id,
+    })
+    .await
+    .unwrap();
+    anna.act(Op::text(
+        c.id,
+        "Ольга, полощите горло и пришлите фото горла, пожалуйста.",
+        false,
+    ))
+    .await
+    .unwrap();
     b.find("[data-testid=message]", "пришлите фото").await;
     b.find("[data-testid=status]", "Врач отвечает").await;
     // Delivered and read receipts went back: the operator's desk shows the answer as read.
     until("the receipts", || async {
         let page = anna.views().thread_page(client.id, None, 50).await.unwrap();
-        page.messages.iter().any(|r| r.message.body.contains("пришлите фото") && r.state == Some(careline_core::views::SendState::Read))
+        page.messages.iter().any(|r| {
+            r.message.body.contains("пришлите фото")
+                && r.state == Some(careline_core::views::SendState::Read)
+        })
     })
     .await;
 
     // A photo, through the hidden file input: sent with progress, shown as a thumbnail.
     let photo = dir.path().join("throat.png");
-    let img = image::RgbImage::from_fn(1000, 750, |x, y| image::Rgb([190, (100 + x % 80) as u8, (80 + y % 50) as u8]));
+    let img = image::RgbImage::from_fn(1000, 750, |x, y| {
+        image::Rgb([190, (100 + x % 80) as u8, (80 + y % 50) as u8])
+    });
     img.save(&photo).unwrap();
     let input = b.find("input[type=file]", "").await;
-    b.call(reqwest::Method::POST, &format!("/element/{input}/value"), json!({"text": photo.display().to_string()})).await;
+    b.call(
+        reqwest::Method::POST,
+        &format!("/element/{input}/value"),
+        json!({"text": photo.display().to_string()}),
+    )
+    .await;
     b.find("[data-testid=thumbnail]", "").await;
     until("the thumbnail drawn", || async {
         b.exec("const i = document.querySelector('[data-testid=thumbnail]'); return i.complete && i.naturalWidth").await == json!(480)
@@ -195,15 +314,30 @@ async fn a_patient_chats_from_the_web_page() {
 
     // The server goes away: what she writes waits in the page and goes once when it is back.
     server.stop().await;
-    b.fill("[data-testid=composer]", "Фото отправила. Температура сейчас 38,1.\n").await;
+    b.fill(
+        "[data-testid=composer]",
+        "Фото отправила. Температура сейчас 38,1.\n",
+    )
+    .await;
     b.find("[data-testid=pending]", "38,1").await;
     b.find("[data-testid=offline]", "Нет связи").await;
     b.shoot("web-offline-ru-phone-light").await;
     let server = careline_server::testing::serve_at(&state, addr).await;
     b.find("[data-testid=message]", "38,1").await;
-    let q = careline_protocol::MessageQuery { limit: Some(200), ..Default::default() };
+    let q = careline_protocol::MessageQuery {
+        limit: Some(200),
+        ..Default::default()
+    };
     let c_now = state.store.get_consultation(c.id).await.unwrap();
-    let sent = state.store.list_messages(&c_now, Role::Operator, &q).await.unwrap().items.into_iter().filter(|m| m.body.contains("38,1")).count();
+    let sent = state
+        .store
+        .list_messages(&c_now, Role::Operator, &q)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|m| m.body.contains("38,1"))
+        .count();
     assert_eq!(sent, 1, "sent once");
 
     // She asks for a call; the operator closes; she rates it.
@@ -212,33 +346,68 @@ async fn a_patient_chats_from_the_web_page() {
     b.shoot("web-callback-ru-phone-light").await;
     b.click("[data-testid=cb-send]", "").await;
     b.find("[data-testid=callback-done]", "перезвоним").await;
-    let actor = careline_server::domain::Actor { id: client.id, role: Role::Client };
-    let cbs = state.store.list_callbacks(&Default::default(), actor).await.unwrap().items;
-    assert_eq!((cbs.len(), cbs[0].reason.as_deref(), cbs[0].phone.as_str()), (1, Some("Обсудить анализы"), "+79120001122"));
-    anna.act(Op::Close { consultation_id: c.id, summary: Some("Фарингит".into()) }).await.unwrap();
+    let actor = careline_server::domain::Actor {
+        id: client.id,
+        role: Role::Client,
+    };
+    let cbs = state
+        .store
+        .list_callbacks(&Default::default(), actor)
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(
+        (cbs.len(), cbs[0].reason.as_deref(), cbs[0].phone.as_str()),
+        (1, Some("Обсудить анализы"), "+79120001122")
+    );
+    anna.act(Op::Close {
+        consultation_id: c.id,
+        summary: Some("Фарингит".into()),
+    })
+    .await
+    .unwrap();
     b.find("[data-testid=status]", "завершена").await;
     // The field says that writing now starts a new consultation.
-    b.find("[data-testid=closed-note]", "Новое сообщение начнёт новую консультацию").await;
+    b.find(
+        "[data-testid=closed-note]",
+        "Новое сообщение начнёт новую консультацию",
+    )
+    .await;
     b.click("[data-testid=open-rate]", "").await;
     // No star is lit before she chooses, and nothing can be sent yet.
     let before =
         b.exec("return [document.querySelectorAll('.stars [aria-checked=true]').length, document.querySelector('[data-testid=rate-send]').disabled]").await;
     assert_eq!(before, json!([0, true]), "the rating starts empty");
-    b.find("[data-testid=stars-said]", "Нажмите на звезду").await;
+    b.find("[data-testid=stars-said]", "Нажмите на звезду")
+        .await;
     b.click("[data-testid=star-5]", "").await;
     b.find("[data-testid=stars-said]", "Отлично").await;
-    b.fill("[data-testid=rate-comment]", "Спасибо, быстро ответили").await;
+    b.fill("[data-testid=rate-comment]", "Спасибо, быстро ответили")
+        .await;
     b.shoot("web-rate-ru-phone-light").await;
     b.click("[data-testid=rate-send]", "").await;
     b.find("[data-testid=rated]", "Спасибо").await;
     b.shoot("web-closed-ru-phone-light").await;
     let rated = state.store.get_consultation(c.id).await.unwrap();
-    assert_eq!((rated.rating, rated.rating_comment.as_deref()), (Some(5), Some("Спасибо, быстро ответили")));
+    assert_eq!(
+        (rated.rating, rated.rating_comment.as_deref()),
+        (Some(5), Some("Спасибо, быстро ответили"))
+    );
     // Log out ends the session on the server, not only in the browser (found by the outside security review).
-    let token = b.exec("return localStorage.getItem('careline.token')").await.as_str().unwrap().to_owned();
+    let token = b
+        .exec("return localStorage.getItem('careline.token')")
+        .await
+        .as_str()
+        .unwrap()
+        .to_owned();
     b.click("[data-testid=logout]", "").await;
     b.find("[data-testid=login]", "Войти").await;
-    let me = || reqwest::Client::new().get(format!("{base}/api/v1/me")).bearer_auth(&token).send();
+    let me = || {
+        reqwest::Client::new()
+            .get(format!("{base}/api/v1/me"))
+            .bearer_auth(&token)
+            .send()
+    };
     let mut status = me().await.unwrap().status();
     for _ in 0..50 {
         if status == reqwest::StatusCode::UNAUTHORIZED {
@@ -247,7 +416,11 @@ async fn a_patient_chats_from_the_web_page() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         status = me().await.unwrap().status();
     }
-    assert_eq!(status, reqwest::StatusCode::UNAUTHORIZED, "the old token still works after Log out");
+    assert_eq!(
+        status,
+        reqwest::StatusCode::UNAUTHORIZED,
+        "the old token still works after Log out"
+    );
     b.quit().await;
 
     // The same patient on a laptop, in Chinese, dark: logs in and sees the whole thread.
@@ -283,7 +456,12 @@ async fn first_render() {
     let (_state, server) = careline_server::testing::demo(dir.path()).await;
     let b = Browser::start("ru", 390, 844).await;
     let cdp = b.url.clone() + "/goog/cdp/execute";
-    b.http.post(&cdp).json(&json!({"cmd": "Network.setCacheDisabled", "params": {"cacheDisabled": true}})).send().await.unwrap();
+    b.http
+        .post(&cdp)
+        .json(&json!({"cmd": "Network.setCacheDisabled", "params": {"cacheDisabled": true}}))
+        .send()
+        .await
+        .unwrap();
     let mut paints = Vec::new();
     for _ in 0..11 {
         b.go("about:blank").await;

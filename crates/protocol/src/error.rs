@@ -54,7 +54,8 @@ impl ErrorCode {
             Unauthorized | InvalidCredentials => 401,
             Forbidden | AccountDisabled => 403,
             NotFound => 404,
-            IllegalTransition | AlreadyTaken | CapacityReached | NotAssigned | AlreadyExists | AlreadyRated => 409,
+            IllegalTransition | AlreadyTaken | CapacityReached | NotAssigned | AlreadyExists
+            | AlreadyRated => 409,
             ResyncRequired => 410,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
@@ -98,7 +99,10 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self {
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -116,7 +120,13 @@ mod tests {
 
     #[test]
     fn as_str_matches_serde() {
-        for code in [ErrorCode::BadRequest, ErrorCode::IllegalTransition, ErrorCode::AlreadyTaken, ErrorCode::ResyncRequired, ErrorCode::Internal] {
+        for code in [
+            ErrorCode::BadRequest,
+            ErrorCode::IllegalTransition,
+            ErrorCode::AlreadyTaken,
+            ErrorCode::ResyncRequired,
+            ErrorCode::Internal,
+        ] {
             assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
         }
     }

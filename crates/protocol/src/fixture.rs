@@ -5,10 +5,18 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::{AuthorKind, Client, ClientSource, Consultation, ConsultationKind, ConsultationStatus, Message, MessageKind, Priority};
+use crate::{
+    AuthorKind, Client, ClientSource, Consultation, ConsultationKind, ConsultationStatus, Message,
+    MessageKind, Priority,
+};
 
 /// A chat consultation of `client_id` in `status`, normal priority, no operator, no tags.
-pub fn consultation(id: Uuid, client_id: Uuid, status: ConsultationStatus, created_at: DateTime<Utc>) -> Consultation {
+pub fn consultation(
+    id: Uuid,
+    client_id: Uuid,
+    status: ConsultationStatus,
+    created_at: DateTime<Utc>,
+) -> Consultation {
     let closed = status == ConsultationStatus::Closed;
     Consultation {
         id,
@@ -59,7 +67,12 @@ pub fn client(id: Uuid, name: &str, phone: &str, created_at: DateTime<Utc>) -> C
 }
 
 /// A text message of the client's thread at `seq`, written by the client.
-pub fn client_message(seq: i64, consultation: &Consultation, body: &str, created_at: DateTime<Utc>) -> Message {
+pub fn client_message(
+    seq: i64,
+    consultation: &Consultation,
+    body: &str,
+    created_at: DateTime<Utc>,
+) -> Message {
     Message {
         id: Uuid::from_u128(0xF000_0000_0000 + seq as u128),
         consultation_id: consultation.id,

@@ -28,12 +28,15 @@ use uuid::Uuid;
 pub use error::{ApiError, ErrorCode};
 pub use event::{Erasure, Event, EventData, ReadPosition, SyncResponse, WsClientFrame, WsControl};
 pub use query::{
-    AuditQuery, CallbackFilter, ClientFilter, ConsultationFilter, ConsultationItem, MessageQuery, PageQuery, SessionInfo, SessionQuery, SnapshotPage,
-    SnapshotQuery, SyncQuery, UploadQuery, WsQuery,
+    AuditQuery, CallbackFilter, ClientFilter, ConsultationFilter, ConsultationItem, MessageQuery,
+    PageQuery, SessionInfo, SessionQuery, SnapshotPage, SnapshotQuery, SyncQuery, UploadQuery,
+    WsQuery,
 };
 pub use reports::{
-    BillingReport, BillingRow, BillingTotal, CallbackFigures, CallbackReport, ConsultationBucket, ConsultationFigures, ConsultationReport, DurationFigure,
-    OperatorFigures, OperatorReport, ReportFormat, ReportGroup, ReportItem, ReportItems, ReportItemsQuery, ReportMoment, ReportQuery, StatusTimes,
+    BillingReport, BillingRow, BillingTotal, CallbackFigures, CallbackReport, ConsultationBucket,
+    ConsultationFigures, ConsultationReport, DurationFigure, OperatorFigures, OperatorReport,
+    ReportFormat, ReportGroup, ReportItem, ReportItems, ReportItemsQuery, ReportMoment,
+    ReportQuery, StatusTimes,
 };
 pub use staff_only::ForClient;
 
@@ -159,7 +162,10 @@ wire_enum!(
 
 impl CallbackStatus {
     pub fn is_final(self) -> bool {
-        matches!(self, CallbackStatus::Done | CallbackStatus::Failed | CallbackStatus::Cancelled)
+        matches!(
+            self,
+            CallbackStatus::Done | CallbackStatus::Failed | CallbackStatus::Cancelled
+        )
     }
 }
 
@@ -718,8 +724,11 @@ pub mod replies;
 pub mod webhooks;
 pub use replies::{check_quick_reply, QuickRepliesChanged, QuickReply, QuickReplyRequest};
 pub use webhooks::{
-    CreateWebhookRequest, DeliveryQuery, DeliveryStatus, UpdateWebhookRequest, WebhookCreated, WebhookDelivery, WebhookEndpoint, WebhookEventType,
-    WebhookPaused,
+    CreateWebhookRequest, DeliveryQuery, DeliveryStatus, UpdateWebhookRequest, WebhookCreated,
+    WebhookDelivery, WebhookEndpoint, WebhookEventType, WebhookPaused,
 };
 pub mod supervision;
-pub use supervision::{AssignmentPolicy, DeskSettings, RedFlagRule, RedFlagRuleRequest, RedFlagTestRequest, RedFlagTestResponse, RuleLanguage, SlaThresholds};
+pub use supervision::{
+    AssignmentPolicy, DeskSettings, RedFlagRule, RedFlagRuleRequest, RedFlagTestRequest,
+    RedFlagTestResponse, RuleLanguage, SlaThresholds,
+};

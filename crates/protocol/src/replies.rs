@@ -52,7 +52,12 @@ pub struct QuickRepliesChanged {
 /// Checks a reply's shortcut and text; the reason when they will not do.
 pub fn check_quick_reply(shortcut: &str, text: &str) -> Result<(), String> {
     let n = shortcut.chars().count();
-    if n == 0 || n > 32 || shortcut.chars().any(|c| c.is_whitespace() || c == '/' || c.is_control()) {
+    if n == 0
+        || n > 32
+        || shortcut
+            .chars()
+            .any(|c| c.is_whitespace() || c == '/' || c.is_control())
+    {
         return Err("shortcut must be 1 to 32 characters without spaces or /".into());
     }
     let n = text.trim().chars().count();
@@ -64,8 +69,13 @@ pub fn check_quick_reply(shortcut: &str, text: &str) -> Result<(), String> {
         let after = &rest[open + 1..];
         let Some(close) = after.find('}') else { break };
         let name = &after[..close];
-        if name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !name.is_empty() && !PLACEHOLDERS.contains(&name) {
-            return Err(format!("unknown placeholder {{{name}}}; known: {{client_name}}, {{operator_name}}"));
+        if name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !name.is_empty()
+            && !PLACEHOLDERS.contains(&name)
+        {
+            return Err(format!(
+                "unknown placeholder {{{name}}}; known: {{client_name}}, {{operator_name}}"
+            ));
         }
         rest = &after[close + 1..];
     }
@@ -78,13 +88,21 @@ mod tests {
 
     #[test]
     fn shortcuts_and_placeholders_are_checked() {
-        assert!(check_quick_reply("привет", "Здравствуйте, {client_name}! Я {operator_name}.").is_ok());
-        assert!(check_quick_reply("体温", "请测量体温 {x y} 与 {}").is_ok(), "braces that are not a placeholder's shape stay text");
+        assert!(
+            check_quick_reply("привет", "Здравствуйте, {client_name}! Я {operator_name}.").is_ok()
+        );
+        assert!(
+            check_quick_reply("体温", "请测量体温 {x y} 与 {}").is_ok(),
+            "braces that are not a placeholder's shape stay text"
+        );
         assert!(check_quick_reply("two words", "x").is_err());
         assert!(check_quick_reply("a/b", "x").is_err());
         assert!(check_quick_reply("", "x").is_err());
         assert!(check_quick_reply("ok", "   ").is_err());
         let e = check_quick_reply("ok", "Hello {patient}").unwrap_err();
-        assert!(e.contains("{patient}") && e.contains("{client_name}"), "{e}");
+        assert!(
+            e.contains("{patient}") && e.contains("{client_name}"),
+            "{e}"
+        );
     }
 }

@@ -2,7 +2,9 @@
 //! ("difficult", "diabetes") and the notes of call attempts. The server passes everything it
 //! answers, syncs or streams to a client through [`ForClient`].
 
-use crate::{Callback, Consultation, ConsultationItem, EventData, InitiateConsultationResponse, Page};
+use crate::{
+    Callback, Consultation, ConsultationItem, EventData, InitiateConsultationResponse, Page,
+};
 
 /// A value as a client may see it.
 pub trait ForClient {
@@ -27,19 +29,28 @@ impl ForClient for Callback {
 
 impl ForClient for ConsultationItem {
     fn for_client(self) -> Self {
-        ConsultationItem { consultation: self.consultation.for_client(), ..self }
+        ConsultationItem {
+            consultation: self.consultation.for_client(),
+            ..self
+        }
     }
 }
 
 impl ForClient for InitiateConsultationResponse {
     fn for_client(self) -> Self {
-        InitiateConsultationResponse { consultation: self.consultation.for_client(), ..self }
+        InitiateConsultationResponse {
+            consultation: self.consultation.for_client(),
+            ..self
+        }
     }
 }
 
 impl<T: ForClient> ForClient for Page<T> {
     fn for_client(self) -> Self {
-        Page { items: self.items.into_iter().map(ForClient::for_client).collect(), ..self }
+        Page {
+            items: self.items.into_iter().map(ForClient::for_client).collect(),
+            ..self
+        }
     }
 }
 

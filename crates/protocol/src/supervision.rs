@@ -82,7 +82,12 @@ pub struct SlaThresholds {
 
 impl Default for SlaThresholds {
     fn default() -> Self {
-        SlaThresholds { queue_wait_minutes: Some(5), first_response_minutes: Some(3), unanswered_minutes: Some(10), callback_asap_minutes: Some(15) }
+        SlaThresholds {
+            queue_wait_minutes: Some(5),
+            first_response_minutes: Some(3),
+            unanswered_minutes: Some(10),
+            callback_asap_minutes: Some(15),
+        }
     }
 }
 
@@ -96,6 +101,9 @@ pub struct DeskSettings {
 
 impl Default for DeskSettings {
     fn default() -> Self {
-        DeskSettings { assignment: AssignmentPolicy::Manual, sla: SlaThresholds::default() }
+        DeskSettings {
+            assignment: AssignmentPolicy::Manual,
+            sla: SlaThresholds::default(),
+        }
     }
 }

@@ -21,7 +21,11 @@ fn fill(path: &std::path::Path, with_events: bool) -> Vec<f64> {
     conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA cache_size = -32768; PRAGMA secure_delete = ON;").unwrap();
     let consultation = uuid::Uuid::now_v7();
     let clients: Vec<uuid::Uuid> = (0..1000).map(|_| uuid::Uuid::now_v7()).collect();
-    let mut seq: i64 = conn.query_row("SELECT value FROM counters WHERE name = 'seq'", [], |r| r.get(0)).unwrap();
+    let mut seq: i64 = conn
+        .query_row("SELECT value FROM counters WHERE name = 'seq'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
     let mut times = Vec::new();
     for b in 0..MESSAGES / BATCH {
         let t = Instant::now();
@@ -54,13 +58,27 @@ fn fill(path: &std::path::Path, with_events: bool) -> Vec<f64> {
                 };
                 let (client, ms) = (client.to_string(), m.created_at.timestamp_millis());
                 insert
-                    .execute(params![m.id.to_string(), consultation.to_string(), client, client, m.body, m.client_msg_id.map(|k| k.to_string()), ms, seq])
+                    .execute(params![
+                        m.id.to_string(),
+                        consultation.to_string(),
+                        client,
+                        client,
+                        m.body,
+                        m.client_msg_id.map(|k| k.to_string()),
+                        ms,
+                        seq
+                    ])
                     .unwrap();
                 if with_events {
-                    e.execute(params![seq, client, serde_json::to_string(&m).unwrap(), ms]).unwrap();
+                    e.execute(params![seq, client, serde_json::to_string(&m).unwrap(), ms])
+                        .unwrap();
                 }
             }
-            tx.execute("UPDATE counters SET value = ?1 WHERE name = 'seq'", params![seq]).unwrap();
+            tx.execute(
+                "UPDATE counters SET value = ?1 WHERE name = 'seq'",
+                params![seq],
+            )
+            .unwrap();
         }
         tx.commit().unwrap();
         times.push(t.elapsed().as_secs_f64() * 1000.0);
@@ -71,7 +89,10 @@ fn fill(path: &std::path::Path, with_events: bool) -> Vec<f64> {
 fn sizes(path: &std::path::Path) -> Vec<(String, i64)> {
     let conn = rusqlite::Connection::open(path).unwrap();
     let mut q = conn.prepare("SELECT name, SUM(pgsize) FROM dbstat WHERE name LIKE '%messages%' OR name LIKE '%events%' GROUP BY name ORDER BY name").unwrap();
-    q.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+    q.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -87,7 +108,12 @@ async fn main() {
     for round in 0..5 {
         for with_events in [true, false] {
             let dir = tempfile::tempdir().unwrap();
-            let state = AppState::start(Config { data_dir: dir.path().to_owned(), ..Config::default() }).await.unwrap();
+            let state = AppState::start(Config {
+                data_dir: dir.path().to_owned(),
+                ..Config::default()
+            })
+            .await
+            .unwrap();
             state.store.close().await;
             let path = dir.path().join("careline.db");
             let times = tokio::task::spawn_blocking({
@@ -108,12 +134,31 @@ async fn main() {
         }
     }
     let (w, wo) = (median(with), median(without));
-    println!("a batch of {BATCH} messages, median of 5 rounds (each the median of {} batches):", MESSAGES / BATCH);
-    println!("  messages + events rows: {w:.2} ms ({:.1} us a message)", w * 1000.0 / BATCH as f64);
-    println!("  messages rows only:     {wo:.2} ms ({:.1} us a message)", wo * 1000.0 / BATCH as f64);
-    println!("  the event row's share:  {:.0} % of the write", (w - wo) / w * 100.0);
+    println!(
+        "a batch of {BATCH} messages, median of 5 rounds (each the median of {} batches):",
+        MESSAGES / BATCH
+    );
+    println!(
+        "  messages + events rows: {w:.2} ms ({:.1} us a message)",
+        w * 1000.0 / BATCH as f64
+    );
+    println!(
+        "  messages rows only:     {wo:.2} ms ({:.1} us a message)",
+        wo * 1000.0 / BATCH as f64
+    );
+    println!(
+        "  the event row's share:  {:.0} % of the write",
+        (w - wo) / w * 100.0
+    );
     for (with_events, s) in last_sizes {
-        println!("bytes after {MESSAGES} messages ({}):", if with_events { "with events" } else { "messages only" });
+        println!(
+            "bytes after {MESSAGES} messages ({}):",
+            if with_events {
+                "with events"
+            } else {
+                "messages only"
+            }
+        );
         for (name, bytes) in s {
             println!("  {name:<24} {:>8.1} MB", bytes as f64 / 1e6);
         }

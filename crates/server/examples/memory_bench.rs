@@ -23,7 +23,13 @@ const MIN: i64 = 60_000;
 fn rss(pid: u32) -> (f64, f64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let field = |name: &str| {
-        status.lines().find(|l| l.starts_with(name)).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) / 1024.0
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+            / 1024.0
     };
     (field("VmRSS:"), field("VmHWM:"))
 }
@@ -32,19 +38,46 @@ fn rss(pid: u32) -> (f64, f64) {
 fn split(pid: u32) -> String {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let field = |name: &str| {
-        status.lines().find(|l| l.starts_with(name)).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) / 1024.0
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+            / 1024.0
     };
-    format!("heap {:.0} MB, mapped files {:.0} MB", field("RssAnon:"), field("RssFile:"))
+    format!(
+        "heap {:.0} MB, mapped files {:.0} MB",
+        field("RssAnon:"),
+        field("RssFile:")
+    )
 }
 
 async fn fill(dir: &std::path::Path, n: i64) {
-    let state = AppState::start(Config { data_dir: dir.to_owned(), ..Config::default() }).await.unwrap();
-    let hash = careline_server::passwords::hash_password("bench-password-1".into()).await.unwrap();
-    let req =
-        CreateOperatorRequest { login: "admin".into(), password: String::new(), name: "Admin".into(), role: Role::Admin, department: None, capacity: None };
+    let state = AppState::start(Config {
+        data_dir: dir.to_owned(),
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    let hash = careline_server::passwords::hash_password("bench-password-1".into())
+        .await
+        .unwrap();
+    let req = CreateOperatorRequest {
+        login: "admin".into(),
+        password: String::new(),
+        name: "Admin".into(),
+        role: Role::Admin,
+        department: None,
+        capacity: None,
+    };
     state.store.create_operator(&req, hash, None).await.unwrap();
     sqlx::any::install_default_drivers();
-    let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&state.config.effective_database_url()).await.unwrap();
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&state.config.effective_database_url())
+        .await
+        .unwrap();
     let now = chrono::Utc::now().timestamp_millis();
     let t = Instant::now();
     let mut tx = pool.begin().await.unwrap();
@@ -97,15 +130,28 @@ async fn fill(dir: &std::path::Path, n: i64) {
     }
     pool.close().await;
     state.store.close().await;
-    eprintln!("filled {} consultations, {seq} messages in {:.0} s", (n / 10).max(1000), t.elapsed().as_secs_f64());
+    eprintln!(
+        "filled {} consultations, {seq} messages in {:.0} s",
+        (n / 10).max(1000),
+        t.elapsed().as_secs_f64()
+    );
 }
 
 #[tokio::main]
 async fn main() {
-    let n: i64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let n: i64 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
     let dir = tempfile::tempdir().unwrap();
     fill(dir.path(), n).await;
-    let exe = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().join("careline-server");
+    let exe = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("careline-server");
     let mut child = tokio::process::Command::new(&exe)
         .arg("serve")
         .env("CARELINE_DATA_DIR", dir.path())
@@ -122,7 +168,11 @@ async fn main() {
     let pid = child.id().unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let base = loop {
-        let line = lines.next_line().await.unwrap().expect("the server said where it listens");
+        let line = lines
+            .next_line()
+            .await
+            .unwrap()
+            .expect("the server said where it listens");
         if let Some(rest) = line.split("addr=").nth(1) {
             break format!("http://{}", rest.split_whitespace().next().unwrap());
         }
@@ -142,7 +192,10 @@ async fn main() {
     let reset = |peak: &AtomicU64| peak.store(0, Ordering::Relaxed);
     let peak_mb = |peak: &AtomicU64| peak.load(Ordering::Relaxed) as f64 / 10.0;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    println!("at rest, {n} messages in the database: {:.0} MB", rss(pid).0);
+    println!(
+        "at rest, {n} messages in the database: {:.0} MB",
+        rss(pid).0
+    );
 
     let http = reqwest::Client::new();
     let login: Value = http
@@ -175,11 +228,23 @@ async fn main() {
     for t in tasks {
         t.await.unwrap();
     }
-    println!("1,000 registrations (50 at a time) in {:.1} s: server peak {:.0} MB", t.elapsed().as_secs_f64(), peak_mb(&peak));
+    println!(
+        "1,000 registrations (50 at a time) in {:.1} s: server peak {:.0} MB",
+        t.elapsed().as_secs_f64(),
+        peak_mb(&peak)
+    );
     tokio::time::sleep(Duration::from_secs(12)).await;
-    println!("12 s after the registrations: {:.0} MB ({})", rss(pid).0, split(pid));
+    println!(
+        "12 s after the registrations: {:.0} MB ({})",
+        rss(pid).0,
+        split(pid)
+    );
     tokio::time::sleep(Duration::from_secs(20)).await;
-    println!("32 s after (the server closed the 50 idle keep-alive connections at 20 s): {:.0} MB ({})", rss(pid).0, split(pid));
+    println!(
+        "32 s after (the server closed the 50 idle keep-alive connections at 20 s): {:.0} MB ({})",
+        rss(pid).0,
+        split(pid)
+    );
     reset(&peak);
     let t = Instant::now();
     let (mut items, mut bytes, mut cursor, mut head) = (0usize, 0usize, None::<String>, 0i64);
@@ -188,7 +253,15 @@ async fn main() {
         if let Some(c) = &cursor {
             url.push_str(&format!("&cursor={c}"));
         }
-        let body = http.get(url).bearer_auth(&token).send().await.unwrap().bytes().await.unwrap();
+        let body = http
+            .get(url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
         bytes += body.len();
         let page: Value = serde_json::from_slice(&body).unwrap();
         if cursor.is_none() {
@@ -202,7 +275,15 @@ async fn main() {
     }
     let mut since = head;
     loop {
-        let body = http.get(format!("{base}/api/v1/sync?since={since}&limit=5000")).bearer_auth(&token).send().await.unwrap().bytes().await.unwrap();
+        let body = http
+            .get(format!("{base}/api/v1/sync?since={since}&limit=5000"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
         bytes += body.len();
         let page: Value = serde_json::from_slice(&body).unwrap();
         since = page["next"].as_i64().unwrap();
@@ -219,7 +300,11 @@ async fn main() {
     );
     println!("  at the end of the sync: {}", split(pid));
     tokio::time::sleep(Duration::from_secs(12)).await;
-    println!("at rest after the sync: {:.0} MB ({})", rss(pid).0, split(pid));
+    println!(
+        "at rest after the sync: {:.0} MB ({})",
+        rss(pid).0,
+        split(pid)
+    );
 
     sampler.abort();
     child.kill().await.unwrap();

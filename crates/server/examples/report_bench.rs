@@ -16,14 +16,31 @@ const MIN: i64 = 60_000;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let n: i64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
+    let n: i64 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(100_000);
     let dir = tempfile::tempdir().unwrap();
-    let state = AppState::start(Config { data_dir: dir.path().to_owned(), ..Config::default() }).await.unwrap();
+    let state = AppState::start(Config {
+        data_dir: dir.path().to_owned(),
+        ..Config::default()
+    })
+    .await
+    .unwrap();
     sqlx::any::install_default_drivers();
-    let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&state.config.effective_database_url()).await.unwrap();
-    sqlx::query("PRAGMA foreign_keys = OFF").execute(&pool).await.unwrap();
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&state.config.effective_database_url())
+        .await
+        .unwrap();
+    sqlx::query("PRAGMA foreign_keys = OFF")
+        .execute(&pool)
+        .await
+        .unwrap();
     let now = chrono::Utc::now().timestamp_millis();
-    let operators: Vec<String> = (0..20).map(|i| uuid::Uuid::from_u128(0xA000 + i).to_string()).collect();
+    let operators: Vec<String> = (0..20)
+        .map(|i| uuid::Uuid::from_u128(0xA000 + i).to_string())
+        .collect();
     for (i, o) in operators.iter().enumerate() {
         sqlx::query("INSERT INTO operators (id, login, name, password_hash, role, capacity, status, disabled, created_at) VALUES ($1, $2, $3, 'x', 'operator', 5, 'offline', 0, $4)")
             .bind(o.as_str())
@@ -43,7 +60,11 @@ async fn main() {
             let id = uuid::Uuid::from_u128(0x1_0000_0000 + i as u128).to_string();
             let client = uuid::Uuid::from_u128(0x2_0000_0000 + (i % 10_000) as u128).to_string();
             let created = now - 30 * 24 * 60 * MIN + (i * 30 * 24 * 60 / n) * MIN;
-            let (taken, answered, closed) = (created + (i % 17) * MIN, created + (i % 23 + 1) * MIN, created + (i % 97 + 30) * MIN);
+            let (taken, answered, closed) = (
+                created + (i % 17) * MIN,
+                created + (i % 23 + 1) * MIN,
+                created + (i % 97 + 30) * MIN,
+            );
             let op = &operators[(i % 20) as usize];
             sqlx::query(
                 "INSERT INTO consultations (id, client_id, kind, status, operator_id, priority, tags, price, currency, created_at, taken_at, first_taken_at, first_response_at, closed_at, rating) \
@@ -89,7 +110,10 @@ async fn main() {
         }
         tx.commit().await.unwrap();
     }
-    eprintln!("filled {n} consultations, {seq} messages in {:.1} s", t.elapsed().as_secs_f64());
+    eprintln!(
+        "filled {n} consultations, {seq} messages in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
     let q = ReportQuery {
         from: chrono::DateTime::from_timestamp_millis(now - 30 * 24 * 60 * MIN).unwrap(),
         to: chrono::DateTime::from_timestamp_millis(now + MIN).unwrap(),
@@ -109,7 +133,13 @@ async fn main() {
     let mut arrivals = 0;
     for _ in 0..11 {
         let t = Instant::now();
-        arrivals = state.store.consultation_report(&q).await.unwrap().total.arrivals;
+        arrivals = state
+            .store
+            .consultation_report(&q)
+            .await
+            .unwrap()
+            .total
+            .arrivals;
         times.push(t.elapsed());
     }
     let consultations = median(times);
@@ -122,7 +152,9 @@ async fn main() {
     let operators = median(times);
 
     // As the desk fetches it: an admin's session, HTTP, the JSON decoded.
-    let hash = careline_server::passwords::hash_password("bench-password-1".into()).await.unwrap();
+    let hash = careline_server::passwords::hash_password("bench-password-1".into())
+        .await
+        .unwrap();
     let admin = careline_protocol::CreateOperatorRequest {
         login: "bench-admin".into(),
         password: String::new(),
@@ -131,8 +163,13 @@ async fn main() {
         department: None,
         capacity: None,
     };
-    state.store.create_operator(&admin, hash, None).await.unwrap();
-    let server = careline_server::testing::serve_at(&state, careline_server::testing::free_addr()).await;
+    state
+        .store
+        .create_operator(&admin, hash, None)
+        .await
+        .unwrap();
+    let server =
+        careline_server::testing::serve_at(&state, careline_server::testing::free_addr()).await;
     let http = reqwest::Client::new();
     let login: serde_json::Value = http
         .post(format!("{}/api/v1/auth/login", server.url))
@@ -147,8 +184,16 @@ async fn main() {
     let mut times = Vec::new();
     for _ in 0..11 {
         let t = Instant::now();
-        let r: careline_protocol::ConsultationReport =
-            http.get(format!("{}/api/v1/reports/consultations", server.url)).query(&q).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        let r: careline_protocol::ConsultationReport = http
+            .get(format!("{}/api/v1/reports/consultations", server.url))
+            .query(&q)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert_eq!(r.total.arrivals, arrivals);
         times.push(t.elapsed());
     }

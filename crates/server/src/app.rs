@@ -37,7 +37,13 @@ impl AppState {
 /// upload is fine as long as it keeps moving at a phone's slowest useful speed.
 async fn body_timeout(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let timeout = Duration::from_secs(state.config.request_read_timeout_secs.max(1));
-    next.run(req.map(|b| axum::body::Body::new(MinRate::new(tower_http::timeout::TimeoutBody::new(timeout, b), timeout)))).await
+    next.run(req.map(|b| {
+        axum::body::Body::new(MinRate::new(
+            tower_http::timeout::TimeoutBody::new(timeout, b),
+            timeout,
+        ))
+    }))
+    .await
 }
 
 /// Bytes a second a request body must average once its grace time has passed.
@@ -53,7 +59,12 @@ struct MinRate<B> {
 
 impl<B> MinRate<B> {
     fn new(inner: B, grace: Duration) -> Self {
-        Self { inner: Box::pin(inner), started: std::time::Instant::now(), grace, bytes: 0 }
+        Self {
+            inner: Box::pin(inner),
+            started: std::time::Instant::now(),
+            grace,
+            bytes: 0,
+        }
     }
 }
 
@@ -76,7 +87,10 @@ where
             }
             let elapsed = self.started.elapsed();
             if elapsed > self.grace && self.bytes < MIN_BODY_RATE * elapsed.as_secs() {
-                return std::task::Poll::Ready(Some(Err(format!("the request body comes slower than {MIN_BODY_RATE} bytes a second").into())));
+                return std::task::Poll::Ready(Some(Err(format!(
+                    "the request body comes slower than {MIN_BODY_RATE} bytes a second"
+                )
+                .into())));
             }
         }
         polled.map(|f| f.map(|r| r.map_err(Into::into)))
@@ -113,21 +127,34 @@ const LISTEN_BACKLOG: u32 = 8192;
 pub async fn listen(addr: &str) -> std::io::Result<TcpListener> {
     let mut last = None;
     for a in tokio::net::lookup_host(addr).await? {
-        let socket = if a.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+        let socket = if a.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
         socket.set_reuseaddr(true)?;
         match socket.bind(a).and_then(|()| socket.listen(LISTEN_BACKLOG)) {
             Ok(l) => return Ok(l),
             Err(e) => last = Some(e),
         }
     }
-    Err(last.unwrap_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "the address resolves to nothing")))
+    Err(last.unwrap_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the address resolves to nothing",
+        )
+    }))
 }
 
 /// Serves until `shutdown` resolves; then closes this listener's WebSockets and waits for
 /// requests in flight. Each connection must send a request's headers within
 /// `request_read_timeout_secs` (an idle keep-alive connection too), and one address may hold at
 /// most `max_connections_per_address` connections: silent sockets cannot exhaust the server.
-pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
     use hyper_util::server::conn::auto::Builder;
 
@@ -141,8 +168,14 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl std::f
     let conns = Arc::new(Connections::new(open_file_limit()));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut builder = Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new()).header_read_timeout(header_timeout);
-    builder.http2().timer(TokioTimer::new()).keep_alive_interval(Some(Duration::from_secs(30)));
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(Duration::from_secs(30)));
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -165,13 +198,15 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl std::f
         let _ = stream.set_nodelay(true);
         // The peer's address for this connection's requests. `Router::layer` here would wrap
         // every route again for each connection.
-        let service = hyper_util::service::TowerToHyperService::new(tower::ServiceExt::map_request(
-            app.clone(),
-            move |mut req: axum::http::Request<hyper::body::Incoming>| {
-                req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
-                req
-            },
-        ));
+        let service =
+            hyper_util::service::TowerToHyperService::new(tower::ServiceExt::map_request(
+                app.clone(),
+                move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                    req.extensions_mut()
+                        .insert(axum::extract::ConnectInfo(peer));
+                    req
+                },
+            ));
         let (conns, builder, watcher) = (conns.clone(), builder.clone(), graceful.watcher());
         tokio::spawn(async move {
             let _slot = slot;
@@ -200,14 +235,21 @@ struct AddressSlot {
 }
 
 impl AddressSlot {
-    fn take(map: &Arc<std::sync::Mutex<HashMap<IpAddr, usize>>>, ip: IpAddr, cap: usize) -> Option<AddressSlot> {
+    fn take(
+        map: &Arc<std::sync::Mutex<HashMap<IpAddr, usize>>>,
+        ip: IpAddr,
+        cap: usize,
+    ) -> Option<AddressSlot> {
         let mut m = map.lock().unwrap_or_else(|e| e.into_inner());
         let n = m.entry(ip).or_insert(0);
         if cap > 0 && *n >= cap {
             return None;
         }
         *n += 1;
-        Some(AddressSlot { map: map.clone(), ip })
+        Some(AddressSlot {
+            map: map.clone(),
+            ip,
+        })
     }
 }
 
@@ -225,7 +267,9 @@ impl Drop for AddressSlot {
 
 /// The process's open-file limit (each connection is a handle).
 fn open_file_limit() -> u64 {
-    rlimit::getrlimit(rlimit::Resource::NOFILE).map(|(soft, _)| soft).unwrap_or(1024)
+    rlimit::getrlimit(rlimit::Resource::NOFILE)
+        .map(|(soft, _)| soft)
+        .unwrap_or(1024)
 }
 
 /// Open connections, and the silent ones (no byte yet) oldest first. Connections may take the
@@ -253,7 +297,12 @@ impl Connections {
     fn new(limit: u64) -> Self {
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         let reserve = 64 + limit / 8;
-        Self { max_open: limit.saturating_sub(reserve).max(16), open: Default::default(), next: Default::default(), silent: Default::default() }
+        Self {
+            max_open: limit.saturating_sub(reserve).max(16),
+            open: Default::default(),
+            next: Default::default(),
+            silent: Default::default(),
+        }
     }
 
     /// Counts a new connection; past the budget, closes the oldest silent ones.
@@ -276,7 +325,10 @@ impl Connections {
     async fn first_byte(&self, stream: &tokio::net::TcpStream, wait: Duration) -> bool {
         let token = tokio_util::sync::CancellationToken::new();
         let id = self.next.fetch_add(1, Ordering::Relaxed);
-        self.silent.lock().unwrap_or_else(|e| e.into_inner()).insert(id, token.clone());
+        self.silent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, token.clone());
         let mut byte = [0u8; 1];
         let spoke = tokio::select! {
             // `readable()` may wake before any byte arrived (it did for a fresh socket): a peek
@@ -284,7 +336,10 @@ impl Connections {
             r = tokio::time::timeout(wait, stream.peek(&mut byte)) => matches!(r, Ok(Ok(n)) if n > 0),
             _ = token.cancelled() => false,
         };
-        self.silent.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+        self.silent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&id);
         spoke
     }
 }

@@ -25,7 +25,10 @@ pub struct Session {
 
 impl Session {
     pub fn actor(&self) -> Actor {
-        Actor { id: self.user_id, role: self.role }
+        Actor {
+            id: self.user_id,
+            role: self.role,
+        }
     }
 
     pub fn require_staff(&self) -> AppResult<()> {
@@ -81,9 +84,17 @@ impl Session {
                 if s.role == Role::Client && s.expires_ms < now + ttl - RENEW_AFTER_MS {
                     state.store.renew_token(&hash, &s, now + ttl).await?;
                 }
-                Ok(Session { user_id: s.user_id, role: s.role, name: s.name, token_hash: hash })
+                Ok(Session {
+                    user_id: s.user_id,
+                    role: s.role,
+                    name: s.name,
+                    token_hash: hash,
+                })
             }
-            None => Err(AppError::refuse(ErrorCode::Unauthorized, "the token is unknown, expired or revoked")),
+            None => Err(AppError::refuse(
+                ErrorCode::Unauthorized,
+                "the token is unknown, expired or revoked",
+            )),
         }
     }
 }
@@ -93,16 +104,30 @@ const RENEW_AFTER_MS: i64 = 3600 * 1000;
 
 /// The bearer token of a request, if any.
 pub fn bearer(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let value = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
 }
 
 impl FromRequestParts<AppState> for Session {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts).ok_or_else(|| AppError::refuse(ErrorCode::Unauthorized, "send Authorization: Bearer <token>"))?;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts).ok_or_else(|| {
+            AppError::refuse(
+                ErrorCode::Unauthorized,
+                "send Authorization: Bearer <token>",
+            )
+        })?;
         Session::from_token(state, token).await
     }
 }
@@ -117,7 +142,10 @@ pub struct Admin(pub Session);
 impl FromRequestParts<AppState> for Staff {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let session = Session::from_request_parts(parts, state).await?;
         session.require_staff()?;
         Ok(Staff(session))
@@ -127,7 +155,10 @@ impl FromRequestParts<AppState> for Staff {
 impl FromRequestParts<AppState> for Admin {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let session = Session::from_request_parts(parts, state).await?;
         session.require_admin()?;
         Ok(Admin(session))
@@ -142,6 +173,11 @@ impl<S: Send + Sync> FromRequestParts<S> for RemoteAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(RemoteAddr(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string())))
+        Ok(RemoteAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string()),
+        ))
     }
 }

@@ -36,7 +36,8 @@ const SQLITE_FILE: &str = "careline.db";
 const PG_FILE: &str = "careline.pgdump";
 
 fn sqlite_path(url: &str) -> Option<PathBuf> {
-    url.strip_prefix("sqlite://").map(|p| PathBuf::from(p.split('?').next().unwrap_or(p)))
+    url.strip_prefix("sqlite://")
+        .map(|p| PathBuf::from(p.split('?').next().unwrap_or(p)))
 }
 
 async fn connect(url: &str) -> AppResult<sqlx::AnyConnection> {
@@ -56,7 +57,9 @@ pub async fn backup(config: &Config, to: &Path) -> AppResult<Manifest> {
         let copy = to.join(SQLITE_FILE);
         let mut live = connect(&url).await?;
         let literal = copy.display().to_string().replace('\'', "''");
-        sqlx::query(&format!("VACUUM INTO '{literal}'")).execute(&mut live).await?;
+        sqlx::query(&format!("VACUUM INTO '{literal}'"))
+            .execute(&mut live)
+            .await?;
         drop(live);
         let mut snapshot = connect(&format!("sqlite://{}", copy.display())).await?;
         let (head, hashes) = head_and_hashes(&mut snapshot).await?;
@@ -71,9 +74,14 @@ pub async fn backup(config: &Config, to: &Path) -> AppResult<Manifest> {
             .arg(&url)
             .output()
             .await
-            .map_err(|e| AppError::failed("running pg_dump (apt-get install postgresql-client)", e))?;
+            .map_err(|e| {
+                AppError::failed("running pg_dump (apt-get install postgresql-client)", e)
+            })?;
         if !out.status.success() {
-            return Err(AppError::Other(format!("pg_dump failed: {}", String::from_utf8_lossy(&out.stderr).trim())));
+            return Err(AppError::Other(format!(
+                "pg_dump failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
         }
         // Read after the dump: a superset of the files the dump names.
         let (_, hashes) = head_and_hashes(&mut live).await?;
@@ -91,34 +99,64 @@ pub async fn backup(config: &Config, to: &Path) -> AppResult<Manifest> {
         std::fs::copy(&from, dest.join(&sha))?;
         files += 1;
     }
-    let manifest = Manifest { engine: engine.into(), created_at: chrono::Utc::now(), head, files };
-    std::fs::write(to.join("backup.json"), serde_json::to_string_pretty(&manifest).expect("a manifest serializes"))?;
+    let manifest = Manifest {
+        engine: engine.into(),
+        created_at: chrono::Utc::now(),
+        head,
+        files,
+    };
+    std::fs::write(
+        to.join("backup.json"),
+        serde_json::to_string_pretty(&manifest).expect("a manifest serializes"),
+    )?;
     // A backup holds what the database holds: folders 0700, files 0600, whatever the umask.
     crate::private::tree(to)?;
     Ok(manifest)
 }
 
 async fn head_and_hashes(conn: &mut sqlx::AnyConnection) -> AppResult<(i64, Vec<String>)> {
-    let head: i64 = sqlx::query("SELECT value FROM counters WHERE name = 'seq'").fetch_one(&mut *conn).await?.try_get(0)?;
-    let rows = sqlx::query("SELECT DISTINCT sha256 FROM attachments").fetch_all(&mut *conn).await?;
-    let hashes = rows.iter().map(|r| r.try_get::<String, _>(0)).collect::<Result<Vec<_>, _>>()?;
-    Ok((head, hashes.into_iter().filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit())).collect()))
+    let head: i64 = sqlx::query("SELECT value FROM counters WHERE name = 'seq'")
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get(0)?;
+    let rows = sqlx::query("SELECT DISTINCT sha256 FROM attachments")
+        .fetch_all(&mut *conn)
+        .await?;
+    let hashes = rows
+        .iter()
+        .map(|r| r.try_get::<String, _>(0))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((
+        head,
+        hashes
+            .into_iter()
+            .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+            .collect(),
+    ))
 }
 
 /// Restores the backup in `from` into the configured, empty, database and data directory.
 pub async fn restore(config: &Config, from: &Path) -> AppResult<Manifest> {
-    let manifest: Manifest = serde_json::from_str(&std::fs::read_to_string(from.join("backup.json"))?)
-        .map_err(|e| AppError::invalid(format!("{} is not a Careline backup: {e}", from.display())))?;
+    let manifest: Manifest =
+        serde_json::from_str(&std::fs::read_to_string(from.join("backup.json"))?).map_err(|e| {
+            AppError::invalid(format!("{} is not a Careline backup: {e}", from.display()))
+        })?;
     let url = config.effective_database_url();
     std::fs::create_dir_all(&config.data_dir)?;
     let blobs = config.data_dir.join("blobs");
     if blobs.exists() && std::fs::read_dir(&blobs)?.next().is_some() {
-        return Err(AppError::invalid(format!("{} already holds files: restore into an empty data directory", blobs.display())));
+        return Err(AppError::invalid(format!(
+            "{} already holds files: restore into an empty data directory",
+            blobs.display()
+        )));
     }
     match (manifest.engine.as_str(), sqlite_path(&url)) {
         ("sqlite", Some(db)) => {
             if db.exists() && std::fs::metadata(&db)?.len() > 0 {
-                return Err(AppError::invalid(format!("{} exists: restore into an empty data directory", db.display())));
+                return Err(AppError::invalid(format!(
+                    "{} exists: restore into an empty data directory",
+                    db.display()
+                )));
             }
             if let Some(dir) = db.parent() {
                 std::fs::create_dir_all(dir)?;
@@ -127,9 +165,15 @@ pub async fn restore(config: &Config, from: &Path) -> AppResult<Manifest> {
         }
         ("postgres", None) => {
             let mut conn = connect(&url).await?;
-            let used = sqlx::query("SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = 'public'").fetch_one(&mut conn).await?;
+            let used = sqlx::query(
+                "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = 'public'",
+            )
+            .fetch_one(&mut conn)
+            .await?;
             if used.try_get::<i64, _>(0)? > 0 {
-                return Err(AppError::invalid("the database is not empty: restore into an empty one"));
+                return Err(AppError::invalid(
+                    "the database is not empty: restore into an empty one",
+                ));
             }
             drop(conn);
             let out = tokio::process::Command::new("pg_restore")
@@ -138,26 +182,46 @@ pub async fn restore(config: &Config, from: &Path) -> AppResult<Manifest> {
                 .arg(from.join(PG_FILE))
                 .output()
                 .await
-                .map_err(|e| AppError::failed("running pg_restore (apt-get install postgresql-client)", e))?;
+                .map_err(|e| {
+                    AppError::failed("running pg_restore (apt-get install postgresql-client)", e)
+                })?;
             if !out.status.success() {
-                return Err(AppError::Other(format!("pg_restore failed: {}", String::from_utf8_lossy(&out.stderr).trim())));
+                return Err(AppError::Other(format!(
+                    "pg_restore failed: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                )));
             }
         }
-        (engine, _) => return Err(AppError::invalid(format!("a {engine} backup cannot be restored into {}", crate::config::redact_url(&url)))),
+        (engine, _) => {
+            return Err(AppError::invalid(format!(
+                "a {engine} backup cannot be restored into {}",
+                crate::config::redact_url(&url)
+            )))
+        }
     }
     if from.join("blobs").exists() {
         copy_tree(&from.join("blobs"), &blobs)?;
     }
     // The gap: positions of the lost stretch are refused from now on.
     let mut conn = connect(&url).await?;
-    let head: i64 = sqlx::query("SELECT value FROM counters WHERE name = 'seq'").fetch_one(&mut conn).await?.try_get(0)?;
-    sqlx::query("UPDATE counters SET value = $1 WHERE name = 'seq'").bind(head + RESTORE_GAP).execute(&mut conn).await?;
-    sqlx::query("DELETE FROM counters WHERE name IN ('restored_head', 'restored_gap_end')").execute(&mut conn).await?;
-    sqlx::query("INSERT INTO counters (name, value) VALUES ('restored_head', $1), ('restored_gap_end', $2)")
-        .bind(head)
+    let head: i64 = sqlx::query("SELECT value FROM counters WHERE name = 'seq'")
+        .fetch_one(&mut conn)
+        .await?
+        .try_get(0)?;
+    sqlx::query("UPDATE counters SET value = $1 WHERE name = 'seq'")
         .bind(head + RESTORE_GAP)
         .execute(&mut conn)
         .await?;
+    sqlx::query("DELETE FROM counters WHERE name IN ('restored_head', 'restored_gap_end')")
+        .execute(&mut conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO counters (name, value) VALUES ('restored_head', $1), ('restored_gap_end', $2)",
+    )
+    .bind(head)
+    .bind(head + RESTORE_GAP)
+    .execute(&mut conn)
+    .await?;
     Ok(Manifest { head, ..manifest })
 }
 
@@ -168,20 +232,30 @@ pub async fn scheduled(config: std::sync::Arc<Config>) {
         return;
     }
     let root = PathBuf::from(&config.backup_dir);
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(config.backup_every_hours.max(1) * 3600));
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(
+        config.backup_every_hours.max(1) * 3600,
+    ));
     tick.tick().await; // the first one after a period, not at start
     loop {
         tick.tick().await;
         let to = root.join(chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string());
         match backup(&config, &to).await {
-            Ok(m) => tracing::info!(to = %to.display(), head = m.head, files = m.files, "backup taken"),
+            Ok(m) => {
+                tracing::info!(to = %to.display(), head = m.head, files = m.files, "backup taken")
+            }
             Err(e) => {
                 tracing::error!(error = %e, to = %to.display(), "the scheduled backup failed");
                 continue;
             }
         }
-        let mut taken: Vec<PathBuf> =
-            std::fs::read_dir(&root).map(|d| d.flatten().map(|e| e.path()).filter(|p| p.join("backup.json").exists()).collect()).unwrap_or_default();
+        let mut taken: Vec<PathBuf> = std::fs::read_dir(&root)
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.join("backup.json").exists())
+                    .collect()
+            })
+            .unwrap_or_default();
         taken.sort();
         let surplus = taken.len().saturating_sub(config.backup_keep.max(1));
         for old in taken.into_iter().take(surplus) {

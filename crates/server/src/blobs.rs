@@ -58,7 +58,9 @@ fn take_from<K: std::hash::Hash + Eq + std::borrow::Borrow<Q>, Q: std::hash::Has
 
 impl Drop for Hold {
     fn drop(&mut self) {
-        let Some(sha) = self.sha256.take() else { return };
+        let Some(sha) = self.sha256.take() else {
+            return;
+        };
         match self.held.try_lock() {
             Ok(mut map) => release(&mut map, &sha),
             // Busy: released a moment later (meanwhile the content is only kept a little longer).
@@ -74,12 +76,20 @@ impl Blobs {
     pub fn new(root: PathBuf, max_bytes: u64) -> AppResult<Self> {
         crate::private::dir(&root)?;
         crate::private::dir(&root.join("tmp"))?;
-        Ok(Self { root, max_bytes, held: Arc::default() })
+        Ok(Self {
+            root,
+            max_bytes,
+            held: Arc::default(),
+        })
     }
 
     /// Deletes what an upload stored when the upload is refused after all, unless another
     /// upload in flight holds the same content or `unnamed` finds a record that names it.
-    pub async fn discard<F: std::future::Future<Output = AppResult<bool>>>(&self, mut stored: Stored, unnamed: F) -> AppResult<()> {
+    pub async fn discard<F: std::future::Future<Output = AppResult<bool>>>(
+        &self,
+        mut stored: Stored,
+        unnamed: F,
+    ) -> AppResult<()> {
         let mut map = self.held.lock().await;
         let sha = stored.hold.sha256.take().unwrap_or_default();
         let alone = map.get(&sha).copied().unwrap_or(0) <= 1;
@@ -110,7 +120,10 @@ impl Blobs {
         S: Stream<Item = Result<bytes::Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
-        let tmp = self.root.join("tmp").join(careline_protocol::new_id().to_string());
+        let tmp = self
+            .root
+            .join("tmp")
+            .join(careline_protocol::new_id().to_string());
         // Removed however this ends: an error, or the request dropped mid-upload (a client that
         // went away) — the async block below is then never resumed, so only a guard can.
         let guard = TmpFile(Some(tmp.clone()));
@@ -119,10 +132,15 @@ impl Blobs {
             let mut hasher = Sha256::new();
             let mut size: u64 = 0;
             while let Some(chunk) = body.next().await {
-                let chunk = chunk.map_err(|e| AppError::bad_request(format!("reading the upload failed: {e}")))?;
+                let chunk = chunk.map_err(|e| {
+                    AppError::bad_request(format!("reading the upload failed: {e}"))
+                })?;
                 size += chunk.len() as u64;
                 if size > self.max_bytes {
-                    return Err(AppError::refuse(ErrorCode::PayloadTooLarge, format!("an attachment may have at most {} bytes", self.max_bytes)));
+                    return Err(AppError::refuse(
+                        ErrorCode::PayloadTooLarge,
+                        format!("an attachment may have at most {} bytes", self.max_bytes),
+                    ));
                 }
                 hasher.update(&chunk);
                 file.write_all(&chunk).await?;
@@ -138,7 +156,10 @@ impl Blobs {
             }
             let mut held = self.held.lock().await;
             *held.entry(sha256.clone()).or_insert(0) += 1;
-            let hold = Hold { held: self.held.clone(), sha256: Some(sha256.clone()) };
+            let hold = Hold {
+                held: self.held.clone(),
+                sha256: Some(sha256.clone()),
+            };
             if tokio::fs::try_exists(&dest).await? {
                 tokio::fs::remove_file(&tmp).await?;
                 // Stored again: the clean-up of unattached uploads counts its age from now.
@@ -201,26 +222,41 @@ impl Uploading {
             return Ok(None);
         }
         *map.entry(user).or_insert(0) += bytes;
-        Ok(Some(Reserved { uploading: self.clone(), user, bytes }))
+        Ok(Some(Reserved {
+            uploading: self.clone(),
+            user,
+            bytes,
+        }))
     }
 }
 
 impl Drop for Reserved {
     fn drop(&mut self) {
-        let mut map = self.uploading.bytes.lock().unwrap_or_else(|e| e.into_inner());
+        let mut map = self
+            .uploading
+            .bytes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         take_from(&mut map, &self.user, self.bytes);
     }
 }
 
 /// Sets a file's modification time to now.
 fn filetime_now(path: &std::path::Path) -> std::io::Result<()> {
-    std::fs::File::options().append(true).open(path)?.set_modified(std::time::SystemTime::now())
+    std::fs::File::options()
+        .append(true)
+        .open(path)?
+        .set_modified(std::time::SystemTime::now())
 }
 
 impl Blobs {
     /// Deletes a stored file no upload names any more, unless it was stored (again) since
     /// `before`: an upload of the same content in the meantime keeps it.
-    pub async fn remove_unused(&self, sha256: &str, before: std::time::SystemTime) -> AppResult<bool> {
+    pub async fn remove_unused(
+        &self,
+        sha256: &str,
+        before: std::time::SystemTime,
+    ) -> AppResult<bool> {
         let path = self.path_of(sha256)?;
         let held = self.held.lock().await;
         if held.contains_key(sha256) {
@@ -244,7 +280,11 @@ pub fn safe_file_name(raw: &str) -> String {
     let last = raw.rsplit(['/', '\\']).next().unwrap_or("");
     let cleaned: String = last
         .chars()
-        .filter(|c| !c.is_control() && !crate::store::is_invisible(*c) && !matches!(c, '"' | '<' | '>' | ':' | '|' | '?' | '*'))
+        .filter(|c| {
+            !c.is_control()
+                && !crate::store::is_invisible(*c)
+                && !matches!(c, '"' | '<' | '>' | ':' | '|' | '?' | '*')
+        })
         .take(200)
         .collect();
     let cleaned = cleaned.trim().trim_start_matches('.').trim().to_owned();
@@ -259,13 +299,21 @@ pub fn safe_file_name(raw: &str) -> String {
 pub fn valid_media_type(raw: &str) -> Option<String> {
     let essence = raw.split(';').next()?.trim().to_ascii_lowercase();
     let (t, s) = essence.split_once('/')?;
-    let token = |x: &str| !x.is_empty() && x.len() <= 100 && x.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b));
+    let token = |x: &str| {
+        !x.is_empty()
+            && x.len() <= 100
+            && x.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
+    };
     (token(t) && token(s)).then_some(essence)
 }
 
 /// A guess from the extension, for uploads sent as `application/octet-stream`.
 pub fn guess_media_type(file_name: &str) -> &'static str {
-    let ext = file_name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    let ext = file_name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
     match ext.as_str() {
         "jpg" | "jpeg" => "image/jpeg",
         "png" => "image/png",
@@ -286,7 +334,17 @@ pub fn guess_media_type(file_name: &str) -> &'static str {
 
 /// `Content-Disposition` with an ASCII fallback and the RFC 5987 UTF-8 name.
 pub fn content_disposition(file_name: &str, inline: bool) -> String {
-    let ascii: String = file_name.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' }).filter(|c| *c != '"' && *c != '\\').collect();
+    let ascii: String = file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .filter(|c| *c != '"' && *c != '\\')
+        .collect();
     let mut encoded = String::new();
     for b in file_name.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
@@ -295,7 +353,10 @@ pub fn content_disposition(file_name: &str, inline: bool) -> String {
             encoded.push_str(&format!("%{b:02X}"));
         }
     }
-    format!("{}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}", if inline { "inline" } else { "attachment" })
+    format!(
+        "{}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}",
+        if inline { "inline" } else { "attachment" }
+    )
 }
 
 #[cfg(test)]
@@ -313,7 +374,10 @@ mod tests {
 
     #[test]
     fn media_types_are_checked() {
-        assert_eq!(valid_media_type("Image/PNG; charset=x").as_deref(), Some("image/png"));
+        assert_eq!(
+            valid_media_type("Image/PNG; charset=x").as_deref(),
+            Some("image/png")
+        );
         assert_eq!(valid_media_type("nonsense"), None);
         assert_eq!(valid_media_type("text/html\r\nX: y"), None);
     }

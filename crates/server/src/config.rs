@@ -135,7 +135,9 @@ impl Default for Config {
 }
 
 fn default_data_dir() -> PathBuf {
-    dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("careline-server")
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("careline-server")
 }
 
 impl Config {
@@ -143,7 +145,8 @@ impl Config {
     pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
         let mut config = match file {
             Some(path) => {
-                let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
                 toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?
             }
             None => Config::default(),
@@ -157,7 +160,9 @@ impl Config {
         where
             T::Err: std::fmt::Display,
         {
-            value.parse().map_err(|e| anyhow::anyhow!("{name}={value:?}: {e}"))
+            value
+                .parse()
+                .map_err(|e| anyhow::anyhow!("{name}={value:?}: {e}"))
         }
         if let Some(v) = var("CARELINE_LISTEN") {
             self.listen = v;
@@ -205,7 +210,8 @@ impl Config {
             self.login_max_failures = parse("CARELINE_LOGIN_MAX_FAILURES", v)?;
         }
         if let Some(v) = var("CARELINE_REGISTER_PER_ADDRESS_PER_HOUR") {
-            self.register_per_address_per_hour = parse("CARELINE_REGISTER_PER_ADDRESS_PER_HOUR", v)?;
+            self.register_per_address_per_hour =
+                parse("CARELINE_REGISTER_PER_ADDRESS_PER_HOUR", v)?;
         }
         if let Some(v) = var("CARELINE_REGISTER_PER_HOUR") {
             self.register_per_hour = parse("CARELINE_REGISTER_PER_HOUR", v)?;
@@ -259,7 +265,14 @@ impl std::fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("database_url", &redact_url(&self.database_url))
             .field("data_dir", &self.data_dir)
-            .field("secret_key", &if self.secret_key.is_empty() { "" } else { "***" })
+            .field(
+                "secret_key",
+                &if self.secret_key.is_empty() {
+                    ""
+                } else {
+                    "***"
+                },
+            )
             .finish_non_exhaustive()
     }
 }
@@ -304,15 +317,22 @@ mod tests {
 
     #[test]
     fn secrets_are_redacted() {
-        assert_eq!(redact_url("postgres://u:pw@h:5432/db"), "postgres://u:***@h:5432/db");
-        let c = Config { database_url: "postgres://u:pw@h/db".into(), ..Config::default() };
+        assert_eq!(
+            redact_url("postgres://u:pw@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        let c = Config {
+            database_url: "postgres://u:pw@h/db".into(),
+            ..Config::default()
+        };
         assert!(!format!("{c:?}").contains("pw"));
         assert!(!c.to_redacted_toml().contains("pw"));
     }
 
     #[test]
     fn toml_layer_reads_partial_files() {
-        let c: Config = toml::from_str("listen = \"127.0.0.1:1\"\ncallback_max_attempts = 5").unwrap();
+        let c: Config =
+            toml::from_str("listen = \"127.0.0.1:1\"\ncallback_max_attempts = 5").unwrap();
         assert_eq!(c.callback_max_attempts, 5);
         assert_eq!(c.default_capacity, 5);
         assert!(toml::from_str::<Config>("no_such_key = 1").is_err());

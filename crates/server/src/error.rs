@@ -53,8 +53,14 @@ impl AppError {
     }
 
     /// A failure while doing `doing`, keeping its cause.
-    pub fn failed(doing: impl Into<String>, source: impl std::error::Error + Send + Sync + 'static) -> Self {
-        AppError::Failed { doing: doing.into(), source: Box::new(source) }
+    pub fn failed(
+        doing: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        AppError::Failed {
+            doing: doing.into(),
+            source: Box::new(source),
+        }
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
@@ -99,7 +105,8 @@ impl IntoResponse for AppError {
                 ApiError::new(ErrorCode::Internal, "internal error")
             }
         };
-        let status = StatusCode::from_u16(body.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(body.code.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         (status, Json(body)).into_response()
     }
 }

@@ -53,13 +53,20 @@ impl Hub {
     /// Starts the pump with every event up to `last` taken as sent.
     fn start_after(store: Store, metrics: Arc<Metrics>, last: i64) -> Arc<Hub> {
         let (tx, _) = broadcast::channel(8192);
-        let hub = Arc::new(Hub { tx, last: AtomicI64::new(last) });
+        let hub = Arc::new(Hub {
+            tx,
+            last: AtomicI64::new(last),
+        });
         let pump = hub.clone();
         tokio::spawn(async move {
             // Events handed over by local commits, waiting for the ones before them.
             let mut pending: BTreeMap<i64, StoredEvent> = BTreeMap::new();
             loop {
-                let wait = if pending.is_empty() { Duration::from_secs(3600) } else { GAP_WAIT };
+                let wait = if pending.is_empty() {
+                    Duration::from_secs(3600)
+                } else {
+                    GAP_WAIT
+                };
                 let _ = tokio::time::timeout(wait, store.committed.wake.notified()).await;
                 // Before the hand-over: a notice after this is another turn (the wake keeps it).
                 let unseen = store.committed.take_unseen();
@@ -85,11 +92,22 @@ impl Hub {
         self.last.store(event.seq, Ordering::Release);
         metrics.events_broadcast.fetch_add(1, Ordering::Relaxed);
         let text = serde_json::to_string(&event).unwrap_or_default().into();
-        let client_text = (careline_protocol::staff_only::has_staff_only_fields(&event.kind) && !event.staff_only)
-            .then(|| event.clone().for_client().ok().and_then(|e| serde_json::to_string(&e).ok()))
+        let client_text = (careline_protocol::staff_only::has_staff_only_fields(&event.kind)
+            && !event.staff_only)
+            .then(|| {
+                event
+                    .clone()
+                    .for_client()
+                    .ok()
+                    .and_then(|e| serde_json::to_string(&e).ok())
+            })
             .flatten()
             .map(Into::into);
-        let _ = self.tx.send(Arc::new(LiveEvent { event, text, client_text }));
+        let _ = self.tx.send(Arc::new(LiveEvent {
+            event,
+            text,
+            client_text,
+        }));
     }
 
     /// Sends the handed-over events that follow the last one sent, in order.
@@ -97,7 +115,10 @@ impl Hub {
         loop {
             let last = self.last();
             // Anything at or below `last` was already sent (from the log).
-            while pending.first_key_value().is_some_and(|(seq, _)| *seq <= last) {
+            while pending
+                .first_key_value()
+                .is_some_and(|(seq, _)| *seq <= last)
+            {
                 pending.pop_first();
             }
             match pending.first_key_value() {
@@ -110,7 +131,12 @@ impl Hub {
         }
     }
 
-    async fn send_from_log(&self, store: &Store, pending: &mut BTreeMap<i64, StoredEvent>, metrics: &Metrics) {
+    async fn send_from_log(
+        &self,
+        store: &Store,
+        pending: &mut BTreeMap<i64, StoredEvent>,
+        metrics: &Metrics,
+    ) {
         loop {
             match store.events_after(self.last(), 1000, Viewer::Staff).await {
                 Ok(events) if events.is_empty() => break,
@@ -155,7 +181,10 @@ mod tests {
                 .unwrap();
         }
         tx.tx.commit().await.unwrap();
-        store.events_after(before, 100, Viewer::Staff).await.unwrap()
+        store
+            .events_after(before, 100, Viewer::Staff)
+            .await
+            .unwrap()
     }
 
     /// A commit of this instance handed over and another instance's commit right after it,
@@ -165,7 +194,10 @@ mod tests {
     #[tokio::test]
     async fn a_remote_commit_announced_with_a_local_one_is_sent() {
         let dir = tempfile::tempdir().unwrap();
-        let config = Config { data_dir: dir.path().to_path_buf(), ..Config::default() };
+        let config = Config {
+            data_dir: dir.path().to_path_buf(),
+            ..Config::default()
+        };
         let store = Store::open(&config).await.unwrap();
         let start = store.last_seq().await.unwrap();
         let events = commit_unannounced(&store, start, 2).await;
@@ -174,7 +206,9 @@ mod tests {
         // wakes once for both.
         let hub = Hub::start_after(store.clone(), Arc::default(), start);
         let mut live = hub.subscribe();
-        store.committed.publish(vec![events.into_iter().next().unwrap()]);
+        store
+            .committed
+            .publish(vec![events.into_iter().next().unwrap()]);
         store.committed.log_has_more();
         for expected in [local, remote] {
             let got = tokio::time::timeout(Duration::from_secs(2), live.recv()).await;

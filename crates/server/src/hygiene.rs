@@ -14,7 +14,9 @@ use axum::response::{IntoResponse, Response};
 use crate::error::AppError;
 
 pub async fn layer(req: Request, next: Next) -> Response {
-    if let Err(e) = check_encoded("path", req.uri().path()).and_then(|_| check_encoded("query", req.uri().query().unwrap_or(""))) {
+    if let Err(e) = check_encoded("path", req.uri().path())
+        .and_then(|_| check_encoded("query", req.uri().query().unwrap_or("")))
+    {
         return e.into_response();
     }
     next.run(req).await
@@ -23,17 +25,26 @@ pub async fn layer(req: Request, next: Next) -> Response {
 /// Whether the request says its body is JSON: `application/json` or `…+json`, in any case
 /// (media types are case-insensitive; `Application/JSON` once slipped past a case-sensitive check).
 pub fn is_json(headers: &axum::http::HeaderMap) -> bool {
-    headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| {
-        let essence = t.split(';').next().unwrap_or("").trim();
-        let tail = essence.len().checked_sub(5).and_then(|i| essence.get(i..)).unwrap_or("");
-        essence.eq_ignore_ascii_case("application/json") || tail.eq_ignore_ascii_case("+json")
-    })
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| {
+            let essence = t.split(';').next().unwrap_or("").trim();
+            let tail = essence
+                .len()
+                .checked_sub(5)
+                .and_then(|i| essence.get(i..))
+                .unwrap_or("");
+            essence.eq_ignore_ascii_case("application/json") || tail.eq_ignore_ascii_case("+json")
+        })
 }
 
 /// Refuses a JSON body that holds a NUL character (the escape `\u0000`, or a raw NUL byte).
 pub fn refuse_nul(json: &[u8]) -> Result<(), AppError> {
     if json.contains(&0) || has_nul_escape(json) {
-        return Err(AppError::bad_request("the body holds a NUL character (\\u0000), which no field accepts"));
+        return Err(AppError::bad_request(
+            "the body holds a NUL character (\\u0000), which no field accepts",
+        ));
     }
     Ok(())
 }
@@ -42,10 +53,14 @@ pub fn refuse_nul(json: &[u8]) -> Result<(), AppError> {
 fn check_encoded(what: &str, raw: &str) -> Result<(), AppError> {
     let decoded: Vec<u8> = percent_encoding::percent_decode_str(raw).collect();
     if decoded.contains(&0) {
-        return Err(AppError::bad_request(format!("the {what} holds a NUL character")));
+        return Err(AppError::bad_request(format!(
+            "the {what} holds a NUL character"
+        )));
     }
     if std::str::from_utf8(&decoded).is_err() {
-        return Err(AppError::bad_request(format!("the {what} is not UTF-8 once percent-decoded")));
+        return Err(AppError::bad_request(format!(
+            "the {what} is not UTF-8 once percent-decoded"
+        )));
     }
     Ok(())
 }
@@ -78,7 +93,11 @@ mod tests {
             h.insert(axum::http::header::CONTENT_TYPE, t.parse().unwrap());
             is_json(&h)
         };
-        assert!(with("Application/JSON") && with("application/json; charset=utf-8") && with("application/problem+JSON"));
+        assert!(
+            with("Application/JSON")
+                && with("application/json; charset=utf-8")
+                && with("application/problem+JSON")
+        );
         assert!(!with("text/plain") && !with("json") && !with("application/jsonx"));
         assert!(!is_json(&axum::http::HeaderMap::new()));
     }

@@ -27,14 +27,24 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     if !matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH) {
         return next.run(req).await;
     }
-    let Some(key) = req.headers().get(HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned) else {
+    let Some(key) = req
+        .headers()
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+    else {
         return next.run(req).await;
     };
     if key.is_empty() || key.len() > 100 {
-        return AppError::bad_request("Idempotency-Key must have 1 to 100 characters").into_response();
+        return AppError::bad_request("Idempotency-Key must have 1 to 100 characters")
+            .into_response();
     }
-    let token =
-        req.headers().get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.split_once(' ')).map(|(_, t)| t.trim().to_owned());
+    let token = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .map(|(_, t)| t.trim().to_owned());
     let Some(token) = token else {
         return next.run(req).await;
     };
@@ -46,9 +56,14 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     let key = format!("{} {} {key}", req.method(), req.uri().path());
     match state.store.idempotent_answer(&user, &key).await {
         Ok(Some((status, body))) => {
-            let mut resp = (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();
-            resp.headers_mut().insert(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            resp.headers_mut().insert("idempotent-replay", HeaderValue::from_static("true"));
+            let mut resp =
+                (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();
+            resp.headers_mut().insert(
+                axum::http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            resp.headers_mut()
+                .insert("idempotent-replay", HeaderValue::from_static("true"));
             return resp;
         }
         Ok(None) => {}
@@ -67,7 +82,11 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         Err(_) => return AppError::Other("answer too large to remember".into()).into_response(),
     };
     let text = String::from_utf8_lossy(&bytes).into_owned();
-    if let Err(e) = state.store.remember_answer(&user, &key, parts.status.as_u16(), &text).await {
+    if let Err(e) = state
+        .store
+        .remember_answer(&user, &key, parts.status.as_u16(), &text)
+        .await
+    {
         tracing::warn!(error = %e, "could not remember an idempotent answer");
     }
     Response::from_parts(parts, Body::from(bytes))

@@ -45,7 +45,11 @@ pub fn account_key(login: &str) -> String {
 
 impl LoginLimiter {
     pub fn new(max: u32, window: Duration) -> Self {
-        Self { max, window, state: Mutex::new(State::default()) }
+        Self {
+            max,
+            window,
+            state: Mutex::new(State::default()),
+        }
     }
 
     /// Refuses when the window is full for this address (unless the address is a known device
@@ -57,7 +61,10 @@ impl LoginLimiter {
         let pair = (account.clone(), addr.clone().unwrap_or_default());
         let now = Instant::now();
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let known = s.known.get(&pair).is_some_and(|at| now.duration_since(*at) < KNOWN_FOR);
+        let known = s
+            .known
+            .get(&pair)
+            .is_some_and(|at| now.duration_since(*at) < KNOWN_FOR);
         let recent = |list: Option<&mut Vec<Instant>>| match list {
             Some(l) => {
                 l.retain(|t| now.duration_since(*t) < self.window);
@@ -65,8 +72,13 @@ impl LoginLimiter {
             }
             None => 0,
         };
-        if (!known && recent(s.pairs.get_mut(&pair)) >= self.max) || recent(s.accounts.get_mut(&account)) >= self.max * ACCOUNT_FACTOR {
-            return Err(AppError::refuse(ErrorCode::RateLimited, "too many failed logins; try again in a few minutes"));
+        if (!known && recent(s.pairs.get_mut(&pair)) >= self.max)
+            || recent(s.accounts.get_mut(&account)) >= self.max * ACCOUNT_FACTOR
+        {
+            return Err(AppError::refuse(
+                ErrorCode::RateLimited,
+                "too many failed logins; try again in a few minutes",
+            ));
         }
         Ok(())
     }
@@ -80,8 +92,16 @@ impl LoginLimiter {
         s.accounts.entry(account).or_default().push(now);
         let window = self.window;
         // A lockout (many failures) outlives a spray of single guesses at other logins.
-        bound(&mut s.pairs, |l| l.last().is_some_and(|t| now.duration_since(*t) < window), |l| (l.len(), l.last().copied()));
-        bound(&mut s.accounts, |l| l.last().is_some_and(|t| now.duration_since(*t) < window), |l| (l.len(), l.last().copied()));
+        bound(
+            &mut s.pairs,
+            |l| l.last().is_some_and(|t| now.duration_since(*t) < window),
+            |l| (l.len(), l.last().copied()),
+        );
+        bound(
+            &mut s.accounts,
+            |l| l.last().is_some_and(|t| now.duration_since(*t) < window),
+            |l| (l.len(), l.last().copied()),
+        );
     }
 
     pub fn succeeded(&self, login: &str, addr: &Option<String>) {
@@ -90,13 +110,21 @@ impl LoginLimiter {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         s.pairs.remove(&pair);
         s.known.insert(pair, now);
-        bound(&mut s.known, |at| now.duration_since(*at) < KNOWN_FOR, |at| *at);
+        bound(
+            &mut s.known,
+            |at| now.duration_since(*at) < KNOWN_FOR,
+            |at| *at,
+        );
     }
 }
 
 /// Keeps `map` under [`CAP`]: first drops what is no longer `live`, then the entries that
 /// `worth` least — never the whole map (a flood of logins must not wipe the counts).
-fn bound<K: Clone + Eq + std::hash::Hash, V, W: Ord>(map: &mut HashMap<K, V>, live: impl Fn(&V) -> bool, worth: impl Fn(&V) -> W) {
+fn bound<K: Clone + Eq + std::hash::Hash, V, W: Ord>(
+    map: &mut HashMap<K, V>,
+    live: impl Fn(&V) -> bool,
+    worth: impl Fn(&V) -> W,
+) {
     if map.len() <= CAP {
         return;
     }
@@ -128,7 +156,11 @@ impl Registrations {
     const WINDOW: Duration = Duration::from_secs(3600);
 
     pub fn new(per_address: u32, overall: u32) -> Self {
-        Self { per_address, overall, state: Mutex::new(Recent::default()) }
+        Self {
+            per_address,
+            overall,
+            state: Mutex::new(Recent::default()),
+        }
     }
 
     /// Counts a registration from `addr`, or refuses it (`429`) when either hour is full.
@@ -140,11 +172,21 @@ impl Registrations {
         let mine = by_addr.entry(addr.clone().unwrap_or_default()).or_default();
         mine.retain(|t| now.duration_since(*t) < Self::WINDOW);
         if mine.len() as u32 >= self.per_address || all.len() as u32 >= self.overall {
-            return Err(AppError::refuse(ErrorCode::RateLimited, "too many registrations; try again later"));
+            return Err(AppError::refuse(
+                ErrorCode::RateLimited,
+                "too many registrations; try again later",
+            ));
         }
         mine.push(now);
         all.push(now);
-        bound(by_addr, |l| l.last().is_some_and(|t| now.duration_since(*t) < Self::WINDOW), |l| (l.len(), l.last().copied()));
+        bound(
+            by_addr,
+            |l| {
+                l.last()
+                    .is_some_and(|t| now.duration_since(*t) < Self::WINDOW)
+            },
+            |l| (l.len(), l.last().copied()),
+        );
         Ok(())
     }
 }
@@ -160,7 +202,10 @@ mod tests {
         l.check("Anna", &ip).unwrap();
         l.failed("anna", &ip);
         l.failed("ANNA", &ip);
-        assert_eq!(l.check("anna", &ip).unwrap_err().code(), Some(ErrorCode::RateLimited));
+        assert_eq!(
+            l.check("anna", &ip).unwrap_err().code(),
+            Some(ErrorCode::RateLimited)
+        );
         assert!(l.check("anna", &Some("10.0.0.1".into())).is_ok());
         l.succeeded("anna", &ip);
         assert!(l.check("anna", &ip).is_ok());
@@ -175,6 +220,10 @@ mod tests {
         for i in 0..(CAP + 10) {
             l.failed(&format!("spray{i}"), &Some("10.9.9.9".into()));
         }
-        assert_eq!(l.check("anna", &ip).unwrap_err().code(), Some(ErrorCode::RateLimited), "the lockout survives the flood");
+        assert_eq!(
+            l.check("anna", &ip).unwrap_err().code(),
+            Some(ErrorCode::RateLimited),
+            "the lockout survives the flood"
+        );
     }
 }

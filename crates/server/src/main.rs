@@ -8,7 +8,11 @@ use careline_server::{app, demo, passwords, AppState, Config};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "careline-server", version, about = "The Careline hub: REST + WebSocket over SQLite or PostgreSQL")]
+#[command(
+    name = "careline-server",
+    version,
+    about = "The Careline hub: REST + WebSocket over SQLite or PostgreSQL"
+)]
 struct Cli {
     /// A TOML configuration file (its values override the defaults; CARELINE_* variables
     /// override it).
@@ -53,22 +57,39 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     careline_server::memory::limit_arenas();
-    tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("server-worker").build()?.block_on(run())
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("server-worker")
+        .build()?
+        .block_on(run())
 }
 
 async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("CARELINE_LOG").unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CARELINE_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
+        )
         .init();
     let cli = Cli::parse();
     let config = Config::load(cli.config.as_deref())?;
     match cli.command {
         Command::Backup { to } => {
-            let m = careline_server::backup::backup(&config, &to).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!("Backed up to {}: {} database up to event {}, {} files.", to.display(), m.engine, m.head, m.files);
+            let m = careline_server::backup::backup(&config, &to)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "Backed up to {}: {} database up to event {}, {} files.",
+                to.display(),
+                m.engine,
+                m.head,
+                m.files
+            );
         }
         Command::Restore { from } => {
-            let m = careline_server::backup::restore(&config, &from).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let m = careline_server::backup::restore(&config, &from)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(
                 "Restored {} (taken {}): events up to {}, {} files. Desks that saw later events re-sync when they connect.",
                 from.display(),
@@ -89,23 +110,47 @@ async fn run() -> anyhow::Result<()> {
                 Err(e) => tracing::warn!(error = %e, "the open-file limit could not be raised"),
             }
             let listen = config.listen.clone();
-            let state = AppState::start(config).await.context("starting the server")?;
-            let listener = app::listen(&listen).await.with_context(|| format!("binding {listen}"))?;
+            let state = AppState::start(config)
+                .await
+                .context("starting the server")?;
+            let listener = app::listen(&listen)
+                .await
+                .with_context(|| format!("binding {listen}"))?;
             tracing::info!(addr = %listener.local_addr()?, db = state.store.backend_name(), "careline-server listening");
             app::serve(state, listener, shutdown_signal()).await?;
         }
-        Command::CreateOperator { login, password, name, role, department } => {
+        Command::CreateOperator {
+            login,
+            password,
+            name,
+            role,
+            department,
+        } => {
             let role: Role = role.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
             let state = AppState::start(config).await?;
-            careline_server::store::operators::valid_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+            careline_server::store::operators::valid_password(&password)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             let hash = passwords::hash_password(password).await?;
-            let req = CreateOperatorRequest { login, password: String::new(), name, role, department, capacity: None };
-            let op = state.store.create_operator(&req, hash, None).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let req = CreateOperatorRequest {
+                login,
+                password: String::new(),
+                name,
+                role,
+                department,
+                capacity: None,
+            };
+            let op = state
+                .store
+                .create_operator(&req, hash, None)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("created {} {} ({})", op.role, op.login, op.id);
         }
         Command::Demo => {
             let state = AppState::start(config).await?;
-            let logins = demo::fill(&state.store).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let logins = demo::fill(&state.store)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{logins}");
         }
     }
@@ -118,7 +163,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

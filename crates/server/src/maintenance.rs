@@ -21,16 +21,28 @@ pub async fn run(store: Store, blobs: Blobs, config: Arc<Config>) {
 /// the retention (if one is set; their readers are told to re-sync), remembered idempotent
 /// answers older than their keep time, and uploads no message named within theirs.
 pub async fn once(store: &Store, blobs: &Blobs, config: &Config) {
-    let (event_retention_days, idempotency_keep_hours, unattached_keep_hours) =
-        (config.event_retention_days, config.idempotency_keep_hours, config.unattached_keep_hours);
+    let (event_retention_days, idempotency_keep_hours, unattached_keep_hours) = (
+        config.event_retention_days,
+        config.idempotency_keep_hours,
+        config.unattached_keep_hours,
+    );
     let now = crate::time::now_ms();
     if event_retention_days > 0 {
-        if let Err(e) = store.prune_events(now - event_retention_days * 24 * 3600 * 1000).await {
+        if let Err(e) = store
+            .prune_events(now - event_retention_days * 24 * 3600 * 1000)
+            .await
+        {
             tracing::warn!(error = %e, "pruning events failed");
         }
     }
-    match store.prune_idempotency(now - idempotency_keep_hours.max(1) * 3600 * 1000).await {
-        Ok(n) if n > 0 => tracing::info!(pruned = n, "idempotent answers past their keep time removed"),
+    match store
+        .prune_idempotency(now - idempotency_keep_hours.max(1) * 3600 * 1000)
+        .await
+    {
+        Ok(n) if n > 0 => tracing::info!(
+            pruned = n,
+            "idempotent answers past their keep time removed"
+        ),
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "pruning idempotent answers failed"),
     }

@@ -37,7 +37,10 @@ struct Queue {
 fn queue() -> &'static Queue {
     static QUEUE: std::sync::OnceLock<&'static Queue> = std::sync::OnceLock::new();
     QUEUE.get_or_init(|| {
-        let q: &'static Queue = Box::leak(Box::new(Queue { fair: Default::default(), ready: std::sync::Condvar::new() }));
+        let q: &'static Queue = Box::leak(Box::new(Queue {
+            fair: Default::default(),
+            ready: std::sync::Condvar::new(),
+        }));
         for i in 0..2 {
             std::thread::Builder::new()
                 .name(format!("password-{i}"))
@@ -55,8 +58,12 @@ fn next_job(q: &Queue) -> HashJob {
     let mut fair = q.fair.lock().unwrap_or_else(|e| e.into_inner());
     loop {
         if let Some(addr) = fair.turn.pop_front() {
-            let Some(queue) = fair.queues.get_mut(&addr) else { continue };
-            let Some(job) = queue.pop_front() else { continue };
+            let Some(queue) = fair.queues.get_mut(&addr) else {
+                continue;
+            };
+            let Some(job) = queue.pop_front() else {
+                continue;
+            };
             if queue.is_empty() {
                 fair.queues.remove(&addr);
             } else {
@@ -74,7 +81,10 @@ fn next_job(q: &Queue) -> HashJob {
 /// threads that memory is reused, where the blocking pool's many threads would each keep their
 /// own (the process grew past 1 GB registering 1,000 clients). Two threads also bound the CPU a
 /// burst of logins can take from everything else.
-async fn on_hash_threads<T: Send + 'static>(addr: Option<&str>, f: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
+async fn on_hash_threads<T: Send + 'static>(
+    addr: Option<&str>,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> AppResult<T> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     let job: HashJob = Box::new(move || {
         // The caller gave up (its connection closed): no hash for nobody.
@@ -88,7 +98,10 @@ async fn on_hash_threads<T: Send + 'static>(addr: Option<&str>, f: impl FnOnce()
         let key = addr.unwrap_or_default().to_owned();
         let mine = fair.queues.get(&key).map_or(0, |q| q.len());
         if mine >= PER_ADDRESS_WAITING || fair.waiting >= MAX_WAITING {
-            return Err(AppError::refuse(careline_protocol::ErrorCode::RateLimited, "too many password checks are waiting; try again in a moment"));
+            return Err(AppError::refuse(
+                careline_protocol::ErrorCode::RateLimited,
+                "too many password checks are waiting; try again in a moment",
+            ));
         }
         if mine == 0 {
             fair.turn.push_back(key.clone());
@@ -97,14 +110,20 @@ async fn on_hash_threads<T: Send + 'static>(addr: Option<&str>, f: impl FnOnce()
         fair.waiting += 1;
     }
     q.ready.notify_one();
-    rx.await.map_err(|_| AppError::Other("a password job was dropped".into()))
+    rx.await
+        .map_err(|_| AppError::Other("a password job was dropped".into()))
 }
 
 /// Argon2 with the memory of this (password) thread: its 19 MiB of blocks are allocated once and
 /// reused by every hash on the thread. Allocated and freed per hash, they were kept by the
 /// allocator (a 19 MiB free raises glibc's mmap threshold, so later ones came from the heap and
 /// stayed): 1,000 registrations left 450 MB of heap behind (BENCHMARKS.md, memory).
-fn argon2_into(argon: &Argon2, password: &[u8], salt: &[u8], out: &mut [u8]) -> Result<(), argon2::Error> {
+fn argon2_into(
+    argon: &Argon2,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> Result<(), argon2::Error> {
     thread_local! {
         static BLOCKS: std::cell::RefCell<Vec<argon2::Block>> = const { std::cell::RefCell::new(Vec::new()) };
     }
@@ -127,7 +146,8 @@ pub async fn hash_password(password: String) -> AppResult<String> {
 pub async fn hash_password_for(addr: Option<&str>, password: String) -> AppResult<String> {
     on_hash_threads(addr, move || {
         let salt = SaltString::generate(&mut OsRng);
-        phc_hash(password.as_bytes(), &salt).map_err(|e| AppError::Other(format!("hashing a password: {e}")))
+        phc_hash(password.as_bytes(), &salt)
+            .map_err(|e| AppError::Other(format!("hashing a password: {e}")))
     })
     .await?
 }
@@ -135,13 +155,16 @@ pub async fn hash_password_for(addr: Option<&str>, password: String) -> AppResul
 fn phc_hash(password: &[u8], salt: &SaltString) -> Result<String, String> {
     let argon = Argon2::default();
     let mut salt_bytes = [0u8; 64];
-    let salt_bytes = salt.decode_b64(&mut salt_bytes).map_err(|e| e.to_string())?;
+    let salt_bytes = salt
+        .decode_b64(&mut salt_bytes)
+        .map_err(|e| e.to_string())?;
     let mut out = [0u8; argon2::Params::DEFAULT_OUTPUT_LEN];
     argon2_into(&argon, password, salt_bytes, &mut out).map_err(|e| e.to_string())?;
     let hash = PasswordHash {
         algorithm: argon2::Algorithm::Argon2id.ident(),
         version: Some(argon2::Version::V0x13.into()),
-        params: argon2::password_hash::ParamsString::try_from(argon.params()).map_err(|e| e.to_string())?,
+        params: argon2::password_hash::ParamsString::try_from(argon.params())
+            .map_err(|e| e.to_string())?,
         salt: Some(salt.as_salt()),
         hash: Some(argon2::password_hash::Output::new(&out).map_err(|e| e.to_string())?),
     };
@@ -151,13 +174,28 @@ fn phc_hash(password: &[u8], salt: &SaltString) -> Result<String, String> {
 /// Whether `password` matches a stored PHC hash (compared in constant time).
 fn phc_matches(password: &[u8], stored: &PasswordHash) -> Result<bool, String> {
     let algorithm = argon2::Algorithm::try_from(stored.algorithm).map_err(|e| e.to_string())?;
-    let version = stored.version.map(argon2::Version::try_from).transpose().map_err(|e| e.to_string())?.unwrap_or_default();
+    let version = stored
+        .version
+        .map(argon2::Version::try_from)
+        .transpose()
+        .map_err(|e| e.to_string())?
+        .unwrap_or_default();
     let params = argon2::Params::try_from(stored).map_err(|e| e.to_string())?;
-    let (Some(salt), Some(expected)) = (stored.salt, stored.hash) else { return Err("a hash without salt or output".into()) };
+    let (Some(salt), Some(expected)) = (stored.salt, stored.hash) else {
+        return Err("a hash without salt or output".into());
+    };
     let mut salt_bytes = [0u8; 64];
-    let salt_bytes = salt.decode_b64(&mut salt_bytes).map_err(|e| e.to_string())?;
+    let salt_bytes = salt
+        .decode_b64(&mut salt_bytes)
+        .map_err(|e| e.to_string())?;
     let mut out = vec![0u8; expected.len()];
-    argon2_into(&Argon2::new(algorithm, version, params), password, salt_bytes, &mut out).map_err(|e| e.to_string())?;
+    argon2_into(
+        &Argon2::new(algorithm, version, params),
+        password,
+        salt_bytes,
+        &mut out,
+    )
+    .map_err(|e| e.to_string())?;
     Ok(argon2::password_hash::Output::new(&out).map_err(|e| e.to_string())? == expected)
 }
 
@@ -170,12 +208,19 @@ pub async fn verify_password(password: String, hash: Option<String>) -> AppResul
 /// [`verify_password`] for a request from `addr`: queued behind that address's other password
 /// work, in turn with other addresses; past [`PER_ADDRESS_WAITING`] waiting from one address
 /// (or many more from all), refused at once (`429`) without hashing.
-pub async fn verify_password_for(addr: Option<&str>, password: String, hash: Option<String>) -> AppResult<bool> {
+pub async fn verify_password_for(
+    addr: Option<&str>,
+    password: String,
+    hash: Option<String>,
+) -> AppResult<bool> {
     on_hash_threads(addr, move || {
         let known = hash.is_some();
         let stored = hash.unwrap_or_else(|| dummy_hash().to_owned());
-        let parsed = PasswordHash::new(&stored).map_err(|e| AppError::Corrupt(format!("password hash: {e}")))?;
-        Ok(phc_matches(password.as_bytes(), &parsed).map_err(|e| AppError::Corrupt(format!("password hash: {e}")))? && known)
+        let parsed = PasswordHash::new(&stored)
+            .map_err(|e| AppError::Corrupt(format!("password hash: {e}")))?;
+        Ok(phc_matches(password.as_bytes(), &parsed)
+            .map_err(|e| AppError::Corrupt(format!("password hash: {e}")))?
+            && known)
     })
     .await?
 }
@@ -187,7 +232,10 @@ fn dummy_hash() -> &'static str {
         let mut secret = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut secret);
         let salt = SaltString::generate(&mut OsRng);
-        Argon2::default().hash_password(&secret, &salt).map(|h| h.to_string()).unwrap_or_default()
+        Argon2::default()
+            .hash_password(&secret, &salt)
+            .map(|h| h.to_string())
+            .unwrap_or_default()
     })
 }
 
@@ -212,8 +260,12 @@ mod tests {
     async fn passwords_round_trip() {
         let h = hash_password("correct horse".into()).await.unwrap();
         assert!(h.starts_with("$argon2id$"));
-        assert!(verify_password("correct horse".into(), Some(h.clone())).await.unwrap());
-        assert!(!verify_password("wrong horse".into(), Some(h)).await.unwrap());
+        assert!(verify_password("correct horse".into(), Some(h.clone()))
+            .await
+            .unwrap());
+        assert!(!verify_password("wrong horse".into(), Some(h))
+            .await
+            .unwrap());
         assert!(!verify_password("anything".into(), None).await.unwrap());
     }
 
@@ -224,12 +276,17 @@ mod tests {
         use argon2::password_hash::PasswordVerifier;
         let salt = SaltString::generate(&mut OsRng);
         let ours = phc_hash(b"correct horse", &salt).unwrap();
-        let theirs = Argon2::default().hash_password(b"correct horse", &salt).unwrap().to_string();
+        let theirs = Argon2::default()
+            .hash_password(b"correct horse", &salt)
+            .unwrap()
+            .to_string();
         assert_eq!(ours, theirs);
         let parsed = PasswordHash::new(&theirs).unwrap();
         assert!(phc_matches(b"correct horse", &parsed).unwrap());
         assert!(!phc_matches(b"correct horsf", &parsed).unwrap());
-        assert!(Argon2::default().verify_password(b"correct horse", &PasswordHash::new(&ours).unwrap()).is_ok());
+        assert!(Argon2::default()
+            .verify_password(b"correct horse", &PasswordHash::new(&ours).unwrap())
+            .is_ok());
     }
 
     #[test]

@@ -18,7 +18,12 @@ pub struct PresenceTracker {
 
 impl PresenceTracker {
     pub fn connected(&self, id: Uuid) {
-        *self.connections.lock().unwrap_or_else(|e| e.into_inner()).entry(id).or_default() += 1;
+        *self
+            .connections
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(id)
+            .or_default() += 1;
     }
 
     pub fn disconnected(&self, id: Uuid) {
@@ -32,7 +37,12 @@ impl PresenceTracker {
     }
 
     pub fn online_here(&self) -> Vec<Uuid> {
-        self.connections.lock().unwrap_or_else(|e| e.into_inner()).keys().copied().collect()
+        self.connections
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .copied()
+            .collect()
     }
 
     /// Touches connected operators and sweeps stale ones, forever.

@@ -41,7 +41,12 @@ impl Phrase {
     /// Where the phrase starts in `words` (each match's first index).
     fn find_all<'a>(&'a self, words: &'a [Word]) -> impl Iterator<Item = usize> + 'a {
         let n = self.0.len();
-        (0..words.len().saturating_sub(n - 1)).filter(move |&i| self.0.iter().zip(&words[i..i + n]).all(|(p, w)| p.matches(&w.text)))
+        (0..words.len().saturating_sub(n - 1)).filter(move |&i| {
+            self.0
+                .iter()
+                .zip(&words[i..i + n])
+                .all(|(p, w)| p.matches(&w.text))
+        })
     }
 }
 
@@ -62,12 +67,21 @@ pub struct Matcher {
 impl Matcher {
     /// Compiles rules given as (phrase, unless phrases). A phrase that does not compile is an
     /// error naming it (rules are checked when saved, so this only guards stored data).
-    pub fn new<'a>(rules: impl IntoIterator<Item = (&'a str, &'a [String])>) -> Result<Matcher, String> {
+    pub fn new<'a>(
+        rules: impl IntoIterator<Item = (&'a str, &'a [String])>,
+    ) -> Result<Matcher, String> {
         let mut out = Vec::new();
         for (phrase, unless) in rules {
             let compiled = parse_phrase(phrase)?;
-            let unless = unless.iter().map(|u| parse_phrase(u)).collect::<Result<Vec<_>, _>>()?;
-            out.push(Rule { label: phrase.trim().to_owned(), phrase: compiled, unless });
+            let unless = unless
+                .iter()
+                .map(|u| parse_phrase(u))
+                .collect::<Result<Vec<_>, _>>()?;
+            out.push(Rule {
+                label: phrase.trim().to_owned(),
+                phrase: compiled,
+                unless,
+            });
         }
         Ok(Matcher { rules: out })
     }
@@ -89,9 +103,12 @@ impl Matcher {
             return None;
         }
         let words = words_in(text, false).ok()?;
-        self.rules
-            .iter()
-            .find_map(|r| r.fires(&words).map(|(first, last)| Found { rule: r.label.as_str(), words: &text[words[first].at.start..words[last].at.end] }))
+        self.rules.iter().find_map(|r| {
+            r.fires(&words).map(|(first, last)| Found {
+                rule: r.label.as_str(),
+                words: &text[words[first].at.start..words[last].at.end],
+            })
+        })
     }
 }
 
@@ -114,7 +131,8 @@ impl Rule {
                 // Cancelled when an `unless` phrase covers this match.
                 !self.unless.iter().any(|u| {
                     let m = u.0.len();
-                    u.find_all(words).any(|start| start <= at && start + m >= at + n)
+                    u.find_all(words)
+                        .any(|start| start <= at && start + m >= at + n)
                 })
             })
             .map(|at| (at, at + n - 1))
@@ -140,7 +158,9 @@ fn parse_phrase(phrase: &str) -> Result<Phrase, String> {
     words
         .into_iter()
         .map(|w| match w.strip_suffix('*') {
-            Some(stem) if stem.chars().count() < 3 => Err(format!("a word ending in * needs at least 3 letters before it, not {w:?}")),
+            Some(stem) if stem.chars().count() < 3 => Err(format!(
+                "a word ending in * needs at least 3 letters before it, not {w:?}"
+            )),
             Some(stem) => Ok(Pattern::Prefix(stem.to_owned())),
             None => Ok(Pattern::Word(w)),
         })
@@ -190,7 +210,10 @@ fn normalised(text: &str) -> Vec<(char, std::ops::Range<usize>)> {
 
 /// The normalised words of a text; in a phrase (`pattern`), a `*` may end a word.
 fn words(text: &str, pattern: bool) -> Result<Vec<String>, String> {
-    Ok(words_in(text, pattern)?.into_iter().map(|w| w.text).collect())
+    Ok(words_in(text, pattern)?
+        .into_iter()
+        .map(|w| w.text)
+        .collect())
 }
 
 /// The normalised words of a text with where each stands in it.
@@ -199,7 +222,12 @@ fn words_in(text: &str, pattern: bool) -> Result<Vec<Word>, String> {
     let mut word = String::new();
     let mut at = 0..0;
     let chars = normalised(text);
-    let mut push = |word: &mut String, at: &std::ops::Range<usize>| out.push(Word { text: std::mem::take(word), at: at.clone() });
+    let mut push = |word: &mut String, at: &std::ops::Range<usize>| {
+        out.push(Word {
+            text: std::mem::take(word),
+            at: at.clone(),
+        })
+    };
     for (i, (c, span)) in chars.iter().enumerate() {
         let (c, span) = (*c, span.clone());
         let next = chars.get(i + 1).map(|(n, _)| *n);
@@ -209,7 +237,11 @@ fn words_in(text: &str, pattern: bool) -> Result<Vec<Word>, String> {
             }
             word.push(c);
             push(&mut word, &span);
-        } else if c.is_alphanumeric() || (c == '\'' && !word.is_empty() && next.is_some_and(|n| n.is_alphanumeric() && !is_han(n))) {
+        } else if c.is_alphanumeric()
+            || (c == '\''
+                && !word.is_empty()
+                && next.is_some_and(|n| n.is_alphanumeric() && !is_han(n)))
+        {
             // "can't", "won't": the apostrophe belongs to the word.
             if word.is_empty() {
                 at = span.clone();
@@ -247,7 +279,10 @@ mod tests {
 
     #[test]
     fn english_whole_words_any_case() {
-        assert!(fires("chest pain", "I have had CHEST PAIN since this morning"));
+        assert!(fires(
+            "chest pain",
+            "I have had CHEST PAIN since this morning"
+        ));
         assert!(fires("chest pain", "chest   pain, sharp"));
         assert!(fires("can't breathe", "I can’t breathe properly"));
         assert!(!fires("chest pain", "my chest painting is drying"));
@@ -261,7 +296,10 @@ mod tests {
     fn russian_endings_and_yo() {
         assert!(fires("бол* в груд*", "Сильная боль в груди с утра"));
         assert!(fires("бол* в груд*", "боли в грудной клетке"));
-        assert!(fires("ребен* высок* температур*", "У ребёнка высокая температура"));
+        assert!(fires(
+            "ребен* высок* температур*",
+            "У ребёнка высокая температура"
+        ));
         assert!(fires("не могу дышать", "НЕ МОГУ ДЫШАТЬ"));
         assert!(!fires("не могу дышать", "не могу дождаться ответа"));
         assert!(!fires("инсульт*", "нужна консультация по анализам"));
@@ -276,7 +314,11 @@ mod tests {
         let stroke = Matcher::new([("中风", &["中风险".to_owned()][..])]).unwrap();
         assert_eq!(stroke.first_match("我爸爸中风了"), Some("中风"));
         assert_eq!(stroke.first_match("这是中风险的手术吗"), None);
-        assert_eq!(stroke.first_match("中风险手术后他中风了"), Some("中风"), "a second, uncovered match still fires");
+        assert_eq!(
+            stroke.first_match("中风险手术后他中风了"),
+            Some("中风"),
+            "a second, uncovered match still fires"
+        );
     }
 
     #[test]
@@ -303,23 +345,46 @@ mod tests {
     #[test]
     fn the_first_rule_in_order_is_named() {
         let m = Matcher::new([("heavy bleeding", &[][..]), ("chest pain", &[][..])]).unwrap();
-        assert_eq!(m.first_match("chest pain and heavy bleeding"), Some("heavy bleeding"));
+        assert_eq!(
+            m.first_match("chest pain and heavy bleeding"),
+            Some("heavy bleeding")
+        );
         assert_eq!(m.first_match("nothing urgent, a repeat prescription"), None);
     }
 
     #[test]
     fn the_clients_own_words_are_found_as_written() {
-        let m = Matcher::new([("дав* в груд*", &[][..]), ("胸痛", &[][..]), ("can't breathe", &[][..])]).unwrap();
-        let words = |text: &str| m.find(text).map(|f| (f.rule.to_owned(), f.words.to_owned()));
-        assert_eq!(words("мне трудно дышать и Давит в  груди с утра"), Some(("дав* в груд*".into(), "Давит в  груди".into())));
+        let m = Matcher::new([
+            ("дав* в груд*", &[][..]),
+            ("胸痛", &[][..]),
+            ("can't breathe", &[][..]),
+        ])
+        .unwrap();
+        let words = |text: &str| {
+            m.find(text)
+                .map(|f| (f.rule.to_owned(), f.words.to_owned()))
+        };
+        assert_eq!(
+            words("мне трудно дышать и Давит в  груди с утра"),
+            Some(("дав* в груд*".into(), "Давит в  груди".into()))
+        );
         assert_eq!(words("我胸痛得厉害"), Some(("胸痛".into(), "胸痛".into())));
-        assert_eq!(words("I CAN’T BREATHE!"), Some(("can't breathe".into(), "CAN’T BREATHE".into())));
+        assert_eq!(
+            words("I CAN’T BREATHE!"),
+            Some(("can't breathe".into(), "CAN’T BREATHE".into()))
+        );
         // Full-width letters and a decomposed ё (е + ◌̈, as some keyboards send it) are matched
         // and quoted as written.
-        assert_eq!(words("ｃａｎ't breathe"), Some(("can't breathe".into(), "ｃａｎ't breathe".into())));
+        assert_eq!(
+            words("ｃａｎ't breathe"),
+            Some(("can't breathe".into(), "ｃａｎ't breathe".into()))
+        );
         let worse = Matcher::new([("еще хуж*", &[][..])]).unwrap();
         let text = "стало ещ\u{0435}\u{0308} хуже";
-        assert_eq!(worse.find(text).map(|f| f.words), Some("ещ\u{0435}\u{0308} хуже"));
+        assert_eq!(
+            worse.find(text).map(|f| f.words),
+            Some("ещ\u{0435}\u{0308} хуже")
+        );
         assert_eq!(words("ничего срочного"), None);
     }
 }

@@ -47,19 +47,34 @@ impl SecretBox {
         let key = hex::decode(&hex_key)
             .ok()
             .filter(|k| k.len() == 32)
-            .ok_or_else(|| AppError::Other("secret_key must be 64 hexadecimal digits (256 bits)".into()))?;
-        Ok(SecretBox { cipher: XChaCha20Poly1305::new_from_slice(&key).expect("a 256-bit key") })
+            .ok_or_else(|| {
+                AppError::Other("secret_key must be 64 hexadecimal digits (256 bits)".into())
+            })?;
+        Ok(SecretBox {
+            cipher: XChaCha20Poly1305::new_from_slice(&key).expect("a 256-bit key"),
+        })
     }
 
     /// `plain` sealed for `what` (the row and column it belongs to).
     pub fn seal(&self, what: &str, plain: &str) -> String {
         let mut nonce = [0u8; 24];
         rand::thread_rng().fill_bytes(&mut nonce);
-        let sealed =
-            self.cipher.encrypt(XNonce::from_slice(&nonce), Payload { msg: plain.as_bytes(), aad: what.as_bytes() }).expect("sealing in memory cannot fail");
+        let sealed = self
+            .cipher
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plain.as_bytes(),
+                    aad: what.as_bytes(),
+                },
+            )
+            .expect("sealing in memory cannot fail");
         let mut bytes = nonce.to_vec();
         bytes.extend_from_slice(&sealed);
-        format!("{PREFIX}{}", base64::engine::general_purpose::STANDARD_NO_PAD.encode(bytes))
+        format!(
+            "{PREFIX}{}",
+            base64::engine::general_purpose::STANDARD_NO_PAD.encode(bytes)
+        )
     }
 
     /// The secret `stored` for `what`; a value stored before sealing existed (no prefix) is
@@ -68,13 +83,28 @@ impl SecretBox {
         let Some(b64) = stored.strip_prefix(PREFIX) else {
             return Ok(stored.to_owned());
         };
-        let corrupt = || AppError::Corrupt(format!("a sealed secret of {what} does not open with this server's secret_key"));
-        let bytes = base64::engine::general_purpose::STANDARD_NO_PAD.decode(b64).map_err(|_| corrupt())?;
+        let corrupt = || {
+            AppError::Corrupt(format!(
+                "a sealed secret of {what} does not open with this server's secret_key"
+            ))
+        };
+        let bytes = base64::engine::general_purpose::STANDARD_NO_PAD
+            .decode(b64)
+            .map_err(|_| corrupt())?;
         if bytes.len() < 24 {
             return Err(corrupt());
         }
         let (nonce, sealed) = bytes.split_at(24);
-        let plain = self.cipher.decrypt(XNonce::from_slice(nonce), Payload { msg: sealed, aad: what.as_bytes() }).map_err(|_| corrupt())?;
+        let plain = self
+            .cipher
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: sealed,
+                    aad: what.as_bytes(),
+                },
+            )
+            .map_err(|_| corrupt())?;
         String::from_utf8(plain).map_err(|_| corrupt())
     }
 
@@ -88,7 +118,12 @@ mod tests {
     use super::*;
 
     fn boxed(dir: &std::path::Path, key: &str) -> SecretBox {
-        SecretBox::load(&Config { data_dir: dir.to_path_buf(), secret_key: key.into(), ..Config::default() }).unwrap()
+        SecretBox::load(&Config {
+            data_dir: dir.to_path_buf(),
+            secret_key: key.into(),
+            ..Config::default()
+        })
+        .unwrap()
     }
 
     #[test]
@@ -99,8 +134,17 @@ mod tests {
         assert!(!s.contains("whsec_abc") && SecretBox::is_sealed(&s));
         assert_eq!(a.open("webhook:1", &s).unwrap(), "whsec_abc");
         assert!(a.open("webhook:2", &s).is_err(), "another row's");
-        assert!(boxed(dir.path(), &"22".repeat(32)).open("webhook:1", &s).is_err(), "another key");
-        assert_eq!(a.open("webhook:1", "whsec_old").unwrap(), "whsec_old", "stored before sealing");
+        assert!(
+            boxed(dir.path(), &"22".repeat(32))
+                .open("webhook:1", &s)
+                .is_err(),
+            "another key"
+        );
+        assert_eq!(
+            a.open("webhook:1", "whsec_old").unwrap(),
+            "whsec_old",
+            "stored before sealing"
+        );
         // No key configured: one is made in the data directory, 0600, and used again.
         let made = boxed(dir.path(), "");
         let again = boxed(dir.path(), "");
@@ -108,8 +152,20 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(std::fs::metadata(dir.path().join("secret.key")).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                std::fs::metadata(dir.path().join("secret.key"))
+                    .unwrap()
+                    .permissions()
+                    .mode()
+                    & 0o777,
+                0o600
+            );
         }
-        assert!(SecretBox::load(&Config { data_dir: dir.path().into(), secret_key: "short".into(), ..Config::default() }).is_err());
+        assert!(SecretBox::load(&Config {
+            data_dir: dir.path().into(),
+            secret_key: "short".into(),
+            ..Config::default()
+        })
+        .is_err());
     }
 }

@@ -55,7 +55,10 @@ impl SessionWatch {
     /// Starts the checking task.
     pub fn start(store: Store) -> Arc<SessionWatch> {
         let (ended, _) = watch::channel(Arc::new(HashMap::new()));
-        let w = Arc::new(SessionWatch { open: Mutex::default(), ended });
+        let w = Arc::new(SessionWatch {
+            open: Mutex::default(),
+            ended,
+        });
         let task = w.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(EVERY);
@@ -67,12 +70,20 @@ impl SessionWatch {
                     _ = tick.tick() => {}
                     _ = store.sessions.ended_here() => {}
                 }
-                let hashes: Vec<String> = task.open.lock().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect();
+                let hashes: Vec<String> = task
+                    .open
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .keys()
+                    .cloned()
+                    .collect();
                 let mut ended = HashMap::new();
                 for chunk in hashes.chunks(500) {
                     match store.sessions_ended(chunk).await {
                         Ok(found) => ended.extend(found),
-                        Err(e) => tracing::warn!(error = %e, "could not check the sockets' sessions"),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "could not check the sockets' sessions")
+                        }
                     }
                 }
                 if !ended.is_empty() {
@@ -87,7 +98,16 @@ impl SessionWatch {
 
     /// Watches a socket of the session `hash` until the returned value is dropped.
     pub fn watch(self: &Arc<Self>, hash: &str) -> Watched {
-        *self.open.lock().unwrap_or_else(|e| e.into_inner()).entry(hash.to_owned()).or_insert(0) += 1;
-        Watched { watch: self.clone(), hash: hash.to_owned(), ended: self.ended.subscribe() }
+        *self
+            .open
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(hash.to_owned())
+            .or_insert(0) += 1;
+        Watched {
+            watch: self.clone(),
+            hash: hash.to_owned(),
+            ended: self.ended.subscribe(),
+        }
     }
 }

@@ -40,12 +40,25 @@ impl AppState {
         let metrics = Arc::new(Metrics::default());
         let hub = Hub::start(store.clone(), metrics.clone()).await?;
         let blobs = Blobs::new(config.data_dir.join("blobs"), config.attachment_max_bytes)?;
-        let limiter = Arc::new(LoginLimiter::new(config.login_max_failures, Duration::from_secs(config.login_window_secs)));
-        let registrations = Arc::new(Registrations::new(config.register_per_address_per_hour, config.register_per_hour));
+        let limiter = Arc::new(LoginLimiter::new(
+            config.login_max_failures,
+            Duration::from_secs(config.login_window_secs),
+        ));
+        let registrations = Arc::new(Registrations::new(
+            config.register_per_address_per_hour,
+            config.register_per_hour,
+        ));
         let presence = Arc::new(PresenceTracker::default());
-        presence.clone().spawn(store.clone(), Duration::from_secs(config.presence_grace_secs));
+        presence.clone().spawn(
+            store.clone(),
+            Duration::from_secs(config.presence_grace_secs),
+        );
         let config = Arc::new(config);
-        tokio::spawn(crate::maintenance::run(store.clone(), blobs.clone(), config.clone()));
+        tokio::spawn(crate::maintenance::run(
+            store.clone(),
+            blobs.clone(),
+            config.clone(),
+        ));
         tokio::spawn(crate::backup::scheduled(config.clone()));
         tokio::spawn(crate::webhooks::run(store.clone(), config.clone()));
         tokio::spawn(crate::memory::trim_forever());

@@ -27,12 +27,16 @@ impl Running {
 
 /// A free loopback address.
 pub fn free_addr() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free loopback port")
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
 }
 
 /// Serves `state` on `addr`.
 pub async fn serve_at(state: &AppState, addr: SocketAddr) -> Running {
-    let listener = tokio::net::TcpListener::bind(addr).await.expect("binding the test server");
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .expect("binding the test server");
     let (stop, rx) = oneshot::channel::<()>();
     let state = state.clone();
     let task = tokio::spawn(async move {
@@ -41,7 +45,12 @@ pub async fn serve_at(state: &AppState, addr: SocketAddr) -> Running {
         })
         .await;
     });
-    Running { addr, url: format!("http://{addr}"), stop, task }
+    Running {
+        addr,
+        url: format!("http://{addr}"),
+        stop,
+        task,
+    }
 }
 
 /// A fresh server with the demo clinic on an embedded database under `dir`, serving.
@@ -55,8 +64,12 @@ pub async fn demo(dir: &Path) -> (AppState, Running) {
         register_per_hour: 100_000,
         ..Config::default()
     };
-    let state = AppState::start(config).await.expect("starting the test server");
-    crate::demo::fill(&state.store).await.expect("filling the demo clinic");
+    let state = AppState::start(config)
+        .await
+        .expect("starting the test server");
+    crate::demo::fill(&state.store)
+        .await
+        .expect("filling the demo clinic");
     let running = serve_at(&state, free_addr()).await;
     (state, running)
 }

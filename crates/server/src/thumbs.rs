@@ -35,7 +35,10 @@ pub enum Refusal {
 
 /// Whether a media type is one this server makes thumbnails of.
 pub fn wanted(media_type: &str) -> bool {
-    matches!(media_type, "image/jpeg" | "image/png" | "image/gif" | "image/webp")
+    matches!(
+        media_type,
+        "image/jpeg" | "image/png" | "image/gif" | "image/webp"
+    )
 }
 
 /// The most memory one thumbnail may take (the decoded image and its RGB copy): a 190 KB
@@ -50,45 +53,86 @@ pub fn cost(bytes: &[u8]) -> Result<u64, Refusal> {
     let (w, h) = decoder.dimensions();
     let pixels = u64::from(w) * u64::from(h);
     if pixels > MAX_PIXELS {
-        return Err(Refusal::TooManyPixels { width: w, height: h });
+        return Err(Refusal::TooManyPixels {
+            width: w,
+            height: h,
+        });
     }
-    let rgb_copy = if decoder.color_type() == image::ColorType::Rgb8 { 0 } else { pixels * 3 };
+    let rgb_copy = if decoder.color_type() == image::ColorType::Rgb8 {
+        0
+    } else {
+        pixels * 3
+    };
     let bytes = decoder.total_bytes() + rgb_copy;
     if bytes > MAX_DECODED_BYTES {
-        return Err(Refusal::TooMuchMemory { width: w, height: h, bytes });
+        return Err(Refusal::TooMuchMemory {
+            width: w,
+            height: h,
+            bytes,
+        });
     }
     Ok(bytes)
 }
 
 fn decoder(bytes: &[u8]) -> Result<Box<dyn image::ImageDecoder + '_>, Refusal> {
-    let mut reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| Refusal::Undecodable(e.to_string()))?;
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| Refusal::Undecodable(e.to_string()))?;
     let mut limits = Limits::default();
     limits.max_alloc = Some(MAX_DECODED_BYTES);
     reader.limits(limits);
-    reader.into_decoder().map(|d| Box::new(d) as Box<dyn image::ImageDecoder>).map_err(|e| Refusal::Undecodable(e.to_string()))
+    reader
+        .into_decoder()
+        .map(|d| Box::new(d) as Box<dyn image::ImageDecoder>)
+        .map_err(|e| Refusal::Undecodable(e.to_string()))
 }
 
 pub fn make(bytes: &[u8]) -> Result<Made, Refusal> {
     let undecodable = |e: image::ImageError| Refusal::Undecodable(e.to_string());
     cost(bytes)?;
     let mut decoder = decoder(bytes)?;
-    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut img = DynamicImage::from_decoder(decoder).map_err(undecodable)?;
     img.apply_orientation(orientation);
     let (width, height) = (img.width(), img.height());
     // Transparency is laid on white (a JPEG has none); the resizer works on RGB8.
     let rgb = flatten(img);
     let scale = f64::from(THUMB_SIDE) / f64::from(width.max(height));
-    let (tw, th) =
-        if scale >= 1.0 { (width, height) } else { (((f64::from(width) * scale).round() as u32).max(1), ((f64::from(height) * scale).round() as u32).max(1)) };
+    let (tw, th) = if scale >= 1.0 {
+        (width, height)
+    } else {
+        (
+            ((f64::from(width) * scale).round() as u32).max(1),
+            ((f64::from(height) * scale).round() as u32).max(1),
+        )
+    };
     let src = DynamicImage::ImageRgb8(rgb);
     let mut dst = fast_image_resize::images::Image::new(tw, th, fast_image_resize::PixelType::U8x3);
-    let options = fast_image_resize::ResizeOptions::new().resize_alg(fast_image_resize::ResizeAlg::Convolution(fast_image_resize::FilterType::Lanczos3));
-    fast_image_resize::Resizer::new().resize(&src, &mut dst, &options).map_err(|e| Refusal::Undecodable(format!("resizing: {e}")))?;
+    let options = fast_image_resize::ResizeOptions::new().resize_alg(
+        fast_image_resize::ResizeAlg::Convolution(fast_image_resize::FilterType::Lanczos3),
+    );
+    fast_image_resize::Resizer::new()
+        .resize(&src, &mut dst, &options)
+        .map_err(|e| Refusal::Undecodable(format!("resizing: {e}")))?;
     let mut thumb = Vec::new();
     let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut thumb, 82);
-    image::ImageEncoder::write_image(encoder, dst.buffer(), tw, th, image::ExtendedColorType::Rgb8).map_err(undecodable)?;
-    Ok(Made { width, height, thumb, thumb_width: tw, thumb_height: th })
+    image::ImageEncoder::write_image(
+        encoder,
+        dst.buffer(),
+        tw,
+        th,
+        image::ExtendedColorType::Rgb8,
+    )
+    .map_err(undecodable)?;
+    Ok(Made {
+        width,
+        height,
+        thumb,
+        thumb_width: tw,
+        thumb_height: th,
+    })
 }
 
 fn flatten(img: DynamicImage) -> image::RgbImage {
@@ -111,16 +155,23 @@ mod tests {
     use super::*;
 
     fn png(w: u32, h: u32) -> Vec<u8> {
-        let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 128]));
+        let img = image::RgbImage::from_fn(w, h, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+        });
         let mut out = Vec::new();
-        DynamicImage::ImageRgb8(img).write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png).unwrap();
+        DynamicImage::ImageRgb8(img)
+            .write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)
+            .unwrap();
         out
     }
 
     #[test]
     fn a_photo_gets_a_thumbnail_that_keeps_its_shape() {
         let made = make(&png(1200, 800)).unwrap();
-        assert_eq!((made.width, made.height, made.thumb_width, made.thumb_height), (1200, 800, 480, 320));
+        assert_eq!(
+            (made.width, made.height, made.thumb_width, made.thumb_height),
+            (1200, 800, 480, 320)
+        );
         let back = image::load_from_memory(&made.thumb).unwrap();
         assert_eq!((back.width(), back.height()), (480, 320));
         // A small image is not blown up.
@@ -142,9 +193,15 @@ mod tests {
         let crc = crc32(&bomb[12..29]);
         bomb[29..33].copy_from_slice(&crc.to_be_bytes());
         match make(&bomb) {
-            Err(Refusal::TooManyPixels { width: 100_000, height: 100_000 }) => {}
+            Err(Refusal::TooManyPixels {
+                width: 100_000,
+                height: 100_000,
+            }) => {}
             other => panic!("{other:?}"),
         }
-        assert!(matches!(make(b"not an image at all"), Err(Refusal::Undecodable(_))));
+        assert!(matches!(
+            make(b"not an image at all"),
+            Err(Refusal::Undecodable(_))
+        ));
     }
 }

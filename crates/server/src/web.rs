@@ -23,20 +23,40 @@ fn answer(content_type: &'static str, body: String, cache: &'static str) -> Resp
     let h = r.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     r
 }
 
 /// The page, told the upload limit (so a file too big is refused before it is sent).
 pub async fn page(State(state): State<AppState>) -> Response {
-    answer("text/html; charset=utf-8", PAGE.replace("{{MAX_UPLOAD}}", &state.config.attachment_max_bytes.to_string()), "no-cache")
+    answer(
+        "text/html; charset=utf-8",
+        PAGE.replace(
+            "{{MAX_UPLOAD}}",
+            &state.config.attachment_max_bytes.to_string(),
+        ),
+        "no-cache",
+    )
 }
 
 pub async fn script() -> Response {
-    answer("text/javascript; charset=utf-8", SCRIPT.to_owned(), "no-cache")
+    answer(
+        "text/javascript; charset=utf-8",
+        SCRIPT.to_owned(),
+        "no-cache",
+    )
 }
 
 pub async fn style() -> Response {

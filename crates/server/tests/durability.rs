@@ -17,7 +17,17 @@ use tokio::process::Command;
 /// The operator anna, made by the server binary's own command.
 async fn create_anna(data_dir: &std::path::Path, db_url: &str) {
     let status = Command::new(env!("CARGO_BIN_EXE_careline-server"))
-        .args(["create-operator", "--login", "anna", "--password", PASSWORD, "--name", "Анна", "--role", "operator"])
+        .args([
+            "create-operator",
+            "--login",
+            "anna",
+            "--password",
+            PASSWORD,
+            "--name",
+            "Анна",
+            "--role",
+            "operator",
+        ])
         .env("CARELINE_DATA_DIR", data_dir)
         .env("CARELINE_DATABASE_URL", db_url)
         .env("CARELINE_SECRET_KEY", common::TEST_SECRET_KEY)
@@ -29,7 +39,13 @@ async fn create_anna(data_dir: &std::path::Path, db_url: &str) {
 }
 
 /// A text message of `client`'s into consultation `c`, sent to the server at `base`.
-async fn send_text(client: &Api, base: &str, c: &str, key: uuid::Uuid, body: String) -> reqwest::Result<reqwest::Response> {
+async fn send_text(
+    client: &Api,
+    base: &str,
+    c: &str,
+    key: uuid::Uuid,
+    body: String,
+) -> reqwest::Result<reqwest::Response> {
     client
         .http
         .post(format!("{base}/api/v1/consultations/{c}/messages"))
@@ -47,8 +63,17 @@ both!(sigkill_loses_nothing_acknowledged, |db| async move {
     };
     create_anna(dir.path(), &db_url).await;
     let mut server = start(dir.path(), &db_url).await;
-    let anon = Api { base: server.base.clone(), http: reqwest::Client::new(), token: None };
-    let (_, reg) = anon.post("/api/v1/clients/register", json!({"name": "Load", "phone": "+79990000001", "password": PASSWORD})).await;
+    let anon = Api {
+        base: server.base.clone(),
+        http: reqwest::Client::new(),
+        token: None,
+    };
+    let (_, reg) = anon
+        .post(
+            "/api/v1/clients/register",
+            json!({"name": "Load", "phone": "+79990000001", "password": PASSWORD}),
+        )
+        .await;
     let client = anon.with_token(reg["token"].as_str().unwrap());
     let c = client.open_consultation("start").await;
 
@@ -57,7 +82,8 @@ both!(sigkill_loses_nothing_acknowledged, |db| async move {
     let in_flight: Arc<Mutex<Vec<uuid::Uuid>>> = Arc::default();
     let senders: Vec<_> = (0..8)
         .map(|i| {
-            let (client, c, acked, in_flight) = (client.clone(), c.clone(), acked.clone(), in_flight.clone());
+            let (client, c, acked, in_flight) =
+                (client.clone(), c.clone(), acked.clone(), in_flight.clone());
             tokio::spawn(async move {
                 for n in 0.. {
                     let key = uuid::Uuid::now_v7();
@@ -67,7 +93,10 @@ both!(sigkill_loses_nothing_acknowledged, |db| async move {
                         Ok(r) if r.status().is_success() => {
                             let m: serde_json::Value = r.json().await.unwrap();
                             in_flight.lock().unwrap().retain(|k| *k != key);
-                            acked.lock().unwrap().push((key, m["seq"].as_i64().unwrap()));
+                            acked
+                                .lock()
+                                .unwrap()
+                                .push((key, m["seq"].as_i64().unwrap()));
                         }
                         _ => return,
                     }
@@ -83,18 +112,34 @@ both!(sigkill_loses_nothing_acknowledged, |db| async move {
     }
     let acked = acked.lock().unwrap().clone();
     let in_flight = in_flight.lock().unwrap().clone();
-    assert!(acked.len() > 50, "the load was too light to mean anything: {}", acked.len());
+    assert!(
+        acked.len() > 50,
+        "the load was too light to mean anything: {}",
+        acked.len()
+    );
 
     let server = start(dir.path(), &db_url).await;
-    let client = Api { base: server.base.clone(), ..client };
+    let client = Api {
+        base: server.base.clone(),
+        ..client
+    };
     // Retries of what was in flight, with the same keys, then everything is read back.
     for key in &in_flight {
-        client.must(&format!("/api/v1/consultations/{c}/messages"), json!({"client_msg_id": key, "kind": "text", "body": "retry"})).await;
+        client
+            .must(
+                &format!("/api/v1/consultations/{c}/messages"),
+                json!({"client_msg_id": key, "kind": "text", "body": "retry"}),
+            )
+            .await;
     }
     let mut stored = Vec::new();
     let mut after = 0;
     loop {
-        let page = client.ok(&format!("/api/v1/consultations/{c}/messages?after_seq={after}&limit=500")).await;
+        let page = client
+            .ok(&format!(
+                "/api/v1/consultations/{c}/messages?after_seq={after}&limit=500"
+            ))
+            .await;
         let items = page["items"].as_array().unwrap().clone();
         if items.is_empty() {
             break;
@@ -102,15 +147,24 @@ both!(sigkill_loses_nothing_acknowledged, |db| async move {
         after = items.last().unwrap()["seq"].as_i64().unwrap();
         stored.extend(items);
     }
-    let keys: Vec<String> = stored.iter().map(|m| m["client_msg_id"].as_str().unwrap().to_owned()).collect();
+    let keys: Vec<String> = stored
+        .iter()
+        .map(|m| m["client_msg_id"].as_str().unwrap().to_owned())
+        .collect();
     let unique: BTreeSet<&String> = keys.iter().collect();
     assert_eq!(unique.len(), keys.len(), "duplicates after restart");
     for (key, seq) in &acked {
-        let m = stored.iter().find(|m| m["client_msg_id"] == key.to_string().as_str()).unwrap_or_else(|| panic!("acknowledged message {key} lost"));
+        let m = stored
+            .iter()
+            .find(|m| m["client_msg_id"] == key.to_string().as_str())
+            .unwrap_or_else(|| panic!("acknowledged message {key} lost"));
         assert_eq!(m["seq"].as_i64().unwrap(), *seq);
     }
     for key in &in_flight {
-        assert!(unique.contains(&key.to_string()), "the retried message {key} is missing");
+        assert!(
+            unique.contains(&key.to_string()),
+            "the retried message {key} is missing"
+        );
     }
     let seqs: Vec<i64> = stored.iter().map(|m| m["seq"].as_i64().unwrap()).collect();
     assert!(seqs.windows(2).all(|w| w[0] < w[1]));
@@ -124,13 +178,22 @@ both!(sigkill_loses_nothing_acknowledged, |db| async move {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_raises_its_open_file_limit() {
     let dir = tempfile::tempdir().unwrap();
-    let script = format!("ulimit -Sn 1024 && exec '{}' serve", env!("CARGO_BIN_EXE_careline-server"));
+    let script = format!(
+        "ulimit -Sn 1024 && exec '{}' serve",
+        env!("CARGO_BIN_EXE_careline-server")
+    );
     let mut server = start_as(Command::new("sh").args(["-c", &script]), dir.path(), "").await;
     let child = &mut server.child;
     let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id().unwrap())).unwrap();
-    let line = limits.lines().find(|l| l.starts_with("Max open files")).unwrap();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .unwrap();
     let numbers: Vec<&str> = line.split_whitespace().skip(3).take(2).collect();
-    assert_eq!(numbers[0], numbers[1], "the soft limit is raised to the hard one: {line}");
+    assert_eq!(
+        numbers[0], numbers[1],
+        "the soft limit is raised to the hard one: {line}"
+    );
     assert_ne!(numbers[0], "1024", "{line}");
     child.kill().await.unwrap();
 }
@@ -151,7 +214,11 @@ async fn failover_under_load_on_postgres() {
     let a = start(dir_a.path(), &db_url).await;
     let mut b = start(dir_b.path(), &db_url).await;
     let http = reqwest::Client::new();
-    let on_b = Api { base: b.base.clone(), http: http.clone(), token: None };
+    let on_b = Api {
+        base: b.base.clone(),
+        http: http.clone(),
+        token: None,
+    };
     let anna = on_b.login("anna", PASSWORD).await;
     let head = on_b.ok("/healthz").await["last_seq"].as_i64().unwrap();
 
@@ -160,14 +227,21 @@ async fn failover_under_load_on_postgres() {
     let reconnects = Arc::new(Mutex::new(0u32));
     let stop = Arc::new(AtomicBool::new(false));
     let reader = {
-        let (seen, reconnects, stop, bases, token) =
-            (seen.clone(), reconnects.clone(), stop.clone(), [b.base.clone(), a.base.clone()], anna.token.clone().unwrap());
+        let (seen, reconnects, stop, bases, token) = (
+            seen.clone(),
+            reconnects.clone(),
+            stop.clone(),
+            [b.base.clone(), a.base.clone()],
+            anna.token.clone().unwrap(),
+        );
         tokio::spawn(async move {
             let (mut at, mut last) = (0usize, head);
             while !stop.load(Ordering::Relaxed) {
                 let request = common::ws_request(&bases[at], &token, Some(last));
                 if let Ok((mut ws, _)) = tokio_tungstenite::connect_async(request).await {
-                    while let Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t))) = ws.next().await {
+                    while let Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t))) =
+                        ws.next().await
+                    {
                         let f: serde_json::Value = serde_json::from_str(&t).unwrap();
                         if let Some(seq) = f["seq"].as_i64() {
                             last = last.max(seq);
@@ -195,7 +269,8 @@ async fn failover_under_load_on_postgres() {
             on_b.post("/api/v1/clients/register", json!({"name": format!("Load {i}"), "phone": format!("+7999000010{i}"), "password": PASSWORD})).await;
         let client = on_b.with_token(reg["token"].as_str().unwrap());
         let c = client.open_consultation("start").await;
-        let (acked, stop, killed, a_base) = (acked.clone(), stop.clone(), killed.clone(), a.base.clone());
+        let (acked, stop, killed, a_base) =
+            (acked.clone(), stop.clone(), killed.clone(), a.base.clone());
         senders.push(tokio::spawn(async move {
             let mut base = client.base.clone();
             let mut n = 0;
@@ -205,7 +280,11 @@ async fn failover_under_load_on_postgres() {
                 loop {
                     match send_text(&client, &base, &c, key, format!("c{i} m{n}")).await {
                         Ok(r) if r.status().is_success() => {
-                            acked.lock().unwrap().push((c.clone(), key.to_string(), killed.load(Ordering::Relaxed)));
+                            acked.lock().unwrap().push((
+                                c.clone(),
+                                key.to_string(),
+                                killed.load(Ordering::Relaxed),
+                            ));
                             break;
                         }
                         Ok(r) if r.status().is_client_error() => panic!("refused: {}", r.status()),
@@ -228,39 +307,72 @@ async fn failover_under_load_on_postgres() {
         s.await.unwrap();
     }
     let acked = acked.lock().unwrap().clone();
-    assert!(acked.iter().filter(|(_, _, after)| !after).count() > 20, "too little load before the kill");
-    assert!(acked.iter().filter(|(_, _, after)| *after).count() > 20, "too little load after the kill");
+    assert!(
+        acked.iter().filter(|(_, _, after)| !after).count() > 20,
+        "too little load before the kill"
+    );
+    assert!(
+        acked.iter().filter(|(_, _, after)| *after).count() > 20,
+        "too little load after the kill"
+    );
 
     // The operator gets every acknowledged message exactly once.
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     loop {
         let missing = {
             let seen = seen.lock().unwrap();
-            acked.iter().filter(|(_, k, _)| !seen.contains_key(k)).count()
+            acked
+                .iter()
+                .filter(|(_, k, _)| !seen.contains_key(k))
+                .count()
         };
         if missing == 0 {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "{missing} acknowledged messages never reached the operator");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{missing} acknowledged messages never reached the operator"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     reader.abort();
-    assert!(*reconnects.lock().unwrap() >= 1, "the operator's socket never moved to the other instance");
-    let doubled: Vec<(String, u32)> = seen.lock().unwrap().iter().filter(|(_, n)| **n > 1).map(|(k, n)| (k.clone(), *n)).collect();
+    assert!(
+        *reconnects.lock().unwrap() >= 1,
+        "the operator's socket never moved to the other instance"
+    );
+    let doubled: Vec<(String, u32)> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, n)| **n > 1)
+        .map(|(k, n)| (k.clone(), *n))
+        .collect();
     assert!(doubled.is_empty(), "delivered more than once: {doubled:?}");
 
     // And the database holds each once.
-    let on_a = Api { base: a.base.clone(), http, token: anna.token.clone() };
+    let on_a = Api {
+        base: a.base.clone(),
+        http,
+        token: anna.token.clone(),
+    };
     let consultations: BTreeSet<String> = acked.iter().map(|(c, _, _)| c.clone()).collect();
     let mut stored = Vec::new();
     for c in consultations {
         let mut after = 0;
         loop {
-            let page = on_a.ok(&format!("/api/v1/consultations/{c}/messages?after_seq={after}&limit=500")).await;
+            let page = on_a
+                .ok(&format!(
+                    "/api/v1/consultations/{c}/messages?after_seq={after}&limit=500"
+                ))
+                .await;
             let items = page["items"].as_array().unwrap().clone();
             let Some(last) = items.last() else { break };
             after = last["seq"].as_i64().unwrap();
-            stored.extend(items.iter().filter_map(|m| m["client_msg_id"].as_str().map(str::to_owned)));
+            stored.extend(
+                items
+                    .iter()
+                    .filter_map(|m| m["client_msg_id"].as_str().map(str::to_owned)),
+            );
         }
     }
     let unique: BTreeSet<&String> = stored.iter().collect();

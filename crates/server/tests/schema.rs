@@ -38,18 +38,40 @@ async fn sqlite(url: &str) -> Schema {
     let pool = sqlx::AnyPool::connect(url).await.unwrap();
     let mut tables = BTreeMap::new();
     let mut indexes = BTreeMap::new();
-    let names: Vec<String> = sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").fetch_all(&pool).await.unwrap();
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
     for t in names.into_iter().filter(|t| ours(t)) {
-        let cols = sqlx::query(&format!("SELECT name, type FROM pragma_table_info('{t}')")).fetch_all(&pool).await.unwrap();
-        tables.insert(t.clone(), cols.iter().map(|r| (r.get::<String, _>(0), family(&r.get::<String, _>(1)))).collect());
-        let list = sqlx::query(&format!("SELECT name, \"unique\", origin FROM pragma_index_list('{t}')")).fetch_all(&pool).await.unwrap();
+        let cols = sqlx::query(&format!("SELECT name, type FROM pragma_table_info('{t}')"))
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        tables.insert(
+            t.clone(),
+            cols.iter()
+                .map(|r| (r.get::<String, _>(0), family(&r.get::<String, _>(1))))
+                .collect(),
+        );
+        let list = sqlx::query(&format!(
+            "SELECT name, \"unique\", origin FROM pragma_index_list('{t}')"
+        ))
+        .fetch_all(&pool)
+        .await
+        .unwrap();
         for i in list {
             let (name, unique, origin): (String, i64, String) = (i.get(0), i.get(1), i.get(2));
             // Primary keys and UNIQUE constraints are the columns' own, compared with them.
             if origin != "c" {
                 continue;
             }
-            let cols: Vec<String> = sqlx::query_scalar(&format!("SELECT name FROM pragma_index_info('{name}') ORDER BY seqno")).fetch_all(&pool).await.unwrap();
+            let cols: Vec<String> = sqlx::query_scalar(&format!(
+                "SELECT name FROM pragma_index_info('{name}') ORDER BY seqno"
+            ))
+            .fetch_all(&pool)
+            .await
+            .unwrap();
             indexes.insert(name, (t.clone(), cols, unique != 0));
         }
     }
@@ -87,9 +109,20 @@ async fn postgres(url: &str) -> Schema {
     .unwrap();
     let mut indexes = BTreeMap::new();
     for r in rows {
-        let (name, table, unique, cols): (String, String, bool, String) = (r.get(0), r.get(1), r.get(2), r.get(3));
+        let (name, table, unique, cols): (String, String, bool, String) =
+            (r.get(0), r.get(1), r.get(2), r.get(3));
         if ours(&table) {
-            indexes.insert(name, (table, cols.split(',').filter(|c| !c.is_empty()).map(str::to_owned).collect(), unique));
+            indexes.insert(
+                name,
+                (
+                    table,
+                    cols.split(',')
+                        .filter(|c| !c.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                    unique,
+                ),
+            );
         }
     }
     pool.close().await;
@@ -103,16 +136,37 @@ async fn both_engines_have_the_same_schema() {
     let pg = TestServer::start(Db::Postgres).await;
     let a = sqlite(&lite.config.effective_database_url()).await;
     let b = postgres(&pg.config.effective_database_url()).await;
-    assert!(a.tables.len() > 15 && a.indexes.len() > 15, "{:?} {:?}", a.tables.keys(), a.indexes.keys());
-    let only = |x: &Schema, y: &Schema| x.tables.keys().filter(|t| !y.tables.contains_key(*t)).cloned().collect::<Vec<_>>();
-    assert_eq!((only(&a, &b), only(&b, &a)), (vec![], vec![]), "tables of one engine only (SQLite's, PostgreSQL's)");
+    assert!(
+        a.tables.len() > 15 && a.indexes.len() > 15,
+        "{:?} {:?}",
+        a.tables.keys(),
+        a.indexes.keys()
+    );
+    let only = |x: &Schema, y: &Schema| {
+        x.tables
+            .keys()
+            .filter(|t| !y.tables.contains_key(*t))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        (only(&a, &b), only(&b, &a)),
+        (vec![], vec![]),
+        "tables of one engine only (SQLite's, PostgreSQL's)"
+    );
     for (t, cols) in &a.tables {
-        assert_eq!(cols, &b.tables[t], "the columns of {t} (SQLite left, PostgreSQL right)");
+        assert_eq!(
+            cols, &b.tables[t],
+            "the columns of {t} (SQLite left, PostgreSQL right)"
+        );
     }
     let mut diff = Vec::new();
     for (name, ix) in &a.indexes {
         if b.indexes.get(name) != Some(ix) {
-            diff.push(format!("SQLite {name} {ix:?} vs PostgreSQL {:?}", b.indexes.get(name)));
+            diff.push(format!(
+                "SQLite {name} {ix:?} vs PostgreSQL {:?}",
+                b.indexes.get(name)
+            ));
         }
     }
     for (name, ix) in &b.indexes {

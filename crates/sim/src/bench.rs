@@ -30,7 +30,12 @@ pub struct IngestArgs {
 
 /// Creates an operator through `admin` (an existing login is left as it is: a second run on
 /// the same server logs in with the same password).
-pub(crate) async fn create_operator(http: &reqwest::Client, admin: &Api, login: &str, name: String) -> anyhow::Result<()> {
+pub(crate) async fn create_operator(
+    http: &reqwest::Client,
+    admin: &Api,
+    login: &str,
+    name: String,
+) -> anyhow::Result<()> {
     let req = careline_protocol::CreateOperatorRequest {
         login: login.into(),
         password: PASSWORD.into(),
@@ -39,7 +44,11 @@ pub(crate) async fn create_operator(http: &reqwest::Client, admin: &Api, login: 
         department: None,
         capacity: None,
     };
-    http.post(format!("{}/api/v1/operators", admin.base)).bearer_auth(&admin.token).json(&req).send().await?;
+    http.post(format!("{}/api/v1/operators", admin.base))
+        .bearer_auth(&admin.token)
+        .json(&req)
+        .send()
+        .await?;
     Ok(())
 }
 
@@ -71,12 +80,20 @@ pub struct IdleArgs {
 }
 
 pub(crate) fn http() -> reqwest::Client {
-    reqwest::Client::builder().pool_max_idle_per_host(4096).tcp_nodelay(true).build().expect("http client")
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(4096)
+        .tcp_nodelay(true)
+        .build()
+        .expect("http client")
 }
 
 /// Registers `n` clients (or logs them in), each with an open consultation; the i-th on
 /// `servers[i % servers.len()]`.
-pub(crate) async fn senders(servers: &[String], seed: u64, n: usize) -> anyhow::Result<Vec<(Api, Uuid)>> {
+pub(crate) async fn senders(
+    servers: &[String],
+    seed: u64,
+    n: usize,
+) -> anyhow::Result<Vec<(Api, Uuid)>> {
     let http = http();
     let done = Arc::new(AtomicU64::new(0));
     let results: Vec<anyhow::Result<(Api, Uuid)>> = futures::stream::iter(0..n)
@@ -85,7 +102,8 @@ pub(crate) async fn senders(servers: &[String], seed: u64, n: usize) -> anyhow::
             async move {
                 let phone = format!("+7998{:03}{:05}", seed % 1000, i);
                 let server = &servers[i % servers.len()];
-                let api = Api::client(&http, server, &format!("Bench {i}"), &phone, PASSWORD).await?;
+                let api =
+                    Api::client(&http, server, &format!("Bench {i}"), &phone, PASSWORD).await?;
                 let c = api.initiate("benchmark").await?;
                 let d = done.fetch_add(1, Ordering::Relaxed) + 1;
                 if d % 200 == 0 {
@@ -126,7 +144,11 @@ pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 pub async fn ingest(servers: &[String], seed: u64, args: IngestArgs) -> anyhow::Result<()> {
-    eprintln!("ingest: preparing {} senders on {} server(s)", args.senders, servers.len());
+    eprintln!(
+        "ingest: preparing {} senders on {} server(s)",
+        args.senders,
+        servers.len()
+    );
     let senders = senders(servers, seed, args.senders).await?;
     loading(&args.loading_file)?;
     let remaining = Arc::new(AtomicI64::new(args.messages as i64));
@@ -137,19 +159,36 @@ pub async fn ingest(servers: &[String], seed: u64, args: IngestArgs) -> anyhow::
     let tasks: Vec<_> = senders
         .into_iter()
         .map(|(api, consultation)| {
-            let (remaining, failures, reasons) = (remaining.clone(), failures.clone(), reasons.clone());
+            let (remaining, failures, reasons) =
+                (remaining.clone(), failures.clone(), reasons.clone());
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 while remaining.fetch_sub(1, Ordering::Relaxed) > 0 {
                     let t = Instant::now();
-                    match api.send(consultation, MessageKind::Text, "Нагрузочный тест 负载测试 load test", None).await {
+                    match api
+                        .send(
+                            consultation,
+                            MessageKind::Text,
+                            "Нагрузочный тест 负载测试 load test",
+                            None,
+                        )
+                        .await
+                    {
                         Ok(_) => latencies.push(t.elapsed().as_secs_f64() * 1000.0),
                         Err(e) => {
                             failures.fetch_add(1, Ordering::Relaxed);
                             // The reason without the request's address, and when it came.
                             let reason = format!("{e:#}");
-                            let reason = reason.split_once("): ").map_or(reason.as_str(), |(_, r)| r);
-                            *reasons.lock().unwrap().entry(format!("{reason} (from {:.0} s)", started.elapsed().as_secs_f64().floor())).or_default() += 1;
+                            let reason =
+                                reason.split_once("): ").map_or(reason.as_str(), |(_, r)| r);
+                            *reasons
+                                .lock()
+                                .unwrap()
+                                .entry(format!(
+                                    "{reason} (from {:.0} s)",
+                                    started.elapsed().as_secs_f64().floor()
+                                ))
+                                .or_default() += 1;
                         }
                     }
                 }
@@ -203,7 +242,9 @@ pub async fn idle(server: &str, args: IdleArgs) -> anyhow::Result<()> {
                     let (mut sink, mut stream) = ws.split();
                     while let Some(Ok(m)) = stream.next().await {
                         if let tokio_tungstenite::tungstenite::Message::Ping(p) = m {
-                            let _ = sink.send(tokio_tungstenite::tungstenite::Message::Pong(p)).await;
+                            let _ = sink
+                                .send(tokio_tungstenite::tungstenite::Message::Pong(p))
+                                .await;
                         }
                     }
                 }))
@@ -223,13 +264,21 @@ pub async fn idle(server: &str, args: IdleArgs) -> anyhow::Result<()> {
     }
     tokio::time::sleep(Duration::from_secs(args.hold)).await;
     let still = tasks.iter().filter(|t| !t.is_finished()).count();
-    println!("{}", serde_json::json!({"bench": "idle", "connections": n, "still_open_after_hold": still}));
+    println!(
+        "{}",
+        serde_json::json!({"bench": "idle", "connections": n, "still_open_after_hold": still})
+    );
     Ok(())
 }
 
 /// The server's last event seq: a socket resumed there starts with the present (a position
 /// ahead of the log is refused as one a restore lost).
 pub(crate) async fn head(http: &reqwest::Client, server: &str) -> anyhow::Result<i64> {
-    let h: serde_json::Value = http.get(format!("{server}/healthz")).send().await?.json().await?;
+    let h: serde_json::Value = http
+        .get(format!("{server}/healthz"))
+        .send()
+        .await?
+        .json()
+        .await?;
     h["last_seq"].as_i64().context("healthz without last_seq")
 }

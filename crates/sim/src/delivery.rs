@@ -19,7 +19,9 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 use uuid::Uuid;
 
 use crate::api::Api;
-use crate::bench::{cpu_secs, create_operator, head, http, loading, percentile, senders, StaffArgs, PASSWORD};
+use crate::bench::{
+    cpu_secs, create_operator, head, http, loading, percentile, senders, StaffArgs, PASSWORD,
+};
 
 #[derive(clap::Args)]
 pub struct DeliveryArgs {
@@ -81,8 +83,18 @@ struct Seen {
 pub async fn delivery(servers: &[String], seed: u64, args: DeliveryArgs) -> anyhow::Result<()> {
     let http = http();
     let n = servers.len();
-    let admin = Api::login(&http, &servers[0], &args.staff.admin_login, &args.staff.admin_password).await.context("logging in the admin")?;
-    eprintln!("delivery: connecting {} operators to {n} server(s)", args.operators);
+    let admin = Api::login(
+        &http,
+        &servers[0],
+        &args.staff.admin_login,
+        &args.staff.admin_password,
+    )
+    .await
+    .context("logging in the admin")?;
+    eprintln!(
+        "delivery: connecting {} operators to {n} server(s)",
+        args.operators
+    );
     let sent: Arc<Sent> = Arc::default();
     let mut seen: Vec<Arc<Mutex<Seen>>> = Vec::new();
     let mut readers = Vec::new();
@@ -94,8 +106,18 @@ pub async fn delivery(servers: &[String], seed: u64, args: DeliveryArgs) -> anyh
         let s: Arc<Mutex<Seen>> = Arc::default();
         seen.push(s.clone());
         let (ready_tx, ready) = tokio::sync::oneshot::channel();
-        readers.push(tokio::spawn(operator(servers.to_vec(), i % n, op.token, start, sent.clone(), s, ready_tx)));
-        ready.await.context("an operator's socket never went live")?;
+        readers.push(tokio::spawn(operator(
+            servers.to_vec(),
+            i % n,
+            op.token,
+            start,
+            sent.clone(),
+            s,
+            ready_tx,
+        )));
+        ready
+            .await
+            .context("an operator's socket never went live")?;
     }
     eprintln!("delivery: preparing {} senders", args.senders);
     let senders = senders(servers, seed.wrapping_add(7), args.senders).await?;
@@ -135,13 +157,24 @@ pub async fn delivery(servers: &[String], seed: u64, args: DeliveryArgs) -> anyh
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
 
-    let acked: Vec<Uuid> = sent.at.lock().unwrap().iter().filter(|(_, (_, _, acked))| *acked).map(|(id, _)| *id).collect();
+    let acked: Vec<Uuid> = sent
+        .at
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, (_, _, acked))| *acked)
+        .map(|(id, _)| *id)
+        .collect();
     let (mut lat, mut cross) = (Vec::new(), Vec::new());
     let (mut missing, mut doubled, mut reconnects) = (0u64, 0u64, 0u64);
     for s in &seen {
         let s = s.lock().unwrap();
         missing += acked.iter().filter(|id| !s.count.contains_key(id)).count() as u64;
-        doubled += s.count.values().map(|&c| u64::from(c.saturating_sub(1))).sum::<u64>();
+        doubled += s
+            .count
+            .values()
+            .map(|&c| u64::from(c.saturating_sub(1)))
+            .sum::<u64>();
         reconnects += s.reconnects;
         for &(ms, crossed) in &s.latencies {
             lat.push(ms);
@@ -184,8 +217,11 @@ fn report_missing(seen: &[Arc<Mutex<Seen>>], acked: &[Uuid], sent: &Sent) {
     let seq_of = |id: &Uuid| seen.iter().find_map(|s| s.seqs.get(id).copied());
     let sent_at = sent.at.lock().unwrap();
     for (i, s) in seen.iter().enumerate() {
-        let mut missed: Vec<(Option<i64>, usize)> =
-            acked.iter().filter(|id| !s.count.contains_key(id)).map(|id| (seq_of(id), sent_at.get(id).map_or(usize::MAX, |t| t.1))).collect();
+        let mut missed: Vec<(Option<i64>, usize)> = acked
+            .iter()
+            .filter(|id| !s.count.contains_key(id))
+            .map(|id| (seq_of(id), sent_at.get(id).map_or(usize::MAX, |t| t.1)))
+            .collect();
         if missed.is_empty() {
             continue;
         }
@@ -208,16 +244,44 @@ fn report_missing(seen: &[Arc<Mutex<Seen>>], acked: &[Uuid], sent: &Sent) {
 
 /// Sends one message, to `servers[at]` and on failure to the next ones with the same key, for
 /// up to 30 s. Returns the server that answered (where this sender goes on).
-async fn send(api: &Api, consultation: Uuid, servers: &[String], mut at: usize, sent: &Sent) -> usize {
-    let req = SendMessageRequest { client_msg_id: Uuid::now_v7(), kind: MessageKind::Text, body: "ping".into(), attachment_id: None, internal: false };
+async fn send(
+    api: &Api,
+    consultation: Uuid,
+    servers: &[String],
+    mut at: usize,
+    sent: &Sent,
+) -> usize {
+    let req = SendMessageRequest {
+        client_msg_id: Uuid::now_v7(),
+        kind: MessageKind::Text,
+        body: "ping".into(),
+        attachment_id: None,
+        internal: false,
+    };
     let first = Instant::now();
     loop {
-        sent.at.lock().unwrap().insert(req.client_msg_id, (first, at, false));
-        let url = format!("{}/api/v1/consultations/{consultation}/messages", servers[at]);
-        let r = api.http.post(url).bearer_auth(&api.token).timeout(Duration::from_secs(10)).json(&req).send().await;
+        sent.at
+            .lock()
+            .unwrap()
+            .insert(req.client_msg_id, (first, at, false));
+        let url = format!(
+            "{}/api/v1/consultations/{consultation}/messages",
+            servers[at]
+        );
+        let r = api
+            .http
+            .post(url)
+            .bearer_auth(&api.token)
+            .timeout(Duration::from_secs(10))
+            .json(&req)
+            .send()
+            .await;
         match r {
             Ok(resp) if resp.status().is_success() => {
-                sent.at.lock().unwrap().insert(req.client_msg_id, (first, at, true));
+                sent.at
+                    .lock()
+                    .unwrap()
+                    .insert(req.client_msg_id, (first, at, true));
                 sent.acked.fetch_add(1, Ordering::Relaxed);
                 return at;
             }
@@ -254,7 +318,9 @@ async fn operator(
             while let Some(Ok(frame)) = ws.next().await {
                 let WsMessage::Text(t) = frame else { continue };
                 let now = Instant::now();
-                let Ok(f) = serde_json::from_str::<Frame>(&t) else { continue };
+                let Ok(f) = serde_json::from_str::<Frame>(&t) else {
+                    continue;
+                };
                 if f.control.is_some() {
                     if let Some(r) = ready.take() {
                         let _ = r.send(());
@@ -267,7 +333,9 @@ async fn operator(
                 if f.kind.as_deref() != Some("message") {
                     continue;
                 }
-                let Some(id) = f.data.and_then(|d| d.client_msg_id) else { continue };
+                let Some(id) = f.data.and_then(|d| d.client_msg_id) else {
+                    continue;
+                };
                 let first_sent = sent.at.lock().unwrap().get(&id).copied();
                 let mut s = seen.lock().unwrap();
                 if let Some(seq) = f.seq {
@@ -277,7 +345,8 @@ async fn operator(
                 *c += 1;
                 if *c == 1 {
                     if let Some((t0, to, _)) = first_sent {
-                        s.latencies.push((now.duration_since(t0).as_secs_f64() * 1000.0, to != at));
+                        s.latencies
+                            .push((now.duration_since(t0).as_secs_f64() * 1000.0, to != at));
                     }
                 }
             }

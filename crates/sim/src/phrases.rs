@@ -38,8 +38,12 @@ pub const FOLLOW_UPS: &[&str] = &[
     "It got a bit better this morning",
 ];
 
-pub const CALLBACK_REASONS: &[&str] =
-    &["Перезвоните, пожалуйста, по поводу анализов", "Хочу записаться к терапевту", "请给我回电话,关于处方的问题", "Please call me about my test results"];
+pub const CALLBACK_REASONS: &[&str] = &[
+    "Перезвоните, пожалуйста, по поводу анализов",
+    "Хочу записаться к терапевту",
+    "请给我回电话,关于处方的问题",
+    "Please call me about my test results",
+];
 
 pub const NAMES: &[&str] = &[
     "Иван Петров",
@@ -70,13 +74,23 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn emergencies_raise_red_flags_and_openers_do_not() {
         let dir = tempfile::tempdir().unwrap();
-        let config = careline_server::Config { data_dir: dir.path().to_path_buf(), ..careline_server::Config::default() };
+        let config = careline_server::Config {
+            data_dir: dir.path().to_path_buf(),
+            ..careline_server::Config::default()
+        };
         let state = careline_server::AppState::start(config).await.unwrap();
         for text in EMERGENCIES {
-            assert!(state.store.test_red_flags(text).await.unwrap().is_some(), "{text}");
+            assert!(
+                state.store.test_red_flags(text).await.unwrap().is_some(),
+                "{text}"
+            );
         }
         for text in OPENERS.iter().chain(FOLLOW_UPS) {
-            assert_eq!(state.store.test_red_flags(text).await.unwrap(), None, "{text}");
+            assert_eq!(
+                state.store.test_red_flags(text).await.unwrap(),
+                None,
+                "{text}"
+            );
         }
     }
 }

@@ -34,8 +34,18 @@ pub struct PresenceArgs {
 pub async fn presence(servers: &[String], args: PresenceArgs) -> anyhow::Result<()> {
     let http = http();
     let n = servers.len();
-    let admin = Api::login(&http, &servers[0], &args.staff.admin_login, &args.staff.admin_password).await.context("logging in the admin")?;
-    eprintln!("presence: creating and connecting {} operators", args.operators);
+    let admin = Api::login(
+        &http,
+        &servers[0],
+        &args.staff.admin_login,
+        &args.staff.admin_password,
+    )
+    .await
+    .context("logging in the admin")?;
+    eprintln!(
+        "presence: creating and connecting {} operators",
+        args.operators
+    );
     let start = head(&http, &servers[0]).await?;
     let frames = Arc::new(AtomicU64::new(0));
     let ops: Vec<anyhow::Result<Api>> = futures::stream::iter(0..args.operators)
@@ -46,7 +56,8 @@ pub async fn presence(servers: &[String], args: PresenceArgs) -> anyhow::Result<
                 let login = format!("presence-op-{i}");
                 create_operator(&http, &admin, &login, format!("Presence operator {i}")).await?;
                 let op = Api::login(&http, &server, &login, PASSWORD).await?;
-                let (mut ws, _) = tokio_tungstenite::connect_async(op.ws_request(Some(start))).await?;
+                let (mut ws, _) =
+                    tokio_tungstenite::connect_async(op.ws_request(Some(start))).await?;
                 tokio::spawn(async move {
                     // Reading answers the server's pings (tungstenite queues the pong).
                     while let Some(Ok(m)) = ws.next().await {
@@ -62,7 +73,11 @@ pub async fn presence(servers: &[String], args: PresenceArgs) -> anyhow::Result<
         .collect()
         .await;
     let ops: Vec<Api> = ops.into_iter().collect::<anyhow::Result<_>>()?;
-    eprintln!("presence: {} operators connected; changing status for {} s", ops.len(), args.seconds);
+    eprintln!(
+        "presence: {} operators connected; changing status for {} s",
+        ops.len(),
+        args.seconds
+    );
     tokio::time::sleep(Duration::from_secs(2)).await;
     frames.store(0, Ordering::Relaxed);
     loading(&args.staff.loading_file)?;
@@ -78,14 +93,29 @@ pub async fn presence(servers: &[String], args: PresenceArgs) -> anyhow::Result<
             let (changes, failed) = (changes.clone(), failed.clone());
             let every = Duration::from_secs_f64(args.every);
             tokio::spawn(async move {
-                tokio::time::sleep(every.mul_f64(i as f64 / count as f64).min(stop.saturating_duration_since(Instant::now()))).await;
+                tokio::time::sleep(
+                    every
+                        .mul_f64(i as f64 / count as f64)
+                        .min(stop.saturating_duration_since(Instant::now())),
+                )
+                .await;
                 let mut away = true;
                 let mut tick = tokio::time::interval(every);
                 let deadline = tokio::time::Instant::from_std(stop);
                 while tokio::time::timeout_at(deadline, tick.tick()).await.is_ok() {
-                    let status = if away { Presence::Away } else { Presence::Online };
+                    let status = if away {
+                        Presence::Away
+                    } else {
+                        Presence::Online
+                    };
                     away = !away;
-                    let r = op.http.put(format!("{}/api/v1/me/status", op.base)).bearer_auth(&op.token).json(&StatusRequest { status }).send().await;
+                    let r = op
+                        .http
+                        .put(format!("{}/api/v1/me/status", op.base))
+                        .bearer_auth(&op.token)
+                        .json(&StatusRequest { status })
+                        .send()
+                        .await;
                     if matches!(r, Ok(ref resp) if resp.status().is_success()) {
                         changes.fetch_add(1, Ordering::Relaxed);
                     } else {

@@ -38,7 +38,14 @@ pub struct RunArgs {
 
 impl Default for RunArgs {
     fn default() -> Self {
-        Self { clients: 12, rate: 0.5, duration: 0, actions: 0, password: "careline-sim-client".into(), no_answer: false }
+        Self {
+            clients: 12,
+            rate: 0.5,
+            duration: 0,
+            actions: 0,
+            password: "careline-sim-client".into(),
+            no_answer: false,
+        }
     }
 }
 
@@ -56,18 +63,28 @@ pub async fn run(server: &str, seed: u64, args: RunArgs) -> anyhow::Result<()> {
         let api = Api::client(&http, server, name, &sim_phone(seed, i), &args.password).await?;
         clients.push(api);
     }
-    tracing::info!(clients = clients.len(), rate = args.rate, "simulated clients ready");
+    tracing::info!(
+        clients = clients.len(),
+        rate = args.rate,
+        "simulated clients ready"
+    );
     // The consultation each client is in, by client.
     let open: Arc<Mutex<HashMap<Uuid, Uuid>>> = Arc::default();
     if !args.no_answer {
         for c in &clients {
-            tokio::spawn(answer_operators(c.clone(), seed ^ c.user_id.as_u128() as u64, open.clone()));
+            tokio::spawn(answer_operators(
+                c.clone(),
+                seed ^ c.user_id.as_u128() as u64,
+                open.clone(),
+            ));
         }
     }
     let started = std::time::Instant::now();
     let mut done = 0u64;
     loop {
-        if (args.duration > 0 && started.elapsed() >= Duration::from_secs(args.duration)) || (args.actions > 0 && done >= args.actions) {
+        if (args.duration > 0 && started.elapsed() >= Duration::from_secs(args.duration))
+            || (args.actions > 0 && done >= args.actions)
+        {
             break;
         }
         // Exponential gaps: a Poisson process at `rate`.
@@ -77,16 +94,26 @@ pub async fn run(server: &str, seed: u64, args: RunArgs) -> anyhow::Result<()> {
         let roll: f64 = rng.gen();
         let result = if roll < 0.12 {
             let reason = CALLBACK_REASONS[rng.gen_range(0..CALLBACK_REASONS.len())];
-            let preferred_at = (rng.gen::<f64>() < 0.5).then(|| chrono::Utc::now() + chrono::Duration::minutes(rng.gen_range(10..240)));
+            let preferred_at = (rng.gen::<f64>() < 0.5)
+                .then(|| chrono::Utc::now() + chrono::Duration::minutes(rng.gen_range(10..240)));
             let req = CreateCallbackRequest {
                 id: None,
-                phone: sim_phone(seed, clients.iter().position(|c| c.user_id == client.user_id).unwrap_or(0)),
+                phone: sim_phone(
+                    seed,
+                    clients
+                        .iter()
+                        .position(|c| c.user_id == client.user_id)
+                        .unwrap_or(0),
+                ),
                 preferred_at,
                 preferred_until: preferred_at.map(|p| p + chrono::Duration::hours(1)),
                 reason: Some(reason.into()),
                 client_id: None,
             };
-            client.request_callback(&req).await.map(|cb| tracing::info!(id = %cb.id, "callback requested"))
+            client
+                .request_callback(&req)
+                .await
+                .map(|cb| tracing::info!(id = %cb.id, "callback requested"))
         } else {
             chat(client, &mut rng, &open).await
         };
@@ -98,11 +125,19 @@ pub async fn run(server: &str, seed: u64, args: RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn chat(client: &Api, rng: &mut StdRng, open: &Mutex<HashMap<Uuid, Uuid>>) -> anyhow::Result<()> {
+async fn chat(
+    client: &Api,
+    rng: &mut StdRng,
+    open: &Mutex<HashMap<Uuid, Uuid>>,
+) -> anyhow::Result<()> {
     let current = open.lock().await.get(&client.user_id).copied();
     let Some(consultation) = current else {
         // One consultation in twenty begins with an emergency (a red flag on the server).
-        let text = if rng.gen_bool(0.05) { EMERGENCIES[rng.gen_range(0..EMERGENCIES.len())] } else { OPENERS[rng.gen_range(0..OPENERS.len())] };
+        let text = if rng.gen_bool(0.05) {
+            EMERGENCIES[rng.gen_range(0..EMERGENCIES.len())]
+        } else {
+            OPENERS[rng.gen_range(0..OPENERS.len())]
+        };
         let r = client.initiate(text).await?;
         open.lock().await.insert(client.user_id, r.consultation.id);
         tracing::info!(consultation = %r.consultation.id, created = r.created, "consultation opened");
@@ -110,18 +145,33 @@ async fn chat(client: &Api, rng: &mut StdRng, open: &Mutex<HashMap<Uuid, Uuid>>)
     };
     let roll: f64 = rng.gen();
     let msg = if roll < 0.08 {
-        let a = client.upload("photo.png", "image/png", tiny_png(rng.gen())).await?;
-        client.send(consultation, MessageKind::Image, "", Some(a.id)).await?
+        let a = client
+            .upload("photo.png", "image/png", tiny_png(rng.gen()))
+            .await?;
+        client
+            .send(consultation, MessageKind::Image, "", Some(a.id))
+            .await?
     } else if roll < 0.12 {
-        let text = format!("Результаты анализов / 化验结果 / Lab results\nHb: {} g/L\n", rng.gen_range(110..160));
-        let a = client.upload("analysis.txt", "text/plain", text.into_bytes()).await?;
-        client.send(consultation, MessageKind::File, "", Some(a.id)).await?
+        let text = format!(
+            "Результаты анализов / 化验结果 / Lab results\nHb: {} g/L\n",
+            rng.gen_range(110..160)
+        );
+        let a = client
+            .upload("analysis.txt", "text/plain", text.into_bytes())
+            .await?;
+        client
+            .send(consultation, MessageKind::File, "", Some(a.id))
+            .await?
     } else {
         let text = FOLLOW_UPS[rng.gen_range(0..FOLLOW_UPS.len())];
-        client.send(consultation, MessageKind::Text, text, None).await?
+        client
+            .send(consultation, MessageKind::Text, text, None)
+            .await?
     };
     // A message to a closed consultation opens a new one: follow it.
-    open.lock().await.insert(client.user_id, msg.consultation_id);
+    open.lock()
+        .await
+        .insert(client.user_id, msg.consultation_id);
     Ok(())
 }
 
@@ -131,7 +181,8 @@ async fn answer_operators(client: Api, seed: u64, open: Arc<Mutex<HashMap<Uuid, 
     let mut backoff = Duration::from_millis(500);
     let mut last_seq: Option<i64> = None;
     loop {
-        let Ok((mut ws, _)) = tokio_tungstenite::connect_async(client.ws_request(last_seq)).await else {
+        let Ok((mut ws, _)) = tokio_tungstenite::connect_async(client.ws_request(last_seq)).await
+        else {
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(Duration::from_secs(15));
             continue;
@@ -164,7 +215,10 @@ async fn answer_operators(client: Api, seed: u64, open: Arc<Mutex<HashMap<Uuid, 
                             tracing::warn!(error = %e, "read receipt failed");
                         }
                         tokio::time::sleep(pause).await;
-                        if let Err(e) = c.send(m.consultation_id, MessageKind::Text, reply, None).await {
+                        if let Err(e) = c
+                            .send(m.consultation_id, MessageKind::Text, reply, None)
+                            .await
+                        {
                             tracing::warn!(error = %e, "reply failed");
                         }
                     });
@@ -209,7 +263,11 @@ fn crc32(data: &[u8]) -> u32 {
     for &b in data {
         crc ^= b as u32;
         for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc

@@ -24,7 +24,9 @@ use crate::notify::{self, Candidate, Given, Known, Memory, Notification, Setting
 use crate::outbox::Op;
 use crate::session::Session;
 use crate::{Cache, CoreError, CoreResult, Remote};
-pub use reports::{AuditPage, BillingReportView, CallbackReportView, Export, OperatorReportView, ReportView};
+pub use reports::{
+    AuditPage, BillingReportView, CallbackReportView, Export, OperatorReportView, ReportView,
+};
 
 /// What the desk tells the window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,11 +34,21 @@ pub use reports::{AuditPage, BillingReportView, CallbackReportView, Export, Oper
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum DeskEvent {
     /// Connected and caught up (`online`), or the connection dropped and is retried.
-    Connection { online: bool, retry_in_ms: Option<u64> },
+    Connection {
+        online: bool,
+        retry_in_ms: Option<u64>,
+    },
     /// Some cached records changed: re-read the screens of these kinds. `threads`: the clients
     /// whose thread got messages (the other threads did not change).
     /// `quick_replies`: the team's or my own replies changed (fetch them again).
-    Changed { consultations: bool, callbacks: bool, clients: bool, operators: bool, threads: Vec<Uuid>, quick_replies: bool },
+    Changed {
+        consultations: bool,
+        callbacks: bool,
+        clients: bool,
+        operators: bool,
+        threads: Vec<Uuid>,
+        quick_replies: bool,
+    },
     /// Anything in the cache may have changed (caught up after an outage, or re-synced from a
     /// snapshot): re-read every screen and every open thread.
     Reloaded,
@@ -118,7 +130,10 @@ impl Desk {
     pub async fn open(session: Session, cache_path: PathBuf) -> CoreResult<Arc<Desk>> {
         let cache = Cache::open(&cache_path).await?;
         let remote = session.remote();
-        let max_mb = std::env::var("CARELINE_FILES_MAX_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(FILES_MAX_MB);
+        let max_mb = std::env::var("CARELINE_FILES_MAX_MB")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(FILES_MAX_MB);
         let files = Files::beside(&cache, max_mb * 1024 * 1024);
         files.forget_exported();
         let settings = match cache.meta("notify_settings").await? {
@@ -126,7 +141,11 @@ impl Desk {
             None => Settings::default(),
         };
         // The status the operator chose last time on this computer; online the first time.
-        let presence = cache.meta("presence").await?.and_then(|p| p.parse().ok()).unwrap_or(Presence::Online);
+        let presence = cache
+            .meta("presence")
+            .await?
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(Presence::Online);
         let known = known_from(&cache).await?;
         Ok(Arc::new(Desk {
             session,
@@ -219,7 +238,12 @@ impl Desk {
         }
         match &op {
             // My own take is not "assigned to me", my own request not a new one to tell me of.
-            Op::Take { consultation_id: id } | Op::CreateCallback { callback: careline_protocol::CreateCallbackRequest { id: Some(id), .. } } => {
+            Op::Take {
+                consultation_id: id,
+            }
+            | Op::CreateCallback {
+                callback: careline_protocol::CreateCallbackRequest { id: Some(id), .. },
+            } => {
                 let mut s = self.state.lock().expect("desk state");
                 s.my_own.push(*id);
                 let extra = s.my_own.len().saturating_sub(64);
@@ -240,21 +264,43 @@ impl Desk {
 
     /// Sends a file or an image: uploaded now (files need the network), then the message goes
     /// through the outbox like any other.
-    pub async fn send_file(&self, consultation_id: Uuid, name: &str, bytes: Vec<u8>, internal: bool) -> CoreResult<i64> {
+    pub async fn send_file(
+        &self,
+        consultation_id: Uuid,
+        name: &str,
+        bytes: Vec<u8>,
+        internal: bool,
+    ) -> CoreResult<i64> {
         // The server names the media type from the file name (as for any octet-stream upload).
-        let attachment = self.remote.upload(name, "application/octet-stream", bytes).await?;
+        let attachment = self
+            .remote
+            .upload(name, "application/octet-stream", bytes)
+            .await?;
         let kind = match attachment.media_type.split('/').next() {
             Some("image") => MessageKind::Image,
             Some("audio") => MessageKind::Audio,
             Some("video") => MessageKind::Video,
             _ => MessageKind::File,
         };
-        let message = SendMessageRequest { client_msg_id: Uuid::now_v7(), kind, body: String::new(), attachment_id: Some(attachment.id), internal };
-        self.act(Op::SendMessage { consultation_id, message }).await
+        let message = SendMessageRequest {
+            client_msg_id: Uuid::now_v7(),
+            kind,
+            body: String::new(),
+            attachment_id: Some(attachment.id),
+            internal,
+        };
+        self.act(Op::SendMessage {
+            consultation_id,
+            message,
+        })
+        .await
     }
 
     /// Supervisors manage operators directly on the server (passwords are not queued on disk).
-    pub async fn create_operator(&self, req: &careline_protocol::CreateOperatorRequest) -> CoreResult<careline_protocol::Operator> {
+    pub async fn create_operator(
+        &self,
+        req: &careline_protocol::CreateOperatorRequest,
+    ) -> CoreResult<careline_protocol::Operator> {
         self.remote.create_operator(req).await
     }
 
@@ -270,7 +316,10 @@ impl Desk {
     }
 
     /// Sessions of an operator (an admin's question) or mine, from the server (online only).
-    pub async fn sessions(&self, user: Option<Uuid>) -> CoreResult<Vec<careline_protocol::SessionInfo>> {
+    pub async fn sessions(
+        &self,
+        user: Option<Uuid>,
+    ) -> CoreResult<Vec<careline_protocol::SessionInfo>> {
         self.remote.sessions(user).await
     }
 
@@ -279,7 +328,11 @@ impl Desk {
         self.remote.revoke_session(id).await
     }
 
-    pub async fn update_operator(&self, id: Uuid, req: &careline_protocol::UpdateOperatorRequest) -> CoreResult<careline_protocol::Operator> {
+    pub async fn update_operator(
+        &self,
+        id: Uuid,
+        req: &careline_protocol::UpdateOperatorRequest,
+    ) -> CoreResult<careline_protocol::Operator> {
         self.remote.update_operator(id, req).await
     }
 
@@ -293,7 +346,12 @@ impl Desk {
     }
 
     pub async fn set_settings(&self, settings: Settings) -> CoreResult<()> {
-        self.cache.set_meta("notify_settings", &serde_json::to_string(&settings).expect("settings serialize")).await?;
+        self.cache
+            .set_meta(
+                "notify_settings",
+                &serde_json::to_string(&settings).expect("settings serialize"),
+            )
+            .await?;
         self.state.lock().expect("desk state").settings = settings;
         Ok(())
     }
@@ -303,13 +361,32 @@ impl Desk {
         let Some(c) = self.cache.consultation(consultation_id).await? else {
             return Ok(());
         };
-        let newest = self.cache.thread(c.client_id, None, 200).await?.into_iter().filter(|m| m.consultation_id == consultation_id).map(|m| m.seq).max();
+        let newest = self
+            .cache
+            .thread(c.client_id, None, 200)
+            .await?
+            .into_iter()
+            .filter(|m| m.consultation_id == consultation_id)
+            .map(|m| m.seq)
+            .max();
         let Some(seq) = newest else { return Ok(()) };
-        if self.views().read_position(consultation_id, self.session.user_id).await? >= seq {
+        if self
+            .views()
+            .read_position(consultation_id, self.session.user_id)
+            .await?
+            >= seq
+        {
             return Ok(());
         }
-        self.cache.set_read_position(consultation_id, self.session.user_id, seq).await?;
-        self.act(Op::Read { consultation_id, seq }).await.map(|_| ())
+        self.cache
+            .set_read_position(consultation_id, self.session.user_id, seq)
+            .await?;
+        self.act(Op::Read {
+            consultation_id,
+            seq,
+        })
+        .await
+        .map(|_| ())
     }
 
     /// Records on the server that the operator opened a client's profile (medical data: every
@@ -344,11 +421,17 @@ impl Desk {
         if self.ended.swap(true, std::sync::atomic::Ordering::AcqRel) {
             return;
         }
-        if Session::load().is_some_and(|s| s.server == self.session.server && s.login == self.session.login && s.token == self.session.token) {
+        if Session::load().is_some_and(|s| {
+            s.server == self.session.server
+                && s.login == self.session.login
+                && s.token == self.session.token
+        }) {
             self.session.forget();
         }
         tracing::info!(error = %error, "the server ended the session");
-        emit(DeskEvent::SessionEnded { error: error.into() });
+        emit(DeskEvent::SessionEnded {
+            error: error.into(),
+        });
         self.stop();
     }
 
@@ -410,19 +493,42 @@ impl Desk {
         let me = self.session.user_id;
         let supervisor = self.session.role == "admin";
         let thresholds = self.cache.sla_thresholds().await?;
-        let active = self.cache.consultations(&[careline_protocol::ConsultationStatus::Active], true, i64::MAX).await?;
-        let active: Vec<_> = active.into_iter().filter(|c| supervisor || c.operator_id == Some(me)).collect();
+        let active = self
+            .cache
+            .consultations(
+                &[careline_protocol::ConsultationStatus::Active],
+                true,
+                i64::MAX,
+            )
+            .await?;
+        let active: Vec<_> = active
+            .into_iter()
+            .filter(|c| supervisor || c.operator_id == Some(me))
+            .collect();
         let waiting = self.views().unanswered_since(&active).await?;
         let mut out = Vec::new();
         let consultations = active.iter().chain(queue.iter().filter(|_| supervisor));
         for c in consultations {
-            if let Some(due) = crate::sla::consultation_due(c, waiting.get(&c.id).copied(), &thresholds) {
-                out.push((notify::Target::Consultation(c.id), due, c.subject.clone().unwrap_or_default()));
+            if let Some(due) =
+                crate::sla::consultation_due(c, waiting.get(&c.id).copied(), &thresholds)
+            {
+                out.push((
+                    notify::Target::Consultation(c.id),
+                    due,
+                    c.subject.clone().unwrap_or_default(),
+                ));
             }
         }
-        for cb in callbacks.iter().filter(|cb| supervisor || cb.operator_id == Some(me)) {
+        for cb in callbacks
+            .iter()
+            .filter(|cb| supervisor || cb.operator_id == Some(me))
+        {
             if let Some(due) = crate::sla::callback_due(cb, &thresholds) {
-                out.push((notify::Target::Callback(cb.id), due, cb.reason.clone().unwrap_or_else(|| cb.phone.clone())));
+                out.push((
+                    notify::Target::Callback(cb.id),
+                    due,
+                    cb.reason.clone().unwrap_or_else(|| cb.phone.clone()),
+                ));
             }
         }
         Ok(out)
@@ -432,14 +538,22 @@ impl Desk {
     fn on_applied(&self, events: &[careline_protocol::Event]) -> DeskEvent {
         let mut s = self.state.lock().expect("desk state");
         let me = self.session.user_id;
-        let (mut consultations, mut callbacks, mut clients, mut operators, mut threads) = (false, false, false, false, Vec::new());
+        let (mut consultations, mut callbacks, mut clients, mut operators, mut threads) =
+            (false, false, false, false, Vec::new());
         let mut quick_replies = false;
         for e in events {
             let before = s.memory.known().before(&e.data);
-            let op = notify::Operator { me, presence: s.presence, in_front: s.in_front };
-            let candidate = notify::on_event(e, before, op, &s.settings, |id| s.memory.known().is_mine(id, me));
+            let op = notify::Operator {
+                me,
+                presence: s.presence,
+                in_front: s.in_front,
+            };
+            let candidate = notify::on_event(e, before, op, &s.settings, |id| {
+                s.memory.known().is_mine(id, me)
+            });
             let candidate = candidate.filter(|c| !match (c.kind, c.target) {
-                (notify::Kind::AssignedToMe, notify::Target::Consultation(id)) | (notify::Kind::NewCallback, notify::Target::Callback(id)) => {
+                (notify::Kind::AssignedToMe, notify::Target::Consultation(id))
+                | (notify::Kind::NewCallback, notify::Target::Callback(id)) => {
                     s.my_own.contains(&id)
                 }
                 _ => false,
@@ -482,11 +596,18 @@ impl Desk {
                 // SLA thresholds: every list's marks may change.
                 EventData::Settings(_) => (consultations, callbacks) = (true, true),
                 EventData::QuickReplies(q) => quick_replies |= q.owner_id.is_none_or(|o| o == me),
-                EventData::WebhookPaused(w) if self.session.role == "admin" && s.settings.allows(notify::Kind::WebhookPaused) => {
+                EventData::WebhookPaused(w)
+                    if self.session.role == "admin"
+                        && s.settings.allows(notify::Kind::WebhookPaused) =>
+                {
                     // The address alone: the title says what happened in the desk's language, and
                     // the server's (English) reason waits in the webhooks' page for the admin.
                     let text = w.target.clone();
-                    s.burst.push(notify::Candidate { kind: notify::Kind::WebhookPaused, target: notify::Target::Webhook(w.endpoint_id), text });
+                    s.burst.push(notify::Candidate {
+                        kind: notify::Kind::WebhookPaused,
+                        target: notify::Target::Webhook(w.endpoint_id),
+                        text,
+                    });
                 }
                 EventData::WebhookPaused(_) => {}
                 EventData::Erased(_) => {
@@ -497,14 +618,31 @@ impl Desk {
         }
         threads.sort_unstable();
         threads.dedup();
-        DeskEvent::Changed { consultations, callbacks, clients, operators, threads, quick_replies }
+        DeskEvent::Changed {
+            consultations,
+            callbacks,
+            clients,
+            operators,
+            threads,
+            quick_replies,
+        }
     }
 }
 
 /// What the policy needs to know of every cached consultation and callback.
 async fn known_from(cache: &Cache) -> CoreResult<Known> {
     let mut known = Known::default();
-    for c in cache.consultations(&[careline_protocol::ConsultationStatus::New, careline_protocol::ConsultationStatus::Active], true, i64::MAX).await? {
+    for c in cache
+        .consultations(
+            &[
+                careline_protocol::ConsultationStatus::New,
+                careline_protocol::ConsultationStatus::Active,
+            ],
+            true,
+            i64::MAX,
+        )
+        .await?
+    {
         known.learn(&EventData::Consultation(c));
     }
     for cb in cache.open_callbacks(i64::MAX).await? {
@@ -520,16 +658,28 @@ async fn follow(desk: Arc<Desk>, emit: Emit) {
             Update::Live { .. } => {
                 desk.state.lock().expect("desk state").online = true;
                 desk.kick.notify_one();
-                emit(DeskEvent::Connection { online: true, retry_in_ms: None });
+                emit(DeskEvent::Connection {
+                    online: true,
+                    retry_in_ms: None,
+                });
                 // Caught up over REST: anything may have changed.
                 emit(DeskEvent::Reloaded);
                 // The catch-up's events went past the policy: learn them from the cache, without
                 // forgetting what live events teach meanwhile.
-                let generation = desk.state.lock().expect("desk state").memory.rebuild_begins();
+                let generation = desk
+                    .state
+                    .lock()
+                    .expect("desk state")
+                    .memory
+                    .rebuild_begins();
                 let d = desk.clone();
                 tokio::spawn(async move {
                     if let Ok(k) = known_from(&d.cache).await {
-                        d.state.lock().expect("desk state").memory.rebuilt(generation, k);
+                        d.state
+                            .lock()
+                            .expect("desk state")
+                            .memory
+                            .rebuilt(generation, k);
                     }
                     // The desk's settings (SLA thresholds) as they are now; later changes arrive
                     // as events.
@@ -553,7 +703,10 @@ async fn follow(desk: Arc<Desk>, emit: Emit) {
             }
             Update::Offline { retry_in } => {
                 desk.state.lock().expect("desk state").online = false;
-                emit(DeskEvent::Connection { online: false, retry_in_ms: Some(retry_in.as_millis() as u64) });
+                emit(DeskEvent::Connection {
+                    online: false,
+                    retry_in_ms: Some(retry_in.as_millis() as u64),
+                });
             }
             Update::Resynced => emit(DeskEvent::Reloaded),
         }
@@ -586,7 +739,10 @@ async fn send_outbox(desk: Arc<Desk>, emit: Emit) {
                 if !desk.state.lock().expect("desk state").online {
                     desk.wake.notify_one();
                 }
-                emit(DeskEvent::Outbox { sent: f.sent, refused: f.refused })
+                emit(DeskEvent::Outbox {
+                    sent: f.sent,
+                    refused: f.refused,
+                })
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "sending the outbox"),
@@ -598,16 +754,35 @@ async fn send_outbox(desk: Arc<Desk>, emit: Emit) {
 async fn remind(desk: Arc<Desk>) {
     loop {
         tokio::time::sleep(REMINDER_TICK).await;
-        let Ok(callbacks) = desk.cache.open_callbacks(i64::MAX).await else { continue };
-        let Ok(queue) = desk.cache.consultations(&[careline_protocol::ConsultationStatus::New], true, i64::MAX).await else { continue };
-        let late = desk.late_items(&queue, &callbacks).await.unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "looking for SLA breaches");
-            Vec::new()
-        });
+        let Ok(callbacks) = desk.cache.open_callbacks(i64::MAX).await else {
+            continue;
+        };
+        let Ok(queue) = desk
+            .cache
+            .consultations(
+                &[careline_protocol::ConsultationStatus::New],
+                true,
+                i64::MAX,
+            )
+            .await
+        else {
+            continue;
+        };
+        let late = desk
+            .late_items(&queue, &callbacks)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "looking for SLA breaches");
+                Vec::new()
+            });
         let now = Utc::now();
         let mut s = desk.state.lock().expect("desk state");
         let s = &mut *s;
-        let op = notify::Operator { me: desk.session.user_id, presence: s.presence, in_front: s.in_front };
+        let op = notify::Operator {
+            me: desk.session.user_id,
+            presence: s.presence,
+            in_front: s.in_front,
+        };
         let due = s.given.due(now, &callbacks, &queue, op, &s.settings);
         s.burst.extend(due);
         let breaches = s.given.due_breaches(now, &late, op, &s.settings);
@@ -640,13 +815,22 @@ async fn fetch_files(desk: Arc<Desk>, emit: Emit) {
                     s.files_wanted.drain(..extra);
                 }
                 // The newest message's file first.
-                let newest = s.files_wanted.iter().enumerate().max_by_key(|(_, w)| w.0).map(|(i, _)| i);
+                let newest = s
+                    .files_wanted
+                    .iter()
+                    .enumerate()
+                    .max_by_key(|(_, w)| w.0)
+                    .map(|(i, _)| i);
                 newest.map(|i| s.files_wanted.swap_remove(i))
             };
             let Some((_, client_id, attachment)) = next else {
                 break;
             };
-            match desk.files.fetch_new(&desk.remote, &desk.cache, &attachment).await {
+            match desk
+                .files
+                .fetch_new(&desk.remote, &desk.cache, &attachment)
+                .await
+            {
                 Ok(true) => emit(DeskEvent::Changed {
                     consultations: false,
                     callbacks: false,

@@ -4,7 +4,10 @@
 //! a callback request can name a client the server has not heard of yet: the outbox sends them
 //! in order.
 
-use careline_protocol::{ApiError, Callback, CallbackStatus, Client, ClientSource, CreateCallbackRequest, CreateClientRequest, ErrorCode, EventData};
+use careline_protocol::{
+    ApiError, Callback, CallbackStatus, Client, ClientSource, CreateCallbackRequest,
+    CreateClientRequest, ErrorCode, EventData,
+};
 use sqlx::Row;
 use uuid::Uuid;
 
@@ -18,7 +21,10 @@ fn invalid(message: impl Into<String>) -> CoreError {
 
 /// The text of an optional field, trimmed; blank is none.
 fn given(v: &Option<String>) -> Option<String> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
 }
 
 impl Desk {
@@ -28,8 +34,12 @@ impl Desk {
         let Some(phone) = careline_protocol::normalize_phone(phone) else {
             return Ok(Vec::new());
         };
-        let rows =
-            sqlx::query("SELECT data FROM clients WHERE json_extract(data, '$.phone') = ? ORDER BY name").bind(phone).fetch_all(self.cache.pool()).await?;
+        let rows = sqlx::query(
+            "SELECT data FROM clients WHERE json_extract(data, '$.phone') = ? ORDER BY name",
+        )
+        .bind(phone)
+        .fetch_all(self.cache.pool())
+        .await?;
         rows.iter().map(|r| crate::cache::parse(r.get(0))).collect()
     }
 
@@ -41,14 +51,19 @@ impl Desk {
         if name.is_empty() || name.chars().count() > 200 {
             return Err(invalid("name must be 1 to 200 characters"));
         }
-        let phone = careline_protocol::normalize_phone(&req.phone).ok_or_else(|| invalid("phone must be 5 to 20 digits"))?;
+        let phone = careline_protocol::normalize_phone(&req.phone)
+            .ok_or_else(|| invalid("phone must be 5 to 20 digits"))?;
         if let Some(b) = given(&req.birthday) {
-            chrono::NaiveDate::parse_from_str(&b, "%Y-%m-%d").map_err(|_| invalid("birthday must be YYYY-MM-DD"))?;
+            chrono::NaiveDate::parse_from_str(&b, "%Y-%m-%d")
+                .map_err(|_| invalid("birthday must be YYYY-MM-DD"))?;
         }
         if let Some(c) = self.clients_with_phone(&phone).await?.into_iter().next() {
             return Err(CoreError::Refused(ApiError::new(
                 ErrorCode::AlreadyExists,
-                format!("this phone number belongs to the client {} (id {})", c.name, c.id),
+                format!(
+                    "this phone number belongs to the client {} (id {})",
+                    c.name, c.id
+                ),
             )));
         }
         let id = *req.id.get_or_insert_with(Uuid::now_v7);
@@ -64,7 +79,12 @@ impl Desk {
             height_cm: None,
             weight_kg: None,
             source: req.source.unwrap_or(ClientSource::Phone),
-            tags: req.tags.iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect(),
+            tags: req
+                .tags
+                .iter()
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty())
+                .collect(),
             notes: given(&req.notes),
             vip: false,
             blocked: false,
@@ -72,7 +92,9 @@ impl Desk {
             allergies: None,
             medications: None,
         };
-        self.cache.apply_state(vec![EventData::Client(client.clone())], None).await?;
+        self.cache
+            .apply_state(vec![EventData::Client(client.clone())], None)
+            .await?;
         self.act(Op::CreateClient { client: req }).await?;
         Ok(client)
     }
@@ -80,9 +102,12 @@ impl Desk {
     /// A callback request made by staff, for a client the desk knows or just a phone; in the
     /// queue at once.
     pub async fn create_callback(&self, mut req: CreateCallbackRequest) -> CoreResult<Callback> {
-        let phone = careline_protocol::normalize_phone(&req.phone).ok_or_else(|| invalid("phone must be 5 to 20 digits"))?;
+        let phone = careline_protocol::normalize_phone(&req.phone)
+            .ok_or_else(|| invalid("phone must be 5 to 20 digits"))?;
         match (req.preferred_at, req.preferred_until) {
-            (Some(a), Some(b)) if b <= a => return Err(invalid("preferred_until must be after preferred_at")),
+            (Some(a), Some(b)) if b <= a => {
+                return Err(invalid("preferred_until must be after preferred_at"))
+            }
             (None, Some(_)) => return Err(invalid("preferred_until needs preferred_at")),
             _ => {}
         }
@@ -91,7 +116,11 @@ impl Desk {
                 return Err(invalid("client_id does not name a client"));
             }
         }
-        if req.reason.as_deref().is_some_and(|r| r.chars().count() > 2_000) {
+        if req
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.chars().count() > 2_000)
+        {
             return Err(invalid("reason is longer than 2000 characters"));
         }
         req.reason = given(&req.reason);
@@ -111,7 +140,9 @@ impl Desk {
             created_at: now,
             closed_at: None,
         };
-        self.cache.apply_state(vec![EventData::Callback(cb.clone())], None).await?;
+        self.cache
+            .apply_state(vec![EventData::Callback(cb.clone())], None)
+            .await?;
         self.act(Op::CreateCallback { callback: req }).await?;
         Ok(cb)
     }

@@ -12,11 +12,18 @@ use crate::CoreResult;
 impl Desk {
     /// The team's replies and mine; offline, the ones fetched last.
     pub async fn quick_replies(&self) -> CoreResult<Vec<QuickReply>> {
-        Ok(self.kept("quick_replies", self.remote.quick_replies().await).await?.0)
+        Ok(self
+            .kept("quick_replies", self.remote.quick_replies().await)
+            .await?
+            .0)
     }
 
     /// A new reply (`id` none) or a changed one; the list as it is now.
-    pub async fn save_quick_reply(&self, id: Option<Uuid>, req: &QuickReplyRequest) -> CoreResult<Vec<QuickReply>> {
+    pub async fn save_quick_reply(
+        &self,
+        id: Option<Uuid>,
+        req: &QuickReplyRequest,
+    ) -> CoreResult<Vec<QuickReply>> {
         self.remote.save_quick_reply(id, req).await?;
         self.quick_replies().await
     }

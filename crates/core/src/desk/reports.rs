@@ -71,15 +71,36 @@ pub enum Export {
 impl Desk {
     /// The consultations report from the server; offline, the last one fetched (kept in the
     /// cache, encrypted like the rest).
-    pub async fn consultation_report(&self, q: &careline_protocol::ReportQuery) -> CoreResult<ReportView> {
-        let (report, fetched_at, offline) = self.kept("report.consultations", self.remote.consultation_report(q).await).await?;
-        Ok(ReportView { report, fetched_at, offline })
+    pub async fn consultation_report(
+        &self,
+        q: &careline_protocol::ReportQuery,
+    ) -> CoreResult<ReportView> {
+        let (report, fetched_at, offline) = self
+            .kept(
+                "report.consultations",
+                self.remote.consultation_report(q).await,
+            )
+            .await?;
+        Ok(ReportView {
+            report,
+            fetched_at,
+            offline,
+        })
     }
 
     /// The operators' report from the server; offline, the last one fetched.
-    pub async fn operator_report(&self, q: &careline_protocol::ReportQuery) -> CoreResult<OperatorReportView> {
-        let (report, fetched_at, offline) = self.kept("report.operators", self.remote.operator_report(q).await).await?;
-        Ok(OperatorReportView { report, fetched_at, offline })
+    pub async fn operator_report(
+        &self,
+        q: &careline_protocol::ReportQuery,
+    ) -> CoreResult<OperatorReportView> {
+        let (report, fetched_at, offline) = self
+            .kept("report.operators", self.remote.operator_report(q).await)
+            .await?;
+        Ok(OperatorReportView {
+            report,
+            fetched_at,
+            offline,
+        })
     }
 
     /// What the server answered, kept in the cache under `key` with the time; when the server
@@ -92,45 +113,76 @@ impl Desk {
         match fetched {
             Ok(value) => {
                 let at = chrono::Utc::now();
-                self.cache.set_meta(key, &serde_json::json!({ "at": at, "value": value }).to_string()).await?;
+                self.cache
+                    .set_meta(
+                        key,
+                        &serde_json::json!({ "at": at, "value": value }).to_string(),
+                    )
+                    .await?;
                 Ok((value, at, false))
             }
-            Err(e @ (CoreError::Unreachable(_) | CoreError::Unavailable { .. })) => match self.cache.meta(key).await? {
-                Some(text) => {
-                    #[derive(serde::Deserialize)]
-                    struct Kept<T> {
-                        at: chrono::DateTime<chrono::Utc>,
-                        value: T,
+            Err(e @ (CoreError::Unreachable(_) | CoreError::Unavailable { .. })) => {
+                match self.cache.meta(key).await? {
+                    Some(text) => {
+                        #[derive(serde::Deserialize)]
+                        struct Kept<T> {
+                            at: chrono::DateTime<chrono::Utc>,
+                            value: T,
+                        }
+                        let kept: Kept<T> = crate::cache::parse(&text)?;
+                        Ok((kept.value, kept.at, true))
                     }
-                    let kept: Kept<T> = crate::cache::parse(&text)?;
-                    Ok((kept.value, kept.at, true))
+                    None => Err(e),
                 }
-                None => Err(e),
-            },
+            }
             Err(e) => Err(e),
         }
     }
 
-    pub async fn callback_report(&self, q: &careline_protocol::ReportQuery) -> CoreResult<CallbackReportView> {
-        let (report, fetched_at, offline) = self.kept("report.callbacks", self.remote.callback_report(q).await).await?;
-        Ok(CallbackReportView { report, fetched_at, offline })
+    pub async fn callback_report(
+        &self,
+        q: &careline_protocol::ReportQuery,
+    ) -> CoreResult<CallbackReportView> {
+        let (report, fetched_at, offline) = self
+            .kept("report.callbacks", self.remote.callback_report(q).await)
+            .await?;
+        Ok(CallbackReportView {
+            report,
+            fetched_at,
+            offline,
+        })
     }
 
-    pub async fn billing_report(&self, q: &careline_protocol::ReportQuery) -> CoreResult<BillingReportView> {
-        let (report, fetched_at, offline) = self.kept("report.billing", self.remote.billing_report(q).await).await?;
-        Ok(BillingReportView { report, fetched_at, offline })
+    pub async fn billing_report(
+        &self,
+        q: &careline_protocol::ReportQuery,
+    ) -> CoreResult<BillingReportView> {
+        let (report, fetched_at, offline) = self
+            .kept("report.billing", self.remote.billing_report(q).await)
+            .await?;
+        Ok(BillingReportView {
+            report,
+            fetched_at,
+            offline,
+        })
     }
 
     /// The consultations behind a figure (online only: the cache does not hold the history's
     /// times for every consultation of a month).
-    pub async fn report_items(&self, q: &careline_protocol::ReportItemsQuery) -> CoreResult<careline_protocol::ReportItems> {
+    pub async fn report_items(
+        &self,
+        q: &careline_protocol::ReportItemsQuery,
+    ) -> CoreResult<careline_protocol::ReportItems> {
         self.remote.report_items(q).await
     }
 
     /// A page of the audit log (an admin's; online only).
     pub async fn audit(&self, q: &careline_protocol::AuditQuery) -> CoreResult<AuditPage> {
         let page = self.remote.audit(q).await?;
-        Ok(AuditPage { items: page.items, next_cursor: page.next_cursor })
+        Ok(AuditPage {
+            items: page.items,
+            next_cursor: page.next_cursor,
+        })
     }
 
     /// Fetches a report (or the audit log) as CSV and saves it in the user's downloads folder
@@ -138,23 +190,60 @@ impl Desk {
     /// own; where it went.
     pub async fn export_csv(&self, export: &Export) -> CoreResult<PathBuf> {
         let (name, text) = match export {
-            Export::Consultations(q) => ("consultations-report", self.remote.csv("/api/v1/reports/consultations", &without_format(q)).await?),
-            Export::Operators(q) => ("operators-report", self.remote.csv("/api/v1/reports/operators", &without_format(q)).await?),
+            Export::Consultations(q) => (
+                "consultations-report",
+                self.remote
+                    .csv("/api/v1/reports/consultations", &without_format(q))
+                    .await?,
+            ),
+            Export::Operators(q) => (
+                "operators-report",
+                self.remote
+                    .csv("/api/v1/reports/operators", &without_format(q))
+                    .await?,
+            ),
             Export::Items(q) => {
-                let q = careline_protocol::ReportItemsQuery { format: None, limit: None, ..q.clone() };
-                ("consultations", self.remote.csv("/api/v1/reports/consultations/items", &q).await?)
+                let q = careline_protocol::ReportItemsQuery {
+                    format: None,
+                    limit: None,
+                    ..q.clone()
+                };
+                (
+                    "consultations",
+                    self.remote
+                        .csv("/api/v1/reports/consultations/items", &q)
+                        .await?,
+                )
             }
-            Export::Callbacks(q) => ("callbacks-report", self.remote.csv("/api/v1/reports/callbacks", &without_format(q)).await?),
-            Export::Billing(q) => ("billing-report", self.remote.csv("/api/v1/reports/billing", &without_format(q)).await?),
+            Export::Callbacks(q) => (
+                "callbacks-report",
+                self.remote
+                    .csv("/api/v1/reports/callbacks", &without_format(q))
+                    .await?,
+            ),
+            Export::Billing(q) => (
+                "billing-report",
+                self.remote
+                    .csv("/api/v1/reports/billing", &without_format(q))
+                    .await?,
+            ),
             Export::Audit(q) => {
-                let q = careline_protocol::AuditQuery { format: None, cursor: None, limit: None, ..q.clone() };
+                let q = careline_protocol::AuditQuery {
+                    format: None,
+                    cursor: None,
+                    limit: None,
+                    ..q.clone()
+                };
                 ("audit", self.remote.csv("/api/v1/audit", &q).await?)
             }
         };
         let dir = crate::files::save_dir();
         tokio::fs::create_dir_all(&dir).await?;
         let stamp = chrono::Local::now().format("%Y-%m-%d-%H%M%S");
-        let path = dir.join(format!("careline-{name}-{stamp}-{}.csv", &Uuid::now_v7().simple().to_string()[24..]));
+        let path = dir.join(format!(
+            "careline-{name}-{stamp}-{}.csv",
+            &Uuid::now_v7().simple().to_string()[24..]
+        ));
         // A byte-order mark, so that spreadsheet programs read the Cyrillic and Chinese as UTF-8.
         let mut bytes = "\u{feff}".as_bytes().to_vec();
         bytes.extend_from_slice(text.as_bytes());
@@ -169,5 +258,8 @@ impl Desk {
 }
 
 fn without_format(q: &careline_protocol::ReportQuery) -> careline_protocol::ReportQuery {
-    careline_protocol::ReportQuery { format: None, ..q.clone() }
+    careline_protocol::ReportQuery {
+        format: None,
+        ..q.clone()
+    }
 }

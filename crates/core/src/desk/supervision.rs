@@ -13,7 +13,11 @@ impl Desk {
         self.remote.red_flags().await
     }
 
-    pub async fn save_red_flag(&self, id: Option<Uuid>, req: &careline_protocol::RedFlagRuleRequest) -> CoreResult<careline_protocol::RedFlagRule> {
+    pub async fn save_red_flag(
+        &self,
+        id: Option<Uuid>,
+        req: &careline_protocol::RedFlagRuleRequest,
+    ) -> CoreResult<careline_protocol::RedFlagRule> {
         self.remote.save_red_flag(id, req).await
     }
 
@@ -37,7 +41,10 @@ impl Desk {
     }
 
     /// An admin sets them (online only).
-    pub async fn set_desk_settings(&self, s: &careline_protocol::DeskSettings) -> CoreResult<careline_protocol::DeskSettings> {
+    pub async fn set_desk_settings(
+        &self,
+        s: &careline_protocol::DeskSettings,
+    ) -> CoreResult<careline_protocol::DeskSettings> {
         // Refused offline (not answered with the settings kept before, as if saved).
         let saved = self.remote.set_desk_settings(s).await?;
         Ok(self.kept("desk_settings", Ok(saved)).await?.0)
@@ -46,12 +53,20 @@ impl Desk {
     /// Tariffs as the cache has them (synced), the active ones first.
     pub async fn tariffs(&self) -> CoreResult<Vec<careline_protocol::Tariff>> {
         let mut all = self.cache.tariffs().await?;
-        all.sort_by(|a, b| b.active.cmp(&a.active).then_with(|| a.kind.as_str().cmp(b.kind.as_str())).then_with(|| a.name.cmp(&b.name)));
+        all.sort_by(|a, b| {
+            b.active
+                .cmp(&a.active)
+                .then_with(|| a.kind.as_str().cmp(b.kind.as_str()))
+                .then_with(|| a.name.cmp(&b.name))
+        });
         Ok(all)
     }
 
     /// A new tariff; it replaces the active one of its kind for consultations created from now.
-    pub async fn create_tariff(&self, req: &careline_protocol::CreateTariffRequest) -> CoreResult<careline_protocol::Tariff> {
+    pub async fn create_tariff(
+        &self,
+        req: &careline_protocol::CreateTariffRequest,
+    ) -> CoreResult<careline_protocol::Tariff> {
         self.remote.create_tariff(req).await
     }
 
@@ -61,11 +76,18 @@ impl Desk {
     }
 
     /// Registers an endpoint; the answer has its signing secret, shown once.
-    pub async fn create_webhook(&self, req: &careline_protocol::CreateWebhookRequest) -> CoreResult<careline_protocol::WebhookCreated> {
+    pub async fn create_webhook(
+        &self,
+        req: &careline_protocol::CreateWebhookRequest,
+    ) -> CoreResult<careline_protocol::WebhookCreated> {
         self.remote.create_webhook(req).await
     }
 
-    pub async fn update_webhook(&self, id: Uuid, req: &careline_protocol::UpdateWebhookRequest) -> CoreResult<careline_protocol::WebhookEndpoint> {
+    pub async fn update_webhook(
+        &self,
+        id: Uuid,
+        req: &careline_protocol::UpdateWebhookRequest,
+    ) -> CoreResult<careline_protocol::WebhookEndpoint> {
         self.remote.update_webhook(id, req).await
     }
 
@@ -74,8 +96,16 @@ impl Desk {
     }
 
     /// The newest deliveries to an endpoint (the delivery log).
-    pub async fn webhook_deliveries(&self, id: Uuid, status: Option<careline_protocol::DeliveryStatus>) -> CoreResult<Vec<careline_protocol::WebhookDelivery>> {
-        let q = careline_protocol::DeliveryQuery { status, limit: Some(100), cursor: None };
+    pub async fn webhook_deliveries(
+        &self,
+        id: Uuid,
+        status: Option<careline_protocol::DeliveryStatus>,
+    ) -> CoreResult<Vec<careline_protocol::WebhookDelivery>> {
+        let q = careline_protocol::DeliveryQuery {
+            status,
+            limit: Some(100),
+            cursor: None,
+        };
         Ok(self.remote.webhook_deliveries(id, &q).await?.items)
     }
 }

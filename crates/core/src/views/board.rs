@@ -42,24 +42,42 @@ impl Views<'_> {
         use careline_protocol::{ConsultationStatus, Priority};
         let now = Utc::now();
         let thresholds = self.cache.sla_thresholds().await?;
-        let queue = self.cache.consultations(&[ConsultationStatus::New], true, i64::MAX).await?;
-        let active = self.cache.consultations(&[ConsultationStatus::Active], true, i64::MAX).await?;
+        let queue = self
+            .cache
+            .consultations(&[ConsultationStatus::New], true, i64::MAX)
+            .await?;
+        let active = self
+            .cache
+            .consultations(&[ConsultationStatus::Active], true, i64::MAX)
+            .await?;
         let callbacks = self.cache.open_callbacks(i64::MAX).await?;
         let waiting = self.unanswered_since(&active).await?;
         let late = |due: Option<crate::sla::SlaDue>| due.is_some_and(|d| d.is_late(now));
         let mut board = Board {
             at: now,
             queue: queue.len() as i64,
-            queue_urgent: queue.iter().filter(|c| c.priority == Priority::Urgent).count() as i64,
+            queue_urgent: queue
+                .iter()
+                .filter(|c| c.priority == Priority::Urgent)
+                .count() as i64,
             queue_red_flags: queue.iter().filter(|c| c.red_flag.is_some()).count() as i64,
             longest_wait_since: queue.iter().map(|c| c.created_at).min(),
             active: active.len() as i64,
             callbacks_due: callbacks.iter().filter(|c| c.due_at <= now).count() as i64,
-            callbacks_overdue: callbacks.iter().filter(|c| now - c.due_at > chrono::Duration::minutes(10)).count() as i64,
-            sla_queue_wait: queue.iter().filter(|c| late(consultation_due(c, None, &thresholds))).count() as i64,
+            callbacks_overdue: callbacks
+                .iter()
+                .filter(|c| now - c.due_at > chrono::Duration::minutes(10))
+                .count() as i64,
+            sla_queue_wait: queue
+                .iter()
+                .filter(|c| late(consultation_due(c, None, &thresholds)))
+                .count() as i64,
             sla_first_response: 0,
             sla_unanswered: 0,
-            sla_callbacks: callbacks.iter().filter(|c| late(callback_due(c, &thresholds))).count() as i64,
+            sla_callbacks: callbacks
+                .iter()
+                .filter(|c| late(callback_due(c, &thresholds)))
+                .count() as i64,
             operators: self.operator_list().await?,
             sla: thresholds.clone(),
         };

@@ -32,7 +32,11 @@ pub struct CallbackRow {
 impl Views<'_> {
     /// Callbacks of a view; with `text`, those whose phone, client's name or reason hold it
     /// (any case, any script: matched here, over the whole view, not over a first cut).
-    pub async fn callback_list(&self, view: CallbackView, text: Option<&str>) -> CoreResult<Vec<CallbackRow>> {
+    pub async fn callback_list(
+        &self,
+        view: CallbackView,
+        text: Option<&str>,
+    ) -> CoreResult<Vec<CallbackRow>> {
         let sql = match view {
             CallbackView::Open => {
                 "SELECT cb.data, k.name FROM callbacks cb LEFT JOIN clients k ON k.id = json_extract(cb.data, '$.client_id') \
@@ -43,7 +47,10 @@ impl Views<'_> {
                                       WHERE cb.status NOT IN ('new', 'claimed') ORDER BY cb.due_at DESC, cb.id"
             }
         };
-        let needle = text.map(str::trim).filter(|t| !t.is_empty()).map(str::to_lowercase);
+        let needle = text
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_lowercase);
         let mut rows = sqlx::query(sql).fetch(self.cache.pool());
         let mut callbacks = Vec::new();
         while let Some(r) = rows.try_next().await? {
@@ -52,7 +59,10 @@ impl Views<'_> {
                 let cb: Callback = crate::cache::parse(r.get(0))?;
                 if cb.phone.contains(t.as_str())
                     || name.is_some_and(|n| n.to_lowercase().contains(t.as_str()))
-                    || cb.reason.as_deref().is_some_and(|n| n.to_lowercase().contains(t.as_str()))
+                    || cb
+                        .reason
+                        .as_deref()
+                        .is_some_and(|n| n.to_lowercase().contains(t.as_str()))
                 {
                     callbacks.push(cb);
                 }
@@ -67,7 +77,10 @@ impl Views<'_> {
         self.callback_rows(callbacks).await
     }
 
-    pub(super) async fn callback_rows(&self, callbacks: Vec<Callback>) -> CoreResult<Vec<CallbackRow>> {
+    pub(super) async fn callback_rows(
+        &self,
+        callbacks: Vec<Callback>,
+    ) -> CoreResult<Vec<CallbackRow>> {
         let operators = self.operator_names().await?;
         let thresholds = self.cache.sla_thresholds().await?;
         let mut out = Vec::with_capacity(callbacks.len());
@@ -87,7 +100,10 @@ impl Views<'_> {
     }
 
     pub async fn callback(&self, id: Uuid) -> CoreResult<Option<CallbackRow>> {
-        let row = sqlx::query("SELECT data FROM callbacks WHERE id = ?").bind(id.to_string()).fetch_optional(self.cache.pool()).await?;
+        let row = sqlx::query("SELECT data FROM callbacks WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(self.cache.pool())
+            .await?;
         let Some(row) = row else { return Ok(None) };
         let cb: Callback = crate::cache::parse(row.get(0))?;
         Ok(self.callback_rows(vec![cb]).await?.pop())

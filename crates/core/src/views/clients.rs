@@ -45,19 +45,33 @@ impl Views<'_> {
             .bind(id.to_string())
             .fetch_all(self.cache.pool())
             .await?;
-        let consultations = rows.iter().map(crate::cache::consultation_from_row).collect::<CoreResult<Vec<_>>>()?;
+        let consultations = rows
+            .iter()
+            .map(crate::cache::consultation_from_row)
+            .collect::<CoreResult<Vec<_>>>()?;
         let consultations = self.rows(consultations).await?;
         let rows = sqlx::query("SELECT data FROM callbacks WHERE json_extract(data, '$.client_id') = ? ORDER BY due_at DESC")
             .bind(id.to_string())
             .fetch_all(self.cache.pool())
             .await?;
-        let callbacks = rows.iter().map(|r| crate::cache::parse::<Callback>(r.get(0))).collect::<CoreResult<Vec<_>>>()?;
+        let callbacks = rows
+            .iter()
+            .map(|r| crate::cache::parse::<Callback>(r.get(0)))
+            .collect::<CoreResult<Vec<_>>>()?;
         let callbacks = self.callback_rows(callbacks).await?;
         let rows = sqlx::query("SELECT data FROM messages WHERE client_id = ? AND json_extract(data, '$.attachment') IS NOT NULL ORDER BY seq DESC LIMIT 200")
             .bind(id.to_string())
             .fetch_all(self.cache.pool())
             .await?;
-        let files = rows.iter().map(|r| crate::cache::parse::<Message>(r.get(0))).collect::<CoreResult<Vec<_>>>()?;
-        Ok(Some(ClientProfile { client, consultations, callbacks, files }))
+        let files = rows
+            .iter()
+            .map(|r| crate::cache::parse::<Message>(r.get(0)))
+            .collect::<CoreResult<Vec<_>>>()?;
+        Ok(Some(ClientProfile {
+            client,
+            consultations,
+            callbacks,
+            files,
+        }))
     }
 }

@@ -28,14 +28,21 @@ pub struct Counts {
 
 impl Views<'_> {
     pub async fn counts(&self) -> CoreResult<Counts> {
-        let one = |sql: &'static str| async move { sqlx::query(sql).fetch_one(self.cache.pool()).await.map(|r| r.get::<i64, _>(0)) };
+        let one = |sql: &'static str| async move {
+            sqlx::query(sql)
+                .fetch_one(self.cache.pool())
+                .await
+                .map(|r| r.get::<i64, _>(0))
+        };
         let now = Utc::now().timestamp_millis();
         let me_text = self.me.to_string();
-        let mine = sqlx::query("SELECT COUNT(*) FROM consultations WHERE status = 'active' AND operator_id = ?")
-            .bind(&me_text)
-            .fetch_one(self.cache.pool())
-            .await?
-            .get(0);
+        let mine = sqlx::query(
+            "SELECT COUNT(*) FROM consultations WHERE status = 'active' AND operator_id = ?",
+        )
+        .bind(&me_text)
+        .fetch_one(self.cache.pool())
+        .await?
+        .get(0);
         let unread = sqlx::query(
             "SELECT COUNT(*) FROM consultations c JOIN messages m ON m.consultation_id = c.id AND m.from_client = 1 \
              WHERE c.status = 'active' AND c.operator_id = ?1 \

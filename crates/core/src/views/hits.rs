@@ -35,22 +35,44 @@ impl Views<'_> {
         let mut out = Vec::new();
         for h in self.cache.search(query, limit).await? {
             let title = match h.client_id {
-                Some(id) => self.cache.client(id).await?.map(|c| c.name).unwrap_or_default(),
+                Some(id) => self
+                    .cache
+                    .client(id)
+                    .await?
+                    .map(|c| c.name)
+                    .unwrap_or_default(),
                 None => String::new(),
             };
             let mut segments = Vec::new();
             let mut at = 0;
             for &(a, b) in &h.snippet.marks {
                 if a > at {
-                    segments.push(Segment { text: h.snippet.text[at..a].to_owned(), mark: false });
+                    segments.push(Segment {
+                        text: h.snippet.text[at..a].to_owned(),
+                        mark: false,
+                    });
                 }
-                segments.push(Segment { text: h.snippet.text[a..b].to_owned(), mark: true });
+                segments.push(Segment {
+                    text: h.snippet.text[a..b].to_owned(),
+                    mark: true,
+                });
                 at = b;
             }
             if at < h.snippet.text.len() {
-                segments.push(Segment { text: h.snippet.text[at..].to_owned(), mark: false });
+                segments.push(Segment {
+                    text: h.snippet.text[at..].to_owned(),
+                    mark: false,
+                });
             }
-            out.push(SearchHit { kind: h.kind.to_owned(), id: h.id, consultation_id: h.consultation_id, client_id: h.client_id, seq: h.seq, title, segments });
+            out.push(SearchHit {
+                kind: h.kind.to_owned(),
+                id: h.id,
+                consultation_id: h.consultation_id,
+                client_id: h.client_id,
+                seq: h.seq,
+                title,
+                segments,
+            });
         }
         Ok(out)
     }

@@ -133,7 +133,9 @@ impl ListQuery {
     fn new(view: ConsultationView, filter: &ListFilter, me: Uuid) -> ListQuery {
         let (status, oldest_default) = match view {
             ConsultationView::Queue => (ConsultationStatus::New, true),
-            ConsultationView::Mine | ConsultationView::Active => (ConsultationStatus::Active, false),
+            ConsultationView::Mine | ConsultationView::Active => {
+                (ConsultationStatus::Active, false)
+            }
             ConsultationView::Archive => (ConsultationStatus::Closed, false),
         };
         let (key, ascending) = match filter.sort {
@@ -146,9 +148,18 @@ impl ListQuery {
             Sort::Priority => (KEY_PRIORITY, true),
             Sort::LastMessage => (KEY_LAST_MESSAGE, false),
         };
-        let mut q = ListQuery { conditions: Vec::new(), binds: Vec::new(), key, ascending };
+        let mut q = ListQuery {
+            conditions: Vec::new(),
+            binds: Vec::new(),
+            key,
+            ascending,
+        };
         q.add("c.status = ?", [Bind::Text(status.as_str().to_owned())]);
-        let operator = if view == ConsultationView::Mine { Some(me) } else { filter.operator_id };
+        let operator = if view == ConsultationView::Mine {
+            Some(me)
+        } else {
+            filter.operator_id
+        };
         if let Some(o) = operator {
             q.add("c.operator_id = ?", [Bind::Text(o.to_string())]);
         }
@@ -162,12 +173,23 @@ impl ListQuery {
             q.add("c.created_at <= ?", [Bind::Int(to.timestamp_millis())]);
         }
         if let Some(kind) = filter.kind {
-            q.add("json_extract(data, '$.kind') = ?", [Bind::Text(enum_text(&kind))]);
+            q.add(
+                "json_extract(data, '$.kind') = ?",
+                [Bind::Text(enum_text(&kind))],
+            );
         }
         if let Some(priority) = filter.priority {
-            q.add("json_extract(data, '$.priority') = ?", [Bind::Text(enum_text(&priority))]);
+            q.add(
+                "json_extract(data, '$.priority') = ?",
+                [Bind::Text(enum_text(&priority))],
+            );
         }
-        if let Some(tag) = filter.tag.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        if let Some(tag) = filter
+            .tag
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
             // The full-text index (which holds the tags) narrows the rows down; the tag itself is
             // then compared whole, in any case of any script (the `unicase` collation).
             if let Some(expr) = crate::search::match_expression(tag) {
@@ -175,7 +197,12 @@ impl ListQuery {
             }
             q.add("EXISTS (SELECT 1 FROM json_each(c.data, '$.tags') t WHERE t.value = ? COLLATE unicase)", [Bind::Text(tag.to_owned())]);
         }
-        if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        if let Some(text) = filter
+            .text
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
             match crate::search::match_expression(text) {
                 Some(expr) => q.add(
                     "c.rowid IN (SELECT f.rowid FROM consultation_fts f WHERE consultation_fts MATCH ? \
@@ -203,7 +230,10 @@ impl ListQuery {
         self.binds.extend(binds);
     }
 
-    fn bound<'q>(sql: &'q str, binds: &'q [Bind]) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    fn bound<'q>(
+        sql: &'q str,
+        binds: &'q [Bind],
+    ) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
         let mut q = sqlx::query(sql);
         for b in binds {
             q = match b {
@@ -217,24 +247,45 @@ impl ListQuery {
 
 /// An enum's wire name (`"urgent"`), as the cache's JSON holds it.
 fn enum_text<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 impl Views<'_> {
     /// A page of a consultation list of one view, filtered and sorted in the database (every
     /// match is reachable however big the archive), after `after` (or from the start), with
     /// the exact number of matches; `self.me` is the operator.
-    pub async fn list_page(&self, view: ConsultationView, filter: &ListFilter, after: Option<ListCursor>, limit: i64) -> CoreResult<ListPage> {
+    pub async fn list_page(
+        &self,
+        view: ConsultationView,
+        filter: &ListFilter,
+        after: Option<ListCursor>,
+        limit: i64,
+    ) -> CoreResult<ListPage> {
         let q = ListQuery::new(view, filter, self.me);
         let filter_sql = q.conditions.join(" AND ");
-        let total: i64 =
-            ListQuery::bound(&format!("SELECT COUNT(*) FROM consultations c WHERE {filter_sql}"), &q.binds).fetch_one(self.cache.pool()).await?.get(0);
-        let (order, past) = if q.ascending { ("ASC", ">") } else { ("DESC", "<") };
+        let total: i64 = ListQuery::bound(
+            &format!("SELECT COUNT(*) FROM consultations c WHERE {filter_sql}"),
+            &q.binds,
+        )
+        .fetch_one(self.cache.pool())
+        .await?
+        .get(0);
+        let (order, past) = if q.ascending {
+            ("ASC", ">")
+        } else {
+            ("DESC", "<")
+        };
         let mut binds = q.binds;
         let mut page_sql = filter_sql;
         if let Some(cursor) = after {
             // The plain bound lets SQLite seek the key's index (it does not for a row value alone).
-            page_sql.push_str(&format!(" AND {key} {past}= ? AND ({key}, id) {past} (?, ?)", key = q.key));
+            page_sql.push_str(&format!(
+                " AND {key} {past}= ? AND ({key}, id) {past} (?, ?)",
+                key = q.key
+            ));
             binds.push(Bind::Int(cursor.key));
             binds.push(Bind::Int(cursor.key));
             binds.push(Bind::Text(cursor.id.to_string()));
@@ -243,19 +294,35 @@ impl Views<'_> {
         binds.push(Bind::Int(limit + 1));
         let sql =
             format!("SELECT c.data, c.last_message_at, {key} FROM consultations c WHERE {page_sql} ORDER BY {key} {order}, id {order} LIMIT ?", key = q.key);
-        let found = ListQuery::bound(&sql, &binds).fetch_all(self.cache.pool()).await?;
+        let found = ListQuery::bound(&sql, &binds)
+            .fetch_all(self.cache.pool())
+            .await?;
         let more = found.len() as i64 > limit;
         let found = &found[..found.len().min(limit as usize)];
-        let list = found.iter().map(crate::cache::consultation_from_row).collect::<CoreResult<Vec<_>>>()?;
+        let list = found
+            .iter()
+            .map(crate::cache::consultation_from_row)
+            .collect::<CoreResult<Vec<_>>>()?;
         let next = match (more, list.last(), found.last()) {
-            (true, Some(c), Some(r)) => Some(ListCursor { key: r.get(2), id: c.id }),
+            (true, Some(c), Some(r)) => Some(ListCursor {
+                key: r.get(2),
+                id: c.id,
+            }),
             _ => None,
         };
-        Ok(ListPage { rows: self.rows(list).await?, total, next })
+        Ok(ListPage {
+            rows: self.rows(list).await?,
+            total,
+            next,
+        })
     }
 
     /// A whole consultation list (every page): for the desk's own needs, not for the window.
-    pub async fn list(&self, view: ConsultationView, filter: &ListFilter) -> CoreResult<Vec<ConsultationRow>> {
+    pub async fn list(
+        &self,
+        view: ConsultationView,
+        filter: &ListFilter,
+    ) -> CoreResult<Vec<ConsultationRow>> {
         let mut all = Vec::new();
         let mut after = None;
         loop {
@@ -278,8 +345,14 @@ impl Views<'_> {
     /// For each active consultation whose client wrote after the last answer they could see:
     /// when that first unanswered message came. Two statements per 200: the threads' last
     /// answers through the thread index, then the client messages after them through theirs.
-    pub async fn unanswered_since(&self, list: &[Consultation]) -> CoreResult<HashMap<Uuid, DateTime<Utc>>> {
-        let answered: Vec<&Consultation> = list.iter().filter(|c| c.status == ConsultationStatus::Active && c.first_response_at.is_some()).collect();
+    pub async fn unanswered_since(
+        &self,
+        list: &[Consultation],
+    ) -> CoreResult<HashMap<Uuid, DateTime<Utc>>> {
+        let answered: Vec<&Consultation> = list
+            .iter()
+            .filter(|c| c.status == ConsultationStatus::Active && c.first_response_at.is_some())
+            .collect();
         let mut out = HashMap::new();
         for chunk in answered.chunks(200) {
             let mut last_answer: HashMap<Uuid, i64> = HashMap::new();
@@ -296,8 +369,15 @@ impl Views<'_> {
             }
             // Each consultation's first client message after its last answer, in one statement
             // (a subquery each, through the client messages' index).
-            let after: serde_json::Map<String, serde_json::Value> =
-                chunk.iter().map(|c| (c.id.to_string(), last_answer.get(&c.id).copied().unwrap_or(0).into())).collect();
+            let after: serde_json::Map<String, serde_json::Value> = chunk
+                .iter()
+                .map(|c| {
+                    (
+                        c.id.to_string(),
+                        last_answer.get(&c.id).copied().unwrap_or(0).into(),
+                    )
+                })
+                .collect();
             let rows = sqlx::query(
                 "SELECT a.key, (SELECT json_extract(m.data, '$.created_at') FROM messages m \
                  WHERE m.consultation_id = a.key AND m.from_client = 1 AND m.seq > a.value ORDER BY m.seq LIMIT 1) \
@@ -307,7 +387,10 @@ impl Views<'_> {
             .fetch_all(self.cache.pool())
             .await?;
             for r in rows {
-                if let Some(at) = r.get::<Option<String>, _>(1).and_then(|s| DateTime::parse_from_rfc3339(&s).ok()) {
+                if let Some(at) = r
+                    .get::<Option<String>, _>(1)
+                    .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+                {
                     out.insert(uuid_of(r.get(0))?, at.with_timezone(&Utc));
                 }
             }
@@ -326,7 +409,10 @@ impl Views<'_> {
         let mut last: HashMap<Uuid, (String, bool, bool, bool)> = HashMap::new();
         for chunk in list.chunks(500) {
             // Each one's last exchanged message, through its client's thread index, newest first.
-            let pairs: serde_json::Map<String, serde_json::Value> = chunk.iter().map(|c| (c.id.to_string(), c.client_id.to_string().into())).collect();
+            let pairs: serde_json::Map<String, serde_json::Value> = chunk
+                .iter()
+                .map(|c| (c.id.to_string(), c.client_id.to_string().into()))
+                .collect();
             let rows = sqlx::query(
                 "SELECT j.key, json_extract(m.data, '$.body'), json_extract(m.data, '$.attachment.file_name'), m.from_client, \
                  json_extract(m.data, '$.author_id') = ? \
@@ -347,7 +433,15 @@ impl Views<'_> {
                     (None, Some(f)) => (f, true),
                     (None, None) => continue,
                 };
-                last.insert(uuid_of(r.get(0))?, (text, r.get::<i64, _>(3) != 0, r.get::<Option<i64>, _>(4) == Some(1), is_file));
+                last.insert(
+                    uuid_of(r.get(0))?,
+                    (
+                        text,
+                        r.get::<i64, _>(3) != 0,
+                        r.get::<Option<i64>, _>(4) == Some(1),
+                        is_file,
+                    ),
+                );
             }
             let ids: Vec<String> = chunk.iter().map(|c| c.client_id.to_string()).collect();
             let sql = format!("SELECT id, name, COALESCE(json_extract(data, '$.vip'), 0) FROM clients WHERE id IN ({})", vec!["?"; ids.len()].join(", "));
@@ -358,7 +452,11 @@ impl Views<'_> {
             for r in q.fetch_all(self.cache.pool()).await? {
                 clients.insert(uuid_of(r.get(0))?, (r.get(1), r.get::<i64, _>(2) != 0));
             }
-            let open: Vec<String> = chunk.iter().filter(|c| c.status != ConsultationStatus::Closed).map(|c| c.id.to_string()).collect();
+            let open: Vec<String> = chunk
+                .iter()
+                .filter(|c| c.status != ConsultationStatus::Closed)
+                .map(|c| c.id.to_string())
+                .collect();
             if open.is_empty() {
                 continue;
             }
@@ -372,14 +470,19 @@ impl Views<'_> {
             for id in &open {
                 q = q.bind(id);
             }
-            for r in q.bind(self.me.to_string()).fetch_all(self.cache.pool()).await? {
+            for r in q
+                .bind(self.me.to_string())
+                .fetch_all(self.cache.pool())
+                .await?
+            {
                 unread.insert(uuid_of(r.get(0))?, r.get(1));
             }
         }
         Ok(list
             .into_iter()
             .map(|c| {
-                let (client_name, client_vip) = clients.get(&c.client_id).cloned().unwrap_or_default();
+                let (client_name, client_vip) =
+                    clients.get(&c.client_id).cloned().unwrap_or_default();
                 ConsultationRow {
                     operator_name: c.operator_id.and_then(|o| operators.get(&o).cloned()),
                     client_name,

@@ -25,7 +25,9 @@ pub use callbacks::{CallbackRow, CallbackView};
 pub use clients::ClientProfile;
 pub use counts::Counts;
 pub use hits::{SearchHit, Segment};
-pub use lists::{ConsultationRow, ConsultationView, ListCursor, ListFilter, ListPage, Sort, PAGE_MAX};
+pub use lists::{
+    ConsultationRow, ConsultationView, ListCursor, ListFilter, ListPage, Sort, PAGE_MAX,
+};
 pub use operators::OperatorRow;
 pub use thread::{MessageRow, PendingMessage, Positions, SendState, ThreadPage};
 
@@ -49,7 +51,13 @@ impl Cache {
 impl Views<'_> {
     /// Operators' names by id, for the lines that name an author or an assignee.
     async fn operator_names(&self) -> CoreResult<HashMap<Uuid, String>> {
-        Ok(self.cache.operators().await?.into_iter().map(|o| (o.id, o.name)).collect())
+        Ok(self
+            .cache
+            .operators()
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o.name))
+            .collect())
     }
 }
 

@@ -38,12 +38,25 @@ impl Views<'_> {
                 .iter()
                 .map(|r| Ok((uuid_of(r.get(0))?, r.get::<i64, _>(1))))
                 .collect::<CoreResult<_>>()?;
-        let mut out: Vec<OperatorRow> =
-            self.cache.operators().await?.into_iter().map(|o| OperatorRow { load: loads.get(&o.id).copied().unwrap_or(0), operator: o }).collect();
+        let mut out: Vec<OperatorRow> = self
+            .cache
+            .operators()
+            .await?
+            .into_iter()
+            .map(|o| OperatorRow {
+                load: loads.get(&o.id).copied().unwrap_or(0),
+                operator: o,
+            })
+            .collect();
         out.sort_by(|a, b| {
             presence_rank(a.operator.status)
                 .cmp(&presence_rank(b.operator.status))
-                .then_with(|| a.operator.name.to_lowercase().cmp(&b.operator.name.to_lowercase()))
+                .then_with(|| {
+                    a.operator
+                        .name
+                        .to_lowercase()
+                        .cmp(&b.operator.name.to_lowercase())
+                })
         });
         Ok(out)
     }

@@ -96,43 +96,81 @@ impl Views<'_> {
 
     /// Up to which seq `reader` has read the consultation, and up to which its device has it.
     pub async fn positions(&self, consultation_id: Uuid, reader: Uuid) -> CoreResult<Positions> {
-        let row = sqlx::query("SELECT seq, delivered_seq FROM reads WHERE consultation_id = ? AND reader_id = ?")
-            .bind(consultation_id.to_string())
-            .bind(reader.to_string())
-            .fetch_optional(self.cache.pool())
-            .await?;
+        let row = sqlx::query(
+            "SELECT seq, delivered_seq FROM reads WHERE consultation_id = ? AND reader_id = ?",
+        )
+        .bind(consultation_id.to_string())
+        .bind(reader.to_string())
+        .fetch_optional(self.cache.pool())
+        .await?;
         Ok(row.map_or(Positions::default(), |r| {
             let read: i64 = r.get(0);
-            Positions { read, delivered: r.get::<i64, _>(1).max(read) }
+            Positions {
+                read,
+                delivered: r.get::<i64, _>(1).max(read),
+            }
         }))
     }
 
     /// A page of a client's thread, oldest first, `limit` messages before `before_seq` (or the
     /// newest); the newest page also carries what still waits in the outbox for this thread.
     /// `has_more`: older messages exist before the page.
-    pub async fn thread_page(&self, client_id: Uuid, before_seq: Option<i64>, limit: i64) -> CoreResult<ThreadPage> {
+    pub async fn thread_page(
+        &self,
+        client_id: Uuid,
+        before_seq: Option<i64>,
+        limit: i64,
+    ) -> CoreResult<ThreadPage> {
         let mut messages = self.cache.thread(client_id, before_seq, limit + 1).await?;
         let has_more = messages.len() as i64 > limit;
         if has_more {
             messages.remove(0);
         }
-        let pending = if before_seq.is_none() { self.pending_messages(client_id).await? } else { Vec::new() };
-        Ok(ThreadPage { messages: self.message_rows(client_id, messages).await?, has_more, pending })
+        let pending = if before_seq.is_none() {
+            self.pending_messages(client_id).await?
+        } else {
+            Vec::new()
+        };
+        Ok(ThreadPage {
+            messages: self.message_rows(client_id, messages).await?,
+            has_more,
+            pending,
+        })
     }
 
     /// `limit` messages of a client's thread after `after_seq`, oldest first (to page back
     /// towards the newest after jumping into the history). `has_more`: newer messages exist
     /// after the page; when there are none, the page carries the outbox's messages too.
-    pub async fn thread_page_after(&self, client_id: Uuid, after_seq: i64, limit: i64) -> CoreResult<ThreadPage> {
-        let mut messages = self.cache.thread_after(client_id, after_seq, limit + 1).await?;
+    pub async fn thread_page_after(
+        &self,
+        client_id: Uuid,
+        after_seq: i64,
+        limit: i64,
+    ) -> CoreResult<ThreadPage> {
+        let mut messages = self
+            .cache
+            .thread_after(client_id, after_seq, limit + 1)
+            .await?;
         let has_more = messages.len() as i64 > limit;
         messages.truncate(limit as usize);
-        let pending = if has_more { Vec::new() } else { self.pending_messages(client_id).await? };
-        Ok(ThreadPage { messages: self.message_rows(client_id, messages).await?, has_more, pending })
+        let pending = if has_more {
+            Vec::new()
+        } else {
+            self.pending_messages(client_id).await?
+        };
+        Ok(ThreadPage {
+            messages: self.message_rows(client_id, messages).await?,
+            has_more,
+            pending,
+        })
     }
 
     /// Messages with their authors' names and, for mine to the client, how far they got.
-    async fn message_rows(&self, client_id: Uuid, messages: Vec<Message>) -> CoreResult<Vec<MessageRow>> {
+    async fn message_rows(
+        &self,
+        client_id: Uuid,
+        messages: Vec<Message>,
+    ) -> CoreResult<Vec<MessageRow>> {
         let operators = self.operator_names().await?;
         // The client's positions in each consultation of the page.
         let mut client_at: HashMap<Uuid, Positions> = HashMap::new();
@@ -144,9 +182,14 @@ impl Views<'_> {
         Ok(messages
             .into_iter()
             .map(|m| {
-                let state = (m.author_kind == AuthorKind::Operator && !m.internal).then(|| client_at[&m.consultation_id].state_of(m.seq));
+                let state = (m.author_kind == AuthorKind::Operator && !m.internal)
+                    .then(|| client_at[&m.consultation_id].state_of(m.seq));
                 let author_name = m.author_id.and_then(|a| operators.get(&a).cloned());
-                MessageRow { message: m, author_name, state }
+                MessageRow {
+                    message: m,
+                    author_name,
+                    state,
+                }
             })
             .collect())
     }
@@ -155,7 +198,11 @@ impl Views<'_> {
     async fn pending_messages(&self, client_id: Uuid) -> CoreResult<Vec<PendingMessage>> {
         let mut out = Vec::new();
         for e in self.cache.outbox().await? {
-            let Op::SendMessage { consultation_id, message } = &e.op else {
+            let Op::SendMessage {
+                consultation_id,
+                message,
+            } = &e.op
+            else {
                 continue;
             };
             match self.cache.consultation(*consultation_id).await? {
@@ -168,7 +215,11 @@ impl Views<'_> {
                 consultation_id: *consultation_id,
                 body: message.body.clone(),
                 internal: message.internal,
-                state: if e.state == "failed" { SendState::Failed } else { SendState::Pending },
+                state: if e.state == "failed" {
+                    SendState::Failed
+                } else {
+                    SendState::Pending
+                },
                 error_code: e.error_code.clone(),
                 error_message: e.error_message.clone(),
             });

@@ -7,7 +7,9 @@ use careline_core::session::Session;
 
 /// A desk of `login` (a demo account) over a cache at `cache`; not started.
 pub async fn desk_of(url: &str, login: &str, cache: std::path::PathBuf) -> Arc<Desk> {
-    let (_, l) = careline_core::Remote::login(url, login, careline_server::demo::DEMO_PASSWORD).await.unwrap();
+    let (_, l) = careline_core::Remote::login(url, login, careline_server::demo::DEMO_PASSWORD)
+        .await
+        .unwrap();
     let session = Session {
         server: url.into(),
         login: login.into(),

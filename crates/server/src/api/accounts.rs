@@ -4,8 +4,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use careline_protocol::{
-    ApiError, AuditRecord, ClaimCode, Client, CreateClientRequest, CreateOperatorRequest, ErrorCode, LoginRequest, LoginResponse, MeResponse, Operator, Page,
-    RegisterRequest, Role, StatusRequest, UpdateClientRequest, UpdateOperatorRequest, User,
+    ApiError, AuditRecord, ClaimCode, Client, CreateClientRequest, CreateOperatorRequest,
+    ErrorCode, LoginRequest, LoginResponse, MeResponse, Operator, Page, RegisterRequest, Role,
+    StatusRequest, UpdateClientRequest, UpdateOperatorRequest, User,
 };
 use std::sync::atomic::Ordering;
 use uuid::Uuid;
@@ -24,10 +25,21 @@ async fn issue_token(state: &AppState, user: User) -> AppResult<LoginResponse> {
     let (token, hash) = new_token();
     // Patients' sessions are short and renewed while in use (a phone left logged in on a shared
     // or lost device); staff's last `token_ttl_hours`.
-    let hours = if user.role == Role::Client { state.config.client_token_ttl_hours } else { state.config.token_ttl_hours };
+    let hours = if user.role == Role::Client {
+        state.config.client_token_ttl_hours
+    } else {
+        state.config.token_ttl_hours
+    };
     let expires = now_ms() + hours * 3600 * 1000;
-    state.store.insert_token(&hash, user.id, user.role, expires).await?;
-    Ok(LoginResponse { token, user, expires_at: from_ms(expires) })
+    state
+        .store
+        .insert_token(&hash, user.id, user.role, expires)
+        .await?;
+    Ok(LoginResponse {
+        token,
+        user,
+        expires_at: from_ms(expires),
+    })
 }
 
 /// Log in: operators with their login, clients with their phone number.
@@ -62,7 +74,11 @@ pub async fn login(
         if op.disabled {
             return Err(refuse(&state, false));
         }
-        User { id: op.id, role: op.role, name: op.name }
+        User {
+            id: op.id,
+            role: op.role,
+            name: op.name,
+        }
     } else {
         let accounts = state.store.client_credentials(&req.login).await?;
         if accounts.is_empty() {
@@ -78,14 +94,23 @@ pub async fn login(
                 break;
             }
         }
-        let Some(client) = matched else { return Err(refuse(&state, true)) };
+        let Some(client) = matched else {
+            return Err(refuse(&state, true));
+        };
         if client.blocked {
             return Err(refuse(&state, false));
         }
-        User { id: client.id, role: Role::Client, name: client.name }
+        User {
+            id: client.id,
+            role: Role::Client,
+            name: client.name,
+        }
     };
     state.limiter.succeeded(&req.login, &addr.0);
-    Ok((Extension(CarriesSecret), Json(issue_token(&state, user).await?)))
+    Ok((
+        Extension(CarriesSecret),
+        Json(issue_token(&state, user).await?),
+    ))
 }
 
 /// Revoke the token of this request.
@@ -98,21 +123,42 @@ pub async fn logout(State(state): State<AppState>, session: Session) -> AppResul
 /// Who am I.
 #[utoipa::path(get, path = "/api/v1/me", tag = "session", responses((status = 200, body = MeResponse), (status = 401, body = ApiError)))]
 pub async fn me(State(state): State<AppState>, session: Session) -> AppResult<Json<MeResponse>> {
-    let user = User { id: session.user_id, role: session.role, name: session.name.clone() };
+    let user = User {
+        id: session.user_id,
+        role: session.role,
+        name: session.name.clone(),
+    };
     Ok(Json(if session.role.is_staff() {
-        MeResponse { user, operator: Some(state.store.get_operator(session.user_id).await?), client: None }
+        MeResponse {
+            user,
+            operator: Some(state.store.get_operator(session.user_id).await?),
+            client: None,
+        }
     } else {
         let mut client = state.store.get_client(session.user_id).await?;
         client.notes = None;
-        MeResponse { user, operator: None, client: Some(client) }
+        MeResponse {
+            user,
+            operator: None,
+            client: Some(client),
+        }
     }))
 }
 
 /// Set my presence status.
 #[utoipa::path(put, path = "/api/v1/me/status", tag = "operators", request_body = StatusRequest,
     responses((status = 200, body = Operator), (status = 403, body = ApiError)))]
-pub async fn set_status(State(state): State<AppState>, Staff(session): Staff, ApiJson(req): ApiJson<StatusRequest>) -> AppResult<Json<Operator>> {
-    Ok(Json(state.store.set_presence(session.user_id, req.status).await?))
+pub async fn set_status(
+    State(state): State<AppState>,
+    Staff(session): Staff,
+    ApiJson(req): ApiJson<StatusRequest>,
+) -> AppResult<Json<Operator>> {
+    Ok(Json(
+        state
+            .store
+            .set_presence(session.user_id, req.status)
+            .await?,
+    ))
 }
 
 /// A client registers from a mobile app; answers with a session. A phone the clinic already
@@ -132,8 +178,16 @@ pub async fn register(
     state.store.check_registration(&req).await?;
     let hash = hash_password_for(addr.0.as_deref(), req.password.clone()).await?;
     let client = state.store.register_client(&req, hash).await?;
-    let user = User { id: client.id, role: Role::Client, name: client.name };
-    Ok((StatusCode::CREATED, Extension(CarriesSecret), Json(issue_token(&state, user).await?)))
+    let user = User {
+        id: client.id,
+        role: Role::Client,
+        name: client.name,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Extension(CarriesSecret),
+        Json(issue_token(&state, user).await?),
+    ))
 }
 
 /// A new claim code for a record reception made (staff): the patient registers with it to
@@ -146,13 +200,21 @@ pub async fn claim_code(
     ApiPath(id): ApiPath<Uuid>,
 ) -> AppResult<(StatusCode, Extension<CarriesSecret>, Json<ClaimCode>)> {
     session.require_staff()?;
-    Ok((StatusCode::CREATED, Extension(CarriesSecret), Json(state.store.new_claim_code(id, session.user_id).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Extension(CarriesSecret),
+        Json(state.store.new_claim_code(id, session.user_id).await?),
+    ))
 }
 
 /// Clients, newest first, searchable.
 #[utoipa::path(get, path = "/api/v1/clients", tag = "clients", params(ClientFilter),
     responses((status = 200, body = Page<Client>), (status = 403, body = ApiError)))]
-pub async fn list_clients(State(state): State<AppState>, _: Staff, ApiQuery(f): ApiQuery<ClientFilter>) -> AppResult<Json<Page<Client>>> {
+pub async fn list_clients(
+    State(state): State<AppState>,
+    _: Staff,
+    ApiQuery(f): ApiQuery<ClientFilter>,
+) -> AppResult<Json<Page<Client>>> {
     Ok(Json(state.store.list_clients(&f).await?))
 }
 
@@ -166,14 +228,22 @@ pub async fn create_client(
     Staff(session): Staff,
     ApiJson(req): ApiJson<CreateClientRequest>,
 ) -> AppResult<(StatusCode, Json<Client>)> {
-    Ok((StatusCode::CREATED, Json(state.store.create_client(&req, session.user_id).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(state.store.create_client(&req, session.user_id).await?),
+    ))
 }
 
 /// A client's profile. Every read by staff is audited; a client may read its own (without
 /// the operators' notes).
 #[utoipa::path(get, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = Uuid, Path)),
     responses((status = 200, body = Client), (status = 404, body = ApiError)))]
-pub async fn get_client(State(state): State<AppState>, session: Session, addr: RemoteAddr, ApiPath(id): ApiPath<Uuid>) -> AppResult<Json<Client>> {
+pub async fn get_client(
+    State(state): State<AppState>,
+    session: Session,
+    addr: RemoteAddr,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<Json<Client>> {
     if !session.role.is_staff() {
         if id != session.user_id {
             return Err(AppError::not_found("client"));
@@ -183,7 +253,16 @@ pub async fn get_client(State(state): State<AppState>, session: Session, addr: R
         return Ok(Json(c));
     }
     let c = state.store.get_client(id).await?;
-    state.store.audit(session.user_id, "client.viewed", Some(id), None, addr.0.as_deref()).await?;
+    state
+        .store
+        .audit(
+            session.user_id,
+            "client.viewed",
+            Some(id),
+            None,
+            addr.0.as_deref(),
+        )
+        .await?;
     Ok(Json(c))
 }
 
@@ -201,7 +280,10 @@ pub async fn update_client(
     if !staff && id != session.user_id {
         return Err(AppError::not_found("client"));
     }
-    let mut c = state.store.update_client(id, &req, session.user_id, session.role).await?;
+    let mut c = state
+        .store
+        .update_client(id, &req, session.user_id, session.role)
+        .await?;
     if !staff {
         c.notes = None;
     }
@@ -211,8 +293,17 @@ pub async fn update_client(
 /// Operators with their status and load.
 #[utoipa::path(get, path = "/api/v1/operators", tag = "operators", params(PageQuery),
     responses((status = 200, body = Page<Operator>), (status = 403, body = ApiError)))]
-pub async fn list_operators(State(state): State<AppState>, _: Staff, ApiQuery(q): ApiQuery<PageQuery>) -> AppResult<Json<Page<Operator>>> {
-    Ok(Json(state.store.list_operators(q.cursor.as_deref(), q.limit).await?))
+pub async fn list_operators(
+    State(state): State<AppState>,
+    _: Staff,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> AppResult<Json<Page<Operator>>> {
+    Ok(Json(
+        state
+            .store
+            .list_operators(q.cursor.as_deref(), q.limit)
+            .await?,
+    ))
 }
 
 /// Create an operator (admin).
@@ -225,7 +316,15 @@ pub async fn create_operator(
 ) -> AppResult<(StatusCode, Json<Operator>)> {
     valid_password(&req.password)?;
     let hash = hash_password(req.password.clone()).await?;
-    Ok((StatusCode::CREATED, Json(state.store.create_operator(&req, hash, Some(session.user_id)).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            state
+                .store
+                .create_operator(&req, hash, Some(session.user_id))
+                .await?,
+        ),
+    ))
 }
 
 /// Edit, disable or re-enable an operator, or set their password (admin).
@@ -244,7 +343,12 @@ pub async fn update_operator(
         }
         None => None,
     };
-    Ok(Json(state.store.update_operator(id, &req, hash, session.user_id).await?))
+    Ok(Json(
+        state
+            .store
+            .update_operator(id, &req, hash, session.user_id)
+            .await?,
+    ))
 }
 
 /// The audit log, newest first, filtered by who, what (an action's prefix), which and when
@@ -266,7 +370,16 @@ pub async fn list_audit(
     if !csv {
         return Ok(Json(page).into_response());
     }
-    state.store.audit(session.user_id, "audit.exported", None, None, addr.0.as_deref()).await?;
+    state
+        .store
+        .audit(
+            session.user_id,
+            "audit.exported",
+            None,
+            None,
+            addr.0.as_deref(),
+        )
+        .await?;
     let rows = page.items.iter().map(|a| {
         vec![
             a.at.to_rfc3339(),
@@ -280,27 +393,55 @@ pub async fn list_audit(
         ]
     });
     // Names after the original columns, so a spreadsheet built on the first six still reads.
-    let text = crate::store::reports::csv::write(&["at", "operator_id", "action", "target_id", "detail", "remote_addr", "operator_name", "target_name"], rows);
-    Ok(([(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")], text).into_response())
+    let text = crate::store::reports::csv::write(
+        &[
+            "at",
+            "operator_id",
+            "action",
+            "target_id",
+            "detail",
+            "remote_addr",
+            "operator_name",
+            "target_name",
+        ],
+        rows,
+    );
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+        text,
+    )
+        .into_response())
 }
 
 /// Sessions (logins on devices): mine, or — for an admin — anyone's.
 #[utoipa::path(get, path = "/api/v1/sessions", tag = "session", params(SessionQuery),
     responses((status = 200, body = Page<SessionInfo>), (status = 403, body = ApiError)))]
-pub async fn list_sessions(State(state): State<AppState>, session: Session, ApiQuery(q): ApiQuery<SessionQuery>) -> AppResult<Json<Page<SessionInfo>>> {
+pub async fn list_sessions(
+    State(state): State<AppState>,
+    session: Session,
+    ApiQuery(q): ApiQuery<SessionQuery>,
+) -> AppResult<Json<Page<SessionInfo>>> {
     let user = q.user_id.unwrap_or(session.user_id);
     if user != session.user_id {
         session.require_admin()?;
     }
     let items = state.store.sessions_of(user, &session.token_hash).await?;
-    Ok(Json(Page { items, next_cursor: None }))
+    Ok(Json(Page {
+        items,
+        next_cursor: None,
+    }))
 }
 
 /// End a session: one of mine, or — for an admin — anyone's. Its live connections close within
 /// seconds; audited.
 #[utoipa::path(delete, path = "/api/v1/sessions/{id}", tag = "session", params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = ApiError)))]
-pub async fn revoke_session(State(state): State<AppState>, session: Session, addr: RemoteAddr, ApiPath(id): ApiPath<String>) -> AppResult<StatusCode> {
+pub async fn revoke_session(
+    State(state): State<AppState>,
+    session: Session,
+    addr: RemoteAddr,
+    ApiPath(id): ApiPath<String>,
+) -> AppResult<StatusCode> {
     let owner = state.store.session_owner(&id).await?;
     // Someone else's session is "not found" to a non-admin: ids cannot be probed.
     let Some(owner) = owner.filter(|o| *o == session.user_id || session.role == Role::Admin) else {
@@ -310,7 +451,16 @@ pub async fn revoke_session(State(state): State<AppState>, session: Session, add
         return Err(AppError::not_found("session"));
     }
     if session.role.is_staff() {
-        state.store.audit(session.user_id, "session.revoked", Some(owner), None, addr.0.as_deref()).await?;
+        state
+            .store
+            .audit(
+                session.user_id,
+                "session.revoked",
+                Some(owner),
+                None,
+                addr.0.as_deref(),
+            )
+            .await?;
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -319,10 +469,18 @@ pub async fn revoke_session(State(state): State<AppState>, session: Session, add
 /// file store and — through an `erased` event — every desk's cache. Irreversible; audited.
 #[utoipa::path(delete, path = "/api/v1/clients/{id}", tag = "clients", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
-pub async fn erase_client(State(state): State<AppState>, session: Session, ApiPath(id): ApiPath<Uuid>) -> AppResult<StatusCode> {
+pub async fn erase_client(
+    State(state): State<AppState>,
+    session: Session,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<StatusCode> {
     session.require_admin()?;
     for sha in state.store.erase_client(id, session.user_id).await? {
-        if let Err(e) = state.blobs.remove_unused(&sha, std::time::SystemTime::now()).await {
+        if let Err(e) = state
+            .blobs
+            .remove_unused(&sha, std::time::SystemTime::now())
+            .await
+        {
             tracing::warn!(error = %e, "an erased client's file could not be deleted");
         }
     }

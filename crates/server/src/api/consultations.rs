@@ -4,8 +4,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use careline_protocol::{
-    ApiError, AssignRequest, CloseRequest, Consultation, CreateTariffRequest, InitiateConsultationRequest, InitiateConsultationResponse, Message, Page,
-    RatingRequest, ReadPosition, ReadRequest, ReleaseRequest, SendMessageRequest, Tariff, TransferRequest, UpdateConsultationRequest,
+    ApiError, AssignRequest, CloseRequest, Consultation, CreateTariffRequest,
+    InitiateConsultationRequest, InitiateConsultationResponse, Message, Page, RatingRequest,
+    ReadPosition, ReadRequest, ReleaseRequest, SendMessageRequest, Tariff, TransferRequest,
+    UpdateConsultationRequest,
 };
 use std::sync::atomic::Ordering;
 use uuid::Uuid;
@@ -36,21 +38,54 @@ pub async fn initiate(
     ApiJson(req): ApiJson<InitiateConsultationRequest>,
 ) -> AppResult<(StatusCode, Json<InitiateConsultationResponse>)> {
     session.require_client()?;
-    let (consultation, created) = state.store.initiate_consultation(session.user_id, req.kind, req.text.as_deref(), req.client_msg_id).await?;
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(session.shown(InitiateConsultationResponse { consultation, created }))))
+    let (consultation, created) = state
+        .store
+        .initiate_consultation(
+            session.user_id,
+            req.kind,
+            req.text.as_deref(),
+            req.client_msg_id,
+        )
+        .await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(session.shown(InitiateConsultationResponse {
+            consultation,
+            created,
+        })),
+    ))
 }
 
 /// Consultations with the caller's unread counts; a client sees its own.
 #[utoipa::path(get, path = "/api/v1/consultations", tag = "consultations", params(ConsultationFilter),
     responses((status = 200, body = Page<ConsultationItem>), (status = 400, body = ApiError)))]
-pub async fn list(State(state): State<AppState>, session: Session, ApiQuery(f): ApiQuery<ConsultationFilter>) -> AppResult<Json<Page<ConsultationItem>>> {
-    Ok(Json(session.shown(state.store.list_consultations(&f, session.user_id, session.role).await?)))
+pub async fn list(
+    State(state): State<AppState>,
+    session: Session,
+    ApiQuery(f): ApiQuery<ConsultationFilter>,
+) -> AppResult<Json<Page<ConsultationItem>>> {
+    Ok(Json(
+        session.shown(
+            state
+                .store
+                .list_consultations(&f, session.user_id, session.role)
+                .await?,
+        ),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/consultations/{id}", tag = "consultations", params(("id" = Uuid, Path)),
     responses((status = 200, body = Consultation), (status = 404, body = ApiError)))]
-pub async fn get(State(state): State<AppState>, session: Session, ApiPath(id): ApiPath<Uuid>) -> AppResult<Json<Consultation>> {
+pub async fn get(
+    State(state): State<AppState>,
+    session: Session,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<Json<Consultation>> {
     Ok(Json(session.shown(visible(&state, &session, id).await?)))
 }
 
@@ -65,8 +100,19 @@ pub async fn update(
     ApiJson(req): ApiJson<UpdateConsultationRequest>,
 ) -> AppResult<Json<Consultation>> {
     let c = state.store.update_consultation(id, &req).await?;
-    let detail = [req.priority.map(|p| format!("priority={p}")), req.tags.as_ref().map(|t| format!("tags={}", t.join("|")))];
-    audited(&state, &session, &addr, "consultation.update", id, detail.into_iter().flatten().collect::<Vec<_>>().join(" ")).await?;
+    let detail = [
+        req.priority.map(|p| format!("priority={p}")),
+        req.tags.as_ref().map(|t| format!("tags={}", t.join("|"))),
+    ];
+    audited(
+        &state,
+        &session,
+        &addr,
+        "consultation.update",
+        id,
+        detail.into_iter().flatten().collect::<Vec<_>>().join(" "),
+    )
+    .await?;
     Ok(Json(c))
 }
 
@@ -74,10 +120,26 @@ pub async fn update(
 /// the other gets 409 `already_taken`.
 #[utoipa::path(post, path = "/api/v1/consultations/{id}/take", tag = "consultations", params(("id" = Uuid, Path)),
     responses((status = 200, body = Consultation), (status = 409, body = ApiError)))]
-pub async fn take(State(state): State<AppState>, session: Session, addr: RemoteAddr, ApiPath(id): ApiPath<Uuid>) -> AppResult<Json<Consultation>> {
+pub async fn take(
+    State(state): State<AppState>,
+    session: Session,
+    addr: RemoteAddr,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<Json<Consultation>> {
     session.require_staff()?;
-    let c = state.store.transition_consultation(id, session.actor(), ConsultationAction::Take, None, None).await?;
-    audited(&state, &session, &addr, "consultation.take", id, String::new()).await?;
+    let c = state
+        .store
+        .transition_consultation(id, session.actor(), ConsultationAction::Take, None, None)
+        .await?;
+    audited(
+        &state,
+        &session,
+        &addr,
+        "consultation.take",
+        id,
+        String::new(),
+    )
+    .await?;
     Ok(Json(c))
 }
 
@@ -91,8 +153,26 @@ pub async fn transfer(
     addr: RemoteAddr,
     ApiJson(req): ApiJson<TransferRequest>,
 ) -> AppResult<Json<Consultation>> {
-    let c = state.store.assign_consultation(id, session.actor(), ConsultationAction::Transfer, req.operator_id, req.note.as_deref(), req.over_capacity).await?;
-    audited(&state, &session, &addr, "consultation.transfer", id, receiver(req.operator_id, req.over_capacity)).await?;
+    let c = state
+        .store
+        .assign_consultation(
+            id,
+            session.actor(),
+            ConsultationAction::Transfer,
+            req.operator_id,
+            req.note.as_deref(),
+            req.over_capacity,
+        )
+        .await?;
+    audited(
+        &state,
+        &session,
+        &addr,
+        "consultation.transfer",
+        id,
+        receiver(req.operator_id, req.over_capacity),
+    )
+    .await?;
     Ok(Json(c))
 }
 
@@ -107,8 +187,26 @@ pub async fn assign(
     addr: RemoteAddr,
     ApiJson(req): ApiJson<AssignRequest>,
 ) -> AppResult<Json<Consultation>> {
-    let c = state.store.assign_consultation(id, session.actor(), ConsultationAction::Assign, req.operator_id, req.note.as_deref(), req.over_capacity).await?;
-    audited(&state, &session, &addr, "consultation.assign", id, receiver(req.operator_id, req.over_capacity)).await?;
+    let c = state
+        .store
+        .assign_consultation(
+            id,
+            session.actor(),
+            ConsultationAction::Assign,
+            req.operator_id,
+            req.note.as_deref(),
+            req.over_capacity,
+        )
+        .await?;
+    audited(
+        &state,
+        &session,
+        &addr,
+        "consultation.assign",
+        id,
+        receiver(req.operator_id, req.over_capacity),
+    )
+    .await?;
     Ok(Json(c))
 }
 
@@ -123,8 +221,25 @@ pub async fn release(
     OptionalJson(body): OptionalJson<ReleaseRequest>,
 ) -> AppResult<Json<Consultation>> {
     let note = body.and_then(|b| b.note);
-    let c = state.store.transition_consultation(id, session.actor(), ConsultationAction::Release, None, note.as_deref()).await?;
-    audited(&state, &session, &addr, "consultation.release", id, String::new()).await?;
+    let c = state
+        .store
+        .transition_consultation(
+            id,
+            session.actor(),
+            ConsultationAction::Release,
+            None,
+            note.as_deref(),
+        )
+        .await?;
+    audited(
+        &state,
+        &session,
+        &addr,
+        "consultation.release",
+        id,
+        String::new(),
+    )
+    .await?;
     Ok(Json(c))
 }
 
@@ -139,15 +254,48 @@ pub async fn close(
     OptionalJson(body): OptionalJson<CloseRequest>,
 ) -> AppResult<Json<Consultation>> {
     let summary = body.and_then(|b| b.summary);
-    let c = state.store.transition_consultation(id, session.actor(), ConsultationAction::Close, None, summary.as_deref()).await?;
-    audited(&state, &session, &addr, "consultation.close", id, String::new()).await?;
+    let c = state
+        .store
+        .transition_consultation(
+            id,
+            session.actor(),
+            ConsultationAction::Close,
+            None,
+            summary.as_deref(),
+        )
+        .await?;
+    audited(
+        &state,
+        &session,
+        &addr,
+        "consultation.close",
+        id,
+        String::new(),
+    )
+    .await?;
     Ok(Json(session.shown(c)))
 }
 
 /// Every consultation action is audited: who, what, which, from where.
-async fn audited(state: &AppState, session: &Session, addr: &RemoteAddr, action: &str, id: Uuid, detail: String) -> AppResult<()> {
+async fn audited(
+    state: &AppState,
+    session: &Session,
+    addr: &RemoteAddr,
+    action: &str,
+    id: Uuid,
+    detail: String,
+) -> AppResult<()> {
     let detail = (!detail.is_empty()).then_some(detail);
-    state.store.audit(session.user_id, action, Some(id), detail.as_deref(), addr.0.as_deref()).await
+    state
+        .store
+        .audit(
+            session.user_id,
+            action,
+            Some(id),
+            detail.as_deref(),
+            addr.0.as_deref(),
+        )
+        .await
 }
 
 fn receiver(operator: Uuid, over_capacity: bool) -> String {
@@ -168,7 +316,14 @@ pub async fn rate(
     ApiJson(req): ApiJson<RatingRequest>,
 ) -> AppResult<Json<Consultation>> {
     session.require_client()?;
-    Ok(Json(session.shown(state.store.rate_consultation(id, session.user_id, req.score, req.comment.as_deref()).await?)))
+    Ok(Json(
+        session.shown(
+            state
+                .store
+                .rate_consultation(id, session.user_id, req.score, req.comment.as_deref())
+                .await?,
+        ),
+    ))
 }
 
 /// Messages, paged by seq either way; `thread=true` gives the client's whole thread.
@@ -196,7 +351,10 @@ pub async fn send_message(
     ApiJson(req): ApiJson<SendMessageRequest>,
 ) -> AppResult<(StatusCode, Json<Message>)> {
     let msg = state.store.send_message(id, session.actor(), &req).await?;
-    state.metrics.messages_stored.fetch_add(1, Ordering::Relaxed);
+    state
+        .metrics
+        .messages_stored
+        .fetch_add(1, Ordering::Relaxed);
     Ok((StatusCode::CREATED, Json(msg)))
 }
 
@@ -210,7 +368,12 @@ pub async fn read(
     ApiJson(req): ApiJson<ReadRequest>,
 ) -> AppResult<Json<ReadPosition>> {
     let c = visible(&state, &session, id).await?;
-    Ok(Json(state.store.mark_read(&c, session.user_id, session.role, req.seq).await?))
+    Ok(Json(
+        state
+            .store
+            .mark_read(&c, session.user_id, session.role, req.seq)
+            .await?,
+    ))
 }
 
 /// Move my delivery position forward: my device has received the messages up to `seq`
@@ -224,12 +387,20 @@ pub async fn delivered(
     ApiJson(req): ApiJson<ReadRequest>,
 ) -> AppResult<Json<ReadPosition>> {
     let c = visible(&state, &session, id).await?;
-    Ok(Json(state.store.mark_delivered(&c, session.user_id, session.role, req.seq).await?))
+    Ok(Json(
+        state
+            .store
+            .mark_delivered(&c, session.user_id, session.role, req.seq)
+            .await?,
+    ))
 }
 
 /// Tariffs, the active one of each kind first.
 #[utoipa::path(get, path = "/api/v1/tariffs", tag = "consultations", responses((status = 200, body = Vec<Tariff>)))]
-pub async fn list_tariffs(State(state): State<AppState>, _session: Session) -> AppResult<Json<Vec<Tariff>>> {
+pub async fn list_tariffs(
+    State(state): State<AppState>,
+    _session: Session,
+) -> AppResult<Json<Vec<Tariff>>> {
     Ok(Json(state.store.list_tariffs().await?))
 }
 
@@ -241,5 +412,8 @@ pub async fn create_tariff(
     Admin(session): Admin,
     ApiJson(req): ApiJson<CreateTariffRequest>,
 ) -> AppResult<(StatusCode, Json<Tariff>)> {
-    Ok((StatusCode::CREATED, Json(state.store.create_tariff(&req, session.user_id).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(state.store.create_tariff(&req, session.user_id).await?),
+    ))
 }

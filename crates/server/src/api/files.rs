@@ -29,20 +29,28 @@ pub async fn upload(
     body: Body,
 ) -> AppResult<(StatusCode, Json<Attachment>)> {
     let max = state.blobs.max_bytes();
-    if let Some(len) = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok()) {
+    if let Some(len) = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+    {
         if len > max {
-            return Err(AppError::refuse(ErrorCode::PayloadTooLarge, format!("an attachment may have at most {max} bytes")));
+            return Err(AppError::refuse(
+                ErrorCode::PayloadTooLarge,
+                format!("an attachment may have at most {max} bytes"),
+            ));
         }
     }
     let file_name = safe_file_name(q.name.as_deref().unwrap_or(""));
     let media_type = match headers.get(header::CONTENT_TYPE) {
         None => guess_media_type(&file_name).to_owned(),
         Some(v) => {
-            let v = v
-                .to_str()
-                .ok()
-                .and_then(valid_media_type)
-                .ok_or_else(|| AppError::refuse(ErrorCode::UnsupportedMediaType, "Content-Type is not a valid media type"))?;
+            let v = v.to_str().ok().and_then(valid_media_type).ok_or_else(|| {
+                AppError::refuse(
+                    ErrorCode::UnsupportedMediaType,
+                    "Content-Type is not a valid media type",
+                )
+            })?;
             if v == "application/octet-stream" {
                 guess_media_type(&file_name).to_owned()
             } else {
@@ -54,13 +62,26 @@ pub async fn upload(
     // The upload's size (announced, or the largest allowed when it is sent in chunks) is
     // reserved against the quota before a byte is stored, so parallel uploads cannot all pass.
     let quota = state.config.client_upload_quota_bytes;
-    let announced = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
     let _reserved = if session.role.is_staff() {
         None
     } else {
         let since = crate::time::now_ms() - 24 * 3600 * 1000;
-        let used = || async { Ok(state.store.uploaded_since(session.user_id, since).await? as u64) };
-        match state.uploading.reserve(session.user_id, announced.unwrap_or(max).max(1), quota, used).await? {
+        let used =
+            || async { Ok(state.store.uploaded_since(session.user_id, since).await? as u64) };
+        match state
+            .uploading
+            .reserve(
+                session.user_id,
+                announced.unwrap_or(max).max(1),
+                quota,
+                used,
+            )
+            .await?
+        {
             Some(r) => Some(r),
             None => return Err(over_quota(quota)),
         }
@@ -95,9 +116,21 @@ pub async fn upload(
     // for; the count in the transaction that records the upload is what decides (a reader may
     // not yet see an upload just recorded, and other instances reserve on their own).
     let recorded = if session.role.is_staff() {
-        state.store.insert_attachment(&attachment, session.user_id).await.map(|()| true)
+        state
+            .store
+            .insert_attachment(&attachment, session.user_id)
+            .await
+            .map(|()| true)
     } else {
-        state.store.insert_attachment_within(&attachment, session.user_id, quota, crate::time::now_ms() - 24 * 3600 * 1000).await
+        state
+            .store
+            .insert_attachment_within(
+                &attachment,
+                session.user_id,
+                quota,
+                crate::time::now_ms() - 24 * 3600 * 1000,
+            )
+            .await
     };
     if !matches!(recorded, Ok(true)) {
         discard(&state, stored).await;
@@ -114,13 +147,23 @@ pub async fn upload(
 /// Deletes what a refused upload stored, unless it is held or named elsewhere.
 async fn discard(state: &AppState, stored: crate::blobs::Stored) {
     let sha = stored.sha256.clone();
-    if let Err(e) = state.blobs.discard(stored, state.store.content_unnamed(&sha)).await {
+    if let Err(e) = state
+        .blobs
+        .discard(stored, state.store.content_unnamed(&sha))
+        .await
+    {
         tracing::warn!(error = %e, "a refused upload's file could not be deleted");
     }
 }
 
 fn over_quota(quota: u64) -> AppError {
-    AppError::refuse(ErrorCode::RateLimited, format!("a client may upload at most {} MiB a day", quota / (1024 * 1024)))
+    AppError::refuse(
+        ErrorCode::RateLimited,
+        format!(
+            "a client may upload at most {} MiB a day",
+            quota / (1024 * 1024)
+        ),
+    )
 }
 
 /// Memory all thumbnails being made may take together, in MiB (one image may take all of it).
@@ -135,7 +178,10 @@ fn thumb_budget() -> &'static tokio::sync::Semaphore {
 
 /// Makes and stores an image's thumbnail. Too many pixels (a decompression bomb): refused with
 /// the numbers. An image that does not decode is kept as a file, without a thumbnail.
-async fn thumbnail(state: &AppState, sha256: &str) -> AppResult<Option<(Box<careline_protocol::ImageInfo>, crate::blobs::Stored)>> {
+async fn thumbnail(
+    state: &AppState,
+    sha256: &str,
+) -> AppResult<Option<(Box<careline_protocol::ImageInfo>, crate::blobs::Stored)>> {
     let path = state.blobs.path_of(sha256)?;
     let bytes = tokio::fs::read(&path).await?;
     let (bytes, cost) = tokio::task::spawn_blocking(move || {
@@ -148,19 +194,32 @@ async fn thumbnail(state: &AppState, sha256: &str) -> AppResult<Option<(Box<care
     // (16 at once peaked the server at 4.9 GB); past a few seconds of waiting, refused.
     let permit = match cost {
         Ok(cost) => {
-            let mib = u32::try_from(cost.div_ceil(1024 * 1024)).unwrap_or(u32::MAX).max(1);
+            let mib = u32::try_from(cost.div_ceil(1024 * 1024))
+                .unwrap_or(u32::MAX)
+                .max(1);
             match tokio::time::timeout(THUMB_WAIT, thumb_budget().acquire_many(mib)).await {
                 Ok(Ok(p)) => Some(p),
-                _ => return Err(AppError::refuse(ErrorCode::RateLimited, "the server is busy with other images; send this one again in a moment")),
+                _ => {
+                    return Err(AppError::refuse(
+                        ErrorCode::RateLimited,
+                        "the server is busy with other images; send this one again in a moment",
+                    ))
+                }
             }
         }
         Err(_) => None,
     };
-    let made = tokio::task::spawn_blocking(move || crate::thumbs::make(&bytes)).await.map_err(|e| AppError::failed("making a thumbnail", e))?;
+    let made = tokio::task::spawn_blocking(move || crate::thumbs::make(&bytes))
+        .await
+        .map_err(|e| AppError::failed("making a thumbnail", e))?;
     drop(permit);
     let made = match made {
         Ok(m) => m,
-        Err(crate::thumbs::Refusal::TooMuchMemory { width, height, bytes }) => {
+        Err(crate::thumbs::Refusal::TooMuchMemory {
+            width,
+            height,
+            bytes,
+        }) => {
             return Err(AppError::invalid(format!(
                 "the image has {width} × {height} pixels, {} MB once decoded; at most {} MB are accepted",
                 bytes / 1_000_000,
@@ -179,7 +238,12 @@ async fn thumbnail(state: &AppState, sha256: &str) -> AppResult<Option<(Box<care
         }
     };
     let size = made.thumb.len() as i64;
-    let stored = state.blobs.store(futures::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(made.thumb))])).await?;
+    let stored = state
+        .blobs
+        .store(futures::stream::iter([Ok::<_, std::io::Error>(
+            bytes::Bytes::from(made.thumb),
+        )]))
+        .await?;
     let info = Box::new(careline_protocol::ImageInfo {
         width: made.width,
         height: made.height,
@@ -195,26 +259,59 @@ async fn thumbnail(state: &AppState, sha256: &str) -> AppResult<Option<(Box<care
 /// file has none (422).
 #[utoipa::path(get, path = "/api/v1/attachments/{id}/thumbnail", tag = "attachments", params(("id" = Uuid, Path)),
     responses((status = 200, content_type = "image/jpeg", body = Vec<u8>), (status = 404, body = ApiError), (status = 422, body = ApiError)))]
-pub async fn thumbnail_of(State(state): State<AppState>, session: Session, ApiPath(id): ApiPath<Uuid>) -> AppResult<Response> {
+pub async fn thumbnail_of(
+    State(state): State<AppState>,
+    session: Session,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<Response> {
     let a = state.store.attachment_for(id, session.viewer()).await?;
     let Some(image) = a.image else {
         // The attachment exists (a 404 would say it does not): it is just not an image.
-        return Err(AppError::invalid("this attachment is not an image: it has no thumbnail"));
+        return Err(AppError::invalid(
+            "this attachment is not an image: it has no thumbnail",
+        ));
     };
-    serve(&state, &image.thumb_sha256, "image/jpeg", image.thumb_size, &format!("thumbnail-{}.jpg", a.id), true).await
+    serve(
+        &state,
+        &image.thumb_sha256,
+        "image/jpeg",
+        image.thumb_size,
+        &format!("thumbnail-{}.jpg", a.id),
+        true,
+    )
+    .await
 }
 
 /// Download a file the caller may see.
 #[utoipa::path(get, path = "/api/v1/attachments/{id}", tag = "attachments", params(("id" = Uuid, Path)),
     responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = ApiError)))]
-pub async fn download(State(state): State<AppState>, session: Session, ApiPath(id): ApiPath<Uuid>) -> AppResult<Response> {
+pub async fn download(
+    State(state): State<AppState>,
+    session: Session,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<Response> {
     let a = state.store.attachment_for(id, session.viewer()).await?;
     let inline = a.media_type.starts_with("image/");
-    serve(&state, &a.sha256, &a.media_type, a.size, &a.file_name, inline).await
+    serve(
+        &state,
+        &a.sha256,
+        &a.media_type,
+        a.size,
+        &a.file_name,
+        inline,
+    )
+    .await
 }
 
 /// Streams a stored content with headers that keep a browser from running it.
-async fn serve(state: &AppState, sha256: &str, media_type: &str, size: i64, file_name: &str, inline: bool) -> AppResult<Response> {
+async fn serve(
+    state: &AppState,
+    sha256: &str,
+    media_type: &str,
+    size: i64,
+    file_name: &str,
+    inline: bool,
+) -> AppResult<Response> {
     let file = tokio::fs::File::open(state.blobs.path_of(sha256)?).await?;
     let mut response = Body::from_stream(ReaderStream::new(file)).into_response();
     let h = response.headers_mut();
@@ -225,10 +322,24 @@ async fn serve(state: &AppState, sha256: &str, media_type: &str, size: i64, file
     };
     set(h, header::CONTENT_TYPE, media_type.to_owned());
     set(h, header::CONTENT_LENGTH, size.to_string());
-    set(h, header::CONTENT_DISPOSITION, content_disposition(file_name, inline));
+    set(
+        h,
+        header::CONTENT_DISPOSITION,
+        content_disposition(file_name, inline),
+    );
     set(h, header::ETAG, format!("\"{sha256}\""));
-    set(h, header::CACHE_CONTROL, "private, max-age=31536000, immutable".into());
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
+    set(
+        h,
+        header::CACHE_CONTROL,
+        "private, max-age=31536000, immutable".into(),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
     Ok(response)
 }

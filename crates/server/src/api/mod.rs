@@ -36,19 +36,29 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<
 
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
         if !crate::hygiene::is_json(req.headers()) {
-            return Err(AppError::refuse(ErrorCode::UnsupportedMediaType, "send JSON with Content-Type: application/json"));
+            return Err(AppError::refuse(
+                ErrorCode::UnsupportedMediaType,
+                "send JSON with Content-Type: application/json",
+            ));
         }
         let bytes = body_bytes(req, state).await?;
         crate::hygiene::refuse_nul(&bytes)?;
-        axum::Json::<T>::from_bytes(&bytes).map(|axum::Json(v)| ApiJson(v)).map_err(AppError::from)
+        axum::Json::<T>::from_bytes(&bytes)
+            .map(|axum::Json(v)| ApiJson(v))
+            .map_err(AppError::from)
     }
 }
 
-async fn body_bytes<S: Send + Sync>(req: axum::extract::Request, state: &S) -> Result<axum::body::Bytes, AppError> {
-    axum::body::Bytes::from_request(req, state).await.map_err(|e| match e.status().as_u16() {
-        413 => AppError::refuse(ErrorCode::PayloadTooLarge, "the request body is too large"),
-        _ => AppError::bad_request(e.body_text()),
-    })
+async fn body_bytes<S: Send + Sync>(
+    req: axum::extract::Request,
+    state: &S,
+) -> Result<axum::body::Bytes, AppError> {
+    axum::body::Bytes::from_request(req, state)
+        .await
+        .map_err(|e| match e.status().as_u16() {
+            413 => AppError::refuse(ErrorCode::PayloadTooLarge, "the request body is too large"),
+            _ => AppError::bad_request(e.body_text()),
+        })
 }
 
 #[derive(FromRequestParts)]
@@ -65,15 +75,24 @@ const DEFAULT_PERIOD: chrono::Duration = chrono::Duration::days(7);
 impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for PeriodQuery<T> {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
         let raw = parts.uri.query().unwrap_or("");
-        let mut pairs: Vec<(String, String)> =
-            serde_urlencoded::from_str(raw).map_err(|e| AppError::bad_request(format!("the query string is not valid: {e}")))?;
-        let given = |k: &str, pairs: &[(String, String)]| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let mut pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw)
+            .map_err(|e| AppError::bad_request(format!("the query string is not valid: {e}")))?;
+        let given = |k: &str, pairs: &[(String, String)]| {
+            pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
+        };
         let to = match given("to", &pairs) {
             Some(t) => chrono::DateTime::parse_from_rfc3339(&t)
                 .map(|t| t.with_timezone(&chrono::Utc))
-                .map_err(|_| AppError::bad_request(format!("to must be a time in RFC 3339 (2026-12-07T00:00:00Z), not {t:?}")))?,
+                .map_err(|_| {
+                    AppError::bad_request(format!(
+                        "to must be a time in RFC 3339 (2026-12-07T00:00:00Z), not {t:?}"
+                    ))
+                })?,
             None => {
                 let now = chrono::Utc::now();
                 pairs.push(("to".into(), now.to_rfc3339()));
@@ -83,18 +102,27 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Per
         if given("from", &pairs).is_none() {
             pairs.push(("from".into(), (to - DEFAULT_PERIOD).to_rfc3339()));
         }
-        let text = serde_urlencoded::to_string(&pairs).map_err(|e| AppError::bad_request(e.to_string()))?;
-        serde_urlencoded::from_str(&text).map(PeriodQuery).map_err(|e| AppError::bad_request(query_words(&e.to_string())))
+        let text = serde_urlencoded::to_string(&pairs)
+            .map_err(|e| AppError::bad_request(e.to_string()))?;
+        serde_urlencoded::from_str(&text)
+            .map(PeriodQuery)
+            .map_err(|e| AppError::bad_request(query_words(&e.to_string())))
     }
 }
 
 /// A query parameter's refusal in the API's own words, not the deserialiser's.
 fn query_words(error: &str) -> String {
     let e = error.trim_start_matches("Failed to deserialize query string: ");
-    if let Some(field) = e.strip_prefix("missing field `").and_then(|r| r.strip_suffix('`')) {
+    if let Some(field) = e
+        .strip_prefix("missing field `")
+        .and_then(|r| r.strip_suffix('`'))
+    {
         return format!("the query parameter {field} is required");
     }
-    if e.contains("premature end of input") || e.contains("input contains invalid characters") || e.contains("trailing input") {
+    if e.contains("premature end of input")
+        || e.contains("input contains invalid characters")
+        || e.contains("trailing input")
+    {
         return format!("a time must be RFC 3339 (2026-12-07T00:00:00Z): {e}");
     }
     format!("a query parameter is not valid: {e}")
@@ -116,7 +144,9 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for Optional
             return Ok(OptionalJson(None));
         }
         crate::hygiene::refuse_nul(&bytes)?;
-        serde_json::from_slice(&bytes).map(|v| OptionalJson(Some(v))).map_err(|e| AppError::bad_request(format!("invalid JSON body: {e}")))
+        serde_json::from_slice(&bytes)
+            .map(|v| OptionalJson(Some(v)))
+            .map_err(|e| AppError::bad_request(format!("invalid JSON body: {e}")))
     }
 }
 
@@ -124,7 +154,10 @@ impl From<JsonRejection> for AppError {
     fn from(r: JsonRejection) -> Self {
         match r.status().as_u16() {
             413 => AppError::refuse(ErrorCode::PayloadTooLarge, "the request body is too large"),
-            415 => AppError::refuse(ErrorCode::UnsupportedMediaType, "send JSON with Content-Type: application/json"),
+            415 => AppError::refuse(
+                ErrorCode::UnsupportedMediaType,
+                "send JSON with Content-Type: application/json",
+            ),
             _ => AppError::bad_request(r.body_text()),
         }
     }
@@ -158,7 +191,10 @@ impl utoipa::Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 
@@ -172,7 +208,11 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(accounts::register))
         .routes(routes!(accounts::claim_code))
         .routes(routes!(accounts::list_clients, accounts::create_client))
-        .routes(routes!(accounts::get_client, accounts::update_client, accounts::erase_client))
+        .routes(routes!(
+            accounts::get_client,
+            accounts::update_client,
+            accounts::erase_client
+        ))
         .routes(routes!(accounts::list_operators, accounts::create_operator))
         .routes(routes!(accounts::update_operator))
         .routes(routes!(accounts::list_audit))
@@ -186,19 +226,34 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(consultations::release))
         .routes(routes!(consultations::close))
         .routes(routes!(consultations::rate))
-        .routes(routes!(consultations::list_messages, consultations::send_message))
+        .routes(routes!(
+            consultations::list_messages,
+            consultations::send_message
+        ))
         .routes(routes!(consultations::read))
         .routes(routes!(consultations::delivered))
-        .routes(routes!(consultations::list_tariffs, consultations::create_tariff))
+        .routes(routes!(
+            consultations::list_tariffs,
+            consultations::create_tariff
+        ))
         .routes(routes!(reports::consultations))
         .routes(routes!(reports::operators))
         .routes(routes!(reports::items))
         .routes(routes!(reports::callbacks))
         .routes(routes!(reports::billing))
-        .routes(routes!(supervision::list_red_flags, supervision::create_red_flag))
-        .routes(routes!(supervision::update_red_flag, supervision::delete_red_flag))
+        .routes(routes!(
+            supervision::list_red_flags,
+            supervision::create_red_flag
+        ))
+        .routes(routes!(
+            supervision::update_red_flag,
+            supervision::delete_red_flag
+        ))
         .routes(routes!(supervision::test_red_flags))
-        .routes(routes!(supervision::get_settings, supervision::put_settings))
+        .routes(routes!(
+            supervision::get_settings,
+            supervision::put_settings
+        ))
         .routes(routes!(quick_replies::list, quick_replies::create))
         .routes(routes!(quick_replies::update, quick_replies::delete))
         .routes(routes!(webhooks::list, webhooks::create))
@@ -223,13 +278,19 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     declare_common_answers(&mut api);
     // Serialized once: a handler's captures are cloned with its route (per request, and with
     // the router), and cloning the document itself cost a millisecond per connection.
-    let doc = axum::body::Bytes::from(serde_json::to_vec(&api).expect("the OpenAPI document serializes"));
+    let doc =
+        axum::body::Bytes::from(serde_json::to_vec(&api).expect("the OpenAPI document serializes"));
     let router = router
         .route(
             "/api/openapi.json",
             axum::routing::get(move || {
                 let doc = doc.clone();
-                async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], doc) }
+                async move {
+                    (
+                        [(axum::http::header::CONTENT_TYPE, "application/json")],
+                        doc,
+                    )
+                }
             }),
         )
         // The patients' web chat page.
@@ -240,7 +301,10 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .route("/chat/icon.svg", axum::routing::get(crate::web::icon))
         .fallback(|| async { AppError::not_found("route").into_response() })
         .method_not_allowed_fallback(|| async {
-            let e = careline_protocol::ApiError::new(ErrorCode::BadRequest, "method not allowed on this path");
+            let e = careline_protocol::ApiError::new(
+                ErrorCode::BadRequest,
+                "method not allowed on this path",
+            );
             (axum::http::StatusCode::METHOD_NOT_ALLOWED, axum::Json(e)).into_response()
         });
     (router, api)
@@ -254,36 +318,82 @@ fn declare_common_answers(api: &mut utoipa::openapi::OpenApi) {
         RefOr::T(
             ResponseBuilder::new()
                 .description(what)
-                .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ApiError"))).build())
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ApiError")))
+                        .build(),
+                )
                 .build(),
         )
     };
     let document_secured = api.security.as_ref().is_some_and(|s| !s.is_empty());
     for item in api.paths.paths.values_mut() {
-        for op in [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten() {
-            let secured = op.security.as_ref().map_or(document_secured, |s| !s.is_empty());
-            let has_input = op.request_body.is_some() || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+        for op in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let secured = op
+                .security
+                .as_ref()
+                .map_or(document_secured, |s| !s.is_empty());
+            let has_input =
+                op.request_body.is_some() || op.parameters.as_ref().is_some_and(|p| !p.is_empty());
             if secured {
-                op.responses.responses.entry("401".into()).or_insert_with(|| error("no token, or one that is unknown, expired or revoked"));
+                op.responses
+                    .responses
+                    .entry("401".into())
+                    .or_insert_with(|| {
+                        error("no token, or one that is unknown, expired or revoked")
+                    });
                 // Every role reaches every route; the role, the account's state or the
                 // object's owner decides (an operator's route for a client, a disabled account).
-                op.responses.responses.entry("403".into()).or_insert_with(|| error("not for this role or this account"));
+                op.responses
+                    .responses
+                    .entry("403".into())
+                    .or_insert_with(|| error("not for this role or this account"));
             }
-            let by_id = op.parameters.as_ref().is_some_and(|ps| ps.iter().any(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Path)));
+            let by_id = op.parameters.as_ref().is_some_and(|ps| {
+                ps.iter()
+                    .any(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Path))
+            });
             if by_id {
                 // Unknown ids and other people's objects answer alike.
-                op.responses.responses.entry("404".into()).or_insert_with(|| error("no such object, or not yours to see"));
+                op.responses
+                    .responses
+                    .entry("404".into())
+                    .or_insert_with(|| error("no such object, or not yours to see"));
             }
             if has_input {
-                op.responses.responses.entry("400".into()).or_insert_with(|| error("malformed input"));
+                op.responses
+                    .responses
+                    .entry("400".into())
+                    .or_insert_with(|| error("malformed input"));
             }
             if op.request_body.is_some() {
                 // Every body is read by the same extractors: a body that is not JSON (or not
                 // the declared upload) is refused before the handler, and a well-formed one
                 // that breaks a rule of the domain (a length, a range, a format) is 422.
-                op.responses.responses.entry("413".into()).or_insert_with(|| error("the body is larger than the server takes"));
-                op.responses.responses.entry("415".into()).or_insert_with(|| error("the body is not of the declared content type"));
-                op.responses.responses.entry("422".into()).or_insert_with(|| error("the input breaks a rule: a length, a range, a format"));
+                op.responses
+                    .responses
+                    .entry("413".into())
+                    .or_insert_with(|| error("the body is larger than the server takes"));
+                op.responses
+                    .responses
+                    .entry("415".into())
+                    .or_insert_with(|| error("the body is not of the declared content type"));
+                op.responses
+                    .responses
+                    .entry("422".into())
+                    .or_insert_with(|| {
+                        error("the input breaks a rule: a length, a range, a format")
+                    });
             }
         }
     }

@@ -5,14 +5,18 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use careline_protocol::{
-    ApiError, BillingReport, CallbackReport, ConsultationReport, OperatorReport, ReportFormat, ReportItems, ReportItemsQuery, ReportQuery, Role,
+    ApiError, BillingReport, CallbackReport, ConsultationReport, OperatorReport, ReportFormat,
+    ReportItems, ReportItemsQuery, ReportQuery, Role,
 };
 
 use super::PeriodQuery;
 use crate::auth::{Admin, RemoteAddr, Session};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::reports::csv::{billing_report_csv, callback_report_csv, consultation_report_csv, items_csv, operator_report_csv};
+use crate::store::reports::csv::{
+    billing_report_csv, callback_report_csv, consultation_report_csv, items_csv,
+    operator_report_csv,
+};
 
 /// Consultations over a period: arrivals, takes, closings, abandoned ones, time to take, first
 /// response and resolution (median and p90), ratings — per hour, day or week of the reader's
@@ -23,7 +27,12 @@ use crate::store::reports::csv::{billing_report_csv, callback_report_csv, consul
         (status = 200, description = "The report; `?format=csv`: one row per bucket, then the total",
             content((ConsultationReport = "application/json"), (String = "text/csv"))),
         (status = 403, body = ApiError), (status = 422, body = ApiError)))]
-pub async fn consultations(State(state): State<AppState>, session: Session, addr: RemoteAddr, PeriodQuery(q): PeriodQuery<ReportQuery>) -> AppResult<Response> {
+pub async fn consultations(
+    State(state): State<AppState>,
+    session: Session,
+    addr: RemoteAddr,
+    PeriodQuery(q): PeriodQuery<ReportQuery>,
+) -> AppResult<Response> {
     allowed(&session, q.operator_id)?;
     let report = state.store.consultation_report(&q).await?;
     opened(&state, &session, &addr, "consultations", q.format).await?;
@@ -32,8 +41,12 @@ pub async fn consultations(State(state): State<AppState>, session: Session, addr
 
 /// Reports are for admins; an operator sees their own figures (`operator_id` = their id).
 fn allowed(session: &Session, operator_id: Option<uuid::Uuid>) -> AppResult<()> {
-    if session.role != Role::Admin && (!session.role.is_staff() || operator_id != Some(session.user_id)) {
-        return Err(AppError::forbidden("reports are for admins; an operator sees their own figures (operator_id = their id)"));
+    if session.role != Role::Admin
+        && (!session.role.is_staff() || operator_id != Some(session.user_id))
+    {
+        return Err(AppError::forbidden(
+            "reports are for admins; an operator sees their own figures (operator_id = their id)",
+        ));
     }
     Ok(())
 }
@@ -46,7 +59,12 @@ fn allowed(session: &Session, operator_id: Option<uuid::Uuid>) -> AppResult<()> 
         (status = 200, description = "The report; `?format=csv`: one row per operator",
             content((OperatorReport = "application/json"), (String = "text/csv"))),
         (status = 403, body = ApiError), (status = 422, body = ApiError)))]
-pub async fn operators(State(state): State<AppState>, session: Session, addr: RemoteAddr, PeriodQuery(q): PeriodQuery<ReportQuery>) -> AppResult<Response> {
+pub async fn operators(
+    State(state): State<AppState>,
+    session: Session,
+    addr: RemoteAddr,
+    PeriodQuery(q): PeriodQuery<ReportQuery>,
+) -> AppResult<Response> {
     allowed(&session, q.operator_id)?;
     let report = state.store.operator_report(&q).await?;
     opened(&state, &session, &addr, "operators", q.format).await?;
@@ -62,7 +80,12 @@ pub async fn operators(State(state): State<AppState>, session: Session, addr: Re
         (status = 200, description = "The consultations, oldest moment first; `?format=csv`: every one, a row each",
             content((ReportItems = "application/json"), (String = "text/csv"))),
         (status = 403, body = ApiError), (status = 422, body = ApiError)))]
-pub async fn items(State(state): State<AppState>, session: Session, addr: RemoteAddr, PeriodQuery(q): PeriodQuery<ReportItemsQuery>) -> AppResult<Response> {
+pub async fn items(
+    State(state): State<AppState>,
+    session: Session,
+    addr: RemoteAddr,
+    PeriodQuery(q): PeriodQuery<ReportItemsQuery>,
+) -> AppResult<Response> {
     allowed(&session, q.operator_id)?;
     let items = state.store.report_items(&q).await?;
     opened(&state, &session, &addr, "consultation_items", q.format).await?;
@@ -93,25 +116,53 @@ pub async fn callbacks(
     responses(
         (status = 200, description = "The report; `?format=csv`: one row per group", content((BillingReport = "application/json"), (String = "text/csv"))),
         (status = 403, body = ApiError), (status = 422, body = ApiError)))]
-pub async fn billing(State(state): State<AppState>, Admin(session): Admin, addr: RemoteAddr, PeriodQuery(q): PeriodQuery<ReportQuery>) -> AppResult<Response> {
+pub async fn billing(
+    State(state): State<AppState>,
+    Admin(session): Admin,
+    addr: RemoteAddr,
+    PeriodQuery(q): PeriodQuery<ReportQuery>,
+) -> AppResult<Response> {
     let report = state.store.billing_report(&q).await?;
     opened(&state, &session, &addr, "billing", q.format).await?;
     Ok(answer(q.format, &report, billing_report_csv))
 }
 
 /// Who read which report, or exported it, is audited.
-async fn opened(state: &AppState, session: &Session, addr: &RemoteAddr, which: &str, format: Option<ReportFormat>) -> AppResult<()> {
+async fn opened(
+    state: &AppState,
+    session: &Session,
+    addr: &RemoteAddr,
+    which: &str,
+    format: Option<ReportFormat>,
+) -> AppResult<()> {
     let action = match format.unwrap_or_default() {
         ReportFormat::Json => "report.opened",
         ReportFormat::Csv => "report.exported",
     };
-    state.store.audit(session.user_id, action, None, Some(which), addr.0.as_deref()).await
+    state
+        .store
+        .audit(
+            session.user_id,
+            action,
+            None,
+            Some(which),
+            addr.0.as_deref(),
+        )
+        .await
 }
 
 /// A report as asked: JSON, or CSV.
-fn answer<R: serde::Serialize>(format: Option<ReportFormat>, report: &R, csv: fn(&R) -> String) -> Response {
+fn answer<R: serde::Serialize>(
+    format: Option<ReportFormat>,
+    report: &R,
+    csv: fn(&R) -> String,
+) -> Response {
     match format.unwrap_or_default() {
         ReportFormat::Json => Json(report).into_response(),
-        ReportFormat::Csv => ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv(report)).into_response(),
+        ReportFormat::Csv => (
+            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+            csv(report),
+        )
+            .into_response(),
     }
 }

@@ -4,7 +4,10 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use careline_protocol::{ApiError, DeskSettings, RedFlagRule, RedFlagRuleRequest, RedFlagTestRequest, RedFlagTestResponse};
+use careline_protocol::{
+    ApiError, DeskSettings, RedFlagRule, RedFlagRuleRequest, RedFlagTestRequest,
+    RedFlagTestResponse,
+};
 use uuid::Uuid;
 
 use super::{ApiJson, ApiPath};
@@ -15,7 +18,10 @@ use crate::state::AppState;
 /// The red-flag rules, in the order they are tried (admins).
 #[utoipa::path(get, path = "/api/v1/red-flags", tag = "supervision",
     responses((status = 200, body = Vec<RedFlagRule>), (status = 403, body = ApiError)))]
-pub async fn list_red_flags(State(state): State<AppState>, session: Session) -> AppResult<Json<Vec<RedFlagRule>>> {
+pub async fn list_red_flags(
+    State(state): State<AppState>,
+    session: Session,
+) -> AppResult<Json<Vec<RedFlagRule>>> {
     session.require_admin()?;
     Ok(Json(state.store.list_red_flags().await?))
 }
@@ -29,7 +35,15 @@ pub async fn create_red_flag(
     addr: RemoteAddr,
     ApiJson(req): ApiJson<RedFlagRuleRequest>,
 ) -> AppResult<(StatusCode, Json<RedFlagRule>)> {
-    Ok((StatusCode::CREATED, Json(state.store.create_red_flag(&req, session.user_id, addr.0.as_deref()).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            state
+                .store
+                .create_red_flag(&req, session.user_id, addr.0.as_deref())
+                .await?,
+        ),
+    ))
 }
 
 /// A rule's new phrase, exceptions, language or enabled flag (admins; audited).
@@ -42,32 +56,54 @@ pub async fn update_red_flag(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<RedFlagRuleRequest>,
 ) -> AppResult<Json<RedFlagRule>> {
-    Ok(Json(state.store.update_red_flag(id, &req, session.user_id, addr.0.as_deref()).await?))
+    Ok(Json(
+        state
+            .store
+            .update_red_flag(id, &req, session.user_id, addr.0.as_deref())
+            .await?,
+    ))
 }
 
 /// Removes a rule (admins; audited). Consultations it raised stay raised.
 #[utoipa::path(delete, path = "/api/v1/red-flags/{id}", tag = "supervision", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
-pub async fn delete_red_flag(State(state): State<AppState>, session: Session, addr: RemoteAddr, ApiPath(id): ApiPath<Uuid>) -> AppResult<StatusCode> {
+pub async fn delete_red_flag(
+    State(state): State<AppState>,
+    session: Session,
+    addr: RemoteAddr,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<StatusCode> {
     session.require_admin()?;
-    state.store.delete_red_flag(id, session.user_id, addr.0.as_deref()).await?;
+    state
+        .store
+        .delete_red_flag(id, session.user_id, addr.0.as_deref())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Which enabled rule would fire on a text; nothing changes (admins).
 #[utoipa::path(post, path = "/api/v1/red-flags/test", tag = "supervision", request_body = RedFlagTestRequest,
     responses((status = 200, body = RedFlagTestResponse), (status = 403, body = ApiError), (status = 422, body = ApiError)))]
-pub async fn test_red_flags(State(state): State<AppState>, _: Admin, ApiJson(req): ApiJson<RedFlagTestRequest>) -> AppResult<Json<RedFlagTestResponse>> {
+pub async fn test_red_flags(
+    State(state): State<AppState>,
+    _: Admin,
+    ApiJson(req): ApiJson<RedFlagTestRequest>,
+) -> AppResult<Json<RedFlagTestResponse>> {
     if req.text.chars().count() > 20_000 {
         return Err(AppError::invalid("a text has at most 20000 characters"));
     }
-    Ok(Json(RedFlagTestResponse { fired: state.store.test_red_flags(&req.text).await? }))
+    Ok(Json(RedFlagTestResponse {
+        fired: state.store.test_red_flags(&req.text).await?,
+    }))
 }
 
 /// The desk's settings: assignment policy and SLA thresholds (staff).
 #[utoipa::path(get, path = "/api/v1/settings", tag = "supervision",
     responses((status = 200, body = DeskSettings), (status = 403, body = ApiError)))]
-pub async fn get_settings(State(state): State<AppState>, session: Session) -> AppResult<Json<DeskSettings>> {
+pub async fn get_settings(
+    State(state): State<AppState>,
+    session: Session,
+) -> AppResult<Json<DeskSettings>> {
     if !session.role.is_staff() {
         return Err(AppError::forbidden("the desk's settings are for staff"));
     }
@@ -83,5 +119,10 @@ pub async fn put_settings(
     addr: RemoteAddr,
     ApiJson(req): ApiJson<DeskSettings>,
 ) -> AppResult<Json<DeskSettings>> {
-    Ok(Json(state.store.set_desk_settings(&req, session.user_id, addr.0.as_deref()).await?))
+    Ok(Json(
+        state
+            .store
+            .set_desk_settings(&req, session.user_id, addr.0.as_deref())
+            .await?,
+    ))
 }

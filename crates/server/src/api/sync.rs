@@ -32,7 +32,11 @@ struct SyncPage {
 /// they are no longer kept.
 #[utoipa::path(get, path = "/api/v1/sync", tag = "sync", params(SyncQuery),
     responses((status = 200, body = SyncResponse), (status = 410, body = ApiError)))]
-pub async fn sync(State(state): State<AppState>, session: Session, ApiQuery(q): ApiQuery<SyncQuery>) -> AppResult<Response> {
+pub async fn sync(
+    State(state): State<AppState>,
+    session: Session,
+    ApiQuery(q): ApiQuery<SyncQuery>,
+) -> AppResult<Response> {
     let since = q.since.unwrap_or(0);
     if since < 0 {
         return Err(AppError::bad_request("since must not be negative"));
@@ -40,31 +44,63 @@ pub async fn sync(State(state): State<AppState>, session: Session, ApiQuery(q): 
     let limit = match q.limit {
         None => 500,
         Some(n) if (1..=5000).contains(&n) => n,
-        Some(n) => return Err(AppError::bad_request(format!("limit must be between 1 and 5000, not {n}"))),
+        Some(n) => {
+            return Err(AppError::bad_request(format!(
+                "limit must be between 1 and 5000, not {n}"
+            )))
+        }
     };
     if !state.store.can_resume_from(since).await? {
-        return Err(AppError::refuse(ErrorCode::ResyncRequired, "these events are no longer kept; download the state again"));
+        return Err(AppError::refuse(
+            ErrorCode::ResyncRequired,
+            "these events are no longer kept; download the state again",
+        ));
     }
     // Read the head first: every event up to it is committed (seq order is commit order).
     let head = state.store.last_seq().await?;
-    let events = state.store.events_after(since, limit, session.viewer()).await?;
+    let events = state
+        .store
+        .events_after(since, limit, session.viewer())
+        .await?;
     let has_more = events.len() as i64 == limit;
     let last = events.last().map(|e| e.seq).unwrap_or(since);
-    let next = if has_more { last } else { last.max(head).max(since) };
-    Ok(Json(SyncPage { events, next, has_more }).into_response())
+    let next = if has_more {
+        last
+    } else {
+        last.max(head).max(since)
+    };
+    Ok(Json(SyncPage {
+        events,
+        next,
+        has_more,
+    })
+    .into_response())
 }
 
 /// The current state, in pages, for a first sync or one after the log was pruned: apply the
 /// pages, then the events after the first page's `head`.
 #[utoipa::path(get, path = "/api/v1/snapshot", tag = "sync", params(SnapshotQuery),
     responses((status = 200, body = SnapshotPage), (status = 400, body = ApiError)))]
-pub async fn snapshot(State(state): State<AppState>, session: Session, ApiQuery(q): ApiQuery<SnapshotQuery>) -> AppResult<Json<SnapshotPage>> {
+pub async fn snapshot(
+    State(state): State<AppState>,
+    session: Session,
+    ApiQuery(q): ApiQuery<SnapshotQuery>,
+) -> AppResult<Json<SnapshotPage>> {
     let limit = match q.limit {
         None => 1000,
         Some(n) if (1..=10_000).contains(&n) => n,
-        Some(n) => return Err(AppError::bad_request(format!("limit must be between 1 and 10000, not {n}"))),
+        Some(n) => {
+            return Err(AppError::bad_request(format!(
+                "limit must be between 1 and 10000, not {n}"
+            )))
+        }
     };
-    Ok(Json(state.store.snapshot_page(session.viewer(), q.cursor.as_deref(), limit).await?))
+    Ok(Json(
+        state
+            .store
+            .snapshot_page(session.viewer(), q.cursor.as_deref(), limit)
+            .await?,
+    ))
 }
 
 /// The live event stream. Authenticate with the Authorization header, or — where it cannot be
@@ -75,10 +111,18 @@ pub async fn snapshot(State(state): State<AppState>, session: Session, ApiQuery(
 /// a frame or message over 16 KiB closes the socket (1009).
 #[utoipa::path(get, path = "/api/v1/ws", tag = "sync", params(WsQuery),
     responses((status = 101, description = "switching to the WebSocket protocol"), (status = 400, body = ApiError), (status = 401, body = ApiError)))]
-pub async fn ws(State(state): State<AppState>, parts: Parts, ApiQuery(q): ApiQuery<WsQuery>) -> AppResult<Response> {
+pub async fn ws(
+    State(state): State<AppState>,
+    parts: Parts,
+    ApiQuery(q): ApiQuery<WsQuery>,
+) -> AppResult<Response> {
     // Not authenticated: a token in the URL (refused: proxies log it), or neither the header
     // nor a WebSocket upgrade that could carry the token in its first frame.
-    let upgrading = parts.headers.get(axum::http::header::UPGRADE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    let upgrading = parts
+        .headers
+        .get(axum::http::header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     if q.token.is_some() {
         return Err(AppError::refuse(
             ErrorCode::Unauthorized,
@@ -93,20 +137,26 @@ pub async fn ws(State(state): State<AppState>, parts: Parts, ApiQuery(q): ApiQue
         None => None,
     };
     let mut parts = parts;
-    let upgrade = <WebSocketUpgrade as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, &state)
+    let upgrade =
+        <WebSocketUpgrade as axum::extract::FromRequestParts<AppState>>::from_request_parts(
+            &mut parts, &state,
+        )
         .await
         .map_err(|e| AppError::bad_request(e.body_text()))?;
     // Small buffers: most sockets are idle, and there may be tens of thousands of them. A
     // client never sends more than a few kilobytes: the library's default (64 MiB a message)
     // let 8 sockets hold 480 MB of unfinished messages.
-    Ok(upgrade.read_buffer_size(4 * 1024).write_buffer_size(4 * 1024).max_frame_size(MAX_CLIENT_FRAME).max_message_size(MAX_CLIENT_FRAME).on_upgrade(
-        move |socket| async move {
+    Ok(upgrade
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(4 * 1024)
+        .max_frame_size(MAX_CLIENT_FRAME)
+        .max_message_size(MAX_CLIENT_FRAME)
+        .on_upgrade(move |socket| async move {
             match session {
                 Some(session) => run_socket(state, session, q.resume, None, socket).await,
                 None => authenticate(state, q.resume, socket).await,
             }
-        },
-    ))
+        }))
 }
 
 /// The largest frame or message a client may send.
@@ -118,13 +168,33 @@ async fn authenticate(state: AppState, resume: Option<i64>, mut socket: WebSocke
         Ok(Some(Ok(WsMessage::Text(t)))) => serde_json::from_str::<WsClientFrame>(&t).ok(),
         _ => None,
     };
-    let Some(WsClientFrame { token: Some(token), resume: first_resume }) = first else {
-        refuse(socket, ApiError::new(ErrorCode::Unauthorized, "send {\"token\": …} as the first frame (or the Authorization header)")).await;
+    let Some(WsClientFrame {
+        token: Some(token),
+        resume: first_resume,
+    }) = first
+    else {
+        refuse(
+            socket,
+            ApiError::new(
+                ErrorCode::Unauthorized,
+                "send {\"token\": …} as the first frame (or the Authorization header)",
+            ),
+        )
+        .await;
         return;
     };
     match Session::from_token(&state, &token).await {
         Ok(session) => run_socket(state, session, resume, Some(first_resume), socket).await,
-        Err(e) => refuse(socket, ApiError::new(e.code().unwrap_or(ErrorCode::Unauthorized), "the token is unknown, expired or revoked")).await,
+        Err(e) => {
+            refuse(
+                socket,
+                ApiError::new(
+                    e.code().unwrap_or(ErrorCode::Unauthorized),
+                    "the token is unknown, expired or revoked",
+                ),
+            )
+            .await
+        }
     }
 }
 
@@ -133,7 +203,12 @@ async fn refuse(mut socket: WebSocket, e: ApiError) {
     if let Ok(text) = serde_json::to_string(&e) {
         let _ = socket.send(WsMessage::Text(text.into())).await;
     }
-    let _ = socket.send(WsMessage::Close(Some(axum::extract::ws::CloseFrame { code: 4401, reason: "unauthorized".into() }))).await;
+    let _ = socket
+        .send(WsMessage::Close(Some(axum::extract::ws::CloseFrame {
+            code: 4401,
+            reason: "unauthorized".into(),
+        })))
+        .await;
 }
 
 const PING_EVERY: Duration = Duration::from_secs(20);
@@ -141,7 +216,13 @@ const DEAD_AFTER: Duration = Duration::from_secs(60);
 
 /// `first`: the resume position a first frame already gave (`Some(None)`: a first frame came
 /// without one), so none is waited for.
-async fn run_socket(state: AppState, session: Session, resume: Option<i64>, first: Option<Option<i64>>, socket: WebSocket) {
+async fn run_socket(
+    state: AppState,
+    session: Session,
+    resume: Option<i64>,
+    first: Option<Option<i64>>,
+    socket: WebSocket,
+) {
     state.metrics.ws_connections.fetch_add(1, Ordering::Relaxed);
     if session.role.is_staff() {
         state.presence.connected(session.user_id);
@@ -167,7 +248,13 @@ enum SocketEnd {
     Silent,
 }
 
-async fn stream_events(state: &AppState, session: &Session, resume: Option<i64>, first: Option<Option<i64>>, socket: WebSocket) -> Result<(), SocketEnd> {
+async fn stream_events(
+    state: &AppState,
+    session: &Session,
+    resume: Option<i64>,
+    first: Option<Option<i64>>,
+    socket: WebSocket,
+) -> Result<(), SocketEnd> {
     let viewer = session.viewer();
     let (mut sink, mut stream) = socket.split();
     // Subscribe before reading the log, so nothing falls between replay and live.
@@ -179,8 +266,12 @@ async fn stream_events(state: &AppState, session: &Session, resume: Option<i64>,
             Ok(Some(Ok(WsMessage::Text(t)))) => match serde_json::from_str::<WsClientFrame>(&t) {
                 Ok(f) => f.resume,
                 Err(_) => {
-                    let e = ApiError::new(ErrorCode::BadRequest, "the first frame must be {\"resume\": SEQ}");
-                    sink.send(WsMessage::Text(serde_json::to_string(&e)?.into())).await?;
+                    let e = ApiError::new(
+                        ErrorCode::BadRequest,
+                        "the first frame must be {\"resume\": SEQ}",
+                    );
+                    sink.send(WsMessage::Text(serde_json::to_string(&e)?.into()))
+                        .await?;
                     return Ok(());
                 }
             },
@@ -195,12 +286,18 @@ async fn stream_events(state: &AppState, session: &Session, resume: Option<i64>,
     };
     // A position ahead of the log (a restore lost what the reader saw) is refused, not clamped.
     if !state.store.can_resume_from(last_sent).await? {
-        let frame = WsControl::ResyncRequired { message: "these events are no longer kept; download the state again".into() };
-        sink.send(WsMessage::Text(serde_json::to_string(&frame)?.into())).await?;
+        let frame = WsControl::ResyncRequired {
+            message: "these events are no longer kept; download the state again".into(),
+        };
+        sink.send(WsMessage::Text(serde_json::to_string(&frame)?.into()))
+            .await?;
         return Ok(());
     }
     last_sent = replay(state, viewer, last_sent, &mut sink).await?;
-    sink.send(WsMessage::Text(serde_json::to_string(&WsControl::Live { seq: last_sent })?.into())).await?;
+    sink.send(WsMessage::Text(
+        serde_json::to_string(&WsControl::Live { seq: last_sent })?.into(),
+    ))
+    .await?;
 
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
@@ -271,7 +368,12 @@ async fn stream_events(state: &AppState, session: &Session, resume: Option<i64>,
 }
 
 /// Sends every visible event after `from` from the log; returns the last seq sent (or `from`).
-async fn replay<S>(state: &AppState, viewer: Viewer, from: i64, sink: &mut S) -> Result<i64, SocketEnd>
+async fn replay<S>(
+    state: &AppState,
+    viewer: Viewer,
+    from: i64,
+    sink: &mut S,
+) -> Result<i64, SocketEnd>
 where
     S: futures::Sink<WsMessage, Error = axum::Error> + Unpin,
 {
@@ -282,7 +384,8 @@ where
             return Ok(last);
         };
         for e in &events {
-            sink.feed(WsMessage::Text(serde_json::to_string(e)?.into())).await?;
+            sink.feed(WsMessage::Text(serde_json::to_string(e)?.into()))
+                .await?;
         }
         sink.flush().await?;
         last = tail;
@@ -292,7 +395,11 @@ where
 /// Liveness: answers when the database does.
 #[utoipa::path(get, path = "/healthz", tag = "ops", security(), responses((status = 200, body = Health)))]
 pub async fn healthz(State(state): State<AppState>) -> AppResult<Json<Health>> {
-    Ok(Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into(), last_seq: state.store.last_seq().await? }))
+    Ok(Json(Health {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        last_seq: state.store.last_seq().await?,
+    }))
 }
 
 /// Prometheus metrics: for a bearer of the configured `metrics_token` (a Prometheus scrape
@@ -301,12 +408,24 @@ pub async fn healthz(State(state): State<AppState>) -> AppResult<Json<Health>> {
 #[utoipa::path(get, path = "/metrics", tag = "ops",
     responses((status = 200, content_type = "text/plain", body = String), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
 pub async fn metrics(State(state): State<AppState>, parts: Parts) -> AppResult<impl IntoResponse> {
-    let token = bearer(&parts).ok_or_else(|| AppError::refuse(ErrorCode::Unauthorized, "send Authorization: Bearer <metrics token or an admin's token>"))?;
+    let token = bearer(&parts).ok_or_else(|| {
+        AppError::refuse(
+            ErrorCode::Unauthorized,
+            "send Authorization: Bearer <metrics token or an admin's token>",
+        )
+    })?;
     // Compared as SHA-256 hashes, as session tokens are: the time it takes tells nothing of the token.
-    let scraper = !state.config.metrics_token.is_empty() && token_hash(token) == token_hash(&state.config.metrics_token);
+    let scraper = !state.config.metrics_token.is_empty()
+        && token_hash(token) == token_hash(&state.config.metrics_token);
     if !scraper {
         Session::from_token(&state, token).await?.require_admin()?;
     }
     let last = state.store.last_seq().await?;
-    Ok(([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render(last)))
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        state.metrics.render(last),
+    ))
 }

@@ -4,7 +4,10 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use careline_protocol::{ApiError, CreateWebhookRequest, DeliveryQuery, Page, UpdateWebhookRequest, WebhookCreated, WebhookDelivery, WebhookEndpoint};
+use careline_protocol::{
+    ApiError, CreateWebhookRequest, DeliveryQuery, Page, UpdateWebhookRequest, WebhookCreated,
+    WebhookDelivery, WebhookEndpoint,
+};
 use uuid::Uuid;
 
 use super::{ApiJson, ApiPath, ApiQuery};
@@ -16,7 +19,10 @@ use crate::state::AppState;
 /// the last success and the last error.
 #[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks",
     responses((status = 200, body = Vec<WebhookEndpoint>), (status = 403, body = ApiError)))]
-pub async fn list(State(state): State<AppState>, session: Session) -> AppResult<Json<Vec<WebhookEndpoint>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    session: Session,
+) -> AppResult<Json<Vec<WebhookEndpoint>>> {
     session.require_admin()?;
     Ok(Json(state.store.list_webhooks().await?))
 }
@@ -28,9 +34,20 @@ pub async fn create(
     State(state): State<AppState>,
     Admin(session): Admin,
     ApiJson(req): ApiJson<CreateWebhookRequest>,
-) -> AppResult<(StatusCode, axum::Extension<crate::idempotency::CarriesSecret>, Json<WebhookCreated>)> {
-    let created = state.store.create_webhook(&req, session.user_id, state.config.webhook_allow_private).await?;
-    Ok((StatusCode::CREATED, axum::Extension(crate::idempotency::CarriesSecret), Json(created)))
+) -> AppResult<(
+    StatusCode,
+    axum::Extension<crate::idempotency::CarriesSecret>,
+    Json<WebhookCreated>,
+)> {
+    let created = state
+        .store
+        .create_webhook(&req, session.user_id, state.config.webhook_allow_private)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Extension(crate::idempotency::CarriesSecret),
+        Json(created),
+    ))
 }
 
 /// Changes an endpoint; `enabled: false` pauses it (deliveries wait), `true` resumes it.
@@ -42,13 +59,27 @@ pub async fn update(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<UpdateWebhookRequest>,
 ) -> AppResult<Json<WebhookEndpoint>> {
-    Ok(Json(state.store.update_webhook(id, &req, session.user_id, state.config.webhook_allow_private).await?))
+    Ok(Json(
+        state
+            .store
+            .update_webhook(
+                id,
+                &req,
+                session.user_id,
+                state.config.webhook_allow_private,
+            )
+            .await?,
+    ))
 }
 
 /// Removes an endpoint and its deliveries.
 #[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
-pub async fn delete(State(state): State<AppState>, session: Session, ApiPath(id): ApiPath<Uuid>) -> AppResult<StatusCode> {
+pub async fn delete(
+    State(state): State<AppState>,
+    session: Session,
+    ApiPath(id): ApiPath<Uuid>,
+) -> AppResult<StatusCode> {
     session.require_admin()?;
     state.store.delete_webhook(id, session.user_id).await?;
     Ok(StatusCode::NO_CONTENT)

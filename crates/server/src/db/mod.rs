@@ -56,21 +56,33 @@ pub struct Engine {
 pub async fn open(config: &Config) -> AppResult<Engine> {
     sqlx::any::install_default_drivers();
     let url = config.effective_database_url();
-    let (backend, writer, reader, native): (Arc<dyn Backend>, AnyPool, AnyPool, _) = if url.starts_with("sqlite:") {
-        let b = sqlite::SqliteBackend::open(&url, config).await?;
-        let (w, r) = b.pools(config).await?;
-        sqlite::spawn_checkpointer(r.clone());
-        let native = b.native_writer()?;
-        (Arc::new(b), w, r, Some(native))
-    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        let b = postgres::PostgresBackend::new(&url);
-        let pool = AnyPoolOptions::new().max_connections(config.db_max_connections).connect(&url).await?;
-        (Arc::new(b), pool.clone(), pool, None)
-    } else {
-        return Err(AppError::Other(format!("unsupported database URL (expected sqlite:// or postgres://): {}", crate::config::redact_url(&url))));
-    };
+    let (backend, writer, reader, native): (Arc<dyn Backend>, AnyPool, AnyPool, _) =
+        if url.starts_with("sqlite:") {
+            let b = sqlite::SqliteBackend::open(&url, config).await?;
+            let (w, r) = b.pools(config).await?;
+            sqlite::spawn_checkpointer(r.clone());
+            let native = b.native_writer()?;
+            (Arc::new(b), w, r, Some(native))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let b = postgres::PostgresBackend::new(&url);
+            let pool = AnyPoolOptions::new()
+                .max_connections(config.db_max_connections)
+                .connect(&url)
+                .await?;
+            (Arc::new(b), pool.clone(), pool, None)
+        } else {
+            return Err(AppError::Other(format!(
+                "unsupported database URL (expected sqlite:// or postgres://): {}",
+                crate::config::redact_url(&url)
+            )));
+        };
     backend.migrate().await?;
-    Ok(Engine { writer, reader, backend, native })
+    Ok(Engine {
+        writer,
+        reader,
+        backend,
+        native,
+    })
 }
 
 /// An event as stored: the payload stays raw JSON from the log to the socket.
@@ -100,7 +112,10 @@ pub struct Commits {
 
 impl Commits {
     pub(crate) fn publish(&self, events: Vec<StoredEvent>) {
-        self.inbox.lock().unwrap_or_else(|e| e.into_inner()).extend(events);
+        self.inbox
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(events);
         self.wake.notify_one();
     }
 
@@ -112,7 +127,8 @@ impl Commits {
     /// Commits reached the log without being handed over (another instance's, or a local one
     /// whose outcome is unclear): the hub reads the log.
     pub(crate) fn log_has_more(&self) {
-        self.unseen.store(true, std::sync::atomic::Ordering::Release);
+        self.unseen
+            .store(true, std::sync::atomic::Ordering::Release);
         self.wake.notify_one();
     }
 
@@ -151,8 +167,17 @@ pub struct WriteTx {
 
 impl WriteTx {
     /// Starts a writing transaction on `writer`; after its commit, `committed` hears of its events.
-    pub async fn begin(writer: &AnyPool, backend: Arc<dyn Backend>, committed: Arc<Commits>) -> AppResult<WriteTx> {
-        Ok(WriteTx { tx: writer.begin().await?, backend, committed, emitted: Vec::new() })
+    pub async fn begin(
+        writer: &AnyPool,
+        backend: Arc<dyn Backend>,
+        committed: Arc<Commits>,
+    ) -> AppResult<WriteTx> {
+        Ok(WriteTx {
+            tx: writer.begin().await?,
+            backend,
+            committed,
+            emitted: Vec::new(),
+        })
     }
 
     pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
@@ -162,12 +187,21 @@ impl WriteTx {
     /// The next event sequence number. Takes the counter's lock until commit: call it after
     /// the transaction's checks, as late as possible.
     pub async fn next_seq(&mut self) -> AppResult<i64> {
-        let row = sqlx::query("UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value").fetch_one(&mut *self.tx).await?;
+        let row =
+            sqlx::query("UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value")
+                .fetch_one(&mut *self.tx)
+                .await?;
         Ok(row.try_get::<i64, _>(0)?)
     }
 
     /// Records an event with a seq from [`WriteTx::next_seq`].
-    pub async fn emit_with_seq(&mut self, seq: i64, data: &EventData, audience: Audience, at_ms: i64) -> AppResult<()> {
+    pub async fn emit_with_seq(
+        &mut self,
+        seq: i64,
+        data: &EventData,
+        audience: Audience,
+        at_ms: i64,
+    ) -> AppResult<()> {
         let (client_id, staff_only) = audience.columns();
         let json = match data {
             EventData::Consultation(v) => serde_json::to_string(v),
@@ -196,14 +230,35 @@ impl WriteTx {
     }
 
     /// Remembers an event this transaction inserted, for the hub after the commit.
-    pub(crate) fn record(&mut self, seq: i64, kind: &str, client_id: Option<Uuid>, staff_only: bool, json: String, at_ms: i64) -> AppResult<()> {
-        let data = serde_json::value::RawValue::from_string(json).map_err(|e| AppError::failed("event JSON", e))?;
-        self.emitted.push(StoredEvent { seq, at: crate::time::from_ms(at_ms), kind: kind.to_owned(), data, client_id, staff_only });
+    pub(crate) fn record(
+        &mut self,
+        seq: i64,
+        kind: &str,
+        client_id: Option<Uuid>,
+        staff_only: bool,
+        json: String,
+        at_ms: i64,
+    ) -> AppResult<()> {
+        let data = serde_json::value::RawValue::from_string(json)
+            .map_err(|e| AppError::failed("event JSON", e))?;
+        self.emitted.push(StoredEvent {
+            seq,
+            at: crate::time::from_ms(at_ms),
+            kind: kind.to_owned(),
+            data,
+            client_id,
+            staff_only,
+        });
         Ok(())
     }
 
     /// Records an event with a new seq; returns the seq.
-    pub async fn emit(&mut self, data: &EventData, audience: Audience, at_ms: i64) -> AppResult<i64> {
+    pub async fn emit(
+        &mut self,
+        data: &EventData,
+        audience: Audience,
+        at_ms: i64,
+    ) -> AppResult<i64> {
         let seq = self.next_seq().await?;
         self.emit_with_seq(seq, data, audience, at_ms).await?;
         Ok(seq)

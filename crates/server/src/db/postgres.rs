@@ -22,7 +22,9 @@ pub struct PostgresBackend {
 
 impl PostgresBackend {
     pub fn new(url: &str) -> Self {
-        Self { url: url.to_owned() }
+        Self {
+            url: url.to_owned(),
+        }
     }
 }
 
@@ -37,7 +39,10 @@ impl Backend for PostgresBackend {
 
     fn migrate(&self) -> BoxFuture<'_, AppResult<()>> {
         Box::pin(async move {
-            let pool = PgPoolOptions::new().max_connections(1).connect(&self.url).await?;
+            let pool = PgPoolOptions::new()
+                .max_connections(1)
+                .connect(&self.url)
+                .await?;
             sqlx::migrate!("migrations/postgres").run(&pool).await?;
             pool.close().await;
             Ok(())

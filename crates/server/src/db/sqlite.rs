@@ -23,7 +23,11 @@ impl SqliteBackend {
         let synchronous = match config.sqlite_synchronous.as_str() {
             "normal" => "NORMAL",
             "full" => "FULL",
-            other => return Err(AppError::Other(format!("sqlite_synchronous must be 'normal' or 'full', not {other:?}"))),
+            other => {
+                return Err(AppError::Other(format!(
+                    "sqlite_synchronous must be 'normal' or 'full', not {other:?}"
+                )))
+            }
         };
         let options = SqliteConnectOptions::from_str(url)?;
         if let Some(dir) = options.get_filename().parent() {
@@ -31,7 +35,10 @@ impl SqliteBackend {
                 crate::private::dir(dir)?;
             }
         }
-        Ok(Self { url: url.to_owned(), synchronous })
+        Ok(Self {
+            url: url.to_owned(),
+            synchronous,
+        })
     }
 
     /// The native writer of the hot path (`sqlite_writer`), on the file `pools` created.
@@ -45,7 +52,11 @@ impl SqliteBackend {
         // Create the file and switch it to WAL (a persistent setting) before the Any pools.
         let native = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(SqliteConnectOptions::from_str(&self.url)?.create_if_missing(true).journal_mode(SqliteJournalMode::Wal))
+            .connect_with(
+                SqliteConnectOptions::from_str(&self.url)?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal),
+            )
             .await?;
         native.close().await;
         // The WAL and shared-memory files take the database file's mode.
@@ -67,13 +78,16 @@ impl SqliteBackend {
         // mapping and 32 MB of cache per reader the process held 1.3 GB resident afterwards
         // (BENCHMARKS.md, memory).
         let make = |max: u32| {
-            AnyPoolOptions::new().max_connections(max).after_connect(move |conn, _| {
-                Box::pin(async move {
-                    conn.execute(pragmas).await?;
-                    conn.execute("PRAGMA mmap_size = 0; PRAGMA cache_size = -4096;").await?;
-                    Ok(())
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        conn.execute(pragmas).await?;
+                        conn.execute("PRAGMA mmap_size = 0; PRAGMA cache_size = -4096;")
+                            .await?;
+                        Ok(())
+                    })
                 })
-            })
         };
         let writer = AnyPoolOptions::new()
             .max_connections(1)
@@ -91,7 +105,9 @@ impl SqliteBackend {
             })
             .connect(&self.url)
             .await?;
-        let reader = make(config.db_max_connections.max(2)).connect(&self.url).await?;
+        let reader = make(config.db_max_connections.max(2))
+            .connect(&self.url)
+            .await?;
         Ok((writer, reader))
     }
 }
@@ -103,7 +119,10 @@ pub fn spawn_checkpointer(reader: AnyPool) {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
         loop {
             tick.tick().await;
-            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&reader).await {
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&reader)
+                .await
+            {
                 tracing::warn!(error = %e, "WAL checkpoint failed");
             }
         }
@@ -121,7 +140,10 @@ impl Backend for SqliteBackend {
 
     fn migrate(&self) -> BoxFuture<'_, AppResult<()>> {
         Box::pin(async move {
-            let pool = SqlitePoolOptions::new().max_connections(1).connect_with(SqliteConnectOptions::from_str(&self.url)?).await?;
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(SqliteConnectOptions::from_str(&self.url)?)
+                .await?;
             sqlx::migrate!("migrations/sqlite").run(&pool).await?;
             pool.close().await;
             Ok(())

@@ -48,7 +48,10 @@ impl NativeWriter {
 
     /// Runs `f` on the writer's thread and returns what it returns. A panic in `f` is an
     /// error here (the thread goes on with the next job).
-    pub async fn run<R: Send + 'static>(&self, f: impl FnOnce(&mut rusqlite::Connection) -> R + Send + 'static) -> AppResult<R> {
+    pub async fn run<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut rusqlite::Connection) -> R + Send + 'static,
+    ) -> AppResult<R> {
         let (reply, answer) = oneshot::channel();
         let job: Job = Box::new(move |conn| {
             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(conn)));
@@ -57,11 +60,17 @@ impl NativeWriter {
             }
             let _ = reply.send(r);
         });
-        self.jobs.send(job).map_err(|_| AppError::Other("the SQLite writer thread has stopped".into()))?;
+        self.jobs
+            .send(job)
+            .map_err(|_| AppError::Other("the SQLite writer thread has stopped".into()))?;
         match answer.await {
             Ok(Ok(r)) => Ok(r),
-            Ok(Err(_)) => Err(AppError::Other("a job of the SQLite writer panicked".into())),
-            Err(_) => Err(AppError::Other("the SQLite writer thread dropped a job".into())),
+            Ok(Err(_)) => Err(AppError::Other(
+                "a job of the SQLite writer panicked".into(),
+            )),
+            Err(_) => Err(AppError::Other(
+                "the SQLite writer thread dropped a job".into(),
+            )),
         }
     }
 }

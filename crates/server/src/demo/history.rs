@@ -73,22 +73,65 @@ struct Shift {
 }
 
 const SHIFTS: &[Shift] = &[
-    Shift { login: "anna", hours: [Some((8, 16)), Some((8, 16)), Some((8, 16)), Some((8, 16)), Some((8, 16)), None, None], speaks_chinese: false },
     Shift {
-        login: "olga",
-        hours: [Some((13, 21)), Some((13, 21)), Some((13, 21)), Some((13, 21)), Some((13, 21)), Some((9, 15)), None],
+        login: "anna",
+        hours: [
+            Some((8, 16)),
+            Some((8, 16)),
+            Some((8, 16)),
+            Some((8, 16)),
+            Some((8, 16)),
+            None,
+            None,
+        ],
         speaks_chinese: false,
     },
-    Shift { login: "li", hours: [Some((9, 18)), Some((9, 18)), None, Some((9, 18)), Some((9, 18)), Some((10, 16)), None], speaks_chinese: true },
+    Shift {
+        login: "olga",
+        hours: [
+            Some((13, 21)),
+            Some((13, 21)),
+            Some((13, 21)),
+            Some((13, 21)),
+            Some((13, 21)),
+            Some((9, 15)),
+            None,
+        ],
+        speaks_chinese: false,
+    },
+    Shift {
+        login: "li",
+        hours: [
+            Some((9, 18)),
+            Some((9, 18)),
+            None,
+            Some((9, 18)),
+            Some((9, 18)),
+            Some((10, 16)),
+            None,
+        ],
+        speaks_chinese: true,
+    },
     Shift {
         login: "john",
-        hours: [None, Some((10, 19)), Some((10, 19)), Some((10, 19)), Some((12, 21)), Some((10, 18)), Some((10, 16))],
+        hours: [
+            None,
+            Some((10, 19)),
+            Some((10, 19)),
+            Some((10, 19)),
+            Some((12, 21)),
+            Some((10, 18)),
+            Some((10, 16)),
+        ],
         speaks_chinese: false,
     },
 ];
 
 /// Arrivals in an hour of the day, relative: a morning peak, a quiet lunch, an evening peak.
-const HOURLY: [f64; 24] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.2, 0.9, 1.4, 1.5, 1.2, 0.9, 0.8, 1.0, 1.0, 1.1, 1.3, 1.6, 1.5, 1.0, 0.5, 0.1, 0.0];
+const HOURLY: [f64; 24] = [
+    0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.2, 0.9, 1.4, 1.5, 1.2, 0.9, 0.8, 1.0, 1.0, 1.1, 1.3, 1.6,
+    1.5, 1.0, 0.5, 0.1, 0.0,
+];
 /// Arrivals on a weekday, relative (Monday first): Mondays busiest, Sundays quiet.
 const DAILY: [f64; 7] = [1.3, 1.1, 1.0, 1.0, 0.95, 0.6, 0.35];
 /// A Monday's arrivals.
@@ -144,11 +187,31 @@ const RU: &[(&str, &str, &str)] = &[
     ),
 ];
 const ZH: &[(&str, &str, &str)] = &[
-    ("孩子发烧三十八度五，需要去医院吗？", "先物理降温，可按体重服用退烧药。如果精神差或持续超过三天，请来医院。", "儿童发热，居家观察"),
-    ("最近总是失眠，有什么建议吗？", "保持规律作息，睡前避免使用手机和咖啡。如果持续一个月以上，建议门诊就诊。", "失眠，生活方式建议"),
-    ("体检报告里转氨酶偏高是什么意思？", "可能与饮酒、脂肪肝或药物有关。建议两周后复查肝功能，并做腹部超声。", "转氨酶升高，建议复查"),
-    ("胃痛，饭后更明显", "建议少食多餐，避免辛辣。如有黑便或呕血，请立即就医。", "胃痛，饮食建议"),
-    ("过敏性鼻炎，可以用什么药？", "可以使用抗组胺药和鼻用激素喷雾，尽量避开过敏原。", "过敏性鼻炎用药"),
+    (
+        "孩子发烧三十八度五，需要去医院吗？",
+        "先物理降温，可按体重服用退烧药。如果精神差或持续超过三天，请来医院。",
+        "儿童发热，居家观察",
+    ),
+    (
+        "最近总是失眠，有什么建议吗？",
+        "保持规律作息，睡前避免使用手机和咖啡。如果持续一个月以上，建议门诊就诊。",
+        "失眠，生活方式建议",
+    ),
+    (
+        "体检报告里转氨酶偏高是什么意思？",
+        "可能与饮酒、脂肪肝或药物有关。建议两周后复查肝功能，并做腹部超声。",
+        "转氨酶升高，建议复查",
+    ),
+    (
+        "胃痛，饭后更明显",
+        "建议少食多餐，避免辛辣。如有黑便或呕血，请立即就医。",
+        "胃痛，饮食建议",
+    ),
+    (
+        "过敏性鼻炎，可以用什么药？",
+        "可以使用抗组胺药和鼻用激素喷雾，尽量避开过敏原。",
+        "过敏性鼻炎用药",
+    ),
 ];
 const EN: &[(&str, &str, &str)] = &[
     (
@@ -180,26 +243,97 @@ const COMMENTS_GOOD: &[&str] = &[
     "Quick and clear answer, thank you.",
     "Very helpful, the prescription was ready the same day.",
 ];
-const COMMENTS_MIXED: &[&str] = &["Ответ помог, но ждал почти полчаса", "Хотелось бы больше подробностей", "回复有点慢", "Helpful, but I waited a while."];
-const COMMENTS_BAD: &[&str] =
-    &["Долго ждал ответа, так и не дождался толком", "Ответ общий, не про мою ситуацию", "等了很久才有人回复", "Nobody answered for an hour."];
-
-const FOLLOW_UPS: &[(&str, &str)] = &[
-    ("А если не поможет?", "Тогда напишите нам снова или запишитесь на очный приём."),
-    ("Спасибо! Сколько дней принимать?", "Пять дней, даже если станет лучше раньше."),
-    ("谢谢！需要复查吗？", "两周后复查即可。"),
-    ("Thanks! Should I book a follow-up?", "Only if it is not better in a week."),
+const COMMENTS_MIXED: &[&str] = &[
+    "Ответ помог, но ждал почти полчаса",
+    "Хотелось бы больше подробностей",
+    "回复有点慢",
+    "Helpful, but I waited a while.",
+];
+const COMMENTS_BAD: &[&str] = &[
+    "Долго ждал ответа, так и не дождался толком",
+    "Ответ общий, не про мою ситуацию",
+    "等了很久才有人回复",
+    "Nobody answered for an hour.",
 ];
 
-const RU_FIRST_F: &[&str] = &["Анна", "Мария", "Елена", "Ольга", "Татьяна", "Наталья", "Ирина", "Светлана", "Екатерина", "Юлия", "Дарья", "Валентина"];
-const RU_FIRST_M: &[&str] = &["Алексей", "Дмитрий", "Сергей", "Андрей", "Михаил", "Игорь", "Владимир", "Николай", "Павел", "Артём", "Константин"];
-const RU_LAST: &[&str] =
-    &["Смирнов", "Кузнецов", "Попов", "Васильев", "Петров", "Соколов", "Михайлов", "Новиков", "Фёдоров", "Морозов", "Волков", "Лебедев", "Козлов", "Степанов"];
+const FOLLOW_UPS: &[(&str, &str)] = &[
+    (
+        "А если не поможет?",
+        "Тогда напишите нам снова или запишитесь на очный приём.",
+    ),
+    (
+        "Спасибо! Сколько дней принимать?",
+        "Пять дней, даже если станет лучше раньше.",
+    ),
+    ("谢谢！需要复查吗？", "两周后复查即可。"),
+    (
+        "Thanks! Should I book a follow-up?",
+        "Only if it is not better in a week.",
+    ),
+];
+
+const RU_FIRST_F: &[&str] = &[
+    "Анна",
+    "Мария",
+    "Елена",
+    "Ольга",
+    "Татьяна",
+    "Наталья",
+    "Ирина",
+    "Светлана",
+    "Екатерина",
+    "Юлия",
+    "Дарья",
+    "Валентина",
+];
+const RU_FIRST_M: &[&str] = &[
+    "Алексей",
+    "Дмитрий",
+    "Сергей",
+    "Андрей",
+    "Михаил",
+    "Игорь",
+    "Владимир",
+    "Николай",
+    "Павел",
+    "Артём",
+    "Константин",
+];
+const RU_LAST: &[&str] = &[
+    "Смирнов",
+    "Кузнецов",
+    "Попов",
+    "Васильев",
+    "Петров",
+    "Соколов",
+    "Михайлов",
+    "Новиков",
+    "Фёдоров",
+    "Морозов",
+    "Волков",
+    "Лебедев",
+    "Козлов",
+    "Степанов",
+];
 const ZH_FAMILY: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴"];
-const ZH_GIVEN: &[&str] = &["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "洋", "艳", "军", "杰", "婷", "秀英"];
-const EN_FIRST: &[&str] = &["Emily", "James", "Olivia", "Thomas", "Sophie", "Daniel", "Grace", "Michael", "Hannah", "Oliver"];
-const EN_LAST: &[&str] = &["Smith", "Jones", "Taylor", "Brown", "Wilson", "Evans", "Walker", "Wright", "Hughes", "Green"];
-const RU_CITIES: &[&str] = &["Москва", "Санкт-Петербург", "Казань", "Новосибирск", "Тверь", "Екатеринбург"];
+const ZH_GIVEN: &[&str] = &[
+    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "洋", "艳", "军", "杰", "婷", "秀英",
+];
+const EN_FIRST: &[&str] = &[
+    "Emily", "James", "Olivia", "Thomas", "Sophie", "Daniel", "Grace", "Michael", "Hannah",
+    "Oliver",
+];
+const EN_LAST: &[&str] = &[
+    "Smith", "Jones", "Taylor", "Brown", "Wilson", "Evans", "Walker", "Wright", "Hughes", "Green",
+];
+const RU_CITIES: &[&str] = &[
+    "Москва",
+    "Санкт-Петербург",
+    "Казань",
+    "Новосибирск",
+    "Тверь",
+    "Екатеринбург",
+];
 const ZH_CITIES: &[&str] = &["上海", "北京", "广州", "深圳", "杭州"];
 const EN_CITIES: &[&str] = &["London", "Boston", "Manchester", "Dublin"];
 
@@ -234,12 +368,22 @@ pub struct Written {
 }
 
 /// Writes the clinic's past: `clients` (id and name) are the demo's own, more are made here.
-pub async fn write(store: &Store, staff: &[Operator], tariffs: &[Tariff], clients: &[(Uuid, String)], now: DateTime<Utc>) -> AppResult<Written> {
+pub async fn write(
+    store: &Store,
+    staff: &[Operator],
+    tariffs: &[Tariff],
+    clients: &[(Uuid, String)],
+    now: DateTime<Utc>,
+) -> AppResult<Written> {
     let mut rng = Rng(0x00C0_FFEE_CA4E_u64);
     let today = Local.from_utc_datetime(&now.naive_utc()).date_naive();
     let start_day = today - Duration::days(DAYS);
     let op = |login: &str| staff.iter().find(|o| o.login == login).map(|o| o.id);
-    let admin = staff.iter().find(|o| o.role == careline_protocol::Role::Admin).map(|o| o.id).unwrap_or(staff[0].id);
+    let admin = staff
+        .iter()
+        .find(|o| o.role == careline_protocol::Role::Admin)
+        .map(|o| o.id)
+        .unwrap_or(staff[0].id);
 
     let mut tx = store.begin().await?;
     // The clinic's patients: the demo's own and a hundred more, in the three languages.
@@ -266,12 +410,28 @@ pub async fn write(store: &Store, staff: &[Operator], tariffs: &[Tariff], client
         let (name, phone, city) = match lang {
             Lang::Ru => {
                 let female = rng.chance(0.55);
-                let first = if female { rng.pick(RU_FIRST_F) } else { rng.pick(RU_FIRST_M) };
+                let first = if female {
+                    rng.pick(RU_FIRST_F)
+                } else {
+                    rng.pick(RU_FIRST_M)
+                };
                 let last = rng.pick(RU_LAST);
-                (format!("{first} {last}{}", if female { "а" } else { "" }), format!("+7915{:07}", 1_000_000 + n * 7919), *rng.pick(RU_CITIES))
+                (
+                    format!("{first} {last}{}", if female { "а" } else { "" }),
+                    format!("+7915{:07}", 1_000_000 + n * 7919),
+                    *rng.pick(RU_CITIES),
+                )
             }
-            Lang::Zh => (format!("{}{}", rng.pick(ZH_FAMILY), rng.pick(ZH_GIVEN)), format!("+86139{:08}", 10_000_000 + n * 7919), *rng.pick(ZH_CITIES)),
-            Lang::En => (format!("{} {}", rng.pick(EN_FIRST), rng.pick(EN_LAST)), format!("+44770{:07}", 1_000_000 + n * 7919), *rng.pick(EN_CITIES)),
+            Lang::Zh => (
+                format!("{}{}", rng.pick(ZH_FAMILY), rng.pick(ZH_GIVEN)),
+                format!("+86139{:08}", 10_000_000 + n * 7919),
+                *rng.pick(ZH_CITIES),
+            ),
+            Lang::En => (
+                format!("{} {}", rng.pick(EN_FIRST), rng.pick(EN_LAST)),
+                format!("+44770{:07}", 1_000_000 + n * 7919),
+                *rng.pick(EN_CITIES),
+            ),
         };
         let created = first_day_ms - (n as i64) * 3_600_000 * 7;
         let id = rng.id_at(created);
@@ -299,11 +459,17 @@ pub async fn write(store: &Store, staff: &[Operator], tariffs: &[Tariff], client
     while day < today {
         let wd = day.weekday().num_days_from_monday() as usize;
         for s in SHIFTS {
-            let (Some(id), Some((from, to))) = (op(s.login), s.hours[wd]) else { continue };
+            let (Some(id), Some((from, to))) = (op(s.login), s.hours[wd]) else {
+                continue;
+            };
             let begin = ms(local(day, from, 0)) - rng.spread(240.0, 0.6, 900.0);
             let end = ms(local(day, to, 0)) + rng.spread(300.0, 0.7, 1800.0);
             let lunch = ms(local(day, (from + to) / 2, 0)) + rng.spread(600.0, 0.5, 1800.0);
-            let mut changes = vec![(begin, "online"), (lunch, "away"), (lunch + rng.spread(1800.0, 0.2, 3000.0), "online")];
+            let mut changes = vec![
+                (begin, "online"),
+                (lunch, "away"),
+                (lunch + rng.spread(1800.0, 0.2, 3000.0), "online"),
+            ];
             if rng.chance(0.4) {
                 let busy = begin + rng.spread(5400.0, 0.4, 3.0 * 3600.0);
                 changes.push((busy, "busy"));
@@ -312,12 +478,14 @@ pub async fn write(store: &Store, staff: &[Operator], tariffs: &[Tariff], client
             changes.push((end, "offline"));
             changes.sort_by_key(|c| c.0);
             for (at, status) in &changes {
-                sqlx::query("INSERT INTO presence_changes (operator_id, at, status) VALUES ($1, $2, $3)")
-                    .bind(id.to_string())
-                    .bind(*at)
-                    .bind(*status)
-                    .execute(tx.conn())
-                    .await?;
+                sqlx::query(
+                    "INSERT INTO presence_changes (operator_id, at, status) VALUES ($1, $2, $3)",
+                )
+                .bind(id.to_string())
+                .bind(*at)
+                .bind(*status)
+                .execute(tx.conn())
+                .await?;
             }
             on_shift.push((id, begin, end, s.speaks_chinese));
             last_seen.retain(|(o, _)| *o != id);
@@ -326,18 +494,29 @@ pub async fn write(store: &Store, staff: &[Operator], tariffs: &[Tariff], client
         day += Duration::days(1);
     }
     for (id, at) in &last_seen {
-        sqlx::query("UPDATE operators SET last_seen = $1 WHERE id = $2").bind(*at).bind(id.to_string()).execute(tx.conn()).await?;
+        sqlx::query("UPDATE operators SET last_seen = $1 WHERE id = $2")
+            .bind(*at)
+            .bind(id.to_string())
+            .execute(tx.conn())
+            .await?;
     }
     // Who takes what arrives at `at`, and when: someone on shift then (a Chinese speaker for a
     // Chinese-speaking client when one is), or whoever starts the next shift — what arrives at
     // night waits for the morning.
     let working = |at: i64, chinese: bool, rng: &mut Rng| -> (Uuid, i64) {
-        let here: Vec<_> = on_shift.iter().filter(|(_, b, e, _)| *b <= at && at < *e).collect();
+        let here: Vec<_> = on_shift
+            .iter()
+            .filter(|(_, b, e, _)| *b <= at && at < *e)
+            .collect();
         let fit: Vec<_> = here.iter().filter(|s| s.3 == chinese).collect();
         match (fit.is_empty(), here.is_empty()) {
             (false, _) => (fit[rng.below(fit.len())].0, at),
             (true, false) => (here[rng.below(here.len())].0, at),
-            (true, true) => match on_shift.iter().filter(|(_, b, _, _)| *b > at).min_by_key(|s| s.1) {
+            (true, true) => match on_shift
+                .iter()
+                .filter(|(_, b, _, _)| *b > at)
+                .min_by_key(|s| s.1)
+            {
                 Some((id, begin, _, _)) => (*id, begin + rng.spread(240.0, 0.8, 1800.0)),
                 None => (admin, at),
             },
@@ -345,7 +524,11 @@ pub async fn write(store: &Store, staff: &[Operator], tariffs: &[Tariff], client
     };
 
     let tariff = |kind: ConsultationKind| tariffs.iter().find(|t| t.kind == kind);
-    let mut written = Written { consultations: 0, messages: 0, callbacks: 0 };
+    let mut written = Written {
+        consultations: 0,
+        messages: 0,
+        callbacks: 0,
+    };
     let mut messages: Vec<Past> = Vec::new();
     let mut day = start_day;
     while day < today {
@@ -372,11 +555,18 @@ pub async fn write(store: &Store, staff: &[Operator], tariffs: &[Tariff], client
                 // The wait: a minute and a half typically, much longer at the peaks' tails.
                 let peak = if HOURLY[hour] >= 1.4 { 2.2 } else { 1.0 };
                 let wait = rng.spread(90.0 * peak, 1.0, 45.0 * 60.0);
-                let took = (!abandoned || rng.chance(0.3)).then(|| working(created + wait, person.lang == Lang::Zh, &mut rng));
+                let took = (!abandoned || rng.chance(0.3))
+                    .then(|| working(created + wait, person.lang == Lang::Zh, &mut rng));
                 let taken = took.map(|(_, at)| at);
                 let mut operator = took.map(|(o, _)| o);
-                let first_response = taken.filter(|_| !abandoned).map(|t| t + rng.spread(55.0, 0.8, 20.0 * 60.0));
-                let long = if kind == ConsultationKind::Chat { 1.0 } else { 1.8 };
+                let first_response = taken
+                    .filter(|_| !abandoned)
+                    .map(|t| t + rng.spread(55.0, 0.8, 20.0 * 60.0));
+                let long = if kind == ConsultationKind::Chat {
+                    1.0
+                } else {
+                    1.8
+                };
                 let closed = match first_response {
                     Some(r) => r + rng.spread(11.0 * 60.0 * long, 0.8, 3.0 * 3600.0),
                     None => taken.unwrap_or(created + wait) + rng.spread(240.0, 0.5, 1800.0),
@@ -409,7 +599,10 @@ pub async fn write(store: &Store, staff: &[Operator], tariffs: &[Tariff], client
                         3 => COMMENTS_MIXED,
                         _ => COMMENTS_BAD,
                     };
-                    (Some(stars as i64), rng.chance(0.45).then(|| rng.pick(pool).to_string()))
+                    (
+                        Some(stars as i64),
+                        rng.chance(0.45).then(|| rng.pick(pool).to_string()),
+                    )
                 } else {
                     (None, None)
                 };
@@ -508,17 +701,31 @@ pub async fn write(store: &Store, staff: &[Operator], tariffs: &[Tariff], client
         // claimed by whoever is on shift, rung until reached or three tries are used up.
         let calls = (4.0 * DAILY[wd]).round() as usize;
         for _ in 0..calls {
-            let created = ms(local(day, 9 + rng.below(10) as u32, 0)) + (rng.unit() * 3_600_000.0) as i64;
+            let created =
+                ms(local(day, 9 + rng.below(10) as u32, 0)) + (rng.unit() * 3_600_000.0) as i64;
             let person = &people[rng.below(people.len())];
-            let scheduled = rng.chance(0.3).then(|| created + 3_600_000 * (1 + rng.below(5) as i64));
+            let scheduled = rng
+                .chance(0.3)
+                .then(|| created + 3_600_000 * (1 + rng.below(5) as i64));
             let due = scheduled.unwrap_or(created);
             let id = rng.id_at(created);
             let reason = match person.lang {
-                Lang::Ru => *rng.pick(&["Перезвоните по результатам анализов", "Хочу записаться к терапевту", "Вопрос по рецепту", "Перенести приём"]),
+                Lang::Ru => *rng.pick(&[
+                    "Перезвоните по результатам анализов",
+                    "Хочу записаться к терапевту",
+                    "Вопрос по рецепту",
+                    "Перенести приём",
+                ]),
                 Lang::Zh => *rng.pick(&["请给我回电话", "想预约复查"]),
-                Lang::En => *rng.pick(&["Please call about my prescription", "Question about my bill"]),
+                Lang::En => *rng.pick(&[
+                    "Please call about my prescription",
+                    "Question about my bill",
+                ]),
             };
-            let phone: String = sqlx::query_scalar("SELECT phone FROM clients WHERE id = $1").bind(person.id.to_string()).fetch_one(tx.conn()).await?;
+            let phone: String = sqlx::query_scalar("SELECT phone FROM clients WHERE id = $1")
+                .bind(person.id.to_string())
+                .fetch_one(tx.conn())
+                .await?;
             let cancelled = rng.chance(0.05);
             let (operator, free) = working(due + 60_000, person.lang == Lang::Zh, &mut rng);
             let mut attempts = Vec::new();
@@ -539,7 +746,11 @@ pub async fn write(store: &Store, staff: &[Operator], tariffs: &[Tariff], client
                     at += rng.spread(1800.0, 0.5, 3.0 * 3600.0);
                 }
             }
-            let closed = if cancelled { created + rng.spread(1200.0, 0.5, 3600.0) } else { attempts.last().map(|a| a.0).unwrap_or(created) };
+            let closed = if cancelled {
+                created + rng.spread(1200.0, 0.5, 3600.0)
+            } else {
+                attempts.last().map(|a| a.0).unwrap_or(created)
+            };
             sqlx::query(
                 "INSERT INTO callbacks (id, client_id, phone, preferred_at, preferred_until, reason, status, operator_id, due_at, created_at, closed_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -582,8 +793,25 @@ pub async fn write(store: &Store, staff: &[Operator], tariffs: &[Tariff], client
     // everything the live demo adds.
     messages.sort_by_key(|m| m.at);
     let n = messages.len() as i64;
-    let last: i64 = sqlx::query_scalar("UPDATE counters SET value = value + $1 WHERE name = 'seq' RETURNING value").bind(n).fetch_one(tx.conn()).await?;
-    for (i, Past { consultation, client, kind, author, body, internal, at }) in messages.iter().enumerate() {
+    let last: i64 = sqlx::query_scalar(
+        "UPDATE counters SET value = value + $1 WHERE name = 'seq' RETURNING value",
+    )
+    .bind(n)
+    .fetch_one(tx.conn())
+    .await?;
+    for (
+        i,
+        Past {
+            consultation,
+            client,
+            kind,
+            author,
+            body,
+            internal,
+            at,
+        },
+    ) in messages.iter().enumerate()
+    {
         sqlx::query(
             "INSERT INTO messages (id, consultation_id, client_id, author_kind, author_id, kind, body, client_msg_id, internal, created_at, seq) \
              VALUES ($1, $2, $3, $4, $5, 'text', $6, $7, $8, $9, $10)",
@@ -609,5 +837,9 @@ pub async fn write(store: &Store, staff: &[Operator], tariffs: &[Tariff], client
 /// A local time of a day as UTC (the clinic's hours are the server's local hours).
 fn local(day: chrono::NaiveDate, hour: u32, minute: u32) -> DateTime<Utc> {
     let t = day.and_time(NaiveTime::from_hms_opt(hour.min(23), minute, 0).unwrap_or_default());
-    Local.from_local_datetime(&t).earliest().map(|d| d.with_timezone(&Utc)).unwrap_or_else(|| Utc.from_utc_datetime(&t))
+    Local
+        .from_local_datetime(&t)
+        .earliest()
+        .map(|d| d.with_timezone(&Utc))
+        .unwrap_or_else(|| Utc.from_utc_datetime(&t))
 }

@@ -12,11 +12,15 @@
 //! is counted, as a take and a transfer do, so a capacity is not overrun by a take racing an
 //! assignment.
 
-use careline_protocol::{AssignmentPolicy, AuthorKind, Consultation, ConsultationStatus, MessageKind};
+use careline_protocol::{
+    AssignmentPolicy, AuthorKind, Consultation, ConsultationStatus, MessageKind,
+};
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::consultation_rows::{consultation_row, emit_consultation, record_step, save_consultation, CONSULTATION_COLS};
+use super::consultation_rows::{
+    consultation_row, emit_consultation, record_step, save_consultation, CONSULTATION_COLS,
+};
 use super::messages::{insert_message, NewMessage};
 use super::settings::desk_settings_in;
 use super::Store;
@@ -56,14 +60,20 @@ impl Store {
         }
         let mut tx = self.begin().await?;
         // The lock of assignment rounds (see the module's comment), then the policy under it.
-        sqlx::query("UPDATE settings SET value = value WHERE name = 'round_robin_last'").execute(tx.conn()).await?;
+        sqlx::query("UPDATE settings SET value = value WHERE name = 'round_robin_last'")
+            .execute(tx.conn())
+            .await?;
         let policy = desk_settings_in(&mut tx).await?.assignment;
         if policy == AssignmentPolicy::Manual {
             return Ok(Vec::new());
         }
         let last: Option<Uuid> = {
-            let row = sqlx::query("SELECT value FROM settings WHERE name = 'round_robin_last'").fetch_optional(tx.conn()).await?;
-            row.and_then(|r| r.try_get::<String, _>("value").ok()).and_then(|v| serde_json::from_str(&v).ok()).flatten()
+            let row = sqlx::query("SELECT value FROM settings WHERE name = 'round_robin_last'")
+                .fetch_optional(tx.conn())
+                .await?;
+            row.and_then(|r| r.try_get::<String, _>("value").ok())
+                .and_then(|v| serde_json::from_str(&v).ok())
+                .flatten()
         };
         let mut receivers = receivers(&mut tx).await?;
         if receivers.iter().all(|r| r.active >= r.capacity) {
@@ -93,7 +103,8 @@ impl Store {
                     .transpose()?
                     .flatten();
             let released_by = released_by.and_then(|s| s.parse::<Uuid>().ok());
-            let Some(i) = choose_locked(&mut tx, policy, &mut receivers, last, released_by).await? else {
+            let Some(i) = choose_locked(&mut tx, policy, &mut receivers, last, released_by).await?
+            else {
                 continue;
             };
             if let Some(c) = give(&mut tx, c, &receivers[i], policy).await? {
@@ -125,7 +136,14 @@ async fn receivers(tx: &mut WriteTx) -> AppResult<Vec<Receiver>> {
     .fetch_all(tx.conn())
     .await?;
     rows.iter()
-        .map(|r| Ok(Receiver { id: super::rows::get_uuid(r, "id")?, name: r.try_get("name")?, capacity: r.try_get("capacity")?, active: r.try_get("active")? }))
+        .map(|r| {
+            Ok(Receiver {
+                id: super::rows::get_uuid(r, "id")?,
+                name: r.try_get("name")?,
+                capacity: r.try_get("capacity")?,
+                active: r.try_get("active")?,
+            })
+        })
         .collect()
 }
 
@@ -143,7 +161,10 @@ async fn choose_locked(
             return Ok(None);
         };
         let r = &mut receivers[i];
-        sqlx::query("UPDATE operators SET capacity = capacity WHERE id = $1").bind(r.id.to_string()).execute(tx.conn()).await?;
+        sqlx::query("UPDATE operators SET capacity = capacity WHERE id = $1")
+            .bind(r.id.to_string())
+            .execute(tx.conn())
+            .await?;
         let row = sqlx::query("SELECT COUNT(*) AS active FROM consultations WHERE operator_id = $1 AND status = 'active'")
             .bind(r.id.to_string())
             .fetch_one(tx.conn())
@@ -157,24 +178,39 @@ async fn choose_locked(
 
 /// Round robin: the next receiver with room after the last one given a consultation, in id
 /// order, wrapping. Least loaded: the fewest active consultations; ties go round robin.
-fn choose(policy: AssignmentPolicy, receivers: &[Receiver], last: Option<Uuid>, exclude: Option<Uuid>) -> Option<usize> {
+fn choose(
+    policy: AssignmentPolicy,
+    receivers: &[Receiver],
+    last: Option<Uuid>,
+    exclude: Option<Uuid>,
+) -> Option<usize> {
     let n = receivers.len();
     if n == 0 {
         return None;
     }
     // Where the rotation starts: just after the last receiver (ids are in order).
     let start = last.map_or(0, |l| receivers.iter().position(|r| r.id > l).unwrap_or(0));
-    let rotation = (0..n).map(|k| (start + k) % n).filter(|&i| receivers[i].active < receivers[i].capacity && Some(receivers[i].id) != exclude);
+    let rotation = (0..n).map(|k| (start + k) % n).filter(|&i| {
+        receivers[i].active < receivers[i].capacity && Some(receivers[i].id) != exclude
+    });
     match policy {
         AssignmentPolicy::Manual => None,
         AssignmentPolicy::RoundRobin => rotation.into_iter().next(),
-        AssignmentPolicy::LeastLoaded => rotation.enumerate().min_by_key(|&(k, i)| (receivers[i].active, k)).map(|(_, i)| i),
+        AssignmentPolicy::LeastLoaded => rotation
+            .enumerate()
+            .min_by_key(|&(k, i)| (receivers[i].active, k))
+            .map(|(_, i)| i),
     }
 }
 
 /// Gives a waiting consultation to a receiver, as a take recorded in its history and a note in
 /// its thread; `None` if someone took it first.
-async fn give(tx: &mut WriteTx, before: Consultation, to: &Receiver, policy: AssignmentPolicy) -> AppResult<Option<Consultation>> {
+async fn give(
+    tx: &mut WriteTx,
+    before: Consultation,
+    to: &Receiver,
+    policy: AssignmentPolicy,
+) -> AppResult<Option<Consultation>> {
     let now = now_ms();
     let mut c = before.clone();
     c.status = ConsultationStatus::Active;
@@ -208,29 +244,90 @@ mod tests {
     use super::*;
 
     fn r(n: u128, capacity: i64, active: i64) -> Receiver {
-        Receiver { id: Uuid::from_u128(n), name: n.to_string(), capacity, active }
+        Receiver {
+            id: Uuid::from_u128(n),
+            name: n.to_string(),
+            capacity,
+            active,
+        }
     }
 
     #[test]
     fn round_robin_goes_on_after_the_last_and_skips_the_full() {
         let rs = [r(1, 2, 0), r(2, 2, 2), r(3, 2, 1)];
-        assert_eq!(choose(AssignmentPolicy::RoundRobin, &rs, None, None), Some(0));
-        assert_eq!(choose(AssignmentPolicy::RoundRobin, &rs, Some(Uuid::from_u128(1)), None), Some(2), "2 is full");
-        assert_eq!(choose(AssignmentPolicy::RoundRobin, &rs, Some(Uuid::from_u128(3)), None), Some(0), "wraps");
+        assert_eq!(
+            choose(AssignmentPolicy::RoundRobin, &rs, None, None),
+            Some(0)
+        );
+        assert_eq!(
+            choose(
+                AssignmentPolicy::RoundRobin,
+                &rs,
+                Some(Uuid::from_u128(1)),
+                None
+            ),
+            Some(2),
+            "2 is full"
+        );
+        assert_eq!(
+            choose(
+                AssignmentPolicy::RoundRobin,
+                &rs,
+                Some(Uuid::from_u128(3)),
+                None
+            ),
+            Some(0),
+            "wraps"
+        );
         // The last one may have gone offline: the next id after it.
-        assert_eq!(choose(AssignmentPolicy::RoundRobin, &rs, Some(Uuid::from_u128(2)), None), Some(2));
-        assert_eq!(choose(AssignmentPolicy::RoundRobin, &rs, None, Some(Uuid::from_u128(1))), Some(2), "who handed it back is skipped");
+        assert_eq!(
+            choose(
+                AssignmentPolicy::RoundRobin,
+                &rs,
+                Some(Uuid::from_u128(2)),
+                None
+            ),
+            Some(2)
+        );
+        assert_eq!(
+            choose(
+                AssignmentPolicy::RoundRobin,
+                &rs,
+                None,
+                Some(Uuid::from_u128(1))
+            ),
+            Some(2),
+            "who handed it back is skipped"
+        );
         assert_eq!(choose(AssignmentPolicy::Manual, &rs, None, None), None);
     }
 
     #[test]
     fn least_loaded_takes_the_fewest_and_breaks_ties_in_turn() {
         let rs = [r(1, 5, 2), r(2, 5, 1), r(3, 5, 1), r(4, 1, 0)];
-        assert_eq!(choose(AssignmentPolicy::LeastLoaded, &rs, None, None), Some(3));
+        assert_eq!(
+            choose(AssignmentPolicy::LeastLoaded, &rs, None, None),
+            Some(3)
+        );
         let rs = [r(1, 5, 2), r(2, 5, 1), r(3, 5, 1), r(4, 1, 1)];
-        assert_eq!(choose(AssignmentPolicy::LeastLoaded, &rs, None, None), Some(1));
-        assert_eq!(choose(AssignmentPolicy::LeastLoaded, &rs, Some(Uuid::from_u128(2)), None), Some(2), "a tie goes to the next in turn");
+        assert_eq!(
+            choose(AssignmentPolicy::LeastLoaded, &rs, None, None),
+            Some(1)
+        );
+        assert_eq!(
+            choose(
+                AssignmentPolicy::LeastLoaded,
+                &rs,
+                Some(Uuid::from_u128(2)),
+                None
+            ),
+            Some(2),
+            "a tie goes to the next in turn"
+        );
         let full = [r(1, 1, 1)];
-        assert_eq!(choose(AssignmentPolicy::LeastLoaded, &full, None, None), None);
+        assert_eq!(
+            choose(AssignmentPolicy::LeastLoaded, &full, None, None),
+            None
+        );
     }
 }

@@ -14,9 +14,25 @@ use crate::time::now_ms;
 const CSV_MAX: i64 = 100_000;
 
 impl Store {
-    pub async fn audit(&self, operator_id: Uuid, action: &str, target: Option<Uuid>, detail: Option<&str>, remote: Option<&str>) -> AppResult<()> {
+    pub async fn audit(
+        &self,
+        operator_id: Uuid,
+        action: &str,
+        target: Option<Uuid>,
+        detail: Option<&str>,
+        remote: Option<&str>,
+    ) -> AppResult<()> {
         let mut tx = self.begin().await?;
-        audit_in(&mut tx, operator_id, action, target, detail, remote, now_ms()).await?;
+        audit_in(
+            &mut tx,
+            operator_id,
+            action,
+            target,
+            detail,
+            remote,
+            now_ms(),
+        )
+        .await?;
         tx.commit().await
     }
 
@@ -50,10 +66,15 @@ impl Store {
         }
         if let Some(a) = f.action.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
             if a.len() > 100 {
-                return Err(crate::error::AppError::invalid("action is at most 100 characters"));
+                return Err(crate::error::AppError::invalid(
+                    "action is at most 100 characters",
+                ));
             }
             // A prefix, matched literally (LIKE's wildcards escaped).
-            let escaped = a.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            let escaped = a
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
             let p = q.arg(format!("{escaped}%"));
             q.and(&format!("a.action LIKE {p} ESCAPE '\\'"));
         }

@@ -38,10 +38,25 @@ impl Batcher {
         (Batcher { tx }, BatchQueue { rx })
     }
 
-    pub(crate) async fn send(&self, consultation_id: Uuid, actor: Actor, req: SendMessageRequest) -> AppResult<Message> {
+    pub(crate) async fn send(
+        &self,
+        consultation_id: Uuid,
+        actor: Actor,
+        req: SendMessageRequest,
+    ) -> AppResult<Message> {
         let (reply, answer) = oneshot::channel();
-        self.tx.send(Job { consultation_id, actor, req, reply }).await.map_err(|_| AppError::Other("the message writer has stopped".into()))?;
-        answer.await.map_err(|_| AppError::Other("the message writer dropped a message".into()))?
+        self.tx
+            .send(Job {
+                consultation_id,
+                actor,
+                req,
+                reply,
+            })
+            .await
+            .map_err(|_| AppError::Other("the message writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| AppError::Other("the message writer dropped a message".into()))?
     }
 }
 
@@ -110,11 +125,16 @@ pub(crate) fn verdict(actor: Actor, internal: bool, red_flag: bool, c: &Facts) -
     if announces {
         return Verdict::Alone;
     }
-    Verdict::Write { first_response: actor.role != Role::Client && !internal && !c.answered }
+    Verdict::Write {
+        first_response: actor.role != Role::Client && !internal && !c.answered,
+    }
 }
 
 /// Whether a red-flag rule fires on a batched message (a client's, not a note, not empty).
 pub(crate) fn fires_red_flag(req: &SendMessageRequest, actor: Actor, rules: &Matcher) -> bool {
     let body = req.body.trim();
-    actor.role == Role::Client && !req.internal && !body.is_empty() && rules.first_match(body).is_some()
+    actor.role == Role::Client
+        && !req.internal
+        && !body.is_empty()
+        && rules.first_match(body).is_some()
 }

@@ -14,7 +14,9 @@ use crate::db::Audience;
 use crate::error::{AppError, AppResult};
 use crate::time::{from_ms, now_ms};
 
-use super::batch::{fires_red_flag, verdict, BatchQueue, Facts, Job, Outcome, Verdict, MAX_BATCH, ROWS_PER_INSERT};
+use super::batch::{
+    fires_red_flag, verdict, BatchQueue, Facts, Job, Outcome, Verdict, MAX_BATCH, ROWS_PER_INSERT,
+};
 use super::batch_native::{self, NativeJob};
 use crate::db::sqlite_writer::NativeWriter;
 
@@ -47,7 +49,11 @@ async fn write_batch(store: &Store, jobs: Vec<Job>) {
         Some(native) => write_native(store, native, &jobs, &mut outcomes).await,
         None => plan_and_write(store, &jobs, &mut outcomes).await,
     };
-    tracing::debug!(size = jobs.len(), ms = started.elapsed().as_secs_f64() * 1000.0, "message batch written");
+    tracing::debug!(
+        size = jobs.len(),
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "message batch written"
+    );
     if let Err(e) = result {
         tracing::warn!(error = %e, size = jobs.len(), "a message batch failed; sending each alone");
         outcomes = jobs.iter().map(|_| Outcome::Alone).collect();
@@ -65,13 +71,20 @@ async fn write_batch(store: &Store, jobs: Vec<Job>) {
         }
     }
     for job in alone {
-        let r = store.send_message_one(job.consultation_id, job.actor, &job.req).await;
+        let r = store
+            .send_message_one(job.consultation_id, job.actor, &job.req)
+            .await;
         let _ = job.reply.send(r);
     }
 }
 
 /// The batch through the embedded engine's native writer (`batch_native`).
-async fn write_native(store: &Store, native: &NativeWriter, jobs: &[Job], outcomes: &mut Vec<Outcome>) -> AppResult<()> {
+async fn write_native(
+    store: &Store,
+    native: &NativeWriter,
+    jobs: &[Job],
+    outcomes: &mut Vec<Outcome>,
+) -> AppResult<()> {
     let red_flags = store.red_flag_matcher().await?;
     let native_jobs: Vec<NativeJob> = jobs
         .iter()
@@ -88,7 +101,10 @@ async fn write_native(store: &Store, native: &NativeWriter, jobs: &[Job], outcom
     // The file's one writer: sqlx's writes wait meanwhile.
     let lock = store.writer.acquire().await?;
     let now = now_ms();
-    let written = match native.run(move |conn| batch_native::write(conn, &native_jobs, now)).await? {
+    let written = match native
+        .run(move |conn| batch_native::write(conn, &native_jobs, now))
+        .await?
+    {
         Ok(w) => w,
         Err(e) => {
             // A failed commit may still have committed: the hub reads the log rather than wait
@@ -123,7 +139,10 @@ async fn plan_and_write(store: &Store, jobs: &[Job], outcomes: &mut Vec<Outcome>
     let mut existing: HashMap<(Uuid, Uuid), Message> = HashMap::new();
     {
         let mut q = SqlBuf::new(MESSAGE_SELECT);
-        let ps: Vec<String> = fresh.iter().map(|&i| q.arg(jobs[i].req.client_msg_id.to_string())).collect();
+        let ps: Vec<String> = fresh
+            .iter()
+            .map(|&i| q.arg(jobs[i].req.client_msg_id.to_string()))
+            .collect();
         q.and(&format!("m.client_msg_id IN ({})", ps.join(", ")));
         for row in q.query().fetch_all(tx.conn()).await? {
             let m = message_row(&row)?;
@@ -161,7 +180,12 @@ async fn plan_and_write(store: &Store, jobs: &[Job], outcomes: &mut Vec<Outcome>
             outcomes[i] = Outcome::Refused(AppError::not_found("consultation"));
             continue;
         };
-        let first_response = match verdict(j.actor, j.req.internal, fires_red_flag(&j.req, j.actor, &red_flags), &Facts::of(c)) {
+        let first_response = match verdict(
+            j.actor,
+            j.req.internal,
+            fires_red_flag(&j.req, j.actor, &red_flags),
+            &Facts::of(c),
+        ) {
             Verdict::Refuse(e) => {
                 outcomes[i] = Outcome::Refused(e);
                 continue;
@@ -173,7 +197,11 @@ async fn plan_and_write(store: &Store, jobs: &[Job], outcomes: &mut Vec<Outcome>
             c.first_response_at = Some(from_ms(now));
         }
         c.last_message_at = Some(from_ms(now));
-        planned.push(Planned { job: i, consultation: c.id, first_response });
+        planned.push(Planned {
+            job: i,
+            consultation: c.id,
+            first_response,
+        });
     }
     if planned.is_empty() {
         return Ok(()); // the transaction rolls back: nothing was written
@@ -183,7 +211,12 @@ async fn plan_and_write(store: &Store, jobs: &[Job], outcomes: &mut Vec<Outcome>
     let n_events = planned.len() + planned.iter().filter(|p| p.first_response).count();
     let last: i64 = {
         use sqlx::Row;
-        let row = sqlx::query("UPDATE counters SET value = value + $1 WHERE name = 'seq' RETURNING value").bind(n_events as i64).fetch_one(tx.conn()).await?;
+        let row = sqlx::query(
+            "UPDATE counters SET value = value + $1 WHERE name = 'seq' RETURNING value",
+        )
+        .bind(n_events as i64)
+        .fetch_one(tx.conn())
+        .await?;
         row.try_get(0)?
     };
     let mut next_seq = last - n_events as i64 + 1;
@@ -193,14 +226,22 @@ async fn plan_and_write(store: &Store, jobs: &[Job], outcomes: &mut Vec<Outcome>
         let j = &jobs[p.job];
         let c = &consultations[&p.consultation];
         if p.first_response {
-            events.push((next_seq, EventData::Consultation(c.clone()), Audience::Client(c.client_id)));
+            events.push((
+                next_seq,
+                EventData::Consultation(c.clone()),
+                Audience::Client(c.client_id),
+            ));
             next_seq += 1;
         }
         let m = Message {
             id: careline_protocol::new_id(),
             consultation_id: c.id,
             client_id: c.client_id,
-            author_kind: if j.actor.role == Role::Client { AuthorKind::Client } else { AuthorKind::Operator },
+            author_kind: if j.actor.role == Role::Client {
+                AuthorKind::Client
+            } else {
+                AuthorKind::Operator
+            },
             author_id: Some(j.actor.id),
             kind: j.req.kind,
             body: j.req.body.trim().to_owned(),
@@ -210,7 +251,11 @@ async fn plan_and_write(store: &Store, jobs: &[Job], outcomes: &mut Vec<Outcome>
             created_at: from_ms(now),
             seq: next_seq,
         };
-        let audience = if m.internal { Audience::Staff(Some(c.client_id)) } else { Audience::Client(c.client_id) };
+        let audience = if m.internal {
+            Audience::Staff(Some(c.client_id))
+        } else {
+            Audience::Client(c.client_id)
+        };
         events.push((next_seq, EventData::Message(m.clone()), audience));
         next_seq += 1;
         messages.push((p.job, m));
@@ -244,7 +289,8 @@ async fn plan_and_write(store: &Store, jobs: &[Job], outcomes: &mut Vec<Outcome>
     }
     let mut recorded = Vec::with_capacity(events.len());
     for chunk in events.chunks(ROWS_PER_INSERT) {
-        let mut q = SqlBuf::new("INSERT INTO events (seq, kind, client_id, staff_only, data, at) VALUES ");
+        let mut q =
+            SqlBuf::new("INSERT INTO events (seq, kind, client_id, staff_only, data, at) VALUES ");
         let mut rows = Vec::new();
         for (seq, data, audience) in chunk {
             let (client_id, staff_only) = audience.columns();
@@ -255,7 +301,14 @@ async fn plan_and_write(store: &Store, jobs: &[Job], outcomes: &mut Vec<Outcome>
                 _ => unreachable!("a message batch emits messages and consultations"),
             }
             .map_err(|e| AppError::failed("serializing an event", e))?;
-            let ps = [q.arg(*seq), q.arg(data.kind()), q.arg(client), q.arg(staff_only), q.arg(json.clone()), q.arg(now)];
+            let ps = [
+                q.arg(*seq),
+                q.arg(data.kind()),
+                q.arg(client),
+                q.arg(staff_only),
+                q.arg(json.clone()),
+                q.arg(now),
+            ];
             recorded.push((*seq, data.kind(), client_id, staff_only != 0, json));
             rows.push(format!("({})", ps.join(", ")));
         }
@@ -274,7 +327,11 @@ async fn plan_and_write(store: &Store, jobs: &[Job], outcomes: &mut Vec<Outcome>
         q.and(&format!("id IN ({})", ps.join(", ")));
         q.query().execute(tx.conn()).await?;
         for p in planned.iter().filter(|p| p.first_response) {
-            sqlx::query("UPDATE consultations SET first_response_at = $1 WHERE id = $2").bind(now).bind(p.consultation.to_string()).execute(tx.conn()).await?;
+            sqlx::query("UPDATE consultations SET first_response_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(p.consultation.to_string())
+                .execute(tx.conn())
+                .await?;
         }
     }
     tx.commit().await?;

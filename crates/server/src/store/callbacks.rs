@@ -2,7 +2,10 @@
 //! time, with attempts and automatic retries.
 
 use careline_protocol::CallbackFilter;
-use careline_protocol::{Callback, CallbackAttempt, CallbackStatus, CreateCallbackRequest, ErrorCode, EventData, Page, Role};
+use careline_protocol::{
+    Callback, CallbackAttempt, CallbackStatus, CreateCallbackRequest, ErrorCode, EventData, Page,
+    Role,
+};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use uuid::Uuid;
@@ -35,14 +38,18 @@ pub(crate) fn callback_row(row: &AnyRow) -> AppResult<Callback> {
     })
 }
 
-pub(crate) async fn attempts_of<'c, E>(exec: E, ids: &[String]) -> AppResult<Vec<(String, CallbackAttempt)>>
+pub(crate) async fn attempts_of<'c, E>(
+    exec: E,
+    ids: &[String],
+) -> AppResult<Vec<(String, CallbackAttempt)>>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut q = SqlBuf::new("SELECT callback_id, at, operator_id, outcome, note FROM callback_attempts");
+    let mut q =
+        SqlBuf::new("SELECT callback_id, at, operator_id, outcome, note FROM callback_attempts");
     let ps: Vec<String> = ids.iter().map(|i| q.arg(i.as_str())).collect();
     q.and(&format!("callback_id IN ({})", ps.join(", ")));
     q.push(" ORDER BY callback_id, n");
@@ -71,11 +78,13 @@ pub(crate) fn attach_attempts(items: &mut [Callback], attempts: Vec<(String, Cal
 }
 
 async fn load_callback(tx: &mut WriteTx, id: Uuid) -> AppResult<Callback> {
-    let row = sqlx::query(&format!("SELECT {CALLBACK_COLS} FROM callbacks WHERE id = $1"))
-        .bind(id.to_string())
-        .fetch_optional(tx.conn())
-        .await?
-        .ok_or_else(|| AppError::not_found("callback request"))?;
+    let row = sqlx::query(&format!(
+        "SELECT {CALLBACK_COLS} FROM callbacks WHERE id = $1"
+    ))
+    .bind(id.to_string())
+    .fetch_optional(tx.conn())
+    .await?
+    .ok_or_else(|| AppError::not_found("callback request"))?;
     let mut cb = callback_row(&row)?;
     let attempts = attempts_of(tx.conn(), &[cb.id.to_string()]).await?;
     attach_attempts(std::slice::from_mut(&mut cb), attempts);
@@ -83,13 +92,19 @@ async fn load_callback(tx: &mut WriteTx, id: Uuid) -> AppResult<Callback> {
 }
 
 impl Store {
-    pub async fn create_callback(&self, req: &CreateCallbackRequest, actor: Actor) -> AppResult<Callback> {
+    pub async fn create_callback(
+        &self,
+        req: &CreateCallbackRequest,
+        actor: Actor,
+    ) -> AppResult<Callback> {
         let phone = normalize_phone(&req.phone)?;
         let reason = optional_text("reason", req.reason.as_deref(), 2_000)?;
         let client_id = match actor.role {
             Role::Client => {
                 if req.client_id.is_some_and(|c| c != actor.id) {
-                    return Err(AppError::forbidden("a client requests callbacks for itself"));
+                    return Err(AppError::forbidden(
+                        "a client requests callbacks for itself",
+                    ));
                 }
                 Some(actor.id)
             }
@@ -97,7 +112,9 @@ impl Store {
         };
         if let (Some(a), Some(b)) = (req.preferred_at, req.preferred_until) {
             if b <= a {
-                return Err(AppError::invalid("preferred_until must be after preferred_at"));
+                return Err(AppError::invalid(
+                    "preferred_until must be after preferred_at",
+                ));
             }
         }
         if req.preferred_until.is_some() && req.preferred_at.is_none() {
@@ -128,7 +145,10 @@ impl Store {
         };
         let mut tx = self.begin().await?;
         if let Some(c) = client_id {
-            let row = sqlx::query("SELECT phone FROM clients WHERE id = $1").bind(c.to_string()).fetch_optional(tx.conn()).await?;
+            let row = sqlx::query("SELECT phone FROM clients WHERE id = $1")
+                .bind(c.to_string())
+                .fetch_optional(tx.conn())
+                .await?;
             let Some(row) = row else {
                 return Err(AppError::invalid("client_id does not name a client"));
             };
@@ -138,8 +158,16 @@ impl Store {
                 return Err(AppError::forbidden("a callback is made to your own phone number; change it in your profile through reception"));
             }
         }
-        if sqlx::query("SELECT id FROM callbacks WHERE id = $1").bind(cb.id.to_string()).fetch_optional(tx.conn()).await?.is_some() {
-            return Err(AppError::refuse(ErrorCode::AlreadyExists, "a callback request with this id already exists"));
+        if sqlx::query("SELECT id FROM callbacks WHERE id = $1")
+            .bind(cb.id.to_string())
+            .fetch_optional(tx.conn())
+            .await?
+            .is_some()
+        {
+            return Err(AppError::refuse(
+                ErrorCode::AlreadyExists,
+                "a callback request with this id already exists",
+            ));
         }
         sqlx::query(&format!("INSERT INTO callbacks ({CALLBACK_COLS}) VALUES ($1, $2, $3, $4, $5, $6, 'new', $7, $8, $9, $10)"))
             .bind(cb.id.to_string())
@@ -161,11 +189,13 @@ impl Store {
     }
 
     pub async fn get_callback(&self, id: Uuid) -> AppResult<Callback> {
-        let row = sqlx::query(&format!("SELECT {CALLBACK_COLS} FROM callbacks WHERE id = $1"))
-            .bind(id.to_string())
-            .fetch_optional(&self.reader)
-            .await?
-            .ok_or_else(|| AppError::not_found("callback request"))?;
+        let row = sqlx::query(&format!(
+            "SELECT {CALLBACK_COLS} FROM callbacks WHERE id = $1"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(&self.reader)
+        .await?
+        .ok_or_else(|| AppError::not_found("callback request"))?;
         let mut cb = callback_row(&row)?;
         let attempts = attempts_of(&self.reader, &[cb.id.to_string()]).await?;
         attach_attempts(std::slice::from_mut(&mut cb), attempts);
@@ -173,7 +203,11 @@ impl Store {
     }
 
     /// The list ordered by due time (asap requests are due when made), then id.
-    pub async fn list_callbacks(&self, f: &CallbackFilter, viewer: Actor) -> AppResult<Page<Callback>> {
+    pub async fn list_callbacks(
+        &self,
+        f: &CallbackFilter,
+        viewer: Actor,
+    ) -> AppResult<Page<Callback>> {
         let limit = page_limit(f.limit)?;
         let mut q = SqlBuf::new(&format!("SELECT {CALLBACK_COLS} FROM callbacks"));
         if viewer.role == Role::Client {
@@ -183,7 +217,10 @@ impl Store {
         if let Some(s) = &f.status {
             let mut ps = Vec::new();
             for word in s.split(',').map(str::trim).filter(|w| !w.is_empty()) {
-                let st: CallbackStatus = word.parse().map_err(|e: careline_protocol::UnknownValue| AppError::bad_request(e.to_string()))?;
+                let st: CallbackStatus =
+                    word.parse().map_err(|e: careline_protocol::UnknownValue| {
+                        AppError::bad_request(e.to_string())
+                    })?;
                 ps.push(q.arg(st.as_str()));
             }
             if !ps.is_empty() {
@@ -200,7 +237,9 @@ impl Store {
         }
         if let Some(text) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             let p = q.arg(super::like_pattern(text));
-            q.and(&format!("(phone LIKE {p} ESCAPE '\\' OR LOWER(COALESCE(reason, '')) LIKE {p} ESCAPE '\\')"));
+            q.and(&format!(
+                "(phone LIKE {p} ESCAPE '\\' OR LOWER(COALESCE(reason, '')) LIKE {p} ESCAPE '\\')"
+            ));
         }
         if let Some(c) = &f.cursor {
             let (due, id) = c
@@ -213,34 +252,57 @@ impl Store {
         let p = q.arg(limit + 1);
         q.push(&format!(" ORDER BY due_at, id LIMIT {p}"));
         let rows = q.query().fetch_all(&self.reader).await?;
-        let mut items = rows.iter().map(callback_row).collect::<AppResult<Vec<_>>>()?;
+        let mut items = rows
+            .iter()
+            .map(callback_row)
+            .collect::<AppResult<Vec<_>>>()?;
         let more = items.len() as i64 > limit;
         items.truncate(limit as usize);
         let ids: Vec<String> = items.iter().map(|c| c.id.to_string()).collect();
         let attempts = attempts_of(&self.reader, &ids).await?;
         attach_attempts(&mut items, attempts);
-        let next_cursor = if more { items.last().map(|c| format!("{}~{}", ms(c.due_at), c.id)) } else { None };
+        let next_cursor = if more {
+            items.last().map(|c| format!("{}~{}", ms(c.due_at), c.id))
+        } else {
+            None
+        };
         Ok(Page { items, next_cursor })
     }
 
     /// Claim, release, record an attempt, or cancel.
-    pub async fn act_on_callback(&self, id: Uuid, actor: Actor, action: CallbackAction, note: Option<&str>) -> AppResult<Callback> {
-        self.act_on_callback_keyed(id, actor, action, note, None).await
+    pub async fn act_on_callback(
+        &self,
+        id: Uuid,
+        actor: Actor,
+        action: CallbackAction,
+        note: Option<&str>,
+    ) -> AppResult<Callback> {
+        self.act_on_callback_keyed(id, actor, action, note, None)
+            .await
     }
 
     /// The same, with the idempotency key of an attempt: an attempt already recorded under
     /// `key` answers with the request as it is and records nothing.
-    pub async fn act_on_callback_keyed(&self, id: Uuid, actor: Actor, action: CallbackAction, note: Option<&str>, key: Option<Uuid>) -> AppResult<Callback> {
+    pub async fn act_on_callback_keyed(
+        &self,
+        id: Uuid,
+        actor: Actor,
+        action: CallbackAction,
+        note: Option<&str>,
+        key: Option<Uuid>,
+    ) -> AppResult<Callback> {
         let note = optional_text("note", note, 2_000)?;
         let now = now_ms();
         let mut tx = self.begin().await?;
         let before = load_callback(&mut tx, id).await?;
         if let (Some(k), CallbackAction::Attempt(_)) = (key, action) {
-            let seen = sqlx::query("SELECT 1 AS x FROM callback_attempts WHERE callback_id = $1 AND op_key = $2")
-                .bind(id.to_string())
-                .bind(k.to_string())
-                .fetch_optional(tx.conn())
-                .await?;
+            let seen = sqlx::query(
+                "SELECT 1 AS x FROM callback_attempts WHERE callback_id = $1 AND op_key = $2",
+            )
+            .bind(id.to_string())
+            .bind(k.to_string())
+            .fetch_optional(tx.conn())
+            .await?;
             if seen.is_some() {
                 if actor.role == Role::Client && before.client_id != Some(actor.id) {
                     return Err(AppError::not_found("callback request"));
@@ -251,7 +313,14 @@ impl Store {
         if actor.role == Role::Client && before.client_id != Some(actor.id) {
             return Err(AppError::not_found("callback request"));
         }
-        let step = callback_transition(before.status, before.operator_id, before.attempts.len() as i64, self.settings.callback_max_attempts, actor, action)?;
+        let step = callback_transition(
+            before.status,
+            before.operator_id,
+            before.attempts.len() as i64,
+            self.settings.callback_max_attempts,
+            actor,
+            action,
+        )?;
         let mut cb = before.clone();
         cb.status = step.status;
         cb.operator_id = step.operator;
@@ -262,7 +331,12 @@ impl Store {
             cb.closed_at = Some(from_ms(now));
         }
         if let CallbackAction::Attempt(outcome) = action {
-            let attempt = CallbackAttempt { at: from_ms(now), operator_id: actor.id, outcome, note: note.clone() };
+            let attempt = CallbackAttempt {
+                at: from_ms(now),
+                operator_id: actor.id,
+                outcome,
+                note: note.clone(),
+            };
             sqlx::query("INSERT INTO callback_attempts (callback_id, n, at, operator_id, outcome, note, op_key) VALUES ($1, $2, $3, $4, $5, $6, $7)")
                 .bind(id.to_string())
                 .bind(before.attempts.len() as i64 + 1)
@@ -276,13 +350,23 @@ impl Store {
             cb.attempts.push(attempt);
         }
         let mut q = SqlBuf::new("UPDATE callbacks SET ");
-        let (s, o, d, cl) = (q.arg(cb.status.as_str()), q.arg(cb.operator_id.map(|o| o.to_string())), q.arg(ms(cb.due_at)), q.arg(cb.closed_at.map(ms)));
-        q.push(&format!("status = {s}, operator_id = {o}, due_at = {d}, closed_at = {cl}"));
+        let (s, o, d, cl) = (
+            q.arg(cb.status.as_str()),
+            q.arg(cb.operator_id.map(|o| o.to_string())),
+            q.arg(ms(cb.due_at)),
+            q.arg(cb.closed_at.map(ms)),
+        );
+        q.push(&format!(
+            "status = {s}, operator_id = {o}, due_at = {d}, closed_at = {cl}"
+        ));
         let (pid, pst) = (q.arg(id.to_string()), q.arg(before.status.as_str()));
         q.push(&format!(" WHERE id = {pid} AND status = {pst}"));
         let done = q.query().execute(tx.conn()).await?;
         if done.rows_affected() != 1 {
-            return Err(AppError::refuse(careline_protocol::ErrorCode::AlreadyTaken, "the request was changed by someone else; reload it"));
+            return Err(AppError::refuse(
+                careline_protocol::ErrorCode::AlreadyTaken,
+                "the request was changed by someone else; reload it",
+            ));
         }
         emit_callback(&mut tx, &cb, now).await?;
         crate::webhooks::events::callback_change(&mut tx, &cb, false, now).await?;
@@ -296,5 +380,7 @@ async fn emit_callback(tx: &mut WriteTx, cb: &Callback, at: i64) -> AppResult<()
         Some(c) => Audience::Client(c),
         None => Audience::Staff(None),
     };
-    tx.emit(&EventData::Callback(cb.clone()), audience, at).await.map(|_| ())
+    tx.emit(&EventData::Callback(cb.clone()), audience, at)
+        .await
+        .map(|_| ())
 }

@@ -1,7 +1,10 @@
 //! Clients: registration, their record, search, and what staff may change of it.
 
 use careline_protocol::ClientFilter;
-use careline_protocol::{Client, ClientSource, CreateClientRequest, ErrorCode, EventData, Page, RegisterRequest, Role, UpdateClientRequest};
+use careline_protocol::{
+    Client, ClientSource, CreateClientRequest, ErrorCode, EventData, Page, RegisterRequest, Role,
+    UpdateClientRequest,
+};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use uuid::Uuid;
@@ -9,12 +12,15 @@ use uuid::Uuid;
 use super::audit::audit_in;
 use super::paging::{finish_page, parse_id_cursor};
 use super::rows::{get_bool, get_enum, get_tags, get_time, get_uuid};
-use super::{clean_tags, like_pattern, optional_text, page_limit, required_text, tags_json, SqlBuf, Store};
+use super::{
+    clean_tags, like_pattern, optional_text, page_limit, required_text, tags_json, SqlBuf, Store,
+};
 use crate::db::Audience;
 use crate::error::{AppError, AppResult};
 use crate::time::{from_ms, now_ms};
 
-pub(crate) const CLIENT_COLS: &str = "id, name, phone, email, gender, birthday, city, height_cm, weight_kg, \
+pub(crate) const CLIENT_COLS: &str =
+    "id, name, phone, email, gender, birthday, city, height_cm, weight_kg, \
      source, tags, notes, vip, blocked, created_at, allergies, medications";
 
 pub(crate) fn client_row(row: &AnyRow) -> AppResult<Client> {
@@ -47,7 +53,11 @@ pub const ACCOUNTS_PER_PHONE: i64 = 3;
 pub const POSSIBLE_DUPLICATE: &str = "possible-duplicate";
 
 /// The record reception made for `phone` that `code` claims (no account yet).
-async fn unclaimed_record<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(e: E, phone: &str, code: &str) -> AppResult<Client> {
+async fn unclaimed_record<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    e: E,
+    phone: &str,
+    code: &str,
+) -> AppResult<Client> {
     let row = sqlx::query(&format!("SELECT {CLIENT_COLS} FROM clients WHERE phone = $1 AND claim_hash = $2 AND password_hash IS NULL"))
         .bind(phone)
         .bind(claim_hash(code))
@@ -58,21 +68,38 @@ async fn unclaimed_record<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(e: E,
 }
 
 /// Refuses a registration when `phone` has [`ACCOUNTS_PER_PHONE`] accounts already.
-async fn room_for_an_account<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(e: E, phone: &str) -> AppResult<()> {
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM clients WHERE phone = $1 AND password_hash IS NOT NULL").bind(phone).fetch_one(e).await?;
+async fn room_for_an_account<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    e: E,
+    phone: &str,
+) -> AppResult<()> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM clients WHERE phone = $1 AND password_hash IS NOT NULL",
+    )
+    .bind(phone)
+    .fetch_one(e)
+    .await?;
     if row.try_get::<i64, _>("n")? >= ACCOUNTS_PER_PHONE {
-        return Err(AppError::refuse(ErrorCode::RateLimited, "too many registrations; try again later"));
+        return Err(AppError::refuse(
+            ErrorCode::RateLimited,
+            "too many registrations; try again later",
+        ));
     }
     Ok(())
 }
 
 fn wrong_claim_code() -> AppError {
-    AppError::invalid("the claim code is wrong, spent or for another phone number; ask reception for a new one")
+    AppError::invalid(
+        "the claim code is wrong, spent or for another phone number; ask reception for a new one",
+    )
 }
 
 /// Claim codes are stored as the SHA-256 of their normal form (upper case, no spaces or dashes).
 fn claim_hash(code: &str) -> String {
-    let normal: String = code.chars().filter(|c| !c.is_whitespace() && *c != '-').flat_map(char::to_uppercase).collect();
+    let normal: String = code
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .flat_map(char::to_uppercase)
+        .collect();
     crate::passwords::token_hash(&format!("claim:{normal}"))
 }
 
@@ -82,14 +109,17 @@ fn new_claim_code() -> String {
     use rand::Rng;
     const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
     let mut rng = rand::thread_rng();
-    let mut code: String = (0..8).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect();
+    let mut code: String = (0..8)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect();
     code.insert(4, '-');
     code
 }
 
 /// Keeps digits and a leading `+`; 5 to 20 digits.
 pub fn normalize_phone(phone: &str) -> AppResult<String> {
-    careline_protocol::normalize_phone(phone).ok_or_else(|| AppError::invalid("phone must be 5 to 20 digits"))
+    careline_protocol::normalize_phone(phone)
+        .ok_or_else(|| AppError::invalid("phone must be 5 to 20 digits"))
 }
 
 impl Store {
@@ -101,7 +131,9 @@ impl Store {
         let phone = normalize_phone(&req.phone)?;
         valid_email(req.email.as_deref())?;
         match &req.claim_code {
-            Some(code) => unclaimed_record(&self.reader, &phone, code).await.map(|_| ()),
+            Some(code) => unclaimed_record(&self.reader, &phone, code)
+                .await
+                .map(|_| ()),
             None => room_for_an_account(&self.reader, &phone).await,
         }
     }
@@ -110,7 +142,11 @@ impl Store {
     /// theirs (the proof of the phone); otherwise a new account, whatever the phone: a phone the
     /// clinic already knows is not told to the caller, and the new account is tagged
     /// `possible-duplicate` for staff (audited with the records it may duplicate).
-    pub async fn register_client(&self, req: &RegisterRequest, password_hash: String) -> AppResult<Client> {
+    pub async fn register_client(
+        &self,
+        req: &RegisterRequest,
+        password_hash: String,
+    ) -> AppResult<Client> {
         let now = now_ms();
         let client = Client {
             id: careline_protocol::new_id(),
@@ -142,17 +178,35 @@ impl Store {
             if done.rows_affected() == 0 {
                 return Err(wrong_claim_code());
             }
-            audit_in(&mut tx, claimed.id, "client.claimed", Some(claimed.id), None, None, now).await?;
+            audit_in(
+                &mut tx,
+                claimed.id,
+                "client.claimed",
+                Some(claimed.id),
+                None,
+                None,
+                now,
+            )
+            .await?;
             tx.commit().await?;
             return Ok(claimed);
         }
         // Counted again in the transaction (the check before hashing was a reader's), under the
         // locks of the phone's rows (PostgreSQL; SQLite has one writer): a phone past its
         // accounts would have its newest one never found by a login.
-        sqlx::query("UPDATE clients SET phone = phone WHERE phone = $1").bind(&client.phone).execute(tx.conn()).await?;
+        sqlx::query("UPDATE clients SET phone = phone WHERE phone = $1")
+            .bind(&client.phone)
+            .execute(tx.conn())
+            .await?;
         room_for_an_account(tx.conn(), &client.phone).await?;
-        let known = sqlx::query("SELECT id FROM clients WHERE phone = $1 ORDER BY id").bind(&client.phone).fetch_all(tx.conn()).await?;
-        let known = known.iter().map(|r| r.try_get::<String, _>("id")).collect::<Result<Vec<_>, _>>()?;
+        let known = sqlx::query("SELECT id FROM clients WHERE phone = $1 ORDER BY id")
+            .bind(&client.phone)
+            .fetch_all(tx.conn())
+            .await?;
+        let known = known
+            .iter()
+            .map(|r| r.try_get::<String, _>("id"))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut client = client;
         if !known.is_empty() {
             client.tags.push(POSSIBLE_DUPLICATE.to_owned());
@@ -173,16 +227,34 @@ impl Store {
         .execute(tx.conn())
         .await?;
         if !known.is_empty() {
-            audit_in(&mut tx, client.id, "client.possible_duplicate", Some(client.id), Some(&known.join(",")), None, now).await?;
+            audit_in(
+                &mut tx,
+                client.id,
+                "client.possible_duplicate",
+                Some(client.id),
+                Some(&known.join(",")),
+                None,
+                now,
+            )
+            .await?;
         }
-        tx.emit(&EventData::Client(client.clone()), Audience::Staff(Some(client.id)), now).await?;
+        tx.emit(
+            &EventData::Client(client.clone()),
+            Audience::Staff(Some(client.id)),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(client)
     }
 
     /// A new claim code for a record reception made (staff): replaces any earlier one; refused
     /// for an account that already has a password. Audited.
-    pub async fn new_claim_code(&self, id: Uuid, actor: Uuid) -> AppResult<careline_protocol::ClaimCode> {
+    pub async fn new_claim_code(
+        &self,
+        id: Uuid,
+        actor: Uuid,
+    ) -> AppResult<careline_protocol::ClaimCode> {
         let code = new_claim_code();
         let now = now_ms();
         let mut tx = self.begin().await?;
@@ -192,12 +264,31 @@ impl Store {
             .await?
             .ok_or_else(|| AppError::not_found("client"))?;
         if row.try_get::<Option<String>, _>("password_hash")?.is_some() {
-            return Err(AppError::refuse(ErrorCode::AlreadyExists, "this client has an account already and logs in with it"));
+            return Err(AppError::refuse(
+                ErrorCode::AlreadyExists,
+                "this client has an account already and logs in with it",
+            ));
         }
-        sqlx::query("UPDATE clients SET claim_hash = $1 WHERE id = $2").bind(claim_hash(&code)).bind(id.to_string()).execute(tx.conn()).await?;
-        audit_in(&mut tx, actor, "client.claim_code", Some(id), None, None, now).await?;
+        sqlx::query("UPDATE clients SET claim_hash = $1 WHERE id = $2")
+            .bind(claim_hash(&code))
+            .bind(id.to_string())
+            .execute(tx.conn())
+            .await?;
+        audit_in(
+            &mut tx,
+            actor,
+            "client.claim_code",
+            Some(id),
+            None,
+            None,
+            now,
+        )
+        .await?;
         tx.commit().await?;
-        Ok(careline_protocol::ClaimCode { client_id: id, code })
+        Ok(careline_protocol::ClaimCode {
+            client_id: id,
+            code,
+        })
     }
 
     /// Reception records a client (a walk-in or a phone call): no password, so the first
@@ -238,14 +329,27 @@ impl Store {
         // The desk may name the record (offline creation), but an id is one account's only:
         // never an operator's (a session of that id would otherwise be the operator's).
         if req.id.is_some() {
-            let taken = sqlx::query("SELECT 1 AS x FROM operators WHERE id = $1").bind(c.id.to_string()).fetch_optional(tx.conn()).await?;
+            let taken = sqlx::query("SELECT 1 AS x FROM operators WHERE id = $1")
+                .bind(c.id.to_string())
+                .fetch_optional(tx.conn())
+                .await?;
             if taken.is_some() {
-                return Err(AppError::refuse(ErrorCode::AlreadyExists, "this id is already in use"));
+                return Err(AppError::refuse(
+                    ErrorCode::AlreadyExists,
+                    "this id is already in use",
+                ));
             }
         }
-        if let Some(row) = sqlx::query("SELECT id, name FROM clients WHERE phone = $1").bind(&c.phone).fetch_optional(tx.conn()).await? {
+        if let Some(row) = sqlx::query("SELECT id, name FROM clients WHERE phone = $1")
+            .bind(&c.phone)
+            .fetch_optional(tx.conn())
+            .await?
+        {
             let (id, name): (String, String) = (row.try_get("id")?, row.try_get("name")?);
-            return Err(AppError::refuse(ErrorCode::AlreadyExists, format!("this phone number belongs to the client {name} (id {id})")));
+            return Err(AppError::refuse(
+                ErrorCode::AlreadyExists,
+                format!("this phone number belongs to the client {name} (id {id})"),
+            ));
         }
         let inserted = sqlx::query(&format!(
             "INSERT INTO clients ({CLIENT_COLS}, search) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL, $8, $9, $10, 0, 0, $11, NULL, NULL, $12) \
@@ -267,10 +371,27 @@ impl Store {
         .await?;
         if inserted.rows_affected() == 0 {
             // The phone was checked above: the id (or, in a race, the phone) is taken.
-            return Err(AppError::refuse(ErrorCode::AlreadyExists, "a client with this id or phone number already exists"));
+            return Err(AppError::refuse(
+                ErrorCode::AlreadyExists,
+                "a client with this id or phone number already exists",
+            ));
         }
-        tx.emit(&EventData::Client(c.clone()), Audience::Staff(Some(c.id)), now).await?;
-        audit_in(&mut tx, actor, "client.created", Some(c.id), Some(c.source.as_str()), None, now).await?;
+        tx.emit(
+            &EventData::Client(c.clone()),
+            Audience::Staff(Some(c.id)),
+            now,
+        )
+        .await?;
+        audit_in(
+            &mut tx,
+            actor,
+            "client.created",
+            Some(c.id),
+            Some(c.source.as_str()),
+            None,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(c)
     }
@@ -287,7 +408,9 @@ impl Store {
         .bind(phone)
         .fetch_all(&self.reader)
         .await?;
-        rows.iter().map(|r| Ok((client_row(r)?, r.try_get("password_hash")?))).collect()
+        rows.iter()
+            .map(|r| Ok((client_row(r)?, r.try_get("password_hash")?)))
+            .collect()
     }
 
     pub async fn get_client(&self, id: Uuid) -> AppResult<Client> {
@@ -308,7 +431,12 @@ impl Store {
             q.and(&format!("search LIKE {p} ESCAPE '\\'"));
         }
         if let Some(tag) = &filter.tag {
-            let p = q.arg(format!("%{}%", serde_json::to_string(tag).unwrap_or_default().replace(['%', '_'], "")));
+            let p = q.arg(format!(
+                "%{}%",
+                serde_json::to_string(tag)
+                    .unwrap_or_default()
+                    .replace(['%', '_'], "")
+            ));
             q.and(&format!("tags LIKE {p}"));
         }
         if let Some(v) = filter.vip {
@@ -333,17 +461,34 @@ impl Store {
     /// Changes a client's profile as `role`: staff change tags and notes, admins also VIP and
     /// blocked (blocking closes the client's access: an administrative act, audited), a client
     /// its own personal data.
-    pub async fn update_client(&self, id: Uuid, req: &UpdateClientRequest, actor: Uuid, role: Role) -> AppResult<Client> {
-        if !role.is_staff() && (req.tags.is_some() || req.notes.is_some() || req.vip.is_some() || req.blocked.is_some()) {
-            return Err(AppError::forbidden("tags, notes, VIP and blocked are set by staff"));
+    pub async fn update_client(
+        &self,
+        id: Uuid,
+        req: &UpdateClientRequest,
+        actor: Uuid,
+        role: Role,
+    ) -> AppResult<Client> {
+        if !role.is_staff()
+            && (req.tags.is_some()
+                || req.notes.is_some()
+                || req.vip.is_some()
+                || req.blocked.is_some())
+        {
+            return Err(AppError::forbidden(
+                "tags, notes, VIP and blocked are set by staff",
+            ));
         }
         if !role.is_staff() && (req.phone.is_some() || req.source.is_some()) {
             // The phone is the client's login: reception changes it, after checking who calls.
-            return Err(AppError::forbidden("the phone number and the source are changed by staff"));
+            return Err(AppError::forbidden(
+                "the phone number and the source are changed by staff",
+            ));
         }
         let phone = req.phone.as_deref().map(normalize_phone).transpose()?;
         if role != Role::Admin && (req.vip.is_some() || req.blocked.is_some()) {
-            return Err(AppError::forbidden("VIP and blocked are set by an administrator"));
+            return Err(AppError::forbidden(
+                "VIP and blocked are set by an administrator",
+            ));
         }
         let staff = role.is_staff();
         let now = now_ms();
@@ -365,9 +510,16 @@ impl Store {
         let before = (c.phone.clone(), c.source);
         if let Some(p) = phone {
             if p != c.phone {
-                let taken = sqlx::query("SELECT id FROM clients WHERE phone = $1 AND id <> $2").bind(&p).bind(id.to_string()).fetch_optional(tx.conn()).await?;
+                let taken = sqlx::query("SELECT id FROM clients WHERE phone = $1 AND id <> $2")
+                    .bind(&p)
+                    .bind(id.to_string())
+                    .fetch_optional(tx.conn())
+                    .await?;
                 if taken.is_some() {
-                    return Err(AppError::refuse(ErrorCode::AlreadyExists, "another client has this phone number"));
+                    return Err(AppError::refuse(
+                        ErrorCode::AlreadyExists,
+                        "another client has this phone number",
+                    ));
                 }
             }
             c.phone = p;
@@ -407,9 +559,17 @@ impl Store {
         // While blocked, the client's sessions are refused as such (`account_disabled`); unblocking
         // ends them, so an old token never comes back to life.
         if was_blocked && !c.blocked {
-            sqlx::query("DELETE FROM tokens WHERE user_id = $1").bind(id.to_string()).execute(tx.conn()).await?;
+            sqlx::query("DELETE FROM tokens WHERE user_id = $1")
+                .bind(id.to_string())
+                .execute(tx.conn())
+                .await?;
         }
-        tx.emit(&EventData::Client(c.clone()), Audience::Staff(Some(c.id)), now).await?;
+        tx.emit(
+            &EventData::Client(c.clone()),
+            Audience::Staff(Some(c.id)),
+            now,
+        )
+        .await?;
         if staff {
             // Which fields changed, never their values (the log is read more widely than records).
             let changed = [
@@ -434,7 +594,16 @@ impl Store {
             .map(|(f, _)| *f)
             .collect::<Vec<_>>()
             .join(",");
-            audit_in(&mut tx, actor, "client.updated", Some(id), Some(&changed), None, now).await?;
+            audit_in(
+                &mut tx,
+                actor,
+                "client.updated",
+                Some(id),
+                Some(&changed),
+                None,
+                now,
+            )
+            .await?;
         }
         tx.commit().await?;
         if c.blocked != was_blocked {
@@ -458,7 +627,8 @@ fn personal_data(c: &mut Client, req: &UpdateClientRequest) -> AppResult<()> {
     if let Some(v) = &req.birthday {
         c.birthday = match optional_text("birthday", Some(v), 10)? {
             Some(b) => {
-                chrono::NaiveDate::parse_from_str(&b, "%Y-%m-%d").map_err(|_| AppError::invalid("birthday must be YYYY-MM-DD"))?;
+                chrono::NaiveDate::parse_from_str(&b, "%Y-%m-%d")
+                    .map_err(|_| AppError::invalid("birthday must be YYYY-MM-DD"))?;
                 Some(b)
             }
             None => None,
@@ -496,7 +666,12 @@ fn personal_data(c: &mut Client, req: &UpdateClientRequest) -> AppResult<()> {
 
 /// What client search matches against, lower-cased in Rust (every script, not only ASCII).
 pub(crate) fn client_search_text(c: &Client) -> String {
-    let mut s = format!("{} {} {}", c.name, c.phone, c.email.as_deref().unwrap_or(""));
+    let mut s = format!(
+        "{} {} {}",
+        c.name,
+        c.phone,
+        c.email.as_deref().unwrap_or("")
+    );
     for t in &c.tags {
         s.push(' ');
         s.push_str(t);
@@ -506,7 +681,9 @@ pub(crate) fn client_search_text(c: &Client) -> String {
 
 fn valid_email(email: Option<&str>) -> AppResult<Option<String>> {
     match optional_text("email", email, 254)? {
-        Some(e) if !e.contains('@') || e.contains(char::is_whitespace) => Err(AppError::invalid("email is not valid")),
+        Some(e) if !e.contains('@') || e.contains(char::is_whitespace) => {
+            Err(AppError::invalid("email is not valid"))
+        }
         other => Ok(other),
     }
 }
@@ -530,7 +707,12 @@ impl Store {
         // A phone shared with another client (reception's record and a self-registered
         // account) stays theirs: what names only the phone is erased with its last holder.
         let shared =
-            sqlx::query("SELECT 1 AS x FROM clients WHERE phone = $1 AND id <> $2 LIMIT 1").bind(&phone).bind(&cid).fetch_optional(tx.conn()).await?.is_some();
+            sqlx::query("SELECT 1 AS x FROM clients WHERE phone = $1 AND id <> $2 LIMIT 1")
+                .bind(&phone)
+                .bind(&cid)
+                .fetch_optional(tx.conn())
+                .await?
+                .is_some();
         let uploads = sqlx::query(
             "SELECT a.id, a.sha256, a.image FROM attachments a WHERE a.uploader_id = $1 \
              OR a.id IN (SELECT m.attachment_id FROM messages m WHERE m.client_id = $1 AND m.attachment_id IS NOT NULL)",
@@ -538,7 +720,10 @@ impl Store {
         .bind(&cid)
         .fetch_all(tx.conn())
         .await?;
-        let upload_ids = uploads.iter().map(|r| r.try_get::<String, _>("id")).collect::<Result<Vec<_>, _>>()?;
+        let upload_ids = uploads
+            .iter()
+            .map(|r| r.try_get::<String, _>("id"))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut files = Vec::new();
         for r in &uploads {
             files.push(r.try_get::<String, _>("sha256")?);
@@ -548,8 +733,16 @@ impl Store {
         }
         // Webhook deliveries name the client (id, name, phone): those waiting and the log go too.
         let pattern = format!("%{cid}%");
-        let by_phone = if shared { pattern.clone() } else { format!("%\"{phone}\"%") };
-        sqlx::query("DELETE FROM webhook_deliveries WHERE payload LIKE $1 OR payload LIKE $2").bind(&pattern).bind(&by_phone).execute(tx.conn()).await?;
+        let by_phone = if shared {
+            pattern.clone()
+        } else {
+            format!("%\"{phone}\"%")
+        };
+        sqlx::query("DELETE FROM webhook_deliveries WHERE payload LIKE $1 OR payload LIKE $2")
+            .bind(&pattern)
+            .bind(&by_phone)
+            .execute(tx.conn())
+            .await?;
         for sql in [
             "DELETE FROM messages WHERE client_id = $1",
             "DELETE FROM reads WHERE reader_id = $1 OR consultation_id IN (SELECT id FROM consultations WHERE client_id = $1)",
@@ -565,9 +758,16 @@ impl Store {
         }
         for upload in &upload_ids {
             // Still named by another client's message (forwarded content)? Then it stays.
-            let named = sqlx::query("SELECT 1 AS x FROM messages WHERE attachment_id = $1 LIMIT 1").bind(upload).fetch_optional(tx.conn()).await?.is_some();
+            let named = sqlx::query("SELECT 1 AS x FROM messages WHERE attachment_id = $1 LIMIT 1")
+                .bind(upload)
+                .fetch_optional(tx.conn())
+                .await?
+                .is_some();
             if !named {
-                sqlx::query("DELETE FROM attachments WHERE id = $1").bind(upload).execute(tx.conn()).await?;
+                sqlx::query("DELETE FROM attachments WHERE id = $1")
+                    .bind(upload)
+                    .execute(tx.conn())
+                    .await?;
             }
         }
         if !shared {
@@ -575,10 +775,21 @@ impl Store {
                 .bind(&phone)
                 .execute(tx.conn())
                 .await?;
-            sqlx::query("DELETE FROM callbacks WHERE phone = $1").bind(&phone).execute(tx.conn()).await?;
+            sqlx::query("DELETE FROM callbacks WHERE phone = $1")
+                .bind(&phone)
+                .execute(tx.conn())
+                .await?;
         }
-        sqlx::query("DELETE FROM clients WHERE id = $1").bind(&cid).execute(tx.conn()).await?;
-        tx.emit(&EventData::Erased(careline_protocol::Erasure { client_id: id }), Audience::Staff(None), now).await?;
+        sqlx::query("DELETE FROM clients WHERE id = $1")
+            .bind(&cid)
+            .execute(tx.conn())
+            .await?;
+        tx.emit(
+            &EventData::Erased(careline_protocol::Erasure { client_id: id }),
+            Audience::Staff(None),
+            now,
+        )
+        .await?;
         audit_in(&mut tx, actor, "client.erased", Some(id), None, None, now).await?;
         let orphans = super::files::unnamed_contents(&mut tx, files).await?;
         tx.commit().await?;
@@ -593,7 +804,10 @@ mod tests {
 
     #[test]
     fn phones_are_normalized() {
-        assert_eq!(normalize_phone("+7 (912) 345-67-89").unwrap(), "+79123456789");
+        assert_eq!(
+            normalize_phone("+7 (912) 345-67-89").unwrap(),
+            "+79123456789"
+        );
         assert_eq!(normalize_phone("13800138000").unwrap(), "13800138000");
         assert!(normalize_phone("call me").is_err());
         assert!(normalize_phone("123").is_err());

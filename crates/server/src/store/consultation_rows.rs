@@ -2,7 +2,9 @@
 //! with, created in the queue, announced by its event. Shared by the consultation and message
 //! writes.
 
-use careline_protocol::{Consultation, ConsultationKind, ConsultationStatus, ErrorCode, EventData, Priority};
+use careline_protocol::{
+    Consultation, ConsultationKind, ConsultationStatus, ErrorCode, EventData, Priority,
+};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use uuid::Uuid;
@@ -46,17 +48,24 @@ pub(crate) fn consultation_row(row: &AnyRow) -> AppResult<Consultation> {
 
 /// Reads a consultation inside a write transaction.
 pub(crate) async fn load_consultation(tx: &mut WriteTx, id: Uuid) -> AppResult<Consultation> {
-    let row = sqlx::query(&format!("SELECT {CONSULTATION_COLS} FROM consultations WHERE id = $1"))
-        .bind(id.to_string())
-        .fetch_optional(tx.conn())
-        .await?
-        .ok_or_else(|| AppError::not_found("consultation"))?;
+    let row = sqlx::query(&format!(
+        "SELECT {CONSULTATION_COLS} FROM consultations WHERE id = $1"
+    ))
+    .bind(id.to_string())
+    .fetch_optional(tx.conn())
+    .await?
+    .ok_or_else(|| AppError::not_found("consultation"))?;
     consultation_row(&row)
 }
 
 /// Writes every mutable column of a consultation, guarded by the status it was read with.
 /// Returns false if someone changed the status in between.
-pub(crate) async fn save_consultation(tx: &mut WriteTx, c: &Consultation, read_status: ConsultationStatus, read_operator: Option<Uuid>) -> AppResult<bool> {
+pub(crate) async fn save_consultation(
+    tx: &mut WriteTx,
+    c: &Consultation,
+    read_status: ConsultationStatus,
+    read_operator: Option<Uuid>,
+) -> AppResult<bool> {
     let mut q = SqlBuf::new("UPDATE consultations SET ");
     let a = [
         q.arg(c.status.as_str()),
@@ -93,17 +102,27 @@ pub(crate) async fn save_consultation(tx: &mut WriteTx, c: &Consultation, read_s
 }
 
 /// The client's consultation that is not closed, if any.
-pub(crate) async fn open_consultation(tx: &mut WriteTx, client_id: Uuid) -> AppResult<Option<Consultation>> {
-    let row = sqlx::query(&format!("SELECT {CONSULTATION_COLS} FROM consultations WHERE client_id = $1 AND status <> 'closed'"))
-        .bind(client_id.to_string())
-        .fetch_optional(tx.conn())
-        .await?;
+pub(crate) async fn open_consultation(
+    tx: &mut WriteTx,
+    client_id: Uuid,
+) -> AppResult<Option<Consultation>> {
+    let row = sqlx::query(&format!(
+        "SELECT {CONSULTATION_COLS} FROM consultations WHERE client_id = $1 AND status <> 'closed'"
+    ))
+    .bind(client_id.to_string())
+    .fetch_optional(tx.conn())
+    .await?;
     row.as_ref().map(consultation_row).transpose()
 }
 
 /// A new consultation in the queue, priced by the active tariff of its kind. Its event is
 /// emitted by the caller (usually with the first message).
-pub(crate) async fn create_consultation(tx: &mut WriteTx, client_id: Uuid, kind: ConsultationKind, subject: Option<String>) -> AppResult<Consultation> {
+pub(crate) async fn create_consultation(
+    tx: &mut WriteTx,
+    client_id: Uuid,
+    kind: ConsultationKind,
+    subject: Option<String>,
+) -> AppResult<Consultation> {
     let client = sqlx::query("SELECT blocked FROM clients WHERE id = $1")
         .bind(client_id.to_string())
         .fetch_optional(tx.conn())
@@ -114,9 +133,17 @@ pub(crate) async fn create_consultation(tx: &mut WriteTx, client_id: Uuid, kind:
         // code would tell a desk that its own session has ended.
         return Err(AppError::forbidden("this client is blocked"));
     }
-    let tariff = sqlx::query("SELECT id, price, currency FROM tariffs WHERE kind = $1 AND active = 1").bind(kind.as_str()).fetch_optional(tx.conn()).await?;
+    let tariff =
+        sqlx::query("SELECT id, price, currency FROM tariffs WHERE kind = $1 AND active = 1")
+            .bind(kind.as_str())
+            .fetch_optional(tx.conn())
+            .await?;
     let (tariff_id, price, currency) = match &tariff {
-        Some(t) => (Some(get_uuid(t, "id")?), t.try_get("price")?, t.try_get("currency")?),
+        Some(t) => (
+            Some(get_uuid(t, "id")?),
+            t.try_get("price")?,
+            t.try_get("currency")?,
+        ),
         None => (None, 0, "RUB".to_owned()),
     };
     let now = now_ms();
@@ -156,35 +183,60 @@ pub(crate) async fn create_consultation(tx: &mut WriteTx, client_id: Uuid, kind:
         q.arg(subject),
         q.arg(now),
     ];
-    q.push(&format!("{}, {}, {}, 'new', 'normal', '[]', {}, {}, {}, {}, {}) ON CONFLICT DO NOTHING", ps[0], ps[1], ps[2], ps[3], ps[4], ps[5], ps[6], ps[7]));
+    q.push(&format!(
+        "{}, {}, {}, 'new', 'normal', '[]', {}, {}, {}, {}, {}) ON CONFLICT DO NOTHING",
+        ps[0], ps[1], ps[2], ps[3], ps[4], ps[5], ps[6], ps[7]
+    ));
     let done = q.query().execute(tx.conn()).await?;
     if done.rows_affected() == 0 {
         // The one-open-consultation index refused it: another request opened one just now.
-        return Err(AppError::refuse(ErrorCode::IllegalTransition, "the client already has an open consultation"));
+        return Err(AppError::refuse(
+            ErrorCode::IllegalTransition,
+            "the client already has an open consultation",
+        ));
     }
     record_step(tx, &c, "created", None, now).await?;
     Ok(c)
 }
 
 /// Emits a consultation's event.
-pub(crate) async fn emit_consultation(tx: &mut WriteTx, c: &Consultation, seq: Option<i64>, at: i64) -> AppResult<()> {
+pub(crate) async fn emit_consultation(
+    tx: &mut WriteTx,
+    c: &Consultation,
+    seq: Option<i64>,
+    at: i64,
+) -> AppResult<()> {
     let data = EventData::Consultation(c.clone());
     match seq {
-        Some(s) => tx.emit_with_seq(s, &data, Audience::Client(c.client_id), at).await,
-        None => tx.emit(&data, Audience::Client(c.client_id), at).await.map(|_| ()),
+        Some(s) => {
+            tx.emit_with_seq(s, &data, Audience::Client(c.client_id), at)
+                .await
+        }
+        None => tx
+            .emit(&data, Audience::Client(c.client_id), at)
+            .await
+            .map(|_| ()),
     }
 }
 
 /// Records a step of a consultation's history (for the reports) in the transaction that takes
 /// it; a first take is also kept on the consultation's row (`first_taken_at`).
-pub(crate) async fn record_step(tx: &mut WriteTx, c: &Consultation, step: &str, operator: Option<Uuid>, at: i64) -> AppResult<()> {
+pub(crate) async fn record_step(
+    tx: &mut WriteTx,
+    c: &Consultation,
+    step: &str,
+    operator: Option<Uuid>,
+    at: i64,
+) -> AppResult<()> {
     let consultation = c.id;
     if step == "taken" {
-        sqlx::query("UPDATE consultations SET first_taken_at = COALESCE(first_taken_at, $1) WHERE id = $2")
-            .bind(at)
-            .bind(consultation.to_string())
-            .execute(tx.conn())
-            .await?;
+        sqlx::query(
+            "UPDATE consultations SET first_taken_at = COALESCE(first_taken_at, $1) WHERE id = $2",
+        )
+        .bind(at)
+        .bind(consultation.to_string())
+        .execute(tx.conn())
+        .await?;
     }
     sqlx::query("INSERT INTO consultation_steps (consultation_id, at, step, operator_id) VALUES ($1, $2, $3, $4)")
         .bind(consultation.to_string())

@@ -1,12 +1,16 @@
 //! Consultations (episodes of a client's thread) and their state machine.
 
-use careline_protocol::{Consultation, ConsultationKind, ConsultationStatus, ErrorCode, EventData, MessageKind, Page, Role, UpdateConsultationRequest};
+use careline_protocol::{
+    Consultation, ConsultationKind, ConsultationStatus, ErrorCode, EventData, MessageKind, Page,
+    Role, UpdateConsultationRequest,
+};
 use careline_protocol::{ConsultationFilter, ConsultationItem};
 use sqlx::Row;
 use uuid::Uuid;
 
 use super::consultation_rows::{
-    consultation_row, create_consultation, load_consultation, open_consultation, record_step, save_consultation, CONSULTATION_COLS,
+    consultation_row, create_consultation, load_consultation, open_consultation, record_step,
+    save_consultation, CONSULTATION_COLS,
 };
 use super::messages::{insert_message, raise_red_flag, NewMessage};
 use super::paging::{finish_page, parse_id_cursor};
@@ -30,7 +34,10 @@ impl Store {
         text: Option<&str>,
         client_msg_id: Option<Uuid>,
     ) -> AppResult<(Consultation, bool)> {
-        match self.initiate_once(client_id, kind, text, client_msg_id).await {
+        match self
+            .initiate_once(client_id, kind, text, client_msg_id)
+            .await
+        {
             // Two requests raced (PostgreSQL runs them at once; SQLite's single writer never
             // does): the other one's insert won the partial unique index of open
             // consultations. Its consultation is this request's answer too.
@@ -45,10 +52,21 @@ impl Store {
         }
     }
 
-    async fn initiate_once(&self, client_id: Uuid, kind: ConsultationKind, text: Option<&str>, client_msg_id: Option<Uuid>) -> AppResult<(Consultation, bool)> {
+    async fn initiate_once(
+        &self,
+        client_id: Uuid,
+        kind: ConsultationKind,
+        text: Option<&str>,
+        client_msg_id: Option<Uuid>,
+    ) -> AppResult<(Consultation, bool)> {
         let text = optional_text("text", text, 20_000)?;
-        let client = Actor { id: client_id, role: Role::Client };
-        let red_flag = self.red_flag_on(client, false, text.as_deref().unwrap_or("")).await?;
+        let client = Actor {
+            id: client_id,
+            role: Role::Client,
+        };
+        let red_flag = self
+            .red_flag_on(client, false, text.as_deref().unwrap_or(""))
+            .await?;
         let mut tx = self.begin().await?;
         if let Some(open) = open_consultation(&mut tx, client_id).await? {
             return Ok((open, false));
@@ -80,19 +98,30 @@ impl Store {
     }
 
     pub async fn get_consultation(&self, id: Uuid) -> AppResult<Consultation> {
-        let row = sqlx::query(&format!("SELECT {CONSULTATION_COLS} FROM consultations WHERE id = $1"))
-            .bind(id.to_string())
-            .fetch_optional(&self.reader)
-            .await?
-            .ok_or_else(|| AppError::not_found("consultation"))?;
+        let row = sqlx::query(&format!(
+            "SELECT {CONSULTATION_COLS} FROM consultations WHERE id = $1"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(&self.reader)
+        .await?
+        .ok_or_else(|| AppError::not_found("consultation"))?;
         consultation_row(&row)
     }
 
     /// The list, filtered, with the viewer's unread counts. `only_client` restricts it to
     /// one client's own consultations.
-    pub async fn list_consultations(&self, f: &ConsultationFilter, viewer: Uuid, viewer_role: Role) -> AppResult<Page<ConsultationItem>> {
+    pub async fn list_consultations(
+        &self,
+        f: &ConsultationFilter,
+        viewer: Uuid,
+        viewer_role: Role,
+    ) -> AppResult<Page<ConsultationItem>> {
         let limit = page_limit(f.limit)?;
-        let other_side = if viewer_role == Role::Client { "m.author_kind <> 'client' AND m.internal = 0" } else { "m.author_kind = 'client'" };
+        let other_side = if viewer_role == Role::Client {
+            "m.author_kind <> 'client' AND m.internal = 0"
+        } else {
+            "m.author_kind = 'client'"
+        };
         let mut q = SqlBuf::new("");
         let v = q.arg(viewer.to_string());
         q.push(&format!(
@@ -107,7 +136,10 @@ impl Store {
         if let Some(s) = &f.status {
             let mut ps = Vec::new();
             for word in s.split(',').map(str::trim).filter(|w| !w.is_empty()) {
-                let st: ConsultationStatus = word.parse().map_err(|e: careline_protocol::UnknownValue| AppError::bad_request(e.to_string()))?;
+                let st: ConsultationStatus =
+                    word.parse().map_err(|e: careline_protocol::UnknownValue| {
+                        AppError::bad_request(e.to_string())
+                    })?;
                 ps.push(q.arg(st.as_str()));
             }
             if !ps.is_empty() {
@@ -131,7 +163,12 @@ impl Store {
             q.and(&format!("priority = {p}"));
         }
         if let Some(tag) = &f.tag {
-            let p = q.arg(format!("%{}%", tags_json(std::slice::from_ref(tag)).trim_start_matches('[').trim_end_matches(']')));
+            let p = q.arg(format!(
+                "%{}%",
+                tags_json(std::slice::from_ref(tag))
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+            ));
             q.and(&format!("tags LIKE {p}"));
         }
         if let Some(from) = f.from {
@@ -145,7 +182,11 @@ impl Store {
         let desc = match f.order.as_deref() {
             None | Some("desc") => true,
             Some("asc") => false,
-            Some(other) => return Err(AppError::bad_request(format!("order must be asc or desc, not {other:?}"))),
+            Some(other) => {
+                return Err(AppError::bad_request(format!(
+                    "order must be asc or desc, not {other:?}"
+                )))
+            }
         };
         if let Some(c) = &f.cursor {
             let p = q.arg(parse_id_cursor(c)?);
@@ -162,14 +203,26 @@ impl Store {
             // Filter on the computed count; wrap to stay portable.
             let inner = std::mem::take(&mut q.sql);
             let p = q.arg(limit + 1);
-            q.sql = format!("SELECT * FROM ({inner}) AS x WHERE unread > 0 ORDER BY id {} LIMIT {p}", if desc { "DESC" } else { "ASC" });
+            q.sql = format!(
+                "SELECT * FROM ({inner}) AS x WHERE unread > 0 ORDER BY id {} LIMIT {p}",
+                if desc { "DESC" } else { "ASC" }
+            );
             q.query().fetch_all(&self.reader).await?
         } else {
             q.query().fetch_all(&self.reader).await?
         };
-        let mut items =
-            rows.iter().map(|r| Ok(ConsultationItem { consultation: consultation_row(r)?, unread: r.try_get("unread")? })).collect::<AppResult<Vec<_>>>()?;
-        Ok(finish_page(&mut items, limit, |c| c.consultation.id.to_string()))
+        let mut items = rows
+            .iter()
+            .map(|r| {
+                Ok(ConsultationItem {
+                    consultation: consultation_row(r)?,
+                    unread: r.try_get("unread")?,
+                })
+            })
+            .collect::<AppResult<Vec<_>>>()?;
+        Ok(finish_page(&mut items, limit, |c| {
+            c.consultation.id.to_string()
+        }))
     }
 
     /// Take, transfer, release or close.
@@ -181,7 +234,8 @@ impl Store {
         target: Option<Uuid>,
         text: Option<&str>,
     ) -> AppResult<Consultation> {
-        self.transition(id, actor, action, target, text, false).await
+        self.transition(id, actor, action, target, text, false)
+            .await
     }
 
     /// An admin gives a queued consultation to an operator (within the operator's capacity,
@@ -196,9 +250,12 @@ impl Store {
         over_capacity: bool,
     ) -> AppResult<Consultation> {
         if over_capacity && actor.role != Role::Admin {
-            return Err(AppError::forbidden("only an admin goes past an operator's capacity"));
+            return Err(AppError::forbidden(
+                "only an admin goes past an operator's capacity",
+            ));
         }
-        self.transition(id, actor, action, Some(target), text, over_capacity).await
+        self.transition(id, actor, action, Some(target), text, over_capacity)
+            .await
     }
 
     async fn transition(
@@ -227,7 +284,10 @@ impl Store {
             ConsultationAction::Assign | ConsultationAction::Transfer => {
                 let to = target.ok_or_else(|| AppError::invalid("operator_id is required"))?;
                 if Some(to) == before.operator_id {
-                    return Err(AppError::refuse(ErrorCode::IllegalTransition, "the consultation is already assigned to this operator"));
+                    return Err(AppError::refuse(
+                        ErrorCode::IllegalTransition,
+                        "the consultation is already assigned to this operator",
+                    ));
                 }
                 let row = sqlx::query("SELECT name, disabled FROM operators WHERE id = $1")
                     .bind(to.to_string())
@@ -268,7 +328,10 @@ impl Store {
         }
         if !save_consultation(&mut tx, &c, before.status, before.operator_id).await? {
             // Somebody else changed it between our read and write (another instance).
-            return Err(AppError::refuse(ErrorCode::AlreadyTaken, "the consultation was changed by someone else; reload it"));
+            return Err(AppError::refuse(
+                ErrorCode::AlreadyTaken,
+                "the consultation was changed by someone else; reload it",
+            ));
         }
         let (step, holder) = match action {
             // An assignment takes it from the queue for the operator: a take, for the reports.
@@ -295,9 +358,17 @@ impl Store {
         // The new state goes out as its own event: a message event implies only the
         // consultation's last_message_at (insert_message emits the consultation itself only for
         // a first message or a first response), and a transfer or hand-back changes its operator.
-        tx.emit(&EventData::Consultation(c.clone()), Audience::Client(c.client_id), now).await?;
+        tx.emit(
+            &EventData::Consultation(c.clone()),
+            Audience::Client(c.client_id),
+            now,
+        )
+        .await?;
         tx.commit().await?;
-        if matches!(action, ConsultationAction::Close | ConsultationAction::Transfer | ConsultationAction::Release) {
+        if matches!(
+            action,
+            ConsultationAction::Close | ConsultationAction::Transfer | ConsultationAction::Release
+        ) {
             // Capacity freed up, or the queue grew.
             self.assign_waiting().await;
         }
@@ -305,7 +376,11 @@ impl Store {
     }
 
     /// Tags and priority, by staff.
-    pub async fn update_consultation(&self, id: Uuid, req: &UpdateConsultationRequest) -> AppResult<Consultation> {
+    pub async fn update_consultation(
+        &self,
+        id: Uuid,
+        req: &UpdateConsultationRequest,
+    ) -> AppResult<Consultation> {
         let tags = req.tags.as_deref().map(clean_tags).transpose()?;
         let now = now_ms();
         let mut tx = self.begin().await?;
@@ -318,15 +393,29 @@ impl Store {
             c.tags = t;
         }
         if !save_consultation(&mut tx, &c, before.status, before.operator_id).await? {
-            return Err(AppError::refuse(ErrorCode::AlreadyTaken, "the consultation was changed by someone else; reload it"));
+            return Err(AppError::refuse(
+                ErrorCode::AlreadyTaken,
+                "the consultation was changed by someone else; reload it",
+            ));
         }
-        tx.emit(&EventData::Consultation(c.clone()), Audience::Client(c.client_id), now).await?;
+        tx.emit(
+            &EventData::Consultation(c.clone()),
+            Audience::Client(c.client_id),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(c)
     }
 
     /// The client rates a closed consultation, once.
-    pub async fn rate_consultation(&self, id: Uuid, client: Uuid, score: i64, comment: Option<&str>) -> AppResult<Consultation> {
+    pub async fn rate_consultation(
+        &self,
+        id: Uuid,
+        client: Uuid,
+        score: i64,
+        comment: Option<&str>,
+    ) -> AppResult<Consultation> {
         if !(1..=5).contains(&score) {
             return Err(AppError::invalid("score must be between 1 and 5"));
         }
@@ -338,18 +427,32 @@ impl Store {
             return Err(AppError::not_found("consultation"));
         }
         if before.status != ConsultationStatus::Closed {
-            return Err(AppError::refuse(ErrorCode::IllegalTransition, "only a closed consultation can be rated"));
+            return Err(AppError::refuse(
+                ErrorCode::IllegalTransition,
+                "only a closed consultation can be rated",
+            ));
         }
         if before.rating.is_some() {
-            return Err(AppError::refuse(ErrorCode::AlreadyRated, "this consultation was already rated"));
+            return Err(AppError::refuse(
+                ErrorCode::AlreadyRated,
+                "this consultation was already rated",
+            ));
         }
         let mut c = before.clone();
         c.rating = Some(score);
         c.rating_comment = comment;
         if !save_consultation(&mut tx, &c, before.status, before.operator_id).await? {
-            return Err(AppError::refuse(ErrorCode::AlreadyRated, "this consultation was already rated"));
+            return Err(AppError::refuse(
+                ErrorCode::AlreadyRated,
+                "this consultation was already rated",
+            ));
         }
-        tx.emit(&EventData::Consultation(c.clone()), Audience::Client(c.client_id), now).await?;
+        tx.emit(
+            &EventData::Consultation(c.clone()),
+            Audience::Client(c.client_id),
+            now,
+        )
+        .await?;
         crate::webhooks::events::rating(&mut tx, &c, now).await?;
         tx.commit().await?;
         Ok(c)
@@ -359,7 +462,10 @@ impl Store {
 async fn check_capacity(tx: &mut WriteTx, operator: Uuid, self_: bool) -> AppResult<()> {
     // Locks the operator's row (PostgreSQL) until the commit, so that two takes, transfers or
     // automatic assignments to one operator on two instances count each other.
-    sqlx::query("UPDATE operators SET capacity = capacity WHERE id = $1").bind(operator.to_string()).execute(tx.conn()).await?;
+    sqlx::query("UPDATE operators SET capacity = capacity WHERE id = $1")
+        .bind(operator.to_string())
+        .execute(tx.conn())
+        .await?;
     let row = sqlx::query(
         "SELECT o.capacity, (SELECT COUNT(*) FROM consultations c WHERE c.operator_id = o.id AND c.status = 'active') AS active \
          FROM operators o WHERE o.id = $1",
@@ -371,8 +477,15 @@ async fn check_capacity(tx: &mut WriteTx, operator: Uuid, self_: bool) -> AppRes
     let capacity: i64 = row.try_get("capacity")?;
     let active: i64 = row.try_get("active")?;
     if active >= capacity {
-        let who = if self_ { "you already have" } else { "the operator already has" };
-        return Err(AppError::refuse(ErrorCode::CapacityReached, format!("{who} {active} active consultations of the capacity {capacity}")));
+        let who = if self_ {
+            "you already have"
+        } else {
+            "the operator already has"
+        };
+        return Err(AppError::refuse(
+            ErrorCode::CapacityReached,
+            format!("{who} {active} active consultations of the capacity {capacity}"),
+        ));
     }
     Ok(())
 }

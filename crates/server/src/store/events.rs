@@ -30,11 +30,20 @@ impl StoredEvent {
             let data = self.data.get();
             let corrupt = |e: serde_json::Error| AppError::Corrupt(format!("event data: {e}"));
             let json = match self.kind.as_str() {
-                "consultation" => serde_json::to_string(&serde_json::from_str::<Consultation>(data).map_err(corrupt)?.for_client()),
-                _ => serde_json::to_string(&serde_json::from_str::<Callback>(data).map_err(corrupt)?.for_client()),
+                "consultation" => serde_json::to_string(
+                    &serde_json::from_str::<Consultation>(data)
+                        .map_err(corrupt)?
+                        .for_client(),
+                ),
+                _ => serde_json::to_string(
+                    &serde_json::from_str::<Callback>(data)
+                        .map_err(corrupt)?
+                        .for_client(),
+                ),
             }
             .map_err(corrupt)?;
-            self.data = RawValue::from_string(json).map_err(|e| AppError::Corrupt(format!("event data: {e}")))?;
+            self.data = RawValue::from_string(json)
+                .map_err(|e| AppError::Corrupt(format!("event data: {e}")))?;
         }
         Ok(self)
     }
@@ -50,7 +59,12 @@ impl StoredEvent {
 
 impl Store {
     /// Events after `since`, up to `limit`, that the viewer may see.
-    pub async fn events_after(&self, since: i64, limit: i64, viewer: Viewer) -> AppResult<Vec<StoredEvent>> {
+    pub async fn events_after(
+        &self,
+        since: i64,
+        limit: i64,
+        viewer: Viewer,
+    ) -> AppResult<Vec<StoredEvent>> {
         let rows = match viewer {
             Viewer::Staff => {
                 sqlx::query("SELECT seq, kind, client_id, staff_only, data, at FROM events WHERE seq > $1 ORDER BY seq LIMIT $2")
@@ -78,7 +92,8 @@ impl Store {
                     seq: r.try_get("seq")?,
                     at: crate::time::from_ms(r.try_get("at")?),
                     kind: r.try_get("kind")?,
-                    data: RawValue::from_string(data).map_err(|e| AppError::Corrupt(format!("event data: {e}")))?,
+                    data: RawValue::from_string(data)
+                        .map_err(|e| AppError::Corrupt(format!("event data: {e}")))?,
                     client_id: super::rows::get_opt_uuid(r, "client_id")?,
                     staff_only: super::rows::get_bool(r, "staff_only")?,
                 }
@@ -89,13 +104,17 @@ impl Store {
 
     /// The last seq handed out (0 for an empty log).
     pub async fn last_seq(&self) -> AppResult<i64> {
-        let row = sqlx::query("SELECT value FROM counters WHERE name = 'seq'").fetch_one(&self.reader).await?;
+        let row = sqlx::query("SELECT value FROM counters WHERE name = 'seq'")
+            .fetch_one(&self.reader)
+            .await?;
         Ok(row.try_get(0)?)
     }
 
     /// The oldest seq still kept, if any event is.
     pub async fn oldest_seq(&self) -> AppResult<Option<i64>> {
-        let row = sqlx::query("SELECT MIN(seq) AS m FROM events").fetch_one(&self.reader).await?;
+        let row = sqlx::query("SELECT MIN(seq) AS m FROM events")
+            .fetch_one(&self.reader)
+            .await?;
         Ok(row.try_get::<Option<i64>, _>("m")?)
     }
 
@@ -106,8 +125,16 @@ impl Store {
         if since > self.last_seq().await? {
             return Ok(false);
         }
-        let gap = sqlx::query("SELECT name, value FROM counters WHERE name IN ('restored_head', 'restored_gap_end')").fetch_all(&self.reader).await?;
-        let value = |n: &str| gap.iter().find(|r| r.try_get::<String, _>("name").is_ok_and(|x| x == n)).and_then(|r| r.try_get::<i64, _>("value").ok());
+        let gap = sqlx::query(
+            "SELECT name, value FROM counters WHERE name IN ('restored_head', 'restored_gap_end')",
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        let value = |n: &str| {
+            gap.iter()
+                .find(|r| r.try_get::<String, _>("name").is_ok_and(|x| x == n))
+                .and_then(|r| r.try_get::<i64, _>("value").ok())
+        };
         if let (Some(head), Some(end)) = (value("restored_head"), value("restored_gap_end")) {
             if since > head && since <= end {
                 return Ok(false);
@@ -122,7 +149,10 @@ impl Store {
 
     /// Drops events older than `before_ms`; readers behind them will be told to re-sync.
     pub async fn prune_events(&self, before_ms: i64) -> AppResult<u64> {
-        let done = sqlx::query("DELETE FROM events WHERE at < $1").bind(before_ms).execute(&self.writer).await?;
+        let done = sqlx::query("DELETE FROM events WHERE at < $1")
+            .bind(before_ms)
+            .execute(&self.writer)
+            .await?;
         Ok(done.rows_affected())
     }
 }

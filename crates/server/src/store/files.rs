@@ -11,7 +11,11 @@ use crate::error::{AppError, AppResult};
 use crate::store::events::Viewer;
 use crate::time::ms;
 
-async fn insert_row<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(e: E, a: &Attachment, uploader: Uuid) -> AppResult<()> {
+async fn insert_row<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    e: E,
+    a: &Attachment,
+    uploader: Uuid,
+) -> AppResult<()> {
     sqlx::query("INSERT INTO attachments (id, sha256, file_name, media_type, size, uploader_id, created_at, image) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
         .bind(a.id.to_string())
         .bind(&a.sha256)
@@ -33,10 +37,23 @@ impl Store {
     /// Records a client's upload if it fits the client's `quota` of bytes since `since_ms`,
     /// counted in the same transaction under the client's row lock (PostgreSQL; SQLite has one
     /// writer), so uploads racing on any instance cannot together pass it. Whether it fit.
-    pub async fn insert_attachment_within(&self, a: &Attachment, uploader: Uuid, quota: u64, since_ms: i64) -> AppResult<bool> {
+    pub async fn insert_attachment_within(
+        &self,
+        a: &Attachment,
+        uploader: Uuid,
+        quota: u64,
+        since_ms: i64,
+    ) -> AppResult<bool> {
         let mut tx = self.begin().await?;
-        sqlx::query("UPDATE clients SET id = id WHERE id = $1").bind(uploader.to_string()).execute(tx.conn()).await?;
-        let row = sqlx::query(UPLOADED_SINCE).bind(uploader.to_string()).bind(since_ms).fetch_one(tx.conn()).await?;
+        sqlx::query("UPDATE clients SET id = id WHERE id = $1")
+            .bind(uploader.to_string())
+            .execute(tx.conn())
+            .await?;
+        let row = sqlx::query(UPLOADED_SINCE)
+            .bind(uploader.to_string())
+            .bind(since_ms)
+            .fetch_one(tx.conn())
+            .await?;
         let used = u64::try_from(row.try_get::<i64, _>("total")?).unwrap_or(0);
         if used + a.size.max(0) as u64 > quota {
             return Ok(false);
@@ -83,7 +100,11 @@ impl Store {
 
     /// How many bytes `uploader` uploaded since `since_ms`.
     pub async fn uploaded_since(&self, uploader: Uuid, since_ms: i64) -> AppResult<i64> {
-        let row = sqlx::query(UPLOADED_SINCE).bind(uploader.to_string()).bind(since_ms).fetch_one(&self.reader).await?;
+        let row = sqlx::query(UPLOADED_SINCE)
+            .bind(uploader.to_string())
+            .bind(since_ms)
+            .fetch_one(&self.reader)
+            .await?;
         Ok(row.try_get::<i64, _>("total")?)
     }
 
@@ -113,9 +134,16 @@ impl Store {
 }
 
 /// The image metadata kept (as JSON) on an attachment's row.
-pub(crate) fn image_info(row: &sqlx::any::AnyRow, col: &str) -> AppResult<Option<Box<careline_protocol::ImageInfo>>> {
+pub(crate) fn image_info(
+    row: &sqlx::any::AnyRow,
+    col: &str,
+) -> AppResult<Option<Box<careline_protocol::ImageInfo>>> {
     let text: Option<String> = row.try_get(col)?;
-    text.map(|t| serde_json::from_str(&t).map_err(|e| AppError::Corrupt(format!("an attachment's image: {e}")))).transpose()
+    text.map(|t| {
+        serde_json::from_str(&t)
+            .map_err(|e| AppError::Corrupt(format!("an attachment's image: {e}")))
+    })
+    .transpose()
 }
 
 impl Store {
@@ -128,17 +156,24 @@ impl Store {
 
 /// Whether an upload names this content: as an original, or as a thumbnail (the image JSON
 /// holds it quoted).
-async fn named<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(e: E, sha: &str) -> AppResult<bool> {
-    let row = sqlx::query("SELECT 1 AS x FROM attachments WHERE sha256 = $1 OR image LIKE $2 LIMIT 1")
-        .bind(sha)
-        .bind(format!("%\"{sha}\"%"))
-        .fetch_optional(e)
-        .await?;
+async fn named<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    e: E,
+    sha: &str,
+) -> AppResult<bool> {
+    let row =
+        sqlx::query("SELECT 1 AS x FROM attachments WHERE sha256 = $1 OR image LIKE $2 LIMIT 1")
+            .bind(sha)
+            .bind(format!("%\"{sha}\"%"))
+            .fetch_optional(e)
+            .await?;
     Ok(row.is_some())
 }
 
 /// Of the content hashes `shas`, those no upload names any more (their files may go), once each.
-pub(crate) async fn unnamed_contents(tx: &mut WriteTx, shas: Vec<String>) -> AppResult<Vec<String>> {
+pub(crate) async fn unnamed_contents(
+    tx: &mut WriteTx,
+    shas: Vec<String>,
+) -> AppResult<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
     for sha in shas {
         if !out.contains(&sha) && !named(tx.conn(), &sha).await? {

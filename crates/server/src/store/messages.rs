@@ -6,14 +6,17 @@
 
 use careline_protocol::MessageQuery;
 use careline_protocol::{
-    Attachment, AuthorKind, Consultation, ConsultationStatus, EventData, Message, MessageKind, Page, Priority, ReadPosition, Role, SendMessageRequest,
+    Attachment, AuthorKind, Consultation, ConsultationStatus, EventData, Message, MessageKind,
+    Page, Priority, ReadPosition, Role, SendMessageRequest,
 };
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use uuid::Uuid;
 
 use super::consultation_rows::record_step;
-use super::consultation_rows::{create_consultation, emit_consultation, load_consultation, open_consultation};
+use super::consultation_rows::{
+    create_consultation, emit_consultation, load_consultation, open_consultation,
+};
 use super::rows::{get_bool, get_enum, get_opt_uuid, get_time, get_uuid};
 use super::Store;
 use super::{page_limit, SqlBuf};
@@ -69,10 +72,14 @@ pub(crate) struct NewMessage<'a> {
 
 /// Stores a message and its event (and the consultation's, when it changed beyond
 /// `last_message_at` or is new). Returns the message and the consultation as it is now.
-pub(crate) async fn insert_message(tx: &mut WriteTx, m: NewMessage<'_>) -> AppResult<(Message, Consultation)> {
+pub(crate) async fn insert_message(
+    tx: &mut WriteTx,
+    m: NewMessage<'_>,
+) -> AppResult<(Message, Consultation)> {
     let now = now_ms();
     let mut c = m.consultation.clone();
-    let is_new = c.last_message_at.is_none() && c.status == ConsultationStatus::New && c.taken_at.is_none();
+    let is_new =
+        c.last_message_at.is_none() && c.status == ConsultationStatus::New && c.taken_at.is_none();
     let mut consultation_changed = is_new;
     if m.author_kind == AuthorKind::Operator && !m.internal && c.first_response_at.is_none() {
         c.first_response_at = Some(from_ms(now));
@@ -115,14 +122,21 @@ pub(crate) async fn insert_message(tx: &mut WriteTx, m: NewMessage<'_>) -> AppRe
     .bind(seq)
     .execute(tx.conn())
     .await?;
-    sqlx::query("UPDATE consultations SET last_message_at = $1, first_response_at = $2 WHERE id = $3")
-        .bind(now)
-        .bind(c.first_response_at.map(crate::time::ms))
-        .bind(c.id.to_string())
-        .execute(tx.conn())
+    sqlx::query(
+        "UPDATE consultations SET last_message_at = $1, first_response_at = $2 WHERE id = $3",
+    )
+    .bind(now)
+    .bind(c.first_response_at.map(crate::time::ms))
+    .bind(c.id.to_string())
+    .execute(tx.conn())
+    .await?;
+    let audience = if msg.internal {
+        Audience::Staff(Some(c.client_id))
+    } else {
+        Audience::Client(c.client_id)
+    };
+    tx.emit_with_seq(seq, &EventData::Message(msg.clone()), audience, now)
         .await?;
-    let audience = if msg.internal { Audience::Staff(Some(c.client_id)) } else { Audience::Client(c.client_id) };
-    tx.emit_with_seq(seq, &EventData::Message(msg.clone()), audience, now).await?;
     Ok((msg, c))
 }
 
@@ -130,7 +144,12 @@ impl Store {
     /// Sends a message. The same `client_msg_id` from the same author returns the stored
     /// message and stores nothing. A client writing into a closed consultation starts a new
     /// one in the same thread.
-    pub async fn send_message(&self, consultation_id: Uuid, actor: Actor, req: &SendMessageRequest) -> AppResult<Message> {
+    pub async fn send_message(
+        &self,
+        consultation_id: Uuid,
+        actor: Actor,
+        req: &SendMessageRequest,
+    ) -> AppResult<Message> {
         validate_send(actor, req)?;
         if req.attachment_id.is_none() {
             // The hot path: group-committed with whatever else is being sent right now.
@@ -141,24 +160,38 @@ impl Store {
 
     /// Sends one message in a transaction of its own (attachments, and whatever the batch
     /// sets aside).
-    pub(crate) async fn send_message_one(&self, consultation_id: Uuid, actor: Actor, req: &SendMessageRequest) -> AppResult<Message> {
+    pub(crate) async fn send_message_one(
+        &self,
+        consultation_id: Uuid,
+        actor: Actor,
+        req: &SendMessageRequest,
+    ) -> AppResult<Message> {
         match self.send_message_once(consultation_id, actor, req).await {
             // A concurrent retry with the same key committed first: the second attempt finds it.
-            Err(e) if e.is_unique_violation() => self.send_message_once(consultation_id, actor, req).await,
+            Err(e) if e.is_unique_violation() => {
+                self.send_message_once(consultation_id, actor, req).await
+            }
             other => other,
         }
     }
 
-    async fn send_message_once(&self, consultation_id: Uuid, actor: Actor, req: &SendMessageRequest) -> AppResult<Message> {
+    async fn send_message_once(
+        &self,
+        consultation_id: Uuid,
+        actor: Actor,
+        req: &SendMessageRequest,
+    ) -> AppResult<Message> {
         let body = req.body.trim().to_owned();
         let red_flag = self.red_flag_on(actor, req.internal, &body).await?;
         let mut tx = self.begin().await?;
         // Idempotency first: a retry returns the original even if the consultation moved on.
-        let existing = sqlx::query(&format!("{MESSAGE_SELECT} WHERE m.author_id = $1 AND m.client_msg_id = $2"))
-            .bind(actor.id.to_string())
-            .bind(req.client_msg_id.to_string())
-            .fetch_optional(tx.conn())
-            .await?;
+        let existing = sqlx::query(&format!(
+            "{MESSAGE_SELECT} WHERE m.author_id = $1 AND m.client_msg_id = $2"
+        ))
+        .bind(actor.id.to_string())
+        .bind(req.client_msg_id.to_string())
+        .fetch_optional(tx.conn())
+        .await?;
         if let Some(row) = existing {
             return message_row(&row);
         }
@@ -173,7 +206,13 @@ impl Store {
                     Some(open) => open,
                     None => {
                         opened = true;
-                        create_consultation(&mut tx, actor.id, c.kind, Some(body.clone()).filter(|b| !b.is_empty())).await?
+                        create_consultation(
+                            &mut tx,
+                            actor.id,
+                            c.kind,
+                            Some(body.clone()).filter(|b| !b.is_empty()),
+                        )
+                        .await?
                     }
                 };
             }
@@ -184,7 +223,11 @@ impl Store {
             Some(id) => Some(attachment_for_message(&mut tx, id, actor.id).await?),
             None => None,
         };
-        let author_kind = if actor.role == Role::Client { AuthorKind::Client } else { AuthorKind::Operator };
+        let author_kind = if actor.role == Role::Client {
+            AuthorKind::Client
+        } else {
+            AuthorKind::Operator
+        };
         let msg = NewMessage {
             consultation: &c,
             author_kind,
@@ -208,16 +251,29 @@ impl Store {
 
     /// The red flag that fires on a client's message, if any: the rule and the client's words
     /// (staff messages and notes never raise one).
-    pub(crate) async fn red_flag_on(&self, actor: Actor, internal: bool, body: &str) -> AppResult<Option<RedFlagHit>> {
+    pub(crate) async fn red_flag_on(
+        &self,
+        actor: Actor,
+        internal: bool,
+        body: &str,
+    ) -> AppResult<Option<RedFlagHit>> {
         if actor.role != Role::Client || internal || body.is_empty() {
             return Ok(None);
         }
         let matcher = self.red_flag_matcher().await?;
-        Ok(matcher.find(body).map(|f| RedFlagHit { rule: f.rule.to_owned(), words: f.words.to_owned() }))
+        Ok(matcher.find(body).map(|f| RedFlagHit {
+            rule: f.rule.to_owned(),
+            words: f.words.to_owned(),
+        }))
     }
 
     /// Messages of a consultation (or its client's whole thread) that the viewer may see.
-    pub async fn list_messages(&self, consultation: &Consultation, viewer_role: Role, q: &MessageQuery) -> AppResult<Page<Message>> {
+    pub async fn list_messages(
+        &self,
+        consultation: &Consultation,
+        viewer_role: Role,
+        q: &MessageQuery,
+    ) -> AppResult<Page<Message>> {
         let limit = page_limit(q.limit)?;
         let mut s = SqlBuf::new(MESSAGE_SELECT);
         if q.thread == Some(true) {
@@ -225,7 +281,10 @@ impl Store {
             s.and(&format!("m.client_id = {p}"));
         } else {
             // Through the thread index: a consultation's messages are in its client's thread.
-            let (pc, p) = (s.arg(consultation.client_id.to_string()), s.arg(consultation.id.to_string()));
+            let (pc, p) = (
+                s.arg(consultation.client_id.to_string()),
+                s.arg(consultation.id.to_string()),
+            );
             s.and(&format!("m.client_id = {pc} AND m.consultation_id = {p}"));
         }
         if !viewer_role.is_staff() {
@@ -233,7 +292,9 @@ impl Store {
         }
         let backwards = q.before_seq.is_some();
         if q.after_seq.is_some() && backwards {
-            return Err(AppError::bad_request("give after_seq or before_seq, not both"));
+            return Err(AppError::bad_request(
+                "give after_seq or before_seq, not both",
+            ));
         }
         if let Some(b) = q.before_seq {
             let p = s.arg(b);
@@ -243,12 +304,22 @@ impl Store {
             s.and(&format!("m.seq > {p}"));
         }
         let p = s.arg(limit + 1);
-        s.push(&format!(" ORDER BY m.seq {} LIMIT {p}", if backwards { "DESC" } else { "ASC" }));
+        s.push(&format!(
+            " ORDER BY m.seq {} LIMIT {p}",
+            if backwards { "DESC" } else { "ASC" }
+        ));
         let rows = s.query().fetch_all(&self.reader).await?;
-        let mut items = rows.iter().map(message_row).collect::<AppResult<Vec<_>>>()?;
+        let mut items = rows
+            .iter()
+            .map(message_row)
+            .collect::<AppResult<Vec<_>>>()?;
         let more = items.len() as i64 > limit;
         items.truncate(limit as usize);
-        let next_cursor = if more { items.last().map(|m| m.seq.to_string()) } else { None };
+        let next_cursor = if more {
+            items.last().map(|m| m.seq.to_string())
+        } else {
+            None
+        };
         if backwards {
             items.reverse();
         }
@@ -257,17 +328,36 @@ impl Store {
 
     /// Moves the reader's read position forward (never back) and tells the other side; what
     /// is read is delivered too.
-    pub async fn mark_read(&self, consultation: &Consultation, reader: Uuid, role: Role, seq: i64) -> AppResult<ReadPosition> {
+    pub async fn mark_read(
+        &self,
+        consultation: &Consultation,
+        reader: Uuid,
+        role: Role,
+        seq: i64,
+    ) -> AppResult<ReadPosition> {
         self.mark(consultation, reader, role, seq, seq).await
     }
 
     /// Moves the participant's delivery position forward (never back): its device has the
     /// messages up to `seq`.
-    pub async fn mark_delivered(&self, consultation: &Consultation, reader: Uuid, role: Role, seq: i64) -> AppResult<ReadPosition> {
+    pub async fn mark_delivered(
+        &self,
+        consultation: &Consultation,
+        reader: Uuid,
+        role: Role,
+        seq: i64,
+    ) -> AppResult<ReadPosition> {
         self.mark(consultation, reader, role, 0, seq).await
     }
 
-    async fn mark(&self, consultation: &Consultation, reader: Uuid, role: Role, read: i64, delivered: i64) -> AppResult<ReadPosition> {
+    async fn mark(
+        &self,
+        consultation: &Consultation,
+        reader: Uuid,
+        role: Role,
+        read: i64,
+        delivered: i64,
+    ) -> AppResult<ReadPosition> {
         if read < 0 || delivered < 0 {
             return Err(AppError::invalid("seq must not be negative"));
         }
@@ -287,11 +377,13 @@ impl Store {
         .bind(delivered.max(read))
         .execute(tx.conn())
         .await?;
-        let row = sqlx::query("SELECT seq, delivered_seq FROM reads WHERE consultation_id = $1 AND reader_id = $2")
-            .bind(consultation.id.to_string())
-            .bind(reader.to_string())
-            .fetch_one(tx.conn())
-            .await?;
+        let row = sqlx::query(
+            "SELECT seq, delivered_seq FROM reads WHERE consultation_id = $1 AND reader_id = $2",
+        )
+        .bind(consultation.id.to_string())
+        .bind(reader.to_string())
+        .fetch_one(tx.conn())
+        .await?;
         let pos = ReadPosition {
             consultation_id: consultation.id,
             client_id: consultation.client_id,
@@ -301,7 +393,12 @@ impl Store {
             delivered_seq: row.try_get("delivered_seq")?,
         };
         if done.rows_affected() > 0 {
-            tx.emit(&EventData::Read(pos.clone()), Audience::Client(consultation.client_id), now).await?;
+            tx.emit(
+                &EventData::Read(pos.clone()),
+                Audience::Client(consultation.client_id),
+                now,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(pos)
@@ -317,13 +414,25 @@ pub(crate) fn validate_send(actor: Actor, req: &SendMessageRequest) -> AppResult
     let empty = super::shows_nothing(&req.body);
     super::no_bidi_override("the message", &req.body)?;
     match req.kind {
-        MessageKind::System => return Err(AppError::invalid("system messages are written by the server")),
-        MessageKind::Text if empty => return Err(AppError::invalid("a text message must not be empty")),
-        MessageKind::Text if req.attachment_id.is_some() => {
-            return Err(AppError::invalid("a text message has no attachment; use kind image, file, audio or video"))
+        MessageKind::System => {
+            return Err(AppError::invalid(
+                "system messages are written by the server",
+            ))
         }
-        MessageKind::Image | MessageKind::File | MessageKind::Audio | MessageKind::Video if req.attachment_id.is_none() => {
-            return Err(AppError::invalid("this kind of message needs attachment_id"))
+        MessageKind::Text if empty => {
+            return Err(AppError::invalid("a text message must not be empty"))
+        }
+        MessageKind::Text if req.attachment_id.is_some() => {
+            return Err(AppError::invalid(
+                "a text message has no attachment; use kind image, file, audio or video",
+            ))
+        }
+        MessageKind::Image | MessageKind::File | MessageKind::Audio | MessageKind::Video
+            if req.attachment_id.is_none() =>
+        {
+            return Err(AppError::invalid(
+                "this kind of message needs attachment_id",
+            ))
         }
         _ => {}
     }
@@ -342,7 +451,9 @@ async fn attachment_for_message(tx: &mut WriteTx, id: Uuid, author: Uuid) -> App
         // The same answer as for someone else's upload: ids cannot be probed.
         .ok_or_else(|| AppError::invalid("attachment_id does not name an upload of yours"))?;
     if get_uuid(&row, "uploader_id")? != author {
-        return Err(AppError::invalid("attachment_id does not name an upload of yours"));
+        return Err(AppError::invalid(
+            "attachment_id does not name an upload of yours",
+        ));
     }
     Ok(Attachment {
         id,
@@ -366,7 +477,11 @@ pub(crate) struct RedFlagHit {
 /// rule and the client's words, and its history says so (a step, and an internal note in the
 /// thread the operator sees, quoting the client). The same rule twice in one consultation
 /// raises it once. Returns the consultation as it is now.
-pub(crate) async fn raise_red_flag(tx: &mut WriteTx, c: Consultation, hit: &RedFlagHit) -> AppResult<Consultation> {
+pub(crate) async fn raise_red_flag(
+    tx: &mut WriteTx,
+    c: Consultation,
+    hit: &RedFlagHit,
+) -> AppResult<Consultation> {
     if c.status == ConsultationStatus::Closed || c.red_flag.as_deref() == Some(hit.rule.as_str()) {
         return Ok(c);
     }

@@ -72,22 +72,45 @@ pub struct StoreSettings {
 
 impl From<&Config> for StoreSettings {
     fn from(c: &Config) -> Self {
-        Self { default_capacity: c.default_capacity, callback_max_attempts: c.callback_max_attempts, callback_retry_minutes: c.callback_retry_minutes }
+        Self {
+            default_capacity: c.default_capacity,
+            callback_max_attempts: c.callback_max_attempts,
+            callback_retry_minutes: c.callback_retry_minutes,
+        }
     }
 }
 
 impl Store {
     /// Opens the database named by the configuration, running migrations.
     pub async fn open(config: &Config) -> AppResult<Store> {
-        let Engine { writer, reader, backend, native } = crate::db::open(config).await?;
+        let Engine {
+            writer,
+            reader,
+            backend,
+            native,
+        } = crate::db::open(config).await?;
         let settings = Arc::new(StoreSettings::from(config));
         let committed = Arc::new(Commits::default());
         let (batcher, queue) = batch::Batcher::new();
         let secrets = Arc::new(crate::secrets::SecretBox::load(config)?);
-        let store = Store { writer, reader, backend, committed, settings, batcher, native, sessions: Arc::default(), red_flags: Arc::default(), secrets };
+        let store = Store {
+            writer,
+            reader,
+            backend,
+            committed,
+            settings,
+            batcher,
+            native,
+            sessions: Arc::default(),
+            red_flags: Arc::default(),
+            secrets,
+        };
         store.seal_secrets().await?;
         store.start_batch_writer(queue);
-        store.backend.watch_remote_commits(store.committed.clone()).await?;
+        store
+            .backend
+            .watch_remote_commits(store.committed.clone())
+            .await?;
         Ok(store)
     }
 
@@ -153,7 +176,11 @@ pub(crate) struct SqlBuf {
 
 impl SqlBuf {
     pub fn new(sql: &str) -> Self {
-        Self { sql: sql.to_owned(), args: Vec::new(), has_where: false }
+        Self {
+            sql: sql.to_owned(),
+            args: Vec::new(),
+            has_where: false,
+        }
     }
 
     /// Adds a value and returns its placeholder.
@@ -164,7 +191,8 @@ impl SqlBuf {
 
     /// Appends `WHERE cond` or `AND cond`.
     pub fn and(&mut self, cond: &str) {
-        self.sql.push_str(if self.has_where { " AND " } else { " WHERE " });
+        self.sql
+            .push_str(if self.has_where { " AND " } else { " WHERE " });
         self.sql.push_str(cond);
         self.has_where = true;
     }
@@ -190,7 +218,9 @@ pub(crate) fn page_limit(limit: Option<i64>) -> AppResult<i64> {
     match limit {
         None => Ok(50),
         Some(n) if (1..=500).contains(&n) => Ok(n),
-        Some(n) => Err(AppError::bad_request(format!("limit must be between 1 and 500, not {n}"))),
+        Some(n) => Err(AppError::bad_request(format!(
+            "limit must be between 1 and 500, not {n}"
+        ))),
     }
 }
 
@@ -223,7 +253,9 @@ pub(crate) fn clean_tags(tags: &[String]) -> AppResult<Vec<String>> {
     for t in tags {
         let t = t.trim();
         if shows_nothing(t) || t.chars().count() > 64 {
-            return Err(AppError::invalid("a tag must have 1 to 64 characters, one of them visible"));
+            return Err(AppError::invalid(
+                "a tag must have 1 to 64 characters, one of them visible",
+            ));
         }
         no_bidi_override("a tag", t)?;
         if seen.insert(t) {
@@ -239,10 +271,14 @@ const MAX_TAGS: usize = 32;
 pub(crate) fn required_text(field: &str, value: &str, max: usize) -> AppResult<String> {
     let v = value.trim();
     if shows_nothing(v) {
-        return Err(AppError::invalid(format!("{field} must have a visible character")));
+        return Err(AppError::invalid(format!(
+            "{field} must have a visible character"
+        )));
     }
     if v.chars().count() > max {
-        return Err(AppError::invalid(format!("{field} is longer than {max} characters")));
+        return Err(AppError::invalid(format!(
+            "{field} is longer than {max} characters"
+        )));
     }
     no_bidi_override(field, v)?;
     Ok(v.to_owned())
@@ -289,16 +325,24 @@ pub(crate) fn is_bidi_control(c: char) -> bool {
 
 pub(crate) fn no_bidi_override(field: &str, v: &str) -> AppResult<()> {
     if v.chars().any(is_bidi_control) {
-        return Err(AppError::invalid(format!("{field} holds a control character that reorders text")));
+        return Err(AppError::invalid(format!(
+            "{field} holds a control character that reorders text"
+        )));
     }
     Ok(())
 }
 
 /// An optional text field: trimmed; empty becomes none.
-pub(crate) fn optional_text(field: &str, value: Option<&str>, max: usize) -> AppResult<Option<String>> {
+pub(crate) fn optional_text(
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+) -> AppResult<Option<String>> {
     match value.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(v) if v.chars().count() > max => Err(AppError::invalid(format!("{field} is longer than {max} characters"))),
+        Some(v) if v.chars().count() > max => Err(AppError::invalid(format!(
+            "{field} is longer than {max} characters"
+        ))),
         Some(v) => {
             no_bidi_override(field, v)?;
             Ok(Some(v.to_owned()))

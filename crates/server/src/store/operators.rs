@@ -1,6 +1,9 @@
 //! Staff accounts: operators and admins, their capacity and presence.
 
-use careline_protocol::{CreateOperatorRequest, ErrorCode, EventData, Operator, Page, Presence, Role, UpdateOperatorRequest};
+use careline_protocol::{
+    CreateOperatorRequest, ErrorCode, EventData, Operator, Page, Presence, Role,
+    UpdateOperatorRequest,
+};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 use uuid::Uuid;
@@ -13,7 +16,8 @@ use crate::db::{Audience, WriteTx};
 use crate::error::{AppError, AppResult};
 use crate::time::{from_ms, now_ms};
 
-pub(crate) const OPERATOR_COLS: &str = "id, login, name, role, department, capacity, disabled, status, last_seen, created_at";
+pub(crate) const OPERATOR_COLS: &str =
+    "id, login, name, role, department, capacity, disabled, status, last_seen, created_at";
 
 pub(crate) fn operator_row(row: &AnyRow) -> AppResult<Operator> {
     Ok(Operator {
@@ -41,19 +45,29 @@ pub(crate) fn login_key(login: &str) -> String {
 /// What a login looks like, in lower and upper case, by Unicode's confusable skeletons (UTS
 /// #39): `аре` (Cyrillic) and `ape`, or Greek `ΑΝΝΑ` and `ANNA`, have the same.
 fn looks(login: &str) -> [String; 2] {
-    [unicode_security::skeleton(login).collect(), unicode_security::skeleton(&login.to_uppercase()).collect()]
+    [
+        unicode_security::skeleton(login).collect(),
+        unicode_security::skeleton(&login.to_uppercase()).collect(),
+    ]
 }
 
 fn valid_login(login: &str) -> AppResult<String> {
     let l = login_key(login);
-    if l.is_empty() || l.len() > 64 || !l.chars().all(|c| c.is_alphanumeric() || "._-@".contains(c)) {
-        return Err(AppError::invalid("login must be 1 to 64 letters, digits or . _ - @"));
+    if l.is_empty() || l.len() > 64 || !l.chars().all(|c| c.is_alphanumeric() || "._-@".contains(c))
+    {
+        return Err(AppError::invalid(
+            "login must be 1 to 64 letters, digits or . _ - @",
+        ));
     }
     // One script per login: "jоhn" with a Cyrillic "о" must not pass for "john".
     let latin = l.chars().any(|c| c.is_ascii_alphabetic());
-    let other = l.chars().any(|c| c.is_alphabetic() && !c.is_ascii_alphabetic());
+    let other = l
+        .chars()
+        .any(|c| c.is_alphabetic() && !c.is_ascii_alphabetic());
     if latin && other {
-        return Err(AppError::invalid("login mixes Latin letters with letters of another script"));
+        return Err(AppError::invalid(
+            "login mixes Latin letters with letters of another script",
+        ));
     }
     Ok(l)
 }
@@ -75,7 +89,12 @@ fn valid_capacity(c: i64) -> AppResult<i64> {
 /// Sessions looked up recently, so a busy client does not cost a query per request. Entries
 /// live a few seconds: another instance's logout reaches this one within that time.
 impl Store {
-    pub async fn create_operator(&self, req: &CreateOperatorRequest, password_hash: String, actor: Option<Uuid>) -> AppResult<Operator> {
+    pub async fn create_operator(
+        &self,
+        req: &CreateOperatorRequest,
+        password_hash: String,
+        actor: Option<Uuid>,
+    ) -> AppResult<Operator> {
         if req.role == Role::Client {
             return Err(AppError::invalid("an operator's role is operator or admin"));
         }
@@ -97,10 +116,16 @@ impl Store {
         // A login that looks like a colleague's as a whole is refused: on a shared desk or in
         // the audit log the two could not be told apart.
         let new_looks = looks(&op.login);
-        for row in sqlx::query("SELECT login FROM operators").fetch_all(tx.conn()).await? {
+        for row in sqlx::query("SELECT login FROM operators")
+            .fetch_all(tx.conn())
+            .await?
+        {
             let other: String = row.try_get("login")?;
             if other != op.login && looks(&other).iter().zip(&new_looks).any(|(a, b)| a == b) {
-                return Err(AppError::refuse(ErrorCode::AlreadyExists, format!("this login looks like the login {other} of a colleague")));
+                return Err(AppError::refuse(
+                    ErrorCode::AlreadyExists,
+                    format!("this login looks like the login {other} of a colleague"),
+                ));
             }
         }
         let inserted = sqlx::query(
@@ -118,19 +143,46 @@ impl Store {
         .execute(tx.conn())
         .await?;
         if inserted.rows_affected() == 0 {
-            return Err(AppError::refuse(ErrorCode::AlreadyExists, "this login is taken"));
+            return Err(AppError::refuse(
+                ErrorCode::AlreadyExists,
+                "this login is taken",
+            ));
         }
-        tx.emit(&EventData::Operator(op.clone()), Audience::Staff(None), now).await?;
+        tx.emit(&EventData::Operator(op.clone()), Audience::Staff(None), now)
+            .await?;
         if let Some(actor) = actor {
-            audit_in(&mut tx, actor, "operator.created", Some(op.id), Some(&op.login), None, now).await?;
+            audit_in(
+                &mut tx,
+                actor,
+                "operator.created",
+                Some(op.id),
+                Some(&op.login),
+                None,
+                now,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(op)
     }
 
-    pub async fn update_operator(&self, id: Uuid, req: &UpdateOperatorRequest, password_hash: Option<String>, actor: Uuid) -> AppResult<Operator> {
-        let name = req.name.as_deref().map(|n| required_text("name", n, 200)).transpose()?;
-        let department = req.department.as_deref().map(|d| optional_text("department", Some(d), 200)).transpose()?;
+    pub async fn update_operator(
+        &self,
+        id: Uuid,
+        req: &UpdateOperatorRequest,
+        password_hash: Option<String>,
+        actor: Uuid,
+    ) -> AppResult<Operator> {
+        let name = req
+            .name
+            .as_deref()
+            .map(|n| required_text("name", n, 200))
+            .transpose()?;
+        let department = req
+            .department
+            .as_deref()
+            .map(|d| optional_text("department", Some(d), 200))
+            .transpose()?;
         let capacity = req.capacity.map(valid_capacity).transpose()?;
         if req.role == Some(Role::Client) {
             return Err(AppError::invalid("an operator's role is operator or admin"));
@@ -175,15 +227,23 @@ impl Store {
             record_presence(&mut tx, id, op.status, now).await?;
         }
         if let Some(hash) = password_hash {
-            sqlx::query("UPDATE operators SET password_hash = $1 WHERE id = $2").bind(hash).bind(id.to_string()).execute(tx.conn()).await?;
+            sqlx::query("UPDATE operators SET password_hash = $1 WHERE id = $2")
+                .bind(hash)
+                .bind(id.to_string())
+                .execute(tx.conn())
+                .await?;
         }
         // A disabled account's sessions are refused as such (`account_disabled`: the desk can say
         // why) while it stays disabled; enabling it again, or a changed password, ends them all,
         // so an old token never comes back to life.
         if (was_disabled && !op.disabled) || req.password.is_some() {
-            sqlx::query("DELETE FROM tokens WHERE user_id = $1").bind(id.to_string()).execute(tx.conn()).await?;
+            sqlx::query("DELETE FROM tokens WHERE user_id = $1")
+                .bind(id.to_string())
+                .execute(tx.conn())
+                .await?;
         }
-        tx.emit(&EventData::Operator(op.clone()), Audience::Staff(None), now).await?;
+        tx.emit(&EventData::Operator(op.clone()), Audience::Staff(None), now)
+            .await?;
         let mut changed: Vec<&str> = Vec::new();
         for (set, field) in [
             (req.name.is_some(), "name"),
@@ -197,7 +257,16 @@ impl Store {
                 changed.push(field);
             }
         }
-        audit_in(&mut tx, actor, "operator.updated", Some(id), Some(&changed.join(",")), None, now).await?;
+        audit_in(
+            &mut tx,
+            actor,
+            "operator.updated",
+            Some(id),
+            Some(&changed.join(",")),
+            None,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         // Roles, names and the disabled flag are read with the session: forget what was cached.
         self.sessions.revoked();
@@ -223,14 +292,21 @@ impl Store {
 
     /// The operator with this login and their password hash.
     pub async fn operator_credentials(&self, login: &str) -> AppResult<Option<(Operator, String)>> {
-        let row = sqlx::query(&format!("SELECT {OPERATOR_COLS}, password_hash FROM operators WHERE login = $1"))
-            .bind(login_key(login))
-            .fetch_optional(&self.reader)
-            .await?;
-        row.map(|r| Ok((operator_row(&r)?, r.try_get("password_hash")?))).transpose()
+        let row = sqlx::query(&format!(
+            "SELECT {OPERATOR_COLS}, password_hash FROM operators WHERE login = $1"
+        ))
+        .bind(login_key(login))
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(|r| Ok((operator_row(&r)?, r.try_get("password_hash")?)))
+            .transpose()
     }
 
-    pub async fn list_operators(&self, cursor: Option<&str>, limit: Option<i64>) -> AppResult<Page<Operator>> {
+    pub async fn list_operators(
+        &self,
+        cursor: Option<&str>,
+        limit: Option<i64>,
+    ) -> AppResult<Page<Operator>> {
         let limit = page_limit(limit)?;
         let mut q = SqlBuf::new(&format!(
             "SELECT {OPERATOR_COLS}, (SELECT COUNT(*) FROM consultations c WHERE c.operator_id = operators.id AND c.status = 'active') AS active_count FROM operators"
@@ -270,7 +346,8 @@ impl Store {
             .await?;
         if changed {
             record_presence(&mut tx, id, status, now).await?;
-            tx.emit(&EventData::Operator(op.clone()), Audience::Staff(None), now).await?;
+            tx.emit(&EventData::Operator(op.clone()), Audience::Staff(None), now)
+                .await?;
         }
         tx.commit().await?;
         if changed && status == Presence::Online {
@@ -283,7 +360,11 @@ impl Store {
     pub async fn touch_operators(&self, ids: &[Uuid]) -> AppResult<()> {
         let now = now_ms();
         for id in ids {
-            sqlx::query("UPDATE operators SET last_seen = $1 WHERE id = $2").bind(now).bind(id.to_string()).execute(&self.writer).await?;
+            sqlx::query("UPDATE operators SET last_seen = $1 WHERE id = $2")
+                .bind(now)
+                .bind(id.to_string())
+                .execute(&self.writer)
+                .await?;
         }
         Ok(())
     }
@@ -310,8 +391,12 @@ impl Store {
                 .await?;
             if done.rows_affected() == 1 {
                 record_presence(&mut tx, op.id, Presence::Offline, now).await?;
-                let op = Operator { status: Presence::Offline, ..op };
-                tx.emit(&EventData::Operator(op.clone()), Audience::Staff(None), now).await?;
+                let op = Operator {
+                    status: Presence::Offline,
+                    ..op
+                };
+                tx.emit(&EventData::Operator(op.clone()), Audience::Staff(None), now)
+                    .await?;
                 changed.push(op);
             }
             tx.commit().await?;
@@ -321,7 +406,12 @@ impl Store {
 }
 
 /// Records a change of an operator's status (for the reports' time in each status).
-async fn record_presence(tx: &mut WriteTx, operator: Uuid, status: Presence, at: i64) -> AppResult<()> {
+async fn record_presence(
+    tx: &mut WriteTx,
+    operator: Uuid,
+    status: Presence,
+    at: i64,
+) -> AppResult<()> {
     sqlx::query("INSERT INTO presence_changes (operator_id, at, status) VALUES ($1, $2, $3)")
         .bind(operator.to_string())
         .bind(at)
@@ -333,10 +423,12 @@ async fn record_presence(tx: &mut WriteTx, operator: Uuid, status: Presence, at:
 
 /// Reads an operator inside a write transaction.
 async fn load_operator(tx: &mut WriteTx, id: Uuid) -> AppResult<Operator> {
-    let row = sqlx::query(&format!("SELECT {OPERATOR_COLS} FROM operators WHERE id = $1"))
-        .bind(id.to_string())
-        .fetch_optional(tx.conn())
-        .await?
-        .ok_or_else(|| AppError::not_found("operator"))?;
+    let row = sqlx::query(&format!(
+        "SELECT {OPERATOR_COLS} FROM operators WHERE id = $1"
+    ))
+    .bind(id.to_string())
+    .fetch_optional(tx.conn())
+    .await?
+    .ok_or_else(|| AppError::not_found("operator"))?;
     operator_row(&row)
 }

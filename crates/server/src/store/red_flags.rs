@@ -37,7 +37,8 @@ fn rule_row(row: &AnyRow) -> AppResult<RedFlagRule> {
     Ok(RedFlagRule {
         id: get_uuid(row, "id")?,
         phrase: row.try_get("phrase")?,
-        unless: serde_json::from_str(&unless).map_err(|e| AppError::failed("a red-flag rule's unless", e))?,
+        unless: serde_json::from_str(&unless)
+            .map_err(|e| AppError::failed("a red-flag rule's unless", e))?,
         language: get_enum(row, "language")?,
         enabled: get_bool(row, "enabled")?,
         created_at: get_time(row, "created_at")?,
@@ -57,17 +58,31 @@ fn clean(req: &RedFlagRuleRequest) -> AppResult<RedFlagRuleRequest> {
         check_phrase(u).map_err(|e| AppError::invalid(format!("unless: {e}")))?;
         unless.push(u.to_owned());
     }
-    Ok(RedFlagRuleRequest { phrase, unless, language: req.language, enabled: req.enabled })
+    Ok(RedFlagRuleRequest {
+        phrase,
+        unless,
+        language: req.language,
+        enabled: req.enabled,
+    })
 }
 
 impl Store {
     /// Every rule, in the order they are tried (oldest first).
     pub async fn list_red_flags(&self) -> AppResult<Vec<RedFlagRule>> {
-        let rows = sqlx::query(&format!("SELECT {RULE_COLS} FROM red_flag_rules ORDER BY created_at, id")).fetch_all(&self.reader).await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {RULE_COLS} FROM red_flag_rules ORDER BY created_at, id"
+        ))
+        .fetch_all(&self.reader)
+        .await?;
         rows.iter().map(rule_row).collect()
     }
 
-    pub async fn create_red_flag(&self, req: &RedFlagRuleRequest, admin: Uuid, remote: Option<&str>) -> AppResult<RedFlagRule> {
+    pub async fn create_red_flag(
+        &self,
+        req: &RedFlagRuleRequest,
+        admin: Uuid,
+        remote: Option<&str>,
+    ) -> AppResult<RedFlagRule> {
         let req = clean(req)?;
         let now = now_ms();
         let rule = RedFlagRule {
@@ -88,13 +103,28 @@ impl Store {
             .bind(now)
             .execute(tx.conn())
             .await?;
-        audit_in(&mut tx, admin, "red_flag.create", Some(rule.id), Some(&rule.phrase), remote, now).await?;
+        audit_in(
+            &mut tx,
+            admin,
+            "red_flag.create",
+            Some(rule.id),
+            Some(&rule.phrase),
+            remote,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         self.red_flags.forget();
         Ok(rule)
     }
 
-    pub async fn update_red_flag(&self, id: Uuid, req: &RedFlagRuleRequest, admin: Uuid, remote: Option<&str>) -> AppResult<RedFlagRule> {
+    pub async fn update_red_flag(
+        &self,
+        id: Uuid,
+        req: &RedFlagRuleRequest,
+        admin: Uuid,
+        remote: Option<&str>,
+    ) -> AppResult<RedFlagRule> {
         let req = clean(req)?;
         let now = now_ms();
         let mut tx = self.begin().await?;
@@ -109,15 +139,34 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(AppError::not_found("red-flag rule"));
         }
-        audit_in(&mut tx, admin, "red_flag.update", Some(id), Some(&req.phrase), remote, now).await?;
-        let row = sqlx::query(&format!("SELECT {RULE_COLS} FROM red_flag_rules WHERE id = $1")).bind(id.to_string()).fetch_one(tx.conn()).await?;
+        audit_in(
+            &mut tx,
+            admin,
+            "red_flag.update",
+            Some(id),
+            Some(&req.phrase),
+            remote,
+            now,
+        )
+        .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {RULE_COLS} FROM red_flag_rules WHERE id = $1"
+        ))
+        .bind(id.to_string())
+        .fetch_one(tx.conn())
+        .await?;
         let rule = rule_row(&row)?;
         tx.commit().await?;
         self.red_flags.forget();
         Ok(rule)
     }
 
-    pub async fn delete_red_flag(&self, id: Uuid, admin: Uuid, remote: Option<&str>) -> AppResult<()> {
+    pub async fn delete_red_flag(
+        &self,
+        id: Uuid,
+        admin: Uuid,
+        remote: Option<&str>,
+    ) -> AppResult<()> {
         let now = now_ms();
         let mut tx = self.begin().await?;
         let row = sqlx::query("SELECT phrase FROM red_flag_rules WHERE id = $1")
@@ -126,8 +175,20 @@ impl Store {
             .await?
             .ok_or_else(|| AppError::not_found("red-flag rule"))?;
         let phrase: String = row.try_get("phrase")?;
-        sqlx::query("DELETE FROM red_flag_rules WHERE id = $1").bind(id.to_string()).execute(tx.conn()).await?;
-        audit_in(&mut tx, admin, "red_flag.delete", Some(id), Some(&phrase), remote, now).await?;
+        sqlx::query("DELETE FROM red_flag_rules WHERE id = $1")
+            .bind(id.to_string())
+            .execute(tx.conn())
+            .await?;
+        audit_in(
+            &mut tx,
+            admin,
+            "red_flag.delete",
+            Some(id),
+            Some(&phrase),
+            remote,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         self.red_flags.forget();
         Ok(())
@@ -142,13 +203,25 @@ impl Store {
         }
         let rules = self.list_red_flags().await?;
         let enabled: Vec<&RedFlagRule> = rules.iter().filter(|r| r.enabled).collect();
-        let matcher = Arc::new(Matcher::new(enabled.iter().map(|r| (r.phrase.as_str(), r.unless.as_slice()))).map_err(AppError::Other)?);
-        *self.red_flags.0.lock().unwrap_or_else(|p| p.into_inner()) = Some((Instant::now(), matcher.clone()));
+        let matcher = Arc::new(
+            Matcher::new(
+                enabled
+                    .iter()
+                    .map(|r| (r.phrase.as_str(), r.unless.as_slice())),
+            )
+            .map_err(AppError::Other)?,
+        );
+        *self.red_flags.0.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((Instant::now(), matcher.clone()));
         Ok(matcher)
     }
 
     /// Which enabled rule fires on `text` (nothing is changed).
     pub async fn test_red_flags(&self, text: &str) -> AppResult<Option<String>> {
-        Ok(self.red_flag_matcher().await?.first_match(text).map(str::to_owned))
+        Ok(self
+            .red_flag_matcher()
+            .await?
+            .first_match(text)
+            .map(str::to_owned))
     }
 }

@@ -14,7 +14,8 @@ pub(crate) fn get_uuid(row: &AnyRow, col: &str) -> AppResult<Uuid> {
 
 pub(crate) fn get_opt_uuid(row: &AnyRow, col: &str) -> AppResult<Option<Uuid>> {
     let s: Option<String> = row.try_get(col)?;
-    s.map(|s| Uuid::parse_str(&s).map_err(|e| AppError::Corrupt(format!("{col}: {e}")))).transpose()
+    s.map(|s| Uuid::parse_str(&s).map_err(|e| AppError::Corrupt(format!("{col}: {e}"))))
+        .transpose()
 }
 
 pub(crate) fn get_enum<T: std::str::FromStr>(row: &AnyRow, col: &str) -> AppResult<T>
@@ -22,7 +23,8 @@ where
     T::Err: std::fmt::Display,
 {
     let s: String = row.try_get(col)?;
-    s.parse().map_err(|e: T::Err| AppError::Corrupt(format!("{col}: {e}")))
+    s.parse()
+        .map_err(|e: T::Err| AppError::Corrupt(format!("{col}: {e}")))
 }
 
 pub(crate) fn get_time(row: &AnyRow, col: &str) -> AppResult<chrono::DateTime<chrono::Utc>> {
@@ -30,7 +32,10 @@ pub(crate) fn get_time(row: &AnyRow, col: &str) -> AppResult<chrono::DateTime<ch
     Ok(crate::time::from_ms(ms))
 }
 
-pub(crate) fn get_opt_time(row: &AnyRow, col: &str) -> AppResult<Option<chrono::DateTime<chrono::Utc>>> {
+pub(crate) fn get_opt_time(
+    row: &AnyRow,
+    col: &str,
+) -> AppResult<Option<chrono::DateTime<chrono::Utc>>> {
     let ms: Option<i64> = row.try_get(col)?;
     Ok(ms.map(crate::time::from_ms))
 }

@@ -14,7 +14,9 @@ impl SessionCache {
 
     pub(crate) fn get(&self, hash: &str) -> Option<SessionRow> {
         let map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(hash).filter(|(_, at)| at.elapsed() < Self::TTL).map(|(s, _)| s.clone())
+        map.get(hash)
+            .filter(|(_, at)| at.elapsed() < Self::TTL)
+            .map(|(s, _)| s.clone())
     }
 
     pub(crate) fn put(&self, hash: &str, s: SessionRow) {
@@ -26,7 +28,10 @@ impl SessionCache {
     }
 
     pub fn clear(&self) {
-        self.entries.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     /// A session was ended here (logout, revocation, an account disabled, blocked or erased):

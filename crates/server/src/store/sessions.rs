@@ -20,7 +20,13 @@ use crate::error::{AppError, AppResult};
 use crate::time::{from_ms, now_ms};
 
 impl Store {
-    pub async fn insert_token(&self, hash: &str, user_id: Uuid, role: Role, expires_ms: i64) -> AppResult<()> {
+    pub async fn insert_token(
+        &self,
+        hash: &str,
+        user_id: Uuid,
+        role: Role,
+        expires_ms: i64,
+    ) -> AppResult<()> {
         let now = now_ms();
         sqlx::query("INSERT INTO tokens (hash, user_id, role, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(hash)
@@ -31,7 +37,11 @@ impl Store {
             .execute(&self.writer)
             .await?;
         // Expired tokens of this user are of no use to anyone.
-        sqlx::query("DELETE FROM tokens WHERE user_id = $1 AND expires_at < $2").bind(user_id.to_string()).bind(now).execute(&self.writer).await?;
+        sqlx::query("DELETE FROM tokens WHERE user_id = $1 AND expires_at < $2")
+            .bind(user_id.to_string())
+            .bind(now)
+            .execute(&self.writer)
+            .await?;
         Ok(())
     }
 
@@ -94,7 +104,10 @@ impl Store {
         .await?;
         let Some(row) = row else { return Ok(None) };
         if get_bool(&row, "off")? {
-            return Err(AppError::refuse(ErrorCode::AccountDisabled, "this account is disabled"));
+            return Err(AppError::refuse(
+                ErrorCode::AccountDisabled,
+                "this account is disabled",
+            ));
         }
         // A session knows which kind of account it belongs to (the token's role): a staff token
         // reads only `operators`, a client's only `clients`, so an id one kind shares with the
@@ -103,33 +116,58 @@ impl Store {
         // account missing from its own table (`off` is then 1) is refused above.
         let issued: Role = get_enum(&row, "role")?;
         let role: Role = match row.try_get::<Option<String>, _>("op_role")? {
-            Some(r) if issued.is_staff() => r.parse().map_err(|e: careline_protocol::UnknownValue| AppError::Corrupt(e.to_string()))?,
+            Some(r) if issued.is_staff() => r
+                .parse()
+                .map_err(|e: careline_protocol::UnknownValue| AppError::Corrupt(e.to_string()))?,
             _ => issued,
         };
-        Ok(Some(SessionRow { user_id: get_uuid(&row, "user_id")?, role, name: row.try_get("name")?, expires_ms: row.try_get("expires_at")? }))
+        Ok(Some(SessionRow {
+            user_id: get_uuid(&row, "user_id")?,
+            role,
+            name: row.try_get("name")?,
+            expires_ms: row.try_get("expires_at")?,
+        }))
     }
 
     /// Moves a live token's expiry to `expires_ms` (a session renewed while in use).
-    pub async fn renew_token(&self, hash: &str, row: &SessionRow, expires_ms: i64) -> AppResult<()> {
+    pub async fn renew_token(
+        &self,
+        hash: &str,
+        row: &SessionRow,
+        expires_ms: i64,
+    ) -> AppResult<()> {
         sqlx::query("UPDATE tokens SET expires_at = $1 WHERE hash = $2 AND expires_at > $3")
             .bind(expires_ms)
             .bind(hash)
             .bind(now_ms())
             .execute(&self.writer)
             .await?;
-        self.sessions.put(hash, SessionRow { expires_ms, ..row.clone() });
+        self.sessions.put(
+            hash,
+            SessionRow {
+                expires_ms,
+                ..row.clone()
+            },
+        );
         Ok(())
     }
 
     /// Sets a token's expiry as it is (for tests of renewal and expiry).
     pub async fn set_token_expiry(&self, hash: &str, expires_ms: i64) -> AppResult<()> {
-        sqlx::query("UPDATE tokens SET expires_at = $1 WHERE hash = $2").bind(expires_ms).bind(hash).execute(&self.writer).await?;
+        sqlx::query("UPDATE tokens SET expires_at = $1 WHERE hash = $2")
+            .bind(expires_ms)
+            .bind(hash)
+            .execute(&self.writer)
+            .await?;
         self.sessions.clear();
         Ok(())
     }
 
     pub async fn delete_token(&self, hash: &str) -> AppResult<()> {
-        sqlx::query("DELETE FROM tokens WHERE hash = $1").bind(hash).execute(&self.writer).await?;
+        sqlx::query("DELETE FROM tokens WHERE hash = $1")
+            .bind(hash)
+            .execute(&self.writer)
+            .await?;
         self.sessions.revoked();
         Ok(())
     }
@@ -160,8 +198,11 @@ impl Store {
         if !valid_session_id(id) {
             return Ok(false);
         }
-        let done =
-            sqlx::query("DELETE FROM tokens WHERE user_id = $1 AND hash LIKE $2").bind(user.to_string()).bind(format!("{id}%")).execute(&self.writer).await?;
+        let done = sqlx::query("DELETE FROM tokens WHERE user_id = $1 AND hash LIKE $2")
+            .bind(user.to_string())
+            .bind(format!("{id}%"))
+            .execute(&self.writer)
+            .await?;
         self.sessions.revoked();
         Ok(done.rows_affected() > 0)
     }
@@ -171,7 +212,10 @@ impl Store {
         if !valid_session_id(id) {
             return Ok(None);
         }
-        let row = sqlx::query("SELECT user_id FROM tokens WHERE hash LIKE $1 LIMIT 1").bind(format!("{id}%")).fetch_optional(&self.reader).await?;
+        let row = sqlx::query("SELECT user_id FROM tokens WHERE hash LIKE $1 LIMIT 1")
+            .bind(format!("{id}%"))
+            .fetch_optional(&self.reader)
+            .await?;
         row.map(|r| get_uuid(&r, "user_id")).transpose()
     }
 }

@@ -19,16 +19,33 @@ use crate::error::{AppError, AppResult};
 use crate::store::events::Viewer;
 
 /// The parts of a snapshot, in the order they are sent.
-const PARTS: [&str; 7] = ["operators", "tariffs", "clients", "consultations", "messages", "callbacks", "reads"];
+const PARTS: [&str; 7] = [
+    "operators",
+    "tariffs",
+    "clients",
+    "consultations",
+    "messages",
+    "callbacks",
+    "reads",
+];
 
 impl Store {
-    pub async fn snapshot_page(&self, viewer: Viewer, cursor: Option<&str>, limit: i64) -> AppResult<SnapshotPage> {
+    pub async fn snapshot_page(
+        &self,
+        viewer: Viewer,
+        cursor: Option<&str>,
+        limit: i64,
+    ) -> AppResult<SnapshotPage> {
         let head = self.last_seq().await?;
         let (mut part, mut after) = match cursor {
             None => (0usize, String::new()),
             Some(c) => {
-                let (p, k) = c.split_once('~').ok_or_else(|| AppError::bad_request("cursor is not valid"))?;
-                let p: usize = p.parse().map_err(|_| AppError::bad_request("cursor is not valid"))?;
+                let (p, k) = c
+                    .split_once('~')
+                    .ok_or_else(|| AppError::bad_request("cursor is not valid"))?;
+                let p: usize = p
+                    .parse()
+                    .map_err(|_| AppError::bad_request("cursor is not valid"))?;
                 if p >= PARTS.len() {
                     return Err(AppError::bad_request("cursor is not valid"));
                 }
@@ -42,21 +59,37 @@ impl Store {
         };
         while part < PARTS.len() && (items.len() as i64) < limit {
             let want = limit - items.len() as i64;
-            let (got, last_key) = self.snapshot_part(viewer, PARTS[part], &after, want).await?;
+            let (got, last_key) = self
+                .snapshot_part(viewer, PARTS[part], &after, want)
+                .await?;
             let full = got.len() as i64 == want;
             items.extend(got);
             if full {
                 after = last_key.unwrap_or_default();
-                return Ok(SnapshotPage { head, items: shown(items), next_cursor: Some(format!("{part}~{after}")) });
+                return Ok(SnapshotPage {
+                    head,
+                    items: shown(items),
+                    next_cursor: Some(format!("{part}~{after}")),
+                });
             }
             part += 1;
             after.clear();
         }
-        Ok(SnapshotPage { head, items: shown(items), next_cursor: None })
+        Ok(SnapshotPage {
+            head,
+            items: shown(items),
+            next_cursor: None,
+        })
     }
 
     /// Up to `limit` items of one part after `after` (an id, or a seq for messages).
-    async fn snapshot_part(&self, viewer: Viewer, part: &str, after: &str, limit: i64) -> AppResult<(Vec<EventData>, Option<String>)> {
+    async fn snapshot_part(
+        &self,
+        viewer: Viewer,
+        part: &str,
+        after: &str,
+        limit: i64,
+    ) -> AppResult<(Vec<EventData>, Option<String>)> {
         let client = match viewer {
             Viewer::Client(c) => Some(c.to_string()),
             Viewer::Staff => None,
@@ -91,7 +124,9 @@ impl Store {
         }
         if !after.is_empty() {
             if part == "messages" {
-                let seq: i64 = after.parse().map_err(|_| AppError::bad_request("cursor is not valid"))?;
+                let seq: i64 = after
+                    .parse()
+                    .map_err(|_| AppError::bad_request("cursor is not valid"))?;
                 let p = q.arg(seq);
                 q.and(&format!("m.seq > {p}"));
             } else {
@@ -153,7 +188,16 @@ impl Store {
             last = Some(k);
         }
         if part == "callbacks" {
-            let mut cbs: Vec<_> = out.iter().filter_map(|e| if let EventData::Callback(c) = e { Some(c.clone()) } else { None }).collect();
+            let mut cbs: Vec<_> = out
+                .iter()
+                .filter_map(|e| {
+                    if let EventData::Callback(c) = e {
+                        Some(c.clone())
+                    } else {
+                        None
+                    }
+                })
+                .collect();
             let ids: Vec<String> = cbs.iter().map(|c| c.id.to_string()).collect();
             let attempts = attempts_of(&self.reader, &ids).await?;
             attach_attempts(&mut cbs, attempts);

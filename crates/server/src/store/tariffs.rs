@@ -14,7 +14,11 @@ use crate::time::now_ms;
 
 impl Store {
     pub async fn list_tariffs(&self) -> AppResult<Vec<Tariff>> {
-        let rows = sqlx::query("SELECT id, name, kind, price, currency, active FROM tariffs ORDER BY kind, name").fetch_all(&self.reader).await?;
+        let rows = sqlx::query(
+            "SELECT id, name, kind, price, currency, active FROM tariffs ORDER BY kind, name",
+        )
+        .fetch_all(&self.reader)
+        .await?;
         rows.iter().map(tariff_row).collect()
     }
 
@@ -26,16 +30,30 @@ impl Store {
         }
         let currency = req.currency.trim().to_uppercase();
         if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
-            return Err(AppError::invalid("currency must be an ISO 4217 code such as RUB"));
+            return Err(AppError::invalid(
+                "currency must be an ISO 4217 code such as RUB",
+            ));
         }
-        let t = Tariff { id: careline_protocol::new_id(), name, kind: req.kind, price: req.price, currency, active: true };
+        let t = Tariff {
+            id: careline_protocol::new_id(),
+            name,
+            kind: req.kind,
+            price: req.price,
+            currency,
+            active: true,
+        };
         let now = now_ms();
         let mut tx = self.begin().await?;
-        let old = sqlx::query("SELECT id, name, kind, price, currency FROM tariffs WHERE kind = $1 AND active = 1")
+        let old = sqlx::query(
+            "SELECT id, name, kind, price, currency FROM tariffs WHERE kind = $1 AND active = 1",
+        )
+        .bind(t.kind.as_str())
+        .fetch_all(tx.conn())
+        .await?;
+        sqlx::query("UPDATE tariffs SET active = 0 WHERE kind = $1")
             .bind(t.kind.as_str())
-            .fetch_all(tx.conn())
+            .execute(tx.conn())
             .await?;
-        sqlx::query("UPDATE tariffs SET active = 0 WHERE kind = $1").bind(t.kind.as_str()).execute(tx.conn()).await?;
         for r in &old {
             let prev = Tariff {
                 id: get_uuid(r, "id")?,
@@ -45,7 +63,8 @@ impl Store {
                 currency: r.try_get("currency")?,
                 active: false,
             };
-            tx.emit(&EventData::Tariff(prev), Audience::Staff(None), now).await?;
+            tx.emit(&EventData::Tariff(prev), Audience::Staff(None), now)
+                .await?;
         }
         sqlx::query("INSERT INTO tariffs (id, name, kind, price, currency, active) VALUES ($1, $2, $3, $4, $5, 1)")
             .bind(t.id.to_string())
@@ -55,8 +74,18 @@ impl Store {
             .bind(&t.currency)
             .execute(tx.conn())
             .await?;
-        tx.emit(&EventData::Tariff(t.clone()), Audience::Staff(None), now).await?;
-        audit_in(&mut tx, actor, "tariff.created", Some(t.id), Some(&t.name), None, now).await?;
+        tx.emit(&EventData::Tariff(t.clone()), Audience::Staff(None), now)
+            .await?;
+        audit_in(
+            &mut tx,
+            actor,
+            "tariff.created",
+            Some(t.id),
+            Some(&t.name),
+            None,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(t)
     }

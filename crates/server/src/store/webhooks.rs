@@ -3,8 +3,8 @@
 //! so a crash or a restart loses none; [`crate::webhooks`] sends them.
 
 use careline_protocol::{
-    CreateWebhookRequest, DeliveryQuery, DeliveryStatus, EventData, Page, UpdateWebhookRequest, WebhookCreated, WebhookDelivery, WebhookEndpoint,
-    WebhookEventType, WebhookPaused,
+    CreateWebhookRequest, DeliveryQuery, DeliveryStatus, EventData, Page, UpdateWebhookRequest,
+    WebhookCreated, WebhookDelivery, WebhookEndpoint, WebhookEventType, WebhookPaused,
 };
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -52,9 +52,14 @@ fn delivery_row(row: &AnyRow) -> AppResult<WebhookDelivery> {
         last_status: row.try_get("last_status")?,
         last_error: row.try_get("last_error")?,
         created_at: get_time(row, "created_at")?,
-        next_attempt_at: if status == DeliveryStatus::Pending { get_opt_time(row, "next_attempt_at")? } else { None },
+        next_attempt_at: if status == DeliveryStatus::Pending {
+            get_opt_time(row, "next_attempt_at")?
+        } else {
+            None
+        },
         delivered_at: get_opt_time(row, "delivered_at")?,
-        payload: serde_json::from_str(&row.try_get::<String, _>("payload")?).map_err(|e| AppError::Corrupt(format!("a delivery's payload: {e}")))?,
+        payload: serde_json::from_str(&row.try_get::<String, _>("payload")?)
+            .map_err(|e| AppError::Corrupt(format!("a delivery's payload: {e}")))?,
     })
 }
 
@@ -85,22 +90,35 @@ impl Store {
         const CHECK: &str = "settings.secret_check";
         let check = self.secrets.seal(CHECK, "careline");
         sqlx::query("INSERT INTO settings (name, value) VALUES ('secret_check', $1) ON CONFLICT (name) DO NOTHING").bind(&check).execute(&self.writer).await?;
-        let row = sqlx::query("SELECT value FROM settings WHERE name = 'secret_check'").fetch_one(&self.writer).await?;
-        if self.secrets.open(CHECK, &row.try_get::<String, _>("value")?).ok().as_deref() != Some("careline") {
+        let row = sqlx::query("SELECT value FROM settings WHERE name = 'secret_check'")
+            .fetch_one(&self.writer)
+            .await?;
+        if self
+            .secrets
+            .open(CHECK, &row.try_get::<String, _>("value")?)
+            .ok()
+            .as_deref()
+            != Some("careline")
+        {
             return Err(AppError::Other(
                 "the secret_key (CARELINE_SECRET_KEY, or <data_dir>/secret.key) is not the one this database's secrets were sealed with: give every instance the same key".into(),
             ));
         }
-        for r in sqlx::query("SELECT id, secret FROM webhook_endpoints").fetch_all(&self.writer).await? {
+        for r in sqlx::query("SELECT id, secret FROM webhook_endpoints")
+            .fetch_all(&self.writer)
+            .await?
+        {
             let stored: String = r.try_get("secret")?;
             if !crate::secrets::SecretBox::is_sealed(&stored) {
                 let id = get_uuid(&r, "id")?;
-                sqlx::query("UPDATE webhook_endpoints SET secret = $1 WHERE id = $2 AND secret = $3")
-                    .bind(self.secrets.seal(&secret_of(id), &stored))
-                    .bind(id.to_string())
-                    .bind(&stored)
-                    .execute(&self.writer)
-                    .await?;
+                sqlx::query(
+                    "UPDATE webhook_endpoints SET secret = $1 WHERE id = $2 AND secret = $3",
+                )
+                .bind(self.secrets.seal(&secret_of(id), &stored))
+                .bind(id.to_string())
+                .bind(&stored)
+                .execute(&self.writer)
+                .await?;
             }
         }
         Ok(())
@@ -110,8 +128,12 @@ impl Store {
 impl Store {
     /// The endpoints' secrets as the database holds them (for tests of sealing).
     pub async fn webhook_secrets_as_stored(&self) -> AppResult<Vec<String>> {
-        let rows = sqlx::query("SELECT secret FROM webhook_endpoints").fetch_all(&self.reader).await?;
-        rows.iter().map(|r| Ok(r.try_get::<String, _>("secret")?)).collect()
+        let rows = sqlx::query("SELECT secret FROM webhook_endpoints")
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter()
+            .map(|r| Ok(r.try_get::<String, _>("secret")?))
+            .collect()
     }
 }
 
@@ -119,13 +141,21 @@ impl Store {
 fn new_secret() -> String {
     use base64::Engine;
     let bytes: [u8; 32] = rand::random();
-    format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(bytes))
+    format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
 }
 
 /// `scheme://host/path` of a URL: what may be shown where the query (a token, maybe) may not.
 pub fn target_of(url: &str) -> String {
     match reqwest::Url::parse(url) {
-        Ok(u) => format!("{}://{}{}", u.scheme(), u.host_str().unwrap_or(""), u.path()),
+        Ok(u) => format!(
+            "{}://{}{}",
+            u.scheme(),
+            u.host_str().unwrap_or(""),
+            u.path()
+        ),
         Err(_) => String::new(),
     }
 }
@@ -154,13 +184,23 @@ pub enum Outcome {
 const ANY_ENDPOINT: &str = "SELECT 1 AS x FROM webhook_endpoints LIMIT 1";
 
 impl Store {
-    pub async fn create_webhook(&self, req: &CreateWebhookRequest, admin: Uuid, allow_private: bool) -> AppResult<WebhookCreated> {
-        let url = crate::webhooks::target::check_url(&req.url, allow_private).map_err(AppError::invalid)?;
+    pub async fn create_webhook(
+        &self,
+        req: &CreateWebhookRequest,
+        admin: Uuid,
+        allow_private: bool,
+    ) -> AppResult<WebhookCreated> {
+        let url = crate::webhooks::target::check_url(&req.url, allow_private)
+            .map_err(AppError::invalid)?;
         let events = clean_events(&req.events)?;
         let description = optional_text("description", req.description.as_deref(), 500)?;
         let (id, secret, now) = (careline_protocol::new_id(), new_secret(), now_ms());
         let mut tx = self.begin().await?;
-        if sqlx::query(ANY_ENDPOINT).fetch_optional(tx.conn()).await?.is_none() {
+        if sqlx::query(ANY_ENDPOINT)
+            .fetch_optional(tx.conn())
+            .await?
+            .is_none()
+        {
             // The sweep does not run while no endpoint exists: the first one starts it from now,
             // so what happened before any webhook existed is not told.
             sqlx::query("UPDATE settings SET value = (SELECT CAST(COALESCE(MAX(seq), 0) AS TEXT) FROM events) WHERE name = 'webhook_sweep'")
@@ -176,44 +216,88 @@ impl Store {
             .bind(now)
             .execute(tx.conn())
             .await?;
-        audit_in(&mut tx, admin, "webhook.created", Some(id), Some(&target_of(&url)), None, now).await?;
+        audit_in(
+            &mut tx,
+            admin,
+            "webhook.created",
+            Some(id),
+            Some(&target_of(&url)),
+            None,
+            now,
+        )
+        .await?;
         tx.commit().await?;
-        Ok(WebhookCreated { endpoint: self.get_webhook(id).await?, secret })
+        Ok(WebhookCreated {
+            endpoint: self.get_webhook(id).await?,
+            secret,
+        })
     }
 
     /// Whether any endpoint is registered: without one the sender has nothing to do (no sweep,
     /// no write every few seconds on the database's single writer).
     pub async fn has_webhooks(&self) -> AppResult<bool> {
-        Ok(sqlx::query(ANY_ENDPOINT).fetch_optional(&self.reader).await?.is_some())
+        Ok(sqlx::query(ANY_ENDPOINT)
+            .fetch_optional(&self.reader)
+            .await?
+            .is_some())
     }
 
     pub async fn list_webhooks(&self) -> AppResult<Vec<WebhookEndpoint>> {
-        let rows = sqlx::query(&format!("SELECT {ENDPOINT_COLS} FROM webhook_endpoints e ORDER BY e.created_at, e.id")).fetch_all(&self.reader).await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {ENDPOINT_COLS} FROM webhook_endpoints e ORDER BY e.created_at, e.id"
+        ))
+        .fetch_all(&self.reader)
+        .await?;
         rows.iter().map(endpoint_row).collect()
     }
 
     pub async fn get_webhook(&self, id: Uuid) -> AppResult<WebhookEndpoint> {
-        let row = sqlx::query(&format!("SELECT {ENDPOINT_COLS} FROM webhook_endpoints e WHERE e.id = $1"))
-            .bind(id.to_string())
-            .fetch_optional(&self.reader)
-            .await?
-            .ok_or_else(|| AppError::not_found("webhook endpoint"))?;
+        let row = sqlx::query(&format!(
+            "SELECT {ENDPOINT_COLS} FROM webhook_endpoints e WHERE e.id = $1"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(&self.reader)
+        .await?
+        .ok_or_else(|| AppError::not_found("webhook endpoint"))?;
         endpoint_row(&row)
     }
 
     /// Changes an endpoint; `enabled: true` resumes a paused one (its failures start over).
-    pub async fn update_webhook(&self, id: Uuid, req: &UpdateWebhookRequest, admin: Uuid, allow_private: bool) -> AppResult<WebhookEndpoint> {
-        let url = req.url.as_deref().map(|u| crate::webhooks::target::check_url(u, allow_private).map_err(AppError::invalid)).transpose()?;
+    pub async fn update_webhook(
+        &self,
+        id: Uuid,
+        req: &UpdateWebhookRequest,
+        admin: Uuid,
+        allow_private: bool,
+    ) -> AppResult<WebhookEndpoint> {
+        let url = req
+            .url
+            .as_deref()
+            .map(|u| {
+                crate::webhooks::target::check_url(u, allow_private).map_err(AppError::invalid)
+            })
+            .transpose()?;
         let events = req.events.as_deref().map(clean_events).transpose()?;
-        let description = req.description.as_deref().map(|d| optional_text("description", Some(d), 500)).transpose()?;
+        let description = req
+            .description
+            .as_deref()
+            .map(|d| optional_text("description", Some(d), 500))
+            .transpose()?;
         let now = now_ms();
         let mut tx = self.begin().await?;
-        let found = sqlx::query("SELECT id FROM webhook_endpoints WHERE id = $1").bind(id.to_string()).fetch_optional(tx.conn()).await?;
+        let found = sqlx::query("SELECT id FROM webhook_endpoints WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(tx.conn())
+            .await?;
         if found.is_none() {
             return Err(AppError::not_found("webhook endpoint"));
         }
         if let Some(u) = &url {
-            sqlx::query("UPDATE webhook_endpoints SET url = $1 WHERE id = $2").bind(u).bind(id.to_string()).execute(tx.conn()).await?;
+            sqlx::query("UPDATE webhook_endpoints SET url = $1 WHERE id = $2")
+                .bind(u)
+                .bind(id.to_string())
+                .execute(tx.conn())
+                .await?;
         }
         if let Some(e) = &events {
             sqlx::query("UPDATE webhook_endpoints SET events = $1 WHERE id = $2")
@@ -223,7 +307,11 @@ impl Store {
                 .await?;
         }
         if let Some(d) = description {
-            sqlx::query("UPDATE webhook_endpoints SET description = $1 WHERE id = $2").bind(d).bind(id.to_string()).execute(tx.conn()).await?;
+            sqlx::query("UPDATE webhook_endpoints SET description = $1 WHERE id = $2")
+                .bind(d)
+                .bind(id.to_string())
+                .execute(tx.conn())
+                .await?;
         }
         match req.enabled {
             Some(true) => {
@@ -249,8 +337,14 @@ impl Store {
     pub async fn delete_webhook(&self, id: Uuid, admin: Uuid) -> AppResult<()> {
         let now = now_ms();
         let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM webhook_deliveries WHERE endpoint_id = $1").bind(id.to_string()).execute(tx.conn()).await?;
-        let done = sqlx::query("DELETE FROM webhook_endpoints WHERE id = $1").bind(id.to_string()).execute(tx.conn()).await?;
+        sqlx::query("DELETE FROM webhook_deliveries WHERE endpoint_id = $1")
+            .bind(id.to_string())
+            .execute(tx.conn())
+            .await?;
+        let done = sqlx::query("DELETE FROM webhook_endpoints WHERE id = $1")
+            .bind(id.to_string())
+            .execute(tx.conn())
+            .await?;
         if done.rows_affected() == 0 {
             return Err(AppError::not_found("webhook endpoint"));
         }
@@ -259,11 +353,17 @@ impl Store {
     }
 
     /// An endpoint's deliveries, newest first.
-    pub async fn list_deliveries(&self, endpoint: Uuid, q: &DeliveryQuery) -> AppResult<Page<WebhookDelivery>> {
+    pub async fn list_deliveries(
+        &self,
+        endpoint: Uuid,
+        q: &DeliveryQuery,
+    ) -> AppResult<Page<WebhookDelivery>> {
         let limit = page_limit(q.limit)?;
         self.get_webhook(endpoint).await?;
         let before = match q.cursor.as_deref() {
-            Some(c) => c.parse::<i64>().map_err(|_| AppError::bad_request("cursor: not one this server gave"))?,
+            Some(c) => c
+                .parse::<i64>()
+                .map_err(|_| AppError::bad_request("cursor: not one this server gave"))?,
             None => i64::MAX,
         };
         let rows = sqlx::query(&format!(
@@ -275,9 +375,15 @@ impl Store {
         .bind(limit + 1)
         .fetch_all(&self.reader)
         .await?;
-        let mut items = rows.iter().map(|r| Ok((r.try_get::<i64, _>("seq")?, delivery_row(r)?))).collect::<AppResult<Vec<_>>>()?;
+        let mut items = rows
+            .iter()
+            .map(|r| Ok((r.try_get::<i64, _>("seq")?, delivery_row(r)?)))
+            .collect::<AppResult<Vec<_>>>()?;
         let page = finish_page(&mut items, limit, |(seq, _)| seq.to_string());
-        Ok(Page { items: page.items.into_iter().map(|(_, d)| d).collect(), next_cursor: page.next_cursor })
+        Ok(Page {
+            items: page.items.into_iter().map(|(_, d)| d).collect(),
+            next_cursor: page.next_cursor,
+        })
     }
 
     /// Holds up to `limit` deliveries that are due, of enabled endpoints, each the first still
@@ -315,7 +421,10 @@ impl Store {
                     id: r.try_get("id")?,
                     endpoint_id: get_uuid(&r, "endpoint_id")?,
                     url: r.try_get("url")?,
-                    secret: self.secrets.open(&secret_of(get_uuid(&r, "endpoint_id")?), &r.try_get::<String, _>("secret")?)?,
+                    secret: self.secrets.open(
+                        &secret_of(get_uuid(&r, "endpoint_id")?),
+                        &r.try_get::<String, _>("secret")?,
+                    )?,
                     payload: r.try_get("payload")?,
                     attempts: r.try_get("attempts")?,
                     created_at: r.try_get("created_at")?,
@@ -328,7 +437,13 @@ impl Store {
     /// Records how an attempt went: delivered; or retried after `retry_in_ms`, or failed for good
     /// past the retry window. An endpoint failing `pause_after` times in a row is paused, and
     /// admins are told (an event, and the audit log).
-    pub async fn record_attempt(&self, due: &Due, outcome: &Outcome, retry_in_ms: Option<i64>, pause_after: i64) -> AppResult<()> {
+    pub async fn record_attempt(
+        &self,
+        due: &Due,
+        outcome: &Outcome,
+        retry_in_ms: Option<i64>,
+        pause_after: i64,
+    ) -> AppResult<()> {
         let now = now_ms();
         let mut tx = self.begin().await?;
         match outcome {
@@ -342,11 +457,13 @@ impl Store {
                 .bind(due.seq)
                 .execute(tx.conn())
                 .await?;
-                sqlx::query("UPDATE webhook_endpoints SET failures = 0, last_success_at = $1 WHERE id = $2")
-                    .bind(now)
-                    .bind(due.endpoint_id.to_string())
-                    .execute(tx.conn())
-                    .await?;
+                sqlx::query(
+                    "UPDATE webhook_endpoints SET failures = 0, last_success_at = $1 WHERE id = $2",
+                )
+                .bind(now)
+                .bind(due.endpoint_id.to_string())
+                .execute(tx.conn())
+                .await?;
             }
             Outcome::Failed { status, error } => {
                 let error: String = error.chars().take(500).collect();
@@ -371,17 +488,38 @@ impl Store {
                     .fetch_optional(tx.conn())
                     .await?;
                 if let Some(row) = row {
-                    let (failures, enabled, url): (i64, i64, String) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+                    let (failures, enabled, url): (i64, i64, String) =
+                        (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
                     if enabled != 0 && failures >= pause_after {
-                        let reason = format!("paused after {failures} failed attempts in a row; last: {error}");
+                        let reason = format!(
+                            "paused after {failures} failed attempts in a row; last: {error}"
+                        );
                         sqlx::query("UPDATE webhook_endpoints SET enabled = 0, paused_reason = $1 WHERE id = $2")
                             .bind(&reason)
                             .bind(due.endpoint_id.to_string())
                             .execute(tx.conn())
                             .await?;
-                        let paused = WebhookPaused { endpoint_id: due.endpoint_id, target: target_of(&url), reason: reason.clone() };
-                        tx.emit(&EventData::WebhookPaused(paused), Audience::Staff(None), now).await?;
-                        audit_in(&mut tx, Uuid::nil(), "webhook.paused", Some(due.endpoint_id), Some(&reason), None, now).await?;
+                        let paused = WebhookPaused {
+                            endpoint_id: due.endpoint_id,
+                            target: target_of(&url),
+                            reason: reason.clone(),
+                        };
+                        tx.emit(
+                            &EventData::WebhookPaused(paused),
+                            Audience::Staff(None),
+                            now,
+                        )
+                        .await?;
+                        audit_in(
+                            &mut tx,
+                            Uuid::nil(),
+                            "webhook.paused",
+                            Some(due.endpoint_id),
+                            Some(&reason),
+                            None,
+                            now,
+                        )
+                        .await?;
                     }
                 }
             }
@@ -411,12 +549,19 @@ impl Store {
         let now = now_ms();
         let mut tx = self.begin().await?;
         // The lock row: another instance's sweep waits for this one.
-        let mark: String =
-            sqlx::query("UPDATE settings SET value = value WHERE name = 'webhook_sweep' RETURNING value").fetch_one(tx.conn()).await?.try_get(0)?;
+        let mark: String = sqlx::query(
+            "UPDATE settings SET value = value WHERE name = 'webhook_sweep' RETURNING value",
+        )
+        .fetch_one(tx.conn())
+        .await?
+        .try_get(0)?;
         let mut mark: i64 = mark.parse().unwrap_or(0);
         // The event types some endpoint wants, read once per sweep.
         let mut wanted_types = std::collections::HashSet::new();
-        for r in sqlx::query("SELECT events FROM webhook_endpoints").fetch_all(tx.conn()).await? {
+        for r in sqlx::query("SELECT events FROM webhook_endpoints")
+            .fetch_all(tx.conn())
+            .await?
+        {
             wanted_types.extend(parse_events(&r.try_get::<String, _>("events")?)?);
         }
         let wanted = |e: WebhookEventType| wanted_types.contains(&e);
@@ -432,17 +577,23 @@ impl Store {
             if !wanted(WebhookEventType::MessageUndelivered) {
                 continue;
             }
-            let Ok(m) = serde_json::from_str::<careline_protocol::Message>(&r.try_get::<String, _>("data")?) else { continue };
+            let Ok(m) = serde_json::from_str::<careline_protocol::Message>(
+                &r.try_get::<String, _>("data")?,
+            ) else {
+                continue;
+            };
             if m.internal || m.author_kind != careline_protocol::AuthorKind::Operator {
                 continue;
             }
-            let delivered: Option<i64> = sqlx::query("SELECT delivered_seq FROM reads WHERE consultation_id = $1 AND reader_id = $2")
-                .bind(m.consultation_id.to_string())
-                .bind(m.client_id.to_string())
-                .fetch_optional(tx.conn())
-                .await?
-                .map(|row| row.try_get(0))
-                .transpose()?;
+            let delivered: Option<i64> = sqlx::query(
+                "SELECT delivered_seq FROM reads WHERE consultation_id = $1 AND reader_id = $2",
+            )
+            .bind(m.consultation_id.to_string())
+            .bind(m.client_id.to_string())
+            .fetch_optional(tx.conn())
+            .await?
+            .map(|row| row.try_get(0))
+            .transpose()?;
             if delivered.unwrap_or(0) >= m.seq {
                 continue;
             }
@@ -457,7 +608,10 @@ impl Store {
             )
             .await?;
         }
-        sqlx::query("UPDATE settings SET value = $1 WHERE name = 'webhook_sweep'").bind(mark.to_string()).execute(tx.conn()).await?;
+        sqlx::query("UPDATE settings SET value = $1 WHERE name = 'webhook_sweep'")
+            .bind(mark.to_string())
+            .execute(tx.conn())
+            .await?;
         if wanted(WebhookEventType::CallbackDueSoon) {
             let rows = sqlx::query(&format!(
                 "SELECT {} FROM callbacks WHERE status = 'new' AND due_at > $1 AND due_at <= $2 ORDER BY due_at LIMIT 500",
@@ -470,8 +624,17 @@ impl Store {
             for r in &rows {
                 let cb = super::callbacks::callback_row(r)?;
                 let key = format!("due_soon:{}:{}", cb.id, cb.due_at.timestamp_millis());
-                let data = serde_json::to_value(&cb).map_err(|e| AppError::failed("serializing a callback for its webhook", e))?;
-                written += events::enqueue(&mut tx, WebhookEventType::CallbackDueSoon, &cb.id.to_string(), Some(&key), data, now).await?;
+                let data = serde_json::to_value(&cb)
+                    .map_err(|e| AppError::failed("serializing a callback for its webhook", e))?;
+                written += events::enqueue(
+                    &mut tx,
+                    WebhookEventType::CallbackDueSoon,
+                    &cb.id.to_string(),
+                    Some(&key),
+                    data,
+                    now,
+                )
+                .await?;
             }
         }
         // SLA breaches, by the desk's thresholds: a consultation still in the queue, or taken and
@@ -479,22 +642,40 @@ impl Store {
         if wanted(WebhookEventType::ConsultationSlaBreached) {
             let sla = self.desk_settings().await?.sla;
             let checks = [
-                ("queue_wait", sla.queue_wait_minutes, "status = 'new' AND created_at <= $1"),
-                ("first_response", sla.first_response_minutes, "status = 'active' AND first_response_at IS NULL AND taken_at <= $1"),
+                (
+                    "queue_wait",
+                    sla.queue_wait_minutes,
+                    "status = 'new' AND created_at <= $1",
+                ),
+                (
+                    "first_response",
+                    sla.first_response_minutes,
+                    "status = 'active' AND first_response_at IS NULL AND taken_at <= $1",
+                ),
             ];
             for (kind, minutes, condition) in checks {
                 let Some(minutes) = minutes else { continue };
-                let rows = sqlx::query(&format!("SELECT id FROM consultations WHERE {condition} ORDER BY created_at LIMIT 500"))
-                    .bind(now - minutes * 60_000)
-                    .fetch_all(tx.conn())
-                    .await?;
+                let rows = sqlx::query(&format!(
+                    "SELECT id FROM consultations WHERE {condition} ORDER BY created_at LIMIT 500"
+                ))
+                .bind(now - minutes * 60_000)
+                .fetch_all(tx.conn())
+                .await?;
                 for r in rows {
                     let id = get_uuid(&r, "id")?;
                     let c = super::consultation_rows::load_consultation(&mut tx, id).await?;
                     let mut data = events::consultation_data(&mut tx, &c).await?;
                     data["sla"] = serde_json::json!({ "kind": kind, "minutes": minutes });
                     let key = format!("sla:{kind}:{id}");
-                    written += events::enqueue(&mut tx, WebhookEventType::ConsultationSlaBreached, &id.to_string(), Some(&key), data, now).await?;
+                    written += events::enqueue(
+                        &mut tx,
+                        WebhookEventType::ConsultationSlaBreached,
+                        &id.to_string(),
+                        Some(&key),
+                        data,
+                        now,
+                    )
+                    .await?;
                 }
             }
         }

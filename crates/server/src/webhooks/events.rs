@@ -19,7 +19,8 @@ pub(crate) fn parse_events(text: &str) -> AppResult<Vec<WebhookEventType>> {
 
 /// What an endpoint sends: the body of one event, as Standard Webhooks suggests.
 pub fn payload(event: WebhookEventType, at: i64, data: serde_json::Value) -> String {
-    serde_json::json!({ "type": event.as_str(), "timestamp": from_ms(at), "data": data }).to_string()
+    serde_json::json!({ "type": event.as_str(), "timestamp": from_ms(at), "data": data })
+        .to_string()
 }
 
 /// Writes a delivery of `event` for every endpoint that wants it, in the caller's transaction.
@@ -32,7 +33,9 @@ pub(crate) async fn enqueue(
     data: serde_json::Value,
     at: i64,
 ) -> AppResult<usize> {
-    let endpoints = sqlx::query("SELECT id, events FROM webhook_endpoints").fetch_all(tx.conn()).await?;
+    let endpoints = sqlx::query("SELECT id, events FROM webhook_endpoints")
+        .fetch_all(tx.conn())
+        .await?;
     let mut body = None;
     let mut written = 0;
     for e in &endpoints {
@@ -60,22 +63,33 @@ pub(crate) async fn enqueue(
 
 /// A consultation as a webhook tells of it: the consultation as the change left it, and its
 /// client's id, name and phone (what a gateway needs to reach them).
-pub(crate) async fn consultation_data(tx: &mut WriteTx, c: &Consultation) -> AppResult<serde_json::Value> {
+pub(crate) async fn consultation_data(
+    tx: &mut WriteTx,
+    c: &Consultation,
+) -> AppResult<serde_json::Value> {
     let client = client_brief(tx, c.client_id).await?;
     Ok(json!({ "consultation": c, "client": client }))
 }
 
 async fn client_brief(tx: &mut WriteTx, client: uuid::Uuid) -> AppResult<serde_json::Value> {
-    let row = sqlx::query("SELECT id, name, phone FROM clients WHERE id = $1").bind(client.to_string()).fetch_optional(tx.conn()).await?;
+    let row = sqlx::query("SELECT id, name, phone FROM clients WHERE id = $1")
+        .bind(client.to_string())
+        .fetch_optional(tx.conn())
+        .await?;
     Ok(match row {
-        Some(r) => json!({ "id": r.try_get::<String, _>("id")?, "name": r.try_get::<String, _>("name")?, "phone": r.try_get::<String, _>("phone")? }),
+        Some(r) => {
+            json!({ "id": r.try_get::<String, _>("id")?, "name": r.try_get::<String, _>("name")?, "phone": r.try_get::<String, _>("phone")? })
+        }
         None => serde_json::Value::Null,
     })
 }
 
 /// `message.undelivered`: who to reach and about which message — never its text, which stays
 /// on the server (the gateway tells the patient to open the chat).
-pub(crate) async fn undelivered_data(tx: &mut WriteTx, m: &Message) -> AppResult<serde_json::Value> {
+pub(crate) async fn undelivered_data(
+    tx: &mut WriteTx,
+    m: &Message,
+) -> AppResult<serde_json::Value> {
     let client = client_brief(tx, m.client_id).await?;
     Ok(json!({
         "message": { "id": m.id, "consultation_id": m.consultation_id, "seq": m.seq, "kind": m.kind, "created_at": m.created_at, "author_id": m.author_id },
@@ -85,7 +99,12 @@ pub(crate) async fn undelivered_data(tx: &mut WriteTx, m: &Message) -> AppResult
 
 /// Tells the endpoints of a consultation's step (`created`, `taken`, `transferred`, `released`,
 /// `closed`, `red_flag`), in the transaction that took it.
-pub(crate) async fn consultation_step(tx: &mut WriteTx, c: &Consultation, step: &str, at: i64) -> AppResult<()> {
+pub(crate) async fn consultation_step(
+    tx: &mut WriteTx,
+    c: &Consultation,
+    step: &str,
+    at: i64,
+) -> AppResult<()> {
     let event = match step {
         "created" => WebhookEventType::ConsultationCreated,
         "taken" => WebhookEventType::ConsultationTaken,
@@ -99,7 +118,9 @@ pub(crate) async fn consultation_step(tx: &mut WriteTx, c: &Consultation, step: 
         return Ok(());
     }
     let data = consultation_data(tx, c).await?;
-    enqueue(tx, event, &c.id.to_string(), None, data, at).await.map(|_| ())
+    enqueue(tx, event, &c.id.to_string(), None, data, at)
+        .await
+        .map(|_| ())
 }
 
 /// Tells the endpoints that the client rated a consultation.
@@ -108,18 +129,38 @@ pub(crate) async fn rating(tx: &mut WriteTx, c: &Consultation, at: i64) -> AppRe
         return Ok(());
     }
     let data = consultation_data(tx, c).await?;
-    enqueue(tx, WebhookEventType::RatingReceived, &c.id.to_string(), None, data, at).await.map(|_| ())
+    enqueue(
+        tx,
+        WebhookEventType::RatingReceived,
+        &c.id.to_string(),
+        None,
+        data,
+        at,
+    )
+    .await
+    .map(|_| ())
 }
 
 /// Whether any endpoint wants `event` (most changes need no payload built at all).
 pub(crate) async fn wanted(tx: &mut WriteTx, event: WebhookEventType) -> AppResult<bool> {
     let like = format!("%\"{}\"%", event.as_str());
-    Ok(sqlx::query("SELECT 1 FROM webhook_endpoints WHERE events LIKE $1 LIMIT 1").bind(like).fetch_optional(tx.conn()).await?.is_some())
+    Ok(
+        sqlx::query("SELECT 1 FROM webhook_endpoints WHERE events LIKE $1 LIMIT 1")
+            .bind(like)
+            .fetch_optional(tx.conn())
+            .await?
+            .is_some(),
+    )
 }
 
 /// Tells the endpoints of a callback request's change, as its new status says: created,
 /// claimed, done, failed (a release or a retry scheduled is not told).
-pub(crate) async fn callback_change(tx: &mut WriteTx, cb: &careline_protocol::Callback, created: bool, at: i64) -> AppResult<()> {
+pub(crate) async fn callback_change(
+    tx: &mut WriteTx,
+    cb: &careline_protocol::Callback,
+    created: bool,
+    at: i64,
+) -> AppResult<()> {
     use careline_protocol::CallbackStatus as S;
     let event = match cb.status {
         S::New if created => WebhookEventType::CallbackCreated,
@@ -135,5 +176,14 @@ pub(crate) async fn callback_change(tx: &mut WriteTx, cb: &careline_protocol::Ca
         Some(c) => client_brief(tx, c).await?,
         None => serde_json::Value::Null,
     };
-    enqueue(tx, event, &cb.id.to_string(), None, json!({ "callback": cb, "client": client }), at).await.map(|_| ())
+    enqueue(
+        tx,
+        event,
+        &cb.id.to_string(),
+        None,
+        json!({ "callback": cb, "client": client }),
+        at,
+    )
+    .await
+    .map(|_| ())
 }

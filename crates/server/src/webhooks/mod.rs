@@ -27,8 +27,14 @@ const BATCH: i64 = 16;
 pub async fn attempt(due: &Due, config: &Config) -> Outcome {
     match try_attempt(due, config).await {
         Ok(status) if (200..300).contains(&status) => Outcome::Delivered { status },
-        Ok(status) => Outcome::Failed { status: Some(status), error: format!("HTTP {status}") },
-        Err(error) => Outcome::Failed { status: None, error },
+        Ok(status) => Outcome::Failed {
+            status: Some(status),
+            error: format!("HTTP {status}"),
+        },
+        Err(error) => Outcome::Failed {
+            status: None,
+            error,
+        },
     }
 }
 
@@ -46,8 +52,9 @@ async fn try_attempt(due: &Due, config: &Config) -> Result<u16, String> {
         .build()
         .map_err(|e| format!("client: {e}"))?;
     let timestamp = chrono::Utc::now().timestamp();
-    let signature =
-        standardwebhooks::Webhook::new(&due.secret).and_then(|w| w.sign(&due.id, timestamp, due.payload.as_bytes())).map_err(|e| format!("signing: {e:?}"))?;
+    let signature = standardwebhooks::Webhook::new(&due.secret)
+        .and_then(|w| w.sign(&due.id, timestamp, due.payload.as_bytes()))
+        .map_err(|e| format!("signing: {e:?}"))?;
     let send = async {
         let mut answer = client
             .post(url)
@@ -58,7 +65,13 @@ async fn try_attempt(due: &Due, config: &Config) -> Result<u16, String> {
             .body(due.payload.clone())
             .send()
             .await
-            .map_err(|e| if e.is_timeout() { format!("timed out after {} s", timeout.as_secs()) } else { format!("sending: {e}") })?;
+            .map_err(|e| {
+                if e.is_timeout() {
+                    format!("timed out after {} s", timeout.as_secs())
+                } else {
+                    format!("sending: {e}")
+                }
+            })?;
         let status = answer.status().as_u16();
         // Read a little of the answer (a receiver may want it read); never more.
         let mut read = 0;
@@ -70,7 +83,9 @@ async fn try_attempt(due: &Due, config: &Config) -> Result<u16, String> {
         }
         Ok::<u16, String>(status)
     };
-    tokio::time::timeout(timeout, send).await.map_err(|_| format!("timed out after {} s", timeout.as_secs()))?
+    tokio::time::timeout(timeout, send)
+        .await
+        .map_err(|_| format!("timed out after {} s", timeout.as_secs()))?
 }
 
 /// The wait before the next attempt: `base` × 2^(attempts − 1), at most an hour, times a
@@ -97,7 +112,10 @@ pub async fn run(store: Store, config: Arc<Config>) {
         if last_sweep.elapsed() >= Duration::from_secs(2) {
             last_sweep = std::time::Instant::now();
             let undelivered = (config.webhook_undelivered_secs as i64).saturating_mul(1000);
-            if let Err(e) = store.sweep_webhooks(undelivered, config.webhook_due_soon_minutes * 60_000).await {
+            if let Err(e) = store
+                .sweep_webhooks(undelivered, config.webhook_due_soon_minutes * 60_000)
+                .await
+            {
                 tracing::warn!(error = %e, "webhook sweep");
             }
             if let Err(e) = store.expire_deliveries(window_ms).await {
@@ -121,7 +139,10 @@ pub async fn run(store: Store, config: Arc<Config>) {
                     (crate::time::now_ms() + wait < d.created_at + window_ms).then_some(wait)
                 }
             };
-            if let Err(e) = store.record_attempt(d, &outcome, retry, config.webhook_pause_after).await {
+            if let Err(e) = store
+                .record_attempt(d, &outcome, retry, config.webhook_pause_after)
+                .await
+            {
                 tracing::warn!(error = %e, delivery = %d.id, "recording a webhook attempt");
             }
         }));

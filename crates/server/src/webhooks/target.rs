@@ -12,12 +12,18 @@ pub fn check_url(url: &str, allow_private: bool) -> Result<String, String> {
         return Err("url: only http and https".into());
     }
     if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err("url: no user name or password in the URL (put a token in the path or query)".into());
+        return Err(
+            "url: no user name or password in the URL (put a token in the path or query)".into(),
+        );
     }
     match parsed.host() {
         None => return Err("url: no host".into()),
-        Some(url::Host::Ipv4(a)) if !allow_private && !is_public(IpAddr::V4(a)) => return Err(format!("url: {a} is not a public address")),
-        Some(url::Host::Ipv6(a)) if !allow_private && !is_public(IpAddr::V6(a)) => return Err(format!("url: {a} is not a public address")),
+        Some(url::Host::Ipv4(a)) if !allow_private && !is_public(IpAddr::V4(a)) => {
+            return Err(format!("url: {a} is not a public address"))
+        }
+        Some(url::Host::Ipv6(a)) if !allow_private && !is_public(IpAddr::V6(a)) => {
+            return Err(format!("url: {a} is not a public address"))
+        }
         Some(_) => {}
     }
     if url.len() > 2000 {
@@ -62,16 +68,30 @@ pub fn is_public(ip: IpAddr) -> bool {
 }
 
 /// The addresses to connect to for a URL's host, each checked.
-pub(crate) async fn resolve(url: &reqwest::Url, allow_private: bool) -> Result<Vec<SocketAddr>, String> {
-    let host = url.host_str().ok_or("no host")?.trim_start_matches('[').trim_end_matches(']').to_owned();
+pub(crate) async fn resolve(
+    url: &reqwest::Url,
+    allow_private: bool,
+) -> Result<Vec<SocketAddr>, String> {
+    let host = url
+        .host_str()
+        .ok_or("no host")?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
     let port = url.port_or_known_default().ok_or("no port")?;
-    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), port)).await.map_err(|e| format!("cannot resolve {host}: {e}"))?.collect();
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
+        .await
+        .map_err(|e| format!("cannot resolve {host}: {e}"))?
+        .collect();
     if addrs.is_empty() {
         return Err(format!("{host} has no address"));
     }
     if !allow_private {
         if let Some(bad) = addrs.iter().find(|a| !is_public(a.ip())) {
-            return Err(format!("refused: {host} resolves to {}, not a public address", bad.ip()));
+            return Err(format!(
+                "refused: {host} resolves to {}, not a public address",
+                bad.ip()
+            ));
         }
     }
     Ok(addrs)

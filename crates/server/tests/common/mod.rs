@@ -48,8 +48,13 @@ pub async fn fresh_pg_database() -> String {
     );
     let name = format!("careline_test_{}", uuid::Uuid::new_v4().simple());
     use sqlx::Connection;
-    let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connecting to the test PostgreSQL");
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .expect("connecting to the test PostgreSQL");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
     let (base, _) = admin.rsplit_once('/').unwrap();
     format!("{base}/{name}")
 }
@@ -69,7 +74,8 @@ pub fn test_config(dir: &std::path::Path) -> Config {
 }
 
 /// The secrets key of every test server (and of the real binaries tests start).
-pub const TEST_SECRET_KEY: &str = "5eC7e75eC7e75eC7e75eC7e75eC7e75eC7e75eC7e75eC7e75eC7e75eC7e75eC7";
+pub const TEST_SECRET_KEY: &str =
+    "5eC7e75eC7e75eC7e75eC7e75eC7e75eC7e75eC7e75eC7e75eC7e75eC7e75eC7";
 
 pub struct TestServer {
     pub base: String,
@@ -115,7 +121,10 @@ impl TestServer {
     /// A second instance on the same database (PostgreSQL), with its own data dir.
     pub async fn another_instance(&self) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
-        let config = Config { data_dir: dir.path().to_path_buf(), ..self.config.clone() };
+        let config = Config {
+            data_dir: dir.path().to_path_buf(),
+            ..self.config.clone()
+        };
         Self::start_config(config, dir).await
     }
 
@@ -132,25 +141,55 @@ impl TestServer {
             .await
             .unwrap();
         });
-        TestServer { base, state, config, shutdown: Some(tx), task: Some(task), dir }
+        TestServer {
+            base,
+            state,
+            config,
+            shutdown: Some(tx),
+            task: Some(task),
+            dir,
+        }
     }
 
     pub fn anon(&self) -> Api {
-        Api { base: self.base.clone(), http: reqwest::Client::new(), token: None }
+        Api {
+            base: self.base.clone(),
+            http: reqwest::Client::new(),
+            token: None,
+        }
     }
 
     /// An operator (or admin) account created directly in the store, logged in.
     pub async fn staff(&self, login: &str, role: Role) -> Api {
-        let hash = careline_server::passwords::hash_password(PASSWORD.into()).await.unwrap();
-        let req = CreateOperatorRequest { login: login.into(), password: String::new(), name: format!("{login} name"), role, department: None, capacity: None };
-        self.state.store.create_operator(&req, hash, None).await.unwrap();
+        let hash = careline_server::passwords::hash_password(PASSWORD.into())
+            .await
+            .unwrap();
+        let req = CreateOperatorRequest {
+            login: login.into(),
+            password: String::new(),
+            name: format!("{login} name"),
+            role,
+            department: None,
+            capacity: None,
+        };
+        self.state
+            .store
+            .create_operator(&req, hash, None)
+            .await
+            .unwrap();
         self.anon().login(login, PASSWORD).await
     }
 
     /// A registered, logged-in client.
     pub async fn client(&self, name: &str, phone: &str) -> Api {
-        let (status, body) =
-            self.anon().call(Method::POST, "/api/v1/clients/register", Some(json!({"name": name, "phone": phone, "password": PASSWORD}))).await;
+        let (status, body) = self
+            .anon()
+            .call(
+                Method::POST,
+                "/api/v1/clients/register",
+                Some(json!({"name": name, "phone": phone, "password": PASSWORD})),
+            )
+            .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         self.anon().with_token(body["token"].as_str().unwrap())
     }
@@ -176,16 +215,30 @@ pub struct Api {
 
 impl Api {
     pub fn with_token(&self, token: &str) -> Api {
-        Api { token: Some(token.to_owned()), ..self.clone() }
+        Api {
+            token: Some(token.to_owned()),
+            ..self.clone()
+        }
     }
 
     pub async fn login(&self, login: &str, password: &str) -> Api {
-        let (status, body) = self.call(Method::POST, "/api/v1/auth/login", Some(json!({"login": login, "password": password}))).await;
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "/api/v1/auth/login",
+                Some(json!({"login": login, "password": password})),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "login {login}: {body}");
         self.with_token(body["token"].as_str().unwrap())
     }
 
-    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut req = self.http.request(method, format!("{}{}", self.base, path));
         if let Some(t) = &self.token {
             req = req.bearer_auth(t);
@@ -196,20 +249,31 @@ impl Api {
         let resp = req.send().await.expect("request");
         let status = resp.status();
         let text = resp.text().await.unwrap();
-        let value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
         (status, value)
     }
 
     /// A request with `body` sent as written (a broken JSON, say) with the JSON media type.
     pub async fn raw(&self, method: Method, path: &str, body: &str) -> (StatusCode, Value) {
-        let mut req = self.http.request(method, format!("{}{}", self.base, path)).header("content-type", "application/json").body(body.to_owned());
+        let mut req = self
+            .http
+            .request(method, format!("{}{}", self.base, path))
+            .header("content-type", "application/json")
+            .body(body.to_owned());
         if let Some(t) = &self.token {
             req = req.bearer_auth(t);
         }
         let resp = req.send().await.expect("request");
         let status = resp.status();
         let text = resp.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
@@ -269,17 +333,29 @@ impl Api {
     }
 
     pub async fn user_id(&self) -> String {
-        self.ok("/api/v1/me").await["user"]["id"].as_str().unwrap().to_owned()
+        self.ok("/api/v1/me").await["user"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     /// Sends a text message with a fresh idempotency key.
     pub async fn say(&self, consultation: &str, text: &str) -> Value {
-        self.must(&format!("/api/v1/consultations/{consultation}/messages"), json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "text", "body": text})).await
+        self.must(
+            &format!("/api/v1/consultations/{consultation}/messages"),
+            json!({"client_msg_id": uuid::Uuid::now_v7(), "kind": "text", "body": text}),
+        )
+        .await
     }
 
     /// The client opens (or gets) its consultation; its id.
     pub async fn open_consultation(&self, text: &str) -> String {
-        let b = self.must("/api/v1/consultations", json!({"kind": "chat", "text": text})).await;
+        let b = self
+            .must(
+                "/api/v1/consultations",
+                json!({"kind": "chat", "text": text}),
+            )
+            .await;
         b["consultation"]["id"].as_str().unwrap().to_owned()
     }
 
@@ -288,7 +364,9 @@ impl Api {
         let mut out = Vec::new();
         let mut since = 0;
         loop {
-            let b = self.ok(&format!("/api/v1/sync?since={since}&limit=1000")).await;
+            let b = self
+                .ok(&format!("/api/v1/sync?since={since}&limit=1000"))
+                .await;
             out.extend(b["events"].as_array().unwrap().iter().cloned());
             since = b["next"].as_i64().unwrap();
             if !b["has_more"].as_bool().unwrap() {
@@ -298,31 +376,44 @@ impl Api {
     }
 
     /// The WebSocket's opening request, the token in the Authorization header.
-    pub fn ws_request(&self, resume: Option<i64>) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+    pub fn ws_request(
+        &self,
+        resume: Option<i64>,
+    ) -> tokio_tungstenite::tungstenite::handshake::client::Request {
         ws_request(&self.base, self.token.as_deref().unwrap_or(""), resume)
     }
 }
 
 /// The opening request of a WebSocket to `base` with `token` in the Authorization header.
-pub fn ws_request(base: &str, token: &str, resume: Option<i64>) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+pub fn ws_request(
+    base: &str,
+    token: &str,
+    resume: Option<i64>,
+) -> tokio_tungstenite::tungstenite::handshake::client::Request {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let mut url = format!("{}/api/v1/ws", base.replacen("http://", "ws://", 1));
     if let Some(r) = resume {
         url.push_str(&format!("?resume={r}"));
     }
     let mut request = url.into_client_request().unwrap();
-    request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
     request
 }
 
 /// A WebSocket reader of events.
 pub struct Ws {
-    pub stream: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    pub stream: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
 }
 
 impl Ws {
     pub async fn connect(api: &Api, resume: Option<i64>) -> Ws {
-        let (stream, _) = tokio_tungstenite::connect_async(api.ws_request(resume)).await.expect("websocket connect");
+        let (stream, _) = tokio_tungstenite::connect_async(api.ws_request(resume))
+            .await
+            .expect("websocket connect");
         Ws { stream }
     }
 
@@ -331,7 +422,9 @@ impl Ws {
         use futures::StreamExt;
         loop {
             match tokio::time::timeout(wait, self.stream.next()).await {
-                Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t)))) => return Some(serde_json::from_str(&t).unwrap()),
+                Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t)))) => {
+                    return Some(serde_json::from_str(&t).unwrap())
+                }
                 Ok(Some(Ok(_))) => continue,
                 _ => return None,
             }
@@ -342,7 +435,10 @@ impl Ws {
     pub async fn until_live(&mut self) -> Vec<Value> {
         let mut events = Vec::new();
         loop {
-            let f = self.next(Duration::from_secs(10)).await.expect("live frame");
+            let f = self
+                .next(Duration::from_secs(10))
+                .await
+                .expect("live frame");
             if f["control"] == "live" {
                 return events;
             }
@@ -354,7 +450,10 @@ impl Ws {
     pub async fn wait_for(&mut self, what: impl Fn(&Value) -> bool) -> Vec<Value> {
         let mut seen = Vec::new();
         loop {
-            let f = self.next(Duration::from_secs(10)).await.unwrap_or_else(|| panic!("no matching event; saw {seen:?}"));
+            let f = self
+                .next(Duration::from_secs(10))
+                .await
+                .unwrap_or_else(|| panic!("no matching event; saw {seen:?}"));
             let hit = what(&f);
             seen.push(f);
             if hit {

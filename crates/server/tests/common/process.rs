@@ -12,7 +12,12 @@ pub struct Proc {
 }
 
 pub async fn start(data_dir: &std::path::Path, db_url: &str) -> Proc {
-    start_as(Command::new(env!("CARGO_BIN_EXE_careline-server")).arg("serve"), data_dir, db_url).await
+    start_as(
+        Command::new(env!("CARGO_BIN_EXE_careline-server")).arg("serve"),
+        data_dir,
+        db_url,
+    )
+    .await
 }
 
 /// Starts the server by `command` (the binary, or a shell that execs it) and waits until it

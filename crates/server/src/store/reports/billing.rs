@@ -46,7 +46,19 @@ impl Store {
             t.1 += row.revenue;
             out.push(row);
         }
-        let totals = totals.into_iter().map(|(currency, (consultations, revenue))| BillingTotal { currency, consultations, revenue }).collect();
-        Ok(BillingReport { from: q.from, to: q.to, rows: out, totals })
+        let totals = totals
+            .into_iter()
+            .map(|(currency, (consultations, revenue))| BillingTotal {
+                currency,
+                consultations,
+                revenue,
+            })
+            .collect();
+        Ok(BillingReport {
+            from: q.from,
+            to: q.to,
+            rows: out,
+            totals,
+        })
     }
 }

@@ -20,7 +20,13 @@ impl Store {
     /// `GET /api/v1/reports/callbacks`.
     pub async fn callback_report(&self, q: &ReportQuery) -> AppResult<CallbackReport> {
         let (from, to) = checked_period(q.from, q.to)?;
-        let asap_limit = self.desk_settings().await?.sla.callback_asap_minutes.filter(|m| *m > 0).map(|m| m * 60_000);
+        let asap_limit = self
+            .desk_settings()
+            .await?
+            .sla
+            .callback_asap_minutes
+            .filter(|m| *m > 0)
+            .map(|m| m * 60_000);
         let requests = sqlx::query("SELECT id, preferred_at, preferred_until, status, created_at FROM callbacks WHERE created_at >= $1 AND created_at < $2")
             .bind(from)
             .bind(to)
@@ -37,9 +43,15 @@ impl Store {
         .fetch_all(&self.reader)
         .await?;
         for r in &rows {
-            attempts.entry(r.try_get("callback_id")?).or_default().push((r.try_get("at")?, r.try_get("outcome")?));
+            attempts
+                .entry(r.try_get("callback_id")?)
+                .or_default()
+                .push((r.try_get("at")?, r.try_get("outcome")?));
         }
-        let mut f = CallbackFigures { created: requests.len() as i64, ..Default::default() };
+        let mut f = CallbackFigures {
+            created: requests.len() as i64,
+            ..Default::default()
+        };
         let mut waits = Vec::new();
         let mut finished_attempts = 0i64;
         for r in &requests {
@@ -54,8 +66,13 @@ impl Store {
                 finished_attempts += tries.len() as i64;
             }
             f.attempts += tries.len() as i64;
-            f.no_answer += tries.iter().filter(|(_, o)| o == "no_answer" || o == "busy").count() as i64;
-            let Some((first, outcome)) = tries.first() else { continue };
+            f.no_answer += tries
+                .iter()
+                .filter(|(_, o)| o == "no_answer" || o == "busy")
+                .count() as i64;
+            let Some((first, outcome)) = tries.first() else {
+                continue;
+            };
             f.attempted += 1;
             if outcome == "reached" {
                 f.reached_first_try += 1;
@@ -74,12 +91,17 @@ impl Store {
             }
         }
         f.time_to_first_attempt = duration(waits);
-        f.attempts_per_finished = (f.finished > 0).then(|| finished_attempts as f64 / f.finished as f64);
+        f.attempts_per_finished =
+            (f.finished > 0).then(|| finished_attempts as f64 / f.finished as f64);
         let overdue = sqlx::query("SELECT COUNT(*) AS n FROM callbacks WHERE status IN ('new', 'claimed') AND due_at < $1")
             .bind(now_ms())
             .fetch_one(&self.reader)
             .await?;
         f.overdue_now = overdue.try_get("n")?;
-        Ok(CallbackReport { from: q.from, to: q.to, total: f })
+        Ok(CallbackReport {
+            from: q.from,
+            to: q.to,
+            total: f,
+        })
     }
 }

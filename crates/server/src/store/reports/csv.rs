@@ -1,7 +1,10 @@
 //! The reports as CSV (RFC 4180 through the `csv` crate): one row per bucket, operator,
 //! consultation, group; times in milliseconds or RFC 3339 (UTC), money in minor units.
 
-use careline_protocol::{BillingReport, CallbackReport, ConsultationFigures, ConsultationReport, DurationFigure, OperatorReport, ReportItem};
+use careline_protocol::{
+    BillingReport, CallbackReport, ConsultationFigures, ConsultationReport, DurationFigure,
+    OperatorReport, ReportItem,
+};
 
 /// Writes `header` and `rows` as CSV text.
 pub(crate) fn write(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> String {
@@ -9,7 +12,8 @@ pub(crate) fn write(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>
     // Writing into memory cannot fail; a row of the wrong length would be our bug.
     w.write_record(header).expect("a CSV header");
     for r in rows {
-        w.write_record(r.iter().map(|cell| inert(cell).into_owned())).expect("a CSV row");
+        w.write_record(r.iter().map(|cell| inert(cell).into_owned()))
+            .expect("a CSV row");
     }
     String::from_utf8(w.into_inner().expect("CSV into memory")).expect("CSV of UTF-8 text is UTF-8")
 }
@@ -39,11 +43,21 @@ fn duration(d: &DurationFigure) -> [String; 3] {
 }
 
 fn figures(f: &ConsultationFigures) -> Vec<String> {
-    let mut row = vec![f.arrivals.to_string(), f.taken.to_string(), f.closed.to_string(), f.abandoned.to_string()];
+    let mut row = vec![
+        f.arrivals.to_string(),
+        f.taken.to_string(),
+        f.closed.to_string(),
+        f.abandoned.to_string(),
+    ];
     row.extend(duration(&f.time_to_take));
     row.extend(duration(&f.first_response));
     row.extend(duration(&f.resolution));
-    row.extend([f.rated.to_string(), average(f.rating_average), f.sla_queue_wait_breaches.to_string(), f.sla_first_response_breaches.to_string()]);
+    row.extend([
+        f.rated.to_string(),
+        average(f.rating_average),
+        f.sla_queue_wait_breaches.to_string(),
+        f.sla_first_response_breaches.to_string(),
+    ]);
     row
 }
 
@@ -69,11 +83,16 @@ pub fn consultation_report_csv(r: &ConsultationReport) -> String {
         "sla_queue_wait_breaches",
         "sla_first_response_breaches",
     ];
-    let rows = r.buckets.iter().map(|b| (b.start.to_rfc3339(), &b.figures)).chain([(String::new(), &r.total)]).map(|(start, f)| {
-        let mut row = vec![start];
-        row.extend(figures(f));
-        row
-    });
+    let rows = r
+        .buckets
+        .iter()
+        .map(|b| (b.start.to_rfc3339(), &b.figures))
+        .chain([(String::new(), &r.total)])
+        .map(|(start, f)| {
+            let mut row = vec![start];
+            row.extend(figures(f));
+            row
+        });
     write(&header, rows)
 }
 
@@ -140,7 +159,8 @@ pub fn items_csv(items: &[ReportItem]) -> String {
         "currency",
         "red_flag",
     ];
-    let time = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
+    let time =
+        |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
     let rows = items.iter().map(|i| {
         vec![
             i.id.to_string(),
@@ -186,7 +206,12 @@ pub fn callback_report_csv(r: &CallbackReport) -> String {
         "attempts_per_finished",
         "overdue_now",
     ];
-    let mut row = vec![r.from.to_rfc3339(), r.to.to_rfc3339(), f.created.to_string(), f.attempted.to_string()];
+    let mut row = vec![
+        r.from.to_rfc3339(),
+        r.to.to_rfc3339(),
+        f.created.to_string(),
+        f.attempted.to_string(),
+    ];
     row.extend(duration(&f.time_to_first_attempt));
     row.extend([
         f.reached_first_try.to_string(),
@@ -202,7 +227,16 @@ pub fn callback_report_csv(r: &CallbackReport) -> String {
 
 /// One row per (tariff, kind, operator, currency).
 pub fn billing_report_csv(r: &BillingReport) -> String {
-    let header = ["tariff_id", "tariff_name", "kind", "operator_id", "operator_name", "currency", "consultations", "revenue_minor_units"];
+    let header = [
+        "tariff_id",
+        "tariff_name",
+        "kind",
+        "operator_id",
+        "operator_name",
+        "currency",
+        "consultations",
+        "revenue_minor_units",
+    ];
     let rows = r.rows.iter().map(|b| {
         vec![
             b.tariff_id.map(|t| t.to_string()).unwrap_or_default(),
@@ -227,12 +261,19 @@ mod tests {
         let text = write(
             &["name", "comment", "n"],
             [
-                vec!["=HYPERLINK(\"http://x\",\"y\")".to_string(), "@SUM(A1:A9)".to_string(), "-42".to_string()],
+                vec![
+                    "=HYPERLINK(\"http://x\",\"y\")".to_string(),
+                    "@SUM(A1:A9)".to_string(),
+                    "-42".to_string(),
+                ],
                 vec!["+7 912".to_string(), "\tx".to_string(), "Анна".to_string()],
             ],
         );
         let mut lines = text.lines().skip(1);
-        assert_eq!(lines.next().unwrap(), "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",'@SUM(A1:A9),-42");
+        assert_eq!(
+            lines.next().unwrap(),
+            "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",'@SUM(A1:A9),-42"
+        );
         assert_eq!(lines.next().unwrap(), "'+7 912,'\tx,Анна");
     }
 }

@@ -26,15 +26,34 @@ impl Store {
         };
         let offset = checked_offset(q.tz_offset_minutes)?;
         if q.weekday.is_some_and(|d| d > 6) || q.hour.is_some_and(|h| h > 23) {
-            return Err(AppError::invalid("weekday is 0 (Monday) to 6, hour 0 to 23"));
+            return Err(AppError::invalid(
+                "weekday is 0 (Monday) to 6, hour 0 to 23",
+            ));
         }
         // The moment's column, and where the consultations with it in the period are.
         let (moment, wheres): (&str, Vec<String>) = match q.moment {
-            ReportMoment::Arrived => ("c.created_at", vec!["c.created_at >= $1 AND c.created_at < $2".into()]),
-            ReportMoment::Taken => ("c.first_taken_at", vec!["c.first_taken_at >= $1 AND c.first_taken_at < $2".into()]),
-            ReportMoment::Answered => ("c.first_response_at", vec!["c.first_response_at >= $1 AND c.first_response_at < $2".into()]),
-            ReportMoment::Closed => ("c.closed_at", vec!["c.closed_at >= $1 AND c.closed_at < $2".into()]),
-            ReportMoment::Abandoned => ("c.closed_at", vec!["c.closed_at >= $1 AND c.closed_at < $2 AND c.first_response_at IS NULL".into()]),
+            ReportMoment::Arrived => (
+                "c.created_at",
+                vec!["c.created_at >= $1 AND c.created_at < $2".into()],
+            ),
+            ReportMoment::Taken => (
+                "c.first_taken_at",
+                vec!["c.first_taken_at >= $1 AND c.first_taken_at < $2".into()],
+            ),
+            ReportMoment::Answered => (
+                "c.first_response_at",
+                vec!["c.first_response_at >= $1 AND c.first_response_at < $2".into()],
+            ),
+            ReportMoment::Closed => (
+                "c.closed_at",
+                vec!["c.closed_at >= $1 AND c.closed_at < $2".into()],
+            ),
+            ReportMoment::Abandoned => (
+                "c.closed_at",
+                vec![
+                    "c.closed_at >= $1 AND c.closed_at < $2 AND c.first_response_at IS NULL".into(),
+                ],
+            ),
             // Alive in the period (as the reports read them): three disjoint parts.
             ReportMoment::Any => (
                 "c.created_at",
@@ -45,22 +64,40 @@ impl Store {
                 ],
             ),
         };
-        let filter = Filters { operator_id: q.operator_id, kind: q.kind, priority: q.priority };
+        let filter = Filters {
+            operator_id: q.operator_id,
+            kind: q.kind,
+            priority: q.priority,
+        };
         let filters = filter.sql("c.");
         let select = format!(
             "SELECT c.id, c.client_id, k.name AS client_name, c.kind, c.priority, c.operator_id, o.name AS operator_name, c.created_at, \
              c.first_taken_at, c.first_response_at, c.closed_at, c.rating, c.rating_comment, c.price, c.currency, c.red_flag, c.tags, {moment} AS moment \
              FROM consultations c LEFT JOIN clients k ON k.id = c.client_id LEFT JOIN operators o ON o.id = c.operator_id WHERE "
         );
-        let parts: Vec<String> = wheres.iter().map(|w| format!("{select}{w}{filters}")).collect();
-        let sql = format!("SELECT * FROM ({}) AS x ORDER BY moment, id", parts.join(" UNION ALL "));
+        let parts: Vec<String> = wheres
+            .iter()
+            .map(|w| format!("{select}{w}{filters}"))
+            .collect();
+        let sql = format!(
+            "SELECT * FROM ({}) AS x ORDER BY moment, id",
+            parts.join(" UNION ALL ")
+        );
         let query = filter.bind(sqlx::query(&sql).bind(from).bind(to));
-        let tag = q.tag.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_lowercase);
+        let tag = q
+            .tag
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_lowercase);
         let mut items = Vec::new();
         let mut more = false;
         for r in query.fetch_all(&self.reader).await? {
             if let Some(tag) = &tag {
-                if !get_tags(&r, "tags")?.iter().any(|t| t.to_lowercase() == *tag) {
+                if !get_tags(&r, "tags")?
+                    .iter()
+                    .any(|t| t.to_lowercase() == *tag)
+                {
                     continue;
                 }
             }
@@ -78,11 +115,15 @@ impl Store {
                 break;
             }
             let created: i64 = r.try_get("created_at")?;
-            let since = |col: &str| -> AppResult<Option<i64>> { Ok(r.try_get::<Option<i64>, _>(col)?.map(|t| t - created)) };
+            let since = |col: &str| -> AppResult<Option<i64>> {
+                Ok(r.try_get::<Option<i64>, _>(col)?.map(|t| t - created))
+            };
             items.push(ReportItem {
                 id: get_uuid(&r, "id")?,
                 client_id: get_uuid(&r, "client_id")?,
-                client_name: r.try_get::<Option<String>, _>("client_name")?.unwrap_or_default(),
+                client_name: r
+                    .try_get::<Option<String>, _>("client_name")?
+                    .unwrap_or_default(),
                 kind: get_enum(&r, "kind")?,
                 priority: get_enum(&r, "priority")?,
                 operator_id: get_opt_uuid(&r, "operator_id")?,

@@ -11,7 +11,8 @@ pub mod csv;
 pub mod items;
 
 use careline_protocol::{
-    ConsultationBucket, ConsultationFigures, ConsultationReport, DurationFigure, OperatorFigures, OperatorReport, ReportGroup, ReportQuery, StatusTimes,
+    ConsultationBucket, ConsultationFigures, ConsultationReport, DurationFigure, OperatorFigures,
+    OperatorReport, ReportGroup, ReportQuery, StatusTimes,
 };
 use sqlx::Row;
 
@@ -35,7 +36,12 @@ struct Buckets {
 
 impl Buckets {
     fn new(group: ReportGroup, offset: i64, from: i64, to: i64) -> Buckets {
-        let mut b = Buckets { group, offset, first: 0, count: 0 };
+        let mut b = Buckets {
+            group,
+            offset,
+            first: 0,
+            count: 0,
+        };
         b.first = b.start_of(from);
         b.count = (0..).take_while(|i| b.nth_start(*i) < to).count();
         b
@@ -98,7 +104,11 @@ fn percentile(sorted: &[i64], p: i64) -> Option<i64> {
 
 pub(crate) fn duration(mut values: Vec<i64>) -> DurationFigure {
     values.sort_unstable();
-    DurationFigure { count: values.len() as i64, median_ms: percentile(&values, 50), p90_ms: percentile(&values, 90) }
+    DurationFigure {
+        count: values.len() as i64,
+        median_ms: percentile(&values, 50),
+        p90_ms: percentile(&values, 90),
+    }
 }
 
 impl Gathered {
@@ -113,7 +123,8 @@ impl Gathered {
             first_response: duration(self.first_response),
             resolution: duration(self.resolution),
             rated,
-            rating_average: (rated > 0).then(|| self.ratings.iter().sum::<i64>() as f64 / rated as f64),
+            rating_average: (rated > 0)
+                .then(|| self.ratings.iter().sum::<i64>() as f64 / rated as f64),
             sla_queue_wait_breaches: self.sla_queue_wait,
             sla_first_response_breaches: self.sla_first_response,
         }
@@ -143,7 +154,10 @@ struct Limits {
 impl From<&careline_protocol::SlaThresholds> for Limits {
     fn from(t: &careline_protocol::SlaThresholds) -> Limits {
         let ms = |m: Option<i64>| m.filter(|m| *m > 0).map(|m| m * 60_000);
-        Limits { queue_wait: ms(t.queue_wait_minutes), first_response: ms(t.first_response_minutes) }
+        Limits {
+            queue_wait: ms(t.queue_wait_minutes),
+            first_response: ms(t.first_response_minutes),
+        }
     }
 }
 
@@ -197,10 +211,15 @@ pub(crate) fn checked_offset(minutes: Option<i32>) -> AppResult<i64> {
 }
 
 /// A report's period in milliseconds, refused when backwards or longer than a year.
-pub(crate) fn checked_period(from: chrono::DateTime<chrono::Utc>, to: chrono::DateTime<chrono::Utc>) -> AppResult<(i64, i64)> {
+pub(crate) fn checked_period(
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+) -> AppResult<(i64, i64)> {
     let (from, to) = (ms(from), ms(to));
     if to <= from || to - from > MAX_DAYS * DAY {
-        return Err(AppError::invalid(format!("the period must end after it starts and last at most {MAX_DAYS} days")));
+        return Err(AppError::invalid(format!(
+            "the period must end after it starts and last at most {MAX_DAYS} days"
+        )));
     }
     Ok((from, to))
 }
@@ -217,7 +236,11 @@ impl Filters {
     pub(crate) fn sql(&self, table: &str) -> String {
         let mut out = String::new();
         let mut n = 2;
-        for (given, col) in [(self.operator_id.is_some(), "operator_id"), (self.kind.is_some(), "kind"), (self.priority.is_some(), "priority")] {
+        for (given, col) in [
+            (self.operator_id.is_some(), "operator_id"),
+            (self.kind.is_some(), "kind"),
+            (self.priority.is_some(), "priority"),
+        ] {
             if given {
                 n += 1;
                 out.push_str(&format!(" AND {table}{col} = ${n}"));
@@ -260,20 +283,42 @@ fn fact_of_line(line: &str) -> AppResult<Fact> {
         "" => None,
         o => Some(o.to_owned()),
     };
-    Ok(Fact { created, first_take, first_response, closed, rating, operator })
+    Ok(Fact {
+        created,
+        first_take,
+        first_response,
+        closed,
+        rating,
+        operator,
+    })
 }
 
 impl Store {
     /// The consultations with a moment in [from, to) that pass the query's filters.
     /// `with_operator`: read who holds each (the operators' report); the consultation report
     /// does not need it, and 100,000 strings fewer is a tenth of its time.
-    async fn facts(&self, q: &ReportQuery, from: i64, to: i64, with_operator: bool) -> AppResult<Vec<Fact>> {
-        let tag = q.tag.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_lowercase);
+    async fn facts(
+        &self,
+        q: &ReportQuery,
+        from: i64,
+        to: i64,
+        with_operator: bool,
+    ) -> AppResult<Vec<Fact>> {
+        let tag = q
+            .tag
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_lowercase);
         // Every moment of a consultation lies between its creation and its closing, so those
         // with a moment in the period are the ones alive in it: created in it, or created
         // before it and closed in or after it, or still open. Three disjoint parts, each read
         // through an index (the time columns', the open ones' status), one row each.
-        let filter = Filters { operator_id: q.operator_id, kind: q.kind, priority: q.priority };
+        let filter = Filters {
+            operator_id: q.operator_id,
+            kind: q.kind,
+            priority: q.priority,
+        };
         let filters = filter.sql("");
         let parts = |cols: &str| {
             format!(
@@ -294,11 +339,18 @@ impl Store {
                 text("first_response_at"),
                 text("closed_at"),
                 text("rating"),
-                if with_operator { text("operator_id") } else { "''".into() },
+                if with_operator {
+                    text("operator_id")
+                } else {
+                    "''".into()
+                },
             ]
             .join(" || ',' || ");
             let concat = self.backend.text_agg();
-            format!("SELECT {concat}(line, ';') AS block FROM ({}) AS x GROUP BY day", parts(&format!("{line} AS line, created_at / {DAY} AS day")))
+            format!(
+                "SELECT {concat}(line, ';') AS block FROM ({}) AS x GROUP BY day",
+                parts(&format!("{line} AS line, created_at / {DAY} AS day"))
+            )
         } else {
             parts("created_at, first_taken_at, first_response_at, closed_at, rating, tags, operator_id")
         };
@@ -316,7 +368,10 @@ impl Store {
         }
         for r in rows {
             if let Some(tag) = &tag {
-                if !get_tags(&r, "tags")?.iter().any(|t| t.to_lowercase() == *tag) {
+                if !get_tags(&r, "tags")?
+                    .iter()
+                    .any(|t| t.to_lowercase() == *tag)
+                {
                     continue;
                 }
             }
@@ -326,7 +381,11 @@ impl Store {
                 first_response: r.try_get("first_response_at")?,
                 closed: r.try_get("closed_at")?,
                 rating: r.try_get("rating")?,
-                operator: if with_operator { r.try_get("operator_id")? } else { None },
+                operator: if with_operator {
+                    r.try_get("operator_id")?
+                } else {
+                    None
+                },
             });
         }
         Ok(out)
@@ -347,7 +406,8 @@ impl Store {
                 let local = f.created + offset_ms;
                 let day = local.div_euclid(DAY);
                 // 1970-01-01 was a Thursday (Monday = 0).
-                heatmap[(day + 3).rem_euclid(7) as usize][(local.rem_euclid(DAY) / HOUR) as usize] += 1;
+                heatmap[(day + 3).rem_euclid(7) as usize]
+                    [(local.rem_euclid(DAY) / HOUR) as usize] += 1;
             }
             // Each moment counts in the total and in its bucket.
             gather(&f, from, to, limits, &mut |t, add| {
@@ -361,7 +421,14 @@ impl Store {
             from: q.from,
             to: q.to,
             group,
-            buckets: per.into_iter().enumerate().map(|(i, g)| ConsultationBucket { start: from_ms(buckets.nth_start(i)), figures: g.figures() }).collect(),
+            buckets: per
+                .into_iter()
+                .enumerate()
+                .map(|(i, g)| ConsultationBucket {
+                    start: from_ms(buckets.nth_start(i)),
+                    figures: g.figures(),
+                })
+                .collect(),
             total: total.figures(),
             heatmap,
         })
@@ -387,9 +454,17 @@ impl Store {
             if q.operator_id.is_some_and(|o| o.to_string() != id) {
                 continue;
             }
-            ops.push((id, r.try_get::<String, _>("name")?, r.try_get::<i64, _>("capacity")?, r.try_get::<i64, _>("load")?));
+            ops.push((
+                id,
+                r.try_get::<String, _>("name")?,
+                r.try_get::<i64, _>("capacity")?,
+                r.try_get::<i64, _>("load")?,
+            ));
         }
-        let mut gathered: std::collections::HashMap<String, Gathered> = ops.iter().map(|o| (o.0.clone(), Gathered::default())).collect();
+        let mut gathered: std::collections::HashMap<String, Gathered> = ops
+            .iter()
+            .map(|o| (o.0.clone(), Gathered::default()))
+            .collect();
         let limits = Limits::from(&self.desk_settings().await?.sla);
         for f in self.facts(q, from, to, true).await? {
             if let Some(g) = f.operator.as_ref().and_then(|o| gathered.get_mut(o)) {
@@ -398,9 +473,16 @@ impl Store {
         }
         // Time in each status: the status at `from` (the last change before it), then each change;
         // in all, and split at the buckets' bounds.
-        let buckets = Buckets::new(q.group.unwrap_or_default(), checked_offset(q.tz_offset_minutes)?, from, to);
-        let mut times: std::collections::HashMap<String, StatusTimes> = std::collections::HashMap::new();
-        let mut by_bucket: std::collections::HashMap<String, Vec<StatusTimes>> = std::collections::HashMap::new();
+        let buckets = Buckets::new(
+            q.group.unwrap_or_default(),
+            checked_offset(q.tz_offset_minutes)?,
+            from,
+            to,
+        );
+        let mut times: std::collections::HashMap<String, StatusTimes> =
+            std::collections::HashMap::new();
+        let mut by_bucket: std::collections::HashMap<String, Vec<StatusTimes>> =
+            std::collections::HashMap::new();
         let changes = sqlx::query("SELECT operator_id, at, status FROM presence_changes WHERE at < $1 ORDER BY operator_id, at")
             .bind(end)
             .fetch_all(&self.reader)
@@ -412,24 +494,38 @@ impl Store {
             "busy" => t.busy += span,
             _ => t.offline += span,
         };
-        let mut close = |times: &mut std::collections::HashMap<String, StatusTimes>, op: &str, since: i64, until: i64, status: &str| {
+        let mut close = |times: &mut std::collections::HashMap<String, StatusTimes>,
+                         op: &str,
+                         since: i64,
+                         until: i64,
+                         status: &str| {
             let (a, b) = (since.max(from), until.min(end));
             if b <= a {
                 return;
             }
             add(times.entry(op.to_owned()).or_default(), status, b - a);
-            let per = by_bucket.entry(op.to_owned()).or_insert_with(|| vec![StatusTimes::default(); buckets.count]);
+            let per = by_bucket
+                .entry(op.to_owned())
+                .or_insert_with(|| vec![StatusTimes::default(); buckets.count]);
             let mut t = a;
             while t < b {
                 let Some(i) = buckets.index(t) else { break };
-                let next = if i + 1 < buckets.count { buckets.nth_start(i + 1) } else { b };
+                let next = if i + 1 < buckets.count {
+                    buckets.nth_start(i + 1)
+                } else {
+                    b
+                };
                 let until = next.min(b);
                 add(&mut per[i], status, until - t);
                 t = until;
             }
         };
         for r in &changes {
-            let (op, at, status): (String, i64, String) = (r.try_get("operator_id")?, r.try_get("at")?, r.try_get("status")?);
+            let (op, at, status): (String, i64, String) = (
+                r.try_get("operator_id")?,
+                r.try_get("at")?,
+                r.try_get("status")?,
+            );
             match current.take() {
                 Some((cur, since, st)) if cur == op => close(&mut times, &cur, since, at, &st),
                 Some((cur, since, st)) => close(&mut times, &cur, since, end, &st),
@@ -449,18 +545,28 @@ impl Store {
             .into_iter()
             .map(|(id, name, capacity, load)| {
                 let figures = gathered.remove(&id).unwrap_or_default().figures();
-                let status_ms = times.remove(&id).unwrap_or_else(|| StatusTimes { offline: end - from, ..Default::default() });
+                let status_ms = times.remove(&id).unwrap_or_else(|| StatusTimes {
+                    offline: end - from,
+                    ..Default::default()
+                });
                 let status_by_bucket = by_bucket.remove(&id).unwrap_or_else(|| {
                     // Never a change in reach: offline in each bucket up to now.
                     (0..buckets.count)
                         .map(|i| {
-                            let (a, b) = (buckets.nth_start(i).max(from), buckets.nth_start(i + 1).min(end));
-                            StatusTimes { offline: (b - a).max(0), ..Default::default() }
+                            let (a, b) = (
+                                buckets.nth_start(i).max(from),
+                                buckets.nth_start(i + 1).min(end),
+                            );
+                            StatusTimes {
+                                offline: (b - a).max(0),
+                                ..Default::default()
+                            }
                         })
                         .collect()
                 });
                 Ok(OperatorFigures {
-                    operator_id: uuid::Uuid::parse_str(&id).map_err(|e| AppError::Corrupt(e.to_string()))?,
+                    operator_id: uuid::Uuid::parse_str(&id)
+                        .map_err(|e| AppError::Corrupt(e.to_string()))?,
                     name,
                     figures,
                     load,
@@ -470,7 +576,14 @@ impl Store {
                 })
             })
             .collect::<AppResult<Vec<_>>>()?;
-        Ok(OperatorReport { from: q.from, to: q.to, buckets: (0..buckets.count).map(|i| from_ms(buckets.nth_start(i))).collect(), operators })
+        Ok(OperatorReport {
+            from: q.from,
+            to: q.to,
+            buckets: (0..buckets.count)
+                .map(|i| from_ms(buckets.nth_start(i)))
+                .collect(),
+            operators,
+        })
     }
 }
 
@@ -484,7 +597,10 @@ mod tests {
         assert_eq!(percentile(&[7], 90), Some(7));
         assert_eq!(percentile(&[1, 2, 3, 4], 50), Some(2));
         assert_eq!(percentile(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 90), Some(9));
-        assert_eq!(percentile(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], 90), Some(10));
+        assert_eq!(
+            percentile(&[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], 90),
+            Some(10)
+        );
     }
 
     #[test]
@@ -493,11 +609,21 @@ mod tests {
         // 2026-11-30 (a Monday) 22:30 UTC is 01:30 on Tuesday in Moscow.
         let t = ms("2026-11-30T22:30:00Z".parse().unwrap());
         let day = Buckets::new(ReportGroup::Day, moscow, t, t + 1);
-        assert_eq!(from_ms(day.start_of(t)).to_rfc3339(), "2026-11-30T21:00:00+00:00");
+        assert_eq!(
+            from_ms(day.start_of(t)).to_rfc3339(),
+            "2026-11-30T21:00:00+00:00"
+        );
         let week = Buckets::new(ReportGroup::Week, moscow, t, t + 1);
-        assert_eq!(from_ms(week.start_of(t)).to_rfc3339(), "2026-11-29T21:00:00+00:00", "Monday 00:00 in Moscow");
+        assert_eq!(
+            from_ms(week.start_of(t)).to_rfc3339(),
+            "2026-11-29T21:00:00+00:00",
+            "Monday 00:00 in Moscow"
+        );
         let utc_week = Buckets::new(ReportGroup::Week, 0, t, t + 1);
-        assert_eq!(from_ms(utc_week.start_of(t)).to_rfc3339(), "2026-11-30T00:00:00+00:00");
+        assert_eq!(
+            from_ms(utc_week.start_of(t)).to_rfc3339(),
+            "2026-11-30T00:00:00+00:00"
+        );
         // 22:30 to 01:30 touches the hours of 22, 23, 0 and 1 o'clock.
         let hours = Buckets::new(ReportGroup::Hour, moscow, t, t + 3 * HOUR);
         assert_eq!(hours.count, 4);
