@@ -518,7 +518,12 @@ pub async fn write(
                 .min_by_key(|s| s.1)
             {
                 Some((id, begin, _, _)) => (*id, begin + rng.spread(240.0, 0.8, 1800.0)),
-                None => (admin, at),
+                // After the history's last shift: whoever left last stayed to answer.
+                None => on_shift
+                    .iter()
+                    .filter(|(_, _, e, _)| *e <= at)
+                    .max_by_key(|s| s.2)
+                    .map_or((admin, at), |s| (s.0, at)),
             },
         }
     };
