@@ -31,6 +31,9 @@ pub struct Cache {
     writer: Writer,
     /// Set while a background indexer runs.
     indexing: Arc<AtomicBool>,
+    /// The background indexer, stopped before the cache closes (a task still holding a
+    /// connection as the process exits would leave the write-ahead log behind).
+    indexer: Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
     path: PathBuf,
     key: Arc<CacheKey>,
     opened: Opened,
@@ -109,6 +112,7 @@ impl Cache {
             pool,
             writer,
             indexing: Arc::new(AtomicBool::new(false)),
+            indexer: Arc::new(std::sync::Mutex::new(None)),
             path: path.to_owned(),
             key: Arc::new(key),
             opened,
@@ -158,6 +162,11 @@ impl Cache {
     }
 
     pub async fn close(&self) {
+        let indexer = self.indexer.lock().expect("indexer").take();
+        if let Some(task) = indexer {
+            task.abort();
+            let _ = task.await;
+        }
         self.writer.close().await;
         self.pool.close().await;
         // `close` can return while connections that tasks (aborted, or finishing a query) hand
@@ -303,7 +312,7 @@ impl Cache {
             return;
         }
         let cache = self.clone();
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             loop {
                 if cache.unindexed().await.unwrap_or(0) > 0 {
                     if let Err(e) = cache.index_pending(|_| {}).await {
@@ -319,6 +328,7 @@ impl Cache {
                 }
             }
         });
+        *self.indexer.lock().expect("indexer") = Some(task);
     }
 
     /// How many cached messages are not searchable yet (a big download is being indexed).

@@ -206,7 +206,9 @@ impl Desk {
     pub fn start(self: &Arc<Self>, emit: Emit) {
         let desk = self.clone();
         let status = self.me().presence;
-        tokio::spawn(async move {
+        // Every task that may hold a connection to the cache is the desk's, so `close` stops
+        // them all before the cache closes.
+        let set_status = tokio::spawn(async move {
             if let Err(e) = desk.act(Op::SetStatus { status }).await {
                 tracing::warn!(error = %e, "queueing the status");
             }
@@ -215,6 +217,7 @@ impl Desk {
         // indexed now, also when the server cannot be reached.
         self.cache.index_in_background();
         let mut tasks = self.tasks.lock().expect("desk tasks");
+        tasks.push(set_status);
         tasks.push(tokio::spawn(follow(self.clone(), emit.clone())));
         tasks.push(tokio::spawn(send_outbox(self.clone(), emit.clone())));
         tasks.push(tokio::spawn(remind(self.clone())));
@@ -673,7 +676,7 @@ async fn follow(desk: Arc<Desk>, emit: Emit) {
                     .memory
                     .rebuild_begins();
                 let d = desk.clone();
-                tokio::spawn(async move {
+                let after = tokio::spawn(async move {
                     if let Ok(k) = known_from(&d.cache).await {
                         d.state
                             .lock()
@@ -690,6 +693,9 @@ async fn follow(desk: Arc<Desk>, emit: Emit) {
                         tracing::debug!(error = %e, "fetching files");
                     }
                 });
+                let mut tasks = desk.tasks.lock().expect("desk tasks");
+                tasks.retain(|t| !t.is_finished());
+                tasks.push(after);
             }
             Update::Applied(events) => {
                 emit(desk.on_applied(&events));
