@@ -4,41 +4,13 @@
 #   python3 tests/outside/endpoints.py target/release/careline-server sqlite
 #   CARELINE_TEST_POSTGRES=postgres://postgres@127.0.0.1:55432/postgres \
 #     python3 tests/outside/endpoints.py target/release/careline-server postgres
-import asyncio, json, os, socket, subprocess, sys, tempfile, time, urllib.request, urllib.error, uuid
+import json, socket, sys
+from harness import Server, j
 
 binary, engine = sys.argv[1], sys.argv[2]
-data = tempfile.mkdtemp() + "/data"
-env = dict(os.environ, CARELINE_DATA_DIR=data, CARELINE_LOG="warn", CARELINE_SECRET_KEY="cd" * 32, CARELINE_METRICS_TOKEN="scrape-token-1")
-if engine == "postgres":
-    admin_url = os.environ["CARELINE_TEST_POSTGRES"]; name = "probe_" + uuid.uuid4().hex[:8]
-    subprocess.run(["psql", "-q", admin_url, "-c", f"CREATE DATABASE {name}"], check=True)
-    env["CARELINE_DATABASE_URL"] = admin_url.rsplit("/", 1)[0] + "/" + name
-subprocess.run([binary, "demo"], env=env, check=True, stdout=subprocess.DEVNULL)
-s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
-env["CARELINE_LISTEN"] = f"127.0.0.1:{port}"
-proc = subprocess.Popen([binary, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-base = f"http://127.0.0.1:{port}"
-for _ in range(100):
-    try: urllib.request.urlopen(base + "/healthz"); break
-    except Exception: time.sleep(0.1)
-
-def call(method, path, body=None, token=None, ctype="application/json", raw=None, headers=None):
-    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    req = urllib.request.Request(base + path, data=data, method=method)
-    if data is not None and ctype: req.add_header("content-type", ctype)
-    if token: req.add_header("authorization", "Bearer " + token)
-    for k, v in (headers or {}).items(): req.add_header(k, v)
-    try:
-        r = urllib.request.urlopen(req); t = r.read().decode(); return r.status, t
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-
-def j(t):
-    try: return json.loads(t)
-    except Exception: return {}
-
-PW = "careline-demo"
-tok = lambda login, pw=PW: j(call("POST", "/api/v1/auth/login", {"login": login, "password": pw})[1])["token"]
+srv = Server(binary, engine)
+call, port = srv.call, srv.port
+tok = srv.token
 admin, op = tok("admin"), tok("anna")
 _, a = call("POST", "/api/v1/clients/register", {"name": "A", "phone": "+79850007001", "password": "client-pass-1"}); ca = j(a)["token"]; ca_id = j(a)["user"]["id"]
 _, b = call("POST", "/api/v1/clients/register", {"name": "B", "phone": "+79850007002", "password": "client-pass-1"}); cb = j(b)["token"]; cb_id = j(b)["user"]["id"]
@@ -69,27 +41,6 @@ row("GET /ws upgrade: header per role / ?token= / bare GET", {**{r: ws_status("/
 row("POST /auth/logout per role (then /me)", {r: f"{call('POST', '/api/v1/auth/logout', None, t)[0]}/{call('GET', '/api/v1/me', token=t)[0]}" for r, t in [("nobody", None), ("client B", cb)]})
 
 held = []
-async def burst(n, make):
-    async def one(i):
-        method, path, headers, body = make(i)
-        try:
-            r, w = await asyncio.open_connection("127.0.0.1", port)
-            close = "" if "upgrade" in headers else "Connection: close\r\n"
-            head = f"{method} {path} HTTP/1.1\r\nHost: x\r\n{close}" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + f"Content-Length: {len(body)}\r\n\r\n"
-            w.write(head.encode() + body); await w.drain()
-            line = await asyncio.wait_for(r.readline(), 60)
-            if "upgrade" in headers:
-                await asyncio.sleep(3)  # held open, never saying who it is
-                held.append(rss())
-            w.close()
-            return line.decode().split(" ")[1] if line else "closed"
-        except Exception as e:
-            return type(e).__name__
-    t = time.time(); res = await asyncio.gather(*(one(i) for i in range(n))); return time.time() - t, res
-
-def cpu():
-    f = open(f"/proc/{proc.pid}/stat").read().rsplit(")", 1)[1].split(); return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
-def rss(): return int([l for l in open(f"/proc/{proc.pid}/status") if l.startswith("VmHWM")][0].split()[1]) // 1024
 J = {"content-type": "application/json"}
 bursts = [
     ("1,000 claim codes at once (operator)", lambda i: ("POST", f"/api/v1/clients/{rec}/claim-code", {**J, "authorization": "Bearer " + op}, b"{}")),
@@ -99,10 +50,9 @@ bursts = [
     ("1,000 WebSocket opens at once, no header (first frame never sent)", lambda i: ("GET", "/api/v1/ws", {"connection": "Upgrade", "upgrade": "websocket", "sec-websocket-version": "13", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ=="}, b"")),
 ]
 for what, make in bursts:
-    c0 = cpu(); dt, res = asyncio.run(burst(1000, make)); c1 = cpu()
-    counts = {k: res.count(k) for k in sorted(set(res))}
-    rows.append(f"{what:62} {dt:5.2f} s, server CPU {c1 - c0:5.2f} s, peak RSS {rss()} MB, answers {counts}" + (f", RSS while held {max(held)} MB" if held else ""))
+    cost = srv.burst(1000, make, held)
+    rows.append(f"{what:62} {cost}" + (f", RSS while held {max(held)} MB" if held else ""))
 row("/healthz after the bursts", {"status": call("GET", "/healthz")[0]})
-proc.terminate(); proc.wait()
+srv.stop()
 print(f"--- {engine}")
 print("\n".join(rows))
