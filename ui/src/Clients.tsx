@@ -4,12 +4,12 @@ import { DateField } from "./DateField";
 import { api, type Client, type Me } from "./api";
 import { act } from "./store";
 import { Dialog } from "./Dialog";
-import { lang, plural, t, type Key } from "./i18n";
-import { sexWords } from "./people";
+import { lang, t, type Key } from "./i18n";
+import { ageWords, sexWords } from "./people";
 import { go, nav } from "./nav";
 import { useAction, useCell, useLoad, versions } from "./store";
 import { VirtualList } from "./VirtualList";
-import { age, dayWhen, initials, longDate, measure, sexOf, today, when } from "./format";
+import { dayWhen, initials, longDate, measure, sexOf, today, when } from "./format";
 import { errorLine } from "./errors";
 import { Icon } from "./icons";
 import { NewCallbackDialog, NewClientDialog } from "./Reception";
@@ -95,7 +95,7 @@ function Profile({ id, me }: { id: string; me: Me }) {
         {fact("phone", phoneShown(c.phone, lang()))}
         {fact("email", c.email)}
         {fact("gender", sexWords(c.gender))}
-        {fact("birthday", c.birthday ? `${longDate(c.birthday, lang())}${age(c.birthday) !== null ? ` (${plural("years", age(c.birthday)!)})` : ""}` : null)}
+        {fact("birthday", c.birthday ? `${longDate(c.birthday, lang())}${ageWords(c.birthday) ? ` (${ageWords(c.birthday)})` : ""}` : null)}
         {fact("city", c.city)}
         {fact("allergies", c.allergies)}
         {fact("medications", c.medications)}

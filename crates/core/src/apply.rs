@@ -499,13 +499,9 @@ fn apply_data(tx: &Transaction, data: &EventData) -> CoreResult<()> {
         // Told to admins by the desk (`Desk::on_applied`); nothing is kept.
         EventData::WebhookPaused(_) => {}
         EventData::Settings(s) => {
-            // Kept as the desk keeps what it fetches (`Desk::desk_settings`): with the time.
-            // `ms` orders it against a fetch that was under way meanwhile (`Cache::keep_fetched_settings`).
-            let now = chrono::Utc::now();
-            let kept = serde_json::json!({ "at": now, "ms": now.timestamp_millis(), "value": s })
-                .to_string();
+            // Kept as the desk keeps what it fetches (`Desk::desk_settings`).
             tx.prepare_cached("INSERT INTO meta (key, value) VALUES ('desk_settings', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")?
-                .execute(params![kept])?;
+                .execute(params![settings_record(s)])?;
         }
     }
     Ok(())
@@ -563,4 +559,11 @@ fn reindex(tx: &Transaction, table: &str, fts: &str, id: &str, text: &str) -> Co
     let mut seen = Words::default();
     seen.add(text);
     seen.save(tx)
+}
+
+/// The desk's settings as the cache keeps them (meta `desk_settings`): with when they were
+/// kept, `ms` ordering them against a fetch under way meanwhile (`Cache::keep_fetched_settings`).
+pub(crate) fn settings_record(s: &careline_protocol::DeskSettings) -> String {
+    let now = chrono::Utc::now();
+    serde_json::json!({ "at": now, "ms": now.timestamp_millis(), "value": s }).to_string()
 }

@@ -198,14 +198,23 @@ impl Cache {
 
     /// The desk's SLA thresholds as last heard from the server (the defaults before that).
     pub async fn sla_thresholds(&self) -> CoreResult<careline_protocol::SlaThresholds> {
+        Ok(self
+            .kept_settings()
+            .await?
+            .map(|s| s.sla)
+            .unwrap_or_default())
+    }
+
+    /// The desk's settings as the cache keeps them, if it has heard of them.
+    async fn kept_settings(&self) -> CoreResult<Option<careline_protocol::DeskSettings>> {
         #[derive(serde::Deserialize)]
         struct Kept {
             value: careline_protocol::DeskSettings,
         }
-        Ok(match self.meta("desk_settings").await? {
-            Some(text) => parse::<Kept>(&text)?.value.sla,
-            None => careline_protocol::SlaThresholds::default(),
-        })
+        match self.meta("desk_settings").await? {
+            Some(text) => Ok(Some(parse::<Kept>(&text)?.value)),
+            None => Ok(None),
+        }
     }
 
     /// Keeps the desk's settings fetched by a request that started at `asked`, unless an event
@@ -216,25 +225,15 @@ impl Cache {
         s: &careline_protocol::DeskSettings,
         asked: chrono::DateTime<chrono::Utc>,
     ) -> CoreResult<careline_protocol::DeskSettings> {
-        let now = chrono::Utc::now();
-        let kept =
-            serde_json::json!({ "at": now, "ms": now.timestamp_millis(), "value": s }).to_string();
         sqlx::query(
             "INSERT INTO meta (key, value) VALUES ('desk_settings', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value \
              WHERE COALESCE(json_extract(meta.value, '$.ms'), 0) < ?",
         )
-        .bind(kept)
+        .bind(crate::apply::settings_record(s))
         .bind(asked.timestamp_millis())
         .execute(&self.pool)
         .await?;
-        #[derive(serde::Deserialize)]
-        struct Kept {
-            value: careline_protocol::DeskSettings,
-        }
-        match self.meta("desk_settings").await? {
-            Some(text) => Ok(parse::<Kept>(&text)?.value),
-            None => Ok(s.clone()),
-        }
+        Ok(self.kept_settings().await?.unwrap_or_else(|| s.clone()))
     }
 
     pub async fn set_meta(&self, key: &str, value: &str) -> CoreResult<()> {

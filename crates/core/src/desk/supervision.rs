@@ -45,9 +45,11 @@ impl Desk {
         &self,
         s: &careline_protocol::DeskSettings,
     ) -> CoreResult<careline_protocol::DeskSettings> {
-        // Refused offline (not answered with the settings kept before, as if saved).
+        // Refused offline (not answered with the settings kept before, as if saved). Kept as a
+        // fetch is: not over a change heard as an event while the request was under way.
+        let asked = chrono::Utc::now();
         let saved = self.remote.set_desk_settings(s).await?;
-        Ok(self.kept("desk_settings", Ok(saved)).await?.0)
+        self.cache.keep_fetched_settings(&saved, asked).await
     }
 
     /// Tariffs as the cache has them (synced), the active ones first.

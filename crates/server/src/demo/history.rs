@@ -347,6 +347,7 @@ enum Lang {
 struct Person {
     id: Uuid,
     lang: Lang,
+    phone: String,
 }
 
 /// A message of the past, before it is numbered.
@@ -367,12 +368,12 @@ pub struct Written {
     pub callbacks: usize,
 }
 
-/// Writes the clinic's past: `clients` (id and name) are the demo's own, more are made here.
+/// Writes the clinic's past: `clients` are the demo's own, more are made here.
 pub async fn write(
     store: &Store,
     staff: &[Operator],
     tariffs: &[Tariff],
-    clients: &[(Uuid, String)],
+    clients: &[careline_protocol::Client],
     now: DateTime<Utc>,
 ) -> AppResult<Written> {
     let mut rng = Rng(0x00C0_FFEE_CA4E_u64);
@@ -389,11 +390,16 @@ pub async fn write(
     // The clinic's patients: the demo's own and a hundred more, in the three languages.
     let mut people: Vec<Person> = clients
         .iter()
-        .map(|(id, name)| Person {
-            id: *id,
-            lang: if name.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) {
+        .map(|c| Person {
+            id: c.id,
+            phone: c.phone.clone(),
+            lang: if c
+                .name
+                .chars()
+                .any(|ch| ('\u{4e00}'..='\u{9fff}').contains(&ch))
+            {
                 Lang::Zh
-            } else if name.is_ascii() {
+            } else if c.name.is_ascii() {
                 Lang::En
             } else {
                 Lang::Ru
@@ -435,7 +441,7 @@ pub async fn write(
         };
         let created = first_day_ms - (n as i64) * 3_600_000 * 7;
         let id = rng.id_at(created);
-        let search = format!("{} {}", name.to_lowercase(), phone);
+        let search = crate::store::clients::search_text(&name, &phone, None, &[]);
         sqlx::query(
             "INSERT INTO clients (id, name, phone, city, source, tags, vip, blocked, search, created_at) VALUES ($1, $2, $3, $4, $5, '[]', 0, 0, $6, $7)",
         )
@@ -448,7 +454,7 @@ pub async fn write(
         .bind(created)
         .execute(tx.conn())
         .await?;
-        people.push(Person { id, lang });
+        people.push(Person { id, lang, phone });
     }
 
     // Who is at work when: every shift of every day, with a lunch break and, now and then, a
@@ -727,10 +733,6 @@ pub async fn write(
                     "Question about my bill",
                 ]),
             };
-            let phone: String = sqlx::query_scalar("SELECT phone FROM clients WHERE id = $1")
-                .bind(person.id.to_string())
-                .fetch_one(tx.conn())
-                .await?;
             let cancelled = rng.chance(0.05);
             let (operator, free) = working(due + 60_000, person.lang == Lang::Zh, &mut rng);
             let mut attempts = Vec::new();
@@ -762,7 +764,7 @@ pub async fn write(
             )
             .bind(id.to_string())
             .bind(person.id.to_string())
-            .bind(phone)
+            .bind(&person.phone)
             .bind(scheduled)
             .bind(scheduled.map(|s| s + 3_600_000))
             .bind(reason)

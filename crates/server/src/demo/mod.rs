@@ -289,8 +289,7 @@ pub async fn fill(store: &Store) -> AppResult<String> {
         clients.push(client);
     }
     // Six weeks of the clinic's past, before today's threads (so they come after it).
-    let named: Vec<_> = clients.iter().map(|c| (c.id, c.name.clone())).collect();
-    let past = history::write(store, &staff, &tariffs, &named, Utc::now()).await?;
+    let past = history::write(store, &staff, &tariffs, &clients, Utc::now()).await?;
     for (n, dc) in CLIENTS.iter().enumerate() {
         let client = &clients[n];
         let me = Actor {

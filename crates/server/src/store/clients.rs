@@ -666,13 +666,13 @@ fn personal_data(c: &mut Client, req: &UpdateClientRequest) -> AppResult<()> {
 
 /// What client search matches against, lower-cased in Rust (every script, not only ASCII).
 pub(crate) fn client_search_text(c: &Client) -> String {
-    let mut s = format!(
-        "{} {} {}",
-        c.name,
-        c.phone,
-        c.email.as_deref().unwrap_or("")
-    );
-    for t in &c.tags {
+    search_text(&c.name, &c.phone, c.email.as_deref(), &c.tags)
+}
+
+/// What a client's search column holds: name, phone, e-mail and tags, lower-cased.
+pub(crate) fn search_text(name: &str, phone: &str, email: Option<&str>, tags: &[String]) -> String {
+    let mut s = format!("{name} {phone} {}", email.unwrap_or(""));
+    for t in tags {
         s.push(' ');
         s.push_str(t);
     }
