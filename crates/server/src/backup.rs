@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use crate::config::Config;
+use crate::db;
 use crate::error::{AppError, AppResult};
 
 /// Seqs skipped by a restore: far beyond what a lost stretch of traffic could have handed out.
@@ -32,20 +33,6 @@ pub struct Manifest {
     pub files: usize,
 }
 
-const SQLITE_FILE: &str = "careline.db";
-const PG_FILE: &str = "careline.pgdump";
-
-fn sqlite_path(url: &str) -> Option<PathBuf> {
-    url.strip_prefix("sqlite://")
-        .map(|p| PathBuf::from(p.split('?').next().unwrap_or(p)))
-}
-
-async fn connect(url: &str) -> AppResult<sqlx::AnyConnection> {
-    use sqlx::Connection;
-    sqlx::any::install_default_drivers();
-    Ok(sqlx::AnyConnection::connect(url).await?)
-}
-
 /// Backs the data up into `to` (created; must be empty), while the server may be serving.
 pub async fn backup(config: &Config, to: &Path) -> AppResult<Manifest> {
     if to.exists() && std::fs::read_dir(to)?.next().is_some() {
@@ -53,40 +40,10 @@ pub async fn backup(config: &Config, to: &Path) -> AppResult<Manifest> {
     }
     std::fs::create_dir_all(to)?;
     let url = config.effective_database_url();
-    let (engine, head, hashes) = if sqlite_path(&url).is_some() {
-        let copy = to.join(SQLITE_FILE);
-        let mut live = connect(&url).await?;
-        let literal = copy.display().to_string().replace('\'', "''");
-        sqlx::query(&format!("VACUUM INTO '{literal}'"))
-            .execute(&mut live)
-            .await?;
-        drop(live);
-        let mut snapshot = connect(&format!("sqlite://{}", copy.display())).await?;
-        let (head, hashes) = head_and_hashes(&mut snapshot).await?;
-        ("sqlite", head, hashes)
-    } else {
-        // The head before the dump: the dump holds at least the events up to it.
-        let mut live = connect(&url).await?;
-        let (head, _) = head_and_hashes(&mut live).await?;
-        let out = tokio::process::Command::new("pg_dump")
-            .args(["--format=custom", "--no-owner", "--file"])
-            .arg(to.join(PG_FILE))
-            .arg(&url)
-            .output()
-            .await
-            .map_err(|e| {
-                AppError::failed("running pg_dump (apt-get install postgresql-client)", e)
-            })?;
-        if !out.status.success() {
-            return Err(AppError::Other(format!(
-                "pg_dump failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            )));
-        }
-        // Read after the dump: a superset of the files the dump names.
-        let (_, hashes) = head_and_hashes(&mut live).await?;
-        ("postgres", head, hashes)
-    };
+    let engine = db::backend(&url, config).await?;
+    let head = engine.dump(to).await?;
+    // Read after the copy: a superset of the files the copy names.
+    let hashes = attachment_hashes(&url).await?;
     let blobs = config.data_dir.join("blobs");
     let mut files = 0;
     for sha in hashes {
@@ -100,7 +57,7 @@ pub async fn backup(config: &Config, to: &Path) -> AppResult<Manifest> {
         files += 1;
     }
     let manifest = Manifest {
-        engine: engine.into(),
+        engine: engine.name().into(),
         created_at: chrono::Utc::now(),
         head,
         files,
@@ -114,25 +71,26 @@ pub async fn backup(config: &Config, to: &Path) -> AppResult<Manifest> {
     Ok(manifest)
 }
 
-async fn head_and_hashes(conn: &mut sqlx::AnyConnection) -> AppResult<(i64, Vec<String>)> {
-    let head: i64 = sqlx::query("SELECT value FROM counters WHERE name = 'seq'")
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get(0)?;
+async fn connect(url: &str) -> AppResult<sqlx::AnyConnection> {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    Ok(sqlx::AnyConnection::connect(url).await?)
+}
+
+/// The attachment files the database names (well-formed hashes only: they become paths).
+async fn attachment_hashes(url: &str) -> AppResult<Vec<String>> {
+    let mut conn = connect(url).await?;
     let rows = sqlx::query("SELECT DISTINCT sha256 FROM attachments")
-        .fetch_all(&mut *conn)
+        .fetch_all(&mut conn)
         .await?;
     let hashes = rows
         .iter()
         .map(|r| r.try_get::<String, _>(0))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok((
-        head,
-        hashes
-            .into_iter()
-            .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
-            .collect(),
-    ))
+    Ok(hashes
+        .into_iter()
+        .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        .collect())
 }
 
 /// Restores the backup in `from` into the configured, empty, database and data directory.
@@ -150,61 +108,21 @@ pub async fn restore(config: &Config, from: &Path) -> AppResult<Manifest> {
             blobs.display()
         )));
     }
-    match (manifest.engine.as_str(), sqlite_path(&url)) {
-        ("sqlite", Some(db)) => {
-            if db.exists() && std::fs::metadata(&db)?.len() > 0 {
-                return Err(AppError::invalid(format!(
-                    "{} exists: restore into an empty data directory",
-                    db.display()
-                )));
-            }
-            if let Some(dir) = db.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            std::fs::copy(from.join(SQLITE_FILE), &db)?;
-        }
-        ("postgres", None) => {
-            let mut conn = connect(&url).await?;
-            let used = sqlx::query(
-                "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = 'public'",
-            )
-            .fetch_one(&mut conn)
-            .await?;
-            if used.try_get::<i64, _>(0)? > 0 {
-                return Err(AppError::invalid(
-                    "the database is not empty: restore into an empty one",
-                ));
-            }
-            drop(conn);
-            let out = tokio::process::Command::new("pg_restore")
-                .args(["--no-owner", "--exit-on-error", "--dbname"])
-                .arg(&url)
-                .arg(from.join(PG_FILE))
-                .output()
-                .await
-                .map_err(|e| {
-                    AppError::failed("running pg_restore (apt-get install postgresql-client)", e)
-                })?;
-            if !out.status.success() {
-                return Err(AppError::Other(format!(
-                    "pg_restore failed: {}",
-                    String::from_utf8_lossy(&out.stderr).trim()
-                )));
-            }
-        }
-        (engine, _) => {
-            return Err(AppError::invalid(format!(
-                "a {engine} backup cannot be restored into {}",
-                crate::config::redact_url(&url)
-            )))
-        }
+    let engine = db::backend(&url, config).await?;
+    if manifest.engine != engine.name() {
+        return Err(AppError::invalid(format!(
+            "a {} backup cannot be restored into {}",
+            manifest.engine,
+            crate::config::redact_url(&url)
+        )));
     }
+    engine.load(from).await?;
     if from.join("blobs").exists() {
         copy_tree(&from.join("blobs"), &blobs)?;
     }
     // The gap: positions of the lost stretch are refused from now on.
     let mut conn = connect(&url).await?;
-    let head: i64 = sqlx::query("SELECT value FROM counters WHERE name = 'seq'")
+    let head: i64 = sqlx::query(db::HEAD_SQL)
         .fetch_one(&mut conn)
         .await?
         .try_get(0)?;

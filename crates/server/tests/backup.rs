@@ -131,3 +131,37 @@ both!(
         r.stop().await;
     }
 );
+
+/// A backup is restored only by the engine that took it; the other refuses it by name and
+/// leaves its database as it was.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_backup_of_one_engine_is_refused_by_the_other() {
+    let s = TestServer::start(common::Db::Sqlite).await;
+    let dir = tempfile::tempdir().unwrap();
+    let to = dir.path().join("b");
+    let manifest = careline_server::backup::backup(&s.config, &to)
+        .await
+        .unwrap();
+    assert_eq!(manifest.engine, "sqlite");
+    s.stop().await;
+    let (config, _keep) = TestServer::fresh_config(common::Db::Postgres).await;
+    let err = careline_server::backup::restore(&config, &to)
+        .await
+        .expect_err("a SQLite backup restored into PostgreSQL");
+    assert!(
+        err.to_string()
+            .contains("a sqlite backup cannot be restored into postgres"),
+        "{err}"
+    );
+    // Nothing was written: the same database then takes a PostgreSQL backup's restore.
+    let pg = TestServer::start(common::Db::Postgres).await;
+    pg.staff("ivan", Role::Operator).await;
+    let pg_backup = dir.path().join("pg");
+    careline_server::backup::backup(&pg.config, &pg_backup)
+        .await
+        .unwrap();
+    pg.stop().await;
+    careline_server::backup::restore(&config, &pg_backup)
+        .await
+        .unwrap();
+}

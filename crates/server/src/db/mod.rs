@@ -12,6 +12,7 @@ pub mod postgres;
 pub mod sqlite;
 pub mod sqlite_writer;
 
+use std::path::Path;
 use std::sync::Arc;
 
 use careline_protocol::EventData;
@@ -39,7 +40,31 @@ pub trait Backend: Send + Sync + 'static {
     fn commit_notice_sql(&self) -> Option<&'static str>;
     /// The aggregate joining a group's texts with a separator: `<this>(text, ';')`.
     fn text_agg(&self) -> &'static str;
+    /// Copies the database, as of one moment and while the server may be serving, into the
+    /// empty folder `to` (a backup's database part, in the engine's own format). Returns the
+    /// last event seq the copy holds at least.
+    fn dump<'a>(&'a self, to: &'a Path) -> BoxFuture<'a, AppResult<i64>>;
+    /// Loads what [`Backend::dump`] wrote into `from` into this engine's database, which must
+    /// be empty (else an error, and nothing changes).
+    fn load<'a>(&'a self, from: &'a Path) -> BoxFuture<'a, AppResult<()>>;
 }
+
+/// The engine a database URL names, not yet connected.
+pub async fn backend(url: &str, config: &Config) -> AppResult<Arc<dyn Backend>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(sqlite::SqliteBackend::open(url, config).await?))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Arc::new(postgres::PostgresBackend::new(url)))
+    } else {
+        Err(AppError::Other(format!(
+            "unsupported database URL (expected sqlite:// or postgres://): {}",
+            crate::config::redact_url(url)
+        )))
+    }
+}
+
+/// The seq of the newest event (engines read it with their own drivers).
+pub(crate) const HEAD_SQL: &str = "SELECT value FROM counters WHERE name = 'seq'";
 
 /// An opened database: its pools and its engine.
 pub struct Engine {
@@ -63,18 +88,13 @@ pub async fn open(config: &Config) -> AppResult<Engine> {
             sqlite::spawn_checkpointer(r.clone());
             let native = b.native_writer()?;
             (Arc::new(b), w, r, Some(native))
-        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let b = postgres::PostgresBackend::new(&url);
+        } else {
+            let b = backend(&url, config).await?;
             let pool = AnyPoolOptions::new()
                 .max_connections(config.db_max_connections)
                 .connect(&url)
                 .await?;
-            (Arc::new(b), pool.clone(), pool, None)
-        } else {
-            return Err(AppError::Other(format!(
-                "unsupported database URL (expected sqlite:// or postgres://): {}",
-                crate::config::redact_url(&url)
-            )));
+            (b, pool.clone(), pool, None)
         };
     backend.migrate().await?;
     Ok(Engine {

@@ -1,13 +1,14 @@
 //! The embedded engine: one SQLite file in WAL mode. One writer connection (writes are
 //! serialized anyway; a single writer never meets a lock upgrade) and a pool of readers.
 
+use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use sqlx::any::AnyPoolOptions;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::{AnyPool, Connection, Executor};
 
 use super::{Backend, Commits};
 use crate::config::Config;
@@ -18,7 +19,14 @@ pub struct SqliteBackend {
     synchronous: &'static str,
 }
 
+/// The database's copy in a backup.
+const DUMP_FILE: &str = "careline.db";
+
 impl SqliteBackend {
+    fn options(&self) -> AppResult<SqliteConnectOptions> {
+        Ok(SqliteConnectOptions::from_str(&self.url)?)
+    }
+
     pub async fn open(url: &str, config: &Config) -> AppResult<Self> {
         let synchronous = match config.sqlite_synchronous.as_str() {
             "normal" => "NORMAL",
@@ -157,5 +165,40 @@ impl Backend for SqliteBackend {
 
     fn commit_notice_sql(&self) -> Option<&'static str> {
         None
+    }
+
+    fn dump<'a>(&'a self, to: &'a Path) -> BoxFuture<'a, AppResult<i64>> {
+        Box::pin(async move {
+            // `VACUUM INTO`: a consistent copy taken while the server serves.
+            let copy = to.join(DUMP_FILE);
+            let mut live = SqliteConnection::connect_with(&self.options()?).await?;
+            let literal = copy.display().to_string().replace('\'', "''");
+            sqlx::query(&format!("VACUUM INTO '{literal}'"))
+                .execute(&mut live)
+                .await?;
+            live.close().await?;
+            let mut snapshot =
+                SqliteConnection::connect_with(&SqliteConnectOptions::new().filename(&copy))
+                    .await?;
+            let head: i64 = sqlx::query_scalar(super::HEAD_SQL)
+                .fetch_one(&mut snapshot)
+                .await?;
+            snapshot.close().await?;
+            Ok(head)
+        })
+    }
+
+    fn load<'a>(&'a self, from: &'a Path) -> BoxFuture<'a, AppResult<()>> {
+        Box::pin(async move {
+            let db = self.options()?.get_filename().to_owned();
+            if db.exists() && std::fs::metadata(&db)?.len() > 0 {
+                return Err(AppError::invalid(format!(
+                    "{} exists: restore into an empty data directory",
+                    db.display()
+                )));
+            }
+            std::fs::copy(from.join(DUMP_FILE), &db)?;
+            Ok(())
+        })
     }
 }
