@@ -4,14 +4,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use careline_core::desk::{Desk, DeskEvent, Me};
-use careline_core::notify::Settings;
-use careline_core::outbox::{Entry, Op};
-use careline_core::session::Session;
-use careline_core::views::{
+use careline_core::desk::{
     CallbackRow, CallbackView, ClientProfile, ConsultationRow, ConsultationView, Counts,
     ListCursor, ListFilter, ListPage, OperatorRow, SearchHit, ThreadPage,
 };
+use careline_core::desk::{Desk, DeskEvent, Entry, Me, Op, Session, Settings};
 use careline_core::{LocalCode, UiError};
 use careline_protocol::{Client, CreateOperatorRequest, Operator, UpdateOperatorRequest};
 use serde::{Deserialize, Serialize};
@@ -266,7 +263,12 @@ pub async fn client_profile(shell: State<'_, Shell>, id: Uuid) -> Res<Option<Cli
 /// Known clients with this phone (however written): offered instead of a duplicate.
 #[tauri::command]
 pub async fn clients_with_phone(shell: State<'_, Shell>, phone: String) -> Res<Vec<Client>> {
-    Ok(shell.desk().await?.clients_with_phone(&phone).await?)
+    Ok(shell
+        .desk()
+        .await?
+        .reception()
+        .clients_with_phone(&phone)
+        .await?)
 }
 
 /// Reception records a client (online or offline); in the cache at once.
@@ -275,7 +277,7 @@ pub async fn create_client(
     shell: State<'_, Shell>,
     req: careline_protocol::CreateClientRequest,
 ) -> Res<Client> {
-    Ok(shell.desk().await?.create_client(req).await?)
+    Ok(shell.desk().await?.reception().create_client(req).await?)
 }
 
 /// A callback request made by staff (online or offline); in the queue at once.
@@ -284,13 +286,13 @@ pub async fn create_callback(
     shell: State<'_, Shell>,
     req: careline_protocol::CreateCallbackRequest,
 ) -> Res<careline_protocol::Callback> {
-    Ok(shell.desk().await?.create_callback(req).await?)
+    Ok(shell.desk().await?.reception().create_callback(req).await?)
 }
 
 /// The team's quick replies and mine; offline, the ones fetched last.
 #[tauri::command]
 pub async fn quick_replies(shell: State<'_, Shell>) -> Res<Vec<careline_protocol::QuickReply>> {
-    Ok(shell.desk().await?.quick_replies().await?)
+    Ok(shell.desk().await?.replies().quick_replies().await?)
 }
 
 /// A new reply (`id` null) or a changed one (online only); the list as it is now.
@@ -300,7 +302,12 @@ pub async fn save_quick_reply(
     id: Option<Uuid>,
     req: careline_protocol::QuickReplyRequest,
 ) -> Res<Vec<careline_protocol::QuickReply>> {
-    Ok(shell.desk().await?.save_quick_reply(id, &req).await?)
+    Ok(shell
+        .desk()
+        .await?
+        .replies()
+        .save_quick_reply(id, &req)
+        .await?)
 }
 
 #[tauri::command]
@@ -308,13 +315,13 @@ pub async fn delete_quick_reply(
     shell: State<'_, Shell>,
     id: Uuid,
 ) -> Res<Vec<careline_protocol::QuickReply>> {
-    Ok(shell.desk().await?.delete_quick_reply(id).await?)
+    Ok(shell.desk().await?.replies().delete_quick_reply(id).await?)
 }
 
 /// Webhook endpoints (admin; online only).
 #[tauri::command]
 pub async fn webhooks(shell: State<'_, Shell>) -> Res<Vec<careline_protocol::WebhookEndpoint>> {
-    Ok(shell.desk().await?.webhooks().await?)
+    Ok(shell.desk().await?.supervision().webhooks().await?)
 }
 
 #[tauri::command]
@@ -322,7 +329,12 @@ pub async fn create_webhook(
     shell: State<'_, Shell>,
     req: careline_protocol::CreateWebhookRequest,
 ) -> Res<careline_protocol::WebhookCreated> {
-    Ok(shell.desk().await?.create_webhook(&req).await?)
+    Ok(shell
+        .desk()
+        .await?
+        .supervision()
+        .create_webhook(&req)
+        .await?)
 }
 
 #[tauri::command]
@@ -331,12 +343,17 @@ pub async fn update_webhook(
     id: Uuid,
     req: careline_protocol::UpdateWebhookRequest,
 ) -> Res<careline_protocol::WebhookEndpoint> {
-    Ok(shell.desk().await?.update_webhook(id, &req).await?)
+    Ok(shell
+        .desk()
+        .await?
+        .supervision()
+        .update_webhook(id, &req)
+        .await?)
 }
 
 #[tauri::command]
 pub async fn delete_webhook(shell: State<'_, Shell>, id: Uuid) -> Res<()> {
-    Ok(shell.desk().await?.delete_webhook(id).await?)
+    Ok(shell.desk().await?.supervision().delete_webhook(id).await?)
 }
 
 #[tauri::command]
@@ -345,7 +362,12 @@ pub async fn webhook_deliveries(
     id: Uuid,
     status: Option<careline_protocol::DeliveryStatus>,
 ) -> Res<Vec<careline_protocol::WebhookDelivery>> {
-    Ok(shell.desk().await?.webhook_deliveries(id, status).await?)
+    Ok(shell
+        .desk()
+        .await?
+        .supervision()
+        .webhook_deliveries(id, status)
+        .await?)
 }
 
 #[tauri::command]
@@ -471,7 +493,7 @@ pub async fn open_attachment(
 
 /// Opens an attachment from the local store with the system's program for it (decrypted into
 /// a folder of the user's alone, emptied at the next start and at logout) — only when its name
-/// ends in a safe extension for its media type (`careline_core::files::openable`). Anything
+/// ends in a safe extension for its media type (`careline_core::desk::openable`). Anything
 /// else is saved into the Downloads folder under a name no program runs, and the window is
 /// told where (`file_not_opened`): never run.
 #[tauri::command]
@@ -483,8 +505,8 @@ pub async fn open_file(
     media_type: String,
 ) -> Res<bool> {
     let desk: Arc<Desk> = shell.desk().await?;
-    if !careline_core::files::openable(&media_type, &file_name) {
-        let dir = careline_core::files::save_dir();
+    if !careline_core::desk::openable(&media_type, &file_name) {
+        let dir = careline_core::desk::save_dir();
         let saved = tokio::task::spawn_blocking(move || {
             desk.files().save_blocked(&sha256, &file_name, &dir)
         })
@@ -512,20 +534,25 @@ pub async fn open_file(
 
 #[tauri::command]
 pub async fn create_operator(shell: State<'_, Shell>, req: CreateOperatorRequest) -> Res<Operator> {
-    Ok(shell.desk().await?.create_operator(&req).await?)
+    Ok(shell
+        .desk()
+        .await?
+        .supervision()
+        .create_operator(&req)
+        .await?)
 }
 
 /// A claim code for a record reception made: the patient registers with it to take the record
 /// over (shown once).
 #[tauri::command]
 pub async fn claim_code(shell: State<'_, Shell>, id: Uuid) -> Res<careline_protocol::ClaimCode> {
-    Ok(shell.desk().await?.claim_code(id).await?)
+    Ok(shell.desk().await?.reception().claim_code(id).await?)
 }
 
 /// Erases a client (admin): everything of them leaves the server and every desk.
 #[tauri::command]
 pub async fn erase_client(shell: State<'_, Shell>, id: Uuid) -> Res<()> {
-    Ok(shell.desk().await?.erase_client(id).await?)
+    Ok(shell.desk().await?.supervision().erase_client(id).await?)
 }
 
 /// The consultations report (the last one fetched when offline).
@@ -534,7 +561,12 @@ pub async fn consultation_report(
     shell: State<'_, Shell>,
     query: careline_protocol::ReportQuery,
 ) -> Res<careline_core::desk::ReportView> {
-    Ok(shell.desk().await?.consultation_report(&query).await?)
+    Ok(shell
+        .desk()
+        .await?
+        .reports()
+        .consultation_report(&query)
+        .await?)
 }
 
 /// The operators' report (the last one fetched when offline).
@@ -543,7 +575,12 @@ pub async fn operator_report(
     shell: State<'_, Shell>,
     query: careline_protocol::ReportQuery,
 ) -> Res<careline_core::desk::OperatorReportView> {
-    Ok(shell.desk().await?.operator_report(&query).await?)
+    Ok(shell
+        .desk()
+        .await?
+        .reports()
+        .operator_report(&query)
+        .await?)
 }
 
 /// Sessions of an operator (admin) or mine.
@@ -552,12 +589,17 @@ pub async fn sessions(
     shell: State<'_, Shell>,
     user_id: Option<Uuid>,
 ) -> Res<Vec<careline_protocol::SessionInfo>> {
-    Ok(shell.desk().await?.sessions(user_id).await?)
+    Ok(shell.desk().await?.supervision().sessions(user_id).await?)
 }
 
 #[tauri::command]
 pub async fn revoke_session(shell: State<'_, Shell>, id: String) -> Res<()> {
-    Ok(shell.desk().await?.revoke_session(&id).await?)
+    Ok(shell
+        .desk()
+        .await?
+        .supervision()
+        .revoke_session(&id)
+        .await?)
 }
 
 #[tauri::command]
@@ -566,7 +608,12 @@ pub async fn update_operator(
     id: Uuid,
     req: UpdateOperatorRequest,
 ) -> Res<Operator> {
-    Ok(shell.desk().await?.update_operator(id, &req).await?)
+    Ok(shell
+        .desk()
+        .await?
+        .supervision()
+        .update_operator(id, &req)
+        .await?)
 }
 
 #[tauri::command]
@@ -574,7 +621,12 @@ pub async fn callback_report(
     shell: State<'_, Shell>,
     query: careline_protocol::ReportQuery,
 ) -> Res<careline_core::desk::CallbackReportView> {
-    Ok(shell.desk().await?.callback_report(&query).await?)
+    Ok(shell
+        .desk()
+        .await?
+        .reports()
+        .callback_report(&query)
+        .await?)
 }
 
 #[tauri::command]
@@ -582,7 +634,7 @@ pub async fn billing_report(
     shell: State<'_, Shell>,
     query: careline_protocol::ReportQuery,
 ) -> Res<careline_core::desk::BillingReportView> {
-    Ok(shell.desk().await?.billing_report(&query).await?)
+    Ok(shell.desk().await?.reports().billing_report(&query).await?)
 }
 
 /// The consultations behind a figure (online only).
@@ -591,7 +643,7 @@ pub async fn report_items(
     shell: State<'_, Shell>,
     query: careline_protocol::ReportItemsQuery,
 ) -> Res<careline_protocol::ReportItems> {
-    Ok(shell.desk().await?.report_items(&query).await?)
+    Ok(shell.desk().await?.reports().report_items(&query).await?)
 }
 
 #[tauri::command]
@@ -599,7 +651,7 @@ pub async fn audit(
     shell: State<'_, Shell>,
     query: careline_protocol::AuditQuery,
 ) -> Res<careline_core::desk::AuditPage> {
-    Ok(shell.desk().await?.audit(&query).await?)
+    Ok(shell.desk().await?.reports().audit(&query).await?)
 }
 
 /// Saves a report (or the audit log) as CSV in the downloads folder; the file's path.
@@ -611,6 +663,7 @@ pub async fn export_csv(
     Ok(shell
         .desk()
         .await?
+        .reports()
         .export_csv(&export)
         .await?
         .display()
@@ -626,13 +679,13 @@ pub fn reveal(app: AppHandle, path: String) -> Res<()> {
 }
 
 #[tauri::command]
-pub async fn board(shell: State<'_, Shell>) -> Res<careline_core::views::Board> {
-    Ok(shell.desk().await?.board().await?)
+pub async fn board(shell: State<'_, Shell>) -> Res<careline_core::desk::Board> {
+    Ok(shell.desk().await?.reports().board().await?)
 }
 
 #[tauri::command]
 pub async fn tariffs(shell: State<'_, Shell>) -> Res<Vec<careline_protocol::Tariff>> {
-    Ok(shell.desk().await?.tariffs().await?)
+    Ok(shell.desk().await?.supervision().tariffs().await?)
 }
 
 #[tauri::command]
@@ -640,12 +693,17 @@ pub async fn create_tariff(
     shell: State<'_, Shell>,
     req: careline_protocol::CreateTariffRequest,
 ) -> Res<careline_protocol::Tariff> {
-    Ok(shell.desk().await?.create_tariff(&req).await?)
+    Ok(shell
+        .desk()
+        .await?
+        .supervision()
+        .create_tariff(&req)
+        .await?)
 }
 
 #[tauri::command]
 pub async fn red_flags(shell: State<'_, Shell>) -> Res<Vec<careline_protocol::RedFlagRule>> {
-    Ok(shell.desk().await?.red_flags().await?)
+    Ok(shell.desk().await?.supervision().red_flags().await?)
 }
 
 /// A new rule (`id` none) or a rule's new state.
@@ -655,22 +713,37 @@ pub async fn save_red_flag(
     id: Option<Uuid>,
     req: careline_protocol::RedFlagRuleRequest,
 ) -> Res<careline_protocol::RedFlagRule> {
-    Ok(shell.desk().await?.save_red_flag(id, &req).await?)
+    Ok(shell
+        .desk()
+        .await?
+        .supervision()
+        .save_red_flag(id, &req)
+        .await?)
 }
 
 #[tauri::command]
 pub async fn delete_red_flag(shell: State<'_, Shell>, id: Uuid) -> Res<()> {
-    Ok(shell.desk().await?.delete_red_flag(id).await?)
+    Ok(shell
+        .desk()
+        .await?
+        .supervision()
+        .delete_red_flag(id)
+        .await?)
 }
 
 #[tauri::command]
 pub async fn test_red_flags(shell: State<'_, Shell>, text: String) -> Res<Option<String>> {
-    Ok(shell.desk().await?.test_red_flags(&text).await?)
+    Ok(shell
+        .desk()
+        .await?
+        .supervision()
+        .test_red_flags(&text)
+        .await?)
 }
 
 #[tauri::command]
 pub async fn desk_settings(shell: State<'_, Shell>) -> Res<careline_protocol::DeskSettings> {
-    Ok(shell.desk().await?.desk_settings().await?)
+    Ok(shell.desk().await?.supervision().desk_settings().await?)
 }
 
 #[tauri::command]
@@ -678,7 +751,12 @@ pub async fn set_desk_settings(
     shell: State<'_, Shell>,
     settings: careline_protocol::DeskSettings,
 ) -> Res<careline_protocol::DeskSettings> {
-    Ok(shell.desk().await?.set_desk_settings(&settings).await?)
+    Ok(shell
+        .desk()
+        .await?
+        .supervision()
+        .set_desk_settings(&settings)
+        .await?)
 }
 
 #[tauri::command]

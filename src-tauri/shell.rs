@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use careline_core::desk::{Desk, DeskEvent};
-use careline_core::notify::{Kind, Notification};
+use careline_core::desk::{Kind, Notification};
 use careline_core::{LocalCode, UiError};
 use tauri::ipc::Channel;
 use tauri::menu::{Menu, MenuItem};

@@ -1,7 +1,7 @@
 //! The few words the Rust side shows itself (notification titles, the tray), in the
 //! interface's language; the UI has its own dictionary for everything else.
 
-use careline_core::notify::Kind;
+use careline_core::desk::Kind;
 
 /// `ru`, `zh` or `en`: `CARELINE_LANG` if set, else the system's language.
 pub fn system_language() -> String {

@@ -1,18 +1,23 @@
-//! `careline`: the operator desk on the command line — a thin shell over `careline-core`, like
-//! the desktop app. Everything reads the local cache; `sync` fills it; actions go through the
-//! outbox, so they work offline and are sent once when the server is reachable.
+//! `careline`: the operator desk on the command line — a thin shell over a headless
+//! `careline_core::desk::Desk`, like the desktop app over its windowed one: the lists, the
+//! thread and search read the cache through the same views the window shows, actions go
+//! through the same outbox (they work offline and are sent once when the server is
+//! reachable), and `sync --follow` runs the window's background loops.
 
 mod show;
 
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
-use careline_core::outbox::Op;
-use careline_core::{live, sync, Cache};
-use careline_protocol::{ConsultationStatus, Presence};
-use clap::{Parser, Subcommand};
+use std::sync::Arc;
 
-use careline_core::session::Session;
+use careline_core::desk::{
+    CallbackView, ConsultationRow, ConsultationView, Desk, DeskEvent, ListFilter, Op, Session,
+    SyncStep,
+};
+use careline_core::{CoreError, Opened};
+use careline_protocol::{ErrorCode, Presence};
+use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(
@@ -124,12 +129,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         .unwrap_or_else(|| session.default_cache_path());
     if let Command::Logout { wipe } = cli.command {
         // The token stops working on the server too (best effort: offline, it expires on its own).
-        if let Err(e) = session.remote().logout().await {
-            eprintln!("The server did not take the logout ({e}); the token expires on its own.");
-        }
-        session.forget();
+        let desk = Desk::open(session, cache_path.clone()).await?;
+        desk.logout(wipe).await;
+        desk.close().await;
         if wipe {
-            careline_core::unlock::wipe_cache(&cache_path);
             println!("Logged out; the local cache was wiped.");
         } else {
             println!(
@@ -139,207 +142,208 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    let cache = Cache::open(&cache_path)
+    let desk = Desk::open(session, cache_path.clone())
         .await
         .with_context(|| format!("opening the cache {}", cache_path.display()))?;
-    match cache.opened() {
-        careline_core::Opened::KeyLost => eprintln!(
+    match desk.me().cache {
+        Opened::KeyLost => eprintln!(
             "The local cache could not be read: its key is gone. It was started afresh and fills again from the server; actions not yet sent from it are lost."
         ),
-        careline_core::Opened::Migrated => eprintln!("The local cache is encrypted now (it was not, in an older version)."),
+        Opened::Migrated => eprintln!("The local cache is encrypted now (it was not, in an older version)."),
         _ => {}
     }
-    let remote = session.remote();
-    let json = cli.json;
-    let done: anyhow::Result<()> = async {
-        match cli.command {
-            Command::Login { .. } | Command::Logout { .. } => unreachable!("handled above"),
-            Command::Sync { follow } => {
-                let flushed = cache.flush(&remote).await?;
-                session_over(&flushed)?;
-                let progress = sync::catch_up(&remote, &cache, |p| {
-                    if !json {
-                        eprint!("\rsyncing… {} applied, at {}   ", p.applied, p.position);
-                    }
-                })
-                .await?;
-                // The command ends with everything searchable.
-                cache
-                    .index_pending(|n| {
-                        if !json {
-                            eprint!("\rindexing for search… {n} messages   ");
-                        }
-                    })
-                    .await?;
-                if !json {
-                    eprintln!();
-                }
-                // Files of cached messages, for reading archived chats offline.
-                let max_mb: u64 = std::env::var("CARELINE_FILES_MAX_MB")
-                    .ok()
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(1024);
-                let files = careline_core::files::Files::beside(&cache, max_mb * 1024 * 1024)
-                    .fetch(&remote, &cache)
-                    .await?;
-                show::synced(json, &cache, progress, flushed, files).await?;
-                if follow {
-                    live::follow(&remote, &cache, |u| {
-                        show::live_update(json, &u);
-                        true
-                    })
-                    .await?;
-                }
-            }
-            Command::Queue => {
-                show::consultations(
-                    json,
-                    &cache,
-                    &cache
-                        .consultations(&[ConsultationStatus::New], true, 500)
-                        .await?,
-                )
-                .await?
-            }
-            Command::Mine => {
-                let active = cache
-                    .consultations(&[ConsultationStatus::Active], true, 500)
-                    .await?;
-                let mine: Vec<_> = active
-                    .into_iter()
-                    .filter(|c| c.operator_id == Some(session.user_id))
-                    .collect();
-                show::consultations(json, &cache, &mine).await?
-            }
-            Command::Callbacks => show::callbacks(json, &cache.open_callbacks(500).await?)?,
-            Command::Thread { consultation } => {
-                let c = find(&cache, &consultation).await?;
-                show::thread(
-                    json,
-                    &cache,
-                    &c,
-                    &cache.thread(c.client_id, None, 10_000).await?,
-                )
-                .await?
-            }
-            Command::Search { query } => {
-                show::hits(json, &cache, &cache.search(&query.join(" "), 50).await?).await?
-            }
-            Command::Send {
-                consultation,
-                text,
-                note,
-            } => {
-                let c = find(&cache, &consultation).await?;
-                let body = text.join(" ");
-                if body.trim().is_empty() {
-                    bail!("the message is empty");
-                }
-                queue_and_flush(json, &cache, &session, Op::text(c.id, &body, note)).await?
-            }
-            Command::Take { consultation } => {
-                let c = find(&cache, &consultation).await?;
-                queue_and_flush(
-                    json,
-                    &cache,
-                    &session,
-                    Op::Take {
-                        consultation_id: c.id,
-                    },
-                )
-                .await?
-            }
-            Command::Close {
-                consultation,
-                summary,
-            } => {
-                let c = find(&cache, &consultation).await?;
-                queue_and_flush(
-                    json,
-                    &cache,
-                    &session,
-                    Op::Close {
-                        consultation_id: c.id,
-                        summary,
-                    },
-                )
-                .await?
-            }
-            Command::Status { status } => {
-                let status: Presence = status
-                    .parse()
-                    .map_err(|e| anyhow::anyhow!("{e} (online, away, busy or offline)"))?;
-                queue_and_flush(json, &cache, &session, Op::SetStatus { status }).await?
-            }
-            Command::Outbox => show::outbox(json, &cache.outbox().await?)?,
-            Command::Export {
-                consultation,
-                format,
-            } => {
-                let c = find(&cache, &consultation).await?;
-                let messages: Vec<_> = cache
-                    .thread(c.client_id, None, 100_000)
-                    .await?
-                    .into_iter()
-                    .filter(|m| m.consultation_id == c.id)
-                    .collect();
-                match format.as_str() {
-                    "json" => println!(
-                        "{}",
-                        serde_json::to_string_pretty(
-                            &serde_json::json!({ "consultation": c, "messages": messages })
-                        )?
-                    ),
-                    "md" => print!("{}", show::markdown(&cache, &c, &messages).await?),
-                    other => bail!("unknown format {other:?}: md or json"),
-                }
-            }
-        }
-        Ok(())
-    }
-    .await;
+    let done = command(&desk, cli.command, cli.json).await;
     // Close the cache before the process exits: its connections (SQLCipher, with OpenSSL
     // inside) were otherwise closed by their threads while exit ran OpenSSL's clean-up, and
     // CI once saw `careline search` die with "double free or corruption" at its end.
-    cache.close().await;
+    desk.close().await;
     done
 }
 
-/// The server refused the session while sending: say so (what waits stays queued for the next
-/// login of the same operator).
-fn session_over(f: &careline_core::outbox::Flushed) -> anyhow::Result<()> {
-    match &f.session_ended {
-        Some(e) => anyhow::bail!(
+async fn command(desk: &Arc<Desk>, command: Command, json: bool) -> anyhow::Result<()> {
+    let views = desk.views();
+    match command {
+        Command::Login { .. } | Command::Logout { .. } => unreachable!("handled above"),
+        Command::Sync { follow } => {
+            let synced = desk
+                .sync_now(|step| {
+                    if !json {
+                        match step {
+                            SyncStep::Applied(p) => {
+                                eprint!("\rsyncing… {} applied, at {}   ", p.applied, p.position)
+                            }
+                            SyncStep::Indexed(n) => {
+                                eprint!("\rindexing for search… {n} messages   ")
+                            }
+                        }
+                    }
+                })
+                .await
+                .map_err(session_over)?;
+            if !json {
+                eprintln!();
+            }
+            show::synced(json, &synced, &desk.cached().await?)?;
+            if follow {
+                follow_live(desk, json).await?;
+            }
+        }
+        Command::Queue => show::consultations(
+            json,
+            &views
+                .list(ConsultationView::Queue, &ListFilter::default())
+                .await?,
+        )?,
+        Command::Mine => show::consultations(
+            json,
+            &views
+                .list(ConsultationView::Mine, &ListFilter::default())
+                .await?,
+        )?,
+        Command::Callbacks => {
+            show::callbacks(json, &views.callback_list(CallbackView::Open, None).await?)?
+        }
+        Command::Thread { consultation } => {
+            let c = find(desk, &consultation).await?;
+            let page = views
+                .thread_page(c.consultation.client_id, None, 10_000)
+                .await?;
+            show::thread(json, &c, &page.messages)?
+        }
+        Command::Search { query } => {
+            show::hits(json, &views.search_hits(&query.join(" "), 50).await?)?
+        }
+        Command::Send {
+            consultation,
+            text,
+            note,
+        } => {
+            let c = find(desk, &consultation).await?;
+            let body = text.join(" ");
+            if body.trim().is_empty() {
+                bail!("the message is empty");
+            }
+            act_now(json, desk, Op::text(c.consultation.id, &body, note)).await?
+        }
+        Command::Take { consultation } => {
+            let c = find(desk, &consultation).await?;
+            act_now(
+                json,
+                desk,
+                Op::Take {
+                    consultation_id: c.consultation.id,
+                },
+            )
+            .await?
+        }
+        Command::Close {
+            consultation,
+            summary,
+        } => {
+            let c = find(desk, &consultation).await?;
+            act_now(
+                json,
+                desk,
+                Op::Close {
+                    consultation_id: c.consultation.id,
+                    summary,
+                },
+            )
+            .await?
+        }
+        Command::Status { status } => {
+            let status: Presence = status
+                .parse()
+                .map_err(|e| anyhow::anyhow!("{e} (online, away, busy or offline)"))?;
+            act_now(json, desk, Op::SetStatus { status }).await?
+        }
+        Command::Outbox => show::outbox(json, &desk.outbox().await?)?,
+        Command::Export {
+            consultation,
+            format,
+        } => {
+            let c = find(desk, &consultation).await?;
+            let messages: Vec<_> = views
+                .thread_page(c.consultation.client_id, None, 100_000)
+                .await?
+                .messages
+                .into_iter()
+                .filter(|m| m.message.consultation_id == c.consultation.id)
+                .collect();
+            match format.as_str() {
+                "json" => {
+                    let messages: Vec<_> = messages.iter().map(|m| &m.message).collect();
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&serde_json::json!({
+                            "consultation": c.consultation,
+                            "messages": messages
+                        }))?
+                    )
+                }
+                "md" => print!("{}", show::markdown(&c, &messages)),
+                other => bail!("unknown format {other:?}: md or json"),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs the desk's background loops — following the server live, sending the outbox,
+/// reminders and notifications — and prints what they tell, until Ctrl-C or the end of the
+/// session.
+async fn follow_live(desk: &Arc<Desk>, json: bool) -> anyhow::Result<()> {
+    let ended = Arc::new(tokio::sync::Notify::new());
+    let on_end = ended.clone();
+    desk.start(Arc::new(move |e: DeskEvent| {
+        show::live_event(json, &e);
+        if matches!(e, DeskEvent::SessionEnded { .. }) {
+            on_end.notify_one();
+        }
+    }));
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => Ok(()),
+        _ = ended.notified() => bail!("the server ended the session; run `careline login` again — the outbox is kept"),
+    }
+}
+
+/// The server refused the session: say so (what waits stays queued for the next login of the
+/// same operator). Other errors stay as they are.
+fn session_over(e: CoreError) -> anyhow::Error {
+    match e {
+        CoreError::Refused(refusal)
+            if matches!(
+                refusal.code,
+                ErrorCode::Unauthorized | ErrorCode::AccountDisabled
+            ) =>
+        {
+            anyhow::anyhow!(
             "the server ended the session ({}); run `careline login` again — the outbox is kept",
-            e.message
-        ),
-        None => Ok(()),
+            refusal.message
+        )
+        }
+        other => other.into(),
     }
 }
 
 /// Queues an operation, then tries to send the outbox at once.
-async fn queue_and_flush(
-    json: bool,
-    cache: &Cache,
-    session: &Session,
-    op: Op,
-) -> anyhow::Result<()> {
-    let id = cache.enqueue(&op).await?;
-    let flushed = cache.flush(&session.remote()).await?;
-    session_over(&flushed)?;
-    let still = cache.outbox().await?.into_iter().find(|e| e.id == id);
-    show::queued(json, &op, still.as_ref(), flushed)
+async fn act_now(json: bool, desk: &Desk, op: Op) -> anyhow::Result<()> {
+    let id = desk.act(op.clone()).await?;
+    let flushed = desk.send_now().await.map_err(session_over)?;
+    let still = desk.outbox().await?.into_iter().find(|e| e.id == id);
+    show::queued(json, &op, still.as_ref(), &flushed)
 }
 
-/// A consultation by id or the first characters of its id.
-async fn find(cache: &Cache, id: &str) -> anyhow::Result<careline_protocol::Consultation> {
+/// A consultation by id or the first (or last) characters of its id.
+async fn find(desk: &Desk, id: &str) -> anyhow::Result<ConsultationRow> {
+    let views = desk.views();
     if let Ok(full) = uuid::Uuid::parse_str(id) {
-        return cache
-            .consultation(full)
+        return views
+            .consultation_row(full)
             .await?
             .with_context(|| format!("no consultation {id} in the cache; run `careline sync`"));
     }
-    let found = cache.consultations_by_prefix(id).await?;
+    let found = views.consultations_by_prefix(id).await?;
     match found.len() {
         1 => Ok(found.into_iter().next().expect("one")),
         0 => bail!("no consultation starts with {id:?} in the cache; run `careline sync`"),

@@ -1,11 +1,9 @@
 //! What the CLI prints: a readable table or, with `--json`, JSON lines.
 
-use careline_core::cache::Hit;
-use careline_core::live::Update;
-use careline_core::outbox::{Entry, Flushed, Op};
-use careline_core::sync::Progress;
-use careline_core::Cache;
-use careline_protocol::{AuthorKind, Callback, Consultation, Message};
+use careline_core::desk::{
+    CallbackRow, ConsultationRow, DeskEvent, Entry, Flushed, MessageRow, Op, SearchHit, Synced,
+};
+use careline_protocol::{AuthorKind, Consultation};
 use chrono::Utc;
 
 /// The last 8 hex digits: the random part of a UUIDv7 (its first digits are the time, and
@@ -66,20 +64,12 @@ fn cut(s: &str, n: usize) -> String {
     out.replace('\n', " ")
 }
 
-async fn client_name(cache: &Cache, id: uuid::Uuid) -> String {
-    match cache.client(id).await {
-        Ok(Some(c)) => c.name,
-        _ => "—".into(),
-    }
-}
-
-pub async fn synced(
-    json: bool,
-    cache: &Cache,
-    p: Progress,
-    f: Flushed,
-    files: careline_core::files::Fetched,
-) -> anyhow::Result<()> {
+pub fn synced(json: bool, synced: &Synced, cached: &[(&str, i64)]) -> anyhow::Result<()> {
+    let Synced {
+        progress: p,
+        outbox: f,
+        files,
+    } = synced;
     if json {
         println!(
             "{}",
@@ -97,37 +87,65 @@ pub async fn synced(
             f.sent, f.refused
         );
     }
-    for (table, n) in cache.counts().await? {
+    for (table, n) in cached {
         println!("  {table:<14} {n}");
     }
     Ok(())
 }
 
-pub fn live_update(json: bool, u: &Update) {
-    match u {
-        Update::Applied(events) => {
-            for e in events {
-                if json {
-                    println!("{}", serde_json::to_string(e).unwrap_or_default());
-                } else {
-                    println!("[{}] {} {}", e.seq, e.at.format("%H:%M:%S"), e.data.kind());
-                }
-            }
+/// What the live desk tells, as it happens (`sync --follow`).
+pub fn live_event(json: bool, e: &DeskEvent) {
+    if json {
+        println!("{}", serde_json::to_string(e).unwrap_or_default());
+        return;
+    }
+    let at = chrono::Local::now().format("%H:%M:%S");
+    match e {
+        DeskEvent::Connection { online: true, .. } => eprintln!("[{at}] live"),
+        DeskEvent::Connection {
+            retry_in_ms: Some(ms),
+            ..
+        } => eprintln!("[{at}] offline; retrying in {:.1} s", *ms as f64 / 1000.0),
+        DeskEvent::Connection { .. } => eprintln!("[{at}] offline"),
+        DeskEvent::Changed {
+            consultations,
+            callbacks,
+            clients,
+            operators,
+            threads,
+            quick_replies,
+        } => {
+            let what: Vec<&str> = [
+                (*consultations, "consultations"),
+                (*callbacks, "callbacks"),
+                (*clients, "clients"),
+                (*operators, "operators"),
+                (!threads.is_empty(), "threads"),
+                (*quick_replies, "quick replies"),
+            ]
+            .into_iter()
+            .filter_map(|(changed, name)| changed.then_some(name))
+            .collect();
+            println!("[{at}] changed: {}", what.join(", "));
         }
-        Update::Live { seq } => eprintln!("live at {seq}"),
-        Update::Offline { retry_in } => {
-            eprintln!("offline; retrying in {:.1} s", retry_in.as_secs_f64())
+        DeskEvent::Reloaded => println!("[{at}] caught up"),
+        DeskEvent::Outbox { sent, refused } => {
+            println!("[{at}] outbox: {sent} sent, {refused} refused")
         }
-        Update::Resynced => {
-            eprintln!("the server no longer had our events: the cache was filled again")
+        DeskEvent::Notify { notification: n } => {
+            println!("[{at}] ! {:?} ×{}: {}", n.kind, n.count, cut(&n.text, 80))
         }
+        DeskEvent::SessionEnded { error } => {
+            eprintln!("[{at}] the server ended the session: {}", error.message)
+        }
+        DeskEvent::Open { .. } => {}
     }
 }
 
-pub async fn consultations(json: bool, cache: &Cache, list: &[Consultation]) -> anyhow::Result<()> {
+pub fn consultations(json: bool, list: &[ConsultationRow]) -> anyhow::Result<()> {
     if json {
-        for c in list {
-            println!("{}", serde_json::to_string(c)?);
+        for r in list {
+            println!("{}", serde_json::to_string(&r.consultation)?);
         }
         return Ok(());
     }
@@ -142,23 +160,24 @@ pub async fn consultations(json: bool, cache: &Cache, list: &[Consultation]) -> 
         "PRIORITY",
         col("CLIENT", 28)
     );
-    for c in list {
+    for r in list {
+        let c = &r.consultation;
         println!(
             "{:<8}  {:>10}  {:<8}  {}  {}",
             short(c.id),
             waited(c.created_at),
             c.priority.as_str(),
-            col(&client_name(cache, c.client_id).await, 28),
+            col(&r.client_name, 28),
             cut(c.subject.as_deref().unwrap_or(""), 60)
         );
     }
     Ok(())
 }
 
-pub fn callbacks(json: bool, list: &[Callback]) -> anyhow::Result<()> {
+pub fn callbacks(json: bool, list: &[CallbackRow]) -> anyhow::Result<()> {
     if json {
-        for c in list {
-            println!("{}", serde_json::to_string(c)?);
+        for r in list {
+            println!("{}", serde_json::to_string(&r.callback)?);
         }
         return Ok(());
     }
@@ -170,7 +189,7 @@ pub fn callbacks(json: bool, list: &[Callback]) -> anyhow::Result<()> {
         "{:<8}  {:<17}  {:<8}  {:<16}  REASON",
         "ID", "DUE", "STATUS", "PHONE"
     );
-    for c in list {
+    for c in list.iter().map(|r| &r.callback) {
         let overdue = if c.due_at < Utc::now() { " !" } else { "" };
         println!(
             "{:<8}  {:<17}  {:<8}  {:<16}  {}",
@@ -184,25 +203,20 @@ pub fn callbacks(json: bool, list: &[Callback]) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn thread(
-    json: bool,
-    cache: &Cache,
-    c: &Consultation,
-    messages: &[Message],
-) -> anyhow::Result<()> {
+pub fn thread(json: bool, row: &ConsultationRow, messages: &[MessageRow]) -> anyhow::Result<()> {
     if json {
         for m in messages {
-            println!("{}", serde_json::to_string(m)?);
+            println!("{}", serde_json::to_string(&m.message)?);
         }
         return Ok(());
     }
     println!(
         "{} — {}",
-        client_name(cache, c.client_id).await,
-        c.subject.as_deref().unwrap_or("")
+        row.client_name,
+        row.consultation.subject.as_deref().unwrap_or("")
     );
     let mut episode = None;
-    for m in messages {
+    for m in messages.iter().map(|r| &r.message) {
         if episode != Some(m.consultation_id) {
             episode = Some(m.consultation_id);
             println!("──── consultation {} ────", short(m.consultation_id));
@@ -223,7 +237,7 @@ pub async fn thread(
     Ok(())
 }
 
-pub async fn hits(json: bool, cache: &Cache, hits: &[Hit]) -> anyhow::Result<()> {
+pub fn hits(json: bool, hits: &[SearchHit]) -> anyhow::Result<()> {
     if json {
         for h in hits {
             println!("{}", serde_json::to_string(h)?);
@@ -234,17 +248,21 @@ pub async fn hits(json: bool, cache: &Cache, hits: &[Hit]) -> anyhow::Result<()>
         println!("Nothing found.");
     }
     for h in hits {
-        let whose = match h.client_id {
-            Some(c) => client_name(cache, c).await,
-            None => String::new(),
-        };
         let at = h.consultation_id.map(short).unwrap_or_default();
+        let snippet: String = h
+            .segments
+            .iter()
+            .map(|s| match s.mark {
+                true => format!("«{}»", s.text),
+                false => s.text.clone(),
+            })
+            .collect();
         println!(
             "{:<12} {:<8} {} {}",
             h.kind,
             at,
-            col(&whose, 24),
-            h.snippet.marked("«", "»")
+            col(&h.title, 24),
+            snippet.replace('\n', " ")
         );
     }
     Ok(())
@@ -321,7 +339,7 @@ fn describe(op: &Op) -> String {
     }
 }
 
-pub fn queued(json: bool, op: &Op, still: Option<&Entry>, f: Flushed) -> anyhow::Result<()> {
+pub fn queued(json: bool, op: &Op, still: Option<&Entry>, f: &Flushed) -> anyhow::Result<()> {
     let state = match still {
         None => "sent",
         Some(e) if e.state == "failed" => "refused",
@@ -351,17 +369,11 @@ pub fn queued(json: bool, op: &Op, still: Option<&Entry>, f: Flushed) -> anyhow:
     Ok(())
 }
 
-pub async fn markdown(
-    cache: &Cache,
-    c: &Consultation,
-    messages: &[Message],
-) -> anyhow::Result<String> {
+pub fn markdown(row: &ConsultationRow, messages: &[MessageRow]) -> String {
+    let c: &Consultation = &row.consultation;
     let mut out = String::new();
     out.push_str(&format!("# Consultation {}\n\n", c.id));
-    out.push_str(&format!(
-        "- Client: {}\n",
-        client_name(cache, c.client_id).await
-    ));
+    out.push_str(&format!("- Client: {}\n", row.client_name));
     out.push_str(&format!(
         "- Kind: {}, status: {}, priority: {}\n",
         c.kind, c.status, c.priority
@@ -383,7 +395,7 @@ pub async fn markdown(
         ));
     }
     out.push_str("\n## Messages\n\n");
-    for m in messages {
+    for m in messages.iter().map(|r| &r.message) {
         let who = match m.author_kind {
             AuthorKind::Client => "Client",
             AuthorKind::Operator if m.internal => "Internal note",
@@ -400,5 +412,5 @@ pub async fn markdown(
             body.trim()
         ));
     }
-    Ok(out)
+    out
 }

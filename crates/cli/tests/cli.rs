@@ -3,6 +3,7 @@
 use std::process::Output;
 
 use careline_protocol::Role;
+use tokio::io::AsyncBufReadExt;
 
 struct Cli {
     home: std::path::PathBuf,
@@ -133,6 +134,50 @@ async fn an_operator_works_from_the_command_line() {
     let exported: serde_json::Value =
         serde_json::from_str(&cli.ok(&["export", &id, "--format", "json"]).await).unwrap();
     assert!(exported["messages"].as_array().unwrap().len() >= 2);
+
+    // Live: `sync --follow` runs the desk's loops and prints what they tell; a message sent
+    // meanwhile arrives as a change of its thread; Ctrl-C ends it cleanly.
+    let mut follower = tokio::process::Command::new(env!("CARGO_BIN_EXE_careline"))
+        .args(["sync", "--follow", "--json"])
+        .env("CARELINE_HOME", &cli.home)
+        .env("CARELINE_NO_KEYCHAIN", "1")
+        .env_remove("CARELINE_CACHE")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(follower.stdout.take().unwrap()).lines();
+    async fn next_line(
+        lines: &mut tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+    ) -> String {
+        tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line())
+            .await
+            .expect("the follower said nothing for 30 s")
+            .unwrap()
+            .expect("the follower ended")
+    }
+    loop {
+        if next_line(&mut lines).await.contains(r#""online":true"#) {
+            break;
+        }
+    }
+    cli.ok(&["send", &id, "пока", "вы", "на", "связи"]).await;
+    loop {
+        let line = next_line(&mut lines).await;
+        if line.contains(r#""type":"changed""#) && !line.contains(r#""threads":[]"#) {
+            break;
+        }
+    }
+    let interrupted = tokio::process::Command::new("kill")
+        .args(["-INT", &follower.id().unwrap().to_string()])
+        .status()
+        .await
+        .unwrap();
+    assert!(interrupted.success());
+    let status = tokio::time::timeout(std::time::Duration::from_secs(30), follower.wait())
+        .await
+        .expect("Ctrl-C ends the follower")
+        .unwrap();
+    assert!(status.success(), "{status}");
 
     // Offline: the message waits in the outbox, and goes out once when the server is back.
     server.stop().await;

@@ -137,7 +137,8 @@ pub(crate) fn create(cache: &Path) -> std::io::Result<CacheKey> {
     Ok(key)
 }
 
-/// Whether a key is kept for the cache (its record is there).
+/// Whether a key is kept for the cache (its record is there): the tests' question.
+#[cfg(feature = "testing")]
 pub fn is_kept(cache: &Path) -> bool {
     record_path(cache).exists()
 }

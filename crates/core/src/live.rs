@@ -27,8 +27,8 @@ pub const SILENCE: Duration = Duration::from_secs(60);
 /// What the follower tells its owner.
 #[derive(Debug, Clone)]
 pub enum Update {
-    /// Connected and caught up to `seq`.
-    Live { seq: i64 },
+    /// Connected and caught up.
+    Live,
     /// Events applied to the cache.
     Applied(Vec<Event>),
     /// The connection dropped; reconnecting after the delay.
@@ -38,18 +38,10 @@ pub enum Update {
 }
 
 /// Follows until `on_update` returns false or the session is refused (the token expired or
-/// was revoked: the error says so).
+/// was revoked: the error says so). `wake` cuts a reconnect wait short (the desk wakes it when
+/// the server was seen to answer again, so live updates resume at once rather than after the
+/// backoff).
 pub async fn follow(
-    remote: &Remote,
-    cache: &Cache,
-    on_update: impl FnMut(Update) -> bool,
-) -> CoreResult<()> {
-    follow_waking(remote, cache, &tokio::sync::Notify::new(), on_update).await
-}
-
-/// As [`follow`]; `wake` cuts a reconnect wait short (the desk wakes it when the server was
-/// seen to answer again, so live updates resume at once rather than after the backoff).
-pub async fn follow_waking(
     remote: &Remote,
     cache: &Cache,
     wake: &tokio::sync::Notify,
@@ -116,9 +108,9 @@ async fn session(
         };
         if let Ok(control) = serde_json::from_str::<WsControl>(&text) {
             match control {
-                WsControl::Live { seq } => {
+                WsControl::Live { .. } => {
                     *attempt = 0;
-                    if !on_update(Update::Live { seq }) {
+                    if !on_update(Update::Live) {
                         return Ok(false);
                     }
                 }

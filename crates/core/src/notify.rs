@@ -361,10 +361,12 @@ impl Given {
         self.said.push((kind, target, at));
     }
 
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.said.len()
     }
 
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.said.is_empty()
     }

@@ -48,8 +48,11 @@ async fn follows_live_across_outages_and_resyncs() {
     let cache = Cache::open(&dir.path().join("anna.db")).await.unwrap();
     let (tx, mut rx) = mpsc::unbounded_channel();
     let (r, c) = (remote.clone(), cache.clone());
-    tokio::spawn(async move { follow(&r, &c, |u| tx.send(u).is_ok()).await });
-    next_matching(&mut rx, |u| matches!(u, Update::Live { .. })).await;
+    tokio::spawn(async move {
+        let wake = tokio::sync::Notify::new();
+        follow(&r, &c, &wake, |u| tx.send(u).is_ok()).await
+    });
+    next_matching(&mut rx, |u| matches!(u, Update::Live)).await;
 
     // Live.
     let consultation = state
@@ -99,7 +102,7 @@ async fn follows_live_across_outages_and_resyncs() {
         );
     }
     let server = careline_server::testing::serve_at(&state, addr).await;
-    next_matching(&mut rx, |u| matches!(u, Update::Live { .. })).await;
+    next_matching(&mut rx, |u| matches!(u, Update::Live)).await;
     let thread = cache
         .thread(consultation.client_id, None, 500)
         .await
@@ -136,7 +139,7 @@ async fn follows_live_across_outages_and_resyncs() {
         .await
         .unwrap();
     let _server = careline_server::testing::serve_at(&state, addr).await;
-    next_matching(&mut rx, |u| matches!(u, Update::Live { .. })).await;
+    next_matching(&mut rx, |u| matches!(u, Update::Live)).await;
     let thread = cache
         .thread(consultation.client_id, None, 500)
         .await

@@ -67,6 +67,7 @@ async fn reception_records_a_caller_and_their_callback_offline() {
     .await;
     until("the desk to know the clients", || async {
         !desk
+            .reception()
             .clients_with_phone(&known.phone)
             .await
             .unwrap()
@@ -78,10 +79,11 @@ async fn reception_records_a_caller_and_their_callback_offline() {
     // A known client's phone, however written, is offered back, not recorded again.
     let spaced: String = known.phone.chars().flat_map(|c| [c, ' ']).collect();
     assert_eq!(
-        desk.clients_with_phone(&spaced).await.unwrap()[0].id,
+        desk.reception().clients_with_phone(&spaced).await.unwrap()[0].id,
         known.id
     );
     let twice = desk
+        .reception()
         .create_client(CreateClientRequest {
             name: "Двойник".into(),
             phone: spaced,
@@ -95,6 +97,7 @@ async fn reception_records_a_caller_and_their_callback_offline() {
         ("Имя", "12"),
     ] {
         let r = desk
+            .reception()
             .create_client(CreateClientRequest {
                 name: bad.0.into(),
                 phone: bad.1.into(),
@@ -110,6 +113,7 @@ async fn reception_records_a_caller_and_their_callback_offline() {
 
     // The caller is recorded and their callback requested, with the server away.
     let zina = desk
+        .reception()
         .create_client(CreateClientRequest {
             name: " Зинаида Петровна ".into(),
             phone: "8 (912) 345-67-89".into(),
@@ -130,6 +134,7 @@ async fn reception_records_a_caller_and_their_callback_offline() {
     );
     let when = chrono::Utc::now() + chrono::Duration::hours(2);
     let cb = desk
+        .reception()
         .create_callback(CreateCallbackRequest {
             id: None,
             phone: zina.phone.clone(),
@@ -159,7 +164,12 @@ async fn reception_records_a_caller_and_their_callback_offline() {
         client_id: None,
     };
     assert_eq!(
-        code(desk.create_callback(backwards).await.unwrap_err()),
+        code(
+            desk.reception()
+                .create_callback(backwards)
+                .await
+                .unwrap_err()
+        ),
         ErrorCode::ValidationFailed
     );
 
@@ -178,6 +188,7 @@ async fn reception_records_a_caller_and_their_callback_offline() {
     };
     state.store.register_client(&reg, hash).await.unwrap();
     let clash = desk
+        .reception()
         .create_client(CreateClientRequest {
             name: "Олег Иванович".into(),
             phone: "+7 912 555-00-00".into(),
@@ -236,11 +247,20 @@ async fn reception_records_a_caller_and_their_callback_offline() {
     assert!(state.store.get_client(clash.id).await.is_err());
     // The server's own record of the caller replaces the desk's, the same id.
     until("the synced client", || async {
-        desk.clients_with_phone("+79125550000").await.unwrap().len() == 1
+        desk.reception()
+            .clients_with_phone("+79125550000")
+            .await
+            .unwrap()
+            .len()
+            == 1
     })
     .await;
     assert_eq!(
-        desk.clients_with_phone("89123456789").await.unwrap().len(),
+        desk.reception()
+            .clients_with_phone("89123456789")
+            .await
+            .unwrap()
+            .len(),
         1
     );
 
@@ -253,7 +273,7 @@ async fn reception_records_a_caller_and_their_callback_offline() {
         reason: Some("ещё раз".into()),
         client_id: Some(zina.id),
     };
-    let again = desk.create_callback(again).await.unwrap();
+    let again = desk.reception().create_callback(again).await.unwrap();
     until("the request on the server", || async {
         state.store.get_callback(again.id).await.is_ok()
     })
@@ -318,7 +338,7 @@ async fn quick_replies_follow_the_server_and_stay_for_offline() {
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<DeskEvent>::new()));
     let sink = seen.clone();
     desk.start(std::sync::Arc::new(move |e| sink.lock().unwrap().push(e)));
-    let team = desk.quick_replies().await.unwrap();
+    let team = desk.replies().quick_replies().await.unwrap();
     assert_eq!(team.len(), 15, "the team's replies in ru, zh and en");
     let told = |seen: &std::sync::Arc<std::sync::Mutex<Vec<DeskEvent>>>| {
         seen.lock()
@@ -427,8 +447,9 @@ async fn quick_replies_follow_the_server_and_stay_for_offline() {
         .await
         .unwrap();
     until("told of the team's reply", || async { told(&seen) == 1 }).await;
-    assert_eq!(desk.quick_replies().await.unwrap().len(), 16);
+    assert_eq!(desk.replies().quick_replies().await.unwrap().len(), 16);
     let after_mine = desk
+        .replies()
         .save_quick_reply(None, &mine("мой: {client_name}", true))
         .await
         .unwrap();
@@ -437,8 +458,9 @@ async fn quick_replies_follow_the_server_and_stay_for_offline() {
 
     // Offline: the picker still has them; editing is refused, not queued.
     server.stop().await;
-    assert_eq!(desk.quick_replies().await.unwrap(), after_mine);
+    assert_eq!(desk.replies().quick_replies().await.unwrap(), after_mine);
     assert!(desk
+        .replies()
         .save_quick_reply(None, &mine("офлайн", true))
         .await
         .is_err());

@@ -27,7 +27,7 @@ async fn a_report_is_kept_for_when_the_server_is_away() {
     let (state, server) = careline_server::testing::demo(dir.path()).await;
     let admin = desk_of(&server.url, "admin", dir.path().join("admin.db")).await;
     let q = week(None);
-    let online = admin.consultation_report(&q).await.unwrap();
+    let online = admin.reports().consultation_report(&q).await.unwrap();
     assert!(!online.offline);
     let on_server = state
         .store
@@ -45,14 +45,21 @@ async fn a_report_is_kept_for_when_the_server_is_away() {
     // An operator sees their own figures, not everyone's.
     let anna = desk_of(&server.url, "anna", dir.path().join("anna.db")).await;
     let me = anna.me().id;
-    assert!(anna.consultation_report(&week(Some(me))).await.is_ok());
+    assert!(anna
+        .reports()
+        .consultation_report(&week(Some(me)))
+        .await
+        .is_ok());
     assert!(
-        anna.consultation_report(&week(None)).await.is_err(),
+        anna.reports()
+            .consultation_report(&week(None))
+            .await
+            .is_err(),
         "everyone's figures are for admins"
     );
 
-    let settings = admin.desk_settings().await.unwrap();
-    let people = admin.operator_report(&week(None)).await.unwrap();
+    let settings = admin.supervision().desk_settings().await.unwrap();
+    let people = admin.reports().operator_report(&week(None)).await.unwrap();
     let operators = state
         .store
         .list_operators(None, Some(100))
@@ -67,22 +74,30 @@ async fn a_report_is_kept_for_when_the_server_is_away() {
     );
 
     server.stop().await;
-    let kept = admin.operator_report(&week(None)).await.unwrap();
+    let kept = admin.reports().operator_report(&week(None)).await.unwrap();
     assert!(kept.offline);
     assert_eq!(kept.report, people.report);
-    let offline = admin.consultation_report(&week(None)).await.unwrap();
+    let offline = admin
+        .reports()
+        .consultation_report(&week(None))
+        .await
+        .unwrap();
     assert!(offline.offline, "said to be the kept one");
     assert_eq!(offline.report, online.report);
     assert_eq!(offline.fetched_at, online.fetched_at);
     // The desk's settings read offline are the kept ones; saving them offline is refused, not
     // answered with the kept ones as if the server had taken the change.
-    assert_eq!(admin.desk_settings().await.unwrap(), settings);
+    assert_eq!(admin.supervision().desk_settings().await.unwrap(), settings);
     let changed = careline_protocol::DeskSettings {
         assignment: careline_protocol::AssignmentPolicy::RoundRobin,
         ..settings.clone()
     };
     assert!(
-        admin.set_desk_settings(&changed).await.is_err(),
+        admin
+            .supervision()
+            .set_desk_settings(&changed)
+            .await
+            .is_err(),
         "an admin's change is never shown as saved while the server is away"
     );
 }

@@ -13,19 +13,35 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::files::Files;
 use crate::live::{self, Update};
+mod once;
 mod reception;
 mod replies;
 mod reports;
 mod supervision;
 
-use crate::notify::{self, Candidate, Given, Known, Memory, Notification, Settings};
-use crate::outbox::Op;
-use crate::session::Session;
+use crate::notify::{self, Candidate, Given, Known, Memory};
 use crate::{Cache, CoreError, CoreResult, Remote};
+pub use once::{SyncStep, Synced};
+pub use reception::Reception;
+pub use replies::Replies;
 pub use reports::{
     AuditPage, BillingReportView, CallbackReportView, Export, OperatorReportView, ReportView,
+    Reports,
+};
+pub use supervision::Supervision;
+
+// Every type a caller of the desk sees, named here (their modules are the core's own).
+pub use crate::files::{openable, save_dir, Fetched, Files};
+pub use crate::notify::{Kind, Notification, Settings, Target};
+pub use crate::outbox::{Entry, Flushed, Op};
+pub use crate::session::Session;
+pub use crate::sla::{Breach, SlaDue};
+pub use crate::sync::Progress;
+pub use crate::views::{
+    Board, CallbackRow, CallbackView, ClientProfile, ConsultationRow, ConsultationView, Counts,
+    ListCursor, ListFilter, ListPage, MessageRow, OperatorRow, PendingMessage, Positions,
+    SearchHit, Segment, SendState, Sort, ThreadPage, Views, PAGE_MAX,
 };
 
 /// What the desk tells the window.
@@ -299,46 +315,6 @@ impl Desk {
         .await
     }
 
-    /// Supervisors manage operators directly on the server (passwords are not queued on disk).
-    pub async fn create_operator(
-        &self,
-        req: &careline_protocol::CreateOperatorRequest,
-    ) -> CoreResult<careline_protocol::Operator> {
-        self.remote.create_operator(req).await
-    }
-
-    /// Erases a client (an admin's act, online only: it cannot wait in an outbox).
-    pub async fn erase_client(&self, id: Uuid) -> CoreResult<()> {
-        self.remote.erase_client(id).await
-    }
-
-    /// A new claim code for a record reception made, to hand the patient (online only: the
-    /// code is shown once and never kept on disk).
-    pub async fn claim_code(&self, id: Uuid) -> CoreResult<careline_protocol::ClaimCode> {
-        self.remote.claim_code(id).await
-    }
-
-    /// Sessions of an operator (an admin's question) or mine, from the server (online only).
-    pub async fn sessions(
-        &self,
-        user: Option<Uuid>,
-    ) -> CoreResult<Vec<careline_protocol::SessionInfo>> {
-        self.remote.sessions(user).await
-    }
-
-    /// Ends a session on the server (online only: a session must end when the admin says so).
-    pub async fn revoke_session(&self, id: &str) -> CoreResult<()> {
-        self.remote.revoke_session(id).await
-    }
-
-    pub async fn update_operator(
-        &self,
-        id: Uuid,
-        req: &careline_protocol::UpdateOperatorRequest,
-    ) -> CoreResult<careline_protocol::Operator> {
-        self.remote.update_operator(id, req).await
-    }
-
     /// The chat in front of the operator (messages there raise no notification).
     pub fn set_in_front(&self, consultation: Option<Uuid>) {
         self.state.lock().expect("desk state").in_front = consultation;
@@ -446,6 +422,26 @@ impl Desk {
     /// The counts for the tray and the badges.
     pub async fn counts(&self) -> CoreResult<crate::views::Counts> {
         self.views().counts().await
+    }
+
+    /// Reception's tools: clients and callback requests recorded from the desk.
+    pub fn reception(&self) -> Reception<'_> {
+        Reception { desk: self }
+    }
+
+    /// The team's quick replies and mine.
+    pub fn replies(&self) -> Replies<'_> {
+        Replies { desk: self }
+    }
+
+    /// The reports, the audit log, the board and their CSV exports.
+    pub fn reports(&self) -> Reports<'_> {
+        Reports { desk: self }
+    }
+
+    /// What an admin sets and manages: rules, settings, tariffs, webhooks, staff and sessions.
+    pub fn supervision(&self) -> Supervision<'_> {
+        Supervision { desk: self }
     }
 
     /// What the screens show: the cache as this operator sees it (reads only).
@@ -656,9 +652,9 @@ async fn known_from(cache: &Cache) -> CoreResult<Known> {
 
 /// Follows the server until the session is refused.
 async fn follow(desk: Arc<Desk>, emit: Emit) {
-    let result = live::follow_waking(&desk.remote, &desk.cache, &desk.wake, |u| {
+    let result = live::follow(&desk.remote, &desk.cache, &desk.wake, |u| {
         match u {
-            Update::Live { .. } => {
+            Update::Live => {
                 desk.state.lock().expect("desk state").online = true;
                 desk.kick.notify_one();
                 emit(DeskEvent::Connection {
@@ -686,7 +682,7 @@ async fn follow(desk: Arc<Desk>, emit: Emit) {
                     }
                     // The desk's settings (SLA thresholds) as they are now; later changes arrive
                     // as events.
-                    if let Err(e) = d.desk_settings().await {
+                    if let Err(e) = d.supervision().desk_settings().await {
                         tracing::debug!(error = %e, "fetching the desk's settings");
                     }
                     if let Err(e) = d.files.fetch(&d.remote, &d.cache).await {

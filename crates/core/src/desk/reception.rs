@@ -27,7 +27,12 @@ fn given(v: &Option<String>) -> Option<String> {
         .map(str::to_owned)
 }
 
-impl Desk {
+/// Reception's tools, borrowed from the desk ([`Desk::reception`]).
+pub struct Reception<'a> {
+    pub(super) desk: &'a Desk,
+}
+
+impl Reception<'_> {
     /// Clients the desk knows with this phone (however it is written): what reception is
     /// offered instead of recording someone twice. Nothing for a phone that is not one yet.
     pub async fn clients_with_phone(&self, phone: &str) -> CoreResult<Vec<Client>> {
@@ -38,7 +43,7 @@ impl Desk {
             "SELECT data FROM clients WHERE json_extract(data, '$.phone') = ? ORDER BY name",
         )
         .bind(phone)
-        .fetch_all(self.cache.pool())
+        .fetch_all(self.desk.cache.pool())
         .await?;
         rows.iter().map(|r| crate::cache::parse(r.get(0))).collect()
     }
@@ -92,10 +97,11 @@ impl Desk {
             allergies: None,
             medications: None,
         };
-        self.cache
+        self.desk
+            .cache
             .apply_state(vec![EventData::Client(client.clone())], None)
             .await?;
-        self.act(Op::CreateClient { client: req }).await?;
+        self.desk.act(Op::CreateClient { client: req }).await?;
         Ok(client)
     }
 
@@ -112,7 +118,7 @@ impl Desk {
             _ => {}
         }
         if let Some(c) = req.client_id {
-            if self.cache.client(c).await?.is_none() {
+            if self.desk.cache.client(c).await?.is_none() {
                 return Err(invalid("client_id does not name a client"));
             }
         }
@@ -140,10 +146,17 @@ impl Desk {
             created_at: now,
             closed_at: None,
         };
-        self.cache
+        self.desk
+            .cache
             .apply_state(vec![EventData::Callback(cb.clone())], None)
             .await?;
-        self.act(Op::CreateCallback { callback: req }).await?;
+        self.desk.act(Op::CreateCallback { callback: req }).await?;
         Ok(cb)
+    }
+
+    /// A new claim code for a record reception made, to hand the patient (online only: the
+    /// code is shown once and never kept on disk).
+    pub async fn claim_code(&self, id: Uuid) -> CoreResult<careline_protocol::ClaimCode> {
+        self.desk.remote.claim_code(id).await
     }
 }

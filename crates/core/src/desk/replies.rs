@@ -9,11 +9,17 @@ use uuid::Uuid;
 use super::Desk;
 use crate::CoreResult;
 
-impl Desk {
+/// The quick replies, borrowed from the desk ([`Desk::replies`]).
+pub struct Replies<'a> {
+    pub(super) desk: &'a Desk,
+}
+
+impl Replies<'_> {
     /// The team's replies and mine; offline, the ones fetched last.
     pub async fn quick_replies(&self) -> CoreResult<Vec<QuickReply>> {
         Ok(self
-            .kept("quick_replies", self.remote.quick_replies().await)
+            .desk
+            .kept("quick_replies", self.desk.remote.quick_replies().await)
             .await?
             .0)
     }
@@ -24,12 +30,12 @@ impl Desk {
         id: Option<Uuid>,
         req: &QuickReplyRequest,
     ) -> CoreResult<Vec<QuickReply>> {
-        self.remote.save_quick_reply(id, req).await?;
+        self.desk.remote.save_quick_reply(id, req).await?;
         self.quick_replies().await
     }
 
     pub async fn delete_quick_reply(&self, id: Uuid) -> CoreResult<Vec<QuickReply>> {
-        self.remote.delete_quick_reply(id).await?;
+        self.desk.remote.delete_quick_reply(id).await?;
         self.quick_replies().await
     }
 }

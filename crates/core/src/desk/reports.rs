@@ -68,7 +68,12 @@ pub enum Export {
     Audit(careline_protocol::AuditQuery),
 }
 
-impl Desk {
+/// The reports, the audit log and the board, borrowed from the desk ([`Desk::reports`]).
+pub struct Reports<'a> {
+    pub(super) desk: &'a Desk,
+}
+
+impl Reports<'_> {
     /// The consultations report from the server; offline, the last one fetched (kept in the
     /// cache, encrypted like the rest).
     pub async fn consultation_report(
@@ -76,9 +81,10 @@ impl Desk {
         q: &careline_protocol::ReportQuery,
     ) -> CoreResult<ReportView> {
         let (report, fetched_at, offline) = self
+            .desk
             .kept(
                 "report.consultations",
-                self.remote.consultation_report(q).await,
+                self.desk.remote.consultation_report(q).await,
             )
             .await?;
         Ok(ReportView {
@@ -94,7 +100,11 @@ impl Desk {
         q: &careline_protocol::ReportQuery,
     ) -> CoreResult<OperatorReportView> {
         let (report, fetched_at, offline) = self
-            .kept("report.operators", self.remote.operator_report(q).await)
+            .desk
+            .kept(
+                "report.operators",
+                self.desk.remote.operator_report(q).await,
+            )
             .await?;
         Ok(OperatorReportView {
             report,
@@ -103,6 +113,135 @@ impl Desk {
         })
     }
 
+    pub async fn callback_report(
+        &self,
+        q: &careline_protocol::ReportQuery,
+    ) -> CoreResult<CallbackReportView> {
+        let (report, fetched_at, offline) = self
+            .desk
+            .kept(
+                "report.callbacks",
+                self.desk.remote.callback_report(q).await,
+            )
+            .await?;
+        Ok(CallbackReportView {
+            report,
+            fetched_at,
+            offline,
+        })
+    }
+
+    pub async fn billing_report(
+        &self,
+        q: &careline_protocol::ReportQuery,
+    ) -> CoreResult<BillingReportView> {
+        let (report, fetched_at, offline) = self
+            .desk
+            .kept("report.billing", self.desk.remote.billing_report(q).await)
+            .await?;
+        Ok(BillingReportView {
+            report,
+            fetched_at,
+            offline,
+        })
+    }
+
+    /// The consultations behind a figure (online only: the cache does not hold the history's
+    /// times for every consultation of a month).
+    pub async fn report_items(
+        &self,
+        q: &careline_protocol::ReportItemsQuery,
+    ) -> CoreResult<careline_protocol::ReportItems> {
+        self.desk.remote.report_items(q).await
+    }
+
+    /// A page of the audit log (an admin's; online only).
+    pub async fn audit(&self, q: &careline_protocol::AuditQuery) -> CoreResult<AuditPage> {
+        let page = self.desk.remote.audit(q).await?;
+        Ok(AuditPage {
+            items: page.items,
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    /// Fetches a report (or the audit log) as CSV and saves it in the user's downloads folder
+    /// (the home folder if there is none; `CARELINE_EXPORT_DIR` if set) under a name of its
+    /// own; where it went.
+    pub async fn export_csv(&self, export: &Export) -> CoreResult<PathBuf> {
+        let (name, text) = match export {
+            Export::Consultations(q) => (
+                "consultations-report",
+                self.desk
+                    .remote
+                    .csv("/api/v1/reports/consultations", &without_format(q))
+                    .await?,
+            ),
+            Export::Operators(q) => (
+                "operators-report",
+                self.desk
+                    .remote
+                    .csv("/api/v1/reports/operators", &without_format(q))
+                    .await?,
+            ),
+            Export::Items(q) => {
+                let q = careline_protocol::ReportItemsQuery {
+                    format: None,
+                    limit: None,
+                    ..q.clone()
+                };
+                (
+                    "consultations",
+                    self.desk
+                        .remote
+                        .csv("/api/v1/reports/consultations/items", &q)
+                        .await?,
+                )
+            }
+            Export::Callbacks(q) => (
+                "callbacks-report",
+                self.desk
+                    .remote
+                    .csv("/api/v1/reports/callbacks", &without_format(q))
+                    .await?,
+            ),
+            Export::Billing(q) => (
+                "billing-report",
+                self.desk
+                    .remote
+                    .csv("/api/v1/reports/billing", &without_format(q))
+                    .await?,
+            ),
+            Export::Audit(q) => {
+                let q = careline_protocol::AuditQuery {
+                    format: None,
+                    cursor: None,
+                    limit: None,
+                    ..q.clone()
+                };
+                ("audit", self.desk.remote.csv("/api/v1/audit", &q).await?)
+            }
+        };
+        let dir = crate::files::save_dir();
+        tokio::fs::create_dir_all(&dir).await?;
+        let stamp = chrono::Local::now().format("%Y-%m-%d-%H%M%S");
+        let path = dir.join(format!(
+            "careline-{name}-{stamp}-{}.csv",
+            &Uuid::now_v7().simple().to_string()[24..]
+        ));
+        // A byte-order mark, so that spreadsheet programs read the Cyrillic and Chinese as UTF-8.
+        let mut bytes = "\u{feff}".as_bytes().to_vec();
+        bytes.extend_from_slice(text.as_bytes());
+        tokio::fs::write(&path, bytes).await?;
+        Ok(path)
+    }
+
+    /// The live board, from the cache.
+    pub async fn board(&self) -> CoreResult<crate::views::Board> {
+        self.desk.views().board().await
+    }
+}
+
+impl Desk {
     /// What the server answered, kept in the cache under `key` with the time; when the server
     /// cannot be reached, the last answer kept (and `true`: it is old).
     pub(super) async fn kept<T: Serialize + serde::de::DeserializeOwned>(
@@ -137,123 +276,6 @@ impl Desk {
             }
             Err(e) => Err(e),
         }
-    }
-
-    pub async fn callback_report(
-        &self,
-        q: &careline_protocol::ReportQuery,
-    ) -> CoreResult<CallbackReportView> {
-        let (report, fetched_at, offline) = self
-            .kept("report.callbacks", self.remote.callback_report(q).await)
-            .await?;
-        Ok(CallbackReportView {
-            report,
-            fetched_at,
-            offline,
-        })
-    }
-
-    pub async fn billing_report(
-        &self,
-        q: &careline_protocol::ReportQuery,
-    ) -> CoreResult<BillingReportView> {
-        let (report, fetched_at, offline) = self
-            .kept("report.billing", self.remote.billing_report(q).await)
-            .await?;
-        Ok(BillingReportView {
-            report,
-            fetched_at,
-            offline,
-        })
-    }
-
-    /// The consultations behind a figure (online only: the cache does not hold the history's
-    /// times for every consultation of a month).
-    pub async fn report_items(
-        &self,
-        q: &careline_protocol::ReportItemsQuery,
-    ) -> CoreResult<careline_protocol::ReportItems> {
-        self.remote.report_items(q).await
-    }
-
-    /// A page of the audit log (an admin's; online only).
-    pub async fn audit(&self, q: &careline_protocol::AuditQuery) -> CoreResult<AuditPage> {
-        let page = self.remote.audit(q).await?;
-        Ok(AuditPage {
-            items: page.items,
-            next_cursor: page.next_cursor,
-        })
-    }
-
-    /// Fetches a report (or the audit log) as CSV and saves it in the user's downloads folder
-    /// (the home folder if there is none; `CARELINE_EXPORT_DIR` if set) under a name of its
-    /// own; where it went.
-    pub async fn export_csv(&self, export: &Export) -> CoreResult<PathBuf> {
-        let (name, text) = match export {
-            Export::Consultations(q) => (
-                "consultations-report",
-                self.remote
-                    .csv("/api/v1/reports/consultations", &without_format(q))
-                    .await?,
-            ),
-            Export::Operators(q) => (
-                "operators-report",
-                self.remote
-                    .csv("/api/v1/reports/operators", &without_format(q))
-                    .await?,
-            ),
-            Export::Items(q) => {
-                let q = careline_protocol::ReportItemsQuery {
-                    format: None,
-                    limit: None,
-                    ..q.clone()
-                };
-                (
-                    "consultations",
-                    self.remote
-                        .csv("/api/v1/reports/consultations/items", &q)
-                        .await?,
-                )
-            }
-            Export::Callbacks(q) => (
-                "callbacks-report",
-                self.remote
-                    .csv("/api/v1/reports/callbacks", &without_format(q))
-                    .await?,
-            ),
-            Export::Billing(q) => (
-                "billing-report",
-                self.remote
-                    .csv("/api/v1/reports/billing", &without_format(q))
-                    .await?,
-            ),
-            Export::Audit(q) => {
-                let q = careline_protocol::AuditQuery {
-                    format: None,
-                    cursor: None,
-                    limit: None,
-                    ..q.clone()
-                };
-                ("audit", self.remote.csv("/api/v1/audit", &q).await?)
-            }
-        };
-        let dir = crate::files::save_dir();
-        tokio::fs::create_dir_all(&dir).await?;
-        let stamp = chrono::Local::now().format("%Y-%m-%d-%H%M%S");
-        let path = dir.join(format!(
-            "careline-{name}-{stamp}-{}.csv",
-            &Uuid::now_v7().simple().to_string()[24..]
-        ));
-        // A byte-order mark, so that spreadsheet programs read the Cyrillic and Chinese as UTF-8.
-        let mut bytes = "\u{feff}".as_bytes().to_vec();
-        bytes.extend_from_slice(text.as_bytes());
-        tokio::fs::write(&path, bytes).await?;
-        Ok(path)
-    }
-
-    /// The live board, from the cache.
-    pub async fn board(&self) -> CoreResult<crate::views::Board> {
-        self.views().board().await
     }
 }
 

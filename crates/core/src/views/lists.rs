@@ -342,6 +342,13 @@ impl Views<'_> {
         Ok(self.rows(vec![c]).await?.pop())
     }
 
+    /// Consultations whose id starts (or, for the short ids the CLI shows, ends) with `part`:
+    /// at least 4 hex digits.
+    pub async fn consultations_by_prefix(&self, part: &str) -> CoreResult<Vec<ConsultationRow>> {
+        let found = self.cache.consultations_by_prefix(part).await?;
+        self.rows(found).await
+    }
+
     /// For each active consultation whose client wrote after the last answer they could see:
     /// when that first unanswered message came. Two statements per 200: the threads' last
     /// answers through the thread index, then the client messages after them through theirs.
