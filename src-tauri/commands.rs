@@ -116,6 +116,7 @@ pub async fn counts(shell: State<'_, Shell>) -> Res<Counts> {
     Ok(shell.desk().await?.counts().await?)
 }
 
+/// A page of a consultation list: `after` is the previous page's `next` (none for the first).
 #[tauri::command]
 pub async fn list(
     shell: State<'_, Shell>,
@@ -356,6 +357,7 @@ pub async fn delete_webhook(shell: State<'_, Shell>, id: Uuid) -> Res<()> {
     Ok(shell.desk().await?.supervision().delete_webhook(id).await?)
 }
 
+/// The newest deliveries to an endpoint.
 #[tauri::command]
 pub async fn webhook_deliveries(
     shell: State<'_, Shell>,
@@ -678,6 +680,7 @@ pub fn reveal(app: AppHandle, path: String) -> Res<()> {
         .map_err(|e| UiError::local(LocalCode::File, e.to_string()))
 }
 
+/// The live board, from the cache.
 #[tauri::command]
 pub async fn board(shell: State<'_, Shell>) -> Res<careline_core::desk::Board> {
     Ok(shell.desk().await?.reports().board().await?)
@@ -701,6 +704,7 @@ pub async fn create_tariff(
         .await?)
 }
 
+/// Red-flag rules (admin; online only).
 #[tauri::command]
 pub async fn red_flags(shell: State<'_, Shell>) -> Res<Vec<careline_protocol::RedFlagRule>> {
     Ok(shell.desk().await?.supervision().red_flags().await?)
@@ -731,6 +735,7 @@ pub async fn delete_red_flag(shell: State<'_, Shell>, id: Uuid) -> Res<()> {
         .await?)
 }
 
+/// Which rule fires on a text, if any (nothing changes).
 #[tauri::command]
 pub async fn test_red_flags(shell: State<'_, Shell>, text: String) -> Res<Option<String>> {
     Ok(shell
@@ -741,6 +746,7 @@ pub async fn test_red_flags(shell: State<'_, Shell>, text: String) -> Res<Option
         .await?)
 }
 
+/// Assignment policy and SLA thresholds; offline, the last ones fetched.
 #[tauri::command]
 pub async fn desk_settings(shell: State<'_, Shell>) -> Res<careline_protocol::DeskSettings> {
     Ok(shell.desk().await?.supervision().desk_settings().await?)

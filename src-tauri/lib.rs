@@ -3,6 +3,8 @@
 //! ([`commands::subscribe`]); notifications and the tray are raised here from what the core's
 //! policy decides. No domain logic lives in this crate.
 
+#[cfg(test)]
+mod bridge;
 mod commands;
 pub mod memory;
 mod shell;
@@ -39,75 +41,8 @@ pub fn run() {
                 window.app_handle().state::<Shell>().set_focused(*focused);
             }
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::boot,
-            commands::login,
-            commands::logout,
-            commands::subscribe,
-            commands::counts,
-            commands::list,
-            commands::consultation,
-            commands::thread,
-            commands::thread_after,
-            commands::act,
-            commands::send_file,
-            commands::send_path,
-            commands::outbox,
-            commands::retry,
-            commands::dismiss,
-            commands::callbacks,
-            commands::callback,
-            commands::clients,
-            commands::client_profile,
-            commands::clients_with_phone,
-            commands::create_client,
-            commands::claim_code,
-            commands::create_callback,
-            commands::quick_replies,
-            commands::save_quick_reply,
-            commands::delete_quick_reply,
-            commands::media,
-            commands::open_attachment,
-            commands::webhooks,
-            commands::create_webhook,
-            commands::update_webhook,
-            commands::delete_webhook,
-            commands::webhook_deliveries,
-            commands::operators,
-            commands::search,
-            commands::search_backlog,
-            commands::set_in_front,
-            commands::mark_read,
-            commands::settings,
-            commands::set_settings,
-            commands::call,
-            commands::image,
-            commands::open_file,
-            commands::set_language,
-            commands::ready,
-            commands::create_operator,
-            commands::update_operator,
-            commands::erase_client,
-            commands::sessions,
-            commands::consultation_report,
-            commands::operator_report,
-            commands::revoke_session,
-            commands::red_flags,
-            commands::save_red_flag,
-            commands::delete_red_flag,
-            commands::test_red_flags,
-            commands::desk_settings,
-            commands::set_desk_settings,
-            commands::callback_report,
-            commands::billing_report,
-            commands::report_items,
-            commands::audit,
-            commands::export_csv,
-            commands::reveal,
-            commands::board,
-            commands::tariffs,
-            commands::create_tariff,
-        ])
+        // Every command of commands.rs, listed by the build script (bridge.rs).
+        .invoke_handler(include!(concat!(env!("OUT_DIR"), "/handlers.rs")))
         .build(tauri::generate_context!("tauri.conf.json"))
         .expect("error while building the Careline window")
         .run(|app, event| {

@@ -133,13 +133,14 @@ pub fn typescript() -> String {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn types_ts_is_current() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src/gen/types.ts");
-        let want = super::typescript();
+    use std::path::Path;
+
+    /// `file` (under the project) holds `want`; with CARELINE_BLESS set, it is written first.
+    fn current(file: &str, want: &str) {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
         if std::env::var_os("CARELINE_BLESS").is_some() {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(&path, &want).unwrap();
+            std::fs::write(&path, want).unwrap();
         }
         let have = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(
@@ -147,5 +148,19 @@ mod tests {
             "{} is stale: run CARELINE_BLESS=1 cargo test -p careline-desktop --lib types",
             path.display()
         );
+    }
+
+    #[test]
+    fn types_ts_is_current() {
+        current("ui/src/gen/types.ts", &super::typescript());
+    }
+
+    /// The window's command wrappers, generated from the commands (`bridge.rs`).
+    #[test]
+    fn types_of_the_commands_are_current() {
+        let source = include_str!("commands.rs");
+        let commands = crate::bridge::commands(source).unwrap();
+        let ts = crate::bridge::typescript(&commands, &super::typescript()).unwrap();
+        current("ui/src/gen/commands.ts", &ts);
     }
 }

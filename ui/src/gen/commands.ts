@@ -1,0 +1,134 @@
+// Generated from src-tauri/commands.rs by src-tauri/bridge.rs. Do not edit.
+// Regenerate: CARELINE_BLESS=1 cargo test -p careline-desktop --lib types
+
+import { Channel, invoke } from "@tauri-apps/api/core";
+import type { Attachment, AuditPage, AuditQuery, BillingReportView, Board, Boot, Callback, CallbackReportView, CallbackRow, CallbackView, ClaimCode, Client, ClientProfile, ConsultationRow, ConsultationView, Counts, CreateCallbackRequest, CreateClientRequest, CreateOperatorRequest, CreateTariffRequest, CreateWebhookRequest, DeliveryStatus, DeskEvent, DeskSettings, Entry, Export, ListCursor, ListFilter, ListPage, Me, Op, Operator, OperatorReportView, OperatorRow, QuickReply, QuickReplyRequest, RedFlagRule, RedFlagRuleRequest, ReportItems, ReportItemsQuery, ReportQuery, ReportView, SearchHit, SessionInfo, Settings, Tariff, ThreadPage, UpdateOperatorRequest, UpdateWebhookRequest, WebhookCreated, WebhookDelivery, WebhookEndpoint } from "./types";
+
+/** Every command of the desk, as the window calls it. */
+export const commands = {
+  /**
+   * Opens the desk at start: the session from CARELINE_SERVER/LOGIN/PASSWORD (kiosks, the run
+   * command, tests), else the remembered one, else none.
+   */
+  boot: () => invoke<Boot>("boot"),
+  login: (server: string, login: string, password: string) => invoke<Me>("login", { server, login, password }),
+  logout: (wipe: boolean) => invoke<void>("logout", { wipe }),
+  /** The one channel the desk's events reach the UI through. */
+  subscribe: (events: Channel<DeskEvent>) => invoke<void>("subscribe", { events }),
+  counts: () => invoke<Counts>("counts"),
+  /** A page of a consultation list: `after` is the previous page's `next` (none for the first). */
+  list: (view: ConsultationView, filter: ListFilter, after: ListCursor | null, limit: number) => invoke<ListPage>("list", { view, filter, after, limit }),
+  /** One consultation as a list row (for the chat's header). */
+  consultation: (id: string) => invoke<ConsultationRow | null>("consultation", { id }),
+  thread: (clientId: string, beforeSeq: number | null, limit: number) => invoke<ThreadPage>("thread", { clientId, beforeSeq, limit }),
+  threadAfter: (clientId: string, afterSeq: number, limit: number) => invoke<ThreadPage>("thread_after", { clientId, afterSeq, limit }),
+  /** Anything the operator does (through the outbox: works offline). */
+  act: (op: Op) => invoke<number>("act", { op }),
+  sendFile: (consultationId: string, name: string, bytes: number[], internal: boolean) => invoke<number>("send_file", { consultationId, name, bytes, internal }),
+  /** A file dropped on the window. */
+  sendPath: (consultationId: string, path: string, internal: boolean) => invoke<number>("send_path", { consultationId, path, internal }),
+  outbox: () => invoke<Entry[]>("outbox"),
+  retry: (id: number) => invoke<void>("retry", { id }),
+  dismiss: (id: number) => invoke<void>("dismiss", { id }),
+  callbacks: (view: CallbackView, text: string | null) => invoke<CallbackRow[]>("callbacks", { view, text }),
+  callback: (id: string) => invoke<CallbackRow | null>("callback", { id }),
+  clients: (query: string | null) => invoke<Client[]>("clients", { query }),
+  /** A client's profile from the cache; the view is recorded in the server's audit log. */
+  clientProfile: (id: string) => invoke<ClientProfile | null>("client_profile", { id }),
+  /** Known clients with this phone (however written): offered instead of a duplicate. */
+  clientsWithPhone: (phone: string) => invoke<Client[]>("clients_with_phone", { phone }),
+  /** Reception records a client (online or offline); in the cache at once. */
+  createClient: (req: CreateClientRequest) => invoke<Client>("create_client", { req }),
+  /** A callback request made by staff (online or offline); in the queue at once. */
+  createCallback: (req: CreateCallbackRequest) => invoke<Callback>("create_callback", { req }),
+  /** The team's quick replies and mine; offline, the ones fetched last. */
+  quickReplies: () => invoke<QuickReply[]>("quick_replies"),
+  /** A new reply (`id` null) or a changed one (online only); the list as it is now. */
+  saveQuickReply: (id: string | null, req: QuickReplyRequest) => invoke<QuickReply[]>("save_quick_reply", { id, req }),
+  deleteQuickReply: (id: string) => invoke<QuickReply[]>("delete_quick_reply", { id }),
+  /** Webhook endpoints (admin; online only). */
+  webhooks: () => invoke<WebhookEndpoint[]>("webhooks"),
+  createWebhook: (req: CreateWebhookRequest) => invoke<WebhookCreated>("create_webhook", { req }),
+  updateWebhook: (id: string, req: UpdateWebhookRequest) => invoke<WebhookEndpoint>("update_webhook", { id, req }),
+  deleteWebhook: (id: string) => invoke<void>("delete_webhook", { id }),
+  /** The newest deliveries to an endpoint. */
+  webhookDeliveries: (id: string, status: DeliveryStatus | null) => invoke<WebhookDelivery[]>("webhook_deliveries", { id, status }),
+  operators: () => invoke<OperatorRow[]>("operators"),
+  search: (query: string) => invoke<SearchHit[]>("search", { query }),
+  /** Cached messages not searchable yet (a first download is being indexed). */
+  searchBacklog: () => invoke<number>("search_backlog"),
+  setInFront: (consultationId: string | null) => invoke<void>("set_in_front", { consultationId }),
+  markRead: (consultationId: string) => invoke<void>("mark_read", { consultationId }),
+  settings: () => invoke<Settings>("settings"),
+  setSettings: (settings: Settings) => invoke<void>("set_settings", { settings }),
+  /**
+   * Calls a phone number: `tel:` through the system, or the `CARELINE_SIP_TEMPLATE` URI
+   * (`{phone}` is replaced: e.g. `sip:{phone}@pbx.clinic.example`).
+   */
+  call: (phone: string) => invoke<string>("call", { phone }),
+  /** An image attachment from the local store as a data URL (none until it was fetched). */
+  image: (sha256: string, mediaType: string) => invoke<string | null>("image", { sha256, mediaType }),
+  /**
+   * An audio or video attachment as a `data:` URL to play in the chat (fetched if it is not
+   * here); none when it cannot be had or is too big to play inline (then it is opened instead).
+   */
+  media: (attachment: Attachment) => invoke<string | null>("media", { attachment }),
+  /**
+   * Opens an attachment with the system's program for it, fetching the original first if the
+   * store let it go (an old photo opened from its thumbnail).
+   */
+  openAttachment: (attachment: Attachment) => invoke<boolean>("open_attachment", { attachment }),
+  /**
+   * Opens an attachment from the local store with the system's program for it (decrypted into
+   * a folder of the user's alone, emptied at the next start and at logout) — only when its name
+   * ends in a safe extension for its media type (`careline_core::desk::openable`). Anything
+   * else is saved into the Downloads folder under a name no program runs, and the window is
+   * told where (`file_not_opened`): never run.
+   */
+  openFile: (sha256: string, fileName: string, mediaType: string) => invoke<boolean>("open_file", { sha256, fileName, mediaType }),
+  createOperator: (req: CreateOperatorRequest) => invoke<Operator>("create_operator", { req }),
+  /**
+   * A claim code for a record reception made: the patient registers with it to take the record
+   * over (shown once).
+   */
+  claimCode: (id: string) => invoke<ClaimCode>("claim_code", { id }),
+  /** Erases a client (admin): everything of them leaves the server and every desk. */
+  eraseClient: (id: string) => invoke<void>("erase_client", { id }),
+  /** The consultations report (the last one fetched when offline). */
+  consultationReport: (query: ReportQuery) => invoke<ReportView>("consultation_report", { query }),
+  /** The operators' report (the last one fetched when offline). */
+  operatorReport: (query: ReportQuery) => invoke<OperatorReportView>("operator_report", { query }),
+  /** Sessions of an operator (admin) or mine. */
+  sessions: (userId: string | null) => invoke<SessionInfo[]>("sessions", { userId }),
+  revokeSession: (id: string) => invoke<void>("revoke_session", { id }),
+  updateOperator: (id: string, req: UpdateOperatorRequest) => invoke<Operator>("update_operator", { id, req }),
+  callbackReport: (query: ReportQuery) => invoke<CallbackReportView>("callback_report", { query }),
+  billingReport: (query: ReportQuery) => invoke<BillingReportView>("billing_report", { query }),
+  /** The consultations behind a figure (online only). */
+  reportItems: (query: ReportItemsQuery) => invoke<ReportItems>("report_items", { query }),
+  audit: (query: AuditQuery) => invoke<AuditPage>("audit", { query }),
+  /** Saves a report (or the audit log) as CSV in the downloads folder; the file's path. */
+  exportCsv: (export_: Export) => invoke<string>("export_csv", { export: export_ }),
+  /** Shows a file (an export) in the system's file manager. */
+  reveal: (path: string) => invoke<void>("reveal", { path }),
+  /** The live board, from the cache. */
+  board: () => invoke<Board>("board"),
+  tariffs: () => invoke<Tariff[]>("tariffs"),
+  createTariff: (req: CreateTariffRequest) => invoke<Tariff>("create_tariff", { req }),
+  /** Red-flag rules (admin; online only). */
+  redFlags: () => invoke<RedFlagRule[]>("red_flags"),
+  /** A new rule (`id` none) or a rule's new state. */
+  saveRedFlag: (id: string | null, req: RedFlagRuleRequest) => invoke<RedFlagRule>("save_red_flag", { id, req }),
+  deleteRedFlag: (id: string) => invoke<void>("delete_red_flag", { id }),
+  /** Which rule fires on a text, if any (nothing changes). */
+  testRedFlags: (text: string) => invoke<string | null>("test_red_flags", { text }),
+  /** Assignment policy and SLA thresholds; offline, the last ones fetched. */
+  deskSettings: () => invoke<DeskSettings>("desk_settings"),
+  setDeskSettings: (settings: DeskSettings) => invoke<DeskSettings>("set_desk_settings", { settings }),
+  setLanguage: (lang: string) => invoke<void>("set_language", { lang }),
+  /**
+   * The window shows the operator's queue: with `CARELINE_STARTUP_TRACE` set, say how long the
+   * start took (the app benchmark reads it).
+   */
+  ready: () => invoke<void>("ready"),
+};
