@@ -295,17 +295,9 @@ fn ts_type(ty: &syn::Type, named: &mut BTreeSet<String>) -> Result<String, Strin
     })
 }
 
+/// The type as written, for an error message.
 fn quote_type(ty: &syn::Type) -> String {
-    match ty {
-        syn::Type::Path(p) => p
-            .path
-            .segments
-            .iter()
-            .map(|s| s.ident.to_string())
-            .collect::<Vec<_>>()
-            .join("::"),
-        _ => "?".into(),
-    }
+    quote::ToTokens::to_token_stream(ty).to_string()
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use careline_core::desk::{
     SyncStep,
 };
 use careline_core::{CoreError, Opened};
-use careline_protocol::{ErrorCode, Presence};
+use careline_protocol::Presence;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -311,12 +311,7 @@ async fn follow_live(desk: &Arc<Desk>, json: bool) -> anyhow::Result<()> {
 /// same operator). Other errors stay as they are.
 fn session_over(e: CoreError) -> anyhow::Error {
     match e {
-        CoreError::Refused(refusal)
-            if matches!(
-                refusal.code,
-                ErrorCode::Unauthorized | ErrorCode::AccountDisabled
-            ) =>
-        {
+        CoreError::Refused(refusal) if refusal.code.ends_session() => {
             anyhow::anyhow!(
             "the server ended the session ({}); run `careline login` again — the outbox is kept",
             refusal.message

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use careline_protocol::{ErrorCode, Event, WsControl};
+use careline_protocol::{Event, WsControl};
 use futures::StreamExt;
 use rand::Rng;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
@@ -53,7 +53,7 @@ pub async fn follow(
             Ok(false) => return Ok(()),
             Ok(true) => {}
             Err(CoreError::Refused(e))
-                if matches!(e.code, ErrorCode::Unauthorized | ErrorCode::AccountDisabled) =>
+                if e.code.ends_session() =>
             {
                 return Err(CoreError::Refused(e))
             }

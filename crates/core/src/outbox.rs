@@ -7,7 +7,7 @@
 
 use careline_protocol::{
     AssignRequest, AttemptOutcome, AttemptRequest, CloseRequest, CreateCallbackRequest,
-    CreateClientRequest, Erasure, ErrorCode, EventData, MessageKind, Presence, Priority,
+    CreateClientRequest, Erasure, EventData, MessageKind, Presence, Priority,
     ReadRequest, ReleaseRequest, SendMessageRequest, TransferRequest, UpdateClientRequest,
     UpdateConsultationRequest,
 };
@@ -259,7 +259,7 @@ impl Cache {
                     result.sent += 1;
                 }
                 Err(CoreError::Refused(e))
-                    if matches!(e.code, ErrorCode::Unauthorized | ErrorCode::AccountDisabled) =>
+                    if e.code.ends_session() =>
                 {
                     result.session_ended = Some(e);
                     return Ok(result);

@@ -53,6 +53,22 @@ fn beginning(body: &[u8]) -> String {
     out
 }
 
+/// The HTTP client of a session. A server that accepts no connection within 5 s, or sends
+/// nothing for 30 s in the middle of an answer (a dead peer behind a NAT that kept the socket),
+/// fails the request as unreachable instead of holding the loop that waits on it; a slow upload
+/// or download that keeps moving is not cut off, as a whole-request timeout would.
+fn client() -> CoreResult<reqwest::Client> {
+    client_with(std::time::Duration::from_secs(30))
+}
+
+fn client_with(read_timeout: std::time::Duration) -> CoreResult<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .read_timeout(read_timeout)
+        .build()
+        .map_err(CoreError::Unreachable)
+}
+
 impl Remote {
     /// Logs in; clients of the desktop are operators and admins, but any role may use it.
     pub async fn login(
@@ -61,10 +77,7 @@ impl Remote {
         password: &str,
     ) -> CoreResult<(Remote, LoginResponse)> {
         let base = server.trim_end_matches('/').to_owned();
-        let http = reqwest::Client::builder()
-            .connect_timeout(std::time::Duration::from_secs(5))
-            .build()
-            .map_err(CoreError::Unreachable)?;
+        let http = client()?;
         let req = LoginRequest {
             login: login.into(),
             password: password.into(),
@@ -91,7 +104,9 @@ impl Remote {
     pub fn with_token(server: &str, token: &str) -> Remote {
         Remote {
             base: server.trim_end_matches('/').to_owned(),
-            http: reqwest::Client::new(),
+            // Building fails only when the system's TLS roots cannot be loaded; a client without
+            // the timeouts is then still better than no desk.
+            http: client().unwrap_or_default(),
             token: token.into(),
             key: None,
         }
@@ -689,5 +704,35 @@ impl Remote {
     pub async fn sync_page(&self, since: i64, limit: i64) -> CoreResult<SyncResponse> {
         self.get(&format!("/api/v1/sync?since={since}&limit={limit}"))
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A server that takes the connection and then says nothing fails the request as
+    /// unreachable instead of holding the caller for ever.
+    #[tokio::test]
+    async fn a_server_that_answers_nothing_is_unreachable() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let held = tokio::spawn(async move {
+            let (socket, _) = listener.accept().await.unwrap();
+            tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+            drop(socket);
+        });
+        let remote = Remote {
+            http: client_with(std::time::Duration::from_millis(300)).unwrap(),
+            ..Remote::with_token(&format!("http://{addr}"), "token")
+        };
+        let started = std::time::Instant::now();
+        let answer = remote.get::<serde_json::Value>("/api/v1/me").await;
+        assert!(
+            matches!(answer, Err(CoreError::Unreachable(_))),
+            "{answer:?}"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        held.abort();
     }
 }

@@ -45,6 +45,12 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// The server no longer accepts the session (it expired or was revoked, or the account was
+    /// disabled): the desk stops, keeps what waits to be sent, and asks for a new login.
+    pub fn ends_session(self) -> bool {
+        matches!(self, ErrorCode::Unauthorized | ErrorCode::AccountDisabled)
+    }
+
     /// The HTTP status this code is sent with.
     pub fn http_status(self) -> u16 {
         use ErrorCode::*;
