@@ -68,7 +68,8 @@ pub fn consultation_due(
                 at: since + d,
             })
         }
-        ConsultationStatus::Closed => None,
+        // A booked visit has its own reminders (its start), not the queue's thresholds.
+        ConsultationStatus::Closed | ConsultationStatus::Scheduled => None,
     }
 }
 

@@ -40,6 +40,7 @@ pub fn consultation(
         last_message_at: None,
         red_flag: None,
         red_flag_words: None,
+        appointment_id: None,
     }
 }
 

@@ -119,8 +119,10 @@ wire_enum!(
 );
 
 wire_enum!(
-    /// `new` (in the queue) → `active` (taken) → `closed` (archive).
-    ConsultationStatus { New = "new", Active = "active", Closed = "closed" }
+    /// `new` (in the queue) → `active` (taken) → `closed` (archive); a booked visit's
+    /// consultation is `scheduled` (assigned to its specialist, in nobody's queue) until the
+    /// visit opens (`active`) or is cancelled, declined or missed (`closed`).
+    ConsultationStatus { New = "new", Active = "active", Closed = "closed", Scheduled = "scheduled" }
 );
 
 wire_enum!(
@@ -445,6 +447,10 @@ pub struct Consultation {
     /// "дав* в груд*"): what the desk shows, and marks in the message.
     #[serde(default)]
     pub red_flag_words: Option<String>,
+    /// The booked visit this consultation carries (see [`Appointment`]); none for one that
+    /// began in the queue.
+    #[serde(default)]
+    pub appointment_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -726,6 +732,12 @@ pub use replies::{check_quick_reply, QuickRepliesChanged, QuickReply, QuickReply
 pub use webhooks::{
     CreateWebhookRequest, DeliveryQuery, DeliveryStatus, UpdateWebhookRequest, WebhookCreated,
     WebhookDelivery, WebhookEndpoint, WebhookEventType, WebhookPaused,
+};
+pub mod visits;
+pub use visits::{
+    Appointment, AppointmentQuery, AppointmentStatus, BookRequest, ReasonRequest, Refund,
+    RefundStatus, RescheduleRequest, Schedule, ScheduleException, ScheduleRequest, Slot, SlotQuery,
+    Specialist, TimeRange, VisitLengths, WorkingHours,
 };
 pub mod supervision;
 pub use supervision::{

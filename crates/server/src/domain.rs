@@ -54,6 +54,11 @@ pub fn consultation_transition(
             "the consultation was already taken",
         )),
         (Take, Closed) => Err(illegal("take", Closed)),
+        // A booked visit's consultation opens with its visit (check-in, the call, its start).
+        (Take | Assign, Scheduled) => Err(ApiError::new(
+            ErrorCode::IllegalTransition,
+            "this consultation is a booked visit: it opens with the visit",
+        )),
         (Assign, _) if !actor.is_admin() => Err(ApiError::new(
             ErrorCode::Forbidden,
             "only an admin assigns consultations",
@@ -100,8 +105,13 @@ pub fn may_post_public(
     match actor.role {
         Role::Client => Ok(()), // a client's message to a closed consultation opens a new one
         Role::Operator | Role::Admin => match status {
-            ConsultationStatus::Active if assigned == Some(actor.id) || actor.is_admin() => Ok(()),
-            ConsultationStatus::Active => Err(ApiError::new(
+            // The specialist of a booked visit may write to the patient before it opens.
+            ConsultationStatus::Active | ConsultationStatus::Scheduled
+                if assigned == Some(actor.id) || actor.is_admin() =>
+            {
+                Ok(())
+            }
+            ConsultationStatus::Active | ConsultationStatus::Scheduled => Err(ApiError::new(
                 ErrorCode::NotAssigned,
                 "only the assigned operator or an admin may reply; internal notes are open to all",
             )),

@@ -18,7 +18,7 @@ use crate::time::{from_ms, ms, now_ms};
 
 pub(crate) const CONSULTATION_COLS: &str = "id, client_id, kind, status, operator_id, priority, tags, tariff_id, \
      price, currency, subject, created_at, taken_at, first_response_at, closed_at, summary, rating, \
-     rating_comment, last_message_at, red_flag, red_flag_words";
+     rating_comment, last_message_at, red_flag, red_flag_words, appointment_id";
 
 pub(crate) fn consultation_row(row: &AnyRow) -> AppResult<Consultation> {
     Ok(Consultation {
@@ -43,6 +43,7 @@ pub(crate) fn consultation_row(row: &AnyRow) -> AppResult<Consultation> {
         last_message_at: get_opt_time(row, "last_message_at")?,
         red_flag: row.try_get("red_flag")?,
         red_flag_words: row.try_get("red_flag_words")?,
+        appointment_id: get_opt_uuid(row, "appointment_id")?,
     })
 }
 
@@ -107,7 +108,7 @@ pub(crate) async fn open_consultation(
     client_id: Uuid,
 ) -> AppResult<Option<Consultation>> {
     let row = sqlx::query(&format!(
-        "SELECT {CONSULTATION_COLS} FROM consultations WHERE client_id = $1 AND status <> 'closed'"
+        "SELECT {CONSULTATION_COLS} FROM consultations WHERE client_id = $1 AND status <> 'closed' AND appointment_id IS NULL"
     ))
     .bind(client_id.to_string())
     .fetch_optional(tx.conn())
@@ -170,6 +171,7 @@ pub(crate) async fn create_consultation(
         last_message_at: None,
         red_flag: None,
         red_flag_words: None,
+        appointment_id: None,
     };
     let mut q =
         SqlBuf::new("INSERT INTO consultations (id, client_id, kind, status, priority, tags, tariff_id, price, currency, subject, created_at) VALUES (");

@@ -206,10 +206,15 @@ impl Store {
                     Some(open) => open,
                     None => {
                         opened = true;
+                        // After a visit, writing again is a chat, not another visit.
+                        let kind = match c.appointment_id {
+                            Some(_) => careline_protocol::ConsultationKind::Chat,
+                            None => c.kind,
+                        };
                         create_consultation(
                             &mut tx,
                             actor.id,
-                            c.kind,
+                            kind,
                             Some(body.clone()).filter(|b| !b.is_empty()),
                         )
                         .await?
