@@ -91,6 +91,7 @@ pub fn typescript() -> String {
         p::RedFlagRuleRequest::decl(),
         p::SlaThresholds::decl(),
         p::DeskSettings::decl(),
+        p::VisitSettings::decl(),
         p::ReportMoment::decl(),
         p::ReportItemsQuery::decl(),
         p::ReportItem::decl(),

@@ -47,7 +47,7 @@ export function Chat({ id, me, focus }: { id: string; me: Me; focus: number | nu
             {row.data.client_name}
           </button>
           <div class="meta">
-            <span class={`status status-${c.status}`} data-testid="chat-status">{c.status === "active" ? row.data.operator_name ?? t("active") : t(c.status === "new" ? "new" : "closed")}</span>
+            <span class={`status status-${c.status}`} data-testid="chat-status">{c.status === "active" ? row.data.operator_name ?? t("active") : c.status === "scheduled" ? t("st_scheduled") : t(c.status === "new" ? "new" : "closed")}</span>
             <span>{t(c.kind)}</span>
             {c.price > 0 && <span class="price" data-testid="chat-price">{money(c.price, c.currency, lang())}</span>}
             {c.tags.map((tag) => <span class="tag">{tag}</span>)}

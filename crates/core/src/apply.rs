@@ -482,6 +482,21 @@ fn apply_data(tx: &Transaction, data: &EventData) -> CoreResult<()> {
             )?
             .execute(params![cb.id.to_string(), cb.status.as_str(), ms(cb.due_at), json(cb)])?;
         }
+        EventData::Appointment(a) => {
+            tx.prepare_cached(
+                "INSERT INTO appointments (id, operator_id, client_id, starts_at, status, data) VALUES (?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (id) DO UPDATE SET operator_id = excluded.operator_id, starts_at = excluded.starts_at, \
+                 status = excluded.status, data = excluded.data",
+            )?
+            .execute(params![
+                a.id.to_string(),
+                a.operator_id.to_string(),
+                a.client_id.to_string(),
+                ms(a.starts_at),
+                a.status.as_str(),
+                json(a)
+            ])?;
+        }
         EventData::Tariff(t) => {
             tx.prepare_cached("INSERT INTO tariffs (id, data) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data")?
                 .execute(params![t.id.to_string(), json(t)])?;
@@ -535,6 +550,7 @@ fn erase_client(tx: &Transaction, client: uuid::Uuid) -> CoreResult<()> {
     tx.execute("DELETE FROM consultation_fts WHERE rowid IN (SELECT rowid FROM consultations WHERE client_id = ?)", [&id])?;
     tx.execute("DELETE FROM reads WHERE consultation_id IN (SELECT id FROM consultations WHERE client_id = ?) OR reader_id = ?", [&id, &id])?;
     tx.execute("DELETE FROM consultations WHERE client_id = ?", [&id])?;
+    tx.execute("DELETE FROM appointments WHERE client_id = ?", [&id])?;
     tx.execute(
         "DELETE FROM callbacks WHERE json_extract(data, '$.client_id') = ?",
         [&id],

@@ -525,6 +525,7 @@ async fn sla_marks_follow_the_thresholds_the_admin_sets() {
             &DeskSettings {
                 assignment: AssignmentPolicy::Manual,
                 sla,
+                ..DeskSettings::default()
             },
             admin,
             None,

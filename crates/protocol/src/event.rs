@@ -41,6 +41,8 @@ pub enum EventData {
     QuickReplies(crate::QuickRepliesChanged),
     /// Staff only: the server paused a webhook endpoint that kept failing.
     WebhookPaused(crate::WebhookPaused),
+    /// A booked visit changed (the client sees its own).
+    Appointment(crate::Appointment),
 }
 
 /// Who was erased.
@@ -65,6 +67,7 @@ impl EventData {
             EventData::Settings(_) => "settings",
             EventData::QuickReplies(_) => "quick_replies",
             EventData::WebhookPaused(_) => "webhook_paused",
+            EventData::Appointment(_) => "appointment",
         }
     }
 }

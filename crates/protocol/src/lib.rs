@@ -742,5 +742,5 @@ pub use visits::{
 pub mod supervision;
 pub use supervision::{
     AssignmentPolicy, DeskSettings, RedFlagRule, RedFlagRuleRequest, RedFlagTestRequest,
-    RedFlagTestResponse, RuleLanguage, SlaThresholds,
+    RedFlagTestResponse, RuleLanguage, SlaThresholds, VisitSettings,
 };

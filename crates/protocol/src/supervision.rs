@@ -97,6 +97,8 @@ impl Default for SlaThresholds {
 pub struct DeskSettings {
     pub assignment: AssignmentPolicy,
     pub sla: SlaThresholds,
+    #[serde(default)]
+    pub visits: VisitSettings,
 }
 
 impl Default for DeskSettings {
@@ -104,6 +106,24 @@ impl Default for DeskSettings {
         DeskSettings {
             assignment: AssignmentPolicy::Manual,
             sla: SlaThresholds::default(),
+            visits: VisitSettings::default(),
+        }
+    }
+}
+
+/// Rules of booked visits, the same for every specialist.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct VisitSettings {
+    /// A patient may cancel or move a visit until this many minutes before it starts (staff
+    /// may at any time before it begins); 0 allows it until the start.
+    pub cancel_before_minutes: u32,
+}
+
+impl Default for VisitSettings {
+    fn default() -> Self {
+        VisitSettings {
+            cancel_before_minutes: 120,
         }
     }
 }

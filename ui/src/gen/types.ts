@@ -7,7 +7,7 @@ export type Presence = "online" | "away" | "busy" | "offline";
 
 export type ConsultationKind = "chat" | "phone" | "video";
 
-export type ConsultationStatus = "new" | "active" | "closed";
+export type ConsultationStatus = "new" | "active" | "closed" | "scheduled";
 
 export type Priority = "low" | "normal" | "high" | "urgent";
 
@@ -83,7 +83,12 @@ red_flag: string | null,
  * The client's own words that rule fired on, as written ("давит в груди" for the rule
  * "дав* в груд*"): what the desk shows, and marks in the message.
  */
-red_flag_words: string | null, };
+red_flag_words: string | null, 
+/**
+ * The booked visit this consultation carries (see [`Appointment`]); none for one that
+ * began in the queue.
+ */
+appointment_id: string | null, };
 
 export type Attachment = { id: string, 
 /**
@@ -720,7 +725,14 @@ unanswered_minutes: number | null,
  */
 callback_asap_minutes: number | null, };
 
-export type DeskSettings = { assignment: AssignmentPolicy, sla: SlaThresholds, };
+export type DeskSettings = { assignment: AssignmentPolicy, sla: SlaThresholds, visits: VisitSettings, };
+
+export type VisitSettings = { 
+/**
+ * A patient may cancel or move a visit until this many minutes before it starts (staff
+ * may at any time before it begins); 0 allows it until the start.
+ */
+cancel_before_minutes: number, };
 
 export type ReportMoment = "arrived" | "taken" | "answered" | "closed" | "abandoned" | "any";
 

@@ -591,7 +591,7 @@ impl Desk {
                         s.presence = o.status;
                     }
                 }
-                EventData::Tariff(_) => {}
+                EventData::Tariff(_) | EventData::Appointment(_) => {}
                 // SLA thresholds: every list's marks may change.
                 EventData::Settings(_) => (consultations, callbacks) = (true, true),
                 EventData::QuickReplies(q) => quick_replies |= q.owner_id.is_none_or(|o| o == me),

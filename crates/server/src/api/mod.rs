@@ -10,6 +10,7 @@ mod quick_replies;
 mod reports;
 mod supervision;
 mod sync;
+mod visits;
 mod webhooks;
 
 pub use sync::MAX_CLIENT_FRAME;
@@ -268,6 +269,15 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(callbacks::release))
         .routes(routes!(callbacks::attempt))
         .routes(routes!(callbacks::cancel))
+        .routes(routes!(visits::get_schedule, visits::put_schedule))
+        .routes(routes!(visits::specialists))
+        .routes(routes!(visits::slots))
+        .routes(routes!(visits::book, visits::list))
+        .routes(routes!(visits::get))
+        .routes(routes!(visits::cancel))
+        .routes(routes!(visits::decline))
+        .routes(routes!(visits::reschedule))
+        .routes(routes!(visits::check_in))
         .routes(routes!(sync::sync))
         .routes(routes!(sync::snapshot))
         .routes(routes!(sync::ws))

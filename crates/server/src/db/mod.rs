@@ -235,6 +235,7 @@ impl WriteTx {
             EventData::Settings(v) => serde_json::to_string(v),
             EventData::QuickReplies(v) => serde_json::to_string(v),
             EventData::WebhookPaused(v) => serde_json::to_string(v),
+            EventData::Appointment(v) => serde_json::to_string(v),
         }
         .map_err(|e| AppError::failed("serializing event", e))?;
         sqlx::query("INSERT INTO events (seq, kind, client_id, staff_only, data, at) VALUES ($1, $2, $3, $4, $5, $6)")

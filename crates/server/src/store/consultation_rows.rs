@@ -124,6 +124,36 @@ pub(crate) async fn create_consultation(
     kind: ConsultationKind,
     subject: Option<String>,
 ) -> AppResult<Consultation> {
+    insert_consultation(tx, client_id, kind, subject, None).await
+}
+
+/// A booked visit's consultation: `scheduled`, assigned to its specialist, priced by the
+/// active tariff of its kind, outside the queue. Its event is emitted by the caller.
+pub(crate) async fn create_visit_consultation(
+    tx: &mut WriteTx,
+    client_id: Uuid,
+    kind: ConsultationKind,
+    subject: Option<String>,
+    specialist: Uuid,
+    appointment_id: Uuid,
+) -> AppResult<Consultation> {
+    insert_consultation(
+        tx,
+        client_id,
+        kind,
+        subject,
+        Some((specialist, appointment_id)),
+    )
+    .await
+}
+
+async fn insert_consultation(
+    tx: &mut WriteTx,
+    client_id: Uuid,
+    kind: ConsultationKind,
+    subject: Option<String>,
+    visit: Option<(Uuid, Uuid)>,
+) -> AppResult<Consultation> {
     let client = sqlx::query("SELECT blocked FROM clients WHERE id = $1")
         .bind(client_id.to_string())
         .fetch_optional(tx.conn())
@@ -153,8 +183,11 @@ pub(crate) async fn create_consultation(
         id: careline_protocol::new_id(),
         client_id,
         kind,
-        status: ConsultationStatus::New,
-        operator_id: None,
+        status: match visit {
+            Some(_) => ConsultationStatus::Scheduled,
+            None => ConsultationStatus::New,
+        },
+        operator_id: visit.map(|v| v.0),
         priority: Priority::Normal,
         tags: Vec::new(),
         tariff_id,
@@ -171,14 +204,17 @@ pub(crate) async fn create_consultation(
         last_message_at: None,
         red_flag: None,
         red_flag_words: None,
-        appointment_id: None,
+        appointment_id: visit.map(|v| v.1),
     };
     let mut q =
-        SqlBuf::new("INSERT INTO consultations (id, client_id, kind, status, priority, tags, tariff_id, price, currency, subject, created_at) VALUES (");
+        SqlBuf::new("INSERT INTO consultations (id, client_id, kind, status, operator_id, appointment_id, priority, tags, tariff_id, price, currency, subject, created_at) VALUES (");
     let ps = [
         q.arg(c.id.to_string()),
         q.arg(client_id.to_string()),
         q.arg(kind.as_str()),
+        q.arg(c.status.as_str()),
+        q.arg(c.operator_id.map(|o| o.to_string())),
+        q.arg(c.appointment_id.map(|a| a.to_string())),
         q.arg(tariff_id.map(|t| t.to_string())),
         q.arg(price),
         q.arg(c.currency.clone()),
@@ -186,8 +222,13 @@ pub(crate) async fn create_consultation(
         q.arg(now),
     ];
     q.push(&format!(
-        "{}, {}, {}, 'new', 'normal', '[]', {}, {}, {}, {}, {}) ON CONFLICT DO NOTHING",
-        ps[0], ps[1], ps[2], ps[3], ps[4], ps[5], ps[6], ps[7]
+        "{}, 'normal', '[]', {}, {}, {}, {}, {}) ON CONFLICT DO NOTHING",
+        ps[..6].join(", "),
+        ps[6],
+        ps[7],
+        ps[8],
+        ps[9],
+        ps[10]
     ));
     let done = q.query().execute(tx.conn()).await?;
     if done.rows_affected() == 0 {

@@ -27,6 +27,7 @@ pub mod sessions;
 pub mod settings;
 pub mod snapshot;
 pub mod tariffs;
+pub mod visits;
 pub mod webhooks;
 
 use std::sync::Arc;

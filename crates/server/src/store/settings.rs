@@ -41,6 +41,11 @@ impl Store {
                 }
             }
         }
+        if s.visits.cancel_before_minutes > 7 * 1440 {
+            return Err(AppError::invalid(
+                "visits.cancel_before_minutes is at most a week (10080 minutes)",
+            ));
+        }
         let json = serde_json::to_string(s)
             .map_err(|e| AppError::failed("serializing the desk settings", e))?;
         let now = now_ms();
