@@ -10,6 +10,8 @@ import { useAction, useLoad } from "./store";
 const eventTypes: WebhookEventType[] = [
   "message.undelivered", "consultation.created", "consultation.taken", "consultation.transferred", "consultation.released", "consultation.closed",
   "consultation.red_flag", "consultation.sla_breached", "callback.created", "callback.claimed", "callback.due_soon", "callback.done", "callback.failed", "rating.received",
+  "appointment.booked", "appointment.rescheduled", "appointment.cancelled", "appointment.declined", "appointment.checked_in",
+  "appointment.reminder", "appointment.missed_start", "appointment.missed",
 ];
 const eventKey = (e: WebhookEventType) => `hook_${e.replace(".", "_")}` as Key;
 

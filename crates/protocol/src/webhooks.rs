@@ -52,6 +52,14 @@ event_types! {
     CallbackDone = "callback.done": "The client was reached.",
     CallbackFailed = "callback.failed": "Given up: wrong number, or no answer after the last allowed attempt.",
     RatingReceived = "rating.received": "A client rated a closed consultation.",
+    AppointmentBooked = "appointment.booked": "A visit was booked (by the patient or by reception for them).",
+    AppointmentRescheduled = "appointment.rescheduled": "A booked visit was moved to another time.",
+    AppointmentCancelled = "appointment.cancelled": "A visit was cancelled (`data.appointment.status_reason` says why).",
+    AppointmentDeclined = "appointment.declined": "The specialist declined the visit, with a reason; it is refunded in full. Tell the patient.",
+    AppointmentCheckedIn = "appointment.checked_in": "The patient is in the waiting room.",
+    AppointmentReminder = "appointment.reminder": "A visit starts in 5 minutes: remind the patient (SMS, push).",
+    AppointmentMissedStart = "appointment.missed_start": "10 minutes after a visit's start no call has begun: the specialist and the supervisors are told.",
+    AppointmentMissed = "appointment.missed": "A visit ended without a call: it is marked missed.",
 }
 
 impl std::fmt::Display for WebhookEventType {

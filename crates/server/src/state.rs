@@ -61,6 +61,7 @@ impl AppState {
         ));
         tokio::spawn(crate::backup::scheduled(config.clone()));
         tokio::spawn(crate::webhooks::run(store.clone(), config.clone()));
+        tokio::spawn(crate::store::visits::sweep_forever(store.clone()));
         tokio::spawn(crate::memory::trim_forever());
         let session_watch = crate::session_watch::SessionWatch::start(store.clone());
         Ok(AppState {

@@ -651,3 +651,193 @@ async fn a_hundred_clients_through_two_instances_get_one_visit() {
     b.stop().await;
     a.stop().await;
 }
+
+/// The `appointment.*` deliveries an endpoint has, by type.
+async fn told(admin: &Api, endpoint: &str) -> Vec<String> {
+    let log = admin
+        .ok(&format!("/api/v1/webhooks/{endpoint}/deliveries?limit=100"))
+        .await;
+    let mut types: Vec<String> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["event_type"].as_str().unwrap().to_owned())
+        .collect();
+    types.sort();
+    types
+}
+
+// Reminders at their times, with the sweep's clock given by the test: 5 minutes before, 10
+// minutes late, missed at the end — each once, across a restart.
+both!(
+    reminders_come_once_at_their_times_across_a_restart,
+    |db| async move {
+        let s = TestServer::start_with(db, |c| c.webhook_allow_private = true).await;
+        let admin = s.staff("root", Role::Admin).await;
+        // An endpoint nobody answers: deliveries wait in its log, which is what is counted.
+        let hook = admin
+        .must(
+            "/api/v1/webhooks",
+            json!({"url": "http://127.0.0.1:9/sms", "events": ["appointment.booked", "appointment.reminder", "appointment.missed_start", "appointment.missed"]}),
+        )
+        .await;
+        let endpoint = hook["id"].as_str().unwrap().to_owned();
+        let (_doctor, doctor_id) = doctor_with_schedule(&s, &admin, "dr-r").await;
+        let patient = s.client("Пациент", "+79003334455").await;
+        let at = tomorrow_at(9);
+        let visit = patient
+            .must("/api/v1/appointments", book_body(&doctor_id, at))
+            .await;
+        let id = visit["id"].as_str().unwrap().to_owned();
+        let t = |minutes: i64| (at + Duration::minutes(minutes)).timestamp_millis();
+        let store = &s.state.store;
+
+        assert_eq!(
+            store.sweep_visits(t(-6)).await.unwrap().reminded,
+            0,
+            "too early"
+        );
+        assert_eq!(store.sweep_visits(t(-5)).await.unwrap().reminded, 1);
+        assert_eq!(store.sweep_visits(t(-4)).await.unwrap().reminded, 0, "once");
+        let s = s.restart().await;
+        let store = &s.state.store;
+        let admin = s.anon().login("root", common::PASSWORD).await;
+        let sweep = store.sweep_visits(t(-1)).await.unwrap();
+        assert_eq!(
+            (sweep.reminded, sweep.late, sweep.missed),
+            (0, 0, 0),
+            "not again after a restart"
+        );
+        assert_eq!(store.sweep_visits(t(9)).await.unwrap().late, 0);
+        assert_eq!(store.sweep_visits(t(10)).await.unwrap().late, 1);
+        assert_eq!(store.sweep_visits(t(11)).await.unwrap().late, 0);
+        assert_eq!(store.sweep_visits(t(29)).await.unwrap().missed, 0);
+        assert_eq!(store.sweep_visits(t(30)).await.unwrap().missed, 1);
+        assert_eq!(store.sweep_visits(t(31)).await.unwrap(), Default::default());
+        let a = admin.ok(&format!("/api/v1/appointments/{id}")).await;
+        assert_eq!(a["status"], "missed");
+        let c = admin
+            .ok(&format!(
+                "/api/v1/consultations/{}",
+                visit["consultation_id"].as_str().unwrap()
+            ))
+            .await;
+        assert_eq!(c["status"], "closed");
+        assert_eq!(
+            told(&admin, &endpoint).await,
+            vec![
+                "appointment.booked",
+                "appointment.missed",
+                "appointment.missed_start",
+                "appointment.reminder"
+            ]
+        );
+        s.stop().await;
+    }
+);
+
+// A moved visit is reminded again at its new time; a cancelled one never.
+both!(a_moved_visit_is_reminded_at_its_new_time, |db| async move {
+    let s = TestServer::start(db).await;
+    let admin = s.staff("root", Role::Admin).await;
+    let (doctor, doctor_id) = doctor_with_schedule(&s, &admin, "dr-m").await;
+    let patient = s.client("Пациент", "+79003334466").await;
+    let first = patient
+        .must(
+            "/api/v1/appointments",
+            book_body(&doctor_id, tomorrow_at(16)),
+        )
+        .await;
+    let second = patient
+        .must(
+            "/api/v1/appointments",
+            book_body(&doctor_id, tomorrow_at(18)),
+        )
+        .await;
+    let t = |at: DateTime<Utc>, m: i64| (at + Duration::minutes(m)).timestamp_millis();
+    let store = &s.state.store;
+    assert_eq!(
+        store
+            .sweep_visits(t(tomorrow_at(16), -5))
+            .await
+            .unwrap()
+            .reminded,
+        1
+    );
+    doctor
+        .must(
+            &format!(
+                "/api/v1/appointments/{}/reschedule",
+                first["id"].as_str().unwrap()
+            ),
+            json!({"starts_at": tomorrow_at(17).to_rfc3339()}),
+        )
+        .await;
+    doctor
+        .must(
+            &format!(
+                "/api/v1/appointments/{}/cancel",
+                second["id"].as_str().unwrap()
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        store
+            .sweep_visits(t(tomorrow_at(17), -5))
+            .await
+            .unwrap()
+            .reminded,
+        1,
+        "moved: again"
+    );
+    assert_eq!(
+        store
+            .sweep_visits(t(tomorrow_at(18), -5))
+            .await
+            .unwrap()
+            .reminded,
+        0,
+        "cancelled: never"
+    );
+    s.stop().await;
+});
+
+// Two instances sweeping at the same moment tell each visit once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_sweeping_at_once_remind_once() {
+    let a = TestServer::start(Db::Postgres).await;
+    let b = a.another_instance().await;
+    let admin = a.staff("root", Role::Admin).await;
+    let (_doctor, doctor_id) = doctor_with_schedule(&a, &admin, "dr-two").await;
+    let patients = many_clients(&a, 20).await;
+    // Twenty visits at 09:00, 09:30, … tomorrow.
+    for (i, p) in patients.iter().enumerate() {
+        p.must(
+            "/api/v1/appointments",
+            book_body(
+                &doctor_id,
+                tomorrow_at(9) + Duration::minutes(30 * i as i64),
+            ),
+        )
+        .await;
+    }
+    // At 08:55 the first visit is due its reminder: told once, by one instance or the other.
+    let early = (tomorrow_at(9) - Duration::minutes(5)).timestamp_millis();
+    let (x, y) = tokio::join!(
+        a.state.store.sweep_visits(early),
+        b.state.store.sweep_visits(early)
+    );
+    let (x, y) = (x.unwrap(), y.unwrap());
+    assert_eq!(x.reminded + y.reminded, 1, "{x:?} {y:?}");
+    // At 19:00 every visit is over: each missed once.
+    let late = (tomorrow_at(9) + Duration::hours(10)).timestamp_millis();
+    let (x, y) = tokio::join!(
+        a.state.store.sweep_visits(late),
+        b.state.store.sweep_visits(late)
+    );
+    let (x, y) = (x.unwrap(), y.unwrap());
+    assert_eq!(x.missed + y.missed, 20, "{x:?} {y:?}");
+    b.stop().await;
+    a.stop().await;
+}

@@ -218,7 +218,7 @@ text: string, language: RuleLanguage | null,
  */
 personal: boolean, };
 
-export type WebhookEventType = "message.undelivered" | "consultation.created" | "consultation.taken" | "consultation.transferred" | "consultation.released" | "consultation.closed" | "consultation.red_flag" | "consultation.sla_breached" | "callback.created" | "callback.claimed" | "callback.due_soon" | "callback.done" | "callback.failed" | "rating.received";
+export type WebhookEventType = "message.undelivered" | "consultation.created" | "consultation.taken" | "consultation.transferred" | "consultation.released" | "consultation.closed" | "consultation.red_flag" | "consultation.sla_breached" | "callback.created" | "callback.claimed" | "callback.due_soon" | "callback.done" | "callback.failed" | "rating.received" | "appointment.booked" | "appointment.rescheduled" | "appointment.cancelled" | "appointment.declined" | "appointment.checked_in" | "appointment.reminder" | "appointment.missed_start" | "appointment.missed";
 
 export type WebhookEndpoint = { id: string, url: string, events: Array<WebhookEventType>, description: string | null, 
 /**

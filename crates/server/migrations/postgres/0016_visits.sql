@@ -29,13 +29,18 @@ CREATE TABLE appointments (
     booked_by       TEXT NOT NULL,
     created_at      BIGINT NOT NULL,
     checked_in_at   BIGINT,
-    updated_at      BIGINT NOT NULL
+    updated_at      BIGINT NOT NULL,
+    -- When the server told of the visit 5 minutes before it, and of no call 10 minutes after
+    -- its start (each once, whichever instance got there first; a move clears them).
+    reminded_at     BIGINT,
+    late_told_at    BIGINT
 );
 -- The last guard of "a slot is booked at most once": whatever a booking checked, two visits
 -- that hold a slot never start at the same time with the same specialist.
 CREATE UNIQUE INDEX appointments_one_per_slot ON appointments (operator_id, starts_at)
     WHERE status IN ('booked', 'waiting', 'in_call');
 CREATE INDEX appointments_agenda ON appointments (starts_at, operator_id);
+CREATE INDEX appointments_open ON appointments (status, starts_at);
 CREATE INDEX appointments_client ON appointments (client_id, starts_at);
 
 -- A visit's consultation is outside the queue's "one open consultation per client": a patient

@@ -9,7 +9,7 @@
 use careline_protocol::{
     Appointment, AppointmentQuery, AppointmentStatus, BookRequest, ConsultationKind,
     ConsultationStatus, ErrorCode, EventData, Refund, RefundStatus, Role, Schedule,
-    ScheduleRequest, Slot, SlotQuery, Specialist, VisitLengths,
+    ScheduleRequest, Slot, SlotQuery, Specialist, VisitLengths, WebhookEventType,
 };
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -27,6 +27,7 @@ use crate::domain::Actor;
 use crate::error::{AppError, AppResult};
 use crate::slots::Hours;
 use crate::time::{from_ms, ms, now_ms};
+use crate::webhooks::events::appointment_change;
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 /// How far ahead a visit may be booked.
@@ -35,6 +36,10 @@ const BOOK_AHEAD_DAYS: i64 = 366;
 const SLOT_RANGE_DAYS: i64 = 62;
 /// The longest range of one agenda query.
 const AGENDA_RANGE_DAYS: i64 = 92;
+/// A visit is told of this long before its start.
+const REMIND_BEFORE_MS: i64 = 5 * 60 * 1000;
+/// A visit with no call this long after its start is late.
+const LATE_AFTER_MS: i64 = 10 * 60 * 1000;
 /// A patient checks in from this long before the start.
 pub const CHECK_IN_EARLY_MS: i64 = 15 * 60 * 1000;
 
@@ -443,6 +448,7 @@ impl Store {
         .map_err(taken_on_conflict)?;
         emit_consultation(&mut tx, &c, None, now).await?;
         emit_appointment(&mut tx, &a, now).await?;
+        appointment_change(&mut tx, &a, WebhookEventType::AppointmentBooked, None, now).await?;
         audit_staff(&mut tx, by, "appointment.book", a.id, None, remote, now).await?;
         tx.commit().await?;
         Ok(a)
@@ -592,25 +598,17 @@ impl Store {
             ));
         }
         (a.status, a.status_reason, a.updated_at) = (to, reason.clone(), from_ms(now));
-        let mut c = load_consultation(&mut tx, a.consultation_id).await?;
-        if c.status != ConsultationStatus::Closed {
-            let (was, was_operator) = (c.status, c.operator_id);
-            c.status = ConsultationStatus::Closed;
-            c.closed_at = Some(from_ms(now));
-            c.summary = Some(format!("{}: {}", to, reason.as_deref().unwrap_or("—")));
-            if !save_consultation(&mut tx, &c, was, was_operator).await? {
-                return Err(AppError::refuse(
-                    ErrorCode::IllegalTransition,
-                    "the visit's consultation changed meanwhile; look again",
-                ));
-            }
-            record_step(&mut tx, &c, "closed", c.operator_id, now).await?;
-            emit_consultation(&mut tx, &c, None, now).await?;
-        }
+        let summary = format!("{}: {}", to, reason.as_deref().unwrap_or("—"));
+        let c = close_visit_consultation(&mut tx, &a, summary, now).await?;
         if to == AppointmentStatus::Declined && c.price > 0 {
             refund_in_full(&mut tx, &c, reason.as_deref(), now).await?;
         }
         emit_appointment(&mut tx, &a, now).await?;
+        let event = match to {
+            AppointmentStatus::Declined => WebhookEventType::AppointmentDeclined,
+            _ => WebhookEventType::AppointmentCancelled,
+        };
+        appointment_change(&mut tx, &a, event, None, now).await?;
         let action = format!("appointment.{}", verb(to));
         audit_staff(&mut tx, by, &action, a.id, reason.as_deref(), None, now).await?;
         tx.commit().await?;
@@ -662,7 +660,8 @@ impl Store {
             return Err(slot_taken());
         }
         sqlx::query(
-            "UPDATE appointments SET starts_at = $1, ends_at = $2, updated_at = $3 WHERE id = $4",
+            "UPDATE appointments SET starts_at = $1, ends_at = $2, updated_at = $3, reminded_at = NULL, \
+             late_told_at = NULL WHERE id = $4",
         )
         .bind(start)
         .bind(end)
@@ -673,6 +672,14 @@ impl Store {
         .map_err(taken_on_conflict)?;
         (a.starts_at, a.ends_at, a.updated_at) = (from_ms(start), from_ms(end), from_ms(now));
         emit_appointment(&mut tx, &a, now).await?;
+        appointment_change(
+            &mut tx,
+            &a,
+            WebhookEventType::AppointmentRescheduled,
+            None,
+            now,
+        )
+        .await?;
         audit_staff(&mut tx, by, "appointment.reschedule", a.id, None, None, now).await?;
         tx.commit().await?;
         Ok(a)
@@ -719,8 +726,108 @@ impl Store {
         (a.status, a.checked_in_at, a.updated_at) =
             (AppointmentStatus::Waiting, Some(from_ms(now)), from_ms(now));
         emit_appointment(&mut tx, &a, now).await?;
+        appointment_change(
+            &mut tx,
+            &a,
+            WebhookEventType::AppointmentCheckedIn,
+            None,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(a)
+    }
+
+    /// Tells of visits as their times come, as of `now` (the server's clock; tests pass their
+    /// own): 5 minutes before the start `appointment.reminder`; 10 minutes after it with no call
+    /// begun `appointment.missed_start`; at its end with no call the visit is `missed` (its
+    /// consultation closed). Each happens once: a guarded update claims it, so several
+    /// instances sweeping at once, or a sweep after a restart, never tell twice and never skip.
+    pub async fn sweep_visits(&self, now: i64) -> AppResult<VisitSweep> {
+        let mut done = VisitSweep::default();
+        let due = |sql: &str| {
+            format!(
+                "SELECT {APPOINTMENT_COLS} FROM appointments WHERE status IN ('booked', 'waiting') AND {sql} \
+                 ORDER BY starts_at LIMIT 500"
+            )
+        };
+        // Reminders: from 5 minutes before the start, while it is not 10 minutes late.
+        let rows = sqlx::query(&due(
+            "reminded_at IS NULL AND starts_at <= $1 AND starts_at > $2",
+        ))
+        .bind(now + REMIND_BEFORE_MS)
+        .bind(now - LATE_AFTER_MS)
+        .fetch_all(&self.reader)
+        .await?;
+        for row in &rows {
+            let a = appointment_row(row)?;
+            let mut tx = self.begin().await?;
+            if claim(&mut tx, "reminded_at", a.id, now).await? {
+                let key = format!("reminder:{}:{}", a.id, ms(a.starts_at));
+                appointment_change(
+                    &mut tx,
+                    &a,
+                    WebhookEventType::AppointmentReminder,
+                    Some(&key),
+                    now,
+                )
+                .await?;
+                done.reminded += 1;
+            }
+            tx.commit().await?;
+        }
+        // No call 10 minutes after the start.
+        let rows = sqlx::query(&due(
+            "late_told_at IS NULL AND starts_at <= $1 AND ends_at > $2",
+        ))
+        .bind(now - LATE_AFTER_MS)
+        .bind(now)
+        .fetch_all(&self.reader)
+        .await?;
+        for row in &rows {
+            let a = appointment_row(row)?;
+            let mut tx = self.begin().await?;
+            if claim(&mut tx, "late_told_at", a.id, now).await? {
+                let key = format!("late:{}:{}", a.id, ms(a.starts_at));
+                appointment_change(
+                    &mut tx,
+                    &a,
+                    WebhookEventType::AppointmentMissedStart,
+                    Some(&key),
+                    now,
+                )
+                .await?;
+                done.late += 1;
+            }
+            tx.commit().await?;
+        }
+        // Over without a call: missed.
+        let rows = sqlx::query(&due("ends_at <= $1"))
+            .bind(now)
+            .fetch_all(&self.reader)
+            .await?;
+        for row in &rows {
+            let mut a = appointment_row(row)?;
+            let mut tx = self.begin().await?;
+            let moved = sqlx::query(
+                "UPDATE appointments SET status = 'missed', updated_at = $1 WHERE id = $2 AND status = $3",
+            )
+            .bind(now)
+            .bind(a.id.to_string())
+            .bind(a.status.as_str())
+            .execute(tx.conn())
+            .await?;
+            if moved.rows_affected() == 1 {
+                (a.status, a.updated_at) = (AppointmentStatus::Missed, from_ms(now));
+                close_visit_consultation(&mut tx, &a, "missed: no call".into(), now).await?;
+                emit_appointment(&mut tx, &a, now).await?;
+                appointment_change(&mut tx, &a, WebhookEventType::AppointmentMissed, None, now)
+                    .await?;
+                done.missed += 1;
+            }
+            tx.commit().await?;
+        }
+        Ok(done)
     }
 
     /// The refunds of a consultation.
@@ -745,6 +852,63 @@ impl Store {
                 })
             })
             .collect()
+    }
+}
+
+/// Closes a visit's consultation (cancelled, declined, missed) unless it is closed already.
+async fn close_visit_consultation(
+    tx: &mut WriteTx,
+    a: &Appointment,
+    summary: String,
+    now: i64,
+) -> AppResult<careline_protocol::Consultation> {
+    let mut c = load_consultation(tx, a.consultation_id).await?;
+    if c.status != ConsultationStatus::Closed {
+        let (was, was_operator) = (c.status, c.operator_id);
+        c.status = ConsultationStatus::Closed;
+        c.closed_at = Some(from_ms(now));
+        c.summary = Some(summary);
+        if !save_consultation(tx, &c, was, was_operator).await? {
+            return Err(AppError::refuse(
+                ErrorCode::IllegalTransition,
+                "the visit's consultation changed meanwhile; look again",
+            ));
+        }
+        record_step(tx, &c, "closed", c.operator_id, now).await?;
+        emit_consultation(tx, &c, None, now).await?;
+    }
+    Ok(c)
+}
+
+/// Sets a visit's once-only mark (`reminded_at`, `late_told_at`) if nobody has: whether this
+/// caller did.
+async fn claim(tx: &mut WriteTx, mark: &str, id: Uuid, now: i64) -> AppResult<bool> {
+    let done = sqlx::query(&format!(
+        "UPDATE appointments SET {mark} = $1 WHERE id = $2 AND {mark} IS NULL"
+    ))
+    .bind(now)
+    .bind(id.to_string())
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// What a sweep of visits told.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct VisitSweep {
+    pub reminded: usize,
+    pub late: usize,
+    pub missed: usize,
+}
+
+/// Runs [`Store::sweep_visits`] every 10 seconds, on every instance.
+pub async fn sweep_forever(store: Store) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
+    loop {
+        tick.tick().await;
+        if let Err(e) = store.sweep_visits(now_ms()).await {
+            tracing::warn!(error = %e, "visit reminders: the sweep failed; the next one tries again");
+        }
     }
 }
 

@@ -187,3 +187,32 @@ pub(crate) async fn callback_change(
     .await
     .map(|_| ())
 }
+
+/// Tells the endpoints of a visit's change (`event` is one of the `appointment.*` types): the
+/// visit, its client's id, name and phone, and its specialist's id and name.
+pub(crate) async fn appointment_change(
+    tx: &mut WriteTx,
+    a: &careline_protocol::Appointment,
+    event: WebhookEventType,
+    dedup: Option<&str>,
+    at: i64,
+) -> AppResult<()> {
+    if !wanted(tx, event).await? {
+        return Ok(());
+    }
+    let client = client_brief(tx, a.client_id).await?;
+    let specialist = sqlx::query("SELECT name FROM operators WHERE id = $1")
+        .bind(a.operator_id.to_string())
+        .fetch_optional(tx.conn())
+        .await?
+        .map(|r| r.try_get::<String, _>("name"))
+        .transpose()?;
+    let data = json!({
+        "appointment": a,
+        "client": client,
+        "specialist": { "id": a.operator_id, "name": specialist },
+    });
+    enqueue(tx, event, &a.id.to_string(), dedup, data, at)
+        .await
+        .map(|_| ())
+}

@@ -194,6 +194,18 @@ impl TestServer {
         self.anon().with_token(body["token"].as_str().unwrap())
     }
 
+    /// Stops, then starts a new server on the same configuration and database (a restart).
+    pub async fn restart(mut self) -> TestServer {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(5), t).await;
+        }
+        self.state.store.close().await;
+        Self::start_config(self.config.clone(), self.dir).await
+    }
+
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
