@@ -752,55 +752,19 @@ impl Store {
             )
         };
         // Reminders: from 5 minutes before the start, while it is not 10 minutes late.
-        let rows = sqlx::query(&due(
-            "reminded_at IS NULL AND starts_at <= $1 AND starts_at > $2",
-        ))
-        .bind(now + REMIND_BEFORE_MS)
-        .bind(now - LATE_AFTER_MS)
-        .fetch_all(&self.reader)
-        .await?;
-        for row in &rows {
-            let a = appointment_row(row)?;
-            let mut tx = self.begin().await?;
-            if claim(&mut tx, "reminded_at", a.id, now).await? {
-                let key = format!("reminder:{}:{}", a.id, ms(a.starts_at));
-                appointment_change(
-                    &mut tx,
-                    &a,
-                    WebhookEventType::AppointmentReminder,
-                    Some(&key),
-                    now,
-                )
-                .await?;
-                done.reminded += 1;
-            }
-            tx.commit().await?;
-        }
+        let sql = due("reminded_at IS NULL AND starts_at <= $1 AND starts_at > $2");
+        let window = (now + REMIND_BEFORE_MS, now - LATE_AFTER_MS);
+        let event = WebhookEventType::AppointmentReminder;
+        done.reminded = self
+            .tell_once(&sql, window, "reminded_at", event, now)
+            .await?;
         // No call 10 minutes after the start.
-        let rows = sqlx::query(&due(
-            "late_told_at IS NULL AND starts_at <= $1 AND ends_at > $2",
-        ))
-        .bind(now - LATE_AFTER_MS)
-        .bind(now)
-        .fetch_all(&self.reader)
-        .await?;
-        for row in &rows {
-            let a = appointment_row(row)?;
-            let mut tx = self.begin().await?;
-            if claim(&mut tx, "late_told_at", a.id, now).await? {
-                let key = format!("late:{}:{}", a.id, ms(a.starts_at));
-                appointment_change(
-                    &mut tx,
-                    &a,
-                    WebhookEventType::AppointmentMissedStart,
-                    Some(&key),
-                    now,
-                )
-                .await?;
-                done.late += 1;
-            }
-            tx.commit().await?;
-        }
+        let sql = due("late_told_at IS NULL AND starts_at <= $1 AND ends_at > $2");
+        let window = (now - LATE_AFTER_MS, now);
+        let event = WebhookEventType::AppointmentMissedStart;
+        done.late = self
+            .tell_once(&sql, window, "late_told_at", event, now)
+            .await?;
         // Over without a call: missed.
         let rows = sqlx::query(&due("ends_at <= $1"))
             .bind(now)
@@ -828,6 +792,35 @@ impl Store {
             tx.commit().await?;
         }
         Ok(done)
+    }
+
+    /// Claims `mark` on each visit `sql` finds (bound to `window`) and writes `event` for the
+    /// ones this call claimed; how many.
+    async fn tell_once(
+        &self,
+        sql: &str,
+        window: (i64, i64),
+        mark: &str,
+        event: WebhookEventType,
+        now: i64,
+    ) -> AppResult<usize> {
+        let rows = sqlx::query(sql)
+            .bind(window.0)
+            .bind(window.1)
+            .fetch_all(&self.reader)
+            .await?;
+        let mut told = 0;
+        for row in &rows {
+            let a = appointment_row(row)?;
+            let mut tx = self.begin().await?;
+            if claim(&mut tx, mark, a.id, now).await? {
+                let key = format!("{mark}:{}:{}", a.id, ms(a.starts_at));
+                appointment_change(&mut tx, &a, event, Some(&key), now).await?;
+                told += 1;
+            }
+            tx.commit().await?;
+        }
+        Ok(told)
     }
 
     /// The refunds of a consultation.
