@@ -268,6 +268,8 @@ fn ts_type(ty: &syn::Type, named: &mut BTreeSet<String>) -> Result<String, Strin
     let inner = generic_args(ty);
     Ok(match (name.as_str(), inner.as_slice()) {
         ("String" | "str" | "PathBuf" | "Path" | "Uuid", []) => "string".into(),
+        // chrono's DateTime<Utc> travels as RFC 3339 text.
+        ("DateTime", [_]) => "string".into(),
         (
             "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" | "usize" | "f32" | "f64",
             [],

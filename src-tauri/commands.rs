@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use careline_core::desk;
 use careline_core::desk::{
     CallbackRow, CallbackView, ClientProfile, ConsultationRow, ConsultationView, Counts,
     ListCursor, ListFilter, ListPage, OperatorRow, SearchHit, ThreadPage,
@@ -11,6 +12,7 @@ use careline_core::desk::{
 use careline_core::desk::{Desk, DeskEvent, Entry, Me, Op, Session, Settings};
 use careline_core::{LocalCode, UiError};
 use careline_protocol::{Client, CreateOperatorRequest, Operator, UpdateOperatorRequest};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, State};
@@ -785,4 +787,116 @@ pub async fn ready(shell: State<'_, Shell>) -> Res<()> {
     }
     crate::memory::trim_after_start();
     Ok(())
+}
+
+/// Visits starting in `[from, to)` by start time: one specialist's (`operator_id`) or
+/// everyone's; offline, what the cache kept.
+#[tauri::command]
+pub async fn agenda(
+    shell: State<'_, Shell>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    operator_id: Option<Uuid>,
+) -> Res<Vec<desk::AgendaRow>> {
+    Ok(shell
+        .desk()
+        .await?
+        .visits()
+        .agenda(from, to, operator_id)
+        .await?)
+}
+
+/// The specialists patients may book (online).
+#[tauri::command]
+pub async fn specialists(shell: State<'_, Shell>) -> Res<Vec<careline_protocol::Specialist>> {
+    Ok(shell.desk().await?.visits().specialists().await?)
+}
+
+/// Free slots of a kind of visit (online): of one specialist, or of a specialty's.
+#[tauri::command]
+pub async fn free_slots(
+    shell: State<'_, Shell>,
+    kind: careline_protocol::ConsultationKind,
+    specialty: Option<String>,
+    operator_id: Option<Uuid>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Res<Vec<careline_protocol::Slot>> {
+    let q = careline_protocol::SlotQuery {
+        kind,
+        specialty,
+        operator_id,
+        language: None,
+        from: Some(from),
+        to: Some(to),
+    };
+    Ok(shell.desk().await?.visits().slots(&q).await?)
+}
+
+/// Books a caller into a free slot (online).
+#[tauri::command]
+pub async fn book_visit(
+    shell: State<'_, Shell>,
+    req: careline_protocol::BookRequest,
+) -> Res<desk::AgendaRow> {
+    Ok(shell.desk().await?.visits().book(&req).await?)
+}
+
+/// Moves a booked visit to another free slot of its specialist (online).
+#[tauri::command]
+pub async fn reschedule_visit(
+    shell: State<'_, Shell>,
+    id: Uuid,
+    starts_at: DateTime<Utc>,
+) -> Res<desk::AgendaRow> {
+    Ok(shell
+        .desk()
+        .await?
+        .visits()
+        .reschedule(id, starts_at)
+        .await?)
+}
+
+/// Cancels a visit that has not begun (online).
+#[tauri::command]
+pub async fn cancel_visit(
+    shell: State<'_, Shell>,
+    id: Uuid,
+    reason: Option<String>,
+) -> Res<desk::AgendaRow> {
+    Ok(shell.desk().await?.visits().cancel(id, reason).await?)
+}
+
+/// The specialist declines a visit with a reason; the patient is told and refunded (online).
+#[tauri::command]
+pub async fn decline_visit(
+    shell: State<'_, Shell>,
+    id: Uuid,
+    reason: String,
+) -> Res<desk::AgendaRow> {
+    Ok(shell.desk().await?.visits().decline(id, reason).await?)
+}
+
+/// A specialist's schedule (online).
+#[tauri::command]
+pub async fn schedule(
+    shell: State<'_, Shell>,
+    operator_id: Uuid,
+) -> Res<careline_protocol::Schedule> {
+    Ok(shell.desk().await?.visits().schedule(operator_id).await?)
+}
+
+/// Replaces a specialist's schedule: my own, or (an admin) anyone's (online).
+#[tauri::command]
+pub async fn set_schedule(
+    shell: State<'_, Shell>,
+    operator_id: Uuid,
+    req: careline_protocol::ScheduleRequest,
+) -> Res<careline_protocol::Schedule> {
+    Ok(shell
+        .desk()
+        .await?
+        .visits()
+        .set_schedule(operator_id, &req)
+        .await?)
 }

@@ -486,7 +486,8 @@ fn apply_data(tx: &Transaction, data: &EventData) -> CoreResult<()> {
             tx.prepare_cached(
                 "INSERT INTO appointments (id, operator_id, client_id, starts_at, status, data) VALUES (?, ?, ?, ?, ?, ?) \
                  ON CONFLICT (id) DO UPDATE SET operator_id = excluded.operator_id, starts_at = excluded.starts_at, \
-                 status = excluded.status, data = excluded.data",
+                 status = excluded.status, data = excluded.data \
+                 WHERE json_extract(excluded.data, '$.updated_at') >= json_extract(appointments.data, '$.updated_at')",
             )?
             .execute(params![
                 a.id.to_string(),

@@ -10,6 +10,8 @@ use uuid::Uuid;
 
 use crate::{CoreError, CoreResult};
 
+mod visits;
+
 /// A session with a server.
 #[derive(Clone)]
 pub struct Remote {

@@ -2,7 +2,7 @@
 // Regenerate: CARELINE_BLESS=1 cargo test -p careline-desktop --lib types
 
 import { Channel, invoke } from "@tauri-apps/api/core";
-import type { Attachment, AuditPage, AuditQuery, BillingReportView, Board, Boot, Callback, CallbackReportView, CallbackRow, CallbackView, ClaimCode, Client, ClientProfile, ConsultationRow, ConsultationView, Counts, CreateCallbackRequest, CreateClientRequest, CreateOperatorRequest, CreateTariffRequest, CreateWebhookRequest, DeliveryStatus, DeskEvent, DeskSettings, Entry, Export, ListCursor, ListFilter, ListPage, Me, Op, Operator, OperatorReportView, OperatorRow, QuickReply, QuickReplyRequest, RedFlagRule, RedFlagRuleRequest, ReportItems, ReportItemsQuery, ReportQuery, ReportView, SearchHit, SessionInfo, Settings, Tariff, ThreadPage, UpdateOperatorRequest, UpdateWebhookRequest, WebhookCreated, WebhookDelivery, WebhookEndpoint } from "./types";
+import type { AgendaRow, Attachment, AuditPage, AuditQuery, BillingReportView, Board, BookRequest, Boot, Callback, CallbackReportView, CallbackRow, CallbackView, ClaimCode, Client, ClientProfile, ConsultationKind, ConsultationRow, ConsultationView, Counts, CreateCallbackRequest, CreateClientRequest, CreateOperatorRequest, CreateTariffRequest, CreateWebhookRequest, DeliveryStatus, DeskEvent, DeskSettings, Entry, Export, ListCursor, ListFilter, ListPage, Me, Op, Operator, OperatorReportView, OperatorRow, QuickReply, QuickReplyRequest, RedFlagRule, RedFlagRuleRequest, ReportItems, ReportItemsQuery, ReportQuery, ReportView, Schedule, ScheduleRequest, SearchHit, SessionInfo, Settings, Slot, Specialist, Tariff, ThreadPage, UpdateOperatorRequest, UpdateWebhookRequest, WebhookCreated, WebhookDelivery, WebhookEndpoint } from "./types";
 
 /** Every command of the desk, as the window calls it. */
 export const commands = {
@@ -131,4 +131,25 @@ export const commands = {
    * start took (the app benchmark reads it).
    */
   ready: () => invoke<void>("ready"),
+  /**
+   * Visits starting in `[from, to)` by start time: one specialist's (`operator_id`) or
+   * everyone's; offline, what the cache kept.
+   */
+  agenda: (from: string, to: string, operatorId: string | null) => invoke<AgendaRow[]>("agenda", { from, to, operatorId }),
+  /** The specialists patients may book (online). */
+  specialists: () => invoke<Specialist[]>("specialists"),
+  /** Free slots of a kind of visit (online): of one specialist, or of a specialty's. */
+  freeSlots: (kind: ConsultationKind, specialty: string | null, operatorId: string | null, from: string, to: string) => invoke<Slot[]>("free_slots", { kind, specialty, operatorId, from, to }),
+  /** Books a caller into a free slot (online). */
+  bookVisit: (req: BookRequest) => invoke<AgendaRow>("book_visit", { req }),
+  /** Moves a booked visit to another free slot of its specialist (online). */
+  rescheduleVisit: (id: string, startsAt: string) => invoke<AgendaRow>("reschedule_visit", { id, startsAt }),
+  /** Cancels a visit that has not begun (online). */
+  cancelVisit: (id: string, reason: string | null) => invoke<AgendaRow>("cancel_visit", { id, reason }),
+  /** The specialist declines a visit with a reason; the patient is told and refunded (online). */
+  declineVisit: (id: string, reason: string) => invoke<AgendaRow>("decline_visit", { id, reason }),
+  /** A specialist's schedule (online). */
+  schedule: (operatorId: string) => invoke<Schedule>("schedule", { operatorId }),
+  /** Replaces a specialist's schedule: my own, or (an admin) anyone's (online). */
+  setSchedule: (operatorId: string, req: ScheduleRequest) => invoke<Schedule>("set_schedule", { operatorId, req }),
 };

@@ -446,7 +446,7 @@ seq: number | null,
  */
 title: string, segments: Array<Segment>, };
 
-export type DeskEvent = { "type": "connection", online: boolean, retry_in_ms: number | null, } | { "type": "changed", consultations: boolean, callbacks: boolean, clients: boolean, operators: boolean, threads: Array<string>, quick_replies: boolean, } | { "type": "reloaded" } | { "type": "outbox", sent: number, refused: number, } | { "type": "notify", notification: Notification, } | { "type": "session_ended", error: UiError, } | { "type": "open", target: Target, };
+export type DeskEvent = { "type": "connection", online: boolean, retry_in_ms: number | null, } | { "type": "changed", consultations: boolean, callbacks: boolean, clients: boolean, operators: boolean, threads: Array<string>, quick_replies: boolean, visits: boolean, } | { "type": "reloaded" } | { "type": "outbox", sent: number, refused: number, } | { "type": "notify", notification: Notification, } | { "type": "session_ended", error: UiError, } | { "type": "open", target: Target, };
 
 export type Opened = "new" | "existing" | "migrated" | "key_lost";
 
@@ -733,6 +733,94 @@ export type VisitSettings = {
  * may at any time before it begins); 0 allows it until the start.
  */
 cancel_before_minutes: number, };
+
+export type AppointmentStatus = "booked" | "waiting" | "in_call" | "done" | "missed" | "cancelled" | "declined";
+
+export type Appointment = { id: string, client_id: string, operator_id: string, 
+/**
+ * The consultation that carries the visit in the client's thread.
+ */
+consultation_id: string, kind: ConsultationKind, starts_at: string, ends_at: string, reason: string | null, status: AppointmentStatus, 
+/**
+ * Why it was cancelled or declined.
+ */
+status_reason: string | null, 
+/**
+ * Who booked it (the client, or a member of staff for them).
+ */
+booked_by: string, created_at: string, checked_in_at: string | null, updated_at: string, };
+
+export type WorkingHours = { 
+/**
+ * 1 = Monday … 7 = Sunday (ISO 8601).
+ */
+weekday: number, 
+/**
+ * `"HH:MM"`.
+ */
+from: string, 
+/**
+ * `"HH:MM"`, after `from`; `"24:00"` is the end of the day.
+ */
+to: string, };
+
+export type TimeRange = { from: string, to: string, };
+
+export type ScheduleException = { 
+/**
+ * `"YYYY-MM-DD"`, local.
+ */
+date: string, hours: Array<TimeRange>, 
+/**
+ * Why (a holiday, a conference); shown to staff only.
+ */
+note: string | null, };
+
+export type VisitLengths = { phone: number, video: number, };
+
+export type Schedule = { operator_id: string, 
+/**
+ * IANA time zone of the hours and dates below, e.g. `"Europe/Moscow"`.
+ */
+time_zone: string, 
+/**
+ * E.g. `"therapist"`, `"paediatrician"`: words the clinic chooses, matched exactly.
+ */
+specialties: Array<string>, 
+/**
+ * Languages consulted in (BCP 47: `"ru"`, `"zh"`, `"en"`).
+ */
+languages: Array<string>, weekly: Array<WorkingHours>, exceptions: Array<ScheduleException>, visit_minutes: VisitLengths, 
+/**
+ * Whether patients may book this specialist (an admin may keep a schedule unpublished).
+ */
+bookable: boolean, updated_at: string | null, };
+
+export type ScheduleRequest = { time_zone: string, specialties: Array<string>, languages: Array<string>, weekly: Array<WorkingHours>, exceptions: Array<ScheduleException>, visit_minutes: VisitLengths | null, bookable: boolean, };
+
+export type Slot = { operator_id: string, kind: ConsultationKind, starts_at: string, ends_at: string, };
+
+export type Specialist = { operator_id: string, name: string, specialties: Array<string>, languages: Array<string>, visit_minutes: VisitLengths, };
+
+export type BookRequest = { 
+/**
+ * The specialist.
+ */
+operator_id: string, 
+/**
+ * `phone` or `video`.
+ */
+kind: ConsultationKind, 
+/**
+ * One of the specialist's free slots' start.
+ */
+starts_at: string, 
+/**
+ * For staff booking for a caller; a client books for itself and leaves it out.
+ */
+client_id: string | null, reason: string | null, };
+
+export type AgendaRow = { appointment: Appointment, client_name: string | null, client_phone: string | null, specialist_name: string | null, };
 
 export type ReportMoment = "arrived" | "taken" | "answered" | "closed" | "abandoned" | "any";
 

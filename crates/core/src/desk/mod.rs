@@ -19,6 +19,7 @@ mod reception;
 mod replies;
 mod reports;
 mod supervision;
+mod visits;
 
 use crate::notify::{self, Candidate, Given, Known, Memory};
 use crate::{Cache, CoreError, CoreResult, Remote};
@@ -30,6 +31,7 @@ pub use reports::{
     Reports,
 };
 pub use supervision::Supervision;
+pub use visits::{AgendaRow, Visits};
 
 // Every type a caller of the desk sees, named here (their modules are the core's own).
 pub use crate::files::{openable, save_dir, Fetched, Files};
@@ -56,7 +58,8 @@ pub enum DeskEvent {
     },
     /// Some cached records changed: re-read the screens of these kinds. `threads`: the clients
     /// whose thread got messages (the other threads did not change).
-    /// `quick_replies`: the team's or my own replies changed (fetch them again).
+    /// `quick_replies`: the team's or my own replies changed (fetch them again). `visits`: a
+    /// booked visit changed (read the agenda again).
     Changed {
         consultations: bool,
         callbacks: bool,
@@ -64,6 +67,8 @@ pub enum DeskEvent {
         operators: bool,
         threads: Vec<Uuid>,
         quick_replies: bool,
+        #[serde(default)]
+        visits: bool,
     },
     /// Anything in the cache may have changed (caught up after an outage, or re-synced from a
     /// snapshot): re-read every screen and every open thread.
@@ -444,6 +449,11 @@ impl Desk {
         Supervision { desk: self }
     }
 
+    /// Booked visits: the agenda, booking for a caller, schedules.
+    pub fn visits(&self) -> Visits<'_> {
+        Visits { desk: self }
+    }
+
     /// What the screens show: the cache as this operator sees it (reads only).
     pub fn views(&self) -> crate::views::Views<'_> {
         self.cache.views(self.session.user_id)
@@ -539,7 +549,7 @@ impl Desk {
         let me = self.session.user_id;
         let (mut consultations, mut callbacks, mut clients, mut operators, mut threads) =
             (false, false, false, false, Vec::new());
-        let mut quick_replies = false;
+        let (mut quick_replies, mut visits) = (false, false);
         for e in events {
             let before = s.memory.known().before(&e.data);
             let op = notify::Operator {
@@ -591,7 +601,8 @@ impl Desk {
                         s.presence = o.status;
                     }
                 }
-                EventData::Tariff(_) | EventData::Appointment(_) => {}
+                EventData::Tariff(_) => {}
+                EventData::Appointment(_) => visits = true,
                 // SLA thresholds: every list's marks may change.
                 EventData::Settings(_) => (consultations, callbacks) = (true, true),
                 EventData::QuickReplies(q) => quick_replies |= q.owner_id.is_none_or(|o| o == me),
@@ -624,6 +635,7 @@ impl Desk {
             operators,
             threads,
             quick_replies,
+            visits,
         }
     }
 }
@@ -840,6 +852,7 @@ async fn fetch_files(desk: Arc<Desk>, emit: Emit) {
                     operators: false,
                     threads: vec![client_id],
                     quick_replies: false,
+                    visits: false,
                 }),
                 Ok(false) => {}
                 Err(e) => tracing::debug!(error = %e, "fetching the file of a new message"),
