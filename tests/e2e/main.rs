@@ -1999,3 +1999,134 @@ async fn a_red_flag_jumps_the_queue_and_the_supervisor_assigns_it() {
     d.quit().await;
     server.stop().await;
 }
+
+/// Reception books a caller into a specialist's free slot from the Visits section: the agenda
+/// shows the visit with the patient and its state; moved to another slot and cancelled with a
+/// reason from its detail; the server has it so (the slot free again). Screens in Russian.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb, a D-Bus session, tauri-driver and WebKitWebDriver: scripts/test.sh runs it"]
+async fn reception_books_moves_and_cancels_a_visit() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_state, server) = testing::demo(dir.path()).await;
+    let base = server.url.clone();
+    // Anna sees patients around the clock today (UTC), so the test finds free times whenever it
+    // runs.
+    let (http, admin) = operator_session(&base, "admin").await;
+    let anna = login(&http, &base, "anna").await["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let weekly: Vec<Value> = (1..=7)
+        .map(|d| json!({"weekday": d, "from": "00:00", "to": "24:00"}))
+        .collect();
+    let r = http
+        .put(format!("{base}/api/v1/operators/{anna}/schedule"))
+        .bearer_auth(&admin)
+        .json(&json!({"time_zone": "UTC", "specialties": ["терапевт"], "languages": ["ru"], "weekly": weekly}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+
+    let env = demo_desk(dir.path(), &base, "john", "ru", &[]);
+    let d = Driver::start(&app_binary(), &env).await;
+    d.click("[data-testid=section-visits]", "Приёмы").await;
+    d.wait_text("[data-testid=book-visit]", "Записать на приём", 30)
+        .await;
+    d.click("[data-testid=book-visit]", "").await;
+    d.fill("[data-testid=book-search]", "Мария").await;
+    d.click("[data-testid=book-pick]", "Мария Иванова").await;
+    d.wait_text("[data-testid=book-client]", "Мария Иванова", 10)
+        .await;
+    d.choose("[data-testid=book-specialist]", &anna).await;
+    d.wait_text("[data-testid=slots]", ":", 20).await;
+    let first = d
+        .exec(
+            "return document.querySelector('[data-testid=slot]').textContent",
+            json!([]),
+        )
+        .await;
+    d.click("[data-testid=slot]", first.as_str().unwrap()).await;
+    d.fill("[data-testid=book-reason]", "Давление по утрам")
+        .await;
+    shoot(&d, "visit-book-ru-light").await;
+    d.click("[data-testid=book-save]", "Записать").await;
+
+    // The agenda has it, and the detail is open on it.
+    d.wait_text("[data-testid=agenda-row]", "Мария Иванова", 20)
+        .await;
+    d.wait_text("[data-testid=visit-detail]", "Давление по утрам", 10)
+        .await;
+    d.wait_text("[data-testid=visit-detail]", "Записан", 10)
+        .await;
+    shoot(&d, "visits-ru-light").await;
+    let today = get_json(
+        &http,
+        &format!("{base}/api/v1/appointments?operator_id={anna}"),
+        &admin,
+    )
+    .await;
+    let booked = today
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["reason"] == "Давление по утрам")
+        .expect("the server has the visit reception booked")
+        .clone();
+    assert_eq!(booked["status"], "booked");
+
+    // Moved to the next free time.
+    d.click("[data-testid=visit-move]", "Перенести").await;
+    d.wait_text("[data-testid=slots]", ":", 20).await;
+    d.exec(
+        "document.querySelectorAll('[data-testid=slot]')[1].click()",
+        json!([]),
+    )
+    .await;
+    d.click("[data-testid=move-save]", "Перенести").await;
+    let id = booked["id"].as_str().unwrap().to_owned();
+    let (h, b, tk) = (http.clone(), base.clone(), admin.clone());
+    wait_until(20, || {
+        let (h, b, tk, id, was) = (
+            h.clone(),
+            b.clone(),
+            tk.clone(),
+            id.clone(),
+            booked["starts_at"].clone(),
+        );
+        async move {
+            let a = get_json(&h, &format!("{b}/api/v1/appointments/{id}"), &tk).await;
+            a["starts_at"] != was
+        }
+    })
+    .await;
+
+    // Cancelled with a reason: the agenda says so.
+    d.click("[data-testid=visit-cancel]", "Отменить приём")
+        .await;
+    d.fill("[data-testid=end-reason]", "Пациентка позвонила")
+        .await;
+    d.click("[data-testid=end-save]", "Отменить приём").await;
+    d.wait_text("[data-testid=visit-detail]", "Отменён", 20)
+        .await;
+    d.wait_text("[data-testid=visit-detail]", "Пациентка позвонила", 10)
+        .await;
+    shoot(&d, "visit-cancelled-ru-light").await;
+    let a = get_json(&http, &format!("{base}/api/v1/appointments/{id}"), &admin).await;
+    assert_eq!(a["status"], "cancelled");
+    assert_eq!(a["status_reason"], "Пациентка позвонила");
+    d.quit().await;
+    server.stop().await;
+}
+
+/// A GET of the API as `token`, its JSON.
+async fn get_json(http: &reqwest::Client, url: &str, token: &str) -> Value {
+    http.get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}

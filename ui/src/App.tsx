@@ -27,6 +27,7 @@ function onDeskEvent(e: DeskEvent) {
           clients: v.clients + (e.clients ? 1 : 0),
           operators: v.operators + (e.operators ? 1 : 0),
           quickReplies: v.quickReplies + (e.quick_replies ? 1 : 0),
+          visits: v.visits + (e.visits ? 1 : 0),
           threads,
         };
       });
@@ -41,6 +42,7 @@ function onDeskEvent(e: DeskEvent) {
         clients: v.clients + 1,
         operators: v.operators + 1,
         quickReplies: v.quickReplies + 1,
+        visits: v.visits + 1,
       }));
       break;
     case "outbox":

@@ -5,6 +5,7 @@ import { go, nav, type Section } from "./nav";
 import { act, online, useCell, useLoad, versions } from "./store";
 import { Consultations } from "./Consultations";
 import { Callbacks } from "./Callbacks";
+import { Visits } from "./Visits";
 import { Clients } from "./Clients";
 import { Operators } from "./Operators";
 import { Supervision } from "./Supervision";
@@ -17,6 +18,7 @@ import { Icon } from "./icons";
 const sections: { id: Section; key: Key; icon: string }[] = [
   { id: "consultations", key: "consultations", icon: "chat" },
   { id: "callbacks", key: "callbacks", icon: "phone" },
+  { id: "visits", key: "visits", icon: "calendar" },
   { id: "clients", key: "clients", icon: "card" },
   { id: "operators", key: "operators", icon: "people" },
   { id: "reports", key: "reports", icon: "chart" },
@@ -126,6 +128,7 @@ export function Desk({ me, onLogout, onLanguage }: { me: Me; onLogout: () => voi
         )}
         {n.section === "consultations" && <Consultations me={me} counts={c} />}
         {n.section === "callbacks" && <Callbacks me={me} />}
+        {n.section === "visits" && <Visits me={me} />}
         {n.section === "clients" && <Clients me={me} />}
         {n.section === "operators" && <Operators me={me} />}
         {n.section === "reports" && <LazyReports me={me} />}

@@ -3,6 +3,13 @@
 export type Lang = "ru" | "zh" | "en";
 
 const en = {
+  visits: "Visits", today: "Today", everyone: "Everyone", myHours: "My hours", bookVisit: "Book a visit", needsServer: "Needs the server: you are offline",
+  noVisitsToday: "No visits today.", noVisitsWeek: "No visits this week.", selectVisit: "Choose a visit on the left.", kind: "Kind", specialist: "Specialist",
+  visitStatus: "Status", openChat: "Open the chat", moveVisit: "Move", cancelVisit: "Cancel the visit", declineVisit: "Decline", noFreeSlots: "No free times this day.",
+  patient: "Patient", change: "change", specialty: "Specialty", anySpecialty: "Any specialty", firstFree: "The first free one", book: "Book", back: "Back",
+  declineHint: "The patient is told your reason and refunded in full; the time becomes free.", timeZone: "Time zone", videoMinutes: "Video visit, minutes",
+  phoneMinutes: "Phone visit, minutes", specialties: "Specialties (comma-separated)", consultLanguages: "Languages of consultation", patientsMayBook: "Patients may book me",
+  visit_booked: "Booked", visit_waiting: "Waiting room", visit_in_call: "In call", visit_done: "Done", visit_missed: "Missed", visit_cancelled: "Cancelled", visit_declined: "Declined",
   appName: "Careline",
   consultations: "Consultations", callbacks: "Callback requests", clients: "Clients", operators: "Operators",
   queue: "Queue", mine: "Mine", active: "All active", archive: "Archive", open: "Open",
@@ -100,6 +107,7 @@ const en = {
   act_operator_updated: "Edited a staff member",
   act_session_revoked: "Ended a session",
   act_settings_update: "Changed the rules",
+  act_schedule_update: "Changed working hours", act_appointment_book: "Booked a visit", act_appointment_reschedule: "Moved a visit", act_appointment_cancel: "Cancelled a visit", act_appointment_decline: "Declined a visit",
   act_tariff_created: "Added a tariff",
   act_red_flag_create: "Added a red flag",
   act_red_flag_update: "Changed a red flag",
@@ -266,6 +274,13 @@ const en = {
 export type Key = keyof typeof en;
 
 const ru: Record<Key, string> = {
+  visits: "Приёмы", today: "Сегодня", everyone: "Все", myHours: "Мои часы", bookVisit: "Записать на приём", needsServer: "Нужен сервер: нет связи",
+  noVisitsToday: "Сегодня приёмов нет.", noVisitsWeek: "На этой неделе приёмов нет.", selectVisit: "Выберите приём слева.", kind: "Вид", specialist: "Врач",
+  visitStatus: "Статус", openChat: "Открыть чат", moveVisit: "Перенести", cancelVisit: "Отменить приём", declineVisit: "Отказать", noFreeSlots: "В этот день свободного времени нет.",
+  patient: "Пациент", change: "изменить", specialty: "Специальность", anySpecialty: "Любая специальность", firstFree: "Первый свободный", book: "Записать", back: "Назад",
+  declineHint: "Пациенту сообщат вашу причину и вернут оплату полностью; время освободится.", timeZone: "Часовой пояс", videoMinutes: "Видеоприём, минут",
+  phoneMinutes: "Приём по телефону, минут", specialties: "Специальности (через запятую)", consultLanguages: "Языки консультаций", patientsMayBook: "Пациенты могут записываться ко мне",
+  visit_booked: "Записан", visit_waiting: "В зале ожидания", visit_in_call: "Идёт звонок", visit_done: "Состоялся", visit_missed: "Не состоялся", visit_cancelled: "Отменён", visit_declined: "Отказано",
   appName: "Careline",
   consultations: "Консультации", callbacks: "Заявки на звонок", clients: "Клиенты", operators: "Операторы",
   queue: "Очередь", mine: "Мои", active: "Все активные", archive: "Архив", open: "Открытые",
@@ -363,6 +378,7 @@ const ru: Record<Key, string> = {
   act_operator_updated: "Изменение сотрудника",
   act_session_revoked: "Завершение сеанса",
   act_settings_update: "Изменение правил",
+  act_schedule_update: "Изменение часов приёма", act_appointment_book: "Запись на приём", act_appointment_reschedule: "Перенос приёма", act_appointment_cancel: "Отмена приёма", act_appointment_decline: "Отказ в приёме",
   act_tariff_created: "Новый тариф",
   act_red_flag_create: "Новый красный флаг",
   act_red_flag_update: "Изменение красного флага",
@@ -527,6 +543,13 @@ const ru: Record<Key, string> = {
 };
 
 const zh: Record<Key, string> = {
+  visits: "预约就诊", today: "今天", everyone: "全部", myHours: "我的出诊时间", bookVisit: "预约就诊", needsServer: "需要连接服务器：当前离线",
+  noVisitsToday: "今天没有预约。", noVisitsWeek: "本周没有预约。", selectVisit: "请在左侧选择一个预约。", kind: "类型", specialist: "医生",
+  visitStatus: "状态", openChat: "打开会话", moveVisit: "改期", cancelVisit: "取消预约", declineVisit: "退诊", noFreeSlots: "当天没有空闲时段。",
+  patient: "患者", change: "更换", specialty: "科室", anySpecialty: "任意科室", firstFree: "最早空闲的医生", book: "预约", back: "返回",
+  declineHint: "患者会收到您的原因并获得全额退款；该时段将重新开放。", timeZone: "时区", videoMinutes: "视频问诊（分钟）",
+  phoneMinutes: "电话问诊（分钟）", specialties: "科室（用逗号分隔）", consultLanguages: "问诊语言", patientsMayBook: "允许患者预约我",
+  visit_booked: "已预约", visit_waiting: "候诊中", visit_in_call: "通话中", visit_done: "已完成", visit_missed: "未就诊", visit_cancelled: "已取消", visit_declined: "已退诊",
   appName: "Careline",
   consultations: "咨询", callbacks: "回电请求", clients: "客户", operators: "工作人员",
   queue: "队列", mine: "我的", active: "全部进行中", archive: "归档", open: "待处理",
@@ -624,6 +647,7 @@ const zh: Record<Key, string> = {
   act_operator_updated: "修改工作人员",
   act_session_revoked: "结束会话",
   act_settings_update: "修改规则",
+  act_schedule_update: "修改出诊时间", act_appointment_book: "预约就诊", act_appointment_reschedule: "就诊改期", act_appointment_cancel: "取消就诊", act_appointment_decline: "退诊",
   act_tariff_created: "新建资费",
   act_red_flag_create: "新增危急信号",
   act_red_flag_update: "修改危急信号",

@@ -33,7 +33,7 @@ export function useCell<T>(cell: Cell<T>): T {
 }
 
 /** Change counters: bumped by the desk's events. */
-export const versions = new Cell({ everything: 0, consultations: 0, callbacks: 0, clients: 0, operators: 0, outbox: 0, quickReplies: 0, threads: {} as Record<string, number> });
+export const versions = new Cell({ everything: 0, consultations: 0, callbacks: 0, clients: 0, operators: 0, outbox: 0, quickReplies: 0, visits: 0, threads: {} as Record<string, number> });
 
 export const online = new Cell(true);
 
@@ -66,6 +66,16 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): { data: T |
     };
   }, [...deps, tick]);
   return { data, error, reload: () => setTick((n) => n + 1) };
+}
+
+/** `value` once it has stayed the same for `ms` (a search asked once typing pauses). */
+export function useSettled<T>(value: T, ms = 250): T {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const id = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(id);
+  }, [value, ms]);
+  return settled;
 }
 
 /** The current time, refreshed every `ms`. */

@@ -114,6 +114,7 @@ pub fn live_event(json: bool, e: &DeskEvent) {
             operators,
             threads,
             quick_replies,
+            visits,
         } => {
             let what: Vec<&str> = [
                 (*consultations, "consultations"),
@@ -122,6 +123,7 @@ pub fn live_event(json: bool, e: &DeskEvent) {
                 (*operators, "operators"),
                 (!threads.is_empty(), "threads"),
                 (*quick_replies, "quick replies"),
+                (*visits, "visits"),
             ]
             .into_iter()
             .filter_map(|(changed, name)| changed.then_some(name))

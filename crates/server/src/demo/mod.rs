@@ -16,6 +16,7 @@ use crate::passwords::hash_password;
 use crate::store::Store;
 
 mod history;
+mod visits;
 
 pub const DEMO_PASSWORD: &str = "careline-demo";
 
@@ -288,6 +289,7 @@ pub async fn fill(store: &Store) -> AppResult<String> {
             .await?;
         clients.push(client);
     }
+    let visits = visits::write(store, admin, &staff[1], &staff[2], &clients).await?;
     // Six weeks of the clinic's past, before today's threads (so they come after it).
     let past = history::write(store, &staff, &tariffs, &clients, Utc::now()).await?;
     for (n, dc) in CLIENTS.iter().enumerate() {
@@ -443,11 +445,12 @@ pub async fn fill(store: &Store) -> AppResult<String> {
         .await?;
 
     let mut out = format!(
-        "Demo clinic ready, with {} days of history: {} consultations, {} messages, {} callback requests.\nPassword for every account below: ",
+        "Demo clinic ready, with {} days of history: {} consultations, {} messages, {} callback requests; {} visits booked.\nPassword for every account below: ",
         history::DAYS,
         past.consultations,
         past.messages,
-        past.callbacks
+        past.callbacks,
+        visits
     );
     out.push_str(DEMO_PASSWORD);
     out.push_str("\nStaff (desktop app):\n");
