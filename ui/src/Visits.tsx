@@ -190,8 +190,11 @@ function BookDialog({ onClose, onBooked }: { onClose: () => void; onBooked: (r: 
   const [slot, setSlot] = useState<Slot | null>(null);
   const [reason, setReason] = useState("");
   const { busy, error, run } = useAction();
+  const v = useCell(versions);
   const asked = useSettled(query.trim());
-  const found = useLoad(() => (asked ? api.clients(asked) : Promise.resolve([] as Client[])), [asked]);
+  // Asked again when the cache's clients change: a desk that has just started may still be
+  // filling it.
+  const found = useLoad(() => (asked ? api.clients(asked) : Promise.resolve([] as Client[])), [asked, v.clients, v.everything]);
   const specialists = useLoad(() => api.specialists(), []);
   const all = specialists.data ?? [];
   const specialties = [...new Set(all.flatMap((s) => s.specialties))].sort();

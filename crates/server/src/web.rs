@@ -1,5 +1,6 @@
 //! The patients' web chat page, served by the server itself at `/` and `/chat`: one HTML page,
-//! one script and one stylesheet (no framework, no external request), built into the binary.
+//! one script and one stylesheet (no framework, no external request), built into the binary,
+//! and the visits' script and stylesheet, loaded when the patient first opens them.
 //! A strict Content-Security-Policy allows only this origin's script, styles, images (and the
 //! `blob:` URLs of attachments fetched with the session), and connections to this origin.
 
@@ -13,6 +14,9 @@ const PAGE: &str = include_str!("../web/chat.html");
 const SCRIPT: &str = include_str!("../web/app.js");
 const STYLE: &str = include_str!("../web/app.css");
 const ICON: &str = include_str!("../web/icon.svg");
+/// Visits: loaded by the page the first time they are opened, so the first load stays small.
+const VISITS_SCRIPT: &str = include_str!("../web/visits.js");
+const VISITS_STYLE: &str = include_str!("../web/visits.css");
 
 /// What the page may load and connect to: nothing but this origin (and blobs it made itself).
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; media-src 'self' blob:; \
@@ -61,6 +65,22 @@ pub async fn script() -> Response {
 
 pub async fn style() -> Response {
     answer("text/css; charset=utf-8", STYLE.to_owned(), "no-cache")
+}
+
+pub async fn visits_script() -> Response {
+    answer(
+        "text/javascript; charset=utf-8",
+        VISITS_SCRIPT.to_owned(),
+        "no-cache",
+    )
+}
+
+pub async fn visits_style() -> Response {
+    answer(
+        "text/css; charset=utf-8",
+        VISITS_STYLE.to_owned(),
+        "no-cache",
+    )
 }
 
 pub async fn icon() -> Response {

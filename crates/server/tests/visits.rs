@@ -841,3 +841,59 @@ async fn two_instances_sweeping_at_once_remind_once() {
     b.stop().await;
     a.stop().await;
 }
+
+// The right to erasure reaches visits: a patient with a booked visit and a declined, refunded
+// one is erased whole (the visits named the patient's consultations and stopped the erasure).
+both!(a_patient_with_visits_can_be_erased, |db| async move {
+    let s = TestServer::start(db).await;
+    let admin = s.staff("root", Role::Admin).await;
+    admin
+        .must(
+            "/api/v1/tariffs",
+            json!({"name": "Видео", "kind": "video", "price": 100000, "currency": "RUB"}),
+        )
+        .await;
+    let (doctor, doctor_id) = doctor_with_schedule(&s, &admin, "dr-e").await;
+    let patient = s.client("Стираемый", "+79004445566").await;
+    let patient_id = patient.user_id().await;
+    patient
+        .must(
+            "/api/v1/appointments",
+            book_body(&doctor_id, tomorrow_at(10)),
+        )
+        .await;
+    let declined = patient
+        .must(
+            "/api/v1/appointments",
+            book_body(&doctor_id, tomorrow_at(11)),
+        )
+        .await;
+    doctor
+        .must(
+            &format!(
+                "/api/v1/appointments/{}/decline",
+                declined["id"].as_str().unwrap()
+            ),
+            json!({"reason": "нет"}),
+        )
+        .await;
+    let (status, body) = admin
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/clients/{patient_id}"),
+            None,
+        )
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+    let left = admin
+        .ok(&format!(
+            "/api/v1/appointments?client_id={patient_id}&from={}",
+            urlencode(&Utc::now().to_rfc3339())
+        ))
+        .await;
+    assert!(left.as_array().unwrap().is_empty(), "{left}");
+    // The slot is free again.
+    let free = slot_starts(&admin, &doctor_id, tomorrow_at(10), tomorrow_at(11)).await;
+    assert!(same_instant(&free[0], tomorrow_at(10)));
+    s.stop().await;
+});

@@ -4,7 +4,8 @@
 // over the WebSocket, which resumes where it stopped; what was written while the connection was
 // down is kept (in this browser) and sent when it is back, under the same id, so never twice.
 // Delivery and read receipts go back; a callback can be requested and a closed consultation
-// rated. Russian, Chinese or English from the browser's language.
+// rated; visits are booked in a doctor's free times, counted down and entered through the
+// waiting room. Russian, Chinese or English from the browser's language.
 
 const MAX_UPLOAD = Number(document.documentElement.dataset.maxUpload || 26214400);
 
@@ -20,6 +21,7 @@ const WORDS = {
     uploading: "Sending {name}…", offline: "No connection: your messages will be sent when it is back.", pending: "not sent yet", delivered: "delivered", read: "read",
     close: "Close", error: "Something went wrong: {e}", passwordHint: "8 to 64 characters", claimCode: "Code from reception (if you were given one)", claimHint: "It links this account to the record the clinic already keeps for you", limit: "Files up to {mb} MB", stars: "{n} of 5", pickStars: "Tap a star", starWords: ["Very bad", "Bad", "So-so", "Good", "Excellent"], closedNote: "This consultation is closed. Writing starts a new one.",
     newConsultation: "Ask a new question", photo: "Photo",
+    visits: "Visits",
   },
   ru: {
     title: "Careline", tagline: "Врач на связи — в переписке", login: "Войти", register: "Создать аккаунт", phone: "Номер телефона", password: "Пароль",
@@ -32,6 +34,7 @@ const WORDS = {
     uploading: "Отправляем {name}…", offline: "Нет связи: сообщения уйдут, когда она появится.", pending: "ещё не отправлено", delivered: "доставлено", read: "прочитано",
     close: "Закрыть", error: "Что-то пошло не так: {e}", passwordHint: "От 8 до 64 символов", claimCode: "Код из регистратуры (если вам его дали)", claimHint: "Соединит аккаунт с картой, которую клиника уже ведёт на вас", limit: "Файлы до {mb} МБ", stars: "{n} из 5", pickStars: "Нажмите на звезду", starWords: ["Очень плохо", "Плохо", "Так себе", "Хорошо", "Отлично"], closedNote: "Консультация завершена. Новое сообщение начнёт новую консультацию.",
     newConsultation: "Задать новый вопрос", photo: "Фото",
+    visits: "Приёмы",
   },
   zh: {
     title: "Careline", tagline: "医生在线，文字问诊", login: "登录", register: "注册账号", phone: "手机号", password: "密码",
@@ -44,6 +47,7 @@ const WORDS = {
     uploading: "正在发送 {name}…", offline: "网络已断开：恢复后会自动发送您的消息。", pending: "尚未发送", delivered: "已送达", read: "已读",
     close: "关闭", error: "出错了：{e}", passwordHint: "8 到 64 个字符", claimCode: "前台给您的代码（如有）", claimHint: "将此账号与诊所为您建立的档案关联", limit: "文件不超过 {mb} MB", stars: "{n} / 5", pickStars: "请点击星星评分", starWords: ["很差", "差", "一般", "好", "非常好"], closedNote: "本次咨询已结束。发送新消息将开始新的咨询。",
     newConsultation: "提出新问题", photo: "照片",
+    visits: "预约",
   },
 };
 
@@ -66,7 +70,8 @@ const state = {
   lastSeq: 0,
   online: true,
   ws: null,
-  sheet: null, // "callback" | "rate" | null
+  sheet: null, // "callback" | "rate" | "visits" | "book" | null
+  appointments: new Map(), // id → appointment (a booked visit)
   notice: null,
   done: null, // { id, text }: what a sheet did, shown under the thread until the next action
   upload: null, // { name, loaded, total }
@@ -187,9 +192,23 @@ async function start() {
     const msgs = await call("GET", `/api/v1/consultations/${any}/messages?thread=true&before_seq=9007199254740991&limit=200`);
     for (const m of msgs.items) keep(m);
   }
+  await loadVisits();
   render();
   connect();
   flush();
+}
+
+async function loadVisits() {
+  // Yesterday to three months ahead (the server answers at most 92 days at once).
+  const now = Date.now();
+  const from = new Date(now - 86400000).toISOString();
+  const to = new Date(now + 90 * 86400000).toISOString();
+  try {
+    const list = await call("GET", `/api/v1/appointments?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
+    state.appointments = new Map(list.map((a) => [a.id, a]));
+  } catch {
+    // The chat works without them; the next event about a visit brings it.
+  }
 }
 
 function keep(m) {
@@ -201,7 +220,8 @@ function keep(m) {
   if (state.outbox.length !== before) saveOutbox();
 }
 
-const openConsultation = () => [...state.consultations.values()].find((c) => c.status !== "closed") || null;
+// The consultation the composer writes to: not a booked visit's (that one opens with its visit).
+const openConsultation = () => [...state.consultations.values()].find((c) => c.status !== "closed" && !c.appointment_id) || null;
 const lastClosedUnrated = () => [...state.consultations.values()].filter((c) => c.status === "closed" && c.rating === null).sort((a, b) => (a.closed_at < b.closed_at ? 1 : -1))[0] || null;
 
 function render() {
@@ -225,6 +245,7 @@ function render() {
     "header.top",
     {},
     h("div.who", {}, h("img", { src: "/chat/icon.svg", alt: "", width: 28, height: 28 }), h("div", {}, h("strong", { text: t("title") }), h("small", { "data-testid": "status", text: status }))),
+    h("button.ghost", { type: "button", onclick: () => openSheet("visits"), "data-testid": "open-visits" }, t("visits")),
     h("button.ghost", { type: "button", onclick: () => openSheet("callback"), "data-testid": "open-callback" }, t("callback")),
     h("button.ghost", { type: "button", onclick: logOut, "aria-label": t("logout"), "data-testid": "logout" }, t("logout")),
   );
@@ -453,8 +474,10 @@ function connect() {
     if (typeof ev.seq === "number") state.lastSeq = Math.max(state.lastSeq, ev.seq);
     if (ev.kind === "message") keep(ev.data);
     else if (ev.kind === "consultation") state.consultations.set(ev.data.id, ev.data);
+    else if (ev.kind === "appointment") state.appointments.set(ev.data.id, ev.data);
     else return;
-    render();
+    // A form being filled in is not drawn again under the patient's fingers.
+    if (state.sheet !== "book" && state.sheet !== "callback") render();
   };
   ws.onclose = () => {
     if (state.ws !== ws || !state.token) return;
@@ -481,7 +504,7 @@ function sheet() {
     state.sheet = null;
     render();
   };
-  const body = state.sheet === "callback" ? callbackForm(close) : rateForm(close);
+  const body = state.sheet === "callback" ? callbackForm(close) : state.sheet === "visits" || state.sheet === "book" ? visitsSheet(state.sheet, close) : rateForm(close);
   const wrap = h("div.overlay", { onclick: (e) => e.target === e.currentTarget && close() }, h("div.sheet", { role: "dialog", "aria-modal": "true", "aria-labelledby": "sheet-title" }, body));
   wrap.addEventListener("keydown", (e) => e.key === "Escape" && close());
   return wrap;
@@ -569,6 +592,27 @@ function rateForm(close) {
     h("div.buttons", {}, h("button", { type: "button", onclick: close }, t("close")), send),
   );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Visits live in their own module (visits.js), loaded the first time they are opened: the chat's
+// first load stays small.
+
+let visits = null;
+function visitsSheet(which, close) {
+  if (visits) return which === "book" ? visits.bookForm(close) : visits.visitsList(close);
+  import("/chat/visits.js").then((m) => {
+    visits = m.start({ h, call, t, state, render, openSheet, timeFmt, LANG });
+    render();
+  }, (err) => {
+    state.sheet = null;
+    state.notice = err.message;
+    render();
+  });
+  return h("p.muted", { text: "…" });
+}
+
+// A booked visit's countdown moves on its own.
+setInterval(() => state.sheet === "visits" && render(), 30000);
 
 // ---------------------------------------------------------------------------------------------
 

@@ -1,4 +1,8 @@
-//! What the core's tests against a real server share.
+//! What the core's tests against a real server share (each test uses a part of it).
+
+#![allow(dead_code)]
+
+pub mod browser;
 
 use std::sync::Arc;
 

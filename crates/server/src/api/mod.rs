@@ -308,6 +308,14 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .route("/chat", axum::routing::get(crate::web::page))
         .route("/chat/app.js", axum::routing::get(crate::web::script))
         .route("/chat/app.css", axum::routing::get(crate::web::style))
+        .route(
+            "/chat/visits.js",
+            axum::routing::get(crate::web::visits_script),
+        )
+        .route(
+            "/chat/visits.css",
+            axum::routing::get(crate::web::visits_style),
+        )
         .route("/chat/icon.svg", axum::routing::get(crate::web::icon))
         .fallback(|| async { AppError::not_found("route").into_response() })
         .method_not_allowed_fallback(|| async {

@@ -747,6 +747,9 @@ impl Store {
             "DELETE FROM messages WHERE client_id = $1",
             "DELETE FROM reads WHERE reader_id = $1 OR consultation_id IN (SELECT id FROM consultations WHERE client_id = $1)",
             "DELETE FROM consultation_steps WHERE consultation_id IN (SELECT id FROM consultations WHERE client_id = $1)",
+            // Visits and their refunds name the client's consultations: they go first.
+            "DELETE FROM appointments WHERE client_id = $1",
+            "DELETE FROM refunds WHERE consultation_id IN (SELECT id FROM consultations WHERE client_id = $1)",
             "DELETE FROM consultations WHERE client_id = $1",
             "DELETE FROM callback_attempts WHERE callback_id IN (SELECT id FROM callbacks WHERE client_id = $1)",
             "DELETE FROM callbacks WHERE client_id = $1",
