@@ -45,6 +45,12 @@ pub fn title(lang: &str, kind: Kind, count: usize) -> String {
             "Вебхуков приостановлено",
         ),
         ("ru", Kind::SlaBreach) => ("Нарушен срок ответа (SLA)", "Нарушений SLA"),
+        ("ru", Kind::VisitSoon) => ("Приём через 5 минут", "Приёмов через 5 минут"),
+        ("ru", Kind::PatientWaiting) => ("Пациент в зале ожидания", "Пациентов ждут"),
+        ("ru", Kind::VisitLate) => (
+            "Приём начался 10 минут назад, звонка нет",
+            "Приёмов без звонка",
+        ),
         ("ru", Kind::RedFlag) => (
             "Красный флаг: срочно возьмите консультацию",
             "Красных флагов в очереди",
@@ -59,6 +65,9 @@ pub fn title(lang: &str, kind: Kind, count: usize) -> String {
         ("zh", Kind::AssignedToMe) => ("有咨询分配给您", "分配给您的咨询"),
         ("zh", Kind::WebhookPaused) => ("Webhook 已暂停：地址无响应", "已暂停的 Webhook"),
         ("zh", Kind::SlaBreach) => ("已超出响应时限（SLA）", "超出 SLA 的项目"),
+        ("zh", Kind::VisitSoon) => ("5 分钟后有预约就诊", "5 分钟后的就诊"),
+        ("zh", Kind::PatientWaiting) => ("患者已在候诊室", "候诊中的患者"),
+        ("zh", Kind::VisitLate) => ("就诊已开始 10 分钟，仍未通话", "未开始通话的就诊"),
         ("zh", Kind::RedFlag) => ("危急信号：请立即接诊", "队列中的危急信号"),
         (_, Kind::NewQueueItem) => (
             "New consultation in the queue",
@@ -82,6 +91,12 @@ pub fn title(lang: &str, kind: Kind, count: usize) -> String {
             "webhooks paused",
         ),
         (_, Kind::SlaBreach) => ("SLA breached", "SLA breaches"),
+        (_, Kind::VisitSoon) => ("A visit starts in 5 minutes", "visits start in 5 minutes"),
+        (_, Kind::PatientWaiting) => ("A patient is in the waiting room", "patients waiting"),
+        (_, Kind::VisitLate) => (
+            "A visit began 10 minutes ago with no call",
+            "visits without a call",
+        ),
         (_, Kind::RedFlag) => (
             "Red flag: take this consultation now",
             "red flags in the queue",

@@ -59,6 +59,7 @@ function onDeskEvent(e: DeskEvent) {
       // A notification was clicked: its consultation or callback request, in front.
       if (e.target.type === "consultation") go({ section: "consultations", consultation: e.target.id });
       else if (e.target.type === "webhook") go({ section: "supervision" });
+      else if (e.target.type === "appointment") go({ section: "visits" });
       else go({ section: "callbacks", callbackView: "open", callback: e.target.id });
       break;
   }

@@ -40,6 +40,12 @@ pub enum Kind {
     AssignedToMe,
     /// The server paused a webhook endpoint that kept failing (told to admins).
     WebhookPaused,
+    /// One of my booked visits starts in 5 minutes.
+    VisitSoon,
+    /// My patient checked in: they are in the waiting room.
+    PatientWaiting,
+    /// A visit began 10 minutes ago and no call has started (told to its specialist and admins).
+    VisitLate,
 }
 
 /// A red-flag consultation still in the queue is told again this often.
@@ -79,6 +85,9 @@ impl Default for Settings {
                 Kind::LongWait,
                 Kind::SlaBreach,
                 Kind::AssignedToMe,
+                Kind::VisitSoon,
+                Kind::PatientWaiting,
+                Kind::VisitLate,
             ]
             .into_iter()
             .map(|k| (k, true))
@@ -117,6 +126,8 @@ pub enum Target {
     Callback(Uuid),
     /// A webhook endpoint (the admin's Desk rules screen).
     Webhook(Uuid),
+    /// A booked visit (the Visits section).
+    Appointment(Uuid),
 }
 
 /// One thing worth telling, before coalescing.
@@ -297,7 +308,9 @@ impl Given {
                     .map(|c| Target::Consultation(c.id)),
             )
             .collect();
-        self.said.retain(|(_, t, _)| open.contains(t));
+        // Visits' notices are kept by `due_visits`.
+        self.said
+            .retain(|(_, t, _)| matches!(t, Target::Appointment(_)) || open.contains(t));
         let due = reminders(now, callbacks, queue, op, settings, &self.said);
         for c in &due {
             // A repeated reminder replaces the earlier one of its kind and item.
@@ -353,6 +366,27 @@ impl Given {
             }
         }
         out
+    }
+
+    /// Visit notices due at `now` ([`visit_reminders`]), recorded as given; what concerns
+    /// visits no longer listed (over, cancelled) is forgotten.
+    pub fn due_visits(
+        &mut self,
+        now: DateTime<Utc>,
+        visits: &[(careline_protocol::Appointment, String)],
+        op: Operator,
+        admin: bool,
+        settings: &Settings,
+    ) -> Vec<Candidate> {
+        self.said.retain(|(_, t, _)| match t {
+            Target::Appointment(id) => visits.iter().any(|(a, _)| a.id == *id),
+            _ => true,
+        });
+        let due = visit_reminders(now, visits, op, admin, settings, &self.said);
+        for c in &due {
+            self.said.push((c.kind, c.target, now));
+        }
+        due
     }
 
     /// Records a notification told as the event arrived, so a repeating reminder counts from it.
@@ -548,6 +582,55 @@ pub fn reminders(
                 target,
                 text: c.subject.clone().unwrap_or_default(),
             });
+        }
+    }
+    out
+}
+
+/// How long before a visit its specialist is told.
+pub const VISIT_SOON: chrono::Duration = chrono::Duration::minutes(5);
+/// How long after a visit's start with no call it is late.
+pub const VISIT_LATE: chrono::Duration = chrono::Duration::minutes(10);
+
+/// Visit notices due at `now` and not yet given, for the desk of `me` (`admin`: told of every
+/// late visit, not only their own): 5 minutes before my visit, my patient in the waiting room,
+/// and a visit 10 minutes past its start with no call. `visits` come with the line to show
+/// (the patient's name). Each once per visit and kind; nothing while busy but a late visit.
+pub fn visit_reminders(
+    now: DateTime<Utc>,
+    visits: &[(careline_protocol::Appointment, String)],
+    op: Operator,
+    admin: bool,
+    settings: &Settings,
+    given: &[(Kind, Target, DateTime<Utc>)],
+) -> Vec<Candidate> {
+    use careline_protocol::AppointmentStatus as S;
+    let said = |kind: Kind, target: Target| given.iter().any(|(k, t, _)| *k == kind && *t == target);
+    let mut out = Vec::new();
+    for (a, text) in visits {
+        let target = Target::Appointment(a.id);
+        let mine = a.operator_id == op.me;
+        let open = matches!(a.status, S::Booked | S::Waiting);
+        let mut tell = |kind: Kind| {
+            if !said(kind, target) && settings.allows(kind) {
+                out.push(Candidate {
+                    kind,
+                    target,
+                    text: text.clone(),
+                });
+            }
+        };
+        if open && (mine || admin) && now >= a.starts_at + VISIT_LATE && now < a.ends_at {
+            tell(Kind::VisitLate);
+        }
+        if !mine || op.presence == Presence::Busy {
+            continue;
+        }
+        if a.status == S::Booked && now >= a.starts_at - VISIT_SOON && now < a.starts_at {
+            tell(Kind::VisitSoon);
+        }
+        if a.status == S::Waiting && now < a.ends_at {
+            tell(Kind::PatientWaiting);
         }
     }
     out
@@ -1183,5 +1266,55 @@ mod tests {
         );
         given.due(start, &[], &[], me(), &s);
         assert!(given.is_empty());
+    }
+
+    #[test]
+    fn a_visit_is_told_before_when_the_patient_waits_and_when_no_call_began() {
+        use careline_protocol::{Appointment, AppointmentStatus, ConsultationKind};
+        let start: DateTime<Utc> = "2026-12-07T10:00:00Z".parse().unwrap();
+        let visit = |operator: Uuid, status| Appointment {
+            id: Uuid::now_v7(),
+            client_id: Uuid::now_v7(),
+            operator_id: operator,
+            consultation_id: Uuid::now_v7(),
+            kind: ConsultationKind::Video,
+            starts_at: start,
+            ends_at: start + chrono::Duration::minutes(30),
+            reason: None,
+            status,
+            status_reason: None,
+            booked_by: Uuid::now_v7(),
+            created_at: start,
+            checked_in_at: None,
+            updated_at: start,
+        };
+        let s = Settings::default();
+        let op = me();
+        let mine = vec![(visit(op.me, AppointmentStatus::Booked), "Анна".to_string())];
+        let at = |m: i64| start + chrono::Duration::minutes(m);
+        let kinds = |c: Vec<Candidate>| c.into_iter().map(|c| c.kind).collect::<Vec<_>>();
+        let mut given = Given::default();
+        assert!(given.due_visits(at(-6), &mine, op, false, &s).is_empty(), "too early");
+        assert_eq!(kinds(given.due_visits(at(-5), &mine, op, false, &s)), vec![Kind::VisitSoon]);
+        assert!(given.due_visits(at(-4), &mine, op, false, &s).is_empty(), "once");
+        // The other reminders' sweep does not make it forget.
+        given.due(at(-3), &[], &[], op, &s);
+        assert!(given.due_visits(at(-2), &mine, op, false, &s).is_empty());
+        // The patient checks in: told once.
+        let waiting = vec![(Appointment { status: AppointmentStatus::Waiting, ..mine[0].0.clone() }, "Анна".to_string())];
+        assert_eq!(kinds(given.due_visits(at(-1), &waiting, op, false, &s)), vec![Kind::PatientWaiting]);
+        assert!(given.due_visits(at(0), &waiting, op, false, &s).is_empty());
+        // No call 10 minutes after the start: late.
+        assert_eq!(kinds(given.due_visits(at(10), &waiting, op, false, &s)), vec![Kind::VisitLate]);
+        // A colleague's late visit reaches an admin, not another operator; a busy admin too.
+        let theirs = vec![(visit(Uuid::now_v7(), AppointmentStatus::Booked), "Олег".to_string())];
+        assert!(visit_reminders(at(12), &theirs, op, false, &s, &[]).is_empty());
+        let busy = Operator { presence: Presence::Busy, ..op };
+        assert_eq!(kinds(visit_reminders(at(12), &theirs, busy, true, &s, &[])), vec![Kind::VisitLate]);
+        // Nothing of a colleague's visit before it, nothing of a cancelled one, nothing at the end.
+        assert!(visit_reminders(at(-5), &theirs, op, true, &s, &[]).is_empty());
+        let cancelled = vec![(visit(op.me, AppointmentStatus::Cancelled), "x".to_string())];
+        assert!(visit_reminders(at(-5), &cancelled, op, false, &s, &[]).is_empty());
+        assert!(visit_reminders(at(30), &mine, op, false, &s, &[]).is_empty());
     }
 }

@@ -764,7 +764,7 @@ async fn send_outbox(desk: Arc<Desk>, emit: Emit) {
     }
 }
 
-/// Callback reminders and long waits, looked for every few seconds.
+/// Callback reminders, long waits, SLA breaches and visits, looked for every few seconds.
 async fn remind(desk: Arc<Desk>) {
     loop {
         tokio::time::sleep(REMINDER_TICK).await;
@@ -790,6 +790,11 @@ async fn remind(desk: Arc<Desk>) {
                 Vec::new()
             });
         let now = Utc::now();
+        let visits = desk.visits_near(now).await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "looking for visits to tell of");
+            Vec::new()
+        });
+        let admin = desk.session.role == "admin";
         let mut s = desk.state.lock().expect("desk state");
         let s = &mut *s;
         let op = notify::Operator {
@@ -801,6 +806,8 @@ async fn remind(desk: Arc<Desk>) {
         s.burst.extend(due);
         let breaches = s.given.due_breaches(now, &late, op, &s.settings);
         s.burst.extend(breaches);
+        let told = s.given.due_visits(now, &visits, op, admin, &s.settings);
+        s.burst.extend(told);
     }
 }
 

@@ -170,3 +170,31 @@ impl Visits<'_> {
         self.desk.remote.set_schedule(operator, req).await
     }
 }
+
+impl Desk {
+    /// Visits that may still be told of at `now` (booked or in the waiting room, starting from an
+    /// hour ago to 10 minutes ahead), with the patient's name, from the cache.
+    pub(super) async fn visits_near(
+        &self,
+        now: DateTime<Utc>,
+    ) -> CoreResult<Vec<(Appointment, String)>> {
+        let rows = sqlx::query(
+            "SELECT a.data, c.data FROM appointments a LEFT JOIN clients c ON c.id = a.client_id \
+             WHERE a.status IN ('booked', 'waiting') AND a.starts_at >= ? AND a.starts_at < ? ORDER BY a.starts_at",
+        )
+        .bind((now - chrono::Duration::hours(1)).timestamp_millis())
+        .bind((now + chrono::Duration::minutes(10)).timestamp_millis())
+        .fetch_all(self.cache.pool())
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let a: Appointment = crate::cache::parse(r.get(0))?;
+            let name = match r.get::<Option<String>, _>(1) {
+                Some(text) => crate::cache::parse::<careline_protocol::Client>(&text)?.name,
+                None => String::new(),
+            };
+            out.push((a, name));
+        }
+        Ok(out)
+    }
+}

@@ -29,7 +29,7 @@ pub async fn get_schedule(
 /// Replaces a specialist's schedule: an admin anyone's, an operator their own.
 #[utoipa::path(put, path = "/api/v1/operators/{id}/schedule", tag = "visits", params(("id" = Uuid, Path)),
     request_body = ScheduleRequest,
-    responses((status = 200, body = Schedule), (status = 403, body = ApiError), (status = 422, body = ApiError)))]
+    responses((status = 200, body = Schedule), (status = 403, body = ApiError), (status = 422, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn put_schedule(
     State(state): State<AppState>,
     session: Session,
@@ -77,7 +77,7 @@ pub async fn slots(
 /// Books a visit: a client for itself, staff for a client (`client_id`). `409 already_taken`
 /// when someone booked that time first.
 #[utoipa::path(post, path = "/api/v1/appointments", tag = "visits", request_body = BookRequest,
-    responses((status = 201, body = Appointment), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
+    responses((status = 201, body = Appointment), (status = 409, body = ApiError), (status = 422, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn book(
     State(state): State<AppState>,
     session: Session,
@@ -93,7 +93,7 @@ pub async fn book(
 
 /// Visits by start time: a client's own; staff anyone's (one specialist's agenda, one client's).
 #[utoipa::path(get, path = "/api/v1/appointments", tag = "visits", params(AppointmentQuery),
-    responses((status = 200, body = Vec<Appointment>)))]
+    responses((status = 200, body = Vec<Appointment>), (status = 422, body = ApiError)))]
 pub async fn list(
     State(state): State<AppState>,
     session: Session,
@@ -121,7 +121,7 @@ pub async fn get(
 /// Cancels a visit that has not begun (a client until the cancellation window closes).
 #[utoipa::path(post, path = "/api/v1/appointments/{id}/cancel", tag = "visits", params(("id" = Uuid, Path)),
     request_body = ReasonRequest,
-    responses((status = 200, body = Appointment), (status = 409, body = ApiError)))]
+    responses((status = 200, body = Appointment), (status = 409, body = ApiError), (status = 404, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn cancel(
     State(state): State<AppState>,
     session: Session,
@@ -139,7 +139,7 @@ pub async fn cancel(
 /// The specialist (or an admin) declines a visit, with a reason; it is refunded in full.
 #[utoipa::path(post, path = "/api/v1/appointments/{id}/decline", tag = "visits", params(("id" = Uuid, Path)),
     request_body = ReasonRequest,
-    responses((status = 200, body = Appointment), (status = 403, body = ApiError), (status = 409, body = ApiError)))]
+    responses((status = 200, body = Appointment), (status = 403, body = ApiError), (status = 409, body = ApiError), (status = 404, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn decline(
     State(state): State<AppState>,
     session: Session,
@@ -160,7 +160,7 @@ pub async fn decline(
 /// Moves a visit that has not begun to another free slot of its specialist.
 #[utoipa::path(post, path = "/api/v1/appointments/{id}/reschedule", tag = "visits", params(("id" = Uuid, Path)),
     request_body = RescheduleRequest,
-    responses((status = 200, body = Appointment), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
+    responses((status = 200, body = Appointment), (status = 409, body = ApiError), (status = 422, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn reschedule(
     State(state): State<AppState>,
     session: Session,
@@ -177,7 +177,7 @@ pub async fn reschedule(
 
 /// The patient enters the waiting room (from 15 minutes before the start).
 #[utoipa::path(post, path = "/api/v1/appointments/{id}/check-in", tag = "visits", params(("id" = Uuid, Path)),
-    responses((status = 200, body = Appointment), (status = 409, body = ApiError)))]
+    responses((status = 200, body = Appointment), (status = 409, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn check_in(
     State(state): State<AppState>,
     session: Session,
