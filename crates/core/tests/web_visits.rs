@@ -180,6 +180,27 @@ async fn a_patient_books_a_visit_and_enters_the_waiting_room() {
     b.click("[data-testid=book-visit]", "预约就诊").await;
     b.find("[data-testid=bk-slot]", ":").await;
     b.shoot("web-book-zh-phone-light").await;
+    b.dark(true).await;
+    b.shoot("web-book-zh-phone-dark").await;
+    b.quit().await;
+
+    // The first patient's visits on a laptop, dark: the cancelled one with its reason.
+    let b = Browser::start("ru", 1280, 800).await;
+    b.dark(true).await;
+    b.go(&format!("{base}/chat")).await;
+    b.find("[data-testid=login]", "").await;
+    b.fill("#phone", "+7 912 555-66-77").await;
+    b.fill("#password", "пароль-пациента").await;
+    b.click("[data-testid=login]", "").await;
+    b.find("[data-testid=composer]", "").await;
+    b.click("[data-testid=open-visits]", "Приёмы").await;
+    b.find("[data-testid=visit]", "врач заболела").await;
+    // A visit that never took place is nothing to rate, and no chat was closed.
+    let shown = b
+        .exec("return [!!document.querySelector('[data-testid=open-rate]'), !!document.querySelector('[data-testid=closed-note]')]")
+        .await;
+    assert_eq!(shown, json!([false, false]));
+    b.shoot("web-visits-ru-laptop-dark").await;
     b.quit().await;
     server.stop().await;
 }

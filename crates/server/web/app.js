@@ -222,7 +222,10 @@ function keep(m) {
 
 // The consultation the composer writes to: not a booked visit's (that one opens with its visit).
 const openConsultation = () => [...state.consultations.values()].find((c) => c.status !== "closed" && !c.appointment_id) || null;
-const lastClosedUnrated = () => [...state.consultations.values()].filter((c) => c.status === "closed" && c.rating === null).sort((a, b) => (a.closed_at < b.closed_at ? 1 : -1))[0] || null;
+// A booked visit's consultation counts as a conversation once the visit took place; one
+// cancelled, declined or missed was never held: nothing to rate, nothing "closed" to reopen.
+const held = (c) => !c.appointment_id || state.appointments.get(c.appointment_id)?.status === "done";
+const lastClosedUnrated = () => [...state.consultations.values()].filter((c) => c.status === "closed" && c.rating === null && held(c)).sort((a, b) => (a.closed_at < b.closed_at ? 1 : -1))[0] || null;
 
 function render() {
   const open = openConsultation();
@@ -304,7 +307,7 @@ async function openBlob(path) {
 
 function composer(text) {
   // After a closed consultation the field says what writing does: it starts a new one.
-  const closed = !openConsultation() && state.consultations.size > 0;
+  const closed = !openConsultation() && [...state.consultations.values()].some(held);
   const input = h("textarea", { id: "composer", rows: 1, placeholder: closed ? t("newConsultation") : t("write"), "aria-label": t("write"), "data-testid": "composer" });
   input.value = text;
   input.addEventListener("input", () => localStorage.setItem("careline.draft", input.value));
