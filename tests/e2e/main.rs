@@ -2075,6 +2075,27 @@ async fn reception_books_moves_and_cancels_a_visit() {
         .clone();
     assert_eq!(booked["status"], "booked");
 
+    // The same screens in Chinese and in the dark theme: the agenda, booking, my hours.
+    d.click("[data-testid=open-settings]", "").await;
+    d.choose("[data-testid=language]", "zh").await;
+    d.choose("[data-testid=theme]", "dark").await;
+    d.key("\u{E00C}").await;
+    d.wait_text("[data-testid=visit-detail]", "已预约", 10)
+        .await;
+    shoot(&d, "visits-zh-dark").await;
+    d.click("[data-testid=book-visit]", "").await;
+    d.wait_text("[data-testid=slots]", ":", 20).await;
+    shoot(&d, "visit-book-zh-dark").await;
+    d.key("\u{E00C}").await;
+    d.click("[data-testid=my-hours]", "").await;
+    d.wait_text("[data-testid=hours-save]", "", 10).await;
+    shoot(&d, "visit-hours-zh-dark").await;
+    d.key("\u{E00C}").await;
+    d.click("[data-testid=open-settings]", "").await;
+    d.choose("[data-testid=language]", "ru").await;
+    d.choose("[data-testid=theme]", "light").await;
+    d.key("\u{E00C}").await;
+
     // Moved to the next free time.
     d.click("[data-testid=visit-move]", "Перенести").await;
     d.wait_text("[data-testid=slots]", ":", 20).await;

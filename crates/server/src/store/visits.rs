@@ -174,7 +174,8 @@ impl Store {
         remote: Option<&str>,
     ) -> AppResult<Schedule> {
         Hours::check(req)?;
-        if req.weekly.len() > 7 * 12 || req.exceptions.len() > 1000 {
+        let crowded = (1..=7u8).any(|d| req.weekly.iter().filter(|h| h.weekday == d).count() > 12);
+        if crowded || req.exceptions.len() > 1000 {
             return Err(AppError::invalid(
                 "at most 12 ranges a weekday and 1000 exceptions",
             ));
