@@ -26,16 +26,6 @@ wire_enum!(
     }
 );
 
-impl AppointmentStatus {
-    /// The visit still holds its slot.
-    pub fn holds_slot(self) -> bool {
-        matches!(
-            self,
-            AppointmentStatus::Booked | AppointmentStatus::Waiting | AppointmentStatus::InCall
-        )
-    }
-}
-
 /// Working hours on one weekday, local time: `from` inclusive, `to` exclusive.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

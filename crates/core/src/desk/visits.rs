@@ -51,12 +51,14 @@ impl Visits<'_> {
             Err(crate::CoreError::Unreachable(_) | crate::CoreError::Unavailable { .. }) => {}
             Err(e) => return Err(e),
         }
-        let mut sql =
-            String::from("SELECT data FROM appointments WHERE starts_at >= ? AND starts_at < ?");
+        let mut sql = String::from(
+            "SELECT a.data, c.data FROM appointments a LEFT JOIN clients c ON c.id = a.client_id \
+             WHERE a.starts_at >= ? AND a.starts_at < ?",
+        );
         if operator.is_some() {
-            sql.push_str(" AND operator_id = ?");
+            sql.push_str(" AND a.operator_id = ?");
         }
-        sql.push_str(" ORDER BY starts_at, id");
+        sql.push_str(" ORDER BY a.starts_at, a.id");
         let mut query = sqlx::query(&sql)
             .bind(from.timestamp_millis())
             .bind(to.timestamp_millis());
@@ -66,17 +68,26 @@ impl Visits<'_> {
         let rows = query.fetch_all(self.desk.cache.pool()).await?;
         let visits = rows
             .iter()
-            .map(|r| crate::cache::parse::<Appointment>(r.get(0)))
+            .map(|r| {
+                let client = r
+                    .get::<Option<String>, _>(1)
+                    .map(|t| crate::cache::parse::<careline_protocol::Client>(&t))
+                    .transpose()?;
+                Ok((crate::cache::parse::<Appointment>(r.get(0))?, client))
+            })
             .collect::<CoreResult<Vec<_>>>()?;
         self.rows(visits).await
     }
 
-    async fn rows(&self, visits: Vec<Appointment>) -> CoreResult<Vec<AgendaRow>> {
+    /// The agenda's rows: each visit with its patient (as the cache has them) and specialist.
+    async fn rows(
+        &self,
+        visits: Vec<(Appointment, Option<careline_protocol::Client>)>,
+    ) -> CoreResult<Vec<AgendaRow>> {
         let operators = self.desk.cache.operators().await?;
-        let mut out = Vec::with_capacity(visits.len());
-        for a in visits {
-            let client = self.desk.cache.client(a.client_id).await?;
-            out.push(AgendaRow {
+        Ok(visits
+            .into_iter()
+            .map(|(a, client)| AgendaRow {
                 client_name: client.as_ref().map(|c| c.name.clone()),
                 client_phone: client.map(|c| c.phone),
                 specialist_name: operators
@@ -84,9 +95,8 @@ impl Visits<'_> {
                     .find(|o| o.id == a.operator_id)
                     .map(|o| o.name.clone()),
                 appointment: a,
-            });
-        }
-        Ok(out)
+            })
+            .collect())
     }
 
     /// Kept in the cache as the server answered (a newer change heard meanwhile stays).
@@ -106,7 +116,8 @@ impl Visits<'_> {
 
     async fn kept(&self, a: Appointment) -> CoreResult<AgendaRow> {
         self.keep(vec![a.clone()]).await?;
-        Ok(self.rows(vec![a]).await?.remove(0))
+        let client = self.desk.cache.client(a.client_id).await?;
+        Ok(self.rows(vec![(a, client)]).await?.remove(0))
     }
 
     /// The specialists patients may book.

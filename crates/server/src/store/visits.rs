@@ -456,14 +456,7 @@ impl Store {
     }
 
     pub async fn get_appointment(&self, id: Uuid) -> AppResult<Appointment> {
-        let row = sqlx::query(&format!(
-            "SELECT {APPOINTMENT_COLS} FROM appointments WHERE id = $1"
-        ))
-        .bind(id.to_string())
-        .fetch_optional(&self.reader)
-        .await?
-        .ok_or_else(|| AppError::not_found("appointment"))?;
-        appointment_row(&row)
+        appointment_by_id(&self.reader, id).await
     }
 
     /// Visits starting in `[from, to)` ordered by start: a client's own, or (staff) anyone's,
@@ -914,11 +907,19 @@ fn verb(to: AppointmentStatus) -> &'static str {
 }
 
 async fn load_appointment(tx: &mut WriteTx, id: Uuid) -> AppResult<Appointment> {
+    appointment_by_id(tx.conn(), id).await
+}
+
+/// A visit by id, read through a pool or inside a transaction.
+async fn appointment_by_id<'e>(
+    on: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id: Uuid,
+) -> AppResult<Appointment> {
     let row = sqlx::query(&format!(
         "SELECT {APPOINTMENT_COLS} FROM appointments WHERE id = $1"
     ))
     .bind(id.to_string())
-    .fetch_optional(tx.conn())
+    .fetch_optional(on)
     .await?
     .ok_or_else(|| AppError::not_found("appointment"))?;
     appointment_row(&row)
