@@ -430,6 +430,22 @@ pub fn call(app: AppHandle, phone: String) -> Res<String> {
     Ok(uri)
 }
 
+/// Opens a call's page in the system browser; `CARELINE_CALL_OPENER` (a program) opens it
+/// instead where set (a kiosk browser, or the end-to-end test's recorder).
+fn open_call_page(app: &AppHandle, link: &str) -> Res<()> {
+    match std::env::var("CARELINE_CALL_OPENER") {
+        Ok(program) if !program.is_empty() => std::process::Command::new(&program)
+            .arg(link)
+            .spawn()
+            .map(|_| ())
+            .map_err(|e| UiError::local(LocalCode::File, format!("{program}: {e}"))),
+        _ => app
+            .opener()
+            .open_url(link, None::<&str>)
+            .map_err(|e| UiError::local(LocalCode::File, format!("opening the call page: {e}"))),
+    }
+}
+
 /// An image attachment from the local store as a data URL (none until it was fetched).
 #[tauri::command]
 pub async fn image(
@@ -899,4 +915,45 @@ pub async fn set_schedule(
         .visits()
         .set_schedule(operator_id, &req)
         .await?)
+}
+
+/// Rings the consultation's client (online) and opens the call's page in the system browser
+/// (the desk's web view has no WebRTC on Linux); the desk shows the call's state from events.
+#[tauri::command]
+pub async fn start_call(
+    app: AppHandle,
+    shell: State<'_, Shell>,
+    consultation_id: Uuid,
+    media: careline_protocol::CallMedia,
+) -> Res<careline_protocol::Call> {
+    let (call, link) = shell
+        .desk()
+        .await?
+        .calls()
+        .start(consultation_id, media)
+        .await?;
+    open_call_page(&app, &link)?;
+    Ok(call)
+}
+
+/// Opens a running call's page again (its window was closed), with a new one-time link.
+#[tauri::command]
+pub async fn open_call(app: AppHandle, shell: State<'_, Shell>, call_id: Uuid) -> Res<()> {
+    let link = shell.desk().await?.calls().link(call_id).await?;
+    open_call_page(&app, &link)
+}
+
+/// Ends a call from the desk (online).
+#[tauri::command]
+pub async fn hang_up_call(shell: State<'_, Shell>, call_id: Uuid) -> Res<careline_protocol::Call> {
+    Ok(shell.desk().await?.calls().hang_up(call_id).await?)
+}
+
+/// The consultation's latest call, from the cache.
+#[tauri::command]
+pub async fn latest_call(
+    shell: State<'_, Shell>,
+    consultation_id: Uuid,
+) -> Res<Option<careline_protocol::Call>> {
+    Ok(shell.desk().await?.calls().latest(consultation_id).await?)
 }

@@ -115,6 +115,7 @@ pub fn live_event(json: bool, e: &DeskEvent) {
             threads,
             quick_replies,
             visits,
+            calls,
         } => {
             let what: Vec<&str> = [
                 (*consultations, "consultations"),
@@ -124,6 +125,7 @@ pub fn live_event(json: bool, e: &DeskEvent) {
                 (!threads.is_empty(), "threads"),
                 (*quick_replies, "quick replies"),
                 (*visits, "visits"),
+                (!calls.is_empty(), "calls"),
             ]
             .into_iter()
             .filter_map(|(changed, name)| changed.then_some(name))

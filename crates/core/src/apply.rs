@@ -498,6 +498,23 @@ fn apply_data(tx: &Transaction, data: &EventData) -> CoreResult<()> {
                 json(a)
             ])?;
         }
+        EventData::Call(c) => {
+            // A call only moves forward (ringing → active → ended): an answer read late never
+            // undoes the event that came before it.
+            tx.prepare_cached(
+                "INSERT INTO calls (id, consultation_id, client_id, rang_at, data) VALUES (?, ?, ?, ?, ?) \
+                 ON CONFLICT (id) DO UPDATE SET data = excluded.data \
+                 WHERE (CASE json_extract(excluded.data, '$.state') WHEN 'ringing' THEN 0 WHEN 'active' THEN 1 ELSE 2 END) \
+                    >= (CASE json_extract(calls.data, '$.state') WHEN 'ringing' THEN 0 WHEN 'active' THEN 1 ELSE 2 END)",
+            )?
+            .execute(params![
+                c.id.to_string(),
+                c.consultation_id.to_string(),
+                c.client_id.to_string(),
+                ms(c.rang_at),
+                json(c)
+            ])?;
+        }
         EventData::Tariff(t) => {
             tx.prepare_cached("INSERT INTO tariffs (id, data) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data")?
                 .execute(params![t.id.to_string(), json(t)])?;
@@ -552,6 +569,7 @@ fn erase_client(tx: &Transaction, client: uuid::Uuid) -> CoreResult<()> {
     tx.execute("DELETE FROM reads WHERE consultation_id IN (SELECT id FROM consultations WHERE client_id = ?) OR reader_id = ?", [&id, &id])?;
     tx.execute("DELETE FROM consultations WHERE client_id = ?", [&id])?;
     tx.execute("DELETE FROM appointments WHERE client_id = ?", [&id])?;
+    tx.execute("DELETE FROM calls WHERE client_id = ?", [&id])?;
     tx.execute(
         "DELETE FROM callbacks WHERE json_extract(data, '$.client_id') = ?",
         [&id],

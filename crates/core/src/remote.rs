@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::{CoreError, CoreResult};
 
 mod visits;
+mod calls;
 
 /// A session with a server.
 #[derive(Clone)]

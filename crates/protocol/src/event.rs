@@ -43,6 +43,8 @@ pub enum EventData {
     WebhookPaused(crate::WebhookPaused),
     /// A booked visit changed (the client sees its own).
     Appointment(crate::Appointment),
+    /// A call rang, was answered or ended (the client sees its own).
+    Call(crate::Call),
 }
 
 /// Who was erased.
@@ -68,6 +70,7 @@ impl EventData {
             EventData::QuickReplies(_) => "quick_replies",
             EventData::WebhookPaused(_) => "webhook_paused",
             EventData::Appointment(_) => "appointment",
+            EventData::Call(_) => "call",
         }
     }
 }

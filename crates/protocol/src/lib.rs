@@ -733,6 +733,11 @@ pub use webhooks::{
     CreateWebhookRequest, DeliveryQuery, DeliveryStatus, UpdateWebhookRequest, WebhookCreated,
     WebhookDelivery, WebhookEndpoint, WebhookEventType, WebhookPaused,
 };
+pub mod calls;
+pub use calls::{
+    Call, CallEnd, CallLink, CallMedia, CallSession, CallState, HangupRequest, IceServer,
+    IceServers, RedeemCallLink, SignalHead, StartCallRequest, SIGNAL_TYPES,
+};
 pub mod visits;
 pub use visits::{
     Appointment, AppointmentQuery, AppointmentStatus, BookRequest, ReasonRequest, Refund,

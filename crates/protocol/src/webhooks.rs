@@ -60,6 +60,9 @@ event_types! {
     AppointmentReminder = "appointment.reminder": "A visit starts in 5 minutes: remind the patient (SMS, push).",
     AppointmentMissedStart = "appointment.missed_start": "10 minutes after a visit's start no call has begun: the specialist and the supervisors are told.",
     AppointmentMissed = "appointment.missed": "A visit ended without a call: it is marked missed.",
+    CallRinging = "call.ringing": "The operator called: the patient's page rings.",
+    CallAnswered = "call.answered": "The patient answered the call.",
+    CallEnded = "call.ended": "A call ended (`data.call.end`: completed, no_answer, declined, cancelled or failed; `duration_seconds`).",
 }
 
 impl std::fmt::Display for WebhookEventType {

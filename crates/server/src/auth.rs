@@ -21,6 +21,8 @@ pub struct Session {
     pub role: Role,
     pub name: String,
     pub token_hash: String,
+    /// A call page's session may touch this one call and nothing else.
+    pub call: Option<Uuid>,
 }
 
 impl Session {
@@ -89,6 +91,7 @@ impl Session {
                     role: s.role,
                     name: s.name,
                     token_hash: hash,
+                    call: s.call,
                 })
             }
             None => Err(AppError::refuse(
@@ -128,7 +131,27 @@ impl FromRequestParts<AppState> for Session {
                 "send Authorization: Bearer <token>",
             )
         })?;
-        Session::from_token(state, token).await
+        let session = Session::from_token(state, token).await?;
+        if let Some(call) = session.call {
+            if !call_scope_allows(&parts.method, parts.uri.path(), call) {
+                return Err(AppError::forbidden(
+                    "this session belongs to one call's page and may do nothing else",
+                ));
+            }
+        }
+        Ok(session)
+    }
+}
+
+/// What a call page's session may request: its call, its hang-up, the ICE servers, the
+/// WebSocket (signalling) and logging out. Everything else is refused before any handler runs.
+fn call_scope_allows(method: &axum::http::Method, path: &str, call: Uuid) -> bool {
+    use axum::http::Method;
+    let own = format!("/api/v1/calls/{call}");
+    match *method {
+        Method::GET => path == own || path == "/api/v1/calls/ice-servers" || path == "/api/v1/ws",
+        Method::POST => path == format!("{own}/hangup") || path == "/api/v1/auth/logout",
+        _ => false,
     }
 }
 

@@ -90,6 +90,19 @@ pub struct Config {
     pub secret_key: String,
     /// `GET /metrics` answers a bearer of this token, or an admin's session; empty: admins only.
     pub metrics_token: String,
+    /// The call relay (coturn): `turn:host:3478?transport=udp`, `turns:host:443?transport=tcp`…
+    /// Empty: no relay (calls connect directly or not at all).
+    pub turn_urls: Vec<String>,
+    /// The relay's shared secret (coturn's `static-auth-secret` with `use-auth-secret`): TURN
+    /// credentials are made from it per user and expire after `turn_ttl_secs`.
+    pub turn_secret: String,
+    pub turn_ttl_secs: i64,
+    /// Calls always go through the relay (`iceTransportPolicy: "relay"`), so neither party
+    /// learns the other's address. Needs `turn_urls`.
+    pub turn_only: bool,
+    /// STUN servers for finding a public address (`stun:host:3478`); the relay's URLs serve as
+    /// STUN too.
+    pub stun_urls: Vec<String>,
 }
 
 impl Default for Config {
@@ -130,6 +143,11 @@ impl Default for Config {
             register_per_hour: 1_000,
             secret_key: String::new(),
             metrics_token: String::new(),
+            turn_urls: Vec::new(),
+            turn_secret: String::new(),
+            turn_ttl_secs: 1800,
+            turn_only: false,
+            stun_urls: Vec::new(),
         }
     }
 }
@@ -222,6 +240,27 @@ impl Config {
         if let Some(v) = var("CARELINE_METRICS_TOKEN") {
             self.metrics_token = v;
         }
+        let list = |v: String| -> Vec<String> {
+            v.split(',')
+                .map(|u| u.trim().to_owned())
+                .filter(|u| !u.is_empty())
+                .collect()
+        };
+        if let Some(v) = var("CARELINE_TURN_URLS") {
+            self.turn_urls = list(v);
+        }
+        if let Some(v) = var("CARELINE_STUN_URLS") {
+            self.stun_urls = list(v);
+        }
+        if let Some(v) = var("CARELINE_TURN_SECRET") {
+            self.turn_secret = v;
+        }
+        if let Some(v) = var("CARELINE_TURN_TTL_SECS") {
+            self.turn_ttl_secs = parse("CARELINE_TURN_TTL_SECS", v)?;
+        }
+        if let Some(v) = var("CARELINE_TURN_ONLY") {
+            self.turn_only = matches!(v.trim(), "1" | "true" | "yes");
+        }
         if let Some(v) = var("CARELINE_WEBHOOK_ALLOW_PRIVATE") {
             self.webhook_allow_private = matches!(v.trim(), "1" | "true" | "yes");
         }
@@ -250,7 +289,11 @@ impl Config {
     pub fn to_redacted_toml(&self) -> String {
         let mut shown = self.clone();
         shown.database_url = redact_url(&self.effective_database_url());
-        for secret in [&mut shown.secret_key, &mut shown.metrics_token] {
+        for secret in [
+            &mut shown.secret_key,
+            &mut shown.metrics_token,
+            &mut shown.turn_secret,
+        ] {
             if !secret.is_empty() {
                 *secret = "***".into();
             }

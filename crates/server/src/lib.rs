@@ -28,6 +28,7 @@ pub mod private;
 pub mod red_flags;
 pub mod secrets;
 pub mod session_watch;
+pub mod signals;
 pub mod slots;
 pub mod state;
 pub mod store;

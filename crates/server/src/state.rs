@@ -30,6 +30,8 @@ pub struct AppState {
     /// Cancelled when this listener shuts down: open WebSockets close (1012, "service
     /// restart") so clients reconnect elsewhere instead of holding a dead instance.
     pub closing: tokio_util::sync::CancellationToken,
+    /// Relays call signalling between the parties' sockets (and instances).
+    pub signals: Arc<crate::signals::Signals>,
 }
 
 impl AppState {
@@ -64,6 +66,7 @@ impl AppState {
         tokio::spawn(crate::store::visits::sweep_forever(store.clone()));
         tokio::spawn(crate::memory::trim_forever());
         let session_watch = crate::session_watch::SessionWatch::start(store.clone());
+        let signals = crate::signals::Signals::start(store.clone()).await?;
         Ok(AppState {
             store,
             hub,
@@ -76,6 +79,7 @@ impl AppState {
             metrics,
             session_watch,
             closing: Default::default(),
+            signals,
         })
     }
 }

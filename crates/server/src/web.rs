@@ -17,6 +17,10 @@ const ICON: &str = include_str!("../web/icon.svg");
 /// Visits: loaded by the page the first time they are opened, so the first load stays small.
 const VISITS_SCRIPT: &str = include_str!("../web/visits.js");
 const VISITS_STYLE: &str = include_str!("../web/visits.css");
+/// Calls: loaded by the page when a call rings, and by the operator's call page.
+const CALL_PAGE: &str = include_str!("../web/call.html");
+const CALL_SCRIPT: &str = include_str!("../web/call.js");
+const CALL_STYLE: &str = include_str!("../web/call.css");
 
 /// What the page may load and connect to: nothing but this origin (and blobs it made itself).
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; media-src 'self' blob:; \
@@ -81,6 +85,28 @@ pub async fn visits_style() -> Response {
         VISITS_STYLE.to_owned(),
         "no-cache",
     )
+}
+
+pub async fn call_page() -> Response {
+    let mut r = answer("text/html; charset=utf-8", CALL_PAGE.to_owned(), "no-store");
+    // The camera and the microphone, for this origin only.
+    r.headers_mut().insert(
+        header::HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static("camera=(self), microphone=(self)"),
+    );
+    r
+}
+
+pub async fn call_script() -> Response {
+    answer(
+        "text/javascript; charset=utf-8",
+        CALL_SCRIPT.to_owned(),
+        "no-cache",
+    )
+}
+
+pub async fn call_style() -> Response {
+    answer("text/css; charset=utf-8", CALL_STYLE.to_owned(), "no-cache")
 }
 
 pub async fn icon() -> Response {

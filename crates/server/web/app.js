@@ -478,6 +478,8 @@ function connect() {
     if (ev.kind === "message") keep(ev.data);
     else if (ev.kind === "consultation") state.consultations.set(ev.data.id, ev.data);
     else if (ev.kind === "appointment") state.appointments.set(ev.data.id, ev.data);
+    else if (ev.kind === "call") return callChanged(ev.data);
+    else if (typeof ev.type === "string" && ev.type.startsWith("call.")) return ringing?.session.handle(ev);
     else return;
     // A form being filled in is not drawn again under the patient's fingers.
     if (state.sheet !== "book" && state.sheet !== "callback") render();
@@ -604,7 +606,7 @@ let visits = null;
 function visitsSheet(which, close) {
   if (visits) return which === "book" ? visits.bookForm(close) : visits.visitsList(close);
   import("/chat/visits.js").then((m) => {
-    visits = m.start({ h, call, t, state, render, openSheet, timeFmt, LANG });
+    visits = m.start({ h, call, t, state, render, openSheet, timeFmt, LANG, loadCalls });
     render();
   }, (err) => {
     state.sheet = null;
@@ -613,6 +615,84 @@ function visitsSheet(which, close) {
   });
   return h("p.muted", { text: "…" });
 }
+
+// Calls live in their own module (call.js), loaded when the first one rings: the doctor calls,
+// the page rings over whatever is on screen; answering starts the camera and microphone and
+// the doctor's side connects. The call's screen lies above the page (`#call-layer`), so the
+// thread's redraws never touch it.
+
+let calls = null;
+let ringing = null; // { session, stopRing }
+const loadCalls = async () => {
+  if (!calls) {
+    calls = await import("/chat/call.js");
+    document.head.append(h("link", { rel: "stylesheet", href: "/chat/call.css" }));
+  }
+  return calls;
+};
+
+async function callChanged(c) {
+  if (!ringing || ringing.session.s.call.id !== c.id) {
+    // Only a call that rings now opens the screen (a replayed old one does not).
+    if (c.state !== "ringing" || (ringing && ringing.session.s.phase !== "ended")) return;
+    const m = await loadCalls();
+    visits?.stopCheck();
+    const session = m.callSession({
+      call: c,
+      role: "callee",
+      send: (f) => state.ws?.readyState === 1 && state.ws.send(JSON.stringify(f)),
+      iceServers: () => call("GET", "/api/v1/calls/ice-servers"),
+      onChange: () => drawCall(),
+    });
+    ringing = { session, stopRing: m.ringer() };
+    window.carelineCall = session;
+  } else ringing.session.update(c);
+  if (c.state !== "ringing") ringing.stopRing?.();
+  drawCall();
+}
+
+function drawCall() {
+  let layer = document.getElementById("call-layer");
+  if (!ringing) return layer?.remove();
+  if (!layer) document.body.append((layer = h("div", { id: "call-layer" })));
+  const { session } = ringing;
+  const s = session.s;
+  const accept = async () => {
+    ringing.stopRing?.();
+    try {
+      await Promise.all([session.media(), session.configure()]);
+      session.update(await call("POST", `/api/v1/calls/${s.call.id}/answer`));
+    } catch (err) {
+      s.error = err.message;
+      drawCall();
+    }
+  };
+  const decline = async () => {
+    ringing.stopRing?.();
+    try {
+      session.update(await call("POST", `/api/v1/calls/${s.call.id}/decline`));
+    } catch {
+      session.close();
+    }
+  };
+  const hangup = async () => {
+    session.hangup();
+    try {
+      session.update(await call("POST", `/api/v1/calls/${s.call.id}/hangup`, {}));
+    } catch {
+      // The doctor's side or the server ends it.
+    }
+  };
+  layer.replaceChildren(calls.callView(session, { onAccept: accept, onDecline: decline, onHangup: hangup }));
+  if (s.phase === "ended" && !ringing.closing) {
+    // The ended screen stays a moment, then the chat is back.
+    ringing.closing = setTimeout(() => {
+      ringing = null;
+      drawCall();
+    }, 4000);
+  }
+}
+setInterval(() => ringing?.session.s.phase === "connected" && drawCall(), 1000);
 
 // A booked visit's countdown moves on its own.
 setInterval(() => state.sheet === "visits" && render(), 30000);

@@ -8,34 +8,34 @@ const WORDS = {
     video: "Video call", phoneCall: "Phone call", day: "Day", noSlots: "No free times this day: choose another.", book: "Book", booked: "Booked",
     waitingRoom: "In the waiting room", inCall: "In call", done: "Took place", missed: "Missed", cancelled: "Cancelled", declined: "Declined by the doctor",
     startsIn: "starts {in}", cancelVisit: "Cancel the visit", checkIn: "Enter the waiting room", waitHere: "You are in the waiting room: the doctor will call you here.",
-    visitBooked: "Booked: {when}.", why: "Reason: {why}", refunded: "The payment is refunded in full.", back: "Back",
+    visitBooked: "Booked: {when}.", checkDevices: "Check the camera and microphone", why: "Reason: {why}", refunded: "The payment is refunded in full.", back: "Back",
   },
   ru: {
     visitsTitle: "Приёмы у врача", noVisits: "Записей нет.", bookVisit: "Записаться на приём", specialist: "Врач", kind: "Как",
     video: "Видеозвонок", phoneCall: "Звонок по телефону", day: "День", noSlots: "В этот день свободного времени нет: выберите другой.", book: "Записаться", booked: "Вы записаны",
     waitingRoom: "В зале ожидания", inCall: "Идёт звонок", done: "Состоялся", missed: "Не состоялся", cancelled: "Отменён", declined: "Врач отказал в приёме",
     startsIn: "начнётся {in}", cancelVisit: "Отменить запись", checkIn: "Войти в зал ожидания", waitHere: "Вы в зале ожидания: врач позвонит вам здесь.",
-    visitBooked: "Вы записаны: {when}.", why: "Причина: {why}", refunded: "Оплата возвращена полностью.", back: "Назад",
+    visitBooked: "Вы записаны: {when}.", checkDevices: "Проверить камеру и микрофон", why: "Причина: {why}", refunded: "Оплата возвращена полностью.", back: "Назад",
   },
   zh: {
     visitsTitle: "预约就诊", noVisits: "暂无预约。", bookVisit: "预约就诊", specialist: "医生", kind: "方式",
     video: "视频问诊", phoneCall: "电话问诊", day: "日期", noSlots: "当天没有空闲时段，请选择其他日期。", book: "预约", booked: "已预约",
     waitingRoom: "候诊中", inCall: "通话中", done: "已完成", missed: "未就诊", cancelled: "已取消", declined: "医生已退诊",
     startsIn: "{in}开始", cancelVisit: "取消预约", checkIn: "进入候诊室", waitHere: "您已在候诊室，医生会在这里呼叫您。",
-    visitBooked: "预约成功：{when}。", why: "原因：{why}", refunded: "费用已全额退还。", back: "返回",
+    visitBooked: "预约成功：{when}。", checkDevices: "检查摄像头和麦克风", why: "原因：{why}", refunded: "费用已全额退还。", back: "返回",
   },
 };
 
-let h, call, t, state, render, openSheet, timeFmt, LANG;
+let h, call, t, state, render, openSheet, timeFmt, LANG, loadCalls;
 
 /** Takes app.js's helpers; returns what app.js draws the visits' sheets with. */
 export function start(page) {
-  ({ h, call, state, render, openSheet, timeFmt, LANG } = page);
+  ({ h, call, state, render, openSheet, timeFmt, LANG, loadCalls } = page);
   document.head.append(h("link", { rel: "stylesheet", href: "/chat/visits.css" }));
   LOCALE = LANG === "zh" ? "zh-CN" : LANG === "ru" ? "ru-RU" : "en-GB";
   whenFmt = new Intl.DateTimeFormat(LOCALE, { weekday: "short", day: "numeric", month: "long", hour: "2-digit", minute: "2-digit" });
   t = (key, vars = {}) => (WORDS[LANG]?.[key] ? (WORDS[LANG][key]).replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? "")) : page.t(key, vars));
-  return { visitsList, bookForm };
+  return { visitsList, bookForm, stopCheck };
 }
 
 // In the page's language, set by `start`.
@@ -78,6 +78,7 @@ function visitsList(close) {
         error.textContent = err.message;
       }
     };
+    if (a.status === "waiting") li.append(checkDevices(a));
     if (a.status === "booked" && Date.now() >= opensAt) li.append(h("button.primary", { type: "button", onclick: act("check-in"), "data-testid": "check-in" }, t("checkIn")));
     if (a.status === "booked") li.append(h("button.link", { type: "button", onclick: act("cancel"), "data-testid": "cancel-visit" }, t("cancelVisit")));
     li.append(error);
@@ -91,6 +92,31 @@ function visitsList(close) {
     items,
     h("div.buttons", {}, h("button", { type: "button", onclick: close }, t("close")), h("button.primary", { type: "button", onclick: () => openSheet("book"), "data-testid": "book-visit" }, t("bookVisit"))),
   );
+}
+
+// The waiting room's camera and microphone check: made once and kept across the list's
+// redraws (its preview plays on), stopped when the visit leaves the waiting room.
+let check = null; // { id, el, stop }
+function checkDevices(a) {
+  if (check?.id === a.id) return check.el;
+  check?.stop();
+  const holder = h("div", { "data-testid": "check-holder" });
+  check = { id: a.id, el: holder, stop: () => {} };
+  const mine = check;
+  const button = h("button", { type: "button", "data-testid": "check-devices", onclick: async () => {
+    const m = await loadCalls();
+    const c = await m.deviceCheck(a.kind === "video");
+    if (check !== mine) return c.stop();
+    mine.stop = c.stop;
+    holder.replaceChildren(c.el);
+  } }, t("checkDevices"));
+  holder.append(button);
+  return holder;
+}
+// A call that rings ends the check: the call takes the camera and microphone.
+export function stopCheck() {
+  check?.stop();
+  check = null;
 }
 
 function bookForm(close) {

@@ -2,7 +2,7 @@
 // Regenerate: CARELINE_BLESS=1 cargo test -p careline-desktop --lib types
 
 import { Channel, invoke } from "@tauri-apps/api/core";
-import type { AgendaRow, Attachment, AuditPage, AuditQuery, BillingReportView, Board, BookRequest, Boot, Callback, CallbackReportView, CallbackRow, CallbackView, ClaimCode, Client, ClientProfile, ConsultationKind, ConsultationRow, ConsultationView, Counts, CreateCallbackRequest, CreateClientRequest, CreateOperatorRequest, CreateTariffRequest, CreateWebhookRequest, DeliveryStatus, DeskEvent, DeskSettings, Entry, Export, ListCursor, ListFilter, ListPage, Me, Op, Operator, OperatorReportView, OperatorRow, QuickReply, QuickReplyRequest, RedFlagRule, RedFlagRuleRequest, ReportItems, ReportItemsQuery, ReportQuery, ReportView, Schedule, ScheduleRequest, SearchHit, SessionInfo, Settings, Slot, Specialist, Tariff, ThreadPage, UpdateOperatorRequest, UpdateWebhookRequest, WebhookCreated, WebhookDelivery, WebhookEndpoint } from "./types";
+import type { AgendaRow, Attachment, AuditPage, AuditQuery, BillingReportView, Board, BookRequest, Boot, Call, CallMedia, Callback, CallbackReportView, CallbackRow, CallbackView, ClaimCode, Client, ClientProfile, ConsultationKind, ConsultationRow, ConsultationView, Counts, CreateCallbackRequest, CreateClientRequest, CreateOperatorRequest, CreateTariffRequest, CreateWebhookRequest, DeliveryStatus, DeskEvent, DeskSettings, Entry, Export, ListCursor, ListFilter, ListPage, Me, Op, Operator, OperatorReportView, OperatorRow, QuickReply, QuickReplyRequest, RedFlagRule, RedFlagRuleRequest, ReportItems, ReportItemsQuery, ReportQuery, ReportView, Schedule, ScheduleRequest, SearchHit, SessionInfo, Settings, Slot, Specialist, Tariff, ThreadPage, UpdateOperatorRequest, UpdateWebhookRequest, WebhookCreated, WebhookDelivery, WebhookEndpoint } from "./types";
 
 /** Every command of the desk, as the window calls it. */
 export const commands = {
@@ -152,4 +152,15 @@ export const commands = {
   schedule: (operatorId: string) => invoke<Schedule>("schedule", { operatorId }),
   /** Replaces a specialist's schedule: my own, or (an admin) anyone's (online). */
   setSchedule: (operatorId: string, req: ScheduleRequest) => invoke<Schedule>("set_schedule", { operatorId, req }),
+  /**
+   * Rings the consultation's client (online) and opens the call's page in the system browser
+   * (the desk's web view has no WebRTC on Linux); the desk shows the call's state from events.
+   */
+  startCall: (consultationId: string, media: CallMedia) => invoke<Call>("start_call", { consultationId, media }),
+  /** Opens a running call's page again (its window was closed), with a new one-time link. */
+  openCall: (callId: string) => invoke<void>("open_call", { callId }),
+  /** Ends a call from the desk (online). */
+  hangUpCall: (callId: string) => invoke<Call>("hang_up_call", { callId }),
+  /** The consultation's latest call, from the cache. */
+  latestCall: (consultationId: string) => invoke<Call | null>("latest_call", { consultationId }),
 };

@@ -218,7 +218,7 @@ text: string, language: RuleLanguage | null,
  */
 personal: boolean, };
 
-export type WebhookEventType = "message.undelivered" | "consultation.created" | "consultation.taken" | "consultation.transferred" | "consultation.released" | "consultation.closed" | "consultation.red_flag" | "consultation.sla_breached" | "callback.created" | "callback.claimed" | "callback.due_soon" | "callback.done" | "callback.failed" | "rating.received" | "appointment.booked" | "appointment.rescheduled" | "appointment.cancelled" | "appointment.declined" | "appointment.checked_in" | "appointment.reminder" | "appointment.missed_start" | "appointment.missed";
+export type WebhookEventType = "message.undelivered" | "consultation.created" | "consultation.taken" | "consultation.transferred" | "consultation.released" | "consultation.closed" | "consultation.red_flag" | "consultation.sla_breached" | "callback.created" | "callback.claimed" | "callback.due_soon" | "callback.done" | "callback.failed" | "rating.received" | "appointment.booked" | "appointment.rescheduled" | "appointment.cancelled" | "appointment.declined" | "appointment.checked_in" | "appointment.reminder" | "appointment.missed_start" | "appointment.missed" | "call.ringing" | "call.answered" | "call.ended";
 
 export type WebhookEndpoint = { id: string, url: string, events: Array<WebhookEventType>, description: string | null, 
 /**
@@ -446,7 +446,11 @@ seq: number | null,
  */
 title: string, segments: Array<Segment>, };
 
-export type DeskEvent = { "type": "connection", online: boolean, retry_in_ms: number | null, } | { "type": "changed", consultations: boolean, callbacks: boolean, clients: boolean, operators: boolean, threads: Array<string>, quick_replies: boolean, visits: boolean, } | { "type": "reloaded" } | { "type": "outbox", sent: number, refused: number, } | { "type": "notify", notification: Notification, } | { "type": "session_ended", error: UiError, } | { "type": "open", target: Target, };
+export type DeskEvent = { "type": "connection", online: boolean, retry_in_ms: number | null, } | { "type": "changed", consultations: boolean, callbacks: boolean, clients: boolean, operators: boolean, threads: Array<string>, quick_replies: boolean, visits: boolean, 
+/**
+ * Calls of these consultations changed (ringing, answered, ended).
+ */
+calls: Array<string>, } | { "type": "reloaded" } | { "type": "outbox", sent: number, refused: number, } | { "type": "notify", notification: Notification, } | { "type": "session_ended", error: UiError, } | { "type": "open", target: Target, };
 
 export type Opened = "new" | "existing" | "migrated" | "key_lost";
 
@@ -821,6 +825,30 @@ starts_at: string,
 client_id: string | null, reason: string | null, };
 
 export type AgendaRow = { appointment: Appointment, client_name: string | null, client_phone: string | null, specialist_name: string | null, };
+
+export type CallMedia = "audio" | "video";
+
+export type CallState = "ringing" | "active" | "ended";
+
+export type CallEnd = "completed" | "no_answer" | "declined" | "cancelled" | "failed";
+
+export type Call = { id: string, consultation_id: string, client_id: string, 
+/**
+ * The operator who called.
+ */
+operator_id: string, 
+/**
+ * The booked visit the call is for, if any.
+ */
+appointment_id: string | null, media: CallMedia, state: CallState, end: CallEnd | null, 
+/**
+ * When it began to ring.
+ */
+rang_at: string, answered_at: string | null, ended_at: string | null, 
+/**
+ * Seconds from the answer to the end; 0 for a call never answered.
+ */
+duration_seconds: number | null, };
 
 export type ReportMoment = "arrived" | "taken" | "answered" | "closed" | "abandoned" | "any";
 

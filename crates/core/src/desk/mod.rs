@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::live::{self, Update};
+mod calls;
 mod once;
 mod reception;
 mod replies;
@@ -23,6 +24,7 @@ mod visits;
 
 use crate::notify::{self, Candidate, Given, Known, Memory};
 use crate::{Cache, CoreError, CoreResult, Remote};
+pub use calls::Calls;
 pub use once::{SyncStep, Synced};
 pub use reception::Reception;
 pub use replies::Replies;
@@ -69,6 +71,9 @@ pub enum DeskEvent {
         quick_replies: bool,
         #[serde(default)]
         visits: bool,
+        /// Calls of these consultations changed (ringing, answered, ended).
+        #[serde(default)]
+        calls: Vec<Uuid>,
     },
     /// Anything in the cache may have changed (caught up after an outage, or re-synced from a
     /// snapshot): re-read every screen and every open thread.
@@ -454,6 +459,10 @@ impl Desk {
         Visits { desk: self }
     }
 
+    pub fn calls(&self) -> Calls<'_> {
+        Calls { desk: self }
+    }
+
     /// What the screens show: the cache as this operator sees it (reads only).
     pub fn views(&self) -> crate::views::Views<'_> {
         self.cache.views(self.session.user_id)
@@ -550,6 +559,7 @@ impl Desk {
         let (mut consultations, mut callbacks, mut clients, mut operators, mut threads) =
             (false, false, false, false, Vec::new());
         let (mut quick_replies, mut visits) = (false, false);
+        let mut calls: Vec<Uuid> = Vec::new();
         for e in events {
             let before = s.memory.known().before(&e.data);
             let op = notify::Operator {
@@ -603,6 +613,7 @@ impl Desk {
                 }
                 EventData::Tariff(_) => {}
                 EventData::Appointment(_) => visits = true,
+                EventData::Call(c) => calls.push(c.consultation_id),
                 // SLA thresholds: every list's marks may change.
                 EventData::Settings(_) => (consultations, callbacks) = (true, true),
                 EventData::QuickReplies(q) => quick_replies |= q.owner_id.is_none_or(|o| o == me),
@@ -628,6 +639,8 @@ impl Desk {
         }
         threads.sort_unstable();
         threads.dedup();
+        calls.sort();
+        calls.dedup();
         DeskEvent::Changed {
             consultations,
             callbacks,
@@ -636,6 +649,7 @@ impl Desk {
             threads,
             quick_replies,
             visits,
+            calls,
         }
     }
 }
@@ -860,6 +874,7 @@ async fn fetch_files(desk: Arc<Desk>, emit: Emit) {
                     threads: vec![client_id],
                     quick_replies: false,
                     visits: false,
+                    calls: Vec::new(),
                 }),
                 Ok(false) => {}
                 Err(e) => tracing::debug!(error = %e, "fetching the file of a new message"),

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod callbacks;
+mod calls;
 mod consultations;
 mod files;
 mod quick_replies;
@@ -278,6 +279,14 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(visits::decline))
         .routes(routes!(visits::reschedule))
         .routes(routes!(visits::check_in))
+        .routes(routes!(calls::start, calls::of_consultation))
+        .routes(routes!(calls::ice_servers))
+        .routes(routes!(calls::redeem))
+        .routes(routes!(calls::get))
+        .routes(routes!(calls::answer))
+        .routes(routes!(calls::decline))
+        .routes(routes!(calls::hangup))
+        .routes(routes!(calls::link))
         .routes(routes!(sync::sync))
         .routes(routes!(sync::snapshot))
         .routes(routes!(sync::ws))
@@ -317,6 +326,9 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             axum::routing::get(crate::web::visits_style),
         )
         .route("/chat/icon.svg", axum::routing::get(crate::web::icon))
+        .route("/call/", axum::routing::get(crate::web::call_page))
+        .route("/chat/call.js", axum::routing::get(crate::web::call_script))
+        .route("/chat/call.css", axum::routing::get(crate::web::call_style))
         .fallback(|| async { AppError::not_found("route").into_response() })
         .method_not_allowed_fallback(|| async {
             let e = careline_protocol::ApiError::new(

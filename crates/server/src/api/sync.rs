@@ -279,10 +279,11 @@ async fn stream_events(
             _ => None,
         },
     };
-    let mut last_sent = match resume {
-        Some(r) if r < 0 => 0,
-        Some(r) => r,
-        None => state.hub.last(),
+    // A call page's socket hears its call's events from now on, and nothing else.
+    let mut last_sent = match (session.call, resume) {
+        (Some(_), _) | (None, None) => state.hub.last(),
+        (None, Some(r)) if r < 0 => 0,
+        (None, Some(r)) => r,
     };
     // A position ahead of the log (a restore lost what the reader saw) is refused, not clamped.
     if !state.store.can_resume_from(last_sent).await? {
@@ -293,7 +294,9 @@ async fn stream_events(
             .await?;
         return Ok(());
     }
-    last_sent = replay(state, viewer, last_sent, &mut sink).await?;
+    if session.call.is_none() {
+        last_sent = replay(state, viewer, last_sent, &mut sink).await?;
+    }
     sink.send(WsMessage::Text(
         serde_json::to_string(&WsControl::Live { seq: last_sent })?.into(),
     ))
@@ -305,6 +308,8 @@ async fn stream_events(
     // socket within `session_watch::EVERY` (one check for all of this instance's sockets).
     let mut watched = state.session_watch.watch(&session.token_hash);
     let mut last_heard = Instant::now();
+    let mut inbox = state.signals.register(session);
+    let mut budget = SignalBudget::new();
     loop {
         tokio::select! {
             event = live.recv() => {
@@ -313,15 +318,18 @@ async fn stream_events(
                 loop {
                     match next {
                         Ok(live) => {
-                            if live.event.seq > last_sent && live.event.visible_to(viewer) {
+                            if live.event.seq > last_sent && shown(session, viewer, &live.event) {
                                 sink.feed(WsMessage::Text(live.text_for(viewer).clone())).await?;
                                 last_sent = live.event.seq;
                             }
                         }
                         Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                            // Too slow for the broadcast buffer: fill in from the log.
+                            // Too slow for the broadcast buffer: fill in from the log (a
+                            // call page reads its call again instead).
                             sink.flush().await?;
-                            last_sent = replay(state, viewer, last_sent, &mut sink).await?;
+                            if session.call.is_none() {
+                                last_sent = replay(state, viewer, last_sent, &mut sink).await?;
+                            }
                         }
                         Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
                     }
@@ -334,8 +342,17 @@ async fn stream_events(
                 }
                 sink.flush().await?;
             },
+            Some(text) = inbox.rx.recv() => {
+                sink.send(WsMessage::Text(text)).await?;
+            }
             frame = stream.next() => match frame {
                 Some(Ok(WsMessage::Close(_))) | None => return Ok(()),
+                Some(Ok(WsMessage::Text(t))) => {
+                    last_heard = Instant::now();
+                    if let Some(e) = signal(state, session, &t, &mut budget).await {
+                        sink.send(WsMessage::Text(serde_json::to_string(&e)?.into())).await?;
+                    }
+                }
                 Some(Ok(_)) => last_heard = Instant::now(),
                 Some(Err(e)) => return Err(e.into()),
             },
@@ -365,6 +382,74 @@ async fn stream_events(
             }
         }
     }
+}
+
+/// Whether a live event goes to this socket: what its viewer may see, or — on a call page's
+/// socket — the events of its call only.
+fn shown(session: &Session, viewer: Viewer, event: &StoredEvent) -> bool {
+    match session.call {
+        None => event.visible_to(viewer),
+        Some(call) => {
+            #[derive(serde::Deserialize)]
+            struct Id {
+                id: uuid::Uuid,
+            }
+            event.kind == "call"
+                && serde_json::from_str::<Id>(event.data.get()).is_ok_and(|d| d.id == call)
+        }
+    }
+}
+
+/// A socket's allowance of signalling frames: `PER_SECOND` a second, with bursts up to `BURST`
+/// (an offer brings a few dozen ICE candidates at once).
+struct SignalBudget {
+    tokens: f64,
+    at: Instant,
+}
+
+impl SignalBudget {
+    const PER_SECOND: f64 = 20.0;
+    const BURST: f64 = 100.0;
+
+    fn new() -> Self {
+        SignalBudget {
+            tokens: Self::BURST,
+            at: Instant::now(),
+        }
+    }
+
+    fn take(&mut self) -> bool {
+        let now = Instant::now();
+        self.tokens = (self.tokens + now.duration_since(self.at).as_secs_f64() * Self::PER_SECOND)
+            .min(Self::BURST);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// A text frame from the client: a call's signalling frame is relayed; anything else (a
+/// keep-alive) is only a sign of life. Returns the error frame for the sender, if any.
+async fn signal(
+    state: &AppState,
+    session: &Session,
+    text: &str,
+    budget: &mut SignalBudget,
+) -> Option<ApiError> {
+    if !text.contains("\"call.") {
+        return None;
+    }
+    if !budget.take() {
+        return Some(ApiError::new(
+            ErrorCode::RateLimited,
+            "too many call frames; slow down",
+        ));
+    }
+    state.signals.relay(session, text).await.err()
 }
 
 /// Sends every visible event after `from` from the log; returns the last seq sent (or `from`).

@@ -47,7 +47,21 @@ pub trait Backend: Send + Sync + 'static {
     /// Loads what [`Backend::dump`] wrote into `from` into this engine's database, which must
     /// be empty (else an error, and nothing changes).
     fn load<'a>(&'a self, from: &'a Path) -> BoxFuture<'a, AppResult<()>>;
+    /// Whether other server instances may share the database (signalling frames for a party
+    /// connected elsewhere then go through it).
+    fn shared(&self) -> bool {
+        self.commit_notice_sql().is_some()
+    }
+    /// Watches for signalling frames other instances put in `call_signals`, calling `on` with
+    /// each one's id; returns when watching is set up. Engines with a single process do nothing.
+    fn watch_signals(&self, on: SignalWatcher) -> BoxFuture<'_, AppResult<()>> {
+        let _ = on;
+        Box::pin(async { Ok(()) })
+    }
 }
+
+/// Told the id of each signalling row another instance wrote.
+pub type SignalWatcher = Arc<dyn Fn(i64) + Send + Sync>;
 
 /// The engine a database URL names, not yet connected.
 pub async fn backend(url: &str, config: &Config) -> AppResult<Arc<dyn Backend>> {
@@ -236,6 +250,7 @@ impl WriteTx {
             EventData::QuickReplies(v) => serde_json::to_string(v),
             EventData::WebhookPaused(v) => serde_json::to_string(v),
             EventData::Appointment(v) => serde_json::to_string(v),
+            EventData::Call(v) => serde_json::to_string(v),
         }
         .map_err(|e| AppError::failed("serializing event", e))?;
         sqlx::query("INSERT INTO events (seq, kind, client_id, staff_only, data, at) VALUES ($1, $2, $3, $4, $5, $6)")

@@ -17,6 +17,9 @@ use sqlx::postgres::{PgConnection, PgListener, PgPoolOptions};
 use sqlx::Connection;
 
 pub const CHANNEL: &str = "careline_events";
+/// Signalling frames for a party connected to another instance: the payload is the
+/// `call_signals` row's id.
+pub const SIGNAL_CHANNEL: &str = "careline_signals";
 
 /// The database's dump in a backup (pg_dump's custom format).
 const DUMP_FILE: &str = "careline.pgdump";
@@ -125,6 +128,31 @@ impl Backend for PostgresBackend {
                             tracing::warn!(error = %e, "postgres listener failed; retrying");
                             tokio::time::sleep(Duration::from_millis(500)).await;
                             commits.log_has_more();
+                        }
+                    }
+                }
+            });
+            Ok(())
+        })
+    }
+
+    fn watch_signals(&self, on: super::SignalWatcher) -> BoxFuture<'_, AppResult<()>> {
+        Box::pin(async move {
+            let mut listener = PgListener::connect(&self.url).await?;
+            listener.listen(SIGNAL_CHANNEL).await?;
+            tokio::spawn(async move {
+                loop {
+                    // A frame lost while reconnecting is lost: signalling is live, and WebRTC
+                    // retries (ICE restart) rather than waiting for an old candidate.
+                    match listener.recv().await {
+                        Ok(n) => {
+                            if let Ok(id) = n.payload().parse() {
+                                on(id);
+                            }
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "postgres signal listener failed; retrying");
+                            tokio::time::sleep(Duration::from_millis(500)).await;
                         }
                     }
                 }

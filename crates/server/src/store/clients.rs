@@ -748,6 +748,8 @@ impl Store {
             "DELETE FROM reads WHERE reader_id = $1 OR consultation_id IN (SELECT id FROM consultations WHERE client_id = $1)",
             "DELETE FROM consultation_steps WHERE consultation_id IN (SELECT id FROM consultations WHERE client_id = $1)",
             // Visits and their refunds name the client's consultations: they go first.
+            "DELETE FROM call_links WHERE call_id IN (SELECT id FROM calls WHERE client_id = $1)",
+            "DELETE FROM calls WHERE client_id = $1",
             "DELETE FROM appointments WHERE client_id = $1",
             "DELETE FROM refunds WHERE consultation_id IN (SELECT id FROM consultations WHERE client_id = $1)",
             "DELETE FROM consultations WHERE client_id = $1",

@@ -56,4 +56,6 @@ pub struct SessionRow {
     pub name: String,
     /// When the token expires (milliseconds since the epoch).
     pub expires_ms: i64,
+    /// The one call a call page's session may touch; `None` for an ordinary session.
+    pub call: Option<Uuid>,
 }

@@ -91,7 +91,7 @@ impl Store {
     /// blocked) is refused with `account_disabled`.
     async fn session_uncached(&self, hash: &str) -> AppResult<Option<SessionRow>> {
         let row = sqlx::query(
-            "SELECT t.user_id, t.role, t.expires_at, COALESCE(o.name, c.name) AS name, \
+            "SELECT t.user_id, t.role, t.expires_at, t.call_id, COALESCE(o.name, c.name) AS name, \
                     COALESCE(o.disabled, c.blocked, 1) AS off, o.role AS op_role \
              FROM tokens t \
              LEFT JOIN operators o ON o.id = t.user_id AND t.role <> 'client' \
@@ -126,6 +126,7 @@ impl Store {
             role,
             name: row.try_get("name")?,
             expires_ms: row.try_get("expires_at")?,
+            call: super::rows::get_opt_uuid(&row, "call_id")?,
         }))
     }
 

@@ -896,6 +896,14 @@ pub async fn sweep_forever(store: Store) {
         if let Err(e) = store.sweep_visits(now_ms()).await {
             tracing::warn!(error = %e, "visit reminders: the sweep failed; the next one tries again");
         }
+        if let Err(e) = store.sweep_calls(now_ms()).await {
+            tracing::warn!(error = %e, "calls: the sweep failed; the next one tries again");
+        }
+        if store.shared() {
+            if let Err(e) = store.sweep_signals().await {
+                tracing::warn!(error = %e, "call signals: the sweep failed");
+            }
+        }
     }
 }
 
@@ -906,7 +914,7 @@ fn verb(to: AppointmentStatus) -> &'static str {
     }
 }
 
-async fn load_appointment(tx: &mut WriteTx, id: Uuid) -> AppResult<Appointment> {
+pub(crate) async fn load_appointment(tx: &mut WriteTx, id: Uuid) -> AppResult<Appointment> {
     appointment_by_id(tx.conn(), id).await
 }
 
@@ -1008,7 +1016,7 @@ async fn audit_staff(
     Ok(())
 }
 
-async fn emit_appointment(tx: &mut WriteTx, a: &Appointment, at: i64) -> AppResult<()> {
+pub(crate) async fn emit_appointment(tx: &mut WriteTx, a: &Appointment, at: i64) -> AppResult<()> {
     tx.emit(
         &EventData::Appointment(a.clone()),
         Audience::Client(a.client_id),

@@ -216,3 +216,31 @@ pub(crate) async fn appointment_change(
         .await
         .map(|_| ())
 }
+
+/// Tells the endpoints of a call's change (`call.ringing`, `call.answered`, `call.ended`): the
+/// call, its client's id, name and phone, and its operator's id and name.
+pub(crate) async fn call_change(
+    tx: &mut WriteTx,
+    call: &careline_protocol::Call,
+    event: WebhookEventType,
+    at: i64,
+) -> AppResult<()> {
+    if !wanted(tx, event).await? {
+        return Ok(());
+    }
+    let client = client_brief(tx, call.client_id).await?;
+    let operator = sqlx::query("SELECT name FROM operators WHERE id = $1")
+        .bind(call.operator_id.to_string())
+        .fetch_optional(tx.conn())
+        .await?
+        .map(|r| r.try_get::<String, _>("name"))
+        .transpose()?;
+    let data = json!({
+        "call": call,
+        "client": client,
+        "operator": { "id": call.operator_id, "name": operator },
+    });
+    enqueue(tx, event, &call.id.to_string(), None, data, at)
+        .await
+        .map(|_| ())
+}
