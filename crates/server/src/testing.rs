@@ -55,15 +55,21 @@ pub async fn serve_at(state: &AppState, addr: SocketAddr) -> Running {
 
 /// A fresh server with the demo clinic on an embedded database under `dir`, serving.
 pub async fn demo(dir: &Path) -> (AppState, Running) {
+    demo_with(dir, |_| {}).await
+}
+
+/// [`demo`], with the configuration changed by `tweak` first (a call relay, say).
+pub async fn demo_with(dir: &Path, tweak: impl FnOnce(&mut Config)) -> (AppState, Running) {
     // Webhook targets on this machine are allowed: tests run their receivers on loopback.
     // Tests register many patients from loopback: the registration limits have tests of their own.
-    let config = Config {
+    let mut config = Config {
         data_dir: dir.join("server"),
         webhook_allow_private: true,
         register_per_address_per_hour: 100_000,
         register_per_hour: 100_000,
         ..Config::default()
     };
+    tweak(&mut config);
     let state = AppState::start(config)
         .await
         .expect("starting the test server");

@@ -20,6 +20,7 @@ const WORDS = {
     comment: "A comment (optional)", rateSend: "Send the rating", rated: "Thank you for your rating.", tooBig: "This file is larger than {mb} MB: it cannot be sent.",
     uploading: "Sending {name}…", offline: "No connection: your messages will be sent when it is back.", pending: "not sent yet", delivered: "delivered", read: "read",
     close: "Close", error: "Something went wrong: {e}", passwordHint: "8 to 64 characters", claimCode: "Code from reception (if you were given one)", claimHint: "It links this account to the record the clinic already keeps for you", limit: "Files up to {mb} MB", stars: "{n} of 5", pickStars: "Tap a star", starWords: ["Very bad", "Bad", "So-so", "Good", "Excellent"], closedNote: "This consultation is closed. Writing starts a new one.",
+    videoCall: "Video call", audioCall: "Voice call", call_no_answer: "no answer", call_declined: "declined", call_cancelled: "cancelled", call_failed: "did not connect",
     newConsultation: "Ask a new question", photo: "Photo",
     visits: "Visits",
   },
@@ -33,6 +34,7 @@ const WORDS = {
     comment: "Комментарий (необязательно)", rateSend: "Отправить оценку", rated: "Спасибо за оценку.", tooBig: "Файл больше {mb} МБ: его нельзя отправить.",
     uploading: "Отправляем {name}…", offline: "Нет связи: сообщения уйдут, когда она появится.", pending: "ещё не отправлено", delivered: "доставлено", read: "прочитано",
     close: "Закрыть", error: "Что-то пошло не так: {e}", passwordHint: "От 8 до 64 символов", claimCode: "Код из регистратуры (если вам его дали)", claimHint: "Соединит аккаунт с картой, которую клиника уже ведёт на вас", limit: "Файлы до {mb} МБ", stars: "{n} из 5", pickStars: "Нажмите на звезду", starWords: ["Очень плохо", "Плохо", "Так себе", "Хорошо", "Отлично"], closedNote: "Консультация завершена. Новое сообщение начнёт новую консультацию.",
+    videoCall: "Видеозвонок", audioCall: "Голосовой звонок", call_no_answer: "нет ответа", call_declined: "отклонён", call_cancelled: "отменён", call_failed: "не соединился",
     newConsultation: "Задать новый вопрос", photo: "Фото",
     visits: "Приёмы",
   },
@@ -46,6 +48,7 @@ const WORDS = {
     comment: "留言（可选）", rateSend: "提交评价", rated: "感谢您的评价。", tooBig: "文件超过 {mb} MB，无法发送。",
     uploading: "正在发送 {name}…", offline: "网络已断开：恢复后会自动发送您的消息。", pending: "尚未发送", delivered: "已送达", read: "已读",
     close: "关闭", error: "出错了：{e}", passwordHint: "8 到 64 个字符", claimCode: "前台给您的代码（如有）", claimHint: "将此账号与诊所为您建立的档案关联", limit: "文件不超过 {mb} MB", stars: "{n} / 5", pickStars: "请点击星星评分", starWords: ["很差", "差", "一般", "好", "非常好"], closedNote: "本次咨询已结束。发送新消息将开始新的咨询。",
+    videoCall: "视频通话", audioCall: "语音通话", call_no_answer: "无人接听", call_declined: "已拒绝", call_cancelled: "已取消", call_failed: "未接通",
     newConsultation: "提出新问题", photo: "照片",
     visits: "预约",
   },
@@ -271,9 +274,20 @@ function bubble(m) {
   const li = h(`li.bubble.${mine ? "mine" : m.author_kind === "system" ? "system" : "theirs"}`, { "data-testid": "message", "data-seq": m.seq });
   if (!mine && m.author_kind !== "system") li.append(h("small.author", { text: t("doctor") }));
   if (m.attachment) li.append(attachment(m.attachment));
-  if (m.body) li.append(h("p", { text: m.body }));
+  if (m.body) li.append(h("p", { text: m.author_kind === "system" ? callNote(m.body) : m.body }));
   li.append(h("small.time", { text: timeFmt.format(new Date(m.created_at)) }));
   return li;
+}
+
+// The server notes a call in English ("Video call by Anna: completed (192 s)"); the page words
+// it in its language. Any other note is shown as written.
+function callNote(body) {
+  const m = body.match(/^(Audio|Video) call by (.*): (completed|no answer|declined|cancelled|failed)(?: \((\d+) s\))?$/s);
+  if (!m) return body;
+  const what = t(m[1] === "Video" ? "videoCall" : "audioCall");
+  const secs = Number(m[4] || 0);
+  const end = m[3] === "completed" ? `${Math.floor(secs / 60)}:${String(secs % 60).padStart(2, "0")}` : t(`call_${m[3].replace(" ", "_")}`);
+  return `${what} · ${m[2]} · ${end}`;
 }
 
 function attachment(a) {

@@ -417,7 +417,8 @@ export function callView(session, { onHangup, onAccept, onDecline }) {
     s.audioOnly ? h("p.call-note", { text: t("audioOnly") }) : null,
     s.error ? h("p.call-error", { role: "alert", text: s.error }) : null,
     !ringingIn && s.local && s.phase !== "ended" ? devicesPanel(session) : null,
-    h("footer.call-controls", {}, controls),
+    ringingIn ? h("p.call-ring", { text: t("incoming", { name }) }) : null,
+    controls.length ? h("footer.call-controls", {}, controls) : null,
   );
   if (s.showDevices) wrap.classList.add("show-devices");
   return wrap;
@@ -448,7 +449,7 @@ function refreshStage(stage, session, ringingIn) {
   }
   if (self && !wantSelf) self.remove();
   if (wantSelf && self.srcObject !== s.local) self.srcObject = s.local;
-  stage.dataset.video = String(s.call.media === "video" && s.remote.getVideoTracks().some((tr) => !tr.muted));
+  stage.dataset.video = String(s.phase !== "ended" && s.call.media === "video" && s.remote.getVideoTracks().some((tr) => !tr.muted));
 }
 
 /** The camera and microphone pickers, made once per call. */

@@ -21,6 +21,26 @@ const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 impl Browser {
     pub async fn start(lang: &str, width: u32, height: u32) -> Browser {
+        Self::start_with(lang, width, height, &[]).await
+    }
+
+    /// A browser with a fake camera and microphone (a test pattern and a beep), allowed
+    /// without asking, and sound that plays without a tap: one side of a call.
+    pub async fn with_fake_media(lang: &str, width: u32, height: u32) -> Browser {
+        Self::start_with(
+            lang,
+            width,
+            height,
+            &[
+                "--use-fake-device-for-media-stream",
+                "--use-fake-ui-for-media-stream",
+                "--autoplay-policy=no-user-gesture-required",
+            ],
+        )
+        .await
+    }
+
+    pub async fn start_with(lang: &str, width: u32, height: u32, extra: &[&str]) -> Browser {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -41,9 +61,21 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        let mut args: Vec<String> = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+        ]
+        .iter()
+        .chain(extra)
+        .map(|a| a.to_string())
+        .collect();
+        args.push(format!("--window-size={width},{height}"));
+        args.push(format!("--lang={lang}"));
         let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
             "binary": "/usr/bin/chromium",
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", format!("--window-size={width},{height}"), format!("--lang={lang}")],
+            "args": args,
             "prefs": {"intl.accept_languages": lang}
         }}}});
         let r: Value = http

@@ -1,0 +1,225 @@
+//! Calls for real: two headless Chromium sessions (Debian's `chromium`) with fake cameras and
+//! microphones — the patient's web page and the operator's call page, opened from the one-time
+//! link the desk would open — ring, answer and talk through the server's signalling. Audio and
+//! video must flow both ways (`getStats`: bytes received on each side), once on a direct path
+//! and once forced through a real TURN relay (Debian's `coturn`, started here with a shared
+//! secret, every candidate a relay one). Screens of ringing and in-call are kept.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::browser::{until, Browser};
+use serde_json::{json, Value};
+
+async fn api(http: &reqwest::Client, method: reqwest::Method, url: String, token: &str, body: Value) -> Value {
+    let mut req = http.request(method, url).bearer_auth(token);
+    if !body.is_null() {
+        req = req.json(&body);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status();
+    let v: Value = r.json().await.unwrap_or(Value::Null);
+    assert!(status.is_success(), "{status}: {v}");
+    v
+}
+
+/// A running `turnserver` on a free loopback port, with TURN REST credentials (a shared
+/// secret); killed when dropped.
+struct Relay {
+    port: u16,
+    secret: String,
+    _child: tokio::process::Child,
+}
+
+async fn relay(dir: &std::path::Path) -> Relay {
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let secret = "careline-test-relay-secret".to_owned();
+    let child = tokio::process::Command::new("turnserver")
+        .args([
+            "--listening-ip=127.0.0.1",
+            "--relay-ip=127.0.0.1",
+            &format!("--listening-port={port}"),
+            "--min-port=49152",
+            "--max-port=65535",
+            "--use-auth-secret",
+            &format!("--static-auth-secret={secret}"),
+            "--realm=careline.test",
+            "--allow-loopback-peers",
+            "--no-tls",
+            "--no-dtls",
+            "--no-cli",
+            "--no-multicast-peers",
+            "--fingerprint",
+            "--simple-log",
+            &format!("--log-file={}", dir.join("turn.log").display()),
+            &format!("--pidfile={}", dir.join("turn.pid").display()),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("turnserver (Debian's coturn; the README's set-up installs it)");
+    // Listening when a TCP connection to its port is taken.
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Relay {
+        port,
+        secret,
+        _child: child,
+    }
+}
+
+/// The numbers the call's screen carries: `(phase, route, audio bytes in, video bytes in)`.
+async fn call_figures(b: &Browser) -> (String, String, i64, i64) {
+    let v = b
+        .exec(
+            "const c = document.querySelector('[data-testid=call]'); \
+             return c ? [c.dataset.phase, c.dataset.route, Number(c.dataset.audioIn), Number(c.dataset.videoIn)] : null",
+        )
+        .await;
+    if v.is_null() {
+        return (String::new(), String::new(), 0, 0);
+    }
+    (
+        v[0].as_str().unwrap_or("").to_owned(),
+        v[1].as_str().unwrap_or("").to_owned(),
+        v[2].as_i64().unwrap_or(0),
+        v[3].as_i64().unwrap_or(0),
+    )
+}
+
+/// A patient registers on the page and writes; Anna takes the consultation, calls (video), the
+/// patient answers, the operator's call page opens from the link; both hear and see each other.
+/// Returns the time from "Call" to two-way audio.
+async fn talk(base: &str, through_relay: bool, shots: &str) -> Duration {
+    let http = reqwest::Client::new();
+    let login: Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"login": "anna", "password": careline_server::demo::DEMO_PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let anna = login["token"].as_str().unwrap().to_owned();
+
+    let patient = Browser::with_fake_media("ru", 390, 844).await;
+    patient.go(&format!("{base}/chat")).await;
+    patient.find("[data-testid=login]", "").await;
+    patient.click("[data-testid=switch-mode]", "").await;
+    patient.find("[data-testid=register]", "").await;
+    let phone = if through_relay { "+7 912 555-11-02" } else { "+7 912 555-11-01" };
+    patient.fill("#name", "Пётр Звонков").await;
+    patient.fill("#phone", phone).await;
+    patient.fill("#password", "пароль-пациента").await;
+    patient.click("[data-testid=register]", "").await;
+    patient.fill("#composer", "Можно созвониться? Болит горло").await;
+    patient.click("[data-testid=send]", "").await;
+    patient.find("[data-testid=status]", "Ждём врача").await;
+
+    // Anna takes it from the queue and calls.
+    let mine = api(&http, reqwest::Method::GET, format!("{base}/api/v1/consultations?status=new&limit=200"), &anna, Value::Null).await;
+    let consultation = mine["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["subject"].as_str().is_some_and(|s| s.contains("Болит горло")))
+        .unwrap_or_else(|| panic!("the patient's consultation in the queue: {mine}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    api(&http, reqwest::Method::POST, format!("{base}/api/v1/consultations/{consultation}/take"), &anna, json!({})).await;
+    let pressed = Instant::now();
+    let call = api(&http, reqwest::Method::POST, format!("{base}/api/v1/consultations/{consultation}/calls"), &anna, json!({"media": "video"})).await;
+    let call_id = call["id"].as_str().unwrap().to_owned();
+    let link = api(&http, reqwest::Method::POST, format!("{base}/api/v1/calls/{call_id}/link"), &anna, json!({})).await;
+
+    // The operator's page opens (the desk opens it in the system browser) while the patient's rings.
+    let operator = Browser::with_fake_media("en", 1280, 800).await;
+    operator.go(&format!("{base}{}", link["url"].as_str().unwrap())).await;
+    patient.find("[data-testid=call-accept]", "Ответить").await;
+    operator.find("[data-testid=call-status]", "Calling").await;
+    if !shots.is_empty() {
+        patient.shoot(&format!("{shots}-patient-ringing")).await;
+        operator.shoot(&format!("{shots}-operator-ringing")).await;
+    }
+    patient.click("[data-testid=call-accept]", "").await;
+
+    // Two-way audio: bytes arrive on both sides.
+    let mut audio_at = None;
+    for _ in 0..300 {
+        let (_, _, pa, _) = call_figures(&patient).await;
+        let (_, _, oa, _) = call_figures(&operator).await;
+        if pa > 0 && oa > 0 {
+            audio_at = Some(pressed.elapsed());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let setup = audio_at.unwrap_or_else(|| panic!("no two-way audio within 15 s"));
+    // Video too, and the path is what was asked for.
+    let want = if through_relay { "relay" } else { "direct" };
+    until("video both ways on the expected path", || async {
+        let p = call_figures(&patient).await;
+        let o = call_figures(&operator).await;
+        p.0 == "connected" && o.0 == "connected" && p.3 > 0 && o.3 > 0 && p.1 == want && o.1 == want
+    })
+    .await;
+    // The numbers keep growing: the media flows, not one burst.
+    let (_, _, a1, v1) = call_figures(&patient).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let (_, _, a2, v2) = call_figures(&patient).await;
+    assert!(a2 > a1 && v2 > v1, "media stalled: audio {a1}→{a2}, video {v1}→{v2}");
+    if !shots.is_empty() {
+        patient.shoot(&format!("{shots}-patient-in-call")).await;
+        operator.shoot(&format!("{shots}-operator-in-call")).await;
+    }
+
+    // The operator hangs up: the patient's page shows the end, the thread has the call's note.
+    operator.click("[data-testid=call-hangup]", "").await;
+    patient.find("[data-testid=call-status]", "Звонок завершён").await;
+    operator.find(".call-note", "close this window").await;
+    if !shots.is_empty() {
+        operator.shoot(&format!("{shots}-operator-ended")).await;
+    }
+    let ended = api(&http, reqwest::Method::GET, format!("{base}/api/v1/calls/{call_id}"), &anna, Value::Null).await;
+    assert_eq!(ended["end"], "completed", "{ended}");
+    patient.find("[data-testid=thread]", "Видеозвонок").await;
+    patient.quit().await;
+    operator.quit().await;
+    setup
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn patient_and_operator_talk_directly_and_through_the_relay() {
+    let dir = tempfile::tempdir().unwrap();
+    // Directly: no relay configured, host candidates on this machine.
+    {
+        let (_state, server) = careline_server::testing::demo_with(&dir.path().join("direct"), |_| {}).await;
+        let setup = talk(&server.url, false, "call-direct").await;
+        eprintln!("direct: Call → two-way audio in {setup:?}");
+        server.stop().await;
+    }
+    // Through the relay only: the clinic's policy, every candidate a relayed one.
+    let turn = relay(dir.path()).await;
+    let (_state, server) = careline_server::testing::demo_with(&dir.path().join("relay"), |c| {
+        c.turn_urls = vec![format!("turn:127.0.0.1:{}?transport=udp", turn.port)];
+        c.turn_secret = turn.secret.clone();
+        c.turn_only = true;
+    })
+    .await;
+    let setup = talk(&server.url, true, "call-relay").await;
+    eprintln!("relay: Call → two-way audio in {setup:?}");
+    server.stop().await;
+}
