@@ -8,11 +8,12 @@
 # and good plugins so the window plays voice and video messages (WebKitGTK plays media through them);
 # Chromium and its chromedriver for the patients' web page, tested headless; systemd for
 # `systemd-analyze verify` of the server's unit; tzdata for the time zones of specialists' schedules
-# (the server reads the system's zone files).
+# (the server reads the system's zone files); coturn, the call relay the calls' browser test talks
+# through (a clinic runs it beside the server: README, "Calls").
 CARELINE_APT_PACKAGES=(build-essential pkg-config curl ca-certificates tzdata postgresql
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   xvfb xauth webkit2gtk-driver dbus dbus-x11 dunst imagemagick gnome-keyring libdbus-1-dev
-  fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji chromium chromium-driver systemd)
+  fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji chromium chromium-driver systemd coturn)
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else

@@ -2011,22 +2011,7 @@ async fn reception_books_moves_and_cancels_a_visit() {
     let base = server.url.clone();
     // Anna sees patients around the clock today (UTC), so the test finds free times whenever it
     // runs.
-    let (http, admin) = operator_session(&base, "admin").await;
-    let anna = login(&http, &base, "anna").await["user"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let weekly: Vec<Value> = (1..=7)
-        .map(|d| json!({"weekday": d, "from": "00:00", "to": "24:00"}))
-        .collect();
-    let r = http
-        .put(format!("{base}/api/v1/operators/{anna}/schedule"))
-        .bearer_auth(&admin)
-        .json(&json!({"time_zone": "UTC", "specialties": ["терапевт"], "languages": ["ru"], "weekly": weekly}))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let (http, admin, anna) = anna_around_the_clock(&base, json!({})).await;
 
     let env = demo_desk(dir.path(), &base, "john", "ru", &[]);
     let d = Driver::start(&app_binary(), &env).await;
@@ -2150,4 +2135,199 @@ async fn get_json(http: &reqwest::Client, url: &str, token: &str) -> Value {
         .json()
         .await
         .unwrap()
+}
+
+/// A booked video visit, from the specialist's desk: the 5-minute reminder, the patient in the
+/// waiting room, Call from the visit's chat (the call's page goes to the system browser with a
+/// one-time link — here to a recorder standing in for it), the desk showing the call ringing,
+/// then in progress once the patient answers, then ended with its length in the thread.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, WebKitWebDriver and tauri-driver"]
+async fn the_specialist_calls_a_booked_visit_from_the_desk() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_state, server) = testing::demo(dir.path()).await;
+    let base = server.url.clone();
+    // Five-minute visits around the clock: the next free one starts within minutes.
+    let (http, admin, anna) =
+        anna_around_the_clock(&base, json!({"visit_minutes": {"phone": 5, "video": 5}})).await;
+    let patient = ClientApp::register(&base, "Ольга Видеова", "+79990003344").await;
+    let now = chrono::Utc::now();
+    let slots = get_json(
+        &http,
+        &format!(
+            "{base}/api/v1/slots?kind=video&operator_id={anna}&from={}&to={}",
+            urlencoding(&now.to_rfc3339()),
+            urlencoding(&(now + chrono::Duration::minutes(30)).to_rfc3339())
+        ),
+        &patient.token,
+    )
+    .await;
+    // The first start at least 40 s away (booking it must not race its own start).
+    let start = slots
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["starts_at"].as_str().unwrap().to_owned())
+        .find(|s| {
+            chrono::DateTime::parse_from_rfc3339(s).unwrap() > now + chrono::Duration::seconds(40)
+        })
+        .expect("a free slot in the next half hour");
+    let visit: Value = http
+        .post(format!("{base}/api/v1/appointments"))
+        .bearer_auth(&patient.token)
+        .json(&json!({"operator_id": anna, "kind": "video", "starts_at": start, "reason": "Сыпь на руках"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let visit_id = visit["id"].as_str().unwrap().to_owned();
+
+    let opened = dir.path().join("opened-call-links");
+    let opener = dir.path().join("open-call.sh");
+    std::fs::write(
+        &opener,
+        format!("#!/bin/sh\necho \"$1\" >> '{}'\n", opened.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&opener, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let watch = NotifyWatch::start();
+    let opener_path = opener.display().to_string();
+    let env = demo_desk(
+        dir.path(),
+        &base,
+        "anna",
+        "ru",
+        &[("CARELINE_CALL_OPENER", opener_path.as_str())],
+    );
+    let d = Driver::start(&app_binary(), &env).await;
+    d.wait_text("[data-testid=section-visits]", "Приёмы", 30)
+        .await;
+
+    // Five minutes before: the specialist is reminded (at once, or within the minute).
+    eprintln!("e2e step: the 5-minute reminder");
+    watch.wait_for("Приём через 5 минут", 70).await;
+    // The patient enters the waiting room: the specialist is told.
+    let r = http
+        .post(format!("{base}/api/v1/appointments/{visit_id}/check-in"))
+        .bearer_auth(&patient.token)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    watch.wait_for("Пациент в зале ожидания", 20).await;
+
+    // From the agenda to the visit's chat, and Call.
+    eprintln!("e2e step: Call from the visit's chat");
+    d.click("[data-testid=section-visits]", "").await;
+    d.click("[data-testid=agenda-row]", "Ольга Видеова").await;
+    d.click("[data-testid=visit-open-chat]", "").await;
+    d.wait_text("[data-testid=chat-client]", "Ольга Видеова", 15)
+        .await;
+    d.wait_text("[data-testid=call-bar]", "Звонок откроется в браузере", 10)
+        .await;
+    d.click("[data-testid=call-video]", "Видеозвонок").await;
+    d.wait_text("[data-testid=call-state]", "Звоним пациенту", 10)
+        .await;
+    // The call's page went to the "browser": a one-time link to this server's call page,
+    // which a browser can trade once for the call's session.
+    wait_until(10, || async { opened.exists() }).await;
+    let link = std::fs::read_to_string(&opened).unwrap().trim().to_owned();
+    let code = link
+        .strip_prefix(&format!("{base}/call/#"))
+        .unwrap_or_else(|| panic!("a link to the call page: {link}"));
+    let grant: Value = http
+        .post(format!("{base}/api/v1/calls/redeem"))
+        .json(&json!({ "code": code }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(grant["client_name"], "Ольга Видеова", "{grant}");
+    let call_id = grant["call"]["id"].as_str().unwrap().to_owned();
+    shoot(&d, "call-ringing-ru-light").await;
+
+    // The patient answers: the desk shows the call in progress, with its timer.
+    let r = http
+        .post(format!("{base}/api/v1/calls/{call_id}/answer"))
+        .bearer_auth(&patient.token)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    d.wait_text("[data-testid=call-state]", "Идёт звонок 0:0", 10)
+        .await;
+    let visit_now = get_json(
+        &http,
+        &format!("{base}/api/v1/appointments/{visit_id}"),
+        &admin,
+    )
+    .await;
+    assert_eq!(visit_now["status"], "in_call");
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    shoot(&d, "call-in-progress-ru-light").await;
+
+    // Hung up from the desk: ended, with its length, in the bar and in the thread.
+    d.click("[data-testid=call-hangup]", "Завершить").await;
+    d.wait_text(
+        "[data-testid=call-state]",
+        "Последний звонок: состоялся · 0:0",
+        10,
+    )
+    .await;
+    d.wait_text(
+        "[data-testid=messages]",
+        "Видеозвонок · Анна Петрова · состоялся · 0:0",
+        10,
+    )
+    .await;
+    let visit_now = get_json(
+        &http,
+        &format!("{base}/api/v1/appointments/{visit_id}"),
+        &admin,
+    )
+    .await;
+    assert_eq!(visit_now["status"], "done");
+    d.click("[data-testid=open-settings]", "").await;
+    d.choose("[data-testid=language]", "zh").await;
+    d.choose("[data-testid=theme]", "dark").await;
+    d.key("\u{E00C}").await;
+    d.wait_text("[data-testid=call-state]", "上次通话: 已完成", 10)
+        .await;
+    shoot(&d, "call-ended-zh-dark").await;
+    d.quit().await;
+    server.stop().await;
+}
+
+/// Anna's schedule: every day around the clock (UTC), with `more` fields; an admin's client and
+/// session, and Anna's id.
+async fn anna_around_the_clock(base: &str, more: Value) -> (reqwest::Client, String, String) {
+    let (http, admin) = operator_session(base, "admin").await;
+    let anna = login(&http, base, "anna").await["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let weekly: Vec<Value> = (1..=7)
+        .map(|d| json!({"weekday": d, "from": "00:00", "to": "24:00"}))
+        .collect();
+    let mut schedule = json!({"time_zone": "UTC", "specialties": ["терапевт"], "languages": ["ru"], "weekly": weekly});
+    for (k, v) in more.as_object().unwrap() {
+        schedule[k] = v.clone();
+    }
+    let r = http
+        .put(format!("{base}/api/v1/operators/{anna}/schedule"))
+        .bearer_auth(&admin)
+        .json(&schedule)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    (http, admin, anna)
+}
+
+fn urlencoding(s: &str) -> String {
+    s.replace('+', "%2B").replace(':', "%3A")
 }

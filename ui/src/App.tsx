@@ -28,6 +28,7 @@ function onDeskEvent(e: DeskEvent) {
           operators: v.operators + (e.operators ? 1 : 0),
           quickReplies: v.quickReplies + (e.quick_replies ? 1 : 0),
           visits: v.visits + (e.visits ? 1 : 0),
+          calls: v.calls + (e.calls.length ? 1 : 0),
           threads,
         };
       });
@@ -43,6 +44,7 @@ function onDeskEvent(e: DeskEvent) {
         operators: v.operators + 1,
         quickReplies: v.quickReplies + 1,
         visits: v.visits + 1,
+        calls: v.calls + 1,
       }));
       break;
     case "outbox":

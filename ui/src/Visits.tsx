@@ -141,7 +141,7 @@ function VisitDetail({ r, me }: { r: AgendaRow; me: Me }) {
         {a.reason && <div class="wide"><span class="muted">{t("reason")}</span> {a.reason}</div>}
       </div>
       <div class="detail-actions">
-        <button onClick={() => go({ section: "consultations", view: a.status === "booked" ? "mine" : "archive", consultation: a.consultation_id })} data-testid="visit-open-chat">
+        <button onClick={() => go({ section: "consultations", view: ["booked", "waiting", "in_call"].includes(a.status) ? "mine" : "archive", consultation: a.consultation_id })} data-testid="visit-open-chat">
           <Icon name="chat" size={15} /> {t("openChat")}
         </button>
         {live && a.status === "booked" && <button onClick={() => setMoving(true)} data-testid="visit-move">{t("moveVisit")}</button>}

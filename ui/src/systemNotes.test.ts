@@ -9,6 +9,11 @@ describe("systemNote", () => {
     expect(systemNote("Transferred to John Smith: needs a cardiologist", "ru")).toBe("Передана оператору John Smith: needs a cardiologist");
     expect(systemNote("Handed back to the queue", "zh")).toBe("已退回队列");
   });
+  it("words a call's note: the kind, who called, how it ended and how long it took", () => {
+    expect(systemNote("Video call by Анна Петрова: completed (192 s)", "ru")).toBe("Видеозвонок · Анна Петрова · состоялся · 3:12");
+    expect(systemNote("Audio call by 王伟: no answer", "zh")).toBe("语音通话 · 王伟 · 无人接听");
+    expect(systemNote("Audio call by Anna: failed", "en")).toBe("Voice call · Anna · did not connect");
+  });
   it("leaves what it does not know as written", () => {
     expect(systemNote("Something new from a later server", "ru")).toBe("Something new from a later server");
   });

@@ -439,7 +439,7 @@ fn apply_data(tx: &Transaction, data: &EventData) -> CoreResult<()> {
             tx.prepare_cached(
                 "INSERT INTO consultations (id, client_id, status, operator_id, created_at, last_message_at, data) VALUES (?, ?, ?, ?, ?, ?, ?) \
                  ON CONFLICT (id) DO UPDATE SET status = excluded.status, operator_id = excluded.operator_id, data = excluded.data, \
-                 last_message_at = MAX(COALESCE(consultations.last_message_at, 0), COALESCE(excluded.last_message_at, 0))",
+                 last_message_at = NULLIF(MAX(COALESCE(consultations.last_message_at, 0), COALESCE(excluded.last_message_at, 0)), 0)",
             )?
             .execute(params![
                 c.id.to_string(),

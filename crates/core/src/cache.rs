@@ -622,7 +622,8 @@ const CANDIDATES: i64 = 200;
 
 pub(crate) fn consultation_from_row(r: &sqlx::sqlite::SqliteRow) -> CoreResult<Consultation> {
     let mut c: Consultation = parse(r.get(0))?;
-    let last: Option<i64> = r.get(1);
+    // 0 is "none" (an older cache kept it for a consultation with no message).
+    let last: Option<i64> = r.get::<Option<i64>, _>(1).filter(|&l| l > 0);
     if let Some(last) = last {
         let t = chrono::DateTime::from_timestamp_millis(last);
         if t > c.last_message_at {

@@ -398,3 +398,42 @@ async fn a_row_shows_the_last_exchanged_message() {
         (Some("Спасибо, а если не поможет?"), true)
     );
 }
+
+/// A consultation with no message yet (a booked visit's) has no "last message" time, however
+/// often its state arrives: the list showed "1 Jan 1970" once it came twice.
+#[tokio::test]
+async fn a_consultation_without_messages_has_no_last_message_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::open(&dir.path().join("cache.db")).await.unwrap();
+    let at = Utc::now();
+    let client = fixture::client(Uuid::from_u128(0x11), "Ольга", "+79000000011", at);
+    let mut c = fixture::consultation(
+        Uuid::from_u128(0x21),
+        client.id,
+        ConsultationStatus::Scheduled,
+        at,
+    );
+    c.operator_id = Some(ME);
+    c.last_message_at = None;
+    cache
+        .apply_state(
+            vec![
+                EventData::Client(client),
+                EventData::Consultation(c.clone()),
+            ],
+            Some(1),
+        )
+        .await
+        .unwrap();
+    cache
+        .apply_state(vec![EventData::Consultation(c.clone())], Some(2))
+        .await
+        .unwrap();
+    let row = cache
+        .views(ME)
+        .consultation_row(c.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.consultation.last_message_at, None);
+}

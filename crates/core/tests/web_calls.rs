@@ -10,20 +10,8 @@ mod common;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::browser::{until, Browser};
+use common::browser::{api, until, Browser};
 use serde_json::{json, Value};
-
-async fn api(http: &reqwest::Client, method: reqwest::Method, url: String, token: &str, body: Value) -> Value {
-    let mut req = http.request(method, url).bearer_auth(token);
-    if !body.is_null() {
-        req = req.json(&body);
-    }
-    let r = req.send().await.unwrap();
-    let status = r.status();
-    let v: Value = r.json().await.unwrap_or(Value::Null);
-    assert!(status.is_success(), "{status}: {v}");
-    v
-}
 
 /// A running `turnserver` on a free loopback port, with TURN REST credentials (a shared
 /// secret); killed when dropped.
@@ -67,7 +55,10 @@ async fn relay(dir: &std::path::Path) -> Relay {
         .expect("turnserver (Debian's coturn; the README's set-up installs it)");
     // Listening when a TCP connection to its port is taken.
     for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -119,35 +110,75 @@ async fn talk(base: &str, through_relay: bool, shots: &str) -> Duration {
     patient.find("[data-testid=login]", "").await;
     patient.click("[data-testid=switch-mode]", "").await;
     patient.find("[data-testid=register]", "").await;
-    let phone = if through_relay { "+7 912 555-11-02" } else { "+7 912 555-11-01" };
+    let phone = if through_relay {
+        "+7 912 555-11-02"
+    } else {
+        "+7 912 555-11-01"
+    };
     patient.fill("#name", "Пётр Звонков").await;
     patient.fill("#phone", phone).await;
     patient.fill("#password", "пароль-пациента").await;
     patient.click("[data-testid=register]", "").await;
-    patient.fill("#composer", "Можно созвониться? Болит горло").await;
+    patient
+        .fill("#composer", "Можно созвониться? Болит горло")
+        .await;
     patient.click("[data-testid=send]", "").await;
     patient.find("[data-testid=status]", "Ждём врача").await;
 
     // Anna takes it from the queue and calls.
-    let mine = api(&http, reqwest::Method::GET, format!("{base}/api/v1/consultations?status=new&limit=200"), &anna, Value::Null).await;
+    let mine = api(
+        &http,
+        reqwest::Method::GET,
+        format!("{base}/api/v1/consultations?status=new&limit=200"),
+        &anna,
+        Value::Null,
+    )
+    .await;
     let consultation = mine["items"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|c| c["subject"].as_str().is_some_and(|s| s.contains("Болит горло")))
+        .find(|c| {
+            c["subject"]
+                .as_str()
+                .is_some_and(|s| s.contains("Болит горло"))
+        })
         .unwrap_or_else(|| panic!("the patient's consultation in the queue: {mine}"))["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    api(&http, reqwest::Method::POST, format!("{base}/api/v1/consultations/{consultation}/take"), &anna, json!({})).await;
+    api(
+        &http,
+        reqwest::Method::POST,
+        format!("{base}/api/v1/consultations/{consultation}/take"),
+        &anna,
+        json!({}),
+    )
+    .await;
     let pressed = Instant::now();
-    let call = api(&http, reqwest::Method::POST, format!("{base}/api/v1/consultations/{consultation}/calls"), &anna, json!({"media": "video"})).await;
+    let call = api(
+        &http,
+        reqwest::Method::POST,
+        format!("{base}/api/v1/consultations/{consultation}/calls"),
+        &anna,
+        json!({"media": "video"}),
+    )
+    .await;
     let call_id = call["id"].as_str().unwrap().to_owned();
-    let link = api(&http, reqwest::Method::POST, format!("{base}/api/v1/calls/{call_id}/link"), &anna, json!({})).await;
+    let link = api(
+        &http,
+        reqwest::Method::POST,
+        format!("{base}/api/v1/calls/{call_id}/link"),
+        &anna,
+        json!({}),
+    )
+    .await;
 
     // The operator's page opens (the desk opens it in the system browser) while the patient's rings.
     let operator = Browser::with_fake_media("en", 1280, 800).await;
-    operator.go(&format!("{base}{}", link["url"].as_str().unwrap())).await;
+    operator
+        .go(&format!("{base}{}", link["url"].as_str().unwrap()))
+        .await;
     patient.find("[data-testid=call-accept]", "Ответить").await;
     operator.find("[data-testid=call-status]", "Calling").await;
     if !shots.is_empty() {
@@ -180,7 +211,10 @@ async fn talk(base: &str, through_relay: bool, shots: &str) -> Duration {
     let (_, _, a1, v1) = call_figures(&patient).await;
     tokio::time::sleep(Duration::from_millis(2500)).await;
     let (_, _, a2, v2) = call_figures(&patient).await;
-    assert!(a2 > a1 && v2 > v1, "media stalled: audio {a1}→{a2}, video {v1}→{v2}");
+    assert!(
+        a2 > a1 && v2 > v1,
+        "media stalled: audio {a1}→{a2}, video {v1}→{v2}"
+    );
     if !shots.is_empty() {
         patient.shoot(&format!("{shots}-patient-in-call")).await;
         operator.shoot(&format!("{shots}-operator-in-call")).await;
@@ -188,12 +222,21 @@ async fn talk(base: &str, through_relay: bool, shots: &str) -> Duration {
 
     // The operator hangs up: the patient's page shows the end, the thread has the call's note.
     operator.click("[data-testid=call-hangup]", "").await;
-    patient.find("[data-testid=call-status]", "Звонок завершён").await;
+    patient
+        .find("[data-testid=call-status]", "Звонок завершён")
+        .await;
     operator.find(".call-note", "close this window").await;
     if !shots.is_empty() {
         operator.shoot(&format!("{shots}-operator-ended")).await;
     }
-    let ended = api(&http, reqwest::Method::GET, format!("{base}/api/v1/calls/{call_id}"), &anna, Value::Null).await;
+    let ended = api(
+        &http,
+        reqwest::Method::GET,
+        format!("{base}/api/v1/calls/{call_id}"),
+        &anna,
+        Value::Null,
+    )
+    .await;
     assert_eq!(ended["end"], "completed", "{ended}");
     patient.find("[data-testid=thread]", "Видеозвонок").await;
     patient.quit().await;
@@ -206,7 +249,8 @@ async fn patient_and_operator_talk_directly_and_through_the_relay() {
     let dir = tempfile::tempdir().unwrap();
     // Directly: no relay configured, host candidates on this machine.
     {
-        let (_state, server) = careline_server::testing::demo_with(&dir.path().join("direct"), |_| {}).await;
+        let (_state, server) =
+            careline_server::testing::demo_with(&dir.path().join("direct"), |_| {}).await;
         let setup = talk(&server.url, false, "call-direct").await;
         eprintln!("direct: Call → two-way audio in {setup:?}");
         server.stop().await;

@@ -6,24 +6,8 @@
 mod common;
 
 use chrono::{Duration, Utc};
-use common::browser::{until, Browser};
+use common::browser::{api, until, Browser};
 use serde_json::{json, Value};
-
-async fn api(
-    http: &reqwest::Client,
-    method: reqwest::Method,
-    url: String,
-    token: &str,
-    body: Value,
-) -> Value {
-    let mut req = http.request(method, url).bearer_auth(token);
-    if !body.is_null() {
-        req = req.json(&body);
-    }
-    let r = req.send().await.unwrap();
-    assert!(r.status().is_success(), "{}", r.status());
-    r.json().await.unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_patient_books_a_visit_and_enters_the_waiting_room() {

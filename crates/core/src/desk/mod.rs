@@ -778,10 +778,31 @@ async fn send_outbox(desk: Arc<Desk>, emit: Emit) {
     }
 }
 
+/// How often the reminders read the next day's visits from the server.
+const AGENDA_REFRESH: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// Callback reminders, long waits, SLA breaches and visits, looked for every few seconds.
 async fn remind(desk: Arc<Desk>) {
+    // The first sync's snapshot has no visits (they come with events and the agenda): the next
+    // day's are read from the server now and every few minutes, so a desk started after a
+    // booking still reminds of it.
+    let mut agenda_read: Option<std::time::Instant> = None;
     loop {
         tokio::time::sleep(REMINDER_TICK).await;
+        if agenda_read.is_none_or(|t| t.elapsed() > AGENDA_REFRESH) {
+            let now = Utc::now();
+            let near = desk
+                .visits()
+                .agenda(
+                    now - chrono::Duration::hours(1),
+                    now + chrono::Duration::days(1),
+                    None,
+                )
+                .await;
+            if near.is_ok() {
+                agenda_read = Some(std::time::Instant::now());
+            }
+        }
         let Ok(callbacks) = desk.cache.open_callbacks(i64::MAX).await else {
             continue;
         };

@@ -213,6 +213,25 @@ impl Browser {
     }
 }
 
+/// A call of the server's API with a bearer token; its JSON answer, which must be a success.
+pub async fn api(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    token: &str,
+    body: Value,
+) -> Value {
+    let mut req = http.request(method, url).bearer_auth(token);
+    if !body.is_null() {
+        req = req.json(&body);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status();
+    let v: Value = r.json().await.unwrap_or(Value::Null);
+    assert!(status.is_success(), "{status}: {v}");
+    v
+}
+
 pub async fn until<F: std::future::Future<Output = bool>>(what: &str, mut f: impl FnMut() -> F) {
     for _ in 0..200 {
         if f().await {
