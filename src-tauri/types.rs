@@ -76,6 +76,7 @@ pub fn typescript() -> String {
         desk::ReportView::decl(),
         desk::OperatorReportView::decl(),
         p::StatusTimes::decl(),
+        p::CallFigures::decl(),
         p::OperatorFigures::decl(),
         p::OperatorReport::decl(),
         p::ReportGroup::decl(),

@@ -260,12 +260,13 @@ function Billing({ view, query }: { view: BillingReportView; query: ReportQuery 
       </div>
       {r.rows.length > 0 && (
         <table class="table report-table">
-          <thead><tr><th>{t("tariff")}</th><th>{t("kindLabel")}</th><th>{t("operator")}</th><th>{t("consultations")}</th><th>{t("revenue")}</th></tr></thead>
+          <thead><tr><th>{t("tariff")}</th><th>{t("kindLabel")}</th><th>{t("operator")}</th><th>{t("consultations")}</th><th>{t("revenue")}</th><th>{t("refunded")}</th></tr></thead>
           <tbody>
             {r.rows.map((b) => (
               <tr data-testid="billing-row">
                 <td class="name">{b.tariff_name ?? "—"}</td><td>{t(b.kind)}</td><td>{b.operator_name ?? "—"}</td><td>{b.consultations}</td>
                 <td>{money(b.revenue, b.currency, lang())}</td>
+                <td>{b.refunded ? money(b.refunded, b.currency, lang()) : "—"}</td>
               </tr>
             ))}
           </tbody>
@@ -311,6 +312,7 @@ function OperatorTable({ view, onPick }: { view: OperatorReportView; onPick: (id
         <tr>
           <th>{t("operators")}</th><th>{t("handled")}</th><th>{t("abandoned")}</th><th>{t("firstResponse")}</th><th>{t("resolution")}</th><th>{t("rating")}</th>
           <th>{t("load")}</th><th>{t("online")}</th><th>{t("away")}</th><th>{t("busy")}</th><th>{t("statusByPeriod")}</th>
+          <th>{t("repCalls")}</th><th>{t("repCallsUnanswered")}</th><th>{t("repCallsFailed")}</th><th>{t("repTalkTime")}</th>
         </tr>
       </thead>
       <tbody>
@@ -323,6 +325,8 @@ function OperatorTable({ view, onPick }: { view: OperatorReportView; onPick: (id
             <td>{o.load}/{o.capacity}</td>
             <td>{hours(o.status_ms.online)}</td><td>{hours(o.status_ms.away)}</td><td>{hours(o.status_ms.busy)}</td>
             <td><StatusStrip starts={view.report.buckets} times={o.status_by_bucket} /></td>
+            <td data-testid="op-calls">{o.calls.calls || "—"}</td><td>{o.calls.unanswered || "—"}</td><td>{o.calls.failed || "—"}</td>
+            <td>{hours(o.calls.talk_seconds * 1000)}</td>
           </tr>
         ))}
       </tbody>

@@ -33,7 +33,7 @@ pub use query::{
     WsQuery,
 };
 pub use reports::{
-    BillingReport, BillingRow, BillingTotal, CallbackFigures, CallbackReport, ConsultationBucket,
+    BillingReport, BillingRow, BillingTotal, CallFigures, CallbackFigures, CallbackReport, ConsultationBucket,
     ConsultationFigures, ConsultationReport, DurationFigure, OperatorFigures, OperatorReport,
     ReportFormat, ReportGroup, ReportItem, ReportItems, ReportItemsQuery, ReportMoment,
     ReportQuery, StatusTimes,

@@ -152,6 +152,26 @@ pub struct OperatorFigures {
     /// The same, in each of the report's buckets (`OperatorReport::buckets`).
     #[serde(default)]
     pub status_by_bucket: Vec<StatusTimes>,
+    /// The calls this operator made that rang in the period.
+    #[serde(default)]
+    pub calls: CallFigures,
+}
+
+/// Calls that rang in a period, by how they ended.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CallFigures {
+    pub calls: i64,
+    /// Answered and hung up.
+    pub completed: i64,
+    /// Rang out, declined by the patient, or cancelled by the caller before an answer.
+    pub unanswered: i64,
+    /// The media could not connect, or the call was lost.
+    pub failed: i64,
+    /// Ringing or running now.
+    pub live: i64,
+    /// Seconds talked, over the completed and failed calls that were answered.
+    pub talk_seconds: i64,
 }
 
 /// `GET /api/v1/reports/operators`: a row per operator.
@@ -299,6 +319,10 @@ pub struct BillingRow {
     pub consultations: i64,
     /// Their prices (fixed when each was created), in minor units.
     pub revenue: i64,
+    /// What was refunded of them (approved refunds), in minor units: the net is
+    /// `revenue - refunded`.
+    #[serde(default)]
+    pub refunded: i64,
 }
 
 /// The period's revenue per currency.
@@ -308,6 +332,8 @@ pub struct BillingTotal {
     pub currency: String,
     pub consultations: i64,
     pub revenue: i64,
+    #[serde(default)]
+    pub refunded: i64,
 }
 
 /// `GET /api/v1/reports/billing`.

@@ -451,6 +451,49 @@ both!(a_visits_call_moves_the_visit, |db| async move {
         .must(&format!("/api/v1/calls/{call_id}/hangup"), json!({}))
         .await;
     assert_eq!(patient.ok(&visit_path).await["status"], "done");
+
+    // The reports: the doctor's calls by how they ended; the visit billed at its tariff though
+    // not one message was written (the call was the consultation), and its refund counted.
+    let (patient2, id2) = taken(&s, &doctor, "+79001110006").await;
+    let unanswered = doctor
+        .must(
+            &format!("/api/v1/consultations/{id2}/calls"),
+            json!({"media": "audio"}),
+        )
+        .await;
+    patient2
+        .must(
+            &format!("/api/v1/calls/{}/decline", unanswered["id"].as_str().unwrap()),
+            json!({}),
+        )
+        .await;
+    doctor
+        .must(&format!("/api/v1/consultations/{consultation}/close"), json!({}))
+        .await;
+    let admin = s.staff("boss", Role::Admin).await;
+    let from = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
+    let to = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let period = format!(
+        "from={}&to={}",
+        from.replace('+', "%2B"),
+        to.replace('+', "%2B")
+    );
+    let ops = admin
+        .ok(&format!("/api/v1/reports/operators?{period}&operator_id={doctor_id}"))
+        .await;
+    let calls = &ops["operators"][0]["calls"];
+    assert_eq!(calls["calls"], 2, "{ops}");
+    assert_eq!(calls["completed"], 1, "{ops}");
+    assert_eq!(calls["unanswered"], 1, "{ops}");
+    assert_eq!(calls["failed"], 0, "{ops}");
+    let billing = admin.ok(&format!("/api/v1/reports/billing?{period}")).await;
+    let rows = billing["rows"].as_array().unwrap();
+    let video = rows
+        .iter()
+        .find(|r| r["kind"] == "video")
+        .unwrap_or_else(|| panic!("the video visit is billed: {billing}"));
+    assert_eq!(video["consultations"], 1, "{billing}");
+    assert_eq!(video["revenue"], c["price"], "{billing}");
     s.stop().await;
 });
 

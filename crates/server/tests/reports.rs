@@ -937,7 +937,7 @@ both!(
         );
         assert_eq!(
             b["totals"],
-            json!([{"currency": "RUB", "consultations": 2, "revenue": 200_000}])
+            json!([{"currency": "RUB", "consultations": 2, "revenue": 200_000, "refunded": 0}])
         );
         assert_eq!(b["rows"][1]["tariff_id"], chat["id"]);
         let csv = boss

@@ -471,6 +471,28 @@ export type OperatorReportView = { report: OperatorReport, fetched_at: string, o
 
 export type StatusTimes = { online: number, away: number, busy: number, offline: number, };
 
+export type CallFigures = { calls: number, 
+/**
+ * Answered and hung up.
+ */
+completed: number, 
+/**
+ * Rang out, declined by the patient, or cancelled by the caller before an answer.
+ */
+unanswered: number, 
+/**
+ * The media could not connect, or the call was lost.
+ */
+failed: number, 
+/**
+ * Ringing or running now.
+ */
+live: number, 
+/**
+ * Seconds talked, over the completed and failed calls that were answered.
+ */
+talk_seconds: number, };
+
 export type OperatorFigures = { operator_id: string, name: string, 
 /**
  * Active consultations now, and the most the operator takes.
@@ -484,6 +506,10 @@ status_ms: StatusTimes,
  * The same, in each of the report's buckets (`OperatorReport::buckets`).
  */
 status_by_bucket: Array<StatusTimes>, 
+/**
+ * The calls this operator made that rang in the period.
+ */
+calls: CallFigures, 
 /**
  * Consultations created.
  */
@@ -930,9 +956,14 @@ consultations: number,
 /**
  * Their prices (fixed when each was created), in minor units.
  */
-revenue: number, };
+revenue: number, 
+/**
+ * What was refunded of them (approved refunds), in minor units: the net is
+ * `revenue - refunded`.
+ */
+refunded: number, };
 
-export type BillingTotal = { currency: string, consultations: number, revenue: number, };
+export type BillingTotal = { currency: string, consultations: number, revenue: number, refunded: number, };
 
 export type BillingReport = { from: string, to: string, rows: Array<BillingRow>, totals: Array<BillingTotal>, };
 

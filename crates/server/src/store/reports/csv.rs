@@ -113,6 +113,11 @@ pub fn operator_report_csv(r: &OperatorReport) -> String {
         "away_ms",
         "busy_ms",
         "offline_ms",
+        "calls",
+        "calls_completed",
+        "calls_unanswered",
+        "calls_failed",
+        "talk_seconds",
     ];
     let rows = r.operators.iter().map(|o| {
         let f = &o.figures;
@@ -131,6 +136,11 @@ pub fn operator_report_csv(r: &OperatorReport) -> String {
             o.status_ms.away.to_string(),
             o.status_ms.busy.to_string(),
             o.status_ms.offline.to_string(),
+            o.calls.calls.to_string(),
+            o.calls.completed.to_string(),
+            o.calls.unanswered.to_string(),
+            o.calls.failed.to_string(),
+            o.calls.talk_seconds.to_string(),
         ]
     });
     write(&header, rows)
@@ -236,6 +246,7 @@ pub fn billing_report_csv(r: &BillingReport) -> String {
         "currency",
         "consultations",
         "revenue_minor_units",
+        "refunded_minor_units",
     ];
     let rows = r.rows.iter().map(|b| {
         vec![
@@ -247,6 +258,7 @@ pub fn billing_report_csv(r: &BillingReport) -> String {
             b.currency.clone(),
             b.consultations.to_string(),
             b.revenue.to_string(),
+            b.refunded.to_string(),
         ]
     });
     write(&header, rows)

@@ -439,6 +439,40 @@ impl Store {
     /// `GET /api/v1/reports/operators`: each operator's consultation figures (of those they
     /// hold or closed), load now, and time in each status within the period (before an
     /// operator's first recorded change, offline).
+    /// The calls that rang in `[from, to)`, per operator (by id), by how they ended.
+    async fn call_figures(
+        &self,
+        from: i64,
+        to: i64,
+    ) -> AppResult<std::collections::HashMap<String, careline_protocol::CallFigures>> {
+        let rows = sqlx::query(
+            "SELECT operator_id, state, end_reason, COUNT(*) AS n, CAST(COALESCE(SUM(duration_seconds), 0) AS BIGINT) AS talk \
+             FROM calls WHERE rang_at >= $1 AND rang_at < $2 GROUP BY operator_id, state, end_reason",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.reader)
+        .await?;
+        let mut out: std::collections::HashMap<String, careline_protocol::CallFigures> =
+            std::collections::HashMap::new();
+        for r in &rows {
+            let f = out.entry(r.try_get("operator_id")?).or_default();
+            let n: i64 = r.try_get("n")?;
+            f.calls += n;
+            f.talk_seconds += r.try_get::<i64, _>("talk")?;
+            match (
+                r.try_get::<String, _>("state")?.as_str(),
+                r.try_get::<Option<String>, _>("end_reason")?.as_deref(),
+            ) {
+                ("ended", Some("completed")) => f.completed += n,
+                ("ended", Some("failed")) => f.failed += n,
+                ("ended", _) => f.unanswered += n,
+                _ => f.live += n,
+            }
+        }
+        Ok(out)
+    }
+
     pub async fn operator_report(&self, q: &ReportQuery) -> AppResult<OperatorReport> {
         let (from, to) = checked_period(q.from, q.to)?;
         let end = to.min(crate::time::now_ms()).max(from);
@@ -541,6 +575,7 @@ impl Store {
         if let Some((cur, since, st)) = current {
             close(&mut times, &cur, since, end, &st);
         }
+        let mut calls = self.call_figures(from, to).await?;
         let operators = ops
             .into_iter()
             .map(|(id, name, capacity, load)| {
@@ -573,6 +608,7 @@ impl Store {
                     capacity,
                     status_ms,
                     status_by_bucket,
+                    calls: calls.remove(&id).unwrap_or_default(),
                 })
             })
             .collect::<AppResult<Vec<_>>>()?;
