@@ -267,3 +267,157 @@ async fn patient_and_operator_talk_directly_and_through_the_relay() {
     eprintln!("relay: Call → two-way audio in {setup:?}");
     server.stop().await;
 }
+
+/// The call set-up benchmark (BENCHMARKS.md, "Calls"): `n` calls one after another between the
+/// same two browsers, each from "Call" (the request that rings the patient) to audio flowing
+/// both ways, the patient answering the moment the page rings and the operator's call page
+/// opened fresh from its one-time link each time. Returns each call's time.
+async fn setup_times(base: &str, phone: &str, n: usize) -> Vec<Duration> {
+    let http = reqwest::Client::new();
+    let login: Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"login": "anna", "password": careline_server::demo::DEMO_PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let anna = login["token"].as_str().unwrap().to_owned();
+    let patient = Browser::with_fake_media("ru", 390, 844).await;
+    patient.go(&format!("{base}/chat")).await;
+    patient.click("[data-testid=switch-mode]", "").await;
+    patient.fill("#name", "Замер Звонков").await;
+    patient.fill("#phone", phone).await;
+    patient.fill("#password", "пароль-пациента").await;
+    patient.click("[data-testid=register]", "").await;
+    patient.fill("#composer", "Замер: позвоните").await;
+    patient.click("[data-testid=send]", "").await;
+    patient.find("[data-testid=status]", "Ждём врача").await;
+    let queue = api(
+        &http,
+        reqwest::Method::GET,
+        format!("{base}/api/v1/consultations?status=new&limit=200"),
+        &anna,
+        Value::Null,
+    )
+    .await;
+    let consultation = queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["subject"].as_str().is_some_and(|s| s.contains("Замер")))
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    api(
+        &http,
+        reqwest::Method::POST,
+        format!("{base}/api/v1/consultations/{consultation}/take"),
+        &anna,
+        json!({}),
+    )
+    .await;
+    let operator = Browser::with_fake_media("en", 1280, 800).await;
+    let mut times = Vec::new();
+    for _ in 0..n {
+        let pressed = Instant::now();
+        let call = api(
+            &http,
+            reqwest::Method::POST,
+            format!("{base}/api/v1/consultations/{consultation}/calls"),
+            &anna,
+            json!({"media": "video"}),
+        )
+        .await;
+        let id = call["id"].as_str().unwrap().to_owned();
+        let link = api(
+            &http,
+            reqwest::Method::POST,
+            format!("{base}/api/v1/calls/{id}/link"),
+            &anna,
+            json!({}),
+        )
+        .await;
+        // A new page each time, as the desk opens a new tab (the same page would take the
+        // new link as a jump within itself).
+        operator.go("about:blank").await;
+        operator
+            .go(&format!("{base}{}", link["url"].as_str().unwrap()))
+            .await;
+        loop {
+            // The patient answers as soon as it rings.
+            patient
+                .exec("document.querySelector('[data-testid=call-accept]')?.click()")
+                .await;
+            let (_, _, pa, _) = call_figures(&patient).await;
+            let (_, _, oa, _) = call_figures(&operator).await;
+            if pa > 0 && oa > 0 {
+                break;
+            }
+            if pressed.elapsed() > Duration::from_secs(20) {
+                let p = patient.exec("return document.getElementById('call-layer')?.innerText ?? document.body.innerText.slice(0, 300)").await;
+                let o = operator.exec("return document.body.innerText.slice(0, 300)").await;
+                panic!("call {}: no two-way audio within 20 s: patient {:?} {p}; operator {:?} {o}", times.len() + 1, call_figures(&patient).await, call_figures(&operator).await);
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        times.push(pressed.elapsed());
+        api(
+            &http,
+            reqwest::Method::POST,
+            format!("{base}/api/v1/calls/{id}/hangup"),
+            &anna,
+            json!({}),
+        )
+        .await;
+        until("the patient's side ended", || async {
+            call_figures(&patient).await.0 == "ended" || call_figures(&patient).await.0.is_empty()
+        })
+        .await;
+    }
+    patient.quit().await;
+    operator.quit().await;
+    times
+}
+
+fn summary(mut times: Vec<Duration>) -> String {
+    times.sort();
+    let at = |p: f64| times[((times.len() as f64 * p).ceil() as usize).clamp(1, times.len()) - 1];
+    format!(
+        "{} calls: min {:.2} s, p50 {:.2} s, p95 {:.2} s, max {:.2} s",
+        times.len(),
+        times[0].as_secs_f64(),
+        at(0.5).as_secs_f64(),
+        at(0.95).as_secs_f64(),
+        times[times.len() - 1].as_secs_f64()
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: cargo test -p careline-core --test web_calls -- --ignored --nocapture call_setup"]
+async fn call_setup_benchmark() {
+    let n = std::env::var("CALLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (_state, server) =
+            careline_server::testing::demo_with(&dir.path().join("direct"), |_| {}).await;
+        let times = setup_times(&server.url, "+7 912 555-22-01", n).await;
+        println!("loopback: {}", summary(times));
+        server.stop().await;
+    }
+    let turn = relay(dir.path()).await;
+    let (_state, server) = careline_server::testing::demo_with(&dir.path().join("relay"), |c| {
+        c.turn_urls = vec![format!("turn:127.0.0.1:{}?transport=udp", turn.port)];
+        c.turn_secret = turn.secret.clone();
+        c.turn_only = true;
+    })
+    .await;
+    let times = setup_times(&server.url, "+7 912 555-22-02", n).await;
+    println!("through the relay: {}", summary(times));
+    server.stop().await;
+}

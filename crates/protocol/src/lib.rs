@@ -33,10 +33,10 @@ pub use query::{
     WsQuery,
 };
 pub use reports::{
-    BillingReport, BillingRow, BillingTotal, CallFigures, CallbackFigures, CallbackReport, ConsultationBucket,
-    ConsultationFigures, ConsultationReport, DurationFigure, OperatorFigures, OperatorReport,
-    ReportFormat, ReportGroup, ReportItem, ReportItems, ReportItemsQuery, ReportMoment,
-    ReportQuery, StatusTimes,
+    BillingReport, BillingRow, BillingTotal, CallFigures, CallbackFigures, CallbackReport,
+    ConsultationBucket, ConsultationFigures, ConsultationReport, DurationFigure, OperatorFigures,
+    OperatorReport, ReportFormat, ReportGroup, ReportItem, ReportItems, ReportItemsQuery,
+    ReportMoment, ReportQuery, StatusTimes,
 };
 pub use staff_only::ForClient;
 

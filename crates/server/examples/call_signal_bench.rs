@@ -130,7 +130,10 @@ async fn signal(ws: &mut Socket) -> Value {
 
 fn sdp(kind: &str) -> String {
     // About the size of a browser's SDP for audio and video.
-    format!("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns={kind}\r\n{}", "a=rtpmap:96 VP8/90000\r\n".repeat(200))
+    format!(
+        "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns={kind}\r\n{}",
+        "a=rtpmap:96 VP8/90000\r\n".repeat(200)
+    )
 }
 
 #[tokio::main]
@@ -162,7 +165,11 @@ async fn main() {
     let pid = child.id().unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let base = loop {
-        let line = lines.next_line().await.unwrap().expect("the server's address");
+        let line = lines
+            .next_line()
+            .await
+            .unwrap()
+            .expect("the server's address");
         if let Some(rest) = line.split("addr=").nth(1) {
             break format!("http://{}", rest.split_whitespace().next().unwrap());
         }
@@ -189,20 +196,62 @@ async fn main() {
     // Each patient writes, the doctor takes it and calls; the call page's session; the answer.
     let mut calls = Vec::new();
     for p in &patients {
-        let c = post(p.clone(), "/api/v1/consultations".into(), json!({"kind": "chat", "text": "Позвоните мне"})).await;
+        let c = post(
+            p.clone(),
+            "/api/v1/consultations".into(),
+            json!({"kind": "chat", "text": "Позвоните мне"}),
+        )
+        .await;
         let id = c["consultation"]["id"].as_str().unwrap().to_owned();
-        post(doc.clone(), format!("/api/v1/consultations/{id}/take"), json!({})).await;
-        let call = post(doc.clone(), format!("/api/v1/consultations/{id}/calls"), json!({"media": "video"})).await;
+        post(
+            doc.clone(),
+            format!("/api/v1/consultations/{id}/take"),
+            json!({}),
+        )
+        .await;
+        let call = post(
+            doc.clone(),
+            format!("/api/v1/consultations/{id}/calls"),
+            json!({"media": "video"}),
+        )
+        .await;
         let call_id = call["id"].as_str().unwrap().to_owned();
-        let link = post(doc.clone(), format!("/api/v1/calls/{call_id}/link"), json!({})).await;
-        let code = link["url"].as_str().unwrap().trim_start_matches("/call/#").to_owned();
-        let grant = post(String::new(), "/api/v1/calls/redeem".into(), json!({"code": code})).await;
-        post(p.clone(), format!("/api/v1/calls/{call_id}/answer"), json!({})).await;
-        calls.push((call_id, grant["token"].as_str().unwrap().to_owned(), p.clone()));
+        let link = post(
+            doc.clone(),
+            format!("/api/v1/calls/{call_id}/link"),
+            json!({}),
+        )
+        .await;
+        let code = link["url"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("/call/#")
+            .to_owned();
+        let grant = post(
+            String::new(),
+            "/api/v1/calls/redeem".into(),
+            json!({"code": code}),
+        )
+        .await;
+        post(
+            p.clone(),
+            format!("/api/v1/calls/{call_id}/answer"),
+            json!({}),
+        )
+        .await;
+        calls.push((
+            call_id,
+            grant["token"].as_str().unwrap().to_owned(),
+            p.clone(),
+        ));
     }
     let mut pairs = Vec::new();
     for (call_id, page, patient) in &calls {
-        pairs.push((call_id.clone(), socket(&base, page).await, socket(&base, patient).await));
+        pairs.push((
+            call_id.clone(),
+            socket(&base, page).await,
+            socket(&base, patient).await,
+        ));
     }
     println!("{n} calls answered, {} sockets open", 2 * n);
     tokio::time::sleep(Duration::from_secs(2)).await;

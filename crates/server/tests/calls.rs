@@ -463,12 +463,18 @@ both!(a_visits_call_moves_the_visit, |db| async move {
         .await;
     patient2
         .must(
-            &format!("/api/v1/calls/{}/decline", unanswered["id"].as_str().unwrap()),
+            &format!(
+                "/api/v1/calls/{}/decline",
+                unanswered["id"].as_str().unwrap()
+            ),
             json!({}),
         )
         .await;
     doctor
-        .must(&format!("/api/v1/consultations/{consultation}/close"), json!({}))
+        .must(
+            &format!("/api/v1/consultations/{consultation}/close"),
+            json!({}),
+        )
         .await;
     let admin = s.staff("boss", Role::Admin).await;
     let from = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
@@ -479,7 +485,9 @@ both!(a_visits_call_moves_the_visit, |db| async move {
         to.replace('+', "%2B")
     );
     let ops = admin
-        .ok(&format!("/api/v1/reports/operators?{period}&operator_id={doctor_id}"))
+        .ok(&format!(
+            "/api/v1/reports/operators?{period}&operator_id={doctor_id}"
+        ))
         .await;
     let calls = &ops["operators"][0]["calls"];
     assert_eq!(calls["calls"], 2, "{ops}");

@@ -700,7 +700,10 @@ function drawCall() {
   layer.replaceChildren(calls.callView(session, { onAccept: accept, onDecline: decline, onHangup: hangup }));
   if (s.phase === "ended" && !ringing.closing) {
     // The ended screen stays a moment, then the chat is back.
+    const ended = ringing;
     ringing.closing = setTimeout(() => {
+      // Unless another call rang meanwhile.
+      if (ringing !== ended) return;
       ringing = null;
       drawCall();
     }, 4000);

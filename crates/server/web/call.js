@@ -228,7 +228,13 @@ export function callSession({ call, role, send, iceServers, onChange, peerName }
         }
       };
     }
-    statsTimer = setInterval(readStats, 1000);
+    // Often until sound arrives (the screen says "connected" with the first bytes), then once
+    // a second.
+    const tick = async () => {
+      await readStats().catch(() => {});
+      if (s.phase !== "ended") statsTimer = setTimeout(tick, s.bytesIn.audio > 0 ? 1000 : 100);
+    };
+    statsTimer = setTimeout(tick, 100);
     return pc;
   }
 
@@ -263,12 +269,17 @@ export function callSession({ call, role, send, iceServers, onChange, peerName }
   }
 
   /** The caller: media now (a preview while it rings), the offer once the patient answers. */
+  let ready = null;
   async function begin() {
-    await Promise.all([media(), configure()]);
+    ready = Promise.all([media(), configure()]);
+    await ready;
     if (role === "caller" && s.call.state === "active") connect();
   }
 
-  function connect() {
+  // The patient may answer before this page has its camera and ICE servers: the offer waits
+  // for them.
+  async function connect() {
+    await ready;
     if (s.pc || s.phase === "ended") return;
     s.phase = "connecting";
     const pc = peer();
@@ -330,7 +341,7 @@ export function callSession({ call, role, send, iceServers, onChange, peerName }
     s.phase = "ended";
     clearTimeout(restartTimer);
     clearTimeout(refreshTimer);
-    clearInterval(statsTimer);
+    clearTimeout(statsTimer);
     s.pc?.close();
     for (const tr of s.local?.getTracks() || []) tr.stop();
     onChange();

@@ -54,12 +54,14 @@ impl Store {
         }
         let totals = totals
             .into_iter()
-            .map(|(currency, (consultations, revenue, refunded))| BillingTotal {
-                currency,
-                consultations,
-                revenue,
-                refunded,
-            })
+            .map(
+                |(currency, (consultations, revenue, refunded))| BillingTotal {
+                    currency,
+                    consultations,
+                    revenue,
+                    refunded,
+                },
+            )
             .collect();
         Ok(BillingReport {
             from: q.from,
