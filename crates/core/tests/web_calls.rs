@@ -198,7 +198,15 @@ async fn talk(base: &str, through_relay: bool, shots: &str) -> Duration {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let setup = audio_at.unwrap_or_else(|| panic!("no two-way audio within 15 s"));
+    let Some(setup) = audio_at else {
+        let p = patient.exec("return document.getElementById('call-layer')?.innerText ?? document.body.innerText").await;
+        let o = operator.exec("return document.body.innerText").await;
+        panic!(
+            "no two-way audio within 15 s: patient {:?} {p}; operator {:?} {o}",
+            call_figures(&patient).await,
+            call_figures(&operator).await
+        );
+    };
     // Video too, and the path is what was asked for.
     let want = if through_relay { "relay" } else { "direct" };
     until("video both ways on the expected path", || async {
@@ -222,9 +230,12 @@ async fn talk(base: &str, through_relay: bool, shots: &str) -> Duration {
 
     // The operator hangs up: the patient's page shows the end, the thread has the call's note.
     operator.click("[data-testid=call-hangup]", "").await;
-    patient
-        .find("[data-testid=call-status]", "Звонок завершён")
-        .await;
+    // The patient's screen says so for a few seconds, then the chat is back with the note.
+    until("the patient's call screen ended or closed", || async {
+        let phase = call_figures(&patient).await.0;
+        phase.is_empty() || phase == "ended"
+    })
+    .await;
     operator.find(".call-note", "close this window").await;
     if !shots.is_empty() {
         operator.shoot(&format!("{shots}-operator-ended")).await;
@@ -343,14 +354,23 @@ async fn setup_times(base: &str, phone: &str, n: usize) -> Vec<Duration> {
         // A new page each time, as the desk opens a new tab (the same page would take the
         // new link as a jump within itself).
         operator.go("about:blank").await;
-        operator
-            .go(&format!("{base}{}", link["url"].as_str().unwrap()))
-            .await;
+        // The call's page opens while the patient's rings; the patient answers at once.
+        let page_url = format!("{base}{}", link["url"].as_str().unwrap());
+        let open_page = operator.go(&page_url);
+        let answer = async {
+            loop {
+                let clicked = patient
+                    .exec("const b = document.querySelector('[data-testid=call-accept]'); if (b) b.click(); return !!b")
+                    .await;
+                if clicked == json!(true) {
+                    return pressed.elapsed();
+                }
+                assert!(pressed.elapsed() < Duration::from_secs(20), "it never rang");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        };
+        let ((), rang) = tokio::join!(open_page, answer);
         loop {
-            // The patient answers as soon as it rings.
-            patient
-                .exec("document.querySelector('[data-testid=call-accept]')?.click()")
-                .await;
             let (_, _, pa, _) = call_figures(&patient).await;
             let (_, _, oa, _) = call_figures(&operator).await;
             if pa > 0 && oa > 0 {
@@ -358,12 +378,25 @@ async fn setup_times(base: &str, phone: &str, n: usize) -> Vec<Duration> {
             }
             if pressed.elapsed() > Duration::from_secs(20) {
                 let p = patient.exec("return document.getElementById('call-layer')?.innerText ?? document.body.innerText.slice(0, 300)").await;
-                let o = operator.exec("return document.body.innerText.slice(0, 300)").await;
-                panic!("call {}: no two-way audio within 20 s: patient {:?} {p}; operator {:?} {o}", times.len() + 1, call_figures(&patient).await, call_figures(&operator).await);
+                let o = operator
+                    .exec("return document.body.innerText.slice(0, 300)")
+                    .await;
+                panic!(
+                    "call {}: no two-way audio within 20 s: patient {:?} {p}; operator {:?} {o}",
+                    times.len() + 1,
+                    call_figures(&patient).await,
+                    call_figures(&operator).await
+                );
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         times.push(pressed.elapsed());
+        eprintln!(
+            "call {}: rang and answered after {:.2} s, two-way audio {:.2} s after the answer",
+            times.len(),
+            rang.as_secs_f64(),
+            (pressed.elapsed() - rang).as_secs_f64()
+        );
         api(
             &http,
             reqwest::Method::POST,

@@ -29,9 +29,9 @@ fn cpu(pid: u32) -> f64 {
     ticks / 100.0
 }
 
-/// The operator (capacity for every call) and `n` patients with sessions: `(doctor token,
-/// patient tokens)`.
-async fn fill(dir: &std::path::Path, n: usize) -> (String, Vec<String>) {
+/// Operators (a hundred calls each, the most one may hold) and `n` patients with sessions:
+/// `(operator tokens, patient tokens)`.
+async fn fill(dir: &std::path::Path, n: usize) -> (Vec<String>, Vec<String>) {
     let state = AppState::start(Config {
         data_dir: dir.to_owned(),
         ..Config::default()
@@ -40,31 +40,32 @@ async fn fill(dir: &std::path::Path, n: usize) -> (String, Vec<String>) {
     .unwrap();
     let store = &state.store;
     let hash = hash_password("bench-password-1".into()).await.unwrap();
-    let doctor = store
-        .create_operator(
-            &CreateOperatorRequest {
-                login: "doc".into(),
-                password: String::new(),
-                name: "Доктор".into(),
-                role: Role::Operator,
-                department: None,
-                capacity: Some(n as i64 + 10),
-            },
-            hash.clone(),
-            None,
-        )
-        .await
-        .unwrap();
     let later = chrono::Utc::now().timestamp_millis() + 24 * 3600 * 1000;
     let token = |id, role| {
         let (token, token_hash) = new_token();
         (token, token_hash, id, role)
     };
-    let (doc_token, doc_hash, doc_id, doc_role) = token(doctor.id, Role::Operator);
-    store
-        .insert_token(&doc_hash, doc_id, doc_role, later)
-        .await
-        .unwrap();
+    let mut doctors = Vec::new();
+    for d in 0..n.div_ceil(100) {
+        let doctor = store
+            .create_operator(
+                &CreateOperatorRequest {
+                    login: format!("doc{d}"),
+                    password: String::new(),
+                    name: format!("Доктор {d}"),
+                    role: Role::Operator,
+                    department: None,
+                    capacity: Some(100),
+                },
+                hash.clone(),
+                None,
+            )
+            .await
+            .unwrap();
+        let (t, h, id, role) = token(doctor.id, Role::Operator);
+        store.insert_token(&h, id, role, later).await.unwrap();
+        doctors.push(t);
+    }
     let mut patients = Vec::new();
     for i in 0..n {
         let c = store
@@ -86,7 +87,7 @@ async fn fill(dir: &std::path::Path, n: usize) -> (String, Vec<String>) {
         patients.push(t);
     }
     store.close().await;
-    (doc_token, patients)
+    (doctors, patients)
 }
 
 type Socket =
@@ -94,9 +95,13 @@ type Socket =
 
 async fn socket(base: &str, token: &str) -> Socket {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    let mut req = format!("{}/api/v1/ws", base.replacen("http://", "ws://", 1))
-        .into_client_request()
-        .unwrap();
+    // `resume` given: the server waits for no first frame.
+    let mut req = format!(
+        "{}/api/v1/ws?resume=0",
+        base.replacen("http://", "ws://", 1)
+    )
+    .into_client_request()
+    .unwrap();
     req.headers_mut()
         .insert("authorization", format!("Bearer {token}").parse().unwrap());
     let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
@@ -143,7 +148,7 @@ async fn main() {
         .and_then(|a| a.parse().ok())
         .unwrap_or(500);
     let dir = tempfile::tempdir().unwrap();
-    let (doc, patients) = fill(dir.path(), n).await;
+    let (doctors, patients) = fill(dir.path(), n).await;
     let exe = std::env::current_exe()
         .unwrap()
         .parent()
@@ -195,7 +200,8 @@ async fn main() {
 
     // Each patient writes, the doctor takes it and calls; the call page's session; the answer.
     let mut calls = Vec::new();
-    for p in &patients {
+    for (i, p) in patients.iter().enumerate() {
+        let doc = &doctors[i / 100];
         let c = post(
             p.clone(),
             "/api/v1/consultations".into(),
@@ -247,6 +253,9 @@ async fn main() {
     }
     let mut pairs = Vec::new();
     for (call_id, page, patient) in &calls {
+        if pairs.len() % 100 == 0 {
+            eprintln!("{} pairs of sockets open", pairs.len());
+        }
         pairs.push((
             call_id.clone(),
             socket(&base, page).await,

@@ -493,7 +493,7 @@ function connect() {
     else if (ev.kind === "consultation") state.consultations.set(ev.data.id, ev.data);
     else if (ev.kind === "appointment") state.appointments.set(ev.data.id, ev.data);
     else if (ev.kind === "call") return callChanged(ev.data);
-    else if (typeof ev.type === "string" && ev.type.startsWith("call.")) return ringing?.session.handle(ev);
+    else if (typeof ev.type === "string" && ev.type.startsWith("call.")) return signalled(ev);
     else return;
     // A form being filled in is not drawn again under the patient's fingers.
     if (state.sheet !== "book" && state.sheet !== "callback") render();
@@ -645,6 +645,14 @@ const loadCalls = async () => {
   return calls;
 };
 
+// Frames of a call whose screen is not made yet (the doctor's offer comes with the ring, while
+// the call's module may still be loading): kept for it, a few.
+let early = [];
+function signalled(f) {
+  if (ringing && ringing.session.s.call.id === f.call_id) return ringing.session.handle(f);
+  early = [...early.slice(-199), f];
+}
+
 async function callChanged(c) {
   if (!ringing || ringing.session.s.call.id !== c.id) {
     // Only a call that rings now opens the screen (a replayed old one does not).
@@ -658,7 +666,10 @@ async function callChanged(c) {
       iceServers: () => call("GET", "/api/v1/calls/ice-servers"),
       onChange: () => drawCall(),
     });
-    ringing = { session, stopRing: m.ringer() };
+    // The ICE servers while it rings: answering then waits only for the camera.
+    ringing = { session, stopRing: m.ringer(), configured: session.configure().catch(() => {}) };
+    for (const f of early.filter((x) => x.call_id === c.id)) session.handle(f);
+    early = [];
     window.carelineCall = session;
   } else ringing.session.update(c);
   if (c.state !== "ringing") ringing.stopRing?.();
@@ -674,8 +685,10 @@ function drawCall() {
   const accept = async () => {
     ringing.stopRing?.();
     try {
-      await Promise.all([session.media(), session.configure()]);
-      session.update(await call("POST", `/api/v1/calls/${s.call.id}/answer`));
+      await Promise.all([session.media(), ringing.configured]);
+      const answered = call("POST", `/api/v1/calls/${s.call.id}/answer`);
+      await session.accept();
+      session.update(await answered);
     } catch (err) {
       s.error = err.message;
       drawCall();

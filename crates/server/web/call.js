@@ -169,6 +169,7 @@ export function callSession({ call, role, send, iceServers, onChange, peerName }
     route: "", bytesIn: { audio: 0, video: 0 }, error: null, pc: null,
   };
   let queued = []; // candidates that came before the remote description
+  let pendingOffer = null; // the offer that came while it rang
   let restartTimer = null;
   let refreshTimer = null;
   let statsTimer = null;
@@ -270,10 +271,12 @@ export function callSession({ call, role, send, iceServers, onChange, peerName }
 
   /** The caller: media now (a preview while it rings), the offer once the patient answers. */
   let ready = null;
+  /** The caller: media and the offer at once, while it rings (the offer waits on the patient's
+   * page until they answer, so the answer finds the path half made). */
   async function begin() {
     ready = Promise.all([media(), configure()]);
     await ready;
-    if (role === "caller" && s.call.state === "active") connect();
+    if (role === "caller" && s.call.state !== "ended") connect();
   }
 
   // The patient may answer before this page has its camera and ICE servers: the offer waits
@@ -294,7 +297,11 @@ export function callSession({ call, role, send, iceServers, onChange, peerName }
   async function handle(f) {
     if (f.call_id !== call.id) return;
     try {
-      if (f.type === "call.offer" && role === "callee") {
+      if (f.type === "call.offer" && role === "callee" && !s.accepted) {
+        // Rang with the offer: it waits for the answer.
+        pendingOffer = f;
+        return;
+      } else if (f.type === "call.offer" && role === "callee") {
         const pc = s.pc || peer();
         await pc.setRemoteDescription({ type: "offer", sdp: f.sdp });
         if (pc.getSenders().every((x) => !x.track) && s.local) {
@@ -321,18 +328,30 @@ export function callSession({ call, role, send, iceServers, onChange, peerName }
       } else if (f.type === "call.hangup") {
         close();
       }
+      // A candidate changes nothing on screen (and a redraw under a finger loses its tap).
+      if (f.type === "call.ice") return;
     } catch (e) {
       s.error = e.message;
     }
     onChange();
   }
 
-  /** The call's record changed (an event): answered → the caller offers; ended → all stops. */
+  /** The patient answers (media and ICE servers ready): the offer that waited is answered. */
+  async function accept() {
+    s.accepted = true;
+    if (pendingOffer) {
+      const f = pendingOffer;
+      pendingOffer = null;
+      await handle(f);
+    }
+  }
+
+  /** The call's record changed (an event): ended → all stops. */
   function update(c) {
     if (c.id !== call.id) return;
     s.call = c;
     if (c.state === "ended") close();
-    else if (c.state === "active" && role === "caller") connect();
+    else if (role === "caller") connect();
     onChange();
   }
 
@@ -382,7 +401,7 @@ export function callSession({ call, role, send, iceServers, onChange, peerName }
     onChange();
   }
 
-  return { s, begin, handle, update, hangup, close, toggleMute, toggleCamera, switchDevice, connect, media, configure };
+  return { s, begin, accept, handle, update, hangup, close, toggleMute, toggleCamera, switchDevice, connect, media, configure };
 }
 
 /** The call's screen: the other's video (or their initial), one's own, a timer and controls. */

@@ -46,7 +46,11 @@ impl Browser {
             .local_addr()
             .unwrap()
             .port();
+        // In a process group of its own, with the browser it starts: a test that fails (and
+        // never quits) takes the whole group down when the Browser drops, instead of leaving
+        // a Chromium with a fake camera running.
         let driver = tokio::process::Command::new("chromedriver")
+            .process_group(0)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -210,6 +214,16 @@ impl Browser {
 
     pub async fn quit(self) {
         let _ = self.http.delete(&self.url).send().await;
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if let Some(pid) = self._driver.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &format!("-{pid}")])
+                .status();
+        }
     }
 }
 
