@@ -346,6 +346,30 @@ both!(calls_nobody_ends_end_by_themselves, |db| async move {
         notes.contains(&"Audio call by doc name: declined"),
         "{notes:?}"
     );
+    // Erasing the patient takes their calls (and a link still waiting) with them.
+    let third = doctor
+        .must(
+            &format!("/api/v1/consultations/{id}/calls"),
+            json!({"media": "audio"}),
+        )
+        .await;
+    doctor
+        .must(
+            &format!("/api/v1/calls/{}/link", third["id"].as_str().unwrap()),
+            json!({}),
+        )
+        .await;
+    let admin = s.staff("boss", Role::Admin).await;
+    let (status, body) = admin
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/clients/{}", patient.user_id().await),
+            None,
+        )
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+    let (status, _) = doctor.get(&format!("/api/v1/calls/{call_id}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     s.stop().await;
 });
 
@@ -548,3 +572,91 @@ async fn ice_servers_carry_turn_credentials_of_the_shared_secret() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     s.stop().await;
 }
+
+// Who may do what with a call: every call endpoint × no session, the call's patient, another
+// patient, the call's operator, another operator, an admin.
+both!(who_may_touch_a_call, |db| async move {
+    let s = TestServer::start(db).await;
+    let doctor = s.staff("doc", Role::Operator).await;
+    let colleague = s.staff("colleague", Role::Operator).await;
+    let admin = s.staff("boss", Role::Admin).await;
+    let (patient, id) = taken(&s, &doctor, "+79001110007").await;
+    let stranger = s.client("Чужой", "+79001110008").await;
+    let call = doctor
+        .must(
+            &format!("/api/v1/consultations/{id}/calls"),
+            json!({"media": "audio"}),
+        )
+        .await;
+    let call = call["id"].as_str().unwrap().to_owned();
+    // (method, path, [patient, stranger, doctor, colleague, admin]): the status each gets.
+    use reqwest::Method;
+    let rows: Vec<(Method, String, [u16; 5])> = vec![
+        (
+            Method::GET,
+            format!("/api/v1/calls/{call}"),
+            [200, 404, 200, 200, 200],
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/consultations/{id}/calls"),
+            [200, 404, 200, 200, 200],
+        ),
+        (
+            Method::GET,
+            "/api/v1/calls/ice-servers".into(),
+            [200, 200, 200, 200, 200],
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/consultations/{id}/calls"),
+            [403, 403, 409, 409, 409],
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/calls/{call}/link"),
+            [403, 403, 200, 404, 404],
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/calls/{call}/answer"),
+            [200, 404, 404, 404, 404],
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/calls/{call}/decline"),
+            [409, 404, 404, 404, 404],
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/calls/{call}/hangup"),
+            [200, 404, 200, 404, 404],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (method, path, wants) in rows {
+        let body = (method == Method::POST).then(|| json!({"media": "video"}));
+        let (st, _) = s.anon().call(method.clone(), &path, body.clone()).await;
+        if st != StatusCode::UNAUTHORIZED {
+            failures.push(format!("{method} {path} without a session: {st}"));
+        }
+        // The stranger and the colleagues first: the patient's answer and the doctor's hang-up
+        // change the call.
+        for (who, api, want) in [
+            ("stranger", &stranger, wants[1]),
+            ("colleague", &colleague, wants[3]),
+            ("admin", &admin, wants[4]),
+            ("patient", &patient, wants[0]),
+            ("doctor", &doctor, wants[2]),
+        ] {
+            let (st, b) = api.call(method.clone(), &path, body.clone()).await;
+            if st.as_u16() != want {
+                failures.push(format!(
+                    "{method} {path} as {who}: wanted {want}, got {st} {b}"
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    s.stop().await;
+});
