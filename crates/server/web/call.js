@@ -401,7 +401,7 @@ export function callSession({ call, role, send, iceServers, onChange, peerName }
     onChange();
   }
 
-  return { s, begin, accept, handle, update, hangup, close, toggleMute, toggleCamera, switchDevice, connect, media, configure };
+  return { s, begin, accept, handle, update, hangup, close, toggleMute, toggleCamera, switchDevice, connect, media, configure, changed: onChange };
 }
 
 /** The call's screen: the other's video (or their initial), one's own, a timer and controls. */
@@ -435,7 +435,7 @@ export function callView(session, { onHangup, onAccept, onDecline }) {
     controls = [
       button("ctl", s.muted ? t("unmute") : t("mute"), session.toggleMute, "call-mute", s.muted),
       s.call.media === "video" && !s.audioOnly ? button("ctl", s.cameraOff ? t("cameraOn") : t("cameraOff"), session.toggleCamera, "call-camera", s.cameraOff) : null,
-      button("ctl", t("devices"), () => ((s.showDevices = !s.showDevices), wrap.classList.toggle("show-devices", s.showDevices)), "call-devices", !!s.showDevices),
+      button("ctl", t("devices"), () => ((s.showDevices = !s.showDevices), session.changed()), "call-devices", !!s.showDevices),
       button("hangup", t("hangup"), onHangup, "call-hangup"),
     ];
   }
@@ -448,7 +448,7 @@ export function callView(session, { onHangup, onAccept, onDecline }) {
     s.error ? h("p.call-error", { role: "alert", text: s.error }) : null,
     !ringingIn && s.local && s.phase !== "ended" ? devicesPanel(session) : null,
     ringingIn ? h("p.call-ring", { text: t("incoming", { name }) }) : null,
-    controls.length ? h("footer.call-controls", {}, controls) : null,
+    footer(session, controls, [ringingIn, s.phase === "ended" || s.call.state === "ended", s.muted, s.cameraOff, s.audioOnly, !!s.showDevices].join()),
   );
   if (s.showDevices) wrap.classList.add("show-devices");
   return wrap;
@@ -480,6 +480,17 @@ function refreshStage(stage, session, ringingIn) {
   if (self && !wantSelf) self.remove();
   if (wantSelf && self.srcObject !== s.local) self.srcObject = s.local;
   stage.dataset.video = String(s.phase !== "ended" && s.call.media === "video" && s.remote.getVideoTracks().some((tr) => !tr.muted));
+}
+
+/** The buttons, made again only when what they show changed: a redraw (every second in a
+ * call) that replaced them between a press and its release would lose the click. */
+function footer(session, controls, key) {
+  if (controls.length === 0) return null;
+  if (session.footerKey !== key) {
+    session.footerKey = key;
+    session.footer = h("footer.call-controls", {}, controls);
+  }
+  return session.footer;
 }
 
 /** The camera and microphone pickers, made once per call. */

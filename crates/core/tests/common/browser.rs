@@ -221,7 +221,7 @@ impl Drop for Browser {
     fn drop(&mut self) {
         if let Some(pid) = self._driver.id() {
             let _ = std::process::Command::new("kill")
-                .args(["-KILL", &format!("-{pid}")])
+                .args(["-s", "KILL", "--", &format!("-{pid}")])
                 .status();
         }
     }
