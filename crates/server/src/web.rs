@@ -59,10 +59,35 @@ pub async fn page(State(state): State<AppState>) -> Response {
     )
 }
 
+/// A script as served: without its comment-only lines and its indentation (a quarter of what
+/// a patient's phone would download; the line breaks stay, so no statement runs into the next).
+/// The scripts hold no template literal spanning lines (a unit test checks), where either
+/// would be text.
+fn lean(js: &str) -> String {
+    let mut out = String::with_capacity(js.len());
+    for line in js.lines() {
+        let line = line.trim_start();
+        if line.is_empty() || line.starts_with("//") {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+fn served(cell: &'static std::sync::OnceLock<String>, js: &'static str) -> &'static str {
+    cell.get_or_init(|| lean(js))
+}
+
+static LEAN_SCRIPT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+static LEAN_VISITS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+static LEAN_CALL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 pub async fn script() -> Response {
     answer(
         "text/javascript; charset=utf-8",
-        SCRIPT.to_owned(),
+        served(&LEAN_SCRIPT, SCRIPT).to_owned(),
         "no-cache",
     )
 }
@@ -74,7 +99,7 @@ pub async fn style() -> Response {
 pub async fn visits_script() -> Response {
     answer(
         "text/javascript; charset=utf-8",
-        VISITS_SCRIPT.to_owned(),
+        served(&LEAN_VISITS, VISITS_SCRIPT).to_owned(),
         "no-cache",
     )
 }
@@ -100,7 +125,7 @@ pub async fn call_page() -> Response {
 pub async fn call_script() -> Response {
     answer(
         "text/javascript; charset=utf-8",
-        CALL_SCRIPT.to_owned(),
+        served(&LEAN_CALL, CALL_SCRIPT).to_owned(),
         "no-cache",
     )
 }
@@ -113,7 +138,38 @@ pub async fn icon() -> Response {
     answer("image/svg+xml", ICON.to_owned(), "public, max-age=86400")
 }
 
-/// What the page weighs, in bytes (HTML, script, stylesheet, icon), uncompressed.
+/// What the page weighs as served, in bytes (HTML, script, stylesheet, icon), uncompressed.
 pub fn weight() -> usize {
-    PAGE.len() + SCRIPT.len() + STYLE.len() + ICON.len()
+    PAGE.len() + served(&LEAN_SCRIPT, SCRIPT).len() + STYLE.len() + ICON.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scripts_lose_comment_lines_and_indentation_only() {
+        let js = "// A comment.\nfunction f(a) {\n  // inside\n  return a + 1; // kept: not a whole line\n}\n\n  const url = \"http://x\";\n";
+        assert_eq!(
+            lean(js),
+            "function f(a) {\nreturn a + 1; // kept: not a whole line\n}\nconst url = \"http://x\";\n"
+        );
+    }
+
+    #[test]
+    fn no_script_has_a_template_literal_spanning_lines() {
+        for (name, js) in [
+            ("app.js", SCRIPT),
+            ("visits.js", VISITS_SCRIPT),
+            ("call.js", CALL_SCRIPT),
+        ] {
+            for (i, line) in js.lines().enumerate() {
+                assert!(
+                    line.matches('`').count() % 2 == 0,
+                    "{name}:{}: a template literal spans lines; lean() would change its text",
+                    i + 1
+                );
+            }
+        }
+    }
 }

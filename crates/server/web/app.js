@@ -475,6 +475,8 @@ function connect() {
   // The token goes in the first frame, never in the URL (proxies log request lines).
   const ws = new WebSocket(`${proto}://${location.host}/api/v1/ws`);
   state.ws = ws;
+  // The calls' module signals on it.
+  window.carelineSocket = ws;
   ws.onopen = () => ws.send(JSON.stringify({ token: state.token, resume: state.lastSeq }));
   ws.onmessage = (e) => {
     const ev = JSON.parse(e.data);
@@ -492,8 +494,7 @@ function connect() {
     if (ev.kind === "message") keep(ev.data);
     else if (ev.kind === "consultation") state.consultations.set(ev.data.id, ev.data);
     else if (ev.kind === "appointment") state.appointments.set(ev.data.id, ev.data);
-    else if (ev.kind === "call") return callChanged(ev.data);
-    else if (typeof ev.type === "string" && ev.type.startsWith("call.")) return signalled(ev);
+    else if (ev.kind === "call" || (typeof ev.type === "string" && ev.type.startsWith("call."))) return toCalls(ev);
     else return;
     // A form being filled in is not drawn again under the patient's fingers.
     if (state.sheet !== "book" && state.sheet !== "callback") render();
@@ -630,99 +631,26 @@ function visitsSheet(which, close) {
   return h("p.muted", { text: "…" });
 }
 
-// Calls live in their own module (call.js), loaded when the first one rings: the doctor calls,
-// the page rings over whatever is on screen; answering starts the camera and microphone and
-// the doctor's side connects. The call's screen lies above the page (`#call-layer`), so the
-// thread's redraws never touch it.
-
+// Calls live in their own module (call.js), loaded when the first one rings: what comes for
+// calls meanwhile waits for it (the doctor's offer comes with the ring).
 let calls = null;
-let ringing = null; // { session, stopRing }
-const loadCalls = async () => {
-  if (!calls) {
-    calls = await import("/chat/call.js");
+let callsLoading = null;
+let callInbox = [];
+const loadCalls = () =>
+  (callsLoading ||= import("/chat/call.js").then((m) => {
     document.head.append(h("link", { rel: "stylesheet", href: "/chat/call.css" }));
-  }
-  return calls;
-};
-
-// Frames of a call whose screen is not made yet (the doctor's offer comes with the ring, while
-// the call's module may still be loading): kept for it, a few.
-let early = [];
-function signalled(f) {
-  if (ringing && ringing.session.s.call.id === f.call_id) return ringing.session.handle(f);
-  early = [...early.slice(-199), f];
+    calls = m.patientCalls({ call, stopCheck: () => visits?.stopCheck() });
+    for (const ev of callInbox) calls.receive(ev);
+    callInbox = [];
+    return m;
+  }));
+function toCalls(ev) {
+  if (calls) return calls.receive(ev);
+  // An old call replayed on reconnecting loads nothing.
+  if (ev.kind === "call" && ev.data.state !== "ringing" && callInbox.length === 0) return;
+  callInbox = [...callInbox.slice(-199), ev];
+  loadCalls().catch(() => (callsLoading = null));
 }
-
-async function callChanged(c) {
-  if (!ringing || ringing.session.s.call.id !== c.id) {
-    // Only a call that rings now opens the screen (a replayed old one does not).
-    if (c.state !== "ringing" || (ringing && ringing.session.s.phase !== "ended")) return;
-    const m = await loadCalls();
-    visits?.stopCheck();
-    const session = m.callSession({
-      call: c,
-      role: "callee",
-      send: (f) => state.ws?.readyState === 1 && state.ws.send(JSON.stringify(f)),
-      iceServers: () => call("GET", "/api/v1/calls/ice-servers"),
-      onChange: () => drawCall(),
-    });
-    // The ICE servers while it rings: answering then waits only for the camera.
-    ringing = { session, stopRing: m.ringer(), configured: session.configure().catch(() => {}) };
-    for (const f of early.filter((x) => x.call_id === c.id)) session.handle(f);
-    early = [];
-    window.carelineCall = session;
-  } else ringing.session.update(c);
-  if (c.state !== "ringing") ringing.stopRing?.();
-  drawCall();
-}
-
-function drawCall() {
-  let layer = document.getElementById("call-layer");
-  if (!ringing) return layer?.remove();
-  if (!layer) document.body.append((layer = h("div", { id: "call-layer" })));
-  const { session } = ringing;
-  const s = session.s;
-  const accept = async () => {
-    ringing.stopRing?.();
-    try {
-      await Promise.all([session.media(), ringing.configured]);
-      const answered = call("POST", `/api/v1/calls/${s.call.id}/answer`);
-      await session.accept();
-      session.update(await answered);
-    } catch (err) {
-      s.error = err.message;
-      drawCall();
-    }
-  };
-  const decline = async () => {
-    ringing.stopRing?.();
-    try {
-      session.update(await call("POST", `/api/v1/calls/${s.call.id}/decline`));
-    } catch {
-      session.close();
-    }
-  };
-  const hangup = async () => {
-    session.hangup();
-    try {
-      session.update(await call("POST", `/api/v1/calls/${s.call.id}/hangup`, {}));
-    } catch {
-      // The doctor's side or the server ends it.
-    }
-  };
-  layer.replaceChildren(calls.callView(session, { onAccept: accept, onDecline: decline, onHangup: hangup }));
-  if (s.phase === "ended" && !ringing.closing) {
-    // The ended screen stays a moment, then the chat is back.
-    const ended = ringing;
-    ringing.closing = setTimeout(() => {
-      // Unless another call rang meanwhile.
-      if (ringing !== ended) return;
-      ringing = null;
-      drawCall();
-    }, 4000);
-  }
-}
-setInterval(() => ringing?.session.s.phase === "connected" && drawCall(), 1000);
 
 // A booked visit's countdown moves on its own.
 setInterval(() => state.sheet === "visits" && render(), 30000);

@@ -530,6 +530,95 @@ export function ringer() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The patient's side (the web page, app.js): the doctor calls, the page rings over whatever is
+// on screen; answering starts the camera and microphone and the doctor's side connects. The
+// call's screen lies above the page (`#call-layer`), so the thread's redraws never touch it.
+
+/** `call`: app.js's API helper; `stopCheck()` ends the waiting room's device check. Returns
+ * `receive(ev)` for the page's call events and signalling frames. */
+export function patientCalls({ call, stopCheck }) {
+  let ringing = null; // { session, stopRing, configured, closing }
+  // Frames of a call whose screen is not made yet: kept for it, a few.
+  let early = [];
+
+  function receive(ev) {
+    if (ev.kind === "call") return changed(ev.data);
+    if (ringing && ringing.session.s.call.id === ev.call_id) return ringing.session.handle(ev);
+    early = [...early.slice(-199), ev];
+  }
+
+  function changed(c) {
+    if (!ringing || ringing.session.s.call.id !== c.id) {
+      // Only a call that rings now opens the screen (a replayed old one does not).
+      if (c.state !== "ringing" || (ringing && ringing.session.s.phase !== "ended")) return;
+      stopCheck();
+      const session = callSession({
+        call: c,
+        role: "callee",
+        send: (f) => window.carelineSocket?.readyState === 1 && window.carelineSocket.send(JSON.stringify(f)),
+        iceServers: () => call("GET", "/api/v1/calls/ice-servers"),
+        onChange: () => draw(),
+      });
+      // The ICE servers while it rings: answering then waits only for the camera.
+      ringing = { session, stopRing: ringer(), configured: session.configure().catch(() => {}) };
+      window.carelineCall = session;
+      for (const f of early.filter((x) => x.call_id === c.id)) session.handle(f);
+      early = [];
+    } else ringing.session.update(c);
+    if (c.state !== "ringing") ringing.stopRing?.();
+    draw();
+  }
+
+  function draw() {
+    let layer = document.getElementById("call-layer");
+    if (!ringing) return layer?.remove();
+    if (!layer) document.body.append((layer = h("div", { id: "call-layer" })));
+    const current = ringing;
+    const { session } = current;
+    const s = session.s;
+    const accept = async () => {
+      current.stopRing?.();
+      try {
+        await Promise.all([session.media(), current.configured]);
+        const answered = call("POST", `/api/v1/calls/${s.call.id}/answer`);
+        await session.accept();
+        session.update(await answered);
+      } catch (err) {
+        s.error = err.message;
+        draw();
+      }
+    };
+    const decline = async () => {
+      current.stopRing?.();
+      try {
+        session.update(await call("POST", `/api/v1/calls/${s.call.id}/decline`));
+      } catch {
+        session.close();
+      }
+    };
+    const hangup = async () => {
+      session.hangup();
+      try {
+        session.update(await call("POST", `/api/v1/calls/${s.call.id}/hangup`, {}));
+      } catch {
+        // The doctor's side or the server ends it.
+      }
+    };
+    layer.replaceChildren(callView(session, { onAccept: accept, onDecline: decline, onHangup: hangup }));
+    if (s.phase === "ended" && !current.closing) {
+      // The ended screen stays a moment, then the chat is back (unless another call rang).
+      current.closing = setTimeout(() => {
+        if (ringing !== current) return;
+        ringing = null;
+        draw();
+      }, 4000);
+    }
+  }
+  setInterval(() => ringing?.session.s.phase === "connected" && draw(), 1000);
+  return { receive };
+}
+
+// ---------------------------------------------------------------------------------------------
 // The operator's call page (call.html): a one-time link from the desk, traded for a session
 // that may do nothing but this call.
 
