@@ -92,7 +92,111 @@ async fn call_figures(b: &Browser) -> (String, String, i64, i64) {
 /// A patient registers on the page and writes; Anna takes the consultation, calls (video), the
 /// patient answers, the operator's call page opens from the link; both hear and see each other.
 /// Returns the time from "Call" to two-way audio.
-async fn talk(base: &str, through_relay: bool, shots: &str) -> Duration {
+/// Anna sees patients around the clock in five-minute video visits; the patient of the page
+/// books the next one (it starts within five minutes).
+async fn book_soon(http: &reqwest::Client, base: &str, patient: &Browser) {
+    let login = |who: &'static str| async move {
+        let r: Value = http
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({"login": who, "password": careline_server::demo::DEMO_PASSWORD}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        (
+            r["token"].as_str().unwrap().to_owned(),
+            r["user"]["id"].as_str().unwrap().to_owned(),
+        )
+    };
+    let (admin, _) = login("admin").await;
+    let (_, anna) = login("anna").await;
+    let weekly: Vec<Value> = (1..=7)
+        .map(|d| json!({"weekday": d, "from": "00:00", "to": "24:00"}))
+        .collect();
+    api(
+        http,
+        reqwest::Method::PUT,
+        format!("{base}/api/v1/operators/{anna}/schedule"),
+        &admin,
+        json!({"time_zone": "UTC", "weekly": weekly, "visit_minutes": {"phone": 5, "video": 5}}),
+    )
+    .await;
+    let token = patient
+        .exec("return localStorage.getItem('careline.token')")
+        .await;
+    let token = token.as_str().unwrap();
+    let now = chrono::Utc::now();
+    let slots = api(
+        http,
+        reqwest::Method::GET,
+        format!(
+            "{base}/api/v1/slots?kind=video&operator_id={anna}&from={}&to={}",
+            now.to_rfc3339().replace('+', "%2B"),
+            (now + chrono::Duration::minutes(10))
+                .to_rfc3339()
+                .replace('+', "%2B")
+        ),
+        token,
+        Value::Null,
+    )
+    .await;
+    // Not one about to begin this second (booking it could race its own start).
+    let start = slots
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["starts_at"].as_str().unwrap().to_owned())
+        .find(|s| {
+            chrono::DateTime::parse_from_rfc3339(s).unwrap() > now + chrono::Duration::seconds(5)
+        })
+        .unwrap();
+    api(
+        http,
+        reqwest::Method::POST,
+        format!("{base}/api/v1/appointments"),
+        token,
+        json!({"operator_id": anna, "kind": "video", "starts_at": start}),
+    )
+    .await;
+}
+
+/// What the two pages say, in the languages a run uses: the patient's and the operator's.
+struct Words {
+    patient_lang: &'static str,
+    visit_soon: &'static str,
+    waiting: &'static str,
+    accept: &'static str,
+    video_call: &'static str,
+    operator_lang: &'static str,
+    calling: &'static str,
+    close_window: &'static str,
+}
+
+const RU_EN: Words = Words {
+    patient_lang: "ru",
+    visit_soon: "Ваш приём начнётся через несколько минут",
+    waiting: "Ждём врача",
+    accept: "Ответить",
+    video_call: "Видеозвонок",
+    operator_lang: "en",
+    calling: "Calling",
+    close_window: "close this window",
+};
+
+const ZH_RU: Words = Words {
+    patient_lang: "zh",
+    visit_soon: "您的就诊即将开始",
+    waiting: "正在等待医生",
+    accept: "接听",
+    video_call: "视频通话",
+    operator_lang: "ru",
+    calling: "Звоним",
+    close_window: "Это окно можно закрыть",
+};
+
+async fn talk(base: &str, through_relay: bool, shots: &str, w: &Words) -> Duration {
     let http = reqwest::Client::new();
     let login: Value = http
         .post(format!("{base}/api/v1/auth/login"))
@@ -105,7 +209,7 @@ async fn talk(base: &str, through_relay: bool, shots: &str) -> Duration {
         .unwrap();
     let anna = login["token"].as_str().unwrap().to_owned();
 
-    let patient = Browser::with_fake_media("ru", 390, 844).await;
+    let patient = Browser::with_fake_media(w.patient_lang, 390, 844).await;
     patient.go(&format!("{base}/chat")).await;
     patient.find("[data-testid=login]", "").await;
     patient.click("[data-testid=switch-mode]", "").await;
@@ -119,11 +223,20 @@ async fn talk(base: &str, through_relay: bool, shots: &str) -> Duration {
     patient.fill("#phone", phone).await;
     patient.fill("#password", "пароль-пациента").await;
     patient.click("[data-testid=register]", "").await;
+    patient.find("[data-testid=composer]", "").await;
+    if !through_relay {
+        // A visit booked a few minutes ahead: the page reminds the patient of it at once.
+        book_soon(&http, base, &patient).await;
+        patient.find("[data-testid=visit-soon]", w.visit_soon).await;
+        if !shots.is_empty() {
+            patient.shoot(&format!("{shots}-patient-visit-soon")).await;
+        }
+    }
     patient
         .fill("#composer", "Можно созвониться? Болит горло")
         .await;
     patient.click("[data-testid=send]", "").await;
-    patient.find("[data-testid=status]", "Ждём врача").await;
+    patient.find("[data-testid=status]", w.waiting).await;
 
     // Anna takes it from the queue and calls.
     let mine = api(
@@ -175,12 +288,12 @@ async fn talk(base: &str, through_relay: bool, shots: &str) -> Duration {
     .await;
 
     // The operator's page opens (the desk opens it in the system browser) while the patient's rings.
-    let operator = Browser::with_fake_media("en", 1280, 800).await;
+    let operator = Browser::with_fake_media(w.operator_lang, 1280, 800).await;
     operator
         .go(&format!("{base}{}", link["url"].as_str().unwrap()))
         .await;
-    patient.find("[data-testid=call-accept]", "Ответить").await;
-    operator.find("[data-testid=call-status]", "Calling").await;
+    patient.find("[data-testid=call-accept]", w.accept).await;
+    operator.find("[data-testid=call-status]", w.calling).await;
     if !shots.is_empty() {
         patient.shoot(&format!("{shots}-patient-ringing")).await;
         operator.shoot(&format!("{shots}-operator-ringing")).await;
@@ -236,7 +349,7 @@ async fn talk(base: &str, through_relay: bool, shots: &str) -> Duration {
         phase.is_empty() || phase == "ended"
     })
     .await;
-    operator.find(".call-note", "close this window").await;
+    operator.find(".call-note", w.close_window).await;
     if !shots.is_empty() {
         operator.shoot(&format!("{shots}-operator-ended")).await;
     }
@@ -249,7 +362,7 @@ async fn talk(base: &str, through_relay: bool, shots: &str) -> Duration {
     )
     .await;
     assert_eq!(ended["end"], "completed", "{ended}");
-    patient.find("[data-testid=thread]", "Видеозвонок").await;
+    patient.find("[data-testid=thread]", w.video_call).await;
     patient.quit().await;
     operator.quit().await;
     setup
@@ -262,7 +375,7 @@ async fn patient_and_operator_talk_directly_and_through_the_relay() {
     {
         let (_state, server) =
             careline_server::testing::demo_with(&dir.path().join("direct"), |_| {}).await;
-        let setup = talk(&server.url, false, "call-direct").await;
+        let setup = talk(&server.url, false, "call-direct", &RU_EN).await;
         eprintln!("direct: Call → two-way audio in {setup:?}");
         server.stop().await;
     }
@@ -274,7 +387,7 @@ async fn patient_and_operator_talk_directly_and_through_the_relay() {
         c.turn_only = true;
     })
     .await;
-    let setup = talk(&server.url, true, "call-relay").await;
+    let setup = talk(&server.url, true, "call-relay", &ZH_RU).await;
     eprintln!("relay: Call → two-way audio in {setup:?}");
     server.stop().await;
 }

@@ -48,7 +48,7 @@ async fn a_patient_books_a_visit_and_enters_the_waiting_room() {
     )
     .await;
 
-    let b = Browser::start("ru", 390, 844).await;
+    let b = Browser::with_fake_media("ru", 390, 844).await;
     b.go(&format!("{base}/chat")).await;
     b.find("[data-testid=login]", "").await;
     b.click("[data-testid=switch-mode]", "").await;
@@ -120,6 +120,28 @@ async fn a_patient_books_a_visit_and_enters_the_waiting_room() {
     b.find("[data-testid=waiting-room]", "Вы в зале ожидания")
         .await;
     b.shoot("web-waiting-ru-phone-light").await;
+    // The device check of a phone visit: the microphone only — its meter moves with the (fake)
+    // microphone's beeps, no camera is asked for, the microphone can be chosen.
+    b.click("[data-testid=check-devices]", "Проверить камеру и микрофон")
+        .await;
+    b.find("[data-testid=device-check]", "Проверьте камеру и микрофон")
+        .await;
+    until("the meter moves", || async {
+        let v = b
+            .exec(
+                "const m = document.querySelector('[data-testid=level]'); \
+                 return m ? Number(m.getAttribute('aria-valuenow') || 0) : 0",
+            )
+            .await;
+        v.as_i64().unwrap_or(0) > 0
+    })
+    .await;
+    let preview = b
+        .exec("return document.querySelector('[data-testid=preview]') !== null")
+        .await;
+    assert_eq!(preview, json!(false), "a phone visit asks for no camera");
+    b.find("[data-testid=pick-audioinput]", "").await;
+    b.shoot("web-device-check-ru-phone-light").await;
     let id = visit["id"].as_str().unwrap();
     let now: Value = api(
         &http,

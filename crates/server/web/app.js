@@ -20,7 +20,7 @@ const WORDS = {
     comment: "A comment (optional)", rateSend: "Send the rating", rated: "Thank you for your rating.", tooBig: "This file is larger than {mb} MB: it cannot be sent.",
     uploading: "Sending {name}…", offline: "No connection: your messages will be sent when it is back.", pending: "not sent yet", delivered: "delivered", read: "read",
     close: "Close", error: "Something went wrong: {e}", passwordHint: "8 to 64 characters", claimCode: "Code from reception (if you were given one)", claimHint: "It links this account to the record the clinic already keeps for you", limit: "Files up to {mb} MB", stars: "{n} of 5", pickStars: "Tap a star", starWords: ["Very bad", "Bad", "So-so", "Good", "Excellent"], closedNote: "This consultation is closed. Writing starts a new one.",
-    videoCall: "Video call", audioCall: "Voice call", call_no_answer: "no answer", call_declined: "declined", call_cancelled: "cancelled", call_failed: "did not connect",
+    visitSoon: "Your visit starts in a few minutes: enter the waiting room.", videoCall: "Video call", audioCall: "Voice call", call_no_answer: "no answer", call_declined: "declined", call_cancelled: "cancelled", call_failed: "did not connect",
     newConsultation: "Ask a new question", photo: "Photo",
     visits: "Visits",
   },
@@ -34,7 +34,7 @@ const WORDS = {
     comment: "Комментарий (необязательно)", rateSend: "Отправить оценку", rated: "Спасибо за оценку.", tooBig: "Файл больше {mb} МБ: его нельзя отправить.",
     uploading: "Отправляем {name}…", offline: "Нет связи: сообщения уйдут, когда она появится.", pending: "ещё не отправлено", delivered: "доставлено", read: "прочитано",
     close: "Закрыть", error: "Что-то пошло не так: {e}", passwordHint: "От 8 до 64 символов", claimCode: "Код из регистратуры (если вам его дали)", claimHint: "Соединит аккаунт с картой, которую клиника уже ведёт на вас", limit: "Файлы до {mb} МБ", stars: "{n} из 5", pickStars: "Нажмите на звезду", starWords: ["Очень плохо", "Плохо", "Так себе", "Хорошо", "Отлично"], closedNote: "Консультация завершена. Новое сообщение начнёт новую консультацию.",
-    videoCall: "Видеозвонок", audioCall: "Голосовой звонок", call_no_answer: "нет ответа", call_declined: "отклонён", call_cancelled: "отменён", call_failed: "не соединился",
+    visitSoon: "Ваш приём начнётся через несколько минут: войдите в зал ожидания.", videoCall: "Видеозвонок", audioCall: "Голосовой звонок", call_no_answer: "нет ответа", call_declined: "отклонён", call_cancelled: "отменён", call_failed: "не соединился",
     newConsultation: "Задать новый вопрос", photo: "Фото",
     visits: "Приёмы",
   },
@@ -48,7 +48,7 @@ const WORDS = {
     comment: "留言（可选）", rateSend: "提交评价", rated: "感谢您的评价。", tooBig: "文件超过 {mb} MB，无法发送。",
     uploading: "正在发送 {name}…", offline: "网络已断开：恢复后会自动发送您的消息。", pending: "尚未发送", delivered: "已送达", read: "已读",
     close: "关闭", error: "出错了：{e}", passwordHint: "8 到 64 个字符", claimCode: "前台给您的代码（如有）", claimHint: "将此账号与诊所为您建立的档案关联", limit: "文件不超过 {mb} MB", stars: "{n} / 5", pickStars: "请点击星星评分", starWords: ["很差", "差", "一般", "好", "非常好"], closedNote: "本次咨询已结束。发送新消息将开始新的咨询。",
-    videoCall: "视频通话", audioCall: "语音通话", call_no_answer: "无人接听", call_declined: "已拒绝", call_cancelled: "已取消", call_failed: "未接通",
+    visitSoon: "您的就诊即将开始，请进入候诊室。", videoCall: "视频通话", audioCall: "语音通话", call_no_answer: "无人接听", call_declined: "已拒绝", call_cancelled: "已取消", call_failed: "未接通",
     newConsultation: "提出新问题", photo: "照片",
     visits: "预约",
   },
@@ -256,6 +256,9 @@ function render() {
     h("button.ghost", { type: "button", onclick: logOut, "aria-label": t("logout"), "data-testid": "logout" }, t("logout")),
   );
   const banner = !state.online ? h("p.banner", { role: "status", "data-testid": "offline", text: t("offline") }) : null;
+  // Five minutes before a booked visit the page says so, over whatever is open.
+  const soon = soonVisit();
+  const soonBar = soon ? h("p.banner.soon", { role: "alert", "data-testid": "visit-soon" }, t("visitSoon"), " ", h("button.link", { type: "button", onclick: () => openSheet("visits") }, t("visits"))) : null;
   const unrated = lastClosedUnrated();
   const rateBar = !open && unrated ? h("p.rate-bar", {}, h("button.link", { type: "button", onclick: () => openSheet("rate"), "data-testid": "open-rate" }, t("rate"))) : null;
   const app = document.getElementById("app");
@@ -263,7 +266,7 @@ function render() {
   // Kept in the state, not appended to the page: a live event re-renders right after the
   // answer (the rating's own consultation event did), and the confirmation would vanish.
   const done = state.done ? h("p.done", { role: "status", "data-testid": state.done.id, text: state.done.text }) : "";
-  app.replaceChildren(header, banner || "", h("section.scroll", { id: "scroll" }, thread, done), rateBar || "", composer(keepText), sheet());
+  app.replaceChildren(header, banner || "", soonBar || "", h("section.scroll", { id: "scroll" }, thread, done), rateBar || "", composer(keepText), sheet());
   const scroll = document.getElementById("scroll");
   scroll.scrollTop = scroll.scrollHeight;
   receipts(list);
@@ -654,6 +657,9 @@ function toCalls(ev) {
 
 // A booked visit's countdown moves on its own.
 setInterval(() => state.sheet === "visits" && render(), 30000);
+const soonVisit = () => [...state.appointments.values()].find((a) => a.status === "booked" && Date.parse(a.starts_at) - Date.now() <= 300000 && Date.parse(a.ends_at) > Date.now());
+// The reminder comes and goes on its own (not while a form is being filled in).
+setInterval(() => !state.sheet && !!soonVisit() !== !!document.querySelector("[data-testid=visit-soon]") && render(), 10000);
 
 // ---------------------------------------------------------------------------------------------
 
