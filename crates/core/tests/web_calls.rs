@@ -27,6 +27,23 @@ async fn relay(dir: &std::path::Path) -> Relay {
         .local_addr()
         .unwrap()
         .port();
+    relay_on(dir, port).await
+}
+
+impl Relay {
+    /// The relay dies: every path through it is lost.
+    async fn kill(&mut self) {
+        self._child.kill().await.unwrap();
+    }
+
+    /// It comes back on the same port.
+    async fn start_again(&mut self, dir: &std::path::Path) {
+        let again = relay_on(dir, self.port).await;
+        self._child = again._child;
+    }
+}
+
+async fn relay_on(dir: &std::path::Path, port: u16) -> Relay {
     let secret = "careline-test-relay-secret".to_owned();
     let child = tokio::process::Command::new("turnserver")
         .args([
@@ -196,7 +213,14 @@ const ZH_RU: Words = Words {
     close_window: "Это окно можно закрыть",
 };
 
-async fn talk(base: &str, through_relay: bool, shots: &str, w: &Words) -> Duration {
+/// `lose`: the relay the call goes through and its folder, killed mid-call and started again.
+async fn talk(
+    base: &str,
+    through_relay: bool,
+    shots: &str,
+    w: &Words,
+    lose: Option<(&mut Relay, &std::path::Path)>,
+) -> Duration {
     let http = reqwest::Client::new();
     let login: Value = http
         .post(format!("{base}/api/v1/auth/login"))
@@ -340,6 +364,47 @@ async fn talk(base: &str, through_relay: bool, shots: &str, w: &Words) -> Durati
         patient.shoot(&format!("{shots}-patient-in-call")).await;
         operator.shoot(&format!("{shots}-operator-in-call")).await;
     }
+    if let Some((turn, dir)) = lose {
+        // The path is lost (the relay dies): both sides see it, and when the relay is back the
+        // same call carries on (an ICE restart over the same signalling), not a new one.
+        turn.kill().await;
+        until("both sides see the path lost", || async {
+            call_figures(&patient).await.0 == "reconnecting"
+                && call_figures(&operator).await.0 == "reconnecting"
+        })
+        .await;
+        if !shots.is_empty() {
+            patient
+                .shoot(&format!("{shots}-patient-reconnecting"))
+                .await;
+        }
+        turn.start_again(dir).await;
+        let (_, _, a1, _) = call_figures(&patient).await;
+        let (_, _, o1, _) = call_figures(&operator).await;
+        for _ in 0..600 {
+            let (pp, _, a2, _) = call_figures(&patient).await;
+            let (op, _, o2, _) = call_figures(&operator).await;
+            if pp == "connected" && op == "connected" && a2 > a1 + 2000 && o2 > o1 + 2000 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let (pp, _, a2, _) = call_figures(&patient).await;
+        let (op, _, o2, _) = call_figures(&operator).await;
+        assert!(
+            pp == "connected" && op == "connected" && a2 > a1 + 2000 && o2 > o1 + 2000,
+            "the call did not come back: patient {pp} {a1}→{a2}, operator {op} {o1}→{o2}"
+        );
+        let same = api(
+            &http,
+            reqwest::Method::GET,
+            format!("{base}/api/v1/calls/{call_id}"),
+            &anna,
+            Value::Null,
+        )
+        .await;
+        assert_eq!(same["state"], "active", "{same}");
+    }
 
     // The operator hangs up: the patient's page shows the end, the thread has the call's note.
     operator.click("[data-testid=call-hangup]", "").await;
@@ -375,19 +440,26 @@ async fn patient_and_operator_talk_directly_and_through_the_relay() {
     {
         let (_state, server) =
             careline_server::testing::demo_with(&dir.path().join("direct"), |_| {}).await;
-        let setup = talk(&server.url, false, "call-direct", &RU_EN).await;
+        let setup = talk(&server.url, false, "call-direct", &RU_EN, None).await;
         eprintln!("direct: Call → two-way audio in {setup:?}");
         server.stop().await;
     }
     // Through the relay only: the clinic's policy, every candidate a relayed one.
-    let turn = relay(dir.path()).await;
+    let mut turn = relay(dir.path()).await;
     let (_state, server) = careline_server::testing::demo_with(&dir.path().join("relay"), |c| {
         c.turn_urls = vec![format!("turn:127.0.0.1:{}?transport=udp", turn.port)];
         c.turn_secret = turn.secret.clone();
         c.turn_only = true;
     })
     .await;
-    let setup = talk(&server.url, true, "call-relay", &ZH_RU).await;
+    let setup = talk(
+        &server.url,
+        true,
+        "call-relay",
+        &ZH_RU,
+        Some((&mut turn, dir.path())),
+    )
+    .await;
     eprintln!("relay: Call → two-way audio in {setup:?}");
     server.stop().await;
 }

@@ -211,9 +211,15 @@ export function callSession({ call, role, send, iceServers, onChange, peerName }
         s.phase = "reconnecting";
         // The offerer mends the path: at once when it failed, after a moment's grace when it
         // only dropped (it often comes back by itself).
+        // Again every five seconds until it holds (the relay or the network may take a while).
         if (role === "caller") {
           clearTimeout(restartTimer);
-          restartTimer = setTimeout(() => pc.iceConnectionState !== "connected" && pc.restartIce(), st === "failed" ? 0 : 2000);
+          const again = () => {
+            if (s.phase === "ended" || ["connected", "completed"].includes(pc.iceConnectionState)) return;
+            pc.restartIce();
+            restartTimer = setTimeout(again, 5000);
+          };
+          restartTimer = setTimeout(again, st === "failed" ? 0 : 2000);
         }
       }
       onChange();
