@@ -16,7 +16,6 @@ use careline_protocol::{ApiError, CallState, ErrorCode, Role, SignalHead, SIGNAL
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use crate::auth::Session;
 use crate::error::{AppError, AppResult};
 use crate::store::Store;
 
@@ -25,6 +24,15 @@ use crate::store::Store;
 const QUEUE: usize = 256;
 
 type Sockets = HashMap<String, Vec<(u64, mpsc::Sender<Utf8Bytes>)>>;
+
+/// Who a socket belongs to, as far as signalling cares: its account, and the one call a call
+/// page's session is for.
+#[derive(Debug, Clone, Copy)]
+pub struct Party {
+    pub user_id: Uuid,
+    pub role: Role,
+    pub call: Option<Uuid>,
+}
 
 pub struct Signals {
     /// This instance, to skip its own frames coming back through the database.
@@ -91,7 +99,7 @@ impl Signals {
 
     /// Registers a socket of `session`: a patient's gets its calls' frames, a call page's the
     /// frames of its call; any other socket none.
-    pub fn register(self: &Arc<Self>, session: &Session) -> Inbox {
+    pub fn register(self: &Arc<Self>, session: Party) -> Inbox {
         let routes = match (session.call, session.role) {
             (Some(call), _) => vec![call_route(call)],
             (None, Role::Client) => vec![client_route(session.user_id)],
@@ -133,7 +141,7 @@ impl Signals {
     }
 
     /// Relays a party's frame to the other party. `Err` is the error frame for the sender.
-    pub async fn relay(&self, session: &Session, text: &str) -> Result<(), ApiError> {
+    pub async fn relay(&self, session: Party, text: &str) -> Result<(), ApiError> {
         let bad = |m: &str| ApiError::new(ErrorCode::BadRequest, m);
         let head: SignalHead = serde_json::from_str(text)
             .map_err(|_| bad("a call frame is {\"type\": \"call.…\", \"call_id\": …}"))?;

@@ -308,7 +308,7 @@ async fn stream_events(
     // socket within `session_watch::EVERY` (one check for all of this instance's sockets).
     let mut watched = state.session_watch.watch(&session.token_hash);
     let mut last_heard = Instant::now();
-    let mut inbox = state.signals.register(session);
+    let mut inbox = state.signals.register(party(session));
     let mut budget = SignalBudget::new();
     loop {
         tokio::select! {
@@ -384,6 +384,14 @@ async fn stream_events(
     }
 }
 
+fn party(session: &Session) -> crate::signals::Party {
+    crate::signals::Party {
+        user_id: session.user_id,
+        role: session.role,
+        call: session.call,
+    }
+}
+
 /// Whether a live event goes to this socket: what its viewer may see, or — on a call page's
 /// socket — the events of its call only.
 fn shown(session: &Session, viewer: Viewer, event: &StoredEvent) -> bool {
@@ -449,7 +457,7 @@ async fn signal(
             "too many call frames; slow down",
         ));
     }
-    state.signals.relay(session, text).await.err()
+    state.signals.relay(party(session), text).await.err()
 }
 
 /// Sends every visible event after `from` from the log; returns the last seq sent (or `from`).
