@@ -4,6 +4,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::Extension;
 use axum::Json;
 use base64::Engine;
 use careline_protocol::{
@@ -16,6 +17,7 @@ use uuid::Uuid;
 use super::{ApiJson, ApiPath, OptionalJson};
 use crate::auth::{Session, Staff};
 use crate::error::{AppError, AppResult};
+use crate::idempotency::CarriesSecret;
 use crate::state::AppState;
 use crate::store::calls::is_party;
 use crate::time::{from_ms, now_ms};
@@ -114,15 +116,19 @@ pub async fn link(
     State(state): State<AppState>,
     Staff(session): Staff,
     ApiPath(id): ApiPath<Uuid>,
-) -> AppResult<Json<CallLink>> {
+) -> AppResult<(Extension<CarriesSecret>, Json<CallLink>)> {
     if session.call.is_some() {
         return Err(AppError::forbidden("a call page cannot make links"));
     }
     let (code, expires) = state.store.call_link(id, session.actor()).await?;
-    Ok(Json(CallLink {
-        url: format!("/call/#{code}"),
-        expires_at: from_ms(expires),
-    }))
+    // The code is a secret: never kept for an Idempotency-Key's retry.
+    Ok((
+        Extension(CarriesSecret),
+        Json(CallLink {
+            url: format!("/call/#{code}"),
+            expires_at: from_ms(expires),
+        }),
+    ))
 }
 
 /// Trades a one-time link's code for a session that may do nothing but this call.
@@ -132,11 +138,14 @@ pub async fn link(
 pub async fn redeem(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<RedeemCallLink>,
-) -> AppResult<Json<CallSession>> {
+) -> AppResult<(Extension<CarriesSecret>, Json<CallSession>)> {
     if req.code.is_empty() || req.code.len() > 100 {
         return Err(AppError::bad_request("code must be a call link's code"));
     }
-    Ok(Json(state.store.redeem_call_link(&req.code).await?))
+    Ok((
+        Extension(CarriesSecret),
+        Json(state.store.redeem_call_link(&req.code).await?),
+    ))
 }
 
 type HmacSha1 = Hmac<sha1::Sha1>;
