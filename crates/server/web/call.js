@@ -8,7 +8,7 @@
 const WORDS = {
   en: {
     incoming: "{name} is calling you", incomingVideo: "Video call", incomingAudio: "Voice call", accept: "Answer", decline: "Decline",
-    calling: "Calling {name}…", connecting: "Connecting…", reconnecting: "The connection dropped: reconnecting…", ended: "Call ended",
+    calling: "Calling…", connecting: "Connecting…", reconnecting: "The connection dropped: reconnecting…", ended: "Call ended",
     mute: "Mute", unmute: "Unmute", cameraOff: "Camera off", cameraOn: "Camera on", devices: "Devices", hangup: "Hang up",
     camera: "Camera", microphone: "Microphone", audioOnly: "The camera could not start: this call is voice only.",
     noMedia: "The browser did not allow the microphone: allow it and try again.", level: "Microphone level", check: "Check your camera and microphone",
@@ -18,7 +18,7 @@ const WORDS = {
   },
   ru: {
     incoming: "{name} звонит вам", incomingVideo: "Видеозвонок", incomingAudio: "Голосовой звонок", accept: "Ответить", decline: "Отклонить",
-    calling: "Звоним: {name}…", connecting: "Соединение…", reconnecting: "Связь прервалась: восстанавливаем…", ended: "Звонок завершён",
+    calling: "Звоним…", connecting: "Соединение…", reconnecting: "Связь прервалась: восстанавливаем…", ended: "Звонок завершён",
     mute: "Выключить микрофон", unmute: "Включить микрофон", cameraOff: "Выключить камеру", cameraOn: "Включить камеру", devices: "Устройства", hangup: "Завершить",
     camera: "Камера", microphone: "Микрофон", audioOnly: "Камера не включилась: звонок только голосом.",
     noMedia: "Браузер не дал доступ к микрофону: разрешите его и попробуйте снова.", level: "Уровень микрофона", check: "Проверьте камеру и микрофон",
@@ -28,7 +28,7 @@ const WORDS = {
   },
   zh: {
     incoming: "{name}正在呼叫您", incomingVideo: "视频通话", incomingAudio: "语音通话", accept: "接听", decline: "拒绝",
-    calling: "正在呼叫{name}…", connecting: "正在连接…", reconnecting: "连接中断，正在恢复…", ended: "通话已结束",
+    calling: "正在呼叫…", connecting: "正在连接…", reconnecting: "连接中断，正在恢复…", ended: "通话已结束",
     mute: "静音", unmute: "取消静音", cameraOff: "关闭摄像头", cameraOn: "打开摄像头", devices: "设备", hangup: "挂断",
     camera: "摄像头", microphone: "麦克风", audioOnly: "摄像头无法启动：本次仅语音通话。",
     noMedia: "浏览器未允许使用麦克风：请允许后重试。", level: "麦克风音量", check: "检查摄像头和麦克风",
