@@ -2013,7 +2013,10 @@ async fn reception_books_moves_and_cancels_a_visit() {
     // runs.
     let (http, admin, anna) = anna_around_the_clock(&base, json!({})).await;
 
-    let env = demo_desk(dir.path(), &base, "john", "ru", &[]);
+    // The desk's day is wherever it is noon now: late in a UTC day "today" has no free time
+    // left to book and move (the test failed from about 22:45 UTC).
+    let tz = noon_zone();
+    let env = demo_desk(dir.path(), &base, "john", "ru", &[("TZ", tz.as_str())]);
     let d = Driver::start(&app_binary(), &env).await;
     d.click("[data-testid=section-visits]", "Приёмы").await;
     d.wait_text("[data-testid=book-visit]", "Записать на приём", 30)
@@ -2194,12 +2197,17 @@ async fn the_specialist_calls_a_booked_visit_from_the_desk() {
     std::fs::set_permissions(&opener, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let watch = NotifyWatch::start();
     let opener_path = opener.display().to_string();
+    // The desk's agenda shows its own day: noon there, so a visit a few minutes ahead is today.
+    let tz = noon_zone();
     let env = demo_desk(
         dir.path(),
         &base,
         "anna",
         "ru",
-        &[("CARELINE_CALL_OPENER", opener_path.as_str())],
+        &[
+            ("CARELINE_CALL_OPENER", opener_path.as_str()),
+            ("TZ", tz.as_str()),
+        ],
     );
     let d = Driver::start(&app_binary(), &env).await;
     d.wait_text("[data-testid=section-visits]", "Приёмы", 30)
@@ -2326,6 +2334,18 @@ async fn anna_around_the_clock(base: &str, more: Value) -> (reqwest::Client, Str
         .unwrap();
     assert!(r.status().is_success(), "{}", r.text().await.unwrap());
     (http, admin, anna)
+}
+
+/// A time zone (`Etc/GMT±N`) where it is about noon now.
+fn noon_zone() -> String {
+    use chrono::Timelike;
+    let shift = 12 - chrono::Utc::now().hour() as i32; // local = UTC + shift
+                                                       // The Etc zones' signs are the POSIX ones: Etc/GMT-3 is three hours ahead of UTC.
+    if shift >= 0 {
+        format!("Etc/GMT-{shift}")
+    } else {
+        format!("Etc/GMT+{}", -shift)
+    }
 }
 
 fn urlencoding(s: &str) -> String {
