@@ -660,3 +660,97 @@ both!(who_may_touch_a_call, |db| async move {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     s.stop().await;
 });
+
+// Bad input to the call endpoints gets a clear 4xx and changes nothing: an unknown media, a
+// NUL, the wrong Content-Type, a body past the limit, ids of another kind of thing, another
+// client's call; and a thousand guessed link codes at once are all refused.
+both!(bad_input_to_calls_changes_nothing, |db| async move {
+    let s = TestServer::start(db).await;
+    let doctor = s.staff("doc", Role::Operator).await;
+    let (patient, id) = taken(&s, &doctor, "+79001110010").await;
+    let path = format!("/api/v1/consultations/{id}/calls");
+    for body in [
+        r#"{"media": "hologram"}"#.to_owned(),
+        "{\"media\": \"vid\u{0}eo\"}".to_owned(),
+        "{\"media\": \"video\"".to_owned(),
+        format!(
+            r#"{{"media": "video", "pad": "{}"}}"#,
+            "x".repeat(2 * 1024 * 1024)
+        ),
+    ] {
+        let (st, b) = doctor.raw(reqwest::Method::POST, &path, &body).await;
+        assert!(st.is_client_error(), "{st} {b}");
+    }
+    let r = doctor
+        .http
+        .post(format!("{}{path}", s.base))
+        .bearer_auth(doctor.token.as_deref().unwrap())
+        .header("content-type", "text/plain")
+        .body(r#"{"media": "video"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    // Nothing rang.
+    let calls = doctor
+        .ok(&format!("/api/v1/consultations/{id}/calls"))
+        .await;
+    assert_eq!(calls, json!([]));
+    // Ids of another kind: a client's and an operator's id where a consultation's or a call's
+    // goes.
+    let client_id = patient.user_id().await;
+    let doctor_id = doctor.user_id().await;
+    for p in [
+        format!("/api/v1/consultations/{client_id}/calls"),
+        format!("/api/v1/calls/{doctor_id}/hangup"),
+        format!("/api/v1/calls/{id}/link"),
+    ] {
+        let (st, b) = doctor.post(&p, json!({"media": "video"})).await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "{p}: {b}");
+    }
+    let (st, _) = doctor
+        .post("/api/v1/calls/not-a-uuid/answer", json!({}))
+        .await;
+    assert!(st.is_client_error());
+    // Another client's call: not found, and untouched.
+    let call = doctor.must(&path, json!({"media": "video"})).await;
+    let call_id = call["id"].as_str().unwrap();
+    let other = s.client("Другой", "+79001110011").await;
+    for verb in ["answer", "decline", "hangup"] {
+        let (st, _) = other
+            .post(&format!("/api/v1/calls/{call_id}/{verb}"), json!({}))
+            .await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+    }
+    assert_eq!(
+        doctor.ok(&format!("/api/v1/calls/{call_id}")).await["state"],
+        "ringing"
+    );
+    // A code with a NUL, an empty one, one too long: 400; guessed ones: 401, all thousand.
+    for code in ["a\u{0}b", "", &"c".repeat(101)] {
+        let (st, b) = s
+            .anon()
+            .post("/api/v1/calls/redeem", json!({ "code": code }))
+            .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{b}");
+    }
+    let started = std::time::Instant::now();
+    let guesses: Vec<_> = (0..1000)
+        .map(|i| {
+            let anon = s.anon();
+            tokio::spawn(async move {
+                anon.post(
+                    "/api/v1/calls/redeem",
+                    json!({"code": format!("guess-{i}")}),
+                )
+                .await
+                .0
+            })
+        })
+        .collect();
+    for g in guesses {
+        assert_eq!(g.await.unwrap(), StatusCode::UNAUTHORIZED);
+    }
+    eprintln!("1,000 guessed call codes at once: {:?}", started.elapsed());
+    s.stop().await;
+});

@@ -314,6 +314,14 @@ impl Store {
             )
         };
         let hash = token_hash(code);
+        // A guess costs a read, not a write transaction (SQLite's one writer serves everyone).
+        let known = sqlx::query("SELECT 1 AS x FROM call_links WHERE code_hash = $1")
+            .bind(&hash)
+            .fetch_optional(&self.reader)
+            .await?;
+        if known.is_none() {
+            return Err(unknown());
+        }
         let mut tx = self.begin().await?;
         let row = sqlx::query(
             "SELECT call_id, operator_id, expires_at FROM call_links WHERE code_hash = $1",
