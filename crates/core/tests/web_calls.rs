@@ -10,7 +10,7 @@ mod common;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::browser::{api, until, Browser};
+use common::browser::{api, demo_login, until, Browser};
 use serde_json::{json, Value};
 
 /// A running `turnserver` on a free loopback port, with TURN REST credentials (a shared
@@ -112,23 +112,8 @@ async fn call_figures(b: &Browser) -> (String, String, i64, i64) {
 /// Anna sees patients around the clock in five-minute video visits; the patient of the page
 /// books the next one (it starts within five minutes).
 async fn book_soon(http: &reqwest::Client, base: &str, patient: &Browser) {
-    let login = |who: &'static str| async move {
-        let r: Value = http
-            .post(format!("{base}/api/v1/auth/login"))
-            .json(&json!({"login": who, "password": careline_server::demo::DEMO_PASSWORD}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        (
-            r["token"].as_str().unwrap().to_owned(),
-            r["user"]["id"].as_str().unwrap().to_owned(),
-        )
-    };
-    let (admin, _) = login("admin").await;
-    let (_, anna) = login("anna").await;
+    let (admin, _) = demo_login(http, base, "admin").await;
+    let (_, anna) = demo_login(http, base, "anna").await;
     let weekly: Vec<Value> = (1..=7)
         .map(|d| json!({"weekday": d, "from": "00:00", "to": "24:00"}))
         .collect();
@@ -222,16 +207,7 @@ async fn talk(
     lose: Option<(&mut Relay, &std::path::Path)>,
 ) -> Duration {
     let http = reqwest::Client::new();
-    let login: Value = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"login": "anna", "password": careline_server::demo::DEMO_PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let anna = login["token"].as_str().unwrap().to_owned();
+    let (anna, _) = demo_login(&http, base, "anna").await;
 
     let patient = Browser::with_fake_media(w.patient_lang, 390, 844).await;
     patient.go(&format!("{base}/chat")).await;
@@ -470,16 +446,7 @@ async fn patient_and_operator_talk_directly_and_through_the_relay() {
 /// opened fresh from its one-time link each time. Returns each call's time.
 async fn setup_times(base: &str, phone: &str, n: usize) -> Vec<Duration> {
     let http = reqwest::Client::new();
-    let login: Value = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"login": "anna", "password": careline_server::demo::DEMO_PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let anna = login["token"].as_str().unwrap().to_owned();
+    let (anna, _) = demo_login(&http, base, "anna").await;
     let patient = Browser::with_fake_media("ru", 390, 844).await;
     patient.go(&format!("{base}/chat")).await;
     patient.click("[data-testid=switch-mode]", "").await;

@@ -6,7 +6,7 @@
 mod common;
 
 use chrono::{Duration, Utc};
-use common::browser::{api, until, Browser};
+use common::browser::{api, demo_login, until, Browser};
 use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -15,26 +15,8 @@ async fn a_patient_books_a_visit_and_enters_the_waiting_room() {
     let (state, server) = careline_server::testing::demo(dir.path()).await;
     let base = server.url.clone();
     let http = reqwest::Client::new();
-    let login = |who: &'static str| {
-        let (http, base) = (http.clone(), base.clone());
-        async move {
-            let r: Value = http
-                .post(format!("{base}/api/v1/auth/login"))
-                .json(&json!({"login": who, "password": careline_server::demo::DEMO_PASSWORD}))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            (
-                r["token"].as_str().unwrap().to_owned(),
-                r["user"]["id"].as_str().unwrap().to_owned(),
-            )
-        }
-    };
-    let (admin, _) = login("admin").await;
-    let (_, anna) = login("anna").await;
+    let (admin, _) = demo_login(&http, &base, "admin").await;
+    let (_, anna) = demo_login(&http, &base, "anna").await;
     // Anna sees patients around the clock (UTC): the test finds free times whenever it runs.
     let weekly: Vec<Value> = (1..=7)
         .map(|d| json!({"weekday": d, "from": "00:00", "to": "24:00"}))

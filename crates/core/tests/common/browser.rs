@@ -227,6 +227,23 @@ impl Drop for Browser {
     }
 }
 
+/// A demo member of staff logged in over the API: `(token, user id)`.
+pub async fn demo_login(http: &reqwest::Client, base: &str, who: &str) -> (String, String) {
+    let r: Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"login": who, "password": careline_server::demo::DEMO_PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (
+        r["token"].as_str().unwrap().to_owned(),
+        r["user"]["id"].as_str().unwrap().to_owned(),
+    )
+}
+
 /// A call of the server's API with a bearer token; its JSON answer, which must be a success.
 pub async fn api(
     http: &reqwest::Client,
