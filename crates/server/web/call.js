@@ -567,7 +567,6 @@ export function patientCalls({ call, stopCheck }) {
       });
       // The ICE servers while it rings: answering then waits only for the camera.
       ringing = { session, stopRing: ringer(), configured: session.configure().catch(() => {}) };
-      window.carelineCall = session;
       for (const f of early.filter((x) => x.call_id === c.id)) session.handle(f);
       early = [];
     } else ringing.session.update(c);
@@ -661,7 +660,6 @@ async function operatorPage() {
     iceServers: () => api("GET", "/api/v1/calls/ice-servers", undefined, token),
     onChange: () => draw(),
   });
-  window.carelineCall = session;
   const hangup = async () => {
     session.hangup();
     try {

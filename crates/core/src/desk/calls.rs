@@ -4,7 +4,7 @@
 //! reopens that page, hangs up, and shows the call's state from the events (cached, so a
 //! reconnect or a restart shows it again).
 
-use careline_protocol::{Call, CallMedia, CallState, EventData};
+use careline_protocol::{Call, CallMedia, EventData};
 use sqlx::Row;
 use uuid::Uuid;
 
@@ -52,20 +52,6 @@ impl Calls<'_> {
         .await?;
         row.map(|r| crate::cache::parse::<Call>(r.get(0)))
             .transpose()
-    }
-
-    /// Calls that ring or run now, from the cache.
-    pub async fn live(&self) -> CoreResult<Vec<Call>> {
-        let rows = sqlx::query("SELECT data FROM calls ORDER BY rang_at DESC LIMIT 200")
-            .fetch_all(self.desk.cache.pool())
-            .await?;
-        Ok(rows
-            .iter()
-            .map(|r| crate::cache::parse::<Call>(r.get(0)))
-            .collect::<CoreResult<Vec<_>>>()?
-            .into_iter()
-            .filter(|c| c.state != CallState::Ended)
-            .collect())
     }
 
     /// What the server answered, kept as an event would have it.

@@ -27,9 +27,4 @@ impl Remote {
         )
         .await
     }
-
-    pub async fn calls_of(&self, consultation: Uuid) -> CoreResult<Vec<Call>> {
-        self.get(&format!("/api/v1/consultations/{consultation}/calls"))
-            .await
-    }
 }
