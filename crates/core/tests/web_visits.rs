@@ -164,9 +164,46 @@ async fn a_patient_books_a_visit_and_enters_the_waiting_room() {
     b.fill("#password", "patient-password").await;
     b.click("[data-testid=register]", "").await;
     b.find("[data-testid=composer]", "").await;
+    // Anna is off today (in the browser's own day and zone): the page greys today out and
+    // offers the first day with free time, instead of an empty today (which, late in the
+    // evening, is every day's last hour too).
+    let (zone, today) = {
+        let v = b
+            .exec("return [Intl.DateTimeFormat().resolvedOptions().timeZone, new Date().toLocaleDateString('sv')]")
+            .await;
+        (
+            v[0].as_str().unwrap().to_string(),
+            v[1].as_str().unwrap().to_string(),
+        )
+    };
+    api(
+        &http,
+        reqwest::Method::PUT,
+        format!("{base}/api/v1/operators/{anna}/schedule"),
+        &admin,
+        json!({"time_zone": zone, "specialties": ["терапевт"], "languages": ["ru"], "weekly": weekly,
+               "exceptions": [{"date": today, "hours": [], "note": "day off"}]}),
+    )
+    .await;
     b.click("[data-testid=open-visits]", "预约").await;
     b.click("[data-testid=book-visit]", "预约就诊").await;
+    b.find("[data-testid=bk-who]", "Анна Петрова").await;
+    b.exec(&format!(
+        "const s = document.querySelector('[data-testid=bk-who]'); s.value = '{anna}'; s.dispatchEvent(new Event('change'));"
+    ))
+    .await;
     b.find("[data-testid=bk-slot]", ":").await;
+    let days = b
+        .exec(
+            "return [...document.querySelectorAll('[data-testid=bk-day]')].slice(0, 2)\
+             .map((d) => [d.classList.contains('none'), d.getAttribute('aria-checked')])",
+        )
+        .await;
+    assert_eq!(
+        days,
+        json!([[true, "false"], [false, "true"]]),
+        "today greyed, tomorrow chosen"
+    );
     b.shoot("web-book-zh-phone-light").await;
     b.dark(true).await;
     b.shoot("web-book-zh-phone-dark").await;

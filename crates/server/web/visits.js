@@ -127,45 +127,67 @@ function bookForm(close) {
   const dayName = new Intl.DateTimeFormat(LOCALE, { weekday: "short", day: "numeric", month: "short" });
   const midnight = new Date();
   midnight.setHours(0, 0, 0, 0);
-  const day = { value: midnight.getTime() };
-  const days = h("div.days", { id: "bk-day", role: "radiogroup", "aria-label": t("day"), "data-testid": "bk-days" });
-  for (let i = 0; i < 14; i++) {
+  const dayStarts = [];
+  for (let i = 0; i <= 14; i++) {
     const d = new Date(midnight);
     d.setDate(d.getDate() + i);
-    const b = h("button", { type: "button", role: "radio", "aria-checked": String(i === 0), "data-testid": "bk-day", onclick: () => {
-      day.value = d.getTime();
-      days.querySelectorAll("button").forEach((x) => x.setAttribute("aria-checked", String(x === b)));
-      loadSlots();
-    } }, dayName.format(d));
-    days.append(b);
+    dayStarts.push(d.getTime());
   }
+  // The two weeks' free times are asked at once: a day without any is greyed out, and the
+  // first day with some is chosen (late in the evening that is tomorrow, not an empty today).
+  let free = [];
+  let picked = 0;
+  const days = h("div.days", { id: "bk-day", role: "radiogroup", "aria-label": t("day"), "data-testid": "bk-days" });
+  const dayButtons = dayStarts.slice(0, 14).map((start, i) => {
+    const b = h("button", { type: "button", role: "radio", "aria-checked": "false", "data-testid": "bk-day", onclick: () => pick(i) }, dayName.format(new Date(start)));
+    days.append(b);
+    return b;
+  });
   const slots = h("div.slots", { "data-testid": "bk-slots" });
   const reason = h("textarea", { id: "bk-reason", rows: 2, "data-testid": "bk-reason" });
   const error = h("p.error", { role: "alert" });
   const send = h("button.primary", { type: "submit", disabled: true, "data-testid": "bk-send" }, t("book"));
   let chosen = null;
   let asked = 0;
+  const ofDay = (i) => free.filter((s) => {
+    const at = new Date(s.starts_at).getTime();
+    return at >= dayStarts[i] && at < dayStarts[i + 1];
+  });
+  const pick = (i) => {
+    picked = i;
+    chosen = null;
+    send.disabled = true;
+    dayButtons.forEach((x, j) => x.setAttribute("aria-checked", String(j === i)));
+    days.scrollLeft = Math.max(0, dayButtons[i].offsetLeft - dayButtons[0].offsetLeft - 48);
+    const mine = ofDay(i);
+    slots.replaceChildren();
+    if (mine.length === 0) slots.append(h("p.muted", { "data-testid": "bk-none", text: t("noSlots") }));
+    for (const s of mine) {
+      const b = h("button", { type: "button", "data-testid": "bk-slot", "aria-pressed": "false", onclick: () => {
+        chosen = s;
+        slots.querySelectorAll("button").forEach((x) => x.setAttribute("aria-pressed", String(x === b)));
+        send.disabled = false;
+      } }, timeFmt.format(new Date(s.starts_at)));
+      slots.append(b);
+    }
+  };
   const loadSlots = async () => {
     chosen = null;
     send.disabled = true;
     slots.replaceChildren();
     if (!who.value) return;
-    const from = new Date(day.value);
-    const to = new Date(from.getTime() + 86400000);
+    const from = new Date(dayStarts[0]);
+    const to = new Date(dayStarts[14]);
     // Only the answer to the last question is shown (an earlier one may arrive after it).
     const mine = ++asked;
     try {
-      const free = await call("GET", `/api/v1/slots?kind=${kind.value}&operator_id=${who.value}&from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(to.toISOString())}`);
+      const answer = await call("GET", `/api/v1/slots?kind=${kind.value}&operator_id=${who.value}&from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(to.toISOString())}`);
       if (mine !== asked) return;
-      if (free.length === 0) slots.append(h("p.muted", { "data-testid": "bk-none", text: t("noSlots") }));
-      for (const s of free) {
-        const b = h("button", { type: "button", "data-testid": "bk-slot", "aria-pressed": "false", onclick: () => {
-          chosen = s;
-          slots.querySelectorAll("button").forEach((x) => x.setAttribute("aria-pressed", String(x === b)));
-          send.disabled = false;
-        } }, timeFmt.format(new Date(s.starts_at)));
-        slots.append(b);
-      }
+      free = answer;
+      const open = dayButtons.map((_, i) => ofDay(i).length > 0);
+      dayButtons.forEach((b, i) => b.classList.toggle("none", !open[i]));
+      const first = open.indexOf(true);
+      pick(open[picked] || first < 0 ? picked : first);
     } catch (err) {
       error.textContent = err.message;
     }
