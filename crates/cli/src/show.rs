@@ -116,6 +116,7 @@ pub fn live_event(json: bool, e: &DeskEvent) {
             quick_replies,
             visits,
             calls,
+            clinical,
         } => {
             let what: Vec<&str> = [
                 (*consultations, "consultations"),
@@ -126,6 +127,7 @@ pub fn live_event(json: bool, e: &DeskEvent) {
                 (*quick_replies, "quick replies"),
                 (*visits, "visits"),
                 (!calls.is_empty(), "calls"),
+                (*clinical, "prescriptions or refunds"),
             ]
             .into_iter()
             .filter_map(|(changed, name)| changed.then_some(name))

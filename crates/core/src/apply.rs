@@ -515,6 +515,38 @@ fn apply_data(tx: &Transaction, data: &EventData) -> CoreResult<()> {
                 json(c)
             ])?;
         }
+        EventData::Prescription(p) => {
+            // A later version wins; one read late never undoes a newer one.
+            tx.prepare_cached(
+                "INSERT INTO prescriptions (id, consultation_id, client_id, status, updated_at, data) VALUES (?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at, data = excluded.data \
+                 WHERE excluded.updated_at >= prescriptions.updated_at",
+            )?
+            .execute(params![
+                p.id.to_string(),
+                p.consultation_id.to_string(),
+                p.client_id.to_string(),
+                p.status.as_str(),
+                ms(p.updated_at),
+                json(p)
+            ])?;
+        }
+        EventData::Refund(r) => {
+            // Requested → decided, never back.
+            tx.prepare_cached(
+                "INSERT INTO refunds (id, consultation_id, client_id, status, created_at, data) VALUES (?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (id) DO UPDATE SET status = excluded.status, data = excluded.data \
+                 WHERE refunds.status = 'requested'",
+            )?
+            .execute(params![
+                r.id.to_string(),
+                r.consultation_id.to_string(),
+                r.client_id.to_string(),
+                r.status.as_str(),
+                ms(r.created_at),
+                json(r)
+            ])?;
+        }
         EventData::Tariff(t) => {
             tx.prepare_cached("INSERT INTO tariffs (id, data) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data")?
                 .execute(params![t.id.to_string(), json(t)])?;
@@ -570,6 +602,8 @@ fn erase_client(tx: &Transaction, client: uuid::Uuid) -> CoreResult<()> {
     tx.execute("DELETE FROM consultations WHERE client_id = ?", [&id])?;
     tx.execute("DELETE FROM appointments WHERE client_id = ?", [&id])?;
     tx.execute("DELETE FROM calls WHERE client_id = ?", [&id])?;
+    tx.execute("DELETE FROM prescriptions WHERE client_id = ?", [&id])?;
+    tx.execute("DELETE FROM refunds WHERE client_id = ?", [&id])?;
     tx.execute(
         "DELETE FROM callbacks WHERE json_extract(data, '$.client_id') = ?",
         [&id],

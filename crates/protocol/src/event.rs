@@ -45,6 +45,11 @@ pub enum EventData {
     Appointment(crate::Appointment),
     /// A call rang, was answered or ended (the client sees its own).
     Call(crate::Call),
+    /// A prescription was written, submitted, reviewed or cancelled (staff and pharmacists see
+    /// it from submission; the client only once approved).
+    Prescription(crate::Prescription),
+    /// A refund was requested or decided (the client sees its own).
+    Refund(crate::Refund),
 }
 
 /// Who was erased.
@@ -71,6 +76,8 @@ impl EventData {
             EventData::WebhookPaused(_) => "webhook_paused",
             EventData::Appointment(_) => "appointment",
             EventData::Call(_) => "call",
+            EventData::Prescription(_) => "prescription",
+            EventData::Refund(_) => "refund",
         }
     }
 }

@@ -98,13 +98,19 @@ impl std::error::Error for UnknownValue {}
 
 wire_enum!(
     /// Who a session belongs to.
-    Role { Client = "client", Operator = "operator", Admin = "admin" }
+    Role { Client = "client", Operator = "operator", Admin = "admin", Pharmacist = "pharmacist" }
 );
 
 impl Role {
-    /// Operators and admins: the staff of the service.
+    /// Operators and admins: the staff of the service. A pharmacist is not: they review
+    /// prescriptions and read the consultations behind them, and nothing else.
     pub fn is_staff(self) -> bool {
         matches!(self, Role::Operator | Role::Admin)
+    }
+
+    /// Whoever signs in to the desk: staff and pharmacists.
+    pub fn is_desk(self) -> bool {
+        self != Role::Client
     }
 }
 
@@ -740,9 +746,15 @@ pub use calls::{
 };
 pub mod visits;
 pub use visits::{
-    Appointment, AppointmentQuery, AppointmentStatus, BookRequest, ReasonRequest, Refund,
-    RefundStatus, RescheduleRequest, Schedule, ScheduleException, ScheduleRequest, Slot, SlotQuery,
-    Specialist, TimeRange, VisitLengths, WorkingHours,
+    Appointment, AppointmentQuery, AppointmentStatus, BookRequest, ReasonRequest,
+    RescheduleRequest, Schedule, ScheduleException, ScheduleRequest, Slot, SlotQuery, Specialist,
+    TimeRange, VisitLengths, WorkingHours,
+};
+pub mod clinical;
+pub use clinical::{
+    check_prescription, check_prescription_draft, Prescription, PrescriptionItem,
+    PrescriptionProblem, PrescriptionProblemKind, PrescriptionQuery, PrescriptionRequest,
+    PrescriptionStatus, Refund, RefundQuery, RefundRequest, RefundStatus,
 };
 pub mod supervision;
 pub use supervision::{

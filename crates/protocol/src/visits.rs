@@ -238,22 +238,3 @@ pub struct AppointmentQuery {
     /// Only these statuses, comma-separated.
     pub status: Option<String>,
 }
-
-/// A refund of a consultation (a declined visit is refunded in full without a request).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct Refund {
-    pub id: Uuid,
-    pub consultation_id: Uuid,
-    /// Minor units, at most the consultation's price.
-    pub amount: i64,
-    pub currency: String,
-    pub reason: Option<String>,
-    pub status: RefundStatus,
-    pub created_at: DateTime<Utc>,
-}
-
-wire_enum!(
-    /// `requested` → `approved` | `rejected`.
-    RefundStatus { Requested = "requested", Approved = "approved", Rejected = "rejected" }
-);

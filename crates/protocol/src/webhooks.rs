@@ -63,6 +63,12 @@ event_types! {
     CallRinging = "call.ringing": "The operator called: the patient's page rings.",
     CallAnswered = "call.answered": "The patient answered the call.",
     CallEnded = "call.ended": "A call ended (`data.call.end`: completed, no_answer, declined, cancelled or failed; `duration_seconds`).",
+    PrescriptionSubmitted = "prescription.submitted": "A doctor submitted a prescription for the pharmacist's review.",
+    PrescriptionApproved = "prescription.approved": "A pharmacist approved a prescription: a pharmacy or an e-prescription gateway may dispense it.",
+    PrescriptionRejected = "prescription.rejected": "A pharmacist rejected a prescription (`data.prescription.reason`); the doctor may revise it.",
+    PrescriptionCancelled = "prescription.cancelled": "The doctor cancelled an approved prescription (`data.prescription.reason`): do not dispense it.",
+    RefundRequested = "refund.requested": "A refund of a consultation was requested.",
+    RefundDecided = "refund.decided": "An admin approved or rejected a refund (`data.refund.status`): tell the patient, pay it back.",
 }
 
 impl std::fmt::Display for WebhookEventType {

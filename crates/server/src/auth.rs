@@ -67,10 +67,11 @@ impl Session {
     }
 
     pub fn viewer(&self) -> crate::store::events::Viewer {
-        if self.role.is_staff() {
-            crate::store::events::Viewer::Staff
-        } else {
-            crate::store::events::Viewer::Client(self.user_id)
+        use crate::store::events::Viewer;
+        match self.role {
+            Role::Operator | Role::Admin => Viewer::Staff,
+            Role::Pharmacist => Viewer::Pharmacy,
+            Role::Client => Viewer::Client(self.user_id),
         }
     }
 
@@ -139,6 +140,11 @@ impl FromRequestParts<AppState> for Session {
                 ));
             }
         }
+        if session.role == Role::Pharmacist && !pharmacist_allows(&parts.method, parts.uri.path()) {
+            return Err(AppError::forbidden(
+                "a pharmacist reviews prescriptions and reads the consultations behind them, nothing else",
+            ));
+        }
         Ok(session)
     }
 }
@@ -151,6 +157,31 @@ fn call_scope_allows(method: &axum::http::Method, path: &str, call: Uuid) -> boo
     match *method {
         Method::GET => path == own || path == "/api/v1/calls/ice-servers" || path == "/api/v1/ws",
         Method::POST => path == format!("{own}/hangup") || path == "/api/v1/auth/logout",
+        _ => false,
+    }
+}
+
+/// What a pharmacist's session may request: the prescriptions (read, approve, reject), the
+/// consultations behind them and their messages (read; the handler checks a prescription of
+/// the consultation was submitted), their own account, the event stream (prescriptions only)
+/// and logging out. Everything else is refused before any handler runs: default deny, so an
+/// endpoint added later is closed to pharmacists until it is named here.
+fn pharmacist_allows(method: &axum::http::Method, path: &str) -> bool {
+    use axum::http::Method;
+    let parts: Vec<&str> = path
+        .strip_prefix("/api/v1/")
+        .unwrap_or("")
+        .split('/')
+        .collect();
+    let id = |s: &str| Uuid::parse_str(s).is_ok();
+    match (method.clone(), parts.as_slice()) {
+        (Method::GET, ["prescriptions"]) => true,
+        (Method::GET, ["prescriptions", p]) => id(p),
+        (Method::POST, ["prescriptions", p, "approve" | "reject"]) => id(p),
+        (Method::GET, ["consultations", c]) => id(c),
+        (Method::GET, ["consultations", c, "messages"]) => id(c),
+        (Method::GET, ["me"] | ["sync"] | ["snapshot"] | ["ws"] | ["sessions"]) => true,
+        (Method::POST, ["auth", "logout"]) => true,
         _ => false,
     }
 }

@@ -15,7 +15,7 @@ pub struct Actor {
 }
 
 impl Actor {
-    fn is_admin(self) -> bool {
+    pub fn is_admin(self) -> bool {
         self.role == Role::Admin
     }
 }
@@ -120,6 +120,10 @@ pub fn may_post_public(
                 format!("cannot reply in a consultation that is {s}: take it first"),
             )),
         },
+        Role::Pharmacist => Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "a pharmacist reads a consultation behind a prescription and writes nothing in it",
+        )),
     }
 }
 

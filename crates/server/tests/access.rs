@@ -11,21 +11,15 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Want {
-    /// Passed authorization: anything but 401, 403 and 404.
-    Allow,
-    /// 403: the role may not use this endpoint.
-    Forbid,
-    /// 404: the object is not the caller's to see.
-    Hidden,
-}
+use common::matrix::{self, Want};
 use Want::*;
 
 both!(role_matrix, |db| async move {
     let s = TestServer::start(db).await;
     let op = s.staff("anna", Role::Operator).await;
     let admin = s.staff("root", Role::Admin).await;
+    // A pharmacist reads prescriptions and the consultations behind them, and nothing else.
+    let pharm = s.staff("pia", Role::Pharmacist).await;
     let owner = s.client("Owner", "+10000000001").await;
     let other = s.client("Other", "+10000000002").await;
     let owner_id = owner.user_id().await;
@@ -64,119 +58,104 @@ both!(role_matrix, |db| async move {
     let team_reply = "01938000-0000-7000-8000-100000000001";
     let rule_body = json!({"phrase": "anaphylactic shock", "language": "en"});
     let settings = json!({"assignment": "manual", "sla": {"queue_wait_minutes": 5, "first_response_minutes": null, "unanswered_minutes": 10, "callback_asap_minutes": 15}});
-    // (method, path, body, [owner, other client, operator, admin])
-    let rows: Vec<(Method, String, Option<Value>, [Want; 4])> = vec![
-        (Method::GET, "/api/v1/me".into(), None, [Allow, Allow, Allow, Allow]),
-        (Method::PUT, "/api/v1/me/status".into(), Some(json!({"status": "online"})), [Forbid, Forbid, Allow, Allow]),
-        (Method::GET, "/api/v1/clients".into(), None, [Forbid, Forbid, Allow, Allow]),
-        (Method::POST, "/api/v1/clients".into(), Some(json!({"name": "Walk-in", "phone": "+10000000077"})), [Forbid, Forbid, Allow, Allow]),
-        (Method::GET, format!("/api/v1/clients/{owner_id}"), None, [Allow, Hidden, Allow, Allow]),
-        (Method::PATCH, format!("/api/v1/clients/{owner_id}"), Some(json!({"city": "Казань"})), [Allow, Hidden, Allow, Allow]),
-        (Method::GET, "/api/v1/operators".into(), None, [Forbid, Forbid, Allow, Allow]),
+    // (method, path, body, [owner, other client, operator, admin, pharmacist])
+    let rows: Vec<matrix::Row<5>> = vec![
+        (Method::GET, "/api/v1/me".into(), None, [Allow, Allow, Allow, Allow, Allow]),
+        (Method::PUT, "/api/v1/me/status".into(), Some(json!({"status": "online"})), [Forbid, Forbid, Allow, Allow, Forbid]),
+        (Method::GET, "/api/v1/clients".into(), None, [Forbid, Forbid, Allow, Allow, Forbid]),
+        (Method::POST, "/api/v1/clients".into(), Some(json!({"name": "Walk-in", "phone": "+10000000077"})), [Forbid, Forbid, Allow, Allow, Forbid]),
+        (Method::GET, format!("/api/v1/clients/{owner_id}"), None, [Allow, Hidden, Allow, Allow, Forbid]),
+        (Method::PATCH, format!("/api/v1/clients/{owner_id}"), Some(json!({"city": "Казань"})), [Allow, Hidden, Allow, Allow, Forbid]),
+        (Method::GET, "/api/v1/operators".into(), None, [Forbid, Forbid, Allow, Allow, Forbid]),
         (
             Method::POST,
             "/api/v1/operators".into(),
             Some(json!({"login": "new1", "password": "password-1", "name": "N", "role": "operator"})),
-            [Forbid, Forbid, Forbid, Allow],
+            [Forbid, Forbid, Forbid, Allow, Forbid],
         ),
-        (Method::PATCH, format!("/api/v1/operators/{op_id}"), Some(json!({"department": "ЛОР"})), [Forbid, Forbid, Forbid, Allow]),
-        (Method::GET, "/api/v1/audit".into(), None, [Forbid, Forbid, Forbid, Allow]),
-        (Method::GET, "/api/v1/tariffs".into(), None, [Allow, Allow, Allow, Allow]),
+        (Method::PATCH, format!("/api/v1/operators/{op_id}"), Some(json!({"department": "ЛОР"})), [Forbid, Forbid, Forbid, Allow, Forbid]),
+        (Method::GET, "/api/v1/audit".into(), None, [Forbid, Forbid, Forbid, Allow, Forbid]),
+        (Method::GET, "/api/v1/tariffs".into(), None, [Allow, Allow, Allow, Allow, Forbid]),
         (
             Method::POST,
             "/api/v1/tariffs".into(),
             Some(json!({"name": "Чат", "kind": "chat", "price": 1000, "currency": "RUB"})),
-            [Forbid, Forbid, Forbid, Allow],
+            [Forbid, Forbid, Forbid, Allow, Forbid],
         ),
-        (Method::POST, "/api/v1/consultations".into(), Some(json!({"kind": "chat"})), [Allow, Allow, Forbid, Forbid]),
-        (Method::GET, "/api/v1/consultations".into(), None, [Allow, Allow, Allow, Allow]),
-        (Method::GET, format!("/api/v1/consultations/{c}"), None, [Allow, Hidden, Allow, Allow]),
-        (Method::PATCH, format!("/api/v1/consultations/{c}"), Some(json!({"priority": "high"})), [Forbid, Forbid, Allow, Allow]),
-        (Method::GET, format!("/api/v1/consultations/{c}/messages"), None, [Allow, Hidden, Allow, Allow]),
-        (Method::POST, format!("/api/v1/consultations/{c}/take"), None, [Forbid, Forbid, Allow, Allow]),
-        (Method::POST, format!("/api/v1/consultations/{c}/messages"), Some(cmid()), [Allow, Hidden, Allow, Allow]),
-        (Method::POST, format!("/api/v1/consultations/{c}/read"), Some(json!({"seq": 1})), [Allow, Hidden, Allow, Allow]),
-        (Method::POST, format!("/api/v1/consultations/{c}/delivered"), Some(json!({"seq": 1})), [Allow, Hidden, Allow, Allow]),
-        (Method::POST, format!("/api/v1/consultations/{c}/transfer"), Some(json!({"operator_id": admin_id})), [Forbid, Forbid, Allow, Allow]),
-        (Method::POST, format!("/api/v1/consultations/{c}/release"), None, [Forbid, Forbid, Allow, Allow]),
-        (Method::POST, format!("/api/v1/consultations/{c}/close"), None, [Forbid, Forbid, Allow, Allow]),
-        (Method::POST, format!("/api/v1/consultations/{c}/rating"), Some(json!({"score": 5})), [Allow, Hidden, Forbid, Forbid]),
-        (Method::GET, format!("/api/v1/attachments/{att}"), None, [Allow, Hidden, Allow, Allow]),
+        (Method::POST, "/api/v1/consultations".into(), Some(json!({"kind": "chat"})), [Allow, Allow, Forbid, Forbid, Forbid]),
+        (Method::GET, "/api/v1/consultations".into(), None, [Allow, Allow, Allow, Allow, Forbid]),
+        (Method::GET, format!("/api/v1/consultations/{c}"), None, [Allow, Hidden, Allow, Allow, Hidden]),
+        (Method::PATCH, format!("/api/v1/consultations/{c}"), Some(json!({"priority": "high"})), [Forbid, Forbid, Allow, Allow, Forbid]),
+        (Method::GET, format!("/api/v1/consultations/{c}/messages"), None, [Allow, Hidden, Allow, Allow, Hidden]),
+        (Method::POST, format!("/api/v1/consultations/{c}/take"), None, [Forbid, Forbid, Allow, Allow, Forbid]),
+        (Method::POST, format!("/api/v1/consultations/{c}/messages"), Some(cmid()), [Allow, Hidden, Allow, Allow, Forbid]),
+        (Method::POST, format!("/api/v1/consultations/{c}/read"), Some(json!({"seq": 1})), [Allow, Hidden, Allow, Allow, Forbid]),
+        (Method::POST, format!("/api/v1/consultations/{c}/delivered"), Some(json!({"seq": 1})), [Allow, Hidden, Allow, Allow, Forbid]),
+        (Method::POST, format!("/api/v1/consultations/{c}/transfer"), Some(json!({"operator_id": admin_id})), [Forbid, Forbid, Allow, Allow, Forbid]),
+        (Method::POST, format!("/api/v1/consultations/{c}/release"), None, [Forbid, Forbid, Allow, Allow, Forbid]),
+        (Method::POST, format!("/api/v1/consultations/{c}/close"), None, [Forbid, Forbid, Allow, Allow, Forbid]),
+        (Method::POST, format!("/api/v1/consultations/{c}/rating"), Some(json!({"score": 5})), [Allow, Hidden, Forbid, Forbid, Forbid]),
+        (Method::GET, format!("/api/v1/attachments/{att}"), None, [Allow, Hidden, Allow, Allow, Forbid]),
         // Someone else's number: staff may call it, a client may not ask for it (found by the outside security review).
-        (Method::POST, "/api/v1/callbacks".into(), Some(json!({"phone": "+10000000009"})), [Forbid, Forbid, Allow, Allow]),
-        (Method::GET, "/api/v1/callbacks".into(), None, [Allow, Allow, Allow, Allow]),
-        (Method::GET, format!("/api/v1/callbacks/{cb}"), None, [Allow, Hidden, Allow, Allow]),
-        (Method::POST, format!("/api/v1/callbacks/{cb}/claim"), None, [Forbid, Forbid, Allow, Allow]),
-        (Method::POST, format!("/api/v1/callbacks/{cb}/attempts"), Some(json!({"outcome": "no_answer"})), [Forbid, Forbid, Allow, Allow]),
-        (Method::POST, format!("/api/v1/callbacks/{cb}/release"), None, [Forbid, Forbid, Allow, Allow]),
-        (Method::POST, format!("/api/v1/callbacks/{cb}/cancel"), None, [Allow, Hidden, Allow, Allow]),
-        (Method::GET, "/api/v1/sync?since=0".into(), None, [Allow, Allow, Allow, Allow]),
-        (Method::GET, "/api/v1/reports/consultations?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z".into(), None, [Forbid, Forbid, Forbid, Allow]),
+        (Method::POST, "/api/v1/callbacks".into(), Some(json!({"phone": "+10000000009"})), [Forbid, Forbid, Allow, Allow, Forbid]),
+        (Method::GET, "/api/v1/callbacks".into(), None, [Allow, Allow, Allow, Allow, Forbid]),
+        (Method::GET, format!("/api/v1/callbacks/{cb}"), None, [Allow, Hidden, Allow, Allow, Forbid]),
+        (Method::POST, format!("/api/v1/callbacks/{cb}/claim"), None, [Forbid, Forbid, Allow, Allow, Forbid]),
+        (Method::POST, format!("/api/v1/callbacks/{cb}/attempts"), Some(json!({"outcome": "no_answer"})), [Forbid, Forbid, Allow, Allow, Forbid]),
+        (Method::POST, format!("/api/v1/callbacks/{cb}/release"), None, [Forbid, Forbid, Allow, Allow, Forbid]),
+        (Method::POST, format!("/api/v1/callbacks/{cb}/cancel"), None, [Allow, Hidden, Allow, Allow, Forbid]),
+        (Method::GET, "/api/v1/sync?since=0".into(), None, [Allow, Allow, Allow, Allow, Allow]),
+        (Method::GET, "/api/v1/reports/consultations?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z".into(), None, [Forbid, Forbid, Forbid, Allow, Forbid]),
         (
             Method::GET,
             format!("/api/v1/reports/consultations?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z&operator_id={admin_id}"),
             None,
-            [Forbid, Forbid, Forbid, Allow],
+            [Forbid, Forbid, Forbid, Allow, Forbid],
         ),
         (
             Method::GET,
             "/api/v1/reports/consultations/items?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z&moment=arrived".into(),
             None,
-            [Forbid, Forbid, Forbid, Allow],
+            [Forbid, Forbid, Forbid, Allow, Forbid],
         ),
-        (Method::GET, "/api/v1/reports/callbacks?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z".into(), None, [Forbid, Forbid, Forbid, Allow]),
-        (Method::GET, "/api/v1/reports/billing?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z".into(), None, [Forbid, Forbid, Forbid, Allow]),
-        (Method::GET, "/api/v1/quick-replies".into(), None, [Forbid, Forbid, Allow, Allow]),
-        (Method::POST, "/api/v1/quick-replies".into(), Some(json!({"shortcut": "hi", "text": "Hello", "personal": true})), [Forbid, Forbid, Allow, Allow]),
-        (Method::POST, "/api/v1/quick-replies".into(), Some(json!({"shortcut": "hi", "text": "Hello"})), [Forbid, Forbid, Forbid, Allow]),
-        (Method::PATCH, format!("/api/v1/quick-replies/{team_reply}"), Some(json!({"shortcut": "hi", "text": "Hello"})), [Forbid, Forbid, Forbid, Allow]),
-        (Method::GET, "/api/v1/webhooks".into(), None, [Forbid, Forbid, Forbid, Allow]),
+        (Method::GET, "/api/v1/reports/callbacks?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z".into(), None, [Forbid, Forbid, Forbid, Allow, Forbid]),
+        (Method::GET, "/api/v1/reports/billing?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z".into(), None, [Forbid, Forbid, Forbid, Allow, Forbid]),
+        (Method::GET, "/api/v1/quick-replies".into(), None, [Forbid, Forbid, Allow, Allow, Forbid]),
+        (Method::POST, "/api/v1/quick-replies".into(), Some(json!({"shortcut": "hi", "text": "Hello", "personal": true})), [Forbid, Forbid, Allow, Allow, Forbid]),
+        (Method::POST, "/api/v1/quick-replies".into(), Some(json!({"shortcut": "hi", "text": "Hello"})), [Forbid, Forbid, Forbid, Allow, Forbid]),
+        (Method::PATCH, format!("/api/v1/quick-replies/{team_reply}"), Some(json!({"shortcut": "hi", "text": "Hello"})), [Forbid, Forbid, Forbid, Allow, Forbid]),
+        (Method::GET, "/api/v1/webhooks".into(), None, [Forbid, Forbid, Forbid, Allow, Forbid]),
         (
             Method::POST,
             "/api/v1/webhooks".into(),
             Some(json!({"url": "https://example.org/hook", "events": ["consultation.created"]})),
-            [Forbid, Forbid, Forbid, Allow],
+            [Forbid, Forbid, Forbid, Allow, Forbid],
         ),
-        (Method::GET, "/api/v1/red-flags".into(), None, [Forbid, Forbid, Forbid, Allow]),
-        (Method::POST, "/api/v1/red-flags".into(), Some(rule_body.clone()), [Forbid, Forbid, Forbid, Allow]),
-        (Method::POST, "/api/v1/red-flags/test".into(), Some(json!({"text": "chest pain"})), [Forbid, Forbid, Forbid, Allow]),
-        (Method::PUT, format!("/api/v1/red-flags/{rule}"), Some(rule_body), [Forbid, Forbid, Forbid, Allow]),
-        (Method::DELETE, format!("/api/v1/red-flags/{rule}"), None, [Forbid, Forbid, Forbid, Allow]),
-        (Method::GET, "/api/v1/settings".into(), None, [Forbid, Forbid, Allow, Allow]),
-        (Method::PUT, "/api/v1/settings".into(), Some(settings), [Forbid, Forbid, Forbid, Allow]),
-        (Method::GET, "/api/v1/snapshot".into(), None, [Allow, Allow, Allow, Allow]),
-        (Method::POST, "/api/v1/auth/logout".into(), None, [Allow, Allow, Allow, Allow]),
+        (Method::GET, "/api/v1/red-flags".into(), None, [Forbid, Forbid, Forbid, Allow, Forbid]),
+        (Method::POST, "/api/v1/red-flags".into(), Some(rule_body.clone()), [Forbid, Forbid, Forbid, Allow, Forbid]),
+        (Method::POST, "/api/v1/red-flags/test".into(), Some(json!({"text": "chest pain"})), [Forbid, Forbid, Forbid, Allow, Forbid]),
+        (Method::PUT, format!("/api/v1/red-flags/{rule}"), Some(rule_body), [Forbid, Forbid, Forbid, Allow, Forbid]),
+        (Method::DELETE, format!("/api/v1/red-flags/{rule}"), None, [Forbid, Forbid, Forbid, Allow, Forbid]),
+        (Method::GET, "/api/v1/settings".into(), None, [Forbid, Forbid, Allow, Allow, Forbid]),
+        (Method::PUT, "/api/v1/settings".into(), Some(settings), [Forbid, Forbid, Forbid, Allow, Forbid]),
+        (Method::GET, "/api/v1/snapshot".into(), None, [Allow, Allow, Allow, Allow, Allow]),
+        (Method::POST, "/api/v1/auth/logout".into(), None, [Allow, Allow, Allow, Allow, Allow]),
     ];
     let anon = s.anon();
-    let mut failures = Vec::new();
-    for (method, path, body, wants) in &rows {
-        let (st, b) = anon.call(method.clone(), path, body.clone()).await;
-        if st != StatusCode::UNAUTHORIZED {
-            failures.push(format!("{method} {path} without a token: {st} {b}"));
-        }
-        if path.ends_with("/logout") {
-            continue; // would end the sessions the rows below need
-        }
-        // `other` first, so the owner's own changes happen after the refusals were checked.
-        for (who, api, want) in [
-            ("other client", &other, wants[1]),
-            ("owner", &owner, wants[0]),
-            ("operator", &op, wants[2]),
-            ("admin", &admin, wants[3]),
-        ] {
-            let (st, b) = api.call(method.clone(), path, body.clone()).await;
-            let ok = match want {
-                Allow => !matches!(st.as_u16(), 401 | 403 | 404) && st.as_u16() < 500,
-                Forbid => st == StatusCode::FORBIDDEN && b["code"] == "forbidden",
-                Hidden => st == StatusCode::NOT_FOUND && b["code"] == "not_found",
-            };
-            if !ok {
-                failures.push(format!(
-                    "{method} {path} as {who}: wanted {want:?}, got {st} {b}"
-                ));
-            }
-        }
-    }
+    // `other` first, so the owner's own changes happen after the refusals were checked.
+    let failures = matrix::run(
+        &anon,
+        [
+            ("owner", &owner),
+            ("other client", &other),
+            ("operator", &op),
+            ("admin", &admin),
+            ("pharmacist", &pharm),
+        ],
+        [1, 0, 2, 3, 4],
+        &rows,
+    )
+    .await;
     // A client's cancel of its own request is allowed (checked on a fresh one).
     let cb2 = owner
         .must("/api/v1/callbacks", json!({"phone": "+10000000001"}))

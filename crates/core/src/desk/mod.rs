@@ -74,6 +74,10 @@ pub enum DeskEvent {
         /// Calls of these consultations changed (ringing, answered, ended).
         #[serde(default)]
         calls: Vec<Uuid>,
+        /// Prescriptions or refunds changed (a chat's prescriptions, the review queue, the
+        /// refunds waiting for a decision).
+        #[serde(default)]
+        clinical: bool,
     },
     /// Anything in the cache may have changed (caught up after an outage, or re-synced from a
     /// snapshot): re-read every screen and every open thread.
@@ -560,6 +564,7 @@ impl Desk {
             (false, false, false, false, Vec::new());
         let (mut quick_replies, mut visits) = (false, false);
         let mut calls: Vec<Uuid> = Vec::new();
+        let mut clinical = false;
         for e in events {
             let before = s.memory.known().before(&e.data);
             let op = notify::Operator {
@@ -614,6 +619,7 @@ impl Desk {
                 EventData::Tariff(_) => {}
                 EventData::Appointment(_) => visits = true,
                 EventData::Call(c) => calls.push(c.consultation_id),
+                EventData::Prescription(_) | EventData::Refund(_) => clinical = true,
                 // SLA thresholds: every list's marks may change.
                 EventData::Settings(_) => (consultations, callbacks) = (true, true),
                 EventData::QuickReplies(q) => quick_replies |= q.owner_id.is_none_or(|o| o == me),
@@ -650,6 +656,7 @@ impl Desk {
             quick_replies,
             visits,
             calls,
+            clinical,
         }
     }
 }
@@ -896,6 +903,7 @@ async fn fetch_files(desk: Arc<Desk>, emit: Emit) {
                     quick_replies: false,
                     visits: false,
                     calls: Vec::new(),
+                    clinical: false,
                 }),
                 Ok(false) => {}
                 Err(e) => tracing::debug!(error = %e, "fetching the file of a new message"),

@@ -128,7 +128,7 @@ pub async fn me(State(state): State<AppState>, session: Session) -> AppResult<Js
         role: session.role,
         name: session.name.clone(),
     };
-    Ok(Json(if session.role.is_staff() {
+    Ok(Json(if session.role.is_desk() {
         MeResponse {
             user,
             operator: Some(state.store.get_operator(session.user_id).await?),

@@ -17,14 +17,18 @@ use crate::auth::{Admin, RemoteAddr, Session, Staff};
 use crate::domain::ConsultationAction;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use careline_protocol::MessageQuery;
 use careline_protocol::{ConsultationFilter, ConsultationItem};
+use careline_protocol::{MessageQuery, Role};
 
-/// The consultation, if the caller may see it (a client only its own).
+/// The consultation, if the caller may see it (a client only its own; a pharmacist one behind
+/// a submitted prescription — the session's scope lets a pharmacist only read).
 async fn visible(state: &AppState, session: &Session, id: Uuid) -> AppResult<Consultation> {
     let c = state.store.get_consultation(id).await?;
-    if !session.role.is_staff() && c.client_id != session.user_id {
-        return Err(AppError::not_found("consultation"));
+    match session.role {
+        Role::Operator | Role::Admin => {}
+        Role::Pharmacist => super::clinical::pharmacist_may_read(state, session, id).await?,
+        Role::Client if c.client_id == session.user_id => {}
+        Role::Client => return Err(AppError::not_found("consultation")),
     }
     Ok(c)
 }

@@ -5,6 +5,7 @@
 mod accounts;
 mod callbacks;
 mod calls;
+mod clinical;
 mod consultations;
 mod files;
 mod quick_replies;
@@ -280,6 +281,20 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(visits::reschedule))
         .routes(routes!(visits::check_in))
         .routes(routes!(calls::start, calls::of_consultation))
+        .routes(routes!(clinical::create_prescription))
+        .routes(routes!(clinical::list_prescriptions))
+        .routes(routes!(
+            clinical::get_prescription,
+            clinical::update_prescription
+        ))
+        .routes(routes!(clinical::submit_prescription))
+        .routes(routes!(clinical::approve_prescription))
+        .routes(routes!(clinical::reject_prescription))
+        .routes(routes!(clinical::cancel_prescription))
+        .routes(routes!(clinical::request_refund))
+        .routes(routes!(clinical::list_refunds))
+        .routes(routes!(clinical::approve_refund))
+        .routes(routes!(clinical::reject_refund))
         .routes(routes!(calls::ice_servers))
         .routes(routes!(calls::redeem))
         .routes(routes!(calls::get))

@@ -130,6 +130,9 @@ pub struct StoredEvent {
     pub client_id: Option<Uuid>,
     #[serde(skip)]
     pub staff_only: bool,
+    /// Staff and pharmacists see it, the client does not (a prescription under review).
+    #[serde(skip)]
+    pub pharmacy: bool,
 }
 
 /// Committed events on their way to the hub. Local commits hand their events over here, so the
@@ -179,7 +182,13 @@ pub enum Audience {
     Client(Uuid),
     /// Staff only (with the client it concerns, if any, for scoping).
     Staff(Option<Uuid>),
+    /// Staff and pharmacists, not the client (a prescription under review).
+    Pharmacy(Uuid),
 }
+
+/// The `staff_only` column's value of an event staff and pharmacists see (0: the client too;
+/// 1: staff only).
+pub const PHARMACY_LEVEL: i64 = 2;
 
 impl Audience {
     /// The `client_id` and `staff_only` columns of the event.
@@ -187,6 +196,7 @@ impl Audience {
         match self {
             Audience::Client(c) => (Some(c), 0),
             Audience::Staff(c) => (c, 1),
+            Audience::Pharmacy(c) => (Some(c), PHARMACY_LEVEL),
         }
     }
 }
@@ -251,6 +261,8 @@ impl WriteTx {
             EventData::WebhookPaused(v) => serde_json::to_string(v),
             EventData::Appointment(v) => serde_json::to_string(v),
             EventData::Call(v) => serde_json::to_string(v),
+            EventData::Prescription(v) => serde_json::to_string(v),
+            EventData::Refund(v) => serde_json::to_string(v),
         }
         .map_err(|e| AppError::failed("serializing event", e))?;
         sqlx::query("INSERT INTO events (seq, kind, client_id, staff_only, data, at) VALUES ($1, $2, $3, $4, $5, $6)")
@@ -262,7 +274,7 @@ impl WriteTx {
             .bind(at_ms)
             .execute(&mut *self.tx)
             .await?;
-        self.record(seq, data.kind(), client_id, staff_only != 0, json, at_ms)
+        self.record(seq, data.kind(), client_id, staff_only, json, at_ms)
     }
 
     /// Remembers an event this transaction inserted, for the hub after the commit.
@@ -271,7 +283,7 @@ impl WriteTx {
         seq: i64,
         kind: &str,
         client_id: Option<Uuid>,
-        staff_only: bool,
+        level: i64,
         json: String,
         at_ms: i64,
     ) -> AppResult<()> {
@@ -283,7 +295,8 @@ impl WriteTx {
             kind: kind.to_owned(),
             data,
             client_id,
-            staff_only,
+            staff_only: level != 0,
+            pharmacy: level == PHARMACY_LEVEL,
         });
         Ok(())
     }

@@ -588,10 +588,15 @@ pub async fn write(
                     // Now and then handed to a colleague (another speciality, a shift's end).
                     if first_response.is_some() && rng.chance(0.06) {
                         let at = t + (closed - t) / 2;
-                        let (other, when) = working(at, person.lang == Lang::Zh, &mut rng);
-                        if other != o && when == at {
-                            steps.push((at, "transferred", Some(other)));
-                            operator = Some(other);
+                        // A colleague on shift then (a few tries: at a quiet hour the first
+                        // one found is often the same operator).
+                        for _ in 0..4 {
+                            let (other, when) = working(at, person.lang == Lang::Zh, &mut rng);
+                            if other != o && when == at {
+                                steps.push((at, "transferred", Some(other)));
+                                operator = Some(other);
+                                break;
+                            }
                         }
                     }
                 }

@@ -219,6 +219,7 @@ pub(crate) fn write(
                 data: RawValue::from_string(json).map_err(|e| AppError::failed("event JSON", e))?,
                 client_id: event_client,
                 staff_only: staff_only != 0,
+                pharmacy: false,
             });
             touched.insert(m.consultation_id);
             outcomes[i] = Outcome::Stored(Box::new(m));

@@ -309,7 +309,7 @@ async fn plan_and_write(store: &Store, jobs: &[Job], outcomes: &mut Vec<Outcome>
                 q.arg(json.clone()),
                 q.arg(now),
             ];
-            recorded.push((*seq, data.kind(), client_id, staff_only != 0, json));
+            recorded.push((*seq, data.kind(), client_id, staff_only, json));
             rows.push(format!("({})", ps.join(", ")));
         }
         q.push(&rows.join(", "));

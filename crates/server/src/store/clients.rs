@@ -751,6 +751,7 @@ impl Store {
             "DELETE FROM call_links WHERE call_id IN (SELECT id FROM calls WHERE client_id = $1)",
             "DELETE FROM calls WHERE client_id = $1",
             "DELETE FROM appointments WHERE client_id = $1",
+            "DELETE FROM prescriptions WHERE client_id = $1",
             "DELETE FROM refunds WHERE consultation_id IN (SELECT id FROM consultations WHERE client_id = $1)",
             "DELETE FROM consultations WHERE client_id = $1",
             "DELETE FROM callback_attempts WHERE callback_id IN (SELECT id FROM callbacks WHERE client_id = $1)",

@@ -289,11 +289,13 @@ impl Store {
                         "the consultation is already assigned to this operator",
                     ));
                 }
-                let row = sqlx::query("SELECT name, disabled FROM operators WHERE id = $1")
-                    .bind(to.to_string())
-                    .fetch_optional(tx.conn())
-                    .await?
-                    .ok_or_else(|| AppError::invalid("the target operator does not exist"))?;
+                let row = sqlx::query(
+                    "SELECT name, disabled FROM operators WHERE id = $1 AND role <> 'pharmacist'",
+                )
+                .bind(to.to_string())
+                .fetch_optional(tx.conn())
+                .await?
+                .ok_or_else(|| AppError::invalid("the target operator does not exist"))?;
                 if get_bool(&row, "disabled")? {
                     return Err(AppError::invalid("the target operator is disabled"));
                 }

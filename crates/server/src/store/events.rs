@@ -14,6 +14,8 @@ use crate::error::{AppError, AppResult};
 pub enum Viewer {
     Staff,
     Client(Uuid),
+    /// A pharmacist: prescriptions from their submission on, nothing else.
+    Pharmacy,
 }
 
 impl StoredEvent {
@@ -21,6 +23,7 @@ impl StoredEvent {
         match viewer {
             Viewer::Staff => true,
             Viewer::Client(c) => !self.staff_only && self.client_id == Some(c),
+            Viewer::Pharmacy => self.kind == "prescription" && (self.pharmacy || !self.staff_only),
         }
     }
 
@@ -51,7 +54,7 @@ impl StoredEvent {
     /// The event as `viewer` sees it.
     pub fn for_viewer(self, viewer: Viewer) -> AppResult<StoredEvent> {
         match viewer {
-            Viewer::Staff => Ok(self),
+            Viewer::Staff | Viewer::Pharmacy => Ok(self),
             Viewer::Client(_) => self.for_client(),
         }
     }
@@ -72,6 +75,16 @@ impl Store {
                     .bind(limit)
                     .fetch_all(&self.reader)
                     .await?
+            }
+            Viewer::Pharmacy => {
+                sqlx::query(
+                    "SELECT seq, kind, client_id, staff_only, data, at FROM events \
+                     WHERE kind = 'prescription' AND staff_only <> 1 AND seq > $1 ORDER BY seq LIMIT $2",
+                )
+                .bind(since)
+                .bind(limit)
+                .fetch_all(&self.reader)
+                .await?
             }
             Viewer::Client(c) => {
                 sqlx::query(
@@ -96,6 +109,7 @@ impl Store {
                         .map_err(|e| AppError::Corrupt(format!("event data: {e}")))?,
                     client_id: super::rows::get_opt_uuid(r, "client_id")?,
                     staff_only: super::rows::get_bool(r, "staff_only")?,
+                    pharmacy: r.try_get::<i64, _>("staff_only")? == crate::db::PHARMACY_LEVEL,
                 }
                 .for_viewer(viewer)
             })

@@ -11,6 +11,7 @@ use super::clients::{client_row, CLIENT_COLS};
 use super::consultation_rows::{consultation_row, CONSULTATION_COLS};
 use super::messages::{message_row, MESSAGE_SELECT};
 use super::operators::{operator_row, OPERATOR_COLS};
+use super::prescriptions::{prescription_row, PRESCRIPTION_SELECT};
 use super::rows::{get_enum, get_uuid};
 use super::tariffs::tariff_row;
 use super::SqlBuf;
@@ -19,7 +20,7 @@ use crate::error::{AppError, AppResult};
 use crate::store::events::Viewer;
 
 /// The parts of a snapshot, in the order they are sent.
-const PARTS: [&str; 7] = [
+const PARTS: [&str; 8] = [
     "operators",
     "tariffs",
     "clients",
@@ -27,6 +28,7 @@ const PARTS: [&str; 7] = [
     "messages",
     "callbacks",
     "reads",
+    "prescriptions",
 ];
 
 impl Store {
@@ -54,7 +56,7 @@ impl Store {
         };
         let mut items = Vec::new();
         let shown = |items: Vec<EventData>| match viewer {
-            Viewer::Staff => items,
+            Viewer::Staff | Viewer::Pharmacy => items,
             Viewer::Client(_) => items.into_iter().map(ForClient::for_client).collect(),
         };
         while part < PARTS.len() && (items.len() as i64) < limit {
@@ -92,10 +94,12 @@ impl Store {
     ) -> AppResult<(Vec<EventData>, Option<String>)> {
         let client = match viewer {
             Viewer::Client(c) => Some(c.to_string()),
-            Viewer::Staff => None,
+            Viewer::Staff | Viewer::Pharmacy => None,
         };
         let staff_only = matches!(part, "operators" | "tariffs" | "clients");
-        if client.is_some() && staff_only {
+        if (client.is_some() && staff_only)
+            || (viewer == Viewer::Pharmacy && part != "prescriptions")
+        {
             return Ok((Vec::new(), None));
         }
         let mut q = match part {
@@ -105,6 +109,7 @@ impl Store {
             "consultations" => SqlBuf::new(&format!("SELECT {CONSULTATION_COLS} FROM consultations")),
             "messages" => SqlBuf::new(MESSAGE_SELECT),
             "callbacks" => SqlBuf::new(&format!("SELECT {CALLBACK_COLS} FROM callbacks")),
+            "prescriptions" => SqlBuf::new(&format!("SELECT {PRESCRIPTION_SELECT}")),
             _ => SqlBuf::new(
                 "SELECT r.consultation_id, r.reader_id, r.reader_role, r.seq, r.delivered_seq, c.client_id FROM reads r JOIN consultations c ON c.id = r.consultation_id",
             ),
@@ -112,6 +117,7 @@ impl Store {
         let (key, prefix) = match part {
             "messages" => ("seq", "m."),
             "reads" => ("consultation_id || ':' || r.reader_id", "r."),
+            "prescriptions" => ("id", "p."),
             _ => ("id", ""),
         };
         if let Some(c) = &client {
@@ -119,8 +125,14 @@ impl Store {
             match part {
                 "messages" => q.and(&format!("m.client_id = {p} AND m.internal = 0")),
                 "reads" => q.and(&format!("c.client_id = {p}")),
+                "prescriptions" => q.and(&format!(
+                    "p.client_id = {p} AND p.status IN ('approved', 'cancelled')"
+                )),
                 _ => q.and(&format!("client_id = {p}")),
             }
+        }
+        if viewer == Viewer::Pharmacy {
+            q.and("p.status <> 'draft'");
         }
         if !after.is_empty() {
             if part == "messages" {
@@ -165,6 +177,11 @@ impl Store {
                     let m = message_row(r)?;
                     let k = m.seq.to_string();
                     (EventData::Message(m), k)
+                }
+                "prescriptions" => {
+                    let p = prescription_row(r)?;
+                    let k = p.id.to_string();
+                    (EventData::Prescription(p), k)
                 }
                 "callbacks" => {
                     let c = callback_row(r)?;

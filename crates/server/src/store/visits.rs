@@ -8,8 +8,8 @@
 
 use careline_protocol::{
     Appointment, AppointmentQuery, AppointmentStatus, BookRequest, ConsultationKind,
-    ConsultationStatus, ErrorCode, EventData, Refund, RefundStatus, Role, Schedule,
-    ScheduleRequest, Slot, SlotQuery, Specialist, VisitLengths, WebhookEventType,
+    ConsultationStatus, ErrorCode, EventData, Role, Schedule, ScheduleRequest, Slot, SlotQuery,
+    Specialist, VisitLengths, WebhookEventType,
 };
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -199,7 +199,7 @@ impl Store {
             updated_at: Some(from_ms(now)),
         };
         let mut tx = self.begin().await?;
-        if sqlx::query("SELECT id FROM operators WHERE id = $1")
+        if sqlx::query("SELECT id FROM operators WHERE id = $1 AND role <> 'pharmacist'")
             .bind(operator_id.to_string())
             .fetch_optional(tx.conn())
             .await?
@@ -595,7 +595,7 @@ impl Store {
         let summary = format!("{}: {}", to, reason.as_deref().unwrap_or("—"));
         let c = close_visit_consultation(&mut tx, &a, summary, now).await?;
         if to == AppointmentStatus::Declined && c.price > 0 {
-            refund_in_full(&mut tx, &c, reason.as_deref(), now).await?;
+            super::refunds::refund_in_full(&mut tx, &c, reason.as_deref(), now).await?;
         }
         emit_appointment(&mut tx, &a, now).await?;
         let event = match to {
@@ -816,30 +816,6 @@ impl Store {
         }
         Ok(told)
     }
-
-    /// The refunds of a consultation.
-    pub async fn refunds_of(&self, consultation_id: Uuid) -> AppResult<Vec<Refund>> {
-        let rows = sqlx::query(
-            "SELECT id, consultation_id, amount, currency, reason, status, created_at FROM refunds \
-             WHERE consultation_id = $1 ORDER BY created_at, id",
-        )
-        .bind(consultation_id.to_string())
-        .fetch_all(&self.reader)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Refund {
-                    id: get_uuid(r, "id")?,
-                    consultation_id: get_uuid(r, "consultation_id")?,
-                    amount: r.try_get("amount")?,
-                    currency: r.try_get("currency")?,
-                    reason: r.try_get("reason")?,
-                    status: get_enum(r, "status")?,
-                    created_at: get_time(r, "created_at")?,
-                })
-            })
-            .collect()
-    }
 }
 
 /// Closes a visit's consultation (cancelled, declined, missed) unless it is closed already.
@@ -1024,27 +1000,4 @@ pub(crate) async fn emit_appointment(tx: &mut WriteTx, a: &Appointment, at: i64)
     )
     .await
     .map(|_| ())
-}
-
-/// A refund of the whole price, approved at once (a declined visit needs no request).
-async fn refund_in_full(
-    tx: &mut WriteTx,
-    c: &careline_protocol::Consultation,
-    reason: Option<&str>,
-    at: i64,
-) -> AppResult<()> {
-    sqlx::query(
-        "INSERT INTO refunds (id, consultation_id, amount, currency, reason, status, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(careline_protocol::new_id().to_string())
-    .bind(c.id.to_string())
-    .bind(c.price)
-    .bind(c.currency.clone())
-    .bind(reason.map(str::to_owned))
-    .bind(RefundStatus::Approved.as_str())
-    .bind(at)
-    .execute(tx.conn())
-    .await?;
-    Ok(())
 }

@@ -244,3 +244,39 @@ pub(crate) async fn call_change(
         .await
         .map(|_| ())
 }
+
+/// Tells the endpoints of a prescription's step (`prescription.submitted`, `.approved`,
+/// `.rejected`, `.cancelled`): the prescription (items, prescriber, reviewer, reason) and its
+/// client's id, name and phone — what a pharmacy or an e-prescription gateway needs.
+pub(crate) async fn prescription_change(
+    tx: &mut WriteTx,
+    p: &careline_protocol::Prescription,
+    event: WebhookEventType,
+    at: i64,
+) -> AppResult<()> {
+    if !wanted(tx, event).await? {
+        return Ok(());
+    }
+    let client = client_brief(tx, p.client_id).await?;
+    let data = json!({ "prescription": p, "client": client });
+    enqueue(tx, event, &p.id.to_string(), None, data, at)
+        .await
+        .map(|_| ())
+}
+
+/// Tells the endpoints of a refund requested or decided (`refund.requested`, `refund.decided`).
+pub(crate) async fn refund_change(
+    tx: &mut WriteTx,
+    r: &careline_protocol::Refund,
+    event: WebhookEventType,
+    at: i64,
+) -> AppResult<()> {
+    if !wanted(tx, event).await? {
+        return Ok(());
+    }
+    let client = client_brief(tx, r.client_id).await?;
+    let data = json!({ "refund": r, "client": client });
+    enqueue(tx, event, &r.id.to_string(), None, data, at)
+        .await
+        .map(|_| ())
+}

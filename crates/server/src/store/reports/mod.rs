@@ -479,7 +479,7 @@ impl Store {
         let mut ops = Vec::new();
         let rows = sqlx::query(
             "SELECT id, name, capacity, (SELECT COUNT(*) FROM consultations c WHERE c.operator_id = operators.id AND c.status = 'active') AS load \
-             FROM operators ORDER BY name, id",
+             FROM operators WHERE role <> 'pharmacist' ORDER BY name, id",
         )
         .fetch_all(&self.reader)
         .await?;
