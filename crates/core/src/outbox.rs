@@ -96,6 +96,21 @@ pub enum Op {
         note: Option<String>,
         key: Uuid,
     },
+    /// A new prescription's draft; `prescription.id` is set by the desk, so the draft is in
+    /// the cache (and can be revised and submitted) before the server has it.
+    CreatePrescription {
+        consultation_id: Uuid,
+        prescription: careline_protocol::PrescriptionRequest,
+    },
+    /// A draft (or a rejected one) revised.
+    UpdatePrescription {
+        prescription_id: Uuid,
+        prescription: careline_protocol::PrescriptionRequest,
+    },
+    /// Sent for the pharmacist's review.
+    SubmitPrescription {
+        prescription_id: Uuid,
+    },
 }
 
 impl Op {
@@ -222,6 +237,17 @@ impl Cache {
                     .execute(self.pool())
                     .await?;
             }
+            // A draft the server never had (refused: not this doctor's consultation, say).
+            Op::CreatePrescription {
+                prescription:
+                    careline_protocol::PrescriptionRequest { id: Some(id), .. },
+                ..
+            } => {
+                sqlx::query("DELETE FROM prescriptions WHERE id = ? AND updated_at = 0")
+                    .bind(id.to_string())
+                    .execute(self.pool())
+                    .await?;
+            }
             _ => {}
         }
         Ok(())
@@ -314,13 +340,36 @@ async fn send(remote: &Remote, op: &Op) -> CoreResult<Option<EventData>> {
             .create_callback(callback)
             .await
             .map(|c| Some(EventData::Callback(c))),
+        Op::CreatePrescription {
+            consultation_id,
+            prescription,
+        } => remote
+            .create_prescription(*consultation_id, prescription)
+            .await
+            .map(|p| Some(EventData::Prescription(p))),
+        Op::UpdatePrescription {
+            prescription_id,
+            prescription,
+        } => remote
+            .update_prescription(*prescription_id, prescription)
+            .await
+            .map(|p| Some(EventData::Prescription(p))),
+        Op::SubmitPrescription { prescription_id } => remote
+            .prescription_step(*prescription_id, "submit", None)
+            .await
+            .map(|p| Some(EventData::Prescription(p))),
         _ => send_change(remote, op).await.map(|_| None),
     }
 }
 
 async fn send_change(remote: &Remote, op: &Op) -> CoreResult<()> {
     match op {
-        Op::SendMessage { .. } | Op::CreateClient { .. } | Op::CreateCallback { .. } => {
+        Op::SendMessage { .. }
+        | Op::CreateClient { .. }
+        | Op::CreateCallback { .. }
+        | Op::CreatePrescription { .. }
+        | Op::UpdatePrescription { .. }
+        | Op::SubmitPrescription { .. } => {
             unreachable!("sent by `send`")
         }
         Op::SetStatus { status } => remote.set_status(*status).await.map(|_| ()),

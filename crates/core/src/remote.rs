@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::{CoreError, CoreResult};
 
+mod clinical;
 mod visits;
 mod calls;
 

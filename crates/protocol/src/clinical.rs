@@ -96,6 +96,10 @@ pub struct Prescription {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PrescriptionRequest {
+    /// A new draft's id, chosen by the desk (so a draft written offline is the same record
+    /// once the server has it); left out, the server chooses. Ignored by `PATCH`.
+    #[serde(default)]
+    pub id: Option<Uuid>,
     pub items: Vec<PrescriptionItem>,
     #[serde(default)]
     pub note: Option<String>,

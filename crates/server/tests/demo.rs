@@ -239,7 +239,7 @@ both!(the_demo_has_six_weeks_of_history, |db| async move {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|o| o["login"] != "admin")
+        .filter(|o| o["login"] != "admin" && o["role"] != "pharmacist")
     {
         assert!(o["last_seen"].is_string(), "{o}");
     }
@@ -306,3 +306,29 @@ async fn expired_tokens_are_refused() {
     );
     s.stop().await;
 }
+
+// The pharmacist of the demo has a prescription to review, and sees nothing else of the desk.
+both!(
+    the_demo_pharmacist_has_a_prescription_to_review,
+    |db| async move {
+        let s = TestServer::start(db).await;
+        careline_server::demo::fill(&s.state.store).await.unwrap();
+        let pia = s
+            .anon()
+            .login("pia", careline_server::demo::DEMO_PASSWORD)
+            .await;
+        let queue = pia.ok("/api/v1/prescriptions?status=submitted").await;
+        assert_eq!(queue.as_array().unwrap().len(), 1, "{queue}");
+        assert_eq!(queue[0]["prescriber_name"], "Анна Петрова");
+        let c = queue[0]["consultation_id"].as_str().unwrap();
+        assert_eq!(
+            pia.get(&format!("/api/v1/consultations/{c}")).await.0,
+            reqwest::StatusCode::OK
+        );
+        assert_eq!(
+            pia.get("/api/v1/clients").await.0,
+            reqwest::StatusCode::FORBIDDEN
+        );
+        s.stop().await;
+    }
+);

@@ -1,7 +1,7 @@
 // Generated from the Rust types by src-tauri/types.rs (ts-rs). Do not edit.
 // Regenerate: CARELINE_BLESS=1 cargo test -p careline-desktop --lib types
 
-export type Role = "client" | "operator" | "admin";
+export type Role = "client" | "operator" | "admin" | "pharmacist";
 
 export type Presence = "online" | "away" | "busy" | "offline";
 
@@ -218,7 +218,7 @@ text: string, language: RuleLanguage | null,
  */
 personal: boolean, };
 
-export type WebhookEventType = "message.undelivered" | "consultation.created" | "consultation.taken" | "consultation.transferred" | "consultation.released" | "consultation.closed" | "consultation.red_flag" | "consultation.sla_breached" | "callback.created" | "callback.claimed" | "callback.due_soon" | "callback.done" | "callback.failed" | "rating.received" | "appointment.booked" | "appointment.rescheduled" | "appointment.cancelled" | "appointment.declined" | "appointment.checked_in" | "appointment.reminder" | "appointment.missed_start" | "appointment.missed" | "call.ringing" | "call.answered" | "call.ended";
+export type WebhookEventType = "message.undelivered" | "consultation.created" | "consultation.taken" | "consultation.transferred" | "consultation.released" | "consultation.closed" | "consultation.red_flag" | "consultation.sla_breached" | "callback.created" | "callback.claimed" | "callback.due_soon" | "callback.done" | "callback.failed" | "rating.received" | "appointment.booked" | "appointment.rescheduled" | "appointment.cancelled" | "appointment.declined" | "appointment.checked_in" | "appointment.reminder" | "appointment.missed_start" | "appointment.missed" | "call.ringing" | "call.answered" | "call.ended" | "prescription.submitted" | "prescription.approved" | "prescription.rejected" | "prescription.cancelled" | "refund.requested" | "refund.decided";
 
 export type WebhookEndpoint = { id: string, url: string, events: Array<WebhookEventType>, description: string | null, 
 /**
@@ -309,7 +309,7 @@ remind_before: { secs: number, nanos: number },
  */
 remind_overdue_after: { secs: number, nanos: number }, };
 
-export type Op = { "op": "send_message", consultation_id: string, message: SendMessageRequest, } | { "op": "set_status", status: Presence, } | { "op": "take", consultation_id: string, } | { "op": "release", consultation_id: string, } | { "op": "close", consultation_id: string, summary: string | null, } | { "op": "transfer", consultation_id: string, operator_id: string, note: string | null, over_capacity: boolean, } | { "op": "assign", consultation_id: string, operator_id: string, note: string | null, over_capacity: boolean, } | { "op": "claim_callback", callback_id: string, } | { "op": "release_callback", callback_id: string, } | { "op": "update", consultation_id: string, priority: Priority | null, tags: Array<string> | null, } | { "op": "read", consultation_id: string, seq: number, } | { "op": "cancel_callback", callback_id: string, } | { "op": "update_client", client_id: string, changes: UpdateClientRequest, } | { "op": "create_client", client: CreateClientRequest, } | { "op": "create_callback", callback: CreateCallbackRequest, } | { "op": "callback_attempt", callback_id: string, outcome: AttemptOutcome, note: string | null, key: string, };
+export type Op = { "op": "send_message", consultation_id: string, message: SendMessageRequest, } | { "op": "set_status", status: Presence, } | { "op": "take", consultation_id: string, } | { "op": "release", consultation_id: string, } | { "op": "close", consultation_id: string, summary: string | null, } | { "op": "transfer", consultation_id: string, operator_id: string, note: string | null, over_capacity: boolean, } | { "op": "assign", consultation_id: string, operator_id: string, note: string | null, over_capacity: boolean, } | { "op": "claim_callback", callback_id: string, } | { "op": "release_callback", callback_id: string, } | { "op": "update", consultation_id: string, priority: Priority | null, tags: Array<string> | null, } | { "op": "read", consultation_id: string, seq: number, } | { "op": "cancel_callback", callback_id: string, } | { "op": "update_client", client_id: string, changes: UpdateClientRequest, } | { "op": "create_client", client: CreateClientRequest, } | { "op": "create_callback", callback: CreateCallbackRequest, } | { "op": "callback_attempt", callback_id: string, outcome: AttemptOutcome, note: string | null, key: string, } | { "op": "create_prescription", consultation_id: string, prescription: PrescriptionRequest, } | { "op": "update_prescription", prescription_id: string, prescription: PrescriptionRequest, } | { "op": "submit_prescription", prescription_id: string, };
 
 export type Entry = { id: number, op: Op, state: string, error_code: string | null, error_message: string | null, attempts: number, 
 /**
@@ -450,7 +450,12 @@ export type DeskEvent = { "type": "connection", online: boolean, retry_in_ms: nu
 /**
  * Calls of these consultations changed (ringing, answered, ended).
  */
-calls: Array<string>, } | { "type": "reloaded" } | { "type": "outbox", sent: number, refused: number, } | { "type": "notify", notification: Notification, } | { "type": "session_ended", error: UiError, } | { "type": "open", target: Target, };
+calls: Array<string>, 
+/**
+ * Prescriptions or refunds changed (a chat's prescriptions, the review queue, the
+ * refunds waiting for a decision).
+ */
+clinical: boolean, } | { "type": "reloaded" } | { "type": "outbox", sent: number, refused: number, } | { "type": "notify", notification: Notification, } | { "type": "session_ended", error: UiError, } | { "type": "open", target: Target, };
 
 export type Opened = "new" | "existing" | "migrated" | "key_lost";
 
@@ -875,6 +880,101 @@ rang_at: string, answered_at: string | null, ended_at: string | null,
  * Seconds from the answer to the end; 0 for a call never answered.
  */
 duration_seconds: number | null, };
+
+export type PrescriptionStatus = "draft" | "submitted" | "approved" | "rejected" | "cancelled";
+
+export type PrescriptionItem = { 
+/**
+ * "Amoxicillin".
+ */
+medication: string, 
+/**
+ * "tablets", "syrup".
+ */
+form: string, 
+/**
+ * "500 mg".
+ */
+strength: string, 
+/**
+ * "1 tablet".
+ */
+dose: string, 
+/**
+ * "by mouth".
+ */
+route: string, 
+/**
+ * "3 times a day".
+ */
+frequency: string, 
+/**
+ * "7 days".
+ */
+duration: string, 
+/**
+ * "21 tablets".
+ */
+quantity: string, 
+/**
+ * "after meals"; optional.
+ */
+instructions: string | null, };
+
+export type Prescription = { id: string, consultation_id: string, client_id: string, 
+/**
+ * The doctor who wrote it.
+ */
+prescriber_id: string, prescriber_name: string, status: PrescriptionStatus, items: Array<PrescriptionItem>, 
+/**
+ * A word for the patient and the pharmacist ("take with food"); optional.
+ */
+note: string | null, 
+/**
+ * How many times it was submitted (a revision after a rejection counts again).
+ */
+revision: number, 
+/**
+ * The pharmacist who approved or rejected it, and when.
+ */
+reviewer_id: string | null, reviewer_name: string | null, reviewed_at: string | null, 
+/**
+ * Why it was rejected, or cancelled.
+ */
+reason: string | null, created_at: string, updated_at: string, submitted_at: string | null, };
+
+export type PrescriptionRequest = { 
+/**
+ * A new draft's id, chosen by the desk (so a draft written offline is the same record
+ * once the server has it); left out, the server chooses. Ignored by `PATCH`.
+ */
+id: string | null, items: Array<PrescriptionItem>, note: string | null, };
+
+export type PrescriptionProblemKind = "no_items" | "missing" | "too_long" | "duplicate" | "too_many";
+
+export type PrescriptionProblem = { kind: PrescriptionProblemKind, item: number | null, field: string | null, };
+
+export type RefundStatus = "requested" | "approved" | "rejected";
+
+export type Refund = { id: string, consultation_id: string, client_id: string, 
+/**
+ * Minor units, at most the consultation's price (less what was refunded before).
+ */
+amount: number, currency: string, reason: string | null, status: RefundStatus, 
+/**
+ * Who asked (a client or staff); none for a refund the server made (a declined visit).
+ */
+requested_by: string | null, requested_by_name: string | null, 
+/**
+ * The admin who decided, when, and what they said (the reason of a rejection).
+ */
+decided_by: string | null, decided_at: string | null, decision_note: string | null, created_at: string, };
+
+export type RefundRequest = { 
+/**
+ * Minor units; more than zero, at most what is left of the price.
+ */
+amount: number, reason: string, };
 
 export type ReportMoment = "arrived" | "taken" | "answered" | "closed" | "abandoned" | "any";
 

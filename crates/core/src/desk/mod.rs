@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use crate::live::{self, Update};
 mod calls;
+mod clinical;
 mod once;
 mod reception;
 mod replies;
@@ -25,6 +26,7 @@ mod visits;
 use crate::notify::{self, Candidate, Given, Known, Memory};
 use crate::{Cache, CoreError, CoreResult, Remote};
 pub use calls::Calls;
+pub use clinical::Clinical;
 pub use once::{SyncStep, Synced};
 pub use reception::Reception;
 pub use replies::Replies;
@@ -465,6 +467,10 @@ impl Desk {
 
     pub fn calls(&self) -> Calls<'_> {
         Calls { desk: self }
+    }
+
+    pub fn clinical(&self) -> Clinical<'_> {
+        Clinical { desk: self }
     }
 
     /// What the screens show: the cache as this operator sees it (reads only).

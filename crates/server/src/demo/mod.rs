@@ -444,6 +444,8 @@ pub async fn fill(store: &Store) -> AppResult<String> {
         .act_on_callback(cancelled.id, as_client(1), CallbackAction::Cancel, None)
         .await?;
 
+    let pharmacy = prescriptions(store, &hash, staff[1].id).await?;
+
     let mut out = format!(
         "Demo clinic ready, with {} days of history: {} consultations, {} messages, {} callback requests; {} visits booked.\nPassword for every account below: ",
         history::DAYS,
@@ -460,11 +462,91 @@ pub async fn fill(store: &Store) -> AppResult<String> {
             s.login, s.name, s.department, s.role
         ));
     }
+    out.push_str(&format!(
+        "  {:<8} {} — {} ({})\n",
+        PHARMACIST.0,
+        PHARMACIST.1,
+        PHARMACIST.2,
+        Role::Pharmacist
+    ));
+    out.push_str(&format!(
+        "  ({pharmacy} prescription waits for the pharmacist's review)\n"
+    ));
     out.push_str("Clients (mobile app / simulator log in with the phone):\n");
     for c in CLIENTS {
         out.push_str(&format!("  {:<16} {}\n", c.phone, c.name));
     }
     Ok(out)
+}
+
+/// The pharmacist: login, name, department. Not among [`STAFF`]: they keep no shifts in the
+/// history and take no consultations.
+const PHARMACIST: (&str, &str, &str) = ("pia", "Мария Фармацевтова", "Аптека");
+
+/// The pharmacist's account, and a prescription Anna wrote in one of her open consultations,
+/// submitted for review; how many wait.
+async fn prescriptions(store: &Store, hash: &str, anna: uuid::Uuid) -> AppResult<usize> {
+    let req = CreateOperatorRequest {
+        login: PHARMACIST.0.into(),
+        password: String::new(),
+        name: PHARMACIST.1.into(),
+        role: Role::Pharmacist,
+        department: Some(PHARMACIST.2.into()),
+        capacity: None,
+    };
+    store.create_operator(&req, hash.to_owned(), None).await?;
+    let Some(row) = sqlx::query(
+        "SELECT id FROM consultations WHERE operator_id = $1 AND status = 'active' ORDER BY created_at LIMIT 1",
+    )
+    .bind(anna.to_string())
+    .fetch_optional(&store.reader)
+    .await?
+    else {
+        return Ok(0);
+    };
+    let consultation: String = sqlx::Row::try_get(&row, "id")?;
+    let consultation = consultation
+        .parse()
+        .map_err(|_| AppError::Corrupt("a consultation's id".into()))?;
+    let item = |medication: &str, strength: &str, frequency: &str, quantity: &str| {
+        careline_protocol::PrescriptionItem {
+            medication: medication.into(),
+            form: "таблетки".into(),
+            strength: strength.into(),
+            dose: "1 таблетка".into(),
+            route: "внутрь".into(),
+            frequency: frequency.into(),
+            duration: "5 дней".into(),
+            quantity: quantity.into(),
+            instructions: Some("после еды".into()),
+        }
+    };
+    let anna = Actor {
+        id: anna,
+        role: Role::Operator,
+    };
+    let p = store
+        .create_prescription(
+            consultation,
+            &careline_protocol::PrescriptionRequest {
+                id: None,
+                items: vec![
+                    item(
+                        "Парацетамол",
+                        "500 мг",
+                        "до 3 раз в день при температуре выше 38,5",
+                        "10",
+                    ),
+                    item("Амброксол", "30 мг", "3 раза в день", "15"),
+                ],
+                note: Some("Пить больше тёплой жидкости".into()),
+            },
+            anna,
+            None,
+        )
+        .await?;
+    store.submit_prescription(p.id, anna, None).await?;
+    Ok(1)
 }
 
 async fn send(

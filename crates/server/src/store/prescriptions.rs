@@ -229,7 +229,18 @@ impl Store {
                 "only the consultation's doctor writes a prescription in it",
             ));
         }
-        let id = careline_protocol::new_id();
+        let id = req.id.unwrap_or_else(careline_protocol::new_id);
+        if sqlx::query("SELECT 1 AS x FROM prescriptions WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(tx.conn())
+            .await?
+            .is_some()
+        {
+            return Err(AppError::refuse(
+                ErrorCode::AlreadyExists,
+                "a prescription with this id exists",
+            ));
+        }
         sqlx::query(
             "INSERT INTO prescriptions (id, consultation_id, client_id, prescriber_id, status, items, note, revision, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $8)",
