@@ -957,3 +957,151 @@ pub async fn latest_call(
 ) -> Res<Option<careline_protocol::Call>> {
     Ok(shell.desk().await?.calls().latest(consultation_id).await?)
 }
+
+/// A consultation's prescriptions, from the cache (offline too).
+#[tauri::command]
+pub async fn prescriptions_of(
+    shell: State<'_, Shell>,
+    consultation_id: Uuid,
+) -> Res<Vec<careline_protocol::Prescription>> {
+    Ok(shell
+        .desk()
+        .await?
+        .clinical()
+        .of_consultation(consultation_id)
+        .await?)
+}
+
+/// Prescriptions in one state from the cache (`submitted`: the review queue, oldest first).
+#[tauri::command]
+pub async fn prescriptions_by_status(
+    shell: State<'_, Shell>,
+    status: careline_protocol::PrescriptionStatus,
+) -> Res<Vec<careline_protocol::Prescription>> {
+    Ok(shell.desk().await?.clinical().by_status(status).await?)
+}
+
+/// The same, asked of the server and kept (online).
+#[tauri::command]
+pub async fn refresh_prescriptions(
+    shell: State<'_, Shell>,
+    status: careline_protocol::PrescriptionStatus,
+) -> Res<Vec<careline_protocol::Prescription>> {
+    Ok(shell.desk().await?.clinical().refresh(status).await?)
+}
+
+/// What the check before submit finds (missing fields, a medication twice): the window marks
+/// the fields; the desk runs the same check again before it sends.
+#[tauri::command]
+pub fn check_prescription(
+    items: Vec<careline_protocol::PrescriptionItem>,
+) -> Vec<careline_protocol::PrescriptionProblem> {
+    careline_protocol::check_prescription(&items)
+}
+
+/// Saves a draft (a new one when `id` is none); shown at once, sent through the outbox.
+#[tauri::command]
+pub async fn save_prescription(
+    shell: State<'_, Shell>,
+    consultation_id: Uuid,
+    id: Option<Uuid>,
+    request: careline_protocol::PrescriptionRequest,
+) -> Res<Uuid> {
+    Ok(shell
+        .desk()
+        .await?
+        .clinical()
+        .save(consultation_id, id, request)
+        .await?)
+}
+
+/// Sends a saved draft for the pharmacist's review (through the outbox).
+#[tauri::command]
+pub async fn submit_prescription(shell: State<'_, Shell>, id: Uuid) -> Res<()> {
+    Ok(shell.desk().await?.clinical().submit(id).await?)
+}
+
+/// Approve, reject (with a reason) or cancel (with a reason): online.
+#[tauri::command]
+pub async fn prescription_step(
+    shell: State<'_, Shell>,
+    id: Uuid,
+    step: desk::PrescriptionStep,
+    reason: Option<String>,
+) -> Res<careline_protocol::Prescription> {
+    Ok(shell
+        .desk()
+        .await?
+        .clinical()
+        .step(id, step, reason)
+        .await?)
+}
+
+/// The messages of the consultation behind a prescription (a pharmacist reads them).
+#[tauri::command]
+pub async fn prescription_thread(
+    shell: State<'_, Shell>,
+    consultation_id: Uuid,
+) -> Res<Vec<careline_protocol::Message>> {
+    Ok(shell
+        .desk()
+        .await?
+        .clinical()
+        .thread(consultation_id)
+        .await?)
+}
+
+/// Refunds from the server (all, or those in one state), kept.
+#[tauri::command]
+pub async fn refunds(
+    shell: State<'_, Shell>,
+    status: Option<careline_protocol::RefundStatus>,
+) -> Res<Vec<careline_protocol::Refund>> {
+    Ok(shell.desk().await?.clinical().refunds(status).await?)
+}
+
+/// A consultation's refunds, from the cache.
+#[tauri::command]
+pub async fn refunds_of(
+    shell: State<'_, Shell>,
+    consultation_id: Uuid,
+) -> Res<Vec<careline_protocol::Refund>> {
+    Ok(shell
+        .desk()
+        .await?
+        .clinical()
+        .refunds_of(consultation_id)
+        .await?)
+}
+
+/// Asks for a refund of a consultation (amount in minor units, with a reason): online.
+#[tauri::command]
+pub async fn request_refund(
+    shell: State<'_, Shell>,
+    consultation_id: Uuid,
+    amount: i64,
+    reason: String,
+) -> Res<careline_protocol::Refund> {
+    Ok(shell
+        .desk()
+        .await?
+        .clinical()
+        .request_refund(consultation_id, amount, reason)
+        .await?)
+}
+
+/// An admin approves a refund, or rejects it with a reason: online.
+#[tauri::command]
+pub async fn decide_refund(
+    shell: State<'_, Shell>,
+    id: Uuid,
+    approve: bool,
+    reason: Option<String>,
+) -> Res<careline_protocol::Refund> {
+    Ok(shell
+        .desk()
+        .await?
+        .clinical()
+        .decide_refund(id, approve, reason)
+        .await?)
+}

@@ -118,6 +118,7 @@ pub fn typescript() -> String {
         p::RefundStatus::decl(),
         p::Refund::decl(),
         p::RefundRequest::decl(),
+        desk::PrescriptionStep::decl(),
         p::ReportMoment::decl(),
         p::ReportItemsQuery::decl(),
         p::ReportItem::decl(),

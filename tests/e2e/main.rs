@@ -6,6 +6,7 @@
 //! Needs a display (Xvfb), a D-Bus session with a notification daemon, `tauri-driver` and
 //! `WebKitWebDriver`; `scripts/test.sh` provides them and runs this with `--ignored`.
 
+mod clinical;
 mod driver;
 
 use std::io::{BufRead, BufReader};

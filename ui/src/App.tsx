@@ -29,6 +29,7 @@ function onDeskEvent(e: DeskEvent) {
           quickReplies: v.quickReplies + (e.quick_replies ? 1 : 0),
           visits: v.visits + (e.visits ? 1 : 0),
           calls: v.calls + (e.calls.length ? 1 : 0),
+          clinical: v.clinical + (e.clinical ? 1 : 0),
           threads,
         };
       });
@@ -45,6 +46,7 @@ function onDeskEvent(e: DeskEvent) {
         quickReplies: v.quickReplies + 1,
         visits: v.visits + 1,
         calls: v.calls + 1,
+        clinical: v.clinical + 1,
       }));
       break;
     case "outbox":

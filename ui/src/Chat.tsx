@@ -8,6 +8,7 @@ import { money } from "./format";
 import { go } from "./nav";
 import { act as queue, useCell, useLoad, versions } from "./store";
 import { CallBar } from "./CallBar";
+import { ClinicalStrip } from "./Prescriptions";
 import { ChatActions } from "./ChatActions";
 import { ChatThread } from "./ChatThread";
 import { Composer } from "./Composer";
@@ -58,6 +59,7 @@ export function Chat({ id, me, focus }: { id: string; me: Me; focus: number | nu
         <button class={`icon-button pp-toggle ${panelOpen ? "on" : ""}`} onClick={togglePanel} title={t("patientCard")} aria-label={t("patientCard")} aria-pressed={panelOpen} data-testid="toggle-patient"><Icon name="card" /></button>
       </header>
       <CallBar c={c} me={me} />
+      <ClinicalStrip c={c} me={me} />
       {c.red_flag && (
         <div class="red-flag-banner" role="alert" data-testid="red-flag">
           <span class="flag-mark">⚑</span> {t("redFlag")}: «{c.red_flag_words ?? c.red_flag}»

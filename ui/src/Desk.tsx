@@ -9,6 +9,7 @@ import { Visits } from "./Visits";
 import { Clients } from "./Clients";
 import { Operators } from "./Operators";
 import { Supervision } from "./Supervision";
+import { Prescriptions, Refunds } from "./Prescriptions";
 import { SearchPalette } from "./Search";
 import { SettingsDialog } from "./Settings";
 import { OutboxDialog } from "./OutboxDialog";
@@ -21,6 +22,8 @@ const sections: { id: Section; key: Key; icon: string }[] = [
   { id: "visits", key: "visits", icon: "calendar" },
   { id: "clients", key: "clients", icon: "card" },
   { id: "operators", key: "operators", icon: "people" },
+  { id: "prescriptions", key: "prescriptions", icon: "rx" },
+  { id: "refunds", key: "refunds", icon: "coin" },
   { id: "reports", key: "reports", icon: "chart" },
   { id: "supervision", key: "supervision", icon: "shield" },
 ];
@@ -36,8 +39,15 @@ export function Desk({ me, onLogout, onLanguage }: { me: Me; onLogout: () => voi
   const [keyLostSeen, setKeyLostSeen] = useState(false);
   const counts = useLoad(() => api.counts(), [v.consultations, v.callbacks, v.operators, v.outbox, v.clients, isOnline]);
   const c = counts.data;
-  // Desk rules are an admin's.
-  const shown = sections.filter((s) => s.id !== "supervision" || me.role === "admin");
+  // Desk rules and refunds are an admin's; a pharmacist reviews prescriptions and nothing else.
+  const shown = me.role === "pharmacist"
+    ? sections.filter((s) => s.id === "prescriptions")
+    : sections.filter((s) => (s.id !== "supervision" && s.id !== "refunds") || me.role === "admin");
+
+  // A pharmacist's desk is the review queue.
+  useEffect(() => {
+    if (me.role === "pharmacist" && nav.get().section !== "prescriptions") go({ section: "prescriptions" });
+  }, [me.role]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -103,11 +113,14 @@ export function Desk({ me, onLogout, onLanguage }: { me: Me; onLogout: () => voi
             <span class={`avatar presence-${isOnline ? presence : "offline"}`} data-testid="my-presence">{initials(me.name)}</span>
             <div class="me-text">
               <div class="me-name" title={me.name}>{me.name}</div>
-              <select value={presence} onChange={(e) => setStatus(e.currentTarget.value as Presence)} data-testid="my-status">
-                {(["online", "away", "busy", "offline"] as Presence[]).map((p) => (
-                  <option value={p}>{t(p)}</option>
-                ))}
-              </select>
+              {/* A pharmacist takes no consultations: no presence to choose. */}
+              {me.role !== "pharmacist" && (
+                <select value={presence} onChange={(e) => setStatus(e.currentTarget.value as Presence)} data-testid="my-status">
+                  {(["online", "away", "busy", "offline"] as Presence[]).map((p) => (
+                    <option value={p}>{t(p)}</option>
+                  ))}
+                </select>
+              )}
               {!isOnline && <div class="me-link" data-testid="my-link">{t("noLinkStatus")}</div>}
             </div>
             <button class="icon-button" onClick={() => setSettingsOpen(true)} title={t("settings")} data-testid="open-settings"><Icon name="gear" /></button>
@@ -133,6 +146,8 @@ export function Desk({ me, onLogout, onLanguage }: { me: Me; onLogout: () => voi
         {n.section === "operators" && <Operators me={me} />}
         {n.section === "reports" && <LazyReports me={me} />}
         {n.section === "supervision" && me.role === "admin" && <Supervision />}
+        {n.section === "prescriptions" && <Prescriptions me={me} />}
+        {n.section === "refunds" && me.role === "admin" && <Refunds />}
       </main>
       {searching && <SearchPalette onClose={() => setSearching(false)} />}
       {outboxOpen && <OutboxDialog onClose={() => setOutboxOpen(false)} />}

@@ -21,6 +21,9 @@ const opKey: Record<Op["op"], Key> = {
   create_client: "newClient",
   create_callback: "newCallback",
   callback_attempt: "recordAttempt",
+  create_prescription: "rxWrite",
+  update_prescription: "rxRevise",
+  submit_prescription: "rxSubmit",
 };
 
 /** What waits in the outbox and what the server refused, each refused one with Retry and

@@ -3,6 +3,18 @@
 export type Lang = "ru" | "zh" | "en";
 
 const en = {
+  prescriptions: "Prescriptions", refunds: "Refunds", prescription: "Prescription", rxWrite: "Write a prescription", rxRevise: "Revise the prescription",
+  rxItem: "Item", rxMedication: "Medication", rxForm: "Form", rxStrength: "Strength", rxDose: "Dose", rxRoute: "Route", rxFrequency: "How often",
+  rxDuration: "For how long", rxQuantity: "Quantity", rxInstructions: "Instructions (optional)", rxAdd: "Add a medication", rxRemove: "Remove",
+  rxNote: "A word for the patient and the pharmacist (optional)", rxSaveDraft: "Save the draft", rxSubmit: "Submit for review",
+  rxNoItems: "Add at least one medication", rxTooMany: "Too many items", rxMissing: "fill it in", rxTooLong: "too long", rxDuplicate: "the same medication as an item above",
+  rx_draft: "Draft", rx_submitted: "Under review", rx_approved: "Approved", rx_rejected: "Rejected", rx_cancelled: "Cancelled", rxEmpty: "No items yet",
+  rxRejectedBy: "Rejected by {name}", rxReviewedBy: "Reviewed by {name}", rxRevision: "revision {n}", rxApprove: "Approve", rxReject: "Reject", rxCancel: "Cancel it",
+  rxRejectWhy: "Why is it rejected? The doctor reads this.", rxCancelWhy: "Why is it cancelled? The patient and the pharmacy read this.",
+  rxQueueEmpty: "Nothing waits for review.", rxNone: "No prescriptions here.", rxSelect: "Choose a prescription on the left.", rxBehind: "The consultation behind it", rxDoctor: "Doctor",
+  refund: "Refund", refundAsk: "Request a refund", refundAmount: "Amount", refundReason: "Why", refundAmountBad: "Enter an amount above zero",
+  refund_requested: "Requested", refund_approved: "Approved", refund_rejected: "Rejected", refundsNone: "No refunds here.", refundAutomatic: "Automatic (declined visit)",
+  refundRejectTitle: "Reject the refund", refundRejectWhy: "Why? The patient reads this.",
   visits: "Visits", today: "Today", everyone: "Everyone", myHours: "My hours", bookVisit: "Book a visit", needsServer: "Needs the server: you are offline",
   noVisitsToday: "No visits today.", noVisitsWeek: "No visits this week.", selectVisit: "Choose a visit on the left.", kind: "Kind", specialist: "Specialist",
   visitStatus: "Status", openChat: "Open the chat", moveVisit: "Move", cancelVisit: "Cancel the visit", declineVisit: "Decline", noFreeSlots: "No free times this day.",
@@ -276,6 +288,18 @@ const en = {
 export type Key = keyof typeof en;
 
 const ru: Record<Key, string> = {
+  prescriptions: "Рецепты", refunds: "Возвраты", prescription: "Рецепт", rxWrite: "Выписать рецепт", rxRevise: "Исправить рецепт",
+  rxItem: "Позиция", rxMedication: "Препарат", rxForm: "Форма", rxStrength: "Дозировка", rxDose: "Доза", rxRoute: "Способ приёма", rxFrequency: "Как часто",
+  rxDuration: "Сколько дней", rxQuantity: "Количество", rxInstructions: "Указания (необязательно)", rxAdd: "Добавить препарат", rxRemove: "Убрать",
+  rxNote: "Пояснение для пациента и провизора (необязательно)", rxSaveDraft: "Сохранить черновик", rxSubmit: "Отправить на проверку",
+  rxNoItems: "Добавьте хотя бы один препарат", rxTooMany: "Слишком много позиций", rxMissing: "заполните", rxTooLong: "слишком длинно", rxDuplicate: "тот же препарат, что выше",
+  rx_draft: "Черновик", rx_submitted: "На проверке", rx_approved: "Одобрен", rx_rejected: "Отклонён", rx_cancelled: "Отменён", rxEmpty: "Пока без препаратов",
+  rxRejectedBy: "Отклонил(а) {name}", rxReviewedBy: "Проверил(а) {name}", rxRevision: "редакция {n}", rxApprove: "Одобрить", rxReject: "Отклонить", rxCancel: "Отменить рецепт",
+  rxRejectWhy: "Почему отклонён? Врач увидит это.", rxCancelWhy: "Почему отменён? Это увидят пациент и аптека.",
+  rxQueueEmpty: "Нет рецептов на проверке.", rxNone: "Здесь рецептов нет.", rxSelect: "Выберите рецепт слева.", rxBehind: "Консультация, в которой он выписан", rxDoctor: "Врач",
+  refund: "Возврат", refundAsk: "Запросить возврат", refundAmount: "Сумма", refundReason: "Причина", refundAmountBad: "Введите сумму больше нуля",
+  refund_requested: "Запрошен", refund_approved: "Одобрен", refund_rejected: "Отклонён", refundsNone: "Здесь возвратов нет.", refundAutomatic: "Автоматически (отказ от приёма)",
+  refundRejectTitle: "Отклонить возврат", refundRejectWhy: "Почему? Пациент увидит это.",
   visits: "Приёмы", today: "Сегодня", everyone: "Все", myHours: "Мои часы", bookVisit: "Записать на приём", needsServer: "Нужен сервер: нет связи",
   noVisitsToday: "Сегодня приёмов нет.", noVisitsWeek: "На этой неделе приёмов нет.", selectVisit: "Выберите приём слева.", kind: "Вид", specialist: "Врач",
   visitStatus: "Статус", openChat: "Открыть чат", moveVisit: "Перенести", cancelVisit: "Отменить приём", declineVisit: "Отказать", noFreeSlots: "В этот день свободного времени нет.",
@@ -547,6 +571,18 @@ const ru: Record<Key, string> = {
 };
 
 const zh: Record<Key, string> = {
+  prescriptions: "处方", refunds: "退款", prescription: "处方", rxWrite: "开处方", rxRevise: "修改处方",
+  rxItem: "药品", rxMedication: "药名", rxForm: "剂型", rxStrength: "规格", rxDose: "单次剂量", rxRoute: "用法", rxFrequency: "频次",
+  rxDuration: "疗程", rxQuantity: "数量", rxInstructions: "医嘱（可选）", rxAdd: "添加药品", rxRemove: "删除",
+  rxNote: "给患者和药师的说明（可选）", rxSaveDraft: "保存草稿", rxSubmit: "提交审方",
+  rxNoItems: "请至少添加一种药品", rxTooMany: "药品条目过多", rxMissing: "请填写", rxTooLong: "过长", rxDuplicate: "与上面的药品重复",
+  rx_draft: "草稿", rx_submitted: "审方中", rx_approved: "已通过", rx_rejected: "未通过", rx_cancelled: "已作废", rxEmpty: "尚无药品",
+  rxRejectedBy: "{name} 审方未通过", rxReviewedBy: "审方药师：{name}", rxRevision: "第 {n} 版", rxApprove: "通过", rxReject: "不通过", rxCancel: "作废处方",
+  rxRejectWhy: "不通过的原因（医生可见）", rxCancelWhy: "作废的原因（患者和药房可见）",
+  rxQueueEmpty: "没有待审的处方。", rxNone: "这里没有处方。", rxSelect: "请在左侧选择处方。", rxBehind: "开具该处方的问诊", rxDoctor: "医生",
+  refund: "退款", refundAsk: "申请退款", refundAmount: "金额", refundReason: "原因", refundAmountBad: "请输入大于零的金额",
+  refund_requested: "已申请", refund_approved: "已批准", refund_rejected: "已拒绝", refundsNone: "这里没有退款。", refundAutomatic: "自动（医生拒诊）",
+  refundRejectTitle: "拒绝退款", refundRejectWhy: "原因？患者可见。",
   visits: "预约就诊", today: "今天", everyone: "全部", myHours: "我的出诊时间", bookVisit: "预约就诊", needsServer: "需要连接服务器：当前离线",
   noVisitsToday: "今天没有预约。", noVisitsWeek: "本周没有预约。", selectVisit: "请在左侧选择一个预约。", kind: "类型", specialist: "医生",
   visitStatus: "状态", openChat: "打开会话", moveVisit: "改期", cancelVisit: "取消预约", declineVisit: "退诊", noFreeSlots: "当天没有空闲时段。",

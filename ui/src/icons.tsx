@@ -20,6 +20,8 @@ const paths: Record<string, string> = {
   checks: "M2 12l5 5L18 6M9 16l1 1L21 6",
   x: "M6 6l12 12M18 6L6 18",
   down: "M12 4v15M6 13l6 6 6-6",
+  rx: "M6 3h12v18H6zM9 8h6M9 12h6M9 16h3",
+  coin: "M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18zM9 9.5c0-1.4 1.3-2 3-2s3 .8 3 2c0 3-6 1.5-6 4.5 0 1.3 1.4 2 3 2s3-.7 3-2M12 6v1.5M12 16.5V18",
 };
 
 export function Icon({ name, size = 18 }: { name: keyof typeof paths | string; size?: number }) {

@@ -3,7 +3,7 @@
 import type { CallbackView, ConsultationView } from "./api";
 import { Cell, pref, setPref } from "./store";
 
-export type Section = "consultations" | "callbacks" | "visits" | "clients" | "operators" | "reports" | "supervision";
+export type Section = "consultations" | "callbacks" | "visits" | "clients" | "operators" | "prescriptions" | "refunds" | "reports" | "supervision";
 
 export interface Nav {
   section: Section;

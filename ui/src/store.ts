@@ -33,7 +33,7 @@ export function useCell<T>(cell: Cell<T>): T {
 }
 
 /** Change counters: bumped by the desk's events. */
-export const versions = new Cell({ everything: 0, consultations: 0, callbacks: 0, clients: 0, operators: 0, outbox: 0, quickReplies: 0, visits: 0, calls: 0, threads: {} as Record<string, number> });
+export const versions = new Cell({ everything: 0, consultations: 0, callbacks: 0, clients: 0, operators: 0, outbox: 0, quickReplies: 0, visits: 0, calls: 0, clinical: 0, threads: {} as Record<string, number> });
 
 export const online = new Cell(true);
 

@@ -342,6 +342,15 @@ fn describe(op: &Op) -> String {
             outcome,
             ..
         } => format!("call {}: {outcome}", short(*callback_id)),
+        Op::CreatePrescription {
+            consultation_id, ..
+        } => format!("new prescription in {}", short(*consultation_id)),
+        Op::UpdatePrescription {
+            prescription_id, ..
+        } => format!("revise prescription {}", short(*prescription_id)),
+        Op::SubmitPrescription { prescription_id } => {
+            format!("submit prescription {}", short(*prescription_id))
+        }
     }
 }
 

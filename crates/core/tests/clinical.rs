@@ -9,7 +9,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use careline_core::desk::Desk;
+use careline_core::desk::{Desk, PrescriptionStep};
 use careline_core::CoreError;
 use careline_protocol::{ErrorCode, PrescriptionItem, PrescriptionRequest, PrescriptionStatus};
 
@@ -84,7 +84,11 @@ async fn a_doctor_and_a_pharmacist_work_a_prescription_from_their_desks() {
     assert!(!thread.is_empty());
 
     until("the doctor's desk to know the consultation", || async {
-        anna.views().consultation_row(consultation).await.unwrap().is_some()
+        anna.views()
+            .consultation_row(consultation)
+            .await
+            .unwrap()
+            .is_some()
     })
     .await;
     // The doctor writes a draft in that consultation: in her desk at once.
@@ -131,6 +135,27 @@ async fn a_doctor_and_a_pharmacist_work_a_prescription_from_their_desks() {
         status_of(&pia, id).await == Some(PrescriptionStatus::Submitted)
     })
     .await;
+    assert_eq!(
+        pia.clinical()
+            .by_status(PrescriptionStatus::Submitted)
+            .await
+            .unwrap()
+            .len(),
+        2,
+        "the demo's and the new one"
+    );
+    // A desk started afresh now gets both too.
+    let late = started(&server.url, "pia", dir.path().join("pia-late.db")).await;
+    until("both in a fresh pharmacist's desk", || async {
+        late.clinical()
+            .by_status(PrescriptionStatus::Submitted)
+            .await
+            .unwrap()
+            .len()
+            == 2
+    })
+    .await;
+    late.stop();
     let stored = state
         .store
         .prescription(
@@ -154,7 +179,11 @@ async fn a_doctor_and_a_pharmacist_work_a_prescription_from_their_desks() {
 
     // Rejected with a reason: the doctor's desk shows it.
     pia.clinical()
-        .step(id, "reject", Some("Дозировка для ребёнка велика".into()))
+        .step(
+            id,
+            PrescriptionStep::Reject,
+            Some("Дозировка для ребёнка велика".into()),
+        )
         .await
         .unwrap();
     until("the rejection at the doctor's", || async {
@@ -190,7 +219,10 @@ async fn a_doctor_and_a_pharmacist_work_a_prescription_from_their_desks() {
             .is_some_and(|p| p.status == PrescriptionStatus::Submitted && p.revision == 2)
     })
     .await;
-    pia.clinical().step(id, "approve", None).await.unwrap();
+    pia.clinical()
+        .step(id, PrescriptionStep::Approve, None)
+        .await
+        .unwrap();
     until("the approval at the doctor's", || async {
         status_of(&anna, id).await == Some(PrescriptionStatus::Approved)
     })

@@ -2,7 +2,7 @@
 // Regenerate: CARELINE_BLESS=1 cargo test -p careline-desktop --lib types
 
 import { Channel, invoke } from "@tauri-apps/api/core";
-import type { AgendaRow, Attachment, AuditPage, AuditQuery, BillingReportView, Board, BookRequest, Boot, Call, CallMedia, Callback, CallbackReportView, CallbackRow, CallbackView, ClaimCode, Client, ClientProfile, ConsultationKind, ConsultationRow, ConsultationView, Counts, CreateCallbackRequest, CreateClientRequest, CreateOperatorRequest, CreateTariffRequest, CreateWebhookRequest, DeliveryStatus, DeskEvent, DeskSettings, Entry, Export, ListCursor, ListFilter, ListPage, Me, Op, Operator, OperatorReportView, OperatorRow, QuickReply, QuickReplyRequest, RedFlagRule, RedFlagRuleRequest, ReportItems, ReportItemsQuery, ReportQuery, ReportView, Schedule, ScheduleRequest, SearchHit, SessionInfo, Settings, Slot, Specialist, Tariff, ThreadPage, UpdateOperatorRequest, UpdateWebhookRequest, WebhookCreated, WebhookDelivery, WebhookEndpoint } from "./types";
+import type { AgendaRow, Attachment, AuditPage, AuditQuery, BillingReportView, Board, BookRequest, Boot, Call, CallMedia, Callback, CallbackReportView, CallbackRow, CallbackView, ClaimCode, Client, ClientProfile, ConsultationKind, ConsultationRow, ConsultationView, Counts, CreateCallbackRequest, CreateClientRequest, CreateOperatorRequest, CreateTariffRequest, CreateWebhookRequest, DeliveryStatus, DeskEvent, DeskSettings, Entry, Export, ListCursor, ListFilter, ListPage, Me, Message, Op, Operator, OperatorReportView, OperatorRow, Prescription, PrescriptionItem, PrescriptionProblem, PrescriptionRequest, PrescriptionStatus, PrescriptionStep, QuickReply, QuickReplyRequest, RedFlagRule, RedFlagRuleRequest, Refund, RefundStatus, ReportItems, ReportItemsQuery, ReportQuery, ReportView, Schedule, ScheduleRequest, SearchHit, SessionInfo, Settings, Slot, Specialist, Tariff, ThreadPage, UpdateOperatorRequest, UpdateWebhookRequest, WebhookCreated, WebhookDelivery, WebhookEndpoint } from "./types";
 
 /** Every command of the desk, as the window calls it. */
 export const commands = {
@@ -163,4 +163,31 @@ export const commands = {
   hangUpCall: (callId: string) => invoke<Call>("hang_up_call", { callId }),
   /** The consultation's latest call, from the cache. */
   latestCall: (consultationId: string) => invoke<Call | null>("latest_call", { consultationId }),
+  /** A consultation's prescriptions, from the cache (offline too). */
+  prescriptionsOf: (consultationId: string) => invoke<Prescription[]>("prescriptions_of", { consultationId }),
+  /** Prescriptions in one state from the cache (`submitted`: the review queue, oldest first). */
+  prescriptionsByStatus: (status: PrescriptionStatus) => invoke<Prescription[]>("prescriptions_by_status", { status }),
+  /** The same, asked of the server and kept (online). */
+  refreshPrescriptions: (status: PrescriptionStatus) => invoke<Prescription[]>("refresh_prescriptions", { status }),
+  /**
+   * What the check before submit finds (missing fields, a medication twice): the window marks
+   * the fields; the desk runs the same check again before it sends.
+   */
+  checkPrescription: (items: PrescriptionItem[]) => invoke<PrescriptionProblem[]>("check_prescription", { items }),
+  /** Saves a draft (a new one when `id` is none); shown at once, sent through the outbox. */
+  savePrescription: (consultationId: string, id: string | null, request: PrescriptionRequest) => invoke<string>("save_prescription", { consultationId, id, request }),
+  /** Sends a saved draft for the pharmacist's review (through the outbox). */
+  submitPrescription: (id: string) => invoke<void>("submit_prescription", { id }),
+  /** Approve, reject (with a reason) or cancel (with a reason): online. */
+  prescriptionStep: (id: string, step: PrescriptionStep, reason: string | null) => invoke<Prescription>("prescription_step", { id, step, reason }),
+  /** The messages of the consultation behind a prescription (a pharmacist reads them). */
+  prescriptionThread: (consultationId: string) => invoke<Message[]>("prescription_thread", { consultationId }),
+  /** Refunds from the server (all, or those in one state), kept. */
+  refunds: (status: RefundStatus | null) => invoke<Refund[]>("refunds", { status }),
+  /** A consultation's refunds, from the cache. */
+  refundsOf: (consultationId: string) => invoke<Refund[]>("refunds_of", { consultationId }),
+  /** Asks for a refund of a consultation (amount in minor units, with a reason): online. */
+  requestRefund: (consultationId: string, amount: number, reason: string) => invoke<Refund>("request_refund", { consultationId, amount, reason }),
+  /** An admin approves a refund, or rejects it with a reason: online. */
+  decideRefund: (id: string, approve: boolean, reason: string | null) => invoke<Refund>("decide_refund", { id, approve, reason }),
 };

@@ -976,6 +976,8 @@ export type RefundRequest = {
  */
 amount: number, reason: string, };
 
+export type PrescriptionStep = "approve" | "reject" | "cancel";
+
 export type ReportMoment = "arrived" | "taken" | "answered" | "closed" | "abandoned" | "any";
 
 export type ReportItemsQuery = { 

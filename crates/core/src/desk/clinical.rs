@@ -16,6 +16,27 @@ use super::Desk;
 use crate::outbox::Op;
 use crate::{CoreError, CoreResult};
 
+/// A step of a prescription the desk takes online: a pharmacist approves or rejects (with a
+/// reason), its doctor cancels an approved one (with a reason).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum PrescriptionStep {
+    Approve,
+    Reject,
+    Cancel,
+}
+
+impl PrescriptionStep {
+    fn path(self) -> &'static str {
+        match self {
+            PrescriptionStep::Approve => "approve",
+            PrescriptionStep::Reject => "reject",
+            PrescriptionStep::Cancel => "cancel",
+        }
+    }
+}
+
 /// Clinical records, borrowed from the desk ([`Desk::clinical`]).
 pub struct Clinical<'a> {
     pub(super) desk: &'a Desk,
@@ -169,10 +190,14 @@ impl Clinical<'_> {
     pub async fn step(
         &self,
         id: Uuid,
-        step: &str,
+        step: PrescriptionStep,
         reason: Option<String>,
     ) -> CoreResult<Prescription> {
-        let p = self.desk.remote.prescription_step(id, step, reason).await?;
+        let p = self
+            .desk
+            .remote
+            .prescription_step(id, step.path(), reason)
+            .await?;
         self.keep(p.clone()).await?;
         Ok(p)
     }

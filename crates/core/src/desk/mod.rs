@@ -26,7 +26,7 @@ mod visits;
 use crate::notify::{self, Candidate, Given, Known, Memory};
 use crate::{Cache, CoreError, CoreResult, Remote};
 pub use calls::Calls;
-pub use clinical::Clinical;
+pub use clinical::{Clinical, PrescriptionStep};
 pub use once::{SyncStep, Synced};
 pub use reception::Reception;
 pub use replies::Replies;
@@ -240,7 +240,12 @@ impl Desk {
         let status = self.me().presence;
         // Every task that may hold a connection to the cache is the desk's, so `close` stops
         // them all before the cache closes.
+        // A pharmacist takes no consultations: they have no status to set.
+        let takes_work = self.session.role != "pharmacist";
         let set_status = tokio::spawn(async move {
+            if !takes_work {
+                return;
+            }
             if let Err(e) = desk.act(Op::SetStatus { status }).await {
                 tracing::warn!(error = %e, "queueing the status");
             }
