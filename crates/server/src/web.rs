@@ -17,6 +17,9 @@ const ICON: &str = include_str!("../web/icon.svg");
 /// Visits: loaded by the page the first time they are opened, so the first load stays small.
 const VISITS_SCRIPT: &str = include_str!("../web/visits.js");
 const VISITS_STYLE: &str = include_str!("../web/visits.css");
+/// The patient's records (prescriptions, refunds): loaded the first time they are opened.
+const RECORDS_SCRIPT: &str = include_str!("../web/records.js");
+const RECORDS_STYLE: &str = include_str!("../web/records.css");
 /// Calls: loaded by the page when a call rings, and by the operator's call page.
 const CALL_PAGE: &str = include_str!("../web/call.html");
 const CALL_SCRIPT: &str = include_str!("../web/call.js");
@@ -83,6 +86,7 @@ fn served(cell: &'static std::sync::OnceLock<String>, js: &'static str) -> &'sta
 static LEAN_SCRIPT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 static LEAN_VISITS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 static LEAN_CALL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+static LEAN_RECORDS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 pub async fn script() -> Response {
     answer(
@@ -108,6 +112,22 @@ pub async fn visits_style() -> Response {
     answer(
         "text/css; charset=utf-8",
         VISITS_STYLE.to_owned(),
+        "no-cache",
+    )
+}
+
+pub async fn records_script() -> Response {
+    answer(
+        "text/javascript; charset=utf-8",
+        served(&LEAN_RECORDS, RECORDS_SCRIPT).to_owned(),
+        "no-cache",
+    )
+}
+
+pub async fn records_style() -> Response {
+    answer(
+        "text/css; charset=utf-8",
+        RECORDS_STYLE.to_owned(),
         "no-cache",
     )
 }
@@ -161,6 +181,7 @@ mod tests {
         for (name, js) in [
             ("app.js", SCRIPT),
             ("visits.js", VISITS_SCRIPT),
+            ("records.js", RECORDS_SCRIPT),
             ("call.js", CALL_SCRIPT),
         ] {
             for (i, line) in js.lines().enumerate() {

@@ -22,7 +22,7 @@ const WORDS = {
     close: "Close", error: "Something went wrong: {e}", passwordHint: "8 to 64 characters", claimCode: "Code from reception (if you were given one)", claimHint: "It links this account to the record the clinic already keeps for you", limit: "Files up to {mb} MB", stars: "{n} of 5", pickStars: "Tap a star", starWords: ["Very bad", "Bad", "So-so", "Good", "Excellent"], closedNote: "This consultation is closed. Writing starts a new one.",
     visitSoon: "Your visit starts in a few minutes: enter the waiting room.", videoCall: "Video call", audioCall: "Voice call", call_no_answer: "no answer", call_declined: "declined", call_cancelled: "cancelled", call_failed: "did not connect",
     newConsultation: "Ask a new question", photo: "Photo",
-    visits: "Visits",
+    visits: "Visits", records: "Prescriptions",
   },
   ru: {
     title: "Careline", tagline: "Врач на связи — в переписке", login: "Войти", register: "Создать аккаунт", phone: "Номер телефона", password: "Пароль",
@@ -36,7 +36,7 @@ const WORDS = {
     close: "Закрыть", error: "Что-то пошло не так: {e}", passwordHint: "От 8 до 64 символов", claimCode: "Код из регистратуры (если вам его дали)", claimHint: "Соединит аккаунт с картой, которую клиника уже ведёт на вас", limit: "Файлы до {mb} МБ", stars: "{n} из 5", pickStars: "Нажмите на звезду", starWords: ["Очень плохо", "Плохо", "Так себе", "Хорошо", "Отлично"], closedNote: "Консультация завершена. Новое сообщение начнёт новую консультацию.",
     visitSoon: "Ваш приём начнётся через несколько минут: войдите в зал ожидания.", videoCall: "Видеозвонок", audioCall: "Голосовой звонок", call_no_answer: "нет ответа", call_declined: "отклонён", call_cancelled: "отменён", call_failed: "не соединился",
     newConsultation: "Задать новый вопрос", photo: "Фото",
-    visits: "Приёмы",
+    visits: "Приёмы", records: "Рецепты",
   },
   zh: {
     title: "Careline", tagline: "医生在线，文字问诊", login: "登录", register: "注册账号", phone: "手机号", password: "密码",
@@ -50,7 +50,7 @@ const WORDS = {
     close: "关闭", error: "出错了：{e}", passwordHint: "8 到 64 个字符", claimCode: "前台给您的代码（如有）", claimHint: "将此账号与诊所为您建立的档案关联", limit: "文件不超过 {mb} MB", stars: "{n} / 5", pickStars: "请点击星星评分", starWords: ["很差", "差", "一般", "好", "非常好"], closedNote: "本次咨询已结束。发送新消息将开始新的咨询。",
     visitSoon: "您的就诊即将开始，请进入候诊室。", videoCall: "视频通话", audioCall: "语音通话", call_no_answer: "无人接听", call_declined: "已拒绝", call_cancelled: "已取消", call_failed: "未接通",
     newConsultation: "提出新问题", photo: "照片",
-    visits: "预约",
+    visits: "预约", records: "处方",
   },
 };
 
@@ -252,6 +252,7 @@ function render() {
     {},
     h("div.who", {}, h("img", { src: "/chat/icon.svg", alt: "", width: 28, height: 28 }), h("div", {}, h("strong", { text: t("title") }), h("small", { "data-testid": "status", text: status }))),
     h("button.ghost", { type: "button", onclick: () => openSheet("visits"), "data-testid": "open-visits" }, t("visits")),
+    h("button.ghost", { type: "button", onclick: () => openSheet("records"), "data-testid": "open-records" }, t("records")),
     h("button.ghost", { type: "button", onclick: () => openSheet("callback"), "data-testid": "open-callback" }, t("callback")),
     h("button.ghost", { type: "button", onclick: logOut, "aria-label": t("logout"), "data-testid": "logout" }, t("logout")),
   );
@@ -498,6 +499,10 @@ function connect() {
     else if (ev.kind === "consultation") state.consultations.set(ev.data.id, ev.data);
     else if (ev.kind === "appointment") state.appointments.set(ev.data.id, ev.data);
     else if (ev.kind === "call" || (typeof ev.type === "string" && ev.type.startsWith("call."))) return toCalls(ev);
+    else if (ev.kind === "prescription" || ev.kind === "refund") {
+      if (!records) return;
+      records.receive(ev);
+    }
     else return;
     // A form being filled in is not drawn again under the patient's fingers.
     if (state.sheet !== "book" && state.sheet !== "callback") render();
@@ -527,7 +532,11 @@ function sheet() {
     state.sheet = null;
     render();
   };
-  const body = state.sheet === "callback" ? callbackForm(close) : state.sheet === "visits" || state.sheet === "book" ? visitsSheet(state.sheet, close) : rateForm(close);
+  const body =
+    state.sheet === "callback" ? callbackForm(close)
+    : state.sheet === "visits" || state.sheet === "book" ? visitsSheet(state.sheet, close)
+    : state.sheet === "records" ? recordsSheet(close)
+    : rateForm(close);
   const wrap = h("div.overlay", { onclick: (e) => e.target === e.currentTarget && close() }, h("div.sheet", { role: "dialog", "aria-modal": "true", "aria-labelledby": "sheet-title" }, body));
   wrap.addEventListener("keydown", (e) => e.key === "Escape" && close());
   return wrap;
@@ -625,6 +634,23 @@ function visitsSheet(which, close) {
   if (visits) return which === "book" ? visits.bookForm(close) : visits.visitsList(close);
   import("/chat/visits.js").then((m) => {
     visits = m.start({ h, call, t, state, render, openSheet, timeFmt, LANG, loadCalls });
+    render();
+  }, (err) => {
+    state.sheet = null;
+    state.notice = err.message;
+    render();
+  });
+  return h("p.muted", { text: "…" });
+}
+
+// Prescriptions and refunds live in their own module (records.js), loaded when first opened;
+// until then their events are not needed (opening asks the server for the current list).
+let records = null;
+function recordsSheet(close) {
+  if (records) return records.recordsSheet(close);
+  import("/chat/records.js").then((m) => {
+    document.head.append(h("link", { rel: "stylesheet", href: "/chat/records.css" }));
+    records = m.start({ h, call, t, state, render, LANG, dayFmt });
     render();
   }, (err) => {
     state.sheet = null;

@@ -340,6 +340,14 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             "/chat/visits.css",
             axum::routing::get(crate::web::visits_style),
         )
+        .route(
+            "/chat/records.js",
+            axum::routing::get(crate::web::records_script),
+        )
+        .route(
+            "/chat/records.css",
+            axum::routing::get(crate::web::records_style),
+        )
         .route("/chat/icon.svg", axum::routing::get(crate::web::icon))
         .route("/call/", axum::routing::get(crate::web::call_page))
         .route("/chat/call.js", axum::routing::get(crate::web::call_script))
