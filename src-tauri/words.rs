@@ -51,6 +51,10 @@ pub fn title(lang: &str, kind: Kind, count: usize) -> String {
             "Приём начался 10 минут назад, звонка нет",
             "Приёмов без звонка",
         ),
+        ("ru", Kind::PrescriptionToReview) => ("Рецепт ждёт проверки", "Рецептов ждут проверки"),
+        ("ru", Kind::PrescriptionApproved) => ("Рецепт одобрен", "Рецептов одобрено"),
+        ("ru", Kind::PrescriptionRejected) => ("Рецепт отклонён провизором", "Рецептов отклонено"),
+        ("ru", Kind::RefundRequested) => ("Запрошен возврат", "Запрошено возвратов"),
         ("ru", Kind::RedFlag) => (
             "Красный флаг: срочно возьмите консультацию",
             "Красных флагов в очереди",
@@ -68,6 +72,10 @@ pub fn title(lang: &str, kind: Kind, count: usize) -> String {
         ("zh", Kind::VisitSoon) => ("5 分钟后有预约就诊", "5 分钟后的就诊"),
         ("zh", Kind::PatientWaiting) => ("患者已在候诊室", "候诊中的患者"),
         ("zh", Kind::VisitLate) => ("就诊已开始 10 分钟，仍未通话", "未开始通话的就诊"),
+        ("zh", Kind::PrescriptionToReview) => ("有处方待审核", "待审核的处方"),
+        ("zh", Kind::PrescriptionApproved) => ("处方审核通过", "审核通过的处方"),
+        ("zh", Kind::PrescriptionRejected) => ("处方审核未通过", "未通过的处方"),
+        ("zh", Kind::RefundRequested) => ("有新的退款申请", "退款申请"),
         ("zh", Kind::RedFlag) => ("危急信号：请立即接诊", "队列中的危急信号"),
         (_, Kind::NewQueueItem) => (
             "New consultation in the queue",
@@ -97,6 +105,18 @@ pub fn title(lang: &str, kind: Kind, count: usize) -> String {
             "A visit began 10 minutes ago with no call",
             "visits without a call",
         ),
+        (_, Kind::PrescriptionToReview) => (
+            "A prescription waits for your review",
+            "prescriptions wait for review",
+        ),
+        (_, Kind::PrescriptionApproved) => {
+            ("Your prescription was approved", "prescriptions approved")
+        }
+        (_, Kind::PrescriptionRejected) => (
+            "Your prescription was rejected by the pharmacist",
+            "prescriptions rejected",
+        ),
+        (_, Kind::RefundRequested) => ("A refund was requested", "refunds requested"),
         (_, Kind::RedFlag) => (
             "Red flag: take this consultation now",
             "red flags in the queue",

@@ -64,6 +64,8 @@ function onDeskEvent(e: DeskEvent) {
       if (e.target.type === "consultation") go({ section: "consultations", consultation: e.target.id });
       else if (e.target.type === "webhook") go({ section: "supervision" });
       else if (e.target.type === "appointment") go({ section: "visits" });
+      else if (e.target.type === "prescription") go({ section: "prescriptions" });
+      else if (e.target.type === "refund") go({ section: "refunds" });
       else go({ section: "callbacks", callbackView: "open", callback: e.target.id });
       break;
   }

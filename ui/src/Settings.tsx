@@ -7,7 +7,7 @@ import { Dialog } from "./Dialog";
 import { applyTheme } from "./theme";
 import { Sessions } from "./Sessions";
 
-const kinds: Kind[] = ["new_queue_item", "new_callback", "new_message", "transferred_to_me", "callback_due_soon", "callback_overdue", "long_wait", "sla_breach", "assigned_to_me", "webhook_paused", "visit_soon", "patient_waiting", "visit_late"];
+const kinds: Kind[] = ["new_queue_item", "new_callback", "new_message", "transferred_to_me", "callback_due_soon", "callback_overdue", "long_wait", "sla_breach", "assigned_to_me", "webhook_paused", "visit_soon", "patient_waiting", "visit_late", "prescription_to_review", "prescription_approved", "prescription_rejected", "refund_requested"];
 
 export function SettingsDialog({ me, onClose, onLanguage, onLogout }: { me: Me; onClose: () => void; onLanguage: (l: string) => void; onLogout: () => void }) {
   const [replies, setReplies] = useState(false);

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use careline_protocol::{
     AuthorKind, Callback, CallbackStatus, Consultation, ConsultationStatus, Event, EventData,
-    Presence,
+    Prescription, PrescriptionStatus, Presence, RefundStatus, Role,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -46,6 +46,14 @@ pub enum Kind {
     PatientWaiting,
     /// A visit began 10 minutes ago and no call has started (told to its specialist and admins).
     VisitLate,
+    /// A prescription was submitted for review (told to pharmacists).
+    PrescriptionToReview,
+    /// A pharmacist approved one of my prescriptions.
+    PrescriptionApproved,
+    /// A pharmacist rejected one of my prescriptions (the text has the reason).
+    PrescriptionRejected,
+    /// A refund was requested (told to admins).
+    RefundRequested,
 }
 
 /// A red-flag consultation still in the queue is told again this often.
@@ -88,6 +96,10 @@ impl Default for Settings {
                 Kind::VisitSoon,
                 Kind::PatientWaiting,
                 Kind::VisitLate,
+                Kind::PrescriptionToReview,
+                Kind::PrescriptionApproved,
+                Kind::PrescriptionRejected,
+                Kind::RefundRequested,
             ]
             .into_iter()
             .map(|k| (k, true))
@@ -112,6 +124,9 @@ impl Settings {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Operator {
     pub me: Uuid,
+    /// What the desk's user does: a pharmacist is told of prescriptions to review, an admin of
+    /// refunds to decide.
+    pub role: Role,
     pub presence: Presence,
     /// The consultation whose chat is open in a focused window, if any.
     pub in_front: Option<Uuid>,
@@ -128,6 +143,10 @@ pub enum Target {
     Webhook(Uuid),
     /// A booked visit (the Visits section).
     Appointment(Uuid),
+    /// A prescription (the Prescriptions section).
+    Prescription(Uuid),
+    /// A refund (the admin's Refunds section).
+    Refund(Uuid),
 }
 
 /// One thing worth telling, before coalescing.
@@ -475,6 +494,15 @@ pub fn on_event(
                 text: m.body.clone(),
             })
         }
+        EventData::Prescription(p) => prescription_news(p, op),
+        EventData::Refund(r) => (r.status == RefundStatus::Requested
+            && op.role == Role::Admin
+            && r.requested_by != Some(op.me))
+        .then(|| Candidate {
+            kind: Kind::RefundRequested,
+            target: Target::Refund(r.id),
+            text: r.reason.clone().unwrap_or_default(),
+        }),
         EventData::Callback(cb) => {
             let is_new = cb.status == CallbackStatus::New && matches!(before, Before::Nothing);
             is_new.then(|| Candidate {
@@ -486,6 +514,33 @@ pub fn on_event(
         _ => None,
     }?;
     settings.allows(candidate.kind).then_some(candidate)
+}
+
+/// What a prescription's step tells: a pharmacist, one to review; its doctor, the review (a
+/// rejection with its reason). The text names the medications.
+fn prescription_news(p: &Prescription, op: Operator) -> Option<Candidate> {
+    let names = p
+        .items
+        .iter()
+        .map(|i| i.medication.as_str())
+        .filter(|m| !m.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let kind = match p.status {
+        PrescriptionStatus::Submitted if op.role == Role::Pharmacist => Kind::PrescriptionToReview,
+        PrescriptionStatus::Approved if p.prescriber_id == op.me => Kind::PrescriptionApproved,
+        PrescriptionStatus::Rejected if p.prescriber_id == op.me => Kind::PrescriptionRejected,
+        _ => return None,
+    };
+    let text = match (&p.reason, kind) {
+        (Some(why), Kind::PrescriptionRejected) => format!("{names} — {why}"),
+        _ => names,
+    };
+    Some(Candidate {
+        kind,
+        target: Target::Prescription(p.id),
+        text,
+    })
 }
 
 /// The red-flag alert of a waiting consultation: the client's words it fired on (the rule's
@@ -668,6 +723,7 @@ mod tests {
     fn me() -> Operator {
         Operator {
             me: Uuid::from_u128(1),
+            role: Role::Operator,
             presence: Presence::Online,
             in_front: None,
         }
@@ -1316,5 +1372,87 @@ mod tests {
         let cancelled = vec![(visit(op.me, AppointmentStatus::Cancelled), "x".to_string())];
         assert!(visit_reminders(at(-5), &cancelled, op, false, &s, &[]).is_empty());
         assert!(visit_reminders(at(30), &mine, op, false, &s, &[]).is_empty());
+    }
+
+    #[test]
+    fn prescriptions_tell_the_pharmacist_and_their_doctor_refunds_the_admins() {
+        let s = Settings::default();
+        let doctor = me();
+        let pharmacist = Operator {
+            me: Uuid::from_u128(7),
+            role: Role::Pharmacist,
+            ..me()
+        };
+        let admin = Operator {
+            me: Uuid::from_u128(9),
+            role: Role::Admin,
+            ..me()
+        };
+        let now = Utc::now();
+        let p = |status, reason: Option<&str>| Prescription {
+            id: Uuid::from_u128(50),
+            consultation_id: Uuid::from_u128(51),
+            client_id: Uuid::from_u128(52),
+            prescriber_id: doctor.me,
+            prescriber_name: "Анна".into(),
+            status,
+            items: vec![careline_protocol::PrescriptionItem {
+                medication: "Амоксициллин".into(),
+                ..Default::default()
+            }],
+            note: None,
+            revision: 1,
+            reviewer_id: None,
+            reviewer_name: None,
+            reviewed_at: None,
+            reason: reason.map(str::to_owned),
+            created_at: now,
+            updated_at: now,
+            submitted_at: Some(now),
+        };
+        let told = |who: Operator, data: EventData| {
+            on_event(&event(data), Before::Nothing, who, &s, |_| false).map(|c| (c.kind, c.text))
+        };
+        let submitted = EventData::Prescription(p(PrescriptionStatus::Submitted, None));
+        assert_eq!(
+            told(pharmacist, submitted.clone()),
+            Some((Kind::PrescriptionToReview, "Амоксициллин".into()))
+        );
+        assert_eq!(told(doctor, submitted), None, "my own submission");
+        let rejected = EventData::Prescription(p(PrescriptionStatus::Rejected, Some("аллергия")));
+        assert_eq!(
+            told(doctor, rejected.clone()),
+            Some((Kind::PrescriptionRejected, "Амоксициллин — аллергия".into()))
+        );
+        assert_eq!(told(pharmacist, rejected), None, "my own review");
+        let approved = EventData::Prescription(p(PrescriptionStatus::Approved, None));
+        assert_eq!(
+            told(doctor, approved.clone()).map(|t| t.0),
+            Some(Kind::PrescriptionApproved)
+        );
+        assert_eq!(told(admin, approved), None, "someone else's prescription");
+        let refund = |by: Uuid| {
+            EventData::Refund(careline_protocol::Refund {
+                id: Uuid::from_u128(60),
+                consultation_id: Uuid::from_u128(51),
+                client_id: Uuid::from_u128(52),
+                amount: 100,
+                currency: "RUB".into(),
+                reason: Some("долго".into()),
+                status: RefundStatus::Requested,
+                requested_by: Some(by),
+                requested_by_name: None,
+                decided_by: None,
+                decided_at: None,
+                decision_note: None,
+                created_at: now,
+            })
+        };
+        assert_eq!(
+            told(admin, refund(Uuid::from_u128(52))).map(|t| t.0),
+            Some(Kind::RefundRequested)
+        );
+        assert_eq!(told(admin, refund(admin.me)), None, "my own request");
+        assert_eq!(told(doctor, refund(Uuid::from_u128(52))), None, "not an admin");
     }
 }

@@ -281,9 +281,9 @@ export type UpdateOperatorRequest = { name: string | null, role: Role | null, de
 
 export type CallbackAttempt = { at: string, operator_id: string, outcome: AttemptOutcome, note: string | null, };
 
-export type Kind = "new_queue_item" | "new_callback" | "new_message" | "transferred_to_me" | "callback_due_soon" | "callback_overdue" | "long_wait" | "red_flag" | "sla_breach" | "assigned_to_me" | "webhook_paused" | "visit_soon" | "patient_waiting" | "visit_late";
+export type Kind = "new_queue_item" | "new_callback" | "new_message" | "transferred_to_me" | "callback_due_soon" | "callback_overdue" | "long_wait" | "red_flag" | "sla_breach" | "assigned_to_me" | "webhook_paused" | "visit_soon" | "patient_waiting" | "visit_late" | "prescription_to_review" | "prescription_approved" | "prescription_rejected" | "refund_requested";
 
-export type Target = { "type": "consultation", "id": string } | { "type": "callback", "id": string } | { "type": "webhook", "id": string } | { "type": "appointment", "id": string };
+export type Target = { "type": "consultation", "id": string } | { "type": "callback", "id": string } | { "type": "webhook", "id": string } | { "type": "appointment", "id": string } | { "type": "prescription", "id": string } | { "type": "refund", "id": string };
 
 export type Notification = { kind: Kind, count: number, 
 /**

@@ -580,6 +580,11 @@ impl Desk {
             let before = s.memory.known().before(&e.data);
             let op = notify::Operator {
                 me,
+                role: self
+                    .session
+                    .role
+                    .parse()
+                    .unwrap_or(careline_protocol::Role::Operator),
                 presence: s.presence,
                 in_front: s.in_front,
             };
@@ -852,6 +857,11 @@ async fn remind(desk: Arc<Desk>) {
         let s = &mut *s;
         let op = notify::Operator {
             me: desk.session.user_id,
+            role: desk
+                .session
+                .role
+                .parse()
+                .unwrap_or(careline_protocol::Role::Operator),
             presence: s.presence,
             in_front: s.in_front,
         };
