@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The API under attack: schemathesis (from PyPI) against the server's own OpenAPI document, on a
-# fresh demo clinic, as each role — no token, a client, an operator, an administrator — on
-# SQLite and, with CARELINE_TEST_POSTGRES set, on PostgreSQL too. Every check schemathesis has
+# fresh demo clinic, as each role — no token, a client, an operator, an administrator, a
+# pharmacist — on SQLite and, with CARELINE_TEST_POSTGRES set, on PostgreSQL too. Every check schemathesis has
 # runs (no 5xx, answers and their statuses, content types and bodies as the document says,
 # bad input refused, authentication not ignored, …) but two (see below). Each run is bounded by
 # FUZZ_SECONDS (default 60) and its seed is fixed (FUZZ_SEED), so a failure replays; set
@@ -91,12 +91,14 @@ run_engine() {
   local engine=$1 database=$2
   start_server "$engine" "$database"
   # Every role's token first: the fuzzer's bogus logins soon meet the login limiter.
-  local client operator admin
-  client=$(token "$url" "+79161234501") && operator=$(token "$url" anna) && admin=$(token "$url" admin) || { failed=1; return; }
+  local client operator admin pharmacist
+  client=$(token "$url" "+79161234501") && operator=$(token "$url" anna) && admin=$(token "$url" admin) \
+    && pharmacist=$(token "$url" pia) || { failed=1; return; }
   fuzz "$url" "$engine" anonymous ""
   fuzz "$url" "$engine" client "$client"
   fuzz "$url" "$engine" operator "$operator"
   fuzz "$url" "$engine" admin "$admin"
+  fuzz "$url" "$engine" pharmacist "$pharmacist"
   if grep -q "panicked" "$work/$engine.log"; then
     echo "the $engine server panicked:"; grep -A5 "panicked" "$work/$engine.log" | head -20
     failed=1
