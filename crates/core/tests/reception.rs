@@ -185,6 +185,7 @@ async fn reception_records_a_caller_and_their_callback_offline() {
         email: None,
         source: None,
         claim_code: None,
+        consents: Vec::new(),
     };
     state.store.register_client(&reg, hash).await.unwrap();
     let clash = desk

@@ -32,6 +32,9 @@ pub enum ErrorCode {
     AlreadyExists,
     /// The consultation was already rated.
     AlreadyRated,
+    /// A booking or a call needs a consent the client has not given (or withdrew, or gave to
+    /// an earlier text): the message names it.
+    ConsentRequired,
     /// The account is disabled or the client is blocked.
     AccountDisabled,
     PayloadTooLarge,
@@ -61,7 +64,7 @@ impl ErrorCode {
             Forbidden | AccountDisabled => 403,
             NotFound => 404,
             IllegalTransition | AlreadyTaken | CapacityReached | NotAssigned | AlreadyExists
-            | AlreadyRated => 409,
+            | AlreadyRated | ConsentRequired => 409,
             ResyncRequired => 410,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
@@ -85,6 +88,7 @@ impl ErrorCode {
             NotAssigned => "not_assigned",
             AlreadyExists => "already_exists",
             AlreadyRated => "already_rated",
+            ConsentRequired => "consent_required",
             AccountDisabled => "account_disabled",
             PayloadTooLarge => "payload_too_large",
             UnsupportedMediaType => "unsupported_media_type",

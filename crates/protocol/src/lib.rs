@@ -236,6 +236,10 @@ pub struct RegisterRequest {
     /// possible duplicate) and nothing staff wrote is shown; a wrong or spent code is refused.
     #[serde(default)]
     pub claim_code: Option<String>,
+    /// The consents accepted on the registration form (each required one, at its current
+    /// version: `GET /api/v1/consents` lists them, no session needed).
+    #[serde(default)]
+    pub consents: Vec<ConsentGiven>,
 }
 
 /// A one-time code that lets a patient claim the record reception made for them: shown once,
@@ -755,6 +759,11 @@ pub use clinical::{
     check_prescription, check_prescription_draft, Prescription, PrescriptionItem,
     PrescriptionProblem, PrescriptionProblemKind, PrescriptionQuery, PrescriptionRequest,
     PrescriptionStatus, Refund, RefundQuery, RefundRequest, RefundStatus,
+};
+pub mod consent;
+pub use consent::{
+    ClientConsent, Consent, ConsentAction, ConsentAnswer, ConsentChannel, ConsentGiven,
+    ConsentPurpose, ConsentRecord, ConsentRequest, ConsentState, Localized,
 };
 pub mod supervision;
 pub use supervision::{

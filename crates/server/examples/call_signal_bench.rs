@@ -77,6 +77,7 @@ async fn fill(dir: &std::path::Path, n: usize) -> (Vec<String>, Vec<String>) {
                     email: None,
                     source: None,
                     claim_code: None,
+                    consents: Vec::new(),
                 },
                 hash.clone(),
             )

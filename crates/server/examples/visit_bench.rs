@@ -106,6 +106,7 @@ async fn main() {
                     email: None,
                     source: None,
                     claim_code: None,
+                    consents: Vec::new(),
                 },
                 "x".into(),
             )

@@ -138,6 +138,13 @@ both!(role_matrix, |db| async move {
         (Method::DELETE, format!("/api/v1/red-flags/{rule}"), None, [Forbid, Forbid, Forbid, Allow, Forbid]),
         (Method::GET, "/api/v1/settings".into(), None, [Forbid, Forbid, Allow, Allow, Forbid]),
         (Method::PUT, "/api/v1/settings".into(), Some(settings), [Forbid, Forbid, Forbid, Allow, Forbid]),
+        (
+            Method::POST,
+            "/api/v1/consents".into(),
+            Some(json!({"key": "sms", "title": {"ru": "СМС", "zh": "短信", "en": "SMS"}, "text": {"ru": "т", "zh": "t", "en": "t"}})),
+            [Forbid, Forbid, Forbid, Allow, Forbid],
+        ),
+        (Method::GET, format!("/api/v1/clients/{owner_id}/consents"), None, [Allow, Hidden, Allow, Allow, Forbid]),
         (Method::GET, "/api/v1/snapshot".into(), None, [Allow, Allow, Allow, Allow, Allow]),
         (Method::POST, "/api/v1/auth/logout".into(), None, [Allow, Allow, Allow, Allow, Allow]),
     ];

@@ -628,7 +628,9 @@ both!(snapshot_pages_the_state_a_viewer_may_see, |db| async move {
     let head = s.state.store.last_seq().await.unwrap();
     assert!(heads.iter().all(|h| *h == head));
     let count = |items: &[Value], kind: &str| items.iter().filter(|i| i["kind"] == kind).count();
-    assert_eq!(count(&staff_items, "operator"), 5);
+    // Five of the staff and the pharmacist; the prescription waiting for her.
+    assert_eq!(count(&staff_items, "operator"), 6);
+    assert_eq!(count(&staff_items, "prescription"), 1);
     // Every client of the demo: its own nine and the hundred of its history.
     let clients = s
         .state
@@ -669,6 +671,15 @@ both!(snapshot_pages_the_state_a_viewer_may_see, |db| async move {
         assert_eq!(i["data"]["client_id"], ivan_id.as_str(), "{i}");
         assert_ne!(i["data"]["internal"], true, "{i}");
     }
+    // A pharmacist: the prescriptions under review, nothing else of the clinic.
+    let pia = s
+        .anon()
+        .login("pia", careline_server::demo::DEMO_PASSWORD)
+        .await;
+    let (theirs, _) = all(pia).await;
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(theirs[0]["kind"], "prescription");
+    assert_eq!(theirs[0]["data"]["status"], "submitted");
     let (st, _) = anna.get("/api/v1/snapshot?cursor=99~x").await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
     s.stop().await;

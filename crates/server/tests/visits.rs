@@ -61,6 +61,7 @@ async fn many_clients(s: &TestServer, n: usize) -> Vec<Api> {
             email: None,
             source: None,
             claim_code: None,
+            consents: Vec::new(),
         };
         let c = s
             .state

@@ -56,6 +56,7 @@ impl Api {
             email: None,
             source: None,
             claim_code: None,
+            consents: Vec::new(),
         };
         let login: LoginResponse = decode(
             http.post(format!("{base}/api/v1/clients/register"))

@@ -6,6 +6,7 @@ mod accounts;
 mod callbacks;
 mod calls;
 mod clinical;
+mod consents;
 mod consultations;
 mod files;
 mod quick_replies;
@@ -291,6 +292,11 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(clinical::approve_prescription))
         .routes(routes!(clinical::reject_prescription))
         .routes(routes!(clinical::cancel_prescription))
+        .routes(routes!(consents::list, consents::create))
+        .routes(routes!(consents::update))
+        .routes(routes!(consents::accept))
+        .routes(routes!(consents::withdraw))
+        .routes(routes!(consents::of_client))
         .routes(routes!(clinical::request_refund))
         .routes(routes!(clinical::list_refunds))
         .routes(routes!(clinical::approve_refund))

@@ -264,6 +264,7 @@ pub async fn fill(store: &Store) -> AppResult<String> {
             email: None,
             source: None,
             claim_code: None,
+            consents: Vec::new(),
         };
         let client = store.register_client(&req, hash.clone()).await?;
         let update = UpdateClientRequest {

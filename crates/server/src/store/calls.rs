@@ -100,6 +100,12 @@ impl Store {
                 "only the consultation's operator calls its client",
             ));
         }
+        super::consents::require_for(
+            &mut tx,
+            c.client_id,
+            careline_protocol::ConsentPurpose::Call,
+        )
+        .await?;
         match c.status {
             ConsultationStatus::Active => {}
             ConsultationStatus::Scheduled => {

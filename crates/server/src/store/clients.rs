@@ -130,6 +130,10 @@ impl Store {
         required_text("name", &req.name, 200)?;
         let phone = normalize_phone(&req.phone)?;
         valid_email(req.email.as_deref())?;
+        if req.consents.len() > 50 {
+            return Err(AppError::invalid("too many consents"));
+        }
+        super::consents::check_given(&self.reader, &req.consents).await?;
         match &req.claim_code {
             Some(code) => unclaimed_record(&self.reader, &phone, code)
                 .await
@@ -188,6 +192,7 @@ impl Store {
                 now,
             )
             .await?;
+            super::consents::record_given(&mut tx, claimed.id, &req.consents, now).await?;
             tx.commit().await?;
             return Ok(claimed);
         }
@@ -238,6 +243,7 @@ impl Store {
             )
             .await?;
         }
+        super::consents::record_given(&mut tx, client.id, &req.consents, now).await?;
         tx.emit(
             &EventData::Client(client.clone()),
             Audience::Staff(Some(client.id)),
@@ -752,6 +758,7 @@ impl Store {
             "DELETE FROM calls WHERE client_id = $1",
             "DELETE FROM appointments WHERE client_id = $1",
             "DELETE FROM prescriptions WHERE client_id = $1",
+            "DELETE FROM consent_records WHERE client_id = $1",
             "DELETE FROM refunds WHERE consultation_id IN (SELECT id FROM consultations WHERE client_id = $1)",
             "DELETE FROM consultations WHERE client_id = $1",
             "DELETE FROM callback_attempts WHERE callback_id IN (SELECT id FROM callbacks WHERE client_id = $1)",

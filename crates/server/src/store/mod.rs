@@ -11,6 +11,7 @@ mod batch_writer;
 pub mod callbacks;
 pub mod calls;
 pub mod clients;
+pub mod consents;
 pub(crate) mod consultation_rows;
 pub mod consultations;
 pub mod events;

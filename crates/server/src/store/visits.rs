@@ -404,6 +404,12 @@ impl Store {
                 "the client already has a visit at this time",
             ));
         }
+        super::consents::require_for(
+            &mut tx,
+            client_id,
+            careline_protocol::ConsentPurpose::Booking,
+        )
+        .await?;
         let id = careline_protocol::new_id();
         let c = create_visit_consultation(
             &mut tx,
