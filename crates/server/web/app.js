@@ -22,7 +22,7 @@ const WORDS = {
     close: "Close", error: "Something went wrong: {e}", passwordHint: "8 to 64 characters", claimCode: "Code from reception (if you were given one)", claimHint: "It links this account to the record the clinic already keeps for you", limit: "Files up to {mb} MB", stars: "{n} of 5", pickStars: "Tap a star", starWords: ["Very bad", "Bad", "So-so", "Good", "Excellent"], closedNote: "This consultation is closed. Writing starts a new one.",
     visitSoon: "Your visit starts in a few minutes: enter the waiting room.", videoCall: "Video call", audioCall: "Voice call", call_no_answer: "no answer", call_declined: "declined", call_cancelled: "cancelled", call_failed: "did not connect",
     newConsultation: "Ask a new question", photo: "Photo",
-    visits: "Visits", records: "Prescriptions",
+    visits: "Visits", records: "Prescriptions", readText: "Read the text", consentNeeded: "Accept the consents marked * to register.",
   },
   ru: {
     title: "Careline", tagline: "Врач на связи — в переписке", login: "Войти", register: "Создать аккаунт", phone: "Номер телефона", password: "Пароль",
@@ -36,7 +36,7 @@ const WORDS = {
     close: "Закрыть", error: "Что-то пошло не так: {e}", passwordHint: "От 8 до 64 символов", claimCode: "Код из регистратуры (если вам его дали)", claimHint: "Соединит аккаунт с картой, которую клиника уже ведёт на вас", limit: "Файлы до {mb} МБ", stars: "{n} из 5", pickStars: "Нажмите на звезду", starWords: ["Очень плохо", "Плохо", "Так себе", "Хорошо", "Отлично"], closedNote: "Консультация завершена. Новое сообщение начнёт новую консультацию.",
     visitSoon: "Ваш приём начнётся через несколько минут: войдите в зал ожидания.", videoCall: "Видеозвонок", audioCall: "Голосовой звонок", call_no_answer: "нет ответа", call_declined: "отклонён", call_cancelled: "отменён", call_failed: "не соединился",
     newConsultation: "Задать новый вопрос", photo: "Фото",
-    visits: "Приёмы", records: "Рецепты",
+    visits: "Приёмы", records: "Рецепты", readText: "Прочитать текст", consentNeeded: "Чтобы зарегистрироваться, примите согласия, отмеченные *.",
   },
   zh: {
     title: "Careline", tagline: "医生在线，文字问诊", login: "登录", register: "注册账号", phone: "手机号", password: "密码",
@@ -50,7 +50,7 @@ const WORDS = {
     close: "关闭", error: "出错了：{e}", passwordHint: "8 到 64 个字符", claimCode: "前台给您的代码（如有）", claimHint: "将此账号与诊所为您建立的档案关联", limit: "文件不超过 {mb} MB", stars: "{n} / 5", pickStars: "请点击星星评分", starWords: ["很差", "差", "一般", "好", "非常好"], closedNote: "本次咨询已结束。发送新消息将开始新的咨询。",
     visitSoon: "您的就诊即将开始，请进入候诊室。", videoCall: "视频通话", audioCall: "语音通话", call_no_answer: "无人接听", call_declined: "已拒绝", call_cancelled: "已取消", call_failed: "未接通",
     newConsultation: "提出新问题", photo: "照片",
-    visits: "预约", records: "处方",
+    visits: "预约", records: "处方", readText: "阅读全文", consentNeeded: "请先同意标有 * 的条款再注册。",
   },
 };
 
@@ -127,15 +127,29 @@ function renderLogin(mode = "login", error = null) {
   const password = h("input", { id: "password", type: "password", autocomplete: mode === "login" ? "current-password" : "new-password", required: true, minlength: 8, maxlength: 64, "aria-describedby": "pw-hint" });
   const name = h("input", { id: "name", autocomplete: "name", required: true });
   const claim = h("input", { id: "claim", autocomplete: "off", autocapitalize: "characters", spellcheck: "false", maxlength: 16, "aria-describedby": "claim-hint" });
+  // The clinic's consents, asked on the registration form (required ones marked).
+  const consents = h("div.consents", { "data-testid": "reg-consents" });
+  const said = h("p.error", { role: "alert" });
+  if (mode === "register") {
+    call("GET", "/api/v1/consents").then((list) => {
+      for (const c of list) {
+        const box = h("input", { type: "checkbox", "data-id": c.id, "data-version": c.version, "data-required": c.required ? "1" : "", "data-testid": `consent-${c.key}` });
+        consents.append(h("label.check", {}, box, `${c.title[LANG] || c.title.en}${c.required ? " *" : ""}`), h("details", {}, h("summary", { text: t("readText") }), h("p.muted", { text: c.text[LANG] || c.text.en })));
+      }
+    }, () => {});
+  }
   const form = h(
     "form.card.login",
     {
       onsubmit: async (e) => {
         e.preventDefault();
+        const boxes = [...consents.querySelectorAll("input")];
+        if (boxes.some((b) => b.dataset.required && !b.checked)) return (said.textContent = t("consentNeeded"));
+        const given = boxes.filter((b) => b.checked).map((b) => ({ id: b.dataset.id, version: Number(b.dataset.version) }));
         try {
           const r = mode === "login"
             ? await call("POST", "/api/v1/auth/login", { login: phone.value, password: password.value })
-            : await call("POST", "/api/v1/clients/register", { name: name.value, phone: phone.value, password: password.value, source: "web", claim_code: claim.value.trim() || null });
+            : await call("POST", "/api/v1/clients/register", { name: name.value, phone: phone.value, password: password.value, source: "web", claim_code: claim.value.trim() || null, consents: given });
           state.token = r.token;
           localStorage.setItem("careline.token", r.token);
           await start();
@@ -156,6 +170,8 @@ function renderLogin(mode = "login", error = null) {
     mode === "register" && h("label", { for: "claim" }, t("claimCode")),
     mode === "register" && claim,
     mode === "register" && h("small.muted", { id: "claim-hint", text: t("claimHint") }),
+    mode === "register" && consents,
+    said,
     error && h("p.error", { role: "alert", "data-testid": "login-error", text: error }),
     h("button.primary", { type: "submit", "data-testid": mode }, mode === "login" ? t("login") : t("register")),
     h("button.link", { type: "button", onclick: () => renderLogin(mode === "login" ? "register" : "login"), "data-testid": "switch-mode" }, mode === "login" ? t("noAccount") : t("haveAccount")),
@@ -199,6 +215,9 @@ async function start() {
   render();
   connect();
   flush();
+  // A required consent not given (a new text, or withdrawn): asked at once.
+  const mine = await call("GET", `/api/v1/clients/${state.me.user.id}/consents`).catch(() => []);
+  if (mine.some((c) => c.consent.active && c.consent.required && c.state !== "accepted")) openSheet("consents");
 }
 
 async function loadVisits() {
@@ -535,7 +554,7 @@ function sheet() {
   const body =
     state.sheet === "callback" ? callbackForm(close)
     : state.sheet === "visits" || state.sheet === "book" ? visitsSheet(state.sheet, close)
-    : state.sheet === "records" ? recordsSheet(close)
+    : state.sheet === "records" || state.sheet === "consents" ? recordsSheet(close)
     : rateForm(close);
   const wrap = h("div.overlay", { onclick: (e) => e.target === e.currentTarget && close() }, h("div.sheet", { role: "dialog", "aria-modal": "true", "aria-labelledby": "sheet-title" }, body));
   wrap.addEventListener("keydown", (e) => e.key === "Escape" && close());
@@ -647,7 +666,7 @@ function visitsSheet(which, close) {
 // until then their events are not needed (opening asks the server for the current list).
 let records = null;
 function recordsSheet(close) {
-  if (records) return records.recordsSheet(close);
+  if (records) return state.sheet === "consents" ? records.consentsSheet(close) : records.recordsSheet(close);
   import("/chat/records.js").then((m) => {
     document.head.append(h("link", { rel: "stylesheet", href: "/chat/records.css" }));
     records = m.start({ h, call, t, state, render, LANG, dayFmt });

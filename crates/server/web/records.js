@@ -11,6 +11,8 @@ const WORDS = {
     askRefund: "Ask for a refund", consultation: "Consultation", amount: "Amount", why: "Why", send: "Send the request", requested: "Asked for, waiting for a decision",
     refundApproved: "Approved: the money is returned", refundRejected: "Refused", refundAsked: "The request is sent: we will tell you the decision here.", back: "Back",
     issued: "Issued {when}", notUse: "Do not use this prescription.",
+    consents: "Consents", consentsAsk: "Please read and accept: the clinic needs this to go on.", accepted: "Accepted (version {v})", withdrawn: "Withdrawn",
+    outdated: "The text changed: accept it again", never: "Not given", accept: "Accept", withdraw: "Withdraw", readText: "Read the text", required: "required",
   },
   ru: {
     recordsTitle: "Рецепты и возвраты", noPrescriptions: "Рецептов пока нет: одобренный рецепт появится здесь.", prescription: "Рецепт",
@@ -19,6 +21,8 @@ const WORDS = {
     askRefund: "Запросить возврат", consultation: "Консультация", amount: "Сумма", why: "Причина", send: "Отправить запрос", requested: "Запрошен, ждёт решения",
     refundApproved: "Одобрен: деньги вернутся", refundRejected: "Отказано", refundAsked: "Запрос отправлен: решение появится здесь.", back: "Назад",
     issued: "Выписан {when}", notUse: "Не используйте этот рецепт.",
+    consents: "Согласия", consentsAsk: "Пожалуйста, прочитайте и примите: без этого клиника не может продолжить.", accepted: "Принято (редакция {v})", withdrawn: "Отозвано",
+    outdated: "Текст изменился: примите его снова", never: "Не дано", accept: "Принять", withdraw: "Отозвать", readText: "Прочитать текст", required: "обязательно",
   },
   zh: {
     recordsTitle: "处方与退款", noPrescriptions: "暂无处方：审核通过的处方会显示在这里。", prescription: "处方",
@@ -27,12 +31,15 @@ const WORDS = {
     askRefund: "申请退款", consultation: "咨询", amount: "金额", why: "原因", send: "提交申请", requested: "已申请，等待处理",
     refundApproved: "已批准：款项将退回", refundRejected: "已拒绝", refundAsked: "申请已提交，处理结果会显示在这里。", back: "返回",
     issued: "开具于 {when}", notUse: "请勿使用此处方。",
+    consents: "同意书", consentsAsk: "请阅读并同意：诊所需要您的同意才能继续。", accepted: "已同意（第 {v} 版）", withdrawn: "已撤回",
+    outdated: "条款已更新：请重新同意", never: "未同意", accept: "同意", withdraw: "撤回", readText: "阅读全文", required: "必需",
   },
 };
 
 let h, call, t, state, render, LANG, dayFmt;
 const prescriptions = new Map();
 const refunds = new Map();
+let consents = [];
 let loaded = false;
 
 export function start(ctx) {
@@ -43,18 +50,22 @@ export function start(ctx) {
     return w === undefined ? base(key, vars) : w.replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? ""));
   };
   load();
-  return { recordsSheet, receive };
+  return { recordsSheet, consentsSheet, receive };
 }
 
 async function load() {
   try {
-    const [rx, rf] = await Promise.all([call("GET", "/api/v1/prescriptions"), call("GET", "/api/v1/refunds")]);
+    const [rx, rf] = await Promise.all([call("GET", "/api/v1/prescriptions"), call("GET", "/api/v1/refunds"), loadConsents()]);
     for (const p of rx) prescriptions.set(p.id, p);
     for (const r of rf) refunds.set(r.id, r);
   } finally {
     loaded = true;
-    if (state.sheet === "records") render();
+    if (state.sheet === "records" || state.sheet === "consents") render();
   }
+}
+
+async function loadConsents() {
+  consents = await call("GET", `/api/v1/clients/${state.me.user.id}/consents`);
 }
 
 /** An event of a prescription or a refund (the server sends the client only approved and
@@ -176,6 +187,48 @@ export function recordsSheet(close) {
       ),
     );
   }
+  body.append(h("button.link.no-print", { type: "button", "data-testid": "open-consents", onclick: () => ((state.sheet = "consents"), render()) }, t("consents")));
   body.append(refundForm(close));
+  return body;
+}
+
+const local = (l) => l[LANG] || l.en;
+
+/** The clinic's consents and where the patient stands with each: one tap accepts the text as it
+ * is now, one tap withdraws. Opened by itself at login when a required one is missing. */
+export function consentsSheet(close) {
+  const missing = consents.some((c) => c.consent.active && c.consent.required && c.state !== "accepted");
+  const body = h("div.records", { "data-testid": "consents" }, h("h2", { id: "sheet-title", text: t("consents") }));
+  if (missing) body.append(h("p.banner", { role: "alert", text: t("consentsAsk") }));
+  for (const c of consents) {
+    const error = h("p.error", { role: "alert" });
+    const act = (what) => async () => {
+      try {
+        await call("POST", `/api/v1/consents/${c.consent.id}/${what}`, { version: c.consent.version });
+        await loadConsents();
+        render();
+      } catch (err) {
+        error.textContent = err.message;
+      }
+    };
+    const stateText = c.state === "accepted" ? t("accepted", { v: c.consent.version }) : t(c.state);
+    body.append(
+      h(
+        "div.consent",
+        { "data-testid": "consent", "data-key": c.consent.key, "data-state": c.state },
+        h("b", { text: local(c.consent.title) }),
+        c.consent.required ? h("span.muted", { text: ` · ${t("required")}` }) : "",
+        h("p.muted", { text: stateText }),
+        h("details", {}, h("summary", { text: t("readText") }), h("p", { text: local(c.consent.text) })),
+        c.state === "accepted"
+          ? h("button", { type: "button", "data-testid": "consent-withdraw", onclick: act("withdraw") }, t("withdraw"))
+          : c.consent.active
+            ? h("button.primary", { type: "button", "data-testid": "consent-accept", onclick: act("accept") }, t("accept"))
+            : "",
+        error,
+      ),
+    );
+  }
+  body.append(h("div.buttons", {}, h("button", { type: "button", onclick: close }, t("back"))));
   return body;
 }
