@@ -1105,3 +1105,35 @@ pub async fn decide_refund(
         .decide_refund(id, approve, reason)
         .await?)
 }
+
+/// Where a client stands with each consent, with every answer (online).
+#[tauri::command]
+pub async fn client_consents(
+    shell: State<'_, Shell>,
+    client_id: Uuid,
+) -> Res<Vec<careline_protocol::ClientConsent>> {
+    Ok(shell
+        .desk()
+        .await?
+        .clinical()
+        .consents_of(client_id)
+        .await?)
+}
+
+/// Records a consent given (or withdrawn) by phone, with a note (online).
+#[tauri::command]
+pub async fn record_consent(
+    shell: State<'_, Shell>,
+    consent_id: Uuid,
+    client_id: Uuid,
+    accept: bool,
+    version: i64,
+    note: Option<String>,
+) -> Res<careline_protocol::ConsentRecord> {
+    Ok(shell
+        .desk()
+        .await?
+        .clinical()
+        .record_consent(consent_id, client_id, accept, version, note)
+        .await?)
+}

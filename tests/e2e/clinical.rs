@@ -180,3 +180,86 @@ async fn a_prescription_goes_from_the_doctor_to_the_pharmacist_and_back() {
     assert_eq!(ours["reviewer_name"], "Мария Фармацевтова");
     server.stop().await;
 }
+
+/// Reception records a consent the patient gave by phone, from the client's profile: the
+/// profile lists the clinic's consents and where the patient stands; the record keeps who
+/// recorded it and the note; a call needing it then goes ahead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb, a D-Bus session, tauri-driver and WebKitWebDriver: scripts/test.sh runs it"]
+async fn reception_records_a_consent_given_by_phone() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_state, server) = testing::demo(dir.path()).await;
+    let base = server.url.clone();
+    let http = reqwest::Client::new();
+    let (_, admin) = operator_session(&base, "admin").await;
+    let r = http
+        .post(format!("{base}/api/v1/consents"))
+        .bearer_auth(&admin)
+        .json(&json!({
+            "key": "video_calls", "needed_for": ["call"],
+            "title": {"ru": "Видеоконсультации", "zh": "视频问诊", "en": "Video consultations"},
+            "text": {"ru": "Я согласен на консультации по видеосвязи.", "zh": "我同意视频问诊。", "en": "I agree to video consultations."},
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+
+    let env = demo_desk(dir.path(), &base, "john", "ru", &[]);
+    let d = Driver::start(&app_binary(), &env).await;
+    d.wait_text("[data-testid=section-clients]", "Клиенты", 30)
+        .await;
+    d.click("[data-testid=section-clients]", "").await;
+    d.fill("[data-testid=client-search]", "Мария Иванова").await;
+    d.click("[data-testid=client-row]", "Мария Иванова").await;
+    d.wait_text(
+        "[data-testid=client-consent][data-state=never]",
+        "Видеоконсультации",
+        15,
+    )
+    .await;
+    d.click("[data-testid=record-consent]", "").await;
+    d.fill(
+        "[data-testid=consent-note]",
+        "Звонок 8 декабря, +7 916 123 45 02",
+    )
+    .await;
+    d.click("[data-testid=consent-record-accept]", "").await;
+    d.wait_text(
+        "[data-testid=client-consent][data-state=accepted]",
+        "по телефону (John Carter)",
+        15,
+    )
+    .await;
+    shoot(&d, "consents-profile-ru-light").await;
+    d.quit().await;
+
+    let clients = get_json(
+        &http,
+        &format!("{base}/api/v1/clients?q=%D0%9C%D0%B0%D1%80%D0%B8%D1%8F"),
+        &admin,
+    )
+    .await;
+    let maria = clients["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "Мария Иванова")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let theirs = get_json(
+        &http,
+        &format!("{base}/api/v1/clients/{maria}/consents"),
+        &admin,
+    )
+    .await;
+    assert_eq!(theirs[0]["state"], "accepted");
+    assert_eq!(theirs[0]["history"][0]["channel"], "phone");
+    assert_eq!(
+        theirs[0]["history"][0]["note"],
+        "Звонок 8 декабря, +7 916 123 45 02"
+    );
+    server.stop().await;
+}

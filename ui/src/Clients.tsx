@@ -1,3 +1,4 @@
+import { ClientConsents } from "./Consents";
 import { useState } from "preact/hooks";
 import { phoneShown } from "./phone";
 import { DateField } from "./DateField";
@@ -106,6 +107,7 @@ function Profile({ id, me }: { id: string; me: Me }) {
       </dl>
       {c.tags.length > 0 && <div class="tags">{c.tags.map((x) => <span class="tag">{x}</span>)}</div>}
       {c.notes && (<><h3>{t("notes")}</h3><p class="notes">{c.notes}</p></>)}
+      <ClientConsents clientId={c.id} />
       <h3>{t("history")}</h3>
       {d.consultations.length === 0 ? <div class="empty small">{t("noHistory")}</div> : (
         <ul class="history">

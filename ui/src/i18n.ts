@@ -3,6 +3,10 @@
 export type Lang = "ru" | "zh" | "en";
 
 const en = {
+  consentsTitle: "Consents", consentRequired: "required", consentAccepted: "Accepted", consentWithdrawn: "Withdrawn", consentOutdated: "An earlier text accepted", consentNever: "Not given",
+  consentRecord: "Record by phone", consentAcceptedAct: "accepted", consentWithdrawnAct: "withdrew", consentViaWeb: "on the web page", consentViaPhone: "by phone",
+  consentRecordHint: "Read the text to the patient; record what they said. Your name and the note are kept with it.", consentText: "The text", consentNote: "Note",
+  consentNoteHint: "The call: when, which number", consentAcceptBtn: "The patient accepts", consentWithdrawBtn: "The patient withdraws", consentsNeedServer: "Consents need the server: you are offline.",
   prescriptions: "Prescriptions", refunds: "Refunds", prescription: "Prescription", rxWrite: "Write a prescription", rxRevise: "Revise the prescription",
   rxItem: "Item", rxMedication: "Medication", rxForm: "Form", rxStrength: "Strength", rxDose: "Dose", rxRoute: "Route", rxFrequency: "How often",
   rxDuration: "For how long", rxQuantity: "Quantity", rxInstructions: "Instructions (optional)", rxAdd: "Add a medication", rxRemove: "Remove",
@@ -288,6 +292,10 @@ const en = {
 export type Key = keyof typeof en;
 
 const ru: Record<Key, string> = {
+  consentsTitle: "Согласия", consentRequired: "обязательное", consentAccepted: "Принято", consentWithdrawn: "Отозвано", consentOutdated: "Принята прежняя редакция", consentNever: "Не дано",
+  consentRecord: "Записать по телефону", consentAcceptedAct: "принял(а)", consentWithdrawnAct: "отозвал(а)", consentViaWeb: "на сайте", consentViaPhone: "по телефону",
+  consentRecordHint: "Прочитайте текст пациенту и запишите ответ. Ваше имя и пояснение сохранятся вместе с ним.", consentText: "Текст", consentNote: "Пояснение",
+  consentNoteHint: "Звонок: когда, с какого номера", consentAcceptBtn: "Пациент согласен", consentWithdrawBtn: "Пациент отзывает", consentsNeedServer: "Согласия нужно смотреть на сервере: нет связи.",
   prescriptions: "Рецепты", refunds: "Возвраты", prescription: "Рецепт", rxWrite: "Выписать рецепт", rxRevise: "Исправить рецепт",
   rxItem: "Позиция", rxMedication: "Препарат", rxForm: "Форма", rxStrength: "Дозировка", rxDose: "Доза", rxRoute: "Способ приёма", rxFrequency: "Как часто",
   rxDuration: "Сколько дней", rxQuantity: "Количество", rxInstructions: "Указания (необязательно)", rxAdd: "Добавить препарат", rxRemove: "Убрать",
@@ -571,6 +579,10 @@ const ru: Record<Key, string> = {
 };
 
 const zh: Record<Key, string> = {
+  consentsTitle: "同意书", consentRequired: "必需", consentAccepted: "已同意", consentWithdrawn: "已撤回", consentOutdated: "同意的是旧版本", consentNever: "未同意",
+  consentRecord: "电话登记", consentAcceptedAct: "同意", consentWithdrawnAct: "撤回", consentViaWeb: "网页", consentViaPhone: "电话",
+  consentRecordHint: "请向患者宣读条款并登记其答复。您的姓名和备注将一并保存。", consentText: "条款全文", consentNote: "备注",
+  consentNoteHint: "来电时间和号码", consentAcceptBtn: "患者同意", consentWithdrawBtn: "患者撤回", consentsNeedServer: "查看同意书需要连接服务器：当前离线。",
   prescriptions: "处方", refunds: "退款", prescription: "处方", rxWrite: "开处方", rxRevise: "修改处方",
   rxItem: "药品", rxMedication: "药名", rxForm: "剂型", rxStrength: "规格", rxDose: "单次剂量", rxRoute: "用法", rxFrequency: "频次",
   rxDuration: "疗程", rxQuantity: "数量", rxInstructions: "医嘱（可选）", rxAdd: "添加药品", rxRemove: "删除",

@@ -2,7 +2,7 @@
 // Regenerate: CARELINE_BLESS=1 cargo test -p careline-desktop --lib types
 
 import { Channel, invoke } from "@tauri-apps/api/core";
-import type { AgendaRow, Attachment, AuditPage, AuditQuery, BillingReportView, Board, BookRequest, Boot, Call, CallMedia, Callback, CallbackReportView, CallbackRow, CallbackView, ClaimCode, Client, ClientProfile, ConsultationKind, ConsultationRow, ConsultationView, Counts, CreateCallbackRequest, CreateClientRequest, CreateOperatorRequest, CreateTariffRequest, CreateWebhookRequest, DeliveryStatus, DeskEvent, DeskSettings, Entry, Export, ListCursor, ListFilter, ListPage, Me, Message, Op, Operator, OperatorReportView, OperatorRow, Prescription, PrescriptionItem, PrescriptionProblem, PrescriptionRequest, PrescriptionStatus, PrescriptionStep, QuickReply, QuickReplyRequest, RedFlagRule, RedFlagRuleRequest, Refund, RefundStatus, ReportItems, ReportItemsQuery, ReportQuery, ReportView, Schedule, ScheduleRequest, SearchHit, SessionInfo, Settings, Slot, Specialist, Tariff, ThreadPage, UpdateOperatorRequest, UpdateWebhookRequest, WebhookCreated, WebhookDelivery, WebhookEndpoint } from "./types";
+import type { AgendaRow, Attachment, AuditPage, AuditQuery, BillingReportView, Board, BookRequest, Boot, Call, CallMedia, Callback, CallbackReportView, CallbackRow, CallbackView, ClaimCode, Client, ClientConsent, ClientProfile, ConsentRecord, ConsultationKind, ConsultationRow, ConsultationView, Counts, CreateCallbackRequest, CreateClientRequest, CreateOperatorRequest, CreateTariffRequest, CreateWebhookRequest, DeliveryStatus, DeskEvent, DeskSettings, Entry, Export, ListCursor, ListFilter, ListPage, Me, Message, Op, Operator, OperatorReportView, OperatorRow, Prescription, PrescriptionItem, PrescriptionProblem, PrescriptionRequest, PrescriptionStatus, PrescriptionStep, QuickReply, QuickReplyRequest, RedFlagRule, RedFlagRuleRequest, Refund, RefundStatus, ReportItems, ReportItemsQuery, ReportQuery, ReportView, Schedule, ScheduleRequest, SearchHit, SessionInfo, Settings, Slot, Specialist, Tariff, ThreadPage, UpdateOperatorRequest, UpdateWebhookRequest, WebhookCreated, WebhookDelivery, WebhookEndpoint } from "./types";
 
 /** Every command of the desk, as the window calls it. */
 export const commands = {
@@ -190,4 +190,8 @@ export const commands = {
   requestRefund: (consultationId: string, amount: number, reason: string) => invoke<Refund>("request_refund", { consultationId, amount, reason }),
   /** An admin approves a refund, or rejects it with a reason: online. */
   decideRefund: (id: string, approve: boolean, reason: string | null) => invoke<Refund>("decide_refund", { id, approve, reason }),
+  /** Where a client stands with each consent, with every answer (online). */
+  clientConsents: (clientId: string) => invoke<ClientConsent[]>("client_consents", { clientId }),
+  /** Records a consent given (or withdrawn) by phone, with a note (online). */
+  recordConsent: (consentId: string, clientId: string, accept: boolean, version: number, note: string | null) => invoke<ConsentRecord>("record_consent", { consentId, clientId, accept, version, note }),
 };

@@ -978,6 +978,38 @@ amount: number, reason: string, };
 
 export type PrescriptionStep = "approve" | "reject" | "cancel";
 
+export type ConsentPurpose = "booking" | "call";
+
+export type ConsentChannel = "web" | "phone";
+
+export type ConsentAction = "accept" | "withdraw";
+
+export type ConsentState = "accepted" | "withdrawn" | "outdated" | "never";
+
+export type Localized = { ru: string, zh: string, en: string, };
+
+export type Consent = { id: string, 
+/**
+ * A short name that stays across versions (`health_data`, `video_calls`, `sms`).
+ */
+key: string, 
+/**
+ * 1 for the first text; every edit of the title or text makes the next.
+ */
+version: number, required: boolean, needed_for: Array<ConsentPurpose>, title: Localized, text: Localized, 
+/**
+ * An inactive text is not asked for and gates nothing.
+ */
+active: boolean, updated_at: string, };
+
+export type ConsentRecord = { id: string, client_id: string, consent_id: string, version: number, action: ConsentAction, channel: ConsentChannel, 
+/**
+ * Who recorded an answer given by phone.
+ */
+recorded_by: string | null, recorded_by_name: string | null, note: string | null, at: string, };
+
+export type ClientConsent = { consent: Consent, state: ConsentState, history: Array<ConsentRecord>, };
+
 export type ReportMoment = "arrived" | "taken" | "answered" | "closed" | "abandoned" | "any";
 
 export type ReportItemsQuery = { 
@@ -1155,7 +1187,7 @@ sla: SlaThresholds,
  */
 operators: Array<OperatorRow>, };
 
-export type ErrorCode = "bad_request" | "validation_failed" | "unauthorized" | "invalid_credentials" | "forbidden" | "not_found" | "illegal_transition" | "already_taken" | "capacity_reached" | "not_assigned" | "already_exists" | "already_rated" | "account_disabled" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "resync_required" | "internal";
+export type ErrorCode = "bad_request" | "validation_failed" | "unauthorized" | "invalid_credentials" | "forbidden" | "not_found" | "illegal_transition" | "already_taken" | "capacity_reached" | "not_assigned" | "already_exists" | "already_rated" | "consent_required" | "account_disabled" | "payload_too_large" | "unsupported_media_type" | "rate_limited" | "resync_required" | "internal";
 
 export type LocalCode = "offline" | "unexpected_answer" | "not_logged_in" | "cache" | "file" | "key_unavailable" | "file_not_opened";
 

@@ -274,6 +274,39 @@ impl Clinical<'_> {
         Ok(r)
     }
 
+    /// Where a client stands with each consent, and every answer (online).
+    pub async fn consents_of(
+        &self,
+        client: Uuid,
+    ) -> CoreResult<Vec<careline_protocol::ClientConsent>> {
+        self.desk.remote.client_consents(client).await
+    }
+
+    /// Records what a client said by phone: accepted (the text as it stands, `version`) or
+    /// withdrew, with a note (the call). Online.
+    pub async fn record_consent(
+        &self,
+        consent: Uuid,
+        client: Uuid,
+        accept: bool,
+        version: i64,
+        note: Option<String>,
+    ) -> CoreResult<careline_protocol::ConsentRecord> {
+        let action = if accept { "accept" } else { "withdraw" };
+        self.desk
+            .remote
+            .answer_consent(
+                consent,
+                action,
+                &careline_protocol::ConsentAnswer {
+                    version,
+                    client_id: Some(client),
+                    note,
+                },
+            )
+            .await
+    }
+
     /// A consultation's refunds from the cache.
     pub async fn refunds_of(&self, consultation: Uuid) -> CoreResult<Vec<Refund>> {
         let rows = sqlx::query(

@@ -73,6 +73,24 @@ impl Remote {
         Ok(page.items)
     }
 
+    pub async fn client_consents(
+        &self,
+        client: Uuid,
+    ) -> CoreResult<Vec<careline_protocol::ClientConsent>> {
+        self.get(&format!("/api/v1/clients/{client}/consents")).await
+    }
+
+    /// `accept` or `withdraw`, as recorded by staff for an answer given by phone.
+    pub async fn answer_consent(
+        &self,
+        consent: Uuid,
+        action: &str,
+        answer: &careline_protocol::ConsentAnswer,
+    ) -> CoreResult<careline_protocol::ConsentRecord> {
+        self.post(&format!("/api/v1/consents/{consent}/{action}"), answer)
+            .await
+    }
+
     pub async fn request_refund(
         &self,
         consultation: Uuid,
