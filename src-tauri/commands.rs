@@ -1137,3 +1137,25 @@ pub async fn record_consent(
         .record_consent(consent_id, client_id, accept, version, note)
         .await?)
 }
+
+/// The clinic's consent texts (an admin also gets the inactive ones; online).
+#[tauri::command]
+pub async fn consent_texts(shell: State<'_, Shell>) -> Res<Vec<careline_protocol::Consent>> {
+    Ok(shell.desk().await?.clinical().consent_texts().await?)
+}
+
+/// An admin writes a consent text (`id` none) or edits one: new words make a new version, asked
+/// of every client again.
+#[tauri::command]
+pub async fn save_consent_text(
+    shell: State<'_, Shell>,
+    id: Option<Uuid>,
+    request: careline_protocol::ConsentRequest,
+) -> Res<careline_protocol::Consent> {
+    Ok(shell
+        .desk()
+        .await?
+        .clinical()
+        .save_consent_text(id, request)
+        .await?)
+}

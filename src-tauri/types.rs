@@ -125,6 +125,7 @@ pub fn typescript() -> String {
         p::ConsentState::decl(),
         p::Localized::decl(),
         p::Consent::decl(),
+        p::ConsentRequest::decl(),
         p::ConsentRecord::decl(),
         p::ClientConsent::decl(),
         p::ReportMoment::decl(),

@@ -192,18 +192,36 @@ async fn reception_records_a_consent_given_by_phone() {
     let base = server.url.clone();
     let http = reqwest::Client::new();
     let (_, admin) = operator_session(&base, "admin").await;
-    let r = http
-        .post(format!("{base}/api/v1/consents"))
-        .bearer_auth(&admin)
-        .json(&json!({
-            "key": "video_calls", "needed_for": ["call"],
-            "title": {"ru": "Видеоконсультации", "zh": "视频问诊", "en": "Video consultations"},
-            "text": {"ru": "Я согласен на консультации по видеосвязи.", "zh": "我同意视频问诊。", "en": "I agree to video consultations."},
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    // The admin writes the text in the desk's rules, in three languages.
+    let env = demo_desk(&dir.path().join("admin"), &base, "admin", "ru", &[]);
+    let d = Driver::start(&app_binary(), &env).await;
+    d.click("[data-testid=section-supervision]", "").await;
+    d.click("[data-testid=new-consent]", "").await;
+    d.fill("[data-testid=consent-key]", "video_calls").await;
+    d.click("[data-testid=consent-for-call]", "").await;
+    for (l, title, body) in [
+        (
+            "ru",
+            "Видеоконсультации",
+            "Я согласен на консультации по видеосвязи.",
+        ),
+        ("zh", "视频问诊", "我同意视频问诊。"),
+        (
+            "en",
+            "Video consultations",
+            "I agree to video consultations.",
+        ),
+    ] {
+        d.fill(&format!("[data-testid=consent-title-{l}]"), title)
+            .await;
+        d.fill(&format!("[data-testid=consent-body-{l}]"), body)
+            .await;
+    }
+    shoot(&d, "consent-editor-ru-light").await;
+    d.click("[data-testid=consent-save]", "").await;
+    d.wait_text("[data-testid=consent-text]", "нужно для: звонков", 15)
+        .await;
+    d.quit().await;
 
     let env = demo_desk(dir.path(), &base, "john", "ru", &[]);
     let d = Driver::start(&app_binary(), &env).await;

@@ -3,6 +3,7 @@
 // try a client's message against them. Changes go to the server at once (online only); the
 // server audits each one.
 import { Webhooks } from "./Webhooks";
+import { ConsentTexts } from "./Consents";
 import { useState } from "preact/hooks";
 import { api, type AssignmentPolicy, type ConsultationKind, type DeskSettings, type RedFlagRule, type RuleLanguage, type SlaThresholds } from "./api";
 import { money } from "./format";
@@ -22,6 +23,7 @@ export function Supervision() {
         <Assignment />
         <RedFlags />
         <Tariffs />
+        <ConsentTexts />
         <Webhooks />
       </div>
     </div>

@@ -3,6 +3,7 @@
 export type Lang = "ru" | "zh" | "en";
 
 const en = {
+  consentTextsHint: "What the patient's page asks at registration (required ones) and what a booking or a call needs. New words make a new version: every patient is asked again.", consentGates: "needed for", consentForCall: "calls", consentForBooking: "bookings", consentInactive: "not asked", consentNew: "A consent text", consentKey: "Key (a-z, 0-9, _)", consentRequiredLong: "Required at registration", consentForCallLong: "Needed for calls", consentForBookingLong: "Needed for booking a visit", consentActive: "Asked of patients", consentTitleField: "Title", consentNewVersionHint: "Changing the title or the text makes a new version, asked of every patient again.",
   consentsTitle: "Consents", consentRequired: "required", consentAccepted: "Accepted", consentWithdrawn: "Withdrawn", consentOutdated: "An earlier text accepted", consentNever: "Not given",
   consentRecord: "Record by phone", consentAcceptedAct: "accepted", consentWithdrawnAct: "withdrew", consentViaWeb: "on the web page", consentViaPhone: "by phone",
   consentRecordHint: "Read the text to the patient; record what they said. Your name and the note are kept with it.", consentText: "The text", consentNote: "Note",
@@ -292,6 +293,7 @@ const en = {
 export type Key = keyof typeof en;
 
 const ru: Record<Key, string> = {
+  consentTextsHint: "Что сайт пациента спрашивает при регистрации (обязательные) и что нужно для записи или звонка. Новые слова — новая редакция: каждого пациента спросят снова.", consentGates: "нужно для", consentForCall: "звонков", consentForBooking: "записи", consentInactive: "не спрашивается", consentNew: "Текст согласия", consentKey: "Ключ (a-z, 0-9, _)", consentRequiredLong: "Обязательно при регистрации", consentForCallLong: "Нужно для звонков", consentForBookingLong: "Нужно для записи на приём", consentActive: "Спрашивать у пациентов", consentTitleField: "Название", consentNewVersionHint: "Изменение названия или текста создаёт новую редакцию: её спросят у каждого пациента снова.",
   consentsTitle: "Согласия", consentRequired: "обязательное", consentAccepted: "Принято", consentWithdrawn: "Отозвано", consentOutdated: "Принята прежняя редакция", consentNever: "Не дано",
   consentRecord: "Записать по телефону", consentAcceptedAct: "принял(а)", consentWithdrawnAct: "отозвал(а)", consentViaWeb: "на сайте", consentViaPhone: "по телефону",
   consentRecordHint: "Прочитайте текст пациенту и запишите ответ. Ваше имя и пояснение сохранятся вместе с ним.", consentText: "Текст", consentNote: "Пояснение",
@@ -579,6 +581,7 @@ const ru: Record<Key, string> = {
 };
 
 const zh: Record<Key, string> = {
+  consentTextsHint: "患者网页在注册时询问的条款（必需项），以及预约或通话所需的同意。修改文字会生成新版本，所有患者需重新同意。", consentGates: "用于", consentForCall: "通话", consentForBooking: "预约", consentInactive: "未启用", consentNew: "同意书条款", consentKey: "键（a-z、0-9、_）", consentRequiredLong: "注册时必需", consentForCallLong: "通话前需要", consentForBookingLong: "预约前需要", consentActive: "向患者询问", consentTitleField: "标题", consentNewVersionHint: "修改标题或正文会生成新版本，所有患者需重新同意。",
   consentsTitle: "同意书", consentRequired: "必需", consentAccepted: "已同意", consentWithdrawn: "已撤回", consentOutdated: "同意的是旧版本", consentNever: "未同意",
   consentRecord: "电话登记", consentAcceptedAct: "同意", consentWithdrawnAct: "撤回", consentViaWeb: "网页", consentViaPhone: "电话",
   consentRecordHint: "请向患者宣读条款并登记其答复。您的姓名和备注将一并保存。", consentText: "条款全文", consentNote: "备注",

@@ -2,7 +2,7 @@
 // Regenerate: CARELINE_BLESS=1 cargo test -p careline-desktop --lib types
 
 import { Channel, invoke } from "@tauri-apps/api/core";
-import type { AgendaRow, Attachment, AuditPage, AuditQuery, BillingReportView, Board, BookRequest, Boot, Call, CallMedia, Callback, CallbackReportView, CallbackRow, CallbackView, ClaimCode, Client, ClientConsent, ClientProfile, ConsentRecord, ConsultationKind, ConsultationRow, ConsultationView, Counts, CreateCallbackRequest, CreateClientRequest, CreateOperatorRequest, CreateTariffRequest, CreateWebhookRequest, DeliveryStatus, DeskEvent, DeskSettings, Entry, Export, ListCursor, ListFilter, ListPage, Me, Message, Op, Operator, OperatorReportView, OperatorRow, Prescription, PrescriptionItem, PrescriptionProblem, PrescriptionRequest, PrescriptionStatus, PrescriptionStep, QuickReply, QuickReplyRequest, RedFlagRule, RedFlagRuleRequest, Refund, RefundStatus, ReportItems, ReportItemsQuery, ReportQuery, ReportView, Schedule, ScheduleRequest, SearchHit, SessionInfo, Settings, Slot, Specialist, Tariff, ThreadPage, UpdateOperatorRequest, UpdateWebhookRequest, WebhookCreated, WebhookDelivery, WebhookEndpoint } from "./types";
+import type { AgendaRow, Attachment, AuditPage, AuditQuery, BillingReportView, Board, BookRequest, Boot, Call, CallMedia, Callback, CallbackReportView, CallbackRow, CallbackView, ClaimCode, Client, ClientConsent, ClientProfile, Consent, ConsentRecord, ConsentRequest, ConsultationKind, ConsultationRow, ConsultationView, Counts, CreateCallbackRequest, CreateClientRequest, CreateOperatorRequest, CreateTariffRequest, CreateWebhookRequest, DeliveryStatus, DeskEvent, DeskSettings, Entry, Export, ListCursor, ListFilter, ListPage, Me, Message, Op, Operator, OperatorReportView, OperatorRow, Prescription, PrescriptionItem, PrescriptionProblem, PrescriptionRequest, PrescriptionStatus, PrescriptionStep, QuickReply, QuickReplyRequest, RedFlagRule, RedFlagRuleRequest, Refund, RefundStatus, ReportItems, ReportItemsQuery, ReportQuery, ReportView, Schedule, ScheduleRequest, SearchHit, SessionInfo, Settings, Slot, Specialist, Tariff, ThreadPage, UpdateOperatorRequest, UpdateWebhookRequest, WebhookCreated, WebhookDelivery, WebhookEndpoint } from "./types";
 
 /** Every command of the desk, as the window calls it. */
 export const commands = {
@@ -194,4 +194,11 @@ export const commands = {
   clientConsents: (clientId: string) => invoke<ClientConsent[]>("client_consents", { clientId }),
   /** Records a consent given (or withdrawn) by phone, with a note (online). */
   recordConsent: (consentId: string, clientId: string, accept: boolean, version: number, note: string | null) => invoke<ConsentRecord>("record_consent", { consentId, clientId, accept, version, note }),
+  /** The clinic's consent texts (an admin also gets the inactive ones; online). */
+  consentTexts: () => invoke<Consent[]>("consent_texts"),
+  /**
+   * An admin writes a consent text (`id` none) or edits one: new words make a new version, asked
+   * of every client again.
+   */
+  saveConsentText: (id: string | null, request: ConsentRequest) => invoke<Consent>("save_consent_text", { id, request }),
 };

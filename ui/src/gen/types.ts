@@ -1002,6 +1002,8 @@ version: number, required: boolean, needed_for: Array<ConsentPurpose>, title: Lo
  */
 active: boolean, updated_at: string, };
 
+export type ConsentRequest = { key: string, required: boolean, needed_for: Array<ConsentPurpose>, title: Localized, text: Localized, active: boolean, };
+
 export type ConsentRecord = { id: string, client_id: string, consent_id: string, version: number, action: ConsentAction, channel: ConsentChannel, 
 /**
  * Who recorded an answer given by phone.

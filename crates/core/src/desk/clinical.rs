@@ -274,6 +274,20 @@ impl Clinical<'_> {
         Ok(r)
     }
 
+    /// The clinic's consent texts (an admin sees the inactive ones too; online).
+    pub async fn consent_texts(&self) -> CoreResult<Vec<careline_protocol::Consent>> {
+        self.desk.remote.consents().await
+    }
+
+    /// An admin writes a new text or edits one (new words make a new version; online).
+    pub async fn save_consent_text(
+        &self,
+        id: Option<Uuid>,
+        req: careline_protocol::ConsentRequest,
+    ) -> CoreResult<careline_protocol::Consent> {
+        self.desk.remote.save_consent(id, &req).await
+    }
+
     /// Where a client stands with each consent, and every answer (online).
     pub async fn consents_of(
         &self,

@@ -73,6 +73,26 @@ impl Remote {
         Ok(page.items)
     }
 
+    /// Every consent text (an admin's token also gets the inactive ones).
+    pub async fn consents(&self) -> CoreResult<Vec<careline_protocol::Consent>> {
+        self.get("/api/v1/consents").await
+    }
+
+    /// A new text (`id` none) or an edit.
+    pub async fn save_consent(
+        &self,
+        id: Option<Uuid>,
+        req: &careline_protocol::ConsentRequest,
+    ) -> CoreResult<careline_protocol::Consent> {
+        match id {
+            None => self.post("/api/v1/consents", req).await,
+            Some(id) => {
+                self.send(reqwest::Method::PUT, &format!("/api/v1/consents/{id}"), req)
+                    .await
+            }
+        }
+    }
+
     pub async fn client_consents(
         &self,
         client: Uuid,
