@@ -11,7 +11,7 @@ use careline_protocol::{
 use uuid::Uuid;
 
 use super::{ApiJson, ApiPath};
-use crate::auth::{Admin, RemoteAddr, Session};
+use crate::auth::{bearer_of, Admin, RemoteAddr, Session};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -23,13 +23,8 @@ pub async fn list(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
 ) -> AppResult<Json<Vec<Consent>>> {
-    let admin = match headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-    {
-        Some((_, token)) => Session::from_token(&state, token.trim())
+    let admin = match bearer_of(&headers) {
+        Some(token) => Session::from_token(&state, token)
             .await
             .is_ok_and(|s| s.role == careline_protocol::Role::Admin && s.call.is_none()),
         None => false,

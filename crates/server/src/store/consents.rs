@@ -19,6 +19,10 @@ use crate::domain::Actor;
 use crate::error::{AppError, AppResult};
 use crate::time::now_ms;
 
+/// An answer with the name of who recorded it (`r` the record).
+const RECORD_SELECT: &str = "r.id, r.client_id, r.consent_id, r.version, r.action, r.channel, \
+     r.recorded_by, o.name AS recorded_by_name, r.note, r.at FROM consent_records r \
+     LEFT JOIN operators o ON o.id = r.recorded_by";
 const COLS: &str = "id, key, version, required, needed_for, title, body, active, updated_at";
 /// At most this many consent texts (a clinic has a handful).
 const MAX_CONSENTS: i64 = 50;
@@ -123,12 +127,13 @@ async fn insert_record(
     by: Option<Uuid>,
     note: Option<&str>,
     at: i64,
-) -> AppResult<()> {
+) -> AppResult<Uuid> {
+    let id = careline_protocol::new_id();
     sqlx::query(
         "INSERT INTO consent_records (id, client_id, consent_id, version, action, channel, recorded_by, note, at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
-    .bind(careline_protocol::new_id().to_string())
+    .bind(id.to_string())
     .bind(client.to_string())
     .bind(consent.id.to_string())
     .bind(consent.version)
@@ -139,7 +144,7 @@ async fn insert_record(
     .bind(at)
     .execute(tx.conn())
     .await?;
-    Ok(())
+    Ok(id)
 }
 
 /// The consents given on a registration form, checked against the texts as they stand: every
@@ -454,7 +459,7 @@ impl Store {
             ));
         }
         let staff = by.role.is_staff().then_some(by.id);
-        insert_record(
+        let record = insert_record(
             &mut tx,
             client,
             &c,
@@ -478,40 +483,29 @@ impl Store {
             )
             .await?;
         }
+        let row = sqlx::query(&format!("SELECT {RECORD_SELECT} WHERE r.id = $1"))
+            .bind(record.to_string())
+            .fetch_one(tx.conn())
+            .await?;
+        let out = record_row(&row)?;
         tx.commit().await?;
-        let history = self.consent_history(client, Some(id)).await?;
-        history
-            .into_iter()
-            .next()
-            .ok_or_else(|| AppError::Other("the answer just recorded is not there".into()))
+        Ok(out)
     }
 
-    async fn consent_history(
-        &self,
-        client: Uuid,
-        consent: Option<Uuid>,
-    ) -> AppResult<Vec<ConsentRecord>> {
-        let mut q = String::from(
-            "SELECT r.id, r.client_id, r.consent_id, r.version, r.action, r.channel, r.recorded_by, \
-             o.name AS recorded_by_name, r.note, r.at FROM consent_records r \
-             LEFT JOIN operators o ON o.id = r.recorded_by WHERE r.client_id = $1",
-        );
-        if consent.is_some() {
-            q.push_str(" AND r.consent_id = $2");
-        }
-        q.push_str(" ORDER BY r.at DESC, r.id DESC LIMIT 1000");
-        let mut query = sqlx::query(&q).bind(client.to_string());
-        if let Some(c) = consent {
-            query = query.bind(c.to_string());
-        }
-        let rows = query.fetch_all(&self.reader).await?;
+    async fn consent_history(&self, client: Uuid) -> AppResult<Vec<ConsentRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {RECORD_SELECT} WHERE r.client_id = $1 ORDER BY r.at DESC, r.id DESC LIMIT 1000"
+        ))
+        .bind(client.to_string())
+        .fetch_all(&self.reader)
+        .await?;
         rows.iter().map(record_row).collect()
     }
 
     /// Where a client stands with each text (active ones, and any they answered), with every
     /// answer, newest first.
     pub async fn client_consents(&self, client: Uuid) -> AppResult<Vec<ClientConsent>> {
-        let history = self.consent_history(client, None).await?;
+        let history = self.consent_history(client).await?;
         let mut out = Vec::new();
         for c in self.consents(true).await? {
             let mine: Vec<ConsentRecord> = history
